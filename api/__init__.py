@@ -1,0 +1,1 @@
+"""Everything facing people: the HTTP platform, database, jobs, CLI, scenarios and reports."""

@@ -1,0 +1,1 @@
+"""The `gongpei` command line, one module per command group."""

@@ -1,0 +1,1 @@
+"""Optimisation layer: the delivery problem model, routing engines, checker, pooling and locker siting."""
