@@ -1,1 +1,1 @@
-"""Road network layer: OSM files to drive and walk graphs, snapping, travel-time matrices, caching."""
+"""Road network: OSM files to drive and walk graphs, snapping, travel-time matrices, caching."""

@@ -1,1 +1,1 @@
-"""Optimisation layer: the delivery problem model, routing engines, checker, pooling and locker siting."""
+"""Optimisation: the delivery model, routing engines, checker, pooling and locker siting."""

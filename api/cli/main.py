@@ -1,11 +1,16 @@
 """Entry point of the `gongpei` command: registers each command group's typer app."""
 
+import sys
+
 import typer
+
+from network.errors import GongpeiError
 
 app = typer.Typer(
     name="gongpei",
     help="Gongpei (共配): common-distribution optimizer and public logistics platform.",
     no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -15,5 +20,14 @@ def _root() -> None:
     """Gongpei (共配): common-distribution optimizer and public logistics platform."""
 
 
+def run() -> None:
+    """Run the CLI; a user-fixable error becomes one line on stderr and exit code 2."""
+    try:
+        app(standalone_mode=True)
+    except GongpeiError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
 if __name__ == "__main__":
-    app()
+    run()
