@@ -1,0 +1,757 @@
+"""The solver-neutral delivery problem: an immutable, validated pydantic model and its builder.
+
+Units: times and durations in seconds from the day's origin (midnight), distances in metres
+(benchmark readers use the instance's own unit), amounts as non-negative integers in each
+capacity dimension (parcels, kg, litres...). Every item refers to a place by its index into the
+travel matrices (`location`), like VROOM's `location_index`; `Problem.locations` optionally gives
+each index a coordinate for maps and GeoJSON.
+
+Construction never returns an invalid problem: a bad field or a cross-item inconsistency raises
+`ProblemError` whose one-line message names the item and the field.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from network.errors import GongpeiError
+
+__all__ = [
+    "Break",
+    "Centre",
+    "Job",
+    "Location",
+    "Model",
+    "Problem",
+    "ProblemError",
+    "Shipment",
+    "ShipmentStop",
+    "TimeWindow",
+    "TravelMatrices",
+    "Vehicle",
+    "format_time",
+]
+
+
+class ProblemError(GongpeiError):
+    """The problem data is invalid; the message names the item and the field."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def format_time(seconds: float) -> str:
+    """Seconds from midnight as a clock time (08:00, 08:00:30; beyond a day as 26:00)."""
+    if not math.isfinite(seconds):
+        return str(seconds)
+    whole = round(seconds)
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h:02d}:{m:02d}" if s == 0 else f"{h:02d}:{m:02d}:{s:02d}"
+
+
+def _parse_clock(value: Any) -> Any:
+    """Accept "HH:MM" or "HH:MM:SS" strings for times; anything else is left to pydantic."""
+    if isinstance(value, str) and ":" in value:
+        parts = value.strip().split(":")
+        if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
+            nums = [int(p) for p in parts] + [0] * (3 - len(parts))
+            return nums[0] * 3600 + nums[1] * 60 + nums[2]
+        raise ValueError(f"'{value}' is not a clock time like 08:30 or 08:30:00")
+    return value
+
+
+_ITEM_KINDS = {
+    "jobs": "job",
+    "shipments": "shipment",
+    "vehicles": "vehicle",
+    "centres": "centre",
+    "breaks": "break",
+    "locations": "location",
+}
+
+
+def _describe(err: ValidationError, data: Any, what: str) -> str:
+    """One line naming the item (by id where it has one) and the field of each pydantic error."""
+    parts = []
+    errors = err.errors()
+    if any(e["type"] != "too_short" for e in errors):
+        errors = [e for e in errors if e["type"] != "too_short"]
+    for e in errors[:5]:
+        item, field = what, []
+        node = data
+        for i, key in enumerate(e["loc"]):
+            parent = e["loc"][i - 1] if i else None
+            if parent == "matrices" and i == 1:
+                item, field, node = f"matrices '{key}'", [], _get(node, key)
+                continue
+            if isinstance(key, int) and parent in _ITEM_KINDS:
+                try:
+                    node = node[key]
+                except (IndexError, KeyError, TypeError):
+                    node = None
+                ident = _get(node, "id")
+                label = f"'{ident}'" if ident is not None else f"#{key}"
+                item = f"{_ITEM_KINDS[parent]} {label}" if item == what else (
+                    f"{item}: {_ITEM_KINDS[parent]} {label}"
+                )
+                field = []
+                continue
+            if isinstance(key, int) and field:
+                field[-1] = f"{field[-1]}[{key}]"
+            else:
+                field.append(str(key))
+            node = _get(node, key)
+        msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if e["type"] in ("missing", "extra_forbidden"):
+            msg = "is required" if e["type"] == "missing" else "is not a known field"
+        elif e["type"] not in ("value_error", "assertion_error") and "input" in e:
+            shown = repr(e["input"])
+            msg = f"{msg} (got {shown[:40]})"
+        where = ".".join(field)
+        if not e["loc"] and what == "problem":
+            parts.append(msg)
+            continue
+        parts.append(f"{item}: {where}: {msg}" if where else f"{item}: {msg}")
+    more = len(errors) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _get(node: Any, key: Any) -> Any:
+    if isinstance(node, Mapping):
+        return node.get(key)
+    if isinstance(node, Sequence) and isinstance(key, int) and not isinstance(node, str):
+        return node[key] if -len(node) <= key < len(node) else None
+    return getattr(node, key, None) if isinstance(node, BaseModel) else None
+
+
+_depth = ContextVar("_depth", default=0)
+
+
+@contextmanager
+def _outermost(data: Any, what: str) -> Iterator[None]:
+    """Turn pydantic errors into one `ProblemError`, but only at the outermost model so that
+    nested items (pydantic calls their __init__ too) keep the full path for the message."""
+    depth = _depth.get()
+    token = _depth.set(depth + 1)
+    try:
+        yield
+    except ValidationError as err:
+        if depth:
+            raise
+        raise ProblemError(_describe(err, data, what)) from None
+    finally:
+        _depth.reset(token)
+
+
+class _Frozen(BaseModel):
+    """Immutable model whose construction errors are one-line `ProblemError`s."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+    def __init__(self, **data: Any) -> None:
+        with _outermost(data, type(self).__name__.lower()):
+            super().__init__(**data)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        with _outermost(obj, cls.__name__.lower()):
+            return super().model_validate(obj, **kwargs)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes, **kwargs: Any) -> Any:  # type: ignore[override]
+        import json
+
+        try:
+            data = json.loads(json_data)
+        except ValueError as err:
+            raise ProblemError(f"{cls.__name__.lower()}: not valid JSON: {err}") from None
+        return cls.model_validate(data, **kwargs)
+
+
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Amount = tuple[Annotated[int, Field(ge=0)], ...]
+Skills = frozenset[str]
+
+
+# --------------------------------------------------------------------------- items
+
+
+class TimeWindow(_Frozen):
+    """A closed interval [start, end] of seconds; JSON as [start, end] or {"start", "end"}.
+
+    Clock strings ("08:00") are accepted on input and stored as seconds.
+    """
+
+    start: Seconds
+    end: Seconds
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, value: Any) -> Any:
+        if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+            if len(value) != 2:
+                raise ValueError(f"a time window is [start, end], got {len(value)} values")
+            value = {"start": value[0], "end": value[1]}
+        if isinstance(value, Mapping):
+            value = {k: _parse_clock(v) if k in ("start", "end") else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeWindow:
+        if self.end < self.start:
+            raise ValueError(
+                f"time window ends ({format_time(self.end)}) before it starts "
+                f"({format_time(self.start)})"
+            )
+        return self
+
+    @model_serializer
+    def _as_pair(self) -> list[float]:
+        return [self.start, self.end]
+
+    def contains(self, t: float, *, tol: float = 1e-6) -> bool:
+        return self.start - tol <= t <= self.end + tol
+
+
+Windows = tuple[TimeWindow, ...]
+
+
+def _check_windows(windows: Windows) -> Windows:
+    """Several windows must be sorted and disjoint, so engines can read them as one domain."""
+    ordered = tuple(sorted(windows, key=lambda w: w.start))
+    for a, b in itertools.pairwise(ordered):
+        if b.start <= a.end:
+            raise ValueError(
+                f"time windows [{format_time(a.start)}, {format_time(a.end)}] and "
+                f"[{format_time(b.start)}, {format_time(b.end)}] overlap"
+            )
+    return ordered
+
+
+class Location(_Frozen):
+    """Coordinates (WGS84) of one matrix index, when known; used for maps and GeoJSON."""
+
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _both_or_none(self) -> Location:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        return self
+
+    @property
+    def known(self) -> bool:
+        return self.lat is not None
+
+
+class Centre(_Frozen):
+    """A shared distribution centre or a firm's depot where vehicles start and end."""
+
+    id: str = Field(min_length=1)
+    location: int = Field(ge=0)
+    opening: TimeWindow | None = None
+    firm: str | None = None
+    name: str | None = None
+
+
+class Break(_Frozen):
+    """A driver's break of `duration` seconds starting inside one of `windows` (any time if none).
+
+    Semantics (shared by engines and the checker): a break is taken between two stops of a used
+    vehicle's route, at the roadside or on arrival, so the gap between leaving one stop and
+    arriving at the next must hold the travel time plus the breaks taken in it.
+    """
+
+    id: str = Field(min_length=1)
+    windows: Windows = ()
+    duration: Seconds = 0.0
+
+    @field_validator("windows")
+    @classmethod
+    def _disjoint(cls, windows: Windows) -> Windows:
+        return _check_windows(windows)
+
+
+class Vehicle(_Frozen):
+    """One vehicle of a firm: where it starts and ends, what it carries, when and at what cost.
+
+    `start`/`end` name centres; None gives an open route (starting at its first stop or ending
+    at its last). Cost of a used vehicle's route: fixed_cost + cost_per_km * km driven +
+    cost_per_hour * hours of travel (not waiting or service, like VROOM's default).
+    `capacity` None means unlimited; otherwise one integer per capacity dimension.
+    """
+
+    id: str = Field(min_length=1)
+    start: str | None = None
+    end: str | None = None
+    capacity: Amount | None = None
+    shift: TimeWindow | None = None
+    breaks: tuple[Break, ...] = ()
+    max_duration: Seconds | None = None
+    max_distance: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    fixed_cost: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    cost_per_km: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    cost_per_hour: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 3600.0
+    skills: Skills = frozenset()
+    profile: str = "van"
+    firm: str | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _unique_breaks(self) -> Vehicle:
+        ids = [b.id for b in self.breaks]
+        for bid in ids:
+            if ids.count(bid) > 1:
+                raise ValueError(f"breaks: break id '{bid}' repeats")
+        return self
+
+
+class _Task(_Frozen):
+    """What jobs and shipments share: size, skills, priority, penalty when optional, firm."""
+
+    id: str = Field(min_length=1)
+    skills: Skills = frozenset()
+    priority: int = Field(default=0, ge=0, le=100)
+    penalty: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    firm: str | None = None
+    name: str | None = None
+
+    @property
+    def optional(self) -> bool:
+        """Optional: may be left out at the cost of its penalty; others only when impossible."""
+        return self.penalty is not None
+
+
+class Job(_Task):
+    """A single stop: a delivery (`delivery` amounts loaded at the start centre), a pickup
+    (`pickup` amounts brought back to the end centre), or both, as in VROOM."""
+
+    location: int = Field(ge=0)
+    delivery: Amount = ()
+    pickup: Amount = ()
+    service: Seconds = 0.0
+    time_windows: Windows = ()
+
+    @field_validator("time_windows")
+    @classmethod
+    def _disjoint(cls, windows: Windows) -> Windows:
+        return _check_windows(windows)
+
+    @property
+    def kind(self) -> str:
+        if any(self.pickup) and not any(self.delivery):
+            return "pickup"
+        return "delivery"
+
+
+class ShipmentStop(_Frozen):
+    """One end of a shipment; `id` (optional) is the step id shown in VROOM-shaped output."""
+
+    location: int = Field(ge=0)
+    service: Seconds = 0.0
+    time_windows: Windows = ()
+    id: str | None = None
+    name: str | None = None
+
+    @field_validator("time_windows")
+    @classmethod
+    def _disjoint(cls, windows: Windows) -> Windows:
+        return _check_windows(windows)
+
+
+class Shipment(_Task):
+    """A paired pickup and delivery: picked up before delivered, on the same vehicle."""
+
+    pickup: ShipmentStop
+    delivery: ShipmentStop
+    amount: Amount = ()
+
+
+def _as_matrix(value: Any) -> np.ndarray:
+    """Nested lists or an array -> read-only float64 square array; None/null means unreachable."""
+    if isinstance(value, np.ndarray):
+        arr = np.array(value, dtype=np.float64)
+    else:
+        try:
+            rows = [[np.inf if x is None else x for x in row] for row in value]
+            arr = np.array(rows, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"must be a square table of numbers ({err})") from None
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"must be square, got shape {arr.shape}")
+    if np.isnan(arr).any():
+        i, j = np.argwhere(np.isnan(arr))[0]
+        raise ValueError(f"entry [{i}][{j}] is not a number")
+    if (arr < 0).any():
+        i, j = np.argwhere(arr < 0)[0]
+        raise ValueError(f"entry [{i}][{j}] is negative ({arr[i, j]})")
+    arr.setflags(write=False)
+    return arr
+
+
+def _matrix_to_lists(arr: np.ndarray) -> list[list[float | None]]:
+    return [[None if math.isinf(x) else float(x) for x in row] for row in arr.tolist()]
+
+
+Matrix = Annotated[
+    np.ndarray,
+    PlainValidator(_as_matrix),
+    PlainSerializer(_matrix_to_lists),
+    WithJsonSchema(
+        {"type": "array", "items": {"type": "array", "items": {"type": ["number", "null"]}}}
+    ),
+]
+
+
+class TravelMatrices(_Frozen):
+    """Travel time (s) and distance (m) between every pair of locations for one travel profile.
+
+    Unreachable pairs are infinite (null in JSON), never 0 or a large sentinel.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    durations: Matrix
+    distances: Matrix
+
+    @model_validator(mode="after")
+    def _same_shape(self) -> TravelMatrices:
+        if self.durations.shape != self.distances.shape:
+            raise ValueError(
+                f"durations {self.durations.shape} and distances {self.distances.shape} "
+                "differ in shape"
+            )
+        return self
+
+    @property
+    def size(self) -> int:
+        return int(self.durations.shape[0])
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, TravelMatrices)
+            and np.array_equal(self.durations, other.durations)
+            and np.array_equal(self.distances, other.distances)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.size, self.durations.tobytes()[:64]))
+
+
+# --------------------------------------------------------------------------- the problem
+
+
+class Problem(_Frozen):
+    """A day's delivery problem: centres, vehicles, jobs, shipments and travel per profile.
+
+    `pooled` False restricts each job/shipment with a firm to vehicles of the same firm (the
+    "each firm alone" baseline); True lets any vehicle serve it (common distribution).
+    `meta` carries reader hints (source format, integer ids, benchmark objective).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str | None = None
+    locations: tuple[Location, ...] = ()
+    centres: tuple[Centre, ...] = ()
+    vehicles: tuple[Vehicle, ...] = Field(min_length=1)
+    jobs: tuple[Job, ...] = ()
+    shipments: tuple[Shipment, ...] = ()
+    matrices: dict[str, TravelMatrices]
+    capacity_names: tuple[str, ...] = ()
+    pooled: bool = True
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    _index: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Problem:
+        _validate_problem(self)
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._index.update(
+            centre={c.id: c for c in self.centres},
+            vehicle={v.id: v for v in self.vehicles},
+            job={j.id: j for j in self.jobs},
+            shipment={s.id: s for s in self.shipments},
+        )
+
+    # ---- lookups
+    @property
+    def n_locations(self) -> int:
+        return next(iter(self.matrices.values())).size
+
+    @property
+    def n_dims(self) -> int:
+        """Number of capacity dimensions (0 when nothing has a size or capacity)."""
+        return _dims_of(self)
+
+    def centre(self, centre_id: str) -> Centre:
+        return self._index["centre"][centre_id]
+
+    def vehicle(self, vehicle_id: str) -> Vehicle:
+        return self._index["vehicle"][vehicle_id]
+
+    def job(self, job_id: str) -> Job:
+        return self._index["job"][job_id]
+
+    def shipment(self, shipment_id: str) -> Shipment:
+        return self._index["shipment"][shipment_id]
+
+    def has_job(self, task_id: str) -> bool:
+        return task_id in self._index["job"]
+
+    def has_shipment(self, task_id: str) -> bool:
+        return task_id in self._index["shipment"]
+
+    def start_location(self, vehicle: Vehicle) -> int | None:
+        return None if vehicle.start is None else self.centre(vehicle.start).location
+
+    def end_location(self, vehicle: Vehicle) -> int | None:
+        return None if vehicle.end is None else self.centre(vehicle.end).location
+
+    def travel(self, profile: str) -> TravelMatrices:
+        return self.matrices[profile]
+
+    def amount(self, values: Sequence[int]) -> tuple[int, ...]:
+        """An amount padded to every capacity dimension (empty means zero)."""
+        return tuple(values) if values else (0,) * self.n_dims
+
+    def capacity(self, vehicle: Vehicle) -> tuple[float, ...]:
+        """Capacity per dimension (inf where unlimited)."""
+        if vehicle.capacity is None:
+            return (math.inf,) * self.n_dims
+        return tuple(float(c) for c in vehicle.capacity)
+
+    def allowed_vehicles(self, task: Job | Shipment) -> list[Vehicle]:
+        """Vehicles that may serve the task: every required skill, and the firm when not pooled."""
+        return [v for v in self.vehicles if self.vehicle_may_serve(v, task)]
+
+    def vehicle_may_serve(self, vehicle: Vehicle, task: Job | Shipment) -> bool:
+        if not task.skills <= vehicle.skills:
+            return False
+        return self.pooled or task.firm is None or vehicle.firm in (None, task.firm)
+
+    def coordinates(self, index: int) -> tuple[float, float] | None:
+        """(lon, lat) of a location index when known (GeoJSON order)."""
+        if index < len(self.locations) and self.locations[index].known:
+            loc = self.locations[index]
+            return (float(loc.lon), float(loc.lat))  # type: ignore[arg-type]
+        return None
+
+    def replace(self, **changes: Any) -> Problem:
+        """A validated copy with some fields changed (the model itself is immutable)."""
+        data = {name: getattr(self, name) for name in type(self).model_fields}
+        data.update(changes)
+        return Problem(**data)
+
+
+def _dims_of(problem: Problem) -> int:
+    for amount in _amounts(problem):
+        if amount[1]:
+            return len(amount[1])
+    return 0
+
+
+def _amounts(problem: Problem) -> Iterable[tuple[str, tuple[int, ...]]]:
+    for v in problem.vehicles:
+        if v.capacity is not None:
+            yield f"vehicle '{v.id}': capacity", v.capacity
+    for j in problem.jobs:
+        yield f"job '{j.id}': delivery", j.delivery
+        yield f"job '{j.id}': pickup", j.pickup
+    for s in problem.shipments:
+        yield f"shipment '{s.id}': amount", s.amount
+
+
+def _unique(kind: str, ids: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"{kind} '{i}': id repeats")
+        seen.add(i)
+
+
+def _validate_problem(p: Problem) -> None:
+    """Cross-item checks; each message names the item and the field."""
+    if not p.matrices:
+        raise ValueError("matrices: no travel matrices given (one per travel profile)")
+    sizes = {name: m.size for name, m in p.matrices.items()}
+    n = next(iter(sizes.values()))
+    for name, size in sizes.items():
+        if size != n:
+            raise ValueError(
+                f"matrices '{name}': {size}x{size} but other profiles have {n}x{n} locations"
+            )
+    if p.locations and len(p.locations) != n:
+        raise ValueError(
+            f"locations: {len(p.locations)} locations but the travel matrices are {n}x{n}"
+        )
+    _unique("centre", (c.id for c in p.centres))
+    _unique("vehicle", (v.id for v in p.vehicles))
+    _unique("task", [j.id for j in p.jobs] + [s.id for s in p.shipments])
+
+    def where(item: str, index: int) -> None:
+        if index >= n:
+            raise ValueError(
+                f"{item}: location {index} is outside the travel matrices ({n}x{n})"
+            )
+
+    centres = {c.id: c for c in p.centres}
+    for c in p.centres:
+        where(f"centre '{c.id}'", c.location)
+    for j in p.jobs:
+        where(f"job '{j.id}'", j.location)
+    for s in p.shipments:
+        where(f"shipment '{s.id}': pickup", s.pickup.location)
+        where(f"shipment '{s.id}': delivery", s.delivery.location)
+    for v in p.vehicles:
+        for end in ("start", "end"):
+            ref = getattr(v, end)
+            if ref is not None and ref not in centres:
+                raise ValueError(f"vehicle '{v.id}': {end}: no centre '{ref}'")
+        if v.profile not in p.matrices:
+            raise ValueError(
+                f"vehicle '{v.id}': profile: no travel matrices for profile '{v.profile}' "
+                f"(have {sorted(p.matrices)})"
+            )
+
+    dims = None
+    for label, amount in _amounts(p):
+        if not amount:
+            continue
+        if dims is None:
+            dims = len(amount)
+        elif len(amount) != dims:
+            raise ValueError(
+                f"{label}: {len(amount)} capacity dimensions but others have {dims}"
+            )
+    if p.capacity_names and dims is not None and len(p.capacity_names) != dims:
+        raise ValueError(
+            f"capacity_names: {len(p.capacity_names)} names for {dims} capacity dimensions"
+        )
+
+    for task in (*p.jobs, *p.shipments):
+        _validate_task(p, task, dims or 0)
+
+
+def _validate_task(p: Problem, task: Job | Shipment, dims: int) -> None:
+    kind = "job" if isinstance(task, Job) else "shipment"
+    able = [v for v in p.vehicles if task.skills <= v.skills]
+    if not able:
+        raise ValueError(
+            f"{kind} '{task.id}': skills: no vehicle has all of {sorted(task.skills)}"
+        )
+    if not p.pooled and task.firm is not None:
+        able = [v for v in able if v.firm in (None, task.firm)]
+        if not able:
+            raise ValueError(
+                f"{kind} '{task.id}': firm: no vehicle of firm '{task.firm}' (with its skills) "
+                "and pooling is off"
+            )
+    sizes = (
+        {"delivery": task.delivery, "pickup": task.pickup}
+        if isinstance(task, Job)
+        else {"amount": task.amount}
+    )
+    names = p.capacity_names or tuple(f"units of dimension {d}" for d in range(dims))
+    for field, amount in sizes.items():
+        for d, size in enumerate(amount):
+            caps = [v.capacity[d] for v in able if v.capacity is not None]
+            if len(caps) == len(able) and caps and size > max(caps):
+                raise ValueError(
+                    f"{kind} '{task.id}': {field}: {size} {names[d]} exceeds every able "
+                    f"vehicle's capacity (largest {max(caps)})"
+                )
+
+
+# --------------------------------------------------------------------------- the builder
+
+
+class Model:
+    """A mutable builder that yields an immutable `Problem` (like PyVRP's `Model`).
+
+    >>> m = Model()
+    >>> depot = m.add_location(lat=36.07, lon=120.38)
+    >>> m.add_centre("hub", location=depot, opening=("07:00", "20:00"))
+    >>> m.add_vehicle("v1", start="hub", end="hub", capacity=(100,))
+    >>> ... add jobs, then m.set_matrices("van", durations, distances) or use routing.travel
+    >>> problem = m.build()
+    """
+
+    def __init__(self, *, name: str | None = None, capacity_names: Sequence[str] = (),
+                 pooled: bool = True) -> None:
+        self.name = name
+        self.capacity_names = tuple(capacity_names)
+        self.pooled = pooled
+        self.locations: list[Location] = []
+        self.centres: list[Centre] = []
+        self.vehicles: list[Vehicle] = []
+        self.jobs: list[Job] = []
+        self.shipments: list[Shipment] = []
+        self.matrices: dict[str, TravelMatrices] = {}
+        self.meta: dict[str, Any] = {}
+
+    def add_location(self, *, lat: float | None = None, lon: float | None = None,
+                     name: str | None = None) -> int:
+        """Add a place; returns its matrix index."""
+        self.locations.append(Location(lat=lat, lon=lon, name=name))
+        return len(self.locations) - 1
+
+    def add_centre(self, id: str, **fields: Any) -> Centre:
+        return self._add(self.centres, Centre(id=id, **fields))
+
+    def add_vehicle(self, id: str, **fields: Any) -> Vehicle:
+        return self._add(self.vehicles, Vehicle(id=id, **fields))
+
+    def add_job(self, id: str, **fields: Any) -> Job:
+        return self._add(self.jobs, Job(id=id, **fields))
+
+    def add_shipment(self, id: str, **fields: Any) -> Shipment:
+        return self._add(self.shipments, Shipment(id=id, **fields))
+
+    def set_matrices(self, profile: str, durations: Any, distances: Any) -> None:
+        self.matrices[profile] = TravelMatrices(durations=durations, distances=distances)
+
+    @staticmethod
+    def _add(items: list, item: Any) -> Any:
+        items.append(item)
+        return item
+
+    def build(self) -> Problem:
+        return Problem(
+            name=self.name,
+            locations=tuple(self.locations),
+            centres=tuple(self.centres),
+            vehicles=tuple(self.vehicles),
+            jobs=tuple(self.jobs),
+            shipments=tuple(self.shipments),
+            matrices=dict(self.matrices),
+            capacity_names=self.capacity_names,
+            pooled=self.pooled,
+            meta=dict(self.meta),
+        )
