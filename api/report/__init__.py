@@ -1,0 +1,1 @@
+"""Scenario reports: report.html with an offline Leaflet map, tables and PNG plots."""

@@ -1,0 +1,113 @@
+"""Render report.html: an offline page with a Leaflet map, tables of key figures and PNG plots.
+
+Leaflet comes from the installed ``django-js-lib-leaflet`` package (module ``js_lib_leaflet``) and
+is inlined, its CSS images as data URIs, so the report opens from disk with no network. The road
+network is drawn under everything so the map still reads when tiles cannot be fetched.
+"""
+
+import base64
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from api.report.plots import PLAN_COLOURS, PLAN_LABELS
+
+PLAN_ROWS = [
+    ("parcels", "Parcels delivered"),
+    ("unassigned", "Parcels not delivered"),
+    ("locker_drops", "Parcels left in lockers"),
+    ("stops", "Stops"),
+    ("vehicles", "Vehicles used"),
+    ("vehicle_km", "Vehicle-km"),
+    ("driver_hours", "Driver hours"),
+    ("co2_kg", "CO2 (kg)"),
+    ("cost", "Cost"),
+]
+PLOT_TITLES = {
+    "coverage_curve.png": "Coverage curve: parcels within walking reach against lockers opened",
+    "firm_costs.png": "Cost per firm: delivering alone against the fair share of each pooled plan",
+    "route_profiles.png": "Route load and time profiles",
+}
+
+
+def leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JavaScript and CSS from the installed package, CSS images as data URIs."""
+    folder = resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    script = (folder / "leaflet.js").read_text(encoding="utf-8")
+    css = (folder / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        data = (folder / "images" / match.group(1)).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(data).decode()})"
+
+    return script, re.sub(r"url\(images/([\w.-]+\.png)\)", inline, css)
+
+
+def _json_for_script(value: Any) -> str:
+    """JSON safe to place inside a <script> element."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _fmt_pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.2f} %"
+
+
+def _fmt_saving(solo: float | None, share: float | None) -> str:
+    if solo is None or share is None:
+        return "–"
+    saving = solo - share
+    pct = f" ({100 * saving / solo:.0f} %)" if solo else ""
+    return f"{saving:,.1f}{pct}"
+
+
+def write_report(outdir: Path) -> Path:
+    """Write ``outdir/report.html`` from the run's ``summary.json``, ``layers/`` and ``plots/``."""
+    summary = json.loads((outdir / "summary.json").read_text(encoding="utf-8"))
+    layers = {
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((outdir / "layers").glob("*.geojson"))
+    }
+    plots = [
+        {"src": f"plots/{path.name}", "title": PLOT_TITLES.get(path.name, path.stem)}
+        for path in sorted((outdir / "plots").glob("*.png"))
+    ]
+    script, css = leaflet_assets()
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("api.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.ChainableUndefined,
+    )
+    share_plans = [
+        plan for plan in ("pooled", "pooled_lockers")
+        if any(plan in firm.get("shares", {}) for firm in summary.get("firms") or [])
+    ]
+    html = env.get_template("report.html").render(
+        summary=summary,
+        plots=plots,
+        leaflet_js=script,
+        leaflet_css=css,
+        layers_json=_json_for_script(layers),
+        plan_colours_json=_json_for_script(PLAN_COLOURS),
+        plan_labels_json=_json_for_script(PLAN_LABELS),
+        plan_labels=PLAN_LABELS,
+        plan_rows=PLAN_ROWS,
+        share_plans=share_plans,
+        fmt=_fmt,
+        fmt_pct=_fmt_pct,
+        fmt_saving=_fmt_saving,
+    )
+    path = outdir / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path

@@ -1,0 +1,249 @@
+"""The scenario file's schema: the map, demand, lockers, siting, firms, centres and run settings.
+
+Every model forbids unknown keys so a typo ("budjet") is an error with its line, not a silent
+default. Places are either real coordinates (``lat``/``lon``) or ``rel: [x, y]``, a position as
+fractions of the road network's extent, so one scenario runs on the demo map and on ``--map FILE``.
+"""
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")]
+SIZES = ("S", "M", "L")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Place(Strict):
+    """A point: real coordinates, or ``rel: [x, y]`` fractions of the map extent (west->east,
+    south->north)."""
+
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    rel: tuple[Fraction, Fraction] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Place":
+        has_coords = self.lat is not None or self.lon is not None
+        if has_coords == (self.rel is not None):
+            raise ValueError("give either lat and lon, or rel: [x, y]")
+        if has_coords and (self.lat is None or self.lon is None):
+            raise ValueError("give both lat and lon")
+        return self
+
+
+class Window(Strict):
+    """A time of day window, e.g. ``["08:00", "18:00"]``."""
+
+    start: Clock
+    end: Clock
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, value: object) -> object:
+        if isinstance(value, list | tuple) and len(value) == 2:
+            return {"start": value[0], "end": value[1]}
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Window":
+        if self.end <= self.start:
+            raise ValueError(f"window ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    def seconds(self) -> tuple[int, int]:
+        """Seconds since midnight of start and end."""
+        return _secs(self.start), _secs(self.end)
+
+
+def _secs(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 3600 + int(minutes) * 60
+
+
+class MapSpec(Strict):
+    """Where the roads come from: ``demo`` (bundled Helsinki), ``synthetic:N``, or an OSM file
+    (relative to the scenario file). ``source`` may be left out for a real site whose extract the
+    user supplies with ``--map FILE``; ``needs`` then says which file that is."""
+
+    source: str | None = None
+    needs: str | None = None
+    bbox: tuple[float, float, float, float] | None = Field(None, description="W, S, E, N")
+    seed: int = 0
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox_order(cls, bbox: tuple[float, float, float, float] | None) -> object:
+        if bbox is not None:
+            west, south, east, north = bbox
+            if not (west < east and south < north):
+                raise ValueError("bbox must be [west, south, east, north], west<east, south<north")
+        return bbox
+
+
+class DemandSpec(Strict):
+    """Daily parcels: from OSM buildings by rates per building type, or from a file of points
+    (CSV ``id,lat,lon,parcels`` or GeoJSON points with a ``parcels`` property)."""
+
+    source: Literal["buildings", "file"] = "buildings"
+    file: Path | None = None
+    rates: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"default": 0.5},
+        description="parcels per day per 100 m² of floor area, by OSM building type "
+        "('default' for the rest)",
+    )
+    size_mix: dict[Literal["S", "M", "L"], Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"S": 0.6, "M": 0.3, "L": 0.1}
+    )
+
+    @model_validator(mode="after")
+    def _file_when_needed(self) -> "DemandSpec":
+        if self.source == "file" and self.file is None:
+            raise ValueError("source 'file' needs a file")
+        if sum(self.size_mix.values()) <= 0:
+            raise ValueError("size_mix must have a positive share")
+        return self
+
+
+class Compartments(Strict):
+    """Compartments by size (S, M, L)."""
+
+    S: Annotated[int, Field(ge=0)] = 0
+    M: Annotated[int, Field(ge=0)] = 0
+    L: Annotated[int, Field(ge=0)] = 0
+
+
+class ExistingLocker(Strict):
+    id: str
+    at: Place
+    compartments: Compartments
+
+
+class CandidatesSpec(Strict):
+    """Candidate locker sites: OSM buildings of some types, a file of points, or both."""
+
+    building_types: list[str] = Field(default_factory=list)
+    file: Path | None = None
+    max_sites: Annotated[int, Field(ge=1)] = 150
+    compartments: Compartments = Compartments(S=40, M=20, L=8)
+    cost: Annotated[float, Field(ge=0)] = 1.0
+
+
+class LockersSpec(Strict):
+    existing: list[ExistingLocker] = Field(default_factory=list)
+    candidates: CandidatesSpec = CandidatesSpec()
+
+
+class SitingSpec(Strict):
+    """Which lockers to open: the siting model, walking radius and budget (number of lockers)."""
+
+    model: Literal["max_coverage", "set_cover", "p_median"] = "max_coverage"
+    radius_m: Annotated[float, Field(gt=0)] = 300.0
+    budget: int = Field(5, description="lockers to open (max_coverage, p_median)")
+    capacitated: bool = False
+    dwell_days: Annotated[float, Field(gt=0)] = 1.5
+    time_limit_s: Annotated[float, Field(gt=0)] = 10.0
+
+    @field_validator("budget")
+    @classmethod
+    def _positive_budget(cls, budget: int) -> int:
+        if budget < 1:
+            raise ValueError(f"budget must be at least 1 locker (got {budget})")
+        return budget
+
+
+class Fleet(Strict):
+    profile: Literal["van", "e-tricycle"] = "van"
+    count: Annotated[int, Field(ge=1)] = 1
+    capacity: Annotated[int, Field(ge=1, description="parcels")] = 100
+    shift: Window = Window(start="08:00", end="18:00")
+    cost_per_km: Annotated[float, Field(ge=0)] = 1.0
+    cost_per_hour: Annotated[float, Field(ge=0)] = 30.0
+    fixed_cost: Annotated[float, Field(ge=0)] = 50.0
+    co2_g_per_km: Annotated[float, Field(ge=0)] | None = None
+
+
+class TimeWindowShare(Strict):
+    """A share of parcels that must arrive within a window (e.g. lunchtime pickups)."""
+
+    window: Window
+    share: Fraction
+
+
+class ParcelsSpec(Strict):
+    """A firm's parcels of the day: a file (CSV ``id,lat,lon[,size]``), or ``count`` parcels drawn
+    from the demand with ``seed``."""
+
+    file: Path | None = None
+    count: int | None = None
+    seed: int = 0
+    service_s: Annotated[int, Field(ge=0)] = 60
+    time_windows: list[TimeWindowShare] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ParcelsSpec":
+        if (self.file is None) == (self.count is None):
+            raise ValueError("give either file or count")
+        if self.count is not None and self.count < 1:
+            raise ValueError(f"the firm has no parcels (count is {self.count})")
+        return self
+
+
+class Firm(Strict):
+    name: Annotated[str, Field(min_length=1)]
+    depot: Place
+    fleet: list[Fleet] = Field(min_length=1)
+    parcels: ParcelsSpec
+
+
+class Centre(Strict):
+    """A shared distribution centre with the shared fleet based there."""
+
+    id: str
+    at: Place
+    opening: Window = Window(start="07:00", end="20:00")
+    fleet: list[Fleet] = Field(min_length=1)
+
+
+class RunSpec(Strict):
+    engine: Literal["auto", "ortools", "pyvrp"] = "auto"
+    time_limit_s: Annotated[float, Field(gt=0)] = 10.0
+    seed: int = 0
+    locker_drops: bool = True
+    shapley: Literal["auto", "exact", "sampled", "off"] = "auto"
+    co2_g_per_km: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"van": 180.0, "e-tricycle": 15.0}
+    )
+
+
+class Scenario(Strict):
+    """A whole scenario file."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    map: MapSpec
+    demand: DemandSpec = DemandSpec()
+    lockers: LockersSpec = LockersSpec()
+    siting: SitingSpec = SitingSpec()
+    firms: list[Firm] = Field(default_factory=list)
+    centres: list[Centre] = Field(default_factory=list)
+    run: RunSpec = RunSpec()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "Scenario":
+        names = [firm.name for firm in self.firms]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"firm names repeat: {', '.join(dupes)}")
+        return self
+
+    def profiles(self) -> list[str]:
+        """Vehicle travel profiles the fleets use (graphs to build besides ``walk``)."""
+        fleets = [f for firm in self.firms for f in firm.fleet]
+        fleets += [f for centre in self.centres for f in centre.fleet]
+        return sorted({f.profile for f in fleets})

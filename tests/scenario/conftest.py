@@ -1,0 +1,74 @@
+"""Fixtures for scenario tests: a run folder with generated figures, layers and routes."""
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def _line(points: list[tuple[float, float]], **props) -> dict:
+    coords = [[lon, lat] for lat, lon in points]
+    return {"type": "Feature", "properties": props,
+            "geometry": {"type": "LineString", "coordinates": coords}}
+
+
+def _point(lat: float, lon: float, **props) -> dict:
+    return {"type": "Feature", "properties": props,
+            "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+
+
+def _collection(features: list[dict]) -> dict:
+    return {"type": "FeatureCollection", "features": features}
+
+
+@pytest.fixture
+def generated_run(tmp_path: Path) -> Path:
+    """A run folder (summary.json + layers/) as the runner writes it, from seeded random data."""
+    rng = random.Random(7)
+    lat0, lon0 = 60.170, 24.944
+    grid = [(lat0 + 0.001 * i, lon0 + 0.002 * j) for i in range(8) for j in range(8)]
+    roads = [_line([grid[i], grid[i + 1]]) for i in range(len(grid) - 1) if (i + 1) % 8]
+    roads += [_line([grid[i], grid[i + 8]]) for i in range(len(grid) - 8)]
+    demand = [_point(*p, id=f"d{k}", parcels=rng.randint(1, 30)) for k, p in enumerate(grid)]
+    lockers = [_point(*grid[k], id=f"s{k}", chosen=k in (9, 27, 45), status="candidate")
+               for k in range(0, 64, 3)]
+    catch = [_line([grid[k], grid[9]]) for k in (0, 1, 8, 10, 17)]
+    routes: dict[str, list[dict]] = {"solo": [], "pooled": [], "pooled_lockers": []}
+    for plan, n in (("solo", 4), ("pooled", 2), ("pooled_lockers", 2)):
+        for v in range(n):
+            stops = rng.sample(grid, 6)
+            t, load, profile = 8 * 3600.0, 6 * 5, []
+            for _ in stops:
+                profile.append({"t": t, "load": load, "type": "delivery"})
+                t += rng.uniform(300, 900)
+                load -= 5
+            routes[plan].append(_line([grid[0], *stops, grid[0]], plan=plan, firm=f"F{v}",
+                                      vehicle=f"{plan}-{v}", profile=profile, stops=6))
+    layers = tmp_path / "layers"
+    layers.mkdir()
+    for name, features in {"roads": roads, "demand": demand, "lockers": lockers,
+                           "catchments": catch, "depots": [_point(*grid[0], id="hub")],
+                           **{f"routes_{p}": r for p, r in routes.items()}}.items():
+        (layers / f"{name}.geojson").write_text(json.dumps(_collection(features)))
+    curve = [{"lockers": k, "coverage": 1 - math.exp(-k / 3)} for k in range(1, 11)]
+    figures = {"vehicle_km": 40.0, "vehicles": 4, "driver_hours": 9.5, "stops": 24,
+               "co2_kg": 7.2, "cost": 640.0, "parcels": 120, "unassigned": 0}
+    summary = {
+        "scenario": {"name": "generated", "description": "report test data"},
+        "siting": {"status": "done", "model": "max_coverage", "radius_m": 300.0, "candidates": 22,
+                   "opened": ["s9", "s27", "s45"], "coverage": 0.63, "walk_m_mean": 140.0,
+                   "walk_m_p90": 260.0, "gap": 0.0, "curve": curve, "budget": 3},
+        "plans": {"solo": figures, "pooled": {**figures, "cost": 480.0, "vehicles": 2},
+                  "pooled_lockers": {**figures, "cost": 400.0, "vehicles": 2, "locker_drops": 30}},
+        "firms": [{"name": f"F{k}", "parcels": 30, "solo_cost": 160.0,
+                   "shares": {"pooled": 120.0 + k, "pooled_lockers": 100.0 + k},
+                   "by_parcels": 120.0, "by_standalone": 120.0} for k in range(4)],
+        "routes": [f["properties"] for r in routes.values() for f in r],
+        "stages": {"graphs": {"status": "done", "seconds": 1.0}},
+    }
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    return tmp_path
