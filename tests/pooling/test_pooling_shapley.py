@@ -59,9 +59,7 @@ def test_sampled_interval_covers_exact_and_sums_exactly():
     result = shapley(list(costs), airport(costs), exact_max_players=10, permutations=400, seed=3)
     assert result.method == "sampled" and result.permutations == 400
     assert sum(result.shares.values()) == pytest.approx(max(costs.values()))
-    covered = sum(
-        abs(result.shares[p] - exact[p]) <= result.ci_halfwidth[p] + 1e-9 for p in costs
-    )
+    covered = sum(abs(result.shares[p] - exact[p]) <= result.ci_halfwidth[p] + 1e-9 for p in costs)
     assert covered >= len(costs) - 1  # a 95 % interval may miss once in a while
     assert all(result.ci_halfwidth[p] > 0 for p in ("p05", "p10"))
 

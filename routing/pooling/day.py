@@ -1,0 +1,337 @@
+"""The day model: firms with their depots and fleets, shared centres, lockers and parcels.
+
+A day is read from YAML (``read_day``) into immutable pydantic models. Every cross-reference is
+checked here (a parcel's firm, a parcel's chosen locker, vehicle types), so that the plan
+builders can trust the day; errors name the item and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from routing.pooling.errors import PoolingError
+
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+#: Compartment inner sizes in cm (length, width, height) of a common parcel-locker line.
+DEFAULT_COMPARTMENTS: dict[str, tuple[float, float, float]] = {
+    "S": (45.0, 35.0, 8.0),
+    "M": (45.0, 35.0, 19.0),
+    "L": (45.0, 35.0, 30.0),
+}
+
+#: Vehicle type -> (grams of CO2 per km, road profile it drives on). Diesel light van and truck
+#: tank-to-wheel; an e-tricycle charged from a coal-heavy grid. Override per day.
+DEFAULT_VEHICLE_TYPES: dict[str, tuple[float, str]] = {
+    "van": (240.0, "van"),
+    "truck": (520.0, "van"),
+    "e-tricycle": (15.0, "e-tricycle"),
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def clock_seconds(value: str | int | float) -> float:
+    """Seconds since midnight from "HH:MM" (or a number of seconds, passed through)."""
+    if isinstance(value, int | float):
+        return float(value)
+    match = _HHMM.match(value.strip())
+    if not match or int(match[1]) > 48 or int(match[2]) > 59:
+        raise ValueError(f"'{value}' is not a clock time HH:MM")
+    return float(int(match[1]) * 3600 + int(match[2]) * 60)
+
+
+Clock = Annotated[float, Field(ge=0)]
+
+
+class Point(_Frozen):
+    """A place as latitude and longitude in degrees (WGS 84)."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, data: Any) -> Any:
+        if isinstance(data, list | tuple):
+            if len(data) != 2:
+                raise ValueError("a point is [lat, lon]")
+            return {"lat": data[0], "lon": data[1]}
+        return data
+
+    def pair(self) -> tuple[float, float]:
+        """The point as (lat, lon)."""
+        return (self.lat, self.lon)
+
+
+class Window(_Frozen):
+    """A time window [start, end] in seconds since midnight, written as "HH:MM"."""
+
+    start: Clock
+    end: Clock
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, data: Any) -> Any:
+        if isinstance(data, list | tuple):
+            if len(data) != 2:
+                raise ValueError('a time window is ["HH:MM", "HH:MM"]')
+            data = {"start": data[0], "end": data[1]}
+        if isinstance(data, dict):
+            data = {k: clock_seconds(v) if k in ("start", "end") else v for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end < self.start:
+            raise ValueError("time window ends before it starts")
+        return self
+
+
+class VehicleType(_Frozen):
+    """What a kind of vehicle emits and which road profile it drives on."""
+
+    co2_g_per_km: float = Field(ge=0)
+    profile: str = "van"
+
+
+class FleetEntry(_Frozen):
+    """``count`` identical vehicles of one type at a depot or centre."""
+
+    type: str = "van"
+    count: int = Field(default=1, ge=1)
+    capacity_parcels: int = Field(default=150, ge=1)
+    capacity_kg: float = Field(default=800.0, gt=0)
+    cost_per_km: float = Field(default=1.0, ge=0)
+    cost_per_hour: float = Field(default=30.0, ge=0)
+    fixed_cost: float = Field(default=50.0, ge=0)
+    shift: Window = Window(start=8 * 3600, end=18 * 3600)
+
+
+class Firm(_Frozen):
+    """A logistics firm: its own depot and the fleet it would deliver with alone."""
+
+    id: str = Field(min_length=1)
+    depot: Point
+    fleet: list[FleetEntry]
+
+
+class Centre(_Frozen):
+    """A shared distribution centre and the shared fleet based there."""
+
+    id: str = Field(min_length=1)
+    at: Point
+    fleet: list[FleetEntry]
+
+
+class Locker(_Frozen):
+    """A self-pickup locker and how many compartments of each size are free today."""
+
+    id: str = Field(min_length=1)
+    at: Point
+    free: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("free")
+    @classmethod
+    def _non_negative(cls, free: dict[str, int]) -> dict[str, int]:
+        for size, count in free.items():
+            if count < 0:
+                raise ValueError(f"free compartments of size {size} is negative ({count})")
+        return free
+
+
+class Parcel(_Frozen):
+    """One parcel for one recipient: owning firm, place, size class or dimensions, weight.
+
+    ``locker`` names the drop point the recipient chose; without it, any locker within the
+    walking radius with a free compartment that fits may take the parcel.
+    """
+
+    id: str = Field(min_length=1)
+    firm: str
+    at: Point
+    size: str | tuple[float, float, float] = "S"
+    kg: float = Field(default=1.0, ge=0)
+    service_s: float = Field(default=90.0, ge=0)
+    window: Window | None = None
+    locker: str | None = None
+
+
+class LockerStop(_Frozen):
+    """Time a driver spends at a locker: a fixed part plus a part per parcel loaded in."""
+
+    base_s: float = Field(default=180.0, ge=0)
+    per_parcel_s: float = Field(default=10.0, ge=0)
+
+
+class Travel(_Frozen):
+    """Where travel times come from: a road graph source, or straight lines when asked for.
+
+    ``source`` is what ``network.graph.build_graph`` takes ("demo", "synthetic:N" or an OSM
+    file path, relative to the day file). ``straight_line`` uses haversine distance times
+    ``circuity`` at ``speed_kmh`` and must be asked for explicitly.
+    """
+
+    source: str | None = None
+    straight_line: bool = False
+    speed_kmh: float = Field(default=25.0, gt=0)
+    circuity: float = Field(default=1.3, ge=1.0)
+    walk_radius_m: float = Field(default=500.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Travel:
+        if (self.source is None) == (not self.straight_line):
+            raise ValueError("give either a graph 'source' or 'straight_line: true' (not both)")
+        return self
+
+
+class Day(_Frozen):
+    """One day of common distribution: who delivers what, from where, with which vehicles."""
+
+    name: str = "day"
+    travel: Travel
+    firms: list[Firm]
+    centres: list[Centre]
+    lockers: list[Locker] = Field(default_factory=list)
+    parcels: list[Parcel]
+    compartments: dict[str, tuple[float, float, float]] = Field(
+        default_factory=lambda: dict(DEFAULT_COMPARTMENTS)
+    )
+    vehicle_types: dict[str, VehicleType] = Field(default_factory=dict)
+    locker_stop: LockerStop = LockerStop()
+
+    @model_validator(mode="after")
+    def _references(self) -> Day:
+        _unique("firm", [f.id for f in self.firms])
+        _unique("centre", [c.id for c in self.centres])
+        _unique("locker", [lk.id for lk in self.lockers])
+        _unique("parcel", [p.id for p in self.parcels])
+        if not self.firms:
+            raise ValueError("firms: a day needs at least one firm")
+        if not self.centres:
+            raise ValueError("centres: a day needs at least one shared centre to pool at")
+        if not self.parcels:
+            raise ValueError("parcels: a day needs at least one parcel")
+        types = self.known_vehicle_types()
+        for firm in self.firms:
+            _check_fleet(f"firm '{firm.id}'", firm.fleet, types)
+        for centre in self.centres:
+            _check_fleet(f"centre '{centre.id}'", centre.fleet, types)
+        for locker in self.lockers:
+            unknown = sorted(set(locker.free) - set(self.compartments))
+            if unknown:
+                raise ValueError(
+                    f"locker '{locker.id}': free: compartment size {unknown[0]} is unknown "
+                    f"(sizes: {', '.join(self.compartments)})"
+                )
+        firms = {f.id for f in self.firms}
+        lockers = {lk.id for lk in self.lockers}
+        for parcel in self.parcels:
+            if parcel.firm not in firms:
+                raise ValueError(f"parcel '{parcel.id}': firm '{parcel.firm}' is unknown")
+            if parcel.locker is not None and parcel.locker not in lockers:
+                raise ValueError(f"parcel '{parcel.id}': locker '{parcel.locker}' is unknown")
+            if isinstance(parcel.size, str) and parcel.size not in {*self.compartments, "XL"}:
+                raise ValueError(
+                    f"parcel '{parcel.id}': size '{parcel.size}' is unknown "
+                    f"(use {', '.join(self.compartments)}, XL or [l, w, h] in cm)"
+                )
+        return self
+
+    def known_vehicle_types(self) -> dict[str, VehicleType]:
+        """Vehicle types with their CO2 factor and profile: the defaults and the day's own."""
+        types = {
+            name: VehicleType(co2_g_per_km=co2, profile=profile)
+            for name, (co2, profile) in DEFAULT_VEHICLE_TYPES.items()
+        }
+        types.update(self.vehicle_types)
+        return types
+
+    def firm_ids(self) -> list[str]:
+        """Firm ids in the order the day lists them."""
+        return [f.id for f in self.firms]
+
+    def parcels_of(self, firms: frozenset[str] | set[str]) -> list[Parcel]:
+        """The parcels owned by any of ``firms``, in day order."""
+        return [p for p in self.parcels if p.firm in firms]
+
+
+def _unique(kind: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"{kind} '{item}': id repeats")
+        seen.add(item)
+
+
+def _check_fleet(owner: str, fleet: list[FleetEntry], types: dict[str, VehicleType]) -> None:
+    if not fleet:
+        raise ValueError(f"{owner}: fleet: no vehicles")
+    for entry in fleet:
+        if entry.type not in types:
+            raise ValueError(
+                f"{owner}: fleet: vehicle type '{entry.type}' is unknown "
+                f"(add it under vehicle_types with its co2_g_per_km)"
+            )
+
+
+def parse_day(data: Any, *, base_dir: Path | None = None) -> Day:
+    """Validate a day from plain data (a parsed YAML/JSON document)."""
+    if not isinstance(data, dict):
+        raise PoolingError("day: the file must hold a mapping (firms, centres, parcels, ...)")
+    try:
+        day = Day.model_validate(data)
+    except ValidationError as err:
+        raise PoolingError(_explain(err, data)) from None
+    source = day.travel.source
+    if base_dir is not None and source and not source.startswith(("demo", "synthetic:")):
+        path = Path(source)
+        if not path.is_absolute():
+            travel = day.travel.model_copy(update={"source": str(base_dir / path)})
+            day = day.model_copy(update={"travel": travel})
+    return day
+
+
+def read_day(path: str | Path) -> Day:
+    """Read and validate a day from a YAML (or JSON) file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise PoolingError(f"day file '{path}': cannot be read ({err.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise PoolingError(f"day file '{path}': not valid YAML ({err})") from None
+    return parse_day(data, base_dir=path.parent)
+
+
+def _explain(err: ValidationError, data: dict[str, Any]) -> str:
+    """First validation problem as one line: the item (by id where it has one) and the field."""
+    first = err.errors()[0]
+    loc = list(first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not loc:
+        return message
+    where, rest = _item_name(loc, data)
+    field = ".".join(str(part) for part in rest)
+    return f"{where}: {field}: {message}" if field else f"{where}: {message}"
+
+
+def _item_name(loc: list[Any], data: dict[str, Any]) -> tuple[str, list[Any]]:
+    singular = {"firms": "firm", "centres": "centre", "lockers": "locker", "parcels": "parcel"}
+    head = loc[0]
+    if head in singular and len(loc) > 1 and isinstance(loc[1], int):
+        items = data.get(head)
+        item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+        if isinstance(item, dict) and item.get("id") is not None:
+            return f"{singular[head]} '{item['id']}'", loc[2:]
+        return f"{head}[{loc[1]}]", loc[2:]
+    return str(head), loc[1:]

@@ -1,0 +1,118 @@
+"""The day model: valid days load, bad ones fail with the item and the field named."""
+
+import numpy as np
+import pytest
+import yaml
+
+from routing.pooling.day import DEFAULT_COMPARTMENTS, Locker, Parcel, parse_day, read_day
+from routing.pooling.errors import PoolingError
+from routing.pooling.lockers import assign_lockers, fitting_sizes
+
+
+def test_valid_day_loads_from_yaml(tmp_path, day_data):
+    path = tmp_path / "day.yaml"
+    path.write_text(yaml.safe_dump(day_data))
+    day = read_day(path)
+    assert day.firm_ids() == ["sf", "yto"]
+    assert [p.id for p in day.parcels_of({"yto"})] == ["yto-1", "yto-2", "yto-3"]
+    assert day.known_vehicle_types()["e-tricycle"].profile == "e-tricycle"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["parcels"][0].update(firm="zto"), "parcel 'sf-1': firm 'zto' is unknown"),
+        (lambda d: d["firms"][1].update(fleet=[]), "firm 'yto': fleet: no vehicles"),
+        (lambda d: d["parcels"][1].update(kg=-2), "parcel 'sf-2': kg: "),
+        (lambda d: d["parcels"][1].update(locker="nowhere"), "locker 'nowhere' is unknown"),
+        (lambda d: d["parcels"][0].update(size="XXL"), "parcel 'sf-1': size 'XXL' is unknown"),
+        (
+            lambda d: d["parcels"][0].update(window=["12:00", "09:00"]),
+            "parcel 'sf-1': window: time window ends before it starts",
+        ),
+        (lambda d: d["lockers"][0]["free"].update(S=-1), "locker 'tower-locker': free: "),
+        (lambda d: d["lockers"][0]["free"].update(XL=3), "compartment size XL is unknown"),
+        (lambda d: d["firms"].append(dict(d["firms"][0])), "firm 'sf': id repeats"),
+        (lambda d: d["firms"][0]["fleet"][0].update(type="drone"), "vehicle type 'drone'"),
+        (lambda d: d.update(centres=[]), "centres: a day needs at least one shared centre"),
+        (lambda d: d["travel"].update(source="demo"), "travel: give either a graph 'source'"),
+        (lambda d: d.update(parcels="many"), "parcels: "),
+    ],
+)
+def test_bad_day_names_item_and_field(day_data, change, message):
+    change(day_data)
+    with pytest.raises(PoolingError, match=message.replace("(", r"\(")):
+        parse_day(day_data)
+
+
+def test_unreadable_files_are_errors(tmp_path):
+    with pytest.raises(PoolingError, match="cannot be read"):
+        read_day(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("firms: [unclosed")
+    with pytest.raises(PoolingError, match="not valid YAML"):
+        read_day(bad)
+    bad.write_text("- just a list")
+    with pytest.raises(PoolingError, match="must hold a mapping"):
+        read_day(bad)
+
+
+def test_single_firm_day_is_valid(day_data):
+    day_data["firms"] = day_data["firms"][:1]
+    day_data["parcels"] = [p for p in day_data["parcels"] if p["firm"] == "sf"]
+    assert parse_day(day_data).firm_ids() == ["sf"]
+
+
+def test_parcel_fits_same_or_larger_compartment():
+    sizes = DEFAULT_COMPARTMENTS
+    assert fitting_sizes("S", sizes) == ["S", "M", "L"]
+    assert fitting_sizes("L", sizes) == ["L"]
+    assert fitting_sizes("XL", sizes) == []
+    assert fitting_sizes([20, 44, 25], sizes) == ["L"]  # turned on its side it fits
+    assert fitting_sizes([50, 50, 50], sizes) == []
+
+
+def _parcels(sizes, locker=None):
+    return [
+        Parcel(id=f"p{i}", firm="a", at=[0, 0], size=s, locker=locker) for i, s in enumerate(sizes)
+    ]
+
+
+def test_lockers_take_most_parcels_smallest_compartment_first():
+    parcels = _parcels(["S", "S", "M", "L", "XL"])
+    lockers = [Locker(id="A", at=[0, 0], free={"S": 1, "M": 2, "L": 1})]
+    walk = np.full((5, 1), 100.0)
+    got = assign_lockers(parcels, lockers, DEFAULT_COMPARTMENTS, walk, radius_m=300)
+    (drop,) = got.drops
+    # All four that fit get in: S->S, S->M, M->M, L->L; the XL parcel goes to the door.
+    assert sorted(drop.parcels) == ["p0", "p1", "p2", "p3"]
+    assert drop.compartments == {"S": 1, "M": 2, "L": 1}
+    assert got.to_door == {"p4": "too large for any locker compartment"}
+
+
+def test_lockers_respect_radius_and_free_compartments():
+    parcels = _parcels(["S", "S", "S"])
+    lockers = [Locker(id="near", at=[0, 0], free={"S": 1}), Locker(id="far", at=[0, 0])]
+    walk = np.array([[100.0, 50.0], [200.0, np.inf], [900.0, 10.0]])
+    got = assign_lockers(parcels, lockers, DEFAULT_COMPARTMENTS, walk, radius_m=300)
+    assert got.locker_of() == {"p0": "near"} or got.locker_of() == {"p1": "near"}
+    assert "p2" in got.to_door and "no free compartment" in got.to_door["p2"]
+
+
+def test_chosen_locker_without_free_compartment_sends_parcel_to_door():
+    parcels = _parcels(["M"], locker="full")
+    lockers = [Locker(id="full", at=[0, 0], free={"S": 0, "M": 0, "L": 0})]
+    got = assign_lockers(parcels, lockers, DEFAULT_COMPARTMENTS, np.zeros((1, 1)), radius_m=300)
+    assert got.drops == []
+    assert "locker 'full' (the recipient's choice) has no free compartment" in got.to_door["p0"]
+
+
+def test_walking_matrix_shape_is_checked():
+    with pytest.raises(PoolingError, match="expected \\(2, 1\\)"):
+        assign_lockers(
+            _parcels(["S", "S"]),
+            [Locker(id="A", at=[0, 0], free={"S": 1})],
+            DEFAULT_COMPARTMENTS,
+            np.zeros((1, 1)),
+            radius_m=10,
+        )
