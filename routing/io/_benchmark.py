@@ -1,0 +1,81 @@
+"""What the CVRPLIB, Solomon and Li & Lim readers share: Euclidean travel, one depot, one fleet.
+
+Benchmark instances use plane coordinates in their own unit, not latitude and longitude, so the
+problems they give have no `locations`; distances and travel times are both the Euclidean
+length (in the instance's unit), and every vehicle costs exactly its distance
+(`cost_per_km=1000` per thousand units, nothing per hour), which is the benchmarks' objective.
+Job ids are the instance's own customer numbers, so a solution can be recomputed by anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from network.errors import GongpeiError
+from routing.model import Centre, Job, Problem, Shipment, TimeWindow, Vehicle
+
+PROFILE = "euclidean"
+DEPOT = "depot"
+
+
+class InstanceFormatError(GongpeiError):
+    """A benchmark instance file that its reader cannot understand; names the file and part."""
+
+
+def euclidean(coords: np.ndarray, *, rounded: bool) -> np.ndarray:
+    """Pairwise Euclidean lengths; `rounded` applies the CVRPLIB rule (nearest integer per arc)."""
+    coords = np.asarray(coords, dtype=np.float64)
+    diff = coords[:, None, :] - coords[None, :, :]
+    lengths = np.sqrt((diff**2).sum(axis=2))
+    return np.round(lengths) if rounded else lengths
+
+
+def benchmark_problem(
+    *,
+    name: str,
+    source: str,
+    travel: np.ndarray,
+    fleet: int,
+    capacity: int | None,
+    jobs: Sequence[Job] = (),
+    shipments: Sequence[Shipment] = (),
+    depot_window: tuple[float, float] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Problem:
+    """A problem with one depot at location 0 and `fleet` identical vehicles v1..vN.
+
+    `travel` serves as both the distance and the travel-time matrix (the benchmarks' rule).
+    """
+    opening = None if depot_window is None else TimeWindow(start=depot_window[0],
+                                                          end=depot_window[1])  # fmt: skip
+    vehicles = tuple(
+        Vehicle(
+            id=f"v{k}",
+            start=DEPOT,
+            end=DEPOT,
+            capacity=None if capacity is None else (capacity,),
+            shift=opening,
+            cost_per_km=1000.0,
+            cost_per_hour=0.0,
+            profile=PROFILE,
+        )
+        for k in range(1, fleet + 1)
+    )
+    matrices = {PROFILE: {"durations": travel, "distances": travel}}
+    return Problem(
+        name=name,
+        centres=(Centre(id=DEPOT, location=0, opening=opening),),
+        vehicles=vehicles,
+        jobs=tuple(jobs),
+        shipments=tuple(shipments),
+        matrices=matrices,
+        meta={"format": source, "objective": "distance", **(meta or {})},
+    )
+
+
+def window(start: float, end: float) -> tuple[TimeWindow, ...]:
+    """A single time window as the model's tuple of windows."""
+    return (TimeWindow(start=float(start), end=float(end)),)
