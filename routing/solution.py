@@ -1,0 +1,394 @@
+"""A routing plan shaped like VROOM's output: summary, routes with timed steps, unassigned tasks.
+
+Engines only decide the order of visits (and, when they know them, the service start times);
+`build_solution` turns that into timed steps with loads, distances and costs from the problem
+data, so every engine reports the same way. `routing.check` verifies the result independently.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from routing.model import Job, Problem, Shipment, Vehicle
+
+StepType = Literal["start", "job", "pickup", "delivery", "break", "end"]
+VisitType = Literal["job", "pickup", "delivery", "break"]
+
+__all__ = [
+    "Route",
+    "RoutePlan",
+    "Solution",
+    "Step",
+    "Summary",
+    "Unassigned",
+    "Visit",
+    "build_solution",
+    "route_cost",
+]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Step(_Out):
+    """One step of a route. `arrival` at the place, `waiting` until service may start, then
+    `service` seconds; `load` is carried after the step; `distance` and `duration` (travel
+    time) are cumulative from the route start. For a break, `arrival` is when it starts."""
+
+    type: StepType
+    id: str | None = None
+    location: int | None = None
+    coordinates: tuple[float, float] | None = None
+    arrival: float
+    waiting: float = 0.0
+    service: float = 0.0
+    load: tuple[int, ...] = ()
+    distance: float = 0.0
+    duration: float = 0.0
+
+    @property
+    def start(self) -> float:
+        """When service (or the break) starts."""
+        return self.arrival + self.waiting
+
+    @property
+    def departure(self) -> float:
+        return self.arrival + self.waiting + self.service
+
+
+class Route(_Out):
+    """One used vehicle's route; `duration` is total travel time as in VROOM, `service` the
+    tasks' service time (breaks excluded), `waiting` the idle time before service starts."""
+
+    vehicle: str
+    steps: tuple[Step, ...]
+    cost: float
+    distance: float
+    duration: float
+    service: float
+    waiting: float
+    start_time: float
+    end_time: float
+
+    def task_steps(self) -> list[Step]:
+        return [s for s in self.steps if s.type in ("job", "pickup", "delivery")]
+
+
+class Unassigned(_Out):
+    """A job or shipment left out of the plan, with the reason."""
+
+    id: str
+    type: Literal["job", "shipment"]
+    reason: str
+    location: int | None = None
+
+
+class Summary(_Out):
+    cost: float
+    routes: int
+    unassigned: int
+    distance: float
+    duration: float
+    service: float
+    waiting: float
+    penalty: float = 0.0
+
+
+class Solution(_Out):
+    """The plan plus which engine made it and why it was chosen."""
+
+    summary: Summary
+    routes: tuple[Route, ...]
+    unassigned: tuple[Unassigned, ...] = ()
+    engine: str
+    engine_reason: str = ""
+    runtime_s: float = 0.0
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def cost(self) -> float:
+        return self.summary.cost
+
+    def route(self, vehicle_id: str) -> Route | None:
+        return next((r for r in self.routes if r.vehicle == vehicle_id), None)
+
+    def assigned_ids(self) -> set[str]:
+        return {s.id for r in self.routes for s in r.task_steps() if s.id is not None}
+
+    def to_vroom(self, problem: Problem | None = None) -> dict[str, Any]:
+        """VROOM's output JSON: `code`, `summary`, `routes` with `steps`, `unassigned`.
+
+        Ids are written as integers when the problem came from integer ids (VROOM input or a
+        benchmark file), so the output can be compared with other tools' directly.
+        Shipment steps carry the pickup/delivery step id when the input gave one.
+        """
+        int_ids = bool(problem is not None and problem.meta.get("int_ids"))
+
+        def ident(value: str | None) -> Any:
+            if value is not None and int_ids and value.lstrip("-").isdigit():
+                return int(value)
+            return value
+
+        def step_id(step: Step) -> Any:
+            if problem is not None and step.type in ("pickup", "delivery") and step.id:
+                stop = getattr(problem.shipment(step.id), step.type)
+                return ident(stop.id or step.id)
+            return ident(step.id)
+
+        routes = []
+        for r in self.routes:
+            steps = []
+            for s in r.steps:
+                out: dict[str, Any] = {"type": s.type}
+                if s.id is not None:
+                    out["id"] = step_id(s)
+                if s.type in ("pickup", "delivery"):
+                    out["shipment"] = ident(s.id)
+                if s.location is not None:
+                    out["location_index"] = s.location
+                if s.coordinates is not None:
+                    out["location"] = list(s.coordinates)
+                out.update(
+                    arrival=_num(s.arrival), duration=_num(s.duration), distance=_num(s.distance),
+                    service=_num(s.service), waiting_time=_num(s.waiting), load=list(s.load),
+                )
+                steps.append(out)
+            routes.append({
+                "vehicle": ident(r.vehicle), "cost": _num(r.cost), "distance": _num(r.distance),
+                "duration": _num(r.duration), "service": _num(r.service),
+                "waiting_time": _num(r.waiting), "steps": steps,
+            })
+        s = self.summary
+        return {
+            "code": 0,
+            "summary": {
+                "cost": _num(s.cost), "routes": s.routes, "unassigned": s.unassigned,
+                "distance": _num(s.distance), "duration": _num(s.duration),
+                "service": _num(s.service), "waiting_time": _num(s.waiting),
+                "penalty": _num(s.penalty),
+                "computing_times": {"solving": round(self.runtime_s * 1000)},
+                "engine": self.engine, "engine_reason": self.engine_reason,
+            },
+            "unassigned": [
+                {"id": ident(u.id), "type": u.type, "reason": u.reason,
+                 **({"location_index": u.location} if u.location is not None else {})}
+                for u in self.unassigned
+            ],
+            "routes": routes,
+        }
+
+    def to_geojson(self) -> dict[str, Any]:
+        """A FeatureCollection: one LineString per route through its stops (straight segments
+        between stops) and one Point per stop; empty where coordinates are unknown."""
+        features: list[dict[str, Any]] = []
+        for r in self.routes:
+            coords = [list(s.coordinates) for s in r.steps if s.coordinates is not None]
+            if len(coords) >= 2:
+                features.append({
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": coords},
+                    "properties": {"vehicle": r.vehicle, "cost": r.cost, "distance": r.distance,
+                                   "duration": r.duration},
+                })
+            for order, s in enumerate(r.steps):
+                if s.coordinates is not None and s.type != "break":
+                    features.append({
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": list(s.coordinates)},
+                        "properties": {"vehicle": r.vehicle, "order": order, "type": s.type,
+                                       "id": s.id, "arrival": s.arrival},
+                    })
+        return {"type": "FeatureCollection", "features": features}
+
+
+def _num(x: float) -> float | int:
+    """Whole numbers as ints (VROOM writes integers), others rounded to millis."""
+    return round(x) if abs(x - round(x)) < 1e-9 else round(x, 3)
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One planned visit: a job, a shipment's pickup or delivery (id = shipment id), or a
+    break (id = break id). `start` is the service start time when the engine knows it."""
+
+    type: VisitType
+    id: str
+    start: float | None = None
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    """An engine's plan for one vehicle: visits in order and, optionally, its departure time."""
+
+    vehicle: str
+    visits: Sequence[Visit]
+    departure: float | None = None
+
+
+def route_cost(vehicle: Vehicle, distance: float, travel: float) -> float:
+    """fixed + per km driven + per hour of travel (the model's cost definition)."""
+    return (
+        vehicle.fixed_cost
+        + vehicle.cost_per_km * distance / 1000.0
+        + vehicle.cost_per_hour * travel / 3600.0
+    )
+
+
+def build_solution(
+    problem: Problem,
+    plans: Sequence[RoutePlan],
+    unassigned: dict[str, str],
+    *,
+    engine: str,
+    engine_reason: str = "",
+    runtime_s: float = 0.0,
+    meta: dict[str, Any] | None = None,
+) -> Solution:
+    """Timed, costed solution from the engine's visit orders; `unassigned` maps task id to
+    its reason. Plans with no visits are dropped (the vehicle stays home)."""
+    routes = tuple(
+        _timed_route(problem, plan) for plan in plans if any(v.type != "break" for v in plan.visits)
+    )
+    left = tuple(_unassigned(problem, tid, reason) for tid, reason in unassigned.items())
+    penalty = 0.0
+    for u in left:
+        task = problem.job(u.id) if u.type == "job" else problem.shipment(u.id)
+        penalty += task.penalty or 0.0
+    summary = Summary(
+        cost=sum(r.cost for r in routes),
+        routes=len(routes),
+        unassigned=len(left),
+        distance=sum(r.distance for r in routes),
+        duration=sum(r.duration for r in routes),
+        service=sum(r.service for r in routes),
+        waiting=sum(r.waiting for r in routes),
+        penalty=penalty,
+    )
+    return Solution(summary=summary, routes=routes, unassigned=left, engine=engine,
+                    engine_reason=engine_reason, runtime_s=runtime_s, meta=meta or {})
+
+
+def _unassigned(problem: Problem, task_id: str, reason: str) -> Unassigned:
+    if problem.has_job(task_id):
+        return Unassigned(id=task_id, type="job", reason=reason,
+                          location=problem.job(task_id).location)
+    problem.shipment(task_id)  # KeyError for an unknown id: an engine bug, not user input
+    return Unassigned(id=task_id, type="shipment", reason=reason,
+                      location=problem.shipment(task_id).pickup.location)
+
+
+def _stop(problem: Problem, visit: Visit) -> tuple[int, float, tuple[int, ...], Any]:
+    """(location, service, load change, windows) of a task visit."""
+    if visit.type == "job":
+        job: Job = problem.job(visit.id)
+        change = tuple(p - d for p, d in zip(problem.amount(job.pickup),
+                                             problem.amount(job.delivery), strict=True))
+        return job.location, job.service, change, job.time_windows
+    ship: Shipment = problem.shipment(visit.id)
+    stop = ship.pickup if visit.type == "pickup" else ship.delivery
+    sign = 1 if visit.type == "pickup" else -1
+    change = tuple(sign * a for a in problem.amount(ship.amount))
+    return stop.location, stop.service, change, stop.time_windows
+
+
+def _earliest_in(windows: Sequence[Any], t: float) -> float:
+    """Earliest time >= t inside one of the windows (t itself when there are none or past all)."""
+    for w in windows:
+        if t <= w.end:
+            return max(t, w.start)
+    return t
+
+
+def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
+    vehicle = problem.vehicle(plan.vehicle)
+    travel = problem.travel(vehicle.profile)
+    breaks = {b.id: b for b in vehicle.breaks}
+    start_loc = problem.start_location(vehicle)
+    end_loc = problem.end_location(vehicle)
+
+    initial = [0] * problem.n_dims
+    for v in plan.visits:
+        if v.type == "job":
+            for d, amount in enumerate(problem.amount(problem.job(v.id).delivery)):
+                initial[d] += amount
+    load = list(initial)
+
+    earliest = max(
+        vehicle.shift.start if vehicle.shift else 0.0,
+        problem.centre(vehicle.start).opening.start
+        if vehicle.start and problem.centre(vehicle.start).opening else 0.0,
+    )
+    t = plan.departure if plan.departure is not None else earliest
+    steps: list[Step] = []
+    dist = dur = service_total = waiting_total = 0.0
+    loc = start_loc
+    if start_loc is not None:
+        steps.append(Step(type="start", location=start_loc,
+                          coordinates=problem.coordinates(start_loc), arrival=t,
+                          load=tuple(load)))
+    depart = t
+    pending_breaks = 0.0  # break time since the last stop, to place arrival after it
+    break_end = -math.inf
+    for v in plan.visits:
+        if v.type == "break":
+            brk = breaks[v.id]
+            begin = v.start if v.start is not None else _earliest_in(brk.windows, depart)
+            steps.append(Step(type="break", id=v.id, location=loc,
+                              coordinates=problem.coordinates(loc) if loc is not None else None,
+                              arrival=begin, service=brk.duration, load=tuple(load),
+                              distance=dist, duration=dur))
+            pending_breaks += brk.duration
+            break_end = begin + brk.duration
+            if v.start is None:
+                depart = break_end
+                pending_breaks = 0.0
+            continue
+        where, service, change, windows = _stop(problem, v)
+        leg = float(travel.durations[loc, where]) if loc is not None else 0.0
+        leg_m = float(travel.distances[loc, where]) if loc is not None else 0.0
+        arrival = max(depart + leg + pending_breaks, break_end)
+        if v.start is not None:
+            begin = v.start
+            arrival = min(arrival, begin)
+        else:
+            begin = _earliest_in(windows, arrival)
+        if loc is None and v.start is None:
+            arrival = begin  # a route without a start begins at its first stop
+        dist += leg_m
+        dur += leg
+        for d, c in enumerate(change):
+            load[d] += c
+        steps.append(Step(type=v.type, id=v.id, location=where,
+                          coordinates=problem.coordinates(where), arrival=arrival,
+                          waiting=begin - arrival, service=service, load=tuple(load),
+                          distance=dist, duration=dur))
+        waiting_total += begin - arrival
+        service_total += service
+        depart = begin + service
+        pending_breaks = 0.0
+        break_end = -math.inf
+        loc = where
+    end_time = depart
+    if end_loc is not None:
+        leg = float(travel.durations[loc, end_loc]) if loc is not None else 0.0
+        leg_m = float(travel.distances[loc, end_loc]) if loc is not None else 0.0
+        dist += leg_m
+        dur += leg
+        end_time = max(depart + leg + pending_breaks, break_end)
+        steps.append(Step(type="end", location=end_loc, coordinates=problem.coordinates(end_loc),
+                          arrival=end_time, load=tuple(load), distance=dist, duration=dur))
+    elif steps and steps[-1].type == "break":
+        end_time = max(end_time, steps[-1].departure)
+    first = steps[0].arrival if steps else t
+    return Route(vehicle=vehicle.id, steps=tuple(steps), cost=route_cost(vehicle, dist, dur),
+                 distance=dist, duration=dur, service=service_total, waiting=waiting_total,
+                 start_time=first, end_time=end_time)
