@@ -41,13 +41,14 @@ def parse_lilim(path: str | Path) -> LiLimInstance:
         raise InstanceFormatError(f"{path.name}: cannot read ({err})") from None
     if not lines or len(lines[0]) < 2:
         raise InstanceFormatError(f"{path.name}: first line must be 'vehicles capacity speed'")
+    for number, line in enumerate(lines[1:], start=2):
+        if len(line) != 9:
+            raise InstanceFormatError(f"{path.name}: line {number}: a task line has 9 numbers")
     try:
         vehicles, capacity = int(lines[0][0]), int(lines[0][1])
-        rows = np.array([[float(v) for v in ln[:9]] for ln in lines[1:]])
+        rows = np.array([[float(v) for v in ln] for ln in lines[1:]]).reshape(-1, 9)
     except ValueError as err:
         raise InstanceFormatError(f"{path.name}: non-numeric value ({err})") from None
-    if rows.ndim != 2 or rows.shape[1] != 9:
-        raise InstanceFormatError(f"{path.name}: every task line needs 9 numbers")
     ids = rows[:, 0].astype(int)
     if not np.array_equal(ids, np.arange(len(rows))):
         raise InstanceFormatError(f"{path.name}: task ids must run 0, 1, 2, ... with 0 the depot")

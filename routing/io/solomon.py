@@ -22,7 +22,7 @@ def read_solomon(path: str | Path) -> Problem:
     path = Path(path)
     try:
         data = vrplib.read_instance(path, instance_format="solomon", compute_edge_weights=False)
-    except (OSError, ValueError, KeyError, IndexError, RuntimeError) as err:
+    except (OSError, ValueError, TypeError, KeyError, IndexError, RuntimeError) as err:
         raise InstanceFormatError(f"{path.name}: not a readable Solomon instance ({err})") from None
     coords = np.asarray(data["node_coord"], dtype=np.float64)
     demand = np.asarray(data["demand"], dtype=np.int64)

@@ -37,7 +37,7 @@ def read_vrplib(path: str | Path, *, vehicles: int | None = None) -> Problem:
     path = Path(path)
     try:
         data = vrplib.read_instance(path)
-    except (OSError, ValueError, KeyError, IndexError, RuntimeError) as err:
+    except (OSError, ValueError, TypeError, KeyError, IndexError, RuntimeError) as err:
         raise InstanceFormatError(f"{path.name}: not a readable VRPLIB instance ({err})") from None
     for key in ("edge_weight", "demand", "capacity"):
         if key not in data:
