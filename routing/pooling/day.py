@@ -206,6 +206,9 @@ class Day(_Frozen):
     )
     vehicle_types: dict[str, VehicleType] = Field(default_factory=dict)
     locker_stop: LockerStop = LockerStop()
+    #: What a parcel a plan cannot deliver costs (redelivery tomorrow), so that leaving parcels
+    #: behind never makes a plan look cheaper.
+    unserved_parcel_cost: float = Field(default=100.0, ge=0)
 
     @model_validator(mode="after")
     def _references(self) -> Day:

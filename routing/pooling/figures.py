@@ -1,0 +1,96 @@
+"""The figures of a plan: vehicle-km, vehicles, driver hours, stops, CO2, parcels and cost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+
+from routing.pooling.day import VehicleType
+from routing.pooling.plans import BuiltPlan
+from routing.solution import Solution
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a plan costs the city and the firms.
+
+    ``cost`` is the routes' cost (fixed + per km + per hour of travel) plus the day's
+    ``unserved_parcel_cost`` for each parcel left undelivered; ``route_cost`` without it.
+    ``stops`` counts places a vehicle parks at (several parcels at one place or a locker drop
+    are one stop); ``driver_hours`` is each used vehicle's time from leaving to returning.
+    """
+
+    cost: float = 0.0
+    route_cost: float = 0.0
+    vehicle_km: float = 0.0
+    vehicles: int = 0
+    driver_hours: float = 0.0
+    stops: int = 0
+    co2_kg: float = 0.0
+    parcels: int = 0
+    parcels_in_lockers: int = 0
+    unserved: int = 0
+
+    def as_dict(self) -> dict[str, float | int]:
+        """The figures rounded for reports."""
+        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def plan_figures(
+    plan: BuiltPlan,
+    solution: Solution,
+    vehicle_types: Mapping[str, VehicleType],
+    *,
+    unserved_parcel_cost: float,
+) -> Figures:
+    """Read a solved plan's figures from its solution (all parcels, whichever firm)."""
+    km = co2 = hours = 0.0
+    stops = 0
+    for route in solution.routes:
+        route_km = route.distance / 1000.0
+        km += route_km
+        co2 += route_km * vehicle_types[plan.vehicle_type[route.vehicle]].co2_g_per_km / 1000.0
+        hours += (route.end_time - route.start_time) / 3600.0
+        previous = None
+        for step in route.task_steps():
+            if step.location != previous:
+                stops += 1
+            previous = step.location
+    unserved = sum(len(plan.job_parcels[u.id]) for u in solution.unassigned)
+    parcels = sum(len(p) for p in plan.job_parcels.values())
+    in_lockers = sum(len(d.parcels) for d in plan.lockers.drops) if plan.lockers else 0
+    dropped = {u.id for u in solution.unassigned}
+    in_lockers -= sum(len(plan.job_parcels[j]) for j in dropped if j.startswith("locker:"))
+    return Figures(
+        cost=solution.summary.cost + unserved * unserved_parcel_cost,
+        route_cost=solution.summary.cost,
+        vehicle_km=km,
+        vehicles=len(solution.routes),
+        driver_hours=hours,
+        stops=stops,
+        co2_kg=co2,
+        parcels=parcels - unserved,
+        parcels_in_lockers=in_lockers,
+        unserved=unserved,
+    )
+
+
+def total(figures: Iterable[Figures]) -> Figures:
+    """Figures of several plans added up (e.g. every firm's solo plan)."""
+    sums = {f.name: 0 for f in fields(Figures)}
+    for item in figures:
+        for name in sums:
+            sums[name] += getattr(item, name)
+    return Figures(**sums)
+
+
+def savings(before: Figures, after: Figures) -> dict[str, dict[str, float]]:
+    """What ``after`` saves against ``before``, per figure: absolute and percent."""
+    out = {}
+    for name in ("cost", "vehicle_km", "vehicles", "driver_hours", "stops", "co2_kg"):
+        was, now = getattr(before, name), getattr(after, name)
+        out[name] = {
+            "saved": round(was - now, 3),
+            "percent": round(100.0 * (was - now) / was, 2) if was else 0.0,
+        }
+    return out

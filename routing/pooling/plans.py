@@ -1,0 +1,176 @@
+"""Build the routing problem of each plan: a firm alone, a coalition pooled, pooled with lockers.
+
+All plans of a day index the same travel matrices (``DayTravel``), cut down to the places each
+problem uses, so their costs are comparable. Capacity has two dimensions: parcels and grams.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from routing.model import Model, Problem, TimeWindow
+from routing.pooling.day import Day, FleetEntry, Parcel
+from routing.pooling.lockers import LockerAssignment, assign_lockers
+from routing.pooling.travel import DayTravel
+
+PlanKind = Literal["solo", "pooled", "lockers"]
+PLAN_KINDS: tuple[PlanKind, ...] = ("solo", "pooled", "lockers")
+CAPACITY_NAMES = ("parcels", "grams")
+
+
+@dataclass(frozen=True)
+class BuiltPlan:
+    """One plan's routing problem and what it needs to be read back per firm and per parcel.
+
+    ``job_parcels`` maps each job to the parcels it delivers (one, or many for a locker drop);
+    ``vehicle_type`` maps each vehicle to its day vehicle type (for its CO2 factor).
+    """
+
+    kind: PlanKind
+    firms: frozenset[str]
+    problem: Problem
+    job_parcels: dict[str, tuple[str, ...]]
+    vehicle_type: dict[str, str]
+    lockers: LockerAssignment | None = None
+
+
+def solo_plan(day: Day, travel: DayTravel, firm: str) -> BuiltPlan:
+    """The firm alone: its own parcels, from its own depot, with its own fleet."""
+    owner = next(f for f in day.firms if f.id == firm)
+    depot = f"depot:{firm}"
+    builder = _Builder(day, travel, f"{day.name}: {firm} alone", pooled=False)
+    builder.centre(depot, travel.places.depot[firm], firm=firm)
+    builder.fleet(owner.fleet, centre=depot, firm=firm)
+    builder.parcels(day.parcels_of({firm}))
+    return builder.build("solo", frozenset({firm}))
+
+
+def pooled_plan(
+    day: Day, travel: DayTravel, firms: Iterable[str], *, lockers: bool = False
+) -> BuiltPlan:
+    """The coalition's parcels consolidated at the shared centres and routed by the shared fleet.
+
+    With ``lockers``, parcels within walking reach of a locker with a free compartment that
+    fits are dropped there (one stop for the lot); the rest go to the door.
+    """
+    members = frozenset(firms)
+    parcels = day.parcels_of(members)
+    kind: PlanKind = "lockers" if lockers else "pooled"
+    label = "pooled with locker drops" if lockers else "pooled"
+    builder = _Builder(day, travel, f"{day.name}: {', '.join(sorted(members))} {label}")
+    for centre in day.centres:
+        builder.centre(f"centre:{centre.id}", travel.places.centre[centre.id])
+        builder.fleet(centre.fleet, centre=f"centre:{centre.id}", firm=None)
+    if not lockers:
+        builder.parcels(parcels)
+        return builder.build(kind, members)
+    rows = [travel.places.parcel_row[p.id] for p in parcels]
+    assignment = assign_lockers(
+        parcels,
+        day.lockers,
+        day.compartments,
+        travel.walk_m[rows] if rows else np.zeros((0, len(day.lockers))),
+        radius_m=day.travel.walk_radius_m,
+    )
+    in_locker = assignment.locker_of()
+    builder.parcels([p for p in parcels if p.id not in in_locker])
+    by_id = {p.id: p for p in parcels}
+    for drop in assignment.drops:
+        builder.locker_drop(drop.locker, [by_id[p] for p in drop.parcels])
+    return builder.build(kind, members, lockers=assignment)
+
+
+class _Builder:
+    """Collects the places a plan uses and maps them onto a cut of the day's matrices."""
+
+    def __init__(self, day: Day, travel: DayTravel, name: str, *, pooled: bool = True) -> None:
+        self.day = day
+        self.travel = travel
+        self.model = Model(name=name, capacity_names=CAPACITY_NAMES, pooled=pooled)
+        self.local: dict[int, int] = {}  # day place index -> problem location index
+        self.job_parcels: dict[str, tuple[str, ...]] = {}
+        self.vehicle_type: dict[str, str] = {}
+        self.types = day.known_vehicle_types()
+
+    def place(self, index: int) -> int:
+        if index not in self.local:
+            lat, lon = self.travel.places.points[index]
+            name = self.travel.places.names[index]
+            self.local[index] = self.model.add_location(lat=lat, lon=lon, name=name)
+        return self.local[index]
+
+    def centre(self, centre_id: str, index: int, *, firm: str | None = None) -> None:
+        self.model.add_centre(centre_id, location=self.place(index), firm=firm)
+
+    def fleet(self, fleet: list[FleetEntry], *, centre: str, firm: str | None) -> None:
+        for n, entry in enumerate(fleet):
+            for k in range(entry.count):
+                vehicle_id = f"{centre}:{entry.type}:{n}.{k}"
+                self.vehicle_type[vehicle_id] = entry.type
+                self.model.add_vehicle(
+                    vehicle_id,
+                    start=centre,
+                    end=centre,
+                    capacity=(entry.capacity_parcels, round(entry.capacity_kg * 1000)),
+                    shift=entry.shift.model_dump(),
+                    fixed_cost=entry.fixed_cost,
+                    cost_per_km=entry.cost_per_km,
+                    cost_per_hour=entry.cost_per_hour,
+                    profile=self.types[entry.type].profile,
+                    firm=firm,
+                )
+
+    def parcels(self, parcels: Iterable[Parcel]) -> None:
+        for parcel in parcels:
+            self.job_parcels[parcel.id] = (parcel.id,)
+            self.model.add_job(
+                parcel.id,
+                location=self.place(self.travel.places.parcel[parcel.id]),
+                delivery=(1, _grams(parcel.kg)),
+                service=parcel.service_s,
+                time_windows=(
+                    () if parcel.window is None else (TimeWindow(**parcel.window.model_dump()),)
+                ),
+                firm=parcel.firm,
+            )
+
+    def locker_drop(self, locker_id: str, parcels: list[Parcel]) -> None:
+        job_id = f"locker:{locker_id}"
+        self.job_parcels[job_id] = tuple(p.id for p in parcels)
+        stop = self.day.locker_stop
+        earliest_end = min((p.window.end for p in parcels if p.window is not None), default=None)
+        self.model.add_job(
+            job_id,
+            location=self.place(self.travel.places.locker[locker_id]),
+            delivery=(len(parcels), sum(_grams(p.kg) for p in parcels)),
+            service=stop.base_s + stop.per_parcel_s * len(parcels),
+            # Recipients collect from a locker later: only a parcel's "deliver by" end binds.
+            time_windows=(() if earliest_end is None else ((0.0, earliest_end),)),
+            name=f"{len(parcels)} parcels into locker {locker_id}",
+        )
+
+    def build(
+        self, kind: PlanKind, firms: frozenset[str], *, lockers: LockerAssignment | None = None
+    ) -> BuiltPlan:
+        index = np.fromiter(self.local, dtype=np.int64, count=len(self.local))
+        profiles = {v.profile for v in self.model.vehicles}
+        for profile in sorted(profiles):
+            durations, distances = self.travel.cut(profile, index)
+            self.model.set_matrices(profile, durations, distances)
+        return BuiltPlan(
+            kind=kind,
+            firms=firms,
+            problem=self.model.build(),
+            job_parcels=self.job_parcels,
+            vehicle_type=self.vehicle_type,
+            lockers=lockers,
+        )
+
+
+def _grams(kg: float) -> int:
+    return max(1, math.ceil(kg * 1000))

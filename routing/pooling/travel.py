@@ -1,0 +1,148 @@
+"""Travel times and distances between every place of a day, computed once for all plans.
+
+From road graphs (``network.graph.build_graph`` per vehicle profile, ``network.matrix``) or,
+only when the day asks for it, straight lines (geodesic distance times a circuity factor at a
+fixed speed). Walking distances from recipients to lockers come from the walk graph, or from
+straight lines in the straight-line mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+from pyproj import Geod
+
+from routing.pooling.day import Day
+
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True)
+class DayPlaces:
+    """Every place of a day, one matrix index each: depots, centres, lockers, then parcels.
+
+    ``parcel_row`` is a parcel's row in the walking-distance matrix (parcels x lockers).
+    """
+
+    points: list[tuple[float, float]]
+    names: list[str]
+    depot: dict[str, int]
+    centre: dict[str, int]
+    locker: dict[str, int]
+    parcel: dict[str, int]
+    parcel_row: dict[str, int]
+
+
+def day_places(day: Day) -> DayPlaces:
+    """Index the day's places in a fixed order."""
+    points: list[tuple[float, float]] = []
+    names: list[str] = []
+
+    def add(kind: str, ident: str, at: tuple[float, float]) -> int:
+        points.append(at)
+        names.append(f"{kind} {ident}")
+        return len(points) - 1
+
+    depot = {f.id: add("depot", f.id, f.depot.pair()) for f in day.firms}
+    centre = {c.id: add("centre", c.id, c.at.pair()) for c in day.centres}
+    locker = {lk.id: add("locker", lk.id, lk.at.pair()) for lk in day.lockers}
+    parcel = {p.id: add("parcel", p.id, p.at.pair()) for p in day.parcels}
+    rows = {p.id: row for row, p in enumerate(day.parcels)}
+    return DayPlaces(points, names, depot, centre, locker, parcel, rows)
+
+
+@dataclass(frozen=True)
+class DayTravel:
+    """Matrices of one day: per vehicle profile, seconds and metres between all places; and
+    metres on foot from each parcel's recipient to each locker (np.inf beyond the radius)."""
+
+    places: DayPlaces
+    durations: dict[str, np.ndarray]
+    distances: dict[str, np.ndarray]
+    walk_m: np.ndarray
+    source: str
+    unreachable: dict[str, int] = field(default_factory=dict)
+
+    def cut(self, profile: str, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Durations and distances of ``profile`` between the given places only."""
+        grid = np.ix_(index, index)
+        return self.durations[profile][grid], self.distances[profile][grid]
+
+
+def vehicle_profiles(day: Day) -> list[str]:
+    """The road profiles the day's fleets drive on."""
+    types = day.known_vehicle_types()
+    entries = [e for f in day.firms for e in f.fleet] + [e for c in day.centres for e in c.fleet]
+    return sorted({types[e.type].profile for e in entries})
+
+
+def day_travel(
+    day: Day,
+    *,
+    graphs: Mapping[str, nx.MultiDiGraph] | None = None,
+    cache_dir: str | Path | None = None,
+) -> DayTravel:
+    """Compute the day's matrices once: from road graphs, or straight lines when asked for.
+
+    ``graphs`` maps a profile ("van", "e-tricycle", "walk") to a graph already built; the
+    missing ones are built from ``day.travel.source`` (cached under ``cache_dir``).
+    """
+    places = day_places(day)
+    parcels = [p.at.pair() for p in day.parcels]
+    lockers = [lk.at.pair() for lk in day.lockers]
+    radius = day.travel.walk_radius_m
+    if day.travel.straight_line:
+        metres = _geodesic_m(places.points, places.points) * day.travel.circuity
+        seconds = metres / (day.travel.speed_kmh / 3.6)
+        walk = _geodesic_m(parcels, lockers) * day.travel.circuity
+        walk[walk > radius] = np.inf
+        source = (
+            f"straight lines x {day.travel.circuity} at {day.travel.speed_kmh} km/h "
+            "(asked for by the day)"
+        )
+        profiles = vehicle_profiles(day)
+        return DayTravel(
+            places,
+            dict.fromkeys(profiles, seconds),
+            dict.fromkeys(profiles, metres),
+            walk,
+            source,
+        )
+    from network.matrix import distances_within, travel_matrix
+
+    from network.graph import build_graph
+
+    built = dict(graphs or {})
+
+    def graph(profile: str) -> nx.MultiDiGraph:
+        if profile not in built:
+            built[profile] = build_graph(day.travel.source, profile=profile, cache_dir=cache_dir)
+        return built[profile]
+
+    durations, distances, unreachable = {}, {}, {}
+    for profile in vehicle_profiles(day):
+        matrix = travel_matrix(graph(profile), places.points)
+        durations[profile] = np.asarray(matrix.duration_s, dtype=np.float64)
+        distances[profile] = np.asarray(matrix.distance_m, dtype=np.float64)
+        unreachable[profile] = len(matrix.unreachable)
+    walk = np.full((len(parcels), len(lockers)), np.inf)
+    if parcels and lockers:
+        within = distances_within(graph("walk"), parcels, lockers, limit_m=radius).tocoo()
+        walk[within.row, within.col] = within.data
+    return DayTravel(
+        places, durations, distances, walk, f"road graph {day.travel.source}", unreachable
+    )
+
+
+def _geodesic_m(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> np.ndarray:
+    """Metres along the ellipsoid between every (lat, lon) of ``a`` and every one of ``b``."""
+    if not a or not b:
+        return np.zeros((len(a), len(b)))
+    lat_a, lon_a = (np.repeat(np.asarray(a)[:, k], len(b)) for k in (0, 1))
+    lat_b, lon_b = (np.tile(np.asarray(b)[:, k], len(a)) for k in (0, 1))
+    _, _, dist = _GEOD.inv(lon_a, lat_a, lon_b, lat_b)
+    return np.asarray(dist, dtype=np.float64).reshape(len(a), len(b))
