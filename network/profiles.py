@@ -1,0 +1,172 @@
+"""Travel profiles: which OSM ways a van, an e-tricycle or a walker may use, and how fast."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from network.errors import ProfileError
+
+# Values of an access-type tag that forbid passage; anything else (yes, destination, delivery,
+# permissive, designated, customers ...) allows it.
+_DENY = frozenset({"no", "private", "agricultural", "forestry", "military", "use_sidepath"})
+_FORWARD = frozenset({"yes", "true", "1"})
+_BACKWARD = frozenset({"-1", "reverse"})
+_MPH = 1.609344
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one kind of traveller uses the road network.
+
+    `speeds_kmh` maps each usable `highway` class to its default speed; a class that is absent is
+    not usable. The defaults are typical Chinese urban speeds in traffic, below the legal limits
+    of the road classes (快速路 / 主干路 / 次干路 / 支路). A `maxspeed` tag, when present and the
+    profile honours it, replaces the default, capped by the vehicle's own `max_kmh`.
+    `access_keys` are the access tags that concern this traveller, most general first (the most
+    specific one present decides).
+    """
+
+    name: str
+    speeds_kmh: Mapping[str, float]
+    access_keys: tuple[str, ...]
+    oneway: bool
+    honour_maxspeed: bool
+    max_kmh: float
+    oneway_exempt_keys: tuple[str, ...] = field(default=())
+
+    def with_speeds(self, overrides: Mapping[str, float] | None) -> Profile:
+        """This profile with some class speeds replaced (a new class becomes usable)."""
+        if not overrides:
+            return self
+        for highway, kmh in overrides.items():
+            if not isinstance(kmh, int | float) or not math.isfinite(kmh) or kmh <= 0:
+                raise ProfileError(
+                    f"profile '{self.name}': speed for highway '{highway}' must be a positive "
+                    f"number of km/h, got {kmh!r}"
+                )
+        speeds = {**self.speeds_kmh, **{k: float(v) for k, v in overrides.items()}}
+        return Profile(
+            name=self.name,
+            speeds_kmh=speeds,
+            access_keys=self.access_keys,
+            oneway=self.oneway,
+            honour_maxspeed=self.honour_maxspeed,
+            max_kmh=max(self.max_kmh, *speeds.values()),
+            oneway_exempt_keys=self.oneway_exempt_keys,
+        )
+
+    def allows(self, tags: Mapping[str, str]) -> bool:
+        """Whether this traveller may use a way with these tags at all."""
+        if tags.get("highway") not in self.speeds_kmh or tags.get("area") == "yes":
+            return False
+        decision = True
+        for key in self.access_keys:
+            value = tags.get(key)
+            if value is not None:
+                decision = value.split(";")[0].strip() not in _DENY
+        return decision
+
+    def directions(self, tags: Mapping[str, str]) -> tuple[bool, bool]:
+        """(forward, backward): along and against the way's node order."""
+        if not self.oneway or any(tags.get(k) == "no" for k in self.oneway_exempt_keys):
+            return True, True
+        value = tags.get("oneway")
+        if value in _FORWARD:
+            return True, False
+        if value in _BACKWARD:
+            return False, True
+        if value is None and (
+            tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway"
+        ):
+            return True, False
+        return True, True
+
+    def speed_kmh(self, tags: Mapping[str, str]) -> float:
+        """Speed on a usable way: its `maxspeed` (if honoured and readable) or the class default."""
+        default = self.speeds_kmh[tags["highway"]]
+        if self.honour_maxspeed:
+            posted = parse_maxspeed(tags.get("maxspeed"))
+            if posted is not None:
+                return min(posted, self.max_kmh)
+        return min(default, self.max_kmh)
+
+
+def parse_maxspeed(value: str | None) -> float | None:
+    """km/h from a `maxspeed` tag ("40", "30 mph", "50;60" takes the lowest), else None."""
+    if not value:
+        return None
+    speeds = []
+    for part in value.split(";"):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*", part)
+        if match:
+            kmh = float(match.group(1)) * (_MPH if match.group(2) == "mph" else 1.0)
+            if kmh > 0:
+                speeds.append(kmh)
+    return min(speeds) if speeds else None
+
+
+_VAN = {
+    "motorway": 80, "motorway_link": 40, "trunk": 60, "trunk_link": 35,
+    "primary": 40, "primary_link": 30, "secondary": 35, "secondary_link": 25,
+    "tertiary": 30, "tertiary_link": 20, "unclassified": 25, "road": 20,
+    "residential": 20, "living_street": 10, "service": 15,
+}  # fmt: skip
+_TRICYCLE = {
+    "primary": 20, "primary_link": 18, "secondary": 20, "secondary_link": 18,
+    "tertiary": 18, "tertiary_link": 15, "unclassified": 15, "road": 15,
+    "residential": 15, "living_street": 8, "service": 12, "track": 10, "cycleway": 15,
+}  # fmt: skip
+_WALK = {
+    **dict.fromkeys(
+        ["primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link",
+         "unclassified", "road", "residential", "living_street", "service", "track",
+         "pedestrian", "footway", "path", "cycleway", "bridleway", "corridor", "trunk",
+         "trunk_link"],
+        4.8,
+    ),
+    "steps": 2.0,
+}  # fmt: skip
+
+PROFILES: dict[str, Profile] = {
+    "van": Profile(
+        name="van",
+        speeds_kmh=_VAN,
+        access_keys=("access", "vehicle", "motor_vehicle", "motorcar", "goods"),
+        oneway=True,
+        honour_maxspeed=True,
+        max_kmh=90.0,
+    ),
+    # 电动三轮: capped at 25 km/h (GB 17761), kept off motorways and urban expressways (trunk),
+    # allowed on campus service roads, tracks and cycleways; motor_vehicle=no does not bar it.
+    "e-tricycle": Profile(
+        name="e-tricycle",
+        speeds_kmh=_TRICYCLE,
+        access_keys=("access", "vehicle"),
+        oneway=True,
+        honour_maxspeed=True,
+        max_kmh=25.0,
+        oneway_exempt_keys=("oneway:bicycle",),
+    ),
+    "walk": Profile(
+        name="walk",
+        speeds_kmh=_WALK,
+        access_keys=("access", "foot"),
+        oneway=False,
+        honour_maxspeed=False,
+        max_kmh=6.0,
+    ),
+}
+
+
+def get_profile(name: str, speeds_kmh: Mapping[str, float] | None = None) -> Profile:
+    """The named profile, with optional class-speed overrides (km/h)."""
+    try:
+        profile = PROFILES[name]
+    except KeyError:
+        raise ProfileError(
+            f"profile '{name}' is unknown; choose one of {', '.join(PROFILES)}"
+        ) from None
+    return profile.with_speeds(speeds_kmh)
