@@ -4,6 +4,8 @@ import sys
 
 import typer
 
+from api.cli import serve_cmd
+from api.cli.scenario_cmd import app as scenario_app
 from network.errors import GongpeiError
 
 app = typer.Typer(
@@ -13,6 +15,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+app.add_typer(scenario_app, name="scenario")
+serve_cmd.register(app)
 
 
 @app.callback()

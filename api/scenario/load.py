@@ -1,8 +1,11 @@
 """Read and validate a scenario file; every error names the file, the line and the field."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from api.scenario.errors import ScenarioError
@@ -30,12 +33,18 @@ class LoadedScenario:
         return ScenarioError([f"{self.lines.where(*loc)}: {message}"])
 
 
-def load_scenario(file: Path | str) -> LoadedScenario:
-    """Parse and validate ``file``; raises ScenarioError listing every problem with its line."""
+def load_scenario(file: Path | str, *, overrides: Sequence[str] = ()) -> LoadedScenario:
+    """Parse and validate ``file``; raises ScenarioError listing every problem with its line.
+
+    ``overrides`` are ``dotted.key=value`` settings (``siting.budget=8``,
+    ``firms.0.parcels.count=50``) applied before validation, as ``--set`` and sweeps give them.
+    """
     file = Path(file)
     data, lines = load_yaml(file)
     if not isinstance(data, dict):
         raise ScenarioError([f"{file}:1: a scenario is a mapping of keys (name, map, firms, ...)"])
+    for setting in overrides:
+        apply_override(data, setting)
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as err:
@@ -44,6 +53,29 @@ def load_scenario(file: Path | str) -> LoadedScenario:
     loaded = LoadedScenario(spec=spec, file=file, lines=lines)
     _check_files(loaded)
     return loaded
+
+
+def apply_override(data: dict, setting: str) -> None:
+    """Set ``dotted.key=value`` (value parsed as YAML) in the raw scenario data."""
+    key, sep, text = setting.partition("=")
+    parts = [int(p) if p.isdigit() else p for p in key.strip().split(".") if p]
+    if not sep or not parts:
+        raise ScenarioError([f"--set {setting}: expected dotted.key=value"])
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            if isinstance(node, dict) and isinstance(part, str):
+                node = node.setdefault(part, {})
+                continue
+            at = ".".join(map(str, parts[: depth + 1]))
+            raise ScenarioError([f"--set {setting}: '{at}' is not in the scenario"]) from None
+    if isinstance(node, list) and not (isinstance(parts[-1], int) and parts[-1] < len(node)):
+        raise ScenarioError([f"--set {setting}: '{key}' is not an item of the list"])
+    if not isinstance(node, dict | list):
+        raise ScenarioError([f"--set {setting}: '{key}' does not name a setting"])
+    node[parts[-1]] = yaml.safe_load(text)
 
 
 def _describe(error: dict, lines: LineMap) -> str:

@@ -87,11 +87,17 @@ class MapSpec(Strict):
 
 
 class DemandSpec(Strict):
-    """Daily parcels: from OSM buildings by rates per building type, or from a file of points
-    (CSV ``id,lat,lon,parcels`` or GeoJSON points with a ``parcels`` property)."""
+    """Daily parcels: from OSM buildings by rates per building type, from a file of points
+    (CSV ``id,lat,lon,parcels`` or GeoJSON points with a ``parcels`` property), or, on a map
+    without buildings (a synthetic city), from ``points`` road nodes drawn with ``seed``, each
+    with a uniform draw from ``parcels_per_point``."""
 
-    source: Literal["buildings", "file"] = "buildings"
+    source: Literal["buildings", "file", "road_nodes"] = "buildings"
     file: Path | None = None
+    points: Annotated[int, Field(ge=1)] = 500
+    parcels_per_point: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] = (
+        1.0, 20.0)
+    seed: int = 0
     rates: dict[str, Annotated[float, Field(ge=0)]] = Field(
         default_factory=lambda: {"default": 0.5},
         description="parcels per day per 100 m² of floor area, by OSM building type "
@@ -125,10 +131,12 @@ class ExistingLocker(Strict):
 
 
 class CandidatesSpec(Strict):
-    """Candidate locker sites: OSM buildings of some types, a file of points, or both."""
+    """Candidate locker sites: OSM buildings of some types, a file of points (CSV ``id,lat,lon``),
+    and/or ``road_nodes`` road nodes drawn with the demand seed (for maps without buildings)."""
 
     building_types: list[str] = Field(default_factory=list)
     file: Path | None = None
+    road_nodes: Annotated[int, Field(ge=0)] = 0
     max_sites: Annotated[int, Field(ge=1)] = 150
     compartments: Compartments = Compartments(S=40, M=20, L=8)
     cost: Annotated[float, Field(ge=0)] = 1.0

@@ -1,0 +1,82 @@
+"""`gongpei scenario run|sweep|validate`: thin commands over api.scenario."""
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from api.scenario.errors import ScenarioError
+from api.scenario.load import load_scenario
+
+app = typer.Typer(help="Run, sweep and validate scenario files (scenarios/*.yaml).",
+                  no_args_is_help=True)
+
+MAP_HELP = "OSM file (.osm, .osm.pbf, ...) to use instead of the scenario's own map."
+
+
+def _logging(quiet: bool) -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING if quiet else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", force=True)
+
+
+def _warn_unfinished(summary: dict) -> None:
+    for name, stage in summary.get("stages", {}).items():
+        if stage.get("status") != "done":
+            typer.echo(f"warning: stage {name} {stage['status']}: {stage.get('note', '')}",
+                       err=True)
+
+
+@app.command("validate")
+def validate(file: Path = typer.Argument(..., help="Scenario YAML file.")) -> None:
+    """Check a scenario file; every problem is listed with its line and field."""
+    try:
+        loaded = load_scenario(file)
+    except ScenarioError as err:
+        for problem in err.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2) from None
+    spec = loaded.spec
+    typer.echo(f"{file}: valid scenario '{spec.name}' ({len(spec.firms)} firms, "
+               f"{len(spec.centres)} shared centres, siting {spec.siting.model})")
+
+
+@app.command("run")
+def run(
+    file: Path = typer.Argument(..., help="Scenario YAML file."),
+    outdir: Path = typer.Option(..., "-o", "--output", help="Output folder."),
+    map_file: Path = typer.Option(None, "--map", help=MAP_HELP),
+    settings: list[str] = typer.Option([], "--set", help="Override a setting: dotted.key=value."),
+    time_limit: float = typer.Option(None, "--time-limit", help="Cap every solver time limit (s)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings only."),
+) -> None:
+    """Build the graphs, site lockers, plan the day solo and pooled, split the savings, and
+    write summary.json, GeoJSON layers, plots and report.html."""
+    from api.scenario.runner import run_scenario
+
+    _logging(quiet)
+    summary = run_scenario(file, outdir, map_file=map_file, overrides=settings, quiet=quiet,
+                           overwrite=overwrite, time_limit_s=time_limit)
+    _warn_unfinished(summary)
+    typer.echo(f"report: {(outdir / 'report.html').resolve()}")
+
+
+@app.command("sweep")
+def sweep(
+    file: Path = typer.Argument(..., help="Scenario YAML file."),
+    setting: str = typer.Option(..., "--set", help="dotted.key=START:STOP:STEP or =a,b,c."),
+    outdir: Path = typer.Option(..., "-o", "--output", help="Output folder."),
+    map_file: Path = typer.Option(None, "--map", help=MAP_HELP),
+    time_limit: float = typer.Option(None, "--time-limit", help="Cap every solver time limit (s)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings only."),
+) -> None:
+    """Run the scenario once per value of one setting and plot the trade-off curves."""
+    from api.scenario.sweep import run_sweep
+
+    _logging(quiet)
+    result = run_sweep(file, setting, outdir, map_file=map_file, quiet=quiet,
+                       overwrite=overwrite, time_limit_s=time_limit)
+    typer.echo(f"sweep of {result['parameter']} over {len(result['points'])} values: "
+               f"{(outdir / 'sweep.json').resolve()}")

@@ -1,0 +1,126 @@
+"""Demand points (where daily parcels go) and each firm's parcels of the day drawn from them."""
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from api.scenario.errors import ScenarioError
+from api.scenario.schema import SIZES, ParcelsSpec
+
+
+@dataclass(frozen=True)
+class DemandPoints:
+    """Demand points as columns: id, coordinates, daily parcels, S/M/L shares, building type."""
+
+    ids: list[str]
+    lat: np.ndarray
+    lon: np.ndarray
+    parcels: np.ndarray
+    size_mix: np.ndarray  # n x 3, rows sum to 1
+    kind: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def points(self) -> list[tuple[float, float]]:
+        """(lat, lon) pairs, the order ``network`` functions take."""
+        return list(zip(self.lat.tolist(), self.lon.tolist(), strict=True))
+
+
+@dataclass(frozen=True)
+class DayParcel:
+    """One parcel of one firm: where it goes, its size class and its delivery window."""
+
+    id: str
+    firm: str
+    lat: float
+    lon: float
+    size: str
+    demand_id: str
+    window: tuple[int, int] | None
+    service_s: int
+
+
+def mix_array(size_mix: dict[str, float], n: int) -> np.ndarray:
+    """An n x 3 array of S/M/L shares from a scenario's ``size_mix``."""
+    row = np.array([size_mix.get(s, 0.0) for s in SIZES], dtype=float)
+    return np.tile(row / row.sum(), (n, 1))
+
+
+def read_demand_file(path: Path, size_mix: dict[str, float], where: str) -> DemandPoints:
+    """Demand from CSV (``id,lat,lon,parcels``) or GeoJSON points (property ``parcels``)."""
+    rows: list[tuple[str, float, float, float]] = []
+    try:
+        if path.suffix.lower() in (".geojson", ".json"):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            for k, feature in enumerate(data["features"]):
+                lon, lat = feature["geometry"]["coordinates"][:2]
+                props = feature.get("properties") or {}
+                rows.append((str(props.get("id", k)), float(lat), float(lon),
+                             float(props["parcels"])))
+        else:
+            with path.open(newline="", encoding="utf-8") as handle:
+                for row in csv.DictReader(handle):
+                    rows.append((row["id"], float(row["lat"]), float(row["lon"]),
+                                 float(row["parcels"])))
+    except (KeyError, ValueError, TypeError, json.JSONDecodeError) as err:
+        raise ScenarioError([f"{where}: cannot read demand from {path}: {err!r}"]) from None
+    if not rows:
+        raise ScenarioError([f"{where}: {path} holds no demand points"])
+    bad = [r[0] for r in rows if not (r[3] >= 0 and np.isfinite([r[1], r[2], r[3]]).all())]
+    if bad:
+        raise ScenarioError([f"{where}: demand point '{bad[0]}' in {path}: parcels or "
+                             "coordinates are negative or not numbers"])
+    ids, lat, lon, parcels = zip(*rows, strict=True)
+    return DemandPoints(list(ids), np.array(lat), np.array(lon), np.array(parcels),
+                        mix_array(size_mix, len(rows)), ["file"] * len(rows))
+
+
+def draw_parcels(firm: str, spec: ParcelsSpec, demand: DemandPoints,
+                 size_mix: dict[str, float]) -> list[DayParcel]:
+    """``spec.count`` parcels for ``firm``, each at a demand point drawn in proportion to its
+    daily parcels (seeded), with a size drawn from the mix and a window by the given shares."""
+    weights = demand.parcels / demand.parcels.sum()
+    rng = np.random.default_rng(spec.seed)
+    picks = rng.choice(len(demand), size=spec.count, p=weights)
+    mix = np.array([size_mix.get(s, 0.0) for s in SIZES], dtype=float)
+    sizes = rng.choice(len(SIZES), size=spec.count, p=mix / mix.sum())
+    windows = _windows(spec, spec.count, rng)
+    return [
+        DayParcel(id=f"{firm}-{k + 1}", firm=firm, lat=float(demand.lat[i]),
+                  lon=float(demand.lon[i]), size=SIZES[s], demand_id=demand.ids[i],
+                  window=windows[k], service_s=spec.service_s)
+        for k, (i, s) in enumerate(zip(picks, sizes, strict=True))
+    ]
+
+
+def read_parcels_file(firm: str, path: Path, spec: ParcelsSpec, where: str) -> list[DayParcel]:
+    """A firm's parcels from CSV ``id,lat,lon[,size]``."""
+    parcels = []
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                parcels.append((row["id"], float(row["lat"]), float(row["lon"]),
+                                (row.get("size") or "S").strip()))
+    except (KeyError, ValueError) as err:
+        raise ScenarioError([f"{where}: cannot read parcels from {path}: {err!r}"]) from None
+    if not parcels:
+        raise ScenarioError([f"{where}: firm '{firm}' has no parcels ({path} is empty)"])
+    windows = _windows(spec, len(parcels), np.random.default_rng(spec.seed))
+    return [DayParcel(id=pid, firm=firm, lat=lat, lon=lon, size=size, demand_id=pid,
+                      window=windows[k], service_s=spec.service_s)
+            for k, (pid, lat, lon, size) in enumerate(parcels)]
+
+
+def _windows(spec: ParcelsSpec, n: int, rng: np.random.Generator) -> list[tuple[int, int] | None]:
+    """Give each parcel one of the spec's windows by their shares (the rest have none)."""
+    if not spec.time_windows:
+        return [None] * n
+    shares = [tw.share for tw in spec.time_windows]
+    choices = rng.choice(len(shares) + 1, size=n, p=[*shares, max(0.0, 1 - sum(shares))]
+                         if sum(shares) <= 1 else [s / sum(shares) for s in shares] + [0.0])
+    spans = [tw.window.seconds() for tw in spec.time_windows]
+    return [spans[c] if c < len(spans) else None for c in choices]

@@ -1,0 +1,89 @@
+"""The scenario's map: which source to build, the graphs per profile, places on it, road layer."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from api.scenario.errors import ScenarioError
+from api.scenario.load import LoadedScenario
+from api.scenario.schema import Place
+
+
+def data_dir() -> Path:
+    """Where built graphs are cached: ``$GONGPEI_DATA_DIR`` (default ``./data``)."""
+    return Path(os.environ.get("GONGPEI_DATA_DIR", "data"))
+
+
+def map_source(loaded: LoadedScenario, map_file: Path | None) -> str:
+    """What ``build_graph`` gets: ``--map FILE`` when given, else the scenario's own source.
+
+    A real-site scenario leaves ``map.source`` out; without ``--map`` it fails here, before any
+    work, with the scenario's ``needs`` text saying which extract to supply.
+    """
+    if map_file is not None:
+        if not Path(map_file).is_file():
+            raise ScenarioError([f"--map {map_file}: file not found"])
+        return str(Path(map_file).resolve())
+    source = loaded.spec.map.source
+    if source is None:
+        needs = loaded.spec.map.needs or "an OSM extract of the scenario's area"
+        raise ScenarioError([f"{loaded.lines.where('map')}: this scenario needs --map FILE: "
+                             f"{needs}"])
+    if source == "demo" or source.startswith("synthetic:"):
+        return source
+    return str(loaded.path(Path(source), "map", "source"))
+
+
+@dataclass(frozen=True)
+class MapGraphs:
+    """The road graph of each travel profile (vehicle profiles and ``walk``) and their extent."""
+
+    graphs: dict[str, nx.MultiDiGraph]
+    vehicle_profile: str
+
+    @property
+    def drive(self) -> nx.MultiDiGraph:
+        return self.graphs[self.vehicle_profile]
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """West, south, east, north of the vehicle graph's nodes."""
+        xs = np.array([d["x"] for _, d in self.drive.nodes(data=True)])
+        ys = np.array([d["y"] for _, d in self.drive.nodes(data=True)])
+        return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+
+    def place(self, place: Place) -> tuple[float, float]:
+        """(lat, lon) of a place; ``rel`` places go to the road node nearest that fraction of the
+        extent, so they always sit on the network whatever map the scenario runs on."""
+        if place.rel is None:
+            return float(place.lat), float(place.lon)
+        west, south, east, north = self.extent()
+        lon = west + place.rel[0] * (east - west)
+        lat = south + place.rel[1] * (north - south)
+        nodes = list(self.drive.nodes(data=True))
+        xs = np.array([d["x"] for _, d in nodes])
+        ys = np.array([d["y"] for _, d in nodes])
+        k = int(np.argmin((xs - lon) ** 2 * np.cos(np.radians(lat)) ** 2 + (ys - lat) ** 2))
+        return float(ys[k]), float(xs[k])
+
+
+def road_features(graph: nx.MultiDiGraph) -> list[dict]:
+    """The graph's streets as GeoJSON lines (each street once, whatever its directions)."""
+    seen: set[tuple[int, int]] = set()
+    features = []
+    for u, v, data in graph.edges(data=True):
+        key = (min(u, v), max(u, v))
+        if key in seen:
+            continue
+        seen.add(key)
+        geometry = data.get("geometry")
+        if geometry is not None:
+            coords = [[round(x, 6), round(y, 6)] for x, y in geometry.coords]
+        else:
+            a, b = graph.nodes[u], graph.nodes[v]
+            coords = [[round(a["x"], 6), round(a["y"], 6)], [round(b["x"], 6), round(b["y"], 6)]]
+        features.append({"type": "Feature", "properties": {"highway": str(data.get("highway"))},
+                         "geometry": {"type": "LineString", "coordinates": coords}})
+    return features

@@ -1,0 +1,59 @@
+"""Progress bars for a scenario run's long steps (rich, on stderr), or nothing with --quiet."""
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+log = logging.getLogger("gongpei.scenario")
+
+Advance = Callable[[float], None]
+
+
+class StageProgress:
+    """Shows one bar per stage; ``quiet`` keeps stderr to warnings and errors only."""
+
+    def __init__(self, *, quiet: bool = False, console: Console | None = None) -> None:
+        self.quiet = quiet
+        self._progress = None
+        if not quiet:
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+                TimeElapsedColumn(),
+                console=console or Console(stderr=True),
+                transient=False,
+            )
+
+    def __enter__(self) -> "StageProgress":
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    @contextlib.contextmanager
+    def step(self, description: str, total: float = 1) -> Iterator[Advance]:
+        """A bar for one step; the body calls ``advance(n)`` as work gets done."""
+        started = time.perf_counter()
+        log.info("%s ...", description)
+        if self._progress is None:
+            yield lambda _n=1: None
+            return
+        task = self._progress.add_task(description, total=total)
+
+        def advance(n: float = 1) -> None:
+            self._progress.advance(task, n)
+
+        try:
+            yield advance
+        finally:
+            self._progress.update(task, completed=total)
+            log.debug("%s took %.1f s", description, time.perf_counter() - started)

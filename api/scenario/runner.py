@@ -1,0 +1,223 @@
+"""Run a scenario end to end: graphs, demand, locker siting, the day solo and pooled, the split,
+and the outputs (summary.json, GeoJSON layers, PNG plots, report.html).
+
+Each stage records its status and time in ``summary["stages"]``. A stage whose module is not part
+of this build says so ("unavailable") and the stages needing it are skipped; nothing is faked.
+Outputs go to a hidden temporary folder renamed into place only when everything is written.
+"""
+
+import importlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from api.report import plots
+from api.report.html import write_report
+from api.scenario import demand as demand_mod
+from api.scenario.errors import ScenarioError
+from api.scenario.load import LoadedScenario, load_scenario
+from api.scenario.mapdata import MapGraphs, data_dir, map_source, road_features
+from api.scenario.outdir import staged_output
+from api.scenario.progress import StageProgress
+from api.scenario.schema import Scenario
+from network.errors import GongpeiError
+
+log = logging.getLogger("gongpei.scenario")
+
+
+class StageUnavailable(Exception):
+    """A stage's module is not in this build."""
+
+
+@dataclass
+class Run:
+    """The state of one run: inputs, what each stage produced, and the summary being built."""
+
+    loaded: LoadedScenario
+    source: str
+    progress: StageProgress
+    time_limit_s: float | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    layers: dict[str, list[dict]] = field(default_factory=dict)
+    maps: MapGraphs | None = None
+    demand: demand_mod.DemandPoints | None = None
+    parcels: list[demand_mod.DayParcel] = field(default_factory=list)
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> Scenario:
+        return self.loaded.spec
+
+    def blame(self, err: GongpeiError, *loc: str | int) -> ScenarioError:
+        """A lower layer's error, placed at the scenario line that caused it."""
+        if isinstance(err, ScenarioError):
+            return err
+        return self.loaded.fail(str(err), *loc)
+
+    def limit(self, seconds: float) -> float:
+        """A solver time limit, capped by ``--time-limit`` when given."""
+        return min(seconds, self.time_limit_s) if self.time_limit_s else seconds
+
+
+def need(module: str) -> ModuleType:
+    """Import a stage's module, or say the stage is unavailable in this build."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        if err.name and module.startswith(err.name):
+            raise StageUnavailable(f"{module} is not part of this build") from None
+        raise
+
+
+def run_stage(run: Run, name: str, fn: Callable[[Run], None], after: Sequence[str] = ()) -> None:
+    """Run one stage, recording its status; skip it when a stage it needs did not complete."""
+    missing = [dep for dep in after if run.stages.get(dep, {}).get("status") != "done"]
+    if missing:
+        run.stages[name] = {"status": "skipped", "note": f"needs {', '.join(missing)}"}
+        log.warning("stage %s skipped: needs %s", name, ", ".join(missing))
+        return
+    started = time.perf_counter()
+    try:
+        fn(run)
+    except StageUnavailable as err:
+        run.stages[name] = {"status": "unavailable", "note": str(err)}
+        log.warning("stage %s unavailable: %s", name, err)
+        return
+    run.stages[name] = {"status": "done", "seconds": round(time.perf_counter() - started, 2),
+                        **run.stages.get(name, {})}
+
+
+def stage_graphs(run: Run) -> None:
+    """Build (or load from cache) the vehicle and walking graphs of the map."""
+    graph_mod = need("network.graph")
+    spec = run.spec
+    profiles = [*(spec.profiles() or ["van"]), "walk"]
+    graphs = {}
+    with run.progress.step(f"Road graphs from {Path(run.source).name}", len(profiles)) as advance:
+        for profile in profiles:
+            try:
+                graphs[profile] = graph_mod.build_graph(
+                    run.source, profile=profile, bbox=spec.map.bbox,
+                    cache_dir=data_dir() / "graphs")
+            except GongpeiError as err:
+                at = ("map", "bbox") if spec.map.bbox is not None else ("map", "source")
+                raise run.blame(err, *at) from None
+            advance(1)
+    run.maps = MapGraphs(graphs=graphs, vehicle_profile=profiles[0])
+    run.layers["roads"] = road_features(run.maps.drive)
+    run.summary["map"] = {
+        "source": run.source, "bbox": spec.map.bbox, "extent": run.maps.extent(),
+        "graphs": {p: {"nodes": g.number_of_nodes(), "edges": g.number_of_edges()}
+                   for p, g in graphs.items()},
+    }
+
+
+def stage_demand(run: Run) -> None:
+    """Demand points: OSM buildings by rates per type, or the scenario's demand file."""
+    spec = run.spec.demand
+    if spec.source == "file":
+        path = run.loaded.path(spec.file, "demand", "file")
+        points = demand_mod.read_demand_file(path, spec.size_mix,
+                                             run.loaded.lines.where("demand", "file"))
+    else:
+        points = _demand_from_buildings(run)
+    if float(points.parcels.sum()) <= 0:
+        raise run.loaded.fail("the demand adds up to zero parcels a day", "demand")
+    run.demand = points
+    run.layers["demand"] = [
+        _point(lat, lon, id=i, parcels=round(float(p), 2), building=k)
+        for i, lat, lon, p, k in zip(points.ids, points.lat, points.lon, points.parcels,
+                                     points.kind, strict=True)
+    ]
+    run.summary["demand"] = {"points": len(points), "parcels_per_day": float(points.parcels.sum())}
+
+
+def _demand_from_buildings(run: Run) -> demand_mod.DemandPoints:
+    need("network.buildings")
+    raise StageUnavailable("demand from OSM buildings is not wired to network.buildings yet")
+
+
+def stage_day(run: Run) -> None:
+    """Each firm's parcels of the day: read from its file or drawn from the demand."""
+    spec = run.spec
+    if not spec.firms:
+        raise run.loaded.fail("the scenario has no firms: nothing to deliver", "firms")
+    parcels = []
+    for i, firm in enumerate(spec.firms):
+        where = run.loaded.lines.where("firms", i, "parcels")
+        if firm.parcels.file is not None:
+            path = run.loaded.path(firm.parcels.file, "firms", i, "parcels", "file")
+            parcels += demand_mod.read_parcels_file(firm.name, path, firm.parcels, where)
+        else:
+            parcels += demand_mod.draw_parcels(firm.name, firm.parcels, run.demand,
+                                               spec.demand.size_mix)
+    run.parcels = parcels
+    depots = [_point(*run.maps.place(f.depot), id=f"{f.name} depot", kind="depot", firm=f.name)
+              for f in spec.firms]
+    depots += [_point(*run.maps.place(c.at), id=c.id, kind="shared centre") for c in spec.centres]
+    run.layers["depots"] = depots
+    run.summary["day"] = {"parcels": len(parcels),
+                          "per_firm": {f.name: sum(p.firm == f.name for p in parcels)
+                                       for f in spec.firms}}
+
+
+def _point(lat: float, lon: float, **props: Any) -> dict:
+    return {"type": "Feature", "properties": props,
+            "geometry": {"type": "Point", "coordinates": [round(float(lon), 6),
+                                                          round(float(lat), 6)]}}
+
+
+STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
+    ("graphs", stage_graphs, ()),
+    ("demand", stage_demand, ("graphs",)),
+    ("day", stage_day, ("graphs", "demand")),
+]
+
+
+def write_outputs(run: Run, folder: Path) -> None:
+    """summary.json, layers/*.geojson, plots/*.png and report.html into ``folder``."""
+    spec = run.spec
+    run.summary["scenario"] = {"name": spec.name, "description": spec.description,
+                               "file": str(run.loaded.file)}
+    run.summary["stages"] = run.stages
+    (folder / "layers").mkdir()
+    for name, features in run.layers.items():
+        collection = {"type": "FeatureCollection", "features": features}
+        (folder / "layers" / f"{name}.geojson").write_text(json.dumps(collection))
+    siting = run.summary.get("siting") or {}
+    if siting.get("curve"):
+        plots.coverage_curve(siting["curve"], folder / "plots" / "coverage_curve.png",
+                             chosen=len(siting.get("opened", [])), radius_m=siting.get("radius_m"))
+    if run.summary.get("firms"):
+        plots.firm_costs(run.summary["firms"], folder / "plots" / "firm_costs.png")
+    if run.summary.get("routes"):
+        plots.route_profiles(run.summary["routes"], folder / "plots" / "route_profiles.png")
+    (folder / "summary.json").write_text(json.dumps(run.summary, indent=2, default=_jsonable))
+    write_report(folder)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def run_scenario(file: Path | str, outdir: Path | str, *, map_file: Path | None = None,
+                 overrides: Sequence[str] = (), quiet: bool = False, overwrite: bool = False,
+                 time_limit_s: float | None = None) -> dict[str, Any]:
+    """Run the scenario in ``file`` and write its outputs to ``outdir``; returns the summary."""
+    loaded = load_scenario(file, overrides=overrides)
+    source = map_source(loaded, map_file)
+    with StageProgress(quiet=quiet) as progress, \
+            staged_output(Path(outdir), overwrite=overwrite) as folder:
+        run = Run(loaded=loaded, source=source, progress=progress, time_limit_s=time_limit_s)
+        for name, fn, after in STAGES:
+            run_stage(run, name, fn, after)
+        with progress.step("Writing summary, layers, plots and report.html"):
+            write_outputs(run, folder)
+    return run.summary

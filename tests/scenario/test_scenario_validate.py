@@ -1,0 +1,117 @@
+"""Scenario files: the shipped ones validate; bad input gives one readable error with its line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.scenario.errors import ScenarioError
+from api.scenario.load import load_scenario
+from api.scenario.outdir import staged_output
+from api.scenario.sweep import sweep_values
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+GOOD = """\
+name: t
+map:
+  source: demo
+firms:
+  - name: a
+    depot: {rel: [0.5, 0.5]}
+    fleet:
+      - {profile: van, count: 2}
+    parcels: {count: 10}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    return path
+
+
+def _error(tmp_path: Path, text: str) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_write(tmp_path, text))
+    return info.value
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_scenarios_validate(path: Path) -> None:
+    spec = load_scenario(path).spec
+    assert spec.firms and spec.centres
+
+
+def test_unknown_key_names_line_and_field(tmp_path: Path) -> None:
+    err = _error(tmp_path, GOOD + "siting:\n  budjet: 5\n")
+    assert str(err) == f"{tmp_path / 's.yaml'}:11: siting: unknown key 'budjet'"
+
+
+def test_wrong_type_names_line_field_and_value(tmp_path: Path) -> None:
+    err = _error(tmp_path, GOOD.replace("count: 2", "count: many"))
+    assert ":8: firms[0].fleet[0].count: " in str(err) and "'many'" in str(err)
+
+
+def test_budget_of_zero(tmp_path: Path) -> None:
+    err = _error(tmp_path, GOOD + "siting:\n  budget: 0\n")
+    assert ":11: siting.budget: budget must be at least 1 locker (got 0)" in str(err)
+
+
+def test_firm_with_no_parcels(tmp_path: Path) -> None:
+    err = _error(tmp_path, GOOD.replace("count: 10", "count: 0"))
+    assert ":9: firms[0].parcels: the firm has no parcels" in str(err)
+
+
+def test_missing_file_names_the_field(tmp_path: Path) -> None:
+    err = _error(tmp_path, GOOD.replace("{count: 10}", "{file: day.csv}"))
+    assert ":9: firms[0].parcels.file: file not found: " in str(err)
+    assert str(tmp_path / "day.csv") in str(err)
+
+
+def test_several_problems_one_line_each(tmp_path: Path) -> None:
+    err = _error(tmp_path, GOOD.replace("count: 2", "count: -1") + "siting: {budget: 0}\nx: 1\n")
+    assert len(err.problems) == 3 and "(and 2 more)" in str(err) and "\n" not in str(err)
+    assert [p.split(":")[1] for p in err.problems] == ["8", "10", "11"]
+
+
+def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
+    err = _error(tmp_path, GOOD + "siting: [1, 2\n")
+    assert ":11: invalid YAML" in str(err) or ":12: invalid YAML" in str(err)
+
+
+def test_overrides_are_validated(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD)
+    assert load_scenario(path, overrides=["siting.budget=9"]).spec.siting.budget == 9
+    with pytest.raises(ScenarioError, match="budget must be at least 1"):
+        load_scenario(path, overrides=["siting.budget=0"])
+    with pytest.raises(ScenarioError, match=r"'firms\.3' is not in the scenario"):
+        load_scenario(path, overrides=["firms.3.name=x"])
+
+
+def test_sweep_values() -> None:
+    assert sweep_values("siting.budget=5:30:5") == ("siting.budget", [5, 10, 15, 20, 25, 30])
+    assert sweep_values("siting.radius_m=100,250.5") == ("siting.radius_m", [100, 250.5])
+    with pytest.raises(ScenarioError):
+        sweep_values("siting.budget=5:1:1")
+
+
+def test_failed_run_leaves_no_output_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError), staged_output(out) as folder:
+        (folder / "summary.json").write_text("{}")
+        raise RuntimeError("stage failed")
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    with staged_output(out) as folder:
+        (folder / "summary.json").write_text("{}")
+    assert (out / "summary.json").is_file() and len(list(tmp_path.iterdir())) == 1
+    with pytest.raises(ScenarioError, match="not empty"), staged_output(out):
+        pass
+
+
+def test_cli_validate_exit_code(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD + "siting: {budget: 0}\n")
+    result = subprocess.run([sys.executable, "-m", "api.cli.main", "scenario", "validate",
+                             str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: ") and "siting.budget" in result.stderr
