@@ -16,6 +16,8 @@ import networkx as nx
 import numpy as np
 from pyproj import Geod
 
+from network.graph import build_graph
+from network.matrix import distances_within, travel_matrix
 from routing.pooling.day import Day
 
 _GEOD = Geod(ellps="WGS84")
@@ -112,9 +114,6 @@ def day_travel(
             walk,
             source,
         )
-    from network.matrix import distances_within, travel_matrix
-
-    from network.graph import build_graph
 
     built = dict(graphs or {})
 

@@ -1,0 +1,31 @@
+"""A generated day on a synthetic city: road matrices and walking distances from the graphs."""
+
+import numpy as np
+import pytest
+
+from network.synthetic import synthetic_city
+from routing.pooling.day import parse_day
+from routing.pooling.generate import generate_day
+from routing.pooling.travel import day_travel
+
+
+@pytest.fixture(scope="module")
+def city():
+    return {"van": synthetic_city(150, seed=0), "walk": synthetic_city(150, profile="walk")}
+
+
+def test_generated_day_on_a_road_graph(city):
+    data = generate_day(city["van"], source="synthetic:150", firms=3, parcels_per_firm=8, seed=2)
+    day = parse_day(data)
+    assert day.firm_ids() == ["f1", "f2", "f3"] and len(day.parcels) == 24
+    travel = day_travel(day, graphs=city)
+    n = len(travel.places.points)
+    assert travel.durations["van"].shape == (n, n)
+    assert np.isfinite(travel.durations["van"]).all()  # the city is strongly connected
+    assert travel.source == "road graph synthetic:150"
+    walk = travel.walk_m
+    assert walk.shape == (24, len(day.lockers))
+    reached = np.isfinite(walk)
+    assert reached.any() and (walk[reached] <= day.travel.walk_radius_m).all()
+    # Road distances are at least the straight-line distance between the same points.
+    assert (travel.distances["van"] >= 0).all()
