@@ -188,7 +188,8 @@ class Solution(_Out):
         between stops) and one Point per stop; empty where coordinates are unknown."""
         features: list[dict[str, Any]] = []
         for r in self.routes:
-            coords = [list(s.coordinates) for s in r.steps if s.coordinates is not None]
+            coords = [list(s.coordinates) for s in r.steps
+                      if s.coordinates is not None and s.type != "break"]
             if len(coords) >= 2:
                 features.append({
                     "type": "Feature",
@@ -389,6 +390,12 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
     elif steps and steps[-1].type == "break":
         end_time = max(end_time, steps[-1].departure)
     first = steps[0].arrival if steps else t
+    tasks = [s for s in steps if s.type != "start"]
+    if (plan.departure is None and start_loc is not None and tasks
+            and tasks[0].type != "break" and tasks[0].waiting > 0):
+        # No engine times: leave just in time for the first stop instead of waiting there.
+        later = RoutePlan(plan.vehicle, plan.visits, departure=t + tasks[0].waiting)
+        return _timed_route(problem, later)
     return Route(vehicle=vehicle.id, steps=tuple(steps), cost=route_cost(vehicle, dist, dur),
                  distance=dist, duration=dur, service=service_total, waiting=waiting_total,
                  start_time=first, end_time=end_time)

@@ -1,0 +1,422 @@
+"""The general engine: OR-Tools routing with every part of the model.
+
+How the model maps onto OR-Tools (following its documentation and maintainers' advice):
+- travel as matrices registered with `RegisterTransitMatrix` (no Python callbacks in the
+  search), one per travel profile for time and one per cost class for the arc cost;
+- a "time" dimension whose transit i->j is service(i) + travel(i, j); several time windows
+  are `SetRange` plus `RemoveInterval` for the gaps; shifts and centre opening hours bound the
+  route start and end; max duration is the vehicle's span upper bound;
+- breaks are interval variables given to `SetBreakIntervalsOfVehicle`, kept inside the route;
+- capacities are one dimension per capacity dimension (delivered loads are on board at the
+  start, pickups come back to the end, shipments ride from pickup to delivery);
+- skills and firms (when not pooled) restrict each task's vehicles via `SetAllowedVehiclesForIndex`;
+- every task is a disjunction: optional ones with their penalty, mandatory ones with a penalty
+  larger than any plan's cost, so an impossible task is left out (with a reason) rather than
+  making the whole problem infeasible;
+- shipments are pickup-and-delivery pairs on one vehicle, pickup first;
+- first solution by parallel cheapest insertion (savings for plain capacitated problems), then
+  guided local search until the time limit.
+OR-Tools needs integers: times and costs are scaled by 1000 when the data are not whole
+numbers, with travel times rounded up so that a plan feasible here is feasible in seconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from routing.engines import Progress, ProgressCallback
+from routing.model import Problem, TimeWindow, Vehicle
+from routing.solution import RoutePlan, Solution, Visit, build_solution
+from routing.unassigned import explain
+
+NAME = "ortools"
+FINE = 1000  # scale for data that are not whole numbers
+
+
+def supports(problem: Problem) -> tuple[bool, str]:
+    """OR-Tools handles every part of the model."""
+    return True, "OR-Tools supports every part of the model"
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One OR-Tools node: a centre (or the open-route dummy, location None) or a task stop."""
+
+    location: int | None
+    service: float = 0.0
+    windows: tuple[TimeWindow, ...] = ()
+    visit: str | None = None  # "job" / "pickup" / "delivery"
+    task: str | None = None
+
+
+def _whole(values: np.ndarray | Sequence[float]) -> bool:
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    return bool(np.all(np.abs(arr - np.round(arr)) < 1e-9))
+
+
+class _Builder:
+    """Builds the OR-Tools model for one problem and reads its solution back."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.p = problem
+        self.nodes: list[_Node] = []
+        self.centre_node: dict[str | None, int] = {}
+        for v in problem.vehicles:
+            for ref in (v.start, v.end):
+                if ref not in self.centre_node:
+                    loc = None if ref is None else problem.centre(ref).location
+                    self.centre_node[ref] = len(self.nodes)
+                    self.nodes.append(_Node(location=loc))
+        self.task_nodes: dict[str, list[int]] = {}
+        for j in problem.jobs:
+            self.task_nodes[j.id] = [len(self.nodes)]
+            self.nodes.append(_Node(j.location, j.service, j.time_windows, "job", j.id))
+        for s in problem.shipments:
+            self.task_nodes[s.id] = [len(self.nodes), len(self.nodes) + 1]
+            self.nodes.append(_Node(s.pickup.location, s.pickup.service,
+                                    s.pickup.time_windows, "pickup", s.id))
+            self.nodes.append(_Node(s.delivery.location, s.delivery.service,
+                                    s.delivery.time_windows, "delivery", s.id))
+        self.locs = np.array([-1 if n.location is None else n.location for n in self.nodes])
+        self._choose_scales()
+
+    # ------------------------------------------------------------------ scaling
+    def _choose_scales(self) -> None:
+        p = self.p
+        times: list[float] = []
+        for n in self.nodes:
+            times.append(n.service)
+            times += [x for w in n.windows for x in (w.start, w.end)]
+        for v in p.vehicles:
+            if v.shift:
+                times += [v.shift.start, v.shift.end]
+            if v.max_duration is not None:
+                times.append(v.max_duration)
+            for b in v.breaks:
+                times.append(b.duration)
+                times += [x for w in b.windows for x in (w.start, w.end)]
+        for c in p.centres:
+            if c.opening:
+                times += [c.opening.start, c.opening.end]
+        whole = _whole(times) and all(_whole(m.durations) for m in p.matrices.values())
+        self.ts = 1 if whole else FINE
+        costs = [v.fixed_cost for v in p.vehicles]
+        costs += [t.penalty for t in (*p.jobs, *p.shipments) if t.penalty is not None]
+        whole_cost = _whole(costs) and all(
+            _whole(self._cost_matrix(v)) for v in self._cost_classes().values()
+        )
+        self.cs = 1 if whole_cost else FINE
+        ends = [x for x in times if math.isfinite(x)]
+        travel_max = max(
+            (float(np.max(m.durations[np.isfinite(m.durations)], initial=0.0))
+             for m in p.matrices.values()), default=0.0,
+        )
+        bound = sum(n.service for n in self.nodes) + (len(self.nodes) + 2) * travel_max
+        bound += sum(b.duration for v in p.vehicles for b in v.breaks)
+        self.horizon = math.ceil((max(ends, default=0.0) + bound + 1) * self.ts)
+
+    def t_up(self, seconds: float) -> int:
+        return math.ceil(seconds * self.ts - 1e-6)
+
+    def t_down(self, seconds: float) -> int:
+        return math.floor(seconds * self.ts + 1e-6)
+
+    # ------------------------------------------------------------------ matrices
+    def _cost_classes(self) -> dict[tuple[str, float, float], Vehicle]:
+        classes: dict[tuple[str, float, float], Vehicle] = {}
+        for v in self.p.vehicles:
+            classes.setdefault((v.profile, v.cost_per_km, v.cost_per_hour), v)
+        return classes
+
+    def _node_matrix(self, m: np.ndarray) -> np.ndarray:
+        """A location matrix spread over nodes; the open-route dummy is 0 from and to all."""
+        locs = np.where(self.locs < 0, 0, self.locs)
+        out = m[np.ix_(locs, locs)].astype(np.float64)
+        dummy = self.locs < 0
+        out[dummy, :] = 0.0
+        out[:, dummy] = 0.0
+        return out
+
+    def _cost_matrix(self, v: Vehicle) -> np.ndarray:
+        t = self.p.travel(v.profile)
+        return (v.cost_per_km * self._node_matrix(t.distances) / 1000.0
+                + v.cost_per_hour * self._node_matrix(t.durations) / 3600.0)
+
+    # ------------------------------------------------------------------ model
+    def build(self) -> None:
+        p = self.p
+        starts = [self.centre_node[v.start] for v in p.vehicles]
+        ends = [self.centre_node[v.end] for v in p.vehicles]
+        self.manager = pywrapcp.RoutingIndexManager(len(self.nodes), len(p.vehicles), starts, ends)
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self._costs()
+        self._time()
+        self._capacities()
+        self._distance_limits()
+        self._tasks()
+
+    def _costs(self) -> None:
+        routing = self.routing
+        big = float(self.horizon) * 4 + 1
+        self.max_arc = 0
+        for key, v in self._cost_classes().items():
+            cost = self._cost_matrix(v) * self.cs
+            cost[~np.isfinite(cost)] = big * self.cs
+            ints = np.rint(cost).astype(np.int64)
+            self.max_arc = max(self.max_arc, int(ints.max(initial=0)))
+            evaluator = routing.RegisterTransitMatrix(ints.tolist())
+            for k, veh in enumerate(self.p.vehicles):
+                if (veh.profile, veh.cost_per_km, veh.cost_per_hour) == key:
+                    routing.SetArcCostEvaluatorOfVehicle(evaluator, k)
+        for k, veh in enumerate(self.p.vehicles):
+            if veh.fixed_cost:
+                routing.SetFixedCostOfVehicle(round(veh.fixed_cost * self.cs), k)
+
+    def _time(self) -> None:
+        p, routing = self.p, self.routing
+        service = np.array([n.service for n in self.nodes])
+        evaluators: dict[str, int] = {}
+        for profile in {v.profile for v in p.vehicles}:
+            travel = self._node_matrix(p.travel(profile).durations)
+            finite = np.isfinite(travel)
+            ints = np.zeros(travel.shape, dtype=np.int64)
+            # service at the origin plus travel, travel rounded up (a feasible plan stays so)
+            ints[finite] = np.ceil(travel[finite] * self.ts - 1e-6).astype(np.int64)
+            ints += np.array([round(s * self.ts) for s in service])[:, None]
+            ints[~finite] = self.horizon + 1  # unreachable: no plan can use it
+            evaluators[profile] = routing.RegisterTransitMatrix(ints.tolist())
+        routing.AddDimensionWithVehicleTransits(
+            [evaluators[v.profile] for v in p.vehicles], self.horizon, self.horizon, False, "time"
+        )
+        self.time = routing.GetDimensionOrDie("time")
+        for node, n in enumerate(self.nodes):
+            if n.task is None or not n.windows:
+                continue
+            self._windows(self.time.CumulVar(self.manager.NodeToIndex(node)), n.windows)
+        for k, v in enumerate(p.vehicles):
+            self._vehicle_times(k, v)
+
+    def _windows(self, var: pywrapcp.IntVar, windows: Sequence[TimeWindow]) -> None:
+        var.SetRange(self.t_up(windows[0].start), self.t_down(windows[-1].end))
+        for a, b in itertools.pairwise(windows):
+            gap_lo, gap_hi = self.t_down(a.end) + 1, self.t_up(b.start) - 1
+            if gap_lo <= gap_hi:
+                var.RemoveInterval(gap_lo, gap_hi)
+
+    def _vehicle_times(self, k: int, v: Vehicle) -> None:
+        p, routing, dim = self.p, self.routing, self.time
+        lo, hi = 0, self.horizon
+        if v.shift:
+            lo, hi = max(lo, self.t_up(v.shift.start)), min(hi, self.t_down(v.shift.end))
+        start_lo, start_hi, end_lo, end_hi = lo, hi, lo, hi
+        if v.start and (opening := p.centre(v.start).opening):
+            start_lo = max(start_lo, self.t_up(opening.start))
+            start_hi = min(start_hi, self.t_down(opening.end))
+        if v.end and (opening := p.centre(v.end).opening):
+            end_lo = max(end_lo, self.t_up(opening.start))
+            end_hi = min(end_hi, self.t_down(opening.end))
+        start, end = dim.CumulVar(routing.Start(k)), dim.CumulVar(routing.End(k))
+        start.SetRange(start_lo, max(start_lo, start_hi))
+        end.SetRange(end_lo, max(end_lo, end_hi))
+        if v.max_duration is not None:
+            dim.SetSpanUpperBoundForVehicle(self.t_down(v.max_duration), k)
+        routing.AddVariableMaximizedByFinalizer(start)
+        routing.AddVariableMinimizedByFinalizer(end)
+        if v.breaks:
+            self._breaks(k, v, start, end)
+
+    def _breaks(self, k: int, v: Vehicle, start: pywrapcp.IntVar, end: pywrapcp.IntVar) -> None:
+        solver = self.routing.solver()
+        intervals = []
+        for b in v.breaks:
+            var = solver.IntVar(0, self.horizon, f"break {k} {b.id}")
+            if b.windows:
+                self._windows(var, b.windows)
+            interval = solver.FixedDurationIntervalVar(var, self.t_up(b.duration),
+                                                       f"break {k} {b.id}")
+            solver.Add(interval.StartExpr() >= start)  # taken during the route,
+            solver.Add(interval.EndExpr() <= end)  # not before it or after it
+            intervals.append(interval)
+        visit = [round(n.service * self.ts) for n in self.nodes]
+        self.time.SetBreakIntervalsOfVehicle(intervals, k, visit)
+
+    def _capacities(self) -> None:
+        p, routing = self.p, self.routing
+        caps = [p.capacity(v) for v in p.vehicles]
+        for d in range(p.n_dims):
+            delivery = np.zeros(len(self.nodes), dtype=np.int64)
+            pickup = np.zeros(len(self.nodes), dtype=np.int64)
+            for j in p.jobs:
+                node = self.task_nodes[j.id][0]
+                delivery[node] = p.amount(j.delivery)[d]
+                pickup[node] = p.amount(j.pickup)[d]
+            for s in p.shipments:
+                pu, de = self.task_nodes[s.id]
+                pickup[pu] = p.amount(s.amount)[d]
+                delivery[de] = p.amount(s.amount)[d]
+            # no vehicle carries more than everything there is
+            total = int(delivery.sum() + pickup.sum())
+            vehicle_caps = [int(min(c[d], total)) for c in caps]
+            name = f"load{d}"
+            job_pickups = any(p.amount(j.pickup)[d] for j in p.jobs)
+            if not job_pickups and not p.shipments:
+                # classic capacity: what is delivered is on board from the start
+                ev = routing.RegisterUnaryTransitVector(delivery.tolist())
+                routing.AddDimensionWithVehicleCapacity(ev, 0, vehicle_caps, True, name)
+                continue
+            ev = routing.RegisterUnaryTransitVector((pickup - delivery).tolist())
+            routing.AddDimensionWithVehicleCapacity(ev, 0, vehicle_caps, False, name)
+            load = routing.GetDimensionOrDie(name)
+            if not delivery[[self.task_nodes[j.id][0] for j in p.jobs]].any():
+                for k in range(len(p.vehicles)):
+                    load.CumulVar(routing.Start(k)).SetValue(0)
+                continue
+            # on board at the start = the job deliveries of the route (shipments excluded)
+            job_delivery = np.zeros(len(self.nodes), dtype=np.int64)
+            for j in p.jobs:
+                job_delivery[self.task_nodes[j.id][0]] = p.amount(j.delivery)[d]
+            ev2 = routing.RegisterUnaryTransitVector(job_delivery.tolist())
+            routing.AddDimension(ev2, 0, total, True, f"delivered{d}")
+            delivered = routing.GetDimensionOrDie(f"delivered{d}")
+            for k in range(len(p.vehicles)):
+                routing.solver().Add(
+                    load.CumulVar(routing.Start(k)) == delivered.CumulVar(routing.End(k))
+                )
+
+    def _distance_limits(self) -> None:
+        p, routing = self.p, self.routing
+        if all(v.max_distance is None for v in p.vehicles):
+            return
+        whole = all(_whole(m.distances) for m in p.matrices.values())
+        self.ds = 1 if whole else FINE
+        evaluators = {}
+        for profile in {v.profile for v in p.vehicles}:
+            dist = self._node_matrix(p.travel(profile).distances)
+            ints = np.full(dist.shape, 10**15, dtype=np.int64)
+            finite = np.isfinite(dist)
+            ints[finite] = np.ceil(dist[finite] * self.ds - 1e-6).astype(np.int64)
+            evaluators[profile] = routing.RegisterTransitMatrix(ints.tolist())
+        limits = [
+            10**15 if v.max_distance is None else math.floor(v.max_distance * self.ds + 1e-6)
+            for v in p.vehicles
+        ]
+        routing.AddDimensionWithVehicleTransitAndCapacity(
+            [evaluators[v.profile] for v in p.vehicles], 0, limits, True, "distance"
+        )
+
+    def _tasks(self) -> None:
+        p, routing, manager = self.p, self.routing, self.manager
+        solver = routing.solver()
+        fixed = sum(v.fixed_cost for v in p.vehicles) * self.cs
+        must = int(max(10**6, 2 * (fixed + (len(self.nodes) + 2 * len(p.vehicles)) * self.max_arc)))
+        self.must_penalty = must
+        everyone = list(range(len(p.vehicles)))
+        for task in (*p.jobs, *p.shipments):
+            indices = [manager.NodeToIndex(n) for n in self.task_nodes[task.id]]
+            share = len(indices)
+            if task.penalty is not None:
+                penalty = round(task.penalty * self.cs / share)
+            else:
+                penalty = must * (1 + task.priority) // share
+            for index in indices:
+                routing.AddDisjunction([index], penalty)
+            allowed = [k for k, v in enumerate(p.vehicles) if p.vehicle_may_serve(v, task)]
+            if allowed != everyone:
+                for index in indices:
+                    routing.SetAllowedVehiclesForIndex(allowed, index)
+            if len(indices) == 2:
+                pu, de = indices
+                routing.AddPickupAndDelivery(pu, de)
+                solver.Add(routing.ActiveVar(pu) == routing.ActiveVar(de))
+                solver.Add(routing.VehicleVar(pu) == routing.VehicleVar(de))
+                solver.Add(self.time.CumulVar(pu) <= self.time.CumulVar(de))
+
+    # ------------------------------------------------------------------ search
+    def parameters(self, time_limit_s: float) -> pywrapcp.DefaultRoutingSearchParameters:
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        strategy = routing_enums_pb2.FirstSolutionStrategy
+        timed = any(n.windows for n in self.nodes) or any(v.breaks for v in self.p.vehicles)
+        if self.p.shipments or timed:
+            params.first_solution_strategy = strategy.PARALLEL_CHEAPEST_INSERTION
+        else:
+            params.first_solution_strategy = strategy.SAVINGS
+        params.local_search_metaheuristic = (
+            routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        )
+        params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+        return params
+
+    def read(self, assignment: pywrapcp.Assignment) -> tuple[list[RoutePlan], list[str]]:
+        """Plans per used vehicle (visits with their start times) and the left-out task ids."""
+        p, routing, manager, dim = self.p, self.routing, self.manager, self.time
+        breaks: dict[int, list[tuple[float, str]]] = {}
+        intervals = assignment.IntervalVarContainer()
+        for i in range(intervals.Size()):
+            element = intervals.Element(i)
+            if element.PerformedValue():
+                _, k, bid = element.Var().Name().split(" ", 2)
+                breaks.setdefault(int(k), []).append((element.StartValue() / self.ts, bid))
+        plans, served = [], set()
+        for k, v in enumerate(p.vehicles):
+            index = routing.Start(k)
+            departure = assignment.Value(dim.CumulVar(index)) / self.ts
+            timed: list[tuple[float, int, Visit]] = []
+            index = assignment.Value(routing.NextVar(index))
+            while not routing.IsEnd(index):
+                node = self.nodes[manager.IndexToNode(index)]
+                start = assignment.Value(dim.CumulVar(index)) / self.ts
+                timed.append((start, 0, Visit(node.visit, node.task, start)))  # type: ignore[arg-type]
+                served.add(node.task)
+                index = assignment.Value(routing.NextVar(index))
+            if not timed:
+                continue
+            timed += [(t, 1, Visit("break", bid, t)) for t, bid in breaks.get(k, [])]
+            timed.sort(key=lambda x: (x[0], x[1]))
+            plans.append(RoutePlan(v.id, [visit for _, _, visit in timed], departure))
+        left = [t.id for t in (*p.jobs, *p.shipments) if t.id not in served]
+        return plans, left
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+) -> Solution:
+    """Solve with OR-Tools; the time limit covers model building and search.
+
+    OR-Tools' routing search is deterministic, so `seed` does not change the plan.
+    """
+    began = time.monotonic()
+    builder = _Builder(problem)
+    builder.build()
+    routing = builder.routing
+    if progress is not None:
+        def report() -> None:
+            progress(Progress(NAME, time.monotonic() - began,
+                              routing.CostVar().Value() / builder.cs, "new best plan"))
+
+        routing.AddAtSolutionCallback(report)
+    remaining = max(0.1, time_limit_s - (time.monotonic() - began))
+    assignment = routing.SolveWithParameters(builder.parameters(remaining))
+    if assignment is None:
+        plans: list[RoutePlan] = []
+        left = [t.id for t in (*problem.jobs, *problem.shipments)]
+        reason = {t: "no plan found within the time limit" for t in left}
+    else:
+        plans, left = builder.read(assignment)
+        reason = {t: explain(problem, t) for t in left}
+    return build_solution(
+        problem, plans, reason, engine=NAME, runtime_s=time.monotonic() - began,
+        meta={"seed": seed, "time_limit_s": time_limit_s,
+              "status": routing.status() if assignment is None else "solved"},
+    )
