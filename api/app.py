@@ -1,0 +1,94 @@
+"""The FastAPI application: routers, limits, error handling, static Leaflet and the map page."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.booking import BookingError
+from api.db.engine import Database
+from api.db.migrate import upgrade
+from api.limits import BodySizeLimit, TokenBuckets
+from api.routers import admin, jobs, lockers, opendata, reservations, web
+from api.search import LockerIndex
+from api.settings import Settings
+from network.errors import GongpeiError
+
+log = logging.getLogger("gongpei.api")
+
+DESCRIPTION = """\
+The Gongpei public logistics information platform.
+
+* **Public** (no key, rate-limited per client): locker search and details, open-data summary,
+  distribution centres, the map page at `/map`.
+* **Firms** (`X-API-Key` of role `firm`): delivery batches and compartment reservations.
+* **Planners** (role `planner`): locker-siting runs. **Admins**: firms, centres, lockers.
+
+Errors are JSON `{"detail": ...}`; validation errors (422) list each problem with its field path
+in `loc`, e.g. `["body", "size"]`.
+"""
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict]:
+    """Validation problems with their field paths, without echoing whole inputs back."""
+    return [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = False) -> FastAPI:
+    """Build the app; `migrate=True` brings the database schema up to date first."""
+    settings = settings or Settings()
+    db = Database(settings.database_url)
+    if migrate:
+        upgrade(db.engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="Gongpei platform API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.buckets = TokenBuckets(settings.public_rate_per_s, settings.public_burst)
+    app.state.locker_index = LockerIndex(settings.search_cache_s)
+
+    for router in (lockers, reservations, jobs, opendata, admin, web):
+        app.include_router(router.router)
+    leaflet = files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    app.mount("/static/leaflet", StaticFiles(directory=str(leaflet)), name="leaflet")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _field_errors(exc)}, status_code=422)
+
+    @app.exception_handler(BookingError)
+    async def _booking(_request: Request, exc: BookingError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(GongpeiError)
+    async def _user_error(_request: Request, exc: GongpeiError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, HTTPException):  # pragma: no cover - handled by FastAPI first
+            raise exc
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal server error"}, status_code=500)
+
+    return app

@@ -1,0 +1,126 @@
+"""`gongpei serve`, `gongpei worker`, `gongpei admin create-firm`, `gongpei lockers import`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.db.engine import Database
+from api.db.migrate import upgrade
+from api.settings import Settings
+
+admin_app = typer.Typer(help="Administration: firms and their API keys.", no_args_is_help=True)
+lockers_app = typer.Typer(help="Locker network: import lockers.", no_args_is_help=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="GONGPEI_DATABASE_URL",
+        help="SQLAlchemy URL; default an SQLite file in $GONGPEI_DATA_DIR (./data).",
+    ),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+def _migrated(database_url: str | None) -> Database:
+    db = Database(_settings(database_url).database_url)
+    upgrade(db.engine)
+    return db
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="HTTP server processes.")] = 1,
+    job_workers: Annotated[int, typer.Option(min=0, help="Job worker processes.")] = 1,
+    database_url: DbOption = None,
+) -> None:
+    """Migrate the database, start job workers and serve the API and the map page."""
+    import uvicorn
+
+    db = _migrated(database_url)
+    os.environ["GONGPEI_DATABASE_URL"] = db.url  # the server and worker processes inherit it
+    db.dispose()
+    children = [
+        subprocess.Popen([sys.executable, "-m", "api.jobs.worker"]) for _ in range(job_workers)
+    ]
+    try:
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=30)
+
+
+def worker(database_url: DbOption = None) -> None:
+    """Run one job worker in the foreground (add more on any machine sharing the database)."""
+    from api.jobs.worker import main
+
+    _migrated(database_url).dispose()
+    main(["--database-url", _settings(database_url).database_url])
+
+
+@admin_app.command("create-firm")
+def create_firm_cmd(
+    name: Annotated[str, typer.Argument(help="The firm's name (unique).")],
+    role: Annotated[str, typer.Option(help="firm, planner or admin.")] = "firm",
+    database_url: DbOption = None,
+) -> None:
+    """Register a firm and print its API key (shown this once; only a hash is stored)."""
+    from api.security import create_firm
+
+    db = _migrated(database_url)
+    try:
+        with db.writing() as session:
+            firm, key = create_firm(session, name, role)
+            firm_id = firm.id
+    except ValueError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    finally:
+        db.dispose()
+    typer.echo(f"firm {firm_id} '{name}' ({role}); API key (shown once):", err=True)
+    typer.echo(key)
+
+
+@lockers_app.command("import")
+def import_lockers(
+    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of locker Points.")],
+    database_url: DbOption = None,
+) -> None:
+    """Add lockers from GeoJSON (properties: name, compartments {S,M,L}, ref, operator, ...)."""
+    from api.lockers import import_geojson
+
+    db = _migrated(database_url)
+    try:
+        with db.writing() as session:
+            added, skipped = import_geojson(session, file)
+    finally:
+        db.dispose()
+    typer.echo(f"imported {added} lockers ({skipped} already present) from {file}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `gongpei` app."""
+    app.command()(serve)
+    app.command()(worker)
+    app.add_typer(admin_app, name="admin")
+    app.add_typer(lockers_app, name="lockers")

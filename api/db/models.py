@@ -1,0 +1,230 @@
+"""SQLAlchemy 2 models of the platform: firms and keys, centres, lockers, reservations, jobs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+ROLES = ("firm", "planner", "admin")
+SIZES = ("S", "M", "L")
+COMPARTMENT_STATUSES = ("free", "reserved", "occupied", "out_of_service")
+RESERVATION_STATES = ("reserved", "deposited", "picked_up", "expired", "cancelled")
+#: Reservation states that hold their compartment; at most one per compartment (DB-enforced).
+ACTIVE_STATES = ("reserved", "deposited")
+JOB_KINDS = ("batch", "siting")
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """Unguessable ids for reservations and jobs (they appear in URLs)."""
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC (SQLite has no time zones) and always returns aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Firm(Base):
+    """A logistics firm, a planning body or an administrator; the unit of data isolation."""
+
+    __tablename__ = "firms"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="ck_firms_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    keys: Mapped[list[ApiKey]] = relationship(back_populates="firm")
+
+
+class ApiKey(Base):
+    """An API key, stored only as its SHA-256 hash (keys are 256-bit random, so no salt needed)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    firm: Mapped[Firm] = relationship(back_populates="keys")
+
+
+class Centre(Base):
+    """A shared distribution centre where pooled parcels are consolidated."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    capacity_parcels: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Locker(Base):
+    """A self-pickup locker bank; its compartments carry the live availability."""
+
+    __tablename__ = "lockers"
+    __table_args__ = (Index("ix_lockers_lat_lon", "lat", "lon"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_ref: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    operator: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    area: Mapped[str] = mapped_column(String(100), default="")
+    opening_hours: Mapped[str] = mapped_column(String(200), default="24/7")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    compartments: Mapped[list[Compartment]] = relationship(
+        back_populates="locker", order_by="Compartment.id"
+    )
+
+
+class Compartment(Base):
+    """One door of a locker; `status` is kept in step with the reservation holding it."""
+
+    __tablename__ = "compartments"
+    __table_args__ = (
+        CheckConstraint(_in("size", SIZES), name="ck_compartments_size"),
+        CheckConstraint(_in("status", COMPARTMENT_STATUSES), name="ck_compartments_status"),
+        Index("ix_compartments_locker_status_size", "locker_id", "status", "size"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    locker_id: Mapped[int] = mapped_column(ForeignKey("lockers.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(20))
+    size: Mapped[str] = mapped_column(String(1))
+    width_mm: Mapped[int] = mapped_column(Integer)
+    height_mm: Mapped[int] = mapped_column(Integer)
+    depth_mm: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="free")
+
+    locker: Mapped[Locker] = relationship(back_populates="compartments")
+
+
+class Reservation(Base):
+    """A firm's hold on a compartment: reserved -> deposited -> picked_up (or expired/cancelled)."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint(_in("state", RESERVATION_STATES), name="ck_reservations_state"),
+        # The database itself refuses a second active reservation of one compartment.
+        Index(
+            "uq_reservations_active_compartment",
+            "compartment_id",
+            unique=True,
+            sqlite_where=text(_in("state", ACTIVE_STATES)),
+            postgresql_where=text(_in("state", ACTIVE_STATES)),
+        ),
+        Index("ix_reservations_state_expires", "state", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    locker_id: Mapped[int] = mapped_column(ForeignKey("lockers.id", ondelete="CASCADE"))
+    compartment_id: Mapped[int] = mapped_column(ForeignKey("compartments.id", ondelete="CASCADE"))
+    size: Mapped[str] = mapped_column(String(1))
+    parcel_ref: Mapped[str] = mapped_column(String(100))
+    pickup_code: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(16), default="reserved")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deposited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    compartment: Mapped[Compartment] = relationship()
+    locker: Mapped[Locker] = relationship()
+
+
+class Job(Base):
+    """A solve job (a firm's delivery batch, or a planner's siting run) run by a worker process.
+
+    Workers hold a lease (`lease_expires_at`) that they renew while running; a job whose lease
+    ran out belongs to a dead worker and is claimed again, so no submitted job is lost.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(_in("kind", JOB_KINDS), name="ck_jobs_kind"),
+        CheckConstraint(_in("status", JOB_STATUSES), name="ck_jobs_status"),
+        Index("ix_jobs_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Solution(Base):
+    """The result of a finished job: the solver's JSON answer and its GeoJSON rendering."""
+
+    __tablename__ = "solutions"
+
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    geojson: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,112 @@
+"""The job queue lives in the `jobs` table: submit, claim with a lease, renew, finish or fail.
+
+Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL (each worker gets a different job without
+waiting) and a serialised write transaction on SQLite. A running job carries a lease that its
+worker renews; when the lease runs out the worker is presumed dead and the job is claimed again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from api.db.engine import Database
+from api.db.models import Job, Solution, utcnow
+
+#: A job whose worker died this many times is failed instead of crashing workers forever.
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    kind: str
+    firm_id: int
+    payload: dict[str, Any]
+    attempt: int
+
+
+def submit(db: Database, *, kind: str, firm_id: int, payload: dict[str, Any]) -> str:
+    with db.writing() as session:
+        job = Job(kind=kind, firm_id=firm_id, payload=payload)
+        session.add(job)
+        session.flush()
+        return job.id
+
+
+def claim(db: Database, worker_id: str, lease_s: float) -> Claimed | None:
+    """Take the oldest queued job, or a running one whose lease expired; None if there is none."""
+    while True:
+        with db.writing() as session:
+            now = utcnow()
+            job = session.scalars(
+                select(Job)
+                .where(
+                    or_(
+                        Job.status == "queued",
+                        and_(Job.status == "running", Job.lease_expires_at < now),
+                    )
+                )
+                .order_by(Job.created_at, Job.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if job is None:
+                return None
+            if job.attempts >= MAX_ATTEMPTS:
+                job.status, job.finished_at = "failed", now
+                job.error = f"the worker running this job stopped {job.attempts} times"
+                continue
+            job.status = "running"
+            job.attempts += 1
+            job.worker_id = worker_id
+            job.lease_expires_at = now + timedelta(seconds=lease_s)
+            job.started_at = job.started_at or now
+            return Claimed(job.id, job.kind, job.firm_id, dict(job.payload), job.attempts)
+
+
+def _mine(job_id: str, worker_id: str):
+    return and_(Job.id == job_id, Job.worker_id == worker_id, Job.status == "running")
+
+
+def renew(db: Database, job_id: str, worker_id: str, lease_s: float, progress: float) -> bool:
+    """Extend the lease and record progress; False if the job is no longer this worker's."""
+    with db.writing() as session:
+        result = session.execute(
+            update(Job)
+            .where(_mine(job_id, worker_id))
+            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s), progress=progress)
+        )
+        return result.rowcount == 1
+
+
+def finish(
+    db: Database,
+    job_id: str,
+    worker_id: str,
+    result: dict[str, Any],
+    geojson: dict[str, Any] | None,
+) -> bool:
+    with db.writing() as session:
+        done = session.execute(
+            update(Job)
+            .where(_mine(job_id, worker_id))
+            .values(status="done", progress=1.0, finished_at=utcnow(), lease_expires_at=None)
+        )
+        if done.rowcount != 1:
+            return False
+        session.add(Solution(job_id=job_id, result=result, geojson=geojson))
+        return True
+
+
+def fail(db: Database, job_id: str, worker_id: str, error: str) -> bool:
+    with db.writing() as session:
+        failed = session.execute(
+            update(Job)
+            .where(_mine(job_id, worker_id))
+            .values(status="failed", error=error, finished_at=utcnow(), lease_expires_at=None)
+        )
+        return failed.rowcount == 1

@@ -1,0 +1,133 @@
+"""/v1/batches (firms) and /v1/siting-runs (planners): solve jobs run by worker processes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import JSONResponse
+
+from api.db.engine import Database
+from api.db.models import Firm, Job, Solution
+from api.deps import errors, firm_key, get_db, planner_key
+from api.jobs import queue
+from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
+
+router = APIRouter(tags=["jobs"])
+
+
+def _owned_job(db: Database, firm: Firm, job_id: str, kind: str) -> Job:
+    with db.reading() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.firm_id != firm.id or job.kind != kind:
+            raise HTTPException(404, f"{kind} {job_id} not found")
+        return job
+
+
+def _solution(db: Database, job: Job, fmt: str) -> JSONResponse:
+    if job.status in ("queued", "running"):
+        raise HTTPException(409, f"job {job.id} is {job.status}; poll its status until done")
+    if job.status == "failed":
+        raise HTTPException(409, f"job {job.id} failed: {job.error}")
+    with db.reading() as session:
+        solution = session.get(Solution, job.id)
+        body = solution.geojson if fmt == "geojson" else solution.result
+    media = "application/geo+json" if fmt == "geojson" else "application/json"
+    return JSONResponse(body, media_type=media)
+
+
+_SOLUTION_DOC = {
+    200: {
+        "description": "VROOM-shaped JSON (routes with steps and ETAs, unassigned with reasons), "
+        "or a GeoJSON FeatureCollection with `?format=geojson`.",
+        "content": {
+            "application/json": {
+                "example": {
+                    "summary": {"cost": 1240, "routes": 1, "unassigned": 0},
+                    "routes": [{"vehicle": 1, "steps": []}],
+                    "unassigned": [],
+                }
+            },
+            "application/geo+json": {"example": {"type": "FeatureCollection", "features": []}},
+        },
+    },
+    **errors(401, 403, 404, 409),
+}
+
+
+@router.post(
+    "/v1/batches",
+    response_model=JobAccepted,
+    status_code=202,
+    responses=errors(401, 403, 413, 422),
+    summary="Submit a day's delivery batch for solving (firm)",
+)
+def submit_batch(
+    body: BatchSubmit, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
+) -> dict:
+    job_id = queue.submit(db, kind="batch", firm_id=firm.id, payload=body.model_dump())
+    return {"id": job_id, "status": "queued"}
+
+
+@router.get(
+    "/v1/batches/{job_id}",
+    response_model=JobStatus,
+    responses=errors(401, 403, 404),
+    summary="Status and progress of a batch (firm)",
+)
+def batch_status(job_id: str, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)):
+    return _owned_job(db, firm, job_id, "batch")
+
+
+@router.get(
+    "/v1/batches/{job_id}/solution",
+    responses=_SOLUTION_DOC,
+    summary="The routes of a solved batch (firm)",
+)
+def batch_solution(
+    job_id: str,
+    format: Annotated[Literal["json", "geojson"], Query()] = "json",
+    firm: Firm = Depends(firm_key),
+    db: Database = Depends(get_db),
+) -> JSONResponse:
+    return _solution(db, _owned_job(db, firm, job_id, "batch"), format)
+
+
+@router.post(
+    "/v1/siting-runs",
+    response_model=JobAccepted,
+    status_code=202,
+    responses=errors(401, 403, 413, 422),
+    summary="Start a locker-siting run over demand points and candidate sites (planner)",
+)
+def submit_siting(
+    body: SitingSubmit, firm: Firm = Depends(planner_key), db: Database = Depends(get_db)
+) -> dict:
+    job_id = queue.submit(db, kind="siting", firm_id=firm.id, payload=body.model_dump())
+    return {"id": job_id, "status": "queued"}
+
+
+@router.get(
+    "/v1/siting-runs/{job_id}",
+    response_model=JobStatus,
+    responses=errors(401, 403, 404),
+    summary="Status of a siting run (planner)",
+)
+def siting_status(
+    job_id: str, firm: Firm = Depends(planner_key), db: Database = Depends(get_db)
+):
+    return _owned_job(db, firm, job_id, "siting")
+
+
+@router.get(
+    "/v1/siting-runs/{job_id}/result",
+    responses=_SOLUTION_DOC,
+    summary="The chosen sites of a finished siting run (planner)",
+)
+def siting_result(
+    job_id: str,
+    format: Annotated[Literal["json", "geojson"], Query()] = "json",
+    firm: Firm = Depends(planner_key),
+    db: Database = Depends(get_db),
+) -> JSONResponse:
+    return _solution(db, _owned_job(db, firm, job_id, "siting"), format)

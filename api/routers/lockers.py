@@ -1,0 +1,173 @@
+"""/v1/lockers: public search and details; admin create/update; firm reservations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy import select
+
+from api import booking
+from api.db.engine import Database
+from api.db.models import SIZES, Firm, Locker
+from api.deps import admin_key, errors, firm_key, get_db, get_settings
+from api.limits import public_rate_limit
+from api.lockers import add_compartments, create_locker
+from api.routers.reservations import reservation_out
+from api.schemas.common import Size
+from api.schemas.lockers import LockerCreate, LockerDetail, LockerPage, LockerUpdate
+from api.schemas.reservations import ReservationCreate, ReservationOut
+from api.search import BadCursorError
+from api.search import Query as SearchQuery
+from api.settings import Settings
+
+router = APIRouter(prefix="/v1/lockers", tags=["lockers"])
+
+
+@router.get(
+    "",
+    response_model=LockerPage,
+    dependencies=[Depends(public_rate_limit)],
+    responses=errors(422, 429),
+    summary="Lockers nearest to a point, with live free compartments (public)",
+)
+def search_lockers(
+    request: Request,
+    lat: Annotated[float, Query(ge=-90, le=90, examples=[36.0671])],
+    lon: Annotated[float, Query(ge=-180, le=180, examples=[120.3826])],
+    radius_m: Annotated[float, Query(gt=0, le=50_000, description="Search radius, metres")] = 1000,
+    size: Annotated[Size | None, Query(description="Only lockers with this door size")] = None,
+    available_only: Annotated[
+        bool, Query(description="Only lockers with a free door (of `size`, if given)")
+    ] = False,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="`next_cursor` of the previous page")
+    ] = None,
+    db: Database = Depends(get_db),
+) -> dict:
+    query = SearchQuery(lat, lon, radius_m, size, available_only)
+    with db.reading() as session:
+        try:
+            items, next_cursor = request.app.state.locker_index.search(
+                session, query, limit=limit, cursor=cursor
+            )
+        except BadCursorError as err:
+            raise HTTPException(
+                422, [{"loc": ["query", "cursor"], "msg": str(err), "type": "value_error"}]
+            ) from err
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _detail(locker: Locker) -> dict:
+    free = dict.fromkeys(SIZES, 0)
+    total = dict.fromkeys(SIZES, 0)
+    compartments = []
+    for c in locker.compartments:
+        total[c.size] += 1
+        free[c.size] += c.status == "free"
+        compartments.append(
+            {
+                "label": c.label,
+                "size": c.size,
+                "width_mm": c.width_mm,
+                "height_mm": c.height_mm,
+                "depth_mm": c.depth_mm,
+                "available": c.status == "free",
+            }
+        )
+    fields = ("id", "name", "operator", "lat", "lon", "address", "area", "opening_hours")
+    return {
+        **{f: getattr(locker, f) for f in fields},
+        "free": free,
+        "total": total,
+        "compartments": compartments,
+    }
+
+
+@router.get(
+    "/{locker_id}",
+    response_model=LockerDetail,
+    dependencies=[Depends(public_rate_limit)],
+    responses=errors(404, 429),
+    summary="One locker with its compartments and availability (public)",
+)
+def get_locker(locker_id: int, db: Database = Depends(get_db)) -> dict:
+    with db.reading() as session:
+        locker = session.get(Locker, locker_id)
+        if locker is None:
+            raise HTTPException(404, f"locker {locker_id} not found")
+        return _detail(locker)
+
+
+@router.post(
+    "",
+    response_model=LockerDetail,
+    status_code=201,
+    responses=errors(401, 403, 409, 422),
+    summary="Install a locker (admin)",
+)
+def add_locker(
+    body: LockerCreate, _: Firm = Depends(admin_key), db: Database = Depends(get_db)
+) -> dict:
+    with db.writing() as session:
+        if body.external_ref and session.scalar(
+            select(Locker.id).where(Locker.external_ref == body.external_ref)
+        ):
+            raise HTTPException(409, f"a locker with external_ref '{body.external_ref}' exists")
+        locker = create_locker(session, **body.model_dump())
+        return _detail(locker)
+
+
+@router.patch(
+    "/{locker_id}",
+    response_model=LockerDetail,
+    responses=errors(401, 403, 404, 422),
+    summary="Change a locker or install more compartments (admin)",
+)
+def update_locker(
+    locker_id: int,
+    body: LockerUpdate,
+    _: Firm = Depends(admin_key),
+    db: Database = Depends(get_db),
+) -> dict:
+    with db.writing() as session:
+        locker = session.get(Locker, locker_id, with_for_update=True)
+        if locker is None:
+            raise HTTPException(404, f"locker {locker_id} not found")
+        changes = body.model_dump(exclude_unset=True, exclude={"add_compartments"})
+        for field, value in changes.items():
+            if value is not None:
+                setattr(locker, field, value)
+        if body.add_compartments:
+            add_compartments(session, locker, body.add_compartments)
+        session.flush()
+        return _detail(locker)
+
+
+@router.post(
+    "/{locker_id}/reservations",
+    response_model=ReservationOut,
+    status_code=201,
+    responses=errors(401, 403, 404, 409, 422),
+    summary="Reserve a free compartment for a parcel (firm)",
+)
+def reserve(
+    locker_id: int,
+    body: ReservationCreate,
+    firm: Firm = Depends(firm_key),
+    db: Database = Depends(get_db),
+    settings: Settings = Depends(get_settings),
+) -> dict:
+    with db.writing() as session:
+        reservation = booking.reserve(
+            session,
+            firm,
+            locker_id,
+            size=body.size,
+            parcel_ref=body.parcel_ref,
+            allow_larger=body.allow_larger,
+            ttl_s=settings.reservation_ttl_s,
+        )
+        return reservation_out(session, reservation)
+

@@ -1,0 +1,79 @@
+"""The public map page (`/map`) and the road network drawn under it when tiles are unreachable."""
+
+from __future__ import annotations
+
+import json
+import threading
+from importlib.resources import files
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import func, select
+
+from api.db.engine import Database
+from api.db.models import Locker
+from api.deps import get_db
+from api.limits import public_rate_limit
+from api.settings import Settings
+
+router = APIRouter(tags=["map"])
+_DEFAULT_CENTRE = (36.067, 120.383)  # Qingdao, Shinan district
+_network_lock = threading.Lock()
+
+
+@router.get("/map", response_class=HTMLResponse, summary="Public locker map page")
+def map_page(request: Request, db: Database = Depends(get_db)) -> HTMLResponse:
+    with db.reading() as session:
+        lat, lon = session.execute(select(func.avg(Locker.lat), func.avg(Locker.lon))).one()
+    settings: Settings = request.app.state.settings
+    config = {
+        "centre": [lat, lon] if lat is not None else list(_DEFAULT_CENTRE),
+        "tileUrl": settings.tile_url,
+    }
+    html = (files("api.web") / "map.html").read_text(encoding="utf-8")
+    return HTMLResponse(html.replace("__CONFIG__", json.dumps(config)))
+
+
+def network_geojson(source: str) -> dict[str, Any]:
+    """Each road of the graph once, as GeoJSON LineStrings (lon/lat) tagged with `highway`."""
+    from network.graph import build_graph
+
+    graph = build_graph(source)
+    seen: set[tuple[int, int]] = set()
+    features = []
+    for u, v, data in graph.edges(data=True):
+        if (v, u) in seen or (u, v) in seen:
+            continue
+        seen.add((u, v))
+        geometry = data.get("geometry")
+        if geometry is not None:
+            coords = [[round(x, 6), round(y, 6)] for x, y in geometry.coords]
+        else:
+            a, b = graph.nodes[u], graph.nodes[v]
+            coords = [[round(a["x"], 6), round(a["y"], 6)], [round(b["x"], 6), round(b["y"], 6)]]
+        highway = data.get("highway", "")
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {"highway": highway if isinstance(highway, str) else highway[0]},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.get(
+    "/map/network.geojson",
+    dependencies=[Depends(public_rate_limit)],
+    summary="Road network base layer of the map (GeoJSON; empty when none is configured)",
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def network_layer(request: Request) -> JSONResponse:
+    state = request.app.state
+    source = state.settings.map_network
+    with _network_lock:
+        if getattr(state, "network_geojson", None) is None:
+            empty = {"type": "FeatureCollection", "features": []}
+            state.network_geojson = network_geojson(source) if source else empty
+    return JSONResponse(state.network_geojson, media_type="application/geo+json")

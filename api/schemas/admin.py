@@ -1,0 +1,104 @@
+"""Admin bodies: firms (with their one-time API key) and distribution centres."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["firm", "planner", "admin"]
+
+
+class FirmCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "Yunda Qingdao", "role": "firm"}]}
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+
+
+class FirmUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "planner"}]})
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    role: Role | None = None
+
+
+class FirmOut(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={"examples": [{"id": 3, "name": "Yunda Qingdao", "role": "firm"}]},
+    )
+
+    id: int
+    name: str
+    role: Role
+
+
+class FirmCreated(FirmOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"id": 3, "name": "Yunda Qingdao", "role": "firm", "api_key": "gp_x1..."}]
+        }
+    )
+
+    api_key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class CentreCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Licang common distribution centre",
+                    "lat": 36.1526,
+                    "lon": 120.4318,
+                    "address": "Jinshui Rd 1",
+                    "capacity_parcels": 40000,
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    address: str = Field("", max_length=300)
+    capacity_parcels: int | None = Field(None, ge=0)
+
+
+class CentreUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"capacity_parcels": 50000}]}
+    )
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    address: str | None = Field(None, max_length=300)
+    capacity_parcels: int | None = Field(None, ge=0)
+
+
+class CentreOut(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "name": "Licang common distribution centre",
+                    "lat": 36.1526,
+                    "lon": 120.4318,
+                    "address": "Jinshui Rd 1",
+                    "capacity_parcels": 40000,
+                }
+            ]
+        },
+    )
+
+    id: int
+    name: str
+    lat: float
+    lon: float
+    address: str
+    capacity_parcels: int | None

@@ -1,0 +1,132 @@
+"""Batch and siting-run bodies: submission, job status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class BatchSubmit(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "format": "vroom",
+                    "time_limit_s": 5,
+                    "problem": {
+                        "vehicles": [{"id": 1, "start_index": 0, "end_index": 0, "capacity": [20]}],
+                        "jobs": [
+                            {"id": 1, "location_index": 1, "delivery": [1]},
+                            {"id": 2, "location_index": 2, "delivery": [1]},
+                        ],
+                        "matrices": {
+                            "car": {
+                                "durations": [[0, 300, 420], [300, 0, 200], [420, 200, 0]]
+                            }
+                        },
+                    },
+                }
+            ]
+        },
+    )
+
+    format: Literal["native", "vroom"] = Field(
+        description="`native` is Gongpei's problem model JSON; `vroom` is VROOM's input format."
+    )
+    problem: dict[str, Any] = Field(description="The problem in the chosen format.")
+    engine: str = Field("auto", max_length=20, examples=["auto"])
+    time_limit_s: float = Field(10.0, gt=0, le=600)
+
+
+class JobAccepted(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"id": "9b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e", "status": "queued"}]
+        }
+    )
+
+    id: str
+    status: Literal["queued"]
+
+
+class JobStatus(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e",
+                    "kind": "batch",
+                    "status": "running",
+                    "progress": 0.4,
+                    "error": None,
+                    "attempts": 1,
+                    "created_at": "2026-11-26T07:00:00Z",
+                    "started_at": "2026-11-26T07:00:01Z",
+                    "finished_at": None,
+                }
+            ]
+        },
+    )
+
+    id: str
+    kind: Literal["batch", "siting"]
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float
+    error: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class DemandPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=100, examples=["dorm-7"])
+    lat: float = Field(ge=-90, le=90, examples=[36.0671])
+    lon: float = Field(ge=-180, le=180, examples=[120.3826])
+    parcels: float = Field(ge=0, description="Parcels per day.", examples=[140])
+
+
+class CandidateSite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=100, examples=["gate-east"])
+    lat: float = Field(ge=-90, le=90, examples=[36.0668])
+    lon: float = Field(ge=-180, le=180, examples=[120.3831])
+    cost: float = Field(0.0, ge=0, description="Fixed cost of opening a locker here.")
+
+
+class SitingSubmit(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "max_coverage",
+                    "sites": 1,
+                    "max_walk_m": 500,
+                    "demand": [
+                        {"id": "dorm-7", "lat": 36.0671, "lon": 120.3826, "parcels": 140},
+                        {"id": "lab-2", "lat": 36.0690, "lon": 120.3850, "parcels": 60},
+                    ],
+                    "candidates": [
+                        {"id": "gate-east", "lat": 36.0668, "lon": 120.3831, "cost": 20000}
+                    ],
+                }
+            ]
+        },
+    )
+
+    model: Literal["max_coverage", "p_median", "set_cover"] = Field(
+        description="Which siting model to solve."
+    )
+    sites: int | None = Field(None, ge=1, le=10_000, description="How many lockers to open.")
+    max_walk_m: float = Field(500.0, gt=0, le=5000, description="Walking catchment, metres.")
+    demand: list[DemandPoint] = Field(min_length=1, max_length=50_000)
+    candidates: list[CandidateSite] = Field(min_length=1, max_length=10_000)
+    time_limit_s: float = Field(30.0, gt=0, le=600)

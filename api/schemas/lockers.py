@@ -1,0 +1,129 @@
+"""Locker bodies: public search results and details, admin create/update."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Size, SizeCounts
+
+Count = Annotated[int, Field(ge=0, le=500)]
+
+_LOCKER_EXAMPLE = {
+    "id": 12,
+    "name": "Teaching Building 3, east door",
+    "operator": "Campus Post",
+    "lat": 36.0671,
+    "lon": 120.3826,
+    "address": "Songling Rd 238",
+    "area": "Laoshan",
+    "opening_hours": "06:00-23:00",
+    "distance_m": 184.2,
+    "free": {"S": 10, "M": 3, "L": 0},
+    "total": {"S": 16, "M": 8, "L": 2},
+}
+
+
+class LockerSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_LOCKER_EXAMPLE]})
+
+    id: int
+    name: str
+    operator: str
+    lat: float
+    lon: float
+    address: str
+    area: str
+    opening_hours: str
+    distance_m: float = Field(description="Great-circle distance from the query point, metres.")
+    free: SizeCounts = Field(description="Free compartments per size, live.")
+    total: SizeCounts = Field(description="All compartments per size.")
+
+
+class LockerPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_LOCKER_EXAMPLE], "next_cursor": None}]}
+    )
+
+    items: list[LockerSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class CompartmentOut(BaseModel):
+    label: str = Field(examples=["M03"])
+    size: Size
+    width_mm: int = Field(examples=[380])
+    height_mm: int = Field(examples=[190])
+    depth_mm: int = Field(examples=[640])
+    available: bool = Field(description="Free to reserve now (no reservation details are public).")
+
+
+class LockerDetail(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(examples=[12])
+    name: str = Field(examples=["Teaching Building 3, east door"])
+    operator: str = Field(examples=["Campus Post"])
+    lat: float = Field(examples=[36.0671])
+    lon: float = Field(examples=[120.3826])
+    address: str = Field(examples=["Songling Rd 238"])
+    area: str = Field(examples=["Laoshan"])
+    opening_hours: str = Field(examples=["06:00-23:00"])
+    free: SizeCounts
+    total: SizeCounts
+    compartments: list[CompartmentOut]
+
+
+class LockerCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Teaching Building 3, east door",
+                    "operator": "Campus Post",
+                    "lat": 36.0671,
+                    "lon": 120.3826,
+                    "address": "Songling Rd 238",
+                    "area": "Laoshan",
+                    "opening_hours": "06:00-23:00",
+                    "compartments": {"S": 16, "M": 8, "L": 2},
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    operator: str = Field("", max_length=200)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    address: str = Field("", max_length=300)
+    area: str = Field("", max_length=100)
+    opening_hours: str = Field("24/7", max_length=200)
+    external_ref: str | None = Field(None, max_length=100)
+    compartments: dict[Size, Count] = Field(
+        description="How many compartments of each size (0..500).",
+        examples=[{"S": 16, "M": 8, "L": 2}],
+    )
+
+
+class LockerUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"opening_hours": "00:00-24:00", "add_compartments": {"L": 2}}]
+        },
+    )
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    operator: str | None = Field(None, max_length=200)
+    address: str | None = Field(None, max_length=300)
+    area: str | None = Field(None, max_length=100)
+    opening_hours: str | None = Field(None, max_length=200)
+    add_compartments: dict[Size, Count] | None = Field(
+        None, description="Extra compartments to install, per size."
+    )
+

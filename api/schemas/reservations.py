@@ -1,0 +1,62 @@
+"""Reservation bodies (firm keys only: these carry the pickup code)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Size
+
+
+class ReservationCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"size": "M", "parcel_ref": "SF1234567890", "allow_larger": True}]
+        },
+    )
+
+    size: Size
+    parcel_ref: str = Field(min_length=1, max_length=100, description="The firm's parcel number.")
+    allow_larger: bool = Field(False, description="Take a larger door when none of `size` is free.")
+
+
+class PickupRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"pickup_code": "04817263"}]}
+    )
+
+    pickup_code: str = Field(min_length=1, max_length=12)
+
+
+class ReservationOut(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3f2c9a7e0b6d4e0f9a1c2b3d4e5f6a7b",
+                    "locker_id": 12,
+                    "compartment": "M03",
+                    "size": "M",
+                    "parcel_ref": "SF1234567890",
+                    "pickup_code": "04817263",
+                    "state": "reserved",
+                    "created_at": "2026-11-26T07:00:00Z",
+                    "expires_at": "2026-11-26T07:30:00Z",
+                }
+            ]
+        },
+    )
+
+    id: str
+    locker_id: int
+    compartment: str = Field(description="The door label, e.g. M03.")
+    size: Size
+    parcel_ref: str
+    pickup_code: str
+    state: Literal["reserved", "deposited", "picked_up", "expired", "cancelled"]
+    created_at: datetime
+    expires_at: datetime = Field(description="A reservation not deposited by then is released.")

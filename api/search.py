@@ -1,0 +1,204 @@
+"""Nearest-lockers search: an in-memory, latitude-sorted index per process, then exact haversine.
+
+Locker positions change rarely, so each server process keeps them in NumPy arrays sorted by
+latitude and revalidates them against the database at most every `search_cache_s` seconds
+(one cheap count/max query). A query takes the latitude band of its radius by binary search,
+prefilters longitude, computes exact great-circle distances for the few left, and only then asks
+the database for live free-compartment counts of the lockers it will actually return.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.db.models import SIZES, Compartment, Locker
+
+EARTH_RADIUS_M = 6_371_008.8
+_COUNT_CHUNK = 200
+
+
+class BadCursorError(ValueError):
+    """A paging cursor that was not issued for this query."""
+
+
+def haversine_m(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Great-circle distances in metres from one point to arrays of points (degrees)."""
+    p1, p2 = np.radians(lat), np.radians(lats)
+    dphi = p2 - p1
+    dlmb = np.radians(lons - lon)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+@dataclass(frozen=True)
+class Query:
+    lat: float
+    lon: float
+    radius_m: float
+    size: str | None
+    available_only: bool
+
+    def fingerprint(self) -> list[Any]:
+        return [self.lat, self.lon, self.radius_m, self.size, self.available_only]
+
+
+def encode_cursor(query: Query, distance: float, locker_id: int) -> str:
+    raw = json.dumps([query.fingerprint(), distance, locker_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(query: Query, cursor: str) -> tuple[float, int]:
+    """The (distance, id) after which the next page starts; BadCursorError if not ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        fingerprint, distance, locker_id = json.loads(raw)
+        if fingerprint != query.fingerprint():
+            raise BadCursorError("cursor was issued for different search parameters")
+        return float(distance), int(locker_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as err:
+        raise BadCursorError(f"not a cursor issued by this API ({err})") from err
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    version: tuple[Any, ...]
+    ids: np.ndarray  # sorted by latitude
+    lats: np.ndarray
+    lons: np.ndarray
+    info: dict[int, dict[str, Any]]  # locker id -> public fields and compartment totals
+
+
+class LockerIndex:
+    """The per-process locker index; thread-safe, refreshed lazily when the table changes."""
+
+    def __init__(self, max_age_s: float) -> None:
+        self.max_age_s = max_age_s
+        self._snapshot: _Snapshot | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def snapshot(self, session: Session) -> _Snapshot:
+        now = time.monotonic()
+        snap = self._snapshot
+        if snap is not None and now - self._checked < self.max_age_s:
+            return snap
+        with self._lock:
+            version = tuple(
+                session.execute(select(func.count(Locker.id), func.max(Locker.updated_at))).one()
+            )
+            if self._snapshot is None or self._snapshot.version != version:
+                self._snapshot = _load(session, version)
+            self._checked = time.monotonic()
+            return self._snapshot
+
+    def search(
+        self, session: Session, query: Query, *, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` lockers nearest first, each with distance and free counts; next cursor."""
+        snap = self.snapshot(session)
+        dlat = np.degrees(query.radius_m / EARTH_RADIUS_M)
+        lo = int(np.searchsorted(snap.lats, query.lat - dlat, side="left"))
+        hi = int(np.searchsorted(snap.lats, query.lat + dlat, side="right"))
+        ids, lats, lons = snap.ids[lo:hi], snap.lats[lo:hi], snap.lons[lo:hi]
+        coslat = max(np.cos(np.radians(min(abs(query.lat) + dlat, 89.9))), 1e-6)
+        dlon = dlat / coslat
+        near = np.abs((lons - query.lon + 180.0) % 360.0 - 180.0) <= dlon
+        ids, lats, lons = ids[near], lats[near], lons[near]
+        dist = haversine_m(query.lat, query.lon, lats, lons)
+        inside = dist <= query.radius_m
+        ids, dist = ids[inside], dist[inside]
+        order = np.lexsort((ids, dist))
+        ids, dist = ids[order], dist[order]
+        if cursor is not None:
+            after_d, after_id = decode_cursor(query, cursor)
+            later = (dist > after_d) | ((dist == after_d) & (ids > after_id))
+            ids, dist = ids[later], dist[later]
+        if query.size is not None:
+            keep = np.fromiter(
+                (snap.info[int(i)]["total"][query.size] > 0 for i in ids), bool, len(ids)
+            )
+            ids, dist = ids[keep], dist[keep]
+        page: list[dict[str, Any]] = []
+        step = _COUNT_CHUNK if query.available_only else limit + 1
+        for start in range(0, len(ids), step):
+            chunk_ids = ids[start : start + step]
+            free = free_counts(session, [int(i) for i in chunk_ids])
+            for locker_id, d in zip(chunk_ids.tolist(), dist[start:].tolist(), strict=False):
+                counts = free.get(locker_id, dict.fromkeys(SIZES, 0))
+                if query.available_only and not _has_free(counts, query.size):
+                    continue
+                page.append({**snap.info[locker_id], "distance_m": d, "free": counts})
+                if len(page) > limit:
+                    break
+            if len(page) > limit:
+                break
+        next_cursor = None
+        if len(page) > limit:
+            page = page[:limit]
+            last = page[-1]
+            next_cursor = encode_cursor(query, last["distance_m"], last["id"])
+        for item in page:
+            item["distance_m"] = round(item["distance_m"], 1)
+        return page, next_cursor
+
+
+def _has_free(counts: dict[str, int], size: str | None) -> bool:
+    return counts[size] > 0 if size else any(counts.values())
+
+
+def free_counts(session: Session, locker_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Live number of free compartments per size for each locker id."""
+    locker_ids = list(locker_ids)
+    if not locker_ids:
+        return {}
+    rows = session.execute(
+        select(Compartment.locker_id, Compartment.size, func.count())
+        .where(Compartment.locker_id.in_(locker_ids), Compartment.status == "free")
+        .group_by(Compartment.locker_id, Compartment.size)
+    )
+    counts = {i: dict.fromkeys(SIZES, 0) for i in locker_ids}
+    for locker_id, size, n in rows:
+        counts[locker_id][size] = n
+    return counts
+
+
+def _load(session: Session, version: tuple[Any, ...]) -> _Snapshot:
+    rows = session.execute(
+        select(
+            Locker.id,
+            Locker.name,
+            Locker.operator,
+            Locker.lat,
+            Locker.lon,
+            Locker.address,
+            Locker.area,
+            Locker.opening_hours,
+        ).order_by(Locker.lat, Locker.id)
+    ).all()
+    totals: dict[int, dict[str, int]] = {r.id: dict.fromkeys(SIZES, 0) for r in rows}
+    for locker_id, size, n in session.execute(
+        select(Compartment.locker_id, Compartment.size, func.count()).group_by(
+            Compartment.locker_id, Compartment.size
+        )
+    ):
+        if locker_id in totals:
+            totals[locker_id][size] = n
+    info = {r.id: {**r._asdict(), "total": totals[r.id]} for r in rows}
+    return _Snapshot(
+        version=version,
+        ids=np.array([r.id for r in rows], dtype=np.int64),
+        lats=np.array([r.lat for r in rows], dtype=np.float64),
+        lons=np.array([r.lon for r in rows], dtype=np.float64),
+        info=info,
+    )

@@ -1,0 +1,86 @@
+"""API keys (random, stored hashed), roles, and the FastAPI dependencies that enforce them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db.models import ROLES, ApiKey, Firm
+
+KEY_PREFIX = "gp_"
+_api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="A firm's API key, as printed once by `gongpei admin create-firm`.",
+)
+
+
+class DuplicateFirmError(ValueError):
+    """A firm with this name already exists."""
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 of the key: keys carry 256 random bits, so a fast unsalted hash is enough."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_pickup_code() -> str:
+    """An 8-digit pickup code from the OS's secure random source."""
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+def create_firm(session: Session, name: str, role: str) -> tuple[Firm, str]:
+    """Create a firm with one API key; the plain key is returned once and never stored."""
+    if role not in ROLES:
+        raise ValueError(f"firm '{name}': role must be one of {', '.join(ROLES)}, not '{role}'")
+    if session.scalar(select(Firm.id).where(Firm.name == name)) is not None:
+        raise DuplicateFirmError(f"firm '{name}': a firm with this name already exists")
+    firm = Firm(name=name, role=role)
+    session.add(firm)
+    session.flush()
+    key = issue_key(session, firm)
+    return firm, key
+
+
+def issue_key(session: Session, firm: Firm) -> str:
+    key = new_key()
+    session.add(ApiKey(firm_id=firm.id, key_hash=hash_key(key), prefix=key[:10]))
+    session.flush()
+    return key
+
+
+def authenticate(session: Session, key: str) -> Firm | None:
+    """The firm owning an unrevoked `key`, or None."""
+    row = session.execute(
+        select(Firm)
+        .join(ApiKey, ApiKey.firm_id == Firm.id)
+        .where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    return row
+
+
+def require_role(*roles: str) -> Callable[..., Firm]:
+    """A dependency returning the calling firm, 401 without a valid key, 403 for a wrong role."""
+
+    def dependency(request: Request, key: str | None = Depends(_api_key_header)) -> Firm:
+        if not key:
+            raise HTTPException(401, "missing X-API-Key header", {"WWW-Authenticate": "APIKey"})
+        with request.app.state.db.reading() as session:
+            firm = authenticate(session, key)
+        if firm is None:
+            raise HTTPException(401, "invalid API key", {"WWW-Authenticate": "APIKey"})
+        if firm.role not in roles:
+            raise HTTPException(403, f"this endpoint needs a key of role {' or '.join(roles)}")
+        return firm
+
+    return dependency

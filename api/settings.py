@@ -1,0 +1,50 @@
+"""Runtime settings of the platform, read from `GONGPEI_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def default_database_url() -> str:
+    """`GONGPEI_DATABASE_URL`, else an SQLite file in `$GONGPEI_DATA_DIR` (default ./data)."""
+    url = os.environ.get("GONGPEI_DATABASE_URL")
+    if url:
+        return url
+    data_dir = Path(os.environ.get("GONGPEI_DATA_DIR", "data"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(data_dir / 'gongpei.db').resolve()}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app and workers need; tests build one directly instead of using env vars."""
+
+    database_url: str = field(default_factory=default_database_url)
+    #: Public endpoints: sustained requests per second per client IP (0 disables the limit).
+    public_rate_per_s: float = field(
+        default_factory=lambda: _float("GONGPEI_PUBLIC_RATE_PER_S", 20.0)
+    )
+    #: Public endpoints: burst size of the token bucket.
+    public_burst: float = field(default_factory=lambda: _float("GONGPEI_PUBLIC_BURST", 60.0))
+    #: Largest accepted request body in bytes (a day's batch of a few thousand jobs fits).
+    max_body_bytes: int = field(
+        default_factory=lambda: int(_float("GONGPEI_MAX_BODY_BYTES", 5_000_000))
+    )
+    #: How long a reservation holds a compartment before the sweeper releases it.
+    reservation_ttl_s: float = field(
+        default_factory=lambda: _float("GONGPEI_RESERVATION_TTL_S", 1800.0)
+    )
+    #: How often the locker-location cache of a server process checks the database for changes.
+    search_cache_s: float = field(default_factory=lambda: _float("GONGPEI_SEARCH_CACHE_S", 1.0))
+    #: A running job whose worker has not renewed its lease for this long is taken over.
+    job_lease_s: float = field(default_factory=lambda: _float("GONGPEI_JOB_LEASE_S", 30.0))
+    #: Road network drawn under the map page (an OSM file, "demo" or "synthetic:N"); "" = none.
+    map_network: str = field(default_factory=lambda: os.environ.get("GONGPEI_MAP_NETWORK", ""))
+    #: Optional tile URL template for the map page; empty keeps the page fully offline.
+    tile_url: str = field(default_factory=lambda: os.environ.get("GONGPEI_TILE_URL", ""))

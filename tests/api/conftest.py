@@ -1,0 +1,141 @@
+"""API test fixtures: each test runs against SQLite and PostgreSQL, on a freshly migrated schema.
+
+PostgreSQL comes from GONGPEI_TEST_POSTGRES_URL (default the CI server); each test session
+works in its own schema, dropped at the end, so reruns and parallel sessions never collide.
+Where the server is unreachable the PostgreSQL variants skip with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from api.app import create_app
+from api.db.engine import Database, normalise_url
+from api.db.migrate import upgrade
+from api.db.models import Base
+from api.lockers import create_locker
+from api.security import create_firm
+from api.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "GONGPEI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_schema_url(tmp_root: Path) -> Iterator[str]:
+    base = normalise_url(POSTGRES_URL)
+    try:
+        admin = create_engine(base, connect_args={"connect_timeout": 3})
+        with admin.connect():
+            pass
+    except Exception as err:  # any connection failure means "skip"
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable ({type(err).__name__})")
+    schema = f"gp_api_test_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated database of each kind, shared by the session's tests (emptied per test)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "gongpei.db"
+        url = f"sqlite:///{path}"
+        _migrate(url)
+        yield url
+        return
+    gen = _postgres_schema_url(tmp_path_factory.getbasetemp())
+    url = next(gen)
+    _migrate(url)
+    yield url
+    gen.close()
+
+
+def _migrate(url: str) -> None:
+    db = Database(url)
+    upgrade(db.engine)
+    db.dispose()
+
+
+@pytest.fixture
+def db(database_url) -> Iterator[Database]:
+    """The test's database, emptied first."""
+    database = Database(database_url)
+    with database.writing() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, search_cache_s=0.0, public_rate_per_s=0.0)
+
+
+@pytest.fixture
+def client(db, settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_client(db, settings):
+    """Build a client with changed settings, e.g. a tight rate limit."""
+    clients = []
+
+    def make(**changes) -> TestClient:
+        c = TestClient(create_app(replace(settings, **changes)))
+        clients.append(c.__enter__())
+        return c
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def auth(db) -> dict[str, dict[str, str]]:
+    """Request headers with API keys of two firms (a, b), a planner and an admin."""
+    out = {}
+    with db.writing() as session:
+        roles = (("a", "firm"), ("b", "firm"), ("planner", "planner"), ("admin", "admin"))
+        for name, role in roles:
+            _, key = create_firm(session, f"firm-{name}", role)
+            out[name] = {"X-API-Key": key}
+    return out
+
+
+@pytest.fixture
+def lockers(db) -> list[int]:
+    """Five lockers in a row east of a campus gate, 100 m apart; the third has no L doors."""
+    ids = []
+    with db.writing() as session:
+        for i in range(5):
+            counts = {"S": 2, "M": 2, "L": 0 if i == 2 else 1}
+            locker = create_locker(
+                session,
+                name=f"Locker {i}",
+                lat=36.0670,
+                lon=120.3830 + i * 0.0011,
+                compartments=counts,
+                area="Shinan" if i < 3 else "Laoshan",
+                operator="Campus Post",
+            )
+            ids.append(locker.id)
+    return ids
