@@ -1,0 +1,422 @@
+"""The independent checker: recompute every route from the problem data and list violations.
+
+It reads only the problem and the solution's step order and reported times; it imports no
+engine and none of the code that built the solution's numbers, so an engine bug cannot hide
+behind a shared helper. Rules checked: every task served once or reported unassigned with a
+reason, skills and firms, shipments picked up before delivery on one vehicle, reachability,
+capacity at every point in every dimension, time windows, shifts and centre opening hours,
+breaks (each taken once, in a window, inside the route, fitted between stops), max duration and
+distance, and that the reported arrivals, loads, distances and costs match the recomputation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from routing.model import Job, Problem, Shipment, TimeWindow, Vehicle
+from routing.solution import Route, Solution, Step
+
+TOL = 1e-3  # seconds / metres / cost units; engines may round at this scale
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: its kind, the vehicle (if on a route), the item and a readable message."""
+
+    kind: str
+    message: str
+    vehicle: str | None = None
+    item: str | None = None
+
+    def __str__(self) -> str:
+        where = f"vehicle '{self.vehicle}': " if self.vehicle else ""
+        return f"[{self.kind}] {where}{self.message}"
+
+
+@dataclass
+class CheckReport:
+    """The verdict: `ok` when there is no violation, plus recomputed totals."""
+
+    violations: list[Violation] = field(default_factory=list)
+    cost: float = 0.0
+    distance: float = 0.0
+    duration: float = 0.0
+    served: int = 0
+    unassigned: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def kinds(self) -> set[str]:
+        return {v.kind for v in self.violations}
+
+    def summary(self) -> str:
+        """One line for the CLI."""
+        if self.ok:
+            return (f"checker: OK ({self.served} tasks served, {self.unassigned} unassigned, "
+                    f"cost {self.cost:.2f}, distance {self.distance:.2f})")
+        counts = Counter(v.kind for v in self.violations)
+        listed = ", ".join(f"{k} x{n}" for k, n in sorted(counts.items()))
+        return f"checker: {len(self.violations)} violations ({listed}); first: {self.violations[0]}"
+
+
+def check(problem: Problem, solution: Solution) -> CheckReport:
+    """Recompute the solution from the problem data and list every violation."""
+    report = CheckReport()
+    visits: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (task, kind) -> (vehicle, pos)
+    seen_vehicles: set[str] = set()
+    for route in solution.routes:
+        if route.vehicle in seen_vehicles:
+            report.violations.append(Violation("vehicle", "has more than one route",
+                                               route.vehicle))
+            continue
+        seen_vehicles.add(route.vehicle)
+        if not _known_vehicle(problem, route.vehicle):
+            report.violations.append(Violation("unknown", "no such vehicle", route.vehicle))
+            continue
+        _RouteCheck(problem, problem.vehicle(route.vehicle), route, report, visits).run()
+    _check_coverage(problem, solution, visits, report)
+    _check_totals(solution, report)
+    return report
+
+
+def _known_vehicle(problem: Problem, vehicle_id: str) -> bool:
+    return any(v.id == vehicle_id for v in problem.vehicles)
+
+
+def _in_windows(t: float, windows: Sequence[TimeWindow]) -> bool:
+    return not windows or any(w.start - TOL <= t <= w.end + TOL for w in windows)
+
+
+def _windows_text(windows: Sequence[TimeWindow]) -> str:
+    return ", ".join(f"[{w.start:g}, {w.end:g}]" for w in windows)
+
+
+def _differs(reported: float, actual: float) -> bool:
+    return abs(reported - actual) > TOL + 1e-9 * abs(actual)
+
+
+class _RouteCheck:
+    """Walks one route step by step, recomputing times, loads, distance and cost."""
+
+    def __init__(self, problem: Problem, vehicle: Vehicle, route: Route, report: CheckReport,
+                 visits: dict[tuple[str, str], list[tuple[str, int]]]) -> None:
+        self.p, self.v, self.r, self.report, self.visits = problem, vehicle, route, report, visits
+        self.travel = problem.matrices[vehicle.profile]
+        self.dims = self._count_dims()
+
+    def flag(self, kind: str, message: str, item: str | None = None) -> None:
+        self.report.violations.append(Violation(kind, message, self.v.id, item))
+
+    def run(self) -> None:
+        v, steps = self.v, list(self.r.steps)
+        starts = [s for s in steps if s.type == "start"]
+        ends = [s for s in steps if s.type == "end"]
+        start_loc = None if v.start is None else self._centre_location(v.start)
+        end_loc = None if v.end is None else self._centre_location(v.end)
+        if (start_loc is None) != (not starts) or len(starts) > 1 or (
+            starts and steps[0].type != "start"
+        ):
+            self.flag("route", "start step does not match the vehicle's start centre")
+        if (end_loc is None) != (not ends) or len(ends) > 1 or (ends and steps[-1].type != "end"):
+            self.flag("route", "end step does not match the vehicle's end centre")
+        if starts and starts[0].location != start_loc:
+            self.flag("route", f"starts at location {starts[0].location}, not its centre's")
+        if ends and ends[0].location != end_loc:
+            self.flag("route", f"ends at location {ends[0].location}, not its centre's")
+
+        tasks = [s for s in steps if s.type in ("job", "pickup", "delivery")]
+        load = self._initial_load(tasks)
+        cap = self._capacity()
+        self._check_load(load, cap, "at the start")
+        if starts:
+            self._compare_load(starts[0], load)
+
+        loc = start_loc
+        begin = starts[0].arrival if starts else None
+        depart = begin
+        pending: list[Step] = []  # breaks since the last stop
+        dist = dur = 0.0
+        taken: Counter[str] = Counter()
+        for pos, step in enumerate(steps):
+            if step.type in ("start", "end"):
+                continue
+            if step.type == "break":
+                pending.append(step)
+                taken[step.id or ""] += 1
+                continue
+            where = self._task_location(step)
+            if where is None:
+                continue
+            self.visits.setdefault((step.id or "", step.type), []).append((self.v.id, pos))
+            self._check_skills(step)
+            leg, leg_m = self._leg(loc, where, step.id)
+            arrival = self._after_breaks(depart, leg, pending, step.id)
+            service_start = step.arrival + step.waiting
+            if begin is None:
+                begin = depart = service_start
+                arrival = service_start
+            if service_start < arrival - TOL:
+                self.flag("time", f"service starts at {service_start:g}, before it can arrive "
+                          f"({arrival:g})", step.id)
+            if _differs(step.arrival, arrival) and step.arrival < arrival:
+                self.flag("report", f"reported arrival {step.arrival:g} is before the "
+                          f"earliest possible {arrival:g}", step.id)
+            service, windows = self._service(step)
+            if not _in_windows(service_start, windows):
+                self.flag("time window", f"service starts at {service_start:g}, outside "
+                          f"{_windows_text(windows)}", step.id)
+            if _differs(step.service, service):
+                self.flag("report", f"reported service {step.service:g} s, expected {service:g}",
+                          step.id)
+            dist += leg_m
+            dur += leg
+            load = self._apply(step, load)
+            self._check_load(load, cap, f"after {step.type} '{step.id}'")
+            self._compare_load(step, load)
+            if _differs(step.distance, dist) or _differs(step.duration, dur):
+                self.flag("report", "reported cumulative distance/travel time differs from "
+                          f"the recomputed {dist:g} / {dur:g}", step.id)
+            depart = service_start + service
+            pending = []
+            loc = where
+
+        finish = depart
+        if ends:
+            if loc is not None and end_loc is not None:
+                leg, leg_m = self._leg(loc, end_loc, "the end centre")
+            else:
+                leg = leg_m = 0.0
+            if depart is None:
+                depart = ends[0].arrival
+            arrival = self._after_breaks(depart, leg, pending, "the end centre")
+            dist += leg_m
+            dur += leg
+            if ends[0].arrival < arrival - TOL:
+                self.flag("time", f"arrives at the end centre at {ends[0].arrival:g}, before it "
+                          f"can ({arrival:g})")
+            finish = max(ends[0].arrival, arrival)
+        elif pending and depart is not None:
+            finish = self._after_breaks(depart, 0.0, pending, "the route end")
+        self._check_breaks(taken)
+        self._check_span(begin, finish, dist)
+
+        v = self.v
+        cost = v.fixed_cost + v.cost_per_km * dist / 1000 + v.cost_per_hour * dur / 3600
+        if _differs(self.r.distance, dist):
+            self.flag("report", f"reported distance {self.r.distance:g}, recomputed {dist:g}")
+        if _differs(self.r.duration, dur):
+            self.flag("report", f"reported travel time {self.r.duration:g}, recomputed {dur:g}")
+        if _differs(self.r.cost, cost):
+            self.flag("report", f"reported cost {self.r.cost:g}, recomputed {cost:g}")
+        self.report.cost += cost
+        self.report.distance += dist
+        self.report.duration += dur
+
+    # ---------------------------------------------------------------- pieces
+    def _centre_location(self, centre_id: str) -> int:
+        return next(c.location for c in self.p.centres if c.id == centre_id)
+
+    def _task(self, step: Step) -> Job | Shipment | None:
+        if step.type == "job":
+            return next((j for j in self.p.jobs if j.id == step.id), None)
+        return next((s for s in self.p.shipments if s.id == step.id), None)
+
+    def _task_location(self, step: Step) -> int | None:
+        task = self._task(step)
+        if task is None:
+            self.flag("unknown", f"no {'job' if step.type == 'job' else 'shipment'} with this id",
+                      step.id)
+            return None
+        where = task.location if isinstance(task, Job) else getattr(task, step.type).location
+        if step.location is not None and step.location != where:
+            self.flag("report", f"step location {step.location} is not the task's ({where})",
+                      step.id)
+        return where
+
+    def _service(self, step: Step) -> tuple[float, Sequence[TimeWindow]]:
+        task = self._task(step)
+        if isinstance(task, Job):
+            return task.service, task.time_windows
+        stop = getattr(task, step.type)
+        return stop.service, stop.time_windows
+
+    def _check_skills(self, step: Step) -> None:
+        task = self._task(step)
+        assert task is not None
+        missing = task.skills - self.v.skills
+        if missing:
+            self.flag("skills", f"lacks skills {sorted(missing)}", step.id)
+        if not self.p.pooled and task.firm is not None and self.v.firm not in (None, task.firm):
+            self.flag("firm", f"firm '{self.v.firm}' serves a task of firm '{task.firm}' "
+                      "while pooling is off", step.id)
+
+    def _leg(self, a: int | None, b: int, item: str | None) -> tuple[float, float]:
+        if a is None:
+            return 0.0, 0.0
+        t, d = float(self.travel.durations[a, b]), float(self.travel.distances[a, b])
+        if math.isinf(t) or math.isinf(d):
+            self.flag("unreachable", f"no way from location {a} to {b}", item)
+            return 0.0, 0.0
+        return t, d
+
+    def _after_breaks(self, depart: float | None, leg: float, breaks: list[Step],
+                      item: str | None) -> float:
+        """Earliest arrival after leaving at `depart`, travelling `leg` and taking `breaks`."""
+        if depart is None:
+            return -math.inf
+        t = depart
+        total = 0.0
+        for b in breaks:
+            brk = next((x for x in self.v.breaks if x.id == b.id), None)
+            if brk is None:
+                self.flag("break", "no such break for this vehicle", b.id)
+                continue
+            start = b.arrival + b.waiting
+            if start < t - TOL:
+                self.flag("break", f"starts at {start:g}, before the vehicle is free ({t:g})",
+                          b.id)
+            if not _in_windows(start, brk.windows):
+                self.flag("break", f"starts at {start:g}, outside {_windows_text(brk.windows)}",
+                          b.id)
+            if _differs(b.service, brk.duration) and b.service < brk.duration:
+                self.flag("break", f"lasts {b.service:g} s, shorter than {brk.duration:g}", b.id)
+            t = max(t, start) + brk.duration
+            total += brk.duration
+        return max(depart + leg + total, t)
+
+    def _check_breaks(self, taken: Counter[str]) -> None:
+        for brk in self.v.breaks:
+            if taken[brk.id] != 1:
+                self.flag("break", f"taken {taken[brk.id]} times (once per used vehicle)", brk.id)
+
+    def _check_span(self, begin: float | None, finish: float | None, dist: float) -> None:
+        v = self.v
+        if begin is None or finish is None:
+            return
+        if v.shift and (begin < v.shift.start - TOL or finish > v.shift.end + TOL):
+            self.flag("shift", f"route runs {begin:g}-{finish:g}, outside the shift "
+                      f"[{v.shift.start:g}, {v.shift.end:g}]")
+        for ref, t, what in ((v.start, begin, "leaves"), (v.end, finish, "returns to")):
+            opening = None if ref is None else next(
+                c.opening for c in self.p.centres if c.id == ref)
+            if opening is not None and not opening.contains(t, tol=TOL):
+                self.flag("opening hours", f"{what} centre '{ref}' at {t:g}, outside "
+                          f"[{opening.start:g}, {opening.end:g}]")
+        if v.max_duration is not None and finish - begin > v.max_duration + TOL:
+            self.flag("max duration", f"route takes {finish - begin:g} s > {v.max_duration:g}")
+        if v.max_distance is not None and dist > v.max_distance + TOL:
+            self.flag("max distance", f"route drives {dist:g} > {v.max_distance:g}")
+
+    def _count_dims(self) -> int:
+        for v in self.p.vehicles:
+            if v.capacity:
+                return len(v.capacity)
+        for j in self.p.jobs:
+            if j.delivery or j.pickup:
+                return len(j.delivery or j.pickup)
+        for s in self.p.shipments:
+            if s.amount:
+                return len(s.amount)
+        return 0
+
+    def _vec(self, amount: Sequence[int]) -> list[int]:
+        return list(amount) if amount else [0] * self.dims
+
+    def _capacity(self) -> list[float]:
+        if self.v.capacity is None:
+            return [math.inf] * self.dims
+        return [float(c) for c in self.v.capacity]
+
+    def _initial_load(self, tasks: list[Step]) -> list[int]:
+        load = [0] * self.dims
+        for s in tasks:
+            task = self._task(s)
+            if s.type == "job" and isinstance(task, Job):
+                load = [a + b for a, b in zip(load, self._vec(task.delivery), strict=True)]
+        return load
+
+    def _apply(self, step: Step, load: list[int]) -> list[int]:
+        task = self._task(step)
+        if isinstance(task, Job):
+            change = [p - d for p, d in zip(self._vec(task.pickup), self._vec(task.delivery),
+                                            strict=True)]
+        else:
+            sign = 1 if step.type == "pickup" else -1
+            change = [sign * a for a in self._vec(task.amount)]  # type: ignore[union-attr]
+        return [a + b for a, b in zip(load, change, strict=True)]
+
+    def _check_load(self, load: list[int], cap: list[float], when: str) -> None:
+        for d, (amount, c) in enumerate(zip(load, cap, strict=True)):
+            if amount > c or amount < 0:
+                self.flag("capacity", f"load {amount} in dimension {d} {when} exceeds capacity "
+                          f"{c:g}" if amount > c else f"negative load {amount} {when}")
+
+    def _compare_load(self, step: Step, load: list[int]) -> None:
+        if step.load and list(step.load) != load:
+            self.flag("report", f"reported load {list(step.load)}, recomputed {load}", step.id)
+
+
+def _check_coverage(problem: Problem, solution: Solution,
+                    visits: dict[tuple[str, str], list[tuple[str, int]]],
+                    report: CheckReport) -> None:
+    unassigned = Counter(u.id for u in solution.unassigned)
+    for u in solution.unassigned:
+        known = (any(j.id == u.id for j in problem.jobs) if u.type == "job"
+                 else any(s.id == u.id for s in problem.shipments))
+        if not known:
+            report.violations.append(Violation("unknown", f"unassigned {u.type} does not exist",
+                                               item=u.id))
+        if not u.reason.strip():
+            report.violations.append(Violation("unassigned", "no reason given", item=u.id))
+        if unassigned[u.id] > 1:
+            report.violations.append(Violation("duplicate", "listed unassigned more than once",
+                                               item=u.id))
+    for job in problem.jobs:
+        done = visits.get((job.id, "job"), [])
+        _coverage(job.id, len(done), unassigned[job.id], report)
+        report.served += bool(done)
+    for ship in problem.shipments:
+        pickups = visits.get((ship.id, "pickup"), [])
+        deliveries = visits.get((ship.id, "delivery"), [])
+        if len(pickups) != len(deliveries):
+            report.violations.append(Violation(
+                "precedence", "pickup and delivery are not both in the plan", item=ship.id))
+        elif pickups and deliveries:
+            (pv, ppos), (dv, dpos) = pickups[0], deliveries[0]
+            if pv != dv:
+                report.violations.append(Violation(
+                    "precedence", f"picked up by '{pv}' but delivered by '{dv}'", item=ship.id))
+            elif ppos > dpos:
+                report.violations.append(Violation(
+                    "precedence", "delivered before it is picked up", pv, ship.id))
+        _coverage(ship.id, max(len(pickups), len(deliveries)), unassigned[ship.id], report)
+        report.served += bool(pickups or deliveries)
+    report.unassigned = len(unassigned)
+
+
+def _coverage(task_id: str, visits: int, unassigned: int, report: CheckReport) -> None:
+    if visits > 1:
+        report.violations.append(Violation("duplicate", f"served {visits} times", item=task_id))
+    if visits and unassigned:
+        report.violations.append(Violation("duplicate", "both served and listed unassigned",
+                                           item=task_id))
+    if not visits and not unassigned:
+        report.violations.append(Violation("missing", "neither served nor listed unassigned",
+                                           item=task_id))
+
+
+def _check_totals(solution: Solution, report: CheckReport) -> None:
+    s = solution.summary
+    for name, reported, actual in (("cost", s.cost, report.cost),
+                                   ("distance", s.distance, report.distance),
+                                   ("duration", s.duration, report.duration)):
+        if _differs(reported, actual):
+            report.violations.append(Violation(
+                "report", f"summary {name} {reported:g} differs from the recomputed {actual:g}"))
+    if s.unassigned != len(solution.unassigned):
+        report.violations.append(Violation("report", "summary unassigned count differs"))
