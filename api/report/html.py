@@ -18,8 +18,8 @@ from api.report.plots import PLAN_COLOURS, PLAN_LABELS
 
 PLAN_ROWS = [
     ("parcels", "Parcels delivered"),
-    ("unassigned", "Parcels not delivered"),
-    ("locker_drops", "Parcels left in lockers"),
+    ("unserved", "Parcels not delivered"),
+    ("parcels_in_lockers", "Parcels left in lockers"),
     ("stops", "Stops"),
     ("vehicles", "Vehicles used"),
     ("vehicle_km", "Vehicle-km"),
@@ -90,7 +90,7 @@ def write_report(outdir: Path) -> Path:
         undefined=jinja2.ChainableUndefined,
     )
     share_plans = [
-        plan for plan in ("pooled", "pooled_lockers")
+        plan for plan in ("pooled", "lockers")
         if any(plan in firm.get("shares", {}) for firm in summary.get("firms") or [])
     ]
     html = env.get_template("report.html").render(

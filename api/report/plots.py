@@ -9,8 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-PLAN_COLOURS = {"solo": "#d62728", "pooled": "#1f77b4", "pooled_lockers": "#2ca02c"}
-PLAN_LABELS = {"solo": "solo", "pooled": "pooled", "pooled_lockers": "pooled + lockers"}
+PLAN_COLOURS = {"solo": "#d62728", "pooled": "#1f77b4", "lockers": "#2ca02c"}
+PLAN_LABELS = {"solo": "solo", "pooled": "pooled", "lockers": "pooled + lockers"}
 
 
 def coverage_curve(curve: Sequence[dict[str, float]], path: Path, *, chosen: int | None = None,
@@ -35,7 +35,7 @@ def firm_costs(firms: Sequence[dict[str, Any]], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(firms) + 3), 4), dpi=100)
     names = [firm["name"] for firm in firms]
     series = [("solo", [firm["solo_cost"] for firm in firms])]
-    for plan in ("pooled", "pooled_lockers"):
+    for plan in ("pooled", "lockers"):
         shares = [firm.get("shares", {}).get(plan) for firm in firms]
         if any(share is not None for share in shares):
             series.append((plan, [share or 0.0 for share in shares]))

@@ -5,10 +5,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 
 from api.scenario.errors import ScenarioError
-from api.scenario.schema import SIZES, ParcelsSpec
+from api.scenario.schema import SIZES, DemandSpec, ParcelsSpec
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,24 @@ def mix_array(size_mix: dict[str, float], n: int) -> np.ndarray:
     """An n x 3 array of S/M/L shares from a scenario's ``size_mix``."""
     row = np.array([size_mix.get(s, 0.0) for s in SIZES], dtype=float)
     return np.tile(row / row.sum(), (n, 1))
+
+
+def demand_at_road_nodes(graph: nx.MultiDiGraph, spec: DemandSpec) -> DemandPoints:
+    """``spec.points`` road nodes drawn with ``spec.seed``, each with parcels drawn uniformly from
+    ``spec.parcels_per_point``: demand for a map without buildings (a synthetic city)."""
+    rng = np.random.default_rng(spec.seed)
+    nodes = sorted(graph.nodes)
+    picks = rng.choice(len(nodes), size=min(spec.points, len(nodes)), replace=False)
+    low, high = spec.parcels_per_point
+    chosen = [graph.nodes[nodes[i]] for i in picks]
+    return DemandPoints(
+        ids=[f"n{nodes[i]}" for i in picks],
+        lat=np.array([d["y"] for d in chosen]),
+        lon=np.array([d["x"] for d in chosen]),
+        parcels=rng.uniform(low, high, size=len(picks)),
+        size_mix=mix_array(spec.size_mix, len(picks)),
+        kind=["road node"] * len(picks),
+    )
 
 
 def read_demand_file(path: Path, size_mix: dict[str, float], where: str) -> DemandPoints:

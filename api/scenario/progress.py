@@ -43,7 +43,7 @@ class StageProgress:
     def step(self, description: str, total: float = 1) -> Iterator[Advance]:
         """A bar for one step; the body calls ``advance(n)`` as work gets done."""
         started = time.perf_counter()
-        log.info("%s ...", description)
+        log.debug("%s ...", description)
         if self._progress is None:
             yield lambda _n=1: None
             return

@@ -47,6 +47,7 @@ class Run:
     maps: MapGraphs | None = None
     demand: demand_mod.DemandPoints | None = None
     parcels: list[demand_mod.DayParcel] = field(default_factory=list)
+    open_lockers: list = field(default_factory=list)
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -124,6 +125,8 @@ def stage_demand(run: Run) -> None:
         path = run.loaded.path(spec.file, "demand", "file")
         points = demand_mod.read_demand_file(path, spec.size_mix,
                                              run.loaded.lines.where("demand", "file"))
+    elif spec.source == "road_nodes":
+        points = demand_mod.demand_at_road_nodes(run.maps.drive, spec)
     else:
         points = _demand_from_buildings(run)
     if float(points.parcels.sum()) <= 0:
@@ -166,6 +169,41 @@ def stage_day(run: Run) -> None:
                                        for f in spec.firms}}
 
 
+def stage_plans(run: Run) -> None:
+    """Solo, pooled and pooled-with-lockers plans, their figures and the Shapley split."""
+    compare = need("routing.pooling.compare")
+    travel_mod = need("routing.pooling.travel")
+    from api.scenario import plans
+
+    spec = run.spec
+    try:
+        day = plans.build_day(spec, run.maps, run.source, run.parcels, run.open_lockers)
+        travel = travel_mod.day_travel(day, graphs=run.maps.graphs)
+    except GongpeiError as err:
+        raise run.blame(err, "firms") from None
+    kinds = ("pooled", "lockers") if spec.run.locker_drops else ("pooled",)
+    settings = compare.SolveSettings(
+        engine=spec.run.engine, time_limit_s=run.limit(spec.run.time_limit_s),
+        min_time_limit_s=min(0.5, run.limit(spec.run.time_limit_s)), seed=spec.run.seed,
+        exact_max_firms={"exact": 64, "sampled": 0, "auto": 10, "off": 0}[spec.run.shapley],
+        shapley_plans=() if spec.run.shapley == "off" else kinds,
+    )
+    firms = len(spec.firms)
+    with run.progress.step("Planning the day: solo, pooled, with lockers, fair split",
+                           firms + 2 + len(settings.shapley_plans)) as advance:
+        result = compare.compare_day(day, travel, settings, progress=lambda _msg: advance(1))
+    run.summary.update(plans.result_summary(result))
+    if not spec.run.locker_drops:
+        run.summary["plans"].pop("lockers", None)
+    layers, profiles = plans.route_layers(result, run.maps)
+    if not spec.run.locker_drops:
+        layers.pop("routes_lockers", None)
+    run.layers.update(layers)
+    run.summary["routes"] = profiles
+    note = f"{result.solves} plans solved; checker: {'ok' if result.checks_ok else 'VIOLATIONS'}"
+    run.stages["plans"] = {"note": note}
+
+
 def _point(lat: float, lon: float, **props: Any) -> dict:
     return {"type": "Feature", "properties": props,
             "geometry": {"type": "Point", "coordinates": [round(float(lon), 6),
@@ -176,6 +214,7 @@ STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
     ("graphs", stage_graphs, ()),
     ("demand", stage_demand, ("graphs",)),
     ("day", stage_day, ("graphs", "demand")),
+    ("plans", stage_plans, ("day",)),
 ]
 
 

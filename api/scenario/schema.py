@@ -74,7 +74,6 @@ class MapSpec(Strict):
     source: str | None = None
     needs: str | None = None
     bbox: tuple[float, float, float, float] | None = Field(None, description="W, S, E, N")
-    seed: int = 0
 
     @field_validator("bbox")
     @classmethod
@@ -173,7 +172,6 @@ class Fleet(Strict):
     cost_per_km: Annotated[float, Field(ge=0)] = 1.0
     cost_per_hour: Annotated[float, Field(ge=0)] = 30.0
     fixed_cost: Annotated[float, Field(ge=0)] = 50.0
-    co2_g_per_km: Annotated[float, Field(ge=0)] | None = None
 
 
 class TimeWindowShare(Strict):
@@ -214,7 +212,6 @@ class Centre(Strict):
 
     id: str
     at: Place
-    opening: Window = Window(start="07:00", end="20:00")
     fleet: list[Fleet] = Field(min_length=1)
 
 
@@ -224,9 +221,11 @@ class RunSpec(Strict):
     seed: int = 0
     locker_drops: bool = True
     shapley: Literal["auto", "exact", "sampled", "off"] = "auto"
-    co2_g_per_km: dict[str, Annotated[float, Field(ge=0)]] = Field(
-        default_factory=lambda: {"van": 180.0, "e-tricycle": 15.0}
+    co2_g_per_km: dict[Literal["van", "e-tricycle"], Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"van": 240.0, "e-tricycle": 15.0},
+        description="grams of CO2 per vehicle-km by vehicle profile",
     )
+    unserved_parcel_cost: Annotated[float, Field(ge=0)] = 100.0
 
 
 class Scenario(Strict):

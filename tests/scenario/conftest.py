@@ -37,8 +37,8 @@ def generated_run(tmp_path: Path) -> Path:
     lockers = [_point(*grid[k], id=f"s{k}", chosen=k in (9, 27, 45), status="candidate")
                for k in range(0, 64, 3)]
     catch = [_line([grid[k], grid[9]]) for k in (0, 1, 8, 10, 17)]
-    routes: dict[str, list[dict]] = {"solo": [], "pooled": [], "pooled_lockers": []}
-    for plan, n in (("solo", 4), ("pooled", 2), ("pooled_lockers", 2)):
+    routes: dict[str, list[dict]] = {"solo": [], "pooled": [], "lockers": []}
+    for plan, n in (("solo", 4), ("pooled", 2), ("lockers", 2)):
         for v in range(n):
             stops = rng.sample(grid, 6)
             t, load, profile = 8 * 3600.0, 6 * 5, []
@@ -56,16 +56,16 @@ def generated_run(tmp_path: Path) -> Path:
         (layers / f"{name}.geojson").write_text(json.dumps(_collection(features)))
     curve = [{"lockers": k, "coverage": 1 - math.exp(-k / 3)} for k in range(1, 11)]
     figures = {"vehicle_km": 40.0, "vehicles": 4, "driver_hours": 9.5, "stops": 24,
-               "co2_kg": 7.2, "cost": 640.0, "parcels": 120, "unassigned": 0}
+               "co2_kg": 7.2, "cost": 640.0, "parcels": 120, "unserved": 0}
     summary = {
         "scenario": {"name": "generated", "description": "report test data"},
         "siting": {"status": "done", "model": "max_coverage", "radius_m": 300.0, "candidates": 22,
                    "opened": ["s9", "s27", "s45"], "coverage": 0.63, "walk_m_mean": 140.0,
                    "walk_m_p90": 260.0, "gap": 0.0, "curve": curve, "budget": 3},
         "plans": {"solo": figures, "pooled": {**figures, "cost": 480.0, "vehicles": 2},
-                  "pooled_lockers": {**figures, "cost": 400.0, "vehicles": 2, "locker_drops": 30}},
+                  "lockers": {**figures, "cost": 400.0, "vehicles": 2, "parcels_in_lockers": 30}},
         "firms": [{"name": f"F{k}", "parcels": 30, "solo_cost": 160.0,
-                   "shares": {"pooled": 120.0 + k, "pooled_lockers": 100.0 + k},
+                   "shares": {"pooled": 120.0 + k, "lockers": 100.0 + k},
                    "by_parcels": 120.0, "by_standalone": 120.0} for k in range(4)],
         "routes": [f["properties"] for r in routes.values() for f in r],
         "stages": {"graphs": {"status": "done", "seconds": 1.0}},

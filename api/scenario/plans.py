@@ -1,0 +1,136 @@
+"""The day's plans through routing.pooling: the scenario as a pooling ``Day``, and the compared
+result as summary figures, per-firm savings and route layers drawn along the roads."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from api.scenario.demand import DayParcel
+from api.scenario.mapdata import MapGraphs
+from api.scenario.schema import Fleet, Scenario
+from routing.pooling.compare import DayResult, SolvedPlan
+from routing.pooling.day import Day, parse_day
+
+
+@dataclass(frozen=True)
+class OpenLocker:
+    """A locker the day may drop parcels at (existing or sited) and its free compartments."""
+
+    id: str
+    lat: float
+    lon: float
+    free: dict[str, int]
+
+
+def build_day(spec: Scenario, maps: MapGraphs, source: str, parcels: list[DayParcel],
+              lockers: list[OpenLocker]) -> Day:
+    """The scenario's day in routing.pooling's model (places resolved on the map)."""
+    data = {
+        "name": spec.name,
+        "travel": {"source": source, "walk_radius_m": spec.siting.radius_m},
+        "firms": [{"id": f.name, "depot": list(maps.place(f.depot)),
+                   "fleet": [_fleet(entry) for entry in f.fleet]} for f in spec.firms],
+        "centres": [{"id": c.id, "at": list(maps.place(c.at)),
+                     "fleet": [_fleet(entry) for entry in c.fleet]} for c in spec.centres],
+        "lockers": [{"id": lk.id, "at": [lk.lat, lk.lon], "free": lk.free} for lk in lockers],
+        "parcels": [{"id": p.id, "firm": p.firm, "at": [p.lat, p.lon], "size": p.size,
+                     "service_s": p.service_s, "window": list(p.window) if p.window else None}
+                    for p in parcels],
+        "vehicle_types": {name: {"co2_g_per_km": grams, "profile": name}
+                          for name, grams in spec.run.co2_g_per_km.items()},
+        "unserved_parcel_cost": spec.run.unserved_parcel_cost,
+    }
+    return parse_day(data)
+
+
+def _fleet(entry: Fleet) -> dict[str, Any]:
+    start, end = entry.shift.seconds()
+    return {"type": entry.profile, "count": entry.count, "capacity_parcels": entry.capacity,
+            "cost_per_km": entry.cost_per_km, "cost_per_hour": entry.cost_per_hour,
+            "fixed_cost": entry.fixed_cost, "shift": [start, end]}
+
+
+def result_summary(result: DayResult) -> dict[str, Any]:
+    """Plans, savings, splits and per-firm rows for summary.json and the report."""
+    full = result.summary()
+    firms = []
+    for row in full["firms_table"]:
+        shares = {kind: row[f"{kind}_shapley"] for kind in result.splits}
+        first = next(iter(result.splits), None)
+        firms.append({
+            "name": row["firm"], "parcels": row["parcels"], "solo_cost": row["solo_cost"],
+            "shares": shares,
+            "by_parcels": row.get(f"{first}_by_parcels"),
+            "by_standalone": row.get(f"{first}_by_standalone"),
+            "parcels_in_lockers": row["parcels_in_lockers"],
+        })
+    return {
+        "plans": full["plans"],
+        "savings_vs_solo": full["savings_vs_solo"],
+        "splits": full["splits"],
+        "firms": firms,
+        "firms_table": full["firms_table"],
+        "locker_drops": full["lockers"]["drops"],
+        "checker": full["checker"],
+        "solves": full["solves"],
+    }
+
+
+def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dict]], list[dict]]:
+    """GeoJSON routes of each plan along the vehicle roads, and each route's load/time profile."""
+    router = _RoadRouter(maps.drive)
+    plans: dict[str, list[tuple[str, SolvedPlan]]] = {
+        "solo": list(result.solo.items()),
+        "pooled": [("shared", result.pooled)],
+        "lockers": [("shared", result.lockers)],
+    }
+    layers: dict[str, list[dict]] = {}
+    profiles = []
+    for kind, solved in plans.items():
+        features = []
+        for owner, plan in solved:
+            for route in plan.solution.routes:
+                stops = [s.coordinates for s in route.steps
+                         if s.coordinates is not None and s.type != "break"]
+                props = {
+                    "plan": kind, "firm": owner, "vehicle": route.vehicle,
+                    "stops": len(route.task_steps()), "distance_m": round(route.distance),
+                    "duration_s": round(route.duration), "cost": round(route.cost, 2),
+                    "profile": [{"t": s.arrival, "load": s.load[0] if s.load else 0,
+                                 "type": s.type} for s in route.steps if s.type != "break"],
+                }
+                profiles.append(props)
+                features.append({"type": "Feature", "properties": props,
+                                 "geometry": {"type": "LineString",
+                                              "coordinates": router.along_roads(stops)}})
+        layers[f"routes_{kind}"] = features
+    return layers, profiles
+
+
+class _RoadRouter:
+    """Draws a route through its stops along the fastest roads (the matrices' own metric)."""
+
+    def __init__(self, graph: nx.MultiDiGraph) -> None:
+        self.graph = graph
+        self.nodes = list(graph.nodes)
+        self.xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in self.nodes])
+
+    def nearest(self, lon: float, lat: float) -> Any:
+        scale = np.cos(np.radians(lat))
+        d = ((self.xy[:, 0] - lon) * scale) ** 2 + (self.xy[:, 1] - lat) ** 2
+        return self.nodes[int(np.argmin(d))]
+
+    def along_roads(self, stops: list[tuple[float, float]]) -> list[list[float]]:
+        coords: list[list[float]] = []
+        ends = [self.nearest(lon, lat) for lon, lat in stops]
+        for (lon, lat), a, b in zip(stops, ends, ends[1:] + ends[-1:], strict=True):
+            coords.append([round(lon, 6), round(lat, 6)])
+            try:
+                path = nx.shortest_path(self.graph, a, b, weight="travel_time")
+            except nx.NetworkXNoPath:
+                continue
+            coords += [[round(self.graph.nodes[n]["x"], 6), round(self.graph.nodes[n]["y"], 6)]
+                       for n in path]
+        return coords
