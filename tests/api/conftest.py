@@ -8,11 +8,16 @@ Where the server is unreachable the PostgreSQL variants skip with the reason.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -139,3 +144,54 @@ def lockers(db) -> list[int]:
             )
             ids.append(locker.id)
     return ids
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def start_servers(database_url, tmp_path):
+    """Start `gongpei serve` processes on loopback against the test database; stopped after."""
+    procs: list[subprocess.Popen] = []
+
+    def start(count: int, *, job_workers: int = 0) -> list[str]:
+        urls = []
+        for i in range(count):
+            port = free_port()
+            log = open(tmp_path / f"serve-{port}.log", "w")  # noqa: SIM115 - closed with the process
+            env = {**os.environ, "GONGPEI_DATABASE_URL": database_url, "GONGPEI_JOB_LEASE_S": "2"}
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "api.cli.main", "serve", "--port", str(port),
+                     "--job-workers", str(job_workers if i == 0 else 0)],
+                    env=env, stdout=log, stderr=subprocess.STDOUT,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in urls:
+            _wait_ready(url)
+        return urls
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_ready(url: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/openapi.json", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not start within {timeout_s} s")

@@ -1,0 +1,127 @@
+"""Rate limits, body size limit, error bodies without stack traces, admin firms and centres."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def test_public_rate_limit_returns_429_with_retry_after(make_client):
+    client = make_client(public_rate_per_s=1.0, public_burst=3.0)
+    params = {"lat": 36.0, "lon": 120.0}
+    codes = [client.get("/v1/lockers", params=params).status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200]
+    assert codes[3:] == [429, 429]
+    r = client.get("/v1/open-data/summary")
+    assert r.status_code == 429
+    assert int(r.headers["Retry-After"]) >= 1
+
+
+def test_body_size_limit_is_413(make_client, auth):
+    client = make_client(max_body_bytes=1000)
+    big = {"format": "native", "problem": {"pad": "x" * 2000}}
+    r = client.post("/v1/batches", json=big, headers=auth["a"])
+    assert r.status_code == 413
+    assert "larger than 1000 bytes" in r.json()["detail"]
+
+    def chunks():
+        yield b'{"format": "native", "problem": {"pad": "'
+        for _ in range(10):
+            yield b"x" * 200
+        yield b'"}}'
+
+    r = client.post(
+        "/v1/batches",
+        content=chunks(),
+        headers={**auth["a"], "Content-Type": "application/json"},
+    )
+    assert r.status_code == 413
+
+
+def test_unexpected_errors_are_500_without_stack_trace(make_client):
+    client = make_client()
+    boom = APIRouter()
+
+    @boom.get("/boom")
+    def _boom():
+        raise RuntimeError("secret internal detail")
+
+    client.app.include_router(boom)
+    client2 = type(client)(client.app, raise_server_exceptions=False)
+    r = client2.get("/boom")
+    assert r.status_code == 500
+    assert r.json() == {"detail": "internal server error"}
+    assert "Traceback" not in r.text and "secret" not in r.text
+
+
+def test_malformed_json_is_422_not_500(client, auth, lockers):
+    r = client.post(
+        f"/v1/lockers/{lockers[0]}/reservations",
+        content=b"{not json",
+        headers={**auth["a"], "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    r = client.post(
+        f"/v1/lockers/{lockers[0]}/reservations",
+        json={"size": "XXL", "parcel_ref": ""},
+        headers=auth["a"],
+    )
+    assert r.status_code == 422
+    locs = sorted(tuple(e["loc"]) for e in r.json()["detail"])
+    assert locs == [("body", "parcel_ref"), ("body", "size")]
+
+
+def test_admin_manages_firms_and_centres(client, auth):
+    r = client.post("/v1/firms", json={"name": "ZTO", "role": "firm"}, headers=auth["admin"])
+    assert r.status_code == 201
+    new = r.json()
+    assert new["api_key"].startswith("gp_")
+    new_key = {"X-API-Key": new["api_key"]}
+    assert client.get("/v1/reservations/x", headers=new_key).status_code == 404
+    assert client.post("/v1/firms", json={"name": "ZTO", "role": "firm"},
+                       headers=auth["admin"]).status_code == 409
+    assert client.post("/v1/firms", json={"name": "Y", "role": "firm"},
+                       headers=auth["a"]).status_code == 403
+    r = client.patch(f"/v1/firms/{new['id']}", json={"role": "planner"}, headers=auth["admin"])
+    assert r.json()["role"] == "planner"
+    centre = {"name": "Licang DC", "lat": 36.15, "lon": 120.43, "capacity_parcels": 1000}
+    r = client.post("/v1/centres", json=centre, headers=auth["admin"])
+    assert r.status_code == 201
+    cid = r.json()["id"]
+    r = client.patch(f"/v1/centres/{cid}", json={"capacity_parcels": 2000}, headers=auth["admin"])
+    assert r.json()["capacity_parcels"] == 2000
+    assert client.get("/v1/centres").json()[0]["name"] == "Licang DC"
+    assert client.post("/v1/centres", json=centre, headers=auth["b"]).status_code == 403
+
+
+def test_api_keys_are_stored_hashed(db, auth):
+    from sqlalchemy import select
+
+    from api.db.models import ApiKey
+
+    with db.reading() as session:
+        stored = session.scalars(select(ApiKey.key_hash)).all()
+    plain = auth["a"]["X-API-Key"]
+    assert plain not in stored and all(len(h) == 64 for h in stored)
+
+
+def test_openapi_documents_every_route_with_examples(client):
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    for path in (
+        "/v1/lockers",
+        "/v1/lockers/{locker_id}",
+        "/v1/lockers/{locker_id}/reservations",
+        "/v1/reservations/{reservation_id}/pickup",
+        "/v1/batches",
+        "/v1/batches/{job_id}/solution",
+        "/v1/siting-runs",
+        "/v1/open-data/summary",
+        "/v1/firms",
+        "/v1/centres",
+    ):
+        assert path in paths, path
+    schemas = spec["components"]["schemas"]
+    for name in ("LockerPage", "ReservationCreate", "ReservationOut", "BatchSubmit",
+                 "SitingSubmit", "OpenDataSummary", "FirmCreated", "JobStatus"):
+        assert schemas[name].get("examples"), name
+    assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
