@@ -6,6 +6,7 @@ import typer
 
 from api.cli import serve_cmd
 from api.cli.scenario_cmd import app as scenario_app
+from api.cli.solve_cmd import solve as solve_command
 from network.errors import GongpeiError
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 
 app.add_typer(scenario_app, name="scenario")
 serve_cmd.register(app)
+app.command(name="solve")(solve_command)
 
 
 @app.callback()

@@ -1,0 +1,73 @@
+"""Problem readers: native JSON, VROOM JSON and the VRPLIB, Solomon and Li & Lim benchmark files.
+
+`read_problem(path, format=None)` picks the reader by name or guesses it from the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from routing.io.lilim import read_lilim
+from routing.io.native import load_json, read_native, write_native
+from routing.io.solomon import read_solomon
+from routing.io.vroom import read_vroom
+from routing.io.vrplib import read_vrplib
+from routing.model import Problem, ProblemError
+
+FORMATS = ("native", "vroom", "vrplib", "solomon", "lilim")
+
+__all__ = [
+    "FORMATS",
+    "guess_format",
+    "read_lilim",
+    "read_native",
+    "read_problem",
+    "read_solomon",
+    "read_vroom",
+    "read_vrplib",
+    "write_native",
+]
+
+
+def guess_format(path: str | Path) -> str:
+    """The format of a problem file from its name and content.
+
+    JSON with integer vehicle ids is VROOM's (its ids are integers), other JSON is native.
+    """
+    path = Path(path)
+    if path.suffix == ".vrp":
+        return "vrplib"
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError as err:
+        raise ProblemError(f"{path}: cannot read ({err.strerror or err})") from None
+    stripped = head.lstrip()
+    if stripped.startswith("{"):
+        vehicles = load_json(path).get("vehicles") or []
+        ids = [v.get("id") for v in vehicles if isinstance(v, dict)]
+        return "vroom" if ids and all(isinstance(i, int) for i in ids) else "native"
+    if "VEHICLE" in head and "CUSTOMER" in head:
+        return "solomon"
+    if "NODE_COORD_SECTION" in head or "EDGE_WEIGHT" in head:
+        return "vrplib"
+    first = stripped.splitlines()[0].split() if stripped else []
+    if len(first) == 3 and all(x.replace(".", "").isdigit() for x in first):
+        return "lilim"
+    raise ProblemError(f"{path}: cannot tell its format; pass --format ({', '.join(FORMATS)})")
+
+
+def read_problem(path: str | Path, *, format: str | None = None, network: str | None = None,
+                 cache_dir: str | None = None) -> Problem:
+    """Read a problem file in any supported format (guessed when `format` is None)."""
+    fmt = format or guess_format(path)
+    if fmt == "native":
+        return read_native(path, network=network, cache_dir=cache_dir)
+    if fmt == "vroom":
+        return read_vroom(path, network=network, cache_dir=cache_dir)
+    if fmt == "vrplib":
+        return read_vrplib(path)
+    if fmt == "solomon":
+        return read_solomon(path)
+    if fmt == "lilim":
+        return read_lilim(path)
+    raise ProblemError(f"format: unknown format '{fmt}' (choose from {', '.join(FORMATS)})")

@@ -1,0 +1,197 @@
+"""VROOM's problem JSON (jobs, shipments, vehicles, matrices) read into the model, and back.
+
+Field names and semantics follow VROOM's API (docs/API.md of VROOM-Project/vroom): times in
+seconds, `time_windows` as [start, end] pairs, `delivery`/`pickup` amounts (legacy `amount` on a
+job is a delivery), `skills` as integers, `priority` 0-100, vehicle `costs` {fixed, per_hour
+(default 3600), per_km (default 0)}, `time_window` as the shift, `breaks` with `service`,
+matrices per `profile` (default "car") with `durations` and optional `distances`; the legacy
+top-level `matrix` is the "car" durations. Ids are integers; the output keeps them so (see
+`Solution.to_vroom`). A shipment's id in the model is "<pickup id>-<delivery id>".
+Without matrices, locations are [lon, lat] and travel comes from a road network or, if asked
+for by name, straight lines. VROOM features the model lacks (setup times, max_tasks,
+speed_factor, max_travel_time, break max_load, initial steps) are refused by name rather than
+silently ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from routing.io.native import load_json
+from routing.model import Location, Problem, ProblemError, TravelMatrices
+from routing.travel import matrices_for
+
+_UNSUPPORTED_VEHICLE = ("max_tasks", "speed_factor", "max_travel_time", "steps")
+
+
+def read_vroom(path: str | Path, *, network: str | None = None,
+               travel: dict[str, Any] | None = None, cache_dir: str | None = None) -> Problem:
+    """Read a VROOM problem file."""
+    return vroom_to_problem(load_json(path), network=network, travel=travel,
+                            cache_dir=cache_dir, name=Path(path).stem)
+
+
+class _Places:
+    """Matrix indices for VROOM's `location_index` or [lon, lat] `location` fields."""
+
+    def __init__(self, indexed: bool) -> None:
+        self.indexed = indexed
+        self.coords: dict[int, tuple[float, float]] = {}
+        self.by_coord: dict[tuple[float, float], int] = {}
+
+    def index(self, item: dict[str, Any], what: str, key: str = "location") -> int:
+        coord = item.get(key)
+        if coord is not None and (not isinstance(coord, list | tuple) or len(coord) != 2):
+            raise ProblemError(f"{what}: {key}: expected [lon, lat]")
+        if self.indexed:
+            idx = item.get(f"{key}_index")
+            if not isinstance(idx, int) or isinstance(idx, bool) or idx < 0:
+                raise ProblemError(f"{what}: {key}_index: a non-negative integer is required "
+                                   "when matrices are given")
+            if coord is not None:
+                self.coords[idx] = (float(coord[0]), float(coord[1]))
+            return idx
+        if coord is None:
+            raise ProblemError(f"{what}: {key}: [lon, lat] is required when no matrices are "
+                               "given")
+        pair = (float(coord[0]), float(coord[1]))
+        return self.by_coord.setdefault(pair, len(self.by_coord))
+
+    def locations(self, n: int) -> tuple[Location, ...]:
+        if not self.indexed:
+            return tuple(Location(lon=lon, lat=lat) for lon, lat in self.by_coord)
+        if not self.coords:
+            return ()
+        return tuple(
+            Location(lon=self.coords[i][0], lat=self.coords[i][1]) if i in self.coords
+            else Location() for i in range(n)
+        )
+
+
+def _id(item: dict[str, Any], what: str) -> str:
+    value = item.get("id")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProblemError(f"{what}: id: an integer is required (got {value!r})")
+    return str(value)
+
+
+_NEUTRAL = {"speed_factor": (None, 1, 1.0)}
+
+
+def _refuse(item: dict[str, Any], what: str, fields: tuple[str, ...]) -> None:
+    """Refuse, by name, a VROOM field the model cannot honour (neutral values pass)."""
+    for f in fields:
+        if item.get(f) not in _NEUTRAL.get(f, (None, 0, [])):
+            raise ProblemError(f"{what}: {f}: not supported by gongpei's model")
+
+
+def _skills(item: dict[str, Any]) -> list[str]:
+    return [str(s) for s in item.get("skills", [])]
+
+
+def vroom_to_problem(data: Any, *, network: str | None = None,
+                     travel: dict[str, Any] | None = None, cache_dir: str | None = None,
+                     name: str | None = None) -> Problem:
+    """A VROOM problem dict as a `Problem`."""
+    if not isinstance(data, dict):
+        raise ProblemError("problem: expected a JSON object with jobs/shipments and vehicles")
+    matrices_in = dict(data.get("matrices") or {})
+    if "matrix" in data:
+        matrices_in.setdefault("car", {"durations": data["matrix"]})
+    places = _Places(indexed=bool(matrices_in))
+    vehicles_in = data.get("vehicles")
+    if not isinstance(vehicles_in, list) or not vehicles_in:
+        raise ProblemError("vehicles: at least one vehicle is required")
+
+    centres: dict[int, dict[str, Any]] = {}
+    vehicles = []
+    for k, v in enumerate(vehicles_in):
+        what = f"vehicle #{k}"
+        vid = _id(v, what)
+        what = f"vehicle '{vid}'"
+        _refuse(v, what, _UNSUPPORTED_VEHICLE)
+        ends = {}
+        for key in ("start", "end"):
+            if v.get(key) is None and v.get(f"{key}_index") is None:
+                ends[key] = None
+                continue
+            idx = places.index(v, what, key)
+            centres.setdefault(idx, {"id": f"location {idx}", "location": idx})
+            ends[key] = centres[idx]["id"]
+        costs = v.get("costs", {})
+        breaks = []
+        for b in v.get("breaks", []):
+            bid = _id(b, f"{what}: break")
+            if b.get("max_load") is not None:
+                raise ProblemError(f"{what}: break '{bid}': max_load: not supported")
+            breaks.append({"id": bid, "windows": b.get("time_windows", []),
+                           "duration": b.get("service", 0)})
+        vehicle = {
+            "id": vid, **ends, "capacity": v.get("capacity"), "shift": v.get("time_window"),
+            "breaks": breaks, "skills": _skills(v), "profile": v.get("profile", "car"),
+            "fixed_cost": costs.get("fixed", 0), "cost_per_hour": costs.get("per_hour", 3600),
+            "cost_per_km": costs.get("per_km", 0), "max_distance": v.get("max_distance"),
+            "name": v.get("description"),
+        }
+        vehicles.append({k2: x for k2, x in vehicle.items() if x is not None})
+
+    jobs = []
+    for k, j in enumerate(data.get("jobs", [])):
+        jid = _id(j, f"job #{k}")
+        what = f"job '{jid}'"
+        _refuse(j, what, ("setup",))
+        delivery = j.get("delivery", j.get("amount"))
+        job = {
+            "id": jid, "location": places.index(j, what), "service": j.get("service", 0),
+            "delivery": delivery, "pickup": j.get("pickup"),
+            "time_windows": j.get("time_windows", []), "skills": _skills(j),
+            "priority": j.get("priority", 0), "name": j.get("description"),
+        }
+        jobs.append({k2: x for k2, x in job.items() if x is not None})
+
+    shipments = []
+    for k, s in enumerate(data.get("shipments", [])):
+        stops = {}
+        for end in ("pickup", "delivery"):
+            stop = s.get(end)
+            if not isinstance(stop, dict):
+                raise ProblemError(f"shipment #{k}: {end}: an object is required")
+            sid = _id(stop, f"shipment #{k}: {end}")
+            _refuse(stop, f"shipment #{k}: {end}", ("setup",))
+            stops[end] = {"id": sid, "location": places.index(stop, f"shipment #{k}: {end}"),
+                          "service": stop.get("service", 0),
+                          "time_windows": stop.get("time_windows", []),
+                          **({"name": stop["description"]} if stop.get("description") else {})}
+        ship = {"id": f"{stops['pickup']['id']}-{stops['delivery']['id']}", **stops,
+                "amount": s.get("amount"), "skills": _skills(s), "priority": s.get("priority", 0)}
+        shipments.append({k2: x for k2, x in ship.items() if x is not None})
+
+    profiles = sorted({v["profile"] for v in vehicles})
+    if matrices_in:
+        matrices = {}
+        for profile, m in matrices_in.items():
+            if not isinstance(m, dict) or "durations" not in m:
+                raise ProblemError(f"matrices '{profile}': durations: is required")
+            if "costs" in m:
+                raise ProblemError(f"matrices '{profile}': costs: custom cost matrices are not "
+                                   "supported (costs come from per_hour/per_km)")
+            distances = m.get("distances")
+            if distances is None:
+                if any(v.get("cost_per_km") or v.get("max_distance") is not None
+                       for v in vehicles if v["profile"] == profile):
+                    raise ProblemError(f"matrices '{profile}': distances: needed for per_km "
+                                       "costs or max_distance")
+                distances = [[0] * len(row) for row in m["durations"]]
+            matrices[profile] = TravelMatrices(durations=m["durations"], distances=distances)
+        n = next(iter(matrices.values())).size
+        locations = places.locations(n)
+    else:
+        locations = places.locations(0)
+        matrices = matrices_for(locations, profiles, travel=travel, network=network,
+                                cache_dir=cache_dir)
+    return Problem.model_validate({
+        "name": name, "locations": locations, "centres": list(centres.values()),
+        "vehicles": vehicles, "jobs": jobs, "shipments": shipments, "matrices": matrices,
+        "meta": {"format": "vroom", "int_ids": True},
+    })

@@ -1,0 +1,106 @@
+"""Travel times and distances for a problem's locations: from road graphs, or straight lines.
+
+A problem always carries explicit matrices. For real coordinates they come from `network/`
+(`network.matrix.travel_matrix` on a road graph per travel profile). The straight-line estimate
+(haversine distance times a circuity factor, at a constant speed) is only ever used when the
+caller asks for it by name: it is a rough fallback, not a silent default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from routing.model import Location, ProblemError, TravelMatrices
+
+EARTH_RADIUS_M = 6_371_008.8
+DEFAULT_SPEED_KMH = {"van": 25.0, "e-tricycle": 15.0, "walk": 4.5}
+DEFAULT_CIRCUITY = 1.3
+
+
+def _points(locations: Sequence[Location]) -> list[tuple[float, float]]:
+    """(lat, lon) of every location, or an error naming the first one without coordinates."""
+    points = []
+    for i, loc in enumerate(locations):
+        if not loc.known:
+            raise ProblemError(
+                f"locations[{i}]: no coordinates, so travel cannot be computed for it; "
+                "give lat/lon or explicit matrices"
+            )
+        points.append((float(loc.lat), float(loc.lon)))  # type: ignore[arg-type]
+    return points
+
+
+def straight_line_matrices(
+    locations: Sequence[Location],
+    *,
+    speed_kmh: float,
+    circuity: float = DEFAULT_CIRCUITY,
+) -> TravelMatrices:
+    """Haversine distance x circuity (m) and that distance at `speed_kmh` (s), between all pairs."""
+    if speed_kmh <= 0:
+        raise ProblemError(f"travel: speed_kmh must be positive, got {speed_kmh}")
+    if circuity < 1:
+        raise ProblemError(f"travel: circuity must be at least 1, got {circuity}")
+    pts = np.radians(np.array(_points(locations), dtype=np.float64).reshape(-1, 2))
+    lat, lon = pts[:, 0], pts[:, 1]
+    dlat = lat[:, None] - lat[None, :]
+    dlon = lon[:, None] - lon[None, :]
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
+    metres = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))) * circuity
+    seconds = metres / (speed_kmh / 3.6)
+    return TravelMatrices(durations=np.round(seconds, 1), distances=np.round(metres, 1))
+
+
+def network_matrices(graph: Any, locations: Sequence[Location], **options: Any) -> TravelMatrices:
+    """Road-network travel between the locations on one profile's graph (see network.matrix)."""
+    from network.matrix import travel_matrix
+
+    result = travel_matrix(graph, _points(locations), **options)
+    return TravelMatrices(durations=result.duration_s, distances=result.distance_m)
+
+
+def matrices_for(
+    locations: Sequence[Location],
+    profiles: Sequence[str],
+    *,
+    travel: Mapping[str, Any] | None = None,
+    network: str | None = None,
+    cache_dir: str | None = None,
+) -> dict[str, TravelMatrices]:
+    """Matrices for each profile from a road network source, or straight lines when asked.
+
+    `network` (an OSM file, "demo" or "synthetic:N") wins; otherwise `travel` must say
+    {"source": "straight_line", "speed_kmh": 25 or {profile: kmh}, "circuity": 1.3}
+    or {"source": "network", "osm": SOURCE}.
+    """
+    travel = dict(travel or {})
+    source = travel.get("source")
+    if network is not None or source == "network":
+        from network.graph import build_graph
+
+        osm = network if network is not None else travel.get("osm")
+        if not osm:
+            raise ProblemError("travel: 'network' source needs 'osm' (an OSM file or 'demo')")
+        return {
+            profile: network_matrices(build_graph(osm, profile=profile, cache_dir=cache_dir),
+                                      locations)
+            for profile in profiles
+        }
+    if source == "straight_line":
+        speeds = travel.get("speed_kmh", DEFAULT_SPEED_KMH)
+        circuity = float(travel.get("circuity", DEFAULT_CIRCUITY))
+        out = {}
+        for profile in profiles:
+            speed = speeds.get(profile) if isinstance(speeds, Mapping) else speeds
+            if speed is None:
+                raise ProblemError(f"travel: speed_kmh: no speed for profile '{profile}'")
+            out[profile] = straight_line_matrices(locations, speed_kmh=float(speed),
+                                                  circuity=circuity)
+        return out
+    raise ProblemError(
+        "matrices: missing; give travel matrices, a road network (--network OSM_FILE), or ask "
+        'for the straight-line estimate explicitly with "travel": {"source": "straight_line"}'
+    )
