@@ -1,0 +1,94 @@
+"""The runner end to end on a small synthetic city, and bad input found only while running."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from api.scenario.errors import ScenarioError
+from api.scenario.runner import run_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+SMALL_CITY = """\
+name: small city
+map: {source: "synthetic:500"}
+demand: {source: road_nodes, points: 80, seed: 1}
+lockers:
+  candidates: {road_nodes: 30, compartments: {S: 10, M: 5, L: 2}}
+siting: {radius_m: 400, budget: 3, time_limit_s: 5}
+firms:
+  - name: A
+    depot: {rel: [0, 0]}
+    fleet: [{profile: van, count: 2, capacity: 40}]
+    parcels: {count: 15, seed: 1}
+  - name: B
+    depot: {rel: [1, 1]}
+    fleet: [{profile: van, count: 2, capacity: 40}]
+    parcels: {count: 15, seed: 2, time_windows: [{window: ["09:00", "12:00"], share: 0.5}]}
+centres:
+  - {id: hub, at: {rel: [0.5, 0.5]}, fleet: [{profile: van, count: 3, capacity: 60}]}
+run: {time_limit_s: 1, shapley: exact}
+"""
+
+
+def _scenario(tmp_path: Path, text: str = SMALL_CITY) -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("run")
+    out = base / "out"
+    run_scenario(_scenario(base), out, quiet=True)
+    return out
+
+
+def test_run_writes_summary_layers_report(small_run: Path) -> None:
+    summary = json.loads((small_run / "summary.json").read_text())
+    stages = summary["stages"]
+    assert stages["graphs"]["status"] == stages["plans"]["status"] == "done"
+    plans = summary["plans"]
+    assert plans["solo"]["parcels"] + plans["solo"]["unserved"] == 30
+    assert plans["pooled"]["vehicle_km"] > 0
+    assert summary["checker"]["ok"]
+    shares = [firm["shares"]["pooled"] for firm in summary["firms"]]
+    assert sum(shares) == pytest.approx(summary["splits"]["pooled"]["cost"], rel=1e-3)
+    for name in ("roads", "demand", "depots", "routes_solo", "routes_pooled"):
+        layer = json.loads((small_run / "layers" / f"{name}.geojson").read_text())
+        assert layer["type"] == "FeatureCollection" and layer["features"], name
+    html = (small_run / "report.html").read_text()
+    assert "small city" in html and 'id="plans-table"' in html
+    assert (small_run / "plots" / "firm_costs.png").is_file()
+    assert not list(small_run.parent.glob(".out.partial-*"))
+
+
+def test_routes_follow_roads(small_run: Path) -> None:
+    routes = json.loads((small_run / "layers" / "routes_pooled.geojson").read_text())
+    roads = json.loads((small_run / "layers" / "roads.geojson").read_text())
+    road_points = {tuple(c) for f in roads["features"] for c in f["geometry"]["coordinates"]}
+    coords = [tuple(c) for f in routes["features"] for c in f["geometry"]["coordinates"]]
+    on_roads = sum(c in road_points for c in coords)
+    assert on_roads / len(coords) > 0.5  # stops themselves may lie between road nodes
+
+
+def test_bbox_with_no_roads_names_the_line(tmp_path: Path) -> None:
+    text = SMALL_CITY.replace('map: {source: "synthetic:500"}',
+                              "map:\n  source: demo\n  bbox: [10.0, 10.0, 10.01, 10.01]")
+    out = tmp_path / "out"
+    with pytest.raises(ScenarioError, match=r"scenario\.yaml:4: map\.bbox: "):
+        run_scenario(_scenario(tmp_path, text), out, quiet=True)
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["scenario.yaml"]
+
+
+def test_real_site_without_map_says_which_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"needs --map FILE: an OSM extract covering"):
+        run_scenario(SCENARIOS / "qingdao-laoshan-campus.yaml", tmp_path / "out", quiet=True)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_map_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="--map .*nope.osm: file not found"):
+        run_scenario(_scenario(tmp_path), tmp_path / "out", map_file=tmp_path / "nope.osm",
+                     quiet=True)
