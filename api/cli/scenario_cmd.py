@@ -15,12 +15,12 @@ app = typer.Typer(help="Run, sweep and validate scenario files (scenarios/*.yaml
 MAP_HELP = "OSM file (.osm, .osm.pbf, ...) to use instead of the scenario's own map."
 
 
-def _logging(quiet: bool) -> None:
+def setup_logging(quiet: bool) -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING if quiet else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", force=True)
 
 
-def _warn_unfinished(summary: dict) -> None:
+def warn_unfinished(summary: dict) -> None:
     for name, stage in summary.get("stages", {}).items():
         if stage.get("status") != "done":
             typer.echo(f"warning: stage {name} {stage['status']}: {stage.get('note', '')}",
@@ -55,10 +55,10 @@ def run(
     write summary.json, GeoJSON layers, plots and report.html."""
     from api.scenario.runner import run_scenario
 
-    _logging(quiet)
+    setup_logging(quiet)
     summary = run_scenario(file, outdir, map_file=map_file, overrides=settings, quiet=quiet,
                            overwrite=overwrite, time_limit_s=time_limit)
-    _warn_unfinished(summary)
+    warn_unfinished(summary)
     typer.echo(f"report: {(outdir / 'report.html').resolve()}")
 
 
@@ -75,7 +75,7 @@ def sweep(
     """Run the scenario once per value of one setting and plot the trade-off curves."""
     from api.scenario.sweep import run_sweep
 
-    _logging(quiet)
+    setup_logging(quiet)
     result = run_sweep(file, setting, outdir, map_file=map_file, quiet=quiet,
                        overwrite=overwrite, time_limit_s=time_limit)
     typer.echo(f"sweep of {result['parameter']} over {len(result['points'])} values: "
