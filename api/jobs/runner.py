@@ -10,22 +10,28 @@ Progress = Callable[[float], None]
 Result = tuple[dict[str, Any], dict[str, Any] | None]
 
 
+def read_batch(payload: dict[str, Any]):
+    """The `routing.model.Problem` of a batch payload (native or VROOM JSON)."""
+    from routing.io.native import problem_from_dict
+    from routing.io.vroom import vroom_to_problem
+
+    reader = vroom_to_problem if payload["format"] == "vroom" else problem_from_dict
+    return reader(payload["problem"])
+
+
 def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:
-    """Read the problem (native or VROOM JSON), solve it, return VROOM JSON and GeoJSON."""
+    """Solve a firm's batch; the result is VROOM-shaped JSON plus the routes as GeoJSON."""
     from routing.solve import solve
 
-    from routing.io import read_native, read_vroom
-
-    reader = read_vroom if payload["format"] == "vroom" else read_native
-    problem = reader(payload["problem"])
+    problem = read_batch(payload)
+    limit = float(payload.get("time_limit_s", 10.0))
     solution = solve(
         problem,
         engine=payload.get("engine", "auto"),
-        time_limit_s=payload.get("time_limit_s", 10.0),
-        seed=payload.get("seed", 0),
+        time_limit_s=limit,
+        progress=lambda p: progress(min(0.99, p.elapsed_s / limit)),
     )
-    progress(1.0)
-    return solution.to_vroom(), solution.to_geojson()
+    return solution.to_vroom(problem), solution.to_geojson()
 
 
 def run_siting(payload: dict[str, Any], progress: Progress) -> Result:

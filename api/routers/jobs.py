@@ -11,6 +11,7 @@ from api.db.engine import Database
 from api.db.models import Firm, Job, Solution
 from api.deps import errors, firm_key, get_db, planner_key
 from api.jobs import queue
+from api.jobs.runner import read_batch
 from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
 
 router = APIRouter(tags=["jobs"])
@@ -65,7 +66,10 @@ _SOLUTION_DOC = {
 def submit_batch(
     body: BatchSubmit, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
 ) -> dict:
-    job_id = queue.submit(db, kind="batch", firm_id=firm.id, payload=body.model_dump())
+    payload = body.model_dump()
+    if "matrices" in body.problem or "matrix" in body.problem:
+        read_batch(payload)  # cheap with matrices given: bad input is a 422 now, not a failed job
+    job_id = queue.submit(db, kind="batch", firm_id=firm.id, payload=payload)
     return {"id": job_id, "status": "queued"}
 
 

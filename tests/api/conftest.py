@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -195,3 +196,29 @@ def _wait_ready(url: str, timeout_s: float = 30.0) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"server at {url} did not start within {timeout_s} s")
+
+
+@pytest.fixture
+def vroom_problem():
+    """A small VROOM-format delivery problem with a travel-time matrix and coordinates."""
+
+    def make(n_jobs: int = 12, seed: int = 0) -> dict:
+        rng = np.random.default_rng(seed)
+        size = n_jobs + 1
+        pts = np.c_[120.38 + rng.uniform(0, 0.03, size), 36.06 + rng.uniform(0, 0.03, size)]
+        seconds = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(-1)) * 111_000 / 8.0
+        depot = pts[0].tolist()
+        return {
+            "vehicles": [
+                {"id": v, "start_index": 0, "end_index": 0, "start": depot, "end": depot,
+                 "capacity": [n_jobs // 2 + 1]}
+                for v in (1, 2)
+            ],
+            "jobs": [
+                {"id": j, "location_index": j, "location": pts[j].tolist(), "delivery": [1]}
+                for j in range(1, n_jobs + 1)
+            ],
+            "matrices": {"car": {"durations": seconds.round().astype(int).tolist()}},
+        }
+
+    return make

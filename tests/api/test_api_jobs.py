@@ -1,0 +1,107 @@
+"""Batches solved by worker processes: status, solution, isolation, and restart after a crash."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from api.jobs.worker import Worker
+
+
+def _submit(client, headers, problem, **options):
+    body = {"format": "vroom", "problem": problem, "engine": "ortools", "time_limit_s": 1,
+            **options}
+    return client.post("/v1/batches", json=body, headers=headers)
+
+
+def test_batch_is_solved_by_a_worker_and_isolated(client, settings, auth, vroom_problem):
+    r = _submit(client, auth["a"], vroom_problem(10))
+    assert r.status_code == 202 and r.json()["status"] == "queued"
+    job_id = r.json()["id"]
+    status = client.get(f"/v1/batches/{job_id}", headers=auth["a"]).json()
+    assert status["status"] == "queued"
+    assert client.get(f"/v1/batches/{job_id}/solution", headers=auth["a"]).status_code == 409
+
+    assert Worker(settings).run(max_jobs=1) == 1
+
+    status = client.get(f"/v1/batches/{job_id}", headers=auth["a"]).json()
+    assert status["status"] == "done" and status["progress"] == 1.0 and status["attempts"] == 1
+    solution = client.get(f"/v1/batches/{job_id}/solution", headers=auth["a"]).json()
+    assert solution["summary"]["unassigned"] == 0
+    served = sorted(s["id"] for r in solution["routes"] for s in r["steps"] if s["type"] == "job")
+    assert served == list(range(1, 11))
+    geo = client.get(f"/v1/batches/{job_id}/solution?format=geojson", headers=auth["a"])
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    assert any(f["geometry"]["type"] == "LineString" for f in geo.json()["features"])
+    for path in (f"/v1/batches/{job_id}", f"/v1/batches/{job_id}/solution"):
+        assert client.get(path, headers=auth["b"]).status_code == 404
+    assert client.get(f"/v1/batches/{job_id}", headers=auth["planner"]).status_code == 403
+
+
+def test_invalid_batch_is_422_naming_the_item(client, auth, vroom_problem):
+    problem = vroom_problem(3)
+    problem["jobs"][1]["location_index"] = 99
+    r = _submit(client, auth["a"], problem)
+    assert r.status_code == 422
+    assert "job" in r.json()["detail"]
+    r = client.post("/v1/batches", json={"format": "csv", "problem": {}}, headers=auth["a"])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "format"]
+
+
+def test_failed_job_reports_its_error(client, settings, auth):
+    r = _submit(client, auth["a"], {"vehicles": [], "jobs": []})
+    assert r.status_code == 202  # no matrices: validated by the worker, not in the request
+    Worker(settings).run(max_jobs=1)
+    status = client.get(f"/v1/batches/{r.json()['id']}", headers=auth["a"]).json()
+    assert status["status"] == "failed" and "vehicle" in status["error"]
+    r = client.get(f"/v1/batches/{r.json()['id']}/solution", headers=auth["a"])
+    assert r.status_code == 409 and "failed" in r.json()["detail"]
+
+
+def _worker(database_url: str) -> subprocess.Popen:
+    env = {**os.environ, "GONGPEI_JOB_LEASE_S": "1.5"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.jobs.worker", "--database-url", database_url],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_for(client, job_id, headers, states, timeout_s=60.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = client.get(f"/v1/batches/{job_id}", headers=headers).json()
+        if status["status"] in states:
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} never reached {states}: {status}")
+
+
+@pytest.mark.slow
+def test_job_of_killed_worker_is_completed_after_restart(
+    client, database_url, auth, vroom_problem
+):
+    job_id = _submit(client, auth["a"], vroom_problem(30), time_limit_s=4).json()["id"]
+    first = _worker(database_url)
+    try:
+        _wait_for(client, job_id, auth["a"], {"running"})
+        time.sleep(0.5)
+        first.send_signal(signal.SIGKILL)  # dies mid-solve, holding the job
+        first.wait(timeout=10)
+        assert client.get(f"/v1/batches/{job_id}", headers=auth["a"]).json()["status"] == "running"
+        second = _worker(database_url)
+        try:
+            status = _wait_for(client, job_id, auth["a"], {"done", "failed"})
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert status["status"] == "done" and status["attempts"] == 2
+    solution = client.get(f"/v1/batches/{job_id}/solution", headers=auth["a"]).json()
+    assert solution["summary"]["unassigned"] == 0
