@@ -1,0 +1,326 @@
+"""PyVRP (iterated local search, state of the art on CVRP/VRPTW) for problems that fit its model.
+
+PyVRP works in integers. When every time (travel, service, windows, shifts) is a whole number
+it is used as is, else it is scaled by `FINE_SCALE` (milliseconds for seconds) and rounded so that
+a schedule feasible in integers is feasible in the real data: travel and service times up,
+window openings up, window closings, shift ends and max durations down. Costs likewise: exact
+when whole, else scaled by `FINE_SCALE` (an error below 0.0005 per arc on the benchmarks), and
+folded, per vehicle type, into one arc cost matrix (cost per km x distance + cost per hour x
+travel time), which is exactly the model's cost of a route; fixed costs and optional tasks'
+penalties (as PyVRP prizes) use the same scale. Loads are never scaled: PyVRP's default
+penalty parameters are tuned for unscaled loads against costs of the instance's own magnitude.
+The plan's times, loads and costs are then recomputed from the real data by
+`routing.solution.build_solution`.
+
+What does not fit (named by `supports`): several time windows on one stop, breaks, skills or
+firm restrictions that some vehicle lacks, open routes (no start or end centre), task
+priorities, and a max distance on a vehicle that also pays per hour.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import pyvrp
+from pyvrp.constants import MAX_VALUE
+from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks, IteratedLocalSearchParams
+from pyvrp.stop import MaxRuntime
+
+from routing.engines import EngineError, Progress, ProgressCallback
+from routing.model import Job, Problem, Shipment, TimeWindow, Vehicle
+from routing.solution import RoutePlan, Solution, Visit, build_solution
+from routing.unassigned import _alone, explain
+
+NAME = "pyvrp"
+FINE_SCALE = 1000  # integer unit for times or costs that are not whole: 1/1000 of the model's
+_UNLIMITED = MAX_VALUE  # PyVRP's largest safe value, for missing windows and capacities
+
+
+def supports(problem: Problem) -> tuple[bool, str]:
+    """Whether every part of the problem maps onto PyVRP's model, and if not, the first reason."""
+    for task in (*problem.jobs, *problem.shipments):
+        kind = "job" if isinstance(task, Job) else "shipment"
+        stops = (task,) if isinstance(task, Job) else (task.pickup, task.delivery)
+        if any(len(stop.time_windows) > 1 for stop in stops):
+            return False, f"{kind} '{task.id}' has several time windows (PyVRP allows one)"
+        if task.priority:
+            return False, f"{kind} '{task.id}' has a priority (PyVRP has none)"
+        if len(problem.allowed_vehicles(task)) != len(problem.vehicles):
+            return False, (
+                f"{kind} '{task.id}' may only use some vehicles (skills or firm); "
+                "PyVRP engine serves problems where every vehicle may serve every task"
+            )
+    for v in problem.vehicles:
+        if v.breaks:
+            return False, f"vehicle '{v.id}' has breaks (PyVRP has none)"
+        if v.start is None or v.end is None:
+            return False, f"vehicle '{v.id}' has an open route (PyVRP needs start and end centres)"
+        if v.max_distance is not None and (v.cost_per_hour > 0 or v.cost_per_km <= 0):
+            return False, (
+                f"vehicle '{v.id}' has a max distance and a cost not proportional to distance"
+            )
+    return True, "fits PyVRP: capacities, single time windows, shipments, centres, costs"
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+) -> Solution:
+    """Solve with PyVRP within `time_limit_s` (including the model translation), seeded."""
+    started = time.perf_counter()
+    ok, reason = supports(problem)
+    if not ok:
+        raise EngineError(f"engine: pyvrp cannot solve this problem: {reason}")
+    translated = _Translation(problem)
+    remaining = max(0.0, time_limit_s - (time.perf_counter() - started))
+    callbacks = IteratedLocalSearchCallbacks()
+    if progress is not None:
+        callbacks = _Reporter(progress, started, translated.cost_scale)
+    params = pyvrp.SolveParams(ils=IteratedLocalSearchParams(callbacks=callbacks))
+    result = pyvrp.solve(translated.data, stop=MaxRuntime(remaining), seed=seed,
+                         display=False, params=params)  # fmt: skip
+    plans, dropped = translated.plans(result.best)
+    served = {v.id for plan in plans for v in plan.visits}
+    unassigned = {
+        task.id: explain(problem, task.id)
+        for task in (*problem.jobs, *problem.shipments)
+        if task.id not in served
+    }
+    for task_id, why in dropped.items():
+        unassigned[task_id] = f"{unassigned[task_id]} ({why})"
+    return build_solution(
+        problem,
+        plans,
+        unassigned,
+        engine=NAME,
+        engine_reason=reason,
+        runtime_s=time.perf_counter() - started,
+        meta={"pyvrp_iterations": result.num_iterations, "seed": seed},
+    )
+
+
+class _Reporter(IteratedLocalSearchCallbacks):
+    """Passes each new best feasible plan's cost (in the model's unit) to the progress callback."""
+
+    def __init__(self, progress: ProgressCallback, started: float, cost_scale: int) -> None:
+        self._progress = progress
+        self._started = started
+        self._scale = cost_scale
+
+    def on_best(self, best: pyvrp.Solution) -> None:
+        if best.is_feasible():
+            cost = best.distance_cost() + best.fixed_vehicle_cost() + best.uncollected_prizes()
+            self._progress(Progress(engine=NAME, elapsed_s=time.perf_counter() - self._started,
+                                    cost=cost / self._scale, message="new best plan"))  # fmt: skip
+
+
+def _whole(values: np.ndarray) -> bool:
+    """Whether every finite value is a whole number (then it needs no scaling)."""
+    finite = values[np.isfinite(values)]
+    return bool(np.all(finite == np.round(finite)))
+
+
+def _time_values(problem: Problem) -> np.ndarray:
+    """Every time the problem states: travel, service, windows, shifts, openings, max durations."""
+    values: list[float] = []
+    for job in problem.jobs:
+        values += [job.service, *(t for w in job.time_windows for t in (w.start, w.end))]
+    for s in problem.shipments:
+        for stop in (s.pickup, s.delivery):
+            values += [stop.service, *(t for w in stop.time_windows for t in (w.start, w.end))]
+    for v in problem.vehicles:
+        values += [t for w in (v.shift,) if w for t in (w.start, w.end)]
+        values += [v.max_duration] if v.max_duration is not None else []
+    for c in problem.centres:
+        values += [t for w in (c.opening,) if w for t in (w.start, w.end)]
+    used = {v.profile for v in problem.vehicles}
+    matrices = [problem.travel(p).durations.ravel() for p in sorted(used)]
+    return np.concatenate([np.array(values, dtype=np.float64), *matrices])
+
+
+class _Translation:
+    """The problem as PyVRP `ProblemData`, and the way back from PyVRP routes to route plans."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.dims = problem.n_dims
+        self.time_scale = 1 if _whole(_time_values(problem)) else FINE_SCALE
+        # one vehicle of each kind, to try tasks on
+        self._kinds = list({(v.profile, *self._vehicle_key(v)): v
+                            for v in problem.vehicles}.values())  # fmt: skip
+        # A task no vehicle can serve even alone (unreachable, window too early...) stays out:
+        # PyVRP would otherwise spoil the route it is put on.
+        self.jobs = [j for j in problem.jobs if self._servable(j)]
+        self.shipments = [s for s in problem.shipments if self._servable(s)]
+
+        # One PyVRP profile per (travel profile, cost per km, cost per hour, max distance use).
+        keys = {v.id: (v.profile, v.cost_per_km, v.cost_per_hour, v.max_distance is not None)
+                for v in problem.vehicles}  # fmt: skip
+        profile_keys = list(dict.fromkeys(keys.values()))
+        costs = [self._arc_costs(*key) for key in profile_keys]
+        stated = [v.fixed_cost for v in problem.vehicles]
+        stated += [t.penalty for t in (*self.jobs, *self.shipments) if t.optional]
+        exact = all(_whole(c) for c in costs) and _whole(np.array(stated, dtype=np.float64))
+        self.cost_scale = 1 if exact else FINE_SCALE
+        distance_mats = [self._integer_costs(c, capped=key[3])
+                         for c, key in zip(costs, profile_keys, strict=True)]  # fmt: skip
+        duration_mats = [self._durations(key[0]) for key in profile_keys]
+
+        groups: dict[tuple, list[Vehicle]] = defaultdict(list)
+        for v in problem.vehicles:
+            groups[(profile_keys.index(keys[v.id]), *self._vehicle_key(v))].append(v)
+        self.type_vehicles = list(groups.values())
+        self.centre_ids = sorted({c for v in problem.vehicles for c in (v.start, v.end)})
+        n = problem.n_locations
+        self.data = pyvrp.ProblemData(
+            [pyvrp.Location(*(problem.coordinates(i) or (0.0, 0.0))) for i in range(n)],
+            [self._client(job) for job in self.jobs],
+            [pyvrp.Depot(problem.centre(c).location) for c in self.centre_ids],
+            [self._vehicle_type(vs, profile) for (profile, *_), vs in groups.items()],
+            distance_mats,
+            duration_mats,
+            shipments=[self._shipment(s) for s in self.shipments],
+        )
+
+    def _servable(self, task: Job | Shipment) -> bool:
+        return any(_alone(self.problem, v, task) is None for v in self._kinds)
+
+    # ---- scaling
+    def _up(self, seconds: float) -> int:
+        if math.isinf(seconds):
+            return _UNLIMITED
+        return min(math.ceil(seconds * self.time_scale - 1e-6), _UNLIMITED)
+
+    def _down(self, seconds: float) -> int:
+        if math.isinf(seconds):
+            return _UNLIMITED
+        return min(math.floor(seconds * self.time_scale + 1e-6), _UNLIMITED)
+
+    def _window(self, windows: tuple[TimeWindow, ...]) -> dict[str, int]:
+        if not windows:
+            return {"tw_early": 0, "tw_late": _UNLIMITED}
+        return {"tw_early": self._up(windows[0].start), "tw_late": self._down(windows[0].end)}
+
+    def _money(self, amount: float) -> int:
+        return round(amount * self.cost_scale)
+
+    # ---- building
+    def _amount(self, values: tuple[int, ...]) -> list[int]:
+        return list(self.problem.amount(values)) if self.dims else []
+
+    def _prize(self, task: Job | Shipment) -> dict[str, Any]:
+        if not task.optional:
+            return {}
+        return {"required": False, "prize": self._money(task.penalty)}
+
+    def _client(self, job: Job) -> pyvrp.Client:
+        return pyvrp.Client(job.location, delivery=self._amount(job.delivery),
+                            pickup=self._amount(job.pickup),
+                            service_duration=self._up(job.service),
+                            **self._window(job.time_windows), **self._prize(job),
+                            name=job.id)  # fmt: skip
+
+    def _shipment(self, s: Shipment) -> pyvrp.Shipment:
+        pick, drop = self._window(s.pickup.time_windows), self._window(s.delivery.time_windows)
+        return pyvrp.Shipment(
+            s.pickup.location,
+            s.delivery.location,
+            pickup_tw_early=pick["tw_early"],
+            pickup_tw_late=pick["tw_late"],
+            pickup_service_duration=self._up(s.pickup.service),
+            delivery_tw_early=drop["tw_early"],
+            delivery_tw_late=drop["tw_late"],
+            delivery_service_duration=self._up(s.delivery.service),
+            amount=self._amount(s.amount),
+            **self._prize(s),
+            name=s.id,
+        )
+
+    def _durations(self, profile: str) -> np.ndarray:
+        seconds = self.problem.travel(profile).durations
+        scaled = np.ceil(np.minimum(seconds * self.time_scale - 1e-6, _UNLIMITED))
+        return np.maximum(scaled, 0).astype(np.int64)
+
+    def _arc_costs(self, profile: str, per_km: float, per_hour: float, capped: bool) -> np.ndarray:
+        """The model's cost of each arc for a vehicle paying `per_km` and `per_hour`."""
+        travel = self.problem.travel(profile)
+        cost = np.zeros_like(travel.distances)
+        if per_km:
+            cost = cost + per_km / 1000.0 * travel.distances
+        if per_hour:
+            cost = cost + per_hour / 3600.0 * travel.durations
+        return np.where(np.isinf(travel.durations) | np.isinf(travel.distances), np.inf, cost)
+
+    def _integer_costs(self, cost: np.ndarray, *, capped: bool) -> np.ndarray:
+        """Scaled arc costs; rounded up where they also enforce a max distance."""
+        scaled = np.minimum(cost * self.cost_scale, _UNLIMITED)
+        scaled = np.ceil(scaled - 1e-6) if capped else np.round(scaled)
+        return np.maximum(scaled, 0).astype(np.int64)
+
+    @staticmethod
+    def _vehicle_key(v: Vehicle) -> tuple:
+        """Everything that makes two vehicles interchangeable for PyVRP (ids excluded)."""
+        return (v.start, v.end, v.capacity, v.shift, v.max_duration, v.max_distance, v.fixed_cost)
+
+    def _vehicle_type(self, vehicles: list[Vehicle], profile: int) -> pyvrp.VehicleType:
+        v, problem = vehicles[0], self.problem
+        start, end = problem.centre(v.start), problem.centre(v.end)
+        early = max(
+            v.shift.start if v.shift else 0.0, start.opening.start if start.opening else 0.0
+        )
+        late = min(
+            v.shift.end if v.shift else math.inf, end.opening.end if end.opening else math.inf
+        )
+        capacity = [_UNLIMITED] * self.dims if v.capacity is None else list(v.capacity)
+        extra: dict[str, int] = {}
+        if v.max_duration is not None:
+            extra["shift_duration"] = self._down(v.max_duration)
+        if v.max_distance is not None:
+            # Arc costs are cost_per_km / 1000 per distance unit (checked by `supports`).
+            limit = v.max_distance * v.cost_per_km / 1000 * self.cost_scale
+            extra["max_distance"] = math.floor(limit + 1e-6)
+        return pyvrp.VehicleType(
+            num_available=len(vehicles),
+            capacity=capacity,
+            start_depot=self.centre_ids.index(v.start),
+            end_depot=self.centre_ids.index(v.end),
+            fixed_cost=self._money(v.fixed_cost),
+            tw_early=self._up(early),
+            tw_late=self._down(late),
+            unit_distance_cost=1,
+            profile=profile,
+            **extra,
+            name=v.id,
+        )
+
+    # ---- reading back
+    def plans(self, best: pyvrp.Solution) -> tuple[list[RoutePlan], dict[str, str]]:
+        """Route plans for the feasible routes; tasks on a route PyVRP left infeasible are
+        returned as dropped (task id -> what was violated) so the plan stays valid."""
+        free = [list(vs) for vs in self.type_vehicles]
+        plans, dropped = [], {}
+        for route in best.routes():
+            visits = [self._visit(a) for a in route.schedule() if not a.is_depot()]
+            if not route.is_feasible():
+                why = ("time windows or shift" if route.has_time_warp() else
+                       "capacity" if route.has_excess_load() else "max distance")  # fmt: skip
+                for visit in visits:
+                    dropped[visit.id] = f"PyVRP found no feasible route for it: {why}"
+                continue
+            vehicle = free[route.vehicle_type()].pop(0)
+            departure = route.start_time() / self.time_scale
+            plans.append(RoutePlan(vehicle.id, visits, departure=departure))
+        return plans, dropped
+
+    def _visit(self, activity: Any) -> Visit:
+        if activity.is_client():
+            return Visit("job", self.jobs[activity.idx].id)
+        shipment = self.shipments[activity.idx]
+        return Visit("pickup" if activity.is_pickup() else "delivery", shipment.id)
