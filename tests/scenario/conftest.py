@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update"]
 
 
 def _line(points: list[tuple[float, float]], **props) -> dict:
@@ -72,3 +76,41 @@ def generated_run(tmp_path: Path) -> Path:
     }
     (tmp_path / "summary.json").write_text(json.dumps(summary))
     return tmp_path
+
+
+@pytest.fixture
+def render_report():
+    """Open a report.html in headless Chromium with the network cut off (only file: URLs load),
+    check the map drew and the plots loaded, keep a full-page screenshot in artifacts/."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+
+    def render(report: Path, screenshot: str) -> dict:
+        ARTIFACTS.mkdir(exist_ok=True)
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1300, "height": 1800})
+            page.route("**/*", lambda route: route.continue_()
+                       if route.request.url.startswith("file:") else route.abort())
+            errors: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(report.as_uri())
+            page.wait_for_selector("#map[data-ready='1']", timeout=20000)
+            drawn = page.locator(".leaflet-overlay-pane canvas, .leaflet-overlay-pane svg").count()
+            result = {
+                "errors": errors,
+                "overlays": page.locator(".leaflet-control-layers-overlays label").count(),
+                "plots": page.eval_on_selector_all(
+                    ".plots img", "imgs => imgs.map(i => i.naturalWidth)"),
+                "tables": page.locator("table").count(),
+            }
+            page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
+            browser.close()
+        assert not errors, errors
+        assert drawn >= 1, "the map drew nothing"
+        assert all(width > 100 for width in result["plots"]), "a plot did not load"
+        assert (ARTIFACTS / screenshot).stat().st_size > 10000
+        return result
+
+    return render

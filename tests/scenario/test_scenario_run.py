@@ -64,6 +64,12 @@ def test_run_writes_summary_layers_report(small_run: Path) -> None:
     assert not list(small_run.parent.glob(".out.partial-*"))
 
 
+@pytest.mark.browser
+def test_run_report_renders_in_chromium(small_run: Path, render_report) -> None:
+    page = render_report(small_run / "report.html", "scenario-report-small-city.png")
+    assert page["overlays"] >= 5 and page["plots"] and page["tables"] >= 3
+
+
 def test_routes_follow_roads(small_run: Path) -> None:
     routes = json.loads((small_run / "layers" / "routes_pooled.geojson").read_text())
     roads = json.loads((small_run / "layers" / "roads.geojson").read_text())
@@ -89,6 +95,6 @@ def test_real_site_without_map_says_which_file(tmp_path: Path) -> None:
 
 
 def test_missing_map_file(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="--map .*nope.osm: file not found"):
+    with pytest.raises(ScenarioError, match=r"--map .*nope\.osm: file not found"):
         run_scenario(_scenario(tmp_path), tmp_path / "out", map_file=tmp_path / "nope.osm",
                      quiet=True)
