@@ -9,7 +9,7 @@ How the model maps onto OR-Tools (following its documentation and maintainers' a
 - breaks are interval variables given to `SetBreakIntervalsOfVehicle`, kept inside the route;
 - capacities are one dimension per capacity dimension (delivered loads are on board at the
   start, pickups come back to the end, shipments ride from pickup to delivery);
-- skills and firms (when not pooled) restrict each task's vehicles via `SetAllowedVehiclesForIndex`;
+- skills and firms (when not pooled) restrict the values of each task's `VehicleVar`;
 - every task is a disjunction: optional ones with their penalty, mandatory ones with a penalty
   larger than any plan's cost, so an impossible task is left out (with a reason) rather than
   making the whole problem infeasible;
@@ -329,9 +329,9 @@ class _Builder:
             for index in indices:
                 routing.AddDisjunction([index], penalty)
             allowed = [k for k, v in enumerate(p.vehicles) if p.vehicle_may_serve(v, task)]
-            if allowed != everyone:
+            if allowed != everyone:  # -1 keeps "not performed" open for the disjunction
                 for index in indices:
-                    routing.SetAllowedVehiclesForIndex(allowed, index)
+                    routing.VehicleVar(index).SetValues([-1, *allowed])
             if len(indices) == 2:
                 pu, de = indices
                 routing.AddPickupAndDelivery(pu, de)

@@ -1,0 +1,109 @@
+"""The problem model: valid problems build, bad input names the item and the field."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from routing_helpers import line_model
+
+from routing.model import Job, Problem, ProblemError, TimeWindow, Vehicle
+
+
+def base(**changes: object) -> dict:
+    """A valid problem as a dict (the JSON a user would send), with some fields replaced."""
+    m = line_model(3)
+    m.add_vehicle("v1", start="hub", end="hub", capacity=(10, 50))
+    m.add_job("j1", location=1, delivery=(2, 5))
+    data = json.loads(m.build().model_dump_json())
+    data.update(changes)
+    return data
+
+
+def error_of(data: dict) -> str:
+    with pytest.raises(ProblemError) as err:
+        Problem.model_validate(data)
+    return str(err.value)
+
+
+def test_model_is_immutable_and_round_trips_through_json() -> None:
+    problem = Problem.model_validate(base())
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
+        problem.name = "other"  # type: ignore[misc]
+    assert not problem.matrices["van"].durations.flags.writeable
+    again = Problem.model_validate_json(problem.model_dump_json())
+    assert again == problem
+    assert problem.n_dims == 2 and problem.n_locations == 3
+
+
+def test_clock_times_and_several_windows_are_sorted() -> None:
+    job = Job(id="a", location=0, time_windows=[["14:00", "15:00"], ["08:30", "09:00"]])
+    assert [(w.start, w.end) for w in job.time_windows] == [(30600, 32400), (50400, 54000)]
+
+
+def test_unreachable_pairs_are_infinite_and_null_in_json() -> None:
+    data = base()
+    data["matrices"]["van"]["durations"][0][2] = None
+    problem = Problem.model_validate(data)
+    assert np.isinf(problem.matrices["van"].durations[0, 2])
+    assert json.loads(problem.model_dump_json())["matrices"]["van"]["durations"][0][2] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"jobs": [{"id": "j1", "location": 1, "service": "abc"}]},
+         "job 'j1': service: Input should be a valid number"),
+        ({"jobs": [{"id": "j1", "location": 1, "service": -5}]},
+         "job 'j1': service: Input should be greater than or equal to 0"),
+        ({"jobs": [{"id": "j1", "location": 1, "delivery": [-1, 0]}]},
+         "job 'j1': delivery[0]: Input should be greater than or equal to 0"),
+        ({"jobs": [{"id": "j1", "location": 1, "time_windows": [["09:00", "08:00"]]}]},
+         "job 'j1': time_windows[0]: time window ends (08:00) before it starts (09:00)"),
+        ({"jobs": [{"id": "j1", "location": 1, "delivery": [11, 0]}]},
+         "job 'j1': delivery: 11 units of dimension 0 exceeds every able vehicle's capacity"),
+        ({"jobs": [{"id": "j1", "location": 1, "skills": ["crane"]}]},
+         "job 'j1': skills: no vehicle has all of ['crane']"),
+        ({"jobs": [{"id": "j1", "location": 1}, {"id": "j1", "location": 2}]},
+         "task 'j1': id repeats"),
+        ({"vehicles": [{"id": "v1", "start": "hub"}, {"id": "v1", "start": "hub"}]},
+         "vehicle 'v1': id repeats"),
+        ({"jobs": [{"id": "j1", "location": 7}]},
+         "job 'j1': location 7 is outside the travel matrices (3x3)"),
+        ({"matrices": {"van": {"durations": [[0, 1], [1, 0]], "distances": [[0, 1], [1, 0]]}}},
+         "locations: 3 locations but the travel matrices are 2x2"),
+        ({"matrices": {"van": {"durations": [[0, 1, 2], [1, 0]], "distances": [[0]]}}},
+         "matrices 'van': durations: must be a square table of numbers"),
+        ({"vehicles": [{"id": "v1", "start": "nowhere"}]}, "vehicle 'v1': start: no centre"),
+        ({"vehicles": [{"id": "v1", "profile": "bike"}]},
+         "vehicle 'v1': profile: no travel matrices for profile 'bike'"),
+        ({"jobs": [{"id": "j1", "location": 1, "servise": 3}]},
+         "job 'j1': servise: is not a known field"),
+        ({"vehicles": [{"id": "v1", "breaks": [{"id": "b", "windows": [[50, 10]]}]}]},
+         "vehicle 'v1': break 'b': windows[0]: time window ends"),
+    ],
+)
+def test_bad_input_names_item_and_field(change: dict, expected: str) -> None:
+    assert expected in error_of(base(**change))
+
+
+def test_amounts_must_agree_on_dimensions() -> None:
+    message = error_of(base(jobs=[{"id": "j1", "location": 1, "delivery": [1]}]))
+    assert "job 'j1': delivery: 1 capacity dimensions but others have 2" in message
+
+
+def test_firm_without_vehicles_is_refused_only_when_not_pooled() -> None:
+    job = {"id": "j1", "location": 1, "firm": "sf"}
+    vehicle = {"id": "v1", "start": "hub", "firm": "jd"}
+    Problem.model_validate(base(jobs=[job], vehicles=[vehicle]))
+    assert "firm: no vehicle of firm 'sf'" in error_of(
+        base(jobs=[job], vehicles=[vehicle], pooled=False)
+    )
+
+
+def test_direct_construction_raises_problem_error() -> None:
+    with pytest.raises(ProblemError, match="time window ends"):
+        TimeWindow(start=10, end=5)
+    with pytest.raises(ProblemError, match="vehicle: max_duration"):
+        Vehicle(id="v", max_duration=-1)
