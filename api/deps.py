@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Path, Request
 
 from api.db.engine import Database
 from api.security import require_role
@@ -26,3 +28,7 @@ def errors(*codes: int) -> dict[int | str, dict]:
     from api.schemas.common import ErrorBody
 
     return {code: {"model": ErrorBody} for code in codes}
+
+
+#: Integer ids in paths: positive and within the databases' 32-bit INTEGER range.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]

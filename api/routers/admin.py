@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from api.db.engine import Database
 from api.db.models import Centre, Firm
-from api.deps import admin_key, errors, get_db
+from api.deps import RowId, admin_key, errors, get_db
 from api.limits import public_rate_limit
 from api.schemas.admin import (
     CentreCreate,
@@ -51,7 +51,7 @@ def add_firm(body: FirmCreate, _: Firm = Depends(admin_key), db: Database = Depe
     summary="Rename a firm or change its role (admin)",
 )
 def update_firm(
-    firm_id: int, body: FirmUpdate, _: Firm = Depends(admin_key), db: Database = Depends(get_db)
+    firm_id: RowId, body: FirmUpdate, _: Firm = Depends(admin_key), db: Database = Depends(get_db)
 ):
     with db.writing() as session:
         firm = session.get(Firm, firm_id)
@@ -102,7 +102,7 @@ def add_centre(body: CentreCreate, _: Firm = Depends(admin_key), db: Database = 
     summary="Change a distribution centre (admin)",
 )
 def update_centre(
-    centre_id: int,
+    centre_id: RowId,
     body: CentreUpdate,
     _: Firm = Depends(admin_key),
     db: Database = Depends(get_db),

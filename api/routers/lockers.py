@@ -10,7 +10,7 @@ from sqlalchemy import select
 from api import booking
 from api.db.engine import Database
 from api.db.models import SIZES, Firm, Locker
-from api.deps import admin_key, errors, firm_key, get_db, get_settings
+from api.deps import RowId, admin_key, errors, firm_key, get_db, get_settings
 from api.limits import public_rate_limit
 from api.lockers import add_compartments, create_locker
 from api.routers.reservations import reservation_out
@@ -92,7 +92,7 @@ def _detail(locker: Locker) -> dict:
     responses=errors(404, 429),
     summary="One locker with its compartments and availability (public)",
 )
-def get_locker(locker_id: int, db: Database = Depends(get_db)) -> dict:
+def get_locker(locker_id: RowId, db: Database = Depends(get_db)) -> dict:
     with db.reading() as session:
         locker = session.get(Locker, locker_id)
         if locker is None:
@@ -126,7 +126,7 @@ def add_locker(
     summary="Change a locker or install more compartments (admin)",
 )
 def update_locker(
-    locker_id: int,
+    locker_id: RowId,
     body: LockerUpdate,
     _: Firm = Depends(admin_key),
     db: Database = Depends(get_db),
@@ -153,7 +153,7 @@ def update_locker(
     summary="Reserve a free compartment for a parcel (firm)",
 )
 def reserve(
-    locker_id: int,
+    locker_id: RowId,
     body: ReservationCreate,
     firm: Firm = Depends(firm_key),
     db: Database = Depends(get_db),
