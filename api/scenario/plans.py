@@ -1,7 +1,6 @@
 """The day's plans through routing.pooling: the scenario as a pooling ``Day``, and the compared
 result as summary figures, per-firm savings and route layers drawn along the roads."""
 
-from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -10,18 +9,9 @@ import numpy as np
 from api.scenario.demand import DayParcel
 from api.scenario.mapdata import MapGraphs
 from api.scenario.schema import Fleet, Scenario
+from api.scenario.sites import OpenLocker
 from routing.pooling.compare import DayResult, SolvedPlan
 from routing.pooling.day import Day, parse_day
-
-
-@dataclass(frozen=True)
-class OpenLocker:
-    """A locker the day may drop parcels at (existing or sited) and its free compartments."""
-
-    id: str
-    lat: float
-    lon: float
-    free: dict[str, int]
 
 
 def build_day(spec: Scenario, maps: MapGraphs, source: str, parcels: list[DayParcel],

@@ -16,9 +16,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from api.report import plots
 from api.report.html import write_report
 from api.scenario import demand as demand_mod
+from api.scenario import sites
 from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario, load_scenario
 from api.scenario.mapdata import MapGraphs, data_dir, map_source, road_features
@@ -47,7 +50,7 @@ class Run:
     maps: MapGraphs | None = None
     demand: demand_mod.DemandPoints | None = None
     parcels: list[demand_mod.DayParcel] = field(default_factory=list)
-    open_lockers: list = field(default_factory=list)
+    open_lockers: list[sites.OpenLocker] = field(default_factory=list)
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -169,6 +172,63 @@ def stage_day(run: Run) -> None:
                                        for f in spec.firms}}
 
 
+SITING_KINDS = {"max_coverage": "maxcover", "set_cover": "setcover", "p_median": "pmedian"}
+
+
+def stage_siting(run: Run) -> None:
+    """Choose lockers among the candidates for walking reach (routing.siting), and the coverage
+    curve: parcels within reach against the number of lockers."""
+    siting = need("routing.siting")
+    spec = run.spec
+    site_list = _candidate_sites(run)
+    try:
+        inst = sites.siting_instance(run.demand, site_list, run.maps.graphs["walk"], spec.siting,
+                                     spec.name)
+        model = siting.SitingModel(
+            kind=SITING_KINDS[spec.siting.model],
+            p=None if spec.siting.model == "set_cover" else spec.siting.budget,
+            capacitated=spec.siting.capacitated,
+        )
+        limit = run.limit(spec.siting.time_limit_s)
+        with run.progress.step("Siting lockers", 1) as advance:
+            plan = siting.solve(inst, model, time_limit_s=limit)
+            advance(1)
+    except GongpeiError as err:
+        raise run.blame(err, "siting") from None
+    top = min(inst.n_sites, max(2 * spec.siting.budget, spec.siting.budget + 4))
+    curve = []
+    with run.progress.step("Coverage curve", top) as advance:
+        for k in range(1, top + 1):
+            model_k = siting.SitingModel(kind="maxcover", p=k,
+                                         capacitated=spec.siting.capacitated)
+            point = siting.solve(inst, model_k, time_limit_s=min(2.0, limit))
+            curve.append({"lockers": k, "coverage": point.summary()["coverage"]})
+            advance(1)
+    opened = [site_list[j] for j in np.flatnonzero(plan.is_open)]
+    run.open_lockers = [sites.OpenLocker(s.id, s.lat, s.lon, s.compartments.model_dump())
+                        for s in opened]
+    run.summary["siting"] = sites.siting_summary(plan, site_list, spec.siting, curve)
+    run.layers.update(sites.siting_layers(plan, site_list))
+
+
+def _candidate_sites(run: Run) -> list[sites.Site]:
+    spec = run.spec.lockers
+    found = sites.existing_sites(spec, run.maps.place)
+    if spec.candidates.file is not None:
+        path = run.loaded.path(spec.candidates.file, "lockers", "candidates", "file")
+        found += sites.sites_from_file(path, spec, run.loaded.lines.where(
+            "lockers", "candidates", "file"))
+    if spec.candidates.road_nodes:
+        found += sites.sites_at_road_nodes(run.maps.graphs["walk"], spec, run.spec.demand.seed)
+    if spec.candidates.building_types:
+        need("network.buildings")
+        raise StageUnavailable("candidate sites from OSM buildings are not wired yet")
+    if not found:
+        raise run.loaded.fail("no candidate locker sites: give building_types, a file or "
+                              "road_nodes", "lockers", "candidates")
+    return found
+
+
 def stage_plans(run: Run) -> None:
     """Solo, pooled and pooled-with-lockers plans, their figures and the Shapley split."""
     compare = need("routing.pooling.compare")
@@ -213,6 +273,7 @@ def _point(lat: float, lon: float, **props: Any) -> dict:
 STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
     ("graphs", stage_graphs, ()),
     ("demand", stage_demand, ("graphs",)),
+    ("siting", stage_siting, ("graphs", "demand")),
     ("day", stage_day, ("graphs", "demand")),
     ("plans", stage_plans, ("day",)),
 ]

@@ -48,19 +48,26 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_run_writes_summary_layers_report(small_run: Path) -> None:
     summary = json.loads((small_run / "summary.json").read_text())
     stages = summary["stages"]
-    assert stages["graphs"]["status"] == stages["plans"]["status"] == "done"
+    assert {s["status"] for s in stages.values()} == {"done"}, stages
+    siting = summary["siting"]
+    assert len(siting["opened"]) == 3 and siting["candidates"] == 30
+    curve = [p["coverage"] for p in siting["curve"]]
+    assert curve == sorted(curve) and curve[2] == pytest.approx(siting["coverage"], rel=1e-6)
+    assert 0 <= siting["walk_m_mean"] <= siting["walk_m_p90"] <= 400
     plans = summary["plans"]
     assert plans["solo"]["parcels"] + plans["solo"]["unserved"] == 30
     assert plans["pooled"]["vehicle_km"] > 0
     assert summary["checker"]["ok"]
     shares = [firm["shares"]["pooled"] for firm in summary["firms"]]
     assert sum(shares) == pytest.approx(summary["splits"]["pooled"]["cost"], rel=1e-3)
-    for name in ("roads", "demand", "depots", "routes_solo", "routes_pooled"):
+    for name in ("roads", "demand", "depots", "lockers", "catchments", "routes_solo",
+                 "routes_pooled", "routes_lockers"):
         layer = json.loads((small_run / "layers" / f"{name}.geojson").read_text())
         assert layer["type"] == "FeatureCollection" and layer["features"], name
     html = (small_run / "report.html").read_text()
     assert "small city" in html and 'id="plans-table"' in html
-    assert (small_run / "plots" / "firm_costs.png").is_file()
+    for plot in ("coverage_curve", "firm_costs", "route_profiles"):
+        assert (small_run / "plots" / f"{plot}.png").is_file()
     assert not list(small_run.parent.glob(".out.partial-*"))
 
 

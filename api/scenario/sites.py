@@ -1,0 +1,145 @@
+"""Candidate locker sites of a scenario: existing lockers, sites from a file, road nodes."""
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from api.scenario.demand import DemandPoints
+from api.scenario.errors import ScenarioError
+from api.scenario.schema import Compartments, LockersSpec, Place, SitingSpec
+from network.matrix import distances_within
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place a locker stands or may stand, with its compartments and building cost."""
+
+    id: str
+    lat: float
+    lon: float
+    compartments: Compartments
+    cost: float
+    existing: bool = False
+    kind: str = "candidate"
+
+
+@dataclass(frozen=True)
+class OpenLocker:
+    """A locker the day may drop parcels at (existing or sited) and its free compartments."""
+
+    id: str
+    lat: float
+    lon: float
+    free: dict[str, int]
+
+
+def sites_from_file(path: Path, spec: LockersSpec, where: str) -> list[Site]:
+    """Candidate sites from CSV ``id,lat,lon``."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = [(r["id"], float(r["lat"]), float(r["lon"])) for r in csv.DictReader(handle)]
+    except (KeyError, ValueError) as err:
+        raise ScenarioError([f"{where}: cannot read sites from {path}: {err!r}"]) from None
+    return [Site(i, lat, lon, spec.candidates.compartments, spec.candidates.cost, kind="file")
+            for i, lat, lon in rows]
+
+
+def sites_at_road_nodes(graph: nx.MultiDiGraph, spec: LockersSpec, seed: int) -> list[Site]:
+    """``spec.candidates.road_nodes`` road nodes drawn with ``seed`` (maps without buildings)."""
+    nodes = sorted(graph.nodes)
+    count = min(spec.candidates.road_nodes, len(nodes))
+    picks = np.random.default_rng(seed + 1).choice(len(nodes), size=count, replace=False)
+    return [Site(f"site-{nodes[i]}", graph.nodes[nodes[i]]["y"], graph.nodes[nodes[i]]["x"],
+                 spec.candidates.compartments, spec.candidates.cost, kind="road node")
+            for i in picks]
+
+
+def existing_sites(spec: LockersSpec, place: Callable[[Place], tuple[float, float]]) -> list[Site]:
+    """The lockers already standing: they stay open and cost nothing more."""
+    return [Site(lk.id, *place(lk.at), lk.compartments, 0.0, existing=True, kind="existing")
+            for lk in spec.existing]
+
+
+def siting_instance(demand: DemandPoints, sites: list[Site], walk: nx.MultiDiGraph,
+                    spec: SitingSpec, name: str) -> Any:
+    """The routing.siting instance: parcels a day at each demand point, the walking distance to
+    every site within the radius (on the walk graph), each site's cost and daily capacity."""
+    from routing.siting.model import SitingInstance
+
+    reach = distances_within(walk, demand.points(), [(s.lat, s.lon) for s in sites],
+                             limit_m=spec.radius_m)
+    per_day = np.array([_compartments(s) / spec.dwell_days for s in sites])
+    return SitingInstance(
+        demand_ids=list(demand.ids), weight=np.asarray(demand.parcels, dtype=float),
+        site_ids=[s.id for s in sites], reach=reach.tocsr(),
+        fixed_cost=np.array([s.cost for s in sites], dtype=float),
+        capacity=per_day if spec.capacitated else np.full(len(sites), np.inf),
+        must_open=np.array([s.existing for s in sites], dtype=bool),
+        size_mix=demand.size_mix, radius_m=spec.radius_m,
+        demand_lonlat=np.column_stack([demand.lon, demand.lat]),
+        site_lonlat=np.array([(s.lon, s.lat) for s in sites]), name=name,
+    )
+
+
+def _compartments(site: Site) -> int:
+    return site.compartments.S + site.compartments.M + site.compartments.L
+
+
+def siting_summary(plan: Any, sites: list[Site], spec: SitingSpec,
+                   curve: list[dict[str, float]]) -> dict[str, Any]:
+    """Key figures of the chosen lockers: coverage, walking distances, proof, the curve."""
+    head = plan.summary()
+    inst = plan.instance
+    keep = plan.frac > 1e-9
+    rows, cols = plan.rows[keep], plan.cols[keep]
+    walk = np.asarray(inst.reach[rows, cols]).ravel()
+    parcels = inst.weight[rows] * plan.frac[keep]
+    load = plan.load
+    return {
+        "status": "done", "model": spec.model, "method": head["method"],
+        "radius_m": spec.radius_m, "budget": spec.budget, "capacitated": spec.capacitated,
+        "candidates": len(sites),
+        "opened": [sites[j].id for j in np.flatnonzero(plan.is_open)],
+        "parcels_per_day": head["parcels"], "served_parcels": head["served_parcels"],
+        "coverage": head["coverage"], "objective": head["objective"], "gap": head["gap"],
+        "optimal": head["optimal"], "seconds": head["seconds"],
+        "walk_m_mean": _weighted_quantile(walk, parcels, None),
+        "walk_m_p90": _weighted_quantile(walk, parcels, 0.9),
+        "mean_utilisation": head["mean_utilisation"],
+        "load": {sites[j].id: round(float(load[j]), 2) for j in np.flatnonzero(plan.is_open)},
+        "uncoverable_points": head["uncoverable_points"],
+        "curve": curve,
+    }
+
+
+def siting_layers(plan: Any, sites: list[Site]) -> dict[str, list[dict]]:
+    """Lockers (candidates, existing, chosen with their load) and catchment lines."""
+    load = plan.load
+    lockers = [
+        {"type": "Feature",
+         "geometry": {"type": "Point", "coordinates": [round(s.lon, 6), round(s.lat, 6)]},
+         "properties": {"id": s.id, "chosen": bool(plan.is_open[j]), "status": s.kind,
+                        "parcels": round(float(load[j]), 1) if plan.is_open[j] else None,
+                        "compartments": "S {S} / M {M} / L {L}".format(
+                            **s.compartments.model_dump())}}
+        for j, s in enumerate(sites)
+    ]
+    catchments = [f for f in plan.to_geojson()["features"]
+                  if f["properties"].get("kind") == "catchment"]
+    return {"lockers": lockers, "catchments": catchments}
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | None) -> float | None:
+    """Weighted mean (q None) or weighted quantile q of values."""
+    if values.size == 0 or weights.sum() <= 0:
+        return None
+    if q is None:
+        return float(np.average(values, weights=weights))
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    return float(values[order][np.searchsorted(cumulative, q)])
