@@ -158,17 +158,22 @@ def start_servers(database_url, tmp_path):
     """Start `gongpei serve` processes on loopback against the test database; stopped after."""
     procs: list[subprocess.Popen] = []
 
-    def start(count: int, *, job_workers: int = 0) -> list[str]:
+    def start(count: int, *, job_workers: int = 0, env: dict | None = None) -> list[str]:
         urls = []
         for i in range(count):
             port = free_port()
             log = open(tmp_path / f"serve-{port}.log", "w")  # noqa: SIM115 - closed with the process
-            env = {**os.environ, "GONGPEI_DATABASE_URL": database_url, "GONGPEI_JOB_LEASE_S": "2"}
+            proc_env = {
+                **os.environ,
+                "GONGPEI_DATABASE_URL": database_url,
+                "GONGPEI_JOB_LEASE_S": "2",
+                **(env or {}),
+            }
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "api.cli.main", "serve", "--port", str(port),
                      "--job-workers", str(job_workers if i == 0 else 0)],
-                    env=env, stdout=log, stderr=subprocess.STDOUT,
+                    env=proc_env, stdout=log, stderr=subprocess.STDOUT,
                 )
             )
             urls.append(f"http://127.0.0.1:{port}")
