@@ -253,22 +253,24 @@ def solve_vroom(inst: Instance, time_limit: float, seed: int) -> list[list[int]]
 def solve_project(inst: Instance, time_limit: float, seed: int) -> list[list[int]]:
     """The project end to end: routing.io reader, routing.solve (auto), routing.check."""
     from routing.check import check
+    from routing.io.lilim import read_lilim
+    from routing.io.solomon import read_solomon
+    from routing.io.vrplib import read_vrplib
     from routing.solve import solve
 
-    from routing import io as routing_io
-
-    reader = getattr(routing_io, f"read_{KINDS[inst.kind]}")
+    reader = {"CVRP": read_vrplib, "VRPTW": read_solomon, "PDPTW": read_lilim}[inst.kind]
     problem = reader(BENCH_DIR / inst.file)
     solution = solve(problem, engine="auto", time_limit_s=time_limit, seed=seed)
     report = check(problem, solution)
+    PROJECT_NOTES[inst.file] = f"{solution.engine_reason}; {report.summary()}"
     if not report.ok:
-        shown = "; ".join(str(v) for v in report.violations[:3])
-        print(f"  checker: {inst.file}: {len(report.violations)} violation(s): {shown}")
+        print(f"  {inst.file}: {report.summary()}")
         return []
-    return [[int(step.job) for step in route.steps if step.job is not None]
-            for route in solution.routes]  # fmt: skip
+    # benchmark readers put task number i at matrix row i, so step locations are the rows
+    return [[step.location for step in route.task_steps()] for route in solution.routes]
 
 
+PROJECT_NOTES: dict[str, str] = {}
 SOLVERS: dict[str, Callable[[Instance, float, int], list[list[int]]]] = {
     "project": solve_project,
     "ortools": solve_ortools,
@@ -322,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_row(inst, results[inst.file], names), flush=True)
     print()
     print(table(instances, results, names, args.time_limit))
+    for file, note in PROJECT_NOTES.items():
+        print(f"- {file}: {note}")
     return 0
 
 

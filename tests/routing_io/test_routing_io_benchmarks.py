@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from routing.check import check
 from routing.io._benchmark import InstanceFormatError
 from routing.io.lilim import read_lilim
 from routing.io.solomon import read_solomon
 from routing.io.vrplib import read_solution, read_vrplib
 from routing.model import Problem
+from routing.solution import RoutePlan, Visit, build_solution
 
 
 def route_cost(problem: Problem, routes: list[list[str]]) -> float:
@@ -90,7 +92,14 @@ def test_cvrplib_sol_costs_recomputed(vrp_bench: Path):
         served = sorted(int(j) for r in solution.routes for j in r)
         assert served == list(range(1, len(problem.jobs) + 1))
         assert route_cost(problem, solution.routes) == solution.cost == bks[f"cvrp/{vrp.name}"]
-        assert len(problem.vehicles) >= len(solution.routes)
+        # the same routes as a project solution pass the independent checker at the same cost
+        plans = [RoutePlan(v.id, [Visit("job", j) for j in route])
+                 for v, route in zip(problem.vehicles, solution.routes, strict=False)]  # fmt: skip
+        assert len(plans) == len(solution.routes)
+        built = build_solution(problem, plans, {}, engine="best-known")
+        report = check(problem, built)
+        assert report.ok, report.summary()
+        assert report.cost == built.summary.cost == solution.cost
 
 
 @pytest.mark.shared
