@@ -1,0 +1,61 @@
+"""`gongpei admin create-firm` and `gongpei lockers import` against a real database file."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from api.cli.main import app
+from api.db.engine import Database
+from api.db.models import Locker
+from api.security import authenticate
+
+runner = CliRunner()
+
+
+def _feature(ref, lon, lat, **props):
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {"ref": ref, "name": f"Locker {ref}", "compartments": {"S": 4, "M": 2},
+                       **props},
+    }
+
+
+def test_create_firm_prints_a_working_key_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = runner.invoke(app, ["admin", "create-firm", "SF Express", "--role", "firm",
+                                 "--database-url", url])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip().splitlines()[-1]
+    db = Database(url)
+    with db.reading() as session:
+        assert authenticate(session, key).name == "SF Express"
+    again = runner.invoke(app, ["admin", "create-firm", "SF Express", "--database-url", url])
+    assert again.exit_code == 2 and "already exists" in again.output
+    bad = runner.invoke(app, ["admin", "create-firm", "X", "--role", "boss", "--database-url", url])
+    assert bad.exit_code == 2 and "role must be one of" in bad.output
+
+
+def test_lockers_import_is_idempotent_and_validates_all_first(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    path = tmp_path / "lockers.geojson"
+    features = [_feature("a", 120.38, 36.06, area="Shinan"), _feature("b", 120.39, 36.07)]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    result = runner.invoke(app, ["lockers", "import", str(path), "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "imported 2 lockers" in result.output
+    result = runner.invoke(app, ["lockers", "import", str(path), "--database-url", url])
+    assert "imported 0 lockers (2 already present)" in result.output
+
+    features.append(_feature("c", 120.40, 36.08))
+    features.append(_feature("d", 120.41, 36.09, compartments={"XL": 1}))
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    result = runner.invoke(app, ["lockers", "import", str(path), "--database-url", url])
+    assert result.exit_code != 0
+    assert "feature 3 (ref 'd')" in str(result.exception)
+    assert "'XL'" in str(result.exception)
+    with Database(url).reading() as session:
+        assert sorted(session.scalars(select(Locker.external_ref))) == ["a", "b"]
