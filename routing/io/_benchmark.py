@@ -72,7 +72,7 @@ def benchmark_problem(
         jobs=tuple(jobs),
         shipments=tuple(shipments),
         matrices=matrices,
-        meta={"format": source, "objective": "distance", **(meta or {})},
+        meta={"format": source, "objective": "distance", "int_ids": True, **(meta or {})},
     )
 
 
