@@ -79,3 +79,17 @@ def benchmark_problem(
 def window(start: float, end: float) -> tuple[TimeWindow, ...]:
     """A single time window as the model's tuple of windows."""
     return (TimeWindow(start=float(start), end=float(end)),)
+
+
+def delivery_jobs(demand: np.ndarray, service: np.ndarray, windows: np.ndarray | None) -> list[Job]:
+    """One delivery job per customer row 1..n-1 (row 0 is the depot), id = the row number."""
+    return [
+        Job(
+            id=str(i),
+            location=i,
+            delivery=(int(demand[i]),),
+            service=float(service[i]),
+            time_windows=() if windows is None else window(*windows[i]),
+        )
+        for i in range(1, len(demand))
+    ]

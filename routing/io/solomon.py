@@ -13,8 +13,13 @@ from pathlib import Path
 import numpy as np
 import vrplib
 
-from routing.io._benchmark import InstanceFormatError, benchmark_problem, euclidean, window
-from routing.model import Job, Problem
+from routing.io._benchmark import (
+    InstanceFormatError,
+    benchmark_problem,
+    delivery_jobs,
+    euclidean,
+)
+from routing.model import Problem
 
 
 def read_solomon(path: str | Path) -> Problem:
@@ -26,17 +31,7 @@ def read_solomon(path: str | Path) -> Problem:
         raise InstanceFormatError(f"{path.name}: not a readable Solomon instance ({err})") from None
     coords = np.asarray(data["node_coord"], dtype=np.float64)
     demand = np.asarray(data["demand"], dtype=np.int64)
-    windows, service = data["time_window"], data["service_time"]
-    jobs = [
-        Job(
-            id=str(i),
-            location=i,
-            delivery=(int(demand[i]),),
-            service=float(service[i]),
-            time_windows=window(*windows[i]),
-        )
-        for i in range(1, len(coords))
-    ]
+    jobs = delivery_jobs(demand, data["service_time"], data["time_window"])
     return benchmark_problem(
         name=str(data.get("name", path.stem)),
         source="solomon",
@@ -44,6 +39,6 @@ def read_solomon(path: str | Path) -> Problem:
         fleet=int(data["vehicles"]),
         capacity=int(data["capacity"]),
         jobs=jobs,
-        depot_window=tuple(windows[0]),
+        depot_window=tuple(data["time_window"][0]),
         meta={"distance_rule": "unrounded Euclidean, compared at 2 decimals"},
     )

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import vrplib
 
-from routing.io._benchmark import InstanceFormatError, benchmark_problem, window
-from routing.model import Job, Problem
+from routing.io._benchmark import InstanceFormatError, benchmark_problem, delivery_jobs
+from routing.model import Problem
 
 
 @dataclass(frozen=True)
@@ -54,16 +54,7 @@ def read_vrplib(path: str | Path, *, vehicles: int | None = None) -> Problem:
     capacity = int(data["capacity"])
     windows = data.get("time_window")
     service = np.broadcast_to(data.get("service_time", 0), demand.shape)
-    jobs = [
-        Job(
-            id=str(i),
-            location=i,
-            delivery=(int(demand[i]),),
-            service=float(service[i]),
-            time_windows=() if windows is None else window(*windows[i]),
-        )
-        for i in range(1, len(demand))
-    ]
+    jobs = delivery_jobs(demand, service, windows)
     bound = math.ceil(demand.sum() / capacity) if capacity > 0 else len(jobs)
     fleet = int(data.get("vehicles", vehicles or min(len(jobs), max(2 * bound, bound + 2))))
     return benchmark_problem(
