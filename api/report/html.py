@@ -27,6 +27,7 @@ PLAN_ROWS = [
     ("co2_kg", "CO2 (kg)"),
     ("cost", "Cost"),
 ]
+SAVING_ROWS = [("cost", "Cost"), ("vehicle_km", "Vehicle-km"), ("co2_kg", "CO2 (kg)")]
 PLOT_TITLES = {
     "coverage_curve.png": "Coverage curve: parcels within walking reach against lockers opened",
     "firm_costs.png": "Cost per firm: delivering alone against the fair share of each pooled plan",
@@ -103,6 +104,7 @@ def write_report(outdir: Path) -> Path:
         plan_labels_json=_json_for_script(PLAN_LABELS),
         plan_labels=PLAN_LABELS,
         plan_rows=PLAN_ROWS,
+        saving_rows=SAVING_ROWS,
         share_plans=share_plans,
         fmt=_fmt,
         fmt_pct=_fmt_pct,
