@@ -159,7 +159,7 @@ class Parcel(_Frozen):
     at: Point
     size: str | tuple[float, float, float] = "S"
     kg: float = Field(default=1.0, ge=0)
-    service_s: float = Field(default=90.0, ge=0)
+    service_s: float = Field(default=180.0, ge=0)
     window: Window | None = None
     locker: str | None = None
 
@@ -167,8 +167,8 @@ class Parcel(_Frozen):
 class LockerStop(_Frozen):
     """Time a driver spends at a locker: a fixed part plus a part per parcel loaded in."""
 
-    base_s: float = Field(default=180.0, ge=0)
-    per_parcel_s: float = Field(default=10.0, ge=0)
+    base_s: float = Field(default=120.0, ge=0)
+    per_parcel_s: float = Field(default=15.0, ge=0)
 
 
 class Travel(_Frozen):

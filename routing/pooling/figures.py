@@ -14,8 +14,10 @@ from routing.solution import Solution
 class Figures:
     """What a plan costs the city and the firms.
 
-    ``cost`` is the routes' cost (fixed + per km + per hour of travel) plus the day's
-    ``unserved_parcel_cost`` for each parcel left undelivered; ``route_cost`` without it.
+    ``route_cost`` is what the engines minimise (fixed + per km + per hour of travel);
+    ``cost`` adds the driver's time at stops (service and waiting, at the vehicle's cost per
+    hour: a driver is paid while unloading too, which is where locker drops save) and the
+    day's ``unserved_parcel_cost`` for each parcel left undelivered.
     ``stops`` counts places a vehicle parks at (several parcels at one place or a locker drop
     are one stop); ``driver_hours`` is each used vehicle's time from leaving to returning.
     """
@@ -44,9 +46,11 @@ def plan_figures(
     unserved_parcel_cost: float,
 ) -> Figures:
     """Read a solved plan's figures from its solution (all parcels, whichever firm)."""
-    km = co2 = hours = 0.0
+    km = co2 = hours = at_stops = 0.0
     stops = 0
     for route in solution.routes:
+        per_hour = plan.problem.vehicle(route.vehicle).cost_per_hour
+        at_stops += per_hour * (route.service + route.waiting) / 3600.0
         route_km = route.distance / 1000.0
         km += route_km
         co2 += route_km * vehicle_types[plan.vehicle_type[route.vehicle]].co2_g_per_km / 1000.0
@@ -62,7 +66,7 @@ def plan_figures(
     dropped = {u.id for u in solution.unassigned}
     in_lockers -= sum(len(plan.job_parcels[j]) for j in dropped if j.startswith("locker:"))
     return Figures(
-        cost=solution.summary.cost + unserved * unserved_parcel_cost,
+        cost=solution.summary.cost + at_stops + unserved * unserved_parcel_cost,
         route_cost=solution.summary.cost,
         vehicle_km=km,
         vehicles=len(solution.routes),

@@ -1,9 +1,9 @@
 """Travel times and distances between every place of a day, computed once for all plans.
 
 From road graphs (``network.graph.build_graph`` per vehicle profile, ``network.matrix``) or,
-only when the day asks for it, straight lines (geodesic distance times a circuity factor at a
-fixed speed). Walking distances from recipients to lockers come from the walk graph, or from
-straight lines in the straight-line mode.
+only when the day asks for it, straight lines (``routing.travel``: haversine distance times a
+circuity factor at a fixed speed). Walking distances from recipients to lockers come from the
+walk graph, or from straight lines in the straight-line mode.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from pyproj import Geod
 
 from network.graph import build_graph
 from network.matrix import distances_within, travel_matrix
+from routing.model import Location, TravelMatrices
 from routing.pooling.day import Day
-
-_GEOD = Geod(ellps="WGS84")
+from routing.travel import straight_line_matrices
 
 
 @dataclass(frozen=True)
@@ -98,9 +97,9 @@ def day_travel(
     lockers = [lk.at.pair() for lk in day.lockers]
     radius = day.travel.walk_radius_m
     if day.travel.straight_line:
-        metres = _geodesic_m(places.points, places.points) * day.travel.circuity
-        seconds = metres / (day.travel.speed_kmh / 3.6)
-        walk = _geodesic_m(parcels, lockers) * day.travel.circuity
+        road = _straight(places.points, day)
+        seconds, metres = np.asarray(road.durations), np.asarray(road.distances)
+        walk = np.array(_straight(parcels + lockers, day).distances[: len(parcels), len(parcels) :])
         walk[walk > radius] = np.inf
         source = (
             f"straight lines x {day.travel.circuity} at {day.travel.speed_kmh} km/h "
@@ -137,11 +136,9 @@ def day_travel(
     )
 
 
-def _geodesic_m(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> np.ndarray:
-    """Metres along the ellipsoid between every (lat, lon) of ``a`` and every one of ``b``."""
-    if not a or not b:
-        return np.zeros((len(a), len(b)))
-    lat_a, lon_a = (np.repeat(np.asarray(a)[:, k], len(b)) for k in (0, 1))
-    lat_b, lon_b = (np.tile(np.asarray(b)[:, k], len(a)) for k in (0, 1))
-    _, _, dist = _GEOD.inv(lon_a, lat_a, lon_b, lat_b)
-    return np.asarray(dist, dtype=np.float64).reshape(len(a), len(b))
+def _straight(points: list[tuple[float, float]], day: Day) -> TravelMatrices:
+    """Straight-line matrices between (lat, lon) points at the day's speed and circuity."""
+    locations = [Location(lat=lat, lon=lon) for lat, lon in points]
+    return straight_line_matrices(
+        locations, speed_kmh=day.travel.speed_kmh, circuity=day.travel.circuity
+    )

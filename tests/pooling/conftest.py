@@ -32,7 +32,13 @@ BASE_DAY = {
 }
 
 
+@pytest.fixture(scope="session")
+def new_day():
+    """A maker of fresh, editable copies of the two-firms-one-tower day."""
+    return lambda: copy.deepcopy(BASE_DAY)
+
+
 @pytest.fixture
-def day_data() -> dict:
+def day_data(new_day) -> dict:
     """A fresh, editable copy of the two-firms-one-tower day."""
-    return copy.deepcopy(BASE_DAY)
+    return new_day()

@@ -25,7 +25,7 @@ def test_straight_line_travel_is_geodesic_times_circuity(day):
     assert d[a, b] == pytest.approx(
         np.hypot(22.2, 22.2 * np.cos(np.radians(36.07))) * 1.3, rel=0.01
     )
-    assert travel.durations["van"][a, b] == pytest.approx(d[a, b] / (25 / 3.6))
+    assert travel.durations["van"][a, b] == pytest.approx(d[a, b] / (25 / 3.6), abs=0.1)
     assert "asked for" in travel.source
 
 
@@ -52,7 +52,7 @@ def test_locker_plan_drops_what_fits_in_one_stop(day):
     assert set(jobs) == {"locker:tower-locker", "yto-3"}  # the XL parcel goes to the door
     drop = jobs["locker:tower-locker"]
     assert drop.delivery[0] == 5
-    assert drop.service == pytest.approx(180 + 10 * 5)
+    assert drop.service == pytest.approx(120 + 15 * 5)
     assert plan.job_parcels["locker:tower-locker"] == ("sf-1", "sf-2", "sf-3", "yto-1", "yto-2")
     assert plan.lockers.to_door == {"yto-3": "too large for any locker compartment"}
 

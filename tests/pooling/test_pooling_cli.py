@@ -1,0 +1,54 @@
+"""`gongpei pool DAY.yaml -o OUTDIR`: the files it writes, and bad input as one line, exit 2."""
+
+import csv
+import json
+import sys
+
+import pytest
+import yaml
+
+from api.cli.main import run
+
+
+def gongpei(monkeypatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["gongpei", *args])
+    with pytest.raises(SystemExit) as stop:
+        run()
+    return stop.value.code
+
+
+def test_pool_writes_summary_table_routes_and_chart(tmp_path, monkeypatch, day_data):
+    day = tmp_path / "day.yaml"
+    day.write_text(yaml.safe_dump(day_data))
+    out = tmp_path / "out"
+    code = gongpei(
+        monkeypatch, "pool", str(day), "-o", str(out),
+        "--engine", "ortools", "--time-limit", "0.5", "--min-time-limit", "0.1",
+    )  # fmt: skip
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["checker"]["ok"] is True
+    assert set(summary["plans"]) == {"solo", "pooled", "lockers"}
+    assert summary["plans"]["pooled"]["cost"] < summary["plans"]["solo"]["cost"]
+    assert summary["splits"]["pooled"]["method"] == "exact"
+    with (out / "firms.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["firm"] for r in rows] == ["sf", "yto"]
+    assert float(rows[0]["pooled_saving"]) > 0
+    for plan in ("solo", "pooled", "lockers"):
+        routes = json.loads((out / f"routes_{plan}.geojson").read_text())
+        lines = [f for f in routes["features"] if f["geometry"]["type"] == "LineString"]
+        assert lines and all(f["properties"]["plan"] == plan for f in routes["features"])
+    solo = json.loads((out / "routes_solo.geojson").read_text())
+    assert {f["properties"]["firm"] for f in solo["features"]} == {"sf", "yto"}
+    assert (out / "cost_per_firm.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_day_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, day_data):
+    day_data["parcels"][2]["firm"] = "ems"
+    day = tmp_path / "day.yaml"
+    day.write_text(yaml.safe_dump(day_data))
+    assert gongpei(monkeypatch, "pool", str(day), "-o", str(tmp_path / "out")) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: parcel 'sf-3': firm 'ems' is unknown"
+    assert not (tmp_path / "out").exists()

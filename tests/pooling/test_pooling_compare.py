@@ -1,0 +1,109 @@
+"""Solo vs pooled vs lockers on days whose answer is known, with real (short) routing solves."""
+
+import pytest
+
+from routing.pooling.compare import SolveSettings, compare_day
+from routing.pooling.day import parse_day
+from routing.pooling.travel import day_travel
+
+FAST = SolveSettings(engine="ortools", time_limit_s=0.5, min_time_limit_s=0.1)
+
+
+def compared(data, settings=FAST):
+    day = parse_day(data)
+    return compare_day(day, day_travel(day), settings)
+
+
+@pytest.fixture(scope="module")
+def tower(new_day):
+    """Two firms delivering to the same tower from depots 3 km away."""
+    return compared(new_day())
+
+
+def test_two_firms_to_the_same_tower_save_when_pooled(tower):
+    figures = tower.plan_figures()
+    assert figures["pooled"].cost < figures["solo"].cost
+    assert figures["pooled"].vehicle_km < figures["solo"].vehicle_km
+    assert figures["pooled"].vehicles < figures["solo"].vehicles
+    for row in tower.firm_rows():
+        assert row["pooled_saving"] > 0, row
+    assert tower.splits["pooled"].blocking == []
+
+
+def test_locker_drops_cut_stops(tower):
+    figures = tower.plan_figures()
+    assert figures["lockers"].parcels_in_lockers == 5  # all but the XL parcel
+    assert figures["lockers"].stops == 2  # the locker and the XL parcel's door
+    assert figures["lockers"].stops < figures["pooled"].stops
+    assert figures["lockers"].parcels == figures["pooled"].parcels == 6
+
+
+def test_shares_add_up_to_the_pooled_cost(tower):
+    for kind, split in tower.splits.items():
+        assert split.shapley.method == "exact"
+        assert sum(split.shapley.shares.values()) == pytest.approx(split.cost), kind
+        assert sum(split.by_parcels.values()) == pytest.approx(split.cost)
+        assert sum(split.by_standalone.values()) == pytest.approx(split.cost)
+    assert tower.splits["pooled"].cost == pytest.approx(tower.pooled.figures.cost)
+
+
+def test_every_plan_passes_the_checker(tower):
+    assert tower.checks_ok, tower.violations
+    assert all(p.report.ok for p in [*tower.solo.values(), tower.pooled, tower.lockers])
+    summary = tower.summary()
+    assert summary["checker"] == {"ok": True, "violations": []}
+    assert summary["savings_vs_solo"]["pooled"]["cost"]["saved"] > 0
+
+
+def test_identical_firms_get_equal_shares(day_data):
+    data = day_data
+    data["lockers"] = []
+    twin = {**data["firms"][0], "id": "sf-twin"}
+    data["firms"] = [data["firms"][0], twin]
+    sf = [p for p in data["parcels"] if p["firm"] == "sf"]
+    data["parcels"] = sf + [dict(p, id=f"twin-{p['id']}", firm="sf-twin") for p in sf]
+    result = compared(data)
+    shares = result.splits["pooled"].shapley.shares
+    assert shares["sf"] == pytest.approx(shares["sf-twin"], rel=1e-3)
+    assert shares["sf"] < result.solo["sf"].figures.cost
+
+
+def test_a_firm_far_from_the_locker_gains_nothing_from_it(day_data):
+    data = day_data
+    for parcel in data["parcels"]:
+        if parcel["firm"] == "yto":
+            parcel["at"] = [parcel["at"][0] + 0.025, parcel["at"][1] + 0.01]  # ~3 km away
+            parcel.pop("size", None)
+    result = compared(data)
+    rows = {r["firm"]: r for r in result.firm_rows()}
+    assert rows["yto"]["parcels_in_lockers"] == 0
+    assert rows["sf"]["parcels_in_lockers"] == 3
+    pooled, lockers = result.splits["pooled"].shapley, result.splits["lockers"].shapley
+    # The locker only cuts sf's stops: sf's share falls, yto's stays (within solver noise).
+    assert lockers.shares["sf"] < pooled.shares["sf"]
+    assert lockers.shares["yto"] == pytest.approx(pooled.shares["yto"], rel=0.05)
+    assert result.checks_ok, result.violations
+
+
+def test_single_firm_day_has_a_trivial_split(day_data):
+    data = day_data
+    data["firms"] = data["firms"][:1]
+    data["parcels"] = [p for p in data["parcels"] if p["firm"] == "sf"]
+    result = compared(data)
+    split = result.splits["pooled"]
+    assert split.shapley.shares == {"sf": pytest.approx(split.cost)}
+    assert split.cost <= result.solo["sf"].figures.cost + 1e-9
+    assert split.blocking == []
+
+
+def test_a_chosen_locker_without_free_compartments_is_a_clear_result(day_data):
+    data = day_data
+    data["lockers"].append({"id": "full", "at": data["lockers"][0]["at"], "free": {"S": 0}})
+    data["parcels"][0]["locker"] = "full"
+    result = compared(
+        data,
+        SolveSettings(engine="ortools", time_limit_s=0.5, min_time_limit_s=0.1, shapley_plans=()),
+    )
+    reason = result.summary()["lockers"]["to_door"]["sf-1"]
+    assert "locker 'full' (the recipient's choice) has no free compartment" in reason
+    assert result.lockers.figures.parcels == 6 and result.checks_ok
