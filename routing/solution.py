@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from routing.model import Job, Problem, Shipment, Vehicle
 
+_NUMBERED_FORMATS = ("vroom", "vrplib", "solomon", "lilim")  # inputs whose ids are numbers
 StepType = Literal["start", "job", "pickup", "delivery", "break", "end"]
 VisitType = Literal["job", "pickup", "delivery", "break"]
 
@@ -128,7 +129,9 @@ class Solution(_Out):
         benchmark file), so the output can be compared with other tools' directly.
         Shipment steps carry the pickup/delivery step id when the input gave one.
         """
-        int_ids = bool(problem is not None and problem.meta.get("int_ids"))
+        int_ids = problem is not None and bool(
+            problem.meta.get("int_ids") or problem.meta.get("format") in _NUMBERED_FORMATS
+        )
 
         def ident(value: str | None) -> Any:
             if value is not None and int_ids and value.lstrip("-").isdigit():
