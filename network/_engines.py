@@ -6,7 +6,9 @@ the partial-edge offsets) and so return exactly the same integers; inf marks no 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import routingkit_cch as rk
@@ -14,6 +16,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from network._index import RoadIndex
+from network.cache import atomic_write_bytes
 
 # Dense Dijkstra output rows are computed in chunks of at most this many cells (~200 MB).
 _CHUNK_CELLS = 25_000_000
@@ -39,17 +42,31 @@ def cch_metric(index: RoadIndex, metric: str) -> rk.CCHMetric:
     key = ("cch", metric)
     if key not in index.engines:
         if "cch-topology" not in index.engines:
-            order = rk.compute_order_inertial(
-                index.n, index.tail.tolist(), index.head.tolist(), index.y.tolist(),
-                index.x.tolist(),
-            )  # fmt: skip
             index.engines["cch-topology"] = rk.CCH(
-                order, index.tail.tolist(), index.head.tolist(), False
+                _order(index), index.tail.tolist(), index.head.tolist(), False
             )
         index.engines[key] = rk.CCHMetric(
             index.engines["cch-topology"], index.weights[metric].tolist()
         )
     return index.engines[key]
+
+
+def _order(index: RoadIndex) -> list[int]:
+    """The CCH node order (inertial-flow nested dissection): the costly part of the index, so
+    it is kept in `index.order_file` when the graph has one and reused while it fits."""
+    path = Path(index.order_file) if index.order_file else None
+    if path is not None and path.is_file():
+        order = np.load(path)
+        if len(order) == index.n:
+            return order.tolist()
+    order = rk.compute_order_inertial(
+        index.n, index.tail.tolist(), index.head.tolist(), index.y.tolist(), index.x.tolist()
+    )
+    if path is not None:
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(order, dtype=np.int64))
+        atomic_write_bytes(path, buffer.getvalue())
+    return order
 
 
 def many_to_many_cch(

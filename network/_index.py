@@ -32,6 +32,7 @@ class RoadIndex:
     seg_lines: np.ndarray
     tree: shapely.STRtree
     project: pyproj.Transformer
+    order_file: str | None = None
     engines: dict = field(default_factory=dict)
 
     @property
@@ -87,5 +88,5 @@ def _build(graph: nx.MultiDiGraph) -> RoadIndex:
     return RoadIndex(
         nodes=nodes, x=x, y=y, tail=pairs[:, 0], head=pairs[:, 1], weights=weights,
         arc_of=arc_of, seg_a=seg_a, seg_b=seg_b, seg_lines=lines,
-        tree=shapely.STRtree(lines), project=project,
+        tree=shapely.STRtree(lines), project=project, order_file=graph.graph.get("index_file"),
     )  # fmt: skip

@@ -79,6 +79,7 @@ def build_graph(
         graph = _from_file(path, prof, area, source_str)
     graph.graph["source"] = source_str
     if cache:
+        graph.graph["index_file"] = str(cache.folder / f"cch-order-{key}.npy")
         cache.store(key, graph)
     return graph
 

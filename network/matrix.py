@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from network._engines import (
     Entries,
     augmented_csr,
+    cch_metric,
     dijkstra_rows,
     many_to_many_cch,
 )
@@ -21,6 +22,7 @@ from network.errors import NetworkError
 from network.snap import DEFAULT_MAX_SNAP_M, SnapArrays, snap_arrays
 
 Engine = Literal["cch", "dijkstra"]
+Weight = Literal["travel_time", "length"]
 
 
 @dataclass(frozen=True)
@@ -50,23 +52,47 @@ def travel_matrix(
     """Duration (s) and distance (m) matrices between (lat, lon) points, one-ways respected.
 
     Points are snapped to their nearest usable segment (SnapError names a point beyond
-    `max_snap_m`). `engine="cch"` uses a customisable contraction hierarchy (routingkit-cch),
-    built once per graph object; "dijkstra" runs scipy's Dijkstra from every point. Both give
-    identical results: costs are summed as integer milliseconds and millimetres.
+    `max_snap_m`, using `labels[i]` if given). See `cost_matrix` for the engines.
     """
     index = road_index(graph)
     snaps = snap_arrays(graph, points, max_snap_m=max_snap_m, labels=labels)
-    n = len(snaps.a)
-    result = {}
-    for metric in ("travel_time", "length"):
-        result[metric] = _matrix(index, metric, snaps, snaps, engine) / SCALE[metric]
-    missing = np.argwhere(~np.isfinite(result["travel_time"]))
+    duration = _matrix(index, "travel_time", snaps, snaps, engine) / SCALE["travel_time"]
+    distance = _matrix(index, "length", snaps, snaps, engine) / SCALE["length"]
+    missing = np.argwhere(~np.isfinite(duration))
     return TravelMatrix(
-        duration_s=result["travel_time"],
-        distance_m=result["length"],
-        snap_m=snaps.snap_m if n else np.empty(0),
+        duration_s=duration,
+        distance_m=distance,
+        snap_m=snaps.snap_m,
         unreachable=[(int(i), int(j)) for i, j in missing],
     )
+
+
+def cost_matrix(
+    graph: nx.MultiDiGraph,
+    points: Sequence[tuple[float, float]],
+    *,
+    weight: Weight = "travel_time",
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    engine: Engine = "cch",
+) -> np.ndarray:
+    """One N x N matrix: fastest times (s) for weight="travel_time", shortest lengths (m) for
+    "length"; np.inf where there is no path.
+
+    `engine="cch"` runs one customisable-contraction-hierarchy one-to-many sweep per point
+    (routingkit-cch; the index is built once per graph, see `prepare`); "dijkstra" runs scipy's
+    Dijkstra from every point. Both sum the same integer milliseconds / millimetres and so give
+    identical results.
+    """
+    _check_weight(weight)
+    snaps = snap_arrays(graph, points, max_snap_m=max_snap_m)
+    return _matrix(road_index(graph), weight, snaps, snaps, engine) / SCALE[weight]
+
+
+def prepare(graph: nx.MultiDiGraph, *, weight: Weight = "travel_time") -> None:
+    """Build the graph's matrix index now (CCH order, topology and metric) instead of on the
+    first matrix call; the order is read from / saved to `graph.graph["index_file"]` if set."""
+    _check_weight(weight)
+    cch_metric(road_index(graph), weight)
 
 
 def distances_within(
@@ -75,7 +101,7 @@ def distances_within(
     targets: Sequence[tuple[float, float]],
     *,
     limit_m: float,
-    weight: Literal["length", "travel_time"] = "length",
+    weight: Weight = "length",
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
 ) -> sp.csr_matrix:
     """Sparse len(sources) x len(targets) matrix of shortest network costs, for pairs within
@@ -85,8 +111,7 @@ def distances_within(
     two points share a snap spot, so test membership with the sparsity structure (e.g.
     `m[i].indices`), not with `!= 0`. Runs a limit-pruned Dijkstra from the smaller side.
     """
-    if weight not in SCALE:
-        raise NetworkError(f"weight '{weight}': expected 'length' or 'travel_time'")
+    _check_weight(weight)
     if not limit_m >= 0:
         raise NetworkError(f"limit_m={limit_m!r}: expected a number >= 0")
     index = road_index(graph)
@@ -97,6 +122,11 @@ def distances_within(
     rows, cols = np.nonzero(dense_rows <= limit)
     values = dense_rows[rows, cols] / SCALE[weight]
     return sp.csr_matrix((values, (rows, cols)), shape=(len(src.a), len(tgt.a)))
+
+
+def _check_weight(weight: str) -> None:
+    if weight not in SCALE:
+        raise NetworkError(f"weight '{weight}': expected 'travel_time' or 'length'")
 
 
 def _entries(index: RoadIndex, metric: str, snaps: SnapArrays, *, as_source: bool) -> Entries:
