@@ -13,8 +13,9 @@ The plan's times, loads and costs are then recomputed from the real data by
 `routing.solution.build_solution`.
 
 What does not fit (named by `supports`): several time windows on one stop, breaks, skills or
-firm restrictions that some vehicle lacks, open routes (no start or end centre), task
-priorities, and a max distance on a vehicle that also pays per hour.
+firm restrictions that some vehicle lacks, task priorities, and a max distance on a vehicle that
+also pays per hour. Open routes (no start or end centre) start or end at an extra location that
+is free to reach from anywhere and to leave to anywhere.
 """
 
 from __future__ import annotations
@@ -57,8 +58,6 @@ def supports(problem: Problem) -> tuple[bool, str]:
     for v in problem.vehicles:
         if v.breaks:
             return False, f"vehicle '{v.id}' has breaks (PyVRP has none)"
-        if v.start is None or v.end is None:
-            return False, f"vehicle '{v.id}' has an open route (PyVRP needs start and end centres)"
         if v.max_distance is not None and (v.cost_per_hour > 0 or v.cost_per_km <= 0):
             return False, (
                 f"vehicle '{v.id}' has a max distance and a cost not proportional to distance"
@@ -177,12 +176,19 @@ class _Translation:
         for v in problem.vehicles:
             groups[(profile_keys.index(keys[v.id]), *self._vehicle_key(v))].append(v)
         self.type_vehicles = list(groups.values())
-        self.centre_ids = sorted({c for v in problem.vehicles for c in (v.start, v.end)})
+        # Depots: the centres vehicles use, and None (an open route's free end) if any.
+        ends = {c for v in problem.vehicles for c in (v.start, v.end)}
+        self.centre_ids = sorted(ends, key=lambda c: (c is None, c or ""))
         n = problem.n_locations
+        locations = [pyvrp.Location(*(problem.coordinates(i) or (0.0, 0.0))) for i in range(n)]
+        if None in ends:
+            locations.append(pyvrp.Location(0.0, 0.0, name="open route end"))
+            distance_mats = [np.pad(m, (0, 1)) for m in distance_mats]
+            duration_mats = [np.pad(m, (0, 1)) for m in duration_mats]
         self.data = pyvrp.ProblemData(
-            [pyvrp.Location(*(problem.coordinates(i) or (0.0, 0.0))) for i in range(n)],
+            locations,
             [self._client(job) for job in self.jobs],
-            [pyvrp.Depot(problem.centre(c).location) for c in self.centre_ids],
+            [pyvrp.Depot(n if c is None else problem.centre(c).location) for c in self.centre_ids],
             [self._vehicle_type(vs, profile) for (profile, *_), vs in groups.items()],
             distance_mats,
             duration_mats,
@@ -271,13 +277,10 @@ class _Translation:
 
     def _vehicle_type(self, vehicles: list[Vehicle], profile: int) -> pyvrp.VehicleType:
         v, problem = vehicles[0], self.problem
-        start, end = problem.centre(v.start), problem.centre(v.end)
-        early = max(
-            v.shift.start if v.shift else 0.0, start.opening.start if start.opening else 0.0
-        )
-        late = min(
-            v.shift.end if v.shift else math.inf, end.opening.end if end.opening else math.inf
-        )
+        opens = problem.centre(v.start).opening if v.start is not None else None
+        closes = problem.centre(v.end).opening if v.end is not None else None
+        early = max(v.shift.start if v.shift else 0.0, opens.start if opens else 0.0)
+        late = min(v.shift.end if v.shift else math.inf, closes.end if closes else math.inf)
         capacity = [_UNLIMITED] * self.dims if v.capacity is None else list(v.capacity)
         extra: dict[str, int] = {}
         if v.max_duration is not None:

@@ -159,6 +159,21 @@ def test_shipment_pickup_before_delivery():
     assert types.index(("pickup", "ret")) < types.index(("delivery", "ret"))
 
 
+def test_open_routes_pay_no_way_back_or_way_out():
+    m = line_problem([5, 10, -3])
+    m.add_vehicle("one-way", start="c0", end=None, cost_per_km=1.0, cost_per_hour=0.0)
+    m.add_vehicle("from-home", start=None, end="c0", cost_per_km=1.0, cost_per_hour=0.0,
+                  fixed_cost=0.5)  # fmt: skip
+    m.add_job("a", location=1)
+    m.add_job("b", location=2)
+    m.add_job("c", location=3)
+    solution = solved(m.build())
+    # best: one-way 0 -> 5 -> 10 (10 km) and from-home starting at -3 back to 0 (3 km + 0.5)
+    assert solution.summary.cost == pytest.approx(13.5)
+    ends = {r.vehicle: (r.steps[0].type, r.steps[-1].type) for r in solution.routes}
+    assert ends == {"one-way": ("start", "job"), "from-home": ("job", "end")}
+
+
 def test_unreachable_place_is_reported_not_planned():
     m = Model()
     for _ in range(3):
@@ -189,7 +204,6 @@ def test_progress_reports_new_best_plans():
     [
         ({"job": {"time_windows": [(0, 10), (20, 30)]}}, "several time windows"),
         ({"vehicle": {"breaks": [{"id": "lunch", "duration": 60}]}}, "breaks"),
-        ({"vehicle": {"end": None}}, "open route"),
         (
             {"job": {"skills": {"fridge"}}, "vehicle": {"skills": {"fridge"}}, "other": {}},
             "some vehicles",
