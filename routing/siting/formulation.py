@@ -1,0 +1,296 @@
+"""Sparse MIP formulations of the siting models, built as matrices (no per-term Python calls).
+
+Only pairs within reach get variables or matrix entries. Uncapacitated p-median and facility
+location use the radius formulation (Elloumi 2010): per demand point one variable per distinct
+distance level, "no open site within this distance", chained level to level, so the matrix has
+one entry per pair; its LP bound equals the classic formulation's. Maximal covering and set
+covering merge demand points that share the same set of reachable sites. Capacitated models
+assign fractions of each point's parcels (split demand, as in OR-Library's published optima).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from routing.siting.model import SitingInstance, SitingModel
+
+
+@dataclass
+class Mip:
+    """A MIP in matrix form plus where each decision sits among its columns."""
+
+    A: sp.csr_matrix
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    var_lb: np.ndarray
+    var_ub: np.ndarray
+    obj: np.ndarray
+    integer: np.ndarray
+    offset: float
+    maximize: bool
+    y: np.ndarray
+    x: np.ndarray | None = None
+    n: np.ndarray | None = None
+
+
+class _Builder:
+    """Collects columns and rows as COO triplets; row/column numbers are handed out in order."""
+
+    def __init__(self) -> None:
+        self.lb: list[np.ndarray] = []
+        self.ub: list[np.ndarray] = []
+        self.obj: list[np.ndarray] = []
+        self.integer: list[np.ndarray] = []
+        self.nvar = 0
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.rlb: list[np.ndarray] = []
+        self.rub: list[np.ndarray] = []
+        self.nrow = 0
+
+    def vars(self, count: int, *, lb=0.0, ub=1.0, obj=0.0, integer=False) -> np.ndarray:
+        idx = np.arange(self.nvar, self.nvar + count)
+        self.lb.append(np.broadcast_to(np.asarray(lb, float), (count,)))
+        self.ub.append(np.broadcast_to(np.asarray(ub, float), (count,)))
+        self.obj.append(np.broadcast_to(np.asarray(obj, float), (count,)))
+        if integer:
+            self.integer.append(idx)
+        self.nvar += count
+        return idx
+
+    def rows_(self, count: int, lb, ub) -> np.ndarray:
+        idx = np.arange(self.nrow, self.nrow + count)
+        self.rlb.append(np.broadcast_to(np.asarray(lb, float), (count,)))
+        self.rub.append(np.broadcast_to(np.asarray(ub, float), (count,)))
+        self.nrow += count
+        return idx
+
+    def terms(self, rows, cols, vals) -> None:
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        self.rows.append(rows)
+        self.cols.append(cols)
+        self.vals.append(np.broadcast_to(np.asarray(vals, float), rows.shape))
+
+    def build(self, *, offset: float, maximize: bool, **where) -> Mip:
+        cat = np.concatenate
+        A = sp.csr_matrix(
+            (cat(self.vals), (cat(self.rows), cat(self.cols))), shape=(self.nrow, self.nvar)
+        )
+        integer = cat(self.integer) if self.integer else np.zeros(0, dtype=np.int64)
+        return Mip(
+            A,
+            cat(self.rlb),
+            cat(self.rub),
+            cat(self.lb),
+            cat(self.ub),
+            cat(self.obj),
+            integer,
+            offset,
+            maximize,
+            **where,
+        )
+
+
+def pairs(inst: SitingInstance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(demand index, site index, distance) for every pair within reach, row-major."""
+    r = inst.reach
+    return np.repeat(np.arange(r.shape[0]), np.diff(r.indptr)), r.indices, r.data
+
+
+def site_cost(inst: SitingInstance) -> np.ndarray:
+    """What opening each site costs in set covering: its fixed cost, or 1 each if all are free."""
+    return inst.fixed_cost if inst.fixed_cost.any() else np.ones(inst.n_sites)
+
+
+def build(inst: SitingInstance, model: SitingModel, *, strong: bool = True) -> Mip:
+    """The MIP of ``model`` on ``inst``; ``strong`` adds x_ij <= y_j links (capacitated only)."""
+    model.check_against(inst)
+    b = _Builder()
+    m = inst.n_sites
+    y = b.vars(m, lb=inst.must_open.astype(float), integer=True)
+    if model.is_capacitated:
+        return _capacitated(inst, model, b, y, strong)
+    if model.kind in ("maxcover", "setcover"):
+        return _covering(inst, model, b, y)
+    return _radius(inst, model, b, y)
+
+
+def _budget_rows(inst: SitingInstance, model: SitingModel, b: _Builder, y, n=None, costs=None):
+    if model.p is not None:
+        row = b.rows_(1, -np.inf if model.kind == "maxcover" else model.p, model.p)
+        b.terms(np.full(len(y), row[0]), y, 1.0)
+    if model.budget is not None:
+        row = b.rows_(1, -np.inf, model.budget)
+        b.terms(np.full(len(y), row[0]), y, inst.fixed_cost)
+        if n is not None:
+            b.terms(np.full(n.size, row[0]), n.ravel(), np.tile(costs, len(n)))
+
+
+def _groups(inst: SitingInstance) -> tuple[list[np.ndarray], np.ndarray]:
+    """Distinct non-empty reach sets and the parcels of the points sharing each one."""
+    r = inst.reach
+    index: dict[bytes, int] = {}
+    sets: list[np.ndarray] = []
+    weight: list[float] = []
+    for i in range(r.shape[0]):
+        cols = r.indices[r.indptr[i] : r.indptr[i + 1]]
+        if cols.size == 0:
+            continue
+        key = np.sort(cols).tobytes()
+        g = index.setdefault(key, len(sets))
+        if g == len(sets):
+            sets.append(cols)
+            weight.append(0.0)
+        weight[g] += inst.weight[i]
+    return sets, np.array(weight)
+
+
+def _covering(inst: SitingInstance, model: SitingModel, b: _Builder, y) -> Mip:
+    sets, weight = _groups(inst)
+    rows = np.repeat(np.arange(len(sets)), [len(s) for s in sets])
+    cols = np.concatenate(sets) if sets else np.zeros(0, dtype=np.int64)
+    if model.kind == "maxcover":
+        u = b.vars(len(sets), obj=weight)
+        r = b.rows_(len(sets), -np.inf, 0.0)
+        b.terms(r, u, 1.0)
+        b.terms(r[rows], y[cols], -1.0)
+        _budget_rows(inst, model, b, y)
+        return b.build(offset=0.0, maximize=True, y=y)
+    b.obj[0] = site_cost(inst)
+    r = b.rows_(len(sets), 1.0, np.inf)
+    b.terms(r[rows], y[cols], 1.0)
+    return b.build(offset=0.0, maximize=False, y=y)
+
+
+def _radius(inst: SitingInstance, model: SitingModel, b: _Builder, y) -> Mip:
+    """p-median / uncapacitated facility location, one chained level per distinct distance."""
+    m = inst.n_sites
+    rr, jj, dd = pairs(inst)
+    order = np.lexsort((dd, rr))
+    rr, jj, dd = rr[order], jj[order], dd[order]
+    penalty = model.penalty(inst) if model.kind == "pmedian" else None
+    empty = np.diff(inst.reach.indptr) == 0
+    offset = float(inst.weight[empty].sum() * penalty) if penalty is not None else 0.0
+    if model.kind == "pmedian":
+        _budget_rows(inst, model, b, y)
+    else:
+        b.obj[0] = inst.fixed_cost
+    if rr.size == 0:
+        return b.build(offset=offset, maximize=False, y=y)
+    new = np.ones(rr.size, dtype=bool)
+    new[1:] = (rr[1:] != rr[:-1]) | (dd[1:] != dd[:-1])
+    lev = np.cumsum(new) - 1
+    nlev = int(lev[-1]) + 1
+    lrow, ld = rr[new], dd[new]
+    first = np.ones(nlev, dtype=bool)
+    first[1:] = lrow[1:] != lrow[:-1]
+    last = np.ones(nlev, dtype=bool)
+    last[:-1] = first[1:]
+    # Sites reached up to each level; with exactly p open, one of any m-p+1 sites is open, so
+    # levels past that count can never be the nearest open one (they are dropped).
+    cum = np.cumsum(np.bincount(lev, minlength=nlev))
+    starts = np.flatnonzero(first)
+    before = np.repeat(np.r_[0, cum[starts[1:] - 1]], np.diff(np.r_[starts, nlev]))
+    sure = (cum - before >= m - model.p + 1) if model.kind == "pmedian" else np.zeros(nlev, bool)
+    prev_sure = np.zeros(nlev, dtype=bool)
+    prev_sure[1:] = sure[:-1] & ~first[1:]
+    keep = ~prev_sure
+    zmask = keep & ~sure & ~(last & (penalty is None))
+    dnext = np.r_[ld[1:], 0.0]
+    step = np.where(last, (penalty or 0.0) - ld, dnext - ld)
+    w = inst.weight[lrow]
+    z = -np.ones(nlev, dtype=np.int64)
+    z[zmask] = b.vars(int(zmask.sum()), obj=(w * step)[zmask])
+    row = -np.ones(nlev, dtype=np.int64)
+    row[keep] = b.rows_(int(keep.sum()), np.where(first[keep], 1.0, 0.0), np.inf)
+    on = keep[lev]
+    b.terms(row[lev[on]], y[jj[on]], 1.0)
+    g = np.flatnonzero(zmask)
+    b.terms(row[g], z[g], 1.0)
+    g = np.flatnonzero(keep & ~first)
+    b.terms(row[g], z[g - 1], -1.0)
+    offset += float((inst.weight[lrow[first]] * ld[first]).sum())
+    return b.build(offset=offset, maximize=False, y=y)
+
+
+def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, strong: bool) -> Mip:
+    rr, jj, dd = pairs(inst)
+    w = inst.weight
+    sizing = model.sizing
+    x = b.vars(rr.size)
+    n = None
+    costs = sizing.costs if sizing is not None else None
+    if sizing is not None:
+        n = b.vars(3 * inst.n_sites, ub=sizing.max_compartments, integer=True).reshape(-1, 3)
+    served_rows = np.flatnonzero(np.diff(inst.reach.indptr) > 0)
+    must_serve = model.kind in ("setcover", "facility")
+    if must_serve:
+        # Everyone reachable is served unless capacity runs out: a slack per point, priced above
+        # any plan's whole cost, keeps the model feasible and shows the shortfall.
+        big = big_penalty(inst, model)
+        s = b.vars(served_rows.size, obj=big * w[served_rows])
+        r = b.rows_(served_rows.size, 1.0, 1.0)
+        b.terms(r, s, 1.0)
+    else:
+        r = b.rows_(served_rows.size, -np.inf, 1.0)
+    rowof = np.full(inst.n_demand, -1, dtype=np.int64)
+    rowof[served_rows] = r
+    b.terms(rowof[rr], x, 1.0)
+    if strong:
+        r = b.rows_(rr.size, -np.inf, 0.0)
+        b.terms(r, x, 1.0)
+        b.terms(r, y[jj], -1.0)
+    cap = inst.capacity
+    fin = np.flatnonzero(np.isfinite(cap))
+    if fin.size:
+        site_row = np.full(inst.n_sites, -1, dtype=np.int64)
+        site_row[fin] = b.rows_(fin.size, -np.inf, 0.0)
+        on = np.isfinite(cap[jj])
+        b.terms(site_row[jj[on]], x[on], w[rr[on]])
+        b.terms(site_row[fin], y[fin], -cap[fin])
+    if sizing is not None:
+        m = inst.n_sites
+        r = b.rows_(m, -np.inf, 0.0)
+        b.terms(np.repeat(r, 3), n.ravel(), 1.0)
+        b.terms(r, y, -float(sizing.max_compartments))
+        mix = model.size_mix(inst)
+        at_least = np.cumsum(mix[:, ::-1], axis=1)[:, ::-1]  # share of parcels of size >= t
+        for t in range(3):
+            r = b.rows_(m, -np.inf, 0.0)
+            b.terms(r[jj], x, w[rr] * at_least[rr, t])
+            for s in range(t, 3):
+                b.terms(r, n[:, s], -sizing.throughput)
+    if model.kind == "maxcover":
+        b.obj[1] = w[rr]
+        _budget_rows(inst, model, b, y, n, costs)
+        return b.build(offset=0.0, maximize=True, y=y, x=x, n=n)
+    if model.kind == "pmedian":
+        penalty = model.penalty(inst)
+        b.obj[1] = w[rr] * (dd - penalty)
+        _budget_rows(inst, model, b, y)
+        return b.build(offset=float(w.sum() * penalty), maximize=False, y=y, x=x, n=n)
+    b.obj[0] = site_cost(inst) if model.kind == "setcover" else inst.fixed_cost
+    if model.kind == "facility":
+        b.obj[1] = w[rr] * dd
+    if n is not None:
+        b.obj[2] = np.tile(costs, inst.n_sites)
+    return b.build(offset=0.0, maximize=False, y=y, x=x, n=n)
+
+
+def big_penalty(inst: SitingInstance, model: SitingModel) -> float:
+    """Per-parcel price of leaving a point unserved: more than any complete plan costs."""
+    total = float(site_cost(inst).sum())
+    if model.sizing is not None:
+        total += inst.n_sites * model.sizing.max_compartments * float(model.sizing.costs.max())
+    if model.kind == "facility" and inst.reach.nnz:
+        total += float((inst.weight * inst.reach.max(axis=1).toarray().ravel()).sum())
+    # Service grows in steps of a point's parcels, a site's capacity or a compartment's turnover.
+    steps = [inst.weight[inst.weight > 0], inst.capacity[np.isfinite(inst.capacity)]]
+    if model.sizing is not None:
+        steps.append(np.array([model.sizing.throughput]))
+    step = min((float(v[v > 0].min()) for v in steps if (v > 0).any()), default=1.0)
+    return total / step + 1.0

@@ -1,0 +1,255 @@
+"""Fast heuristics on the open set: lazy greedy, then vertex substitution (best swap first).
+
+Every uncapacitated model is "minimise sum_i w_i * min(c_ij over open j in reach, P_i)" plus
+site costs: p-median (c = distance, P = penalty), maximal covering (c = 0, P = 1: uncovered
+parcels), facility location (fixed costs added). Swap values follow Whitaker's fast interchange
+as vectorised by Resende and Werneck: gain of opening f, loss of closing r, and a sparse
+correction for the points that f and r both matter to, so one sweep over all swaps costs one
+pass over the pairs within reach.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from routing.siting.formulation import pairs, site_cost
+from routing.siting.model import SitingInstance, SitingModel
+
+_EPS = 1e-9
+
+
+@dataclass
+class _Problem:
+    """The open-set problem: per-pair cost, per-point fallback, site prices and the limits."""
+
+    rr: np.ndarray
+    jj: np.ndarray
+    cc: np.ndarray
+    csc: sp.csc_matrix
+    w: np.ndarray
+    fallback: np.ndarray
+    price: np.ndarray
+    p: int | None
+    budget: float | None
+    spend: np.ndarray
+    fixed: np.ndarray
+    free_count: bool
+
+
+def open_set(inst: SitingInstance, model: SitingModel, *, time_limit_s: float = 10.0) -> np.ndarray:
+    """A good set of sites to open (boolean mask) for the uncapacitated form of ``model``."""
+    start = time.perf_counter()
+    if model.kind == "setcover":
+        return _setcover(inst)
+    prob = _problem(inst, model)
+    is_open = _greedy(prob)
+    _interchange(prob, is_open, deadline=start + time_limit_s)
+    return is_open
+
+
+def _problem(inst: SitingInstance, model: SitingModel) -> _Problem:
+    rr, jj, dd = pairs(inst)
+    m = inst.n_sites
+    if model.kind == "maxcover":
+        cc, fallback = np.zeros_like(dd), np.ones(inst.n_demand)
+    elif model.kind == "pmedian":
+        cc, fallback = dd, np.full(inst.n_demand, model.penalty(inst))
+    else:  # facility: serving everyone reachable outweighs any fixed cost
+        cc = dd
+        fallback = np.full(inst.n_demand, float(dd.max(initial=0.0)) * 2 + 1.0)
+        fallback += inst.fixed_cost.sum() / max(inst.weight[inst.weight > 0].min(initial=1.0), 1e-9)
+    return _Problem(
+        rr=rr,
+        jj=jj,
+        cc=cc,
+        csc=_with_rows(rr, jj, cc, inst.reach.shape),
+        w=inst.weight,
+        fallback=fallback,
+        price=inst.fixed_cost if model.kind == "facility" else np.zeros(m),
+        p=model.p,
+        budget=model.budget,
+        spend=inst.fixed_cost,
+        fixed=inst.must_open.copy(),
+        free_count=model.kind == "facility",
+    )
+
+
+def _with_rows(rr, jj, cc, shape) -> sp.csc_matrix:
+    """CSC view of the pairs that keeps explicit zeros (a cost of 0 is a real pair)."""
+    order = np.lexsort((rr, jj))
+    indptr = np.zeros(shape[1] + 1, dtype=np.int64)
+    np.add.at(indptr, jj + 1, 1)
+    return sp.csc_matrix((cc[order], rr[order], np.cumsum(indptr)), shape=shape)
+
+
+def _column(prob: _Problem, f: int) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = prob.csc.indptr[f], prob.csc.indptr[f + 1]
+    return prob.csc.indices[lo:hi], prob.csc.data[lo:hi]
+
+
+def _gain(prob: _Problem, f: int, best: np.ndarray) -> float:
+    rows, cost = _column(prob, f)
+    return float((prob.w[rows] * np.maximum(best[rows] - cost, 0.0)).sum())
+
+
+def _can_add(prob: _Problem, is_open: np.ndarray, f: int) -> bool:
+    if prob.p is not None and is_open.sum() + 1 > prob.p:
+        return False
+    return prob.budget is None or prob.spend[is_open].sum() + prob.spend[f] <= prob.budget + _EPS
+
+
+def _greedy(prob: _Problem) -> np.ndarray:
+    """Lazy greedy: gains only shrink as sites open, so stale heap keys are upper bounds."""
+    m = prob.csc.shape[1]
+    is_open = prob.fixed.copy()
+    best = prob.fallback.copy()
+    for f in np.flatnonzero(is_open):
+        rows, cost = _column(prob, f)
+        best[rows] = np.minimum(best[rows], cost)
+    ratio = prob.budget is not None and prob.p is None
+
+    def key(f: int) -> float:
+        value = _gain(prob, f, best) - prob.price[f]
+        return value / max(prob.spend[f], _EPS) if ratio else value
+
+    heap = [(-key(f), f) for f in range(m) if not is_open[f]]
+    heapq.heapify(heap)
+    while heap and (prob.p is None or is_open.sum() < prob.p):
+        _, f = heapq.heappop(heap)
+        fresh = key(f)
+        if heap and fresh < -heap[0][0] - _EPS:
+            heapq.heappush(heap, (-fresh, f))
+            continue
+        if fresh <= _EPS and (prob.free_count or prob.p is None):
+            break
+        if not _can_add(prob, is_open, f):
+            continue
+        is_open[f] = True
+        rows, cost = _column(prob, f)
+        best[rows] = np.minimum(best[rows], cost)
+    return is_open
+
+
+def _nearest_two(prob: _Problem, is_open: np.ndarray):
+    """Per point: cost of the nearest open site (or fallback), which site, and the second cost."""
+    n = len(prob.w)
+    on = is_open[prob.jj]
+    rr, jj, cc = prob.rr[on], prob.jj[on], prob.cc[on]
+    order = np.lexsort((cc, rr))
+    rr, jj, cc = rr[order], jj[order], cc[order]
+    first = np.ones(rr.size, dtype=bool)
+    first[1:] = rr[1:] != rr[:-1]
+    second = np.zeros(rr.size, dtype=bool)
+    second[1:] = first[:-1] & ~first[1:]
+    c1, c2 = prob.fallback.copy(), prob.fallback.copy()
+    a1 = np.full(n, -1, dtype=np.int64)
+    c1[rr[first]] = np.minimum(cc[first], prob.fallback[rr[first]])
+    a1[rr[first]] = np.where(cc[first] < prob.fallback[rr[first]], jj[first], -1)
+    c2[rr[second]] = np.minimum(cc[second], prob.fallback[rr[second]])
+    return c1, a1, c2
+
+
+def _interchange(prob: _Problem, is_open: np.ndarray, *, deadline: float) -> None:
+    """Best-improvement swaps (plus adds/drops when the count is free) until none improves."""
+    m = prob.csc.shape[1]
+    while time.perf_counter() < deadline:
+        c1, a1, c2 = _nearest_two(prob, is_open)
+        w = prob.w
+        rows, cols = prob.csc.indices, np.repeat(np.arange(m), np.diff(prob.csc.indptr))
+        d = prob.csc.data
+        gain = np.bincount(cols, w[rows] * np.maximum(c1[rows] - d, 0.0), minlength=m)
+        assigned = a1 >= 0
+        loss = np.bincount(a1[assigned], (w * (c2 - c1))[assigned], minlength=m)
+        closed = ~is_open
+        movable = is_open & ~prob.fixed
+        slack = None if prob.budget is None else prob.budget - prob.spend[is_open].sum()
+        best_delta, best_move = -_EPS * max(1.0, float(w.sum())), None
+        # swaps (f in, r out) with the sparse correction
+        sel = assigned[rows] & closed[cols]
+        i, f = rows[sel], cols[sel]
+        r = a1[i]
+        corr = w[i] * (np.minimum(c2[i], d[sel]) - np.minimum(c1[i], d[sel]) - (c2[i] - c1[i]))
+        keys, inv = np.unique(f * m + r, return_inverse=True)
+        corr_sum = np.bincount(inv, corr)
+        kf, kr = keys // m, keys % m
+        delta = -gain[kf] + loss[kr] + corr_sum + prob.price[kf] - prob.price[kr]
+        ok = movable[kr]
+        if slack is not None:
+            ok &= prob.spend[kf] - prob.spend[kr] <= slack + _EPS
+        if ok.any():
+            k = int(np.argmin(np.where(ok, delta, np.inf)))
+            if delta[k] < best_delta:
+                best_delta, best_move = float(delta[k]), (int(kf[k]), int(kr[k]))
+        # swaps without shared points: best gain in, cheapest loss out
+        if closed.any() and movable.any():
+            ins = np.flatnonzero(closed)
+            ins = ins[np.argsort(-(gain[ins] - prob.price[ins]))[:50]]
+            outs = np.flatnonzero(movable)
+            out_val = loss[outs] - prob.price[outs]
+            for fi in ins:
+                fit = np.ones(outs.size, dtype=bool)
+                if slack is not None:
+                    fit = prob.spend[fi] - prob.spend[outs] <= slack + _EPS
+                if not fit.any():
+                    continue
+                k = int(np.argmin(np.where(fit, out_val, np.inf)))
+                value = -gain[fi] + prob.price[fi] + out_val[k]
+                if value < best_delta:
+                    best_delta, best_move = float(value), (int(fi), int(outs[k]))
+                break
+        if prob.free_count:
+            add = -gain + prob.price
+            add[~closed] = np.inf
+            drop = np.where(movable, loss - prob.price, np.inf)
+            if add.min() < best_delta:
+                best_delta, best_move = float(add.min()), (int(np.argmin(add)), None)
+            if drop.min() < best_delta:
+                best_delta, best_move = float(drop.min()), (None, int(np.argmin(drop)))
+        if best_move is None:
+            return
+        f_in, r_out = best_move
+        if f_in is not None:
+            is_open[f_in] = True
+        if r_out is not None:
+            is_open[r_out] = False
+
+
+def _setcover(inst: SitingInstance) -> np.ndarray:
+    """Greedy set cover by newly covered points per cost, then drop redundant sites."""
+    price = site_cost(inst)
+    rr, jj, _ = pairs(inst)
+    csc = _with_rows(rr, jj, np.ones(rr.size), inst.reach.shape)
+    is_open = inst.must_open.copy()
+    covered = np.zeros(inst.n_demand, dtype=bool)
+    coverable = np.diff(inst.reach.indptr) > 0
+    for f in np.flatnonzero(is_open):
+        covered[csc.indices[csc.indptr[f] : csc.indptr[f + 1]]] = True
+
+    def new(f: int) -> float:
+        rows = csc.indices[csc.indptr[f] : csc.indptr[f + 1]]
+        return float((~covered[rows]).sum()) / max(price[f], _EPS)
+
+    heap = [(-new(f), f) for f in range(inst.n_sites) if not is_open[f]]
+    heapq.heapify(heap)
+    while heap and not covered[coverable].all():
+        _, f = heapq.heappop(heap)
+        fresh = new(f)
+        if heap and fresh < -heap[0][0] - _EPS:
+            heapq.heappush(heap, (-fresh, f))
+            continue
+        if fresh <= 0:
+            continue
+        is_open[f] = True
+        covered[csc.indices[csc.indptr[f] : csc.indptr[f + 1]]] = True
+    times = np.bincount(rr[is_open[jj]], minlength=inst.n_demand)
+    for f in sorted(np.flatnonzero(is_open & ~inst.must_open), key=lambda s: -price[s]):
+        rows = csc.indices[csc.indptr[f] : csc.indptr[f + 1]]
+        if (times[rows] >= 2).all():
+            is_open[f] = False
+            times[rows] -= 1
+    return is_open

@@ -1,0 +1,262 @@
+"""The siting instance: demand points, candidate sites and the sparse reach between them.
+
+Arrays rather than one object per point, because a city case has ~20,000 demand points and the
+solvers work on whole columns; only pairs within reach are stored (a CSR matrix whose stored
+entries are the pairs, explicit zeros included: a demand point on a site is at distance 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from routing.siting.errors import SitingInputError
+
+SIZES = ("S", "M", "L")
+
+
+@dataclass(frozen=True)
+class CompartmentSize:
+    """One locker compartment size (inner dimensions in cm) and what building one costs."""
+
+    name: str
+    width_cm: float
+    height_cm: float
+    depth_cm: float
+    cost: float
+
+
+# Common Chinese parcel-locker compartments (45 x 55 cm cells, 10 / 20 / 35 cm high).
+DEFAULT_COMPARTMENTS = (
+    CompartmentSize("S", 45.0, 10.0, 55.0, cost=300.0),
+    CompartmentSize("M", 45.0, 20.0, 55.0, cost=400.0),
+    CompartmentSize("L", 45.0, 35.0, 55.0, cost=550.0),
+)
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """Compartment sizing as a decision: how many S/M/L compartments each open locker gets.
+
+    A compartment turns over ``1 / dwell_days`` parcels a day; a parcel may use a compartment of
+    its own size or larger; a locker holds at most ``max_compartments`` compartments.
+    """
+
+    compartments: tuple[CompartmentSize, ...] = DEFAULT_COMPARTMENTS
+    dwell_days: float = 1.5
+    max_compartments: int = 120
+
+    def __post_init__(self) -> None:
+        if [c.name for c in self.compartments] != list(SIZES):
+            raise SitingInputError("sizing: compartments must be the sizes S, M, L in that order")
+        if not self.dwell_days > 0:
+            raise SitingInputError(f"sizing: dwell_days must be > 0, got {self.dwell_days}")
+        if self.max_compartments < 1:
+            raise SitingInputError(
+                f"sizing: max_compartments must be >= 1, got {self.max_compartments}"
+            )
+        for c in self.compartments:
+            if c.cost < 0:
+                raise SitingInputError(f"compartment '{c.name}': cost must be >= 0, got {c.cost}")
+
+    @property
+    def throughput(self) -> float:
+        """Parcels one compartment serves per day."""
+        return 1.0 / self.dwell_days
+
+    @property
+    def costs(self) -> np.ndarray:
+        return np.array([c.cost for c in self.compartments])
+
+
+@dataclass(frozen=True, eq=False)
+class SitingInstance:
+    """Demand points, candidate sites and walking distance (or unit cost) for pairs within reach.
+
+    ``reach[i, j]`` is stored only where site j can serve demand point i (within the walking
+    radius, or every pair for OR-Library); its value is the distance per parcel. ``capacity`` is
+    parcels per day (``inf``: unlimited); ``size_mix`` rows are the S/M/L shares of each point.
+    """
+
+    demand_ids: list[str]
+    weight: np.ndarray
+    site_ids: list[str]
+    reach: sp.csr_matrix
+    fixed_cost: np.ndarray
+    capacity: np.ndarray
+    must_open: np.ndarray
+    size_mix: np.ndarray | None = None
+    radius_m: float | None = None
+    demand_lonlat: np.ndarray | None = None
+    site_lonlat: np.ndarray | None = None
+    name: str = "siting"
+    _csc: list = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        n, m = len(self.demand_ids), len(self.site_ids)
+        if self.reach.shape != (n, m):
+            raise SitingInputError(
+                f"instance '{self.name}': reach is {self.reach.shape}, expected ({n}, {m})"
+            )
+        for arr, what, size in (
+            (self.weight, "weight", n),
+            (self.fixed_cost, "fixed_cost", m),
+            (self.capacity, "capacity", m),
+            (self.must_open, "must_open", m),
+        ):
+            if arr.shape != (size,):
+                raise SitingInputError(f"instance '{self.name}': {what} must have length {size}")
+        _check_values(self.weight, self.demand_ids, "demand point", "daily parcels")
+        _check_values(self.fixed_cost, self.site_ids, "site", "fixed cost")
+        _check_values(self.capacity, self.site_ids, "site", "capacity", allow_inf=True)
+        if self.reach.nnz and (
+            not np.all(np.isfinite(self.reach.data)) or self.reach.data.min() < 0
+        ):
+            raise SitingInputError(f"instance '{self.name}': reach distances must be finite >= 0")
+        if self.size_mix is not None:
+            if self.size_mix.shape != (n, len(SIZES)):
+                raise SitingInputError(f"instance '{self.name}': size_mix must be {n} x 3")
+            bad = np.flatnonzero(
+                (self.size_mix < 0).any(axis=1) | ~np.isclose(self.size_mix.sum(axis=1), 1.0)
+            )
+            if bad.size:
+                raise SitingInputError(
+                    f"demand point '{self.demand_ids[bad[0]]}': size mix S/M/L must be "
+                    "non-negative shares summing to 1"
+                )
+
+    @property
+    def n_demand(self) -> int:
+        return len(self.demand_ids)
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.site_ids)
+
+    @property
+    def csc(self) -> sp.csc_matrix:
+        """Column view of ``reach`` (clients of each site), computed once."""
+        if not self._csc:
+            self._csc.append(self.reach.tocsc())
+        return self._csc[0]
+
+    def within(self, radius: float) -> SitingInstance:
+        """The same instance with only the pairs at distance <= ``radius`` kept."""
+        if not radius > 0:
+            raise SitingInputError(f"instance '{self.name}': radius must be > 0, got {radius}")
+        coo = self.reach.tocoo()
+        keep = coo.data <= radius
+        reach = sp.csr_matrix(
+            (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=self.reach.shape
+        )
+        return _replace(self, reach=reach, radius_m=radius)
+
+
+def make_reach(rows, cols, dist, shape: tuple[int, int]) -> sp.csr_matrix:
+    """A CSR reach matrix from pair lists, keeping explicit zeros (distance 0 is a real pair)."""
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    dist = np.asarray(dist, dtype=np.float64)
+    order = np.lexsort((cols, rows))
+    rows, cols, dist = rows[order], cols[order], dist[order]
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.add.at(indptr, rows + 1, 1)
+    return sp.csr_matrix((dist, cols, np.cumsum(indptr)), shape=shape)
+
+
+def _replace(inst: SitingInstance, **changes) -> SitingInstance:
+    fields = {k: getattr(inst, k) for k in inst.__dataclass_fields__ if k != "_csc"}
+    fields.update(changes)
+    return SitingInstance(**fields)
+
+
+def _check_values(arr: np.ndarray, ids: list[str], kind: str, what: str, *, allow_inf=False):
+    ok = (arr >= 0) & (np.isfinite(arr) | (allow_inf & np.isposinf(arr)))
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        raise SitingInputError(f"{kind} '{ids[bad[0]]}': {what} must be >= 0, got {arr[bad[0]]}")
+
+
+MODELS = ("maxcover", "setcover", "pmedian", "facility")
+DEFAULT_SIZE_MIX = (0.6, 0.3, 0.1)
+
+
+@dataclass(frozen=True)
+class SitingModel:
+    """Which objective to optimise and under which budget and capacity rules.
+
+    - ``maxcover``: most parcels within reach for at most ``p`` lockers and/or a money ``budget``;
+    - ``setcover``: cheapest set reaching every coverable point (uncoverable ones are listed);
+    - ``pmedian``: least parcel-weighted distance with exactly ``p`` lockers; a parcel with no
+      open locker in reach is charged ``unserved_penalty`` (default: twice the largest distance);
+    - ``facility``: fixed costs plus assignment costs (OR-Library ``cap``), everything served.
+
+    ``capacitated`` enforces site capacities; ``sizing`` makes compartment counts a decision
+    (and implies capacitated). Capacity shortfalls show up as unserved parcels, never as errors.
+    """
+
+    kind: str
+    p: int | None = None
+    budget: float | None = None
+    capacitated: bool = False
+    sizing: Sizing | None = None
+    unserved_penalty: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in MODELS:
+            raise SitingInputError(
+                f"model: kind must be one of {', '.join(MODELS)}, got '{self.kind}'"
+            )
+        if self.p is not None and self.p < 1:
+            raise SitingInputError(f"model '{self.kind}': p must be >= 1, got {self.p}")
+        if self.kind == "pmedian" and self.p is None:
+            raise SitingInputError("model 'pmedian': p (number of lockers) is required")
+        if self.kind == "maxcover" and self.p is None and self.budget is None:
+            raise SitingInputError("model 'maxcover': give p (lockers) or budget (money)")
+        if self.budget is not None and not self.budget >= 0:
+            raise SitingInputError(f"model '{self.kind}': budget must be >= 0, got {self.budget}")
+        if self.unserved_penalty is not None and not self.unserved_penalty > 0:
+            raise SitingInputError(
+                f"model '{self.kind}': unserved_penalty must be > 0, got {self.unserved_penalty}"
+            )
+
+    @property
+    def is_capacitated(self) -> bool:
+        return self.capacitated or self.sizing is not None
+
+    def check_against(self, inst: SitingInstance) -> None:
+        """Reject options this instance cannot meet (p too large, budget below fixed lockers)."""
+        fixed = int(inst.must_open.sum())
+        if self.p is not None and self.p > inst.n_sites:
+            raise SitingInputError(
+                f"model '{self.kind}': p={self.p} is larger than the {inst.n_sites} candidate sites"
+            )
+        if self.p is not None and self.p < fixed:
+            raise SitingInputError(
+                f"model '{self.kind}': p={self.p} is below the {fixed} lockers that must stay open"
+            )
+        if self.budget is not None:
+            must = float(inst.fixed_cost[inst.must_open].sum())
+            if self.budget < must:
+                raise SitingInputError(
+                    f"model '{self.kind}': budget {self.budget:g} is below the {must:g} that the "
+                    "lockers which must stay open already cost"
+                )
+        if self.is_capacitated and self.sizing is None and np.isinf(inst.capacity).all():
+            raise SitingInputError(
+                f"model '{self.kind}': capacitated needs finite site capacities or a sizing"
+            )
+
+    def penalty(self, inst: SitingInstance) -> float:
+        """Distance charged per unserved parcel in the p-median objective."""
+        if self.unserved_penalty is not None:
+            return self.unserved_penalty
+        top = float(inst.reach.data.max()) if inst.reach.nnz else 1.0
+        return 2.0 * max(top, inst.radius_m or 0.0, 1.0)
+
+    def size_mix(self, inst: SitingInstance) -> np.ndarray:
+        """Per-point S/M/L shares (the default mix where the instance gives none)."""
+        if inst.size_mix is not None:
+            return inst.size_mix
+        return np.tile(np.array(DEFAULT_SIZE_MIX), (inst.n_demand, 1))

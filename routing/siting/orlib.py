@@ -1,0 +1,158 @@
+"""Readers for OR-Library p-median (``pmedN.txt``) and capacitated warehouse (``capNN.txt``) files.
+
+Formats as in Beasley's OR-Library: p-median files list graph edges (the last occurrence of a
+duplicate edge wins) and every vertex is both a client of weight 1 and a candidate; cap files list
+capacities and fixed costs, then per customer its demand and the cost of serving all of it from
+each warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import shortest_path
+
+from routing.siting.errors import OrlibFormatError
+from routing.siting.model import SitingInstance
+
+
+@dataclass(frozen=True)
+class PmedFile:
+    """A p-median instance and its number of medians."""
+
+    instance: SitingInstance
+    p: int
+
+
+def read_pmed(path: str | Path) -> PmedFile:
+    """Read ``pmedN.txt``: all-pairs shortest paths become a dense reach matrix (all pairs)."""
+    path = Path(path)
+    lines = _lines(path)
+    head = _numbers(path, lines, 0, 3)
+    n, m, p = (int(v) for v in head)
+    if n < 1 or p < 1 or p > n:
+        raise OrlibFormatError(f"{path.name} line 1: need n >= 1 and 1 <= p <= n, got n={n} p={p}")
+    if len(lines) - 1 < m:
+        raise OrlibFormatError(
+            f"{path.name}: header says {m} edges but only {len(lines) - 1} lines follow"
+        )
+    edges: dict[tuple[int, int], float] = {}
+    for k in range(1, m + 1):
+        a, b, c = _numbers(path, lines, k, 3)
+        i, j = int(a) - 1, int(b) - 1
+        if not (0 <= i < n and 0 <= j < n) or c < 0:
+            raise OrlibFormatError(
+                f"{path.name} line {k + 1}: edge ({int(a)}, {int(b)}) with cost {c} "
+                f"is outside vertices 1..{n} or negative"
+            )
+        edges[(min(i, j), max(i, j))] = c  # Beasley's rule: the last occurrence wins
+    keys = np.array(list(edges), dtype=np.int64).reshape(-1, 2)
+    vals = np.fromiter(edges.values(), dtype=np.float64, count=len(edges))
+    graph = sp.csr_matrix((vals, (keys[:, 0], keys[:, 1])), shape=(n, n))
+    dist = shortest_path(graph, method="D", directed=False)
+    if not np.all(np.isfinite(dist)):
+        raise OrlibFormatError(f"{path.name}: the edge list leaves the graph disconnected")
+    reach = sp.csr_matrix(
+        (dist.ravel(), np.tile(np.arange(n), n), np.arange(0, n * n + 1, n)), shape=(n, n)
+    )
+    ids = [str(v + 1) for v in range(n)]
+    inst = SitingInstance(
+        demand_ids=ids,
+        weight=np.ones(n),
+        site_ids=list(ids),
+        reach=reach,
+        fixed_cost=np.zeros(n),
+        capacity=np.full(n, np.inf),
+        must_open=np.zeros(n, dtype=bool),
+        name=path.stem,
+    )
+    return PmedFile(inst, p)
+
+
+def read_cap(path: str | Path) -> SitingInstance:
+    """Read ``capNN.txt``: reach values are the cost per unit of demand (cost of all / demand)."""
+    path = Path(path)
+    tokens: list[tuple[int, str]] = [
+        (no + 1, tok) for no, line in enumerate(_lines(path)) for tok in line.split()
+    ]
+    pos = 0
+
+    def take(what: str) -> float:
+        nonlocal pos
+        if pos >= len(tokens):
+            raise OrlibFormatError(f"{path.name}: file ends where {what} was expected")
+        line, tok = tokens[pos]
+        pos += 1
+        try:
+            return float(tok)
+        except ValueError:
+            raise OrlibFormatError(
+                f"{path.name} line {line}: {what} must be a number, got '{tok}'"
+            ) from None
+
+    m, n = int(take("facility count m")), int(take("customer count n"))
+    if m < 1 or n < 1:
+        raise OrlibFormatError(f"{path.name} line 1: need m >= 1 and n >= 1, got m={m} n={n}")
+    cap, fixed = np.empty(m), np.empty(m)
+    for i in range(m):
+        cap[i], fixed[i] = take(f"facility {i + 1} capacity"), take(f"facility {i + 1} fixed cost")
+    demand, cost = np.empty(n), np.empty((n, m))
+    for j in range(n):
+        demand[j] = take(f"customer {j + 1} demand")
+        for i in range(m):
+            cost[j, i] = take(f"customer {j + 1} cost from facility {i + 1}")
+    if pos != len(tokens):
+        line, tok = tokens[pos]
+        raise OrlibFormatError(f"{path.name} line {line}: unexpected extra value '{tok}'")
+    for arr, what in ((cap, "capacity"), (fixed, "fixed cost")):
+        if (arr < 0).any():
+            bad = int(np.argmax(arr < 0)) + 1
+            raise OrlibFormatError(f"{path.name}: facility {bad} has {what} < 0")
+    if (demand <= 0).any() or (cost < 0).any():
+        bad = int(np.argmax((demand <= 0) | (cost < 0).any(axis=1))) + 1
+        raise OrlibFormatError(f"{path.name}: customer {bad} has demand <= 0 or a negative cost")
+    unit = cost / demand[:, None]
+    reach = sp.csr_matrix(
+        (unit.ravel(), np.tile(np.arange(m), n), np.arange(0, n * m + 1, m)), shape=(n, m)
+    )
+    return SitingInstance(
+        demand_ids=[str(j + 1) for j in range(n)],
+        weight=demand,
+        site_ids=[str(i + 1) for i in range(m)],
+        reach=reach,
+        fixed_cost=fixed,
+        capacity=cap,
+        must_open=np.zeros(m, dtype=bool),
+        name=path.stem,
+    )
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise OrlibFormatError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise OrlibFormatError(f"{path.name}: not a text file") from None
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise OrlibFormatError(f"{path.name}: file is empty")
+    return lines
+
+
+def _numbers(path: Path, lines: list[str], k: int, count: int) -> list[float]:
+    parts = lines[k].split()
+    try:
+        vals = [float(v) for v in parts]
+    except ValueError:
+        raise OrlibFormatError(
+            f"{path.name} line {k + 1}: expected {count} numbers, got '{lines[k].strip()}'"
+        ) from None
+    if len(vals) != count:
+        raise OrlibFormatError(
+            f"{path.name} line {k + 1}: expected {count} numbers, got {len(vals)}"
+        )
+    return vals

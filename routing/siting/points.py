@@ -1,0 +1,294 @@
+"""Demand points and candidate sites: from files, from OSM buildings, and into an instance.
+
+Walking distances come from the walk graph (``network.matrix.distances_within``), only for pairs
+within the radius; straight-line (haversine) distances are used only when the caller asks.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from network.errors import SnapError
+from routing.siting.errors import CandidateOffGraphError, SitingInputError
+from routing.siting.model import DEFAULT_SIZE_MIX, SIZES, SitingInstance, make_reach
+
+# Parcels per day per 100 m² of floor area (footprint x levels), by OSM building type.
+DEFAULT_RATES: dict[str, float] = {
+    "dormitory": 1.2,
+    "university": 0.25,
+    "college": 0.25,
+    "school": 0.1,
+    "office": 0.4,
+    "commercial": 0.3,
+    "retail": 0.2,
+    "apartments": 0.6,
+    "residential": 0.5,
+    "house": 0.5,
+}
+DEMAND_TYPES = tuple(DEFAULT_RATES)
+
+
+@dataclass(frozen=True)
+class DemandPoint:
+    """Where parcels are collected from: daily parcels and their S/M/L mix."""
+
+    id: str
+    lat: float
+    lon: float
+    parcels: float
+    mix: tuple[float, float, float] = DEFAULT_SIZE_MIX
+
+    def __post_init__(self) -> None:
+        _check_coords("demand point", self.id, self.lat, self.lon)
+        if not (math.isfinite(self.parcels) and self.parcels >= 0):
+            raise SitingInputError(
+                f"demand point '{self.id}': parcels must be a number >= 0, got {self.parcels}"
+            )
+        if len(self.mix) != 3 or min(self.mix) < 0 or not math.isclose(sum(self.mix), 1.0):
+            raise SitingInputError(
+                f"demand point '{self.id}': size mix S/M/L must be 3 shares >= 0 summing to 1, "
+                f"got {self.mix}"
+            )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A place a locker may stand (or already stands: ``existing`` keeps it open)."""
+
+    id: str
+    lat: float
+    lon: float
+    fixed_cost: float = 0.0
+    capacity: float = math.inf
+    existing: bool = False
+
+    def __post_init__(self) -> None:
+        _check_coords("candidate", self.id, self.lat, self.lon)
+        for what, value in (("fixed_cost", self.fixed_cost), ("capacity", self.capacity)):
+            if not (value >= 0):
+                raise SitingInputError(f"candidate '{self.id}': {what} must be >= 0, got {value}")
+
+
+def _check_coords(kind: str, ident: str, lat: float, lon: float) -> None:
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise SitingInputError(f"{kind} '{ident}': lat/lon ({lat}, {lon}) is not a coordinate")
+
+
+def demand_from_buildings(
+    buildings: pd.DataFrame,
+    *,
+    rates: Mapping[str, float] | None = None,
+    mix: tuple[float, float, float] = DEFAULT_SIZE_MIX,
+) -> list[DemandPoint]:
+    """Daily parcels per building: rate of its type x footprint area x levels / 100 m².
+
+    Buildings whose type has no rate (``rates`` overrides or extends ``DEFAULT_RATES``; an
+    untyped ``building=yes`` has none unless given) produce no demand.
+    """
+    table = {**DEFAULT_RATES, **(rates or {})}
+    for kind, rate in table.items():
+        if not (rate >= 0):
+            raise SitingInputError(f"demand rate '{kind}': must be >= 0, got {rate}")
+    points = []
+    for row in buildings.itertuples(index=False):
+        rate = table.get(row.building)
+        if not rate:
+            continue
+        parcels = rate * row.area_m2 * row.levels / 100.0
+        points.append(DemandPoint(f"b{row.osmid}", row.lat, row.lon, round(parcels, 3), mix))
+    return points
+
+
+def candidates_from_buildings(
+    buildings: pd.DataFrame, *, min_area_m2: float = 300.0, fixed_cost: float = 0.0
+) -> list[Candidate]:
+    """A candidate at every building of at least ``min_area_m2`` (its centroid, snapped later)."""
+    big = buildings[buildings["area_m2"] >= min_area_m2]
+    return [
+        Candidate(f"site-b{r.osmid}", r.lat, r.lon, fixed_cost=fixed_cost)
+        for r in big.itertuples(index=False)
+    ]
+
+
+def read_demand(path: str | Path) -> list[DemandPoint]:
+    """Demand points from CSV (``id,lat,lon,parcels[,S,M,L]``) or GeoJSON Point features."""
+    return [demand_from_record(rec) for rec in _records(Path(path))]
+
+
+def read_candidates(path: str | Path) -> list[Candidate]:
+    """Candidates from CSV (``id,lat,lon[,fixed_cost,capacity,existing]``) or GeoJSON points."""
+    return [candidate_from_record(rec) for rec in _records(Path(path))]
+
+
+def _records(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise SitingInputError(f"points file '{path}': no such file")
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="") as fh:
+            return [
+                dict(row, _where=f"{path.name} row {k + 2}")
+                for k, row in enumerate(csv.DictReader(fh))
+            ]
+    if path.suffix.lower() in (".geojson", ".json"):
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise SitingInputError(f"points file '{path.name}': not JSON ({err})") from None
+        records = []
+        for k, feat in enumerate(data.get("features", [])):
+            geom = feat.get("geometry") or {}
+            if geom.get("type") != "Point":
+                raise SitingInputError(f"{path.name} feature {k}: geometry must be a Point")
+            lon, lat = geom["coordinates"][:2]
+            props = feat.get("properties") or {}
+            records.append(
+                {
+                    "id": feat.get("id", k),
+                    **props,
+                    "lat": lat,
+                    "lon": lon,
+                    "_where": f"{path.name} feature {k}",
+                }
+            )
+        return records
+    raise SitingInputError(f"points file '{path.name}': expected .csv or .geojson")
+
+
+def _number(rec: Mapping, key: str, default: float | None = None) -> float:
+    value = rec.get(key)
+    if value in (None, "") and default is not None:
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        where = rec.get("_where", f"'{rec.get('id')}'")
+        raise SitingInputError(f"{where}: field '{key}' must be a number, got {value!r}") from None
+
+
+def demand_from_record(rec: Mapping) -> DemandPoint:
+    mix = DEFAULT_SIZE_MIX
+    if isinstance(rec.get("mix"), Mapping):
+        mix = tuple(_number(rec["mix"], s, 0.0) for s in SIZES)
+    elif any(rec.get(s) not in (None, "") for s in SIZES):
+        mix = tuple(_number(rec, s, 0.0) for s in SIZES)
+    return DemandPoint(
+        str(rec.get("id")), _number(rec, "lat"), _number(rec, "lon"), _number(rec, "parcels"), mix
+    )
+
+
+def candidate_from_record(rec: Mapping) -> Candidate:
+    existing = str(rec.get("existing", "")).strip().lower() in ("1", "true", "yes")
+    return Candidate(
+        str(rec.get("id")),
+        _number(rec, "lat"),
+        _number(rec, "lon"),
+        fixed_cost=_number(rec, "fixed_cost", 0.0),
+        capacity=_number(rec, "capacity", math.inf),
+        existing=existing,
+    )
+
+
+def instance_from_points(
+    demand: Sequence[DemandPoint],
+    candidates: Sequence[Candidate],
+    *,
+    radius_m: float,
+    graph: nx.MultiDiGraph | None = None,
+    straight_line: bool = False,
+    max_snap_m: float = 250.0,
+    name: str = "siting",
+) -> SitingInstance:
+    """Instance with walking distances on ``graph`` for the pairs within ``radius_m``.
+
+    ``straight_line=True`` uses great-circle distances instead (and needs no graph). A candidate
+    farther than ``max_snap_m`` from every walkable way is an error naming it.
+    """
+    if not (radius_m > 0 and math.isfinite(radius_m)):
+        raise SitingInputError(f"radius_m must be a number > 0, got {radius_m}")
+    if not demand:
+        raise SitingInputError("demand: at least one demand point is needed")
+    if not candidates:
+        raise SitingInputError("candidates: at least one candidate site is needed")
+    _unique("demand point", [d.id for d in demand])
+    _unique("candidate", [c.id for c in candidates])
+    dem = [(d.lat, d.lon) for d in demand]
+    cand = [(c.lat, c.lon) for c in candidates]
+    if straight_line:
+        reach = _haversine_within(np.array(dem), np.array(cand), radius_m)
+    else:
+        if graph is None:
+            raise SitingInputError("walking distances need a walk graph (or straight_line=True)")
+        from network.matrix import distances_within
+        from network.snap import snap_points
+
+        try:
+            snap_points(graph, cand, max_snap_m=max_snap_m, labels=[c.id for c in candidates])
+        except SnapError as err:
+            raise CandidateOffGraphError(f"candidate off the walk graph: {err}") from None
+        try:
+            snap_points(graph, dem, max_snap_m=max_snap_m, labels=[d.id for d in demand])
+        except SnapError as err:
+            raise SitingInputError(f"demand point off the walk graph: {err}") from None
+        coo = distances_within(graph, dem, cand, limit_m=radius_m, max_snap_m=max_snap_m).tocoo()
+        reach = make_reach(coo.row, coo.col, coo.data, (len(dem), len(cand)))
+    return SitingInstance(
+        demand_ids=[d.id for d in demand],
+        weight=np.array([d.parcels for d in demand], dtype=float),
+        site_ids=[c.id for c in candidates],
+        reach=reach,
+        fixed_cost=np.array([c.fixed_cost for c in candidates], dtype=float),
+        capacity=np.array([c.capacity for c in candidates], dtype=float),
+        must_open=np.array([c.existing for c in candidates], dtype=bool),
+        size_mix=np.array([d.mix for d in demand], dtype=float),
+        radius_m=float(radius_m),
+        demand_lonlat=np.array([(d.lon, d.lat) for d in demand], dtype=float),
+        site_lonlat=np.array([(c.lon, c.lat) for c in candidates], dtype=float),
+        name=name,
+    )
+
+
+def _unique(kind: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for ident in ids:
+        if ident in seen:
+            raise SitingInputError(f"{kind} '{ident}': id appears more than once")
+        seen.add(ident)
+
+
+def _haversine_within(a: np.ndarray, b: np.ndarray, radius_m: float):
+    """Great-circle distances for pairs within ``radius_m`` (a k-d tree keeps it sparse)."""
+    from scipy.spatial import cKDTree
+
+    lat0 = math.radians(float(np.mean(a[:, 0])))
+    scale = np.array([111_320.0, 111_320.0 * math.cos(lat0)])
+    ta, tb = cKDTree(a * scale), cKDTree(b * scale)
+    coo = ta.sparse_distance_matrix(tb, radius_m * 1.01, output_type="coo_matrix")
+    la, lb = np.radians(a[coo.row]), np.radians(b[coo.col])
+    h = (
+        np.sin((lb[:, 0] - la[:, 0]) / 2) ** 2
+        + np.cos(la[:, 0]) * np.cos(lb[:, 0]) * np.sin((lb[:, 1] - la[:, 1]) / 2) ** 2
+    )
+    dist = 2 * 6_371_008.8 * np.arcsin(np.sqrt(h))
+    keep = dist <= radius_m
+    # sparse_distance_matrix drops exact-zero pairs; add coincident points back.
+    rows, cols, vals = coo.row[keep], coo.col[keep], dist[keep]
+    same = ta.query_ball_tree(tb, 1e-9)
+    extra = [(i, j) for i, js in enumerate(same) for j in js]
+    if extra:
+        er, ec = np.array(extra).T
+        have = set(zip(rows.tolist(), cols.tolist(), strict=True))
+        new = [(i, j) for i, j in zip(er, ec, strict=True) if (i, j) not in have]
+        if new:
+            nr, nc = np.array(new).T
+            rows, cols = np.r_[rows, nr], np.r_[cols, nc]
+            vals = np.r_[vals, np.zeros(len(nr))]
+    return make_reach(rows, cols, vals, (len(a), len(b)))

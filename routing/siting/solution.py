@@ -1,0 +1,198 @@
+"""A siting plan: open sites and sizes, who is served where, and figures recomputed from them.
+
+The objective is always recomputed from the plan itself (never copied from a solver), so the
+numbers a planner reads can be checked against the instance by anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from routing.siting.formulation import pairs, site_cost
+from routing.siting.model import SIZES, SitingInstance, SitingModel
+
+
+@dataclass
+class SitingSolution:
+    """Open sites, compartments, the assignment (fractions of each point's parcels) and proof."""
+
+    instance: SitingInstance
+    model: SitingModel
+    is_open: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    frac: np.ndarray
+    sizes: np.ndarray | None = None
+    bound: float | None = None
+    gap: float | None = None
+    optimal: bool = False
+    method: str = "heuristic"
+    seconds: float = 0.0
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def served(self) -> np.ndarray:
+        """Share of each demand point's parcels served (0..1)."""
+        return np.bincount(self.rows, self.frac, minlength=self.instance.n_demand)
+
+    @property
+    def load(self) -> np.ndarray:
+        """Parcels per day assigned to each site."""
+        w = self.instance.weight
+        return np.bincount(self.cols, w[self.rows] * self.frac, minlength=self.instance.n_sites)
+
+    @property
+    def unserved_parcels(self) -> float:
+        return float((self.instance.weight * (1.0 - np.minimum(self.served, 1.0))).sum())
+
+    @property
+    def capacity(self) -> np.ndarray:
+        """Daily capacity of each site in this plan (built compartments or the site's own)."""
+        cap = self.instance.capacity.copy()
+        if self.sizes is not None and self.model.sizing is not None:
+            cap = np.minimum(cap, self.sizes.sum(axis=1) * self.model.sizing.throughput)
+        return np.where(self.is_open, cap, 0.0)
+
+    @property
+    def objective(self) -> float:
+        """The model's objective recomputed from the plan."""
+        inst, w = self.instance, self.instance.weight
+        dist = np.asarray(inst.reach[self.rows, self.cols]).ravel()
+        served = float((w[self.rows] * self.frac).sum())
+        compartments = 0.0
+        if self.sizes is not None and self.model.sizing is not None:
+            compartments = float((self.sizes @ self.model.sizing.costs).sum())
+        kind = self.model.kind
+        if kind == "maxcover":
+            return served
+        if kind == "setcover":
+            return float(site_cost(inst)[self.is_open].sum()) + compartments
+        assigned = float((w[self.rows] * dist * self.frac).sum())
+        if kind == "pmedian":
+            return assigned + self.model.penalty(inst) * self.unserved_parcels
+        return float(inst.fixed_cost[self.is_open].sum()) + assigned + compartments
+
+    def summary(self) -> dict:
+        """Headline figures: objective, proof, coverage and utilisation."""
+        inst, w = self.instance, self.instance.weight
+        total = float(w.sum())
+        served = total - self.unserved_parcels
+        dist = np.asarray(inst.reach[self.rows, self.cols]).ravel()
+        cap, load = self.capacity, self.load
+        util = np.divide(load, cap, out=np.zeros_like(load), where=np.isfinite(cap) & (cap > 0))
+        opened = self.is_open.sum()
+        return {
+            "model": self.model.kind,
+            "capacitated": self.model.is_capacitated,
+            "method": self.method,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "optimal": self.optimal,
+            "seconds": round(self.seconds, 3),
+            "open_sites": int(opened),
+            "parcels": total,
+            "served_parcels": served,
+            "unserved_parcels": total - served,
+            "coverage": served / total if total else 1.0,
+            "mean_distance": float((w[self.rows] * dist * self.frac).sum() / served)
+            if served
+            else None,
+            "mean_utilisation": float(util[self.is_open].mean())
+            if opened and np.isfinite(cap[self.is_open]).all()
+            else None,
+            "uncoverable_points": int((np.diff(inst.reach.indptr) == 0).sum()),
+            **self.stats,
+        }
+
+    def to_dict(self) -> dict:
+        """JSON-ready plan: summary, sites (1-based OR-Library ids stay as given), assignment."""
+        inst = self.instance
+        cap, load = self.capacity, self.load
+        sites = []
+        for j in np.flatnonzero(self.is_open):
+            site = {"id": inst.site_ids[j], "load": float(load[j])}
+            if np.isfinite(cap[j]):
+                site["capacity"] = float(cap[j])
+                site["utilisation"] = float(load[j] / cap[j]) if cap[j] > 0 else None
+            if self.sizes is not None:
+                counts = (int(v) for v in self.sizes[j])
+                site["compartments"] = dict(zip(SIZES, counts, strict=True))
+            if inst.site_lonlat is not None:
+                site["lon"], site["lat"] = (float(v) for v in inst.site_lonlat[j])
+            sites.append(site)
+        keep = self.frac > 1e-9
+        assignment = [
+            {
+                "demand": inst.demand_ids[i],
+                "site": inst.site_ids[j],
+                "fraction": round(float(f), 9),
+                "parcels": float(inst.weight[i] * f),
+            }
+            for i, j, f in zip(self.rows[keep], self.cols[keep], self.frac[keep], strict=True)
+        ]
+        short = np.flatnonzero(self.served < 1.0 - 1e-9)
+        w = inst.weight
+        return {
+            "instance": inst.name,
+            "summary": self.summary(),
+            "open_site_ids": [s["id"] for s in sites],
+            "sites": sites,
+            "assignment": assignment,
+            "unserved": [
+                {"demand": inst.demand_ids[i], "parcels": float(w[i] * (1 - self.served[i]))}
+                for i in short
+            ],
+        }
+
+    def to_geojson(self) -> dict:
+        """GeoJSON FeatureCollection: open sites as points, catchment lines to their demand."""
+        inst = self.instance
+        if inst.site_lonlat is None or inst.demand_lonlat is None:
+            return {"type": "FeatureCollection", "features": []}
+        plan = self.to_dict()
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [site["lon"], site["lat"]]},
+                "properties": {"kind": "locker"}
+                | {k: v for k, v in site.items() if k not in ("lon", "lat")},
+            }
+            for site in plan["sites"]
+        ]
+        keep = self.frac > 1e-9
+        for i, j, f in zip(self.rows[keep], self.cols[keep], self.frac[keep], strict=True):
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "LineString",
+                        "coordinates": [
+                            [float(v) for v in inst.demand_lonlat[i]],
+                            [float(v) for v in inst.site_lonlat[j]],
+                        ],
+                    },
+                    "properties": {
+                        "kind": "catchment",
+                        "demand": inst.demand_ids[i],
+                        "site": inst.site_ids[j],
+                        "parcels": float(inst.weight[i] * f),
+                        "distance": float(inst.reach[i, j]),
+                    },
+                }
+            )
+        return {"type": "FeatureCollection", "features": features}
+
+
+def nearest_assignment(inst: SitingInstance, is_open: np.ndarray):
+    """Each point wholly to its nearest open site within reach (rows, cols, fractions)."""
+    rr, jj, dd = pairs(inst)
+    on = is_open[jj]
+    rr, jj, dd = rr[on], jj[on], dd[on]
+    order = np.lexsort((jj, dd, rr))
+    rr, jj = rr[order], jj[order]
+    first = np.ones(rr.size, dtype=bool)
+    first[1:] = rr[1:] != rr[:-1]
+    return rr[first], jj[first], np.ones(int(first.sum()))

@@ -1,0 +1,160 @@
+"""Every model, exact and heuristic, against brute force on tiny instances."""
+
+import numpy as np
+import pytest
+
+from routing.siting import SitingModel, Sizing, make_reach, solve
+from routing.siting.model import SitingInstance
+
+SEEDS = [1, 2, 3]
+
+
+def _check_plan(plan):
+    """The plan itself obeys the rules: served shares <= 1, only open sites, within capacity."""
+    assert (plan.served <= 1 + 1e-7).all()
+    assert plan.is_open[plan.cols].all()
+    assert (plan.load <= plan.capacity + 1e-6).all()
+    if plan.model.p is not None:
+        assert plan.is_open.sum() <= plan.model.p
+    if plan.model.budget is not None:
+        assert plan.instance.fixed_cost[plan.is_open].sum() <= plan.model.budget + 1e-9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    ("kind", "opts"),
+    [
+        ("maxcover", {"p": 2}),
+        ("maxcover", {"budget": 6.0}),
+        ("setcover", {}),
+        ("pmedian", {"p": 2, "unserved_penalty": 25.0}),
+        ("facility", {}),
+    ],
+)
+@pytest.mark.parametrize("capacitated", [False, True])
+def test_exact_matches_brute_force(tiny_instance, brute_force, seed, kind, opts, capacitated):
+    cap = np.full(6, 12.0) if capacitated else None
+    inst = tiny_instance(seed, capacity=cap)
+    model = SitingModel(kind, capacitated=capacitated, **opts)
+    plan = solve(inst, model, method="exact", time_limit_s=20)
+    penalty = opts.get("unserved_penalty")
+    want = brute_force(
+        inst,
+        kind,
+        p=opts.get("p"),
+        budget=opts.get("budget"),
+        capacitated=capacitated,
+        penalty=penalty,
+    )
+    _check_plan(plan)
+    assert plan.optimal and plan.gap == 0.0
+    assert plan.objective == pytest.approx(want, rel=1e-6, abs=1e-6)
+    assert plan.bound == pytest.approx(want, rel=1e-5, abs=1e-5)
+    heur = solve(inst, model, method="heuristic")
+    _check_plan(heur)
+    if kind == "maxcover":
+        assert heur.objective <= want + 1e-6
+    else:
+        assert heur.objective >= want - 1e-6 or heur.unserved_parcels > plan.unserved_parcels
+
+
+def test_pmedian_heuristic_finds_the_optimum_on_an_easy_line():
+    # Points on a line at 0..9, sites at every point; p=2 optimum is medians 2 and 7: cost 12.
+    n = 10
+    rows, cols = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    dist = np.abs(rows - cols).astype(float)
+    inst = SitingInstance(
+        demand_ids=[str(i) for i in range(n)],
+        weight=np.ones(n),
+        site_ids=[str(i) for i in range(n)],
+        reach=make_reach(rows.ravel(), cols.ravel(), dist.ravel(), (n, n)),
+        fixed_cost=np.zeros(n),
+        capacity=np.full(n, np.inf),
+        must_open=np.zeros(n, dtype=bool),
+    )
+    plan = solve(inst, SitingModel("pmedian", p=2), method="heuristic")
+    assert plan.objective == 12.0
+    assert set(np.flatnonzero(plan.is_open)) in ({2, 7}, {2, 6}, {3, 7})
+
+
+def _one_site(parcels, mix, costs=(300.0, 400.0, 550.0), *, fixed=1000.0):
+    return SitingInstance(
+        demand_ids=["a"],
+        weight=np.array([parcels]),
+        site_ids=["x"],
+        reach=make_reach([0], [0], [50.0], (1, 1)),
+        fixed_cost=np.array([fixed]),
+        capacity=np.array([np.inf]),
+        must_open=np.zeros(1, dtype=bool),
+        size_mix=np.array([mix]),
+        radius_m=400.0,
+    )
+
+
+def test_sizing_by_hand():
+    # 10 parcels/day, half small, 30% medium, 20% large, one-day dwell: L >= 2, M+L >= 5,
+    # S+M+L >= 10, so the cheapest locker is 5 S + 3 M + 2 L = 1500 + 1200 + 1100 = 3800.
+    from routing.siting.model import DEFAULT_COMPARTMENTS
+
+    inst = _one_site(10.0, (0.5, 0.3, 0.2))
+    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=50)
+    plan = solve(inst, SitingModel("setcover", sizing=sizing), method="exact")
+    assert plan.optimal
+    assert plan.sizes[0].tolist() == [5, 3, 2]
+    assert plan.objective == pytest.approx(1000 + 3800)
+    assert plan.unserved_parcels == pytest.approx(0.0)
+
+
+def test_small_parcels_use_larger_compartments_when_cheaper():
+    import dataclasses
+
+    from routing.siting.model import DEFAULT_COMPARTMENTS
+
+    cheap_large = (
+        *DEFAULT_COMPARTMENTS[:2],
+        dataclasses.replace(DEFAULT_COMPARTMENTS[2], cost=100.0),
+    )
+    sizing = Sizing(cheap_large, dwell_days=2.0, max_compartments=50)
+    plan = solve(_one_site(10.0, (0.5, 0.3, 0.2)), SitingModel("setcover", sizing=sizing))
+    assert plan.sizes[0].tolist() == [0, 0, 20]  # 20 compartments at 0.5 parcels/day each
+    assert plan.objective == pytest.approx(1000 + 2000)
+
+
+def test_infeasible_capacity_reports_unserved_demand():
+    # 100 parcels/day but the one locker holds at most 10 compartments at 1 parcel/day.
+    from routing.siting.model import DEFAULT_COMPARTMENTS
+
+    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=10)
+    inst = _one_site(100.0, (1.0, 0.0, 0.0))
+    for kind in ("setcover", "facility"):
+        plan = solve(inst, SitingModel(kind, sizing=sizing))
+        assert plan.unserved_parcels == pytest.approx(90.0)
+        assert plan.optimal
+        assert plan.to_dict()["unserved"] == [{"demand": "a", "parcels": pytest.approx(90.0)}]
+
+
+def test_capacitated_maxcover_with_money_budget_and_sizing(tiny_instance):
+    from routing.siting.model import DEFAULT_COMPARTMENTS
+
+    inst = tiny_instance(4)
+    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=4)
+    model = SitingModel("maxcover", budget=5000.0, sizing=sizing)
+    plan = solve(inst, model, method="exact")
+    spent = inst.fixed_cost[plan.is_open].sum() + (plan.sizes @ sizing.costs).sum()
+    assert spent <= 5000.0 + 1e-6
+    assert plan.optimal
+    _check_plan(plan)
+    # each compartment serves one parcel a day: coverage never exceeds the compartments bought
+    assert plan.objective <= plan.sizes.sum() + 1e-6
+
+
+def test_must_open_sites_stay_open(tiny_instance):
+    inst = tiny_instance(5)
+    forced = inst.must_open.copy()
+    forced[5] = True
+    from routing.siting.model import _replace
+
+    inst = _replace(inst, must_open=forced)
+    for method in ("heuristic", "exact"):
+        plan = solve(inst, SitingModel("maxcover", p=2), method=method)
+        assert plan.is_open[5]
