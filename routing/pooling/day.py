@@ -7,16 +7,15 @@ builders can trust the day; errors name the item and the field.
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from routing.model import TimeWindow
 from routing.pooling.errors import PoolingError
-
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 #: Compartment inner sizes in cm (length, width, height) of a common parcel-locker line.
 DEFAULT_COMPARTMENTS: dict[str, tuple[float, float, float]] = {
@@ -36,19 +35,6 @@ DEFAULT_VEHICLE_TYPES: dict[str, tuple[float, str]] = {
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def clock_seconds(value: str | int | float) -> float:
-    """Seconds since midnight from "HH:MM" (or a number of seconds, passed through)."""
-    if isinstance(value, int | float):
-        return float(value)
-    match = _HHMM.match(value.strip())
-    if not match or int(match[1]) > 48 or int(match[2]) > 59:
-        raise ValueError(f"'{value}' is not a clock time HH:MM")
-    return float(int(match[1]) * 3600 + int(match[2]) * 60)
-
-
-Clock = Annotated[float, Field(ge=0)]
 
 
 class Point(_Frozen):
@@ -71,30 +57,6 @@ class Point(_Frozen):
         return (self.lat, self.lon)
 
 
-class Window(_Frozen):
-    """A time window [start, end] in seconds since midnight, written as "HH:MM"."""
-
-    start: Clock
-    end: Clock
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_pair(cls, data: Any) -> Any:
-        if isinstance(data, list | tuple):
-            if len(data) != 2:
-                raise ValueError('a time window is ["HH:MM", "HH:MM"]')
-            data = {"start": data[0], "end": data[1]}
-        if isinstance(data, dict):
-            data = {k: clock_seconds(v) if k in ("start", "end") else v for k, v in data.items()}
-        return data
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Window:
-        if self.end < self.start:
-            raise ValueError("time window ends before it starts")
-        return self
-
-
 class VehicleType(_Frozen):
     """What a kind of vehicle emits and which road profile it drives on."""
 
@@ -112,7 +74,7 @@ class FleetEntry(_Frozen):
     cost_per_km: float = Field(default=1.0, ge=0)
     cost_per_hour: float = Field(default=30.0, ge=0)
     fixed_cost: float = Field(default=50.0, ge=0)
-    shift: Window = Window(start=8 * 3600, end=18 * 3600)
+    shift: TimeWindow = TimeWindow(start=8 * 3600, end=18 * 3600)
 
 
 class Firm(_Frozen):
@@ -160,7 +122,7 @@ class Parcel(_Frozen):
     size: str | tuple[float, float, float] = "S"
     kg: float = Field(default=1.0, ge=0)
     service_s: float = Field(default=180.0, ge=0)
-    window: Window | None = None
+    window: TimeWindow | None = None
     locker: str | None = None
 
 
@@ -267,11 +229,9 @@ class Day(_Frozen):
 
 
 def _unique(kind: str, ids: list[str]) -> None:
-    seen: set[str] = set()
-    for item in ids:
-        if item in seen:
-            raise ValueError(f"{kind} '{item}': id repeats")
-        seen.add(item)
+    repeated = [ident for ident, n in Counter(ids).items() if n > 1]
+    if repeated:
+        raise ValueError(f"{kind} '{repeated[0]}': id repeats")
 
 
 def _check_fleet(owner: str, fleet: list[FleetEntry], types: dict[str, VehicleType]) -> None:

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from routing.model import Model, Problem, TimeWindow
+from routing.model import Model, Problem
 from routing.pooling.day import Day, FleetEntry, Parcel
 from routing.pooling.lockers import LockerAssignment, assign_lockers
 from routing.pooling.travel import DayTravel
@@ -117,7 +117,7 @@ class _Builder:
                     start=centre,
                     end=centre,
                     capacity=(entry.capacity_parcels, round(entry.capacity_kg * 1000)),
-                    shift=entry.shift.model_dump(),
+                    shift=entry.shift,
                     fixed_cost=entry.fixed_cost,
                     cost_per_km=entry.cost_per_km,
                     cost_per_hour=entry.cost_per_hour,
@@ -133,9 +133,7 @@ class _Builder:
                 location=self.place(self.travel.places.parcel[parcel.id]),
                 delivery=(1, _grams(parcel.kg)),
                 service=parcel.service_s,
-                time_windows=(
-                    () if parcel.window is None else (TimeWindow(**parcel.window.model_dump()),)
-                ),
+                time_windows=() if parcel.window is None else (parcel.window,),
                 firm=parcel.firm,
             )
 
