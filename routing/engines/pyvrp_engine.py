@@ -29,7 +29,6 @@ import numpy as np
 import pyvrp
 from pyvrp.constants import MAX_VALUE
 from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks, IteratedLocalSearchParams
-from pyvrp.stop import MaxRuntime
 
 from routing.engines import EngineError, Progress, ProgressCallback
 from routing.model import Job, Problem, Shipment, TimeWindow, Vehicle
@@ -77,14 +76,18 @@ def solve(
     ok, reason = supports(problem)
     if not ok:
         raise EngineError(f"engine: pyvrp cannot solve this problem: {reason}")
+    deadline = started + time_limit_s
+    # Every task required, as PyVRP searches best; if no plan serving them all turns up in
+    # half the time, some cannot be served together: the rest of the time goes to a search
+    # where every task is optional, those that must be served carrying an overriding prize.
     translated = _Translation(problem)
-    remaining = max(0.0, time_limit_s - (time.perf_counter() - started))
-    callbacks = IteratedLocalSearchCallbacks()
-    if progress is not None:
-        callbacks = _Reporter(progress, started, translated.cost_scale)
-    params = pyvrp.SolveParams(ils=IteratedLocalSearchParams(callbacks=callbacks))
-    result = pyvrp.solve(translated.data, stop=MaxRuntime(remaining), seed=seed,
-                         display=False, params=params)  # fmt: skip
+    result = _search(translated, _Stop(deadline, give_up=started + time_limit_s / 2), seed,
+                     progress, started)  # fmt: skip
+    iterations = result.num_iterations
+    if not result.best.is_feasible() and time.perf_counter() < deadline:
+        translated = _Translation(problem, all_optional=True)
+        result = _search(translated, _Stop(deadline), seed, progress, started)
+        iterations += result.num_iterations
     plans, dropped = translated.plans(result.best)
     served = {v.id for plan in plans for v in plan.visits}
     unassigned = {
@@ -101,8 +104,35 @@ def solve(
         engine=NAME,
         engine_reason=reason,
         runtime_s=time.perf_counter() - started,
-        meta={"pyvrp_iterations": result.num_iterations, "seed": seed},
+        meta={"pyvrp_iterations": iterations, "seed": seed},
     )
+
+
+def _search(translated: _Translation, stop: _Stop, seed: int,
+            progress: ProgressCallback | None, started: float) -> pyvrp.Result:  # fmt: skip
+    callbacks = IteratedLocalSearchCallbacks()
+    if progress is not None:
+        callbacks = _Reporter(progress, started, translated.cost_scale)
+    params = pyvrp.SolveParams(ils=IteratedLocalSearchParams(callbacks=callbacks))
+    return pyvrp.solve(translated.data, stop=stop, seed=seed, display=False, params=params)
+
+
+class _Stop:
+    """PyVRP stopping criterion: the deadline, or `give_up` if no feasible plan by then."""
+
+    _INFEASIBLE = np.iinfo(np.int64).max  # PyVRP's cost of an infeasible solution
+
+    def __init__(self, deadline: float, *, give_up: float | None = None) -> None:
+        self._deadline = deadline
+        self._give_up = give_up
+
+    def __call__(self, best_cost: int) -> bool:
+        now = time.perf_counter()
+        if now >= self._deadline:
+            return True
+        return (
+            self._give_up is not None and now >= self._give_up and (best_cost >= self._INFEASIBLE)
+        )
 
 
 class _Reporter(IteratedLocalSearchCallbacks):
@@ -147,8 +177,9 @@ def _time_values(problem: Problem) -> np.ndarray:
 class _Translation:
     """The problem as PyVRP `ProblemData`, and the way back from PyVRP routes to route plans."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, *, all_optional: bool = False) -> None:
         self.problem = problem
+        self.all_optional = all_optional
         self.dims = problem.n_dims
         self.time_scale = 1 if _whole(_time_values(problem)) else FINE_SCALE
         # one vehicle of each kind, to try tasks on
@@ -168,6 +199,10 @@ class _Translation:
         stated += [t.penalty for t in (*self.jobs, *self.shipments) if t.optional]
         exact = all(_whole(c) for c in costs) and _whole(np.array(stated, dtype=np.float64))
         self.cost_scale = 1 if exact else FINE_SCALE
+        # a prize larger than anything serving one task can cost (two arcs and a vehicle)
+        finite = [c[np.isfinite(c)].max(initial=0.0) for c in costs]
+        most = 2 * max(finite, default=0.0) + max(stated, default=0.0)
+        self.must_prize = min(self._money(10 * most) + 1, _UNLIMITED)
         distance_mats = [self._integer_costs(c, capped=key[3])
                          for c, key in zip(costs, profile_keys, strict=True)]  # fmt: skip
         duration_mats = [self._durations(key[0]) for key in profile_keys]
@@ -222,9 +257,11 @@ class _Translation:
         return list(self.problem.amount(values)) if self.dims else []
 
     def _prize(self, task: Job | Shipment) -> dict[str, Any]:
-        if not task.optional:
-            return {}
-        return {"required": False, "prize": self._money(task.penalty)}
+        if task.optional:
+            return {"required": False, "prize": self._money(task.penalty)}
+        if self.all_optional:
+            return {"required": False, "prize": self.must_prize}
+        return {}
 
     def _client(self, job: Job) -> pyvrp.Client:
         return pyvrp.Client(job.location, delivery=self._amount(job.delivery),

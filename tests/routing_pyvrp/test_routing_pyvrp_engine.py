@@ -159,6 +159,17 @@ def test_shipment_pickup_before_delivery():
     assert types.index(("pickup", "ret")) < types.index(("delivery", "ret"))
 
 
+def test_what_cannot_all_fit_leaves_the_fewest_out():
+    # three required jobs of 6, 6 and 3 parcels, one van of 10: one 6 must stay, with a reason
+    m = line_problem([1, 2, 3])
+    m.add_vehicle("van", start="c0", end="c0", capacity=(10,))
+    for k, size in ((1, 6), (2, 6), (3, 3)):
+        m.add_job(f"j{k}", location=k, delivery=(size,))
+    solution = solved(m.build())
+    assert [u.id for u in solution.unassigned] in (["j1"], ["j2"])
+    assert "no room" in solution.unassigned[0].reason
+
+
 def test_open_routes_pay_no_way_back_or_way_out():
     m = line_problem([5, 10, -3])
     m.add_vehicle("one-way", start="c0", end=None, cost_per_km=1.0, cost_per_hour=0.0)
