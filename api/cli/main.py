@@ -6,6 +6,7 @@ import typer
 
 from api.cli import serve_cmd
 from api.cli.demo_cmd import demo as demo_command
+from api.cli.network_cmd import app as network_app
 from api.cli.pool_cmd import pool
 from api.cli.scenario_cmd import app as scenario_app
 from api.cli.solve_cmd import solve as solve_command
@@ -21,6 +22,7 @@ app = typer.Typer(
 
 
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(network_app, name="network")
 app.command("pool")(pool)
 app.command(name="demo")(demo_command)
 serve_cmd.register(app)

@@ -1,0 +1,120 @@
+"""`gongpei network build|info|matrix`: a thin CLI over network.graph, network.store, matrix."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from network.cache import atomic_write_bytes
+from network.errors import AreaError, ProfileError
+from network.graph import build_graph
+from network.matrix import travel_matrix
+from network.points import read_points_csv
+from network.snap import DEFAULT_MAX_SNAP_M
+from network.store import default_data_dir, load_graph_dir, read_info, save_graph_dir
+
+app = typer.Typer(help="Road graphs from OSM files and travel-time matrices.", no_args_is_help=True)
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        w, s, e, n = (float(p) for p in parts)
+    except ValueError:
+        raise AreaError(f"--bbox {text!r}: expected four numbers W,S,E,N") from None
+    return w, s, e, n
+
+
+def _speeds(items: list[str] | None) -> dict[str, float] | None:
+    speeds = {}
+    for item in items or []:
+        highway, _, kmh = item.partition("=")
+        try:
+            speeds[highway.strip()] = float(kmh)
+        except ValueError:
+            raise ProfileError(
+                f"--speed {item!r}: expected HIGHWAY=KMH, e.g. residential=15"
+            ) from None
+    return speeds or None
+
+
+@app.command()
+def build(
+    source: Annotated[
+        str, typer.Argument(help="OSM file (.osm/.bz2/.gz/.pbf), 'demo' or 'synthetic:N'.")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder to write the built graph to.")],
+    profile: Annotated[str, typer.Option(help="van, e-tricycle or walk.")] = "van",
+    bbox: Annotated[str | None, typer.Option(help="Clip to W,S,E,N (lon/lat).")] = None,
+    speed: Annotated[
+        list[str] | None, typer.Option(help="Override a class speed: HIGHWAY=KMH (repeatable).")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Graph cache (default $GONGPEI_DATA_DIR/cache/network).")
+    ] = None,
+) -> None:
+    """Build a profile's road graph and save it (GraphML, pickle, matrix index, info.json)."""
+    started = time.perf_counter()
+    graph = build_graph(
+        source,
+        profile=profile,
+        bbox=_bbox(bbox),
+        speeds_kmh=_speeds(speed),
+        cache_dir=cache_dir or default_data_dir() / "cache" / "network",
+    )
+    save_graph_dir(graph, out)
+    report = graph.graph["report"]
+    typer.echo(
+        f"{source} [{profile}]: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges "
+        f"(cache {graph.graph.get('cache', 'off')}); dropped {report.get('scc_nodes_dropped', 0)} "
+        f"nodes outside the largest strongly connected component; wrote {out} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
+@app.command()
+def info(
+    folder: Annotated[Path, typer.Argument(help="A folder written by `network build`.")],
+) -> None:
+    """Show a built graph's source, profile, size, extent and build report (JSON)."""
+    typer.echo(json.dumps(read_info(folder), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def matrix(
+    folder: Annotated[Path, typer.Argument(help="A folder written by `network build`.")],
+    points: Annotated[Path, typer.Argument(help="CSV with columns id,lat,lon.")],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Output .npz (ids, duration_s, distance_m, snap_m).")
+    ],
+    max_snap_m: Annotated[
+        float, typer.Option(help="Reject points farther than this from a road.")
+    ] = DEFAULT_MAX_SNAP_M,
+) -> None:
+    """Duration and distance matrices between the points (np.inf where unreachable)."""
+    ids, coords = read_points_csv(points)
+    graph = load_graph_dir(folder)
+    started = time.perf_counter()
+    result = travel_matrix(graph, coords, max_snap_m=max_snap_m, labels=ids)
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        ids=np.array(ids),
+        duration_s=result.duration_s,
+        distance_m=result.distance_m,
+        snap_m=result.snap_m,
+    )
+    atomic_write_bytes(out, buffer.getvalue())
+    typer.echo(
+        f"{len(ids)} points: max snap {result.snap_m.max():.1f} m, "
+        f"{len(result.unreachable)} unreachable pairs; wrote {out} "
+        f"in {time.perf_counter() - started:.2f} s"
+    )

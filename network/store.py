@@ -1,0 +1,105 @@
+"""A built-graph folder: GraphML export, a fast pickle, the matrix index and a JSON summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import osmnx as ox
+
+from network.errors import BuiltGraphError
+from network.matrix import prepare
+
+GRAPHML = "graph.graphml"
+PICKLE = "graph.pickle"
+ORDER = "cch-order.npy"
+INFO = "info.json"
+
+
+def default_data_dir() -> Path:
+    """$GONGPEI_DATA_DIR, else ./data: where caches and outputs go by default."""
+    return Path(os.environ.get("GONGPEI_DATA_DIR", "data"))
+
+
+def summary(graph: nx.MultiDiGraph) -> dict[str, Any]:
+    """What `gongpei network info` shows: source, profile, size, extent and the build report."""
+    xs = [d["x"] for _, d in graph.nodes(data=True)]
+    ys = [d["y"] for _, d in graph.nodes(data=True)]
+    return {
+        "source": graph.graph.get("source"),
+        "profile": graph.graph.get("profile"),
+        "crs": graph.graph.get("crs"),
+        "nodes": graph.number_of_nodes(),
+        "edges": graph.number_of_edges(),
+        "extent_wsen": [min(xs), min(ys), max(xs), max(ys)],
+        "total_length_km": round(sum(d["length"] for *_, d in graph.edges(data=True)) / 1000, 3),
+        "report": graph.graph.get("report", {}),
+    }
+
+
+def save_graph_dir(graph: nx.MultiDiGraph, folder: str | os.PathLike[str]) -> Path:
+    """Write the folder atomically: it is assembled beside the target and renamed into place,
+    so an error leaves either the previous folder or none, never a half-written one."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
+    try:
+        graph.graph["index_file"] = str(tmp / ORDER)
+        prepare(graph)  # writes the CCH order into the new folder
+        graph.graph["index_file"] = str(folder / ORDER)
+        with open(tmp / PICKLE, "wb") as handle:
+            pickle.dump(graph, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        export = graph.copy()
+        export.graph["report"] = json.dumps(graph.graph.get("report", {}), ensure_ascii=False)
+        export.graph.pop("index_file", None)
+        ox.save_graphml(export, tmp / GRAPHML)
+        (tmp / INFO).write_text(json.dumps(summary(graph), ensure_ascii=False, indent=2) + "\n")
+        os.chmod(tmp, 0o755)
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+            folder.rename(old)
+            tmp.rename(folder)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def load_graph_dir(folder: str | os.PathLike[str]) -> nx.MultiDiGraph:
+    """The graph saved by `save_graph_dir`, with its matrix index attached."""
+    folder = Path(folder)
+    if not (folder / PICKLE).is_file():
+        raise BuiltGraphError(
+            f"graph folder '{folder}': no {PICKLE} (build one with `gongpei network build`)"
+        )
+    try:
+        with open(folder / PICKLE, "rb") as handle:
+            graph = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as err:
+        raise BuiltGraphError(f"graph folder '{folder}': {PICKLE} is unreadable ({err})") from None
+    if not isinstance(graph, nx.MultiDiGraph):
+        raise BuiltGraphError(f"graph folder '{folder}': {PICKLE} does not hold a road graph")
+    graph.graph["index_file"] = str(folder / ORDER)
+    return graph
+
+
+def read_info(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The folder's JSON summary."""
+    path = Path(folder) / INFO
+    if not path.is_file():
+        raise BuiltGraphError(f"graph folder '{folder}': no {INFO} (not a built graph folder)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise BuiltGraphError(
+            f"graph folder '{folder}': {INFO} is not valid JSON ({err})"
+        ) from None
