@@ -91,7 +91,7 @@ def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
         f"{'firms':>5}{'parcels':>9}{'method':>9}{'solves':>8}{'seconds':>9}"
         f"{'s/solve':>9}{'max CI±':>9}{'grand cost':>12}{'solo cost':>11}"
     )
-    for firms in (4, 8, 12):
+    for firms in args.shapley_firms:
         data = generate_day(
             graphs["van"],
             source=source,
@@ -159,6 +159,9 @@ def main() -> None:
     parser.add_argument("--parcels", type=int, default=30, help="per firm, section 1")
     parser.add_argument("--shapley-parcels", type=int, default=10, help="per firm, section 2")
     parser.add_argument("--permutations", type=int, default=40)
+    parser.add_argument(
+        "--shapley-firms", type=lambda t: [int(x) for x in t.split(",")], default=[4, 8, 12]
+    )
     parser.add_argument("--synthetic", default="synthetic:2500")
     args = parser.parse_args()
     synthetic = graphs_of(args.synthetic)

@@ -26,6 +26,10 @@ from routing.solve import solve
 
 Progress = Callable[[str], None]
 
+#: A coalition "would do better alone" only when it saves more than this fraction of its cost:
+#: each coalition's cost comes from a time-limited heuristic solve, so smaller gaps are noise.
+CORE_TOLERANCE = 0.005
+
 
 @dataclass(frozen=True)
 class SolveSettings:
@@ -127,6 +131,7 @@ class PlanSplit:
     by_parcels: dict[str, float]
     by_standalone: dict[str, float]
     blocking: list[Blocking]
+    blocking_simple: dict[str, list[Blocking]] = field(default_factory=dict)
 
 
 @dataclass
@@ -227,25 +232,7 @@ def compare_day(
     splits = {}
     for kind in settings.shapley_plans:
         say(f"Shapley split of the {kind} plan")
-        result = shapley(
-            firms,
-            lambda s, kind=kind: solver.coalition_cost(kind, s),
-            exact_max_players=settings.exact_max_firms,
-            permutations=settings.permutations,
-            seed=settings.seed,
-        )
-        # Each firm's own solo plan is a coalition too: no firm should pay more than it.
-        tested = dict(result.coalitions)
-        for firm, alone in standalone.items():
-            tested[frozenset({firm})] = min(tested.get(frozenset({firm}), alone), alone)
-        splits[kind] = PlanSplit(
-            kind=kind,
-            cost=result.grand_cost,
-            shapley=result,
-            by_parcels=proportional_split(result.grand_cost, parcels),
-            by_standalone=proportional_split(result.grand_cost, standalone),
-            blocking=core_violations(result.shares, tested, tolerance=0.005),
-        )
+        splits[kind] = _split(solver, kind, standalone, parcels)
     violations = [
         f"{kind} {','.join(sorted(group))}: {v}"
         for (kind, group), plan in solver.cache.items()
@@ -265,6 +252,45 @@ def compare_day(
     )
 
 
+def _split(
+    solver: PlanSolver, kind: PlanKind, standalone: dict[str, float], parcels: dict[str, float]
+) -> PlanSplit:
+    """Shapley and the simple splits of one pooled plan's cost, each checked against the core."""
+    settings = solver.settings
+    result = shapley(
+        list(standalone),
+        lambda s: solver.coalition_cost(kind, s),
+        exact_max_players=settings.exact_max_firms,
+        permutations=settings.permutations,
+        seed=settings.seed,
+    )
+    # Each firm's own solo plan is a coalition too: no firm should pay more than it.
+    tested = dict(result.coalitions)
+    for firm, alone in standalone.items():
+        tested[frozenset({firm})] = min(tested.get(frozenset({firm}), alone), alone)
+    by_parcels = proportional_split(result.grand_cost, parcels)
+    by_standalone = proportional_split(result.grand_cost, standalone)
+    return PlanSplit(
+        kind=kind,
+        cost=result.grand_cost,
+        shapley=result,
+        by_parcels=by_parcels,
+        by_standalone=by_standalone,
+        blocking=core_violations(result.shares, tested, tolerance=CORE_TOLERANCE),
+        blocking_simple={
+            "by_parcels": core_violations(by_parcels, tested, tolerance=CORE_TOLERANCE),
+            "by_standalone": core_violations(by_standalone, tested, tolerance=CORE_TOLERANCE),
+        },
+    )
+
+
+def _blocking_json(blocking: list[Blocking]) -> list[dict[str, Any]]:
+    return [
+        {"firms": list(b.firms), "pays": round(b.pays, 2), "alone": round(b.alone, 2)}
+        for b in blocking
+    ]
+
+
 def _split_json(split: PlanSplit) -> dict[str, Any]:
     result = split.shapley
     return {
@@ -279,10 +305,8 @@ def _split_json(split: PlanSplit) -> dict[str, Any]:
         "by_parcels": {f: round(v, 2) for f, v in split.by_parcels.items()},
         "by_standalone": {f: round(v, 2) for f, v in split.by_standalone.items()},
         "in_core": not split.blocking,
-        "blocking_coalitions": [
-            {"firms": list(b.firms), "pays": round(b.pays, 2), "alone": round(b.alone, 2)}
-            for b in split.blocking
-        ],
+        "blocking_coalitions": _blocking_json(split.blocking),
+        "simple_splits_blocking": {k: _blocking_json(v) for k, v in split.blocking_simple.items()},
     }
 
 

@@ -25,6 +25,8 @@ def test_two_firms_to_the_same_tower_save_when_pooled(tower):
     assert figures["pooled"].cost < figures["solo"].cost
     assert figures["pooled"].vehicle_km < figures["solo"].vehicle_km
     assert figures["pooled"].vehicles < figures["solo"].vehicles
+    # Vans emit 240 g CO2 per km unless the day says otherwise.
+    assert figures["pooled"].co2_kg == pytest.approx(0.240 * figures["pooled"].vehicle_km)
     for row in tower.firm_rows():
         assert row["pooled_saving"] > 0, row
     assert tower.splits["pooled"].blocking == []
@@ -107,3 +109,41 @@ def test_a_chosen_locker_without_free_compartments_is_a_clear_result(day_data):
     reason = result.summary()["lockers"]["to_door"]["sf-1"]
     assert "locker 'full' (the recipient's choice) has no free compartment" in reason
     assert result.lockers.figures.parcels == 6 and result.checks_ok
+
+
+def test_split_by_parcels_can_leave_the_core_while_shapley_stays_in(day_data):
+    # "near" has 8 parcels in the tower; "far" has one parcel 8 km north of the hub. Split by
+    # parcels, near pays for most of the trip north and would do better pooling alone.
+    tower = day_data["lockers"][0]["at"]
+    day_data["lockers"] = []
+    day_data["firms"] = [
+        dict(day_data["firms"][0], id="near"),
+        dict(day_data["firms"][1], id="far"),
+    ]
+    day_data["parcels"] = [
+        {"id": f"n{k}", "firm": "near", "at": [tower[0] + 0.0001 * k, tower[1]]} for k in range(8)
+    ] + [{"id": "f1", "firm": "far", "at": [36.15, 120.395]}]
+    result = compared(day_data)
+    split = result.splits["pooled"]
+    assert split.blocking == []
+    (blocked,) = split.blocking_simple["by_parcels"]
+    assert blocked.firms == ("near",) and blocked.excess > 0
+    assert result.summary()["splits"]["pooled"]["simple_splits_blocking"]["by_parcels"]
+
+
+def test_many_firms_switch_to_sampled_shapley_with_an_interval(day_data):
+    third = dict(day_data["firms"][0], id="ems")
+    day_data["firms"].append(third)
+    day_data["parcels"] += [
+        dict(p, id=f"ems-{p['id']}", firm="ems") for p in day_data["parcels"][:2]
+    ]
+    settings = SolveSettings(
+        engine="ortools", time_limit_s=0.5, min_time_limit_s=0.1, exact_max_firms=2,
+        permutations=6, shapley_plans=("pooled",),
+    )  # fmt: skip
+    result = compared(day_data, settings)
+    shapley = result.splits["pooled"].shapley
+    assert shapley.method == "sampled" and shapley.permutations == 6
+    assert sum(shapley.shares.values()) == pytest.approx(shapley.grand_cost)
+    assert set(shapley.ci_halfwidth) == {"sf", "yto", "ems"}
+    assert result.checks_ok, result.violations
