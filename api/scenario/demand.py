@@ -4,6 +4,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -49,6 +50,25 @@ def mix_array(size_mix: dict[str, float], n: int) -> np.ndarray:
     """An n x 3 array of S/M/L shares from a scenario's ``size_mix``."""
     row = np.array([size_mix.get(s, 0.0) for s in SIZES], dtype=float)
     return np.tile(row / row.sum(), (n, 1))
+
+
+def demand_from_buildings(buildings: Any, spec: DemandSpec) -> DemandPoints:
+    """Parcels a day at each OSM building: its type's rate (``default`` for types not listed)
+    per 100 m² of floor area (footprint x levels). Buildings that get no parcels are dropped."""
+    default = spec.rates.get("default", 0.0)
+    rates = np.array([spec.rates.get(kind, default) for kind in buildings["building"]])
+    floor = buildings["area_m2"].to_numpy(dtype=float) * buildings["levels"].to_numpy(dtype=float)
+    parcels = rates * floor / 100.0
+    keep = parcels > 0
+    kinds = [str(k) for k in buildings["building"].to_numpy()[keep]]
+    return DemandPoints(
+        ids=[f"b{osmid}" for osmid in buildings["osmid"].to_numpy()[keep]],
+        lat=buildings["lat"].to_numpy(dtype=float)[keep],
+        lon=buildings["lon"].to_numpy(dtype=float)[keep],
+        parcels=parcels[keep],
+        size_mix=mix_array(spec.size_mix, int(keep.sum())),
+        kind=kinds,
+    )
 
 
 def demand_at_road_nodes(graph: nx.MultiDiGraph, spec: DemandSpec) -> DemandPoints:

@@ -51,6 +51,7 @@ class Run:
     demand: demand_mod.DemandPoints | None = None
     parcels: list[demand_mod.DayParcel] = field(default_factory=list)
     open_lockers: list[sites.OpenLocker] = field(default_factory=list)
+    buildings: Any = None
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -144,8 +145,27 @@ def stage_demand(run: Run) -> None:
 
 
 def _demand_from_buildings(run: Run) -> demand_mod.DemandPoints:
-    need("network.buildings")
-    raise StageUnavailable("demand from OSM buildings is not wired to network.buildings yet")
+    points = demand_mod.demand_from_buildings(_buildings(run), run.spec.demand)
+    if not len(points):
+        raise run.loaded.fail("no building on the map gets parcels at these rates",
+                              "demand", "rates")
+    return points
+
+
+def _buildings(run: Run) -> Any:
+    """The map's OSM buildings inside the road network's extent (read once per run)."""
+    if run.buildings is None:
+        buildings = need("network.buildings")
+        if run.source.startswith("synthetic:"):
+            raise run.loaded.fail("a synthetic city has no buildings: use demand source "
+                                  "road_nodes or a file", "demand", "source")
+        with run.progress.step("Reading OSM buildings", 1) as advance:
+            try:
+                run.buildings = buildings.read_buildings(run.source, bbox=run.maps.extent())
+            except GongpeiError as err:
+                raise run.blame(err, "map", "source") from None
+            advance(1)
+    return run.buildings
 
 
 def stage_day(run: Run) -> None:
@@ -197,12 +217,17 @@ def stage_siting(run: Run) -> None:
         raise run.blame(err, "siting") from None
     top = min(inst.n_sites, max(2 * spec.siting.budget, spec.siting.budget + 4))
     curve = []
+    best = 0.0
     with run.progress.step("Coverage curve", top) as advance:
         for k in range(1, top + 1):
             model_k = siting.SitingModel(kind="maxcover", p=k,
                                          capacitated=spec.siting.capacitated)
-            point = siting.solve(inst, model_k, time_limit_s=min(2.0, limit))
-            curve.append({"lockers": k, "coverage": point.summary()["coverage"]})
+            point = siting.solve(inst, model_k, time_limit_s=min(2.0, limit)).summary()
+            if k == len(np.flatnonzero(plan.is_open)):
+                point = max(point, plan.summary(), key=lambda s: s["coverage"])
+            # a plan with k-1 lockers is a plan for k too: keep the best known for each k
+            best = max(best, point["coverage"])
+            curve.append({"lockers": k, "coverage": best, "proven_optimal": point["optimal"]})
             advance(1)
     opened = [site_list[j] for j in np.flatnonzero(plan.is_open)]
     run.open_lockers = [sites.OpenLocker(s.id, s.lat, s.lon, s.compartments.model_dump())
@@ -221,8 +246,7 @@ def _candidate_sites(run: Run) -> list[sites.Site]:
     if spec.candidates.road_nodes:
         found += sites.sites_at_road_nodes(run.maps.graphs["walk"], spec, run.spec.demand.seed)
     if spec.candidates.building_types:
-        need("network.buildings")
-        raise StageUnavailable("candidate sites from OSM buildings are not wired yet")
+        found += sites.sites_at_buildings(_buildings(run), spec, run.demand)
     if not found:
         raise run.loaded.fail("no candidate locker sites: give building_types, a file or "
                               "road_nodes", "lockers", "candidates")

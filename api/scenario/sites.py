@@ -49,6 +49,25 @@ def sites_from_file(path: Path, spec: LockersSpec, where: str) -> list[Site]:
             for i, lat, lon in rows]
 
 
+def sites_at_buildings(buildings: Any, spec: LockersSpec, demand: DemandPoints) -> list[Site]:
+    """Buildings of the candidate types, the ``max_sites`` with the most parcels within
+    ``~radius`` first (a locker by a busy dorm or tower), at each building's centroid."""
+    kinds = set(spec.candidates.building_types)
+    chosen = buildings[buildings["building"].isin(kinds)]
+    if chosen.empty:
+        return []
+    lat, lon = chosen["lat"].to_numpy(dtype=float), chosen["lon"].to_numpy(dtype=float)
+    # parcels within ~200 m as the crow flies: a cheap ranking, siting uses walking distances
+    dy = (lat[:, None] - demand.lat[None, :]) * 111_320.0
+    dx = (lon[:, None] - demand.lon[None, :]) * 111_320.0 * np.cos(np.radians(lat))[:, None]
+    nearby = ((dx**2 + dy**2) <= 200.0**2) @ demand.parcels
+    order = np.argsort(-nearby, kind="stable")[: spec.candidates.max_sites]
+    ids = chosen["osmid"].to_numpy()
+    names = chosen["building"].to_numpy()
+    return [Site(f"b{ids[k]}", float(lat[k]), float(lon[k]), spec.candidates.compartments,
+                 spec.candidates.cost, kind=f"building ({names[k]})") for k in order]
+
+
 def sites_at_road_nodes(graph: nx.MultiDiGraph, spec: LockersSpec, seed: int) -> list[Site]:
     """``spec.candidates.road_nodes`` road nodes drawn with ``seed`` (maps without buildings)."""
     nodes = sorted(graph.nodes)
