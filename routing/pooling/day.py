@@ -7,6 +7,8 @@ builders can trust the day; errors name the item and the field.
 
 from __future__ import annotations
 
+import json
+import math
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,12 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from routing.model import TimeWindow
 from routing.pooling.errors import PoolingError
+from routing.siting.model import DEFAULT_COMPARTMENTS as SITING_COMPARTMENTS
 
-#: Compartment inner sizes in cm (length, width, height) of a common parcel-locker line.
+#: Compartment inner sizes in cm, the same cells locker siting sizes lockers with.
 DEFAULT_COMPARTMENTS: dict[str, tuple[float, float, float]] = {
-    "S": (45.0, 35.0, 8.0),
-    "M": (45.0, 35.0, 19.0),
-    "L": (45.0, 35.0, 30.0),
+    c.name: (c.width_cm, c.height_cm, c.depth_cm) for c in SITING_COMPARTMENTS
 }
 
 #: Vehicle type -> (grams of CO2 per km, road profile it drives on). Diesel light van and truck
@@ -109,6 +110,17 @@ class Locker(_Frozen):
         return free
 
 
+class SitedLockers(_Frozen):
+    """Lockers taken from a locker-siting plan (``gongpei site ... -o PLAN.json``).
+
+    Each open site becomes a locker whose free compartments are ``free_share`` of the
+    compartments the plan built (rounded down): the share still free when the vans arrive.
+    """
+
+    siting: str = Field(min_length=1)
+    free_share: float = Field(default=1.0, gt=0, le=1)
+
+
 class Parcel(_Frozen):
     """One parcel for one recipient: owning firm, place, size class or dimensions, weight.
 
@@ -162,6 +174,7 @@ class Day(_Frozen):
     firms: list[Firm]
     centres: list[Centre]
     lockers: list[Locker] = Field(default_factory=list)
+    lockers_from: SitedLockers | None = None
     parcels: list[Parcel]
     compartments: dict[str, tuple[float, float, float]] = Field(
         default_factory=lambda: dict(DEFAULT_COMPARTMENTS)
@@ -249,6 +262,8 @@ def parse_day(data: Any, *, base_dir: Path | None = None) -> Day:
     """Validate a day from plain data (a parsed YAML/JSON document)."""
     if not isinstance(data, dict):
         raise PoolingError("day: the file must hold a mapping (firms, centres, parcels, ...)")
+    if data.get("lockers_from") is not None:
+        data = {**data, "lockers": [*(data.get("lockers") or []), *_sited(data, base_dir)]}
     try:
         day = Day.model_validate(data)
     except ValidationError as err:
@@ -274,6 +289,40 @@ def read_day(path: str | Path) -> Day:
     except yaml.YAMLError as err:
         raise PoolingError(f"day file '{path}': not valid YAML ({err})") from None
     return parse_day(data, base_dir=path.parent)
+
+
+def _sited(data: dict[str, Any], base_dir: Path | None) -> list[dict[str, Any]]:
+    """Lockers (as plain data) from the siting plan that ``lockers_from`` names."""
+    try:
+        spec = SitedLockers.model_validate(data["lockers_from"])
+    except ValidationError as err:
+        raise PoolingError(_explain(err, {"lockers_from": data["lockers_from"]})) from None
+    path = Path(spec.siting)
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        why = err.strerror
+        raise PoolingError(f"lockers_from: siting plan '{path}' cannot be read ({why})") from None
+    except ValueError as err:
+        raise PoolingError(f"lockers_from: siting plan '{path}' is not JSON ({err})") from None
+    sites = plan.get("sites") if isinstance(plan, dict) else None
+    if not isinstance(sites, list):
+        raise PoolingError(f"lockers_from: siting plan '{path}' has no 'sites' list")
+    lockers = []
+    for site in sites:
+        name = site.get("id", "?")
+        if site.get("lat") is None or site.get("lon") is None:
+            raise PoolingError(f"lockers_from: site '{name}' has no lat/lon in '{path}'")
+        if not isinstance(site.get("compartments"), dict):
+            raise PoolingError(
+                f"lockers_from: site '{name}' has no compartments in '{path}' "
+                "(site with a sizing model so the plan says how many of each size)"
+            )
+        free = {k: math.floor(int(v) * spec.free_share) for k, v in site["compartments"].items()}
+        lockers.append({"id": str(name), "at": [site["lat"], site["lon"]], "free": free})
+    return lockers
 
 
 def _explain(err: ValidationError, data: dict[str, Any]) -> str:

@@ -1,5 +1,6 @@
 """The day model: valid days load, bad ones fail with the item and the field named."""
 
+import json
 import re
 
 import numpy as np
@@ -70,7 +71,8 @@ def test_parcel_fits_same_or_larger_compartment():
     assert fitting_sizes("S", sizes) == ["S", "M", "L"]
     assert fitting_sizes("L", sizes) == ["L"]
     assert fitting_sizes("XL", sizes) == []
-    assert fitting_sizes([20, 44, 25], sizes) == ["L"]  # turned on its side it fits
+    assert fitting_sizes([20, 44, 25], sizes) == ["M", "L"]
+    assert fitting_sizes([44, 30, 25], sizes) == ["L"]  # turned on its side it fits
     assert fitting_sizes([50, 50, 50], sizes) == []
 
 
@@ -118,3 +120,42 @@ def test_walking_matrix_shape_is_checked():
             np.zeros((1, 1)),
             radius_m=10,
         )
+
+
+def test_lockers_come_from_a_siting_plan(tmp_path, day_data):
+    # The shape `gongpei site ... -o PLAN.json` writes (SitingSolution.to_dict): open sites
+    # with coordinates and the compartments built of each size.
+    plan = {
+        "sites": [
+            {"id": "s7", "lat": 36.066, "lon": 120.38, "load": 40.0,
+             "compartments": {"S": 10, "M": 5, "L": 3}},
+        ]
+    }  # fmt: skip
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    day_data["lockers_from"] = {"siting": "plan.json", "free_share": 0.5}
+    path = tmp_path / "day.yaml"
+    path.write_text(yaml.safe_dump(day_data))
+    day = read_day(path)
+    sited = day.lockers[-1]
+    assert sited.id == "s7" and sited.at.pair() == (36.066, 120.38)
+    assert sited.free == {"S": 5, "M": 2, "L": 1}
+    assert [lk.id for lk in day.lockers] == ["tower-locker", "s7"]
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (None, "cannot be read"),
+        ("not json", "is not JSON"),
+        ({"open_site_ids": [1]}, "has no 'sites' list"),
+        ({"sites": [{"id": 3, "compartments": {"S": 1}}]}, "site '3' has no lat/lon"),
+        ({"sites": [{"id": 3, "lat": 36.0, "lon": 120.0}]}, "site '3' has no compartments"),
+    ],
+)
+def test_bad_siting_plan_is_named(tmp_path, day_data, plan, message):
+    if plan is not None:
+        text = plan if isinstance(plan, str) else json.dumps(plan)
+        (tmp_path / "plan.json").write_text(text)
+    day_data["lockers_from"] = {"siting": "plan.json"}
+    with pytest.raises(PoolingError, match=f"lockers_from: .*{re.escape(message)}"):
+        parse_day(day_data, base_dir=tmp_path)
