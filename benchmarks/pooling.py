@@ -50,6 +50,7 @@ def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace)
         engine=args.engine,
         time_limit_s=args.time_limit,
         min_time_limit_s=args.min_time_limit,
+        coalition_time_limit_s=args.coalition_time_limit,
         seed=args.seed,
         shapley_plans=("pooled",),
     )
@@ -86,7 +87,11 @@ def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace)
 
 def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
     """Section 2: time of the Shapley split of the pooled plan for 4, 8 and 12 firms."""
-    print(f"\n## Shapley split of the pooled plan on {source}: time by number of firms")
+    print(
+        f"\n## Shapley split of the pooled plan on {source}: time by number of firms "
+        f"(coalition limit {args.coalition_time_limit} s x share of parcels, at least "
+        f"{args.min_time_limit} s; engine {args.engine})"
+    )
     print(
         f"{'firms':>5}{'parcels':>9}{'method':>9}{'solves':>8}{'seconds':>9}"
         f"{'s/solve':>9}{'max CI±':>9}{'grand cost':>12}{'solo cost':>11}"
@@ -105,6 +110,7 @@ def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
             engine=args.engine,
             time_limit_s=args.time_limit,
             min_time_limit_s=args.min_time_limit,
+            coalition_time_limit_s=args.coalition_time_limit,
             seed=args.seed,
             permutations=args.permutations,
         )
@@ -153,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", default="ortools")
     parser.add_argument("--time-limit", type=float, default=4.0)
+    parser.add_argument("--coalition-time-limit", type=float, default=1.0)
     parser.add_argument("--min-time-limit", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--firms", type=int, default=5)

@@ -18,8 +18,11 @@ def pool(
     day_file: Path = typer.Argument(..., help="The day as YAML: firms, centres, lockers, parcels."),
     outdir: Path = typer.Option(..., "-o", "--outdir", help="Folder for the outputs."),
     engine: str = typer.Option("auto", help="Routing engine: auto, ortools or pyvrp."),
-    time_limit: float = typer.Option(5.0, "--time-limit", help="Seconds for the biggest plan."),
-    min_time_limit: float = typer.Option(0.5, "--min-time-limit", help="Seconds, smallest."),
+    time_limit: float = typer.Option(5.0, "--time-limit", help="Seconds for the day's plans."),
+    coalition_time_limit: float = typer.Option(
+        1.0, "--coalition-time-limit", help="Seconds for a Shapley coalition of all firms."
+    ),
+    min_time_limit: float = typer.Option(0.2, "--min-time-limit", help="Seconds, at least."),
     seed: int = typer.Option(0, help="Seed of the solver and of sampled Shapley."),
     exact_max_firms: int = typer.Option(10, help="Exact Shapley up to this many firms."),
     permutations: int = typer.Option(100, help="Sampled permutations beyond that."),
@@ -32,6 +35,7 @@ def pool(
         engine=engine,
         time_limit_s=time_limit,
         min_time_limit_s=min_time_limit,
+        coalition_time_limit_s=coalition_time_limit,
         seed=seed,
         exact_max_firms=exact_max_firms,
         permutations=permutations,

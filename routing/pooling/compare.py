@@ -35,14 +35,16 @@ CORE_TOLERANCE = 0.005
 class SolveSettings:
     """How hard to solve each plan and how to compute the split.
 
-    The grand coalition (and each firm's solo plan, in proportion to its parcels) gets up to
-    ``time_limit_s``; a coalition with a fraction f of the day's parcels gets
-    ``max(min_time_limit_s, f * time_limit_s)``.
+    The day's plans get ``time_limit_s`` (a firm's solo plan in proportion to its share f of
+    the day's parcels: ``max(min_time_limit_s, f * time_limit_s)``). The other coalitions, of
+    which exact Shapley needs 2^n - 1, get ``max(min_time_limit_s, f * coalition_time_limit_s)``:
+    small coalitions are small problems, and 10 firms must not take hours.
     """
 
     engine: str = "auto"
     time_limit_s: float = 5.0
-    min_time_limit_s: float = 0.5
+    min_time_limit_s: float = 0.2
+    coalition_time_limit_s: float = 1.0
     seed: int = 0
     exact_max_firms: int = 10
     permutations: int = 100
@@ -82,28 +84,32 @@ class PlanSolver:
         return self._solved("solo", frozenset({firm}))
 
     def pooled(self, firms: Iterable[str], *, lockers: bool = False) -> SolvedPlan:
-        """The coalition pooled at the shared centres (with locker drops if asked)."""
-        return self._solved("lockers" if lockers else "pooled", frozenset(firms))
+        """The day's pooled plan of these firms (with locker drops if asked), full time limit."""
+        kind: PlanKind = "lockers" if lockers else "pooled"
+        return self._solved(kind, frozenset(firms), self.settings.time_limit_s)
 
     def coalition_cost(self, kind: PlanKind, firms: frozenset[str]) -> float:
         """The coalition's cost: pooling, or each member alone if that is cheaper."""
         alone = sum(self.solo(f).figures.cost for f in firms)
-        return min(self._solved(kind, firms).figures.cost, alone)
+        pooled = self._solved(kind, firms, self.settings.coalition_time_limit_s)
+        return min(pooled.figures.cost, alone)
 
-    def _solved(self, kind: PlanKind, firms: frozenset[str]) -> SolvedPlan:
+    def _solved(
+        self, kind: PlanKind, firms: frozenset[str], full_limit_s: float | None = None
+    ) -> SolvedPlan:
         key = (kind, firms)
         if key not in self.cache:
-            self.cache[key] = self._solve(kind, firms)
+            self.cache[key] = self._solve(kind, firms, full_limit_s or self.settings.time_limit_s)
         return self.cache[key]
 
-    def _solve(self, kind: PlanKind, firms: frozenset[str]) -> SolvedPlan:
+    def _solve(self, kind: PlanKind, firms: frozenset[str], full_limit_s: float) -> SolvedPlan:
         if kind == "solo":
             (firm,) = firms
             built = solo_plan(self.day, self.travel, firm)
         else:
             built = pooled_plan(self.day, self.travel, firms, lockers=kind == "lockers")
         share = sum(self.parcels[f] for f in firms) / max(1, sum(self.parcels.values()))
-        limit = max(self.settings.min_time_limit_s, share * self.settings.time_limit_s)
+        limit = max(self.settings.min_time_limit_s, share * full_limit_s)
         started = time.perf_counter()
         solution = solve(
             built.problem,

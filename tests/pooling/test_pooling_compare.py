@@ -6,7 +6,9 @@ from routing.pooling.compare import SolveSettings, compare_day
 from routing.pooling.day import parse_day
 from routing.pooling.travel import day_travel
 
-FAST = SolveSettings(engine="ortools", time_limit_s=0.5, min_time_limit_s=0.1)
+FAST = SolveSettings(
+    engine="ortools", time_limit_s=0.5, coalition_time_limit_s=0.4, min_time_limit_s=0.1
+)
 
 
 def compared(data, settings=FAST):
@@ -104,7 +106,13 @@ def test_a_chosen_locker_without_free_compartments_is_a_clear_result(day_data):
     data["parcels"][0]["locker"] = "full"
     result = compared(
         data,
-        SolveSettings(engine="ortools", time_limit_s=0.5, min_time_limit_s=0.1, shapley_plans=()),
+        SolveSettings(
+            engine="ortools",
+            time_limit_s=0.5,
+            coalition_time_limit_s=0.4,
+            min_time_limit_s=0.1,
+            shapley_plans=(),
+        ),
     )
     reason = result.summary()["lockers"]["to_door"]["sf-1"]
     assert "locker 'full' (the recipient's choice) has no free compartment" in reason
@@ -138,8 +146,8 @@ def test_many_firms_switch_to_sampled_shapley_with_an_interval(day_data):
         dict(p, id=f"ems-{p['id']}", firm="ems") for p in day_data["parcels"][:2]
     ]
     settings = SolveSettings(
-        engine="ortools", time_limit_s=0.5, min_time_limit_s=0.1, exact_max_firms=2,
-        permutations=6, shapley_plans=("pooled",),
+        engine="ortools", time_limit_s=0.5, coalition_time_limit_s=0.4, min_time_limit_s=0.1,
+        exact_max_firms=2, permutations=6, shapley_plans=("pooled",),
     )  # fmt: skip
     result = compared(day_data, settings)
     shapley = result.splits["pooled"].shapley
