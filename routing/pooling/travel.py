@@ -123,7 +123,7 @@ def day_travel(
 
     durations, distances, unreachable = {}, {}, {}
     for profile in vehicle_profiles(day):
-        matrix = travel_matrix(graph(profile), places.points)
+        matrix = travel_matrix(graph(profile), places.points, labels=places.names)
         durations[profile] = np.asarray(matrix.duration_s, dtype=np.float64)
         distances[profile] = np.asarray(matrix.distance_m, dtype=np.float64)
         unreachable[profile] = len(matrix.unreachable)

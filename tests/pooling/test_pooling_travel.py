@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from network.errors import GongpeiError
 from network.synthetic import synthetic_city
 from routing.pooling.day import parse_day
 from routing.pooling.generate import generate_day
@@ -27,3 +28,10 @@ def test_generated_day_on_a_road_graph(city):
     assert walk.shape == (24, len(day.lockers))
     reached = np.isfinite(walk)
     assert reached.any() and (walk[reached] <= day.travel.walk_radius_m).all()
+
+
+def test_a_parcel_off_the_map_is_named(city):
+    data = generate_day(city["van"], source="synthetic:150", firms=2, parcels_per_firm=3)
+    data["parcels"][1]["at"] = [36.2, 120.5]  # in the Yellow Sea, 17 km off
+    with pytest.raises(GongpeiError, match=r"parcel f1-2.*from the nearest usable road"):
+        day_travel(parse_day(data), graphs=city)
