@@ -46,7 +46,8 @@ def pool(
         result = compare_day(day, travel, settings, progress=status.update)
     files = write_outputs(result, outdir)
     table = Table(title="cost per firm (solo vs Shapley share)")
-    for column in ("firm", "parcels", "solo", "pooled", "saving %", "lockers", "saving %"):
+    columns = ("firm", "parcels", "solo", "pooled", "saving %", "lockers", "saving %", "CO2 kg")
+    for column in columns:
         table.add_column(column, justify="left" if column == "firm" else "right")
     for row in result.firm_rows():
         table.add_row(
@@ -57,6 +58,7 @@ def pool(
             f"{row.get('pooled_saving_pct', float('nan')):.1f}",
             f"{row.get('lockers_shapley', float('nan')):.1f}",
             f"{row.get('lockers_saving_pct', float('nan')):.1f}",
+            f"{row['solo_co2_kg']:.1f} -> {row.get('pooled_co2_kg', float('nan')):.1f}",
         )
     Console().print(table)
     verdict = "all plans pass the checker" if result.checks_ok else "CHECKER FOUND VIOLATIONS"

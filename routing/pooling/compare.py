@@ -30,6 +30,9 @@ Progress = Callable[[str], None]
 #: each coalition's cost comes from a time-limited heuristic solve, so smaller gaps are noise.
 CORE_TOLERANCE = 0.005
 
+#: Figures besides cost that each firm gets a Shapley share of (its part of the pooled km/CO2).
+SHARED_FIGURES = ("vehicle_km", "co2_kg")
+
 
 @dataclass(frozen=True)
 class SolveSettings:
@@ -88,11 +91,15 @@ class PlanSolver:
         kind: PlanKind = "lockers" if lockers else "pooled"
         return self._solved(kind, frozenset(firms), self.settings.time_limit_s)
 
+    def coalition_figures(self, kind: PlanKind, firms: frozenset[str]) -> Figures:
+        """Figures of what the coalition would do: pool, or each member alone if cheaper."""
+        pooled = self._solved(kind, firms, self.settings.coalition_time_limit_s).figures
+        alone = total(self.solo(f).figures for f in firms)
+        return pooled if pooled.cost <= alone.cost else alone
+
     def coalition_cost(self, kind: PlanKind, firms: frozenset[str]) -> float:
         """The coalition's cost: pooling, or each member alone if that is cheaper."""
-        alone = sum(self.solo(f).figures.cost for f in firms)
-        pooled = self._solved(kind, firms, self.settings.coalition_time_limit_s)
-        return min(pooled.figures.cost, alone)
+        return self.coalition_figures(kind, firms).cost
 
     def _solved(
         self, kind: PlanKind, firms: frozenset[str], full_limit_s: float | None = None
@@ -138,6 +145,7 @@ class PlanSplit:
     by_standalone: dict[str, float]
     blocking: list[Blocking]
     blocking_simple: dict[str, list[Blocking]] = field(default_factory=dict)
+    figure_shares: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -183,6 +191,8 @@ class DayResult:
                 row[f"{kind}_by_standalone"] = round(split.by_standalone[firm], 2)
                 row[f"{kind}_saving"] = round(solo.cost - share, 2)
                 row[f"{kind}_saving_pct"] = round(100 * (solo.cost - share) / solo.cost, 2)
+                for name, shares in split.figure_shares.items():
+                    row[f"{kind}_{name}"] = round(shares[firm], 2)
             drops = self.lockers.built.lockers
             in_locker = set(drops.locker_of()) if drops else set()
             row["parcels_in_lockers"] = sum(
@@ -274,6 +284,17 @@ def _split(
     tested = dict(result.coalitions)
     for firm, alone in standalone.items():
         tested[frozenset({firm})] = min(tested.get(frozenset({firm}), alone), alone)
+    # The same coalitions' vehicle-km and CO2, split the same way (cached: no more solves).
+    figure_shares = {
+        name: shapley(
+            list(standalone),
+            lambda s, name=name: getattr(solver.coalition_figures(kind, s), name),
+            exact_max_players=settings.exact_max_firms,
+            permutations=settings.permutations,
+            seed=settings.seed,
+        ).shares
+        for name in SHARED_FIGURES
+    }
     by_parcels = proportional_split(result.grand_cost, parcels)
     by_standalone = proportional_split(result.grand_cost, standalone)
     return PlanSplit(
@@ -287,6 +308,7 @@ def _split(
             "by_parcels": core_violations(by_parcels, tested, tolerance=CORE_TOLERANCE),
             "by_standalone": core_violations(by_standalone, tested, tolerance=CORE_TOLERANCE),
         },
+        figure_shares=figure_shares,
     )
 
 
@@ -313,6 +335,10 @@ def _split_json(split: PlanSplit) -> dict[str, Any]:
         "in_core": not split.blocking,
         "blocking_coalitions": _blocking_json(split.blocking),
         "simple_splits_blocking": {k: _blocking_json(v) for k, v in split.blocking_simple.items()},
+        "figure_shares": {
+            name: {f: round(v, 3) for f, v in shares.items()}
+            for name, shares in split.figure_shares.items()
+        },
     }
 
 

@@ -49,6 +49,11 @@ def test_shares_add_up_to_the_pooled_cost(tower):
         assert sum(split.by_parcels.values()) == pytest.approx(split.cost)
         assert sum(split.by_standalone.values()) == pytest.approx(split.cost)
     assert tower.splits["pooled"].cost == pytest.approx(tower.pooled.figures.cost)
+    # The pooled CO2 and km are split over the same coalitions; each firm emits less than alone.
+    co2 = tower.splits["pooled"].figure_shares["co2_kg"]
+    assert sum(co2.values()) == pytest.approx(tower.pooled.figures.co2_kg)
+    for row in tower.firm_rows():
+        assert row["pooled_co2_kg"] < row["solo_co2_kg"]
 
 
 def test_every_plan_passes_the_checker(tower):
