@@ -48,7 +48,11 @@ def assemble(
     Lengths are rounded to the millimetre and travel times to the millisecond, so that every
     engine (integer CCH, float Dijkstra) sums exactly the same integers.
     """
-    counts: Counter = Counter()
+    counts: Counter = Counter(
+        dict.fromkeys(
+            ["highway_ways", "ways_kept", "ways_class_not_usable", "ways_access_denied_or_area"], 0
+        )
+    )
     tails: list[int] = []
     heads: list[int] = []
     attrs: list[dict] = []

@@ -1,0 +1,94 @@
+"""Built-graph folders and the `gongpei network` commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pytest
+from typer.testing import CliRunner
+
+from api.cli.network_cmd import app
+from network import store
+from network.errors import BuiltGraphError
+from network.matrix import travel_matrix
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_build_info_matrix_on_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    out = tmp_path / "demo-walk"
+    result = runner.invoke(app, ["build", "demo", "--profile", "walk", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "nodes" in result.output and "cache miss" in result.output
+    assert {p.name for p in out.iterdir()} == {"graph.graphml", "graph.pickle", "cch-order.npy",
+                                               "info.json"}  # fmt: skip
+    assert (tmp_path / "data" / "cache" / "network").is_dir()
+    info = runner.invoke(app, ["info", str(out)])
+    assert info.exit_code == 0 and '"profile": "walk"' in info.output
+    exported = ox.load_graphml(out / "graph.graphml")
+    loaded = store.load_graph_dir(out)
+    assert exported.number_of_edges() == loaded.number_of_edges() > 10_000
+    points = tmp_path / "points.csv"
+    points.write_text(
+        "id,lat,lon\nstation,60.1712,24.9414\nmarket,60.1675,24.9527\nx,60.17,24.945\n"
+    )
+    npz = tmp_path / "m.npz"
+    result = runner.invoke(app, ["matrix", str(out), str(points), "-o", str(npz)])
+    assert result.exit_code == 0, result.output
+    data = np.load(npz)
+    assert list(data["ids"]) == ["station", "market", "x"]
+    coords = [(60.1712, 24.9414), (60.1675, 24.9527), (60.17, 24.945)]
+    expected = travel_matrix(loaded, coords)
+    assert np.array_equal(data["duration_s"], expected.duration_s)
+    assert np.array_equal(data["distance_m"], expected.distance_m)
+    again = runner.invoke(app, ["build", "demo", "--profile", "walk", "-o", str(out)])
+    assert "cache hit" in again.output
+
+
+def test_failed_save_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_van
+) -> None:
+    def boom(graph: nx.MultiDiGraph) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.ox, "save_graphml", lambda *a, **k: boom(a[0]))
+    with pytest.raises(OSError, match="disk full"):
+        store.save_graph_dir(demo_van.copy(), tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_folders_and_points(tmp_path: Path) -> None:
+    with pytest.raises(BuiltGraphError, match=r"no graph\.pickle"):
+        store.load_graph_dir(tmp_path)
+    from network.points import read_points_csv
+
+    bad = tmp_path / "p.csv"
+    bad.write_text("id,lat\n1,2\n")
+    with pytest.raises(BuiltGraphError, match="missing column"):
+        read_points_csv(bad)
+    bad.write_text("id,lat,lon\na,31.0,121.0\na,31.0,121.0\n")
+    with pytest.raises(BuiltGraphError, match=r"line 3.*repeated"):
+        read_points_csv(bad)
+    bad.write_text("id,lat,lon\na,north,121.0\n")
+    with pytest.raises(BuiltGraphError, match="line 2 \\(id 'a'\\): lat 'north'"):
+        read_points_csv(bad)
+
+
+def test_cli_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli.main", "network", "build", str(tmp_path / "nope.osm"),
+         "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: OSM file '{tmp_path / 'nope.osm'}': no such file"
+    ]
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,107 @@
+"""Snapping and matrices: edge snapping, engines agree, independent networkx check, errors."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from conftest import networkx_matrix, random_points
+
+from network.errors import SnapError
+from network.matrix import cost_matrix, distances_within, travel_matrix
+from network.snap import snap_points
+
+
+def _midpoint_of_long_edge(graph: nx.MultiDiGraph) -> tuple[int, int, tuple[float, float]]:
+    u, v, _ = max(graph.edges(data=True), key=lambda e: e[2]["length"])
+    a, b = graph.nodes[u], graph.nodes[v]
+    return u, v, ((a["y"] + b["y"]) / 2, (a["x"] + b["x"]) / 2)
+
+
+def test_snaps_to_the_edge_not_the_node(demo_van: nx.MultiDiGraph) -> None:
+    u, v, (lat, lon) = _midpoint_of_long_edge(demo_van)
+    offset = 1e-4  # ~11 m north of the segment's midpoint
+    [snap] = snap_points(demo_van, [(lat + offset, lon)])
+    assert {snap.u, snap.v} == {u, v}
+    assert 0.3 < snap.fraction < 0.7
+    assert snap.snap_m < 12.5 and snap.snap_m < demo_van.edges[u, v, 0]["length"] / 2
+    assert snap.lat == pytest.approx(lat, abs=2e-4) and snap.lon == pytest.approx(lon, abs=2e-4)
+
+
+def test_partial_edges_are_counted(demo_van: nx.MultiDiGraph) -> None:
+    u, v, _ = max(demo_van.edges(data=True), key=lambda e: e[2]["length"])
+    a, b = demo_van.nodes[u], demo_van.nodes[v]
+    quarter = (a["y"] + (b["y"] - a["y"]) * 0.25, a["x"] + (b["x"] - a["x"]) * 0.25)
+    three_q = (a["y"] + (b["y"] - a["y"]) * 0.75, a["x"] + (b["x"] - a["x"]) * 0.75)
+    result = travel_matrix(demo_van, [quarter, three_q])
+    if demo_van.has_edge(u, v):
+        edge = demo_van.edges[u, v, 0]
+        assert result.distance_m[0, 1] == pytest.approx(edge["length"] / 2, rel=0.02)
+        assert result.duration_s[0, 1] == pytest.approx(edge["travel_time"] / 2, rel=0.02)
+    assert np.all(np.diag(result.duration_s) == 0)
+
+
+@pytest.mark.parametrize("fixture", ["demo_van", "demo_walk"])
+def test_engines_agree_and_match_networkx(fixture: str, request: pytest.FixtureRequest) -> None:
+    graph = request.getfixturevalue(fixture)
+    points = random_points(graph, 40, seed=3)
+    cch = travel_matrix(graph, points)
+    dijkstra = travel_matrix(graph, points, engine="dijkstra")
+    assert np.array_equal(cch.duration_s, dijkstra.duration_s)
+    assert np.array_equal(cch.distance_m, dijkstra.distance_m)
+    assert cch.unreachable == [] and np.isfinite(cch.duration_s).all()
+    np.testing.assert_allclose(
+        cch.duration_s, networkx_matrix(graph, points, "travel_time"), atol=0.003
+    )
+    np.testing.assert_allclose(cch.distance_m, networkx_matrix(graph, points, "length"), atol=0.003)
+    assert np.array_equal(cost_matrix(graph, points, weight="length"), cch.distance_m)
+
+
+def test_one_way_asymmetry_van_symmetry_walk(demo_van, demo_walk) -> None:
+    points = random_points(demo_van, 30, seed=5)
+    van = travel_matrix(demo_van, points).duration_s
+    assert np.abs(van - van.T).max() > 30  # one-way streets make some detours
+    walk = travel_matrix(demo_walk, points).distance_m
+    np.testing.assert_allclose(walk, walk.T, atol=0.003)
+
+
+def test_unreachable_pairs_are_inf_and_listed() -> None:
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    for node, (x, y) in {1: (121.0, 31.0), 2: (121.001, 31.0), 3: (121.002, 31.0)}.items():
+        graph.add_node(node, x=x, y=y)
+    graph.add_edge(1, 2, length=95.0, travel_time=10.0, highway="residential")
+    graph.add_edge(2, 3, length=95.0, travel_time=10.0, highway="residential")
+    points = [(31.0, 121.0002), (31.0, 121.0018)]
+    result = travel_matrix(graph, points)
+    assert result.unreachable == [(1, 0)]
+    assert result.duration_s[1, 0] == np.inf and result.distance_m[1, 0] == np.inf
+    assert result.duration_s[0, 1] == pytest.approx(16.0, abs=0.01)
+
+
+def test_bad_points_are_named(demo_van: nx.MultiDiGraph) -> None:
+    good = random_points(demo_van, 2)
+    with pytest.raises(SnapError, match=r"point 'sea'.*max_snap_m=500"):
+        travel_matrix(demo_van, [*good, (59.9, 24.9)], labels=["a", "b", "sea"])
+    with pytest.raises(SnapError, match=r"point 1:.*not a valid coordinate"):
+        travel_matrix(demo_van, [good[0], (float("nan"), 24.94)])
+    with pytest.raises(SnapError, match="point 0:"):
+        snap_points(demo_van, [(95.0, 24.94)])
+    with pytest.raises(SnapError, match="max_snap_m=1"):
+        snap_points(demo_van, [(good[0][0] + 0.001, good[0][1])], max_snap_m=1)
+
+
+def test_distances_within_matches_the_full_matrix(demo_walk: nx.MultiDiGraph) -> None:
+    sources = random_points(demo_walk, 60, seed=7)
+    targets = random_points(demo_walk, 15, seed=8)
+    full = travel_matrix(demo_walk, sources + targets).distance_m[:60, 60:]
+    for limit in (300.0, 800.0):
+        within = distances_within(demo_walk, sources, targets, limit_m=limit)
+        assert within.shape == (60, 15)
+        dense = np.full(within.shape, np.inf)
+        coo = within.tocoo()
+        dense[coo.row, coo.col] = coo.data
+        expected = np.where(full <= limit, full, np.inf)
+        np.testing.assert_allclose(dense, expected, atol=1e-9)
+        assert within.nnz == int((full <= limit).sum()) > 0
+    swapped = distances_within(demo_walk, targets, sources, limit_m=500.0)
+    assert swapped.shape == (15, 60)
