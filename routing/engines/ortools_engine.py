@@ -234,16 +234,28 @@ class _Builder:
             self._breaks(k, v, start, end)
 
     def _breaks(self, k: int, v: Vehicle, start: pywrapcp.IntVar, end: pywrapcp.IntVar) -> None:
+        """Breaks of a used vehicle (an unused one takes none), ending before its route ends.
+
+        A break may still fall before the route starts: `read` then starts the route with it
+        at the start centre, so the break domain begins no earlier than the shift and the
+        centre's opening. (Constraining break start >= route start directly makes OR-Tools'
+        first-solution search fail on multi-vehicle problems.)
+        """
         solver = self.routing.solver()
+        used = self.routing.ActiveVehicleVar(k)
+        earliest = start.Min()
         intervals = []
         for b in v.breaks:
             var = solver.IntVar(0, self.horizon, f"break {k} {b.id}")
             if b.windows:
                 self._windows(var, b.windows)
-            interval = solver.FixedDurationIntervalVar(var, self.t_up(b.duration),
+            var.SetMin(max(var.Min(), earliest))
+            interval = solver.FixedDurationIntervalVar(var, self.t_up(b.duration), used,
                                                        f"break {k} {b.id}")
-            solver.Add(interval.StartExpr() >= start)  # taken during the route,
-            solver.Add(interval.EndExpr() <= end)  # not before it or after it
+            solver.Add(interval.SafeEndExpr(0) <= end)
+            if v.max_duration is not None:
+                solver.Add(end - interval.SafeStartExpr(self.horizon)
+                           <= self.t_down(v.max_duration))
             intervals.append(interval)
         visit = [round(n.service * self.ts) for n in self.nodes]
         self.time.SetBreakIntervalsOfVehicle(intervals, k, visit)
@@ -378,7 +390,9 @@ class _Builder:
                 index = assignment.Value(routing.NextVar(index))
             if not timed:
                 continue
-            timed += [(t, 1, Visit("break", bid, t)) for t, bid in breaks.get(k, [])]
+            taken = breaks.get(k, [])
+            departure = min([departure, *(t for t, _ in taken)])  # a break before leaving
+            timed += [(t, 1, Visit("break", bid, t)) for t, bid in taken]
             timed.sort(key=lambda x: (x[0], x[1]))
             plans.append(RoutePlan(v.id, [visit for _, _, visit in timed], departure))
         left = [t.id for t in (*p.jobs, *p.shipments) if t.id not in served]

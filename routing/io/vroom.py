@@ -20,6 +20,7 @@ from typing import Any
 
 from routing.io.native import load_json
 from routing.model import Location, Problem, ProblemError, TravelMatrices
+from routing.solution import RoutePlan, Solution, Visit, build_solution
 from routing.travel import matrices_for
 
 _UNSUPPORTED_VEHICLE = ("max_tasks", "speed_factor", "max_travel_time", "steps")
@@ -195,3 +196,35 @@ def vroom_to_problem(data: Any, *, network: str | None = None,
         "vehicles": vehicles, "jobs": jobs, "shipments": shipments, "matrices": matrices,
         "meta": {"format": "vroom", "int_ids": True},
     })
+
+
+def solution_from_vroom(problem: Problem, output: dict[str, Any], *,
+                        engine: str = "vroom") -> Solution:
+    """VROOM's solution JSON for `problem` (read by `read_vroom`) as a `Solution`, timed at
+    VROOM's own service starts, so that `routing.check` can judge another solver's plan."""
+    by_stop = {}
+    for s in problem.shipments:
+        by_stop[("pickup", s.pickup.id)] = s.id
+        by_stop[("delivery", s.delivery.id)] = s.id
+    plans = []
+    for route in output.get("routes", []):
+        visits, departure = [], None
+        for step in route["steps"]:
+            kind, start = step["type"], step["arrival"] + step.get("waiting_time", 0)
+            if kind == "start":
+                departure = step["arrival"]
+            elif kind == "job":
+                visits.append(Visit("job", str(step["id"]), start))
+            elif kind in ("pickup", "delivery"):
+                visits.append(Visit(kind, by_stop[(kind, str(step["id"]))], start))
+            elif kind == "break":
+                visits.append(Visit("break", str(step["id"]), start))
+        plans.append(RoutePlan(str(route["vehicle"]), visits, departure))
+    left = {}
+    for u in output.get("unassigned", []):
+        kind = u.get("type", "job")
+        task = str(u["id"]) if kind == "job" else by_stop[(kind, str(u["id"]))]
+        left[task] = f"left out by {engine}"
+    return build_solution(problem, plans, left, engine=engine,
+                          runtime_s=output.get("summary", {}).get("computing_times", {})
+                          .get("solving", 0) / 1000)
