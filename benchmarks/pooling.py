@@ -33,6 +33,19 @@ def graphs_of(source: str) -> dict:
     return {p: build_graph(source, profile=p) for p in ("van", "walk")}
 
 
+def settings_of(args: argparse.Namespace) -> SolveSettings:
+    """The benchmark's solver settings; only the pooled plan's split is computed."""
+    return SolveSettings(
+        engine=args.engine,
+        time_limit_s=args.time_limit,
+        min_time_limit_s=args.min_time_limit,
+        coalition_time_limit_s=args.coalition_time_limit,
+        seed=args.seed,
+        permutations=args.permutations,
+        shapley_plans=("pooled",),
+    )
+
+
 def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace) -> None:
     """Section 1: solo vs pooled vs pooled-with-lockers on one generated day."""
     data = generate_day(
@@ -46,15 +59,7 @@ def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace)
     started = time.perf_counter()
     travel = day_travel(day, graphs=graphs)
     matrix_s = time.perf_counter() - started
-    settings = SolveSettings(
-        engine=args.engine,
-        time_limit_s=args.time_limit,
-        min_time_limit_s=args.min_time_limit,
-        coalition_time_limit_s=args.coalition_time_limit,
-        seed=args.seed,
-        shapley_plans=("pooled",),
-    )
-    result = compare_day(day, travel, settings)
+    result = compare_day(day, travel, settings_of(args))
     figures = result.plan_figures()
     print(
         f"\n## {title}: {day.name}  (matrices {matrix_s:.1f} s, {result.solves} solves, "
@@ -106,14 +111,7 @@ def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
         )
         day = parse_day(data)
         travel = day_travel(day, graphs=graphs)
-        settings = SolveSettings(
-            engine=args.engine,
-            time_limit_s=args.time_limit,
-            min_time_limit_s=args.min_time_limit,
-            coalition_time_limit_s=args.coalition_time_limit,
-            seed=args.seed,
-            permutations=args.permutations,
-        )
+        settings = settings_of(args)
         solver = PlanSolver(day, travel, settings)
         solo_cost = sum(solver.solo(f).figures.cost for f in day.firm_ids())
         before = solver.solves

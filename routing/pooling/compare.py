@@ -273,25 +273,25 @@ def _split(
 ) -> PlanSplit:
     """Shapley and the simple splits of one pooled plan's cost, each checked against the core."""
     settings = solver.settings
-    result = shapley(
-        list(standalone),
-        lambda s: solver.coalition_cost(kind, s),
-        exact_max_players=settings.exact_max_firms,
-        permutations=settings.permutations,
-        seed=settings.seed,
-    )
+
+    def split_by_shapley(value: Callable[[frozenset[str]], float]) -> ShapleyResult:
+        return shapley(
+            list(standalone),
+            value,
+            exact_max_players=settings.exact_max_firms,
+            permutations=settings.permutations,
+            seed=settings.seed,
+        )
+
+    result = split_by_shapley(lambda s: solver.coalition_cost(kind, s))
     # Each firm's own solo plan is a coalition too: no firm should pay more than it.
     tested = dict(result.coalitions)
     for firm, alone in standalone.items():
         tested[frozenset({firm})] = min(tested.get(frozenset({firm}), alone), alone)
     # The same coalitions' vehicle-km and CO2, split the same way (cached: no more solves).
     figure_shares = {
-        name: shapley(
-            list(standalone),
-            lambda s, name=name: getattr(solver.coalition_figures(kind, s), name),
-            exact_max_players=settings.exact_max_firms,
-            permutations=settings.permutations,
-            seed=settings.seed,
+        name: split_by_shapley(
+            lambda s, name=name: getattr(solver.coalition_figures(kind, s), name)
         ).shares
         for name in SHARED_FIGURES
     }
