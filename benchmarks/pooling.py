@@ -14,6 +14,7 @@ On generated days (``routing.pooling.generate``) over the synthetic city and ove
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import numpy as np
@@ -143,6 +144,17 @@ def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
                 f"      8 firms, sampled ({perms} permutations) vs exact on the same costs: "
                 f"max |error| {error.max():.2f} ({100 * error.max() / max(exact.values()):.1f} % "
                 f"of the largest share), CI covers {covered}/8"
+            )
+        if result.method == "sampled":
+            # Parcels are spread evenly over firms, so a coalition of k firms gets k/n of them.
+            limits = [
+                math.comb(firms, k)
+                * max(args.min_time_limit, k / firms * args.coalition_time_limit)
+                for k in range(1, firms + 1)
+            ]
+            print(
+                f"      exact would need {2**firms - 1} solves, at least {sum(limits):.0f} s "
+                "of solver time limits alone"
             )
         checks = [p.report.ok for p in solver.cache.values()]
         if not all(checks):
