@@ -70,13 +70,14 @@ def travel_matrix(
 def cost_matrix(
     graph: nx.MultiDiGraph,
     points: Sequence[tuple[float, float]],
+    targets: Sequence[tuple[float, float]] | None = None,
     *,
     weight: Weight = "travel_time",
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     engine: Engine = "cch",
 ) -> np.ndarray:
-    """One N x N matrix: fastest times (s) for weight="travel_time", shortest lengths (m) for
-    "length"; np.inf where there is no path.
+    """One matrix from `points` to `targets` (default: the points themselves): fastest times (s)
+    for weight="travel_time", shortest lengths (m) for "length"; np.inf where there is no path.
 
     `engine="cch"` runs one customisable-contraction-hierarchy one-to-many sweep per point
     (routingkit-cch; the index is built once per graph, see `prepare`); "dijkstra" runs scipy's
@@ -84,8 +85,10 @@ def cost_matrix(
     identical results.
     """
     _check_weight(weight)
-    snaps = snap_arrays(graph, points, max_snap_m=max_snap_m)
-    return _matrix(road_index(graph), weight, snaps, snaps, engine) / SCALE[weight]
+    index = road_index(graph)
+    src = snap_arrays(graph, points, max_snap_m=max_snap_m)
+    tgt = src if targets is None else snap_arrays(graph, targets, max_snap_m=max_snap_m)
+    return _matrix(index, weight, src, tgt, engine) / SCALE[weight]
 
 
 def prepare(graph: nx.MultiDiGraph, *, weight: Weight = "travel_time") -> None:

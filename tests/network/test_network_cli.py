@@ -23,18 +23,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_build_info_matrix_on_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path / "data"))
     runner = CliRunner()
-    out = tmp_path / "demo-walk"
-    result = runner.invoke(app, ["build", "demo", "--profile", "walk", "-o", str(out)])
+    out = tmp_path / "demo-van"
+    result = runner.invoke(app, ["build", "demo", "--profile", "van", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "nodes" in result.output and "cache miss" in result.output
     assert {p.name for p in out.iterdir()} == {"graph.graphml", "graph.pickle", "cch-order.npy",
                                                "info.json"}  # fmt: skip
     assert (tmp_path / "data" / "cache" / "network").is_dir()
     info = runner.invoke(app, ["info", str(out)])
-    assert info.exit_code == 0 and '"profile": "walk"' in info.output
+    assert info.exit_code == 0 and '"profile": "van"' in info.output
     exported = ox.load_graphml(out / "graph.graphml")
     loaded = store.load_graph_dir(out)
-    assert exported.number_of_edges() == loaded.number_of_edges() > 10_000
+    assert exported.number_of_edges() == loaded.number_of_edges() > 2000
     points = tmp_path / "points.csv"
     points.write_text(
         "id,lat,lon\nstation,60.1712,24.9414\nmarket,60.1675,24.9527\nx,60.17,24.945\n"
@@ -48,7 +48,7 @@ def test_build_info_matrix_on_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     expected = travel_matrix(loaded, coords)
     assert np.array_equal(data["duration_s"], expected.duration_s)
     assert np.array_equal(data["distance_m"], expected.distance_m)
-    again = runner.invoke(app, ["build", "demo", "--profile", "walk", "-o", str(out)])
+    again = runner.invoke(app, ["build", "demo", "--profile", "van", "-o", str(out)])
     assert "cache hit" in again.output
 
 
