@@ -138,19 +138,38 @@ class _Builder:
             )
 
     def locker_drop(self, locker_id: str, parcels: list[Parcel]) -> None:
-        job_id = f"locker:{locker_id}"
-        self.job_parcels[job_id] = tuple(p.id for p in parcels)
-        stop = self.day.locker_stop
-        earliest_end = min((p.window.end for p in parcels if p.window is not None), default=None)
-        self.model.add_job(
-            job_id,
-            location=self.place(self.travel.places.locker[locker_id]),
-            delivery=(len(parcels), sum(_grams(p.kg) for p in parcels)),
-            service=stop.base_s + stop.per_parcel_s * len(parcels),
-            # Recipients collect from a locker later: only a parcel's "deliver by" end binds.
-            time_windows=(() if earliest_end is None else ((0.0, earliest_end),)),
-            name=f"{len(parcels)} parcels into locker {locker_id}",
-        )
+        """One job per vanload into the locker (usually one: a stop for many parcels)."""
+        loads = self._vanloads(parcels)
+        for k, load in enumerate(loads, start=1):
+            job_id = f"locker:{locker_id}" if len(loads) == 1 else f"locker:{locker_id}#{k}"
+            self.job_parcels[job_id] = tuple(p.id for p in load)
+            stop = self.day.locker_stop
+            due = min((p.window.end for p in load if p.window is not None), default=None)
+            self.model.add_job(
+                job_id,
+                location=self.place(self.travel.places.locker[locker_id]),
+                delivery=(len(load), sum(_grams(p.kg) for p in load)),
+                service=stop.base_s + stop.per_parcel_s * len(load),
+                # Recipients collect from a locker later: only a parcel's "deliver by" end binds.
+                time_windows=(() if due is None else ((0.0, due),)),
+                name=f"{len(load)} parcels into locker {locker_id}",
+            )
+
+    def _vanloads(self, parcels: list[Parcel]) -> list[list[Parcel]]:
+        """Parcels cut into loads that fit the roomiest vehicle (parcels and grams)."""
+        room = max((v.capacity for v in self.model.vehicles if v.capacity), default=None)
+        if room is None:
+            return [parcels]
+        loads: list[list[Parcel]] = [[]]
+        grams = 0
+        for parcel in parcels:
+            weight = _grams(parcel.kg)
+            if loads[-1] and (len(loads[-1]) >= room[0] or grams + weight > room[1]):
+                loads.append([])
+                grams = 0
+            loads[-1].append(parcel)
+            grams += weight
+        return loads
 
     def build(
         self, kind: PlanKind, firms: frozenset[str], *, lockers: LockerAssignment | None = None

@@ -77,3 +77,17 @@ def test_a_firm_out_of_walking_reach_gets_no_locker_drop(day_data):
         "no locker within walking radius" in r or "too large" in r
         for r in plan.lockers.to_door.values()
     )
+
+
+def test_a_locker_drop_larger_than_a_van_is_cut_into_vanloads(day_data):
+    day_data["centres"][0]["fleet"] = [{"count": 3, "capacity_parcels": 2}]
+    day = parse_day(day_data)
+    plan = pooled_plan(day, day_travel(day), ["sf", "yto"], lockers=True)
+    drops = {j: p for j, p in plan.job_parcels.items() if j.startswith("locker:")}
+    assert list(drops) == [
+        "locker:tower-locker#1",
+        "locker:tower-locker#2",
+        "locker:tower-locker#3",
+    ]
+    assert [len(p) for p in drops.values()] == [2, 2, 1]
+    assert all(j.delivery[0] <= 2 for j in plan.problem.jobs)
