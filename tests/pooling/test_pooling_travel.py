@@ -7,6 +7,7 @@ from network.errors import GongpeiError
 from network.synthetic import synthetic_city
 from routing.pooling.day import parse_day
 from routing.pooling.generate import generate_day
+from routing.pooling.plans import pooled_plan
 from routing.pooling.travel import day_travel
 
 
@@ -35,3 +36,15 @@ def test_a_parcel_off_the_map_is_named(city):
     data["parcels"][1]["at"] = [36.2, 120.5]  # in the Yellow Sea, 17 km off
     with pytest.raises(GongpeiError, match=r"parcel f1-2.*from the nearest usable road"):
         day_travel(parse_day(data), graphs=city)
+
+
+def test_e_tricycles_drive_on_their_own_graph(city):
+    data = generate_day(city["van"], source="synthetic:150", firms=2, parcels_per_firm=4)
+    data["centres"][0]["fleet"].append({"type": "e-tricycle", "count": 2, "capacity_parcels": 30})
+    day = parse_day(data)
+    travel = day_travel(day, graphs=city)  # the e-tricycle graph is built from the source
+    assert set(travel.durations) == {"van", "e-tricycle"}
+    plan = pooled_plan(day, travel, day.firm_ids())
+    assert set(plan.problem.matrices) == {"van", "e-tricycle"}
+    assert {plan.vehicle_type[v.id] for v in plan.problem.vehicles} == {"van", "e-tricycle"}
+    assert day.known_vehicle_types()["e-tricycle"].co2_g_per_km < 20
