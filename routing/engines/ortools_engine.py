@@ -288,8 +288,12 @@ class _Builder:
             routing.AddDimensionWithVehicleCapacity(ev, 0, vehicle_caps, False, name)
             load = routing.GetDimensionOrDie(name)
             if not delivery[[self.task_nodes[j.id][0] for j in p.jobs]].any():
-                for k in range(len(p.vehicles)):
+                for k in range(len(p.vehicles)):  # nothing on board at the start
                     load.CumulVar(routing.Start(k)).SetValue(0)
+                continue
+            if not job_pickups:
+                # The start load is free: loads never below zero force it up to the route's
+                # job deliveries, the least start (and the true load) being exactly that sum.
                 continue
             # on board at the start = the job deliveries of the route (shipments excluded)
             job_delivery = np.zeros(len(self.nodes), dtype=np.int64)

@@ -13,11 +13,7 @@ from routing.solve import solve
 BOTH = ["ortools", "pyvrp"]
 
 
-@pytest.mark.parametrize("engine", [
-    "ortools",
-    pytest.param("pyvrp", marks=pytest.mark.xfail(
-        reason="PyVRP engine returns no plan when a mandatory job cannot fit", strict=False)),
-])
+@pytest.mark.parametrize("engine", BOTH)
 def test_capacity_leaves_out_what_cannot_fit_with_a_reason(engine: str) -> None:
     m = line_model(4)
     m.add_vehicle("v1", start="hub", end="hub", capacity=(10,))
