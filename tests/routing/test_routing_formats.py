@@ -141,3 +141,17 @@ def test_guess_format_of_vroom_and_unknown(tmp_path: Path) -> None:
     junk.write_text("hello world\n")
     with pytest.raises(ProblemError, match="cannot tell its format"):
         guess_format(junk)
+
+
+def test_vroom_own_plan_reads_back_and_passes_our_checker(tmp_path: Path) -> None:
+    vroom = pytest.importorskip("vroom")
+    from routing.check import check
+    from routing.io.vroom import solution_from_vroom
+
+    path = write(tmp_path, "p.json", VROOM)
+    output = vroom.Input.from_json(path).solve(exploration_level=5, nb_threads=1).to_dict()
+    problem = read_vroom(path)
+    theirs = solution_from_vroom(problem, output)
+    report = check(problem, theirs)
+    assert report.ok, [str(v) for v in report.violations]
+    assert theirs.summary.cost == pytest.approx(output["summary"]["cost"])
