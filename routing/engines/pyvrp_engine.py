@@ -12,10 +12,12 @@ penalty parameters are tuned for unscaled loads against costs of the instance's 
 The plan's times, loads and costs are then recomputed from the real data by
 `routing.solution.build_solution`.
 
-What does not fit (named by `supports`): several time windows on one stop, breaks, skills or
-firm restrictions that some vehicle lacks, task priorities, and a max distance on a vehicle that
-also pays per hour. Open routes (no start or end centre) start or end at an extra location that
-is free to reach from anywhere and to leave to anywhere.
+A job with several time windows becomes one PyVRP client per window, gathered in a mutually
+exclusive client group (exactly one of them is visited), PyVRP's documented way to model them.
+What does not fit (named by `supports`): several time windows on a shipment's stop, breaks,
+skills or firm restrictions that some vehicle lacks, task priorities, and a max distance on a
+vehicle that also pays per hour. Open routes (no start or end centre) start or end at an extra
+location that is free to reach from anywhere and to leave to anywhere.
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ def supports(problem: Problem) -> tuple[bool, str]:
     """Whether every part of the problem maps onto PyVRP's model, and if not, the first reason."""
     for task in (*problem.jobs, *problem.shipments):
         kind = "job" if isinstance(task, Job) else "shipment"
-        stops = (task,) if isinstance(task, Job) else (task.pickup, task.delivery)
-        if any(len(stop.time_windows) > 1 for stop in stops):
-            return False, f"{kind} '{task.id}' has several time windows (PyVRP allows one)"
+        if isinstance(task, Shipment) and any(
+            len(stop.time_windows) > 1 for stop in (task.pickup, task.delivery)
+        ):
+            return False, f"shipment '{task.id}' has several time windows on a stop"
         if task.priority:
             return False, f"{kind} '{task.id}' has a priority (PyVRP has none)"
         if len(problem.allowed_vehicles(task)) != len(problem.vehicles):
@@ -188,6 +191,8 @@ class _Translation:
         # A task no vehicle can serve even alone (unreachable, window too early...) stays out:
         # PyVRP would otherwise spoil the route it is put on.
         self.jobs = [j for j in problem.jobs if self._servable(j)]
+        self.client_jobs: list[Job] = []  # the job of each PyVRP client, in order
+        self.groups: list[pyvrp.ClientGroup] = []
         self.shipments = [s for s in problem.shipments if self._servable(s)]
 
         # One PyVRP profile per (travel profile, cost per km, cost per hour, max distance use).
@@ -220,13 +225,15 @@ class _Translation:
             locations.append(pyvrp.Location(0.0, 0.0, name="open route end"))
             distance_mats = [np.pad(m, (0, 1)) for m in distance_mats]
             duration_mats = [np.pad(m, (0, 1)) for m in duration_mats]
+        clients = [client for job in self.jobs for client in self._clients(job)]
         self.data = pyvrp.ProblemData(
             locations,
-            [self._client(job) for job in self.jobs],
+            clients,
             [pyvrp.Depot(n if c is None else problem.centre(c).location) for c in self.centre_ids],
             [self._vehicle_type(vs, profile) for (profile, *_), vs in groups.items()],
             distance_mats,
             duration_mats,
+            groups=self.groups,
             shipments=[self._shipment(s) for s in self.shipments],
         )
 
@@ -263,12 +270,26 @@ class _Translation:
             return {"required": False, "prize": self.must_prize}
         return {}
 
-    def _client(self, job: Job) -> pyvrp.Client:
-        return pyvrp.Client(job.location, delivery=self._amount(job.delivery),
-                            pickup=self._amount(job.pickup),
-                            service_duration=self._up(job.service),
-                            **self._window(job.time_windows), **self._prize(job),
-                            name=job.id)  # fmt: skip
+    def _clients(self, job: Job) -> list[pyvrp.Client]:
+        """One client, or one per time window in a mutually exclusive group (one is visited)."""
+        windows = (
+            [(w,) for w in job.time_windows] if len(job.time_windows) > 1 else [job.time_windows]
+        )
+        common = {"delivery": self._amount(job.delivery), "pickup": self._amount(job.pickup),
+                  "service_duration": self._up(job.service), "name": job.id}  # fmt: skip
+        prize = self._prize(job)
+        group = None
+        if len(windows) > 1:
+            # members of a mutually exclusive group are optional; the group carries the need
+            group = len(self.groups)
+            first = len(self.client_jobs)
+            required = prize.pop("required", True)
+            members = list(range(first, first + len(windows)))
+            self.groups.append(pyvrp.ClientGroup(members, required=required))
+            prize = {"required": False, "prize": prize.get("prize", 0)}
+        self.client_jobs += [job] * len(windows)
+        return [pyvrp.Client(job.location, **common, **self._window(w), **prize, group=group)
+                for w in windows]  # fmt: skip
 
     def _shipment(self, s: Shipment) -> pyvrp.Shipment:
         pick, drop = self._window(s.pickup.time_windows), self._window(s.delivery.time_windows)
@@ -361,6 +382,6 @@ class _Translation:
 
     def _visit(self, activity: Any) -> Visit:
         if activity.is_client():
-            return Visit("job", self.jobs[activity.idx].id)
+            return Visit("job", self.client_jobs[activity.idx].id)
         shipment = self.shipments[activity.idx]
         return Visit("pickup" if activity.is_pickup() else "delivery", shipment.id)
