@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import httpx
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.search import haversine_m
 from routing.pooling.compare import SolveSettings, compare_day
-from routing.pooling.day import read_day
+from routing.pooling.day import Day, read_day, with_lockers
+from routing.pooling.errors import PoolingError
 from routing.pooling.output import write_outputs
 from routing.pooling.travel import day_travel
 
@@ -27,10 +32,16 @@ def pool(
     exact_max_firms: int = typer.Option(10, help="Exact Shapley up to this many firms."),
     permutations: int = typer.Option(100, help="Sampled permutations beyond that."),
     cache_dir: Path | None = typer.Option(None, help="Road-graph cache (default: data dir)."),
+    platform: str | None = typer.Option(
+        None, help="Platform URL: add its lockers with their live free compartments."
+    ),
 ) -> None:
     """Solve the day solo, pooled and pooled with locker drops; write what pooling saves."""
     console = Console(stderr=True)
     day = read_day(day_file)
+    if platform:
+        with httpx.Client(base_url=platform, timeout=30.0) as client:
+            day = with_lockers(day, platform_lockers(client, day))
     settings = SolveSettings(
         engine=engine,
         time_limit_s=time_limit,
@@ -67,3 +78,33 @@ def pool(
         console.print(f"  {path.name}")
     if not result.checks_ok:
         raise typer.Exit(1)
+
+
+def platform_lockers(client: httpx.Client, day: Day) -> list[dict[str, Any]]:
+    """Lockers near the day's parcels from the platform's open API, with live free counts.
+
+    Asks ``GET /v1/lockers`` around the parcels' centre, far enough to reach every parcel's
+    walking radius, and follows the pages. Ids become ``platform-<id>``.
+    """
+    lats = np.array([p.at.lat for p in day.parcels])
+    lons = np.array([p.at.lon for p in day.parcels])
+    lat, lon = float(lats.mean()), float(lons.mean())
+    reach = float(haversine_m(lat, lon, lats, lons).max()) + day.travel.walk_radius_m
+    params: dict[str, Any] = {"lat": lat, "lon": lon, "radius_m": min(reach, 50_000), "limit": 100}
+    lockers: list[dict[str, Any]] = []
+    while True:
+        try:
+            response = client.get("/v1/lockers", params=params)
+            response.raise_for_status()
+            page = response.json()
+        except (httpx.HTTPError, ValueError) as err:
+            raise PoolingError(
+                f"platform {client.base_url}: lockers not available ({err})"
+            ) from None
+        lockers += [
+            {"id": f"platform-{item['id']}", "at": [item["lat"], item["lon"]], "free": item["free"]}
+            for item in page["items"]
+        ]
+        if not page.get("next_cursor"):
+            return lockers
+        params["cursor"] = page["next_cursor"]

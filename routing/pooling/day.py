@@ -277,6 +277,14 @@ def parse_day(data: Any, *, base_dir: Path | None = None) -> Day:
     return day
 
 
+def with_lockers(day: Day, lockers: list[dict[str, Any]]) -> Day:
+    """The day with more lockers (e.g. live ones from the platform), validated again."""
+    data = day.model_dump()
+    data["lockers"] = [*data["lockers"], *lockers]
+    data["lockers_from"] = None
+    return parse_day(data)
+
+
 def read_day(path: str | Path) -> Day:
     """Read and validate a day from a YAML (or JSON) file."""
     path = Path(path)
