@@ -190,7 +190,8 @@ class DayResult:
                 row[f"{kind}_by_parcels"] = round(split.by_parcels[firm], 2)
                 row[f"{kind}_by_standalone"] = round(split.by_standalone[firm], 2)
                 row[f"{kind}_saving"] = round(solo.cost - share, 2)
-                row[f"{kind}_saving_pct"] = round(100 * (solo.cost - share) / solo.cost, 2)
+                saved = (solo.cost - share) / solo.cost if solo.cost else 0.0
+                row[f"{kind}_saving_pct"] = round(100 * saved, 2)
                 for name, shares in split.figure_shares.items():
                     row[f"{kind}_{name}"] = round(shares[firm], 2)
             drops = self.lockers.built.lockers

@@ -160,3 +160,12 @@ def test_many_firms_switch_to_sampled_shapley_with_an_interval(day_data):
     assert sum(shapley.shares.values()) == pytest.approx(shapley.grand_cost)
     assert set(shapley.ci_halfwidth) == {"sf", "yto", "ems"}
     assert result.checks_ok, result.violations
+
+
+def test_a_firm_without_parcels_today_pays_nothing(day_data):
+    day_data["firms"].append(dict(day_data["firms"][0], id="idle"))
+    result = compared(day_data)
+    idle = {r["firm"]: r for r in result.firm_rows()}["idle"]
+    assert idle["parcels"] == 0 and idle["solo_cost"] == 0
+    assert idle["pooled_shapley"] == pytest.approx(0.0, abs=1e-9)  # a null player
+    assert idle["pooled_by_parcels"] == 0 and idle["pooled_saving_pct"] == 0
