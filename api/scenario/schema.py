@@ -227,6 +227,12 @@ class RunSpec(Strict):
     )
     unserved_parcel_cost: Annotated[float, Field(ge=0)] = 100.0
 
+    @field_validator("shapley", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        """YAML reads a bare ``off`` as false."""
+        return "off" if value is False else value
+
 
 class Scenario(Strict):
     """A whole scenario file."""

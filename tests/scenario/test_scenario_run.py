@@ -1,10 +1,12 @@
 """The runner end to end on a small synthetic city, and bad input found only while running."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
+from api.cli import main
 from api.scenario.errors import ScenarioError
 from api.scenario.runner import run_scenario
 
@@ -105,3 +107,27 @@ def test_missing_map_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"--map .*nope\.osm: file not found"):
         run_scenario(_scenario(tmp_path), tmp_path / "out", map_file=tmp_path / "nope.osm",
                      quiet=True)
+
+
+def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str):
+    """Run the `gongpei` entry point in-process (its startup imports are slow in a subprocess)."""
+    monkeypatch.setattr(sys, "argv", ["gongpei", *args])
+    with pytest.raises(SystemExit) as done:
+        main.run()
+    return done.value.code, capsys.readouterr()
+
+
+def test_cli_run_quiet_and_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture) -> None:
+    scenario = _scenario(tmp_path, SMALL_CITY.replace("budget: 3", "budget: 2")
+                         .replace("shapley: exact", 'shapley: "off"'))
+    out = tmp_path / "out"
+    code, io = _cli(monkeypatch, capsys, "scenario", "run", str(scenario), "-o", str(out),
+                    "--quiet", "--time-limit", "0.3")
+    assert code == 0, io.err
+    assert io.out.strip() == f"report: {(out / 'report.html').resolve()}"
+    assert io.err == ""
+    code, io = _cli(monkeypatch, capsys, "scenario", "run", str(scenario), "-o", str(out), "-q")
+    assert code == 2
+    assert io.err.strip() == f"error: {out}: output folder is not empty " \
+        "(use --overwrite to replace it)"

@@ -110,8 +110,11 @@ def test_failed_run_leaves_no_output_folder(tmp_path: Path) -> None:
 
 
 def test_cli_validate_exit_code(tmp_path: Path) -> None:
-    path = _write(tmp_path, GOOD + "siting: {budget: 0}\n")
+    """Through a real `gongpei` process: exit code 2 and one line per problem on stderr."""
+    path = _write(tmp_path, GOOD + "siting: {budget: 0}\nfoo: 1\n")
     result = subprocess.run([sys.executable, "-m", "api.cli.main", "scenario", "validate",
                              str(path)], capture_output=True, text=True, check=False)
     assert result.returncode == 2
-    assert result.stderr.strip().startswith("error: ") and "siting.budget" in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("error: ") for line in lines)
+    assert ":10: siting.budget:" in lines[0] and ":11: (top level): unknown key 'foo'" in lines[1]
