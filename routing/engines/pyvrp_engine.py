@@ -15,8 +15,10 @@ The plan's times, loads and costs are then recomputed from the real data by
 A job with several time windows becomes one PyVRP client per window, gathered in a mutually
 exclusive client group (exactly one of them is visited), PyVRP's documented way to model them.
 What does not fit (named by `supports`): several time windows on a shipment's stop, breaks,
-skills or firm restrictions that some vehicle lacks, task priorities, and a max distance on a
-vehicle that also pays per hour. Open routes (no start or end centre) start or end at an extra
+skills or firm restrictions that some vehicle lacks, and a max distance on a vehicle that also
+pays per hour. Priorities matter only when not every task can be served: then each task that
+must be served carries a prize of (1 + priority) times one that outweighs any route cost, as in
+the OR-Tools engine. Open routes (no start or end centre) start or end at an extra
 location that is free to reach from anywhere and to leave to anywhere.
 """
 
@@ -50,8 +52,6 @@ def supports(problem: Problem) -> tuple[bool, str]:
             len(stop.time_windows) > 1 for stop in (task.pickup, task.delivery)
         ):
             return False, f"shipment '{task.id}' has several time windows on a stop"
-        if task.priority:
-            return False, f"{kind} '{task.id}' has a priority (PyVRP has none)"
         if len(problem.allowed_vehicles(task)) != len(problem.vehicles):
             return False, (
                 f"{kind} '{task.id}' may only use some vehicles (skills or firm); "
@@ -207,7 +207,8 @@ class _Translation:
         # a prize larger than anything serving one task can cost (two arcs and a vehicle)
         finite = [c[np.isfinite(c)].max(initial=0.0) for c in costs]
         most = 2 * max(finite, default=0.0) + max(stated, default=0.0)
-        self.must_prize = min(self._money(10 * most) + 1, _UNLIMITED)
+        tasks = len(self.jobs) + len(self.shipments)
+        self.must_prize = min(self._money(10 * most) + 1, 2**62 // (101 * (tasks + 1)))
         distance_mats = [self._integer_costs(c, capped=key[3])
                          for c, key in zip(costs, profile_keys, strict=True)]  # fmt: skip
         duration_mats = [self._durations(key[0]) for key in profile_keys]
@@ -267,7 +268,7 @@ class _Translation:
         if task.optional:
             return {"required": False, "prize": self._money(task.penalty)}
         if self.all_optional:
-            return {"required": False, "prize": self.must_prize}
+            return {"required": False, "prize": self.must_prize * (1 + task.priority)}
         return {}
 
     def _clients(self, job: Job) -> list[pyvrp.Client]:

@@ -183,6 +183,15 @@ def test_what_cannot_all_fit_leaves_the_fewest_out():
     assert "no room" in solution.unassigned[0].reason
 
 
+def test_priority_decides_who_stays_out():
+    m = line_problem([1, 2])
+    m.add_vehicle("van", start="c0", end="c0", capacity=(1,))
+    m.add_job("near", location=1, delivery=(1,))
+    m.add_job("urgent", location=2, delivery=(1,), priority=50)
+    solution = solved(m.build())
+    assert [u.id for u in solution.unassigned] == ["near"]
+
+
 def test_open_routes_pay_no_way_back_or_way_out():
     m = line_problem([5, 10, -3])
     m.add_vehicle("one-way", start="c0", end=None, cost_per_km=1.0, cost_per_hour=0.0)
@@ -231,7 +240,6 @@ def test_progress_reports_new_best_plans():
             {"job": {"skills": {"fridge"}}, "vehicle": {"skills": {"fridge"}}, "other": {}},
             "some vehicles",
         ),
-        ({"job": {"priority": 5}}, "priority"),
     ],
 )
 def test_supports_names_what_does_not_fit(change, reason):
