@@ -9,6 +9,7 @@ from api.cli.demo_cmd import demo as demo_command
 from api.cli.network_cmd import app as network_app
 from api.cli.pool_cmd import pool
 from api.cli.scenario_cmd import app as scenario_app
+from api.cli.site_cmd import site as site_command
 from api.cli.solve_cmd import solve as solve_command
 from network.errors import GongpeiError
 
@@ -27,6 +28,7 @@ app.command("pool")(pool)
 app.command(name="demo")(demo_command)
 serve_cmd.register(app)
 app.command(name="solve")(solve_command)
+app.command(name="site")(site_command)
 
 
 @app.callback()

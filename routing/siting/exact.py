@@ -87,7 +87,7 @@ def proven_gap(objective: float | None, bound: float, *, maximize: bool) -> floa
     if objective is None or not np.isfinite(bound):
         return float("inf")
     diff = (bound - objective) if maximize else (objective - bound)
-    diff = max(diff, 0.0)
     if diff <= 1e-9 * max(1.0, abs(objective)):
-        return 0.0
+        # a bound past a known plan is no bound at all (a solver that stopped without one)
+        return 0.0 if diff >= -1e-6 * max(1.0, abs(objective)) else float("inf")
     return diff / max(abs(objective), 1e-9)

@@ -3,8 +3,8 @@
 Only pairs within reach get variables or matrix entries. Uncapacitated p-median and facility
 location use the radius formulation (Elloumi 2010): per demand point one variable per distinct
 distance level, "no open site within this distance", chained level to level, so the matrix has
-one entry per pair; its LP bound equals the classic formulation's. Maximal covering and set
-covering merge demand points that share the same set of reachable sites. Capacitated models
+one entry per pair; its LP bound equals the classic formulation's. Covering models fix
+dominated sites closed (``aggregate`` has already merged interchangeable points). Capacitated models
 assign fractions of each point's parcels (split demand, as in OR-Library's published optima).
 """
 
@@ -34,6 +34,7 @@ class Mip:
     y: np.ndarray
     x: np.ndarray | None = None
     n: np.ndarray | None = None
+    s: np.ndarray | None = None
 
 
 class _Builder:
@@ -106,9 +107,19 @@ def site_cost(inst: SitingInstance) -> np.ndarray:
     return inst.fixed_cost if inst.fixed_cost.any() else np.ones(inst.n_sites)
 
 
-def build(inst: SitingInstance, model: SitingModel, *, strong: bool = True) -> Mip:
-    """The MIP of ``model`` on ``inst``; ``strong`` adds x_ij <= y_j links (capacitated only)."""
+STRONG_LINK_MAX_PAIRS = 50_000
+
+
+def build(inst: SitingInstance, model: SitingModel, *, strong: bool | None = None) -> Mip:
+    """The MIP of ``model`` on ``inst``.
+
+    ``strong`` adds x_ij <= y_j links to capacitated models: a tighter LP where capacity is
+    slack, but one row per pair; by default only up to ``STRONG_LINK_MAX_PAIRS`` pairs (where
+    capacity binds, as at city scale, the capacity rows alone already give a close bound).
+    """
     model.check_against(inst)
+    if strong is None:
+        strong = inst.reach.nnz <= STRONG_LINK_MAX_PAIRS
     b = _Builder()
     m = inst.n_sites
     y = b.vars(m, lb=inst.must_open.astype(float), integer=True)
@@ -130,39 +141,44 @@ def _budget_rows(inst: SitingInstance, model: SitingModel, b: _Builder, y, n=Non
             b.terms(np.full(n.size, row[0]), n.ravel(), np.tile(costs, len(n)))
 
 
-def _groups(inst: SitingInstance) -> tuple[list[np.ndarray], np.ndarray]:
-    """Distinct non-empty reach sets and the parcels of the points sharing each one."""
-    r = inst.reach
-    index: dict[bytes, int] = {}
-    sets: list[np.ndarray] = []
-    weight: list[float] = []
-    for i in range(r.shape[0]):
-        cols = r.indices[r.indptr[i] : r.indptr[i + 1]]
-        if cols.size == 0:
-            continue
-        key = np.sort(cols).tobytes()
-        g = index.setdefault(key, len(sets))
-        if g == len(sets):
-            sets.append(cols)
-            weight.append(0.0)
-        weight[g] += inst.weight[i]
-    return sets, np.array(weight)
+def dominated_sites(inst: SitingInstance, cost: np.ndarray) -> np.ndarray:
+    """Sites a covering model never needs: another site reaches a superset for no more money.
+
+    Among sites reaching the very same points at the same cost, the first one is kept.
+    """
+    reach = inst.reach.copy()
+    reach.data = np.ones_like(reach.data)
+    size = np.asarray(reach.sum(axis=0)).ravel()
+    overlap = (reach.T @ reach).tocoo()
+    j, k, both = overlap.row, overlap.col, overlap.data
+    cheaper = (cost[k] < cost[j]) | ((cost[k] == cost[j]) & ((size[k] > size[j]) | (k < j)))
+    hit = (j != k) & (both >= size[j]) & cheaper
+    out = np.zeros(inst.n_sites, dtype=bool)
+    out[j[hit]] = True
+    out[size == 0] = True
+    return out & ~inst.must_open
 
 
 def _covering(inst: SitingInstance, model: SitingModel, b: _Builder, y) -> Mip:
-    sets, weight = _groups(inst)
-    rows = np.repeat(np.arange(len(sets)), [len(s) for s in sets])
-    cols = np.concatenate(sets) if sets else np.zeros(0, dtype=np.int64)
+    """Covering rows for points reaching some site; dominated sites are fixed closed."""
+    rows, cols, _ = pairs(inst)
+    reached = np.flatnonzero(np.diff(inst.reach.indptr) > 0)
+    local = np.full(inst.n_demand, -1, dtype=np.int64)
+    local[reached] = np.arange(reached.size)
+    cost = inst.fixed_cost if model.budget is not None else np.zeros(inst.n_sites)
+    if model.kind == "setcover":
+        cost = site_cost(inst)
+    b.ub[0] = np.where(dominated_sites(inst, cost), 0.0, 1.0)
     if model.kind == "maxcover":
-        u = b.vars(len(sets), obj=weight)
-        r = b.rows_(len(sets), -np.inf, 0.0)
+        u = b.vars(reached.size, obj=inst.weight[reached])
+        r = b.rows_(reached.size, -np.inf, 0.0)
         b.terms(r, u, 1.0)
-        b.terms(r[rows], y[cols], -1.0)
+        b.terms(r[local[rows]], y[cols], -1.0)
         _budget_rows(inst, model, b, y)
         return b.build(offset=0.0, maximize=True, y=y)
-    b.obj[0] = site_cost(inst)
-    r = b.rows_(len(sets), 1.0, np.inf)
-    b.terms(r[rows], y[cols], 1.0)
+    b.obj[0] = cost
+    r = b.rows_(reached.size, 1.0, np.inf)
+    b.terms(r[local[rows]], y[cols], 1.0)
     return b.build(offset=0.0, maximize=False, y=y)
 
 
@@ -232,10 +248,11 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
         # Everyone reachable is served unless capacity runs out: a slack per point, priced above
         # any plan's whole cost, keeps the model feasible and shows the shortfall.
         big = big_penalty(inst, model)
-        s = b.vars(served_rows.size, obj=big * w[served_rows])
+        slack = b.vars(served_rows.size, obj=big * w[served_rows])
         r = b.rows_(served_rows.size, 1.0, 1.0)
-        b.terms(r, s, 1.0)
+        b.terms(r, slack, 1.0)
     else:
+        slack = None
         r = b.rows_(served_rows.size, -np.inf, 1.0)
     rowof = np.full(inst.n_demand, -1, dtype=np.int64)
     rowof[served_rows] = r
@@ -278,7 +295,7 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
         b.obj[1] = w[rr] * dd
     if n is not None:
         b.obj[2] = np.tile(costs, inst.n_sites)
-    return b.build(offset=0.0, maximize=False, y=y, x=x, n=n)
+    return b.build(offset=0.0, maximize=False, y=y, x=x, n=n, s=slack)
 
 
 def big_penalty(inst: SitingInstance, model: SitingModel) -> float:

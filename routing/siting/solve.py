@@ -11,14 +11,18 @@ import time
 
 import numpy as np
 
+from routing.siting.aggregate import aggregate, expand
 from routing.siting.errors import SitingInputError
-from routing.siting.exact import proven_gap, solve_mip
+from routing.siting.exact import MipResult, proven_gap, solve_mip
+from routing.siting.flow import capacity_bound, flow_assignment
 from routing.siting.formulation import Mip, big_penalty, build, pairs
 from routing.siting.heuristic import open_set
+from routing.siting.lagrange import pmedian_bound
 from routing.siting.model import SitingInstance, SitingModel
 from routing.siting.solution import SitingSolution, nearest_assignment
 
 METHODS = ("auto", "exact", "heuristic")
+LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this also get a Lagrangian bound first
 
 
 def solve(
@@ -29,7 +33,7 @@ def solve(
     solver: str = "auto",
     time_limit_s: float = 60.0,
     rel_gap: float = 1e-6,
-    strong: bool = True,
+    strong: bool | None = None,
     log: bool = False,
 ) -> SitingSolution:
     """Plan ``model`` on ``inst``: ``heuristic`` only, or ``exact``/``auto`` (warm-started MIP)."""
@@ -39,29 +43,42 @@ def solve(
         raise SitingInputError(f"time limit must be > 0 seconds, got {time_limit_s}")
     model.check_against(inst)
     start = time.perf_counter()
+    work, group = aggregate(inst, model)
     share = time_limit_s if method == "heuristic" else 0.2 * time_limit_s
-    mip = build(inst, model, strong=strong)
-    plan, hint = _heuristic(inst, model, mip, time_limit_s=share)
+    mip = build(work, model, strong=strong)
+    plan, hint = _heuristic(work, model, mip, time_limit_s=share)
     heur_s = time.perf_counter() - start
     if method == "heuristic":
+        plan = _unmerge(plan, inst, group)
         plan.seconds = heur_s
         return plan
     solver = default_solver(model) if solver == "auto" else solver
-    left = max(0.5, time_limit_s - (time.perf_counter() - start))
-    res = solve_mip(mip, solver=solver, time_limit_s=left, rel_gap=rel_gap, hint=hint, log=log)
     best, best_value = plan, mip_value(plan, mip)
+    quick = _quick_bound(
+        work, model, mip, best_value, time_limit_s=0.3 * time_limit_s, rel_gap=rel_gap
+    )
+    if quick is not None and proven_gap(best_value, quick, maximize=mip.maximize) <= rel_gap:
+        res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
+        solver = "relaxation"
+    else:
+        left = max(0.5, time_limit_s - (time.perf_counter() - start))
+        res = solve_mip(mip, solver=solver, time_limit_s=left, rel_gap=rel_gap, hint=hint, log=log)
+        if quick is not None:
+            res.bound = min(res.bound, quick) if mip.maximize else max(res.bound, quick)
     if res.values is not None:
-        found = _decode(inst, model, mip, res.values)
+        found = _decode(work, model, mip, res.values)
         value = mip_value(found, mip)
         better = value > best_value if mip.maximize else value < best_value
         if better or best_value is None:
             best, best_value = found, value
+    best = _unmerge(best, inst, group)
     best.bound = float(res.bound)
     best.gap = proven_gap(best_value, res.bound, maximize=mip.maximize)
-    best.optimal = best.gap <= rel_gap
+    best.optimal = best.gap <= 1e-6
     best.method = f"exact:{solver}"
     best.seconds = time.perf_counter() - start
     best.stats = {
+        "merged_points": int(work.n_demand),
         "solver_status": res.status,
         "solver_seconds": round(res.seconds, 3),
         "heuristic_seconds": round(heur_s, 3),
@@ -71,6 +88,24 @@ def solve(
         "mip_nonzeros": int(mip.A.nnz),
     }
     return best
+
+
+def _quick_bound(
+    inst: SitingInstance,
+    model: SitingModel,
+    mip: Mip,
+    upper: float,
+    *,
+    time_limit_s: float,
+    rel_gap: float,
+) -> float | None:
+    """A bound found without the MIP: max flow (capacitated covering) or Lagrangian (large
+    p-median), used to stop early or to tighten what the solver proves in its time."""
+    if model.kind == "maxcover" and model.is_capacitated:
+        return capacity_bound(inst, model)
+    if model.kind == "pmedian" and not model.is_capacitated and mip.A.shape[0] > LAGRANGE_ROWS:
+        return pmedian_bound(inst, model, upper=upper, time_limit_s=time_limit_s, rel_gap=rel_gap)
+    return None
 
 
 def default_solver(model: SitingModel) -> str:
@@ -97,33 +132,64 @@ def _heuristic(inst: SitingInstance, model: SitingModel, mip: Mip, *, time_limit
         rows, cols, frac = nearest_assignment(inst, is_open)
         return SitingSolution(inst, model, is_open, rows, cols, frac), hint
     deadline = time.perf_counter() + max(1.0, time_limit_s)
-    plan, values = _assign(inst, model, mip, is_open, deadline)
+    plan = _assign(inst, model, is_open)
     # Must-serve models: open more sites while reachable parcels are left without capacity.
     while model.kind in ("setcover", "facility") and time.perf_counter() < deadline:
         short = inst.weight * (1.0 - np.minimum(plan.served, 1.0))
         rr, jj, _ = pairs(inst)
         need = np.bincount(jj, short[rr], minlength=inst.n_sites)
-        need[is_open] = 0.0
+        need[plan.is_open] = 0.0
         if need.max() <= 1e-9:
             break
-        is_open = is_open.copy()
+        is_open = plan.is_open.copy()
         is_open[int(np.argmax(need))] = True
-        plan, values = _assign(inst, model, mip, is_open, deadline)
-    if values is None:
-        return plan, hint
-    return plan, (np.arange(mip.A.shape[1]), values)
+        plan = _assign(inst, model, is_open)
+    # A money budget must also pay for compartments: close the least used sites until it does.
+    while _spent(plan) > (model.budget if model.budget is not None else np.inf) + 1e-9:
+        is_open = plan.is_open.copy()
+        movable = np.flatnonzero(is_open & ~inst.must_open)
+        if movable.size == 0:
+            break
+        use = plan.load[movable] / np.maximum(inst.fixed_cost[movable] + 1.0, 1e-9)
+        is_open[movable[int(np.argmin(use))]] = False
+        plan = _assign(inst, model, is_open)
+    return plan, _full_hint(plan, mip)
 
 
-def _assign(inst: SitingInstance, model: SitingModel, mip: Mip, is_open, deadline: float):
-    """The best capacitated assignment (and sizes) with the open sites fixed."""
-    fixed = dataclasses.replace(mip, var_lb=mip.var_lb.copy(), var_ub=mip.var_ub.copy())
-    fixed.var_lb[mip.y] = fixed.var_ub[mip.y] = is_open
-    left = max(0.5, deadline - time.perf_counter())
-    res = solve_mip(fixed, solver="highs", time_limit_s=left, rel_gap=1e-4)
-    if res.values is None:
-        empty = np.zeros(0, dtype=np.int64)
-        return SitingSolution(inst, model, is_open, empty, empty, np.zeros(0)), None
-    return _decode(inst, model, mip, res.values), res.values
+def _spent(plan: SitingSolution) -> float:
+    """Money a plan spends: fixed costs of open sites plus the compartments it builds."""
+    spent = float(plan.instance.fixed_cost[plan.is_open].sum())
+    if plan.sizes is not None and plan.model.sizing is not None:
+        spent += float((plan.sizes @ plan.model.sizing.costs).sum())
+    return spent
+
+
+def _assign(inst: SitingInstance, model: SitingModel, is_open: np.ndarray) -> SitingSolution:
+    """The capacitated plan for a fixed open set: min-cost flow, then the fewest compartments."""
+    if model.kind == "pmedian":
+        unserved = model.penalty(inst)
+    elif model.kind == "facility":
+        unserved = 2.0 * float(inst.reach.data.max(initial=0.0)) + 1.0
+    else:
+        unserved = 1.0
+    rows, cols, frac, sizes = flow_assignment(inst, model, is_open, unserved_cost=unserved)
+    return SitingSolution(inst, model, is_open, rows, cols, frac, sizes=sizes)
+
+
+def _full_hint(plan: SitingSolution, mip: Mip):
+    """Every column's value for a capacitated plan (a complete MIP start)."""
+    inst = plan.instance
+    values = np.zeros(mip.A.shape[1])
+    values[mip.y] = plan.is_open
+    rr, jj, _ = pairs(inst)
+    key = rr * inst.n_sites + jj  # pairs() is row-major, so keys are sorted
+    values[mip.x[np.searchsorted(key, plan.rows * inst.n_sites + plan.cols)]] = plan.frac
+    if mip.n is not None:
+        values[mip.n.ravel()] = plan.sizes.ravel()
+    if mip.s is not None:
+        reached = np.flatnonzero(np.diff(inst.reach.indptr) > 0)
+        values[mip.s] = 1.0 - np.minimum(plan.served[reached], 1.0)
+    return np.arange(values.size), values
 
 
 def _decode(inst: SitingInstance, model: SitingModel, mip: Mip, values: np.ndarray):
@@ -136,3 +202,11 @@ def _decode(inst: SitingInstance, model: SitingModel, mip: Mip, values: np.ndarr
     keep = frac > 1e-9
     sizes = None if mip.n is None else np.rint(values[mip.n]).astype(np.int64)
     return SitingSolution(inst, model, is_open, rr[keep], jj[keep], frac[keep], sizes=sizes)
+
+
+def _unmerge(plan: SitingSolution, inst: SitingInstance, group: np.ndarray) -> SitingSolution:
+    """The plan on the original points (merged points' fractions go to each member)."""
+    if plan.instance is inst:
+        return plan
+    rows, cols, frac = expand(plan.rows, plan.cols, plan.frac, group)
+    return dataclasses.replace(plan, instance=inst, rows=rows, cols=cols, frac=frac)
