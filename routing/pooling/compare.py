@@ -66,6 +66,20 @@ class SolvedPlan:
     seconds: float
 
 
+@dataclass(frozen=True)
+class SolveRecord:
+    """What is kept of every solve, coalitions included: its figures and the checker's verdict.
+
+    (Exact Shapley solves 2^n - 1 coalitions; keeping each one's problem and matrices would
+    take gigabytes, so only the day's own plans are kept whole.)
+    """
+
+    figures: Figures
+    violations: tuple[str, ...]
+    time_limit_s: float
+    seconds: float
+
+
 class PlanSolver:
     """Builds, solves, checks and caches the plans of one day."""
 
@@ -74,26 +88,29 @@ class PlanSolver:
         self.travel = travel
         self.settings = settings
         self.types = day.known_vehicle_types()
-        self.cache: dict[tuple[PlanKind, frozenset[str]], SolvedPlan] = {}
+        self.records: dict[tuple[PlanKind, frozenset[str]], SolveRecord] = {}
+        self.plans: dict[tuple[PlanKind, frozenset[str]], SolvedPlan] = {}
         self.parcels = {f: len(day.parcels_of({f})) for f in day.firm_ids()}
 
     @property
     def solves(self) -> int:
         """How many plans were solved so far."""
-        return len(self.cache)
+        return len(self.records)
 
     def solo(self, firm: str) -> SolvedPlan:
         """The firm alone with its own depot and fleet."""
-        return self._solved("solo", frozenset({firm}))
+        return self._plan("solo", frozenset({firm}))
 
     def pooled(self, firms: Iterable[str], *, lockers: bool = False) -> SolvedPlan:
         """The day's pooled plan of these firms (with locker drops if asked), full time limit."""
-        kind: PlanKind = "lockers" if lockers else "pooled"
-        return self._solved(kind, frozenset(firms), self.settings.time_limit_s)
+        return self._plan("lockers" if lockers else "pooled", frozenset(firms))
 
     def coalition_figures(self, kind: PlanKind, firms: frozenset[str]) -> Figures:
         """Figures of what the coalition would do: pool, or each member alone if cheaper."""
-        pooled = self._solved(kind, firms, self.settings.coalition_time_limit_s).figures
+        key = (kind, firms)
+        if key not in self.records:
+            self._solve(kind, firms, self.settings.coalition_time_limit_s)
+        pooled = self.records[key].figures
         alone = total(self.solo(f).figures for f in firms)
         return pooled if pooled.cost <= alone.cost else alone
 
@@ -101,13 +118,19 @@ class PlanSolver:
         """The coalition's cost: pooling, or each member alone if that is cheaper."""
         return self.coalition_figures(kind, firms).cost
 
-    def _solved(
-        self, kind: PlanKind, firms: frozenset[str], full_limit_s: float | None = None
-    ) -> SolvedPlan:
+    def violations(self) -> list[str]:
+        """Every checker violation of every solve so far, naming the plan and coalition."""
+        return [
+            f"{kind} {'+'.join(sorted(firms))}: {v}"
+            for (kind, firms), record in self.records.items()
+            for v in record.violations
+        ]
+
+    def _plan(self, kind: PlanKind, firms: frozenset[str]) -> SolvedPlan:
         key = (kind, firms)
-        if key not in self.cache:
-            self.cache[key] = self._solve(kind, firms, full_limit_s or self.settings.time_limit_s)
-        return self.cache[key]
+        if key not in self.plans:
+            self.plans[key] = self._solve(kind, firms, self.settings.time_limit_s)
+        return self.plans[key]
 
     def _solve(self, kind: PlanKind, firms: frozenset[str], full_limit_s: float) -> SolvedPlan:
         if kind == "solo":
@@ -131,7 +154,12 @@ class PlanSolver:
             self.types,
             unserved_parcel_cost=self.day.unserved_parcel_cost,
         )
-        return SolvedPlan(built, solution, check(built.problem, solution), figures, limit, seconds)
+        report = check(built.problem, solution)
+        self.records.setdefault(
+            (kind, firms),
+            SolveRecord(figures, tuple(str(v) for v in report.violations), limit, seconds),
+        )
+        return SolvedPlan(built, solution, report, figures, limit, seconds)
 
 
 @dataclass(frozen=True)
@@ -250,11 +278,7 @@ def compare_day(
     for kind in settings.shapley_plans:
         say(f"Shapley split of the {kind} plan")
         splits[kind] = _split(solver, kind, standalone, parcels)
-    violations = [
-        f"{kind} {','.join(sorted(group))}: {v}"
-        for (kind, group), plan in solver.cache.items()
-        for v in plan.report.violations
-    ]
+    violations = solver.violations()
     return DayResult(
         day=day,
         travel_source=travel.source,
@@ -265,7 +289,7 @@ def compare_day(
         solves=solver.solves,
         seconds=time.perf_counter() - started,
         checks_ok=not violations,
-        violations=[str(v) for v in violations],
+        violations=violations,
     )
 
 
