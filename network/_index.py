@@ -44,8 +44,9 @@ _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def road_index(graph: nx.MultiDiGraph) -> RoadIndex:
-    """The graph's index, memoised per graph object (graphs are read-only once built)."""
-    stamp = (graph.number_of_nodes(), graph.number_of_edges())
+    """The graph's index, memoised per graph object (graphs are read-only once built; a change
+    in the node count is noticed, the O(edges) edge count is deliberately not checked)."""
+    stamp = graph.number_of_nodes()
     cached = _CACHE.get(graph)
     if cached is not None and cached[0] == stamp:
         return cached[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from network.errors import ProfileError
 
@@ -48,15 +48,7 @@ class Profile:
                     f"number of km/h, got {kmh!r}"
                 )
         speeds = {**self.speeds_kmh, **{k: float(v) for k, v in overrides.items()}}
-        return Profile(
-            name=self.name,
-            speeds_kmh=speeds,
-            access_keys=self.access_keys,
-            oneway=self.oneway,
-            honour_maxspeed=self.honour_maxspeed,
-            max_kmh=max(self.max_kmh, *speeds.values()),
-            oneway_exempt_keys=self.oneway_exempt_keys,
-        )
+        return replace(self, speeds_kmh=speeds, max_kmh=max(self.max_kmh, *speeds.values()))
 
     def allows(self, tags: Mapping[str, str]) -> bool:
         """Whether this traveller may use a way with these tags at all."""
