@@ -51,8 +51,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         upgrade(db.engine)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):
+    async def lifespan(app: FastAPI):
         yield
+        app.state.locker_index.close()
         db.dispose()
 
     app = FastAPI(
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     app.state.settings = settings
     app.state.db = db
     app.state.buckets = TokenBuckets(settings.public_rate_per_s, settings.public_burst)
-    app.state.locker_index = LockerIndex(settings.search_cache_s)
+    app.state.locker_index = LockerIndex(db.engine, settings.search_cache_s)
 
     for router in (lockers, reservations, jobs, opendata, admin, web):
         app.include_router(router.router)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,7 @@ def reserve(
         wanted = f"{size} or larger" if allow_larger else size
         raise BookingError(409, f"locker {locker_id}: no free compartment of size {wanted}")
     compartment.status = "reserved"
+    availability_changed(session, locker_id)
     reservation = Reservation(
         firm_id=firm.id,
         locker_id=locker_id,
@@ -92,6 +93,16 @@ def _close(session: Session, reservation: Reservation, state: str, now: datetime
     compartment = session.get(Compartment, reservation.compartment_id, with_for_update=True)
     if compartment is not None and compartment.status != "out_of_service":
         compartment.status = "free"
+        availability_changed(session, reservation.locker_id)
+
+
+def availability_changed(session: Session, locker_id: int) -> None:
+    """Stamp the locker so search caches reload its free counts (its `updated_at` is kept)."""
+    session.execute(
+        update(Locker)
+        .where(Locker.id == locker_id)
+        .values(availability_changed_at=utcnow(), updated_at=Locker.updated_at)
+    )
 
 
 def _expire_if_due(session: Session, reservation: Reservation) -> None:

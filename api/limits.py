@@ -42,7 +42,7 @@ class TokenBuckets:
             return (1.0 - tokens) / self.rate
 
 
-def public_rate_limit(request: Request) -> None:
+async def public_rate_limit(request: Request) -> None:
     """Dependency of every public endpoint: 429 with Retry-After once a client's bucket is empty."""
     client = request.client.host if request.client else "unknown"
     wait = request.app.state.buckets.take(client)

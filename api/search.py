@@ -12,20 +12,40 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import threading
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, bindparam, case, func, select
 
-from api.db.models import SIZES, Compartment, Locker
+from api.db.models import SIZES, Compartment, Locker, utcnow
 
+log = logging.getLogger("gongpei.search")
 EARTH_RADIUS_M = 6_371_008.8
 _COUNT_CHUNK = 200
+_VERSION = select(func.count(Locker.id), func.max(Locker.updated_at))
+_FREE = (
+    select(Compartment.locker_id, Compartment.size, func.count())
+    .where(
+        Compartment.locker_id.in_(bindparam("ids", expanding=True)),
+        Compartment.status == "free",
+    )
+    .group_by(Compartment.locker_id, Compartment.size)
+)
+_ALL_FREE = (
+    select(
+        Compartment.locker_id,
+        *(func.sum(case((Compartment.size == size, 1), else_=0)) for size in SIZES),
+    )
+    .where(Compartment.status == "free")
+    .group_by(Compartment.locker_id)
+)
+_NONE_FREE = dict.fromkeys(SIZES, 0)
+_CHANGED = select(Locker.id).where(Locker.availability_changed_at > bindparam("since"))
 
 
 class BadCursorError(ValueError):
@@ -77,49 +97,85 @@ class _Snapshot:
     lats: np.ndarray
     lons: np.ndarray
     info: dict[int, dict[str, Any]]  # locker id -> public fields and compartment totals
+    free: dict[int, dict[str, int]] | None  # locker id -> free doors per size (cached mode)
 
 
 class LockerIndex:
-    """The per-process locker index; thread-safe, refreshed lazily when the table changes."""
+    """The per-process locker index, thread-safe.
 
-    def __init__(self, max_age_s: float) -> None:
+    With `max_age_s` > 0, a background thread refreshes it every `max_age_s` seconds: positions
+    when the lockers table changed, and the free-door counts of the lockers whose availability
+    changed since the last refresh (`lockers.availability_changed_at`, re-read with a margin
+    so a slow commit is not missed). A search then touches no database, and public availability
+    is at most about `max_age_s` old; reservations never rely on these counts.
+    With `max_age_s` == 0 every search revalidates the positions and reads live counts for the
+    lockers on its page.
+    """
+
+    #: Changes stamped this long before a refresh started are read again by the next one.
+    MARGIN = timedelta(seconds=5)
+
+    def __init__(self, engine: Engine, max_age_s: float) -> None:
+        self.engine = engine
         self.max_age_s = max_age_s
         self._snapshot: _Snapshot | None = None
-        self._checked = 0.0
         self._lock = threading.Lock()
+        self._refresher: threading.Thread | None = None
+        self._since: datetime | None = None
+        self._stop = threading.Event()
 
-    def snapshot(self, session: Session) -> _Snapshot:
-        now = time.monotonic()
+    @property
+    def live(self) -> bool:
+        return self.max_age_s <= 0
+
+    def snapshot(self) -> _Snapshot:
         snap = self._snapshot
-        if snap is not None and now - self._checked < self.max_age_s:
+        if snap is not None and not self.live:
             return snap
         with self._lock:
-            version = tuple(
-                session.execute(select(func.count(Locker.id), func.max(Locker.updated_at))).one()
-            )
-            if self._snapshot is None or self._snapshot.version != version:
-                self._snapshot = _load(session, version)
-            self._checked = time.monotonic()
+            if self._snapshot is None or self.live:
+                self._refresh()
+            if not self.live and self._refresher is None:
+                self._refresher = threading.Thread(
+                    target=self._refresh_forever, name="locker-index", daemon=True
+                )
+                self._refresher.start()
             return self._snapshot
 
+    def _refresh(self) -> None:
+        started = utcnow()
+        with self.engine.connect() as conn:
+            version = tuple(conn.execute(_VERSION).one())
+            snap = self._snapshot
+            if snap is None or snap.version != version:
+                snap = _load(conn, version)
+                if not self.live:
+                    snap = replace(snap, free=_all_free_counts(conn))
+            elif not self.live:
+                changed = conn.scalars(_CHANGED, {"since": self._since}).all()
+                snap.free.update(free_counts(conn, changed))  # dict.update: safe for readers
+        self._snapshot = snap
+        self._since = started - self.MARGIN
+
+    def close(self) -> None:
+        """Stop the background refresher (at app shutdown)."""
+        self._stop.set()
+        if self._refresher is not None:
+            self._refresher.join(timeout=5)
+
+    def _refresh_forever(self) -> None:
+        while not self._stop.wait(self.max_age_s):
+            try:
+                self._refresh()
+            except Exception:  # a passing DB hiccup: keep serving the last snapshot
+                log.exception("locker index refresh failed")
+
     def search(
-        self, session: Session, query: Query, *, limit: int, cursor: str | None
+        self, query: Query, *, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Up to `limit` lockers nearest first, each with distance and free counts; next cursor."""
-        snap = self.snapshot(session)
-        dlat = np.degrees(query.radius_m / EARTH_RADIUS_M)
-        lo = int(np.searchsorted(snap.lats, query.lat - dlat, side="left"))
-        hi = int(np.searchsorted(snap.lats, query.lat + dlat, side="right"))
-        ids, lats, lons = snap.ids[lo:hi], snap.lats[lo:hi], snap.lons[lo:hi]
-        coslat = max(np.cos(np.radians(min(abs(query.lat) + dlat, 89.9))), 1e-6)
-        dlon = dlat / coslat
-        near = np.abs((lons - query.lon + 180.0) % 360.0 - 180.0) <= dlon
-        ids, lats, lons = ids[near], lats[near], lons[near]
-        dist = haversine_m(query.lat, query.lon, lats, lons)
-        inside = dist <= query.radius_m
-        ids, dist = ids[inside], dist[inside]
-        order = np.lexsort((ids, dist))
-        ids, dist = ids[order], dist[order]
+        snap = self.snapshot()
+        ids, dist = _within(snap, query)
         if cursor is not None:
             after_d, after_id = decode_cursor(query, cursor)
             later = (dist > after_d) | ((dist == after_d) & (ids > after_id))
@@ -132,10 +188,11 @@ class LockerIndex:
         page: list[dict[str, Any]] = []
         step = _COUNT_CHUNK if query.available_only else limit + 1
         for start in range(0, len(ids), step):
-            chunk_ids = ids[start : start + step]
-            free = free_counts(session, [int(i) for i in chunk_ids])
-            for locker_id, d in zip(chunk_ids.tolist(), dist[start:].tolist(), strict=False):
-                counts = free.get(locker_id, dict.fromkeys(SIZES, 0))
+            chunk_ids = ids[start : start + step].tolist()
+            free = snap.free if snap.free is not None else self._live_counts(chunk_ids)
+            chunk_dist = dist[start : start + step].tolist()
+            for locker_id, d in zip(chunk_ids, chunk_dist, strict=True):
+                counts = free.get(locker_id, _NONE_FREE)
                 if query.available_only and not _has_free(counts, query.size):
                     continue
                 page.append({**snap.info[locker_id], "distance_m": d, "free": counts})
@@ -152,29 +209,53 @@ class LockerIndex:
             item["distance_m"] = round(item["distance_m"], 1)
         return page, next_cursor
 
+    def _live_counts(self, locker_ids: list[int]) -> dict[int, dict[str, int]]:
+        with self.engine.connect() as conn:
+            return free_counts(conn, locker_ids)
+
+
+def _within(snap: _Snapshot, query: Query) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and distances of the lockers within the radius, sorted by (distance, id)."""
+    dlat = np.degrees(query.radius_m / EARTH_RADIUS_M)
+    lo = int(np.searchsorted(snap.lats, query.lat - dlat, side="left"))
+    hi = int(np.searchsorted(snap.lats, query.lat + dlat, side="right"))
+    ids, lats, lons = snap.ids[lo:hi], snap.lats[lo:hi], snap.lons[lo:hi]
+    coslat = max(np.cos(np.radians(min(abs(query.lat) + dlat, 89.9))), 1e-6)
+    near = np.abs((lons - query.lon + 180.0) % 360.0 - 180.0) <= dlat / coslat
+    ids, lats, lons = ids[near], lats[near], lons[near]
+    dist = haversine_m(query.lat, query.lon, lats, lons)
+    inside = dist <= query.radius_m
+    ids, dist = ids[inside], dist[inside]
+    order = np.lexsort((ids, dist))
+    return ids[order], dist[order]
+
 
 def _has_free(counts: dict[str, int], size: str | None) -> bool:
     return counts[size] > 0 if size else any(counts.values())
 
 
-def free_counts(session: Session, locker_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+def free_counts(conn: Connection, locker_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """Live number of free compartments per size for each locker id."""
     locker_ids = list(locker_ids)
     if not locker_ids:
         return {}
-    rows = session.execute(
-        select(Compartment.locker_id, Compartment.size, func.count())
-        .where(Compartment.locker_id.in_(locker_ids), Compartment.status == "free")
-        .group_by(Compartment.locker_id, Compartment.size)
-    )
+    rows = conn.execute(_FREE, {"ids": locker_ids})
     counts = {i: dict.fromkeys(SIZES, 0) for i in locker_ids}
     for locker_id, size, n in rows:
         counts[locker_id][size] = n
     return counts
 
 
-def _load(session: Session, version: tuple[Any, ...]) -> _Snapshot:
-    rows = session.execute(
+def _all_free_counts(conn: Connection) -> dict[int, dict[str, int]]:
+    """Free doors per size of every locker that has any (one aggregate query)."""
+    return {
+        row[0]: dict(zip(SIZES, (int(n) for n in row[1:]), strict=True))
+        for row in conn.execute(_ALL_FREE)
+    }
+
+
+def _load(conn: Connection, version: tuple[Any, ...]) -> _Snapshot:
+    rows = conn.execute(
         select(
             Locker.id,
             Locker.name,
@@ -187,7 +268,7 @@ def _load(session: Session, version: tuple[Any, ...]) -> _Snapshot:
         ).order_by(Locker.lat, Locker.id)
     ).all()
     totals: dict[int, dict[str, int]] = {r.id: dict.fromkeys(SIZES, 0) for r in rows}
-    for locker_id, size, n in session.execute(
+    for locker_id, size, n in conn.execute(
         select(Compartment.locker_id, Compartment.size, func.count()).group_by(
             Compartment.locker_id, Compartment.size
         )
@@ -201,4 +282,5 @@ def _load(session: Session, version: tuple[Any, ...]) -> _Snapshot:
         lats=np.array([r.lat for r in rows], dtype=np.float64),
         lons=np.array([r.lon for r in rows], dtype=np.float64),
         info=info,
+        free=None,
     )

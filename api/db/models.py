@@ -126,6 +126,10 @@ class Locker(Base):
     opening_hours: Mapped[str] = mapped_column(String(200), default="24/7")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: When a door last became free or taken: lets search caches reload only what changed.
+    availability_changed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, index=True
+    )
 
     compartments: Mapped[list[Compartment]] = relationship(
         back_populates="locker", order_by="Compartment.id"

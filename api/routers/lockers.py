@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1/lockers", tags=["lockers"])
     responses=errors(422, 429),
     summary="Lockers nearest to a point, with live free compartments (public)",
 )
-def search_lockers(
+async def search_lockers(
     request: Request,
     lat: Annotated[float, Query(ge=-90, le=90, examples=[36.0671])],
     lon: Annotated[float, Query(ge=-180, le=180, examples=[120.3826])],
@@ -44,18 +44,17 @@ def search_lockers(
     cursor: Annotated[
         str | None, Query(max_length=500, description="`next_cursor` of the previous page")
     ] = None,
-    db: Database = Depends(get_db),
 ) -> dict:
+    """Runs on the event loop: it answers from the in-memory index (see `api.search`)."""
     query = SearchQuery(lat, lon, radius_m, size, available_only)
-    with db.reading() as session:
-        try:
-            items, next_cursor = request.app.state.locker_index.search(
-                session, query, limit=limit, cursor=cursor
-            )
-        except BadCursorError as err:
-            raise HTTPException(
-                422, [{"loc": ["query", "cursor"], "msg": str(err), "type": "value_error"}]
-            ) from err
+    try:
+        items, next_cursor = request.app.state.locker_index.search(
+            query, limit=limit, cursor=cursor
+        )
+    except BadCursorError as err:
+        raise HTTPException(
+            422, [{"loc": ["query", "cursor"], "msg": str(err), "type": "value_error"}]
+        ) from err
     return {"items": items, "next_cursor": next_cursor}
 
 

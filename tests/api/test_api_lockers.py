@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 
 def test_search_nearest_first_with_distance_and_free_counts(client, lockers):
@@ -126,3 +127,23 @@ def test_open_data_summary_has_no_firm_data(client, lockers, auth):
     assert [(d["area"], d["parcels"]) for d in summary["parcels_by_area_day"]] == [("Shinan", 1)]
     text = str(summary)
     assert "PRIVATE" not in text and "firm-a" not in text
+
+
+def test_cached_search_catches_up_with_reservations(make_client, lockers, auth):
+    client = make_client(search_cache_s=0.2)
+    params = {"lat": 36.0670, "lon": 120.3830, "radius_m": 50}
+    assert client.get("/v1/lockers", params=params).json()["items"][0]["free"]["L"] == 1
+    r = client.post(
+        f"/v1/lockers/{lockers[0]}/reservations",
+        json={"size": "L", "parcel_ref": "C1"},
+        headers=auth["a"],
+    )
+    rid = r.json()["id"]
+    deadline = time.monotonic() + 5
+    while client.get("/v1/lockers", params=params).json()["items"][0]["free"]["L"] != 0:
+        assert time.monotonic() < deadline, "cached availability never caught up"
+        time.sleep(0.1)
+    client.delete(f"/v1/reservations/{rid}", headers=auth["a"])
+    while client.get("/v1/lockers", params=params).json()["items"][0]["free"]["L"] != 1:
+        assert time.monotonic() < deadline, "cached availability never caught up"
+        time.sleep(0.1)

@@ -1,0 +1,368 @@
+"""Load test of `gongpei serve` on loopback: nearby-locker search and a reservation storm.
+
+For SQLite and PostgreSQL in turn: a fresh database with 10,000 lockers spread over a 20 x 20 km
+city, `gongpei serve --workers 2` (public rate limit off, as for a trusted load balancer), then
+1. nearby search from 50 concurrent clients, closed loop (as fast as the server answers):
+   throughput and p50/p99 latency, with the per-process locker cache on and, as the baseline,
+   revalidated against the database on every request (GONGPEI_SEARCH_CACHE_S=0);
+2. the same at an offered load of 1,000 searches/s (50 clients x 20/s, open loop): latency;
+3. a reservation storm: 500 attempts at one locker's 100 free compartments from 50 clients:
+   counts of 201 and 409, and double bookings found in the database afterwards.
+
+The load generator is a minimal keep-alive HTTP/1.1 client on asyncio + uvloop, because it
+shares the two cores with the server and a heavier client would measure itself.
+
+    .venv/bin/python benchmarks/api_load.py [--requests 12000] [--backends sqlite,postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import uvloop
+from sqlalchemy import create_engine, func, insert, select, text
+
+from api.db.engine import Database, normalise_url
+from api.db.migrate import upgrade
+from api.db.models import Compartment, Locker, Reservation
+from api.lockers import DEFAULT_DIMENSIONS_MM
+from api.security import create_firm
+
+CENTRE = (36.07, 120.38)
+HALF_SPAN_M = 10_000
+CLIENTS = 50
+POSTGRES_URL = os.environ.get(
+    "GONGPEI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def populate(url: str, n_lockers: int, seed: int = 0) -> tuple[str, int]:
+    """Migrate, insert `n_lockers` lockers (8 S, 4 M, 2 L doors each) plus the storm locker
+    with 100 M doors; return a firm API key and the storm locker's id."""
+    db = Database(url)
+    upgrade(db.engine)
+    rng = np.random.default_rng(seed)
+    dlat = HALF_SPAN_M / 111_195
+    dlon = dlat / np.cos(np.radians(CENTRE[0]))
+    lats = CENTRE[0] + rng.uniform(-dlat, dlat, n_lockers)
+    lons = CENTRE[1] + rng.uniform(-dlon, dlon, n_lockers)
+    lockers = [
+        {"id": i + 1, "name": f"Locker {i + 1}", "operator": "Bench", "lat": float(lat),
+         "lon": float(lon), "address": "", "area": f"cell-{i % 12}", "opening_hours": "24/7"}
+        for i, (lat, lon) in enumerate(zip(lats, lons, strict=True))
+    ]
+    storm_id = n_lockers + 1
+    lockers.append({**lockers[0], "id": storm_id, "name": "Storm locker"})
+    doors = {"S": 8, "M": 4, "L": 2}
+    compartments = []
+    for locker in lockers:
+        counts = {"M": 100} if locker["id"] == storm_id else doors
+        for size, count in counts.items():
+            w, h, d = DEFAULT_DIMENSIONS_MM[size]
+            compartments += [
+                {"locker_id": locker["id"], "label": f"{size}{k + 1:02d}", "size": size,
+                 "width_mm": w, "height_mm": h, "depth_mm": d, "status": "free"}
+                for k in range(count)
+            ]
+    from api.db.models import utcnow
+
+    now = utcnow()
+    with db.writing() as session:
+        session.execute(insert(Locker), [{**x, "created_at": now, "updated_at": now}
+                                         for x in lockers])
+        session.execute(insert(Compartment), compartments)
+        _, key = create_firm(session, "bench-firm", "firm")
+    if not db.is_sqlite:  # keep the sequences ahead of the explicit ids
+        with db.engine.begin() as conn:
+            conn.execute(text("SELECT setval('lockers_id_seq', (SELECT max(id) FROM lockers))"))
+    db.dispose()
+    return key, storm_id
+
+
+def double_bookings(url: str, storm_id: int) -> tuple[int, int]:
+    """(active reservations, compartments holding more than one) at the storm locker."""
+    db = Database(url)
+    with db.reading() as session:
+        per_door = session.execute(
+            select(Reservation.compartment_id, func.count())
+            .where(Reservation.locker_id == storm_id,
+                   Reservation.state.in_(("reserved", "deposited")))
+            .group_by(Reservation.compartment_id)
+        ).all()
+    db.dispose()
+    return sum(n for _, n in per_door), sum(1 for _, n in per_door if n > 1)
+
+
+# --------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`gongpei serve` in a child process, stopped on exit."""
+
+    def __init__(self, url: str, *, workers: int, cache_s: float) -> None:
+        self.port = free_port()
+        env = {**os.environ, "GONGPEI_DATABASE_URL": url, "GONGPEI_PUBLIC_RATE_PER_S": "0",
+               "GONGPEI_SEARCH_CACHE_S": str(cache_s)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli.main", "serve", "--port", str(self.port),
+             "--workers", str(workers), "--job-workers", "0"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def __enter__(self) -> Server:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    time.sleep(1.0)  # let every worker process finish starting
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+# --------------------------------------------------------------------------- client
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; just enough protocol for this API's JSON answers."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    async def open(self) -> Connection:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return self
+
+    async def request(self, method: str, path: str, body: bytes = b"",
+                      headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1",
+                 f"Content-Length: {len(body)}"]
+        if body:
+            lines.append("Content-Type: application/json")
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def search_paths(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    dlat = 0.8 * HALF_SPAN_M / 111_195
+    dlon = dlat / np.cos(np.radians(CENTRE[0]))
+    return [
+        f"/v1/lockers?lat={CENTRE[0] + rng.uniform(-dlat, dlat):.6f}"
+        f"&lon={CENTRE[1] + rng.uniform(-dlon, dlon):.6f}&radius_m=1000&limit=20"
+        for _ in range(n)
+    ]
+
+
+async def _search_closed(port: int, paths: list[str]) -> tuple[list[float], float, int]:
+    queue = list(reversed(paths))
+    latencies: list[float] = []
+    errors = 0
+
+    async def client() -> None:
+        nonlocal errors
+        conn = await Connection(port).open()
+        while queue:
+            path = queue.pop()
+            t0 = time.perf_counter()
+            status, _ = await conn.request("GET", path)
+            latencies.append(time.perf_counter() - t0)
+            errors += status != 200
+        conn.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return latencies, time.perf_counter() - began, errors
+
+
+async def _search_open(port: int, paths: list[str], rate: float) -> tuple[list[float], float, int]:
+    """Each client sends on its own fixed schedule (rate / CLIENTS per second); latency counts
+    from the scheduled send time, so queueing delay is not hidden (no coordinated omission)."""
+    per_client = [paths[i::CLIENTS] for i in range(CLIENTS)]
+    interval = CLIENTS / rate
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter() + 0.2
+
+    async def client(k: int, mine: list[str]) -> None:
+        nonlocal errors
+        conn = await Connection(port).open()
+        for j, path in enumerate(mine):
+            due = start + (j + k / CLIENTS) * interval
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            status, _ = await conn.request("GET", path)
+            latencies.append(time.perf_counter() - due)
+            errors += status != 200
+        conn.close()
+
+    await asyncio.gather(*(client(k, mine) for k, mine in enumerate(per_client)))
+    return latencies, time.perf_counter() - start, errors
+
+
+async def _storm(port: int, key: str, locker_id: int, attempts: int) -> dict[int, int]:
+    todo = list(range(attempts))
+    codes: dict[int, int] = {}
+
+    async def client() -> None:
+        conn = await Connection(port).open()
+        while todo:
+            i = todo.pop()
+            body = json.dumps({"size": "M", "parcel_ref": f"STORM-{i}"}).encode()
+            status, _ = await conn.request(
+                "POST", f"/v1/lockers/{locker_id}/reservations", body, {"X-API-Key": key}
+            )
+            codes[status] = codes.get(status, 0) + 1
+        conn.close()
+
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return codes
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) * 1000
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run_backend(name: str, url: str, args: argparse.Namespace) -> dict:
+    print(f"\n== {name}: populating {args.lockers} lockers ...", flush=True)
+    t0 = time.perf_counter()
+    key, storm_id = populate(url, args.lockers)
+    print(f"   populated in {time.perf_counter() - t0:.1f} s", flush=True)
+    out: dict = {"backend": name}
+    paths = search_paths(args.requests, seed=1)
+    for label, cache_s in (("cached", 1.0), ("no-cache", 0.0)):
+        with Server(url, workers=args.workers, cache_s=cache_s) as server:
+            uvloop.run(_search_closed(server.port, search_paths(500, seed=2)))  # warm-up
+            lat, elapsed, errors = uvloop.run(_search_closed(server.port, paths))
+            out[f"closed_{label}"] = {
+                "rps": len(lat) / elapsed, "p50": pct(lat, 50), "p99": pct(lat, 99),
+                "errors": errors,
+            }
+            if label == "cached":
+                n = int(args.rate * args.open_seconds)
+                lat, elapsed, errors = uvloop.run(
+                    _search_open(server.port, search_paths(n, seed=3), args.rate)
+                )
+                out["open"] = {"rps": len(lat) / elapsed, "p50": pct(lat, 50),
+                               "p99": pct(lat, 99), "errors": errors}
+                codes = uvloop.run(_storm(server.port, key, storm_id, 500))
+                active, doubled = double_bookings(url, storm_id)
+                out["storm"] = {"codes": codes, "active": active, "double": doubled}
+        print(f"   {label}: {out[f'closed_{label}']}", flush=True)
+    print(f"   open loop: {out['open']}\n   storm: {out['storm']}", flush=True)
+    return out
+
+
+def postgres_schema_url() -> tuple[str, callable] | None:
+    base = normalise_url(POSTGRES_URL)
+    try:
+        admin = create_engine(base, connect_args={"connect_timeout": 3})
+        schema = f"gp_bench_{uuid.uuid4().hex[:8]}"
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as err:  # unreachable server: report and skip that backend
+        print(f"PostgreSQL at {POSTGRES_URL} unreachable ({type(err).__name__}); skipped")
+        return None
+
+    def drop() -> None:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}", drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lockers", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=12_000, help="closed-loop searches")
+    parser.add_argument("--rate", type=float, default=1000.0, help="open-loop searches/s")
+    parser.add_argument("--open-seconds", type=float, default=8.0)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args()
+    results = []
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+                results.append(run_backend("SQLite", url, args))
+        else:
+            found = postgres_schema_url()
+            if found is None:
+                continue
+            url, drop = found
+            try:
+                results.append(run_backend("PostgreSQL", url, args))
+            finally:
+                drop()
+    report(results, args)
+
+
+def report(results: list[dict], args: argparse.Namespace) -> None:
+    print(f"\nNearby search, {args.lockers} lockers, radius 1 km, 20 per page, "
+          f"{CLIENTS} clients, {args.workers} server processes, {os.cpu_count()} cores")
+    print(f"{'backend':<11} {'mode':<26} {'searches/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'errors':>6}")
+    modes = (("closed_cached", "closed loop, cache"), ("closed_no-cache", "closed loop, baseline"),
+             ("open", f"open loop {args.rate:.0f}/s, cache"))
+    for r in results:
+        for key, label in modes:
+            m = r[key]
+            print(f"{r['backend']:<11} {label:<26} {m['rps']:>10.0f} {m['p50']:>8.1f} "
+                  f"{m['p99']:>8.1f} {m['errors']:>6}")
+    print("target: >= 1000 searches/s with p99 <= 50 ms")
+    print("\nReservation storm: 500 attempts, 100 free compartments, 50 clients")
+    print(f"{'backend':<11} {'201':>5} {'409':>5} {'other':>6} {'active':>7} {'double':>7}")
+    for r in results:
+        c = r["storm"]["codes"]
+        other = sum(v for k, v in c.items() if k not in (201, 409))
+        print(f"{r['backend']:<11} {c.get(201, 0):>5} {c.get(409, 0):>5} {other:>6} "
+              f"{r['storm']['active']:>7} {r['storm']['double']:>7}")
+    print("expected: 100 x 201, 400 x 409, 100 active, 0 double")
+
+
+if __name__ == "__main__":
+    main()
