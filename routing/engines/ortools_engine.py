@@ -228,8 +228,9 @@ class _Builder:
         end.SetRange(end_lo, max(end_lo, end_hi))
         if v.max_duration is not None:
             dim.SetSpanUpperBoundForVehicle(self.t_down(v.max_duration), k)
-        routing.AddVariableMaximizedByFinalizer(start)
+        # finish as early as possible, then leave as late as that allows (no idle start)
         routing.AddVariableMinimizedByFinalizer(end)
+        routing.AddVariableMaximizedByFinalizer(start)
         if v.breaks:
             self._breaks(k, v, start, end)
 
@@ -257,7 +258,10 @@ class _Builder:
                 solver.Add(end - interval.SafeStartExpr(self.horizon)
                            <= self.t_down(v.max_duration))
             intervals.append(interval)
-        visit = [round(n.service * self.ts) for n in self.nodes]
+        # service time per variable index (not per node: starts and ends are duplicated)
+        manager = self.manager
+        size = self.routing.Size() + self.routing.vehicles()
+        visit = [round(self.nodes[manager.IndexToNode(i)].service * self.ts) for i in range(size)]
         self.time.SetBreakIntervalsOfVehicle(intervals, k, visit)
 
     def _capacities(self) -> None:
@@ -394,13 +398,25 @@ class _Builder:
                 index = assignment.Value(routing.NextVar(index))
             if not timed:
                 continue
-            taken = breaks.get(k, [])
+            taken = [(_late_as_possible(v, bid, t, departure), bid)
+                     for t, bid in breaks.get(k, [])]
             departure = min([departure, *(t for t, _ in taken)])  # a break before leaving
             timed += [(t, 1, Visit("break", bid, t)) for t, bid in taken]
             timed.sort(key=lambda x: (x[0], x[1]))
             plans.append(RoutePlan(v.id, [visit for _, _, visit in timed], departure))
         left = [t.id for t in (*p.jobs, *p.shipments) if t.id not in served]
         return plans, left
+
+
+def _late_as_possible(vehicle: Vehicle, break_id: str, start: float, departure: float) -> float:
+    """A break OR-Tools placed before the route leaves is taken just before leaving (at the
+    latest start its windows allow), not hours earlier with a long wait after it."""
+    brk = next(b for b in vehicle.breaks if b.id == break_id)
+    if start + brk.duration > departure:
+        return start
+    latest = departure - brk.duration
+    fits = [min(w.end, latest) for w in brk.windows if w.start <= latest] or [latest]
+    return max(start, max(fits)) if brk.windows else max(start, latest)
 
 
 def solve(
