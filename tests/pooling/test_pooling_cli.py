@@ -24,7 +24,7 @@ def test_pool_writes_summary_table_routes_and_chart(tmp_path, monkeypatch, day_d
     code = gongpei(
         monkeypatch, "pool", str(day), "-o", str(out),
         "--engine", "ortools", "--time-limit", "0.5", "--coalition-time-limit", "0.4",
-        "--min-time-limit", "0.1",
+        "--min-time-limit", "0.2",
     )  # fmt: skip
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())

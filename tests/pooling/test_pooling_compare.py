@@ -7,7 +7,7 @@ from routing.pooling.day import parse_day
 from routing.pooling.travel import day_travel
 
 FAST = SolveSettings(
-    engine="ortools", time_limit_s=0.5, coalition_time_limit_s=0.4, min_time_limit_s=0.1
+    engine="ortools", time_limit_s=0.5, coalition_time_limit_s=0.4, min_time_limit_s=0.2
 )
 
 
@@ -115,7 +115,7 @@ def test_a_chosen_locker_without_free_compartments_is_a_clear_result(day_data):
             engine="ortools",
             time_limit_s=0.5,
             coalition_time_limit_s=0.4,
-            min_time_limit_s=0.1,
+            min_time_limit_s=0.2,
             shapley_plans=(),
         ),
     )
@@ -151,7 +151,7 @@ def test_many_firms_switch_to_sampled_shapley_with_an_interval(day_data):
         dict(p, id=f"ems-{p['id']}", firm="ems") for p in day_data["parcels"][:2]
     ]
     settings = SolveSettings(
-        engine="ortools", time_limit_s=0.5, coalition_time_limit_s=0.4, min_time_limit_s=0.1,
+        engine="ortools", time_limit_s=0.5, coalition_time_limit_s=0.4, min_time_limit_s=0.2,
         exact_max_firms=2, permutations=6, shapley_plans=("pooled",),
     )  # fmt: skip
     result = compared(day_data, settings)
