@@ -12,14 +12,18 @@ penalty parameters are tuned for unscaled loads against costs of the instance's 
 The plan's times, loads and costs are then recomputed from the real data by
 `routing.solution.build_solution`.
 
-A job with several time windows becomes one PyVRP client per window, gathered in a mutually
-exclusive client group (exactly one of them is visited), PyVRP's documented way to model them.
-What does not fit (named by `supports`): several time windows on a shipment's stop, breaks,
-skills or firm restrictions that some vehicle lacks, and a max distance on a vehicle that also
-pays per hour. Priorities matter only when not every task can be served: then each task that
-must be served carries a prize of (1 + priority) times one that outweighs any route cost, as in
-the OR-Tools engine. Open routes (no start or end centre) start or end at an extra
-location that is free to reach from anywhere and to leave to anywhere.
+Every client and shipment stop has its own PyVRP location. Mapped parts of the model:
+- several time windows on a job: one client per window in a mutually exclusive client group
+  (exactly one is visited), PyVRP's documented way to model them;
+- skills and firms (when not pooled): a vehicle sees the arcs to and from the stops of tasks it
+  may not serve at PyVRP's largest value, through a routing profile of its own (as PyVRP's
+  VRPLIB reader does for allowed clients), and any route breaking that is discarded;
+- open routes (no start or end centre): an extra depot location free to reach and to leave;
+- tasks that cannot all be served: when no plan serving them all turns up in half the time,
+  the rest is spent with every task optional, those that must be served carrying a prize of
+  (1 + priority) times one that outweighs any route cost (as the OR-Tools engine does).
+What does not fit (named by `supports`): breaks, several time windows on a shipment's stop,
+and a max distance on a vehicle that also pays per hour.
 """
 
 from __future__ import annotations
@@ -46,17 +50,9 @@ _UNLIMITED = MAX_VALUE  # PyVRP's largest safe value, for missing windows and ca
 
 def supports(problem: Problem) -> tuple[bool, str]:
     """Whether every part of the problem maps onto PyVRP's model, and if not, the first reason."""
-    for task in (*problem.jobs, *problem.shipments):
-        kind = "job" if isinstance(task, Job) else "shipment"
-        if isinstance(task, Shipment) and any(
-            len(stop.time_windows) > 1 for stop in (task.pickup, task.delivery)
-        ):
-            return False, f"shipment '{task.id}' has several time windows on a stop"
-        if len(problem.allowed_vehicles(task)) != len(problem.vehicles):
-            return False, (
-                f"{kind} '{task.id}' may only use some vehicles (skills or firm); "
-                "PyVRP engine serves problems where every vehicle may serve every task"
-            )
+    for s in problem.shipments:
+        if any(len(stop.time_windows) > 1 for stop in (s.pickup, s.delivery)):
+            return False, f"shipment '{s.id}' has several time windows on a stop"
     for v in problem.vehicles:
         if v.breaks:
             return False, f"vehicle '{v.id}' has breaks (PyVRP has none)"
@@ -64,7 +60,7 @@ def supports(problem: Problem) -> tuple[bool, str]:
             return False, (
                 f"vehicle '{v.id}' has a max distance and a cost not proportional to distance"
             )
-    return True, "fits PyVRP: capacities, single time windows, shipments, centres, costs"
+    return True, "fits PyVRP: capacities, time windows, shipments, centres, skills, costs"
 
 
 def solve(
@@ -186,20 +182,43 @@ class _Translation:
         self.dims = problem.n_dims
         self.time_scale = 1 if _whole(_time_values(problem)) else FINE_SCALE
         # one vehicle of each kind, to try tasks on
-        self._kinds = list({(v.profile, *self._vehicle_key(v)): v
+        self._kinds = list({(v.profile, v.skills, v.firm, *self._vehicle_key(v)): v
                             for v in problem.vehicles}.values())  # fmt: skip
         # A task no vehicle can serve even alone (unreachable, window too early...) stays out:
         # PyVRP would otherwise spoil the route it is put on.
         self.jobs = [j for j in problem.jobs if self._servable(j)]
-        self.client_jobs: list[Job] = []  # the job of each PyVRP client, in order
-        self.groups: list[pyvrp.ClientGroup] = []
         self.shipments = [s for s in problem.shipments if self._servable(s)]
+        # PyVRP clients: one per job, or one per time window of a job that has several (those
+        # form a mutually exclusive group: exactly one is visited).
+        self.client_jobs: list[Job] = []
+        self._client_windows: list[tuple[TimeWindow, ...]] = []
+        for job in self.jobs:
+            windows = (
+                [(w,) for w in job.time_windows]
+                if len(job.time_windows) > 1
+                else [job.time_windows]
+            )
+            self.client_jobs += [job] * len(windows)
+            self._client_windows += windows
+        self.groups: list[pyvrp.ClientGroup] = []
 
-        # One PyVRP profile per (travel profile, cost per km, cost per hour, max distance use).
-        keys = {v.id: (v.profile, v.cost_per_km, v.cost_per_hour, v.max_distance is not None)
-                for v in problem.vehicles}  # fmt: skip
+        # PyVRP locations: the depots, one per client, two per shipment; `rows` maps each to its
+        # row of the model's matrices, row n being an open route's end (free to reach, leave).
+        ends = {c for v in problem.vehicles for c in (v.start, v.end)}
+        self.centre_ids = sorted(ends, key=lambda c: (c is None, c or ""))
+        n = problem.n_locations
+        rows = [n if c is None else problem.centre(c).location for c in self.centre_ids]
+        rows += [j.location for j in self.client_jobs]
+        rows += [x.location for s in self.shipments for x in (s.pickup, s.delivery)]
+        self._rows = np.array(rows)
+        self._first_shipment = len(self.centre_ids) + len(self.client_jobs)
+
+        # One PyVRP profile per travel profile, cost rates, max distance use and the tasks the
+        # vehicle may not serve (skills, firm), whose arcs it sees at PyVRP's largest value.
+        keys = {v.id: (v.profile, v.cost_per_km, v.cost_per_hour, v.max_distance is not None,
+                       self._barred(v)) for v in problem.vehicles}  # fmt: skip
         profile_keys = list(dict.fromkeys(keys.values()))
-        costs = [self._arc_costs(*key) for key in profile_keys]
+        costs = [self._arc_costs(*key[:3]) for key in profile_keys]
         stated = [v.fixed_cost for v in problem.vehicles]
         stated += [t.penalty for t in (*self.jobs, *self.shipments) if t.optional]
         exact = all(_whole(c) for c in costs) and _whole(np.array(stated, dtype=np.float64))
@@ -209,7 +228,7 @@ class _Translation:
         most = 2 * max(finite, default=0.0) + max(stated, default=0.0)
         tasks = len(self.jobs) + len(self.shipments)
         self.must_prize = min(self._money(10 * most) + 1, 2**62 // (101 * (tasks + 1)))
-        distance_mats = [self._integer_costs(c, capped=key[3])
+        distance_mats = [self._integer_costs(c, capped=key[3], barred=key[4])
                          for c, key in zip(costs, profile_keys, strict=True)]  # fmt: skip
         duration_mats = [self._durations(key[0]) for key in profile_keys]
 
@@ -217,29 +236,33 @@ class _Translation:
         for v in problem.vehicles:
             groups[(profile_keys.index(keys[v.id]), *self._vehicle_key(v))].append(v)
         self.type_vehicles = list(groups.values())
-        # Depots: the centres vehicles use, and None (an open route's free end) if any.
-        ends = {c for v in problem.vehicles for c in (v.start, v.end)}
-        self.centre_ids = sorted(ends, key=lambda c: (c is None, c or ""))
-        n = problem.n_locations
-        locations = [pyvrp.Location(*(problem.coordinates(i) or (0.0, 0.0))) for i in range(n)]
-        if None in ends:
-            locations.append(pyvrp.Location(0.0, 0.0, name="open route end"))
-            distance_mats = [np.pad(m, (0, 1)) for m in distance_mats]
-            duration_mats = [np.pad(m, (0, 1)) for m in duration_mats]
-        clients = [client for job in self.jobs for client in self._clients(job)]
+        depots = [pyvrp.Depot(i) for i in range(len(self.centre_ids))]
+        first = len(depots)
+        clients = [self._client(k, first + k) for k in range(len(self.client_jobs))]
         self.data = pyvrp.ProblemData(
-            locations,
+            [pyvrp.Location(*(problem.coordinates(r) or (0.0, 0.0))) for r in rows],
             clients,
-            [pyvrp.Depot(n if c is None else problem.centre(c).location) for c in self.centre_ids],
+            depots,
             [self._vehicle_type(vs, profile) for (profile, *_), vs in groups.items()],
             distance_mats,
             duration_mats,
             groups=self.groups,
-            shipments=[self._shipment(s) for s in self.shipments],
+            shipments=[
+                self._shipment(s, self._first_shipment + 2 * k)
+                for k, s in enumerate(self.shipments)
+            ],
         )
 
     def _servable(self, task: Job | Shipment) -> bool:
-        return any(_alone(self.problem, v, task) is None for v in self._kinds)
+        return any(
+            self.problem.vehicle_may_serve(v, task) and _alone(self.problem, v, task) is None
+            for v in self._kinds
+        )
+
+    def _barred(self, v: Vehicle) -> frozenset[str]:
+        """Ids of the tasks this vehicle may not serve (skills it lacks, another firm's)."""
+        tasks = (*self.jobs, *self.shipments)
+        return frozenset(t.id for t in tasks if not self.problem.vehicle_may_serve(v, t))
 
     # ---- scaling
     def _up(self, seconds: float) -> int:
@@ -271,32 +294,30 @@ class _Translation:
             return {"required": False, "prize": self.must_prize * (1 + task.priority)}
         return {}
 
-    def _clients(self, job: Job) -> list[pyvrp.Client]:
-        """One client, or one per time window in a mutually exclusive group (one is visited)."""
-        windows = (
-            [(w,) for w in job.time_windows] if len(job.time_windows) > 1 else [job.time_windows]
-        )
-        common = {"delivery": self._amount(job.delivery), "pickup": self._amount(job.pickup),
-                  "service_duration": self._up(job.service), "name": job.id}  # fmt: skip
+    def _client(self, index: int, location: int) -> pyvrp.Client:
+        """The PyVRP client `index`; with several windows, a member of its job's group, which
+        carries the need to visit (members are optional)."""
+        job = self.client_jobs[index]
         prize = self._prize(job)
         group = None
-        if len(windows) > 1:
-            # members of a mutually exclusive group are optional; the group carries the need
-            group = len(self.groups)
-            first = len(self.client_jobs)
-            required = prize.pop("required", True)
-            members = list(range(first, first + len(windows)))
-            self.groups.append(pyvrp.ClientGroup(members, required=required))
+        if len(job.time_windows) > 1:
+            if not self.groups or self.groups[-1].name != job.id:
+                required = prize.get("required", True)
+                self.groups.append(pyvrp.ClientGroup(required=required, name=job.id))
+            group = len(self.groups) - 1
+            self.groups[group].add_client(index)
             prize = {"required": False, "prize": prize.get("prize", 0)}
-        self.client_jobs += [job] * len(windows)
-        return [pyvrp.Client(job.location, **common, **self._window(w), **prize, group=group)
-                for w in windows]  # fmt: skip
+        return pyvrp.Client(location, delivery=self._amount(job.delivery),
+                            pickup=self._amount(job.pickup),
+                            service_duration=self._up(job.service),
+                            **self._window(self._client_windows[index]), **prize, group=group,
+                            name=job.id)  # fmt: skip
 
-    def _shipment(self, s: Shipment) -> pyvrp.Shipment:
+    def _shipment(self, s: Shipment, location: int) -> pyvrp.Shipment:
         pick, drop = self._window(s.pickup.time_windows), self._window(s.delivery.time_windows)
         return pyvrp.Shipment(
-            s.pickup.location,
-            s.delivery.location,
+            location,
+            location + 1,
             pickup_tw_early=pick["tw_early"],
             pickup_tw_late=pick["tw_late"],
             pickup_service_duration=self._up(s.pickup.service),
@@ -309,25 +330,46 @@ class _Translation:
         )
 
     def _durations(self, profile: str) -> np.ndarray:
-        seconds = self.problem.travel(profile).durations
+        seconds = self._between(self.problem.travel(profile).durations)
         scaled = np.ceil(np.minimum(seconds * self.time_scale - 1e-6, _UNLIMITED))
         return np.maximum(scaled, 0).astype(np.int64)
 
-    def _arc_costs(self, profile: str, per_km: float, per_hour: float, capped: bool) -> np.ndarray:
+    def _arc_costs(self, profile: str, per_km: float, per_hour: float) -> np.ndarray:
         """The model's cost of each arc for a vehicle paying `per_km` and `per_hour`."""
         travel = self.problem.travel(profile)
-        cost = np.zeros_like(travel.distances)
+        distances, durations = self._between(travel.distances), self._between(travel.durations)
+        cost = np.zeros_like(distances)
         if per_km:
-            cost = cost + per_km / 1000.0 * travel.distances
+            cost = cost + per_km / 1000.0 * distances
         if per_hour:
-            cost = cost + per_hour / 3600.0 * travel.durations
-        return np.where(np.isinf(travel.durations) | np.isinf(travel.distances), np.inf, cost)
+            cost = cost + per_hour / 3600.0 * durations
+        return np.where(np.isinf(durations) | np.isinf(distances), np.inf, cost)
 
-    def _integer_costs(self, cost: np.ndarray, *, capped: bool) -> np.ndarray:
-        """Scaled arc costs; rounded up where they also enforce a max distance."""
+    def _between(self, matrix: np.ndarray) -> np.ndarray:
+        """The model's matrix between PyVRP locations (the open route end costs nothing)."""
+        padded = np.pad(matrix, (0, 1))
+        return padded[np.ix_(self._rows, self._rows)]
+
+    def _integer_costs(
+        self, cost: np.ndarray, *, capped: bool, barred: frozenset[str]
+    ) -> np.ndarray:
+        """Scaled arc costs; rounded up where they also enforce a max distance; PyVRP's largest
+        value to and from the locations of tasks the vehicle may not serve."""
         scaled = np.minimum(cost * self.cost_scale, _UNLIMITED)
         scaled = np.ceil(scaled - 1e-6) if capped else np.round(scaled)
-        return np.maximum(scaled, 0).astype(np.int64)
+        scaled = np.maximum(scaled, 0).astype(np.int64)
+        blocked = [i for i, t in enumerate(self._location_tasks()) if t in barred]
+        scaled[blocked, :] = scaled[:, blocked] = _UNLIMITED
+        np.fill_diagonal(scaled, 0)
+        return scaled
+
+    def _location_tasks(self) -> list[str | None]:
+        """The task id at each PyVRP location (None at depots)."""
+        return (
+            [None] * len(self.centre_ids)
+            + [j.id for j in self.client_jobs]
+            + [s.id for s in self.shipments for _ in (0, 1)]
+        )
 
     @staticmethod
     def _vehicle_key(v: Vehicle) -> tuple:
@@ -376,10 +418,21 @@ class _Translation:
                 for visit in visits:
                     dropped[visit.id] = f"PyVRP found no feasible route for it: {why}"
                 continue
-            vehicle = free[route.vehicle_type()].pop(0)
+            vehicle = free[route.vehicle_type()][0]
+            barred = [v.id for v in visits if not self._may_serve(vehicle, v.id)]
+            if barred:
+                for visit in visits:
+                    dropped[visit.id] = "PyVRP found no feasible route for it: skills or firm"
+                continue
+            free[route.vehicle_type()].pop(0)
             departure = route.start_time() / self.time_scale
             plans.append(RoutePlan(vehicle.id, visits, departure=departure))
         return plans, dropped
+
+    def _may_serve(self, vehicle: Vehicle, task_id: str) -> bool:
+        problem = self.problem
+        task = problem.job(task_id) if problem.has_job(task_id) else problem.shipment(task_id)
+        return problem.vehicle_may_serve(vehicle, task)
 
     def _visit(self, activity: Any) -> Visit:
         if activity.is_client():

@@ -232,27 +232,54 @@ def test_progress_reports_new_best_plans():
     assert all(p.engine == "pyvrp" and p.cost is not None for p in seen)
 
 
-@pytest.mark.parametrize(
-    ("change", "reason"),
-    [
-        ({"vehicle": {"breaks": [{"id": "lunch", "duration": 60}]}}, "breaks"),
-        (
-            {"job": {"skills": {"fridge"}}, "vehicle": {"skills": {"fridge"}}, "other": {}},
-            "some vehicles",
-        ),
-    ],
-)
-def test_supports_names_what_does_not_fit(change, reason):
+def test_breaks_do_not_fit():
     m = line_problem([1])
-    m.add_vehicle("van", **{"start": "c0", "end": "c0", **change.get("vehicle", {})})
-    if "other" in change:
-        m.add_vehicle("plain", start="c0", end="c0")
-    m.add_job("j", location=1, **change.get("job", {}))
+    m.add_vehicle("van", start="c0", end="c0", breaks=[{"id": "lunch", "duration": 60}])
+    m.add_job("j", location=1)
     problem = m.build()
     ok, why = pyvrp_engine.supports(problem)
-    assert not ok and reason in why
-    with pytest.raises(EngineError, match=reason):
+    assert not ok and "vehicle 'van' has breaks" in why
+    with pytest.raises(EngineError, match="breaks"):
         pyvrp_engine.solve(problem, time_limit_s=LIMIT, seed=0, progress=None)
+
+
+def test_shipment_with_several_windows_does_not_fit():
+    m = line_problem([1, 2])
+    m.add_vehicle("van", start="c0", end="c0")
+    m.add_shipment("s", pickup={"location": 1, "time_windows": [(0, 10), (20, 30)]},
+                   delivery={"location": 2})  # fmt: skip
+    ok, why = pyvrp_engine.supports(m.build())
+    assert not ok and "shipment 's' has several time windows" in why
+
+
+def test_skills_send_the_job_to_the_vehicle_that_has_them():
+    m = line_problem([1, 2])
+    m.add_vehicle("plain", start="c0", end="c0", cost_per_km=1.0, cost_per_hour=0.0)
+    m.add_vehicle("cold", start="c0", end="c0", cost_per_km=2.0, cost_per_hour=0.0,
+                  skills={"fridge"})  # fmt: skip
+    m.add_job("milk", location=2, skills={"fridge"})
+    m.add_job("book", location=1)
+    solution = solved(m.build())
+    by_vehicle = {r.vehicle: [s.id for s in r.task_steps()] for r in solution.routes}
+    # cold alone: 4 km at 2 = 8; plain takes the book (2 km at 1) and cold the milk (8): 10
+    assert by_vehicle == {"cold": ["book", "milk"]}
+
+
+@pytest.mark.parametrize(("pooled", "routes"), [(True, 1), (False, 2)])
+def test_firms_alone_use_their_own_vehicles(pooled, routes):
+    m = line_problem([-5, 5])
+    m.pooled = pooled
+    for firm in ("a", "b"):
+        m.add_vehicle(f"{firm}-van", start="c0", end="c0", firm=firm, fixed_cost=100.0)
+    m.add_job("for-a", location=1, firm="a")
+    m.add_job("for-b", location=2, firm="b")
+    solution = solved(m.build())
+    assert len(solution.routes) == routes
+    if not pooled:
+        assert {r.vehicle: r.task_steps()[0].id for r in solution.routes} == {
+            "a-van": "for-a",
+            "b-van": "for-b",
+        }
 
 
 def test_same_seed_same_plan():
