@@ -54,7 +54,7 @@ def pool(
     console.print(f"[bold]{day.name}[/]: {len(day.firms)} firms, {len(day.parcels)} parcels")
     travel = day_travel(day, cache_dir=cache_dir)
     with console.status("solving") as status:
-        result = compare_day(day, travel, settings, progress=status.update)
+        result = compare_day(day, travel, settings, progress=status.update, on_solve=status.update)
     files = write_outputs(result, outdir)
     table = Table(title="cost per firm (solo vs Shapley share)")
     columns = ("firm", "parcels", "solo", "pooled", "saving %", "lockers", "saving %", "CO2 kg")

@@ -83,7 +83,15 @@ class SolveRecord:
 class PlanSolver:
     """Builds, solves, checks and caches the plans of one day."""
 
-    def __init__(self, day: Day, travel: DayTravel, settings: SolveSettings) -> None:
+    def __init__(
+        self,
+        day: Day,
+        travel: DayTravel,
+        settings: SolveSettings,
+        *,
+        on_solve: Progress | None = None,
+    ) -> None:
+        self.on_solve = on_solve
         self.day = day
         self.travel = travel
         self.settings = settings
@@ -155,6 +163,9 @@ class PlanSolver:
             unserved_parcel_cost=self.day.unserved_parcel_cost,
         )
         report = check(built.problem, solution)
+        if self.on_solve is not None:
+            group = "+".join(sorted(firms)) or "nobody"
+            self.on_solve(f"solve {len(self.records) + 1}: {kind} {group} in {seconds:.1f} s")
         self.records.setdefault(
             (kind, firms),
             SolveRecord(figures, tuple(str(v) for v in report.violations), limit, seconds),
@@ -257,11 +268,16 @@ def compare_day(
     settings: SolveSettings | None = None,
     *,
     progress: Progress | None = None,
+    on_solve: Progress | None = None,
 ) -> DayResult:
-    """Solve solo, pooled and pooled-with-lockers; split each pooled plan's cost among firms."""
+    """Solve solo, pooled and pooled-with-lockers; split each pooled plan's cost among firms.
+
+    ``progress`` hears of each stage (each solo plan, the two pooled plans, each split);
+    ``on_solve`` of every single solve, coalitions included (hundreds for exact Shapley).
+    """
     settings = settings or SolveSettings()
     started = time.perf_counter()
-    solver = PlanSolver(day, travel, settings)
+    solver = PlanSolver(day, travel, settings, on_solve=on_solve)
     firms = day.firm_ids()
     say = progress or (lambda _msg: None)
     solo = {}
