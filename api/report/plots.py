@@ -13,19 +13,28 @@ PLAN_COLOURS = {"solo": "#d62728", "pooled": "#1f77b4", "lockers": "#2ca02c"}
 PLAN_LABELS = {"solo": "solo", "pooled": "pooled", "lockers": "pooled + lockers"}
 
 
-def coverage_curve(curve: Sequence[dict[str, float]], path: Path, *, chosen: int | None = None,
+def coverage_curve(curve: Sequence[dict[str, Any]], path: Path, *,
+                   chosen: tuple[int, float] | None = None, capacitated: bool = False,
                    radius_m: float | None = None) -> Path:
-    """Share of daily parcels within walking reach against the number of lockers opened."""
+    """Share of daily parcels within walking reach against the lockers opened (routing.siting's
+    curve: best plan and proven bound), with the scenario's chosen plan marked."""
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     xs = [point["lockers"] for point in curve]
-    ys = [100.0 * point["coverage"] for point in curve]
-    ax.plot(xs, ys, marker="o", color="#1f77b4")
+    ax.plot(xs, [100.0 * point["share"] for point in curve], marker="o", color="#1f77b4",
+            label="best plan found")
+    bounds = [p for p in curve if p.get("bound") is not None and p.get("total_parcels")]
+    if bounds:
+        ax.plot([p["lockers"] for p in bounds],
+                [100.0 * min(1.0, p["bound"] / p["total_parcels"]) for p in bounds],
+                linestyle="--", color="#999", label="proven upper bound")
     if chosen is not None:
-        ax.axvline(chosen, color="#999", linestyle="--", label=f"budget: {chosen}")
-        ax.legend(loc="lower right")
+        label = "chosen plan" + (" (within locker capacity)" if capacitated else "")
+        ax.plot([chosen[0]], [100.0 * chosen[1]], marker="*", markersize=14, color="#2ca02c",
+                linestyle="none", label=label)
     reach = f" within {radius_m:.0f} m" if radius_m else ""
-    ax.set(xlabel="lockers opened", ylabel=f"parcels covered{reach} (%)", ylim=(0, 105),
+    ax.set(xlabel="lockers opened", ylabel=f"daily parcels{reach} walk (%)", ylim=(0, 105),
            title="Coverage curve")
+    ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     return _save(fig, path)
 

@@ -53,21 +53,23 @@ def mix_array(size_mix: dict[str, float], n: int) -> np.ndarray:
 
 
 def demand_from_buildings(buildings: Any, spec: DemandSpec) -> DemandPoints:
-    """Parcels a day at each OSM building: its type's rate (``default`` for types not listed)
-    per 100 m² of floor area (footprint x levels). Buildings that get no parcels are dropped."""
+    """Parcels a day at each OSM building (``routing.siting.points.demand_from_buildings``): its
+    type's rate per 100 m² of floor area; types the scenario does not list get its ``default``."""
+    from routing.siting.points import demand_from_buildings as siting_demand
+
     default = spec.rates.get("default", 0.0)
-    rates = np.array([spec.rates.get(kind, default) for kind in buildings["building"]])
-    floor = buildings["area_m2"].to_numpy(dtype=float) * buildings["levels"].to_numpy(dtype=float)
-    parcels = rates * floor / 100.0
-    keep = parcels > 0
-    kinds = [str(k) for k in buildings["building"].to_numpy()[keep]]
+    rates = {str(kind): default for kind in set(buildings["building"])}
+    rates.update({kind: rate for kind, rate in spec.rates.items() if kind != "default"})
+    mix = tuple(float(v) for v in mix_array(spec.size_mix, 1)[0])
+    points = [p for p in siting_demand(buildings, rates=rates, mix=mix) if p.parcels > 0]
+    kind = dict(zip((f"b{i}" for i in buildings["osmid"]), buildings["building"], strict=True))
     return DemandPoints(
-        ids=[f"b{osmid}" for osmid in buildings["osmid"].to_numpy()[keep]],
-        lat=buildings["lat"].to_numpy(dtype=float)[keep],
-        lon=buildings["lon"].to_numpy(dtype=float)[keep],
-        parcels=parcels[keep],
-        size_mix=mix_array(spec.size_mix, int(keep.sum())),
-        kind=kinds,
+        ids=[p.id for p in points],
+        lat=np.array([p.lat for p in points]),
+        lon=np.array([p.lon for p in points]),
+        parcels=np.array([p.parcels for p in points]),
+        size_mix=mix_array(spec.size_mix, len(points)),
+        kind=[str(kind[p.id]) for p in points],
     )
 
 

@@ -216,19 +216,10 @@ def stage_siting(run: Run) -> None:
     except GongpeiError as err:
         raise run.blame(err, "siting") from None
     top = min(inst.n_sites, max(2 * spec.siting.budget, spec.siting.budget + 4))
-    curve = []
-    best = 0.0
-    with run.progress.step("Coverage curve", top) as advance:
-        for k in range(1, top + 1):
-            model_k = siting.SitingModel(kind="maxcover", p=k,
-                                         capacitated=spec.siting.capacitated)
-            point = siting.solve(inst, model_k, time_limit_s=min(2.0, limit)).summary()
-            if k == len(np.flatnonzero(plan.is_open)):
-                point = max(point, plan.summary(), key=lambda s: s["coverage"])
-            # a plan with k-1 lockers is a plan for k too: keep the best known for each k
-            best = max(best, point["coverage"])
-            curve.append({"lockers": k, "coverage": best, "proven_optimal": point["optimal"]})
-            advance(1)
+    with run.progress.step("Coverage curve (parcels within walking reach)", 1) as advance:
+        curve = need("routing.siting.curve").coverage_curve(
+            inst, range(1, top + 1), time_limit_s=min(2.0, limit))
+        advance(1)
     opened = [site_list[j] for j in np.flatnonzero(plan.is_open)]
     run.open_lockers = [sites.OpenLocker(s.id, s.lat, s.lon, s.compartments.model_dump())
                         for s in opened]
@@ -316,7 +307,8 @@ def write_outputs(run: Run, folder: Path) -> None:
     siting = run.summary.get("siting") or {}
     if siting.get("curve"):
         plots.coverage_curve(siting["curve"], folder / "plots" / "coverage_curve.png",
-                             chosen=len(siting.get("opened", [])), radius_m=siting.get("radius_m"))
+                             chosen=(len(siting["opened"]), siting["coverage"]),
+                             capacitated=siting["capacitated"], radius_m=siting["radius_m"])
     if run.summary.get("firms"):
         plots.firm_costs(run.summary["firms"], folder / "plots" / "firm_costs.png")
     if run.summary.get("routes"):

@@ -1,6 +1,7 @@
 """Candidate locker sites of a scenario: existing lockers, sites from a file, road nodes."""
 
 import csv
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,8 @@ import numpy as np
 from api.scenario.demand import DemandPoints
 from api.scenario.errors import ScenarioError
 from api.scenario.schema import Compartments, LockersSpec, Place, SitingSpec
-from network.matrix import distances_within
+
+MAX_SNAP_M = 500.0  # a building centroid this far from any footpath is not on the map
 
 
 @dataclass(frozen=True)
@@ -86,23 +88,21 @@ def existing_sites(spec: LockersSpec, place: Callable[[Place], tuple[float, floa
 
 def siting_instance(demand: DemandPoints, sites: list[Site], walk: nx.MultiDiGraph,
                     spec: SitingSpec, name: str) -> Any:
-    """The routing.siting instance: parcels a day at each demand point, the walking distance to
-    every site within the radius (on the walk graph), each site's cost and daily capacity."""
-    from routing.siting.model import SitingInstance
+    """The routing.siting instance: parcels a day at each demand point, walking distances on the
+    walk graph for the pairs within the radius, each site's cost and daily capacity
+    (compartments turned over every ``dwell_days``; unlimited when not capacitated)."""
+    from routing.siting.points import Candidate, DemandPoint, instance_from_points
 
-    reach = distances_within(walk, demand.points(), [(s.lat, s.lon) for s in sites],
-                             limit_m=spec.radius_m)
-    per_day = np.array([_compartments(s) / spec.dwell_days for s in sites])
-    return SitingInstance(
-        demand_ids=list(demand.ids), weight=np.asarray(demand.parcels, dtype=float),
-        site_ids=[s.id for s in sites], reach=reach.tocsr(),
-        fixed_cost=np.array([s.cost for s in sites], dtype=float),
-        capacity=per_day if spec.capacitated else np.full(len(sites), np.inf),
-        must_open=np.array([s.existing for s in sites], dtype=bool),
-        size_mix=demand.size_mix, radius_m=spec.radius_m,
-        demand_lonlat=np.column_stack([demand.lon, demand.lat]),
-        site_lonlat=np.array([(s.lon, s.lat) for s in sites]), name=name,
-    )
+    points = [DemandPoint(i, float(lat), float(lon), float(p), tuple(float(v) for v in mix))
+              for i, lat, lon, p, mix in zip(demand.ids, demand.lat, demand.lon, demand.parcels,
+                                             demand.size_mix, strict=True)]
+    candidates = [
+        Candidate(s.id, s.lat, s.lon, fixed_cost=s.cost, existing=s.existing,
+                  capacity=_compartments(s) / spec.dwell_days if spec.capacitated else math.inf)
+        for s in sites
+    ]
+    return instance_from_points(points, candidates, radius_m=spec.radius_m, graph=walk,
+                                max_snap_m=MAX_SNAP_M, name=name)
 
 
 def _compartments(site: Site) -> int:

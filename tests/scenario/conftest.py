@@ -58,14 +58,16 @@ def generated_run(tmp_path: Path) -> Path:
                            "catchments": catch, "depots": [_point(*grid[0], id="hub")],
                            **{f"routes_{p}": r for p, r in routes.items()}}.items():
         (layers / f"{name}.geojson").write_text(json.dumps(_collection(features)))
-    curve = [{"lockers": k, "coverage": 1 - math.exp(-k / 3)} for k in range(1, 11)]
+    curve = [{"lockers": k, "share": 1 - math.exp(-k / 3), "total_parcels": 300.0,
+              "bound": 300.0 * min(1.0, 1.1 * (1 - math.exp(-k / 3)))} for k in range(1, 11)]
     figures = {"vehicle_km": 40.0, "vehicles": 4, "driver_hours": 9.5, "stops": 24,
                "co2_kg": 7.2, "cost": 640.0, "parcels": 120, "unserved": 0}
     summary = {
         "scenario": {"name": "generated", "description": "report test data"},
         "siting": {"status": "done", "model": "max_coverage", "radius_m": 300.0, "candidates": 22,
                    "opened": ["s9", "s27", "s45"], "coverage": 0.63, "walk_m_mean": 140.0,
-                   "walk_m_p90": 260.0, "gap": 0.0, "curve": curve, "budget": 3},
+                   "walk_m_p90": 260.0, "gap": 0.0, "curve": curve, "budget": 3,
+                   "capacitated": True},
         "plans": {"solo": figures, "pooled": {**figures, "cost": 480.0, "vehicles": 2},
                   "lockers": {**figures, "cost": 400.0, "vehicles": 2, "parcels_in_lockers": 30}},
         "firms": [{"name": f"F{k}", "parcels": 30, "solo_cost": 160.0,

@@ -13,7 +13,7 @@ from api.report.html import write_report
 def _write_plots(run: Path) -> None:
     summary = json.loads((run / "summary.json").read_text())
     plots.coverage_curve(summary["siting"]["curve"], run / "plots" / "coverage_curve.png",
-                         chosen=3, radius_m=300)
+                         chosen=(3, 0.63), capacitated=True, radius_m=300)
     plots.firm_costs(summary["firms"], run / "plots" / "firm_costs.png")
     plots.route_profiles(summary["routes"], run / "plots" / "route_profiles.png")
 
