@@ -40,6 +40,20 @@ def test_vrplib_rounds_each_arc_to_nearest_integer(tiny_files):
     assert route_cost(problem, solution.routes) == solution.cost == 32
 
 
+def test_vrplib_with_time_windows_and_vehicles(tmp_path: Path, tiny_files):
+    text = tiny_files["vrplib"].read_text().replace("EOF\n", "")
+    text = text.replace("CAPACITY : 10", "CAPACITY : 10\nVEHICLES : 3")
+    text += "SERVICE_TIME_SECTION\n1 0\n2 5\n3 5\n4 5\n5 5\n"
+    text += "TIME_WINDOW_SECTION\n1 0 100\n2 0 20\n3 10 50\n4 0 90\n5 0 90\nEOF\n"
+    path = tmp_path / "tiny-tw.vrp"
+    path.write_text(text)
+    problem = read_vrplib(path)
+    assert len(problem.vehicles) == 3
+    job = problem.job("2")
+    assert job.service == 5 and (job.time_windows[0].start, job.time_windows[0].end) == (10, 50)
+    assert problem.centres[0].opening.end == 100
+
+
 def test_solomon_reads_windows_service_and_fleet(tiny_files):
     problem = read_solomon(tiny_files["solomon"])
     assert len(problem.vehicles) == 2 and problem.vehicles[0].capacity == (10,)
