@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
 import pyvrp
 from pyvrp.constants import MAX_VALUE
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks, IteratedLocalSearchParams
 
 from routing.engines import EngineError, Progress, ProgressCallback
@@ -113,7 +115,11 @@ def _search(translated: _Translation, stop: _Stop, seed: int,
     if progress is not None:
         callbacks = _Reporter(progress, started, translated.cost_scale)
     params = pyvrp.SolveParams(ils=IteratedLocalSearchParams(callbacks=callbacks))
-    return pyvrp.solve(translated.data, stop=stop, seed=seed, display=False, params=params)
+    with warnings.catch_warnings():
+        # PyVRP warns when it struggles to find a feasible plan; `solve` handles that case
+        # itself and reports every task left out with its reason.
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        return pyvrp.solve(translated.data, stop=stop, seed=seed, display=False, params=params)
 
 
 class _Stop:
