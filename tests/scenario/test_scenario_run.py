@@ -16,6 +16,7 @@ name: small city
 map: {source: "synthetic:500"}
 demand: {source: road_nodes, points: 80, seed: 1}
 lockers:
+  existing: [{id: old-1, at: {rel: [0.5, 0.5]}, compartments: {S: 6, M: 3}}]
   candidates: {road_nodes: 30, compartments: {S: 10, M: 5, L: 2}}
 siting: {radius_m: 400, budget: 3, time_limit_s: 5}
 firms:
@@ -52,7 +53,8 @@ def test_run_writes_summary_layers_report(small_run: Path) -> None:
     stages = summary["stages"]
     assert {s["status"] for s in stages.values()} == {"done"}, stages
     siting = summary["siting"]
-    assert len(siting["opened"]) == 3 and siting["candidates"] == 30
+    assert len(siting["opened"]) == 3 and siting["candidates"] == 31
+    assert "old-1" in siting["opened"]  # an existing locker stays open
     curve = [p["share"] for p in siting["curve"]]
     assert curve == sorted(curve) and curve[2] >= siting["coverage"] - 1e-9  # capacity binds
     assert 0 <= siting["walk_m_mean"] <= siting["walk_m_p90"] <= 400
