@@ -38,6 +38,12 @@ from routing.unassigned import explain
 
 NAME = "ortools"
 FINE = 1000  # scale for data that are not whole numbers
+_FS = routing_enums_pb2.FirstSolutionStrategy
+FIRST_SOLUTIONS = {  # names for `solve(first_solution=...)`
+    "parallel": _FS.PARALLEL_CHEAPEST_INSERTION,  # best plans; slow start on big timed ones
+    "local": _FS.LOCAL_CHEAPEST_INSERTION,  # fast start, then more time for local search
+    "savings": _FS.SAVINGS,
+}
 
 
 def supports(problem: Problem) -> tuple[bool, str]:
@@ -360,11 +366,14 @@ class _Builder:
                 solver.Add(self.time.CumulVar(pu) <= self.time.CumulVar(de))
 
     # ------------------------------------------------------------------ search
-    def parameters(self, time_limit_s: float) -> pywrapcp.DefaultRoutingSearchParameters:
+    def parameters(self, time_limit_s: float,
+                   first_solution: str | None = None) -> pywrapcp.DefaultRoutingSearchParameters:
         params = pywrapcp.DefaultRoutingSearchParameters()
         strategy = routing_enums_pb2.FirstSolutionStrategy
         timed = any(n.windows for n in self.nodes) or any(v.breaks for v in self.p.vehicles)
-        if self.p.shipments or timed:
+        if first_solution is not None:
+            params.first_solution_strategy = FIRST_SOLUTIONS[first_solution]
+        elif self.p.shipments or timed:
             params.first_solution_strategy = strategy.PARALLEL_CHEAPEST_INSERTION
         else:
             params.first_solution_strategy = strategy.SAVINGS
@@ -425,10 +434,13 @@ def solve(
     time_limit_s: float = 10.0,
     seed: int = 0,
     progress: ProgressCallback | None = None,
+    first_solution: str | None = None,
 ) -> Solution:
     """Solve with OR-Tools; the time limit covers model building and search.
 
     OR-Tools' routing search is deterministic, so `seed` does not change the plan.
+    `first_solution` ("parallel", "local", "savings") overrides the first-solution heuristic
+    (default: parallel cheapest insertion with time windows or shipments, else savings).
     """
     began = time.monotonic()
     builder = _Builder(problem)
@@ -441,7 +453,7 @@ def solve(
 
         routing.AddAtSolutionCallback(report)
     remaining = max(0.1, time_limit_s - (time.monotonic() - began))
-    assignment = routing.SolveWithParameters(builder.parameters(remaining))
+    assignment = routing.SolveWithParameters(builder.parameters(remaining, first_solution))
     if assignment is None:
         plans: list[RoutePlan] = []
         left = [t.id for t in (*problem.jobs, *problem.shipments)]
@@ -451,6 +463,6 @@ def solve(
         reason = {t: explain(problem, t) for t in left}
     return build_solution(
         problem, plans, reason, engine=NAME, runtime_s=time.monotonic() - began,
-        meta={"seed": seed, "time_limit_s": time_limit_s,
+        meta={"seed": seed, "time_limit_s": time_limit_s, "first_solution": first_solution,
               "status": routing.status() if assignment is None else "solved"},
     )

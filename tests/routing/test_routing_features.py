@@ -234,14 +234,17 @@ def test_deliveries_and_pickups_share_capacity_in_route_order() -> None:
     assert [s.load for s in solution.routes[0].steps] == [(5,), (0,), (5,), (5,)]
 
 
-def test_auto_picks_ortools_for_breaks_and_says_why() -> None:
+@pytest.mark.parametrize("race", [False, True])
+def test_auto_picks_ortools_for_breaks_and_says_why(race: bool) -> None:
     m = line_model(2)
     m.add_vehicle("v1", start="hub", end="hub",
                   breaks=[{"id": "b", "windows": [[0, 1000]], "duration": 10}])
     m.add_job("j1", location=1)
-    solution = solve(m.build(), time_limit_s=0.3)
+    solution = solve(m.build(), time_limit_s=0.3, race=race)
     assert solution.engine == "ortools"
     assert "PyVRP does not fit" in solution.engine_reason and "breaks" in solution.engine_reason
+    if race:  # the other OR-Tools start heuristic ran beside it
+        assert "(local start)" in solution.engine_reason
 
 
 @pytest.mark.parametrize("race", [False, True])
@@ -254,7 +257,7 @@ def test_auto_uses_pyvrp_where_it_fits(race: bool) -> None:
     solution = solve(m.build(), time_limit_s=0.5, race=race, progress=updates.append)
     assert solution.summary.cost == pytest.approx(600)
     if race:
-        assert "raced OR-Tools and PyVRP" in solution.engine_reason
+        assert "PyVRP fits" in solution.engine_reason and "raced on" in solution.engine_reason
         assert updates and updates[-1].cost is not None  # OR-Tools reports its progress
     else:
         assert solution.engine == "pyvrp" and "fits PyVRP" in solution.engine_reason
