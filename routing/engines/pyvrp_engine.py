@@ -113,7 +113,7 @@ def _search(translated: _Translation, stop: _Stop, seed: int,
             progress: ProgressCallback | None, started: float) -> pyvrp.Result:  # fmt: skip
     callbacks = IteratedLocalSearchCallbacks()
     if progress is not None:
-        callbacks = _Reporter(progress, started, translated.cost_scale)
+        callbacks = _Reporter(progress, started, translated)
     params = pyvrp.SolveParams(ils=IteratedLocalSearchParams(callbacks=callbacks))
     with warnings.catch_warnings():
         # PyVRP warns when it struggles to find a feasible plan; `solve` handles that case
@@ -143,16 +143,22 @@ class _Stop:
 class _Reporter(IteratedLocalSearchCallbacks):
     """Passes each new best feasible plan's cost (in the model's unit) to the progress callback."""
 
-    def __init__(self, progress: ProgressCallback, started: float, cost_scale: int) -> None:
+    def __init__(self, progress: ProgressCallback, started: float, translated: _Translation):
         self._progress = progress
         self._started = started
-        self._scale = cost_scale
+        self._scale = translated.cost_scale
+        # with every task optional, uncollected prizes are not the model's penalties
+        self._partial = translated.all_optional
 
     def on_best(self, best: pyvrp.Solution) -> None:
         if best.is_feasible():
-            cost = best.distance_cost() + best.fixed_vehicle_cost() + best.uncollected_prizes()
+            cost = best.distance_cost() + best.fixed_vehicle_cost()
+            message = "new best plan (routes only; some tasks cannot all be served)"
+            if not self._partial:
+                cost += best.uncollected_prizes()  # optional tasks' penalties
+                message = "new best plan"
             self._progress(Progress(engine=NAME, elapsed_s=time.perf_counter() - self._started,
-                                    cost=cost / self._scale, message="new best plan"))  # fmt: skip
+                                    cost=cost / self._scale, message=message))  # fmt: skip
 
 
 def _whole(values: np.ndarray) -> bool:
