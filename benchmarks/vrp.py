@@ -37,7 +37,6 @@ from routing.io.lilim import parse_lilim
 
 BENCH_DIR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "vrp"
 SCALE = 1000
-KINDS = {"CVRP": "cvrp", "VRPTW": "solomon", "PDPTW": "lilim"}
 
 
 @dataclass
@@ -341,12 +340,13 @@ def _row(inst: Instance, outs: dict[str, Outcome], names: list[str]) -> str:
 
 def table(instances: list[Instance], results: dict, names: list[str], limit: float) -> str:
     """Markdown table: gap to BKS in % per solver (vehicles used), means per class."""
-    head = "| instance | BKS | " + " | ".join(f"{n} gap % (veh)" for n in names) + " |"
+    head = "| instance | BKS (veh) | " + " | ".join(f"{n} gap % (veh)" for n in names) + " |"
     lines = [head, "|" + "---|" * (len(names) + 2)]
     for inst in instances:
         cells = [f"{_fmt(gap(inst, results[inst.file][n]))} ({results[inst.file][n].vehicles})"
                  for n in names]  # fmt: skip
-        lines.append(f"| {inst.file} | {inst.bks:g} | " + " | ".join(cells) + " |")
+        bks = f"{inst.bks:g} ({inst.bks_vehicles})"
+        lines.append(f"| {inst.file} | {bks} | " + " | ".join(cells) + " |")
     for label, kinds in (("mean CVRP+VRPTW", {"CVRP", "VRPTW"}), ("mean PDPTW", {"PDPTW"})):
         group = [i for i in instances if i.kind in kinds]
         if not group:
