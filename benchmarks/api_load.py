@@ -131,14 +131,15 @@ class Server:
         )
 
     def __enter__(self) -> Server:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    time.sleep(1.0)  # let every worker process finish starting
+                    time.sleep(2.0)  # let every worker process finish starting
                     return self
             except OSError:
                 time.sleep(0.2)
+        self.__exit__()
         raise RuntimeError("server did not start")
 
     def __exit__(self, *exc) -> None:

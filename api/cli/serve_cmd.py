@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -44,25 +45,28 @@ def serve(
     job_workers: Annotated[int, typer.Option(min=0, help="Job worker processes.")] = 1,
     database_url: DbOption = None,
 ) -> None:
-    """Migrate the database, start job workers and serve the API and the map page."""
-    import uvicorn
+    """Migrate the database, start job workers and serve the API and the map page.
 
+    uvicorn runs in its own interpreter so that its worker processes import only the app,
+    not every CLI command; SIGTERM or Ctrl-C here stops the server and the job workers.
+    """
     db = _migrated(database_url)
     os.environ["GONGPEI_DATABASE_URL"] = db.url  # the server and worker processes inherit it
     db.dispose()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     children = [
         subprocess.Popen([sys.executable, "-m", "api.jobs.worker"]) for _ in range(job_workers)
     ]
+    uvicorn = [
+        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+        "--host", host, "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    children.append(subprocess.Popen(uvicorn))
     try:
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            access_log=False,
-        )
+        children[-1].wait()
+    except KeyboardInterrupt:
+        pass
     finally:
         for child in children:
             child.terminate()

@@ -191,7 +191,7 @@ def start_servers(database_url, tmp_path):
             proc.kill()
 
 
-def _wait_ready(url: str, timeout_s: float = 30.0) -> None:
+def _wait_ready(url: str, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
