@@ -40,6 +40,12 @@ def site(
     time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for the whole solve."),
     gap: float = typer.Option(1e-6, "--gap", help="Stop at this proven relative gap."),
     geojson: Path | None = typer.Option(None, "--geojson", help="Also write sites + catchments."),
+    curve: Path | None = typer.Option(
+        None,
+        "--curve",
+        help="Also write the coverage curve (covered parcels by locker count) as PNG.",
+    ),
+    curve_max: int = typer.Option(10, "--curve-max", help="Largest locker count on the curve."),
 ) -> None:
     """Choose locker sites (and sizes): prints a summary, writes the plan as JSON."""
     inst, file_model = _read(file, fmt)
@@ -47,8 +53,15 @@ def site(
         inst = inst.within(radius)
     chosen = _model(fmt, file_model, model, p, budget, capacitated)
     plan = solve(inst, chosen, method=method, solver=solver, time_limit_s=time_limit, rel_gap=gap)
+    result = plan.to_dict()
+    if curve is not None:
+        from routing.siting.curve import coverage_curve, plot_curve
+
+        points = coverage_curve(inst, range(1, curve_max + 1), method="heuristic")
+        result["coverage_curve"] = points
+        plot_curve(points, curve, title=f"Coverage: {inst.name}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(plan.to_dict(), indent=1))
+    out.write_text(json.dumps(result, indent=1))
     if geojson is not None:
         geojson.write_text(json.dumps(plan.to_geojson()))
     s = plan.summary()

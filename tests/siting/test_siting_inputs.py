@@ -1,0 +1,166 @@
+"""Bad input gets a typed error naming the item; points files; merging; curves; GeoJSON."""
+
+import json
+
+import numpy as np
+import pytest
+
+from routing.siting import SitingModel, solve
+from routing.siting.aggregate import aggregate
+from routing.siting.curve import coverage_curve, plot_curve
+from routing.siting.errors import SitingInputError
+from routing.siting.model import _replace
+from routing.siting.points import (
+    Candidate,
+    DemandPoint,
+    instance_from_points,
+    read_candidates,
+    read_demand,
+)
+
+LAT, LON = 36.067, 120.383
+M = 1 / 111_320  # about one metre of latitude, in degrees
+
+
+def _line_case(**kw):
+    """Three demand points 0, 300 and 900 m north of two candidates' line, straight-line."""
+    demand = [
+        DemandPoint("a", LAT, LON, 10),
+        DemandPoint("b", LAT + 300 * M, LON, 5),
+        DemandPoint("c", LAT + 900 * M, LON, 7),
+    ]
+    sites = [
+        Candidate("s0", LAT, LON, fixed_cost=3),
+        Candidate("s1", LAT + 800 * M, LON, fixed_cost=2),
+    ]
+    return instance_from_points(
+        demand, sites, radius_m=kw.pop("radius_m", 400), straight_line=True, **kw
+    )
+
+
+def test_straight_line_reach_keeps_zero_distance_pairs():
+    inst = _line_case()
+    dense = inst.reach.toarray()
+    assert inst.reach.nnz == 3  # a-s0 (0 m), b-s0 (300 m), c-s1 (100 m); b-s1 is 500 m
+    assert dense[0, 0] == 0.0 and dense[1, 0] == pytest.approx(300, abs=0.5)
+    assert dense[2, 1] == pytest.approx(100, abs=0.5)
+    plan = solve(inst, SitingModel("setcover"))
+    assert plan.objective == 5.0 and plan.is_open.all()
+
+
+def test_negative_demand_names_the_point():
+    with pytest.raises(SitingInputError, match="demand point 'x': parcels must be a number >= 0"):
+        DemandPoint("x", LAT, LON, -3)
+
+
+def test_zero_radius():
+    with pytest.raises(SitingInputError, match="radius_m must be a number > 0"):
+        _line_case(radius_m=0)
+    with pytest.raises(SitingInputError, match="radius must be > 0"):
+        _line_case().within(0)
+
+
+def test_budget_below_fixed_lockers_cost():
+    inst = _line_case()
+    must = inst.must_open.copy()
+    must[:] = True
+    inst = _replace(inst, must_open=must)
+    with pytest.raises(SitingInputError, match="budget 4 is below the 5"):
+        solve(inst, SitingModel("maxcover", budget=4))
+
+
+def test_p_larger_than_candidates():
+    with pytest.raises(SitingInputError, match="p=3 is larger than the 2 candidate sites"):
+        solve(_line_case(), SitingModel("pmedian", p=3))
+
+
+def test_model_options():
+    with pytest.raises(SitingInputError, match="kind must be one of"):
+        SitingModel("center")
+    with pytest.raises(SitingInputError, match=r"'pmedian': p .* is required"):
+        SitingModel("pmedian")
+    with pytest.raises(SitingInputError, match="capacitated needs finite site capacities"):
+        solve(_line_case(), SitingModel("maxcover", p=1, capacitated=True))
+
+
+def test_duplicate_ids_and_bad_coordinates():
+    with pytest.raises(SitingInputError, match="candidate 's': id appears more than once"):
+        instance_from_points(
+            [DemandPoint("a", LAT, LON, 1)],
+            [Candidate("s", LAT, LON), Candidate("s", LAT, LON)],
+            radius_m=100,
+            straight_line=True,
+        )
+    with pytest.raises(SitingInputError, match="candidate 'z': lat/lon"):
+        Candidate("z", 95.0, LON)
+
+
+def test_points_files(tmp_path):
+    (tmp_path / "d.csv").write_text("id,lat,lon,parcels,S,M,L\nd1,36.0,120.0,4,0.5,0.3,0.2\n")
+    pts = read_demand(tmp_path / "d.csv")
+    assert pts[0].mix == (0.5, 0.3, 0.2) and pts[0].parcels == 4
+    (tmp_path / "bad.csv").write_text("id,lat,lon,parcels\nd1,36.0,120.0,many\n")
+    with pytest.raises(SitingInputError, match=r"bad.csv row 2: field 'parcels' must be a number"):
+        read_demand(tmp_path / "bad.csv")
+    gj = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": "gate",
+                "geometry": {"type": "Point", "coordinates": [120.0, 36.0]},
+                "properties": {"fixed_cost": 5, "existing": True},
+            }
+        ],
+    }
+    (tmp_path / "c.geojson").write_text(json.dumps(gj))
+    (cand,) = read_candidates(tmp_path / "c.geojson")
+    assert (cand.id, cand.lat, cand.lon, cand.fixed_cost, cand.existing) == (
+        "gate",
+        36.0,
+        120.0,
+        5,
+        True,
+    )
+
+
+def test_merged_points_give_the_same_optimum(tiny_instance):
+    inst = tiny_instance(7, n=8)
+    # duplicate every point: merging must halve the rows and keep the optimum (doubled)
+    from routing.siting import make_reach
+
+    coo = inst.reach.tocoo()
+    n = inst.n_demand
+    reach = make_reach(
+        np.r_[coo.row, coo.row + n],
+        np.r_[coo.col, coo.col],
+        np.r_[coo.data, coo.data],
+        (2 * n, inst.n_sites),
+    )
+    twice = _replace(
+        inst,
+        demand_ids=[*inst.demand_ids, *[f"{d}'" for d in inst.demand_ids]],
+        weight=np.r_[inst.weight, inst.weight],
+        reach=reach,
+    )
+    for model in (SitingModel("maxcover", p=2), SitingModel("pmedian", p=2, unserved_penalty=30.0)):
+        merged, group = aggregate(twice, model)
+        assert merged.n_demand <= n and (group[:n] == group[n:]).all()
+        one, two = solve(inst, model), solve(twice, model)
+        assert two.objective == pytest.approx(2 * one.objective)
+        assert two.served.shape == (2 * n,)
+
+
+def test_curve_and_geojson(tmp_path):
+    inst = _line_case()
+    curve = coverage_curve(inst, [1, 2])
+    assert [c["covered_parcels"] for c in curve] == [15.0, 22.0]
+    assert all(c["gap"] == 0.0 for c in curve)
+    png = plot_curve(curve, tmp_path / "curve.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plan = solve(inst, SitingModel("maxcover", p=2))
+    gj = plan.to_geojson()
+    kinds = sorted(f["properties"]["kind"] for f in gj["features"])
+    assert kinds == ["catchment"] * 3 + ["locker"] * 2
+    line = next(f for f in gj["features"] if f["properties"].get("demand") == "c")
+    assert line["geometry"]["coordinates"][1] == [LON, pytest.approx(LAT + 800 * M)]
