@@ -27,12 +27,16 @@ class VrplibSolution:
     cost: float | None
 
 
-def read_vrplib(path: str | Path, *, vehicles: int | None = None) -> Problem:
+def read_vrplib(
+    path: str | Path, *, vehicles: int | None = None, round_euclidean: bool = True
+) -> Problem:
     """Read a VRPLIB (CVRP, optionally with time windows and service times) instance.
 
-    The fleet is the file's VEHICLES when given, else `vehicles`, else twice the capacity lower
+    The fleet is `vehicles` when given, else the file's VEHICLES, else twice the capacity lower
     bound ceil(total demand / capacity): CVRPLIB fleets are unlimited, and any-fit packing never
     needs more than that many vehicles, so the bound never cuts off a solution that matters.
+    `round_euclidean=False` keeps EUC_2D lengths unrounded, the convention of sets such as
+    Golden's whose best-known costs are stated in real numbers.
     """
     path = Path(path)
     try:
@@ -48,7 +52,7 @@ def read_vrplib(path: str | Path, *, vehicles: int | None = None) -> Problem:
             f"{path.name}: DEPOT_SECTION: only a single depot at node 1 is supported "
             f"(got nodes {[int(d) + 1 for d in depots]})"
         )
-    rounded = data.get("edge_weight_type") == "EUC_2D"
+    rounded = round_euclidean and data.get("edge_weight_type") == "EUC_2D"
     travel = np.round(data["edge_weight"]) if rounded else np.asarray(data["edge_weight"], float)
     demand = np.asarray(data["demand"], dtype=np.int64)
     capacity = int(data["capacity"])
@@ -56,7 +60,7 @@ def read_vrplib(path: str | Path, *, vehicles: int | None = None) -> Problem:
     service = np.broadcast_to(data.get("service_time", 0), demand.shape)
     jobs = delivery_jobs(demand, service, windows)
     bound = math.ceil(demand.sum() / capacity) if capacity > 0 else len(jobs)
-    fleet = int(data.get("vehicles", vehicles or min(len(jobs), max(2 * bound, bound + 2))))
+    fleet = vehicles or int(data.get("vehicles", min(len(jobs), max(2 * bound, bound + 2))))
     return benchmark_problem(
         name=str(data.get("name", path.stem)),
         source="vrplib",

@@ -38,6 +38,9 @@ def test_vrplib_rounds_each_arc_to_nearest_integer(tiny_files):
     solution = read_solution(tiny_files["sol"])
     assert solution.routes == [["1", "2"], ["3", "4"]]
     assert route_cost(problem, solution.routes) == solution.cost == 32
+    exact = read_vrplib(tiny_files["vrplib"], round_euclidean=False, vehicles=2)
+    assert exact.travel("euclidean").distances[3, 4] == pytest.approx(math.sqrt(50))
+    assert len(exact.vehicles) == 2
 
 
 def test_vrplib_with_time_windows_and_vehicles(tmp_path: Path, tiny_files):
