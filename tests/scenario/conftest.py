@@ -29,6 +29,14 @@ def _collection(features: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Built graphs are cached in a temporary folder, shared by this folder's tests."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GONGPEI_DATA_DIR", str(tmp_path_factory.mktemp("gongpei-data")))
+        yield
+
+
 @pytest.fixture
 def generated_run(tmp_path: Path) -> Path:
     """A run folder (summary.json + layers/) as the runner writes it, from seeded random data."""
@@ -100,6 +108,9 @@ def render_report():
             page.goto(report.as_uri())
             page.wait_for_selector("#map[data-ready='1']", timeout=20000)
             drawn = page.locator(".leaflet-overlay-pane canvas, .leaflet-overlay-pane svg").count()
+            # no tiles offline: the tile layer takes itself off, the roads layer stays the base
+            page.wait_for_function("!document.querySelector('.leaflet-tile-pane img')",
+                                   timeout=10000)
             result = {
                 "errors": errors,
                 "overlays": page.locator(".leaflet-control-layers-overlays label").count(),
