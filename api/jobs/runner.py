@@ -35,7 +35,36 @@ def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:
 
 
 def run_siting(payload: dict[str, Any], progress: Progress) -> Result:
-    raise NotImplementedError("siting runs are wired when routing.siting lands")
+    """Site lockers with `routing.siting`; the result is the plan and its GeoJSON map."""
+    from routing.siting import solve
+    from routing.siting.native import model_from_dict
+    from routing.siting.points import (
+        candidate_from_record,
+        demand_from_record,
+        instance_from_points,
+    )
+
+    demand = [demand_from_record(d) for d in payload["demand"]]
+    candidates = [
+        candidate_from_record({k: v for k, v in c.items() if v is not None})
+        for c in payload["candidates"]
+    ]
+    graph = None
+    if payload["distance"] == "walk":
+        from network.graph import build_graph
+
+        graph = build_graph(payload["network"], profile="walk")
+    instance = instance_from_points(
+        demand,
+        candidates,
+        radius_m=payload["radius_m"],
+        graph=graph,
+        straight_line=payload["distance"] == "straight_line",
+        name="siting-run",
+    )
+    model = model_from_dict({k: v for k, v in payload["model"].items() if v is not None})
+    plan = solve(instance, model, time_limit_s=payload["time_limit_s"])
+    return plan.to_dict(), plan.to_geojson()
 
 
 RUNNERS: dict[str, Callable[[dict[str, Any], Progress], Result]] = {

@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse
 
 from api.db.engine import Database
 from api.db.models import Firm, Job, Solution
-from api.deps import errors, firm_key, get_db, planner_key
+from api.deps import errors, firm_key, get_db, get_settings, planner_key
 from api.jobs import queue
 from api.jobs.runner import read_batch
 from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
+from api.settings import Settings
 
 router = APIRouter(tags=["jobs"])
 
@@ -105,9 +106,22 @@ def batch_solution(
     summary="Start a locker-siting run over demand points and candidate sites (planner)",
 )
 def submit_siting(
-    body: SitingSubmit, firm: Firm = Depends(planner_key), db: Database = Depends(get_db)
+    body: SitingSubmit,
+    firm: Firm = Depends(planner_key),
+    db: Database = Depends(get_db),
+    settings: Settings = Depends(get_settings),
 ) -> dict:
-    job_id = queue.submit(db, kind="siting", firm_id=firm.id, payload=body.model_dump())
+    payload = body.model_dump()
+    if body.distance == "walk":
+        if not settings.map_network:
+            raise HTTPException(
+                422,
+                [{"loc": ["body", "distance"], "type": "value_error",
+                  "msg": "this server has no walk network (GONGPEI_MAP_NETWORK); "
+                  "use straight_line"}],
+            )
+        payload["network"] = settings.map_network
+    job_id = queue.submit(db, kind="siting", firm_id=firm.id, payload=payload)
     return {"id": job_id, "status": "queued"}
 
 

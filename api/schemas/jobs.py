@@ -89,7 +89,7 @@ class DemandPoint(BaseModel):
     id: str = Field(min_length=1, max_length=100, examples=["dorm-7"])
     lat: float = Field(ge=-90, le=90, examples=[36.0671])
     lon: float = Field(ge=-180, le=180, examples=[120.3826])
-    parcels: float = Field(ge=0, description="Parcels per day.", examples=[140])
+    parcels: float = Field(ge=0, le=1e7, description="Parcels per day.", examples=[140])
 
 
 class CandidateSite(BaseModel):
@@ -98,7 +98,24 @@ class CandidateSite(BaseModel):
     id: str = Field(min_length=1, max_length=100, examples=["gate-east"])
     lat: float = Field(ge=-90, le=90, examples=[36.0668])
     lon: float = Field(ge=-180, le=180, examples=[120.3831])
-    cost: float = Field(0.0, ge=0, description="Fixed cost of opening a locker here.")
+    fixed_cost: float = Field(0.0, ge=0, le=1e9, description="Cost of opening a locker here.")
+    capacity: float | None = Field(
+        None, ge=0, le=1e7, description="Parcels per day it can hold; omitted = unlimited."
+    )
+    existing: bool = Field(False, description="Already built: always kept open.")
+
+
+class SitingModelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["maxcover", "setcover", "pmedian", "facility"] = Field(
+        description="maxcover: most parcels in reach of p lockers or a budget; setcover: "
+        "cheapest set reaching everyone; pmedian: least walking with p lockers; facility: "
+        "fixed plus assignment costs."
+    )
+    p: int | None = Field(None, ge=1, le=10_000, description="Number of lockers.")
+    budget: float | None = Field(None, ge=0, le=1e12, description="Money for fixed costs.")
+    capacitated: bool = Field(False, description="Respect candidate capacities.")
 
 
 class SitingSubmit(BaseModel):
@@ -107,26 +124,30 @@ class SitingSubmit(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "model": "max_coverage",
-                    "sites": 1,
-                    "max_walk_m": 500,
+                    "model": {"kind": "maxcover", "p": 1},
+                    "radius_m": 500,
+                    "distance": "straight_line",
                     "demand": [
                         {"id": "dorm-7", "lat": 36.0671, "lon": 120.3826, "parcels": 140},
                         {"id": "lab-2", "lat": 36.0690, "lon": 120.3850, "parcels": 60},
                     ],
                     "candidates": [
-                        {"id": "gate-east", "lat": 36.0668, "lon": 120.3831, "cost": 20000}
+                        {"id": "gate-east", "lat": 36.0668, "lon": 120.3831, "fixed_cost": 20000},
+                        {"id": "canteen", "lat": 36.0685, "lon": 120.3846, "fixed_cost": 15000},
                     ],
+                    "time_limit_s": 10,
                 }
             ]
         },
     )
 
-    model: Literal["max_coverage", "p_median", "set_cover"] = Field(
-        description="Which siting model to solve."
+    model: SitingModelSpec
+    radius_m: float = Field(500.0, gt=0, le=5000, description="Walking catchment, metres.")
+    distance: Literal["walk", "straight_line"] = Field(
+        "walk",
+        description="`walk`: distances on the server's walk network (GONGPEI_MAP_NETWORK); "
+        "`straight_line`: great-circle distances.",
     )
-    sites: int | None = Field(None, ge=1, le=10_000, description="How many lockers to open.")
-    max_walk_m: float = Field(500.0, gt=0, le=5000, description="Walking catchment, metres.")
     demand: list[DemandPoint] = Field(min_length=1, max_length=50_000)
     candidates: list[CandidateSite] = Field(min_length=1, max_length=10_000)
     time_limit_s: float = Field(30.0, gt=0, le=600)

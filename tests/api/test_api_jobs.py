@@ -11,6 +11,7 @@ import time
 import pytest
 
 from api.jobs.worker import Worker
+from api.security import create_firm
 
 
 def _submit(client, headers, problem, **options):
@@ -105,3 +106,52 @@ def test_job_of_killed_worker_is_completed_after_restart(
     assert status["status"] == "done" and status["attempts"] == 2
     solution = client.get(f"/v1/batches/{job_id}/solution", headers=auth["a"]).json()
     assert solution["summary"]["unassigned"] == 0
+
+
+def _siting_body(**changes):
+    body = {
+        "model": {"kind": "maxcover", "p": 1},
+        "radius_m": 400,
+        "distance": "straight_line",
+        "demand": [
+            {"id": "dorm", "lat": 36.0670, "lon": 120.3830, "parcels": 100},
+            {"id": "lab", "lat": 36.0672, "lon": 120.3835, "parcels": 50},
+            {"id": "far", "lat": 36.0800, "lon": 120.4000, "parcels": 30},
+        ],
+        "candidates": [
+            {"id": "gate", "lat": 36.0671, "lon": 120.3832, "fixed_cost": 1000},
+            {"id": "hill", "lat": 36.0801, "lon": 120.4001, "fixed_cost": 1000},
+        ],
+        "time_limit_s": 5,
+    }
+    return {**body, **changes}
+
+
+def test_siting_run_by_planner(client, settings, auth, db):
+    r = client.post("/v1/siting-runs", json=_siting_body(), headers=auth["planner"])
+    assert r.status_code == 202
+    job_id = r.json()["id"]
+    assert client.post("/v1/siting-runs", json=_siting_body(), headers=auth["a"]).status_code == 403
+    Worker(settings).run(max_jobs=1)
+    status = client.get(f"/v1/siting-runs/{job_id}", headers=auth["planner"]).json()
+    assert status["status"] == "done", status
+    result = client.get(f"/v1/siting-runs/{job_id}/result", headers=auth["planner"]).json()
+    assert result["open_site_ids"] == ["gate"]  # covers 150 of 180 parcels; "hill" only 30
+    assert result["summary"]["optimal"] and result["summary"]["served_parcels"] == 150
+    geo = client.get(f"/v1/siting-runs/{job_id}/result?format=geojson", headers=auth["planner"])
+    assert geo.json()["type"] == "FeatureCollection"
+    with db.writing() as session:
+        _, other = create_firm(session, "other-planner", "planner")
+    other_headers = {"X-API-Key": other}
+    assert client.get(f"/v1/siting-runs/{job_id}", headers=other_headers).status_code == 404
+
+
+def test_siting_input_errors(client, settings, auth):
+    r = client.post("/v1/siting-runs", json=_siting_body(distance="walk"), headers=auth["planner"])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "distance"]
+    bad = _siting_body(model={"kind": "pmedian"})
+    r = client.post("/v1/siting-runs", json=bad, headers=auth["planner"])
+    assert r.status_code == 202  # p missing: routing.siting names it when the job runs
+    Worker(settings).run(max_jobs=1)
+    status = client.get(f"/v1/siting-runs/{r.json()['id']}", headers=auth["planner"]).json()
+    assert status["status"] == "failed" and "p (number of lockers) is required" in status["error"]
