@@ -17,6 +17,7 @@ import vrplib
 
 from routing.io._benchmark import InstanceFormatError, benchmark_problem, delivery_jobs
 from routing.model import Problem
+from routing.solution import Solution
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,17 @@ def read_solution(path: str | Path) -> VrplibSolution:
     routes = [[str(int(c)) for c in route] for route in sol.get("routes", [])]
     cost = sol.get("cost")
     return VrplibSolution(routes=routes, cost=None if cost is None else float(cost))
+
+
+def write_solution(path: str | Path, solution: Solution) -> None:
+    """Write a plan for a benchmark problem as a VRPLIB `.sol` file (`Route #k: ...`, `Cost`).
+
+    Visits are written as the instance's task numbers (their matrix rows, as the benchmark
+    readers lay them out), so CVRPLIB tools and `read_solution` read it back.
+    """
+    routes = [[step.location for step in route.task_steps()] for route in solution.routes]
+    vrplib.write_solution(path, [r for r in routes if r], {"Cost": _plain(solution.cost)})
+
+
+def _plain(cost: float) -> int | float:
+    return round(cost) if abs(cost - round(cost)) < 1e-9 else round(cost, 2)

@@ -11,7 +11,7 @@ from routing.check import check
 from routing.io._benchmark import InstanceFormatError
 from routing.io.lilim import read_lilim
 from routing.io.solomon import read_solomon
-from routing.io.vrplib import read_solution, read_vrplib
+from routing.io.vrplib import read_solution, read_vrplib, write_solution
 from routing.model import Problem
 from routing.solution import RoutePlan, Visit, build_solution
 
@@ -99,7 +99,7 @@ def test_bad_files_name_the_file_and_part(tmp_path: Path, text, reader, message)
 
 
 @pytest.mark.shared
-def test_cvrplib_sol_costs_recomputed(vrp_bench: Path):
+def test_cvrplib_sol_costs_recomputed(vrp_bench: Path, tmp_path: Path):
     """Every X instance's .sol routes cost exactly the stated BKS under the rounding rule."""
     with open(vrp_bench / "bks.csv", newline="") as fh:
         bks = {r["file"]: float(r["bks"]) for r in csv.DictReader(fh)}
@@ -117,6 +117,10 @@ def test_cvrplib_sol_costs_recomputed(vrp_bench: Path):
         report = check(problem, built)
         assert report.ok, report.summary()
         assert report.cost == built.summary.cost == solution.cost
+        written = tmp_path / vrp.with_suffix(".sol").name
+        write_solution(written, built)
+        again = read_solution(written)
+        assert again.routes == solution.routes and again.cost == solution.cost
 
 
 @pytest.mark.shared
