@@ -108,13 +108,53 @@ def augmented_csr(
     return sp.csr_matrix((data, (rows, cols)), shape=(size, size))
 
 
-def dijkstra_rows(
-    graph: sp.csr_matrix, sources: np.ndarray, columns: np.ndarray, limit: float = np.inf
-) -> np.ndarray:
+def dijkstra_rows(graph: sp.csr_matrix, sources: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """Dijkstra (scipy) from each source node, keeping only `columns`; chunked to bound memory."""
     chunk = max(1, _CHUNK_CELLS // graph.shape[0])
     out = np.empty((len(sources), len(columns)))
     for lo in range(0, len(sources), chunk):
-        part = dijkstra(graph, directed=True, indices=sources[lo : lo + chunk], limit=limit)
+        part = dijkstra(graph, directed=True, indices=sources[lo : lo + chunk])
         out[lo : lo + chunk] = part[:, columns]
     return out
+
+
+def dijkstra_nearby(
+    graph: sp.csr_matrix, xy: np.ndarray, sources: np.ndarray, columns: np.ndarray,
+    limit: float, radius_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(row, column, cost) of every source/column pair within `limit`: a limit-pruned Dijkstra
+    on small subgraphs instead of the whole graph.
+
+    Sources are grouped by a coarse grid; each group searches only the nodes within `radius_m`
+    (straight line, `xy` in metres) of its cell, which holds every path of cost <= `limit` when
+    `radius_m` bounds the distance such a path can cover. This avoids scipy's dense output over
+    all nodes for every source, which dominates at 20k x 2k points.
+    """
+    column_of = np.full(graph.shape[0], -1)
+    column_of[columns] = np.arange(len(columns))
+    by_x = np.argsort(xy[:, 0], kind="stable")
+    sorted_x = xy[by_x, 0]
+    cell = 4 * radius_m
+    groups: dict[tuple[int, int], list[int]] = {}
+    for row, key in enumerate(map(tuple, np.floor(xy[sources] / cell).astype(np.int64).tolist())):
+        groups.setdefault(key, []).append(row)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for (kx, ky), rows in groups.items():
+        x0, y0 = kx * cell - radius_m, ky * cell - radius_m
+        strip = by_x[
+            np.searchsorted(sorted_x, x0) : np.searchsorted(
+                sorted_x, x0 + cell + 2 * radius_m, "right"
+            )
+        ]
+        inside = np.sort(strip[(xy[strip, 1] >= y0) & (xy[strip, 1] <= y0 + cell + 2 * radius_m)])
+        dist = dijkstra(
+            graph[inside][:, inside], directed=True, indices=np.searchsorted(inside, sources[rows]),
+            limit=limit,
+        )  # fmt: skip
+        hit = np.flatnonzero(column_of[inside] >= 0)
+        r, c = np.nonzero(dist[:, hit] <= limit)
+        found.append((np.asarray(rows)[r], column_of[inside[hit[c]]], dist[r, hit[c]]))
+    if not found:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    rows, cols, costs = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    return rows, cols, costs

@@ -18,7 +18,8 @@ SCALE = {"travel_time": 1000, "length": 1000}
 @dataclass
 class RoadIndex:
     """Nodes numbered 0..n-1, deduplicated directed arcs with integer weights per metric, and
-    an R-tree of the undirected road segments in a local metric projection for snapping."""
+    an R-tree of the undirected road segments in a local metric projection (node positions
+    `px`, `py` in metres) for snapping and for bounding limited searches."""
 
     nodes: list
     x: np.ndarray
@@ -30,6 +31,8 @@ class RoadIndex:
     seg_a: np.ndarray
     seg_b: np.ndarray
     seg_lines: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
     tree: shapely.STRtree
     project: pyproj.Transformer
     order_file: str | None = None
@@ -89,5 +92,6 @@ def _build(graph: nx.MultiDiGraph) -> RoadIndex:
     return RoadIndex(
         nodes=nodes, x=x, y=y, tail=pairs[:, 0], head=pairs[:, 1], weights=weights,
         arc_of=arc_of, seg_a=seg_a, seg_b=seg_b, seg_lines=lines,
-        tree=shapely.STRtree(lines), project=project, order_file=graph.graph.get("index_file"),
+        px=np.asarray(px), py=np.asarray(py), tree=shapely.STRtree(lines), project=project,
+        order_file=graph.graph.get("index_file"),
     )  # fmt: skip

@@ -14,6 +14,7 @@ from network._engines import (
     Entries,
     augmented_csr,
     cch_metric,
+    dijkstra_nearby,
     dijkstra_rows,
     many_to_many_cch,
 )
@@ -112,7 +113,8 @@ def distances_within(
 
     Stored entries are exactly the pairs within the limit; an entry may be an explicit 0.0 when
     two points share a snap spot, so test membership with the sparsity structure (e.g.
-    `m[i].indices`), not with `!= 0`. Runs a limit-pruned Dijkstra from the smaller side.
+    `m[i].indices`), not with `!= 0`. Runs a limit-pruned Dijkstra from the smaller side, each
+    group of nearby points on the part of the graph a path within the limit can reach.
     """
     _check_weight(weight)
     if not limit_m >= 0:
@@ -120,11 +122,18 @@ def distances_within(
     index = road_index(graph)
     src = snap_arrays(graph, sources, max_snap_m=max_snap_m)
     tgt = snap_arrays(graph, targets, max_snap_m=max_snap_m)
-    limit = np.floor(limit_m * SCALE[weight])
-    dense_rows = _matrix(index, weight, src, tgt, "dijkstra", limit=limit)
-    rows, cols = np.nonzero(dense_rows <= limit)
-    values = dense_rows[rows, cols] / SCALE[weight]
-    return sp.csr_matrix((values, (rows, cols)), shape=(len(src.a), len(tgt.a)))
+    shape = (len(src.a), len(tgt.a))
+    if 0 in shape:
+        return sp.csr_matrix(shape)
+    limit = float(np.floor(limit_m * SCALE[weight]))
+    graph, origins, ends, backwards = _augmented(index, weight, src, tgt)
+    xy = np.vstack([np.column_stack([index.px, index.py]), _spots(index, src), _spots(index, tgt)])
+    rows, cols, values = dijkstra_nearby(
+        graph, xy, origins, ends, limit, _reach_m(index, weight, limit)
+    )
+    if backwards:
+        rows, cols = cols, rows
+    return sp.csr_matrix((values / SCALE[weight], (rows, cols)), shape=shape)
 
 
 def _check_weight(weight: str) -> None:
@@ -174,29 +183,59 @@ def _direct(index: RoadIndex, metric: str, src: SnapArrays, tgt: SnapArrays) -> 
 
 
 def _matrix(
-    index: RoadIndex, metric: str, src: SnapArrays, tgt: SnapArrays, engine: Engine,
-    limit: float = np.inf,
-) -> np.ndarray:  # fmt: skip
+    index: RoadIndex, metric: str, src: SnapArrays, tgt: SnapArrays, engine: Engine
+) -> np.ndarray:
     """Integer-valued cost matrix (as float, inf = no path) between snapped points."""
     n_src, n_tgt = len(src.a), len(tgt.a)
     if n_src == 0 or n_tgt == 0:
         return np.empty((n_src, n_tgt))
-    sources = _entries(index, metric, src, as_source=True)
-    targets = _entries(index, metric, tgt, as_source=False)
-    direct = _direct(index, metric, src, tgt)
     if engine == "cch":
-        out = many_to_many_cch(index, metric, sources, targets, n_src, n_tgt)
-        if len(direct):
-            i, j = direct[:, 0], direct[:, 1]
-            np.minimum.at(out, (i, j), direct[:, 2].astype(float))
+        direct = _direct(index, metric, src, tgt)
+        out = many_to_many_cch(
+            index, metric, _entries(index, metric, src, as_source=True),
+            _entries(index, metric, tgt, as_source=False), n_src, n_tgt,
+        )  # fmt: skip
+        np.minimum.at(out, (direct[:, 0], direct[:, 1]), direct[:, 2].astype(float))
         return out
     if engine != "dijkstra":
         raise NetworkError(f"engine '{engine}': expected 'cch' or 'dijkstra'")
-    graph = augmented_csr(index, metric, sources, targets, direct, n_src, n_tgt)
-    first_src, first_tgt = index.n, index.n + n_src
-    if n_tgt < n_src:  # search backwards from the smaller side
-        back = dijkstra_rows(
-            graph.T.tocsr(), first_tgt + np.arange(n_tgt), first_src + np.arange(n_src), limit
-        )
-        return back.T
-    return dijkstra_rows(graph, first_src + np.arange(n_src), first_tgt + np.arange(n_tgt), limit)
+    graph, origins, ends, backwards = _augmented(index, metric, src, tgt)
+    out = dijkstra_rows(graph, origins, ends)
+    return out.T if backwards else out
+
+
+def _augmented(
+    index: RoadIndex, metric: str, src: SnapArrays, tgt: SnapArrays
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, bool]:
+    """The graph with the points as virtual nodes, the search origins and ends, and whether
+    the search runs backwards (from the targets, on the reversed graph: the smaller side)."""
+    n_src, n_tgt = len(src.a), len(tgt.a)
+    graph = augmented_csr(
+        index, metric, _entries(index, metric, src, as_source=True),
+        _entries(index, metric, tgt, as_source=False), _direct(index, metric, src, tgt),
+        n_src, n_tgt,
+    )  # fmt: skip
+    src_nodes = index.n + np.arange(n_src)
+    tgt_nodes = index.n + n_src + np.arange(n_tgt)
+    if n_tgt < n_src:
+        return graph.T.tocsr(), tgt_nodes, src_nodes, True
+    return graph, src_nodes, tgt_nodes, False
+
+
+def _spots(index: RoadIndex, snaps: SnapArrays) -> np.ndarray:
+    """Snapped positions in the index's projected metres."""
+    t = snaps.fraction
+    x = index.px[snaps.a] + t * (index.px[snaps.b] - index.px[snaps.a])
+    y = index.py[snaps.a] + t * (index.py[snaps.b] - index.py[snaps.a])
+    return np.column_stack([x, y])
+
+
+def _reach_m(index: RoadIndex, metric: str, limit: float) -> float:
+    """Straight-line distance a path of cost `limit` can cover, with a margin for rounding and
+    for the sphere (edge lengths) vs ellipsoid (projection) difference."""
+    if metric == "length":
+        return limit / SCALE["length"] * 1.01 + 5.0
+    times, lengths = index.weights["travel_time"], index.weights["length"]
+    moving = times > 0
+    speed = float((lengths[moving] / times[moving]).max()) if moving.any() else 0.0  # mm/ms = m/s
+    return limit / SCALE["travel_time"] * speed * 1.01 + 5.0

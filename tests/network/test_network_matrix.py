@@ -105,3 +105,11 @@ def test_distances_within_matches_the_full_matrix(demo_walk: nx.MultiDiGraph) ->
         assert within.nnz == int((full <= limit).sum()) > 0
     swapped = distances_within(demo_walk, targets, sources, limit_m=500.0)
     assert swapped.shape == (15, 60)
+    assert (
+        abs(swapped - distances_within(demo_walk, sources, targets, limit_m=500.0).T)
+    ).max() < 0.003
+    seconds = distances_within(demo_walk, sources, targets, limit_m=240.0, weight="travel_time")
+    durations = travel_matrix(demo_walk, sources + targets).duration_s[:60, 60:]
+    coo = seconds.tocoo()
+    np.testing.assert_allclose(coo.data, durations[coo.row, coo.col], atol=1e-9)
+    assert seconds.nnz == int((durations <= 240.0).sum()) > 0
