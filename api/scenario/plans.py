@@ -118,7 +118,7 @@ class _RoadRouter:
         for (lon, lat), a, b in zip(stops, ends, ends[1:] + ends[-1:], strict=True):
             coords.append([round(lon, 6), round(lat, 6)])
             try:
-                path = nx.shortest_path(self.graph, a, b, weight="travel_time")
+                _, path = nx.bidirectional_dijkstra(self.graph, a, b, weight="travel_time")
             except nx.NetworkXNoPath:
                 continue
             coords += [[round(self.graph.nodes[n]["x"], 6), round(self.graph.nodes[n]["y"], 6)]

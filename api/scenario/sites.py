@@ -9,6 +9,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+from scipy.spatial import cKDTree
 
 from api.scenario.demand import DemandPoints
 from api.scenario.errors import ScenarioError
@@ -59,10 +60,11 @@ def sites_at_buildings(buildings: Any, spec: LockersSpec, demand: DemandPoints) 
     if chosen.empty:
         return []
     lat, lon = chosen["lat"].to_numpy(dtype=float), chosen["lon"].to_numpy(dtype=float)
-    # parcels within ~200 m as the crow flies: a cheap ranking, siting uses walking distances
-    dy = (lat[:, None] - demand.lat[None, :]) * 111_320.0
-    dx = (lon[:, None] - demand.lon[None, :]) * 111_320.0 * np.cos(np.radians(lat))[:, None]
-    nearby = ((dx**2 + dy**2) <= 200.0**2) @ demand.parcels
+    # parcels within 200 m as the crow flies: a cheap ranking (siting uses walking distances)
+    scale = 111_320.0 * np.array([np.cos(np.radians(np.mean(demand.lat))), 1.0])
+    tree = cKDTree(np.column_stack([demand.lon, demand.lat]) * scale)
+    near = tree.query_ball_point(np.column_stack([lon, lat]) * scale, r=200.0)
+    nearby = np.array([demand.parcels[idx].sum() for idx in near])
     order = np.argsort(-nearby, kind="stable")[: spec.candidates.max_sites]
     ids = chosen["osmid"].to_numpy()
     names = chosen["building"].to_numpy()
