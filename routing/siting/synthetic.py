@@ -18,11 +18,12 @@ def synthetic_case(
     seed: int = 0,
     capacity: float | None = None,
     fixed_cost: float = 0.0,
+    parcels_median: float = 8.0,
 ) -> SitingInstance:
     """Demand points and candidates dropped on random walkable street segments of a synthetic city.
 
-    Parcels per point are log-normal (median 8 a day), size mixes vary around 60/30/10 % S/M/L;
-    distances are walking distances within ``radius_m`` on the city's walk graph.
+    Parcels per point are log-normal (median ``parcels_median`` a day), size mixes vary around
+    60/30/10 % S/M/L; distances are walking distances within ``radius_m`` on the walk graph.
     """
     graph = synthetic_city(n_nodes, seed=seed, profile="walk")
     rng = np.random.default_rng(seed)
@@ -37,7 +38,7 @@ def synthetic_case(
         return a + t * (b - a)
 
     dem, cand = spots(n_demand), spots(n_sites)
-    parcels = np.round(rng.lognormal(np.log(8.0), 0.8, n_demand), 1)
+    parcels = np.round(rng.lognormal(np.log(parcels_median), 0.8, n_demand), 1)
     mix = rng.dirichlet([6.0, 3.0, 1.0], n_demand)
     demand = [
         DemandPoint(f"d{i}", float(lat), float(lon), float(w), tuple(float(v) for v in m / m.sum()))
