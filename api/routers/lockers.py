@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import select
 
 from api import booking
@@ -29,7 +30,9 @@ router = APIRouter(prefix="/v1/lockers", tags=["lockers"])
     response_model=LockerPage,
     dependencies=[Depends(public_rate_limit)],
     responses=errors(422, 429),
-    summary="Lockers nearest to a point, with live free compartments (public)",
+    summary="Lockers nearest to a point, with free compartments per size (public)",
+    description="Nearest first; `free` counts are at most about a second old "
+    "(GONGPEI_SEARCH_CACHE_S). Follow `next_cursor` for more.",
 )
 async def search_lockers(
     request: Request,
@@ -44,8 +47,9 @@ async def search_lockers(
     cursor: Annotated[
         str | None, Query(max_length=500, description="`next_cursor` of the previous page")
     ] = None,
-) -> dict:
-    """Runs on the event loop: it answers from the in-memory index (see `api.search`)."""
+) -> Response:
+    """Runs on the event loop: it answers from the in-memory index (see `api.search`), and
+    writes the JSON itself since the index already holds exactly the `LockerPage` fields."""
     query = SearchQuery(lat, lon, radius_m, size, available_only)
     try:
         items, next_cursor = request.app.state.locker_index.search(
@@ -55,7 +59,8 @@ async def search_lockers(
         raise HTTPException(
             422, [{"loc": ["query", "cursor"], "msg": str(err), "type": "value_error"}]
         ) from err
-    return {"items": items, "next_cursor": next_cursor}
+    body = json.dumps({"items": items, "next_cursor": next_cursor}, ensure_ascii=False)
+    return Response(body.encode(), media_type="application/json")
 
 
 def _detail(locker: Locker) -> dict:
