@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -20,15 +21,20 @@ ARGS = [
 ]
 
 
-def test_map_page_shows_lockers_and_filters_by_size(database_url, lockers, auth, start_servers):
+def test_map_page_shows_lockers_and_filters_by_size(
+    database_url, lockers, auth, start_servers, vroom_problem
+):
     if not database_url.startswith("sqlite"):
         pytest.skip("the browser test runs once, against SQLite")
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed (scripts/ensure-browser.sh installs it)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    (url,) = start_servers(1, env={"GONGPEI_MAP_NETWORK": "synthetic:400"})
+    (url,) = start_servers(1, job_workers=1, env={"GONGPEI_MAP_NETWORK": "synthetic:400"})
     import httpx
 
+    batch = {"format": "vroom", "problem": vroom_problem(8), "engine": "ortools",
+             "time_limit_s": 1}
+    job_id = httpx.post(f"{url}/v1/batches", json=batch, headers=auth["a"]).json()["id"]
     r = httpx.post(
         f"{url}/v1/lockers/{lockers[0]}/reservations",
         json={"size": "L", "parcel_ref": "MAP-1"},
@@ -63,6 +69,19 @@ def test_map_page_shows_lockers_and_filters_by_size(database_url, lockers, auth,
             page.fill("#place", "36.0670, 120.3874")
             page.click("#search button")
             page.wait_for_selector("body[data-loaded='3']", timeout=10_000)
+
+            deadline = time.monotonic() + 60
+            while httpx.get(f"{url}/v1/batches/{job_id}", headers=auth["a"]).json()[
+                "status"
+            ] not in ("done", "failed"):
+                assert time.monotonic() < deadline, "batch not solved in time"
+                time.sleep(0.3)
+            page.fill("#batch", job_id)
+            page.fill("#key", auth["a"]["X-API-Key"])
+            page.click("#route button")
+            page.wait_for_selector("body[data-route]", timeout=10_000)
+            assert page.locator(".route-line").count() >= 1
+            page.screenshot(path=str(ARTIFACTS / "map-route.png"))
             assert not errors, errors
         finally:
             browser.close()
