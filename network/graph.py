@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from network._assemble import assemble, keep_largest_scc
-from network._osm import read_osm
+from network._osm import Way, read_osm
 from network.cache import GraphCache
 from network.errors import AreaError, NoRoadsError, OsmFileError
 from network.profiles import Profile, get_profile
@@ -81,6 +81,70 @@ def build_graph(
     if cache:
         graph.graph["index_file"] = str(cache.folder / f"cch-order-{key}.npy")
         cache.store(key, graph)
+    return graph
+
+
+def graph_from_osmnx(
+    raw: nx.MultiDiGraph,
+    *,
+    profile: str = "van",
+    bbox: Bbox | None = None,
+    polygon: BaseGeometry | None = None,
+    speeds_kmh: dict[str, float] | None = None,
+) -> nx.MultiDiGraph:
+    """Apply a travel profile to an unsimplified graph that osmnx built (from Overpass or XML),
+    giving the same format and rules as `build_graph`.
+
+    osmnx has already turned `oneway=-1` into reversed node order and added the reverse twin of
+    each two-way segment (`reversed=True`); the forward segments are read back as ways.
+    """
+    prof = get_profile(profile, speeds_kmh)
+    area = _area(bbox, polygon)
+    coords = {node: (data["x"], data["y"]) for node, data in raw.nodes(data=True)}
+    ways = []
+    for u, v, data in raw.edges(data=True):
+        if data.get("reversed") is True:
+            continue
+        tags = {k: str(val) for k, val in data.items() if isinstance(val, str) and k != "oneway"}
+        if data.get("oneway") is True:
+            tags["oneway"] = "yes"
+        ways.append(Way(int(data.get("osmid", 0)), tags, [u, v]))
+    graph, counts = assemble(coords, ways, prof)
+    report: dict = {"area_from": "argument" if area is not None else "none (whole graph)", **counts}
+    if graph.number_of_edges() == 0:
+        raise NoRoadsError(f"osmnx graph: no road usable by profile '{prof.name}'")
+    if area is not None:
+        graph = _clip(graph, area, report, "osmnx graph")
+    graph.graph["source"] = "osmnx"
+    return keep_largest_scc(graph, report)
+
+
+def build_graph_online(
+    place: str | None = None,
+    *,
+    bbox: Bbox | None = None,
+    profile: str = "van",
+    speeds_kmh: dict[str, float] | None = None,
+) -> nx.MultiDiGraph:
+    """Download the roads of a place name ("市南区, 青岛市") or a bbox (W, S, E, N) through osmnx
+    (Overpass; needs internet) and build the profile's graph. Not used by tests or the demo."""
+    import osmnx as ox
+
+    extra = ["foot", "vehicle", "motor_vehicle", "motorcar", "goods", "oneway:bicycle"]
+    saved = ox.settings.useful_tags_way
+    ox.settings.useful_tags_way = list(dict.fromkeys([*saved, *extra]))
+    try:
+        options = {"simplify": False, "retain_all": True, "custom_filter": '["highway"]'}
+        if place is not None:
+            raw = ox.graph_from_place(place, **options)
+        elif bbox is not None:
+            raw = ox.graph_from_bbox(bbox, **options)
+        else:
+            raise AreaError("give a place name or a bbox to download")
+    finally:
+        ox.settings.useful_tags_way = saved
+    graph = graph_from_osmnx(raw, profile=profile, speeds_kmh=speeds_kmh)
+    graph.graph["source"] = place or f"bbox:{bbox}"
     return graph
 
 

@@ -13,7 +13,7 @@ import shapely
 from network._assemble import assemble
 from network._osm import Way
 from network.errors import AreaError, NoRoadsError, OsmFileError, ProfileError
-from network.graph import build_graph
+from network.graph import build_graph, graph_from_osmnx
 from network.profiles import get_profile, parse_maxspeed
 
 TINY = """<?xml version="1.0" encoding="UTF-8"?>
@@ -215,3 +215,17 @@ def test_cache_hit_invalidation_and_nothing_written_on_error(tmp_path: Path, tin
         build_graph(tiny, cache_dir=cache, bbox=(10.0, 10.0, 11.0, 11.0))
     assert sorted(p.name for p in cache.iterdir()) == entries
     assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_osmnx_graph_gets_the_same_rules(tmp_path: Path) -> None:
+    import osmnx as ox
+
+    whole = tmp_path / "whole.osm"  # osmnx fails on ways whose nodes the file lacks: none here
+    whole.write_text(TINY.replace('<nd ref="99"/>', ""), encoding="utf-8")
+    raw = ox.graph_from_xml(whole, simplify=False, retain_all=True)
+    for profile in ("van", "walk"):
+        via_osmnx = graph_from_osmnx(raw, profile=profile, bbox=(121.0, 31.0, 121.01, 31.01))
+        direct = build_graph(whole, profile=profile)
+        assert _arcs(via_osmnx) == _arcs(direct)
+        for u, v, k, data in direct.edges(keys=True, data=True):
+            assert via_osmnx.edges[u, v, k]["travel_time"] == data["travel_time"]
