@@ -10,7 +10,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 log = logging.getLogger("gongpei.scenario")
 
-Advance = Callable[[float], None]
+Advance = Callable[..., None]
 
 
 class StageProgress:
@@ -41,19 +41,22 @@ class StageProgress:
 
     @contextlib.contextmanager
     def step(self, description: str, total: float = 1) -> Iterator[Advance]:
-        """A bar for one step; the body calls ``advance(n)`` as work gets done."""
+        """A bar for one step; the body calls ``advance(n, doing)`` as work gets done, where
+        ``doing`` (optional) says what comes next, shown beside the step's description."""
         started = time.perf_counter()
         log.debug("%s ...", description)
         if self._progress is None:
-            yield lambda _n=1: None
+            yield lambda _n=1, _doing=None: None
             return
         task = self._progress.add_task(description, total=total)
 
-        def advance(n: float = 1) -> None:
+        def advance(n: float = 1, doing: str | None = None) -> None:
             self._progress.advance(task, n)
+            if doing:
+                self._progress.update(task, description=f"{description}: {doing}")
 
         try:
             yield advance
         finally:
-            self._progress.update(task, completed=total)
+            self._progress.update(task, completed=total, description=description)
             log.debug("%s took %.1f s", description, time.perf_counter() - started)

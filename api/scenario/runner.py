@@ -272,9 +272,14 @@ def stage_plans(run: Run) -> None:
         shapley_plans=() if spec.run.shapley == "off" else kinds,
     )
     firms = len(spec.firms)
-    with run.progress.step("Planning the day: solo, pooled, with lockers, fair split",
-                           firms + 2 + len(settings.shapley_plans)) as advance:
-        result = compare.compare_day(day, travel, settings, progress=lambda _msg: advance(1))
+    pieces = firms + 2 + len(settings.shapley_plans)
+    with run.progress.step("Planning the day", pieces) as advance:
+        done = iter([0])  # each message names the piece starting: the one before it is done
+
+        def starting(doing: str) -> None:
+            advance(next(done, 1), doing)
+
+        result = compare.compare_day(day, travel, settings, progress=starting)
     run.summary.update(plans.result_summary(result))
     if not spec.run.locker_drops:
         run.summary["plans"].pop("lockers", None)
