@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from routing.engines import Progress, ProgressCallback
+from routing.engines import EngineError, Progress, ProgressCallback
 from routing.model import Problem, TimeWindow, Vehicle
 from routing.solution import RoutePlan, Solution, Visit, build_solution
 from routing.unassigned import explain
@@ -442,6 +442,9 @@ def solve(
     `first_solution` ("parallel", "local", "savings") overrides the first-solution heuristic
     (default: parallel cheapest insertion with time windows or shipments, else savings).
     """
+    if first_solution is not None and first_solution not in FIRST_SOLUTIONS:
+        raise EngineError(f"first_solution: unknown heuristic '{first_solution}' "
+                          f"(choose from {', '.join(FIRST_SOLUTIONS)})")
     began = time.monotonic()
     builder = _Builder(problem)
     builder.build()
