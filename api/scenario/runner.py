@@ -247,8 +247,9 @@ def _candidate_sites(run: Run) -> list[sites.Site]:
     if spec.candidates.building_types:
         found += sites.sites_at_buildings(_buildings(run), spec, run.demand)
     if not found:
-        raise run.loaded.fail("no candidate locker sites: give building_types, a file or "
-                              "road_nodes", "lockers", "candidates")
+        types = ", ".join(spec.candidates.building_types) or "none given"
+        raise run.loaded.fail(f"no candidate locker sites: no building of the types ({types}) "
+                              "on the map, and no file or road_nodes", "lockers", "candidates")
     return found
 
 

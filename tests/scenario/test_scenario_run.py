@@ -133,3 +133,12 @@ def test_cli_run_quiet_and_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert code == 2
     assert io.err.strip() == f"error: {out}: output folder is not empty " \
         "(use --overwrite to replace it)"
+
+
+def test_no_candidate_sites_names_the_setting(tmp_path: Path) -> None:
+    text = SMALL_CITY.replace("  existing: [{id: old-1, at: {rel: [0.5, 0.5]}, "
+                              "compartments: {S: 6, M: 3}}]\n", "")
+    text = text.replace("{road_nodes: 30, compartments: {S: 10, M: 5, L: 2}}", "{road_nodes: 0}")
+    with pytest.raises(ScenarioError, match=r"scenario\.yaml:5: lockers\.candidates: no candidate"):
+        run_scenario(_scenario(tmp_path, text), tmp_path / "out", quiet=True)
+    assert not (tmp_path / "out").exists()
