@@ -75,6 +75,10 @@ def reserve(
     return reservation
 
 
+class WrongCodeError(BookingError):
+    """A wrong pickup code: refused, but the failed attempt is recorded (the caller commits)."""
+
+
 def owned(session: Session, firm: Firm, reservation_id: str) -> Reservation:
     """The firm's reservation, row-locked; another firm's reservation is simply not found."""
     reservation = session.scalars(
@@ -122,12 +126,22 @@ def deposit(session: Session, firm: Firm, reservation_id: str) -> Reservation:
     return reservation
 
 
+#: Wrong pickup codes accepted per reservation before it refuses every code (brute force).
+MAX_PICKUP_FAILURES = 5
+
+
 def pickup(session: Session, firm: Firm, reservation_id: str, code: str) -> Reservation:
+    """Open the door for the right code; counts wrong codes (committed even though refused)."""
     reservation = owned(session, firm, reservation_id)
     if reservation.state != "deposited":
         raise BookingError(409, f"reservation {reservation_id} is {reservation.state}")
+    if reservation.failed_pickups >= MAX_PICKUP_FAILURES:
+        raise BookingError(
+            423, f"reservation {reservation_id}: too many wrong pickup codes; ask the operator"
+        )
     if not secrets.compare_digest(code.encode(), reservation.pickup_code.encode()):
-        raise BookingError(403, f"reservation {reservation_id}: wrong pickup code")
+        reservation.failed_pickups += 1
+        raise WrongCodeError(403, f"reservation {reservation_id}: wrong pickup code")
     _close(session, reservation, "picked_up", utcnow())
     return reservation
 

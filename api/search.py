@@ -9,9 +9,6 @@ the database for live free-compartment counts of the lockers it will actually re
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import threading
 from collections.abc import Iterable
@@ -23,6 +20,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, bindparam, case, func, select
 
 from api.db.models import SIZES, Compartment, Locker, utcnow
+from api.paging import BadCursorError, decode_cursor, encode_cursor
 
 log = logging.getLogger("gongpei.search")
 EARTH_RADIUS_M = 6_371_008.8
@@ -48,10 +46,6 @@ _NONE_FREE = dict.fromkeys(SIZES, 0)
 _CHANGED = select(Locker.id).where(Locker.availability_changed_at > bindparam("since"))
 
 
-class BadCursorError(ValueError):
-    """A paging cursor that was not issued for this query."""
-
-
 def haversine_m(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     """Great-circle distances in metres from one point to arrays of points (degrees)."""
     p1, p2 = np.radians(lat), np.radians(lats)
@@ -73,21 +67,19 @@ class Query:
         return [self.lat, self.lon, self.radius_m, self.size, self.available_only]
 
 
-def encode_cursor(query: Query, distance: float, locker_id: int) -> str:
-    raw = json.dumps([query.fingerprint(), distance, locker_id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def encode_query_cursor(query: Query, distance: float, locker_id: int) -> str:
+    return encode_cursor([query.fingerprint(), distance, locker_id])
 
 
-def decode_cursor(query: Query, cursor: str) -> tuple[float, int]:
+def decode_query_cursor(query: Query, cursor: str) -> tuple[float, int]:
     """The (distance, id) after which the next page starts; BadCursorError if not ours."""
+    fingerprint, distance, locker_id = decode_cursor(cursor, 3)
+    if fingerprint != query.fingerprint():
+        raise BadCursorError("cursor was issued for different search parameters")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        fingerprint, distance, locker_id = json.loads(raw)
-        if fingerprint != query.fingerprint():
-            raise BadCursorError("cursor was issued for different search parameters")
         return float(distance), int(locker_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as err:
-        raise BadCursorError(f"not a cursor issued by this API ({err})") from err
+    except (TypeError, ValueError) as err:
+        raise BadCursorError("not a cursor issued by this API") from err
 
 
 @dataclass(frozen=True)
@@ -177,7 +169,7 @@ class LockerIndex:
         snap = self.snapshot()
         ids, dist = _within(snap, query)
         if cursor is not None:
-            after_d, after_id = decode_cursor(query, cursor)
+            after_d, after_id = decode_query_cursor(query, cursor)
             later = (dist > after_d) | ((dist == after_d) & (ids > after_id))
             ids, dist = ids[later], dist[later]
         if query.size is not None:
@@ -204,7 +196,7 @@ class LockerIndex:
         if len(page) > limit:
             page = page[:limit]
             last = page[-1]
-            next_cursor = encode_cursor(query, last["distance_m"], last["id"])
+            next_cursor = encode_query_cursor(query, last["distance_m"], last["id"])
         for item in page:
             item["distance_m"] = round(item["distance_m"], 1)
         return page, next_cursor

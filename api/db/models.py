@@ -173,6 +173,7 @@ class Reservation(Base):
             postgresql_where=text(_in("state", ACTIVE_STATES)),
         ),
         Index("ix_reservations_state_expires", "state", "expires_at"),
+        Index("ix_reservations_firm_created", "firm_id", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -187,6 +188,8 @@ class Reservation(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deposited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Wrong pickup codes tried; at MAX_PICKUP_FAILURES the code stops being accepted.
+    failed_pickups: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     compartment: Mapped[Compartment] = relationship()
     locker: Mapped[Locker] = relationship()

@@ -14,11 +14,11 @@ from api.db.models import SIZES, Firm, Locker
 from api.deps import RowId, admin_key, errors, firm_key, get_db, get_settings
 from api.limits import public_rate_limit
 from api.lockers import add_compartments, create_locker
+from api.paging import BadCursorError
 from api.routers.reservations import reservation_out
 from api.schemas.common import Size
 from api.schemas.lockers import LockerCreate, LockerDetail, LockerPage, LockerUpdate
 from api.schemas.reservations import ReservationCreate, ReservationOut
-from api.search import BadCursorError
 from api.search import Query as SearchQuery
 from api.settings import Settings
 

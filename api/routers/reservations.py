@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from sqlalchemy import select
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from api import booking
 from api.db.engine import Database
 from api.db.models import Compartment, Firm, Reservation
 from api.deps import errors, firm_key, get_db
-from api.schemas.reservations import PickupRequest, ReservationOut
+from api.paging import BadCursorError, decode_cursor, encode_cursor
+from api.schemas.reservations import PickupRequest, ReservationOut, ReservationPage
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"])
+State = Literal["reserved", "deposited", "picked_up", "expired", "cancelled"]
 
 
 def reservation_out(session: Session, reservation: Reservation) -> dict:
@@ -26,6 +31,49 @@ def reservation_out(session: Session, reservation: Reservation) -> dict:
         "created_at": reservation.created_at,
         "expires_at": reservation.expires_at,
     }
+
+
+@router.get(
+    "",
+    response_model=ReservationPage,
+    responses=errors(401, 403, 422),
+    summary="The firm's reservations, newest first, with cursor paging",
+)
+def list_reservations(
+    state: Annotated[State | None, Query(description="Only reservations in this state")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    firm: Firm = Depends(firm_key),
+    db: Database = Depends(get_db),
+) -> dict:
+    query = select(Reservation).where(Reservation.firm_id == firm.id)
+    if state is not None:
+        query = query.where(Reservation.state == state)
+    if cursor is not None:
+        try:
+            created, last_id = decode_cursor(cursor, 2)
+            created = datetime.fromisoformat(created)
+            if created.tzinfo is None:
+                raise BadCursorError("not a cursor issued by this API")
+        except (BadCursorError, TypeError, ValueError) as err:
+            raise HTTPException(
+                422, [{"loc": ["query", "cursor"], "msg": str(err), "type": "value_error"}]
+            ) from err
+        query = query.where(
+            or_(
+                Reservation.created_at < created,
+                and_(Reservation.created_at == created, Reservation.id < str(last_id)),
+            )
+        )
+    query = query.order_by(Reservation.created_at.desc(), Reservation.id.desc()).limit(limit + 1)
+    with db.reading() as session:
+        rows = session.scalars(query).all()
+        items = [reservation_out(session, r) for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor([last.created_at.isoformat(), last.id])
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -64,8 +112,9 @@ def deposit(
 @router.post(
     "/{reservation_id}/pickup",
     response_model=ReservationOut,
-    responses=errors(401, 403, 404, 409, 422),
+    responses=errors(401, 403, 404, 409, 422, 423),
     summary="Release the compartment once the recipient gives the pickup code",
+    description="403 for a wrong code; after 5 wrong codes every code is refused (423).",
 )
 def pickup(
     reservation_id: str,
@@ -74,8 +123,13 @@ def pickup(
     db: Database = Depends(get_db),
 ) -> dict:
     with db.writing() as session:
-        reservation = booking.pickup(session, firm, reservation_id, body.pickup_code)
-        return reservation_out(session, reservation)
+        try:
+            reservation = booking.pickup(session, firm, reservation_id, body.pickup_code)
+        except booking.WrongCodeError as err:
+            wrong = err  # leave the block normally so the failed attempt is committed
+        else:
+            return reservation_out(session, reservation)
+    raise wrong
 
 
 @router.delete(

@@ -60,3 +60,10 @@ class ReservationOut(BaseModel):
     state: Literal["reserved", "deposited", "picked_up", "expired", "cancelled"]
     created_at: datetime
     expires_at: datetime = Field(description="A reservation not deposited by then is released.")
+
+
+class ReservationPage(BaseModel):
+    items: list[ReservationOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next (older) page; null on the last page."
+    )

@@ -135,3 +135,40 @@ def test_database_refuses_two_active_reservations_of_one_compartment(db, lockers
             select(Compartment.status).where(Compartment.locker_id == lockers[0])
         ).all()
     assert statuses.count("reserved") == 1
+
+
+def test_firm_lists_only_its_reservations_with_cursor_paging(client, lockers, auth):
+    mine = [_reserve(client, lockers[i % 5], auth["a"], size="S").json()["id"] for i in range(7)]
+    _reserve(client, lockers[0], auth["b"], size="M")
+    client.delete(f"/v1/reservations/{mine[0]}", headers=auth["a"])
+    seen, cursor = [], None
+    for _ in range(10):
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        body = client.get("/v1/reservations", params=params, headers=auth["a"]).json()
+        seen += [r["id"] for r in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(mine) and len(seen) == 7
+    cancelled = client.get("/v1/reservations", params={"state": "cancelled"}, headers=auth["a"])
+    assert [r["id"] for r in cancelled.json()["items"]] == [mine[0]]
+    assert len(client.get("/v1/reservations", headers=auth["b"]).json()["items"]) == 1
+    r = client.get("/v1/reservations", params={"cursor": "bm9wZQ"}, headers=auth["a"])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+def test_pickup_code_refused_after_five_wrong_tries(client, lockers, auth):
+    res = _reserve(client, lockers[0], auth["a"]).json()
+    client.post(f"/v1/reservations/{res['id']}/deposit", headers=auth["a"])
+    wrong = "0" * 8 if res["pickup_code"] != "0" * 8 else "1" * 8
+    path = f"/v1/reservations/{res['id']}/pickup"
+    codes = [
+        client.post(path, json={"pickup_code": wrong}, headers=auth["a"]).status_code
+        for _ in range(5)
+    ]
+    assert codes == [403] * 5
+    r = client.post(path, json={"pickup_code": res["pickup_code"]}, headers=auth["a"])
+    assert r.status_code == 423
+    assert client.get(f"/v1/reservations/{res['id']}", headers=auth["a"]).json()["state"] == (
+        "deposited"
+    )
