@@ -15,7 +15,8 @@ from api.scenario.demand import (
     read_parcels_file,
 )
 from api.scenario.errors import ScenarioError
-from api.scenario.schema import DemandSpec, ParcelsSpec
+from api.scenario.schema import DemandSpec, LockersSpec, ParcelsSpec
+from api.scenario.sites import sites_from_file
 
 MIX = {"S": 0.5, "M": 0.5, "L": 0.0}
 
@@ -68,3 +69,15 @@ def test_drawn_parcels_follow_demand_and_windows() -> None:
 
 def test_demo_runs_the_campus_scenario() -> None:
     assert demo_cmd.CAMPUS.name == "campus.yaml" and demo_cmd.CAMPUS.is_file()
+
+
+def test_candidate_sites_file(tmp_path: Path) -> None:
+    path = tmp_path / "sites.csv"
+    path.write_text("id,lat,lon\nlobby-1,36.06,120.38\n")
+    spec = LockersSpec(candidates={"file": path, "cost": 2.5, "compartments": {"S": 4}})
+    (site,) = sites_from_file(path, spec, "s.yaml:7: lockers.candidates.file")
+    assert (site.id, site.lat, site.cost, site.compartments.S, site.existing) == (
+        "lobby-1", 36.06, 2.5, 4, False)
+    path.write_text("id,lat\nlobby-1,36.06\n")
+    with pytest.raises(ScenarioError, match=r"s\.yaml:7: lockers\.candidates\.file: cannot read"):
+        sites_from_file(path, spec, "s.yaml:7: lockers.candidates.file")

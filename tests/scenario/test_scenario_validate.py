@@ -107,6 +107,13 @@ def test_failed_run_leaves_no_output_folder(tmp_path: Path) -> None:
     assert (out / "summary.json").is_file() and len(list(tmp_path.iterdir())) == 1
     with pytest.raises(ScenarioError, match="not empty"), staged_output(out):
         pass
+    with pytest.raises(RuntimeError), staged_output(out, overwrite=True) as folder:
+        raise RuntimeError("a failed re-run keeps the previous result")
+    assert (out / "summary.json").read_text() == "{}"
+    with staged_output(out, overwrite=True) as folder:
+        (folder / "report.html").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
 def test_cli_validate_exit_code(tmp_path: Path) -> None:
