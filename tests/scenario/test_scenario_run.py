@@ -142,3 +142,16 @@ def test_no_candidate_sites_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"scenario\.yaml:5: lockers\.candidates: no candidate"):
         run_scenario(_scenario(tmp_path, text), tmp_path / "out", quiet=True)
     assert not (tmp_path / "out").exists()
+
+
+def test_missing_stage_module_is_reported_not_faked() -> None:
+    from api.scenario.runner import Run, StageUnavailable, need, run_stage
+
+    with pytest.raises(StageUnavailable, match=r"routing\.nowhere is not part of this build"):
+        need("routing.nowhere")
+    run = Run(loaded=None, source="demo", progress=None)
+    run_stage(run, "siting", lambda r: need("routing.nowhere"))
+    run_stage(run, "plans", lambda r: None, after=("siting",))
+    assert run.stages["siting"] == {"status": "unavailable",
+                                    "note": "routing.nowhere is not part of this build"}
+    assert run.stages["plans"] == {"status": "skipped", "note": "needs siting"}
