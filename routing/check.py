@@ -106,6 +106,8 @@ class _RouteCheck:
     def __init__(self, problem: Problem, vehicle: Vehicle, route: Route, report: CheckReport,
                  visits: dict[tuple[str, str], list[tuple[str, int]]]) -> None:
         self.p, self.v, self.r, self.report, self.visits = problem, vehicle, route, report, visits
+        self.jobs = {j.id: j for j in problem.jobs}
+        self.shipments = {s.id: s for s in problem.shipments}
         self.travel = problem.matrices[vehicle.profile]
         self.dims = self._count_dims()
 
@@ -223,8 +225,8 @@ class _RouteCheck:
 
     def _task(self, step: Step) -> Job | Shipment | None:
         if step.type == "job":
-            return next((j for j in self.p.jobs if j.id == step.id), None)
-        return next((s for s in self.p.shipments if s.id == step.id), None)
+            return self.jobs.get(step.id or "")
+        return self.shipments.get(step.id or "")
 
     def _task_location(self, step: Step) -> int | None:
         task = self._task(step)
