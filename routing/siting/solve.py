@@ -23,7 +23,7 @@ from routing.siting.solution import SitingSolution, nearest_assignment
 
 METHODS = ("auto", "exact", "heuristic")
 LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this also get a Lagrangian bound first
-SMALL_MIP_ROWS = 30_000  # uncapacitated MIPs up to this size skip the local search
+SMALL_MIP_ROWS = 30_000  # radius-formulation MIPs up to this size skip the local search
 
 
 def solve(
@@ -47,8 +47,9 @@ def solve(
     work, group = aggregate(inst, model)
     mip = build(work, model, strong=strong)
     share = time_limit_s if method == "heuristic" else 0.2 * time_limit_s
-    if method != "heuristic" and not model.is_capacitated and mip.A.shape[0] <= SMALL_MIP_ROWS:
-        share = 0.0  # the MIP proves small cases fast: greedy start only, no local search
+    radius = model.kind in ("pmedian", "facility") and not model.is_capacitated
+    if method != "heuristic" and radius and mip.A.shape[0] <= SMALL_MIP_ROWS:
+        share = 0.0  # the MIP proves these fast (OR-Library): greedy start only, no local search
     plan, hint = _heuristic(work, model, mip, time_limit_s=share)
     heur_s = time.perf_counter() - start
     if method == "heuristic":
@@ -58,7 +59,7 @@ def solve(
     solver = default_solver(model) if solver == "auto" else solver
     best, best_value = plan, mip_value(plan, mip)
     quick = _quick_bound(
-        work, model, mip, best_value, time_limit_s=0.5 * time_limit_s, rel_gap=rel_gap
+        work, model, mip, best_value, time_limit_s=0.7 * time_limit_s, rel_gap=rel_gap
     )
     if quick is not None and proven_gap(best_value, quick, maximize=mip.maximize) <= rel_gap:
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
