@@ -70,7 +70,8 @@ def result_summary(result: DayResult) -> dict[str, Any]:
 
 def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dict]], list[dict]]:
     """GeoJSON routes of each plan along the vehicle roads, and each route's load/time profile."""
-    router = _RoadRouter(maps.drive)
+    routers: dict[str, _RoadRouter] = {}
+    types = result.day.known_vehicle_types()
     plans: dict[str, list[tuple[str, SolvedPlan]]] = {
         "solo": list(result.solo.items()),
         "pooled": [("shared", result.pooled)],
@@ -82,6 +83,10 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
         features = []
         for owner, plan in solved:
             for route in plan.solution.routes:
+                profile = types[plan.built.vehicle_type[route.vehicle]].profile
+                if profile not in routers:  # each vehicle drawn on the roads it may use
+                    routers[profile] = _RoadRouter(maps.graphs.get(profile, maps.drive))
+                router = routers[profile]
                 stops = [s.coordinates for s in route.steps
                          if s.coordinates is not None and s.type != "break"]
                 props = {
