@@ -9,6 +9,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import shapely
+import shapely.ops
 from shapely.geometry.base import BaseGeometry
 
 from network._assemble import assemble, keep_largest_scc
@@ -197,7 +198,8 @@ def _area(bbox: Bbox | None, polygon: BaseGeometry | None) -> BaseGeometry | Non
 
 
 def _clip(graph: nx.MultiDiGraph, area: BaseGeometry, report: dict, name: str) -> nx.MultiDiGraph:
-    """Drop nodes outside the area (and with them the edges that leave it), in place."""
+    """Keep the part of the graph inside the area, in place: nodes outside go, and a segment
+    that crosses the boundary is cut there (a new node on the boundary), not dropped whole."""
     nodes = np.array(list(graph.nodes))
     xs = np.array([graph.nodes[n]["x"] for n in nodes])
     ys = np.array([graph.nodes[n]["y"] for n in nodes])
@@ -209,9 +211,42 @@ def _clip(graph: nx.MultiDiGraph, area: BaseGeometry, report: dict, name: str) -
             f"roads, which span W,S,E,N = {w},{s},{e},{n}"
         )
     edges_before = graph.number_of_edges()
+    report["edges_cut_at_boundary"] = _cut_at_boundary(graph, area, set(nodes[inside].tolist()))
     graph.remove_nodes_from(nodes[~inside].tolist())
     report["nodes_outside_area"] = int((~inside).sum())
-    report["edges_outside_area"] = edges_before - graph.number_of_edges()
+    report["edges_outside_area"] = (
+        edges_before + report["edges_cut_at_boundary"] - graph.number_of_edges()
+    )
     if graph.number_of_edges() == 0:
         raise NoRoadsError(f"'{name}': no road segment lies wholly inside the area")
     return graph
+
+
+def _cut_at_boundary(graph: nx.MultiDiGraph, area: BaseGeometry, inside: set) -> int:
+    """Add, for each edge between an inside and an outside node, its inside part: up to a new
+    node (negative id) where the segment meets the area's boundary, with length and time in
+    proportion. Returns how many edges were cut."""
+    crossing = [
+        (u, v, data) for u, v, data in graph.edges(data=True) if (u in inside) != (v in inside)
+    ]
+    boundary = area.boundary
+    cut_nodes: dict[tuple, tuple[int, float]] = {}
+    for u, v, data in crossing:
+        near, far = (u, v) if u in inside else (v, u)
+        key = (min(u, v), max(u, v))
+        if key not in cut_nodes:
+            a = shapely.Point(graph.nodes[near]["x"], graph.nodes[near]["y"])
+            b = shapely.Point(graph.nodes[far]["x"], graph.nodes[far]["y"])
+            segment = shapely.LineString([a, b])
+            hit = shapely.ops.nearest_points(a, segment.intersection(boundary))[1]
+            node = -(len(cut_nodes) + 1)
+            graph.add_node(node, x=hit.x, y=hit.y)
+            cut_nodes[key] = (node, a.distance(hit) / segment.length if segment.length else 0.0)
+        node, share = cut_nodes[key]
+        attrs = {
+            **data,
+            "length": round(data["length"] * 1000 * share) / 1000,
+            "travel_time": round(data["travel_time"] * 1000 * share) / 1000,
+        }
+        graph.add_edge(*((near, node) if u == near else (node, near)), **attrs)
+    return len(crossing)

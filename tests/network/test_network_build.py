@@ -96,6 +96,18 @@ def test_tiny_file_tags_oneway_access_maxspeed_and_repair(tiny: Path) -> None:
     assert (1, 3) in _arcs(walk) and (2, 3) in _arcs(walk)
 
 
+def test_segments_crossing_the_area_are_cut_at_its_boundary(tiny: Path) -> None:
+    whole = build_graph(tiny, profile="walk")
+    cut = build_graph(tiny, profile="walk", bbox=(121.0, 31.0, 121.003, 31.01))
+    [boundary_node] = [v for v in cut[1] if v < 0 and cut.edges[1, v, 0]["highway"] == "primary"]
+    assert cut.nodes[boundary_node]["x"] == pytest.approx(121.003)
+    assert cut.nodes[boundary_node]["y"] == pytest.approx(31.001)
+    part, full = cut.edges[1, boundary_node, 0], whole.edges[1, 2, 0]
+    assert part["length"] == pytest.approx(full["length"] / 2, rel=1e-3)
+    assert part["travel_time"] == pytest.approx(full["travel_time"] / 2, rel=1e-3)
+    assert cut.has_edge(boundary_node, 1) and nx.is_strongly_connected(cut)
+
+
 def test_compressed_xml_reads_the_same(tiny: Path, tmp_path: Path) -> None:
     plain = build_graph(tiny)
     for suffix, opener in ((".osm.gz", gzip.open), (".osm.bz2", bz2.open)):
@@ -115,9 +127,9 @@ def test_bbox_and_polygon_clip(demo_walk: nx.MultiDiGraph) -> None:
     triangle = shapely.Polygon([(24.940, 60.165), (24.948, 60.165), (24.944, 60.172)])
     clipped = build_graph("demo", profile="walk", polygon=triangle)
     assert 0 < clipped.number_of_nodes() < graph.number_of_nodes()
-    assert all(
-        triangle.contains(shapely.Point(d["x"], d["y"])) for _, d in clipped.nodes(data=True)
-    )
+    around = triangle.buffer(1e-7)  # cut points lie on the boundary itself
+    assert all(around.contains(shapely.Point(d["x"], d["y"])) for _, d in clipped.nodes(data=True))
+    assert clipped.graph["report"]["edges_cut_at_boundary"] > 0
 
 
 def test_profiles_and_speeds() -> None:
