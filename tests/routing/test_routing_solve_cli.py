@@ -91,3 +91,12 @@ def test_solve_benchmark_files(shared_dir: Path, tmp_path: Path, name: str) -> N
     assert done.returncode == 0, done.stderr
     solution = json.loads(out.read_text())
     assert solution["summary"]["checker"]["ok"] and solution["summary"]["unassigned"] == 0
+
+
+def test_engine_that_does_not_fit_is_refused_by_name(tmp_path: Path) -> None:
+    from routing.engines import EngineError
+
+    problem = tmp_path / "problem.json"
+    problem.write_text(json.dumps(VROOM))
+    with pytest.raises(EngineError, match=r"engine: pyvrp cannot solve this problem: .*breaks"):
+        gongpei(str(problem), "-o", str(tmp_path / "s.json"), "--engine", "pyvrp")
