@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 
 # Bump when the graph format or the build rules change, so old entries are not reused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _CHUNK = 1 << 20
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from network.areas import read_polygon
 from network.cache import atomic_write_bytes
 from network.errors import AreaError, ProfileError
 from network.graph import build_graph
@@ -54,6 +55,12 @@ def build(
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder to write the built graph to.")],
     profile: Annotated[str, typer.Option(help="van, e-tricycle or walk.")] = "van",
     bbox: Annotated[str | None, typer.Option(help="Clip to W,S,E,N (lon/lat).")] = None,
+    polygon: Annotated[
+        Path | None, typer.Option(help="Clip to the polygon(s) of a GeoJSON file (lon/lat).")
+    ] = None,
+    polygon_name: Annotated[
+        str | None, typer.Option(help="With --polygon: only the feature with this name.")
+    ] = None,
     speed: Annotated[
         list[str] | None, typer.Option(help="Override a class speed: HIGHWAY=KMH (repeatable).")
     ] = None,
@@ -67,6 +74,7 @@ def build(
         source,
         profile=profile,
         bbox=_bbox(bbox),
+        polygon=read_polygon(polygon, polygon_name) if polygon else None,
         speeds_kmh=_speeds(speed),
         cache_dir=cache_dir or default_data_dir() / "cache" / "network",
     )

@@ -10,11 +10,13 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import pytest
+import shapely
 from typer.testing import CliRunner
 
 from api.cli.network_cmd import app
 from network import store
-from network.errors import BuiltGraphError
+from network.areas import read_polygon
+from network.errors import AreaError, BuiltGraphError
 from network.matrix import travel_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,3 +94,39 @@ def test_cli_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
         f"error: OSM file '{tmp_path / 'nope.osm'}': no such file"
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_polygon_option_clips_to_a_geojson_feature(tmp_path: Path) -> None:
+    geojson = tmp_path / "areas.geojson"
+    ring = [[24.940, 60.165], [24.948, 60.165], [24.944, 60.172], [24.940, 60.165]]
+    geojson.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "properties": {"name": "三角"}, '
+        f'"geometry": {{"type": "Polygon", "coordinates": [{ring}]}}}},'
+        '{"type": "Feature", "properties": {"name": "other"}, "geometry": null}]}',
+        encoding="utf-8",
+    )
+    out = tmp_path / "tri"
+    runner = CliRunner()
+    args = ["build", "demo", "--polygon", str(geojson), "--polygon-name", "三角", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    area = read_polygon(geojson, "三角").buffer(1e-7)
+    graph = store.load_graph_dir(out)
+    assert all(area.contains(shapely.Point(d["x"], d["y"])) for _, d in graph.nodes(data=True))
+    with pytest.raises(AreaError, match="no feature named 'nowhere'"):
+        read_polygon(geojson, "nowhere")
+    with pytest.raises(AreaError, match="no Polygon"):
+        read_polygon(geojson, "other")
+    (tmp_path / "bad.geojson").write_text("{not json")
+    with pytest.raises(AreaError, match="not valid GeoJSON"):
+        read_polygon(tmp_path / "bad.geojson")
+
+
+@pytest.mark.shared
+def test_qingdao_subdistrict_polygon(shared_dir: Path) -> None:
+    path = shared_dir / "data" / "qingdao" / "qingdao_subdistrict_boundaries.geojson"
+    shinan_cbd = read_polygon(path, "香港中路街道")
+    assert shinan_cbd.geom_type == "Polygon" and shinan_cbd.is_valid
+    w, s, e, n = shinan_cbd.bounds
+    assert 120.3 < w < e < 120.45 and 36.0 < s < n < 36.1
