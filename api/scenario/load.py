@@ -98,6 +98,9 @@ def _check_files(loaded: LoadedScenario) -> None:
     """Every file the scenario names must exist (the map file may come from ``--map``)."""
     spec = loaded.spec
     named: list[tuple[Path, tuple]] = []
+    polygon = spec.map.polygon
+    if polygon is not None and not isinstance(polygon, list):
+        named.append((polygon.file, ("map", "polygon", "file")))
     if spec.demand.file is not None:
         named.append((spec.demand.file, ("demand", "file")))
     if spec.lockers.candidates.file is not None:

@@ -1,11 +1,15 @@
 """The scenario's map: which source to build, the graphs per profile, places on it, road layer."""
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import shapely
+import shapely.geometry
+from shapely.geometry.base import BaseGeometry
 
 from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario
@@ -35,6 +39,32 @@ def map_source(loaded: LoadedScenario, map_file: Path | None) -> str:
     if source == "demo" or source.startswith("synthetic:"):
         return source
     return str(loaded.path(Path(source), "map", "source"))
+
+
+def map_polygon(loaded: LoadedScenario) -> BaseGeometry | None:
+    """The scenario's clip polygon (lon/lat), from a ring or a named GeoJSON feature."""
+    polygon = loaded.spec.map.polygon
+    if polygon is None:
+        return None
+    if isinstance(polygon, list):
+        shape = shapely.Polygon(polygon)
+    else:
+        path = loaded.path(polygon.file, "map", "polygon", "file")
+        try:
+            features = json.loads(path.read_text(encoding="utf-8"))["features"]
+        except (ValueError, KeyError, TypeError) as err:
+            raise loaded.fail(f"{path} is not a GeoJSON FeatureCollection ({err})",
+                              "map", "polygon", "file") from None
+        found = [f for f in features
+                 if (f.get("properties") or {}).get(polygon.property) == polygon.name]
+        if not found:
+            raise loaded.fail(f"no feature of {path.name} has {polygon.property} = "
+                              f"'{polygon.name}'", "map", "polygon", "name")
+        shape = shapely.geometry.shape(found[0]["geometry"])
+    if not shape.is_valid or shape.area == 0:
+        raise loaded.fail("the polygon is not a valid area (self-crossing or empty)",
+                          "map", "polygon")
+    return shape
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import shapely
 
 from api.report import plots
 from api.report.html import write_report
@@ -24,7 +25,7 @@ from api.scenario import demand as demand_mod
 from api.scenario import sites
 from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario, load_scenario
-from api.scenario.mapdata import MapGraphs, data_dir, map_source, road_features
+from api.scenario.mapdata import MapGraphs, data_dir, map_polygon, map_source, road_features
 from api.scenario.outdir import staged_output
 from api.scenario.progress import StageProgress
 from api.scenario.schema import Scenario
@@ -52,6 +53,7 @@ class Run:
     parcels: list[demand_mod.DayParcel] = field(default_factory=list)
     open_lockers: list[sites.OpenLocker] = field(default_factory=list)
     buildings: Any = None
+    polygon: Any = None
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -103,16 +105,18 @@ def stage_graphs(run: Run) -> None:
     spec = run.spec
     profiles = [*(spec.profiles() or ["van"]), "walk"]
     graphs = {}
+    polygon = map_polygon(run.loaded)
+    at = ("map", "bbox") if spec.map.bbox else ("map", "polygon") if polygon else ("map", "source")
     with run.progress.step(f"Road graphs from {Path(run.source).name}", len(profiles)) as advance:
         for profile in profiles:
             try:
                 graphs[profile] = graph_mod.build_graph(
-                    run.source, profile=profile, bbox=spec.map.bbox,
+                    run.source, profile=profile, bbox=spec.map.bbox, polygon=polygon,
                     cache_dir=data_dir() / "graphs")
             except GongpeiError as err:
-                at = ("map", "bbox") if spec.map.bbox is not None else ("map", "source")
                 raise run.blame(err, *at) from None
             advance(1)
+    run.polygon = polygon
     run.maps = MapGraphs(graphs=graphs, vehicle_profile=profiles[0])
     run.layers["roads"] = road_features(run.maps.drive)
     run.summary["map"] = {
@@ -169,9 +173,13 @@ def _buildings(run: Run) -> Any:
                                   "road_nodes or a file", "demand", "source")
         with run.progress.step("Reading OSM buildings", 1) as advance:
             try:
-                run.buildings = buildings.read_buildings(run.source, bbox=run.maps.extent())
+                found = buildings.read_buildings(run.source, bbox=run.maps.extent())
             except GongpeiError as err:
                 raise run.blame(err, "map", "source") from None
+            if run.polygon is not None:
+                inside = shapely.contains_xy(run.polygon, found["lon"], found["lat"])
+                found = found[inside].reset_index(drop=True)
+            run.buildings = found
             advance(1)
     return run.buildings
 

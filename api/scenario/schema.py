@@ -66,14 +66,37 @@ def _secs(clock: str) -> int:
     return int(hours) * 3600 + int(minutes) * 60
 
 
+class PolygonFile(Strict):
+    """A boundary from a GeoJSON file: the feature whose ``property`` equals ``name``."""
+
+    file: Path
+    name: str
+    property: str = "name"
+
+
 class MapSpec(Strict):
     """Where the roads come from: ``demo`` (bundled Helsinki), ``synthetic:N``, or an OSM file
     (relative to the scenario file). ``source`` may be left out for a real site whose extract the
-    user supplies with ``--map FILE``; ``needs`` then says which file that is."""
+    user supplies with ``--map FILE``; ``needs`` then says which file that is. The map is clipped
+    to ``bbox`` or ``polygon`` (a ring of [lon, lat] points, or a boundary from a GeoJSON file)."""
 
     source: str | None = None
     needs: str | None = None
     bbox: tuple[float, float, float, float] | None = Field(None, description="W, S, E, N")
+    polygon: list[tuple[float, float]] | PolygonFile | None = None
+
+    @field_validator("polygon")
+    @classmethod
+    def _ring(cls, polygon: object) -> object:
+        if isinstance(polygon, list) and len(polygon) < 3:
+            raise ValueError("a polygon ring needs at least 3 [lon, lat] points")
+        return polygon
+
+    @model_validator(mode="after")
+    def _one_area(self) -> "MapSpec":
+        if self.bbox is not None and self.polygon is not None:
+            raise ValueError("give bbox or polygon, not both")
+        return self
 
     @field_validator("bbox")
     @classmethod
