@@ -54,7 +54,12 @@ def snap_arrays(
 ) -> SnapArrays:
     """Vectorised snapping; raises SnapError naming the first bad point."""
     index = road_index(graph)
-    pts = np.asarray(points, dtype=float)
+    try:
+        pts = np.asarray(points, dtype=float)
+    except (TypeError, ValueError):
+        raise SnapError("points: expected a list of (lat, lon) number pairs") from None
+    if pts.size == 0:
+        pts = pts.reshape(0, 2)
     if pts.ndim != 2 or pts.shape[1] != 2:
         raise SnapError(f"points: expected a list of (lat, lon) pairs, got shape {pts.shape}")
     lat, lon = pts[:, 0], pts[:, 1]

@@ -86,6 +86,12 @@ def test_bad_points_are_named(demo_van: nx.MultiDiGraph) -> None:
         travel_matrix(demo_van, [good[0], (float("nan"), 24.94)])
     with pytest.raises(SnapError, match="point 0:"):
         snap_points(demo_van, [(95.0, 24.94)])
+    with pytest.raises(SnapError, match="number pairs"):
+        snap_points(demo_van, [(60.17, "east")])
+    with pytest.raises(SnapError, match="pairs"):
+        snap_points(demo_van, [(60.17, 24.94, 3.0)])
+    empty = travel_matrix(demo_van, [])
+    assert empty.duration_s.shape == (0, 0) and empty.unreachable == []
     with pytest.raises(SnapError, match="max_snap_m=1"):
         snap_points(demo_van, [(good[0][0] + 0.001, good[0][1])], max_snap_m=1)
 
