@@ -155,10 +155,16 @@ def free_port() -> int:
 
 @pytest.fixture
 def start_servers(database_url, tmp_path):
-    """Start `gongpei serve` processes on loopback against the test database; stopped after."""
+    """Start server processes on loopback against the test database; stopped after.
+
+    `gongpei serve` (with its job workers) when `cli`, else bare uvicorn processes of the app,
+    which start faster (the database is already migrated by the fixtures).
+    """
     procs: list[subprocess.Popen] = []
 
-    def start(count: int, *, job_workers: int = 0, env: dict | None = None) -> list[str]:
+    def start(
+        count: int, *, job_workers: int = 0, env: dict | None = None, cli: bool = True
+    ) -> list[str]:
         urls = []
         for i in range(count):
             port = free_port()
@@ -169,11 +175,15 @@ def start_servers(database_url, tmp_path):
                 "GONGPEI_JOB_LEASE_S": "2",
                 **(env or {}),
             }
+            if cli:
+                cmd = ["-m", "api.cli.main", "serve", "--port", str(port),
+                       "--job-workers", str(job_workers if i == 0 else 0)]
+            else:
+                cmd = ["-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
+                       "--log-level", "warning"]
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "api.cli.main", "serve", "--port", str(port),
-                     "--job-workers", str(job_workers if i == 0 else 0)],
-                    env=proc_env, stdout=log, stderr=subprocess.STDOUT,
+                    [sys.executable, *cmd], env=proc_env, stdout=log, stderr=subprocess.STDOUT
                 )
             )
             urls.append(f"http://127.0.0.1:{port}")

@@ -19,7 +19,7 @@ def test_concurrent_reservations_across_server_processes(db, start_servers):
     with db.writing() as session:
         locker = create_locker(session, name="Race", lat=36.0, lon=120.0, compartments={"M": 10})
         keys = [create_firm(session, f"racer-{i}", "firm")[1] for i in range(3)]
-    urls = start_servers(3)
+    urls = start_servers(3, cli=False)
 
     def attempt(i: int) -> int:
         url = urls[i % len(urls)]
