@@ -15,7 +15,7 @@ from api.booking import BookingError
 from api.db.engine import Database
 from api.db.migrate import upgrade
 from api.limits import BodySizeLimit, TokenBuckets
-from api.routers import admin, jobs, lockers, opendata, reservations, web
+from api.routers import admin, jobs, lockers, opendata, reservations, vehicles, web
 from api.search import LockerIndex
 from api.settings import Settings
 from network.errors import GongpeiError
@@ -27,7 +27,7 @@ The Gongpei public logistics information platform.
 
 * **Public** (no key, rate-limited per client): locker search and details, open-data summary,
   distribution centres, the map page at `/map`.
-* **Firms** (`X-API-Key` of role `firm`): delivery batches and compartment reservations.
+* **Firms** (`X-API-Key` of role `firm`): delivery batches, compartment reservations, vehicles.
 * **Planners** (role `planner`): locker-siting runs. **Admins**: firms, centres, lockers.
 
 Errors are JSON `{"detail": ...}`; validation errors (422) list each problem with its field path
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     app.state.buckets = TokenBuckets(settings.public_rate_per_s, settings.public_burst)
     app.state.locker_index = LockerIndex(db.engine, settings.search_cache_s)
 
-    for router in (lockers, reservations, jobs, opendata, admin, web):
+    for router in (lockers, reservations, jobs, vehicles, opendata, admin, web):
         app.include_router(router.router)
     leaflet = files("js_lib_leaflet") / "static" / "js_lib_leaflet"
     app.mount("/static/leaflet", StaticFiles(directory=str(leaflet)), name="leaflet")

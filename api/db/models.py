@@ -27,6 +27,7 @@ COMPARTMENT_STATUSES = ("free", "reserved", "occupied", "out_of_service")
 RESERVATION_STATES = ("reserved", "deposited", "picked_up", "expired", "cancelled")
 #: Reservation states that hold their compartment; at most one per compartment (DB-enforced).
 ACTIVE_STATES = ("reserved", "deposited")
+VEHICLE_PROFILES = ("van", "e-tricycle")
 JOB_KINDS = ("batch", "siting")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 
@@ -107,6 +108,25 @@ class Centre(Base):
     capacity_parcels: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Vehicle(Base):
+    """A firm's delivery vehicle (fleet register), optionally based at a shared centre."""
+
+    __tablename__ = "vehicles"
+    __table_args__ = (
+        CheckConstraint(_in("profile", VEHICLE_PROFILES), name="ck_vehicles_profile"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    profile: Mapped[str] = mapped_column(String(16), default="van")
+    capacity_parcels: Mapped[int] = mapped_column(Integer)
+    centre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("centres.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Locker(Base):

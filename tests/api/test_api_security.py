@@ -125,3 +125,21 @@ def test_openapi_documents_every_route_with_examples(client):
                  "SitingSubmit", "OpenDataSummary", "FirmCreated", "JobStatus"):
         assert schemas[name].get("examples"), name
     assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+
+
+def test_firm_vehicles_are_isolated(client, auth):
+    centre = client.post("/v1/centres", json={"name": "DC", "lat": 36.1, "lon": 120.4},
+                         headers=auth["admin"]).json()
+    body = {"name": "Lu B-1", "capacity_parcels": 150, "centre_id": centre["id"]}
+    r = client.post("/v1/vehicles", json=body, headers=auth["a"])
+    assert r.status_code == 201
+    vid = r.json()["id"]
+    assert client.post("/v1/vehicles", json={**body, "centre_id": 999},
+                       headers=auth["a"]).json()["detail"][0]["loc"] == ["body", "centre_id"]
+    assert [v["id"] for v in client.get("/v1/vehicles", headers=auth["a"]).json()] == [vid]
+    assert client.get("/v1/vehicles", headers=auth["b"]).json() == []
+    assert client.patch(f"/v1/vehicles/{vid}", json={"capacity_parcels": 1},
+                        headers=auth["b"]).status_code == 404
+    r = client.patch(f"/v1/vehicles/{vid}", json={"profile": "e-tricycle", "centre_id": None},
+                     headers=auth["a"])
+    assert r.json()["profile"] == "e-tricycle" and r.json()["centre_id"] is None
