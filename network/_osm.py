@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +39,13 @@ class OsmExtract:
     missing_refs: int
 
 
-def read_osm(path: str | os.PathLike[str]) -> OsmExtract:
-    """Read an OSM file with pyosmium, keeping every `highway=*` way and its node locations."""
+def read_osm(path: str | os.PathLike[str], *, need_free_bounds: bool = True) -> OsmExtract:
+    """Read an OSM file with pyosmium, keeping every `highway=*` way and its node locations.
+
+    Node locations are resolved in pyosmium's C++ cache and only highway ways reach Python, so
+    large PBF extracts read quickly. The free-standing nodes' extent costs two more passes and
+    is computed only when asked for and the file has no `<bounds>`.
+    """
     path = Path(path)
     if not path.is_file():
         raise OsmFileError(f"OSM file '{path}': no such file")
@@ -49,41 +55,51 @@ def read_osm(path: str | os.PathLike[str]) -> OsmExtract:
         )
     coords: dict[int, tuple[float, float]] = {}
     ways: list[Way] = []
-    way_nodes: set[int] = set()
-    all_nodes: list[tuple[int, float, float]] = []
     missing = 0
     try:
-        processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        processor = osmium.FileProcessor(str(path))
         box = processor.header.box()
-        for obj in processor.with_locations():
-            if obj.is_node():
-                all_nodes.append((obj.id, obj.location.lon, obj.location.lat))
-                continue
-            refs = [n.ref for n in obj.nodes]
-            way_nodes.update(refs)
-            if "highway" not in obj.tags:
-                continue
+        highways = (
+            processor.with_locations()
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+            .with_filter(osmium.filter.KeyFilter("highway"))
+        )
+        for way in highways:
             nodes: list[int | None] = []
-            for node in obj.nodes:
+            for node in way.nodes:
                 if node.location.valid():
                     coords[node.ref] = (node.location.lon, node.location.lat)
                     nodes.append(node.ref)
                 else:
                     missing += 1
                     nodes.append(None)
-            ways.append(Way(obj.id, {t.k: t.v for t in obj.tags}, nodes))
+            ways.append(Way(way.id, {t.k: t.v for t in way.tags}, nodes))
+        if not ways and not any(True for _ in osmium.FileProcessor(str(path), osmium.osm.NODE)):
+            raise OsmFileError(
+                f"OSM file '{path}': holds no OSM nodes (empty, truncated or not OSM)"
+            )
+        bounds = (
+            (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+            if box.valid()
+            else None
+        )
+        free = _free_node_bounds(path) if bounds is None and need_free_bounds else None
     except RuntimeError as err:
         raise OsmFileError(f"OSM file '{path}': cannot be read as OSM data ({err})") from None
-    if not all_nodes:
-        raise OsmFileError(f"OSM file '{path}': holds no OSM nodes (empty, truncated or not OSM)")
-    bounds = (
-        (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
-        if box.valid()
-        else None
-    )
-    free = [(lon, lat) for nid, lon, lat in all_nodes if nid not in way_nodes]
-    free_bounds = None
-    if len(free) >= 10:
-        lons, lats = zip(*free, strict=True)
-        free_bounds = (min(lons), min(lats), max(lons), max(lats))
-    return OsmExtract(coords, ways, bounds, free_bounds, missing)
+    return OsmExtract(coords, ways, bounds, free, missing)
+
+
+def _free_node_bounds(path: Path) -> tuple[float, float, float, float] | None:
+    """Extent (W, S, E, N) of the nodes that belong to no way, if there are at least 10."""
+    in_ways: set[int] = set()
+    for way in osmium.FileProcessor(str(path), osmium.osm.WAY):
+        in_ways.update(n.ref for n in way.nodes)
+    w = s = math.inf
+    e = n = -math.inf
+    count = 0
+    for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+        if node.id not in in_ways and node.location.valid():
+            lon, lat = node.location.lon, node.location.lat
+            w, s, e, n = min(w, lon), min(s, lat), max(e, lon), max(n, lat)
+            count += 1
+    return (w, s, e, n) if count >= 10 else None

@@ -151,7 +151,7 @@ def build_graph_online(
 
 def _from_file(path: Path, prof: Profile, area: BaseGeometry | None, name: str) -> nx.MultiDiGraph:
     """Read, assemble, clip and keep the largest SCC of an OSM file's roads."""
-    extract = read_osm(path)
+    extract = read_osm(path, need_free_bounds=area is None)
     report: dict = {"missing_node_refs_repaired": extract.missing_refs}
     if area is None and extract.bounds is not None:
         area, report["area_from"] = shapely.box(*extract.bounds), "file <bounds>"
