@@ -141,6 +141,9 @@ class SitingSolution:
             "open_site_ids": [s["id"] for s in sites],
             "sites": sites,
             "assignment": assignment,
+            "uncoverable": [
+                inst.demand_ids[i] for i in np.flatnonzero(np.diff(inst.reach.indptr) == 0)
+            ],
             "unserved": [
                 {"demand": inst.demand_ids[i], "parcels": float(w[i] * (1 - self.served[i]))}
                 for i in short

@@ -46,6 +46,10 @@ def test_straight_line_reach_keeps_zero_distance_pairs():
     assert dense[2, 1] == pytest.approx(100, abs=0.5)
     plan = solve(inst, SitingModel("setcover"))
     assert plan.objective == 5.0 and plan.is_open.all()
+    far = _line_case(radius_m=150)  # b (300 m from s0, 500 m from s1) reaches no site
+    out = solve(far, SitingModel("setcover")).to_dict()
+    assert out["uncoverable"] == ["b"]
+    assert out["unserved"] == [{"demand": "b", "parcels": 5.0}]
 
 
 def test_negative_demand_names_the_point():
