@@ -36,31 +36,11 @@ def map_page(request: Request, db: Database = Depends(get_db)) -> HTMLResponse:
 
 
 def network_geojson(source: str) -> dict[str, Any]:
-    """Each road of the graph once, as GeoJSON LineStrings (lon/lat) tagged with `highway`."""
+    """The roads of `source`'s van graph as a GeoJSON FeatureCollection (each street once)."""
+    from api.scenario.mapdata import road_features
     from network.graph import build_graph
 
-    graph = build_graph(source)
-    seen: set[tuple[int, int]] = set()
-    features = []
-    for u, v, data in graph.edges(data=True):
-        if (v, u) in seen or (u, v) in seen:
-            continue
-        seen.add((u, v))
-        geometry = data.get("geometry")
-        if geometry is not None:
-            coords = [[round(x, 6), round(y, 6)] for x, y in geometry.coords]
-        else:
-            a, b = graph.nodes[u], graph.nodes[v]
-            coords = [[round(a["x"], 6), round(a["y"], 6)], [round(b["x"], 6), round(b["y"], 6)]]
-        highway = data.get("highway", "")
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": coords},
-                "properties": {"highway": highway if isinstance(highway, str) else highway[0]},
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
+    return {"type": "FeatureCollection", "features": road_features(build_graph(source))}
 
 
 @router.get(
