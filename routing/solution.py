@@ -8,7 +8,7 @@ data, so every engine reports the same way. `routing.check` verifies the result 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -178,11 +178,8 @@ class Solution(_Out):
                 "computing_times": {"solving": round(self.runtime_s * 1000)},
                 "engine": self.engine, "engine_reason": self.engine_reason,
             },
-            "unassigned": [
-                {"id": ident(u.id), "type": u.type, "reason": u.reason,
-                 **({"location_index": u.location} if u.location is not None else {})}
-                for u in self.unassigned
-            ],
+            "unassigned": [entry for u in self.unassigned
+                           for entry in _unassigned_entries(u, problem, ident)],
             "routes": routes,
         }
 
@@ -209,6 +206,20 @@ class Solution(_Out):
                                        "id": s.id, "arrival": s.arrival},
                     })
         return {"type": "FeatureCollection", "features": features}
+
+
+def _unassigned_entries(u: Unassigned, problem: Problem | None,
+                        ident: Callable[[str | None], Any]) -> list[dict[str, Any]]:
+    """VROOM lists a left-out shipment as its pickup and its delivery step; a job once."""
+    if u.type == "job" or problem is None:
+        where = {"location_index": u.location} if u.location is not None else {}
+        return [{"id": ident(u.id), "type": u.type, "reason": u.reason, **where}]
+    ship = problem.shipment(u.id)
+    return [
+        {"id": ident(stop.id or u.id), "type": kind, "shipment": ident(u.id),
+         "reason": u.reason, "location_index": stop.location}
+        for kind, stop in (("pickup", ship.pickup), ("delivery", ship.delivery))
+    ]
 
 
 def _num(x: float) -> float | int:

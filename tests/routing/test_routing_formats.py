@@ -155,3 +155,12 @@ def test_vroom_own_plan_reads_back_and_passes_our_checker(tmp_path: Path) -> Non
     report = check(problem, theirs)
     assert report.ok, [str(v) for v in report.violations]
     assert theirs.summary.cost == pytest.approx(output["summary"]["cost"])
+
+
+def test_left_out_shipment_is_listed_as_vroom_does(tmp_path: Path) -> None:
+    data = json.loads(json.dumps(VROOM))
+    data["shipments"][0]["pickup"]["time_windows"] = [[0, 10]]  # 300 s away: impossible
+    problem = read_vroom(write(tmp_path, "p.json", data))
+    out = solved(problem).to_vroom(problem)
+    assert [(u["id"], u["type"]) for u in out["unassigned"]] == [(20, "pickup"), (21, "delivery")]
+    assert "time windows close" in out["unassigned"][0]["reason"]
