@@ -2,23 +2,27 @@
 
 `engine="auto"` uses PyVRP where the problem fits its model (it is the stronger search on
 capacitated and time-windowed problems) and OR-Tools, which supports every part of the model,
-elsewhere. With more than one core available it races, for the same time limit, OR-Tools here
-against a forked child process: PyVRP where it fits, else OR-Tools started from another
-first-solution heuristic (parallel cheapest insertion gives the better plans but can take most
-of the time on big timed problems; local cheapest insertion starts fast). It keeps the better
-plan that passes the independent checker: fewer unassigned tasks first, then lower cost.
+elsewhere. Where PyVRP does not fit only because of breaks or several time windows, PyVRP's
+plan of the simplified problem (see `simplified`) is a warm start for OR-Tools on the real one:
+PyVRP's search is much stronger and OR-Tools restores its plan when it keeps the real rules.
+With more than one core available it races, for the same time limit, OR-Tools here against a
+forked child process: PyVRP where it fits, else the warm start, else OR-Tools from another
+first-solution heuristic. It keeps the better plan that passes the independent checker: fewer
+unassigned tasks first, then lower cost.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from routing.check import check
 from routing.engines import ENGINES, EngineError, ProgressCallback, get_engine
-from routing.model import Problem
+from routing.model import Problem, ShipmentStop, TimeWindow
 from routing.solution import Solution
 
 __all__ = ["available_cores", "solve"]
@@ -43,8 +47,8 @@ def solve(
 ) -> Solution:
     """Solve the problem; the solution's `engine` and `engine_reason` say who and why.
 
-    `race` None races both engines when auto, both fit and more than one core is free;
-    True/False forces it on or off.
+    `race` None races two searches when auto and more than one core is free; True/False
+    forces it on or off.
     """
     if time_limit_s <= 0:
         raise EngineError(f"time_limit_s: must be positive, got {time_limit_s}")
@@ -59,22 +63,82 @@ def solve(
     fits, why = _pyvrp_fits(problem)
     if race is None:
         race = available_cores() > 1
-    if not fits:
-        reason = f"auto: OR-Tools, because PyVRP does not fit ({why})"
-        if race:  # two first-solution heuristics: robust start, diverse searches
-            return _race(problem, ("ortools", {"first_solution": "local"}), reason,
-                         time_limit_s=time_limit_s, seed=seed, progress=progress)
-        solution = get_engine("ortools").solve(
-            problem, time_limit_s=time_limit_s, seed=seed, progress=progress
-        )
-        return _tagged(solution, reason)
+    if fits:
+        if not race:
+            solution = get_engine("pyvrp").solve(
+                problem, time_limit_s=time_limit_s, seed=seed, progress=progress
+            )
+            return _tagged(solution, f"auto: PyVRP ({why}); one core, so no race")
+        return _race(problem, _engine_solve("pyvrp"), f"auto: PyVRP fits ({why})",
+                     time_limit_s=time_limit_s, seed=seed, progress=progress)
+
+    reason = f"auto: OR-Tools, because PyVRP does not fit ({why})"
+    simple = simplified(problem)
+    if simple is not None:
+        reason += "; PyVRP's plan of a simplified version can seed OR-Tools"
     if not race:
-        solution = get_engine("pyvrp").solve(
-            problem, time_limit_s=time_limit_s, seed=seed, progress=progress
-        )
-        return _tagged(solution, f"auto: PyVRP ({why}); one core, so no race")
-    return _race(problem, ("pyvrp", {}), f"auto: PyVRP fits ({why})",
-                 time_limit_s=time_limit_s, seed=seed, progress=progress)
+        if simple is not None:
+            solution = _warm_start(problem, time_limit_s=time_limit_s, seed=seed,
+                                   simple=simple, progress=progress)
+        else:
+            solution = get_engine("ortools").solve(problem, time_limit_s=time_limit_s,
+                                                   seed=seed, progress=progress)
+        return _tagged(solution, reason)
+    if simple is not None:
+        other = functools.partial(_warm_start, simple=simple)
+    else:  # another first-solution heuristic: robust start, diverse search
+        other = functools.partial(get_engine("ortools").solve, first_solution="local")
+    return _race(problem, other, reason, time_limit_s=time_limit_s, seed=seed,
+                 progress=progress)
+
+
+def simplified(problem: Problem) -> Problem | None:
+    """The problem without what PyVRP lacks: breaks dropped, one time window per stop (the
+    longest), no priorities. Its plan may break the real problem's rules, so it serves only as
+    a start that OR-Tools restores when feasible. None if even this does not fit PyVRP."""
+    if not any(v.breaks for v in problem.vehicles) and not any(
+        len(w) > 1 for w in _all_windows(problem)
+    ):
+        return None  # nothing to simplify: PyVRP's refusal has another reason
+
+    def one(windows: tuple[TimeWindow, ...]) -> tuple[TimeWindow, ...]:
+        return (max(windows, key=lambda w: (w.end - w.start, -w.start)),) if windows else ()
+
+    def stop(s: ShipmentStop) -> ShipmentStop:
+        return s.model_copy(update={"time_windows": one(s.time_windows)})
+
+    simple = problem.replace(
+        vehicles=tuple(v.model_copy(update={"breaks": ()}) for v in problem.vehicles),
+        jobs=tuple(j.model_copy(update={"time_windows": one(j.time_windows), "priority": 0})
+                   for j in problem.jobs),
+        shipments=tuple(s.model_copy(update={"pickup": stop(s.pickup),
+                                             "delivery": stop(s.delivery), "priority": 0})
+                        for s in problem.shipments),
+    )
+    return simple if _pyvrp_fits(simple)[0] else None
+
+
+def _all_windows(problem: Problem) -> list[tuple[TimeWindow, ...]]:
+    return [j.time_windows for j in problem.jobs] + [
+        w for s in problem.shipments for w in (s.pickup.time_windows, s.delivery.time_windows)
+    ]
+
+
+WARM_SHARE = 0.5  # of the time limit for PyVRP on the simplified problem
+
+
+def _warm_start(problem: Problem, *, time_limit_s: float, seed: int, simple: Problem,
+                progress: ProgressCallback | None = None) -> Solution:
+    """PyVRP on the simplified problem, then OR-Tools on the real one from that plan."""
+    began = time.monotonic()
+    start = get_engine("pyvrp").solve(simple, time_limit_s=time_limit_s * WARM_SHARE, seed=seed)
+    rest = max(0.1, time_limit_s - (time.monotonic() - began))
+    return get_engine("ortools").solve(problem, time_limit_s=rest, seed=seed, initial=start,
+                                       progress=progress)
+
+
+def _engine_solve(name: str) -> Callable[..., Solution]:
+    return get_engine(name).solve
 
 
 def _pyvrp_fits(problem: Problem) -> tuple[bool, str]:
@@ -91,13 +155,11 @@ def _tagged(solution: Solution, reason: str) -> Solution:
     return solution.model_copy(update={"engine_reason": reason})
 
 
-def _child(conn: Any, problem: Problem, engine: str, options: dict[str, Any],
+def _child(conn: Any, problem: Problem, solver: Callable[..., Solution],
            time_limit_s: float, seed: int) -> None:
     """Runs in the forked process: solve, send the solution (or the error) back."""
     try:
-        solution = get_engine(engine).solve(problem, time_limit_s=time_limit_s, seed=seed,
-                                            **options)
-        conn.send(("ok", solution))
+        conn.send(("ok", solver(problem, time_limit_s=time_limit_s, seed=seed)))
     except Exception as err:  # reported to the parent, which keeps its own plan
         conn.send(("error", f"{type(err).__name__}: {err}"))
     finally:
@@ -105,18 +167,20 @@ def _child(conn: Any, problem: Problem, engine: str, options: dict[str, Any],
 
 
 def _label(solution: Solution) -> str:
+    if solution.meta.get("warm_start"):
+        return f"{solution.engine} (from PyVRP's plan)"
     variant = solution.meta.get("first_solution")
     return solution.engine + (f" ({variant} start)" if variant else "")
 
 
-def _race(problem: Problem, child: tuple[str, dict[str, Any]], reason: str, *,
+def _race(problem: Problem, other: Callable[..., Solution], reason: str, *,
           time_limit_s: float, seed: int, progress: ProgressCallback | None) -> Solution:
-    """OR-Tools here and `child` (engine, options) in a forked process, same time limit;
-    the better checked plan wins."""
+    """OR-Tools here and `other` in a forked process (fork: nothing needs pickling), same
+    time limit; the better checked plan wins."""
     began = time.monotonic()
     ctx = mp.get_context("fork")
     parent, end = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(end, problem, *child, time_limit_s, seed),
+    proc = ctx.Process(target=_child, args=(end, problem, other, time_limit_s, seed),
                        daemon=True)
     proc.start()
     end.close()
@@ -132,9 +196,9 @@ def _race(problem: Problem, child: tuple[str, dict[str, Any]], reason: str, *,
             if status == "ok":
                 theirs = payload
             else:
-                note = f"{child[0]} failed ({payload})"
+                note = f"the other search failed ({payload})"
         else:
-            note = f"{child[0]} gave no plan in time"
+            note = "the other search gave no plan in time"
     finally:
         parent.close()
         proc.join(timeout=2.0)

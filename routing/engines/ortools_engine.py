@@ -383,6 +383,21 @@ class _Builder:
         params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
         return params
 
+    def restore(self, plan: Solution,
+                params: pywrapcp.DefaultRoutingSearchParameters) -> pywrapcp.Assignment | None:
+        """The plan's visit orders as an OR-Tools assignment, or None if it is infeasible here."""
+        order = {v.id: k for k, v in enumerate(self.p.vehicles)}
+        routes: list[list[int]] = [[] for _ in self.p.vehicles]
+        for route in plan.routes:
+            for step in route.task_steps():
+                nodes = self.task_nodes.get(step.id or "")
+                if route.vehicle not in order or nodes is None:
+                    return None
+                node = nodes[1] if step.type == "delivery" else nodes[0]
+                routes[order[route.vehicle]].append(self.manager.NodeToIndex(node))
+        self.routing.CloseModelWithParameters(params)
+        return self.routing.ReadAssignmentFromRoutes(routes, True)
+
     def read(self, assignment: pywrapcp.Assignment) -> tuple[list[RoutePlan], list[str]]:
         """Plans per used vehicle (visits with their start times) and the left-out task ids."""
         p, routing, manager, dim = self.p, self.routing, self.manager, self.time
@@ -435,12 +450,16 @@ def solve(
     seed: int = 0,
     progress: ProgressCallback | None = None,
     first_solution: str | None = None,
+    initial: Solution | None = None,
 ) -> Solution:
     """Solve with OR-Tools; the time limit covers model building and search.
 
     OR-Tools' routing search is deterministic, so `seed` does not change the plan.
     `first_solution` ("parallel", "local", "savings") overrides the first-solution heuristic
     (default: parallel cheapest insertion with time windows or shipments, else savings).
+    `initial`, a plan for this problem (e.g. another engine's on a simpler version of it),
+    is the starting point of the local search when OR-Tools can restore it as a feasible
+    solution; otherwise the first-solution heuristic runs as usual.
     """
     if first_solution is not None and first_solution not in FIRST_SOLUTIONS:
         raise EngineError(f"first_solution: unknown heuristic '{first_solution}' "
@@ -456,7 +475,14 @@ def solve(
 
         routing.AddAtSolutionCallback(report)
     remaining = max(0.1, time_limit_s - (time.monotonic() - began))
-    assignment = routing.SolveWithParameters(builder.parameters(remaining, first_solution))
+    params = builder.parameters(remaining, first_solution)
+    start = builder.restore(initial, params) if initial is not None else None
+    if start is not None:
+        params.time_limit.FromMilliseconds(
+            max(100, int(1000 * (time_limit_s - (time.monotonic() - began)))))
+        assignment = routing.SolveFromAssignmentWithParameters(start, params)
+    else:
+        assignment = routing.SolveWithParameters(params)
     if assignment is None:
         plans: list[RoutePlan] = []
         left = [t.id for t in (*problem.jobs, *problem.shipments)]
@@ -467,5 +493,6 @@ def solve(
     return build_solution(
         problem, plans, reason, engine=NAME, runtime_s=time.monotonic() - began,
         meta={"seed": seed, "time_limit_s": time_limit_s, "first_solution": first_solution,
+              "warm_start": None if initial is None else start is not None,
               "status": routing.status() if assignment is None else "solved"},
     )

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from routing_helpers import line_matrix, line_model, order, solved
 
+from routing.check import check
 from routing.engines import Progress
 from routing.solve import solve
 
@@ -243,8 +244,26 @@ def test_auto_picks_ortools_for_breaks_and_says_why(race: bool) -> None:
     solution = solve(m.build(), time_limit_s=0.3, race=race)
     assert solution.engine == "ortools"
     assert "PyVRP does not fit" in solution.engine_reason and "breaks" in solution.engine_reason
-    if race:  # the other OR-Tools start heuristic ran beside it
-        assert "(local start)" in solution.engine_reason
+    assert "PyVRP's plan of a simplified version can seed OR-Tools" in solution.engine_reason
+    if race:
+        assert "raced on" in solution.engine_reason
+
+
+def test_warm_start_from_pyvrp_keeps_the_real_rules() -> None:
+    from routing.solve import simplified
+
+    m = line_model(4)
+    m.add_vehicle("v1", start="hub", end="hub", capacity=(10,),
+                  breaks=[{"id": "b", "windows": [[250, 260]], "duration": 100}])
+    m.add_job("j1", location=1, time_windows=[[0, 50], [100, 150]], delivery=(3,))
+    m.add_job("j2", location=3, delivery=(3,))
+    problem = m.build()
+    simple = simplified(problem)
+    assert simple is not None and not simple.vehicles[0].breaks
+    assert [(w.start, w.end) for w in simple.job("j1").time_windows] == [(0, 50)]
+    solution = solve(problem, time_limit_s=0.5, race=False)
+    assert check(problem, solution).ok and solution.summary.unassigned == 0
+    assert solution.meta["warm_start"] is not None  # PyVRP's plan was offered to OR-Tools
 
 
 @pytest.mark.parametrize("race", [False, True])
