@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic_core import to_json
 from sqlalchemy import select
 
 from api import booking
@@ -16,8 +16,13 @@ from api.limits import public_rate_limit
 from api.lockers import add_compartments, create_locker
 from api.paging import BadCursorError
 from api.routers.reservations import reservation_out
-from api.schemas.common import Size
-from api.schemas.lockers import LockerCreate, LockerDetail, LockerPage, LockerUpdate
+from api.schemas.lockers import (
+    LockerCreate,
+    LockerDetail,
+    LockerPage,
+    LockerUpdate,
+    SearchParams,
+)
 from api.schemas.reservations import ReservationCreate, ReservationOut
 from api.search import Query as SearchQuery
 from api.settings import Settings
@@ -34,33 +39,20 @@ router = APIRouter(prefix="/v1/lockers", tags=["lockers"])
     description="Nearest first; `free` counts are at most about a second old "
     "(GONGPEI_SEARCH_CACHE_S). Follow `next_cursor` for more.",
 )
-async def search_lockers(
-    request: Request,
-    lat: Annotated[float, Query(ge=-90, le=90, examples=[36.0671])],
-    lon: Annotated[float, Query(ge=-180, le=180, examples=[120.3826])],
-    radius_m: Annotated[float, Query(gt=0, le=50_000, description="Search radius, metres")] = 1000,
-    size: Annotated[Size | None, Query(description="Only lockers with this door size")] = None,
-    available_only: Annotated[
-        bool, Query(description="Only lockers with a free door (of `size`, if given)")
-    ] = False,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[
-        str | None, Query(max_length=500, description="`next_cursor` of the previous page")
-    ] = None,
-) -> Response:
+async def search_lockers(request: Request, q: Annotated[SearchParams, Query()]) -> Response:
     """Runs on the event loop: it answers from the in-memory index (see `api.search`), and
     writes the JSON itself since the index already holds exactly the `LockerPage` fields."""
-    query = SearchQuery(lat, lon, radius_m, size, available_only)
+    query = SearchQuery(q.lat, q.lon, q.radius_m, q.size, q.available_only)
     try:
         items, next_cursor = request.app.state.locker_index.search(
-            query, limit=limit, cursor=cursor
+            query, limit=q.limit, cursor=q.cursor
         )
     except BadCursorError as err:
         raise HTTPException(
             422, [{"loc": ["query", "cursor"], "msg": str(err), "type": "value_error"}]
         ) from err
-    body = json.dumps({"items": items, "next_cursor": next_cursor}, ensure_ascii=False)
-    return Response(body.encode(), media_type="application/json")
+    body = to_json({"items": items, "next_cursor": next_cursor})  # pydantic-core's encoder
+    return Response(body, media_type="application/json")
 
 
 def _detail(locker: Locker) -> dict:

@@ -25,6 +25,22 @@ _LOCKER_EXAMPLE = {
 }
 
 
+class SearchParams(BaseModel):
+    """Query parameters of the nearby search (one model: validated in one pass)."""
+
+    lat: float = Field(ge=-90, le=90, examples=[36.0671])
+    lon: float = Field(ge=-180, le=180, examples=[120.3826])
+    radius_m: float = Field(1000, gt=0, le=50_000, description="Search radius, metres.")
+    size: Size | None = Field(None, description="Only lockers with this door size.")
+    available_only: bool = Field(
+        False, description="Only lockers with a free door (of `size`, if given)."
+    )
+    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(
+        None, max_length=500, description="`next_cursor` of the previous page."
+    )
+
+
 class LockerSummary(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_LOCKER_EXAMPLE]})
 
