@@ -9,13 +9,15 @@ Job ids are the instance's own customer numbers, so a solution can be recomputed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from network.errors import GongpeiError
-from routing.model import Centre, Job, Problem, Shipment, TimeWindow, Vehicle
+from routing.model import Centre, Job, Problem, ProblemError, Shipment, Vehicle
 
 PROFILE = "euclidean"
 DEPOT = "depot"
@@ -23,6 +25,25 @@ DEPOT = "depot"
 
 class InstanceFormatError(GongpeiError):
     """A benchmark instance file that its reader cannot understand; names the file and part."""
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Prefix the file name to the model's own error (which names the item and field)."""
+    try:
+        yield
+    except ProblemError as err:
+        raise InstanceFormatError(f"{path.name}: {err}") from None
+
+
+@contextmanager
+def naming(item: str) -> Iterator[None]:
+    """Name the instance's item (customer or task number) in an error about one of its fields."""
+    try:
+        yield
+    except ProblemError as err:
+        field = str(err).split(": ", 1)[-1]  # drop the model's generic "job:" prefix
+        raise ProblemError(f"{item}: {field}") from None
 
 
 def euclidean(coords: np.ndarray, *, rounded: bool) -> np.ndarray:
@@ -49,8 +70,7 @@ def benchmark_problem(
 
     `travel` serves as both the distance and the travel-time matrix (the benchmarks' rule).
     """
-    opening = None if depot_window is None else TimeWindow(start=depot_window[0],
-                                                          end=depot_window[1])  # fmt: skip
+    opening = None if depot_window is None else tuple(map(float, depot_window))
     vehicles = tuple(
         Vehicle(
             id=f"v{k}",
@@ -76,20 +96,23 @@ def benchmark_problem(
     )
 
 
-def window(start: float, end: float) -> tuple[TimeWindow, ...]:
-    """A single time window as the model's tuple of windows."""
-    return (TimeWindow(start=float(start), end=float(end)),)
+def window(start: float, end: float) -> tuple[tuple[float, float], ...]:
+    """A single time window, validated by the job or stop it is given to (so errors name it)."""
+    return ((float(start), float(end)),)
 
 
 def delivery_jobs(demand: np.ndarray, service: np.ndarray, windows: np.ndarray | None) -> list[Job]:
     """One delivery job per customer row 1..n-1 (row 0 is the depot), id = the row number."""
-    return [
-        Job(
-            id=str(i),
-            location=i,
-            delivery=(int(demand[i]),),
-            service=float(service[i]),
-            time_windows=() if windows is None else window(*windows[i]),
-        )
-        for i in range(1, len(demand))
-    ]
+    jobs = []
+    for i in range(1, len(demand)):
+        with naming(f"customer {i}"):
+            jobs.append(
+                Job(
+                    id=str(i),
+                    location=i,
+                    delivery=(int(demand[i]),),
+                    service=float(service[i]),
+                    time_windows=() if windows is None else window(*windows[i]),
+                )
+            )
+    return jobs

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from routing.io._benchmark import InstanceFormatError, benchmark_problem, euclidean, window
+from routing.io._benchmark import (
+    InstanceFormatError,
+    benchmark_problem,
+    euclidean,
+    naming,
+    reading,
+    window,
+)
 from routing.model import Problem, Shipment, ShipmentStop
 
 
@@ -89,20 +96,22 @@ def read_lilim(path: str | Path) -> Problem:
     tw, service = inst.time_window, inst.service_time
 
     def stop(i: int) -> ShipmentStop:
-        return ShipmentStop(id=str(i), location=i, service=float(service[i]),
-                            time_windows=window(*tw[i]))  # fmt: skip
+        with naming(f"task {i}"):
+            return ShipmentStop(id=str(i), location=i, service=float(service[i]),
+                                time_windows=window(*tw[i]))  # fmt: skip
 
-    shipments = [
-        Shipment(id=f"{p}-{d}", pickup=stop(p), delivery=stop(d), amount=(int(inst.demand[p]),))
-        for p, d in inst.pairs
-    ]
-    return benchmark_problem(
-        name=inst.name,
-        source="lilim",
-        travel=euclidean(inst.coords, rounded=False),
-        fleet=inst.vehicles,
-        capacity=inst.capacity,
-        shipments=shipments,
-        depot_window=tuple(tw[0]),
-        meta={"distance_rule": "unrounded Euclidean, compared at 2 decimals"},
-    )
+    with reading(path):
+        shipments = [
+            Shipment(id=f"{p}-{d}", pickup=stop(p), delivery=stop(d), amount=(int(inst.demand[p]),))
+            for p, d in inst.pairs
+        ]
+        return benchmark_problem(
+            name=inst.name,
+            source="lilim",
+            travel=euclidean(inst.coords, rounded=False),
+            fleet=inst.vehicles,
+            capacity=inst.capacity,
+            shipments=shipments,
+            depot_window=tuple(tw[0]),
+            meta={"distance_rule": "unrounded Euclidean, compared at 2 decimals"},
+        )

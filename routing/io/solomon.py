@@ -18,6 +18,7 @@ from routing.io._benchmark import (
     benchmark_problem,
     delivery_jobs,
     euclidean,
+    reading,
 )
 from routing.model import Problem
 
@@ -31,14 +32,15 @@ def read_solomon(path: str | Path) -> Problem:
         raise InstanceFormatError(f"{path.name}: not a readable Solomon instance ({err})") from None
     coords = np.asarray(data["node_coord"], dtype=np.float64)
     demand = np.asarray(data["demand"], dtype=np.int64)
-    jobs = delivery_jobs(demand, data["service_time"], data["time_window"])
-    return benchmark_problem(
-        name=str(data.get("name", path.stem)),
-        source="solomon",
-        travel=euclidean(coords, rounded=False),
-        fleet=int(data["vehicles"]),
-        capacity=int(data["capacity"]),
-        jobs=jobs,
-        depot_window=tuple(data["time_window"][0]),
-        meta={"distance_rule": "unrounded Euclidean, compared at 2 decimals"},
-    )
+    with reading(path):
+        jobs = delivery_jobs(demand, data["service_time"], data["time_window"])
+        return benchmark_problem(
+            name=str(data.get("name", path.stem)),
+            source="solomon",
+            travel=euclidean(coords, rounded=False),
+            fleet=int(data["vehicles"]),
+            capacity=int(data["capacity"]),
+            jobs=jobs,
+            depot_window=tuple(data["time_window"][0]),
+            meta={"distance_rule": "unrounded Euclidean, compared at 2 decimals"},
+        )

@@ -15,7 +15,12 @@ from pathlib import Path
 import numpy as np
 import vrplib
 
-from routing.io._benchmark import InstanceFormatError, benchmark_problem, delivery_jobs
+from routing.io._benchmark import (
+    InstanceFormatError,
+    benchmark_problem,
+    delivery_jobs,
+    reading,
+)
 from routing.model import Problem
 from routing.solution import Solution
 
@@ -59,19 +64,20 @@ def read_vrplib(
     capacity = int(data["capacity"])
     windows = data.get("time_window")
     service = np.broadcast_to(data.get("service_time", 0), demand.shape)
-    jobs = delivery_jobs(demand, service, windows)
-    bound = math.ceil(demand.sum() / capacity) if capacity > 0 else len(jobs)
-    fleet = vehicles or int(data.get("vehicles", min(len(jobs), max(2 * bound, bound + 2))))
-    return benchmark_problem(
-        name=str(data.get("name", path.stem)),
-        source="vrplib",
-        travel=travel,
-        fleet=fleet,
-        capacity=capacity,
-        jobs=jobs,
-        depot_window=None if windows is None else tuple(windows[0]),
-        meta={"distance_rule": "nearest integer per arc" if rounded else "as given"},
-    )
+    with reading(path):
+        jobs = delivery_jobs(demand, service, windows)
+        bound = math.ceil(demand.sum() / capacity) if capacity > 0 else len(jobs)
+        fleet = vehicles or int(data.get("vehicles", min(len(jobs), max(2 * bound, bound + 2))))
+        return benchmark_problem(
+            name=str(data.get("name", path.stem)),
+            source="vrplib",
+            travel=travel,
+            fleet=fleet,
+            capacity=capacity,
+            jobs=jobs,
+            depot_window=None if windows is None else tuple(windows[0]),
+            meta={"distance_rule": "nearest integer per arc" if rounded else "as given"},
+        )
 
 
 def read_solution(path: str | Path) -> VrplibSolution:

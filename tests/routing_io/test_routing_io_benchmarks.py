@@ -57,6 +57,17 @@ def test_vrplib_with_time_windows_and_vehicles(tmp_path: Path, tiny_files):
     assert problem.centres[0].opening.end == 100
 
 
+def test_reversed_window_names_file_and_customer(tmp_path: Path, tiny_files):
+    solomon, lilim = tiny_files["solomon"].read_text(), tiny_files["lilim"].read_text()
+    path = tmp_path / "rev.txt"
+    path.write_text(solomon.replace("10         50", "50         10"))
+    with pytest.raises(InstanceFormatError, match=r"rev.txt: customer 2: time_windows.*ends"):
+        read_solomon(path)
+    path.write_text(lilim.replace("2\t3\t-4\t-4\t0\t80", "2\t3\t-4\t-4\t90\t80"))
+    with pytest.raises(InstanceFormatError, match=r"rev.txt: task 2: time_windows.*ends"):
+        read_lilim(path)
+
+
 def test_solomon_reads_windows_service_and_fleet(tiny_files):
     problem = read_solomon(tiny_files["solomon"])
     assert len(problem.vehicles) == 2 and problem.vehicles[0].capacity == (10,)
