@@ -155,3 +155,17 @@ def test_missing_stage_module_is_reported_not_faked() -> None:
     assert run.stages["siting"] == {"status": "unavailable",
                                     "note": "routing.nowhere is not part of this build"}
     assert run.stages["plans"] == {"status": "skipped", "note": "needs siting"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["set_cover", "p_median"])
+def test_other_siting_models(model: str, tmp_path: Path) -> None:
+    summary = run_scenario(_scenario(tmp_path), tmp_path / "out", quiet=True, overrides=[
+        f"siting.model={model}", "siting.capacitated=false", 'run.shapley="off"'])
+    siting = summary["siting"]
+    assert summary["stages"]["siting"]["status"] == "done" and siting["model"] == model
+    if model == "p_median":
+        assert len(siting["opened"]) == 3
+    else:  # every coverable point is covered: at least what any number of lockers reaches
+        assert siting["coverage"] >= max(p["share"] for p in siting["curve"]) - 1e-9
+        assert len(siting["opened"]) > 3
