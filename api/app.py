@@ -10,6 +10,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 
 from api.booking import BookingError
 from api.db.engine import Database
@@ -84,6 +85,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     @app.exception_handler(GongpeiError)
     async def _user_error(_request: Request, exc: GongpeiError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_request: Request, exc: DataError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "a value cannot be stored (out of range, or text with a NUL character)"},
+            status_code=422,
+        )
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:

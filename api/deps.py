@@ -32,3 +32,7 @@ def errors(*codes: int) -> dict[int | str, dict]:
 
 #: Integer ids in paths: positive and within the databases' 32-bit INTEGER range.
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+#: Reservation and job ids: 32 hex digits (uuid4), checked before they reach the database.
+HexId = Annotated[
+    str, Path(pattern="^[0-9a-f]{32}$", examples=["3f2c9a7e0b6d4e0f9a1c2b3d4e5f6a7b"])
+]

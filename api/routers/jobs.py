@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api.db.engine import Database
 from api.db.models import Firm, Job, Solution
-from api.deps import errors, firm_key, get_db, get_settings, planner_key
+from api.deps import HexId, errors, firm_key, get_db, get_settings, planner_key
 from api.jobs import queue
 from api.jobs.runner import read_batch
 from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
@@ -80,7 +80,7 @@ def submit_batch(
     responses=errors(401, 403, 404),
     summary="Status and progress of a batch (firm)",
 )
-def batch_status(job_id: str, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)):
+def batch_status(job_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)):
     return _owned_job(db, firm, job_id, "batch")
 
 
@@ -90,7 +90,7 @@ def batch_status(job_id: str, firm: Firm = Depends(firm_key), db: Database = Dep
     summary="The routes of a solved batch (firm)",
 )
 def batch_solution(
-    job_id: str,
+    job_id: HexId,
     format: Annotated[Literal["json", "geojson"], Query()] = "json",
     firm: Firm = Depends(firm_key),
     db: Database = Depends(get_db),
@@ -132,7 +132,7 @@ def submit_siting(
     summary="Status of a siting run (planner)",
 )
 def siting_status(
-    job_id: str, firm: Firm = Depends(planner_key), db: Database = Depends(get_db)
+    job_id: HexId, firm: Firm = Depends(planner_key), db: Database = Depends(get_db)
 ):
     return _owned_job(db, firm, job_id, "siting")
 
@@ -143,7 +143,7 @@ def siting_status(
     summary="The chosen sites of a finished siting run (planner)",
 )
 def siting_result(
-    job_id: str,
+    job_id: HexId,
     format: Annotated[Literal["json", "geojson"], Query()] = "json",
     firm: Firm = Depends(planner_key),
     db: Database = Depends(get_db),

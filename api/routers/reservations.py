@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from api import booking
 from api.db.engine import Database
 from api.db.models import Compartment, Firm, Reservation
-from api.deps import errors, firm_key, get_db
+from api.deps import HexId, errors, firm_key, get_db
 from api.paging import BadCursorError, decode_cursor, encode_cursor
 from api.schemas.reservations import PickupRequest, ReservationOut, ReservationPage
 
@@ -83,7 +83,7 @@ def list_reservations(
     summary="One of the firm's reservations",
 )
 def get_reservation(
-    reservation_id: str, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
+    reservation_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
 ) -> dict:
     with db.reading() as session:
         reservation = session.scalars(
@@ -103,7 +103,7 @@ def get_reservation(
     summary="Record that the parcel is in its compartment",
 )
 def deposit(
-    reservation_id: str, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
+    reservation_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
 ) -> dict:
     with db.writing() as session:
         return reservation_out(session, booking.deposit(session, firm, reservation_id))
@@ -117,7 +117,7 @@ def deposit(
     description="403 for a wrong code; after 5 wrong codes every code is refused (423).",
 )
 def pickup(
-    reservation_id: str,
+    reservation_id: HexId,
     body: PickupRequest,
     firm: Firm = Depends(firm_key),
     db: Database = Depends(get_db),
@@ -139,7 +139,7 @@ def pickup(
     summary="Cancel a reservation that has not been deposited",
 )
 def cancel(
-    reservation_id: str, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
+    reservation_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
 ) -> dict:
     with db.writing() as session:
         return reservation_out(session, booking.cancel(session, firm, reservation_id))

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.common import Text
+
 Role = Literal["firm", "planner", "admin"]
 
 
@@ -14,14 +16,14 @@ class FirmCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"name": "Yunda Qingdao", "role": "firm"}]}
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     role: Role
 
 
 class FirmUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "planner"}]})
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Text | None = Field(None, min_length=1, max_length=200)
     role: Role | None = None
 
 
@@ -62,10 +64,10 @@ class CentreCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    address: str = Field("", max_length=300)
+    address: Text = Field("", max_length=300)
     capacity_parcels: int | None = Field(None, ge=0)
 
 
@@ -74,8 +76,8 @@ class CentreUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"capacity_parcels": 50000}]}
     )
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    address: str | None = Field(None, max_length=300)
+    name: Text | None = Field(None, min_length=1, max_length=200)
+    address: Text | None = Field(None, max_length=300)
     capacity_parcels: int | None = Field(None, ge=0)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Size = Literal["S", "M", "L"]
+#: Text a database can store: PostgreSQL refuses NUL characters, so they are a 422 up front.
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
 
 
 class SizeCounts(BaseModel):

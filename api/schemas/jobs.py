@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.common import Text
+
 
 class BatchSubmit(BaseModel):
     model_config = ConfigDict(
@@ -37,7 +39,7 @@ class BatchSubmit(BaseModel):
         description="`native` is Gongpei's problem model JSON; `vroom` is VROOM's input format."
     )
     problem: dict[str, Any] = Field(description="The problem in the chosen format.")
-    engine: str = Field("auto", max_length=20, examples=["auto"])
+    engine: Text = Field("auto", max_length=20, examples=["auto"])
     time_limit_s: float = Field(10.0, gt=0, le=600)
 
 
@@ -86,7 +88,7 @@ class JobStatus(BaseModel):
 class DemandPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=100, examples=["dorm-7"])
+    id: Text = Field(min_length=1, max_length=100, examples=["dorm-7"])
     lat: float = Field(ge=-90, le=90, examples=[36.0671])
     lon: float = Field(ge=-180, le=180, examples=[120.3826])
     parcels: float = Field(ge=0, le=1e7, description="Parcels per day.", examples=[140])
@@ -95,7 +97,7 @@ class DemandPoint(BaseModel):
 class CandidateSite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=100, examples=["gate-east"])
+    id: Text = Field(min_length=1, max_length=100, examples=["gate-east"])
     lat: float = Field(ge=-90, le=90, examples=[36.0668])
     lon: float = Field(ge=-180, le=180, examples=[120.3831])
     fixed_cost: float = Field(0.0, ge=0, le=1e9, description="Cost of opening a locker here.")

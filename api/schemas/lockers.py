@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Size, SizeCounts
+from api.schemas.common import Size, SizeCounts, Text
 
 Count = Annotated[int, Field(ge=0, le=500)]
 
@@ -81,13 +81,13 @@ class LockerDetail(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int = Field(examples=[12])
-    name: str = Field(examples=["Teaching Building 3, east door"])
-    operator: str = Field(examples=["Campus Post"])
+    name: Text = Field(examples=["Teaching Building 3, east door"])
+    operator: Text = Field(examples=["Campus Post"])
     lat: float = Field(examples=[36.0671])
     lon: float = Field(examples=[120.3826])
-    address: str = Field(examples=["Songling Rd 238"])
-    area: str = Field(examples=["Laoshan"])
-    opening_hours: str = Field(examples=["06:00-23:00"])
+    address: Text = Field(examples=["Songling Rd 238"])
+    area: Text = Field(examples=["Laoshan"])
+    opening_hours: Text = Field(examples=["06:00-23:00"])
     free: SizeCounts
     total: SizeCounts
     compartments: list[CompartmentOut]
@@ -112,14 +112,14 @@ class LockerCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200)
-    operator: str = Field("", max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
+    operator: Text = Field("", max_length=200)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    address: str = Field("", max_length=300)
-    area: str = Field("", max_length=100)
-    opening_hours: str = Field("24/7", max_length=200)
-    external_ref: str | None = Field(None, max_length=100)
+    address: Text = Field("", max_length=300)
+    area: Text = Field("", max_length=100)
+    opening_hours: Text = Field("24/7", max_length=200)
+    external_ref: Text | None = Field(None, max_length=100)
     compartments: dict[Size, Count] = Field(
         description="How many compartments of each size (0..500).",
         examples=[{"S": 16, "M": 8, "L": 2}],
@@ -134,11 +134,11 @@ class LockerUpdate(BaseModel):
         },
     )
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    operator: str | None = Field(None, max_length=200)
-    address: str | None = Field(None, max_length=300)
-    area: str | None = Field(None, max_length=100)
-    opening_hours: str | None = Field(None, max_length=200)
+    name: Text | None = Field(None, min_length=1, max_length=200)
+    operator: Text | None = Field(None, max_length=200)
+    address: Text | None = Field(None, max_length=300)
+    area: Text | None = Field(None, max_length=100)
+    opening_hours: Text | None = Field(None, max_length=200)
     add_compartments: dict[Size, Count] | None = Field(
         None, description="Extra compartments to install, per size."
     )

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Size
+from api.schemas.common import Size, Text
 
 
 class ReservationCreate(BaseModel):
@@ -19,7 +19,7 @@ class ReservationCreate(BaseModel):
     )
 
     size: Size
-    parcel_ref: str = Field(min_length=1, max_length=100, description="The firm's parcel number.")
+    parcel_ref: Text = Field(min_length=1, max_length=100, description="The firm's parcel number.")
     allow_larger: bool = Field(False, description="Take a larger door when none of `size` is free.")
 
 
@@ -28,7 +28,7 @@ class PickupRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"pickup_code": "04817263"}]}
     )
 
-    pickup_code: str = Field(min_length=1, max_length=12)
+    pickup_code: Text = Field(min_length=1, max_length=12)
 
 
 class ReservationOut(BaseModel):

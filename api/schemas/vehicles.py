@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.common import Text
+
 Profile = Literal["van", "e-tricycle"]
 
 
@@ -19,7 +21,7 @@ class VehicleCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     profile: Profile = "van"
     capacity_parcels: int = Field(ge=1, le=100_000)
     centre_id: int | None = Field(None, ge=1, le=2_147_483_647)
@@ -30,7 +32,7 @@ class VehicleUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"capacity_parcels": 200}]}
     )
 
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: Text | None = Field(None, min_length=1, max_length=100)
     profile: Profile | None = None
     capacity_parcels: int | None = Field(None, ge=1, le=100_000)
     centre_id: int | None = Field(None, ge=1, le=2_147_483_647)

@@ -76,7 +76,7 @@ def test_admin_manages_firms_and_centres(client, auth):
     new = r.json()
     assert new["api_key"].startswith("gp_")
     new_key = {"X-API-Key": new["api_key"]}
-    assert client.get("/v1/reservations/x", headers=new_key).status_code == 404
+    assert client.get("/v1/reservations/" + "0" * 32, headers=new_key).status_code == 404
     assert client.post("/v1/firms", json={"name": "ZTO", "role": "firm"},
                        headers=auth["admin"]).status_code == 409
     assert client.post("/v1/firms", json={"name": "Y", "role": "firm"},
@@ -143,3 +143,11 @@ def test_firm_vehicles_are_isolated(client, auth):
     r = client.patch(f"/v1/vehicles/{vid}", json={"profile": "e-tricycle", "centre_id": None},
                      headers=auth["a"])
     assert r.json()["profile"] == "e-tricycle" and r.json()["centre_id"] is None
+
+
+def test_text_the_database_cannot_store_is_422(client, auth):
+    body = {"name": "bad\u0000name", "lat": 36.0, "lon": 120.0, "compartments": {"S": 1}}
+    r = client.post("/v1/lockers", json=body, headers=auth["admin"])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "name"]
+    assert client.get("/v1/reservations/not-an-id", headers=auth["a"]).status_code == 422
+    assert client.get("/v1/batches/%00", headers=auth["a"]).status_code == 422
