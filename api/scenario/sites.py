@@ -120,7 +120,15 @@ def siting_summary(plan: Any, sites: list[Site], spec: SitingSpec,
     rows, cols = plan.rows[keep], plan.cols[keep]
     walk = np.asarray(inst.reach[rows, cols]).ravel()
     parcels = inst.weight[rows] * plan.frac[keep]
-    load = plan.load
+    load, capacity = plan.load, plan.capacity
+    chosen = [{
+        "id": sites[j].id, "kind": sites[j].kind,
+        "parcels_per_day": round(float(load[j]), 1),
+        "capacity_per_day": round(float(capacity[j]), 1) if np.isfinite(capacity[j]) else None,
+        "utilisation": round(float(load[j] / capacity[j]), 3)
+        if np.isfinite(capacity[j]) and capacity[j] > 0 else None,
+        "compartments": sites[j].compartments.model_dump(),
+    } for j in np.flatnonzero(plan.is_open)]
     return {
         "status": "done", "model": spec.model, "method": head["method"],
         "radius_m": spec.radius_m, "budget": spec.budget, "capacitated": spec.capacitated,
@@ -132,7 +140,7 @@ def siting_summary(plan: Any, sites: list[Site], spec: SitingSpec,
         "walk_m_mean": _weighted_quantile(walk, parcels, None),
         "walk_m_p90": _weighted_quantile(walk, parcels, 0.9),
         "mean_utilisation": head["mean_utilisation"],
-        "load": {sites[j].id: round(float(load[j]), 2) for j in np.flatnonzero(plan.is_open)},
+        "lockers": chosen,
         "uncoverable_points": head["uncoverable_points"],
         "curve": curve,
     }

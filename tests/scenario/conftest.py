@@ -75,6 +75,10 @@ def generated_run(tmp_path: Path) -> Path:
         "siting": {"status": "done", "model": "max_coverage", "radius_m": 300.0, "candidates": 22,
                    "opened": ["s9", "s27", "s45"], "coverage": 0.63, "walk_m_mean": 140.0,
                    "walk_m_p90": 260.0, "gap": 0.0, "curve": curve, "budget": 3,
+                   "lockers": [{"id": f"s{k}", "kind": "building (dormitory)",
+                                "parcels_per_day": 40.0, "capacity_per_day": 45.3,
+                                "utilisation": 0.883, "compartments": {"S": 40, "M": 20, "L": 8}}
+                               for k in (9, 27, 45)],
                    "capacitated": True},
         "plans": {"solo": figures, "pooled": {**figures, "cost": 480.0, "vehicles": 2},
                   "lockers": {**figures, "cost": 400.0, "vehicles": 2, "parcels_in_lockers": 30}},

@@ -35,6 +35,7 @@ def test_report_is_self_contained(generated_run: Path) -> None:
     assert 'src="plots/coverage_curve.png"' in html
     assert "s27" in html and "pooled + lockers" in html
     assert "40.0" in html  # vehicle-km from the plans table
+    assert "88.30 %" in html and "40 / 20 / 8" in html  # the chosen lockers' table
 
 
 @pytest.mark.browser
