@@ -81,7 +81,8 @@ def route_profiles(routes: Sequence[dict[str, Any]], path: Path) -> Path:
     for row, (_route, start, end, colour) in enumerate(rows):
         time_ax.barh(row, end - start, left=start, color=colour, alpha=0.8)
     time_ax.set_yticks(range(len(rows)),
-                       [f"{r['plan']}: {r['vehicle']}" for r, *_ in rows], fontsize=6)
+                       [f"{PLAN_LABELS.get(r['plan'], r['plan'])}: {r['vehicle'].split(':', 1)[-1]}"
+                        for r, *_ in rows], fontsize=7)
     time_ax.set(xlabel="time of day (h)", title="Route time profiles")
     time_ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
