@@ -7,6 +7,7 @@ the partial-edge offsets) and so return exactly the same integers; inf marks no 
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from network.cache import atomic_write_bytes
 
 # Dense Dijkstra output rows are computed in chunks of at most this many cells (~200 MB).
 _CHUNK_CELLS = 25_000_000
+# Integers up to 2**53 are exact in float64 (scipy's Dijkstra sums costs as doubles).
+_EXACT_FLOAT = 2.0**53
 
 
 @dataclass(frozen=True)
@@ -90,31 +93,97 @@ def many_to_many_cch(
 
 
 def augmented_csr(
-    index: RoadIndex, metric: str, sources: Entries, targets: Entries, direct: np.ndarray,
-    n_src: int, n_tgt: int,
+    index: RoadIndex, arc_weights: np.ndarray, sources: Entries, targets: Entries,
+    direct: np.ndarray, n_src: int, n_tgt: int,
 ) -> sp.csr_matrix:  # fmt: skip
-    """The road graph plus one virtual node per source (arcs out to its entry nodes) and per
-    target (arcs in from its exit nodes), and the same-segment shortcuts between them."""
+    """The road graph (arcs weighted by `arc_weights`) plus one virtual node per source (arcs
+    out to its entry nodes) and per target (arcs in from its exit nodes), and the same-segment
+    shortcuts between them. The arcs come in the same order for every weighting, so graphs of
+    two metrics for the same points share their sparsity structure entry for entry."""
     n = index.n
     rows = np.concatenate([index.tail, n + sources.point, targets.node, n + direct[:, 0]])
     cols = np.concatenate(
         [index.head, sources.node, n + n_src + targets.point, n + n_src + direct[:, 1]]
     )
-    data = np.concatenate(
-        [index.weights[metric], sources.offset, targets.offset, direct[:, 2]]
-    ).astype(float)
+    data = np.concatenate([arc_weights, sources.offset, targets.offset, direct[:, 2]]).astype(float)
     size = n + n_src + n_tgt
     # Explicit zero-cost arcs (a point exactly on a node) are kept: csgraph treats them as arcs.
     return sp.csr_matrix((data, (rows, cols)), shape=(size, size))
 
 
-def dijkstra_rows(graph: sp.csr_matrix, sources: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """Dijkstra (scipy) from each source node, keeping only `columns`; chunked to bound memory."""
+def dijkstra_rows(
+    graph: sp.csr_matrix, sources: np.ndarray, columns: np.ndarray, limit: float = np.inf
+) -> np.ndarray:
+    """Dijkstra (scipy) from each source node, keeping only `columns`; chunked to bound memory.
+    Costs above `limit` are not searched and come back as inf."""
     chunk = max(1, _CHUNK_CELLS // graph.shape[0])
     out = np.empty((len(sources), len(columns)))
     for lo in range(0, len(sources), chunk):
-        part = dijkstra(graph, directed=True, indices=sources[lo : lo + chunk])
+        part = dijkstra(graph, directed=True, indices=sources[lo : lo + chunk], limit=limit)
         out[lo : lo + chunk] = part[:, columns]
+    return out
+
+
+def fastest_path_lengths(
+    times: sp.csr_matrix, lengths: sp.csr_matrix, sources: np.ndarray, columns: np.ndarray,
+    slowest: float,
+) -> np.ndarray:  # fmt: skip
+    """Length of the fastest path from each source to each column (inf where there is none);
+    among paths of equal (integer) time, the shortest. `times` and `lengths` weight the same
+    arcs (integer ms and mm, same structure); `slowest` is the largest finite fastest time
+    between the sources and columns (from the duration matrix).
+
+    One exact Dijkstra per source on a single float weight, time·M + length, with M a power of
+    two above the length of any path no slower than `slowest`: its order is time first, then
+    length, and a settled cost splits back into both. Integers stay exact in float64 while
+    (slowest + 1)·M <= 2**53, which holds for spans of hours at road speeds. Past that, a
+    Dijkstra on time alone with its predecessor tree, lengths summed along the tree; equal-time
+    ties then go to the path scipy settles first.
+    """
+    moving = times.data > 0
+    speed = float((lengths.data[moving] / times.data[moving]).max()) if moving.any() else 0.0
+    creep = float(lengths.data[~moving].max()) if (~moving).any() else 0.0
+    # A path's length is at most speed x its time, plus its zero-time arcs (at most one per node).
+    bound = speed * slowest * (1 + 1e-9) + creep * times.shape[0] + 1.0
+    scale = 2.0 ** math.ceil(math.log2(bound + 1.0))
+    if (slowest + 1.0) * scale > _EXACT_FLOAT:
+        return _tree_lengths(times, lengths, sources, columns)
+    key = times.copy()
+    key.data = times.data * scale + lengths.data
+    out = dijkstra_rows(key, sources, columns, limit=(slowest + 1.0) * scale)
+    found = np.isfinite(out)
+    out[found] = np.mod(out[found], scale)
+    return out
+
+
+def _tree_lengths(
+    times: sp.csr_matrix, lengths: sp.csr_matrix, sources: np.ndarray, columns: np.ndarray
+) -> np.ndarray:
+    """Lengths along scipy's fastest-path trees: each node's parent-arc length, then summed
+    to the root by pointer jumping (a node adds its ancestor's sum and jumps to the ancestor's
+    ancestor: log2(depth) vectorised steps)."""
+    size = times.shape[0]
+    arc_keys = np.repeat(np.arange(size), np.diff(times.indptr)) * size + times.indices
+    by_key = np.argsort(arc_keys, kind="stable")
+    sorted_keys = arc_keys[by_key]
+    node = np.arange(size)
+    chunk = max(1, _CHUNK_CELLS // (4 * size))
+    out = np.empty((len(sources), len(columns)))
+    for lo in range(0, len(sources), chunk):
+        cost, pred = dijkstra(
+            times, directed=True, indices=sources[lo : lo + chunk], return_predecessors=True
+        )
+        root = pred < 0  # the source itself, and nodes it cannot reach
+        ancestor = np.where(root, node, pred)
+        where = np.searchsorted(sorted_keys, ancestor * size + node).clip(max=len(by_key) - 1)
+        total = np.where(root, 0.0, lengths.data[by_key[where]])
+        while True:
+            up = np.take_along_axis(ancestor, ancestor, axis=1)
+            if np.array_equal(up, ancestor):
+                break
+            total += np.take_along_axis(total, ancestor, axis=1)
+            ancestor = up
+        out[lo : lo + chunk] = np.where(np.isfinite(cost[:, columns]), total[:, columns], np.inf)
     return out
 
 

@@ -19,7 +19,12 @@ SCALE = {"travel_time": 1000, "length": 1000}
 class RoadIndex:
     """Nodes numbered 0..n-1, deduplicated directed arcs with integer weights per metric, and
     an R-tree of the undirected road segments in a local metric projection (node positions
-    `px`, `py` in metres) for snapping and for bounding limited searches."""
+    `px`, `py` in metres) for snapping and for bounding limited searches.
+
+    Parallel edges become one arc whose weight per metric is the minimum over them; besides
+    the metrics, `weights["fastest_length"]` is the length of the edge a vehicle on the arc's
+    fastest time actually drives (the fastest parallel edge, the shorter one on equal times).
+    """
 
     nodes: list
     x: np.ndarray
@@ -68,12 +73,21 @@ def _build(graph: nx.MultiDiGraph) -> RoadIndex:
         if u == v:
             continue
         key = (position[u], position[v])
-        w = [round(data[m] * SCALE[m]) for m in SCALE]
+        time = round(data["travel_time"] * SCALE["travel_time"])
+        length = round(data["length"] * SCALE["length"])
         old = best.get(key)
-        best[key] = w if old is None else [min(p, q) for p, q in zip(old, w, strict=True)]
+        if old is None:
+            best[key] = [time, length, length]
+        else:  # min time, min length, and the length of the fastest (then shorter) edge
+            fastest = length if (time, length) < (old[0], old[2]) else old[2]
+            best[key] = [min(old[0], time), min(old[1], length), fastest]
     pairs = np.array(list(best.keys()), dtype=np.int64).reshape(-1, 2)
-    values = np.array(list(best.values()), dtype=np.int64).reshape(-1, len(SCALE))
-    weights = {m: values[:, i] for i, m in enumerate(SCALE)}
+    values = np.array(list(best.values()), dtype=np.int64).reshape(-1, 3)
+    weights = {
+        "travel_time": values[:, 0],
+        "length": values[:, 1],
+        "fastest_length": values[:, 2],
+    }
     arc_of = {key: i for i, key in enumerate(best)}
     undirected = np.unique(np.sort(pairs, axis=1), axis=0)
     seg_a, seg_b = undirected[:, 0], undirected[:, 1]

@@ -16,6 +16,7 @@ from network._engines import (
     cch_metric,
     dijkstra_nearby,
     dijkstra_rows,
+    fastest_path_lengths,
     many_to_many_cch,
 )
 from network._index import SCALE, RoadIndex, road_index
@@ -30,10 +31,13 @@ Weight = Literal["travel_time", "length"]
 class TravelMatrix:
     """N x N matrices between snapped points; np.inf where no path exists (never 0 or a sentinel).
 
-    `duration_s[i, j]` is the fastest travel time and `distance_m[i, j]` the shortest network
-    distance, each including the partial edges from point i's snap spot and to point j's.
-    The two may follow different paths. `snap_m[i]` is point i's straight-line snap distance,
-    not included in either. `unreachable` lists the (i, j) pairs with no path.
+    `duration_s[i, j]` is the fastest travel time and `distance_m[i, j]` the length of that
+    same fastest path (what the vehicle drives, for vehicle-km and emissions), each including
+    the partial edges from point i's snap spot and to point j's. Where several paths take the
+    same fastest time (in whole milliseconds), the shortest of them counts. `snap_m[i]` is
+    point i's straight-line snap distance, not included in either. `unreachable` lists the
+    (i, j) pairs with no path. The shortest distance regardless of time is
+    `cost_matrix(..., weight="length")`.
     """
 
     duration_s: np.ndarray
@@ -53,16 +57,18 @@ def travel_matrix(
     """Duration (s) and distance (m) matrices between (lat, lon) points, one-ways respected.
 
     Points are snapped to their nearest usable segment (SnapError names a point beyond
-    `max_snap_m`, using `labels[i]` if given). See `cost_matrix` for the engines.
+    `max_snap_m`, using `labels[i]` if given). See `cost_matrix` for the duration engines; the
+    distances along the fastest paths come from one exact Dijkstra per point ordered by time,
+    then length (see `network._engines.fastest_path_lengths`).
     """
     index = road_index(graph)
     snaps = snap_arrays(graph, points, max_snap_m=max_snap_m, labels=labels)
-    duration = _matrix(index, "travel_time", snaps, snaps, engine) / SCALE["travel_time"]
-    distance = _matrix(index, "length", snaps, snaps, engine) / SCALE["length"]
+    duration = _matrix(index, "travel_time", snaps, snaps, engine)
+    distance = _fastest_path_lengths(index, snaps, duration)
     missing = np.argwhere(~np.isfinite(duration))
     return TravelMatrix(
-        duration_s=duration,
-        distance_m=distance,
+        duration_s=duration / SCALE["travel_time"],
+        distance_m=distance / SCALE["length"],
         snap_m=snaps.snap_m,
         unreachable=[(int(i), int(j)) for i, j in missing],
     )
@@ -211,7 +217,7 @@ def _augmented(
     the search runs backwards (from the targets, on the reversed graph: the smaller side)."""
     n_src, n_tgt = len(src.a), len(tgt.a)
     graph = augmented_csr(
-        index, metric, _entries(index, metric, src, as_source=True),
+        index, index.weights[metric], _entries(index, metric, src, as_source=True),
         _entries(index, metric, tgt, as_source=False), _direct(index, metric, src, tgt),
         n_src, n_tgt,
     )  # fmt: skip
@@ -220,6 +226,19 @@ def _augmented(
     if n_tgt < n_src:
         return graph.T.tocsr(), tgt_nodes, src_nodes, True
     return graph, src_nodes, tgt_nodes, False
+
+
+def _fastest_path_lengths(index: RoadIndex, snaps: SnapArrays, duration: np.ndarray) -> np.ndarray:
+    """Integer length (mm, as float; inf = no path) of each pair's fastest path, given the
+    integer-millisecond `duration` matrix between the same points."""
+    if duration.size == 0:
+        return np.empty(duration.shape)
+    times, origins, ends, backwards = _augmented(index, "travel_time", snaps, snaps)
+    lengths, *_ = _augmented(index, "fastest_length", snaps, snaps)
+    finite = duration[np.isfinite(duration)]
+    slowest = float(finite.max()) if finite.size else 0.0
+    out = fastest_path_lengths(times, lengths, origins, ends, slowest)
+    return out.T if backwards else out
 
 
 def _spots(index: RoadIndex, snaps: SnapArrays) -> np.ndarray:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import networkx_matrix, random_points
+from conftest import networkx_fastest, networkx_matrix, random_points
 
+import network._engines
 from network.errors import SnapError
 from network.matrix import cost_matrix, distances_within, travel_matrix
 from network.snap import snap_points
@@ -50,18 +51,79 @@ def test_engines_agree_and_match_networkx(fixture: str, request: pytest.FixtureR
     assert np.array_equal(cch.duration_s, dijkstra.duration_s)
     assert np.array_equal(cch.distance_m, dijkstra.distance_m)
     assert cch.unreachable == [] and np.isfinite(cch.duration_s).all()
+    duration, distance = networkx_fastest(graph, points)
+    assert np.array_equal(cch.duration_s, duration)
+    assert np.array_equal(cch.distance_m, distance)  # the length of that fastest path
     np.testing.assert_allclose(
         cch.duration_s, networkx_matrix(graph, points, "travel_time"), atol=0.003
     )
-    np.testing.assert_allclose(cch.distance_m, networkx_matrix(graph, points, "length"), atol=0.003)
-    assert np.array_equal(cost_matrix(graph, points, weight="length"), cch.distance_m)
+    shortest = cost_matrix(graph, points, weight="length")
+    np.testing.assert_allclose(shortest, networkx_matrix(graph, points, "length"), atol=0.003)
+    assert (cch.distance_m >= shortest).all() and (cch.distance_m > shortest + 1).any()
+
+
+def test_distance_is_driven_along_the_fastest_path() -> None:
+    """A long fast arterial (A-B-C-D, 50 km/h) beside a short slow lane (A-D, 10 km/h) and a
+    parallel slow edge A-B: the matrix drives the arterial, and tells its length."""
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    m = 1 / 111_320  # degrees of latitude per metre
+    spots = {"A": (0, 0), "B": (0, 300), "C": (200, 300), "D": (200, 0)}  # (east m, north m)
+    for node, (east, north) in spots.items():
+        graph.add_node(node, x=121.0 + east * m / np.cos(np.radians(31.0)), y=31.0 + north * m)
+    for u, v, metres, kmh in [
+        ("A", "B", 300, 50), ("B", "C", 200, 50), ("C", "D", 300, 50), ("A", "D", 200, 10),
+        ("A", "B", 295, 5),  # a parallel, shorter but slower edge: not the one driven
+    ]:  # fmt: skip
+        for tail, head in ((u, v), (v, u)):
+            graph.add_edge(tail, head, length=metres, travel_time=metres / (kmh / 3.6))
+    near_a = (31.0 + 1 * m, 121.0)  # 1 m up A-B
+    near_d = (31.0 + 1 * m, 121.0 + 200 * m / np.cos(np.radians(31.0)))  # 1 m up D-C
+    points = [near_a, near_d]
+    for engine in ("cch", "dijkstra"):
+        result = travel_matrix(graph, points, engine=engine)
+        assert result.duration_s[0, 1] == pytest.approx(798 / (50 / 3.6), abs=0.002)
+        assert result.distance_m[0, 1] == pytest.approx(798, abs=0.002)  # 299 + 200 + 299
+    # The shortest way is back along the slow 295 m edge to A, the lane, and up to the point.
+    shortest = cost_matrix(graph, points, weight="length")[0, 1]
+    assert shortest == pytest.approx(295 / 300 + 200 + 1, abs=0.002)
+    assert np.array_equal(networkx_fastest(graph, points)[1], result.distance_m)
+
+
+def test_fastest_path_tie_goes_to_the_shorter() -> None:
+    """Two routes of exactly the same time; the matrix reports the shorter one's length."""
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    m = 1 / 111_320
+    for node, north in {1: 0, 2: 100, 3: 200}.items():
+        graph.add_node(node, x=121.0, y=31.0 + north * m)
+    graph.add_node(4, x=121.0 + 50 * m, y=31.0 + 100 * m)
+    for u, v, metres in [(1, 2, 100), (2, 3, 100), (1, 4, 150), (4, 3, 150)]:
+        graph.add_edge(u, v, length=metres, travel_time=20.0)
+        graph.add_edge(v, u, length=metres, travel_time=20.0)
+    points = [(31.0, 121.0), (31.0 + 200 * m, 121.0)]  # on nodes 1 and 3
+    for engine in ("cch", "dijkstra"):
+        result = travel_matrix(graph, points, engine=engine)
+        assert result.duration_s.tolist() == [[0, 40], [40, 0]]
+        assert result.distance_m.tolist() == [[0, 200], [200, 0]]
+
+
+def test_wide_span_fallback_sums_lengths_along_the_tree(
+    demo_van: nx.MultiDiGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spans too wide for the exact float key use the fastest-path tree and pointer jumping;
+    on the demo (no equal-time ties between these points) it gives the same distances."""
+    points = random_points(demo_van, 25, seed=4)
+    exact = travel_matrix(demo_van, points)
+    monkeypatch.setattr(network._engines, "_EXACT_FLOAT", 0.0)
+    wide = travel_matrix(demo_van, points)
+    assert np.array_equal(wide.duration_s, exact.duration_s)
+    assert np.array_equal(wide.distance_m, exact.distance_m)
 
 
 def test_one_way_asymmetry_van_symmetry_walk(demo_van, demo_walk) -> None:
     points = random_points(demo_van, 30, seed=5)
     van = travel_matrix(demo_van, points).duration_s
     assert np.abs(van - van.T).max() > 30  # one-way streets make some detours
-    walk = travel_matrix(demo_walk, points).distance_m
+    walk = cost_matrix(demo_walk, points, weight="length")
     np.testing.assert_allclose(walk, walk.T, atol=0.003)
 
 
@@ -99,7 +161,7 @@ def test_bad_points_are_named(demo_van: nx.MultiDiGraph) -> None:
 def test_distances_within_matches_the_full_matrix(demo_walk: nx.MultiDiGraph) -> None:
     sources = random_points(demo_walk, 60, seed=7)
     targets = random_points(demo_walk, 15, seed=8)
-    full = travel_matrix(demo_walk, sources + targets).distance_m[:60, 60:]
+    full = cost_matrix(demo_walk, sources + targets, weight="length")[:60, 60:]
     for limit in (300.0, 800.0):
         within = distances_within(demo_walk, sources, targets, limit_m=limit)
         assert within.shape == (60, 15)

@@ -7,10 +7,10 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import networkx_matrix, random_points
+from conftest import networkx_fastest, networkx_matrix, random_points
 
 from network.graph import build_graph
-from network.matrix import travel_matrix
+from network.matrix import cost_matrix, travel_matrix
 
 pytestmark = pytest.mark.shared
 
@@ -57,9 +57,15 @@ def test_matrices_against_networkx(graphs, city: str) -> None:
     np.testing.assert_allclose(
         result.duration_s, networkx_matrix(van, points, "travel_time"), atol=0.003
     )
+    duration, distance = networkx_fastest(van, points)
+    assert np.array_equal(result.duration_s, duration)
+    assert np.array_equal(result.distance_m, distance)  # driven along the fastest path
     assert np.abs(result.duration_s - result.duration_s.T).max() > 1  # one-way streets
-    walked = travel_matrix(walk, points)
-    np.testing.assert_allclose(
-        walked.distance_m, networkx_matrix(walk, points, "length"), atol=0.003
-    )
-    np.testing.assert_allclose(walked.distance_m, walked.distance_m.T, atol=0.003)
+    for profile in ("e-tricycle", "walk"):
+        other = travel_matrix(graphs[city, profile], points)
+        duration, distance = networkx_fastest(graphs[city, profile], points)
+        assert np.array_equal(other.duration_s, duration)
+        assert np.array_equal(other.distance_m, distance)
+    walked = cost_matrix(walk, points, weight="length")
+    np.testing.assert_allclose(walked, networkx_matrix(walk, points, "length"), atol=0.003)
+    np.testing.assert_allclose(walked, walked.T, atol=0.003)
