@@ -46,6 +46,7 @@ class Run:
     source: str
     progress: StageProgress
     time_limit_s: float | None = None
+    coverage_curve: bool = True
     summary: dict[str, Any] = field(default_factory=dict)
     layers: dict[str, list[dict]] = field(default_factory=dict)
     maps: MapGraphs | None = None
@@ -231,11 +232,13 @@ def stage_siting(run: Run) -> None:
             advance(1)
     except GongpeiError as err:
         raise run.blame(err, "siting") from None
-    top = min(inst.n_sites, max(2 * spec.siting.budget, spec.siting.budget + 4))
-    with run.progress.step("Coverage curve (parcels within walking reach)", 1) as advance:
-        curve = need("routing.siting.curve").coverage_curve(
-            inst, range(1, top + 1), time_limit_s=min(2.0, limit))
-        advance(1)
+    curve = []
+    if run.coverage_curve:
+        top = min(inst.n_sites, max(2 * spec.siting.budget, spec.siting.budget + 4))
+        with run.progress.step("Coverage curve (parcels within walking reach)", 1) as advance:
+            curve = need("routing.siting.curve").coverage_curve(
+                inst, range(1, top + 1), time_limit_s=min(2.0, limit))
+            advance(1)
     opened = [site_list[j] for j in np.flatnonzero(plan.is_open)]
     run.open_lockers = [sites.OpenLocker(s.id, s.lat, s.lon, s.compartments.model_dump())
                         for s in opened]
@@ -347,13 +350,17 @@ def _jsonable(value: Any) -> Any:
 
 def run_scenario(file: Path | str, outdir: Path | str, *, map_file: Path | None = None,
                  overrides: Sequence[str] = (), quiet: bool = False, overwrite: bool = False,
-                 time_limit_s: float | None = None) -> dict[str, Any]:
-    """Run the scenario in ``file`` and write its outputs to ``outdir``; returns the summary."""
+                 time_limit_s: float | None = None,
+                 coverage_curve: bool = True) -> dict[str, Any]:
+    """Run the scenario in ``file`` and write its outputs to ``outdir``; returns the summary.
+
+    ``coverage_curve=False`` skips the curve (a sweep plots its own from the runs)."""
     loaded = load_scenario(file, overrides=overrides)
     source = map_source(loaded, map_file)
     with StageProgress(quiet=quiet) as progress, \
             staged_output(Path(outdir), overwrite=overwrite) as folder:
-        run = Run(loaded=loaded, source=source, progress=progress, time_limit_s=time_limit_s)
+        run = Run(loaded=loaded, source=source, progress=progress, time_limit_s=time_limit_s,
+                  coverage_curve=coverage_curve)
         for name, fn, after in STAGES:
             run_stage(run, name, fn, after)
         with progress.step("Writing summary, layers, plots and report.html"):

@@ -44,7 +44,7 @@ def run_sweep(file: Path | str, setting: str, outdir: Path | str, *, map_file: P
         for value in values:
             summary = run_scenario(file, folder / f"{key}={value}", map_file=map_file,
                                    overrides=[f"{key}={value}"], quiet=quiet,
-                                   time_limit_s=time_limit_s)
+                                   time_limit_s=time_limit_s, coverage_curve=False)
             siting = summary.get("siting") or {}
             points.append({
                 "value": value,
