@@ -1,4 +1,5 @@
-"""Fast heuristics on the open set: lazy greedy, then vertex substitution (best swap first).
+"""Fast heuristics on the open set: lazy greedy, vertex substitution (best swap first), and
+iterated perturbation with the time left.
 
 Every uncapacitated model is "minimise sum_i w_i * min(c_ij over open j in reach, P_i)" plus
 site costs: p-median (c = distance, P = penalty), maximal covering (c = 0, P = 1: uncovered
@@ -21,6 +22,7 @@ from routing.siting.formulation import pairs, site_cost
 from routing.siting.model import SitingInstance, SitingModel
 
 _EPS = 1e-9
+ILS_PATIENCE = 20  # perturbations in a row without improvement before the search stops
 
 
 @dataclass
@@ -41,15 +43,49 @@ class _Problem:
     free_count: bool
 
 
-def open_set(inst: SitingInstance, model: SitingModel, *, time_limit_s: float = 10.0) -> np.ndarray:
-    """A good set of sites to open (boolean mask) for the uncapacitated form of ``model``."""
+def open_set(
+    inst: SitingInstance, model: SitingModel, *, time_limit_s: float = 10.0, seed: int = 0
+) -> np.ndarray:
+    """A good set of sites to open (boolean mask) for the uncapacitated form of ``model``:
+    greedy, swaps to a local optimum, then perturbations until ``time_limit_s`` (seeded)."""
     start = time.perf_counter()
     if model.kind == "setcover":
         return _setcover(inst)
     prob = _problem(inst, model)
     is_open = _greedy(prob)
-    _interchange(prob, is_open, deadline=start + time_limit_s)
-    return is_open
+    deadline = start + time_limit_s
+    _interchange(prob, is_open, deadline=deadline)
+    return _perturb_and_descend(prob, is_open, deadline=deadline, seed=seed)
+
+
+def _cost(prob: _Problem, is_open: np.ndarray) -> float:
+    c1, _, _ = _nearest_two(prob, is_open)
+    return float((prob.w * c1).sum() + prob.price[is_open].sum())
+
+
+def _perturb_and_descend(prob: _Problem, is_open: np.ndarray, *, deadline: float, seed: int):
+    """Iterated local search: swap a few random sites, descend again, keep the result when it
+    is cheaper (the swap neighbourhood alone stops at a local optimum); stops at the deadline
+    or after ``ILS_PATIENCE`` fruitless tries."""
+    rng = np.random.default_rng(seed)
+    best, best_cost = is_open, _cost(prob, is_open)
+    stall = 0
+    while time.perf_counter() < deadline and stall < ILS_PATIENCE:
+        stall += 1
+        trial = best.copy()
+        movable, closed = np.flatnonzero(trial & ~prob.fixed), np.flatnonzero(~trial)
+        k = min(3, movable.size, closed.size)
+        if k == 0:
+            break
+        trial[rng.choice(movable, k, replace=False)] = False
+        trial[rng.choice(closed, k, replace=False)] = True
+        if prob.budget is not None and prob.spend[trial].sum() > prob.budget + _EPS:
+            continue
+        _interchange(prob, trial, deadline=deadline)
+        cost = _cost(prob, trial)
+        if cost < best_cost - _EPS * max(1.0, abs(best_cost)):
+            best, best_cost, stall = trial, cost, 0
+    return best
 
 
 def _problem(inst: SitingInstance, model: SitingModel) -> _Problem:

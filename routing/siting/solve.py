@@ -58,9 +58,8 @@ def solve(
         return plan
     solver = default_solver(model) if solver == "auto" else solver
     best, best_value = plan, mip_value(plan, mip)
-    quick = _quick_bound(
-        work, model, mip, best_value, time_limit_s=0.7 * time_limit_s, rel_gap=rel_gap
-    )
+    left = time_limit_s - (time.perf_counter() - start)
+    quick = _quick_bound(work, model, mip, best_value, time_limit_s=0.7 * left, rel_gap=rel_gap)
     if quick is not None and proven_gap(best_value, quick, maximize=mip.maximize) <= rel_gap:
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
         solver = "relaxation"

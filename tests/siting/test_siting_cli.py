@@ -65,6 +65,7 @@ def test_orlib_cap_lists_amounts_served(tmp_path):
     assert plan["summary"]["objective"] == pytest.approx(174.0)
 
 
+@pytest.mark.slow  # a fresh interpreter importing the whole CLI
 def test_bad_file_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "p.txt").write_text(" 4 1 2\n 1 9 3\n")
     run = gongpei(str(tmp_path / "p.txt"), "--format", "orlib-pmed", "-o", str(tmp_path / "o.json"))

@@ -139,7 +139,7 @@ def test_capacitated_maxcover_with_money_budget_and_sizing(tiny_instance):
     inst = tiny_instance(4)
     sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=4)
     model = SitingModel("maxcover", budget=5000.0, sizing=sizing)
-    plan = solve(inst, model, method="exact")
+    plan = solve(inst, model, method="exact", solver="highs")
     spent = inst.fixed_cost[plan.is_open].sum() + (plan.sizes @ sizing.costs).sum()
     assert spent <= 5000.0 + 1e-6
     assert plan.optimal
@@ -158,3 +158,18 @@ def test_must_open_sites_stay_open(tiny_instance):
     for method in ("heuristic", "exact"):
         plan = solve(inst, SitingModel("maxcover", p=2), method=method)
         assert plan.is_open[5]
+
+
+@pytest.mark.parametrize("solver", ["scip", "highs", "sat"])
+def test_every_backend_proves_the_same_optimum(tiny_instance, brute_force, solver):
+    inst = tiny_instance(8)
+    for model, want in (
+        (SitingModel("maxcover", p=2), brute_force(inst, "maxcover", p=2)),
+        (
+            SitingModel("pmedian", p=3, unserved_penalty=30.0),
+            brute_force(inst, "pmedian", p=3, penalty=30.0),
+        ),
+    ):
+        plan = solve(inst, model, method="exact", solver=solver, time_limit_s=20)
+        assert plan.optimal and plan.objective == pytest.approx(want)
+        assert plan.method == f"exact:{solver}"
