@@ -115,7 +115,7 @@ def solve_vroom(path: Path, time_limit: float) -> tuple[dict, float]:
 def describe(solution: Solution, verdict: bool, seconds: float) -> dict:
     s = solution.summary
     return {"cost": s.cost, "unassigned": s.unassigned, "routes": s.routes, "ok": verdict,
-            "seconds": seconds, "engine": solution.engine}
+            "seconds": seconds, "engine": solution.engine, "reason": solution.engine_reason}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                "vroom": describe(theirs, check(problem, theirs).ok, theirs_s)}
         rows.append(row)
         print(_line(row), flush=True)
+        print(f"    ours: {ours.engine_reason}", flush=True)
     ratios = [r["ours"]["cost"] / r["vroom"]["cost"] for r in rows]
     wins = sum(_not_worse(r) for r in rows)
     print(f"\nmedian cost ratio ours/VROOM {statistics.median(ratios):.4f}; ours no worse on "

@@ -69,8 +69,9 @@ def solve(
                 problem, time_limit_s=time_limit_s, seed=seed, progress=progress
             )
             return _tagged(solution, f"auto: PyVRP ({why}); one core, so no race")
-        return _race(problem, _engine_solve("pyvrp"), f"auto: PyVRP fits ({why})",
-                     time_limit_s=time_limit_s, seed=seed, progress=progress)
+        return _race(problem, get_engine("ortools").solve, get_engine("pyvrp").solve,
+                     f"auto: PyVRP fits ({why})", time_limit_s=time_limit_s, seed=seed,
+                     progress=progress)
 
     reason = f"auto: OR-Tools, because PyVRP does not fit ({why})"
     simple = simplified(problem)
@@ -84,11 +85,14 @@ def solve(
             solution = get_engine("ortools").solve(problem, time_limit_s=time_limit_s,
                                                    seed=seed, progress=progress)
         return _tagged(solution, reason)
+    ortools = get_engine("ortools").solve
     if simple is not None:
-        other = functools.partial(_warm_start, simple=simple)
+        # the warm start runs here: OR-Tools fails to search from a restored plan in a
+        # forked process, while a plain OR-Tools search runs there fine
+        here, there = functools.partial(_warm_start, simple=simple), ortools
     else:  # another first-solution heuristic: robust start, diverse search
-        other = functools.partial(get_engine("ortools").solve, first_solution="local")
-    return _race(problem, other, reason, time_limit_s=time_limit_s, seed=seed,
+        here, there = ortools, functools.partial(ortools, first_solution="local")
+    return _race(problem, here, there, reason, time_limit_s=time_limit_s, seed=seed,
                  progress=progress)
 
 
@@ -137,10 +141,6 @@ def _warm_start(problem: Problem, *, time_limit_s: float, seed: int, simple: Pro
                                        progress=progress)
 
 
-def _engine_solve(name: str) -> Callable[..., Solution]:
-    return get_engine(name).solve
-
-
 def _pyvrp_fits(problem: Problem) -> tuple[bool, str]:
     if "pyvrp" not in ENGINES:
         return False, "not installed"
@@ -173,10 +173,11 @@ def _label(solution: Solution) -> str:
     return solution.engine + (f" ({variant} start)" if variant else "")
 
 
-def _race(problem: Problem, other: Callable[..., Solution], reason: str, *,
-          time_limit_s: float, seed: int, progress: ProgressCallback | None) -> Solution:
-    """OR-Tools here and `other` in a forked process (fork: nothing needs pickling), same
-    time limit; the better checked plan wins."""
+def _race(problem: Problem, here: Callable[..., Solution], other: Callable[..., Solution],
+          reason: str, *, time_limit_s: float, seed: int,
+          progress: ProgressCallback | None) -> Solution:
+    """`here` in this process and `other` in a forked one (fork: nothing needs pickling),
+    same time limit; the better checked plan wins."""
     began = time.monotonic()
     ctx = mp.get_context("fork")
     parent, end = ctx.Pipe(duplex=False)
@@ -185,8 +186,7 @@ def _race(problem: Problem, other: Callable[..., Solution], reason: str, *,
     proc.start()
     end.close()
     try:
-        ours = get_engine("ortools").solve(problem, time_limit_s=time_limit_s, seed=seed,
-                                           progress=progress)
+        ours = here(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
         # the child got the same limit; allow it start-up slack before giving up on it
         wait = max(1.0, time_limit_s + 5.0 - (time.monotonic() - began))
         theirs: Solution | None = None

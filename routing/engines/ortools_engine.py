@@ -157,7 +157,10 @@ class _Builder:
                 + v.cost_per_hour * self._node_matrix(t.durations) / 3600.0)
 
     # ------------------------------------------------------------------ model
-    def build(self) -> None:
+    def build(self, *, finalizers: bool = True) -> None:
+        """The OR-Tools model. `finalizers` (earliest finish, then latest start per vehicle)
+        give compact schedules, but a search from a restored plan fails with them."""
+        self.finalizers = finalizers
         p = self.p
         starts = [self.centre_node[v.start] for v in p.vehicles]
         ends = [self.centre_node[v.end] for v in p.vehicles]
@@ -234,9 +237,10 @@ class _Builder:
         end.SetRange(end_lo, max(end_lo, end_hi))
         if v.max_duration is not None:
             dim.SetSpanUpperBoundForVehicle(self.t_down(v.max_duration), k)
-        # finish as early as possible, then leave as late as that allows (no idle start)
-        routing.AddVariableMinimizedByFinalizer(end)
-        routing.AddVariableMaximizedByFinalizer(start)
+        if self.finalizers:
+            # finish as early as possible, then leave as late as that allows (no idle start)
+            routing.AddVariableMinimizedByFinalizer(end)
+            routing.AddVariableMaximizedByFinalizer(start)
         if v.breaks:
             self._breaks(k, v, start, end)
 
@@ -396,7 +400,14 @@ class _Builder:
                 node = nodes[1] if step.type == "delivery" else nodes[0]
                 routes[order[route.vehicle]].append(self.manager.NodeToIndex(node))
         self.routing.CloseModelWithParameters(params)
-        return self.routing.ReadAssignmentFromRoutes(routes, True)
+        restored = self.routing.ReadAssignmentFromRoutes(routes, True)
+        if restored is None:  # keep the routes that are feasible on their own
+            alone = [[r if j == k else [] for j in range(len(routes))]
+                     for k, r in enumerate(routes)]
+            routes = [r if r and self.routing.ReadAssignmentFromRoutes(alone[k], True)
+                      else [] for k, r in enumerate(routes)]
+            restored = self.routing.ReadAssignmentFromRoutes(routes, True)
+        return restored
 
     def read(self, assignment: pywrapcp.Assignment) -> tuple[list[RoutePlan], list[str]]:
         """Plans per used vehicle (visits with their start times) and the left-out task ids."""
@@ -466,7 +477,7 @@ def solve(
                           f"(choose from {', '.join(FIRST_SOLUTIONS)})")
     began = time.monotonic()
     builder = _Builder(problem)
-    builder.build()
+    builder.build(finalizers=initial is None)
     routing = builder.routing
     if progress is not None:
         def report() -> None:
@@ -476,12 +487,21 @@ def solve(
         routing.AddAtSolutionCallback(report)
     remaining = max(0.1, time_limit_s - (time.monotonic() - began))
     params = builder.parameters(remaining, first_solution)
+    searched = None
+    restoring = time.monotonic()
     start = builder.restore(initial, params) if initial is not None else None
-    if start is not None:
+    restore_s = time.monotonic() - restoring
+    if initial is not None:
         params.time_limit.FromMilliseconds(
             max(100, int(1000 * (time_limit_s - (time.monotonic() - began)))))
+    if start is not None:
+        # the restored plan itself if the search finds nothing better in the time left
         assignment = routing.SolveFromAssignmentWithParameters(start, params)
+        searched = assignment is not None
+        assignment = assignment or start
     else:
+        if initial is not None and first_solution is None:  # time is short: a fast start
+            params.first_solution_strategy = FIRST_SOLUTIONS["local"]
         assignment = routing.SolveWithParameters(params)
     if assignment is None:
         plans: list[RoutePlan] = []
@@ -494,5 +514,6 @@ def solve(
         problem, plans, reason, engine=NAME, runtime_s=time.monotonic() - began,
         meta={"seed": seed, "time_limit_s": time_limit_s, "first_solution": first_solution,
               "warm_start": None if initial is None else start is not None,
+              "restore_s": round(restore_s, 3), "searched_from_start": searched,
               "status": routing.status() if assignment is None else "solved"},
     )
