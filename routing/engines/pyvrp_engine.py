@@ -49,6 +49,14 @@ NAME = "pyvrp"
 FINE_SCALE = 1000  # integer unit for times or costs that are not whole: 1/1000 of the model's
 _UNLIMITED = MAX_VALUE  # PyVRP's largest safe value, for missing windows and capacities
 _FINISH_S_PER_TASK = 2e-4  # measured: plan building and checks take ~0.1 s per 800 tasks
+# Late-acceptance history of the iterated local search. PyVRP's default (300) suits long runs;
+# for runs of seconds a shorter history converges sooner. Measured on six benchmark instances
+# (X-n101/157/200, R101, RC101, RC201) at fixed iteration counts, two to four seeds each: mean
+# gap to best-known 0.42 % with 100 against 0.55 % with 300 at 6000 (X) and 8000 (Solomon)
+# iterations, about what PyVRP does in 10 s here, and 0.67 % against 0.83 % at half of them.
+PYVRP_HISTORY = 300
+SHORT_RUN_HISTORY = 100
+SHORT_RUN_S = 30.0
 
 
 def supports(problem: Problem) -> tuple[bool, str]:
@@ -117,12 +125,14 @@ def _search(translated: _Translation, stop: _Stop, seed: int,
     callbacks = IteratedLocalSearchCallbacks()
     if progress is not None:
         callbacks = _Reporter(progress, started, translated)
-    params = pyvrp.SolveParams(ils=IteratedLocalSearchParams(callbacks=callbacks))
+    history = SHORT_RUN_HISTORY if stop.seconds <= SHORT_RUN_S else PYVRP_HISTORY
+    ils = IteratedLocalSearchParams(history_length=history, callbacks=callbacks)
     with warnings.catch_warnings():
         # PyVRP warns when it struggles to find a feasible plan; `solve` handles that case
         # itself and reports every task left out with its reason.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        return pyvrp.solve(translated.data, stop=stop, seed=seed, display=False, params=params)
+        return pyvrp.solve(translated.data, stop=stop, seed=seed, display=False,
+                           params=pyvrp.SolveParams(ils=ils))  # fmt: skip
 
 
 class _Stop:
@@ -133,6 +143,7 @@ class _Stop:
     def __init__(self, deadline: float, *, give_up: float | None = None) -> None:
         self._deadline = deadline
         self._give_up = give_up
+        self.seconds = max(0.0, deadline - time.perf_counter())  # the search's whole budget
 
     def __call__(self, best_cost: int) -> bool:
         now = time.perf_counter()
