@@ -6,7 +6,8 @@ In one run:
    PuLP/CBC, side by side: objective, known optimum, proof of optimality, seconds, speed ratio;
 2. a city-scale case on a synthetic city's walk graph (20,000 demand points x 2,000 candidate
    sites, 500 m walking radius): maximal covering, capacitated maximal covering (fixed
-   capacity, and compartment sizing), p-median; objective, proven gap, seconds, peak memory.
+   capacity where it binds, half-binds and does not; compartment sizing), p-median; objective,
+   proven gap, seconds, peak memory.
 
     .venv/bin/python benchmarks/siting.py [--skip-spopt] [--skip-city] [--solvers scip,highs]
 """
@@ -97,17 +98,25 @@ def city(args: argparse.Namespace) -> None:
         f"built in {build_s:.1f} s (walk graph + snapping + distances_within), "
         f"peak {peak_mb():.0f} MB"
     )
-    capped = _replace(inst, capacity=np.full(inst.n_sites, args.capacity))
-    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=int(args.capacity * 1.5))
-    cases = [
-        ("maxcover", inst, SitingModel("maxcover", p=args.p), 0.01),
-        ("maxcover capacitated", capped, SitingModel("maxcover", p=args.p, capacitated=True), 0.01),
-        ("maxcover sized S/M/L", inst, SitingModel("maxcover", p=args.p, sizing=sizing), 0.01),
+    capacities = [float(c) for c in args.capacities.split(",")]
+    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=int(capacities[0] * 1.5))
+    cases = [("maxcover", inst, SitingModel("maxcover", p=args.p), 0.01)]
+    for cap in capacities:
+        capped = _replace(inst, capacity=np.full(inst.n_sites, cap))
+        model = SitingModel("maxcover", p=args.p, capacitated=True)
+        cases.append((f"maxcover cap {cap:g}/day", capped, model, 0.01))
+    cases += [
+        (
+            f"maxcover sized {sizing.max_compartments} cells",
+            inst,
+            SitingModel("maxcover", p=args.p, sizing=sizing),
+            0.01,
+        ),
         ("pmedian", inst, SitingModel("pmedian", p=args.p), 1e-4),
     ]
     print(
-        f"p = {args.p} lockers; capacity {args.capacity:g} parcels/day per locker; "
-        f"limit {args.city_time_limit:g} s"
+        f"p = {args.p} lockers; limit {args.city_time_limit:g} s; sized lockers: compartments "
+        f"turned over every 1.5 days"
     )
     print(
         f"{'model':22} {'objective':>14} {'bound':>14} {'gap':>8} {'coverage':>8} {'s':>6} "
@@ -141,7 +150,9 @@ def main() -> None:
     ap.add_argument("--city-nodes", type=int, default=10_000)
     ap.add_argument("--city-time-limit", type=float, default=60.0)
     ap.add_argument("--p", type=int, default=300)
-    ap.add_argument("--capacity", type=float, default=60.0)
+    ap.add_argument(
+        "--capacities", default="60,90,150", help="parcels/day per locker, capacitated cases"
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if not args.skip_orlib:
