@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import osmnx as ox
 
 from network.errors import BuiltGraphError
 from network.matrix import prepare
@@ -58,6 +57,8 @@ def save_graph_dir(graph: nx.MultiDiGraph, folder: str | os.PathLike[str]) -> Pa
         export = graph.copy()
         export.graph["report"] = json.dumps(graph.graph.get("report", {}), ensure_ascii=False)
         export.graph.pop("index_file", None)
+        import osmnx as ox  # heavy (pulls in scikit-learn): only when a folder is written
+
         ox.save_graphml(export, tmp / GRAPHML)
         (tmp / INFO).write_text(json.dumps(summary(graph), ensure_ascii=False, indent=2) + "\n")
         os.chmod(tmp, 0o755)
