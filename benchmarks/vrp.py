@@ -167,9 +167,18 @@ def solve_ortools(inst: Instance, time_limit: float, seed: int) -> list[list[int
 
 
 def solve_pyvrp(inst: Instance, time_limit: float, seed: int) -> list[list[int]]:
-    """PyVRP on a ProblemData built directly from the instance arrays."""
+    """PyVRP with its default parameters on a ProblemData built directly from the instance."""
     import pyvrp
     from pyvrp.stop import MaxRuntime
+
+    data = pyvrp_data(inst)
+    result = pyvrp.solve(data, stop=MaxRuntime(time_limit), seed=seed, display=False)
+    return pyvrp_routes(data, result.best)
+
+
+def pyvrp_data(inst: Instance):
+    """The instance as PyVRP `ProblemData` (row i of the instance is PyVRP location i)."""
+    import pyvrp
 
     dist, dur, windows, service = inst.integer_data()
     locations = [pyvrp.Location(x=float(x), y=float(y)) for x, y in inst.coords]
@@ -192,13 +201,16 @@ def solve_pyvrp(inst: Instance, time_limit: float, seed: int) -> list[list[int]]
                 i, delivery=[int(inst.demand[i])], service_duration=int(service[i]),
                 tw_early=int(windows[i, 0]), tw_late=int(windows[i, 1]),
             ))  # fmt: skip
-    data = pyvrp.ProblemData(locations, clients, [depot], [vehicles], [dist], [dur],
+    return pyvrp.ProblemData(locations, clients, [depot], [vehicles], [dist], [dur],
                              shipments=shipments)  # fmt: skip
-    result = pyvrp.solve(data, stop=MaxRuntime(time_limit), seed=seed, display=False)
-    if not result.best.is_feasible():
+
+
+def pyvrp_routes(data, best) -> list[list[int]]:
+    """The instance rows visited by each route of a PyVRP solution (none if infeasible)."""
+    if not best.is_feasible():
         return []
     return [[_pyvrp_location(data, a) for a in r.schedule() if not a.is_depot()]
-            for r in result.best.routes()]  # fmt: skip
+            for r in best.routes()]  # fmt: skip
 
 
 def _pyvrp_location(data, activity) -> int:
