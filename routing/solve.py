@@ -86,10 +86,9 @@ def solve(
                                                    seed=seed, progress=progress)
         return _tagged(solution, reason)
     ortools = get_engine("ortools").solve
-    if simple is not None:
-        # the warm start runs here: OR-Tools fails to search from a restored plan in a
-        # forked process, while a plain OR-Tools search runs there fine
-        here, there = functools.partial(_warm_start, simple=simple), ortools
+    if simple is not None:  # two warm starts from differently seeded PyVRP searches
+        here = functools.partial(_warm_start, simple=simple)
+        there = functools.partial(_warm_start, simple=simple, pyvrp_seed=seed + 1)
     else:  # another first-solution heuristic: robust start, diverse search
         here, there = ortools, functools.partial(ortools, first_solution="local")
     return _race(problem, here, there, reason, time_limit_s=time_limit_s, seed=seed,
@@ -132,13 +131,17 @@ WARM_SHARE = 0.5  # of the time limit for PyVRP on the simplified problem
 
 
 def _warm_start(problem: Problem, *, time_limit_s: float, seed: int, simple: Problem,
-                progress: ProgressCallback | None = None) -> Solution:
+                progress: ProgressCallback | None = None,
+                pyvrp_seed: int | None = None) -> Solution:
     """PyVRP on the simplified problem, then OR-Tools on the real one from that plan."""
     began = time.monotonic()
-    start = get_engine("pyvrp").solve(simple, time_limit_s=time_limit_s * WARM_SHARE, seed=seed)
+    start = get_engine("pyvrp").solve(simple, time_limit_s=time_limit_s * WARM_SHARE,
+                                      seed=seed if pyvrp_seed is None else pyvrp_seed)
     rest = max(0.1, time_limit_s - (time.monotonic() - began))
-    return get_engine("ortools").solve(problem, time_limit_s=rest, seed=seed, initial=start,
-                                       progress=progress)
+    solution = get_engine("ortools").solve(problem, time_limit_s=rest, seed=seed,
+                                           initial=start, progress=progress)
+    used = seed if pyvrp_seed is None else pyvrp_seed
+    return solution.model_copy(update={"meta": {**solution.meta, "pyvrp_seed": used}})
 
 
 def _pyvrp_fits(problem: Problem) -> tuple[bool, str]:
@@ -168,7 +171,7 @@ def _child(conn: Any, problem: Problem, solver: Callable[..., Solution],
 
 def _label(solution: Solution) -> str:
     if solution.meta.get("warm_start"):
-        return f"{solution.engine} (from PyVRP's plan)"
+        return f"{solution.engine} (from PyVRP's plan, seed {solution.meta['pyvrp_seed']})"
     variant = solution.meta.get("first_solution")
     return solution.engine + (f" ({variant} start)" if variant else "")
 
