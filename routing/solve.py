@@ -98,12 +98,8 @@ def solve(
 def simplified(problem: Problem) -> Problem | None:
     """The problem without what PyVRP lacks: breaks dropped, one time window per stop (the
     longest), no priorities. Its plan may break the real problem's rules, so it serves only as
-    a start that OR-Tools restores when feasible. None if even this does not fit PyVRP."""
-    if not any(v.breaks for v in problem.vehicles) and not any(
-        len(w) > 1 for w in _all_windows(problem)
-    ):
-        return None  # nothing to simplify: PyVRP's refusal has another reason
-
+    a start that OR-Tools restores when feasible. None if even this does not fit PyVRP (open
+    routes, say)."""
     def one(windows: tuple[TimeWindow, ...]) -> tuple[TimeWindow, ...]:
         return (max(windows, key=lambda w: (w.end - w.start, -w.start)),) if windows else ()
 
@@ -119,12 +115,6 @@ def simplified(problem: Problem) -> Problem | None:
                         for s in problem.shipments),
     )
     return simple if _pyvrp_fits(simple)[0] else None
-
-
-def _all_windows(problem: Problem) -> list[tuple[TimeWindow, ...]]:
-    return [j.time_windows for j in problem.jobs] + [
-        w for s in problem.shipments for w in (s.pickup.time_windows, s.delivery.time_windows)
-    ]
 
 
 WARM_SHARE = 0.5  # of the time limit for PyVRP on the simplified problem

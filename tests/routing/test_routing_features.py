@@ -266,6 +266,18 @@ def test_warm_start_from_pyvrp_keeps_the_real_rules() -> None:
     assert solution.meta["warm_start"] is not None  # PyVRP's plan was offered to OR-Tools
 
 
+def test_no_warm_start_where_even_the_simplified_problem_does_not_fit() -> None:
+    from routing.solve import simplified
+
+    m = line_model(3)
+    m.add_vehicle("v1", start="hub", end=None)  # open route: not in PyVRP's model
+    m.add_job("j1", location=1, time_windows=[[0, 50], [100, 150]])
+    problem = m.build()
+    assert simplified(problem) is None
+    solution = solve(problem, time_limit_s=0.3, race=False)
+    assert solution.engine == "ortools" and "simplified" not in solution.engine_reason
+
+
 @pytest.mark.parametrize("race", [False, True])
 def test_auto_uses_pyvrp_where_it_fits(race: bool) -> None:
     m = line_model(4)
