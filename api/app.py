@@ -10,7 +10,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from api.booking import BookingError
 from api.db.engine import Database
@@ -87,10 +87,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(DataError)
-    async def _unstorable(_request: Request, exc: DataError) -> JSONResponse:
+    @app.exception_handler(OverflowError)
+    async def _unstorable(_request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
             {"detail": "a value cannot be stored (out of range, or text with a NUL character)"},
             status_code=422,
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "conflicts with existing data (a name or reference already in use)"},
+            status_code=409,
         )
 
     @app.exception_handler(Exception)

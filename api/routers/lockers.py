@@ -107,7 +107,7 @@ def add_locker(
     body: LockerCreate, _: Firm = Depends(admin_key), db: Database = Depends(get_db)
 ) -> dict:
     with db.writing() as session:
-        if body.external_ref and session.scalar(
+        if body.external_ref is not None and session.scalar(
             select(Locker.id).where(Locker.external_ref == body.external_ref)
         ):
             raise HTTPException(409, f"a locker with external_ref '{body.external_ref}' exists")

@@ -68,7 +68,7 @@ class CentreCreate(BaseModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     address: Text = Field("", max_length=300)
-    capacity_parcels: int | None = Field(None, ge=0)
+    capacity_parcels: int | None = Field(None, ge=0, le=10_000_000)
 
 
 class CentreUpdate(BaseModel):
@@ -78,7 +78,7 @@ class CentreUpdate(BaseModel):
 
     name: Text | None = Field(None, min_length=1, max_length=200)
     address: Text | None = Field(None, max_length=300)
-    capacity_parcels: int | None = Field(None, ge=0)
+    capacity_parcels: int | None = Field(None, ge=0, le=10_000_000)
 
 
 class CentreOut(BaseModel):

@@ -119,7 +119,7 @@ class LockerCreate(BaseModel):
     address: Text = Field("", max_length=300)
     area: Text = Field("", max_length=100)
     opening_hours: Text = Field("24/7", max_length=200)
-    external_ref: Text | None = Field(None, max_length=100)
+    external_ref: Text | None = Field(None, min_length=1, max_length=100)
     compartments: dict[Size, Count] = Field(
         description="How many compartments of each size (0..500).",
         examples=[{"S": 16, "M": 8, "L": 2}],

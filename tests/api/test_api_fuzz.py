@@ -5,12 +5,15 @@ Examples per operation are bounded so the whole run stays within seconds per dat
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-EXAMPLES_PER_OPERATION = 10
+#: Bounded for CI; set GONGPEI_FUZZ_EXAMPLES higher for a deeper local run.
+EXAMPLES_PER_OPERATION = int(os.environ.get("GONGPEI_FUZZ_EXAMPLES", "10"))
 pytestmark = pytest.mark.slow
 
 
