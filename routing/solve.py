@@ -96,25 +96,30 @@ def solve(
 
 
 def simplified(problem: Problem) -> Problem | None:
-    """The problem without what PyVRP lacks: breaks dropped, one time window per stop (the
-    longest), no priorities. Its plan may break the real problem's rules, so it serves only as
-    a start that OR-Tools restores when feasible. None if even this does not fit PyVRP (open
-    routes, say)."""
+    """The problem without what PyVRP lacks: breaks dropped and one time window per shipment
+    stop (the longest); if that is not enough, one window per job and no priorities too. Its
+    plan may break the real problem's rules, so it serves only as a start that OR-Tools
+    restores when feasible. None if even this does not fit PyVRP."""
     def one(windows: tuple[TimeWindow, ...]) -> tuple[TimeWindow, ...]:
         return (max(windows, key=lambda w: (w.end - w.start, -w.start)),) if windows else ()
 
     def stop(s: ShipmentStop) -> ShipmentStop:
         return s.model_copy(update={"time_windows": one(s.time_windows)})
 
-    simple = problem.replace(
+    lighter = problem.replace(
         vehicles=tuple(v.model_copy(update={"breaks": ()}) for v in problem.vehicles),
-        jobs=tuple(j.model_copy(update={"time_windows": one(j.time_windows), "priority": 0})
-                   for j in problem.jobs),
         shipments=tuple(s.model_copy(update={"pickup": stop(s.pickup),
-                                             "delivery": stop(s.delivery), "priority": 0})
+                                             "delivery": stop(s.delivery)})
                         for s in problem.shipments),
     )
-    return simple if _pyvrp_fits(simple)[0] else None
+    if _pyvrp_fits(lighter)[0]:
+        return lighter
+    plainer = lighter.replace(
+        jobs=tuple(j.model_copy(update={"time_windows": one(j.time_windows), "priority": 0})
+                   for j in problem.jobs),
+        shipments=tuple(s.model_copy(update={"priority": 0}) for s in lighter.shipments),
+    )
+    return plainer if _pyvrp_fits(plainer)[0] else None
 
 
 WARM_SHARE = 0.5  # of the time limit for PyVRP on the simplified problem

@@ -257,10 +257,12 @@ def test_warm_start_from_pyvrp_keeps_the_real_rules() -> None:
                   breaks=[{"id": "b", "windows": [[250, 260]], "duration": 100}])
     m.add_job("j1", location=1, time_windows=[[0, 50], [100, 150]], delivery=(3,))
     m.add_job("j2", location=3, delivery=(3,))
+    m.add_shipment("s1", pickup={"location": 2, "time_windows": [[0, 40], [300, 400]]},
+                   delivery={"location": 1})
     problem = m.build()
     simple = simplified(problem)
     assert simple is not None and not simple.vehicles[0].breaks
-    assert [(w.start, w.end) for w in simple.job("j1").time_windows] == [(0, 50)]
+    assert [(w.start, w.end) for w in simple.shipment("s1").pickup.time_windows] == [(300, 400)]
     solution = solve(problem, time_limit_s=0.5, race=False)
     assert check(problem, solution).ok and solution.summary.unassigned == 0
     assert solution.meta["warm_start"] is not None  # PyVRP's plan was offered to OR-Tools
@@ -270,7 +272,8 @@ def test_no_warm_start_where_even_the_simplified_problem_does_not_fit() -> None:
     from routing.solve import simplified
 
     m = line_model(3)
-    m.add_vehicle("v1", start="hub", end=None)  # open route: not in PyVRP's model
+    m.add_vehicle("v1", start="hub", end="hub", max_distance=1000,  # paying per hour too:
+                  breaks=[{"id": "b", "duration": 60}])  # not in the PyVRP engine's model
     m.add_job("j1", location=1, time_windows=[[0, 50], [100, 150]])
     problem = m.build()
     assert simplified(problem) is None
