@@ -7,6 +7,9 @@ worker renews; when the lease runs out the worker is presumed dead and the job i
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -66,6 +69,46 @@ def claim(db: Database, worker_id: str, lease_s: float) -> Claimed | None:
             job.lease_expires_at = now + timedelta(seconds=lease_s)
             job.started_at = job.started_at or now
             return Claimed(job.id, job.kind, job.firm_id, dict(job.payload), job.attempts)
+
+
+def worker_name() -> str:
+    """`host:pid:random`: unique, and tells a restarted worker which jobs died on this host."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_local(db: Database) -> int:
+    """Make the running jobs of dead worker processes on this host claimable now.
+
+    Elsewhere a dead worker's job waits for its lease to run out; on the same host a restarted
+    worker can see that the process is gone and take the job over at once.
+    """
+    prefix = f"{socket.gethostname()}:"
+    with db.writing() as session:
+        running = session.execute(
+            select(Job.id, Job.worker_id).where(
+                Job.status == "running", Job.worker_id.startswith(prefix, autoescape=True)
+            )
+        ).all()
+        dead = [
+            job_id
+            for job_id, worker in running
+            if worker.split(":")[1].isdigit() and not _pid_alive(int(worker.split(":")[1]))
+        ]
+        if dead:
+            session.execute(
+                update(Job).where(Job.id.in_(dead)).values(lease_expires_at=utcnow())
+            )
+        return len(dead)
 
 
 def _mine(job_id: str, worker_id: str):

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
-import socket
 import threading
 import time
-import uuid
 
 from api.booking import release_expired
 from api.db.engine import Database
@@ -30,7 +27,7 @@ class Worker:
     def __init__(self, settings: Settings, *, poll_s: float = 0.5, sweep_s: float = 5.0) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.id = queue.worker_name()
         self.poll_s = poll_s
         self.sweep_s = sweep_s
         self.stopping = threading.Event()
@@ -38,6 +35,8 @@ class Worker:
     def run(self, *, max_jobs: int | None = None) -> int:
         """Loop until stopped (or `max_jobs` done); returns the number of jobs run."""
         done, last_sweep = 0, 0.0
+        if queue.release_dead_local(self.db):
+            log.info("took over the jobs of dead workers on this host")
         while not self.stopping.is_set() and (max_jobs is None or done < max_jobs):
             if time.monotonic() - last_sweep >= self.sweep_s:
                 with self.db.writing() as session:

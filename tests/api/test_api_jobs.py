@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from api.jobs import queue
 from api.jobs.worker import Worker
 from api.security import create_firm
 
@@ -65,7 +66,7 @@ def test_failed_job_reports_its_error(client, settings, auth):
 
 
 def _worker(database_url: str) -> subprocess.Popen:
-    env = {**os.environ, "GONGPEI_JOB_LEASE_S": "1.5"}
+    env = {**os.environ, "GONGPEI_JOB_LEASE_S": "60"}
     return subprocess.Popen(
         [sys.executable, "-m", "api.jobs.worker", "--database-url", database_url],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -82,6 +83,19 @@ def _wait_for(client, job_id, headers, states, timeout_s=60.0) -> dict:
     raise AssertionError(f"job {job_id} never reached {states}: {status}")
 
 
+def test_expired_lease_is_claimed_by_another_worker(db, auth, client, vroom_problem):
+    job_id = _submit(client, auth["a"], vroom_problem(3)).json()["id"]
+    first = queue.claim(db, "elsewhere:1:aaaaaa", lease_s=0.2)
+    assert first.id == job_id and first.attempt == 1
+    assert queue.claim(db, "elsewhere:2:bbbbbb", lease_s=0.2) is None  # lease still held
+    time.sleep(0.3)  # the first worker stops renewing: its lease runs out
+    second = queue.claim(db, "elsewhere:2:bbbbbb", lease_s=30)
+    assert second.id == job_id and second.attempt == 2
+    assert not queue.renew(db, job_id, "elsewhere:1:aaaaaa", 30, 0.5)  # no longer its job
+    assert not queue.finish(db, job_id, "elsewhere:1:aaaaaa", {"late": True}, None)
+    assert queue.finish(db, job_id, "elsewhere:2:bbbbbb", {"ok": True}, None)
+
+
 @pytest.mark.slow
 def test_job_of_killed_worker_is_completed_after_restart(
     client, database_url, auth, vroom_problem
@@ -91,12 +105,12 @@ def test_job_of_killed_worker_is_completed_after_restart(
     try:
         _wait_for(client, job_id, auth["a"], {"running"})
         time.sleep(0.5)
-        first.send_signal(signal.SIGKILL)  # dies mid-solve, holding the job
+        first.send_signal(signal.SIGKILL)  # dies mid-solve, holding a 60 s lease
         first.wait(timeout=10)
         assert client.get(f"/v1/batches/{job_id}", headers=auth["a"]).json()["status"] == "running"
-        second = _worker(database_url)
+        second = _worker(database_url)  # sees the dead pid on this host: no 60 s wait
         try:
-            status = _wait_for(client, job_id, auth["a"], {"done", "failed"})
+            status = _wait_for(client, job_id, auth["a"], {"done", "failed"}, timeout_s=40)
         finally:
             second.terminate()
             second.wait(timeout=30)
