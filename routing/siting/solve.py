@@ -43,6 +43,10 @@ def solve(
     if not time_limit_s > 0:
         raise SitingInputError(f"time limit must be > 0 seconds, got {time_limit_s}")
     model.check_against(inst)
+    solver = default_solver(model) if solver == "auto" else solver
+    if solver == "sat" and model.is_capacitated:
+        # CP-SAT makes every column integer: split demand would silently become single-source
+        raise SitingInputError("solver 'sat' (CP-SAT) cannot split demand: use scip or highs")
     start = time.perf_counter()
     work, group = aggregate(inst, model)
     mip = build(work, model, strong=strong)
@@ -56,7 +60,6 @@ def solve(
         plan = _unmerge(plan, inst, group)
         plan.seconds = heur_s
         return plan
-    solver = default_solver(model) if solver == "auto" else solver
     best, best_value = plan, mip_value(plan, mip)
     left = time_limit_s - (time.perf_counter() - start)
     quick = _quick_bound(work, model, mip, best_value, time_limit_s=left, rel_gap=rel_gap)

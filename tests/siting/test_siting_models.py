@@ -173,3 +173,11 @@ def test_every_backend_proves_the_same_optimum(tiny_instance, brute_force, solve
         plan = solve(inst, model, method="exact", solver=solver, time_limit_s=20)
         assert plan.optimal and plan.objective == pytest.approx(want)
         assert plan.method == f"exact:{solver}"
+
+
+def test_cp_sat_refuses_split_demand(tiny_instance):
+    from routing.siting.errors import SitingInputError
+
+    inst = tiny_instance(8, capacity=np.full(6, 10.0))
+    with pytest.raises(SitingInputError, match="cannot split demand"):
+        solve(inst, SitingModel("maxcover", p=2, capacitated=True), solver="sat")
