@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Path, Request
 
 from api.db.engine import Database
+from api.schemas.common import ErrorBody
 from api.security import require_role
 from api.settings import Settings
 
@@ -25,8 +26,6 @@ async def get_settings(request: Request) -> Settings:
 
 def errors(*codes: int) -> dict[int | str, dict]:
     """OpenAPI `responses` entries for the error codes an endpoint can return."""
-    from api.schemas.common import ErrorBody
-
     return {code: {"model": ErrorBody} for code in codes}
 
 
