@@ -13,7 +13,7 @@ import numpy as np
 
 from routing.siting.aggregate import aggregate, expand
 from routing.siting.errors import SitingInputError
-from routing.siting.exact import MipResult, proven_gap, solve_mip
+from routing.siting.exact import SOLVERS, MipResult, proven_gap, solve_mip
 from routing.siting.flow import capacity_bound, flow_assignment
 from routing.siting.formulation import Mip, big_penalty, build, pairs
 from routing.siting.heuristic import open_set
@@ -44,6 +44,10 @@ def solve(
         raise SitingInputError(f"time limit must be > 0 seconds, got {time_limit_s}")
     model.check_against(inst)
     solver = default_solver(model) if solver == "auto" else solver
+    if solver not in SOLVERS:
+        raise SitingInputError(
+            f"solver must be auto or one of {', '.join(SOLVERS)}, got '{solver}'"
+        )
     if solver == "sat" and model.is_capacitated:
         # CP-SAT makes every column integer: split demand would silently become single-source
         raise SitingInputError("solver 'sat' (CP-SAT) cannot split demand: use scip or highs")
