@@ -1,7 +1,8 @@
 """Many-to-many shortest paths between snapped points: a CCH index and a plain Dijkstra.
 
 Both engines take the same integer inputs (arc weights, and per point the entry/exit nodes with
-the partial-edge offsets) and so return exactly the same integers; inf marks no path.
+the partial-edge offsets) and so return exactly the same integers; inf marks no path. The lengths
+of the fastest paths (what a vehicle drives) come from a Dijkstra ordered by time, then length.
 """
 
 from __future__ import annotations

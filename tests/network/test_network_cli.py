@@ -60,7 +60,7 @@ def test_failed_save_leaves_nothing(
     def boom(graph: nx.MultiDiGraph) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store.ox, "save_graphml", lambda *a, **k: boom(a[0]))
+    monkeypatch.setattr(ox, "save_graphml", lambda *a, **k: boom(a[0]))  # imported when saving
     with pytest.raises(OSError, match="disk full"):
         store.save_graph_dir(demo_van.copy(), tmp_path / "out")
     assert list(tmp_path.iterdir()) == []

@@ -11,6 +11,7 @@ import network._engines
 from network.errors import SnapError
 from network.matrix import cost_matrix, distances_within, travel_matrix
 from network.snap import snap_points
+from network.synthetic import synthetic_city
 
 
 def _midpoint_of_long_edge(graph: nx.MultiDiGraph) -> tuple[int, int, tuple[float, float]]:
@@ -60,6 +61,18 @@ def test_engines_agree_and_match_networkx(fixture: str, request: pytest.FixtureR
     shortest = cost_matrix(graph, points, weight="length")
     np.testing.assert_allclose(shortest, networkx_matrix(graph, points, "length"), atol=0.003)
     assert (cch.distance_m >= shortest).all() and (cch.distance_m > shortest + 1).any()
+
+
+def test_synthetic_city_distances_match_networkx() -> None:
+    """Expressway, arterials and one-way compound streets: fast and short paths part ways."""
+    graph = synthetic_city(3000, seed=0)
+    points = random_points(graph, 40, seed=1)
+    result = travel_matrix(graph, points)
+    duration, distance = networkx_fastest(graph, points)
+    assert np.array_equal(result.duration_s, duration)
+    assert np.array_equal(result.distance_m, distance)
+    shortest = cost_matrix(graph, points, weight="length")
+    assert (distance > shortest + 50).mean() > 0.2  # the old answer was off by blocks
 
 
 def test_distance_is_driven_along_the_fastest_path() -> None:
