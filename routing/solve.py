@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import multiprocessing as mp
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,8 +48,8 @@ def solve(
 ) -> Solution:
     """Solve the problem; the solution's `engine` and `engine_reason` say who and why.
 
-    `race` None races two searches when auto and more than one core is free; True/False
-    forces it on or off.
+    `race` None races two searches when auto, more than one core is free and this process
+    runs no other thread (the race forks); True/False forces it on or off.
     """
     if time_limit_s <= 0:
         raise EngineError(f"time_limit_s: must be positive, got {time_limit_s}")
@@ -61,14 +62,14 @@ def solve(
         return _tagged(solution, f"asked for {engine}")
 
     fits, why = _pyvrp_fits(problem)
-    if race is None:
-        race = available_cores() > 1
+    if race is None:  # forking a process that runs other threads can deadlock the child
+        race = available_cores() > 1 and threading.active_count() == 1
     if fits:
         if not race:
             solution = get_engine("pyvrp").solve(
                 problem, time_limit_s=time_limit_s, seed=seed, progress=progress
             )
-            return _tagged(solution, f"auto: PyVRP ({why}); one core, so no race")
+            return _tagged(solution, f"auto: PyVRP ({why}); no race (one core or threads)")
         return _race(problem, get_engine("ortools").solve, get_engine("pyvrp").solve,
                      f"auto: PyVRP fits ({why})", time_limit_s=time_limit_s, seed=seed,
                      progress=progress)
