@@ -5,10 +5,10 @@ capacitated and time-windowed problems) and OR-Tools, which supports every part 
 elsewhere. Where PyVRP does not fit only because of breaks or several time windows, PyVRP's
 plan of the simplified problem (see `simplified`) is a warm start for OR-Tools on the real one:
 PyVRP's search is much stronger and OR-Tools restores its plan when it keeps the real rules.
-With more than one core available it races, for the same time limit, OR-Tools here against a
-forked child process: PyVRP where it fits, else the warm start, else OR-Tools from another
-first-solution heuristic. It keeps the better plan that passes the independent checker: fewer
-unassigned tasks first, then lower cost.
+With more than one core available it races two searches for the same time limit, one here and
+one in a forked child: OR-Tools against PyVRP where PyVRP fits, two warm starts from
+differently seeded PyVRP runs, or else OR-Tools from two first-solution heuristics. It keeps
+the better plan that passes the independent checker: fewer unassigned tasks, then lower cost.
 """
 
 from __future__ import annotations
