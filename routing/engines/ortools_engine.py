@@ -97,21 +97,15 @@ class _Builder:
     # ------------------------------------------------------------------ scaling
     def _choose_scales(self) -> None:
         p = self.p
-        times: list[float] = []
-        for n in self.nodes:
-            times.append(n.service)
-            times += [x for w in n.windows for x in (w.start, w.end)]
-        for v in p.vehicles:
-            if v.shift:
-                times += [v.shift.start, v.shift.end]
-            if v.max_duration is not None:
-                times.append(v.max_duration)
-            for b in v.breaks:
-                times.append(b.duration)
-                times += [x for w in b.windows for x in (w.start, w.end)]
-        for c in p.centres:
-            if c.opening:
-                times += [c.opening.start, c.opening.end]
+        def bounds(windows: Sequence[TimeWindow | None]) -> list[float]:
+            return [x for w in windows if w is not None for x in (w.start, w.end)]
+
+        times: list[float] = [n.service for n in self.nodes]
+        times += bounds([w for n in self.nodes for w in n.windows])
+        times += bounds([v.shift for v in p.vehicles] + [c.opening for c in p.centres])
+        times += [v.max_duration for v in p.vehicles if v.max_duration is not None]
+        times += [b.duration for v in p.vehicles for b in v.breaks]
+        times += bounds([w for v in p.vehicles for b in v.breaks for w in b.windows])
         whole = _whole(times) and all(_whole(m.durations) for m in p.matrices.values())
         self.ts = 1 if whole else FINE
         costs = [v.fixed_cost for v in p.vehicles]
