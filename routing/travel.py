@@ -9,6 +9,7 @@ caller asks for it by name: it is a rough fallback, not a silent default.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -72,18 +73,24 @@ def matrices_for(
 ) -> dict[str, TravelMatrices]:
     """Matrices for each profile from a road network source, or straight lines when asked.
 
-    `network` (an OSM file, "demo" or "synthetic:N") wins; otherwise `travel` must say
+    `network` (an OSM file, "demo", "synthetic:N", or a folder written by `gongpei network
+    build`, whose one graph then serves every profile) wins; otherwise `travel` must say
     {"source": "straight_line", "speed_kmh": 25 or {profile: kmh}, "circuity": 1.3}
     or {"source": "network", "osm": SOURCE}.
     """
     travel = dict(travel or {})
     source = travel.get("source")
     if network is not None or source == "network":
-        from network.graph import build_graph
-
         osm = network if network is not None else travel.get("osm")
         if not osm:
             raise ProblemError("travel: 'network' source needs 'osm' (an OSM file or 'demo')")
+        if Path(osm).is_dir():  # a folder of `gongpei network build`: its graph for all
+            from network.store import load_graph_dir
+
+            graph = load_graph_dir(osm)
+            return {profile: network_matrices(graph, locations) for profile in profiles}
+        from network.graph import build_graph
+
         return {
             profile: network_matrices(build_graph(osm, profile=profile, cache_dir=cache_dir),
                                       locations)

@@ -26,8 +26,9 @@ def solve(
     seed: int = typer.Option(0, help="Seed for engines that use one."),
     network: str | None = typer.Option(
         None, "--network",
-        help="Road network for travel between coordinates: an OSM file, 'demo' or "
-             "'synthetic:N' (graphs cached under $GONGPEI_DATA_DIR/cache).",
+        help="Road network for travel between coordinates: a folder from `gongpei network "
+             "build`, an OSM file, 'demo' or 'synthetic:N' (graphs built from files are "
+             "cached under $GONGPEI_DATA_DIR/cache).",
     ),
     geojson: Path | None = typer.Option(None, "--geojson", help="Also write routes as GeoJSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),

@@ -135,6 +135,21 @@ def test_network_travel_from_a_road_graph(tmp_path: Path) -> None:
     solved(problem)
 
 
+def test_network_travel_from_a_built_graph_folder(tmp_path: Path) -> None:
+    from network.graph import build_graph
+    from network.store import save_graph_dir
+
+    graph = build_graph("synthetic:60")
+    folder = save_graph_dir(graph, tmp_path / "graph")
+    nodes = list(graph.nodes(data=True))
+    data = native_without_matrices()
+    data["locations"] = [{"lat": nodes[0][1]["y"], "lon": nodes[0][1]["x"]},
+                         {"lat": nodes[30][1]["y"], "lon": nodes[30][1]["x"]}]
+    by_folder = read_problem(write(tmp_path, "p.json", data), network=str(folder))
+    by_source = read_problem(tmp_path / "p.json", network="synthetic:60")
+    assert np.allclose(by_folder.matrices["van"].durations, by_source.matrices["van"].durations)
+
+
 def test_guess_format_of_vroom_and_unknown(tmp_path: Path) -> None:
     assert guess_format(write(tmp_path, "v.json", VROOM)) == "vroom"
     junk = tmp_path / "junk.txt"
