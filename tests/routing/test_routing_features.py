@@ -268,6 +268,19 @@ def test_warm_start_from_pyvrp_keeps_the_real_rules() -> None:
     assert solution.meta["warm_start"] is not None  # PyVRP's plan was offered to OR-Tools
 
 
+def test_warm_start_whose_plan_breaks_a_real_rule_still_gives_a_checked_plan() -> None:
+    m = line_model(4)
+    # without its break the van does all three jobs in its 800 s shift; with it, only two
+    m.add_vehicle("v1", start="hub", end="hub", shift=[0, 800],
+                  breaks=[{"id": "b", "windows": [[0, 500]], "duration": 300}])
+    for k in (1, 2, 3):
+        m.add_job(f"j{k}", location=k, service=50)
+    problem = m.build()
+    solution = solve(problem, time_limit_s=0.5, race=False)
+    assert check(problem, solution).ok
+    assert solution.summary.unassigned == 1 and "PyVRP's plan" in solution.engine_reason
+
+
 def test_no_warm_start_where_even_the_simplified_problem_does_not_fit() -> None:
     from routing.solve import simplified
 
