@@ -15,6 +15,7 @@ In one run:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
 import statistics
 import time
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from routing.siting import SitingModel, Sizing, solve
-from routing.siting.model import DEFAULT_COMPARTMENTS, _replace
+from routing.siting.model import DEFAULT_COMPARTMENTS
 from routing.siting.orlib import read_cap, read_pmed
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "siting"
@@ -102,7 +103,7 @@ def city(args: argparse.Namespace) -> None:
     sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=int(capacities[0] * 1.5))
     cases = [("maxcover", inst, SitingModel("maxcover", p=args.p), 0.01)]
     for cap in capacities:
-        capped = _replace(inst, capacity=np.full(inst.n_sites, cap))
+        capped = dataclasses.replace(inst, capacity=np.full(inst.n_sites, cap))
         model = SitingModel("maxcover", p=args.p, capacitated=True)
         cases.append((f"maxcover cap {cap:g}/day", capped, model, 0.01))
     cases += [

@@ -7,12 +7,14 @@ optimum with fewer rows. On the 20,000-point city case this roughly halves the m
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from routing.siting.model import SitingInstance, SitingModel, _replace
+from routing.siting.model import SitingInstance, SitingModel
 
 
-def merge_key_parts(model: SitingModel) -> tuple[bool, bool]:
+def _merge_key_parts(model: SitingModel) -> tuple[bool, bool]:
     """(distances matter, size mix matters) for this model."""
     by_dist = model.kind in ("pmedian", "facility")
     return by_dist, model.sizing is not None
@@ -20,7 +22,7 @@ def merge_key_parts(model: SitingModel) -> tuple[bool, bool]:
 
 def aggregate(inst: SitingInstance, model: SitingModel) -> tuple[SitingInstance, np.ndarray]:
     """The merged instance and, per original point, the index of its merged point."""
-    by_dist, by_mix = merge_key_parts(model)
+    by_dist, by_mix = _merge_key_parts(model)
     r = inst.reach
     mix = model.size_mix(inst) if by_mix else None
     index: dict[bytes, int] = {}
@@ -52,7 +54,7 @@ def aggregate(inst: SitingInstance, model: SitingModel) -> tuple[SitingInstance,
         )
         size_mix[weight == 0] = inst.size_mix[first[weight == 0]]
         size_mix /= size_mix.sum(axis=1, keepdims=True)
-    merged = _replace(
+    merged = dataclasses.replace(
         inst,
         demand_ids=[inst.demand_ids[k] for k in first],
         weight=weight,

@@ -7,7 +7,8 @@ entries are the pairs, explicit zeros included: a demand point on a site is at d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -92,7 +93,6 @@ class SitingInstance:
     demand_lonlat: np.ndarray | None = None
     site_lonlat: np.ndarray | None = None
     name: str = "siting"
-    _csc: list = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         n, m = len(self.demand_ids), len(self.site_ids)
@@ -135,13 +135,6 @@ class SitingInstance:
     def n_sites(self) -> int:
         return len(self.site_ids)
 
-    @property
-    def csc(self) -> sp.csc_matrix:
-        """Column view of ``reach`` (clients of each site), computed once."""
-        if not self._csc:
-            self._csc.append(self.reach.tocsc())
-        return self._csc[0]
-
     def within(self, radius: float) -> SitingInstance:
         """The same instance with only the pairs at distance <= ``radius`` kept."""
         if not radius > 0:
@@ -151,7 +144,7 @@ class SitingInstance:
         reach = sp.csr_matrix(
             (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=self.reach.shape
         )
-        return _replace(self, reach=reach, radius_m=radius)
+        return dataclasses.replace(self, reach=reach, radius_m=radius)
 
 
 def make_reach(rows, cols, dist, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -163,12 +156,6 @@ def make_reach(rows, cols, dist, shape: tuple[int, int]) -> sp.csr_matrix:
     indptr = np.zeros(shape[0] + 1, dtype=np.int64)
     np.add.at(indptr, rows + 1, 1)
     return sp.csr_matrix((dist, cols, np.cumsum(indptr)), shape=shape)
-
-
-def _replace(inst: SitingInstance, **changes) -> SitingInstance:
-    fields = {k: getattr(inst, k) for k in inst.__dataclass_fields__ if k != "_csc"}
-    fields.update(changes)
-    return SitingInstance(**fields)
 
 
 def _check_values(arr: np.ndarray, ids: list[str], kind: str, what: str, *, allow_inf=False):

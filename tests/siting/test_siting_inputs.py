@@ -1,5 +1,6 @@
 """Bad input gets a typed error naming the item; points files; merging; curves; GeoJSON."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -9,7 +10,6 @@ from routing.siting import SitingModel, solve
 from routing.siting.aggregate import aggregate
 from routing.siting.curve import coverage_curve, plot_curve
 from routing.siting.errors import SitingInputError
-from routing.siting.model import _replace
 from routing.siting.points import (
     Candidate,
     DemandPoint,
@@ -68,7 +68,7 @@ def test_budget_below_fixed_lockers_cost():
     inst = _line_case()
     must = inst.must_open.copy()
     must[:] = True
-    inst = _replace(inst, must_open=must)
+    inst = dataclasses.replace(inst, must_open=must)
     with pytest.raises(SitingInputError, match="budget 4 is below the 5"):
         solve(inst, SitingModel("maxcover", budget=4))
 
@@ -141,7 +141,7 @@ def test_merged_points_give_the_same_optimum(tiny_instance):
         np.r_[coo.data, coo.data],
         (2 * n, inst.n_sites),
     )
-    twice = _replace(
+    twice = dataclasses.replace(
         inst,
         demand_ids=[*inst.demand_ids, *[f"{d}'" for d in inst.demand_ids]],
         weight=np.r_[inst.weight, inst.weight],

@@ -1,5 +1,7 @@
 """Every model, exact and heuristic, against brute force on tiny instances."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -152,9 +154,7 @@ def test_must_open_sites_stay_open(tiny_instance):
     inst = tiny_instance(5)
     forced = inst.must_open.copy()
     forced[5] = True
-    from routing.siting.model import _replace
-
-    inst = _replace(inst, must_open=forced)
+    inst = dataclasses.replace(inst, must_open=forced)
     for method in ("heuristic", "exact"):
         plan = solve(inst, SitingModel("maxcover", p=2), method=method)
         assert plan.is_open[5]
