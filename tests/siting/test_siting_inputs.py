@@ -168,3 +168,57 @@ def test_curve_and_geojson(tmp_path):
     assert kinds == ["catchment"] * 3 + ["locker"] * 2
     line = next(f for f in gj["features"] if f["properties"].get("demand") == "c")
     assert line["geometry"]["coordinates"][1] == [LON, pytest.approx(LAT + 800 * M)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "needle"),
+    [
+        ({"radius_m": 300, "demand": [], "candidates": [], "colour": 1}, "unknown field 'colour'"),
+        ({"map": "demo", "demand": []}, "field 'radius_m' is required"),
+        ({"radius_m": 300, "demand": [], "candidates": []}, "field 'map' is required"),
+        (
+            {
+                "map": "synthetic:200",
+                "radius_m": 300,
+                "demand": {"from_buildings": True},
+                "candidates": [],
+            },
+            "from_buildings needs an OSM 'map' file",
+        ),
+        (
+            {
+                "straight_line": True,
+                "radius_m": 300,
+                "candidates": [],
+                "demand": [{"id": "a", "lat": 36, "lon": 120, "parcels": -1}],
+            },
+            "demand point 'a': parcels must be a number >= 0",
+        ),
+        (
+            {
+                "straight_line": True,
+                "radius_m": 300,
+                "demand": [],
+                "candidates": [],
+                "model": {"kind": "maxcover", "q": 1},
+            },
+            "demand: at least one demand point",
+        ),
+    ],
+)
+def test_native_file_errors(tmp_path, spec, needle):
+    from routing.siting.native import read_native
+
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(SitingInputError, match=needle):
+        read_native(path)
+
+
+def test_native_model_errors():
+    from routing.siting.native import model_from_dict
+
+    with pytest.raises(SitingInputError, match="unknown field 'q'"):
+        model_from_dict({"kind": "maxcover", "q": 1})
+    model = model_from_dict({"kind": "setcover", "sizing": {"costs": {"L": 1.0}, "dwell_days": 2}})
+    assert model.sizing.costs.tolist() == [300.0, 400.0, 1.0] and model.sizing.throughput == 0.5
