@@ -8,7 +8,8 @@ On generated days (``routing.pooling.generate``) over the synthetic city and ove
    firms, one solve per coalition; sampled permutations with a 95 % interval beyond), and, for
    8 firms, how far sampled Shapley on the same coalition costs lands from the exact value.
 
-    .venv/bin/python benchmarks/pooling.py [--time-limit 4] [--min-time-limit 0.2] [--seed 0]
+    .venv/bin/python benchmarks/pooling.py [--time-limit 4] [--coalition-time-limit 1]
+        [--min-time-limit 0.2] [--seed 0] [--sections plans,shapley]
 """
 
 from __future__ import annotations
@@ -75,6 +76,19 @@ def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace)
         )
     print(f"parcels in lockers: {figures['lockers'].parcels_in_lockers} of {len(day.parcels)}")
     split = result.splits["pooled"]
+    blocking = split.blocking[0] if split.blocking else None
+    worst = (
+        f"; worst {'+'.join(blocking.firms)} pays {blocking.pays:.1f} vs {blocking.alone:.1f} alone"
+        if blocking
+        else ""
+    )
+    least = split.least_core
+    print(
+        f"core: {'EMPTY' if least.core_is_empty else 'not empty'} (least-core excess "
+        f"{least.excess:.1f}); Shapley {len(split.blocking)} blocking coalitions{worst}; "
+        f"by parcels {len(split.blocking_simple['by_parcels'])}, by standalone "
+        f"{len(split.blocking_simple['by_standalone'])}"
+    )
     print(
         f"\nper firm (pooled plan, {split.shapley.method} Shapley, "
         f"{'in the core' if not split.blocking else f'{len(split.blocking)} blocking'})"
@@ -179,12 +193,14 @@ def main() -> None:
         "--shapley-firms", type=lambda t: [int(x) for x in t.split(",")], default=[4, 8, 12]
     )
     parser.add_argument("--synthetic", default="synthetic:2500")
+    parser.add_argument("--sections", default="plans,shapley", help="plans, shapley or both")
     args = parser.parse_args()
     synthetic = graphs_of(args.synthetic)
-    plans_table("synthetic city", args.synthetic, synthetic, args)
-    demo = graphs_of("demo")
-    plans_table("demo map (central Helsinki)", "demo", demo, args)
-    shapley_timing(args.synthetic, synthetic, args)
+    if "plans" in args.sections:
+        plans_table("synthetic city", args.synthetic, synthetic, args)
+        plans_table("demo map (central Helsinki)", "demo", graphs_of("demo"), args)
+    if "shapley" in args.sections:
+        shapley_timing(args.synthetic, synthetic, args)
 
 
 if __name__ == "__main__":

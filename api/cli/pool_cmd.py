@@ -72,6 +72,18 @@ def pool(
             f"{row['solo_co2_kg']:.1f} -> {row.get('pooled_co2_kg', float('nan')):.1f}",
         )
     Console().print(table)
+    for kind, split in result.splits.items():
+        if split.least_core is not None and split.least_core.core_is_empty:
+            console.print(
+                f"{kind}: no split is stable (the core is empty): the least-core split leaves "
+                f"some group {split.least_core.excess:.1f} better off alone"
+            )
+        elif split.blocking:
+            worst = split.blocking[0]
+            console.print(
+                f"{kind}: {'+'.join(worst.firms)} would pay {worst.excess:.1f} less alone under "
+                "the Shapley split; the least-core split in summary.json is stable"
+            )
     verdict = "all plans pass the checker" if result.checks_ok else "CHECKER FOUND VIOLATIONS"
     console.print(f"{verdict}; {result.solves} solves in {result.seconds:.1f} s; wrote {outdir}/")
     for path in files.values():

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from routing.check import CheckReport, check
-from routing.pooling.allocation import Blocking, core_violations, proportional_split
+from routing.pooling.allocation import (
+    Blocking,
+    LeastCore,
+    core_violations,
+    least_core,
+    proportional_split,
+)
 from routing.pooling.day import Day
 from routing.pooling.figures import Figures, plan_figures, savings, total
 from routing.pooling.plans import BuiltPlan, PlanKind, pooled_plan, solo_plan
@@ -185,6 +191,7 @@ class PlanSplit:
     blocking: list[Blocking]
     blocking_simple: dict[str, list[Blocking]] = field(default_factory=dict)
     figure_shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    least_core: LeastCore | None = None
 
 
 @dataclass
@@ -231,6 +238,8 @@ class DayResult:
                 row[f"{kind}_saving"] = round(solo.cost - share, 2)
                 saved = (solo.cost - share) / solo.cost if solo.cost else 0.0
                 row[f"{kind}_saving_pct"] = round(100 * saved, 2)
+                if split.least_core is not None:
+                    row[f"{kind}_least_core"] = round(split.least_core.shares[firm], 2)
                 for name, shares in split.figure_shares.items():
                     row[f"{kind}_{name}"] = round(shares[firm], 2)
             drops = self.lockers.built.lockers
@@ -350,6 +359,7 @@ def _split(
             "by_standalone": core_violations(by_standalone, tested, tolerance=CORE_TOLERANCE),
         },
         figure_shares=figure_shares,
+        least_core=least_core(list(standalone), tested),
     )
 
 
@@ -376,6 +386,13 @@ def _split_json(split: PlanSplit) -> dict[str, Any]:
         "in_core": not split.blocking,
         "blocking_coalitions": _blocking_json(split.blocking),
         "simple_splits_blocking": {k: _blocking_json(v) for k, v in split.blocking_simple.items()},
+        "core_empty": bool(split.least_core and split.least_core.core_is_empty),
+        "least_core": None
+        if split.least_core is None
+        else {
+            "excess": round(split.least_core.excess, 2),
+            "shares": {f: round(v, 2) for f, v in split.least_core.shares.items()},
+        },
         "figure_shares": {
             name: {f: round(v, 3) for f, v in shares.items()}
             for name, shares in split.figure_shares.items()

@@ -169,3 +169,33 @@ def test_a_firm_without_parcels_today_pays_nothing(day_data):
     assert idle["parcels"] == 0 and idle["solo_cost"] == 0
     assert idle["pooled_shapley"] == pytest.approx(0.0, abs=1e-9)  # a null player
     assert idle["pooled_by_parcels"] == 0 and idle["pooled_saving_pct"] == 0
+
+
+def test_when_the_last_firm_forces_another_van_no_split_is_stable(day_data):
+    # Vans carry 4 parcels; each firm has 2 in the tower. Any two firms fill one van, all three
+    # need two, so every pair would rather leave the third out: the core is empty.
+    tower = day_data["lockers"][0]["at"]
+    day_data["lockers"] = []
+    day_data["centres"][0]["fleet"] = [{"count": 2, "capacity_parcels": 4, "fixed_cost": 80}]
+    day_data["firms"].append(dict(day_data["firms"][0], id="zto"))
+    day_data["parcels"] = [
+        {"id": f"{firm}-{k}", "firm": firm, "at": [tower[0] + 0.0002 * k, tower[1]]}
+        for firm in ("sf", "yto", "zto")
+        for k in range(2)
+    ]
+    settings = SolveSettings(
+        engine="ortools", time_limit_s=0.5, coalition_time_limit_s=0.4, min_time_limit_s=0.2,
+        shapley_plans=("pooled",),
+    )  # fmt: skip
+    result = compared(day_data, settings)
+    split = result.splits["pooled"]
+    assert split.least_core.core_is_empty and split.least_core.excess > 0
+    assert {b.firms for b in split.blocking} <= {("sf", "yto"), ("sf", "zto"), ("yto", "zto")}
+    assert split.blocking  # Shapley cannot be stable either
+    summary = result.summary()["splits"]["pooled"]
+    assert summary["core_empty"] is True and summary["least_core"]["excess"] > 0
+
+
+def test_two_firms_always_have_a_stable_split(tower):
+    assert not tower.splits["pooled"].least_core.core_is_empty
+    assert tower.summary()["splits"]["pooled"]["core_empty"] is False

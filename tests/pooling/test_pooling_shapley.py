@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from routing.pooling.allocation import core_violations, proportional_split
+from routing.pooling.allocation import LeastCore, core_violations, least_core, proportional_split
 from routing.pooling.errors import PoolingError
 from routing.pooling.shapley import exact_shapley, sampled_shapley, shapley
 
@@ -110,3 +110,27 @@ def test_proportional_split():
     with pytest.raises(PoolingError, match="firm 'b'"):
         proportional_split(10.0, {"a": 2, "b": -1})
     assert math.isclose(sum(proportional_split(7.0, {"x": 2, "y": 5}).values()), 7.0)
+
+
+def test_least_core_of_a_game_with_an_empty_core():
+    # Any two firms deliver for 1.0, all three need 1.6: pairs would pay at most 1.0 each,
+    # so the three together at most 1.5 < 1.6. The least core shares the 0.1 evenly.
+    costs = {frozenset(s): c for s, c in [("a", 1), ("b", 1), ("c", 1), ("ab", 1), ("ac", 1),
+                                          ("bc", 1), ("abc", 1.6)]}  # fmt: skip
+    found = least_core(["a", "b", "c"], costs)
+    assert found.core_is_empty
+    assert found.excess == pytest.approx(1.6 * 2 / 3 - 1)
+    assert found.shares == pytest.approx({"a": 1.6 / 3, "b": 1.6 / 3, "c": 1.6 / 3})
+
+
+def test_least_core_inside_a_non_empty_core():
+    costs = {"a": 10.0, "b": 25.0, "c": 70.0}
+    game = airport(costs)
+    coalitions = {
+        frozenset(s): game(frozenset(s)) for s in ["a", "b", "c", "ab", "ac", "bc", "abc"]
+    }
+    found = least_core(["a", "b", "c"], coalitions)
+    assert not found.core_is_empty and found.excess < 0
+    assert sum(found.shares.values()) == pytest.approx(70.0)
+    assert core_violations(found.shares, coalitions) == []
+    assert least_core(["solo"], {frozenset({"solo"}): 5.0}) == LeastCore({"solo": 5.0}, 0.0)
