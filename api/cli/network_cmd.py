@@ -8,17 +8,10 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
-from network.areas import read_polygon
-from network.cache import atomic_write_bytes
 from network.errors import AreaError, ProfileError
-from network.graph import build_graph
-from network.matrix import travel_matrix
-from network.points import read_points_csv
 from network.snap import DEFAULT_MAX_SNAP_M
-from network.store import default_data_dir, load_graph_dir, read_info, save_graph_dir
 
 app = typer.Typer(help="Road graphs from OSM files and travel-time matrices.", no_args_is_help=True)
 
@@ -69,6 +62,11 @@ def build(
     ] = None,
 ) -> None:
     """Build a profile's road graph and save it (GraphML, pickle, matrix index, info.json)."""
+    # Imported here, not at module level, so `gongpei --help` starts fast.
+    from network.areas import read_polygon
+    from network.graph import build_graph
+    from network.store import default_data_dir, save_graph_dir
+
     started = time.perf_counter()
     graph = build_graph(
         source,
@@ -93,6 +91,8 @@ def info(
     folder: Annotated[Path, typer.Argument(help="A folder written by `network build`.")],
 ) -> None:
     """Show a built graph's source, profile, size, extent and build report (JSON)."""
+    from network.store import read_info
+
     typer.echo(json.dumps(read_info(folder), ensure_ascii=False, indent=2))
 
 
@@ -108,6 +108,13 @@ def matrix(
     ] = DEFAULT_MAX_SNAP_M,
 ) -> None:
     """Duration and distance matrices between the points (np.inf where unreachable)."""
+    import numpy as np
+
+    from network.cache import atomic_write_bytes
+    from network.matrix import travel_matrix
+    from network.points import read_points_csv
+    from network.store import load_graph_dir
+
     ids, coords = read_points_csv(points)
     graph = load_graph_dir(folder)
     started = time.perf_counter()

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.search import haversine_m
-from routing.pooling.compare import SolveSettings, compare_day
-from routing.pooling.day import Day, read_day, with_lockers
-from routing.pooling.errors import PoolingError
-from routing.pooling.output import write_outputs
-from routing.pooling.travel import day_travel
+if TYPE_CHECKING:
+    import httpx
+
+    from routing.pooling.day import Day
 
 
 def pool(
@@ -37,6 +33,14 @@ def pool(
     ),
 ) -> None:
     """Solve the day solo, pooled and pooled with locker drops; write what pooling saves."""
+    # The library is imported here, not at module level, so `gongpei --help` starts fast.
+    import httpx
+
+    from routing.pooling.compare import SolveSettings, compare_day
+    from routing.pooling.day import read_day, with_lockers
+    from routing.pooling.output import write_outputs
+    from routing.pooling.travel import day_travel
+
     console = Console(stderr=True)
     day = read_day(day_file)
     if platform:
@@ -98,6 +102,12 @@ def platform_lockers(client: httpx.Client, day: Day) -> list[dict[str, Any]]:
     Asks ``GET /v1/lockers`` around the parcels' centre, far enough to reach every parcel's
     walking radius, and follows the pages. Ids become ``platform-<id>``.
     """
+    import httpx
+    import numpy as np
+
+    from api.search import haversine_m
+    from routing.pooling.errors import PoolingError
+
     lats = np.array([p.at.lat for p in day.parcels])
     lons = np.array([p.at.lon for p in day.parcels])
     lat, lon = float(lats.mean()), float(lons.mean())
