@@ -11,14 +11,18 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def data_dir() -> Path:
+    """`$GONGPEI_DATA_DIR` (default ./data): the SQLite file and the road-graph cache."""
+    return Path(os.environ.get("GONGPEI_DATA_DIR", "data"))
+
+
 def default_database_url() -> str:
-    """`GONGPEI_DATABASE_URL`, else an SQLite file in `$GONGPEI_DATA_DIR` (default ./data)."""
+    """`GONGPEI_DATABASE_URL`, else an SQLite file in the data folder."""
     url = os.environ.get("GONGPEI_DATABASE_URL")
     if url:
         return url
-    data_dir = Path(os.environ.get("GONGPEI_DATA_DIR", "data"))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(data_dir / 'gongpei.db').resolve()}"
+    data_dir().mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(data_dir() / 'gongpei.db').resolve()}"
 
 
 @dataclass(frozen=True)

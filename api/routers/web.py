@@ -15,7 +15,7 @@ from api.db.engine import Database
 from api.db.models import Locker
 from api.deps import get_db
 from api.limits import public_rate_limit
-from api.settings import Settings
+from api.settings import Settings, data_dir
 
 router = APIRouter(tags=["map"])
 _DEFAULT_CENTRE = (36.067, 120.383)  # Qingdao, Shinan district
@@ -36,11 +36,13 @@ def map_page(request: Request, db: Database = Depends(get_db)) -> HTMLResponse:
 
 
 def network_geojson(source: str) -> dict[str, Any]:
-    """The roads of `source`'s van graph as a GeoJSON FeatureCollection (each street once)."""
+    """The roads of `source`'s van graph as a GeoJSON FeatureCollection (each street once);
+    the graph is cached in the data folder, so a restarted server does not rebuild it."""
     from api.scenario.mapdata import road_features
     from network.graph import build_graph
 
-    return {"type": "FeatureCollection", "features": road_features(build_graph(source))}
+    graph = build_graph(source, cache_dir=data_dir() / "graphs")
+    return {"type": "FeatureCollection", "features": road_features(graph)}
 
 
 @router.get(

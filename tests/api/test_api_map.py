@@ -22,14 +22,15 @@ ARGS = [
 
 
 def test_map_page_shows_lockers_and_filters_by_size(
-    database_url, lockers, auth, start_servers, vroom_problem
+    database_url, lockers, auth, start_servers, vroom_problem, tmp_path
 ):
     if not database_url.startswith("sqlite"):
         pytest.skip("the browser test runs once, against SQLite")
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed (scripts/ensure-browser.sh installs it)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    (url,) = start_servers(1, job_workers=1, env={"GONGPEI_MAP_NETWORK": "synthetic:400"})
+    env = {"GONGPEI_MAP_NETWORK": "synthetic:400", "GONGPEI_DATA_DIR": str(tmp_path)}
+    (url,) = start_servers(1, job_workers=1, env=env)
     import httpx
 
     batch = {"format": "vroom", "problem": vroom_problem(8), "engine": "ortools",
@@ -86,3 +87,4 @@ def test_map_page_shows_lockers_and_filters_by_size(
         finally:
             browser.close()
     assert (ARTIFACTS / "map-all.png").stat().st_size > 10_000
+    assert any((tmp_path / "graphs").iterdir())  # the road graph is cached for restarts
