@@ -18,6 +18,11 @@ from api.limits import public_rate_limit
 from api.settings import Settings, data_dir
 
 router = APIRouter(tags=["map"])
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = "application/geo+json"
+
 _DEFAULT_CENTRE = (36.067, 120.383)  # Qingdao, Shinan district
 _network_lock = threading.Lock()
 
@@ -49,13 +54,34 @@ def network_geojson(source: str) -> dict[str, Any]:
     "/map/network.geojson",
     dependencies=[Depends(public_rate_limit)],
     summary="Road network base layer of the map (GeoJSON; empty when none is configured)",
-    responses={200: {"content": {"application/geo+json": {}}}},
+    response_class=GeoJSONResponse,
+    responses={
+        200: {
+            "content": {
+                "application/geo+json": {
+                    "example": {
+                        "type": "FeatureCollection",
+                        "features": [
+                            {
+                                "type": "Feature",
+                                "geometry": {
+                                    "type": "LineString",
+                                    "coordinates": [[120.383, 36.067], [120.384, 36.067]],
+                                },
+                                "properties": {"highway": "residential"},
+                            }
+                        ],
+                    }
+                }
+            }
+        }
+    },
 )
-def network_layer(request: Request) -> JSONResponse:
+def network_layer(request: Request) -> GeoJSONResponse:
     state = request.app.state
     source = state.settings.map_network
     with _network_lock:
         if getattr(state, "network_geojson", None) is None:
             empty = {"type": "FeatureCollection", "features": []}
             state.network_geojson = network_geojson(source) if source else empty
-    return JSONResponse(state.network_geojson, media_type="application/geo+json")
+    return GeoJSONResponse(state.network_geojson)

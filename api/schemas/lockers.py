@@ -78,7 +78,22 @@ class CompartmentOut(BaseModel):
 
 
 class LockerDetail(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    **{k: v for k, v in _LOCKER_EXAMPLE.items() if k != "distance_m"},
+                    "compartments": [
+                        {"label": "S01", "size": "S", "width_mm": 380, "height_mm": 80,
+                         "depth_mm": 640, "available": True},
+                        {"label": "M01", "size": "M", "width_mm": 380, "height_mm": 190,
+                         "depth_mm": 640, "available": False},
+                    ],
+                }
+            ]
+        },
+    )
 
     id: int = Field(examples=[12])
     name: Text = Field(examples=["Teaching Building 3, east door"])

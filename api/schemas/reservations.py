@@ -9,6 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Size, Text
 
+_RESERVATION_EXAMPLE = {
+    "id": "3f2c9a7e0b6d4e0f9a1c2b3d4e5f6a7b",
+    "locker_id": 12,
+    "compartment": "M03",
+    "size": "M",
+    "parcel_ref": "SF1234567890",
+    "pickup_code": "04817263",
+    "state": "reserved",
+    "created_at": "2026-11-26T07:00:00Z",
+    "expires_at": "2026-11-26T07:30:00Z",
+}
+
 
 class ReservationCreate(BaseModel):
     model_config = ConfigDict(
@@ -36,17 +48,7 @@ class ReservationOut(BaseModel):
         from_attributes=True,
         json_schema_extra={
             "examples": [
-                {
-                    "id": "3f2c9a7e0b6d4e0f9a1c2b3d4e5f6a7b",
-                    "locker_id": 12,
-                    "compartment": "M03",
-                    "size": "M",
-                    "parcel_ref": "SF1234567890",
-                    "pickup_code": "04817263",
-                    "state": "reserved",
-                    "created_at": "2026-11-26T07:00:00Z",
-                    "expires_at": "2026-11-26T07:30:00Z",
-                }
+                _RESERVATION_EXAMPLE
             ]
         },
     )
@@ -63,6 +65,12 @@ class ReservationOut(BaseModel):
 
 
 class ReservationPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [_RESERVATION_EXAMPLE], "next_cursor": None}]
+        }
+    )
+
     items: list[ReservationOut]
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next (older) page; null on the last page."
