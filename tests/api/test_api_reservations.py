@@ -172,3 +172,22 @@ def test_pickup_code_refused_after_five_wrong_tries(client, lockers, auth):
     assert client.get(f"/v1/reservations/{res['id']}", headers=auth["a"]).json()["state"] == (
         "deposited"
     )
+
+
+def test_pickup_codes_never_appear_on_public_endpoints(client, lockers, auth):
+    codes = []
+    for locker_id in lockers:
+        res = _reserve(client, locker_id, auth["a"], size="S").json()
+        client.post(f"/v1/reservations/{res['id']}/deposit", headers=auth["a"])
+        codes.append(res["pickup_code"])
+    public = [
+        client.get("/v1/lockers", params={"lat": 36.067, "lon": 120.383, "radius_m": 5000}),
+        *(client.get(f"/v1/lockers/{i}") for i in lockers),
+        client.get("/v1/open-data/summary"),
+        client.get("/v1/centres"),
+        client.get("/map"),
+    ]
+    for response in public:
+        assert response.status_code == 200
+        assert not any(code in response.text for code in codes), response.url
+        assert "SF100" not in response.text  # nor the firms' parcel references
