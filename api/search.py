@@ -1,10 +1,10 @@
 """Nearest-lockers search: an in-memory, latitude-sorted index per process, then exact haversine.
 
-Locker positions change rarely, so each server process keeps them in NumPy arrays sorted by
-latitude and revalidates them against the database at most every `search_cache_s` seconds
-(one cheap count/max query). A query takes the latitude band of its radius by binary search,
-prefilters longitude, computes exact great-circle distances for the few left, and only then asks
-the database for live free-compartment counts of the lockers it will actually return.
+Each server process keeps the lockers in NumPy arrays sorted by latitude, with their free
+compartments per size, refreshed in the background (see `LockerIndex`). A query takes the
+latitude band of its radius by binary search, prefilters longitude, computes exact great-circle
+distances for the few left, orders them by (distance, id) and pages with a keyset cursor bound
+to the query's parameters. No database round trip is on the request path.
 """
 
 from __future__ import annotations
