@@ -6,7 +6,11 @@ level 5, its own stopping rule capped at the same limit) in the same run, checks
 the project's independent checker, and prints the costs side by side. Target: ours costs no
 more than VROOM's on every instance, with no more tasks left out.
 
-    .venv/bin/python benchmarks/vrp_rich.py [--time-limit 10] [--only rich-060-a ...]
+    .venv/bin/python benchmarks/vrp_rich.py [--time-limit 10] [--seeds 3] [--only rich-060-a ...]
+
+Each instance runs once per seed (ours seeded, VROOM right after it, so both see the same
+machine load); the closing table gives per instance the medians, the median and worst
+cost ratio ours/VROOM and the runs where ours is no worse (fewer tasks left out, then cost).
 
 Instances: depot in the middle of a 16 km square, van speed 30 km/h (integer seconds and
 metres), a 08:00-18:00 shift with a 30-minute lunch break in 12:00-14:00, two capacity
@@ -121,7 +125,7 @@ def describe(solution: Solution, verdict: bool, seconds: float) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=10.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=3, help="Runs per instance (seeds 0..N-1).")
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--keep", type=Path, default=None, help="Folder to keep the JSON files.")
     args = parser.parse_args(argv)
@@ -134,24 +138,52 @@ def main(argv: list[str] | None = None) -> int:
         path = folder / f"{name}.json"
         path.write_text(json.dumps(generate(jobs, vans, seed)))
         problem = read_vroom(path)
-
-        began = time.perf_counter()
-        ours = solve(problem, time_limit_s=args.time_limit, seed=args.seed)
-        ours_s = time.perf_counter() - began
-        output, theirs_s = solve_vroom(path, args.time_limit)
-        theirs = solution_from_vroom(problem, output)
-        row = {"name": name, "jobs": jobs, "shipments": len(problem.shipments),
-               "ours": describe(ours, check(problem, ours).ok, ours_s),
-               "vroom": describe(theirs, check(problem, theirs).ok, theirs_s)}
-        rows.append(row)
-        print(_line(row), flush=True)
-        print(f"    ours: {ours.engine_reason}", flush=True)
-    ratios = [r["ours"]["cost"] / r["vroom"]["cost"] for r in rows]
+        for run in range(args.seeds):  # ours and VROOM back to back: the same machine load
+            began = time.perf_counter()
+            ours = solve(problem, time_limit_s=args.time_limit, seed=run)
+            ours_s = time.perf_counter() - began
+            output, theirs_s = solve_vroom(path, args.time_limit)
+            theirs = solution_from_vroom(problem, output)
+            row = {"name": name, "seed": run, "jobs": jobs, "shipments": len(problem.shipments),
+                   "ours": describe(ours, check(problem, ours).ok, ours_s),
+                   "vroom": describe(theirs, check(problem, theirs).ok, theirs_s)}
+            rows.append(row)
+            print(_line(row), flush=True)
+            print(f"    ours: {ours.engine_reason}", flush=True)
+    print("\n" + _table(rows, names))
+    ratios = [_ratio(r) for r in rows]
     wins = sum(_not_worse(r) for r in rows)
-    print(f"\nmedian cost ratio ours/VROOM {statistics.median(ratios):.4f}; ours no worse on "
-          f"{wins}/{len(rows)}; all checked plans ok: "
+    print(f"\nall runs: median cost ratio ours/VROOM {statistics.median(ratios):.4f}, worst "
+          f"{max(ratios):.4f}; ours no worse on {wins}/{len(rows)} runs; all checked plans ok: "
           f"{all(r['ours']['ok'] and r['vroom']['ok'] for r in rows)}")
     return 0 if wins == len(rows) else 1
+
+
+def _ratio(row: dict) -> float:
+    return row["ours"]["cost"] / row["vroom"]["cost"]
+
+
+def _table(rows: list[dict], names: list[str]) -> str:
+    """Per instance over its runs: medians of both, the median and worst ratio, runs won."""
+    lines = ["| instance | jobs | shipments | runs | ours median cost (unassigned) | "
+             "VROOM median cost (unassigned) | ratio median | ratio worst | ours no worse |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name in names:
+        mine = [r for r in rows if r["name"] == name]
+        ours = [r["ours"] for r in mine]
+        theirs = [r["vroom"] for r in mine]
+        ratios = [_ratio(r) for r in mine]
+
+        def median(side: list[dict], key: str) -> float:
+            return statistics.median(x[key] for x in side)
+
+        lines.append(
+            f"| {name} | {mine[0]['jobs']} | {mine[0]['shipments']} | {len(mine)} | "
+            f"{median(ours, 'cost'):.0f} ({median(ours, 'unassigned'):g}) | "
+            f"{median(theirs, 'cost'):.0f} ({median(theirs, 'unassigned'):g}) | "
+            f"{statistics.median(ratios):.4f} | {max(ratios):.4f} | "
+            f"{sum(_not_worse(r) for r in mine)}/{len(mine)} |")
+    return "\n".join(lines)
 
 
 def _not_worse(row: dict) -> bool:
@@ -162,12 +194,13 @@ def _not_worse(row: dict) -> bool:
 
 def _line(row: dict) -> str:
     o, v = row["ours"], row["vroom"]
-    return (f"{row['name']:<11} jobs {row['jobs']:>3} ship {row['shipments']:>2} | ours "
+    return (f"{row['name']:<11} seed {row['seed']} jobs {row['jobs']:>3} ship "
+            f"{row['shipments']:>2} | ours "
             f"{o['cost']:>9.0f} unass {o['unassigned']} routes {o['routes']:>2} "
             f"{'ok' if o['ok'] else 'FAIL'} {o['seconds']:5.1f}s ({o['engine']}) | vroom "
             f"{v['cost']:>9.0f} unass {v['unassigned']} routes {v['routes']:>2} "
             f"{'ok' if v['ok'] else 'FAIL'} {v['seconds']:5.1f}s | ratio "
-            f"{o['cost'] / v['cost']:.4f}")
+            f"{_ratio(row):.4f}")
 
 
 if __name__ == "__main__":

@@ -123,7 +123,7 @@ def simplified(problem: Problem) -> Problem | None:
     return plainer if _pyvrp_fits(plainer)[0] else None
 
 
-WARM_SHARE = 0.5  # of the time limit for PyVRP on the simplified problem
+WARM_SHARE = 0.8  # of the time limit for PyVRP on the simplified problem (see RESULTS.md)
 
 
 def _warm_start(problem: Problem, *, time_limit_s: float, seed: int, simple: Problem,

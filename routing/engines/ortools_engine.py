@@ -395,13 +395,28 @@ class _Builder:
                 routes[order[route.vehicle]].append(self.manager.NodeToIndex(node))
         self.routing.CloseModelWithParameters(params)
         restored = self.routing.ReadAssignmentFromRoutes(routes, True)
-        if restored is None:  # keep the routes that are feasible on their own
-            alone = [[r if j == k else [] for j in range(len(routes))]
-                     for k, r in enumerate(routes)]
-            routes = [r if r and self.routing.ReadAssignmentFromRoutes(alone[k], True)
-                      else [] for k, r in enumerate(routes)]
+        if restored is None:  # repair each route that breaks a rule on its own
+            routes = [self._repaired(k, r, len(routes)) for k, r in enumerate(routes)]
             restored = self.routing.ReadAssignmentFromRoutes(routes, True)
         return restored
+
+    def _repaired(self, k: int, route: list[int], vehicles: int) -> list[int]:
+        """The route itself if feasible alone, else the tasks kept greedily in route order
+        (a task joins when the route with it is still feasible) and the rest left out for the
+        search to re-insert: one late stop no longer costs the whole route."""
+        def feasible(indices: list[int]) -> bool:
+            routes = [indices if j == k else [] for j in range(vehicles)]
+            return self.routing.ReadAssignmentFromRoutes(routes, True) is not None
+
+        if not route or feasible(route):
+            return route
+        task_of = {self.manager.NodeToIndex(n): t for t, ns in self.task_nodes.items() for n in ns}
+        kept: set[str] = set()
+        for task in dict.fromkeys(task_of[i] for i in route):
+            trial = [i for i in route if task_of[i] in kept or task_of[i] == task]
+            if feasible(trial):
+                kept.add(task)
+        return [i for i in route if task_of[i] in kept]
 
     def read(self, assignment: pywrapcp.Assignment) -> tuple[list[RoutePlan], list[str]]:
         """Plans per used vehicle (visits with their start times) and the left-out task ids."""

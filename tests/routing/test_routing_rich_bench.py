@@ -18,7 +18,9 @@ def test_rich_benchmark_runs_and_checks_both_plans(tmp_path: Path, capsys) -> No
         import vrp_rich
     finally:
         sys.path.remove(str(BENCH))
-    vrp_rich.main(["--time-limit", "1", "--only", "rich-060-a", "--keep", str(tmp_path)])
+    vrp_rich.main(["--time-limit", "1", "--seeds", "1", "--only", "rich-060-a",
+                   "--keep", str(tmp_path)])
     out = capsys.readouterr().out
     assert "all checked plans ok: True" in out
+    assert "| rich-060-a | 60 | 7 | 1 |" in out  # the per-instance table
     assert (tmp_path / "rich-060-a.json").is_file()
