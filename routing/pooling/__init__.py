@@ -1,11 +1,4 @@
-"""Common distribution: pool several firms' parcels, drop them at lockers, split the savings.
-
-Typical use (the ``gongpei pool`` command does exactly this)::
-
-    day = read_day("day.yaml")
-    result = compare_day(day, day_travel(day), SolveSettings(time_limit_s=5))
-    write_outputs(result, "out/")
-"""
+"""Common distribution: pool several firms' parcels, drop them at lockers, split the savings."""
 
 from routing.pooling.compare import DayResult, SolveSettings, compare_day
 from routing.pooling.day import Day, parse_day, read_day

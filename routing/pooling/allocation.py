@@ -1,8 +1,4 @@
-"""Simple cost splits to compare with Shapley, and the core check of any split.
-
-A split is stable (in the core) when no coalition pays more under it than the coalition's own
-cost: otherwise those firms would do better pooling among themselves, or delivering alone.
-"""
+"""Simple cost splits to compare with Shapley, and the core check of any split."""
 
 from __future__ import annotations
 
@@ -50,6 +46,9 @@ def core_violations(
 
     ``tolerance`` is relative to the coalition's cost (heuristic solves are not exact, so a
     fraction of a percent is noise, not a reason to leave). Largest excess first.
+
+    A split is stable (in the core) when no coalition pays more under it than the coalition's own
+    cost: otherwise those firms would do better pooling among themselves, or delivering alone.
     """
     found = []
     for coalition, alone in coalition_costs.items():

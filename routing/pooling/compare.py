@@ -1,11 +1,4 @@
-"""Solve a day's plans, compare them, and split the pooled cost fairly among the firms.
-
-Every coalition's cost comes from a real routing solve of that coalition's parcels (cached, so
-each coalition is solved once per plan), with a time limit that shrinks with the coalition's
-share of the day's parcels. A coalition's cost is the cheaper of pooling its parcels and each
-member delivering alone (it can always fall back on that), so the game is well defined even
-where a heuristic solve of a pooled plan comes out worse than the members' solo plans.
-"""
+"""Solve a day's plans, compare them, and split the pooled cost fairly among the firms."""
 
 from __future__ import annotations
 
@@ -87,7 +80,14 @@ class SolveRecord:
 
 
 class PlanSolver:
-    """Builds, solves, checks and caches the plans of one day."""
+    """Builds, solves, checks and caches the plans of one day.
+
+    Every coalition's cost comes from a real routing solve of that coalition's parcels (cached, so
+    each coalition is solved once per plan), with a time limit that shrinks with the coalition's
+    share of the day's parcels. A coalition's cost is the cheaper of pooling its parcels and each
+    member delivering alone (it can always fall back on that), so the game is well defined even
+    where a heuristic solve of a pooled plan comes out worse than the members' solo plans.
+    """
 
     def __init__(
         self,
@@ -283,6 +283,11 @@ def compare_day(
 
     ``progress`` hears of each stage (each solo plan, the two pooled plans, each split);
     ``on_solve`` of every single solve, coalitions included (hundreds for exact Shapley).
+    Typical use (the ``gongpei pool`` command does exactly this)::
+
+        day = read_day("day.yaml")
+        result = compare_day(day, day_travel(day), SolveSettings(time_limit_s=5))
+        write_outputs(result, "out/")
     """
     settings = settings or SolveSettings()
     started = time.perf_counter()

@@ -1,9 +1,4 @@
-"""The day model: firms with their depots and fleets, shared centres, lockers and parcels.
-
-A day is read from YAML (``read_day``) into immutable pydantic models. Every cross-reference is
-checked here (a parcel's firm, a parcel's chosen locker, vehicle types), so that the plan
-builders can trust the day; errors name the item and the field.
-"""
+"""The day model: firms with their depots and fleets, shared centres, lockers and parcels."""
 
 from __future__ import annotations
 
@@ -259,7 +254,12 @@ def _check_fleet(owner: str, fleet: list[FleetEntry], types: dict[str, VehicleTy
 
 
 def parse_day(data: Any, *, base_dir: Path | None = None) -> Day:
-    """Validate a day from plain data (a parsed YAML/JSON document)."""
+    """Validate a day from plain data (a parsed YAML/JSON document).
+
+    A day is read from YAML (``read_day``) into immutable pydantic models. Every cross-reference is
+    checked here (a parcel's firm, a parcel's chosen locker, vehicle types), so that the plan
+    builders can trust the day; errors name the item and the field.
+    """
     if not isinstance(data, dict):
         raise PoolingError("day: the file must hold a mapping (firms, centres, parcels, ...)")
     if data.get("lockers_from") is not None:

@@ -1,9 +1,4 @@
-"""Generate a plausible day on a road graph: firms, a shared centre, lockers at busy places.
-
-Used by the benchmark and to try ``gongpei pool`` without real batches. Parcels cluster
-around a few busy places (office towers, campuses), where the lockers stand, and each firm
-has its own depot on the edge of the area, as express firms' depots usually are.
-"""
+"""Generate a plausible day on a road graph: firms, a shared centre, lockers at busy places."""
 
 from __future__ import annotations
 
@@ -31,6 +26,10 @@ def generate_day(
 
     ``source`` is what the day's travel section will name ("synthetic:N", "demo", a file);
     it must build the same graph.
+
+    Used by the benchmark and to try ``gongpei pool`` without real batches. Parcels cluster around a
+    few busy places (office towers, campuses), where the lockers stand, and each firm has its own
+    depot on the edge of the area, as express firms' depots usually are.
     """
     rng = np.random.default_rng(seed)
     nodes = np.array([(d["y"], d["x"]) for _, d in graph.nodes(data=True)], dtype=np.float64)

@@ -1,11 +1,4 @@
-"""Which parcels go into which locker: most parcels into free compartments that fit, shortest walk.
-
-A parcel may go to a locker when its recipient is within the walking radius of it (or chose it
-as the drop point) and the locker has a free compartment of the parcel's size or larger. Which
-parcels get which compartments is a max-flow min-cost problem (parcel -> locker compartment
-size -> sink, capacities = free compartments), solved with OR-Tools' min-cost flow: as many
-parcels as possible in lockers, then the least walking and the smallest compartments.
-"""
+"""Which parcels go into which locker: most parcels into free compartments that fit."""
 
 from __future__ import annotations
 
@@ -79,6 +72,12 @@ def assign_lockers(
     ``walk_m[i, k]`` is the walking distance in metres from parcel i's recipient to locker k
     (np.inf where out of reach). A parcel whose recipient chose a locker (``parcel.locker``)
     goes there or to the door, whatever the distance.
+
+    A parcel may go to a locker when its recipient is within the walking radius of it (or chose it
+    as the drop point) and the locker has a free compartment of the parcel's size or larger. Which
+    parcels get which compartments is a max-flow min-cost problem (parcel -> locker compartment size
+    -> sink, capacities = free compartments), solved with OR-Tools' min-cost flow: as many parcels
+    as possible in lockers, then the least walking and the smallest compartments.
     """
     if walk_m.shape != (len(parcels), len(lockers)):
         raise PoolingError(

@@ -34,7 +34,7 @@ def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
         files[f"routes_{kind}"] = out / f"routes_{kind}.geojson"
         collection = {"type": "FeatureCollection", "features": _features(kind, solved)}
         files[f"routes_{kind}"].write_text(json.dumps(collection))
-    cost_chart(result, files["chart"])
+    _cost_chart(result, files["chart"])
     return files
 
 
@@ -49,7 +49,7 @@ def _features(kind: str, solved: list[tuple[str, SolvedPlan]]) -> list[dict[str,
     return features
 
 
-def cost_chart(result: DayResult, path: Path) -> None:
+def _cost_chart(result: DayResult, path: Path) -> None:
     """Bar chart of each firm's cost: alone versus its Shapley share of each pooled plan."""
     import matplotlib
 

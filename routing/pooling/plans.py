@@ -1,8 +1,4 @@
-"""Build the routing problem of each plan: a firm alone, a coalition pooled, pooled with lockers.
-
-All plans of a day index the same travel matrices (``DayTravel``), cut down to the places each
-problem uses, so their costs are comparable. Capacity has two dimensions: parcels and grams.
-"""
+"""Build the routing problem of each plan: a firm alone, a coalition pooled, pooled with lockers."""
 
 from __future__ import annotations
 
@@ -19,7 +15,6 @@ from routing.pooling.lockers import LockerAssignment, assign_lockers
 from routing.pooling.travel import DayTravel
 
 PlanKind = Literal["solo", "pooled", "lockers"]
-PLAN_KINDS: tuple[PlanKind, ...] = ("solo", "pooled", "lockers")
 CAPACITY_NAMES = ("parcels", "grams")
 
 
@@ -29,6 +24,9 @@ class BuiltPlan:
 
     ``job_parcels`` maps each job to the parcels it delivers (one, or many for a locker drop);
     ``vehicle_type`` maps each vehicle to its day vehicle type (for its CO2 factor).
+
+    All plans of a day index the same travel matrices (``DayTravel``), cut down to the places each
+    problem uses, so their costs are comparable. Capacity has two dimensions: parcels and grams.
     """
 
     kind: PlanKind

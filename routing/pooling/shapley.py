@@ -1,10 +1,4 @@
-"""Shapley value of a cost game among firms: exact over all coalitions, or sampled permutations.
-
-The cost of a coalition comes from a callable (in the product: a cached routing solve), so this
-module knows nothing about routing. Exact Shapley needs every coalition once (2^n - 1 calls);
-beyond ``exact_max_players`` the value is estimated from random permutations, each paired with
-its reverse (antithetic sampling lowers the variance), and a confidence interval is reported.
-"""
+"""Shapley value of a cost game among firms: exact over all coalitions, or sampled permutations."""
 
 from __future__ import annotations
 
@@ -51,33 +45,33 @@ def shapley(
     seed: int = 0,
     confidence: float = 0.95,
 ) -> ShapleyResult:
-    """Shapley shares of ``cost(frozenset(players))``: exact up to ``exact_max_players``."""
+    """Shapley shares of ``cost(frozenset(players))``: exact up to ``exact_max_players``.
+
+    The cost of a coalition comes from a callable (in the product: a cached routing solve), so this
+    module knows nothing about routing. Exact Shapley needs every coalition once (2^n - 1 calls);
+    beyond ``exact_max_players`` the value is estimated from random permutations, each paired with
+    its reverse (antithetic sampling lowers the variance), and a confidence interval is reported.
+    """
     names = _check_players(players)
     started = time.perf_counter()
     seen: dict[frozenset[str], float] = {}
 
     def recorded(coalition: frozenset[str]) -> float:
+        """The coalition's cost, asked of ``cost`` once and kept for the result."""
         if coalition not in seen:
             seen[coalition] = float(cost(coalition))
         return seen[coalition]
 
-    if len(names) <= exact_max_players:
-        shares = exact_shapley(names, recorded)
-        return ShapleyResult(
-            shares=shares,
-            method="exact",
-            grand_cost=recorded(frozenset(names)),
-            coalitions=seen,
-            seconds=time.perf_counter() - started,
-            ci_halfwidth={p: 0.0 for p in names},
-            confidence=confidence,
+    method: Literal["exact", "sampled"] = "exact" if len(names) <= exact_max_players else "sampled"
+    if method == "exact":
+        shares, halfwidth, used = exact_shapley(names, recorded), dict.fromkeys(names, 0.0), 0
+    else:
+        shares, halfwidth, used = sampled_shapley(
+            names, recorded, permutations=permutations, seed=seed, confidence=confidence
         )
-    shares, halfwidth, used = sampled_shapley(
-        names, recorded, permutations=permutations, seed=seed, confidence=confidence
-    )
     return ShapleyResult(
         shares=shares,
-        method="sampled",
+        method=method,
         grand_cost=recorded(frozenset(names)),
         coalitions=seen,
         seconds=time.perf_counter() - started,

@@ -1,10 +1,4 @@
-"""Travel times and distances between every place of a day, computed once for all plans.
-
-From road graphs (``network.graph.build_graph`` per vehicle profile, ``network.matrix``) or,
-only when the day asks for it, straight lines (``routing.travel``: haversine distance times a
-circuity factor at a fixed speed). Walking distances from recipients to lockers come from the
-walk graph, or from straight lines in the straight-line mode.
-"""
+"""Travel times and distances between every place of a day, computed once for all plans."""
 
 from __future__ import annotations
 
@@ -74,7 +68,7 @@ class DayTravel:
         return self.durations[profile][grid], self.distances[profile][grid]
 
 
-def vehicle_profiles(day: Day) -> list[str]:
+def _vehicle_profiles(day: Day) -> list[str]:
     """The road profiles the day's fleets drive on."""
     types = day.known_vehicle_types()
     entries = [e for f in day.firms for e in f.fleet] + [e for c in day.centres for e in c.fleet]
@@ -91,6 +85,11 @@ def day_travel(
 
     ``graphs`` maps a profile ("van", "e-tricycle", "walk") to a graph already built; the
     missing ones are built from ``day.travel.source`` (cached under ``cache_dir``).
+
+    From road graphs (``network.graph.build_graph`` per vehicle profile, ``network.matrix``) or,
+    only when the day asks for it, straight lines (``routing.travel``: haversine distance times a
+    circuity factor at a fixed speed). Walking distances from recipients to lockers come from the
+    walk graph, or from straight lines in the straight-line mode.
     """
     places = day_places(day)
     parcels = [p.at.pair() for p in day.parcels]
@@ -105,7 +104,7 @@ def day_travel(
             f"straight lines x {day.travel.circuity} at {day.travel.speed_kmh} km/h "
             "(asked for by the day)"
         )
-        profiles = vehicle_profiles(day)
+        profiles = _vehicle_profiles(day)
         return DayTravel(
             places,
             dict.fromkeys(profiles, seconds),
@@ -122,7 +121,7 @@ def day_travel(
         return built[profile]
 
     durations, distances, unreachable = {}, {}, {}
-    for profile in vehicle_profiles(day):
+    for profile in _vehicle_profiles(day):
         matrix = travel_matrix(graph(profile), places.points, labels=places.names)
         durations[profile] = np.asarray(matrix.duration_s, dtype=np.float64)
         distances[profile] = np.asarray(matrix.distance_m, dtype=np.float64)
