@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 import numpy as np
+from numpy.typing import ArrayLike
 
 from network._osm import Way
 from network.profiles import Profile
@@ -15,7 +16,9 @@ from network.profiles import Profile
 EARTH_RADIUS_M = 6_371_009.0
 
 
-def haversine_m(lon1, lat1, lon2, lat2):  # numpy arrays or floats
+def haversine_m(
+    lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
+) -> np.ndarray:
     """Great-circle distance in metres (vectorised over numpy arrays)."""
     lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
     h = (

@@ -1,9 +1,4 @@
-"""Many-to-many shortest paths between snapped points: a CCH index and a plain Dijkstra.
-
-Both engines take the same integer inputs (arc weights, and per point the entry/exit nodes with
-the partial-edge offsets) and so return exactly the same integers; inf marks no path. The lengths
-of the fastest paths (what a vehicle drives) come from a Dijkstra ordered by time, then length.
-"""
+"""Many-to-many shortest paths between snapped points: a CCH index and a plain Dijkstra."""
 
 from __future__ import annotations
 
@@ -76,7 +71,13 @@ def _order(index: RoadIndex) -> list[int]:
 def many_to_many_cch(
     index: RoadIndex, metric: str, sources: Entries, targets: Entries, n_src: int, n_tgt: int
 ) -> np.ndarray:
-    """Cost matrix (float, inf = no path) with one CCH one-to-many sweep per source point."""
+    """Cost matrix (float, inf = no path) with one CCH one-to-many sweep per source point.
+
+    It takes the same integer inputs as the plain Dijkstra (``dijkstra_rows``: arc weights, and
+    per point the entry/exit nodes with the partial-edge offsets) and so returns exactly the same
+    integers. The lengths of the fastest paths (what a vehicle drives) come from a Dijkstra
+    ordered by time, then length (``fastest_path_lengths``).
+    """
     pinned, pin_pos = np.unique(targets.node, return_inverse=True)
     starts = np.searchsorted(targets.point, np.arange(n_tgt))
     query = rk.CCHOneToMany(cch_metric(index, metric), pinned.tolist())

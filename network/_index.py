@@ -45,6 +45,7 @@ class RoadIndex:
 
     @property
     def n(self) -> int:
+        """How many road nodes the index holds."""
         return len(self.nodes)
 
 

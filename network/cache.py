@@ -17,7 +17,7 @@ FORMAT_VERSION = 2
 _CHUNK = 1 << 20
 
 
-def file_sha256(path: Path) -> str:
+def _file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes (the cache key follows content, not name or mtime)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -54,7 +54,7 @@ class GraphCache:
         if path is not None:
             if not path.is_file():
                 raise OsmFileError(f"OSM file '{path}': no such file")
-            content = file_sha256(path)
+            content = _file_sha256(path)
         blob = json.dumps([FORMAT_VERSION, content, settings], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
