@@ -15,8 +15,10 @@ def demo(
                                 help="Output folder (default: $GONGPEI_DATA_DIR/demo-campus)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings only."),
 ) -> None:
-    """Run scenarios/campus.yaml on the bundled demo map (central Helsinki) and print where the
-    report is: road graphs, locker siting, the day solo and pooled, the fair split."""
+    """Run scenarios/campus.yaml on the demo map (central Helsinki) and print the report's path.
+
+    Road graphs, locker siting, the day solo and pooled, and the fair split, end to end.
+    """
     from api.scenario.runner import run_scenario
 
     setup_logging(quiet)

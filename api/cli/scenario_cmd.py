@@ -16,11 +16,13 @@ MAP_HELP = "OSM file (.osm, .osm.pbf, ...) to use instead of the scenario's own 
 
 
 def setup_logging(quiet: bool) -> None:
+    """Stage progress goes to stderr as log lines, so stdout stays free for the result path."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING if quiet else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", force=True)
 
 
 def warn_unfinished(summary: dict) -> None:
+    """A run that skipped a stage still writes its report: say on stderr which stage and why."""
     for name, stage in summary.get("stages", {}).items():
         if stage.get("status") != "done":
             typer.echo(f"warning: stage {name} {stage['status']}: {stage.get('note', '')}",
@@ -37,8 +39,9 @@ def validate(file: Path = typer.Argument(..., help="Scenario YAML file.")) -> No
             typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2) from None
     spec = loaded.spec
-    typer.echo(f"{file}: valid scenario '{spec.name}' ({len(spec.firms)} firms, "
-               f"{len(spec.centres)} shared centres, siting {spec.siting.model})")
+    firms, centres = len(spec.firms), len(spec.centres)
+    typer.echo(f"{file}: valid scenario '{spec.name}' ({firms} firm{'s' * (firms != 1)}, "
+               f"{centres} shared centre{'s' * (centres != 1)}, siting {spec.siting.model})")
 
 
 @app.command("run")
@@ -51,8 +54,10 @@ def run(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings only."),
 ) -> None:
-    """Build the graphs, site lockers, plan the day solo and pooled, split the savings, and
-    write summary.json, GeoJSON layers, plots and report.html."""
+    """Run a scenario: graphs, locker siting, the day solo and pooled, the split, report.html.
+
+    Writes summary.json, GeoJSON layers (layers/), PNG plots (plots/) and report.html.
+    """
     from api.scenario.runner import run_scenario
 
     setup_logging(quiet)

@@ -1,9 +1,4 @@
-"""Render report.html: an offline page with a Leaflet map, tables of key figures and PNG plots.
-
-Leaflet comes from the installed ``django-js-lib-leaflet`` package (module ``js_lib_leaflet``) and
-is inlined, its CSS images as data URIs, so the report opens from disk with no network. The road
-network is drawn under everything so the map still reads when tiles cannot be fetched.
-"""
+"""Render report.html: an offline page with a Leaflet map, tables of key figures and PNG plots."""
 
 import base64
 import json
@@ -35,7 +30,7 @@ PLOT_TITLES = {
 }
 
 
-def leaflet_assets() -> tuple[str, str]:
+def _leaflet_assets() -> tuple[str, str]:
     """Leaflet's JavaScript and CSS from the installed package, CSS images as data URIs."""
     folder = resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
     script = (folder / "leaflet.js").read_text(encoding="utf-8")
@@ -74,7 +69,12 @@ def _fmt_saving(solo: float | None, share: float | None) -> str:
 
 
 def write_report(outdir: Path) -> Path:
-    """Write ``outdir/report.html`` from the run's ``summary.json``, ``layers/`` and ``plots/``."""
+    """Write ``outdir/report.html`` from the run's ``summary.json``, ``layers/`` and ``plots/``.
+
+    Leaflet comes from the installed ``django-js-lib-leaflet`` package (module ``js_lib_leaflet``)
+    and is inlined, its CSS images as data URIs, so the report opens from disk with no network. The
+    road network is drawn under everything so the map still reads when tiles cannot be fetched.
+    """
     summary = json.loads((outdir / "summary.json").read_text(encoding="utf-8"))
     layers = {
         path.stem: json.loads(path.read_text(encoding="utf-8"))
@@ -84,7 +84,7 @@ def write_report(outdir: Path) -> Path:
         {"src": f"plots/{path.name}", "title": PLOT_TITLES.get(path.name, path.stem)}
         for path in sorted((outdir / "plots").glob("*.png"))
     ]
-    script, css = leaflet_assets()
+    script, css = _leaflet_assets()
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("api.report", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),

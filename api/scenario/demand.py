@@ -46,7 +46,7 @@ class DayParcel:
     service_s: int
 
 
-def mix_array(size_mix: dict[str, float], n: int) -> np.ndarray:
+def _mix_array(size_mix: dict[str, float], n: int) -> np.ndarray:
     """An n x 3 array of S/M/L shares from a scenario's ``size_mix``."""
     row = np.array([size_mix.get(s, 0.0) for s in SIZES], dtype=float)
     return np.tile(row / row.sum(), (n, 1))
@@ -60,7 +60,7 @@ def demand_from_buildings(buildings: Any, spec: DemandSpec) -> DemandPoints:
     default = spec.rates.get("default", 0.0)
     rates = {str(kind): default for kind in set(buildings["building"])}
     rates.update({kind: rate for kind, rate in spec.rates.items() if kind != "default"})
-    mix = tuple(float(v) for v in mix_array(spec.size_mix, 1)[0])
+    mix = tuple(float(v) for v in _mix_array(spec.size_mix, 1)[0])
     points = [p for p in siting_demand(buildings, rates=rates, mix=mix) if p.parcels > 0]
     kind = dict(zip((f"b{i}" for i in buildings["osmid"]), buildings["building"], strict=True))
     return DemandPoints(
@@ -68,7 +68,7 @@ def demand_from_buildings(buildings: Any, spec: DemandSpec) -> DemandPoints:
         lat=np.array([p.lat for p in points]),
         lon=np.array([p.lon for p in points]),
         parcels=np.array([p.parcels for p in points]),
-        size_mix=mix_array(spec.size_mix, len(points)),
+        size_mix=_mix_array(spec.size_mix, len(points)),
         kind=[str(kind[p.id]) for p in points],
     )
 
@@ -86,7 +86,7 @@ def demand_at_road_nodes(graph: nx.MultiDiGraph, spec: DemandSpec) -> DemandPoin
         lat=np.array([d["y"] for d in chosen]),
         lon=np.array([d["x"] for d in chosen]),
         parcels=rng.uniform(low, high, size=len(picks)),
-        size_mix=mix_array(spec.size_mix, len(picks)),
+        size_mix=_mix_array(spec.size_mix, len(picks)),
         kind=["road node"] * len(picks),
     )
 
@@ -117,7 +117,7 @@ def read_demand_file(path: Path, size_mix: dict[str, float], where: str) -> Dema
                              "coordinates are negative or not numbers"])
     ids, lat, lon, parcels = zip(*rows, strict=True)
     return DemandPoints(list(ids), np.array(lat), np.array(lon), np.array(parcels),
-                        mix_array(size_mix, len(rows)), ["file"] * len(rows))
+                        _mix_array(size_mix, len(rows)), ["file"] * len(rows))
 
 
 def draw_parcels(firm: str, spec: ParcelsSpec, demand: DemandPoints,

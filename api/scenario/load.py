@@ -44,7 +44,7 @@ def load_scenario(file: Path | str, *, overrides: Sequence[str] = ()) -> LoadedS
     if not isinstance(data, dict):
         raise ScenarioError([f"{file}:1: a scenario is a mapping of keys (name, map, firms, ...)"])
     for setting in overrides:
-        apply_override(data, setting)
+        _apply_override(data, setting)
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as err:
@@ -55,7 +55,7 @@ def load_scenario(file: Path | str, *, overrides: Sequence[str] = ()) -> LoadedS
     return loaded
 
 
-def apply_override(data: dict, setting: str) -> None:
+def _apply_override(data: dict, setting: str) -> None:
     """Set ``dotted.key=value`` (value parsed as YAML) in the raw scenario data."""
     key, sep, text = setting.partition("=")
     parts = [int(p) if p.isdigit() else p for p in key.strip().split(".") if p]

@@ -1,8 +1,4 @@
-"""Write a run's outputs into a hidden temporary folder and rename it into place at the end.
-
-A run that fails half-way leaves no folder that looks like a finished result: the temporary
-folder is removed, and an existing output folder is only replaced once the new one is complete.
-"""
+"""Write a run's outputs into a hidden temporary folder and rename it into place at the end."""
 
 import contextlib
 import shutil
@@ -15,7 +11,11 @@ from api.scenario.errors import ScenarioError
 
 @contextlib.contextmanager
 def staged_output(outdir: Path, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder beside ``outdir``; on success it becomes ``outdir``."""
+    """Yield a temporary folder beside ``outdir``; on success it becomes ``outdir``.
+
+    A run that fails half-way leaves no folder that looks like a finished result: the temporary
+    folder is removed, and an existing output folder is only replaced once the new one is complete.
+    """
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise ScenarioError([f"{outdir}: output path exists and is not a folder"])

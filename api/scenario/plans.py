@@ -1,5 +1,4 @@
-"""The day's plans through routing.pooling: the scenario as a pooling ``Day``, and the compared
-result as summary figures, per-firm savings and route layers drawn along the roads."""
+"""The scenario's day through routing.pooling; its result as figures, savings and route layers."""
 
 from typing import Any
 

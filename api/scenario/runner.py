@@ -1,10 +1,4 @@
-"""Run a scenario end to end: graphs, demand, locker siting, the day solo and pooled, the split,
-and the outputs (summary.json, GeoJSON layers, PNG plots, report.html).
-
-Each stage records its status and time in ``summary["stages"]``. A stage whose module is not part
-of this build says so ("unavailable") and the stages needing it are skipped; nothing is faked.
-Outputs go to a hidden temporary folder renamed into place only when everything is written.
-"""
+"""Run a scenario end to end: graphs, demand, locker siting, the day's plans and the split."""
 
 import importlib
 import json
@@ -100,7 +94,7 @@ def run_stage(run: Run, name: str, fn: Callable[[Run], None], after: Sequence[st
                         **run.stages.get(name, {})}
 
 
-def stage_graphs(run: Run) -> None:
+def _stage_graphs(run: Run) -> None:
     """Build (or load from cache) the vehicle and walking graphs of the map."""
     graph_mod = need("network.graph")
     spec = run.spec
@@ -135,7 +129,7 @@ def _map_name(source: str) -> str:
     return source if source.startswith("synthetic:") else Path(source).name
 
 
-def stage_demand(run: Run) -> None:
+def _stage_demand(run: Run) -> None:
     """Demand points: OSM buildings by rates per type, or the scenario's demand file."""
     spec = run.spec.demand
     if spec.source == "file":
@@ -185,7 +179,7 @@ def _buildings(run: Run) -> Any:
     return run.buildings
 
 
-def stage_day(run: Run) -> None:
+def _stage_day(run: Run) -> None:
     """Each firm's parcels of the day: read from its file or drawn from the demand."""
     spec = run.spec
     if not spec.firms:
@@ -212,7 +206,7 @@ def stage_day(run: Run) -> None:
 SITING_KINDS = {"max_coverage": "maxcover", "set_cover": "setcover", "p_median": "pmedian"}
 
 
-def stage_siting(run: Run) -> None:
+def _stage_siting(run: Run) -> None:
     """Choose lockers among the candidates for walking reach (routing.siting), and the coverage
     curve: parcels within reach against the number of lockers."""
     siting = need("routing.siting")
@@ -264,7 +258,7 @@ def _candidate_sites(run: Run) -> list[sites.Site]:
     return found
 
 
-def stage_plans(run: Run) -> None:
+def _stage_plans(run: Run) -> None:
     """Solo, pooled and pooled-with-lockers plans, their figures and the Shapley split."""
     compare = need("routing.pooling.compare")
     travel_mod = need("routing.pooling.travel")
@@ -311,11 +305,11 @@ def _point(lat: float, lon: float, **props: Any) -> dict:
 
 
 STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
-    ("graphs", stage_graphs, ()),
-    ("demand", stage_demand, ("graphs",)),
-    ("siting", stage_siting, ("graphs", "demand")),
-    ("day", stage_day, ("graphs", "demand")),
-    ("plans", stage_plans, ("day",)),
+    ("graphs", _stage_graphs, ()),
+    ("demand", _stage_demand, ("graphs",)),
+    ("siting", _stage_siting, ("graphs", "demand")),
+    ("day", _stage_day, ("graphs", "demand")),
+    ("plans", _stage_plans, ("day",)),
 ]
 
 
@@ -354,7 +348,15 @@ def run_scenario(file: Path | str, outdir: Path | str, *, map_file: Path | None 
                  coverage_curve: bool = True) -> dict[str, Any]:
     """Run the scenario in ``file`` and write its outputs to ``outdir``; returns the summary.
 
-    ``coverage_curve=False`` skips the curve (a sweep plots its own from the runs)."""
+    ``coverage_curve=False`` skips the curve (a sweep plots its own from the runs).
+
+    Writes summary.json, GeoJSON layers, PNG plots and report.html.
+
+    Each stage records its status and time in ``summary["stages"]``. A stage whose module is not
+    part of this build says so ("unavailable") and the stages needing it are skipped; nothing is
+    faked. Outputs go to a hidden temporary folder renamed into place only when everything is
+    written.
+    """
     loaded = load_scenario(file, overrides=overrides)
     source = map_source(loaded, map_file)
     with StageProgress(quiet=quiet) as progress, \

@@ -1,9 +1,4 @@
-"""The scenario file's schema: the map, demand, lockers, siting, firms, centres and run settings.
-
-Every model forbids unknown keys so a typo ("budjet") is an error with its line, not a silent
-default. Places are either real coordinates (``lat``/``lon``) or ``rel: [x, y]``, a position as
-fractions of the road network's extent, so one scenario runs on the demo map and on ``--map FILE``.
-"""
+"""The scenario file's schema: the map, demand, lockers, siting, firms, centres and run settings."""
 
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,12 +11,15 @@ SIZES = ("S", "M", "L")
 
 
 class Strict(BaseModel):
+    """Base of every scenario model: unknown keys are errors, so a typo ("budjet") is reported
+    with its line instead of silently falling back to a default."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Place(Strict):
     """A point: real coordinates, or ``rel: [x, y]`` fractions of the map extent (west->east,
-    south->north)."""
+    south->north), so that one scenario runs on the demo map and on ``--map FILE``."""
 
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
@@ -147,6 +145,8 @@ class Compartments(Strict):
 
 
 class ExistingLocker(Strict):
+    """A locker already standing: the siting keeps it open and places new ones around it."""
+
     id: str
     at: Place
     compartments: Compartments
@@ -165,6 +165,8 @@ class CandidatesSpec(Strict):
 
 
 class LockersSpec(Strict):
+    """The lockers already standing and where new ones may go."""
+
     existing: list[ExistingLocker] = Field(default_factory=list)
     candidates: CandidatesSpec = CandidatesSpec()
 
@@ -188,6 +190,8 @@ class SitingSpec(Strict):
 
 
 class Fleet(Strict):
+    """``count`` vehicles of one travel profile, with their capacity, shift and costs."""
+
     profile: Literal["van", "e-tricycle"] = "van"
     count: Annotated[int, Field(ge=1)] = 1
     capacity: Annotated[int, Field(ge=1, description="parcels")] = 100
@@ -224,6 +228,8 @@ class ParcelsSpec(Strict):
 
 
 class Firm(Strict):
+    """A logistics firm: its own depot and fleet (its solo plan) and its parcels of the day."""
+
     name: Annotated[str, Field(min_length=1)]
     depot: Place
     fleet: list[Fleet] = Field(min_length=1)
@@ -239,6 +245,8 @@ class Centre(Strict):
 
 
 class RunSpec(Strict):
+    """How the day's plans are solved: engine, time limit, seed, locker drops, Shapley mode."""
+
     engine: Literal["auto", "ortools", "pyvrp"] = "auto"
     time_limit_s: Annotated[float, Field(gt=0)] = 10.0
     seed: int = 0
