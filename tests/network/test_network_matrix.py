@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import networkx_fastest, networkx_matrix, random_points
+from network_oracle import networkx_fastest, networkx_matrix, random_points
 
 import network._engines
 from network.errors import SnapError

@@ -7,7 +7,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import networkx_fastest, networkx_matrix, random_points
+from network_oracle import networkx_fastest, networkx_matrix, random_points
 
 from network.graph import build_graph
 from network.matrix import cost_matrix, travel_matrix
