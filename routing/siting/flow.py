@@ -27,9 +27,7 @@ def flow_assignment(
     rr, jj, dd = pairs(inst)
     on = is_open[jj]
     rr, jj, dd = rr[on], jj[on], dd[on]
-    cap = inst.capacity.copy()
-    if model.sizing is not None:
-        cap = np.minimum(cap, model.sizing.max_compartments * model.sizing.throughput)
+    cap = effective_capacity(inst, model)
     supply = np.rint(inst.weight * SCALE).astype(np.int64)
     site_cap = np.where(np.isfinite(cap), np.floor(cap * SCALE), supply.sum()).astype(np.int64)
     unit = np.zeros_like(dd) if model.kind in ("maxcover", "setcover") else dd
@@ -82,6 +80,41 @@ def _sizes(inst: SitingInstance, model: SitingModel, rr, jj, frac) -> np.ndarray
     return sizes
 
 
+def effective_capacity(inst: SitingInstance, model: SitingModel) -> np.ndarray:
+    """Parcels a day each site can take: its capacity, capped by the largest sized locker."""
+    cap = inst.capacity.copy()
+    if model.sizing is not None:
+        cap = np.minimum(cap, model.sizing.max_compartments * model.sizing.throughput)
+    return cap
+
+
+def max_service(
+    inst: SitingInstance, cap: np.ndarray, is_open: np.ndarray, *, total: float | None = None
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Most parcels the open sites can serve within capacity (and ``total`` overall), by max
+    flow: (parcels served, served per point, load per site). Parcels and capacities are rounded
+    up to 1/1000, so the value never falls below the exact one (it may serve as a bound)."""
+    n, m = inst.n_demand, inst.n_sites
+    rr, jj, _ = pairs(inst)
+    on = is_open[jj]
+    rr, jj = rr[on], jj[on]
+    supply = np.ceil(inst.weight * SCALE).astype(np.int64)
+    whole = int(supply.sum())
+    site_cap = np.where(np.isfinite(cap), np.ceil(cap * SCALE), whole).astype(np.int64)
+    source, hub, sink = n + m, n + m + 1, n + m + 2
+    tails = np.r_[np.full(n, source), rr, np.arange(n, n + m), hub]
+    heads = np.r_[np.arange(n), n + jj, np.full(m, hub), sink]
+    limit = whole if total is None else min(whole, int(np.ceil(total * SCALE)))
+    caps = np.r_[supply, supply[rr], np.where(is_open, site_cap, 0), limit]
+    flow = max_flow.SimpleMaxFlow()
+    flow.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), caps)
+    if flow.solve(source, sink) != flow.OPTIMAL:
+        raise RuntimeError("max flow failed")
+    served = flow.flows(np.arange(n)) / SCALE
+    load = flow.flows(np.arange(n + rr.size, n + rr.size + m)) / SCALE
+    return flow.optimal_flow() / SCALE, served, load
+
+
 def capacity_bound(inst: SitingInstance, model: SitingModel) -> float | None:
     """An upper bound on parcels any plan of ``p`` capacitated lockers can serve (max flow).
 
@@ -91,21 +124,7 @@ def capacity_bound(inst: SitingInstance, model: SitingModel) -> float | None:
     """
     if model.kind != "maxcover" or model.p is None or not model.is_capacitated:
         return None
-    n, m = inst.n_demand, inst.n_sites
-    cap = inst.capacity.copy()
-    if model.sizing is not None:
-        cap = np.minimum(cap, model.sizing.max_compartments * model.sizing.throughput)
-    supply = np.ceil(inst.weight * SCALE).astype(np.int64)  # rounded up: still a relaxation
-    total = int(supply.sum())
-    site_cap = np.where(np.isfinite(cap), np.ceil(cap * SCALE), total).astype(np.int64)
-    limit = int(np.sort(site_cap)[::-1][: model.p].sum())
-    rr, jj, _ = pairs(inst)
-    source, hub, sink = n + m, n + m + 1, n + m + 2
-    tails = np.r_[np.full(n, source), rr, np.arange(n, n + m), hub]
-    heads = np.r_[np.arange(n), n + jj, np.full(m, hub), sink]
-    caps = np.r_[supply, supply[rr], site_cap, min(limit, total)]
-    flow = max_flow.SimpleMaxFlow()
-    flow.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), caps)
-    if flow.solve(source, sink) != flow.OPTIMAL:
-        return None
-    return flow.optimal_flow() / SCALE
+    cap = effective_capacity(inst, model)
+    top = np.sort(np.where(np.isfinite(cap), cap, inst.weight.sum()))[::-1][: model.p].sum()
+    every = np.ones(inst.n_sites, dtype=bool)
+    return max_service(inst, cap, every, total=float(top))[0]

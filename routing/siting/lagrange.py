@@ -1,4 +1,5 @@
-"""Lagrangian lower bound for the (sparse) p-median, by subgradient optimisation.
+"""Lagrangian bounds by subgradient optimisation: p-median (lower) and capacitated maximal
+covering (upper).
 
 Relaxing "each point is served once" with multipliers lambda_i leaves, per site, the value
 rho_j = sum_i min(0, w_i d_ij - lambda_i) over the points in its reach; the relaxed optimum is
@@ -13,6 +14,7 @@ import time
 
 import numpy as np
 
+from routing.siting.flow import effective_capacity
 from routing.siting.formulation import pairs
 from routing.siting.model import SitingInstance, SitingModel
 
@@ -60,4 +62,64 @@ def pmedian_bound(
         if norm == 0 or step < 1e-4 or proved or time.perf_counter() > deadline:
             break
         lam = lam + step * (upper - value) / norm * g
+    return float(best)
+
+
+def capacitated_cover_bound(
+    inst: SitingInstance, model: SitingModel, *, lower: float, stop_at: float, time_limit_s: float
+) -> float | None:
+    """An upper bound on capacitated maximal covering with ``p`` lockers (no money budget).
+
+    Relaxing "each point is served at most once" with multipliers 0 <= lambda_i <= w_i leaves,
+    per site, a fractional knapsack: fill its capacity with the points in reach by profit ratio
+    1 - lambda_i / w_i; the relaxed optimum is sum_i lambda_i + the values of the must-open
+    sites + the p - |must-open| largest others. Any multipliers give a valid bound (equal at
+    best to the LP with x_ij <= y_j links); ``lower`` (a known plan's value) sets the step,
+    and the search stops once the bound reaches ``stop_at``.
+    """
+    if model.kind != "maxcover" or model.p is None or model.budget is not None:
+        return None
+    deadline = time.perf_counter() + time_limit_s
+    rr, jj, _ = pairs(inst)
+    w = inst.weight
+    keep = w[rr] > 0
+    rr, jj = rr[keep], jj[keep]
+    wp = w[rr]
+    cap = effective_capacity(inst, model)[jj]
+    m = inst.n_sites
+    fixed = np.flatnonzero(inst.must_open)
+    k = max(model.p - fixed.size, 0)
+    reached = np.bincount(rr, minlength=inst.n_demand) > 0
+    lam = 0.5 * w * reached
+    best, stall, step = np.inf, 0, 1.0
+    while True:
+        profit = wp - lam[rr]
+        order = np.lexsort((-profit / wp, jj))  # by site, best ratio first
+        js, ws, ps = jj[order], wp[order], profit[order]
+        filled = np.cumsum(ws)
+        filled -= np.r_[0.0, filled][np.searchsorted(js, js)]  # running weight within the site
+        take = np.clip((cap[order] - (filled - ws)) / ws, 0.0, 1.0)
+        take[ps <= 0] = 0.0
+        value = np.bincount(js, ps * take, minlength=m)
+        free = value.copy()
+        free[fixed] = -np.inf
+        others = np.argpartition(-free, k - 1)[:k] if 0 < k < m else np.arange(m if k else 0)
+        others = others[free[others] > 0]
+        bound = lam.sum() + value[fixed].sum() + value[others].sum()
+        if bound < best - 1e-9 * max(1.0, abs(bound)):
+            best, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= 30:
+                step, stall = step / 2, 0
+        is_open = np.zeros(m, dtype=bool)
+        is_open[fixed] = True
+        is_open[others] = True
+        x = np.zeros_like(take)
+        x[order] = take
+        g = (1.0 - np.bincount(rr, x * is_open[jj], minlength=inst.n_demand)) * reached
+        norm = float(g @ g)
+        if norm == 0 or step < 1e-4 or best <= stop_at or time.perf_counter() > deadline:
+            break
+        lam = np.clip(lam - step * max(bound - lower, 1e-6 * bound) / norm * g, 0.0, w)
     return float(best)

@@ -17,9 +17,10 @@ from routing.siting.exact import SOLVERS, MipResult, proven_gap, solve_mip
 from routing.siting.flow import capacity_bound, flow_assignment
 from routing.siting.formulation import Mip, big_penalty, build, pairs
 from routing.siting.heuristic import open_set
-from routing.siting.lagrange import pmedian_bound
+from routing.siting.lagrange import capacitated_cover_bound, pmedian_bound
 from routing.siting.model import SitingInstance, SitingModel
 from routing.siting.solution import SitingSolution, nearest_assignment
+from routing.siting.swap import swap_search
 
 METHODS = ("auto", "exact", "heuristic")
 LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this also get a Lagrangian bound first
@@ -111,21 +112,39 @@ def _quick_bound(
 ) -> float | None:
     """A bound found without the capacitated or large MIP, used to stop early or to tighten what
     the solver proves in its time: for capacitated covering the max-flow bound (tight where
-    capacity binds), else the uncapacitated covering optimum's bound (tight where it does not);
+    capacity binds), the Lagrangian bound (the LP with x <= y links, in seconds) and the
+    uncapacitated covering optimum's bound (tight where capacity is slack), the smallest;
     for a large p-median the Lagrangian bound."""
     if model.kind == "maxcover" and model.is_capacitated:
-        bound = capacity_bound(inst, model)
-        if bound is not None and proven_gap(upper, bound, maximize=True) <= rel_gap:
-            return bound
-        plain = dataclasses.replace(model, capacitated=False, sizing=None)
-        # the capacitated MIP rarely gets past its root at city scale: most time goes here
-        loose = solve(inst, plain, time_limit_s=0.85 * time_limit_s, rel_gap=rel_gap).bound
-        return loose if bound is None else min(bound, loose)
+        deadline = time.perf_counter() + time_limit_s
+        bounds = [capacity_bound(inst, model)]
+        if _proved(upper, bounds, rel_gap):
+            return min(b for b in bounds if b is not None)
+        bounds.append(
+            capacitated_cover_bound(
+                inst,
+                model,
+                lower=upper,
+                stop_at=upper * (1.0 + rel_gap),
+                time_limit_s=0.3 * time_limit_s,
+            )
+        )
+        if not _proved(upper, bounds, rel_gap):
+            plain = dataclasses.replace(model, capacitated=False, sizing=None)
+            # the capacitated MIP rarely gets past its root at city scale: most time goes here
+            left = 0.85 * (deadline - time.perf_counter())
+            bounds.append(solve(inst, plain, time_limit_s=max(0.5, left), rel_gap=rel_gap).bound)
+        return min(b for b in bounds if b is not None)
     if model.kind == "pmedian" and not model.is_capacitated and mip.A.shape[0] > LAGRANGE_ROWS:
         return pmedian_bound(
             inst, model, upper=upper, time_limit_s=0.7 * time_limit_s, rel_gap=rel_gap
         )
     return None
+
+
+def _proved(upper: float, bounds: list[float | None], rel_gap: float) -> bool:
+    known = [b for b in bounds if b is not None]
+    return bool(known) and proven_gap(upper, min(known), maximize=True) <= rel_gap
 
 
 def default_solver(model: SitingModel) -> str:
@@ -146,7 +165,12 @@ def mip_value(plan: SitingSolution, mip: Mip) -> float:
 def _heuristic(inst: SitingInstance, model: SitingModel, mip: Mip, *, time_limit_s: float):
     """Open set from the uncapacitated heuristic; capacitated plans get an LP/MIP assignment."""
     plain = dataclasses.replace(model, capacitated=False, sizing=None)
-    is_open = open_set(inst, plain, time_limit_s=time_limit_s)
+    # capacitated covering with p lockers: half the time on reach, the rest on capacity swaps
+    swaps = model.kind == "maxcover" and model.is_capacitated and model.budget is None
+    swaps = swaps and model.p is not None
+    is_open = open_set(inst, plain, time_limit_s=time_limit_s * (0.5 if swaps else 1.0))
+    if swaps:
+        is_open = swap_search(inst, model, is_open, time_limit_s=max(1.0, 0.5 * time_limit_s))
     hint = (mip.y, is_open.astype(float))
     if not model.is_capacitated:
         rows, cols, frac = nearest_assignment(inst, is_open)

@@ -1,5 +1,6 @@
 """The bounds that prove gaps without the MIP are valid, and the flow assignment is optimal."""
 
+import dataclasses
 import importlib
 from itertools import combinations
 
@@ -7,9 +8,10 @@ import numpy as np
 import pytest
 
 from routing.siting import SitingModel, solve
-from routing.siting.flow import capacity_bound, flow_assignment
-from routing.siting.lagrange import pmedian_bound
+from routing.siting.flow import capacity_bound, flow_assignment, max_service
+from routing.siting.lagrange import capacitated_cover_bound, pmedian_bound
 from routing.siting.solution import SitingSolution
+from routing.siting.swap import swap_search
 
 SEEDS = [11, 12, 13, 14]
 solve_module = importlib.import_module("routing.siting.solve")
@@ -31,6 +33,49 @@ def test_capacity_bound_is_above_the_optimum(tiny_instance, brute_force, seed):
     model = SitingModel("maxcover", p=2, capacitated=True)
     best = brute_force(inst, "maxcover", p=2, capacitated=True)
     assert capacity_bound(inst, model) >= best - 1e-6
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("cap", [4.0, 9.0, 20.0])
+def test_capacitated_cover_lagrangian_bound_is_above_the_optimum(
+    tiny_instance, brute_force, seed, cap
+):
+    inst = tiny_instance(seed, n=10, density=0.6, capacity=np.full(6, cap))
+    model = SitingModel("maxcover", p=2, capacitated=True)
+    best = brute_force(inst, "maxcover", p=2, capacitated=True)
+    ub = capacitated_cover_bound(inst, model, lower=0.9 * best, stop_at=0, time_limit_s=5)
+    assert best - 1e-6 <= ub <= 1.25 * best  # valid, and useful
+    # with a site that must stay open, against the best plan that keeps it open
+    fixed = dataclasses.replace(inst, must_open=np.arange(6) == 5)
+    best = max(
+        max_service(fixed, fixed.capacity, np.isin(np.arange(6), [5, k]))[0] for k in range(6)
+    )
+    bound = capacitated_cover_bound(fixed, model, lower=0.9 * best, stop_at=0, time_limit_s=5)
+    assert bound >= best - 1e-6
+
+
+def test_capacitated_cover_bound_needs_a_locker_count(tiny_instance):
+    inst = tiny_instance(3, capacity=np.full(6, 9.0))
+    model = SitingModel("maxcover", budget=6.0, capacitated=True)
+    assert capacitated_cover_bound(inst, model, lower=1, stop_at=0, time_limit_s=1) is None
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_swap_search_improves_within_the_rules(tiny_instance, brute_force, seed):
+    inst = tiny_instance(seed, n=12, m=8, density=0.5, capacity=np.full(8, 7.0))
+    inst = dataclasses.replace(inst, must_open=np.arange(8) == 7)
+    model = SitingModel("maxcover", p=3, capacitated=True)
+    start = np.arange(8) >= 6  # sites 6 and 7: one short of p, and an arbitrary pick
+    found = swap_search(inst, model, start, time_limit_s=5)
+    assert found.sum() == 3 and found[7]
+    before, after = (max_service(inst, inst.capacity, s)[0] for s in (start, found))
+    assert after >= before
+    best = max(
+        max_service(inst, inst.capacity, np.isin(np.arange(8), [7, *s]))[0]
+        for s in combinations(range(7), 2)
+    )
+    assert after <= best + 1e-6
+    assert after >= 0.9 * best
 
 
 @pytest.mark.parametrize("seed", SEEDS)
