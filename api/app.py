@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -53,6 +54,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Load the search index (~0.3 s for 10,000 lockers) and start its refresher in a
+        # thread now, not on the event loop under the first search.
+        if not app.state.locker_index.live:
+            await asyncio.to_thread(app.state.locker_index.snapshot)
         yield
         app.state.locker_index.close()
         db.dispose()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Path, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.db.engine import Database
 from api.schemas.common import ErrorBody
 from api.security import require_role
 from api.settings import Settings
+
+M = TypeVar("M", bound=BaseModel)
 
 firm_key = require_role("firm")
 planner_key = require_role("planner", "admin")
@@ -27,6 +31,35 @@ async def get_settings(request: Request) -> Settings:
 def errors(*codes: int) -> dict[int | str, dict]:
     """OpenAPI `responses` entries for the error codes an endpoint can return."""
     return {code: {"model": ErrorBody} for code in codes}
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict]:
+    """OpenAPI `parameters` of a query model that its endpoint validates itself.
+
+    FastAPI resolves a `Query()` model field by field in Python (about 40% of a nearby search's
+    CPU); the hot endpoint validates the same model in one pydantic call (`parse_query`) and
+    documents it with these entries, passed as `openapi_extra={"parameters": ...}`.
+    """
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema["properties"].items():
+        param = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if "description" in prop:
+            param["description"] = prop["description"]
+        params.append(param)
+    return params
+
+
+def parse_query(model: type[M], request: Request) -> M:
+    """`model` from the query string; a 422 with `["query", field]` paths like FastAPI's own."""
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as err:
+        problems = err.errors(include_url=False, include_context=False, include_input=False)
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in problems]
+        ) from None
 
 
 #: Integer ids in paths: positive and within the databases' 32-bit INTEGER range.

@@ -7,14 +7,16 @@ import binascii
 import json
 from typing import Any
 
+from pydantic_core import to_json
+
 
 class BadCursorError(ValueError):
     """A paging cursor this API did not issue (or issued for another query)."""
 
 
 def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps(values, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    raw = to_json(values)  # pydantic-core: compact, floats in shortest round-trip form
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, length: int) -> list[Any]:

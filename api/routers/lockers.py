@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic_core import to_json
 from sqlalchemy import select
 
 from api import booking
 from api.db.engine import Database
 from api.db.models import SIZES, Firm, Locker
-from api.deps import RowId, admin_key, errors, firm_key, get_db, get_settings
+from api.deps import (
+    RowId,
+    admin_key,
+    errors,
+    firm_key,
+    get_db,
+    get_settings,
+    parse_query,
+    query_parameters,
+)
 from api.limits import public_rate_limit
 from api.lockers import add_compartments, create_locker
 from api.paging import BadCursorError
@@ -33,15 +40,18 @@ router = APIRouter(prefix="/v1/lockers", tags=["lockers"])
 @router.get(
     "",
     response_model=LockerPage,
-    dependencies=[Depends(public_rate_limit)],
     responses=errors(422, 429),
     summary="Lockers nearest to a point, with free compartments per size (public)",
     description="Nearest first; `free` counts are at most about a second old "
     "(GONGPEI_SEARCH_CACHE_S). Follow `next_cursor` for more.",
+    openapi_extra={"parameters": query_parameters(SearchParams)},
 )
-async def search_lockers(request: Request, q: Annotated[SearchParams, Query()]) -> Response:
-    """Runs on the event loop: it answers from the in-memory index (see `api.search`), and
-    writes the JSON itself since the index already holds exactly the `LockerPage` fields."""
+async def search_lockers(request: Request) -> Response:
+    """The hot path, kept lean: runs on the event loop and answers from the in-memory index
+    (see `api.search`); validates `SearchParams` in one pydantic call (`parse_query`) and writes
+    the JSON itself, since the index already holds exactly the `LockerPage` fields."""
+    await public_rate_limit(request)  # called here, not as a dependency: cheaper per request
+    q = parse_query(SearchParams, request)
     query = SearchQuery(q.lat, q.lon, q.radius_m, q.size, q.available_only)
     try:
         items, next_cursor = request.app.state.locker_index.search(
@@ -166,4 +176,3 @@ def reserve(
             ttl_s=settings.reservation_ttl_s,
         )
         return reservation_out(session, reservation)
-
