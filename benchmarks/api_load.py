@@ -2,17 +2,22 @@
 
 For SQLite and PostgreSQL in turn: a fresh database with 10,000 lockers spread over a 20 x 20 km
 city, `gongpei serve --workers 2` (public rate limit off, as for a trusted load balancer), then
-1. nearby search from 50 concurrent clients, closed loop (as fast as the server answers):
-   throughput and p50/p99 latency, with the per-process locker cache on and, as the baseline,
-   revalidated against the database on every request (GONGPEI_SEARCH_CACHE_S=0);
-2. the same at an offered load of 1,000 searches/s (50 clients x 20/s, open loop): latency;
+1. nearby search from 50 concurrent keep-alive clients, closed loop (as fast as the server
+   answers): throughput and p50/p99 latency, with the per-process locker index (shipped) and,
+   as the baseline, revalidated against the database on every request (GONGPEI_SEARCH_CACHE_S=0);
+2. the same at a fixed offered rate (default 1,000 searches/s: 50 clients x 20/s, open loop,
+   latency counted from the scheduled send time): offered vs achieved rate and latency;
 3. a reservation storm: 500 attempts at one locker's 100 free compartments from 50 clients:
    counts of 201 and 409, and double bookings found in the database afterwards.
+Closed and fixed-rate runs are repeated (`--runs`, default 3) and the median run reported.
 
-The load generator is a minimal keep-alive HTTP/1.1 client on asyncio + uvloop, because it
-shares the two cores with the server and a heavier client would measure itself.
+The load generator shares the two cores with the server, so every phase also reports the CPU
+it used (ms per request and % of one core) beside the server processes' CPU per request. It is
+a minimal keep-alive HTTP/1.1 client on asyncio + uvloop, because a heavier client would
+mostly measure itself.
 
-    .venv/bin/python benchmarks/api_load.py [--requests 12000] [--backends sqlite,postgres]
+    .venv/bin/python benchmarks/api_load.py [--requests 12000] [--runs 3] [--workers 2]
+                                            [--backends sqlite,postgres]
 """
 
 from __future__ import annotations
@@ -146,6 +151,25 @@ class Server:
         self.proc.terminate()
         self.proc.wait(timeout=30)
 
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the server's process tree (`gongpei serve`, uvicorn and
+        its worker processes), from /proc."""
+        parent, ticks = {}, {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            pid = int(stat.parent.name)
+            parent[pid] = int(fields[1])
+            ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+        tree, grew = {self.proc.pid}, True
+        while grew:
+            more = {pid for pid, ppid in parent.items() if ppid in tree} - tree
+            tree |= more
+            grew = bool(more)
+        return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
 
 # --------------------------------------------------------------------------- client
 
@@ -262,6 +286,25 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) * 1000
 
 
+def phase(server: Server, load) -> dict:
+    """Run one load phase (a coroutine giving latencies, elapsed s, errors): its figures plus
+    the CPU the server processes and this load generator used meanwhile."""
+    server_cpu, client_cpu = server.cpu_s(), time.process_time()
+    lat, elapsed, errors = uvloop.run(load)
+    server_cpu, client_cpu = server.cpu_s() - server_cpu, time.process_time() - client_cpu
+    n = len(lat)
+    return {"rps": n / elapsed, "p50": pct(lat, 50), "p99": pct(lat, 99), "errors": errors,
+            "server_ms": server_cpu / n * 1000, "client_ms": client_cpu / n * 1000,
+            "client_pct": client_cpu / elapsed * 100}
+
+
+def median_of(runs: list[dict]) -> dict:
+    """Each figure's median over the runs; errors summed; the p99 of every run kept."""
+    out = {key: float(np.median([r[key] for r in runs])) for key in runs[0] if key != "errors"}
+    return {**out, "errors": sum(r["errors"] for r in runs),
+            "p99_runs": sorted(r["p99"] for r in runs)}
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -272,26 +315,27 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict:
     print(f"   populated in {time.perf_counter() - t0:.1f} s", flush=True)
     out: dict = {"backend": name}
     paths = search_paths(args.requests, seed=1)
-    for label, cache_s in (("cached", 1.0), ("no-cache", 0.0)):
-        with Server(url, workers=args.workers, cache_s=cache_s) as server:
-            uvloop.run(_search_closed(server.port, search_paths(500, seed=2)))  # warm-up
-            lat, elapsed, errors = uvloop.run(_search_closed(server.port, paths))
-            out[f"closed_{label}"] = {
-                "rps": len(lat) / elapsed, "p50": pct(lat, 50), "p99": pct(lat, 99),
-                "errors": errors,
-            }
-            if label == "cached":
-                n = int(args.rate * args.open_seconds)
-                lat, elapsed, errors = uvloop.run(
-                    _search_open(server.port, search_paths(n, seed=3), args.rate)
-                )
-                out["open"] = {"rps": len(lat) / elapsed, "p50": pct(lat, 50),
-                               "p99": pct(lat, 99), "errors": errors}
-                codes = uvloop.run(_storm(server.port, key, storm_id, 500))
-                active, doubled = double_bookings(url, storm_id)
-                out["storm"] = {"codes": codes, "active": active, "double": doubled}
-        print(f"   {label}: {out[f'closed_{label}']}", flush=True)
-    print(f"   open loop: {out['open']}\n   storm: {out['storm']}", flush=True)
+    n_open = int(args.rate * args.open_seconds)
+    with Server(url, workers=args.workers, cache_s=0.0) as server:
+        uvloop.run(_search_closed(server.port, search_paths(500, seed=2)))  # warm-up
+        out["baseline"] = median_of(
+            [phase(server, _search_closed(server.port, paths[: args.baseline_requests]))]
+        )
+    print(f"   baseline (no cache), closed loop: {out['baseline']}", flush=True)
+    with Server(url, workers=args.workers, cache_s=1.0) as server:
+        uvloop.run(_search_closed(server.port, search_paths(500, seed=2)))  # warm-up
+        closed, fixed = [], []
+        for run in range(args.runs):  # interleaved, so a noisy spell hits both kinds alike
+            closed.append(phase(server, _search_closed(server.port, paths)))
+            fixed.append(phase(server, _search_open(
+                server.port, search_paths(n_open, seed=3 + run), args.rate)))
+            print(f"   run {run + 1}: closed {closed[-1]}\n          fixed {fixed[-1]}",
+                  flush=True)
+        out["closed"], out["fixed"] = median_of(closed), median_of(fixed)
+        codes = uvloop.run(_storm(server.port, key, storm_id, 500))
+        active, doubled = double_bookings(url, storm_id)
+        out["storm"] = {"codes": codes, "active": active, "double": doubled}
+    print(f"   storm: {out['storm']}", flush=True)
     return out
 
 
@@ -318,12 +362,18 @@ def postgres_schema_url() -> tuple[str, callable] | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lockers", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=12_000, help="closed-loop searches")
-    parser.add_argument("--rate", type=float, default=1000.0, help="open-loop searches/s")
-    parser.add_argument("--open-seconds", type=float, default=8.0)
+    parser.add_argument("--requests", type=int, default=12_000,
+                        help="searches per closed-loop run")
+    parser.add_argument("--baseline-requests", type=int, default=1_000,
+                        help="closed-loop searches of the no-cache baseline (one run)")
+    parser.add_argument("--rate", type=float, default=1000.0, help="fixed offered searches/s")
+    parser.add_argument("--open-seconds", type=float, default=8.0,
+                        help="length of each fixed-rate run")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each search mode")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     results = []
     for backend in args.backends.split(","):
         if backend == "sqlite":
@@ -339,21 +389,29 @@ def main() -> None:
                 results.append(run_backend("PostgreSQL", url, args))
             finally:
                 drop()
-    report(results, args)
+    report(results, args, (load_before, os.getloadavg()[0]))
 
 
-def report(results: list[dict], args: argparse.Namespace) -> None:
-    print(f"\nNearby search, {args.lockers} lockers, radius 1 km, 20 per page, "
-          f"{CLIENTS} clients, {args.workers} server processes, {os.cpu_count()} cores")
-    print(f"{'backend':<11} {'mode':<26} {'searches/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'errors':>6}")
-    modes = (("closed_cached", "closed loop, cache"), ("closed_no-cache", "closed loop, baseline"),
-             ("open", f"open loop {args.rate:.0f}/s, cache"))
+def report(results: list[dict], args: argparse.Namespace, load: tuple) -> None:
+    print(f"\nNearby search, {args.lockers} lockers, radius 1 km, 20 per page, {CLIENTS} "
+          f"keep-alive clients, {args.workers} server processes + 1 load-generator process, "
+          f"{os.cpu_count()} cores; load average before/after: {load[0]:.1f} / {load[1]:.1f}")
+    print(f"median of {args.runs} runs (closed loop: {args.requests} searches each; fixed rate: "
+          f"{args.open_seconds:.0f} s each); baseline: one run of {args.baseline_requests}")
+    print(f"{'backend':<11} {'mode':<24} {'offered/s':>9} {'achieved/s':>10} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'p99 of each run':>20} {'err':>4} {'srv CPU':>8} {'gen CPU':>8} "
+          f"{'gen %core':>9}")
+    modes = (("closed", "closed loop, index"), ("baseline", "closed loop, baseline"),
+             ("fixed", "fixed rate, index"))
     for r in results:
         for key, label in modes:
             m = r[key]
-            print(f"{r['backend']:<11} {label:<26} {m['rps']:>10.0f} {m['p50']:>8.1f} "
-                  f"{m['p99']:>8.1f} {m['errors']:>6}")
+            offered = f"{args.rate:.0f}" if key == "fixed" else "max"
+            runs = ", ".join(f"{p:.0f}" for p in m["p99_runs"])
+            print(f"{r['backend']:<11} {label:<24} {offered:>9} {m['rps']:>10.0f} "
+                  f"{m['p50']:>7.1f} {m['p99']:>7.1f} {runs:>20} {m['errors']:>4} "
+                  f"{m['server_ms']:>6.2f}ms {m['client_ms']:>6.2f}ms {m['client_pct']:>8.0f}%")
+    print("srv/gen CPU: CPU ms per search of the server processes / of the load generator")
     print("target: >= 1000 searches/s with p99 <= 50 ms")
     print("\nReservation storm: 500 attempts, 100 free compartments, 50 clients")
     print(f"{'backend':<11} {'201':>5} {'409':>5} {'other':>6} {'active':>7} {'double':>7}")
