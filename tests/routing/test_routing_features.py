@@ -322,3 +322,24 @@ def test_geojson_and_vroom_output() -> None:
     out = solution.to_vroom(problem)
     assert out["summary"]["cost"] == 200 and out["routes"][0]["steps"][1]["id"] == "j1"
     assert [s["type"] for s in out["routes"][0]["steps"]] == ["start", "job", "end"]
+
+
+def test_a_restored_route_that_breaks_a_rule_keeps_its_feasible_tasks() -> None:
+    from routing.engines.ortools_engine import _Builder
+    from routing.solution import RoutePlan, Visit, build_solution
+
+    m = line_model(4)
+    m.add_vehicle("v1", start="hub", end="hub")
+    m.add_job("j1", location=1)
+    m.add_job("j2", location=2, time_windows=[[0, 250]])
+    m.add_job("j3", location=3)
+    problem = m.build()
+    # j3 first reaches j2 at 400, after its window: only j2 has to go, not the whole route
+    plan = build_solution(problem, [RoutePlan("v1", [Visit("job", t) for t in ("j3", "j2", "j1")])],
+                          {}, engine="test")
+    builder = _Builder(problem)
+    builder.build(finalizers=False)
+    restored = builder.restore(plan, builder.parameters(1.0))
+    assert restored is not None
+    plans, left = builder.read(restored)
+    assert [v.id for v in plans[0].visits] == ["j3", "j1"] and left == ["j2"]
