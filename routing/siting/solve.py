@@ -15,12 +15,12 @@ from routing.siting.aggregate import aggregate, expand
 from routing.siting.errors import SitingInputError
 from routing.siting.exact import SOLVERS, MipResult, proven_gap, solve_mip
 from routing.siting.flow import capacity_bound, flow_assignment
-from routing.siting.formulation import Mip, big_penalty, build, pairs
+from routing.siting.formulation import STRONG_LINK_MAX_PAIRS, Mip, big_penalty, build, pairs
 from routing.siting.heuristic import open_set
 from routing.siting.lagrange import capacitated_cover_bound, pmedian_bound
 from routing.siting.model import SitingInstance, SitingModel
 from routing.siting.solution import SitingSolution, nearest_assignment
-from routing.siting.swap import swap_search
+from routing.siting.swap import iterated_swaps, swap_search
 
 METHODS = ("auto", "exact", "heuristic")
 LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this also get a Lagrangian bound first
@@ -67,7 +67,18 @@ def solve(
         return plan
     best, best_value = plan, mip_value(plan, mip)
     left = time_limit_s - (time.perf_counter() - start)
-    quick = _quick_bound(work, model, mip, best_value, time_limit_s=left, rel_gap=rel_gap)
+    quick = _quick_bound(work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap)
+    if (
+        _swaps(model)
+        and work.reach.nnz > STRONG_LINK_MAX_PAIRS
+        and not _proved(best_value, [quick], rel_gap)
+    ):
+        # the capacitated MIP does not get through its root LP at this size: most of the time
+        # left goes to the plan instead
+        left = 0.8 * (time_limit_s - (time.perf_counter() - start))
+        found = _assign(work, model, iterated_swaps(work, model, best.is_open, time_limit_s=left))
+        if mip_value(found, mip) > best_value:
+            best, best_value, hint = found, mip_value(found, mip), _full_hint(found, mip)
     if quick is not None and proven_gap(best_value, quick, maximize=mip.maximize) <= rel_gap:
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
         solver = "relaxation"
@@ -105,7 +116,7 @@ def _quick_bound(
     inst: SitingInstance,
     model: SitingModel,
     mip: Mip,
-    upper: float,
+    plan: SitingSolution,
     *,
     time_limit_s: float,
     rel_gap: float,
@@ -115,26 +126,31 @@ def _quick_bound(
     capacity binds), the Lagrangian bound (the LP with x <= y links, in seconds) and the
     uncapacitated covering optimum's bound (tight where capacity is slack), the smallest;
     for a large p-median the Lagrangian bound."""
+    upper = mip_value(plan, mip)
     if model.kind == "maxcover" and model.is_capacitated:
         deadline = time.perf_counter() + time_limit_s
         bounds = [capacity_bound(inst, model)]
         if _proved(upper, bounds, rel_gap):
             return min(b for b in bounds if b is not None)
+        rr, jj, _ = pairs(inst)
+        reached = np.bincount(rr, plan.is_open[jj], minlength=inst.n_demand) > 0
+        # the uncapacitated bound is at least what the plan's sites reach: skip it if too much
+        helps = float(inst.weight[reached].sum()) <= upper * (1.0 + rel_gap)
         bounds.append(
             capacitated_cover_bound(
                 inst,
                 model,
                 lower=upper,
                 stop_at=upper * (1.0 + rel_gap),
-                time_limit_s=0.3 * time_limit_s,
+                time_limit_s=(0.3 if helps else 0.5) * time_limit_s,
             )
         )
-        if not _proved(upper, bounds, rel_gap):
+        if helps and not _proved(upper, bounds, rel_gap):
             plain = dataclasses.replace(model, capacitated=False, sizing=None)
             # the capacitated MIP rarely gets past its root at city scale: most time goes here
             left = 0.85 * (deadline - time.perf_counter())
             bounds.append(solve(inst, plain, time_limit_s=max(0.5, left), rel_gap=rel_gap).bound)
-        return min(b for b in bounds if b is not None)
+        return min((b for b in bounds if b is not None), default=None)
     if model.kind == "pmedian" and not model.is_capacitated and mip.A.shape[0] > LAGRANGE_ROWS:
         return pmedian_bound(
             inst, model, upper=upper, time_limit_s=0.7 * time_limit_s, rel_gap=rel_gap
@@ -166,8 +182,7 @@ def _heuristic(inst: SitingInstance, model: SitingModel, mip: Mip, *, time_limit
     """Open set from the uncapacitated heuristic; capacitated plans get an LP/MIP assignment."""
     plain = dataclasses.replace(model, capacitated=False, sizing=None)
     # capacitated covering with p lockers: half the time on reach, the rest on capacity swaps
-    swaps = model.kind == "maxcover" and model.is_capacitated and model.budget is None
-    swaps = swaps and model.p is not None
+    swaps = _swaps(model)
     is_open = open_set(inst, plain, time_limit_s=time_limit_s * (0.5 if swaps else 1.0))
     if swaps:
         is_open = swap_search(inst, model, is_open, time_limit_s=max(1.0, 0.5 * time_limit_s))
@@ -198,6 +213,16 @@ def _heuristic(inst: SitingInstance, model: SitingModel, mip: Mip, *, time_limit
         is_open[movable[int(np.argmin(use))]] = False
         plan = _assign(inst, model, is_open)
     return plan, _full_hint(plan, mip)
+
+
+def _swaps(model: SitingModel) -> bool:
+    """Whether the capacity swap search applies: capacitated covering with p lockers."""
+    return (
+        model.kind == "maxcover"
+        and model.is_capacitated
+        and model.budget is None
+        and (model.p is not None)
+    )
 
 
 def _spent(plan: SitingSolution) -> float:

@@ -11,7 +11,7 @@ from routing.siting import SitingModel, solve
 from routing.siting.flow import capacity_bound, flow_assignment, max_service
 from routing.siting.lagrange import capacitated_cover_bound, pmedian_bound
 from routing.siting.solution import SitingSolution
-from routing.siting.swap import swap_search
+from routing.siting.swap import iterated_swaps, swap_search
 
 SEEDS = [11, 12, 13, 14]
 solve_module = importlib.import_module("routing.siting.solve")
@@ -76,6 +76,9 @@ def test_swap_search_improves_within_the_rules(tiny_instance, brute_force, seed)
     )
     assert after <= best + 1e-6
     assert after >= 0.9 * best
+    again = iterated_swaps(inst, model, found, time_limit_s=0.3)
+    assert again.sum() == 3 and again[7]
+    assert after - 1e-9 <= max_service(inst, inst.capacity, again)[0] <= best + 1e-6
 
 
 @pytest.mark.parametrize("seed", SEEDS)
