@@ -1,7 +1,6 @@
 """Demand points (where daily parcels go) and each firm's parcels of the day drawn from them."""
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import numpy as np
 
 from api.scenario.errors import ScenarioError
 from api.scenario.schema import SIZES, DemandSpec, ParcelsSpec
+from network.errors import GongpeiError
 
 
 @dataclass(frozen=True)
@@ -92,32 +92,30 @@ def demand_at_road_nodes(graph: nx.MultiDiGraph, spec: DemandSpec) -> DemandPoin
 
 
 def read_demand_file(path: Path, size_mix: dict[str, float], where: str) -> DemandPoints:
-    """Demand from CSV (``id,lat,lon,parcels``) or GeoJSON points (property ``parcels``)."""
-    rows: list[tuple[str, float, float, float]] = []
+    """Demand from CSV (``id,lat,lon,parcels``) or GeoJSON points (property ``parcels``).
+
+    Read and checked by ``routing.siting.points.read_demand`` (the siting's own reader), so a
+    scenario and ``gongpei site`` accept the same files; the scenario's size mix applies to all.
+    """
+    from routing.siting.points import read_demand
+
     try:
-        if path.suffix.lower() in (".geojson", ".json"):
-            data = json.loads(path.read_text(encoding="utf-8"))
-            for k, feature in enumerate(data["features"]):
-                lon, lat = feature["geometry"]["coordinates"][:2]
-                props = feature.get("properties") or {}
-                rows.append((str(props.get("id", k)), float(lat), float(lon),
-                             float(props["parcels"])))
-        else:
-            with path.open(newline="", encoding="utf-8") as handle:
-                for row in csv.DictReader(handle):
-                    rows.append((row["id"], float(row["lat"]), float(row["lon"]),
-                                 float(row["parcels"])))
-    except (KeyError, ValueError, TypeError, json.JSONDecodeError) as err:
-        raise ScenarioError([f"{where}: cannot read demand from {path}: {err!r}"]) from None
-    if not rows:
+        points = read_demand(path)
+    except GongpeiError as err:
+        reason = str(err)
+        if not reason.startswith("demand point"):
+            reason = f"cannot read demand from {path}: {reason}"
+        raise ScenarioError([f"{where}: {reason}"]) from None
+    if not points:
         raise ScenarioError([f"{where}: {path} holds no demand points"])
-    bad = [r[0] for r in rows if not (r[3] >= 0 and np.isfinite([r[1], r[2], r[3]]).all())]
-    if bad:
-        raise ScenarioError([f"{where}: demand point '{bad[0]}' in {path}: parcels or "
-                             "coordinates are negative or not numbers"])
-    ids, lat, lon, parcels = zip(*rows, strict=True)
-    return DemandPoints(list(ids), np.array(lat), np.array(lon), np.array(parcels),
-                        _mix_array(size_mix, len(rows)), ["file"] * len(rows))
+    return DemandPoints(
+        ids=[p.id for p in points],
+        lat=np.array([p.lat for p in points]),
+        lon=np.array([p.lon for p in points]),
+        parcels=np.array([p.parcels for p in points]),
+        size_mix=_mix_array(size_mix, len(points)),
+        kind=["file"] * len(points),
+    )
 
 
 def draw_parcels(firm: str, spec: ParcelsSpec, demand: DemandPoints,

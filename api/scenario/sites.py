@@ -1,6 +1,5 @@
 """Candidate locker sites of a scenario: existing lockers, sites from a file, road nodes."""
 
-import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from scipy.spatial import cKDTree
 from api.scenario.demand import DemandPoints
 from api.scenario.errors import ScenarioError
 from api.scenario.schema import Compartments, LockersSpec, Place, SitingSpec
+from network.errors import GongpeiError
 
 MAX_SNAP_M = 500.0  # a building centroid this far from any footpath is not on the map
 
@@ -42,14 +42,16 @@ class OpenLocker:
 
 
 def sites_from_file(path: Path, spec: LockersSpec, where: str) -> list[Site]:
-    """Candidate sites from CSV ``id,lat,lon``."""
+    """Candidate sites from CSV ``id,lat,lon`` or GeoJSON points, read by the siting's own
+    reader (``routing.siting.points.read_candidates``); cost and compartments are the spec's."""
+    from routing.siting.points import read_candidates
+
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = [(r["id"], float(r["lat"]), float(r["lon"])) for r in csv.DictReader(handle)]
-    except (KeyError, ValueError) as err:
-        raise ScenarioError([f"{where}: cannot read sites from {path}: {err!r}"]) from None
-    return [Site(i, lat, lon, spec.candidates.compartments, spec.candidates.cost, kind="file")
-            for i, lat, lon in rows]
+        rows = read_candidates(path)
+    except GongpeiError as err:
+        raise ScenarioError([f"{where}: cannot read sites from {path}: {err}"]) from None
+    return [Site(c.id, c.lat, c.lon, spec.candidates.compartments, spec.candidates.cost,
+                 kind="file") for c in rows]
 
 
 def sites_at_buildings(buildings: Any, spec: LockersSpec, demand: DemandPoints) -> list[Site]:
