@@ -51,12 +51,18 @@ def add_firm(body: FirmCreate, _: Firm = Depends(admin_key), db: Database = Depe
     summary="Rename a firm or change its role (admin)",
 )
 def update_firm(
-    firm_id: RowId, body: FirmUpdate, _: Firm = Depends(admin_key), db: Database = Depends(get_db)
+    firm_id: RowId,
+    body: FirmUpdate,
+    caller: Firm = Depends(admin_key),
+    db: Database = Depends(get_db),
 ):
+    """An admin cannot change its own role, so the last admin cannot lock everyone out."""
     with db.writing() as session:
         firm = session.get(Firm, firm_id)
         if firm is None:
             raise HTTPException(404, f"firm {firm_id} not found")
+        if firm.id == caller.id and body.role not in (None, firm.role):
+            raise HTTPException(409, f"firm {firm_id}: an admin cannot change its own role")
         if body.name is not None:
             if _taken(session, Firm, body.name, firm_id):
                 raise HTTPException(409, f"firm '{body.name}': a firm with this name exists")

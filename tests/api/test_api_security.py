@@ -93,6 +93,19 @@ def test_admin_manages_firms_and_centres(client, auth):
     assert client.post("/v1/centres", json=centre, headers=auth["b"]).status_code == 403
 
 
+def test_an_admin_cannot_change_its_own_role(client, db, auth):
+    from sqlalchemy import select
+
+    from api.db.models import Firm
+
+    with db.reading() as session:
+        me = session.scalar(select(Firm.id).where(Firm.name == "firm-admin"))
+    r = client.patch(f"/v1/firms/{me}", json={"role": "firm"}, headers=auth["admin"])
+    assert r.status_code == 409 and "own role" in r.json()["detail"]
+    r = client.patch(f"/v1/firms/{me}", json={"name": "Bureau"}, headers=auth["admin"])
+    assert r.status_code == 200 and r.json()["role"] == "admin"
+
+
 def test_api_keys_are_stored_hashed(db, auth):
     from sqlalchemy import select
 
