@@ -13,7 +13,7 @@ import shapely
 from network._assemble import assemble
 from network._osm import Way
 from network.errors import AreaError, NoRoadsError, OsmFileError, ProfileError
-from network.graph import build_graph, graph_from_osmnx
+from network.graph import build_graph, build_graph_online, graph_from_osmnx
 from network.profiles import get_profile, parse_maxspeed
 
 TINY = """<?xml version="1.0" encoding="UTF-8"?>
@@ -241,3 +241,28 @@ def test_osmnx_graph_gets_the_same_rules(tmp_path: Path) -> None:
         assert _arcs(via_osmnx) == _arcs(direct)
         for u, v, k, data in direct.edges(keys=True, data=True):
             assert via_osmnx.edges[u, v, k]["travel_time"] == data["travel_time"]
+
+
+def test_online_build_applies_the_profile_to_what_osmnx_downloads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import osmnx as ox
+
+    whole = tmp_path / "whole.osm"
+    whole.write_text(TINY.replace('<nd ref="99"/>', ""), encoding="utf-8")
+    asked = {}
+
+    def from_place(place: str, **options: object) -> object:  # stands in for the Overpass download
+        asked.update(place=place, tags=list(ox.settings.useful_tags_way), **options)
+        return ox.graph_from_xml(whole, simplify=False, retain_all=True)
+
+    monkeypatch.setattr(ox, "graph_from_place", from_place)
+    saved = list(ox.settings.useful_tags_way)
+    online = build_graph_online("市南区, 青岛市", profile="van")
+    assert asked["place"] == "市南区, 青岛市" and asked["simplify"] is False
+    assert "motor_vehicle" in asked["tags"] and ox.settings.useful_tags_way == saved
+    assert online.graph["source"] == "市南区, 青岛市"
+    raw = ox.graph_from_xml(whole, simplify=False, retain_all=True)
+    assert _arcs(online) == _arcs(graph_from_osmnx(raw, profile="van")) != set()
+    with pytest.raises(AreaError, match="place name or a bbox"):
+        build_graph_online()
