@@ -151,24 +151,27 @@ class Server:
         self.proc.terminate()
         self.proc.wait(timeout=30)
 
-    def cpu_s(self) -> float:
-        """CPU seconds used so far by the server's process tree (`gongpei serve`, uvicorn and
-        its worker processes), from /proc."""
-        parent, ticks = {}, {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
+    def usage(self) -> tuple[float, float]:
+        """(CPU seconds used, seconds spent runnable but waiting for a core) so far by the
+        server's process tree (`gongpei serve`, uvicorn and its workers), from /proc. The
+        wait is of each process's main thread, the one running the event loop."""
+        parent, used, waited = {}, {}, {}
+        for proc in Path("/proc").glob("[0-9]*"):
             try:
-                fields = stat.read_text().rpartition(")")[2].split()
-            except OSError:  # the process ended meanwhile
+                fields = (proc / "stat").read_text().rpartition(")")[2].split()
+                wait_ns = int((proc / "schedstat").read_text().split()[1])
+            except (OSError, IndexError):  # the process ended meanwhile
                 continue
-            pid = int(stat.parent.name)
+            pid = int(proc.name)
             parent[pid] = int(fields[1])
-            ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+            used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            waited[pid] = wait_ns / 1e9
         tree, grew = {self.proc.pid}, True
         while grew:
             more = {pid for pid, ppid in parent.items() if ppid in tree} - tree
             tree |= more
             grew = bool(more)
-        return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+        return sum(used.get(p, 0.0) for p in tree), sum(waited.get(p, 0.0) for p in tree)
 
 
 # --------------------------------------------------------------------------- client
@@ -288,14 +291,17 @@ def pct(values: list[float], q: float) -> float:
 
 def phase(server: Server, load) -> dict:
     """Run one load phase (a coroutine giving latencies, elapsed s, errors): its figures plus
-    the CPU the server processes and this load generator used meanwhile."""
-    server_cpu, client_cpu = server.cpu_s(), time.process_time()
+    the CPU the server processes and this load generator used meanwhile, and how long per
+    second the server processes were ready to run but had no core (other work on the machine)."""
+    (server_cpu, server_wait), client_cpu = server.usage(), time.process_time()
     lat, elapsed, errors = uvloop.run(load)
-    server_cpu, client_cpu = server.cpu_s() - server_cpu, time.process_time() - client_cpu
+    (cpu_end, wait_end), client_end = server.usage(), time.process_time()
     n = len(lat)
     return {"rps": n / elapsed, "p50": pct(lat, 50), "p99": pct(lat, 99), "errors": errors,
-            "server_ms": server_cpu / n * 1000, "client_ms": client_cpu / n * 1000,
-            "client_pct": client_cpu / elapsed * 100}
+            "server_ms": (cpu_end - server_cpu) / n * 1000,
+            "client_ms": (client_end - client_cpu) / n * 1000,
+            "client_pct": (client_end - client_cpu) / elapsed * 100,
+            "wait_ms_s": (wait_end - server_wait) / elapsed * 1000}
 
 
 def median_of(runs: list[dict]) -> dict:
@@ -400,7 +406,7 @@ def report(results: list[dict], args: argparse.Namespace, load: tuple) -> None:
           f"{args.open_seconds:.0f} s each); baseline: one run of {args.baseline_requests}")
     print(f"{'backend':<11} {'mode':<24} {'offered/s':>9} {'achieved/s':>10} {'p50 ms':>7} "
           f"{'p99 ms':>7} {'p99 of each run':>20} {'err':>4} {'srv CPU':>8} {'gen CPU':>8} "
-          f"{'gen %core':>9}")
+          f"{'gen %core':>9} {'srv wait':>8}")
     modes = (("closed", "closed loop, index"), ("baseline", "closed loop, baseline"),
              ("fixed", "fixed rate, index"))
     for r in results:
@@ -410,8 +416,10 @@ def report(results: list[dict], args: argparse.Namespace, load: tuple) -> None:
             runs = ", ".join(f"{p:.0f}" for p in m["p99_runs"])
             print(f"{r['backend']:<11} {label:<24} {offered:>9} {m['rps']:>10.0f} "
                   f"{m['p50']:>7.1f} {m['p99']:>7.1f} {runs:>20} {m['errors']:>4} "
-                  f"{m['server_ms']:>6.2f}ms {m['client_ms']:>6.2f}ms {m['client_pct']:>8.0f}%")
-    print("srv/gen CPU: CPU ms per search of the server processes / of the load generator")
+                  f"{m['server_ms']:>6.2f}ms {m['client_ms']:>6.2f}ms {m['client_pct']:>8.0f}% "
+                  f"{m['wait_ms_s']:>6.0f}ms")
+    print("srv/gen CPU: CPU ms per search of the server processes / of the load generator;\n"
+          "srv wait: ms per second the server's event loops were runnable but had no core")
     print("target: >= 1000 searches/s with p99 <= 50 ms")
     print("\nReservation storm: 500 attempts, 100 free compartments, 50 clients")
     print(f"{'backend':<11} {'201':>5} {'409':>5} {'other':>6} {'active':>7} {'double':>7}")
