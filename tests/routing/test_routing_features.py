@@ -343,3 +343,16 @@ def test_a_restored_route_that_breaks_a_rule_keeps_its_feasible_tasks() -> None:
     assert restored is not None
     plans, left = builder.read(restored)
     assert [v.id for v in plans[0].visits] == ["j3", "j1"] and left == ["j2"]
+
+
+def test_warm_start_gives_pyvrp_all_but_the_descent_time() -> None:
+    from routing.solve import _pyvrp_seconds
+
+    m = line_model(2)
+    m.add_vehicle("v1", start="hub", end="hub")
+    for k in range(50):
+        m.add_job(f"j{k}", location=1)
+    problem = m.build()
+    assert _pyvrp_seconds(problem, 10.0) == pytest.approx(9.0)  # 0.5 s of descent: at least 10 %
+    assert _pyvrp_seconds(problem, 1.0) == pytest.approx(0.7)  # at most 30 %
+    assert _pyvrp_seconds(problem, 3.0) == pytest.approx(2.5)  # 10 ms per task
