@@ -21,9 +21,9 @@ from sqlalchemy import Connection, Engine, bindparam, case, func, select
 
 from api.db.models import SIZES, Compartment, Locker, utcnow
 from api.paging import BadCursorError, decode_cursor, encode_cursor
+from network.geo import EARTH_RADIUS_M, haversine_m
 
 log = logging.getLogger("gongpei.search")
-EARTH_RADIUS_M = 6_371_008.8
 _COUNT_CHUNK = 200
 _VERSION = select(func.count(Locker.id), func.max(Locker.updated_at))
 _FREE = (
@@ -44,15 +44,6 @@ _ALL_FREE = (
 )
 _NONE_FREE = dict.fromkeys(SIZES, 0)
 _CHANGED = select(Locker.id).where(Locker.availability_changed_at > bindparam("since"))
-
-
-def haversine_m(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    """Great-circle distances in metres from one point to arrays of points (degrees)."""
-    p1, p2 = np.radians(lat), np.radians(lats)
-    dphi = p2 - p1
-    dlmb = np.radians(lons - lon)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
 @dataclass(frozen=True)

@@ -8,24 +8,10 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 import numpy as np
-from numpy.typing import ArrayLike
 
 from network._osm import Way
+from network.geo import haversine_m
 from network.profiles import Profile
-
-EARTH_RADIUS_M = 6_371_009.0
-
-
-def haversine_m(
-    lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
-) -> np.ndarray:
-    """Great-circle distance in metres (vectorised over numpy arrays)."""
-    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
 def _runs(nodes: list[int | None]) -> Iterable[list[int]]:
@@ -93,7 +79,7 @@ def assemble(
     if not tails:
         return graph, counts
     xy = np.array([coords[n] for n in tails]), np.array([coords[n] for n in heads])
-    length_mm = np.rint(haversine_m(xy[0][:, 0], xy[0][:, 1], xy[1][:, 0], xy[1][:, 1]) * 1000)
+    length_mm = np.rint(haversine_m(xy[0][:, 1], xy[0][:, 0], xy[1][:, 1], xy[1][:, 0]) * 1000)
     time_ms = np.rint(length_mm / (np.array(kmhs) / 3.6))
     graph.add_edges_from(
         (u, v, {**a, "length": mm / 1000.0, "travel_time": ms / 1000.0})

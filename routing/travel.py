@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from network.geo import haversine_m
 from routing.model import Location, ProblemError, TravelMatrices
 
-EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_SPEED_KMH = {"van": 25.0, "e-tricycle": 15.0, "walk": 4.5}
 DEFAULT_CIRCUITY = 1.3
 
@@ -45,12 +45,9 @@ def straight_line_matrices(
         raise ProblemError(f"travel: speed_kmh must be positive, got {speed_kmh}")
     if circuity < 1:
         raise ProblemError(f"travel: circuity must be at least 1, got {circuity}")
-    pts = np.radians(np.array(_points(locations), dtype=np.float64).reshape(-1, 2))
+    pts = np.array(_points(locations), dtype=np.float64).reshape(-1, 2)
     lat, lon = pts[:, 0], pts[:, 1]
-    dlat = lat[:, None] - lat[None, :]
-    dlon = lon[:, None] - lon[None, :]
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
-    metres = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))) * circuity
+    metres = haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :]) * circuity
     seconds = metres / (speed_kmh / 3.6)
     return TravelMatrices(durations=np.round(seconds, 1), distances=np.round(metres, 1))
 

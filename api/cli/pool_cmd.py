@@ -105,7 +105,7 @@ def platform_lockers(client: httpx.Client, day: Day) -> list[dict[str, Any]]:
     import httpx
     import numpy as np
 
-    from api.search import haversine_m
+    from network.geo import haversine_m
     from routing.pooling.errors import PoolingError
 
     lats = np.array([p.at.lat for p in day.parcels])

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from network.errors import SnapError
+from network.geo import haversine_m
 from routing.siting.errors import CandidateOffGraphError, SitingInputError
 from routing.siting.model import DEFAULT_SIZE_MIX, SIZES, SitingInstance, make_reach
 
@@ -272,12 +273,8 @@ def _haversine_within(a: np.ndarray, b: np.ndarray, radius_m: float):
     scale = np.array([111_320.0, 111_320.0 * math.cos(lat0)])
     ta, tb = cKDTree(a * scale), cKDTree(b * scale)
     coo = ta.sparse_distance_matrix(tb, radius_m * 1.01, output_type="coo_matrix")
-    la, lb = np.radians(a[coo.row]), np.radians(b[coo.col])
-    h = (
-        np.sin((lb[:, 0] - la[:, 0]) / 2) ** 2
-        + np.cos(la[:, 0]) * np.cos(lb[:, 0]) * np.sin((lb[:, 1] - la[:, 1]) / 2) ** 2
-    )
-    dist = 2 * 6_371_008.8 * np.arcsin(np.sqrt(h))
+    la, lb = a[coo.row], b[coo.col]
+    dist = haversine_m(la[:, 0], la[:, 1], lb[:, 0], lb[:, 1])
     keep = dist <= radius_m
     # sparse_distance_matrix drops exact-zero pairs; add coincident points back.
     rows, cols, vals = coo.row[keep], coo.col[keep], dist[keep]
