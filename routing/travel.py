@@ -71,8 +71,8 @@ def matrices_for(
     """Matrices for each profile from a road network source, or straight lines when asked.
 
     `network` (an OSM file, "demo", "synthetic:N", or a folder written by `gongpei network
-    build`, whose one graph then serves every profile) wins; otherwise `travel` must say
-    {"source": "straight_line", "speed_kmh": 25 or {profile: kmh}, "circuity": 1.3}
+    build`, usable only when every vehicle has that folder's profile) wins; otherwise `travel`
+    must say {"source": "straight_line", "speed_kmh": 25 or {profile: kmh}, "circuity": 1.3}
     or {"source": "network", "osm": SOURCE}.
     """
     travel = dict(travel or {})
@@ -85,7 +85,14 @@ def matrices_for(
             from network.store import load_graph_dir
 
             graph = load_graph_dir(osm)
-            return {profile: network_matrices(graph, locations) for profile in profiles}
+            built_for = graph.graph.get("profile")
+            other = sorted(set(profiles) - {built_for})
+            if other:  # a van timed on a tricycle graph would be silently wrong
+                raise ProblemError(
+                    f"travel: network folder '{osm}' was built for profile '{built_for}', but "
+                    f"vehicles use {other}: pass the OSM file instead, or a folder per profile"
+                )
+            return {built_for: network_matrices(graph, locations)}
         from network.graph import build_graph
 
         return {

@@ -179,3 +179,16 @@ def test_left_out_shipment_is_listed_as_vroom_does(tmp_path: Path) -> None:
     out = solved(problem).to_vroom(problem)
     assert [(u["id"], u["type"]) for u in out["unassigned"]] == [(20, "pickup"), (21, "delivery")]
     assert "time windows close" in out["unassigned"][0]["reason"]
+
+
+def test_built_graph_folder_of_another_profile_is_refused(tmp_path: Path) -> None:
+    from network.graph import build_graph
+    from network.store import save_graph_dir
+
+    graph = build_graph("synthetic:60", profile="e-tricycle")
+    folder = save_graph_dir(graph, tmp_path / "graph")
+    node = next(iter(graph.nodes(data=True)))[1]
+    data = native_without_matrices()
+    data["locations"] = [{"lat": node["y"], "lon": node["x"]}] * 2
+    with pytest.raises(ProblemError, match=r"built for profile 'e-tricycle'.*'van'"):
+        read_problem(write(tmp_path, "p.json", data), network=str(folder))
