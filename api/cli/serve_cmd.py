@@ -7,13 +7,13 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.db.engine import Database
-from api.db.migrate import upgrade
-from api.settings import Settings
+if TYPE_CHECKING:
+    from api.db.engine import Database
+    from api.settings import Settings
 
 admin_app = typer.Typer(help="Administration: firms and their API keys.", no_args_is_help=True)
 lockers_app = typer.Typer(help="Locker network: import lockers.", no_args_is_help=True)
@@ -29,10 +29,15 @@ DbOption = Annotated[
 
 
 def _settings(database_url: str | None) -> Settings:
+    from api.settings import Settings  # the DB stack loads only for commands that use it
+
     return Settings(database_url=database_url) if database_url else Settings()
 
 
 def _migrated(database_url: str | None) -> Database:
+    from api.db.engine import Database
+    from api.db.migrate import upgrade
+
     db = Database(_settings(database_url).database_url)
     upgrade(db.engine)
     return db
