@@ -33,8 +33,10 @@ def solve(
     geojson: Path | None = typer.Option(None, "--geojson", help="Also write routes as GeoJSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
 ) -> None:
-    """Solve a routing problem; the solution is VROOM-shaped JSON; the checker's verdict is
-    printed and a plan that fails it exits with code 1 (invalid input exits with code 2)."""
+    """Plan routes for a problem file and check the plan; writes VROOM-shaped JSON.
+
+    The checker's verdict is printed and a plan that fails it exits with code 1 (invalid input
+    exits with code 2)."""
     console = Console(stderr=True, markup=False, highlight=False)
     cache = Path(os.environ.get("GONGPEI_DATA_DIR", "data")) / "cache"
     problem = read_problem(file, format=format, network=network,
