@@ -10,6 +10,8 @@ In one run:
    proven gap, seconds, peak memory.
 
     .venv/bin/python benchmarks/siting.py [--skip-spopt] [--skip-city] [--solvers scip,highs]
+    .venv/bin/python benchmarks/siting.py --skip-orlib --only-capacitated --capacities 90 \
+        --city-time-limit 600
 """
 
 from __future__ import annotations
@@ -101,20 +103,28 @@ def city(args: argparse.Namespace) -> None:
     )
     capacities = [float(c) for c in args.capacities.split(",")]
     sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=int(capacities[0] * 1.5))
-    cases = [("maxcover", inst, SitingModel("maxcover", p=args.p), 0.01)]
+    cases = (
+        []
+        if args.only_capacitated
+        else [("maxcover", inst, SitingModel("maxcover", p=args.p), 0.01)]
+    )
     for cap in capacities:
         capped = dataclasses.replace(inst, capacity=np.full(inst.n_sites, cap))
         model = SitingModel("maxcover", p=args.p, capacitated=True)
         cases.append((f"maxcover cap {cap:g}/day", capped, model, 0.01))
-    cases += [
-        (
-            f"maxcover sized {sizing.max_compartments} cells",
-            inst,
-            SitingModel("maxcover", p=args.p, sizing=sizing),
-            0.01,
-        ),
-        ("pmedian", inst, SitingModel("pmedian", p=args.p), 1e-4),
-    ]
+    cases += (
+        []
+        if args.only_capacitated
+        else [
+            (
+                f"maxcover sized {sizing.max_compartments} cells",
+                inst,
+                SitingModel("maxcover", p=args.p, sizing=sizing),
+                0.01,
+            ),
+            ("pmedian", inst, SitingModel("pmedian", p=args.p), 1e-4),
+        ]
+    )
     print(
         f"p = {args.p} lockers; limit {args.city_time_limit:g} s; sized lockers: compartments "
         f"turned over every 1.5 days"
@@ -155,6 +165,11 @@ def main() -> None:
         "--capacities", default="60,90,150", help="parcels/day per locker, capacitated cases"
     )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--only-capacitated",
+        action="store_true",
+        help="city case: the fixed-capacity cases alone (to rerun them with a longer limit)",
+    )
     args = ap.parse_args()
     if not args.skip_orlib:
         if not SHARED.is_dir():

@@ -35,6 +35,7 @@ class Mip:
     x: np.ndarray | None = None
     n: np.ndarray | None = None
     s: np.ndarray | None = None
+    assign: np.ndarray | None = None  # capacitated: row "point i served once" per point (-1: none)
 
 
 class _Builder:
@@ -256,6 +257,7 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
         r = b.rows_(served_rows.size, -np.inf, 1.0)
     rowof = np.full(inst.n_demand, -1, dtype=np.int64)
     rowof[served_rows] = r
+    assign = rowof
     b.terms(rowof[rr], x, 1.0)
     if strong:
         r = b.rows_(rr.size, -np.inf, 0.0)
@@ -284,7 +286,7 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
     if model.kind == "maxcover":
         b.obj[1] = w[rr]
         _budget_rows(inst, model, b, y, n, costs)
-        return b.build(offset=0.0, maximize=True, y=y, x=x, n=n)
+        return b.build(offset=0.0, maximize=True, y=y, x=x, n=n, assign=assign)
     if model.kind == "pmedian":
         penalty = model.penalty(inst)
         b.obj[1] = w[rr] * (dd - penalty)

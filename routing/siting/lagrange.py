@@ -66,7 +66,13 @@ def pmedian_bound(
 
 
 def capacitated_cover_bound(
-    inst: SitingInstance, model: SitingModel, *, lower: float, stop_at: float, time_limit_s: float
+    inst: SitingInstance,
+    model: SitingModel,
+    *,
+    lower: float,
+    stop_at: float,
+    time_limit_s: float,
+    start: np.ndarray | None = None,
 ) -> float | None:
     """An upper bound on capacitated maximal covering with ``p`` lockers (no money budget).
 
@@ -75,7 +81,8 @@ def capacitated_cover_bound(
     1 - lambda_i / w_i; the relaxed optimum is sum_i lambda_i + the values of the must-open
     sites + the p - |must-open| largest others. Any multipliers give a valid bound (equal at
     best to the LP with x_ij <= y_j links); ``lower`` (a known plan's value) sets the step,
-    and the search stops once the bound reaches ``stop_at``.
+    and the search stops once the bound reaches ``stop_at``. ``start`` (parcels per point, for
+    example the LP's duals) replaces the default first multipliers, half of each point's parcels.
     """
     if model.kind != "maxcover" or model.p is None or model.budget is not None:
         return None
@@ -90,7 +97,7 @@ def capacitated_cover_bound(
     fixed = np.flatnonzero(inst.must_open)
     k = max(model.p - fixed.size, 0)
     reached = np.bincount(rr, minlength=inst.n_demand) > 0
-    lam = 0.5 * w * reached
+    lam = (0.5 * w if start is None else np.clip(start, 0.0, w)) * reached
     best, stall, step = np.inf, 0, 1.0
     while True:
         profit = wp - lam[rr]

@@ -13,7 +13,7 @@ import numpy as np
 
 from routing.siting.aggregate import aggregate, expand
 from routing.siting.errors import SitingInputError
-from routing.siting.exact import SOLVERS, MipResult, proven_gap, solve_mip
+from routing.siting.exact import SOLVERS, LpResult, MipResult, lp_relaxation, proven_gap, solve_mip
 from routing.siting.flow import capacity_bound, flow_assignment
 from routing.siting.formulation import STRONG_LINK_MAX_PAIRS, Mip, big_penalty, build, pairs
 from routing.siting.heuristic import open_set
@@ -21,10 +21,12 @@ from routing.siting.lagrange import capacitated_cover_bound, pmedian_bound
 from routing.siting.model import SitingInstance, SitingModel
 from routing.siting.solution import SitingSolution, nearest_assignment
 from routing.siting.swap import iterated_swaps, swap_search
+from routing.siting.window import window_search
 
 METHODS = ("auto", "exact", "heuristic")
 LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this also get a Lagrangian bound first
 SMALL_MIP_ROWS = 30_000  # radius-formulation MIPs up to this size skip the local search
+PLAN_MARGIN_S = 1.0  # kept back from the plan search for the final assignment and output
 
 
 def solve(
@@ -68,19 +70,22 @@ def solve(
     best, best_value = plan, mip_value(plan, mip)
     left = time_limit_s - (time.perf_counter() - start)
     quick = _quick_bound(work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap)
-    if (
-        _swaps(model)
-        and work.reach.nnz > STRONG_LINK_MAX_PAIRS
-        and not _proved(best_value, [quick], rel_gap)
-    ):
-        # the capacitated MIP does not get through its root LP at this size: most of the time
-        # left goes to the plan instead
-        left = 0.8 * (time_limit_s - (time.perf_counter() - start))
-        found = _assign(work, model, iterated_swaps(work, model, best.is_open, time_limit_s=left))
+    large_cover = _swaps(model) and work.reach.nnz > STRONG_LINK_MAX_PAIRS
+    if large_cover and not _proved(best_value, [quick], rel_gap):
+        # the capacitated MIP does not get through its root LP at this size: the time left goes
+        # to the plan, first single swaps, then whole neighbourhoods re-sited
+        left = time_limit_s - (time.perf_counter() - start) - PLAN_MARGIN_S
+        is_open = iterated_swaps(work, model, best.is_open, time_limit_s=0.4 * left)
+        left = time_limit_s - (time.perf_counter() - start) - PLAN_MARGIN_S
+        is_open = window_search(work, model, is_open, time_limit_s=left)
+        found = _assign(work, model, is_open)
         if mip_value(found, mip) > best_value:
-            best, best_value, hint = found, mip_value(found, mip), _full_hint(found, mip)
+            best, best_value = found, mip_value(found, mip)
     if quick is not None and proven_gap(best_value, quick, maximize=mip.maximize) <= rel_gap:
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
+        solver = "relaxation"
+    elif large_cover:
+        res = MipResult(None, None, quick, False, "time limit (LP relaxation bound)", 0.0)
         solver = "relaxation"
     else:
         left = max(0.5, time_limit_s - (time.perf_counter() - start))
@@ -136,13 +141,21 @@ def _quick_bound(
         reached = np.bincount(rr, plan.is_open[jj], minlength=inst.n_demand) > 0
         # the uncapacitated bound is at least what the plan's sites reach: skip it if too much
         helps = float(inst.weight[reached].sum()) <= upper * (1.0 + rel_gap)
+        share_end = time.perf_counter() + (0.3 if helps else 0.5) * time_limit_s
+        start = None
+        if inst.reach.nnz > STRONG_LINK_MAX_PAIRS:
+            # the subgradient alone creeps towards the LP bound: PDLP's duals start it close
+            strong = build(inst, model, strong=True)
+            left = share_end - time.perf_counter()
+            start = _point_duals(strong, lp_relaxation(strong, time_limit_s=0.6 * left))
         bounds.append(
             capacitated_cover_bound(
                 inst,
                 model,
                 lower=upper,
                 stop_at=upper * (1.0 + rel_gap),
-                time_limit_s=(0.3 if helps else 0.5) * time_limit_s,
+                time_limit_s=max(0.5, share_end - time.perf_counter()),
+                start=start,
             )
         )
         if helps and not _proved(upper, bounds, rel_gap):
@@ -156,6 +169,14 @@ def _quick_bound(
             inst, model, upper=upper, time_limit_s=0.7 * time_limit_s, rel_gap=rel_gap
         )
     return None
+
+
+def _point_duals(mip: Mip, lp: LpResult | None) -> np.ndarray | None:
+    """Per demand point, the LP dual of "served at most once" (parcels), or None without an LP."""
+    if lp is None or mip.assign is None:
+        return None
+    rows = mip.assign
+    return np.where(rows >= 0, lp.duals[np.maximum(rows, 0)], 0.0)
 
 
 def _proved(upper: float, bounds: list[float | None], rel_gap: float) -> bool:

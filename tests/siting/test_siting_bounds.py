@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 
 from routing.siting import SitingModel, solve
+from routing.siting.exact import lp_relaxation, solve_mip
 from routing.siting.flow import capacity_bound, flow_assignment, max_service
+from routing.siting.formulation import build
 from routing.siting.lagrange import capacitated_cover_bound, pmedian_bound
 from routing.siting.solution import SitingSolution
 from routing.siting.swap import iterated_swaps, swap_search
+from routing.siting.window import window_search
 
 SEEDS = [11, 12, 13, 14]
 solve_module = importlib.import_module("routing.siting.solve")
@@ -103,3 +106,59 @@ def test_large_pmedian_path_reports_a_valid_gap(tiny_instance, brute_force, monk
     best = brute_force(inst, "pmedian", p=2, penalty=25.0)
     assert plan.bound <= best + 1e-6 <= plan.objective + 2e-6
     assert plan.optimal and plan.objective == pytest.approx(best)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_window_search_never_loses_and_a_whole_window_is_exact(tiny_instance, brute_force, seed):
+    inst = tiny_instance(seed, n=12, m=8, density=0.5, capacity=np.full(8, 7.0))
+    inst = dataclasses.replace(inst, must_open=np.arange(8) == 7)
+    model = SitingModel("maxcover", p=3, capacitated=True)
+    start = np.isin(np.arange(8), [0, 1, 7])
+    before = max_service(inst, inst.capacity, start)[0]
+    small = window_search(inst, model, start, time_limit_s=1.0, window=2)
+    assert small.sum() == 3 and small[7]
+    assert max_service(inst, inst.capacity, small)[0] >= before - 1e-9
+    # a window holding every site is the whole capacitated MIP: the optimum with site 7 open
+    whole = window_search(inst, model, start, time_limit_s=1.0, window=8)
+    best = max(
+        max_service(inst, inst.capacity, np.isin(np.arange(8), [7, *s]))[0]
+        for s in combinations(range(7), 2)
+    )
+    assert whole.sum() == 3 and whole[7]
+    assert max_service(inst, inst.capacity, whole)[0] == pytest.approx(best, abs=1e-3)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lp_duals_start_the_capacitated_bound_near_the_lp(tiny_instance, brute_force, seed):
+    inst = tiny_instance(seed, n=10, density=0.6, capacity=np.full(6, 9.0))
+    model = SitingModel("maxcover", p=2, capacitated=True)
+    best = brute_force(inst, "maxcover", p=2, capacitated=True)
+    strong = build(inst, model, strong=True)
+    exact_lp = solve_mip(
+        dataclasses.replace(strong, integer=np.zeros(0, dtype=np.int64)), time_limit_s=5
+    ).objective
+    lp = lp_relaxation(strong, time_limit_s=5, tolerance=1e-6)
+    assert lp.objective == pytest.approx(exact_lp, rel=1e-4)
+    duals = solve_module._point_duals(strong, lp)
+    # one evaluation at the LP's duals: valid, and (LP duals being optimal multipliers) the LP
+    at_duals = capacitated_cover_bound(
+        inst, model, lower=best, stop_at=np.inf, time_limit_s=1, start=duals
+    )
+    assert best - 1e-6 <= at_duals <= exact_lp + 1e-3 * exact_lp
+    # any multipliers at all still bound the optimum from above
+    junk = np.random.default_rng(seed).random(inst.n_demand) * inst.weight
+    assert (
+        capacitated_cover_bound(inst, model, lower=best, stop_at=np.inf, time_limit_s=1, start=junk)
+        >= best - 1e-6
+    )
+
+
+def test_large_capacitated_cover_path_reports_a_valid_gap(tiny_instance, brute_force, monkeypatch):
+    # Force the city-scale path (PDLP-started bound, swaps and windows, no MIP) on a tiny case.
+    monkeypatch.setattr(solve_module, "STRONG_LINK_MAX_PAIRS", 0)
+    inst = tiny_instance(5, n=12, m=8, density=0.5, capacity=np.full(8, 7.0))
+    model = SitingModel("maxcover", p=3, capacitated=True)
+    plan = solve(inst, model, time_limit_s=6)
+    best = brute_force(inst, "maxcover", p=3, capacitated=True)
+    assert plan.objective <= best + 1e-6 <= plan.bound + 2e-6
+    assert plan.objective == pytest.approx(best, abs=1e-3)

@@ -1,0 +1,119 @@
+"""Capacitated maximal covering: re-site the lockers of one neighbourhood at a time, exactly.
+
+Swaps move one locker at a time. Where capacity half binds, better plans move several
+neighbouring lockers together: one shifts so that the next can take over part of its
+catchment. A window here is a random site plus the sites whose catchments overlap it, ring by
+ring, up to ``window`` sites. Demand reaching the window is re-assigned while every other
+point keeps its flow, so lockers outside the window offer only their spare capacity. The
+window's lockers are then re-sited by a small MIP over merged points. The current plan is
+feasible in that MIP, so a window never makes the plan worse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from routing.siting.aggregate import aggregate
+from routing.siting.exact import solve_mip
+from routing.siting.flow import effective_capacity, flow_assignment, max_service
+from routing.siting.formulation import build
+from routing.siting.model import SitingInstance, SitingModel
+
+WINDOW_SITES = 40  # candidate sites re-sited together (their MIP takes about a second)
+WINDOW_TIME_S = 3.0  # time limit of one window's MIP: its incumbent is used if it stops early
+
+
+def window_search(
+    inst: SitingInstance,
+    model: SitingModel,
+    is_open: np.ndarray,
+    *,
+    time_limit_s: float,
+    window: int = WINDOW_SITES,
+    seed: int = 0,
+) -> np.ndarray:
+    """A plan serving at least as much as ``is_open`` (boolean mask), improved window by
+    window until ``time_limit_s``. Needs a site count ``p``; must-open sites stay open."""
+    deadline = time.perf_counter() + time_limit_s
+    cap = effective_capacity(inst, model)
+    by_site = inst.reach.T.tocsr()
+    overlap = (by_site @ inst.reach).tocsr()  # sites sharing a demand point
+    rng = np.random.default_rng(seed)
+    is_open = is_open.copy()
+    value = max_service(inst, cap, is_open)[0]
+    while time.perf_counter() < deadline - 0.2:
+        sites = _neighbourhood(overlap, int(rng.integers(inst.n_sites)), window)
+        left = deadline - time.perf_counter()
+        trial, proved = _resite(inst, model, cap, by_site, is_open, sites, min(WINDOW_TIME_S, left))
+        if trial is not None:
+            t_value = max_service(inst, cap, trial)[0]
+            if t_value > value + 1e-9:
+                is_open, value = trial, t_value
+        if proved and sites.size == inst.n_sites:
+            break  # the window held every site: its MIP was the whole problem, solved
+    return is_open
+
+
+def _neighbourhood(overlap: sp.csr_matrix, start: int, size: int) -> np.ndarray:
+    """``start`` and the sites whose catchments overlap it, ring by ring, at most ``size``."""
+    seen = np.zeros(overlap.shape[0], dtype=bool)
+    seen[start] = True
+    ring, found = np.array([start]), [np.array([start])]
+    count = 1
+    while count < size and ring.size:
+        near = np.unique(overlap[ring].indices)
+        ring = near[~seen[near]]
+        seen[ring] = True
+        found.append(ring)
+        count += ring.size
+    return np.concatenate(found)[:size]
+
+
+def _resite(
+    inst: SitingInstance,
+    model: SitingModel,
+    cap: np.ndarray,
+    by_site: sp.csr_matrix,
+    is_open: np.ndarray,
+    sites: np.ndarray,
+    time_limit_s: float,
+) -> tuple[np.ndarray | None, bool]:
+    """The open set with ``sites`` re-sited by their window's MIP (None if it found nothing),
+    and whether that MIP was solved to optimality."""
+    in_window = np.zeros(inst.n_sites, dtype=bool)
+    in_window[sites] = True
+    points = np.unique(by_site[sites].indices)
+    free = np.zeros(inst.n_demand, dtype=bool)
+    free[points] = True
+    rows, cols, frac, _ = flow_assignment(inst, model, is_open, unserved_cost=1.0)
+    kept = ~free[rows]
+    spare = cap - np.bincount(
+        cols[kept], inst.weight[rows[kept]] * frac[kept], minlength=inst.n_sites
+    )
+    sub = inst.reach[points]
+    near = np.unique(sub.indices)
+    near = near[in_window[near] | (is_open[near] & (spare[near] > 1e-6))]
+    local = SitingInstance(
+        demand_ids=[inst.demand_ids[i] for i in points],
+        weight=inst.weight[points],
+        site_ids=[inst.site_ids[j] for j in near],
+        reach=sub[:, near].tocsr(),
+        fixed_cost=np.zeros(near.size),
+        capacity=np.where(in_window[near], cap[near], np.maximum(spare[near], 0.0)),
+        must_open=~in_window[near] | inst.must_open[near],
+        name=f"{inst.name}-window",
+    )
+    local_model = dataclasses.replace(model, p=int(is_open[near].sum()), sizing=None)
+    merged, _ = aggregate(local, local_model)
+    mip = build(merged, local_model, strong=True)
+    res = solve_mip(mip, solver="highs", time_limit_s=time_limit_s, rel_gap=1e-6)
+    if res.values is None:
+        return None, False
+    trial = is_open.copy()
+    trial[sites] = False
+    trial[near[res.values[mip.y] > 0.5]] = True
+    return trial, res.optimal
