@@ -219,10 +219,11 @@ def _stage_siting(run: Run) -> None:
             kind=SITING_KINDS[spec.siting.model],
             p=None if spec.siting.model == "set_cover" else spec.siting.budget,
             capacitated=spec.siting.capacitated,
+            sizing=sites.sizing_model(spec.siting),
         )
         limit = run.limit(spec.siting.time_limit_s)
         with run.progress.step("Siting lockers", 1) as advance:
-            plan = siting.solve(inst, model, time_limit_s=limit)
+            plan = sites.cheapest_compartments(siting.solve(inst, model, time_limit_s=limit))
             advance(1)
     except GongpeiError as err:
         raise run.blame(err, "siting") from None
@@ -233,9 +234,9 @@ def _stage_siting(run: Run) -> None:
             curve = need("routing.siting.curve").coverage_curve(
                 inst, range(1, top + 1), time_limit_s=min(2.0, limit))
             advance(1)
-    opened = [site_list[j] for j in np.flatnonzero(plan.is_open)]
-    run.open_lockers = [sites.OpenLocker(s.id, s.lat, s.lon, s.compartments.model_dump())
-                        for s in opened]
+    compartments = sites.site_compartments(plan, site_list)
+    run.open_lockers = [sites.OpenLocker(site_list[j].id, site_list[j].lat, site_list[j].lon,
+                                         compartments[j]) for j in np.flatnonzero(plan.is_open)]
     run.summary["siting"] = sites.siting_summary(plan, site_list, spec.siting, curve)
     run.layers.update(sites.siting_layers(plan, site_list))
 

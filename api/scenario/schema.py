@@ -171,8 +171,28 @@ class LockersSpec(Strict):
     candidates: CandidatesSpec = CandidatesSpec()
 
 
+class CompartmentCosts(Strict):
+    """What building one compartment of each size costs; a size left out keeps the siting's
+    default (``routing.siting.model.DEFAULT_COMPARTMENTS``: 300 / 400 / 550)."""
+
+    S: Annotated[float, Field(ge=0)] | None = None
+    M: Annotated[float, Field(ge=0)] | None = None
+    L: Annotated[float, Field(ge=0)] | None = None
+
+
+class SizingSpec(Strict):
+    """Compartment sizing as a decision: each new locker gets the fewest S/M/L compartments that
+    turn over its parcels (one parcel per compartment every ``siting.dwell_days``), at most
+    ``max_compartments``. Implies a capacitated siting; existing lockers keep the compartments
+    they have. The costs price what is built (they steer the plan only under ``set_cover``)."""
+
+    max_compartments: Annotated[int, Field(ge=1)] = 120
+    costs: CompartmentCosts = CompartmentCosts()
+
+
 class SitingSpec(Strict):
-    """Which lockers to open: the siting model, walking radius and budget (number of lockers)."""
+    """Which lockers to open: the siting model, walking radius and budget (number of lockers);
+    ``sizing`` also decides how many compartments of each size the new lockers get."""
 
     model: Literal["max_coverage", "set_cover", "p_median"] = "max_coverage"
     radius_m: Annotated[float, Field(gt=0)] = 300.0
@@ -180,6 +200,18 @@ class SitingSpec(Strict):
     capacitated: bool = False
     dwell_days: Annotated[float, Field(gt=0)] = 1.5
     time_limit_s: Annotated[float, Field(gt=0)] = 10.0
+    sizing: SizingSpec | None = None
+
+    @field_validator("sizing", mode="before")
+    @classmethod
+    def _sizing_switch(cls, value: object) -> object:
+        """``sizing: true`` sizes with the defaults, ``sizing: false`` does not size."""
+        return {} if value is True else None if value is False else value
+
+    @property
+    def is_capacitated(self) -> bool:
+        """Whether site capacities bind (sizing implies it)."""
+        return self.capacitated or self.sizing is not None
 
     @field_validator("budget")
     @classmethod

@@ -1,5 +1,6 @@
 """Candidate locker sites of a scenario: existing lockers, sites from a file, road nodes."""
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from scipy.spatial import cKDTree
 
 from api.scenario.demand import DemandPoints
 from api.scenario.errors import ScenarioError
-from api.scenario.schema import Compartments, LockersSpec, Place, SitingSpec
+from api.scenario.schema import SIZES, Compartments, LockersSpec, Place, SitingSpec
 from network.errors import GongpeiError
 
 MAX_SNAP_M = 500.0  # a building centroid this far from any footpath is not on the map
@@ -93,8 +94,7 @@ def existing_sites(spec: LockersSpec, place: Callable[[Place], tuple[float, floa
 def siting_instance(demand: DemandPoints, sites: list[Site], walk: nx.MultiDiGraph,
                     spec: SitingSpec, name: str) -> Any:
     """The routing.siting instance: parcels a day at each demand point, walking distances on the
-    walk graph for the pairs within the radius, each site's cost and daily capacity
-    (compartments turned over every ``dwell_days``; unlimited when not capacitated)."""
+    walk graph for the pairs within the radius, each site's cost and daily capacity."""
     from routing.siting.points import Candidate, DemandPoint, instance_from_points
 
     points = [DemandPoint(i, float(lat), float(lon), float(p), tuple(float(v) for v in mix))
@@ -102,38 +102,80 @@ def siting_instance(demand: DemandPoints, sites: list[Site], walk: nx.MultiDiGra
                                              demand.size_mix, strict=True)]
     candidates = [
         Candidate(s.id, s.lat, s.lon, fixed_cost=s.cost, existing=s.existing,
-                  capacity=_compartments(s) / spec.dwell_days if spec.capacitated else math.inf)
+                  capacity=_capacity(s, spec))
         for s in sites
     ]
     return instance_from_points(points, candidates, radius_m=spec.radius_m, graph=walk,
                                 max_snap_m=MAX_SNAP_M, name=name)
 
 
-def _compartments(site: Site) -> int:
-    return site.compartments.S + site.compartments.M + site.compartments.L
+def _capacity(site: Site, spec: SitingSpec) -> float:
+    """Parcels a day a site takes: its compartments turned over every ``dwell_days``. Unlimited
+    when not capacitated, and for a new locker when the siting sizes it (its compartments are then
+    the siting's decision, capped by ``max_compartments``); an existing locker keeps its own."""
+    if not spec.is_capacitated or (spec.sizing is not None and not site.existing):
+        return math.inf
+    return sum(site.compartments.model_dump().values()) / spec.dwell_days
+
+
+def sizing_model(spec: SitingSpec) -> Any:
+    """The ``routing.siting`` Sizing of the spec (None without ``sizing``): the library's default
+    compartments with the costs the scenario gives, turned over every ``dwell_days``."""
+    if spec.sizing is None:
+        return None
+    from routing.siting.model import DEFAULT_COMPARTMENTS, Sizing
+
+    costs = spec.sizing.costs.model_dump()
+    sizes = tuple(c if costs[c.name] is None else dataclasses.replace(c, cost=costs[c.name])
+                  for c in DEFAULT_COMPARTMENTS)
+    return Sizing(compartments=sizes, dwell_days=spec.dwell_days,
+                  max_compartments=spec.sizing.max_compartments)
+
+
+def cheapest_compartments(plan: Any) -> Any:
+    """The plan with, per locker, the cheaper of its compartments and the fewest that hold its
+    load by size. Covering and p-median MIPs leave compartments unpriced, so the solver may return
+    any count that fits (20 L where 12 S, 6 M and 2 L do); the fewest come from the library's own
+    rule for its heuristic plans (``routing.siting.flow._sizes``), on the plan's assignment."""
+    if plan.sizes is None or plan.model.sizing is None:
+        return plan
+    from routing.siting.flow import _sizes
+
+    fewest = _sizes(plan.instance, plan.model, plan.rows, plan.cols, plan.frac)
+    costs = plan.model.sizing.costs
+    cheaper = (fewest @ costs < plan.sizes @ costs)[:, None]
+    return dataclasses.replace(plan, sizes=np.where(cheaper, fewest, plan.sizes))
+
+
+def site_compartments(plan: Any, sites: list[Site]) -> list[dict[str, int]]:
+    """The compartments each site has in this plan: those the siting sized for a new locker, or
+    else the site's own (an existing locker keeps what stands; unsized candidates the spec's)."""
+    if plan.sizes is None:
+        return [s.compartments.model_dump() for s in sites]
+    return [s.compartments.model_dump() if s.existing
+            else dict(zip(SIZES, (int(v) for v in plan.sizes[j]), strict=True))
+            for j, s in enumerate(sites)]
 
 
 def siting_summary(plan: Any, sites: list[Site], spec: SitingSpec,
                    curve: list[dict[str, float]]) -> dict[str, Any]:
-    """Key figures of the chosen lockers: coverage, walking distances, proof, the curve."""
+    """Key figures of the chosen lockers: coverage, walking distances, proof, the curve, and each
+    locker's load against its compartments (with ``sizing``, those to build and their cost)."""
     head = plan.summary()
     inst = plan.instance
     keep = plan.frac > 1e-9
     rows, cols = plan.rows[keep], plan.cols[keep]
     walk = np.asarray(inst.reach[rows, cols]).ravel()
     parcels = inst.weight[rows] * plan.frac[keep]
-    load, capacity = plan.load, plan.capacity
-    chosen = [{
-        "id": sites[j].id, "kind": sites[j].kind,
-        "parcels_per_day": round(float(load[j]), 1),
-        "capacity_per_day": round(float(capacity[j]), 1) if np.isfinite(capacity[j]) else None,
-        "utilisation": round(float(load[j] / capacity[j]), 3)
-        if np.isfinite(capacity[j]) and capacity[j] > 0 else None,
-        "compartments": sites[j].compartments.model_dump(),
-    } for j in np.flatnonzero(plan.is_open)]
+    compartments = site_compartments(plan, sites)
+    prices = None if plan.model.sizing is None else dict(
+        zip(SIZES, (float(c.cost) for c in plan.model.sizing.compartments), strict=True))
+    chosen = [_locker_row(sites[j], compartments[j], float(plan.load[j]), spec, prices)
+              for j in np.flatnonzero(plan.is_open)]
+    used = [row["utilisation"] for row in chosen if row["utilisation"] is not None]
     return {
         "status": "done", "model": spec.model, "method": head["method"],
-        "radius_m": spec.radius_m, "budget": spec.budget, "capacitated": spec.capacitated,
+        "radius_m": spec.radius_m, "budget": spec.budget, "capacitated": spec.is_capacitated,
         "candidates": len(sites),
         "opened": [sites[j].id for j in np.flatnonzero(plan.is_open)],
         "parcels_per_day": head["parcels"], "served_parcels": head["served_parcels"],
@@ -141,23 +183,57 @@ def siting_summary(plan: Any, sites: list[Site], spec: SitingSpec,
         "optimal": head["optimal"], "seconds": head["seconds"],
         "walk_m_mean": _weighted_quantile(walk, parcels, None),
         "walk_m_p90": _weighted_quantile(walk, parcels, 0.9),
-        "mean_utilisation": head["mean_utilisation"],
+        "mean_utilisation": round(sum(used) / len(used), 3)
+        if chosen and len(used) == len(chosen) else None,
         "lockers": chosen,
+        "sizing": None if prices is None else _sizing_totals(chosen, spec, prices),
         "uncoverable_points": head["uncoverable_points"],
         "curve": curve,
     }
 
 
+def _locker_row(site: Site, compartments: dict[str, int], load: float, spec: SitingSpec,
+                prices: dict[str, float] | None) -> dict[str, Any]:
+    """One opened locker: its load, and capacity as its compartments turned over every
+    ``dwell_days`` (the siting's own rule, so the figures can be checked by hand); when sized,
+    the compartments to build (none at an existing locker) at ``prices`` each."""
+    capacity = sum(compartments.values()) / spec.dwell_days if spec.is_capacitated else None
+    row = {
+        "id": site.id, "kind": site.kind, "parcels_per_day": round(load, 1),
+        "capacity_per_day": None if capacity is None else round(capacity, 1),
+        "utilisation": round(load / capacity, 3) if capacity else None,
+        "compartments": compartments,
+    }
+    if prices is not None:
+        row["build"] = dict.fromkeys(SIZES, 0) if site.existing else compartments
+        row["compartment_cost"] = sum(row["build"][k] * prices[k] for k in SIZES)
+    return row
+
+
+def _sizing_totals(chosen: list[dict[str, Any]], spec: SitingSpec,
+                   prices: dict[str, float]) -> dict[str, Any]:
+    """The sizing settings and what all opened lockers build, by size and in money."""
+    return {
+        "max_compartments": spec.sizing.max_compartments, "dwell_days": spec.dwell_days,
+        "costs": prices,
+        "build": {k: sum(row["build"][k] for row in chosen) for k in SIZES},
+        "compartment_cost": sum(row["compartment_cost"] for row in chosen),
+    }
+
+
 def siting_layers(plan: Any, sites: list[Site]) -> dict[str, list[dict]]:
-    """Lockers (candidates, existing, chosen with their load) and catchment lines."""
+    """Lockers (candidates, existing, chosen with their load and compartments) and catchment
+    lines."""
     load = plan.load
+    compartments = site_compartments(plan, sites)
     lockers = [
         {"type": "Feature",
          "geometry": {"type": "Point", "coordinates": [round(s.lon, 6), round(s.lat, 6)]},
          "properties": {"id": s.id, "chosen": bool(plan.is_open[j]), "status": s.kind,
                         "parcels": round(float(load[j]), 1) if plan.is_open[j] else None,
-                        "compartments": "S {S} / M {M} / L {L}".format(
-                            **s.compartments.model_dump())}}
+                        "compartments": "S {S} / M {M} / L {L}".format(**compartments[j])
+                        if plan.is_open[j] or s.existing or plan.sizes is None
+                        else "sized when chosen"}}
         for j, s in enumerate(sites)
     ]
     catchments = [f for f in plan.to_geojson()["features"]
