@@ -223,7 +223,7 @@ def _stage_siting(run: Run) -> None:
         )
         limit = run.limit(spec.siting.time_limit_s)
         with run.progress.step("Siting lockers", 1) as advance:
-            plan = sites.cheapest_compartments(siting.solve(inst, model, time_limit_s=limit))
+            plan = siting.solve(inst, model, time_limit_s=limit)
             advance(1)
     except GongpeiError as err:
         raise run.blame(err, "siting") from None

@@ -132,21 +132,6 @@ def sizing_model(spec: SitingSpec) -> Any:
                   max_compartments=spec.sizing.max_compartments)
 
 
-def cheapest_compartments(plan: Any) -> Any:
-    """The plan with, per locker, the cheaper of its compartments and the fewest that hold its
-    load by size. Covering and p-median MIPs leave compartments unpriced, so the solver may return
-    any count that fits (20 L where 12 S, 6 M and 2 L do); the fewest come from the library's own
-    rule for its heuristic plans (``routing.siting.flow._sizes``), on the plan's assignment."""
-    if plan.sizes is None or plan.model.sizing is None:
-        return plan
-    from routing.siting.flow import _sizes
-
-    fewest = _sizes(plan.instance, plan.model, plan.rows, plan.cols, plan.frac)
-    costs = plan.model.sizing.costs
-    cheaper = (fewest @ costs < plan.sizes @ costs)[:, None]
-    return dataclasses.replace(plan, sizes=np.where(cheaper, fewest, plan.sizes))
-
-
 def site_compartments(plan: Any, sites: list[Site]) -> list[dict[str, int]]:
     """The compartments each site has in this plan: those the siting sized for a new locker, or
     else the site's own (an existing locker keeps what stands; unsized candidates the spec's)."""

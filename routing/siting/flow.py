@@ -60,12 +60,15 @@ def flow_assignment(
         frac *= shrink[jj]
     keep = frac > 0
     rr, jj, frac = rr[keep], jj[keep], frac[keep]
-    sizes = _sizes(inst, model, rr, jj, frac) if model.sizing is not None else None
+    sizes = fewest_compartments(inst, model, rr, jj, frac) if model.sizing is not None else None
     return rr, jj, frac, sizes
 
 
-def _sizes(inst: SitingInstance, model: SitingModel, rr, jj, frac) -> np.ndarray:
-    """Fewest compartments per site for its load: L for large, M+L for medium-or-larger, ..."""
+def fewest_compartments(
+    inst: SitingInstance, model: SitingModel, rr: np.ndarray, jj: np.ndarray, frac: np.ndarray
+) -> np.ndarray:
+    """Fewest S/M/L compartments per site (sites x 3) that hold the load assigned by the pairs
+    (rr, jj) with fractions ``frac``: enough L for large parcels, M+L for medium-or-larger, ..."""
     m = inst.n_sites
     mix = model.size_mix(inst)
     at_least = np.cumsum(mix[:, ::-1], axis=1)[:, ::-1]

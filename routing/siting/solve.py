@@ -14,7 +14,7 @@ import numpy as np
 from routing.siting.aggregate import aggregate, expand
 from routing.siting.errors import SitingInputError
 from routing.siting.exact import SOLVERS, LpResult, MipResult, lp_relaxation, proven_gap, solve_mip
-from routing.siting.flow import capacity_bound, flow_assignment
+from routing.siting.flow import capacity_bound, fewest_compartments, flow_assignment
 from routing.siting.formulation import STRONG_LINK_MAX_PAIRS, Mip, big_penalty, build, pairs
 from routing.siting.heuristic import open_set
 from routing.siting.lagrange import capacitated_cover_bound, pmedian_bound
@@ -290,8 +290,17 @@ def _decode(inst: SitingInstance, model: SitingModel, mip: Mip, values: np.ndarr
     rr, jj, _ = pairs(inst)
     frac = np.clip(values[mip.x], 0.0, 1.0)
     keep = frac > 1e-9
-    sizes = None if mip.n is None else np.rint(values[mip.n]).astype(np.int64)
-    return SitingSolution(inst, model, is_open, rr[keep], jj[keep], frac[keep], sizes=sizes)
+    rr, jj, frac = rr[keep], jj[keep], frac[keep]
+    sizes = None
+    if mip.n is not None:
+        # covering and p-median MIPs leave compartments unpriced: any count that fits is optimal
+        # to them (20 L where 12 S, 6 M and 2 L do), so each site keeps the cheaper of the
+        # solver's and the fewest that hold its load
+        solver = np.rint(values[mip.n]).astype(np.int64)
+        fewest = fewest_compartments(inst, model, rr, jj, frac)
+        costs = model.sizing.costs
+        sizes = np.where((fewest @ costs <= solver @ costs)[:, None], fewest, solver)
+    return SitingSolution(inst, model, is_open, rr, jj, frac, sizes=sizes)
 
 
 def _unmerge(plan: SitingSolution, inst: SitingInstance, group: np.ndarray) -> SitingSolution:

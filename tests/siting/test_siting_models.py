@@ -181,3 +181,16 @@ def test_cp_sat_refuses_split_demand(tiny_instance):
     inst = tiny_instance(8, capacity=np.full(6, 10.0))
     with pytest.raises(SitingInputError, match="cannot split demand"):
         solve(inst, SitingModel("maxcover", p=2, capacitated=True), solver="sat")
+
+
+def test_unpriced_compartments_come_back_as_the_fewest_that_hold_the_load():
+    # maxcover with p lockers does not price compartments: any count that fits is optimal to
+    # the MIP, so the plan must not come back with (say) 50 L where 5 S + 3 M + 2 L hold it.
+    from routing.siting.model import DEFAULT_COMPARTMENTS
+
+    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=50)
+    for kind in ("maxcover", "pmedian"):
+        model = SitingModel(kind, p=1, sizing=sizing, unserved_penalty=1000.0)
+        plan = solve(_one_site(10.0, (0.5, 0.3, 0.2)), model, method="exact")
+        assert plan.served[0] == pytest.approx(1.0)
+        assert plan.sizes[0].tolist() == [5, 3, 2]
