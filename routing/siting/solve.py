@@ -27,6 +27,7 @@ METHODS = ("auto", "exact", "heuristic")
 LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this also get a Lagrangian bound first
 SMALL_MIP_ROWS = 30_000  # radius-formulation MIPs up to this size skip the local search
 PLAN_MARGIN_S = 1.0  # kept back from the plan search for the final assignment and output
+SWAPS_MAX_S = 30.0  # iterated swaps level off within this; windows keep improving for minutes
 
 
 def solve(
@@ -75,7 +76,9 @@ def solve(
         # the capacitated MIP does not get through its root LP at this size: the time left goes
         # to the plan, first single swaps, then whole neighbourhoods re-sited
         left = time_limit_s - (time.perf_counter() - start) - PLAN_MARGIN_S
-        is_open = iterated_swaps(work, model, best.is_open, time_limit_s=0.4 * left)
+        is_open = iterated_swaps(
+            work, model, best.is_open, time_limit_s=min(0.4 * left, SWAPS_MAX_S)
+        )
         left = time_limit_s - (time.perf_counter() - start) - PLAN_MARGIN_S
         is_open = window_search(work, model, is_open, time_limit_s=left)
         found = _assign(work, model, is_open)
