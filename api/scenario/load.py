@@ -52,7 +52,6 @@ def load_scenario(file: Path | str, *, overrides: Sequence[str] = ()) -> LoadedS
         raise ScenarioError([_describe(e, lines) for e in errors]) from None
     loaded = LoadedScenario(spec=spec, file=file, lines=lines)
     _check_files(loaded)
-    _check_sizing(loaded)
     return loaded
 
 
@@ -115,23 +114,5 @@ def _check_files(loaded: LoadedScenario) -> None:
             loaded.path(relative, *loc)
         except ScenarioError as err:
             problems += err.problems
-    if problems:
-        raise ScenarioError(problems)
-
-
-def _check_sizing(loaded: LoadedScenario) -> None:
-    """With ``siting.sizing``, ``max_compartments`` caps every locker of the siting, existing ones
-    included: an existing locker holding more would be planned as smaller than it stands."""
-    sizing = loaded.spec.siting.sizing
-    if sizing is None:
-        return
-    problems = []
-    for i, locker in enumerate(loaded.spec.lockers.existing):
-        total = sum(locker.compartments.model_dump().values())
-        if total > sizing.max_compartments:
-            where = loaded.lines.where("lockers", "existing", i, "compartments")
-            problems.append(f"{where}: {total} compartments, more than "
-                            f"siting.sizing.max_compartments ({sizing.max_compartments}), "
-                            "which caps every locker: raise it")
     if problems:
         raise ScenarioError(problems)

@@ -94,7 +94,8 @@ def existing_sites(spec: LockersSpec, place: Callable[[Place], tuple[float, floa
 def siting_instance(demand: DemandPoints, sites: list[Site], walk: nx.MultiDiGraph,
                     spec: SitingSpec, name: str) -> Any:
     """The routing.siting instance: parcels a day at each demand point, walking distances on the
-    walk graph for the pairs within the radius, each site's cost and daily capacity."""
+    walk graph for the pairs within the radius, each site's cost and daily capacity, and the
+    compartments of the lockers already standing (which a sizing keeps as they are)."""
     from routing.siting.points import Candidate, DemandPoint, instance_from_points
 
     points = [DemandPoint(i, float(lat), float(lon), float(p), tuple(float(v) for v in mix))
@@ -102,7 +103,9 @@ def siting_instance(demand: DemandPoints, sites: list[Site], walk: nx.MultiDiGra
                                              demand.size_mix, strict=True)]
     candidates = [
         Candidate(s.id, s.lat, s.lon, fixed_cost=s.cost, existing=s.existing,
-                  capacity=_capacity(s, spec))
+                  capacity=_capacity(s, spec),
+                  compartments=tuple(s.compartments.model_dump().values()) if s.existing
+                  else None)
         for s in sites
     ]
     return instance_from_points(points, candidates, radius_m=spec.radius_m, graph=walk,
@@ -111,9 +114,9 @@ def siting_instance(demand: DemandPoints, sites: list[Site], walk: nx.MultiDiGra
 
 def _capacity(site: Site, spec: SitingSpec) -> float:
     """Parcels a day a site takes: its compartments turned over every ``dwell_days``. Unlimited
-    when not capacitated, and for a new locker when the siting sizes it (its compartments are then
-    the siting's decision, capped by ``max_compartments``); an existing locker keeps its own."""
-    if not spec.is_capacitated or (spec.sizing is not None and not site.existing):
+    when not capacitated, and when the siting sizes lockers (it then decides a new locker's
+    compartments and holds an existing one's as they stand, size by size)."""
+    if not spec.is_capacitated or spec.sizing is not None:
         return math.inf
     return sum(site.compartments.model_dump().values()) / spec.dwell_days
 
@@ -133,13 +136,11 @@ def sizing_model(spec: SitingSpec) -> Any:
 
 
 def site_compartments(plan: Any, sites: list[Site]) -> list[dict[str, int]]:
-    """The compartments each site has in this plan: those the siting sized for a new locker, or
-    else the site's own (an existing locker keeps what stands; unsized candidates the spec's)."""
+    """The compartments each site has in this plan: the siting's sizes (an existing locker's own
+    among them), or without sizing the site's own (unsized candidates the spec's)."""
     if plan.sizes is None:
         return [s.compartments.model_dump() for s in sites]
-    return [s.compartments.model_dump() if s.existing
-            else dict(zip(SIZES, (int(v) for v in plan.sizes[j]), strict=True))
-            for j, s in enumerate(sites)]
+    return [dict(zip(SIZES, (int(v) for v in row), strict=True)) for row in plan.sizes]
 
 
 def siting_summary(plan: Any, sites: list[Site], spec: SitingSpec,
@@ -155,7 +156,9 @@ def siting_summary(plan: Any, sites: list[Site], spec: SitingSpec,
     compartments = site_compartments(plan, sites)
     prices = None if plan.model.sizing is None else dict(
         zip(SIZES, (float(c.cost) for c in plan.model.sizing.compartments), strict=True))
-    chosen = [_locker_row(sites[j], compartments[j], float(plan.load[j]), spec, prices)
+    cost = plan.compartment_cost  # nothing at an existing locker: its compartments stand
+    chosen = [_locker_row(sites[j], compartments[j], float(plan.load[j]), spec,
+                          None if prices is None else float(cost[j]))
               for j in np.flatnonzero(plan.is_open)]
     used = [row["utilisation"] for row in chosen if row["utilisation"] is not None]
     return {
@@ -178,10 +181,10 @@ def siting_summary(plan: Any, sites: list[Site], spec: SitingSpec,
 
 
 def _locker_row(site: Site, compartments: dict[str, int], load: float, spec: SitingSpec,
-                prices: dict[str, float] | None) -> dict[str, Any]:
+                cost: float | None) -> dict[str, Any]:
     """One opened locker: its load, and capacity as its compartments turned over every
-    ``dwell_days`` (the siting's own rule, so the figures can be checked by hand); when sized,
-    the compartments to build (none at an existing locker) at ``prices`` each."""
+    ``dwell_days`` (the siting's own rule, so the figures can be checked by hand); when sized
+    (``cost`` given), the compartments to build (none at an existing locker) and their cost."""
     capacity = sum(compartments.values()) / spec.dwell_days if spec.is_capacitated else None
     row = {
         "id": site.id, "kind": site.kind, "parcels_per_day": round(load, 1),
@@ -189,9 +192,9 @@ def _locker_row(site: Site, compartments: dict[str, int], load: float, spec: Sit
         "utilisation": round(load / capacity, 3) if capacity else None,
         "compartments": compartments,
     }
-    if prices is not None:
+    if cost is not None:
         row["build"] = dict.fromkeys(SIZES, 0) if site.existing else compartments
-        row["compartment_cost"] = sum(row["build"][k] * prices[k] for k in SIZES)
+        row["compartment_cost"] = cost
     return row
 
 

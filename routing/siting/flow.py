@@ -3,8 +3,9 @@
 source -> demand point (its parcels) -> open site in reach (per-parcel distance) -> sink
 (the site's capacity), plus a direct point -> sink arc priced as leaving parcels unserved.
 Parcels are scaled to integers (1/1000 parcel); the fractions are then trimmed so that no
-site's load exceeds its capacity by rounding. Compartments, if sized, are the fewest that hold
-each site's load by size (a parcel may use a larger compartment).
+site's load exceeds its capacity by rounding (nor, at a standing locker, its compartments of
+each size). Compartments, if sized, are the fewest that hold each site's load by size (a parcel
+may use a larger compartment); a standing locker keeps its own.
 """
 
 from __future__ import annotations
@@ -19,22 +20,54 @@ SCALE = 1000.0
 COST_SCALE = 10.0
 
 
+STANDING_PASSES = 3  # flows re-run with a standing locker's capacity cut to what it held
+
+
 def flow_assignment(
     inst: SitingInstance, model: SitingModel, is_open: np.ndarray, *, unserved_cost: float
 ):
-    """(rows, cols, fractions, sizes or None) of the best assignment to the open sites."""
-    n, m = inst.n_demand, inst.n_sites
+    """(rows, cols, fractions, sizes or None) of the best assignment to the open sites.
+
+    The flow sees a standing locker's compartments only as a total (and, per point, the share
+    of its parcels that fits them by size): where its load does not fit them size by size, it
+    is cut to what fits and the flow re-run with that capacity, so the rest can go elsewhere."""
+    m = inst.n_sites
     rr, jj, dd = pairs(inst)
     on = is_open[jj]
     rr, jj, dd = rr[on], jj[on], dd[on]
     cap = effective_capacity(inst, model)
+    unit = np.zeros_like(dd) if model.kind in ("maxcover", "setcover") else dd
+    standing = model.sizing is not None and bool(inst.built[is_open].any())
+    fits = _standing_fit(inst, model, rr, jj) if standing else np.full(rr.size, np.inf)
+    for _ in range(STANDING_PASSES):
+        frac = _min_cost_flow(inst, is_open, rr, jj, unit, cap, fits, unserved_cost)
+        load = np.bincount(jj, inst.weight[rr] * frac, minlength=m)
+        shrink = np.where(np.isfinite(cap) & (load > cap), cap / np.maximum(load, 1e-300), 1.0)
+        if not standing:
+            break
+        room = _built_room(inst, model, rr, jj, frac)
+        shrink = np.minimum(shrink, room)
+        if (room >= 1.0).all():
+            break
+        cap = np.where(room < 1.0, load * room, cap)
+    frac *= shrink[jj]
+    keep = frac > 0
+    rr, jj, frac = rr[keep], jj[keep], frac[keep]
+    sizes = fewest_compartments(inst, model, rr, jj, frac) if model.sizing is not None else None
+    return rr, jj, frac, sizes
+
+
+def _min_cost_flow(inst, is_open, rr, jj, unit, cap, fits, unserved_cost) -> np.ndarray:
+    """Fractions of each point's parcels sent along the pairs (rr, jj): the min-cost flow with
+    site capacities ``cap`` and at most ``fits`` parcels of a point along its pair."""
+    n, m = inst.n_demand, inst.n_sites
     supply = np.rint(inst.weight * SCALE).astype(np.int64)
     site_cap = np.where(np.isfinite(cap), np.floor(cap * SCALE), supply.sum()).astype(np.int64)
-    unit = np.zeros_like(dd) if model.kind in ("maxcover", "setcover") else dd
+    pair_cap = np.where(np.isfinite(fits), np.floor(np.minimum(fits, 1e15) * SCALE), supply[rr])
     source, sink = n + m, n + m + 1
     tails = np.r_[np.full(n, source), rr, np.arange(n, n + m), np.arange(n)]
     heads = np.r_[np.arange(n), n + jj, np.full(m, sink), np.full(n, sink)]
-    caps = np.r_[supply, supply[rr], np.where(is_open, site_cap, 0), supply]
+    caps = np.r_[supply, np.minimum(supply[rr], pair_cap), np.where(is_open, site_cap, 0), supply]
     top = float(unserved_cost) * COST_SCALE
     costs = np.r_[np.zeros(n), np.rint(unit * COST_SCALE), np.zeros(m), np.full(n, top)]
     flow = min_cost_flow.SimpleMinCostFlow()
@@ -49,45 +82,69 @@ def flow_assignment(
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
-    arcs = np.arange(n, n + rr.size)
-    sent = flow.flows(arcs).astype(float)
-    frac = np.divide(sent, supply[rr], out=np.zeros_like(sent), where=supply[rr] > 0)
-    load = np.bincount(jj, inst.weight[rr] * frac, minlength=m)
-    over = np.isfinite(cap) & (load > cap)
-    if over.any():
-        shrink = np.ones(m)
-        shrink[over] = cap[over] / load[over]
-        frac *= shrink[jj]
-    keep = frac > 0
-    rr, jj, frac = rr[keep], jj[keep], frac[keep]
-    sizes = fewest_compartments(inst, model, rr, jj, frac) if model.sizing is not None else None
-    return rr, jj, frac, sizes
+    sent = flow.flows(np.arange(n, n + rr.size)).astype(float)
+    return np.divide(sent, supply[rr], out=np.zeros_like(sent), where=supply[rr] > 0)
+
+
+def _at_least(inst: SitingInstance, model: SitingModel) -> np.ndarray:
+    """Per point, the shares of its parcels needing a compartment of size >= S, M, L."""
+    return np.cumsum(model.size_mix(inst)[:, ::-1], axis=1)[:, ::-1]
+
+
+def _standing_cum(inst: SitingInstance, model: SitingModel) -> np.ndarray:
+    """Parcels a day each site's standing compartments of size >= S, M, L turn over."""
+    return np.cumsum(inst.built_sizes()[:, ::-1], axis=1)[:, ::-1] * model.sizing.throughput
+
+
+def _standing_fit(inst: SitingInstance, model: SitingModel, rr, jj) -> np.ndarray:
+    """Per pair, the most parcels of the point a standing locker could take were it alone there
+    (every size within its compartments); inf at sites to be sized."""
+    share = _at_least(inst, model)[rr]
+    have = _standing_cum(inst, model)[jj]
+    alone = np.divide(have, share, out=np.full_like(have, np.inf), where=share > 0).min(axis=1)
+    return np.where(inst.built[jj], alone, np.inf)
+
+
+def _size_loads(inst: SitingInstance, model: SitingModel, rr, jj, frac) -> np.ndarray:
+    """Parcels a day each site takes that need a compartment of size >= S, M, L (sites x 3)."""
+    at_least = _at_least(inst, model)
+    parcels = inst.weight[rr] * frac
+    return np.stack(
+        [np.bincount(jj, parcels * at_least[rr, t], minlength=inst.n_sites) for t in range(3)],
+        axis=1,
+    )
+
+
+def _built_room(inst: SitingInstance, model: SitingModel, rr, jj, frac) -> np.ndarray:
+    """Per site, the share of its load its standing compartments hold by size (1 elsewhere):
+    the flow sees only their total, but large parcels need large compartments."""
+    need = _size_loads(inst, model, rr, jj, frac)
+    have = _standing_cum(inst, model)
+    room = np.divide(have, need, out=np.ones_like(need), where=need > have)
+    return np.where(inst.built, room.min(axis=1), 1.0)
 
 
 def fewest_compartments(
     inst: SitingInstance, model: SitingModel, rr: np.ndarray, jj: np.ndarray, frac: np.ndarray
 ) -> np.ndarray:
     """Fewest S/M/L compartments per site (sites x 3) that hold the load assigned by the pairs
-    (rr, jj) with fractions ``frac``: enough L for large parcels, M+L for medium-or-larger, ..."""
+    (rr, jj) with fractions ``frac``: enough L for large parcels, M+L for medium-or-larger, ...
+    A locker whose compartments already stand keeps them."""
     m = inst.n_sites
-    mix = model.size_mix(inst)
-    at_least = np.cumsum(mix[:, ::-1], axis=1)[:, ::-1]
-    thr = model.sizing.throughput
-    need = np.stack(
-        [np.bincount(jj, inst.weight[rr] * frac * at_least[rr, t], minlength=m) for t in range(3)],
-        axis=1,
-    )
-    cum = np.ceil(need / thr - 1e-9).astype(np.int64)  # compartments of size >= t
+    need = _size_loads(inst, model, rr, jj, frac)
+    cum = np.ceil(need / model.sizing.throughput - 1e-9).astype(np.int64)  # of size >= t
     cum = np.maximum.accumulate(cum[:, ::-1], axis=1)[:, ::-1]
     sizes = cum - np.c_[cum[:, 1:], np.zeros(m, dtype=np.int64)]
-    return sizes
+    return np.where(inst.built[:, None], inst.built_sizes(), sizes)
 
 
 def effective_capacity(inst: SitingInstance, model: SitingModel) -> np.ndarray:
-    """Parcels a day each site can take: its capacity, capped by the largest sized locker."""
+    """Parcels a day each site can take: its capacity, capped by the largest sized locker, or
+    by the compartments a standing locker has (all sizes together)."""
     cap = inst.capacity.copy()
     if model.sizing is not None:
-        cap = np.minimum(cap, model.sizing.max_compartments * model.sizing.throughput)
+        most = np.where(inst.built, inst.built_sizes().sum(axis=1), model.sizing.max_compartments)
+        cap = np.minimum(cap, most * model.sizing.throughput)
     return cap
 
 

@@ -139,7 +139,7 @@ def _budget_rows(inst: SitingInstance, model: SitingModel, b: _Builder, y, n=Non
         row = b.rows_(1, -np.inf, model.budget)
         b.terms(np.full(len(y), row[0]), y, inst.fixed_cost)
         if n is not None:
-            b.terms(np.full(n.size, row[0]), n.ravel(), np.tile(costs, len(n)))
+            b.terms(np.full(n.size, row[0]), n.ravel(), costs)
 
 
 def dominated_sites(inst: SitingInstance, cost: np.ndarray) -> np.ndarray:
@@ -240,9 +240,13 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
     sizing = model.sizing
     x = b.vars(rr.size)
     n = None
-    costs = sizing.costs if sizing is not None else None
+    costs = sizing.site_costs(inst).ravel() if sizing is not None else None
     if sizing is not None:
-        n = b.vars(3 * inst.n_sites, ub=sizing.max_compartments, integer=True).reshape(-1, 3)
+        # a standing locker's compartments are fixed as they are (and cost nothing)
+        built, have = inst.built, inst.built_sizes()
+        lb = np.where(built[:, None], have, 0).ravel()
+        ub = np.where(built[:, None], have, sizing.max_compartments).ravel()
+        n = b.vars(3 * inst.n_sites, lb=lb, ub=ub, integer=True).reshape(-1, 3)
     served_rows = np.flatnonzero(np.diff(inst.reach.indptr) > 0)
     must_serve = model.kind in ("setcover", "facility")
     if must_serve:
@@ -273,9 +277,10 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
         b.terms(site_row[fin], y[fin], -cap[fin])
     if sizing is not None:
         m = inst.n_sites
-        r = b.rows_(m, -np.inf, 0.0)
-        b.terms(np.repeat(r, 3), n.ravel(), 1.0)
-        b.terms(r, y, -float(sizing.max_compartments))
+        new = np.flatnonzero(~built)
+        r = b.rows_(new.size, -np.inf, 0.0)
+        b.terms(np.repeat(r, 3), n[new].ravel(), 1.0)
+        b.terms(r, y[new], -float(sizing.max_compartments))
         mix = model.size_mix(inst)
         at_least = np.cumsum(mix[:, ::-1], axis=1)[:, ::-1]  # share of parcels of size >= t
         for t in range(3):
@@ -296,7 +301,7 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
     if model.kind == "facility":
         b.obj[1] = w[rr] * dd
     if n is not None:
-        b.obj[2] = np.tile(costs, inst.n_sites)
+        b.obj[2] = costs
     return b.build(offset=0.0, maximize=False, y=y, x=x, n=n, s=slack)
 
 

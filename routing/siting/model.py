@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from routing.siting.errors import SitingInputError
 
 SIZES = ("S", "M", "L")
+NOT_BUILT = -1  # existing_compartments row value of a site whose compartments are to be sized
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,11 @@ class Sizing:
     def costs(self) -> np.ndarray:
         return np.array([c.cost for c in self.compartments])
 
+    def site_costs(self, inst: SitingInstance) -> np.ndarray:
+        """Price of one S/M/L compartment at each site (sites x 3): nothing where the locker's
+        compartments already stand, so objectives and budgets count only what gets built."""
+        return np.where(inst.built[:, None], 0.0, self.costs)
+
 
 @dataclass(frozen=True, eq=False)
 class SitingInstance:
@@ -79,6 +85,9 @@ class SitingInstance:
     ``reach[i, j]`` is stored only where site j can serve demand point i (within the walking
     radius, or every pair for OR-Library); its value is the distance per parcel. ``capacity`` is
     parcels per day (``inf``: unlimited); ``size_mix`` rows are the S/M/L shares of each point.
+    ``existing_compartments`` rows are the S/M/L compartments a must-open locker already has
+    (``NOT_BUILT``, -1s, for a site the sizing decides): with a ``Sizing`` such a locker keeps
+    exactly those, at no cost and whatever ``max_compartments`` says.
     """
 
     demand_ids: list[str]
@@ -92,6 +101,7 @@ class SitingInstance:
     radius_m: float | None = None
     demand_lonlat: np.ndarray | None = None
     site_lonlat: np.ndarray | None = None
+    existing_compartments: np.ndarray | None = None
     name: str = "siting"
 
     def __post_init__(self) -> None:
@@ -126,6 +136,32 @@ class SitingInstance:
                     f"demand point '{self.demand_ids[bad[0]]}': size mix S/M/L must be "
                     "non-negative shares summing to 1"
                 )
+        if self.existing_compartments is not None:
+            self._check_existing_compartments()
+
+    def _check_existing_compartments(self) -> None:
+        got = np.asarray(self.existing_compartments, dtype=float)
+        m = self.n_sites
+        if got.shape != (m, len(SIZES)):
+            raise SitingInputError(
+                f"instance '{self.name}': existing_compartments must be {m} x 3 (S/M/L per "
+                f"site), got {'x'.join(map(str, got.shape))}"
+            )
+        whole = np.isfinite(got) & (got == np.round(got))
+        unset = (got == NOT_BUILT).all(axis=1)
+        bad = np.flatnonzero(~(whole.all(axis=1) & (unset | (got >= 0).all(axis=1))))
+        if bad.size:
+            raise SitingInputError(
+                f"site '{self.site_ids[bad[0]]}': existing compartments must be 3 whole counts "
+                f">= 0 (S, M, L), or {NOT_BUILT} for all three if the sizing decides them; got "
+                f"{got[bad[0]].tolist()}"
+            )
+        loose = np.flatnonzero(~unset & ~self.must_open)
+        if loose.size:
+            raise SitingInputError(
+                f"site '{self.site_ids[loose[0]]}': existing compartments are only for lockers "
+                "already standing, which must stay open (must_open)"
+            )
 
     @property
     def n_demand(self) -> int:
@@ -134,6 +170,19 @@ class SitingInstance:
     @property
     def n_sites(self) -> int:
         return len(self.site_ids)
+
+    @property
+    def built(self) -> np.ndarray:
+        """Per site, whether its compartments already exist (a sizing keeps them as they are)."""
+        if self.existing_compartments is None:
+            return np.zeros(self.n_sites, dtype=bool)
+        return (self.existing_compartments != NOT_BUILT).all(axis=1)
+
+    def built_sizes(self) -> np.ndarray:
+        """Existing S/M/L compartments per site (sites x 3 ints; zeros where none are built)."""
+        if self.existing_compartments is None:
+            return np.zeros((self.n_sites, len(SIZES)), dtype=np.int64)
+        return np.where(self.built[:, None], self.existing_compartments, 0).astype(np.int64)
 
     def within(self, radius: float) -> SitingInstance:
         """The same instance with only the pairs at distance <= ``radius`` kept."""

@@ -5,11 +5,13 @@ Example::
     {"name": "campus", "map": "demo", "radius_m": 400,
      "demand": {"from_buildings": true},           # or a list of points, or "demand.csv"
      "candidates": {"from_buildings": true, "min_area_m2": 800, "fixed_cost": 20000},
-     "existing": [{"id": "gate", "lat": 60.17, "lon": 24.94}],
+     "existing": [{"id": "gate", "lat": 60.17, "lon": 24.94,
+                   "compartments": {"S": 40, "M": 20, "L": 8}}],
      "model": {"kind": "maxcover", "p": 5, "capacitated": true,
                "sizing": {"dwell_days": 1.5, "max_compartments": 120}}}
 
-File paths (map, points files) are relative to the JSON file.
+File paths (map, points files) are relative to the JSON file. An existing locker's
+``compartments`` (optional) are kept as they stand when the model sizes lockers.
 """
 
 from __future__ import annotations

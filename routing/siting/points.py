@@ -20,7 +20,13 @@ import pandas as pd
 from network.errors import SnapError
 from network.geo import haversine_m
 from routing.siting.errors import CandidateOffGraphError, SitingInputError
-from routing.siting.model import DEFAULT_SIZE_MIX, SIZES, SitingInstance, make_reach
+from routing.siting.model import (
+    DEFAULT_SIZE_MIX,
+    NOT_BUILT,
+    SIZES,
+    SitingInstance,
+    make_reach,
+)
 
 # Parcels per day per 100 m² of floor area (footprint x levels), by OSM building type.
 DEFAULT_RATES: dict[str, float] = {
@@ -63,7 +69,8 @@ class DemandPoint:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A place a locker may stand (or already stands: ``existing`` keeps it open)."""
+    """A place a locker may stand (or already stands: ``existing`` keeps it open, with its S/M/L
+    ``compartments`` if known, which a sizing then keeps as they are)."""
 
     id: str
     lat: float
@@ -71,6 +78,7 @@ class Candidate:
     fixed_cost: float = 0.0
     capacity: float = math.inf
     existing: bool = False
+    compartments: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
         _check_coords("candidate", self.id, self.lat, self.lon)
@@ -187,6 +195,8 @@ def demand_from_record(rec: Mapping) -> DemandPoint:
 
 
 def candidate_from_record(rec: Mapping) -> Candidate:
+    """A candidate from one record; a standing locker (``existing``) may give its
+    ``compartments`` as {"S": .., "M": .., "L": ..} (JSON or GeoJSON properties)."""
     existing = str(rec.get("existing", "")).strip().lower() in ("1", "true", "yes")
     return Candidate(
         str(rec.get("id")),
@@ -195,7 +205,25 @@ def candidate_from_record(rec: Mapping) -> Candidate:
         fixed_cost=_number(rec, "fixed_cost", 0.0),
         capacity=_number(rec, "capacity", math.inf),
         existing=existing,
+        compartments=_compartments(rec),
     )
+
+
+def _compartments(rec: Mapping) -> tuple[int, int, int] | None:
+    got = rec.get("compartments")
+    if got is None:
+        return None
+    where = rec.get("_where", f"'{rec.get('id')}'")
+    if not isinstance(got, Mapping) or set(got) - set(SIZES):
+        raise SitingInputError(
+            f"{where}: field 'compartments' must be an object of S, M, L counts, got {got!r}"
+        )
+    counts = tuple(got.get(s, 0) for s in SIZES)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts):
+        raise SitingInputError(
+            f"{where}: field 'compartments' must hold whole counts >= 0, got {dict(got)!r}"
+        )
+    return counts
 
 
 def instance_from_points(
@@ -249,12 +277,21 @@ def instance_from_points(
         fixed_cost=np.array([c.fixed_cost for c in candidates], dtype=float),
         capacity=np.array([c.capacity for c in candidates], dtype=float),
         must_open=np.array([c.existing for c in candidates], dtype=bool),
+        existing_compartments=_existing_compartments(candidates),
         size_mix=np.array([d.mix for d in demand], dtype=float),
         radius_m=float(radius_m),
         demand_lonlat=np.array([(d.lon, d.lat) for d in demand], dtype=float),
         site_lonlat=np.array([(c.lon, c.lat) for c in candidates], dtype=float),
         name=name,
     )
+
+
+def _existing_compartments(candidates: Sequence[Candidate]) -> np.ndarray | None:
+    """Sites x 3 standing compartments (``NOT_BUILT`` rows where none), None if none is given."""
+    if all(c.compartments is None for c in candidates):
+        return None
+    unset = (NOT_BUILT,) * len(SIZES)
+    return np.array([c.compartments or unset for c in candidates], dtype=np.int64)
 
 
 def _unique(kind: str, ids: list[str]) -> None:

@@ -56,14 +56,19 @@ class SitingSolution:
         return np.where(self.is_open, cap, 0.0)
 
     @property
+    def compartment_cost(self) -> np.ndarray:
+        """What each site's compartments cost to build (nothing where they already stand)."""
+        if self.sizes is None or self.model.sizing is None:
+            return np.zeros(self.instance.n_sites)
+        return (self.sizes * self.model.sizing.site_costs(self.instance)).sum(axis=1)
+
+    @property
     def objective(self) -> float:
         """The model's objective recomputed from the plan."""
         inst, w = self.instance, self.instance.weight
         dist = np.asarray(inst.reach[self.rows, self.cols]).ravel()
         served = float((w[self.rows] * self.frac).sum())
-        compartments = 0.0
-        if self.sizes is not None and self.model.sizing is not None:
-            compartments = float((self.sizes @ self.model.sizing.costs).sum())
+        compartments = float(self.compartment_cost.sum())
         kind = self.model.kind
         if kind == "maxcover":
             return served

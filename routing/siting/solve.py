@@ -251,10 +251,7 @@ def _swaps(model: SitingModel) -> bool:
 
 def _spent(plan: SitingSolution) -> float:
     """Money a plan spends: fixed costs of open sites plus the compartments it builds."""
-    spent = float(plan.instance.fixed_cost[plan.is_open].sum())
-    if plan.sizes is not None and plan.model.sizing is not None:
-        spent += float((plan.sizes @ plan.model.sizing.costs).sum())
-    return spent
+    return float(plan.instance.fixed_cost[plan.is_open].sum() + plan.compartment_cost.sum())
 
 
 def _assign(inst: SitingInstance, model: SitingModel, is_open: np.ndarray) -> SitingSolution:
@@ -299,6 +296,7 @@ def _decode(inst: SitingInstance, model: SitingModel, mip: Mip, values: np.ndarr
         # covering and p-median MIPs leave compartments unpriced: any count that fits is optimal
         # to them (20 L where 12 S, 6 M and 2 L do), so each site keeps the cheaper of the
         # solver's and the fewest that hold its load
+        # (a standing locker's columns are fixed, and the fewest keep them too)
         solver = np.rint(values[mip.n]).astype(np.int64)
         fewest = fewest_compartments(inst, model, rr, jj, frac)
         costs = model.sizing.costs

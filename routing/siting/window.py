@@ -105,6 +105,9 @@ def _resite(
         fixed_cost=np.zeros(near.size),
         capacity=np.where(in_window[near], cap[near], np.maximum(spare[near], 0.0)),
         must_open=~in_window[near] | inst.must_open[near],
+        existing_compartments=None
+        if inst.existing_compartments is None
+        else inst.existing_compartments[near],
         name=f"{inst.name}-window",
     )
     local_model = dataclasses.replace(model, p=int(is_open[near].sum()), sizing=None)

@@ -17,7 +17,7 @@ map: {source: "synthetic:500"}
 demand: {source: road_nodes, points: 80, seed: 1, parcels_per_point: [0.2, 1.5],
          size_mix: {S: 0.5, M: 0.3, L: 0.2}}
 lockers:
-  existing: [{id: old-1, at: {rel: [0.5, 0.5]}, compartments: {S: 6, M: 3}}]
+  existing: [{id: old-1, at: {rel: [0.5, 0.5]}, compartments: {S: 25, M: 12, L: 8}}]
   candidates: {road_nodes: 30, compartments: {S: 1, M: 0, L: 0}}
 siting:
   radius_m: 400
@@ -94,11 +94,10 @@ def test_bad_sizing_override_is_an_error(tmp_path: Path) -> None:
     assert "s.yaml:6: siting.sizing: Input should be a valid dictionary" in err
 
 
-def test_existing_locker_above_the_cap_is_named(tmp_path: Path) -> None:
-    err = _error(tmp_path, GOOD.replace("max_compartments: 120", "max_compartments: 90"))
-    assert err.endswith("s.yaml:4: lockers.existing[0].compartments: 100 compartments, more "
-                        "than siting.sizing.max_compartments (90), which caps every locker: "
-                        "raise it")
+def test_existing_locker_above_the_cap_is_accepted(tmp_path: Path) -> None:
+    # max_compartments caps what the siting builds; an existing locker keeps all it has
+    loaded = _load(tmp_path, GOOD.replace("max_compartments: 120", "max_compartments: 90"))
+    assert loaded.spec.siting.sizing.max_compartments == 90
 
 
 @pytest.fixture(scope="module")
@@ -127,10 +126,13 @@ def test_new_lockers_get_the_fewest_compartments_for_their_load(sized_run: Path)
             assert bigger / dwell >= load * at_least[size] - 0.05 * at_least[size] - 1e-9, row
             # the fewest: one compartment less of size >= t would not hold them
             assert (bigger - 1) / dwell < load * at_least[size] + 0.05, row
+    # the existing locker keeps all 45 compartments (more than max_compartments 40), builds none
     old = next(row for row in siting["lockers"] if row["id"] == "old-1")
-    assert old["compartments"] == {"S": 6, "M": 3, "L": 0} and old["compartment_cost"] == 0
+    assert old["compartments"] == {"S": 25, "M": 12, "L": 8} and old["compartment_cost"] == 0
     assert old["build"] == {"S": 0, "M": 0, "L": 0}
-    assert old["parcels_per_day"] <= old["capacity_per_day"] == 4.5  # 9 compartments / 2 days
+    assert old["parcels_per_day"] <= old["capacity_per_day"] == 22.5  # 45 compartments / 2 days
+    # its 8 L turn over 4 large parcels a day, a fifth of its load at most: 20 parcels
+    assert 0 < old["parcels_per_day"] <= 20.0 + 0.05
 
 
 def test_compartment_costs_add_up(sized_run: Path) -> None:

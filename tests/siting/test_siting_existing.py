@@ -1,0 +1,152 @@
+"""Standing lockers under a sizing: their compartments are kept as they are, cost nothing, are not
+capped by max_compartments, and hold only what they can by size. Optima worked out by hand."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from routing.siting import SitingModel, Sizing, make_reach, solve
+from routing.siting.errors import SitingInputError
+from routing.siting.model import DEFAULT_COMPARTMENTS, NOT_BUILT, SitingInstance
+
+OLD = [2, 1, 0]  # the standing locker "old": 2 S + 1 M, one parcel a day each (dwell 1 day)
+
+
+def _two_sites(a_parcels: float, *, existing=(OLD, [NOT_BUILT] * 3)) -> SitingInstance:
+    """Point a (3/4 S, 1/4 M when 4 parcels; 2/3 S, 1/3 M when 3) reaches both sites; point b
+    (1 S + 1 L) reaches only "new" (fixed cost 1000). "old" stands already (must open, free)."""
+    a_mix = (0.75, 0.25, 0.0) if a_parcels == 4.0 else (2 / 3, 1 / 3, 0.0)
+    return SitingInstance(
+        demand_ids=["a", "b"],
+        weight=np.array([a_parcels, 2.0]),
+        site_ids=["old", "new"],
+        reach=make_reach([0, 0, 1], [0, 1, 1], [10.0, 20.0, 30.0], (2, 2)),
+        fixed_cost=np.array([0.0, 1000.0]),
+        capacity=np.full(2, np.inf),
+        must_open=np.array([True, False]),
+        size_mix=np.array([a_mix, (0.5, 0.0, 0.5)]),
+        existing_compartments=np.array(existing),
+    )
+
+
+def _sizing(most: int = 50) -> Sizing:
+    return Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=most)
+
+
+def _holds_by_size(plan) -> None:
+    """Every site's compartments of size >= t turn over the parcels needing size t or larger."""
+    inst = plan.instance
+    at_least = np.cumsum(inst.size_mix[:, ::-1], axis=1)[:, ::-1]
+    for t in range(3):
+        need = np.bincount(
+            plan.cols, inst.weight[plan.rows] * plan.frac * at_least[plan.rows, t], minlength=2
+        )
+        assert (need <= plan.sizes[:, t:].sum(axis=1) + 1e-6).all(), (t, need, plan.sizes)
+
+
+@pytest.mark.parametrize("method", ["exact", "heuristic"])
+def test_setcover_keeps_and_does_not_charge_standing_compartments(method):
+    # "old" takes 3 of a's 4 parcels (its 3 compartments), at most 1 of them M (its one M); the
+    # last parcel of a (3/4 S, 1/4 M) and b (1 S, 1 L) go to "new": L >= 1, M+L >= 1.25,
+    # all >= 3, so 1 S + 1 M + 1 L = 1250. Objective 1000 + 1250; old's 1000 are not counted.
+    plan = solve(_two_sites(4.0), SitingModel("setcover", sizing=_sizing()), method=method)
+    assert plan.sizes[0].tolist() == OLD
+    assert plan.unserved_parcels == pytest.approx(0.0)
+    assert plan.load[0] <= 3.0 + 1e-9 and plan.capacity[0] == pytest.approx(3.0)
+    assert plan.compartment_cost[0] == 0.0
+    _holds_by_size(plan)
+    if method == "exact":
+        assert plan.optimal
+        assert plan.sizes[1].tolist() == [1, 1, 1]
+        assert plan.objective == pytest.approx(1000.0 + 1250.0)
+    else:
+        assert plan.objective >= 2250.0 - 1e-6
+
+
+def test_standing_locker_larger_than_max_compartments_stays_whole():
+    # old has 3 compartments, the cap is 2: it keeps all 3 and takes all of a (3 parcels, 1 M);
+    # new holds b with 1 S + 1 L = 850 (within the cap).
+    model = SitingModel("setcover", sizing=_sizing(most=2))
+    plan = solve(_two_sites(3.0), model, method="exact")
+    assert plan.optimal
+    assert plan.sizes.tolist() == [OLD, [1, 0, 1]]
+    assert plan.served.tolist() == pytest.approx([1.0, 1.0])
+    assert plan.load[0] == pytest.approx(3.0)
+    assert plan.objective == pytest.approx(1000.0 + 850.0)
+
+
+@pytest.mark.parametrize("method", ["exact", "heuristic"])
+def test_money_budget_pays_only_for_what_is_built(method):
+    # 1850 buys new (1000) and its 1 S + 1 L (850); counting old's 2 S + 1 M (1000) would not fit
+    model = SitingModel("maxcover", budget=1850.0, sizing=_sizing(most=2))
+    plan = solve(_two_sites(3.0), model, method=method)
+    assert plan.objective == pytest.approx(5.0)
+    assert plan.sizes[0].tolist() == OLD
+    assert plan.instance.fixed_cost[plan.is_open].sum() + plan.compartment_cost.sum() <= 1850.0
+
+
+def test_unpriced_models_return_standing_compartments():
+    for kind in ("maxcover", "pmedian"):
+        model = SitingModel(kind, p=2, sizing=_sizing(), unserved_penalty=1000.0)
+        plan = solve(_two_sites(4.0), model, method="exact")
+        assert plan.sizes[0].tolist() == OLD
+        assert plan.unserved_parcels == pytest.approx(0.0)
+        _holds_by_size(plan)
+
+
+def test_standing_l_compartments_are_needed_for_large_parcels():
+    # a standing locker of 5 S only cannot take any L parcel: all of b's large parcels go elsewhere
+    inst = _two_sites(4.0)
+    inst = dataclasses.replace(
+        inst,
+        reach=make_reach([0, 0, 1, 1], [0, 1, 0, 1], [10.0, 20.0, 5.0, 30.0], (2, 2)),
+        existing_compartments=np.array([[5, 0, 0], [NOT_BUILT] * 3]),
+    )
+    for method in ("exact", "heuristic"):
+        plan = solve(inst, SitingModel("setcover", sizing=_sizing()), method=method)
+        assert plan.sizes[0].tolist() == [5, 0, 0]
+        assert plan.unserved_parcels == pytest.approx(0.0)
+        _holds_by_size(plan)
+
+
+@pytest.mark.parametrize(
+    ("existing", "needle"),
+    [
+        ([[2, 1, 0]], r"existing_compartments must be 2 x 3 \(S/M/L per site\), got 1x3"),
+        ([[2, -1, 0], [NOT_BUILT] * 3], r"site 'old': existing compartments must be 3 whole"),
+        ([[2, 1.5, 0], [NOT_BUILT] * 3], r"site 'old': .* got \[2.0, 1.5, 0.0\]"),
+        ([[-1, -1, 0], [NOT_BUILT] * 3], r"site 'old': existing compartments must be"),
+        ([OLD, [1, 0, 0]], r"site 'new': existing compartments are only for lockers already"),
+    ],
+)
+def test_bad_existing_compartments_name_the_site(existing, needle):
+    with pytest.raises(SitingInputError, match=needle):
+        _two_sites(4.0, existing=existing)
+
+
+def test_native_existing_lockers_carry_their_compartments(tmp_path):
+    from routing.siting.native import read_native
+
+    spec = {
+        "straight_line": True,
+        "radius_m": 500,
+        "demand": [{"id": "a", "lat": 36.0, "lon": 120.0, "parcels": 4}],
+        "candidates": [{"id": "c", "lat": 36.001, "lon": 120.0}],
+        "existing": [{"id": "old", "lat": 36.0, "lon": 120.001, "compartments": {"S": 2, "M": 1}}],
+    }
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps(spec))
+    inst, _ = read_native(path)
+    assert inst.site_ids == ["old", "c"]
+    assert inst.existing_compartments.tolist() == [[2, 1, 0], [NOT_BUILT] * 3]
+    for bad, needle in (
+        ({"S": 2, "XL": 1}, "existing\\[0\\]: field 'compartments' must be an object of S, M, L"),
+        ({"S": -2}, "existing\\[0\\]: field 'compartments' must hold whole counts >= 0"),
+        ({"S": 2.5}, "existing\\[0\\]: field 'compartments' must hold whole counts >= 0"),
+    ):
+        spec["existing"][0]["compartments"] = bad
+        path.write_text(json.dumps(spec))
+        with pytest.raises(SitingInputError, match=needle):
+            read_native(path)
