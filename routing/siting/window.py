@@ -2,12 +2,13 @@
 
 Swaps move one locker at a time. Where capacity half binds, better plans move several
 neighbouring lockers together: one shifts so that the next can take over part of its
-catchment. A window here is a site drawn at random, weighted by the unserved parcels in its
-reach, plus the sites whose catchments overlap it, ring by ring, up to ``window`` sites. Demand
-reaching the window is re-assigned while every other point keeps its flow, so lockers outside
-the window offer only their spare capacity. The window's lockers are then re-sited by a small
-MIP over merged points. The current plan is feasible in that MIP, so a window never makes the
-plan worse; a window proven optimal is not drawn again until the plan changes.
+catchment. A window here is a site drawn at random plus the sites whose catchments overlap
+it, ring by ring, up to ``window`` sites (drawing sites near unserved parcels more often did
+worse on the city benchmark, at 60 s and at 600 s). Demand reaching the window is re-assigned
+while every other point keeps its flow, so lockers outside the window offer only their spare
+capacity. The window's lockers are then re-sited by a small MIP over merged points. The current
+plan is feasible in that MIP, so a window never makes the plan worse; a window proven optimal
+is not solved again until the plan changes.
 """
 
 from __future__ import annotations
@@ -45,21 +46,18 @@ def window_search(
     overlap = (by_site @ inst.reach).tocsr()  # sites sharing a demand point
     rng = np.random.default_rng(seed)
     is_open = is_open.copy()
-    value, served, _ = max_service(inst, cap, is_open)
+    value = max_service(inst, cap, is_open)[0]
     settled = np.zeros(inst.n_sites, dtype=bool)  # centres whose window is optimal for this plan
-    while time.perf_counter() < deadline - 0.2:
-        # centres near unserved parcels first, none whose window is already optimal
-        weight = (by_site @ np.maximum(inst.weight - served, 0.0) + 1e-3) * ~settled
-        if weight.sum() <= 0:
-            break  # every window is optimal for this plan: no window can improve it
-        centre = int(rng.choice(inst.n_sites, p=weight / weight.sum()))
+    while time.perf_counter() < deadline - 0.2 and not settled.all():
+        centre = int(rng.integers(inst.n_sites))
+        if settled[centre]:
+            continue
         sites = _neighbourhood(overlap, centre, window)
         left = deadline - time.perf_counter()
         trial, proved = _resite(inst, model, cap, by_site, is_open, sites, min(WINDOW_TIME_S, left))
         t_value = -np.inf if trial is None else max_service(inst, cap, trial)[0]
         if t_value > value + 1e-9:
-            is_open = trial
-            value, served, _ = max_service(inst, cap, is_open)
+            is_open, value = trial, t_value
             settled[:] = False
         elif proved:
             settled[centre] = True
