@@ -14,8 +14,14 @@ import shapely
 from network.errors import AreaError, OsmFileError
 from network.graph import demo_path
 
-COLUMNS = ["osmid", "building", "levels", "area_m2", "name", "lat", "lon", "geometry"]
+COLUMNS = [
+    "osmid", "building", "levels", "area_m2", "name", "lat", "lon", "entrance", "site_lat",
+    "site_lon", "geometry",
+]  # fmt: skip
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# `entrance=*` values a locker could stand at, best first; service, garage, emergency and exit
+# doors are not where residents or office workers come and go
+_PUBLIC_ENTRANCES = ("main", "yes", "secondary", "staircase", "shop", "side", "home")
 
 
 def read_buildings(
@@ -28,14 +34,23 @@ def read_buildings(
     Columns: `osmid` (area id: way id * 2, relation id * 2 + 1, osmium's convention),
     `building` (the tag value, "yes" when untyped), `levels` (`building:levels`, 1 where absent
     or unreadable), `area_m2` (footprint, in a local UTM projection), `name`, the centroid's
-    `lat`/`lon`, and the footprint `geometry` in EPSG:4326. `bbox` (W, S, E, N) keeps the
-    buildings whose centroid lies inside it.
+    `lat`/`lon`, `entrance` (the `entrance=*` value of the door on its outline a locker would
+    stand at, main entrance first; None where none is mapped), `site_lat`/`site_lon` (that door,
+    else the centroid: where a locker at this building goes), and the footprint `geometry` in
+    EPSG:4326. `bbox` (W, S, E, N) keeps the buildings whose centroid lies inside it.
     """
     path = _path(source)
     rows: list[dict] = []
+    doors: dict[int, tuple[int, str, float, float]] = {}  # node id -> (rank, kind, lat, lon)
     wkb = osmium.geom.WKBFactory()
     try:
         for obj in osmium.FileProcessor(str(path)).with_areas():
+            if obj.type_str() == "n":
+                kind = obj.tags.get("entrance")
+                if kind in _PUBLIC_ENTRANCES and obj.location.valid():
+                    rank = _PUBLIC_ENTRANCES.index(kind)
+                    doors[obj.id] = (rank, kind, obj.location.lat, obj.location.lon)
+                continue
             if not obj.is_area() or "building" not in obj.tags:
                 continue
             try:
@@ -49,6 +64,7 @@ def read_buildings(
                     "building": tags.get("building", "yes"),
                     "levels": _levels(tags.get("building:levels")),
                     "name": tags.get("name"),
+                    "door": _best_door(obj, doors),
                     "geometry": geom,
                 }
             )
@@ -61,6 +77,10 @@ def read_buildings(
     centroid = local.geometry.centroid.to_crs("EPSG:4326")
     frame["area_m2"] = local.geometry.area.to_numpy()
     frame["lat"], frame["lon"] = centroid.y.to_numpy(), centroid.x.to_numpy()
+    door = frame.pop("door")
+    frame["entrance"] = [d[1] if d else None for d in door]
+    frame["site_lat"] = [d[2] if d else y for d, y in zip(door, frame["lat"], strict=True)]
+    frame["site_lon"] = [d[3] if d else x for d, x in zip(door, frame["lon"], strict=True)]
     if bbox is not None:
         w, s, e, n = bbox
         if not (w < e and s < n):
@@ -68,6 +88,12 @@ def read_buildings(
         inside = frame["lon"].between(w, e) & frame["lat"].between(s, n)
         frame = frame[inside]
     return frame[COLUMNS].reset_index(drop=True)
+
+
+def _best_door(area: osmium.osm.Area, doors: dict) -> tuple[int, str, float, float] | None:
+    """The best-ranked public entrance among the nodes of the area's outer rings, if any."""
+    found = [doors[n.ref] for ring in area.outer_rings() for n in ring if n.ref in doors]
+    return min(found) if found else None
 
 
 def _path(source: str | os.PathLike[str]) -> Path:

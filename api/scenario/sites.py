@@ -57,12 +57,13 @@ def sites_from_file(path: Path, spec: LockersSpec, where: str) -> list[Site]:
 
 def sites_at_buildings(buildings: Any, spec: LockersSpec, demand: DemandPoints) -> list[Site]:
     """Buildings of the candidate types, the ``max_sites`` with the most parcels within
-    ``~radius`` first (a locker by a busy dorm or tower), at each building's centroid."""
+    ``~radius`` first (a locker by a busy dorm or tower), at each building's main entrance where
+    one is mapped, else its centroid (``network.buildings``' ``site_lat``/``site_lon``)."""
     kinds = set(spec.candidates.building_types)
     chosen = buildings[buildings["building"].isin(kinds)]
     if chosen.empty:
         return []
-    lat, lon = chosen["lat"].to_numpy(dtype=float), chosen["lon"].to_numpy(dtype=float)
+    lat, lon = chosen["site_lat"].to_numpy(dtype=float), chosen["site_lon"].to_numpy(dtype=float)
     # parcels within 200 m as the crow flies: a cheap ranking (siting uses walking distances)
     scale = 111_320.0 * np.array([np.cos(np.radians(np.mean(demand.lat))), 1.0])
     tree = cKDTree(np.column_stack([demand.lon, demand.lat]) * scale)

@@ -56,3 +56,22 @@ def test_beijing_campus_dormitories(shared_dir):
     assert sum(d.parcels for d in demand) > 0
     names = [n for n in frame["name"] if isinstance(n, str)]
     assert any("\u4e00" <= ch <= "\u9fff" for name in names for ch in name)
+
+
+def test_candidates_stand_at_mapped_entrances_else_at_centroids():
+    import shapely
+
+    frame = read_buildings("demo")
+    door = frame["entrance"].notna()
+    assert door.sum() >= 50 and (~door).sum() >= 50  # the demo maps doors on some buildings
+    assert set(frame.loc[door, "entrance"]) <= {"main", "yes", "secondary", "staircase", "shop"}
+    for row in frame[door].itertuples():  # the door is a node of the building's outline
+        assert row.geometry.boundary.distance(shapely.Point(row.site_lon, row.site_lat)) < 1e-9
+    plain = frame[~door]
+    assert (plain["site_lat"] == plain["lat"]).all() and (plain["site_lon"] == plain["lon"]).all()
+    sites = {s.id: s for s in candidates_from_buildings(frame, min_area_m2=0)}
+    for row in frame.itertuples():
+        assert (sites[f"site-b{row.osmid}"].lat, sites[f"site-b{row.osmid}"].lon) == (
+            row.site_lat,
+            row.site_lon,
+        )
