@@ -45,14 +45,9 @@ def solve_mip(
     if solver not in SOLVERS:
         raise SitingInputError(f"solver must be one of {', '.join(SOLVERS)}, got '{solver}'")
     start = time.perf_counter()
-    model = mbh.ModelBuilderHelper()
-    model.fill_model_from_sparse_data(
-        mip.var_lb, mip.var_ub, mip.obj, mip.row_lb, mip.row_ub, mip.A
-    )
+    model = _model(mip)
     for k in mip.integer:
         model.set_var_integrality(int(k), True)
-    model.set_maximize(mip.maximize)
-    model.set_objective_offset(mip.offset)
     if hint is not None and solver != "highs":  # HiGHS through OR-Tools ignores hints
         for k, v in zip(*hint, strict=True):
             model.add_hint(int(k), float(v))
@@ -92,12 +87,7 @@ def lp_relaxation(mip: Mip, *, time_limit_s: float, tolerance: float = 1e-3) -> 
     are near-optimal Lagrange multipliers, and any multipliers give a valid bound.
     """
     start = time.perf_counter()
-    model = mbh.ModelBuilderHelper()
-    model.fill_model_from_sparse_data(
-        mip.var_lb, mip.var_ub, mip.obj, mip.row_lb, mip.row_ub, mip.A
-    )
-    model.set_maximize(mip.maximize)
-    model.set_objective_offset(mip.offset)
+    model = _model(mip)  # integrality left off: the relaxation
     engine = mbh.ModelSolverHelper("pdlp")
     engine.set_time_limit_in_seconds(max(0.01, time_limit_s))
     engine.set_solver_specific_parameters(
@@ -113,6 +103,17 @@ def lp_relaxation(mip: Mip, *, time_limit_s: float, tolerance: float = 1e-3) -> 
         duals=engine.dual_values(),
         seconds=time.perf_counter() - start,
     )
+
+
+def _model(mip: Mip) -> mbh.ModelBuilderHelper:
+    """The matrices in OR-Tools' model builder, all in one call, with sense and offset."""
+    model = mbh.ModelBuilderHelper()
+    model.fill_model_from_sparse_data(
+        mip.var_lb, mip.var_ub, mip.obj, mip.row_lb, mip.row_ub, mip.A
+    )
+    model.set_maximize(mip.maximize)
+    model.set_objective_offset(mip.offset)
+    return model
 
 
 def _gap_parameter(solver: str, rel_gap: float) -> str:

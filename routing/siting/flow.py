@@ -14,7 +14,7 @@ import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
 from routing.siting.formulation import pairs
-from routing.siting.model import SitingInstance, SitingModel
+from routing.siting.model import SitingInstance, SitingModel, at_least
 
 SCALE = 1000.0
 COST_SCALE = 10.0
@@ -86,20 +86,15 @@ def _min_cost_flow(inst, is_open, rr, jj, unit, cap, fits, unserved_cost) -> np.
     return np.divide(sent, supply[rr], out=np.zeros_like(sent), where=supply[rr] > 0)
 
 
-def _at_least(inst: SitingInstance, model: SitingModel) -> np.ndarray:
-    """Per point, the shares of its parcels needing a compartment of size >= S, M, L."""
-    return np.cumsum(model.size_mix(inst)[:, ::-1], axis=1)[:, ::-1]
-
-
 def _standing_cum(inst: SitingInstance, model: SitingModel) -> np.ndarray:
     """Parcels a day each site's standing compartments of size >= S, M, L turn over."""
-    return np.cumsum(inst.built_sizes()[:, ::-1], axis=1)[:, ::-1] * model.sizing.throughput
+    return at_least(inst.built_sizes()) * model.sizing.throughput
 
 
 def _standing_fit(inst: SitingInstance, model: SitingModel, rr, jj) -> np.ndarray:
     """Per pair, the most parcels of the point a standing locker could take were it alone there
     (every size within its compartments); inf at sites to be sized."""
-    share = _at_least(inst, model)[rr]
+    share = model.size_at_least(inst)[rr]
     have = _standing_cum(inst, model)[jj]
     alone = np.divide(have, share, out=np.full_like(have, np.inf), where=share > 0).min(axis=1)
     return np.where(inst.built[jj], alone, np.inf)
@@ -107,10 +102,10 @@ def _standing_fit(inst: SitingInstance, model: SitingModel, rr, jj) -> np.ndarra
 
 def _size_loads(inst: SitingInstance, model: SitingModel, rr, jj, frac) -> np.ndarray:
     """Parcels a day each site takes that need a compartment of size >= S, M, L (sites x 3)."""
-    at_least = _at_least(inst, model)
+    share = model.size_at_least(inst)
     parcels = inst.weight[rr] * frac
     return np.stack(
-        [np.bincount(jj, parcels * at_least[rr, t], minlength=inst.n_sites) for t in range(3)],
+        [np.bincount(jj, parcels * share[rr, t], minlength=inst.n_sites) for t in range(3)],
         axis=1,
     )
 

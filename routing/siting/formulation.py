@@ -281,8 +281,7 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
         r = b.rows_(new.size, -np.inf, 0.0)
         b.terms(np.repeat(r, 3), n[new].ravel(), 1.0)
         b.terms(r, y[new], -float(sizing.max_compartments))
-        mix = model.size_mix(inst)
-        at_least = np.cumsum(mix[:, ::-1], axis=1)[:, ::-1]  # share of parcels of size >= t
+        at_least = model.size_at_least(inst)  # share of parcels of size >= t
         for t in range(3):
             r = b.rows_(m, -np.inf, 0.0)
             b.terms(r[jj], x, w[rr] * at_least[rr, t])

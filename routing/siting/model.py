@@ -19,6 +19,12 @@ SIZES = ("S", "M", "L")
 NOT_BUILT = -1  # existing_compartments row value of a site whose compartments are to be sized
 
 
+def at_least(by_size: np.ndarray) -> np.ndarray:
+    """Per row of S/M/L amounts, the amounts of size >= S, >= M, >= L (a parcel may use a larger
+    compartment, so capacity and need are compared size class by size class this way)."""
+    return np.cumsum(by_size[:, ::-1], axis=1)[:, ::-1]
+
+
 @dataclass(frozen=True)
 class CompartmentSize:
     """One locker compartment size (inner dimensions in cm) and what building one costs."""
@@ -296,3 +302,7 @@ class SitingModel:
         if inst.size_mix is not None:
             return inst.size_mix
         return np.tile(np.array(DEFAULT_SIZE_MIX), (inst.n_demand, 1))
+
+    def size_at_least(self, inst: SitingInstance) -> np.ndarray:
+        """Per point, the shares of its parcels needing a compartment of size >= S, M, L."""
+        return at_least(self.size_mix(inst))

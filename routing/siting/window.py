@@ -47,6 +47,7 @@ def window_search(
     rng = np.random.default_rng(seed)
     is_open = is_open.copy()
     value = max_service(inst, cap, is_open)[0]
+    flow = flow_assignment(inst, model, is_open, unserved_cost=1.0)[:3]  # the plan's, kept
     settled = np.zeros(inst.n_sites, dtype=bool)  # centres whose window is optimal for this plan
     while time.perf_counter() < deadline - 0.2 and not settled.all():
         centre = int(rng.integers(inst.n_sites))
@@ -54,10 +55,13 @@ def window_search(
             continue
         sites = _neighbourhood(overlap, centre, window)
         left = deadline - time.perf_counter()
-        trial, proved = _resite(inst, model, cap, by_site, is_open, sites, min(WINDOW_TIME_S, left))
+        trial, proved = _resite(
+            inst, model, cap, by_site, is_open, flow, sites, min(WINDOW_TIME_S, left)
+        )
         t_value = -np.inf if trial is None else max_service(inst, cap, trial)[0]
         if t_value > value + 1e-9:
             is_open, value = trial, t_value
+            flow = flow_assignment(inst, model, is_open, unserved_cost=1.0)[:3]
             settled[:] = False
         elif proved:
             settled[centre] = True
@@ -85,17 +89,19 @@ def _resite(
     cap: np.ndarray,
     by_site: sp.csr_matrix,
     is_open: np.ndarray,
+    flow: tuple[np.ndarray, np.ndarray, np.ndarray],
     sites: np.ndarray,
     time_limit_s: float,
 ) -> tuple[np.ndarray | None, bool]:
     """The open set with ``sites`` re-sited by their window's MIP (None if it found nothing),
-    and whether that MIP was solved to optimality."""
+    and whether that MIP was solved to optimality. ``flow`` is the open set's assignment
+    (rows, cols, fractions): outside the window it stays as it is."""
     in_window = np.zeros(inst.n_sites, dtype=bool)
     in_window[sites] = True
     points = np.unique(by_site[sites].indices)
     free = np.zeros(inst.n_demand, dtype=bool)
     free[points] = True
-    rows, cols, frac, _ = flow_assignment(inst, model, is_open, unserved_cost=1.0)
+    rows, cols, frac = flow
     kept = ~free[rows]
     spare = cap - np.bincount(
         cols[kept], inst.weight[rows[kept]] * frac[kept], minlength=inst.n_sites
