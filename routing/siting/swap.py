@@ -10,6 +10,7 @@ one max flow over the open sites' pairs: milliseconds at city scale.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -85,15 +86,21 @@ def swap_search(
 
 
 def iterated_swaps(
-    inst: SitingInstance, model: SitingModel, is_open: np.ndarray, *, time_limit_s: float
+    inst: SitingInstance,
+    model: SitingModel,
+    is_open: np.ndarray,
+    *,
+    time_limit_s: float,
+    stop: Callable[[float], bool] | None = None,
 ) -> np.ndarray:
     """Iterated local search on ``swap_search``'s optimum: close a random ``SHAKE`` share of the
-    movable open sites, refill and swap again, keep the result when it serves more (seeded)."""
+    movable open sites, refill and swap again, keep the result when it serves more (seeded).
+    ``stop(parcels served)`` ends the search early, for example once a bound proves the plan."""
     deadline = time.perf_counter() + time_limit_s
     cap = effective_capacity(inst, model)
     rng = np.random.default_rng(0)
     best, value = is_open, max_service(inst, cap, is_open)[0]
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and not (stop and stop(value)):
         movable = np.flatnonzero(best & ~inst.must_open)
         if movable.size == 0:
             break

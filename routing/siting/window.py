@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,7 +26,7 @@ from routing.siting.flow import effective_capacity, flow_assignment, max_service
 from routing.siting.formulation import build
 from routing.siting.model import SitingInstance, SitingModel
 
-WINDOW_SITES = 40  # candidate sites re-sited together (their MIP takes about a second)
+WINDOW_SITES = 20  # candidate sites re-sited together
 WINDOW_TIME_S = 3.0  # time limit of one window's MIP: its incumbent is used if it stops early
 
 
@@ -37,9 +38,11 @@ def window_search(
     time_limit_s: float,
     window: int = WINDOW_SITES,
     seed: int = 0,
+    stop: Callable[[float], bool] | None = None,
 ) -> np.ndarray:
     """A plan serving at least as much as ``is_open`` (boolean mask), improved window by
-    window until ``time_limit_s``. Needs a site count ``p``; must-open sites stay open."""
+    window until ``time_limit_s`` or ``stop(parcels served)``. Needs a site count ``p``;
+    must-open sites stay open."""
     deadline = time.perf_counter() + time_limit_s
     cap = effective_capacity(inst, model)
     by_site = inst.reach.T.tocsr()
@@ -50,6 +53,8 @@ def window_search(
     flow = flow_assignment(inst, model, is_open, unserved_cost=1.0)[:3]  # the plan's, kept
     settled = np.zeros(inst.n_sites, dtype=bool)  # centres whose window is optimal for this plan
     while time.perf_counter() < deadline - 0.2 and not settled.all():
+        if stop is not None and stop(value):
+            break
         centre = int(rng.integers(inst.n_sites))
         if settled[centre]:
             continue

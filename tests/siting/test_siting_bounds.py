@@ -162,3 +162,19 @@ def test_large_capacitated_cover_path_reports_a_valid_gap(tiny_instance, brute_f
     best = brute_force(inst, "maxcover", p=3, capacitated=True)
     assert plan.objective <= best + 1e-6 <= plan.bound + 2e-6
     assert plan.objective == pytest.approx(best, abs=1e-3)
+
+
+def test_plan_searches_stop_when_told(tiny_instance):
+    # the city-scale path stops its plan search once the bound thread proves the gap
+    inst = tiny_instance(6, n=12, m=8, density=0.5, capacity=np.full(8, 7.0))
+    model = SitingModel("maxcover", p=3, capacitated=True)
+    start = np.isin(np.arange(8), [0, 1, 2])
+    seen = []
+
+    def stop(value: float) -> bool:
+        seen.append(value)
+        return True
+
+    assert (iterated_swaps(inst, model, start, time_limit_s=5, stop=stop) == start).all()
+    assert (window_search(inst, model, start, time_limit_s=5, stop=stop) == start).all()
+    assert seen == pytest.approx([max_service(inst, inst.capacity, start)[0]] * 2)
