@@ -21,14 +21,14 @@ from routing.siting.heuristic import open_set
 from routing.siting.lagrange import capacitated_cover_bound, pmedian_bound
 from routing.siting.model import SitingInstance, SitingModel
 from routing.siting.solution import SitingSolution, nearest_assignment
-from routing.siting.swap import iterated_swaps, swap_search
+from routing.siting.swap import swap_search
 from routing.siting.window import window_search
 
 METHODS = ("auto", "exact", "heuristic")
 LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this also get a Lagrangian bound first
 SMALL_MIP_ROWS = 30_000  # radius-formulation MIPs up to this size skip the local search
 PLAN_MARGIN_S = 1.0  # kept back from the plan search for the final assignment and output
-SWAPS_MAX_S = 30.0  # iterated swaps level off within this; windows keep improving for minutes
+WINDOW_WORKERS = 2  # window threads beside the bound's: this machine kind has two cores
 
 
 def solve(
@@ -128,9 +128,10 @@ def _plan_and_bound(
 
     The bound (LP, Lagrangian) needs about half a minute and the plan search improves for
     minutes, so on two cores they run side by side: the bound in a second thread (PDLP, the
-    solvers and numpy's sorts release the GIL), the plan in this one, first single swaps, then
-    whole neighbourhoods re-sited, until the bound proves ``rel_gap`` or time is up. The
-    max-flow bound comes first: it settles the cases where capacity binds outright.
+    solvers and numpy's sorts release the GIL) and the window search in this one, then in two
+    once the bound is in, until the bound proves ``rel_gap`` or time is up (windows beat
+    iterated swaps from the first seconds on). The max-flow bound comes first: it settles the
+    cases where capacity binds outright.
     """
     deadline = time.perf_counter() + time_limit_s - PLAN_MARGIN_S
     cheap = capacity_bound(inst, model)
@@ -150,12 +151,22 @@ def _plan_and_bound(
         def enough(value: float) -> bool:
             return bounding.done() and _proved(value, [bounding.result()], rel_gap)
 
-        left = deadline - time.perf_counter()
-        is_open = iterated_swaps(
-            inst, model, plan.is_open, time_limit_s=min(0.4 * left, SWAPS_MAX_S), stop=enough
+        # one window thread while the bound has the other core, then two
+        is_open = window_search(
+            inst,
+            model,
+            plan.is_open,
+            time_limit_s=deadline - time.perf_counter(),
+            stop=lambda _: bounding.done(),
         )
         is_open = window_search(
-            inst, model, is_open, time_limit_s=deadline - time.perf_counter(), stop=enough
+            inst,
+            model,
+            is_open,
+            time_limit_s=deadline - time.perf_counter(),
+            stop=enough,
+            workers=WINDOW_WORKERS,
+            seed=1,
         )
         bound = bounding.result()
     found = _assign(inst, model, is_open)

@@ -10,7 +10,6 @@ one max flow over the open sites' pairs: milliseconds at city scale.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +20,6 @@ from routing.siting.model import SitingInstance, SitingModel
 
 CANDIDATES = 60  # sites to open and to close considered per move (the pairs tried best first)
 PATIENCE = 300  # evaluations in a row without improvement before the search stops
-SHAKE = 0.05  # share of the open sites an iterated-search round closes at random
 
 
 def swap_search(
@@ -83,33 +81,3 @@ def swap_search(
         if not moved:
             break
     return is_open
-
-
-def iterated_swaps(
-    inst: SitingInstance,
-    model: SitingModel,
-    is_open: np.ndarray,
-    *,
-    time_limit_s: float,
-    stop: Callable[[float], bool] | None = None,
-) -> np.ndarray:
-    """Iterated local search on ``swap_search``'s optimum: close a random ``SHAKE`` share of the
-    movable open sites, refill and swap again, keep the result when it serves more (seeded).
-    ``stop(parcels served)`` ends the search early, for example once a bound proves the plan."""
-    deadline = time.perf_counter() + time_limit_s
-    cap = effective_capacity(inst, model)
-    rng = np.random.default_rng(0)
-    best, value = is_open, max_service(inst, cap, is_open)[0]
-    while time.perf_counter() < deadline and not (stop and stop(value)):
-        movable = np.flatnonzero(best & ~inst.must_open)
-        if movable.size == 0:
-            break
-        trial = best.copy()
-        count = max(1, int(SHAKE * movable.size))
-        trial[rng.choice(movable, count, replace=False)] = False
-        left = deadline - time.perf_counter()
-        trial = swap_search(inst, model, trial, time_limit_s=max(0.0, left))
-        t_value = max_service(inst, cap, trial)[0]
-        if t_value > value + 1e-9:
-            best, value = trial, t_value
-    return best

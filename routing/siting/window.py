@@ -14,8 +14,10 @@ is not solved again until the plan changes.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,38 +41,85 @@ def window_search(
     window: int = WINDOW_SITES,
     seed: int = 0,
     stop: Callable[[float], bool] | None = None,
+    workers: int = 1,
 ) -> np.ndarray:
     """A plan serving at least as much as ``is_open`` (boolean mask), improved window by
     window until ``time_limit_s`` or ``stop(parcels served)``. Needs a site count ``p``;
-    must-open sites stay open."""
+    must-open sites stay open. ``workers`` threads solve windows side by side (the MIPs
+    release the GIL); with more than one the result depends on their timing."""
     deadline = time.perf_counter() + time_limit_s
     cap = effective_capacity(inst, model)
     by_site = inst.reach.T.tocsr()
     overlap = (by_site @ inst.reach).tocsr()  # sites sharing a demand point
-    rng = np.random.default_rng(seed)
-    is_open = is_open.copy()
-    value = max_service(inst, cap, is_open)[0]
-    flow = flow_assignment(inst, model, is_open, unserved_cost=1.0)[:3]  # the plan's, kept
-    settled = np.zeros(inst.n_sites, dtype=bool)  # centres whose window is optimal for this plan
-    while time.perf_counter() < deadline - 0.2 and not settled.all():
-        if stop is not None and stop(value):
-            break
-        centre = int(rng.integers(inst.n_sites))
-        if settled[centre]:
-            continue
-        sites = _neighbourhood(overlap, centre, window)
-        left = deadline - time.perf_counter()
-        trial, proved = _resite(
-            inst, model, cap, by_site, is_open, flow, sites, min(WINDOW_TIME_S, left)
-        )
-        t_value = -np.inf if trial is None else max_service(inst, cap, trial)[0]
-        if t_value > value + 1e-9:
-            is_open, value = trial, t_value
-            flow = flow_assignment(inst, model, is_open, unserved_cost=1.0)[:3]
-            settled[:] = False
-        elif proved:
-            settled[centre] = True
-    return is_open
+    plan = _SharedPlan(inst, model, cap, is_open)
+
+    def search(rng: np.random.Generator) -> None:
+        while time.perf_counter() < deadline - 0.2:
+            with plan.lock:
+                if plan.settled.all() or (stop is not None and stop(plan.value)):
+                    return
+                current, flow, version = plan.is_open, plan.flow, plan.version
+            centre = int(rng.integers(inst.n_sites))
+            if plan.settled[centre]:
+                continue
+            sites = _neighbourhood(overlap, centre, window)
+            left = deadline - time.perf_counter()
+            trial, proved = _resite(
+                inst, model, cap, by_site, current, flow, sites, min(WINDOW_TIME_S, left)
+            )
+            plan.offer(trial, proved, centre, sites, version)
+
+    rngs = [np.random.default_rng([seed, k]) for k in range(max(1, workers))]
+    if len(rngs) == 1:
+        search(rngs[0])
+    else:
+        with ThreadPoolExecutor(len(rngs)) as pool:
+            list(pool.map(search, rngs))
+    return plan.is_open
+
+
+class _SharedPlan:
+    """The plan the window threads improve: open sites, parcels served, its flow (kept until
+    the plan changes) and the centres whose window is proven optimal for it."""
+
+    def __init__(
+        self, inst: SitingInstance, model: SitingModel, cap: np.ndarray, is_open: np.ndarray
+    ) -> None:
+        self.inst, self.model, self.cap = inst, model, cap
+        self.lock = threading.Lock()
+        self.version = 0
+        self._set(is_open.copy(), max_service(inst, cap, is_open)[0])
+
+    def _set(self, is_open: np.ndarray, value: float) -> None:
+        self.is_open, self.value = is_open, value
+        self.flow = flow_assignment(self.inst, self.model, is_open, unserved_cost=1.0)[:3]
+        self.settled = np.zeros(self.inst.n_sites, dtype=bool)
+
+    def offer(
+        self,
+        trial: np.ndarray | None,
+        proved: bool,
+        centre: int,
+        sites: np.ndarray,
+        version: int,
+    ) -> None:
+        """Keep a window's re-siting if it serves more. Re-sited on an older plan (another
+        thread moved it meanwhile), it is applied to the current one and judged there."""
+        if trial is None:
+            return
+        with self.lock:
+            if version != self.version:
+                rebased = self.is_open.copy()
+                rebased[sites] = trial[sites]
+                if rebased.sum() != self.is_open.sum():
+                    return
+                trial, proved = rebased, False
+            value = max_service(self.inst, self.cap, trial)[0]
+            if value > self.value + 1e-9:
+                self._set(trial, value)
+                self.version += 1
+            elif proved:
+                self.settled[centre] = True
 
 
 def _neighbourhood(overlap: sp.csr_matrix, start: int, size: int) -> np.ndarray:
