@@ -12,6 +12,13 @@ In one run:
     .venv/bin/python benchmarks/siting.py [--skip-spopt] [--skip-city] [--solvers scip,highs]
     .venv/bin/python benchmarks/siting.py --skip-orlib --only-capacitated --capacities 90 \
         --city-time-limit 600
+    .venv/bin/python benchmarks/siting.py --skip-orlib --capacities 90 \
+        --lp-gap-blocks 60,60,60,200 --block-time-limit 1200
+
+``--lp-gap-blocks`` measures instead how far the capacitated covering LP (the best bound the
+city case has) lies above the integer optimum: it cuts blocks of neighbouring sites out of the
+city case (each with the points in their reach, p in proportion to the block's parcels) and
+prints each block's LP, SCIP's best plan and bound, and the LP's excess over both.
 """
 
 from __future__ import annotations
@@ -26,8 +33,12 @@ from pathlib import Path
 import numpy as np
 
 from routing.siting import SitingModel, Sizing, solve
-from routing.siting.model import DEFAULT_COMPARTMENTS
+from routing.siting.aggregate import aggregate
+from routing.siting.exact import solve_mip
+from routing.siting.formulation import build
+from routing.siting.model import DEFAULT_COMPARTMENTS, SitingInstance
 from routing.siting.orlib import read_cap, read_pmed
+from routing.siting.window import neighbourhood
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "siting"
 PMED = {"pmed1": 5819, "pmed5": 1355, "pmed10": 1255, "pmed15": 1729, "pmed20": 1789}
@@ -101,6 +112,9 @@ def city(args: argparse.Namespace) -> None:
         f"built in {build_s:.1f} s (walk graph + snapping + distances_within), "
         f"peak {peak_mb():.0f} MB"
     )
+    if args.lp_gap_blocks:
+        lp_gap_blocks(args, inst)
+        return
     capacities = [float(c) for c in args.capacities.split(",")]
     sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=int(capacities[0] * 1.5))
     cases = (
@@ -149,6 +163,52 @@ def city(args: argparse.Namespace) -> None:
         )
 
 
+def lp_gap_blocks(args: argparse.Namespace, inst: SitingInstance) -> None:
+    """Per block of neighbouring sites at the first capacity: LP against SCIP's plan and bound."""
+    cap = float(args.capacities.split(",")[0])
+    by_site = inst.reach.T.tocsr()
+    overlap = (by_site @ inst.reach).tocsr()
+    share = args.p / float(inst.weight.sum())
+    print(
+        f"LP against the integer optimum, capacitated covering at {cap:g}/day, SCIP for "
+        f"{args.block_time_limit:g} s a block"
+    )
+    print(
+        f"{'sites':>5} {'points':>6} {'p':>3} {'LP':>9} {'plan':>9} {'bound':>9} "
+        f"{'LP/plan':>8} {'LP/bound':>8} {'s':>6}"
+    )
+    for seed, size in enumerate(int(b) for b in args.lp_gap_blocks.split(",")):
+        centre = int(np.random.default_rng(seed + 1).integers(inst.n_sites))
+        sites = np.sort(neighbourhood(overlap, centre, size))
+        points = np.unique(by_site[sites].indices)
+        block = SitingInstance(
+            demand_ids=[inst.demand_ids[i] for i in points],
+            weight=inst.weight[points],
+            site_ids=[inst.site_ids[j] for j in sites],
+            reach=inst.reach[points][:, sites].tocsr(),
+            fixed_cost=np.zeros(sites.size),
+            capacity=np.full(sites.size, cap),
+            must_open=np.zeros(sites.size, dtype=bool),
+            name=f"block-{seed + 1}",
+        )
+        model = SitingModel(
+            "maxcover", p=max(1, round(share * block.weight.sum())), capacitated=True
+        )
+        mip = build(aggregate(block, model)[0], model, strong=True)
+        lp = solve_mip(
+            dataclasses.replace(mip, integer=np.zeros(0, dtype=np.int64)),
+            solver="highs",
+            time_limit_s=args.block_time_limit,
+        ).objective
+        res = solve_mip(mip, solver="scip", time_limit_s=args.block_time_limit, rel_gap=1e-6)
+        print(
+            f"{size:5d} {points.size:6d} {model.p:3d} {lp:9.1f} {res.objective:9.1f} "
+            f"{res.bound:9.1f} {lp / res.objective - 1:8.2%} {lp / res.bound - 1:8.2%} "
+            f"{res.seconds:6.0f}" + ("" if res.optimal else "  (not proven optimal)"),
+            flush=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -165,6 +225,12 @@ def main() -> None:
         "--capacities", default="60,90,150", help="parcels/day per locker, capacitated cases"
     )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--lp-gap-blocks",
+        default="",
+        help="city case: block sizes (sites) whose LP to compare with SCIP's plan and bound",
+    )
+    ap.add_argument("--block-time-limit", type=float, default=120.0, help="SCIP seconds a block")
     ap.add_argument(
         "--only-capacitated",
         action="store_true",

@@ -62,7 +62,7 @@ def window_search(
             centre = int(rng.integers(inst.n_sites))
             if plan.settled[centre]:
                 continue
-            sites = _neighbourhood(overlap, centre, window)
+            sites = neighbourhood(overlap, centre, window)
             left = deadline - time.perf_counter()
             trial, proved = _resite(
                 inst, model, cap, by_site, current, flow, sites, min(WINDOW_TIME_S, left)
@@ -122,7 +122,7 @@ class _SharedPlan:
                 self.settled[centre] = True
 
 
-def _neighbourhood(overlap: sp.csr_matrix, start: int, size: int) -> np.ndarray:
+def neighbourhood(overlap: sp.csr_matrix, start: int, size: int) -> np.ndarray:
     """``start`` and the sites whose catchments overlap it, ring by ring, at most ``size``."""
     seen = np.zeros(overlap.shape[0], dtype=bool)
     seen[start] = True
