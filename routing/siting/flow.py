@@ -18,8 +18,6 @@ from routing.siting.model import SitingInstance, SitingModel, at_least
 
 SCALE = 1000.0
 COST_SCALE = 10.0
-
-
 STANDING_PASSES = 3  # flows re-run with a standing locker's capacity cut to what it held
 
 

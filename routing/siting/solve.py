@@ -70,15 +70,19 @@ def solve(
         plan.seconds = heur_s
         return plan
     best, best_value = plan, mip_value(plan, mip)
+    # capacitated covering's max-flow bound settles it outright where capacity binds
+    quick = capacity_bound(work, model)
     left = time_limit_s - (time.perf_counter() - start)
     large_cover = _swaps(model) and work.reach.nnz > STRONG_LINK_MAX_PAIRS
-    if large_cover:
+    settled = _proved(best_value, [quick], rel_gap)
+    if large_cover and not settled:
         # the capacitated MIP does not get through its root LP at this size: the bound is
         # worked out in a second thread while this one spends the whole time on the plan
-        best, quick = _plan_and_bound(work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap)
-        best_value = mip_value(best, mip)
-    else:
-        quick = _quick_bound(work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap)
+        best, bound = _plan_and_bound(work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap)
+        best_value, quick = mip_value(best, mip), _least([quick, bound])
+    elif not settled:
+        bound = _quick_bound(work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap)
+        quick = _least([quick, bound])
     if quick is not None and proven_gap(best_value, quick, maximize=mip.maximize) <= rel_gap:
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
         solver = "relaxation"
@@ -130,13 +134,9 @@ def _plan_and_bound(
     minutes, so on two cores they run side by side: the bound in a second thread (PDLP, the
     solvers and numpy's sorts release the GIL) and the window search in this one, then in two
     once the bound is in, until the bound proves ``rel_gap`` or time is up (windows beat
-    iterated swaps from the first seconds on). The max-flow bound comes first: it settles the
-    cases where capacity binds outright.
+    iterated swaps from the first seconds on).
     """
     deadline = time.perf_counter() + time_limit_s - PLAN_MARGIN_S
-    cheap = capacity_bound(inst, model)
-    if _proved(mip_value(plan, mip), [cheap], rel_gap):
-        return plan, cheap
     with ThreadPoolExecutor(1) as pool:
         bounding = pool.submit(
             _quick_bound,
@@ -171,7 +171,7 @@ def _plan_and_bound(
         bound = bounding.result()
     found = _assign(inst, model, is_open)
     best = found if mip_value(found, mip) > mip_value(plan, mip) else plan
-    return best, min((b for b in (cheap, bound) if b is not None), default=None)
+    return best, bound
 
 
 def _quick_bound(
@@ -184,16 +184,14 @@ def _quick_bound(
     rel_gap: float,
 ) -> float | None:
     """A bound found without the capacitated or large MIP, used to stop early or to tighten what
-    the solver proves in its time: for capacitated covering the max-flow bound (tight where
-    capacity binds), the Lagrangian bound (the LP with x <= y links, in seconds) and the
-    uncapacitated covering optimum's bound (tight where capacity is slack), the smallest;
+    the solver proves in its time: for capacitated covering (where the max-flow bound did not
+    settle it) the Lagrangian bound (the LP with x <= y links, in seconds) and the
+    uncapacitated covering optimum's bound (tight where capacity is slack), the smaller;
     for a large p-median the Lagrangian bound."""
     upper = mip_value(plan, mip)
     if model.kind == "maxcover" and model.is_capacitated:
         deadline = time.perf_counter() + time_limit_s
-        bounds = [capacity_bound(inst, model)]
-        if _proved(upper, bounds, rel_gap):
-            return min(b for b in bounds if b is not None)
+        bounds: list[float | None] = []
         rr, jj, _ = pairs(inst)
         reached = np.bincount(rr, plan.is_open[jj], minlength=inst.n_demand) > 0
         # the uncapacitated bound is at least what the plan's sites reach: skip it if too much
@@ -220,7 +218,7 @@ def _quick_bound(
             # the capacitated MIP rarely gets past its root at city scale: most time goes here
             left = 0.85 * (deadline - time.perf_counter())
             bounds.append(solve(inst, plain, time_limit_s=max(0.5, left), rel_gap=rel_gap).bound)
-        return min((b for b in bounds if b is not None), default=None)
+        return _least(bounds)
     if model.kind == "pmedian" and not model.is_capacitated and mip.A.shape[0] > LAGRANGE_ROWS:
         return pmedian_bound(
             inst, model, upper=upper, time_limit_s=0.7 * time_limit_s, rel_gap=rel_gap
@@ -236,9 +234,14 @@ def _point_duals(mip: Mip, lp: LpResult | None) -> np.ndarray | None:
     return np.where(rows >= 0, lp.duals[np.maximum(rows, 0)], 0.0)
 
 
+def _least(bounds: list[float | None]) -> float | None:
+    """The tightest of upper bounds on a maximum (None where none is known)."""
+    return min((b for b in bounds if b is not None), default=None)
+
+
 def _proved(upper: float, bounds: list[float | None], rel_gap: float) -> bool:
-    known = [b for b in bounds if b is not None]
-    return bool(known) and proven_gap(upper, min(known), maximize=True) <= rel_gap
+    least = _least(bounds)
+    return least is not None and proven_gap(upper, least, maximize=True) <= rel_gap
 
 
 def default_solver(model: SitingModel) -> str:
