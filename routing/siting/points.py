@@ -136,7 +136,8 @@ def read_demand(path: str | Path) -> list[DemandPoint]:
 
 
 def read_candidates(path: str | Path) -> list[Candidate]:
-    """Candidates from CSV (``id,lat,lon[,fixed_cost,capacity,existing]``) or GeoJSON points."""
+    """Candidates from CSV (``id,lat,lon[,fixed_cost,capacity,existing]``, and for a standing
+    locker ``compartments_S,compartments_M,compartments_L``) or GeoJSON points."""
     return [candidate_from_record(rec) for rec in _records(Path(path))]
 
 
@@ -212,10 +213,12 @@ def candidate_from_record(rec: Mapping) -> Candidate:
 
 
 def _compartments(rec: Mapping) -> tuple[int, int, int] | None:
+    """A standing locker's S/M/L counts: a ``compartments`` object (JSON, GeoJSON), or CSV
+    columns ``compartments_S``, ``compartments_M``, ``compartments_L`` (a blank row: none)."""
     got = rec.get("compartments")
-    if got is None:
-        return None
     where = rec.get("_where", f"'{rec.get('id')}'")
+    if got is None:
+        return _compartment_columns(rec, where)
     if not isinstance(got, Mapping) or set(got) - set(SIZES):
         raise SitingInputError(
             f"{where}: field 'compartments' must be an object of S, M, L counts, got {got!r}"
@@ -226,6 +229,19 @@ def _compartments(rec: Mapping) -> tuple[int, int, int] | None:
             f"{where}: field 'compartments' must hold whole counts >= 0, got {dict(got)!r}"
         )
     return counts
+
+
+def _compartment_columns(rec: Mapping, where: str) -> tuple[int, int, int] | None:
+    cells = [str(rec.get(f"compartments_{s}") or "").strip() for s in SIZES]
+    if not any(cells):
+        return None
+    for size, cell in zip(SIZES, cells, strict=True):
+        if not cell.isdigit():
+            raise SitingInputError(
+                f"{where}: field 'compartments_{size}' must be a whole count >= 0 (0 if none), "
+                f"got {cell!r}"
+            )
+    return tuple(int(cell) for cell in cells)
 
 
 def instance_from_points(

@@ -150,3 +150,38 @@ def test_native_existing_lockers_carry_their_compartments(tmp_path):
         path.write_text(json.dumps(spec))
         with pytest.raises(SitingInputError, match=needle):
             read_native(path)
+
+
+def test_csv_standing_lockers_carry_their_compartments(tmp_path):
+    from routing.siting.native import read_native
+
+    (tmp_path / "lockers.csv").write_text(
+        "id,lat,lon,compartments_S,compartments_M,compartments_L\n"
+        "old,36.0,120.001,2,1,0\n"
+        "older,36.001,120.001,,,\n"
+    )
+    spec = {
+        "straight_line": True,
+        "radius_m": 500,
+        "demand": [{"id": "a", "lat": 36.0, "lon": 120.0, "parcels": 4}],
+        "candidates": [{"id": "c", "lat": 36.001, "lon": 120.0}],
+        "existing": "lockers.csv",
+    }
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps(spec))
+    inst, _ = read_native(path)
+    assert inst.site_ids == ["old", "older", "c"]
+    assert inst.existing_compartments.tolist() == [[2, 1, 0], *[[NOT_BUILT] * 3] * 2]
+    # the 3 standing compartments take 3 of the 4 parcels; the sizing builds room for the last
+    plan = solve(inst, SitingModel("setcover", sizing=_sizing()), method="exact")
+    assert plan.sizes[0].tolist() == [2, 1, 0] and plan.served.min() == pytest.approx(1.0)
+    for row, needle in (
+        ("old,36.0,120.001,2,one,0", "lockers.csv row 2: field 'compartments_M' must be a whole"),
+        ("old,36.0,120.001,2,-1,0", "lockers.csv row 2: field 'compartments_M' must be a whole"),
+        ("old,36.0,120.001,2,,0", "lockers.csv row 2: field 'compartments_M' must be a whole"),
+    ):
+        (tmp_path / "lockers.csv").write_text(
+            "id,lat,lon,compartments_S,compartments_M,compartments_L\n" + row + "\n"
+        )
+        with pytest.raises(SitingInputError, match=needle):
+            read_native(path)
