@@ -1,15 +1,20 @@
-"""Exact solving: a formulation handed to an OR-Tools MIP solver (SCIP, HiGHS or CP-SAT).
+"""Exact solving: a formulation handed to a MIP solver (SCIP or CP-SAT through OR-Tools, HiGHS).
 
 OR-Tools' model builder takes the whole sparse matrix at once, so building the city-scale model
-costs milliseconds. The solver reports its incumbent and best bound; the proven gap compares the
-bound with the best plan known, the heuristic's warm start included.
+costs milliseconds. HiGHS runs through its own binding, highspy: the HiGHS inside OR-Tools
+ignores MIP starts and returns nothing when it stops at its time limit, where highspy takes a
+start and returns the incumbent. The solver reports its incumbent and best bound; the proven gap
+compares the bound with the best plan known, the heuristic's warm start included.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 from ortools.linear_solver.python import model_builder_helper as mbh
 
@@ -45,10 +50,12 @@ def solve_mip(
     if solver not in SOLVERS:
         raise SitingInputError(f"solver must be one of {', '.join(SOLVERS)}, got '{solver}'")
     start = time.perf_counter()
+    if solver == "highs":
+        return _solve_highs(mip, time_limit_s=time_limit_s, rel_gap=rel_gap, hint=hint, log=log)
     model = _model(mip)
     for k in mip.integer:
         model.set_var_integrality(int(k), True)
-    if hint is not None and solver != "highs":  # HiGHS through OR-Tools ignores hints
+    if hint is not None:
         for k, v in zip(*hint, strict=True):
             model.add_hint(int(k), float(v))
     engine = mbh.ModelSolverHelper(solver)
@@ -67,6 +74,88 @@ def solve_mip(
         status=status.name.lower(),
         seconds=time.perf_counter() - start,
     )
+
+
+def _solve_highs(
+    mip: Mip,
+    *,
+    time_limit_s: float,
+    rel_gap: float,
+    hint: tuple[np.ndarray, np.ndarray] | None,
+    log: bool,
+) -> MipResult:
+    """``solve_mip`` on HiGHS through highspy (``hint`` may name only some columns)."""
+    start = time.perf_counter()
+    _quiet_banner()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", log)
+    h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
+    h.setOptionValue("threads", 1)  # callers run their solves side by side, a core each
+    h.passModel(_highs_lp(mip))
+    if hint is not None:
+        cols, values = hint
+        h.setSolution(len(cols), np.asarray(cols, np.int32), np.asarray(values, np.float64))
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    found = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    bound = info.mip_dual_bound
+    if status == highspy.HighsModelStatus.kInfeasible:
+        name = "infeasible"
+    else:
+        name = "optimal" if optimal else "feasible" if found else "not_solved"
+    return MipResult(
+        values=np.asarray(h.getSolution().col_value) if found else None,
+        objective=info.objective_function_value if found else None,
+        bound=bound if np.isfinite(bound) else (np.inf if mip.maximize else -np.inf),
+        optimal=optimal,
+        status=name,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _highs_lp(mip: Mip) -> highspy.HighsLp:
+    """The matrices as a HiGHS model (columns-wise matrix, integrality, sense, offset)."""
+    lp = highspy.HighsLp()
+    A = mip.A.tocsc()
+    lp.num_row_, lp.num_col_ = A.shape
+    lp.col_cost_, lp.offset_ = mip.obj, mip.offset
+    lp.col_lower_, lp.col_upper_ = mip.var_lb, mip.var_ub
+    lp.row_lower_ = np.maximum(mip.row_lb, -highspy.kHighsInf)
+    lp.row_upper_ = np.minimum(mip.row_ub, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_row_, lp.a_matrix_.num_col_ = A.shape
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+    kinds = np.full(A.shape[1], highspy.HighsVarType.kContinuous)
+    kinds[mip.integer] = highspy.HighsVarType.kInteger
+    lp.integrality_ = kinds.tolist()
+    lp.sense_ = highspy.ObjSense.kMaximize if mip.maximize else highspy.ObjSense.kMinimize
+    return lp
+
+
+_banner_lock = threading.Lock()
+_banner_done = False
+
+
+def _quiet_banner() -> None:
+    """HiGHS prints its banner on stdout when a process makes its first instance, whatever its
+    options: that first instance is made here with stdout pointed at /dev/null, so that the
+    CLI's output stays the CLI's."""
+    global _banner_done
+    with _banner_lock:
+        if _banner_done:
+            return
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_done = True
 
 
 @dataclass
@@ -119,8 +208,6 @@ def _model(mip: Mip) -> mbh.ModelBuilderHelper:
 def _gap_parameter(solver: str, rel_gap: float) -> str:
     if solver == "scip":
         return f"limits/gap = {rel_gap}"
-    if solver == "highs":
-        return f"mip_rel_gap={rel_gap}\noutput_flag=false"
     return f"relative_gap_limit:{rel_gap},num_workers:2"
 
 

@@ -179,7 +179,14 @@ def _resite(
     local_model = dataclasses.replace(model, p=int(is_open[near].sum()), sizing=None)
     merged, _ = aggregate(local, local_model)
     mip = build(merged, local_model, strong=True)
-    res = solve_mip(mip, solver="highs", time_limit_s=time_limit_s, rel_gap=1e-6)
+    # the current plan starts the MIP: stopped at its time limit, it returns one at least as good
+    res = solve_mip(
+        mip,
+        solver="highs",
+        time_limit_s=time_limit_s,
+        rel_gap=1e-6,
+        hint=(mip.y, is_open[near].astype(float)),
+    )
     if res.values is None:
         return None, False
     trial = is_open.copy()
