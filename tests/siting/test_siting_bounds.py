@@ -2,6 +2,7 @@
 
 import dataclasses
 import importlib
+import time
 from itertools import combinations
 
 import numpy as np
@@ -162,6 +163,22 @@ def test_large_capacitated_cover_path_reports_a_valid_gap(tiny_instance, brute_f
     best = brute_force(inst, "maxcover", p=3, capacitated=True)
     assert plan.objective <= best + 1e-6 <= plan.bound + 2e-6
     assert plan.objective == pytest.approx(best, abs=1e-3)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_settled_windows_grow_until_the_plan_is_optimal(tiny_instance, brute_force, workers):
+    # windows of 2 sites settle early on 10 sites; they then grow (3, 5, 8, 10 sites) instead of
+    # idling until the limit, and once one holds every site the plan is optimal and the search
+    # returns, long before its limit
+    inst = tiny_instance(13, n=16, m=10, density=0.4, capacity=np.full(10, 8.0))
+    model = SitingModel("maxcover", p=3, capacitated=True)
+    best = brute_force(inst, "maxcover", p=3, capacitated=True)
+    start = np.isin(np.arange(10), [0, 1, 2])
+    began = time.perf_counter()
+    found = window_search(inst, model, start, time_limit_s=120, window=2, workers=workers)
+    assert time.perf_counter() - began < 60
+    assert found.sum() == 3
+    assert max_service(inst, inst.capacity, found)[0] == pytest.approx(best, abs=1e-3)
 
 
 def test_window_search_stops_when_told(tiny_instance):
