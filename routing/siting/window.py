@@ -136,7 +136,9 @@ class _SharedPlan:
                 if rebased.sum() != self.is_open.sum():
                     return
                 trial, proved = rebased, False
-            value = max_service(self.inst, self.cap, trial)[0]
+            # most windows hand the plan back unchanged: no max flow needed to judge those
+            changed = bool((trial != self.is_open).any())
+            value = max_service(self.inst, self.cap, trial)[0] if changed else self.value
             if value > self.value + 1e-9:
                 self._set(trial, value)
                 self.version += 1
