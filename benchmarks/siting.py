@@ -14,11 +14,16 @@ In one run:
         --city-time-limit 600
     .venv/bin/python benchmarks/siting.py --skip-orlib --capacities 90 \
         --lp-gap-blocks 60,60,60,200 --block-time-limit 1200
+    .venv/bin/python benchmarks/siting.py --skip-orlib --capacities 90 --window-ab 50
 
 ``--lp-gap-blocks`` measures instead how far the capacitated covering LP (the best bound the
 city case has) lies above the integer optimum: it cuts blocks of neighbouring sites out of the
 city case (each with the points in their reach, p in proportion to the block's parcels) and
 prints each block's LP, SCIP's best plan and bound, and the LP's excess over both.
+
+``--window-ab S`` compares, at the first capacity, S seconds of window search over every site
+with windows kept to the LP relaxation's support (what the city-scale solve does once the LP
+is in): same start plan (the heuristic's), one thread, the same seeds, one after the other.
 """
 
 from __future__ import annotations
@@ -34,11 +39,13 @@ import numpy as np
 
 from routing.siting import SitingModel, Sizing, solve
 from routing.siting.aggregate import aggregate
-from routing.siting.exact import solve_mip
+from routing.siting.exact import lp_relaxation, solve_mip
+from routing.siting.flow import effective_capacity, max_service
 from routing.siting.formulation import build
 from routing.siting.model import DEFAULT_COMPARTMENTS, SitingInstance
 from routing.siting.orlib import read_cap, read_pmed
-from routing.siting.window import neighbourhood
+from routing.siting.solve import KERNEL_Y
+from routing.siting.window import neighbourhood, window_search
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "siting"
 PMED = {"pmed1": 5819, "pmed5": 1355, "pmed10": 1255, "pmed15": 1729, "pmed20": 1789}
@@ -114,6 +121,9 @@ def city(args: argparse.Namespace) -> None:
     )
     if args.lp_gap_blocks:
         lp_gap_blocks(args, inst)
+        return
+    if args.window_ab:
+        window_ab(args, inst)
         return
     capacities = [float(c) for c in args.capacities.split(",")]
     sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=int(capacities[0] * 1.5))
@@ -209,6 +219,41 @@ def lp_gap_blocks(args: argparse.Namespace, inst: SitingInstance) -> None:
         )
 
 
+def window_ab(args: argparse.Namespace, inst: SitingInstance) -> None:
+    """Windows over every site against windows kept to the LP's support, from the same plan."""
+    cap = float(args.capacities.split(",")[0])
+    model = SitingModel("maxcover", p=args.p, capacitated=True)
+    work, _ = aggregate(dataclasses.replace(inst, capacity=np.full(inst.n_sites, cap)), model)
+    start = solve(work, model, method="heuristic", time_limit_s=12.0).is_open
+    strong = build(work, model, strong=True)
+    support = lp_relaxation(strong, time_limit_s=60.0).values[strong.y] > KERNEL_Y
+    caps = effective_capacity(work, model)
+    print(
+        f"window search at {cap:g}/day, {args.window_ab:g} s a run, one thread; start "
+        f"{max_service(work, caps, start)[0]:.1f} parcels; LP support {int(support.sum())} of "
+        f"{work.n_sites} sites (y > {KERNEL_Y:g})"
+    )
+    print(f"{'seed':>4} {'every site':>11} {'LP support':>11} {'gain':>7}")
+    rows = []
+    for seed in range(args.ab_seeds):
+        found = [
+            max_service(
+                work,
+                caps,
+                window_search(
+                    work, model, start, time_limit_s=args.window_ab, seed=seed, candidates=c
+                ),
+            )[0]
+            for c in (None, support)
+        ]
+        rows.append(found)
+        print(
+            f"{seed:4d} {found[0]:11.1f} {found[1]:11.1f} {found[1] - found[0]:+7.1f}", flush=True
+        )
+    every, kept = (statistics.median(col) for col in zip(*rows, strict=True))
+    print(f"{'median':>4} {every:11.1f} {kept:11.1f} {kept - every:+7.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -231,6 +276,13 @@ def main() -> None:
         help="city case: block sizes (sites) whose LP to compare with SCIP's plan and bound",
     )
     ap.add_argument("--block-time-limit", type=float, default=120.0, help="SCIP seconds a block")
+    ap.add_argument(
+        "--window-ab",
+        type=float,
+        default=0.0,
+        help="city case: seconds of window search over every site vs the LP's support",
+    )
+    ap.add_argument("--ab-seeds", type=int, default=5, help="runs of each, for --window-ab")
     ap.add_argument(
         "--only-capacitated",
         action="store_true",

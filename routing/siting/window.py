@@ -42,18 +42,26 @@ def window_search(
     seed: int = 0,
     stop: Callable[[float], bool] | None = None,
     workers: int = 1,
+    candidates: np.ndarray | None = None,
 ) -> np.ndarray:
     """A plan serving at least as much as ``is_open`` (boolean mask), improved window by
     window until ``time_limit_s`` or ``stop(parcels served)``. Once every window of ``window``
     sites is proven optimal for the plan, windows grow by half and the search goes on, until
     they hold every site (then the plan is optimal and the search returns early). Needs a site
     count ``p``; must-open sites stay open. ``workers`` threads solve windows side by side (the
-    MIPs release the GIL); with more than one the result depends on their timing."""
+    MIPs release the GIL); with more than one the result depends on their timing.
+    ``candidates`` (boolean mask) limits the sites windows may open, besides those open at the
+    start, until windows over all of them are proven optimal (then windows start again over
+    every site): with the LP relaxation's support, a window of the same size spans more of the
+    neighbourhood that matters."""
+    if time_limit_s <= 0.2:
+        return is_open.copy()
     deadline = time.perf_counter() + time_limit_s
     cap = effective_capacity(inst, model)
     by_site = inst.reach.T.tocsr()
     overlap = (by_site @ inst.reach).tocsr()  # sites sharing a demand point
-    plan = _SharedPlan(inst, model, cap, is_open, window)
+    allowed = np.ones(inst.n_sites, dtype=bool) if candidates is None else candidates | is_open
+    plan = _SharedPlan(inst, model, cap, is_open, window, allowed=allowed)
 
     def search(rng: np.random.Generator) -> None:
         while time.perf_counter() < deadline - 0.2:
@@ -63,10 +71,12 @@ def window_search(
                 if plan.settled.all() and not plan.grow():
                     return
                 current, flow, version, size = plan.is_open, plan.flow, plan.version, plan.window
-            centre = int(rng.integers(inst.n_sites))
+                allowed = plan.allowed
+            centres = np.flatnonzero(allowed)
+            centre = int(centres[rng.integers(centres.size)])
             if plan.settled[centre]:
                 continue
-            sites = neighbourhood(overlap, centre, size)
+            sites = neighbourhood(overlap, centre, size, allowed=allowed)
             left = deadline - time.perf_counter()
             trial, proved = _resite(
                 inst, model, cap, by_site, current, flow, sites, min(WINDOW_TIME_S, left)
@@ -84,7 +94,8 @@ def window_search(
 
 class _SharedPlan:
     """The plan the window threads improve: open sites, parcels served, its flow (kept until
-    the plan changes), the window size and the centres whose window is proven optimal for it."""
+    the plan changes), the window size and the centres whose window is proven optimal for it
+    (sites windows may not open count as settled from the start)."""
 
     def __init__(
         self,
@@ -93,8 +104,11 @@ class _SharedPlan:
         cap: np.ndarray,
         is_open: np.ndarray,
         window: int,
+        *,
+        allowed: np.ndarray,
     ) -> None:
         self.inst, self.model, self.cap, self.window = inst, model, cap, window
+        self.first, self.allowed, self.sites = window, allowed, int(allowed.sum())
         self.lock = threading.Lock()
         self.version = 0
         self._set(is_open.copy(), max_service(inst, cap, is_open)[0])
@@ -102,17 +116,22 @@ class _SharedPlan:
     def _set(self, is_open: np.ndarray, value: float) -> None:
         self.is_open, self.value = is_open, value
         self.flow = flow_assignment(self.inst, self.model, is_open, unserved_cost=1.0)[:3]
-        self.settled = np.zeros(self.inst.n_sites, dtype=bool)
+        self.settled = ~self.allowed
 
     def grow(self) -> bool:
         """Every window is proven optimal: widen them by half (False once they hold every site,
         the plan then being optimal). Larger windows cost more each, so the plan search starts
         small and grows only where the small ones have nothing left (433 s into the 90/day
-        city benchmark, with time left)."""
-        if self.window >= self.inst.n_sites:
+        city benchmark, with time left). Once they hold every candidate, windows start small
+        again over every site."""
+        if self.window < self.sites:
+            self.window = min(self.sites, -(-3 * self.window // 2))
+        elif not self.allowed.all():
+            self.window, self.sites = self.first, self.inst.n_sites
+            self.allowed = np.ones(self.inst.n_sites, dtype=bool)
+        else:
             return False
-        self.window = min(self.inst.n_sites, -(-3 * self.window // 2))
-        self.settled[:] = False
+        self.settled = ~self.allowed
         return True
 
     def offer(
@@ -146,8 +165,11 @@ class _SharedPlan:
                 self.settled[centre] = True
 
 
-def neighbourhood(overlap: sp.csr_matrix, start: int, size: int) -> np.ndarray:
-    """``start`` and the sites whose catchments overlap it, ring by ring, at most ``size``."""
+def neighbourhood(
+    overlap: sp.csr_matrix, start: int, size: int, *, allowed: np.ndarray | None = None
+) -> np.ndarray:
+    """``start`` and the sites whose catchments overlap it, ring by ring, at most ``size``;
+    with ``allowed`` (boolean mask) the rings pass through every site but take allowed ones."""
     seen = np.zeros(overlap.shape[0], dtype=bool)
     seen[start] = True
     ring, found = np.array([start]), [np.array([start])]
@@ -156,8 +178,9 @@ def neighbourhood(overlap: sp.csr_matrix, start: int, size: int) -> np.ndarray:
         near = np.unique(overlap[ring].indices)
         ring = near[~seen[near]]
         seen[ring] = True
-        found.append(ring)
-        count += ring.size
+        taken = ring if allowed is None else ring[allowed[ring]]
+        found.append(taken)
+        count += taken.size
     return np.concatenate(found)[:size]
 
 

@@ -7,6 +7,7 @@ from itertools import combinations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from routing.siting import SitingModel, solve
 from routing.siting.exact import lp_relaxation, solve_mip
@@ -15,10 +16,11 @@ from routing.siting.formulation import build
 from routing.siting.lagrange import capacitated_cover_bound, pmedian_bound
 from routing.siting.solution import SitingSolution
 from routing.siting.swap import swap_search
-from routing.siting.window import window_search
+from routing.siting.window import neighbourhood, window_search
 
 SEEDS = [11, 12, 13, 14]
 solve_module = importlib.import_module("routing.siting.solve")
+window_module = importlib.import_module("routing.siting.window")
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -179,6 +181,69 @@ def test_settled_windows_grow_until_the_plan_is_optimal(tiny_instance, brute_for
     assert time.perf_counter() - began < 60
     assert found.sum() == 3
     assert max_service(inst, inst.capacity, found)[0] == pytest.approx(best, abs=1e-3)
+
+
+def test_a_neighbourhood_passes_through_sites_it_may_not_take():
+    # sites on a line, each overlapping the next: 0 - 1 - 2 - 3 - 4
+    line = sp.diags([1.0, 1.0, 1.0], [-1, 0, 1], shape=(5, 5), format="csr")
+    assert neighbourhood(line, 0, 3).tolist() == [0, 1, 2]
+    allowed = np.array([True, False, True, False, True])
+    assert neighbourhood(line, 0, 3, allowed=allowed).tolist() == [0, 2, 4]
+    assert neighbourhood(line, 0, 9, allowed=allowed).tolist() == [0, 2, 4]
+
+
+def test_windows_keep_to_their_candidates_until_those_are_exhausted(
+    tiny_instance, brute_force, monkeypatch
+):
+    # candidates 0-4 (with the start's 5): windows draw from them alone until a window holding
+    # all six is proven optimal, then start again over every site and reach the optimum
+    inst = tiny_instance(13, n=16, m=10, density=0.4, capacity=np.full(10, 8.0))
+    model = SitingModel("maxcover", p=3, capacitated=True)
+    best = brute_force(inst, "maxcover", p=3, capacitated=True)
+    start = np.isin(np.arange(10), [0, 1, 5])
+    candidates = np.arange(10) < 5
+    drawn = []
+
+    def spy(overlap, centre, size, *, allowed=None):
+        sites = neighbourhood(overlap, centre, size, allowed=allowed)
+        drawn.append((allowed.copy(), sites))
+        return sites
+
+    monkeypatch.setattr(window_module, "neighbourhood", spy)
+    found = window_search(inst, model, start, time_limit_s=120, window=2, candidates=candidates)
+    assert max_service(inst, inst.capacity, found)[0] == pytest.approx(best, abs=1e-3)
+    kept = [sites for allowed, sites in drawn if not allowed.all()]
+    assert kept and all(np.isin(sites, [0, 1, 2, 3, 4, 5]).all() for sites in kept)
+    assert any(sites.size == 6 for sites in kept)  # grew to hold every candidate
+    later = [sites for allowed, sites in drawn[len(kept) :] if allowed.all()]
+    assert len(kept) + len(later) == len(drawn)  # every site only after the candidates
+    assert any(np.isin(sites, [6, 7, 8, 9]).any() for sites in later)
+
+
+def test_city_path_windows_keep_to_the_lp_support_once_it_is_in(
+    tiny_instance, brute_force, monkeypatch
+):
+    monkeypatch.setattr(solve_module, "STRONG_LINK_MAX_PAIRS", 0)
+    given, lps = [], []
+
+    def search(*args, candidates=None, **kwargs):
+        given.append(candidates)
+        return window_search(*args, candidates=candidates, **kwargs)
+
+    def relax(mip, **kwargs):
+        lps.append((mip, lp_relaxation(mip, **kwargs)))
+        return lps[-1][1]
+
+    monkeypatch.setattr(solve_module, "window_search", search)
+    monkeypatch.setattr(solve_module, "lp_relaxation", relax)
+    # neither the max-flow bound nor the plan's coverage settles this one: windows run
+    inst = tiny_instance(9, n=12, m=8, density=0.5, capacity=np.full(8, 18.0))
+    model = SitingModel("maxcover", p=3, capacitated=True)
+    plan = solve(inst, model, time_limit_s=6)
+    assert given[0] is None and given[-1] is not None  # windows over the LP's sites once it is in
+    (strong, lp), *_ = lps
+    assert (given[-1] == (lp.values[strong.y] > solve_module.KERNEL_Y)).all()
+    assert plan.objective == pytest.approx(brute_force(inst, "maxcover", p=3, capacitated=True))
 
 
 def test_window_search_stops_when_told(tiny_instance):
