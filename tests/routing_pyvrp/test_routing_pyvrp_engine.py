@@ -183,6 +183,20 @@ def test_what_cannot_all_fit_leaves_the_fewest_out():
     assert "no room" in solution.unassigned[0].reason
 
 
+def test_what_cannot_all_fit_still_gets_a_plan_when_time_is_already_up():
+    # a stalled machine (CI once lost the whole 0.5 s) must not leave every job out: the
+    # all-optional search gets its floor of iterations even past the deadline
+    m = line_problem([1, 2, 3])
+    m.add_vehicle("van", start="c0", end="c0", capacity=(10,))
+    for k, size in ((1, 6), (2, 6), (3, 3)):
+        m.add_job(f"j{k}", location=k, delivery=(size,))
+    problem = m.build()
+    solution = pyvrp_engine.solve(problem, time_limit_s=1e-6, seed=1)
+    assert check(problem, solution).ok
+    assert [u.id for u in solution.unassigned] in (["j1"], ["j2"])
+    assert solution.meta["pyvrp_iterations"] >= pyvrp_engine.FALLBACK_ITERATIONS
+
+
 def test_priority_decides_who_stays_out():
     m = line_problem([1, 2])
     m.add_vehicle("van", start="c0", end="c0", capacity=(1,))
