@@ -183,9 +183,13 @@ class Solution(_Out):
             "routes": routes,
         }
 
-    def to_geojson(self) -> dict[str, Any]:
-        """A FeatureCollection: one LineString per route through its stops (straight segments
-        between stops) and one Point per stop; empty where coordinates are unknown."""
+    def to_geojson(
+        self, *, line: Callable[[list[list[float]], Route], list[list[float]]] | None = None
+    ) -> dict[str, Any]:
+        """A FeatureCollection: one LineString per route through its stops and one Point per
+        stop; empty where coordinates are unknown. Legs are straight segments unless ``line``
+        (given the stops' [lon, lat] and the route) draws them, for example along the roads
+        whose travel the matrices hold: routing itself has no roads to draw on."""
         features: list[dict[str, Any]] = []
         for r in self.routes:
             coords = [list(s.coordinates) for s in r.steps
@@ -193,7 +197,8 @@ class Solution(_Out):
             if len(coords) >= 2:
                 features.append({
                     "type": "Feature",
-                    "geometry": {"type": "LineString", "coordinates": coords},
+                    "geometry": {"type": "LineString",
+                                 "coordinates": coords if line is None else line(coords, r)},
                     "properties": {"vehicle": r.vehicle, "cost": r.cost, "distance": r.distance,
                                    "duration": r.duration},
                 })

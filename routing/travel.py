@@ -8,6 +8,7 @@ caller asks for it by name: it is a rough fallback, not a silent default.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,54 @@ def network_matrices(graph: Any, locations: Sequence[Location], **options: Any) 
     return TravelMatrices(durations=result.duration_s, distances=result.distance_m)
 
 
+def road_graphs(
+    profiles: Sequence[str],
+    *,
+    travel: Mapping[str, Any] | None = None,
+    network: str | None = None,
+    cache_dir: str | None = None,
+) -> dict[str, Any] | None:
+    """The road graph of each profile that `matrices_for` times travel on (the same arguments),
+    or None when travel does not come from a road network. Graphs are kept per process, so a job
+    worker builds a map's graph once and draws its routes on the very roads they were timed on."""
+    travel = dict(travel or {})
+    if network is None and travel.get("source") != "network":
+        return None
+    osm = network if network is not None else travel.get("osm")
+    if not osm:
+        raise ProblemError("travel: 'network' source needs 'osm' (an OSM file or 'demo')")
+    if Path(osm).is_dir():  # a folder of `gongpei network build`: its graph for all
+        graph = _graph(osm, None, None, _stamp(osm))
+        built_for = graph.graph.get("profile")
+        other = sorted(set(profiles) - {built_for})
+        if other:  # a van timed on a tricycle graph would be silently wrong
+            raise ProblemError(
+                f"travel: network folder '{osm}' was built for profile '{built_for}', but "
+                f"vehicles use {other}: pass the OSM file instead, or a folder per profile"
+            )
+        return {built_for: graph}
+    return {profile: _graph(osm, profile, cache_dir, _stamp(osm)) for profile in profiles}
+
+
+@functools.lru_cache(maxsize=8)
+def _graph(osm: str, profile: str | None, cache_dir: str | None, stamp: int) -> Any:
+    """One road graph: a `gongpei network build` folder (``profile`` None) or built from OSM."""
+    if profile is None:
+        from network.store import load_graph_dir
+
+        return load_graph_dir(osm)
+    from network.graph import build_graph
+
+    return build_graph(osm, profile=profile, cache_dir=cache_dir)
+
+
+def _stamp(osm: str) -> int:
+    """The source's modification time (0 for 'demo' and 'synthetic:N'): a changed file is
+    read again rather than served from the process's graphs."""
+    path = Path(osm)
+    return path.stat().st_mtime_ns if path.exists() else 0
+
+
 def matrices_for(
     locations: Sequence[Location],
     profiles: Sequence[str],
@@ -76,30 +125,10 @@ def matrices_for(
     or {"source": "network", "osm": SOURCE}.
     """
     travel = dict(travel or {})
+    graphs = road_graphs(profiles, travel=travel, network=network, cache_dir=cache_dir)
+    if graphs is not None:
+        return {profile: network_matrices(graph, locations) for profile, graph in graphs.items()}
     source = travel.get("source")
-    if network is not None or source == "network":
-        osm = network if network is not None else travel.get("osm")
-        if not osm:
-            raise ProblemError("travel: 'network' source needs 'osm' (an OSM file or 'demo')")
-        if Path(osm).is_dir():  # a folder of `gongpei network build`: its graph for all
-            from network.store import load_graph_dir
-
-            graph = load_graph_dir(osm)
-            built_for = graph.graph.get("profile")
-            other = sorted(set(profiles) - {built_for})
-            if other:  # a van timed on a tricycle graph would be silently wrong
-                raise ProblemError(
-                    f"travel: network folder '{osm}' was built for profile '{built_for}', but "
-                    f"vehicles use {other}: pass the OSM file instead, or a folder per profile"
-                )
-            return {built_for: network_matrices(graph, locations)}
-        from network.graph import build_graph
-
-        return {
-            profile: network_matrices(build_graph(osm, profile=profile, cache_dir=cache_dir),
-                                      locations)
-            for profile in profiles
-        }
     if source == "straight_line":
         speeds = travel.get("speed_kmh", DEFAULT_SPEED_KMH)
         circuity = float(travel.get("circuity", DEFAULT_CIRCUITY))

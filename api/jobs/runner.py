@@ -11,16 +11,18 @@ Result = tuple[dict[str, Any], dict[str, Any] | None]
 
 
 def read_batch(payload: dict[str, Any]):
-    """The `routing.model.Problem` of a batch payload (native or VROOM JSON)."""
+    """The `routing.model.Problem` of a batch payload (native or VROOM JSON); travel the batch
+    left to the server is timed on the server's map (`network`, set by the API)."""
     from routing.io.native import problem_from_dict
     from routing.io.vroom import vroom_to_problem
 
     reader = vroom_to_problem if payload["format"] == "vroom" else problem_from_dict
-    return reader(payload["problem"])
+    return reader(payload["problem"], network=payload.get("network"))
 
 
 def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:
-    """Solve a firm's batch; the result is VROOM-shaped JSON plus the routes as GeoJSON."""
+    """Solve a firm's batch; the result is VROOM-shaped JSON plus the routes as GeoJSON, drawn
+    along the roads where the server timed the travel on its map."""
     from routing.solve import solve
 
     problem = read_batch(payload)
@@ -31,7 +33,21 @@ def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:
         time_limit_s=limit,
         progress=lambda p: progress(min(0.99, p.elapsed_s / limit)),
     )
-    return solution.to_vroom(problem), solution.to_geojson()
+    line = None
+    if payload.get("network"):
+        from network.paths import RoadLines
+        from routing.travel import road_graphs
+
+        profiles = sorted({v.profile for v in problem.vehicles})
+        drawers = {
+            profile: RoadLines(graph)
+            for profile, graph in road_graphs(profiles, network=payload["network"]).items()
+        }
+
+        def line(stops: list[list[float]], route) -> list[list[float]]:
+            return drawers[problem.vehicle(route.vehicle).profile].along(stops)
+
+    return solution.to_vroom(problem), solution.to_geojson(line=line)
 
 
 def run_siting(payload: dict[str, Any], progress: Progress) -> Result:

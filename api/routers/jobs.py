@@ -65,13 +65,41 @@ _SOLUTION_DOC = {
     summary="Submit a day's delivery batch for solving (firm)",
 )
 def submit_batch(
-    body: BatchSubmit, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
+    body: BatchSubmit,
+    firm: Firm = Depends(firm_key),
+    db: Database = Depends(get_db),
+    settings: Settings = Depends(get_settings),
 ) -> dict:
     payload = body.model_dump()
     if "matrices" in body.problem or "matrix" in body.problem:
         read_batch(payload)  # cheap with matrices given: bad input is a 422 now, not a failed job
+    else:
+        _travel_on_the_server_map(payload, settings)
     job_id = queue.submit(db, kind="batch", firm_id=firm.id, payload=payload)
     return {"id": job_id, "status": "queued"}
+
+
+def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:
+    """A batch without matrices is timed on the server's own road network, never on a file the
+    request names (that would let any firm make the server read its files)."""
+    travel = payload["problem"].get("travel") if payload["format"] == "native" else None
+    travel = travel if isinstance(travel, dict) else {}
+    if "osm" in travel:
+        raise HTTPException(422, [{
+            "loc": ["body", "problem", "travel", "osm"], "type": "value_error",
+            "msg": "a batch cannot name a map file: travel is computed on this server's map "
+            "(leave 'osm' out) or given as matrices",
+        }])  # fmt: skip
+    if travel.get("source") == "straight_line":
+        return  # asked for by name: the estimate, not the map
+    if settings.map_network:
+        payload["network"] = settings.map_network
+    elif travel.get("source") == "network":
+        raise HTTPException(422, [{
+            "loc": ["body", "problem", "travel", "source"], "type": "value_error",
+            "msg": "this server has no road network (GONGPEI_MAP_NETWORK): give matrices or "
+            'ask for "straight_line"',
+        }])  # fmt: skip
 
 
 @router.get(

@@ -2,13 +2,11 @@
 
 from typing import Any
 
-import networkx as nx
-import numpy as np
-
 from api.scenario.demand import DayParcel
 from api.scenario.mapdata import MapGraphs
 from api.scenario.schema import Fleet, Scenario
 from api.scenario.sites import OpenLocker
+from network.paths import RoadLines
 from routing.pooling.compare import DayResult, SolvedPlan
 from routing.pooling.day import Day, parse_day
 
@@ -69,7 +67,7 @@ def result_summary(result: DayResult) -> dict[str, Any]:
 
 def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dict]], list[dict]]:
     """GeoJSON routes of each plan along the vehicle roads, and each route's load/time profile."""
-    routers: dict[str, _RoadRouter] = {}
+    routers: dict[str, RoadLines] = {}
     types = result.day.known_vehicle_types()
     plans: dict[str, list[tuple[str, SolvedPlan]]] = {
         "solo": list(result.solo.items()),
@@ -84,7 +82,7 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
             for route in plan.solution.routes:
                 profile = types[plan.built.vehicle_type[route.vehicle]].profile
                 if profile not in routers:  # each vehicle drawn on the roads it may use
-                    routers[profile] = _RoadRouter(maps.graphs.get(profile, maps.drive))
+                    routers[profile] = RoadLines(maps.graphs.get(profile, maps.drive))
                 router = routers[profile]
                 stops = [s.coordinates for s in route.steps
                          if s.coordinates is not None and s.type != "break"]
@@ -98,33 +96,6 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
                 profiles.append(props)
                 features.append({"type": "Feature", "properties": props,
                                  "geometry": {"type": "LineString",
-                                              "coordinates": router.along_roads(stops)}})
+                                              "coordinates": router.along(stops)}})
         layers[f"routes_{kind}"] = features
     return layers, profiles
-
-
-class _RoadRouter:
-    """Draws a route through its stops along the fastest roads (the matrices' own metric)."""
-
-    def __init__(self, graph: nx.MultiDiGraph) -> None:
-        self.graph = graph
-        self.nodes = list(graph.nodes)
-        self.xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in self.nodes])
-
-    def nearest(self, lon: float, lat: float) -> Any:
-        scale = np.cos(np.radians(lat))
-        d = ((self.xy[:, 0] - lon) * scale) ** 2 + (self.xy[:, 1] - lat) ** 2
-        return self.nodes[int(np.argmin(d))]
-
-    def along_roads(self, stops: list[tuple[float, float]]) -> list[list[float]]:
-        coords: list[list[float]] = []
-        ends = [self.nearest(lon, lat) for lon, lat in stops]
-        for (lon, lat), a, b in zip(stops, ends, ends[1:] + ends[-1:], strict=True):
-            coords.append([round(lon, 6), round(lat, 6)])
-            try:
-                _, path = nx.bidirectional_dijkstra(self.graph, a, b, weight="travel_time")
-            except nx.NetworkXNoPath:
-                continue
-            coords += [[round(self.graph.nodes[n]["x"], 6), round(self.graph.nodes[n]["y"], 6)]
-                       for n in path]
-        return coords

@@ -169,3 +169,41 @@ def test_siting_input_errors(client, settings, auth):
     Worker(settings).run(max_jobs=1)
     status = client.get(f"/v1/siting-runs/{r.json()['id']}", headers=auth["planner"]).json()
     assert status["status"] == "failed" and "p (number of lockers) is required" in status["error"]
+
+
+def test_batch_without_matrices_is_timed_and_drawn_on_the_server_map(
+    make_client, settings, auth
+):
+    from network.graph import build_graph
+
+    graph = build_graph("synthetic:60")
+    nodes = list(graph.nodes(data=True))
+    picks = [nodes[0], nodes[len(nodes) // 3], nodes[2 * len(nodes) // 3]]
+    problem = {
+        "locations": [{"lat": d["y"], "lon": d["x"]} for _, d in picks],
+        "centres": [{"id": "hub", "location": 0}],
+        "vehicles": [{"id": "v1", "start": "hub", "end": "hub"}],
+        "jobs": [{"id": "a", "location": 1}, {"id": "b", "location": 2}],
+    }
+    client = make_client(map_network="synthetic:60")
+    body = {"format": "native", "problem": problem, "engine": "ortools", "time_limit_s": 1}
+    r = client.post("/v1/batches", json=body, headers=auth["a"])
+    assert r.status_code == 202
+    assert Worker(settings).run(max_jobs=1) == 1
+    path = f"/v1/batches/{r.json()['id']}/solution"
+    assert client.get(path, headers=auth["a"]).json()["summary"]["unassigned"] == 0
+    geo = client.get(f"{path}?format=geojson", headers=auth["a"]).json()
+    (route,) = [f for f in geo["features"] if f["geometry"]["type"] == "LineString"]
+    road = {(round(d["x"], 6), round(d["y"], 6)) for _, d in nodes}
+    coords = route["geometry"]["coordinates"]
+    assert len(coords) > 8 and all(tuple(c) in road for c in coords)  # along the roads
+
+    # a firm cannot name a file for the server to read, nor ask for a map the server lacks
+    body["problem"] = {**problem, "travel": {"source": "network", "osm": "/etc/passwd"}}
+    r = client.post("/v1/batches", json=body, headers=auth["a"])
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "problem", "travel", "osm"]
+    body["problem"] = {**problem, "travel": {"source": "network"}}
+    r = make_client(map_network="").post("/v1/batches", json=body, headers=auth["a"])
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "problem", "travel", "source"]
