@@ -8,9 +8,9 @@ matrices per `profile` (default "car") with `durations` and optional `distances`
 top-level `matrix` is the "car" durations. Ids are integers; the output keeps them so (see
 `Solution.to_vroom`). A shipment's id in the model is "<pickup id>-<delivery id>".
 Without matrices, locations are [lon, lat] and travel comes from a road network or, if asked
-for by name, straight lines. VROOM features the model lacks (setup times, max_tasks,
-speed_factor, max_travel_time, break max_load, initial steps) are refused by name rather than
-silently ignored.
+for by name, straight lines; VROOM's "car" profile (its default) is then timed as our "van".
+VROOM features the model lacks (setup times, max_tasks, speed_factor, max_travel_time, break
+max_load, initial steps) are refused by name rather than silently ignored.
 """
 
 from __future__ import annotations
@@ -189,6 +189,9 @@ def vroom_to_problem(data: Any, *, network: str | None = None,
         locations = places.locations(n)
     else:
         locations = places.locations(0)
+        for v in vehicles:  # VROOM's default routing profile: timed here as a delivery van
+            v["profile"] = "van" if v["profile"] == "car" else v["profile"]
+        profiles = sorted({v["profile"] for v in vehicles})
         matrices = matrices_for(locations, profiles, travel=travel, network=network,
                                 cache_dir=cache_dir)
     return Problem.model_validate({

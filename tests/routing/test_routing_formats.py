@@ -135,6 +135,22 @@ def test_network_travel_from_a_road_graph(tmp_path: Path) -> None:
     solved(problem)
 
 
+def test_vroom_without_matrices_times_its_default_car_as_a_van() -> None:
+    from network.graph import build_graph
+    from routing.io.vroom import vroom_to_problem
+
+    nodes = list(build_graph("synthetic:60").nodes(data=True))
+    at = [[d["x"], d["y"]] for _, d in (nodes[0], nodes[len(nodes) // 2])]
+    data = {
+        "vehicles": [{"id": 1, "start": at[0], "end": at[0]}],  # VROOM's default profile, car
+        "jobs": [{"id": 1, "location": at[1]}],
+    }
+    problem = vroom_to_problem(data, network="synthetic:60")
+    assert [v.profile for v in problem.vehicles] == ["van"]
+    assert problem.matrices["van"].durations[0, 1] > 0
+    solved(problem)
+
+
 def test_network_travel_from_a_built_graph_folder(tmp_path: Path) -> None:
     from network.graph import build_graph
     from network.store import save_graph_dir
