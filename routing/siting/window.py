@@ -70,8 +70,8 @@ def window_search(
                     return
                 if plan.settled.all() and not plan.grow():
                     return
-                current, flow, version, size = plan.is_open, plan.flow, plan.version, plan.window
-                allowed = plan.allowed
+                current, flow, version = plan.is_open, plan.flow, plan.version
+                size, allowed, scope = plan.window, plan.allowed, plan.scope
             centres = np.flatnonzero(allowed)
             centre = int(centres[rng.integers(centres.size)])
             if plan.settled[centre]:
@@ -81,7 +81,7 @@ def window_search(
             trial, proved = _resite(
                 inst, model, cap, by_site, current, flow, sites, min(WINDOW_TIME_S, left)
             )
-            plan.offer(trial, proved, centre, sites, version, size)
+            plan.offer(trial, proved, centre, sites, version, scope)
 
     rngs = [np.random.default_rng([seed, k]) for k in range(max(1, workers))]
     if len(rngs) == 1:
@@ -94,8 +94,9 @@ def window_search(
 
 class _SharedPlan:
     """The plan the window threads improve: open sites, parcels served, its flow (kept until
-    the plan changes), the window size and the centres whose window is proven optimal for it
-    (sites windows may not open count as settled from the start)."""
+    the plan changes), the window size and the sites windows may take (together their
+    ``scope``, counted up at each change) and the centres whose window is proven optimal for
+    it (sites windows may not take count as settled from the start)."""
 
     def __init__(
         self,
@@ -109,6 +110,7 @@ class _SharedPlan:
     ) -> None:
         self.inst, self.model, self.cap, self.window = inst, model, cap, window
         self.first, self.allowed, self.sites = window, allowed, int(allowed.sum())
+        self.scope = 0
         self.lock = threading.Lock()
         self.version = 0
         self._set(is_open.copy(), max_service(inst, cap, is_open)[0])
@@ -132,6 +134,7 @@ class _SharedPlan:
         else:
             return False
         self.settled = ~self.allowed
+        self.scope += 1
         return True
 
     def offer(
@@ -141,11 +144,11 @@ class _SharedPlan:
         centre: int,
         sites: np.ndarray,
         version: int,
-        size: int,
+        scope: int,
     ) -> None:
         """Keep a window's re-siting if it serves more. Re-sited on an older plan (another
         thread moved it meanwhile), it is applied to the current one and judged there; a proof
-        for a smaller window than the current size settles nothing."""
+        for an earlier scope (a smaller window, or fewer sites to take) settles nothing."""
         if trial is None:
             return
         with self.lock:
@@ -161,7 +164,7 @@ class _SharedPlan:
             if value > self.value + 1e-9:
                 self._set(trial, value)
                 self.version += 1
-            elif proved and size == self.window:
+            elif proved and scope == self.scope:
                 self.settled[centre] = True
 
 
