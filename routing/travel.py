@@ -90,7 +90,7 @@ def road_graphs(
     return {profile: _graph(osm, profile, cache_dir, _stamp(osm)) for profile in profiles}
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)  # a map and its profiles: van, e-tricycle, walk
 def _graph(osm: str, profile: str | None, cache_dir: str | None, stamp: int) -> Any:
     """One road graph: a `gongpei network build` folder (``profile`` None) or built from OSM."""
     if profile is None:
