@@ -14,6 +14,7 @@ from api.jobs import queue
 from api.jobs.runner import read_batch
 from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
 from api.settings import Settings
+from network.profiles import PROFILES
 
 router = APIRouter(tags=["jobs"])
 
@@ -93,6 +94,7 @@ def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:
     if travel.get("source") == "straight_line":
         return  # asked for by name: the estimate, not the map
     if settings.map_network:
+        _known_profiles(payload)
         payload["network"] = settings.map_network
     elif travel.get("source") == "network":
         raise HTTPException(422, [{
@@ -100,6 +102,21 @@ def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:
             "msg": "this server has no road network (GONGPEI_MAP_NETWORK): give matrices or "
             'ask for "straight_line"',
         }])  # fmt: skip
+
+
+def _known_profiles(payload: dict) -> None:
+    """Each vehicle's travel profile is one the map has roads for: a 422 now rather than a
+    failed job later (VROOM's default `car` is timed as a `van`)."""
+    vehicles = payload["problem"].get("vehicles")
+    vroom = payload["format"] == "vroom"
+    for i, v in enumerate(vehicles if isinstance(vehicles, list) else []):
+        profile = v.get("profile", "car" if vroom else "van") if isinstance(v, dict) else "van"
+        if profile not in PROFILES and not (vroom and profile == "car"):
+            raise HTTPException(422, [{
+                "loc": ["body", "problem", "vehicles", i, "profile"], "type": "value_error",
+                "msg": f"the server's map has no roads for profile '{profile}'; choose one of "
+                f"{', '.join(PROFILES)} or give matrices",
+            }])  # fmt: skip
 
 
 @router.get(

@@ -198,11 +198,16 @@ def test_batch_without_matrices_is_timed_and_drawn_on_the_server_map(
     coords = route["geometry"]["coordinates"]
     assert len(coords) > 8 and all(tuple(c) in road for c in coords)  # along the roads
 
-    # a firm cannot name a file for the server to read, nor ask for a map the server lacks
+    # a firm cannot name a file for the server to read, nor ask for roads the server lacks
     body["problem"] = {**problem, "travel": {"source": "network", "osm": "/etc/passwd"}}
     r = client.post("/v1/batches", json=body, headers=auth["a"])
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "problem", "travel", "osm"]
+    vehicles = [*problem["vehicles"], {"id": "v2", "start": "hub", "profile": "bike"}]
+    body["problem"] = {**problem, "vehicles": vehicles}
+    r = client.post("/v1/batches", json=body, headers=auth["a"])
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "problem", "vehicles", 1, "profile"]
     body["problem"] = {**problem, "travel": {"source": "network"}}
     r = make_client(map_network="").post("/v1/batches", json=body, headers=auth["a"])
     assert r.status_code == 422
