@@ -71,14 +71,15 @@ def road_graphs(
     """The road graph of each profile that `matrices_for` times travel on (the same arguments),
     or None when travel does not come from a road network. Graphs are kept per process, so a job
     worker builds a map's graph once and draws its routes on the very roads they were timed on."""
-    travel = dict(travel or {})
+    travel = travel or {}
     if network is None and travel.get("source") != "network":
         return None
     osm = network if network is not None else travel.get("osm")
     if not osm:
         raise ProblemError("travel: 'network' source needs 'osm' (an OSM file or 'demo')")
+    stamp = _stamp(osm)
     if Path(osm).is_dir():  # a folder of `gongpei network build`: its graph for all
-        graph = _graph(osm, None, None, _stamp(osm))
+        graph = _graph(osm, None, None, stamp)
         built_for = graph.graph.get("profile")
         other = sorted(set(profiles) - {built_for})
         if other:  # a van timed on a tricycle graph would be silently wrong
@@ -87,7 +88,7 @@ def road_graphs(
                 f"vehicles use {other}: pass the OSM file instead, or a folder per profile"
             )
         return {built_for: graph}
-    return {profile: _graph(osm, profile, cache_dir, _stamp(osm)) for profile in profiles}
+    return {profile: _graph(osm, profile, cache_dir, stamp) for profile in profiles}
 
 
 @functools.lru_cache(maxsize=4)  # a map and its profiles: van, e-tricycle, walk

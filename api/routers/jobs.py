@@ -15,6 +15,8 @@ from api.jobs.runner import read_batch
 from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
 from api.settings import Settings
 from network.profiles import PROFILES
+from routing.io.vroom import DEFAULT_PROFILE, ON_ROADS_AS
+from routing.model import Vehicle
 
 router = APIRouter(tags=["jobs"])
 
@@ -109,9 +111,11 @@ def _known_profiles(payload: dict) -> None:
     failed job later (VROOM's default `car` is timed as a `van`)."""
     vehicles = payload["problem"].get("vehicles")
     vroom = payload["format"] == "vroom"
+    default = DEFAULT_PROFILE if vroom else Vehicle.model_fields["profile"].default
     for i, v in enumerate(vehicles if isinstance(vehicles, list) else []):
-        profile = v.get("profile", "car" if vroom else "van") if isinstance(v, dict) else "van"
-        if profile not in PROFILES and not (vroom and profile == "car"):
+        profile = v.get("profile", default) if isinstance(v, dict) else default
+        profile = ON_ROADS_AS.get(profile, profile) if vroom else profile
+        if profile not in PROFILES:
             raise HTTPException(422, [{
                 "loc": ["body", "problem", "vehicles", i, "profile"], "type": "value_error",
                 "msg": f"the server's map has no roads for profile '{profile}'; choose one of "

@@ -23,6 +23,9 @@ from routing.model import Location, Problem, ProblemError, TravelMatrices
 from routing.solution import RoutePlan, Solution, Visit, build_solution
 from routing.travel import matrices_for
 
+DEFAULT_PROFILE = "car"  # VROOM's routing profile when a vehicle names none
+ON_ROADS_AS = {"car": "van"}  # VROOM profiles timed on our road graphs as one of our profiles
+
 _UNSUPPORTED_VEHICLE = ("max_tasks", "speed_factor", "max_travel_time", "steps")
 
 
@@ -130,7 +133,7 @@ def vroom_to_problem(data: Any, *, network: str | None = None,
                            "duration": b.get("service", 0)})
         vehicle = {
             "id": vid, **ends, "capacity": v.get("capacity"), "shift": v.get("time_window"),
-            "breaks": breaks, "skills": _skills(v), "profile": v.get("profile", "car"),
+            "breaks": breaks, "skills": _skills(v), "profile": v.get("profile", DEFAULT_PROFILE),
             "fixed_cost": costs.get("fixed", 0), "cost_per_hour": costs.get("per_hour", 3600),
             "cost_per_km": costs.get("per_km", 0), "max_distance": v.get("max_distance"),
             "name": v.get("description"),
@@ -189,8 +192,8 @@ def vroom_to_problem(data: Any, *, network: str | None = None,
         locations = places.locations(n)
     else:
         locations = places.locations(0)
-        for v in vehicles:  # VROOM's default routing profile: timed here as a delivery van
-            v["profile"] = "van" if v["profile"] == "car" else v["profile"]
+        for v in vehicles:  # VROOM's default car: timed here as a delivery van
+            v["profile"] = ON_ROADS_AS.get(v["profile"], v["profile"])
         profiles = sorted({v["profile"] for v in vehicles})
         matrices = matrices_for(locations, profiles, travel=travel, network=network,
                                 cache_dir=cache_dir)

@@ -49,9 +49,9 @@ def solve_mip(
     """Solve ``mip`` to ``rel_gap`` or until ``time_limit_s``; ``hint`` is (columns, values)."""
     if solver not in SOLVERS:
         raise SitingInputError(f"solver must be one of {', '.join(SOLVERS)}, got '{solver}'")
-    start = time.perf_counter()
     if solver == "highs":
         return _solve_highs(mip, time_limit_s=time_limit_s, rel_gap=rel_gap, hint=hint, log=log)
+    start = time.perf_counter()
     model = _model(mip)
     for k in mip.integer:
         model.set_var_integrality(int(k), True)

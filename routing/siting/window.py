@@ -109,7 +109,7 @@ class _SharedPlan:
         allowed: np.ndarray,
     ) -> None:
         self.inst, self.model, self.cap, self.window = inst, model, cap, window
-        self.first, self.allowed, self.sites = window, allowed, int(allowed.sum())
+        self.first, self.allowed = window, allowed
         self.scope = 0
         self.lock = threading.Lock()
         self.version = 0
@@ -126,11 +126,11 @@ class _SharedPlan:
         small and grows only where the small ones have nothing left (433 s into the 90/day
         city benchmark, with time left). Once they hold every candidate, windows start small
         again over every site."""
-        if self.window < self.sites:
-            self.window = min(self.sites, -(-3 * self.window // 2))
-        elif not self.allowed.all():
-            self.window, self.sites = self.first, self.inst.n_sites
-            self.allowed = np.ones(self.inst.n_sites, dtype=bool)
+        sites = int(self.allowed.sum())
+        if self.window < sites:
+            self.window = min(sites, -(-3 * self.window // 2))
+        elif sites < self.inst.n_sites:
+            self.window, self.allowed = self.first, np.ones(self.inst.n_sites, dtype=bool)
         else:
             return False
         self.settled = ~self.allowed
