@@ -59,7 +59,7 @@ def site(
 
         points = coverage_curve(inst, range(1, curve_max + 1), method="heuristic")
         result["coverage_curve"] = points
-        plot_curve(points, curve, title=f"Coverage: {inst.name}")
+        plot_curve(points, curve, title=f"Coverage: {inst.name}", radius_m=inst.radius_m)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
     if geojson is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from api.report.plots import PLAN_COLOURS, PLAN_LABELS
+from routing.pooling.chart import PLAN_COLOURS, PLAN_LABELS
 
 PLAN_ROWS = [
     ("parcels", "Parcels delivered"),

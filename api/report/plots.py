@@ -1,4 +1,8 @@
-"""PNG plots of a scenario run: coverage curve, cost per firm solo vs pooled, route profiles."""
+"""PNG plots of a scenario run: route profiles and sweep trade-offs.
+
+The coverage curve and the cost-per-firm chart are routing's own (`routing.siting.curve`,
+`routing.pooling.chart`), so the CLI and the report draw them alike.
+"""
 
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,54 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-PLAN_COLOURS = {"solo": "#d62728", "pooled": "#1f77b4", "lockers": "#2ca02c"}
-PLAN_LABELS = {"solo": "solo", "pooled": "pooled", "lockers": "pooled + lockers"}
-
-
-def coverage_curve(curve: Sequence[dict[str, Any]], path: Path, *,
-                   chosen: tuple[int, float] | None = None, capacitated: bool = False,
-                   radius_m: float | None = None) -> Path:
-    """Share of daily parcels within walking reach against the lockers opened (routing.siting's
-    curve: best plan and proven bound), with the scenario's chosen plan marked."""
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-    xs = [point["lockers"] for point in curve]
-    ax.plot(xs, [100.0 * point["share"] for point in curve], marker="o", color="#1f77b4",
-            label="best plan found")
-    bounds = [p for p in curve if p.get("bound") is not None and p.get("total_parcels")]
-    if bounds:
-        ax.plot([p["lockers"] for p in bounds],
-                [100.0 * min(1.0, p["bound"] / p["total_parcels"]) for p in bounds],
-                linestyle="--", color="#999", label="proven upper bound")
-    if chosen is not None:
-        label = "chosen plan" + (" (within locker capacity)" if capacitated else "")
-        ax.plot([chosen[0]], [100.0 * chosen[1]], marker="*", markersize=14, color="#2ca02c",
-                linestyle="none", label=label)
-    reach = f" within {radius_m:.0f} m" if radius_m else ""
-    ax.set(xlabel="lockers opened", ylabel=f"daily parcels{reach} walk (%)", ylim=(0, 105),
-           title="Coverage curve")
-    ax.legend(loc="lower right")
-    ax.grid(alpha=0.3)
-    return _save(fig, path)
-
-
-def firm_costs(firms: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Each firm's cost delivering alone against its fair (Shapley) share of each pooled plan."""
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(firms) + 3), 4), dpi=100)
-    names = [firm["name"] for firm in firms]
-    series = [("solo", [firm["solo_cost"] for firm in firms])]
-    for plan in ("pooled", "lockers"):
-        shares = [firm.get("shares", {}).get(plan) for firm in firms]
-        if any(share is not None for share in shares):
-            series.append((plan, [share or 0.0 for share in shares]))
-    width = 0.8 / len(series)
-    for k, (plan, values) in enumerate(series):
-        offsets = [i + (k - (len(series) - 1) / 2) * width for i in range(len(names))]
-        ax.bar(offsets, values, width, label=PLAN_LABELS[plan], color=PLAN_COLOURS[plan])
-    ax.set_xticks(range(len(names)), names)
-    ax.set(ylabel="cost of the day", title="Cost per firm: solo vs pooled (fair share)")
-    ax.legend()
-    ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path)
+from routing.pooling.chart import PLAN_COLOURS, PLAN_LABELS
 
 
 def route_profiles(routes: Sequence[dict[str, Any]], path: Path) -> Path:

@@ -326,11 +326,15 @@ def write_outputs(run: Run, folder: Path) -> None:
         (folder / "layers" / f"{name}.geojson").write_text(json.dumps(collection))
     siting = run.summary.get("siting") or {}
     if siting.get("curve"):
-        plots.coverage_curve(siting["curve"], folder / "plots" / "coverage_curve.png",
-                             chosen=(len(siting["opened"]), siting["coverage"]),
-                             capacitated=siting["capacitated"], radius_m=siting["radius_m"])
-    if run.summary.get("firms"):
-        plots.firm_costs(run.summary["firms"], folder / "plots" / "firm_costs.png")
+        need("routing.siting.curve").plot_curve(
+            siting["curve"], folder / "plots" / "coverage_curve.png", title="Coverage curve",
+            chosen=(len(siting["opened"]), siting["coverage"]),
+            capacitated=siting["capacitated"], radius_m=siting["radius_m"])
+    if run.summary.get("firms_table"):
+        need("routing.pooling.chart").cost_chart(
+            run.summary["firms_table"], folder / "plots" / "firm_costs.png",
+            plans=list(run.summary["splits"]),
+            title="Cost per firm: solo vs its fair (Shapley) share of each pooled plan")
     if run.summary.get("routes"):
         plots.route_profiles(run.summary["routes"], folder / "plots" / "route_profiles.png")
     (folder / "summary.json").write_text(json.dumps(run.summary, indent=2, default=_jsonable))

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from routing.pooling.chart import cost_chart
 from routing.pooling.compare import DayResult, SolvedPlan
 
 
@@ -34,7 +35,8 @@ def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
         files[f"routes_{kind}"] = out / f"routes_{kind}.geojson"
         collection = {"type": "FeatureCollection", "features": _features(kind, solved)}
         files[f"routes_{kind}"].write_text(json.dumps(collection))
-    _cost_chart(result, files["chart"])
+    title = f"{result.day.name}\ncost per firm: alone vs its Shapley share"
+    cost_chart(rows, files["chart"], plans=list(result.splits), title=title)
     return files
 
 
@@ -47,31 +49,3 @@ def _features(kind: str, solved: list[tuple[str, SolvedPlan]]) -> list[dict[str,
                 feature["properties"]["firm"] = owner
             features.append(feature)
     return features
-
-
-def _cost_chart(result: DayResult, path: Path) -> None:
-    """Bar chart of each firm's cost: alone versus its Shapley share of each pooled plan."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    firms = result.day.firm_ids()
-    series = [("solo", [result.solo[f].figures.cost for f in firms], None)]
-    for kind, split in result.splits.items():
-        shares = [split.shapley.shares[f] for f in firms]
-        errors = [split.shapley.ci_halfwidth.get(f, 0.0) for f in firms]
-        series.append((f"{kind} (Shapley)", shares, errors if any(errors) else None))
-    x = np.arange(len(firms))
-    width = 0.8 / len(series)
-    fig, ax = plt.subplots(figsize=(max(6.5, 0.9 * len(firms) + 2), 4.5))
-    for k, (label, values, errors) in enumerate(series):
-        ax.bar(x + (k - (len(series) - 1) / 2) * width, values, width, label=label, yerr=errors)
-    ax.set_xticks(x, firms, rotation=30 if len(firms) > 6 else 0)
-    ax.set_ylabel("cost per day")
-    ax.set_title(f"{result.day.name}\ncost per firm: alone vs its Shapley share", fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(series), frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -54,36 +54,62 @@ def coverage_curve(
     return curve
 
 
-def plot_curve(curve: list[dict], path: str | Path, *, title: str = "Locker coverage") -> Path:
-    """Write the curve as a PNG (share of daily parcels within reach against locker count)."""
+def plot_curve(
+    curve: list[dict],
+    path: str | Path,
+    *,
+    title: str = "Locker coverage",
+    chosen: tuple[int, float] | None = None,
+    capacitated: bool = False,
+    radius_m: float | None = None,
+) -> Path:
+    """Write the curve as a PNG: share of daily parcels within reach against locker count, the
+    proven bound beside each plan (how far any plan could still go), and ``chosen`` (lockers,
+    share), a plan to mark, such as a scenario's (``capacitated``: its share counts only the
+    parcels its lockers have room for)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    x = [c["lockers"] for c in curve]
-    y = [100 * c["share"] for c in curve]
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    ax.plot(x, y, marker="o", color="#1f6f8b", label="best plan found")
-    bounds = [c for c in curve if c.get("bound") is not None]
+    ax.plot(
+        [c["lockers"] for c in curve],
+        [100 * c["share"] for c in curve],
+        marker="o",
+        color="#1f6f8b",
+        label="best plan found",
+    )
+    bounds = [c for c in curve if c.get("bound") is not None and c.get("total_parcels")]
     if bounds:
-        total = curve[0]["total_parcels"] or 1.0
         ax.plot(
             [c["lockers"] for c in bounds],
-            [100 * min(c["bound"] / total, 1.0) for c in bounds],
+            [100 * min(c["bound"] / c["total_parcels"], 1.0) for c in bounds],
             linestyle="--",
             color="#999999",
             label="proven upper bound",
         )
+    if chosen is not None:
+        label = "chosen plan" + (" (within locker capacity)" if capacitated else "")
+        ax.plot(
+            [chosen[0]],
+            [100 * chosen[1]],
+            marker="*",
+            markersize=14,
+            color="#2ca02c",
+            linestyle="none",
+            label=label,
+        )
+    reach = f"within {radius_m:.0f} m walk" if radius_m else "within walking reach"
     ax.set_xlabel("lockers opened")
-    ax.set_ylabel("daily parcels within walking reach (%)")
-    ax.set_ylim(0, 100)
+    ax.set_ylabel(f"daily parcels {reach} (%)")
+    ax.set_ylim(0, 105)
     ax.grid(alpha=0.3)
     ax.set_title(title)
     ax.legend(loc="lower right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    fig.savefig(path, format="png")
     plt.close(fig)
     return path

@@ -85,6 +85,10 @@ def generated_run(tmp_path: Path) -> Path:
         "firms": [{"name": f"F{k}", "parcels": 30, "solo_cost": 160.0,
                    "shares": {"pooled": 120.0 + k, "lockers": 100.0 + k},
                    "by_parcels": 120.0, "by_standalone": 120.0} for k in range(4)],
+        "firms_table": [{"firm": f"F{k}", "solo_cost": 160.0, "pooled_shapley": 120.0 + k,
+                         "pooled_shapley_ci": 0.0, "lockers_shapley": 100.0 + k,
+                         "lockers_shapley_ci": 4.0} for k in range(4)],
+        "splits": {"pooled": {}, "lockers": {}},
         "routes": [f["properties"] for r in routes.values() for f in r],
         "stages": {"graphs": {"status": "done", "seconds": 1.0}},
     }

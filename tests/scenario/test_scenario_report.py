@@ -8,13 +8,16 @@ import pytest
 
 from api.report import plots
 from api.report.html import write_report
+from routing.pooling.chart import cost_chart
+from routing.siting.curve import plot_curve
 
 
 def _write_plots(run: Path) -> None:
     summary = json.loads((run / "summary.json").read_text())
-    plots.coverage_curve(summary["siting"]["curve"], run / "plots" / "coverage_curve.png",
-                         chosen=(3, 0.63), capacitated=True, radius_m=300)
-    plots.firm_costs(summary["firms"], run / "plots" / "firm_costs.png")
+    plot_curve(summary["siting"]["curve"], run / "plots" / "coverage_curve.png",
+               chosen=(3, 0.63), capacitated=True, radius_m=300)
+    cost_chart(summary["firms_table"], run / "plots" / "firm_costs.png",
+               plans=list(summary["splits"]), title="Cost per firm")
     plots.route_profiles(summary["routes"], run / "plots" / "route_profiles.png")
 
 
