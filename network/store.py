@@ -93,6 +93,17 @@ def load_graph_dir(folder: str | os.PathLike[str]) -> nx.MultiDiGraph:
     return graph
 
 
+def source_profiles(source: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The travel profiles a map source has roads for: a `gongpei network build` folder holds
+    one profile's graph (the one it was built for), an OSM file, "demo" or "synthetic:N" any.
+    Cheap (reads the folder's summary, not its graph), so a server can check requests with it."""
+    from network.profiles import PROFILES
+
+    if Path(source).is_dir():
+        return (read_info(source)["profile"],)
+    return tuple(PROFILES)
+
+
 def read_info(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """The folder's JSON summary."""
     path = Path(folder) / INFO

@@ -10,13 +10,21 @@ Progress = Callable[[float], None]
 Result = tuple[dict[str, Any], dict[str, Any] | None]
 
 
-def read_batch(payload: dict[str, Any]):
+def read_batch(payload: dict[str, Any], *, estimate: bool = False):
     """The `routing.model.Problem` of a batch payload (native or VROOM JSON); travel the batch
-    left to the server is timed on the server's map (`network`, set by the API)."""
+    left to the server is timed on the server's map (`network`, set by the API). ``estimate``
+    times it by straight lines instead: every other field is checked as the worker will read it,
+    without the map's matrices (the API's check at submission)."""
     from routing.io.native import problem_from_dict
     from routing.io.vroom import vroom_to_problem
 
-    reader = vroom_to_problem if payload["format"] == "vroom" else problem_from_dict
+    vroom = payload["format"] == "vroom"
+    if estimate:
+        travel = {"source": "straight_line"}
+        if vroom:
+            return vroom_to_problem(payload["problem"], travel=travel)
+        return problem_from_dict({**payload["problem"], "travel": travel})
+    reader = vroom_to_problem if vroom else problem_from_dict
     return reader(payload["problem"], network=payload.get("network"))
 
 
@@ -67,9 +75,9 @@ def run_siting(payload: dict[str, Any], progress: Progress) -> Result:
     ]
     graph = None
     if payload["distance"] == "walk":
-        from network.graph import build_graph
+        from routing.travel import road_graphs
 
-        graph = build_graph(payload["network"], profile="walk")
+        graph = road_graphs(["walk"], network=payload["network"])["walk"]
     instance = instance_from_points(
         demand,
         candidates,

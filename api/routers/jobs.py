@@ -14,7 +14,7 @@ from api.jobs import queue
 from api.jobs.runner import read_batch
 from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
 from api.settings import Settings
-from network.profiles import PROFILES
+from network.store import source_profiles
 from routing.io.vroom import DEFAULT_PROFILE, ON_ROADS_AS
 from routing.model import Vehicle
 
@@ -74,10 +74,10 @@ def submit_batch(
     settings: Settings = Depends(get_settings),
 ) -> dict:
     payload = body.model_dump()
-    if "matrices" in body.problem or "matrix" in body.problem:
-        read_batch(payload)  # cheap with matrices given: bad input is a 422 now, not a failed job
-    else:
+    if "matrices" not in body.problem and "matrix" not in body.problem:
         _travel_on_the_server_map(payload, settings)
+    # bad input is a 422 now, not a failed job; the map's matrices are left to the worker
+    read_batch(payload, estimate=bool(payload.get("network")))
     job_id = queue.submit(db, kind="batch", firm_id=firm.id, payload=payload)
     return {"id": job_id, "status": "queued"}
 
@@ -96,7 +96,7 @@ def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:
     if travel.get("source") == "straight_line":
         return  # asked for by name: the estimate, not the map
     if settings.map_network:
-        _known_profiles(payload)
+        _known_profiles(payload, source_profiles(settings.map_network))
         payload["network"] = settings.map_network
     elif travel.get("source") == "network":
         raise HTTPException(422, [{
@@ -106,20 +106,21 @@ def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:
         }])  # fmt: skip
 
 
-def _known_profiles(payload: dict) -> None:
-    """Each vehicle's travel profile is one the map has roads for: a 422 now rather than a
-    failed job later (VROOM's default `car` is timed as a `van`)."""
+def _known_profiles(payload: dict, known: tuple[str, ...]) -> None:
+    """Each vehicle's travel profile is one the map has roads for (``known``: a map built as a
+    folder has one profile's): a 422 now rather than a failed job later (VROOM's default `car`
+    is timed as a `van`)."""
     vehicles = payload["problem"].get("vehicles")
     vroom = payload["format"] == "vroom"
     default = DEFAULT_PROFILE if vroom else Vehicle.model_fields["profile"].default
     for i, v in enumerate(vehicles if isinstance(vehicles, list) else []):
         profile = v.get("profile", default) if isinstance(v, dict) else default
         profile = ON_ROADS_AS.get(profile, profile) if vroom else profile
-        if profile not in PROFILES:
+        if profile not in known:
             raise HTTPException(422, [{
                 "loc": ["body", "problem", "vehicles", i, "profile"], "type": "value_error",
                 "msg": f"the server's map has no roads for profile '{profile}'; choose one of "
-                f"{', '.join(PROFILES)} or give matrices",
+                f"{', '.join(known)} or give matrices",
             }])  # fmt: skip
 
 
@@ -162,12 +163,12 @@ def submit_siting(
 ) -> dict:
     payload = body.model_dump()
     if body.distance == "walk":
-        if not settings.map_network:
+        if not settings.map_network or "walk" not in source_profiles(settings.map_network):
             raise HTTPException(
                 422,
                 [{"loc": ["body", "distance"], "type": "value_error",
-                  "msg": "this server has no walk network (GONGPEI_MAP_NETWORK); "
-                  "use straight_line"}],
+                  "msg": "this server has no walk network (GONGPEI_MAP_NETWORK unset, or built "
+                  "for another profile); use straight_line"}],
             )
         payload["network"] = settings.map_network
     job_id = queue.submit(db, kind="siting", firm_id=firm.id, payload=payload)

@@ -55,12 +55,20 @@ def test_invalid_batch_is_422_naming_the_item(client, auth, vroom_problem):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "format"]
 
 
-def test_failed_job_reports_its_error(client, settings, auth):
+def test_failed_job_reports_its_error(make_client, settings, auth):
+    client = make_client(map_network="synthetic:60")
     r = _submit(client, auth["a"], {"vehicles": [], "jobs": []})
-    assert r.status_code == 202  # no matrices: validated by the worker, not in the request
+    assert r.status_code == 422 and "vehicles" in r.json()["detail"]  # checked at submission
+    # what only the map can tell (stops far off its roads) fails the job, which says why
+    problem = {
+        "vehicles": [{"id": 1, "start": [24.94, 60.17]}],
+        "jobs": [{"id": 1, "location": [116.31, 39.99]}],
+    }
+    r = _submit(client, auth["a"], problem)
+    assert r.status_code == 202
     Worker(settings).run(max_jobs=1)
     status = client.get(f"/v1/batches/{r.json()['id']}", headers=auth["a"]).json()
-    assert status["status"] == "failed" and "vehicle" in status["error"]
+    assert status["status"] == "failed" and "snap" in status["error"], status
     r = client.get(f"/v1/batches/{r.json()['id']}/solution", headers=auth["a"])
     assert r.status_code == 409 and "failed" in r.json()["detail"]
 
@@ -212,3 +220,54 @@ def test_batch_without_matrices_is_timed_and_drawn_on_the_server_map(
     r = make_client(map_network="").post("/v1/batches", json=body, headers=auth["a"])
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "problem", "travel", "source"]
+
+
+def test_server_map_built_for_one_profile_turns_down_the_others_at_submission(
+    make_client, settings, auth, tmp_path
+):
+    """A `gongpei network build` folder holds one profile's roads: a batch for another profile,
+    or a walking siting run on a van map, is a 422 naming the field, not a failed job."""
+    from network.graph import build_graph
+    from network.store import save_graph_dir, source_profiles
+
+    roads = build_graph("synthetic:60", profile="van")
+    van = save_graph_dir(roads, tmp_path / "van")
+    walk = save_graph_dir(build_graph("synthetic:60", profile="walk"), tmp_path / "walk")
+    assert source_profiles(van) == ("van",) and "e-tricycle" in source_profiles("synthetic:60")
+    client = make_client(map_network=str(van))
+    nodes = [d for _, d in roads.nodes(data=True)]
+    problem = {
+        "locations": [{"lat": d["y"], "lon": d["x"]} for d in (nodes[0], nodes[len(nodes) // 2])],
+        "centres": [{"id": "hub", "location": 0}],
+        "vehicles": [{"id": "v1", "start": "hub", "profile": "e-tricycle"}],
+        "jobs": [{"id": "a", "location": 1}],
+    }
+    body = {"format": "native", "problem": problem, "engine": "ortools", "time_limit_s": 1}
+    r = client.post("/v1/batches", json=body, headers=auth["a"])
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"][0]
+    assert detail["loc"] == ["body", "problem", "vehicles", 0, "profile"]
+    assert "choose one of van " in detail["msg"]
+    body["problem"] = {**problem, "vehicles": [{"id": "v1", "start": "hub", "profile": "van"}]}
+    r = client.post("/v1/batches", json=body, headers=auth["a"])
+    assert r.status_code == 202
+    batch = r.json()["id"]
+    siting = _siting_body(distance="walk")
+    r = client.post("/v1/siting-runs", json=siting, headers=auth["planner"])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "distance"]
+
+    # a walk folder serves walking siting runs, timed on its own graph in the worker
+    siting["demand"] = [
+        {"id": f"d{k}", "lat": d["y"], "lon": d["x"], "parcels": 10}
+        for k, d in enumerate(nodes[:3])
+    ]
+    siting["candidates"] = [{"id": "c0", "lat": nodes[1]["y"], "lon": nodes[1]["x"]}]
+    r = make_client(map_network=str(walk)).post(
+        "/v1/siting-runs", json=siting, headers=auth["planner"]
+    )
+    assert r.status_code == 202, r.text
+    assert Worker(settings).run(max_jobs=2) == 2
+    status = client.get(f"/v1/batches/{batch}", headers=auth["a"]).json()
+    assert status["status"] == "done", status.get("error")
+    status = client.get(f"/v1/siting-runs/{r.json()['id']}", headers=auth["planner"]).json()
+    assert status["status"] == "done", status
