@@ -40,7 +40,7 @@ def test_a_leg_without_a_road_between_its_stops_stays_straight():
     graph.add_node(1, x=120.0, y=36.0)
     graph.add_node(2, x=120.01, y=36.0)
     graph.add_node(3, x=121.0, y=37.0)  # no road to it
-    graph.add_edge(1, 2, travel_time=60.0)
+    graph.add_edge(1, 2, travel_time=60.0, length=900.0)
     line = RoadLines(graph).along([(120.0, 36.0), (120.01, 36.0), (121.0, 37.0)])
     assert line[:4] == [[120.0, 36.0], [120.0, 36.0], [120.01, 36.0], [120.01, 36.0]]
     assert line[-2:] == [[121.0, 37.0], [121.0, 37.0]]
