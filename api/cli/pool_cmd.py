@@ -26,7 +26,13 @@ def pool(
     min_time_limit: float = typer.Option(0.2, "--min-time-limit", help="Seconds, at least."),
     seed: int = typer.Option(0, help="Seed of the solver and of sampled Shapley."),
     exact_max_firms: int = typer.Option(10, help="Exact Shapley up to this many firms."),
-    permutations: int = typer.Option(100, help="Sampled permutations beyond that."),
+    permutations: int = typer.Option(100, help="Sampled permutations beyond that, at most."),
+    shapley_precision: float = typer.Option(
+        0.0,
+        "--shapley-precision",
+        help="Stop sampling once every firm's 95 % interval is within this share of the "
+        "average share (0.01: 1 %); 0 samples all permutations.",
+    ),
     cache_dir: Path | None = typer.Option(None, help="Road-graph cache (default: data dir)."),
     platform: str | None = typer.Option(
         None, help="Platform URL: add its lockers with their live free compartments."
@@ -54,6 +60,7 @@ def pool(
         seed=seed,
         exact_max_firms=exact_max_firms,
         permutations=permutations,
+        shapley_precision=shapley_precision,
     )
     console.print(f"[bold]{day.name}[/]: {len(day.firms)} firms, {len(day.parcels)} parcels")
     travel = day_travel(day, cache_dir=cache_dir)

@@ -40,7 +40,9 @@ class SolveSettings:
     The day's plans get ``time_limit_s`` (a firm's solo plan in proportion to its share f of
     the day's parcels: ``max(min_time_limit_s, f * time_limit_s)``). The other coalitions, of
     which exact Shapley needs 2^n - 1, get ``max(min_time_limit_s, f * coalition_time_limit_s)``:
-    small coalitions are small problems, and 10 firms must not take hours.
+    small coalitions are small problems, and 10 firms must not take hours. Beyond
+    ``exact_max_firms`` Shapley samples at most ``permutations`` orders, fewer once every
+    firm's 95 % interval is within ``shapley_precision`` of the average share (0: all of them).
     """
 
     engine: str = "auto"
@@ -50,6 +52,7 @@ class SolveSettings:
     seed: int = 0
     exact_max_firms: int = 10
     permutations: int = 100
+    shapley_precision: float = 0.0
     shapley_plans: tuple[PlanKind, ...] = ("pooled", "lockers")
 
 
@@ -329,24 +332,34 @@ def _split(
     """Shapley and the simple splits of one pooled plan's cost, each checked against the core."""
     settings = solver.settings
 
-    def split_by_shapley(value: Callable[[frozenset[str]], float]) -> ShapleyResult:
+    def split_by_shapley(
+        value: Callable[[frozenset[str]], float], *, permutations: int, precision: float
+    ) -> ShapleyResult:
         return shapley(
             list(standalone),
             value,
             exact_max_players=settings.exact_max_firms,
-            permutations=settings.permutations,
+            permutations=permutations,
             seed=settings.seed,
+            precision=precision,
         )
 
-    result = split_by_shapley(lambda s: solver.coalition_cost(kind, s))
+    result = split_by_shapley(
+        lambda s: solver.coalition_cost(kind, s),
+        permutations=settings.permutations,
+        precision=settings.shapley_precision,
+    )
     # Each firm's own solo plan is a coalition too: no firm should pay more than it.
     tested = dict(result.coalitions)
     for firm, alone in standalone.items():
         tested[frozenset({firm})] = min(tested.get(frozenset({firm}), alone), alone)
-    # The same coalitions' vehicle-km and CO2, split the same way (cached: no more solves).
+    # The same coalitions' vehicle-km and CO2, split the same way: the same permutations, as
+    # many as the cost's split used (cached: no more solves).
     figure_shares = {
         name: split_by_shapley(
-            lambda s, name=name: getattr(solver.coalition_figures(kind, s), name)
+            lambda s, name=name: getattr(solver.coalition_figures(kind, s), name),
+            permutations=max(1, result.permutations),
+            precision=0.0,
         ).shares
         for name in SHARED_FIGURES
     }

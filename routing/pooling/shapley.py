@@ -15,6 +15,7 @@ from scipy import stats
 from routing.pooling.errors import PoolingError
 
 CostFn = Callable[[frozenset[str]], float]
+MIN_PAIRS = 10  # antithetic pairs sampled before a precision target may stop the sampling
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,15 @@ def shapley(
     permutations: int = 200,
     seed: int = 0,
     confidence: float = 0.95,
+    precision: float = 0.0,
 ) -> ShapleyResult:
     """Shapley shares of ``cost(frozenset(players))``: exact up to ``exact_max_players``.
 
     The cost of a coalition comes from a callable (in the product: a cached routing solve), so this
     module knows nothing about routing. Exact Shapley needs every coalition once (2^n - 1 calls);
     beyond ``exact_max_players`` the value is estimated from random permutations, each paired with
-    its reverse (antithetic sampling lowers the variance), and a confidence interval is reported.
+    its reverse (antithetic sampling lowers the variance), and a confidence interval is reported;
+    ``precision`` > 0 stops sampling early once it is that tight (see ``sampled_shapley``).
     """
     names = _check_players(players)
     started = time.perf_counter()
@@ -67,7 +70,12 @@ def shapley(
         shares, halfwidth, used = exact_shapley(names, recorded), dict.fromkeys(names, 0.0), 0
     else:
         shares, halfwidth, used = sampled_shapley(
-            names, recorded, permutations=permutations, seed=seed, confidence=confidence
+            names,
+            recorded,
+            permutations=permutations,
+            seed=seed,
+            confidence=confidence,
+            precision=precision,
         )
     return ShapleyResult(
         shares=shares,
@@ -112,29 +120,49 @@ def sampled_shapley(
     permutations: int = 200,
     seed: int = 0,
     confidence: float = 0.95,
+    precision: float = 0.0,
 ) -> tuple[dict[str, float], dict[str, float], int]:
     """Monte Carlo Shapley value (Castro et al. 2009) with antithetic permutation pairs.
 
     Returns the estimate, the confidence-interval half-width per player and the number of
     permutations used (rounded up to an even number, at least 4). Every permutation's marginal
     costs add up to the grand coalition's cost, so the estimate does too, exactly.
+    ``permutations`` is the most it samples: with ``precision`` > 0 it stops as soon as every
+    player's half-width is at most ``precision`` times the average share (grand cost / players),
+    after at least ``MIN_PAIRS`` pairs, since each permutation can cost a solve per player.
+    The same seed always draws the same permutations, so a second game over the same
+    coalitions, sampled with the count the first one used, asks for no new coalition.
     """
     names = _check_players(players)
     if permutations < 1:
         raise PoolingError(f"shapley: permutations must be at least 1 (got {permutations})")
+    if not precision >= 0:
+        raise PoolingError(f"shapley: precision must be >= 0 (got {precision})")
     pairs = max(2, math.ceil(permutations / 2))
     rng = np.random.default_rng(seed)
     index = {p: k for k, p in enumerate(names)}
+    target = precision * abs(float(cost(frozenset(names)))) / len(names)
     samples = np.zeros((pairs, len(names)))
+    done = pairs
     for row in range(pairs):
         order = [names[k] for k in rng.permutation(len(names))]
         samples[row] = (_marginals(order, cost, index) + _marginals(order[::-1], cost, index)) / 2
-    mean = samples.mean(axis=0)
-    spread = samples.std(axis=0, ddof=1) / math.sqrt(pairs)
-    quantile = float(stats.t.ppf(0.5 + confidence / 2, df=pairs - 1))
+        may_stop = precision > 0 and row + 1 >= MIN_PAIRS
+        if may_stop and _halfwidth(samples[: row + 1], confidence).max() <= target:
+            done = row + 1
+            break
+    samples = samples[:done]
+    mean, half = samples.mean(axis=0), _halfwidth(samples, confidence)
     shares = {p: float(mean[index[p]]) for p in names}
-    halfwidth = {p: float(quantile * spread[index[p]]) for p in names}
-    return shares, halfwidth, 2 * pairs
+    halfwidth = {p: float(half[index[p]]) for p in names}
+    return shares, halfwidth, 2 * done
+
+
+def _halfwidth(samples: np.ndarray, confidence: float) -> np.ndarray:
+    """Half-width of the t confidence interval of each column's mean (a row per pair)."""
+    count = samples.shape[0]
+    quantile = float(stats.t.ppf(0.5 + confidence / 2, df=count - 1))
+    return quantile * samples.std(axis=0, ddof=1) / math.sqrt(count)
 
 
 def _marginals(order: Iterable[str], cost: CostFn, index: dict[str, int]) -> np.ndarray:

@@ -64,6 +64,33 @@ def test_sampled_interval_covers_exact_and_sums_exactly():
     assert all(result.ci_halfwidth[p] > 0 for p in ("p05", "p10"))
 
 
+def test_sampling_stops_once_the_interval_is_as_tight_as_asked():
+    costs = {f"p{i:02d}": float(v) for i, v in enumerate([3, 5, 5, 8, 13, 21, 34, 40, 55, 60, 89])}
+    exact = airport_shapley(costs)
+    loose = shapley(list(costs), airport(costs), exact_max_players=0, permutations=400,
+                    precision=0.2)
+    average = max(costs.values()) / len(costs)
+    assert 20 <= loose.permutations < 400  # stopped early, after the minimum of 10 pairs
+    assert max(loose.ci_halfwidth.values()) <= 0.2 * average
+    assert sum(abs(loose.shares[p] - exact[p]) <= loose.ci_halfwidth[p] for p in costs) >= 9
+    # a second game over the same coalitions (pooling's vehicle-km), sampled as many times,
+    # asks for none the first did not (each one is a routing solve)
+    asked = set()
+    again = shapley(list(costs), lambda s: asked.add(s) or len(s), exact_max_players=0,
+                    permutations=loose.permutations)
+    assert again.permutations == loose.permutations and asked <= set(loose.coalitions)
+    tight = shapley(list(costs), airport(costs), exact_max_players=0, permutations=400,
+                    precision=0.001)
+    assert tight.permutations == 400  # the cap holds when the target is out of reach
+    # an additive game has no variance: the minimum of 10 pairs settles it, exactly
+    own = {f"f{i}": float(i + 1) for i in range(12)}
+    flat = shapley(list(own), lambda s: sum(own[p] for p in s), exact_max_players=0,
+                   permutations=400, precision=0.01)
+    assert flat.permutations == 20 and flat.shares == pytest.approx(own)
+    with pytest.raises(PoolingError, match="precision"):
+        sampled_shapley(["a", "b"], lambda s: 0.0, precision=-1)
+
+
 def test_sampled_is_reproducible_with_a_seed():
     costs = {c: float(i) for i, c in enumerate("abcdefgh", start=1)}
     one = sampled_shapley(list(costs), airport(costs), permutations=20, seed=7)
