@@ -150,27 +150,12 @@ def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
         )
         if firms == 8:
             exact = exact_shapley(day.firm_ids(), cost)
-            sampled, half, perms = sampled_shapley(
-                day.firm_ids(), cost, permutations=args.permutations, seed=args.seed
-            )
-            error = np.array([abs(sampled[f] - exact[f]) for f in exact])
-            covered = sum(error[k] <= half[f] for k, f in enumerate(exact))
-            print(
-                f"      8 firms, sampled ({perms} permutations) vs exact on the same costs: "
-                f"max |error| {error.max():.2f} ({100 * error.max() / max(exact.values()):.1f} % "
-                f"of the largest share), CI covers {covered}/8"
-            )
+            seed = args.seed
+            _sampled_vs_exact(exact, cost, "sampled", permutations=args.permutations, seed=seed)
             for precision in PRECISIONS:  # sampled until the interval is this tight (cached)
-                sampled, half, perms = sampled_shapley(
-                    day.firm_ids(), cost, permutations=4000, seed=args.seed, precision=precision
-                )
-                error = np.array([abs(sampled[f] - exact[f]) for f in exact])
-                covered = sum(error[k] <= half[f] for k, f in enumerate(exact))
-                print(
-                    f"      precision {precision:g} (CI within {100 * precision:g} % of the "
-                    f"average share): {perms} permutations (about {perms * 8} coalition costs "
-                    f"asked), max CI± {max(half.values()):.2f}, max |error| {error.max():.2f}, "
-                    f"CI covers {covered}/8"
+                label = f"precision {precision:g} (CI within {100 * precision:g} % of mean share)"
+                _sampled_vs_exact(
+                    exact, cost, label, permutations=4000, seed=seed, precision=precision
                 )
         if result.method == "sampled":
             # Parcels are spread evenly over firms, so a coalition of k firms gets k/n of them.
@@ -185,6 +170,19 @@ def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
             )
         bad = sum(1 for r in solver.records.values() if r.violations)
         print(f"      checker: {len(solver.records) - bad} of {len(solver.records)} plans pass")
+
+
+def _sampled_vs_exact(exact: dict[str, float], cost, label: str, **options) -> None:
+    """Sampled Shapley on the same (cached) coalition costs as ``exact``: how far it lands."""
+    sampled, half, perms = sampled_shapley(list(exact), cost, **options)
+    error = np.array([abs(sampled[f] - exact[f]) for f in exact])
+    covered = sum(error[k] <= half[f] for k, f in enumerate(exact))
+    print(
+        f"      {len(exact)} firms, {label}: {perms} permutations (about {perms * len(exact)} "
+        f"coalition costs asked), max CI± {max(half.values()):.2f}, max |error| "
+        f"{error.max():.2f} ({100 * error.max() / max(exact.values()):.1f} % of the largest "
+        f"share), CI covers {covered}/{len(exact)}"
+    )
 
 
 def _pct(before: float, after: float) -> str:
