@@ -16,7 +16,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from api.booking import BookingError
 from api.db.engine import Database
 from api.db.migrate import upgrade
-from api.limits import BodySizeLimit, TokenBuckets
+from api.limits import BodySizeLimit, PublicLimit
 from api.routers import admin, jobs, lockers, opendata, reservations, vehicles, web
 from api.search import LockerIndex
 from api.settings import Settings
@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.buckets = TokenBuckets(settings.public_rate_per_s, settings.public_burst)
+    app.state.public_limit = PublicLimit(
+        settings.public_rate_per_s, settings.public_burst, redis_url=settings.redis_url
+    )
     app.state.locker_index = LockerIndex(db.engine, settings.search_cache_s)
 
     for router in (lockers, reservations, jobs, vehicles, opendata, admin, web):

@@ -1,51 +1,61 @@
-"""Request limits: a per-client token bucket for public endpoints and a request body size cap."""
+"""Request limits: a per-client rate limit for public endpoints and a request body size cap."""
 
 from __future__ import annotations
 
 import json
+import logging
 import math
-import threading
 import time
 
 from fastapi import HTTPException, Request
+from limits import RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+log = logging.getLogger(__name__)
 
-class TokenBuckets:
-    """One token bucket per client IP, in process memory (each server process limits alone).
 
-    A request takes a token; tokens refill at `rate_per_s` up to `burst`. When none is left the
-    caller learns how many whole seconds until one is back (the `Retry-After` value).
+class PublicLimit:
+    """Per-client-IP rate limit of the public endpoints, by the `limits` library.
+
+    A client may make ``burst`` requests in any window of about ``burst / rate_per_s`` seconds
+    (whole seconds; a moving window): bursts up to ``burst``, ``rate_per_s`` sustained. The
+    counts live in Redis when the server has one (``redis_url``), so every server process and
+    host behind it share them; otherwise each process counts alone in memory. If Redis cannot
+    be reached the request goes ahead (an open API stays open) and the error is logged.
     """
 
-    def __init__(self, rate_per_s: float, burst: float, *, max_clients: int = 100_000) -> None:
-        self.rate = rate_per_s
-        self.burst = max(burst, 1.0)
-        self.max_clients = max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, rate_per_s: float, burst: float, *, redis_url: str = "") -> None:
+        self.enabled = rate_per_s > 0
+        window = max(1, round(max(burst, 1.0) / rate_per_s)) if self.enabled else 1
+        self.item = RateLimitItemPerSecond(max(1, round(rate_per_s * window)), window)
+        url = f"async+{redis_url}" if redis_url else "async+memory://"
+        options = {"implementation": "redispy", "wrap_exceptions": True} if redis_url else {}
+        self.limiter = MovingWindowRateLimiter(storage_from_string(url, **options))
+        self._warned = 0.0
 
-    def take(self, client: str) -> float:
-        """0.0 when the request may go ahead, else the seconds to wait."""
-        if self.rate <= 0:
+    async def take(self, client: str) -> float:
+        """0.0 when the request may go ahead, else the seconds until the client may retry."""
+        if not self.enabled:
             return 0.0
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(client, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                if len(self._buckets) >= self.max_clients and client not in self._buckets:
-                    self._buckets.clear()  # crude but bounded: forget everyone, start afresh
-                self._buckets[client] = (tokens - 1.0, now)
+        try:
+            if await self.limiter.hit(self.item, "gongpei-public", client):
                 return 0.0
-            self._buckets[client] = (tokens, now)
-            return (1.0 - tokens) / self.rate
+            stats = await self.limiter.get_window_stats(self.item, "gongpei-public", client)
+        except StorageError as err:
+            if time.monotonic() - self._warned > 60.0:  # once a minute, not once a request
+                self._warned = time.monotonic()
+                log.warning("rate limit store unreachable, not limiting: %s", err)
+            return 0.0
+        return max(stats.reset_time - time.time(), 0.001)
 
 
 async def public_rate_limit(request: Request) -> None:
-    """Dependency of every public endpoint: 429 with Retry-After once a client's bucket is empty."""
+    """Dependency of every public endpoint: 429 with Retry-After once a client's limit is hit."""
     client = request.client.host if request.client else "unknown"
-    wait = request.app.state.buckets.take(client)
+    wait = await request.app.state.public_limit.take(client)
     if wait > 0:
         raise HTTPException(
             429,

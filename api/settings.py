@@ -34,8 +34,11 @@ class Settings:
     public_rate_per_s: float = field(
         default_factory=lambda: _float("GONGPEI_PUBLIC_RATE_PER_S", 20.0)
     )
-    #: Public endpoints: burst size of the token bucket.
+    #: Public endpoints: requests a client may make at once (in ~burst/rate seconds).
     public_burst: float = field(default_factory=lambda: _float("GONGPEI_PUBLIC_BURST", 60.0))
+    #: Redis (redis://HOST:PORT/DB) where every server process shares the public rate limit's
+    #: counts; "" counts per process, in memory.
+    redis_url: str = field(default_factory=lambda: os.environ.get("GONGPEI_REDIS_URL", ""))
     #: Largest accepted request body in bytes (a day's batch of a few thousand jobs fits).
     max_body_bytes: int = field(
         default_factory=lambda: int(_float("GONGPEI_MAX_BODY_BYTES", 5_000_000))

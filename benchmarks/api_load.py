@@ -18,12 +18,17 @@ mostly measure itself.
 
     .venv/bin/python benchmarks/api_load.py [--requests 12000] [--runs 3] [--workers 2]
                                             [--backends sqlite,postgres]
+
+``--limit-overhead`` instead measures what the public rate limit costs a search: closed-loop
+search on SQLite with the limit off, counted in each process's memory and counted in Redis,
+three servers side by side, runs interleaved.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -125,10 +130,11 @@ def free_port() -> int:
 class Server:
     """`gongpei serve` in a child process, stopped on exit."""
 
-    def __init__(self, url: str, *, workers: int, cache_s: float) -> None:
+    def __init__(self, url: str, *, workers: int, cache_s: float,
+                 extra: dict[str, str] | None = None) -> None:
         self.port = free_port()
         env = {**os.environ, "GONGPEI_DATABASE_URL": url, "GONGPEI_PUBLIC_RATE_PER_S": "0",
-               "GONGPEI_SEARCH_CACHE_S": str(cache_s)}
+               "GONGPEI_SEARCH_CACHE_S": str(cache_s), **(extra or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "api.cli.main", "serve", "--port", str(self.port),
              "--workers", str(workers), "--job-workers", "0"],
@@ -314,6 +320,43 @@ def median_of(runs: list[dict]) -> dict:
 # --------------------------------------------------------------------------- main
 
 
+# The public rate limit, counted nowhere, in each server process's memory, or in Redis (shared
+# by the processes); the rate is set so high that no search is refused: this measures its cost.
+LIMITS = {
+    "off": {},
+    "memory": {"GONGPEI_PUBLIC_RATE_PER_S": "1000000", "GONGPEI_PUBLIC_BURST": "1000000"},
+    "redis": {"GONGPEI_PUBLIC_RATE_PER_S": "1000000", "GONGPEI_PUBLIC_BURST": "1000000",
+              "GONGPEI_REDIS_URL": "redis://127.0.0.1:6379/0"},
+}
+
+
+def limit_overhead(url: str, args: argparse.Namespace) -> None:
+    """Closed-loop search with the public rate limit off, in memory and in Redis: one server
+    each, side by side, their runs interleaved (all the load comes from one client address)."""
+    populate(url, args.lockers)
+    paths = search_paths(args.requests, seed=1)
+    with contextlib.ExitStack() as stack:
+        servers = {
+            mode: stack.enter_context(Server(url, workers=args.workers, cache_s=1.0, extra=env))
+            for mode, env in LIMITS.items()
+        }
+        for server in servers.values():
+            uvloop.run(_search_closed(server.port, search_paths(500, seed=2)))  # warm-up
+        runs: dict[str, list[dict]] = {mode: [] for mode in servers}
+        for _ in range(args.runs):
+            for mode, server in servers.items():
+                runs[mode].append(phase(server, _search_closed(server.port, paths)))
+    print(f"\nPublic rate limit's cost, SQLite, closed loop, {args.requests} searches a run, "
+          f"median of {args.runs} runs, {args.workers} server processes")
+    print(f"{'limit':<8} {'achieved/s':>10} {'vs off':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'srv CPU':>8} {'errors':>6}")
+    off = median_of(runs["off"])
+    for mode, found in runs.items():
+        m = median_of(found)
+        print(f"{mode:<8} {m['rps']:>10.0f} {m['rps'] / off['rps']:>7.2f} {m['p50']:>7.1f} "
+              f"{m['p99']:>7.1f} {m['server_ms']:>6.2f}ms {m['errors']:>6}")
+
+
 def run_backend(name: str, url: str, args: argparse.Namespace) -> dict:
     print(f"\n== {name}: populating {args.lockers} lockers ...", flush=True)
     t0 = time.perf_counter()
@@ -378,7 +421,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each search mode")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--limit-overhead", action="store_true",
+                        help="only compare search with the public rate limit off, in memory "
+                        "and in Redis (needs Redis at 127.0.0.1:6379)")
     args = parser.parse_args()
+    if args.limit_overhead:
+        with tempfile.TemporaryDirectory() as tmp:
+            limit_overhead(f"sqlite:///{Path(tmp) / 'bench.db'}", args)
+        return
     load_before = os.getloadavg()[0]
     results = []
     for backend in args.backends.split(","):

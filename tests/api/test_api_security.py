@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import replace
+
+import pytest
 from fastapi import APIRouter
+from fastapi.testclient import TestClient
+
+from api.app import create_app
 
 
 def test_public_rate_limit_returns_429_with_retry_after(make_client):
@@ -14,6 +21,47 @@ def test_public_rate_limit_returns_429_with_retry_after(make_client):
     r = client.get("/v1/open-data/summary")
     assert r.status_code == 429
     assert int(r.headers["Retry-After"]) >= 1
+
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def test_server_processes_share_the_rate_limit_through_redis(settings):
+    """Two apps stand for two server processes: with Redis, a client's requests count in both."""
+    if not _redis_up():
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    limited = replace(settings, public_rate_per_s=1.0, public_burst=4.0, redis_url=REDIS)
+    ip = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    params = {"lat": 36.0, "lon": 120.0}
+    with (
+        TestClient(create_app(limited), client=(ip, 5000)) as one,
+        TestClient(create_app(limited), client=(ip, 5001)) as two,
+    ):
+        codes = [c.get("/v1/lockers", params=params).status_code for c in (one, two) * 3]
+        assert codes == [200, 200, 200, 200, 429, 429]
+        assert int(two.get("/v1/lockers", params=params).headers["Retry-After"]) >= 1
+        # each process alone would have let all six through
+        alone = replace(limited, redis_url="")
+        with TestClient(create_app(alone), client=(ip, 5002)) as three:
+            assert three.get("/v1/lockers", params=params).status_code == 200
+
+
+def test_an_unreachable_rate_limit_store_leaves_the_api_open(settings, caplog):
+    dead = replace(settings, public_rate_per_s=1.0, public_burst=1.0,
+                   redis_url="redis://127.0.0.1:1/0")
+    with TestClient(create_app(dead)) as client:
+        codes = [client.get("/v1/open-data/summary").status_code for _ in range(3)]
+    assert codes == [200, 200, 200]
+    assert "rate limit store unreachable" in caplog.text
 
 
 def test_body_size_limit_is_413(make_client, auth):
