@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 class PublicLimit:
     """Per-client-IP rate limit of the public endpoints, by the `limits` library.
 
-    A client may make ``burst`` requests in any window of about ``burst / rate_per_s`` seconds
-    (whole seconds; a moving window): bursts up to ``burst``, ``rate_per_s`` sustained. The
+    A client may make ``rate_per_s`` x W requests in any window of W = ``burst / rate_per_s``
+    seconds (a moving window; W rounded to whole seconds, at least one): bursts of about
+    ``burst``, ``rate_per_s`` sustained. The
     counts live in Redis when the server has one (``redis_url``), so every server process and
     host behind it share them; otherwise each process counts alone in memory. If Redis cannot
     be reached the request goes ahead (an open API stays open) and the error is logged.
