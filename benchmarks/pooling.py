@@ -173,13 +173,17 @@ def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
 
 
 def _sampled_vs_exact(exact: dict[str, float], cost, label: str, **options) -> None:
-    """Sampled Shapley on the same (cached) coalition costs as ``exact``: how far it lands."""
-    sampled, half, perms = sampled_shapley(list(exact), cost, **options)
+    """Sampled Shapley on the same (cached) coalition costs as ``exact``: how far it lands, and
+    how many distinct coalitions (solves, uncached) it needed."""
+    asked: set[frozenset[str]] = set()
+    sampled, half, perms = sampled_shapley(
+        list(exact), lambda s: asked.add(s) or cost(s), **options
+    )
     error = np.array([abs(sampled[f] - exact[f]) for f in exact])
     covered = sum(error[k] <= half[f] for k, f in enumerate(exact))
     print(
-        f"      {len(exact)} firms, {label}: {perms} permutations (about {perms * len(exact)} "
-        f"coalition costs asked), max CI± {max(half.values()):.2f}, max |error| "
+        f"      {len(exact)} firms, {label}: {perms} permutations, {len(asked)} of "
+        f"{2 ** len(exact) - 1} coalitions, max CI± {max(half.values()):.2f}, max |error| "
         f"{error.max():.2f} ({100 * error.max() / max(exact.values()):.1f} % of the largest "
         f"share), CI covers {covered}/{len(exact)}"
     )
