@@ -152,9 +152,12 @@ class _Builder:
         return out
 
     def _cost_matrix(self, v: Vehicle) -> np.ndarray:
+        """Cost per arc; not finite where no road joins the two (a zero rate times such an
+        arc's inf is nan, which callers treat as inf, so numpy's warning is silenced)."""
         t = self.p.travel(v.profile)
-        return (v.cost_per_km * self._node_matrix(t.distances) / 1000.0
-                + v.cost_per_hour * self._node_matrix(t.durations) / 3600.0)
+        with np.errstate(invalid="ignore"):
+            return (v.cost_per_km * self._node_matrix(t.distances) / 1000.0
+                    + v.cost_per_hour * self._node_matrix(t.durations) / 3600.0)
 
     # ------------------------------------------------------------------ model
     def build(self, *, finalizers: bool = True) -> None:
