@@ -340,7 +340,7 @@ LIMITS = {
 
 def limit_overhead(url: str, args: argparse.Namespace) -> None:
     """Closed-loop search with the public rate limit off, in memory and in Redis: one server
-    each, side by side, their runs interleaved (all the load comes from one client address)."""
+    each, side by side, their runs interleaved, the searches spread over ``ADDRESSES`` clients."""
     populate(url, args.lockers)
     paths = search_paths(args.requests, seed=1)
     with contextlib.ExitStack() as stack:

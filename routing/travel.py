@@ -79,15 +79,16 @@ def road_graphs(
         raise ProblemError("travel: 'network' source needs 'osm' (an OSM file or 'demo')")
     stamp = _stamp(osm)
     if Path(osm).is_dir():  # a folder of `gongpei network build`: its graph for all
-        graph = _graph(osm, None, None, stamp)
-        built_for = graph.graph.get("profile")
+        from network.store import source_profiles
+
+        (built_for,) = source_profiles(osm)
         other = sorted(set(profiles) - {built_for})
         if other:  # a van timed on a tricycle graph would be silently wrong
             raise ProblemError(
                 f"travel: network folder '{osm}' was built for profile '{built_for}', but "
                 f"vehicles use {other}: pass the OSM file instead, or a folder per profile"
             )
-        return {built_for: graph}
+        return {built_for: _graph(osm, None, None, stamp)}
     return {profile: _graph(osm, profile, cache_dir, stamp) for profile in profiles}
 
 

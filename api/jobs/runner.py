@@ -19,8 +19,8 @@ def read_batch(payload: dict[str, Any], *, estimate: bool = False):
     from routing.io.vroom import vroom_to_problem
 
     vroom = payload["format"] == "vroom"
-    if estimate:
-        travel = {"source": "straight_line"}
+    if estimate:  # one speed for every profile: whether the map has a profile is checked apart
+        travel = {"source": "straight_line", "speed_kmh": 25.0}
         if vroom:
             return vroom_to_problem(payload["problem"], travel=travel)
         return problem_from_dict({**payload["problem"], "travel": travel})

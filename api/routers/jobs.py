@@ -15,8 +15,7 @@ from api.jobs.runner import read_batch
 from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
 from api.settings import Settings
 from network.store import source_profiles
-from routing.io.vroom import DEFAULT_PROFILE, ON_ROADS_AS
-from routing.model import Vehicle
+from routing.model import Problem
 
 router = APIRouter(tags=["jobs"])
 
@@ -77,7 +76,9 @@ def submit_batch(
     if "matrices" not in body.problem and "matrix" not in body.problem:
         _travel_on_the_server_map(payload, settings)
     # bad input is a 422 now, not a failed job; the map's matrices are left to the worker
-    read_batch(payload, estimate=bool(payload.get("network")))
+    problem = read_batch(payload, estimate=bool(payload.get("network")))
+    if payload.get("network"):
+        _known_profiles(problem, source_profiles(payload["network"]))
     job_id = queue.submit(db, kind="batch", firm_id=firm.id, payload=payload)
     return {"id": job_id, "status": "queued"}
 
@@ -96,7 +97,6 @@ def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:
     if travel.get("source") == "straight_line":
         return  # asked for by name: the estimate, not the map
     if settings.map_network:
-        _known_profiles(payload, source_profiles(settings.map_network))
         payload["network"] = settings.map_network
     elif travel.get("source") == "network":
         raise HTTPException(422, [{
@@ -106,21 +106,16 @@ def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:
         }])  # fmt: skip
 
 
-def _known_profiles(payload: dict, known: tuple[str, ...]) -> None:
+def _known_profiles(problem: Problem, known: tuple[str, ...]) -> None:
     """Each vehicle's travel profile is one the map has roads for (``known``: a map built as a
-    folder has one profile's): a 422 now rather than a failed job later (VROOM's default `car`
-    is timed as a `van`)."""
-    vehicles = payload["problem"].get("vehicles")
-    vroom = payload["format"] == "vroom"
-    default = DEFAULT_PROFILE if vroom else Vehicle.model_fields["profile"].default
-    for i, v in enumerate(vehicles if isinstance(vehicles, list) else []):
-        profile = v.get("profile", default) if isinstance(v, dict) else default
-        profile = ON_ROADS_AS.get(profile, profile) if vroom else profile
-        if profile not in known:
+    folder has one profile's): a 422 now rather than a failed job later. The profiles are the
+    parsed problem's, so VROOM's default `car` is already the `van` it is timed as."""
+    for i, vehicle in enumerate(problem.vehicles):
+        if vehicle.profile not in known:
             raise HTTPException(422, [{
                 "loc": ["body", "problem", "vehicles", i, "profile"], "type": "value_error",
-                "msg": f"the server's map has no roads for profile '{profile}'; choose one of "
-                f"{', '.join(known)} or give matrices",
+                "msg": f"the server's map has no roads for profile '{vehicle.profile}'; choose "
+                f"one of {', '.join(known)} or give matrices",
             }])  # fmt: skip
 
 

@@ -141,7 +141,7 @@ def sampled_shapley(
     pairs = max(2, math.ceil(permutations / 2))
     rng = np.random.default_rng(seed)
     index = {p: k for k, p in enumerate(names)}
-    target = precision * abs(float(cost(frozenset(names)))) / len(names)
+    target = precision * abs(float(cost(frozenset(names)))) / len(names) if precision else 0.0
     samples = np.zeros((pairs, len(names)))
     done = pairs
     for row in range(pairs):
