@@ -9,7 +9,7 @@ import time
 
 from fastapi import HTTPException, Request
 from limits import RateLimitItemPerSecond
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,11 +20,11 @@ log = logging.getLogger(__name__)
 class PublicLimit:
     """Per-client-IP rate limit of the public endpoints, by the `limits` library.
 
-    A client may make ``rate_per_s`` x W requests in a sliding window of W = ``burst /
-    rate_per_s`` seconds (W rounded to whole seconds, at least one): bursts of about ``burst``,
-    ``rate_per_s`` sustained. The sliding window counter (the current and the previous fixed
-    window, weighted by their overlap) costs a third less in Redis than a log of every request
-    (``benchmarks/api_load.py --limit-overhead``). The
+    A client may make ``rate_per_s`` x W requests in any window of W = ``burst / rate_per_s``
+    seconds (W rounded to whole seconds, at least one): bursts of about ``burst``,
+    ``rate_per_s`` sustained. The window moves with each request (a log of them), so the limit
+    is exact; the sliding window counter, a third cheaper in Redis, weighs the previous fixed
+    window by its overlap and lets an extra request through just after each boundary. The
     counts live in Redis when the server has one (``redis_url``), so every server process and
     host behind it share them; otherwise each process counts alone in memory. If Redis cannot
     be reached the request goes ahead (an open API stays open) and the error is logged.
@@ -36,7 +36,7 @@ class PublicLimit:
         self.item = RateLimitItemPerSecond(max(1, round(rate_per_s * window)), window)
         url = f"async+{redis_url}" if redis_url else "async+memory://"
         options = {"implementation": "redispy", "wrap_exceptions": True} if redis_url else {}
-        self.limiter = SlidingWindowCounterRateLimiter(storage_from_string(url, **options))
+        self.limiter = MovingWindowRateLimiter(storage_from_string(url, **options))
         self._warned = 0.0
 
     async def take(self, client: str) -> float:
