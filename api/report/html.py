@@ -18,6 +18,7 @@ PLAN_ROWS = [
     ("stops", "Stops"),
     ("vehicles", "Vehicles used"),
     ("vehicle_km", "Vehicle-km"),
+    ("transfer_km", "of which line haul, depots to centres"),
     ("driver_hours", "Driver hours"),
     ("co2_kg", "CO2 (kg)"),
     ("cost", "Cost"),

@@ -9,6 +9,7 @@ from api.scenario.sites import OpenLocker
 from network.paths import RoadLines
 from routing.pooling.compare import DayResult, SolvedPlan
 from routing.pooling.day import Day, parse_day
+from routing.pooling.transfer import haul_features
 
 
 def build_day(spec: Scenario, maps: MapGraphs, source: str, parcels: list[DayParcel],
@@ -28,6 +29,7 @@ def build_day(spec: Scenario, maps: MapGraphs, source: str, parcels: list[DayPar
         "vehicle_types": {name: {"co2_g_per_km": grams, "profile": name}
                           for name, grams in spec.run.co2_g_per_km.items()},
         "unserved_parcel_cost": spec.run.unserved_parcel_cost,
+        "transfer": spec.run.transfer.model_dump() if spec.run.transfer else None,
     }
     return parse_day(data)
 
@@ -76,14 +78,20 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
     }
     layers: dict[str, list[dict]] = {}
     profiles = []
+
+    def router(profile: str) -> RoadLines:
+        """Each vehicle drawn on the roads it may use (one index per profile)."""
+        if profile not in routers:
+            routers[profile] = RoadLines(maps.graphs.get(profile, maps.drive))
+        return routers[profile]
+
     for kind, solved in plans.items():
         features = []
         for owner, plan in solved:
+            features += haul_features(result.day, kind, plan.line_haul(),
+                                      along=lambda profile, ends: router(profile).along(ends))
             for route in plan.solution.routes:
                 profile = types[plan.built.vehicle_type[route.vehicle]].profile
-                if profile not in routers:  # each vehicle drawn on the roads it may use
-                    routers[profile] = RoadLines(maps.graphs.get(profile, maps.drive))
-                router = routers[profile]
                 stops = [s.coordinates for s in route.steps
                          if s.coordinates is not None and s.type != "break"]
                 props = {
@@ -96,6 +104,6 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
                 profiles.append(props)
                 features.append({"type": "Feature", "properties": props,
                                  "geometry": {"type": "LineString",
-                                              "coordinates": router.along(stops)}})
+                                              "coordinates": router(profile).along(stops)}})
         layers[f"routes_{kind}"] = features
     return layers, profiles

@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from routing.pooling.day import DEFAULT_VEHICLE_TYPES, Transfer
+
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")]
 SIZES = ("S", "M", "L")
@@ -289,12 +291,26 @@ class RunSpec(Strict):
         description="grams of CO2 per vehicle-km by vehicle profile",
     )
     unserved_parcel_cost: Annotated[float, Field(ge=0)] = 100.0
+    transfer: Transfer | None = Field(
+        default=Transfer(),
+        description="each firm's line haul from its depot to the shared centres in pooled "
+        "plans (null: parcels reach the centres from upstream sorting, not charged)",
+    )
 
     @field_validator("shapley", mode="before")
     @classmethod
     def _yaml_off(cls, value: object) -> object:
         """YAML reads a bare ``off`` as false."""
         return "off" if value is False else value
+
+    @field_validator("transfer")
+    @classmethod
+    def _known_truck(cls, transfer: Transfer | None) -> Transfer | None:
+        """A scenario names no vehicle types of its own: the line haul uses a built-in one."""
+        if transfer is not None and transfer.type not in DEFAULT_VEHICLE_TYPES:
+            known = ", ".join(DEFAULT_VEHICLE_TYPES)
+            raise ValueError(f"vehicle type '{transfer.type}' is unknown (use {known})")
+        return transfer
 
 
 class Scenario(Strict):
@@ -319,7 +335,10 @@ class Scenario(Strict):
         return self
 
     def profiles(self) -> list[str]:
-        """Vehicle travel profiles the fleets use (graphs to build besides ``walk``)."""
+        """Vehicle travel profiles the fleets and the line haul use (graphs besides ``walk``)."""
         fleets = [f for firm in self.firms for f in firm.fleet]
         fleets += [f for centre in self.centres for f in centre.fleet]
-        return sorted({f.profile for f in fleets})
+        profiles = {f.profile for f in fleets}
+        if fleets and self.run.transfer is not None:
+            profiles.add(DEFAULT_VEHICLE_TYPES[self.run.transfer.type][1])
+        return sorted(profiles)

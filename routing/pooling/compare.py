@@ -19,6 +19,7 @@ from routing.pooling.day import Day
 from routing.pooling.figures import Figures, plan_figures, savings, total
 from routing.pooling.plans import BuiltPlan, PlanKind, pooled_plan, solo_plan
 from routing.pooling.shapley import ShapleyResult, shapley
+from routing.pooling.transfer import TransferFigures, transfer_figures
 from routing.pooling.travel import DayTravel
 from routing.solution import Solution
 from routing.solve import solve
@@ -66,6 +67,11 @@ class SolvedPlan:
     figures: Figures
     time_limit_s: float
     seconds: float
+
+    def line_haul(self) -> TransferFigures:
+        """Each firm's line haul to the centres this solution delivers its parcels from."""
+        built = self.built
+        return transfer_figures(built.transfer, built.problem, built.job_parcels, self.solution)
 
 
 @dataclass(frozen=True)
@@ -221,7 +227,12 @@ class DayResult:
         }
 
     def firm_rows(self) -> list[dict[str, Any]]:
-        """One row per firm: parcels, solo figures, and its share and saving under each plan."""
+        """One row per firm: parcels, solo figures, its share and saving under each plan, and
+        the line haul it drives to the centres in each of the day's pooled plans."""
+        hauls = {
+            kind: plan.line_haul().by_firm()
+            for kind, plan in (("pooled", self.pooled), ("lockers", self.lockers))
+        }
         rows = []
         for firm in self.day.firm_ids():
             solo = self.solo[firm].figures
@@ -245,6 +256,8 @@ class DayResult:
                     row[f"{kind}_least_core"] = round(split.least_core.shares[firm], 2)
                 for name, shares in split.figure_shares.items():
                     row[f"{kind}_{name}"] = round(shares[firm], 2)
+            for kind, by_firm in hauls.items():
+                row[f"{kind}_transfer_cost"] = round(by_firm.get(firm, 0.0), 2)
             drops = self.lockers.built.lockers
             in_locker = set(drops.locker_of()) if drops else set()
             row["parcels_in_lockers"] = sum(

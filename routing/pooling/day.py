@@ -73,12 +73,34 @@ class FleetEntry(_Frozen):
     shift: TimeWindow = TimeWindow(start=8 * 3600, end=18 * 3600)
 
 
+class Transfer(_Frozen):
+    """The line haul of a pooled plan: a firm trucks its parcels from its depot to the centres.
+
+    Delivering alone, a firm's vans leave from its own depot; pooled, the parcels must first
+    reach the shared centre the shared fleet delivers them from. Each (firm, centre) pair with
+    parcels takes ``ceil(max(parcels / capacity_parcels, kg / capacity_kg))`` round trips on
+    the vehicle ``type``'s road profile, each costing ``fixed_cost`` plus ``cost_per_km`` and
+    ``cost_per_hour`` of driving, and the centre charges ``handling_per_parcel`` to cross-dock
+    each parcel. Without it, pooling's savings would leave out a leg only pooling drives.
+    """
+
+    type: str = "truck"
+    capacity_parcels: int = Field(default=1000, ge=1)
+    capacity_kg: float = Field(default=3000.0, gt=0)
+    cost_per_km: float = Field(default=2.0, ge=0)
+    cost_per_hour: float = Field(default=35.0, ge=0)
+    fixed_cost: float = Field(default=0.0, ge=0)
+    handling_per_parcel: float = Field(default=0.0, ge=0)
+
+
 class Firm(_Frozen):
-    """A logistics firm: its own depot and the fleet it would deliver with alone."""
+    """A logistics firm: its own depot, the fleet it would deliver with alone, and (optionally)
+    its own line haul to the shared centres instead of the day's ``transfer``."""
 
     id: str = Field(min_length=1)
     depot: Point
     fleet: list[FleetEntry]
+    transfer: Transfer | None = None
 
 
 class Centre(_Frozen):
@@ -132,6 +154,10 @@ class Parcel(_Frozen):
     window: TimeWindow | None = None
     locker: str | None = None
 
+    def grams(self) -> int:
+        """Weight in whole grams, at least 1: capacities count grams so that they stay integer."""
+        return max(1, math.ceil(self.kg * 1000))
+
 
 class LockerStop(_Frozen):
     """Time a driver spends at a locker: a fixed part plus a part per parcel loaded in."""
@@ -176,6 +202,9 @@ class Day(_Frozen):
     )
     vehicle_types: dict[str, VehicleType] = Field(default_factory=dict)
     locker_stop: LockerStop = LockerStop()
+    #: How firms' parcels reach the shared centres in pooled plans; ``null`` when they arrive
+    #: there from upstream sorting anyway (then pooling is not charged for the leg).
+    transfer: Transfer | None = Transfer()
     #: What a parcel a plan cannot deliver costs (redelivery tomorrow), so that leaving parcels
     #: behind never makes a plan look cheaper.
     unserved_parcel_cost: float = Field(default=100.0, ge=0)
@@ -195,6 +224,13 @@ class Day(_Frozen):
         types = self.known_vehicle_types()
         for firm in self.firms:
             _check_fleet(f"firm '{firm.id}'", firm.fleet, types)
+            haul = self.transfer_of(firm.id)
+            if haul is not None and haul.type not in types:
+                where = f"firm '{firm.id}': transfer" if firm.transfer else "transfer"
+                raise ValueError(
+                    f"{where}: vehicle type '{haul.type}' is unknown "
+                    f"(add it under vehicle_types with its co2_g_per_km)"
+                )
         for centre in self.centres:
             _check_fleet(f"centre '{centre.id}'", centre.fleet, types)
         for locker in self.lockers:
@@ -226,6 +262,11 @@ class Day(_Frozen):
         }
         types.update(self.vehicle_types)
         return types
+
+    def transfer_of(self, firm: str) -> Transfer | None:
+        """The firm's line haul to the centres: its own, else the day's (None: not charged)."""
+        owner = next(f for f in self.firms if f.id == firm)
+        return owner.transfer or self.transfer
 
     def firm_ids(self) -> list[str]:
         """Firm ids in the order the day lists them."""

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 
 from routing.pooling.day import VehicleType
 from routing.pooling.plans import BuiltPlan
+from routing.pooling.transfer import transfer_figures
 from routing.solution import Solution
 
 
@@ -20,6 +21,10 @@ class Figures:
     day's ``unserved_parcel_cost`` for each parcel left undelivered.
     ``stops`` counts places a vehicle parks at (several parcels at one place or a locker drop
     are one stop); ``driver_hours`` is each used vehicle's time from leaving to returning.
+    A pooled plan also pays the line haul from each firm's depot to the centres: its cost,
+    km, hours and CO2 are inside ``cost``, ``vehicle_km``, ``driver_hours`` and ``co2_kg`` (the
+    city sees those trucks too) and are shown on their own as ``transfer_*``; ``vehicles``
+    counts delivery vehicles only.
     """
 
     cost: float = 0.0
@@ -32,6 +37,9 @@ class Figures:
     parcels: int = 0
     parcels_in_lockers: int = 0
     unserved: int = 0
+    transfer_cost: float = 0.0
+    transfer_km: float = 0.0
+    transfer_trips: int = 0
 
     def as_dict(self) -> dict[str, float | int]:
         """The figures rounded for reports."""
@@ -65,17 +73,22 @@ def plan_figures(
     in_lockers = sum(len(d.parcels) for d in plan.lockers.drops) if plan.lockers else 0
     dropped = {u.id for u in solution.unassigned}
     in_lockers -= sum(len(plan.job_parcels[j]) for j in dropped if j.startswith("locker:"))
+    haul = transfer_figures(plan.transfer, plan.problem, plan.job_parcels, solution)
+    haul_cost = haul.total("cost")
     return Figures(
-        cost=solution.summary.cost + at_stops + unserved * unserved_parcel_cost,
+        cost=solution.summary.cost + at_stops + unserved * unserved_parcel_cost + haul_cost,
         route_cost=solution.summary.cost,
-        vehicle_km=km,
+        vehicle_km=km + haul.total("km"),
         vehicles=len(solution.routes),
-        driver_hours=hours,
+        driver_hours=hours + haul.total("hours"),
         stops=stops,
-        co2_kg=co2,
+        co2_kg=co2 + haul.total("co2_kg"),
         parcels=parcels - unserved,
         parcels_in_lockers=in_lockers,
         unserved=unserved,
+        transfer_cost=haul_cost,
+        transfer_km=haul.total("km"),
+        transfer_trips=int(haul.total("trips")),
     )
 
 

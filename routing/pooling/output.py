@@ -9,6 +9,8 @@ from typing import Any
 
 from routing.pooling.chart import cost_chart
 from routing.pooling.compare import DayResult, SolvedPlan
+from routing.pooling.day import Day
+from routing.pooling.transfer import haul_features
 
 
 def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
@@ -33,16 +35,17 @@ def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
     }
     for kind, solved in plans.items():
         files[f"routes_{kind}"] = out / f"routes_{kind}.geojson"
-        collection = {"type": "FeatureCollection", "features": _features(kind, solved)}
+        collection = {"type": "FeatureCollection", "features": _features(result.day, kind, solved)}
         files[f"routes_{kind}"].write_text(json.dumps(collection))
     title = f"{result.day.name}\ncost per firm: alone vs its Shapley share"
     cost_chart(rows, files["chart"], plans=list(result.splits), title=title)
     return files
 
 
-def _features(kind: str, solved: list[tuple[str, SolvedPlan]]) -> list[dict[str, Any]]:
+def _features(day: Day, kind: str, solved: list[tuple[str, SolvedPlan]]) -> list[dict[str, Any]]:
     features = []
     for owner, plan in solved:
+        features += haul_features(day, kind, plan.line_haul())
         for feature in plan.solution.to_geojson()["features"]:
             feature["properties"]["plan"] = kind
             if kind == "solo":

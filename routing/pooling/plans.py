@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -12,6 +11,7 @@ import numpy as np
 from routing.model import Model, Problem
 from routing.pooling.day import Day, FleetEntry, Parcel
 from routing.pooling.lockers import LockerAssignment, assign_lockers
+from routing.pooling.transfer import TransferPrices, transfer_prices
 from routing.pooling.travel import DayTravel
 
 PlanKind = Literal["solo", "pooled", "lockers"]
@@ -23,7 +23,8 @@ class BuiltPlan:
     """One plan's routing problem and what it needs to be read back per firm and per parcel.
 
     ``job_parcels`` maps each job to the parcels it delivers (one, or many for a locker drop);
-    ``vehicle_type`` maps each vehicle to its day vehicle type (for its CO2 factor).
+    ``vehicle_type`` maps each vehicle to its day vehicle type (for its CO2 factor);
+    ``transfer`` prices a pooled plan's line haul from each firm's depot to the centres.
 
     All plans of a day index the same travel matrices (``DayTravel``), cut down to the places each
     problem uses, so their costs are comparable. Capacity has two dimensions: parcels and grams.
@@ -35,6 +36,7 @@ class BuiltPlan:
     job_parcels: dict[str, tuple[str, ...]]
     vehicle_type: dict[str, str]
     lockers: LockerAssignment | None = None
+    transfer: TransferPrices | None = None
 
 
 def solo_plan(day: Day, travel: DayTravel, firm: str) -> BuiltPlan:
@@ -64,9 +66,11 @@ def pooled_plan(
     for centre in day.centres:
         builder.centre(f"centre:{centre.id}", travel.places.centre[centre.id])
         builder.fleet(centre.fleet, centre=f"centre:{centre.id}", firm=None)
+    centres = {f"centre:{c.id}": c.id for c in day.centres}
+    haul = transfer_prices(day, travel, members, centres)
     if not lockers:
         builder.parcels(parcels)
-        return builder.build(kind, members)
+        return builder.build(kind, members, transfer=haul)
     rows = [travel.places.parcel_row[p.id] for p in parcels]
     assignment = assign_lockers(
         parcels,
@@ -80,7 +84,7 @@ def pooled_plan(
     by_id = {p.id: p for p in parcels}
     for drop in assignment.drops:
         builder.locker_drop(drop.locker, [by_id[p] for p in drop.parcels])
-    return builder.build(kind, members, lockers=assignment)
+    return builder.build(kind, members, lockers=assignment, transfer=haul)
 
 
 class _Builder:
@@ -129,7 +133,7 @@ class _Builder:
             self.model.add_job(
                 parcel.id,
                 location=self.place(self.travel.places.parcel[parcel.id]),
-                delivery=(1, _grams(parcel.kg)),
+                delivery=(1, parcel.grams()),
                 service=parcel.service_s,
                 time_windows=() if parcel.window is None else (parcel.window,),
                 firm=parcel.firm,
@@ -146,7 +150,7 @@ class _Builder:
             self.model.add_job(
                 job_id,
                 location=self.place(self.travel.places.locker[locker_id]),
-                delivery=(len(load), sum(_grams(p.kg) for p in load)),
+                delivery=(len(load), sum(p.grams() for p in load)),
                 service=stop.base_s + stop.per_parcel_s * len(load),
                 # Recipients collect from a locker later: only a parcel's "deliver by" end binds.
                 time_windows=(() if due is None else ((0.0, due),)),
@@ -161,7 +165,7 @@ class _Builder:
         loads: list[list[Parcel]] = [[]]
         grams = 0
         for parcel in parcels:
-            weight = _grams(parcel.kg)
+            weight = parcel.grams()
             if loads[-1] and (len(loads[-1]) >= room[0] or grams + weight > room[1]):
                 loads.append([])
                 grams = 0
@@ -170,7 +174,12 @@ class _Builder:
         return loads
 
     def build(
-        self, kind: PlanKind, firms: frozenset[str], *, lockers: LockerAssignment | None = None
+        self,
+        kind: PlanKind,
+        firms: frozenset[str],
+        *,
+        lockers: LockerAssignment | None = None,
+        transfer: TransferPrices | None = None,
     ) -> BuiltPlan:
         index = np.fromiter(self.local, dtype=np.int64, count=len(self.local))
         profiles = {v.profile for v in self.model.vehicles}
@@ -184,8 +193,5 @@ class _Builder:
             job_parcels=self.job_parcels,
             vehicle_type=self.vehicle_type,
             lockers=lockers,
+            transfer=transfer,
         )
-
-
-def _grams(kg: float) -> int:
-    return max(1, math.ceil(kg * 1000))

@@ -69,10 +69,12 @@ class DayTravel:
 
 
 def _vehicle_profiles(day: Day) -> list[str]:
-    """The road profiles the day's fleets drive on."""
+    """The road profiles the day's fleets and line hauls drive on."""
     types = day.known_vehicle_types()
     entries = [e for f in day.firms for e in f.fleet] + [e for c in day.centres for e in c.fleet]
-    return sorted({types[e.type].profile for e in entries})
+    hauls = [day.transfer_of(f) for f in day.firm_ids()]
+    names = [e.type for e in entries] + [h.type for h in hauls if h is not None]
+    return sorted({types[name].profile for name in names})
 
 
 def day_travel(

@@ -36,10 +36,17 @@ def test_pool_writes_summary_table_routes_and_chart(tmp_path, monkeypatch, day_d
         rows = list(csv.DictReader(handle))
     assert [r["firm"] for r in rows] == ["sf", "yto"]
     assert float(rows[0]["pooled_saving"]) > 0
+    assert float(rows[0]["pooled_transfer_cost"]) > 0
     for plan in ("solo", "pooled", "lockers"):
         routes = json.loads((out / f"routes_{plan}.geojson").read_text())
         lines = [f for f in routes["features"] if f["geometry"]["type"] == "LineString"]
         assert lines and all(f["properties"]["plan"] == plan for f in routes["features"])
+    # The pooled plans draw each firm's line haul, depot to hub and back (straight, as legs are).
+    pooled = json.loads((out / "routes_pooled.geojson").read_text())
+    hauls = [f for f in pooled["features"] if f["properties"]["vehicle"] == "line haul to hub"]
+    assert sorted(f["properties"]["firm"] for f in hauls) == ["sf", "yto"]
+    depot = day_data["firms"][0]["depot"]
+    assert hauls[0]["geometry"]["coordinates"][0] == [depot[1], depot[0]]
     solo = json.loads((out / "routes_solo.geojson").read_text())
     assert {f["properties"]["firm"] for f in solo["features"]} == {"sf", "yto"}
     assert (out / "cost_per_firm.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -60,7 +60,8 @@ def test_run_writes_summary_layers_report(small_run: Path) -> None:
     assert 0 <= siting["walk_m_mean"] <= siting["walk_m_p90"] <= 400
     plans = summary["plans"]
     assert plans["solo"]["parcels"] + plans["solo"]["unserved"] == 30
-    assert plans["pooled"]["vehicle_km"] > 0
+    assert plans["pooled"]["vehicle_km"] > plans["pooled"]["transfer_km"] > 0
+    assert plans["pooled"]["transfer_trips"] >= 1 and plans["solo"]["transfer_km"] == 0
     assert summary["checker"]["ok"]
     shares = [firm["shares"]["pooled"] for firm in summary["firms"]]
     assert sum(shares) == pytest.approx(summary["splits"]["pooled"]["cost"], rel=1e-3)
@@ -88,6 +89,11 @@ def test_routes_follow_roads(small_run: Path) -> None:
     coords = [tuple(c) for f in routes["features"] for c in f["geometry"]["coordinates"]]
     on_roads = sum(c in road_points for c in coords)
     assert on_roads / len(coords) > 0.5  # stops themselves may lie between road nodes
+    # Each firm's line haul, depot to hub and back, is drawn on the roads too.
+    hauls = [f["properties"] for f in routes["features"]
+             if f["properties"]["vehicle"] == "line haul to hub"]
+    assert sorted(h["firm"] for h in hauls) == ["A", "B"]
+    assert all(h["trips"] == 1 and h["parcels"] == 15 for h in hauls)
 
 
 def test_bbox_with_no_roads_names_the_line(tmp_path: Path) -> None:

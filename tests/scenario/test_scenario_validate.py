@@ -53,6 +53,15 @@ def test_wrong_type_names_line_field_and_value(tmp_path: Path) -> None:
     assert ":8: firms[0].fleet[0].count: " in str(err) and "'many'" in str(err)
 
 
+def test_line_haul_is_set_or_switched_off_under_run(tmp_path: Path) -> None:
+    spec = load_scenario(_write(tmp_path, GOOD + "run:\n  transfer: null\n")).spec
+    assert spec.run.transfer is None
+    spec = load_scenario(_write(tmp_path, GOOD + "run:\n  transfer: {cost_per_km: 3}\n")).spec
+    assert spec.run.transfer.cost_per_km == 3 and spec.run.transfer.type == "truck"
+    err = _error(tmp_path, GOOD + "run:\n  transfer: {capacity_kg: -1}\n")
+    assert ":11: run.transfer.capacity_kg: Input should be greater than 0" in str(err)
+
+
 def test_budget_of_zero(tmp_path: Path) -> None:
     err = _error(tmp_path, GOOD + "siting:\n  budget: 0\n")
     assert ":11: siting.budget: budget must be at least 1 locker (got 0)" in str(err)
