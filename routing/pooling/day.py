@@ -82,13 +82,16 @@ class Transfer(_Frozen):
     the vehicle ``type``'s road profile, each costing ``fixed_cost`` plus ``cost_per_km`` and
     ``cost_per_hour`` of driving, and the centre charges ``handling_per_parcel`` to cross-dock
     each parcel. Without it, pooling's savings would leave out a leg only pooling drives.
+    The default is the fleets' default van (150 parcels, 800 kg) with no fixed cost, as the
+    firm's own van already exists; a day moving hundreds of parcels per firm should name a
+    truck (``type: truck``, 520 g CO2/km) with its capacity and costs.
     """
 
-    type: str = "truck"
-    capacity_parcels: int = Field(default=1000, ge=1)
-    capacity_kg: float = Field(default=3000.0, gt=0)
-    cost_per_km: float = Field(default=2.0, ge=0)
-    cost_per_hour: float = Field(default=35.0, ge=0)
+    type: str = "van"
+    capacity_parcels: int = Field(default=150, ge=1)
+    capacity_kg: float = Field(default=800.0, gt=0)
+    cost_per_km: float = Field(default=1.0, ge=0)
+    cost_per_hour: float = Field(default=30.0, ge=0)
     fixed_cost: float = Field(default=0.0, ge=0)
     handling_per_parcel: float = Field(default=0.0, ge=0)
 

@@ -18,11 +18,9 @@ def compared(data, settings=FAST):
 
 @pytest.fixture(scope="module")
 def tower(new_day):
-    """Two firms delivering to the same tower from depots 3 km away; each brings its three
-    parcels to the hub in a van (a truck would emit more than pooling saves on six parcels)."""
-    data = new_day()
-    data["transfer"] = {"type": "van", "capacity_parcels": 150, "capacity_kg": 800}
-    return compared(data)
+    """Two firms delivering to the same tower from depots 3 km away (each brings its parcels to
+    the hub in a van, the default line haul)."""
+    return compared(new_day())
 
 
 def test_two_firms_to_the_same_tower_save_when_pooled(tower):

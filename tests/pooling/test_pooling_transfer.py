@@ -40,14 +40,13 @@ def test_each_firm_pays_one_truck_trip_to_the_hub(day_data):
     expected = {}
     for firm in day_data["firms"]:
         km, hours = _round_trip(firm["depot"])
-        # The default line haul: a truck at 2.0 per km and 35 per hour, no fixed cost.
-        expected[firm["id"]] = (km, hours, 2.0 * km + 35.0 * hours)
+        # The default line haul: a van at 1.0 per km and 30 per hour, no fixed cost.
+        expected[firm["id"]] = (km, hours, 1.0 * km + 30.0 * hours)
     assert pooled.transfer_trips == 2
     assert pooled.transfer_km == pytest.approx(sum(e[0] for e in expected.values()), rel=1e-3)
     assert pooled.transfer_cost == pytest.approx(sum(e[2] for e in expected.values()), rel=1e-3)
-    # The line haul is inside the plan's cost, km and CO2 (a truck emits 520 g/km).
-    delivery_km = pooled.vehicle_km - pooled.transfer_km
-    assert pooled.co2_kg == pytest.approx(0.240 * delivery_km + 0.520 * pooled.transfer_km)
+    # The line haul is inside the plan's cost, km and CO2 (a van emits 240 g/km).
+    assert pooled.co2_kg == pytest.approx(0.240 * pooled.vehicle_km)
     for row in result.firm_rows():
         assert row["pooled_transfer_cost"] == pytest.approx(expected[row["firm"]][2], abs=0.01)
     # Delivering alone drives no line haul.
@@ -72,7 +71,7 @@ def test_a_firm_may_bring_its_own_truck(day_data):
     rows = {row["firm"]: row for row in _compare(day_data).firm_rows()}
     assert rows["sf"]["pooled_transfer_cost"] == pytest.approx(10.0 + 3 * 1.5)
     km, hours = _round_trip(day_data["firms"][1]["depot"])
-    assert rows["yto"]["pooled_transfer_cost"] == pytest.approx(2 * km + 35 * hours, abs=0.01)
+    assert rows["yto"]["pooled_transfer_cost"] == pytest.approx(km + 30 * hours, abs=0.01)
 
 
 def test_no_line_haul_when_parcels_reach_the_centre_anyway(day_data):
@@ -113,6 +112,17 @@ def test_loads_are_hauled_to_the_centre_that_delivers_them(day_data):
             loads.add((step.id.split("-")[0], centre))
     assert ("sf", "centre:north") in loads and ("sf", "centre:hub") in loads
     assert plan.figures.transfer_trips == len(loads)
+
+
+def test_a_truck_carries_more_and_emits_more(day_data):
+    day_data["transfer"] = {"type": "truck", "capacity_parcels": 1000, "cost_per_km": 2.0}
+    pooled = _compare(day_data).pooled.figures
+    delivery_km = pooled.vehicle_km - pooled.transfer_km
+    assert pooled.co2_kg == pytest.approx(0.240 * delivery_km + 0.520 * pooled.transfer_km)
+    km, hours = _round_trip(day_data["firms"][0]["depot"])
+    km2, hours2 = _round_trip(day_data["firms"][1]["depot"])
+    expected = 2.0 * (km + km2) + 30.0 * (hours + hours2)
+    assert pooled.transfer_cost == pytest.approx(expected, rel=1e-3)
 
 
 def test_a_transfer_truck_of_unknown_type_is_named(day_data):
