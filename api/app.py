@@ -17,7 +17,7 @@ from api.booking import BookingError
 from api.db.engine import Database
 from api.db.migrate import upgrade
 from api.limits import BodySizeLimit, PublicLimit
-from api.routers import admin, jobs, lockers, opendata, reservations, vehicles, web
+from api.routers import admin, jobs, lockers, opendata, pooling, reservations, vehicles, web
 from api.search import LockerIndex
 from api.settings import Settings
 from network.errors import GongpeiError
@@ -30,7 +30,9 @@ The Gongpei public logistics information platform.
 * **Public** (no key, rate-limited per client): locker search and details, open-data summary,
   distribution centres, the map page at `/map`.
 * **Firms** (`X-API-Key` of role `firm`): delivery batches, compartment reservations, vehicles.
-* **Planners** (role `planner`): locker-siting runs. **Admins**: firms, centres, lockers.
+* **Planners** (role `planner`): locker-siting runs, and pooling runs (several firms' day alone
+  against pooled at shared centres, with the fair split of the saving). **Admins**: firms,
+  centres, lockers.
 
 Errors are JSON `{"detail": ...}`; validation errors (422) list each problem with its field path
 in `loc`, e.g. `["body", "size"]`.
@@ -75,7 +77,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     )
     app.state.locker_index = LockerIndex(db.engine, settings.search_cache_s)
 
-    for router in (lockers, reservations, jobs, vehicles, opendata, admin, web):
+    for router in (lockers, reservations, jobs, pooling, vehicles, opendata, admin, web):
         app.include_router(router.router)
     leaflet = files("js_lib_leaflet") / "static" / "js_lib_leaflet"
     app.mount("/static/leaflet", StaticFiles(directory=str(leaflet)), name="leaflet")

@@ -26,6 +26,16 @@ class LockerInputError(GongpeiError):
     """A locker definition with a missing or invalid field."""
 
 
+def day_locker(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A platform locker (an item of `GET /v1/lockers`) as a pooling day's locker: its place
+    and the compartments free now, under the id `platform-<id>`."""
+    return {
+        "id": f"platform-{item['id']}",
+        "at": [item["lat"], item["lon"]],
+        "free": dict(item["free"]),
+    }
+
+
 def add_compartments(session: Session, locker: Locker, counts: Mapping[str, int]) -> None:
     """Add `counts[size]` doors of each size, labelled S01, S02, ... after any existing ones."""
     existing = {c.label for c in locker.compartments}

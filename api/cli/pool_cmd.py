@@ -68,7 +68,10 @@ def pool(
         result = compare_day(day, travel, settings, progress=status.update, on_solve=status.update)
     files = write_outputs(result, outdir)
     table = Table(title="cost per firm (solo vs Shapley share)")
-    columns = ("firm", "parcels", "solo", "pooled", "saving %", "lockers", "saving %", "CO2 kg")
+    columns = (
+        "firm", "parcels", "solo", "pooled", "saving %", "lockers", "saving %", "line haul",
+        "CO2 kg",
+    )  # fmt: skip
     for column in columns:
         table.add_column(column, justify="left" if column == "firm" else "right")
     for row in result.firm_rows():
@@ -80,6 +83,7 @@ def pool(
             f"{row.get('pooled_saving_pct', float('nan')):.1f}",
             f"{row.get('lockers_shapley', float('nan')):.1f}",
             f"{row.get('lockers_saving_pct', float('nan')):.1f}",
+            f"{row['pooled_transfer_cost']:.1f}",
             f"{row['solo_co2_kg']:.1f} -> {row.get('pooled_co2_kg', float('nan')):.1f}",
         )
     Console().print(table)
@@ -110,15 +114,11 @@ def platform_lockers(client: httpx.Client, day: Day) -> list[dict[str, Any]]:
     walking radius, and follows the pages. Ids become ``platform-<id>``.
     """
     import httpx
-    import numpy as np
 
-    from network.geo import haversine_m
+    from api.lockers import day_locker
     from routing.pooling.errors import PoolingError
 
-    lats = np.array([p.at.lat for p in day.parcels])
-    lons = np.array([p.at.lon for p in day.parcels])
-    lat, lon = float(lats.mean()), float(lons.mean())
-    reach = float(haversine_m(lat, lon, lats, lons).max()) + day.travel.walk_radius_m
+    lat, lon, reach = day.parcels_reach()
     params: dict[str, Any] = {"lat": lat, "lon": lon, "radius_m": min(reach, 50_000), "limit": 100}
     lockers: list[dict[str, Any]] = []
     while True:
@@ -130,10 +130,7 @@ def platform_lockers(client: httpx.Client, day: Day) -> list[dict[str, Any]]:
             raise PoolingError(
                 f"platform {client.base_url}: lockers not available ({err})"
             ) from None
-        lockers += [
-            {"id": f"platform-{item['id']}", "at": [item["lat"], item["lon"]], "free": item["free"]}
-            for item in page["items"]
-        ]
+        lockers += [day_locker(item) for item in page["items"]]
         if not page.get("next_cursor"):
             return lockers
         params["cursor"] = page["next_cursor"]

@@ -28,7 +28,7 @@ RESERVATION_STATES = ("reserved", "deposited", "picked_up", "expired", "cancelle
 #: Reservation states that hold their compartment; at most one per compartment (DB-enforced).
 ACTIVE_STATES = ("reserved", "deposited")
 VEHICLE_PROFILES = ("van", "e-tricycle")
-JOB_KINDS = ("batch", "siting")
+JOB_KINDS = ("batch", "siting", "pool")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 
 
@@ -216,7 +216,7 @@ class Reservation(Base):
 
 
 class Job(Base):
-    """A solve job (a firm's delivery batch, or a planner's siting run) run by a worker process.
+    """A solve job (a firm's delivery batch, a planner's siting or pooling run) run by a worker.
 
     Workers hold a lease (`lease_expires_at`) that they renew while running; a job whose lease
     ran out belongs to a dead worker and is claimed again, so no submitted job is lost.

@@ -1,5 +1,6 @@
 """What a job does, by kind: a firm's batch is solved by `routing.solve`, a siting run by
-`routing.siting`. The payload and the result are plain JSON."""
+`routing.siting`, a pooling run by `routing.pooling`. The payload and the result are plain
+JSON."""
 
 from __future__ import annotations
 
@@ -91,9 +92,42 @@ def run_siting(payload: dict[str, Any], progress: Progress) -> Result:
     return plan.to_dict(), plan.to_geojson()
 
 
+def run_pool(payload: dict[str, Any], progress: Progress) -> Result:
+    """Compare the day alone, pooled and with locker drops (`routing.pooling`); the result is
+    the comparison's summary and every plan's routes and line haul as GeoJSON."""
+    from routing.pooling.compare import SolveSettings, compare_day
+    from routing.pooling.day import parse_day
+    from routing.pooling.output import route_features
+    from routing.pooling.travel import day_travel, road_profiles
+
+    day = parse_day(payload["day"])
+    graphs = None
+    if payload.get("network"):
+        from routing.travel import road_graphs
+
+        graphs = road_graphs(road_profiles(day), network=payload["network"])
+    travel = day_travel(day, graphs=graphs)
+    settings = SolveSettings(
+        engine=payload["engine"],
+        time_limit_s=payload["time_limit_s"],
+        coalition_time_limit_s=payload["coalition_time_limit_s"],
+        shapley_precision=payload["shapley_precision"],
+    )
+    stages = len(day.firms) + 2 + len(settings.shapley_plans)
+    started = iter(range(stages))
+
+    def starting(_stage: str) -> None:  # each solo plan, the two pooled plans, each split
+        progress(min(0.99, next(started, stages) / stages))
+
+    result = compare_day(day, travel, settings, progress=starting)
+    features = [f for plan in route_features(result).values() for f in plan]
+    return result.summary(), {"type": "FeatureCollection", "features": features}
+
+
 RUNNERS: dict[str, Callable[[dict[str, Any], Progress], Result]] = {
     "batch": solve_batch,
     "siting": run_siting,
+    "pool": run_pool,
 }
 
 

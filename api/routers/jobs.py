@@ -20,7 +20,8 @@ from routing.model import Problem
 router = APIRouter(tags=["jobs"])
 
 
-def _owned_job(db: Database, firm: Firm, job_id: str, kind: str) -> Job:
+def owned_job(db: Database, firm: Firm, job_id: str, kind: str) -> Job:
+    """The caller's own job of this kind; anyone else's is a 404, as if it did not exist."""
     with db.reading() as session:
         job = session.get(Job, job_id)
         if job is None or job.firm_id != firm.id or job.kind != kind:
@@ -28,7 +29,8 @@ def _owned_job(db: Database, firm: Firm, job_id: str, kind: str) -> Job:
         return job
 
 
-def _solution(db: Database, job: Job, fmt: str) -> JSONResponse:
+def job_result(db: Database, job: Job, fmt: str) -> JSONResponse:
+    """A finished job's JSON result or GeoJSON; 409 while it runs or once it failed."""
     if job.status in ("queued", "running"):
         raise HTTPException(409, f"job {job.id} is {job.status}; poll its status until done")
     if job.status == "failed":
@@ -40,7 +42,7 @@ def _solution(db: Database, job: Job, fmt: str) -> JSONResponse:
     return JSONResponse(body, media_type=media)
 
 
-_SOLUTION_DOC = {
+SOLUTION_DOC = {
     200: {
         "description": "VROOM-shaped JSON (routes with steps and ETAs, unassigned with reasons), "
         "or a GeoJSON FeatureCollection with `?format=geojson`.",
@@ -126,12 +128,12 @@ def _known_profiles(problem: Problem, known: tuple[str, ...]) -> None:
     summary="Status and progress of a batch (firm)",
 )
 def batch_status(job_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)):
-    return _owned_job(db, firm, job_id, "batch")
+    return owned_job(db, firm, job_id, "batch")
 
 
 @router.get(
     "/v1/batches/{job_id}/solution",
-    responses=_SOLUTION_DOC,
+    responses=SOLUTION_DOC,
     summary="The routes of a solved batch (firm)",
 )
 def batch_solution(
@@ -140,7 +142,7 @@ def batch_solution(
     firm: Firm = Depends(firm_key),
     db: Database = Depends(get_db),
 ) -> JSONResponse:
-    return _solution(db, _owned_job(db, firm, job_id, "batch"), format)
+    return job_result(db, owned_job(db, firm, job_id, "batch"), format)
 
 
 @router.post(
@@ -179,12 +181,12 @@ def submit_siting(
 def siting_status(
     job_id: HexId, firm: Firm = Depends(planner_key), db: Database = Depends(get_db)
 ):
-    return _owned_job(db, firm, job_id, "siting")
+    return owned_job(db, firm, job_id, "siting")
 
 
 @router.get(
     "/v1/siting-runs/{job_id}/result",
-    responses=_SOLUTION_DOC,
+    responses=SOLUTION_DOC,
     summary="The chosen sites of a finished siting run (planner)",
 )
 def siting_result(
@@ -193,4 +195,4 @@ def siting_result(
     firm: Firm = Depends(planner_key),
     db: Database = Depends(get_db),
 ) -> JSONResponse:
-    return _solution(db, _owned_job(db, firm, job_id, "siting"), format)
+    return job_result(db, owned_job(db, firm, job_id, "siting"), format)

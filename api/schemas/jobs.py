@@ -75,7 +75,7 @@ class JobStatus(BaseModel):
     )
 
     id: str
-    kind: Literal["batch", "siting"]
+    kind: Literal["batch", "siting", "pool"]
     status: Literal["queued", "running", "done", "failed"]
     progress: float
     error: str | None

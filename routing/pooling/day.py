@@ -8,9 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from network.geo import haversine_m
 from routing.model import TimeWindow
 from routing.pooling.errors import PoolingError
 from routing.siting.model import DEFAULT_COMPARTMENTS as SITING_COMPARTMENTS
@@ -270,6 +272,15 @@ class Day(_Frozen):
         """The firm's line haul to the centres: its own, else the day's (None: not charged)."""
         owner = next(f for f in self.firms if f.id == firm)
         return owner.transfer or self.transfer
+
+    def parcels_reach(self) -> tuple[float, float, float]:
+        """Where lockers could serve the day: the parcels' mean (lat, lon) and the metres from
+        it that reach every parcel's walking radius (for asking the platform for lockers)."""
+        lats = np.array([p.at.lat for p in self.parcels])
+        lons = np.array([p.at.lon for p in self.parcels])
+        lat, lon = float(lats.mean()), float(lons.mean())
+        reach = float(haversine_m(lat, lon, lats, lons).max()) + self.travel.walk_radius_m
+        return lat, lon, reach
 
     def firm_ids(self) -> list[str]:
         """Firm ids in the order the day lists them."""

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from routing.pooling.chart import cost_chart
-from routing.pooling.compare import DayResult, SolvedPlan
-from routing.pooling.day import Day
+from routing.pooling.compare import DayResult
 from routing.pooling.transfer import haul_features
 
 
@@ -28,27 +27,32 @@ def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    plans = {
-        "solo": list(result.solo.items()),
-        "pooled": [("pooled", result.pooled)],
-        "lockers": [("lockers", result.lockers)],
-    }
-    for kind, solved in plans.items():
+    for kind, features in route_features(result).items():
         files[f"routes_{kind}"] = out / f"routes_{kind}.geojson"
-        collection = {"type": "FeatureCollection", "features": _features(result.day, kind, solved)}
+        collection = {"type": "FeatureCollection", "features": features}
         files[f"routes_{kind}"].write_text(json.dumps(collection))
     title = f"{result.day.name}\ncost per firm: alone vs its Shapley share"
     cost_chart(rows, files["chart"], plans=list(result.splits), title=title)
     return files
 
 
-def _features(day: Day, kind: str, solved: list[tuple[str, SolvedPlan]]) -> list[dict[str, Any]]:
-    features = []
-    for owner, plan in solved:
-        features += haul_features(day, kind, plan.line_haul())
-        for feature in plan.solution.to_geojson()["features"]:
-            feature["properties"]["plan"] = kind
-            if kind == "solo":
-                feature["properties"]["firm"] = owner
-            features.append(feature)
-    return features
+def route_features(result: DayResult) -> dict[str, list[dict[str, Any]]]:
+    """GeoJSON features of each plan's routes (legs straight), pooled plans with their line
+    haul; each feature's ``plan`` (and a solo route's ``firm``) says whose it is."""
+    plans = {
+        "solo": list(result.solo.items()),
+        "pooled": [("pooled", result.pooled)],
+        "lockers": [("lockers", result.lockers)],
+    }
+    out = {}
+    for kind, solved in plans.items():
+        features = []
+        for owner, plan in solved:
+            features += haul_features(result.day, kind, plan.line_haul())
+            for feature in plan.solution.to_geojson()["features"]:
+                feature["properties"]["plan"] = kind
+                if kind == "solo":
+                    feature["properties"]["firm"] = owner
+                features.append(feature)
+        out[kind] = features
+    return out

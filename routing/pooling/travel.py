@@ -77,6 +77,13 @@ def _vehicle_profiles(day: Day) -> list[str]:
     return sorted({types[name].profile for name in names})
 
 
+def road_profiles(day: Day) -> list[str]:
+    """The road graphs the day's matrices need: its vehicles' profiles, and ``walk`` where
+    lockers stand (recipients walk to them)."""
+    walk = ["walk"] if day.lockers and day.parcels else []
+    return sorted({*_vehicle_profiles(day), *walk})
+
+
 def day_travel(
     day: Day,
     *,

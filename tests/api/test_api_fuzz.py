@@ -42,7 +42,8 @@ def _config(path: Path, auth: dict[str, dict[str, str]], spare_firm: int) -> Pat
         f'[[operations]]\ninclude-path-regex = "^/v1/(firms|centres)"\nheaders = {key("admin")}\n'
         '[[operations]]\ninclude-name = ["POST /v1/lockers", "PATCH /v1/lockers/{locker_id}"]\n'
         f"headers = {key('admin')}\n"
-        f'[[operations]]\ninclude-path-regex = "^/v1/siting-runs"\nheaders = {key("planner")}\n'
+        '[[operations]]\ninclude-path-regex = "^/v1/(siting|pool)-runs"\n'
+        f"headers = {key('planner')}\n"
         '[[operations]]\ninclude-name = "PATCH /v1/firms/{firm_id}"\n'
         f"parameters = {{ firm_id = {spare_firm} }}\n"
     )

@@ -57,9 +57,18 @@ def test_line_haul_is_set_or_switched_off_under_run(tmp_path: Path) -> None:
     spec = load_scenario(_write(tmp_path, GOOD + "run:\n  transfer: null\n")).spec
     assert spec.run.transfer is None
     spec = load_scenario(_write(tmp_path, GOOD + "run:\n  transfer: {cost_per_km: 3}\n")).spec
-    assert spec.run.transfer.cost_per_km == 3 and spec.run.transfer.type == "truck"
+    assert spec.run.transfer.cost_per_km == 3 and spec.run.transfer.type == "van"
     err = _error(tmp_path, GOOD + "run:\n  transfer: {capacity_kg: -1}\n")
     assert ":11: run.transfer.capacity_kg: Input should be greater than 0" in str(err)
+    err = _error(tmp_path, GOOD + "run:\n  transfer: {type: barge}\n")
+    assert ":11: run.transfer: vehicle type 'barge' is unknown (use van, truck, e-tricycle)" in str(
+        err
+    )
+    # e-tricycle fleets with the default van line haul need the van roads too
+    trikes = GOOD.replace("profile: van", "profile: e-tricycle")
+    assert load_scenario(_write(tmp_path, trikes)).spec.profiles() == ["e-tricycle", "van"]
+    spec = load_scenario(_write(tmp_path, trikes + "run:\n  transfer: null\n")).spec
+    assert spec.profiles() == ["e-tricycle"]
 
 
 def test_budget_of_zero(tmp_path: Path) -> None:

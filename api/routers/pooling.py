@@ -1,0 +1,157 @@
+"""/v1/pool-runs (planners): several firms' day, alone against pooled, solved by a worker."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from api.db.engine import Database
+from api.db.models import Firm
+from api.deps import HexId, errors, get_db, get_settings, planner_key
+from api.jobs import queue
+from api.lockers import day_locker
+from api.routers.jobs import job_result, owned_job
+from api.schemas.jobs import JobAccepted, JobStatus
+from api.schemas.pooling import PoolSubmit
+from api.search import Query as LockerQuery
+from api.settings import Settings
+from network.store import source_profiles
+from routing.pooling.day import Day, parse_day, with_lockers
+from routing.pooling.errors import PoolingError
+from routing.pooling.travel import road_profiles
+
+router = APIRouter(tags=["pooling"])
+
+#: The farthest the platform's lockers are looked for around a day's parcels.
+LOCKER_REACH_M = 50_000.0
+
+
+def _unprocessable(loc: list[Any], msg: str) -> HTTPException:
+    return HTTPException(422, [{"loc": ["body", *loc], "type": "value_error", "msg": msg}])
+
+
+@router.post(
+    "/v1/pool-runs",
+    response_model=JobAccepted,
+    status_code=202,
+    responses=errors(401, 403, 413, 422),
+    summary="Compare several firms' day alone, pooled and pooled with locker drops (planner)",
+)
+def submit_pool(
+    body: PoolSubmit,
+    request: Request,
+    firm: Firm = Depends(planner_key),
+    db: Database = Depends(get_db),
+    settings: Settings = Depends(get_settings),
+) -> dict:
+    """The day is read now, so a bad field is a 422 naming the item; the solves (every firm
+    alone, pooled, and each coalition for the Shapley split) run in a worker."""
+    payload = body.model_dump()
+    day_data = dict(payload["day"])
+    if day_data.get("lockers_from") is not None:
+        raise _unprocessable(
+            ["day", "lockers_from"],
+            "a pooling run cannot name a siting plan file: list the lockers under 'lockers', "
+            "or ask for live_lockers",
+        )
+    network = _travel_on_the_server_map(day_data, settings)
+    try:
+        day = parse_day(day_data)
+        if body.live_lockers:
+            platform = _platform_lockers(request, day)
+            day = with_lockers(day, platform)
+            day_data["lockers"] = [*(day_data.get("lockers") or []), *platform]
+    except PoolingError as err:
+        raise _unprocessable(["day"], str(err)) from None
+    if network:
+        known = source_profiles(network)
+        for profile in road_profiles(day):
+            if profile not in known:
+                raise _unprocessable(
+                    ["day", "travel"],
+                    f"the server's map has no roads for profile '{profile}' (it has "
+                    f"{', '.join(known)}); ask for straight_line: true",
+                )
+        payload["network"] = network
+    payload["day"] = day_data
+    job_id = queue.submit(db, kind="pool", firm_id=firm.id, payload=payload)
+    return {"id": job_id, "status": "queued"}
+
+
+def _travel_on_the_server_map(day: dict[str, Any], settings: Settings) -> str | None:
+    """Point the day's travel at the server's own map (returned), unless it asks for straight
+    lines; a request never names a file for the server to read."""
+    travel = day.get("travel") if isinstance(day.get("travel"), dict) else {}
+    if "source" in travel:
+        raise _unprocessable(
+            ["day", "travel", "source"],
+            "a pooling run cannot name a map: travel is timed on this server's map (leave "
+            "'source' out) or by straight lines (straight_line: true)",
+        )
+    if travel.get("straight_line"):
+        return None
+    if not settings.map_network:
+        raise _unprocessable(
+            ["day", "travel"],
+            "this server has no road network (GONGPEI_MAP_NETWORK): ask for straight_line: true",
+        )
+    day["travel"] = {**travel, "source": settings.map_network}
+    return settings.map_network
+
+
+def _platform_lockers(request: Request, day: Day) -> list[dict[str, Any]]:
+    """The platform's lockers that could serve the day's parcels, with their free doors now."""
+    lat, lon, reach = day.parcels_reach()
+    query = LockerQuery(lat, lon, min(reach, LOCKER_REACH_M), None, True)
+    index = request.app.state.locker_index
+    lockers: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        items, cursor = index.search(query, limit=500, cursor=cursor)
+        lockers += [day_locker(item) for item in items]
+        if cursor is None:
+            return lockers
+
+
+@router.get(
+    "/v1/pool-runs/{job_id}",
+    response_model=JobStatus,
+    responses=errors(401, 403, 404),
+    summary="Status and progress of a pooling run (planner)",
+)
+def pool_status(job_id: HexId, firm: Firm = Depends(planner_key), db: Database = Depends(get_db)):
+    return owned_job(db, firm, job_id, "pool")
+
+
+@router.get(
+    "/v1/pool-runs/{job_id}/result",
+    responses={
+        200: {
+            "description": "The comparison as `gongpei pool` writes it to summary.json (each "
+            "plan's figures and savings against solo, the Shapley and simple splits with the "
+            "core check, one row per firm, locker drops, the checker's verdict), or every "
+            "plan's routes and line haul as GeoJSON with `?format=geojson`.",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "plans": {"solo": {"cost": 318.2}, "pooled": {"cost": 231.5}},
+                        "savings_vs_solo": {"pooled": {"cost": {"saved": 86.7, "percent": 27.2}}},
+                        "firms_table": [{"firm": "sf", "solo_cost": 160.1, "pooled_shapley": 116}],
+                        "checker": {"ok": True, "violations": []},
+                    }
+                },
+                "application/geo+json": {"example": {"type": "FeatureCollection", "features": []}},
+            },
+        },
+        **errors(401, 403, 404, 409),
+    },
+    summary="What pooling saves each firm, and the routes (planner)",
+)
+def pool_result(
+    job_id: HexId,
+    format: Annotated[Literal["json", "geojson"], Query()] = "json",
+    firm: Firm = Depends(planner_key),
+    db: Database = Depends(get_db),
+):
+    return job_result(db, owned_job(db, firm, job_id, "pool"), format)

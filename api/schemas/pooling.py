@@ -1,0 +1,53 @@
+"""Pooling-run bodies: a day of several firms to compare alone against pooled."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_EXAMPLE_DAY = {
+    "name": "two firms, one tower",
+    "travel": {"straight_line": True, "walk_radius_m": 300},
+    "firms": [
+        {"id": "sf", "depot": [36.0900, 120.4100], "fleet": [{"count": 1}]},
+        {"id": "yto", "depot": [36.0950, 120.4050], "fleet": [{"count": 1}]},
+    ],
+    "centres": [{"id": "hub", "at": [36.0800, 120.3950], "fleet": [{"count": 2}]}],
+    "lockers": [{"id": "tower", "at": [36.0660, 120.3800], "free": {"S": 4, "M": 2}}],
+    "parcels": [
+        {"id": "sf-1", "firm": "sf", "at": [36.0662, 120.3800]},
+        {"id": "yto-1", "firm": "yto", "at": [36.0661, 120.3803], "size": "M", "kg": 2.5},
+    ],
+}
+
+
+class PoolSubmit(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"day": _EXAMPLE_DAY, "time_limit_s": 5}]},
+    )
+
+    day: dict[str, Any] = Field(
+        description="The day as `gongpei pool` reads it: firms (depot, fleet), shared centres "
+        "(shared fleet), lockers (free compartments), parcels (firm, place, size, kg, window) "
+        "and the line haul (`transfer`). Travel is timed on this server's map (leave "
+        "`travel.source` out) or by straight lines (`travel: {straight_line: true}`).",
+    )
+    live_lockers: bool = Field(
+        False,
+        description="Also drop parcels into the platform's own lockers within walking reach, "
+        "with the compartments free at submission.",
+    )
+    engine: Literal["auto", "ortools", "pyvrp"] = "auto"
+    time_limit_s: float = Field(5.0, gt=0, le=600, description="Seconds for each day plan.")
+    coalition_time_limit_s: float = Field(
+        1.0, gt=0, le=60, description="Seconds for a Shapley coalition of every firm."
+    )
+    shapley_precision: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="Beyond 10 firms, stop sampling Shapley once every firm's 95 % interval is "
+        "within this share of the average share (0: the permutation cap decides).",
+    )

@@ -1,0 +1,119 @@
+"""Pooling runs: a planner posts several firms' day, a worker compares alone against pooled."""
+
+from __future__ import annotations
+
+import copy
+
+from api.jobs.worker import Worker
+from api.security import create_firm
+
+GATE = (36.0670, 120.3830)  # the `lockers` fixture's row starts here, 100 m apart eastwards
+DAY = {
+    "name": "campus gate",
+    "travel": {"straight_line": True, "walk_radius_m": 300},
+    "firms": [
+        {"id": "sf", "depot": [36.0900, 120.4100], "fleet": [{"count": 1}]},
+        {"id": "yto", "depot": [36.0950, 120.4050], "fleet": [{"count": 1}]},
+    ],
+    "centres": [{"id": "hub", "at": [36.0800, 120.3950], "fleet": [{"count": 2}]}],
+    "parcels": [
+        {"id": f"{firm}-{k}", "firm": firm, "at": [GATE[0] + 0.0002 * k, GATE[1] + 0.0003 * k]}
+        for firm in ("sf", "yto")
+        for k in range(1, 4)
+    ],
+}
+FAST = {"engine": "ortools", "time_limit_s": 0.5, "coalition_time_limit_s": 0.4}
+
+
+def _body(**changes):
+    return {"day": copy.deepcopy(DAY), **FAST, **changes}
+
+
+def test_pool_run_by_planner_with_the_platforms_lockers(client, settings, auth, db, lockers):
+    r = client.post("/v1/pool-runs", json=_body(live_lockers=True), headers=auth["planner"])
+    assert r.status_code == 202, r.text
+    job_id = r.json()["id"]
+    assert client.post("/v1/pool-runs", json=_body(), headers=auth["a"]).status_code == 403
+    assert Worker(settings).run(max_jobs=1) == 1
+    status = client.get(f"/v1/pool-runs/{job_id}", headers=auth["planner"]).json()
+    assert status["status"] == "done", status.get("error")
+    result = client.get(f"/v1/pool-runs/{job_id}/result", headers=auth["planner"]).json()
+    assert result["checker"]["ok"] and set(result["plans"]) == {"solo", "pooled", "lockers"}
+    assert result["plans"]["pooled"]["cost"] < result["plans"]["solo"]["cost"]
+    assert result["plans"]["pooled"]["transfer_trips"] == 2  # each firm's van to the hub
+    rows = {row["firm"]: row for row in result["firms_table"]}
+    assert set(rows) == {"sf", "yto"} and all(r["pooled_transfer_cost"] > 0 for r in rows.values())
+    # The six parcels go into the platform's lockers by the gate, as the free doors allow.
+    dropped = {drop["locker"] for drop in result["lockers"]["drops"]}
+    assert dropped and dropped <= {f"platform-{i}" for i in lockers}
+    assert result["plans"]["lockers"]["parcels_in_lockers"] == 6
+    geo = client.get(f"/v1/pool-runs/{job_id}/result?format=geojson", headers=auth["planner"])
+    features = geo.json()["features"]
+    hauls = [f for f in features if f["properties"].get("vehicle") == "line haul to hub"]
+    assert {f["properties"]["plan"] for f in hauls} == {"pooled", "lockers"}
+    assert {f["properties"]["firm"] for f in hauls} == {"sf", "yto"}
+    with db.writing() as session:
+        _, other = create_firm(session, "other-planner", "planner")
+    assert client.get(f"/v1/pool-runs/{job_id}", headers={"X-API-Key": other}).status_code == 404
+
+
+def test_bad_day_is_a_422_naming_the_item(client, make_client, auth):
+    body = _body()
+    body["day"]["parcels"][2]["firm"] = "ems"
+    r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422
+    assert r.json()["detail"][0] == {
+        "loc": ["body", "day"], "type": "value_error", "msg": "parcel 'sf-3': firm 'ems' is unknown"
+    }  # fmt: skip
+    body = _body()
+    body["day"]["transfer"] = {"capacity_parcels": 0}
+    r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422 and "transfer: capacity_parcels" in r.json()["detail"][0]["msg"]
+    # a request never names a map for the server to read; without straight lines it needs one
+    body = _body()
+    body["day"]["travel"] = {"source": "/etc/passwd"}
+    r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "day", "travel", "source"]
+    body["day"]["lockers_from"] = {"siting": "/etc/passwd"}
+    r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "day", "lockers_from"]
+    del body["day"]["lockers_from"]
+    body["day"]["travel"] = {"walk_radius_m": 300}
+    r = make_client(map_network="").post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "day", "travel"]
+
+
+def test_pool_run_on_the_server_map(make_client, settings, auth, tmp_path):
+    """Travel timed on the server's roads; a map built for vans alone cannot walk to lockers."""
+    from network.graph import build_graph
+    from network.store import save_graph_dir
+
+    roads = build_graph("synthetic:60", profile="van")
+    nodes = [(d["y"], d["x"]) for _, d in roads.nodes(data=True)]
+    day = copy.deepcopy(DAY)
+    day["travel"] = {"walk_radius_m": 400}
+    day["firms"][0]["depot"], day["firms"][1]["depot"] = nodes[0], nodes[-1]
+    day["centres"][0]["at"] = nodes[len(nodes) // 2]
+    for k, parcel in enumerate(day["parcels"]):
+        parcel["at"] = nodes[5 + 7 * k]
+    day["lockers"] = [{"id": "gate", "at": nodes[5], "free": {"S": 2}}]
+    client = make_client(map_network="synthetic:60")
+    r = client.post("/v1/pool-runs", json={"day": day, **FAST}, headers=auth["planner"])
+    assert r.status_code == 202, r.text
+    assert Worker(settings).run(max_jobs=1) == 1
+    path = f"/v1/pool-runs/{r.json()['id']}"
+    assert client.get(path, headers=auth["planner"]).json()["status"] == "done"
+    result = client.get(f"{path}/result", headers=auth["planner"]).json()
+    assert result["travel"] == "road graph synthetic:60" and result["checker"]["ok"]
+    assert result["plans"]["lockers"]["parcels_in_lockers"] >= 1
+
+    van = save_graph_dir(roads, tmp_path / "van")
+    r = make_client(map_network=str(van)).post(
+        "/v1/pool-runs", json={"day": day, **FAST}, headers=auth["planner"]
+    )
+    assert r.status_code == 422
+    detail = r.json()["detail"][0]
+    assert detail["loc"] == ["body", "day", "travel"] and "profile 'walk'" in detail["msg"]
