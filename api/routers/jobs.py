@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
@@ -29,15 +29,20 @@ def owned_job(db: Database, firm: Firm, job_id: str, kind: str) -> Job:
         return job
 
 
-def job_result(db: Database, job: Job, fmt: str) -> JSONResponse:
-    """A finished job's JSON result or GeoJSON; 409 while it runs or once it failed."""
+def finished(db: Database, job: Job, fmt: str = "json") -> dict[str, Any]:
+    """A finished job's JSON result (or its GeoJSON); 409 while it runs or once it failed."""
     if job.status in ("queued", "running"):
         raise HTTPException(409, f"job {job.id} is {job.status}; poll its status until done")
     if job.status == "failed":
         raise HTTPException(409, f"job {job.id} failed: {job.error}")
     with db.reading() as session:
         solution = session.get(Solution, job.id)
-        body = solution.geojson if fmt == "geojson" else solution.result
+        return solution.geojson if fmt == "geojson" else solution.result
+
+
+def job_result(db: Database, job: Job, fmt: str) -> JSONResponse:
+    """A finished job's JSON result or GeoJSON, with its media type."""
+    body = finished(db, job, fmt)
     media = "application/geo+json" if fmt == "geojson" else "application/json"
     return JSONResponse(body, media_type=media)
 

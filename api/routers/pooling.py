@@ -1,17 +1,19 @@
-"""/v1/pool-runs (planners): several firms' day, alone against pooled, solved by a worker."""
+"""/v1/pool-runs: a planner's day of several firms, alone against pooled, solved by a worker;
+each firm taking part reads its own result."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy import select
 
 from api.db.engine import Database
-from api.db.models import Firm
-from api.deps import HexId, errors, get_db, get_settings, planner_key
+from api.db.models import Firm, Job
+from api.deps import HexId, errors, firm_key, get_db, get_settings, planner_key
 from api.jobs import queue
 from api.lockers import day_locker
-from api.routers.jobs import job_result, owned_job
+from api.routers.jobs import finished, job_result, owned_job
 from api.schemas.jobs import JobAccepted, JobStatus
 from api.schemas.pooling import PoolSubmit
 from api.search import Query as LockerQuery
@@ -64,6 +66,7 @@ def submit_pool(
             day_data["lockers"] = [*(day_data.get("lockers") or []), *platform]
     except PoolingError as err:
         raise _unprocessable(["day"], str(err)) from None
+    payload["participants"] = _participants(db, day, body.firms_on_platform)
     if network:
         known = source_profiles(network)
         for profile in road_profiles(day):
@@ -98,6 +101,25 @@ def _travel_on_the_server_map(day: dict[str, Any], settings: Settings) -> str | 
         )
     day["travel"] = {**travel, "source": settings.map_network}
     return settings.map_network
+
+
+def _participants(db: Database, day: Day, names: dict[str, str]) -> dict[str, int]:
+    """Day firm id -> the platform firm that may read its own result (named in ``names``, or
+    sharing the day firm's id as its name)."""
+    ids = day.firm_ids()
+    for day_id in names:
+        if day_id not in ids:
+            raise _unprocessable(["firms_on_platform", day_id], "not a firm of the day")
+    wanted = {day_id: names.get(day_id, day_id) for day_id in ids}
+    with db.reading() as session:
+        rows = session.execute(
+            select(Firm.name, Firm.id).where(Firm.name.in_(wanted.values()), Firm.role == "firm")
+        )
+        found = {name: firm_id for name, firm_id in rows}
+    for day_id, name in names.items():
+        if name not in found:
+            raise _unprocessable(["firms_on_platform", day_id], f"no platform firm '{name}'")
+    return {day_id: found[name] for day_id, name in wanted.items() if name in found}
 
 
 def _platform_lockers(request: Request, day: Day) -> list[dict[str, Any]]:
@@ -155,3 +177,53 @@ def pool_result(
     db: Database = Depends(get_db),
 ):
     return job_result(db, owned_job(db, firm, job_id, "pool"), format)
+
+
+@router.get(
+    "/v1/pool-runs/{job_id}/firm-result",
+    responses={
+        200: {
+            "description": "The calling firm's own part of a finished pooling run: its row "
+            "(parcels, its cost alone, its Shapley share and saving under each pooled plan, "
+            "the other splits, its line haul, its share of the pooled vehicle-km and CO2, its "
+            "parcels in lockers), how each plan's cost was split, and the day's savings in "
+            "total. Other firms' figures are not shown.",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "pool_run": "9b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e",
+                        "firm": "sf",
+                        "figures": {"solo_cost": 160.1, "pooled_shapley": 116.0},
+                        "splits": {"pooled": {"method": "exact", "in_core": True}},
+                        "savings_vs_solo": {"pooled": {"cost": {"percent": 27.2}}},
+                    }
+                }
+            },
+        },
+        **errors(401, 403, 404, 409),
+    },
+    summary="What a pooling run saves the calling firm (firm)",
+)
+def pool_firm_result(
+    job_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
+) -> dict[str, Any]:
+    """A firm taking part in a planner's pooling run reads its own row, never the others'."""
+    with db.reading() as session:
+        job = session.get(Job, job_id)
+        pool = job is not None and job.kind == "pool"
+        taking_part = job.payload.get("participants", {}) if pool else {}
+        day_id = next((d for d, f in taking_part.items() if f == firm.id), None)
+        if day_id is None:
+            raise HTTPException(404, f"pool {job_id} not found")
+    summary = finished(db, job)
+    (row,) = [r for r in summary["firms_table"] if r["firm"] == day_id]
+    return {
+        "pool_run": job_id,
+        "firm": day_id,
+        "figures": row,
+        "splits": {
+            kind: {k: split[k] for k in ("method", "permutations", "in_core", "core_empty")}
+            for kind, split in summary["splits"].items()
+        },
+        "savings_vs_solo": summary["savings_vs_solo"],
+    }

@@ -34,6 +34,13 @@ class PoolSubmit(BaseModel):
         "and the line haul (`transfer`). Travel is timed on this server's map (leave "
         "`travel.source` out) or by straight lines (`travel: {straight_line: true}`).",
     )
+    firms_on_platform: dict[str, str] = Field(
+        default_factory=dict,
+        description="Day firm id -> the platform firm (by name) that may read its own result "
+        "at `/v1/pool-runs/{id}/firm-result`; a day firm whose id is a platform firm's name "
+        "needs no entry.",
+        examples=[{"sf": "SF Express"}],
+    )
     live_lockers: bool = Field(
         False,
         description="Also drop parcels into the platform's own lockers within walking reach, "

@@ -42,7 +42,8 @@ def _config(path: Path, auth: dict[str, dict[str, str]], spare_firm: int) -> Pat
         f'[[operations]]\ninclude-path-regex = "^/v1/(firms|centres)"\nheaders = {key("admin")}\n'
         '[[operations]]\ninclude-name = ["POST /v1/lockers", "PATCH /v1/lockers/{locker_id}"]\n'
         f"headers = {key('admin')}\n"
-        '[[operations]]\ninclude-path-regex = "^/v1/(siting|pool)-runs"\n'
+        # a pool run's firm-result is a firm's (the default key); the rest is planners'
+        '[[operations]]\ninclude-path-regex = "^/v1/(siting|pool)-runs(/[^/]+(/result)?)?$"\n'
         f"headers = {key('planner')}\n"
         '[[operations]]\ninclude-name = "PATCH /v1/firms/{firm_id}"\n'
         f"parameters = {{ firm_id = {spare_firm} }}\n"

@@ -57,6 +57,31 @@ def test_pool_run_by_planner_with_the_platforms_lockers(client, settings, auth, 
     assert client.get(f"/v1/pool-runs/{job_id}", headers={"X-API-Key": other}).status_code == 404
 
 
+def test_a_firm_taking_part_reads_its_own_result_only(client, settings, auth):
+    body = _body(firms_on_platform={"sf": "firm-a"})
+    job_id = client.post("/v1/pool-runs", json=body, headers=auth["planner"]).json()["id"]
+    path = f"/v1/pool-runs/{job_id}/firm-result"
+    assert client.get(path, headers=auth["a"]).status_code == 409  # not solved yet
+    assert Worker(settings).run(max_jobs=1) == 1
+    mine = client.get(path, headers=auth["a"]).json()
+    assert mine["firm"] == "sf" and mine["figures"]["firm"] == "sf"
+    assert mine["figures"]["pooled_saving"] > 0 and mine["figures"]["pooled_transfer_cost"] > 0
+    assert mine["splits"]["pooled"]["method"] == "exact"
+    assert "yto" not in str(mine)  # nothing of the other firm
+    assert client.get(path, headers=auth["b"]).status_code == 404  # not in this day
+    assert client.get(path, headers=auth["planner"]).status_code == 403
+    # the planner's full result is not the firm's to read
+    assert client.get(f"/v1/pool-runs/{job_id}", headers=auth["a"]).status_code == 403
+
+
+def test_firms_on_platform_must_name_real_firms(client, auth):
+    for names, loc in (({"ems": "firm-a"}, "ems"), ({"sf": "nobody"}, "sf")):
+        body = _body(firms_on_platform=names)
+        r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["loc"] == ["body", "firms_on_platform", loc]
+
+
 def test_bad_day_is_a_422_naming_the_item(client, make_client, auth):
     body = _body()
     body["day"]["parcels"][2]["firm"] = "ems"
