@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -47,7 +48,51 @@ def job_result(db: Database, job: Job, fmt: str) -> JSONResponse:
     return JSONResponse(body, media_type=media)
 
 
-SOLUTION_DOC = {
+def add_job_routes(
+    router: APIRouter,
+    *,
+    path: str,
+    kind: str,
+    key: Callable[..., Any],
+    status_summary: str,
+    result: str,
+    result_summary: str,
+    result_doc: dict[int | str, Any],
+) -> None:
+    """A job resource's `GET {path}/{job_id}` (status) and `GET {path}/{job_id}/{result}`
+    (JSON, or GeoJSON with `?format=geojson`), for the firm that posted the job only."""
+
+    def status(job_id: HexId, firm: Firm = Depends(key), db: Database = Depends(get_db)):
+        return owned_job(db, firm, job_id, kind)
+
+    def outcome(
+        job_id: HexId,
+        format: Annotated[Literal["json", "geojson"], Query()] = "json",
+        firm: Firm = Depends(key),
+        db: Database = Depends(get_db),
+    ) -> JSONResponse:
+        return job_result(db, owned_job(db, firm, job_id, kind), format)
+
+    router.add_api_route(
+        f"{path}/{{job_id}}",
+        status,
+        methods=["GET"],
+        name=f"{kind}_status",
+        response_model=JobStatus,
+        responses=errors(401, 403, 404),
+        summary=status_summary,
+    )
+    router.add_api_route(
+        f"{path}/{{job_id}}/{result}",
+        outcome,
+        methods=["GET"],
+        name=f"{kind}_{result}",
+        responses=result_doc,
+        summary=result_summary,
+    )
+
+
+SOLUTION_DOC: dict[int | str, Any] = {
     200: {
         "description": "VROOM-shaped JSON (routes with steps and ETAs, unassigned with reasons), "
         "or a GeoJSON FeatureCollection with `?format=geojson`.",
@@ -126,28 +171,16 @@ def _known_profiles(problem: Problem, known: tuple[str, ...]) -> None:
             }])  # fmt: skip
 
 
-@router.get(
-    "/v1/batches/{job_id}",
-    response_model=JobStatus,
-    responses=errors(401, 403, 404),
-    summary="Status and progress of a batch (firm)",
+add_job_routes(
+    router,
+    path="/v1/batches",
+    kind="batch",
+    key=firm_key,
+    status_summary="Status and progress of a batch (firm)",
+    result="solution",
+    result_summary="The routes of a solved batch (firm)",
+    result_doc=SOLUTION_DOC,
 )
-def batch_status(job_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)):
-    return owned_job(db, firm, job_id, "batch")
-
-
-@router.get(
-    "/v1/batches/{job_id}/solution",
-    responses=SOLUTION_DOC,
-    summary="The routes of a solved batch (firm)",
-)
-def batch_solution(
-    job_id: HexId,
-    format: Annotated[Literal["json", "geojson"], Query()] = "json",
-    firm: Firm = Depends(firm_key),
-    db: Database = Depends(get_db),
-) -> JSONResponse:
-    return job_result(db, owned_job(db, firm, job_id, "batch"), format)
 
 
 @router.post(
@@ -177,27 +210,13 @@ def submit_siting(
     return {"id": job_id, "status": "queued"}
 
 
-@router.get(
-    "/v1/siting-runs/{job_id}",
-    response_model=JobStatus,
-    responses=errors(401, 403, 404),
-    summary="Status of a siting run (planner)",
+add_job_routes(
+    router,
+    path="/v1/siting-runs",
+    kind="siting",
+    key=planner_key,
+    status_summary="Status of a siting run (planner)",
+    result="result",
+    result_summary="The chosen sites of a finished siting run (planner)",
+    result_doc=SOLUTION_DOC,
 )
-def siting_status(
-    job_id: HexId, firm: Firm = Depends(planner_key), db: Database = Depends(get_db)
-):
-    return owned_job(db, firm, job_id, "siting")
-
-
-@router.get(
-    "/v1/siting-runs/{job_id}/result",
-    responses=SOLUTION_DOC,
-    summary="The chosen sites of a finished siting run (planner)",
-)
-def siting_result(
-    job_id: HexId,
-    format: Annotated[Literal["json", "geojson"], Query()] = "json",
-    firm: Firm = Depends(planner_key),
-    db: Database = Depends(get_db),
-) -> JSONResponse:
-    return job_result(db, owned_job(db, firm, job_id, "siting"), format)

@@ -3,9 +3,9 @@ each firm taking part reads its own result."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import select
 
 from api.db.engine import Database
@@ -13,8 +13,8 @@ from api.db.models import Firm, Job
 from api.deps import HexId, errors, firm_key, get_db, get_settings, planner_key
 from api.jobs import queue
 from api.lockers import day_locker
-from api.routers.jobs import finished, job_result, owned_job
-from api.schemas.jobs import JobAccepted, JobStatus
+from api.routers.jobs import add_job_routes, finished
+from api.schemas.jobs import JobAccepted
 from api.schemas.pooling import PoolSubmit
 from api.search import Query as LockerQuery
 from api.settings import Settings
@@ -136,47 +136,37 @@ def _platform_lockers(request: Request, day: Day) -> list[dict[str, Any]]:
             return lockers
 
 
-@router.get(
-    "/v1/pool-runs/{job_id}",
-    response_model=JobStatus,
-    responses=errors(401, 403, 404),
-    summary="Status and progress of a pooling run (planner)",
-)
-def pool_status(job_id: HexId, firm: Firm = Depends(planner_key), db: Database = Depends(get_db)):
-    return owned_job(db, firm, job_id, "pool")
-
-
-@router.get(
-    "/v1/pool-runs/{job_id}/result",
-    responses={
-        200: {
-            "description": "The comparison as `gongpei pool` writes it to summary.json (each "
-            "plan's figures and savings against solo, the Shapley and simple splits with the "
-            "core check, one row per firm, locker drops, the checker's verdict), or every "
-            "plan's routes and line haul as GeoJSON with `?format=geojson`.",
-            "content": {
-                "application/json": {
-                    "example": {
-                        "plans": {"solo": {"cost": 318.2}, "pooled": {"cost": 231.5}},
-                        "savings_vs_solo": {"pooled": {"cost": {"saved": 86.7, "percent": 27.2}}},
-                        "firms_table": [{"firm": "sf", "solo_cost": 160.1, "pooled_shapley": 116}],
-                        "checker": {"ok": True, "violations": []},
-                    }
-                },
-                "application/geo+json": {"example": {"type": "FeatureCollection", "features": []}},
+RESULT_DOC: dict[int | str, Any] = {
+    200: {
+        "description": "The comparison as `gongpei pool` writes it to summary.json (each "
+        "plan's figures and savings against solo, the Shapley and simple splits with the "
+        "core check, one row per firm, locker drops, the checker's verdict), or every "
+        "plan's routes and line haul as GeoJSON with `?format=geojson`.",
+        "content": {
+            "application/json": {
+                "example": {
+                    "plans": {"solo": {"cost": 318.2}, "pooled": {"cost": 231.5}},
+                    "savings_vs_solo": {"pooled": {"cost": {"saved": 86.7, "percent": 27.2}}},
+                    "firms_table": [{"firm": "sf", "solo_cost": 160.1, "pooled_shapley": 116}],
+                    "checker": {"ok": True, "violations": []},
+                }
             },
+            "application/geo+json": {"example": {"type": "FeatureCollection", "features": []}},
         },
-        **errors(401, 403, 404, 409),
     },
-    summary="What pooling saves each firm, and the routes (planner)",
+    **errors(401, 403, 404, 409),
+}
+
+add_job_routes(
+    router,
+    path="/v1/pool-runs",
+    kind="pool",
+    key=planner_key,
+    status_summary="Status and progress of a pooling run (planner)",
+    result="result",
+    result_summary="What pooling saves each firm, and the routes (planner)",
+    result_doc=RESULT_DOC,
 )
-def pool_result(
-    job_id: HexId,
-    format: Annotated[Literal["json", "geojson"], Query()] = "json",
-    firm: Firm = Depends(planner_key),
-    db: Database = Depends(get_db),
-):
-    return job_result(db, owned_job(db, firm, job_id, "pool"), format)
 
 
 @router.get(
