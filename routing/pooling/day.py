@@ -62,21 +62,26 @@ class VehicleType(_Frozen):
     profile: str = "van"
 
 
-class FleetEntry(_Frozen):
-    """``count`` identical vehicles of one type at a depot or centre."""
+class VehicleSpec(_Frozen):
+    """A kind of vehicle as a day uses it: its type, what it carries and what it costs."""
 
     type: str = "van"
-    count: int = Field(default=1, ge=1)
     capacity_parcels: int = Field(default=150, ge=1)
     capacity_kg: float = Field(default=800.0, gt=0)
     cost_per_km: float = Field(default=1.0, ge=0)
     cost_per_hour: float = Field(default=30.0, ge=0)
     fixed_cost: float = Field(default=50.0, ge=0)
+
+
+class FleetEntry(VehicleSpec):
+    """``count`` identical vehicles of one type at a depot or centre."""
+
+    count: int = Field(default=1, ge=1)
     shift: TimeWindow = TimeWindow(start=8 * 3600, end=18 * 3600)
 
 
-class Transfer(_Frozen):
-    """The line haul of a pooled plan: a firm trucks its parcels from its depot to the centres.
+class Transfer(VehicleSpec):
+    """The line haul of a pooled plan: a firm brings its parcels from its depot to the centres.
 
     Delivering alone, a firm's vans leave from its own depot; pooled, the parcels must first
     reach the shared centre the shared fleet delivers them from. Each (firm, centre) pair with
@@ -84,16 +89,11 @@ class Transfer(_Frozen):
     the vehicle ``type``'s road profile, each costing ``fixed_cost`` plus ``cost_per_km`` and
     ``cost_per_hour`` of driving, and the centre charges ``handling_per_parcel`` to cross-dock
     each parcel. Without it, pooling's savings would leave out a leg only pooling drives.
-    The default is the fleets' default van (150 parcels, 800 kg) with no fixed cost, as the
-    firm's own van already exists; a day moving hundreds of parcels per firm should name a
-    truck (``type: truck``, 520 g CO2/km) with its capacity and costs.
+    The default is the fleets' default van with no fixed cost, as the firm's own van already
+    exists; a day moving hundreds of parcels per firm should name a truck (``type: truck``,
+    520 g CO2/km) with its capacity and costs.
     """
 
-    type: str = "van"
-    capacity_parcels: int = Field(default=150, ge=1)
-    capacity_kg: float = Field(default=800.0, gt=0)
-    cost_per_km: float = Field(default=1.0, ge=0)
-    cost_per_hour: float = Field(default=30.0, ge=0)
     fixed_cost: float = Field(default=0.0, ge=0)
     handling_per_parcel: float = Field(default=0.0, ge=0)
 
