@@ -8,10 +8,12 @@ On generated days (``routing.pooling.generate``) over the synthetic city and ove
    charged (the same day with ``transfer: null``), to show what leaving it out overstated;
 2. the time the Shapley split of the pooled plan takes for 4, 8 and 12 firms (exact up to 10
    firms, one solve per coalition; sampled permutations with a 95 % interval beyond), and, for
-   8 firms, how far sampled Shapley on the same coalition costs lands from the exact value.
+   8 firms, how far sampled Shapley on the same coalition costs lands from the exact value;
+3. with the shared fleet split over two centres: the engines' free choice of centre against
+   also trying each firm from one centre (the line haul's trips), same days, same run.
 
     .venv/bin/python benchmarks/pooling.py [--time-limit 4] [--coalition-time-limit 1]
-        [--min-time-limit 0.2] [--seed 0] [--sections plans,shapley]
+        [--min-time-limit 0.2] [--seed 0] [--sections plans,shapley,centres]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -126,6 +129,60 @@ def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace)
         )
 
 
+def two_centre_day(graphs: dict, source: str, args: argparse.Namespace, seed: int) -> dict:
+    """A generated day whose shared fleet is split over two centres, west and east of the
+    middle, where the engines' free choice of centre can split a firm's line haul."""
+    data = generate_day(
+        graphs["van"], source=source, firms=args.firms, parcels_per_firm=args.parcels, seed=seed
+    )
+    nodes = np.array([(d["y"], d["x"]) for _, d in graphs["van"].nodes(data=True)])
+    middle = nodes.mean(axis=0)
+    span = nodes[:, 1].max() - nodes[:, 1].min()
+    (hub,) = data["centres"]
+    fleet = hub["fleet"][0]
+    half = {**fleet, "count": math.ceil(fleet["count"] / 2)}
+    data["centres"] = []
+    for name, shift in (("west", -0.2), ("east", 0.2)):
+        at = np.array([middle[0], middle[1] + shift * span])
+        node = nodes[np.argmin(np.hypot(*(nodes - at).T))]
+        data["centres"].append({"id": name, "at": node.round(6).tolist(), "fleet": [half]})
+    return data
+
+
+def centre_retry(source: str, graphs: dict, args: argparse.Namespace) -> None:
+    """Section 3: two centres; the engines' free choice of centre against also trying each firm
+    from one centre (``SolveSettings.centre_retry``), on the same days in the same run."""
+    print(
+        f"\n## Two shared centres on {source}: {args.firms} firms x {args.parcels} parcels, "
+        f"{args.time_limit} s per plan; free choice of centre vs one centre per firm retried"
+    )
+    print(
+        f"{'seed':>4} {'plan':<8}{'free cost':>10}{'trips':>6}{'s':>6}"
+        f"{'retried cost':>13}{'trips':>6}{'s':>6}{'saved %':>8}"
+    )
+    ratios = []
+    for seed in args.centre_seeds:
+        data = two_centre_day(graphs, source, args, seed)
+        day = parse_day(data)
+        travel = day_travel(day, graphs=graphs)
+        runs = {}
+        for retry in (False, True):
+            solver = PlanSolver(day, travel, replace(settings_of(args), centre_retry=retry))
+            runs[retry] = [solver.pooled(day.firm_ids(), lockers=k) for k in (False, True)]
+        for free, retried in zip(runs[False], runs[True], strict=True):
+            a, b = free.figures, retried.figures
+            ratios.append(b.cost / a.cost)
+            print(
+                f"{seed:>4} {free.built.kind:<8}{a.cost:>10.1f}{a.transfer_trips:>6}"
+                f"{free.seconds:>6.1f}{b.cost:>13.1f}{b.transfer_trips:>6}{retried.seconds:>6.1f}"
+                f"{_pct(a.cost, b.cost):>8}"
+            )
+    print(
+        f"median cost ratio retried / free: {np.median(ratios):.3f} "
+        f"(best {min(ratios):.3f}, worst {max(ratios):.3f})"
+    )
+
+
 def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
     """Section 2: time of the Shapley split of the pooled plan for 4, 8 and 12 firms."""
     print(
@@ -228,7 +285,12 @@ def main() -> None:
         "--shapley-firms", type=lambda t: [int(x) for x in t.split(",")], default=[4, 8, 12]
     )
     parser.add_argument("--synthetic", default="synthetic:2500")
-    parser.add_argument("--sections", default="plans,shapley", help="plans, shapley or both")
+    parser.add_argument(
+        "--centre-seeds", type=lambda t: [int(x) for x in t.split(",")], default=[0, 1, 2, 3, 4]
+    )
+    parser.add_argument(
+        "--sections", default="plans,shapley,centres", help="plans, shapley, centres (any)"
+    )
     args = parser.parse_args()
     synthetic = graphs_of(args.synthetic)
     if "plans" in args.sections:
@@ -236,6 +298,8 @@ def main() -> None:
         plans_table("demo map (central Helsinki)", "demo", graphs_of("demo"), args)
     if "shapley" in args.sections:
         shapley_timing(args.synthetic, synthetic, args)
+    if "centres" in args.sections:
+        centre_retry(args.synthetic, synthetic, args)
 
 
 if __name__ == "__main__":

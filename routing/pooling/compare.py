@@ -19,7 +19,7 @@ from routing.pooling.day import Day
 from routing.pooling.figures import Figures, plan_figures, savings, total
 from routing.pooling.plans import BuiltPlan, PlanKind, pooled_plan, solo_plan
 from routing.pooling.shapley import ShapleyResult, shapley
-from routing.pooling.transfer import TransferFigures, transfer_figures
+from routing.pooling.transfer import TransferFigures, one_centre_each, transfer_figures
 from routing.pooling.travel import DayTravel
 from routing.solution import Solution
 from routing.solve import solve
@@ -44,6 +44,8 @@ class SolveSettings:
     small coalitions are small problems, and 10 firms must not take hours. Beyond
     ``exact_max_firms`` Shapley samples at most ``permutations`` orders, fewer once every
     firm's 95 % interval is within ``shapley_precision`` of the average share (0: all of them).
+    ``centre_retry``: where the engines split a firm's parcels over several centres, also solve
+    the plan with each firm at one centre (up to two more solves) and keep the cheapest.
     """
 
     engine: str = "auto"
@@ -55,6 +57,7 @@ class SolveSettings:
     permutations: int = 100
     shapley_precision: float = 0.0
     shapley_plans: tuple[PlanKind, ...] = ("pooled", "lockers")
+    centre_retry: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,9 @@ class PlanSolver:
     share of the day's parcels. A coalition's cost is the cheaper of pooling its parcels and each
     member delivering alone (it can always fall back on that), so the game is well defined even
     where a heuristic solve of a pooled plan comes out worse than the members' solo plans.
+    The engines choose each parcel's centre without seeing the line haul; where their plan
+    splits a firm over several centres, plans with each firm at one centre are solved too
+    (``one_centre_each``: at most two, same limit) and the cheapest kept.
     """
 
     def __init__(
@@ -149,6 +155,19 @@ class PlanSolver:
             for v in record.violations
         ]
 
+    def _route(self, built: BuiltPlan, limit: float) -> tuple[Solution, Figures]:
+        """Solve one plan's routing problem and read its figures."""
+        solution = solve(
+            built.problem,
+            engine=self.settings.engine,
+            time_limit_s=limit,
+            seed=self.settings.seed,
+        )
+        figures = plan_figures(
+            built, solution, self.types, unserved_parcel_cost=self.day.unserved_parcel_cost
+        )
+        return solution, figures
+
     def _plan(self, kind: PlanKind, firms: frozenset[str]) -> SolvedPlan:
         key = (kind, firms)
         if key not in self.plans:
@@ -164,19 +183,17 @@ class PlanSolver:
         share = sum(self.parcels[f] for f in firms) / max(1, sum(self.parcels.values()))
         limit = max(self.settings.min_time_limit_s, share * full_limit_s)
         started = time.perf_counter()
-        solution = solve(
-            built.problem,
-            engine=self.settings.engine,
-            time_limit_s=limit,
-            seed=self.settings.seed,
-        )
+        solution, figures = self._route(built, limit)
+        haul = transfer_figures(built.transfer, built.problem, built.job_parcels, solution)
+        # a firm split over centres: try each firm from one centre, keep the cheapest
+        choices = one_centre_each(built.transfer, haul, firms) if self.settings.centre_retry else []
+        for centre_of in choices:
+            lockers = kind == "lockers"
+            single = pooled_plan(self.day, self.travel, firms, lockers=lockers, centre_of=centre_of)
+            routed = self._route(single, limit)
+            if routed[1].cost < figures.cost:
+                built, (solution, figures) = single, routed
         seconds = time.perf_counter() - started
-        figures = plan_figures(
-            built,
-            solution,
-            self.types,
-            unserved_parcel_cost=self.day.unserved_parcel_cost,
-        )
         report = check(built.problem, solution)
         if self.on_solve is not None:
             group = "+".join(sorted(firms)) or "nobody"
@@ -281,6 +298,10 @@ class DayResult:
             "splits": {k: _split_json(s) for k, s in self.splits.items()},
             "firms_table": self.firm_rows(),
             "lockers": _locker_json(self.lockers.built),
+            "centre_of_firm": {
+                "pooled": self.pooled.built.centre_of,
+                "lockers": self.lockers.built.centre_of,
+            },
             "checker": {"ok": self.checks_ok, "violations": self.violations[:50]},
             "solves": self.solves,
             "seconds": round(self.seconds, 2),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,7 +24,8 @@ class BuiltPlan:
 
     ``job_parcels`` maps each job to the parcels it delivers (one, or many for a locker drop);
     ``vehicle_type`` maps each vehicle to its day vehicle type (for its CO2 factor);
-    ``transfer`` prices a pooled plan's line haul from each firm's depot to the centres.
+    ``transfer`` prices a pooled plan's line haul from each firm's depot to the centres;
+    ``centre_of`` is set where each firm's parcels must leave from one centre.
 
     All plans of a day index the same travel matrices (``DayTravel``), cut down to the places each
     problem uses, so their costs are comparable. Capacity has two dimensions: parcels and grams.
@@ -37,6 +38,7 @@ class BuiltPlan:
     vehicle_type: dict[str, str]
     lockers: LockerAssignment | None = None
     transfer: TransferPrices | None = None
+    centre_of: dict[str, str] | None = None
 
 
 def solo_plan(day: Day, travel: DayTravel, firm: str) -> BuiltPlan:
@@ -51,12 +53,20 @@ def solo_plan(day: Day, travel: DayTravel, firm: str) -> BuiltPlan:
 
 
 def pooled_plan(
-    day: Day, travel: DayTravel, firms: Iterable[str], *, lockers: bool = False
+    day: Day,
+    travel: DayTravel,
+    firms: Iterable[str],
+    *,
+    lockers: bool = False,
+    centre_of: Mapping[str, str] | None = None,
 ) -> BuiltPlan:
     """The coalition's parcels consolidated at the shared centres and routed by the shared fleet.
 
     With ``lockers``, parcels within walking reach of a locker with a free compartment that
     fits are dropped there (one stop for the lot); the rest go to the door.
+    With ``centre_of`` (firm -> centre id), each firm's parcels leave from that centre only, so
+    each firm drives one line haul: the engines choose centres without seeing the line haul,
+    and may split a firm over several centres for a few metres of delivery route.
     """
     members = frozenset(firms)
     parcels = day.parcels_of(members)
@@ -64,13 +74,17 @@ def pooled_plan(
     label = "pooled with locker drops" if lockers else "pooled"
     builder = _Builder(day, travel, f"{day.name}: {', '.join(sorted(members))} {label}")
     for centre in day.centres:
-        builder.centre(f"centre:{centre.id}", travel.places.centre[centre.id])
-        builder.fleet(centre.fleet, centre=f"centre:{centre.id}", firm=None)
+        stop = f"centre:{centre.id}"
+        builder.centre(stop, travel.places.centre[centre.id])
+        skills = _from(centre.id) if centre_of else frozenset()
+        builder.fleet(centre.fleet, centre=stop, firm=None, skills=skills)
     centres = {f"centre:{c.id}": c.id for c in day.centres}
     haul = transfer_prices(day, travel, members, centres)
+    if centre_of is not None:
+        builder.skills_of = lambda parcel: _from(centre_of.get(parcel.firm))
     if not lockers:
         builder.parcels(parcels)
-        return builder.build(kind, members, transfer=haul)
+        return builder.build(kind, members, transfer=haul, centre_of=centre_of)
     rows = [travel.places.parcel_row[p.id] for p in parcels]
     assignment = assign_lockers(
         parcels,
@@ -83,8 +97,18 @@ def pooled_plan(
     builder.parcels([p for p in parcels if p.id not in in_locker])
     by_id = {p.id: p for p in parcels}
     for drop in assignment.drops:
-        builder.locker_drop(drop.locker, [by_id[p] for p in drop.parcels])
-    return builder.build(kind, members, lockers=assignment, transfer=haul)
+        groups: dict[str | None, list[Parcel]] = {}
+        for parcel_id in drop.parcels:  # one drop per centre the parcels leave from
+            parcel = by_id[parcel_id]
+            groups.setdefault((centre_of or {}).get(parcel.firm), []).append(parcel)
+        for centre, group in groups.items():
+            builder.locker_drop(drop.locker, group, centre=centre if len(groups) > 1 else None)
+    return builder.build(kind, members, lockers=assignment, transfer=haul, centre_of=centre_of)
+
+
+def _from(centre: str | None) -> frozenset[str]:
+    """The skill that ties a parcel to the vehicles of one centre (none: any centre's)."""
+    return frozenset() if centre is None else frozenset({f"from:{centre}"})
 
 
 class _Builder:
@@ -98,6 +122,7 @@ class _Builder:
         self.job_parcels: dict[str, tuple[str, ...]] = {}
         self.vehicle_type: dict[str, str] = {}
         self.types = day.known_vehicle_types()
+        self.skills_of: Callable[[Parcel], frozenset[str]] = lambda _parcel: frozenset()
 
     def place(self, index: int) -> int:
         if index not in self.local:
@@ -109,7 +134,14 @@ class _Builder:
     def centre(self, centre_id: str, index: int, *, firm: str | None = None) -> None:
         self.model.add_centre(centre_id, location=self.place(index), firm=firm)
 
-    def fleet(self, fleet: list[FleetEntry], *, centre: str, firm: str | None) -> None:
+    def fleet(
+        self,
+        fleet: list[FleetEntry],
+        *,
+        centre: str,
+        firm: str | None,
+        skills: frozenset[str] = frozenset(),
+    ) -> None:
         for n, entry in enumerate(fleet):
             for k in range(entry.count):
                 vehicle_id = f"{centre}:{entry.type}:{n}.{k}"
@@ -125,6 +157,7 @@ class _Builder:
                     cost_per_hour=entry.cost_per_hour,
                     profile=self.types[entry.type].profile,
                     firm=firm,
+                    skills=skills,
                 )
 
     def parcels(self, parcels: Iterable[Parcel]) -> None:
@@ -137,13 +170,16 @@ class _Builder:
                 service=parcel.service_s,
                 time_windows=() if parcel.window is None else (parcel.window,),
                 firm=parcel.firm,
+                skills=self.skills_of(parcel),
             )
 
-    def locker_drop(self, locker_id: str, parcels: list[Parcel]) -> None:
-        """One job per vanload into the locker (usually one: a stop for many parcels)."""
+    def locker_drop(self, locker_id: str, parcels: list[Parcel], *, centre: str | None) -> None:
+        """One job per vanload into the locker (usually one: a stop for many parcels); with
+        ``centre``, the drop of the parcels leaving from that centre."""
         loads = self._vanloads(parcels)
+        base = f"locker:{locker_id}" if centre is None else f"locker:{locker_id}@{centre}"
         for k, load in enumerate(loads, start=1):
-            job_id = f"locker:{locker_id}" if len(loads) == 1 else f"locker:{locker_id}#{k}"
+            job_id = base if len(loads) == 1 else f"{base}#{k}"
             self.job_parcels[job_id] = tuple(p.id for p in load)
             stop = self.day.locker_stop
             due = min((p.window.end for p in load if p.window is not None), default=None)
@@ -155,6 +191,7 @@ class _Builder:
                 # Recipients collect from a locker later: only a parcel's "deliver by" end binds.
                 time_windows=(() if due is None else ((0.0, due),)),
                 name=f"{len(load)} parcels into locker {locker_id}",
+                skills=self.skills_of(load[0]),
             )
 
     def _vanloads(self, parcels: list[Parcel]) -> list[list[Parcel]]:
@@ -180,6 +217,7 @@ class _Builder:
         *,
         lockers: LockerAssignment | None = None,
         transfer: TransferPrices | None = None,
+        centre_of: Mapping[str, str] | None = None,
     ) -> BuiltPlan:
         index = np.fromiter(self.local, dtype=np.int64, count=len(self.local))
         profiles = {v.profile for v in self.model.vehicles}
@@ -194,4 +232,5 @@ class _Builder:
             vehicle_type=self.vehicle_type,
             lockers=lockers,
             transfer=transfer,
+            centre_of=None if centre_of is None else dict(centre_of),
         )

@@ -164,6 +164,28 @@ def transfer_figures(
     return TransferFigures(tuple(legs))
 
 
+def one_centre_each(
+    prices: TransferPrices | None, figures: TransferFigures, firms: Iterable[str]
+) -> list[dict[str, str]]:
+    """Where a solution splits a firm's parcels over several centres, the ways of sending each
+    firm from one centre to try instead: each firm from the centre that delivered most of its
+    parcels, and every firm from the centre that delivered most parcels of all. A firm not
+    charged for a line haul stays free. None to try when every firm drives one line haul."""
+    if prices is None or len(figures.legs) == len({leg.firm for leg in figures.legs}):
+        return []
+    members = [f for f in firms if any(key[0] == f for key in prices.hauls)]
+    busiest: dict[str, int] = defaultdict(int)
+    for leg in figures.legs:
+        busiest[leg.centre] += leg.parcels
+    everyone = dict.fromkeys(members, max(busiest, key=lambda c: busiest[c]))
+    majority = dict(everyone)
+    for firm in members:
+        legs = [leg for leg in figures.legs if leg.firm == firm]
+        if legs:
+            majority[firm] = max(legs, key=lambda leg: (leg.parcels, -leg.cost)).centre
+    return [majority] if majority == everyone else [majority, everyone]
+
+
 #: Draws a line through (lon, lat) stops on one profile's roads: GeoJSON coordinates.
 Along = Callable[[str, list[tuple[float, float]]], list[list[float]]]
 

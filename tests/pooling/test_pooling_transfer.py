@@ -96,22 +96,51 @@ def test_a_long_line_haul_makes_pooling_dearer_than_delivering_alone(day_data):
         assert row["pooled_shapley"] == pytest.approx(row["solo_cost"], abs=0.01)
 
 
-def test_loads_are_hauled_to_the_centre_that_delivers_them(day_data):
-    # A second centre 11 km north, next to two more of sf's parcels: its van takes them.
+def _two_centres(day_data):
+    """A second centre 11 km north of the hub, next to two more of sf's parcels."""
     north = [36.1800, 120.3950]
     day_data["centres"].append({"id": "north", "at": north, "fleet": [{"count": 1}]})
     for k in (1, 2):
         at = [north[0] + 0.0003 * k, north[1]]
         day_data["parcels"].append({"id": f"sf-n{k}", "firm": "sf", "at": at})
-    result = _compare(day_data)
-    plan = result.pooled
+    return day_data
+
+
+def _loads(plan):
+    """(firm, centre) pairs of the parcels each centre's vehicles deliver."""
     loads = set()
     for route in plan.solution.routes:
         centre = plan.built.problem.vehicle(route.vehicle).start
         for step in route.task_steps():
             loads.add((step.id.split("-")[0], centre))
+    return loads
+
+
+def test_loads_are_hauled_to_the_centre_that_delivers_them(day_data):
+    # A line haul that costs nothing: the north van takes the north parcels.
+    day_data = _two_centres(day_data)
+    day_data["transfer"] = {"cost_per_km": 0.0, "cost_per_hour": 0.0}
+    plan = _compare(day_data).pooled
+    loads = _loads(plan)
     assert ("sf", "centre:north") in loads and ("sf", "centre:hub") in loads
-    assert plan.figures.transfer_trips == len(loads)
+    assert plan.figures.transfer_trips == len(loads) and plan.built.centre_of is None
+
+
+def test_a_firm_split_over_centres_is_tried_from_one(day_data):
+    # Each line haul trip costs 500: sf's second trip (north) costs more than the hub's van
+    # driving 11 km north, so the plan with sf at one centre wins.
+    day_data = _two_centres(day_data)
+    day_data["transfer"] = {"fixed_cost": 500.0}
+    result = _compare(day_data)
+    for plan in (result.pooled, result.lockers):
+        assert plan.built.centre_of == {"sf": "hub", "yto": "hub"}
+        assert _loads(plan) <= {
+            ("sf", "centre:hub"),
+            ("yto", "centre:hub"),
+            ("locker:tower", "centre:hub"),
+        }
+        assert plan.figures.transfer_trips == 2 and plan.report.ok
+    assert result.summary()["centre_of_firm"]["pooled"] == {"sf": "hub", "yto": "hub"}
 
 
 def test_a_truck_carries_more_and_emits_more(day_data):
