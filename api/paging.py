@@ -5,9 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from fastapi import HTTPException
 from pydantic_core import to_json
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 
 class BadCursorError(ValueError):
@@ -28,3 +33,37 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != length:
         raise BadCursorError("not a cursor issued by this API")
     return values
+
+
+def newest_first(
+    query: Select,
+    *,
+    created: InstrumentedAttribute,
+    ident: InstrumentedAttribute,
+    cursor: str | None,
+    limit: int,
+) -> Select:
+    """``query`` newest first (``created``, then ``ident``, descending) from after the item the
+    cursor names, one row more than ``limit`` (to tell whether a next page exists). A cursor
+    this API did not issue is a 422 on ``cursor``."""
+    if cursor is not None:
+        try:
+            at, last_id = decode_cursor(cursor, 2)
+            at = datetime.fromisoformat(at)
+            if at.tzinfo is None:
+                raise BadCursorError("not a cursor issued by this API")
+        except (BadCursorError, TypeError, ValueError) as err:
+            raise HTTPException(
+                422, [{"loc": ["query", "cursor"], "msg": str(err), "type": "value_error"}]
+            ) from err
+        query = query.where(or_(created < at, and_(created == at, ident < str(last_id))))
+    return query.order_by(created.desc(), ident.desc()).limit(limit + 1)
+
+
+def next_cursor(rows: Sequence[Any], limit: int) -> str | None:
+    """The cursor of the page after ``rows`` (fetched by ``newest_first``), None at the end;
+    each row has ``created_at`` and ``id``."""
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor([last.created_at.isoformat(), last.id])

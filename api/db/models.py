@@ -244,6 +244,21 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class PoolParticipant(Base):
+    """A platform firm taking part in a pooling run, as the day names it (`day_firm`): it may
+    list the run and read its own result."""
+
+    __tablename__ = "pool_participants"
+
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    firm_id: Mapped[int] = mapped_column(
+        ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    day_firm: Mapped[str] = mapped_column(String(200))
+
+
 class Solution(Base):
     """The result of a finished job: the solver's JSON answer and its GeoJSON rendering."""
 

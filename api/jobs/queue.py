@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import Job, Solution, utcnow
@@ -32,11 +34,21 @@ class Claimed:
     attempt: int
 
 
-def submit(db: Database, *, kind: str, firm_id: int, payload: dict[str, Any]) -> str:
+def submit(
+    db: Database,
+    *,
+    kind: str,
+    firm_id: int,
+    payload: dict[str, Any],
+    also: Callable[[Session, str], None] | None = None,
+) -> str:
+    """Queue a job; ``also`` writes what belongs with it (by its id) in the same transaction."""
     with db.writing() as session:
         job = Job(kind=kind, firm_id=firm_id, payload=payload)
         session.add(job)
         session.flush()
+        if also is not None:
+            also(session, job.id)
         return job.id
 
 

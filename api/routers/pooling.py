@@ -3,19 +3,21 @@ each firm taking part reads its own result."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.db.engine import Database
-from api.db.models import Firm, Job
+from api.db.models import Firm, Job, PoolParticipant
 from api.deps import HexId, errors, firm_key, get_db, get_settings, planner_key
 from api.jobs import queue
 from api.lockers import day_locker
+from api.paging import newest_first, next_cursor
 from api.routers.jobs import add_job_routes, finished
 from api.schemas.jobs import JobAccepted
-from api.schemas.pooling import PoolSubmit
+from api.schemas.pooling import PoolRunPage, PoolSubmit
 from api.search import Query as LockerQuery
 from api.settings import Settings
 from network.store import source_profiles
@@ -66,7 +68,7 @@ def submit_pool(
             day_data["lockers"] = [*(day_data.get("lockers") or []), *platform]
     except PoolingError as err:
         raise _unprocessable(["day"], str(err)) from None
-    payload["participants"] = _participants(db, day, body.firms_on_platform)
+    participants = _participants(db, day, body.firms_on_platform)
     if network:
         known = source_profiles(network)
         for profile in road_profiles(day):
@@ -78,7 +80,14 @@ def submit_pool(
                 )
         payload["network"] = network
     payload["day"] = day_data
-    job_id = queue.submit(db, kind="pool", firm_id=firm.id, payload=payload)
+
+    def take_part(session: Session, job_id: str) -> None:
+        session.add_all(
+            PoolParticipant(job_id=job_id, firm_id=firm_id, day_firm=day_firm)
+            for day_firm, firm_id in participants.items()
+        )
+
+    job_id = queue.submit(db, kind="pool", firm_id=firm.id, payload=payload, also=take_part)
     return {"id": job_id, "status": "queued"}
 
 
@@ -116,9 +125,16 @@ def _participants(db: Database, day: Day, names: dict[str, str]) -> dict[str, in
             select(Firm.name, Firm.id).where(Firm.name.in_(wanted.values()), Firm.role == "firm")
         )
         found = {name: firm_id for name, firm_id in rows}
-    for day_id, name in names.items():
-        if name not in found:
+    taken: dict[str, str] = {}
+    for day_id, name in wanted.items():
+        if day_id in names and name not in found:
             raise _unprocessable(["firms_on_platform", day_id], f"no platform firm '{name}'")
+        if name in found and name in taken:
+            raise _unprocessable(
+                ["firms_on_platform", day_id],
+                f"platform firm '{name}' is already day firm '{taken[name]}'",
+            )
+        taken[name] = day_id
     return {day_id: found[name] for day_id, name in wanted.items() if name in found}
 
 
@@ -134,6 +150,41 @@ def _platform_lockers(request: Request, day: Day) -> list[dict[str, Any]]:
         lockers += [day_locker(item) for item in items]
         if cursor is None:
             return lockers
+
+
+@router.get(
+    "/v1/pool-runs",
+    response_model=PoolRunPage,
+    responses=errors(401, 403, 422),
+    summary="The pooling runs the calling firm takes part in, newest first (firm)",
+)
+def list_pool_runs(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    firm: Firm = Depends(firm_key),
+    db: Database = Depends(get_db),
+) -> dict:
+    """Runs a planner posted with this firm in the day; each one's firm-result is the firm's."""
+    query = (
+        select(Job, PoolParticipant.day_firm)
+        .join(PoolParticipant, PoolParticipant.job_id == Job.id)
+        .where(PoolParticipant.firm_id == firm.id)
+    )
+    query = newest_first(query, created=Job.created_at, ident=Job.id, cursor=cursor, limit=limit)
+    with db.reading() as session:
+        rows = session.execute(query).all()
+        items = [
+            {
+                "id": job.id,
+                "status": job.status,
+                "day": job.payload["day"].get("name", "day"),
+                "firm": day_firm,
+                "created_at": job.created_at,
+                "finished_at": job.finished_at,
+            }
+            for job, day_firm in rows[:limit]
+        ]
+    return {"items": items, "next_cursor": next_cursor([job for job, _ in rows], limit)}
 
 
 RESULT_DOC: dict[int | str, Any] = {
@@ -200,10 +251,12 @@ def pool_firm_result(
     """A firm taking part in a planner's pooling run reads its own row, never the others'."""
     with db.reading() as session:
         job = session.get(Job, job_id)
-        pool = job is not None and job.kind == "pool"
-        taking_part = job.payload.get("participants", {}) if pool else {}
-        day_id = next((d for d, f in taking_part.items() if f == firm.id), None)
-        if day_id is None:
+        day_id = session.scalar(
+            select(PoolParticipant.day_firm).where(
+                PoolParticipant.job_id == job_id, PoolParticipant.firm_id == firm.id
+            )
+        )
+        if job is None or day_id is None:
             raise HTTPException(404, f"pool {job_id} not found")
     summary = finished(db, job)
     (row,) = [r for r in summary["firms_table"] if r["firm"] == day_id]

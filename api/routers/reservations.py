@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from sqlalchemy import and_, or_, select
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import booking
 from api.db.engine import Database
 from api.db.models import Compartment, Firm, Reservation
 from api.deps import HexId, errors, firm_key, get_db
-from api.paging import BadCursorError, decode_cursor, encode_cursor
+from api.paging import newest_first, next_cursor
 from api.schemas.reservations import PickupRequest, ReservationOut, ReservationPage
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"])
@@ -49,31 +48,13 @@ def list_reservations(
     query = select(Reservation).where(Reservation.firm_id == firm.id)
     if state is not None:
         query = query.where(Reservation.state == state)
-    if cursor is not None:
-        try:
-            created, last_id = decode_cursor(cursor, 2)
-            created = datetime.fromisoformat(created)
-            if created.tzinfo is None:
-                raise BadCursorError("not a cursor issued by this API")
-        except (BadCursorError, TypeError, ValueError) as err:
-            raise HTTPException(
-                422, [{"loc": ["query", "cursor"], "msg": str(err), "type": "value_error"}]
-            ) from err
-        query = query.where(
-            or_(
-                Reservation.created_at < created,
-                and_(Reservation.created_at == created, Reservation.id < str(last_id)),
-            )
-        )
-    query = query.order_by(Reservation.created_at.desc(), Reservation.id.desc()).limit(limit + 1)
+    query = newest_first(
+        query, created=Reservation.created_at, ident=Reservation.id, cursor=cursor, limit=limit
+    )
     with db.reading() as session:
         rows = session.scalars(query).all()
         items = [reservation_out(session, r) for r in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), last.id])
-    return {"items": items, "next_cursor": next_cursor}
+    return {"items": items, "next_cursor": next_cursor(rows, limit)}
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,4 +58,40 @@ class PoolSubmit(BaseModel):
         lt=1,
         description="Beyond 10 firms, stop sampling Shapley once every firm's 95 % interval is "
         "within this share of the average share (0: the permutation cap decides).",
+    )
+
+
+class PoolRunOut(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    day: str = Field(description="The day's name.")
+    firm: str = Field(description="The calling firm's id in the day.")
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class PoolRunPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": "9b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e",
+                            "status": "done",
+                            "day": "Shinan towers, Monday",
+                            "firm": "sf",
+                            "created_at": "2026-11-26T08:00:00Z",
+                            "finished_at": "2026-11-26T08:03:10Z",
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
+    items: list[PoolRunOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
     )

@@ -42,8 +42,10 @@ def _config(path: Path, auth: dict[str, dict[str, str]], spare_firm: int) -> Pat
         f'[[operations]]\ninclude-path-regex = "^/v1/(firms|centres)"\nheaders = {key("admin")}\n'
         '[[operations]]\ninclude-name = ["POST /v1/lockers", "PATCH /v1/lockers/{locker_id}"]\n'
         f"headers = {key('admin')}\n"
-        # a pool run's firm-result is a firm's (the default key); the rest is planners'
-        '[[operations]]\ninclude-path-regex = "^/v1/(siting|pool)-runs(/[^/]+(/result)?)?$"\n'
+        f'[[operations]]\ninclude-path-regex = "^/v1/siting-runs"\nheaders = {key("planner")}\n'
+        # pool runs are posted and read whole by planners; firms list theirs and read their row
+        '[[operations]]\ninclude-name = ["POST /v1/pool-runs", "GET /v1/pool-runs/{job_id}",'
+        ' "GET /v1/pool-runs/{job_id}/result"]\n'
         f"headers = {key('planner')}\n"
         '[[operations]]\ninclude-name = "PATCH /v1/firms/{firm_id}"\n'
         f"parameters = {{ firm_id = {spare_firm} }}\n"

@@ -74,7 +74,29 @@ def test_a_firm_taking_part_reads_its_own_result_only(client, settings, auth):
     assert client.get(f"/v1/pool-runs/{job_id}", headers=auth["a"]).status_code == 403
 
 
+def test_a_firm_lists_the_runs_it_takes_part_in(client, auth):
+    ids = []
+    for names in ({"sf": "firm-a"}, {}, {"yto": "firm-a"}, {"sf": "firm-a", "yto": "firm-b"}):
+        body = _body(firms_on_platform=names)
+        ids.append(client.post("/v1/pool-runs", json=body, headers=auth["planner"]).json()["id"])
+    page = client.get("/v1/pool-runs?limit=2", headers=auth["a"]).json()
+    assert [(r["id"], r["firm"]) for r in page["items"]] == [(ids[3], "sf"), (ids[2], "yto")]
+    assert page["items"][0]["status"] == "queued" and page["items"][0]["day"] == "campus gate"
+    rest = client.get(f"/v1/pool-runs?limit=2&cursor={page['next_cursor']}", headers=auth["a"])
+    assert [r["id"] for r in rest.json()["items"]] == [ids[0]]
+    assert rest.json()["next_cursor"] is None
+    mine = client.get("/v1/pool-runs", headers=auth["b"]).json()["items"]
+    assert [(r["id"], r["firm"]) for r in mine] == [(ids[3], "yto")]
+    r = client.get("/v1/pool-runs?cursor=bogus", headers=auth["a"])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "cursor"]
+    assert client.get("/v1/pool-runs", headers=auth["planner"]).status_code == 403
+
+
 def test_firms_on_platform_must_name_real_firms(client, auth):
+    body = _body(firms_on_platform={"sf": "firm-a", "yto": "firm-a"})
+    r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["msg"] == "platform firm 'firm-a' is already day firm 'sf'"
     for names, loc in (({"ems": "firm-a"}, "ems"), ({"sf": "nobody"}, "sf")):
         body = _body(firms_on_platform=names)
         r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
