@@ -1,4 +1,4 @@
-"""The line haul of a pooled plan: each firm's parcels trucked from its depot to the centres."""
+"""The line haul of a pooled plan: each firm brings its parcels from its depot to the centres."""
 
 from __future__ import annotations
 

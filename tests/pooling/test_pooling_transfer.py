@@ -1,4 +1,4 @@
-"""The line haul of pooled plans: each firm's parcels trucked from its depot to the centres."""
+"""The line haul of pooled plans: each firm's parcels brought from its depot to the centres."""
 
 import math
 
