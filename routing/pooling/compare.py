@@ -187,8 +187,8 @@ class PlanSolver:
         haul = transfer_figures(built.transfer, built.problem, built.job_parcels, solution)
         # a firm split over centres: try each firm from one centre, keep the cheapest
         choices = one_centre_each(built.transfer, haul, firms) if self.settings.centre_retry else []
+        lockers = kind == "lockers"
         for centre_of in choices:
-            lockers = kind == "lockers"
             single = pooled_plan(self.day, self.travel, firms, lockers=lockers, centre_of=centre_of)
             routed = self._route(single, limit)
             if routed[1].cost < figures.cost:

@@ -230,12 +230,9 @@ class Day(_Frozen):
         for firm in self.firms:
             _check_fleet(f"firm '{firm.id}'", firm.fleet, types)
             haul = self.transfer_of(firm.id)
-            if haul is not None and haul.type not in types:
+            if haul is not None:
                 where = f"firm '{firm.id}': transfer" if firm.transfer else "transfer"
-                raise ValueError(
-                    f"{where}: vehicle type '{haul.type}' is unknown "
-                    f"(add it under vehicle_types with its co2_g_per_km)"
-                )
+                _check_type(where, haul.type, types)
         for centre in self.centres:
             _check_fleet(f"centre '{centre.id}'", centre.fleet, types)
         for locker in self.lockers:
@@ -301,11 +298,15 @@ def _check_fleet(owner: str, fleet: list[FleetEntry], types: dict[str, VehicleTy
     if not fleet:
         raise ValueError(f"{owner}: fleet: no vehicles")
     for entry in fleet:
-        if entry.type not in types:
-            raise ValueError(
-                f"{owner}: fleet: vehicle type '{entry.type}' is unknown "
-                f"(add it under vehicle_types with its co2_g_per_km)"
-            )
+        _check_type(f"{owner}: fleet", entry.type, types)
+
+
+def _check_type(where: str, name: str, types: dict[str, VehicleType]) -> None:
+    if name not in types:
+        raise ValueError(
+            f"{where}: vehicle type '{name}' is unknown "
+            f"(add it under vehicle_types with its co2_g_per_km)"
+        )
 
 
 def parse_day(data: Any, *, base_dir: Path | None = None) -> Day:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -72,7 +72,8 @@ def pooled_plan(
     parcels = day.parcels_of(members)
     kind: PlanKind = "lockers" if lockers else "pooled"
     label = "pooled with locker drops" if lockers else "pooled"
-    builder = _Builder(day, travel, f"{day.name}: {', '.join(sorted(members))} {label}")
+    name = f"{day.name}: {', '.join(sorted(members))} {label}"
+    builder = _Builder(day, travel, name, centre_of=centre_of)
     for centre in day.centres:
         stop = f"centre:{centre.id}"
         builder.centre(stop, travel.places.centre[centre.id])
@@ -80,11 +81,9 @@ def pooled_plan(
         builder.fleet(centre.fleet, centre=stop, firm=None, skills=skills)
     centres = {f"centre:{c.id}": c.id for c in day.centres}
     haul = transfer_prices(day, travel, members, centres)
-    if centre_of is not None:
-        builder.skills_of = lambda parcel: _from(centre_of.get(parcel.firm))
     if not lockers:
         builder.parcels(parcels)
-        return builder.build(kind, members, transfer=haul, centre_of=centre_of)
+        return builder.build(kind, members, transfer=haul)
     rows = [travel.places.parcel_row[p.id] for p in parcels]
     assignment = assign_lockers(
         parcels,
@@ -100,10 +99,10 @@ def pooled_plan(
         groups: dict[str | None, list[Parcel]] = {}
         for parcel_id in drop.parcels:  # one drop per centre the parcels leave from
             parcel = by_id[parcel_id]
-            groups.setdefault((centre_of or {}).get(parcel.firm), []).append(parcel)
+            groups.setdefault(builder.centre_from(parcel), []).append(parcel)
         for centre, group in groups.items():
             builder.locker_drop(drop.locker, group, centre=centre if len(groups) > 1 else None)
-    return builder.build(kind, members, lockers=assignment, transfer=haul, centre_of=centre_of)
+    return builder.build(kind, members, lockers=assignment, transfer=haul)
 
 
 def _from(centre: str | None) -> frozenset[str]:
@@ -112,9 +111,20 @@ def _from(centre: str | None) -> frozenset[str]:
 
 
 class _Builder:
-    """Collects the places a plan uses and maps them onto a cut of the day's matrices."""
+    """Collects the places a plan uses and maps them onto a cut of the day's matrices.
 
-    def __init__(self, day: Day, travel: DayTravel, name: str, *, pooled: bool = True) -> None:
+    ``centre_of`` (firm -> centre id) ties those firms' parcels to that centre's vehicles.
+    """
+
+    def __init__(
+        self,
+        day: Day,
+        travel: DayTravel,
+        name: str,
+        *,
+        pooled: bool = True,
+        centre_of: Mapping[str, str] | None = None,
+    ) -> None:
         self.day = day
         self.travel = travel
         self.model = Model(name=name, capacity_names=CAPACITY_NAMES, pooled=pooled)
@@ -122,7 +132,7 @@ class _Builder:
         self.job_parcels: dict[str, tuple[str, ...]] = {}
         self.vehicle_type: dict[str, str] = {}
         self.types = day.known_vehicle_types()
-        self.skills_of: Callable[[Parcel], frozenset[str]] = lambda _parcel: frozenset()
+        self.centre_of = dict(centre_of) if centre_of is not None else None
 
     def place(self, index: int) -> int:
         if index not in self.local:
@@ -170,7 +180,7 @@ class _Builder:
                 service=parcel.service_s,
                 time_windows=() if parcel.window is None else (parcel.window,),
                 firm=parcel.firm,
-                skills=self.skills_of(parcel),
+                skills=self._skills(parcel),
             )
 
     def locker_drop(self, locker_id: str, parcels: list[Parcel], *, centre: str | None) -> None:
@@ -191,8 +201,15 @@ class _Builder:
                 # Recipients collect from a locker later: only a parcel's "deliver by" end binds.
                 time_windows=(() if due is None else ((0.0, due),)),
                 name=f"{len(load)} parcels into locker {locker_id}",
-                skills=self.skills_of(load[0]),
+                skills=self._skills(load[0]),
             )
+
+    def centre_from(self, parcel: Parcel) -> str | None:
+        """The centre the parcel must leave from (None: any)."""
+        return (self.centre_of or {}).get(parcel.firm)
+
+    def _skills(self, parcel: Parcel) -> frozenset[str]:
+        return _from(self.centre_from(parcel))
 
     def _vanloads(self, parcels: list[Parcel]) -> list[list[Parcel]]:
         """Parcels cut into loads that fit the roomiest vehicle (parcels and grams)."""
@@ -217,7 +234,6 @@ class _Builder:
         *,
         lockers: LockerAssignment | None = None,
         transfer: TransferPrices | None = None,
-        centre_of: Mapping[str, str] | None = None,
     ) -> BuiltPlan:
         index = np.fromiter(self.local, dtype=np.int64, count=len(self.local))
         profiles = {v.profile for v in self.model.vehicles}
@@ -232,5 +248,5 @@ class _Builder:
             vehicle_type=self.vehicle_type,
             lockers=lockers,
             transfer=transfer,
-            centre_of=None if centre_of is None else dict(centre_of),
+            centre_of=self.centre_of,
         )

@@ -170,7 +170,7 @@ def one_centre_each(
     """Where a solution splits a firm's parcels over several centres, the ways of sending each
     firm from one centre to try instead: each firm from the centre that delivered most of its
     parcels, and every firm from the centre that delivered most parcels of all. A firm not
-    charged for a line haul stays free. None to try when every firm drives one line haul."""
+    charged for a line haul stays free. Nothing to try when every firm drives one line haul."""
     if prices is None or len(figures.legs) == len({leg.firm for leg in figures.legs}):
         return []
     members = [f for f in firms if any(key[0] == f for key in prices.hauls)]
