@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from fastapi import HTTPException
 from pydantic_core import to_json
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
+
+from api.deps import unprocessable
 
 
 class BadCursorError(ValueError):
@@ -53,9 +54,7 @@ def newest_first(
             if at.tzinfo is None:
                 raise BadCursorError("not a cursor issued by this API")
         except (BadCursorError, TypeError, ValueError) as err:
-            raise HTTPException(
-                422, [{"loc": ["query", "cursor"], "msg": str(err), "type": "value_error"}]
-            ) from err
+            raise unprocessable(["query", "cursor"], str(err)) from err
         query = query.where(or_(created < at, and_(created == at, ident < str(last_id))))
     return query.order_by(created.desc(), ident.desc()).limit(limit + 1)
 

@@ -10,7 +10,15 @@ from fastapi.responses import JSONResponse
 
 from api.db.engine import Database
 from api.db.models import Firm, Job, Solution
-from api.deps import HexId, errors, firm_key, get_db, get_settings, planner_key
+from api.deps import (
+    HexId,
+    errors,
+    firm_key,
+    get_db,
+    get_settings,
+    planner_key,
+    unprocessable,
+)
 from api.jobs import queue
 from api.jobs.runner import read_batch
 from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
@@ -141,21 +149,21 @@ def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:
     travel = payload["problem"].get("travel") if payload["format"] == "native" else None
     travel = travel if isinstance(travel, dict) else {}
     if "osm" in travel:
-        raise HTTPException(422, [{
-            "loc": ["body", "problem", "travel", "osm"], "type": "value_error",
-            "msg": "a batch cannot name a map file: travel is computed on this server's map "
-            "(leave 'osm' out) or given as matrices",
-        }])  # fmt: skip
+        raise unprocessable(
+            ["body", "problem", "travel", "osm"],
+            "a batch cannot name a map file: travel is computed on this server's map (leave "
+            "'osm' out) or given as matrices",
+        )
     if travel.get("source") == "straight_line":
         return  # asked for by name: the estimate, not the map
     if settings.map_network:
         payload["network"] = settings.map_network
     elif travel.get("source") == "network":
-        raise HTTPException(422, [{
-            "loc": ["body", "problem", "travel", "source"], "type": "value_error",
-            "msg": "this server has no road network (GONGPEI_MAP_NETWORK): give matrices or "
-            'ask for "straight_line"',
-        }])  # fmt: skip
+        raise unprocessable(
+            ["body", "problem", "travel", "source"],
+            "this server has no road network (GONGPEI_MAP_NETWORK): give matrices or ask for "
+            '"straight_line"',
+        )
 
 
 def _known_profiles(problem: Problem, known: tuple[str, ...]) -> None:
@@ -164,11 +172,11 @@ def _known_profiles(problem: Problem, known: tuple[str, ...]) -> None:
     parsed problem's, so VROOM's default `car` is already the `van` it is timed as."""
     for i, vehicle in enumerate(problem.vehicles):
         if vehicle.profile not in known:
-            raise HTTPException(422, [{
-                "loc": ["body", "problem", "vehicles", i, "profile"], "type": "value_error",
-                "msg": f"the server's map has no roads for profile '{vehicle.profile}'; choose "
-                f"one of {', '.join(known)} or give matrices",
-            }])  # fmt: skip
+            raise unprocessable(
+                ["body", "problem", "vehicles", i, "profile"],
+                f"the server's map has no roads for profile '{vehicle.profile}'; choose one of "
+                f"{', '.join(known)} or give matrices",
+            )
 
 
 add_job_routes(
@@ -199,11 +207,10 @@ def submit_siting(
     payload = body.model_dump()
     if body.distance == "walk":
         if not settings.map_network or "walk" not in source_profiles(settings.map_network):
-            raise HTTPException(
-                422,
-                [{"loc": ["body", "distance"], "type": "value_error",
-                  "msg": "this server has no walk network (GONGPEI_MAP_NETWORK unset, or built "
-                  "for another profile); use straight_line"}],
+            raise unprocessable(
+                ["body", "distance"],
+                "this server has no walk network (GONGPEI_MAP_NETWORK unset, or built for "
+                "another profile); use straight_line",
             )
         payload["network"] = settings.map_network
     job_id = queue.submit(db, kind="siting", firm_id=firm.id, payload=payload)

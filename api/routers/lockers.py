@@ -18,6 +18,7 @@ from api.deps import (
     get_settings,
     parse_query,
     query_parameters,
+    unprocessable,
 )
 from api.limits import public_rate_limit
 from api.lockers import add_compartments, create_locker
@@ -58,9 +59,7 @@ async def search_lockers(request: Request) -> Response:
             query, limit=q.limit, cursor=q.cursor
         )
     except BadCursorError as err:
-        raise HTTPException(
-            422, [{"loc": ["query", "cursor"], "msg": str(err), "type": "value_error"}]
-        ) from err
+        raise unprocessable(["query", "cursor"], str(err)) from err
     body = to_json({"items": items, "next_cursor": next_cursor})  # pydantic-core's encoder
     return Response(body, media_type="application/json")
 

@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import Firm, Job, PoolParticipant
-from api.deps import HexId, errors, firm_key, get_db, get_settings, planner_key
+from api.deps import (
+    HexId,
+    errors,
+    firm_key,
+    get_db,
+    get_settings,
+    planner_key,
+    unprocessable,
+)
 from api.jobs import queue
 from api.lockers import day_locker
 from api.paging import newest_first, next_cursor
@@ -29,10 +37,6 @@ router = APIRouter(tags=["pooling"])
 
 #: The farthest the platform's lockers are looked for around a day's parcels.
 LOCKER_REACH_M = 50_000.0
-
-
-def _unprocessable(loc: list[Any], msg: str) -> HTTPException:
-    return HTTPException(422, [{"loc": ["body", *loc], "type": "value_error", "msg": msg}])
 
 
 @router.post(
@@ -54,8 +58,8 @@ def submit_pool(
     payload = body.model_dump()
     day_data = dict(payload["day"])
     if day_data.get("lockers_from") is not None:
-        raise _unprocessable(
-            ["day", "lockers_from"],
+        raise unprocessable(
+            ["body", "day", "lockers_from"],
             "a pooling run cannot name a siting plan file: list the lockers under 'lockers', "
             "or ask for live_lockers",
         )
@@ -67,14 +71,14 @@ def submit_pool(
             day = with_lockers(day, platform)
             day_data["lockers"] = [*(day_data.get("lockers") or []), *platform]
     except PoolingError as err:
-        raise _unprocessable(["day"], str(err)) from None
+        raise unprocessable(["body", "day"], str(err)) from None
     participants = _participants(db, day, body.firms_on_platform)
     if network:
         known = source_profiles(network)
         for profile in road_profiles(day):
             if profile not in known:
-                raise _unprocessable(
-                    ["day", "travel"],
+                raise unprocessable(
+                    ["body", "day", "travel"],
                     f"the server's map has no roads for profile '{profile}' (it has "
                     f"{', '.join(known)}); ask for straight_line: true",
                 )
@@ -96,16 +100,16 @@ def _travel_on_the_server_map(day: dict[str, Any], settings: Settings) -> str | 
     lines; a request never names a file for the server to read."""
     travel = day.get("travel") if isinstance(day.get("travel"), dict) else {}
     if "source" in travel:
-        raise _unprocessable(
-            ["day", "travel", "source"],
+        raise unprocessable(
+            ["body", "day", "travel", "source"],
             "a pooling run cannot name a map: travel is timed on this server's map (leave "
             "'source' out) or by straight lines (straight_line: true)",
         )
     if travel.get("straight_line"):
         return None
     if not settings.map_network:
-        raise _unprocessable(
-            ["day", "travel"],
+        raise unprocessable(
+            ["body", "day", "travel"],
             "this server has no road network (GONGPEI_MAP_NETWORK): ask for straight_line: true",
         )
     day["travel"] = {**travel, "source": settings.map_network}
@@ -118,7 +122,7 @@ def _participants(db: Database, day: Day, names: dict[str, str]) -> dict[str, in
     ids = day.firm_ids()
     for day_id in names:
         if day_id not in ids:
-            raise _unprocessable(["firms_on_platform", day_id], "not a firm of the day")
+            raise unprocessable(["body", "firms_on_platform", day_id], "not a firm of the day")
     wanted = {day_id: names.get(day_id, day_id) for day_id in ids}
     with db.reading() as session:
         rows = session.execute(
@@ -128,10 +132,10 @@ def _participants(db: Database, day: Day, names: dict[str, str]) -> dict[str, in
     taken: dict[str, str] = {}
     for day_id, name in wanted.items():
         if day_id in names and name not in found:
-            raise _unprocessable(["firms_on_platform", day_id], f"no platform firm '{name}'")
+            raise unprocessable(["body", "firms_on_platform", day_id], f"no platform firm '{name}'")
         if name in found and name in taken:
-            raise _unprocessable(
-                ["firms_on_platform", day_id],
+            raise unprocessable(
+                ["body", "firms_on_platform", day_id],
                 f"platform firm '{name}' is already day firm '{taken[name]}'",
             )
         taken[name] = day_id

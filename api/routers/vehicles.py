@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import Centre, Firm, Vehicle
-from api.deps import RowId, errors, firm_key, get_db
+from api.deps import RowId, errors, firm_key, get_db, unprocessable
 from api.schemas.vehicles import VehicleCreate, VehicleOut, VehicleUpdate
 
 router = APIRouter(prefix="/v1/vehicles", tags=["vehicles"])
@@ -16,11 +16,7 @@ router = APIRouter(prefix="/v1/vehicles", tags=["vehicles"])
 
 def _check_centre(session: Session, centre_id: int | None) -> None:
     if centre_id is not None and session.get(Centre, centre_id) is None:
-        raise HTTPException(
-            422,
-            [{"loc": ["body", "centre_id"], "msg": f"centre {centre_id} not found",
-              "type": "value_error"}],
-        )
+        raise unprocessable(["body", "centre_id"], f"centre {centre_id} not found")
 
 
 @router.get("", response_model=list[VehicleOut], responses=errors(401, 403),
