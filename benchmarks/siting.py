@@ -6,8 +6,8 @@ In one run:
    PuLP/CBC, side by side: objective, known optimum, proof of optimality, seconds, speed ratio;
 2. a city-scale case on a synthetic city's walk graph (20,000 demand points x 2,000 candidate
    sites, 500 m walking radius): maximal covering, capacitated maximal covering (fixed
-   capacity where it binds, half-binds and does not; compartment sizing), p-median; objective,
-   proven gap, seconds, peak memory.
+   capacity where it binds, half-binds and does not, and the same capacities as S/M/L
+   compartments to size), p-median; objective, proven gap, seconds, peak memory.
 
     .venv/bin/python benchmarks/siting.py [--skip-spopt] [--skip-city] [--solvers scip,highs]
     .venv/bin/python benchmarks/siting.py --skip-orlib --only-capacitated --capacities 90 \
@@ -126,7 +126,6 @@ def city(args: argparse.Namespace) -> None:
         window_ab(args, inst)
         return
     capacities = [float(c) for c in args.capacities.split(",")]
-    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=int(capacities[0] * 1.5))
     cases = (
         []
         if args.only_capacitated
@@ -136,19 +135,12 @@ def city(args: argparse.Namespace) -> None:
         capped = dataclasses.replace(inst, capacity=np.full(inst.n_sites, cap))
         model = SitingModel("maxcover", p=args.p, capacitated=True)
         cases.append((f"maxcover cap {cap:g}/day", capped, model, 0.01))
-    cases += (
-        []
-        if args.only_capacitated
-        else [
-            (
-                f"maxcover sized {sizing.max_compartments} cells",
-                inst,
-                SitingModel("maxcover", p=args.p, sizing=sizing),
-                0.01,
-            ),
-            ("pmedian", inst, SitingModel("pmedian", p=args.p), 1e-4),
-        ]
-    )
+        # the same capacity as compartments to size (S/M/L, turned over every 1.5 days)
+        sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=round(cap * 1.5))
+        model = SitingModel("maxcover", p=args.p, sizing=sizing)
+        cases.append((f"maxcover sized {sizing.max_compartments} cells", inst, model, 0.01))
+    if not args.only_capacitated:
+        cases.append(("pmedian", inst, SitingModel("pmedian", p=args.p), 1e-4))
     print(
         f"p = {args.p} lockers; limit {args.city_time_limit:g} s; sized lockers: compartments "
         f"turned over every 1.5 days"
@@ -286,7 +278,7 @@ def main() -> None:
     ap.add_argument(
         "--only-capacitated",
         action="store_true",
-        help="city case: the fixed-capacity cases alone (to rerun them with a longer limit)",
+        help="city case: the fixed-capacity and sized cases alone (to rerun with a longer limit)",
     )
     args = ap.parse_args()
     if not args.skip_orlib:

@@ -204,7 +204,8 @@ def submit_siting(
     db: Database = Depends(get_db),
     settings: Settings = Depends(get_settings),
 ) -> dict:
-    payload = body.model_dump()
+    payload = body.model_dump(exclude_none=True)
+    _check_siting(payload)
     if body.distance == "walk":
         if not settings.map_network or "walk" not in source_profiles(settings.map_network):
             raise unprocessable(
@@ -217,6 +218,90 @@ def submit_siting(
     return {"id": job_id, "status": "queued"}
 
 
+def _check_siting(payload: dict[str, Any]) -> None:
+    """The model, the points and what the model asks of the candidates (p, budget, capacities)
+    are read now, so bad input is a 422 naming the item rather than a failed job; only the
+    walking distances are left to the worker."""
+    from routing.siting.errors import SitingInputError
+    from routing.siting.native import model_from_dict
+    from routing.siting.points import (
+        candidate_from_record,
+        check_model,
+        check_points,
+        demand_from_record,
+    )
+
+    def read(field: str, records: list[dict], reader: Callable) -> list:
+        items = []
+        for i, record in enumerate(records):
+            try:
+                items.append(reader(record))
+            except SitingInputError as err:
+                raise unprocessable(["body", field, i], str(err)) from None
+        return items
+
+    try:
+        model = model_from_dict(payload["model"])
+    except SitingInputError as err:
+        raise unprocessable(["body", "model"], str(err)) from None
+    demand = read("demand", payload["demand"], demand_from_record)
+    candidates = read("candidates", payload["candidates"], candidate_from_record)
+    try:
+        check_points(demand, candidates)
+    except SitingInputError as err:  # an id given twice: the message names it
+        raise unprocessable(["body"], str(err)) from None
+    try:
+        check_model(model, candidates)
+    except SitingInputError as err:
+        raise unprocessable(["body", "model"], str(err)) from None
+
+
+SITING_RESULT_DOC: dict[int | str, Any] = {
+    200: {
+        "description": "The plan (`gongpei site` writes the same JSON): a summary with the "
+        "objective, proven bound and gap, coverage and utilisation; the open sites with their "
+        "load, and with capacity, utilisation and S/M/L compartments where the model has them; "
+        "each demand point's share served by each site; the points no candidate reaches; the "
+        "parcels left unserved. Or the sites and catchment lines as a GeoJSON "
+        "FeatureCollection with `?format=geojson`. The example is the request example's plan.",
+        "content": {
+            "application/json": {
+                "example": {
+                    "instance": "siting-run",
+                    "summary": {
+                        "model": "maxcover",
+                        "capacitated": False,
+                        "method": "exact:scip",
+                        "objective": 200.0,
+                        "bound": 200.0,
+                        "gap": 0.0,
+                        "optimal": True,
+                        "open_sites": 1,
+                        "parcels": 200.0,
+                        "served_parcels": 200.0,
+                        "unserved_parcels": 0.0,
+                        "coverage": 1.0,
+                        "mean_distance": 128.7,
+                        "mean_utilisation": None,
+                        "uncoverable_points": 0,
+                    },
+                    "open_site_ids": ["gate-east"],
+                    "sites": [{"id": "gate-east", "load": 200.0, "lon": 120.3831, "lat": 36.0668}],
+                    "assignment": [
+                        {"demand": "dorm-7", "site": "gate-east", "fraction": 1.0, "parcels": 140},
+                        {"demand": "lab-2", "site": "gate-east", "fraction": 1.0, "parcels": 60},
+                    ],
+                    "uncoverable": [],
+                    "unserved": [],
+                }
+            },
+            "application/geo+json": {"example": {"type": "FeatureCollection", "features": []}},
+        },
+    },
+    **errors(401, 403, 404, 409),
+}
+
+
 add_job_routes(
     router,
     path="/v1/siting-runs",
@@ -225,5 +310,5 @@ add_job_routes(
     status_summary="Status of a siting run (planner)",
     result="result",
     result_summary="The chosen sites of a finished siting run (planner)",
-    result_doc=SOLUTION_DOC,
+    result_doc=SITING_RESULT_DOC,
 )

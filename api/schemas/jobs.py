@@ -85,6 +85,16 @@ class JobStatus(BaseModel):
     finished_at: datetime | None
 
 
+class SizeMix(BaseModel):
+    """Shares of a point's parcels by the smallest compartment they fit (summing to 1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    S: float = Field(ge=0, le=1, examples=[0.6])
+    M: float = Field(ge=0, le=1, examples=[0.3])
+    L: float = Field(ge=0, le=1, examples=[0.1])
+
+
 class DemandPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -92,6 +102,17 @@ class DemandPoint(BaseModel):
     lat: float = Field(ge=-90, le=90, examples=[36.0671])
     lon: float = Field(ge=-180, le=180, examples=[120.3826])
     parcels: float = Field(ge=0, le=1e7, description="Parcels per day.", examples=[140])
+    mix: SizeMix | None = Field(
+        None, description="S/M/L shares for a sizing; omitted = the default mix (0.6/0.3/0.1)."
+    )
+
+
+class Compartments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    S: int = Field(0, ge=0, le=10_000, examples=[40])
+    M: int = Field(0, ge=0, le=10_000, examples=[20])
+    L: int = Field(0, ge=0, le=10_000, examples=[8])
 
 
 class CandidateSite(BaseModel):
@@ -105,6 +126,30 @@ class CandidateSite(BaseModel):
         None, ge=0, le=1e7, description="Parcels per day it can hold; omitted = unlimited."
     )
     existing: bool = Field(False, description="Already built: always kept open.")
+    compartments: Compartments | None = Field(
+        None, description="An existing locker's compartments, which a sizing keeps as they are."
+    )
+
+
+class CompartmentCosts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    S: float | None = Field(None, ge=0, le=1e7, description="Default 300.", examples=[300])
+    M: float | None = Field(None, ge=0, le=1e7, description="Default 400.", examples=[400])
+    L: float | None = Field(None, ge=0, le=1e7, description="Default 550.", examples=[550])
+
+
+class SizingSpec(BaseModel):
+    """Compartment counts as a decision: each open locker gets the S/M/L compartments its
+    parcels need (a small parcel may take a larger compartment), each at its cost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dwell_days: float = Field(1.5, gt=0, le=30, description="Mean days a parcel waits.")
+    max_compartments: int = Field(120, ge=1, le=10_000, description="Per locker, all sizes.")
+    costs: CompartmentCosts = Field(
+        default_factory=CompartmentCosts, description="Building cost per compartment by size."
+    )
 
 
 class SitingModelSpec(BaseModel):
@@ -118,6 +163,16 @@ class SitingModelSpec(BaseModel):
     p: int | None = Field(None, ge=1, le=10_000, description="Number of lockers.")
     budget: float | None = Field(None, ge=0, le=1e12, description="Money for fixed costs.")
     capacitated: bool = Field(False, description="Respect candidate capacities.")
+    sizing: SizingSpec | None = Field(
+        None, description="Decide each locker's compartments (implies capacitated)."
+    )
+    unserved_penalty: float | None = Field(
+        None,
+        gt=0,
+        le=1e7,
+        description="pmedian: metres charged per parcel with no locker in reach "
+        "(default: twice the largest distance).",
+    )
 
 
 class SitingSubmit(BaseModel):

@@ -269,23 +269,33 @@ class SitingModel:
 
     def check_against(self, inst: SitingInstance) -> None:
         """Reject options this instance cannot meet (p too large, budget below fixed lockers)."""
-        fixed = int(inst.must_open.sum())
-        if self.p is not None and self.p > inst.n_sites:
+        self.check_sites(
+            fixed_cost=inst.fixed_cost, capacity=inst.capacity, must_open=inst.must_open
+        )
+
+    def check_sites(
+        self, *, fixed_cost: np.ndarray, capacity: np.ndarray, must_open: np.ndarray
+    ) -> None:
+        """``check_against`` on the candidate sites alone (arrays, one entry a site), so that a
+        caller without distances yet, such as the platform taking a siting run, can refuse
+        options no plan could meet before any walking distance is computed."""
+        fixed, n_sites = int(must_open.sum()), len(fixed_cost)
+        if self.p is not None and self.p > n_sites:
             raise SitingInputError(
-                f"model '{self.kind}': p={self.p} is larger than the {inst.n_sites} candidate sites"
+                f"model '{self.kind}': p={self.p} is larger than the {n_sites} candidate sites"
             )
         if self.p is not None and self.p < fixed:
             raise SitingInputError(
                 f"model '{self.kind}': p={self.p} is below the {fixed} lockers that must stay open"
             )
         if self.budget is not None:
-            must = float(inst.fixed_cost[inst.must_open].sum())
+            must = float(fixed_cost[must_open].sum())
             if self.budget < must:
                 raise SitingInputError(
                     f"model '{self.kind}': budget {self.budget:g} is below the {must:g} that the "
                     "lockers which must stay open already cost"
                 )
-        if self.is_capacitated and self.sizing is None and np.isinf(inst.capacity).all():
+        if self.is_capacitated and self.sizing is None and np.isinf(capacity).all():
             raise SitingInputError(
                 f"model '{self.kind}': capacitated needs finite site capacities or a sizing"
             )

@@ -25,6 +25,7 @@ from routing.siting.model import (
     NOT_BUILT,
     SIZES,
     SitingInstance,
+    SitingModel,
     make_reach,
 )
 
@@ -261,12 +262,7 @@ def instance_from_points(
     """
     if not (radius_m > 0 and math.isfinite(radius_m)):
         raise SitingInputError(f"radius_m must be a number > 0, got {radius_m}")
-    if not demand:
-        raise SitingInputError("demand: at least one demand point is needed")
-    if not candidates:
-        raise SitingInputError("candidates: at least one candidate site is needed")
-    _unique("demand point", [d.id for d in demand])
-    _unique("candidate", [c.id for c in candidates])
+    check_points(demand, candidates)
     dem = [(d.lat, d.lon) for d in demand]
     cand = [(c.lat, c.lon) for c in candidates]
     if straight_line:
@@ -292,9 +288,7 @@ def instance_from_points(
         weight=np.array([d.parcels for d in demand], dtype=float),
         site_ids=[c.id for c in candidates],
         reach=reach,
-        fixed_cost=np.array([c.fixed_cost for c in candidates], dtype=float),
-        capacity=np.array([c.capacity for c in candidates], dtype=float),
-        must_open=np.array([c.existing for c in candidates], dtype=bool),
+        **_site_arrays(candidates),
         existing_compartments=_existing_compartments(candidates),
         size_mix=np.array([d.mix for d in demand], dtype=float),
         radius_m=float(radius_m),
@@ -302,6 +296,31 @@ def instance_from_points(
         site_lonlat=np.array([(c.lon, c.lat) for c in candidates], dtype=float),
         name=name,
     )
+
+
+def check_points(demand: Sequence[DemandPoint], candidates: Sequence[Candidate]) -> None:
+    """What is wrong with the points before any distance: none of either, an id given twice.
+    The platform calls this (and ``check_model``) as a siting run is posted, so bad input is
+    refused then instead of failing the job later."""
+    if not demand:
+        raise SitingInputError("demand: at least one demand point is needed")
+    if not candidates:
+        raise SitingInputError("candidates: at least one candidate site is needed")
+    _unique("demand point", [d.id for d in demand])
+    _unique("candidate", [c.id for c in candidates])
+
+
+def check_model(model: SitingModel, candidates: Sequence[Candidate]) -> None:
+    """A p or budget the candidates cannot meet, or capacities the model needs and none has."""
+    model.check_sites(**_site_arrays(candidates))
+
+
+def _site_arrays(candidates: Sequence[Candidate]) -> dict[str, np.ndarray]:
+    return {
+        "fixed_cost": np.array([c.fixed_cost for c in candidates], dtype=float),
+        "capacity": np.array([c.capacity for c in candidates], dtype=float),
+        "must_open": np.array([c.existing for c in candidates], dtype=bool),
+    }
 
 
 def _existing_compartments(candidates: Sequence[Candidate]) -> np.ndarray | None:

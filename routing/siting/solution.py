@@ -25,6 +25,7 @@ class SitingSolution:
     cols: np.ndarray
     frac: np.ndarray
     sizes: np.ndarray | None = None
+    size_parcels: np.ndarray | None = None  # per pair, parcels of each size (under a sizing)
     bound: float | None = None
     gap: float | None = None
     optimal: bool = False
@@ -138,6 +139,9 @@ class SitingSolution:
             }
             for i, j, f in zip(self.rows[keep], self.cols[keep], self.frac[keep], strict=True)
         ]
+        if self.size_parcels is not None:
+            for row, parcels in zip(assignment, self.size_parcels[keep], strict=True):
+                row["by_size"] = {s: float(v) for s, v in zip(SIZES, parcels, strict=True)}
         short = np.flatnonzero(self.served < 1.0 - 1e-9)
         w = inst.weight
         return {

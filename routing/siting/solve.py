@@ -14,9 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from routing.siting.aggregate import aggregate, expand
+from routing.siting.by_size import fold_sizes, split_by_size
 from routing.siting.errors import SitingInputError
 from routing.siting.exact import SOLVERS, LpResult, MipResult, lp_relaxation, proven_gap, solve_mip
-from routing.siting.flow import capacity_bound, fewest_compartments, flow_assignment
+from routing.siting.flow import (
+    capacity_bound,
+    effective_capacity,
+    fewest_compartments,
+    flow_assignment,
+)
 from routing.siting.formulation import STRONG_LINK_MAX_PAIRS, Mip, big_penalty, build, pairs
 from routing.siting.heuristic import open_set
 from routing.siting.lagrange import capacitated_cover_bound, pmedian_bound
@@ -44,7 +50,52 @@ def solve(
     strong: bool | None = None,
     log: bool = False,
 ) -> SitingSolution:
-    """Plan ``model`` on ``inst``: ``heuristic`` only, or ``exact``/``auto`` (warm-started MIP)."""
+    """Plan ``model`` on ``inst``: ``heuristic`` only, or ``exact``/``auto`` (warm-started MIP).
+
+    Under a sizing each point is first split by parcel size (``by_size``), so its small and
+    large parcels may go to different lockers; the plan comes back one row per point and site.
+    """
+    options = {
+        "method": method,
+        "solver": solver,
+        "time_limit_s": time_limit_s,
+        "rel_gap": rel_gap,
+        "strong": strong,
+        "log": log,
+    }
+    if model.sizing is None:
+        return _solve(inst, model, **options)
+    if _sizing_is_capacity(inst, model):
+        capped = dataclasses.replace(inst, capacity=effective_capacity(inst, model))
+        plain = dataclasses.replace(model, sizing=None, capacitated=True)
+        plan = _solve(capped, plain, **options)
+        sizes = fewest_compartments(inst, model, plan.rows, plan.cols, plan.frac)
+        return dataclasses.replace(plan, instance=inst, model=model, sizes=sizes)
+    split, owner, size = split_by_size(inst, model)
+    return fold_sizes(_solve(split, model, **options), inst, owner, size)
+
+
+def _sizing_is_capacity(inst: SitingInstance, model: SitingModel) -> bool:
+    """Whether a sizing asks no more than a capacity of ``max_compartments`` turned over: so
+    when the objective does not price compartments (covering or p-median, no money budget) and
+    no locker's compartments already stand. Any load within that capacity is then held by
+    ``fewest_compartments`` (their count is the load's, rounded up), so both models have the
+    same plans and optima, and the plain capacitated one gets the city-scale search and bound."""
+    unpriced = model.kind in ("maxcover", "pmedian") and model.budget is None
+    return unpriced and not inst.built.any()
+
+
+def _solve(
+    inst: SitingInstance,
+    model: SitingModel,
+    *,
+    method: str,
+    solver: str,
+    time_limit_s: float,
+    rel_gap: float,
+    strong: bool | None,
+    log: bool,
+) -> SitingSolution:
     if method not in METHODS:
         raise SitingInputError(f"method must be one of {', '.join(METHODS)}, got '{method}'")
     if not time_limit_s > 0:

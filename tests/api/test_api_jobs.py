@@ -9,7 +9,9 @@ import sys
 import time
 
 import pytest
+from sqlalchemy import func, select
 
+from api.db.models import Job
 from api.jobs import queue
 from api.jobs.worker import Worker
 from api.security import create_firm
@@ -162,21 +164,84 @@ def test_siting_run_by_planner(client, settings, auth, db):
     assert result["summary"]["optimal"] and result["summary"]["served_parcels"] == 150
     geo = client.get(f"/v1/siting-runs/{job_id}/result?format=geojson", headers=auth["planner"])
     assert geo.json()["type"] == "FeatureCollection"
+    # the OpenAPI example is shaped like a real plan (it once showed a batch's routes)
+    op = client.get("/openapi.json").json()["paths"]["/v1/siting-runs/{job_id}/result"]["get"]
+    example = op["responses"]["200"]["content"]["application/json"]["example"]
+    assert set(example) == set(result)
+    assert set(example["summary"]) <= set(result["summary"])
+    assert set(example["sites"][0]) <= set(result["sites"][0])
+    assert set(example["assignment"][0]) == set(result["assignment"][0])
     with db.writing() as session:
         _, other = create_firm(session, "other-planner", "planner")
     other_headers = {"X-API-Key": other}
     assert client.get(f"/v1/siting-runs/{job_id}", headers=other_headers).status_code == 404
 
 
-def test_siting_input_errors(client, settings, auth):
+def test_siting_input_errors(client, db, auth):
     r = client.post("/v1/siting-runs", json=_siting_body(distance="walk"), headers=auth["planner"])
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "distance"]
-    bad = _siting_body(model={"kind": "pmedian"})
-    r = client.post("/v1/siting-runs", json=bad, headers=auth["planner"])
-    assert r.status_code == 202  # p missing: routing.siting names it when the job runs
+    body = _siting_body()
+    lab_twice = [*body["demand"], {**body["demand"][1], "lat": 36.07}]
+    standing = [{**c, "existing": True} for c in body["candidates"]]
+    mix = {"S": 0.5, "M": 0.3, "L": 0.1}
+    # each refused when posted, naming the item, instead of a job that fails later
+    for changes, loc, needle in (
+        ({"model": {"kind": "pmedian"}}, ["body", "model"], "p (number of lockers) is required"),
+        ({"model": {"kind": "maxcover", "p": 3}}, ["body", "model"], "p=3 is larger than the 2"),
+        (
+            {"model": {"kind": "maxcover", "budget": 1500}, "candidates": standing},
+            ["body", "model"],
+            "budget 1500 is below the 2000 that the lockers which must stay open already cost",
+        ),
+        (
+            {"model": {"kind": "maxcover", "p": 1, "capacitated": True}},
+            ["body", "model"],
+            "capacitated needs finite site capacities or a sizing",
+        ),
+        ({"demand": lab_twice}, ["body"], "demand point 'lab': id appears more than once"),
+        (
+            {"demand": [{**body["demand"][0], "mix": mix}]},
+            ["body", "demand", 0],
+            "demand point 'dorm': size mix S/M/L must be 3 shares >= 0 summing to 1",
+        ),
+    ):
+        r = client.post("/v1/siting-runs", json=_siting_body(**changes), headers=auth["planner"])
+        assert r.status_code == 422, (changes, r.text)
+        detail = r.json()["detail"][0]
+        assert detail["loc"] == loc and needle in detail["msg"], detail
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_siting_run_sizes_lockers_by_parcel_size(client, settings, auth):
+    # "gate" reaches dorm (100 parcels, default mix 60/30/10 %) and lab (50, all L); "hill"
+    # stands with 10 S compartments and reaches "far" (30: 18 S, 9 M, 3 L). A compartment turns
+    # over one parcel a day. gate is sized to hold all 150: 60 S, 30 M, 60 L; hill's 10 S take
+    # 10 of far's small parcels, which no share of far in its own mix would fit.
+    body = _siting_body(
+        model={"kind": "maxcover", "p": 2, "sizing": {"dwell_days": 1, "max_compartments": 200}}
+    )
+    body["demand"][1]["mix"] = {"S": 0, "M": 0, "L": 1}
+    body["candidates"][1] |= {"existing": True, "compartments": {"S": 10}}
+    r = client.post("/v1/siting-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 202, r.text
     Worker(settings).run(max_jobs=1)
-    status = client.get(f"/v1/siting-runs/{r.json()['id']}", headers=auth["planner"]).json()
-    assert status["status"] == "failed" and "p (number of lockers) is required" in status["error"]
+    result = client.get(f"/v1/siting-runs/{r.json()['id']}/result", headers=auth["planner"])
+    result = result.json()
+    assert result["summary"]["optimal"] and result["summary"]["served_parcels"] == 160
+    sites = {s["id"]: s for s in result["sites"]}
+    assert sites["gate"]["compartments"] == {"S": 60, "M": 30, "L": 60}
+    assert sites["hill"]["compartments"] == {"S": 10, "M": 0, "L": 0}
+    far = [a for a in result["assignment"] if a["demand"] == "far"]
+    assert far == [
+        {
+            "demand": "far",
+            "site": "hill",
+            "fraction": pytest.approx(1 / 3),
+            "parcels": 10.0,
+            "by_size": {"S": 10.0, "M": 0.0, "L": 0.0},
+        }
+    ]
 
 
 def test_batch_without_matrices_is_timed_and_drawn_on_the_server_map(

@@ -36,21 +36,25 @@ def _sizing(most: int = 50) -> Sizing:
 
 
 def _holds_by_size(plan) -> None:
-    """Every site's compartments of size >= t turn over the parcels needing size t or larger."""
+    """Every site's compartments of size >= t turn over the parcels it takes of size t or
+    larger, and the parcels by size add up: to each pair's parcels, and per point to no more
+    of a size than the point has (its sizes may go to different sites)."""
     inst = plan.instance
-    at_least = np.cumsum(inst.size_mix[:, ::-1], axis=1)[:, ::-1]
+    parcels = inst.weight[plan.rows] * plan.frac
+    np.testing.assert_allclose(plan.size_parcels.sum(axis=1), parcels, atol=1e-9)
     for t in range(3):
-        need = np.bincount(
-            plan.cols, inst.weight[plan.rows] * plan.frac * at_least[plan.rows, t], minlength=2
-        )
+        need = np.bincount(plan.cols, plan.size_parcels[:, t:].sum(axis=1), minlength=2)
         assert (need <= plan.sizes[:, t:].sum(axis=1) + 1e-6).all(), (t, need, plan.sizes)
+    taken = np.zeros((inst.n_demand, 3))
+    np.add.at(taken, plan.rows, plan.size_parcels)
+    assert (taken <= inst.weight[:, None] * inst.size_mix + 1e-6).all(), taken
 
 
 @pytest.mark.parametrize("method", ["exact", "heuristic"])
 def test_setcover_keeps_and_does_not_charge_standing_compartments(method):
-    # "old" takes 3 of a's 4 parcels (its 3 compartments), at most 1 of them M (its one M); the
-    # last parcel of a (3/4 S, 1/4 M) and b (1 S, 1 L) go to "new": L >= 1, M+L >= 1.25,
-    # all >= 3, so 1 S + 1 M + 1 L = 1250. Objective 1000 + 1250; old's 1000 are not counted.
+    # a is 3 S + 1 M, b is 1 S + 1 L. "old" (2 S + 1 M) takes a's M and 2 of its S; a's last S
+    # and b go to "new": L >= 1, M+L >= 1, all >= 3, so 2 S + 1 L = 1150 (had old taken 3 S,
+    # new would need 1 S + 1 M + 1 L = 1250). Objective 1000 + 1150; old's 1000 not counted.
     plan = solve(_two_sites(4.0), SitingModel("setcover", sizing=_sizing()), method=method)
     assert plan.sizes[0].tolist() == OLD
     assert plan.unserved_parcels == pytest.approx(0.0)
@@ -59,10 +63,10 @@ def test_setcover_keeps_and_does_not_charge_standing_compartments(method):
     _holds_by_size(plan)
     if method == "exact":
         assert plan.optimal
-        assert plan.sizes[1].tolist() == [1, 1, 1]
-        assert plan.objective == pytest.approx(1000.0 + 1250.0)
+        assert plan.sizes[1].tolist() == [2, 0, 1]
+        assert plan.objective == pytest.approx(1000.0 + 1150.0)
     else:
-        assert plan.objective >= 2250.0 - 1e-6
+        assert plan.objective >= 2150.0 - 1e-6
 
 
 def test_standing_locker_larger_than_max_compartments_stays_whole():
@@ -109,6 +113,45 @@ def test_standing_l_compartments_are_needed_for_large_parcels():
         assert plan.sizes[0].tolist() == [5, 0, 0]
         assert plan.unserved_parcels == pytest.approx(0.0)
         _holds_by_size(plan)
+
+
+@pytest.mark.parametrize("method", ["exact", "heuristic"])
+def test_a_points_sizes_go_to_different_lockers(method):
+    # one point of 10 parcels, 6 S + 3 M + 1 L; "old" stands with 4 S compartments and takes 4
+    # of the S parcels (sent in the point's own mix, no share would fit: old has no M or L).
+    # "new" holds the other 2 S + 3 M + 1 L: L >= 1, M+L >= 4, all >= 6, so 2 S + 3 M + 1 L
+    # = 600 + 1200 + 550 = 2350, plus its 1000; all 10 at new would cost 1000 + 3550.
+    inst = SitingInstance(
+        demand_ids=["a"],
+        weight=np.array([10.0]),
+        site_ids=["old", "new"],
+        reach=make_reach([0, 0], [0, 1], [10.0, 20.0], (1, 2)),
+        fixed_cost=np.array([0.0, 1000.0]),
+        capacity=np.full(2, np.inf),
+        must_open=np.array([True, False]),
+        size_mix=np.array([(0.6, 0.3, 0.1)]),
+        existing_compartments=np.array([[4, 0, 0], [NOT_BUILT] * 3]),
+    )
+    plan = solve(inst, SitingModel("setcover", sizing=_sizing()), method=method)
+    _holds_by_size(plan)
+    assert plan.unserved_parcels == pytest.approx(0.0)
+    at_old = plan.size_parcels[(plan.rows == 0) & (plan.cols == 0)]
+    if method == "exact":
+        assert plan.optimal and plan.objective == pytest.approx(1000.0 + 2350.0)
+        assert plan.sizes[1].tolist() == [2, 3, 1]
+        assert at_old.tolist() == [[4.0, 0.0, 0.0]]
+        rows = plan.to_dict()["assignment"]
+        assert {r["site"]: r["by_size"] for r in rows} == {
+            "old": {"S": 4.0, "M": 0.0, "L": 0.0},
+            "new": {"S": 2.0, "M": 3.0, "L": 1.0},
+        }
+        assert [r["fraction"] for r in rows] == pytest.approx([0.4, 0.6])
+    else:
+        assert plan.objective >= 3350.0 - 1e-6
+    # maximal covering with old alone: its 4 S compartments serve 4 of the point's S parcels
+    plan = solve(inst, SitingModel("maxcover", p=1, sizing=_sizing()), method=method)
+    assert plan.objective == pytest.approx(4.0)
+    assert plan.size_parcels.tolist() == [[4.0, 0.0, 0.0]]
 
 
 @pytest.mark.parametrize(

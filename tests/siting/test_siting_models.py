@@ -218,3 +218,38 @@ def test_unpriced_compartments_come_back_as_the_fewest_that_hold_the_load():
         plan = solve(_one_site(10.0, (0.5, 0.3, 0.2)), model, method="exact")
         assert plan.served[0] == pytest.approx(1.0)
         assert plan.sizes[0].tolist() == [5, 3, 2]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    ("kind", "opts"), [("maxcover", {"p": 2}), ("pmedian", {"p": 2, "unserved_penalty": 25.0})]
+)
+def test_unpriced_sizing_is_a_capacity_of_its_compartments(tiny_instance, brute_force, seed,
+                                                           kind, opts):
+    # covering or p-median with no money budget does not price compartments, so sizing up to 12
+    # (one parcel a day each) has the optimum of a plain capacity of 12 parcels a day
+    from routing.siting.flow import _size_loads
+    from routing.siting.model import DEFAULT_COMPARTMENTS
+
+    inst = tiny_instance(seed)
+    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=12)
+    want = brute_force(
+        dataclasses.replace(inst, capacity=np.full(6, 12.0)),
+        kind,
+        p=2,
+        capacitated=True,
+        penalty=opts.get("unserved_penalty"),
+    )
+    for method in ("exact", "heuristic"):
+        plan = solve(inst, SitingModel(kind, sizing=sizing, **opts), method=method)
+        _check_plan(plan)
+        assert plan.sizes.sum(axis=1).max() <= 12
+        need = _size_loads(inst, plan.model, plan.rows, plan.cols, plan.frac)
+        for t in range(3):  # compartments of size >= t hold the parcels needing size >= t
+            assert (need[:, t] <= plan.sizes[:, t:].sum(axis=1) + 1e-6).all()
+        if method == "exact":
+            assert plan.optimal and plan.objective == pytest.approx(want, abs=1e-6)
+        elif kind == "maxcover":
+            assert plan.objective <= want + 1e-6
+        else:
+            assert plan.objective >= want - 1e-6
