@@ -175,7 +175,8 @@ class SitingSolution:
             for site in plan["sites"]
         ]
         keep = self.frac > 1e-9
-        for i, j, f in zip(self.rows[keep], self.cols[keep], self.frac[keep], strict=True):
+        pairs_kept = zip(self.rows[keep], self.cols[keep], plan["assignment"], strict=True)
+        for i, j, row in pairs_kept:  # to_dict's assignment rows are the same pairs, in order
             features.append(
                 {
                     "type": "Feature",
@@ -186,13 +187,9 @@ class SitingSolution:
                             [float(v) for v in inst.site_lonlat[j]],
                         ],
                     },
-                    "properties": {
-                        "kind": "catchment",
-                        "demand": inst.demand_ids[i],
-                        "site": inst.site_ids[j],
-                        "parcels": float(inst.weight[i] * f),
-                        "distance": float(inst.reach[i, j]),
-                    },
+                    "properties": {"kind": "catchment"}
+                    | row
+                    | {"distance": float(inst.reach[i, j])},
                 }
             )
         return {"type": "FeatureCollection", "features": features}

@@ -242,6 +242,15 @@ def test_siting_run_sizes_lockers_by_parcel_size(client, settings, auth):
             "by_size": {"S": 10.0, "M": 0.0, "L": 0.0},
         }
     ]
+    geo = client.get(
+        f"/v1/siting-runs/{r.json()['id']}/result?format=geojson", headers=auth["planner"]
+    ).json()
+    lines = [f["properties"] for f in geo["features"] if f["properties"]["kind"] == "catchment"]
+    assert {(p["demand"], p["site"]): p["by_size"]["L"] for p in lines} == {
+        ("dorm", "gate"): 10.0,
+        ("lab", "gate"): 50.0,
+        ("far", "hill"): 0.0,
+    }
 
 
 def test_batch_without_matrices_is_timed_and_drawn_on_the_server_map(
