@@ -4,7 +4,8 @@ Under a sizing a point's parcels need not all go to one locker in the point's ow
 its small parcels may fill a standing locker's small compartments while its large ones go to a
 locker with large compartments. Giving each size its own point (pure mix, same reach) lets the
 models assign parcels size by size with no change to them; the plan is then folded back so a
-planner reads one row per point and site, with the parcels of each size beside it.
+planner reads one row per point and site, with the parcels of each size beside it (plans whose
+points went whole get theirs in the point's own mix).
 """
 
 from __future__ import annotations
@@ -58,3 +59,10 @@ def fold_sizes(
     return dataclasses.replace(
         plan, instance=inst, rows=rows, cols=cols, frac=frac, size_parcels=by_size
     )
+
+
+def in_own_mix(plan: SitingSolution) -> SitingSolution:
+    """``plan`` with each pair's parcels by size where every point went whole, in its own mix."""
+    mix = plan.model.size_mix(plan.instance)[plan.rows]
+    parcels = plan.instance.weight[plan.rows] * plan.frac
+    return dataclasses.replace(plan, size_parcels=parcels[:, None] * mix)

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from routing.siting.aggregate import aggregate, expand
-from routing.siting.by_size import fold_sizes, split_by_size
+from routing.siting.by_size import fold_sizes, in_own_mix, split_by_size
 from routing.siting.errors import SitingInputError
 from routing.siting.exact import SOLVERS, LpResult, MipResult, lp_relaxation, proven_gap, solve_mip
 from routing.siting.flow import (
@@ -52,8 +52,12 @@ def solve(
 ) -> SitingSolution:
     """Plan ``model`` on ``inst``: ``heuristic`` only, or ``exact``/``auto`` (warm-started MIP).
 
-    Under a sizing each point is first split by parcel size (``by_size``), so its small and
-    large parcels may go to different lockers; the plan comes back one row per point and site.
+    Where lockers already stand with their compartments, a sizing first splits each point by
+    parcel size (``by_size``), so its small parcels may fill a standing locker's small
+    compartments while its large ones go elsewhere. Where every locker is to be sized, placing
+    parcels size by size would change only how compartment counts round (a site's compartments
+    of each size follow its parcels of that size or larger), so the points stay whole, a third
+    of the rows. Either way each pair of a sized plan carries its parcels by size.
     """
     options = {
         "method": method,
@@ -65,14 +69,27 @@ def solve(
     }
     if model.sizing is None:
         return _solve(inst, model, **options)
+    if inst.built.any():
+        split, owner, size = split_by_size(inst, model)
+        return fold_sizes(_solve(split, model, **options), inst, owner, size)
     if _sizing_is_capacity(inst, model):
         capped = dataclasses.replace(inst, capacity=effective_capacity(inst, model))
         plain = dataclasses.replace(model, sizing=None, capacitated=True)
         plan = _solve(capped, plain, **options)
         sizes = fewest_compartments(inst, model, plan.rows, plan.cols, plan.frac)
-        return dataclasses.replace(plan, instance=inst, model=model, sizes=sizes)
-    split, owner, size = split_by_size(inst, model)
-    return fold_sizes(_solve(split, model, **options), inst, owner, size)
+        plan = dataclasses.replace(plan, instance=inst, model=model, sizes=sizes)
+    else:
+        plan = _solve(inst, model, **options)
+    return in_own_mix(plan)
+
+
+def _trivial_bound(inst: SitingInstance, mip: Mip) -> float:
+    """What no plan can beat: every parcel within reach of some site served, or a cost of 0
+    (every cost is >= 0). A MIP stopped before its root LP reports a sentinel instead (SCIP:
+    1e20), which this replaces, so the gap reads 100 % rather than billions of per cent."""
+    if mip.maximize:
+        return float(inst.weight[np.diff(inst.reach.indptr) > 0].sum())
+    return 0.0
 
 
 def _sizing_is_capacity(inst: SitingInstance, model: SitingModel) -> bool:
@@ -145,8 +162,9 @@ def _solve(
     else:
         left = max(0.5, time_limit_s - (time.perf_counter() - start))
         res = solve_mip(mip, solver=solver, time_limit_s=left, rel_gap=rel_gap, hint=hint, log=log)
-        if quick is not None:
-            res.bound = min(res.bound, quick) if mip.maximize else max(res.bound, quick)
+        for known in (quick, _trivial_bound(work, mip)):
+            if known is not None:
+                res.bound = min(res.bound, known) if mip.maximize else max(res.bound, known)
     if res.values is not None:
         found = _decode(work, model, mip, res.values)
         value = mip_value(found, mip)

@@ -244,6 +244,9 @@ def test_unpriced_sizing_is_a_capacity_of_its_compartments(tiny_instance, brute_
         plan = solve(inst, SitingModel(kind, sizing=sizing, **opts), method=method)
         _check_plan(plan)
         assert plan.sizes.sum(axis=1).max() <= 12
+        mix = plan.model.size_mix(inst)[plan.rows]
+        by_size = inst.weight[plan.rows, None] * plan.frac[:, None] * mix
+        np.testing.assert_allclose(plan.size_parcels, by_size)  # points went whole, own mix
         need = _size_loads(inst, plan.model, plan.rows, plan.cols, plan.frac)
         for t in range(3):  # compartments of size >= t hold the parcels needing size >= t
             assert (need[:, t] <= plan.sizes[:, t:].sum(axis=1) + 1e-6).all()
@@ -253,3 +256,28 @@ def test_unpriced_sizing_is_a_capacity_of_its_compartments(tiny_instance, brute_
             assert plan.objective <= want + 1e-6
         else:
             assert plan.objective >= want - 1e-6
+
+
+def test_a_mip_stopped_without_a_bound_reports_the_trivial_one(tiny_instance, monkeypatch):
+    # SCIP stopped before its root LP (city-scale priced sizing) reports 1e20 for a maximum and
+    # a huge negative for a minimum: the gap read billions of per cent. Now it is bounded by
+    # every reachable parcel served (maximum) or a cost of 0 (minimum).
+    from routing.siting.exact import MipResult
+
+    def stopped(mip, **_):
+        sentinel = 1e20 if mip.maximize else -1e20
+        return MipResult(None, None, sentinel, False, "time limit (no bound)", 0.0)
+
+    monkeypatch.setattr(solve_module, "solve_mip", stopped)
+    monkeypatch.setattr(solve_module, "_quick_bound", lambda *a, **k: None)
+    inst = tiny_instance(3)
+    reachable = inst.weight[np.diff(inst.reach.indptr) > 0].sum()
+    for model, bound in (
+        (SitingModel("maxcover", p=2), reachable),
+        (SitingModel("setcover"), 0.0),
+    ):
+        plan = solve(inst, model, method="exact")
+        assert plan.stats["solver_status"] == "time limit (no bound)"
+        assert plan.bound == pytest.approx(bound)
+        want = abs(plan.objective - bound) / plan.objective
+        assert plan.gap == pytest.approx(want) and plan.gap <= 1.0
