@@ -36,13 +36,16 @@ class SitingSolution:
     @property
     def served(self) -> np.ndarray:
         """Share of each demand point's parcels served (0..1)."""
-        return np.bincount(self.rows, self.frac, minlength=self.instance.n_demand)
+        # numpy's bincount of no pairs is integer even with weights: a plan serving no one
+        served = np.bincount(self.rows, self.frac, minlength=self.instance.n_demand)
+        return served.astype(float)
 
     @property
     def load(self) -> np.ndarray:
         """Parcels per day assigned to each site."""
         w = self.instance.weight
-        return np.bincount(self.cols, w[self.rows] * self.frac, minlength=self.instance.n_sites)
+        load = np.bincount(self.cols, w[self.rows] * self.frac, minlength=self.instance.n_sites)
+        return load.astype(float)  # float also when there is no pair (see served)
 
     @property
     def unserved_parcels(self) -> float:

@@ -281,3 +281,26 @@ def test_a_mip_stopped_without_a_bound_reports_the_trivial_one(tiny_instance, mo
         assert plan.bound == pytest.approx(bound)
         want = abs(plan.objective - bound) / plan.objective
         assert plan.gap == pytest.approx(want) and plan.gap <= 1.0
+
+
+@pytest.mark.parametrize("capacitated", [False, True])
+@pytest.mark.parametrize("method", ["exact", "heuristic"])
+def test_no_point_in_reach_gives_an_empty_plan_not_a_crash(method, capacitated):
+    # a radius too small for any pair: the plan serves no one and says so (the empty
+    # assignment's loads once came out as integers and the summary failed)
+    inst = SitingInstance(
+        demand_ids=["a", "b"],
+        weight=np.array([5.0, 3.0]),
+        site_ids=["x", "y"],
+        reach=make_reach([], [], [], (2, 2)),
+        fixed_cost=np.zeros(2),
+        capacity=np.full(2, 10.0),
+        must_open=np.zeros(2, dtype=bool),
+    )
+    for model in (SitingModel("maxcover", p=1, capacitated=capacitated),
+                  SitingModel("setcover", capacitated=capacitated)):
+        plan = solve(inst, model, method=method)
+        summary = plan.to_dict()["summary"]
+        assert summary["served_parcels"] == 0.0 and summary["coverage"] == 0.0
+        assert summary["uncoverable_points"] == 2
+        assert plan.to_dict()["uncoverable"] == ["a", "b"]
