@@ -308,7 +308,11 @@ def big_penalty(inst: SitingInstance, model: SitingModel) -> float:
     """Per-parcel price of leaving a point unserved: more than any complete plan costs."""
     total = float(site_cost(inst).sum())
     if model.sizing is not None:
-        total += inst.n_sites * model.sizing.max_compartments * float(model.sizing.costs.max())
+        # every site open, each with the fewest compartments for its load: ceil(load /
+        # throughput) of them, at most one more than its share of all parcels. (Pricing every
+        # site's max_compartments instead made SCIP's root LP stall on a 60-site campus.)
+        most = float(inst.weight.sum()) / model.sizing.throughput + inst.n_sites
+        total += most * float(model.sizing.costs.max())
     if model.kind == "facility" and inst.reach.nnz:
         total += float((inst.weight * inst.reach.max(axis=1).toarray().ravel()).sum())
     # Service grows in steps of a point's parcels, a site's capacity or a compartment's turnover.

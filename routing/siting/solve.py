@@ -173,8 +173,8 @@ def _solve(
             best, best_value = found, value
     best = _unmerge(best, inst, group)
     best.bound = float(res.bound)
-    best.gap = proven_gap(best_value, res.bound, maximize=mip.maximize)
-    best.optimal = best.gap <= 1e-6
+    best.gap = float(proven_gap(best_value, res.bound, maximize=mip.maximize))
+    best.optimal = bool(best.gap <= 1e-6)  # plain types: the plan is written as JSON
     best.method = f"exact:{solver}"
     best.seconds = time.perf_counter() - start
     best.stats = {

@@ -166,3 +166,24 @@ def test_native_from_the_demo_map_buildings(tmp_path):
     features = json.loads(gj.read_text())["features"]
     assert sum(f["properties"]["kind"] == "locker" for f in features) == 4
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sized_set_cover_on_the_demo_map_gets_a_bound(tmp_path):
+    # every campus building served, each new locker sized: SCIP's root LP once stalled for the
+    # whole limit on this 848-row MIP (its "bound" -8.6e10), because the unserved slack was
+    # priced as if every site held max_compartments large compartments; now priced from the
+    # parcels, it reaches 0.3 % in 3 s here
+    spec = {
+        "map": "demo",
+        "radius_m": 300,
+        "demand": {"from_buildings": True},
+        "candidates": {"from_buildings": True, "min_area_m2": 1500},
+        "model": {"kind": "setcover", "sizing": {"dwell_days": 1.5, "max_compartments": 120}},
+    }
+    (tmp_path / "n.json").write_text(json.dumps(spec))
+    out = tmp_path / "o.json"
+    run = site(str(tmp_path / "n.json"), "--format", "native", "-o", str(out), "--time-limit", "8")
+    assert run.returncode == 0, run.exception
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["coverage"] == 1.0
+    assert 0 < summary["bound"] <= summary["objective"] and summary["gap"] < 0.05, summary
