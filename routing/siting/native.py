@@ -10,7 +10,9 @@ Example::
      "model": {"kind": "maxcover", "p": 5, "capacitated": true,
                "sizing": {"dwell_days": 1.5, "max_compartments": 120}}}
 
-File paths (map, points files) are relative to the JSON file. An existing locker's
+File paths (map, points files) are relative to the JSON file. Beside ``from_buildings``,
+demand takes ``rates`` and ``mix``, candidates ``min_area_m2``, ``fixed_cost`` and
+``capacity``; any other field is an error naming it. An existing locker's
 ``compartments`` (optional) are kept as they stand when the model sizes lockers.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +179,13 @@ def _points(spec: Any, field: str, base: Path, from_buildings) -> list:
             )
         return out
     if isinstance(spec, dict) and spec.get("from_buildings"):
+        takes = {"rates", "mix"} if is_demand else {"min_area_m2", "fixed_cost", "capacity"}
+        unknown = sorted(set(spec) - takes - {"from_buildings"})
+        if unknown:
+            raise SitingInputError(
+                f"native file: {field}: unknown field '{unknown[0]}' beside from_buildings "
+                f"(it takes {', '.join(sorted(takes))})"
+            )
         frame = from_buildings()
         if is_demand:
             mix = tuple(spec.get("mix", (0.6, 0.3, 0.1)))
@@ -184,6 +194,7 @@ def _points(spec: Any, field: str, base: Path, from_buildings) -> list:
             frame,
             min_area_m2=float(spec.get("min_area_m2", 300.0)),
             fixed_cost=float(spec.get("fixed_cost", 0.0)),
+            capacity=float(spec.get("capacity", math.inf)),
         )
     raise SitingInputError(
         f"native file: field '{field}' must be a list of points, a file name or "

@@ -119,14 +119,20 @@ def demand_from_buildings(
 
 
 def candidates_from_buildings(
-    buildings: pd.DataFrame, *, min_area_m2: float = 300.0, fixed_cost: float = 0.0
+    buildings: pd.DataFrame,
+    *,
+    min_area_m2: float = 300.0,
+    fixed_cost: float = 0.0,
+    capacity: float = math.inf,
 ) -> list[Candidate]:
     """A candidate at every building of at least ``min_area_m2``: at its main (or other public)
     entrance where one is mapped, where people come and go, else at its centroid; snapped later.
-    """
+    Each costs ``fixed_cost`` and holds ``capacity`` parcels a day (a capacitated model's)."""
     big = buildings[buildings["area_m2"] >= min_area_m2]
     return [
-        Candidate(f"site-b{r.osmid}", r.site_lat, r.site_lon, fixed_cost=fixed_cost)
+        Candidate(
+            f"site-b{r.osmid}", r.site_lat, r.site_lon, fixed_cost=fixed_cost, capacity=capacity
+        )
         for r in big.itertuples(index=False)
     ]
 

@@ -29,8 +29,9 @@ def test_demand_from_buildings_by_type_rate_area_and_levels():
     assert all(d.mix == (0.5, 0.3, 0.2) for d in demand)
     untyped = frame[frame["building"] == "yes"]
     assert not any(f"b{o}" in got for o in untyped["osmid"])
-    sites = candidates_from_buildings(frame, min_area_m2=2000, fixed_cost=9)
-    assert len(sites) == (frame["area_m2"] >= 2000).sum() and sites[0].fixed_cost == 9
+    sites = candidates_from_buildings(frame, min_area_m2=2000, fixed_cost=9, capacity=60)
+    assert len(sites) == (frame["area_m2"] >= 2000).sum()
+    assert {(s.fixed_cost, s.capacity) for s in sites} == {(9, 60)}
 
 
 def test_bbox_and_bad_sources(tmp_path):

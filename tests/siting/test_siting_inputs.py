@@ -204,6 +204,25 @@ def test_curve_and_geojson(tmp_path):
             },
             "demand: at least one demand point",
         ),
+        (
+            {
+                "map": "demo",
+                "radius_m": 300,
+                "demand": {"from_buildings": True},
+                "candidates": {"from_buildings": True, "capacty": 60},
+            },
+            r"candidates: unknown field 'capacty' beside from_buildings \(it takes capacity, "
+            r"fixed_cost, min_area_m2\)",
+        ),
+        (
+            {
+                "map": "demo",
+                "radius_m": 300,
+                "demand": {"from_buildings": True, "rate": {"office": 1}},
+                "candidates": {"from_buildings": True},
+            },
+            r"demand: unknown field 'rate' beside from_buildings \(it takes mix, rates\)",
+        ),
     ],
 )
 def test_native_file_errors(tmp_path, spec, needle):
