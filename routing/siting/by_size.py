@@ -18,40 +18,40 @@ from routing.siting.model import SitingInstance, SitingModel
 from routing.siting.solution import SitingSolution
 
 
-def split_by_size(
-    inst: SitingInstance, model: SitingModel
-) -> tuple[SitingInstance, np.ndarray, np.ndarray]:
-    """(the instance with one point per point and size it has parcels of, the original point
-    of each, its size index). A point with no parcels keeps one row, of its largest share."""
+def split_by_size(inst: SitingInstance, model: SitingModel) -> tuple[SitingInstance, np.ndarray]:
+    """(the instance with each point that reaches a standing locker split into one row per
+    size it has parcels of, the original point of each row). Other points stay whole, in their
+    own mix: without a standing locker in reach, placing their parcels size by size would
+    change only how compartment counts round, and each split point is up to three rows."""
     mix = model.size_mix(inst)
-    has = mix > 0
-    has[inst.weight == 0] = False
-    has[inst.weight == 0, np.argmax(mix[inst.weight == 0], axis=1)] = True
-    owner, size = np.nonzero(has)
-    split = dataclasses.replace(
+    standing = inst.reach[:, np.flatnonzero(inst.built)].tocsr()
+    split = (np.diff(standing.indptr) > 0) & (inst.weight > 0)
+    whole = np.flatnonzero(~split)
+    point, size = np.nonzero((mix > 0) & split[:, None])
+    owner = np.r_[whole, point]
+    part = dataclasses.replace(
         inst,
         demand_ids=[inst.demand_ids[i] for i in owner],
-        weight=inst.weight[owner] * mix[owner, size],
+        weight=np.r_[inst.weight[whole], inst.weight[point] * mix[point, size]],
         reach=inst.reach[owner],
-        size_mix=np.eye(3)[size],
+        size_mix=np.vstack([mix[whole], np.eye(3)[size]]),
         demand_lonlat=None if inst.demand_lonlat is None else inst.demand_lonlat[owner],
     )
-    return split, owner, size
+    return part, owner
 
 
-def fold_sizes(
-    plan: SitingSolution, inst: SitingInstance, owner: np.ndarray, size: np.ndarray
-) -> SitingSolution:
+def fold_sizes(plan: SitingSolution, inst: SitingInstance, owner: np.ndarray) -> SitingSolution:
     """``plan`` (on ``split_by_size``'s instance) on the original points: one pair per point and
     site, its fraction the share of the point's parcels served there, ``size_parcels`` the
-    parcels of each size behind it."""
+    parcels of each size behind it (each row's parcels in that row's mix)."""
+    rows_mix = plan.instance.size_mix[plan.rows]
     parcels = plan.instance.weight[plan.rows] * plan.frac
     key = owner[plan.rows] * inst.n_sites + plan.cols
     pairs, which = np.unique(key, return_inverse=True)
     by_size = np.zeros((pairs.size, 3))
-    np.add.at(by_size, (which, size[plan.rows]), parcels)
+    np.add.at(by_size, which, parcels[:, None] * rows_mix)
     rows, cols = pairs // inst.n_sites, pairs % inst.n_sites
-    # a point with no parcels keeps the fraction it was given (it has only one size row)
+    # a point with no parcels stays one row: it keeps the fraction it was given
     kept = np.zeros(pairs.size)
     np.maximum.at(kept, which, plan.frac)
     w = inst.weight[rows]

@@ -52,12 +52,12 @@ def solve(
 ) -> SitingSolution:
     """Plan ``model`` on ``inst``: ``heuristic`` only, or ``exact``/``auto`` (warm-started MIP).
 
-    Where lockers already stand with their compartments, a sizing first splits each point by
-    parcel size (``by_size``), so its small parcels may fill a standing locker's small
-    compartments while its large ones go elsewhere. Where every locker is to be sized, placing
-    parcels size by size would change only how compartment counts round (a site's compartments
-    of each size follow its parcels of that size or larger), so the points stay whole, a third
-    of the rows. Either way each pair of a sized plan carries its parcels by size.
+    Where lockers already stand with their compartments, a sizing first splits each point in
+    their reach by parcel size (``by_size``), so its small parcels may fill a standing locker's
+    small compartments while its large ones go elsewhere. Elsewhere placing parcels size by
+    size would change only how compartment counts round (a site's compartments of each size
+    follow its parcels of that size or larger), so those points stay whole, a third of the
+    rows. Either way each pair of a sized plan carries its parcels by size.
     """
     options = {
         "method": method,
@@ -70,8 +70,8 @@ def solve(
     if model.sizing is None:
         return _solve(inst, model, **options)
     if inst.built.any():
-        split, owner, size = split_by_size(inst, model)
-        return fold_sizes(_solve(split, model, **options), inst, owner, size)
+        split, owner = split_by_size(inst, model)
+        return fold_sizes(_solve(split, model, **options), inst, owner)
     if _sizing_is_capacity(inst, model):
         capped = dataclasses.replace(inst, capacity=effective_capacity(inst, model))
         plain = dataclasses.replace(model, sizing=None, capacitated=True)

@@ -228,3 +228,21 @@ def test_csv_standing_lockers_carry_their_compartments(tmp_path):
         )
         with pytest.raises(SitingInputError, match=needle):
             read_native(path)
+
+
+def test_only_points_in_reach_of_a_standing_locker_are_split_by_size():
+    # a (3 S + 1 M) reaches "old", which stands: two rows, one a size; b (1 S + 1 L) reaches
+    # only "new": one row in its own mix. The folded plan has one row per point and site.
+    from routing.siting.by_size import split_by_size
+
+    inst = _two_sites(4.0)
+    model = SitingModel("setcover", sizing=_sizing())
+    split, owner = split_by_size(inst, model)
+    assert owner.tolist() == [1, 0, 0]
+    assert split.weight.tolist() == pytest.approx([2.0, 3.0, 1.0])
+    assert split.size_mix.tolist() == [[0.5, 0.0, 0.5], [1, 0, 0], [0, 1, 0]]
+    plan = solve(inst, model, method="exact")
+    pairs = list(zip(plan.rows.tolist(), plan.cols.tolist(), strict=True))
+    assert len(pairs) == len(set(pairs))
+    b_at_new = plan.size_parcels[pairs.index((1, 1))]
+    assert b_at_new.tolist() == pytest.approx([1.0, 0.0, 1.0])
