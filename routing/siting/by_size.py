@@ -2,10 +2,10 @@
 
 Under a sizing a point's parcels need not all go to one locker in the point's own S/M/L mix:
 its small parcels may fill a standing locker's small compartments while its large ones go to a
-locker with large compartments. Giving each size its own point (pure mix, same reach) lets the
-models assign parcels size by size with no change to them; the plan is then folded back so a
-planner reads one row per point and site, with the parcels of each size beside it (plans whose
-points went whole get theirs in the point's own mix).
+locker with large compartments. Giving each size of a point in reach of a standing locker its
+own row (pure mix, same reach) lets the models assign parcels size by size with no change to
+them; the plan is then folded back so a planner reads one row per point and site, with the
+parcels of each size beside it (rows that went whole count theirs in the point's own mix).
 """
 
 from __future__ import annotations
