@@ -65,10 +65,12 @@ def add_job_routes(
     status_summary: str,
     result: str,
     result_summary: str,
-    result_doc: dict[int | str, Any],
+    result_description: str,
+    result_example: dict[str, Any],
 ) -> None:
     """A job resource's `GET {path}/{job_id}` (status) and `GET {path}/{job_id}/{result}`
-    (JSON, or GeoJSON with `?format=geojson`), for the firm that posted the job only."""
+    (JSON, or GeoJSON with `?format=geojson`), for the firm that posted the job only. The
+    result's OpenAPI entry shows ``result_example`` and an empty FeatureCollection."""
 
     def status(job_id: HexId, firm: Firm = Depends(key), db: Database = Depends(get_db)):
         return owned_job(db, firm, job_id, kind)
@@ -95,27 +97,30 @@ def add_job_routes(
         outcome,
         methods=["GET"],
         name=f"{kind}_{result}",
-        responses=result_doc,
+        responses={
+            200: {
+                "description": result_description,
+                "content": {
+                    "application/json": {"example": result_example},
+                    "application/geo+json": {
+                        "example": {"type": "FeatureCollection", "features": []}
+                    },
+                },
+            },
+            **errors(401, 403, 404, 409),
+        },
         summary=result_summary,
     )
 
 
-SOLUTION_DOC: dict[int | str, Any] = {
-    200: {
-        "description": "VROOM-shaped JSON (routes with steps and ETAs, unassigned with reasons), "
-        "or a GeoJSON FeatureCollection with `?format=geojson`.",
-        "content": {
-            "application/json": {
-                "example": {
-                    "summary": {"cost": 1240, "routes": 1, "unassigned": 0},
-                    "routes": [{"vehicle": 1, "steps": []}],
-                    "unassigned": [],
-                }
-            },
-            "application/geo+json": {"example": {"type": "FeatureCollection", "features": []}},
-        },
-    },
-    **errors(401, 403, 404, 409),
+SOLUTION_DESCRIPTION = (
+    "VROOM-shaped JSON (routes with steps and ETAs, unassigned with reasons), "
+    "or a GeoJSON FeatureCollection with `?format=geojson`."
+)
+SOLUTION_EXAMPLE: dict[str, Any] = {
+    "summary": {"cost": 1240, "routes": 1, "unassigned": 0},
+    "routes": [{"vehicle": 1, "steps": []}],
+    "unassigned": [],
 }
 
 
@@ -187,7 +192,8 @@ add_job_routes(
     status_summary="Status and progress of a batch (firm)",
     result="solution",
     result_summary="The routes of a solved batch (firm)",
-    result_doc=SOLUTION_DOC,
+    result_description=SOLUTION_DESCRIPTION,
+    result_example=SOLUTION_EXAMPLE,
 )
 
 
@@ -256,49 +262,41 @@ def _check_siting(payload: dict[str, Any]) -> None:
         raise unprocessable(["body", "model"], str(err)) from None
 
 
-SITING_RESULT_DOC: dict[int | str, Any] = {
-    200: {
-        "description": "The plan (`gongpei site` writes the same JSON): a summary with the "
-        "objective, proven bound and gap, coverage and utilisation; the open sites with their "
-        "load, and with capacity, utilisation and S/M/L compartments where the model has them; "
-        "each demand point's share served by each site; the points no candidate reaches; the "
-        "parcels left unserved. Or the sites and catchment lines as a GeoJSON "
-        "FeatureCollection with `?format=geojson`. The example is the request example's plan.",
-        "content": {
-            "application/json": {
-                "example": {
-                    "instance": "siting-run",
-                    "summary": {
-                        "model": "maxcover",
-                        "capacitated": False,
-                        "method": "exact:scip",
-                        "objective": 200.0,
-                        "bound": 200.0,
-                        "gap": 0.0,
-                        "optimal": True,
-                        "open_sites": 1,
-                        "parcels": 200.0,
-                        "served_parcels": 200.0,
-                        "unserved_parcels": 0.0,
-                        "coverage": 1.0,
-                        "mean_distance": 128.7,
-                        "mean_utilisation": None,
-                        "uncoverable_points": 0,
-                    },
-                    "open_site_ids": ["gate-east"],
-                    "sites": [{"id": "gate-east", "load": 200.0, "lon": 120.3831, "lat": 36.0668}],
-                    "assignment": [
-                        {"demand": "dorm-7", "site": "gate-east", "fraction": 1.0, "parcels": 140},
-                        {"demand": "lab-2", "site": "gate-east", "fraction": 1.0, "parcels": 60},
-                    ],
-                    "uncoverable": [],
-                    "unserved": [],
-                }
-            },
-            "application/geo+json": {"example": {"type": "FeatureCollection", "features": []}},
-        },
+SITING_RESULT_DESCRIPTION = (
+    "The plan (`gongpei site` writes the same JSON): a summary with the "
+    "objective, proven bound and gap, coverage and utilisation; the open sites with their "
+    "load, and with capacity, utilisation and S/M/L compartments where the model has them; "
+    "each demand point's share served by each site; the points no candidate reaches; the "
+    "parcels left unserved. Or the sites and catchment lines as a GeoJSON "
+    "FeatureCollection with `?format=geojson`. The example is the request example's plan."
+)
+SITING_RESULT_EXAMPLE: dict[str, Any] = {
+    "instance": "siting-run",
+    "summary": {
+        "model": "maxcover",
+        "capacitated": False,
+        "method": "exact:scip",
+        "objective": 200.0,
+        "bound": 200.0,
+        "gap": 0.0,
+        "optimal": True,
+        "open_sites": 1,
+        "parcels": 200.0,
+        "served_parcels": 200.0,
+        "unserved_parcels": 0.0,
+        "coverage": 1.0,
+        "mean_distance": 128.7,
+        "mean_utilisation": None,
+        "uncoverable_points": 0,
     },
-    **errors(401, 403, 404, 409),
+    "open_site_ids": ["gate-east"],
+    "sites": [{"id": "gate-east", "load": 200.0, "lon": 120.3831, "lat": 36.0668}],
+    "assignment": [
+        {"demand": "dorm-7", "site": "gate-east", "fraction": 1.0, "parcels": 140},
+        {"demand": "lab-2", "site": "gate-east", "fraction": 1.0, "parcels": 60},
+    ],
+    "uncoverable": [],
+    "unserved": [],
 }
 
 
@@ -310,5 +308,6 @@ add_job_routes(
     status_summary="Status of a siting run (planner)",
     result="result",
     result_summary="The chosen sites of a finished siting run (planner)",
-    result_doc=SITING_RESULT_DOC,
+    result_description=SITING_RESULT_DESCRIPTION,
+    result_example=SITING_RESULT_EXAMPLE,
 )

@@ -191,25 +191,17 @@ def list_pool_runs(
     return {"items": items, "next_cursor": next_cursor([job for job, _ in rows], limit)}
 
 
-RESULT_DOC: dict[int | str, Any] = {
-    200: {
-        "description": "The comparison as `gongpei pool` writes it to summary.json (each "
-        "plan's figures and savings against solo, the Shapley and simple splits with the "
-        "core check, one row per firm, locker drops, the checker's verdict), or every "
-        "plan's routes and line haul as GeoJSON with `?format=geojson`.",
-        "content": {
-            "application/json": {
-                "example": {
-                    "plans": {"solo": {"cost": 318.2}, "pooled": {"cost": 231.5}},
-                    "savings_vs_solo": {"pooled": {"cost": {"saved": 86.7, "percent": 27.2}}},
-                    "firms_table": [{"firm": "sf", "solo_cost": 160.1, "pooled_shapley": 116}],
-                    "checker": {"ok": True, "violations": []},
-                }
-            },
-            "application/geo+json": {"example": {"type": "FeatureCollection", "features": []}},
-        },
-    },
-    **errors(401, 403, 404, 409),
+RESULT_DESCRIPTION = (
+    "The comparison as `gongpei pool` writes it to summary.json (each "
+    "plan's figures and savings against solo, the Shapley and simple splits with the "
+    "core check, one row per firm, locker drops, the checker's verdict), or every "
+    "plan's routes and line haul as GeoJSON with `?format=geojson`."
+)
+RESULT_EXAMPLE: dict[str, Any] = {
+    "plans": {"solo": {"cost": 318.2}, "pooled": {"cost": 231.5}},
+    "savings_vs_solo": {"pooled": {"cost": {"saved": 86.7, "percent": 27.2}}},
+    "firms_table": [{"firm": "sf", "solo_cost": 160.1, "pooled_shapley": 116}],
+    "checker": {"ok": True, "violations": []},
 }
 
 add_job_routes(
@@ -220,7 +212,8 @@ add_job_routes(
     status_summary="Status and progress of a pooling run (planner)",
     result="result",
     result_summary="What pooling saves each firm, and the routes (planner)",
-    result_doc=RESULT_DOC,
+    result_description=RESULT_DESCRIPTION,
+    result_example=RESULT_EXAMPLE,
 )
 
 

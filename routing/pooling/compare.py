@@ -155,18 +155,23 @@ class PlanSolver:
             for v in record.violations
         ]
 
-    def _route(self, built: BuiltPlan, limit: float) -> tuple[Solution, Figures]:
-        """Solve one plan's routing problem and read its figures."""
+    def _route(self, built: BuiltPlan, limit: float) -> tuple[Solution, Figures, TransferFigures]:
+        """Solve one plan's routing problem and read its figures and line haul."""
         solution = solve(
             built.problem,
             engine=self.settings.engine,
             time_limit_s=limit,
             seed=self.settings.seed,
         )
+        haul = transfer_figures(built.transfer, built.problem, built.job_parcels, solution)
         figures = plan_figures(
-            built, solution, self.types, unserved_parcel_cost=self.day.unserved_parcel_cost
+            built,
+            solution,
+            self.types,
+            haul=haul,
+            unserved_parcel_cost=self.day.unserved_parcel_cost,
         )
-        return solution, figures
+        return solution, figures, haul
 
     def _plan(self, kind: PlanKind, firms: frozenset[str]) -> SolvedPlan:
         key = (kind, firms)
@@ -183,16 +188,15 @@ class PlanSolver:
         share = sum(self.parcels[f] for f in firms) / max(1, sum(self.parcels.values()))
         limit = max(self.settings.min_time_limit_s, share * full_limit_s)
         started = time.perf_counter()
-        solution, figures = self._route(built, limit)
-        haul = transfer_figures(built.transfer, built.problem, built.job_parcels, solution)
+        solution, figures, haul = self._route(built, limit)
         # a firm split over centres: try each firm from one centre, keep the cheapest
         choices = one_centre_each(built.transfer, haul, firms) if self.settings.centre_retry else []
         lockers = kind == "lockers"
         for centre_of in choices:
             single = pooled_plan(self.day, self.travel, firms, lockers=lockers, centre_of=centre_of)
-            routed = self._route(single, limit)
-            if routed[1].cost < figures.cost:
-                built, (solution, figures) = single, routed
+            single_solution, single_figures, _ = self._route(single, limit)
+            if single_figures.cost < figures.cost:
+                built, solution, figures = single, single_solution, single_figures
         seconds = time.perf_counter() - started
         report = check(built.problem, solution)
         if self.on_solve is not None:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 
 from routing.pooling.day import VehicleType
 from routing.pooling.plans import BuiltPlan
-from routing.pooling.transfer import transfer_figures
+from routing.pooling.transfer import TransferFigures
 from routing.solution import Solution
 
 
@@ -51,9 +51,11 @@ def plan_figures(
     solution: Solution,
     vehicle_types: Mapping[str, VehicleType],
     *,
+    haul: TransferFigures,
     unserved_parcel_cost: float,
 ) -> Figures:
-    """Read a solved plan's figures from its solution (all parcels, whichever firm)."""
+    """Read a solved plan's figures from its solution (all parcels, whichever firm); ``haul`` is
+    the plan's line haul (``transfer_figures``), which the caller also reads legs from."""
     km = co2 = hours = at_stops = 0.0
     stops = 0
     for route in solution.routes:
@@ -73,7 +75,6 @@ def plan_figures(
     in_lockers = sum(len(d.parcels) for d in plan.lockers.drops) if plan.lockers else 0
     dropped = {u.id for u in solution.unassigned}
     in_lockers -= sum(len(plan.job_parcels[j]) for j in dropped if j.startswith("locker:"))
-    haul = transfer_figures(plan.transfer, plan.problem, plan.job_parcels, solution)
     haul_cost = haul.total("cost")
     return Figures(
         cost=solution.summary.cost + at_stops + unserved * unserved_parcel_cost + haul_cost,

@@ -72,7 +72,7 @@ def solve(
     if inst.built.any():
         split, owner = split_by_size(inst, model)
         return fold_sizes(_solve(split, model, **options), inst, owner)
-    if _sizing_is_capacity(inst, model):
+    if _sizing_is_capacity(model):
         capped = dataclasses.replace(inst, capacity=effective_capacity(inst, model))
         plain = dataclasses.replace(model, sizing=None, capacitated=True)
         plan = _solve(capped, plain, **options)
@@ -92,14 +92,14 @@ def _trivial_bound(inst: SitingInstance, mip: Mip) -> float:
     return 0.0
 
 
-def _sizing_is_capacity(inst: SitingInstance, model: SitingModel) -> bool:
-    """Whether a sizing asks no more than a capacity of ``max_compartments`` turned over: so
-    when the objective does not price compartments (covering or p-median, no money budget) and
-    no locker's compartments already stand. Any load within that capacity is then held by
-    ``fewest_compartments`` (their count is the load's, rounded up), so both models have the
-    same plans and optima, and the plain capacitated one gets the city-scale search and bound."""
-    unpriced = model.kind in ("maxcover", "pmedian") and model.budget is None
-    return unpriced and not inst.built.any()
+def _sizing_is_capacity(model: SitingModel) -> bool:
+    """Whether a sizing (with no standing compartments: ``solve`` splits those first) asks no
+    more than a capacity of ``max_compartments`` turned over: so when the objective does not
+    price compartments (covering or p-median, no money budget). Any load within that capacity
+    is then held by ``fewest_compartments`` (their count is the load's, rounded up), so both
+    models have the same plans and optima, and the plain capacitated one gets the city-scale
+    search and bound."""
+    return model.kind in ("maxcover", "pmedian") and model.budget is None
 
 
 def _solve(
