@@ -15,6 +15,11 @@ In one run:
     .venv/bin/python benchmarks/siting.py --skip-orlib --capacities 90 \
         --lp-gap-blocks 60,60,60,200 --block-time-limit 1200
     .venv/bin/python benchmarks/siting.py --skip-orlib --capacities 90 --window-ab 50
+    .venv/bin/python benchmarks/siting.py --skip-orlib --priced
+
+``--priced`` runs instead the city case's models that price what they build (20,000 a site;
+compartments to size, or 90 parcels a day): set cover, facility location, and covering within
+a money budget. None is a target of the issue; their bounds come from ``lagrange.py``.
 
 ``--lp-gap-blocks`` measures instead how far the capacitated covering LP (the best bound the
 city case has) lies above the integer optimum: it cuts blocks of neighbouring sites out of the
@@ -125,22 +130,7 @@ def city(args: argparse.Namespace) -> None:
     if args.window_ab:
         window_ab(args, inst)
         return
-    capacities = [float(c) for c in args.capacities.split(",")]
-    cases = (
-        []
-        if args.only_capacitated
-        else [("maxcover", inst, SitingModel("maxcover", p=args.p), 0.01)]
-    )
-    for cap in capacities:
-        capped = dataclasses.replace(inst, capacity=np.full(inst.n_sites, cap))
-        model = SitingModel("maxcover", p=args.p, capacitated=True)
-        cases.append((f"maxcover cap {cap:g}/day", capped, model, 0.01))
-        # the same capacity as compartments to size (S/M/L, turned over every 1.5 days)
-        sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=round(cap * 1.5))
-        model = SitingModel("maxcover", p=args.p, sizing=sizing)
-        cases.append((f"maxcover sized {sizing.max_compartments} cells", inst, model, 0.01))
-    if not args.only_capacitated:
-        cases.append(("pmedian", inst, SitingModel("pmedian", p=args.p), 1e-4))
+    cases = priced_cases(inst) if args.priced else plain_cases(args, inst)
     print(
         f"p = {args.p} lockers; limit {args.city_time_limit:g} s; sized lockers: compartments "
         f"turned over every 1.5 days"
@@ -163,6 +153,47 @@ def city(args: argparse.Namespace) -> None:
             f"MIP {s['mip_rows']}x{s['mip_columns']}, {s['merged_points']} merged points)",
             flush=True,
         )
+
+
+def plain_cases(args: argparse.Namespace, inst: SitingInstance) -> list[tuple]:
+    """Covering, its capacitated and sized versions at each capacity, and p-median."""
+    capacities = [float(c) for c in args.capacities.split(",")]
+    cases = (
+        []
+        if args.only_capacitated
+        else [("maxcover", inst, SitingModel("maxcover", p=args.p), 0.01)]
+    )
+    for cap in capacities:
+        capped = dataclasses.replace(inst, capacity=np.full(inst.n_sites, cap))
+        model = SitingModel("maxcover", p=args.p, capacitated=True)
+        cases.append((f"maxcover cap {cap:g}/day", capped, model, 0.01))
+        # the same capacity as compartments to size (S/M/L, turned over every 1.5 days)
+        sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=round(cap * 1.5))
+        model = SitingModel("maxcover", p=args.p, sizing=sizing)
+        cases.append((f"maxcover sized {sizing.max_compartments} cells", inst, model, 0.01))
+    if not args.only_capacitated:
+        cases.append(("pmedian", inst, SitingModel("pmedian", p=args.p), 1e-4))
+    return cases
+
+
+def priced_cases(inst: SitingInstance) -> list[tuple]:
+    """The models that price what they build: 20,000 a site, S/M/L compartments at 300/400/550
+    (up to 135 a locker, turned over every 1.5 days: 90 parcels a day), or a fixed 90/day."""
+    priced = dataclasses.replace(inst, fixed_cost=np.full(inst.n_sites, 20_000.0))
+    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=135)
+    capped = dataclasses.replace(priced, capacity=np.full(inst.n_sites, 90.0))
+    budget = 13.2e6
+    return [
+        ("setcover sized", priced, SitingModel("setcover", sizing=sizing), 0.01),
+        ("setcover cap 90/day", capped, SitingModel("setcover", capacitated=True), 0.01),
+        ("facility sized", priced, SitingModel("facility", sizing=sizing), 0.01),
+        (
+            f"maxcover sized {budget / 1e6:g}M",
+            priced,
+            SitingModel("maxcover", budget=budget, sizing=sizing),
+            0.01,
+        ),
+    ]
 
 
 def lp_gap_blocks(args: argparse.Namespace, inst: SitingInstance) -> None:
@@ -275,6 +306,12 @@ def main() -> None:
         help="city case: seconds of window search over every site vs the LP's support",
     )
     ap.add_argument("--ab-seeds", type=int, default=5, help="runs of each, for --window-ab")
+    ap.add_argument(
+        "--priced",
+        action="store_true",
+        help="city case: the models that price sites and compartments (set cover, facility "
+        "location, covering with a money budget) instead",
+    )
     ap.add_argument(
         "--only-capacitated",
         action="store_true",
