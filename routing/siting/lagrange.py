@@ -13,10 +13,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 from routing.siting.flow import effective_capacity
 from routing.siting.formulation import big_penalty, pairs, site_cost
 from routing.siting.model import SitingInstance, SitingModel
+
+PRICE_ROUNDS = 5  # subgradient steps between fresh searches for the budget's multiplier
 
 
 def pmedian_bound(
@@ -87,7 +90,7 @@ def capacitated_cover_bound(
     best the LP with x_ij <= y_j links). ``lower`` (a known plan's value) sets the step, and the
     search stops once the bound reaches ``stop_at``. ``start`` (parcels per point, for example
     the LP's duals) replaces the default first multipliers: half of each point's parcels, or
-    none under a budget.
+    none under a budget (whose multiplier then starts at its best for them).
     """
     if model.kind != "maxcover" or not model.is_capacitated:
         return None
@@ -102,17 +105,14 @@ def capacitated_cover_bound(
     fixed = np.flatnonzero(inst.must_open)
     k = m if model.p is None else max(model.p - fixed.size, 0)
     reached = np.bincount(rr, minlength=inst.n_demand) > 0
-    # the budget's multiplier nu counts parcels per `scale` money, what the known plan pays a
-    # parcel; starting at 1 with no multipliers on points (the budget prices every parcel)
-    # proved 4 % on the city case at once, where half of each point's parcels left 30 %
     budget = model.budget
     money = _compartment_cost(inst, model, rr, jj)
+    # the budget's multiplier nu counts parcels per `scale` money, what the known plan pays a
+    # parcel (so that 1 means "a parcel is worth what it costs the plan")
     scale = budget / max(lower, 1.0) if budget is not None else 1.0
-    nu = 1.0 if budget is not None else 0.0
-    first = 0.0 if budget is not None else 0.5
-    lam = (first * w if start is None else np.clip(start, 0.0, w)) * reached
-    best, stall, step = np.inf, 0, 1.0
-    while True:
+
+    def relax(lam: np.ndarray, nu: float) -> tuple[float, np.ndarray, np.ndarray]:
+        """The relaxed optimum at these multipliers: (bound, share of each pair, sites open)."""
         mu = nu / scale
         value, x = _fill(jj, wp - lam[rr] - mu * money, wp, cap, m)
         value -= mu * inst.fixed_cost
@@ -120,25 +120,41 @@ def capacitated_cover_bound(
         free[fixed] = -np.inf
         others = np.argpartition(-free, k - 1)[:k] if 0 < k < m else np.arange(m if k else 0)
         others = others[free[others] > 0]
+        is_open = np.zeros(m, dtype=bool)
+        is_open[fixed] = True
+        is_open[others] = True
         bound = lam.sum() + mu * (budget or 0.0) + value[fixed].sum() + value[others].sum()
+        return float(bound), x, is_open
+
+    def best_price(lam: np.ndarray) -> float:
+        """The budget's best multiplier for these point multipliers (the bound is convex in
+        it); a subgradient step for it as well would be swamped by the budget's slack, which
+        is in money, where the points' are in parcels."""
+        if budget is None:
+            return 0.0
+        return float(minimize_scalar(lambda v: relax(lam, v)[0], bounds=(0.0, 4.0)).x)
+
+    lam = (0.5 * w if start is None else np.clip(start, 0.0, w)) * reached
+    if budget is not None and start is None:
+        lam[:] = 0.0  # the budget prices every parcel: none on points to begin with
+    nu = best_price(lam)
+    best, stall, step, rounds = np.inf, 0, 1.0, 0
+    while True:
+        bound, x, is_open = relax(lam, nu)
         if bound < best - 1e-9 * max(1.0, abs(bound)):
             best, stall = bound, 0
         else:
             stall += 1
             if stall >= 30:
                 step, stall = step / 2, 0
-        is_open = np.zeros(m, dtype=bool)
-        is_open[fixed] = True
-        is_open[others] = True
         g = (1.0 - np.bincount(rr, x * is_open[jj], minlength=inst.n_demand)) * reached
-        spent = inst.fixed_cost[is_open].sum() + (money * x * is_open[jj]).sum()
-        slack = (budget - spent) / scale if budget is not None else 0.0
-        norm = float(g @ g) + slack**2
+        norm = float(g @ g)
         if norm == 0 or step < 1e-4 or best <= stop_at or time.perf_counter() > deadline:
             break
-        t = step * max(bound - lower, 1e-6 * bound) / norm
-        lam = np.clip(lam - t * g, 0.0, w)
-        nu = max(nu - t * slack, 0.0)
+        lam = np.clip(lam - step * max(bound - lower, 1e-6 * bound) / norm * g, 0.0, w)
+        rounds += 1
+        if rounds % PRICE_ROUNDS == 0:
+            nu = best_price(lam)
     return float(best)
 
 
@@ -205,6 +221,18 @@ def must_serve_bound(
             break
         lam = np.clip(lam + step * max(upper - bound, 1e-6 * abs(upper)) / norm * g, 0, unserved)
     return float(best)
+
+
+def least_compartment_cost(inst: SitingInstance, model: SitingModel) -> float:
+    """The least a sizing's compartments can cost for every parcel in reach, each at its
+    cheapest site and compartments divisible (0 without a sizing): a floor under any sized
+    plan's compartments once every reachable parcel is served or priced as unserved."""
+    if model.sizing is None:
+        return 0.0
+    rr, jj, _ = pairs(inst)
+    least = np.full(inst.n_demand, np.inf)
+    np.minimum.at(least, rr, _compartment_cost(inst, model, rr, jj))
+    return float(least[np.isfinite(least)].sum())
 
 
 def _compartment_cost(

@@ -13,7 +13,12 @@ from routing.siting import SitingModel, Sizing, solve
 from routing.siting.exact import lp_relaxation, solve_mip
 from routing.siting.flow import capacity_bound, flow_assignment, max_service
 from routing.siting.formulation import build
-from routing.siting.lagrange import capacitated_cover_bound, must_serve_bound, pmedian_bound
+from routing.siting.lagrange import (
+    capacitated_cover_bound,
+    least_compartment_cost,
+    must_serve_bound,
+    pmedian_bound,
+)
 from routing.siting.model import DEFAULT_COMPARTMENTS
 from routing.siting.solution import SitingSolution
 from routing.siting.swap import swap_search
@@ -126,6 +131,40 @@ def test_must_serve_lagrangian_bound_with_sizing_is_below_the_optimum(tiny_insta
     assert plan.unserved_parcels == pytest.approx(inst.weight[0])
     lb = must_serve_bound(inst, model, upper=plan.objective, stop_at=np.inf, time_limit_s=2)
     assert 0.7 * plan.objective <= lb <= plan.objective + 1e-6
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("cap", [9.0, 14.0, 40.0])
+def test_capacitated_set_cover_is_bounded_by_its_uncapacitated_optimum(
+    tiny_instance, brute_force, seed, cap
+):
+    # the plan starts from the uncapacitated optimum's sites, whose bound proves the gap
+    inst = tiny_instance(seed, n=10, density=0.6, capacity=np.full(6, cap))
+    model = SitingModel("setcover", capacitated=True)
+    best = brute_force(inst, "setcover", capacitated=True)
+    plan = solve(inst, model)
+    floor = brute_force(inst, "setcover")
+    assert floor <= plan.bound + 1e-6  # the uncapacitated optimum, at least
+    if best is not None:  # (None: capacity cannot serve every reachable parcel)
+        assert plan.bound <= best + 1e-6
+        assert plan.optimal and plan.objective == pytest.approx(best)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sized_set_cover_is_bounded_by_its_sites_and_cheapest_compartments(tiny_instance, seed):
+    # the uncapacitated optimum's sites plus every parcel in its cheapest compartment, against
+    # HiGHS's proven optimum of the sized MIP; the default path proves its gap with it
+    inst = tiny_instance(seed, n=10, density=0.6, fixed=np.full(6, 2000.0))
+    mix = np.random.default_rng(seed).dirichlet([3.0, 2.0, 1.0], inst.n_demand)
+    inst = dataclasses.replace(inst, size_mix=mix)
+    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=20)
+    model = SitingModel("setcover", sizing=sizing)
+    best = solve(inst, model, method="exact", solver="highs", time_limit_s=20)
+    assert best.optimal and best.unserved_parcels == pytest.approx(inst.weight[0])
+    floor = solve(inst, SitingModel("setcover")).objective + least_compartment_cost(inst, model)
+    assert floor <= best.objective + 1e-6
+    plan = solve(inst, model, time_limit_s=5)
+    assert floor - 1e-6 <= plan.bound <= best.objective + 1e-6 <= plan.objective + 2e-6
 
 
 def test_must_serve_bound_is_for_capacitated_set_cover_and_facility_only(tiny_instance):

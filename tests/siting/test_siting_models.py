@@ -54,7 +54,7 @@ def test_exact_matches_brute_force(tiny_instance, brute_force, seed, kind, opts,
         penalty=penalty,
     )
     _check_plan(plan)
-    assert plan.optimal and plan.gap == 0.0
+    assert plan.optimal and plan.gap <= 1e-6  # (a relaxation bound may prove it to 1e-6)
     assert plan.objective == pytest.approx(want, rel=1e-6, abs=1e-6)
     assert plan.bound == pytest.approx(want, rel=1e-5, abs=1e-5)
     heur = solve(inst, model, method="heuristic")
