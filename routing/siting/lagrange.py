@@ -1,11 +1,13 @@
-"""Lagrangian bounds by subgradient optimisation: p-median (lower) and capacitated maximal
-covering (upper).
+"""Lagrangian bounds by subgradient optimisation: p-median (lower), capacitated maximal
+covering with p lockers or a money budget (upper), capacitated set cover and facility location
+(lower); the capacitated ones with fixed capacities or compartments to size.
 
 Relaxing "each point is served once" with multipliers lambda_i leaves, per site, the value
 rho_j = sum_i min(0, w_i d_ij - lambda_i) over the points in its reach; the relaxed optimum is
 sum_i lambda_i + sum_i min(0, P w_i - lambda_i) + the p smallest rho_j (Beasley 1993, with P the
-unserved penalty). Each round is one pass over the pairs, so a bound for the 20,000 x 2,000
-city case takes seconds where the LP relaxation of the MIP does not fit in a minute.
+unserved penalty). Under capacities each site's value is a fractional knapsack instead. Each
+round is one pass over the pairs, so a bound for the 20,000 x 2,000 city case takes seconds
+where the LP relaxation of the MIP does not fit in a minute.
 """
 
 from __future__ import annotations
