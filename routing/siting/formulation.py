@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from routing.siting.model import SitingInstance, SitingModel
+from routing.siting.model import SitingInstance, SitingModel, at_least
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Mip:
     maximize: bool
     y: np.ndarray
     x: np.ndarray | None = None
-    n: np.ndarray | None = None
+    n: np.ndarray | None = None  # sizing: per site, compartments of size >= S, >= M, >= L
     s: np.ndarray | None = None
     assign: np.ndarray | None = None  # capacitated: row "point i served once" per point (-1: none)
 
@@ -240,13 +240,19 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
     sizing = model.sizing
     x = b.vars(rr.size)
     n = None
-    costs = sizing.site_costs(inst).ravel() if sizing is not None else None
+    costs = None
     if sizing is not None:
-        # a standing locker's compartments are fixed as they are (and cost nothing)
-        built, have = inst.built, inst.built_sizes()
+        # Columns count each site's compartments of size >= S, >= M, >= L (N_S >= N_M >= N_L),
+        # not of each size: the same plans, but each count then sits in one capacity row alone
+        # ("parcels of size >= t <= turnover x N_t"), which SCIP branches and cuts on at once;
+        # on per-size counts it ended a 70-column MIP at 0.8 % after 60 s.
+        # A standing locker's compartments are fixed as they are (and cost nothing).
+        built, have = inst.built, at_least(inst.built_sizes())
         lb = np.where(built[:, None], have, 0).ravel()
         ub = np.where(built[:, None], have, sizing.max_compartments).ravel()
         n = b.vars(3 * inst.n_sites, lb=lb, ub=ub, integer=True).reshape(-1, 3)
+        price = sizing.site_costs(inst)  # N_t's price: size t's less the next size up's
+        costs = (price - np.c_[np.zeros(inst.n_sites), price[:, :2]]).ravel()
     served_rows = np.flatnonzero(np.diff(inst.reach.indptr) > 0)
     must_serve = model.kind in ("setcover", "facility")
     if must_serve:
@@ -278,15 +284,18 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
     if sizing is not None:
         m = inst.n_sites
         new = np.flatnonzero(~built)
-        r = b.rows_(new.size, -np.inf, 0.0)
-        b.terms(np.repeat(r, 3), n[new].ravel(), 1.0)
+        r = b.rows_(new.size, -np.inf, 0.0)  # N_S <= max_compartments x y
+        b.terms(r, n[new, 0], 1.0)
         b.terms(r, y[new], -float(sizing.max_compartments))
-        at_least = model.size_at_least(inst)  # share of parcels of size >= t
+        for t in (1, 2):  # N_t <= N_(t-1)
+            r = b.rows_(new.size, -np.inf, 0.0)
+            b.terms(r, n[new, t], 1.0)
+            b.terms(r, n[new, t - 1], -1.0)
+        share = model.size_at_least(inst)  # share of parcels of size >= t
         for t in range(3):
             r = b.rows_(m, -np.inf, 0.0)
-            b.terms(r[jj], x, w[rr] * at_least[rr, t])
-            for s in range(t, 3):
-                b.terms(r, n[:, s], -sizing.throughput)
+            b.terms(r[jj], x, w[rr] * share[rr, t])
+            b.terms(r, n[:, t], -sizing.throughput)
     if model.kind == "maxcover":
         b.obj[1] = w[rr]
         _budget_rows(inst, model, b, y, n, costs)

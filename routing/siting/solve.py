@@ -31,7 +31,7 @@ from routing.siting.lagrange import (
     must_serve_bound,
     pmedian_bound,
 )
-from routing.siting.model import SitingInstance, SitingModel
+from routing.siting.model import SitingInstance, SitingModel, at_least
 from routing.siting.solution import SitingSolution, nearest_assignment
 from routing.siting.swap import swap_search
 from routing.siting.window import window_search
@@ -475,7 +475,7 @@ def _full_hint(plan: SitingSolution, mip: Mip):
     key = rr * inst.n_sites + jj  # pairs() is row-major, so keys are sorted
     values[mip.x[np.searchsorted(key, plan.rows * inst.n_sites + plan.cols)]] = plan.frac
     if mip.n is not None:
-        values[mip.n.ravel()] = plan.sizes.ravel()
+        values[mip.n.ravel()] = at_least(plan.sizes).ravel()
     if mip.s is not None:
         reached = np.flatnonzero(np.diff(inst.reach.indptr) > 0)
         values[mip.s] = 1.0 - np.minimum(plan.served[reached], 1.0)
@@ -497,7 +497,8 @@ def _decode(inst: SitingInstance, model: SitingModel, mip: Mip, values: np.ndarr
         # to them (20 L where 12 S, 6 M and 2 L do), so each site keeps the cheaper of the
         # solver's and the fewest that hold its load
         # (a standing locker's columns are fixed, and the fewest keep them too)
-        solver = np.rint(values[mip.n]).astype(np.int64)
+        counts = np.rint(values[mip.n]).astype(np.int64)  # of size >= S, >= M, >= L
+        solver = counts - np.c_[counts[:, 1:], np.zeros(len(counts), dtype=np.int64)]
         fewest = fewest_compartments(inst, model, rr, jj, frac)
         costs = model.sizing.costs
         sizes = np.where((fewest @ costs <= solver @ costs)[:, None], fewest, solver)
