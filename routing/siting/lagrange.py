@@ -22,6 +22,9 @@ from routing.siting.formulation import big_penalty, pairs, site_cost
 from routing.siting.model import SitingInstance, SitingModel
 
 PRICE_ROUNDS = 5  # subgradient steps between fresh searches for the budget's multiplier
+# p-median rounds without a better bound before the step halves: on the city case 20 stopped
+# the search at 2.52 % after 2.4 s, 100 reached 1.62 % in 12 s (200: 1.61 % in 23 s)
+PMEDIAN_PATIENCE = 100
 
 
 def pmedian_bound(
@@ -58,7 +61,7 @@ def pmedian_bound(
             best, stall = value, 0
         else:
             stall += 1
-            if stall >= 20:
+            if stall >= PMEDIAN_PATIENCE:
                 step, stall = step / 2, 0
         served = np.bincount(rr, (red < 0) & is_open[jj], minlength=inst.n_demand)
         g = 1.0 - served - unserved
