@@ -44,10 +44,16 @@ class _Problem:
 
 
 def open_set(
-    inst: SitingInstance, model: SitingModel, *, time_limit_s: float = 10.0, seed: int = 0
+    inst: SitingInstance,
+    model: SitingModel,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    patience: int | None = ILS_PATIENCE,
 ) -> np.ndarray:
     """A good set of sites to open (boolean mask) for the uncapacitated form of ``model``:
-    greedy, swaps to a local optimum, then perturbations until ``time_limit_s`` (seeded)."""
+    greedy, swaps to a local optimum, then perturbations until ``time_limit_s`` (seeded) or
+    ``patience`` fruitless ones in a row (None: until the time is up)."""
     start = time.perf_counter()
     if model.kind == "setcover":
         return _setcover(inst)
@@ -55,7 +61,7 @@ def open_set(
     is_open = _greedy(prob)
     deadline = start + time_limit_s
     _interchange(prob, is_open, deadline=deadline)
-    return _perturb_and_descend(prob, is_open, deadline=deadline, seed=seed)
+    return _perturb_and_descend(prob, is_open, deadline=deadline, seed=seed, patience=patience)
 
 
 def _cost(prob: _Problem, is_open: np.ndarray) -> float:
@@ -63,14 +69,17 @@ def _cost(prob: _Problem, is_open: np.ndarray) -> float:
     return float((prob.w * c1).sum() + prob.price[is_open].sum())
 
 
-def _perturb_and_descend(prob: _Problem, is_open: np.ndarray, *, deadline: float, seed: int):
+def _perturb_and_descend(
+    prob: _Problem, is_open: np.ndarray, *, deadline: float, seed: int, patience: int | None
+):
     """Iterated local search: swap a few random sites, descend again, keep the result when it
     is cheaper (the swap neighbourhood alone stops at a local optimum); stops at the deadline
-    or after ``ILS_PATIENCE`` fruitless tries."""
+    or after ``patience`` fruitless tries."""
     rng = np.random.default_rng(seed)
     best, best_cost = is_open, _cost(prob, is_open)
     stall = 0
-    while time.perf_counter() < deadline and stall < ILS_PATIENCE:
+    limit = np.inf if patience is None else patience
+    while time.perf_counter() < deadline and stall < limit:
         stall += 1
         trial = best.copy()
         movable, closed = np.flatnonzero(trial & ~prob.fixed), np.flatnonzero(~trial)

@@ -13,6 +13,7 @@ from routing.siting import SitingModel, Sizing, solve
 from routing.siting.exact import lp_relaxation, solve_mip
 from routing.siting.flow import capacity_bound, flow_assignment, max_service
 from routing.siting.formulation import build
+from routing.siting.heuristic import open_set
 from routing.siting.lagrange import (
     capacitated_cover_bound,
     least_compartment_cost,
@@ -232,11 +233,20 @@ def test_flow_assignment_serves_as_much_as_the_lp(tiny_instance, brute_force, se
 
 
 def test_large_pmedian_path_reports_a_valid_gap(tiny_instance, brute_force, monkeypatch):
-    # Force the "large instance" path (Lagrangian bound before the MIP) on a tiny case.
+    # Force the "large instance" path (local search to its deadline, then the Lagrangian bound
+    # before the MIP) on a tiny case.
     monkeypatch.setattr(solve_module, "LAGRANGE_ROWS", 0)
+    searched = []
+
+    def spy(*args, **kwargs):
+        searched.append(kwargs)
+        return open_set(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "open_set", spy)
     inst = tiny_instance(21)
     model = SitingModel("pmedian", p=2, unserved_penalty=25.0)
-    plan = solve(inst, model, time_limit_s=10)
+    plan = solve(inst, model, time_limit_s=4)
+    assert searched == [{"time_limit_s": 2.0, "patience": None}]  # half the time, no stopping
     best = brute_force(inst, "pmedian", p=2, penalty=25.0)
     assert plan.bound <= best + 1e-6 <= plan.objective + 2e-6
     assert plan.optimal and plan.objective == pytest.approx(best)
