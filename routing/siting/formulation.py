@@ -251,7 +251,7 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
         lb = np.where(built[:, None], have, 0).ravel()
         ub = np.where(built[:, None], have, sizing.max_compartments).ravel()
         n = b.vars(3 * inst.n_sites, lb=lb, ub=ub, integer=True).reshape(-1, 3)
-        price = sizing.site_costs(inst)  # N_t's price: size t's less the next size up's
+        price = sizing.site_costs(inst)  # N_t's price: size t's less the next smaller size's
         costs = (price - np.c_[np.zeros(inst.n_sites), price[:, :2]]).ravel()
     served_rows = np.flatnonzero(np.diff(inst.reach.indptr) > 0)
     must_serve = model.kind in ("setcover", "facility")

@@ -100,16 +100,13 @@ def capacitated_cover_bound(
     if model.kind != "maxcover" or not model.is_capacitated:
         return None
     deadline = time.perf_counter() + time_limit_s
-    rr, jj, _ = pairs(inst)
+    rr, jj, _, reached = _parcel_pairs(inst)
     w = inst.weight
-    keep = w[rr] > 0
-    rr, jj = rr[keep], jj[keep]
     wp = w[rr]
     cap = effective_capacity(inst, model)
     m = inst.n_sites
     fixed = np.flatnonzero(inst.must_open)
     k = m if model.p is None else max(model.p - fixed.size, 0)
-    reached = np.bincount(rr, minlength=inst.n_demand) > 0
     budget = model.budget
     money = _compartment_cost(inst, model, rr, jj)
     # the budget's multiplier nu counts parcels per `scale` money, what the known plan pays a
@@ -139,9 +136,9 @@ def capacitated_cover_bound(
             return 0.0
         return float(minimize_scalar(lambda v: relax(lam, v)[0], bounds=(0.0, 4.0)).x)
 
-    lam = (0.5 * w if start is None else np.clip(start, 0.0, w)) * reached
-    if budget is not None and start is None:
-        lam[:] = 0.0  # the budget prices every parcel: none on points to begin with
+    # under a budget, which prices every parcel, no multipliers on points to begin with
+    first = np.zeros_like(w) if budget is not None else 0.5 * w
+    lam = (first if start is None else np.clip(start, 0.0, w)) * reached
     nu = best_price(lam)
     best, stall, step, rounds = np.inf, 0, 1.0, 0
     while True:
@@ -188,17 +185,14 @@ def must_serve_bound(
     if model.kind not in ("setcover", "facility") or not model.is_capacitated:
         return None
     deadline = time.perf_counter() + time_limit_s
-    rr, jj, dd = pairs(inst)
+    rr, jj, dd, reached = _parcel_pairs(inst)
     w = inst.weight
-    keep = w[rr] > 0
-    rr, jj, dd = rr[keep], jj[keep], dd[keep]
     wp = w[rr]
     m = inst.n_sites
     cost = wp * (dd if model.kind == "facility" else 0.0) + _compartment_cost(inst, model, rr, jj)
     fixed_cost = site_cost(inst) if model.kind == "setcover" else inst.fixed_cost
     cap = effective_capacity(inst, model)
     must = inst.must_open
-    reached = np.bincount(rr, minlength=inst.n_demand) > 0
     unserved = big_penalty(inst, model) * w * reached
     # first multipliers: each point's cheapest cost per parcel at a site filled to capacity
     full = np.minimum(cap, np.bincount(jj, wp, minlength=m))
@@ -238,6 +232,15 @@ def least_compartment_cost(inst: SitingInstance, model: SitingModel) -> float:
     least = np.full(inst.n_demand, np.inf)
     np.minimum.at(least, rr, _compartment_cost(inst, model, rr, jj))
     return float(least[np.isfinite(least)].sum())
+
+
+def _parcel_pairs(inst: SitingInstance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs whose point has parcels (demand, site, distance), and per point whether any
+    such pair reaches it: the knapsack bounds divide by a pair's parcels."""
+    rr, jj, dd = pairs(inst)
+    keep = inst.weight[rr] > 0
+    rr, jj, dd = rr[keep], jj[keep], dd[keep]
+    return rr, jj, dd, np.bincount(rr, minlength=inst.n_demand) > 0
 
 
 def _compartment_cost(

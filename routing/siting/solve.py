@@ -434,13 +434,14 @@ def _heuristic(
     # A money budget must also pay for compartments: close the least used sites until it does,
     # while far over it half as many at a time as the overspend would buy (on the city case
     # one at a time took 38 s, 460 flows)
-    while (over := _spent(plan) - (np.inf if model.budget is None else model.budget)) > 1e-9:
+    budget = np.inf if model.budget is None else model.budget
+    while (spent := _spent(plan)) > budget + 1e-9:
         is_open = plan.is_open.copy()
         movable = np.flatnonzero(is_open & ~inst.must_open)
         if movable.size == 0:
             break
         use = plan.load[movable] / np.maximum(inst.fixed_cost[movable] + 1.0, 1e-9)
-        count = max(1, int(0.5 * over / (_spent(plan) / is_open.sum())))
+        count = max(1, int(0.5 * (spent - budget) / (spent / is_open.sum())))
         is_open[movable[np.argsort(use, kind="stable")[:count]]] = False
         plan = _assign(inst, model, is_open)
     return plan, _full_hint(plan, mip)

@@ -1,5 +1,6 @@
 """Tiny siting instances and brute-force optima to check every model against."""
 
+import dataclasses
 from itertools import combinations
 
 import numpy as np
@@ -26,6 +27,14 @@ def tiny(seed: int, n: int = 9, m: int = 6, *, density=0.45, capacity=None, fixe
         must_open=np.zeros(m, dtype=bool),
         name=f"tiny{seed}",
     )
+
+
+def tiny_mixed(seed: int):
+    """A ``tiny`` instance for the sized models: 10 points, 6 sites at 2,000 each, and each
+    point's own S/M/L mix (Dirichlet 3 : 2 : 1, so mostly small parcels)."""
+    inst = tiny(seed, n=10, density=0.6, fixed=np.full(6, 2000.0))
+    mix = np.random.default_rng(seed).dirichlet([3.0, 2.0, 1.0], inst.n_demand)
+    return dataclasses.replace(inst, size_mix=mix)
 
 
 def _dense(inst):
@@ -118,6 +127,11 @@ def brute(inst, kind, *, p=None, budget=None, capacitated=False, penalty=None):
 @pytest.fixture
 def tiny_instance():
     return tiny
+
+
+@pytest.fixture
+def tiny_mixed_instance():
+    return tiny_mixed
 
 
 @pytest.fixture

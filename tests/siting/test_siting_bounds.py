@@ -81,12 +81,12 @@ def test_capacitated_cover_bound_with_a_money_budget_is_above_the_optimum(
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_capacitated_cover_bound_with_sizing_and_a_budget_is_above_the_optimum(tiny_instance, seed):
+def test_capacitated_cover_bound_with_sizing_and_a_budget_is_above_the_optimum(
+    tiny_mixed_instance, seed
+):
     # compartments (S/M/L at 300/400/550, one a parcel a day) paid from the budget too, against
     # HiGHS's proven optimum of the sized MIP
-    inst = tiny_instance(seed, n=10, density=0.6, fixed=np.full(6, 2000.0))
-    mix = np.random.default_rng(seed).dirichlet([3.0, 2.0, 1.0], inst.n_demand)
-    inst = dataclasses.replace(inst, size_mix=mix)
+    inst = tiny_mixed_instance(seed)
     sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=20)
     model = SitingModel("maxcover", budget=9000.0, sizing=sizing)
     plan = solve(inst, model, method="exact", solver="highs", time_limit_s=20)
@@ -118,13 +118,13 @@ def test_must_serve_lagrangian_bound_is_below_the_optimum(
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("kind", ["setcover", "facility"])
-def test_must_serve_lagrangian_bound_with_sizing_is_below_the_optimum(tiny_instance, seed, kind):
+def test_must_serve_lagrangian_bound_with_sizing_is_below_the_optimum(
+    tiny_mixed_instance, seed, kind
+):
     # compartments to size (S/M/L at 300/400/550, one-day dwell, at most 20 a locker), points of
     # their own size mixes: against HiGHS's proven optimum of the sized MIP (SCIP branches on
     # the compartment counts for minutes)
-    inst = tiny_instance(seed, n=10, density=0.6, fixed=np.full(6, 2000.0))
-    mix = np.random.default_rng(seed).dirichlet([3.0, 2.0, 1.0], inst.n_demand)
-    inst = dataclasses.replace(inst, size_mix=mix)
+    inst = tiny_mixed_instance(seed)
     sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=20)
     model = SitingModel(kind, sizing=sizing)
     plan = solve(inst, model, method="exact", solver="highs", time_limit_s=20)
@@ -152,12 +152,12 @@ def test_capacitated_set_cover_is_bounded_by_its_uncapacitated_optimum(
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_sized_set_cover_is_bounded_by_its_sites_and_cheapest_compartments(tiny_instance, seed):
+def test_sized_set_cover_is_bounded_by_its_sites_and_cheapest_compartments(
+    tiny_mixed_instance, seed
+):
     # the uncapacitated optimum's sites plus every parcel in its cheapest compartment, against
     # HiGHS's proven optimum of the sized MIP; the default path proves its gap with it
-    inst = tiny_instance(seed, n=10, density=0.6, fixed=np.full(6, 2000.0))
-    mix = np.random.default_rng(seed).dirichlet([3.0, 2.0, 1.0], inst.n_demand)
-    inst = dataclasses.replace(inst, size_mix=mix)
+    inst = tiny_mixed_instance(seed)
     sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=20)
     model = SitingModel("setcover", sizing=sizing)
     best = solve(inst, model, method="exact", solver="highs", time_limit_s=20)

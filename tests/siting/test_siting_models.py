@@ -142,14 +142,12 @@ def test_infeasible_capacity_reports_unserved_demand():
 
 @pytest.mark.parametrize("seed", [11, 12, 13, 14])
 @pytest.mark.parametrize("kind", ["setcover", "facility"])
-def test_sized_mips_are_proven_by_both_solvers(tiny_instance, seed, kind):
+def test_sized_mips_are_proven_by_both_solvers(tiny_mixed_instance, seed, kind):
     # compartments counted by "size >= t" columns: SCIP proves these in a second or two (with
     # a column per size it ended seed 11's set cover at 0.8 % after 60 s); HiGHS agrees
     from routing.siting.model import DEFAULT_COMPARTMENTS, at_least
 
-    inst = tiny_instance(seed, n=10, density=0.6, fixed=np.full(6, 2000.0))
-    mix = np.random.default_rng(seed).dirichlet([3.0, 2.0, 1.0], inst.n_demand)
-    inst = dataclasses.replace(inst, size_mix=mix)
+    inst = tiny_mixed_instance(seed)
     sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=12)
     model = SitingModel(kind, sizing=sizing)
     scip, highs = (
@@ -162,7 +160,7 @@ def test_sized_mips_are_proven_by_both_solvers(tiny_instance, seed, kind):
         parcels = inst.weight[plan.rows] * plan.frac
         # each site's compartments of size >= t hold its parcels of size >= t
         by_size = np.zeros((inst.n_sites, 3))
-        np.add.at(by_size, plan.cols, parcels[:, None] * mix[plan.rows])
+        np.add.at(by_size, plan.cols, parcels[:, None] * inst.size_mix[plan.rows])
         assert (at_least(by_size) <= sizing.throughput * at_least(plan.sizes) + 1e-6).all()
         paid = inst.fixed_cost[plan.is_open].sum() + (plan.sizes @ sizing.costs).sum()
         walked = (parcels * np.asarray(inst.reach[plan.rows, plan.cols]).ravel()).sum()
