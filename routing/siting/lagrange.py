@@ -33,10 +33,11 @@ def pmedian_bound(
     *,
     upper: float,
     time_limit_s: float = 10.0,
-    rounds: int = 2000,
     rel_gap: float = 0.0,
 ) -> float:
-    """The best Lagrangian lower bound found for the uncapacitated p-median on ``inst``."""
+    """The best Lagrangian lower bound found for the uncapacitated p-median on ``inst``, by
+    subgradient steps until the time is up, the step has halved away or ``rel_gap`` is proved
+    (on the city case a cap of 2,000 steps had stopped it at 1.6 s, 1.42 %: 4.5 s gave 1.27 %)."""
     deadline = time.perf_counter() + time_limit_s
     rr, jj, dd = pairs(inst)
     w, m, p = inst.weight, inst.n_sites, model.p
@@ -45,7 +46,7 @@ def pmedian_bound(
     fixed = np.flatnonzero(inst.must_open)
     lam = w * penalty * 0.5
     best, stall, step = -np.inf, 0, 2.0
-    for _ in range(rounds):
+    while True:
         red = np.minimum(cost - lam[rr], 0.0)
         rho = np.bincount(jj, red, minlength=m)
         free = rho.copy()

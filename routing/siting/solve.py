@@ -38,7 +38,8 @@ from routing.siting.window import window_search
 
 METHODS = ("auto", "exact", "heuristic")
 LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this also get a Lagrangian bound first
-LARGE_PMEDIAN_SHARE = 0.5  # of their time to local search (the Lagrangian needs about 12 s)
+# models past their MIP: the share of the time their local search gets, the bound the rest
+PAST_MIP_PLAN_SHARE = {"pmedian": 0.85, "facility": 0.5}
 SMALL_MIP_ROWS = 30_000  # radius-formulation MIPs up to this size skip the local search
 PLAN_MARGIN_S = 1.0  # kept back from the plan search for the final assignment and output
 WINDOW_WORKERS = 2  # window threads beside the bound's: this machine kind has two cores
@@ -141,11 +142,11 @@ def _solve(
     if method != "heuristic" and radius and mip.A.shape[0] <= SMALL_MIP_ROWS:
         share = 0.0  # the MIP proves these fast (OR-Library): greedy start only, no local search
     patience = ILS_PATIENCE
-    if method != "heuristic" and _large_pmedian(model, mip):
-        # its MIP does not get through the root LP in the time, but local search keeps finding
-        # better plans: on the city case 9,093,354 when it stopped after 20 fruitless tries
-        # (3 s), 9,054,522 when it ran 40 s
-        share, patience = LARGE_PMEDIAN_SHARE * time_limit_s, None
+    past_mip = method != "heuristic" and _past_mip(work, model, mip)
+    if past_mip:
+        # local search keeps finding better plans: on the city case p-median 9,093,354 when it
+        # stopped after 20 fruitless tries (3 s), 9,054,522 when it ran 40 s
+        share, patience = PAST_MIP_PLAN_SHARE[model.kind] * time_limit_s, None
     relaxed = None
     if method != "heuristic" and model.kind == "setcover" and model.is_capacitated:
         relaxed = _uncapacitated(work, model, time_limit_s=share)
@@ -177,13 +178,17 @@ def _solve(
         best, bound = _plan_and_bound(work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap)
         best_value, quick = mip_value(best, mip), _tightest([quick, bound], maximize=True)
     elif not settled:
-        bound = _quick_bound(work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap)
+        if past_mip:  # the bound alone, with what is left but a margin for the output
+            left -= min(PLAN_MARGIN_S, 0.05 * time_limit_s)
+        bound = _quick_bound(
+            work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap, alone=past_mip
+        )
         quick = _tightest([quick, bound], maximize=mip.maximize)
     if quick is not None and proven_gap(best_value, quick, maximize=mip.maximize) <= rel_gap:
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
         solver = "relaxation"
-    elif large_cover:
-        res = MipResult(None, None, quick, False, "time limit (LP relaxation bound)", 0.0)
+    elif large_cover or past_mip:
+        res = MipResult(None, None, quick, False, "time limit (relaxation bound)", 0.0)
         solver = "relaxation"
     else:
         left = max(0.5, time_limit_s - (time.perf_counter() - start))
@@ -278,6 +283,7 @@ def _quick_bound(
     *,
     time_limit_s: float,
     rel_gap: float,
+    alone: bool = False,
     on_lp: Callable[[np.ndarray], None] | None = None,
 ) -> float | None:
     """A bound found without the capacitated or large MIP, used to stop early or to tighten what
@@ -286,8 +292,10 @@ def _quick_bound(
     uncapacitated covering optimum's bound (tight where capacity is slack), the smaller;
     for large capacitated set cover or facility location (fixed capacities or sizing) the
     Lagrangian bound, which the solver's own, without x <= y links, falls far short of; for a
-    large p-median the Lagrangian bound. ``on_lp`` is handed the sites' values in the LP
-    relaxation as soon as it is solved (city-scale covering only)."""
+    large p-median the Lagrangian bound (all the time: no MIP after it). Set cover's and
+    facility location's share the time with the MIP, or take all of it ``alone``. ``on_lp``
+    is handed the sites' values in the LP relaxation as soon as it is solved (city-scale
+    covering only)."""
     upper = mip_value(plan, mip)
     if model.kind == "maxcover" and model.is_capacitated:
         deadline = time.perf_counter() + time_limit_s
@@ -329,12 +337,10 @@ def _quick_bound(
             model,
             upper=upper,
             stop_at=upper * (1.0 - rel_gap),
-            time_limit_s=MUST_SERVE_SHARE * time_limit_s,
+            time_limit_s=(1.0 if alone else MUST_SERVE_SHARE) * time_limit_s,
         )
     if _large_pmedian(model, mip):
-        return pmedian_bound(
-            inst, model, upper=upper, time_limit_s=0.7 * time_limit_s, rel_gap=rel_gap
-        )
+        return pmedian_bound(inst, model, upper=upper, time_limit_s=time_limit_s, rel_gap=rel_gap)
     return None
 
 
@@ -342,6 +348,17 @@ def _large_pmedian(model: SitingModel, mip: Mip) -> bool:
     """Whether a p-median is too large for its MIP (past ``LAGRANGE_ROWS`` rows): the
     Lagrangian bound and a longer local search take the MIP's place."""
     return model.kind == "pmedian" and not model.is_capacitated and mip.A.shape[0] > LAGRANGE_ROWS
+
+
+def _past_mip(inst: SitingInstance, model: SitingModel, mip: Mip) -> bool:
+    """Whether the MIP is past helping in the time, which then goes to local search and the
+    Lagrangian bound: a large p-median, or capacitated facility location past
+    ``STRONG_LINK_MAX_PAIRS`` pairs. On the city case SCIP spent its 28 s short of the
+    p-median's root LP, and on sized facility location ended with the heuristic's plan and a
+    bound of 26.2 million, where the Lagrangian's was 30.8 million."""
+    return _large_pmedian(model, mip) or (
+        model.kind == "facility" and _lagrange_must_serve(inst, model)
+    )
 
 
 def _lagrange_must_serve(inst: SitingInstance, model: SitingModel) -> bool:
