@@ -1,5 +1,5 @@
 """Fast heuristics on the open set: lazy greedy, vertex substitution (best swap first), and
-iterated perturbation with the time left.
+iterated perturbation (swaps among neighbouring sites) with the time left.
 
 Every uncapacitated model is "minimise sum_i w_i * min(c_ij over open j in reach, P_i)" plus
 site costs: p-median (c = distance, P = penalty), maximal covering (c = 0, P = 1: uncovered
@@ -27,7 +27,8 @@ ILS_PATIENCE = 20  # perturbations in a row without improvement before the searc
 
 @dataclass
 class _Problem:
-    """The open-set problem: per-pair cost, per-point fallback, site prices and the limits."""
+    """The open-set problem: per-pair cost, per-point fallback, site prices and the limits.
+    The pairs (rr, jj, cc) are sorted by point, then cost, so that any subset keeps that order."""
 
     rr: np.ndarray
     jj: np.ndarray
@@ -72,22 +73,21 @@ def _cost(prob: _Problem, is_open: np.ndarray) -> float:
 def _perturb_and_descend(
     prob: _Problem, is_open: np.ndarray, *, deadline: float, seed: int, patience: int | None
 ):
-    """Iterated local search: swap a few random sites, descend again, keep the result when it
-    is cheaper (the swap neighbourhood alone stops at a local optimum); stops at the deadline
-    or after ``patience`` fruitless tries."""
+    """Iterated local search: swap a few sites near one another (``_perturb``), descend again,
+    keep the result when it is cheaper (the swap neighbourhood alone stops at a local optimum);
+    stops at the deadline or after ``patience`` fruitless tries."""
     rng = np.random.default_rng(seed)
+    near = _overlap(prob)
     best, best_cost = is_open, _cost(prob, is_open)
     stall = 0
     limit = np.inf if patience is None else patience
     while time.perf_counter() < deadline and stall < limit:
         stall += 1
-        trial = best.copy()
-        movable, closed = np.flatnonzero(trial & ~prob.fixed), np.flatnonzero(~trial)
-        k = min(3, movable.size, closed.size)
-        if k == 0:
+        if not (best & ~prob.fixed).any() or best.all():
             break
-        trial[rng.choice(movable, k, replace=False)] = False
-        trial[rng.choice(closed, k, replace=False)] = True
+        trial = _perturb(prob, near, best, rng)
+        if trial is None:
+            continue
         if prob.budget is not None and prob.spend[trial].sum() > prob.budget + _EPS:
             continue
         _interchange(prob, trial, deadline=deadline)
@@ -95,6 +95,34 @@ def _perturb_and_descend(
         if cost < best_cost - _EPS * max(1.0, abs(best_cost)):
             best, best_cost, stall = trial, cost, 0
     return best
+
+
+def _overlap(prob: _Problem) -> sp.csr_matrix:
+    """Which sites share a point in reach (site x site, the diagonal included)."""
+    csc = prob.csc
+    ones = np.ones(csc.nnz, dtype=np.float32)  # float: integer products may wrap to 0
+    reach = sp.csc_matrix((ones, csc.indices, csc.indptr), shape=csc.shape)
+    return (reach.T @ reach).tocsr()
+
+
+def _perturb(
+    prob: _Problem, near: sp.csr_matrix, is_open: np.ndarray, rng: np.random.Generator
+) -> np.ndarray | None:
+    """``is_open`` with up to 3 sites closed and as many opened, all within two rings of shared
+    points around a random open site (None where that ring has no swap to offer). Swaps drawn
+    across the whole city were mostly undone by the descent: on the city case 30 s of search
+    reached a p-median of 9.04-9.05 million with them, 9.00-9.01 million with these."""
+    centre = rng.choice(np.flatnonzero(is_open & ~prob.fixed))
+    first = near.indices[near.indptr[centre] : near.indptr[centre + 1]]
+    ring = np.unique(near[first].indices)
+    out, into = ring[is_open[ring] & ~prob.fixed[ring]], ring[~is_open[ring]]
+    k = min(3, out.size, into.size)
+    if k == 0:
+        return None
+    trial = is_open.copy()
+    trial[rng.choice(out, k, replace=False)] = False
+    trial[rng.choice(into, k, replace=False)] = True
+    return trial
 
 
 def _problem(inst: SitingInstance, model: SitingModel) -> _Problem:
@@ -108,10 +136,11 @@ def _problem(inst: SitingInstance, model: SitingModel) -> _Problem:
         cc = dd
         fallback = np.full(inst.n_demand, float(dd.max(initial=0.0)) * 2 + 1.0)
         fallback += inst.fixed_cost.sum() / max(inst.weight[inst.weight > 0].min(initial=1.0), 1e-9)
+    by_cost = np.lexsort((cc, rr))
     return _Problem(
-        rr=rr,
-        jj=jj,
-        cc=cc,
+        rr=rr[by_cost],
+        jj=jj[by_cost],
+        cc=cc[by_cost],
         csc=_with_rows(rr, jj, cc, inst.reach.shape),
         w=inst.weight,
         fallback=fallback,
@@ -181,12 +210,12 @@ def _greedy(prob: _Problem) -> np.ndarray:
 
 
 def _nearest_two(prob: _Problem, is_open: np.ndarray):
-    """Per point: cost of the nearest open site (or fallback), which site, and the second cost."""
+    """Per point: cost of the nearest open site (or fallback), which site, and the second cost.
+    The open pairs come out of the problem's already sorted by point and cost: sorting them
+    here on every call took two thirds of the local search's time at city scale."""
     n = len(prob.w)
     on = is_open[prob.jj]
     rr, jj, cc = prob.rr[on], prob.jj[on], prob.cc[on]
-    order = np.lexsort((cc, rr))
-    rr, jj, cc = rr[order], jj[order], cc[order]
     first = np.ones(rr.size, dtype=bool)
     first[1:] = rr[1:] != rr[:-1]
     second = np.zeros(rr.size, dtype=bool)

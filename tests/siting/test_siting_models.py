@@ -84,6 +84,36 @@ def test_pmedian_heuristic_finds_the_optimum_on_an_easy_line():
     assert set(np.flatnonzero(plan.is_open)) in ({2, 7}, {2, 6}, {3, 7})
 
 
+def test_local_search_perturbs_neighbouring_sites_only():
+    # 30 points on a line and a site at each, reaching its point and the two beside it: sites
+    # share a point up to 2 apart, so two rings around a site span 4 either side. Random swaps
+    # across the whole city were mostly undone by the descent.
+    heuristic = importlib.import_module("routing.siting.heuristic")
+    n = 30
+    rows = np.array([i for j in range(n) for i in (j - 1, j, j + 1) if 0 <= i < n])
+    cols = np.array([j for j in range(n) for i in (j - 1, j, j + 1) if 0 <= i < n])
+    inst = SitingInstance(
+        demand_ids=[str(i) for i in range(n)],
+        weight=np.ones(n),
+        site_ids=[str(j) for j in range(n)],
+        reach=make_reach(rows, cols, np.abs(rows - cols).astype(float), (n, n)),
+        fixed_cost=np.zeros(n),
+        capacity=np.full(n, np.inf),
+        must_open=np.arange(n) == 10,
+    )
+    prob = heuristic._problem(inst, SitingModel("pmedian", p=6))
+    near = heuristic._overlap(prob)
+    is_open = np.arange(n) % 5 == 0
+    rng = np.random.default_rng(0)
+    spans = []
+    for _ in range(200):
+        trial = heuristic._perturb(prob, near, is_open, rng)
+        changed = np.flatnonzero(trial != is_open)
+        assert trial.sum() == is_open.sum() and trial[10]  # as many open; the fixed one stays
+        spans.append(changed.max() - changed.min())
+    assert max(spans) <= 8 and min(spans) >= 1
+
+
 def _one_site(parcels, mix, costs=(300.0, 400.0, 550.0), *, fixed=1000.0):
     return SitingInstance(
         demand_ids=["a"],
