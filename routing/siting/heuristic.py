@@ -76,6 +76,8 @@ def _perturb_and_descend(
     """Iterated local search: swap a few sites near one another (``_perturb``), descend again,
     keep the result when it is cheaper (the swap neighbourhood alone stops at a local optimum);
     stops at the deadline or after ``patience`` fruitless tries."""
+    if time.perf_counter() >= deadline:
+        return is_open  # no time for it (OR-Library: the MIP proves those fast from greedy)
     rng = np.random.default_rng(seed)
     near = _overlap(prob)
     best, best_cost = is_open, _cost(prob, is_open)
