@@ -38,8 +38,10 @@ from routing.siting.window import window_search
 
 METHODS = ("auto", "exact", "heuristic")
 LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this also get a Lagrangian bound first
-# models past their MIP: the share of the time their local search gets, the bound the rest
-PAST_MIP_PLAN_SHARE = {"pmedian": 0.85, "facility": 0.5}
+# models searched first (``_search_first``): the share of the time their local search gets
+SEARCH_FIRST_SHARE = {"pmedian": 0.85, "facility": 0.5}
+SEARCH_FIRST_MIP_MIN_S = 2.0  # the MIP gets what the search and the bound leave, if this much
+MUST_SERVE_LAGRANGE_PAIRS = 10_000  # capacitated set cover and facility location past this
 SMALL_MIP_ROWS = 30_000  # radius-formulation MIPs up to this size skip the local search
 PLAN_MARGIN_S = 1.0  # kept back from the plan search for the final assignment and output
 WINDOW_WORKERS = 2  # window threads beside the bound's: this machine kind has two cores
@@ -142,11 +144,11 @@ def _solve(
     if method != "heuristic" and radius and mip.A.shape[0] <= SMALL_MIP_ROWS:
         share = 0.0  # the MIP proves these fast (OR-Library): greedy start only, no local search
     patience = ILS_PATIENCE
-    past_mip = method != "heuristic" and _past_mip(work, model, mip)
-    if past_mip:
+    search_first = method != "heuristic" and _search_first(work, model, mip)
+    if search_first:
         # local search keeps finding better plans: on the city case p-median 9,093,354 when it
         # stopped after 20 fruitless tries (3 s), 9,054,522 when it ran 40 s
-        share, patience = PAST_MIP_PLAN_SHARE[model.kind] * time_limit_s, None
+        share, patience = SEARCH_FIRST_SHARE[model.kind] * time_limit_s, None
     relaxed = None
     if method != "heuristic" and model.kind == "setcover" and model.is_capacitated:
         relaxed = _uncapacitated(work, model, time_limit_s=share)
@@ -178,21 +180,23 @@ def _solve(
         best, bound = _plan_and_bound(work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap)
         best_value, quick = mip_value(best, mip), _tightest([quick, bound], maximize=True)
     elif not settled:
-        if past_mip:  # the bound alone, with what is left but a margin for the output
+        if search_first:  # the bound may take what is left, less a margin for the output
             left -= min(PLAN_MARGIN_S, 0.05 * time_limit_s)
         bound = _quick_bound(
-            work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap, alone=past_mip
+            work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap, alone=search_first
         )
         quick = _tightest([quick, bound], maximize=mip.maximize)
+    left = time_limit_s - (time.perf_counter() - start)
     if quick is not None and proven_gap(best_value, quick, maximize=mip.maximize) <= rel_gap:
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
         solver = "relaxation"
-    elif large_cover or past_mip:
+    elif large_cover or (search_first and left < SEARCH_FIRST_MIP_MIN_S):
         res = MipResult(None, None, quick, False, "time limit (relaxation bound)", 0.0)
         solver = "relaxation"
-    else:
-        left = max(0.5, time_limit_s - (time.perf_counter() - start))
-        res = solve_mip(mip, solver=solver, time_limit_s=left, rel_gap=rel_gap, hint=hint, log=log)
+    else:  # warm-started from the plan (after a search first, the search's)
+        res = solve_mip(
+            mip, solver=solver, time_limit_s=max(0.5, left), rel_gap=rel_gap, hint=hint, log=log
+        )
         for known in (quick, _trivial_bound(work, mip)):
             if known is not None:
                 res.bound = min(res.bound, known) if mip.maximize else max(res.bound, known)
@@ -350,26 +354,37 @@ def _large_pmedian(model: SitingModel, mip: Mip) -> bool:
     return model.kind == "pmedian" and not model.is_capacitated and mip.A.shape[0] > LAGRANGE_ROWS
 
 
-def _past_mip(inst: SitingInstance, model: SitingModel, mip: Mip) -> bool:
-    """Whether the MIP is past helping in the time, which then goes to local search and the
-    Lagrangian bound: a large p-median, or capacitated facility location past
-    ``STRONG_LINK_MAX_PAIRS`` pairs. On the city case SCIP spent its 28 s short of the
-    p-median's root LP, and on sized facility location ended with the heuristic's plan and a
-    bound of 26.2 million, where the Lagrangian's was 30.8 million."""
-    return _large_pmedian(model, mip) or (
-        model.kind == "facility" and _lagrange_must_serve(inst, model)
+def _search_first(inst: SitingInstance, model: SitingModel, mip: Mip) -> bool:
+    """Whether local search (to its share of the time) and the Lagrangian bound come before
+    the MIP, which gets only what they leave: a large p-median, and facility location whose
+    MIP goes without x <= y links, or is sized, past ``MUST_SERVE_LAGRANGE_PAIRS`` pairs.
+
+    On the city case SCIP spent its 28 s short of the p-median's root LP, and on sized
+    facility location ended with the heuristic's plan and a bound of 26.2 million, where the
+    Lagrangian's was 30.8 million. On a 6,000 x 600 case (41,430 pairs, links kept) sized
+    facility location had no bound from SCIP in 60 s: searched first, 0.74 % in 20 s. There
+    the capacitated one (fixed capacities) is left to SCIP, with the Lagrangian beside it:
+    searched first it had 0.64 % at 20 s and at 60 s, where SCIP alone proves 0.05 %."""
+    if _large_pmedian(model, mip):
+        return True
+    return (
+        model.kind == "facility"
+        and _lagrange_must_serve(inst, model)
+        and (model.sizing is not None or inst.reach.nnz > STRONG_LINK_MAX_PAIRS)
     )
 
 
 def _lagrange_must_serve(inst: SitingInstance, model: SitingModel) -> bool:
-    """Whether a capacitated set cover or facility location is large enough that its MIP goes
-    without x <= y links (``build``), whose LP bound the Lagrangian bound then supplies: on
-    the city case, sized facility location's MIP proved 17.6 % in 60 s, and with the
-    Lagrangian beside it 2.1 %."""
+    """Whether a capacitated set cover or facility location is large enough to need the
+    Lagrangian bound: past ``STRONG_LINK_MAX_PAIRS`` its MIP goes without x <= y links
+    (``build``), whose LP bound the Lagrangian then supplies (on the city case, sized
+    facility location's MIP proved 17.6 % in 60 s, and with the Lagrangian beside it 2.1 %);
+    past ``MUST_SERVE_LAGRANGE_PAIRS`` SCIP may not finish the root LP of the MIP with the
+    links in the time (no bound at all)."""
     return (
         model.kind in ("setcover", "facility")
         and model.is_capacitated
-        and inst.reach.nnz > STRONG_LINK_MAX_PAIRS
+        and inst.reach.nnz > MUST_SERVE_LAGRANGE_PAIRS
     )
 
 

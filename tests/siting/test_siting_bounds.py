@@ -174,28 +174,36 @@ def test_must_serve_bound_is_for_capacitated_set_cover_and_facility_only(tiny_in
         assert must_serve_bound(inst, model, upper=1, stop_at=0, time_limit_s=1) is None
 
 
+@pytest.mark.parametrize("kind", ["setcover", "facility"])
 def test_large_must_serve_path_reports_the_lagrangian_bound(
-    tiny_instance, brute_force, monkeypatch
+    tiny_instance, brute_force, monkeypatch, kind
 ):
-    # Force the city-scale path (MIP without x <= y links, Lagrangian bound beside it) on a tiny
-    # case; the MIP is cut short so the bound it reports is the Lagrangian one
-    monkeypatch.setattr(solve_module, "STRONG_LINK_MAX_PAIRS", 0)
-    found = []
+    # Force the mid-scale path (the MIP with its x <= y links, the Lagrangian bound beside it:
+    # SCIP may not finish the root LP in the time) on a tiny case; the MIP is cut short so the
+    # bound it reports is the Lagrangian one. Fixed capacities keep facility location here.
+    monkeypatch.setattr(solve_module, "MUST_SERVE_LAGRANGE_PAIRS", 0)
+    found, searched = [], []
 
     def spy(*args, **kwargs):
         found.append(must_serve_bound(*args, **kwargs))
         return found[-1]
+
+    def search(*args, **kwargs):
+        searched.append(kwargs)
+        return open_set(*args, **kwargs)
 
     def no_proof(mip, **kwargs):
         return solve_mip(mip, **{**kwargs, "time_limit_s": 1e-3})
 
     monkeypatch.setattr(solve_module, "must_serve_bound", spy)
     monkeypatch.setattr(solve_module, "solve_mip", no_proof)
+    monkeypatch.setattr(solve_module, "open_set", search)
     inst = tiny_instance(12, n=10, density=0.6, capacity=np.full(6, 14.0))
-    model = SitingModel("setcover", capacitated=True)
+    model = SitingModel(kind, capacitated=True)
     plan = solve(inst, model, time_limit_s=4)
-    best = brute_force(inst, "setcover", capacitated=True)
+    best = brute_force(inst, kind, capacitated=True)
     assert found and found[0] <= best + 1e-6
+    assert all(s["patience"] is not None for s in searched)  # not searched first
     assert plan.bound == pytest.approx(found[0]) or plan.bound >= found[0]
     assert plan.bound <= best + 1e-6 <= plan.objective + 2e-6
     assert plan.gap == pytest.approx((plan.objective - plan.bound) / plan.objective)
@@ -233,25 +241,38 @@ def test_flow_assignment_serves_as_much_as_the_lp(tiny_instance, brute_force, se
 
 
 @pytest.mark.parametrize(
-    ("kind", "large_from"), [("pmedian", "LAGRANGE_ROWS"), ("facility", "STRONG_LINK_MAX_PAIRS")]
+    ("kind", "large_from"),
+    [
+        ("pmedian", ["LAGRANGE_ROWS"]),
+        ("facility", ["MUST_SERVE_LAGRANGE_PAIRS", "STRONG_LINK_MAX_PAIRS"]),
+    ],
 )
-def test_a_model_past_its_mip_gets_local_search_and_the_lagrangian_bound(
-    tiny_instance, brute_force, monkeypatch, kind, large_from
+@pytest.mark.parametrize(("stalls", "mip_min_s"), [(False, 0.0), (True, 0.0), (True, 10.0)])
+def test_a_large_model_is_searched_first_and_the_mip_gets_what_is_left(
+    tiny_instance, brute_force, monkeypatch, kind, large_from, stalls, mip_min_s
 ):
-    # Force the city-scale path (local search to its deadline, then the Lagrangian bound with
-    # the time left, and no MIP: SCIP did nothing there in its half minute) on a tiny case.
-    monkeypatch.setattr(solve_module, large_from, 0)
-    searched = []
+    # Force the large-instance path on a tiny case: local search to its share of the time,
+    # the Lagrangian bound, then the MIP (warm-started) with what they leave if that is at
+    # least SEARCH_FIRST_MIP_MIN_S. Here the Lagrangian proves the optimum unless made to
+    # stall (a bound of 0, as SCIP's "none" at city scale).
+    for name in large_from:
+        monkeypatch.setattr(solve_module, name, 0)
+    monkeypatch.setattr(solve_module, "SEARCH_FIRST_MIP_MIN_S", mip_min_s)
+    if stalls:
+        monkeypatch.setattr(solve_module, "pmedian_bound", lambda *a, **k: 0.0)
+        monkeypatch.setattr(solve_module, "must_serve_bound", lambda *a, **k: 0.0)
+    searched, mips = [], []
 
-    def spy(*args, **kwargs):
+    def search(*args, **kwargs):
         searched.append(kwargs)
         return open_set(*args, **kwargs)
 
-    def no_mip(*args, **kwargs):
-        raise AssertionError("the MIP was run")
+    def mip(*args, **kwargs):
+        mips.append(kwargs)
+        return solve_mip(*args, **kwargs)
 
-    monkeypatch.setattr(solve_module, "open_set", spy)
-    monkeypatch.setattr(solve_module, "solve_mip", no_mip)
+    monkeypatch.setattr(solve_module, "open_set", search)
+    monkeypatch.setattr(solve_module, "solve_mip", mip)
     if kind == "pmedian":
         inst = tiny_instance(21)
         model = SitingModel("pmedian", p=2, unserved_penalty=25.0)
@@ -261,11 +282,17 @@ def test_a_model_past_its_mip_gets_local_search_and_the_lagrangian_bound(
         model = SitingModel("facility", capacitated=True)
         best = brute_force(inst, "facility", capacitated=True)
     plan = solve(inst, model, time_limit_s=4)
-    share = solve_module.PAST_MIP_PLAN_SHARE[kind]
+    share = solve_module.SEARCH_FIRST_SHARE[kind]
     assert searched == [{"time_limit_s": 4 * share, "patience": None}]  # no stopping early
-    assert plan.method == "exact:relaxation"
     assert plan.bound <= best + 1e-6 <= plan.objective + 2e-6
-    assert plan.gap <= 0.1  # and the bound is of use
+    if not stalls:
+        assert not mips and plan.optimal and plan.method == "exact:relaxation"
+    elif mip_min_s:  # too little time left for the MIP: the plan with the bound it has
+        assert not mips and plan.method == "exact:relaxation" and plan.gap == 1.0
+    else:
+        assert len(mips) == 1 and mips[0]["hint"] is not None
+        assert 0 < mips[0]["time_limit_s"] <= 4 - plan.stats["heuristic_seconds"]
+        assert plan.optimal and plan.method == "exact:scip"
 
 
 @pytest.mark.parametrize("workers", [1, 2])
