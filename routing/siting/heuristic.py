@@ -113,7 +113,7 @@ def _perturb(
     """``is_open`` with up to 3 sites closed and as many opened, all within two rings of shared
     points around a random open site (None where that ring has no swap to offer). Swaps drawn
     across the whole city were mostly undone by the descent: on the city case 30 s of search
-    reached a p-median of 9.04-9.05 million with them, 9.00-9.01 million with these."""
+    reached a p-median of 9.04-9.05 million with them, 8.99 million with these."""
     centre = rng.choice(np.flatnonzero(is_open & ~prob.fixed))
     first = near.indices[near.indptr[centre] : near.indptr[centre + 1]]
     ring = np.unique(near[first].indices)
