@@ -14,7 +14,7 @@ import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
 from routing.siting.formulation import pairs
-from routing.siting.model import SitingInstance, SitingModel, at_least
+from routing.siting.model import SitingInstance, SitingModel, at_least, of_each_size
 
 SCALE = 1000.0
 COST_SCALE = 10.0
@@ -123,12 +123,10 @@ def fewest_compartments(
     """Fewest S/M/L compartments per site (sites x 3) that hold the load assigned by the pairs
     (rr, jj) with fractions ``frac``: enough L for large parcels, M+L for medium-or-larger, ...
     A locker whose compartments already stand keeps them."""
-    m = inst.n_sites
     need = _size_loads(inst, model, rr, jj, frac)
     cum = np.ceil(need / model.sizing.throughput - 1e-9).astype(np.int64)  # of size >= t
     cum = np.maximum.accumulate(cum[:, ::-1], axis=1)[:, ::-1]
-    sizes = cum - np.c_[cum[:, 1:], np.zeros(m, dtype=np.int64)]
-    return np.where(inst.built[:, None], inst.built_sizes(), sizes)
+    return np.where(inst.built[:, None], inst.built_sizes(), of_each_size(cum))
 
 
 def effective_capacity(inst: SitingInstance, model: SitingModel) -> np.ndarray:

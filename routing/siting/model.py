@@ -25,6 +25,11 @@ def at_least(by_size: np.ndarray) -> np.ndarray:
     return np.cumsum(by_size[:, ::-1], axis=1)[:, ::-1]
 
 
+def of_each_size(cumulative: np.ndarray) -> np.ndarray:
+    """``at_least`` undone: per row of amounts of size >= S, >= M, >= L, those of each size."""
+    return cumulative - np.c_[cumulative[:, 1:], np.zeros(len(cumulative), cumulative.dtype)]
+
+
 @dataclass(frozen=True)
 class CompartmentSize:
     """One locker compartment size (inner dimensions in cm) and what building one costs."""

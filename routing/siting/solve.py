@@ -31,7 +31,7 @@ from routing.siting.lagrange import (
     must_serve_bound,
     pmedian_bound,
 )
-from routing.siting.model import SitingInstance, SitingModel, at_least
+from routing.siting.model import SitingInstance, SitingModel, at_least, of_each_size
 from routing.siting.solution import SitingSolution, nearest_assignment
 from routing.siting.swap import swap_search
 from routing.siting.window import window_search
@@ -552,8 +552,7 @@ def _decode(inst: SitingInstance, model: SitingModel, mip: Mip, values: np.ndarr
         # to them (20 L where 12 S, 6 M and 2 L do), so each site keeps the cheaper of the
         # solver's and the fewest that hold its load
         # (a standing locker's columns are fixed, and the fewest keep them too)
-        counts = np.rint(values[mip.n]).astype(np.int64)  # of size >= S, >= M, >= L
-        solver = counts - np.c_[counts[:, 1:], np.zeros(len(counts), dtype=np.int64)]
+        solver = of_each_size(np.rint(values[mip.n]).astype(np.int64))  # columns: >= S, M, L
         fewest = fewest_compartments(inst, model, rr, jj, frac)
         costs = model.sizing.costs
         sizes = np.where((fewest @ costs <= solver @ costs)[:, None], fewest, solver)

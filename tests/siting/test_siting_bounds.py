@@ -30,6 +30,16 @@ solve_module = importlib.import_module("routing.siting.solve")
 window_module = importlib.import_module("routing.siting.window")
 
 
+def _recording(func, calls: list):
+    """``func``, noting the keyword arguments of every call in ``calls``."""
+
+    def recorded(*args, **kwargs):
+        calls.append(kwargs)
+        return func(*args, **kwargs)
+
+    return recorded
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_lagrangian_bound_is_below_the_optimum(tiny_instance, brute_force, seed):
     inst = tiny_instance(seed)
@@ -188,16 +198,12 @@ def test_large_must_serve_path_reports_the_lagrangian_bound(
         found.append(must_serve_bound(*args, **kwargs))
         return found[-1]
 
-    def search(*args, **kwargs):
-        searched.append(kwargs)
-        return open_set(*args, **kwargs)
-
     def no_proof(mip, **kwargs):
         return solve_mip(mip, **{**kwargs, "time_limit_s": 1e-3})
 
     monkeypatch.setattr(solve_module, "must_serve_bound", spy)
     monkeypatch.setattr(solve_module, "solve_mip", no_proof)
-    monkeypatch.setattr(solve_module, "open_set", search)
+    monkeypatch.setattr(solve_module, "open_set", _recording(open_set, searched))
     inst = tiny_instance(12, n=10, density=0.6, capacity=np.full(6, 14.0))
     model = SitingModel(kind, capacitated=True)
     plan = solve(inst, model, time_limit_s=4)
@@ -262,17 +268,8 @@ def test_a_large_model_is_searched_first_and_the_mip_gets_what_is_left(
         monkeypatch.setattr(solve_module, "pmedian_bound", lambda *a, **k: 0.0)
         monkeypatch.setattr(solve_module, "must_serve_bound", lambda *a, **k: 0.0)
     searched, mips = [], []
-
-    def search(*args, **kwargs):
-        searched.append(kwargs)
-        return open_set(*args, **kwargs)
-
-    def mip(*args, **kwargs):
-        mips.append(kwargs)
-        return solve_mip(*args, **kwargs)
-
-    monkeypatch.setattr(solve_module, "open_set", search)
-    monkeypatch.setattr(solve_module, "solve_mip", mip)
+    monkeypatch.setattr(solve_module, "open_set", _recording(open_set, searched))
+    monkeypatch.setattr(solve_module, "solve_mip", _recording(solve_mip, mips))
     if kind == "pmedian":
         inst = tiny_instance(21)
         model = SitingModel("pmedian", p=2, unserved_penalty=25.0)
