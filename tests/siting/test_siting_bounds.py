@@ -15,6 +15,7 @@ from routing.siting.flow import capacity_bound, flow_assignment, max_service
 from routing.siting.formulation import build
 from routing.siting.heuristic import open_set
 from routing.siting.lagrange import (
+    _Step,
     capacitated_cover_bound,
     least_compartment_cost,
     must_serve_bound,
@@ -176,6 +177,20 @@ def test_sized_set_cover_is_bounded_by_its_sites_and_cheapest_compartments(
     assert floor <= best.objective + 1e-6
     plan = solve(inst, model, time_limit_s=5)
     assert floor - 1e-6 <= plan.bound <= best.objective + 1e-6 <= plan.objective + 2e-6
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_subgradient_step_keeps_the_best_bound_and_halves_after_its_patience(maximize):
+    sign = 1 if maximize else -1
+    step = _Step(3, maximize=maximize)
+    for bound in (1.0, 2.0, 1.5, 2.0, 0.0):  # a better bound, then three that are not
+        step.record(sign * bound)
+    assert (step.best, step.scale, step.stall) == (sign * 2.0, 1.0, 0)
+    step.record(sign * 3.0)
+    assert (step.best, step.scale) == (sign * 3.0, 1.0)
+    while not step.spent:
+        step.record(sign * 3.0)
+    assert step.scale < 1e-4 and step.best == sign * 3.0
 
 
 def test_must_serve_bound_is_for_capacitated_set_cover_and_facility_only(tiny_instance):
