@@ -111,10 +111,18 @@ def orlib(args: argparse.Namespace) -> None:
 def city(args: argparse.Namespace) -> None:
     from routing.siting.synthetic import synthetic_case
 
-    print(f"\n## City case: synthetic city of {args.city_nodes} nodes, 20,000 x 2,000, 500 m walk")
+    print(
+        f"\n## City case: synthetic city of {args.city_nodes} nodes, {args.city_points:,} x "
+        f"{args.city_sites:,}, 500 m walk"
+    )
     start = time.perf_counter()
     inst = synthetic_case(
-        args.city_nodes, 20_000, 2_000, radius_m=500.0, seed=args.seed, parcels_median=1.0
+        args.city_nodes,
+        args.city_points,
+        args.city_sites,
+        radius_m=500.0,
+        seed=args.seed,
+        parcels_median=1.0,
     )
     build_s = time.perf_counter() - start
     per = np.diff(inst.reach.indptr)
@@ -287,6 +295,9 @@ def main() -> None:
     ap.add_argument("--skip-city", action="store_true")
     ap.add_argument("--skip-orlib", action="store_true")
     ap.add_argument("--city-nodes", type=int, default=10_000)
+    # a district at the city's density: --city-nodes 3000 --city-points 6000 --city-sites 600 --p 90
+    ap.add_argument("--city-points", type=int, default=20_000, help="demand points")
+    ap.add_argument("--city-sites", type=int, default=2_000, help="candidate sites")
     ap.add_argument("--city-time-limit", type=float, default=60.0)
     ap.add_argument("--p", type=int, default=300)
     ap.add_argument(

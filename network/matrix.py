@@ -113,6 +113,7 @@ def distances_within(
     limit_m: float,
     weight: Weight = "length",
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    access: bool = False,
 ) -> sp.csr_matrix:
     """Sparse len(sources) x len(targets) matrix of shortest network costs, for pairs within
     `limit_m` only (metres for weight="length", seconds for "travel_time").
@@ -121,10 +122,16 @@ def distances_within(
     two points share a snap spot, so test membership with the sparsity structure (e.g.
     `m[i].indices`), not with `!= 0`. Runs a limit-pruned Dijkstra from the smaller side, each
     group of nearby points on the part of the graph a path within the limit can reach.
+
+    ``access=True`` (metres only) adds each point's straight walk to its snap spot at both
+    ends, door to door: without it two buildings set back from one street are as close as
+    their snap spots, closer than the crow flies.
     """
     _check_weight(weight)
     if not limit_m >= 0:
         raise NetworkError(f"limit_m={limit_m!r}: expected a number >= 0")
+    if access and weight != "length":
+        raise NetworkError(f"access=True needs weight='length' (metres), got '{weight}'")
     index = road_index(graph)
     src = snap_arrays(graph, sources, max_snap_m=max_snap_m)
     tgt = snap_arrays(graph, targets, max_snap_m=max_snap_m)
@@ -139,7 +146,12 @@ def distances_within(
     )
     if backwards:
         rows, cols = cols, rows
-    return sp.csr_matrix((values / SCALE[weight], (rows, cols)), shape=shape)
+    values = values / SCALE[weight]
+    if access:
+        values = values + src.snap_m[rows] + tgt.snap_m[cols]
+        near = values <= limit_m
+        rows, cols, values = rows[near], cols[near], values[near]
+    return sp.csr_matrix((values, (rows, cols)), shape=shape)
 
 
 def _check_weight(weight: str) -> None:

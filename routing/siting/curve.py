@@ -23,11 +23,15 @@ def coverage_curve(
     """Maximal covering solved for each locker count: covered parcels, share and the bound.
 
     With ``method="heuristic"`` each point is a good plan without proof (fast); otherwise each
-    carries the solver's bound, so the curve shows how far any plan could still go.
+    carries the solver's bound, so the curve shows how far any plan could still go. Lockers
+    that already stand count among the lockers, so the curve starts at their number: a count
+    below it is raised to it (no plan can have fewer).
     """
     counts = sorted({int(c) for c in counts})
     if not counts or counts[0] < 1:
         raise SitingInputError("coverage curve: locker counts must be whole numbers >= 1")
+    standing = int(inst.must_open.sum())
+    counts = sorted({max(c, standing) for c in counts})
     total = float(inst.weight.sum())
     curve = []
     for p in counts:
@@ -71,6 +75,7 @@ def plot_curve(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     path = Path(path)
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
@@ -102,6 +107,7 @@ def plot_curve(
             label=label,
         )
     reach = f"within {radius_m:.0f} m walk" if radius_m else "within walking reach"
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # lockers come whole
     ax.set_xlabel("lockers opened")
     ax.set_ylabel(f"daily parcels {reach} (%)")
     ax.set_ylim(0, 105)

@@ -255,6 +255,13 @@ class SitingModel:
             raise SitingInputError(
                 f"model: kind must be one of {', '.join(MODELS)}, got '{self.kind}'"
             )
+        if self.kind in ("setcover", "facility") and (self.p, self.budget) != (None, None):
+            # neither MIP has a place for them: they open as many sites as pay
+            what = "p" if self.p is not None else "budget"
+            raise SitingInputError(
+                f"model '{self.kind}': {what} applies to maxcover and pmedian only ({self.kind} "
+                "opens as many sites as it needs to serve every reachable point)"
+            )
         if self.p is not None and self.p < 1:
             raise SitingInputError(f"model '{self.kind}': p must be >= 1, got {self.p}")
         if self.kind == "pmedian" and self.p is None:

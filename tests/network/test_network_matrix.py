@@ -8,9 +8,10 @@ import pytest
 from network_oracle import networkx_fastest, networkx_matrix, random_points
 
 import network._engines
-from network.errors import SnapError
+from network.errors import NetworkError, SnapError
+from network.geo import haversine_m
 from network.matrix import cost_matrix, distances_within, travel_matrix
-from network.snap import snap_points
+from network.snap import snap_arrays, snap_points
 from network.synthetic import synthetic_city
 
 
@@ -169,6 +170,31 @@ def test_bad_points_are_named(demo_van: nx.MultiDiGraph) -> None:
     assert empty.duration_s.shape == (0, 0) and empty.unreachable == []
     with pytest.raises(SnapError, match="max_snap_m=1"):
         snap_points(demo_van, [(good[0][0] + 0.001, good[0][1])], max_snap_m=1)
+
+
+def test_door_to_door_distances_add_the_walks_to_the_road(demo_walk: nx.MultiDiGraph) -> None:
+    # points set back from the streets (about 20 m north): their snap spots may be closer to
+    # each other than the points are, and so were "walks" shorter than the crow flies
+    sources = [(lat + 0.00018, lon) for lat, lon in random_points(demo_walk, 60, seed=7)]
+    targets = [(lat + 0.00018, lon) for lat, lon in random_points(demo_walk, 15, seed=8)]
+    legs_s = snap_arrays(demo_walk, sources).snap_m
+    legs_t = snap_arrays(demo_walk, targets).snap_m
+    assert legs_s.min() > 0
+    plain = distances_within(demo_walk, sources, targets, limit_m=600.0).tocoo()
+    door = distances_within(demo_walk, sources, targets, limit_m=600.0, access=True).tocoo()
+    expected = plain.data + legs_s[plain.row] + legs_t[plain.col]
+    kept = expected <= 600.0
+    assert 0 < door.nnz == int(kept.sum()) < plain.nnz
+    by_pair = dict(zip(zip(plain.row, plain.col, strict=True), expected, strict=True))
+    np.testing.assert_allclose(
+        door.data, [by_pair[p] for p in zip(door.row, door.col, strict=True)], atol=1e-9
+    )
+    src, tgt = np.array(sources)[door.row], np.array(targets)[door.col]
+    crow = haversine_m(src[:, 0], src[:, 1], tgt[:, 0], tgt[:, 1])
+    assert (door.data >= crow - 0.5).all()
+    with pytest.raises(NetworkError, match="access=True needs weight='length'"):
+        distances_within(demo_walk, sources, targets, limit_m=60.0, weight="travel_time",
+                         access=True)
 
 
 def test_distances_within_matches_the_full_matrix(demo_walk: nx.MultiDiGraph) -> None:

@@ -358,7 +358,7 @@ def test_lp_duals_start_the_capacitated_bound_near_the_lp(tiny_instance, brute_f
 
 def test_large_capacitated_cover_path_reports_a_valid_gap(tiny_instance, brute_force, monkeypatch):
     # Force the city-scale path (PDLP-started bound, swaps and windows, no MIP) on a tiny case.
-    monkeypatch.setattr(solve_module, "STRONG_LINK_MAX_PAIRS", 0)
+    monkeypatch.setattr(solve_module, "WINDOW_PAIRS", 0)
     inst = tiny_instance(5, n=12, m=8, density=0.5, capacity=np.full(8, 7.0))
     model = SitingModel("maxcover", p=3, capacitated=True)
     plan = solve(inst, model, time_limit_s=6)
@@ -423,7 +423,7 @@ def test_windows_keep_to_their_candidates_until_those_are_exhausted(
 def test_city_path_windows_keep_to_the_lp_support_once_it_is_in(
     tiny_instance, brute_force, monkeypatch
 ):
-    monkeypatch.setattr(solve_module, "STRONG_LINK_MAX_PAIRS", 0)
+    monkeypatch.setattr(solve_module, "WINDOW_PAIRS", 0)
     given, lps = [], []
 
     def search(*args, candidates=None, **kwargs):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from routing.siting import SitingModel, Sizing, make_reach, solve
+from routing.siting.curve import coverage_curve
 from routing.siting.errors import SitingInputError
 from routing.siting.model import DEFAULT_COMPARTMENTS, NOT_BUILT, SitingInstance
 
@@ -246,3 +247,12 @@ def test_only_points_in_reach_of_a_standing_locker_are_split_by_size():
     assert len(pairs) == len(set(pairs))
     b_at_new = plan.size_parcels[pairs.index((1, 1))]
     assert b_at_new.tolist() == pytest.approx([1.0, 0.0, 1.0])
+
+
+def test_coverage_curve_starts_at_the_standing_lockers():
+    # both sites stand: a curve asked from 1 locker stopped with "p=1 is below the 2 lockers
+    # that must stay open", and with it every scenario that had standing lockers
+    inst = dataclasses.replace(_two_sites(4.0), must_open=np.array([True, True]))
+    curve = coverage_curve(inst, range(1, 3))
+    assert [c["lockers"] for c in curve] == [2]
+    assert curve[0]["covered_parcels"] == pytest.approx(6.0)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from routing.siting import SitingModel, Sizing, make_reach, solve
+from routing.siting.errors import SitingInputError
 from routing.siting.exact import solve_mip
 from routing.siting.formulation import build
 from routing.siting.model import SitingInstance
@@ -168,6 +169,17 @@ def test_infeasible_capacity_reports_unserved_demand():
         assert plan.unserved_parcels == pytest.approx(90.0)
         assert plan.optimal
         assert plan.to_dict()["unserved"] == [{"demand": "a", "parcels": pytest.approx(90.0)}]
+        # the bound is on the objective's footing (the MIP's price of the 90 unserved parcels
+        # left out), not above the objective it proves
+        assert plan.bound == pytest.approx(plan.objective) and plan.gap == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("kind", ["setcover", "facility"])
+@pytest.mark.parametrize("option", [{"p": 2}, {"budget": 1000.0}])
+def test_lockers_or_money_limits_are_refused_where_every_point_must_be_served(kind, option):
+    # a facility location held to p sites left reachable parcels unserved and kept that plan
+    with pytest.raises(SitingInputError, match=f"'{kind}': {next(iter(option))} applies to"):
+        SitingModel(kind, **option)
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13, 14])
