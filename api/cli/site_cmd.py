@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import os
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 
@@ -12,6 +15,8 @@ import typer
 from routing.siting import SitingModel, solve
 from routing.siting.errors import SitingInputError
 from routing.siting.model import MODELS
+
+CURVE_POINT_S = 2.0  # time limit of each coverage-curve point (each carries its bound)
 
 
 class Format(StrEnum):
@@ -33,13 +38,17 @@ def site(
         None, "--capacitated/--uncapacitated", help="Enforce site capacities."
     ),
     radius: float | None = typer.Option(
-        None, "--radius", help="Keep only pairs within this distance (walking metres)."
+        None,
+        "--radius",
+        help="Keep only pairs within this distance (walking metres; at most the file's radius_m).",
     ),
     method: str = typer.Option("auto", "--method", help="auto, exact or heuristic."),
     solver: str = typer.Option("auto", "--solver", help="auto, scip, highs or sat."),
     time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for the whole solve."),
-    gap: float = typer.Option(1e-6, "--gap", help="Stop at this proven relative gap."),
-    geojson: Path | None = typer.Option(None, "--geojson", help="Also write sites + catchments."),
+    gap: float = typer.Option(1e-6, "--gap", help="Stop at this proven relative gap (>= 0)."),
+    geojson: Path | None = typer.Option(
+        None, "--geojson", help="Also write sites + catchments (native input only)."
+    ),
     curve: Path | None = typer.Option(
         None,
         "--curve",
@@ -48,28 +57,88 @@ def site(
     curve_max: int = typer.Option(10, "--curve-max", help="Largest locker count on the curve."),
 ) -> None:
     """Choose locker sites (and sizes): prints a summary, writes the plan as JSON."""
+    _check_numbers(time_limit=time_limit, gap=gap, radius=radius, curve_max=curve_max)
+    if geojson is not None and fmt is not Format.native:
+        raise SitingInputError("--geojson: OR-Library input has no coordinates to draw")
+    _check_outputs(file, {"-o": out, "--geojson": geojson, "--curve": curve})
     inst, file_model = _read(file, fmt)
     if radius is not None:
+        if inst.radius_m is not None and radius > inst.radius_m:
+            raise SitingInputError(
+                f"--radius {radius:g}: wider than the input's radius_m {inst.radius_m:g}, within "
+                "which alone distances were computed (raise radius_m in the file instead)"
+            )
         inst = inst.within(radius)
     chosen = _model(fmt, file_model, model, p, budget, capacitated)
     plan = solve(inst, chosen, method=method, solver=solver, time_limit_s=time_limit, rel_gap=gap)
     result = plan.to_dict()
+    s = plan.summary()
     if curve is not None:
-        from routing.siting.curve import coverage_curve, plot_curve
-
-        points = coverage_curve(inst, range(1, curve_max + 1), method="heuristic")
-        result["coverage_curve"] = points
-        plot_curve(points, curve, title=f"Coverage: {inst.name}", radius_m=inst.radius_m)
-    out.parent.mkdir(parents=True, exist_ok=True)
+        result["coverage_curve"] = _curve(inst, plan, curve, curve_max, time_limit)
     out.write_text(json.dumps(result, indent=1))
     if geojson is not None:
         geojson.write_text(json.dumps(plan.to_geojson()))
-    s = plan.summary()
     proof = "no bound" if s["gap"] is None else "optimal" if s["optimal"] else f"gap {s['gap']:.3%}"
     typer.echo(
         f"{inst.name}: {s['model']} objective {s['objective']:.6g} ({proof}), "
         f"{s['open_sites']} sites, coverage {s['coverage']:.1%}, {s['seconds']:.2f} s -> {out}"
     )
+
+
+def _check_numbers(*, time_limit: float, gap: float, radius: float | None, curve_max: int):
+    if not (math.isfinite(gap) and gap >= 0):
+        raise SitingInputError(f"--gap must be a relative gap >= 0 (e.g. 0.01), got {gap}")
+    if not (math.isfinite(time_limit) and time_limit > 0):
+        raise SitingInputError(f"--time-limit must be a number of seconds > 0, got {time_limit}")
+    if radius is not None and not (math.isfinite(radius) and radius > 0):
+        raise SitingInputError(f"--radius must be a distance > 0, got {radius}")
+    if curve_max < 1:
+        raise SitingInputError(f"--curve-max must be >= 1, got {curve_max}")
+
+
+def _check_outputs(file: Path, outputs: dict[str, Path | None]) -> None:
+    """Every output can be written (its folder made) before any solving, and none is the input
+    or another output, so a long solve never ends in a write error or overwrites the input."""
+    seen = {file.resolve(): "the input file"}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        where = f"{option} {path}"
+        if path.resolve() in seen:
+            raise SitingInputError(f"{where}: the same file as {seen[path.resolve()]}")
+        seen[path.resolve()] = option
+        if path.is_dir():
+            raise SitingInputError(f"{where}: is a folder, not a file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+        except (FileExistsError, NotADirectoryError):
+            raise SitingInputError(f"{where}: a folder on its path is a file") from None
+        except OSError as err:
+            raise SitingInputError(f"{where}: cannot write there ({err.strerror})") from None
+        if path.exists() and not os.access(path, os.W_OK):
+            raise SitingInputError(f"{where}: the file is read-only")
+
+
+def _curve(inst, plan, path: Path, curve_max: int, time_limit: float) -> list[dict]:
+    """Maximal covering for 1..curve_max lockers, each point solved for a short time so that it
+    carries its bound (as a scenario's curve does), plotted with a maxcover plan marked."""
+    from routing.siting.curve import coverage_curve, plot_curve
+
+    points = coverage_curve(
+        inst, range(1, curve_max + 1), time_limit_s=min(CURVE_POINT_S, time_limit)
+    )
+    s = plan.summary()
+    plot_curve(
+        points,
+        path,
+        title=f"Coverage: {inst.name}",
+        chosen=(s["open_sites"], s["coverage"]) if plan.model.kind == "maxcover" else None,
+        capacitated=plan.model.is_capacitated,
+        radius_m=inst.radius_m,
+    )
+    return points
 
 
 def _read(file: Path, fmt: Format):
@@ -88,23 +157,32 @@ def _read(file: Path, fmt: Format):
 
 
 def _model(fmt, file_model, kind, p, budget, capacitated) -> SitingModel:
-    base = file_model
-    if kind is not None and (base is None or kind != base.kind):
-        base = None
-    if base is None:
-        if kind is None:
-            raise SitingInputError(f"{fmt.value} input has no model: give --model")
+    """The file's model (or a new one of ``--model``'s kind) with the options given; an option
+    the model would ignore is an error."""
+    from routing.siting.native import MODEL_OPTIONS, model_takes
+
+    kind = kind or (file_model.kind if file_model else None)
+    if kind is None:
+        raise SitingInputError(f"{fmt.value} input has no model: give --model")
+    if kind not in MODELS:
+        raise SitingInputError(f"--model must be one of {', '.join(MODELS)}, got '{kind}'")
+    for option, value in (("p", p), ("budget", budget)):
+        if value is not None and option not in MODEL_OPTIONS[kind]:
+            raise SitingInputError(f"--{option} does not apply: {model_takes(kind)}")
+    if file_model is not None and file_model.kind == kind:
+        base = file_model
+    else:
+        keep_p = file_model.p if file_model and "p" in MODEL_OPTIONS[kind] else None
         base = SitingModel(
             kind,
-            p=p if p is not None else (file_model.p if file_model else None),
+            p=p if p is not None else keep_p,
             budget=budget,
             capacitated=bool(capacitated),
         )
-    changes = {}
-    if p is not None:
-        changes["p"] = p
-    if budget is not None:
-        changes["budget"] = budget
-    if capacitated is not None:
-        changes["capacitated"] = capacitated
-    return dataclasses.replace(base, **changes)
+    if capacitated is False and base.sizing is not None:
+        raise SitingInputError(
+            "--uncapacitated: the file's model has a sizing, which makes locker capacities part "
+            "of the plan; remove 'sizing' from the file to ignore capacities"
+        )
+    changes = {"p": p, "budget": budget, "capacitated": capacitated}
+    return dataclasses.replace(base, **{k: v for k, v in changes.items() if v is not None})

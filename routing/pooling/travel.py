@@ -137,7 +137,9 @@ def day_travel(
         unreachable[profile] = len(matrix.unreachable)
     walk = np.full((len(parcels), len(lockers)), np.inf)
     if parcels and lockers:
-        within = distances_within(graph("walk"), parcels, lockers, limit_m=radius).tocoo()
+        within = distances_within(
+            graph("walk"), parcels, lockers, limit_m=radius, access=True
+        ).tocoo()
         walk[within.row, within.col] = within.data
     return DayTravel(
         places, durations, distances, walk, f"road graph {day.travel.source}", unreachable

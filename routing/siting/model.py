@@ -307,6 +307,14 @@ class SitingModel:
                     f"model '{self.kind}': budget {self.budget:g} is below the {must:g} that the "
                     "lockers which must stay open already cost"
                 )
+            if self.kind == "pmedian":  # exactly p lockers: the cheapest p must fit
+                others = np.sort(fixed_cost[~must_open])[: max(0, self.p - fixed)]
+                least = must + float(others.sum())
+                if self.budget < least:
+                    raise SitingInputError(
+                        f"model 'pmedian': budget {self.budget:g} is below the {least:g} that "
+                        f"the cheapest {self.p} lockers cost"
+                    )
         if self.is_capacitated and self.sizing is None and np.isinf(capacity).all():
             raise SitingInputError(
                 f"model '{self.kind}': capacitated needs finite site capacities or a sizing"

@@ -31,21 +31,27 @@ def read_pmed(path: str | Path) -> PmedFile:
     """Read ``pmedN.txt``: all-pairs shortest paths become a dense reach matrix (all pairs)."""
     path = Path(path)
     lines = _lines(path)
-    head = _numbers(path, lines, 0, 3)
-    n, m, p = (int(v) for v in head)
+    n, m, p = _whole(path, lines[0][0], _numbers(path, lines, 0, 3), "n, m and p")
     if n < 1 or p < 1 or p > n:
-        raise OrlibFormatError(f"{path.name} line 1: need n >= 1 and 1 <= p <= n, got n={n} p={p}")
+        raise OrlibFormatError(
+            f"{path.name} line {lines[0][0]}: need n >= 1 and 1 <= p <= n, got n={n} p={p}"
+        )
     if len(lines) - 1 < m:
         raise OrlibFormatError(
             f"{path.name}: header says {m} edges but only {len(lines) - 1} lines follow"
         )
+    if len(lines) - 1 > m:
+        raise OrlibFormatError(
+            f"{path.name} line {lines[m + 1][0]}: the header says {m} edges, but more lines follow"
+        )
     edges: dict[tuple[int, int], float] = {}
     for k in range(1, m + 1):
         a, b, c = _numbers(path, lines, k, 3)
-        i, j = int(a) - 1, int(b) - 1
+        a, b = _whole(path, lines[k][0], (a, b), "vertices")
+        i, j = a - 1, b - 1
         if not (0 <= i < n and 0 <= j < n) or c < 0:
             raise OrlibFormatError(
-                f"{path.name} line {k + 1}: edge ({int(a)}, {int(b)}) with cost {c} "
+                f"{path.name} line {lines[k][0]}: edge ({a}, {b}) with cost {c} "
                 f"is outside vertices 1..{n} or negative"
             )
         edges[(min(i, j), max(i, j))] = c  # Beasley's rule: the last occurrence wins
@@ -75,9 +81,7 @@ def read_pmed(path: str | Path) -> PmedFile:
 def read_cap(path: str | Path) -> SitingInstance:
     """Read ``capNN.txt``: reach values are the cost per unit of demand (cost of all / demand)."""
     path = Path(path)
-    tokens: list[tuple[int, str]] = [
-        (no + 1, tok) for no, line in enumerate(_lines(path)) for tok in line.split()
-    ]
+    tokens: list[tuple[int, str]] = [(no, tok) for no, line in _lines(path) for tok in line.split()]
     pos = 0
 
     def take(what: str) -> float:
@@ -93,9 +97,10 @@ def read_cap(path: str | Path) -> SitingInstance:
                 f"{path.name} line {line}: {what} must be a number, got '{tok}'"
             ) from None
 
-    m, n = int(take("facility count m")), int(take("customer count n"))
+    line = tokens[0][0]
+    m, n = _whole(path, line, (take("facility count m"), take("customer count n")), "m and n")
     if m < 1 or n < 1:
-        raise OrlibFormatError(f"{path.name} line 1: need m >= 1 and n >= 1, got m={m} n={n}")
+        raise OrlibFormatError(f"{path.name} line {line}: need m >= 1 and n >= 1, got m={m} n={n}")
     cap, fixed = np.empty(m), np.empty(m)
     for i in range(m):
         cap[i], fixed[i] = take(f"facility {i + 1} capacity"), take(f"facility {i + 1} fixed cost")
@@ -130,29 +135,40 @@ def read_cap(path: str | Path) -> SitingInstance:
     )
 
 
-def _lines(path: Path) -> list[str]:
+def _lines(path: Path) -> list[tuple[int, str]]:
+    """The file's non-blank lines with their line numbers (1-based)."""
     try:
         text = path.read_text()
     except FileNotFoundError:
         raise OrlibFormatError(f"{path}: file not found") from None
+    except OSError as err:
+        raise OrlibFormatError(f"{path}: cannot read it ({err.strerror})") from None
     except UnicodeDecodeError:
         raise OrlibFormatError(f"{path.name}: not a text file") from None
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    lines = [(no, ln) for no, ln in enumerate(text.splitlines(), 1) if ln.strip()]
     if not lines:
         raise OrlibFormatError(f"{path.name}: file is empty")
     return lines
 
 
-def _numbers(path: Path, lines: list[str], k: int, count: int) -> list[float]:
-    parts = lines[k].split()
+def _numbers(path: Path, lines: list[tuple[int, str]], k: int, count: int) -> list[float]:
+    no, text = lines[k]
     try:
-        vals = [float(v) for v in parts]
+        vals = [float(v) for v in text.split()]
     except ValueError:
         raise OrlibFormatError(
-            f"{path.name} line {k + 1}: expected {count} numbers, got '{lines[k].strip()}'"
+            f"{path.name} line {no}: expected {count} numbers, got '{text.strip()}'"
         ) from None
     if len(vals) != count:
-        raise OrlibFormatError(
-            f"{path.name} line {k + 1}: expected {count} numbers, got {len(vals)}"
-        )
+        raise OrlibFormatError(f"{path.name} line {no}: expected {count} numbers, got {len(vals)}")
     return vals
+
+
+def _whole(path: Path, line: int, values, what: str) -> list[int]:
+    """``values`` as ints, or an error on ``line`` if one is not a whole number."""
+    if not all(np.isfinite(v) and v == int(v) for v in values):
+        raise OrlibFormatError(
+            f"{path.name} line {line}: {what} must be whole numbers, got "
+            + " ".join(f"{v:g}" for v in values)
+        )
+    return [int(v) for v in values]

@@ -1,21 +1,25 @@
 """Demand points and candidate sites: from files, from OSM buildings, and into an instance.
 
-Walking distances come from the walk graph (``network.matrix.distances_within``), only for pairs
-within the radius; straight-line (haversine) distances are used only when the caller asks.
+Walking distances come from the walk graph (``network.matrix.distances_within``), door to door
+(the walk from each building to its street counts), only for pairs within the radius;
+straight-line (haversine) distances are used only when the caller asks.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, get_args
 
 import networkx as nx
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from network.errors import SnapError
 from network.geo import haversine_m
@@ -149,72 +153,227 @@ def read_candidates(path: str | Path) -> list[Candidate]:
 
 
 def _records(path: Path) -> list[dict]:
+    """One dict per row or feature, each with ``_where`` (file and row) for its errors."""
     if not path.is_file():
         raise SitingInputError(f"points file '{path}': no such file")
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="") as fh:
-            return [
-                dict(row, _where=f"{path.name} row {k + 2}")
-                for k, row in enumerate(csv.DictReader(fh))
-            ]
-    if path.suffix.lower() in (".geojson", ".json"):
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise SitingInputError(f"points file '{path.name}': not JSON ({err})") from None
-        records = []
-        for k, feat in enumerate(data.get("features", [])):
-            geom = feat.get("geometry") or {}
-            if geom.get("type") != "Point":
-                raise SitingInputError(f"{path.name} feature {k}: geometry must be a Point")
-            lon, lat = geom["coordinates"][:2]
-            props = feat.get("properties") or {}
-            records.append(
-                {
-                    "id": feat.get("id", k),
-                    **props,
-                    "lat": lat,
-                    "lon": lon,
-                    "_where": f"{path.name} feature {k}",
-                }
-            )
-        return records
-    raise SitingInputError(f"points file '{path.name}': expected .csv or .geojson")
-
-
-def _number(rec: Mapping, key: str, default: float | None = None) -> float:
-    value = rec.get(key)
-    if value in (None, "") and default is not None:
-        return default
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".geojson", ".json"):
+        raise SitingInputError(f"points file '{path.name}': expected .csv or .geojson")
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        where = rec.get("_where", f"'{rec.get('id')}'")
-        raise SitingInputError(f"{where}: field '{key}' must be a number, got {value!r}") from None
+        text = path.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
+    except (OSError, UnicodeDecodeError) as err:
+        raise SitingInputError(
+            f"points file '{path.name}': cannot read it as text ({err})"
+        ) from None
+    if suffix == ".csv":
+        return _csv_records(path.name, text)
+    return _geojson_records(path.name, text)
+
+
+def _csv_records(name: str, text: str) -> list[dict]:
+    """Rows as dicts; a blank cell is a field not given (its default, or an error if needed)."""
+    reader = csv.DictReader(io.StringIO(text))
+    records = []
+    for row in reader:
+        where = f"{name} row {reader.line_num}"
+        if None in row:
+            raise SitingInputError(f"{where}: more cells than the header has columns")
+        cells = {key.strip(): (cell or "").strip() for key, cell in row.items()}
+        records.append({key: cell for key, cell in cells.items() if cell} | {"_where": where})
+    return records
+
+
+def _geojson_records(name: str, text: str) -> list[dict]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SitingInputError(f"points file '{name}': not JSON ({err})") from None
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind == "Feature":
+        features = [data]
+    elif kind == "FeatureCollection" and isinstance(data.get("features"), list):
+        features = data["features"]
+    else:
+        raise SitingInputError(
+            f"points file '{name}': expected a GeoJSON FeatureCollection (or one Feature)"
+        )
+    records = []
+    for k, feat in enumerate(features):
+        where = f"{name} feature {k}"
+        geom = feat.get("geometry") if isinstance(feat, dict) else None
+        if not isinstance(geom, dict) or geom.get("type") != "Point":
+            raise SitingInputError(f"{where}: geometry must be a Point")
+        coords = geom.get("coordinates")
+        if not (isinstance(coords, list) and len(coords) in (2, 3)):
+            raise SitingInputError(f"{where}: Point coordinates must be [lon, lat], got {coords!r}")
+        props = feat.get("properties") or {}
+        if not isinstance(props, dict):
+            raise SitingInputError(f"{where}: properties must be an object")
+        lon, lat = coords[:2]
+        records.append({"id": feat.get("id", k), **props, "lat": lat, "lon": lon, "_where": where})
+    return records
+
+
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    return value
+
+
+def _id_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+# A point's fields come from CSV cells as text as well as from JSON: numbers may be written as
+# text ("12.5", "inf"), true/false as yes/no/1/0, but a JSON true is no number.
+Number = Annotated[float, BeforeValidator(_not_bool)]
+
+
+class SizeMix(BaseModel):
+    """S/M/L shares of a point's parcels: {"S": .., "M": .., "L": ..} (a size left out: 0) or
+    a list [S, M, L]. Whether they sum to 1 is checked by the point (``DemandPoint``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    S: Number = 0.0
+    M: Number = 0.0
+    L: Number = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            if len(value) != len(SIZES):
+                raise ValueError("must be [S, M, L] shares or an object of S, M, L shares")
+            return dict(zip(SIZES, value, strict=True))
+        return value
+
+    def shares(self) -> tuple[float, float, float]:
+        return (self.S, self.M, self.L)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, BeforeValidator(_id_text), Field(min_length=1)]
+    lat: Number
+    lon: Number
+
+
+class _DemandRecord(_Record):
+    parcels: Number
+    mix: SizeMix | None = None
+    S: Number | None = None  # CSV columns for the mix
+    M: Number | None = None
+    L: Number | None = None
+
+
+class _CandidateRecord(_Record):
+    fixed_cost: Number = 0.0
+    capacity: Number = math.inf
+    existing: bool = False
+    compartments: Any = None  # checked by _compartments (whole counts, S/M/L only)
+    compartments_S: Any = None
+    compartments_M: Any = None
+    compartments_L: Any = None
+
+
+def validated(model: type[BaseModel], data: Any, where: str, **kw: Any) -> Any:
+    """``model`` read from ``data``, or a ``SitingInputError`` naming ``where``, the field and
+    the reason (an unknown field with the ones allowed there)."""
+    try:
+        return model.model_validate(data, **kw)
+    except ValidationError as err:
+        raise _input_error(err, where, model) from None
+
+
+_REASONS = {
+    "missing": "is required",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "string_too_short": "must not be empty",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "list_type": "must be a list",
+}
+_BOUNDS = {
+    "greater_than": ">",
+    "greater_than_equal": ">=",
+    "less_than": "<",
+    "less_than_equal": "<=",
+}
+
+
+def _input_error(err: ValidationError, where: str, model: type[BaseModel]) -> SitingInputError:
+    errors = err.errors(include_url=False)
+    # an unknown field first: it is most often a misspelling of the field reported missing
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    kind, loc, ctx = first["type"], first["loc"], first.get("ctx", {})
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    if kind == "extra_forbidden":
+        takes = ", ".join(_fields_at(model, loc[:-1]))
+        return SitingInputError(f"{where}: unknown field '{field}' (it takes {takes})")
+    if kind in _BOUNDS:
+        reason = f"must be {_BOUNDS[kind]} {next(iter(ctx.values())):g}"
+    elif kind == "literal_error":
+        reason = f"must be {ctx['expected']}"
+    elif kind == "value_error":
+        reason = str(ctx["error"])
+    else:
+        reason = _REASONS.get(kind) or first["msg"][:1].lower() + first["msg"][1:]
+    if kind != "missing":
+        reason += f", got {first['input']!r}"
+    return SitingInputError(f"{where}: field '{field}' {reason}")
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The fields of the (nested) model at ``loc``."""
+    for part in loc:
+        info = model.model_fields.get(part) if isinstance(part, str) else None
+        if info is not None:
+            kinds = (info.annotation, *get_args(info.annotation))
+            inner = [k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)]
+            model = inner[0] if inner else model
+    return list(model.model_fields)
+
+
+def _record(model: type[BaseModel], rec: Mapping, kind: str) -> Any:
+    where = rec.get("_where") or f"{kind} '{rec.get('id')}'"
+    return validated(model, {k: v for k, v in rec.items() if k != "_where"}, where)
 
 
 def demand_from_record(rec: Mapping) -> DemandPoint:
-    mix = DEFAULT_SIZE_MIX
-    if isinstance(rec.get("mix"), Mapping):
-        mix = tuple(_number(rec["mix"], s, 0.0) for s in SIZES)
-    elif any(rec.get(s) not in (None, "") for s in SIZES):
-        mix = tuple(_number(rec, s, 0.0) for s in SIZES)
-    return DemandPoint(
-        str(rec.get("id")), _number(rec, "lat"), _number(rec, "lon"), _number(rec, "parcels"), mix
-    )
+    """A demand point from one record (JSON object, CSV row or GeoJSON properties); its mix is
+    ``mix`` or the CSV columns ``S``, ``M``, ``L`` (a blank one: 0), else the default mix."""
+    r = _record(_DemandRecord, rec, "demand point")
+    columns = (r.S, r.M, r.L)
+    mix = DEFAULT_SIZE_MIX if r.mix is None else r.mix.shares()
+    if any(v is not None for v in columns):
+        if r.mix is not None:
+            where = rec.get("_where") or f"demand point '{r.id}'"
+            raise SitingInputError(f"{where}: give the size mix as 'mix' or as S, M, L, not both")
+        mix = tuple(v or 0.0 for v in columns)
+    return DemandPoint(r.id, r.lat, r.lon, r.parcels, mix)
 
 
 def candidate_from_record(rec: Mapping) -> Candidate:
     """A candidate from one record; a standing locker (``existing``) may give its
     ``compartments`` as {"S": .., "M": .., "L": ..} (JSON or GeoJSON properties)."""
-    existing = str(rec.get("existing", "")).strip().lower() in ("1", "true", "yes")
+    r = _record(_CandidateRecord, rec, "candidate")
     return Candidate(
-        str(rec.get("id")),
-        _number(rec, "lat"),
-        _number(rec, "lon"),
-        fixed_cost=_number(rec, "fixed_cost", 0.0),
-        capacity=_number(rec, "capacity", math.inf),
-        existing=existing,
+        r.id,
+        r.lat,
+        r.lon,
+        fixed_cost=r.fixed_cost,
+        capacity=r.capacity,
+        existing=r.existing,
         compartments=_compartments(rec),
     )
 
@@ -287,7 +446,9 @@ def instance_from_points(
             snap_points(graph, dem, max_snap_m=max_snap_m, labels=[d.id for d in demand])
         except SnapError as err:
             raise SitingInputError(f"demand point off the walk graph: {err}") from None
-        coo = distances_within(graph, dem, cand, limit_m=radius_m, max_snap_m=max_snap_m).tocoo()
+        coo = distances_within(
+            graph, dem, cand, limit_m=radius_m, max_snap_m=max_snap_m, access=True
+        ).tocoo()
         reach = make_reach(coo.row, coo.col, coo.data, (len(dem), len(cand)))
     return SitingInstance(
         demand_ids=[d.id for d in demand],

@@ -1,6 +1,7 @@
 """`gongpei site` end to end: both OR-Library formats, native input on the demo map, errors."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -187,3 +188,122 @@ def test_sized_set_cover_on_the_demo_map_gets_a_bound(tmp_path):
     summary = json.loads(out.read_text())["summary"]
     assert summary["coverage"] == 1.0
     assert 0 < summary["bound"] <= summary["objective"] and summary["gap"] < 0.05, summary
+
+
+TINY = {
+    "name": "tiny",
+    "straight_line": True,
+    "radius_m": 300,
+    "demand": [
+        {"id": "a", "lat": 36.0675, "lon": 120.3835, "parcels": 30},
+        {"id": "b", "lat": 36.0720, "lon": 120.3835, "parcels": 20},
+    ],
+    "candidates": [
+        {"id": "ca", "lat": 36.0676, "lon": 120.3835, "fixed_cost": 100, "capacity": 40},
+        {"id": "cb", "lat": 36.0721, "lon": 120.3835, "fixed_cost": 150, "capacity": 40},
+    ],
+    "model": {"kind": "maxcover", "p": 1},
+}
+
+
+def _tiny(tmp_path, **model) -> Path:
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps({**TINY, "model": {**TINY["model"], **model}}))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("model", "args", "needle"),
+    [
+        # options that did nothing: now each is an error naming it and why
+        (
+            {"kind": "setcover", "p": None, "sizing": {}},
+            ["--uncapacitated"],
+            "--uncapacitated: the file's model has a sizing",
+        ),
+        ({}, ["--model", "setcover", "--budget", "1"], "--budget does not apply: a setcover"),
+        ({}, ["--model", "facility", "--p", "1"], "--p does not apply: a facility model"),
+        ({}, ["--radius", "500"], "--radius 500: wider than the input's radius_m 300"),
+        # --gap -1 printed SCIP's errors and "gap 100.000%"
+        ({}, ["--gap", "-1"], r"--gap must be a relative gap >= 0 \(e.g. 0.01\), got -1.0"),
+        ({}, ["--gap", "nan"], "--gap must be a relative gap >= 0"),
+        ({}, ["--time-limit", "0"], "--time-limit must be a number of seconds > 0"),
+        # a wrongly typed file value: a traceback or the wrong plan before
+        ({"p": "1"}, [], "model: field 'p' must be a whole number, got '1'"),
+        ({"capacitated": "false"}, [], "model: field 'capacitated' must be true or false"),
+    ],
+)
+def test_options_and_values_that_would_mislead_are_refused(tmp_path, model, args, needle):
+    out = tmp_path / "o.json"
+    run = site(str(_tiny(tmp_path, **model)), "--format", "native", "-o", str(out), *args)
+    assert isinstance(run.exception, SitingInputError), run.exception
+    assert re.search(needle, str(run.exception)), str(run.exception)
+    assert not out.exists()
+
+
+def test_narrower_radius_and_budget_still_apply(tmp_path):
+    out = tmp_path / "o.json"
+    path = _tiny(tmp_path, p=None, budget=120)
+    run = site(str(path), "--format", "native", "-o", str(out), "--radius", "100")
+    assert run.returncode == 0, run.exception
+    plan = json.loads(out.read_text())
+    assert plan["open_site_ids"] == ["ca"] and plan["summary"]["served_parcels"] == 30
+
+
+def test_outputs_are_checked_before_solving(tmp_path, monkeypatch):
+    import api.cli.site_cmd as site_cmd
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved although an output cannot be written")
+
+    monkeypatch.setattr(site_cmd, "solve", no_solve)
+    path, out = _tiny(tmp_path), tmp_path / "o.json"
+    (tmp_path / "a-file").write_text("keep me")
+    (tmp_path / "p.txt").write_text(PMED)
+    for args, needle in (
+        (["--geojson", str(tmp_path / "a-file" / "x.geojson")], "a folder on its path is a file"),
+        (["--curve", str(tmp_path)], "is a folder, not a file"),
+        (["--curve", str(path)], "the same file as the input file"),
+    ):
+        run = site(str(path), "--format", "native", "-o", str(out), *args)
+        assert isinstance(run.exception, SitingInputError), run.exception
+        assert needle in str(run.exception)
+        assert not out.exists()
+    # OR-Library files have no coordinates: --geojson wrote an empty FeatureCollection
+    run = site(str(tmp_path / "p.txt"), "--format", "orlib-pmed", "-o", str(out), "--geojson", "g")
+    assert "--geojson: OR-Library input has no coordinates" in str(run.exception)
+    run = site(str(tmp_path), "--format", "orlib-cap", "-o", str(out))  # a folder as input
+    assert "cannot read it" in str(run.exception)
+    assert (tmp_path / "a-file").read_text() == "keep me" and path.exists() and not out.exists()
+
+
+def test_geojson_folder_is_made_like_the_others(tmp_path):
+    out, gj = tmp_path / "o.json", tmp_path / "new" / "x.geojson"
+    run = site(str(_tiny(tmp_path)), "--format", "native", "-o", str(out), "--geojson", str(gj))
+    assert run.returncode == 0, run.exception
+    assert json.loads(gj.read_text())["features"] and out.exists()
+
+
+def test_curve_points_carry_bounds_and_mark_the_plan(tmp_path, monkeypatch):
+    # the curve was solved by the heuristic alone, unproven and below the plan it sat beside
+    import routing.siting.curve as curve_mod
+
+    drawn = {}
+    monkeypatch.setattr(curve_mod, "plot_curve", lambda points, path, **kw: drawn.update(kw))
+    out = tmp_path / "o.json"
+    args = ("--format", "native", "-o", str(out), "--curve", str(tmp_path / "c.png"))
+    run = site(str(_tiny(tmp_path)), *args, "--curve-max", "2")
+    assert run.returncode == 0, run.exception
+    plan = json.loads(out.read_text())
+    points = plan["coverage_curve"]
+    assert [c["lockers"] for c in points] == [1, 2]
+    assert all(c["bound"] is not None and c["gap"] == 0.0 for c in points)
+    assert points[0]["covered_parcels"] == plan["summary"]["objective"] == 30.0
+    assert drawn["chosen"] == (1, pytest.approx(0.6)) and drawn["radius_m"] == 300
+
+
+@pytest.mark.slow  # a fresh interpreter importing the whole CLI
+def test_former_tracebacks_are_one_line_and_exit_2(tmp_path):
+    run = gongpei(str(tmp_path), "--format", "orlib-cap", "-o", str(tmp_path / "o.json"))
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("error: ") and "cannot read it" in run.stderr

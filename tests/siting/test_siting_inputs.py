@@ -241,3 +241,174 @@ def test_native_model_errors():
         model_from_dict({"kind": "maxcover", "q": 1})
     model = model_from_dict({"kind": "setcover", "sizing": {"costs": {"L": 1.0}, "dwell_days": 2}})
     assert model.sizing.costs.tolist() == [300.0, 400.0, 1.0] and model.sizing.throughput == 0.5
+
+
+def _native(**changes):
+    """A straight-line native file (no map needed) with ``changes`` applied on top."""
+    spec = {
+        "straight_line": True,
+        "radius_m": 500,
+        "demand": [{"id": "a", "lat": LAT, "lon": LON, "parcels": 4}],
+        "candidates": [{"id": "c", "lat": LAT + 10 * M, "lon": LON, "fixed_cost": 5}],
+        "model": {"kind": "maxcover", "p": 1},
+    }
+    for key, value in changes.items():
+        if key.startswith("model."):
+            spec["model"][key[6:]] = value
+        elif key in ("demand0", "candidate0"):
+            spec["demand" if key == "demand0" else "candidates"][0].update(value)
+        else:
+            spec[key] = value
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        # wrongly typed values were read as something else (a string "false" as true, ...)
+        ({"model.capacitated": "false"}, "model: field 'capacitated' must be true or false"),
+        ({"straight_line": "false"}, "field 'straight_line' must be true or false, got 'false'"),
+        ({"candidate0": {"existing": "maybe"}}, r"candidates\[0\]: field 'existing' must be true"),
+        ({"model.p": 1.5}, "model: field 'p' must be a whole number, got 1.5"),
+        ({"model.p": "1"}, "model: field 'p' must be a whole number, got '1'"),
+        (
+            {"model.sizing": {"max_compartments": 10.7}},
+            "field 'sizing.max_compartments' must be a whole number, got 10.7",
+        ),
+        # unknown fields were ignored: each named with the fields allowed there
+        (
+            {"demand0": {"weight": 3}},
+            r"demand\[0\]: unknown field 'weight' \(it takes id, lat, lon, parcels, mix, S, M, L\)",
+        ),
+        (
+            {"demand0": {"mix": {"S": 0.5, "XL": 0.5}}},
+            r"unknown field 'mix.XL' \(it takes S, M, L\)",
+        ),
+        (
+            {"model.sizing": {"dwell": 2}},
+            r"model: unknown field 'sizing.dwell' \(it takes dwell_days, max_compartments, costs\)",
+        ),
+        ({"model.sizing": {"costs": {"XL": 2}}}, r"'sizing.costs.XL' \(it takes S, M, L\)"),
+        # tracebacks before
+        ({"model.p": None, "model.budget": "lots"}, "field 'budget' must be a number, got 'lots'"),
+        ({"model.sizing": {"costs": {"S": "cheap"}}}, "field 'sizing.costs.S' must be a number"),
+        ({"model.sizing": {"dwell_days": "two"}}, "field 'sizing.dwell_days' must be a number"),
+        ({"model.sizing": [1, 2]}, "model: field 'sizing' must be an object, got \\[1, 2\\]"),
+        ({"straight_line": False, "map": 5}, "field 'map' must be text, got 5"),
+        # misleading messages before
+        ({"bbox": "1,2,3,4"}, "field 'bbox' must be four numbers \\[west, south, east, north\\]"),
+        ({"max_snap_m": -1}, "field 'max_snap_m' must be >= 0, got -1"),
+        ({"demand0": {"id": None}}, r"demand\[0\]: field 'id' must be text"),
+        ({"model": {"kind": "setcover", "unserved_penalty": 3}}, "'unserved_penalty' does not"),
+    ],
+)
+def test_native_values_are_read_exactly_or_refused(tmp_path, changes, needle):
+    from routing.siting.native import read_native
+
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps(_native(**changes)))
+    with pytest.raises(SitingInputError, match=needle):
+        read_native(path)
+
+
+def test_points_without_an_id_are_named_by_row(tmp_path):
+    from routing.siting.native import read_native
+
+    spec = _native()
+    del spec["demand"][0]["id"]
+    spec["demand"].append({"lat": LAT, "lon": LON, "parcels": 1})
+    (tmp_path / "n.json").write_text(json.dumps(spec))
+    with pytest.raises(SitingInputError, match=r"^demand\[0\]: field 'id' is required$"):
+        read_native(tmp_path / "n.json")
+
+
+def test_native_mix_sizing_switch_and_numeric_ids(tmp_path):
+    from routing.siting.native import read_native
+
+    spec = _native(demand0={"id": 7, "mix": [0.2, 0.3, 0.5]}, **{"model.sizing": True})
+    spec["demand"].append({"id": "b", "lat": LAT, "lon": LON, "parcels": 1, "mix": {"L": 1}})
+    (tmp_path / "n.json").write_text(json.dumps(spec))
+    inst, model = read_native(tmp_path / "n.json")
+    assert inst.demand_ids == ["7", "b"]
+    assert inst.size_mix.tolist() == [[0.2, 0.3, 0.5], [0.0, 0.0, 1.0]]
+    assert model.sizing.max_compartments == 120 and model.is_capacitated
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        # a column typo made every site free: now the column is named with those allowed
+        (
+            "id,lat,lon,fixed_cots\nc1,36.0,120.0,100\n",
+            r"c.csv row 2: unknown field 'fixed_cots' \(it takes id, lat, lon, fixed_cost,",
+        ),
+        ("id,lat,lon,existing\nc1,36.0,120.0,maybe\n", "row 2: field 'existing' must be true"),
+        ("id,lat,lon\nc1,36.0\n", "c.csv row 2: field 'lon' is required"),
+        ("id,lat,lon\nc1,36.0,120.0,9\n", "c.csv row 2: more cells than the header has columns"),
+        ("id;lat;lon\nc1;36.0;120.0\n", "unknown field 'id;lat;lon'"),
+        ("id,lat,lon\n\nc1,36.0,120.0\n,36.0,120.0\n", "c.csv row 4: field 'id' is required"),
+    ],
+)
+def test_candidate_csv_errors(tmp_path, text, needle):
+    (tmp_path / "c.csv").write_text(text)
+    with pytest.raises(SitingInputError, match=needle):
+        read_candidates(tmp_path / "c.csv")
+
+
+def test_csv_with_a_byte_order_mark_and_yes_no_cells(tmp_path):
+    # Excel's "CSV UTF-8" starts with a BOM, which made the first column "\ufeffid": every id
+    # was None, reported as "demand point 'None': id appears more than once"
+    (tmp_path / "d.csv").write_bytes(b"\xef\xbb\xbfid,lat,lon,parcels\nd1,36,120,3\nd2,36,120,4\n")
+    assert [d.id for d in read_demand(tmp_path / "d.csv")] == ["d1", "d2"]
+    (tmp_path / "c.csv").write_text(
+        "id,lat,lon,existing\nc1,36,120,no\nc2,36,120,Yes\nc3,36,120,\n"
+    )
+    assert [c.existing for c in read_candidates(tmp_path / "c.csv")] == [False, True, False]
+
+
+def _feature(coords, **props):
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": coords},
+            "properties": props}  # fmt: skip
+
+
+def test_geojson_points(tmp_path):
+    path = tmp_path / "d.geojson"
+    path.write_text(json.dumps(_feature([120.0, 36.0], id="x", parcels=3)))  # a lone Feature
+    (point,) = read_demand(path)
+    assert (point.id, point.lat, point.parcels) == ("x", 36.0, 3.0)
+    for data, needle in (
+        ([1, 2], "expected a GeoJSON FeatureCollection"),
+        ({"type": "Point", "coordinates": [120, 36]}, "expected a GeoJSON FeatureCollection"),
+        (
+            {"type": "FeatureCollection", "features": [_feature([120.0], parcels=3)]},
+            r"feature 0: Point coordinates must be \[lon, lat\], got \[120.0\]",
+        ),
+        (
+            {"type": "FeatureCollection", "features": [_feature([120, 36], parcels=3, w=1)]},
+            "d.geojson feature 0: unknown field 'w'",
+        ),
+    ):
+        path.write_text(json.dumps(data))
+        with pytest.raises(SitingInputError, match=needle):
+            read_demand(path)
+
+
+def test_from_buildings_options_are_typed(tmp_path):
+    from routing.siting.native import read_native
+
+    spec = _native(map="demo", demand={"from_buildings": True, "mix": {"S": 0.5, "M": 0.5}})
+    (tmp_path / "n.json").write_text(json.dumps(spec))
+    inst, _ = read_native(tmp_path / "n.json")  # a mix object raised a TypeError before
+    assert inst.n_demand > 10 and (inst.size_mix == [0.5, 0.5, 0.0]).all()
+    for demand, candidates, needle in (
+        ({"from_buildings": True, "rates": [1, 2]}, None, "demand: field 'rates' must be an obj"),
+        ({"from_buildings": True, "rates": {"office": "x"}}, None, "'rates.office' must be a"),
+        ({"from_buildings": True, "mix": [1, 1, 1]}, None, "field 'mix' must be 3 shares"),
+        (None, {"from_buildings": True, "min_area_m2": "big"}, "'min_area_m2' must be a number"),
+    ):
+        spec = _native(map="demo", **{"demand": demand} if demand else {})
+        if candidates:
+            spec["candidates"] = candidates
+        (tmp_path / "n.json").write_text(json.dumps(spec))
+        with pytest.raises(SitingInputError, match=needle):
+            read_native(tmp_path / "n.json")

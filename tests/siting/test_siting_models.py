@@ -402,3 +402,12 @@ def test_no_point_in_reach_gives_an_empty_plan_not_a_crash(method, capacitated):
         assert summary["served_parcels"] == 0.0 and summary["coverage"] == 0.0
         assert summary["uncoverable_points"] == 2
         assert plan.to_dict()["uncoverable"] == ["a", "b"]
+
+
+def test_pmedian_budget_below_the_cheapest_p_lockers_is_refused(tiny_instance):
+    # it opened no locker at all and reported a 100 % gap
+    inst = tiny_instance(1)
+    cheapest = float(np.sort(inst.fixed_cost)[:2].sum())
+    with pytest.raises(SitingInputError, match="below the .* the cheapest 2 lockers cost"):
+        solve(inst, SitingModel("pmedian", p=2, budget=cheapest - 1.0))
+    assert solve(inst, SitingModel("pmedian", p=2, budget=cheapest)).is_open.sum() == 2

@@ -80,6 +80,12 @@ def test_cap_reader_and_split_demand_optimum(tmp_path):
         (" 3 1 1\n 1 2 3\n", "disconnected"),
         (" 3 2 5\n 1 2 3\n 2 3 1\n", "1 <= p <= n"),
         (" 3 2 1\n 1 2 x\n 2 3 1\n", "line 2"),
+        # lines past the header's edge count were ignored, out-of-range ones included
+        (PMED + " 1 9 3\n", "line 6: the header says 4 edges, but more lines follow"),
+        (" 3 2 1\n\n 1 2 3\n 2 3 1\n 1 3 1\n", "line 5: the header says 2 edges"),
+        # a fractional p was cut to a whole one
+        (" 4 3 2.5\n 1 2 1\n 2 3 1\n 3 4 5\n", "line 1: n, m and p must be whole numbers"),
+        (" 3 2 1\n 1 2.5 3\n 2 3 1\n", "line 2: vertices must be whole numbers, got 1 2.5"),
     ],
 )
 def test_malformed_pmed(tmp_path, text, needle):
@@ -96,6 +102,7 @@ def test_malformed_pmed(tmp_path, text, needle):
         (CAP + " 7\n", "unexpected extra value '7'"),
         (CAP.replace(" 10 50.", " 10 abc"), "fixed cost must be a number"),
         (CAP.replace(" 6\n", " 0\n", 1), "customer 2 has demand <= 0"),
+        (CAP.replace(" 2 3\n", " 2 3.5\n", 1), "line 1: m and n must be whole numbers"),
     ],
 )
 def test_malformed_cap(tmp_path, text, needle):
@@ -108,6 +115,8 @@ def test_malformed_cap(tmp_path, text, needle):
 def test_missing_file(tmp_path):
     with pytest.raises(OrlibFormatError, match="file not found"):
         read_pmed(tmp_path / "nope.txt")
+    with pytest.raises(OrlibFormatError, match="cannot read it"):
+        read_cap(tmp_path)  # a folder: IsADirectoryError before
 
 
 @pytest.mark.shared
