@@ -30,18 +30,29 @@ def warn_unfinished(summary: dict) -> None:
 
 
 @app.command("validate")
-def validate(file: Path = typer.Argument(..., help="Scenario YAML file.")) -> None:
-    """Check a scenario file; every problem is listed with its line and field."""
+def validate(
+    file: Path = typer.Argument(..., help="Scenario YAML file."),
+    map_file: Path = typer.Option(None, "--map", help=MAP_HELP),
+) -> None:
+    """Check a scenario file and the files it names, as `run` would before reading the map;
+    every problem is listed with its line and field."""
+    from api.scenario.checks import check_inputs, run_source
+
     try:
         loaded = load_scenario(file)
+        check_inputs(loaded, run_source(loaded, map_file))
     except ScenarioError as err:
         for problem in err.problems:
             typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2) from None
     spec = loaded.spec
     firms, centres = len(spec.firms), len(spec.centres)
-    typer.echo(f"{file}: valid scenario '{spec.name}' ({firms} firm{'s' * (firms != 1)}, "
-               f"{centres} shared centre{'s' * (centres != 1)}, siting {spec.siting.model})")
+    what = (f"{firms} firm{'s' * (firms != 1)}, {centres} shared centre{'s' * (centres != 1)}, "
+            f"siting {spec.siting.model}" if firms else
+            f"siting only, {spec.siting.model}: no firms, so no routes are planned")
+    typer.echo(f"{file}: valid scenario '{spec.name}' ({what})")
+    if spec.map.source is None and map_file is None:
+        typer.echo(f"note: run it with --map FILE: {spec.map.needs or 'an OSM extract'}")
 
 
 @app.command("run")

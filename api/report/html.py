@@ -45,8 +45,9 @@ def _leaflet_assets() -> tuple[str, str]:
 
 
 def _json_for_script(value: Any) -> str:
-    """JSON safe to place inside a <script> element."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    """JSON safe to place inside a <script> element: every "<" escaped, so neither "</script>"
+    nor "<!--" in a scenario's properties can end the script early."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
 def _fmt(value: Any) -> str:

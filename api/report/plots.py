@@ -12,8 +12,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
-from routing.pooling.chart import PLAN_COLOURS, PLAN_LABELS
+from routing.pooling.chart import COST_UNIT, PLAN_COLOURS, PLAN_LABELS
 
 
 def route_profiles(routes: Sequence[dict[str, Any]], path: Path) -> Path:
@@ -33,6 +34,7 @@ def route_profiles(routes: Sequence[dict[str, Any]], path: Path) -> Path:
     for plan, colour in PLAN_COLOURS.items():
         load_ax.plot([], [], color=colour, label=PLAN_LABELS[plan])
     load_ax.set(ylabel="parcels on board", title="Route load profiles")
+    load_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     load_ax.legend(loc="upper right")
     load_ax.grid(alpha=0.3)
     for row, (_route, start, end, colour) in enumerate(rows):
@@ -46,20 +48,27 @@ def route_profiles(routes: Sequence[dict[str, Any]], path: Path) -> Path:
 
 
 def sweep_curves(points: Sequence[dict[str, Any]], parameter: str, path: Path) -> Path:
-    """Trade-off curves of a sweep: coverage against lockers, and cost against the parameter."""
+    """Trade-off curves of a sweep: coverage against lockers, and cost (from 0) against the
+    parameter."""
     fig, (cov_ax, cost_ax) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
     done = [p for p in points if p.get("coverage") is not None]
     cov_ax.plot([p["lockers"] for p in done], [100 * p["coverage"] for p in done], marker="o")
     cov_ax.set(xlabel="lockers opened", ylabel="parcels covered (%)", ylim=(0, 105),
                title="Coverage against lockers")
+    cov_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     cov_ax.grid(alpha=0.3)
     for plan, colour in PLAN_COLOURS.items():
         xs = [p["value"] for p in points if p.get("cost", {}).get(plan) is not None]
         ys = [p["cost"][plan] for p in points if p.get("cost", {}).get(plan) is not None]
         if xs:
             cost_ax.plot(xs, ys, marker="o", color=colour, label=PLAN_LABELS[plan])
-    cost_ax.set(xlabel=parameter, ylabel="cost of the day", title=f"Cost against {parameter}")
-    cost_ax.legend()
+    cost_ax.set(xlabel=parameter, ylabel=f"cost of the day ({COST_UNIT})",
+                title=f"Cost against {parameter}")
+    cost_ax.set_ylim(bottom=0)
+    if all(isinstance(p["value"], int) for p in points):
+        cost_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if cost_ax.lines:
+        cost_ax.legend()
     cost_ax.grid(alpha=0.3)
     return _save(fig, path)
 

@@ -148,6 +148,10 @@ def read_parcels_file(firm: str, path: Path, spec: ParcelsSpec, where: str) -> l
         raise ScenarioError([f"{where}: cannot read parcels from {path}: {err!r}"]) from None
     if not parcels:
         raise ScenarioError([f"{where}: firm '{firm}' has no parcels ({path} is empty)"])
+    unknown = sorted({size for *_, size in parcels} - {*SIZES, "XL"})
+    if unknown:
+        raise ScenarioError([f"{where}: {path.name}: parcel size '{unknown[0]}' is unknown "
+                             "(use S, M, L or XL)"])
     windows = _windows(spec, len(parcels), np.random.default_rng(spec.seed))
     return [DayParcel(id=pid, firm=firm, lat=lat, lon=lon, size=size, demand_id=pid,
                       window=windows[k], service_s=spec.service_s)

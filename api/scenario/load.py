@@ -51,7 +51,9 @@ def load_scenario(file: Path | str, *, overrides: Sequence[str] = ()) -> LoadedS
         errors = sorted(err.errors(), key=lambda e: lines.line_of(tuple(e["loc"]))[0])
         raise ScenarioError([_describe(e, lines) for e in errors]) from None
     loaded = LoadedScenario(spec=spec, file=file, lines=lines)
-    _check_files(loaded)
+    problems = _check_files(loaded) + _check_runnable(loaded)
+    if problems:
+        raise ScenarioError(problems)
     return loaded
 
 
@@ -94,7 +96,7 @@ def _describe(error: dict, lines: LineMap) -> str:
     return f"{lines.file}:{line}: {field}: {message}"
 
 
-def _check_files(loaded: LoadedScenario) -> None:
+def _check_files(loaded: LoadedScenario) -> list[str]:
     """Every file the scenario names must exist (the map file may come from ``--map``)."""
     spec = loaded.spec
     named: list[tuple[Path, tuple]] = []
@@ -114,5 +116,40 @@ def _check_files(loaded: LoadedScenario) -> None:
             loaded.path(relative, *loc)
         except ScenarioError as err:
             problems += err.problems
-    if problems:
-        raise ScenarioError(problems)
+    return problems
+
+
+def _check_runnable(loaded: LoadedScenario) -> list[str]:
+    """What a run would refuse in the file itself, however well each key is formed: the parts
+    that must go together (firms and centres), the budget against the lockers that stay open,
+    somewhere to put lockers, demand that adds up to parcels, ids that repeat."""
+    spec, at = loaded.spec, loaded.lines.where
+    problems = []
+    if spec.firms and not spec.centres:
+        problems.append(f"{at('centres')}: no shared centre: the firms' day is planned alone and "
+                        "pooled at a shared centre, so give at least one (or leave firms out to "
+                        "site lockers only)")
+    if not spec.firms and spec.centres:
+        problems.append(f"{at('centres')}: shared centres but no firms: nothing to pool (add "
+                        "firms, or leave centres out to site lockers only)")
+    existing = len(spec.lockers.existing)
+    if spec.siting.model != "set_cover" and spec.siting.budget < existing:
+        problems.append(f"{at('siting', 'budget')}: budget {spec.siting.budget} is below the "
+                        f"{existing} existing lockers, which stay open and count in the budget "
+                        f"(give at least {existing})")
+    candidates = spec.lockers.candidates
+    if not (existing or candidates.building_types or candidates.file or candidates.road_nodes):
+        problems.append(f"{at('lockers', 'candidates')}: no candidate locker sites: give "
+                        "building_types, a file or road_nodes (or existing lockers)")
+    demand = spec.demand
+    if demand.source == "buildings" and not any(demand.rates.values()):
+        problems.append(f"{at('demand', 'rates')}: every rate is 0: no building gets parcels")
+    if demand.source == "road_nodes" and max(demand.parcels_per_point) <= 0:
+        problems.append(f"{at('demand', 'parcels_per_point')}: no point gets parcels (both ends "
+                        "are 0)")
+    for loc, ids in ((("lockers", "existing"), [lk.id for lk in spec.lockers.existing]),
+                     (("centres",), [c.id for c in spec.centres])):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            problems.append(f"{at(*loc)}: ids repeat: {', '.join(dupes)}")
+    return problems

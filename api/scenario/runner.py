@@ -17,6 +17,7 @@ from api.report import plots
 from api.report.html import write_report
 from api.scenario import demand as demand_mod
 from api.scenario import sites
+from api.scenario.checks import check_inputs
 from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario, load_scenario
 from api.scenario.mapdata import MapGraphs, data_dir, map_polygon, map_source, road_features
@@ -182,8 +183,6 @@ def _buildings(run: Run) -> Any:
 def _stage_day(run: Run) -> None:
     """Each firm's parcels of the day: read from its file or drawn from the demand."""
     spec = run.spec
-    if not spec.firms:
-        raise run.loaded.fail("the scenario has no firms: nothing to deliver", "firms")
     parcels = []
     for i, firm in enumerate(spec.firms):
         where = run.loaded.lines.where("firms", i, "parcels")
@@ -312,6 +311,7 @@ STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
     ("day", _stage_day, ("graphs", "demand")),
     ("plans", _stage_plans, ("day",)),
 ]
+DAY_STAGES = ("day", "plans")  # a scenario without firms sites lockers only: these do not run
 
 
 def write_outputs(run: Run, folder: Path) -> None:
@@ -357,6 +357,9 @@ def run_scenario(file: Path | str, outdir: Path | str, *, map_file: Path | None 
 
     Writes summary.json, GeoJSON layers, PNG plots and report.html.
 
+    A scenario without firms sites lockers only: the day's plans are not made and the report
+    shows the map, the demand and the lockers.
+
     Each stage records its status and time in ``summary["stages"]``. A stage whose module is not
     part of this build says so ("unavailable") and the stages needing it are skipped; nothing is
     faked. Outputs go to a hidden temporary folder renamed into place only when everything is
@@ -364,12 +367,14 @@ def run_scenario(file: Path | str, outdir: Path | str, *, map_file: Path | None 
     """
     loaded = load_scenario(file, overrides=overrides)
     source = map_source(loaded, map_file)
+    check_inputs(loaded, source)
     with StageProgress(quiet=quiet) as progress, \
             staged_output(Path(outdir), overwrite=overwrite) as folder:
         run = Run(loaded=loaded, source=source, progress=progress, time_limit_s=time_limit_s,
                   coverage_curve=coverage_curve)
         for name, fn, after in STAGES:
-            run_stage(run, name, fn, after)
+            if loaded.spec.firms or name not in DAY_STAGES:
+                run_stage(run, name, fn, after)
         with progress.step("Writing summary, layers, plots and report.html"):
             write_outputs(run, folder)
     return run.summary

@@ -6,8 +6,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-PLAN_COLOURS = {"solo": "#d62728", "pooled": "#1f77b4", "lockers": "#2ca02c"}
+# Green is the lockers' own colour on maps and plots (chosen lockers, catchments), so the plan
+# with locker drops is drawn in purple.
+PLAN_COLOURS = {"solo": "#d62728", "pooled": "#1f77b4", "lockers": "#9467bd"}
 PLAN_LABELS = {"solo": "solo", "pooled": "pooled", "lockers": "pooled + lockers"}
+#: Costs are in whatever unit the fleets' per-km, per-hour and fixed costs are given in.
+COST_UNIT = "cost units"
 
 
 def cost_chart(
@@ -15,7 +19,8 @@ def cost_chart(
 ) -> Path:
     """Write the chart as a PNG from per-firm rows (``DayResult.firm_rows()``: ``firm``,
     ``solo_cost``, and per plan ``{plan}_shapley`` with ``{plan}_shapley_ci``, the half-width
-    of sampled Shapley's 95 % interval, drawn as an error bar where it is not exact)."""
+    of sampled Shapley's 95 % interval, drawn as an error bar where it is not exact); the cost
+    axis starts at 0."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,7 +47,8 @@ def cost_chart(
             yerr=errors if errors and any(errors) else None,
         )
     ax.set_xticks(x, firms, rotation=30 if len(firms) > 6 else 0)
-    ax.set_ylabel("cost of the day")
+    ax.set_ylabel(f"cost of the day ({COST_UNIT})")
+    ax.set_ylim(bottom=0)
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(series), frameon=False)
     ax.grid(axis="y", alpha=0.3)

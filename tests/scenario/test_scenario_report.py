@@ -46,3 +46,11 @@ def test_report_renders_in_chromium(generated_run: Path, render_report) -> None:
     _write_plots(generated_run)
     page = render_report(write_report(generated_run), "scenario-report-generated.png")
     assert page["overlays"] >= 6 and len(page["plots"]) == 3
+
+
+def test_layers_in_the_page_script_cannot_end_it_early():
+    from api.report.html import _json_for_script
+
+    text = _json_for_script({"name": "<!--<script>", "note": "</script><b>"})
+    assert "<" not in text  # neither "</script>" nor "<!--" can reach the HTML parser
+    assert json.loads(text) == {"name": "<!--<script>", "note": "</script><b>"}

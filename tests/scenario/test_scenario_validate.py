@@ -14,14 +14,15 @@ from api.scenario.sweep import sweep_values
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 GOOD = """\
 name: t
-map:
-  source: demo
+map: {source: demo}
+lockers: {candidates: {building_types: [apartments]}}
 firms:
   - name: a
     depot: {rel: [0.5, 0.5]}
     fleet:
       - {profile: van, count: 2}
     parcels: {count: 10}
+centres: [{id: hub, at: {rel: [0.5, 0.5]}, fleet: [{profile: van}]}]
 """
 
 
@@ -45,7 +46,7 @@ def test_shipped_scenarios_validate(path: Path) -> None:
 
 def test_unknown_key_names_line_and_field(tmp_path: Path) -> None:
     err = _error(tmp_path, GOOD + "siting:\n  budjet: 5\n")
-    assert str(err) == f"{tmp_path / 's.yaml'}:11: siting: unknown key 'budjet'"
+    assert str(err) == f"{tmp_path / 's.yaml'}:12: siting: unknown key 'budjet'"
 
 
 def test_wrong_type_names_line_field_and_value(tmp_path: Path) -> None:
@@ -59,9 +60,9 @@ def test_line_haul_is_set_or_switched_off_under_run(tmp_path: Path) -> None:
     spec = load_scenario(_write(tmp_path, GOOD + "run:\n  transfer: {cost_per_km: 3}\n")).spec
     assert spec.run.transfer.cost_per_km == 3 and spec.run.transfer.type == "van"
     err = _error(tmp_path, GOOD + "run:\n  transfer: {capacity_kg: -1}\n")
-    assert ":11: run.transfer.capacity_kg: Input should be greater than 0" in str(err)
+    assert ":12: run.transfer.capacity_kg: Input should be greater than 0" in str(err)
     err = _error(tmp_path, GOOD + "run:\n  transfer: {type: barge}\n")
-    assert ":11: run.transfer: vehicle type 'barge' is unknown (use van, truck, e-tricycle)" in str(
+    assert ":12: run.transfer: vehicle type 'barge' is unknown (use van, truck, e-tricycle)" in str(
         err
     )
     # e-tricycle fleets with the default van line haul need the van roads too
@@ -73,7 +74,7 @@ def test_line_haul_is_set_or_switched_off_under_run(tmp_path: Path) -> None:
 
 def test_budget_of_zero(tmp_path: Path) -> None:
     err = _error(tmp_path, GOOD + "siting:\n  budget: 0\n")
-    assert ":11: siting.budget: budget must be at least 1 locker (got 0)" in str(err)
+    assert ":12: siting.budget: budget must be at least 1 locker (got 0)" in str(err)
 
 
 def test_firm_with_no_parcels(tmp_path: Path) -> None:
@@ -90,12 +91,12 @@ def test_missing_file_names_the_field(tmp_path: Path) -> None:
 def test_several_problems_one_line_each(tmp_path: Path) -> None:
     err = _error(tmp_path, GOOD.replace("count: 2", "count: -1") + "siting: {budget: 0}\nx: 1\n")
     assert len(err.problems) == 3 and "(and 2 more)" in str(err) and "\n" not in str(err)
-    assert [p.split(":")[1] for p in err.problems] == ["8", "10", "11"]
+    assert [p.split(":")[1] for p in err.problems] == ["8", "11", "12"]
 
 
 def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
     err = _error(tmp_path, GOOD + "siting: [1, 2\n")
-    assert ":11: invalid YAML" in str(err) or ":12: invalid YAML" in str(err)
+    assert ":12: invalid YAML" in str(err) or ":13: invalid YAML" in str(err)
 
 
 def test_overrides_are_validated(tmp_path: Path) -> None:
@@ -142,4 +143,4 @@ def test_cli_validate_exit_code(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2 and all(line.startswith("error: ") for line in lines)
-    assert ":10: siting.budget:" in lines[0] and ":11: (top level): unknown key 'foo'" in lines[1]
+    assert ":11: siting.budget:" in lines[0] and ":12: (top level): unknown key 'foo'" in lines[1]

@@ -1,0 +1,152 @@
+"""`scenario validate` rejects what `scenario run` would, each with file:line: field: why, and a
+scenario without firms sites lockers only."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from api.scenario.errors import ScenarioError
+from api.scenario.load import load_scenario
+from api.scenario.runner import run_scenario
+
+FIRMS = """\
+firms:
+  - name: A
+    depot: {rel: [0, 0]}
+    fleet: [{profile: van, count: 2, capacity: 40}]
+    parcels: {count: 10, seed: 1}
+"""
+CENTRES = """\
+centres:
+  - {id: hub, at: {rel: [0.5, 0.5]}, fleet: [{profile: van, count: 2, capacity: 60}]}
+"""
+SITING_ONLY = """\
+name: siting only
+map: {source: "synthetic:400"}
+demand: {source: road_nodes, points: 60, seed: 3}
+lockers:
+  existing:
+    - {id: gate-a, at: {rel: [0.3, 0.3]}, compartments: {S: 10, M: 5, L: 2}}
+    - {id: gate-b, at: {rel: [0.7, 0.7]}, compartments: {S: 10, M: 5, L: 2}}
+  candidates: {road_nodes: 20}
+siting: {radius_m: 300, budget: 3, time_limit_s: 2}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    return path
+
+
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_write(tmp_path, text))
+    return [p.removeprefix(f"{tmp_path / 's.yaml'}:") for p in info.value.problems]
+
+
+def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str):
+    monkeypatch.setattr(sys, "argv", ["gongpei", *args])
+    with pytest.raises(SystemExit) as done:
+        main.run()
+    return done.value.code, capsys.readouterr()
+
+
+def test_a_scenario_without_firms_is_siting_only(tmp_path: Path) -> None:
+    spec = load_scenario(_write(tmp_path, SITING_ONLY)).spec
+    assert not spec.firms and not spec.centres
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (SITING_ONLY + FIRMS, "1: centres: no shared centre: the firms' day is planned alone and "
+     "pooled at a shared centre, so give at least one (or leave firms out to site lockers only)"),
+    (SITING_ONLY + CENTRES, "10: centres: shared centres but no firms: nothing to pool"),
+    (SITING_ONLY.replace("budget: 3", "budget: 1"), "9: siting.budget: budget 1 is below the 2 "
+     "existing lockers, which stay open and count in the budget (give at least 2)"),
+    (SITING_ONLY.replace("budget: 3", "budget: 1, model: p_median"), "9: siting.budget: budget 1"),
+    (SITING_ONLY.replace("gate-b", "gate-a"), "5: lockers.existing: ids repeat: gate-a"),
+    (SITING_ONLY.replace("  existing:\n", "  old:\n").split("  old:")[0]
+     + "  candidates: {road_nodes: 0}\nsiting: {budget: 3}\n",
+     "5: lockers.candidates: no candidate locker sites: give building_types, a file or road_nodes"),
+    (SITING_ONLY.replace("source: road_nodes, points: 60, seed: 3", "rates: {default: 0}"),
+     "3: demand.rates: every rate is 0: no building gets parcels"),
+    (SITING_ONLY.replace("seed: 3", "seed: 3, parcels_per_point: [0, 0]"),
+     "3: demand.parcels_per_point: no point gets parcels"),
+])
+def test_what_a_run_refuses_is_refused_on_loading(tmp_path: Path, text: str,
+                                                  expected: str) -> None:
+    problems = _problems(tmp_path, text)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_set_cover_has_no_budget_to_check(tmp_path: Path) -> None:
+    text = SITING_ONLY.replace("budget: 3", "budget: 1, model: set_cover")
+    assert load_scenario(_write(tmp_path, text)).spec.siting.budget == 1
+
+
+def test_run_refuses_a_budget_below_the_existing_lockers_before_any_work(tmp_path: Path) -> None:
+    path = _write(tmp_path, SITING_ONLY)
+    with pytest.raises(ScenarioError, match=r"s\.yaml:9: siting\.budget: budget 1 is below"):
+        run_scenario(path, tmp_path / "out", quiet=True, overrides=["siting.budget=1"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_validate_reads_the_files_a_run_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "day.csv").write_text("id,lat,lon,size\np1,60.17,24.94,S\np2,60.17,24.94,XXL\n")
+    (tmp_path / "demand.csv").write_text("id,lat,lon,parcels\nd1,60.17,24.94,0\n")
+    text = (SITING_ONLY.replace("source: road_nodes, points: 60, seed: 3",
+                                "source: file, file: demand.csv")
+            + FIRMS.replace("{count: 10, seed: 1}", "{file: day.csv}") + CENTRES)
+    code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)))
+    assert code == 2 and io.out == ""
+    lines = [line.removeprefix(f"error: {tmp_path / 's.yaml'}:") for line in
+             io.err.strip().splitlines()]
+    assert lines == [
+        "3: demand.file: the demand in demand.csv adds up to zero parcels a day",
+        "14: firms[0].parcels: day.csv: parcel size 'XXL' is unknown (use S, M, L or XL)",
+    ]
+
+
+def test_validate_checks_the_map_the_run_would_build(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    text = SITING_ONLY.replace("source: road_nodes, points: 60, seed: 3", "source: buildings")
+    code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)))
+    assert code == 2
+    assert io.err.strip() == f"error: {tmp_path / 's.yaml'}:3: demand.source: a synthetic city " \
+        "has no buildings: use demand source road_nodes or a file"
+    text = SITING_ONLY.replace('"synthetic:400"', '"synthetic:many"')
+    code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)))
+    assert code == 2 and ":2: map.source: expected synthetic:N with N a whole number" in io.err
+    code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)),
+                    "--map", str(tmp_path / "nowhere.osm"))
+    assert code == 2 and "--map" in io.err and "nowhere.osm: file not found" in io.err
+
+
+def test_validate_says_a_scenario_without_firms_sites_lockers_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    path = _write(tmp_path, SITING_ONLY)
+    code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(path))
+    assert code in (0, None), io.err
+    assert io.out.strip() == f"{path}: valid scenario 'siting only' (siting only, max_coverage: " \
+        "no firms, so no routes are planned)"
+
+
+def test_siting_only_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    summary = run_scenario(_write(tmp_path, SITING_ONLY), out, quiet=True)
+    assert {name: s["status"] for name, s in summary["stages"].items()} == {
+        "graphs": "done", "demand": "done", "siting": "done"}
+    assert {"gate-a", "gate-b"} <= set(summary["siting"]["opened"])
+    assert len(summary["siting"]["opened"]) == 3
+    assert "plans" not in summary and "day" not in summary
+    assert sorted(p.name for p in (out / "plots").iterdir()) == ["coverage_curve.png"]
+    layers = sorted(p.stem for p in (out / "layers").iterdir())
+    assert layers == ["catchments", "demand", "lockers", "roads"]
+    html = (out / "report.html").read_text()
+    assert 'id="siting-table"' in html and 'id="plans-table"' not in html
+    assert json.loads((out / "summary.json").read_text())["siting"]["budget"] == 3
