@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import Locker
@@ -23,21 +24,44 @@ router = APIRouter(tags=["map"])
 class GeoJSONResponse(JSONResponse):
     media_type = "application/geo+json"
 
+
 _DEFAULT_CENTRE = (36.067, 120.383)  # Qingdao, Shinan district
+_OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 _network_lock = threading.Lock()
+
+
+def map_centre(session: Session) -> tuple[float, float]:
+    """Where the map opens: the locker nearest the median position (so a few lockers in
+    another city do not pull the view into the empty space between), else the default."""
+    count = session.scalar(select(func.count(Locker.id)))
+    if not count:
+        return _DEFAULT_CENTRE
+
+    def median(column: Any) -> float:
+        return session.scalar(select(column).order_by(column).limit(1).offset(count // 2))
+
+    lat, lon = median(Locker.lat), median(Locker.lon)
+    nearest = (Locker.lat - lat) * (Locker.lat - lat) + (Locker.lon - lon) * (Locker.lon - lon)
+    row = session.execute(select(Locker.lat, Locker.lon).order_by(nearest).limit(1)).one()
+    return row.lat, row.lon
 
 
 @router.get("/map", response_class=HTMLResponse, summary="Public locker map page")
 def map_page(request: Request, db: Database = Depends(get_db)) -> HTMLResponse:
     with db.reading() as session:
-        lat, lon = session.execute(select(func.avg(Locker.lat), func.avg(Locker.lon))).one()
+        lat, lon = map_centre(session)
     settings: Settings = request.app.state.settings
+    source = settings.map_network
+    osm_roads = bool(source) and not source.startswith("synthetic:")  # ODbL: credit OSM
     config = {
-        "centre": [lat, lon] if lat is not None else list(_DEFAULT_CENTRE),
+        "centre": [lat, lon],
         "tileUrl": settings.tile_url,
+        "roadsAttribution": _OSM_ATTRIBUTION if osm_roads else "",
     }
+    # "<" escaped so no configured string can close the <script> element it is placed in.
+    config_json = json.dumps(config).replace("<", "\\u003c")
     html = (files("api.web") / "map.html").read_text(encoding="utf-8")
-    return HTMLResponse(html.replace("__CONFIG__", json.dumps(config)))
+    return HTMLResponse(html.replace("__CONFIG__", config_json))
 
 
 def network_geojson(source: str) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""The public map page in a real headless Chromium: loads, shows markers, filters by size."""
+"""The public map page in a real headless Chromium: loads, shows markers, filters by size,
+shows a batch's routes, and keeps markup in locker names (and scenario report popups) as text."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -19,6 +21,70 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
+#: Markup an admin or an imported GeoJSON file could put in a locker's fields.
+MARKUP = {
+    "name": '<img src=x onerror="document.title=42">',
+    "address": "<script>document.title=43</script>",
+    "opening_hours": '<b id="injected">24/7</b>',
+}
+INJECTED = "img, script, #injected"
+
+
+def assert_popup_is_text(page, texts) -> None:
+    """The open popup shows `texts` as they are, and none of their markup became elements."""
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    page.wait_for_timeout(300)  # time for an injected onerror to have run
+    shown = popup.inner_text()
+    assert all(text in shown for text in texts), shown
+    assert popup.locator(INJECTED).count() == 0
+    assert page.title() not in ("42", "43")
+
+
+def bad_gateway(route) -> None:
+    route.fulfill(status=502, body="<h1>Bad gateway</h1>", content_type="text/html")
+
+
+def check_route_errors(page) -> None:
+    """A 422 (FastAPI's detail is then a list) and a reply that is not JSON read as text."""
+    count = page.locator("#count")
+    page.fill("#batch", "not-a-batch-id")
+    page.click("#route button")
+    page.wait_for_function("document.getElementById('count').textContent.startsWith('route:')")
+    assert count.inner_text().startswith("route: path.job_id: String should match pattern")
+    page.route("**/solution?*", bad_gateway)
+    page.fill("#batch", "0" * 32)
+    page.click("#route button")
+    page.wait_for_function("document.getElementById('count').textContent.startsWith('route: HTTP')")
+    assert count.inner_text() == "route: HTTP 502 Bad Gateway"
+    page.unroute("**/solution?*")
+
+
+def check_locker_markup_is_text(page, url, auth) -> None:
+    import httpx
+
+    locker = {**MARKUP, "lat": 36.0690, "lon": 120.3874, "compartments": {"S": 1, "L": 1}}
+    r = httpx.post(f"{url}/v1/lockers", json=locker, headers=auth["admin"])
+    assert r.status_code == 201, r.text
+    near = {"lat": 36.0690, "lon": 120.3874, "radius_m": 50}
+    deadline = time.monotonic() + 10
+    while not httpx.get(f"{url}/v1/lockers", params=near).json()["items"]:
+        assert time.monotonic() < deadline, "the search never saw the new locker"
+        time.sleep(0.2)  # the search index is refreshed within GONGPEI_SEARCH_CACHE_S
+    page.fill("#place", "36.0690, 120.3874")
+    page.click("#search button")
+    page.wait_for_selector("body[data-loaded='4']", timeout=10_000)  # lockers 1, 3, 4 and it
+    page.evaluate_handle(
+        "markers.getLayers().find(m => m.getLatLng().lat === 36.069).getElement()"
+    ).click()
+    assert_popup_is_text(page, MARKUP.values())
+
+
+def as_if_osm_roads(route) -> None:
+    """/map as a server drawing an OSM file's roads (not a synthetic grid) sends it."""
+    html = route.fetch().text()
+    credit = '"roadsAttribution": "\\u00a9 OpenStreetMap contributors"'
+    route.fulfill(body=html.replace('"roadsAttribution": ""', credit), content_type="text/html")
 
 
 def test_map_page_shows_lockers_and_filters_by_size(
@@ -33,8 +99,7 @@ def test_map_page_shows_lockers_and_filters_by_size(
     (url,) = start_servers(1, job_workers=1, env=env)
     import httpx
 
-    batch = {"format": "vroom", "problem": vroom_problem(8), "engine": "ortools",
-             "time_limit_s": 1}
+    batch = {"format": "vroom", "problem": vroom_problem(8), "engine": "ortools", "time_limit_s": 1}
     job_id = httpx.post(f"{url}/v1/batches", json=batch, headers=auth["a"]).json()["id"]
     r = httpx.post(
         f"{url}/v1/lockers/{lockers[0]}/reservations",
@@ -83,8 +148,71 @@ def test_map_page_shows_lockers_and_filters_by_size(
             page.wait_for_selector("body[data-route]", timeout=10_000)
             assert page.locator(".route-line").count() >= 1
             page.screenshot(path=str(ARTIFACTS / "map-route.png"))
+            check_route_errors(page)
+            check_locker_markup_is_text(page, url, auth)
+            page.screenshot(path=str(ARTIFACTS / "map-popup.png"))
+            # a synthetic grid is no one's data; OSM roads are credited even without tiles
+            attribution = ".leaflet-control-attribution"
+            assert "OpenStreetMap" not in page.locator(attribution).inner_text()
             assert not errors, errors
+
+            credited = browser.new_page()
+            credited.route(f"{url}/map", as_if_osm_roads)
+            credited.goto(f"{url}/map")
+            credited.wait_for_selector("body[data-loaded]", timeout=20_000)
+            credited.wait_for_function(
+                "document.querySelectorAll('.leaflet-overlay-pane path').length > 50",
+                timeout=20_000,
+            )
+            assert "© OpenStreetMap contributors" in credited.locator(attribution).inner_text()
         finally:
             browser.close()
     assert (ARTIFACTS / "map-all.png").stat().st_size > 10_000
     assert any((tmp_path / "graphs").iterdir())  # the road graph is cached for restarts
+
+
+def point(lon: float, lat: float, properties: dict) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": properties,
+    }
+
+
+def test_report_popups_show_scenario_markup_as_text(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (scripts/ensure-browser.sh installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from api.report.html import write_report
+
+    (tmp_path / "summary.json").write_text(json.dumps({"scenario": {"name": "x"}, "stages": {}}))
+    (tmp_path / "layers").mkdir()
+    chosen = {"id": MARKUP["name"], "status": MARKUP["address"], "chosen": True}
+    # the marked-up locker in the middle, clear of the controls in the corners
+    corners = [point(120.381, 36.066, {"id": "west"}), point(120.385, 36.068, {"id": "east"})]
+    features = [point(120.383, 36.067, chosen), *corners]
+    lockers = {"type": "FeatureCollection", "features": features}
+    (tmp_path / "layers" / "lockers.geojson").write_text(json.dumps(lockers))
+    report = write_report(tmp_path)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_() if route.request.url.startswith("file:") else route.abort()
+                ),
+            )
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(report.as_uri())
+            page.wait_for_selector("#map[data-ready='1']", timeout=20_000)
+            # the markers are drawn on a canvas: click where the first one is
+            at = page.evaluate("map.latLngToContainerPoint([36.067, 120.383])")
+            box = page.locator("#map").bounding_box()
+            page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
+            assert_popup_is_text(page, [MARKUP["name"], MARKUP["address"]])
+            assert not errors, errors
+        finally:
+            browser.close()
