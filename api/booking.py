@@ -1,8 +1,11 @@
-"""Compartment reservations: reserve, deposit, pick up, cancel, and the sweeper for expiries.
+"""Compartment reservations: reserve, deposit, pick up, cancel, operator unlock/release, and
+the sweeper for expiries.
 
 Double booking is prevented three times over: writers serialise on SQLite (BEGIN IMMEDIATE),
 PostgreSQL hands each concurrent request a different free compartment (`FOR UPDATE SKIP
 LOCKED`), and a partial unique index refuses a second active reservation of one compartment.
+One parcel is not booked twice either: `reserve` looks for the firm's active reservation of the
+`parcel_ref` in its transaction, and a second partial unique index catches concurrent requests.
 """
 
 from __future__ import annotations
@@ -10,11 +13,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db.models import SIZES, Compartment, Firm, Locker, Reservation, utcnow
+from api.db.models import ACTIVE_STATES, SIZES, Compartment, Firm, Locker, Reservation, utcnow
 from api.security import new_pickup_code
 
 
@@ -39,6 +42,9 @@ def reserve(
     """Hold the smallest fitting free compartment of a locker for `ttl_s` seconds (409 if none)."""
     if session.get(Locker, locker_id) is None:
         raise BookingError(404, f"locker {locker_id} not found")
+    held = _holding(session, firm.id, parcel_ref)
+    if held is not None:
+        raise _parcel_held(parcel_ref, held)
     release_expired(session, locker_id=locker_id)
     sizes = list(SIZES[SIZES.index(size) :]) if allow_larger else [size]
     rank = case({s: i for i, s in enumerate(SIZES)}, value=Compartment.size)
@@ -67,12 +73,42 @@ def reserve(
         pickup_code=new_pickup_code(),
         expires_at=utcnow() + timedelta(seconds=ttl_s),
     )
-    session.add(reservation)
     try:
-        session.flush()
-    except IntegrityError as err:  # the partial unique index caught a double booking
+        # A savepoint keeps the transaction usable after a refused insert (PostgreSQL aborts
+        # it otherwise), so the winner of a race for the same parcel can be named.
+        with session.begin_nested():
+            session.add(reservation)
+    except IntegrityError as err:  # a partial unique index caught a concurrent double booking
+        held = _holding(session, firm.id, parcel_ref)
+        if held is not None:
+            raise _parcel_held(parcel_ref, held) from err
         raise BookingError(409, f"locker {locker_id}: compartment was just taken") from err
     return reservation
+
+
+def _holding(session: Session, firm_id: int, parcel_ref: str) -> Reservation | None:
+    """The firm's active reservation of a parcel, row-locked; an overdue hold is expired first,
+    so a parcel whose hold ran out can be booked again before the sweeper gets to it."""
+    held = session.scalars(
+        select(Reservation)
+        .where(
+            Reservation.firm_id == firm_id,
+            Reservation.parcel_ref == parcel_ref,
+            Reservation.state.in_(ACTIVE_STATES),
+        )
+        .with_for_update()
+    ).first()
+    if held is not None:
+        _expire_if_due(session, held)
+    return held if held is not None and held.state in ACTIVE_STATES else None
+
+
+def _parcel_held(parcel_ref: str, held: Reservation) -> BookingError:
+    return BookingError(
+        409,
+        f"parcel {parcel_ref} already has an active reservation: {held.id} "
+        f"({held.state}, locker {held.locker_id})",
+    )
 
 
 class WrongCodeError(BookingError):
@@ -81,10 +117,12 @@ class WrongCodeError(BookingError):
 
 def owned(session: Session, firm: Firm, reservation_id: str) -> Reservation:
     """The firm's reservation, row-locked; another firm's reservation is simply not found."""
+    return _locked(session, reservation_id, Reservation.firm_id == firm.id)
+
+
+def _locked(session: Session, reservation_id: str, *where: ColumnElement[bool]) -> Reservation:
     reservation = session.scalars(
-        select(Reservation)
-        .where(Reservation.id == reservation_id, Reservation.firm_id == firm.id)
-        .with_for_update()
+        select(Reservation).where(Reservation.id == reservation_id, *where).with_for_update()
     ).first()
     if reservation is None:
         raise BookingError(404, f"reservation {reservation_id} not found")
@@ -109,9 +147,27 @@ def availability_changed(session: Session, locker_id: int) -> None:
     )
 
 
+def effective_state(reservation: Reservation, now: datetime | None = None) -> str:
+    """The state as of `now`: a hold past `expires_at` is expired even before the sweeper (or
+    the next booking at its locker) writes it, so readers never see a stale `reserved`."""
+    due = reservation.expires_at <= (now or utcnow())
+    return "expired" if reservation.state == "reserved" and due else reservation.state
+
+
+def in_state(state: str, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL filter matching `effective_state(...) == state` (for listings filtered by state)."""
+    now = now or utcnow()
+    if state == "reserved":
+        return and_(Reservation.state == "reserved", Reservation.expires_at > now)
+    if state == "expired":
+        due = and_(Reservation.state == "reserved", Reservation.expires_at <= now)
+        return or_(Reservation.state == "expired", due)
+    return Reservation.state == state
+
+
 def _expire_if_due(session: Session, reservation: Reservation) -> None:
     now = utcnow()
-    if reservation.state == "reserved" and reservation.expires_at <= now:
+    if effective_state(reservation, now) != reservation.state:
         _close(session, reservation, "expired", now)
 
 
@@ -134,10 +190,13 @@ def pickup(session: Session, firm: Firm, reservation_id: str, code: str) -> Rese
     """Open the door for the right code; counts wrong codes (committed even though refused)."""
     reservation = owned(session, firm, reservation_id)
     if reservation.state != "deposited":
-        raise BookingError(409, f"reservation {reservation_id} is {reservation.state}")
+        raise BookingError(409, f"reservation {reservation_id} is {effective_state(reservation)}")
     if reservation.failed_pickups >= MAX_PICKUP_FAILURES:
         raise BookingError(
-            423, f"reservation {reservation_id}: too many wrong pickup codes; ask the operator"
+            423,
+            f"reservation {reservation_id}: too many wrong pickup codes; ask the operator to "
+            f"unlock it (POST /v1/reservations/{reservation_id}/unlock) or to hand the parcel "
+            f"over (POST /v1/reservations/{reservation_id}/release)",
         )
     if not secrets.compare_digest(code.encode(), reservation.pickup_code.encode()):
         reservation.failed_pickups += 1
@@ -154,6 +213,32 @@ def cancel(session: Session, firm: Firm, reservation_id: str) -> Reservation:
             409, f"reservation {reservation_id} is {reservation.state} and cannot be cancelled"
         )
     _close(session, reservation, "cancelled", utcnow())
+    return reservation
+
+
+def _deposited(session: Session, reservation_id: str) -> Reservation:
+    """Any firm's reservation (operator actions), row-locked; 409 unless a parcel is inside."""
+    reservation = _locked(session, reservation_id)
+    if reservation.state != "deposited":
+        raise BookingError(
+            409, f"reservation {reservation_id} is {effective_state(reservation)}, not deposited"
+        )
+    return reservation
+
+
+def unlock(session: Session, reservation_id: str) -> Reservation:
+    """Operator: forget the wrong pickup codes so the right code opens the door again (after
+    the recipient proved who they are); a locked-out parcel is otherwise stuck for good."""
+    reservation = _deposited(session, reservation_id)
+    reservation.failed_pickups = 0
+    return reservation
+
+
+def release(session: Session, reservation_id: str) -> Reservation:
+    """Operator: staff opened the door and handed the parcel over; it counts as picked up and
+    the compartment is free again (also for a recipient who lost the code)."""
+    reservation = _deposited(session, reservation_id)
+    _close(session, reservation, "picked_up", utcnow())
     return reservation
 
 

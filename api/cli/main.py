@@ -8,6 +8,7 @@ from api.cli import serve_cmd
 from api.cli.demo_cmd import demo as demo_command
 from api.cli.network_cmd import app as network_app
 from api.cli.pool_cmd import pool
+from api.cli.reservations_cmd import app as reservations_app
 from api.cli.scenario_cmd import app as scenario_app
 from api.cli.site_cmd import site as site_command
 from api.cli.solve_cmd import solve as solve_command
@@ -24,6 +25,7 @@ app = typer.Typer(
 
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(network_app, name="network")
+app.add_typer(reservations_app, name="reservations")
 app.command("pool")(pool)
 app.command(name="demo")(demo_command)
 serve_cmd.register(app)

@@ -25,7 +25,8 @@ ROLES = ("firm", "planner", "admin")
 SIZES = ("S", "M", "L")
 COMPARTMENT_STATUSES = ("free", "reserved", "occupied", "out_of_service")
 RESERVATION_STATES = ("reserved", "deposited", "picked_up", "expired", "cancelled")
-#: Reservation states that hold their compartment; at most one per compartment (DB-enforced).
+#: Reservation states that hold their compartment; at most one per compartment and one per
+#: firm's parcel_ref (DB-enforced).
 ACTIVE_STATES = ("reserved", "deposited")
 VEHICLE_PROFILES = ("van", "e-tricycle")
 JOB_KINDS = ("batch", "siting", "pool")
@@ -192,6 +193,15 @@ class Reservation(Base):
             sqlite_where=text(_in("state", ACTIVE_STATES)),
             postgresql_where=text(_in("state", ACTIVE_STATES)),
         ),
+        # ... and a second active reservation of one parcel by its firm (one parcel, one door).
+        Index(
+            "uq_reservations_active_parcel",
+            "firm_id",
+            "parcel_ref",
+            unique=True,
+            sqlite_where=text(_in("state", ACTIVE_STATES)),
+            postgresql_where=text(_in("state", ACTIVE_STATES)),
+        ),
         Index("ix_reservations_state_expires", "state", "expires_at"),
         Index("ix_reservations_firm_created", "firm_id", "created_at", "id"),
     )
@@ -250,9 +260,7 @@ class PoolParticipant(Base):
 
     __tablename__ = "pool_participants"
 
-    job_id: Mapped[str] = mapped_column(
-        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
-    )
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
     firm_id: Mapped[int] = mapped_column(
         ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -264,9 +272,7 @@ class Solution(Base):
 
     __tablename__ = "solutions"
 
-    job_id: Mapped[str] = mapped_column(
-        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
-    )
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     geojson: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,8 +1,8 @@
-"""/v1/reservations: a firm's own reservations; another firm's are 404."""
+"""/v1/reservations: a firm's own reservations (another firm's are 404); operator actions."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
@@ -11,21 +11,28 @@ from sqlalchemy.orm import Session
 from api import booking
 from api.db.engine import Database
 from api.db.models import Compartment, Firm, Reservation
-from api.deps import HexId, errors, firm_key, get_db
+from api.deps import HexId, admin_key, errors, firm_key, get_db
 from api.paging import newest_first, next_cursor
-from api.schemas.reservations import PickupRequest, ReservationOut, ReservationPage
+from api.schemas.reservations import (
+    OperatorReservationOut,
+    PickupRequest,
+    ReservationOut,
+    ReservationPage,
+    State,
+)
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"])
-State = Literal["reserved", "deposited", "picked_up", "expired", "cancelled"]
 
 
 def reservation_out(session: Session, reservation: Reservation) -> dict:
+    """The response body; `state` is as of now (an overdue hold reads `expired`)."""
     label = session.scalar(
         select(Compartment.label).where(Compartment.id == reservation.compartment_id)
     )
-    fields = ("id", "locker_id", "size", "parcel_ref", "pickup_code", "state")
+    fields = ("id", "firm_id", "locker_id", "size", "parcel_ref", "pickup_code", "failed_pickups")
     return {
         **{f: getattr(reservation, f) for f in fields},
+        "state": booking.effective_state(reservation),
         "compartment": label,
         "created_at": reservation.created_at,
         "expires_at": reservation.expires_at,
@@ -47,7 +54,7 @@ def list_reservations(
 ) -> dict:
     query = select(Reservation).where(Reservation.firm_id == firm.id)
     if state is not None:
-        query = query.where(Reservation.state == state)
+        query = query.where(booking.in_state(state))
     query = newest_first(
         query, created=Reservation.created_at, ident=Reservation.id, cursor=cursor, limit=limit
     )
@@ -95,7 +102,11 @@ def deposit(
     response_model=ReservationOut,
     responses=errors(401, 403, 404, 409, 422, 423),
     summary="Release the compartment once the recipient gives the pickup code",
-    description="403 for a wrong code; after 5 wrong codes every code is refused (423).",
+    description=(
+        "403 for a wrong code; after 5 wrong codes every code is refused (423) until an "
+        "operator unlocks the reservation (`POST .../unlock`) or hands the parcel over "
+        "(`POST .../release`)."
+    ),
 )
 def pickup(
     reservation_id: HexId,
@@ -124,3 +135,38 @@ def cancel(
 ) -> dict:
     with db.writing() as session:
         return reservation_out(session, booking.cancel(session, firm, reservation_id))
+
+
+@router.post(
+    "/{reservation_id}/unlock",
+    response_model=OperatorReservationOut,
+    responses=errors(401, 403, 404, 409, 422),
+    summary="Let the pickup code work again after too many wrong codes (admin)",
+    description=(
+        "For a deposited reservation whose pickup answers 423: forgets the wrong codes so the "
+        "recipient's right code opens the door again. 409 unless the parcel is deposited."
+    ),
+)
+def unlock(
+    reservation_id: HexId, _: Firm = Depends(admin_key), db: Database = Depends(get_db)
+) -> dict:
+    with db.writing() as session:
+        return reservation_out(session, booking.unlock(session, reservation_id))
+
+
+@router.post(
+    "/{reservation_id}/release",
+    response_model=OperatorReservationOut,
+    responses=errors(401, 403, 404, 409, 422),
+    summary="Record that staff handed the parcel over; frees its compartment (admin)",
+    description=(
+        "For a deposited parcel given out by staff (e.g. the recipient was locked out or lost "
+        "the code): the reservation becomes `picked_up` and the compartment is free. 409 "
+        "unless the parcel is deposited."
+    ),
+)
+def release(
+    reservation_id: HexId, _: Firm = Depends(admin_key), db: Database = Depends(get_db)
+) -> dict:
+    with db.writing() as session:
+        return reservation_out(session, booking.release(session, reservation_id))

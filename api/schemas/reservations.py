@@ -1,4 +1,4 @@
-"""Reservation bodies (firm keys only: these carry the pickup code)."""
+"""Reservation bodies: the firm's carry the pickup code, the operator's (admin) do not."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Size, Text
+
+State = Literal["reserved", "deposited", "picked_up", "expired", "cancelled"]
 
 _RESERVATION_EXAMPLE = {
     "id": "3f2c9a7e0b6d4e0f9a1c2b3d4e5f6a7b",
@@ -46,11 +48,7 @@ class PickupRequest(BaseModel):
 class ReservationOut(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                _RESERVATION_EXAMPLE
-            ]
-        },
+        json_schema_extra={"examples": [_RESERVATION_EXAMPLE]},
     )
 
     id: str
@@ -59,16 +57,42 @@ class ReservationOut(BaseModel):
     size: Size
     parcel_ref: str
     pickup_code: str
-    state: Literal["reserved", "deposited", "picked_up", "expired", "cancelled"]
+    state: State = Field(description="As of now: a hold past `expires_at` reads `expired`.")
     created_at: datetime
     expires_at: datetime = Field(description="A reservation not deposited by then is released.")
 
 
-class ReservationPage(BaseModel):
+class OperatorReservationOut(BaseModel):
+    """What an operator (admin) sees after acting on a parcel: no pickup code."""
+
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"items": [_RESERVATION_EXAMPLE], "next_cursor": None}]
-        }
+            "examples": [
+                {
+                    **{k: v for k, v in _RESERVATION_EXAMPLE.items() if k != "pickup_code"},
+                    "firm_id": 3,
+                    "state": "deposited",
+                    "failed_pickups": 0,
+                }
+            ]
+        },
+    )
+
+    id: str
+    firm_id: int
+    locker_id: int
+    compartment: str = Field(description="The door label, e.g. M03.")
+    size: Size
+    parcel_ref: str
+    state: State
+    failed_pickups: int = Field(description="Wrong pickup codes since the last unlock; 5 locks.")
+    created_at: datetime
+    expires_at: datetime
+
+
+class ReservationPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_RESERVATION_EXAMPLE], "next_cursor": None}]}
     )
 
     items: list[ReservationOut]

@@ -1,19 +1,36 @@
-"""Reservations: lifecycle, 409 when full, firm isolation (404), expiry sweeper, DB-level guard."""
+"""Reservations: lifecycle, 409 when full, firm isolation (404), expiry sweeper, DB-level guards,
+one active reservation per parcel, operator unlock/release of a locked-out parcel."""
 
 from __future__ import annotations
 
+import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import httpx
 import pytest
-from sqlalchemy import select, update
+from alembic import command
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from typer.testing import CliRunner
 
+from api import booking
 from api.booking import release_expired
+from api.cli.reservations_cmd import app as reservations_cli
+from api.db.migrate import alembic_config, upgrade
 from api.db.models import Compartment, Reservation, utcnow
+from api.security import authenticate
+
+runner = CliRunner()
+
+
+_parcels = itertools.count(1)
 
 
 def _reserve(client, locker_id, headers, size="M", **extra):
-    body = {"size": size, "parcel_ref": "SF100", **extra}
+    """Reserve for a new parcel (each call its own parcel_ref unless one is given)."""
+    body = {"size": size, "parcel_ref": f"SF100-{next(_parcels)}", **extra}
     return client.post(f"/v1/lockers/{locker_id}/reservations", json=body, headers=headers)
 
 
@@ -25,18 +42,28 @@ def test_full_lifecycle_reserve_deposit_pickup(client, lockers, auth):
     assert len(res["pickup_code"]) == 8 and res["pickup_code"].isdigit()
     assert res["expires_at"] > res["created_at"]
     rid = res["id"]
-    assert client.post(f"/v1/reservations/{rid}/pickup", json={"pickup_code": res["pickup_code"]},
-                       headers=auth["a"]).status_code == 409  # not deposited yet
+    assert (
+        client.post(
+            f"/v1/reservations/{rid}/pickup",
+            json={"pickup_code": res["pickup_code"]},
+            headers=auth["a"],
+        ).status_code
+        == 409
+    )  # not deposited yet
     r = client.post(f"/v1/reservations/{rid}/deposit", headers=auth["a"])
     assert r.status_code == 200 and r.json()["state"] == "deposited"
     assert client.post(f"/v1/reservations/{rid}/deposit", headers=auth["a"]).status_code == 409
     assert client.delete(f"/v1/reservations/{rid}", headers=auth["a"]).status_code == 409
     wrong = "00000000" if res["pickup_code"] != "00000000" else "11111111"
-    r = client.post(f"/v1/reservations/{rid}/pickup", json={"pickup_code": wrong},
-                    headers=auth["a"])
+    r = client.post(
+        f"/v1/reservations/{rid}/pickup", json={"pickup_code": wrong}, headers=auth["a"]
+    )
     assert r.status_code == 403
-    r = client.post(f"/v1/reservations/{rid}/pickup", json={"pickup_code": res["pickup_code"]},
-                    headers=auth["a"])
+    r = client.post(
+        f"/v1/reservations/{rid}/pickup",
+        json={"pickup_code": res["pickup_code"]},
+        headers=auth["a"],
+    )
     assert r.status_code == 200 and r.json()["state"] == "picked_up"
     assert client.get(f"/v1/lockers/{lockers[0]}").json()["free"]["M"] == 2
 
@@ -191,3 +218,303 @@ def test_pickup_codes_never_appear_on_public_endpoints(client, lockers, auth):
         assert response.status_code == 200
         assert not any(code in response.text for code in codes), response.url
         assert "SF100" not in response.text  # nor the firms' parcel references
+
+
+def _locked_out(client, locker_id, headers):
+    """A deposited reservation after five wrong pickup codes."""
+    res = _reserve(client, locker_id, headers).json()
+    client.post(f"/v1/reservations/{res['id']}/deposit", headers=headers)
+    wrong = "0" * 8 if res["pickup_code"] != "0" * 8 else "1" * 8
+    for _ in range(5):
+        client.post(
+            f"/v1/reservations/{res['id']}/pickup", json={"pickup_code": wrong}, headers=headers
+        )
+    return res
+
+
+def test_operator_unlocks_a_locked_out_parcel_and_the_right_code_works(client, lockers, auth):
+    res = _locked_out(client, lockers[0], auth["a"])
+    pickup = f"/v1/reservations/{res['id']}/pickup"
+    r = client.post(pickup, json={"pickup_code": res["pickup_code"]}, headers=auth["a"])
+    assert r.status_code == 423
+    assert f"/v1/reservations/{res['id']}/unlock" in r.json()["detail"]
+    assert f"/v1/reservations/{res['id']}/release" in r.json()["detail"]
+    unlock = f"/v1/reservations/{res['id']}/unlock"
+    assert client.post(unlock).status_code == 401
+    assert client.post(unlock, headers=auth["a"]).status_code == 403  # not the firm's to undo
+    r = client.post(unlock, headers=auth["admin"])
+    assert r.status_code == 200
+    body = r.json()
+    assert body["state"] == "deposited" and body["failed_pickups"] == 0
+    assert "pickup_code" not in body and res["pickup_code"] not in r.text
+    r = client.post(pickup, json={"pickup_code": res["pickup_code"]}, headers=auth["a"])
+    assert r.status_code == 200 and r.json()["state"] == "picked_up"
+    assert client.get(f"/v1/lockers/{lockers[0]}").json()["free"]["M"] == 2
+    assert client.post(unlock, headers=auth["admin"]).status_code == 409  # picked up already
+
+
+def test_operator_releases_a_locked_out_parcel_freeing_its_compartment(client, lockers, auth):
+    res = _locked_out(client, lockers[0], auth["a"])
+    release = f"/v1/reservations/{res['id']}/release"
+    assert client.post(release, headers=auth["b"]).status_code == 403
+    r = client.post(release, headers=auth["admin"])
+    assert r.status_code == 200 and r.json()["state"] == "picked_up"
+    assert client.get(f"/v1/reservations/{res['id']}", headers=auth["a"]).json()["state"] == (
+        "picked_up"
+    )
+    assert client.get(f"/v1/lockers/{lockers[0]}").json()["free"]["M"] == 2
+    assert client.post(release, headers=auth["admin"]).status_code == 409
+    held = _reserve(client, lockers[0], auth["a"]).json()["id"]
+    r = client.post(f"/v1/reservations/{held}/release", headers=auth["admin"])
+    assert r.status_code == 409 and "not deposited" in r.json()["detail"]  # nothing to hand over
+    r = client.post(f"/v1/reservations/{'0' * 32}/unlock", headers=auth["admin"])
+    assert r.status_code == 404
+
+
+def test_operator_actions_are_documented(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "unlock" in paths["/v1/reservations/{reservation_id}/pickup"]["post"]["description"]
+    for action in ("unlock", "release"):
+        op = paths[f"/v1/reservations/{{reservation_id}}/{action}"]["post"]
+        assert "(admin)" in op["summary"]
+        assert {"200", "401", "403", "404", "409"} <= set(op["responses"])
+        schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema["$ref"].endswith("/OperatorReservationOut")
+
+
+def test_one_parcel_has_at_most_one_active_reservation(client, lockers, auth):
+    first = _reserve(client, lockers[3], auth["a"], size="S", parcel_ref="SF123").json()
+    for locker_id in (lockers[0], lockers[0], lockers[3]):
+        r = _reserve(client, locker_id, auth["a"], size="S", parcel_ref="SF123")
+        assert r.status_code == 409
+        assert "SF123" in r.json()["detail"] and first["id"] in r.json()["detail"]
+    assert client.get(f"/v1/lockers/{lockers[0]}").json()["free"]["S"] == 2
+    assert client.get(f"/v1/lockers/{lockers[3]}").json()["free"]["S"] == 1
+    # another firm's parcel numbers are its own
+    assert _reserve(client, lockers[0], auth["b"], size="S", parcel_ref="SF123").status_code == 201
+    client.post(f"/v1/reservations/{first['id']}/deposit", headers=auth["a"])
+    r = _reserve(client, lockers[0], auth["a"], size="S", parcel_ref="SF123")
+    assert r.status_code == 409 and "deposited" in r.json()["detail"]
+    client.post(
+        f"/v1/reservations/{first['id']}/pickup",
+        json={"pickup_code": first["pickup_code"]},
+        headers=auth["a"],
+    )
+    again = _reserve(client, lockers[0], auth["a"], size="S", parcel_ref="SF123")
+    assert again.status_code == 201  # picked up: the reference may be used again
+    client.delete(f"/v1/reservations/{again.json()['id']}", headers=auth["a"])
+    assert _reserve(client, lockers[1], auth["a"], size="S", parcel_ref="SF123").status_code == 201
+
+
+def test_an_overdue_hold_of_the_parcel_does_not_block_booking_it_again(client, db, lockers, auth):
+    old = _reserve(client, lockers[0], auth["a"], size="L", parcel_ref="SF9").json()["id"]
+    with db.writing() as session:
+        session.execute(
+            update(Reservation)
+            .where(Reservation.id == old)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert _reserve(client, lockers[1], auth["a"], size="L", parcel_ref="SF9").status_code == 201
+    with db.reading() as session:
+        assert session.get(Reservation, old).state == "expired"
+    assert client.get(f"/v1/lockers/{lockers[0]}").json()["free"]["L"] == 1
+
+
+def test_database_refuses_two_active_reservations_of_one_parcel(db, lockers, auth, client):
+    res = _reserve(client, lockers[0], auth["a"], size="L", parcel_ref="SF7").json()
+    with pytest.raises(IntegrityError), db.writing() as session:
+        original = session.get(Reservation, res["id"])
+        compartment = session.scalars(
+            select(Compartment.id).where(
+                Compartment.locker_id == lockers[1], Compartment.size == "L"
+            )
+        ).one()
+        session.add(
+            Reservation(
+                firm_id=original.firm_id,
+                locker_id=lockers[1],
+                compartment_id=compartment,
+                size="L",
+                parcel_ref="SF7",
+                pickup_code="12345678",
+                expires_at=utcnow() + timedelta(minutes=5),
+            )
+        )
+        session.flush()
+
+
+def test_a_request_that_loses_the_race_for_a_parcel_names_the_winner(
+    client, lockers, auth, monkeypatch
+):
+    """The second of two concurrent requests passed the check before the first committed:
+    the unique index refuses its row, and the 409 still names the reservation that won."""
+    winner = _reserve(client, lockers[0], auth["a"], size="S", parcel_ref="RACE-1").json()
+    checked = booking._holding
+    calls = iter([None])
+    monkeypatch.setattr(booking, "_holding", lambda *a: next(calls, None) or checked(*a))
+    r = _reserve(client, lockers[1], auth["a"], size="S", parcel_ref="RACE-1")
+    assert r.status_code == 409
+    assert "RACE-1" in r.json()["detail"] and winner["id"] in r.json()["detail"]
+    assert client.get(f"/v1/lockers/{lockers[1]}").json()["free"]["S"] == 2  # rolled back
+
+
+def test_concurrent_reservations_of_one_parcel_hold_one_compartment(db, lockers, auth):
+    with db.reading() as session:
+        firm = authenticate(session, auth["a"]["X-API-Key"])
+    start = threading.Barrier(6)
+
+    def attempt(i: int) -> str:
+        """A request's transaction: a refused one is rolled back, as in the router."""
+        try:
+            with db.writing() as session:
+                start.wait()
+                return booking.reserve(
+                    session,
+                    firm,
+                    lockers[i % 5],
+                    size="S",
+                    parcel_ref="STORM-1",
+                    allow_larger=False,
+                    ttl_s=600,
+                ).id
+        except booking.BookingError as err:
+            assert err.status == 409
+            return str(err)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(attempt, range(6)))
+    winners = [o for o in outcomes if "STORM-1" not in o]
+    assert len(winners) == 1, outcomes
+    assert all(winners[0] in o for o in outcomes)
+    with db.reading() as session:
+        held = session.scalars(select(Compartment).where(Compartment.status != "free")).all()
+        active = session.scalars(
+            select(Reservation.id).where(Reservation.state.in_(("reserved", "deposited")))
+        ).all()
+    assert len(held) == 1 and active == winners
+
+
+@pytest.mark.slow
+def test_concurrent_reservations_of_one_parcel_across_server_processes(
+    db, lockers, auth, start_servers
+):
+    urls = start_servers(2, cli=False)
+
+    def attempt(i: int) -> httpx.Response:
+        return httpx.post(
+            f"{urls[i % 2]}/v1/lockers/{lockers[i % 5]}/reservations",
+            json={"size": "S", "parcel_ref": "STORM-2"},
+            headers=auth["a"],
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(attempt, range(20)))
+    codes = [r.status_code for r in responses]
+    assert codes.count(201) == 1 and codes.count(409) == 19, codes
+    winner = next(r.json()["id"] for r in responses if r.status_code == 201)
+    assert all(winner in r.json()["detail"] for r in responses if r.status_code == 409)
+    with db.reading() as session:
+        held = session.scalar(select(func.count()).where(Compartment.status != "free"))
+    assert held == 1
+
+
+def test_a_reservation_past_expires_at_reads_expired_before_any_sweep(client, db, lockers, auth):
+    rid = _reserve(client, lockers[0], auth["a"]).json()["id"]
+    kept = _reserve(client, lockers[1], auth["a"]).json()["id"]
+    with db.writing() as session:
+        session.execute(
+            update(Reservation)
+            .where(Reservation.id == rid)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert client.get(f"/v1/reservations/{rid}", headers=auth["a"]).json()["state"] == "expired"
+    assert client.get(f"/v1/reservations/{kept}", headers=auth["a"]).json()["state"] == ("reserved")
+
+    def listed(state):
+        params = {"state": state}
+        items = client.get("/v1/reservations", params=params, headers=auth["a"]).json()["items"]
+        return [(r["id"], r["state"]) for r in items]
+
+    assert listed("reserved") == [(kept, "reserved")]
+    assert listed("expired") == [(rid, "expired")]
+    r = client.post(
+        f"/v1/reservations/{rid}/pickup", json={"pickup_code": "12345678"}, headers=auth["a"]
+    )
+    assert r.status_code == 409 and "expired" in r.json()["detail"]
+    r = client.post(f"/v1/reservations/{rid}/deposit", headers=auth["a"])
+    assert r.status_code == 409 and "expired" in r.json()["detail"]
+
+
+def _held_twice(db, locker_id, firm_id, parcel_ref, states):
+    """Reservations of one parcel, oldest first, as the old release could leave them."""
+    ids, now = [], utcnow()
+    with db.writing() as session:
+        doors = session.scalars(
+            select(Compartment).where(Compartment.locker_id == locker_id).order_by(Compartment.id)
+        ).all()
+        for age, (door, state) in enumerate(zip(doors, states, strict=False)):
+            door.status = "occupied" if state == "deposited" else "reserved"
+            reservation = Reservation(
+                firm_id=firm_id,
+                locker_id=locker_id,
+                compartment_id=door.id,
+                size=door.size,
+                parcel_ref=parcel_ref,
+                pickup_code="12345678",
+                state=state,
+                created_at=now + timedelta(seconds=age),
+                expires_at=now + timedelta(minutes=30),
+            )
+            session.add(reservation)
+            session.flush()
+            ids.append(reservation.id)
+    return ids
+
+
+def _downgrade(db, revision):
+    config = alembic_config(db.engine)
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def test_migration_0007_cancels_duplicate_holds_and_stops_on_double_deposits(db, lockers, auth):
+    with db.reading() as session:
+        firm_id = authenticate(session, auth["a"]["X-API-Key"]).id
+    _downgrade(db, "0006")
+    try:
+        held = _held_twice(db, lockers[0], firm_id, "DUP-1", ["reserved", "deposited", "reserved"])
+        newest = _held_twice(db, lockers[1], firm_id, "DUP-2", ["reserved", "reserved"])
+        stuck = _held_twice(db, lockers[2], firm_id, "DUP-3", ["deposited", "deposited"])
+        with pytest.raises(RuntimeError, match="gongpei reservations release") as err:
+            upgrade(db.engine)
+        assert all(i in str(err.value) for i in stuck) and "DUP-3" in str(err.value)
+        with db.writing() as session:
+            booking.release(session, stuck[0])
+        upgrade(db.engine)
+    except BaseException:
+        with db.writing() as session:  # leave the shared schema at head for the next tests
+            session.execute(delete(Reservation))
+        upgrade(db.engine)
+        raise
+    with db.reading() as session:
+        states = {r.id: r.state for r in session.scalars(select(Reservation))}
+        busy = session.scalar(select(func.count()).where(Compartment.status != "free"))
+    assert [states[i] for i in held] == ["cancelled", "deposited", "cancelled"]
+    assert [states[i] for i in newest] == ["cancelled", "reserved"]
+    assert [states[i] for i in stuck] == ["picked_up", "deposited"]
+    assert busy == 3  # DUP-1's deposit, DUP-2's newest hold, DUP-3's second deposit
+
+
+def test_cli_unlocks_and_releases_a_locked_out_parcel(db, database_url, lockers, auth, client):
+    res = _locked_out(client, lockers[0], auth["a"])
+    url = ["--database-url", database_url]
+    result = runner.invoke(reservations_cli, ["unlock", res["id"], *url])
+    assert result.exit_code == 0, result.output
+    assert "deposited, 0 wrong pickup codes" in result.output
+    result = runner.invoke(reservations_cli, ["release", res["id"], *url])
+    assert result.exit_code == 0 and "picked_up" in result.output
+    result = runner.invoke(reservations_cli, ["release", res["id"], *url])
+    assert result.exit_code == 2 and "not deposited" in result.output
+    assert client.get(f"/v1/lockers/{lockers[0]}").json()["free"]["M"] == 2
