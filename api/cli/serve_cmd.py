@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -53,30 +54,73 @@ def serve(
     """Migrate the database, start job workers and serve the API and the map page.
 
     uvicorn runs in its own interpreter so that its worker processes import only the app,
-    not every CLI command; SIGTERM or Ctrl-C here stops the server and the job workers.
+    not every CLI command; SIGTERM or Ctrl-C here stops the server and the job workers, and a
+    job worker that dies is started again.
     """
     db = _migrated(database_url)
     os.environ["GONGPEI_DATABASE_URL"] = db.url  # the server and worker processes inherit it
     db.dispose()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    children = [
-        subprocess.Popen([sys.executable, "-m", "api.jobs.worker"]) for _ in range(job_workers)
-    ]
+    job_procs = [_JobWorker() for _ in range(job_workers)]
     uvicorn = [
         sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
         "--host", host, "--port", str(port), "--workers", str(workers),
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    children.append(subprocess.Popen(uvicorn))
+    server = subprocess.Popen(uvicorn)
     try:
-        children[-1].wait()
+        while server.poll() is None:  # the server's life is the command's
+            for job_proc in job_procs:
+                job_proc.keep_alive()
+            time.sleep(SUPERVISE_S)
     except KeyboardInterrupt:
         pass
     finally:
+        children = [server, *(j.proc for j in job_procs)]
         for child in children:
             child.terminate()
         for child in children:
             child.wait(timeout=30)
+    if server.returncode:
+        raise typer.Exit(server.returncode)
+
+
+SUPERVISE_S = 0.5  # how often `serve` looks at its job workers
+CRASH_LOOP_S = 10.0  # a worker that dies sooner than this after starting waits longer each time
+
+
+class _JobWorker:
+    """A job worker process that `serve` restarts when it dies: a killed worker left new
+    batches queued for good and expired holds unreleased (the sweeper runs in it). One that
+    keeps dying at start (a bad database URL, say) is restarted after 1, 2, 4 ... 30 s."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.due = 0.0
+        self._start()
+
+    def _start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "api.jobs.worker"])
+        self.started = time.monotonic()
+
+    def keep_alive(self) -> None:
+        """Restart the worker if it has exited and its wait is over."""
+        code = self.proc.poll()
+        if code is None:
+            return
+        now = time.monotonic()
+        if not self.due:
+            crashed = now - self.started < CRASH_LOOP_S
+            self.delay = min(max(1.0, 2 * self.delay), 30.0) if crashed else 0.0
+            self.due = now + self.delay
+            typer.echo(
+                f"job worker {self.proc.pid} exited with code {code}; restarting"
+                + (f" in {self.delay:g} s" if self.delay else ""),
+                err=True,
+            )
+        if now >= self.due:
+            self.due = 0.0
+            self._start()
 
 
 def worker(database_url: DbOption = None) -> None:
