@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 #: Execution option asking SQLite to take its write lock when the transaction begins.
 WRITE = {"gongpei_write": True}
+#: PostgreSQL's deadlock and serialization failures: the transaction is safe to run again.
+RETRYABLE_SQLSTATES = ("40P01", "40001")
+WRITE_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -74,6 +80,21 @@ class Database:
         """A write transaction: committed on success, rolled back on any error."""
         with self.write_sessions() as session, session.begin():
             yield session
+
+    def write_retrying(self, work: Callable[[Session], T]) -> T:
+        """``work`` in a write transaction, run again (up to ``WRITE_ATTEMPTS`` times) where
+        PostgreSQL aborted it as a deadlock victim: a booking that expires a parcel's overdue
+        hold at another locker locks two lockers, and two such bookings may cross."""
+        attempt = 1
+        while True:
+            try:
+                with self.writing() as session:
+                    return work(session)
+            except OperationalError as err:
+                code = getattr(err.orig, "sqlstate", None)
+                if code not in RETRYABLE_SQLSTATES or attempt >= WRITE_ATTEMPTS:
+                    raise
+                attempt += 1
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

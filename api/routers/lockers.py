@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic_core import to_json
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api import booking
 from api.db.engine import Database
@@ -164,7 +165,7 @@ def reserve(
     db: Database = Depends(get_db),
     settings: Settings = Depends(get_settings),
 ) -> dict:
-    with db.writing() as session:
+    def book(session: Session) -> dict:
         reservation = booking.reserve(
             session,
             firm,
@@ -175,3 +176,5 @@ def reserve(
             ttl_s=settings.reservation_ttl_s,
         )
         return reservation_out(session, reservation)
+
+    return db.write_retrying(book)

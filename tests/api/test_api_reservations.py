@@ -12,7 +12,7 @@ import httpx
 import pytest
 from alembic import command
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from typer.testing import CliRunner
 
 from api import booking
@@ -518,3 +518,35 @@ def test_cli_unlocks_and_releases_a_locked_out_parcel(db, database_url, lockers,
     result = runner.invoke(reservations_cli, ["release", res["id"], *url])
     assert result.exit_code == 2 and "not deposited" in result.output
     assert client.get(f"/v1/lockers/{lockers[0]}").json()["free"]["M"] == 2
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg reports for PostgreSQL's deadlock victim
+
+
+@pytest.mark.parametrize(
+    ("failures", "cause", "calls", "status"),
+    [(1, _Deadlock(), 2, 201), (9, _Deadlock(), 3, None), (9, Exception("lost"), 1, None)],
+)
+def test_a_booking_aborted_as_a_deadlock_victim_is_run_again(
+    client, lockers, auth, monkeypatch, failures, cause, calls, status
+):
+    # two bookings that each expire an overdue hold at the other's locker may cross: PostgreSQL
+    # aborts one, which was a 500; it is now run again, up to 3 times, and nothing else is
+    real, made = booking.reserve, []
+
+    def failing(*args, **kwargs):
+        made.append(1)
+        if len(made) <= failures:
+            raise OperationalError("SELECT ... FOR UPDATE", {}, cause)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(booking, "reserve", failing)
+    body = {"size": "S", "parcel_ref": "VICTIM-1"}
+    if status is None:
+        with pytest.raises(OperationalError):
+            client.post(f"/v1/lockers/{lockers[0]}/reservations", json=body, headers=auth["a"])
+    else:
+        r = client.post(f"/v1/lockers/{lockers[0]}/reservations", json=body, headers=auth["a"])
+        assert r.status_code == status
+    assert len(made) == calls
