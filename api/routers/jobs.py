@@ -24,6 +24,7 @@ from api.jobs.runner import read_batch
 from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
 from api.settings import Settings
 from network.store import source_profiles
+from routing.io.native import TravelError, check_travel
 from routing.model import Problem
 
 router = APIRouter(tags=["jobs"])
@@ -138,6 +139,8 @@ def submit_batch(
     settings: Settings = Depends(get_settings),
 ) -> dict:
     payload = body.model_dump()
+    if body.format == "native":
+        _check_travel(body.problem)
     if "matrices" not in body.problem and "matrix" not in body.problem:
         _travel_on_the_server_map(payload, settings)
     # bad input is a 422 now, not a failed job; the map's matrices are left to the worker
@@ -146,6 +149,16 @@ def submit_batch(
         _known_profiles(problem, source_profiles(payload["network"]))
     job_id = queue.submit(db, kind="batch", firm_id=firm.id, payload=payload)
     return {"id": job_id, "status": "queued"}
+
+
+def _check_travel(problem: dict[str, Any]) -> None:
+    """A native batch's `travel` is checked as posted, before the server's map stands in for
+    it: an unknown source would otherwise be timed on the map without a word, and a malformed
+    one fail the job."""
+    try:
+        check_travel(problem.get("travel"))
+    except TravelError as err:
+        raise unprocessable(["body", "problem", *err.field.split(".")], str(err)) from None
 
 
 def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:

@@ -217,26 +217,49 @@ add_job_routes(
 )
 
 
+#: A firm's own figures in its row of the day's table, by name or by plan-prefixed suffix. The
+#: row's other columns are splits in proportion to day totals (by parcels, by standalone cost)
+#: or other rules' shares: with the firm's own numbers they give away the other firms'.
+OWN_FIGURES = ("firm", "parcels", "solo_cost", "solo_vehicle_km", "solo_co2_kg",
+               "parcels_in_lockers")  # fmt: skip
+OWN_PLAN_FIGURES = ("shapley", "shapley_ci", "saving", "saving_pct", "transfer_cost",
+                    "vehicle_km", "co2_kg")  # fmt: skip
+
+FIRM_RESULT_EXAMPLE: dict[str, Any] = {
+    "pool_run": "9b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e",
+    "firm": "sf",
+    "figures": {
+        "firm": "sf",
+        "parcels": 3,
+        "solo_cost": 160.1,
+        "solo_vehicle_km": 21.4,
+        "pooled_shapley": 116.0,
+        "pooled_saving": 44.1,
+        "pooled_saving_pct": 27.55,
+        "pooled_transfer_cost": 12.3,
+        "pooled_vehicle_km": 14.2,
+    },
+    "splits": {"pooled": {"method": "exact", "in_core": True}},
+    "savings_vs_solo": {
+        "pooled": {
+            "cost": {"solo": 160.1, "pooled": 116.0, "saved": 44.1, "percent": 27.55},
+            "vehicle_km": {"solo": 21.4, "pooled": 14.2, "saved": 7.2, "percent": 33.64},
+        }
+    },
+}
+
+
 @router.get(
     "/v1/pool-runs/{job_id}/firm-result",
     responses={
         200: {
-            "description": "The calling firm's own part of a finished pooling run: its row "
-            "(parcels, its cost alone, its Shapley share and saving under each pooled plan, "
-            "the other splits, its line haul, its share of the pooled vehicle-km and CO2, its "
-            "parcels in lockers), how each plan's cost was split, and the day's savings in "
-            "total. Other firms' figures are not shown.",
-            "content": {
-                "application/json": {
-                    "example": {
-                        "pool_run": "9b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e",
-                        "firm": "sf",
-                        "figures": {"solo_cost": 160.1, "pooled_shapley": 116.0},
-                        "splits": {"pooled": {"method": "exact", "in_core": True}},
-                        "savings_vs_solo": {"pooled": {"cost": {"percent": 27.2}}},
-                    }
-                }
-            },
+            "description": "The calling firm's own part of a finished pooling run: its own "
+            "figures (parcels; its cost, vehicle-km and CO2 alone; under each pooled plan its "
+            "Shapley share of the cost, vehicle-km and CO2, its saving and its line haul; its "
+            "parcels in lockers), how each plan's cost was split, and its own savings against "
+            "delivering alone. Nothing of the other firms, nor the day's totals, from which "
+            "their figures would follow.",
+            "content": {"application/json": {"example": FIRM_RESULT_EXAMPLE}},
         },
         **errors(401, 403, 404, 409),
     },
@@ -245,7 +268,7 @@ add_job_routes(
 def pool_firm_result(
     job_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
 ) -> dict[str, Any]:
-    """A firm taking part in a planner's pooling run reads its own row, never the others'."""
+    """A firm taking part in a planner's pooling run reads its own figures, never the others'."""
     with db.reading() as session:
         job = session.get(Job, job_id)
         day_id = session.scalar(
@@ -260,10 +283,34 @@ def pool_firm_result(
     return {
         "pool_run": job_id,
         "firm": day_id,
-        "figures": row,
+        "figures": own_figures(row, list(summary["splits"])),
         "splits": {
             kind: {k: split[k] for k in ("method", "permutations", "in_core", "core_empty")}
             for kind, split in summary["splits"].items()
         },
-        "savings_vs_solo": summary["savings_vs_solo"],
+        "savings_vs_solo": {kind: own_savings(row, kind) for kind in summary["splits"]},
     }
+
+
+def own_figures(row: dict[str, Any], plans: list[str]) -> dict[str, Any]:
+    """The firm's own columns of its row in the day's table (see ``OWN_FIGURES``)."""
+    names = {*OWN_FIGURES, *(f"{plan}_{name}" for plan in plans for name in OWN_PLAN_FIGURES)}
+    return {name: value for name, value in row.items() if name in names}
+
+
+def own_savings(row: dict[str, Any], plan: str) -> dict[str, dict[str, float]]:
+    """The firm's figures alone against its Shapley shares of a pooled plan's: what pooling
+    saves this firm, where the day summary's savings are the whole day's."""
+    out = {}
+    for name, shared in (("cost", "shapley"), ("vehicle_km", "vehicle_km"), ("co2_kg", "co2_kg")):
+        solo, pooled = row.get(f"solo_{name}"), row.get(f"{plan}_{shared}")
+        if solo is None or pooled is None:
+            continue
+        saved = solo - pooled
+        out[name] = {
+            "solo": solo,
+            "pooled": pooled,
+            "saved": round(saved, 2),
+            "percent": round(100 * saved / solo, 2) if solo else 0.0,
+        }
+    return out

@@ -25,9 +25,7 @@ class BatchSubmit(BaseModel):
                             {"id": 2, "location_index": 2, "delivery": [1]},
                         ],
                         "matrices": {
-                            "car": {
-                                "durations": [[0, 300, 420], [300, 0, 200], [420, 200, 0]]
-                            }
+                            "car": {"durations": [[0, 300, 420], [300, 0, 200], [420, 200, 0]]}
                         },
                     },
                 }
@@ -39,7 +37,11 @@ class BatchSubmit(BaseModel):
         description="`native` is Gongpei's problem model JSON; `vroom` is VROOM's input format."
     )
     problem: dict[str, Any] = Field(description="The problem in the chosen format.")
-    engine: Text = Field("auto", max_length=20, examples=["auto"])
+    engine: Literal["auto", "ortools", "pyvrp"] = Field(
+        "auto",
+        description="`auto` picks (or races) the engines for the problem; `ortools` and "
+        "`pyvrp` ask for one. Checked when posted, not when the job runs.",
+    )
     time_limit_s: float = Field(10.0, gt=0, le=600)
 
 

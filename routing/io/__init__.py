@@ -32,7 +32,10 @@ __all__ = [
 def guess_format(path: str | Path) -> str:
     """The format of a problem file from its name and content.
 
-    JSON with integer vehicle ids is VROOM's (its ids are integers), other JSON is native.
+    JSON whose vehicles, or else jobs and shipments, have integer ids is VROOM's (its ids are
+    integers; native ids are strings), other JSON is native. Looking past the vehicles lets a
+    VROOM file that lacks them be read as VROOM, and told so, not checked against the native
+    schema.
     """
     path = Path(path)
     if path.suffix == ".vrp":
@@ -43,9 +46,8 @@ def guess_format(path: str | Path) -> str:
         raise ProblemError(f"{path}: cannot read ({err.strerror or err})") from None
     stripped = head.lstrip()
     if stripped.startswith("{"):
-        vehicles = load_json(path).get("vehicles") or []
-        ids = [v.get("id") for v in vehicles if isinstance(v, dict)]
-        return "vroom" if ids and all(isinstance(i, int) for i in ids) else "native"
+        data = load_json(path)
+        return "vroom" if isinstance(data, dict) and _vroom_ids(data) else "native"
     if "VEHICLE" in head and "CUSTOMER" in head:
         return "solomon"
     if "NODE_COORD_SECTION" in head or "EDGE_WEIGHT" in head:
@@ -56,8 +58,27 @@ def guess_format(path: str | Path) -> str:
     raise ProblemError(f"{path}: cannot tell its format; pass --format ({', '.join(FORMATS)})")
 
 
-def read_problem(path: str | Path, *, format: str | None = None, network: str | None = None,
-                 cache_dir: str | None = None) -> Problem:
+def _vroom_ids(data: dict) -> bool:
+    """Whether the items' ids are all integers, as VROOM's are: the vehicles' if there are any,
+    else the jobs' and the shipments' stops'."""
+
+    def items(key: str) -> list:
+        value = data.get(key)
+        return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+    stops = [s.get(end) for s in items("shipments") for end in ("pickup", "delivery")]
+    tasks = [*items("jobs"), *(s for s in stops if isinstance(s, dict))]
+    ids = [x.get("id") for x in items("vehicles") or tasks]
+    return bool(ids) and all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+
+
+def read_problem(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    network: str | None = None,
+    cache_dir: str | None = None,
+) -> Problem:
     """Read a problem file in any supported format (guessed when `format` is None)."""
     fmt = format or guess_format(path)
     if fmt == "native":

@@ -9,11 +9,26 @@ leave out `matrices` and say instead how travel is to be found, from the locatio
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
 from routing.model import Location, Problem, ProblemError
 from routing.travel import matrices_for
+
+#: Where a native problem's travel may come from, and the fields each source reads.
+TRAVEL_SOURCES = {"network": ("osm",), "straight_line": ("speed_kmh", "circuity")}
+
+
+class TravelError(ProblemError):
+    """A bad `travel` field; `field` is its dotted path ("travel", "travel.source"), so that
+    the API can point its 422 at it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {reason}")
 
 
 def load_json(path: str | Path) -> Any:
@@ -29,24 +44,73 @@ def load_json(path: str | Path) -> Any:
         raise ProblemError(f"{path}: not valid JSON at line {err.lineno}: {err.msg}") from None
 
 
-def problem_from_dict(data: Any, *, network: str | None = None,
-                      cache_dir: str | None = None) -> Problem:
+def check_travel(travel: Any) -> dict[str, Any] | None:
+    """A native problem's `travel`, checked before anything is timed with it: a typo such as
+    `"travel": "straight_line"` or an unknown source would otherwise fail deep in the travel
+    code, or be ignored in favour of a road network. Raises `TravelError` naming the field."""
+    if travel is None:
+        return None
+    sources = ", ".join(TRAVEL_SOURCES)
+    if not isinstance(travel, Mapping):
+        raise TravelError(
+            "travel",
+            f'expected an object such as {{"source": "straight_line"}} '
+            f"(got {travel!r}); source is one of {sources}",
+        )
+    source = travel.get("source")
+    if not isinstance(source, str) or source not in TRAVEL_SOURCES:
+        got = "missing" if source is None else f"{source!r} is not a travel source"
+        raise TravelError("travel.source", f"{got}; choose from {sources}")
+    for key in travel:
+        if key != "source" and key not in TRAVEL_SOURCES[source]:
+            known = ", ".join(("source", *TRAVEL_SOURCES[source]))
+            raise TravelError(f"travel.{key}", f"not a field of the {source} source ({known})")
+    if "osm" in travel and (not isinstance(travel["osm"], str) or not travel["osm"]):
+        raise TravelError("travel.osm", "an OSM file, 'demo' or 'synthetic:N' is required")
+    speeds = travel.get("speed_kmh", 1)
+    for value in speeds.values() if isinstance(speeds, Mapping) else (speeds,):
+        if not _number(value) or value <= 0:
+            raise TravelError(
+                "travel.speed_kmh",
+                f"a positive number (or one per profile) is required (got {value!r})",
+            )
+    circuity = travel.get("circuity", 1)
+    if not _number(circuity) or circuity < 1:
+        raise TravelError(
+            "travel.circuity", f"a number of at least 1 is required (got {circuity!r})"
+        )
+    return dict(travel)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def problem_from_dict(
+    data: Any, *, network: str | None = None, cache_dir: str | None = None
+) -> Problem:
     """Validate a native problem dict, computing its matrices first when it has none."""
     if not isinstance(data, dict):
         raise ProblemError("problem: expected a JSON object")
     data = dict(data)
-    travel = data.pop("travel", None)
+    travel = check_travel(data.pop("travel", None))
     if network is not None or "matrices" not in data:
+        for key in ("locations", "vehicles"):
+            if not isinstance(data.get(key, []), list):
+                raise ProblemError(f"{key}: a list is required")
         locations = [Location.model_validate(x) for x in data.get("locations", [])]
-        profiles = sorted({v.get("profile", "van") for v in data.get("vehicles", [])
-                           if isinstance(v, dict)}) or ["van"]
-        data["matrices"] = matrices_for(locations, profiles, travel=travel, network=network,
-                                        cache_dir=cache_dir)
+        profiles = sorted(
+            {v.get("profile", "van") for v in data.get("vehicles", []) if isinstance(v, dict)}
+        ) or ["van"]
+        data["matrices"] = matrices_for(
+            locations, profiles, travel=travel, network=network, cache_dir=cache_dir
+        )
     return Problem.model_validate(data)
 
 
-def read_native(path: str | Path, *, network: str | None = None,
-                cache_dir: str | None = None) -> Problem:
+def read_native(
+    path: str | Path, *, network: str | None = None, cache_dir: str | None = None
+) -> Problem:
     """Read a native problem JSON file."""
     return problem_from_dict(load_json(path), network=network, cache_dir=cache_dir)
 

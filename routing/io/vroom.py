@@ -29,11 +29,17 @@ ON_ROADS_AS = {"car": "van"}  # VROOM profiles timed on our road graphs as one o
 _UNSUPPORTED_VEHICLE = ("max_tasks", "speed_factor", "max_travel_time", "steps")
 
 
-def read_vroom(path: str | Path, *, network: str | None = None,
-               travel: dict[str, Any] | None = None, cache_dir: str | None = None) -> Problem:
+def read_vroom(
+    path: str | Path,
+    *,
+    network: str | None = None,
+    travel: dict[str, Any] | None = None,
+    cache_dir: str | None = None,
+) -> Problem:
     """Read a VROOM problem file."""
-    return vroom_to_problem(load_json(path), network=network, travel=travel,
-                            cache_dir=cache_dir, name=Path(path).stem)
+    return vroom_to_problem(
+        load_json(path), network=network, travel=travel, cache_dir=cache_dir, name=Path(path).stem
+    )
 
 
 class _Places:
@@ -51,14 +57,15 @@ class _Places:
         if self.indexed:
             idx = item.get(f"{key}_index")
             if not isinstance(idx, int) or isinstance(idx, bool) or idx < 0:
-                raise ProblemError(f"{what}: {key}_index: a non-negative integer is required "
-                                   "when matrices are given")
+                raise ProblemError(
+                    f"{what}: {key}_index: a non-negative integer is required "
+                    "when matrices are given"
+                )
             if coord is not None:
                 self.coords[idx] = (float(coord[0]), float(coord[1]))
             return idx
         if coord is None:
-            raise ProblemError(f"{what}: {key}: [lon, lat] is required when no matrices are "
-                               "given")
+            raise ProblemError(f"{what}: {key}: [lon, lat] is required when no matrices are given")
         pair = (float(coord[0]), float(coord[1]))
         return self.by_coord.setdefault(pair, len(self.by_coord))
 
@@ -68,8 +75,10 @@ class _Places:
         if not self.coords:
             return ()
         return tuple(
-            Location(lon=self.coords[i][0], lat=self.coords[i][1]) if i in self.coords
-            else Location() for i in range(n)
+            Location(lon=self.coords[i][0], lat=self.coords[i][1])
+            if i in self.coords
+            else Location()
+            for i in range(n)
         )
 
 
@@ -90,13 +99,27 @@ def _refuse(item: dict[str, Any], what: str, fields: tuple[str, ...]) -> None:
             raise ProblemError(f"{what}: {f}: not supported by gongpei's model")
 
 
+def _description(item: dict[str, Any], what: str) -> str | None:
+    """VROOM's `description`, which becomes the model's `name`: checked here so that an error
+    names the field as the input does."""
+    value = item.get("description")
+    if value is not None and not isinstance(value, str):
+        raise ProblemError(f"{what}: description: a string is required (got {value!r})")
+    return value
+
+
 def _skills(item: dict[str, Any]) -> list[str]:
     return [str(s) for s in item.get("skills", [])]
 
 
-def vroom_to_problem(data: Any, *, network: str | None = None,
-                     travel: dict[str, Any] | None = None, cache_dir: str | None = None,
-                     name: str | None = None) -> Problem:
+def vroom_to_problem(
+    data: Any,
+    *,
+    network: str | None = None,
+    travel: dict[str, Any] | None = None,
+    cache_dir: str | None = None,
+    name: str | None = None,
+) -> Problem:
     """A VROOM problem dict as a `Problem`."""
     if not isinstance(data, dict):
         raise ProblemError("problem: expected a JSON object with jobs/shipments and vehicles")
@@ -105,6 +128,8 @@ def vroom_to_problem(data: Any, *, network: str | None = None,
         matrices_in.setdefault("car", {"durations": data["matrix"]})
     places = _Places(indexed=bool(matrices_in))
     vehicles_in = data.get("vehicles")
+    if vehicles_in is None:
+        raise ProblemError("vehicles: missing; at least one vehicle is required")
     if not isinstance(vehicles_in, list) or not vehicles_in:
         raise ProblemError("vehicles: at least one vehicle is required")
 
@@ -129,14 +154,22 @@ def vroom_to_problem(data: Any, *, network: str | None = None,
             bid = _id(b, f"{what}: break")
             if b.get("max_load") is not None:
                 raise ProblemError(f"{what}: break '{bid}': max_load: not supported")
-            breaks.append({"id": bid, "windows": b.get("time_windows", []),
-                           "duration": b.get("service", 0)})
+            breaks.append(
+                {"id": bid, "windows": b.get("time_windows", []), "duration": b.get("service", 0)}
+            )
         vehicle = {
-            "id": vid, **ends, "capacity": v.get("capacity"), "shift": v.get("time_window"),
-            "breaks": breaks, "skills": _skills(v), "profile": v.get("profile", DEFAULT_PROFILE),
-            "fixed_cost": costs.get("fixed", 0), "cost_per_hour": costs.get("per_hour", 3600),
-            "cost_per_km": costs.get("per_km", 0), "max_distance": v.get("max_distance"),
-            "name": v.get("description"),
+            "id": vid,
+            **ends,
+            "capacity": v.get("capacity"),
+            "shift": v.get("time_window"),
+            "breaks": breaks,
+            "skills": _skills(v),
+            "profile": v.get("profile", DEFAULT_PROFILE),
+            "fixed_cost": costs.get("fixed", 0),
+            "cost_per_hour": costs.get("per_hour", 3600),
+            "cost_per_km": costs.get("per_km", 0),
+            "max_distance": v.get("max_distance"),
+            "name": _description(v, what),
         }
         vehicles.append({k2: x for k2, x in vehicle.items() if x is not None})
 
@@ -147,10 +180,15 @@ def vroom_to_problem(data: Any, *, network: str | None = None,
         _refuse(j, what, ("setup",))
         delivery = j.get("delivery", j.get("amount"))
         job = {
-            "id": jid, "location": places.index(j, what), "service": j.get("service", 0),
-            "delivery": delivery, "pickup": j.get("pickup"),
-            "time_windows": j.get("time_windows", []), "skills": _skills(j),
-            "priority": j.get("priority", 0), "name": j.get("description"),
+            "id": jid,
+            "location": places.index(j, what),
+            "service": j.get("service", 0),
+            "delivery": delivery,
+            "pickup": j.get("pickup"),
+            "time_windows": j.get("time_windows", []),
+            "skills": _skills(j),
+            "priority": j.get("priority", 0),
+            "name": _description(j, what),
         }
         jobs.append({k2: x for k2, x in job.items() if x is not None})
 
@@ -161,14 +199,24 @@ def vroom_to_problem(data: Any, *, network: str | None = None,
             stop = s.get(end)
             if not isinstance(stop, dict):
                 raise ProblemError(f"shipment #{k}: {end}: an object is required")
-            sid = _id(stop, f"shipment #{k}: {end}")
-            _refuse(stop, f"shipment #{k}: {end}", ("setup",))
-            stops[end] = {"id": sid, "location": places.index(stop, f"shipment #{k}: {end}"),
-                          "service": stop.get("service", 0),
-                          "time_windows": stop.get("time_windows", []),
-                          **({"name": stop["description"]} if stop.get("description") else {})}
-        ship = {"id": f"{stops['pickup']['id']}-{stops['delivery']['id']}", **stops,
-                "amount": s.get("amount"), "skills": _skills(s), "priority": s.get("priority", 0)}
+            what = f"shipment #{k}: {end}"
+            sid = _id(stop, what)
+            _refuse(stop, what, ("setup",))
+            name = _description(stop, what)
+            stops[end] = {
+                "id": sid,
+                "location": places.index(stop, what),
+                "service": stop.get("service", 0),
+                "time_windows": stop.get("time_windows", []),
+                **({"name": name} if name else {}),
+            }
+        ship = {
+            "id": f"{stops['pickup']['id']}-{stops['delivery']['id']}",
+            **stops,
+            "amount": s.get("amount"),
+            "skills": _skills(s),
+            "priority": s.get("priority", 0),
+        }
         shipments.append({k2: x for k2, x in ship.items() if x is not None})
 
     profiles = sorted({v["profile"] for v in vehicles})
@@ -178,14 +226,20 @@ def vroom_to_problem(data: Any, *, network: str | None = None,
             if not isinstance(m, dict) or "durations" not in m:
                 raise ProblemError(f"matrices '{profile}': durations: is required")
             if "costs" in m:
-                raise ProblemError(f"matrices '{profile}': costs: custom cost matrices are not "
-                                   "supported (costs come from per_hour/per_km)")
+                raise ProblemError(
+                    f"matrices '{profile}': costs: custom cost matrices are not "
+                    "supported (costs come from per_hour/per_km)"
+                )
             distances = m.get("distances")
             if distances is None:
-                if any(v.get("cost_per_km") or v.get("max_distance") is not None
-                       for v in vehicles if v["profile"] == profile):
-                    raise ProblemError(f"matrices '{profile}': distances: needed for per_km "
-                                       "costs or max_distance")
+                if any(
+                    v.get("cost_per_km") or v.get("max_distance") is not None
+                    for v in vehicles
+                    if v["profile"] == profile
+                ):
+                    raise ProblemError(
+                        f"matrices '{profile}': distances: needed for per_km costs or max_distance"
+                    )
                 distances = [[0] * len(row) for row in m["durations"]]
             matrices[profile] = TravelMatrices(durations=m["durations"], distances=distances)
         n = next(iter(matrices.values())).size
@@ -195,17 +249,26 @@ def vroom_to_problem(data: Any, *, network: str | None = None,
         for v in vehicles:  # VROOM's default car: timed here as a delivery van
             v["profile"] = ON_ROADS_AS.get(v["profile"], v["profile"])
         profiles = sorted({v["profile"] for v in vehicles})
-        matrices = matrices_for(locations, profiles, travel=travel, network=network,
-                                cache_dir=cache_dir)
-    return Problem.model_validate({
-        "name": name, "locations": locations, "centres": list(centres.values()),
-        "vehicles": vehicles, "jobs": jobs, "shipments": shipments, "matrices": matrices,
-        "meta": {"format": "vroom", "int_ids": True},
-    })
+        matrices = matrices_for(
+            locations, profiles, travel=travel, network=network, cache_dir=cache_dir
+        )
+    return Problem.model_validate(
+        {
+            "name": name,
+            "locations": locations,
+            "centres": list(centres.values()),
+            "vehicles": vehicles,
+            "jobs": jobs,
+            "shipments": shipments,
+            "matrices": matrices,
+            "meta": {"format": "vroom", "int_ids": True},
+        }
+    )
 
 
-def solution_from_vroom(problem: Problem, output: dict[str, Any], *,
-                        engine: str = "vroom") -> Solution:
+def solution_from_vroom(
+    problem: Problem, output: dict[str, Any], *, engine: str = "vroom"
+) -> Solution:
     """VROOM's solution JSON for `problem` (read by `read_vroom`) as a `Solution`, timed at
     VROOM's own service starts, so that `routing.check` can judge another solver's plan."""
     by_stop = {}
@@ -231,6 +294,10 @@ def solution_from_vroom(problem: Problem, output: dict[str, Any], *,
         kind = u.get("type", "job")
         task = str(u["id"]) if kind == "job" else by_stop[(kind, str(u["id"]))]
         left[task] = f"left out by {engine}"
-    return build_solution(problem, plans, left, engine=engine,
-                          runtime_s=output.get("summary", {}).get("computing_times", {})
-                          .get("solving", 0) / 1000)
+    return build_solution(
+        problem,
+        plans,
+        left,
+        engine=engine,
+        runtime_s=output.get("summary", {}).get("computing_times", {}).get("solving", 0) / 1000,
+    )

@@ -254,6 +254,7 @@ class Day(_Frozen):
                     f"parcel '{parcel.id}': size '{parcel.size}' is unknown "
                     f"(use {', '.join(self.compartments)}, XL or [l, w, h] in cm)"
                 )
+        _check_weights(self)
         return self
 
     def known_vehicle_types(self) -> dict[str, VehicleType]:
@@ -292,6 +293,22 @@ def _unique(kind: str, ids: list[str]) -> None:
     repeated = [ident for ident, n in Counter(ids).items() if n > 1]
     if repeated:
         raise ValueError(f"{kind} '{repeated[0]}': id repeats")
+
+
+def _check_weights(day: Day) -> None:
+    """Every parcel fits a vehicle of its own firm (to deliver alone) and of the shared centres
+    (pooled), said in the day's kg: the routing model would refuse it later, in grams, and call
+    it a job."""
+    centre_kg = max(entry.capacity_kg for centre in day.centres for entry in centre.fleet)
+    firm_kg = {firm.id: max(entry.capacity_kg for entry in firm.fleet) for firm in day.firms}
+    for parcel in day.parcels:
+        for largest, whose in ((firm_kg[parcel.firm], f"firm '{parcel.firm}'"),
+                               (centre_kg, "the shared centres")):  # fmt: skip
+            if parcel.grams() > round(largest * 1000):
+                raise ValueError(
+                    f"parcel '{parcel.id}': kg: {parcel.kg:g} kg is more than any vehicle of "
+                    f"{whose} carries (largest {largest:g} kg)"
+                )
 
 
 def _check_fleet(owner: str, fleet: list[FleetEntry], types: dict[str, VehicleType]) -> None:

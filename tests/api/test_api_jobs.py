@@ -18,8 +18,13 @@ from api.security import create_firm
 
 
 def _submit(client, headers, problem, **options):
-    body = {"format": "vroom", "problem": problem, "engine": "ortools", "time_limit_s": 1,
-            **options}
+    body = {
+        "format": "vroom",
+        "problem": problem,
+        "engine": "ortools",
+        "time_limit_s": 1,
+        **options,
+    }
     return client.post("/v1/batches", json=body, headers=headers)
 
 
@@ -79,7 +84,9 @@ def _worker(database_url: str) -> subprocess.Popen:
     env = {**os.environ, "GONGPEI_JOB_LEASE_S": "60"}
     return subprocess.Popen(
         [sys.executable, "-m", "api.jobs.worker", "--database-url", database_url],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -107,9 +114,7 @@ def test_expired_lease_is_claimed_by_another_worker(db, auth, client, vroom_prob
 
 
 @pytest.mark.slow
-def test_job_of_killed_worker_is_completed_after_restart(
-    client, database_url, auth, vroom_problem
-):
+def test_job_of_killed_worker_is_completed_after_restart(client, database_url, auth, vroom_problem):
     job_id = _submit(client, auth["a"], vroom_problem(30), time_limit_s=4).json()["id"]
     first = _worker(database_url)
     try:
@@ -253,9 +258,7 @@ def test_siting_run_sizes_lockers_by_parcel_size(client, settings, auth):
     }
 
 
-def test_batch_without_matrices_is_timed_and_drawn_on_the_server_map(
-    make_client, settings, auth
-):
+def test_batch_without_matrices_is_timed_and_drawn_on_the_server_map(make_client, settings, auth):
     from network.graph import build_graph
 
     graph = build_graph("synthetic:60")
@@ -345,3 +348,58 @@ def test_server_map_built_for_one_profile_turns_down_the_others_at_submission(
     assert status["status"] == "done", status.get("error")
     status = client.get(f"/v1/siting-runs/{r.json()['id']}", headers=auth["planner"]).json()
     assert status["status"] == "done", status
+
+
+NATIVE_BATCH = {
+    "locations": [{"lat": 36.066, "lon": 120.383}, {"lat": 36.070, "lon": 120.390}],
+    "centres": [{"id": "hub", "location": 0}],
+    "vehicles": [{"id": "v1", "start": "hub", "end": "hub"}],
+    "jobs": [{"id": "a", "location": 1}],
+}
+
+
+def test_bad_travel_is_a_422_when_posted_with_or_without_a_map(make_client, auth, db):
+    """A malformed `travel` used to fail the job with an internal error, and an unknown source
+    was timed on the server's map without a word."""
+    for map_network in ("", "synthetic:60"):
+        client = make_client(map_network=map_network)
+        for travel, loc in (
+            ("straight_line", ["body", "problem", "travel"]),
+            ({"source": "teleport"}, ["body", "problem", "travel", "source"]),
+            ({"source": "straight_line", "speed_kmh": "fast"},
+             ["body", "problem", "travel", "speed_kmh"]),
+        ):  # fmt: skip
+            body = {"format": "native", "problem": {**NATIVE_BATCH, "travel": travel}}
+            r = client.post("/v1/batches", json=body, headers=auth["a"])
+            assert r.status_code == 422, (map_network, travel, r.text)
+            detail = r.json()["detail"][0]
+            assert detail["loc"] == loc, detail
+            assert detail["msg"].startswith(".".join(loc[2:]) + ": ")
+            if len(loc) <= 4 and loc[-1] != "speed_kmh":
+                assert "network, straight_line" in detail["msg"]
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_straight_line_batch_is_still_accepted(client, auth):
+    problem = {**NATIVE_BATCH, "travel": {"source": "straight_line", "speed_kmh": 20}}
+    r = client.post("/v1/batches", json={"format": "native", "problem": problem}, headers=auth["a"])
+    assert r.status_code == 202, r.text
+
+
+def test_unknown_engine_is_a_422_listing_every_engine(client, auth, vroom_problem):
+    from typing import get_args
+
+    from api.schemas.jobs import BatchSubmit
+    from routing.engines import ENGINES
+
+    r = _submit(client, auth["a"], vroom_problem(3), engine="gurobi")
+    assert r.status_code == 422
+    detail = r.json()["detail"][0]
+    assert detail["loc"] == ["body", "engine"]
+    assert all(f"'{name}'" in detail["msg"] for name in ("auto", "ortools", "pyvrp")), detail
+    # the choices offered are the engines there are, and `auto` (the default)
+    engine = BatchSubmit.model_fields["engine"]
+    assert set(get_args(engine.annotation)) == {"auto", *ENGINES} and engine.default == "auto"
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["BatchSubmit"]
+    assert set(schema["properties"]["engine"]["enum"]) == {"auto", *ENGINES}

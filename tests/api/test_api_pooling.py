@@ -68,6 +68,29 @@ def test_a_firm_taking_part_reads_its_own_result_only(client, settings, auth):
     assert mine["figures"]["pooled_saving"] > 0 and mine["figures"]["pooled_transfer_cost"] > 0
     assert mine["splits"]["pooled"]["method"] == "exact"
     assert "yto" not in str(mine)  # nothing of the other firm
+    # ... nor the day's totals, from which (with sf's own solo cost) yto's figures follow
+    day = client.get(f"/v1/pool-runs/{job_id}/result", headers=auth["planner"]).json()
+    (theirs,) = [row for row in day["firms_table"] if row["firm"] == "yto"]
+    mine_values = set(_numbers(mine))
+    day_totals = [day["plans"][plan]["cost"] for plan in day["plans"]]
+    day_totals += [s["cost"][k] for s in day["savings_vs_solo"].values() for k in s["cost"]]
+    secrets = {x for x in (*day_totals, theirs["solo_cost"], theirs["pooled_shapley"]) if x}
+    assert not mine_values & secrets, mine
+    assert not [key for key in mine["figures"] if "by_" in key or "least_core" in key]
+    own = mine["savings_vs_solo"]["pooled"]["cost"]
+    figures = mine["figures"]
+    assert own == {
+        "solo": figures["solo_cost"],
+        "pooled": figures["pooled_shapley"],
+        "saved": figures["pooled_saving"],
+        "percent": figures["pooled_saving_pct"],
+    }
+    assert set(mine["savings_vs_solo"]["pooled"]) == {"cost", "vehicle_km", "co2_kg"}
+    # the OpenAPI example is shaped like the real answer
+    op = client.get("/openapi.json").json()["paths"]["/v1/pool-runs/{job_id}/firm-result"]
+    example = op["get"]["responses"]["200"]["content"]["application/json"]["example"]
+    assert set(example) == set(mine) and set(example["figures"]) <= set(figures)
+    assert example["savings_vs_solo"]["pooled"]["cost"].keys() == own.keys()
     assert client.get(path, headers=auth["b"]).status_code == 404  # not in this day
     assert client.get(path, headers=auth["planner"]).status_code == 403
     # the planner's full result is not the firm's to read
@@ -112,6 +135,11 @@ def test_bad_day_is_a_422_naming_the_item(client, make_client, auth):
     assert r.json()["detail"][0] == {
         "loc": ["body", "day"], "type": "value_error", "msg": "parcel 'sf-3': firm 'ems' is unknown"
     }  # fmt: skip
+    body = _body()
+    body["day"]["parcels"][0]["kg"] = 5000  # was 202, then a failed job speaking of grams
+    r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422
+    assert "parcel 'sf-1': kg: 5000 kg is more than any vehicle" in r.json()["detail"][0]["msg"]
     body = _body()
     body["day"]["transfer"] = {"capacity_parcels": 0}
     r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
@@ -164,3 +192,12 @@ def test_pool_run_on_the_server_map(make_client, settings, auth, tmp_path):
     assert r.status_code == 422
     detail = r.json()["detail"][0]
     assert detail["loc"] == ["body", "day", "travel"] and "profile 'walk'" in detail["msg"]
+
+
+def _numbers(data) -> list[float]:
+    """Every number in a JSON document, however deep."""
+    if isinstance(data, dict):
+        return [n for value in data.values() for n in _numbers(value)]
+    if isinstance(data, list):
+        return [n for value in data for n in _numbers(value)]
+    return [data] if isinstance(data, int | float) and not isinstance(data, bool) else []
