@@ -16,6 +16,8 @@ In one run:
         --lp-gap-blocks 60,60,60,200 --block-time-limit 1200
     .venv/bin/python benchmarks/siting.py --skip-orlib --capacities 90 --window-ab 50
     .venv/bin/python benchmarks/siting.py --skip-orlib --priced
+    .venv/bin/python benchmarks/siting.py --skip-orlib --only-capacitated --capacities 90 \
+        --city-nodes 3000 --city-points 6000 --city-sites 600 --p 90 --path-ab
 
 ``--priced`` runs instead the city case's models that price what they build (20,000 a site;
 compartments to size, or 90 parcels a day): set cover, facility location, and covering within
@@ -26,6 +28,10 @@ city case has) lies above the integer optimum: it cuts blocks of neighbouring si
 city case (each with the points in their reach, p in proportion to the block's parcels) and
 prints each block's LP, SCIP's best plan and bound, and the LP's excess over both.
 
+``--path-ab`` runs each capacitated case twice, by the window path and by its MIP (SCIP, what
+cases below ``WINDOW_PAIRS`` merged pairs get): the last command above is a district of the
+city's density, 6,000 x 600 with 90 lockers, past that threshold.
+
 ``--window-ab S`` compares, at the first capacity, S seconds of window search over every site
 with windows kept to the LP relaxation's support (what the city-scale solve does once the LP
 is in): same start plan (the heuristic's), one thread, the same seeds, one after the other.
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import resource
 import statistics
 import time
@@ -49,8 +56,10 @@ from routing.siting.flow import effective_capacity, max_service
 from routing.siting.formulation import build
 from routing.siting.model import DEFAULT_COMPARTMENTS, SitingInstance
 from routing.siting.orlib import read_cap, read_pmed
-from routing.siting.solve import KERNEL_Y
+from routing.siting.solve import KERNEL_Y, WINDOW_PAIRS
 from routing.siting.window import neighbourhood, window_search
+
+solve_module = importlib.import_module("routing.siting.solve")  # the module, not its function
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "siting"
 PMED = {"pmed1": 5819, "pmed5": 1355, "pmed10": 1255, "pmed15": 1729, "pmed20": 1789}
@@ -147,8 +156,17 @@ def city(args: argparse.Namespace) -> None:
         f"{'model':22} {'objective':>14} {'bound':>14} {'gap':>8} {'coverage':>8} {'s':>6} "
         f"{'peak MB':>8}  how"
     )
+    if args.path_ab:
+        # each capacitated case again by its MIP (SCIP), as below WINDOW_PAIRS, in the same run
+        cases = [
+            row
+            for label, data, model, gap in cases
+            for row in [(label, data, model, gap)]
+            + ([(f"{label} MIP", data, model, gap)] if model.is_capacitated else [])
+        ]
     for label, data, model, gap in cases:
         t0 = time.perf_counter()
+        solve_module.WINDOW_PAIRS = 10**12 if label.endswith(" MIP") else WINDOW_PAIRS
         plan = solve(data, model, time_limit_s=args.city_time_limit, rel_gap=gap)
         sec = time.perf_counter() - t0
         s = plan.summary()
@@ -322,6 +340,12 @@ def main() -> None:
         action="store_true",
         help="city case: the models that price sites and compartments (set cover, facility "
         "location, covering with a money budget) instead",
+    )
+    ap.add_argument(
+        "--path-ab",
+        action="store_true",
+        help="city case: each capacitated case also by its MIP (SCIP), the path below "
+        "WINDOW_PAIRS, to compare with the window path in the same run",
     )
     ap.add_argument(
         "--only-capacitated",

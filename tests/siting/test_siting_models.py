@@ -408,6 +408,6 @@ def test_pmedian_budget_below_the_cheapest_p_lockers_is_refused(tiny_instance):
     # it opened no locker at all and reported a 100 % gap
     inst = tiny_instance(1)
     cheapest = float(np.sort(inst.fixed_cost)[:2].sum())
-    with pytest.raises(SitingInputError, match="below the .* the cheapest 2 lockers cost"):
+    with pytest.raises(SitingInputError, match=r"below the .* the cheapest 2 lockers cost"):
         solve(inst, SitingModel("pmedian", p=2, budget=cheapest - 1.0))
     assert solve(inst, SitingModel("pmedian", p=2, budget=cheapest)).is_open.sum() == 2
