@@ -12,13 +12,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from api.booking import BookingError
 from api.db.engine import Database
 from api.db.migrate import upgrade
+from api.deps import needs_api_key
 from api.limits import BodySizeLimit, PublicLimit
 from api.routers import admin, jobs, lockers, opendata, pooling, reservations, vehicles, web
 from api.search import LockerIndex
+from api.security import authenticate
 from api.settings import Settings
 from network.errors import GongpeiError
 
@@ -45,6 +48,27 @@ def _field_errors(exc: RequestValidationError) -> list[dict]:
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in exc.errors()
     ]
+
+
+def _unauthenticated(request: Request) -> str | None:
+    """Why the request's caller is unknown (the words of `api.security.require_role`), or None
+    when its API key is valid."""
+    key = request.headers.get("X-API-Key")
+    if not key:
+        return "missing X-API-Key header"
+    with request.app.state.db.reading() as session:
+        return None if authenticate(session, key) is not None else "invalid API key"
+
+
+def _unparsed(exc: RequestValidationError) -> bool:
+    """Whether the body was refused as malformed JSON (before any dependency ran)."""
+    return any(error.get("type") == "json_invalid" for error in exc.errors())
+
+
+def _not_json(exc: RequestValidationError) -> bool:
+    """Whether the body was not read as JSON: FastAPI passes the raw bytes on when the request
+    says another Content-Type (or none), and then reports only that they are not an object."""
+    return isinstance(exc.body, bytes | bytearray) and bool(exc.body)
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = False) -> FastAPI:
@@ -84,7 +108,24 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI refuses a body that does not parse as JSON before it checks the endpoint's
+        # key (any other bad input after it): a caller without a valid key hears that first.
+        if _unparsed(exc) and needs_api_key(request.scope.get("route")):
+            why = await run_in_threadpool(_unauthenticated, request)
+            if why is not None:
+                return JSONResponse(
+                    {"detail": why}, status_code=401, headers={"WWW-Authenticate": "APIKey"}
+                )
+        if _not_json(exc):
+            given = request.headers.get("content-type") or "none"
+            return JSONResponse(
+                {
+                    "detail": f"body: must be JSON sent as Content-Type: application/json "
+                    f"(got Content-Type: {given})"
+                },
+                status_code=415,
+            )
         return JSONResponse({"detail": _field_errors(exc)}, status_code=422)
 
     @app.exception_handler(BookingError)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ValidationError
 
 from api.db.engine import Database
@@ -32,6 +33,20 @@ def unprocessable(loc: list[Any], msg: str) -> HTTPException:
     """A 422 shaped like FastAPI's own validation errors, for a rule checked in the endpoint:
     ``loc`` is the field's path from ``body`` or ``query`` on."""
     return HTTPException(422, [{"loc": loc, "type": "value_error", "msg": msg}])
+
+
+def needs_api_key(route: object) -> bool:
+    """Whether a matched route (``request.scope["route"]``) reads the `X-API-Key` header, i.e.
+    checks its caller's role: found in its dependency tree, so no list of endpoints can fall
+    out of date as routes are added."""
+    dependant = getattr(route, "dependant", None)
+    pending = [dependant] if dependant is not None else []
+    while pending:
+        current = pending.pop()
+        if isinstance(current.call, APIKeyHeader):
+            return True
+        pending.extend(current.dependencies)
+    return False
 
 
 def errors(*codes: int) -> dict[int | str, dict]:

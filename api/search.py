@@ -5,6 +5,10 @@ compartments per size, refreshed in the background (see `LockerIndex`). A query 
 latitude band of its radius by binary search, prefilters longitude, computes exact great-circle
 distances for the few left, orders them by (distance, id) and pages with a keyset cursor bound
 to the query's parameters. No database round trip is on the request path.
+
+A door still held by a reservation past its `expires_at` counts as free, as
+`api.booking.effective_state` reads such a hold as expired and the next booking at its locker
+releases it: the public sees it free before the sweeper writes it so.
 """
 
 from __future__ import annotations
@@ -17,33 +21,65 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, bindparam, case, func, select
+from sqlalchemy import Connection, Engine, Select, bindparam, case, func, select, union, union_all
+from sqlalchemy.orm import Session
 
-from api.db.models import SIZES, Compartment, Locker, utcnow
+from api.db.models import SIZES, Compartment, Locker, Reservation, utcnow
 from api.paging import BadCursorError, decode_cursor, encode_cursor
 from network.geo import EARTH_RADIUS_M, haversine_m
 
 log = logging.getLogger("gongpei.search")
 _COUNT_CHUNK = 200
 _VERSION = select(func.count(Locker.id), func.max(Locker.updated_at))
-_FREE = (
-    select(Compartment.locker_id, Compartment.size, func.count())
-    .where(
-        Compartment.locker_id.in_(bindparam("ids", expanding=True)),
-        Compartment.status == "free",
+
+
+def _overdue(*columns: Any) -> Select:
+    """``columns`` of the doors held by a reservation due by ``:now`` that nothing has closed
+    yet (a door taken out of service meanwhile stays out of service once the hold closes).
+    Few rows: the sweeper closes such holds within seconds."""
+    return (
+        select(*columns)
+        .select_from(Reservation)
+        .join(Compartment, Compartment.id == Reservation.compartment_id)
+        .where(
+            Reservation.state == "reserved",
+            Reservation.expires_at <= bindparam("now"),
+            Compartment.status == "reserved",
+        )
     )
-    .group_by(Compartment.locker_id, Compartment.size)
+
+
+_IDS = bindparam("ids", expanding=True)
+_PER_SIZE = (Compartment.locker_id, Compartment.size, func.count())
+#: Free doors per (locker, size) of some lockers, as two groups of rows to add up: doors
+#: marked free, and doors of overdue holds (one round trip).
+_FREE = union_all(
+    select(*_PER_SIZE)
+    .where(Compartment.locker_id.in_(_IDS), Compartment.status == "free")
+    .group_by(Compartment.locker_id, Compartment.size),
+    _overdue(*_PER_SIZE)
+    .where(Compartment.locker_id.in_(_IDS))
+    .group_by(Compartment.locker_id, Compartment.size),
 )
-_ALL_FREE = (
-    select(
-        Compartment.locker_id,
-        *(func.sum(case((Compartment.size == size, 1), else_=0)) for size in SIZES),
-    )
-    .where(Compartment.status == "free")
-    .group_by(Compartment.locker_id)
+_BY_SIZE = (
+    Compartment.locker_id,
+    *(func.sum(case((Compartment.size == size, 1), else_=0)) for size in SIZES),
+)
+#: Free doors per size of every locker that has any, in the same two parts.
+_ALL_FREE = union_all(
+    select(*_BY_SIZE).where(Compartment.status == "free").group_by(Compartment.locker_id),
+    _overdue(*_BY_SIZE).group_by(Compartment.locker_id),
 )
 _NONE_FREE = dict.fromkeys(SIZES, 0)
-_CHANGED = select(Locker.id).where(Locker.availability_changed_at > bindparam("since"))
+#: Lockers whose free counts changed since ``:since``: by a booking, or by a hold falling due.
+_CHANGED = union(
+    select(Locker.id).where(Locker.availability_changed_at > bindparam("since")),
+    select(Reservation.locker_id).where(
+        Reservation.state == "reserved",
+        Reservation.expires_at > bindparam("since"),
+        Reservation.expires_at <= bindparam("now"),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -133,10 +169,11 @@ class LockerIndex:
             if snap is None or snap.version != version:
                 snap = _load(conn, version)
                 if not self.live:
-                    snap = replace(snap, free=_all_free_counts(conn))
+                    snap = replace(snap, free=_all_free_counts(conn, started))
             elif not self.live:
-                changed = conn.scalars(_CHANGED, {"since": self._since}).all()
-                snap.free.update(free_counts(conn, changed))  # dict.update: safe for readers
+                window = {"since": self._since, "now": started}
+                changed = conn.scalars(_CHANGED, window).all()
+                snap.free.update(free_counts(conn, changed, started))  # safe for readers
         self._snapshot = snap
         self._since = started - self.MARGIN
 
@@ -217,24 +254,34 @@ def _has_free(counts: dict[str, int], size: str | None) -> bool:
     return counts[size] > 0 if size else any(counts.values())
 
 
-def free_counts(conn: Connection, locker_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """Live number of free compartments per size for each locker id."""
+def free_counts(
+    conn: Connection, locker_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, dict[str, int]]:
+    """Live number of free compartments per size for each locker id, as of ``now``."""
     locker_ids = list(locker_ids)
     if not locker_ids:
         return {}
-    rows = conn.execute(_FREE, {"ids": locker_ids})
+    rows = conn.execute(_FREE, {"ids": locker_ids, "now": now or utcnow()})
     counts = {i: dict.fromkeys(SIZES, 0) for i in locker_ids}
     for locker_id, size, n in rows:
-        counts[locker_id][size] = n
+        counts[locker_id][size] += n
     return counts
 
 
-def _all_free_counts(conn: Connection) -> dict[int, dict[str, int]]:
+def _all_free_counts(conn: Connection, now: datetime) -> dict[int, dict[str, int]]:
     """Free doors per size of every locker that has any (one aggregate query)."""
-    return {
-        row[0]: dict(zip(SIZES, (int(n) for n in row[1:]), strict=True))
-        for row in conn.execute(_ALL_FREE)
-    }
+    counts: dict[int, dict[str, int]] = {}
+    for locker_id, *per_size in conn.execute(_ALL_FREE, {"now": now}):
+        mine = counts.setdefault(locker_id, dict.fromkeys(SIZES, 0))
+        for size, n in zip(SIZES, per_size, strict=True):
+            mine[size] += int(n)
+    return counts
+
+
+def overdue_doors(session: Session, locker_id: int) -> set[int]:
+    """Ids of the locker's doors held by an overdue reservation: free to the public."""
+    query = _overdue(Compartment.id).where(Compartment.locker_id == locker_id)
+    return set(session.scalars(query, {"now": utcnow()}))
 
 
 def _load(conn: Connection, version: tuple[Any, ...]) -> _Snapshot:

@@ -7,14 +7,17 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
+from api.jobs.runner import road_line
 from network.errors import GongpeiError
 from routing.check import check
 from routing.engines import ENGINES, EngineError, Progress
-from routing.io import FORMATS, read_problem
+from routing.io import FORMATS, guess_format, read_problem
+from routing.io.native import load_json
 from routing.solve import solve as solve_problem
 
 ENGINE_CHOICES = ("auto", *ENGINES)
@@ -92,9 +95,8 @@ def solve(
         check_writable_file("--geojson", geojson)
     console = Console(stderr=True, markup=False, highlight=False)
     cache = Path(os.environ.get("GONGPEI_DATA_DIR", "data")) / "cache"
-    problem = read_problem(
-        file, format=format, network=network, cache_dir=str(cache) if network else None
-    )
+    cache_dir = str(cache) if network else None
+    problem = read_problem(file, format=format, network=network, cache_dir=cache_dir)
     console.print(
         f"{file.name}: {len(problem.jobs)} jobs, {len(problem.shipments)} shipments, "
         f"{len(problem.vehicles)} vehicles"
@@ -110,7 +112,9 @@ def solve(
     out["summary"]["checker"] = {"ok": report.ok, "violations": [str(v) for v in report.violations]}
     output.write_text(json.dumps(out, indent=1), encoding="utf-8")
     if geojson is not None:
-        geojson.write_text(json.dumps(solution.to_geojson()), encoding="utf-8")
+        travel = None if network else own_road_travel(file, format)
+        line = road_line(problem, network=network, travel=travel, cache_dir=cache_dir)
+        geojson.write_text(json.dumps(solution.to_geojson(line=line)), encoding="utf-8")
     s = solution.summary
     console.print(
         f"{solution.engine}: cost {s.cost:.2f}, {s.routes} routes, distance "
@@ -122,6 +126,17 @@ def solve(
     console.print(report.summary())
     if not report.ok:
         raise typer.Exit(1)
+
+
+def own_road_travel(file: Path, format: str | None) -> dict[str, Any] | None:
+    """A native file's own `travel` when its matrices were computed from it (the file has none
+    and no --network stood in), so its routes are drawn on the roads that `"source": "network"`
+    names; None for every other file (the file was read once already: it is valid)."""
+    if (format or guess_format(file)) != "native":
+        return None
+    data = load_json(file)
+    travel = data.get("travel")
+    return travel if "matrices" not in data and isinstance(travel, dict) else None
 
 
 def progress_printer(console: Console, every_s: float = 1.0) -> Callable[[Progress], None]:

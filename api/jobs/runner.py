@@ -4,11 +4,24 @@ JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from routing.model import Problem
+    from routing.pooling.compare import SolveSettings
+    from routing.solution import Route
 
 Progress = Callable[[float], None]
 Result = tuple[dict[str, Any], dict[str, Any] | None]
+#: Draws a route's legs given its stops' [lon, lat] (see `routing.solution.Solution.to_geojson`).
+LineDrawer = Callable[[list[list[float]], "Route"], list[list[float]]]
+
+#: How often a timed search reports its progress (elapsed over its time limit).
+TICK_S = 1.0
 
 
 def read_batch(payload: dict[str, Any], *, estimate: bool = False):
@@ -36,27 +49,72 @@ def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:
 
     problem = read_batch(payload)
     limit = float(payload.get("time_limit_s", 10.0))
-    solution = solve(
-        problem,
-        engine=payload.get("engine", "auto"),
-        time_limit_s=limit,
-        progress=lambda p: progress(min(0.99, p.elapsed_s / limit)),
-    )
-    line = None
-    if payload.get("network"):
-        from network.paths import RoadLines
-        from routing.travel import road_graphs
-
-        profiles = sorted({v.profile for v in problem.vehicles})
-        drawers = {
-            profile: RoadLines(graph)
-            for profile, graph in road_graphs(profiles, network=payload["network"]).items()
-        }
-
-        def line(stops: list[list[float]], route) -> list[list[float]]:
-            return drawers[problem.vehicle(route.vehicle).profile].along(stops)
-
+    with ticking(progress, limit) as tick:
+        solution = solve(
+            problem,
+            engine=payload.get("engine", "auto"),
+            time_limit_s=limit,
+            progress=lambda _update: tick(),
+        )
+    line = road_line(problem, network=payload.get("network"))
     return solution.to_vroom(problem), solution.to_geojson(line=line)
+
+
+@contextmanager
+def ticking(
+    progress: Progress, seconds: float, every_s: float = TICK_S
+) -> Iterator[Callable[[], None]]:
+    """Report the time spent in the block over ``seconds`` (below 1: the job is done only when
+    its result is stored), every ``every_s`` and whenever the block calls the yielded tick.
+
+    A search runs for its time limit, so its elapsed share is its progress. The engines' own
+    callbacks come only when a plan is found (and not during a warm start's PyVRP phase), so a
+    thread ticks too; but OR-Tools holds the GIL while it searches, so the thread (and the
+    worker's heartbeat) run only when the search calls back into Python: pass it the tick."""
+    began = time.monotonic()
+    done = threading.Event()
+
+    def tick() -> None:
+        progress(min(0.99, (time.monotonic() - began) / seconds))
+
+    def ticker() -> None:
+        while not done.wait(every_s):
+            tick()
+
+    thread = threading.Thread(target=ticker, name="job-progress", daemon=True)
+    thread.start()
+    try:
+        yield tick
+    finally:
+        done.set()
+        thread.join()
+
+
+def road_line(
+    problem: Problem,
+    *,
+    network: str | None = None,
+    travel: Mapping[str, Any] | None = None,
+    cache_dir: str | None = None,
+) -> LineDrawer | None:
+    """How to draw a route's legs along the roads its travel was timed on, or None (straight
+    legs) when travel did not come from a road network. The arguments are those the problem's
+    matrices were computed with (`routing.travel.matrices_for`), so the graphs are the ones it
+    keeps per process: the API's batches and `gongpei solve --network` draw the same roads."""
+    from routing.travel import road_graphs
+
+    profiles = sorted({v.profile for v in problem.vehicles})
+    graphs = road_graphs(profiles, travel=travel, network=network, cache_dir=cache_dir)
+    if graphs is None:
+        return None
+    from network.paths import RoadLines
+
+    drawers = {profile: RoadLines(graph) for profile, graph in graphs.items()}
+
+    def line(stops: list[list[float]], route: Route) -> list[list[float]]:
+        return drawers[problem.vehicle(route.vehicle).profile].along(stops)
+
+    return line
 
 
 def run_siting(payload: dict[str, Any], progress: Progress) -> Result:
@@ -113,15 +171,26 @@ def run_pool(payload: dict[str, Any], progress: Progress) -> Result:
         coalition_time_limit_s=payload["coalition_time_limit_s"],
         shapley_precision=payload["shapley_precision"],
     )
-    stages = len(day.firms) + 2 + len(settings.shapley_plans)
-    started = iter(range(stages))
+    total = expected_solves(len(day.firms), settings)
+    solved = iter(range(1, total + 1))
 
-    def starting(_stage: str) -> None:  # each solo plan, the two pooled plans, each split
-        progress(min(0.99, next(started, stages) / stages))
+    def solve_done(_message: str) -> None:  # each plan and coalition solved
+        progress(min(0.99, next(solved, total) / total))
 
-    result = compare_day(day, travel, settings, progress=starting)
+    result = compare_day(day, travel, settings, on_solve=solve_done)
     features = [f for plan in route_features(result).values() for f in plan]
     return result.summary(), {"type": "FeatureCollection", "features": features}
+
+
+def expected_solves(firms: int, settings: SolveSettings) -> int:
+    """How many routing solves `compare_day` makes for a day of ``firms``: each firm's solo
+    plan, the two pooled plans, and for each split plan the coalitions Shapley needs that are
+    not the whole day (2^n - 2 exactly; sampling visits at most n - 1 new ones per order, and
+    may stop earlier). A pool run's progress is its solves done over this count."""
+    coalitions = max(0, 2**firms - 2)
+    if firms > settings.exact_max_firms:
+        coalitions = min(coalitions, settings.permutations * (firms - 1))
+    return firms + 2 + len(settings.shapley_plans) * coalitions
 
 
 RUNNERS: dict[str, Callable[[dict[str, Any], Progress], Result]] = {

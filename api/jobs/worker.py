@@ -22,14 +22,25 @@ from network.errors import GongpeiError
 
 log = logging.getLogger("gongpei.worker")
 
+#: Seconds between writes of a running job's progress (when it moved) to its row.
+PROGRESS_S = 1.0
+
 
 class Worker:
-    def __init__(self, settings: Settings, *, poll_s: float = 0.5, sweep_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        poll_s: float = 0.5,
+        sweep_s: float = 5.0,
+        progress_s: float = PROGRESS_S,
+    ) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
         self.id = queue.worker_name()
         self.poll_s = poll_s
         self.sweep_s = sweep_s
+        self.progress_s = progress_s
         self.stopping = threading.Event()
 
     def run(self, *, max_jobs: int | None = None) -> int:
@@ -56,11 +67,19 @@ class Worker:
         log.info("job %s (%s) attempt %d", job.id, job.kind, job.attempt)
         progress = [0.0]
         beating = threading.Event()
+        lease = self.settings.job_lease_s
 
         def heartbeat() -> None:
-            while not beating.wait(self.settings.job_lease_s / 3):
-                lease = self.settings.job_lease_s
-                if not queue.renew(self.db, job.id, self.id, lease, progress[0]):
+            """Renew the lease every third of it, and write progress when it has moved, at most
+            every `progress_s`: runners report as often as they like, the job row is written
+            at a steady rate."""
+            written, renewed = 0.0, time.monotonic()
+            while not beating.wait(min(self.progress_s, lease / 3)):
+                due = time.monotonic() - renewed >= lease / 3
+                if progress[0] == written and not due:
+                    continue
+                written, renewed = progress[0], time.monotonic()
+                if not queue.renew(self.db, job.id, self.id, lease, written):
                     return
 
         beat = threading.Thread(target=heartbeat, daemon=True)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from api.db.engine import Database
 from api.db.models import Firm, Job, Solution
@@ -21,13 +22,29 @@ from api.deps import (
 )
 from api.jobs import queue
 from api.jobs.runner import read_batch
-from api.schemas.jobs import BatchSubmit, JobAccepted, JobStatus, SitingSubmit
+from api.schemas import jobs as job_bodies
+from api.schemas.jobs import BatchSubmit, JobAccepted, SitingSubmit
 from api.settings import Settings
 from network.store import source_profiles
 from routing.io.native import TravelError, check_travel
 from routing.model import Problem
 
 router = APIRouter(tags=["jobs"])
+
+PROGRESS_DESCRIPTION = (
+    "How far the job is, from 0 to 1 (exactly 1 once done). A batch: the share of its time "
+    "limit its search has run. A pool run: the share of its routing solves done (each firm's "
+    "plan, the two pooled plans, then every coalition each split needs; coalitions solve "
+    "faster than the day's plans, so it rises faster towards the end). A siting run: 0 until "
+    "done. The worker writes it about once a second."
+)
+
+
+class JobStatus(job_bodies.JobStatus):
+    """The job status with what `progress` means, documented beside the routes that serve
+    it: its meaning is how `api.jobs.runner` reports each kind of job."""
+
+    progress: float = Field(description=PROGRESS_DESCRIPTION, examples=[0.4])
 
 
 def owned_job(db: Database, firm: Firm, job_id: str, kind: str) -> Job:

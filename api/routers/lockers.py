@@ -34,6 +34,7 @@ from api.schemas.lockers import (
 )
 from api.schemas.reservations import ReservationCreate, ReservationOut
 from api.search import Query as SearchQuery
+from api.search import overdue_doors
 from api.settings import Settings
 
 router = APIRouter(prefix="/v1/lockers", tags=["lockers"])
@@ -65,13 +66,16 @@ async def search_lockers(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
-def _detail(locker: Locker) -> dict:
+def _detail(session: Session, locker: Locker) -> dict:
+    """The locker as the public sees it: a door of an overdue hold is free (`api.search`)."""
+    overdue = overdue_doors(session, locker.id)
     free = dict.fromkeys(SIZES, 0)
     total = dict.fromkeys(SIZES, 0)
     compartments = []
     for c in locker.compartments:
+        available = c.status == "free" or c.id in overdue
         total[c.size] += 1
-        free[c.size] += c.status == "free"
+        free[c.size] += available
         compartments.append(
             {
                 "label": c.label,
@@ -79,7 +83,7 @@ def _detail(locker: Locker) -> dict:
                 "width_mm": c.width_mm,
                 "height_mm": c.height_mm,
                 "depth_mm": c.depth_mm,
-                "available": c.status == "free",
+                "available": available,
             }
         )
     fields = ("id", "name", "operator", "lat", "lon", "address", "area", "opening_hours")
@@ -103,7 +107,7 @@ def get_locker(locker_id: RowId, db: Database = Depends(get_db)) -> dict:
         locker = session.get(Locker, locker_id)
         if locker is None:
             raise HTTPException(404, f"locker {locker_id} not found")
-        return _detail(locker)
+        return _detail(session, locker)
 
 
 @router.post(
@@ -122,7 +126,7 @@ def add_locker(
         ):
             raise HTTPException(409, f"a locker with external_ref '{body.external_ref}' exists")
         locker = create_locker(session, **body.model_dump())
-        return _detail(locker)
+        return _detail(session, locker)
 
 
 @router.patch(
@@ -148,7 +152,7 @@ def update_locker(
         if body.add_compartments:
             add_compartments(session, locker, body.add_compartments)
         session.flush()
-        return _detail(locker)
+        return _detail(session, locker)
 
 
 @router.post(

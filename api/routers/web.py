@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import Locker
-from api.deps import get_db
+from api.deps import errors, get_db
 from api.limits import public_rate_limit
 from api.settings import Settings, data_dir
 
@@ -46,7 +46,13 @@ def map_centre(session: Session) -> tuple[float, float]:
     return row.lat, row.lon
 
 
-@router.get("/map", response_class=HTMLResponse, summary="Public locker map page")
+@router.get(
+    "/map",
+    response_class=HTMLResponse,
+    dependencies=[Depends(public_rate_limit)],
+    responses=errors(429),
+    summary="Public locker map page",
+)
 def map_page(request: Request, db: Database = Depends(get_db)) -> HTMLResponse:
     with db.reading() as session:
         lat, lon = map_centre(session)

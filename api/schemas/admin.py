@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Text
+from api.schemas.common import Float, Int, Name, Text
 
 Role = Literal["firm", "planner", "admin"]
 
@@ -16,14 +16,14 @@ class FirmCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"name": "Yunda Qingdao", "role": "firm"}]}
     )
 
-    name: Text = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     role: Role
 
 
 class FirmUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "planner"}]})
 
-    name: Text | None = Field(None, min_length=1, max_length=200)
+    name: Name | None = Field(None, min_length=1, max_length=200)
     role: Role | None = None
 
 
@@ -64,11 +64,11 @@ class CentreCreate(BaseModel):
         },
     )
 
-    name: Text = Field(min_length=1, max_length=200)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    name: Name = Field(min_length=1, max_length=200)
+    lat: Float = Field(ge=-90, le=90)
+    lon: Float = Field(ge=-180, le=180)
     address: Text = Field("", max_length=300)
-    capacity_parcels: int | None = Field(None, ge=0, le=10_000_000)
+    capacity_parcels: Int | None = Field(None, ge=0, le=10_000_000)
 
 
 class CentreUpdate(BaseModel):
@@ -76,9 +76,9 @@ class CentreUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"capacity_parcels": 50000}]}
     )
 
-    name: Text | None = Field(None, min_length=1, max_length=200)
+    name: Name | None = Field(None, min_length=1, max_length=200)
     address: Text | None = Field(None, max_length=300)
-    capacity_parcels: int | None = Field(None, ge=0, le=10_000_000)
+    capacity_parcels: Int | None = Field(None, ge=0, le=10_000_000)
 
 
 class CentreOut(BaseModel):

@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 Size = Literal["S", "M", "L"]
 #: Text a database can store: PostgreSQL refuses NUL characters, so they are a 422 up front.
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
 
 
+def not_blank(value: str) -> str:
+    """A name without its surrounding spaces; refused when nothing is left (a firm called ""
+    or "   " cannot be told apart from a missing name)."""
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty or only spaces")
+    return value
+
+
+def not_bool(value: Any) -> Any:
+    """Refuse true/false where a number is expected: pydantic's lax mode reads them as 1 and
+    0, so a `true` capacity would quietly be one."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true or false")
+    return value
+
+
+#: A name: stored without surrounding spaces, never empty.
+Name = Annotated[Text, AfterValidator(not_blank)]
+#: Numbers from JSON: ints and floats (an int is a whole float), never booleans.
+Int = Annotated[int, BeforeValidator(not_bool)]
+Float = Annotated[float, BeforeValidator(not_bool)]
+
+
 class SizeCounts(BaseModel):
     """A number per compartment size."""
 
-    S: int = Field(ge=0, examples=[4])
-    M: int = Field(ge=0, examples=[2])
-    L: int = Field(ge=0, examples=[1])
+    S: Int = Field(ge=0, examples=[4])
+    M: Int = Field(ge=0, examples=[2])
+    L: Int = Field(ge=0, examples=[1])
 
 
 class ErrorBody(BaseModel):

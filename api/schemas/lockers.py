@@ -6,9 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Size, SizeCounts, Text
+from api.schemas.common import Float, Int, Name, Size, SizeCounts, Text
 
-Count = Annotated[int, Field(ge=0, le=500)]
+Count = Annotated[Int, Field(ge=0, le=500)]
 
 _LOCKER_EXAMPLE = {
     "id": 12,
@@ -127,10 +127,10 @@ class LockerCreate(BaseModel):
         },
     )
 
-    name: Text = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     operator: Text = Field("", max_length=200)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Float = Field(ge=-90, le=90)
+    lon: Float = Field(ge=-180, le=180)
     address: Text = Field("", max_length=300)
     area: Text = Field("", max_length=100)
     opening_hours: Text = Field("24/7", max_length=200)
@@ -149,7 +149,7 @@ class LockerUpdate(BaseModel):
         },
     )
 
-    name: Text | None = Field(None, min_length=1, max_length=200)
+    name: Name | None = Field(None, min_length=1, max_length=200)
     operator: Text | None = Field(None, max_length=200)
     address: Text | None = Field(None, max_length=300)
     area: Text | None = Field(None, max_length=100)

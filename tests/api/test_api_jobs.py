@@ -403,3 +403,32 @@ def test_unknown_engine_is_a_422_listing_every_engine(client, auth, vroom_proble
     assert set(get_args(engine.annotation)) == {"auto", *ENGINES} and engine.default == "auto"
     schema = client.get("/openapi.json").json()["components"]["schemas"]["BatchSubmit"]
     assert set(schema["properties"]["engine"]["enum"]) == {"auto", *ENGINES}
+
+
+def test_a_running_batch_reports_its_progress_on_the_job_row(
+    client, settings, db, auth, vroom_problem, monkeypatch
+):
+    """Progress moves with the search's time (elapsed over the time limit), written to the
+    row every `progress_s` while the job runs, not only 0.0 then 1.0 at the end."""
+    job_id = _submit(client, auth["a"], vroom_problem(10), time_limit_s=2).json()["id"]
+    seen: list[float] = []
+    renew = queue.renew
+
+    def renew_and_read(*args, **kwargs) -> bool:
+        renewed = renew(*args, **kwargs)
+        with db.reading() as session:
+            seen.append(session.get(Job, job_id).progress)
+        return renewed
+
+    monkeypatch.setattr(queue, "renew", renew_and_read)
+    assert Worker(settings, progress_s=0.25).run(max_jobs=1) == 1
+    assert any(0.2 < p < 1.0 for p in seen), seen
+    assert seen == sorted(seen) and len(seen) < 30  # a steady rate, not per search step
+    status = client.get(f"/v1/batches/{job_id}", headers=auth["a"]).json()
+    assert status["status"] == "done" and status["progress"] == 1.0
+
+
+def test_progress_is_documented_in_the_openapi_schema(client):
+    progress = client.get("/openapi.json").json()["components"]["schemas"]["JobStatus"]
+    description = progress["properties"]["progress"]["description"]
+    assert "time limit" in description and "coalition" in description

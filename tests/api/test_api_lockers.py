@@ -147,3 +147,71 @@ def test_cached_search_catches_up_with_reservations(make_client, lockers, auth):
     while client.get("/v1/lockers", params=params).json()["items"][0]["free"]["L"] != 1:
         assert time.monotonic() < deadline, "cached availability never caught up"
         time.sleep(0.1)
+
+
+def _hold_overdue(db, reservation_id: str) -> None:
+    """Make a hold overdue the way time does: `expires_at` passes, nothing else is written
+    (no sweeper, no booking at the locker)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from api.db.models import Reservation, utcnow
+
+    with db.writing() as session:
+        session.execute(
+            update(Reservation)
+            .where(Reservation.id == reservation_id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+def test_a_door_of_an_overdue_hold_is_free_to_the_public(client, db, lockers, auth):
+    """Before the sweeper runs, as `booking.effective_state` reads the hold as expired and
+    the next booking at the locker takes the door: search, filters and detail agree."""
+    reserve = {"size": "L", "parcel_ref": "LATE-1"}
+    held = client.post(f"/v1/lockers/{lockers[0]}/reservations", json=reserve, headers=auth["a"])
+    kept = client.post(
+        f"/v1/lockers/{lockers[1]}/reservations",
+        json=reserve | {"parcel_ref": "ON-TIME"},
+        headers=auth["a"],
+    )
+    params = {"lat": 36.0670, "lon": 120.3830, "radius_m": 150, "size": "L", "available_only": True}
+    assert [i["id"] for i in client.get("/v1/lockers", params=params).json()["items"]] == []
+    _hold_overdue(db, held.json()["id"])
+
+    items = client.get("/v1/lockers", params=params).json()["items"]
+    assert [i["id"] for i in items] == [lockers[0]] and items[0]["free"]["L"] == 1
+    detail = client.get(f"/v1/lockers/{lockers[0]}").json()
+    assert detail["free"]["L"] == 1
+    assert [c["available"] for c in detail["compartments"] if c["size"] == "L"] == [True]
+    assert client.get(f"/v1/lockers/{lockers[1]}").json()["free"]["L"] == 0  # on time: held
+    assert kept.status_code == 201
+    # what the public saw is what a booking gets
+    again = client.post(
+        f"/v1/lockers/{lockers[0]}/reservations",
+        json=reserve | {"parcel_ref": "NEXT"},
+        headers=auth["b"],
+    )
+    assert again.status_code == 201 and again.json()["size"] == "L"
+    assert client.get(f"/v1/lockers/{lockers[0]}").json()["free"]["L"] == 0
+
+
+def test_cached_search_frees_the_door_of_a_hold_falling_due(make_client, db, lockers, auth):
+    """The cached index re-reads a locker when a hold there falls due, not only when a booking
+    stamps it: nothing is written when time passes."""
+    client = make_client(search_cache_s=0.2)
+    params = {"lat": 36.0670, "lon": 120.3830, "radius_m": 50}
+    r = client.post(
+        f"/v1/lockers/{lockers[0]}/reservations",
+        json={"size": "L", "parcel_ref": "C2"},
+        headers=auth["a"],
+    )
+    deadline = time.monotonic() + 5
+    while client.get("/v1/lockers", params=params).json()["items"][0]["free"]["L"] != 0:
+        assert time.monotonic() < deadline, "cached availability never caught up"
+        time.sleep(0.1)
+    _hold_overdue(db, r.json()["id"])
+    while client.get("/v1/lockers", params=params).json()["items"][0]["free"]["L"] != 1:
+        assert time.monotonic() < deadline, "the overdue hold's door never showed free"
+        time.sleep(0.1)

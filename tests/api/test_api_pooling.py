@@ -201,3 +201,14 @@ def _numbers(data) -> list[float]:
     if isinstance(data, list):
         return [n for value in data for n in _numbers(value)]
     return [data] if isinstance(data, int | float) and not isinstance(data, bool) else []
+
+
+def test_a_pool_run_reports_each_solve_as_progress():
+    """A pool run's progress is its routing solves done over all it makes: every firm's
+    plan, the pooled plans and the coalitions of each split (2 firms: 2 + 2 + 2 x 2)."""
+    from api.jobs.runner import run_pool
+
+    seen: list[float] = []
+    payload = {"day": copy.deepcopy(DAY), **FAST, "shapley_precision": 0.0}
+    run_pool(payload, seen.append)
+    assert seen == [min(0.99, k / 8) for k in range(1, 9)]

@@ -231,3 +231,85 @@ def test_text_the_database_cannot_store_is_422(client, auth):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "name"]
     assert client.get("/v1/reservations/not-an-id", headers=auth["a"]).status_code == 422
     assert client.get("/v1/batches/%00", headers=auth["a"]).status_code == 422
+
+
+def test_names_are_stripped_and_never_blank(client, auth):
+    admin = auth["admin"]
+    for name in ("", "   ", "\t"):
+        r = client.post("/v1/firms", json={"name": name, "role": "firm"}, headers=admin)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "name"], name
+    r = client.post("/v1/firms", json={"name": "  Yunda  ", "role": "firm"}, headers=admin)
+    assert r.status_code == 201 and r.json()["name"] == "Yunda"
+    firm = r.json()["id"]
+    assert (
+        client.post("/v1/firms", json={"name": "Yunda ", "role": "firm"}, headers=admin).status_code
+        == 409
+    )  # the same name once stripped
+    r = client.patch(f"/v1/firms/{firm}", json={"name": "  "}, headers=admin)
+    assert r.status_code == 422 and "empty" in r.json()["detail"][0]["msg"]
+    centre = {"name": " ", "lat": 36.1, "lon": 120.4}
+    r = client.post("/v1/centres", json=centre, headers=admin)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "name"]
+    locker = {"name": "  ", "lat": 36.1, "lon": 120.4, "compartments": {"S": 1}}
+    r = client.post("/v1/lockers", json=locker, headers=admin)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "name"]
+
+
+def test_booleans_are_not_numbers(client, auth):
+    admin = auth["admin"]
+    centre = {"name": "Licang", "lat": True, "lon": 120.4, "capacity_parcels": True}
+    r = client.post("/v1/centres", json=centre, headers=admin)
+    assert r.status_code == 422
+    assert {tuple(e["loc"]) for e in r.json()["detail"]} == {
+        ("body", "lat"),
+        ("body", "capacity_parcels"),
+    }
+    assert "not true or false" in r.json()["detail"][0]["msg"]
+    locker = {"name": "Gate", "lat": 36.1, "lon": 120.4, "compartments": {"S": True}}
+    r = client.post("/v1/lockers", json=locker, headers=admin)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "compartments", "S"]
+    locker["compartments"] = {"S": 2}
+    locker_id = client.post("/v1/lockers", json=locker, headers=admin).json()["id"]
+    r = client.patch(
+        f"/v1/lockers/{locker_id}", json={"add_compartments": {"M": False}}, headers=admin
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "add_compartments", "M"]
+
+
+def test_a_caller_without_a_valid_key_hears_401_before_anything_about_the_body(client, auth):
+    malformed = {"Content-Type": "application/json"}
+    for headers in (malformed, {**malformed, "X-API-Key": "gp_not-a-key"}):
+        for path in ("/v1/firms", "/v1/batches", "/v1/lockers/1/reservations"):
+            r = client.post(path, content=b"{not json", headers=headers)
+            assert r.status_code == 401, (path, headers, r.text)
+            assert r.headers["WWW-Authenticate"] == "APIKey"
+    r = client.post("/v1/firms", content=b"{not json", headers={**malformed, **auth["admin"]})
+    assert r.status_code == 422  # with a key: the body's fault, with its position
+
+
+def test_a_body_not_sent_as_json_is_415_naming_the_content_type(client, auth):
+    body = b'{"name": "ZTO", "role": "firm"}'
+    for given, shown in (("text/plain", "text/plain"), (None, "none")):
+        headers = {**auth["admin"], **({"Content-Type": given} if given else {})}
+        r = client.post("/v1/firms", content=body, headers=headers)
+        assert r.status_code == 415, r.text
+        assert "application/json" in r.json()["detail"] and shown in r.json()["detail"]
+    assert (
+        client.post("/v1/firms", content=body, headers={"Content-Type": "text/plain"}).status_code
+        == 401
+    )  # no key: that comes first
+    assert (
+        client.post(
+            "/v1/firms", json={"name": "ZTO", "role": "firm"}, headers=auth["admin"]
+        ).status_code
+        == 201
+    )
+
+
+def test_the_map_page_is_rate_limited_like_the_api(make_client):
+    client = make_client(public_rate_per_s=1.0, public_burst=2.0)
+    codes = [client.get("/map").status_code for _ in range(4)]
+    assert codes == [200, 200, 429, 429]
+    assert "429" in client.get("/openapi.json").json()["paths"]["/map"]["get"]["responses"]

@@ -100,3 +100,63 @@ def test_engine_that_does_not_fit_is_refused_by_name(tmp_path: Path) -> None:
     problem.write_text(json.dumps(VROOM))
     with pytest.raises(EngineError, match=r"engine: pyvrp cannot solve this problem: .*breaks"):
         gongpei(str(problem), "-o", str(tmp_path / "s.json"), "--engine", "pyvrp")
+
+
+def _road_problem(graph) -> dict:
+    """A native day without matrices whose stops are three nodes of ``graph``, far apart."""
+    nodes = list(graph.nodes(data=True))
+    picks = [nodes[0], nodes[len(nodes) // 3], nodes[2 * len(nodes) // 3]]
+    return {
+        "locations": [{"lat": d["y"], "lon": d["x"]} for _, d in picks],
+        "centres": [{"id": "hub", "location": 0}],
+        "vehicles": [{"id": "v1", "start": "hub", "end": "hub"}],
+        "jobs": [{"id": "a", "location": 1}, {"id": "b", "location": 2}],
+    }
+
+
+@pytest.mark.parametrize("how", ["--network", "travel"])
+def test_routes_timed_on_roads_are_drawn_along_them(tmp_path: Path, monkeypatch, how) -> None:
+    """Like the API's batch solutions: a problem timed on a road network (--network, or the
+    file's own `"travel": {"source": "network"}`) gets GeoJSON legs along those roads."""
+    from network.graph import build_graph
+
+    monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path / "data"))
+    graph = build_graph("synthetic:60")
+    data = _road_problem(graph)
+    options = ["--network", "synthetic:60"]
+    if how == "travel":
+        data["travel"], options = {"source": "network", "osm": "synthetic:60"}, []
+    problem, geo = tmp_path / "day.json", tmp_path / "routes.geojson"
+    problem.write_text(json.dumps(data))
+    done = gongpei(
+        str(problem),
+        "-o",
+        str(tmp_path / "s.json"),
+        "--geojson",
+        str(geo),
+        "--time-limit",
+        "0.5",
+        "--engine",
+        "ortools",
+        *options,
+    )
+    assert done.returncode == 0, done.stderr
+    features = json.loads(geo.read_text())["features"]
+    (route,) = [f for f in features if f["geometry"]["type"] == "LineString"]
+    coords = route["geometry"]["coordinates"]
+    road = {(round(d["x"], 6), round(d["y"], 6)) for _, d in graph.nodes(data=True)}
+    assert len(coords) > 8 and all(tuple(c) in road for c in coords)  # not 4 straight legs
+
+
+def test_routes_given_matrices_stay_straight(tmp_path: Path) -> None:
+    problem, geo = tmp_path / "problem.json", tmp_path / "routes.geojson"
+    problem.write_text(json.dumps(VROOM))
+    done = gongpei(
+        str(problem), "-o", str(tmp_path / "s.json"), "--geojson", str(geo), "--time-limit", "0.5"
+    )
+    assert done.returncode == 0, done.stderr
+    features = json.loads(geo.read_text())["features"]
+    for line in (f for f in features if f["geometry"]["type"] == "LineString"):
+        vehicle = line["properties"]["vehicle"]
+        stops = [f for f in features if f["properties"]["vehicle"] == vehicle]
+        assert len(line["geometry"]["coordinates"]) == len(stops) - 1  # stop to stop
