@@ -40,7 +40,11 @@ def new_pickup_code() -> str:
 
 
 def create_firm(session: Session, name: str, role: str) -> tuple[Firm, str]:
-    """Create a firm with one API key; the plain key is returned once and never stored."""
+    """Create a firm with one API key; the plain key is returned once and never stored.
+    The name is kept without surrounding spaces and may not be blank."""
+    name = name.strip()
+    if not name:
+        raise ValueError("name: a firm needs a name (got a blank one)")
     if role not in ROLES:
         raise ValueError(f"firm '{name}': role must be one of {', '.join(ROLES)}, not '{role}'")
     if session.scalar(select(Firm.id).where(Firm.name == name)) is not None:

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -190,7 +191,17 @@ class _Frozen(BaseModel):
 
 
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Amount = tuple[Annotated[int, Field(ge=0)], ...]
+
+
+def _not_bool(value: Any) -> Any:
+    """Refuse true/false in an amount: pydantic's lax mode reads them as 1 and 0, so a vehicle's
+    ``capacity: [true]`` was quietly a capacity of one."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, not true or false")
+    return value
+
+
+Amount = tuple[Annotated[int, BeforeValidator(_not_bool), Field(ge=0)], ...]
 Skills = frozenset[str]
 
 

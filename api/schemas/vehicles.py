@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Text
+from api.schemas.common import Int, Text
 
 Profile = Literal["van", "e-tricycle"]
 
@@ -23,7 +23,7 @@ class VehicleCreate(BaseModel):
 
     name: Text = Field(min_length=1, max_length=100)
     profile: Profile = "van"
-    capacity_parcels: int = Field(ge=1, le=100_000)
+    capacity_parcels: Int = Field(ge=1, le=100_000)
     centre_id: int | None = Field(None, ge=1, le=2_147_483_647)
 
 
@@ -34,7 +34,7 @@ class VehicleUpdate(BaseModel):
 
     name: Text | None = Field(None, min_length=1, max_length=100)
     profile: Profile | None = None
-    capacity_parcels: int | None = Field(None, ge=1, le=100_000)
+    capacity_parcels: Int | None = Field(None, ge=1, le=100_000)
     centre_id: int | None = Field(None, ge=1, le=2_147_483_647)
 
 

@@ -162,6 +162,7 @@ class PlanSolver:
             engine=self.settings.engine,
             time_limit_s=limit,
             seed=self.settings.seed,
+            progress=_let_other_threads_run,
         )
         haul = transfer_figures(built.transfer, built.problem, built.job_parcels, solution)
         figures = plan_figures(
@@ -467,3 +468,10 @@ def _locker_json(plan: BuiltPlan) -> dict[str, Any]:
         ],
         "to_door": assignment.to_door,
     }
+
+
+def _let_other_threads_run(*_: object) -> None:
+    """The engines' progress callback in a pool run: OR-Tools holds the GIL for a whole search
+    except to call back, so without one a job worker's heartbeat stalled for each solve, and a
+    pool run whose plans took longer than the job lease was taken over by another worker."""
+    time.sleep(0)

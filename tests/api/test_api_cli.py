@@ -37,6 +37,12 @@ def test_create_firm_prints_a_working_key_once(tmp_path):
     assert again.exit_code == 2 and "already exists" in again.output
     bad = runner.invoke(app, ["admin", "create-firm", "X", "--role", "boss", "--database-url", url])
     assert bad.exit_code == 2 and "role must be one of" in bad.output
+    blank = runner.invoke(app, ["admin", "create-firm", "  ", "--database-url", url])
+    assert blank.exit_code == 2 and "name: a firm needs a name" in blank.output
+    spaced = runner.invoke(app, ["admin", "create-firm", " YTO ", "--database-url", url])
+    assert spaced.exit_code == 0
+    with db.reading() as session:
+        assert authenticate(session, spaced.stdout.strip().splitlines()[-1]).name == "YTO"
 
 
 def test_lockers_import_is_idempotent_and_validates_all_first(tmp_path):

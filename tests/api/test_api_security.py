@@ -216,6 +216,9 @@ def test_firm_vehicles_are_isolated(client, auth):
     vid = r.json()["id"]
     assert client.post("/v1/vehicles", json={**body, "centre_id": 999},
                        headers=auth["a"]).json()["detail"][0]["loc"] == ["body", "centre_id"]
+    r = client.post("/v1/vehicles", json={**body, "capacity_parcels": True}, headers=auth["a"])
+    assert r.status_code == 422  # was a vehicle carrying one parcel
+    assert r.json()["detail"][0]["loc"] == ["body", "capacity_parcels"]
     assert [v["id"] for v in client.get("/v1/vehicles", headers=auth["a"]).json()] == [vid]
     assert client.get("/v1/vehicles", headers=auth["b"]).json() == []
     assert client.patch(f"/v1/vehicles/{vid}", json={"capacity_parcels": 1},

@@ -201,3 +201,20 @@ def test_when_the_last_firm_forces_another_van_no_split_is_stable(day_data):
 def test_two_firms_always_have_a_stable_split(tower):
     assert not tower.splits["pooled"].least_core.core_is_empty
     assert tower.summary()["splits"]["pooled"]["core_empty"] is False
+
+
+def test_each_plan_solve_calls_back_so_a_job_workers_heartbeat_runs(new_day, monkeypatch):
+    # OR-Tools holds the GIL for a whole search except to call back: a pool run whose solves
+    # had no callback stalled its worker's heartbeat and could lose the job's lease
+    import routing.pooling.compare as compare
+
+    given = []
+
+    def recording(*args, **kwargs):
+        given.append(kwargs.get("progress"))
+        return real(*args, **kwargs)
+
+    real = compare.solve
+    monkeypatch.setattr(compare, "solve", recording)
+    compared(new_day())
+    assert given and all(callable(p) for p in given)

@@ -121,3 +121,10 @@ def test_vroom_descriptions_become_names(tmp_path: Path) -> None:
     problem = read_problem(write(tmp_path, data))
     assert problem.job("10").name == "front desk"
     assert problem.shipment("20-21").pickup.name == "shop"
+
+
+def test_a_true_capacity_is_not_one(tmp_path: Path) -> None:
+    data = copy.deepcopy(VROOM)
+    data["vehicles"][0]["capacity"] = [True]  # was read as a capacity of one
+    with pytest.raises(ProblemError, match=r"capacity.*not true or false"):
+        read_problem(write(tmp_path, data))
