@@ -45,24 +45,29 @@ class PickupRequest(BaseModel):
     pickup_code: Text = Field(min_length=1, max_length=12)
 
 
-class ReservationOut(BaseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={"examples": [_RESERVATION_EXAMPLE]},
-    )
+class _ReservationFields(BaseModel):
+    """What every view of a reservation shows: the firm's and the operator's."""
 
     id: str
     locker_id: int
     compartment: str = Field(description="The door label, e.g. M03.")
     size: Size
     parcel_ref: str
-    pickup_code: str
     state: State = Field(description="As of now: a hold past `expires_at` reads `expired`.")
     created_at: datetime
     expires_at: datetime = Field(description="A reservation not deposited by then is released.")
 
 
-class OperatorReservationOut(BaseModel):
+class ReservationOut(_ReservationFields):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={"examples": [_RESERVATION_EXAMPLE]},
+    )
+
+    pickup_code: str
+
+
+class OperatorReservationOut(_ReservationFields):
     """What an operator (admin) sees after acting on a parcel: no pickup code."""
 
     model_config = ConfigDict(
@@ -78,16 +83,8 @@ class OperatorReservationOut(BaseModel):
         },
     )
 
-    id: str
     firm_id: int
-    locker_id: int
-    compartment: str = Field(description="The door label, e.g. M03.")
-    size: Size
-    parcel_ref: str
-    state: State
     failed_pickups: int = Field(description="Wrong pickup codes since the last unlock; 5 locks.")
-    created_at: datetime
-    expires_at: datetime
 
 
 class ReservationPage(BaseModel):
