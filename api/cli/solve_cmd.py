@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,8 +50,13 @@ def check_writable_file(option: str, path: Path) -> None:
     folder = path.absolute().parent
     if not path.exists() and not folder.is_dir():
         raise OptionError(f"{option}: cannot write {path}: there is no folder {folder}")
-    if not os.access(path if path.exists() else folder, os.W_OK):
-        raise OptionError(f"{option}: cannot write {path}: permission denied")
+    try:  # a file made and dropped there: permissions say yes for root, and in /proc too
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise OptionError(f"{option}: cannot write {path}: {err.strerror}") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OptionError(f"{option}: cannot write {path}: the file is read-only")
 
 
 def check_writable_folder(option: str, path: Path) -> None:

@@ -96,6 +96,7 @@ def test_solve_refuses_bad_travel(gongpei, tmp_path, travel, expected) -> None:
         (["-o", "/nonexistent/dir/o.json"], "error: --output: cannot write /nonexistent/dir/"),
         (["-o", "{tmp}"], "error: --output: {tmp} is a folder, not a file"),
         (["-o", "{tmp}/o.json", "--geojson", "{tmp}/missing/r.geojson"], "error: --geojson: "),
+        (["-o", "/proc/o.json"], "error: --output: cannot write /proc/o.json"),  # solved, then lost
         (["-o", "{tmp}/o.json", "--engine", "gurobi"], "error: engine: unknown engine 'gurobi' "
                                                        "(choose from auto, ortools, pyvrp)"),
         (["-o", "{tmp}/o.json", "--time-limit", "-1"], "error: --time-limit: must be positive"),
