@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api import booking
@@ -15,6 +15,7 @@ from api.deps import HexId, admin_key, errors, firm_key, get_db
 from api.paging import newest_first, next_cursor
 from api.schemas.reservations import (
     OperatorReservationOut,
+    OperatorReservationPage,
     PickupRequest,
     ReservationOut,
     ReservationPage,
@@ -22,6 +23,17 @@ from api.schemas.reservations import (
 )
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"])
+
+
+def _page(db: Database, query: Select, *, limit: int, cursor: str | None) -> dict:
+    """One page of reservations, newest first, with the cursor of the next."""
+    query = newest_first(
+        query, created=Reservation.created_at, ident=Reservation.id, cursor=cursor, limit=limit
+    )
+    with db.reading() as session:
+        rows = session.scalars(query).all()
+        items = [reservation_out(session, r) for r in rows[:limit]]
+    return {"items": items, "next_cursor": next_cursor(rows, limit)}
 
 
 def reservation_out(session: Session, reservation: Reservation) -> dict:
@@ -55,13 +67,31 @@ def list_reservations(
     query = select(Reservation).where(Reservation.firm_id == firm.id)
     if state is not None:
         query = query.where(booking.in_state(state))
-    query = newest_first(
-        query, created=Reservation.created_at, ident=Reservation.id, cursor=cursor, limit=limit
+    return _page(db, query, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/locked",
+    response_model=OperatorReservationPage,
+    responses=errors(401, 403, 422),
+    summary="Parcels locked after too many wrong pickup codes, newest first (admin)",
+    description=(
+        "What an operator needs when a locked-out recipient calls: every deposited parcel "
+        "whose pickup answers 423, with its locker, door and firm. Each can be unlocked "
+        "(`POST .../unlock`) or handed over by staff (`POST .../release`)."
+    ),
+)
+def locked_out(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    _: Firm = Depends(admin_key),
+    db: Database = Depends(get_db),
+) -> dict:
+    query = select(Reservation).where(
+        Reservation.state == "deposited",
+        Reservation.failed_pickups >= booking.MAX_PICKUP_FAILURES,
     )
-    with db.reading() as session:
-        rows = session.scalars(query).all()
-        items = [reservation_out(session, r) for r in rows[:limit]]
-    return {"items": items, "next_cursor": next_cursor(rows, limit)}
+    return _page(db, query, limit=limit, cursor=cursor)
 
 
 @router.get(

@@ -45,6 +45,14 @@ class PickupRequest(BaseModel):
     pickup_code: Text = Field(min_length=1, max_length=12)
 
 
+_OPERATOR_EXAMPLE = {
+    **{k: v for k, v in _RESERVATION_EXAMPLE.items() if k != "pickup_code"},
+    "firm_id": 3,
+    "state": "deposited",
+    "failed_pickups": 0,
+}
+
+
 class _ReservationFields(BaseModel):
     """What every view of a reservation shows: the firm's and the operator's."""
 
@@ -70,18 +78,7 @@ class ReservationOut(_ReservationFields):
 class OperatorReservationOut(_ReservationFields):
     """What an operator (admin) sees after acting on a parcel: no pickup code."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    **{k: v for k, v in _RESERVATION_EXAMPLE.items() if k != "pickup_code"},
-                    "firm_id": 3,
-                    "state": "deposited",
-                    "failed_pickups": 0,
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_OPERATOR_EXAMPLE]})
 
     firm_id: int
     failed_pickups: int = Field(description="Wrong pickup codes since the last unlock; 5 locks.")
@@ -93,6 +90,24 @@ class ReservationPage(BaseModel):
     )
 
     items: list[ReservationOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next (older) page; null on the last page."
+    )
+
+
+class OperatorReservationPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [{**_OPERATOR_EXAMPLE, "failed_pickups": 5}],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
+    items: list[OperatorReservationOut]
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next (older) page; null on the last page."
     )

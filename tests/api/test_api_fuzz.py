@@ -47,7 +47,8 @@ def _config(path: Path, auth: dict[str, dict[str, str]], spare_firm: int) -> Pat
         '[[operations]]\ninclude-name = ["POST /v1/pool-runs", "GET /v1/pool-runs/{job_id}",'
         ' "GET /v1/pool-runs/{job_id}/result"]\n'
         f"headers = {key('planner')}\n"
-        '[[operations]]\ninclude-path-regex = "^/v1/reservations/[^/]+/(unlock|release)$"\n'
+        '[[operations]]\n'
+        'include-path-regex = "^/v1/reservations/([^/]+/(unlock|release)|locked)$"\n'
         f"headers = {key('admin')}\n"
         '[[operations]]\ninclude-name = "PATCH /v1/firms/{firm_id}"\n'
         f"parameters = {{ firm_id = {spare_firm} }}\n"

@@ -253,6 +253,22 @@ def test_operator_unlocks_a_locked_out_parcel_and_the_right_code_works(client, l
     assert client.post(unlock, headers=auth["admin"]).status_code == 409  # picked up already
 
 
+def test_operator_lists_the_locked_out_parcels(client, lockers, auth):
+    # an operator called by a locked-out recipient had no way to find the reservation
+    locked = _locked_out(client, lockers[0], auth["a"])
+    _reserve(client, lockers[0], auth["b"])  # a parcel that is not locked out
+    url = "/v1/reservations/locked"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=auth["a"]).status_code == 403
+    page = client.get(url, headers=auth["admin"]).json()
+    assert [r["id"] for r in page["items"]] == [locked["id"]] and page["next_cursor"] is None
+    (row,) = page["items"]
+    assert row["failed_pickups"] == 5 and row["state"] == "deposited"
+    assert "pickup_code" not in row and row["compartment"]
+    client.post(f"/v1/reservations/{locked['id']}/unlock", headers=auth["admin"])
+    assert client.get(url, headers=auth["admin"]).json()["items"] == []
+
+
 def test_operator_releases_a_locked_out_parcel_freeing_its_compartment(client, lockers, auth):
     res = _locked_out(client, lockers[0], auth["a"])
     release = f"/v1/reservations/{res['id']}/release"
