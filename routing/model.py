@@ -193,15 +193,15 @@ class _Frozen(BaseModel):
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
-def _not_bool(value: Any) -> Any:
-    """Refuse true/false in an amount: pydantic's lax mode reads them as 1 and 0, so a vehicle's
-    ``capacity: [true]`` was quietly a capacity of one."""
+def not_bool(value: Any) -> Any:
+    """Refuse true/false where a number is expected: pydantic's lax mode reads them as 1 and
+    0, so a vehicle's ``capacity: [true]`` was quietly a capacity of one."""
     if isinstance(value, bool):
-        raise ValueError("expected a whole number, not true or false")
+        raise ValueError("expected a number, not true or false")
     return value
 
 
-Amount = tuple[Annotated[int, BeforeValidator(_not_bool), Field(ge=0)], ...]
+Amount = tuple[Annotated[int, BeforeValidator(not_bool), Field(ge=0)], ...]
 Skills = frozenset[str]
 
 

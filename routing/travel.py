@@ -9,14 +9,20 @@ caller asks for it by name: it is a rough fallback, not a silent default.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from network.geo import haversine_m
-from routing.model import Location, ProblemError, TravelMatrices
+from routing.model import Location, Problem, ProblemError, TravelMatrices
+
+if TYPE_CHECKING:
+    from routing.solution import Route
+
+#: Draws a route's legs given its stops' [lon, lat] (see `routing.solution.Solution.to_geojson`).
+LineDrawer = Callable[[list[list[float]], "Route"], list[list[float]]]
 
 DEFAULT_SPEED_KMH = {"van": 25.0, "e-tricycle": 15.0, "walk": 4.5}
 DEFAULT_CIRCUITY = 1.3
@@ -90,6 +96,31 @@ def road_graphs(
             )
         return {built_for: _graph(osm, None, None, stamp)}
     return {profile: _graph(osm, profile, cache_dir, stamp) for profile in profiles}
+
+
+def road_line(
+    problem: Problem,
+    *,
+    network: str | None = None,
+    travel: Mapping[str, Any] | None = None,
+    cache_dir: str | None = None,
+) -> LineDrawer | None:
+    """How to draw a route's legs along the roads its travel was timed on, or None (straight
+    legs) when travel did not come from a road network. The arguments are those the problem's
+    matrices were computed with (`matrices_for`), so the graphs are the ones it
+    keeps per process: the API's batches and `gongpei solve --network` draw the same roads."""
+    profiles = sorted({v.profile for v in problem.vehicles})
+    graphs = road_graphs(profiles, travel=travel, network=network, cache_dir=cache_dir)
+    if graphs is None:
+        return None
+    from network.paths import RoadLines
+
+    drawers = {profile: RoadLines(graph) for profile, graph in graphs.items()}
+
+    def line(stops: list[list[float]], route: Route) -> list[list[float]]:
+        return drawers[problem.vehicle(route.vehicle).profile].along(stops)
+
+    return line
 
 
 @functools.lru_cache(maxsize=4)  # a map and its profiles: van, e-tricycle, walk

@@ -42,7 +42,7 @@ def pool(
     # The library is imported here, not at module level, so `gongpei --help` starts fast.
     import httpx
 
-    from api.cli.solve_cmd import check_engine, check_positive, check_writable_folder
+    from api.cli.checks import check_engine, check_positive, check_writable_folder
     from routing.pooling.compare import SolveSettings, compare_day
     from routing.pooling.day import with_lockers
     from routing.pooling.output import write_outputs

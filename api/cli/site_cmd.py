@@ -5,13 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
+from api.cli.checks import OptionError, check_writable_file
 from routing.siting import SitingModel, solve
 from routing.siting.errors import SitingInputError
 from routing.siting.model import MODELS
@@ -107,18 +106,19 @@ def _check_outputs(file: Path, outputs: dict[str, Path | None]) -> None:
         if path.resolve() in seen:
             raise SitingInputError(f"{where}: the same file as {seen[path.resolve()]}")
         seen[path.resolve()] = option
-        if path.is_dir():
-            raise SitingInputError(f"{where}: is a folder, not a file")
+        if not path.is_dir():  # the folders are made as the outputs will be written
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise SitingInputError(f"{where}: a folder on its path is a file") from None
+            except OSError as err:
+                raise SitingInputError(
+                    f"{where}: cannot make its folder ({err.strerror})"
+                ) from None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=path.parent):
-                pass
-        except (FileExistsError, NotADirectoryError):
-            raise SitingInputError(f"{where}: a folder on its path is a file") from None
-        except OSError as err:
-            raise SitingInputError(f"{where}: cannot write there ({err.strerror})") from None
-        if path.exists() and not os.access(path, os.W_OK):
-            raise SitingInputError(f"{where}: the file is read-only")
+            check_writable_file(option, path)
+        except OptionError as err:  # the siting command's errors are all SitingInputError
+            raise SitingInputError(str(err)) from None
 
 
 def _curve(inst, plan, path: Path, curve_max: int, time_limit: float) -> list[dict]:

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from routing.model import Problem
     from routing.pooling.compare import SolveSettings
-    from routing.solution import Route
 
 Progress = Callable[[float], None]
 Result = tuple[dict[str, Any], dict[str, Any] | None]
-#: Draws a route's legs given its stops' [lon, lat] (see `routing.solution.Solution.to_geojson`).
-LineDrawer = Callable[[list[list[float]], "Route"], list[list[float]]]
 
 #: How often a timed search reports its progress (elapsed over its time limit).
 TICK_S = 1.0
@@ -46,6 +42,7 @@ def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:
     """Solve a firm's batch; the result is VROOM-shaped JSON plus the routes as GeoJSON, drawn
     along the roads where the server timed the travel on its map."""
     from routing.solve import solve
+    from routing.travel import road_line
 
     problem = read_batch(payload)
     limit = float(payload.get("time_limit_s", 10.0))
@@ -88,33 +85,6 @@ def ticking(
     finally:
         done.set()
         thread.join()
-
-
-def road_line(
-    problem: Problem,
-    *,
-    network: str | None = None,
-    travel: Mapping[str, Any] | None = None,
-    cache_dir: str | None = None,
-) -> LineDrawer | None:
-    """How to draw a route's legs along the roads its travel was timed on, or None (straight
-    legs) when travel did not come from a road network. The arguments are those the problem's
-    matrices were computed with (`routing.travel.matrices_for`), so the graphs are the ones it
-    keeps per process: the API's batches and `gongpei solve --network` draw the same roads."""
-    from routing.travel import road_graphs
-
-    profiles = sorted({v.profile for v in problem.vehicles})
-    graphs = road_graphs(profiles, travel=travel, network=network, cache_dir=cache_dir)
-    if graphs is None:
-        return None
-    from network.paths import RoadLines
-
-    drawers = {profile: RoadLines(graph) for profile, graph in graphs.items()}
-
-    def line(stops: list[list[float]], route: Route) -> list[list[float]]:
-        return drawers[problem.vehicle(route.vehicle).profile].along(stops)
-
-    return line
 
 
 def run_siting(payload: dict[str, Any], progress: Progress) -> Result:

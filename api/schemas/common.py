@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from routing.model import not_bool
 
 Size = Literal["S", "M", "L"]
 #: Text a database can store: PostgreSQL refuses NUL characters, so they are a 422 up front.
@@ -17,14 +19,6 @@ def not_blank(value: str) -> str:
     value = value.strip()
     if not value:
         raise ValueError("must not be empty or only spaces")
-    return value
-
-
-def not_bool(value: Any) -> Any:
-    """Refuse true/false where a number is expected: pydantic's lax mode reads them as 1 and
-    0, so a `true` capacity would quietly be one."""
-    if isinstance(value, bool):
-        raise ValueError("expected a number, not true or false")
     return value
 
 

@@ -1,0 +1,60 @@
+"""Command-line options checked before any work, so a long solve never ends in an error an
+option could have shown: one line naming the option, exit code 2."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from network.errors import GongpeiError
+from routing.engines import ENGINES, EngineError
+
+ENGINE_CHOICES = ("auto", *ENGINES)
+
+
+class OptionError(GongpeiError):
+    """A command-line option the command cannot use: one line naming it, exit code 2."""
+
+
+def check_engine(engine: str) -> None:
+    """The engine is known, checked before any work, naming every choice (`auto` too)."""
+    if engine not in ENGINE_CHOICES:
+        raise EngineError(
+            f"engine: unknown engine '{engine}' (choose from {', '.join(ENGINE_CHOICES)})"
+        )
+
+
+def check_positive(option: str, value: float) -> None:
+    """A time limit or count that must be above zero, refused by its option's name."""
+    if not value > 0:
+        raise OptionError(f"{option}: must be positive, got {value}")
+
+
+def check_writable_file(option: str, path: Path) -> None:
+    """The file an option names can be written, checked before the solve so that a finished
+    plan is never lost to a bad path (a missing folder, a folder in its place)."""
+    if path.is_dir():
+        raise OptionError(f"{option}: {path} is a folder, not a file")
+    folder = path.absolute().parent
+    if not path.exists() and not folder.is_dir():
+        raise OptionError(f"{option}: cannot write {path}: there is no folder {folder}")
+    try:  # a file made and dropped there: permissions say yes for root, and in /proc too
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise OptionError(f"{option}: cannot write {path}: {err.strerror}") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OptionError(f"{option}: cannot write {path}: the file is read-only")
+
+
+def check_writable_folder(option: str, path: Path) -> None:
+    """The folder an option names for outputs is one we can write into, or can create (with
+    the folders above it, as the command does)."""
+    existing = path.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OptionError(f"{option}: cannot make folder {path}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OptionError(f"{option}: cannot make or write folder {path}: permission denied")
