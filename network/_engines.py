@@ -42,7 +42,7 @@ def cch_metric(index: RoadIndex, metric: str) -> rk.CCHMetric:
     if key not in index.engines:
         if "cch-topology" not in index.engines:
             index.engines["cch-topology"] = rk.CCH(
-                _order(index), index.tail.tolist(), index.head.tolist(), False
+                cch_order(index).tolist(), index.tail.tolist(), index.head.tolist(), False
             )
         index.engines[key] = rk.CCHMetric(
             index.engines["cch-topology"], index.weights[metric].tolist()
@@ -50,22 +50,33 @@ def cch_metric(index: RoadIndex, metric: str) -> rk.CCHMetric:
     return index.engines[key]
 
 
-def _order(index: RoadIndex) -> list[int]:
-    """The CCH node order (inertial-flow nested dissection): the costly part of the index, so
-    it is kept in `index.order_file` when the graph has one and reused while it fits."""
-    path = Path(index.order_file) if index.order_file else None
-    if path is not None and path.is_file():
-        order = np.load(path)
-        if len(order) == index.n:
-            return order.tolist()
-    order = rk.compute_order_inertial(
-        index.n, index.tail.tolist(), index.head.tolist(), index.y.tolist(), index.x.tolist()
-    )
-    if path is not None:
-        buffer = io.BytesIO()
-        np.save(buffer, np.asarray(order, dtype=np.int64))
-        atomic_write_bytes(path, buffer.getvalue())
-    return order
+def cch_order(index: RoadIndex) -> np.ndarray:
+    """The CCH node order (inertial-flow nested dissection), once per index: the costly part
+    of the index, so it is read from `index.order_file` when the graph has one that fits, else
+    computed and saved there. Kept on the index so a built-graph folder can be given the order
+    of an index built before the folder existed (`save_order`)."""
+    if "cch-order" not in index.engines:
+        path = Path(index.order_file) if index.order_file else None
+        order = np.load(path) if path is not None and path.is_file() else None
+        if order is None or len(order) != index.n:
+            order = np.asarray(
+                rk.compute_order_inertial(
+                    index.n, index.tail.tolist(), index.head.tolist(), index.y.tolist(),
+                    index.x.tolist(),
+                ),
+                dtype=np.int64,
+            )  # fmt: skip
+            if path is not None:
+                save_order(order, path)
+        index.engines["cch-order"] = order
+    return index.engines["cch-order"]
+
+
+def save_order(order: np.ndarray, path: str | Path) -> None:
+    """Write a CCH order as .npy atomically (readers never see a partial file)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(order, dtype=np.int64))
+    atomic_write_bytes(Path(path), buffer.getvalue())
 
 
 def many_to_many_cch(

@@ -11,7 +11,12 @@ import osmium
 
 from network.errors import OsmFileError
 
-SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".osm.xml", ".xml")
+# The file-name endings read (in any letter case) and the osmium format each names: osmium
+# guesses the format from the name itself and knows lower-case endings only ("X.OSM" fails).
+FORMATS = {
+    ".osm": "osm", ".osm.bz2": "osm.bz2", ".osm.gz": "osm.gz", ".osm.pbf": "pbf", ".pbf": "pbf",
+    ".osm.xml": "xml", ".xml": "xml",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,17 +52,12 @@ def read_osm(path: str | os.PathLike[str], *, need_free_bounds: bool = True) -> 
     is computed only when asked for and the file has no `<bounds>`.
     """
     path = Path(path)
-    if not path.is_file():
-        raise OsmFileError(f"OSM file '{path}': no such file")
-    if not path.name.lower().endswith(SUFFIXES):
-        raise OsmFileError(
-            f"OSM file '{path}': unknown file type; expected one of {', '.join(SUFFIXES)}"
-        )
+    source = osm_input(path)
     coords: dict[int, tuple[float, float]] = {}
     ways: list[Way] = []
     missing = 0
     try:
-        processor = osmium.FileProcessor(str(path))
+        processor = osmium.FileProcessor(source)
         box = processor.header.box()
         highways = (
             processor.with_locations()
@@ -74,7 +74,7 @@ def read_osm(path: str | os.PathLike[str], *, need_free_bounds: bool = True) -> 
                     missing += 1
                     nodes.append(None)
             ways.append(Way(way.id, {t.k: t.v for t in way.tags}, nodes))
-        if not ways and not any(True for _ in osmium.FileProcessor(str(path), osmium.osm.NODE)):
+        if not ways and not any(True for _ in osmium.FileProcessor(source, osmium.osm.NODE)):
             raise OsmFileError(
                 f"OSM file '{path}': holds no OSM nodes (empty, truncated or not OSM)"
             )
@@ -83,21 +83,35 @@ def read_osm(path: str | os.PathLike[str], *, need_free_bounds: bool = True) -> 
             if box.valid()
             else None
         )
-        free = _free_node_bounds(path) if bounds is None and need_free_bounds else None
+        free = _free_node_bounds(source) if bounds is None and need_free_bounds else None
     except RuntimeError as err:
         raise OsmFileError(f"OSM file '{path}': cannot be read as OSM data ({err})") from None
     return OsmExtract(coords, ways, bounds, free, missing)
 
 
-def _free_node_bounds(path: Path) -> tuple[float, float, float, float] | None:
+def osm_input(path: Path) -> osmium.io.File:
+    """The file as osmium input with its format named from the file-name ending, so that the
+    check here and osmium's reading agree whatever the letter case."""
+    if not path.is_file():
+        raise OsmFileError(f"OSM file '{path}': no such file")
+    name = path.name.lower()
+    kind = next((kind for suffix, kind in FORMATS.items() if name.endswith(suffix)), None)
+    if kind is None:
+        raise OsmFileError(
+            f"OSM file '{path}': unknown file type; expected one of {', '.join(FORMATS)}"
+        )
+    return osmium.io.File(str(path), kind)
+
+
+def _free_node_bounds(source: osmium.io.File) -> tuple[float, float, float, float] | None:
     """Extent (W, S, E, N) of the nodes that belong to no way, if there are at least 10."""
     in_ways: set[int] = set()
-    for way in osmium.FileProcessor(str(path), osmium.osm.WAY):
+    for way in osmium.FileProcessor(source, osmium.osm.WAY):
         in_ways.update(n.ref for n in way.nodes)
     w = s = math.inf
     e = n = -math.inf
     count = 0
-    for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+    for node in osmium.FileProcessor(source, osmium.osm.NODE):
         if node.id not in in_ways and node.location.valid():
             lon, lat = node.location.lon, node.location.lat
             w, s, e, n = min(w, lon), min(s, lat), max(e, lon), max(n, lat)

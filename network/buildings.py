@@ -11,6 +11,7 @@ import numpy as np
 import osmium
 import shapely
 
+from network._osm import osm_input
 from network.errors import AreaError, OsmFileError
 from network.graph import demo_path
 
@@ -44,7 +45,7 @@ def read_buildings(
     doors: dict[int, tuple[int, str, float, float]] = {}  # node id -> (rank, kind, lat, lon)
     wkb = osmium.geom.WKBFactory()
     try:
-        for obj in osmium.FileProcessor(str(path)).with_areas():
+        for obj in osmium.FileProcessor(osm_input(path)).with_areas():
             if obj.type_str() == "n":
                 kind = obj.tags.get("entrance")
                 if kind in _PUBLIC_ENTRANCES and obj.location.valid():
@@ -97,12 +98,7 @@ def _best_door(area: osmium.osm.Area, doors: dict) -> tuple[int, str, float, flo
 
 
 def _path(source: str | os.PathLike[str]) -> Path:
-    if os.fspath(source) == "demo":
-        return demo_path()
-    path = Path(source)
-    if not path.is_file():
-        raise OsmFileError(f"OSM file '{path}': no such file")
-    return path
+    return demo_path() if os.fspath(source) == "demo" else Path(source)
 
 
 def _levels(value: str | None) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 
 # Bump when the graph format or the build rules change, so old entries are not reused.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _CHUNK = 1 << 20
 
 
@@ -40,6 +40,27 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+class UnreadableGraph(Exception):
+    """A pickle file that does not give back a road graph; the message says why."""
+
+
+def read_graph_pickle(path: Path) -> nx.MultiDiGraph:
+    """The road graph pickled at `path`, or UnreadableGraph.
+
+    Unpickling can fail in more ways than its own errors: a partly written or damaged file, a
+    class or module that no longer imports after a library upgrade (ImportError,
+    AttributeError), a constructor refusing old state (TypeError, ValueError) - so any failure
+    counts, and so does an object that is not a MultiDiGraph."""
+    try:
+        with open(path, "rb") as handle:
+            graph = pickle.load(handle)
+    except Exception as err:  # any failure means unreadable (see the docstring)
+        raise UnreadableGraph(f"{type(err).__name__}: {err}") from None
+    if not isinstance(graph, nx.MultiDiGraph):
+        raise UnreadableGraph(f"holds a {type(graph).__name__}, not a road graph")
+    return graph
+
+
 class GraphCache:
     """A folder of pickled graphs named by a hash of (input content, settings, format)."""
 
@@ -59,14 +80,14 @@ class GraphCache:
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
     def load(self, key: str) -> nx.MultiDiGraph | None:
-        """The cached graph, or None if absent (or unreadable, then it is rebuilt)."""
+        """The cached graph, or None if absent or unreadable (then it is rebuilt: a cache entry
+        is never worth failing a build for)."""
         entry = self.folder / f"graph-{key}.pickle"
         if not entry.is_file():
             return None
         try:
-            with open(entry, "rb") as handle:
-                graph = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError):
+            graph = read_graph_pickle(entry)
+        except UnreadableGraph:
             return None
         graph.graph["cache"] = "hit"
         return graph

@@ -1,4 +1,6 @@
-"""The base error every layer raises for input a user can fix."""
+"""The base error every layer raises for input a user can fix, and the layer's typed errors."""
+
+from numbers import Real
 
 
 class GongpeiError(Exception):
@@ -35,3 +37,9 @@ class SnapError(NetworkError):
 
 class BuiltGraphError(NetworkError):
     """A built-graph folder or a points file that is missing or unreadable."""
+
+
+def is_number(value: object) -> bool:
+    """Whether a user-given value is a real number (numpy's too) and not a bool: Python counts
+    True as 1, which would quietly turn a flag into 1 km/h or 1 m."""
+    return isinstance(value, Real) and not isinstance(value, bool)

@@ -66,22 +66,34 @@ def build_graph(
     settings |= {
         "profile": prof.name,
         "speeds_kmh": dict(sorted(prof.speeds_kmh.items())),
+        "overrides_kmh": dict(sorted(prof.overrides_kmh.items())),
         "area": area.wkt if area is not None else None,
     }
     key = cache.key(path, settings) if cache else None
-    if cache and (hit := cache.load(key)) is not None:
-        return hit
-    if path is None:
-        graph = synthetic_city(settings["synthetic"], profile=prof.name, speeds_kmh=speeds_kmh)
-        if area is not None:
-            graph = _clip(graph, area, graph.graph["report"], source_str)
-            graph = keep_largest_scc(graph, graph.graph["report"])
-    else:
-        graph = _from_file(path, prof, area, source_str)
+    hit = cache.load(key) if cache else None
+    graph = hit if hit is not None else _build(path, settings, prof, area, source_str)
+    # Set on hits too: the entry may have been built from a file of the same content elsewhere,
+    # or in a cache folder since moved, and the CCH order belongs beside the entry as it is now.
     graph.graph["source"] = source_str
     if cache:
         graph.graph["index_file"] = str(cache.folder / f"cch-order-{key}.npy")
-        cache.store(key, graph)
+        if hit is None:
+            cache.store(key, graph)
+    return graph
+
+
+def _build(
+    path: Path | None, settings: dict, prof: Profile, area: BaseGeometry | None, name: str
+) -> nx.MultiDiGraph:
+    """The graph `build_graph` returns when the cache has none: a synthetic city (clipped if
+    asked) or an OSM file's roads."""
+    if path is not None:
+        return _from_file(path, prof, area, name)
+    count, overrides = settings["synthetic"], dict(prof.overrides_kmh)
+    graph = synthetic_city(count, profile=prof.name, speeds_kmh=overrides)
+    if area is not None:
+        graph = _clip(graph, area, graph.graph["report"], name)
+        graph = keep_largest_scc(graph, graph.graph["report"])
     return graph
 
 

@@ -20,7 +20,7 @@ from network._engines import (
     many_to_many_cch,
 )
 from network._index import SCALE, RoadIndex, road_index
-from network.errors import NetworkError
+from network.errors import NetworkError, is_number
 from network.snap import DEFAULT_MAX_SNAP_M, SnapArrays, snap_arrays
 
 Engine = Literal["cch", "dijkstra"]
@@ -61,8 +61,8 @@ def travel_matrix(
     distances along the fastest paths come from one exact Dijkstra per point ordered by time,
     then length (see `network._engines.fastest_path_lengths`).
     """
-    index = road_index(graph)
     snaps = snap_arrays(graph, points, max_snap_m=max_snap_m, labels=labels)
+    index = road_index(graph)
     duration = _matrix(index, "travel_time", snaps, snaps, engine)
     distance = _fastest_path_lengths(index, snaps, duration)
     missing = np.argwhere(~np.isfinite(duration))
@@ -92,10 +92,12 @@ def cost_matrix(
     identical results.
     """
     _check_weight(weight)
-    index = road_index(graph)
-    src = snap_arrays(graph, points, max_snap_m=max_snap_m)
-    tgt = src if targets is None else snap_arrays(graph, targets, max_snap_m=max_snap_m)
-    return _matrix(index, weight, src, tgt, engine) / SCALE[weight]
+    if targets is None:
+        src = tgt = snap_arrays(graph, points, max_snap_m=max_snap_m)
+    else:
+        src = snap_arrays(graph, points, max_snap_m=max_snap_m, role="source")
+        tgt = snap_arrays(graph, targets, max_snap_m=max_snap_m, role="target")
+    return _matrix(road_index(graph), weight, src, tgt, engine) / SCALE[weight]
 
 
 def prepare(graph: nx.MultiDiGraph, *, weight: Weight = "travel_time") -> None:
@@ -116,42 +118,59 @@ def distances_within(
     access: bool = False,
 ) -> sp.csr_matrix:
     """Sparse len(sources) x len(targets) matrix of shortest network costs, for pairs within
-    `limit_m` only (metres for weight="length", seconds for "travel_time").
+    `limit_m` only (metres for weight="length", seconds for "travel_time"); `limit_m=inf` keeps
+    every reachable pair.
 
     Stored entries are exactly the pairs within the limit; an entry may be an explicit 0.0 when
     two points share a snap spot, so test membership with the sparsity structure (e.g.
     `m[i].indices`), not with `!= 0`. Runs a limit-pruned Dijkstra from the smaller side, each
-    group of nearby points on the part of the graph a path within the limit can reach.
+    group of nearby points on the part of the graph a path within the limit can reach (the
+    whole graph when that reach spans it).
 
     ``access=True`` (metres only) adds each point's straight walk to its snap spot at both
     ends, door to door: without it two buildings set back from one street are as close as
     their snap spots, closer than the crow flies.
     """
     _check_weight(weight)
-    if not limit_m >= 0:
-        raise NetworkError(f"limit_m={limit_m!r}: expected a number >= 0")
+    if not is_number(limit_m) or not limit_m >= 0:
+        raise NetworkError(f"limit_m={limit_m!r}: expected a number >= 0 (inf: no limit)")
     if access and weight != "length":
         raise NetworkError(f"access=True needs weight='length' (metres), got '{weight}'")
-    index = road_index(graph)
-    src = snap_arrays(graph, sources, max_snap_m=max_snap_m)
-    tgt = snap_arrays(graph, targets, max_snap_m=max_snap_m)
+    src = snap_arrays(graph, sources, max_snap_m=max_snap_m, role="source")
+    tgt = snap_arrays(graph, targets, max_snap_m=max_snap_m, role="target")
     shape = (len(src.a), len(tgt.a))
     if 0 in shape:
         return sp.csr_matrix(shape)
-    limit = float(np.floor(limit_m * SCALE[weight]))
-    graph, origins, ends, backwards = _augmented(index, weight, src, tgt)
-    xy = np.vstack([np.column_stack([index.px, index.py]), _spots(index, src), _spots(index, tgt)])
-    rows, cols, values = dijkstra_nearby(
-        graph, xy, origins, ends, limit, _reach_m(index, weight, limit)
-    )
-    if backwards:
-        rows, cols = cols, rows
+    index = road_index(graph)
+    rows, cols, values = _within(index, weight, src, tgt, float(limit_m) * SCALE[weight])
     values = values / SCALE[weight]
     if access:
         values = values + src.snap_m[rows] + tgt.snap_m[cols]
         near = values <= limit_m
         rows, cols, values = rows[near], cols[near], values[near]
     return sp.csr_matrix((values, (rows, cols)), shape=shape)
+
+
+def _within(
+    index: RoadIndex, metric: str, src: SnapArrays, tgt: SnapArrays, limit: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source, target, integer cost) of the pairs within `limit` (integer units, inf for none).
+
+    Each group of nearby points searches only the subgraph a path within the limit can reach;
+    when that reach spans the whole graph (a huge or infinite limit) there is nothing to prune,
+    so one chunked Dijkstra per point of the smaller side searches it all (grid cells of
+    infinite size would not be cells)."""
+    graph, origins, ends, backwards = _augmented(index, metric, src, tgt)
+    limit = float(np.floor(limit))
+    xy = np.vstack([np.column_stack([index.px, index.py]), _spots(index, src), _spots(index, tgt)])
+    radius = _reach_m(index, metric, limit)
+    if radius < np.ptp(xy, axis=0).max():
+        rows, cols, costs = dijkstra_nearby(graph, xy, origins, ends, limit, radius)
+    else:
+        dense = dijkstra_rows(graph, origins, ends, limit)
+        rows, cols = np.nonzero(np.isfinite(dense))
+        costs = dense[rows, cols]
+    return (cols, rows, costs) if backwards else (rows, cols, costs)
 
 
 def _check_weight(weight: str) -> None:

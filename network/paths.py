@@ -34,14 +34,25 @@ class RoadLines:
         return int(self.tree.query([x, y])[1])
 
     def along(self, stops: Sequence[Sequence[float]]) -> list[list[float]]:
-        """GeoJSON coordinates ([lon, lat]) through ``stops`` in order, each leg along the
-        fastest path between the nodes nearest to its ends (a leg with no path stays a
-        straight segment)."""
-        x, y = self.index.x, self.index.y
-        coords: list[list[float]] = []
+        """GeoJSON coordinates ([lon, lat]) from the first stop to the last, through every stop
+        in order: each leg runs from its stop to the stop's nearest road node, along the
+        fastest path to the next stop's nearest node, then to that stop (a leg with no path
+        stays a straight segment), so map lines meet their stop markers.
+
+        A single stop is drawn as a route from it back to itself (the stop, its node, the stop:
+        still a valid LineString of at least two positions); no stops give no coordinates."""
+        stops = list(stops)
+        if len(stops) == 1:
+            stops *= 2
         ends = [self.nearest(lon, lat) for lon, lat in stops]
-        for (lon, lat), a, b in zip(stops, ends, ends[1:] + ends[-1:], strict=True):
-            coords.append([round(lon, 6), round(lat, 6)])
+        coords = [_position(*stops[0])] if stops else []
+        for (lon, lat), a, b in zip(stops[1:], ends[:-1], ends[1:], strict=True):
             path = self.query.run(a, b).node_path  # [] where no road joins them
-            coords += [[round(float(x[n]), 6), round(float(y[n]), 6)] for n in path]
+            coords += [_position(self.index.x[n], self.index.y[n]) for n in path]
+            coords.append(_position(lon, lat))
         return coords
+
+
+def _position(lon: float, lat: float) -> list[float]:
+    """A GeoJSON position rounded to 6 decimals (~0.1 m)."""
+    return [round(float(lon), 6), round(float(lat), 6)]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from network.errors import ProfileError
+from network.errors import ProfileError, is_number
 
 # Values of an access-type tag that forbid passage; anything else (yes, destination, delivery,
 # permissive, designated, customers ...) allows it.
@@ -24,7 +24,10 @@ class Profile:
     `speeds_kmh` maps each usable `highway` class to its default speed; a class that is absent is
     not usable. The defaults are typical Chinese urban speeds in traffic, below the legal limits
     of the road classes (快速路 / 主干路 / 次干路 / 支路). A `maxspeed` tag, when present and the
-    profile honours it, replaces the default, capped by the vehicle's own `max_kmh`.
+    profile honours it, replaces the default, capped by the vehicle's own `max_kmh` (its legal or
+    physical top speed, e.g. 25 km/h for an e-tricycle). A class whose speed the user overrides
+    is capped by that override instead (`overrides_kmh`): it runs at the speed asked for, or
+    slower where a posted `maxspeed` is lower, while every other class keeps the vehicle's cap.
     `access_keys` are the access tags that concern this traveller, most general first (the most
     specific one present decides).
     """
@@ -36,19 +39,40 @@ class Profile:
     honour_maxspeed: bool
     max_kmh: float
     oneway_exempt_keys: tuple[str, ...] = field(default=())
+    overrides_kmh: Mapping[str, float] = field(default_factory=dict)
 
     def with_speeds(self, overrides: Mapping[str, float] | None) -> Profile:
-        """This profile with some class speeds replaced (a new class becomes usable)."""
-        if not overrides:
+        """This profile with some class speeds replaced (a new class becomes usable); each
+        overridden class is capped by its own speed, the others keep the vehicle's `max_kmh`
+        (so a faster cycleway does not lift an e-tricycle's legal cap on every tagged road)."""
+        if overrides is None:
             return self
+        if not isinstance(overrides, Mapping):
+            raise ProfileError(
+                f"profile '{self.name}': speeds_kmh must map highway classes to km/h, "
+                f"got {type(overrides).__name__}"
+            )
         for highway, kmh in overrides.items():
-            if not isinstance(kmh, int | float) or not math.isfinite(kmh) or kmh <= 0:
-                raise ProfileError(
-                    f"profile '{self.name}': speed for highway '{highway}' must be a positive "
-                    f"number of km/h, got {kmh!r}"
-                )
-        speeds = {**self.speeds_kmh, **{k: float(v) for k, v in overrides.items()}}
-        return replace(self, speeds_kmh=speeds, max_kmh=max(self.max_kmh, *speeds.values()))
+            self._check_speed(highway, kmh)
+        given = {highway: float(kmh) for highway, kmh in overrides.items()}
+        return replace(
+            self,
+            speeds_kmh={**self.speeds_kmh, **given},
+            overrides_kmh={**self.overrides_kmh, **given},
+        )
+
+    def _check_speed(self, highway: object, kmh: object) -> None:
+        """One override: a highway class name and a positive finite number (a bool is refused,
+        not read as 1 km/h)."""
+        if not isinstance(highway, str):
+            raise ProfileError(
+                f"profile '{self.name}': speeds_kmh key {highway!r} must be a highway class name"
+            )
+        if not is_number(kmh) or not math.isfinite(kmh) or kmh <= 0:
+            raise ProfileError(
+                f"profile '{self.name}': speed for highway '{highway}' must be a positive "
+                f"number of km/h, got {kmh!r}"
+            )
 
     def allows(self, tags: Mapping[str, str]) -> bool:
         """Whether this traveller may use a way with these tags at all."""
@@ -78,12 +102,13 @@ class Profile:
 
     def speed_kmh(self, tags: Mapping[str, str]) -> float:
         """Speed on a usable way: its `maxspeed` (if honoured and readable) or the class default."""
-        default = self.speeds_kmh[tags["highway"]]
+        highway = tags["highway"]
+        cap = self.overrides_kmh.get(highway, self.max_kmh)
         if self.honour_maxspeed:
             posted = parse_maxspeed(tags.get("maxspeed"))
             if posted is not None:
-                return min(posted, self.max_kmh)
-        return min(default, self.max_kmh)
+                return min(posted, cap)
+        return min(self.speeds_kmh[highway], cap)
 
 
 def parse_maxspeed(value: str | None) -> float | None:

@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 
 from network._index import road_index
-from network.errors import SnapError
+from network.errors import SnapError, is_number
 
 DEFAULT_MAX_SNAP_M = 500.0
 
@@ -41,8 +41,15 @@ class SnapArrays:
     snap_m: np.ndarray
 
 
-def _name(i: int, labels: Sequence[str] | None) -> str:
-    return f"point '{labels[i]}'" if labels is not None else f"point {i}"
+def _name(i: int, labels: Sequence[str] | None, role: str) -> str:
+    return f"{role} '{labels[i]}'" if labels is not None else f"{role} {i}"
+
+
+def _check_max_snap(max_snap_m: object) -> None:
+    """Refuse a snap limit no point could meet (negative, NaN) or that is not a number, before
+    any point is blamed for it."""
+    if not is_number(max_snap_m) or not max_snap_m >= 0:
+        raise SnapError(f"max_snap_m={max_snap_m!r}: expected a number of metres >= 0")
 
 
 def snap_arrays(
@@ -51,23 +58,26 @@ def snap_arrays(
     *,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     labels: Sequence[str] | None = None,
+    role: str = "point",
 ) -> SnapArrays:
-    """Vectorised snapping; raises SnapError naming the first bad point."""
+    """Vectorised snapping; raises SnapError naming the first bad point as `role` and its
+    label or position ("target 3"), so a caller with two point lists says which one."""
+    _check_max_snap(max_snap_m)
     index = road_index(graph)
     try:
         pts = np.asarray(points, dtype=float)
     except (TypeError, ValueError):
-        raise SnapError("points: expected a list of (lat, lon) number pairs") from None
+        raise SnapError(f"{role}s: expected a list of (lat, lon) number pairs") from None
     if pts.size == 0:
         pts = pts.reshape(0, 2)
     if pts.ndim != 2 or pts.shape[1] != 2:
-        raise SnapError(f"points: expected a list of (lat, lon) pairs, got shape {pts.shape}")
+        raise SnapError(f"{role}s: expected a list of (lat, lon) pairs, got shape {pts.shape}")
     lat, lon = pts[:, 0], pts[:, 1]
     bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
     if bad.any():
         i = int(np.argmax(bad))
         raise SnapError(
-            f"{_name(i, labels)}: (lat={lat[i]}, lon={lon[i]}) is not a valid coordinate "
+            f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is not a valid coordinate "
             "(lat must be in -90..90, lon in -180..180, no NaN)"
         )
     px, py = index.project.transform(lon, lat)
@@ -84,7 +94,7 @@ def snap_arrays(
     if too_far.any():
         i = int(np.argmax(too_far))
         raise SnapError(
-            f"{_name(i, labels)}: (lat={lat[i]}, lon={lon[i]}) is {dist[i]:.0f} m from the "
+            f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is {dist[i]:.0f} m from the "
             f"nearest usable road, more than max_snap_m={max_snap_m:g} (off the map or in the "
             "sea?)"
         )

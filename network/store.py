@@ -12,8 +12,10 @@ from typing import Any
 
 import networkx as nx
 
+from network._engines import cch_order, save_order
+from network._index import road_index
+from network.cache import UnreadableGraph, read_graph_pickle
 from network.errors import BuiltGraphError
-from network.matrix import prepare
 
 GRAPHML = "graph.graphml"
 PICKLE = "graph.pickle"
@@ -49,8 +51,8 @@ def save_graph_dir(graph: nx.MultiDiGraph, folder: str | os.PathLike[str]) -> Pa
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
     try:
-        graph.graph["index_file"] = str(tmp / ORDER)
-        prepare(graph)  # writes the CCH order into the new folder
+        # The order of the graph's index, reused if a matrix already built it in memory.
+        save_order(cch_order(road_index(graph)), tmp / ORDER)
         graph.graph["index_file"] = str(folder / ORDER)
         with open(tmp / PICKLE, "wb") as handle:
             pickle.dump(graph, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -83,12 +85,12 @@ def load_graph_dir(folder: str | os.PathLike[str]) -> nx.MultiDiGraph:
             f"graph folder '{folder}': no {PICKLE} (build one with `gongpei network build`)"
         )
     try:
-        with open(folder / PICKLE, "rb") as handle:
-            graph = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as err:
-        raise BuiltGraphError(f"graph folder '{folder}': {PICKLE} is unreadable ({err})") from None
-    if not isinstance(graph, nx.MultiDiGraph):
-        raise BuiltGraphError(f"graph folder '{folder}': {PICKLE} does not hold a road graph")
+        graph = read_graph_pickle(folder / PICKLE)
+    except UnreadableGraph as err:
+        raise BuiltGraphError(
+            f"graph folder '{folder}': {PICKLE} is unreadable ({err}); build it again with "
+            "`gongpei network build`"
+        ) from None
     graph.graph["index_file"] = str(folder / ORDER)
     return graph
 

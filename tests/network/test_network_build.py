@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import pickle
 from pathlib import Path
 
 import networkx as nx
@@ -161,6 +162,52 @@ def test_speed_override_changes_travel_times(tiny: Path) -> None:
     assert fast.edges[1, 2, 0]["travel_time"] < slow.edges[1, 2, 0]["travel_time"]
 
 
+def test_one_override_keeps_the_vehicle_cap_on_every_other_class() -> None:
+    tricycle = get_profile("e-tricycle", {"cycleway": 45, "primary": 10})
+    assert tricycle.speed_kmh({"highway": "secondary", "maxspeed": "40"}) == 25  # still capped
+    assert tricycle.speed_kmh({"highway": "cycleway"}) == 45  # the speed asked for
+    assert tricycle.speed_kmh({"highway": "cycleway", "maxspeed": "60"}) == 45
+    assert tricycle.speed_kmh({"highway": "cycleway", "maxspeed": "30"}) == 30  # posted is lower
+    assert tricycle.speed_kmh({"highway": "primary", "maxspeed": "40"}) == 10  # slower than cap
+    assert get_profile("walk", {"footway": 7}).speed_kmh({"highway": "footway"}) == 7
+
+
+def test_an_override_equal_to_the_default_is_its_own_cache_entry(
+    tmp_path: Path, tiny: Path
+) -> None:
+    tiny.write_text(TINY.replace('k="maxspeed" v="10"', 'k="maxspeed" v="20"'), encoding="utf-8")
+    cache = tmp_path / "cache"
+    plain = build_graph(tiny, profile="e-tricycle", cache_dir=cache)
+    asked = build_graph(tiny, profile="e-tricycle", cache_dir=cache, speeds_kmh={"service": 12})
+    assert plain.edges[4, 1, 0]["speed_kph"] == 20  # posted 20, under the 25 km/h cap
+    assert asked.graph["cache"] == "miss" and asked.edges[4, 1, 0]["speed_kph"] == 12
+
+
+@pytest.mark.parametrize(
+    ("speeds", "match"),
+    [
+        ({"primary": True}, "highway 'primary'.*got True"),
+        ([("primary", 30)], "speeds_kmh must map .* got list"),
+        ({3: 30}, "speeds_kmh key 3"),
+    ],
+)
+def test_bad_speed_overrides_are_refused(speeds: object, match: str) -> None:
+    with pytest.raises(ProfileError, match=match):
+        get_profile("van", speeds)
+
+
+def test_file_endings_are_read_in_any_case(tmp_path: Path, tiny: Path) -> None:
+    from network.buildings import read_buildings
+
+    upper = tmp_path / "TINY.OSM"
+    upper.write_bytes(tiny.read_bytes())
+    assert _arcs(build_graph(upper)) == _arcs(build_graph(tiny))
+    assert len(read_buildings(upper)) == 1
+    gz = tmp_path / "TINY.OSM.GZ"
+    gz.write_bytes(gzip.compress(tiny.read_bytes()))
+    assert _arcs(build_graph(gz)) == _arcs(build_graph(tiny))
+
+
 def test_assemble_splits_way_at_missing_nodes() -> None:
     coords = {1: (0.0, 0.0), 2: (0.001, 0.0), 3: (0.003, 0.0), 4: (0.004, 0.0)}
     graph, counts = assemble(
@@ -227,6 +274,35 @@ def test_cache_hit_invalidation_and_nothing_written_on_error(tmp_path: Path, tin
         build_graph(tiny, cache_dir=cache, bbox=(10.0, 10.0, 11.0, 11.0))
     assert sorted(p.name for p in cache.iterdir()) == entries
     assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_cache_hit_names_the_current_file_and_cache_folder(tmp_path: Path, tiny: Path) -> None:
+    build_graph(tiny, cache_dir=tmp_path / "old")
+    moved = tmp_path / "new"
+    (tmp_path / "old").rename(moved)
+    renamed = tmp_path / "renamed.osm"
+    renamed.write_bytes(tiny.read_bytes())
+    hit = build_graph(renamed, cache_dir=moved)
+    assert hit.graph["cache"] == "hit" and hit.graph["source"] == str(renamed)
+    assert Path(hit.graph["index_file"]).parent == moved
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        b"cnonexistent_module_xyz\nGraph\n)R.",  # a class gone after a library upgrade
+        pickle.dumps({"not": "a graph"}),
+        b"\x80\x05\x95",  # cut short
+    ],
+)
+def test_unreadable_cache_entry_is_rebuilt(tmp_path: Path, tiny: Path, entry: bytes) -> None:
+    cache = tmp_path / "cache"
+    first = build_graph(tiny, cache_dir=cache)
+    for path in cache.glob("graph-*.pickle"):
+        path.write_bytes(entry)
+    again = build_graph(tiny, cache_dir=cache)
+    assert again.graph["cache"] == "miss" and _arcs(again) == _arcs(first)
+    assert build_graph(tiny, cache_dir=cache).graph["cache"] == "hit"  # and stored afresh
 
 
 def test_osmnx_graph_gets_the_same_rules(tmp_path: Path) -> None:

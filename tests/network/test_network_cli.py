@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +13,14 @@ import numpy as np
 import osmnx as ox
 import pytest
 import shapely
+from network_oracle import random_points
 from typer.testing import CliRunner
 
 from api.cli.network_cmd import app
 from network import store
 from network.areas import read_polygon
 from network.errors import AreaError, BuiltGraphError
+from network.graph import build_graph
 from network.matrix import travel_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +87,29 @@ def test_bad_folders_and_points(tmp_path: Path) -> None:
         read_points_csv(bad)
 
 
+def test_saved_folder_has_the_order_of_an_index_built_before(tmp_path: Path) -> None:
+    graph = build_graph("synthetic:60")
+    before = travel_matrix(graph, random_points(graph, 3))  # builds the index in memory
+    out = store.save_graph_dir(graph, tmp_path / "out")
+    assert len(np.load(out / "cch-order.npy")) == graph.number_of_nodes()
+    loaded = store.load_graph_dir(out)
+    assert np.array_equal(travel_matrix(loaded, random_points(graph, 3)).duration_s,
+                          before.duration_s)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"cnonexistent_module_xyz\nGraph\n)R.", "ModuleNotFoundError"),
+        (pickle.dumps({"not": "a graph"}), "holds a dict"),
+    ],
+)
+def test_broken_folder_is_a_typed_error_naming_it(tmp_path: Path, content: bytes, why: str) -> None:
+    (tmp_path / "graph.pickle").write_bytes(content)
+    with pytest.raises(BuiltGraphError, match=rf"graph folder '{tmp_path}': graph\.pickle .*{why}"):
+        store.load_graph_dir(tmp_path)
+
+
 def test_cli_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "api.cli.main", "network", "build", str(tmp_path / "nope.osm"),
@@ -130,3 +157,28 @@ def test_qingdao_subdistrict_polygon(shared_dir: Path) -> None:
     assert shinan_cbd.geom_type == "Polygon" and shinan_cbd.is_valid
     w, s, e, n = shinan_cbd.bounds
     assert 120.3 < w < e < 120.45 and 36.0 < s < n < 36.1
+
+
+@pytest.mark.parametrize(
+    ("geojson", "what"),
+    [
+        ({"type": "FeatureCollection"}, "features: Field required"),
+        ({"type": "FeatureCollection", "features": [1]}, r"features\[0\]: .*dictionary"),
+        ({"type": "FeatureCollection", "features": [{"properties": {}}]},
+         r"features\[0\]\.geometry: Field required"),
+        ({"type": "Feature", "properties": ["x"], "geometry": None},
+         r"properties: .*dictionary"),
+        ({"type": "Polygon", "coordinates": "abc"}, "geometry: not a valid GeoJSON geometry"),
+        ({"type": "Topology"}, "type 'Topology': expected a FeatureCollection"),
+    ],
+)  # fmt: skip
+def test_malformed_geojson_names_the_file_and_member(
+    tmp_path: Path, geojson: dict, what: str
+) -> None:
+    path = tmp_path / "area.geojson"
+    path.write_text(json.dumps(geojson))
+    with pytest.raises(AreaError, match=rf"^polygon file '{path}': {what}"):
+        read_polygon(path)
+    if geojson["type"] != "Polygon":  # the file's shape is checked before any name is looked up
+        with pytest.raises(AreaError, match=rf"^polygon file '{path}': {what}"):
+            read_polygon(path, "x")

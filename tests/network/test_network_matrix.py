@@ -172,6 +172,24 @@ def test_bad_points_are_named(demo_van: nx.MultiDiGraph) -> None:
         snap_points(demo_van, [(good[0][0] + 0.001, good[0][1])], max_snap_m=1)
 
 
+def test_snap_errors_name_the_argument_and_refuse_a_bad_limit() -> None:
+    graph = synthetic_city(200, seed=0)
+    good, far = random_points(graph, 1), [(0.0, 0.0)]
+    with pytest.raises(SnapError, match=r"^target 0: .*max_snap_m=500"):
+        cost_matrix(graph, good, far)
+    with pytest.raises(SnapError, match=r"^source 0: "):
+        cost_matrix(graph, far, good)
+    with pytest.raises(SnapError, match=r"^target 0: "):
+        distances_within(graph, good, far, limit_m=100.0)
+    with pytest.raises(SnapError, match=r"^source 0: "):
+        distances_within(graph, far, good, limit_m=100.0)
+    with pytest.raises(SnapError, match=r"^targets: expected a list"):
+        distances_within(graph, good, [(1.0, "east")], limit_m=100.0)
+    for bad in (-1.0, float("nan"), "500", None, True):
+        with pytest.raises(SnapError, match=r"^max_snap_m=.*expected a number of metres >= 0"):
+            travel_matrix(graph, good, max_snap_m=bad)
+
+
 def test_door_to_door_distances_add_the_walks_to_the_road(demo_walk: nx.MultiDiGraph) -> None:
     # points set back from the streets (about 20 m north): their snap spots may be closer to
     # each other than the points are, and so were "walks" shorter than the crow flies
@@ -193,8 +211,9 @@ def test_door_to_door_distances_add_the_walks_to_the_road(demo_walk: nx.MultiDiG
     crow = haversine_m(src[:, 0], src[:, 1], tgt[:, 0], tgt[:, 1])
     assert (door.data >= crow - 0.5).all()
     with pytest.raises(NetworkError, match="access=True needs weight='length'"):
-        distances_within(demo_walk, sources, targets, limit_m=60.0, weight="travel_time",
-                         access=True)
+        distances_within(
+            demo_walk, sources, targets, limit_m=60.0, weight="travel_time", access=True
+        )
 
 
 def test_distances_within_matches_the_full_matrix(demo_walk: nx.MultiDiGraph) -> None:
@@ -220,3 +239,18 @@ def test_distances_within_matches_the_full_matrix(demo_walk: nx.MultiDiGraph) ->
     coo = seconds.tocoo()
     np.testing.assert_allclose(coo.data, durations[coo.row, coo.col], atol=1e-9)
     assert seconds.nnz == int((durations <= 240.0).sum()) > 0
+
+
+def test_distances_within_no_limit_keeps_every_reachable_pair() -> None:
+    graph = synthetic_city(400, seed=3, profile="walk")
+    sources, targets = random_points(graph, 12, seed=1), random_points(graph, 5, seed=2)
+    full = cost_matrix(graph, sources + targets, weight="length")[:12, 12:]
+    assert np.isfinite(full).all()
+    for limit in (float("inf"), 1e306):  # 1e306 m overflows to inf in millimetres
+        within = distances_within(graph, sources, targets, limit_m=limit).toarray()
+        np.testing.assert_allclose(within, full, atol=1e-9)
+        door = distances_within(graph, targets, sources, limit_m=limit, access=True)
+        assert door.nnz == full.size
+    for bad in ("100", None, True, -1.0, float("nan")):
+        with pytest.raises(NetworkError, match=r"^limit_m=.*expected a number >= 0"):
+            distances_within(graph, sources, targets, limit_m=bad)

@@ -42,5 +42,26 @@ def test_a_leg_without_a_road_between_its_stops_stays_straight():
     graph.add_node(3, x=121.0, y=37.0)  # no road to it
     graph.add_edge(1, 2, travel_time=60.0, length=900.0)
     line = RoadLines(graph).along([(120.0, 36.0), (120.01, 36.0), (121.0, 37.0)])
-    assert line[:4] == [[120.0, 36.0], [120.0, 36.0], [120.01, 36.0], [120.01, 36.0]]
-    assert line[-2:] == [[121.0, 37.0], [121.0, 37.0]]
+    assert line == [[120.0, 36.0], [120.0, 36.0], [120.01, 36.0], [120.01, 36.0], [121.0, 37.0]]
+
+
+def test_the_line_ends_at_the_last_stop_and_one_stop_goes_there_and_back():
+    graph = build_graph("synthetic:60")
+    lines = RoadLines(graph)
+    nodes = list(graph.nodes)
+    # stops set back from their road nodes, as doors are: the line must still end at them
+    stops = [
+        [round(x + 1e-4, 6), round(y + 1e-4, 6)]
+        for x, y in (
+            _xy(graph, nodes[0]),
+            _xy(graph, nodes[len(nodes) // 2]),
+            _xy(graph, nodes[-1]),
+        )
+    ]
+    line = lines.along(stops)
+    assert line[0] == stops[0] and line[-1] == stops[-1]
+    one = lines.along(stops[:1])
+    node = lines.nearest(*stops[0])
+    node_xy = [round(float(lines.index.x[node]), 6), round(float(lines.index.y[node]), 6)]
+    assert one == [stops[0], node_xy, stops[0]] == lines.along(stops[:1] * 2)
+    assert lines.along([]) == []
