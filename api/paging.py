@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_json
@@ -49,14 +49,23 @@ def newest_first(
     this API did not issue is a 422 on ``cursor``."""
     if cursor is not None:
         try:
-            at, last_id = decode_cursor(cursor, 2)
-            at = datetime.fromisoformat(at)
-            if at.tzinfo is None:
-                raise BadCursorError("not a cursor issued by this API")
-        except (BadCursorError, TypeError, ValueError) as err:
+            at, last_id = _newest_key(cursor)
+        except (BadCursorError, TypeError, ValueError, OverflowError) as err:
             raise unprocessable(["query", "cursor"], str(err)) from err
-        query = query.where(or_(created < at, and_(created == at, ident < str(last_id))))
+        query = query.where(or_(created < at, and_(created == at, ident < last_id)))
     return query.order_by(created.desc(), ident.desc()).limit(limit + 1)
+
+
+def _newest_key(cursor: str) -> tuple[datetime, str]:
+    """The (created, id) a ``next_cursor`` names, the time in UTC. Checked here, not left to
+    the query: the database layer stores UTC, and a time whose offset takes it past the years
+    1-9999 (OverflowError) or an id holding a NUL (PostgreSQL text) would fail there as a 500
+    or as a 422 on no field."""
+    at, last_id = decode_cursor(cursor, 2)
+    at = datetime.fromisoformat(at)
+    if at.tzinfo is None or not isinstance(last_id, str) or "\x00" in last_id:
+        raise BadCursorError("not a cursor issued by this API")
+    return at.astimezone(UTC), last_id
 
 
 def next_cursor(rows: Sequence[Any], limit: int) -> str | None:

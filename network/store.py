@@ -21,6 +21,7 @@ GRAPHML = "graph.graphml"
 PICKLE = "graph.pickle"
 ORDER = "cch-order.npy"
 INFO = "info.json"
+GRAPH_FILES = frozenset({GRAPHML, PICKLE, ORDER, INFO})  # all that a built-graph folder holds
 
 
 def default_data_dir() -> Path:
@@ -44,10 +45,31 @@ def summary(graph: nx.MultiDiGraph) -> dict[str, Any]:
     }
 
 
-def save_graph_dir(graph: nx.MultiDiGraph, folder: str | os.PathLike[str]) -> Path:
-    """Write the folder atomically: it is assembled beside the target and renamed into place,
-    so an error leaves either the previous folder or none, never a half-written one."""
+def check_graph_target(folder: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """``folder`` may receive a built graph: it is missing, empty or a previous build (its files
+    only), or any folder with ``overwrite``; never a file. Replacing anything else would delete
+    what the user keeps there, such as the OSM file the graph is built from."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise BuiltGraphError(
+            f"graph folder '{folder}': is a file; a built graph is written as a folder of files "
+            "(choose a new folder)"
+        )
+    if folder.is_dir() and not overwrite and not {p.name for p in folder.iterdir()} <= GRAPH_FILES:
+        raise BuiltGraphError(
+            f"graph folder '{folder}': holds files that are not a built graph, which replacing "
+            "it would delete (choose a new folder, or --overwrite to replace it)"
+        )
+
+
+def save_graph_dir(
+    graph: nx.MultiDiGraph, folder: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write the folder atomically: it is assembled beside the target and renamed into place,
+    so an error leaves either the previous folder or none, never a half-written one. Only a
+    previous build is replaced, unless ``overwrite`` (see `check_graph_target`)."""
+    folder = Path(folder)
+    check_graph_target(folder, overwrite=overwrite)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
     try:

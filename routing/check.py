@@ -57,8 +57,10 @@ class CheckReport:
     def summary(self) -> str:
         """One line for the CLI."""
         if self.ok:
-            return (f"checker: OK ({self.served} tasks served, {self.unassigned} unassigned, "
-                    f"cost {self.cost:.2f}, distance {self.distance:.2f})")
+            return (
+                f"checker: OK ({self.served} tasks served, {self.unassigned} unassigned, "
+                f"cost {self.cost:.2f}, distance {self.distance:.2f})"
+            )
         counts = Counter(v.kind for v in self.violations)
         listed = ", ".join(f"{k} x{n}" for k, n in sorted(counts.items()))
         return f"checker: {len(self.violations)} violations ({listed}); first: {self.violations[0]}"
@@ -71,8 +73,7 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
     seen_vehicles: set[str] = set()
     for route in solution.routes:
         if route.vehicle in seen_vehicles:
-            report.violations.append(Violation("vehicle", "has more than one route",
-                                               route.vehicle))
+            report.violations.append(Violation("vehicle", "has more than one route", route.vehicle))
             continue
         seen_vehicles.add(route.vehicle)
         if not _known_vehicle(problem, route.vehicle):
@@ -103,8 +104,14 @@ def _differs(reported: float, actual: float) -> bool:
 class _RouteCheck:
     """Walks one route step by step, recomputing times, loads, distance and cost."""
 
-    def __init__(self, problem: Problem, vehicle: Vehicle, route: Route, report: CheckReport,
-                 visits: dict[tuple[str, str], list[tuple[str, int]]]) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        vehicle: Vehicle,
+        route: Route,
+        report: CheckReport,
+        visits: dict[tuple[str, str], list[tuple[str, int]]],
+    ) -> None:
         self.p, self.v, self.r, self.report, self.visits = problem, vehicle, route, report, visits
         self.jobs = {j.id: j for j in problem.jobs}
         self.shipments = {s.id: s for s in problem.shipments}
@@ -120,8 +127,10 @@ class _RouteCheck:
         ends = [s for s in steps if s.type == "end"]
         start_loc = None if v.start is None else self._centre_location(v.start)
         end_loc = None if v.end is None else self._centre_location(v.end)
-        if (start_loc is None) != (not starts) or len(starts) > 1 or (
-            starts and steps[0].type != "start"
+        if (
+            (start_loc is None) != (not starts)
+            or len(starts) > 1
+            or (starts and steps[0].type != "start")
         ):
             self.flag("route", "start step does not match the vehicle's start centre")
         if (end_loc is None) != (not ends) or len(ends) > 1 or (ends and steps[-1].type != "end"):
@@ -159,30 +168,45 @@ class _RouteCheck:
             leg, leg_m = self._leg(loc, where, step.id)
             arrival = self._after_breaks(depart, leg, pending, step.id)
             service_start = step.arrival + step.waiting
-            if begin is None:
-                begin = depart = service_start
-                arrival = service_start
+            if begin is None:  # no start centre: the route begins at its first stop or break
+                begin = min([service_start, *(b.arrival + b.waiting for b in pending)])
+                arrival = max(arrival, service_start)
             if service_start < arrival - TOL:
-                self.flag("time", f"service starts at {service_start:g}, before it can arrive "
-                          f"({arrival:g})", step.id)
+                self.flag(
+                    "time",
+                    f"service starts at {service_start:g}, before it can arrive ({arrival:g})",
+                    step.id,
+                )
             if _differs(step.arrival, arrival) and step.arrival < arrival:
-                self.flag("report", f"reported arrival {step.arrival:g} is before the "
-                          f"earliest possible {arrival:g}", step.id)
+                self.flag(
+                    "report",
+                    f"reported arrival {step.arrival:g} is before the "
+                    f"earliest possible {arrival:g}",
+                    step.id,
+                )
             service, windows = self._service(step)
             if not _in_windows(service_start, windows):
-                self.flag("time window", f"service starts at {service_start:g}, outside "
-                          f"{_windows_text(windows)}", step.id)
+                self.flag(
+                    "time window",
+                    f"service starts at {service_start:g}, outside {_windows_text(windows)}",
+                    step.id,
+                )
             if _differs(step.service, service):
-                self.flag("report", f"reported service {step.service:g} s, expected {service:g}",
-                          step.id)
+                self.flag(
+                    "report", f"reported service {step.service:g} s, expected {service:g}", step.id
+                )
             dist += leg_m
             dur += leg
             load = self._apply(step, load)
             self._check_load(load, cap, f"after {step.type} '{step.id}'")
             self._compare_load(step, load)
             if _differs(step.distance, dist) or _differs(step.duration, dur):
-                self.flag("report", "reported cumulative distance/travel time differs from "
-                          f"the recomputed {dist:g} / {dur:g}", step.id)
+                self.flag(
+                    "report",
+                    "reported cumulative distance/travel time differs from "
+                    f"the recomputed {dist:g} / {dur:g}",
+                    step.id,
+                )
             depart = service_start + service
             pending = []
             loc = where
@@ -199,9 +223,13 @@ class _RouteCheck:
             dist += leg_m
             dur += leg
             if ends[0].arrival < arrival - TOL:
-                self.flag("time", f"arrives at the end centre at {ends[0].arrival:g}, before it "
-                          f"can ({arrival:g})")
-            finish = max(ends[0].arrival, arrival)
+                self.flag(
+                    "time",
+                    f"arrives at the end centre at {ends[0].arrival:g}, before it "
+                    f"can ({arrival:g})",
+                )
+            # a vehicle back before its end centre opens waits there: the route ends later
+            finish = max(ends[0].arrival, arrival) + max(ends[0].waiting, 0.0)
         elif pending and depart is not None:
             finish = self._after_breaks(depart, 0.0, pending, "the route end")
         self._check_breaks(taken)
@@ -231,13 +259,15 @@ class _RouteCheck:
     def _task_location(self, step: Step) -> int | None:
         task = self._task(step)
         if task is None:
-            self.flag("unknown", f"no {'job' if step.type == 'job' else 'shipment'} with this id",
-                      step.id)
+            self.flag(
+                "unknown", f"no {'job' if step.type == 'job' else 'shipment'} with this id", step.id
+            )
             return None
         where = task.location if isinstance(task, Job) else getattr(task, step.type).location
         if step.location is not None and step.location != where:
-            self.flag("report", f"step location {step.location} is not the task's ({where})",
-                      step.id)
+            self.flag(
+                "report", f"step location {step.location} is not the task's ({where})", step.id
+            )
         return where
 
     def _service(self, step: Step) -> tuple[float, Sequence[TimeWindow]]:
@@ -254,8 +284,11 @@ class _RouteCheck:
         if missing:
             self.flag("skills", f"lacks skills {sorted(missing)}", step.id)
         if not self.p.pooled and task.firm is not None and self.v.firm not in (None, task.firm):
-            self.flag("firm", f"firm '{self.v.firm}' serves a task of firm '{task.firm}' "
-                      "while pooling is off", step.id)
+            self.flag(
+                "firm",
+                f"firm '{self.v.firm}' serves a task of firm '{task.firm}' while pooling is off",
+                step.id,
+            )
 
     def _leg(self, a: int | None, b: int, item: str | None) -> tuple[float, float]:
         if a is None:
@@ -266,12 +299,14 @@ class _RouteCheck:
             return 0.0, 0.0
         return t, d
 
-    def _after_breaks(self, depart: float | None, leg: float, breaks: list[Step],
-                      item: str | None) -> float:
-        """Earliest arrival after leaving at `depart`, travelling `leg` and taking `breaks`."""
-        if depart is None:
-            return -math.inf
-        t = depart
+    def _after_breaks(
+        self, depart: float | None, leg: float, breaks: list[Step], item: str | None
+    ) -> float:
+        """Earliest arrival after leaving at `depart`, travelling `leg` and taking `breaks`.
+
+        `depart` None: no earlier stop (a route without a start centre), so the vehicle is free
+        until its first stop, but the breaks taken before it are checked all the same."""
+        t = -math.inf if depart is None else depart
         total = 0.0
         for b in breaks:
             brk = next((x for x in self.v.breaks if x.id == b.id), None)
@@ -280,16 +315,16 @@ class _RouteCheck:
                 continue
             start = b.arrival + b.waiting
             if start < t - TOL:
-                self.flag("break", f"starts at {start:g}, before the vehicle is free ({t:g})",
-                          b.id)
+                self.flag("break", f"starts at {start:g}, before the vehicle is free ({t:g})", b.id)
             if not _in_windows(start, brk.windows):
-                self.flag("break", f"starts at {start:g}, outside {_windows_text(brk.windows)}",
-                          b.id)
+                self.flag(
+                    "break", f"starts at {start:g}, outside {_windows_text(brk.windows)}", b.id
+                )
             if _differs(b.service, brk.duration) and b.service < brk.duration:
                 self.flag("break", f"lasts {b.service:g} s, shorter than {brk.duration:g}", b.id)
             t = max(t, start) + brk.duration
             total += brk.duration
-        return max(depart + leg + total, t)
+        return t if depart is None else max(depart + leg + total, t)
 
     def _check_breaks(self, taken: Counter[str]) -> None:
         for brk in self.v.breaks:
@@ -301,14 +336,20 @@ class _RouteCheck:
         if begin is None or finish is None:
             return
         if v.shift and (begin < v.shift.start - TOL or finish > v.shift.end + TOL):
-            self.flag("shift", f"route runs {begin:g}-{finish:g}, outside the shift "
-                      f"[{v.shift.start:g}, {v.shift.end:g}]")
+            self.flag(
+                "shift",
+                f"route runs {begin:g}-{finish:g}, outside the shift "
+                f"[{v.shift.start:g}, {v.shift.end:g}]",
+            )
         for ref, t, what in ((v.start, begin, "leaves"), (v.end, finish, "returns to")):
-            opening = None if ref is None else next(
-                c.opening for c in self.p.centres if c.id == ref)
+            opening = (
+                None if ref is None else next(c.opening for c in self.p.centres if c.id == ref)
+            )
             if opening is not None and not opening.contains(t, tol=TOL):
-                self.flag("opening hours", f"{what} centre '{ref}' at {t:g}, outside "
-                          f"[{opening.start:g}, {opening.end:g}]")
+                self.flag(
+                    "opening hours",
+                    f"{what} centre '{ref}' at {t:g}, outside [{opening.start:g}, {opening.end:g}]",
+                )
         if v.max_duration is not None and finish - begin > v.max_duration + TOL:
             self.flag("max duration", f"route takes {finish - begin:g} s > {v.max_duration:g}")
         if v.max_distance is not None and dist > v.max_distance + TOL:
@@ -345,8 +386,9 @@ class _RouteCheck:
     def _apply(self, step: Step, load: list[int]) -> list[int]:
         task = self._task(step)
         if isinstance(task, Job):
-            change = [p - d for p, d in zip(self._vec(task.pickup), self._vec(task.delivery),
-                                            strict=True)]
+            change = [
+                p - d for p, d in zip(self._vec(task.pickup), self._vec(task.delivery), strict=True)
+            ]
         else:
             sign = 1 if step.type == "pickup" else -1
             change = [sign * a for a in self._vec(task.amount)]  # type: ignore[union-attr]
@@ -355,29 +397,41 @@ class _RouteCheck:
     def _check_load(self, load: list[int], cap: list[float], when: str) -> None:
         for d, (amount, c) in enumerate(zip(load, cap, strict=True)):
             if amount > c or amount < 0:
-                self.flag("capacity", f"load {amount} in dimension {d} {when} exceeds capacity "
-                          f"{c:g}" if amount > c else f"negative load {amount} {when}")
+                self.flag(
+                    "capacity",
+                    f"load {amount} in dimension {d} {when} exceeds capacity {c:g}"
+                    if amount > c
+                    else f"negative load {amount} {when}",
+                )
 
     def _compare_load(self, step: Step, load: list[int]) -> None:
         if step.load and list(step.load) != load:
             self.flag("report", f"reported load {list(step.load)}, recomputed {load}", step.id)
 
 
-def _check_coverage(problem: Problem, solution: Solution,
-                    visits: dict[tuple[str, str], list[tuple[str, int]]],
-                    report: CheckReport) -> None:
+def _check_coverage(
+    problem: Problem,
+    solution: Solution,
+    visits: dict[tuple[str, str], list[tuple[str, int]]],
+    report: CheckReport,
+) -> None:
     unassigned = Counter(u.id for u in solution.unassigned)
     for u in solution.unassigned:
-        known = (any(j.id == u.id for j in problem.jobs) if u.type == "job"
-                 else any(s.id == u.id for s in problem.shipments))
+        known = (
+            any(j.id == u.id for j in problem.jobs)
+            if u.type == "job"
+            else any(s.id == u.id for s in problem.shipments)
+        )
         if not known:
-            report.violations.append(Violation("unknown", f"unassigned {u.type} does not exist",
-                                               item=u.id))
+            report.violations.append(
+                Violation("unknown", f"unassigned {u.type} does not exist", item=u.id)
+            )
         if not u.reason.strip():
             report.violations.append(Violation("unassigned", "no reason given", item=u.id))
         if unassigned[u.id] > 1:
-            report.violations.append(Violation("duplicate", "listed unassigned more than once",
-                                               item=u.id))
+            report.violations.append(
+                Violation("duplicate", "listed unassigned more than once", item=u.id)
+            )
     for job in problem.jobs:
         done = visits.get((job.id, "job"), [])
         _coverage(job.id, len(done), unassigned[job.id], report)
@@ -386,16 +440,23 @@ def _check_coverage(problem: Problem, solution: Solution,
         pickups = visits.get((ship.id, "pickup"), [])
         deliveries = visits.get((ship.id, "delivery"), [])
         if len(pickups) != len(deliveries):
-            report.violations.append(Violation(
-                "precedence", "pickup and delivery are not both in the plan", item=ship.id))
+            report.violations.append(
+                Violation(
+                    "precedence", "pickup and delivery are not both in the plan", item=ship.id
+                )
+            )
         elif pickups and deliveries:
             (pv, ppos), (dv, dpos) = pickups[0], deliveries[0]
             if pv != dv:
-                report.violations.append(Violation(
-                    "precedence", f"picked up by '{pv}' but delivered by '{dv}'", item=ship.id))
+                report.violations.append(
+                    Violation(
+                        "precedence", f"picked up by '{pv}' but delivered by '{dv}'", item=ship.id
+                    )
+                )
             elif ppos > dpos:
-                report.violations.append(Violation(
-                    "precedence", "delivered before it is picked up", pv, ship.id))
+                report.violations.append(
+                    Violation("precedence", "delivered before it is picked up", pv, ship.id)
+                )
         _coverage(ship.id, max(len(pickups), len(deliveries)), unassigned[ship.id], report)
         report.served += bool(pickups or deliveries)
     report.unassigned = len(unassigned)
@@ -405,20 +466,27 @@ def _coverage(task_id: str, visits: int, unassigned: int, report: CheckReport) -
     if visits > 1:
         report.violations.append(Violation("duplicate", f"served {visits} times", item=task_id))
     if visits and unassigned:
-        report.violations.append(Violation("duplicate", "both served and listed unassigned",
-                                           item=task_id))
+        report.violations.append(
+            Violation("duplicate", "both served and listed unassigned", item=task_id)
+        )
     if not visits and not unassigned:
-        report.violations.append(Violation("missing", "neither served nor listed unassigned",
-                                           item=task_id))
+        report.violations.append(
+            Violation("missing", "neither served nor listed unassigned", item=task_id)
+        )
 
 
 def _check_totals(solution: Solution, report: CheckReport) -> None:
     s = solution.summary
-    for name, reported, actual in (("cost", s.cost, report.cost),
-                                   ("distance", s.distance, report.distance),
-                                   ("duration", s.duration, report.duration)):
+    for name, reported, actual in (
+        ("cost", s.cost, report.cost),
+        ("distance", s.distance, report.distance),
+        ("duration", s.duration, report.duration),
+    ):
         if _differs(reported, actual):
-            report.violations.append(Violation(
-                "report", f"summary {name} {reported:g} differs from the recomputed {actual:g}"))
+            report.violations.append(
+                Violation(
+                    "report", f"summary {name} {reported:g} differs from the recomputed {actual:g}"
+                )
+            )
     if s.unassigned != len(solution.unassigned):
         report.violations.append(Violation("report", "summary unassigned count differs"))

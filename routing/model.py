@@ -113,9 +113,8 @@ def _describe(err: ValidationError, data: Any, what: str) -> str:
                     node = None
                 ident = _get(node, "id")
                 label = f"'{ident}'" if ident is not None else f"#{key}"
-                item = f"{_ITEM_KINDS[parent]} {label}" if item == what else (
-                    f"{item}: {_ITEM_KINDS[parent]} {label}"
-                )
+                named = f"{_ITEM_KINDS[parent]} {label}"
+                item = named if item == what == "problem" else f"{item}: {named}"
                 field = []
                 continue
             if isinstance(key, int) and field:
@@ -165,18 +164,25 @@ def _outermost(data: Any, what: str) -> Iterator[None]:
         _depth.reset(token)
 
 
+def _named(kind: str, data: Any) -> str:
+    """The item an error is about: its kind and, where it has one, its id (a job built on its
+    own by `Model.add_job` has no list position to name it by)."""
+    ident = _get(data, "id")
+    return f"{kind} '{ident}'" if isinstance(ident, str) and ident else kind
+
+
 class _Frozen(BaseModel):
     """Immutable model whose construction errors are one-line `ProblemError`s."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
 
     def __init__(self, **data: Any) -> None:
-        with _outermost(data, type(self).__name__.lower()):
+        with _outermost(data, _named(type(self).__name__.lower(), data)):
             super().__init__(**data)
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        with _outermost(obj, cls.__name__.lower()):
+        with _outermost(obj, _named(cls.__name__.lower(), obj)):
             return super().model_validate(obj, **kwargs)
 
     @classmethod
@@ -628,9 +634,7 @@ def _validate_problem(p: Problem) -> None:
 
     def where(item: str, index: int) -> None:
         if index >= n:
-            raise ValueError(
-                f"{item}: location {index} is outside the travel matrices ({n}x{n})"
-            )
+            raise ValueError(f"{item}: location {index} is outside the travel matrices ({n}x{n})")
 
     centres = {c.id: c for c in p.centres}
     for c in p.centres:
@@ -653,14 +657,12 @@ def _validate_problem(p: Problem) -> None:
 
     dims = None
     for label, amount in _amounts(p):
-        if not amount:
-            continue
+        if not amount and not label.startswith("vehicle"):
+            continue  # a task's empty amount is zero in every dimension; a capacity has none
         if dims is None:
             dims = len(amount)
         elif len(amount) != dims:
-            raise ValueError(
-                f"{label}: {len(amount)} capacity dimensions but others have {dims}"
-            )
+            raise ValueError(f"{label}: {len(amount)} capacity dimensions but others have {dims}")
     if p.capacity_names and dims is not None and len(p.capacity_names) != dims:
         raise ValueError(
             f"capacity_names: {len(p.capacity_names)} names for {dims} capacity dimensions"
@@ -674,9 +676,7 @@ def _validate_task(p: Problem, task: Job | Shipment, dims: int) -> None:
     kind = "job" if isinstance(task, Job) else "shipment"
     able = [v for v in p.vehicles if task.skills <= v.skills]
     if not able:
-        raise ValueError(
-            f"{kind} '{task.id}': skills: no vehicle has all of {sorted(task.skills)}"
-        )
+        raise ValueError(f"{kind} '{task.id}': skills: no vehicle has all of {sorted(task.skills)}")
     if not p.pooled and task.firm is not None:
         able = [v for v in able if v.firm in (None, task.firm)]
         if not able:
@@ -714,8 +714,9 @@ class Model:
     >>> problem = m.build()
     """
 
-    def __init__(self, *, name: str | None = None, capacity_names: Sequence[str] = (),
-                 pooled: bool = True) -> None:
+    def __init__(
+        self, *, name: str | None = None, capacity_names: Sequence[str] = (), pooled: bool = True
+    ) -> None:
         self.name = name
         self.capacity_names = tuple(capacity_names)
         self.pooled = pooled
@@ -727,8 +728,9 @@ class Model:
         self.matrices: dict[str, TravelMatrices] = {}
         self.meta: dict[str, Any] = {}
 
-    def add_location(self, *, lat: float | None = None, lon: float | None = None,
-                     name: str | None = None) -> int:
+    def add_location(
+        self, *, lat: float | None = None, lon: float | None = None, name: str | None = None
+    ) -> int:
         """Add a place; returns its matrix index."""
         self.locations.append(Location(lat=lat, lon=lon, name=name))
         return len(self.locations) - 1

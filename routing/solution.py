@@ -38,9 +38,10 @@ class _Out(BaseModel):
 
 
 class Step(_Out):
-    """One step of a route. `arrival` at the place, `waiting` until service may start, then
-    `service` seconds; `load` is carried after the step; `distance` and `duration` (travel
-    time) are cumulative from the route start. For a break, `arrival` is when it starts."""
+    """One step of a route. `arrival` at the place, `waiting` until service may start (at the
+    end centre: until it opens), then `service` seconds; `load` is carried after the step;
+    `distance` and `duration` (travel time) are cumulative from the route start. For a break,
+    `arrival` is when it starts."""
 
     type: StepType
     id: str | None = None
@@ -158,28 +159,44 @@ class Solution(_Out):
                 if s.coordinates is not None:
                     out["location"] = list(s.coordinates)
                 out.update(
-                    arrival=_num(s.arrival), duration=_num(s.duration), distance=_num(s.distance),
-                    service=_num(s.service), waiting_time=_num(s.waiting), load=list(s.load),
+                    arrival=_num(s.arrival),
+                    duration=_num(s.duration),
+                    distance=_num(s.distance),
+                    service=_num(s.service),
+                    waiting_time=_num(s.waiting),
+                    load=list(s.load),
                 )
                 steps.append(out)
-            routes.append({
-                "vehicle": ident(r.vehicle), "cost": _num(r.cost), "distance": _num(r.distance),
-                "duration": _num(r.duration), "service": _num(r.service),
-                "waiting_time": _num(r.waiting), "steps": steps,
-            })
+            routes.append(
+                {
+                    "vehicle": ident(r.vehicle),
+                    "cost": _num(r.cost),
+                    "distance": _num(r.distance),
+                    "duration": _num(r.duration),
+                    "service": _num(r.service),
+                    "waiting_time": _num(r.waiting),
+                    "steps": steps,
+                }
+            )
         s = self.summary
         return {
             "code": 0,
             "summary": {
-                "cost": _num(s.cost), "routes": s.routes, "unassigned": s.unassigned,
-                "distance": _num(s.distance), "duration": _num(s.duration),
-                "service": _num(s.service), "waiting_time": _num(s.waiting),
+                "cost": _num(s.cost),
+                "routes": s.routes,
+                "unassigned": s.unassigned,
+                "distance": _num(s.distance),
+                "duration": _num(s.duration),
+                "service": _num(s.service),
+                "waiting_time": _num(s.waiting),
                 "penalty": _num(s.penalty),
                 "computing_times": {"solving": round(self.runtime_s * 1000)},
-                "engine": self.engine, "engine_reason": self.engine_reason,
+                "engine": self.engine,
+                "engine_reason": self.engine_reason,
             },
-            "unassigned": [entry for u in self.unassigned
-                           for entry in _unassigned_entries(u, problem, ident)],
+            "unassigned": [
+                entry for u in self.unassigned for entry in _unassigned_entries(u, problem, ident)
+            ],
             "routes": routes,
         }
 
@@ -192,37 +209,61 @@ class Solution(_Out):
         whose travel the matrices hold: routing itself has no roads to draw on."""
         features: list[dict[str, Any]] = []
         for r in self.routes:
-            coords = [list(s.coordinates) for s in r.steps
-                      if s.coordinates is not None and s.type != "break"]
+            coords = [
+                list(s.coordinates)
+                for s in r.steps
+                if s.coordinates is not None and s.type != "break"
+            ]
             if len(coords) >= 2:
-                features.append({
-                    "type": "Feature",
-                    "geometry": {"type": "LineString",
-                                 "coordinates": coords if line is None else line(coords, r)},
-                    "properties": {"vehicle": r.vehicle, "cost": r.cost, "distance": r.distance,
-                                   "duration": r.duration},
-                })
+                features.append(
+                    {
+                        "type": "Feature",
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": coords if line is None else line(coords, r),
+                        },
+                        "properties": {
+                            "vehicle": r.vehicle,
+                            "cost": r.cost,
+                            "distance": r.distance,
+                            "duration": r.duration,
+                        },
+                    }
+                )
             for order, s in enumerate(r.steps):
                 if s.coordinates is not None and s.type != "break":
-                    features.append({
-                        "type": "Feature",
-                        "geometry": {"type": "Point", "coordinates": list(s.coordinates)},
-                        "properties": {"vehicle": r.vehicle, "order": order, "type": s.type,
-                                       "id": s.id, "arrival": s.arrival},
-                    })
+                    features.append(
+                        {
+                            "type": "Feature",
+                            "geometry": {"type": "Point", "coordinates": list(s.coordinates)},
+                            "properties": {
+                                "vehicle": r.vehicle,
+                                "order": order,
+                                "type": s.type,
+                                "id": s.id,
+                                "arrival": s.arrival,
+                            },
+                        }
+                    )
         return {"type": "FeatureCollection", "features": features}
 
 
-def _unassigned_entries(u: Unassigned, problem: Problem | None,
-                        ident: Callable[[str | None], Any]) -> list[dict[str, Any]]:
+def _unassigned_entries(
+    u: Unassigned, problem: Problem | None, ident: Callable[[str | None], Any]
+) -> list[dict[str, Any]]:
     """VROOM lists a left-out shipment as its pickup and its delivery step; a job once."""
     if u.type == "job" or problem is None:
         where = {"location_index": u.location} if u.location is not None else {}
         return [{"id": ident(u.id), "type": u.type, "reason": u.reason, **where}]
     ship = problem.shipment(u.id)
     return [
-        {"id": ident(stop.id or u.id), "type": kind, "shipment": ident(u.id),
-         "reason": u.reason, "location_index": stop.location}
+        {
+            "id": ident(stop.id or u.id),
+            "type": kind,
+            "shipment": ident(u.id),
+            "reason": u.reason,
+            "location_index": stop.location,
+        }
         for kind, stop in (("pickup", ship.pickup), ("delivery", ship.delivery))
     ]
 
@@ -293,25 +334,39 @@ def build_solution(
         waiting=sum(r.waiting for r in routes),
         penalty=penalty,
     )
-    return Solution(summary=summary, routes=routes, unassigned=left, engine=engine,
-                    engine_reason=engine_reason, runtime_s=runtime_s, meta=meta or {})
+    return Solution(
+        summary=summary,
+        routes=routes,
+        unassigned=left,
+        engine=engine,
+        engine_reason=engine_reason,
+        runtime_s=runtime_s,
+        meta=meta or {},
+    )
 
 
 def _unassigned(problem: Problem, task_id: str, reason: str) -> Unassigned:
     if problem.has_job(task_id):
-        return Unassigned(id=task_id, type="job", reason=reason,
-                          location=problem.job(task_id).location)
+        return Unassigned(
+            id=task_id, type="job", reason=reason, location=problem.job(task_id).location
+        )
     problem.shipment(task_id)  # KeyError for an unknown id: an engine bug, not user input
-    return Unassigned(id=task_id, type="shipment", reason=reason,
-                      location=problem.shipment(task_id).pickup.location)
+    return Unassigned(
+        id=task_id,
+        type="shipment",
+        reason=reason,
+        location=problem.shipment(task_id).pickup.location,
+    )
 
 
 def _stop(problem: Problem, visit: Visit) -> tuple[int, float, tuple[int, ...], Any]:
     """(location, service, load change, windows) of a task visit."""
     if visit.type == "job":
         job: Job = problem.job(visit.id)
-        change = tuple(p - d for p, d in zip(problem.amount(job.pickup),
-                                             problem.amount(job.delivery), strict=True))
+        change = tuple(
+            p - d
+            for p, d in zip(problem.amount(job.pickup), problem.amount(job.delivery), strict=True)
+        )
         return job.location, job.service, change, job.time_windows
     ship: Shipment = problem.shipment(visit.id)
     stop = ship.pickup if visit.type == "pickup" else ship.delivery
@@ -328,6 +383,12 @@ def _earliest_in(windows: Sequence[Any], t: float) -> float:
     return t
 
 
+def _opens(problem: Problem, centre: str | None) -> float:
+    """When the centre opens (0 if it has no opening hours or the route has no centre there)."""
+    opening = None if centre is None else problem.centre(centre).opening
+    return opening.start if opening else 0.0
+
+
 def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
     vehicle = problem.vehicle(plan.vehicle)
     travel = problem.travel(vehicle.profile)
@@ -342,19 +403,21 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
                 initial[d] += amount
     load = list(initial)
 
-    earliest = max(
-        vehicle.shift.start if vehicle.shift else 0.0,
-        problem.centre(vehicle.start).opening.start
-        if vehicle.start and problem.centre(vehicle.start).opening else 0.0,
-    )
+    earliest = max(vehicle.shift.start if vehicle.shift else 0.0, _opens(problem, vehicle.start))
     t = plan.departure if plan.departure is not None else earliest
     steps: list[Step] = []
     dist = dur = service_total = waiting_total = 0.0
     loc = start_loc
     if start_loc is not None:
-        steps.append(Step(type="start", location=start_loc,
-                          coordinates=problem.coordinates(start_loc), arrival=t,
-                          load=tuple(load)))
+        steps.append(
+            Step(
+                type="start",
+                location=start_loc,
+                coordinates=problem.coordinates(start_loc),
+                arrival=t,
+                load=tuple(load),
+            )
+        )
     depart = t
     pending_breaks = 0.0  # break time since the last stop, to place arrival after it
     break_end = -math.inf
@@ -362,10 +425,19 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
         if v.type == "break":
             brk = breaks[v.id]
             begin = v.start if v.start is not None else _earliest_in(brk.windows, depart)
-            steps.append(Step(type="break", id=v.id, location=loc,
-                              coordinates=problem.coordinates(loc) if loc is not None else None,
-                              arrival=begin, service=brk.duration, load=tuple(load),
-                              distance=dist, duration=dur))
+            steps.append(
+                Step(
+                    type="break",
+                    id=v.id,
+                    location=loc,
+                    coordinates=problem.coordinates(loc) if loc is not None else None,
+                    arrival=begin,
+                    service=brk.duration,
+                    load=tuple(load),
+                    distance=dist,
+                    duration=dur,
+                )
+            )
             pending_breaks += brk.duration
             break_end = begin + brk.duration
             if v.start is None:
@@ -387,10 +459,20 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
         dur += leg
         for d, c in enumerate(change):
             load[d] += c
-        steps.append(Step(type=v.type, id=v.id, location=where,
-                          coordinates=problem.coordinates(where), arrival=arrival,
-                          waiting=begin - arrival, service=service, load=tuple(load),
-                          distance=dist, duration=dur))
+        steps.append(
+            Step(
+                type=v.type,
+                id=v.id,
+                location=where,
+                coordinates=problem.coordinates(where),
+                arrival=arrival,
+                waiting=begin - arrival,
+                service=service,
+                load=tuple(load),
+                distance=dist,
+                duration=dur,
+            )
+        )
         waiting_total += begin - arrival
         service_total += service
         depart = begin + service
@@ -403,18 +485,43 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
         leg_m = float(travel.distances[loc, end_loc]) if loc is not None else 0.0
         dist += leg_m
         dur += leg
-        end_time = max(depart + leg + pending_breaks, break_end)
-        steps.append(Step(type="end", location=end_loc, coordinates=problem.coordinates(end_loc),
-                          arrival=end_time, load=tuple(load), distance=dist, duration=dur))
+        arrival = max(depart + leg + pending_breaks, break_end)
+        end_time = max(arrival, _opens(problem, vehicle.end))  # back early: wait for it to open
+        waiting_total += end_time - arrival
+        steps.append(
+            Step(
+                type="end",
+                location=end_loc,
+                coordinates=problem.coordinates(end_loc),
+                arrival=arrival,
+                waiting=end_time - arrival,
+                load=tuple(load),
+                distance=dist,
+                duration=dur,
+            )
+        )
     elif steps and steps[-1].type == "break":
         end_time = max(end_time, steps[-1].departure)
     first = steps[0].arrival if steps else t
     tasks = [s for s in steps if s.type != "start"]
-    if (plan.departure is None and start_loc is not None and tasks
-            and tasks[0].type != "break" and tasks[0].waiting > 0):
+    if (
+        plan.departure is None
+        and start_loc is not None
+        and tasks
+        and tasks[0].type != "break"
+        and tasks[0].waiting > 0
+    ):
         # No engine times: leave just in time for the first stop instead of waiting there.
         later = RoutePlan(plan.vehicle, plan.visits, departure=t + tasks[0].waiting)
         return _timed_route(problem, later)
-    return Route(vehicle=vehicle.id, steps=tuple(steps), cost=route_cost(vehicle, dist, dur),
-                 distance=dist, duration=dur, service=service_total, waiting=waiting_total,
-                 start_time=first, end_time=end_time)
+    return Route(
+        vehicle=vehicle.id,
+        steps=tuple(steps),
+        cost=route_cost(vehicle, dist, dur),
+        distance=dist,
+        duration=dur,
+        service=service_total,
+        waiting=waiting_total,
+        start_time=first,
+        end_time=end_time,
+    )

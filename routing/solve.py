@@ -14,6 +14,7 @@ the better plan that passes the independent checker: fewer unassigned tasks, the
 from __future__ import annotations
 
 import functools
+import math
 import multiprocessing as mp
 import os
 import threading
@@ -46,13 +47,31 @@ def solve(
     progress: ProgressCallback | None = None,
     race: bool | None = None,
 ) -> Solution:
-    """Solve the problem; the solution's `engine` and `engine_reason` say who and why.
+    """Solve the problem; the solution's `engine` and `engine_reason` say who and why, its
+    `runtime_s` the whole time taken (a warm start's two engines, a race's wait included).
 
     `race` None races two searches when auto, more than one core is free and this process
     runs no other thread (the race forks); True/False forces it on or off.
     """
-    if time_limit_s <= 0:
-        raise EngineError(f"time_limit_s: must be positive, got {time_limit_s}")
+    if not math.isfinite(time_limit_s) or time_limit_s <= 0:
+        raise EngineError(f"time_limit_s: must be positive and finite, got {time_limit_s}")
+    began = time.monotonic()
+    solution = _solved(
+        problem, engine=engine, time_limit_s=time_limit_s, seed=seed, progress=progress, race=race
+    )
+    return solution.model_copy(update={"runtime_s": time.monotonic() - began})
+
+
+def _solved(
+    problem: Problem,
+    *,
+    engine: str,
+    time_limit_s: float,
+    seed: int,
+    progress: ProgressCallback | None,
+    race: bool | None,
+) -> Solution:
+    """`solve` without its checks and its clock: the engine (or race) and the reason."""
     if engine != "auto":
         module = get_engine(engine)
         ok, why = module.supports(problem)
@@ -70,9 +89,15 @@ def solve(
                 problem, time_limit_s=time_limit_s, seed=seed, progress=progress
             )
             return _tagged(solution, f"auto: PyVRP ({why}); no race (one core or threads)")
-        return _race(problem, get_engine("ortools").solve, get_engine("pyvrp").solve,
-                     f"auto: PyVRP fits ({why})", time_limit_s=time_limit_s, seed=seed,
-                     progress=progress)
+        return _race(
+            problem,
+            get_engine("ortools").solve,
+            get_engine("pyvrp").solve,
+            f"auto: PyVRP fits ({why})",
+            time_limit_s=time_limit_s,
+            seed=seed,
+            progress=progress,
+        )
 
     reason = f"auto: OR-Tools, because PyVRP does not fit ({why})"
     simple = simplified(problem)
@@ -80,11 +105,13 @@ def solve(
         reason += "; PyVRP's plan of a simplified version can seed OR-Tools"
     if not race:
         if simple is not None:
-            solution = _warm_start(problem, time_limit_s=time_limit_s, seed=seed,
-                                   simple=simple, progress=progress)
+            solution = _warm_start(
+                problem, time_limit_s=time_limit_s, seed=seed, simple=simple, progress=progress
+            )
         else:
-            solution = get_engine("ortools").solve(problem, time_limit_s=time_limit_s,
-                                                   seed=seed, progress=progress)
+            solution = get_engine("ortools").solve(
+                problem, time_limit_s=time_limit_s, seed=seed, progress=progress
+            )
         return _tagged(solution, reason)
     ortools = get_engine("ortools").solve
     if simple is not None:  # two warm starts from differently seeded PyVRP searches
@@ -92,8 +119,9 @@ def solve(
         there = functools.partial(_warm_start, simple=simple, pyvrp_seed=seed + 1)
     else:  # another first-solution heuristic: robust start, diverse search
         here, there = ortools, functools.partial(ortools, first_solution="local")
-    return _race(problem, here, there, reason, time_limit_s=time_limit_s, seed=seed,
-                 progress=progress)
+    return _race(
+        problem, here, there, reason, time_limit_s=time_limit_s, seed=seed, progress=progress
+    )
 
 
 def simplified(problem: Problem) -> Problem | None:
@@ -101,6 +129,7 @@ def simplified(problem: Problem) -> Problem | None:
     stop (the longest); if that is not enough, one window per job and no priorities too. Its
     plan may break the real problem's rules, so it serves only as a start that OR-Tools
     restores when feasible. None if even this does not fit PyVRP."""
+
     def one(windows: tuple[TimeWindow, ...]) -> tuple[TimeWindow, ...]:
         return (max(windows, key=lambda w: (w.end - w.start, -w.start)),) if windows else ()
 
@@ -109,15 +138,18 @@ def simplified(problem: Problem) -> Problem | None:
 
     lighter = problem.replace(
         vehicles=tuple(v.model_copy(update={"breaks": ()}) for v in problem.vehicles),
-        shipments=tuple(s.model_copy(update={"pickup": stop(s.pickup),
-                                             "delivery": stop(s.delivery)})
-                        for s in problem.shipments),
+        shipments=tuple(
+            s.model_copy(update={"pickup": stop(s.pickup), "delivery": stop(s.delivery)})
+            for s in problem.shipments
+        ),
     )
     if _pyvrp_fits(lighter)[0]:
         return lighter
     plainer = lighter.replace(
-        jobs=tuple(j.model_copy(update={"time_windows": one(j.time_windows), "priority": 0})
-                   for j in problem.jobs),
+        jobs=tuple(
+            j.model_copy(update={"time_windows": one(j.time_windows), "priority": 0})
+            for j in problem.jobs
+        ),
         shipments=tuple(s.model_copy(update={"priority": 0}) for s in lighter.shipments),
     )
     return plainer if _pyvrp_fits(plainer)[0] else None
@@ -137,18 +169,32 @@ def _pyvrp_seconds(problem: Problem, time_limit_s: float) -> float:
     return time_limit_s - min(most, max(least, DESCENT_S_PER_TASK * tasks))
 
 
-def _warm_start(problem: Problem, *, time_limit_s: float, seed: int, simple: Problem,
-                progress: ProgressCallback | None = None,
-                pyvrp_seed: int | None = None) -> Solution:
-    """PyVRP on the simplified problem, then OR-Tools on the real one from that plan."""
+def _warm_start(
+    problem: Problem,
+    *,
+    time_limit_s: float,
+    seed: int,
+    simple: Problem,
+    progress: ProgressCallback | None = None,
+    pyvrp_seed: int | None = None,
+) -> Solution:
+    """PyVRP on the simplified problem, then OR-Tools on the real one from that plan (its
+    restore and search within what is left of the limit); `runtime_s` covers both."""
     began = time.monotonic()
-    start = get_engine("pyvrp").solve(simple, time_limit_s=_pyvrp_seconds(problem, time_limit_s),
-                                      seed=seed if pyvrp_seed is None else pyvrp_seed)
-    rest = max(0.1, time_limit_s - (time.monotonic() - began))
-    solution = get_engine("ortools").solve(problem, time_limit_s=rest, seed=seed,
-                                           initial=start, progress=progress)
     used = seed if pyvrp_seed is None else pyvrp_seed
-    return solution.model_copy(update={"meta": {**solution.meta, "pyvrp_seed": used}})
+    start = get_engine("pyvrp").solve(
+        simple, time_limit_s=_pyvrp_seconds(problem, time_limit_s), seed=used
+    )
+    rest = max(0.1, time_limit_s - (time.monotonic() - began))
+    solution = get_engine("ortools").solve(
+        problem, time_limit_s=rest, seed=seed, initial=start, progress=progress
+    )
+    return solution.model_copy(
+        update={
+            "runtime_s": time.monotonic() - began,
+            "meta": {**solution.meta, "pyvrp_seed": used},
+        }
+    )
 
 
 def _pyvrp_fits(problem: Problem) -> tuple[bool, str]:
@@ -165,8 +211,9 @@ def _tagged(solution: Solution, reason: str) -> Solution:
     return solution.model_copy(update={"engine_reason": reason})
 
 
-def _child(conn: Any, problem: Problem, solver: Callable[..., Solution],
-           time_limit_s: float, seed: int) -> None:
+def _child(
+    conn: Any, problem: Problem, solver: Callable[..., Solution], time_limit_s: float, seed: int
+) -> None:
     """Runs in the forked process: solve, send the solution (or the error) back."""
     try:
         conn.send(("ok", solver(problem, time_limit_s=time_limit_s, seed=seed)))
@@ -177,22 +224,31 @@ def _child(conn: Any, problem: Problem, solver: Callable[..., Solution],
 
 
 def _label(solution: Solution) -> str:
+    pyvrp_seed = solution.meta.get("pyvrp_seed")
+    if solution.meta.get("cold_search_kept"):
+        return f"{solution.engine} (cold search; PyVRP's plan, seed {pyvrp_seed}, served fewer)"
     if solution.meta.get("warm_start"):
-        return f"{solution.engine} (from PyVRP's plan, seed {solution.meta['pyvrp_seed']})"
+        return f"{solution.engine} (from PyVRP's plan, seed {pyvrp_seed})"
     variant = solution.meta.get("first_solution")
     return solution.engine + (f" ({variant} start)" if variant else "")
 
 
-def _race(problem: Problem, here: Callable[..., Solution], other: Callable[..., Solution],
-          reason: str, *, time_limit_s: float, seed: int,
-          progress: ProgressCallback | None) -> Solution:
+def _race(
+    problem: Problem,
+    here: Callable[..., Solution],
+    other: Callable[..., Solution],
+    reason: str,
+    *,
+    time_limit_s: float,
+    seed: int,
+    progress: ProgressCallback | None,
+) -> Solution:
     """`here` in this process and `other` in a forked one (fork: nothing needs pickling),
     same time limit; the better checked plan wins."""
     began = time.monotonic()
     ctx = mp.get_context("fork")
     parent, end = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(end, problem, other, time_limit_s, seed),
-                       daemon=True)
+    proc = ctx.Process(target=_child, args=(end, problem, other, time_limit_s, seed), daemon=True)
     proc.start()
     end.close()
     try:

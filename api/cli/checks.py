@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from network.errors import GongpeiError
 from routing.engines import ENGINES, EngineError
 
 ENGINE_CHOICES = ("auto", *ENGINES)
+# PyVRP's random generator takes an unsigned 32-bit seed, and `routing.solve` seeds its second
+# PyVRP search with seed + 1: any larger (or negative) seed fails inside the solve.
+SEED_MAX = 2**32 - 2
 
 
 class OptionError(GongpeiError):
@@ -29,6 +33,36 @@ def check_positive(option: str, value: float) -> None:
     """A time limit or count that must be above zero, refused by its option's name."""
     if not value > 0:
         raise OptionError(f"{option}: must be positive, got {value}")
+
+
+def check_non_negative(option: str, value: float) -> None:
+    """A count or share where 0 means something (always sample, sample everything) but a
+    negative value nothing, refused by its option's name instead of silently read as 0."""
+    if not value >= 0:
+        raise OptionError(f"{option}: must be 0 or more, got {value}")
+
+
+def check_seed(option: str, seed: int) -> None:
+    """A seed the engines accept, refused here rather than as PyVRP's TypeError mid-solve."""
+    if not 0 <= seed <= SEED_MAX:
+        raise OptionError(f"{option}: must be a whole number from 0 to {SEED_MAX}, got {seed}")
+
+
+def check_output_files(
+    inputs: Mapping[str, Path | None], outputs: Mapping[str, Path | None]
+) -> None:
+    """Each output file (by option) can be written and is neither an input (by what it is, e.g.
+    "the problem file") nor another output: checked before any work, so a finished result is
+    never lost to a bad path, never replaces what it was computed from, nor another result."""
+    seen = {path.resolve(): what for what, path in inputs.items() if path is not None}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        where = seen.get(path.resolve())
+        if where is not None:
+            raise OptionError(f"{option}: {path} is also {where}; write it elsewhere")
+        check_writable_file(option, path)
+        seen[path.resolve()] = f"the {option} file"
 
 
 def check_writable_file(option: str, path: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from api.cli.checks import check_output_files, check_writable_folder
 from network.errors import AreaError, ProfileError
 from network.snap import DEFAULT_MAX_SNAP_M
 
@@ -60,13 +61,20 @@ def build(
     cache_dir: Annotated[
         Path | None, typer.Option(help="Graph cache (default $GONGPEI_DATA_DIR/cache/network).")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a folder that is not a built graph.")
+    ] = False,
 ) -> None:
     """Build a profile's road graph and save it (GraphML, pickle, matrix index, info.json)."""
     # Imported here, not at module level, so `gongpei --help` starts fast.
     from network.areas import read_polygon
     from network.graph import build_graph
-    from network.store import default_data_dir, save_graph_dir
+    from network.store import check_graph_target, default_data_dir, save_graph_dir
 
+    if polygon_name is not None and polygon is None:
+        raise AreaError("--polygon-name: names a feature of the --polygon file; give --polygon")
+    check_writable_folder("--out", out)
+    check_graph_target(out, overwrite=overwrite)
     started = time.perf_counter()
     graph = build_graph(
         source,
@@ -76,7 +84,7 @@ def build(
         speeds_kmh=_speeds(speed),
         cache_dir=cache_dir or default_data_dir() / "cache" / "network",
     )
-    save_graph_dir(graph, out)
+    save_graph_dir(graph, out, overwrite=overwrite)
     report = graph.graph["report"]
     typer.echo(
         f"{source} [{profile}]: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges "
@@ -115,6 +123,7 @@ def matrix(
     from network.points import read_points_csv
     from network.store import load_graph_dir
 
+    check_output_files({"the graph folder": folder, "the points file": points}, {"--out": out})
     ids, coords = read_points_csv(points)
     graph = load_graph_dir(folder)
     started = time.perf_counter()

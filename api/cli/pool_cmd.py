@@ -33,7 +33,9 @@ def pool(
         help="Stop sampling once every firm's 95 % interval is within this share of the "
         "average share (0.01: 1 %); 0 samples all permutations.",
     ),
-    cache_dir: Path | None = typer.Option(None, help="Road-graph cache (default: data dir)."),
+    cache_dir: Path | None = typer.Option(
+        None, help="Road-graph cache (default: $GONGPEI_DATA_DIR/graphs, as scenario runs')."
+    ),
     platform: str | None = typer.Option(
         None, help="Platform URL: add its lockers with their live free compartments."
     ),
@@ -42,7 +44,14 @@ def pool(
     # The library is imported here, not at module level, so `gongpei --help` starts fast.
     import httpx
 
-    from api.cli.checks import check_engine, check_positive, check_writable_folder
+    from api.cli.checks import (
+        check_engine,
+        check_non_negative,
+        check_positive,
+        check_seed,
+        check_writable_folder,
+    )
+    from api.settings import data_dir
     from routing.pooling.compare import SolveSettings, compare_day
     from routing.pooling.day import with_lockers
     from routing.pooling.output import write_outputs
@@ -56,6 +65,9 @@ def pool(
         ("--permutations", permutations),
     ):
         check_positive(option, value)
+    check_non_negative("--exact-max-firms", exact_max_firms)
+    check_non_negative("--shapley-precision", shapley_precision)
+    check_seed("--seed", seed)
     check_writable_folder("--outdir", outdir)
     console = Console(stderr=True)
     day = read_day_file(day_file)
@@ -73,7 +85,7 @@ def pool(
         shapley_precision=shapley_precision,
     )
     console.print(f"[bold]{day.name}[/]: {len(day.firms)} firms, {len(day.parcels)} parcels")
-    travel = day_travel(day, cache_dir=cache_dir)
+    travel = day_travel(day, cache_dir=cache_dir or data_dir() / "graphs")
     with console.status("solving") as status:
         result = compare_day(day, travel, settings, progress=status.update, on_solve=status.update)
     files = write_outputs(result, outdir)

@@ -8,15 +8,18 @@ upgrade waits for a parcel deposited twice to be released (see migration 0007).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from api.cli.checks import OptionError
 from api.cli.serve_cmd import DbOption
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from api.db.engine import Database
     from api.db.models import Reservation
 
 app = typer.Typer(help="Reservations: the operator's actions on parcels.", no_args_is_help=True)
@@ -27,11 +30,8 @@ def _act(
     action: Callable[[Session, str], Reservation], reservation_id: str, database_url: str | None
 ) -> None:
     from api.booking import BookingError
-    from api.db.engine import Database
-    from api.settings import Settings
 
-    settings = Settings(database_url=database_url) if database_url else Settings()
-    db = Database(settings.database_url)
+    db = _platform_database(database_url)
     try:
         with db.writing() as session:
             reservation = action(session, reservation_id)
@@ -58,3 +58,42 @@ def release(reservation_id: IdArgument, database_url: DbOption = None) -> None:
     from api.booking import release as release_reservation
 
     _act(release_reservation, reservation_id, database_url)
+
+
+def _platform_database(database_url: str | None) -> Database:
+    """The platform's database, refused in one line where there is none: these commands change
+    a reservation, they never make a database (opening an SQLite URL whose file is missing
+    would leave an empty one behind; `gongpei serve` creates and migrates it)."""
+    from sqlalchemy import inspect, make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api.db.engine import Database
+    from api.db.models import Reservation
+    from api.settings import default_database_url
+
+    text = database_url or default_database_url()
+    try:
+        url = make_url(text)
+    except SQLAlchemyError:
+        raise OptionError(f"--database-url: {text!r} is not a database URL") from None
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        raise _no_database(shown)
+    db = Database(text)
+    try:
+        ready = inspect(db.engine).has_table(Reservation.__tablename__)
+    except SQLAlchemyError as err:
+        db.dispose()
+        why = " ".join(str(getattr(err, "orig", None) or err).split())
+        raise OptionError(f"--database-url: cannot open {shown}: {why}") from None
+    if not ready:
+        db.dispose()
+        raise _no_database(shown)
+    return db
+
+
+def _no_database(shown: str) -> OptionError:
+    return OptionError(
+        f"--database-url: no platform database at {shown} (`gongpei serve` creates it; or give "
+        "the platform's URL with --database-url or GONGPEI_DATABASE_URL)"
+    )

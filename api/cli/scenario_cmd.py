@@ -9,24 +9,39 @@ import typer
 from api.scenario.errors import ScenarioError
 from api.scenario.load import load_scenario
 
-app = typer.Typer(help="Run, sweep and validate scenario files (scenarios/*.yaml).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Run, sweep and validate scenario files (scenarios/*.yaml).", no_args_is_help=True
+)
 
 MAP_HELP = "OSM file (.osm, .osm.pbf, ...) to use instead of the scenario's own map."
 
 
 def setup_logging(quiet: bool) -> None:
     """Stage progress goes to stderr as log lines, so stdout stays free for the result path."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING if quiet else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+
+def check_run_options(outdir: Path, time_limit: float | None) -> None:
+    """The options of `run` and `sweep`, refused by name before the scenario is even read."""
+    from api.cli.checks import check_positive, check_writable_folder
+
+    if time_limit is not None:
+        check_positive("--time-limit", time_limit)
+    check_writable_folder("--output", outdir)
 
 
 def warn_unfinished(summary: dict) -> None:
     """A run that skipped a stage still writes its report: say on stderr which stage and why."""
     for name, stage in summary.get("stages", {}).items():
         if stage.get("status") != "done":
-            typer.echo(f"warning: stage {name} {stage['status']}: {stage.get('note', '')}",
-                       err=True)
+            typer.echo(
+                f"warning: stage {name} {stage['status']}: {stage.get('note', '')}", err=True
+            )
 
 
 @app.command("validate")
@@ -47,9 +62,12 @@ def validate(
         raise typer.Exit(2) from None
     spec = loaded.spec
     firms, centres = len(spec.firms), len(spec.centres)
-    what = (f"{firms} firm{'s' * (firms != 1)}, {centres} shared centre{'s' * (centres != 1)}, "
-            f"siting {spec.siting.model}" if firms else
-            f"siting only, {spec.siting.model}: no firms, so no routes are planned")
+    what = (
+        f"{firms} firm{'s' * (firms != 1)}, {centres} shared centre{'s' * (centres != 1)}, "
+        f"siting {spec.siting.model}"
+        if firms
+        else f"siting only, {spec.siting.model}: no firms, so no routes are planned"
+    )
     typer.echo(f"{file}: valid scenario '{spec.name}' ({what})")
     if spec.map.source is None and map_file is None:
         typer.echo(f"note: run it with --map FILE: {spec.map.needs or 'an OSM extract'}")
@@ -71,9 +89,17 @@ def run(
     """
     from api.scenario.runner import run_scenario
 
+    check_run_options(outdir, time_limit)
     setup_logging(quiet)
-    summary = run_scenario(file, outdir, map_file=map_file, overrides=settings, quiet=quiet,
-                           overwrite=overwrite, time_limit_s=time_limit)
+    summary = run_scenario(
+        file,
+        outdir,
+        map_file=map_file,
+        overrides=settings,
+        quiet=quiet,
+        overwrite=overwrite,
+        time_limit_s=time_limit,
+    )
     warn_unfinished(summary)
     typer.echo(f"report: {(outdir / 'report.html').resolve()}")
 
@@ -91,8 +117,18 @@ def sweep(
     """Run the scenario once per value of one setting and plot the trade-off curves."""
     from api.scenario.sweep import run_sweep
 
+    check_run_options(outdir, time_limit)
     setup_logging(quiet)
-    result = run_sweep(file, setting, outdir, map_file=map_file, quiet=quiet,
-                       overwrite=overwrite, time_limit_s=time_limit)
-    typer.echo(f"sweep of {result['parameter']} over {len(result['points'])} values: "
-               f"{(outdir / 'sweep.json').resolve()}")
+    result = run_sweep(
+        file,
+        setting,
+        outdir,
+        map_file=map_file,
+        quiet=quiet,
+        overwrite=overwrite,
+        time_limit_s=time_limit,
+    )
+    typer.echo(
+        f"sweep of {result['parameter']} over {len(result['points'])} values: "
+        f"{(outdir / 'sweep.json').resolve()}"
+    )

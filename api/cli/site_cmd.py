@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from api.cli.checks import OptionError, check_writable_file
+from api.cli.checks import OptionError, check_output_files
 from routing.siting import SitingModel, solve
 from routing.siting.errors import SitingInputError
 from routing.siting.model import MODELS
@@ -51,7 +51,8 @@ def site(
     curve: Path | None = typer.Option(
         None,
         "--curve",
-        help="Also write the coverage curve (covered parcels by locker count) as PNG.",
+        help="Also write the coverage curve (parcels served by locker count, within the "
+        "model's capacities and sizing) as PNG.",
     ),
     curve_max: int = typer.Option(10, "--curve-max", help="Largest locker count on the curve."),
 ) -> None:
@@ -98,36 +99,35 @@ def _check_numbers(*, time_limit: float, gap: float, radius: float | None, curve
 def _check_outputs(file: Path, outputs: dict[str, Path | None]) -> None:
     """Every output can be written (its folder made) before any solving, and none is the input
     or another output, so a long solve never ends in a write error or overwrites the input."""
-    seen = {file.resolve(): "the input file"}
     for option, path in outputs.items():
-        if path is None:
+        if path is None or path.is_dir():
             continue
-        where = f"{option} {path}"
-        if path.resolve() in seen:
-            raise SitingInputError(f"{where}: the same file as {seen[path.resolve()]}")
-        seen[path.resolve()] = option
-        if not path.is_dir():  # the folders are made as the outputs will be written
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except (FileExistsError, NotADirectoryError):
-                raise SitingInputError(f"{where}: a folder on its path is a file") from None
-            except OSError as err:
-                raise SitingInputError(
-                    f"{where}: cannot make its folder ({err.strerror})"
-                ) from None
-        try:
-            check_writable_file(option, path)
-        except OptionError as err:  # the siting command's errors are all SitingInputError
-            raise SitingInputError(str(err)) from None
+        try:  # the folders are made as the outputs will be written
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise SitingInputError(f"{option} {path}: a folder on its path is a file") from None
+        except OSError as err:
+            raise SitingInputError(
+                f"{option} {path}: cannot make its folder ({err.strerror})"
+            ) from None
+    try:
+        check_output_files({"the input file": file}, outputs)
+    except OptionError as err:  # the siting command's errors are all SitingInputError
+        raise SitingInputError(str(err)) from None
 
 
 def _curve(inst, plan, path: Path, curve_max: int, time_limit: float) -> list[dict]:
-    """Maximal covering for 1..curve_max lockers, each point solved for a short time so that it
-    carries its bound (as a scenario's curve does), plotted with a maxcover plan marked."""
+    """Maximal covering for 1..curve_max lockers under the run's capacities and sizing (so a
+    capacitated plan sits on its own curve, not below parcels merely within reach), each point
+    solved for a short time so that it carries its bound (as a scenario's curve does), plotted
+    with a maxcover plan marked."""
     from routing.siting.curve import coverage_curve, plot_curve
 
     points = coverage_curve(
-        inst, range(1, curve_max + 1), time_limit_s=min(CURVE_POINT_S, time_limit)
+        inst,
+        range(1, curve_max + 1),
+        like=plan.model,
+        time_limit_s=min(CURVE_POINT_S, time_limit),
     )
     s = plan.summary()
     plot_curve(
@@ -136,6 +136,7 @@ def _curve(inst, plan, path: Path, curve_max: int, time_limit: float) -> list[di
         title=f"Coverage: {inst.name}",
         chosen=(s["open_sites"], s["coverage"]) if plan.model.kind == "maxcover" else None,
         capacitated=plan.model.is_capacitated,
+        curve_capacitated=plan.model.is_capacitated,
         radius_m=inst.radius_m,
     )
     return points
@@ -157,8 +158,8 @@ def _read(file: Path, fmt: Format):
 
 
 def _model(fmt, file_model, kind, p, budget, capacitated) -> SitingModel:
-    """The file's model (or a new one of ``--model``'s kind) with the options given; an option
-    the model would ignore is an error."""
+    """The file's model (or one of ``--model``'s kind made from it) with the options given; an
+    option the model would ignore is an error."""
     from routing.siting.native import MODEL_OPTIONS, model_takes
 
     kind = kind or (file_model.kind if file_model else None)
@@ -169,20 +170,36 @@ def _model(fmt, file_model, kind, p, budget, capacitated) -> SitingModel:
     for option, value in (("p", p), ("budget", budget)):
         if value is not None and option not in MODEL_OPTIONS[kind]:
             raise SitingInputError(f"--{option} does not apply: {model_takes(kind)}")
-    if file_model is not None and file_model.kind == kind:
-        base = file_model
-    else:
-        keep_p = file_model.p if file_model and "p" in MODEL_OPTIONS[kind] else None
-        base = SitingModel(
-            kind,
-            p=p if p is not None else keep_p,
-            budget=budget,
-            capacitated=bool(capacitated),
-        )
-    if capacitated is False and base.sizing is not None:
+    given = {"p": p, "budget": budget, "capacitated": capacitated}
+    chosen = _of_kind(fmt, file_model, kind, {k: v for k, v in given.items() if v is not None})
+    if capacitated is False and chosen.sizing is not None:
         raise SitingInputError(
             "--uncapacitated: the file's model has a sizing, which makes locker capacities part "
             "of the plan; remove 'sizing' from the file to ignore capacities"
         )
-    changes = {"p": p, "budget": budget, "capacitated": capacitated}
-    return dataclasses.replace(base, **{k: v for k, v in changes.items() if v is not None})
+    return chosen
+
+
+def _of_kind(fmt, file_model: SitingModel | None, kind: str, given: dict) -> SitingModel:
+    """The file's model as one of ``kind`` with the ``given`` options: another kind keeps the
+    file's capacities, sizing and every option it takes (a fresh model had silently dropped
+    them: a sized plan came back unsized), and refuses one it cannot take rather than drop it."""
+    from routing.siting.native import MODEL_OPTIONS, model_takes
+
+    if file_model is None:
+        return SitingModel(kind, **given)
+    if file_model.kind == kind:
+        return dataclasses.replace(file_model, **given)
+    kept = {}
+    for option in ("p", "budget", "unserved_penalty"):
+        value = getattr(file_model, option)
+        if value is None or option in given:
+            continue
+        if option not in MODEL_OPTIONS[kind]:
+            raise SitingInputError(
+                f"--model {kind}: the {fmt.value} input's {file_model.kind} model sets {option} "
+                f"{value:g}, which does not apply ({model_takes(kind)})"
+            )
+        kept[option] = value
+    rules = {"capacitated": file_model.capacitated, "sizing": file_model.sizing}
+    return SitingModel(kind, **(rules | kept | given))

@@ -12,7 +12,13 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from api.cli.checks import ENGINE_CHOICES, check_engine, check_positive, check_writable_file
+from api.cli.checks import (
+    ENGINE_CHOICES,
+    check_engine,
+    check_output_files,
+    check_positive,
+    check_seed,
+)
 from routing.check import check
 from routing.engines import Progress
 from routing.io import FORMATS, guess_format, read_problem
@@ -46,9 +52,12 @@ def solve(
     exits with code 2)."""
     check_engine(engine)
     check_positive("--time-limit", time_limit)
-    check_writable_file("--output", output)
-    if geojson is not None:
-        check_writable_file("--geojson", geojson)
+    check_seed("--seed", seed)
+    map_file = Path(network) if network and Path(network).exists() else None
+    check_output_files(
+        {"the problem file": file, "the --network map": map_file},
+        {"--output": output, "--geojson": geojson},
+    )
     console = Console(stderr=True, markup=False, highlight=False)
     cache = Path(os.environ.get("GONGPEI_DATA_DIR", "data")) / "cache"
     cache_dir = str(cache) if network else None
@@ -85,14 +94,15 @@ def solve(
 
 
 def own_road_travel(file: Path, format: str | None) -> dict[str, Any] | None:
-    """A native file's own `travel` when its matrices were computed from it (the file has none
-    and no --network stood in), so its routes are drawn on the roads that `"source": "network"`
-    names; None for every other file (the file was read once already: it is valid)."""
-    if (format or guess_format(file)) != "native":
+    """A native or VROOM file's own `travel` when its matrices were computed from it (the file
+    has none and no --network stood in), so its routes are drawn on the roads that `"source":
+    "network"` names; None for every other file (the file was read once already: it is valid)."""
+    if (format or guess_format(file)) not in ("native", "vroom"):
         return None
     data = load_json(file)
     travel = data.get("travel")
-    return travel if "matrices" not in data and isinstance(travel, dict) else None
+    given = "matrices" in data or "matrix" in data  # VROOM's legacy one-profile matrix
+    return travel if not given and isinstance(travel, dict) else None
 
 
 def progress_printer(console: Console, every_s: float = 1.0) -> Callable[[Progress], None]:

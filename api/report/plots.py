@@ -19,8 +19,9 @@ from routing.pooling.chart import COST_UNIT, PLAN_COLOURS, PLAN_LABELS
 
 def route_profiles(routes: Sequence[dict[str, Any]], path: Path) -> Path:
     """Parcels on board over the day for every route, and when each vehicle is out, per plan."""
-    fig, (load_ax, time_ax) = plt.subplots(2, 1, figsize=(8, 7), dpi=100,
-                                           gridspec_kw={"height_ratios": [3, 2]})
+    fig, (load_ax, time_ax) = plt.subplots(
+        2, 1, figsize=(8, 7), dpi=100, gridspec_kw={"height_ratios": [3, 2]}
+    )
     rows = []
     for route in routes:
         steps = route["profile"]
@@ -31,17 +32,25 @@ def route_profiles(routes: Sequence[dict[str, Any]], path: Path) -> Path:
         colour = PLAN_COLOURS.get(route["plan"], "#555")
         load_ax.step(hours, loads, where="post", color=colour, alpha=0.7, linewidth=1.2)
         rows.append((route, hours[0], hours[-1], colour))
+    drawn = {route["plan"] for route, *_ in rows}
     for plan, colour in PLAN_COLOURS.items():
-        load_ax.plot([], [], color=colour, label=PLAN_LABELS[plan])
+        if plan in drawn:  # a plan not run (no locker drops) is not listed
+            load_ax.plot([], [], color=colour, label=PLAN_LABELS[plan])
     load_ax.set(ylabel="parcels on board", title="Route load profiles")
     load_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    load_ax.legend(loc="upper right")
+    if drawn:
+        load_ax.legend(loc="upper right")
     load_ax.grid(alpha=0.3)
     for row, (_route, start, end, colour) in enumerate(rows):
         time_ax.barh(row, end - start, left=start, color=colour, alpha=0.8)
-    time_ax.set_yticks(range(len(rows)),
-                       [f"{PLAN_LABELS.get(r['plan'], r['plan'])}: {r['vehicle'].split(':', 1)[-1]}"
-                        for r, *_ in rows], fontsize=7)
+    time_ax.set_yticks(
+        range(len(rows)),
+        [
+            f"{PLAN_LABELS.get(r['plan'], r['plan'])}: {r['vehicle'].split(':', 1)[-1]}"
+            for r, *_ in rows
+        ],
+        fontsize=7,
+    )
     time_ax.set(xlabel="time of day (h)", title="Route time profiles")
     time_ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
@@ -53,8 +62,12 @@ def sweep_curves(points: Sequence[dict[str, Any]], parameter: str, path: Path) -
     fig, (cov_ax, cost_ax) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
     done = [p for p in points if p.get("coverage") is not None]
     cov_ax.plot([p["lockers"] for p in done], [100 * p["coverage"] for p in done], marker="o")
-    cov_ax.set(xlabel="lockers opened", ylabel="parcels covered (%)", ylim=(0, 105),
-               title="Coverage against lockers")
+    cov_ax.set(
+        xlabel="lockers opened",
+        ylabel="parcels covered (%)",
+        ylim=(0, 105),
+        title="Coverage against lockers",
+    )
     cov_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     cov_ax.grid(alpha=0.3)
     for plan, colour in PLAN_COLOURS.items():
@@ -62,8 +75,9 @@ def sweep_curves(points: Sequence[dict[str, Any]], parameter: str, path: Path) -
         ys = [p["cost"][plan] for p in points if p.get("cost", {}).get(plan) is not None]
         if xs:
             cost_ax.plot(xs, ys, marker="o", color=colour, label=PLAN_LABELS[plan])
-    cost_ax.set(xlabel=parameter, ylabel=f"cost of the day ({COST_UNIT})",
-                title=f"Cost against {parameter}")
+    cost_ax.set(
+        xlabel=parameter, ylabel=f"cost of the day ({COST_UNIT})", title=f"Cost against {parameter}"
+    )
     cost_ax.set_ylim(bottom=0)
     if all(isinstance(p["value"], int) for p in points):
         cost_ax.xaxis.set_major_locator(MaxNLocator(integer=True))

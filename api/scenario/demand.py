@@ -118,8 +118,9 @@ def read_demand_file(path: Path, size_mix: dict[str, float], where: str) -> Dema
     )
 
 
-def draw_parcels(firm: str, spec: ParcelsSpec, demand: DemandPoints,
-                 size_mix: dict[str, float]) -> list[DayParcel]:
+def draw_parcels(
+    firm: str, spec: ParcelsSpec, demand: DemandPoints, size_mix: dict[str, float]
+) -> list[DayParcel]:
     """``spec.count`` parcels for ``firm``, each at a demand point drawn in proportion to its
     daily parcels (seeded), with a size drawn from the mix and a window by the given shares."""
     weights = demand.parcels / demand.parcels.sum()
@@ -129,33 +130,72 @@ def draw_parcels(firm: str, spec: ParcelsSpec, demand: DemandPoints,
     sizes = rng.choice(len(SIZES), size=spec.count, p=mix / mix.sum())
     windows = _windows(spec, spec.count, rng)
     return [
-        DayParcel(id=f"{firm}-{k + 1}", firm=firm, lat=float(demand.lat[i]),
-                  lon=float(demand.lon[i]), size=SIZES[s], demand_id=demand.ids[i],
-                  window=windows[k], service_s=spec.service_s)
+        DayParcel(
+            id=f"{firm}-{k + 1}",
+            firm=firm,
+            lat=float(demand.lat[i]),
+            lon=float(demand.lon[i]),
+            size=SIZES[s],
+            demand_id=demand.ids[i],
+            window=windows[k],
+            service_s=spec.service_s,
+        )
         for k, (i, s) in enumerate(zip(picks, sizes, strict=True))
     ]
 
 
 def read_parcels_file(firm: str, path: Path, spec: ParcelsSpec, where: str) -> list[DayParcel]:
-    """A firm's parcels from CSV ``id,lat,lon[,size]``."""
-    parcels = []
+    """A firm's parcels from CSV ``id,lat,lon[,size]``, checked here (so ``scenario validate``
+    finds what the day would refuse) and named ``FIRM-ID`` like drawn parcels: firms number
+    their parcels alike, and the day's parcel ids must differ across firms."""
+    rows = _parcel_rows(path, where)
+    if not rows:
+        raise ScenarioError([f"{where}: firm '{firm}' has no parcels ({path} is empty)"])
+    problem = _parcel_problem(rows)
+    if problem:
+        raise ScenarioError([f"{where}: {path.name}: {problem}"])
+    windows = _windows(spec, len(rows), np.random.default_rng(spec.seed))
+    return [
+        DayParcel(
+            id=f"{firm}-{pid}",
+            firm=firm,
+            lat=lat,
+            lon=lon,
+            size=size,
+            demand_id=pid,
+            window=windows[k],
+            service_s=spec.service_s,
+        )
+        for k, (pid, lat, lon, size) in enumerate(rows)
+    ]
+
+
+def _parcel_rows(path: Path, where: str) -> list[tuple[str, float, float, str]]:
+    """The file's rows as (id, lat, lon, size); a missing column or a value that is not a
+    number names the file."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                parcels.append((row["id"], float(row["lat"]), float(row["lon"]),
-                                (row.get("size") or "S").strip()))
-    except (KeyError, ValueError) as err:
+            return [
+                (row["id"], float(row["lat"]), float(row["lon"]), (row.get("size") or "S").strip())
+                for row in csv.DictReader(handle)
+            ]
+    except (KeyError, TypeError, ValueError) as err:
         raise ScenarioError([f"{where}: cannot read parcels from {path}: {err!r}"]) from None
-    if not parcels:
-        raise ScenarioError([f"{where}: firm '{firm}' has no parcels ({path} is empty)"])
-    unknown = sorted({size for *_, size in parcels} - {*SIZES, "XL"})
-    if unknown:
-        raise ScenarioError([f"{where}: {path.name}: parcel size '{unknown[0]}' is unknown "
-                             "(use S, M, L or XL)"])
-    windows = _windows(spec, len(parcels), np.random.default_rng(spec.seed))
-    return [DayParcel(id=pid, firm=firm, lat=lat, lon=lon, size=size, demand_id=pid,
-                      window=windows[k], service_s=spec.service_s)
-            for k, (pid, lat, lon, size) in enumerate(parcels)]
+
+
+def _parcel_problem(rows: list[tuple[str, float, float, str]]) -> str | None:
+    """The first parcel the day would refuse: not a coordinate (nan too), an unknown size, an id
+    given twice."""
+    seen: set[str] = set()
+    for pid, lat, lon, size in rows:
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return f"parcel '{pid}': lat/lon ({lat}, {lon}) is not a coordinate"
+        if size not in {*SIZES, "XL"}:
+            return f"parcel '{pid}': size '{size}' is unknown (use S, M, L or XL)"
+        if pid in seen:
+            return f"parcel '{pid}': id repeats"
+        seen.add(pid)
+    return None
 
 
 def _windows(spec: ParcelsSpec, n: int, rng: np.random.Generator) -> list[tuple[int, int] | None]:
@@ -163,7 +203,12 @@ def _windows(spec: ParcelsSpec, n: int, rng: np.random.Generator) -> list[tuple[
     if not spec.time_windows:
         return [None] * n
     shares = [tw.share for tw in spec.time_windows]
-    choices = rng.choice(len(shares) + 1, size=n, p=[*shares, max(0.0, 1 - sum(shares))]
-                         if sum(shares) <= 1 else [s / sum(shares) for s in shares] + [0.0])
+    choices = rng.choice(
+        len(shares) + 1,
+        size=n,
+        p=[*shares, max(0.0, 1 - sum(shares))]
+        if sum(shares) <= 1
+        else [s / sum(shares) for s in shares] + [0.0],
+    )
     spans = [tw.window.seconds() for tw in spec.time_windows]
     return [spans[c] if c < len(spans) else None for c in choices]

@@ -77,7 +77,17 @@ def _apply_override(data: dict, setting: str) -> None:
         raise ScenarioError([f"--set {setting}: '{key}' is not an item of the list"])
     if not isinstance(node, dict | list):
         raise ScenarioError([f"--set {setting}: '{key}' does not name a setting"])
-    node[parts[-1]] = yaml.safe_load(text)
+    node[parts[-1]] = setting_value(setting, text)
+
+
+def setting_value(setting: str, text: str) -> Any:
+    """The value of a ``--set`` parsed as YAML; one that does not parse is the setting's error,
+    not a traceback."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        reason = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ScenarioError([f"--set {setting}: the value is not valid YAML ({reason})"]) from None
 
 
 def _describe(error: dict, lines: LineMap) -> str:
@@ -89,7 +99,7 @@ def _describe(error: dict, lines: LineMap) -> str:
     field = dotted(found) if kind == "missing" else dotted(found or loc)
     message = error["msg"].removeprefix("Value error, ")
     if kind == "missing":
-        missing = loc[len(found):]
+        missing = loc[len(found) :]
         message = f"missing required key '{dotted(missing)}'"
     elif "input" in error and not isinstance(error["input"], dict | list) and "(got" not in message:
         message += f" (got {error['input']!r})"
@@ -126,29 +136,40 @@ def _check_runnable(loaded: LoadedScenario) -> list[str]:
     spec, at = loaded.spec, loaded.lines.where
     problems = []
     if spec.firms and not spec.centres:
-        problems.append(f"{at('centres')}: no shared centre: the firms' day is planned alone and "
-                        "pooled at a shared centre, so give at least one (or leave firms out to "
-                        "site lockers only)")
+        problems.append(
+            f"{at('centres')}: no shared centre: the firms' day is planned alone and "
+            "pooled at a shared centre, so give at least one (or leave firms out to "
+            "site lockers only)"
+        )
     if not spec.firms and spec.centres:
-        problems.append(f"{at('centres')}: shared centres but no firms: nothing to pool (add "
-                        "firms, or leave centres out to site lockers only)")
+        problems.append(
+            f"{at('centres')}: shared centres but no firms: nothing to pool (add "
+            "firms, or leave centres out to site lockers only)"
+        )
     existing = len(spec.lockers.existing)
     if spec.siting.model != "set_cover" and spec.siting.budget < existing:
-        problems.append(f"{at('siting', 'budget')}: budget {spec.siting.budget} is below the "
-                        f"{existing} existing lockers, which stay open and count in the budget "
-                        f"(give at least {existing})")
+        problems.append(
+            f"{at('siting', 'budget')}: budget {spec.siting.budget} is below the "
+            f"{existing} existing lockers, which stay open and count in the budget "
+            f"(give at least {existing})"
+        )
     candidates = spec.lockers.candidates
     if not (existing or candidates.building_types or candidates.file or candidates.road_nodes):
-        problems.append(f"{at('lockers', 'candidates')}: no candidate locker sites: give "
-                        "building_types, a file or road_nodes (or existing lockers)")
+        problems.append(
+            f"{at('lockers', 'candidates')}: no candidate locker sites: give "
+            "building_types, a file or road_nodes (or existing lockers)"
+        )
     demand = spec.demand
     if demand.source == "buildings" and not any(demand.rates.values()):
         problems.append(f"{at('demand', 'rates')}: every rate is 0: no building gets parcels")
     if demand.source == "road_nodes" and max(demand.parcels_per_point) <= 0:
-        problems.append(f"{at('demand', 'parcels_per_point')}: no point gets parcels (both ends "
-                        "are 0)")
-    for loc, ids in ((("lockers", "existing"), [lk.id for lk in spec.lockers.existing]),
-                     (("centres",), [c.id for c in spec.centres])):
+        problems.append(
+            f"{at('demand', 'parcels_per_point')}: no point gets parcels (both ends are 0)"
+        )
+    for loc, ids in (
+        (("lockers", "existing"), [lk.id for lk in spec.lockers.existing]),
+        (("centres",), [c.id for c in spec.centres]),
+    ):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             problems.append(f"{at(*loc)}: ids repeat: {', '.join(dupes)}")

@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario
 from api.scenario.schema import Place
+from network.errors import OsmFileError
 
 
 def data_dir() -> Path:
@@ -30,15 +31,30 @@ def map_source(loaded: LoadedScenario, map_file: Path | None) -> str:
     if map_file is not None:
         if not Path(map_file).is_file():
             raise ScenarioError([f"--map {map_file}: file not found"])
-        return str(Path(map_file).resolve())
+        return _osm_file(Path(map_file).resolve(), f"--map {map_file}")
     source = loaded.spec.map.source
     if source is None:
         needs = loaded.spec.map.needs or "an OSM extract of the scenario's area"
-        raise ScenarioError([f"{loaded.lines.where('map')}: this scenario needs --map FILE: "
-                             f"{needs}"])
+        raise ScenarioError(
+            [f"{loaded.lines.where('map')}: this scenario needs --map FILE: {needs}"]
+        )
     if source == "demo" or source.startswith("synthetic:"):
         return source
-    return str(loaded.path(Path(source), "map", "source"))
+    return _osm_file(
+        loaded.path(Path(source), "map", "source"), loaded.lines.where("map", "source")
+    )
+
+
+def _osm_file(path: Path, where: str) -> str:
+    """A map file the graph builder can read by its name (.osm, .osm.pbf, ...): otherwise the
+    run would only find out after the scenario's checks, at its first stage."""
+    from network.graph import check_osm_file
+
+    try:
+        check_osm_file(path)
+    except OsmFileError as err:
+        raise ScenarioError([f"{where}: {err}"]) from None
+    return str(path)
 
 
 def map_polygon(loaded: LoadedScenario) -> BaseGeometry | None:
@@ -53,17 +69,24 @@ def map_polygon(loaded: LoadedScenario) -> BaseGeometry | None:
         try:
             features = json.loads(path.read_text(encoding="utf-8"))["features"]
         except (ValueError, KeyError, TypeError) as err:
-            raise loaded.fail(f"{path} is not a GeoJSON FeatureCollection ({err})",
-                              "map", "polygon", "file") from None
-        found = [f for f in features
-                 if (f.get("properties") or {}).get(polygon.property) == polygon.name]
+            raise loaded.fail(
+                f"{path} is not a GeoJSON FeatureCollection ({err})", "map", "polygon", "file"
+            ) from None
+        found = [
+            f for f in features if (f.get("properties") or {}).get(polygon.property) == polygon.name
+        ]
         if not found:
-            raise loaded.fail(f"no feature of {path.name} has {polygon.property} = "
-                              f"'{polygon.name}'", "map", "polygon", "name")
+            raise loaded.fail(
+                f"no feature of {path.name} has {polygon.property} = '{polygon.name}'",
+                "map",
+                "polygon",
+                "name",
+            )
         shape = shapely.geometry.shape(found[0]["geometry"])
     if not shape.is_valid or shape.area == 0:
-        raise loaded.fail("the polygon is not a valid area (self-crossing or empty)",
-                          "map", "polygon")
+        raise loaded.fail(
+            "the polygon is not a valid area (self-crossing or empty)", "map", "polygon"
+        )
     return shape
 
 
@@ -114,6 +137,11 @@ def road_features(graph: nx.MultiDiGraph) -> list[dict]:
         else:
             a, b = graph.nodes[u], graph.nodes[v]
             coords = [[round(a["x"], 6), round(a["y"], 6)], [round(b["x"], 6), round(b["y"], 6)]]
-        features.append({"type": "Feature", "properties": {"highway": str(data.get("highway"))},
-                         "geometry": {"type": "LineString", "coordinates": coords}})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"highway": str(data.get("highway"))},
+                "geometry": {"type": "LineString", "coordinates": coords},
+            }
+        )
     return features

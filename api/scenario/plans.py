@@ -9,25 +9,53 @@ from api.scenario.sites import OpenLocker
 from network.paths import RoadLines
 from routing.pooling.compare import DayResult, SolvedPlan
 from routing.pooling.day import Day, parse_day
+from routing.pooling.plans import PlanKind
 from routing.pooling.transfer import haul_features
 
 
-def build_day(spec: Scenario, maps: MapGraphs, source: str, parcels: list[DayParcel],
-              lockers: list[OpenLocker]) -> Day:
+def build_day(
+    spec: Scenario,
+    maps: MapGraphs,
+    source: str,
+    parcels: list[DayParcel],
+    lockers: list[OpenLocker],
+) -> Day:
     """The scenario's day in routing.pooling's model (places resolved on the map)."""
     data = {
         "name": spec.name,
         "travel": {"source": source, "walk_radius_m": spec.siting.radius_m},
-        "firms": [{"id": f.name, "depot": list(maps.place(f.depot)),
-                   "fleet": [_fleet(entry) for entry in f.fleet]} for f in spec.firms],
-        "centres": [{"id": c.id, "at": list(maps.place(c.at)),
-                     "fleet": [_fleet(entry) for entry in c.fleet]} for c in spec.centres],
+        "firms": [
+            {
+                "id": f.name,
+                "depot": list(maps.place(f.depot)),
+                "fleet": [_fleet(entry) for entry in f.fleet],
+            }
+            for f in spec.firms
+        ],
+        "centres": [
+            {
+                "id": c.id,
+                "at": list(maps.place(c.at)),
+                "fleet": [_fleet(entry) for entry in c.fleet],
+            }
+            for c in spec.centres
+        ],
         "lockers": [{"id": lk.id, "at": [lk.lat, lk.lon], "free": lk.free} for lk in lockers],
-        "parcels": [{"id": p.id, "firm": p.firm, "at": [p.lat, p.lon], "size": p.size,
-                     "service_s": p.service_s, "window": list(p.window) if p.window else None}
-                    for p in parcels],
-        "vehicle_types": {name: {"co2_g_per_km": grams, "profile": name}
-                          for name, grams in spec.run.co2_g_per_km.items()},
+        "parcels": [
+            {
+                "id": p.id,
+                "firm": p.firm,
+                "at": [p.lat, p.lon],
+                "size": p.size,
+                "service_s": p.service_s,
+                "window": list(p.window) if p.window else None,
+            }
+            for p in parcels
+        ],
+        "vehicle_types": {
+            name: {"co2_g_per_km": grams, "profile": name}
+            for name, grams in spec.run.co2_g_per_km.items()
+        },
         "unserved_parcel_cost": spec.run.unserved_parcel_cost,
         "transfer": spec.run.transfer.model_dump() if spec.run.transfer else None,
     }
@@ -36,45 +64,63 @@ def build_day(spec: Scenario, maps: MapGraphs, source: str, parcels: list[DayPar
 
 def _fleet(entry: Fleet) -> dict[str, Any]:
     start, end = entry.shift.seconds()
-    return {"type": entry.profile, "count": entry.count, "capacity_parcels": entry.capacity,
-            "cost_per_km": entry.cost_per_km, "cost_per_hour": entry.cost_per_hour,
-            "fixed_cost": entry.fixed_cost, "shift": [start, end]}
+    return {
+        "type": entry.profile,
+        "count": entry.count,
+        "capacity_parcels": entry.capacity,
+        "cost_per_km": entry.cost_per_km,
+        "cost_per_hour": entry.cost_per_hour,
+        "fixed_cost": entry.fixed_cost,
+        "shift": [start, end],
+    }
+
+
+def pooled_kinds(locker_drops: bool) -> tuple[PlanKind, ...]:
+    """The pooled plans a scenario reports: with locker drops unless its run turns them off."""
+    return ("pooled", "lockers") if locker_drops else ("pooled",)
 
 
 def result_summary(result: DayResult) -> dict[str, Any]:
-    """Plans, savings, splits and per-firm rows for summary.json and the report."""
+    """Plans, savings, splits and per-firm rows for summary.json and the report (the locker
+    drops where the day was compared with them)."""
     full = result.summary()
+    lockers = result.lockers is not None
+    table = full["firms_table"]
     firms = []
-    for row in full["firms_table"]:
+    for row in table:
         shares = {kind: row[f"{kind}_shapley"] for kind in result.splits}
         first = next(iter(result.splits), None)
-        firms.append({
-            "name": row["firm"], "parcels": row["parcels"], "solo_cost": row["solo_cost"],
-            "shares": shares,
-            "by_parcels": row.get(f"{first}_by_parcels"),
-            "by_standalone": row.get(f"{first}_by_standalone"),
-            "parcels_in_lockers": row["parcels_in_lockers"],
-        })
+        firms.append(
+            {
+                "name": row["firm"],
+                "parcels": row["parcels"],
+                "solo_cost": row["solo_cost"],
+                "shares": shares,
+                "by_parcels": row.get(f"{first}_by_parcels"),
+                "by_standalone": row.get(f"{first}_by_standalone"),
+                **({"parcels_in_lockers": row["parcels_in_lockers"]} if lockers else {}),
+            }
+        )
     return {
         "plans": full["plans"],
         "savings_vs_solo": full["savings_vs_solo"],
         "splits": full["splits"],
         "firms": firms,
-        "firms_table": full["firms_table"],
-        "locker_drops": full["lockers"]["drops"],
+        "firms_table": table,
+        **({"locker_drops": full["lockers"]["drops"]} if lockers else {}),
         "checker": full["checker"],
         "solves": full["solves"],
     }
 
 
 def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dict]], list[dict]]:
-    """GeoJSON routes of each plan along the vehicle roads, and each route's load/time profile."""
+    """GeoJSON routes of the solo and the pooled plans along the vehicle roads, and each
+    route's load/time profile."""
     routers: dict[str, RoadLines] = {}
     types = result.day.known_vehicle_types()
     plans: dict[str, list[tuple[str, SolvedPlan]]] = {
         "solo": list(result.solo.items()),
-        "pooled": [("shared", result.pooled)],
-        "lockers": [("shared", result.lockers)],
+        **{kind: [("shared", plan)] for kind, plan in result.pooled_plans().items()},
     }
     layers: dict[str, list[dict]] = {}
     profiles = []
@@ -88,22 +134,43 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
     for kind, solved in plans.items():
         features = []
         for owner, plan in solved:
-            features += haul_features(result.day, kind, plan.line_haul(),
-                                      along=lambda profile, ends: router(profile).along(ends))
+            features += haul_features(
+                result.day,
+                kind,
+                plan.line_haul(),
+                along=lambda profile, ends: router(profile).along(ends),
+            )
             for route in plan.solution.routes:
                 profile = types[plan.built.vehicle_type[route.vehicle]].profile
-                stops = [s.coordinates for s in route.steps
-                         if s.coordinates is not None and s.type != "break"]
+                stops = [
+                    s.coordinates
+                    for s in route.steps
+                    if s.coordinates is not None and s.type != "break"
+                ]
                 props = {
-                    "plan": kind, "firm": owner, "vehicle": route.vehicle,
-                    "stops": len(route.task_steps()), "distance_m": round(route.distance),
-                    "duration_s": round(route.duration), "cost": round(route.cost, 2),
-                    "profile": [{"t": s.arrival, "load": s.load[0] if s.load else 0,
-                                 "type": s.type} for s in route.steps if s.type != "break"],
+                    "plan": kind,
+                    "firm": owner,
+                    "vehicle": route.vehicle,
+                    "stops": len(route.task_steps()),
+                    "distance_m": round(route.distance),
+                    "duration_s": round(route.duration),
+                    "cost": round(route.cost, 2),
+                    "profile": [
+                        {"t": s.arrival, "load": s.load[0] if s.load else 0, "type": s.type}
+                        for s in route.steps
+                        if s.type != "break"
+                    ],
                 }
                 profiles.append(props)
-                features.append({"type": "Feature", "properties": props,
-                                 "geometry": {"type": "LineString",
-                                              "coordinates": router(profile).along(stops)}})
+                features.append(
+                    {
+                        "type": "Feature",
+                        "properties": props,
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": router(profile).along(stops),
+                        },
+                    }
+                )
         layers[f"routes_{kind}"] = features
     return layers, profiles

@@ -63,8 +63,9 @@ class Run:
         return self.loaded.fail(str(err), *loc)
 
     def limit(self, seconds: float) -> float:
-        """A solver time limit, capped by ``--time-limit`` when given."""
-        return min(seconds, self.time_limit_s) if self.time_limit_s else seconds
+        """A solver time limit, capped by ``--time-limit`` when given (checked positive by the
+        command; None, not 0, means no cap)."""
+        return seconds if self.time_limit_s is None else min(seconds, self.time_limit_s)
 
 
 def need(module: str) -> ModuleType:
@@ -91,8 +92,11 @@ def run_stage(run: Run, name: str, fn: Callable[[Run], None], after: Sequence[st
         run.stages[name] = {"status": "unavailable", "note": str(err)}
         log.warning("stage %s unavailable: %s", name, err)
         return
-    run.stages[name] = {"status": "done", "seconds": round(time.perf_counter() - started, 2),
-                        **run.stages.get(name, {})}
+    run.stages[name] = {
+        "status": "done",
+        "seconds": round(time.perf_counter() - started, 2),
+        **run.stages.get(name, {}),
+    }
 
 
 def _stage_graphs(run: Run) -> None:
@@ -107,8 +111,12 @@ def _stage_graphs(run: Run) -> None:
         for profile in profiles:
             try:
                 graphs[profile] = graph_mod.build_graph(
-                    run.source, profile=profile, bbox=spec.map.bbox, polygon=polygon,
-                    cache_dir=data_dir() / "graphs")
+                    run.source,
+                    profile=profile,
+                    bbox=spec.map.bbox,
+                    polygon=polygon,
+                    cache_dir=data_dir() / "graphs",
+                )
             except GongpeiError as err:
                 raise run.blame(err, *at) from None
             advance(1)
@@ -116,10 +124,14 @@ def _stage_graphs(run: Run) -> None:
     run.maps = MapGraphs(graphs=graphs, vehicle_profile=profiles[0])
     run.layers["roads"] = road_features(run.maps.drive)
     run.summary["map"] = {
-        "source": run.source, "name": _map_name(run.source), "bbox": spec.map.bbox,
+        "source": run.source,
+        "name": _map_name(run.source),
+        "bbox": spec.map.bbox,
         "extent": run.maps.extent(),
-        "graphs": {p: {"nodes": g.number_of_nodes(), "edges": g.number_of_edges()}
-                   for p, g in graphs.items()},
+        "graphs": {
+            p: {"nodes": g.number_of_nodes(), "edges": g.number_of_edges()}
+            for p, g in graphs.items()
+        },
     }
 
 
@@ -135,8 +147,9 @@ def _stage_demand(run: Run) -> None:
     spec = run.spec.demand
     if spec.source == "file":
         path = run.loaded.path(spec.file, "demand", "file")
-        points = demand_mod.read_demand_file(path, spec.size_mix,
-                                             run.loaded.lines.where("demand", "file"))
+        points = demand_mod.read_demand_file(
+            path, spec.size_mix, run.loaded.lines.where("demand", "file")
+        )
     elif spec.source == "road_nodes":
         points = demand_mod.demand_at_road_nodes(run.maps.drive, spec)
     else:
@@ -146,8 +159,9 @@ def _stage_demand(run: Run) -> None:
     run.demand = points
     run.layers["demand"] = [
         _point(lat, lon, id=i, parcels=round(float(p), 2), building=k)
-        for i, lat, lon, p, k in zip(points.ids, points.lat, points.lon, points.parcels,
-                                     points.kind, strict=True)
+        for i, lat, lon, p, k in zip(
+            points.ids, points.lat, points.lon, points.parcels, points.kind, strict=True
+        )
     ]
     run.summary["demand"] = {"points": len(points), "parcels_per_day": float(points.parcels.sum())}
 
@@ -155,8 +169,9 @@ def _stage_demand(run: Run) -> None:
 def _demand_from_buildings(run: Run) -> demand_mod.DemandPoints:
     points = demand_mod.demand_from_buildings(_buildings(run), run.spec.demand)
     if not len(points):
-        raise run.loaded.fail("no building on the map gets parcels at these rates",
-                              "demand", "rates")
+        raise run.loaded.fail(
+            "no building on the map gets parcels at these rates", "demand", "rates"
+        )
     return points
 
 
@@ -165,8 +180,11 @@ def _buildings(run: Run) -> Any:
     if run.buildings is None:
         buildings = need("network.buildings")
         if run.source.startswith("synthetic:"):
-            raise run.loaded.fail("a synthetic city has no buildings: use demand source "
-                                  "road_nodes or a file", "demand", "source")
+            raise run.loaded.fail(
+                "a synthetic city has no buildings: use demand source road_nodes or a file",
+                "demand",
+                "source",
+            )
         with run.progress.step("Reading OSM buildings", 1) as advance:
             try:
                 found = buildings.read_buildings(run.source, bbox=run.maps.extent())
@@ -190,16 +208,20 @@ def _stage_day(run: Run) -> None:
             path = run.loaded.path(firm.parcels.file, "firms", i, "parcels", "file")
             parcels += demand_mod.read_parcels_file(firm.name, path, firm.parcels, where)
         else:
-            parcels += demand_mod.draw_parcels(firm.name, firm.parcels, run.demand,
-                                               spec.demand.size_mix)
+            parcels += demand_mod.draw_parcels(
+                firm.name, firm.parcels, run.demand, spec.demand.size_mix
+            )
     run.parcels = parcels
-    depots = [_point(*run.maps.place(f.depot), id=f"{f.name} depot", kind="depot", firm=f.name)
-              for f in spec.firms]
+    depots = [
+        _point(*run.maps.place(f.depot), id=f"{f.name} depot", kind="depot", firm=f.name)
+        for f in spec.firms
+    ]
     depots += [_point(*run.maps.place(c.at), id=c.id, kind="shared centre") for c in spec.centres]
     run.layers["depots"] = depots
-    run.summary["day"] = {"parcels": len(parcels),
-                          "per_firm": {f.name: sum(p.firm == f.name for p in parcels)
-                                       for f in spec.firms}}
+    run.summary["day"] = {
+        "parcels": len(parcels),
+        "per_firm": {f.name: sum(p.firm == f.name for p in parcels) for f in spec.firms},
+    }
 
 
 SITING_KINDS = {"max_coverage": "maxcover", "set_cover": "setcover", "p_median": "pmedian"}
@@ -212,8 +234,9 @@ def _stage_siting(run: Run) -> None:
     spec = run.spec
     site_list = _candidate_sites(run)
     try:
-        inst = sites.siting_instance(run.demand, site_list, run.maps.graphs["walk"], spec.siting,
-                                     spec.name)
+        inst = sites.siting_instance(
+            run.demand, site_list, run.maps.graphs["walk"], spec.siting, spec.name
+        )
         model = siting.SitingModel(
             kind=SITING_KINDS[spec.siting.model],
             p=None if spec.siting.model == "set_cover" else spec.siting.budget,
@@ -231,11 +254,14 @@ def _stage_siting(run: Run) -> None:
         top = min(inst.n_sites, max(2 * spec.siting.budget, spec.siting.budget + 4))
         with run.progress.step("Coverage curve (parcels within walking reach)", 1) as advance:
             curve = need("routing.siting.curve").coverage_curve(
-                inst, range(1, top + 1), time_limit_s=min(2.0, limit))
+                inst, range(1, top + 1), time_limit_s=min(2.0, limit)
+            )
             advance(1)
     compartments = sites.site_compartments(plan, site_list)
-    run.open_lockers = [sites.OpenLocker(site_list[j].id, site_list[j].lat, site_list[j].lon,
-                                         compartments[j]) for j in np.flatnonzero(plan.is_open)]
+    run.open_lockers = [
+        sites.OpenLocker(site_list[j].id, site_list[j].lat, site_list[j].lon, compartments[j])
+        for j in np.flatnonzero(plan.is_open)
+    ]
     run.summary["siting"] = sites.siting_summary(plan, site_list, spec.siting, curve)
     run.layers.update(sites.siting_layers(plan, site_list))
 
@@ -245,53 +271,60 @@ def _candidate_sites(run: Run) -> list[sites.Site]:
     found = sites.existing_sites(spec, run.maps.place)
     if spec.candidates.file is not None:
         path = run.loaded.path(spec.candidates.file, "lockers", "candidates", "file")
-        found += sites.sites_from_file(path, spec, run.loaded.lines.where(
-            "lockers", "candidates", "file"))
+        found += sites.sites_from_file(
+            path, spec, run.loaded.lines.where("lockers", "candidates", "file")
+        )
     if spec.candidates.road_nodes:
         found += sites.sites_at_road_nodes(run.maps.graphs["walk"], spec, run.spec.demand.seed)
     if spec.candidates.building_types:
         found += sites.sites_at_buildings(_buildings(run), spec, run.demand)
     if not found:
         types = ", ".join(spec.candidates.building_types) or "none given"
-        raise run.loaded.fail(f"no candidate locker sites: no building of the types ({types}) "
-                              "on the map, and no file or road_nodes", "lockers", "candidates")
+        raise run.loaded.fail(
+            f"no candidate locker sites: no building of the types ({types}) "
+            "on the map, and no file or road_nodes",
+            "lockers",
+            "candidates",
+        )
     return found
 
 
 def _stage_plans(run: Run) -> None:
-    """Solo, pooled and pooled-with-lockers plans, their figures and the Shapley split."""
+    """Solo, pooled and (unless the run turns locker drops off) pooled-with-lockers plans, their
+    figures and the Shapley split."""
     compare = need("routing.pooling.compare")
     travel_mod = need("routing.pooling.travel")
     from api.scenario import plans
 
     spec = run.spec
+    kinds = plans.pooled_kinds(spec.run.locker_drops)
+    lockers = run.open_lockers if spec.run.locker_drops else []  # without drops, no walks
     try:
-        day = plans.build_day(spec, run.maps, run.source, run.parcels, run.open_lockers)
+        day = plans.build_day(spec, run.maps, run.source, run.parcels, lockers)
         travel = travel_mod.day_travel(day, graphs=run.maps.graphs)
     except GongpeiError as err:
         raise run.blame(err, "firms") from None
-    kinds = ("pooled", "lockers") if spec.run.locker_drops else ("pooled",)
     settings = compare.SolveSettings(
-        engine=spec.run.engine, time_limit_s=run.limit(spec.run.time_limit_s),
-        min_time_limit_s=min(0.5, run.limit(spec.run.time_limit_s)), seed=spec.run.seed,
+        engine=spec.run.engine,
+        time_limit_s=run.limit(spec.run.time_limit_s),
+        min_time_limit_s=min(0.5, run.limit(spec.run.time_limit_s)),
+        seed=spec.run.seed,
         exact_max_firms={"exact": 64, "sampled": 0, "auto": 10, "off": 0}[spec.run.shapley],
         shapley_plans=() if spec.run.shapley == "off" else kinds,
     )
     firms = len(spec.firms)
-    pieces = firms + 2 + len(settings.shapley_plans)
+    pieces = firms + len(kinds) + len(settings.shapley_plans)
     with run.progress.step("Planning the day", pieces) as advance:
         done = iter([0])  # each message names the piece starting: the one before it is done
 
         def starting(doing: str) -> None:
             advance(next(done, 1), doing)
 
-        result = compare.compare_day(day, travel, settings, progress=starting)
+        result = compare.compare_day(
+            day, travel, settings, progress=starting, locker_drops=spec.run.locker_drops
+        )
     run.summary.update(plans.result_summary(result))
-    if not spec.run.locker_drops:
-        run.summary["plans"].pop("lockers", None)
     layers, profiles = plans.route_layers(result, run.maps)
-    if not spec.run.locker_drops:
-        layers.pop("routes_lockers", None)
     run.layers.update(layers)
     run.summary["routes"] = profiles
     note = f"{result.solves} plans solved; checker: {'ok' if result.checks_ok else 'VIOLATIONS'}"
@@ -299,9 +332,11 @@ def _stage_plans(run: Run) -> None:
 
 
 def _point(lat: float, lon: float, **props: Any) -> dict:
-    return {"type": "Feature", "properties": props,
-            "geometry": {"type": "Point", "coordinates": [round(float(lon), 6),
-                                                          round(float(lat), 6)]}}
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "Point", "coordinates": [round(float(lon), 6), round(float(lat), 6)]},
+    }
 
 
 STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
@@ -317,8 +352,11 @@ DAY_STAGES = ("day", "plans")  # a scenario without firms sites lockers only: th
 def write_outputs(run: Run, folder: Path) -> None:
     """summary.json, layers/*.geojson, plots/*.png and report.html into ``folder``."""
     spec = run.spec
-    run.summary["scenario"] = {"name": spec.name, "description": spec.description,
-                               "file": str(run.loaded.file)}
+    run.summary["scenario"] = {
+        "name": spec.name,
+        "description": spec.description,
+        "file": str(run.loaded.file),
+    }
     run.summary["stages"] = run.stages
     (folder / "layers").mkdir()
     for name, features in run.layers.items():
@@ -327,14 +365,20 @@ def write_outputs(run: Run, folder: Path) -> None:
     siting = run.summary.get("siting") or {}
     if siting.get("curve"):
         need("routing.siting.curve").plot_curve(
-            siting["curve"], folder / "plots" / "coverage_curve.png", title="Coverage curve",
+            siting["curve"],
+            folder / "plots" / "coverage_curve.png",
+            title="Coverage curve",
             chosen=(len(siting["opened"]), siting["coverage"]),
-            capacitated=siting["capacitated"], radius_m=siting["radius_m"])
+            capacitated=siting["capacitated"],
+            radius_m=siting["radius_m"],
+        )
     if run.summary.get("firms_table"):
         need("routing.pooling.chart").cost_chart(
-            run.summary["firms_table"], folder / "plots" / "firm_costs.png",
+            run.summary["firms_table"],
+            folder / "plots" / "firm_costs.png",
             plans=list(run.summary["splits"]),
-            title="Cost per firm: solo vs its fair (Shapley) share of each pooled plan")
+            title="Cost per firm: solo vs its fair (Shapley) share of each pooled plan",
+        )
     if run.summary.get("routes"):
         plots.route_profiles(run.summary["routes"], folder / "plots" / "route_profiles.png")
     (folder / "summary.json").write_text(json.dumps(run.summary, indent=2, default=_jsonable))
@@ -347,10 +391,17 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
-def run_scenario(file: Path | str, outdir: Path | str, *, map_file: Path | None = None,
-                 overrides: Sequence[str] = (), quiet: bool = False, overwrite: bool = False,
-                 time_limit_s: float | None = None,
-                 coverage_curve: bool = True) -> dict[str, Any]:
+def run_scenario(
+    file: Path | str,
+    outdir: Path | str,
+    *,
+    map_file: Path | None = None,
+    overrides: Sequence[str] = (),
+    quiet: bool = False,
+    overwrite: bool = False,
+    time_limit_s: float | None = None,
+    coverage_curve: bool = True,
+) -> dict[str, Any]:
     """Run the scenario in ``file`` and write its outputs to ``outdir``; returns the summary.
 
     ``coverage_curve=False`` skips the curve (a sweep plots its own from the runs).
@@ -368,10 +419,17 @@ def run_scenario(file: Path | str, outdir: Path | str, *, map_file: Path | None 
     loaded = load_scenario(file, overrides=overrides)
     source = map_source(loaded, map_file)
     check_inputs(loaded, source)
-    with StageProgress(quiet=quiet) as progress, \
-            staged_output(Path(outdir), overwrite=overwrite) as folder:
-        run = Run(loaded=loaded, source=source, progress=progress, time_limit_s=time_limit_s,
-                  coverage_curve=coverage_curve)
+    with (
+        StageProgress(quiet=quiet) as progress,
+        staged_output(Path(outdir), overwrite=overwrite, inputs=[loaded.file]) as folder,
+    ):
+        run = Run(
+            loaded=loaded,
+            source=source,
+            progress=progress,
+            time_limit_s=time_limit_s,
+            coverage_curve=coverage_curve,
+        )
         for name, fn, after in STAGES:
             if loaded.spec.firms or name not in DAY_STAGES:
                 run_stage(run, name, fn, after)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from routing.pooling.day import DEFAULT_VEHICLE_TYPES, Transfer
+from routing.pooling.day import DEFAULT_VEHICLE_TYPES, MAX_DAY_VEHICLES, Transfer
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")]
@@ -118,7 +118,9 @@ class DemandSpec(Strict):
     file: Path | None = None
     points: Annotated[int, Field(ge=1)] = 500
     parcels_per_point: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] = (
-        1.0, 20.0)
+        1.0,
+        20.0,
+    )
     seed: int = 0
     rates: dict[str, Annotated[float, Field(ge=0)]] = Field(
         default_factory=lambda: {"default": 0.5},
@@ -224,10 +226,11 @@ class SitingSpec(Strict):
 
 
 class Fleet(Strict):
-    """``count`` vehicles of one travel profile, with their capacity, shift and costs."""
+    """``count`` vehicles of one travel profile, with their capacity, shift and costs (at most
+    the day's own limit, so that `scenario validate` refuses what the run would)."""
 
     profile: Literal["van", "e-tricycle"] = "van"
-    count: Annotated[int, Field(ge=1)] = 1
+    count: Annotated[int, Field(ge=1, le=MAX_DAY_VEHICLES)] = 1
     capacity: Annotated[int, Field(ge=1, description="parcels")] = 100
     shift: Window = Window(start="08:00", end="18:00")
     cost_per_km: Annotated[float, Field(ge=0)] = 1.0

@@ -9,7 +9,7 @@ import yaml
 
 from api.report import plots
 from api.scenario.errors import ScenarioError
-from api.scenario.load import load_scenario
+from api.scenario.load import load_scenario, setting_value
 from api.scenario.outdir import staged_output
 from api.scenario.runner import run_scenario
 
@@ -29,32 +29,71 @@ def sweep_values(setting: str) -> tuple[str, list[Any]]:
         values = list(np.arange(start, stop + step / 2, step))
         as_int = all(float(v).is_integer() for v in (start, stop, step))
         return key.strip(), [int(v) if as_int else float(v) for v in values]
-    return key.strip(), [yaml.safe_load(part) for part in text.split(",")]
+    return key.strip(), [setting_value(setting, part) for part in text.split(",")]
 
 
-def run_sweep(file: Path | str, setting: str, outdir: Path | str, *, map_file: Path | None = None,
-              quiet: bool = False, overwrite: bool = False,
-              time_limit_s: float | None = None) -> dict[str, Any]:
-    """One run per value into ``OUTDIR/<key>=<value>/``, then ``sweep.json`` and ``sweep.png``."""
+def as_yaml(value: Any) -> str:
+    """A swept value written back as YAML, as ``--set`` parses it (None as ``null``, not
+    ``None``, which would read back as text); it also names the value's run folder."""
+    return (
+        yaml.safe_dump(value, default_flow_style=True, width=float("inf"))
+        .removesuffix("...\n")
+        .strip()
+    )
+
+
+def _plottable(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Numbers are plotted on a number axis; any other values (null, a mapping), which matplotlib
+    cannot place, by their YAML text, each a category."""
+    if all(
+        isinstance(p["value"], int | float) and not isinstance(p["value"], bool) for p in points
+    ):
+        return points
+    return [{**p, "value": as_yaml(p["value"])} for p in points]
+
+
+def run_sweep(
+    file: Path | str,
+    setting: str,
+    outdir: Path | str,
+    *,
+    map_file: Path | None = None,
+    quiet: bool = False,
+    overwrite: bool = False,
+    time_limit_s: float | None = None,
+) -> dict[str, Any]:
+    """One run per value into ``OUTDIR/<key>=<value as YAML>/``, then ``sweep.json`` and
+    ``sweep.png``."""
     key, values = sweep_values(setting)
-    for value in values:  # every value must make a valid scenario before anything runs
-        load_scenario(file, overrides=[f"{key}={value}"])
+    runs = [(value, f"{key}={as_yaml(value)}") for value in values]
+    for _, run in runs:  # every value must make a valid scenario before anything runs
+        load_scenario(file, overrides=[run])
     points = []
-    with staged_output(Path(outdir), overwrite=overwrite) as folder:
-        for value in values:
-            summary = run_scenario(file, folder / f"{key}={value}", map_file=map_file,
-                                   overrides=[f"{key}={value}"], quiet=quiet,
-                                   time_limit_s=time_limit_s, coverage_curve=False)
+    with staged_output(Path(outdir), overwrite=overwrite, inputs=[Path(file)]) as folder:
+        for value, run in runs:
+            summary = run_scenario(
+                file,
+                folder / run,
+                map_file=map_file,
+                overrides=[run],
+                quiet=quiet,
+                time_limit_s=time_limit_s,
+                coverage_curve=False,
+            )
             siting = summary.get("siting") or {}
-            points.append({
-                "value": value,
-                "lockers": len(siting.get("opened", [])),
-                "coverage": siting.get("coverage"),
-                "cost": {plan: figures.get("cost")
-                         for plan, figures in (summary.get("plans") or {}).items()},
-                "run": f"{key}={value}",
-            })
+            points.append(
+                {
+                    "value": value,
+                    "lockers": len(siting.get("opened", [])),
+                    "coverage": siting.get("coverage"),
+                    "cost": {
+                        plan: figures.get("cost")
+                        for plan, figures in (summary.get("plans") or {}).items()
+                    },
+                    "run": run,
+                }
+            )
         result = {"parameter": key, "points": points}
         (folder / "sweep.json").write_text(json.dumps(result, indent=2))
-        plots.sweep_curves(points, key, folder / "sweep.png")
+        plots.sweep_curves(_plottable(points), key, folder / "sweep.png")
     return result

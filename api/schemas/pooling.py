@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from routing.pooling.day import MAX_DAY_VEHICLES
+
 _EXAMPLE_DAY = {
     "name": "two firms, one tower",
     "travel": {"straight_line": True, "walk_radius_m": 300},
@@ -33,7 +35,9 @@ class PoolSubmit(BaseModel):
         description="The day as `gongpei pool` reads it: firms (depot, fleet), shared centres "
         "(shared fleet), lockers (free compartments), parcels (firm, place, size, kg, window) "
         "and the line haul (`transfer`). Travel is timed on this server's map (leave "
-        "`travel.source` out) or by straight lines (`travel: {straight_line: true}`).",
+        "`travel.source` out) or by straight lines (`travel: {straight_line: true}`). "
+        f"At most {MAX_DAY_VEHICLES} vehicles in the day: a fleet entry's `count` and all "
+        "the fleets' counts together.",
     )
     firms_on_platform: dict[str, str] = Field(
         default_factory=dict,

@@ -22,6 +22,7 @@ numbers, with travel times rounded up so that a plan feasible here is feasible i
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
@@ -34,7 +35,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from routing.engines import EngineError, Progress, ProgressCallback
 from routing.model import Problem, TimeWindow, Vehicle
 from routing.solution import RoutePlan, Solution, Visit, build_solution
-from routing.unassigned import explain
+from routing.unassigned import explain, fits_alone
 
 NAME = "ortools"
 FINE = 1000  # scale for data that are not whole numbers
@@ -50,6 +51,10 @@ FIRST_SOLUTIONS = {  # names for `solve(first_solution=...)`
 # elsewhere; the metaheuristic (tabu, annealing), full propagation, CP-SAT and more LNS
 # operators changed nothing there.
 WARM_GLS_LAMBDA = 0.05
+# The most of the time left after building the model that restoring another plan may take: a
+# plan OR-Tools cannot restore in that leaves its tasks to the search (see `_Builder.restore`).
+RESTORE_SHARE = 0.6
+MIN_SEARCH_S = 0.05  # the least time a search is given, even past the deadline
 
 
 def supports(problem: Problem) -> tuple[bool, str]:
@@ -93,16 +98,25 @@ class _Builder:
             self.nodes.append(_Node(j.location, j.service, j.time_windows, "job", j.id))
         for s in problem.shipments:
             self.task_nodes[s.id] = [len(self.nodes), len(self.nodes) + 1]
-            self.nodes.append(_Node(s.pickup.location, s.pickup.service,
-                                    s.pickup.time_windows, "pickup", s.id))
-            self.nodes.append(_Node(s.delivery.location, s.delivery.service,
-                                    s.delivery.time_windows, "delivery", s.id))
+            self.nodes.append(
+                _Node(s.pickup.location, s.pickup.service, s.pickup.time_windows, "pickup", s.id)
+            )
+            self.nodes.append(
+                _Node(
+                    s.delivery.location,
+                    s.delivery.service,
+                    s.delivery.time_windows,
+                    "delivery",
+                    s.id,
+                )
+            )
         self.locs = np.array([-1 if n.location is None else n.location for n in self.nodes])
         self._choose_scales()
 
     # ------------------------------------------------------------------ scaling
     def _choose_scales(self) -> None:
         p = self.p
+
         def bounds(windows: Sequence[TimeWindow | None]) -> list[float]:
             return [x for w in windows if w is not None for x in (w.start, w.end)]
 
@@ -122,8 +136,11 @@ class _Builder:
         self.cs = 1 if whole_cost else FINE
         ends = [x for x in times if math.isfinite(x)]
         travel_max = max(
-            (float(np.max(m.durations[np.isfinite(m.durations)], initial=0.0))
-             for m in p.matrices.values()), default=0.0,
+            (
+                float(np.max(m.durations[np.isfinite(m.durations)], initial=0.0))
+                for m in p.matrices.values()
+            ),
+            default=0.0,
         )
         bound = sum(n.service for n in self.nodes) + (len(self.nodes) + 2) * travel_max
         bound += sum(b.duration for v in p.vehicles for b in v.breaks)
@@ -156,8 +173,10 @@ class _Builder:
         arc's inf is nan, which callers treat as inf, so numpy's warning is silenced)."""
         t = self.p.travel(v.profile)
         with np.errstate(invalid="ignore"):
-            return (v.cost_per_km * self._node_matrix(t.distances) / 1000.0
-                    + v.cost_per_hour * self._node_matrix(t.durations) / 3600.0)
+            return (
+                v.cost_per_km * self._node_matrix(t.distances) / 1000.0
+                + v.cost_per_hour * self._node_matrix(t.durations) / 3600.0
+            )
 
     # ------------------------------------------------------------------ model
     def build(self, *, finalizers: bool = True) -> None:
@@ -264,12 +283,14 @@ class _Builder:
             if b.windows:
                 self._windows(var, b.windows)
             var.SetMin(max(var.Min(), earliest))
-            interval = solver.FixedDurationIntervalVar(var, self.t_up(b.duration), used,
-                                                       f"break {k} {b.id}")
+            interval = solver.FixedDurationIntervalVar(
+                var, self.t_up(b.duration), used, f"break {k} {b.id}"
+            )
             solver.Add(interval.SafeEndExpr(0) <= end)
             if v.max_duration is not None:
-                solver.Add(end - interval.SafeStartExpr(self.horizon)
-                           <= self.t_down(v.max_duration))
+                solver.Add(
+                    end - interval.SafeStartExpr(self.horizon) <= self.t_down(v.max_duration)
+                )
             intervals.append(interval)
         # service time per variable index (not per node: starts and ends are duplicated)
         manager = self.manager
@@ -373,8 +394,9 @@ class _Builder:
                 solver.Add(self.time.CumulVar(pu) <= self.time.CumulVar(de))
 
     # ------------------------------------------------------------------ search
-    def parameters(self, time_limit_s: float,
-                   first_solution: str | None = None) -> pywrapcp.DefaultRoutingSearchParameters:
+    def parameters(
+        self, time_limit_s: float, first_solution: str | None = None
+    ) -> pywrapcp.DefaultRoutingSearchParameters:
         params = pywrapcp.DefaultRoutingSearchParameters()
         strategy = routing_enums_pb2.FirstSolutionStrategy
         timed = any(n.windows for n in self.nodes) or any(v.breaks for v in self.p.vehicles)
@@ -390,9 +412,34 @@ class _Builder:
         params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
         return params
 
-    def restore(self, plan: Solution,
-                params: pywrapcp.DefaultRoutingSearchParameters) -> pywrapcp.Assignment | None:
-        """The plan's visit orders as an OR-Tools assignment, or None if it is infeasible here."""
+    def restore(
+        self, plan: Solution, params: pywrapcp.DefaultRoutingSearchParameters, budget_s: float
+    ) -> pywrapcp.Assignment | None:
+        """The plan's visit orders as an OR-Tools assignment, or None if it is infeasible here
+        (or names what the problem lacks); takes at most `budget_s` and closes the model.
+
+        Each reading of routes runs OR-Tools' solver to place times and breaks, and proving a
+        route with breaks infeasible can take it seconds (the routing audit: 5 s for one plan
+        of 11 tasks on data in milliseconds). So each reading gets a third of the budget
+        (`params`' time limit is set to it: the model takes its limit when closed), one that
+        runs out counts as infeasible, and the repair starts no reading once a third of the
+        budget is spent; whatever is left out is the search's to re-insert."""
+        routes = self._routes(plan)
+        if routes is None:
+            return None
+        began = time.monotonic()
+        params.time_limit.FromMilliseconds(max(1, int(1000 * budget_s / 3)))
+        self.routing.CloseModelWithParameters(params)
+        restored = self.routing.ReadAssignmentFromRoutes(routes, True)
+        if restored is None:  # repair each route that breaks a rule on its own
+            deadline = began + budget_s / 3
+            routes = [self._repaired(k, r, deadline) for k, r in enumerate(routes)]
+            restored = self.routing.ReadAssignmentFromRoutes(routes, True)
+        return restored
+
+    def _routes(self, plan: Solution) -> list[list[int]] | None:
+        """The plan's routes as OR-Tools indices per vehicle; None if it names an unknown
+        vehicle or task."""
         order = {v.id: k for k, v in enumerate(self.p.vehicles)}
         routes: list[list[int]] = [[] for _ in self.p.vehicles]
         for route in plan.routes:
@@ -402,18 +449,18 @@ class _Builder:
                     return None
                 node = nodes[1] if step.type == "delivery" else nodes[0]
                 routes[order[route.vehicle]].append(self.manager.NodeToIndex(node))
-        self.routing.CloseModelWithParameters(params)
-        restored = self.routing.ReadAssignmentFromRoutes(routes, True)
-        if restored is None:  # repair each route that breaks a rule on its own
-            routes = [self._repaired(k, r, len(routes)) for k, r in enumerate(routes)]
-            restored = self.routing.ReadAssignmentFromRoutes(routes, True)
-        return restored
+        return routes
 
-    def _repaired(self, k: int, route: list[int], vehicles: int) -> list[int]:
+    def _repaired(self, k: int, route: list[int], deadline: float) -> list[int]:
         """The route itself if feasible alone, else the tasks kept greedily in route order
         (a task joins when the route with it is still feasible) and the rest left out for the
-        search to re-insert: one late stop no longer costs the whole route."""
+        search to re-insert: one late stop no longer costs the whole route. Past `deadline`
+        nothing more is tried (and kept)."""
+        vehicles = len(self.p.vehicles)
+
         def feasible(indices: list[int]) -> bool:
+            if time.monotonic() >= deadline:
+                return False
             routes = [indices if j == k else [] for j in range(vehicles)]
             return self.routing.ReadAssignmentFromRoutes(routes, True) is not None
 
@@ -426,6 +473,21 @@ class _Builder:
             if feasible(trial):
                 kept.add(task)
         return [i for i in route if task_of[i] in kept]
+
+    def missing(self, assignment: pywrapcp.Assignment) -> int:
+        """Required tasks the assignment leaves out although some vehicle could serve them
+        alone (those none can serve are left out of every plan and do not count)."""
+        return sum(assignment.Value(self.routing.NextVar(i)) == i for i in self._servable)
+
+    @functools.cached_property
+    def _servable(self) -> list[int]:
+        """The index of the (first) stop of each required task that fits on some vehicle."""
+        p = self.p
+        return [
+            self.manager.NodeToIndex(self.task_nodes[t.id][0])
+            for t in (*p.jobs, *p.shipments)
+            if not t.optional and fits_alone(p, t)
+        ]
 
     def read(self, assignment: pywrapcp.Assignment) -> tuple[list[RoutePlan], list[str]]:
         """Plans per used vehicle (visits with their start times) and the left-out task ids."""
@@ -451,8 +513,7 @@ class _Builder:
                 index = assignment.Value(routing.NextVar(index))
             if not timed:
                 continue
-            taken = [(_late_as_possible(v, bid, t, departure), bid)
-                     for t, bid in breaks.get(k, [])]
+            taken = [(_late_as_possible(v, bid, t, departure), bid) for t, bid in breaks.get(k, [])]
             departure = min([departure, *(t for t, _ in taken)])  # a break before leaving
             timed += [(t, 1, Visit("break", bid, t)) for t, bid in taken]
             timed.sort(key=lambda x: (x[0], x[1]))
@@ -481,47 +542,47 @@ def solve(
     first_solution: str | None = None,
     initial: Solution | None = None,
 ) -> Solution:
-    """Solve with OR-Tools; the time limit covers model building and search.
+    """Solve with OR-Tools; the time limit covers model building, restoring and search.
 
     OR-Tools' routing search is deterministic, so `seed` does not change the plan.
     `first_solution` ("parallel", "local", "savings") overrides the first-solution heuristic
     (default: parallel cheapest insertion with time windows or shipments, else savings).
     `initial`, a plan for this problem (e.g. another engine's on a simpler version of it),
-    is the starting point of the local search when OR-Tools can restore it as a feasible
-    solution; otherwise the first-solution heuristic runs as usual.
+    is the starting point of the local search as far as OR-Tools can restore it (see
+    `_from_start`); otherwise the first-solution heuristic runs as usual.
     """
     if first_solution is not None and first_solution not in FIRST_SOLUTIONS:
-        raise EngineError(f"first_solution: unknown heuristic '{first_solution}' "
-                          f"(choose from {', '.join(FIRST_SOLUTIONS)})")
+        raise EngineError(
+            f"first_solution: unknown heuristic '{first_solution}' "
+            f"(choose from {', '.join(FIRST_SOLUTIONS)})"
+        )
     began = time.monotonic()
+    deadline = began + time_limit_s
     builder = _Builder(problem)
     builder.build(finalizers=initial is None)
     routing = builder.routing
     if progress is not None:
+
         def report() -> None:
-            progress(Progress(NAME, time.monotonic() - began,
-                              routing.CostVar().Value() / builder.cs, "new best plan"))
+            progress(
+                Progress(
+                    NAME,
+                    time.monotonic() - began,
+                    routing.CostVar().Value() / builder.cs,
+                    "new best plan",
+                )
+            )
 
         routing.AddAtSolutionCallback(report)
-    remaining = max(0.1, time_limit_s - (time.monotonic() - began))
-    params = builder.parameters(remaining, first_solution)
-    searched = None
-    restoring = time.monotonic()
-    start = builder.restore(initial, params) if initial is not None else None
-    restore_s = time.monotonic() - restoring
-    if initial is not None:
-        params.time_limit.FromMilliseconds(
-            max(100, int(1000 * (time_limit_s - (time.monotonic() - began)))))
-    if start is not None:
-        params.guided_local_search_lambda_coefficient = WARM_GLS_LAMBDA
-        # the restored plan itself if the search finds nothing better in the time left
-        assignment = routing.SolveFromAssignmentWithParameters(start, params)
-        searched = assignment is not None
-        assignment = assignment or start
+    params = builder.parameters(_left(deadline), first_solution)
+    start, restore_s, cold = None, 0.0, None
+    if initial is None:
+        assignment = _searched(builder, params, None, deadline)
     else:
-        if initial is not None and first_solution is None:  # time is short: a fast start
-            params.first_solution_strategy = FIRST_SOLUTIONS["local"]
-        assignment = routing.SolveWithParameters(params)
+        restoring = time.monotonic()
+        start = builder.restore(initial, params, RESTORE_SHARE * _left(deadline))
+        restore_s = time.monotonic() - restoring
+        assignment, cold = _from_start(builder, params, start, deadline)
     if assignment is None:
         plans: list[RoutePlan] = []
         left = [t.id for t in (*problem.jobs, *problem.shipments)]
@@ -530,9 +591,71 @@ def solve(
         plans, left = builder.read(assignment)
         reason = {t: explain(problem, t) for t in left}
     return build_solution(
-        problem, plans, reason, engine=NAME, runtime_s=time.monotonic() - began,
-        meta={"seed": seed, "time_limit_s": time_limit_s, "first_solution": first_solution,
-              "warm_start": None if initial is None else start is not None,
-              "restore_s": round(restore_s, 3), "searched_from_start": searched,
-              "status": routing.status() if assignment is None else "solved"},
+        problem,
+        plans,
+        reason,
+        engine=NAME,
+        runtime_s=time.monotonic() - began,
+        meta={
+            "seed": seed,
+            "time_limit_s": time_limit_s,
+            "first_solution": first_solution,
+            "warm_start": None if initial is None else start is not None,
+            "restore_s": round(restore_s, 3),
+            "cold_search_kept": cold,
+            "status": routing.status() if assignment is None else "solved",
+        },
     )
+
+
+def _left(deadline: float) -> float:
+    """Seconds to the deadline, at least `MIN_SEARCH_S` (a search needs a moment for a plan)."""
+    return max(MIN_SEARCH_S, deadline - time.monotonic())
+
+
+def _searched(
+    builder: _Builder,
+    params: pywrapcp.DefaultRoutingSearchParameters,
+    start: pywrapcp.Assignment | None,
+    until: float,
+) -> pywrapcp.Assignment | None:
+    """Search until `until`: from the restored plan `start` (kept if nothing better turns up),
+    with the lighter penalty, or without one from the first-solution heuristic (a cold run)."""
+    timed = type(params)()
+    timed.CopyFrom(params)
+    timed.time_limit.FromMilliseconds(int(1000 * _left(until)))
+    if start is None:
+        return builder.routing.SolveWithParameters(timed)
+    timed.guided_local_search_lambda_coefficient = WARM_GLS_LAMBDA
+    found = builder.routing.SolveFromAssignmentWithParameters(start, timed) or start
+    return builder.routing.solver().Assignment(found)  # a copy: the next search reuses its own
+
+
+def _from_start(
+    builder: _Builder,
+    params: pywrapcp.DefaultRoutingSearchParameters,
+    start: pywrapcp.Assignment | None,
+    deadline: float,
+) -> tuple[pywrapcp.Assignment | None, bool | None]:
+    """The search from a restored plan, and whether a cold search's plan was kept instead
+    (None: no cold search ran beside it).
+
+    A restored plan that leaves out required tasks some vehicle could serve (the repair
+    dropped them, or the plan never had them) gets half the time, a cold search the other
+    half, and the better plan is kept: more required tasks served, then lower cost. So a
+    warm start never serves fewer required tasks than a cold search of that half would.
+    Without a restored plan the whole time is the cold search's."""
+    if start is None:
+        return _searched(builder, params, None, deadline), None
+    if not builder.missing(start):
+        return _searched(builder, params, start, deadline), None
+    warm = _searched(builder, params, start, (time.monotonic() + deadline) / 2)
+    cold = _searched(builder, params, None, deadline)
+    if cold is None or _rank(builder, warm) <= _rank(builder, cold):
+        return warm, False
+    return cold, True
+
+
+def _rank(builder: _Builder, assignment: pywrapcp.Assignment) -> tuple[int, int]:
+    """Servable required tasks left out, then cost (penalties included): lower is better."""
+    return builder.missing(assignment), assignment.ObjectiveValue()

@@ -18,6 +18,8 @@ Every client and shipment stop has its own PyVRP location. Mapped parts of the m
 - skills and firms (when not pooled): a vehicle sees the arcs to and from the stops of tasks it
   may not serve at PyVRP's largest value, through a routing profile of its own (as PyVRP's
   VRPLIB reader does for allowed clients), and any route breaking that is discarded;
+- centre opening hours: the window of the centre's depot, which bounds the departures from it
+  and the returns to it (a vehicle back early waits for it to open, as in the model);
 - open routes (no start or end centre): an extra depot location free to reach and to leave;
 - tasks that cannot all be served: when no plan serving them all turns up in half the time,
   the rest is spent with every task optional, those that must be served carrying a prize of
@@ -272,7 +274,7 @@ class _Translation:
         for v in problem.vehicles:
             groups[(profile_keys.index(keys[v.id]), *self._vehicle_key(v))].append(v)
         self.type_vehicles = list(groups.values())
-        depots = [pyvrp.Depot(i) for i in range(len(self.centre_ids))]
+        depots = [self._depot(i, c) for i, c in enumerate(self.centre_ids)]
         first = len(depots)
         clients = [self._client(k, first + k) for k in range(len(self.client_jobs))]
         self.data = pyvrp.ProblemData(
@@ -412,12 +414,17 @@ class _Translation:
         """Everything that makes two vehicles interchangeable for PyVRP (ids excluded)."""
         return (v.start, v.end, v.capacity, v.shift, v.max_duration, v.max_distance, v.fixed_cost)
 
+    def _depot(self, index: int, centre: str | None) -> pyvrp.Depot:
+        """The PyVRP depot of a centre, open when the centre is: PyVRP's depot window bounds
+        both a route's departure from it and its return to it (waiting there if early), the
+        model's opening-hours rule for start and end centres alike."""
+        opening = None if centre is None else self.problem.centre(centre).opening
+        return pyvrp.Depot(index, **self._window((opening,) if opening else ()), name=centre or "")
+
     def _vehicle_type(self, vehicles: list[Vehicle], profile: int) -> pyvrp.VehicleType:
-        v, problem = vehicles[0], self.problem
-        opens = problem.centre(v.start).opening if v.start is not None else None
-        closes = problem.centre(v.end).opening if v.end is not None else None
-        early = max(v.shift.start if v.shift else 0.0, opens.start if opens else 0.0)
-        late = min(v.shift.end if v.shift else math.inf, closes.end if closes else math.inf)
+        v = vehicles[0]
+        early = v.shift.start if v.shift else 0.0
+        late = v.shift.end if v.shift else math.inf
         capacity = [_UNLIMITED] * self.dims if v.capacity is None else list(v.capacity)
         extra: dict[str, int] = {}
         if v.max_duration is not None:

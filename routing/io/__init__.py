@@ -15,6 +15,7 @@ from routing.io.vrplib import read_vrplib
 from routing.model import Problem, ProblemError
 
 FORMATS = ("native", "vroom", "vrplib", "solomon", "lilim")
+BENCHMARK_FORMATS = ("vrplib", "solomon", "lilim")  # Euclidean travel of their own
 
 __all__ = [
     "FORMATS",
@@ -81,6 +82,11 @@ def read_problem(
 ) -> Problem:
     """Read a problem file in any supported format (guessed when `format` is None)."""
     fmt = format or guess_format(path)
+    if network is not None and fmt in BENCHMARK_FORMATS:
+        raise ProblemError(
+            f"--network: a {fmt} file carries its own distances (Euclidean), so a road network "
+            "would be ignored; it times only native and VROOM files with coordinates"
+        )
     if fmt == "native":
         return read_native(path, network=network, cache_dir=cache_dir)
     if fmt == "vroom":

@@ -10,7 +10,13 @@ top-level `matrix` is the "car" durations. Ids are integers; the output keeps th
 Without matrices, locations are [lon, lat] and travel comes from a road network or, if asked
 for by name, straight lines; VROOM's "car" profile (its default) is then timed as our "van".
 VROOM features the model lacks (setup times, max_tasks, speed_factor, max_travel_time, break
-max_load, initial steps) are refused by name rather than silently ignored.
+max_load, initial steps) are refused by name rather than silently ignored (even `max_tasks: 0`
+or `max_travel_time: 0`, which would bind). Input of the wrong shape (a job that is not an
+object, a matrix that is not a square table of numbers) is refused naming the member, before
+any field is read.
+A file without matrices may say how to time it as a native file does, with `travel` (VROOM has
+no such field); `vroom_to_problem`, which reads the API's batches, leaves travel to its caller
+(a batch may not name a map file on the server).
 """
 
 from __future__ import annotations
@@ -18,8 +24,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from routing.io.native import load_json
-from routing.model import Location, Problem, ProblemError, TravelMatrices
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from network.errors import is_number
+from routing.io.native import check_travel, load_json
+from routing.model import Location, Matrix, Problem, ProblemError
 from routing.solution import RoutePlan, Solution, Visit, build_solution
 from routing.travel import matrices_for
 
@@ -36,9 +46,13 @@ def read_vroom(
     travel: dict[str, Any] | None = None,
     cache_dir: str | None = None,
 ) -> Problem:
-    """Read a VROOM problem file."""
+    """Read a VROOM problem file; without matrices it is timed as its own `travel` says
+    (checked as a native file's), unless ``network`` or ``travel`` is given."""
+    data = load_json(path)
+    if travel is None and isinstance(data, dict):
+        travel = check_travel(data.get("travel"))
     return vroom_to_problem(
-        load_json(path), network=network, travel=travel, cache_dir=cache_dir, name=Path(path).stem
+        data, network=network, travel=travel, cache_dir=cache_dir, name=Path(path).stem
     )
 
 
@@ -52,8 +66,10 @@ class _Places:
 
     def index(self, item: dict[str, Any], what: str, key: str = "location") -> int:
         coord = item.get(key)
-        if coord is not None and (not isinstance(coord, list | tuple) or len(coord) != 2):
-            raise ProblemError(f"{what}: {key}: expected [lon, lat]")
+        if coord is not None and not (
+            isinstance(coord, list | tuple) and len(coord) == 2 and all(map(is_number, coord))
+        ):
+            raise ProblemError(f"{what}: {key}: expected [lon, lat] (got {coord!r:.40})")
         if self.indexed:
             idx = item.get(f"{key}_index")
             if not isinstance(idx, int) or isinstance(idx, bool) or idx < 0:
@@ -89,13 +105,21 @@ def _id(item: dict[str, Any], what: str) -> str:
     return str(value)
 
 
-_NEUTRAL = {"speed_factor": (None, 1, 1.0)}
+#: The values of each VROOM field the model lacks that change nothing; any other is refused.
+#: A limit of 0 is not neutral: `max_tasks: 0` lets the vehicle take no task at all.
+_NEUTRAL: dict[str, tuple[Any, ...]] = {
+    "setup": (None, 0),
+    "speed_factor": (None, 1),
+    "steps": (None, []),
+    "max_tasks": (None,),
+    "max_travel_time": (None,),
+}
 
 
 def _refuse(item: dict[str, Any], what: str, fields: tuple[str, ...]) -> None:
     """Refuse, by name, a VROOM field the model cannot honour (neutral values pass)."""
     for f in fields:
-        if item.get(f) not in _NEUTRAL.get(f, (None, 0, [])):
+        if item.get(f) not in _NEUTRAL[f]:
             raise ProblemError(f"{what}: {f}: not supported by gongpei's model")
 
 
@@ -112,6 +136,92 @@ def _skills(item: dict[str, Any]) -> list[str]:
     return [str(s) for s in item.get("skills", [])]
 
 
+class _Object(BaseModel):
+    """A VROOM object, of which only the shape the reader walks is declared: other fields pass
+    on to the model, which checks their values naming the item by its id."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class _Task(_Object):
+    skills: list[Any] = []
+
+
+class _Shipment(_Task):
+    pickup: _Object
+    delivery: _Object
+
+
+class _Vehicle(_Task):
+    costs: dict[str, Any] = {}
+    breaks: list[_Object] = []
+    profile: str = DEFAULT_PROFILE
+
+
+class _Tables(_Object):
+    durations: Matrix
+    distances: Matrix | None = None
+
+
+class _Input(_Object):
+    vehicles: list[_Vehicle]
+    jobs: list[_Task] = []
+    shipments: list[_Shipment] = []
+    matrices: dict[str, _Tables] | None = None
+    matrix: Matrix | None = None  # VROOM's legacy field: the "car" durations
+
+
+#: How an error's place is named: list members as the reader names items ("job #3").
+_MEMBERS = {"jobs": "job #{}", "shipments": "shipment #{}", "vehicles": "vehicle #{}",
+            "matrices": "matrices '{}'"}  # fmt: skip
+
+
+def _shape(data: dict[str, Any]) -> _Input:
+    """The input checked for shape (lists of objects, matrices square tables of numbers), so
+    that a malformed batch is a ProblemError naming the member rather than a TypeError deep in
+    the reader; the matrices are read here, once."""
+    try:
+        return _Input.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        head, *rest = first["loc"]
+        if rest and head in _MEMBERS:
+            head, rest = _MEMBERS[str(head)].format(rest[0]), rest[1:]
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest).lstrip(".")
+        said = {"missing": "is required", "model_type": "an object is required"}.get(
+            first["type"], first["msg"].removeprefix("Value error, ")
+        )
+        raise ProblemError(f"{head}: {field}: {said}" if field else f"{head}: {said}") from None
+
+
+def _given_matrices(given: _Input, vehicles: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The input's travel per profile (the legacy `matrix` as "car"), distances zero where a
+    profile has none and none of its vehicles is costed or limited by distance."""
+    tables = dict(given.matrices or {})
+    if given.matrix is not None:
+        tables.setdefault("car", _Tables(durations=given.matrix))
+    matrices = {}
+    for profile, m in tables.items():
+        if "costs" in (m.model_extra or {}):
+            raise ProblemError(
+                f"matrices '{profile}': costs: custom cost matrices are not "
+                "supported (costs come from per_hour/per_km)"
+            )
+        distances = m.distances
+        if distances is None:
+            if any(
+                v.get("cost_per_km") or v.get("max_distance") is not None
+                for v in vehicles
+                if v["profile"] == profile
+            ):
+                raise ProblemError(
+                    f"matrices '{profile}': distances: needed for per_km costs or max_distance"
+                )
+            distances = np.zeros_like(m.durations)
+        matrices[profile] = {"durations": m.durations, "distances": distances}
+    return matrices
+
+
 def vroom_to_problem(
     data: Any,
     *,
@@ -123,15 +233,14 @@ def vroom_to_problem(
     """A VROOM problem dict as a `Problem`."""
     if not isinstance(data, dict):
         raise ProblemError("problem: expected a JSON object with jobs/shipments and vehicles")
-    matrices_in = dict(data.get("matrices") or {})
-    if "matrix" in data:
-        matrices_in.setdefault("car", {"durations": data["matrix"]})
-    places = _Places(indexed=bool(matrices_in))
     vehicles_in = data.get("vehicles")
     if vehicles_in is None:
         raise ProblemError("vehicles: missing; at least one vehicle is required")
-    if not isinstance(vehicles_in, list) or not vehicles_in:
+    if isinstance(vehicles_in, list) and not vehicles_in:
         raise ProblemError("vehicles: at least one vehicle is required")
+    given = _shape(data)
+    indexed = given.matrix is not None or bool(given.matrices)
+    places = _Places(indexed=indexed)
 
     centres: dict[int, dict[str, Any]] = {}
     vehicles = []
@@ -196,9 +305,7 @@ def vroom_to_problem(
     for k, s in enumerate(data.get("shipments", [])):
         stops = {}
         for end in ("pickup", "delivery"):
-            stop = s.get(end)
-            if not isinstance(stop, dict):
-                raise ProblemError(f"shipment #{k}: {end}: an object is required")
+            stop = s[end]
             what = f"shipment #{k}: {end}"
             sid = _id(stop, what)
             _refuse(stop, what, ("setup",))
@@ -219,31 +326,9 @@ def vroom_to_problem(
         }
         shipments.append({k2: x for k2, x in ship.items() if x is not None})
 
-    profiles = sorted({v["profile"] for v in vehicles})
-    if matrices_in:
-        matrices = {}
-        for profile, m in matrices_in.items():
-            if not isinstance(m, dict) or "durations" not in m:
-                raise ProblemError(f"matrices '{profile}': durations: is required")
-            if "costs" in m:
-                raise ProblemError(
-                    f"matrices '{profile}': costs: custom cost matrices are not "
-                    "supported (costs come from per_hour/per_km)"
-                )
-            distances = m.get("distances")
-            if distances is None:
-                if any(
-                    v.get("cost_per_km") or v.get("max_distance") is not None
-                    for v in vehicles
-                    if v["profile"] == profile
-                ):
-                    raise ProblemError(
-                        f"matrices '{profile}': distances: needed for per_km costs or max_distance"
-                    )
-                distances = [[0] * len(row) for row in m["durations"]]
-            matrices[profile] = TravelMatrices(durations=m["durations"], distances=distances)
-        n = next(iter(matrices.values())).size
-        locations = places.locations(n)
+    if indexed:
+        matrices = _given_matrices(given, vehicles)
+        locations = places.locations(len(next(iter(matrices.values()))["durations"]))
     else:
         locations = places.locations(0)
         for v in vehicles:  # VROOM's default car: timed here as a delivery van

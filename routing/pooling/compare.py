@@ -227,34 +227,38 @@ class PlanSplit:
 
 @dataclass
 class DayResult:
-    """Everything ``compare_day`` found: plans, figures, savings and the fair split."""
+    """Everything ``compare_day`` found: plans, figures, savings and the fair split
+    (``lockers`` None when the day was compared without locker drops)."""
 
     day: Day
     travel_source: str
     solo: dict[str, SolvedPlan]
     pooled: SolvedPlan
-    lockers: SolvedPlan
+    lockers: SolvedPlan | None
     splits: dict[str, PlanSplit]
     solves: int
     seconds: float
     checks_ok: bool
     violations: list[str] = field(default_factory=list)
 
+    def pooled_plans(self) -> dict[PlanKind, SolvedPlan]:
+        """The day's pooled plans that were solved, by kind."""
+        plans: dict[PlanKind, SolvedPlan] = {"pooled": self.pooled}
+        if self.lockers is not None:
+            plans["lockers"] = self.lockers
+        return plans
+
     def plan_figures(self) -> dict[str, Figures]:
         """Each plan's figures for the whole day (solo: every firm's plan added up)."""
         return {
             "solo": total(p.figures for p in self.solo.values()),
-            "pooled": self.pooled.figures,
-            "lockers": self.lockers.figures,
+            **{kind: plan.figures for kind, plan in self.pooled_plans().items()},
         }
 
     def firm_rows(self) -> list[dict[str, Any]]:
         """One row per firm: parcels, solo figures, its share and saving under each plan, and
         the line haul it drives to the centres in each of the day's pooled plans."""
-        hauls = {
-            kind: plan.line_haul().by_firm()
-            for kind, plan in (("pooled", self.pooled), ("lockers", self.lockers))
-        }
+        hauls = {kind: plan.line_haul().by_firm() for kind, plan in self.pooled_plans().items()}
         rows = []
         for firm in self.day.firm_ids():
             solo = self.solo[firm].figures
@@ -280,33 +284,31 @@ class DayResult:
                     row[f"{kind}_{name}"] = round(shares[firm], 2)
             for kind, by_firm in hauls.items():
                 row[f"{kind}_transfer_cost"] = round(by_firm.get(firm, 0.0), 2)
-            drops = self.lockers.built.lockers
-            in_locker = set(drops.locker_of()) if drops else set()
-            row["parcels_in_lockers"] = sum(
-                1 for p in self.day.parcels_of({firm}) if p.id in in_locker
-            )
+            if self.lockers is not None:
+                drops = self.lockers.built.lockers
+                in_locker = set(drops.locker_of()) if drops else set()
+                row["parcels_in_lockers"] = sum(
+                    1 for p in self.day.parcels_of({firm}) if p.id in in_locker
+                )
             rows.append(row)
         return rows
 
     def summary(self) -> dict[str, Any]:
-        """The JSON summary: figures and savings per plan, the splits, the checker's verdict."""
+        """The JSON summary: figures and savings per plan, the splits, the checker's verdict
+        (the locker drops, when that plan was solved)."""
         figures = self.plan_figures()
+        pooled = self.pooled_plans()
         return {
             "day": self.day.name,
             "firms": self.day.firm_ids(),
             "parcels": len(self.day.parcels),
             "travel": self.travel_source,
             "plans": {k: f.as_dict() for k, f in figures.items()},
-            "savings_vs_solo": {
-                k: savings(figures["solo"], figures[k]) for k in ("pooled", "lockers")
-            },
+            "savings_vs_solo": {k: savings(figures["solo"], figures[k]) for k in pooled},
             "splits": {k: _split_json(s) for k, s in self.splits.items()},
             "firms_table": self.firm_rows(),
-            "lockers": _locker_json(self.lockers.built),
-            "centre_of_firm": {
-                "pooled": self.pooled.built.centre_of,
-                "lockers": self.lockers.built.centre_of,
-            },
+            **({"lockers": _locker_json(self.lockers.built)} if self.lockers else {}),
+            "centre_of_firm": {kind: plan.built.centre_of for kind, plan in pooled.items()},
             "checker": {"ok": self.checks_ok, "violations": self.violations[:50]},
             "solves": self.solves,
             "seconds": round(self.seconds, 2),
@@ -320,10 +322,13 @@ def compare_day(
     *,
     progress: Progress | None = None,
     on_solve: Progress | None = None,
+    locker_drops: bool = True,
 ) -> DayResult:
     """Solve solo, pooled and pooled-with-lockers; split each pooled plan's cost among firms.
 
-    ``progress`` hears of each stage (each solo plan, the two pooled plans, each split);
+    ``locker_drops`` False leaves out the plan with locker drops (and its split): a caller that
+    will not report it need not pay for its solves.
+    ``progress`` hears of each stage (each solo plan, the pooled plans, each split);
     ``on_solve`` of every single solve, coalitions included (hundreds for exact Shapley).
     Typical use (the ``gongpei pool`` command does exactly this)::
 
@@ -342,12 +347,16 @@ def compare_day(
         solo[firm] = solver.solo(firm)
     say("pooled plan")
     pooled = solver.pooled(firms)
-    say("pooled plan with locker drops")
-    lockers = solver.pooled(firms, lockers=True)
+    lockers = None
+    if locker_drops:
+        say("pooled plan with locker drops")
+        lockers = solver.pooled(firms, lockers=True)
     standalone = {f: solo[f].figures.cost for f in firms}
     parcels = {f: float(solver.parcels[f]) for f in firms}
     splits = {}
     for kind in settings.shapley_plans:
+        if kind == "lockers" and not locker_drops:
+            continue
         say(f"Shapley split of the {kind} plan")
         splits[kind] = _split(solver, kind, standalone, parcels)
     violations = solver.violations()

@@ -41,8 +41,7 @@ def route_features(result: DayResult) -> dict[str, list[dict[str, Any]]]:
     haul; each feature's ``plan`` (and a solo route's ``firm``) says whose it is."""
     plans = {
         "solo": list(result.solo.items()),
-        "pooled": [("pooled", result.pooled)],
-        "lockers": [("lockers", result.lockers)],
+        **{kind: [(kind, plan)] for kind, plan in result.pooled_plans().items()},
     }
     out = {}
     for kind, solved in plans.items():

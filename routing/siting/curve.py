@@ -16,6 +16,7 @@ def coverage_curve(
     inst: SitingInstance,
     counts: Iterable[int],
     *,
+    like: SitingModel | None = None,
     method: str = "auto",
     time_limit_s: float = 10.0,
     rel_gap: float = 1e-4,
@@ -25,7 +26,9 @@ def coverage_curve(
     With ``method="heuristic"`` each point is a good plan without proof (fast); otherwise each
     carries the solver's bound, so the curve shows how far any plan could still go. Lockers
     that already stand count among the lockers, so the curve starts at their number: a count
-    below it is raised to it (no plan can have fewer).
+    below it is raised to it (no plan can have fewer). ``like``: a model whose capacity rules
+    (``capacitated``, ``sizing``) every point keeps, so that the curve counts the parcels the
+    lockers have room for, as that model's plan does; without it, every parcel within reach.
     """
     counts = sorted({int(c) for c in counts})
     if not counts or counts[0] < 1:
@@ -33,13 +36,14 @@ def coverage_curve(
     standing = int(inst.must_open.sum())
     counts = sorted({max(c, standing) for c in counts})
     total = float(inst.weight.sum())
+    rules = {} if like is None else {"capacitated": like.capacitated, "sizing": like.sizing}
     curve = []
     for p in counts:
         if p > inst.n_sites:
             break
         plan = solve(
             inst,
-            SitingModel("maxcover", p=p),
+            SitingModel("maxcover", p=p, **rules),
             method=method,
             time_limit_s=time_limit_s,
             rel_gap=rel_gap,
@@ -65,12 +69,13 @@ def plot_curve(
     title: str = "Locker coverage",
     chosen: tuple[int, float] | None = None,
     capacitated: bool = False,
+    curve_capacitated: bool = False,
     radius_m: float | None = None,
 ) -> Path:
     """Write the curve as a PNG: share of daily parcels within reach against locker count, the
     proven bound beside each plan (how far any plan could still go), and ``chosen`` (lockers,
     share), a plan to mark, such as a scenario's (``capacitated``: its share counts only the
-    parcels its lockers have room for)."""
+    parcels its lockers have room for; ``curve_capacitated``: the curve's too)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -84,7 +89,7 @@ def plot_curve(
         [100 * c["share"] for c in curve],
         marker="o",
         color="#1f6f8b",
-        label="best plan found",
+        label="best plan found" + (" (within locker capacity)" if curve_capacitated else ""),
     )
     bounds = [c for c in curve if c.get("bound") is not None and c.get("total_parcels")]
     if bounds:

@@ -303,7 +303,7 @@ def _capacitated(inst: SitingInstance, model: SitingModel, b: _Builder, y, stron
     if model.kind == "pmedian":
         penalty = model.penalty(inst)
         b.obj[1] = w[rr] * (dd - penalty)
-        _budget_rows(inst, model, b, y)
+        _budget_rows(inst, model, b, y, n, costs)
         return b.build(offset=float(w.sum() * penalty), maximize=False, y=y, x=x, n=n)
     b.obj[0] = site_cost(inst) if model.kind == "setcover" else inst.fixed_cost
     if model.kind == "facility":

@@ -49,10 +49,14 @@ def read_pmed(path: str | Path) -> PmedFile:
         a, b, c = _numbers(path, lines, k, 3)
         a, b = _whole(path, lines[k][0], (a, b), "vertices")
         i, j = a - 1, b - 1
-        if not (0 <= i < n and 0 <= j < n) or c < 0:
+        if not (0 <= i < n and 0 <= j < n):
             raise OrlibFormatError(
-                f"{path.name} line {lines[k][0]}: edge ({a}, {b}) with cost {c} "
-                f"is outside vertices 1..{n} or negative"
+                f"{path.name} line {lines[k][0]}: edge ({a}, {b}) is outside vertices 1..{n}"
+            )
+        if not (np.isfinite(c) and c >= 0):  # nan or inf read as a disconnected graph before
+            raise OrlibFormatError(
+                f"{path.name} line {lines[k][0]}: edge ({a}, {b}) cost must be a finite number "
+                f">= 0, got {c:g}"
             )
         edges[(min(i, j), max(i, j))] = c  # Beasley's rule: the last occurrence wins
     keys = np.array(list(edges), dtype=np.int64).reshape(-1, 2)
@@ -84,18 +88,26 @@ def read_cap(path: str | Path) -> SitingInstance:
     tokens: list[tuple[int, str]] = [(no, tok) for no, line in _lines(path) for tok in line.split()]
     pos = 0
 
-    def take(what: str) -> float:
+    def take(what: str, *, positive: bool = False) -> float:
+        """The next value, checked where it stands (a nan or inf had been refused later, as
+        the instance's, with no line), >= 0 or, if ``positive``, > 0."""
         nonlocal pos
         if pos >= len(tokens):
             raise OrlibFormatError(f"{path.name}: file ends where {what} was expected")
         line, tok = tokens[pos]
         pos += 1
         try:
-            return float(tok)
+            value = float(tok)
         except ValueError:
             raise OrlibFormatError(
                 f"{path.name} line {line}: {what} must be a number, got '{tok}'"
             ) from None
+        if not (np.isfinite(value) and (value > 0 if positive else value >= 0)):
+            raise OrlibFormatError(
+                f"{path.name} line {line}: {what} must be a finite number "
+                f"{'> 0' if positive else '>= 0'}, got '{tok}'"
+            )
+        return value
 
     line = tokens[0][0]
     m, n = _whole(path, line, (take("facility count m"), take("customer count n")), "m and n")
@@ -106,19 +118,12 @@ def read_cap(path: str | Path) -> SitingInstance:
         cap[i], fixed[i] = take(f"facility {i + 1} capacity"), take(f"facility {i + 1} fixed cost")
     demand, cost = np.empty(n), np.empty((n, m))
     for j in range(n):
-        demand[j] = take(f"customer {j + 1} demand")
+        demand[j] = take(f"customer {j + 1} demand", positive=True)
         for i in range(m):
             cost[j, i] = take(f"customer {j + 1} cost from facility {i + 1}")
     if pos != len(tokens):
         line, tok = tokens[pos]
         raise OrlibFormatError(f"{path.name} line {line}: unexpected extra value '{tok}'")
-    for arr, what in ((cap, "capacity"), (fixed, "fixed cost")):
-        if (arr < 0).any():
-            bad = int(np.argmax(arr < 0)) + 1
-            raise OrlibFormatError(f"{path.name}: facility {bad} has {what} < 0")
-    if (demand <= 0).any() or (cost < 0).any():
-        bad = int(np.argmax((demand <= 0) | (cost < 0).any(axis=1))) + 1
-        raise OrlibFormatError(f"{path.name}: customer {bad} has demand <= 0 or a negative cost")
     unit = cost / demand[:, None]
     reach = sp.csr_matrix(
         (unit.ravel(), np.tile(np.arange(m), n), np.arange(0, n * m + 1, m)), shape=(n, m)

@@ -180,7 +180,8 @@ def _solve(
         quick = relaxed.bound + least_compartment_cost(work, model)
     left = time_limit_s - (time.perf_counter() - start)
     large_cover = _swaps(model) and work.reach.nnz > WINDOW_PAIRS
-    settled = _proved(best_value, [quick], rel_gap, maximize=mip.maximize)
+    shift = best_value - best.objective
+    settled = _proved(best_value, [quick], rel_gap, maximize=mip.maximize, shift=shift)
     if large_cover and not settled:
         # the capacitated MIP does not get through its root LP at this size: the bound is
         # worked out in a second thread while this one spends the whole time on the plan
@@ -194,7 +195,7 @@ def _solve(
         )
         quick = _tightest([quick, bound], maximize=mip.maximize)
     left = time_limit_s - (time.perf_counter() - start)
-    if quick is not None and proven_gap(best_value, quick, maximize=mip.maximize) <= rel_gap:
+    if _proved(best_value, [quick], rel_gap, maximize=mip.maximize, shift=shift):
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
         solver = "relaxation"
     elif large_cover or (search_first and left < SEARCH_FIRST_MIP_MIN_S):
@@ -202,7 +203,12 @@ def _solve(
         solver = "relaxation"
     else:  # warm-started from the plan (after a search first, the search's)
         res = solve_mip(
-            mip, solver=solver, time_limit_s=max(0.5, left), rel_gap=rel_gap, hint=hint, log=log
+            mip,
+            solver=solver,
+            time_limit_s=max(0.5, left),
+            rel_gap=rel_gap * _objective_share(best_value, shift),
+            hint=hint,
+            log=log,
         )
         for known in (quick, _trivial_bound(work, mip)):
             if known is not None:
@@ -213,14 +219,11 @@ def _solve(
         better = value > best_value if mip.maximize else value < best_value
         if better or best_value is None:
             best, best_value = found, value
-    # the MIP prices a parcel left unserved (a capacity shortfall) above any plan's cost, the
-    # plan's objective does not: the bound is reported on the objective's footing, the least
-    # any plan serving as many parcels could cost (proven optimal, it is the objective)
     shift = best_value - best.objective
     best = _unmerge(best, inst, group)
-    best.bound = float(res.bound if shift == 0 else max(0.0, res.bound - shift))
+    best.bound = float(_objective_bound(res.bound, shift))
     best.gap = float(proven_gap(best_value - shift, best.bound, maximize=mip.maximize))
-    best.optimal = bool(proven_gap(best_value, res.bound, maximize=mip.maximize) <= 1e-6)
+    best.optimal = bool(best.gap <= 1e-6)
     best.method = f"exact:{solver}"
     best.seconds = time.perf_counter() - start
     best.stats = {
@@ -351,7 +354,7 @@ def _quick_bound(
             inst,
             model,
             upper=upper,
-            stop_at=upper * (1.0 - rel_gap),
+            stop_at=upper - rel_gap * plan.objective,  # the gap on the objective's footing
             time_limit_s=(1.0 if alone else MUST_SERVE_SHARE) * time_limit_s,
         )
     if _large_pmedian(model, mip):
@@ -416,9 +419,33 @@ def _tightest(bounds: list[float | None], *, maximize: bool) -> float | None:
     return min(known) if maximize else max(known)
 
 
-def _proved(value: float, bounds: list[float | None], rel_gap: float, *, maximize=True) -> bool:
+def _proved(
+    value: float, bounds: list[float | None], rel_gap: float, *, maximize=True, shift=0.0
+) -> bool:
+    """Whether the tightest of ``bounds`` on the MIP proves ``rel_gap`` for a plan of MIP value
+    ``value``, judged on its objective (``value`` less ``shift``, see ``_objective_bound``)."""
     tight = _tightest(bounds, maximize=maximize)
-    return tight is not None and proven_gap(value, tight, maximize=maximize) <= rel_gap
+    if tight is None:
+        return False
+    gap = proven_gap(value - shift, _objective_bound(tight, shift), maximize=maximize)
+    return gap <= rel_gap
+
+
+def _objective_bound(bound: float, shift: float) -> float:
+    """A bound on the MIP put on the objective's footing for a plan whose MIP value is its
+    objective plus ``shift``: the MIP prices each parcel a capacity shortfall leaves unserved
+    above any plan's whole cost, the objective does not. Less the shift, it is the least any
+    plan serving as many parcels could cost. Gaps are judged there: on the MIP's footing the
+    price swamps them (1e-6 of a value of 1e8 is 100, 5e-4 of an objective of 2e5)."""
+    return bound if shift == 0 else max(0.0, bound - shift)
+
+
+def _objective_share(value: float, shift: float) -> float:
+    """What share of a plan's MIP value ``value`` is its objective: the MIP's relative gap
+    scaled by it means the requested gap on the objective (``_objective_bound``). A plan the
+    MIP finds serving more parcels has a larger share, and one serving as many but cheaper a
+    slightly smaller one, which the gap judged on its objective then shows."""
+    return 1.0 if shift == 0 else (value - shift) / value
 
 
 def default_solver(model: SitingModel) -> str:
@@ -474,11 +501,34 @@ def _heuristic(
         is_open = plan.is_open.copy()
         is_open[int(np.argmax(need))] = True
         plan = _assign(inst, model, is_open)
-    # A money budget must also pay for compartments: close the least used sites until it does,
-    # while far over it half as many at a time as the overspend would buy (on the city case
-    # one at a time took 38 s, 460 flows)
-    budget = np.inf if model.budget is None else model.budget
+    if model.budget is not None:
+        plan = _within_budget(inst, model, plan)
+    return plan, _full_hint(plan, mip)
+
+
+def _within_budget(
+    inst: SitingInstance, model: SitingModel, plan: SitingSolution
+) -> SitingSolution:
+    """The plan cut down until its fixed costs and compartments fit the money budget (its
+    sites were chosen on fixed costs alone). Covering closes the least used sites, while far
+    over the budget half as many at a time as the overspend would buy (on the city case one at
+    a time took 38 s, 460 flows); a p-median must keep its p lockers, so it builds fewer
+    compartments instead: each priced site's capacity is cut by the overspend's share of what
+    compartments cost (a compartment's turnover at least), and the flow leaves unserved the
+    parcels whose walk saves least on the unserved penalty."""
+    budget = model.budget
+    cap = inst.capacity
     while (spent := _spent(plan)) > budget + 1e-9:
+        if model.kind == "pmedian":
+            priced = plan.compartment_cost > 0
+            if not priced.any():
+                break
+            share = (spent - budget) / plan.compartment_cost.sum()
+            load = plan.load
+            cut = np.maximum(share * load, model.sizing.throughput)
+            cap = np.where(priced, np.maximum(load - cut, 0.0), cap)
+            plan = _assign(inst, model, plan.is_open, capacity=cap)
+            continue
         is_open = plan.is_open.copy()
         movable = np.flatnonzero(is_open & ~inst.must_open)
         if movable.size == 0:
@@ -487,7 +537,7 @@ def _heuristic(
         count = max(1, int(0.5 * (spent - budget) / (spent / is_open.sum())))
         is_open[movable[np.argsort(use, kind="stable")[:count]]] = False
         plan = _assign(inst, model, is_open)
-    return plan, _full_hint(plan, mip)
+    return plan
 
 
 def _uncapacitated(inst: SitingInstance, model: SitingModel, *, time_limit_s: float):
@@ -518,15 +568,23 @@ def _spent(plan: SitingSolution) -> float:
     return float(plan.instance.fixed_cost[plan.is_open].sum() + plan.compartment_cost.sum())
 
 
-def _assign(inst: SitingInstance, model: SitingModel, is_open: np.ndarray) -> SitingSolution:
-    """The capacitated plan for a fixed open set: min-cost flow, then the fewest compartments."""
+def _assign(
+    inst: SitingInstance,
+    model: SitingModel,
+    is_open: np.ndarray,
+    *,
+    capacity: np.ndarray | None = None,
+) -> SitingSolution:
+    """The capacitated plan for a fixed open set: min-cost flow, then the fewest compartments
+    (``capacity``: the sites' capacities for the flow, where less than the instance's)."""
+    flow_inst = inst if capacity is None else dataclasses.replace(inst, capacity=capacity)
     if model.kind == "pmedian":
         unserved = model.penalty(inst)
     elif model.kind == "facility":
         unserved = 2.0 * float(inst.reach.data.max(initial=0.0)) + 1.0
     else:
         unserved = 1.0
-    rows, cols, frac, sizes = flow_assignment(inst, model, is_open, unserved_cost=unserved)
+    rows, cols, frac, sizes = flow_assignment(flow_inst, model, is_open, unserved_cost=unserved)
     return SitingSolution(inst, model, is_open, rows, cols, frac, sizes=sizes)
 
 

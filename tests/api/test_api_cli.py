@@ -1,13 +1,16 @@
-"""`gongpei admin create-firm` and `gongpei lockers import` against a real database file."""
+"""`gongpei admin create-firm`, `gongpei lockers import` and `gongpei reservations` against a
+real database file, or none."""
 
 from __future__ import annotations
 
 import json
+import sys
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from api.cli.main import app
+from api.cli.main import app, run
 from api.db.engine import Database
 from api.db.models import Locker
 from api.security import authenticate
@@ -19,15 +22,20 @@ def _feature(ref, lon, lat, **props):
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": {"ref": ref, "name": f"Locker {ref}", "compartments": {"S": 4, "M": 2},
-                       **props},
+        "properties": {
+            "ref": ref,
+            "name": f"Locker {ref}",
+            "compartments": {"S": 4, "M": 2},
+            **props,
+        },
     }
 
 
 def test_create_firm_prints_a_working_key_once(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    result = runner.invoke(app, ["admin", "create-firm", "SF Express", "--role", "firm",
-                                 "--database-url", url])
+    result = runner.invoke(
+        app, ["admin", "create-firm", "SF Express", "--role", "firm", "--database-url", url]
+    )
     assert result.exit_code == 0, result.output
     key = result.stdout.strip().splitlines()[-1]
     db = Database(url)
@@ -65,3 +73,23 @@ def test_lockers_import_is_idempotent_and_validates_all_first(tmp_path):
     assert "'XL'" in str(result.exception)
     with Database(url).reading() as session:
         assert sorted(session.scalars(select(Locker.external_ref))) == ["a", "b"]
+
+
+@pytest.mark.parametrize("action", ["unlock", "release"])
+def test_reservations_without_a_database_say_so_and_make_none(
+    tmp_path, monkeypatch, capsys, action
+):
+    """Staff at a locker on a machine without the platform's database get one line saying where
+    none was found, not SQLAlchemy's traceback, and no empty database file is left behind."""
+    monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("GONGPEI_DATABASE_URL", raising=False)
+    monkeypatch.setattr(sys, "argv", ["gongpei", "reservations", action, "0" * 32])
+    with pytest.raises(SystemExit) as done:
+        run()
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and err == (
+        f"error: --database-url: no platform database at sqlite:///{tmp_path}/gongpei.db "
+        "(`gongpei serve` creates it; or give the platform's URL with --database-url or "
+        "GONGPEI_DATABASE_URL)"
+    )
+    assert list(tmp_path.iterdir()) == []

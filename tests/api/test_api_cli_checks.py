@@ -1,4 +1,4 @@
-"""`gongpei solve` and `gongpei pool` refuse bad input and bad options before any solving: exit
+"""`gongpei solve`, `pool` and `demo` refuse bad input and bad options before any solving: exit
 code 2 and one line naming the option or the item and field, never a traceback."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 import yaml
 from rich.console import Console
 
-from api.cli import solve_cmd
+from api.cli import demo_cmd, solve_cmd
 from api.cli.main import run
 from routing.engines import Progress
 
@@ -49,6 +49,7 @@ def gongpei(monkeypatch, capsys):
 
     monkeypatch.setattr(solve_cmd, "solve_problem", no_solving)
     monkeypatch.setattr("routing.pooling.compare.compare_day", no_solving)
+    monkeypatch.setattr("api.scenario.runner.run_stage", no_solving)
 
     def invoke(*args: str) -> tuple[int, str]:
         monkeypatch.setattr(sys, "argv", ["gongpei", *args])
@@ -100,13 +101,26 @@ def test_solve_refuses_bad_travel(gongpei, tmp_path, travel, expected) -> None:
         (["-o", "{tmp}/o.json", "--engine", "gurobi"], "error: engine: unknown engine 'gurobi' "
                                                        "(choose from auto, ortools, pyvrp)"),
         (["-o", "{tmp}/o.json", "--time-limit", "-1"], "error: --time-limit: must be positive"),
+        (["-o", "{tmp}/problem.json"], "error: --output: {tmp}/problem.json is also the problem "
+                                       "file; write it elsewhere"),
+        (["-o", "{tmp}/o.json", "--geojson", "{tmp}/./o.json"],
+         "error: --geojson: {tmp}/o.json is also the --output file; write it elsewhere"),
+        (["-o", "{tmp}/o.json", "--network", "{tmp}/map.osm", "--geojson", "{tmp}/map.osm"],
+         "error: --geojson: {tmp}/map.osm is also the --network map"),
+        (["-o", "{tmp}/o.json", "--seed", "-3"],
+         "error: --seed: must be a whole number from 0 to 4294967294, got -3"),  # PyVRP's range
+        (["-o", "{tmp}/o.json", "--seed", "4294967295"], "error: --seed: must be a whole number"),
     ],
 )  # fmt: skip
 def test_solve_checks_its_options_before_solving(gongpei, tmp_path, options, expected) -> None:
     options = [o.replace("{tmp}", str(tmp_path)) for o in options]
-    code, err = gongpei("solve", native_file(tmp_path), *options)
+    (tmp_path / "map.osm").write_text("<osm/>")
+    problem = native_file(tmp_path)
+    code, err = gongpei("solve", problem, *options)
     assert code == 2 and one_line(err).startswith(expected.replace("{tmp}", str(tmp_path)))
     assert not (tmp_path / "o.json").exists()
+    assert json.loads(Path(problem).read_text()) == NATIVE  # an input is never overwritten
+    assert (tmp_path / "map.osm").read_text() == "<osm/>"
 
 
 def test_solve_progress_is_the_best_search_objective_so_far() -> None:
@@ -159,6 +173,9 @@ def test_pool_yaml_error_is_one_line_with_its_place(gongpei, tmp_path) -> None:
         (["--engine", "gurobi"], "error: engine: unknown engine 'gurobi' (choose from auto, "),
         (["-o", "{day}"], "error: --outdir: cannot make folder {day}: {day} is a file"),
         (["-o", "{day}/out"], "error: --outdir: cannot make folder {day}/out: {day} is a file"),
+        (["--seed", "-1"], "error: --seed: must be a whole number from 0 to 4294967294, got -1"),
+        (["--shapley-precision", "-1"], "error: --shapley-precision: must be 0 or more, got -1.0"),
+        (["--exact-max-firms", "-5"], "error: --exact-max-firms: must be 0 or more, got -5"),
     ],
 )
 def test_pool_checks_its_options_before_solving(gongpei, tmp_path, options, expected) -> None:
@@ -167,3 +184,61 @@ def test_pool_checks_its_options_before_solving(gongpei, tmp_path, options, expe
     code, err = gongpei("pool", day, "-o", str(tmp_path / "out"), *options)
     assert code == 2 and one_line(err).startswith(expected.replace("{day}", day))
     assert not (tmp_path / "out").exists()
+
+
+def test_pool_caches_road_graphs_in_the_data_dir_by_default(monkeypatch, tmp_path) -> None:
+    """As its help says: without --cache-dir the graphs go to $GONGPEI_DATA_DIR (those of
+    scenario runs), not nowhere, so a second run does not build them again."""
+    asked = []
+
+    def travel_asked(_day, *, cache_dir):
+        asked.append(cache_dir)
+        raise SystemExit(0)
+
+    monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr("routing.pooling.travel.day_travel", travel_asked)
+    monkeypatch.setattr(sys, "argv", ["gongpei", "pool", day_file(tmp_path), "-o", "out"])
+    with pytest.raises(SystemExit):
+        run()
+    assert asked == [tmp_path / "data" / "graphs"]
+
+
+def test_demo_keeps_a_folder_of_the_users_files(gongpei, tmp_path) -> None:
+    folder = tmp_path / "precious"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("years of work")
+    code, err = gongpei("demo", "-q", "-o", str(folder))
+    assert code == 2
+    assert (
+        one_line(err) == f"error: {folder}: output folder is not empty (use --overwrite to "
+        "replace it)"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["precious"]
+    assert (folder / "thesis.txt").read_text() == "years of work"
+
+
+@pytest.mark.parametrize(
+    ("extra", "options", "replaced"),
+    [(None, [], True), ("thesis.txt", [], False), ("thesis.txt", ["--overwrite"], True)],
+)
+def test_demo_replaces_only_its_own_output(monkeypatch, tmp_path, extra, options, replaced):
+    """`make demo` run twice replaces the first run's output; a folder with anything else in it
+    is replaced only with --overwrite."""
+    folder = tmp_path / "demo-campus"
+    (folder / "layers").mkdir(parents=True)
+    (folder / "report.html").write_text("<html></html>")
+    (folder / "summary.json").write_text(json.dumps({"scenario": {"file": str(demo_cmd.CAMPUS)}}))
+    if extra:
+        (folder / extra).write_text("mine")
+    asked = []
+
+    def run_scenario(_file, _outdir, *, quiet, overwrite):
+        asked.append(overwrite)
+        return {}
+
+    monkeypatch.setattr("api.scenario.runner.run_scenario", run_scenario)
+    monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "argv", ["gongpei", "demo", "-q", *options])
+    with pytest.raises(SystemExit) as done:
+        run()
+    assert done.value.code == 0 and asked == [replaced]

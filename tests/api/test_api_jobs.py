@@ -62,6 +62,23 @@ def test_invalid_batch_is_422_naming_the_item(client, auth, vroom_problem):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "format"]
 
 
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda p: p["matrices"]["car"].update(durations=None), "matrices 'car': durations"),
+        (lambda p: p.update(jobs={"a": 1}), "jobs: "),
+        (lambda p: p.update(jobs=[1, 2]), "job #0: an object is required"),
+        (lambda p: p["vehicles"][0].update(costs=None), "vehicle #0: costs"),
+        (lambda p: p["vehicles"][0].update(capacity=[]), "capacity dimensions"),
+    ],
+)
+def test_malformed_vroom_batch_is_422_naming_the_member(client, auth, vroom_problem, change, named):
+    problem = vroom_problem(3)
+    change(problem)
+    r = _submit(client, auth["a"], problem)
+    assert r.status_code == 422 and named in r.json()["detail"], r.text
+
+
 def test_failed_job_reports_its_error(make_client, settings, auth):
     client = make_client(map_network="synthetic:60")
     r = _submit(client, auth["a"], {"vehicles": [], "jobs": []})

@@ -197,6 +197,21 @@ def test_a_door_of_an_overdue_hold_is_free_to_the_public(client, db, lockers, au
     assert client.get(f"/v1/lockers/{lockers[0]}").json()["free"]["L"] == 0
 
 
+def test_open_data_counts_the_door_of_an_overdue_hold_free(client, db, lockers, auth):
+    """The summary agrees with search and locker detail before the sweeper runs."""
+    held = client.post(
+        f"/v1/lockers/{lockers[0]}/reservations",
+        json={"size": "L", "parcel_ref": "LATE-1"},
+        headers=auth["a"],
+    )
+    assert client.get("/v1/open-data/summary").json()["free"]["L"] == 3
+    _hold_overdue(db, held.json()["id"])
+
+    summary = client.get("/v1/open-data/summary").json()
+    assert client.get(f"/v1/lockers/{lockers[0]}").json()["free"]["L"] == 1
+    assert summary["free"] == {"S": 10, "M": 10, "L": 4} and summary["utilisation"] == 0
+
+
 def test_cached_search_frees_the_door_of_a_hold_falling_due(make_client, db, lockers, auth):
     """The cached index re-reads a locker when a hold there falls due, not only when a booking
     stamps it: nothing is written when time passes."""

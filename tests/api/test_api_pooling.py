@@ -161,6 +161,22 @@ def test_bad_day_is_a_422_naming_the_item(client, make_client, auth):
     assert r.json()["detail"][0]["loc"] == ["body", "day", "travel"]
 
 
+def test_a_day_of_too_many_vehicles_is_a_documented_422(client, auth):
+    """A fleet's count was unbounded: 10**9 vans queued with a 202, 500,000 took 2 GB."""
+    body = _body()
+    body["day"]["firms"][0]["fleet"] = [{"count": 10**9}]
+    r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "day"]
+    assert r.json()["detail"][0]["msg"].startswith("firm 'sf': fleet.0.count: ")
+    body = _body()
+    body["day"]["centres"][0]["fleet"] = [{"count": 600}, {"count": 600}]
+    r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["msg"].startswith("fleet: count: the day's fleets add up to")
+    day = client.get("/openapi.json").json()["components"]["schemas"]["PoolSubmit"]
+    assert "At most 1000 vehicles in the day" in day["properties"]["day"]["description"]
+
+
 def test_pool_run_on_the_server_map(make_client, settings, auth, tmp_path):
     """Travel timed on the server's roads; a map built for vans alone cannot walk to lockers."""
     from network.graph import build_graph

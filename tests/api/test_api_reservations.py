@@ -20,6 +20,7 @@ from api.booking import release_expired
 from api.cli.reservations_cmd import app as reservations_cli
 from api.db.migrate import alembic_config, upgrade
 from api.db.models import Compartment, Reservation, utcnow
+from api.paging import encode_cursor
 from api.security import authenticate
 
 runner = CliRunner()
@@ -182,6 +183,29 @@ def test_firm_lists_only_its_reservations_with_cursor_paging(client, lockers, au
     assert len(client.get("/v1/reservations", headers=auth["b"]).json()["items"]) == 1
     r = client.get("/v1/reservations", params={"cursor": "bm9wZQ"}, headers=auth["a"])
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ["0001-01-01T00:00:00+14:00", "x"],  # before year 1 in UTC: was a 500
+        ["9999-12-31T23:59:59-14:00", "x"],  # after year 9999 in UTC: was a 500
+        ["2026-01-01T00:00:00+00:00", "\x00"],  # PostgreSQL text holds no NUL: a 422 on no field
+        ["2026-01-01T00:00:00+00:00", 7],
+    ],
+)
+def test_a_forged_newest_first_cursor_is_a_422_on_cursor(client, auth, key):
+    """Every newest-first list (a firm's reservations and pool runs, the locked-out parcels)
+    refuses a cursor it did not issue before the query, even a well-formed one."""
+    cursor = encode_cursor(key)
+    for path, who in (
+        ("/v1/reservations", "a"),
+        ("/v1/pool-runs", "a"),
+        ("/v1/reservations/locked", "admin"),
+    ):
+        r = client.get(path, params={"cursor": cursor}, headers=auth[who])
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["detail"][0]["loc"] == ["query", "cursor"]
 
 
 def test_pickup_code_refused_after_five_wrong_tries(client, lockers, auth):

@@ -14,7 +14,7 @@ import shapely
 from network._assemble import assemble
 from network._osm import Way
 from network.errors import AreaError, NoRoadsError, OsmFileError, ProfileError
-from network.graph import build_graph, build_graph_online, graph_from_osmnx
+from network.graph import build_graph, build_graph_online, check_osm_file, graph_from_osmnx
 from network.profiles import get_profile, parse_maxspeed
 
 TINY = """<?xml version="1.0" encoding="UTF-8"?>
@@ -231,6 +231,18 @@ def test_bad_files(tmp_path: Path, content: bytes, suffix: str, match: str) -> N
     path.write_bytes(content)
     with pytest.raises(OsmFileError, match=match):
         build_graph(path)
+
+
+def test_a_file_is_checked_by_name_as_the_builder_reads_it(tmp_path: Path) -> None:
+    named = tmp_path / "CITY.OSM.PBF"  # any letter case, as the builder reads it
+    named.write_bytes(b"not read: only the name and presence are checked")
+    check_osm_file(named)
+    other = tmp_path / "city.json"
+    other.touch()
+    with pytest.raises(OsmFileError, match="unknown file type"):
+        check_osm_file(other)
+    with pytest.raises(OsmFileError, match="no such file"):
+        check_osm_file(tmp_path / "absent.osm")
 
 
 def test_truncated_pbf(tmp_path: Path) -> None:

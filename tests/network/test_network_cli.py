@@ -16,6 +16,7 @@ import shapely
 from network_oracle import random_points
 from typer.testing import CliRunner
 
+from api.cli.main import run
 from api.cli.network_cmd import app
 from network import store
 from network.areas import read_polygon
@@ -182,3 +183,62 @@ def test_malformed_geojson_names_the_file_and_member(
     if geojson["type"] != "Polygon":  # the file's shape is checked before any name is looked up
         with pytest.raises(AreaError, match=rf"^polygon file '{path}': {what}"):
             read_polygon(path, "x")
+
+
+def _gongpei(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str):
+    """The real entry point in this process: exit code and stderr."""
+    monkeypatch.setattr(sys, "argv", ["gongpei", *args])
+    with pytest.raises(SystemExit) as done:
+        run()
+    return done.value.code, capsys.readouterr().err.strip()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["build", "{tmp}/map.osm", "-o", "{tmp}/map.osm"],
+         "error: --out: cannot make folder {tmp}/map.osm: {tmp}/map.osm is a file"),
+        (["build", "{tmp}/map.osm", "-o", "{tmp}/precious"],
+         "error: graph folder '{tmp}/precious': holds files that are not a built graph, which "
+         "replacing it would delete (choose a new folder, or --overwrite to replace it)"),
+        (["build", "{tmp}/map.osm", "-o", "{tmp}/out", "--polygon-name", "X"],
+         "error: --polygon-name: names a feature of the --polygon file; give --polygon"),
+        (["matrix", "{tmp}/graph", "{tmp}/points.csv", "-o", "{tmp}/points.csv"],
+         "error: --out: {tmp}/points.csv is also the points file; write it elsewhere"),
+        (["matrix", "{tmp}/graph", "{tmp}/points.csv", "-o", "{tmp}/precious"],
+         "error: --out: {tmp}/precious is a folder, not a file"),
+    ],
+)  # fmt: skip
+def test_outputs_never_replace_inputs_or_the_users_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, args, expected
+) -> None:
+    """Refused before any graph is built or read (`{tmp}/graph` does not even exist), and
+    nothing is touched: the OSM file is not renamed away, the folder keeps its files."""
+    (tmp_path / "map.osm").write_text("<osm/>")
+    (tmp_path / "points.csv").write_text("id,lat,lon\na,60.17,24.94\n")
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "thesis.txt").write_text("years of work")
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    code, err = _gongpei(
+        monkeypatch, capsys, "network", *(a.replace("{tmp}", str(tmp_path)) for a in args)
+    )
+    assert code == 2 and err == expected.replace("{tmp}", str(tmp_path))
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+    assert (tmp_path / "map.osm").read_text() == "<osm/>"
+    assert (tmp_path / "points.csv").read_text() == "id,lat,lon\na,60.17,24.94\n"
+
+
+def test_save_replaces_only_a_built_graph_unless_told(tmp_path: Path) -> None:
+    graph = build_graph("synthetic:60")
+    folder = tmp_path / "precious"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("years of work")
+    with pytest.raises(BuiltGraphError, match="holds files that are not a built graph"):
+        store.save_graph_dir(graph, folder)
+    (tmp_path / "map.osm").write_text("<osm/>")
+    with pytest.raises(BuiltGraphError, match="is a file"):
+        store.save_graph_dir(graph, tmp_path / "map.osm")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.osm", "precious"]
+    store.save_graph_dir(graph, folder, overwrite=True)  # asked for by name
+    store.save_graph_dir(graph, folder)  # a previous build is replaced
+    assert {p.name for p in folder.iterdir()} == store.GRAPH_FILES

@@ -44,6 +44,17 @@ def test_locker_drops_cut_stops(tower):
     assert figures["lockers"].parcels == figures["pooled"].parcels == 6
 
 
+def test_without_locker_drops_that_plan_is_not_solved(day_data):
+    day = parse_day(day_data)
+    heard = []
+    result = compare_day(day, day_travel(day), FAST, progress=heard.append, locker_drops=False)
+    assert result.lockers is None and list(result.splits) == ["pooled"]
+    assert not any("locker" in message for message in heard), heard
+    summary = result.summary()
+    assert list(summary["plans"]) == ["solo", "pooled"] and "lockers" not in summary
+    assert all("parcels_in_lockers" not in row for row in summary["firms_table"])
+
+
 def test_shares_add_up_to_the_pooled_cost(tower):
     for kind, split in tower.splits.items():
         assert split.shapley.method == "exact"

@@ -40,6 +40,14 @@ def test_valid_day_loads_from_yaml(tmp_path, day_data):
         (lambda d: d.update(centres=[]), "centres: a day needs at least one shared centre"),
         (lambda d: d["travel"].update(source="demo"), "travel: give either a graph 'source'"),
         (lambda d: d.update(parcels="many"), "parcels: "),
+        (
+            lambda d: d["firms"][0]["fleet"][0].update(count=10**9),
+            "firm 'sf': fleet.0.count: Input should be less than or equal to 1000",
+        ),
+        (
+            lambda d: d["centres"][0]["fleet"].append({"count": 1000}),
+            "fleet: count: the day's fleets add up to 1004 vehicles, more than 1000",
+        ),
     ],
 )
 def test_bad_day_names_item_and_field(day_data, change, message):

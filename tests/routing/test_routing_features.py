@@ -73,8 +73,12 @@ def test_shift_end_leaves_late_job_out_with_reason() -> None:
 
 def test_break_is_taken_in_its_window_inside_the_route() -> None:
     m = line_model(3)
-    m.add_vehicle("v1", start="hub", end="hub",
-                  breaks=[{"id": "lunch", "windows": [[100, 150]], "duration": 300}])
+    m.add_vehicle(
+        "v1",
+        start="hub",
+        end="hub",
+        breaks=[{"id": "lunch", "windows": [[100, 150]], "duration": 300}],
+    )
     m.add_job("j1", location=2, service=100)
     solution = solved(m.build())
     route = solution.route("v1")
@@ -86,8 +90,13 @@ def test_break_is_taken_in_its_window_inside_the_route() -> None:
 
 def test_break_with_several_windows_takes_a_later_one() -> None:
     m = line_model(3)
-    m.add_vehicle("v1", start="hub", end="hub", shift=[1000, 5000],
-                  breaks=[{"id": "b", "windows": [[0, 500], [2000, 2100]], "duration": 60}])
+    m.add_vehicle(
+        "v1",
+        start="hub",
+        end="hub",
+        shift=[1000, 5000],
+        breaks=[{"id": "b", "windows": [[0, 500], [2000, 2100]], "duration": 60}],
+    )
     m.add_job("j1", location=2)
     solution = solved(m.build())
     brk = next(s for s in solution.routes[0].steps if s.type == "break")
@@ -211,6 +220,16 @@ def test_centre_opening_hours_bound_departure(window_end: float, served: bool) -
         assert solution.routes[0].steps[0].arrival >= 1000
 
 
+@pytest.mark.parametrize("engine", BOTH)
+def test_start_centre_closing_and_end_centre_opening_hold(engine: str) -> None:
+    m = line_model(3, opening=[0, 100])  # the hub lets vehicles out until 100 only
+    m.add_centre("depot", location=2, opening=[700, 1000])
+    m.add_vehicle("v1", start="hub", end="depot")
+    m.add_job("j1", location=1, time_windows=[[500, 600]])
+    route = solved(m.build(), engine).routes[0]  # checked: leaves by 100, back after 700
+    assert route.steps[0].arrival <= 100 and route.end_time >= 700
+
+
 def test_unreachable_job_is_left_out_with_reason() -> None:
     m = line_model(3)
     durations = line_matrix(range(3))
@@ -238,8 +257,9 @@ def test_deliveries_and_pickups_share_capacity_in_route_order() -> None:
 @pytest.mark.parametrize("race", [False, True])
 def test_auto_picks_ortools_for_breaks_and_says_why(race: bool) -> None:
     m = line_model(2)
-    m.add_vehicle("v1", start="hub", end="hub",
-                  breaks=[{"id": "b", "windows": [[0, 1000]], "duration": 10}])
+    m.add_vehicle(
+        "v1", start="hub", end="hub", breaks=[{"id": "b", "windows": [[0, 1000]], "duration": 10}]
+    )
     m.add_job("j1", location=1)
     solution = solve(m.build(), time_limit_s=0.3, race=race)
     assert solution.engine == "ortools"
@@ -253,12 +273,20 @@ def test_warm_start_from_pyvrp_keeps_the_real_rules() -> None:
     from routing.solve import simplified
 
     m = line_model(4)
-    m.add_vehicle("v1", start="hub", end="hub", capacity=(10,),
-                  breaks=[{"id": "b", "windows": [[250, 260]], "duration": 100}])
+    m.add_vehicle(
+        "v1",
+        start="hub",
+        end="hub",
+        capacity=(10,),
+        breaks=[{"id": "b", "windows": [[250, 260]], "duration": 100}],
+    )
     m.add_job("j1", location=1, time_windows=[[0, 50], [100, 150]], delivery=(3,))
     m.add_job("j2", location=3, delivery=(3,))
-    m.add_shipment("s1", pickup={"location": 2, "time_windows": [[0, 40], [300, 400]]},
-                   delivery={"location": 1})
+    m.add_shipment(
+        "s1",
+        pickup={"location": 2, "time_windows": [[0, 40], [300, 400]]},
+        delivery={"location": 1},
+    )
     problem = m.build()
     simple = simplified(problem)
     assert simple is not None and not simple.vehicles[0].breaks
@@ -271,8 +299,13 @@ def test_warm_start_from_pyvrp_keeps_the_real_rules() -> None:
 def test_warm_start_whose_plan_breaks_a_real_rule_still_gives_a_checked_plan() -> None:
     m = line_model(4)
     # without its break the van does all three jobs in its 800 s shift; with it, only two
-    m.add_vehicle("v1", start="hub", end="hub", shift=[0, 800],
-                  breaks=[{"id": "b", "windows": [[0, 500]], "duration": 300}])
+    m.add_vehicle(
+        "v1",
+        start="hub",
+        end="hub",
+        shift=[0, 800],
+        breaks=[{"id": "b", "windows": [[0, 500]], "duration": 300}],
+    )
     for k in (1, 2, 3):
         m.add_job(f"j{k}", location=k, service=50)
     problem = m.build()
@@ -285,8 +318,13 @@ def test_no_warm_start_where_even_the_simplified_problem_does_not_fit() -> None:
     from routing.solve import simplified
 
     m = line_model(3)
-    m.add_vehicle("v1", start="hub", end="hub", max_distance=1000,  # paying per hour too:
-                  breaks=[{"id": "b", "duration": 60}])  # not in the PyVRP engine's model
+    m.add_vehicle(
+        "v1",
+        start="hub",
+        end="hub",
+        max_distance=1000,  # paying per hour too:
+        breaks=[{"id": "b", "duration": 60}],
+    )  # not in the PyVRP engine's model
     m.add_job("j1", location=1, time_windows=[[0, 50], [100, 150]])
     problem = m.build()
     assert simplified(problem) is None
@@ -335,11 +373,12 @@ def test_a_restored_route_that_breaks_a_rule_keeps_its_feasible_tasks() -> None:
     m.add_job("j3", location=3)
     problem = m.build()
     # j3 first reaches j2 at 400, after its window: only j2 has to go, not the whole route
-    plan = build_solution(problem, [RoutePlan("v1", [Visit("job", t) for t in ("j3", "j2", "j1")])],
-                          {}, engine="test")
+    plan = build_solution(
+        problem, [RoutePlan("v1", [Visit("job", t) for t in ("j3", "j2", "j1")])], {}, engine="test"
+    )
     builder = _Builder(problem)
     builder.build(finalizers=False)
-    restored = builder.restore(plan, builder.parameters(1.0))
+    restored = builder.restore(plan, builder.parameters(1.0), budget_s=1.0)
     assert restored is not None
     plans, left = builder.read(restored)
     assert [v.id for v in plans[0].visits] == ["j3", "j1"] and left == ["j2"]

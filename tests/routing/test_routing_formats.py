@@ -15,23 +15,46 @@ from routing.travel import straight_line_matrices
 
 VROOM = {
     "vehicles": [
-        {"id": 1, "start_index": 0, "end_index": 0, "capacity": [4], "skills": [7],
-         "time_window": [0, 10000], "costs": {"fixed": 50},
-         "breaks": [{"id": 9, "time_windows": [[100, 400]], "service": 60}]},
+        {
+            "id": 1,
+            "start_index": 0,
+            "end_index": 0,
+            "capacity": [4],
+            "skills": [7],
+            "time_window": [0, 10000],
+            "costs": {"fixed": 50},
+            "breaks": [{"id": 9, "time_windows": [[100, 400]], "service": 60}],
+        },
         {"id": 2, "start_index": 0, "capacity": [4]},
     ],
     "jobs": [
-        {"id": 10, "location_index": 1, "delivery": [2], "service": 30,
-         "time_windows": [[0, 500], [800, 900]]},
+        {
+            "id": 10,
+            "location_index": 1,
+            "delivery": [2],
+            "service": 30,
+            "time_windows": [[0, 500], [800, 900]],
+        },
         {"id": 11, "location_index": 2, "amount": [1], "skills": [7], "priority": 10},
         {"id": 12, "location_index": 3, "pickup": [3]},
     ],
     "shipments": [
-        {"amount": [1], "pickup": {"id": 20, "location_index": 3},
-         "delivery": {"id": 21, "location_index": 1}},
+        {
+            "amount": [1],
+            "pickup": {"id": 20, "location_index": 3},
+            "delivery": {"id": 21, "location_index": 1},
+        },
     ],
-    "matrices": {"car": {"durations": [[0, 100, 200, 300], [100, 0, 100, 200],
-                                       [200, 100, 0, 100], [300, 200, 100, 0]]}},
+    "matrices": {
+        "car": {
+            "durations": [
+                [0, 100, 200, 300],
+                [100, 0, 100, 200],
+                [200, 100, 0, 100],
+                [300, 200, 100, 0],
+            ]
+        }
+    },
 }
 
 
@@ -52,8 +75,7 @@ def test_vroom_problem_reads_with_its_semantics(tmp_path: Path) -> None:
     assert problem.shipment("20-21").pickup.id == "20"
     solution = solved(problem)
     out = solution.to_vroom(problem)
-    ids = {s["id"] for r in out["routes"] for s in r["steps"] if s["type"] != "break"
-           and "id" in s}
+    ids = {s["id"] for r in out["routes"] for s in r["steps"] if s["type"] != "break" and "id" in s}
     assert ids == {10, 11, 12, 20, 21}
     assert {r["vehicle"] for r in out["routes"]} <= {1, 2}
 
@@ -63,12 +85,24 @@ def test_vroom_problem_reads_with_its_semantics(tmp_path: Path) -> None:
     [
         (lambda d: d["jobs"][0].update(setup=5), "job '10': setup: not supported"),
         (lambda d: d["vehicles"][0].update(max_tasks=3), "vehicle '1': max_tasks: not supported"),
+        (lambda d: d["vehicles"][0].update(max_tasks=0), "vehicle '1': max_tasks: not supported"),
+        (
+            lambda d: d["vehicles"][1].update(max_travel_time=0),
+            "vehicle '2': max_travel_time: not supported",
+        ),
+        (lambda d: d["shipments"][0].update(pickup=7), "shipment #0: pickup: an object is"),
+        (lambda d: d["vehicles"][0].update(start=[120.3, None]), "vehicle '1': start: expected"),
+        (lambda d: d.update(matrix=[[0, 1]]), "matrix: must be square"),
         (lambda d: d["jobs"][0].update(id="x"), "job #0: id: an integer is required"),
         (lambda d: d["jobs"][1].update(location_index=9), "job '11': location 9 is outside"),
-        (lambda d: d["jobs"][0].update(time_windows=[[500, 100]]),
-         "job '10': time_windows[0]: time window ends"),
-        (lambda d: d["vehicles"][0]["costs"].update(per_km=1),
-         "matrices 'car': distances: needed for per_km"),
+        (
+            lambda d: d["jobs"][0].update(time_windows=[[500, 100]]),
+            "job '10': time_windows[0]: time window ends",
+        ),
+        (
+            lambda d: d["vehicles"][0]["costs"].update(per_km=1),
+            "matrices 'car': distances: needed for per_km",
+        ),
     ],
 )
 def test_bad_vroom_input_is_named(tmp_path: Path, change, expected: str) -> None:
@@ -159,8 +193,10 @@ def test_network_travel_from_a_built_graph_folder(tmp_path: Path) -> None:
     folder = save_graph_dir(graph, tmp_path / "graph")
     nodes = list(graph.nodes(data=True))
     data = native_without_matrices()
-    data["locations"] = [{"lat": nodes[0][1]["y"], "lon": nodes[0][1]["x"]},
-                         {"lat": nodes[30][1]["y"], "lon": nodes[30][1]["x"]}]
+    data["locations"] = [
+        {"lat": nodes[0][1]["y"], "lon": nodes[0][1]["x"]},
+        {"lat": nodes[30][1]["y"], "lon": nodes[30][1]["x"]},
+    ]
     by_folder = read_problem(write(tmp_path, "p.json", data), network=str(folder))
     by_source = read_problem(tmp_path / "p.json", network="synthetic:60")
     assert np.allclose(by_folder.matrices["van"].durations, by_source.matrices["van"].durations)

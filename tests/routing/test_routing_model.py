@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from routing_helpers import line_model
 
-from routing.model import Job, Problem, ProblemError, TimeWindow, Vehicle
+from routing.model import Job, Model, Problem, ProblemError, TimeWindow, Vehicle
 
 
 def base(**changes: object) -> dict:
@@ -53,35 +53,63 @@ def test_unreachable_pairs_are_infinite_and_null_in_json() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"jobs": [{"id": "j1", "location": 1, "service": "abc"}]},
-         "job 'j1': service: Input should be a valid number"),
-        ({"jobs": [{"id": "j1", "location": 1, "service": -5}]},
-         "job 'j1': service: Input should be greater than or equal to 0"),
-        ({"jobs": [{"id": "j1", "location": 1, "delivery": [-1, 0]}]},
-         "job 'j1': delivery[0]: Input should be greater than or equal to 0"),
-        ({"jobs": [{"id": "j1", "location": 1, "time_windows": [["09:00", "08:00"]]}]},
-         "job 'j1': time_windows[0]: time window ends (08:00) before it starts (09:00)"),
-        ({"jobs": [{"id": "j1", "location": 1, "delivery": [11, 0]}]},
-         "job 'j1': delivery: 11 units of dimension 0 exceeds every able vehicle's capacity"),
-        ({"jobs": [{"id": "j1", "location": 1, "skills": ["crane"]}]},
-         "job 'j1': skills: no vehicle has all of ['crane']"),
-        ({"jobs": [{"id": "j1", "location": 1}, {"id": "j1", "location": 2}]},
-         "task 'j1': id repeats"),
-        ({"vehicles": [{"id": "v1", "start": "hub"}, {"id": "v1", "start": "hub"}]},
-         "vehicle 'v1': id repeats"),
-        ({"jobs": [{"id": "j1", "location": 7}]},
-         "job 'j1': location 7 is outside the travel matrices (3x3)"),
-        ({"matrices": {"van": {"durations": [[0, 1], [1, 0]], "distances": [[0, 1], [1, 0]]}}},
-         "locations: 3 locations but the travel matrices are 2x2"),
-        ({"matrices": {"van": {"durations": [[0, 1, 2], [1, 0]], "distances": [[0]]}}},
-         "matrices 'van': durations: must be a square table of numbers"),
+        (
+            {"jobs": [{"id": "j1", "location": 1, "service": "abc"}]},
+            "job 'j1': service: Input should be a valid number",
+        ),
+        (
+            {"jobs": [{"id": "j1", "location": 1, "service": -5}]},
+            "job 'j1': service: Input should be greater than or equal to 0",
+        ),
+        (
+            {"jobs": [{"id": "j1", "location": 1, "delivery": [-1, 0]}]},
+            "job 'j1': delivery[0]: Input should be greater than or equal to 0",
+        ),
+        (
+            {"jobs": [{"id": "j1", "location": 1, "time_windows": [["09:00", "08:00"]]}]},
+            "job 'j1': time_windows[0]: time window ends (08:00) before it starts (09:00)",
+        ),
+        (
+            {"jobs": [{"id": "j1", "location": 1, "delivery": [11, 0]}]},
+            "job 'j1': delivery: 11 units of dimension 0 exceeds every able vehicle's capacity",
+        ),
+        (
+            {"jobs": [{"id": "j1", "location": 1, "skills": ["crane"]}]},
+            "job 'j1': skills: no vehicle has all of ['crane']",
+        ),
+        (
+            {"jobs": [{"id": "j1", "location": 1}, {"id": "j1", "location": 2}]},
+            "task 'j1': id repeats",
+        ),
+        (
+            {"vehicles": [{"id": "v1", "start": "hub"}, {"id": "v1", "start": "hub"}]},
+            "vehicle 'v1': id repeats",
+        ),
+        (
+            {"jobs": [{"id": "j1", "location": 7}]},
+            "job 'j1': location 7 is outside the travel matrices (3x3)",
+        ),
+        (
+            {"matrices": {"van": {"durations": [[0, 1], [1, 0]], "distances": [[0, 1], [1, 0]]}}},
+            "locations: 3 locations but the travel matrices are 2x2",
+        ),
+        (
+            {"matrices": {"van": {"durations": [[0, 1, 2], [1, 0]], "distances": [[0]]}}},
+            "matrices 'van': durations: must be a square table of numbers",
+        ),
         ({"vehicles": [{"id": "v1", "start": "nowhere"}]}, "vehicle 'v1': start: no centre"),
-        ({"vehicles": [{"id": "v1", "profile": "bike"}]},
-         "vehicle 'v1': profile: no travel matrices for profile 'bike'"),
-        ({"jobs": [{"id": "j1", "location": 1, "servise": 3}]},
-         "job 'j1': servise: is not a known field"),
-        ({"vehicles": [{"id": "v1", "breaks": [{"id": "b", "windows": [[50, 10]]}]}]},
-         "vehicle 'v1': break 'b': windows[0]: time window ends"),
+        (
+            {"vehicles": [{"id": "v1", "profile": "bike"}]},
+            "vehicle 'v1': profile: no travel matrices for profile 'bike'",
+        ),
+        (
+            {"jobs": [{"id": "j1", "location": 1, "servise": 3}]},
+            "job 'j1': servise: is not a known field",
+        ),
+        (
+            {"vehicles": [{"id": "v1", "breaks": [{"id": "b", "windows": [[50, 10]]}]}]},
+            "vehicle 'v1': break 'b': windows[0]: time window ends",
+        ),
     ],
 )
 def test_bad_input_names_item_and_field(change: dict, expected: str) -> None:
@@ -102,8 +130,13 @@ def test_firm_without_vehicles_is_refused_only_when_not_pooled() -> None:
     )
 
 
-def test_direct_construction_raises_problem_error() -> None:
+def test_direct_construction_raises_problem_error_naming_the_item() -> None:
     with pytest.raises(ProblemError, match="time window ends"):
         TimeWindow(start=10, end=5)
-    with pytest.raises(ProblemError, match="vehicle: max_duration"):
+    with pytest.raises(ProblemError, match="vehicle 'v': max_duration"):
         Vehicle(id="v", max_duration=-1)
+    with pytest.raises(ProblemError, match=r"vehicle 'v': break 'b': duration"):
+        Vehicle(id="v", breaks=[{"id": "b", "duration": -1}])
+    m = Model()
+    with pytest.raises(ProblemError, match=r"^job 'j7': delivery\[0\]: Input should be greater"):
+        m.add_job("j7", location=1, delivery=(-3,))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,8 +62,17 @@ def test_solve_solomon_file_keeps_customer_numbers(tmp_path: Path) -> None:
     problem = tmp_path / "tiny.txt"
     problem.write_text(SOLOMON)
     out = tmp_path / "solution.json"
-    done = gongpei(str(problem), "-o", str(out), "--format", "solomon", "--time-limit", "0.5",
-                   "--engine", "ortools")
+    done = gongpei(
+        str(problem),
+        "-o",
+        str(out),
+        "--format",
+        "solomon",
+        "--time-limit",
+        "0.5",
+        "--engine",
+        "ortools",
+    )
     assert done.returncode == 0, done.stderr
     steps = [s for r in json.loads(out.read_text())["routes"] for s in r["steps"]]
     assert sorted(s["id"] for s in steps if s["type"] == "job") == [1, 2, 3]
@@ -74,8 +84,20 @@ def test_invalid_input_exits_2_naming_item_and_field(tmp_path: Path) -> None:
     problem = tmp_path / "bad.json"
     problem.write_text(json.dumps(data))
     done = subprocess.run(  # the real command: its entry point turns errors into exit code 2
-        [sys.executable, "-m", "api.cli.main", "solve", str(problem), "-o",
-         str(tmp_path / "s.json")], capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "api.cli.main",
+            "solve",
+            str(problem),
+            "-o",
+            str(tmp_path / "s.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2
     assert "job '10': service: Input should be greater than or equal to 0" in done.stderr
     assert "Traceback" not in done.stderr
@@ -86,8 +108,15 @@ def test_invalid_input_exits_2_naming_item_and_field(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["cvrp/X-n101-k25.vrp", "solomon/C101.txt", "pdptw/lc101.txt"])
 def test_solve_benchmark_files(shared_dir: Path, tmp_path: Path, name: str) -> None:
     out = tmp_path / "solution.json"
-    done = gongpei(str(shared_dir / "bench" / "vrp" / name), "-o", str(out),
-                   "--time-limit", "1", "--engine", "ortools")
+    done = gongpei(
+        str(shared_dir / "bench" / "vrp" / name),
+        "-o",
+        str(out),
+        "--time-limit",
+        "1",
+        "--engine",
+        "ortools",
+    )
     assert done.returncode == 0, done.stderr
     solution = json.loads(out.read_text())
     assert solution["summary"]["checker"]["ok"] and solution["summary"]["unassigned"] == 0
@@ -114,17 +143,28 @@ def _road_problem(graph) -> dict:
     }
 
 
-@pytest.mark.parametrize("how", ["--network", "travel"])
+def _as_vroom(native: dict) -> dict:
+    """The same day as VROOM JSON: integer ids, [lon, lat] places, no matrices."""
+    place = [[x["lon"], x["lat"]] for x in native["locations"]]
+    return {
+        "vehicles": [{"id": 1, "start": place[0], "end": place[0]}],
+        "jobs": [{"id": k, "location": place[j["location"]]} for k, j in enumerate(native["jobs"])],
+    }
+
+
+@pytest.mark.parametrize("how", ["--network", "travel", "vroom travel"])
 def test_routes_timed_on_roads_are_drawn_along_them(tmp_path: Path, monkeypatch, how) -> None:
     """Like the API's batch solutions: a problem timed on a road network (--network, or the
-    file's own `"travel": {"source": "network"}`) gets GeoJSON legs along those roads."""
+    file's own `"travel": {"source": "network"}`, native or VROOM) gets GeoJSON legs along
+    those roads."""
     from network.graph import build_graph
 
     monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path / "data"))
     graph = build_graph("synthetic:60")
     data = _road_problem(graph)
     options = ["--network", "synthetic:60"]
-    if how == "travel":
+    if how != "--network":
+        data = _as_vroom(data) if how == "vroom travel" else data
         data["travel"], options = {"source": "network", "osm": "synthetic:60"}, []
     problem, geo = tmp_path / "day.json", tmp_path / "routes.geojson"
     problem.write_text(json.dumps(data))
@@ -160,3 +200,35 @@ def test_routes_given_matrices_stay_straight(tmp_path: Path) -> None:
         vehicle = line["properties"]["vehicle"]
         stops = [f for f in features if f["properties"]["vehicle"] == vehicle]
         assert len(line["geometry"]["coordinates"]) == len(stops) - 1  # stop to stop
+
+
+def test_vroom_file_without_matrices_takes_the_advice_it_is_given(tmp_path: Path) -> None:
+    """The error for a VROOM file without matrices advises `"travel": {"source":
+    "straight_line"}`; a VROOM file that follows it is timed so."""
+    from routing.model import ProblemError
+
+    places = [[120.383, 36.066], [120.39, 36.07], [120.37, 36.06]]
+    data = {
+        "vehicles": [{"id": 1, "start": places[0], "end": places[0]}],
+        "jobs": [{"id": 1, "location": places[1]}, {"id": 2, "location": places[2]}],
+    }
+    problem, out = tmp_path / "day.json", tmp_path / "s.json"
+    problem.write_text(json.dumps(data))
+    advice = 'explicitly with "travel": {"source": "straight_line"}'
+    with pytest.raises(ProblemError, match=re.escape(advice)):
+        gongpei(str(problem), "-o", str(out))
+    problem.write_text(json.dumps({**data, "travel": {"source": "straight_line"}}))
+    done = gongpei(str(problem), "-o", str(out), "--time-limit", "0.5", "--engine", "ortools")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["summary"]["checker"]["ok"] is True
+
+
+def test_network_on_a_benchmark_file_is_refused(tmp_path: Path) -> None:
+    """A Solomon file carries its own Euclidean distances: --network would be ignored."""
+    from routing.model import ProblemError
+
+    problem = tmp_path / "tiny.txt"
+    problem.write_text(SOLOMON)
+    with pytest.raises(ProblemError, match=r"^--network: a solomon file carries its own distance"):
+        gongpei(str(problem), "-o", str(tmp_path / "s.json"), "--network", "demo")
+    assert not (tmp_path / "s.json").exists()

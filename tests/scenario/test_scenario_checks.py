@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from api.scenario.checks import check_inputs
+from api.scenario.demand import read_parcels_file
 from api.scenario.errors import ScenarioError
 from api.scenario.load import load_scenario
 from api.scenario.runner import run_scenario
@@ -60,24 +62,43 @@ def test_a_scenario_without_firms_is_siting_only(tmp_path: Path) -> None:
     assert not spec.firms and not spec.centres
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (SITING_ONLY + FIRMS, "1: centres: no shared centre: the firms' day is planned alone and "
-     "pooled at a shared centre, so give at least one (or leave firms out to site lockers only)"),
-    (SITING_ONLY + CENTRES, "10: centres: shared centres but no firms: nothing to pool"),
-    (SITING_ONLY.replace("budget: 3", "budget: 1"), "9: siting.budget: budget 1 is below the 2 "
-     "existing lockers, which stay open and count in the budget (give at least 2)"),
-    (SITING_ONLY.replace("budget: 3", "budget: 1, model: p_median"), "9: siting.budget: budget 1"),
-    (SITING_ONLY.replace("gate-b", "gate-a"), "5: lockers.existing: ids repeat: gate-a"),
-    (SITING_ONLY.replace("  existing:\n", "  old:\n").split("  old:")[0]
-     + "  candidates: {road_nodes: 0}\nsiting: {budget: 3}\n",
-     "5: lockers.candidates: no candidate locker sites: give building_types, a file or road_nodes"),
-    (SITING_ONLY.replace("source: road_nodes, points: 60, seed: 3", "rates: {default: 0}"),
-     "3: demand.rates: every rate is 0: no building gets parcels"),
-    (SITING_ONLY.replace("seed: 3", "seed: 3, parcels_per_point: [0, 0]"),
-     "3: demand.parcels_per_point: no point gets parcels"),
-])
-def test_what_a_run_refuses_is_refused_on_loading(tmp_path: Path, text: str,
-                                                  expected: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            SITING_ONLY + FIRMS,
+            "1: centres: no shared centre: the firms' day is planned alone and "
+            "pooled at a shared centre, so give at least one (or leave firms out to site "
+            "lockers only)",
+        ),
+        (SITING_ONLY + CENTRES, "10: centres: shared centres but no firms: nothing to pool"),
+        (
+            SITING_ONLY.replace("budget: 3", "budget: 1"),
+            "9: siting.budget: budget 1 is below the 2 "
+            "existing lockers, which stay open and count in the budget (give at least 2)",
+        ),
+        (
+            SITING_ONLY.replace("budget: 3", "budget: 1, model: p_median"),
+            "9: siting.budget: budget 1",
+        ),
+        (SITING_ONLY.replace("gate-b", "gate-a"), "5: lockers.existing: ids repeat: gate-a"),
+        (
+            SITING_ONLY.replace("  existing:\n", "  old:\n").split("  old:")[0]
+            + "  candidates: {road_nodes: 0}\nsiting: {budget: 3}\n",
+            "5: lockers.candidates: no candidate locker sites: give building_types, a file or "
+            "road_nodes",
+        ),
+        (
+            SITING_ONLY.replace("source: road_nodes, points: 60, seed: 3", "rates: {default: 0}"),
+            "3: demand.rates: every rate is 0: no building gets parcels",
+        ),
+        (
+            SITING_ONLY.replace("seed: 3", "seed: 3, parcels_per_point: [0, 0]"),
+            "3: demand.parcels_per_point: no point gets parcels",
+        ),
+    ],
+)
+def test_what_a_run_refuses_is_refused_on_loading(tmp_path: Path, text: str, expected: str) -> None:
     problems = _problems(tmp_path, text)
     assert len(problems) == 1 and problems[0].startswith(expected), problems
 
@@ -94,53 +115,137 @@ def test_run_refuses_a_budget_below_the_existing_lockers_before_any_work(tmp_pat
     assert not (tmp_path / "out").exists()
 
 
-def test_validate_reads_the_files_a_run_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture) -> None:
+def test_validate_reads_the_files_a_run_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     (tmp_path / "day.csv").write_text("id,lat,lon,size\np1,60.17,24.94,S\np2,60.17,24.94,XXL\n")
     (tmp_path / "demand.csv").write_text("id,lat,lon,parcels\nd1,60.17,24.94,0\n")
-    text = (SITING_ONLY.replace("source: road_nodes, points: 60, seed: 3",
-                                "source: file, file: demand.csv")
-            + FIRMS.replace("{count: 10, seed: 1}", "{file: day.csv}") + CENTRES)
+    text = (
+        SITING_ONLY.replace(
+            "source: road_nodes, points: 60, seed: 3", "source: file, file: demand.csv"
+        )
+        + FIRMS.replace("{count: 10, seed: 1}", "{file: day.csv}")
+        + CENTRES
+    )
     code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)))
     assert code == 2 and io.out == ""
-    lines = [line.removeprefix(f"error: {tmp_path / 's.yaml'}:") for line in
-             io.err.strip().splitlines()]
+    lines = [
+        line.removeprefix(f"error: {tmp_path / 's.yaml'}:") for line in io.err.strip().splitlines()
+    ]
     assert lines == [
         "3: demand.file: the demand in demand.csv adds up to zero parcels a day",
-        "14: firms[0].parcels: day.csv: parcel size 'XXL' is unknown (use S, M, L or XL)",
+        "14: firms[0].parcels: day.csv: parcel 'p2': size 'XXL' is unknown (use S, M, L or XL)",
     ]
 
 
-def test_validate_checks_the_map_the_run_would_build(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ("p1,95,24.94", "parcel 'p1': lat/lon (95.0, 24.94) is not a coordinate"),
+        ("p1,nan,24.94", "parcel 'p1': lat/lon (nan, 24.94) is not a coordinate"),
+        ("p1,60.17,24.94\np1,60.18,24.94", "parcel 'p1': id repeats"),
+    ],
+)
+def test_validate_refuses_parcels_the_day_would(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    rows: str,
+    expected: str,
+) -> None:
+    (tmp_path / "day.csv").write_text(f"id,lat,lon\n{rows}\n")
+    text = SITING_ONLY + FIRMS.replace("{count: 10, seed: 1}", "{file: day.csv}") + CENTRES
+    code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)))
+    assert code == 2
+    assert (
+        io.err.strip() == f"error: {tmp_path / 's.yaml'}:14: firms[0].parcels: day.csv: " + expected
+    )
+
+
+def test_firms_may_number_their_parcels_alike(tmp_path: Path) -> None:
+    """Read parcels are named FIRM-ID, like drawn ones, so two firms' files may share ids."""
+    (tmp_path / "day.csv").write_text("id,lat,lon\n1,60.17,24.94\n")
+    second = FIRMS.replace("name: A", "name: B").removeprefix("firms:\n")
+    text = (
+        SITING_ONLY + (FIRMS + second).replace("{count: 10, seed: 1}", "{file: day.csv}") + CENTRES
+    )
+    loaded = load_scenario(_write(tmp_path, text))
+    check_inputs(loaded, "synthetic:400")
+    ids = [
+        p.id
+        for i, firm in enumerate(loaded.spec.firms)
+        for p in read_parcels_file(firm.name, tmp_path / "day.csv", firm.parcels, f"firms[{i}]")
+    ]
+    assert ids == ["A-1", "B-1"]
+
+
+def test_validate_checks_the_map_file_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    (tmp_path / "map.txt").write_text("not osm")
+    text = SITING_ONLY.replace('"synthetic:400"', "map.txt")
+    code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)))
+    assert code == 2 and io.err.startswith(
+        f"error: {tmp_path / 's.yaml'}:2: map.source: OSM "
+        f"file '{tmp_path / 'map.txt'}': unknown file type;"
+    )
+    code, io = _cli(
+        monkeypatch,
+        capsys,
+        "scenario",
+        "validate",
+        str(_write(tmp_path, SITING_ONLY)),
+        "--map",
+        str(tmp_path / "map.txt"),
+    )
+    assert code == 2 and io.err.startswith(f"error: --map {tmp_path / 'map.txt'}: OSM file ")
+
+
+def test_validate_checks_the_map_the_run_would_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     text = SITING_ONLY.replace("source: road_nodes, points: 60, seed: 3", "source: buildings")
     code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)))
     assert code == 2
-    assert io.err.strip() == f"error: {tmp_path / 's.yaml'}:3: demand.source: a synthetic city " \
+    assert (
+        io.err.strip() == f"error: {tmp_path / 's.yaml'}:3: demand.source: a synthetic city "
         "has no buildings: use demand source road_nodes or a file"
+    )
     text = SITING_ONLY.replace('"synthetic:400"', '"synthetic:many"')
     code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)))
     assert code == 2 and ":2: map.source: expected synthetic:N with N a whole number" in io.err
-    code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)),
-                    "--map", str(tmp_path / "nowhere.osm"))
+    code, io = _cli(
+        monkeypatch,
+        capsys,
+        "scenario",
+        "validate",
+        str(_write(tmp_path, text)),
+        "--map",
+        str(tmp_path / "nowhere.osm"),
+    )
     assert code == 2 and "--map" in io.err and "nowhere.osm: file not found" in io.err
 
 
 def test_validate_says_a_scenario_without_firms_sites_lockers_only(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     path = _write(tmp_path, SITING_ONLY)
     code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(path))
     assert code in (0, None), io.err
-    assert io.out.strip() == f"{path}: valid scenario 'siting only' (siting only, max_coverage: " \
+    assert (
+        io.out.strip() == f"{path}: valid scenario 'siting only' (siting only, max_coverage: "
         "no firms, so no routes are planned)"
+    )
 
 
 def test_siting_only_run(tmp_path: Path) -> None:
     out = tmp_path / "out"
     summary = run_scenario(_write(tmp_path, SITING_ONLY), out, quiet=True)
     assert {name: s["status"] for name, s in summary["stages"].items()} == {
-        "graphs": "done", "demand": "done", "siting": "done"}
+        "graphs": "done",
+        "demand": "done",
+        "siting": "done",
+    }
     assert {"gate-a", "gate-b"} <= set(summary["siting"]["opened"])
     assert len(summary["siting"]["opened"]) == 3
     assert "plans" not in summary and "day" not in summary

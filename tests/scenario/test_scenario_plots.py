@@ -11,9 +11,15 @@ from api.report import plots
 from api.report.html import write_report
 from routing.pooling.chart import PLAN_COLOURS, cost_chart
 
-SWEEP = [{"value": v, "lockers": v, "coverage": 0.5 + 0.1 * v,
-          "cost": {"solo": 950.0, "pooled": 900.0 + 10 * v, "lockers": 880.0 + 10 * v}}
-         for v in (1, 2, 3)]
+SWEEP = [
+    {
+        "value": v,
+        "lockers": v,
+        "coverage": 0.5 + 0.1 * v,
+        "cost": {"solo": 950.0, "pooled": 900.0 + 10 * v, "lockers": 880.0 + 10 * v},
+    }
+    for v in (1, 2, 3)
+]
 
 
 @pytest.fixture
@@ -46,10 +52,20 @@ def test_sweep_of_a_fractional_setting_keeps_its_ticks(tmp_path: Path, figures: 
 
 def test_route_loads_whole(generated_run: Path, tmp_path: Path, figures: list) -> None:
     routes = json.loads((generated_run / "summary.json").read_text())["routes"][:1]
-    routes[0]["profile"] = [{"t": 8 * 3600 + 600 * k, "load": n, "type": "delivery"}
-                            for k, n in enumerate((3, 2, 1, 0))]
+    routes[0]["profile"] = [
+        {"t": 8 * 3600 + 600 * k, "load": n, "type": "delivery"} for k, n in enumerate((3, 2, 1, 0))
+    ]
     plots.route_profiles(routes, tmp_path / "routes.png")
     assert _whole(figures[0].axes[0].get_yticks())
+
+
+def test_route_legend_lists_only_the_plans_drawn(tmp_path: Path, figures: list) -> None:
+    steps = [{"t": 8 * 3600, "load": 1, "type": "start"}, {"t": 9 * 3600, "load": 0, "type": "end"}]
+    routes = [{"plan": plan, "vehicle": f"{plan}:v1", "profile": steps}
+              for plan in ("solo", "pooled")]  # fmt: skip
+    plots.route_profiles(routes, tmp_path / "routes.png")
+    legend = figures[0].axes[0].get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == ["solo", "pooled"]
 
 
 def test_firm_costs_from_zero_in_cost_units(generated_run: Path, figures: list) -> None:

@@ -65,8 +65,16 @@ def test_run_writes_summary_layers_report(small_run: Path) -> None:
     assert summary["checker"]["ok"]
     shares = [firm["shares"]["pooled"] for firm in summary["firms"]]
     assert sum(shares) == pytest.approx(summary["splits"]["pooled"]["cost"], rel=1e-3)
-    for name in ("roads", "demand", "depots", "lockers", "catchments", "routes_solo",
-                 "routes_pooled", "routes_lockers"):
+    for name in (
+        "roads",
+        "demand",
+        "depots",
+        "lockers",
+        "catchments",
+        "routes_solo",
+        "routes_pooled",
+        "routes_lockers",
+    ):
         layer = json.loads((small_run / "layers" / f"{name}.geojson").read_text())
         assert layer["type"] == "FeatureCollection" and layer["features"], name
     html = (small_run / "report.html").read_text()
@@ -90,15 +98,19 @@ def test_routes_follow_roads(small_run: Path) -> None:
     on_roads = sum(c in road_points for c in coords)
     assert on_roads / len(coords) > 0.5  # stops themselves may lie between road nodes
     # Each firm's line haul, depot to hub and back, is drawn on the roads too.
-    hauls = [f["properties"] for f in routes["features"]
-             if f["properties"]["vehicle"] == "line haul to hub"]
+    hauls = [
+        f["properties"]
+        for f in routes["features"]
+        if f["properties"]["vehicle"] == "line haul to hub"
+    ]
     assert sorted(h["firm"] for h in hauls) == ["A", "B"]
     assert all(h["trips"] == 1 and h["parcels"] == 15 for h in hauls)
 
 
 def test_bbox_with_no_roads_names_the_line(tmp_path: Path) -> None:
-    text = SMALL_CITY.replace('map: {source: "synthetic:500"}',
-                              "map:\n  source: demo\n  bbox: [10.0, 10.0, 10.01, 10.01]")
+    text = SMALL_CITY.replace(
+        'map: {source: "synthetic:500"}', "map:\n  source: demo\n  bbox: [10.0, 10.0, 10.01, 10.01]"
+    )
     out = tmp_path / "out"
     with pytest.raises(ScenarioError, match=r"scenario\.yaml:4: map\.bbox: "):
         run_scenario(_scenario(tmp_path, text), out, quiet=True)
@@ -113,8 +125,9 @@ def test_real_site_without_map_says_which_file(tmp_path: Path) -> None:
 
 def test_missing_map_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"--map .*nope\.osm: file not found"):
-        run_scenario(_scenario(tmp_path), tmp_path / "out", map_file=tmp_path / "nope.osm",
-                     quiet=True)
+        run_scenario(
+            _scenario(tmp_path), tmp_path / "out", map_file=tmp_path / "nope.osm", quiet=True
+        )
 
 
 def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str):
@@ -125,25 +138,41 @@ def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: 
     return done.value.code, capsys.readouterr()
 
 
-def test_cli_run_quiet_and_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture) -> None:
-    scenario = _scenario(tmp_path, SMALL_CITY.replace("budget: 3", "budget: 2")
-                         .replace("shapley: exact", 'shapley: "off"'))
+def test_cli_run_quiet_and_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    scenario = _scenario(
+        tmp_path,
+        SMALL_CITY.replace("budget: 3", "budget: 2").replace("shapley: exact", 'shapley: "off"'),
+    )
     out = tmp_path / "out"
-    code, io = _cli(monkeypatch, capsys, "scenario", "run", str(scenario), "-o", str(out),
-                    "--quiet", "--time-limit", "0.3")
+    code, io = _cli(
+        monkeypatch,
+        capsys,
+        "scenario",
+        "run",
+        str(scenario),
+        "-o",
+        str(out),
+        "--quiet",
+        "--time-limit",
+        "0.3",
+    )
     assert code == 0, io.err
     assert io.out.strip() == f"report: {(out / 'report.html').resolve()}"
     assert io.err == ""
     code, io = _cli(monkeypatch, capsys, "scenario", "run", str(scenario), "-o", str(out), "-q")
     assert code == 2
-    assert io.err.strip() == f"error: {out}: output folder is not empty " \
+    assert (
+        io.err.strip() == f"error: {out}: output folder is not empty "
         "(use --overwrite to replace it)"
+    )
 
 
 def test_no_candidate_sites_names_the_setting(tmp_path: Path) -> None:
-    text = SMALL_CITY.replace("  existing: [{id: old-1, at: {rel: [0.5, 0.5]}, "
-                              "compartments: {S: 6, M: 3}}]\n", "")
+    text = SMALL_CITY.replace(
+        "  existing: [{id: old-1, at: {rel: [0.5, 0.5]}, compartments: {S: 6, M: 3}}]\n", ""
+    )
     text = text.replace("{road_nodes: 30, compartments: {S: 10, M: 5, L: 2}}", "{road_nodes: 0}")
     with pytest.raises(ScenarioError, match=r"scenario\.yaml:5: lockers\.candidates: no candidate"):
         run_scenario(_scenario(tmp_path, text), tmp_path / "out", quiet=True)
@@ -158,16 +187,22 @@ def test_missing_stage_module_is_reported_not_faked() -> None:
     run = Run(loaded=None, source="demo", progress=None)
     run_stage(run, "siting", lambda r: need("routing.nowhere"))
     run_stage(run, "plans", lambda r: None, after=("siting",))
-    assert run.stages["siting"] == {"status": "unavailable",
-                                    "note": "routing.nowhere is not part of this build"}
+    assert run.stages["siting"] == {
+        "status": "unavailable",
+        "note": "routing.nowhere is not part of this build",
+    }
     assert run.stages["plans"] == {"status": "skipped", "note": "needs siting"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["set_cover", "p_median"])
 def test_other_siting_models(model: str, tmp_path: Path) -> None:
-    summary = run_scenario(_scenario(tmp_path), tmp_path / "out", quiet=True, overrides=[
-        f"siting.model={model}", "siting.capacitated=false", 'run.shapley="off"'])
+    summary = run_scenario(
+        _scenario(tmp_path),
+        tmp_path / "out",
+        quiet=True,
+        overrides=[f"siting.model={model}", "siting.capacitated=false", 'run.shapley="off"'],
+    )
     siting = summary["siting"]
     assert summary["stages"]["siting"]["status"] == "done" and siting["model"] == model
     if model == "p_median":
@@ -175,3 +210,59 @@ def test_other_siting_models(model: str, tmp_path: Path) -> None:
     else:  # every coverable point is covered: at least what any number of lockers reaches
         assert siting["coverage"] >= max(p["share"] for p in siting["curve"]) - 1e-9
         assert len(siting["opened"]) > 3
+
+
+def test_without_locker_drops_no_drops_plan_is_reported(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    summary = run_scenario(
+        _scenario(tmp_path),
+        out,
+        quiet=True,
+        time_limit_s=0.3,
+        overrides=["run.locker_drops=false", 'run.shapley="off"'],
+    )
+    assert list(summary["plans"]) == ["solo", "pooled"]
+    assert summary["solves"] == 3  # each firm alone and pooled: no drops plan solved unreported
+    assert list(summary["savings_vs_solo"]) == ["pooled"] and "locker_drops" not in summary
+    assert {route["plan"] for route in summary["routes"]} == {"solo", "pooled"}
+    assert all(
+        not key.startswith("lockers_") and key != "parcels_in_lockers"
+        for row in summary["firms_table"]
+        for key in row
+    )
+    assert all("parcels_in_lockers" not in firm for firm in summary["firms"])
+    assert not (out / "layers" / "routes_lockers.geojson").exists()
+
+
+def test_cli_refuses_a_time_limit_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    missing = tmp_path / "not-read.yaml"  # the option is refused before the file is read
+    for command, value in (("run", "0"), ("sweep", "-2")):
+        args = ["--set", "siting.budget=1,2"] if command == "sweep" else []
+        code, io = _cli(
+            monkeypatch,
+            capsys,
+            "scenario",
+            command,
+            str(missing),
+            *args,
+            "-o",
+            str(tmp_path / "out"),
+            "--time-limit",
+            value,
+        )
+        assert (
+            code == 2
+            and io.err.strip() == f"error: --time-limit: must be positive, got {float(value)}"
+        )
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_time_limit_caps_only_when_given() -> None:
+    from api.scenario.runner import Run
+
+    assert Run(loaded=None, source="demo", progress=None).limit(5.0) == 5.0
+    assert Run(loaded=None, source="demo", progress=None, time_limit_s=0.25).limit(5.0) == 0.25
+    # 0 is not "no cap": the command refuses it, and the library passes it on to be refused
+    assert Run(loaded=None, source="demo", progress=None, time_limit_s=0.0).limit(5.0) == 0.0

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from api.scenario import sweep
 from api.scenario.errors import ScenarioError
+from api.scenario.load import load_scenario
 from api.scenario.sweep import run_sweep
 
 SWEEP_CITY = """\
@@ -48,3 +50,21 @@ def test_sweep_rejects_a_bad_value_before_running(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="budget must be at least 1"):
         run_sweep(scenario, "siting.budget=0:2:1", tmp_path / "out", quiet=True)
     assert not (tmp_path / "out").exists()
+
+
+def test_sweep_over_null_passes_null(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A swept value goes back to the scenario as YAML: null stays null, not the text 'None'."""
+    scenario = tmp_path / "sweep.yaml"
+    scenario.write_text(SWEEP_CITY)
+    runs = []
+
+    def run_scenario(file, outdir, *, overrides, **_):
+        runs.append((outdir.name, overrides))
+        transfer = load_scenario(file, overrides=overrides).spec.run.transfer
+        return {"plans": {"pooled": {"cost": 1.0 if transfer is None else 2.0}}}
+
+    monkeypatch.setattr(sweep, "run_scenario", run_scenario)
+    result = sweep.run_sweep(scenario, "run.transfer=null", tmp_path / "out", quiet=True)
+    assert runs == [("run.transfer=null", ["run.transfer=null"])]
+    assert result["points"][0]["value"] is None and result["points"][0]["cost"]["pooled"] == 1.0
+    assert (tmp_path / "out" / "sweep.png").is_file()

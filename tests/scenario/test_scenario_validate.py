@@ -54,6 +54,11 @@ def test_wrong_type_names_line_field_and_value(tmp_path: Path) -> None:
     assert ":8: firms[0].fleet[0].count: " in str(err) and "'many'" in str(err)
 
 
+def test_a_fleet_beyond_the_days_vehicle_limit_names_its_line(tmp_path: Path) -> None:
+    err = _error(tmp_path, GOOD.replace("count: 2", "count: 1001"))
+    assert ":8: firms[0].fleet[0].count: " in str(err) and "1000" in str(err)
+
+
 def test_line_haul_is_set_or_switched_off_under_run(tmp_path: Path) -> None:
     spec = load_scenario(_write(tmp_path, GOOD + "run:\n  transfer: null\n")).spec
     assert spec.run.transfer is None
@@ -108,6 +113,18 @@ def test_overrides_are_validated(tmp_path: Path) -> None:
         load_scenario(path, overrides=["firms.3.name=x"])
 
 
+def test_an_override_that_is_not_yaml_names_the_setting(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, overrides=["siting.budget=[1"])
+    assert (
+        str(info.value) == "--set siting.budget=[1: the value is not valid YAML "
+        "(expected ',' or ']', but got '<stream end>')"
+    )
+    with pytest.raises(ScenarioError, match=r"^--set siting\.budget=4,\{5: the value is not"):
+        sweep_values("siting.budget=4,{5")
+
+
 def test_sweep_values() -> None:
     assert sweep_values("siting.budget=5:30:5") == ("siting.budget", [5, 10, 15, 20, 25, 30])
     assert sweep_values("siting.radius_m=100,250.5") == ("siting.radius_m", [100, 250.5])
@@ -135,11 +152,46 @@ def test_failed_run_leaves_no_output_folder(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+def test_output_to_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-o .` fills the current folder in place (the shell stays in it), refused when not empty
+    unless overwriting, and never when overwriting would delete the scenario itself."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    with staged_output(Path(".")) as folder:
+        (folder / "summary.json").write_text("{}")
+    assert [p.name for p in here.iterdir()] == ["summary.json"]
+    assert Path.cwd() == here and [p.name for p in tmp_path.iterdir()] == ["here"]
+    with (
+        pytest.raises(ScenarioError, match=f"^{here}: output folder is not empty"),
+        staged_output(Path(".")),
+    ):
+        pass
+    with staged_output(Path("."), overwrite=True) as folder:
+        (folder / "report.html").write_text("new")
+    assert [p.name for p in here.iterdir()] == ["report.html"]
+    scenario = here / "s.yaml"
+    scenario.write_text(GOOD)
+    with (
+        pytest.raises(
+            ScenarioError,
+            match=f"^{here}: output folder holds .*s.yaml, which --overwrite would delete",
+        ),
+        staged_output(Path("."), overwrite=True, inputs=[Path("s.yaml")]),
+    ):
+        pass
+    assert sorted(p.name for p in here.iterdir()) == ["report.html", "s.yaml"]
+
+
 def test_cli_validate_exit_code(tmp_path: Path) -> None:
     """Through a real `gongpei` process: exit code 2 and one line per problem on stderr."""
     path = _write(tmp_path, GOOD + "siting: {budget: 0}\nfoo: 1\n")
-    result = subprocess.run([sys.executable, "-m", "api.cli.main", "scenario", "validate",
-                             str(path)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli.main", "scenario", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2 and all(line.startswith("error: ") for line in lines)

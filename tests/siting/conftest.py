@@ -5,7 +5,7 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from routing.siting import SitingInstance, make_reach
 
@@ -124,6 +124,87 @@ def brute(inst, kind, *, p=None, budget=None, capacitated=False, penalty=None):
     return best
 
 
+def _sized_plan(inst, model, opened):
+    """(served parcels, what the plan costs in the model's terms, money spent) of the best
+    plan on the open sites under a sizing: split demand and a whole count of each size per
+    site (parcels of size >= t fit the compartments of size >= t), by scipy's MILP. Set cover
+    and facility location serve the most parcels first, then pay the least."""
+    d = _dense(inst)
+    w, sizing = inst.weight, model.sizing
+    share = np.cumsum(model.size_mix(inst)[:, ::-1], axis=1)[:, ::-1]  # of size >= S, M, L
+    pairs = [(i, j) for i in range(inst.n_demand) for j in opened if np.isfinite(d[i, j])]
+    nx, nc = len(pairs), 3 * len(opened)
+    rows, lo, hi = [], [], []
+    for i in {i for i, _ in pairs}:
+        rows.append([float(pi == i) for pi, _ in pairs] + [0.0] * nc)
+        lo.append(0.0)
+        hi.append(1.0)
+    for k, j in enumerate(opened):
+        count = [0.0] * nc
+        count[3 * k : 3 * k + 3] = [1.0] * 3
+        rows.append([0.0] * nx + count)  # at most max_compartments
+        lo.append(0.0)
+        hi.append(sizing.max_compartments)
+        for t in range(3):
+            room = [0.0] * nc
+            room[3 * k + t : 3 * k + 3] = [-sizing.throughput] * (3 - t)
+            rows.append([w[pi] * share[pi, t] * (pj == j) for pi, pj in pairs] + room)
+            lo.append(-np.inf)
+            hi.append(0.0)
+        if np.isfinite(inst.capacity[j]):
+            rows.append([w[pi] * (pj == j) for pi, pj in pairs] + [0.0] * nc)
+            lo.append(0.0)
+            hi.append(inst.capacity[j])
+    fixed = float(inst.fixed_cost[opened].sum())
+    money = np.r_[np.zeros(nx), np.tile(sizing.costs, len(opened))]
+    if model.budget is not None:
+        rows.append(money.tolist())
+        lo.append(0.0)
+        hi.append(model.budget - fixed)
+    served = np.r_[[w[i] for i, _ in pairs], np.zeros(nc)]
+    walk = np.r_[[w[i] * d[i, j] for i, j in pairs], np.zeros(nc)]
+    penalty = model.penalty(inst) if model.kind == "pmedian" else 0.0
+    site = 1.0 if model.kind == "setcover" and not inst.fixed_cost.any() else None
+    # the objective is `base` + priced @ x; a maximum is the parcels served
+    base, priced = {
+        "maxcover": (0.0, served),
+        "pmedian": (penalty * w.sum(), walk - penalty * served),
+        "setcover": (len(opened) if site else fixed, money),
+    }.get(model.kind, (fixed, walk + money))
+    cost = -served if model.kind == "maxcover" else priced
+    if model.kind in ("setcover", "facility"):
+        cost = cost - 1e6 * served  # every parcel it can serve first
+    x = np.zeros(0)
+    if nx + nc:
+        x = milp(
+            cost,
+            constraints=[LinearConstraint(np.array(rows), lo, hi)] if rows else [],
+            integrality=np.r_[np.zeros(nx), np.ones(nc)],
+            bounds=Bounds(0, np.r_[np.ones(nx), np.full(nc, np.inf)]),
+            options={"mip_rel_gap": 1e-12},
+        ).x
+    return float(served @ x), base + float(priced @ x), fixed + float(money @ x)
+
+
+def brute_sized(inst, model):
+    """(objective, served parcels) of the optimum under ``model``'s sizing, by enumerating
+    every open set that ``p`` and the sites' fixed costs allow; set cover and facility location
+    serve the most parcels first (a capacity shortfall leaves some unserved)."""
+    best = None
+    counts = [model.p] if model.kind == "pmedian" else range(inst.n_sites + 1)
+    for k in counts:
+        if model.p is not None and k > model.p:
+            break
+        for opened in map(list, combinations(range(inst.n_sites), k)):
+            if model.budget is not None and inst.fixed_cost[opened].sum() > model.budget:
+                continue
+            served, value, _ = _sized_plan(inst, model, opened)
+            key = {"maxcover": -value, "pmedian": value}.get(model.kind, (-round(served, 6), value))
+            if best is None or key < best[0]:
+                best = (key, value, served)
+    return best[1], best[2]
+
+
 @pytest.fixture
 def tiny_instance():
     return tiny
@@ -137,3 +218,8 @@ def tiny_mixed_instance():
 @pytest.fixture
 def brute_force():
     return brute
+
+
+@pytest.fixture
+def sized_brute_force():
+    return brute_sized

@@ -231,6 +231,23 @@ def _tiny(tmp_path, **model) -> Path:
         # a wrongly typed file value: a traceback or the wrong plan before
         ({"p": "1"}, [], "model: field 'p' must be a whole number, got '1'"),
         ({"capacitated": "false"}, [], "model: field 'capacitated' must be true or false"),
+        # --model of another kind made a fresh model: the file's options went silently
+        (
+            {},
+            ["--model", "setcover"],
+            "--model setcover: the native input's maxcover model sets p 1, which does not apply",
+        ),
+        (
+            {"kind": "pmedian", "unserved_penalty": 900},
+            ["--model", "maxcover"],
+            "the native input's pmedian model sets unserved_penalty 900, which does not apply",
+        ),
+        # the file's budget is kept, so too small for two lockers
+        (
+            {"p": None, "budget": 120},
+            ["--model", "pmedian", "--p", "2"],
+            "budget 120 is below the 250 that the cheapest 2 lockers cost",
+        ),
     ],
 )
 def test_options_and_values_that_would_mislead_are_refused(tmp_path, model, args, needle):
@@ -263,7 +280,7 @@ def test_outputs_are_checked_before_solving(tmp_path, monkeypatch):
     for args, needle in (
         (["--geojson", str(tmp_path / "a-file" / "x.geojson")], "a folder on its path is a file"),
         (["--curve", str(tmp_path)], "is a folder, not a file"),
-        (["--curve", str(path)], "the same file as the input file"),
+        (["--curve", str(path)], "is also the input file"),
     ):
         run = site(str(path), "--format", "native", "-o", str(out), *args)
         assert isinstance(run.exception, SitingInputError), run.exception
@@ -300,6 +317,39 @@ def test_curve_points_carry_bounds_and_mark_the_plan(tmp_path, monkeypatch):
     assert all(c["bound"] is not None and c["gap"] == 0.0 for c in points)
     assert points[0]["covered_parcels"] == plan["summary"]["objective"] == 30.0
     assert drawn["chosen"] == (1, pytest.approx(0.6)) and drawn["radius_m"] == 300
+
+
+SIZED = {"sizing": {"dwell_days": 1.0, "max_compartments": 10}}  # 10 parcels a day a locker
+
+
+def test_another_model_kind_keeps_the_files_sizing(tmp_path):
+    # --model pmedian on a sized maxcover file planned unsized lockers taking all 30 parcels
+    out = tmp_path / "o.json"
+    run = site(
+        str(_tiny(tmp_path, **SIZED)), "--format", "native", "-o", str(out), "--model", "pmedian"
+    )
+    assert run.returncode == 0, run.exception
+    plan = json.loads(out.read_text())
+    assert plan["summary"]["model"] == "pmedian" and plan["summary"]["capacitated"]
+    assert plan["summary"]["served_parcels"] == 10.0
+    assert plan["sites"][0]["compartments"] == {"S": 6, "M": 3, "L": 1}
+
+
+def test_curve_keeps_the_runs_capacity(tmp_path, monkeypatch):
+    # the curve was uncapacitated maxcover: 30 and 50 parcels where sized lockers hold 10 each
+    import routing.siting.curve as curve_mod
+
+    drawn = {}
+    monkeypatch.setattr(curve_mod, "plot_curve", lambda points, path, **kw: drawn.update(kw))
+    out = tmp_path / "o.json"
+    args = ("--format", "native", "-o", str(out), "--curve", str(tmp_path / "c.png"))
+    run = site(str(_tiny(tmp_path, **SIZED)), *args, "--curve-max", "2")
+    assert run.returncode == 0, run.exception
+    plan = json.loads(out.read_text())
+    points = plan["coverage_curve"]
+    assert [(c["lockers"], c["covered_parcels"]) for c in points] == [(1, 10.0), (2, 20.0)]
+    assert points[0]["covered_parcels"] == plan["summary"]["objective"]
+    assert all(c["gap"] == 0.0 for c in points) and drawn["curve_capacitated"]
 
 
 @pytest.mark.slow  # a fresh interpreter importing the whole CLI

@@ -411,3 +411,67 @@ def test_pmedian_budget_below_the_cheapest_p_lockers_is_refused(tiny_instance):
     with pytest.raises(SitingInputError, match=r"below the .* the cheapest 2 lockers cost"):
         solve(inst, SitingModel("pmedian", p=2, budget=cheapest - 1.0))
     assert solve(inst, SitingModel("pmedian", p=2, budget=cheapest)).is_open.sum() == 2
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sized_pmedian_pays_its_compartments_from_the_budget(
+    tiny_mixed_instance, sized_brute_force, seed
+):
+    # the p-median's budget row left the compartments out: a plan spending 15,300 of 12,000
+    # came back "optimal"; and the heuristic met the budget by closing lockers, below p
+    from routing.siting.model import DEFAULT_COMPARTMENTS
+
+    inst = tiny_mixed_instance(seed)
+    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.0, max_compartments=8)
+    model = SitingModel("pmedian", p=2, budget=6000.0, sizing=sizing, unserved_penalty=25.0)
+    want, _ = sized_brute_force(inst, model)
+    plans = {m: solve(inst, model, method=m, time_limit_s=10.0) for m in ("exact", "heuristic")}
+    for plan in plans.values():
+        _check_plan(plan)
+        spent = inst.fixed_cost[plan.is_open].sum() + plan.compartment_cost.sum()
+        assert plan.is_open.sum() == 2 and spent <= 6000.0 + 1e-6
+        assert plan.objective >= want - 1e-6
+    assert plans["exact"].optimal and plans["exact"].objective == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.parametrize(("seed", "kind"), [(6, "setcover"), (6, "facility"), (5, "facility")])
+def test_a_capacity_shortfall_is_proven_on_the_objective(
+    tiny_instance, sized_brute_force, seed, kind
+):
+    # more parcels than the lockers can hold: the MIP prices each one left unserved above any
+    # plan, and judged on that value its 1e-6 gap was some 100 on an objective of 2e5, so
+    # plans 50-140 above the optimum were called optimal
+    inst = tiny_instance(seed, n=8, m=5, density=0.6, fixed=np.zeros(5))
+    mix = np.random.default_rng(seed).dirichlet([3.0, 2.0, 1.0], inst.n_demand)
+    inst = dataclasses.replace(inst, weight=15 * inst.weight, size_mix=mix)
+    model = SitingModel(kind, sizing=Sizing())
+    want, served = sized_brute_force(inst, model)
+    plan = solve(inst, model, method="exact", solver="scip", time_limit_s=10.0)
+    _check_plan(plan)
+    assert plan.unserved_parcels > inst.weight[0]  # some beyond the uncoverable point 0
+    assert inst.weight.sum() - plan.unserved_parcels == pytest.approx(served)
+    assert plan.optimal and plan.gap <= 1e-6 and plan.bound <= plan.objective + 1e-6
+    assert plan.objective == pytest.approx(want, rel=1e-9)
+
+
+def test_a_shortfall_gap_is_handed_to_the_mip_on_the_objective(tiny_instance, monkeypatch):
+    # the gap asked for means that gap on the objective: the MIP, whose value adds the price
+    # of the parcels left unserved, gets it scaled down by the objective's share of that value
+    from routing.siting.formulation import big_penalty
+
+    asked = []
+
+    def record(mip, **options):
+        asked.append(options["rel_gap"])
+        return solve_module.MipResult(None, None, 0.0, False, "stopped", 0.0)
+
+    monkeypatch.setattr(solve_module, "solve_mip", record)
+    monkeypatch.setattr(solve_module, "_quick_bound", lambda *a, **k: None)
+    inst = tiny_instance(2, capacity=np.full(6, 3.0))
+    model = SitingModel("facility", capacitated=True)
+    plan = solve(inst, model, method="exact", rel_gap=0.01)
+    reachable = np.diff(inst.reach.indptr) > 0  # a point reaching no site is not priced
+    unserved = float((inst.weight * (1.0 - plan.served))[reachable].sum())
+    value = plan.objective + big_penalty(inst, model) * unserved
+    assert unserved > 0 and asked == [pytest.approx(0.01 * plan.objective / value)]
+    assert not plan.optimal and plan.bound == 0.0 and plan.gap == pytest.approx(1.0)

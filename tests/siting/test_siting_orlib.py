@@ -78,6 +78,11 @@ def test_cap_reader_and_split_demand_optimum(tmp_path):
         (" 4 3 2\n 1 2 3\n", "only 1 lines follow"),
         (" 4 1 2\n 1 9 3\n", "outside vertices 1..4"),
         (" 3 1 1\n 1 2 3\n", "disconnected"),
+        # a cost of nan or inf was read as a disconnected graph
+        (" 3 2 1\n 1 2 nan\n 2 3 1\n", r"line 2: edge \(1, 2\) cost must be a finite number"),
+        (" 3 2 1\n 1 2 3\n 2 3 inf\n", r"line 3: edge \(2, 3\) cost must be .* got inf"),
+        (" 3 2 1\n 1 2 -3\n 2 3 1\n", r"line 2: edge \(1, 2\) cost must be .* got -3"),
+        (" 3 2 1\n 1 4 3\n 2 3 1\n", r"line 2: edge \(1, 4\) is outside vertices 1..3"),
         (" 3 2 5\n 1 2 3\n 2 3 1\n", "1 <= p <= n"),
         (" 3 2 1\n 1 2 x\n 2 3 1\n", "line 2"),
         # lines past the header's edge count were ignored, out-of-range ones included
@@ -101,7 +106,12 @@ def test_malformed_pmed(tmp_path, text, needle):
         (" 2 3\n 10 100.\n", "file ends where facility 2 capacity"),
         (CAP + " 7\n", "unexpected extra value '7'"),
         (CAP.replace(" 10 50.", " 10 abc"), "fixed cost must be a number"),
-        (CAP.replace(" 6\n", " 0\n", 1), "customer 2 has demand <= 0"),
+        (CAP.replace(" 6\n", " 0\n", 1), "line 6: customer 2 demand must be a finite number > 0"),
+        # nan and inf were refused without a line, as "reach distances must be finite" or an
+        # instance's "capacity must be >= 0, got nan"
+        (CAP.replace(" 8 40", " 8 inf"), "line 5: customer 1 cost from facility 2 must be a"),
+        (CAP.replace(" 10 50.", " nan 50."), "line 3: facility 2 capacity must be a finite"),
+        (CAP.replace(" 6\n", " -6\n", 1), r"line 6: customer 2 demand must be .* got '-6'"),
         (CAP.replace(" 2 3\n", " 2 3.5\n", 1), "line 1: m and n must be whole numbers"),
     ],
 )
