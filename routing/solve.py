@@ -85,10 +85,10 @@ def _solved(
         race = available_cores() > 1 and threading.active_count() == 1
     if fits:
         if not race:
-            solution = get_engine("pyvrp").solve(
-                problem, time_limit_s=time_limit_s, seed=seed, progress=progress
-            )
-            return _tagged(solution, f"auto: PyVRP ({why}); no race (one core or threads)")
+            return _pyvrp_then_ortools(
+                problem, f"auto: PyVRP ({why}); no race (one core or threads)",
+                time_limit_s=time_limit_s, seed=seed, progress=progress,
+            )  # fmt: skip
         return _race(
             problem,
             get_engine("ortools").solve,
@@ -121,6 +121,41 @@ def _solved(
         here, there = ortools, functools.partial(ortools, first_solution="local")
     return _race(
         problem, here, there, reason, time_limit_s=time_limit_s, seed=seed, progress=progress
+    )
+
+
+# Share of the limit OR-Tools gets at least when PyVRP, unraced, left required tasks out.
+FALLBACK_SHARE = 0.5
+
+
+def _pyvrp_then_ortools(
+    problem: Problem,
+    reason: str,
+    *,
+    time_limit_s: float,
+    seed: int,
+    progress: ProgressCallback | None,
+) -> Solution:
+    """PyVRP alone, but never a plan worse than OR-Tools': where PyVRP's plan leaves required
+    tasks out or fails the checker (PyVRP searches only plans that serve everything at first,
+    and one fleet too small for the day can leave it with little), OR-Tools, whose search drops
+    tasks one by one, gets what is left of the limit (at least `FALLBACK_SHARE` of it, so the
+    run may overshoot the limit then) and the better plan is kept, as a race would."""
+    began = time.monotonic()
+    ours = get_engine("pyvrp").solve(
+        problem, time_limit_s=time_limit_s, seed=seed, progress=progress
+    )
+    optional = {t.id for t in (*problem.jobs, *problem.shipments) if t.optional}
+    required = sum(1 for u in ours.unassigned if u.id not in optional)
+    if required == 0 and check(problem, ours).ok:
+        return _tagged(ours, reason)
+    rest = max(FALLBACK_SHARE * time_limit_s, time_limit_s - (time.monotonic() - began))
+    theirs = get_engine("ortools").solve(problem, time_limit_s=rest, seed=seed, progress=progress)
+    best = min((ours, theirs), key=lambda s: _rank(problem, s))
+    return _tagged(
+        best,
+        f"{reason}; PyVRP left {required} required tasks out or failed the checker, "
+        f"OR-Tools tried too, kept {_label(best)} ({best.summary.unassigned} unassigned)",
     )
 
 

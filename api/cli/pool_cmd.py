@@ -92,7 +92,7 @@ def pool(
     table = Table(title="cost per firm (solo vs Shapley share)")
     columns = (
         "firm", "parcels", "solo", "pooled", "saving %", "lockers", "saving %", "line haul",
-        "CO2 kg",
+        "CO2 kg", "unserved",
     )  # fmt: skip
     for column in columns:
         table.add_column(column, justify="left" if column == "firm" else "right")
@@ -107,8 +107,11 @@ def pool(
             f"{row.get('lockers_saving_pct', float('nan')):.1f}",
             f"{row['pooled_transfer_cost']:.1f}",
             f"{row['solo_co2_kg']:.1f} -> {row.get('pooled_co2_kg', float('nan')):.1f}",
+            f"{row['solo_unserved']} -> {row['pooled_unserved']}",
         )
     Console().print(table)
+    for warning in result.warnings():
+        console.print(f"[bold red]warning[/]: {warning}")
     for kind, split in result.splits.items():
         if split.least_core is not None and split.least_core.core_is_empty:
             console.print(

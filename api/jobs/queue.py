@@ -53,7 +53,11 @@ def submit(
 
 
 def claim(db: Database, worker_id: str, lease_s: float) -> Claimed | None:
-    """Take the oldest queued job, or a running one whose lease expired; None if there is none."""
+    """Take the oldest queued job, or a running one whose lease expired; None if there is none.
+
+    Its progress starts again from 0: a new attempt runs the job from the start, and the
+    status shows the attempt beside its progress, so a retried job is not read as one stalled
+    at the old attempt's progress and then going backwards."""
     while True:
         with db.writing() as session:
             now = utcnow()
@@ -77,6 +81,7 @@ def claim(db: Database, worker_id: str, lease_s: float) -> Claimed | None:
                 continue
             job.status = "running"
             job.attempts += 1
+            job.progress = 0.0
             job.worker_id = worker_id
             job.lease_expires_at = now + timedelta(seconds=lease_s)
             job.started_at = job.started_at or now
@@ -117,9 +122,7 @@ def release_dead_local(db: Database) -> int:
             if worker.split(":")[1].isdigit() and not _pid_alive(int(worker.split(":")[1]))
         ]
         if dead:
-            session.execute(
-                update(Job).where(Job.id.in_(dead)).values(lease_expires_at=utcnow())
-            )
+            session.execute(update(Job).where(Job.id.in_(dead)).values(lease_expires_at=utcnow()))
         return len(dead)
 
 

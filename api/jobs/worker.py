@@ -12,6 +12,9 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api.booking import release_expired
 from api.db.engine import Database
@@ -24,6 +27,12 @@ log = logging.getLogger("gongpei.worker")
 
 #: Seconds between writes of a running job's progress (when it moved) to its row.
 PROGRESS_S = 1.0
+#: Pauses before storing a job's outcome again while the database cannot be written: a
+#: restart or failover of a few seconds should not throw away a finished solve.
+STORE_RETRY_S = (1.0, 2.0, 4.0, 8.0)
+#: What the database raises while it is out of reach (down, restarting, connection lost; SQLite
+#: locked past its busy timeout): worth trying again, unlike a write it rejects.
+UNREACHABLE = (OperationalError, InterfaceError)
 
 
 class Worker:
@@ -34,6 +43,7 @@ class Worker:
         poll_s: float = 0.5,
         sweep_s: float = 5.0,
         progress_s: float = PROGRESS_S,
+        store_retry_s: Sequence[float] = STORE_RETRY_S,
     ) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
@@ -41,6 +51,7 @@ class Worker:
         self.poll_s = poll_s
         self.sweep_s = sweep_s
         self.progress_s = progress_s
+        self.store_retry_s = store_retry_s
         self.stopping = threading.Event()
 
     def run(self, *, max_jobs: int | None = None) -> int:
@@ -64,39 +75,87 @@ class Worker:
         return done
 
     def run_one(self, job: queue.Claimed) -> None:
+        """Run a claimed job with its lease renewed meanwhile, then store its result or error."""
         log.info("job %s (%s) attempt %d", job.id, job.kind, job.attempt)
         progress = [0.0]
         beating = threading.Event()
-        lease = self.settings.job_lease_s
-
-        def heartbeat() -> None:
-            """Renew the lease every third of it, and write progress when it has moved, at most
-            every `progress_s`: runners report as often as they like, the job row is written
-            at a steady rate."""
-            written, renewed = 0.0, time.monotonic()
-            while not beating.wait(min(self.progress_s, lease / 3)):
-                due = time.monotonic() - renewed >= lease / 3
-                if progress[0] == written and not due:
-                    continue
-                written, renewed = progress[0], time.monotonic()
-                if not queue.renew(self.db, job.id, self.id, lease, written):
-                    return
-
-        beat = threading.Thread(target=heartbeat, daemon=True)
+        beat = threading.Thread(target=self._heartbeat, args=(job, progress, beating), daemon=True)
         beat.start()
         try:
-            result, geojson = run_job(job.kind, job.payload, lambda f: progress.__setitem__(0, f))
-        except GongpeiError as err:
-            queue.fail(self.db, job.id, self.id, str(err))
-        except Exception as err:  # a solver bug must not kill the worker; report it on the job
-            log.exception("job %s crashed", job.id)
-            queue.fail(self.db, job.id, self.id, f"internal error: {type(err).__name__}: {err}")
-        else:
-            if not queue.finish(self.db, job.id, self.id, result, geojson):
-                log.warning("job %s was taken over by another worker; result dropped", job.id)
+            if self._store(job, self._outcome(job, progress)) is False:
+                log.warning("job %s was taken over by another worker; outcome dropped", job.id)
         finally:
             beating.set()
             beat.join()
+
+    def _outcome(self, job: queue.Claimed, progress: list[float]) -> Callable[[], bool]:
+        """Run the job; the write that stores its result, or its error (a solver bug must not
+        kill the worker: it is reported on the job)."""
+        try:
+            result, geojson = run_job(job.kind, job.payload, lambda f: progress.__setitem__(0, f))
+        except GongpeiError as err:
+            error = str(err)
+        except Exception as err:
+            log.exception("job %s crashed", job.id)
+            error = f"internal error: {type(err).__name__}: {err}"
+        else:
+            return lambda: queue.finish(self.db, job.id, self.id, result, geojson)
+        return lambda: queue.fail(self.db, job.id, self.id, error)
+
+    def _heartbeat(
+        self, job: queue.Claimed, progress: list[float], beating: threading.Event
+    ) -> None:
+        """Renew the lease every third of it, and write progress when it has moved, at most
+        every `progress_s`: runners report as often as they like, the job row is written at a
+        steady rate. A renewal the database refuses (a restart, a failover) is tried again at
+        the next beat: were this thread to end, the lease would lapse mid-solve and another
+        worker would run the job again while this one's result is dropped."""
+        lease = self.settings.job_lease_s
+        written, renewed = 0.0, time.monotonic()
+        while not beating.wait(min(self.progress_s, lease / 3)):
+            due = time.monotonic() - renewed >= lease / 3
+            if progress[0] == written and not due:
+                continue
+            moved = progress[0]
+            try:
+                mine = queue.renew(self.db, job.id, self.id, lease, moved)
+            except UNREACHABLE as err:
+                log.warning("job %s: lease not renewed, trying again: %s", job.id, _first_line(err))
+                continue
+            if not mine:
+                return
+            written, renewed = moved, time.monotonic()
+
+    def _store(self, job: queue.Claimed, write: Callable[[], bool]) -> bool | None:
+        """``write`` (finish or fail) run again after each pause of `store_retry_s` while the
+        database is out of reach; its answer, or None once the pauses are spent: the worker
+        goes on, and the job, its lease no longer renewed, is claimed and run again."""
+        pauses = iter(self.store_retry_s)
+        while True:
+            try:
+                return write()
+            except UNREACHABLE as err:
+                pause = next(pauses, None)
+                if pause is None:
+                    log.error(
+                        "job %s: outcome not stored, it will run again: %s",
+                        job.id,
+                        _first_line(err),
+                    )
+                    return None
+                log.warning(
+                    "job %s: outcome not stored, trying again in %g s: %s",
+                    job.id,
+                    pause,
+                    _first_line(err),
+                )
+            time.sleep(pause)
+
+
+def _first_line(err: Exception) -> str:
+    """A database error's first line (SQLAlchemy appends the statement and a help link), so a
+    failed write logs one line."""
+    return str(err).partition("\n")[0]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,9 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
-from routing.pooling.chart import COST_UNIT, PLAN_COLOURS, PLAN_LABELS
+from routing.pooling.chart import COST_UNIT, PLAIN_TEXT, PLAN_COLOURS, PLAN_LABELS
 
 
+@matplotlib.rc_context(PLAIN_TEXT)  # vehicle ids as written
 def route_profiles(routes: Sequence[dict[str, Any]], path: Path) -> Path:
     """Parcels on board over the day for every route, and when each vehicle is out, per plan."""
     fig, (load_ax, time_ax) = plt.subplots(
@@ -56,6 +57,7 @@ def route_profiles(routes: Sequence[dict[str, Any]], path: Path) -> Path:
     return _save(fig, path)
 
 
+@matplotlib.rc_context(PLAIN_TEXT)  # swept values (text ones) as written
 def sweep_curves(points: Sequence[dict[str, Any]], parameter: str, path: Path) -> Path:
     """Trade-off curves of a sweep: coverage against lockers, and cost (from 0) against the
     parameter."""

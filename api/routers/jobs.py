@@ -32,7 +32,8 @@ from routing.model import Problem
 router = APIRouter(tags=["jobs"])
 
 PROGRESS_DESCRIPTION = (
-    "How far the job is, from 0 to 1 (exactly 1 once done). A batch: the share of its time "
+    "How far the job's current attempt (`attempts`) is, from 0 to 1 (exactly 1 once done); a "
+    "job taken over after its worker stopped starts again from 0. A batch: the share of its time "
     "limit its search has run. A pool run: the share of its routing solves done (each firm's "
     "plan, the two pooled plans, then every coalition each split needs; coalitions solve "
     "faster than the day's plans, so it rises faster towards the end). A siting run: 0 until "

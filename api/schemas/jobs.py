@@ -81,7 +81,12 @@ class JobStatus(BaseModel):
     status: Literal["queued", "running", "done", "failed"]
     progress: float
     error: str | None
-    attempts: int
+    attempts: int = Field(
+        description="The attempt running now, or the last one: 1 unless a worker stopped "
+        "(died, or lost its lease) and another took the job over from the start; each attempt's "
+        "`progress` starts from 0.",
+        examples=[1],
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

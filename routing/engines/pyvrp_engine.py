@@ -449,17 +449,19 @@ class _Translation:
 
     # ---- reading back
     def plans(self, best: pyvrp.Solution) -> tuple[list[RoutePlan], dict[str, str]]:
-        """Route plans for the feasible routes; tasks on a route PyVRP left infeasible are
-        returned as dropped (task id -> what was violated) so the plan stays valid."""
+        """Route plans for the feasible routes; an infeasible route is cut back to its longest
+        feasible start (`_feasible_part`), so a plan that overloads a vehicle still serves what
+        fits rather than nothing. Tasks cut off are returned as dropped (task id -> what was
+        violated) so the plan stays valid."""
         free = [list(vs) for vs in self.type_vehicles]
         plans, dropped = [], {}
-        for route in best.routes():
+        for found in best.routes():
+            why = _violated(found)
+            route, cut = _feasible_part(self.data, found)
+            for activity in cut:
+                dropped[self._visit(activity).id] = f"PyVRP found no feasible route for it: {why}"
             visits = [self._visit(a) for a in route.schedule() if not a.is_depot()]
-            if not route.is_feasible():
-                why = ("time windows or shift" if route.has_time_warp() else
-                       "capacity" if route.has_excess_load() else "max distance")  # fmt: skip
-                for visit in visits:
-                    dropped[visit.id] = f"PyVRP found no feasible route for it: {why}"
+            if not visits:
                 continue
             vehicle = free[route.vehicle_type()][0]
             barred = [v.id for v in visits if not self._may_serve(vehicle, v.id)]
@@ -482,3 +484,26 @@ class _Translation:
             return Visit("job", self.client_jobs[activity.idx].id)
         shipment = self.shipments[activity.idx]
         return Visit("pickup" if activity.is_pickup() else "delivery", shipment.id)
+
+
+def _feasible_part(data: pyvrp.ProblemData, route: pyvrp.Route) -> tuple[pyvrp.Route, list[Any]]:
+    """The route's longest feasible start and the activities cut off its end. Cutting from the
+    end only lowers the load carried and the time warp; a shipment's pickup and delivery go
+    together. PyVRP's best plan is infeasible when no penalty it may use outweighs the prizes
+    of tasks that cannot all fit (loads are penalised per unit up to a bound)."""
+    kept = [pyvrp.Activity(a.type, a.idx) for a in route.schedule() if not a.is_depot()]
+    cut: list[Any] = []
+    while not route.is_feasible():
+        last = kept.pop()
+        pair = [a for a in kept if last.is_shipment() and a.is_shipment() and a.idx == last.idx]
+        kept = [a for a in kept if not any(a is b for b in pair)]
+        cut += [last, *pair]
+        route = pyvrp.Route(data, kept, route.vehicle_type())
+    return route, cut
+
+
+def _violated(route: pyvrp.Route) -> str:
+    """What an infeasible PyVRP route breaks, in words."""
+    if route.has_time_warp():
+        return "time windows or shift"
+    return "capacity" if route.has_excess_load() else "max distance"

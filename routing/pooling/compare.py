@@ -46,6 +46,10 @@ class SolveSettings:
     firm's 95 % interval is within ``shapley_precision`` of the average share (0: all of them).
     ``centre_retry``: where the engines split a firm's parcels over several centres, also solve
     the plan with each firm at one centre (up to two more solves) and keep the cheapest.
+    ``race``: let ``routing.solve`` race two searches in a forked process. Off by default and
+    passed explicitly, so the library, the CLI (whose spinner thread would otherwise turn the
+    race off) and the job worker (whose heartbeat thread makes forking unsafe) make the same
+    plans from the same day and seed.
     """
 
     engine: str = "auto"
@@ -58,6 +62,7 @@ class SolveSettings:
     shapley_precision: float = 0.0
     shapley_plans: tuple[PlanKind, ...] = ("pooled", "lockers")
     centre_retry: bool = True
+    race: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,8 @@ class PlanSolver:
     each coalition is solved once per plan), with a time limit that shrinks with the coalition's
     share of the day's parcels. A coalition's cost is the cheaper of pooling its parcels and each
     member delivering alone (it can always fall back on that), so the game is well defined even
-    where a heuristic solve of a pooled plan comes out worse than the members' solo plans.
+    where a heuristic solve of a pooled plan comes out worse than the members' solo plans; all
+    firms together cost what the day's pooled plan costs, the plan the split is of.
     The engines choose each parcel's centre without seeing the line haul; where their plan
     splits a firm over several centres, plans with each firm at one centre are solved too
     (``one_centre_each``: at most two, same limit) and the cheapest kept.
@@ -120,6 +126,7 @@ class PlanSolver:
         self.records: dict[tuple[PlanKind, frozenset[str]], SolveRecord] = {}
         self.plans: dict[tuple[PlanKind, frozenset[str]], SolvedPlan] = {}
         self.parcels = {f: len(day.parcels_of({f})) for f in day.firm_ids()}
+        self.everyone = frozenset(day.firm_ids())
 
     @property
     def solves(self) -> int:
@@ -135,7 +142,12 @@ class PlanSolver:
         return self._plan("lockers" if lockers else "pooled", frozenset(firms))
 
     def coalition_figures(self, kind: PlanKind, firms: frozenset[str]) -> Figures:
-        """Figures of what the coalition would do: pool, or each member alone if cheaper."""
+        """Figures of what the coalition would do: pool, or each member alone if cheaper. The
+        grand coalition's are always the day's pooled plan's, the plan reported: the split
+        divides that plan's cost, even where it is dearer than everyone alone (the blocking
+        coalitions then say who would leave)."""
+        if firms == self.everyone:
+            return self._plan(kind, firms).figures
         key = (kind, firms)
         if key not in self.records:
             self._solve(kind, firms, self.settings.coalition_time_limit_s)
@@ -163,6 +175,7 @@ class PlanSolver:
             time_limit_s=limit,
             seed=self.settings.seed,
             progress=_let_other_threads_run,
+            race=self.settings.race,
         )
         haul = transfer_figures(built.transfer, built.problem, built.job_parcels, solution)
         figures = plan_figures(
@@ -255,10 +268,35 @@ class DayResult:
             **{kind: plan.figures for kind, plan in self.pooled_plans().items()},
         }
 
+    def unserved_by_firm(self, plan: SolvedPlan) -> dict[str, int]:
+        """How many of each firm's parcels the plan leaves undelivered (every firm listed)."""
+        firm_of = {p.id: p.firm for p in self.day.parcels}
+        counts = dict.fromkeys(self.day.firm_ids(), 0)
+        for task in plan.solution.unassigned:
+            for parcel in plan.built.job_parcels[task.id]:
+                counts[firm_of[parcel]] += 1
+        return counts
+
+    def warnings(self) -> list[str]:
+        """What a reader of the savings must know: a pooled plan that leaves parcels undelivered
+        which the firms' own plans delivered saves partly by not delivering them."""
+        solo = sum(p.figures.unserved for p in self.solo.values())
+        out = []
+        for kind, plan in self.pooled_plans().items():
+            more = plan.figures.unserved - solo
+            if more > 0:
+                out.append(
+                    f"{kind}: {plan.figures.unserved} parcels undelivered against {solo} in the "
+                    f"solo plans; its savings include not delivering {more} parcels"
+                )
+        return out
+
     def firm_rows(self) -> list[dict[str, Any]]:
         """One row per firm: parcels, solo figures, its share and saving under each plan, and
-        the line haul it drives to the centres in each of the day's pooled plans."""
+        the line haul it drives to the centres in each of the day's pooled plans, and its
+        parcels each plan leaves undelivered (``<plan>_unserved``)."""
         hauls = {kind: plan.line_haul().by_firm() for kind, plan in self.pooled_plans().items()}
+        unserved = {kind: self.unserved_by_firm(plan) for kind, plan in self.pooled_plans().items()}
         rows = []
         for firm in self.day.firm_ids():
             solo = self.solo[firm].figures
@@ -268,6 +306,7 @@ class DayResult:
                 "solo_cost": round(solo.cost, 2),
                 "solo_vehicle_km": round(solo.vehicle_km, 2),
                 "solo_co2_kg": round(solo.co2_kg, 2),
+                "solo_unserved": solo.unserved,
             }
             for kind, split in self.splits.items():
                 share = split.shapley.shares[firm]
@@ -284,6 +323,8 @@ class DayResult:
                     row[f"{kind}_{name}"] = round(shares[firm], 2)
             for kind, by_firm in hauls.items():
                 row[f"{kind}_transfer_cost"] = round(by_firm.get(firm, 0.0), 2)
+            for kind, by_firm in unserved.items():
+                row[f"{kind}_unserved"] = by_firm[firm]
             if self.lockers is not None:
                 drops = self.lockers.built.lockers
                 in_locker = set(drops.locker_of()) if drops else set()
@@ -295,7 +336,7 @@ class DayResult:
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary: figures and savings per plan, the splits, the checker's verdict
-        (the locker drops, when that plan was solved)."""
+        (the locker drops, when that plan was solved), and ``warnings`` (see `warnings`)."""
         figures = self.plan_figures()
         pooled = self.pooled_plans()
         return {
@@ -309,6 +350,7 @@ class DayResult:
             "firms_table": self.firm_rows(),
             **({"lockers": _locker_json(self.lockers.built)} if self.lockers else {}),
             "centre_of_firm": {kind: plan.built.centre_of for kind, plan in pooled.items()},
+            "warnings": self.warnings(),
             "checker": {"ok": self.checks_ok, "violations": self.violations[:50]},
             "solves": self.solves,
             "seconds": round(self.seconds, 2),

@@ -6,14 +6,23 @@ import json
 import math
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 
 from network.geo import haversine_m
-from routing.model import TimeWindow
+from routing.model import ProblemError, TimeWindow
 from routing.pooling.errors import PoolingError
 from routing.siting.model import DEFAULT_COMPARTMENTS as SITING_COMPARTMENTS
 
@@ -38,6 +47,18 @@ DEFAULT_VEHICLE_TYPES: dict[str, tuple[float, str]] = {
 #: capacity, far beyond a city day this comparison is for (its scenarios list a few vans per
 #: firm), and a vehicle with no parcel to carry is never used, so more only cost time.
 MAX_DAY_VEHICLES = 1000
+
+
+def _day_window(value: Any, handler: ValidatorFunctionWrapHandler) -> TimeWindow:
+    """The routing model's window, whose errors are `ProblemError`s naming only "timewindow":
+    turned back into pydantic errors so that `parse_day` names the parcel or fleet and field."""
+    try:
+        return handler(value)
+    except ProblemError as err:
+        raise ValueError(str(err).removeprefix("timewindow: ")) from None
+
+
+Window = Annotated[TimeWindow, WrapValidator(_day_window)]
 
 
 class _Frozen(BaseModel):
@@ -91,7 +112,7 @@ class FleetEntry(VehicleSpec):
         le=MAX_DAY_VEHICLES,
         description=f"Vehicles of this kind; at most {MAX_DAY_VEHICLES} in the whole day.",
     )
-    shift: TimeWindow = TimeWindow(start=8 * 3600, end=18 * 3600)
+    shift: Window = TimeWindow(start=8 * 3600, end=18 * 3600)
 
 
 class Transfer(VehicleSpec):
@@ -170,8 +191,22 @@ class Parcel(_Frozen):
     size: str | tuple[float, float, float] = "S"
     kg: float = Field(default=1.0, ge=0)
     service_s: float = Field(default=180.0, ge=0)
-    window: TimeWindow | None = None
+    window: Window | None = None
     locker: str | None = None
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _dimensions(cls, value: Any) -> Any:
+        """Dimensions must be three positive lengths; said here in one line, since pydantic's
+        own report for a union (size class or cm) names the string branch first."""
+        if isinstance(value, list | tuple):
+            numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            if len(value) != 3 or not numbers or not all(0 < v < math.inf for v in value):
+                raise ValueError(
+                    f"dimensions are [length, width, height] in cm, three positive numbers; "
+                    f"got {list(value)}"
+                )
+        return value
 
     def grams(self) -> int:
         """Weight in whole grams, at least 1: capacities count grams so that they stay integer."""

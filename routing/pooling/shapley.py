@@ -65,9 +65,14 @@ def shapley(
             seen[coalition] = float(cost(coalition))
         return seen[coalition]
 
-    method: Literal["exact", "sampled"] = "exact" if len(names) <= exact_max_players else "sampled"
+    orders = math.factorial(len(names))
+    # Sampling as many antithetic pairs as there are (n!/2) costs what the exact value does.
+    few = orders // 2 <= _pairs(permutations) if permutations >= 1 else False
+    exact = len(names) <= exact_max_players or few
+    method: Literal["exact", "sampled"] = "exact" if exact else "sampled"
     if method == "exact":
-        shares, halfwidth, used = exact_shapley(names, recorded), dict.fromkeys(names, 0.0), 0
+        shares, halfwidth = exact_shapley(names, recorded), dict.fromkeys(names, 0.0)
+        used = orders if few else 0  # a second game sampled with this count is exact too
     else:
         shares, halfwidth, used = sampled_shapley(
             names,
@@ -138,24 +143,41 @@ def sampled_shapley(
         raise PoolingError(f"shapley: permutations must be at least 1 (got {permutations})")
     if not precision >= 0:
         raise PoolingError(f"shapley: precision must be >= 0 (got {precision})")
-    pairs = max(2, math.ceil(permutations / 2))
+    pairs = _pairs(permutations)
     rng = np.random.default_rng(seed)
     index = {p: k for k, p in enumerate(names)}
     target = precision * abs(float(cost(frozenset(names)))) / len(names) if precision else 0.0
-    samples = np.zeros((pairs, len(names)))
+    # each order's marginals and its reverse's: samples[row, 0] and samples[row, 1]
+    samples = np.zeros((pairs, 2, len(names)))
     done = pairs
     for row in range(pairs):
         order = [names[k] for k in rng.permutation(len(names))]
-        samples[row] = (_marginals(order, cost, index) + _marginals(order[::-1], cost, index)) / 2
+        samples[row] = (_marginals(order, cost, index), _marginals(order[::-1], cost, index))
         may_stop = precision > 0 and row + 1 >= MIN_PAIRS
-        if may_stop and _halfwidth(samples[: row + 1], confidence).max() <= target:
+        if may_stop and _pair_halfwidth(samples[: row + 1], confidence).max() <= target:
             done = row + 1
             break
     samples = samples[:done]
-    mean, half = samples.mean(axis=0), _halfwidth(samples, confidence)
+    mean, half = samples.mean(axis=(0, 1)), _pair_halfwidth(samples, confidence)
     shares = {p: float(mean[index[p]]) for p in names}
     halfwidth = {p: float(half[index[p]]) for p in names}
     return shares, halfwidth, 2 * done
+
+
+def _pairs(permutations: int) -> int:
+    """Antithetic pairs sampled for a requested number of permutations."""
+    return max(2, math.ceil(permutations / 2))
+
+
+def _pair_halfwidth(samples: np.ndarray, confidence: float) -> np.ndarray:
+    """Each player's half-width from the pairs' averages (``samples``: pair, order and its
+    reverse, player). With few players the averages of different pairs can coincide although
+    the value is not reached (3 players: each pair's average is one of three numbers), so a
+    player whose pair averages do not vary gets the interval of the single orders instead:
+    no zero width unless the sampled marginals themselves never vary."""
+    half = _halfwidth(samples.mean(axis=1), confidence)
+    singles = _halfwidth(samples.reshape(-1, samples.shape[2]), confidence)
+    return np.where(half > 0, half, singles)
 
 
 def _halfwidth(samples: np.ndarray, confidence: float) -> np.ndarray:

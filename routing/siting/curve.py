@@ -117,7 +117,7 @@ def plot_curve(
     ax.set_ylabel(f"daily parcels {reach} (%)")
     ax.set_ylim(0, 105)
     ax.grid(alpha=0.3)
-    ax.set_title(title)
+    ax.set_title(title, parse_math=False)  # an instance's name: a `$` is no mathtext
     ax.legend(loc="lower right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
-from api.db.models import Job
+from api.db.models import Job, Solution
 from api.jobs import queue
 from api.jobs.worker import Worker
 from api.security import create_firm
@@ -128,6 +130,79 @@ def test_expired_lease_is_claimed_by_another_worker(db, auth, client, vroom_prob
     assert not queue.renew(db, job_id, "elsewhere:1:aaaaaa", 30, 0.5)  # no longer its job
     assert not queue.finish(db, job_id, "elsewhere:1:aaaaaa", {"late": True}, None)
     assert queue.finish(db, job_id, "elsewhere:2:bbbbbb", {"ok": True}, None)
+
+
+def test_a_retried_job_reports_the_new_attempts_progress_from_zero(client, db, auth, vroom_problem):
+    """Progress is per attempt: a job taken over after its worker stopped reads 0 with its
+    attempt number, not the old attempt's progress, which its own would then undercut."""
+    job_id = _submit(client, auth["a"], vroom_problem(3)).json()["id"]
+    queue.claim(db, "elsewhere:1:aaaaaa", lease_s=30)
+    queue.renew(db, job_id, "elsewhere:1:aaaaaa", -1, 0.667)  # its last renewal: lease run out
+    status = client.get(f"/v1/batches/{job_id}", headers=auth["a"]).json()
+    assert (status["progress"], status["attempts"]) == (0.667, 1)
+    assert queue.claim(db, "elsewhere:2:bbbbbb", lease_s=30).attempt == 2
+    status = client.get(f"/v1/batches/{job_id}", headers=auth["a"]).json()
+    assert (status["status"], status["progress"], status["attempts"]) == ("running", 0.0, 2)
+
+
+def _queued_job(db) -> str:
+    with db.writing() as session:
+        firm, _ = create_firm(session, "firm-a", "firm")
+    return queue.submit(db, kind="batch", firm_id=firm.id, payload={})
+
+
+def _outage() -> OperationalError:
+    """What SQLAlchemy raises while the database server is down or restarting."""
+    return OperationalError("UPDATE jobs", {}, ConnectionRefusedError("connection refused"))
+
+
+def test_a_lease_renewal_the_database_refuses_is_tried_again(db, settings, monkeypatch, caplog):
+    """One failed renewal must not end the heartbeat: the lease would lapse mid-solve, another
+    worker would run the job again and this one's result would be dropped."""
+    job_id, lease, rivals = _queued_job(db), 0.6, []
+    renew, renewals = queue.renew, []
+
+    def renew_after_a_blip(*args, **kwargs) -> bool:
+        renewals.append(args)
+        if len(renewals) == 1:
+            raise _outage()
+        return renew(*args, **kwargs)
+
+    def solve_past_the_first_lease(kind, payload, progress):
+        time.sleep(lease + 0.4)
+        rivals.append(queue.claim(db, "elsewhere:2:bbbbbb", lease))  # None: the lease holds
+        return {"ok": True}, None
+
+    monkeypatch.setattr(queue, "renew", renew_after_a_blip)
+    monkeypatch.setattr("api.jobs.worker.run_job", solve_past_the_first_lease)
+    assert Worker(replace(settings, job_lease_s=lease)).run(max_jobs=1) == 1
+    assert rivals == [None] and len(renewals) >= 3
+    with db.reading() as session:
+        job = session.get(Job, job_id)
+        assert (job.status, job.attempts) == ("done", 1)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1 and "lease not renewed" in warned[0] and "\n" not in warned[0]
+
+
+@pytest.mark.parametrize(("blips", "status"), [(2, "done"), (3, "running")])
+def test_an_outcome_the_database_refuses_is_stored_again(db, settings, monkeypatch, blips, status):
+    """The result is written again after each pause while the database is out of reach; past
+    the last pause the worker goes on and leaves the job, still running, to run again."""
+    job_id, finish, tries = _queued_job(db), queue.finish, []
+
+    def finish_after_blips(*args, **kwargs) -> bool:
+        tries.append(args)
+        if len(tries) <= blips:
+            raise _outage()
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "finish", finish_after_blips)
+    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_: ({"ok": True}, None))
+    assert Worker(settings, store_retry_s=(0.0, 0.0)).run(max_jobs=1) == 1
+    assert len(tries) == 3
+    with db.reading() as session:
+        assert session.get(Job, job_id).status == status
+        assert (session.get(Solution, job_id) is not None) == (status == "done")
 
 
 @pytest.mark.slow
@@ -449,3 +524,5 @@ def test_progress_is_documented_in_the_openapi_schema(client):
     progress = client.get("/openapi.json").json()["components"]["schemas"]["JobStatus"]
     description = progress["properties"]["progress"]["description"]
     assert "time limit" in description and "coalition" in description
+    assert "attempt" in description
+    assert "from 0" in progress["properties"]["attempts"]["description"]

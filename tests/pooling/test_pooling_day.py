@@ -33,6 +33,20 @@ def test_valid_day_loads_from_yaml(tmp_path, day_data):
             lambda d: d["parcels"][0].update(window=["12:00", "09:00"]),
             "parcel 'sf-1': window: time window ends (09:00) before it starts (12:00)",
         ),
+        (
+            lambda d: d["parcels"][0].update(window={"start": 50000, "end": 30000}),
+            "parcel 'sf-1': window: time window ends (08:20) before it starts (13:53:20)",
+        ),
+        (
+            lambda d: d["firms"][0]["fleet"][0].update(shift={"start": "18:00", "end": "08:00"}),
+            "firm 'sf': fleet.0.shift: time window ends (08:00) before it starts (18:00)",
+        ),
+        (
+            lambda d: d["parcels"][0].update(size=[-10, 20, 5]),
+            "parcel 'sf-1': size: dimensions are [length, width, height] in cm, three positive",
+        ),
+        (lambda d: d["parcels"][0].update(size=[0, 0, 0]), "got [0, 0, 0]"),
+        (lambda d: d["parcels"][0].update(size=[10, 20]), "parcel 'sf-1': size: dimensions are"),
         (lambda d: d["lockers"][0]["free"].update(S=-1), "locker 'tower-locker': free: "),
         (lambda d: d["lockers"][0]["free"].update(XL=3), "compartment size XL is unknown"),
         (lambda d: d["firms"].append(dict(d["firms"][0])), "firm 'sf': id repeats"),

@@ -161,3 +161,25 @@ def test_least_core_inside_a_non_empty_core():
     assert sum(found.shares.values()) == pytest.approx(70.0)
     assert core_violations(found.shares, coalitions) == []
     assert least_core(["solo"], {frozenset({"solo"}): 5.0}) == LeastCore({"solo": 5.0}, 0.0)
+
+
+_THREE = {"a": 10, "b": 20, "c": 30, "ab": 25, "ac": 32, "bc": 40, "abc": 45}
+
+
+def _three(coalition):
+    return _THREE["".join(sorted(coalition))] if coalition else 0.0
+
+
+def test_asking_for_every_order_of_few_players_gives_the_exact_value():
+    result = shapley("abc", _three, exact_max_players=2, permutations=10)
+    assert result.method == "exact" and result.permutations == 6
+    assert result.shares == pytest.approx(exact_shapley("abc", _three))
+    assert set(result.ci_halfwidth.values()) == {0.0}
+
+
+def test_pairs_that_average_alike_do_not_make_a_zero_width_interval():
+    # seed 0 draws two pairs in which c's averages coincide, but c's share is not yet exact
+    shares, halfwidth, _ = sampled_shapley("abc", _three, permutations=4, seed=0)
+    exact = exact_shapley("abc", _three)
+    assert shares["c"] != pytest.approx(exact["c"])
+    assert abs(shares["c"] - exact["c"]) <= halfwidth["c"]

@@ -91,9 +91,10 @@ def test_a_long_line_haul_makes_pooling_dearer_than_delivering_alone(day_data):
     figures = result.plan_figures()
     assert figures["pooled"].transfer_km > 100
     assert figures["pooled"].cost > figures["solo"].cost
-    # The coalition falls back on delivering alone, so no firm's share exceeds its solo cost.
-    for row in result.firm_rows():
-        assert row["pooled_shapley"] == pytest.approx(row["solo_cost"], abs=0.01)
+    # The split is of the plan reported, so firms pay more than alone and the split says so.
+    split = result.splits["pooled"]
+    assert sum(split.shapley.shares.values()) == pytest.approx(figures["pooled"].cost)
+    assert split.blocking
 
 
 def _two_centres(day_data):

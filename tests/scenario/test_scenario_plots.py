@@ -6,10 +6,12 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
+from matplotlib.text import Text
 
 from api.report import plots
 from api.report.html import write_report
 from routing.pooling.chart import PLAN_COLOURS, cost_chart
+from routing.siting.curve import plot_curve
 
 SWEEP = [
     {
@@ -80,3 +82,24 @@ def test_chosen_lockers_and_routes_differ_in_colour(generated_run: Path) -> None
     chosen = re.search(r'fillColor: f\.properties\.chosen \? "(#[0-9a-fA-F]{6})"', html)
     assert chosen, "the report draws chosen lockers in a colour of their own"
     assert chosen.group(1).lower() not in {c.lower() for c in PLAN_COLOURS.values()}
+
+
+def test_names_with_dollar_signs_are_drawn_as_written(tmp_path: Path, figures: list) -> None:
+    """A `$` in a firm's name, a vehicle id, a swept value or an instance's name is a character:
+    read as matplotlib's mathtext, `$x^$` fails the run after all its solving and `A$B$C`
+    comes out garbled."""
+    names = ["S$x^$F", "A$B$C"]
+    rows = [{"firm": n, "solo_cost": 10.0, "pooled_shapley": 8.0} for n in names]
+    steps = [{"t": 8 * 3600, "load": 1, "type": "start"}, {"t": 9 * 3600, "load": 0, "type": "end"}]
+    routes = [{"plan": "solo", "vehicle": f"{n}:v$x^$", "profile": steps} for n in names]
+    swept = [{**p, "value": v} for p, v in zip(SWEEP, [*names, "JD"], strict=True)]
+    pngs = [
+        cost_chart(rows, tmp_path / "costs.png", plans=["pooled"], title=f"{names[0]} day"),
+        plots.route_profiles(routes, tmp_path / "routes.png"),
+        plots.sweep_curves(swept, "firms.0.name", tmp_path / "sweep.png"),
+        plot_curve([{"lockers": 1, "share": 0.5}], tmp_path / "curve.png", title=names[0]),
+    ]
+    assert all(png.read_bytes().startswith(b"\x89PNG") for png in pngs)
+    texts = [t for fig in figures for t in fig.findobj(Text) if "$" in t.get_text()]
+    assert {t.get_text() for t in texts} >= {*names, "solo: v$x^$", "S$x^$F day"}
+    assert not any(t.get_parse_math() for t in texts)
