@@ -9,6 +9,7 @@ from api.scenario.sites import OpenLocker
 from network.paths import RoadLines
 from routing.pooling.compare import DayResult, SolvedPlan
 from routing.pooling.day import Day, parse_day
+from routing.pooling.figures import paid_at_stops
 from routing.pooling.plans import PlanKind
 from routing.pooling.transfer import haul_features
 
@@ -154,7 +155,7 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
                     "stops": len(route.task_steps()),
                     "distance_m": round(route.distance),
                     "duration_s": round(route.duration),
-                    "cost": round(route.cost, 2),
+                    "cost": round(route.cost + paid_at_stops(plan.built.problem, route), 2),
                     "profile": [
                         {"t": s.arrival, "load": s.load[0] if s.load else 0, "type": s.type}
                         for s in route.steps

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 
+from routing.model import Problem
 from routing.pooling.day import VehicleType
 from routing.pooling.plans import BuiltPlan
 from routing.pooling.transfer import TransferFigures
-from routing.solution import Solution
+from routing.solution import Route, Solution
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,7 @@ def plan_figures(
     km = co2 = hours = at_stops = 0.0
     stops = 0
     for route in solution.routes:
-        per_hour = plan.problem.vehicle(route.vehicle).cost_per_hour
-        at_stops += per_hour * (route.service + route.waiting) / 3600.0
+        at_stops += paid_at_stops(plan.problem, route)
         route_km = route.distance / 1000.0
         km += route_km
         co2 += route_km * vehicle_types[plan.vehicle_type[route.vehicle]].co2_g_per_km / 1000.0
@@ -91,6 +91,13 @@ def plan_figures(
         transfer_km=haul.total("km"),
         transfer_trips=int(haul.total("trips")),
     )
+
+
+def paid_at_stops(problem: Problem, route: Route) -> float:
+    """The driver's paid time at a route's stops (service and waiting at the vehicle's cost per
+    hour): the engines' route cost counts only driving, a plan's cost counts this too."""
+    per_hour = problem.vehicle(route.vehicle).cost_per_hour
+    return per_hour * (route.service + route.waiting) / 3600.0
 
 
 def total(figures: Iterable[Figures]) -> Figures:

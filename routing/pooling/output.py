@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from routing.pooling.chart import cost_chart
-from routing.pooling.compare import DayResult
+from routing.pooling.compare import DayResult, SolvedPlan
+from routing.pooling.figures import paid_at_stops
 from routing.pooling.transfer import haul_features
+from routing.solution import Route
 
 
 def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
@@ -38,7 +40,13 @@ def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
 
 def route_features(result: DayResult) -> dict[str, list[dict[str, Any]]]:
     """GeoJSON features of each plan's routes (legs straight), pooled plans with their line
-    haul; each feature's ``plan`` (and a solo route's ``firm``) says whose it is."""
+    haul; each feature's ``plan`` (and a solo route's ``firm``) says whose it is.
+
+    A route's ``cost`` is its whole cost as the plan's ``cost`` counts it (the engine's route
+    cost plus the driver's paid time at stops), so routes and line haul add up to the plan's
+    cost less the penalty for undelivered parcels. Routes and line haul share one scheme of
+    properties: ``distance_m`` and ``duration_s`` (whole metres and seconds), ``cost``.
+    """
     plans = {
         "solo": list(result.solo.items()),
         **{kind: [(kind, plan)] for kind, plan in result.pooled_plans().items()},
@@ -48,10 +56,23 @@ def route_features(result: DayResult) -> dict[str, list[dict[str, Any]]]:
         features = []
         for owner, plan in solved:
             features += haul_features(result.day, kind, plan.line_haul())
+            routes = {route.vehicle: route for route in plan.solution.routes}
             for feature in plan.solution.to_geojson()["features"]:
-                feature["properties"]["plan"] = kind
+                props = feature["properties"]
+                if feature["geometry"]["type"] == "LineString":
+                    _route_properties(props, plan, routes[props["vehicle"]])
+                props["plan"] = kind
                 if kind == "solo":
-                    feature["properties"]["firm"] = owner
+                    props["firm"] = owner
                 features.append(feature)
         out[kind] = features
     return out
+
+
+def _route_properties(props: dict[str, Any], plan: SolvedPlan, route: Route) -> None:
+    """A route's line in the line haul's scheme, its cost including the time at stops."""
+    props.pop("distance", None)
+    props.pop("duration", None)
+    props["distance_m"] = round(route.distance)
+    props["duration_s"] = round(route.duration)
+    props["cost"] = round(route.cost + paid_at_stops(plan.built.problem, route), 2)

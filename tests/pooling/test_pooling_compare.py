@@ -266,3 +266,26 @@ def test_shares_add_up_to_the_reported_plan_even_when_pooling_is_dearer(day_data
     assert sum(split.shapley.shares.values()) == pytest.approx(result.pooled.figures.cost)
     assert split.cost == pytest.approx(result.pooled.figures.cost)
     assert split.blocking  # and the split says the firms would rather stay alone
+
+
+def test_route_features_costs_add_up_to_each_plans_cost(tower):
+    """Each route's ``cost`` counts the driver's paid time at stops as the plan's cost does, so
+    routes plus line haul add up to the plan's cost; both kinds share one scheme of names."""
+    from routing.pooling.output import route_features
+
+    figures = tower.plan_figures()
+    features = route_features(tower)
+    assert set(features) == {"solo", "pooled", "lockers"}
+    for kind, plan_features in features.items():
+        lines = [f["properties"] for f in plan_features if f["geometry"]["type"] == "LineString"]
+        assert lines, kind
+        for props in lines:
+            assert {"distance_m", "duration_s", "cost"} <= set(props), props
+            assert not {"distance", "duration"} & set(props), props
+        assert figures[kind].unserved == 0
+        assert sum(p["cost"] for p in lines) == pytest.approx(figures[kind].cost, abs=0.02)
+        haul = sum(p["cost"] for p in lines if p["vehicle"].startswith("line haul"))
+        assert haul == pytest.approx(figures[kind].transfer_cost, abs=0.02)
+    # The time at stops is in: the routes cost more than the engines' own route cost.
+    solo = [f["properties"] for f in features["solo"] if f["geometry"]["type"] == "LineString"]
+    assert sum(p["cost"] for p in solo) > figures["solo"].route_cost + 1

@@ -90,6 +90,17 @@ def test_run_report_renders_in_chromium(small_run: Path, render_report) -> None:
     assert page["overlays"] >= 5 and page["plots"] and page["tables"] >= 3
 
 
+def test_route_layers_add_up_to_each_plans_cost(small_run: Path) -> None:
+    """A route's cost counts the driver's paid time at stops, as the plan's cost does: the
+    routes and line haul on the map add up to the plan's cost in the summary."""
+    plans = json.loads((small_run / "summary.json").read_text())["plans"]
+    for kind in ("solo", "pooled", "lockers"):
+        layer = json.loads((small_run / "layers" / f"routes_{kind}.geojson").read_text())
+        costs = [f["properties"]["cost"] for f in layer["features"] if "cost" in f["properties"]]
+        assert plans[kind]["unserved"] == 0, kind
+        assert sum(costs) == pytest.approx(plans[kind]["cost"], abs=0.05), kind
+
+
 def test_routes_follow_roads(small_run: Path) -> None:
     routes = json.loads((small_run / "layers" / "routes_pooled.geojson").read_text())
     roads = json.loads((small_run / "layers" / "roads.geojson").read_text())
