@@ -195,6 +195,7 @@ def _solve(
         )
         quick = _tightest([quick, bound], maximize=mip.maximize)
     left = time_limit_s - (time.perf_counter() - start)
+    shift = best_value - best.objective  # the window search may have found another plan
     if _proved(best_value, [quick], rel_gap, maximize=mip.maximize, shift=shift):
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
         solver = "relaxation"
