@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.lib.format as npy_format
 import routingkit_cch as rk
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
@@ -57,8 +58,8 @@ def cch_order(index: RoadIndex) -> np.ndarray:
     of an index built before the folder existed (`save_order`)."""
     if "cch-order" not in index.engines:
         path = Path(index.order_file) if index.order_file else None
-        order = np.load(path) if path is not None and path.is_file() else None
-        if order is None or len(order) != index.n:
+        order = _saved_order(path, index.n)
+        if order is None:
             order = np.asarray(
                 rk.compute_order_inertial(
                     index.n, index.tail.tolist(), index.head.tolist(), index.y.tolist(),
@@ -70,6 +71,54 @@ def cch_order(index: RoadIndex) -> np.ndarray:
                 save_order(order, path)
         index.engines["cch-order"] = order
     return index.engines["cch-order"]
+
+
+def _saved_order(path: Path | None, n: int) -> np.ndarray | None:
+    """The order saved at `path` if it is one for this graph, else None: a missing, damaged or
+    mismatched file is then recomputed and rewritten, like a stale cache entry. That is safe
+    because the order only makes queries fast; any permutation gives the same costs."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return read_order(path, n)
+    except UnreadableOrder:
+        return None
+
+
+class UnreadableOrder(Exception):
+    """A file that does not hold a CCH order for the graph; the message says why."""
+
+
+def read_order(path: Path, n: int) -> np.ndarray:
+    """The CCH order saved at `path` for a graph of `n` nodes, or UnreadableOrder.
+
+    A damaged or cut-short .npy fails to load in several ways (ValueError, EOFError, OSError),
+    and an array that loads but is not a permutation of 0..n-1 (repeated or out-of-range nodes,
+    floats, 2-D) makes routingkit panic, an exception no caller expects - so both are refused
+    here, before the order reaches it."""
+    order = _load_npy(path)
+    if order.ndim != 1 or order.dtype.kind not in "iu":
+        raise UnreadableOrder("holds no 1-D integer array")
+    if len(order) != n:
+        raise UnreadableOrder(f"holds an order of {len(order)} nodes for a graph of {n}")
+    if not np.array_equal(np.sort(order), np.arange(n)):
+        raise UnreadableOrder(f"is not a permutation of the graph's nodes 0..{n - 1}")
+    return order.astype(np.int64)
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    """The array in a .npy file, or UnreadableOrder. Checks the magic bytes first: for any other
+    file numpy's own error advises loading it with pickle, no advice to give for a damaged file."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(len(npy_format.MAGIC_PREFIX)) != npy_format.MAGIC_PREFIX:
+                raise UnreadableOrder("not a .npy file")
+            handle.seek(0)
+            return npy_format.read_array(handle, allow_pickle=False)
+    except UnreadableOrder:
+        raise
+    except Exception as err:  # a cut-short or damaged file fails in several ways
+        raise UnreadableOrder(f"{type(err).__name__}: {err}") from None
 
 
 def save_order(order: np.ndarray, path: str | Path) -> None:

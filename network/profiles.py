@@ -15,6 +15,16 @@ _DENY = frozenset({"no", "private", "agricultural", "forestry", "military", "use
 _FORWARD = frozenset({"yes", "true", "1"})
 _BACKWARD = frozenset({"-1", "reverse"})
 _MPH = 1.609344
+# Bounds on any speed a user gives (a class-speed override, a posted `maxspeed`); a value
+# outside them is a typo or a unit slip (metres per hour, an exponent), not a road speed.
+SPEED_CEILING_KMH = 200.0
+"""Above China's highest legal road limit (120 km/h, expressways) with wide headroom, and above
+what any delivery vehicle reaches in a city. Far beyond it (1e12 km/h, say), travel times round
+to 0 ms and every matrix entry silently becomes 0."""
+SPEED_FLOOR_KMH = 1.0
+"""Below a walker carrying a load up steps (the walk profile uses 2 km/h there); slower, the
+times in milliseconds outgrow the 32-bit integers the CCH sums (2**31 ms, ~600 km at 1 km/h),
+and its matrix silently differs from Dijkstra's."""
 
 
 @dataclass(frozen=True)
@@ -63,15 +73,23 @@ class Profile:
 
     def _check_speed(self, highway: object, kmh: object) -> None:
         """One override: a highway class name and a positive finite number (a bool is refused,
-        not read as 1 km/h)."""
+        not read as 1 km/h) within SPEED_FLOOR_KMH..SPEED_CEILING_KMH."""
         if not isinstance(highway, str):
             raise ProfileError(
                 f"profile '{self.name}': speeds_kmh key {highway!r} must be a highway class name"
             )
+        where = f"profile '{self.name}': speed for highway '{highway}'"
         if not is_number(kmh) or not math.isfinite(kmh) or kmh <= 0:
+            raise ProfileError(f"{where} must be a positive number of km/h, got {kmh!r}")
+        if kmh > SPEED_CEILING_KMH:
             raise ProfileError(
-                f"profile '{self.name}': speed for highway '{highway}' must be a positive "
-                f"number of km/h, got {kmh!r}"
+                f"{where} is {kmh:g} km/h, above the {SPEED_CEILING_KMH:g} km/h ceiling: faster "
+                "than any road vehicle may go (a typo or a unit slip?)"
+            )
+        if kmh < SPEED_FLOOR_KMH:
+            raise ProfileError(
+                f"{where} is {kmh:g} km/h, below the {SPEED_FLOOR_KMH:g} km/h floor: slower "
+                "than anyone travels a road (a typo or a unit slip?)"
             )
 
     def allows(self, tags: Mapping[str, str]) -> bool:
@@ -112,7 +130,9 @@ class Profile:
 
 
 def parse_maxspeed(value: str | None) -> float | None:
-    """km/h from a `maxspeed` tag ("40", "30 mph", "50;60" takes the lowest), else None."""
+    """km/h from a `maxspeed` tag ("40", "30 mph", "50;60" takes the lowest), else None. A value
+    below SPEED_FLOOR_KMH is a mapping slip and counts as unreadable (the class default applies);
+    one above the ceiling needs no check, as the profile's cap (at most the ceiling) wins."""
     if not value:
         return None
     speeds = []
@@ -120,7 +140,7 @@ def parse_maxspeed(value: str | None) -> float | None:
         match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*", part)
         if match:
             kmh = float(match.group(1)) * (_MPH if match.group(2) == "mph" else 1.0)
-            if kmh > 0:
+            if kmh >= SPEED_FLOOR_KMH:
                 speeds.append(kmh)
     return min(speeds) if speeds else None
 

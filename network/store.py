@@ -12,7 +12,7 @@ from typing import Any
 
 import networkx as nx
 
-from network._engines import cch_order, save_order
+from network._engines import UnreadableOrder, cch_order, read_order, save_order
 from network._index import road_index
 from network.cache import UnreadableGraph, read_graph_pickle
 from network.errors import BuiltGraphError
@@ -113,8 +113,24 @@ def load_graph_dir(folder: str | os.PathLike[str]) -> nx.MultiDiGraph:
             f"graph folder '{folder}': {PICKLE} is unreadable ({err}); build it again with "
             "`gongpei network build`"
         ) from None
+    _check_order(folder, graph.number_of_nodes())
     graph.graph["index_file"] = str(folder / ORDER)
     return graph
+
+
+def _check_order(folder: Path, n: int) -> None:
+    """Refuse a folder whose CCH order file is damaged or is not an order of its graph: the
+    folder is the user's own build, so it is not silently rewritten (a cache entry would be).
+    A folder without the file is accepted; the first matrix computes and saves it."""
+    if not (folder / ORDER).is_file():
+        return
+    try:
+        read_order(folder / ORDER, n)
+    except UnreadableOrder as err:
+        raise BuiltGraphError(
+            f"graph folder '{folder}': {ORDER} is unreadable ({err}); build it again with "
+            "`gongpei network build`"
+        ) from None
 
 
 def source_profiles(source: str | os.PathLike[str]) -> tuple[str, ...]:
