@@ -15,6 +15,7 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
+from network.profiles import SPEED_CEILING_KMH, SPEED_FLOOR_KMH
 from routing.model import Location, Problem, ProblemError
 from routing.travel import matrices_for
 
@@ -69,10 +70,11 @@ def check_travel(travel: Any) -> dict[str, Any] | None:
         raise TravelError("travel.osm", "an OSM file, 'demo' or 'synthetic:N' is required")
     speeds = travel.get("speed_kmh", 1)
     for value in speeds.values() if isinstance(speeds, Mapping) else (speeds,):
-        if not _number(value) or value <= 0:
+        if not _number(value) or not SPEED_FLOOR_KMH <= value <= SPEED_CEILING_KMH:
             raise TravelError(
                 "travel.speed_kmh",
-                f"a positive number (or one per profile) is required (got {value!r})",
+                f"a positive number (or one per profile) of {SPEED_FLOOR_KMH:g}-"
+                f"{SPEED_CEILING_KMH:g} km/h is required, as a road speed (got {value!r})",
             )
     circuity = travel.get("circuity", 1)
     if not _number(circuity) or circuity < 1:

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from network.geo import haversine_m
+from network.profiles import SPEED_CEILING_KMH, SPEED_FLOOR_KMH
 from routing.model import ProblemError, TimeWindow
 from routing.pooling.errors import PoolingError
 from routing.siting.model import DEFAULT_COMPARTMENTS as SITING_COMPARTMENTS
@@ -230,7 +231,7 @@ class Travel(_Frozen):
 
     source: str | None = None
     straight_line: bool = False
-    speed_kmh: float = Field(default=25.0, gt=0)
+    speed_kmh: float = Field(default=25.0, ge=SPEED_FLOOR_KMH, le=SPEED_CEILING_KMH)
     circuity: float = Field(default=1.3, ge=1.0)
     walk_radius_m: float = Field(default=500.0, gt=0)
 

@@ -46,6 +46,8 @@ def write(tmp_path: Path, data: dict) -> Path:
         ({"source": "straight_line", "osm": "x.osm"}, "travel.osm", "not a field of the"),
         ({"source": "straight_line", "speed_kmh": "fast"}, "travel.speed_kmh", "positive"),
         ({"source": "straight_line", "speed_kmh": {"van": 0}}, "travel.speed_kmh", "positive"),
+        ({"source": "straight_line", "speed_kmh": 1e12}, "travel.speed_kmh", "1-200 km/h"),
+        ({"source": "straight_line", "speed_kmh": {"van": 0.01}}, "travel.speed_kmh", "1-200"),
         ({"source": "straight_line", "circuity": 0.5}, "travel.circuity", "at least 1"),
         ({"source": "network", "osm": 3}, "travel.osm", "an OSM file"),
     ],
