@@ -21,21 +21,23 @@ TICK_S = 1.0
 
 
 def read_batch(payload: dict[str, Any], *, estimate: bool = False):
-    """The `routing.model.Problem` of a batch payload (native or VROOM JSON); travel the batch
-    left to the server is timed on the server's map (`network`, set by the API). ``estimate``
-    times it by straight lines instead: every other field is checked as the worker will read it,
-    without the map's matrices (the API's check at submission)."""
-    from routing.io.native import problem_from_dict
+    """The `routing.model.Problem` of a batch payload (native or VROOM JSON), timed as its
+    `travel` says in either format (VROOM has no such field: Gongpei reads it as a native
+    file's, as the CLI does); travel the batch left to the server is timed on the server's map
+    (`network`, set by the API). ``estimate`` times it by straight lines instead: every other
+    field is checked as the worker will read it, without the map's matrices (the API's check
+    at submission)."""
+    from routing.io.native import check_travel, problem_from_dict
     from routing.io.vroom import vroom_to_problem
 
-    vroom = payload["format"] == "vroom"
+    problem, network = payload["problem"], payload.get("network")
     if estimate:  # one speed for every profile: whether the map has a profile is checked apart
-        travel = {"source": "straight_line", "speed_kmh": 25.0}
-        if vroom:
-            return vroom_to_problem(payload["problem"], travel=travel)
-        return problem_from_dict({**payload["problem"], "travel": travel})
-    reader = vroom_to_problem if vroom else problem_from_dict
-    return reader(payload["problem"], network=payload.get("network"))
+        problem = {**problem, "travel": {"source": "straight_line", "speed_kmh": 25.0}}
+        network = None
+    if payload["format"] == "vroom":
+        travel = check_travel(problem.get("travel"))
+        return vroom_to_problem(problem, network=network, travel=travel)
+    return problem_from_dict(problem, network=network)
 
 
 def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:

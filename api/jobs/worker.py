@@ -2,17 +2,21 @@
 
 Run several (`gongpei serve --job-workers N` or `python -m api.jobs.worker`) on one or more
 machines: they coordinate through the database only. Between jobs a worker also sweeps
-expired reservations.
+expired reservations. A database outage (a restart, a failover) is waited out: between jobs
+by claiming again after bounded pauses, during a job by renewing its lease and storing its
+outcome again.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -30,9 +34,14 @@ PROGRESS_S = 1.0
 #: Pauses before storing a job's outcome again while the database cannot be written: a
 #: restart or failover of a few seconds should not throw away a finished solve.
 STORE_RETRY_S = (1.0, 2.0, 4.0, 8.0)
+#: Pauses before claiming again while the database is out of reach, the last one repeated
+#: until it is back: between jobs a worker waits out an outage of any length, without
+#: hammering a server that is starting up.
+CLAIM_RETRY_S = (0.5, 1.0, 2.0, 4.0, 8.0)
 #: What the database raises while it is out of reach (down, restarting, connection lost; SQLite
 #: locked past its busy timeout): worth trying again, unlike a write it rejects.
 UNREACHABLE = (OperationalError, InterfaceError)
+T = TypeVar("T")
 
 
 class Worker:
@@ -44,6 +53,7 @@ class Worker:
         sweep_s: float = 5.0,
         progress_s: float = PROGRESS_S,
         store_retry_s: Sequence[float] = STORE_RETRY_S,
+        claim_retry_s: Sequence[float] = CLAIM_RETRY_S,
     ) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
@@ -52,27 +62,56 @@ class Worker:
         self.sweep_s = sweep_s
         self.progress_s = progress_s
         self.store_retry_s = store_retry_s
+        self.claim_retry_s = claim_retry_s
+        self.last_sweep = 0.0
         self.stopping = threading.Event()
 
     def run(self, *, max_jobs: int | None = None) -> int:
         """Loop until stopped (or `max_jobs` done); returns the number of jobs run."""
-        done, last_sweep = 0, 0.0
+        done = 0
         if queue.release_dead_local(self.db):
             log.info("took over the jobs of dead workers on this host")
         while not self.stopping.is_set() and (max_jobs is None or done < max_jobs):
-            if time.monotonic() - last_sweep >= self.sweep_s:
-                with self.db.writing() as session:
-                    released = release_expired(session)
-                if released:
-                    log.info("released %d expired reservations", released)
-                last_sweep = time.monotonic()
-            job = queue.claim(self.db, self.id, self.settings.job_lease_s)
+            job = self._next_job()
             if job is None:
                 self.stopping.wait(self.poll_s)
                 continue
             self.run_one(job)
             done += 1
         return done
+
+    def _next_job(self) -> queue.Claimed | None:
+        """A claimed job, or None (none queued, or stopping). While the database is out of
+        reach between jobs (a restart, a failover) the claim is made again after each pause of
+        `claim_retry_s`, its last repeated, until the database is back or the worker is
+        stopped: one line says when the outage began and one when it ended, not a traceback
+        per claim."""
+        began: list[float] = []
+
+        def told(err: Exception, _pause: float | None) -> None:
+            if not began:
+                began.append(time.monotonic())
+                log.warning(
+                    "database out of reach, claiming again every %g s at most until it is back: %s",
+                    self.claim_retry_s[-1],
+                    _first_line(err),
+                )
+
+        pauses = itertools.chain(self.claim_retry_s, itertools.repeat(self.claim_retry_s[-1]))
+        job = self._retrying(self._sweep_and_claim, pauses, told, wait=self.stopping.wait)
+        if began and not self.stopping.is_set():
+            log.info("database back after %.1f s; claiming again", time.monotonic() - began[0])
+        return job
+
+    def _sweep_and_claim(self) -> queue.Claimed | None:
+        """Release expired reservations when a sweep is due, then claim the next job."""
+        if time.monotonic() - self.last_sweep >= self.sweep_s:
+            with self.db.writing() as session:
+                released = release_expired(session)
+            if released:
+                log.info("released %d expired reservations", released)
+            self.last_sweep = time.monotonic()
+        return queue.claim(self.db, self.id, self.settings.job_lease_s)
 
     def run_one(self, job: queue.Claimed) -> None:
         """Run a claimed job with its lease renewed meanwhile, then store its result or error."""
@@ -130,26 +169,45 @@ class Worker:
         """``write`` (finish or fail) run again after each pause of `store_retry_s` while the
         database is out of reach; its answer, or None once the pauses are spent: the worker
         goes on, and the job, its lease no longer renewed, is claimed and run again."""
-        pauses = iter(self.store_retry_s)
-        while True:
-            try:
-                return write()
-            except UNREACHABLE as err:
-                pause = next(pauses, None)
-                if pause is None:
-                    log.error(
-                        "job %s: outcome not stored, it will run again: %s",
-                        job.id,
-                        _first_line(err),
-                    )
-                    return None
+
+        def told(err: Exception, pause: float | None) -> None:
+            if pause is None:
+                log.error(
+                    "job %s: outcome not stored, it will run again: %s", job.id, _first_line(err)
+                )
+            else:
                 log.warning(
                     "job %s: outcome not stored, trying again in %g s: %s",
                     job.id,
                     pause,
                     _first_line(err),
                 )
-            time.sleep(pause)
+
+        return self._retrying(write, self.store_retry_s, told)
+
+    @staticmethod
+    def _retrying(
+        action: Callable[[], T],
+        pauses: Iterable[float],
+        told: Callable[[Exception, float | None], None],
+        *,
+        wait: Callable[[float], Any] = time.sleep,
+    ) -> T | None:
+        """``action`` run again after each of ``pauses`` while the database is out of reach,
+        ``told`` of each failure with the pause to come (None once they are spent); its
+        answer, or None once the pauses are spent or ``wait`` returns true (a stopping
+        worker's event: the pause is cut short and no claim made after it)."""
+        left = iter(pauses)
+        while True:
+            try:
+                return action()
+            except UNREACHABLE as err:
+                pause = next(left, None)
+                told(err, pause)
+                if pause is None:
+                    return None
+            if wait(pause):
+                return None
 
 
 def _first_line(err: Exception) -> str:

@@ -157,8 +157,7 @@ def submit_batch(
     settings: Settings = Depends(get_settings),
 ) -> dict:
     payload = body.model_dump()
-    if body.format == "native":
-        _check_travel(body.problem)
+    _check_travel(body.problem)
     if "matrices" not in body.problem and "matrix" not in body.problem:
         _travel_on_the_server_map(payload, settings)
     # bad input is a 422 now, not a failed job; the map's matrices are left to the worker
@@ -170,9 +169,10 @@ def submit_batch(
 
 
 def _check_travel(problem: dict[str, Any]) -> None:
-    """A native batch's `travel` is checked as posted, before the server's map stands in for
-    it: an unknown source would otherwise be timed on the map without a word, and a malformed
-    one fail the job."""
+    """A batch's `travel` (a native field; in a VROOM batch Gongpei's extension, which the CLI
+    honours too) is checked as posted, before the server's map stands in for it: an unknown
+    source would otherwise be timed on the map without a word, and a malformed one fail the
+    job."""
     try:
         check_travel(problem.get("travel"))
     except TravelError as err:
@@ -182,8 +182,7 @@ def _check_travel(problem: dict[str, Any]) -> None:
 def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:
     """A batch without matrices is timed on the server's own road network, never on a file the
     request names (that would let any firm make the server read its files)."""
-    travel = payload["problem"].get("travel") if payload["format"] == "native" else None
-    travel = travel if isinstance(travel, dict) else {}
+    travel = payload["problem"].get("travel") or {}
     if "osm" in travel:
         raise unprocessable(
             ["body", "problem", "travel", "osm"],

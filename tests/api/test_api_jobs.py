@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 from sqlalchemy.exc import OperationalError
 
 from api.db.models import Job, Solution
 from api.jobs import queue
 from api.jobs.worker import Worker
 from api.security import create_firm
+from network.geo import haversine_m
 
 
 def _submit(client, headers, problem, **options):
@@ -203,6 +208,137 @@ def test_an_outcome_the_database_refuses_is_stored_again(db, settings, monkeypat
     with db.reading() as session:
         assert session.get(Job, job_id).status == status
         assert (session.get(Solution, job_id) is not None) == (status == "done")
+
+
+def _worker_lines(caplog) -> list[tuple[str, str]]:
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "gongpei.worker"]
+
+
+def test_the_claim_loop_waits_out_a_database_outage(db, settings, monkeypatch, caplog):
+    """A claim the database refuses between jobs (a restart, a failover) used to kill the
+    worker; it is tried again after growing pauses, the last repeated, and told once."""
+    caplog.set_level("INFO", logger="gongpei.worker")
+    job_id, claim, claims = _queued_job(db), queue.claim, []
+
+    def claim_after_an_outage(*args, **kwargs) -> queue.Claimed | None:
+        claims.append(time.monotonic())
+        if len(claims) <= 3:
+            raise _outage()
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "claim", claim_after_an_outage)
+    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_: ({"ok": True}, None))
+    assert Worker(settings, claim_retry_s=(0.1, 0.2)).run(max_jobs=1) == 1
+    pauses = [later - sooner for sooner, later in itertools.pairwise(claims)]
+    assert len(pauses) == 3
+    assert all(p >= least for p, least in zip(pauses, (0.1, 0.2, 0.2), strict=True)), pauses
+    with db.reading() as session:
+        assert session.get(Job, job_id).status == "done"
+    warned = [msg for level, msg in _worker_lines(caplog) if level != "INFO"]
+    assert len(warned) == 1 and "database out of reach" in warned[0] and "\n" not in warned[0]
+    assert any("database back" in msg for _, msg in _worker_lines(caplog))
+
+
+def test_a_worker_stops_at_once_while_the_database_is_out_of_reach(settings, monkeypatch, caplog):
+    """A shutdown signal ends the pauses between claims, however long; and an outage of many
+    claims is one line in the log, not one (or a traceback) per claim."""
+    claims = []
+
+    def unreachable(*_args, **_kwargs) -> None:
+        claims.append(1)
+        raise _outage()
+
+    monkeypatch.setattr(queue, "claim", unreachable)
+    worker = Worker(settings, claim_retry_s=(0.01,) * 5 + (60.0,))
+    threading.Timer(0.5, worker.stopping.set).start()
+    began = time.monotonic()
+    assert worker.run() == 0
+    assert time.monotonic() - began < 5 and len(claims) == 6
+    assert [level for level, _ in _worker_lines(caplog) if level != "INFO"] == ["WARNING"]
+
+
+class _Door:
+    """A loopback port in front of a database server: while shut nothing listens on it (a
+    connection is refused) and the connections through it are cut, as in a server restart."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream, self.port = upstream, 0  # any free port, then the same one again
+        self.listening = threading.Event()
+        self.open_sockets: list[socket.socket] = []
+
+    def open(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))
+        listener.settimeout(0.05)
+        self.port = listener.getsockname()[1]
+        self.listening.set()
+        threading.Thread(target=self._serve, args=(listener,), daemon=True).start()
+
+    def shut(self) -> None:
+        self.listening.clear()
+        time.sleep(0.2)  # the listener closes
+        for sock in self.open_sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.open_sockets.clear()
+
+    def _serve(self, listener: socket.socket) -> None:
+        with listener:
+            while self.listening.is_set():
+                try:
+                    near, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                far = socket.create_connection(self.upstream)
+                self.open_sockets += [near, far]
+                for a, b in ((near, far), (far, near)):
+                    threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+
+
+def test_a_worker_outlives_a_database_restart_between_jobs(
+    database_url, db, settings, monkeypatch, caplog
+):
+    """For real: the worker's connections are cut and its server refuses new ones for a while,
+    then a job is queued; the worker claims and runs it once the server is back."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs a database server to cut off")
+    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_: ({"ok": True}, None))
+    url = make_url(database_url)
+    door = _Door((url.host, url.port))
+    door.open()
+    through_door = url.set(port=door.port).render_as_string(hide_password=False)
+    worker = Worker(
+        replace(settings, database_url=through_door), poll_s=0.05, claim_retry_s=(0.1, 0.2)
+    )
+    ran: list[int] = []
+    thread = threading.Thread(target=lambda: ran.append(worker.run(max_jobs=1)), daemon=True)
+    try:
+        thread.start()
+        time.sleep(0.5)  # claiming, nothing queued yet
+        door.shut()
+        deadline = time.monotonic() + 10
+        while thread.is_alive() and not _worker_lines(caplog) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job_id = _queued_job(db)  # through the server's own port
+        time.sleep(0.5)
+        door.open()
+        thread.join(timeout=30)
+        assert ran == [1], _worker_lines(caplog)
+        with db.reading() as session:
+            assert session.get(Job, job_id).status == "done", session.get(Job, job_id).error
+        warned = [msg for level, msg in _worker_lines(caplog) if level != "INFO"]
+        assert len(warned) == 1 and "database out of reach" in warned[0], warned
+    finally:
+        worker.stopping.set()
+        thread.join(timeout=10)
+        door.shut()
+        worker.db.dispose()
 
 
 @pytest.mark.slow
@@ -477,6 +613,71 @@ def test_straight_line_batch_is_still_accepted(client, auth):
     problem = {**NATIVE_BATCH, "travel": {"source": "straight_line", "speed_kmh": 20}}
     r = client.post("/v1/batches", json={"format": "native", "problem": problem}, headers=auth["a"])
     assert r.status_code == 202, r.text
+
+
+#: NATIVE_BATCH in VROOM's format: the same hub and stop, as [lon, lat].
+VROOM_BATCH = {
+    "vehicles": [{"id": 1, "start": [120.383, 36.066], "end": [120.383, 36.066]}],
+    "jobs": [{"id": 1, "location": [120.390, 36.070]}],
+}
+
+
+def _post_in_both_formats(client, headers, travel, **options) -> list:
+    """The answers to NATIVE_BATCH and VROOM_BATCH, each with ``travel``."""
+    return [
+        client.post(
+            "/v1/batches",
+            json={"format": fmt, "problem": {**problem, "travel": travel}, **options},
+            headers=headers,
+        )
+        for fmt, problem in (("native", NATIVE_BATCH), ("vroom", VROOM_BATCH))
+    ]
+
+
+@pytest.mark.parametrize("map_network", ["", "synthetic:60"])
+def test_a_vroom_batchs_travel_is_checked_as_a_native_ones(make_client, auth, db, map_network):
+    """`travel` in a VROOM batch (Gongpei's extension, which the CLI honours) was ignored: a map
+    file's name or a malformed travel was accepted and timed on the server's map, or refused
+    for missing matrices without naming the field."""
+    client = make_client(map_network=map_network)
+    for travel, loc in (
+        ({"osm": "x.osm"}, ["body", "problem", "travel", "source"]),
+        ({"source": "network", "osm": "x.osm"}, ["body", "problem", "travel", "osm"]),
+        ("straight_line", ["body", "problem", "travel"]),
+        ({"source": "teleport"}, ["body", "problem", "travel", "source"]),
+        ({"source": "straight_line", "speed_kmh": "fast"},
+         ["body", "problem", "travel", "speed_kmh"]),
+    ):  # fmt: skip
+        native, vroom = _post_in_both_formats(client, auth["a"], travel)
+        assert vroom.status_code == 422, (map_network, travel, vroom.text)
+        assert vroom.json()["detail"][0]["loc"] == loc, vroom.text
+        assert vroom.json() == native.json()
+    native, vroom = _post_in_both_formats(client, auth["a"], {"source": "network"})
+    assert vroom.status_code == native.status_code == (202 if map_network else 422), vroom.text
+    if not map_network:
+        assert vroom.json() == native.json()
+        assert vroom.json()["detail"][0]["loc"] == ["body", "problem", "travel", "source"]
+
+
+@pytest.mark.parametrize("map_network", ["", "synthetic:60"])
+def test_a_vroom_batch_asking_for_straight_lines_is_timed_by_them(
+    make_client, settings, auth, map_network
+):
+    """Asked for by name, straight lines time a VROOM batch as they do a native one, at the
+    speed it gives, rather than the server's map (or a 422 for want of matrices)."""
+    client = make_client(map_network=map_network)
+    travel = {"source": "straight_line", "speed_kmh": 20, "circuity": 1.0}
+    answers = _post_in_both_formats(client, auth["a"], travel, engine="ortools", time_limit_s=1)
+    assert [r.status_code for r in answers] == [202, 202], answers[1].text
+    assert Worker(settings).run(max_jobs=2) == 2
+    durations = [
+        client.get(f"/v1/batches/{r.json()['id']}/solution", headers=auth["a"]).json()["summary"][
+            "duration"
+        ]
+        for r in answers
+    ]
+    there = haversine_m(36.066, 120.383, 36.070, 120.390) / (20 / 3.6)
+    assert durations == [pytest.approx(2 * there, abs=1)] * 2
 
 
 def test_unknown_engine_is_a_422_listing_every_engine(client, auth, vroom_problem):
