@@ -69,16 +69,15 @@ def _platform_database(database_url: str | None) -> Database:
 
     from api.db.engine import Database
     from api.db.models import Reservation
-    from api.settings import default_database_url
 
-    text = database_url or default_database_url()
+    text = _database_url(database_url)
     try:
         url = make_url(text)
     except SQLAlchemyError:
         raise OptionError(f"--database-url: {text!r} is not a database URL") from None
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
-        raise _no_database(shown)
+        raise _no_database(f"at {shown}")
     db = Database(text)
     try:
         ready = inspect(db.engine).has_table(Reservation.__tablename__)
@@ -88,12 +87,23 @@ def _platform_database(database_url: str | None) -> Database:
         raise OptionError(f"--database-url: cannot open {shown}: {why}") from None
     if not ready:
         db.dispose()
-        raise _no_database(shown)
+        raise _no_database(f"at {shown}")
     return db
 
 
-def _no_database(shown: str) -> OptionError:
+def _database_url(database_url: str | None) -> str:
+    """The URL given, else the default one, whose data folder must already exist: the default
+    makes that folder (for `gongpei serve`, which creates the database in it), and these
+    commands, which only change a database that exists, must leave no empty folder behind."""
+    from api.settings import data_dir, default_database_url
+
+    if not database_url and not data_dir().is_dir():
+        raise _no_database(f"in {data_dir().resolve()}: no such folder")
+    return database_url or default_database_url()
+
+
+def _no_database(where: str) -> OptionError:
     return OptionError(
-        f"--database-url: no platform database at {shown} (`gongpei serve` creates it; or give "
+        f"--database-url: no platform database {where} (`gongpei serve` creates it; or give "
         "the platform's URL with --database-url or GONGPEI_DATABASE_URL)"
     )

@@ -25,7 +25,10 @@ PLAN_ROWS = [
 ]
 SAVING_ROWS = [("cost", "Cost"), ("vehicle_km", "Vehicle-km"), ("co2_kg", "CO2 (kg)")]
 PLOT_TITLES = {
-    "coverage_curve.png": "Coverage curve: parcels within walking reach against lockers opened",
+    "coverage_curve.png": (
+        "Coverage curve: parcels the lockers can serve within walking reach (and within their "
+        "capacity when the siting is capacitated) against lockers opened"
+    ),
     "firm_costs.png": "Cost per firm: delivering alone against the fair share of each pooled plan",
     "route_profiles.png": "Route load and time profiles",
 }

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from api.scenario.errors import ScenarioError
 from api.scenario.schema import Scenario
 from api.scenario.yaml_lines import LineMap, dotted, load_yaml
+from routing.pooling.day import check_day_vehicles
 
 
 @dataclass(frozen=True)
@@ -131,10 +132,14 @@ def _check_files(loaded: LoadedScenario) -> list[str]:
 
 def _check_runnable(loaded: LoadedScenario) -> list[str]:
     """What a run would refuse in the file itself, however well each key is formed: the parts
-    that must go together (firms and centres), the budget against the lockers that stay open,
-    somewhere to put lockers, demand that adds up to parcels, ids that repeat."""
+    that must go together (firms and centres), the day's vehicles, the budget against the
+    lockers that stay open, somewhere to put lockers, demand that adds up to parcels, ids that
+    repeat."""
     spec, at = loaded.spec, loaded.lines.where
     problems = []
+    vehicles = _day_vehicles(spec)
+    if vehicles:
+        problems.append(f"{at('firms')}: {vehicles}")
     if spec.firms and not spec.centres:
         problems.append(
             f"{at('centres')}: no shared centre: the firms' day is planned alone and "
@@ -174,3 +179,19 @@ def _check_runnable(loaded: LoadedScenario) -> list[str]:
         if dupes:
             problems.append(f"{at(*loc)}: ids repeat: {', '.join(dupes)}")
     return problems
+
+
+def _day_vehicles(spec: Scenario) -> str | None:
+    """Why the run's day would refuse the fleets' vehicles all together (None: it would not).
+
+    Each fleet entry's ``count`` is bounded by the schema, but the total only by the day the
+    run builds (after the map, demand and siting have taken their time). The day's check is
+    called here on the scenario's firms and centres, which hold their fleets' ``count`` under
+    the same names, so validation refuses exactly what the run would, in the run's own words,
+    at the line the run blames (``firms``).
+    """
+    try:
+        check_day_vehicles([*spec.firms, *spec.centres])
+    except ValueError as err:
+        return str(err)
+    return None

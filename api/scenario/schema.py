@@ -227,7 +227,8 @@ class SitingSpec(Strict):
 
 class Fleet(Strict):
     """``count`` vehicles of one travel profile, with their capacity, shift and costs (at most
-    the day's own limit, so that `scenario validate` refuses what the run would)."""
+    the day's own limit, so that `scenario validate` refuses what the run would; all the
+    fleets together are held to it on loading, by the day's own check)."""
 
     profile: Literal["van", "e-tricycle"] = "van"
     count: Annotated[int, Field(ge=1, le=MAX_DAY_VEHICLES)] = 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -310,13 +311,7 @@ class Day(_Frozen):
     @model_validator(mode="after")
     def _vehicles_bounded(self) -> Day:
         """At most ``MAX_DAY_VEHICLES`` over all fleets (each entry alone is bounded too)."""
-        owners = [*self.firms, *self.centres]
-        total = sum(entry.count for owner in owners for entry in owner.fleet)
-        if total > MAX_DAY_VEHICLES:
-            raise ValueError(
-                f"fleet: count: the day's fleets add up to {total} vehicles, more than "
-                f"{MAX_DAY_VEHICLES} (firms' and centres' together)"
-            )
+        check_day_vehicles([*self.firms, *self.centres])
         return self
 
     def known_vehicle_types(self) -> dict[str, VehicleType]:
@@ -349,6 +344,18 @@ class Day(_Frozen):
     def parcels_of(self, firms: frozenset[str] | set[str]) -> list[Parcel]:
         """The parcels owned by any of ``firms``, in day order."""
         return [p for p in self.parcels if p.firm in firms]
+
+
+def check_day_vehicles(owners: Iterable[Any]) -> None:
+    """ValueError unless the fleets of ``owners`` (firms and centres: anything with a ``fleet``
+    of entries with a ``count``) add up to at most ``MAX_DAY_VEHICLES``; shared with scenario
+    validation, so that it refuses what a run's day would, in the same words."""
+    total = sum(entry.count for owner in owners for entry in owner.fleet)
+    if total > MAX_DAY_VEHICLES:
+        raise ValueError(
+            f"fleet: count: the day's fleets add up to {total} vehicles, more than "
+            f"{MAX_DAY_VEHICLES} (firms' and centres' together)"
+        )
 
 
 def _unique(kind: str, ids: list[str]) -> None:

@@ -114,7 +114,8 @@ def plot_curve(
     reach = f"within {radius_m:.0f} m walk" if radius_m else "within walking reach"
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # lockers come whole
     ax.set_xlabel("lockers opened")
-    ax.set_ylabel(f"daily parcels {reach} (%)")
+    served = "served " if curve_capacitated else ""  # within reach is not served at capacity
+    ax.set_ylabel(f"daily parcels {served}{reach} (%)")
     ax.set_ylim(0, 105)
     ax.grid(alpha=0.3)
     ax.set_title(title, parse_math=False)  # an instance's name: a `$` is no mathtext

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -75,21 +76,50 @@ def test_lockers_import_is_idempotent_and_validates_all_first(tmp_path):
         assert sorted(session.scalars(select(Locker.external_ref))) == ["a", "b"]
 
 
+def _reservations_refused(monkeypatch, capsys, data_dir: Path, action: str) -> str:
+    """What `gongpei reservations ACTION` prints on stderr, with no database URL given and
+    the data folder at ``data_dir``; it must exit 2."""
+    monkeypatch.setenv("GONGPEI_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("GONGPEI_DATABASE_URL", raising=False)
+    monkeypatch.setattr(sys, "argv", ["gongpei", "reservations", action, "0" * 32])
+    with pytest.raises(SystemExit) as done:
+        run()
+    assert done.value.code == 2
+    return capsys.readouterr().err.strip()
+
+
+NO_DATABASE_HINT = (
+    "(`gongpei serve` creates it; or give the platform's URL with --database-url or "
+    "GONGPEI_DATABASE_URL)"
+)
+
+
 @pytest.mark.parametrize("action", ["unlock", "release"])
 def test_reservations_without_a_database_say_so_and_make_none(
     tmp_path, monkeypatch, capsys, action
 ):
     """Staff at a locker on a machine without the platform's database get one line saying where
     none was found, not SQLAlchemy's traceback, and no empty database file is left behind."""
-    monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("GONGPEI_DATABASE_URL", raising=False)
-    monkeypatch.setattr(sys, "argv", ["gongpei", "reservations", action, "0" * 32])
-    with pytest.raises(SystemExit) as done:
-        run()
-    err = capsys.readouterr().err.strip()
-    assert done.value.code == 2 and err == (
+    err = _reservations_refused(monkeypatch, capsys, tmp_path, action)
+    assert err == (
         f"error: --database-url: no platform database at sqlite:///{tmp_path}/gongpei.db "
-        "(`gongpei serve` creates it; or give the platform's URL with --database-url or "
-        "GONGPEI_DATABASE_URL)"
+        + NO_DATABASE_HINT
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("action", ["unlock", "release"])
+@pytest.mark.parametrize("kind", ["missing", "a file"])
+def test_reservations_without_a_data_folder_make_none(tmp_path, monkeypatch, capsys, action, kind):
+    """Without a database URL and without the data folder the default one lives in, there is no
+    database to change: one line says so, and the folder is not made along the way (it was, by
+    the default URL, left behind empty); a file in its place is no traceback either."""
+    folder = tmp_path / "nested" / "data"
+    if kind == "a file":
+        folder.parent.mkdir()
+        folder.write_text("")
+    err = _reservations_refused(monkeypatch, capsys, folder, action)
+    assert err == f"error: --database-url: no platform database in {folder}: no such folder " + (
+        NO_DATABASE_HINT
+    )
+    assert folder.is_file() if kind == "a file" else not folder.parent.exists()

@@ -115,6 +115,31 @@ def test_run_refuses_a_budget_below_the_existing_lockers_before_any_work(tmp_pat
     assert not (tmp_path / "out").exists()
 
 
+def test_validate_refuses_fleets_adding_up_beyond_the_days_vehicles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Each fleet entry within the day's limit but all of them beyond it passed `validate`, and
+    the run refused it only after the map, the demand and the siting: now refused on loading,
+    in the run's words at the line the run blames, by the run's own check (its limit moves
+    both)."""
+    text = (
+        SITING_ONLY
+        + FIRMS.replace("count: 2,", "count: 600,")
+        + CENTRES.replace("count: 2,", "count: 401,")
+    )
+    code, io = _cli(monkeypatch, capsys, "scenario", "validate", str(_write(tmp_path, text)))
+    assert code == 2 and io.err.strip() == (
+        f"error: {tmp_path / 's.yaml'}:10: firms: fleet: count: the day's fleets add up to 1001 "
+        "vehicles, more than 1000 (firms' and centres' together)"
+    )
+    assert load_scenario(_write(tmp_path, text.replace("401", "400"))).spec.firms
+    monkeypatch.setattr("routing.pooling.day.MAX_DAY_VEHICLES", 3)
+    assert _problems(tmp_path, SITING_ONLY + FIRMS + CENTRES) == [
+        "10: firms: fleet: count: the day's fleets add up to 4 vehicles, more than 3 "
+        "(firms' and centres' together)"
+    ]
+
+
 def test_validate_reads_the_files_a_run_reads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

@@ -9,6 +9,7 @@ import pytest
 from api.cli import main
 from api.scenario.errors import ScenarioError
 from api.scenario.runner import run_scenario
+from routing.siting import curve as curve_mod
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SMALL_CITY = """\
@@ -277,3 +278,28 @@ def test_time_limit_caps_only_when_given() -> None:
     assert Run(loaded=None, source="demo", progress=None, time_limit_s=0.25).limit(5.0) == 0.25
     # 0 is not "no cap": the command refuses it, and the library passes it on to be refused
     assert Run(loaded=None, source="demo", progress=None, time_limit_s=0.0).limit(5.0) == 0.0
+
+
+def test_coverage_curve_keeps_the_sitings_capacities(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A capacitated siting's curve counts the parcels its lockers have room for, as the siting
+    itself does (as `gongpei site --curve` does): it counted every parcel within walking reach,
+    so the chosen plan sat far below its own budget's point; the plot labels the curve so."""
+    plotted: dict = {}
+    real = curve_mod.plot_curve
+
+    def plot_curve(*args, **kwargs):
+        plotted.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(curve_mod, "plot_curve", plot_curve)
+    siting_only = _scenario(tmp_path, SMALL_CITY.split("firms:")[0])
+    summary = run_scenario(
+        siting_only, tmp_path / "out", quiet=True, overrides=["siting.capacitated=true"]
+    )
+    siting = summary["siting"]
+    at_budget = next(p for p in siting["curve"] if p["lockers"] == len(siting["opened"]) == 3)
+    assert siting["capacitated"] and siting["coverage"] < 0.1  # the lockers' room binds
+    assert at_budget["share"] == pytest.approx(siting["coverage"], rel=0.01)
+    assert plotted["capacitated"] and plotted["curve_capacitated"]
