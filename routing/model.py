@@ -654,6 +654,7 @@ def _validate_problem(p: Problem) -> None:
                 f"vehicle '{v.id}': profile: no travel matrices for profile '{v.profile}' "
                 f"(have {sorted(p.matrices)})"
             )
+        _check_shift_meets_centres(v, centres)
 
     dims = None
     for label, amount in _amounts(p):
@@ -670,6 +671,28 @@ def _validate_problem(p: Problem) -> None:
 
     for task in (*p.jobs, *p.shipments):
         _validate_task(p, task, dims or 0)
+
+
+def _check_shift_meets_centres(v: Vehicle, centres: dict[str, Centre]) -> None:
+    """A vehicle must leave its start centre and be back at its end centre while each is open
+    and within its shift; where a centre's hours and the shift do not meet, no route exists,
+    and the engines would each fail their own way (one bends the shift, one crashes)."""
+    if v.shift is None:
+        return
+    for end, verb in (("start", "leave"), ("end", "be back at")):
+        ref = getattr(v, end)
+        opening = None if ref is None else centres[ref].opening
+        if opening is not None and max(v.shift.start, opening.start) > min(
+            v.shift.end, opening.end
+        ):
+            raise ValueError(
+                f"vehicle '{v.id}': shift: {_clock_span(v.shift)} never meets the opening hours "
+                f"of its {end} centre '{ref}' ({_clock_span(opening)}): it could never {verb} it"
+            )
+
+
+def _clock_span(window: TimeWindow) -> str:
+    return f"{format_time(window.start)}-{format_time(window.end)}"
 
 
 def _validate_task(p: Problem, task: Job | Shipment, dims: int) -> None:

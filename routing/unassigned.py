@@ -49,9 +49,7 @@ def _alone(problem: Problem, vehicle: Vehicle, task: Job | Shipment) -> str | No
     """
     if not _fits_load(problem, vehicle, task):
         return "too large for its capacity"
-    leave, last_leave = _departure_window(problem, vehicle)
-    if leave > last_leave + 1e-6:
-        return "its start centre is closed during the vehicle's shift"
+    leave, last_leave = _departure_window(problem, vehicle)  # meet: the model checks it
     trip = _Trip(problem, vehicle, leave)
     failure = trip.visit(_stops(task)) or trip.close()
     if failure:

@@ -107,7 +107,12 @@ def run(
 @app.command("sweep")
 def sweep(
     file: Path = typer.Argument(..., help="Scenario YAML file."),
-    setting: str = typer.Option(..., "--set", help="dotted.key=START:STOP:STEP or =a,b,c."),
+    settings: list[str] = typer.Option(
+        ..., "--set", help="The setting to vary, once: dotted.key=START:STOP:STEP or =a,b,c."
+    ),
+    fixed: list[str] = typer.Option(
+        [], "--fix", help="Override a setting in every run: dotted.key=value (repeatable)."
+    ),
     outdir: Path = typer.Option(..., "-o", "--output", help="Output folder."),
     map_file: Path = typer.Option(None, "--map", help=MAP_HELP),
     time_limit: float = typer.Option(None, "--time-limit", help="Cap every solver time limit (s)."),
@@ -115,14 +120,21 @@ def sweep(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings only."),
 ) -> None:
     """Run the scenario once per value of one setting and plot the trade-off curves."""
+    from api.cli.checks import OptionError
     from api.scenario.sweep import run_sweep
 
+    if len(settings) > 1:  # typer would keep the last one without a word
+        raise OptionError(
+            f"--set: a sweep varies one setting, got {len(settings)} "
+            f"({', '.join(settings)}); hold others with --fix dotted.key=value"
+        )
     check_run_options(outdir, time_limit)
     setup_logging(quiet)
     result = run_sweep(
         file,
-        setting,
+        settings[0],
         outdir,
+        fixed=fixed,
         map_file=map_file,
         quiet=quiet,
         overwrite=overwrite,

@@ -1,6 +1,7 @@
 """Parameter sweeps: run a scenario once per value of one setting and plot the trade-offs."""
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,15 @@ def _plottable(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**p, "value": as_yaml(p["value"])} for p in points]
 
 
+def _check_fixed(key: str, fixed: Sequence[str]) -> None:
+    """A fixed override of the swept setting itself would be overridden in every run."""
+    for override in fixed:
+        if override.partition("=")[0].strip() == key:
+            raise ScenarioError(
+                [f"--fix {override}: {key} is the setting the sweep varies (--set); fix another"]
+            )
+
+
 def run_sweep(
     file: Path | str,
     setting: str,
@@ -61,13 +71,16 @@ def run_sweep(
     quiet: bool = False,
     overwrite: bool = False,
     time_limit_s: float | None = None,
+    fixed: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One run per value into ``OUTDIR/<key>=<value as YAML>/``, then ``sweep.json`` and
-    ``sweep.png``."""
+    ``sweep.png``; ``fixed`` overrides (``key=value``, as `scenario run --set`) hold in every
+    run, so that one setting can be varied with others changed from the file."""
     key, values = sweep_values(setting)
+    _check_fixed(key, fixed)
     runs = [(value, f"{key}={as_yaml(value)}") for value in values]
     for _, run in runs:  # every value must make a valid scenario before anything runs
-        load_scenario(file, overrides=[run])
+        load_scenario(file, overrides=[*fixed, run])
     points = []
     with staged_output(Path(outdir), overwrite=overwrite, inputs=[Path(file)]) as folder:
         for value, run in runs:
@@ -75,7 +88,7 @@ def run_sweep(
                 file,
                 folder / run,
                 map_file=map_file,
-                overrides=[run],
+                overrides=[*fixed, run],
                 quiet=quiet,
                 time_limit_s=time_limit_s,
                 coverage_curve=False,
@@ -93,7 +106,7 @@ def run_sweep(
                     "run": run,
                 }
             )
-        result = {"parameter": key, "points": points}
+        result = {"parameter": key, "fixed": list(fixed), "points": points}
         (folder / "sweep.json").write_text(json.dumps(result, indent=2))
         plots.sweep_curves(_plottable(points), key, folder / "sweep.png")
     return result

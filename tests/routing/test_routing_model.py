@@ -116,6 +116,29 @@ def test_bad_input_names_item_and_field(change: dict, expected: str) -> None:
     assert expected in error_of(base(**change))
 
 
+@pytest.mark.parametrize(
+    ("end", "shift", "expected"),
+    [
+        ("end", ["08:00", "11:00"], "it could never be back at it"),
+        ("start", ["21:00", "23:00"], "it could never leave it"),
+    ],
+)
+def test_a_shift_that_never_meets_its_centres_hours_is_refused(end, shift, expected) -> None:
+    """Found by running the README: a shift over before the end centre opened gave a plan that
+    broke the shift (OR-Tools) or a raw PyVRP ValueError; now it is bad input, named."""
+    data = base(
+        centres=[{"id": "hub", "location": 0}, {"id": "late", "location": 2,
+                                                 "opening": ["12:00", "20:00"]}],
+        vehicles=[{"id": "v1", end: "late", "shift": shift, "capacity": [10, 50]}],
+    )
+    assert error_of(data) == (
+        f"vehicle 'v1': shift: {shift[0]}-{shift[1]} never meets the opening hours of its {end} "
+        f"centre 'late' (12:00-20:00): {expected}"
+    )
+    data["vehicles"][0]["shift"] = ["08:00", "12:00"]  # touching is enough to start or end
+    assert Problem.model_validate(data).vehicles[0].shift.end == 12 * 3600
+
+
 def test_amounts_must_agree_on_dimensions() -> None:
     message = error_of(base(jobs=[{"id": "j1", "location": 1, "delivery": [1]}]))
     assert "job 'j1': delivery: 1 capacity dimensions but others have 2" in message

@@ -77,15 +77,6 @@ def test_a_vehicle_without_a_start_solves_and_names_what_it_left_out(end: str | 
     )
 
 
-def test_a_start_centre_closed_for_the_whole_shift_is_named() -> None:
-    m = line_model(2, opening=[0, 100])
-    m.add_vehicle("v1", start="hub", end="hub", shift=[200, 1000])
-    m.add_job("a", location=1)
-    assert explain(m.build(), "a") == (
-        "no vehicle can serve it even alone: its start centre is closed during the vehicle's shift"
-    )
-
-
 def test_max_duration_holds_with_a_break() -> None:
     m = line_model(3)
     m.add_vehicle(
