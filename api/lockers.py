@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db.models import SIZES, Compartment, Locker, utcnow
+from api.schemas.common import not_blank
 from network.errors import GongpeiError
 
 #: Default inner dimensions (width, height, depth in mm) of the usual parcel-locker doors.
@@ -79,6 +80,8 @@ def _feature_locker(index: int, feature: Any) -> dict[str, Any]:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise LockerInputError(f"{where}: is not a GeoJSON Feature")
     props = feature.get("properties") or {}
+    if not isinstance(props, dict):
+        raise LockerInputError(f"{where}: properties must be an object")
     if props.get("ref"):
         where = f"feature {index} (ref '{props['ref']}')"
     geometry = feature.get("geometry") or {}
@@ -86,12 +89,12 @@ def _feature_locker(index: int, feature: Any) -> dict[str, Any]:
     if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
         raise LockerInputError(f"{where}: geometry must be a Point with [lon, lat]")
     lon, lat = coords[0], coords[1]
-    if not all(isinstance(v, int | float) for v in (lon, lat)):
-        raise LockerInputError(f"{where}: coordinates must be numbers")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+        got = json.dumps(coords[:2])
+        raise LockerInputError(f"{where}: coordinates must be numbers, got {got}")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise LockerInputError(f"{where}: coordinates ({lon}, {lat}) are not a lon/lat position")
-    if not isinstance(props.get("name"), str) or not props["name"].strip():
-        raise LockerInputError(f"{where}: property 'name' is missing")
+    name = _feature_name(where, props)
     counts = props.get("compartments")
     if not isinstance(counts, dict) or not counts:
         raise LockerInputError(f"{where}: property 'compartments' must map sizes S/M/L to counts")
@@ -102,13 +105,27 @@ def _feature_locker(index: int, feature: Any) -> dict[str, Any]:
             raise LockerInputError(f"{where}: compartments.{size} must be an integer 0..500")
     extra = {k: str(props[k]) for k in _FIELDS if k in props and k != "name"}
     return {
-        "name": props["name"],
+        "name": name,
         "lat": float(lat),
         "lon": float(lon),
         "compartments": counts,
         "external_ref": str(props["ref"]) if props.get("ref") else None,
         **extra,
     }
+
+
+def _feature_name(where: str, props: Mapping[str, Any]) -> str:
+    """The locker's name as `POST /v1/lockers` stores it: without surrounding spaces, never
+    blank, so that an imported locker and a posted one read alike."""
+    name = props.get("name")
+    if name is None:
+        raise LockerInputError(f"{where}: property 'name' is missing")
+    if not isinstance(name, str):
+        raise LockerInputError(f"{where}: property 'name' must be text, got {name!r}")
+    try:
+        return not_blank(name)
+    except ValueError as err:
+        raise LockerInputError(f"{where}: property 'name' {err}") from None
 
 
 def import_geojson(session: Session, path: Path) -> tuple[int, int]:

@@ -196,9 +196,6 @@ class _Frozen(BaseModel):
         return cls.model_validate(data, **kwargs)
 
 
-Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-
-
 def not_bool(value: Any) -> Any:
     """Refuse true/false where a number is expected: pydantic's lax mode reads them as 1 and
     0, so a vehicle's ``capacity: [true]`` was quietly a capacity of one."""
@@ -207,7 +204,30 @@ def not_bool(value: Any) -> Any:
     return value
 
 
-Amount = tuple[Annotated[int, BeforeValidator(not_bool), Field(ge=0)], ...]
+#: The largest magnitudes the model takes. The engines work in 64-bit integers (times and costs
+#: scaled by up to 1,000, PyVRP's values below 2**44), so 1e30 s of service or a capacity of
+#: 1e30 crashed a solve that had been accepted. The bounds leave room for any real day: times
+#: up to 1e10 s (a Unix timestamp fits, as VROOM files may use), travel up to 1e10 m, amounts
+#: up to 1e12 units (grams of a million tonnes) and money up to 1e9 a vehicle, km or hour.
+MAX_SECONDS = 1e10
+MAX_METRES = 1e10
+MAX_AMOUNT = 10**12
+MAX_MONEY = 1e9
+
+Seconds = Annotated[
+    float, BeforeValidator(not_bool), Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)
+]
+Metres = Annotated[
+    float, BeforeValidator(not_bool), Field(ge=0, le=MAX_METRES, allow_inf_nan=False)
+]
+Money = Annotated[float, BeforeValidator(not_bool), Field(ge=0, le=MAX_MONEY, allow_inf_nan=False)]
+
+
+#: Numbers read from JSON or YAML: ints and floats (an int is a whole float), never booleans;
+#: shared by the pooling day and the API's schemas.
+Int = Annotated[int, BeforeValidator(not_bool)]
+Float = Annotated[float, BeforeValidator(not_bool)]
+Amount = tuple[Annotated[int, BeforeValidator(not_bool), Field(ge=0, le=MAX_AMOUNT)], ...]
 Skills = frozenset[str]
 
 
@@ -328,10 +348,10 @@ class Vehicle(_Frozen):
     shift: TimeWindow | None = None
     breaks: tuple[Break, ...] = ()
     max_duration: Seconds | None = None
-    max_distance: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    fixed_cost: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
-    cost_per_km: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
-    cost_per_hour: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 3600.0
+    max_distance: Metres | None = None
+    fixed_cost: Money = 0.0
+    cost_per_km: Money = 0.0
+    cost_per_hour: Money = 3600.0
     skills: Skills = frozenset()
     profile: str = "van"
     firm: str | None = None
@@ -352,7 +372,7 @@ class _Task(_Frozen):
     id: str = Field(min_length=1)
     skills: Skills = frozenset()
     priority: int = Field(default=0, ge=0, le=100)
-    penalty: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    penalty: Money | None = None
     firm: str | None = None
     name: str | None = None
 
@@ -425,6 +445,13 @@ def _as_matrix(value: Any) -> np.ndarray:
     if (arr < 0).any():
         i, j = np.argwhere(arr < 0)[0]
         raise ValueError(f"entry [{i}][{j}] is negative ({arr[i, j]})")
+    huge = np.isfinite(arr) & (arr > max(MAX_SECONDS, MAX_METRES))
+    if huge.any():
+        i, j = np.argwhere(huge)[0]
+        raise ValueError(
+            f"entry [{i}][{j}] is {arr[i, j]:g}, above {max(MAX_SECONDS, MAX_METRES):g} "
+            "(null means unreachable)"
+        )
     arr.setflags(write=False)
     return arr
 

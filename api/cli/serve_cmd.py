@@ -144,13 +144,13 @@ def create_firm_cmd(
     try:
         with db.writing() as session:
             firm, key = create_firm(session, name, role)
-            firm_id = firm.id
+            firm_id, stored_name = firm.id, firm.name
     except ValueError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err
     finally:
         db.dispose()
-    typer.echo(f"firm {firm_id} '{name}' ({role}); API key (shown once):", err=True)
+    typer.echo(f"firm {firm_id} '{stored_name}' ({role}); API key (shown once):", err=True)
     typer.echo(key)
 
 

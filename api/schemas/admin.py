@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Float, Int, Name, Text
+from api.schemas.common import Float, IntOrNone, Name, Text
 
 Role = Literal["firm", "planner", "admin"]
 
@@ -68,7 +68,7 @@ class CentreCreate(BaseModel):
     lat: Float = Field(ge=-90, le=90)
     lon: Float = Field(ge=-180, le=180)
     address: Text = Field("", max_length=300)
-    capacity_parcels: Int | None = Field(None, ge=0, le=10_000_000)
+    capacity_parcels: IntOrNone = Field(None, ge=0, le=10_000_000)
 
 
 class CentreUpdate(BaseModel):
@@ -78,7 +78,7 @@ class CentreUpdate(BaseModel):
 
     name: Name | None = Field(None, min_length=1, max_length=200)
     address: Text | None = Field(None, max_length=300)
-    capacity_parcels: Int | None = Field(None, ge=0, le=10_000_000)
+    capacity_parcels: IntOrNone = Field(None, ge=0, le=10_000_000)
 
 
 class CentreOut(BaseModel):

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from routing.model import Float as Float  # re-exported: the schemas' numbers
+from routing.model import Int as Int
 from routing.model import not_bool
 
 Size = Literal["S", "M", "L"]
@@ -24,9 +26,11 @@ def not_blank(value: str) -> str:
 
 #: A name: stored without surrounding spaces, never empty.
 Name = Annotated[Text, AfterValidator(not_blank)]
-#: Numbers from JSON: ints and floats (an int is a whole float), never booleans.
-Int = Annotated[int, BeforeValidator(not_bool)]
-Float = Annotated[float, BeforeValidator(not_bool)]
+#: Numbers from JSON (`Int`, `Float`: never true or false), or null. Not `Int | None`: pydantic
+#: cannot reach a number wrapped in a validator inside a union, so a field's bounds would still
+#: hold but the OpenAPI schema would show them as `ge`/`le` instead of `minimum`/`maximum`.
+IntOrNone = Annotated[int | None, BeforeValidator(not_bool)]
+FloatOrNone = Annotated[float | None, BeforeValidator(not_bool)]
 
 
 class SizeCounts(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Text
+from api.schemas.common import Float, FloatOrNone, Int, IntOrNone, Text
 
 
 class BatchSubmit(BaseModel):
@@ -42,7 +42,7 @@ class BatchSubmit(BaseModel):
         description="`auto` picks (or races) the engines for the problem; `ortools` and "
         "`pyvrp` ask for one. Checked when posted, not when the job runs.",
     )
-    time_limit_s: float = Field(10.0, gt=0, le=600)
+    time_limit_s: Float = Field(10.0, gt=0, le=600)
 
 
 class JobAccepted(BaseModel):
@@ -97,18 +97,18 @@ class SizeMix(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    S: float = Field(ge=0, le=1, examples=[0.6])
-    M: float = Field(ge=0, le=1, examples=[0.3])
-    L: float = Field(ge=0, le=1, examples=[0.1])
+    S: Float = Field(ge=0, le=1, examples=[0.6])
+    M: Float = Field(ge=0, le=1, examples=[0.3])
+    L: Float = Field(ge=0, le=1, examples=[0.1])
 
 
 class DemandPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Text = Field(min_length=1, max_length=100, examples=["dorm-7"])
-    lat: float = Field(ge=-90, le=90, examples=[36.0671])
-    lon: float = Field(ge=-180, le=180, examples=[120.3826])
-    parcels: float = Field(ge=0, le=1e7, description="Parcels per day.", examples=[140])
+    lat: Float = Field(ge=-90, le=90, examples=[36.0671])
+    lon: Float = Field(ge=-180, le=180, examples=[120.3826])
+    parcels: Float = Field(ge=0, le=1e7, description="Parcels per day.", examples=[140])
     mix: SizeMix | None = Field(
         None, description="S/M/L shares for a sizing; omitted = the default mix (0.6/0.3/0.1)."
     )
@@ -117,19 +117,19 @@ class DemandPoint(BaseModel):
 class Compartments(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    S: int = Field(0, ge=0, le=10_000, examples=[40])
-    M: int = Field(0, ge=0, le=10_000, examples=[20])
-    L: int = Field(0, ge=0, le=10_000, examples=[8])
+    S: Int = Field(0, ge=0, le=10_000, examples=[40])
+    M: Int = Field(0, ge=0, le=10_000, examples=[20])
+    L: Int = Field(0, ge=0, le=10_000, examples=[8])
 
 
 class CandidateSite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Text = Field(min_length=1, max_length=100, examples=["gate-east"])
-    lat: float = Field(ge=-90, le=90, examples=[36.0668])
-    lon: float = Field(ge=-180, le=180, examples=[120.3831])
-    fixed_cost: float = Field(0.0, ge=0, le=1e9, description="Cost of opening a locker here.")
-    capacity: float | None = Field(
+    lat: Float = Field(ge=-90, le=90, examples=[36.0668])
+    lon: Float = Field(ge=-180, le=180, examples=[120.3831])
+    fixed_cost: Float = Field(0.0, ge=0, le=1e9, description="Cost of opening a locker here.")
+    capacity: FloatOrNone = Field(
         None, ge=0, le=1e7, description="Parcels per day it can hold; omitted = unlimited."
     )
     existing: bool = Field(False, description="Already built: always kept open.")
@@ -141,9 +141,9 @@ class CandidateSite(BaseModel):
 class CompartmentCosts(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    S: float | None = Field(None, ge=0, le=1e7, description="Default 300.", examples=[300])
-    M: float | None = Field(None, ge=0, le=1e7, description="Default 400.", examples=[400])
-    L: float | None = Field(None, ge=0, le=1e7, description="Default 550.", examples=[550])
+    S: FloatOrNone = Field(None, ge=0, le=1e7, description="Default 300.", examples=[300])
+    M: FloatOrNone = Field(None, ge=0, le=1e7, description="Default 400.", examples=[400])
+    L: FloatOrNone = Field(None, ge=0, le=1e7, description="Default 550.", examples=[550])
 
 
 class SizingSpec(BaseModel):
@@ -152,8 +152,8 @@ class SizingSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    dwell_days: float = Field(1.5, gt=0, le=30, description="Mean days a parcel waits.")
-    max_compartments: int = Field(120, ge=1, le=10_000, description="Per locker, all sizes.")
+    dwell_days: Float = Field(1.5, gt=0, le=30, description="Mean days a parcel waits.")
+    max_compartments: Int = Field(120, ge=1, le=10_000, description="Per locker, all sizes.")
     costs: CompartmentCosts = Field(
         default_factory=CompartmentCosts, description="Building cost per compartment by size."
     )
@@ -167,13 +167,13 @@ class SitingModelSpec(BaseModel):
         "cheapest set reaching everyone; pmedian: least walking with p lockers; facility: "
         "fixed plus assignment costs."
     )
-    p: int | None = Field(None, ge=1, le=10_000, description="Number of lockers.")
-    budget: float | None = Field(None, ge=0, le=1e12, description="Money for fixed costs.")
+    p: IntOrNone = Field(None, ge=1, le=10_000, description="Number of lockers.")
+    budget: FloatOrNone = Field(None, ge=0, le=1e12, description="Money for fixed costs.")
     capacitated: bool = Field(False, description="Respect candidate capacities.")
     sizing: SizingSpec | None = Field(
         None, description="Decide each locker's compartments (implies capacitated)."
     )
-    unserved_penalty: float | None = Field(
+    unserved_penalty: FloatOrNone = Field(
         None,
         gt=0,
         le=1e7,
@@ -206,7 +206,7 @@ class SitingSubmit(BaseModel):
     )
 
     model: SitingModelSpec
-    radius_m: float = Field(500.0, gt=0, le=5000, description="Walking catchment, metres.")
+    radius_m: Float = Field(500.0, gt=0, le=5000, description="Walking catchment, metres.")
     distance: Literal["walk", "straight_line"] = Field(
         "walk",
         description="`walk`: distances on the server's walk network (GONGPEI_MAP_NETWORK); "
@@ -214,4 +214,4 @@ class SitingSubmit(BaseModel):
     )
     demand: list[DemandPoint] = Field(min_length=1, max_length=50_000)
     candidates: list[CandidateSite] = Field(min_length=1, max_length=10_000)
-    time_limit_s: float = Field(30.0, gt=0, le=600)
+    time_limit_s: Float = Field(30.0, gt=0, le=600)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from api.schemas.common import Float, Int, Name, Size, SizeCounts, Text
+from api.schemas.common import Float, Name, Size, SizeCounts, Text
+from routing.model import not_bool
 
-Count = Annotated[Int, Field(ge=0, le=500)]
+#: Doors of one size. The bounds come before the true/false check (not `Annotated[Int, ...]`)
+#: so that the OpenAPI schema shows them as minimum/maximum, as `common.IntOrNone` explains.
+Count = Annotated[int, Field(ge=0, le=500), BeforeValidator(not_bool)]
 
 _LOCKER_EXAMPLE = {
     "id": 12,

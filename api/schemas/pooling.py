@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.common import Float
 from routing.pooling.day import MAX_DAY_VEHICLES
 
 _EXAMPLE_DAY = {
@@ -52,11 +53,11 @@ class PoolSubmit(BaseModel):
         "with the compartments free at submission.",
     )
     engine: Literal["auto", "ortools", "pyvrp"] = "auto"
-    time_limit_s: float = Field(5.0, gt=0, le=600, description="Seconds for each day plan.")
-    coalition_time_limit_s: float = Field(
+    time_limit_s: Float = Field(5.0, gt=0, le=600, description="Seconds for each day plan.")
+    coalition_time_limit_s: Float = Field(
         1.0, gt=0, le=60, description="Seconds for a Shapley coalition of every firm."
     )
-    shapley_precision: float = Field(
+    shapley_precision: Float = Field(
         0.0,
         ge=0,
         lt=1,

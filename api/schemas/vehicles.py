@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Int, Text
+from api.schemas.common import Int, IntOrNone, Text
 
 Profile = Literal["van", "e-tricycle"]
 
@@ -24,7 +24,7 @@ class VehicleCreate(BaseModel):
     name: Text = Field(min_length=1, max_length=100)
     profile: Profile = "van"
     capacity_parcels: Int = Field(ge=1, le=100_000)
-    centre_id: int | None = Field(None, ge=1, le=2_147_483_647)
+    centre_id: IntOrNone = Field(None, ge=1, le=2_147_483_647)
 
 
 class VehicleUpdate(BaseModel):
@@ -34,8 +34,8 @@ class VehicleUpdate(BaseModel):
 
     name: Text | None = Field(None, min_length=1, max_length=100)
     profile: Profile | None = None
-    capacity_parcels: Int | None = Field(None, ge=1, le=100_000)
-    centre_id: int | None = Field(None, ge=1, le=2_147_483_647)
+    capacity_parcels: IntOrNone = Field(None, ge=1, le=100_000)
+    centre_id: IntOrNone = Field(None, ge=1, le=2_147_483_647)
 
 
 class VehicleOut(BaseModel):

@@ -24,7 +24,7 @@ from pydantic import (
 
 from network.geo import haversine_m
 from network.profiles import SPEED_CEILING_KMH, SPEED_FLOOR_KMH
-from routing.model import ProblemError, TimeWindow
+from routing.model import Float, Int, ProblemError, TimeWindow
 from routing.pooling.errors import PoolingError
 from routing.siting.model import DEFAULT_COMPARTMENTS as SITING_COMPARTMENTS
 
@@ -70,8 +70,8 @@ class _Frozen(BaseModel):
 class Point(_Frozen):
     """A place as latitude and longitude in degrees (WGS 84)."""
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Float = Field(ge=-90, le=90)
+    lon: Float = Field(ge=-180, le=180)
 
     @model_validator(mode="before")
     @classmethod
@@ -90,7 +90,7 @@ class Point(_Frozen):
 class VehicleType(_Frozen):
     """What a kind of vehicle emits and which road profile it drives on."""
 
-    co2_g_per_km: float = Field(ge=0)
+    co2_g_per_km: Float = Field(ge=0)
     profile: str = "van"
 
 
@@ -98,17 +98,17 @@ class VehicleSpec(_Frozen):
     """A kind of vehicle as a day uses it: its type, what it carries and what it costs."""
 
     type: str = "van"
-    capacity_parcels: int = Field(default=150, ge=1)
-    capacity_kg: float = Field(default=800.0, gt=0)
-    cost_per_km: float = Field(default=1.0, ge=0)
-    cost_per_hour: float = Field(default=30.0, ge=0)
-    fixed_cost: float = Field(default=50.0, ge=0)
+    capacity_parcels: Int = Field(default=150, ge=1)
+    capacity_kg: Float = Field(default=800.0, gt=0)
+    cost_per_km: Float = Field(default=1.0, ge=0)
+    cost_per_hour: Float = Field(default=30.0, ge=0)
+    fixed_cost: Float = Field(default=50.0, ge=0)
 
 
 class FleetEntry(VehicleSpec):
     """``count`` identical vehicles of one type at a depot or centre."""
 
-    count: int = Field(
+    count: Int = Field(
         default=1,
         ge=1,
         le=MAX_DAY_VEHICLES,
@@ -131,8 +131,8 @@ class Transfer(VehicleSpec):
     520 g CO2/km) with its capacity and costs.
     """
 
-    fixed_cost: float = Field(default=0.0, ge=0)
-    handling_per_parcel: float = Field(default=0.0, ge=0)
+    fixed_cost: Float = Field(default=0.0, ge=0)
+    handling_per_parcel: Float = Field(default=0.0, ge=0)
 
 
 class Firm(_Frozen):
@@ -158,7 +158,7 @@ class Locker(_Frozen):
 
     id: str = Field(min_length=1)
     at: Point
-    free: dict[str, int] = Field(default_factory=dict)
+    free: dict[str, Int] = Field(default_factory=dict)
 
     @field_validator("free")
     @classmethod
@@ -177,7 +177,7 @@ class SitedLockers(_Frozen):
     """
 
     siting: str = Field(min_length=1)
-    free_share: float = Field(default=1.0, gt=0, le=1)
+    free_share: Float = Field(default=1.0, gt=0, le=1)
 
 
 class Parcel(_Frozen):
@@ -191,8 +191,8 @@ class Parcel(_Frozen):
     firm: str
     at: Point
     size: str | tuple[float, float, float] = "S"
-    kg: float = Field(default=1.0, ge=0)
-    service_s: float = Field(default=180.0, ge=0)
+    kg: Float = Field(default=1.0, ge=0)
+    service_s: Float = Field(default=180.0, ge=0)
     window: Window | None = None
     locker: str | None = None
 
@@ -218,8 +218,8 @@ class Parcel(_Frozen):
 class LockerStop(_Frozen):
     """Time a driver spends at a locker: a fixed part plus a part per parcel loaded in."""
 
-    base_s: float = Field(default=120.0, ge=0)
-    per_parcel_s: float = Field(default=15.0, ge=0)
+    base_s: Float = Field(default=120.0, ge=0)
+    per_parcel_s: Float = Field(default=15.0, ge=0)
 
 
 class Travel(_Frozen):
@@ -232,9 +232,9 @@ class Travel(_Frozen):
 
     source: str | None = None
     straight_line: bool = False
-    speed_kmh: float = Field(default=25.0, ge=SPEED_FLOOR_KMH, le=SPEED_CEILING_KMH)
-    circuity: float = Field(default=1.3, ge=1.0)
-    walk_radius_m: float = Field(default=500.0, gt=0)
+    speed_kmh: Float = Field(default=25.0, ge=SPEED_FLOOR_KMH, le=SPEED_CEILING_KMH)
+    circuity: Float = Field(default=1.3, ge=1.0)
+    walk_radius_m: Float = Field(default=500.0, gt=0)
 
     @model_validator(mode="after")
     def _one_source(self) -> Travel:
@@ -253,7 +253,7 @@ class Day(_Frozen):
     lockers: list[Locker] = Field(default_factory=list)
     lockers_from: SitedLockers | None = None
     parcels: list[Parcel]
-    compartments: dict[str, tuple[float, float, float]] = Field(
+    compartments: dict[str, tuple[Float, Float, Float]] = Field(
         default_factory=lambda: dict(DEFAULT_COMPARTMENTS)
     )
     vehicle_types: dict[str, VehicleType] = Field(default_factory=dict)
@@ -263,7 +263,7 @@ class Day(_Frozen):
     transfer: Transfer | None = Transfer()
     #: What a parcel a plan cannot deliver costs (redelivery tomorrow), so that leaving parcels
     #: behind never makes a plan look cheaper.
-    unserved_parcel_cost: float = Field(default=100.0, ge=0)
+    unserved_parcel_cost: Float = Field(default=100.0, ge=0)
 
     @model_validator(mode="after")
     def _references(self) -> Day:

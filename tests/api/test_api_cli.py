@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from api.cli.main import app, run
 from api.db.engine import Database
 from api.db.models import Locker
+from api.lockers import LockerInputError
 from api.security import authenticate
 
 runner = CliRunner()
@@ -74,6 +75,54 @@ def test_lockers_import_is_idempotent_and_validates_all_first(tmp_path):
     assert "'XL'" in str(result.exception)
     with Database(url).reading() as session:
         assert sorted(session.scalars(select(Locker.external_ref))) == ["a", "b"]
+
+
+def test_create_firm_prints_the_name_it_stored(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = runner.invoke(app, ["admin", "create-firm", "  Spacey Co  ", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "firm 1 'Spacey Co' (firm)" in result.output  # was '  Spacey Co  ', not what is stored
+
+
+def test_lockers_import_stores_names_without_surrounding_spaces(tmp_path):
+    """As `POST /v1/lockers` does: the file's "  Esplanadi  " was stored with its spaces."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    path = tmp_path / "lockers.geojson"
+    feature = _feature("a", 24.95, 60.17, name="  Esplanadi  ")
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    result = runner.invoke(app, ["lockers", "import", str(path), "--database-url", url])
+    assert result.exit_code == 0, result.output
+    with Database(url).reading() as session:
+        assert list(session.scalars(select(Locker.name))) == ["Esplanadi"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f["properties"].update(name=" \t "), "property 'name' must not be empty or"),
+        (lambda f: f["properties"].pop("name"), "property 'name' is missing"),
+        (lambda f: f["properties"].update(name=7), "property 'name' must be text, got 7"),
+        (
+            lambda f: f["geometry"].update(coordinates=[True, False]),
+            "coordinates must be numbers, got [true, false]",
+        ),
+        (lambda f: f.update(properties=["Esplanadi"]), "properties must be an object"),
+    ],
+)
+def test_lockers_import_says_what_is_wrong_with_a_feature(tmp_path, change, message):
+    """A blank name was said to be missing; `[true, false]` was a locker at (1, 0); properties
+    that are no object crashed the import."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    path = tmp_path / "lockers.geojson"
+    feature = _feature("a", 24.95, 60.17)
+    change(feature)
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    result = runner.invoke(app, ["lockers", "import", str(path), "--database-url", url])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, LockerInputError), result.exception
+    assert message in str(result.exception)
+    with Database(url).reading() as session:
+        assert list(session.scalars(select(Locker.id))) == []
 
 
 def _reservations_refused(monkeypatch, capsys, data_dir: Path, action: str) -> str:

@@ -446,6 +446,55 @@ def test_siting_input_errors(client, db, auth):
         assert session.scalar(select(func.count()).select_from(Job)) == 0
 
 
+def _siting_body_with_every_number():
+    """A siting body giving every number the schema has: a sized p-median with a budget and a
+    penalty, a point's mix, and a standing locker's capacity and compartments."""
+    sizing = {"dwell_days": 1, "max_compartments": 200, "costs": {"S": 300}}
+    body = _siting_body(
+        model={"kind": "pmedian", "p": 1, "budget": 5000, "unserved_penalty": 900, "sizing": sizing}
+    )
+    body["demand"][0]["mix"] = {"S": 0.6, "M": 0.3, "L": 0.1}
+    body["candidates"][1] |= {"existing": True, "capacity": 500, "compartments": {"S": 10}}
+    return body
+
+
+def test_siting_numbers_refuse_true_and_false(client, db, auth):
+    """`"p": true` was a 202 and a run with one locker, `"parcels": true` one parcel a day:
+    every number of a siting run is a 422 naming it, as a locker's or a centre's is."""
+    intact = client.post(
+        "/v1/siting-runs", json=_siting_body_with_every_number(), headers=auth["planner"]
+    )
+    assert intact.status_code == 202, intact.text
+    for path in (
+        ("model", "p"),
+        ("model", "budget"),
+        ("model", "unserved_penalty"),
+        ("model", "sizing", "dwell_days"),
+        ("model", "sizing", "max_compartments"),
+        ("model", "sizing", "costs", "S"),
+        ("radius_m",),
+        ("time_limit_s",),
+        ("demand", 0, "lat"),
+        ("demand", 0, "parcels"),
+        ("demand", 0, "mix", "S"),
+        ("candidates", 1, "lon"),
+        ("candidates", 1, "fixed_cost"),
+        ("candidates", 1, "capacity"),
+        ("candidates", 1, "compartments", "S"),
+    ):
+        body = target = _siting_body_with_every_number()
+        *parents, field = path
+        for key in parents:
+            target = target[key]
+        target[field] = True
+        r = client.post("/v1/siting-runs", json=body, headers=auth["planner"])
+        assert r.status_code == 422, (path, r.text)
+        detail = r.json()["detail"][0]
+        assert detail["loc"] == ["body", *path] and "not true or false" in detail["msg"], detail
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == 1  # the intact body's
+
+
 def test_siting_run_sizes_lockers_by_parcel_size(client, settings, auth):
     # "gate" reaches dorm (100 parcels, default mix 60/30/10 %) and lab (50, all L); "hill"
     # stands with 10 S compartments and reaches "far" (30: 18 S, 9 M, 3 L). A compartment turns

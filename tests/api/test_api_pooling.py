@@ -177,6 +177,36 @@ def test_a_day_of_too_many_vehicles_is_a_documented_422(client, auth):
     assert "At most 1000 vehicles in the day" in day["properties"]["day"]["description"]
 
 
+def test_pool_run_numbers_refuse_true_and_false(client, auth):
+    """A fleet's `count: true` was a 202 and a day solved with one van: the day's numbers and
+    the run's own are a 422 naming the field, as a locker's or a centre's are."""
+    day, no_bool = ["body", "day"], "expected a number, not true or false"
+    for change, loc, message in (
+        (
+            lambda b: b["day"]["firms"][0]["fleet"][0].update(count=True),
+            day,
+            f"firm 'sf': fleet.0.count: {no_bool}",
+        ),
+        (lambda b: b["day"]["parcels"][1].update(kg=False), day, f"parcel 'sf-2': kg: {no_bool}"),
+        (
+            lambda b: b["day"]["centres"][0].update(at=[True, 120.395]),
+            day,
+            f"centre 'hub': at.lat: {no_bool}",
+        ),
+        (
+            lambda b: b.update(coalition_time_limit_s=True),
+            ["body", "coalition_time_limit_s"],
+            f"Value error, {no_bool}",
+        ),
+    ):
+        body = _body()
+        change(body)
+        r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+        assert r.status_code == 422, r.text
+        detail = r.json()["detail"][0]
+        assert (detail["loc"], detail["msg"]) == (loc, message)
+
+
 def test_pool_run_on_the_server_map(make_client, settings, auth, tmp_path):
     """Travel timed on the server's roads; a map built for vans alone cannot walk to lockers."""
     from network.graph import build_graph

@@ -281,6 +281,44 @@ def test_booleans_are_not_numbers(client, auth):
     assert r.json()["detail"][0]["loc"] == ["body", "add_compartments", "M"]
 
 
+def test_openapi_gives_number_bounds_as_json_schema_keywords(client):
+    """The bounds of a nullable number (a siting model's `p`, a centre's `capacity_parcels`) or
+    of a map's counts (a locker's `compartments`) were published as `ge`/`le`, which JSON
+    Schema clients do not read, once those numbers refused true/false."""
+
+    def raw_bounds(node, where=""):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("ge", "gt", "le", "lt"):
+                    yield f"{where}/{key}"
+                yield from raw_bounds(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from raw_bounds(value, f"{where}/{i}")
+
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert list(raw_bounds(schemas)) == []
+    p = schemas["SitingModelSpec"]["properties"]["p"]["anyOf"][0]
+    assert (p["minimum"], p["maximum"]) == (1, 10_000)
+
+
+def test_a_vehicles_centre_is_no_boolean(client, auth):
+    """`"centre_id": true` was centre 1, another firm's depot perhaps."""
+    centre = client.post(
+        "/v1/centres", json={"name": "DC", "lat": 36.1, "lon": 120.4}, headers=auth["admin"]
+    ).json()
+    body = {"name": "Lu B-1", "capacity_parcels": 150, "centre_id": True}
+    r = client.post("/v1/vehicles", json=body, headers=auth["a"])
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"][0]
+    assert detail["loc"] == ["body", "centre_id"] and "not true or false" in detail["msg"]
+    vid = client.post(
+        "/v1/vehicles", json={**body, "centre_id": centre["id"]}, headers=auth["a"]
+    ).json()["id"]
+    r = client.patch(f"/v1/vehicles/{vid}", json={"centre_id": True}, headers=auth["a"])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "centre_id"]
+
+
 def test_a_caller_without_a_valid_key_hears_401_before_anything_about_the_body(client, auth):
     malformed = {"Content-Type": "application/json"}
     for headers in (malformed, {**malformed, "X-API-Key": "gp_not-a-key"}):

@@ -60,3 +60,14 @@ def test_bad_day_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, day_data)
     err = capsys.readouterr().err.strip()
     assert err == "error: parcel 'sf-3': firm 'ems' is unknown"
     assert not (tmp_path / "out").exists()
+
+
+def test_true_as_a_count_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, day_data):
+    """`count: true` (or YAML's `yes`), read as one van, was a run that exited 0."""
+    day_data["firms"][0]["fleet"][0]["count"] = True
+    day = tmp_path / "day.yaml"
+    day.write_text(yaml.safe_dump(day_data))
+    assert gongpei(monkeypatch, "pool", str(day), "-o", str(tmp_path / "out")) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: firm 'sf': fleet.0.count: expected a number, not true or false"
+    assert not (tmp_path / "out").exists()

@@ -71,6 +71,39 @@ def test_bad_day_names_item_and_field(day_data, change, message):
         parse_day(day_data)
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d["firms"][0]["fleet"][0].update(count=True), "firm 'sf': fleet.0.count"),
+        (
+            lambda d: d["firms"][0]["fleet"][0].update(capacity_parcels=True),
+            "firm 'sf': fleet.0.capacity_parcels",
+        ),
+        (lambda d: d["centres"][0]["fleet"][0].update(cost_per_km=True), "centre 'hub': fleet.0"),
+        (
+            lambda d: d["firms"][0]["fleet"][0].update(shift=[True, 36000]),
+            "firm 'sf': fleet.0.shift",
+        ),
+        (lambda d: d["firms"][1].update(depot=[36.09, False]), "firm 'yto': depot.lon"),
+        (lambda d: d["lockers"][0]["free"].update(S=True), "locker 'tower-locker': free.S"),
+        (lambda d: d["parcels"][0].update(kg=True), "parcel 'sf-1': kg"),
+        (lambda d: d["parcels"][0].update(service_s=False), "parcel 'sf-1': service_s"),
+        (lambda d: d["parcels"][0].update(window={"start": 0, "end": True}), "parcel 'sf-1'"),
+        (lambda d: d["travel"].update(walk_radius_m=True), "travel: walk_radius_m"),
+        (lambda d: d.update(transfer={"handling_per_parcel": True}), "transfer: handling_per"),
+        (lambda d: d.update(locker_stop={"per_parcel_s": True}), "locker_stop: per_parcel_s"),
+        (lambda d: d.update(unserved_parcel_cost=True), "unserved_parcel_cost"),
+        (lambda d: d.update(compartments={"S": [45, True, 55]}), "compartments: S.1"),
+        (lambda d: d.update(vehicle_types={"cargo-bike": {"co2_g_per_km": True}}), "co2_g_per"),
+    ],
+)
+def test_day_numbers_refuse_true_and_false(day_data, change, field):
+    """YAML's `true` (or `yes`) was read as 1: `count: true` one van, `kg: yes` one kilogram."""
+    change(day_data)
+    with pytest.raises(PoolingError, match=re.escape(field) + ".*: expected a number, not true"):
+        parse_day(day_data)
+
+
 def test_unreadable_files_are_errors(tmp_path):
     with pytest.raises(PoolingError, match="cannot be read"):
         read_day(tmp_path / "missing.yaml")

@@ -110,6 +110,34 @@ def test_unreachable_pairs_are_infinite_and_null_in_json() -> None:
             {"vehicles": [{"id": "v1", "breaks": [{"id": "b", "windows": [[50, 10]]}]}]},
             "vehicle 'v1': break 'b': windows[0]: time window ends",
         ),
+        # magnitudes past the engines' 64-bit integers crashed an accepted solve
+        (
+            {"jobs": [{"id": "j1", "location": 1, "service": 1e30}]},
+            "job 'j1': service: Input should be less than or equal to 10000000000",
+        ),
+        (
+            {"vehicles": [{"id": "v1", "capacity": [10**30, 50]}]},
+            "vehicle 'v1': capacity[0]: Input should be less than or equal to 1000000000000",
+        ),
+        (
+            {"vehicles": [{"id": "v1", "fixed_cost": 1e30}]},
+            "vehicle 'v1': fixed_cost: Input should be less than or equal to 1000000000",
+        ),
+        (
+            {
+                "matrices": {
+                    "van": {
+                        "durations": [[0, 1e30, 1], [1, 0, 1], [1, 1, 0]],
+                        "distances": [[0] * 3] * 3,
+                    }
+                }
+            },
+            "entry [0][1] is 1e+30, above 1e+10 (null means unreachable)",
+        ),
+        (
+            {"jobs": [{"id": "j1", "location": 1, "service": True}]},
+            "job 'j1': service: expected a number, not true or false",
+        ),
     ],
 )
 def test_bad_input_names_item_and_field(change: dict, expected: str) -> None:
@@ -127,8 +155,10 @@ def test_a_shift_that_never_meets_its_centres_hours_is_refused(end, shift, expec
     """Found by running the README: a shift over before the end centre opened gave a plan that
     broke the shift (OR-Tools) or a raw PyVRP ValueError; now it is bad input, named."""
     data = base(
-        centres=[{"id": "hub", "location": 0}, {"id": "late", "location": 2,
-                                                 "opening": ["12:00", "20:00"]}],
+        centres=[
+            {"id": "hub", "location": 0},
+            {"id": "late", "location": 2, "opening": ["12:00", "20:00"]},
+        ],
         vehicles=[{"id": "v1", end: "late", "shift": shift, "capacity": [10, 50]}],
     )
     assert error_of(data) == (
