@@ -9,6 +9,7 @@ compares the bound with the best plan known, the heuristic's warm start included
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -198,6 +199,22 @@ def lp_relaxation(mip: Mip, *, time_limit_s: float, tolerance: float = 1e-3) -> 
         duals=engine.dual_values(),
         seconds=time.perf_counter() - start,
     )
+
+
+def lp_optimum(mip: Mip, *, time_limit_s: float) -> float | None:
+    """The optimum of ``mip``'s LP relaxation by HiGHS's simplex, or None if not proven in
+    ``time_limit_s``: a vertex, exact to rounding, where PDLP's (``lp_relaxation``) is only
+    within its tolerance, for a value another model is then held to."""
+    _quiet_banner()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
+    h.setOptionValue("threads", 1)
+    h.passModel(_highs_lp(dataclasses.replace(mip, integer=np.zeros(0, dtype=np.int64))))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return float(h.getInfo().objective_function_value)
 
 
 def _model(mip: Mip) -> mbh.ModelBuilderHelper:

@@ -166,6 +166,21 @@ def max_service(
     return flow.optimal_flow() / SCALE, served, load
 
 
+def to_serve_most(inst: SitingInstance, model: SitingModel, is_open: np.ndarray) -> np.ndarray:
+    """``is_open`` and the fewest other sites, roughly, that serve the most parcels with them:
+    those a min-cost flow over every site loads, at a price of one per parcel through a site
+    not yet open. Leaving a parcel unserved costs more than any path that serves it (a path
+    through each site at most once), so the flow serves the most parcels first."""
+    rr, jj, _ = pairs(inst)
+    every = np.ones(inst.n_sites, dtype=bool)
+    unit = (~is_open[jj]).astype(float)
+    cap = effective_capacity(inst, model)
+    frac = _min_cost_flow(
+        inst, every, rr, jj, unit, cap, np.full(rr.size, np.inf), inst.n_sites + 1.0
+    )
+    return is_open | (np.bincount(jj, inst.weight[rr] * frac, minlength=inst.n_sites) > 0)
+
+
 def capacity_bound(inst: SitingInstance, model: SitingModel) -> float | None:
     """An upper bound on parcels any plan of ``p`` capacitated lockers can serve (max flow).
 
