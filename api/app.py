@@ -8,20 +8,25 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from api.booking import BookingError
 from api.db.engine import Database
 from api.db.migrate import upgrade
-from api.deps import needs_api_key
+from api.deps import key_check, unprocessable
 from api.limits import BodySizeLimit, PublicLimit
+from api.openapi import complete_openapi
 from api.routers import admin, jobs, lockers, opendata, pooling, reservations, vehicles, web
 from api.search import LockerIndex
-from api.security import authenticate
 from api.settings import Settings
 from network.errors import GongpeiError
 
@@ -50,14 +55,32 @@ def _field_errors(exc: RequestValidationError) -> list[dict]:
     ]
 
 
-def _unauthenticated(request: Request) -> str | None:
-    """Why the request's caller is unknown (the words of `api.security.require_role`), or None
-    when its API key is valid."""
-    key = request.headers.get("X-API-Key")
-    if not key:
-        return "missing X-API-Key header"
-    with request.app.state.db.reading() as session:
-        return None if authenticate(session, key) is not None else "invalid API key"
+async def _refusal(request: Request) -> HTTPException | None:
+    """The 401 or 403 the matched route's key check gives the request's caller, or None when it
+    passes or the route is public."""
+    check = key_check(request.scope.get("route"))
+    if check is None:
+        return None
+    try:
+        await run_in_threadpool(check, request, request.headers.get("X-API-Key"))
+    except HTTPException as refused:
+        return refused
+    return None
+
+
+def _unreadable(exc: StarletteHTTPException) -> RequestValidationError | None:
+    """A 400 of FastAPI's that refused the body as unparsable, as the `json_invalid` error its
+    malformed JSON gets: bytes that are not UTF-8, or arrays nested past Python's recursion
+    limit, fail in the parser with other errors than a JSONDecodeError (the 400's cause)."""
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        why = f"not UTF-8 text (byte {cause.start})"
+    elif isinstance(cause, RecursionError):
+        why = "nested too deeply"
+    else:
+        return None
+    problem = {"type": "json_invalid", "loc": ("body",), "msg": f"JSON decode error: {why}"}
+    return RequestValidationError([problem])
 
 
 def _unparsed(exc: RequestValidationError) -> bool:
@@ -69,6 +92,13 @@ def _not_json(exc: RequestValidationError) -> bool:
     """Whether the body was not read as JSON: FastAPI passes the raw bytes on when the request
     says another Content-Type (or none), and then reports only that they are not an object."""
     return isinstance(exc.body, bytes | bytearray) and bool(exc.body)
+
+
+def _allowed_methods(routes: list[APIRoute], scope: Scope) -> list[str]:
+    """The methods some route serves at the request's path (Starlette's 405 names only those of
+    the first route whose path matched)."""
+    matched = (route for route in routes if route.matches(scope)[0] is not Match.NONE)
+    return sorted({method for route in matched for method in route.methods})
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = False) -> FastAPI:
@@ -101,22 +131,24 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     )
     app.state.locker_index = LockerIndex(db.engine, settings.search_cache_s)
 
-    for router in (lockers, reservations, jobs, pooling, vehicles, opendata, admin, web):
-        app.include_router(router.router)
+    modules = (lockers, reservations, jobs, pooling, vehicles, opendata, admin, web)
+    routers = [module.router for module in modules]
+    for router in routers:
+        app.include_router(router)
+    # every route in the order they are matched (app.routes keeps each included router whole)
+    app.state.api_routes = [route for router in routers for route in router.routes]
     leaflet = files("js_lib_leaflet") / "static" / "js_lib_leaflet"
     app.mount("/static/leaflet", StaticFiles(directory=str(leaflet)), name="leaflet")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    complete_openapi(app, app.state.api_routes)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI refuses a body that does not parse as JSON before it checks the endpoint's
-        # key (any other bad input after it): a caller without a valid key hears that first.
-        if _unparsed(exc) and needs_api_key(request.scope.get("route")):
-            why = await run_in_threadpool(_unauthenticated, request)
-            if why is not None:
-                return JSONResponse(
-                    {"detail": why}, status_code=401, headers={"WWW-Authenticate": "APIKey"}
-                )
+        # key (any other bad input after it): a caller without a valid key, or with one of
+        # another role, hears that first.
+        if _unparsed(exc) and (refused := await _refusal(request)) is not None:
+            return await http_exception_handler(request, refused)
         if _not_json(exc):
             given = request.headers.get("content-type") or "none"
             return JSONResponse(
@@ -128,13 +160,27 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
             )
         return JSONResponse({"detail": _field_errors(exc)}, status_code=422)
 
+    @app.exception_handler(400)
+    async def _bad_request(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        unreadable = _unreadable(exc)
+        if unreadable is None:
+            return await http_exception_handler(request, exc)
+        return await _invalid(request, unreadable)
+
+    @app.exception_handler(405)
+    async def _wrong_method(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        allowed = _allowed_methods(request.app.state.api_routes, request.scope)
+        headers = {"Allow": ", ".join(allowed)} if allowed else exc.headers
+        return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
+
     @app.exception_handler(BookingError)
     async def _booking(_request: Request, exc: BookingError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     @app.exception_handler(GongpeiError)
-    async def _user_error(_request: Request, exc: GongpeiError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+    async def _user_error(request: Request, exc: GongpeiError) -> JSONResponse:
+        # input the endpoint did not place at a field: the body's, in the usual 422 shape
+        return await http_exception_handler(request, unprocessable(["body"], str(exc)))
 
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)

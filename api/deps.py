@@ -6,19 +6,18 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ValidationError
 
 from api.db.engine import Database
 from api.schemas.common import ErrorBody
-from api.security import require_role
+from api.security import RoleCheck
 from api.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
 
-firm_key = require_role("firm")
-planner_key = require_role("planner", "admin")
-admin_key = require_role("admin")
+firm_key = RoleCheck("firm")
+planner_key = RoleCheck("planner", "admin")
+admin_key = RoleCheck("admin")
 
 
 async def get_db(request: Request) -> Database:
@@ -35,23 +34,47 @@ def unprocessable(loc: list[Any], msg: str) -> HTTPException:
     return HTTPException(422, [{"loc": loc, "type": "value_error", "msg": msg}])
 
 
-def needs_api_key(route: object) -> bool:
-    """Whether a matched route (``request.scope["route"]``) reads the `X-API-Key` header, i.e.
-    checks its caller's role: found in its dependency tree, so no list of endpoints can fall
-    out of date as routes are added."""
+def key_check(route: object) -> RoleCheck | None:
+    """The role check of a matched route (``request.scope["route"]``), None for a public one:
+    found in its dependency tree, so no list of endpoints can fall out of date as routes are
+    added."""
     dependant = getattr(route, "dependant", None)
     pending = [dependant] if dependant is not None else []
     while pending:
         current = pending.pop()
-        if isinstance(current.call, APIKeyHeader):
-            return True
+        if isinstance(current.call, RoleCheck):
+            return current.call
         pending.extend(current.dependencies)
-    return False
+    return None
+
+
+#: The headers some errors always carry, in their OpenAPI response objects.
+_ERROR_HEADERS: dict[int, dict] = {
+    401: {
+        "headers": {
+            "WWW-Authenticate": {
+                "description": "How to authenticate: an API key in the `X-API-Key` header.",
+                "required": True,
+                "schema": {"type": "string", "examples": ["APIKey"]},
+            }
+        }
+    },
+    429: {
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until this client may send the next request.",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1, "examples": [1]},
+            }
+        }
+    },
+}
 
 
 def errors(*codes: int) -> dict[int | str, dict]:
-    """OpenAPI `responses` entries for the error codes an endpoint can return."""
-    return {code: {"model": ErrorBody} for code in codes}
+    """OpenAPI `responses` entries for the error codes an endpoint can return, with the headers
+    those errors carry (`api.openapi` adds the 413 and 415 of every endpoint taking a body)."""
+    return {code: {"model": ErrorBody, **_ERROR_HEADERS.get(code, {})} for code in codes}
 
 
 def query_parameters(model: type[BaseModel]) -> list[dict]:

@@ -17,7 +17,11 @@ from api.deps import unprocessable
 
 
 class BadCursorError(ValueError):
-    """A paging cursor this API did not issue (or issued for another query)."""
+    """A paging cursor this API did not issue (or issued for another query). The message says
+    only that: what failed in reading it (a codec, a date parser) means nothing to a client."""
+
+    def __init__(self, message: str = "not a cursor issued by this API") -> None:
+        super().__init__(message)
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -30,9 +34,9 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError) as err:
-        raise BadCursorError(f"not a cursor issued by this API ({err})") from err
+        raise BadCursorError from err
     if not isinstance(values, list) or len(values) != length:
-        raise BadCursorError("not a cursor issued by this API")
+        raise BadCursorError
     return values
 
 
@@ -50,7 +54,7 @@ def newest_first(
     if cursor is not None:
         try:
             at, last_id = _newest_key(cursor)
-        except (BadCursorError, TypeError, ValueError, OverflowError) as err:
+        except BadCursorError as err:
             raise unprocessable(["query", "cursor"], str(err)) from err
         query = query.where(or_(created < at, and_(created == at, ident < last_id)))
     return query.order_by(created.desc(), ident.desc()).limit(limit + 1)
@@ -62,10 +66,14 @@ def _newest_key(cursor: str) -> tuple[datetime, str]:
     1-9999 (OverflowError) or an id holding a NUL (PostgreSQL text) would fail there as a 500
     or as a 422 on no field."""
     at, last_id = decode_cursor(cursor, 2)
-    at = datetime.fromisoformat(at)
+    try:
+        at = datetime.fromisoformat(at)
+        utc = at.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise BadCursorError from err
     if at.tzinfo is None or not isinstance(last_id, str) or "\x00" in last_id:
-        raise BadCursorError("not a cursor issued by this API")
-    return at.astimezone(UTC), last_id
+        raise BadCursorError
+    return utc, last_id
 
 
 def next_cursor(rows: Sequence[Any], limit: int) -> str | None:

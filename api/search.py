@@ -106,8 +106,8 @@ def decode_query_cursor(query: Query, cursor: str) -> tuple[float, int]:
         raise BadCursorError("cursor was issued for different search parameters")
     try:
         return float(distance), int(locker_id)
-    except (TypeError, ValueError) as err:
-        raise BadCursorError("not a cursor issued by this API") from err
+    except (TypeError, ValueError, OverflowError) as err:  # 1e400 reads as inf
+        raise BadCursorError from err
 
 
 @dataclass(frozen=True)

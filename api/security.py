@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
@@ -73,18 +72,22 @@ def authenticate(session: Session, key: str) -> Firm | None:
     return row
 
 
-def require_role(*roles: str) -> Callable[..., Firm]:
-    """A dependency returning the calling firm, 401 without a valid key, 403 for a wrong role."""
+class RoleCheck:
+    """A dependency returning the calling firm, 401 without a valid key, 403 for a wrong role.
 
-    def dependency(request: Request, key: str | None = Depends(_api_key_header)) -> Firm:
+    A class rather than a closure so that the app can find a route's check among its
+    dependencies and run it itself where FastAPI refuses the body before any dependency ran."""
+
+    def __init__(self, *roles: str) -> None:
+        self.roles = roles
+
+    def __call__(self, request: Request, key: str | None = Depends(_api_key_header)) -> Firm:
         if not key:
             raise HTTPException(401, "missing X-API-Key header", {"WWW-Authenticate": "APIKey"})
         with request.app.state.db.reading() as session:
             firm = authenticate(session, key)
         if firm is None:
             raise HTTPException(401, "invalid API key", {"WWW-Authenticate": "APIKey"})
-        if firm.role not in roles:
-            raise HTTPException(403, f"this endpoint needs a key of role {' or '.join(roles)}")
+        if firm.role not in self.roles:
+            raise HTTPException(403, f"this endpoint needs a key of role {' or '.join(self.roles)}")
         return firm
-
-    return dependency

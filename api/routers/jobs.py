@@ -27,7 +27,7 @@ from api.schemas.jobs import BatchSubmit, JobAccepted, SitingSubmit
 from api.settings import Settings
 from network.store import source_profiles
 from routing.io.native import TravelError, check_travel
-from routing.model import Problem
+from routing.model import Problem, ProblemError
 
 router = APIRouter(tags=["jobs"])
 
@@ -147,7 +147,7 @@ SOLUTION_EXAMPLE: dict[str, Any] = {
     "/v1/batches",
     response_model=JobAccepted,
     status_code=202,
-    responses=errors(401, 403, 413, 422),
+    responses=errors(401, 403, 422),
     summary="Submit a day's delivery batch for solving (firm)",
 )
 def submit_batch(
@@ -158,11 +158,15 @@ def submit_batch(
 ) -> dict:
     payload = body.model_dump()
     _check_travel(body.problem)
-    if "matrices" not in body.problem and "matrix" not in body.problem:
-        _travel_on_the_server_map(payload, settings)
-    # bad input is a 422 now, not a failed job; the map's matrices are left to the worker
-    problem = read_batch(payload, estimate=bool(payload.get("network")))
-    if payload.get("network"):
+    on_map = _timed_on_the_server_map(body.problem)
+    # bad input is a 422 now, not a failed job: every field first, then whether this server
+    # can time the travel; the map's matrices are left to the worker
+    try:
+        problem = read_batch(payload, estimate=on_map)
+    except ProblemError as err:  # its message names the item and the field
+        raise unprocessable(["body", "problem"], str(err)) from None
+    if on_map:
+        payload["network"] = _server_map(body.problem, settings)
         _known_profiles(problem, source_profiles(payload["network"]))
     job_id = queue.submit(db, kind="batch", firm_id=firm.id, payload=payload)
     return {"id": job_id, "status": "queued"}
@@ -179,26 +183,34 @@ def _check_travel(problem: dict[str, Any]) -> None:
         raise unprocessable(["body", "problem", *err.field.split(".")], str(err)) from None
 
 
-def _travel_on_the_server_map(payload: dict, settings: Settings) -> None:
-    """A batch without matrices is timed on the server's own road network, never on a file the
-    request names (that would let any firm make the server read its files)."""
-    travel = payload["problem"].get("travel") or {}
+def _timed_on_the_server_map(problem: dict[str, Any]) -> bool:
+    """Whether a batch leaves its travel to the server's own road network: it gives no
+    matrices and does not ask for the straight-line estimate. It never names a map file (that
+    would let any firm make the server read its files)."""
+    if "matrices" in problem or "matrix" in problem:
+        return False
+    travel = problem.get("travel") or {}
     if "osm" in travel:
         raise unprocessable(
             ["body", "problem", "travel", "osm"],
             "a batch cannot name a map file: travel is computed on this server's map (leave "
             "'osm' out) or given as matrices",
         )
-    if travel.get("source") == "straight_line":
-        return  # asked for by name: the estimate, not the map
+    return travel.get("source") != "straight_line"
+
+
+def _server_map(problem: dict[str, Any], settings: Settings) -> str:
+    """The road network a batch's travel is timed on; a 422 in the caller's terms (not the
+    CLI's `--network`) when the server has none."""
     if settings.map_network:
-        payload["network"] = settings.map_network
-    elif travel.get("source") == "network":
-        raise unprocessable(
-            ["body", "problem", "travel", "source"],
-            "this server has no road network (GONGPEI_MAP_NETWORK): give matrices or ask for "
-            '"straight_line"',
-        )
+        return settings.map_network
+    asked = (problem.get("travel") or {}).get("source") == "network"
+    raise unprocessable(
+        ["body", "problem", *(["travel", "source"] if asked else ["matrices"])],
+        "this server has no road network to time the travel on: give matrices, or ask for "
+        'the straight-line estimate with "travel": {"source": "straight_line"} (or have the '
+        "server's operator set GONGPEI_MAP_NETWORK)",
+    )
 
 
 def _known_profiles(problem: Problem, known: tuple[str, ...]) -> None:
@@ -231,7 +243,7 @@ add_job_routes(
     "/v1/siting-runs",
     response_model=JobAccepted,
     status_code=202,
-    responses=errors(401, 403, 413, 422),
+    responses=errors(401, 403, 422),
     summary="Start a locker-siting run over demand points and candidate sites (planner)",
 )
 def submit_siting(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,7 +44,7 @@ LOCKER_REACH_M = 50_000.0
     "/v1/pool-runs",
     response_model=JobAccepted,
     status_code=202,
-    responses=errors(401, 403, 413, 422),
+    responses=errors(401, 403, 422),
     summary="Compare several firms' day alone, pooled and pooled with locker drops (planner)",
 )
 def submit_pool(
@@ -71,7 +72,7 @@ def submit_pool(
             day = with_lockers(day, platform)
             day_data["lockers"] = [*(day_data.get("lockers") or []), *platform]
     except PoolingError as err:
-        raise unprocessable(["body", "day"], str(err)) from None
+        raise unprocessable(["body", "day", *_field(err)], str(err)) from None
     participants = _participants(db, day, body.firms_on_platform)
     if network:
         known = source_profiles(network)
@@ -93,6 +94,14 @@ def submit_pool(
 
     job_id = queue.submit(db, kind="pool", firm_id=firm.id, payload=payload, also=take_part)
     return {"id": job_id, "status": "queued"}
+
+
+def _field(err: PoolingError) -> list[Any]:
+    """The path in the day of the field ``err`` names, where known: the day is read by
+    pydantic, and the error that PoolingError was raised while handling has the path its
+    message gives in words (that of the first problem, as the message)."""
+    read = err.__context__
+    return list(read.errors()[0]["loc"]) if isinstance(read, ValidationError) else []
 
 
 def _travel_on_the_server_map(day: dict[str, Any], settings: Settings) -> str | None:

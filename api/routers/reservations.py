@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from api import booking
 from api.db.engine import Database
@@ -23,6 +24,19 @@ from api.schemas.reservations import (
 )
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"])
+#: The path of the locked-out parcels' list, beside the reservations' own.
+LOCKED = "locked"
+
+
+class _ReservationSegment(StringConvertor):
+    """The path segment of a reservation: any but `LOCKED`, so that a method the list lacks
+    (`DELETE /v1/reservations/locked`) is a 405 naming the list's own, not the cancelling of
+    a reservation "locked" (a 422 on its id, or a 403 for an admin's key)."""
+
+    regex = f"(?!{LOCKED}$)[^/]+"
+
+
+register_url_convertor("reservation", _ReservationSegment())
 
 
 def _page(db: Database, query: Select, *, limit: int, cursor: str | None) -> dict:
@@ -71,7 +85,7 @@ def list_reservations(
 
 
 @router.get(
-    "/locked",
+    f"/{LOCKED}",
     response_model=OperatorReservationPage,
     responses=errors(401, 403, 422),
     summary="Parcels locked after too many wrong pickup codes, newest first (admin)",
@@ -95,7 +109,7 @@ def locked_out(
 
 
 @router.get(
-    "/{reservation_id}",
+    "/{reservation_id:reservation}",
     response_model=ReservationOut,
     responses=errors(401, 403, 404),
     summary="One of the firm's reservations",
@@ -155,7 +169,7 @@ def pickup(
 
 
 @router.delete(
-    "/{reservation_id}",
+    "/{reservation_id:reservation}",
     response_model=ReservationOut,
     responses=errors(401, 403, 404, 409),
     summary="Cancel a reservation that has not been deposited",

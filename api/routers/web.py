@@ -104,7 +104,8 @@ def network_geojson(source: str) -> dict[str, Any]:
                     }
                 }
             }
-        }
+        },
+        **errors(429),
     },
 )
 def network_layer(request: Request) -> GeoJSONResponse:

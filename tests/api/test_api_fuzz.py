@@ -1,10 +1,12 @@
-"""The schemathesis CLI fuzzes every operation of a running `gongpei serve`: no 5xx, ever.
+"""The schemathesis CLI fuzzes every operation of a running `gongpei serve`: no 5xx, ever, and
+no answer the OpenAPI document does not give.
 
 A real server on a free loopback port (SQLite, and PostgreSQL where reachable) with seeded
 firms and lockers; `schemathesis run URL/openapi.json` as CI would run it, every phase
-(examples, coverage, fuzzing, stateful), only the `not_a_server_error` check. Each operation
-gets the key of the role it needs (a config file), and a run where an operation saw nothing but
-401/403 fails, so the keys really reach the code behind the checks.
+(examples, coverage, fuzzing, stateful), checking each answer's status code, media type,
+headers and body against the document, and a 405's Allow. Each operation gets the key of the
+role it needs (a config file), and a run where an operation saw nothing but 401/403 fails, so
+the keys really reach the code behind the checks.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from api.db.models import Firm
 #: Bounded for CI (about 15 s per database); set GONGPEI_FUZZ_EXAMPLES higher for a deeper run.
 EXAMPLES_PER_OPERATION = int(os.environ.get("GONGPEI_FUZZ_EXAMPLES", "10"))
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+CHECKS = ",".join((
+    "not_a_server_error", "status_code_conformance", "content_type_conformance",
+    "response_headers_conformance", "response_schema_conformance", "unsupported_method",
+    "allow_header_conformance",
+))  # fmt: skip
 pytestmark = pytest.mark.slow
 
 
@@ -64,7 +71,7 @@ def test_schemathesis_finds_no_server_error(start_servers, db, auth, lockers, tm
     command = [
         str(SCHEMATHESIS), "--config-file", str(config),
         "run", f"{url}/openapi.json",
-        "--checks", "not_a_server_error",
+        "--checks", CHECKS,
         "--max-examples", str(EXAMPLES_PER_OPERATION),
         "--seed", "1", "--generation-database", "none", "--workers", "1",
         "--request-timeout", "20", "--no-color",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import signal
 import socket
@@ -64,9 +65,33 @@ def test_invalid_batch_is_422_naming_the_item(client, auth, vroom_problem):
     problem["jobs"][1]["location_index"] = 99
     r = _submit(client, auth["a"], problem)
     assert r.status_code == 422
-    assert "job" in r.json()["detail"]
+    (problem_error,) = r.json()["detail"]
+    assert problem_error["loc"] == ["body", "problem"] and "job '2'" in problem_error["msg"]
     r = client.post("/v1/batches", json={"format": "csv", "problem": {}}, headers=auth["a"])
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "format"]
+
+
+def test_batch_errors_are_a_422_list_with_their_path(client, auth):
+    """A batch the routing model refused was `{"detail": "location: lon: ..."}`, a string with
+    no `loc`; and one without matrices on a server without a map was told of the CLI's
+    `--network OSM_FILE`, which an API caller cannot use."""
+    problem = json.dumps(VROOM_BATCH).replace("120.39", "1e400")  # JSON's infinity
+    r = client.post(
+        "/v1/batches",
+        content=f'{{"format": "vroom", "problem": {problem}}}',
+        headers={**auth["a"], "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422, r.text
+    (problem_error,) = r.json()["detail"]
+    assert problem_error["loc"] == ["body", "problem"]
+    assert problem_error["msg"].startswith("location: lon: ") and "inf" in problem_error["msg"]
+    for fmt, batch in (("vroom", VROOM_BATCH), ("native", NATIVE_BATCH)):
+        r = client.post("/v1/batches", json={"format": fmt, "problem": batch}, headers=auth["a"])
+        assert r.status_code == 422, r.text
+        (no_map,) = r.json()["detail"]
+        assert no_map["loc"] == ["body", "problem", "matrices"]
+        assert '"travel": {"source": "straight_line"}' in no_map["msg"]
+        assert "GONGPEI_MAP_NETWORK" in no_map["msg"] and "--network" not in no_map["msg"]
 
 
 @pytest.mark.parametrize(
@@ -83,13 +108,13 @@ def test_malformed_vroom_batch_is_422_naming_the_member(client, auth, vroom_prob
     problem = vroom_problem(3)
     change(problem)
     r = _submit(client, auth["a"], problem)
-    assert r.status_code == 422 and named in r.json()["detail"], r.text
+    assert r.status_code == 422 and named in r.json()["detail"][0]["msg"], r.text
 
 
 def test_failed_job_reports_its_error(make_client, settings, auth):
     client = make_client(map_network="synthetic:60")
     r = _submit(client, auth["a"], {"vehicles": [], "jobs": []})
-    assert r.status_code == 422 and "vehicles" in r.json()["detail"]  # checked at submission
+    assert r.status_code == 422 and "vehicles" in r.json()["detail"][0]["msg"]  # when posted
     # what only the map can tell (stops far off its roads) fails the job, which says why
     problem = {
         "vehicles": [{"id": 1, "start": [24.94, 60.17]}],

@@ -166,7 +166,8 @@ def test_a_day_of_too_many_vehicles_is_a_documented_422(client, auth):
     body = _body()
     body["day"]["firms"][0]["fleet"] = [{"count": 10**9}]
     r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "day"]
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "day", "firms", 0, "fleet", 0, "count"]
     assert r.json()["detail"][0]["msg"].startswith("firm 'sf': fleet.0.count: ")
     body = _body()
     body["day"]["centres"][0]["fleet"] = [{"count": 600}, {"count": 600}]
@@ -184,13 +185,17 @@ def test_pool_run_numbers_refuse_true_and_false(client, auth):
     for change, loc, message in (
         (
             lambda b: b["day"]["firms"][0]["fleet"][0].update(count=True),
-            day,
+            [*day, "firms", 0, "fleet", 0, "count"],
             f"firm 'sf': fleet.0.count: {no_bool}",
         ),
-        (lambda b: b["day"]["parcels"][1].update(kg=False), day, f"parcel 'sf-2': kg: {no_bool}"),
+        (
+            lambda b: b["day"]["parcels"][1].update(kg=False),
+            [*day, "parcels", 1, "kg"],
+            f"parcel 'sf-2': kg: {no_bool}",
+        ),
         (
             lambda b: b["day"]["centres"][0].update(at=[True, 120.395]),
-            day,
+            [*day, "centres", 0, "at", "lat"],
             f"centre 'hub': at.lat: {no_bool}",
         ),
         (

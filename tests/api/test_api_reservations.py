@@ -208,6 +208,30 @@ def test_a_forged_newest_first_cursor_is_a_422_on_cursor(client, auth, key):
         assert r.json()["detail"][0]["loc"] == ["query", "cursor"]
 
 
+def test_a_bad_cursor_is_refused_without_the_python_error(client, auth, lockers):
+    """The 422 quoted what failed in reading the cursor: "('utf-8' codec can't decode byte
+    0xd3 ...)", "fromisoformat: argument must be str"; a search cursor's id of 1e400 was "a
+    value cannot be stored"."""
+    from api.search import Query
+
+    refused = [{"loc": ["query", "cursor"], "type": "value_error",
+                "msg": "not a cursor issued by this API"}]  # fmt: skip
+    for cursor in ("0w", encode_cursor([1, "x"]), encode_cursor([["2026"], "x"])):
+        for path, who in (
+            ("/v1/reservations", "a"),
+            ("/v1/pool-runs", "a"),
+            ("/v1/reservations/locked", "admin"),
+        ):
+            r = client.get(path, params={"cursor": cursor}, headers=auth[who])
+            assert (r.status_code, r.json()["detail"]) == (422, refused), (path, cursor)
+    search = {"lat": 36.0, "lon": 120.0}
+    fingerprint = Query(36.0, 120.0, 1000.0, None, False).fingerprint()  # the defaults
+    huge_id = encode_cursor([fingerprint, 1.0, 1e400])  # read back as inf
+    for cursor in ("0w", encode_cursor([fingerprint, 1.0, "x"]), huge_id):
+        r = client.get("/v1/lockers", params={**search, "cursor": cursor})
+        assert (r.status_code, r.json()["detail"]) == (422, refused), cursor
+
+
 def test_pickup_code_refused_after_five_wrong_tries(client, lockers, auth):
     res = _reserve(client, lockers[0], auth["a"]).json()
     client.post(f"/v1/reservations/{res['id']}/deposit", headers=auth["a"])
