@@ -74,10 +74,25 @@ def check_locker_markup_is_text(page, url, auth) -> None:
     page.fill("#place", "36.0690, 120.3874")
     page.click("#search button")
     page.wait_for_selector("body[data-loaded='4']", timeout=10_000)  # lockers 1, 3, 4 and it
-    page.evaluate_handle(
-        "markers.getLayers().find(m => m.getLatLng().lat === 36.069).getElement()"
-    ).click()
+    open_popup(page, "markers.getLayers().find(m => m.getLatLng().lat === 36.069).getElement()")
     assert_popup_is_text(page, MARKUP.values())
+
+
+def open_popup(page, marker: str, *, tries: int = 5) -> None:
+    """Click the marker `marker` (a JS expression) until its popup opens: the search pans the
+    map to its place, and on a loaded machine a click can land while the marker still moves,
+    on the map beneath it (which searches again from there, redrawing the markers)."""
+    from playwright.sync_api import TimeoutError as PopupNotOpen
+
+    popup = page.locator(".leaflet-popup-content")
+    for _ in range(tries):
+        page.evaluate_handle(marker).click()
+        try:
+            popup.wait_for(timeout=3_000)
+            return
+        except PopupNotOpen:
+            page.wait_for_timeout(500)
+    popup.wait_for(timeout=3_000)
 
 
 def as_if_osm_roads(route) -> None:
