@@ -86,17 +86,23 @@ def test_body_size_limit_is_413(make_client, auth):
     assert r.status_code == 413
 
 
-def test_unexpected_errors_are_500_without_stack_trace(make_client):
+def _with_probe(make_client, method: str, endpoint):
+    """A client of the app with one more route, `METHOD /probe` served by ``endpoint``: how the
+    app's own handlers treat what an endpoint raises."""
     client = make_client()
-    boom = APIRouter()
+    probe = APIRouter()
+    probe.add_api_route("/probe", endpoint, methods=[method])
+    client.app.include_router(probe)
+    return client
 
-    @boom.get("/boom")
-    def _boom():
+
+def test_unexpected_errors_are_500_without_stack_trace(make_client):
+    def boom():
         raise RuntimeError("secret internal detail")
 
-    client.app.include_router(boom)
+    client = _with_probe(make_client, "GET", boom)
     client2 = type(client)(client.app, raise_server_exceptions=False)
-    r = client2.get("/boom")
+    r = client2.get("/probe")
     assert r.status_code == 500
     assert r.json() == {"detail": "internal server error"}
     assert "Traceback" not in r.text and "secret" not in r.text
@@ -395,15 +401,10 @@ def test_an_error_the_api_does_not_place_is_a_422_list_like_the_others(make_clie
     list with `loc` that the API's description promises for every 422."""
     from routing.model import ProblemError
 
-    client = make_client()
-    odd = APIRouter()
-
-    @odd.post("/odd")
-    def _odd():
+    def odd():
         raise ProblemError("jobs: a list is required")
 
-    client.app.include_router(odd)
-    r = client.post("/odd")
+    r = _with_probe(make_client, "POST", odd).post("/probe")
     assert r.status_code == 422
     assert r.json()["detail"] == [
         {"loc": ["body"], "type": "value_error", "msg": "jobs: a list is required"}
