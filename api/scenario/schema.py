@@ -5,9 +5,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from routing.model import Float, Int
 from routing.pooling.day import DEFAULT_VEHICLE_TYPES, MAX_DAY_VEHICLES, Transfer
 
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Fraction = Annotated[Float, Field(ge=0.0, le=1.0)]
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")]
 SIZES = ("S", "M", "L")
 
@@ -23,8 +24,8 @@ class Place(Strict):
     """A point: real coordinates, or ``rel: [x, y]`` fractions of the map extent (west->east,
     south->north), so that one scenario runs on the demo map and on ``--map FILE``."""
 
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Annotated[Float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[Float, Field(ge=-180, le=180)] | None = None
     rel: tuple[Fraction, Fraction] | None = None
 
     @model_validator(mode="after")
@@ -82,8 +83,8 @@ class MapSpec(Strict):
 
     source: str | None = None
     needs: str | None = None
-    bbox: tuple[float, float, float, float] | None = Field(None, description="W, S, E, N")
-    polygon: list[tuple[float, float]] | PolygonFile | None = None
+    bbox: tuple[Float, Float, Float, Float] | None = Field(None, description="W, S, E, N")
+    polygon: list[tuple[Float, Float]] | PolygonFile | None = None
 
     @field_validator("polygon")
     @classmethod
@@ -116,18 +117,18 @@ class DemandSpec(Strict):
 
     source: Literal["buildings", "file", "road_nodes"] = "buildings"
     file: Path | None = None
-    points: Annotated[int, Field(ge=1)] = 500
-    parcels_per_point: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] = (
+    points: Annotated[Int, Field(ge=1)] = 500
+    parcels_per_point: tuple[Annotated[Float, Field(ge=0)], Annotated[Float, Field(ge=0)]] = (
         1.0,
         20.0,
     )
-    seed: int = 0
-    rates: dict[str, Annotated[float, Field(ge=0)]] = Field(
+    seed: Int = 0
+    rates: dict[str, Annotated[Float, Field(ge=0)]] = Field(
         default_factory=lambda: {"default": 0.5},
         description="parcels per day per 100 m² of floor area, by OSM building type "
         "('default' for the rest)",
     )
-    size_mix: dict[Literal["S", "M", "L"], Annotated[float, Field(ge=0)]] = Field(
+    size_mix: dict[Literal["S", "M", "L"], Annotated[Float, Field(ge=0)]] = Field(
         default_factory=lambda: {"S": 0.6, "M": 0.3, "L": 0.1}
     )
 
@@ -143,9 +144,9 @@ class DemandSpec(Strict):
 class Compartments(Strict):
     """Compartments by size (S, M, L)."""
 
-    S: Annotated[int, Field(ge=0)] = 0
-    M: Annotated[int, Field(ge=0)] = 0
-    L: Annotated[int, Field(ge=0)] = 0
+    S: Annotated[Int, Field(ge=0)] = 0
+    M: Annotated[Int, Field(ge=0)] = 0
+    L: Annotated[Int, Field(ge=0)] = 0
 
 
 class ExistingLocker(Strict):
@@ -162,10 +163,10 @@ class CandidatesSpec(Strict):
 
     building_types: list[str] = Field(default_factory=list)
     file: Path | None = None
-    road_nodes: Annotated[int, Field(ge=0)] = 0
-    max_sites: Annotated[int, Field(ge=1)] = 150
+    road_nodes: Annotated[Int, Field(ge=0)] = 0
+    max_sites: Annotated[Int, Field(ge=1)] = 150
     compartments: Compartments = Compartments(S=40, M=20, L=8)
-    cost: Annotated[float, Field(ge=0)] = 1.0
+    cost: Annotated[Float, Field(ge=0)] = 1.0
 
 
 class LockersSpec(Strict):
@@ -179,9 +180,9 @@ class CompartmentCosts(Strict):
     """What building one compartment of each size costs; a size left out keeps the siting's
     default (``routing.siting.model.DEFAULT_COMPARTMENTS``: 300 / 400 / 550)."""
 
-    S: Annotated[float, Field(ge=0)] | None = None
-    M: Annotated[float, Field(ge=0)] | None = None
-    L: Annotated[float, Field(ge=0)] | None = None
+    S: Annotated[Float, Field(ge=0)] | None = None
+    M: Annotated[Float, Field(ge=0)] | None = None
+    L: Annotated[Float, Field(ge=0)] | None = None
 
 
 class SizingSpec(Strict):
@@ -190,7 +191,7 @@ class SizingSpec(Strict):
     ``max_compartments``. Implies a capacitated siting; existing lockers keep the compartments
     they have. The costs price what is built (they steer the plan only under ``set_cover``)."""
 
-    max_compartments: Annotated[int, Field(ge=1)] = 120
+    max_compartments: Annotated[Int, Field(ge=1)] = 120
     costs: CompartmentCosts = CompartmentCosts()
 
 
@@ -199,11 +200,11 @@ class SitingSpec(Strict):
     ``sizing`` also decides how many compartments of each size the new lockers get."""
 
     model: Literal["max_coverage", "set_cover", "p_median"] = "max_coverage"
-    radius_m: Annotated[float, Field(gt=0)] = 300.0
-    budget: int = Field(5, description="lockers to open (max_coverage, p_median)")
+    radius_m: Annotated[Float, Field(gt=0)] = 300.0
+    budget: Int = Field(5, description="lockers to open (max_coverage, p_median)")
     capacitated: bool = False
-    dwell_days: Annotated[float, Field(gt=0)] = 1.5
-    time_limit_s: Annotated[float, Field(gt=0)] = 10.0
+    dwell_days: Annotated[Float, Field(gt=0)] = 1.5
+    time_limit_s: Annotated[Float, Field(gt=0)] = 10.0
     sizing: SizingSpec | None = None
 
     @field_validator("sizing", mode="before")
@@ -231,12 +232,12 @@ class Fleet(Strict):
     fleets together are held to it on loading, by the day's own check)."""
 
     profile: Literal["van", "e-tricycle"] = "van"
-    count: Annotated[int, Field(ge=1, le=MAX_DAY_VEHICLES)] = 1
-    capacity: Annotated[int, Field(ge=1, description="parcels")] = 100
+    count: Annotated[Int, Field(ge=1, le=MAX_DAY_VEHICLES)] = 1
+    capacity: Annotated[Int, Field(ge=1, description="parcels")] = 100
     shift: Window = Window(start="08:00", end="18:00")
-    cost_per_km: Annotated[float, Field(ge=0)] = 1.0
-    cost_per_hour: Annotated[float, Field(ge=0)] = 30.0
-    fixed_cost: Annotated[float, Field(ge=0)] = 50.0
+    cost_per_km: Annotated[Float, Field(ge=0)] = 1.0
+    cost_per_hour: Annotated[Float, Field(ge=0)] = 30.0
+    fixed_cost: Annotated[Float, Field(ge=0)] = 50.0
 
 
 class TimeWindowShare(Strict):
@@ -251,9 +252,9 @@ class ParcelsSpec(Strict):
     from the demand with ``seed``."""
 
     file: Path | None = None
-    count: int | None = None
-    seed: int = 0
-    service_s: Annotated[int, Field(ge=0)] = 60
+    count: Int | None = None
+    seed: Int = 0
+    service_s: Annotated[Int, Field(ge=0)] = 60
     time_windows: list[TimeWindowShare] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -286,15 +287,15 @@ class RunSpec(Strict):
     """How the day's plans are solved: engine, time limit, seed, locker drops, Shapley mode."""
 
     engine: Literal["auto", "ortools", "pyvrp"] = "auto"
-    time_limit_s: Annotated[float, Field(gt=0)] = 10.0
-    seed: int = 0
+    time_limit_s: Annotated[Float, Field(gt=0)] = 10.0
+    seed: Int = 0
     locker_drops: bool = True
     shapley: Literal["auto", "exact", "sampled", "off"] = "auto"
-    co2_g_per_km: dict[Literal["van", "e-tricycle"], Annotated[float, Field(ge=0)]] = Field(
+    co2_g_per_km: dict[Literal["van", "e-tricycle"], Annotated[Float, Field(ge=0)]] = Field(
         default_factory=lambda: {"van": 240.0, "e-tricycle": 15.0},
         description="grams of CO2 per vehicle-km by vehicle profile",
     )
-    unserved_parcel_cost: Annotated[float, Field(ge=0)] = 100.0
+    unserved_parcel_cost: Annotated[Float, Field(ge=0)] = 100.0
     transfer: Transfer | None = Field(
         default=Transfer(),
         description="each firm's line haul from its depot to the shared centres in pooled "

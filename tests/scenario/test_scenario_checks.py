@@ -280,3 +280,15 @@ def test_siting_only_run(tmp_path: Path) -> None:
     html = (out / "report.html").read_text()
     assert 'id="siting-table"' in html and 'id="plans-table"' not in html
     assert json.loads((out / "summary.json").read_text())["siting"]["budget"] == 3
+
+
+def test_numbers_refuse_true_and_false(tmp_path: Path) -> None:
+    """YAML's `true`/`yes` was read as 1: `count: true` one van, `points: yes` one point."""
+    text = (
+        SITING_ONLY.replace("points: 60", "points: yes")
+        + FIRMS.replace("count: 2,", "count: true,")
+        + CENTRES
+    )
+    problems = _problems(tmp_path, text)
+    assert any("demand.points: " in p and "not true or false" in p for p in problems), problems
+    assert any("firms[0].fleet[0].count: " in p and "not true or false" in p for p in problems)
