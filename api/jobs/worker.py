@@ -64,13 +64,12 @@ class Worker:
         self.store_retry_s = store_retry_s
         self.claim_retry_s = claim_retry_s
         self.last_sweep = 0.0
+        self.took_over_dead = False
         self.stopping = threading.Event()
 
     def run(self, *, max_jobs: int | None = None) -> int:
         """Loop until stopped (or `max_jobs` done); returns the number of jobs run."""
         done = 0
-        if queue.release_dead_local(self.db):
-            log.info("took over the jobs of dead workers on this host")
         while not self.stopping.is_set() and (max_jobs is None or done < max_jobs):
             job = self._next_job()
             if job is None:
@@ -104,7 +103,13 @@ class Worker:
         return job
 
     def _sweep_and_claim(self) -> queue.Claimed | None:
-        """Release expired reservations when a sweep is due, then claim the next job."""
+        """Take over the jobs of this host's dead workers (once, at the first claim: so a worker
+        started while the database is down waits for it like any claim), release expired
+        reservations when a sweep is due, then claim the next job."""
+        if not self.took_over_dead:
+            if queue.release_dead_local(self.db):
+                log.info("took over the jobs of dead workers on this host")
+            self.took_over_dead = True
         if time.monotonic() - self.last_sweep >= self.sweep_s:
             with self.db.writing() as session:
                 released = release_expired(session)

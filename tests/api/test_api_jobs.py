@@ -264,6 +264,25 @@ def test_the_claim_loop_waits_out_a_database_outage(db, settings, monkeypatch, c
     assert any("database back" in msg for _, msg in _worker_lines(caplog))
 
 
+def test_a_worker_started_while_the_database_is_down_waits_for_it(db, settings, monkeypatch):
+    """Its first act, taking over dead workers' jobs, met the outage with a raw traceback and
+    the worker died; it is now the first claim's, and waited out like the others."""
+    job_id, release, calls = _queued_job(db), queue.release_dead_local, []
+
+    def release_after_an_outage(*args, **kwargs) -> int:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise _outage()
+        return release(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "release_dead_local", release_after_an_outage)
+    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_: ({"ok": True}, None))
+    assert Worker(settings, claim_retry_s=(0.05,)).run(max_jobs=1) == 1
+    assert len(calls) == 3  # twice refused, then once only
+    with db.reading() as session:
+        assert session.get(Job, job_id).status == "done"
+
+
 def test_a_worker_stops_at_once_while_the_database_is_out_of_reach(settings, monkeypatch, caplog):
     """A shutdown signal ends the pauses between claims, however long; and an outage of many
     claims is one line in the log, not one (or a traceback) per claim."""
