@@ -183,6 +183,11 @@ class SitingInstance:
         return len(self.site_ids)
 
     @property
+    def in_reach(self) -> np.ndarray:
+        """Per demand point, whether some site can serve it (the others no plan can cover)."""
+        return np.diff(self.reach.indptr) > 0
+
+    @property
     def built(self) -> np.ndarray:
         """Per site, whether its compartments already exist (a sizing keeps them as they are)."""
         if self.existing_compartments is None:

@@ -122,7 +122,7 @@ def _trivial_bound(inst: SitingInstance, mip: Mip) -> float:
     (every cost is >= 0). A MIP stopped before its root LP reports a sentinel instead (SCIP:
     1e20), which this replaces, so the gap reads 100 % rather than billions of per cent."""
     if mip.maximize:
-        return float(inst.weight[np.diff(inst.reach.indptr) > 0].sum())
+        return float(inst.weight[inst.in_reach].sum())
     return 0.0
 
 
@@ -499,15 +499,13 @@ def mip_value(plan: SitingSolution, mip: Mip) -> float:
 def _short(plan: SitingSolution) -> float:
     """Parcels in reach of some site that the plan leaves unserved."""
     inst = plan.instance
-    reachable = np.diff(inst.reach.indptr) > 0
-    return float((inst.weight * (1.0 - np.minimum(plan.served, 1.0)))[reachable].sum())
+    return float((inst.weight * (1.0 - np.minimum(plan.served, 1.0)))[inst.in_reach].sum())
 
 
 def _short_tolerance(inst: SitingInstance) -> float:
     """Parcels a plan may leave unserved beyond a shortfall's floor and still serve the most:
     ``SHORT_TOLERANCE`` of those in reach of some site."""
-    reachable = np.diff(inst.reach.indptr) > 0
-    return SHORT_TOLERANCE * max(1.0, float(inst.weight[reachable].sum()))
+    return SHORT_TOLERANCE * max(1.0, float(inst.weight[inst.in_reach].sum()))
 
 
 def _floor_at_start(mip: Mip, plan: SitingSolution) -> None:
@@ -541,15 +539,15 @@ def _least_unserved(
     no plan meets."""
     if model.kind not in ("setcover", "facility") or not model.is_capacitated:
         return None
-    reachable = np.diff(inst.reach.indptr) > 0
+    parcels = inst.weight[inst.in_reach]
     every = np.ones(inst.n_sites, dtype=bool)
     served = max_service(inst, effective_capacity(inst, model), every)[0]
-    if served >= inst.weight[reachable].sum() and not inst.built.any():
+    if served >= parcels.sum() and not inst.built.any():
         return None
     lp = build(inst, model, strong=False)
     lp.var_lb[lp.y] = 1.0
     lp.obj = np.zeros_like(lp.obj)
-    lp.obj[lp.s] = inst.weight[reachable]
+    lp.obj[lp.s] = parcels
     least = lp_optimum(lp, time_limit_s=time_limit_s)
     if least is None or least <= _short_tolerance(inst):
         return None
