@@ -51,11 +51,34 @@ __all__ = [
     "TravelMatrices",
     "Vehicle",
     "format_time",
+    "posted_path",
 ]
 
 
+#: A path into the problem data, as pydantic's error locations are: keys and list positions.
+Loc = tuple[str | int, ...]
+
+
 class ProblemError(GongpeiError):
-    """The problem data is invalid; the message names the item and the field."""
+    """The problem data is invalid; the message names the item and the field.
+
+    `loc` is where, as a path into the problem data as its caller handed it in (("jobs", 3,
+    "time_windows", 1)), so that the API can point its 422 at the field; () where no such path
+    is known (the message alone then says where).
+    """
+
+    def __init__(self, message: str, *, loc: Loc = ()) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+class _Invalid(ValueError):
+    """A cross-field check's failure, with the path of the field it is about: pydantic gives a
+    model validator's error only the path of the model it validates."""
+
+    def __init__(self, message: str, *loc: str | int) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 # --------------------------------------------------------------------------- helpers
@@ -92,12 +115,16 @@ _ITEM_KINDS = {
 }
 
 
-def _describe(err: ValidationError, data: Any, what: str) -> str:
-    """One line naming the item (by id where it has one) and the field of each pydantic error."""
+def _describe(err: ValidationError, data: Any, what: str) -> ProblemError:
+    """The `ProblemError` of pydantic's errors: one line naming the item (by id where it has
+    one) and the field of each, located at the first one's field (see `posted_path`)."""
     parts = []
     errors = err.errors()
     if any(e["type"] != "too_short" for e in errors):
         errors = [e for e in errors if e["type"] != "too_short"]
+    first = errors[0]
+    cause = first.get("ctx", {}).get("error")  # an `_Invalid` knows the field below its model
+    loc = posted_path(data, (*first["loc"], *getattr(cause, "loc", ())))
     for e in errors[:5]:
         item, field = what, []
         node = data
@@ -134,7 +161,29 @@ def _describe(err: ValidationError, data: Any, what: str) -> str:
             continue
         parts.append(f"{item}: {where}: {msg}" if where else f"{item}: {msg}")
     more = len(errors) - 5
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    return ProblemError("; ".join(parts) + (f"; and {more} more" if more > 0 else ""), loc=loc)
+
+
+def posted_path(data: Any, loc: Sequence[str | int]) -> Loc:
+    """The part of an error's path that names something in ``data``: pydantic's paths follow
+    the model, which a reader or a before-validator may have reshaped (a time window posted as
+    [start, end] is validated as {"start", "end"}), and an error must point at the data as the
+    caller wrote it. The last key may be absent from its object: it then names the field that
+    is missing there."""
+    node, path = data, []
+    for i, key in enumerate(loc):
+        if isinstance(node, Mapping):
+            found = key in node
+        elif isinstance(node, Sequence) and not isinstance(node, str | bytes):
+            found = isinstance(key, int) and 0 <= key < len(node)
+        else:
+            found = False
+        if found or (isinstance(node, Mapping) and i == len(loc) - 1):
+            path.append(key)
+        if not found:
+            break
+        node = node[key]
+    return tuple(path)
 
 
 def _get(node: Any, key: Any) -> Any:
@@ -159,7 +208,7 @@ def _outermost(data: Any, what: str) -> Iterator[None]:
     except ValidationError as err:
         if depth:
             raise
-        raise ProblemError(_describe(err, data, what)) from None
+        raise _describe(err, data, what) from None
     finally:
         _depth.reset(token)
 
@@ -360,9 +409,9 @@ class Vehicle(_Frozen):
     @model_validator(mode="after")
     def _unique_breaks(self) -> Vehicle:
         ids = [b.id for b in self.breaks]
-        for bid in ids:
+        for i, bid in enumerate(ids):
             if ids.count(bid) > 1:
-                raise ValueError(f"breaks: break id '{bid}' repeats")
+                raise _Invalid(f"breaks: break id '{bid}' repeats", "breaks", i, "id")
         return self
 
 
@@ -615,95 +664,116 @@ class Problem(_Frozen):
 
 
 def _dims_of(problem: Problem) -> int:
-    for amount in _amounts(problem):
-        if amount[1]:
-            return len(amount[1])
+    for _label, _at, amount in _amounts(problem):
+        if amount:
+            return len(amount)
     return 0
 
 
-def _amounts(problem: Problem) -> Iterable[tuple[str, tuple[int, ...]]]:
-    for v in problem.vehicles:
+def _amounts(problem: Problem) -> Iterable[tuple[str, Loc, tuple[int, ...]]]:
+    """Every capacity and task size: how a message names it, its path, and its value."""
+    for i, v in enumerate(problem.vehicles):
         if v.capacity is not None:
-            yield f"vehicle '{v.id}': capacity", v.capacity
-    for j in problem.jobs:
-        yield f"job '{j.id}': delivery", j.delivery
-        yield f"job '{j.id}': pickup", j.pickup
-    for s in problem.shipments:
-        yield f"shipment '{s.id}': amount", s.amount
+            yield f"vehicle '{v.id}': capacity", ("vehicles", i, "capacity"), v.capacity
+    for i, j in enumerate(problem.jobs):
+        yield f"job '{j.id}': delivery", ("jobs", i, "delivery"), j.delivery
+        yield f"job '{j.id}': pickup", ("jobs", i, "pickup"), j.pickup
+    for i, s in enumerate(problem.shipments):
+        yield f"shipment '{s.id}': amount", ("shipments", i, "amount"), s.amount
 
 
-def _unique(kind: str, ids: Iterable[str]) -> None:
+def _unique(kind: str, *lists: tuple[str, Sequence[Centre | Vehicle | Job | Shipment]]) -> None:
+    """Ids are unique across ``lists`` (each its field and items: jobs and shipments share
+    one id space); a repeat is located at its second occurrence."""
     seen: set[str] = set()
-    for i in ids:
-        if i in seen:
-            raise ValueError(f"{kind} '{i}': id repeats")
-        seen.add(i)
+    for field, items in lists:
+        for i, item in enumerate(items):
+            if item.id in seen:
+                raise _Invalid(f"{kind} '{item.id}': id repeats", field, i, "id")
+            seen.add(item.id)
 
 
 def _validate_problem(p: Problem) -> None:
-    """Cross-item checks; each message names the item and the field."""
+    """Cross-item checks; each message names the item and the field, and each error carries
+    the field's path (pydantic knows only that the problem as a whole failed)."""
     if not p.matrices:
-        raise ValueError("matrices: no travel matrices given (one per travel profile)")
+        raise _Invalid("matrices: no travel matrices given (one per travel profile)", "matrices")
     sizes = {name: m.size for name, m in p.matrices.items()}
     n = next(iter(sizes.values()))
     for name, size in sizes.items():
         if size != n:
-            raise ValueError(
-                f"matrices '{name}': {size}x{size} but other profiles have {n}x{n} locations"
+            raise _Invalid(
+                f"matrices '{name}': {size}x{size} but other profiles have {n}x{n} locations",
+                "matrices",
+                name,
             )
     if p.locations and len(p.locations) != n:
-        raise ValueError(
-            f"locations: {len(p.locations)} locations but the travel matrices are {n}x{n}"
+        raise _Invalid(
+            f"locations: {len(p.locations)} locations but the travel matrices are {n}x{n}",
+            "locations",
         )
-    _unique("centre", (c.id for c in p.centres))
-    _unique("vehicle", (v.id for v in p.vehicles))
-    _unique("task", [j.id for j in p.jobs] + [s.id for s in p.shipments])
+    _unique("centre", ("centres", p.centres))
+    _unique("vehicle", ("vehicles", p.vehicles))
+    _unique("task", ("jobs", p.jobs), ("shipments", p.shipments))
 
-    def where(item: str, index: int) -> None:
+    def where(item: str, index: int, *at: str | int) -> None:
         if index >= n:
-            raise ValueError(f"{item}: location {index} is outside the travel matrices ({n}x{n})")
+            raise _Invalid(
+                f"{item}: location {index} is outside the travel matrices ({n}x{n})",
+                *at,
+                "location",
+            )
 
     centres = {c.id: c for c in p.centres}
-    for c in p.centres:
-        where(f"centre '{c.id}'", c.location)
-    for j in p.jobs:
-        where(f"job '{j.id}'", j.location)
-    for s in p.shipments:
-        where(f"shipment '{s.id}': pickup", s.pickup.location)
-        where(f"shipment '{s.id}': delivery", s.delivery.location)
-    for v in p.vehicles:
+    for i, c in enumerate(p.centres):
+        where(f"centre '{c.id}'", c.location, "centres", i)
+    for i, j in enumerate(p.jobs):
+        where(f"job '{j.id}'", j.location, "jobs", i)
+    for i, s in enumerate(p.shipments):
+        where(f"shipment '{s.id}': pickup", s.pickup.location, "shipments", i, "pickup")
+        where(f"shipment '{s.id}': delivery", s.delivery.location, "shipments", i, "delivery")
+    for i, v in enumerate(p.vehicles):
         for end in ("start", "end"):
             ref = getattr(v, end)
             if ref is not None and ref not in centres:
-                raise ValueError(f"vehicle '{v.id}': {end}: no centre '{ref}'")
+                raise _Invalid(f"vehicle '{v.id}': {end}: no centre '{ref}'", "vehicles", i, end)
         if v.profile not in p.matrices:
-            raise ValueError(
+            raise _Invalid(
                 f"vehicle '{v.id}': profile: no travel matrices for profile '{v.profile}' "
-                f"(have {sorted(p.matrices)})"
+                f"(have {sorted(p.matrices)})",
+                "vehicles",
+                i,
+                "profile",
             )
-        _check_shift_meets_centres(v, centres)
+        _check_shift_meets_centres(v, centres, ("vehicles", i, "shift"))
 
     dims = None
-    for label, amount in _amounts(p):
-        if not amount and not label.startswith("vehicle"):
+    for label, at, amount in _amounts(p):
+        if not amount and at[0] != "vehicles":
             continue  # a task's empty amount is zero in every dimension; a capacity has none
         if dims is None:
             dims = len(amount)
         elif len(amount) != dims:
-            raise ValueError(f"{label}: {len(amount)} capacity dimensions but others have {dims}")
+            raise _Invalid(
+                f"{label}: {len(amount)} capacity dimensions but others have {dims}", *at
+            )
     if p.capacity_names and dims is not None and len(p.capacity_names) != dims:
-        raise ValueError(
-            f"capacity_names: {len(p.capacity_names)} names for {dims} capacity dimensions"
+        raise _Invalid(
+            f"capacity_names: {len(p.capacity_names)} names for {dims} capacity dimensions",
+            "capacity_names",
         )
 
-    for task in (*p.jobs, *p.shipments):
-        _validate_task(p, task, dims or 0)
+    for i, j in enumerate(p.jobs):
+        _validate_task(p, j, dims or 0, ("jobs", i))
+    for i, s in enumerate(p.shipments):
+        _validate_task(p, s, dims or 0, ("shipments", i))
 
 
-def _check_shift_meets_centres(v: Vehicle, centres: dict[str, Centre]) -> None:
+def _check_shift_meets_centres(v: Vehicle, centres: dict[str, Centre], at: Loc) -> None:
     """A vehicle must leave its start centre and be back at its end centre while each is open
     and within its shift; where a centre's hours and the shift do not meet, no route exists,
-    and the engines would each fail their own way (one bends the shift, one crashes)."""
+    and the engines would each fail their own way (one bends the shift, one crashes). ``at``
+    is the shift's path."""
     if v.shift is None:
         return
     for end, verb in (("start", "leave"), ("end", "be back at")):
@@ -712,9 +782,10 @@ def _check_shift_meets_centres(v: Vehicle, centres: dict[str, Centre]) -> None:
         if opening is not None and max(v.shift.start, opening.start) > min(
             v.shift.end, opening.end
         ):
-            raise ValueError(
+            raise _Invalid(
                 f"vehicle '{v.id}': shift: {_clock_span(v.shift)} never meets the opening hours "
-                f"of its {end} centre '{ref}' ({_clock_span(opening)}): it could never {verb} it"
+                f"of its {end} centre '{ref}' ({_clock_span(opening)}): it could never {verb} it",
+                *at,
             )
 
 
@@ -722,17 +793,24 @@ def _clock_span(window: TimeWindow) -> str:
     return f"{format_time(window.start)}-{format_time(window.end)}"
 
 
-def _validate_task(p: Problem, task: Job | Shipment, dims: int) -> None:
+def _validate_task(p: Problem, task: Job | Shipment, dims: int, at: Loc) -> None:
+    """Some vehicle may serve the task and carry it; ``at`` is the task's path."""
     kind = "job" if isinstance(task, Job) else "shipment"
     able = [v for v in p.vehicles if task.skills <= v.skills]
     if not able:
-        raise ValueError(f"{kind} '{task.id}': skills: no vehicle has all of {sorted(task.skills)}")
+        raise _Invalid(
+            f"{kind} '{task.id}': skills: no vehicle has all of {sorted(task.skills)}",
+            *at,
+            "skills",
+        )
     if not p.pooled and task.firm is not None:
         able = [v for v in able if v.firm in (None, task.firm)]
         if not able:
-            raise ValueError(
+            raise _Invalid(
                 f"{kind} '{task.id}': firm: no vehicle of firm '{task.firm}' (with its skills) "
-                "and pooling is off"
+                "and pooling is off",
+                *at,
+                "firm",
             )
     sizes = (
         {"delivery": task.delivery, "pickup": task.pickup}
@@ -744,9 +822,12 @@ def _validate_task(p: Problem, task: Job | Shipment, dims: int) -> None:
         for d, size in enumerate(amount):
             caps = [v.capacity[d] for v in able if v.capacity is not None]
             if len(caps) == len(able) and caps and size > max(caps):
-                raise ValueError(
+                raise _Invalid(
                     f"{kind} '{task.id}': {field}: {size} {names[d]} exceeds every able "
-                    f"vehicle's capacity (largest {max(caps)})"
+                    f"vehicle's capacity (largest {max(caps)})",
+                    *at,
+                    field,
+                    d,
                 )
 
 

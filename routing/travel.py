@@ -35,7 +35,8 @@ def _points(locations: Sequence[Location]) -> list[tuple[float, float]]:
         if not loc.known:
             raise ProblemError(
                 f"locations[{i}]: no coordinates, so travel cannot be computed for it; "
-                "give lat/lon or explicit matrices"
+                "give lat/lon or explicit matrices",
+                loc=("locations", i),
             )
         points.append((float(loc.lat), float(loc.lon)))  # type: ignore[arg-type]
     return points
@@ -56,7 +57,7 @@ def straight_line_matrices(
     lat, lon = pts[:, 0], pts[:, 1]
     metres = haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :]) * circuity
     seconds = metres / (speed_kmh / 3.6)
-    return TravelMatrices(durations=np.round(seconds, 1), distances=np.round(metres, 1))
+    return _computed(np.round(seconds, 1), np.round(metres, 1))
 
 
 def network_matrices(graph: Any, locations: Sequence[Location], **options: Any) -> TravelMatrices:
@@ -64,7 +65,17 @@ def network_matrices(graph: Any, locations: Sequence[Location], **options: Any) 
     from network.matrix import travel_matrix
 
     result = travel_matrix(graph, _points(locations), **options)
-    return TravelMatrices(durations=result.duration_s, distances=result.distance_m)
+    return _computed(result.duration_s, result.distance_m)
+
+
+def _computed(durations: np.ndarray, distances: np.ndarray) -> TravelMatrices:
+    """Matrices computed here, from a problem's locations: they are no part of the data its
+    caller handed in, so an error in them (a value beyond the model's bounds) has no `loc`."""
+    try:
+        return TravelMatrices(durations=durations, distances=distances)
+    except ProblemError as err:
+        err.loc = ()
+        raise
 
 
 def road_graphs(
@@ -169,7 +180,10 @@ def matrices_for(
         for profile in profiles:
             speed = speeds.get(profile) if isinstance(speeds, Mapping) else speeds
             if speed is None:
-                raise ProblemError(f"travel: speed_kmh: no speed for profile '{profile}'")
+                raise ProblemError(
+                    f"travel: speed_kmh: no speed for profile '{profile}'",
+                    loc=("travel", "speed_kmh"),
+                )
             out[profile] = straight_line_matrices(locations, speed_kmh=float(speed),
                                                   circuity=circuity)
         return out

@@ -163,8 +163,8 @@ def submit_batch(
     # can time the travel; the map's matrices are left to the worker
     try:
         problem = read_batch(payload, estimate=on_map)
-    except ProblemError as err:  # its message names the item and the field
-        raise unprocessable(["body", "problem"], str(err)) from None
+    except ProblemError as err:  # its message names the item and the field, its loc the path
+        raise unprocessable(["body", "problem", *err.loc], str(err)) from None
     if on_map:
         payload["network"] = _server_map(body.problem, settings)
         _known_profiles(problem, source_profiles(payload["network"]))
@@ -180,7 +180,7 @@ def _check_travel(problem: dict[str, Any]) -> None:
     try:
         check_travel(problem.get("travel"))
     except TravelError as err:
-        raise unprocessable(["body", "problem", *err.field.split(".")], str(err)) from None
+        raise unprocessable(["body", "problem", *err.loc], str(err)) from None
 
 
 def _timed_on_the_server_map(problem: dict[str, Any]) -> bool:

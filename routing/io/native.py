@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from network.profiles import SPEED_CEILING_KMH, SPEED_FLOOR_KMH
-from routing.model import Location, Problem, ProblemError
+from routing.model import Location, Problem, ProblemError, posted_path
 from routing.travel import matrices_for
 
 #: Where a native problem's travel may come from, and the fields each source reads.
@@ -24,12 +24,12 @@ TRAVEL_SOURCES = {"network": ("osm",), "straight_line": ("speed_kmh", "circuity"
 
 
 class TravelError(ProblemError):
-    """A bad `travel` field; `field` is its dotted path ("travel", "travel.source"), so that
-    the API can point its 422 at it."""
+    """A bad `travel` field; `field` is its dotted path ("travel", "travel.source"), which the
+    message starts with and `loc` holds split."""
 
     def __init__(self, field: str, reason: str) -> None:
         self.field = field
-        super().__init__(f"{field}: {reason}")
+        super().__init__(f"{field}: {reason}", loc=tuple(field.split(".")))
 
 
 def load_json(path: str | Path) -> Any:
@@ -91,23 +91,39 @@ def _number(value: Any) -> bool:
 def problem_from_dict(
     data: Any, *, network: str | None = None, cache_dir: str | None = None
 ) -> Problem:
-    """Validate a native problem dict, computing its matrices first when it has none."""
+    """Validate a native problem dict, computing its matrices first when it has none.
+
+    An error's `loc` is a path in ``data`` as given: one into matrices computed here is cut."""
     if not isinstance(data, dict):
         raise ProblemError("problem: expected a JSON object")
-    data = dict(data)
+    posted, data = data, dict(data)
     travel = check_travel(data.pop("travel", None))
     if network is not None or "matrices" not in data:
         for key in ("locations", "vehicles"):
             if not isinstance(data.get(key, []), list):
-                raise ProblemError(f"{key}: a list is required")
-        locations = [Location.model_validate(x) for x in data.get("locations", [])]
+                raise ProblemError(f"{key}: a list is required", loc=(key,))
+        locations = [_location(x, i) for i, x in enumerate(data.get("locations", []))]
         profiles = sorted(
             {v.get("profile", "van") for v in data.get("vehicles", []) if isinstance(v, dict)}
         ) or ["van"]
         data["matrices"] = matrices_for(
             locations, profiles, travel=travel, network=network, cache_dir=cache_dir
         )
-    return Problem.model_validate(data)
+    try:
+        return Problem.model_validate(data)
+    except ProblemError as err:
+        err.loc = posted_path(posted, err.loc)
+        raise
+
+
+def _location(data: Any, index: int) -> Location:
+    """Location ``index`` of a problem read before the problem itself, to time its travel: an
+    error's path is made the problem's."""
+    try:
+        return Location.model_validate(data)
+    except ProblemError as err:
+        err.loc = ("locations", index, *err.loc)
+        raise
 
 
 def read_native(

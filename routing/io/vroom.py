@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from network.errors import is_number
 from routing.io.native import check_travel, load_json
-from routing.model import Location, Matrix, Problem, ProblemError
+from routing.model import Loc, Location, Matrix, Problem, ProblemError, posted_path
 from routing.solution import RoutePlan, Solution, Visit, build_solution
 from routing.travel import matrices_for
 
@@ -57,51 +57,67 @@ def read_vroom(
 
 
 class _Places:
-    """Matrix indices for VROOM's `location_index` or [lon, lat] `location` fields."""
+    """Matrix indices for VROOM's `location_index` or [lon, lat] `location` fields; ``at`` is
+    the item's path in the input, which errors carry."""
 
     def __init__(self, indexed: bool) -> None:
         self.indexed = indexed
         self.coords: dict[int, tuple[float, float]] = {}
         self.by_coord: dict[tuple[float, float], int] = {}
+        self.given_at: dict[int, Loc] = {}  # where each index's [lon, lat] was read
 
-    def index(self, item: dict[str, Any], what: str, key: str = "location") -> int:
+    def index(self, item: dict[str, Any], what: str, at: Loc, key: str = "location") -> int:
         coord = item.get(key)
         if coord is not None and not (
             isinstance(coord, list | tuple) and len(coord) == 2 and all(map(is_number, coord))
         ):
-            raise ProblemError(f"{what}: {key}: expected [lon, lat] (got {coord!r:.40})")
+            raise ProblemError(
+                f"{what}: {key}: expected [lon, lat] (got {coord!r:.40})", loc=(*at, key)
+            )
         if self.indexed:
             idx = item.get(f"{key}_index")
             if not isinstance(idx, int) or isinstance(idx, bool) or idx < 0:
                 raise ProblemError(
                     f"{what}: {key}_index: a non-negative integer is required "
-                    "when matrices are given"
+                    "when matrices are given",
+                    loc=(*at, f"{key}_index"),
                 )
             if coord is not None:
                 self.coords[idx] = (float(coord[0]), float(coord[1]))
+                self.given_at[idx] = (*at, key)
             return idx
         if coord is None:
-            raise ProblemError(f"{what}: {key}: [lon, lat] is required when no matrices are given")
+            raise ProblemError(
+                f"{what}: {key}: [lon, lat] is required when no matrices are given",
+                loc=(*at, key),
+            )
         pair = (float(coord[0]), float(coord[1]))
-        return self.by_coord.setdefault(pair, len(self.by_coord))
+        idx = self.by_coord.setdefault(pair, len(self.by_coord))
+        self.given_at.setdefault(idx, (*at, key))
+        return idx
 
     def locations(self, n: int) -> tuple[Location, ...]:
         if not self.indexed:
-            return tuple(Location(lon=lon, lat=lat) for lon, lat in self.by_coord)
+            return tuple(self._location(i, pair) for i, pair in enumerate(self.by_coord))
         if not self.coords:
             return ()
-        return tuple(
-            Location(lon=self.coords[i][0], lat=self.coords[i][1])
-            if i in self.coords
-            else Location()
-            for i in range(n)
-        )
+        return tuple(self._location(i, self.coords.get(i)) for i in range(n))
+
+    def _location(self, i: int, coord: tuple[float, float] | None) -> Location:
+        """Location `i`, or an error at the [lon, lat] it was read from (a number too large for
+        a coordinate, such as JSON's 1e400, passes the reader's check)."""
+        try:
+            return Location() if coord is None else Location(lon=coord[0], lat=coord[1])
+        except ProblemError as err:
+            err.loc = self.given_at[i]
+            raise
 
 
-def _id(item: dict[str, Any], what: str) -> str:
+def _id(item: dict[str, Any], what: str, at: Loc) -> str:
+    """The item's integer id as the model's string id; ``at`` is the item's path."""
     value = item.get("id")
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ProblemError(f"{what}: id: an integer is required (got {value!r})")
+        raise ProblemError(f"{what}: id: an integer is required (got {value!r})", loc=(*at, "id"))
     return str(value)
 
 
@@ -116,19 +132,22 @@ _NEUTRAL: dict[str, tuple[Any, ...]] = {
 }
 
 
-def _refuse(item: dict[str, Any], what: str, fields: tuple[str, ...]) -> None:
+def _refuse(item: dict[str, Any], what: str, at: Loc, fields: tuple[str, ...]) -> None:
     """Refuse, by name, a VROOM field the model cannot honour (neutral values pass)."""
     for f in fields:
         if item.get(f) not in _NEUTRAL[f]:
-            raise ProblemError(f"{what}: {f}: not supported by gongpei's model")
+            raise ProblemError(f"{what}: {f}: not supported by gongpei's model", loc=(*at, f))
 
 
-def _description(item: dict[str, Any], what: str) -> str | None:
+def _description(item: dict[str, Any], what: str, at: Loc) -> str | None:
     """VROOM's `description`, which becomes the model's `name`: checked here so that an error
     names the field as the input does."""
     value = item.get("description")
     if value is not None and not isinstance(value, str):
-        raise ProblemError(f"{what}: description: a string is required (got {value!r})")
+        raise ProblemError(
+            f"{what}: description: a string is required (got {value!r})",
+            loc=(*at, "description"),
+        )
     return value
 
 
@@ -191,7 +210,10 @@ def _shape(data: dict[str, Any]) -> _Input:
         said = {"missing": "is required", "model_type": "an object is required"}.get(
             first["type"], first["msg"].removeprefix("Value error, ")
         )
-        raise ProblemError(f"{head}: {field}: {said}" if field else f"{head}: {said}") from None
+        raise ProblemError(
+            f"{head}: {field}: {said}" if field else f"{head}: {said}",
+            loc=posted_path(data, first["loc"]),
+        ) from None
 
 
 def _given_matrices(given: _Input, vehicles: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -205,7 +227,8 @@ def _given_matrices(given: _Input, vehicles: list[dict[str, Any]]) -> dict[str, 
         if "costs" in (m.model_extra or {}):
             raise ProblemError(
                 f"matrices '{profile}': costs: custom cost matrices are not "
-                "supported (costs come from per_hour/per_km)"
+                "supported (costs come from per_hour/per_km)",
+                loc=("matrices", profile, "costs"),
             )
         distances = m.distances
         if distances is None:
@@ -215,7 +238,10 @@ def _given_matrices(given: _Input, vehicles: list[dict[str, Any]]) -> dict[str, 
                 if v["profile"] == profile
             ):
                 raise ProblemError(
-                    f"matrices '{profile}': distances: needed for per_km costs or max_distance"
+                    f"matrices '{profile}': distances: needed for per_km costs or max_distance",
+                    loc=("matrices", profile, "distances")
+                    if profile in (given.matrices or {})
+                    else ("matrix",),
                 )
             distances = np.zeros_like(m.durations)
         matrices[profile] = {"durations": m.durations, "distances": distances}
@@ -235,9 +261,9 @@ def vroom_to_problem(
         raise ProblemError("problem: expected a JSON object with jobs/shipments and vehicles")
     vehicles_in = data.get("vehicles")
     if vehicles_in is None:
-        raise ProblemError("vehicles: missing; at least one vehicle is required")
+        raise ProblemError("vehicles: missing; at least one vehicle is required", loc=("vehicles",))
     if isinstance(vehicles_in, list) and not vehicles_in:
-        raise ProblemError("vehicles: at least one vehicle is required")
+        raise ProblemError("vehicles: at least one vehicle is required", loc=("vehicles",))
     given = _shape(data)
     indexed = given.matrix is not None or bool(given.matrices)
     places = _Places(indexed=indexed)
@@ -245,24 +271,27 @@ def vroom_to_problem(
     centres: dict[int, dict[str, Any]] = {}
     vehicles = []
     for k, v in enumerate(vehicles_in):
-        what = f"vehicle #{k}"
-        vid = _id(v, what)
+        at = ("vehicles", k)
+        vid = _id(v, f"vehicle #{k}", at)
         what = f"vehicle '{vid}'"
-        _refuse(v, what, _UNSUPPORTED_VEHICLE)
+        _refuse(v, what, at, _UNSUPPORTED_VEHICLE)
         ends = {}
         for key in ("start", "end"):
             if v.get(key) is None and v.get(f"{key}_index") is None:
                 ends[key] = None
                 continue
-            idx = places.index(v, what, key)
+            idx = places.index(v, what, at, key)
             centres.setdefault(idx, {"id": f"location {idx}", "location": idx})
             ends[key] = centres[idx]["id"]
         costs = v.get("costs", {})
         breaks = []
-        for b in v.get("breaks", []):
-            bid = _id(b, f"{what}: break")
+        for i, b in enumerate(v.get("breaks", [])):
+            bid = _id(b, f"{what}: break", (*at, "breaks", i))
             if b.get("max_load") is not None:
-                raise ProblemError(f"{what}: break '{bid}': max_load: not supported")
+                raise ProblemError(
+                    f"{what}: break '{bid}': max_load: not supported",
+                    loc=(*at, "breaks", i, "max_load"),
+                )
             breaks.append(
                 {"id": bid, "windows": b.get("time_windows", []), "duration": b.get("service", 0)}
             )
@@ -278,26 +307,27 @@ def vroom_to_problem(
             "cost_per_hour": costs.get("per_hour", 3600),
             "cost_per_km": costs.get("per_km", 0),
             "max_distance": v.get("max_distance"),
-            "name": _description(v, what),
+            "name": _description(v, what, at),
         }
         vehicles.append({k2: x for k2, x in vehicle.items() if x is not None})
 
     jobs = []
     for k, j in enumerate(data.get("jobs", [])):
-        jid = _id(j, f"job #{k}")
+        at = ("jobs", k)
+        jid = _id(j, f"job #{k}", at)
         what = f"job '{jid}'"
-        _refuse(j, what, ("setup",))
+        _refuse(j, what, at, ("setup",))
         delivery = j.get("delivery", j.get("amount"))
         job = {
             "id": jid,
-            "location": places.index(j, what),
+            "location": places.index(j, what, at),
             "service": j.get("service", 0),
             "delivery": delivery,
             "pickup": j.get("pickup"),
             "time_windows": j.get("time_windows", []),
             "skills": _skills(j),
             "priority": j.get("priority", 0),
-            "name": _description(j, what),
+            "name": _description(j, what, at),
         }
         jobs.append({k2: x for k2, x in job.items() if x is not None})
 
@@ -306,13 +336,13 @@ def vroom_to_problem(
         stops = {}
         for end in ("pickup", "delivery"):
             stop = s[end]
-            what = f"shipment #{k}: {end}"
-            sid = _id(stop, what)
-            _refuse(stop, what, ("setup",))
-            name = _description(stop, what)
+            what, at = f"shipment #{k}: {end}", ("shipments", k, end)
+            sid = _id(stop, what, at)
+            _refuse(stop, what, at, ("setup",))
+            name = _description(stop, what, at)
             stops[end] = {
                 "id": sid,
-                "location": places.index(stop, what),
+                "location": places.index(stop, what, at),
                 "service": stop.get("service", 0),
                 "time_windows": stop.get("time_windows", []),
                 **({"name": name} if name else {}),
@@ -337,18 +367,67 @@ def vroom_to_problem(
         matrices = matrices_for(
             locations, profiles, travel=travel, network=network, cache_dir=cache_dir
         )
-    return Problem.model_validate(
-        {
-            "name": name,
-            "locations": locations,
-            "centres": list(centres.values()),
-            "vehicles": vehicles,
-            "jobs": jobs,
-            "shipments": shipments,
-            "matrices": matrices,
-            "meta": {"format": "vroom", "int_ids": True},
-        }
-    )
+    model = {
+        "name": name,
+        "locations": locations,
+        "centres": list(centres.values()),
+        "vehicles": vehicles,
+        "jobs": jobs,
+        "shipments": shipments,
+        "matrices": matrices,
+        "meta": {"format": "vroom", "int_ids": True},
+    }
+    try:
+        return Problem.model_validate(model)
+    except ProblemError as err:  # its path is the model's: point it at the VROOM input
+        err.loc = _as_posted(data, err.loc)
+        raise
+
+
+#: Where the reader found each model field that VROOM names otherwise, per kind of item: the
+#: first of the places listed that the posted item has, else the first.
+_POSTED_AS: dict[str, dict[str, tuple[Loc, ...]]] = {
+    "vehicle": {
+        "shift": (("time_window",),),
+        "fixed_cost": (("costs", "fixed"),),
+        "cost_per_hour": (("costs", "per_hour"),),
+        "cost_per_km": (("costs", "per_km"),),
+        "name": (("description",),),
+    },
+    "break": {"windows": (("time_windows",),), "duration": (("service",),)},
+    "shipment": {"id": ((),)},  # made up of its stops' ids: the shipment itself
+    "stop": {  # a job, or a shipment's pickup or delivery
+        "location": (("location_index",), ("location",)),
+        "delivery": (("delivery",), ("amount",)),  # `amount`: VROOM's legacy delivery
+        "name": (("description",),),
+    },
+}
+
+
+def _as_posted(data: dict[str, Any], loc: Loc) -> Loc:
+    """A model error's path as a path in the VROOM input ``data``. The reader keeps the order
+    of the vehicles, their breaks, the jobs and the shipments but renames some fields; a path
+    into what it made up (centres, locations, a shipment's joint id, matrices it computed or
+    read from the legacy `matrix`) is cut where the posted data ends."""
+    match loc:
+        case ("vehicles", int(), "breaks", int(), str(field), *rest):
+            kind, item = "break", loc[:4]
+        case ("vehicles", int(), str(field), *rest):
+            kind, item = "vehicle", loc[:2]
+        case ("jobs", int(), str(field), *rest):
+            kind, item = "stop", loc[:2]
+        case ("shipments", int(), "pickup" | "delivery", str(field), *rest):
+            kind, item = "stop", loc[:3]
+        case ("shipments", int(), str(field), *rest):
+            kind, item = "shipment", loc[:2]
+        case _:
+            return posted_path(data, loc)
+    places = _POSTED_AS[kind].get(field, ((field,),))
+    node: Any = data
+    for key in item:  # the reader walked these items, so they are there
+        node = node[key]
+    place = next((p for p in places if p and p[0] in node), places[0])
+    return posted_path(data, (*item, *place, *rest))
 
 
 def solution_from_vroom(

@@ -66,7 +66,8 @@ def test_invalid_batch_is_422_naming_the_item(client, auth, vroom_problem):
     r = _submit(client, auth["a"], problem)
     assert r.status_code == 422
     (problem_error,) = r.json()["detail"]
-    assert problem_error["loc"] == ["body", "problem"] and "job '2'" in problem_error["msg"]
+    assert problem_error["loc"] == ["body", "problem", "jobs", 1, "location_index"]
+    assert "job '2'" in problem_error["msg"]
     r = client.post("/v1/batches", json={"format": "csv", "problem": {}}, headers=auth["a"])
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "format"]
 
@@ -83,7 +84,7 @@ def test_batch_errors_are_a_422_list_with_their_path(client, auth):
     )
     assert r.status_code == 422, r.text
     (problem_error,) = r.json()["detail"]
-    assert problem_error["loc"] == ["body", "problem"]
+    assert problem_error["loc"] == ["body", "problem", "jobs", 0, "location"]
     assert problem_error["msg"].startswith("location: lon: ") and "inf" in problem_error["msg"]
     for fmt, batch in (("vroom", VROOM_BATCH), ("native", NATIVE_BATCH)):
         r = client.post("/v1/batches", json={"format": fmt, "problem": batch}, headers=auth["a"])
@@ -109,6 +110,60 @@ def test_malformed_vroom_batch_is_422_naming_the_member(client, auth, vroom_prob
     change(problem)
     r = _submit(client, auth["a"], problem)
     assert r.status_code == 422 and named in r.json()["detail"][0]["msg"], r.text
+
+
+def _native_batch() -> dict:
+    """A native batch with its matrices: a hub, two vans and four stops a minute apart."""
+    table = [[60 * abs(i - j) for j in range(5)] for i in range(5)]
+    return {
+        "centres": [{"id": "hub", "location": 0, "opening": ["07:00", "20:00"]}],
+        "vehicles": [
+            {"id": v, "start": "hub", "end": "hub", "capacity": [4]} for v in ("v1", "v2")
+        ],
+        "jobs": [{"id": f"j{k}", "location": k, "delivery": [1]} for k in range(1, 5)],
+        "matrices": {"van": {"durations": table, "distances": table}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("fmt", "change", "loc", "msg"),
+    [
+        ("native", lambda p: p["jobs"][3].update(time_windows=[["08:00", "09:00"], [900, 600]]),
+         ["jobs", 3, "time_windows", 1],
+         "job 'j4': time_windows[1]: time window ends (00:10) before it starts (00:15)"),
+        ("native", lambda p: p["vehicles"][1].update(breaks=[{"id": "lunch", "duration": -600}]),
+         ["vehicles", 1, "breaks", 0, "duration"],
+         "vehicle 'v2': break 'lunch': duration: Input should be greater than or equal to 0 "
+         "(got -600)"),
+        ("native", lambda p: p["vehicles"][0].update(shift=["05:00", "06:30"]),
+         ["vehicles", 0, "shift"],
+         "vehicle 'v1': shift: 05:00-06:30 never meets the opening hours of its start centre "
+         "'hub' (07:00-20:00): it could never leave it"),
+        ("native", lambda p: p["jobs"][2].update(delivery=[5]), ["jobs", 2, "delivery", 0],
+         "job 'j3': delivery: 5 units of dimension 0 exceeds every able vehicle's capacity "
+         "(largest 4)"),
+        ("vroom", lambda p: p["jobs"][2].update(service="soon"), ["jobs", 2, "service"],
+         "job '3': service: Input should be a valid number, unable to parse string as a number "
+         "(got 'soon')"),
+        ("vroom", lambda p: p["jobs"][0].update(time_windows=[[0, 60], [900, 600]]),
+         ["jobs", 0, "time_windows", 1],
+         "job '1': time_windows[1]: time window ends (00:10) before it starts (00:15)"),
+        ("vroom", lambda p: p["vehicles"][1].update(time_window=[900, 600]),
+         ["vehicles", 1, "time_window"],
+         "vehicle '2': shift: time window ends (00:10) before it starts (00:15)"),
+    ],
+)  # fmt: skip
+def test_a_batch_error_points_at_its_field(client, auth, vroom_problem, fmt, change, loc, msg):
+    """Every error in reading a batch was at `["body", "problem"]`, the field named only in the
+    message: it now points at the field as posted (a VROOM batch's `time_window`, not the
+    model's `shift`), with the message as it was."""
+    problem = _native_batch() if fmt == "native" else vroom_problem(3)
+    change(problem)
+    r = _submit(client, auth["a"], problem, format=fmt)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == [
+        {"loc": ["body", "problem", *loc], "type": "value_error", "msg": msg}
+    ]
 
 
 def test_failed_job_reports_its_error(make_client, settings, auth):

@@ -193,3 +193,89 @@ def test_direct_construction_raises_problem_error_naming_the_item() -> None:
     m = Model()
     with pytest.raises(ProblemError, match=r"^job 'j7': delivery\[0\]: Input should be greater"):
         m.add_job("j7", location=1, delivery=(-3,))
+
+
+J1 = {"id": "j1", "location": 1}
+
+
+@pytest.mark.parametrize(
+    ("change", "loc", "message"),
+    [
+        (  # a field pydantic checks, deep in an item
+            {"jobs": [J1, {**J1, "id": "j2", "time_windows": [[0, 60], ["12:00", "11:00"]]}]},
+            ("jobs", 1, "time_windows", 1),
+            "job 'j2': time_windows[1]: time window ends (11:00) before it starts (12:00)",
+        ),
+        (  # a window posted as [start, end] is checked as {start, end}: the path ends at it
+            {"jobs": [{**J1, "time_windows": [[0, "soon"]]}]},
+            ("jobs", 0, "time_windows", 0),
+            "job 'j1': time_windows[0].end: Input should be a valid number, unable to parse "
+            "string as a number (got 'soon')",
+        ),
+        (
+            {"vehicles": [{"id": "v1", "breaks": [{"id": "b", "duration": -5}]}]},
+            ("vehicles", 0, "breaks", 0, "duration"),
+            "vehicle 'v1': break 'b': duration: Input should be greater than or equal to 0 "
+            "(got -5)",
+        ),
+        ({"jobs": [{"id": "j1"}]}, ("jobs", 0, "location"), "job 'j1': location: is required"),
+        ({"pooled": True, "colour": "red"}, ("colour",), "problem: colour: is not a known field"),
+        # cross-field checks, which pydantic locates at the problem (or the vehicle) only
+        (
+            {"jobs": [{**J1, "location": 7}]},
+            ("jobs", 0, "location"),
+            "job 'j1': location 7 is outside the travel matrices (3x3)",
+        ),
+        (
+            {"jobs": [{**J1, "delivery": [1]}]},
+            ("jobs", 0, "delivery"),
+            "job 'j1': delivery: 1 capacity dimensions but others have 2",
+        ),
+        (
+            {"jobs": [{**J1, "delivery": [1, 60]}]},
+            ("jobs", 0, "delivery", 1),
+            "job 'j1': delivery: 60 units of dimension 1 exceeds every able vehicle's capacity "
+            "(largest 50)",
+        ),
+        ({"jobs": [J1, J1]}, ("jobs", 1, "id"), "task 'j1': id repeats"),
+        (
+            {"vehicles": [{"id": "v1", "breaks": [{"id": "b"}, {"id": "b"}]}]},
+            ("vehicles", 0, "breaks", 0, "id"),
+            "vehicle 'v1': breaks: break id 'b' repeats",
+        ),
+        (
+            {"vehicles": [{"id": "v1", "profile": "bike"}]},
+            ("vehicles", 0, "profile"),
+            "vehicle 'v1': profile: no travel matrices for profile 'bike' (have ['van'])",
+        ),
+        (
+            {
+                "centres": [{"id": "hub", "location": 0, "opening": ["08:00", "09:00"]}],
+                "vehicles": [{"id": "v1", "start": "hub", "shift": ["10:00", "11:00"]}],
+            },
+            ("vehicles", 0, "shift"),
+            "vehicle 'v1': shift: 10:00-11:00 never meets the opening hours of its start centre "
+            "'hub' (08:00-09:00): it could never leave it",
+        ),
+        (
+            {"locations": [{}]},
+            ("locations",),
+            "locations: 1 locations but the travel matrices are 3x3",
+        ),
+    ],
+)
+def test_an_error_carries_the_path_of_its_field(change: dict, loc: tuple, message: str) -> None:
+    """The message names the item by id; `loc` is the path in the data as given (list
+    positions, not ids), which the API's 422 points at."""
+    with pytest.raises(ProblemError) as err:
+        Problem.model_validate(base(**change))
+    assert (err.value.loc, str(err.value)) == (loc, message)
+
+
+def test_an_error_without_a_path_in_the_data_has_none() -> None:
+    with pytest.raises(ProblemError) as err:
+        Problem.model_validate_json("{")
+    assert err.value.loc == ()
+    with pytest.raises(ProblemError) as err:  # an item built alone: its path starts within it
+        Job(id="a", location=0, time_windows=[[9, 1]])
+    assert err.value.loc == ("time_windows", 0)

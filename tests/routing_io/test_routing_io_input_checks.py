@@ -11,6 +11,7 @@ import pytest
 
 from routing.io import guess_format, read_problem
 from routing.io.native import TravelError, check_travel, problem_from_dict
+from routing.io.vroom import vroom_to_problem
 from routing.model import ProblemError
 
 NATIVE = {
@@ -130,3 +131,106 @@ def test_a_true_capacity_is_not_one(tmp_path: Path) -> None:
     data["vehicles"][0]["capacity"] = [True]  # was read as a capacity of one
     with pytest.raises(ProblemError, match=r"capacity.*not true or false"):
         read_problem(write(tmp_path, data))
+
+
+def _set(path: tuple, value: object):
+    """A change to a copy of VROOM: `value` at `path` (None deletes the field)."""
+
+    def change(data: dict) -> None:
+        *head, last = path
+        for key in head:
+            data = data[key]
+        if value is None:
+            del data[last]
+        else:
+            data[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "loc", "message"),
+    [
+        # the reader's own checks
+        (_set(("jobs", 0, "id"), "x"), ("jobs", 0, "id"),
+         "job #0: id: an integer is required (got 'x')"),
+        (_set(("vehicles", 0, "max_tasks"), 3), ("vehicles", 0, "max_tasks"),
+         "vehicle '1': max_tasks: not supported by gongpei's model"),
+        (_set(("shipments", 0, "pickup", "location_index"), -1),
+         ("shipments", 0, "pickup", "location_index"),
+         "shipment #0: pickup: location_index: a non-negative integer is required when "
+         "matrices are given"),
+        (_set(("vehicles", 0, "breaks"), [{"id": 1, "max_load": [1]}]),
+         ("vehicles", 0, "breaks", 0, "max_load"),
+         "vehicle '1': break '1': max_load: not supported"),
+        (_set(("jobs", 0), 5), ("jobs", 0), "job #0: an object is required"),
+        # the model's checks, at the VROOM field the reader read
+        (_set(("jobs", 0, "time_windows"), [[0, 10], [90, 50]]), ("jobs", 0, "time_windows", 1),
+         "job '10': time_windows[1]: time window ends (00:00:50) before it starts (00:01:30)"),
+        (_set(("jobs", 0, "location_index"), 5), ("jobs", 0, "location_index"),
+         "job '10': location 5 is outside the travel matrices (2x2)"),
+        (_set(("vehicles", 0, "time_window"), [90, 50]), ("vehicles", 0, "time_window"),
+         "vehicle '1': shift: time window ends (00:00:50) before it starts (00:01:30)"),
+        (_set(("vehicles", 0, "costs"), {"per_hour": -1}), ("vehicles", 0, "costs", "per_hour"),
+         "vehicle '1': cost_per_hour: Input should be greater than or equal to 0 (got -1)"),
+        (_set(("vehicles", 0, "breaks"), [{"id": 1, "service": -5}]),
+         ("vehicles", 0, "breaks", 0, "service"),
+         "vehicle '1': break '1': duration: Input should be greater than or equal to 0 (got -5)"),
+        (_set(("shipments", 0, "delivery", "service"), "x"),
+         ("shipments", 0, "delivery", "service"),
+         "shipment '20-21': delivery.service: Input should be a valid number, unable to parse "
+         "string as a number (got 'x')"),
+        (_set(("shipments", 0, "amount"), [9]), ("shipments", 0, "amount", 0),
+         "shipment '20-21': amount: 9 units of dimension 0 exceeds every able vehicle's "
+         "capacity (largest 4)"),
+        (lambda d: d["jobs"][0].update(amount=d["jobs"][0].pop("delivery") * 2),
+         ("jobs", 0, "amount"), "job '10': delivery: 2 capacity dimensions but others have 1"),
+        (lambda d: d["jobs"].append(d["jobs"][0]), ("jobs", 1, "id"), "task '10': id repeats"),
+        (lambda d: d["shipments"].append(d["shipments"][0]), ("shipments", 1),
+         "task '20-21': id repeats"),  # the reader's id, made of the stops' ids
+        # a path into what the reader made up ends where the input does
+        (_set(("vehicles", 0, "max_distance"), 5), ("matrices", "car", "distances"),
+         "matrices 'car': distances: needed for per_km costs or max_distance"),
+        (lambda d: d.update(matrix=d.pop("matrices")["car"]["durations"], vehicles=[
+            {**d["vehicles"][0], "max_distance": 5}]), ("matrix",),
+         "matrices 'car': distances: needed for per_km costs or max_distance"),
+    ],
+)  # fmt: skip
+def test_vroom_errors_carry_the_path_of_the_field_as_posted(change, loc, message) -> None:
+    """`loc` names the field as the VROOM input spells it (`time_window`, not the model's
+    `shift`), with the input's list positions, whichever check refused it."""
+    data = copy.deepcopy(VROOM)
+    change(data)
+    with pytest.raises(ProblemError) as err:
+        vroom_to_problem(data)
+    assert (err.value.loc, str(err.value)) == (loc, message)
+
+
+def test_vroom_coordinates_out_of_range_are_located_at_the_pair() -> None:
+    data = {
+        "vehicles": [{"id": 1, "start": [120.38, 36.06]}],
+        "jobs": [{"id": 1, "location": [120.39, 36.07]}, {"id": 2, "location": [120.4, 91.0]}],
+    }
+    with pytest.raises(ProblemError) as err:
+        vroom_to_problem(data, travel={"source": "straight_line"})
+    assert err.value.loc == ("jobs", 1, "location")
+    assert str(err.value).startswith("location: lat: Input should be less than or equal to 90")
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        (lambda d: d["locations"][1].update(lat=91), ("locations", 1, "lat")),
+        (lambda d: d["locations"][1].pop("lon"), ("locations", 1)),
+        (lambda d: d["locations"][1].clear(), ("locations", 1)),  # no coordinates to time
+        (lambda d: d["jobs"][0].update(location=5), ("jobs", 0, "location")),
+        # matrices computed by the reader were not in the input: no path into them
+        (lambda d: d["travel"].update(circuity=1e10), ()),
+    ],
+)
+def test_native_errors_carry_the_path_of_the_field(change, loc) -> None:
+    data = copy.deepcopy({**NATIVE, "travel": {"source": "straight_line"}})
+    change(data)
+    with pytest.raises(ProblemError) as err:
+        problem_from_dict(data)
+    assert err.value.loc == loc, str(err.value)
