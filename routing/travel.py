@@ -26,6 +26,9 @@ LineDrawer = Callable[[list[list[float]], "Route"], list[list[float]]]
 
 DEFAULT_SPEED_KMH = {"van": 25.0, "e-tricycle": 15.0, "walk": 4.5}
 DEFAULT_CIRCUITY = 1.3
+# roads seldom run more than twice the straight line; past 5 it is a typo (1e10 made entries
+# beyond what the engines hold, refused as "durations", a field the caller never sent)
+MAX_CIRCUITY = 5.0
 
 
 def _points(locations: Sequence[Location]) -> list[tuple[float, float]]:
@@ -51,13 +54,13 @@ def straight_line_matrices(
     """Haversine distance x circuity (m) and that distance at `speed_kmh` (s), between all pairs."""
     if speed_kmh <= 0:
         raise ProblemError(f"travel: speed_kmh must be positive, got {speed_kmh}")
-    if circuity < 1:
-        raise ProblemError(f"travel: circuity must be at least 1, got {circuity}")
+    if not 1 <= circuity <= MAX_CIRCUITY:
+        raise ProblemError(f"travel: circuity must be 1-{MAX_CIRCUITY:g}, got {circuity}")
     pts = np.array(_points(locations), dtype=np.float64).reshape(-1, 2)
     lat, lon = pts[:, 0], pts[:, 1]
     metres = haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :]) * circuity
     seconds = metres / (speed_kmh / 3.6)
-    return _computed(np.round(seconds, 1), np.round(metres, 1))
+    return TravelMatrices(durations=np.round(seconds, 1), distances=np.round(metres, 1))
 
 
 def network_matrices(graph: Any, locations: Sequence[Location], **options: Any) -> TravelMatrices:
@@ -65,17 +68,7 @@ def network_matrices(graph: Any, locations: Sequence[Location], **options: Any) 
     from network.matrix import travel_matrix
 
     result = travel_matrix(graph, _points(locations), **options)
-    return _computed(result.duration_s, result.distance_m)
-
-
-def _computed(durations: np.ndarray, distances: np.ndarray) -> TravelMatrices:
-    """Matrices computed here, from a problem's locations: they are no part of the data its
-    caller handed in, so an error in them (a value beyond the model's bounds) has no `loc`."""
-    try:
-        return TravelMatrices(durations=durations, distances=distances)
-    except ProblemError as err:
-        err.loc = ()
-        raise
+    return TravelMatrices(durations=result.duration_s, distances=result.distance_m)
 
 
 def road_graphs(

@@ -17,7 +17,7 @@ from typing import Any
 
 from network.profiles import SPEED_CEILING_KMH, SPEED_FLOOR_KMH
 from routing.model import Location, Problem, ProblemError, posted_path
-from routing.travel import matrices_for
+from routing.travel import MAX_CIRCUITY, matrices_for
 
 #: Where a native problem's travel may come from, and the fields each source reads.
 TRAVEL_SOURCES = {"network": ("osm",), "straight_line": ("speed_kmh", "circuity")}
@@ -77,9 +77,11 @@ def check_travel(travel: Any) -> dict[str, Any] | None:
                 f"{SPEED_CEILING_KMH:g} km/h is required, as a road speed (got {value!r})",
             )
     circuity = travel.get("circuity", 1)
-    if not _number(circuity) or circuity < 1:
+    if not _number(circuity) or not 1 <= circuity <= MAX_CIRCUITY:
         raise TravelError(
-            "travel.circuity", f"a number of at least 1 is required (got {circuity!r})"
+            "travel.circuity",
+            f"a number of 1-{MAX_CIRCUITY:g} is required, the road distance over the straight "
+            f"line (got {circuity!r})",
         )
     return dict(travel)
 

@@ -27,6 +27,7 @@ from network.profiles import SPEED_CEILING_KMH, SPEED_FLOOR_KMH
 from routing.model import Float, Int, ProblemError, TimeWindow
 from routing.pooling.errors import PoolingError
 from routing.siting.model import DEFAULT_COMPARTMENTS as SITING_COMPARTMENTS
+from routing.travel import DEFAULT_CIRCUITY, MAX_CIRCUITY
 
 #: Compartment inner sizes in cm, the same cells locker siting sizes lockers with.
 DEFAULT_COMPARTMENTS: dict[str, tuple[float, float, float]] = {
@@ -233,7 +234,7 @@ class Travel(_Frozen):
     source: str | None = None
     straight_line: bool = False
     speed_kmh: Float = Field(default=25.0, ge=SPEED_FLOOR_KMH, le=SPEED_CEILING_KMH)
-    circuity: Float = Field(default=1.3, ge=1.0)
+    circuity: Float = Field(default=DEFAULT_CIRCUITY, ge=1.0, le=MAX_CIRCUITY)
     walk_radius_m: Float = Field(default=500.0, gt=0)
 
     @model_validator(mode="after")

@@ -49,7 +49,8 @@ def write(tmp_path: Path, data: dict) -> Path:
         ({"source": "straight_line", "speed_kmh": {"van": 0}}, "travel.speed_kmh", "positive"),
         ({"source": "straight_line", "speed_kmh": 1e12}, "travel.speed_kmh", "1-200 km/h"),
         ({"source": "straight_line", "speed_kmh": {"van": 0.01}}, "travel.speed_kmh", "1-200"),
-        ({"source": "straight_line", "circuity": 0.5}, "travel.circuity", "at least 1"),
+        ({"source": "straight_line", "circuity": 0.5}, "travel.circuity", "of 1-5 is required"),
+        ({"source": "straight_line", "circuity": 1e10}, "travel.circuity", "of 1-5 is required"),
         ({"source": "network", "osm": 3}, "travel.osm", "an OSM file"),
     ],
 )
@@ -224,8 +225,8 @@ def test_vroom_coordinates_out_of_range_are_located_at_the_pair() -> None:
         (lambda d: d["locations"][1].pop("lon"), ("locations", 1)),
         (lambda d: d["locations"][1].clear(), ("locations", 1)),  # no coordinates to time
         (lambda d: d["jobs"][0].update(location=5), ("jobs", 0, "location")),
-        # matrices computed by the reader were not in the input: no path into them
-        (lambda d: d["travel"].update(circuity=1e10), ()),
+        # refused as posted, before the matrices it would make reach past the model's bounds
+        (lambda d: d["travel"].update(circuity=1e10), ("travel", "circuity")),
     ],
 )
 def test_native_errors_carry_the_path_of_the_field(change, loc) -> None:
