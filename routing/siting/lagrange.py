@@ -189,6 +189,7 @@ def must_serve_bound(
     upper: float,
     stop_at: float,
     time_limit_s: float,
+    floor: float | None = None,
 ) -> float | None:
     """A lower bound on capacitated set cover or facility location: fixed capacities, or
     compartments to size.
@@ -203,6 +204,11 @@ def must_serve_bound(
     as one pool; both only loosen it, so any multipliers give a valid bound, at best the LP
     relaxation with x_ij <= y_j links (which the city-scale MIP leaves out: one row per pair).
     ``upper`` (a known plan's MIP value) sets the step; the search stops at ``stop_at``.
+
+    With a shortfall's ``floor`` (the MIP's second stage: unserved parcels are free but at most
+    ``floor``), the floor row is relaxed too: its multiplier mu >= 0 stands in for P and the
+    bound takes mu x floor off. Each round sets mu at its best for the lambdas
+    (``_unserved_price``), so with P's swamping gone the bound is on the plan's cost alone.
     """
     if model.kind not in ("setcover", "facility") or not model.is_capacitated:
         return None
@@ -215,7 +221,7 @@ def must_serve_bound(
     fixed_cost = site_cost(inst) if model.kind == "setcover" else inst.fixed_cost
     cap = effective_capacity(inst, model)
     must = inst.must_open
-    unserved = big_penalty(inst, model) * w * reached
+    unserved = most = big_penalty(inst, model) * w * reached
     # first multipliers: each point's cheapest cost per parcel at a site filled to capacity
     full = np.minimum(cap, np.bincount(jj, wp, minlength=m))
     per_parcel = cost / wp + fixed_cost[jj] / np.maximum(full[jj], 1e-9)
@@ -228,7 +234,12 @@ def must_serve_bound(
         saving, x = _fill(jj, lam[rr] - cost, wp, cap, m)
         reduced = fixed_cost - saving
         is_open = must | (reduced < 0)
-        bound = lam.sum() + np.minimum(unserved - lam, 0.0).sum() + reduced[is_open].sum()
+        bound = lam.sum() + reduced[is_open].sum()
+        if floor is not None:
+            mu = _unserved_price(lam, w, reached, floor)
+            unserved = mu * w * reached
+            bound -= mu * floor
+        bound += np.minimum(unserved - lam, 0.0).sum()
         step.record(bound)
         served = np.bincount(rr, x * is_open[jj], minlength=inst.n_demand)
         g = (1.0 - served - (unserved < lam)) * reached
@@ -236,9 +247,22 @@ def must_serve_bound(
         if norm == 0 or step.spent or step.best >= stop_at or time.perf_counter() > deadline:
             break
         lam = np.clip(
-            lam + step.scale * max(upper - bound, 1e-6 * abs(upper)) / norm * g, 0, unserved
+            lam + step.scale * max(upper - bound, 1e-6 * abs(upper)) / norm * g, 0, most
         )
     return float(step.best)
+
+
+def _unserved_price(lam: np.ndarray, w: np.ndarray, reached: np.ndarray, floor: float) -> float:
+    """The floor row's best multiplier for these point multipliers: the relaxed optimum's part
+    in mu, sum_i min(0, mu w_i - lambda_i) - mu x floor, is concave, rising while the points
+    with lambda_i / w_i above mu (those the relaxation leaves unserved at that price) hold more
+    than ``floor`` parcels. So mu is the ratio of the point that first takes them past it."""
+    keep = reached & (w > 0)
+    ratio = lam[keep] / w[keep]
+    order = np.argsort(-ratio)
+    held = np.cumsum(w[keep][order])
+    first_past = int(np.searchsorted(held, floor, side="right"))
+    return float(max(ratio[order[first_past]], 0.0)) if first_past < order.size else 0.0
 
 
 def least_compartment_cost(inst: SitingInstance, model: SitingModel) -> float:

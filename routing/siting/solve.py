@@ -36,7 +36,7 @@ from routing.siting.flow import (
     to_serve_most,
 )
 from routing.siting.formulation import STRONG_LINK_MAX_PAIRS, Mip, big_penalty, build, pairs
-from routing.siting.heuristic import ILS_PATIENCE, open_set
+from routing.siting.heuristic import ILS_PATIENCE, open_set, relief_sites
 from routing.siting.lagrange import (
     capacitated_cover_bound,
     least_compartment_cost,
@@ -340,9 +340,8 @@ def _quick_bound(
     large p-median the Lagrangian bound (all the time: no MIP after it). Set cover's and
     facility location's share the time with the MIP, or take all of it ``alone``. ``on_lp``
     is handed the sites' values in the LP relaxation as soon as it is solved (city-scale
-    covering only). Past a shortfall's floor (``_least_unserved``) set cover and facility
-    location get none: the Lagrangian bounds the MIP that prices each unserved parcel, and
-    would have to tell the cost apart under that price, the swamping the floor takes away."""
+    covering only). Past a shortfall's floor (``_least_unserved``) set cover's and facility
+    location's Lagrangian relaxes the floor row too (``must_serve_bound``)."""
     upper = mip_value(plan, mip)
     if model.kind == "maxcover" and model.is_capacitated:
         deadline = time.perf_counter() + time_limit_s
@@ -378,13 +377,14 @@ def _quick_bound(
             left = 0.85 * (deadline - time.perf_counter())
             bounds.append(solve(inst, plain, time_limit_s=max(0.5, left), rel_gap=rel_gap).bound)
         return _tightest(bounds, maximize=True)
-    if _lagrange_must_serve(inst, model) and mip.floor is None:
+    if _lagrange_must_serve(inst, model):
         return must_serve_bound(
             inst,
             model,
             upper=upper,
             stop_at=upper - rel_gap * plan.objective,  # the gap on the objective's footing
             time_limit_s=(1.0 if alone else MUST_SERVE_SHARE) * time_limit_s,
+            floor=mip.floor,
         )
     if _large_pmedian(model, mip):
         return pmedian_bound(inst, model, upper=upper, time_limit_s=time_limit_s, rel_gap=rel_gap)
@@ -582,16 +582,13 @@ def _heuristic(
     deadline = time.perf_counter() + max(1.0, time_limit_s)
     plan = _assign(inst, model, is_open)
     # Must-serve models: open more sites while reachable parcels are left without capacity.
+    cap = effective_capacity(inst, model)
     while model.kind in ("setcover", "facility") and time.perf_counter() < deadline:
         short = inst.weight * (1.0 - np.minimum(plan.served, 1.0))
-        rr, jj, _ = pairs(inst)
-        need = np.bincount(jj, short[rr], minlength=inst.n_sites)
-        need[plan.is_open] = 0.0
-        if need.max() <= 1e-9:
+        more = relief_sites(inst, cap, plan.is_open, short)
+        if not more.any():
             break
-        is_open = plan.is_open.copy()
-        is_open[int(np.argmax(need))] = True
-        plan = _assign(inst, model, is_open)
+        plan = _assign(inst, model, plan.is_open | more)
     plan = _up_to_floor(inst, model, mip, plan)
     if model.budget is not None:
         plan = _within_budget(inst, model, plan)
