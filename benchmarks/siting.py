@@ -16,12 +16,15 @@ In one run:
         --lp-gap-blocks 60,60,60,200 --block-time-limit 1200
     .venv/bin/python benchmarks/siting.py --skip-orlib --capacities 90 --window-ab 50
     .venv/bin/python benchmarks/siting.py --skip-orlib --priced
+    .venv/bin/python benchmarks/siting.py --skip-orlib --shortfall
     .venv/bin/python benchmarks/siting.py --skip-orlib --only-capacitated --capacities 90 \
         --city-nodes 3000 --city-points 6000 --city-sites 600 --p 90 --path-ab
 
 ``--priced`` runs instead the city case's models that price what they build (20,000 a site;
 compartments to size, or 90 parcels a day): set cover, facility location, and covering within
 a money budget. None is a target of the issue; their bounds come from ``lagrange.py``.
+``--shortfall`` runs set cover and facility location sized with at most 45 compartments a
+locker (30 parcels a day): where points crowd, no plan can serve them all.
 
 ``--lp-gap-blocks`` measures instead how far the capacitated covering LP (the best bound the
 city case has) lies above the integer optimum: it cuts blocks of neighbouring sites out of the
@@ -147,7 +150,10 @@ def city(args: argparse.Namespace) -> None:
     if args.window_ab:
         window_ab(args, inst)
         return
-    cases = priced_cases(inst) if args.priced else plain_cases(args, inst)
+    if args.shortfall:
+        cases = shortfall_cases(inst)
+    else:
+        cases = priced_cases(inst) if args.priced else plain_cases(args, inst)
     print(
         f"p = {args.p} lockers; limit {args.city_time_limit:g} s; sized lockers: compartments "
         f"turned over every 1.5 days"
@@ -219,6 +225,18 @@ def priced_cases(inst: SitingInstance) -> list[tuple]:
             SitingModel("maxcover", budget=budget, sizing=sizing),
             0.01,
         ),
+    ]
+
+
+def shortfall_cases(inst: SitingInstance) -> list[tuple]:
+    """Set cover and facility location priced as in ``priced_cases`` but with lockers of at
+    most 45 compartments (30 parcels a day): a capacity shortfall where points crowd, so the
+    solve first finds the fewest parcels any plan leaves unserved."""
+    priced = dataclasses.replace(inst, fixed_cost=np.full(inst.n_sites, 20_000.0))
+    sizing = Sizing(DEFAULT_COMPARTMENTS, dwell_days=1.5, max_compartments=45)
+    return [
+        ("setcover sized 45 short", priced, SitingModel("setcover", sizing=sizing), 0.01),
+        ("facility sized 45 short", priced, SitingModel("facility", sizing=sizing), 0.01),
     ]
 
 
@@ -340,6 +358,12 @@ def main() -> None:
         action="store_true",
         help="city case: the models that price sites and compartments (set cover, facility "
         "location, covering with a money budget) instead",
+    )
+    ap.add_argument(
+        "--shortfall",
+        action="store_true",
+        help="city case: set cover and facility location with lockers too small where points "
+        "crowd (45 compartments) instead",
     )
     ap.add_argument(
         "--path-ab",
