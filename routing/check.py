@@ -6,7 +6,10 @@ behind a shared helper. Rules checked: every task served once or reported unassi
 reason, skills and firms, shipments picked up before delivery on one vehicle, reachability,
 capacity at every point in every dimension, time windows, shifts and centre opening hours,
 breaks (each taken once, in a window, inside the route, fitted between stops), max duration and
-distance, and that the reported arrivals, loads, distances and costs match the recomputation.
+distance, and that the reported figures match the recomputation: every step's arrival, waiting
+(never negative), service, load, distance and travel time, every route's and the summary's
+totals, start and end times, route count and penalties (`solve` ranks plans by them). Its one
+shared piece is the tolerance `TOL`, so the timing and the checker agree on what is round-off.
 """
 
 from __future__ import annotations
@@ -17,9 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from routing.model import Job, Problem, Shipment, TimeWindow, Vehicle
-from routing.solution import Route, Solution, Step
-
-TOL = 1e-3  # seconds / metres / cost units; engines may round at this scale
+from routing.solution import TOL, Route, Solution, Step
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class CheckReport:
     cost: float = 0.0
     distance: float = 0.0
     duration: float = 0.0
+    service: float = 0.0
+    waiting: float = 0.0
+    penalty: float = 0.0
     served: int = 0
     unassigned: int = 0
 
@@ -81,7 +85,7 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
             continue
         _RouteCheck(problem, problem.vehicle(route.vehicle), route, report, visits).run()
     _check_coverage(problem, solution, visits, report)
-    _check_totals(solution, report)
+    _check_totals(problem, solution, report)
     return report
 
 
@@ -99,6 +103,11 @@ def _windows_text(windows: Sequence[TimeWindow]) -> str:
 
 def _differs(reported: float, actual: float) -> bool:
     return abs(reported - actual) > TOL + 1e-9 * abs(actual)
+
+
+def _step_name(step: Step) -> str:
+    """How messages name a step: `job 'a'`, `break 'lunch'`, `start step`, `end step`."""
+    return f"{step.type} step" if step.type in ("start", "end") else f"{step.type} '{step.id}'"
 
 
 class _RouteCheck:
@@ -147,18 +156,26 @@ class _RouteCheck:
         if starts:
             self._compare_load(starts[0], load)
 
+        for step in steps:
+            if step.waiting < -TOL:
+                self.flag(
+                    "report", f"{_step_name(step)}: reported waiting {step.waiting:g} s is negative"
+                )
+
         loc = start_loc
         begin = starts[0].arrival if starts else None
         depart = begin
         pending: list[Step] = []  # breaks since the last stop
-        dist = dur = 0.0
+        dist = dur = service_total = 0.0
         taken: Counter[str] = Counter()
         for pos, step in enumerate(steps):
-            if step.type in ("start", "end"):
+            if step.type == "start":
                 continue
-            if step.type == "break":
-                pending.append(step)
-                taken[step.id or ""] += 1
+            if step.type in ("break", "end"):
+                self._compare_load(step, load)
+                if step.type == "break":
+                    pending.append(step)
+                    taken[step.id or ""] += 1
                 continue
             where = self._task_location(step)
             if where is None:
@@ -195,6 +212,7 @@ class _RouteCheck:
                 self.flag(
                     "report", f"reported service {step.service:g} s, expected {service:g}", step.id
                 )
+            service_total += service  # tasks only: breaks are not service, as in VROOM
             dist += leg_m
             dur += leg
             load = self._apply(step, load)
@@ -237,15 +255,28 @@ class _RouteCheck:
 
         v = self.v
         cost = v.fixed_cost + v.cost_per_km * dist / 1000 + v.cost_per_hour * dur / 3600
-        if _differs(self.r.distance, dist):
-            self.flag("report", f"reported distance {self.r.distance:g}, recomputed {dist:g}")
-        if _differs(self.r.duration, dur):
-            self.flag("report", f"reported travel time {self.r.duration:g}, recomputed {dur:g}")
-        if _differs(self.r.cost, cost):
-            self.flag("report", f"reported cost {self.r.cost:g}, recomputed {cost:g}")
+        # idle time is what the steps report: their arrivals and service starts are checked
+        # above, and a later arrival (a break taken at the stop, then the drive) is allowed
+        waiting = sum(s.waiting for s in steps)
+        figures = [
+            ("distance", self.r.distance, dist),
+            ("travel time", self.r.duration, dur),
+            ("cost", self.r.cost, cost),
+            ("service", self.r.service, service_total),
+            ("waiting", self.r.waiting, waiting),
+        ]
+        if begin is not None:
+            figures.append(("start_time", self.r.start_time, begin))
+        if finish is not None:
+            figures.append(("end_time", self.r.end_time, finish))
+        for name, reported, actual in figures:
+            if _differs(reported, actual):
+                self.flag("report", f"route {name}: reported {reported:g}, recomputed {actual:g}")
         self.report.cost += cost
         self.report.distance += dist
         self.report.duration += dur
+        self.report.service += service_total
+        self.report.waiting += waiting
 
     # ---------------------------------------------------------------- pieces
     def _centre_location(self, centre_id: str) -> int:
@@ -405,8 +436,13 @@ class _RouteCheck:
                 )
 
     def _compare_load(self, step: Step, load: list[int]) -> None:
-        if step.load and list(step.load) != load:
-            self.flag("report", f"reported load {list(step.load)}, recomputed {load}", step.id)
+        """The load carried after the step; an empty one is wrong too wherever goods move."""
+        if list(step.load) != load:
+            self.flag(
+                "report",
+                f"{_step_name(step)}: reported load {list(step.load)}, recomputed {load}",
+                step.id,
+            )
 
 
 def _check_coverage(
@@ -475,12 +511,20 @@ def _coverage(task_id: str, visits: int, unassigned: int, report: CheckReport) -
         )
 
 
-def _check_totals(solution: Solution, report: CheckReport) -> None:
+def _check_totals(problem: Problem, solution: Solution, report: CheckReport) -> None:
+    """The summary against the recomputed routes and the penalties of the tasks left out:
+    `solve` ranks plans by summary cost plus penalty, so a wrong one picks the wrong plan."""
+    penalties = {("job", j.id): j.penalty or 0.0 for j in problem.jobs}
+    penalties |= {("shipment", s.id): s.penalty or 0.0 for s in problem.shipments}
+    report.penalty = sum(penalties.get((u.type, u.id), 0.0) for u in solution.unassigned)
     s = solution.summary
     for name, reported, actual in (
         ("cost", s.cost, report.cost),
         ("distance", s.distance, report.distance),
         ("duration", s.duration, report.duration),
+        ("service", s.service, report.service),
+        ("waiting", s.waiting, report.waiting),
+        ("penalty", s.penalty, report.penalty),
     ):
         if _differs(reported, actual):
             report.violations.append(
@@ -488,5 +532,11 @@ def _check_totals(solution: Solution, report: CheckReport) -> None:
                     "report", f"summary {name} {reported:g} differs from the recomputed {actual:g}"
                 )
             )
-    if s.unassigned != len(solution.unassigned):
-        report.violations.append(Violation("report", "summary unassigned count differs"))
+    for name, reported, count in (
+        ("unassigned", s.unassigned, len(solution.unassigned)),
+        ("routes", s.routes, len(solution.routes)),
+    ):
+        if reported != count:
+            report.violations.append(
+                Violation("report", f"summary {name} {reported} differs from the {count} listed")
+            )

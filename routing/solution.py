@@ -17,10 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from routing.model import Job, Problem, Shipment, Vehicle
 
 _NUMBERED_FORMATS = ("vroom", "vrplib", "solomon", "lilim")  # inputs whose ids are numbers
+TOL = 1e-3
+"""Seconds, metres and cost units within which two numbers count as equal. Engines round at this
+scale and float sums drift by far less (0.1 + 0.2 s of travel is 0.30000000000000004, just past
+a window ending at 0.3). The timing below and the checker (`routing.check`) share this one
+value, so a stop timed as inside its window is one the checker accepts."""
 StepType = Literal["start", "job", "pickup", "delivery", "break", "end"]
 VisitType = Literal["job", "pickup", "delivery", "break"]
 
 __all__ = [
+    "TOL",
     "Route",
     "RoutePlan",
     "Solution",
@@ -376,9 +382,12 @@ def _stop(problem: Problem, visit: Visit) -> tuple[int, float, tuple[int, ...], 
 
 
 def _earliest_in(windows: Sequence[Any], t: float) -> float:
-    """Earliest time >= t inside one of the windows (t itself when there are none or past all)."""
+    """Earliest time >= t inside one of the windows (t itself when there are none or past all).
+
+    A window still takes `t` up to `TOL` past its end: that much is round-off (the checker
+    accepts it), and moving the stop to its next window for it would add hours of waiting."""
     for w in windows:
-        if t <= w.end:
+        if t <= w.end + TOL:
             return max(t, w.start)
     return t
 
@@ -453,8 +462,10 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
             arrival = min(arrival, begin)
         else:
             begin = _earliest_in(windows, arrival)
-        if loc is None and v.start is None:
-            arrival = begin  # a route without a start begins at its first stop
+        if loc is None:
+            # No start centre and no stop before: the route begins at this stop, so the vehicle
+            # arrives when service begins (not at the shift start, to wait there for hours).
+            arrival = begin
         dist += leg_m
         dur += leg
         for d, c in enumerate(change):

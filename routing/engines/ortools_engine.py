@@ -6,7 +6,8 @@ How the model maps onto OR-Tools (following its documentation and maintainers' a
 - a "time" dimension whose transit i->j is service(i) + travel(i, j); several time windows
   are `SetRange` plus `RemoveInterval` for the gaps; shifts and centre opening hours bound the
   route start and end; max duration is the vehicle's span upper bound;
-- breaks are interval variables given to `SetBreakIntervalsOfVehicle`, kept inside the route;
+- breaks are interval variables given to `SetBreakIntervalsOfVehicle`, kept inside the route
+  and apart from each other; a vehicle one of whose breaks fits nowhere serves nothing;
 - capacities are one dimension per capacity dimension (delivered loads are on board at the
   start, pickups come back to the end, shipments ride from pickup to delivery);
 - skills and firms (when not pooled) restrict the values of each task's `VehicleVar`;
@@ -14,6 +15,8 @@ How the model maps onto OR-Tools (following its documentation and maintainers' a
   larger than any plan's cost, so an impossible task is left out (with a reason) rather than
   making the whole problem infeasible;
 - shipments are pickup-and-delivery pairs on one vehicle, pickup first;
+- arcs between centres are free, as only an unused vehicle's empty route takes them (see
+  `_Builder._free_empty`), so a vehicle that cannot go straight home in time stays unused;
 - first solution by parallel cheapest insertion (savings for plain capacitated problems), then
   guided local search until the time limit.
 OR-Tools needs integers: times and costs are scaled by 1000 when the data are not whole
@@ -33,7 +36,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.engines import EngineError, Progress, ProgressCallback
-from routing.model import Problem, TimeWindow, Vehicle
+from routing.model import Break, Problem, TimeWindow, Vehicle
 from routing.solution import RoutePlan, Solution, Visit, build_solution
 from routing.unassigned import explain, fits_alone
 
@@ -92,6 +95,7 @@ class _Builder:
                     loc = None if ref is None else problem.centre(ref).location
                     self.centre_node[ref] = len(self.nodes)
                     self.nodes.append(_Node(location=loc))
+        self.n_centres = len(self.nodes)  # centre nodes come first
         self.task_nodes: dict[str, list[int]] = {}
         for j in problem.jobs:
             self.task_nodes[j.id] = [len(self.nodes)]
@@ -152,6 +156,33 @@ class _Builder:
     def t_down(self, seconds: float) -> int:
         return math.floor(seconds * self.ts + 1e-6)
 
+    def units(self, start: float, end: float) -> tuple[int, int]:
+        """The window [start, end] of seconds (end may be inf) in whole time units, at most
+        the horizon.
+
+        Rounded inward (start up, end down), so any time OR-Tools picks lies in the window.
+        A window too narrow to hold a whole unit (under 1 ms between non-whole times at the
+        fine scale; whole data never are) would then be empty and make the model fail, so it
+        becomes the one unit nearest its middle instead: at most half a unit (0.5 ms) outside
+        the window, well within the checker's tolerance, rather than a crash.
+        """
+        lo = self.t_up(start)
+        hi = self.horizon if math.isinf(end) else min(self.horizon, self.t_down(end))
+        if lo > hi:
+            lo = hi = min(self.horizon, round((start + end) / 2 * self.ts))
+        return lo, hi
+
+    def domain(self, windows: Sequence[TimeWindow]) -> list[tuple[int, int]]:
+        """Disjoint, sorted unit ranges covering the windows (see `units`); windows that
+        rounding brings together are merged."""
+        merged: list[tuple[int, int]] = []
+        for lo, hi in (self.units(w.start, w.end) for w in windows):
+            if merged and lo <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+            else:
+                merged.append((lo, hi))
+        return merged
+
     # ------------------------------------------------------------------ matrices
     def _cost_classes(self) -> dict[tuple[str, float, float], Vehicle]:
         classes: dict[tuple[str, float, float], Vehicle] = {}
@@ -178,11 +209,26 @@ class _Builder:
                 + v.cost_per_hour * self._node_matrix(t.durations) / 3600.0
             )
 
+    def _free_empty(self, transits: np.ndarray) -> np.ndarray:
+        """The transits with those between centre nodes zeroed: only an empty route takes
+        such an arc (a used one goes from its start to its stops and on to its end).
+
+        OR-Tools holds an unused vehicle's empty route, start -> end, to every dimension, so
+        a vehicle that cannot drive straight from its start centre to its end centre within
+        its hours or max distance (or at all) would make the whole model infeasible and no
+        plan be found. With those arcs free its empty route always fits (it stays unused if
+        it can serve nothing), while a used route still pays every leg it drives.
+        """
+        transits[: self.n_centres, : self.n_centres] = 0
+        return transits
+
     # ------------------------------------------------------------------ model
     def build(self, *, finalizers: bool = True) -> None:
         """The OR-Tools model. `finalizers` (earliest finish, then latest start per vehicle)
         give compact schedules, but a search from a restored plan fails with them."""
         self.finalizers = finalizers
+        # vehicle index -> why no plan could use it; such a vehicle serves no task
+        self.unusable: dict[int, str] = {}
         p = self.p
         starts = [self.centre_node[v.start] for v in p.vehicles]
         ends = [self.centre_node[v.end] for v in p.vehicles]
@@ -223,7 +269,7 @@ class _Builder:
             ints[finite] = np.ceil(travel[finite] * self.ts - 1e-6).astype(np.int64)
             ints += np.array([round(s * self.ts) for s in service])[:, None]
             ints[~finite] = self.horizon + 1  # unreachable: no plan can use it
-            evaluators[profile] = routing.RegisterTransitMatrix(ints.tolist())
+            evaluators[profile] = routing.RegisterTransitMatrix(self._free_empty(ints).tolist())
         routing.AddDimensionWithVehicleTransits(
             [evaluators[v.profile] for v in p.vehicles], self.horizon, self.horizon, False, "time"
         )
@@ -231,32 +277,37 @@ class _Builder:
         for node, n in enumerate(self.nodes):
             if n.task is None or not n.windows:
                 continue
-            self._windows(self.time.CumulVar(self.manager.NodeToIndex(node)), n.windows)
+            self._restrict(
+                self.time.CumulVar(self.manager.NodeToIndex(node)), self.domain(n.windows)
+            )
         for k, v in enumerate(p.vehicles):
             self._vehicle_times(k, v)
 
-    def _windows(self, var: pywrapcp.IntVar, windows: Sequence[TimeWindow]) -> None:
-        var.SetRange(self.t_up(windows[0].start), self.t_down(windows[-1].end))
-        for a, b in itertools.pairwise(windows):
-            gap_lo, gap_hi = self.t_down(a.end) + 1, self.t_up(b.start) - 1
-            if gap_lo <= gap_hi:
-                var.RemoveInterval(gap_lo, gap_hi)
+    @staticmethod
+    def _restrict(var: pywrapcp.IntVar, ranges: Sequence[tuple[int, int]]) -> None:
+        """Limit the variable to the disjoint sorted unit ranges (none: no limit)."""
+        if not ranges:
+            return
+        var.SetRange(ranges[0][0], ranges[-1][1])
+        for (_, a_end), (b_start, _) in itertools.pairwise(ranges):
+            var.RemoveInterval(a_end + 1, b_start - 1)
 
     def _vehicle_times(self, k: int, v: Vehicle) -> None:
-        p, routing, dim = self.p, self.routing, self.time
-        lo, hi = 0, self.horizon
-        if v.shift:
-            lo, hi = max(lo, self.t_up(v.shift.start)), min(hi, self.t_down(v.shift.end))
-        start_lo, start_hi, end_lo, end_hi = lo, hi, lo, hi
-        if v.start and (opening := p.centre(v.start).opening):
-            start_lo = max(start_lo, self.t_up(opening.start))
-            start_hi = min(start_hi, self.t_down(opening.end))
-        if v.end and (opening := p.centre(v.end).opening):
-            end_lo = max(end_lo, self.t_up(opening.start))
-            end_hi = min(end_hi, self.t_down(opening.end))
+        routing, dim = self.routing, self.time
+        start_lo, start_hi = self._open_units(v, v.start)
+        end_lo, end_hi = self._open_units(v, v.end)
+        breaks = [self._break_ranges(b, start_lo, end_hi) for b in v.breaks]
+        if start_lo > end_hi:
+            self.unusable[k] = (
+                "its start centre opens (or its shift starts) after its end centre closes"
+            )
+        elif b := next((b for b, r in zip(v.breaks, breaks, strict=True) if not r), None):
+            self.unusable[k] = f"its break '{b.id}' fits nowhere in its shift and centre hours"
+        if k in self.unusable:
+            return  # left unconstrained: its route stays empty (see `_tasks`)
         start, end = dim.CumulVar(routing.Start(k)), dim.CumulVar(routing.End(k))
-        start.SetRange(start_lo, max(start_lo, start_hi))
-        end.SetRange(end_lo, max(end_lo, end_hi))
+        start.SetRange(start_lo, start_hi)
+        end.SetRange(end_lo, end_hi)
         if v.max_duration is not None:
             dim.SetSpanUpperBoundForVehicle(self.t_down(v.max_duration), k)
         if self.finalizers:
@@ -264,25 +315,45 @@ class _Builder:
             routing.AddVariableMinimizedByFinalizer(end)
             routing.AddVariableMaximizedByFinalizer(start)
         if v.breaks:
-            self._breaks(k, v, start, end)
+            self._breaks(k, v, end, breaks)
 
-    def _breaks(self, k: int, v: Vehicle, start: pywrapcp.IntVar, end: pywrapcp.IntVar) -> None:
-        """Breaks of a used vehicle (an unused one takes none), ending before its route ends.
+    def _open_units(self, v: Vehicle, centre: str | None) -> tuple[int, int]:
+        """When the vehicle may be at this end of its route, in units: its shift within the
+        centre's opening hours (the model checks that the two meet)."""
+        lo, hi = (v.shift.start, v.shift.end) if v.shift else (0.0, math.inf)
+        if centre is not None and (opening := self.p.centre(centre).opening):
+            lo, hi = max(lo, opening.start), min(hi, opening.end)
+        return self.units(lo, hi)
+
+    def _break_ranges(self, b: Break, earliest: int, latest_end: int) -> list[tuple[int, int]]:
+        """Where the break may start, in units: in its windows (anywhere without), no earlier
+        than the route may start (see `_breaks`) and ending by the latest the route may end.
+        Empty if the break fits nowhere, which no plan of the vehicle can then meet."""
+        last = latest_end - self.t_up(b.duration)
+        ranges = self.domain(b.windows) if b.windows else [(0, self.horizon)]
+        return [
+            (max(lo, earliest), min(hi, last)) for lo, hi in ranges if lo <= last and hi >= earliest
+        ]
+
+    def _breaks(
+        self, k: int, v: Vehicle, end: pywrapcp.IntVar, ranges: list[list[tuple[int, int]]]
+    ) -> None:
+        """Breaks of a used vehicle (an unused one takes none), one at a time, each ending
+        before its route ends; `ranges` are where each may start (see `_break_ranges`).
 
         A break may still fall before the route starts: `read` then starts the route with it
         at the start centre, so the break domain begins no earlier than the shift and the
         centre's opening. (Constraining break start >= route start directly makes OR-Tools'
-        first-solution search fail on multi-vehicle problems.)
+        first-solution search fail on multi-vehicle problems.) OR-Tools keeps each break off
+        the visits and travel but lets two breaks overlap, so a disjunctive constraint keeps
+        them apart: a driver takes one break after another.
         """
         solver = self.routing.solver()
         used = self.routing.ActiveVehicleVar(k)
-        earliest = start.Min()
         intervals = []
-        for b in v.breaks:
+        for b, where in zip(v.breaks, ranges, strict=True):
             var = solver.IntVar(0, self.horizon, f"break {k} {b.id}")
-            if b.windows:
-                self._windows(var, b.windows)
-            var.SetMin(max(var.Min(), earliest))
+            self._restrict(var, where)
             interval = solver.FixedDurationIntervalVar(
                 var, self.t_up(b.duration), used, f"break {k} {b.id}"
             )
@@ -292,6 +363,8 @@ class _Builder:
                     end - interval.SafeStartExpr(self.horizon) <= self.t_down(v.max_duration)
                 )
             intervals.append(interval)
+        if len(intervals) > 1:
+            solver.Add(solver.DisjunctiveConstraint(intervals, f"breaks {k}"))
         # service time per variable index (not per node: starts and ends are duplicated)
         manager = self.manager
         size = self.routing.Size() + self.routing.vehicles()
@@ -357,7 +430,7 @@ class _Builder:
             ints = np.full(dist.shape, 10**15, dtype=np.int64)
             finite = np.isfinite(dist)
             ints[finite] = np.ceil(dist[finite] * self.ds - 1e-6).astype(np.int64)
-            evaluators[profile] = routing.RegisterTransitMatrix(ints.tolist())
+            evaluators[profile] = routing.RegisterTransitMatrix(self._free_empty(ints).tolist())
         limits = [
             10**15 if v.max_distance is None else math.floor(v.max_distance * self.ds + 1e-6)
             for v in p.vehicles
@@ -382,7 +455,11 @@ class _Builder:
                 penalty = must * (1 + task.priority) // share
             for index in indices:
                 routing.AddDisjunction([index], penalty)
-            allowed = [k for k, v in enumerate(p.vehicles) if p.vehicle_may_serve(v, task)]
+            allowed = [
+                k
+                for k, v in enumerate(p.vehicles)
+                if k not in self.unusable and p.vehicle_may_serve(v, task)
+            ]
             if allowed != everyone:  # -1 keeps "not performed" open for the disjunction
                 for index in indices:
                     routing.VehicleVar(index).SetValues([-1, *allowed])
@@ -391,7 +468,9 @@ class _Builder:
                 routing.AddPickupAndDelivery(pu, de)
                 solver.Add(routing.ActiveVar(pu) == routing.ActiveVar(de))
                 solver.Add(routing.VehicleVar(pu) == routing.VehicleVar(de))
-                solver.Add(self.time.CumulVar(pu) <= self.time.CumulVar(de))
+                # Pickup before delivery on one route already orders their times (transits
+                # are never negative); a cumul constraint of its own would also bind a pair
+                # left out, so one impossible shipment made the whole model infeasible.
 
     # ------------------------------------------------------------------ search
     def parameters(
@@ -490,7 +569,11 @@ class _Builder:
         ]
 
     def read(self, assignment: pywrapcp.Assignment) -> tuple[list[RoutePlan], list[str]]:
-        """Plans per used vehicle (visits with their start times) and the left-out task ids."""
+        """Plans per used vehicle (visits with their start times) and the left-out task ids.
+
+        Visits and breaks are listed by start time. At a tie the break came first if it
+        lasts nothing (it ends as the service starts) and after the visit otherwise (OR-Tools
+        keeps breaks off service, so that visit's service lasts nothing)."""
         p, routing, manager, dim = self.p, self.routing, self.manager, self.time
         breaks: dict[int, list[tuple[float, str]]] = {}
         intervals = assignment.IntervalVarContainer()
@@ -503,23 +586,39 @@ class _Builder:
         for k, v in enumerate(p.vehicles):
             index = routing.Start(k)
             departure = assignment.Value(dim.CumulVar(index)) / self.ts
-            timed: list[tuple[float, int, Visit]] = []
+            timed: list[tuple[float, int, Visit]] = []  # (start, tie order, visit)
             index = assignment.Value(routing.NextVar(index))
             while not routing.IsEnd(index):
                 node = self.nodes[manager.IndexToNode(index)]
                 start = assignment.Value(dim.CumulVar(index)) / self.ts
-                timed.append((start, 0, Visit(node.visit, node.task, start)))  # type: ignore[arg-type]
+                timed.append((start, 1, Visit(node.visit, node.task, start)))  # type: ignore[arg-type]
                 served.add(node.task)
                 index = assignment.Value(routing.NextVar(index))
             if not timed:
                 continue
-            taken = [(_late_as_possible(v, bid, t, departure), bid) for t, bid in breaks.get(k, [])]
+            taken = _before_leaving(v, breaks.get(k, []), departure)
             departure = min([departure, *(t for t, _ in taken)])  # a break before leaving
-            timed += [(t, 1, Visit("break", bid, t)) for t, bid in taken]
+            lasts = {b.id: b.duration for b in v.breaks}
+            timed += [(t, 2 if lasts[bid] else 0, Visit("break", bid, t)) for t, bid in taken]
             timed.sort(key=lambda x: (x[0], x[1]))
             plans.append(RoutePlan(v.id, [visit for _, _, visit in timed], departure))
         left = [t.id for t in (*p.jobs, *p.shipments) if t.id not in served]
         return plans, left
+
+
+def _before_leaving(
+    vehicle: Vehicle, breaks: list[tuple[float, str]], departure: float
+) -> list[tuple[float, str]]:
+    """The (start, id) of the vehicle's breaks with those OR-Tools placed before the route
+    leaves moved as late as they may go (`_late_as_possible`): the latest first, each ending
+    by the start of the one after it, so that breaks taken one after another stay apart."""
+    moved: list[tuple[float, str]] = []
+    until = departure
+    for start, bid in sorted(breaks, reverse=True):
+        start = _late_as_possible(vehicle, bid, start, until)
+        moved.append((start, bid))
+        until = min(until, start)
+    return moved
 
 
 def _late_as_possible(vehicle: Vehicle, break_id: str, start: float, departure: float) -> float:
@@ -589,7 +688,8 @@ def solve(
         reason = {t: "no plan found within the time limit" for t in left}
     else:
         plans, left = builder.read(assignment)
-        reason = {t: explain(problem, t) for t in left}
+        used = {plan.vehicle for plan in plans}  # a task fitting an idle one: the search's
+        reason = {t: explain(problem, t, used=used) for t in left}
     return build_solution(
         problem,
         plans,
@@ -604,6 +704,9 @@ def solve(
             "restore_s": round(restore_s, 3),
             "cold_search_kept": cold,
             "status": routing.status() if assignment is None else "solved",
+            "unusable_vehicles": {
+                problem.vehicles[k].id: why for k, why in builder.unusable.items()
+            },
         },
     )
 

@@ -8,9 +8,10 @@ when whole, else scaled by `FINE_SCALE` (an error below 0.0005 per arc on the be
 folded, per vehicle type, into one arc cost matrix (cost per km x distance + cost per hour x
 travel time), which is exactly the model's cost of a route; fixed costs and optional tasks'
 penalties (as PyVRP prizes) use the same scale. Loads are never scaled: PyVRP's default
-penalty parameters are tuned for unscaled loads against costs of the instance's own magnitude.
-The plan's times, loads and costs are then recomputed from the real data by
-`routing.solution.build_solution`.
+penalty parameters are tuned for unscaled loads against costs of the instance's own magnitude
+(only their cap is raised above the largest prize, see `_Translation.penalties`). A window
+holding no whole unit of time leaves its task out with that reason. The plan's times, loads and
+costs are then recomputed from the real data by `routing.solution.build_solution`.
 
 Every client and shipment stop has its own PyVRP location. Mapped parts of the model:
 - several time windows on a job: one client per window in a mutually exclusive client group
@@ -34,6 +35,7 @@ import math
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,11 +43,12 @@ import pyvrp
 from pyvrp.constants import MAX_VALUE
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks, IteratedLocalSearchParams
+from pyvrp.PenaltyManager import PenaltyParams
 
 from routing.engines import EngineError, Progress, ProgressCallback
 from routing.model import Job, Problem, Shipment, TimeWindow, Vehicle
 from routing.solution import RoutePlan, Solution, Visit, build_solution
-from routing.unassigned import _alone, explain
+from routing.unassigned import explain, why_not_alone
 
 NAME = "pyvrp"
 FINE_SCALE = 1000  # integer unit for times or costs that are not whole: 1/1000 of the model's
@@ -76,6 +79,16 @@ def supports(problem: Problem) -> tuple[bool, str]:
         if v.max_distance is not None and (v.cost_per_hour > 0 or v.cost_per_km <= 0):
             return False, (
                 f"vehicle '{v.id}' has a max distance and a cost not proportional to distance"
+            )
+    scale = _time_scale(problem)
+    unit = "second" if scale == 1 else "millisecond"
+    for v in problem.vehicles:
+        if v.shift and not _timable(v.shift, scale):
+            return False, f"vehicle '{v.id}' has a shift holding no whole {unit} (PyVRP's unit)"
+    for c in problem.centres:
+        if c.opening and not _timable(c.opening, scale):
+            return False, (
+                f"centre '{c.id}' has opening hours holding no whole {unit} (PyVRP's unit)"
             )
     return True, "fits PyVRP: capacities, time windows, shipments, centres, skills, costs"
 
@@ -109,8 +122,9 @@ def solve(
         iterations += result.num_iterations
     plans, dropped = translated.plans(result.best)
     served = {v.id for plan in plans for v in plan.visits}
+    used = {plan.vehicle for plan in plans}
     unassigned = {
-        task.id: explain(problem, task.id)
+        task.id: translated.untimable.get(task.id) or explain(problem, task.id, used=used)
         for task in (*problem.jobs, *problem.shipments)
         if task.id not in served
     }
@@ -139,7 +153,8 @@ def _search(translated: _Translation, stop: _Stop, seed: int,
         # itself and reports every task left out with its reason.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         return pyvrp.solve(translated.data, stop=stop, seed=seed, display=False,
-                           params=pyvrp.SolveParams(ils=ils))  # fmt: skip
+                           params=pyvrp.SolveParams(ils=ils,
+                                                    penalty=translated.penalties()))  # fmt: skip
 
 
 class _Stop:
@@ -193,6 +208,17 @@ def _whole(values: np.ndarray) -> bool:
     return bool(np.all(finite == np.round(finite)))
 
 
+def _time_scale(problem: Problem) -> int:
+    """PyVRP's units per second: 1 when every time is whole, else `FINE_SCALE`."""
+    return 1 if _whole(_time_values(problem)) else FINE_SCALE
+
+
+def _timable(window: TimeWindow, scale: int) -> bool:
+    """Whether the window holds a whole number of PyVRP's time units (`scale` per second),
+    rounded as `_Translation` rounds windows: openings up, closings down."""
+    return math.ceil(window.start * scale - 1e-6) <= math.floor(window.end * scale + 1e-6)
+
+
 def _time_values(problem: Problem) -> np.ndarray:
     """Every time the problem states: travel, service, windows, shifts, openings, max durations."""
     values: list[float] = []
@@ -218,24 +244,29 @@ class _Translation:
         self.problem = problem
         self.all_optional = all_optional
         self.dims = problem.n_dims
-        self.time_scale = 1 if _whole(_time_values(problem)) else FINE_SCALE
+        self.time_scale = _time_scale(problem)
         # one vehicle of each kind, to try tasks on
         self._kinds = list({(v.profile, v.skills, v.firm, *self._vehicle_key(v)): v
                             for v in problem.vehicles}.values())  # fmt: skip
-        # A task no vehicle can serve even alone (unreachable, window too early...) stays out:
-        # PyVRP would otherwise spoil the route it is put on.
-        self.jobs = [j for j in problem.jobs if self._servable(j)]
-        self.shipments = [s for s in problem.shipments if self._servable(s)]
+        self._shortcuts: dict[str, _Shortcuts] = {}
+        # Tasks PyVRP cannot time (task id -> why), left out with that reason.
+        self.untimable = {t.id: why for t in (*problem.jobs, *problem.shipments)
+                          if (why := self._untimable(t))}  # fmt: skip
+        # A task no vehicle can serve in any route stays out: PyVRP would otherwise spoil the
+        # route it is put on.
+        self.jobs = [j for j in problem.jobs if j.id not in self.untimable and self._servable(j)]
+        self.shipments = [s for s in problem.shipments
+                          if s.id not in self.untimable and self._servable(s)]  # fmt: skip
         # PyVRP clients: one per job, or one per time window of a job that has several (those
         # form a mutually exclusive group: exactly one is visited).
         self.client_jobs: list[Job] = []
         self._client_windows: list[tuple[TimeWindow, ...]] = []
+        self._grouped: set[str] = set()
         for job in self.jobs:
-            windows = (
-                [(w,) for w in job.time_windows]
-                if len(job.time_windows) > 1
-                else [job.time_windows]
-            )
+            timed = [w for w in job.time_windows if _timable(w, self.time_scale)]
+            windows = [(w,) for w in timed] if len(timed) > 1 else [tuple(timed)]
+            if len(windows) > 1:
+                self._grouped.add(job.id)
             self.client_jobs += [job] * len(windows)
             self._client_windows += windows
         self.groups: list[pyvrp.ClientGroup] = []
@@ -292,10 +323,65 @@ class _Translation:
         )
 
     def _servable(self, task: Job | Shipment) -> bool:
+        """Whether some vehicle might serve the task in some route.
+
+        Alone is the easiest way to serve a task only where travel keeps the triangle
+        inequality; where it does not (or a direct road is missing), a stop may be reached
+        sooner through others. So a task that fails alone is dropped only if it also fails
+        with every leg cut to its shortest path through the stops: a relaxation of any route
+        (waiting and service only add time, other stops only add load)."""
+        problem = self.problem
+        kinds = [v for v in self._kinds if problem.vehicle_may_serve(v, task)]
+        if any(why_not_alone(problem, v, task) is None for v in kinds):
+            return True
         return any(
-            self.problem.vehicle_may_serve(v, task) and _alone(self.problem, v, task) is None
-            for v in self._kinds
+            why_not_alone(problem, v, task, travel=self._shortest(v.profile)) is None
+            for v in kinds
         )
+
+    def penalties(self) -> PenaltyParams:
+        """PyVRP's penalty parameters, with the cap on a unit of excess load, time warp or
+        distance (`max_penalty`) above the largest prize, so that keeping a task in a route it
+        overloads never pays: under PyVRP's cap (1e5) an optional task with a larger penalty
+        kept its route infeasible for the whole search. The cap rises only as far as the
+        largest violation PyVRP could price (every load at once, every route warping through
+        the longest arcs) stays below 2**62 at it; the search starts from PyVRP's usual values.
+        """
+        default = PenaltyParams()
+        prizes = [self._money(t.penalty) for t in (*self.jobs, *self.shipments) if t.optional]
+        if self.all_optional:
+            prizes.append(self.must_prize * 101)
+        data = self.data
+        steps = [x for sh in data.shipments() for x in (sh.pickup, sh.delivery)]
+        loads = [sum(c.delivery) + sum(c.pickup) for c in data.clients()]
+        loads += [2 * sum(sh.amount) for sh in data.shipments()]
+        matrices = list(data.duration_matrices())
+        if any(v.max_distance is not None for v in self.problem.vehicles):
+            matrices += data.distance_matrices()
+        longest = max(int(m.max(initial=0)) for m in matrices)
+        services = sum(x.service_duration for x in (*data.clients(), *steps))
+        opens = max([x.tw_early for x in (*data.clients(), *steps)], default=0)
+        per_route = opens + services + (data.num_locations + 1) * longest
+        worst = sum(loads) + data.num_vehicles * per_route + 1
+        cap = min(max(prizes, default=0) + 1, 2**62 // worst)
+        return _PenaltyParams(max_penalty=max(default.max_penalty, float(cap)))
+
+    def _shortest(self, profile: str) -> _Shortcuts:
+        if profile not in self._shortcuts:
+            self._shortcuts[profile] = _Shortcuts(self.problem, profile)
+        return self._shortcuts[profile]
+
+    def _untimable(self, task: Job | Shipment) -> str | None:
+        """Why PyVRP cannot time the task, if so: every window of a stop falls between two
+        whole units of its time (rounding it outward would let the real plan miss it)."""
+        stops = [("", task.time_windows)] if isinstance(task, Job) else [
+            ("pickup ", task.pickup.time_windows), ("delivery ", task.delivery.time_windows)]
+        unit = "second" if self.time_scale == 1 else "millisecond"
+        for name, windows in stops:
+            if windows and not any(_timable(w, self.time_scale) for w in windows):
+                return (f"PyVRP cannot serve it: its {name}time windows hold no whole {unit}, "
+                        "PyVRP's unit of time here")  # fmt: skip
+        return None
 
     def _barred(self, v: Vehicle) -> frozenset[str]:
         """Ids of the tasks this vehicle may not serve (skills it lacks, another firm's)."""
@@ -338,7 +424,7 @@ class _Translation:
         job = self.client_jobs[index]
         prize = self._prize(job)
         group = None
-        if len(job.time_windows) > 1:
+        if job.id in self._grouped:
             if not self.groups or self.groups[-1].name != job.id:
                 required = prize.get("required", True)
                 self.groups.append(pyvrp.ClientGroup(required=required, name=job.id))
@@ -457,7 +543,7 @@ class _Translation:
         plans, dropped = [], {}
         for found in best.routes():
             why = _violated(found)
-            route, cut = _feasible_part(self.data, found)
+            route, cut = _feasible_part(self.data, found, self._optional_prize)
             for activity in cut:
                 dropped[self._visit(activity).id] = f"PyVRP found no feasible route for it: {why}"
             visits = [self._visit(a) for a in route.schedule() if not a.is_depot()]
@@ -474,6 +560,11 @@ class _Translation:
             plans.append(RoutePlan(vehicle.id, visits, departure=departure))
         return plans, dropped
 
+    def _optional_prize(self, activity: Any) -> int | None:
+        """The prize of an optional task's PyVRP activity; None for a task that must be served."""
+        task = (self.client_jobs if activity.is_client() else self.shipments)[activity.idx]
+        return self._money(task.penalty) if task.optional else None
+
     def _may_serve(self, vehicle: Vehicle, task_id: str) -> bool:
         problem = self.problem
         task = problem.job(task_id) if problem.has_job(task_id) else problem.shipment(task_id)
@@ -486,20 +577,94 @@ class _Translation:
         return Visit("pickup" if activity.is_pickup() else "delivery", shipment.id)
 
 
-def _feasible_part(data: pyvrp.ProblemData, route: pyvrp.Route) -> tuple[pyvrp.Route, list[Any]]:
-    """The route's longest feasible start and the activities cut off its end. Cutting from the
-    end only lowers the load carried and the time warp; a shipment's pickup and delivery go
-    together. PyVRP's best plan is infeasible when no penalty it may use outweighs the prizes
-    of tasks that cannot all fit (loads are penalised per unit up to a bound)."""
+class _PenaltyParams(PenaltyParams):
+    """PyVRP's penalty parameters whose search starts from PyVRP's default penalties (its
+    default midpoint), whatever the cap."""
+
+    def midpoint_penalties(self, data: pyvrp.ProblemData) -> tuple[list[float], float, float]:
+        return PenaltyParams().midpoint_penalties(data)
+
+
+class _Shortcuts:
+    """A profile's travel cut to shortest paths through the places routes visit (centres and
+    task stops): no route can make a leg faster or shorter. Read like `TravelMatrices`."""
+
+    def __init__(self, problem: Problem, profile: str) -> None:
+        places = {c.location for c in problem.centres} | {j.location for j in problem.jobs}
+        places |= {x.location for s in problem.shipments for x in (s.pickup, s.delivery)}
+        ordered = np.array(sorted(places))
+        at = {int(place): k for k, place in enumerate(ordered)}
+        travel, among = problem.travel(profile), np.ix_(ordered, ordered)
+        self.durations = _Nearest(travel.durations[among], at)
+        self.distances = _Nearest(travel.distances[among], at)
+
+
+class _Nearest:
+    """Shortest paths on one matrix, indexed by the model's location pairs; each source is
+    solved when first asked for (only tasks that fail alone ask)."""
+
+    def __init__(self, matrix: np.ndarray, at: dict[int, int]) -> None:
+        self._matrix, self._at = matrix, at
+        self._rows: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, pair: tuple[int, int]) -> float:
+        a, b = pair
+        if a not in self._rows:
+            self._rows[a] = _dijkstra(self._matrix, self._at[a])
+        return float(self._rows[a][self._at[b]])
+
+
+def _dijkstra(matrix: np.ndarray, source: int) -> np.ndarray:
+    """Shortest path lengths from `source` over a dense matrix of arc lengths (inf: no arc)."""
+    dist = np.array(matrix[source], dtype=np.float64)
+    dist[source] = 0.0
+    done = np.zeros(len(dist), dtype=bool)
+    while True:
+        k = int(np.argmin(np.where(done, np.inf, dist)))
+        if done[k] or math.isinf(dist[k]):
+            return dist
+        done[k] = True
+        np.minimum(dist, dist[k] + matrix[k], out=dist)
+
+
+def _feasible_part(
+    data: pyvrp.ProblemData, route: pyvrp.Route, prize: Callable[[Any], int | None]
+) -> tuple[pyvrp.Route, list[Any]]:
+    """A feasible part of an infeasible route and the activities cut from it.
+
+    PyVRP's best plan is infeasible when no penalty it may use outweighs the prizes of tasks
+    that cannot all fit (loads are penalised per unit up to a bound), so an optional task with
+    a large penalty can overload a route of required ones. Optional tasks (`prize` of an
+    activity: its prize, None when required) are dropped first, lowest prize first, each
+    only if that lessens what the route breaks; then the route is cut from its end, which only
+    lowers the load carried and the time warp. A shipment's pickup and delivery go together.
+    """
+    vehicle_type = route.vehicle_type()
     kept = [pyvrp.Activity(a.type, a.idx) for a in route.schedule() if not a.is_depot()]
     cut: list[Any] = []
+    optional = {(a.is_client(), a.idx): p for a in kept if (p := prize(a)) is not None}
+    for task in sorted(optional, key=optional.__getitem__):
+        if route.is_feasible():
+            break
+        rest = [a for a in kept if (a.is_client(), a.idx) != task]
+        trial = pyvrp.Route(data, rest, vehicle_type)
+        if _lessens(trial, route):
+            cut += [a for a in kept if (a.is_client(), a.idx) == task]
+            kept, route = rest, trial
     while not route.is_feasible():
         last = kept.pop()
         pair = [a for a in kept if last.is_shipment() and a.is_shipment() and a.idx == last.idx]
         kept = [a for a in kept if not any(a is b for b in pair)]
         cut += [last, *pair]
-        route = pyvrp.Route(data, kept, route.vehicle_type())
+        route = pyvrp.Route(data, kept, vehicle_type)
     return route, cut
+
+
+def _lessens(trial: pyvrp.Route, route: pyvrp.Route) -> bool:
+    """Whether `trial` breaks no limit more than `route` does, and some limit less."""
+    before = (*route.excess_load(), route.time_warp(), route.excess_distance())
+    after = (*trial.excess_load(), trial.time_warp(), trial.excess_distance())
+    return all(a <= b for a, b in zip(after, before, strict=True)) and after != before
 
 
 def _violated(route: pyvrp.Route) -> str:
