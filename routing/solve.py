@@ -49,6 +49,9 @@ def solve(
 ) -> Solution:
     """Solve the problem; the solution's `engine` and `engine_reason` say who and why, its
     `runtime_s` the whole time taken (a warm start's two engines, a race's wait included).
+    Every plan goes through the independent checker, and one that fails it says so in its
+    `engine_reason` (the API's and the CLI's readers see it there): a plan is never handed on
+    as sound on an engine's word alone.
 
     `race` None races two searches when auto, more than one core is free and this process
     runs no other thread (the race forks); True/False forces it on or off.
@@ -59,7 +62,14 @@ def solve(
     solution = _solved(
         problem, engine=engine, time_limit_s=time_limit_s, seed=seed, progress=progress, race=race
     )
-    return solution.model_copy(update={"runtime_s": time.monotonic() - began})
+    update: dict[str, object] = {"runtime_s": time.monotonic() - began}
+    report = check(problem, solution)
+    if not report.ok:
+        more = len(report.violations) - 1
+        update["engine_reason"] = f"{solution.engine_reason}; fails the checker: " + (
+            f"{report.violations[0]}" + (f" (and {more} more)" if more else "")
+        )
+    return solution.model_copy(update=update)
 
 
 def _solved(

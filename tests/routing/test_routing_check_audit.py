@@ -156,3 +156,24 @@ def test_every_reported_figure_is_checked(
     report = check(mixed, tampered(good, part, changes, step))
     assert report.kinds() == {"report"}
     assert any(said in str(v) for v in report.violations), [str(v) for v in report.violations]
+
+
+def test_a_plan_that_fails_the_checker_says_so_whatever_the_path(monkeypatch) -> None:
+    # a single named engine's plan (and the unraced warm start's) went out unchecked: one the
+    # checker rejects now names its first violation in engine_reason
+    import importlib
+
+    solve_module = importlib.import_module("routing.solve")
+    m = line_model(3)
+    m.add_vehicle("v", start="hub", end="hub")
+    m.add_job("a", location=1)
+    problem = m.build()
+    good = solve_module.solve(problem, engine="ortools", time_limit_s=0.5)
+    assert "checker" not in good.engine_reason
+    bad = good.model_copy(
+        update={"summary": good.summary.model_copy(update={"penalty": 99.0})}
+    )
+    monkeypatch.setattr(solve_module, "_solved", lambda *a, **k: bad)
+    told = solve_module.solve(problem, engine="ortools", time_limit_s=0.5)
+    assert told.engine_reason.startswith(f"{good.engine_reason}; fails the checker: [")
+    assert "penalty" in told.engine_reason
