@@ -53,6 +53,8 @@ def solve_mip(
     """Solve ``mip`` to ``rel_gap`` or until ``time_limit_s``; ``hint`` is (columns, values)."""
     if solver not in SOLVERS:
         raise SitingInputError(f"solver must be one of {', '.join(SOLVERS)}, got '{solver}'")
+    if not 0 <= rel_gap < np.inf:  # SCIP refuses a negative gap in C and solves on regardless
+        raise SitingInputError(f"rel_gap must be a finite number >= 0, got {rel_gap}")
     if solver == "highs":
         return _solve_highs(mip, time_limit_s=time_limit_s, rel_gap=rel_gap, hint=hint, log=log)
     start = time.perf_counter()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
-from routing.siting.formulation import pairs
+from routing.siting.formulation import pairs, sum_at
 from routing.siting.model import SitingInstance, SitingModel, at_least, of_each_size
 
 SCALE = 1000.0
@@ -39,7 +39,7 @@ def flow_assignment(
     fits = _standing_fit(inst, model, rr, jj) if standing else np.full(rr.size, np.inf)
     for _ in range(STANDING_PASSES):
         frac = _min_cost_flow(inst, is_open, rr, jj, unit, cap, fits, unserved_cost)
-        load = np.bincount(jj, inst.weight[rr] * frac, minlength=m)
+        load = sum_at(jj, inst.weight[rr] * frac, m)
         shrink = np.where(np.isfinite(cap) & (load > cap), cap / np.maximum(load, 1e-300), 1.0)
         if not standing:
             break
@@ -103,7 +103,7 @@ def _size_loads(inst: SitingInstance, model: SitingModel, rr, jj, frac) -> np.nd
     share = model.size_at_least(inst)
     parcels = inst.weight[rr] * frac
     return np.stack(
-        [np.bincount(jj, parcels * share[rr, t], minlength=inst.n_sites) for t in range(3)],
+        [sum_at(jj, parcels * share[rr, t], inst.n_sites) for t in range(3)],
         axis=1,
     )
 
@@ -140,18 +140,26 @@ def effective_capacity(inst: SitingInstance, model: SitingModel) -> np.ndarray:
 
 
 def max_service(
-    inst: SitingInstance, cap: np.ndarray, is_open: np.ndarray, *, total: float | None = None
+    inst: SitingInstance,
+    cap: np.ndarray,
+    is_open: np.ndarray,
+    *,
+    total: float | None = None,
+    certain: bool = False,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Most parcels the open sites can serve within capacity (and ``total`` overall), by max
     flow: (parcels served, served per point, load per site). Parcels and capacities are rounded
-    up to 1/1000, so the value never falls below the exact one (it may serve as a bound)."""
+    up to 1/1000, so the value never falls below the exact one (it may serve as a bound).
+    ``certain`` rounds capacities down instead: a point then served all its (rounded up)
+    parcels has them all served in the exact numbers too (``serves_everyone``)."""
     n, m = inst.n_demand, inst.n_sites
     rr, jj, _ = pairs(inst)
     on = is_open[jj]
     rr, jj = rr[on], jj[on]
     supply = np.ceil(inst.weight * SCALE).astype(np.int64)
     whole = int(supply.sum())
-    site_cap = np.where(np.isfinite(cap), np.ceil(cap * SCALE), whole).astype(np.int64)
+    rounded = np.floor(cap * SCALE) if certain else np.ceil(cap * SCALE)
+    site_cap = np.where(np.isfinite(cap), rounded, whole).astype(np.int64)
     source, hub, sink = n + m, n + m + 1, n + m + 2
     tails = np.r_[np.full(n, source), rr, np.arange(n, n + m), hub]
     heads = np.r_[np.arange(n), n + jj, np.full(m, hub), sink]
@@ -166,6 +174,23 @@ def max_service(
     return flow.optimal_flow() / SCALE, served, load
 
 
+def serves_everyone(inst: SitingInstance, model: SitingModel) -> bool:
+    """Whether every site open, each as large as it may be, serves every parcel in reach of
+    some site: then no plan need leave any unserved, and set cover and facility location hold
+    them to that (``build``'s floor of 0) rather than trade parcels for money.
+
+    Certain (``max_service`` with capacities rounded down, parcels up): a yes holds for the
+    exact numbers, where a yes of the flow rounding capacities up could be 1/1000 parcel a site
+    wrong, a floor no plan meets; a no may be rounding alone (an LP then decides). No where a
+    standing locker's compartments bind by size, which the flow sees only as one total."""
+    if model.sizing is not None and inst.built.any():
+        return False
+    every = np.ones(inst.n_sites, dtype=bool)
+    _, served, _ = max_service(inst, effective_capacity(inst, model), every, certain=True)
+    need = np.ceil(inst.weight * SCALE) / SCALE
+    return bool((served >= need)[inst.in_reach].all())
+
+
 def to_serve_most(inst: SitingInstance, model: SitingModel, is_open: np.ndarray) -> np.ndarray:
     """``is_open`` and the fewest other sites, roughly, that serve the most parcels with them:
     those a min-cost flow over every site loads, at a price of one per parcel through a site
@@ -178,7 +203,7 @@ def to_serve_most(inst: SitingInstance, model: SitingModel, is_open: np.ndarray)
     frac = _min_cost_flow(
         inst, every, rr, jj, unit, cap, np.full(rr.size, np.inf), inst.n_sites + 1.0
     )
-    return is_open | (np.bincount(jj, inst.weight[rr] * frac, minlength=inst.n_sites) > 0)
+    return is_open | (sum_at(jj, inst.weight[rr] * frac, inst.n_sites) > 0)
 
 
 def capacity_bound(inst: SitingInstance, model: SitingModel) -> float | None:

@@ -84,11 +84,15 @@ class _Builder:
         self.vals.append(np.broadcast_to(np.asarray(vals, float), rows.shape))
 
     def build(self, *, offset: float, maximize: bool, **where) -> Mip:
-        cat = np.concatenate
+        def cat(parts: list[np.ndarray]) -> np.ndarray:
+            # a model may have no rows at all (no point in reach of any site): numpy refuses
+            # to concatenate nothing
+            return np.concatenate(parts) if parts else np.zeros(0)
+
         A = sp.csr_matrix(
             (cat(self.vals), (cat(self.rows), cat(self.cols))), shape=(self.nrow, self.nvar)
         )
-        integer = cat(self.integer) if self.integer else np.zeros(0, dtype=np.int64)
+        integer = np.concatenate(self.integer) if self.integer else np.zeros(0, dtype=np.int64)
         return Mip(
             A,
             cat(self.rlb),
@@ -107,6 +111,13 @@ def pairs(inst: SitingInstance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(demand index, site index, distance) for every pair within reach, row-major."""
     r = inst.reach
     return np.repeat(np.arange(r.shape[0]), np.diff(r.indptr)), r.indices, r.data
+
+
+def sum_at(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Per position 0..size-1, the sum of ``values`` at it: ``np.bincount`` with weights, but
+    floats always (numpy gives ints for an empty ``index``, and float arithmetic on them in
+    place then fails, as where no pair is in reach)."""
+    return np.bincount(index, values, minlength=size).astype(float, copy=False)
 
 
 def site_cost(inst: SitingInstance) -> np.ndarray:
@@ -129,8 +140,10 @@ def build(
     ``strong`` adds x_ij <= y_j links to capacitated models: a tighter LP where capacity is
     slack, but one row per pair; by default only up to ``STRONG_LINK_MAX_PAIRS`` pairs (where
     capacity binds, as at city scale, the capacity rows alone already give a close bound).
-    ``floor`` (capacitated set cover and facility location) is the second stage of a capacity
-    shortfall (``_unserved_slack``): the fewest parcels in reach any plan leaves unserved.
+    ``floor`` (capacitated set cover and facility location) is the fewest parcels in reach any
+    plan leaves unserved (``_unserved_slack``): a shortfall's second stage, or 0 where every
+    parcel in reach can be served (``flow.serves_everyone``), so that the MIP serves them all.
+    None where it is not known: each unserved parcel is then priced instead (``big_penalty``).
     """
     model.check_against(inst)
     if strong is None:
@@ -339,8 +352,10 @@ def _unserved_slack(
     ``solve._least_unserved``), the slack is free and held to it by one row instead, and the
     objective is money alone. (Pricing only the parcels left unserved beyond the floor, so
     that a start serving fewer stayed feasible, still left SCIP at the limit on two of those
-    cases where the row proves them in 0.1 s.) Returns the slack columns and that row (None
-    without a floor).
+    cases where the row proves them in 0.1 s.) A floor of 0, where no plan need leave any
+    parcel unserved, holds every one served the same way; the price, which no finite value
+    makes exact (``big_penalty``), is for a floor not known. Returns the slack columns and
+    that row (None without a floor).
     """
     w = inst.weight[served_rows]
     price = big_penalty(inst, model) * w if floor is None else 0.0
@@ -353,7 +368,18 @@ def _unserved_slack(
 
 
 def big_penalty(inst: SitingInstance, model: SitingModel) -> float:
-    """Per-parcel price of leaving a point unserved: more than any complete plan costs."""
+    """Per-parcel price of leaving a point unserved, for a MIP with no ``floor`` (the fewest
+    parcels unserved not known) and for comparing plans in the MIP's units.
+
+    A price large enough that every plan serves the most parcels would have to exceed what
+    any plan spends for any gain in service. Service moves in whole steps of a point, a
+    capacity or a turnover only where demand is not split and compartments not counted; split
+    demand and whole compartment counts let it move by any fraction (a site of 9.9 parcels
+    where 10 come: 0.1 parcel for a second site's fixed cost), so no finite price is exact,
+    and one scaled to the finest fraction the data allow swamps the cost (SCIP, above).
+    Hence the floor (0 where nothing need go unserved), which ``build`` holds by a row; this
+    price, the whole cost over the smallest step, is a fallback that may trade fractions of
+    parcels for money."""
     total = float(site_cost(inst).sum())
     if model.sizing is not None:
         # every site open, each with the fewest compartments for its load: ceil(load /

@@ -42,6 +42,7 @@ class _Problem:
     spend: np.ndarray
     fixed: np.ndarray
     free_count: bool
+    exact_p: bool  # exactly p sites (p-median), not at most p
 
 
 def open_set(
@@ -152,6 +153,7 @@ def _problem(inst: SitingInstance, model: SitingModel) -> _Problem:
         spend=inst.fixed_cost,
         fixed=inst.must_open.copy(),
         free_count=model.kind == "facility",
+        exact_p=model.kind == "pmedian",
     )
 
 
@@ -173,14 +175,40 @@ def _gain(prob: _Problem, f: int, best: np.ndarray) -> float:
     return float((prob.w[rows] * np.maximum(best[rows] - cost, 0.0)).sum())
 
 
-def _can_add(prob: _Problem, is_open: np.ndarray, f: int) -> bool:
-    if prob.p is not None and is_open.sum() + 1 > prob.p:
+def _can_add(prob: _Problem, is_open: np.ndarray, f: int, cheapest: np.ndarray | None) -> bool:
+    """Whether site ``f`` may open: within ``p`` and the money budget, and where exactly ``p``
+    sites must open, with money left for the cheapest closed sites to make up the count
+    (``cheapest``: the closed sites' spends sorted and summed, 0 first; ``_cheapest``).
+    Without that reserve a p-median's greedy spent the budget on a few dear sites and stopped
+    short of p, a plan its MIP does not allow."""
+    count = int(is_open.sum())
+    if prob.p is not None and count + 1 > prob.p:
         return False
-    return prob.budget is None or prob.spend[is_open].sum() + prob.spend[f] <= prob.budget + _EPS
+    if prob.budget is None:
+        return True
+    need = prob.spend[f]
+    if cheapest is not None:
+        # f and the k - 1 cheapest other closed sites: the k cheapest if f is among them
+        k = prob.p - count
+        need = max(cheapest[k], prob.spend[f] + cheapest[k - 1])
+    return prob.spend[is_open].sum() + need <= prob.budget + _EPS
+
+
+def _cheapest(prob: _Problem, is_open: np.ndarray) -> np.ndarray | None:
+    """For exactly ``p`` sites under a money budget, what the k cheapest closed sites cost
+    together, for k = 0, 1, ... (None where the count or the money is free)."""
+    if not prob.exact_p or prob.budget is None:
+        return None
+    return np.r_[0.0, np.cumsum(np.sort(prob.spend[~is_open]))]
 
 
 def _greedy(prob: _Problem) -> np.ndarray:
-    """Lazy greedy: gains only shrink as sites open, so stale heap keys are upper bounds."""
+    """Lazy greedy: gains only shrink as sites open, so stale heap keys are upper bounds.
+
+    With exactly ``p`` sites and a budget, a site opens only if the cheapest closed ones can
+    still make up ``p`` (``_can_add``): the model's check that the cheapest ``p`` fit makes that
+    hold at the start, the cheapest closed site always keeps it, and a site refused once stays
+    refused (the reserve only grows as sites open), so the count always reaches ``p``."""
     m = prob.csc.shape[1]
     is_open = prob.fixed.copy()
     best = prob.fallback.copy()
@@ -188,6 +216,7 @@ def _greedy(prob: _Problem) -> np.ndarray:
         rows, cost = _column(prob, f)
         best[rows] = np.minimum(best[rows], cost)
     ratio = prob.budget is not None and prob.p is None
+    cheapest = _cheapest(prob, is_open)
 
     def key(f: int) -> float:
         value = _gain(prob, f, best) - prob.price[f]
@@ -203,9 +232,10 @@ def _greedy(prob: _Problem) -> np.ndarray:
             continue
         if fresh <= _EPS and (prob.free_count or prob.p is None):
             break
-        if not _can_add(prob, is_open, f):
+        if not _can_add(prob, is_open, f, cheapest):
             continue
         is_open[f] = True
+        cheapest = _cheapest(prob, is_open)
         rows, cost = _column(prob, f)
         best[rows] = np.minimum(best[rows], cost)
     return is_open

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from routing.siting.flow import effective_capacity
-from routing.siting.formulation import big_penalty, pairs, site_cost
+from routing.siting.formulation import big_penalty, pairs, site_cost, sum_at
 from routing.siting.model import SitingInstance, SitingModel
 
 PRICE_ROUNDS = 5  # subgradient steps between fresh searches for the budget's multiplier
@@ -79,7 +79,7 @@ def pmedian_bound(
     step = _Step(PMEDIAN_PATIENCE, maximize=True)
     while True:
         red = np.minimum(cost - lam[rr], 0.0)
-        rho = np.bincount(jj, red, minlength=m)
+        rho = sum_at(jj, red, m)
         free = rho.copy()
         free[fixed] = np.inf  # always open; the rest are the p - |fixed| smallest
         k = p - fixed.size
@@ -90,7 +90,7 @@ def pmedian_bound(
         unserved = penalty * w - lam < 0
         value = lam.sum() + np.minimum(penalty * w - lam, 0.0).sum() + rho[is_open].sum()
         step.record(value)
-        served = np.bincount(rr, (red < 0) & is_open[jj], minlength=inst.n_demand)
+        served = sum_at(rr, (red < 0) & is_open[jj], inst.n_demand)
         g = 1.0 - served - unserved
         norm = float(g @ g)
         proved = upper - step.best <= rel_gap * abs(upper)
@@ -137,8 +137,9 @@ def capacitated_cover_bound(
     budget = model.budget
     money = _compartment_cost(inst, model, rr, jj)
     # the budget's multiplier nu counts parcels per `scale` money, what the known plan pays a
-    # parcel (so that 1 means "a parcel is worth what it costs the plan")
-    scale = budget / max(lower, 1.0) if budget is not None else 1.0
+    # parcel (so that 1 means "a parcel is worth what it costs the plan"); a budget of 0 buys
+    # only what is free, and any positive scale then gives a valid bound (mu is nu / scale)
+    scale = (budget or 1.0) / max(lower, 1.0) if budget is not None else 1.0
 
     def relax(lam: np.ndarray, nu: float) -> tuple[float, np.ndarray, np.ndarray]:
         """The relaxed optimum at these multipliers: (bound, share of each pair, sites open)."""
@@ -171,7 +172,7 @@ def capacitated_cover_bound(
     while True:
         bound, x, is_open = relax(lam, nu)
         step.record(bound)
-        g = (1.0 - np.bincount(rr, x * is_open[jj], minlength=inst.n_demand)) * reached
+        g = (1.0 - sum_at(rr, x * is_open[jj], inst.n_demand)) * reached
         norm = float(g @ g)
         if norm == 0 or step.spent or step.best <= stop_at or time.perf_counter() > deadline:
             break
@@ -223,7 +224,7 @@ def must_serve_bound(
     must = inst.must_open
     unserved = most = big_penalty(inst, model) * w * reached
     # first multipliers: each point's cheapest cost per parcel at a site filled to capacity
-    full = np.minimum(cap, np.bincount(jj, wp, minlength=m))
+    full = np.minimum(cap, sum_at(jj, wp, m))
     per_parcel = cost / wp + fixed_cost[jj] / np.maximum(full[jj], 1e-9)
     lam = np.full(inst.n_demand, np.inf)
     np.minimum.at(lam, rr, per_parcel)
@@ -241,7 +242,7 @@ def must_serve_bound(
             bound -= mu * floor
         bound += np.minimum(unserved - lam, 0.0).sum()
         step.record(bound)
-        served = np.bincount(rr, x * is_open[jj], minlength=inst.n_demand)
+        served = sum_at(rr, x * is_open[jj], inst.n_demand)
         g = (1.0 - served - (unserved < lam)) * reached
         norm = float(g @ g)
         if norm == 0 or step.spent or step.best >= stop_at or time.perf_counter() > deadline:
@@ -315,4 +316,4 @@ def _fill(
     take[gs <= 0] = 0.0
     share = np.zeros_like(take)
     share[order] = take
-    return np.bincount(js, gs * take, minlength=m), share
+    return sum_at(js, gs * take, m), share

@@ -8,6 +8,7 @@ entries are the pairs, explicit zeros included: a demand point on a site is at d
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,15 +65,20 @@ class Sizing:
     def __post_init__(self) -> None:
         if [c.name for c in self.compartments] != list(SIZES):
             raise SitingInputError("sizing: compartments must be the sizes S, M, L in that order")
-        if not self.dwell_days > 0:
-            raise SitingInputError(f"sizing: dwell_days must be > 0, got {self.dwell_days}")
-        if self.max_compartments < 1:
+        # finite: a dwell of inf turns over nothing (the capacity rows divide by the turnover)
+        if not (_is_number(self.dwell_days) and 0 < self.dwell_days < np.inf):
             raise SitingInputError(
-                f"sizing: max_compartments must be >= 1, got {self.max_compartments}"
+                f"sizing: dwell_days must be a finite number > 0, got {self.dwell_days}"
             )
-        for c in self.compartments:
-            if c.cost < 0:
-                raise SitingInputError(f"compartment '{c.name}': cost must be >= 0, got {c.cost}")
+        if not (_is_whole(self.max_compartments) and self.max_compartments >= 1):
+            raise SitingInputError(
+                f"sizing: max_compartments must be a whole number >= 1, got {self.max_compartments}"
+            )
+        for c in self.compartments:  # a NaN or inf price would make every objective NaN or inf
+            if not (_is_number(c.cost) and 0 <= c.cost < np.inf):
+                raise SitingInputError(
+                    f"compartment '{c.name}': cost must be a finite number >= 0, got {c.cost}"
+                )
 
     @property
     def throughput(self) -> float:
@@ -212,6 +218,16 @@ class SitingInstance:
         return dataclasses.replace(self, reach=reach, radius_m=radius)
 
 
+def _is_number(value) -> bool:
+    """Whether ``value`` is a real number (not a bool, nor text: ``"2" > 0`` raises TypeError)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_whole(value) -> bool:
+    """Whether ``value`` is a whole number (an int or numpy integer, not a bool nor 2.0)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def make_reach(rows, cols, dist, shape: tuple[int, int]) -> sp.csr_matrix:
     """A CSR reach matrix from pair lists, keeping explicit zeros (distance 0 is a real pair)."""
     rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
@@ -267,17 +283,22 @@ class SitingModel:
                 f"model '{self.kind}': {what} applies to maxcover and pmedian only ({self.kind} "
                 "opens as many sites as it needs to serve every reachable point)"
             )
-        if self.p is not None and self.p < 1:
-            raise SitingInputError(f"model '{self.kind}': p must be >= 1, got {self.p}")
+        if self.p is not None and not (_is_whole(self.p) and self.p >= 1):
+            # a count of lockers: 1.5 would open "between one and two" in the MIP's p row
+            raise SitingInputError(
+                f"model '{self.kind}': p must be a whole number >= 1, got {self.p}"
+            )
         if self.kind == "pmedian" and self.p is None:
             raise SitingInputError("model 'pmedian': p (number of lockers) is required")
         if self.kind == "maxcover" and self.p is None and self.budget is None:
             raise SitingInputError("model 'maxcover': give p (lockers) or budget (money)")
-        if self.budget is not None and not self.budget >= 0:
+        if self.budget is not None and not (_is_number(self.budget) and self.budget >= 0):
             raise SitingInputError(f"model '{self.kind}': budget must be >= 0, got {self.budget}")
-        if self.unserved_penalty is not None and not self.unserved_penalty > 0:
+        penalty = self.unserved_penalty
+        if penalty is not None and not (_is_number(penalty) and 0 < penalty < np.inf):
+            # an infinite price makes a p-median with any parcel out of reach cost inf
             raise SitingInputError(
-                f"model '{self.kind}': unserved_penalty must be > 0, got {self.unserved_penalty}"
+                f"model '{self.kind}': unserved_penalty must be a finite number > 0, got {penalty}"
             )
 
     @property

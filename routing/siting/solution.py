@@ -145,8 +145,9 @@ class SitingSolution:
         if self.size_parcels is not None:
             for row, parcels in zip(assignment, self.size_parcels[keep], strict=True):
                 row["by_size"] = {s: float(v) for s, v in zip(SIZES, parcels, strict=True)}
-        short = np.flatnonzero(self.served < 1.0 - 1e-9)
         w = inst.weight
+        # a point with no parcels need not be reached (``solve``): none of it goes unserved
+        short = np.flatnonzero((self.served < 1.0 - 1e-9) & (w > 0))
         return {
             "instance": inst.name,
             "summary": self.summary(),

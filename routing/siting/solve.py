@@ -4,6 +4,8 @@ The heuristic's plan is kept as the incumbent when the solver finds nothing bett
 so the reported gap is always "best plan known" against "best bound proven". Where capacity
 falls short in set cover or facility location, the fewest parcels any plan leaves unserved are
 found first (``_least_unserved``), and the MIP then pays the least for serving all the others.
+A point with no parcels need not be reached (``_without_empty_points``), and a plan breaking a
+rule of the model (``_meets_model``) never stands as the incumbent nor counts as proven.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import scipy.sparse as sp
 
 from routing.siting.aggregate import aggregate, expand
 from routing.siting.by_size import fold_sizes, in_own_mix, split_by_size
@@ -33,6 +36,7 @@ from routing.siting.flow import (
     fewest_compartments,
     flow_assignment,
     max_service,
+    serves_everyone,
     to_serve_most,
 )
 from routing.siting.formulation import STRONG_LINK_MAX_PAIRS, Mip, big_penalty, build, pairs
@@ -126,6 +130,27 @@ def _trivial_bound(inst: SitingInstance, mip: Mip) -> float:
     return 0.0
 
 
+def _without_empty_points(inst: SitingInstance, model: SitingModel) -> SitingInstance:
+    """``inst`` with its points that have no parcels out of every site's reach, for set cover
+    and facility location: a point with no parcels need not be reached (what a planner
+    expects), and both the MIP (its covering and distance-level rows) and the heuristics then
+    keep that one rule. Left in, the uncapacitated MIPs had to reach such a point while the
+    greedy ignored it (the gap against the MIP's bound read inf), and capacitated set cover's
+    bound from the uncapacitated optimum paid for reaching it (a dearer plan "proven" optimal).
+    Without capacities the plan on the original points still sends them to their nearest
+    open site (``_unmerge``); with capacities, as before, no flow carries them."""
+    if model.kind not in ("setcover", "facility"):
+        return inst
+    empty = inst.weight <= 0
+    if not (empty & inst.in_reach).any():
+        return inst
+    r = inst.reach
+    keep = np.repeat(~empty, np.diff(r.indptr))
+    indptr = np.r_[0, np.cumsum(np.where(empty, 0, np.diff(r.indptr)))]
+    reach = sp.csr_matrix((r.data[keep], r.indices[keep], indptr), shape=r.shape)
+    return dataclasses.replace(inst, reach=reach)
+
+
 def _sizing_is_capacity(model: SitingModel) -> bool:
     """Whether a sizing (with no standing compartments: ``solve`` splits those first) asks no
     more than a capacity of ``max_compartments`` turned over: so when the objective does not
@@ -149,6 +174,8 @@ def _solve(
 ) -> SitingSolution:
     if method not in METHODS:
         raise SitingInputError(f"method must be one of {', '.join(METHODS)}, got '{method}'")
+    if not 0 <= rel_gap < np.inf:
+        raise SitingInputError(f"rel_gap must be a finite number >= 0, got {rel_gap}")
     if not time_limit_s > 0:
         raise SitingInputError(f"time limit must be > 0 seconds, got {time_limit_s}")
     model.check_against(inst)
@@ -162,9 +189,13 @@ def _solve(
         raise SitingInputError("solver 'sat' (CP-SAT) cannot split demand: use scip or highs")
     start = time.perf_counter()
     work, group = aggregate(inst, model)
-    floor = None
-    if method != "heuristic":
-        floor = _least_unserved(work, model, time_limit_s=LEAST_UNSERVED_SHARE * time_limit_s)
+    work = _without_empty_points(work, model)
+    floor = _least_unserved(
+        work,
+        model,
+        time_limit_s=LEAST_UNSERVED_SHARE * time_limit_s,
+        exact=method != "heuristic",
+    )
     mip = build(work, model, strong=strong, floor=floor)
     rest = time_limit_s - (time.perf_counter() - start)  # what the first stage leaves
     share = time_limit_s if method == "heuristic" else 0.2 * rest
@@ -194,22 +225,24 @@ def _solve(
         plan = _unmerge(plan, inst, group)
         plan.seconds = heur_s
         return plan
+    feasible = _meets_model(plan)
     best, best_value = plan, mip_value(plan, mip)
     # capacitated covering's max-flow bound settles it outright where capacity binds, and set
     # cover's uncapacitated optimum (plus the cheapest compartments) often where it does not;
     # not past a shortfall's floor, where the plans serving the most leave parcels unpaid for
     quick = capacity_bound(work, model)
-    if relaxed is not None and np.isfinite(relaxed.bound) and floor is None:
+    if relaxed is not None and np.isfinite(relaxed.bound) and not floor:
         quick = relaxed.bound + least_compartment_cost(work, model)
     left = time_limit_s - (time.perf_counter() - start)
     large_cover = _swaps(model) and work.reach.nnz > WINDOW_PAIRS
     shift = best_value - best.objective
-    settled = _proved(best_value, [quick], rel_gap, maximize=mip.maximize, shift=shift)
+    settled = feasible and _proved(best_value, [quick], rel_gap, maximize=mip.maximize, shift=shift)
     if large_cover and not settled:
         # the capacitated MIP does not get through its root LP at this size: the bound is
         # worked out in a second thread while this one spends the whole time on the plan
         best, bound = _plan_and_bound(work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap)
         best_value, quick = mip_value(best, mip), _tightest([quick, bound], maximize=True)
+        feasible = _meets_model(best)
     elif not settled:
         if search_first:  # the bound may take what is left, less a margin for the output
             left -= min(PLAN_MARGIN_S, 0.05 * time_limit_s)
@@ -219,7 +252,7 @@ def _solve(
         quick = _tightest([quick, bound], maximize=mip.maximize)
     left = time_limit_s - (time.perf_counter() - start)
     shift = best_value - best.objective  # the window search may have found another plan
-    if _proved(best_value, [quick], rel_gap, maximize=mip.maximize, shift=shift):
+    if feasible and _proved(best_value, [quick], rel_gap, maximize=mip.maximize, shift=shift):
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
         solver = "relaxation"
     elif large_cover or (search_first and left < SEARCH_FIRST_MIP_MIN_S):
@@ -233,7 +266,7 @@ def _solve(
             solver=solver,
             time_limit_s=max(0.5, left),
             rel_gap=rel_gap * _objective_share(best_value, shift, mip),
-            hint=hint,
+            hint=hint if feasible else None,  # a solver drops a start breaking a row anyway
             log=log,
         )
         for known in (quick, _trivial_bound(work, mip)):
@@ -243,12 +276,16 @@ def _solve(
         found = _decode(work, model, mip, res.values)
         value = mip_value(found, mip)
         better = value > best_value if mip.maximize else value < best_value
-        if better or best_value is None:
+        # an incumbent breaking the model may look better than any plan that keeps it
+        if better or not feasible:
             best, best_value = found, value
+            feasible = _meets_model(found)
     shift = best_value - best.objective
     best = _unmerge(best, inst, group)
     best.bound = float(_objective_bound(res.bound, shift))
-    best.gap = float(proven_gap(best_value - shift, best.bound, maximize=mip.maximize))
+    # a plan breaking the model (no feasible one found in time) has no gap to any bound
+    gap = proven_gap(best_value - shift, best.bound, maximize=mip.maximize) if feasible else np.inf
+    best.gap = float(gap)
     best.optimal = bool(best.gap <= 1e-6)
     best.method = f"exact:{solver}"
     best.seconds = time.perf_counter() - start
@@ -496,6 +533,30 @@ def mip_value(plan: SitingSolution, mip: Mip) -> float:
     return value
 
 
+def _meets_model(plan: SitingSolution) -> bool:
+    """Whether ``plan`` keeps the model's hard rules, as its MIP holds every plan to them:
+    must-open sites open, at most ``p`` lockers (exactly ``p`` for a p-median), fixed costs and
+    compartments within the money budget (to the solver's ``ROW_TOLERANCE``), and, without
+    capacities, set cover and facility location reaching every point with parcels in reach.
+    A heuristic plan breaking one may look better than every plan that keeps them: kept as
+    the incumbent, it was returned over the MIP's plan and "proven" optimal (gap 0), or
+    reported against a bound it beats (gap inf)."""
+    inst, model = plan.instance, plan.model
+    count = int(plan.is_open.sum())
+    if (inst.must_open & ~plan.is_open).any():
+        return False
+    if model.p is not None and (count > model.p or (model.kind == "pmedian" and count < model.p)):
+        return False
+    slack = None if model.budget is None else ROW_TOLERANCE * max(1.0, model.budget)
+    if slack is not None and _spent(plan) > model.budget + slack:
+        return False
+    if model.kind in ("setcover", "facility") and not model.is_capacitated:
+        rr, jj, _ = pairs(inst)
+        reached = np.bincount(rr, plan.is_open[jj], minlength=inst.n_demand) > 0
+        return bool(reached[inst.in_reach & (inst.weight > 0)].all())
+    return True
+
+
 def _short(plan: SitingSolution) -> float:
     """Parcels in reach of some site that the plan leaves unserved."""
     inst = plan.instance
@@ -524,11 +585,15 @@ def _floor_at_start(mip: Mip, plan: SitingSolution) -> None:
 
 
 def _least_unserved(
-    inst: SitingInstance, model: SitingModel, *, time_limit_s: float
+    inst: SitingInstance, model: SitingModel, *, time_limit_s: float, exact: bool = True
 ) -> float | None:
     """The first stage of a capacity shortfall in set cover or facility location: the fewest
     parcels in reach that any plan leaves unserved (every site open, each as large as it may
     be), or None where none need be (or no LP in time, or nothing must be served).
+
+    Not ``exact`` (the heuristic alone, no MIP to hold to it), the max flow's figure stands:
+    the heuristic's target (``_up_to_floor``), at most 1/1000 parcel a point below the exact
+    one, and above it where a standing locker's compartments bind by size.
 
     The MIP then serves all the others at the least cost (``build``'s ``floor``), its objective
     money alone. The max flow (milliseconds) settles that no parcel need go unserved, unless a
@@ -541,17 +606,18 @@ def _least_unserved(
         return None
     parcels = inst.weight[inst.in_reach]
     every = np.ones(inst.n_sites, dtype=bool)
+    if serves_everyone(inst, model):
+        return 0.0
     served = max_service(inst, effective_capacity(inst, model), every)[0]
-    if served >= parcels.sum() and not inst.built.any():
-        return None
+    if not exact:
+        least = float(parcels.sum()) - served
+        return least if least > _short_tolerance(inst) else 0.0
     lp = build(inst, model, strong=False)
     lp.var_lb[lp.y] = 1.0
     lp.obj = np.zeros_like(lp.obj)
     lp.obj[lp.s] = parcels
     least = lp_optimum(lp, time_limit_s=time_limit_s)
-    if least is None or least <= _short_tolerance(inst):
-        return None
-    return least
+    return None if least is None else max(least, 0.0)
 
 
 def _heuristic(
@@ -598,18 +664,26 @@ def _heuristic(
 def _up_to_floor(
     inst: SitingInstance, model: SitingModel, mip: Mip, plan: SitingSolution
 ) -> SitingSolution:
-    """``plan``, or where it leaves more parcels unserved than a shortfall's floor, its sites
-    assigned to serve the most, and failing that with the sites opened too that serve the
-    most (``to_serve_most``): the MIP held to the floor takes no start short of it
+    """``plan``, or where it leaves more parcels unserved than any plan must (a shortfall's
+    floor, or none), its sites assigned to serve the most, and failing that with the sites
+    opened too that serve the most (``to_serve_most``): set cover and facility location serve
+    everyone they can, and the MIP held to a floor takes no start short of it
     (``_floor_at_start``). Opening sites where short parcels are in reach (``_heuristic``)
-    can stop short of the floor, since a closed site may be needed to relieve an open one
-    that they reach (on a 800 x 150 sized set cover, 95 parcels short)."""
-    if mip.floor is None or mip_value(plan, mip) == plan.objective:
+    can stop short, since a closed site may be needed to relieve an open one that they reach
+    (on a 800 x 150 sized set cover, 95 parcels short; where one point reaches only a full
+    site, every parcel of it). Covering and p-median plans may leave parcels unserved."""
+    if model.kind not in ("setcover", "facility") or _serves_most(plan, mip):
         return plan
     more = _assign(inst, model, plan.is_open, most=True)
-    if mip_value(more, mip) > more.objective:
+    if not _serves_most(more, mip):
         more = _assign(inst, model, to_serve_most(inst, model, plan.is_open), most=True)
     return more if mip_value(more, mip) < mip_value(plan, mip) else plan
+
+
+def _serves_most(plan: SitingSolution, mip: Mip) -> bool:
+    """Whether ``plan`` leaves at most the parcels unserved that any plan must (a shortfall's
+    floor, none without one), to ``SHORT_TOLERANCE``."""
+    return _short(plan) <= (mip.floor or 0.0) + _short_tolerance(plan.instance)
 
 
 def _within_budget(
@@ -618,14 +692,17 @@ def _within_budget(
     """The plan cut down until its fixed costs and compartments fit the money budget (its
     sites were chosen on fixed costs alone). Covering closes the least used sites, while far
     over the budget half as many at a time as the overspend would buy (on the city case one at
-    a time took 38 s, 460 flows); a p-median must keep its p lockers, so it builds fewer
-    compartments instead: each priced site's capacity is cut by the overspend's share of what
-    compartments cost (a compartment's turnover at least), and the flow leaves unserved the
-    parcels whose walk saves least on the unserved penalty."""
+    a time took 38 s, 460 flows). A p-median must keep its p lockers, and covering down to its
+    must-open sites has none left to close, so they build fewer compartments instead: each
+    priced site's capacity is cut by the overspend's share of what compartments cost (a
+    compartment's turnover at least), and the flow leaves unserved the parcels whose walk
+    saves least on the unserved penalty (covering: any). That ends within the budget: loads
+    fall to nothing at worst, and the sites' fixed costs fit it (``open_set``, ``check_sites``)."""
     budget = model.budget
     cap = inst.capacity
     while (spent := _spent(plan)) > budget + 1e-9:
-        if model.kind == "pmedian":
+        movable = np.flatnonzero(plan.is_open & ~inst.must_open)
+        if model.kind == "pmedian" or movable.size == 0:
             priced = plan.compartment_cost > 0
             if not priced.any():
                 break
@@ -636,9 +713,6 @@ def _within_budget(
             plan = _assign(inst, model, plan.is_open, capacity=cap)
             continue
         is_open = plan.is_open.copy()
-        movable = np.flatnonzero(is_open & ~inst.must_open)
-        if movable.size == 0:
-            break
         use = plan.load[movable] / np.maximum(inst.fixed_cost[movable] + 1.0, 1e-9)
         count = max(1, int(0.5 * (spent - budget) / (spent / is_open.sum())))
         is_open[movable[np.argsort(use, kind="stable")[:count]]] = False
@@ -738,8 +812,13 @@ def _decode(inst: SitingInstance, model: SitingModel, mip: Mip, values: np.ndarr
 
 
 def _unmerge(plan: SitingSolution, inst: SitingInstance, group: np.ndarray) -> SitingSolution:
-    """The plan on the original points (merged points' fractions go to each member)."""
+    """The plan on the original points (merged points' fractions go to each member). Without
+    capacities set cover and facility location send each point to its nearest open site,
+    those with no parcels too: ``_without_empty_points`` took them out of reach to plan."""
     if plan.instance is inst:
         return plan
-    rows, cols, frac = expand(plan.rows, plan.cols, plan.frac, group)
+    if plan.model.kind in ("setcover", "facility") and not plan.model.is_capacitated:
+        rows, cols, frac = nearest_assignment(inst, plan.is_open)
+    else:
+        rows, cols, frac = expand(plan.rows, plan.cols, plan.frac, group)
     return dataclasses.replace(plan, instance=inst, rows=rows, cols=cols, frac=frac)
