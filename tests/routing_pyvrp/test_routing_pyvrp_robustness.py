@@ -34,22 +34,6 @@ def places(durations: list[list[float | None]], **vehicle: object) -> Model:
     return m
 
 
-def test_a_job_that_fits_only_in_its_later_window_is_served() -> None:
-    # Leaving at once serves `a` at 10, but the yard opens at 1000: 990 s of waiting breaks
-    # the 100 s max duration. Leaving at 980 serves it at 990 in its later window.
-    m = Model()
-    for _ in range(3):
-        m.add_location()
-    m.add_centre("depot", location=0)
-    m.add_centre("yard", location=2, opening=[1000, 2000])
-    m.add_vehicle("v", start="depot", end="yard", max_duration=100)
-    m.add_job("a", location=1, time_windows=[[0, 50], [950, 990]])
-    legs = [[0, 10, 20], [10, 0, 10], [20, 10, 0]]
-    m.set_matrices("van", legs, legs)
-    solution = solved(m.build())
-    assert solution.assigned_ids() == {"a"}
-
-
 def test_a_window_between_two_whole_milliseconds_is_left_out_with_that_reason() -> None:
     m = places([[0, 10], [10, 0]])
     m.add_job("narrow", location=1, time_windows=[[100.0004, 100.0006]])
