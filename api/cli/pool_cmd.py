@@ -53,7 +53,7 @@ def pool(
     )
     from api.settings import data_dir
     from routing.pooling.compare import SolveSettings, compare_day
-    from routing.pooling.day import with_lockers
+    from routing.pooling.day import read_day, with_lockers
     from routing.pooling.output import write_outputs
     from routing.pooling.travel import day_travel
 
@@ -70,7 +70,7 @@ def pool(
     check_seed("--seed", seed)
     check_writable_folder("--outdir", outdir)
     console = Console(stderr=True)
-    day = read_day_file(day_file)
+    day = read_day(day_file)
     if platform:
         with httpx.Client(base_url=platform, timeout=30.0) as client:
             day = with_lockers(day, platform_lockers(client, day))
@@ -130,31 +130,6 @@ def pool(
         console.print(f"  {path.name}")
     if not result.checks_ok:
         raise typer.Exit(1)
-
-
-def read_day_file(path: Path) -> Day:
-    """The day in a YAML (or JSON) file, validated; a syntax error is one line, as
-    FILE:LINE:COLUMN and the reason, not YAML's multi-line report with the text quoted."""
-    import yaml
-
-    from routing.pooling.day import parse_day
-    from routing.pooling.errors import PoolingError
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        why = getattr(err, "strerror", None) or err
-        raise PoolingError(f"day file '{path}': cannot be read ({why})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        reason = err.problem + (f" ({err.context})" if err.context else "")
-        raise PoolingError(f"{where}: not valid YAML: {reason}") from None
-    except yaml.YAMLError as err:
-        raise PoolingError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
-    return parse_day(data, base_dir=path.parent)
 
 
 def platform_lockers(client: httpx.Client, day: Day) -> list[dict[str, Any]]:

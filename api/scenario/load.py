@@ -12,6 +12,7 @@ from api.scenario.errors import ScenarioError
 from api.scenario.schema import Scenario
 from api.scenario.yaml_lines import LineMap, dotted, load_yaml
 from routing.pooling.day import check_day_vehicles
+from routing.yamlfile import load_strict
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def setting_value(setting: str, text: str) -> Any:
     """The value of a ``--set`` parsed as YAML; one that does not parse is the setting's error,
     not a traceback."""
     try:
-        return yaml.safe_load(text)
+        return load_strict(text)
     except yaml.YAMLError as err:
         reason = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ScenarioError([f"--set {setting}: the value is not valid YAML ({reason})"]) from None

@@ -6,6 +6,7 @@ from typing import Any
 import yaml
 
 from api.scenario.errors import ScenarioError
+from routing.yamlfile import StrictLoader, load_strict
 
 Loc = tuple[str | int, ...]
 
@@ -44,7 +45,8 @@ def dotted(loc: Loc) -> str:
 
 
 def load_yaml(file: Path) -> tuple[Any, LineMap]:
-    """Parse a YAML file into plain data plus the line of each key; syntax errors name the line."""
+    """Parse a YAML file into plain data plus the line of each key; syntax errors name the line,
+    and so does a key given twice in one mapping (YAML would keep only its last value)."""
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -52,8 +54,8 @@ def load_yaml(file: Path) -> tuple[Any, LineMap]:
     except (OSError, UnicodeDecodeError) as err:
         raise ScenarioError([f"{file}: cannot read the scenario file ({err})"]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=StrictLoader)
+        data = load_strict(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else 1

@@ -24,15 +24,27 @@ from pydantic import (
 
 from network.geo import haversine_m
 from network.profiles import SPEED_CEILING_KMH, SPEED_FLOOR_KMH
-from routing.model import Float, Int, ProblemError, TimeWindow
+from routing.model import MAX_AMOUNT, Float, Int, Money, ProblemError, Seconds, TimeWindow
 from routing.pooling.errors import PoolingError
 from routing.siting.model import DEFAULT_COMPARTMENTS as SITING_COMPARTMENTS
 from routing.travel import DEFAULT_CIRCUITY, MAX_CIRCUITY
+from routing.yamlfile import load_strict
 
 #: Compartment inner sizes in cm, the same cells locker siting sizes lockers with.
 DEFAULT_COMPARTMENTS: dict[str, tuple[float, float, float]] = {
     c.name: (c.width_cm, c.height_cm, c.depth_cm) for c in SITING_COMPARTMENTS
 }
+
+#: The size class of a parcel too large for any locker compartment: it always goes to the door.
+#: Reserved, so no compartment may take the name: a parcel sized "XL" would then both fit no
+#: locker and fit the compartment. A day with bigger compartments names them otherwise (e.g.
+#: "XXL") and sizes the parcels for them by that name or by [l, w, h] in cm.
+DOOR_ONLY_SIZE = "XL"
+
+#: How the id of every locker-drop job a plan builds starts (``locker:<locker id>...``), and
+#: so how no parcel id may start: a parcel's job and a drop's share one id space in the routing
+#: problem, and figures tell a drop from a parcel by this prefix.
+DROP_JOB_PREFIX = "locker:"
 
 #: Vehicle type -> (grams of CO2 per km, road profile it drives on). Diesel light van and truck
 #: tank-to-wheel; an e-tricycle charged from a coal-heavy grid. Override per day.
@@ -50,6 +62,20 @@ DEFAULT_VEHICLE_TYPES: dict[str, tuple[float, str]] = {
 #: capacity, far beyond a city day this comparison is for (its scenarios list a few vans per
 #: firm), and a vehicle with no parcel to carry is never used, so more only cost time.
 MAX_DAY_VEHICLES = 1000
+
+#: A number of the day: finite, as every number the day feeds the routing model, the line haul
+#: and the cost split must be. ``.inf`` passed validation and crashed later (``capacity_kg``
+#: in whole grams, an infinite ``unserved_parcel_cost`` making the least-core LP 0 x inf).
+#: Money and seconds are the routing model's own bounded types (``Money``, ``Seconds``), so
+#: that the day refuses what a solve would, naming the day's field, not an internal vehicle.
+Finite = Annotated[Float, Field(allow_inf_nan=False)]
+
+#: Most kilograms a vehicle carries: the routing model counts capacities in grams, at most
+#: ``MAX_AMOUNT``.
+MAX_VEHICLE_KG = MAX_AMOUNT / 1000
+
+#: A compartment's inner length in cm: a size with a zero or negative side fits no parcel.
+Length = Annotated[Finite, Field(gt=0)]
 
 
 def _day_window(value: Any, handler: ValidatorFunctionWrapHandler) -> TimeWindow:
@@ -71,8 +97,8 @@ class _Frozen(BaseModel):
 class Point(_Frozen):
     """A place as latitude and longitude in degrees (WGS 84)."""
 
-    lat: Float = Field(ge=-90, le=90)
-    lon: Float = Field(ge=-180, le=180)
+    lat: Finite = Field(ge=-90, le=90)
+    lon: Finite = Field(ge=-180, le=180)
 
     @model_validator(mode="before")
     @classmethod
@@ -91,7 +117,7 @@ class Point(_Frozen):
 class VehicleType(_Frozen):
     """What a kind of vehicle emits and which road profile it drives on."""
 
-    co2_g_per_km: Float = Field(ge=0)
+    co2_g_per_km: Finite = Field(ge=0)
     profile: str = "van"
 
 
@@ -99,11 +125,11 @@ class VehicleSpec(_Frozen):
     """A kind of vehicle as a day uses it: its type, what it carries and what it costs."""
 
     type: str = "van"
-    capacity_parcels: Int = Field(default=150, ge=1)
-    capacity_kg: Float = Field(default=800.0, gt=0)
-    cost_per_km: Float = Field(default=1.0, ge=0)
-    cost_per_hour: Float = Field(default=30.0, ge=0)
-    fixed_cost: Float = Field(default=50.0, ge=0)
+    capacity_parcels: Int = Field(default=150, ge=1, le=MAX_AMOUNT)
+    capacity_kg: Finite = Field(default=800.0, gt=0, le=MAX_VEHICLE_KG)
+    cost_per_km: Money = 1.0
+    cost_per_hour: Money = 30.0
+    fixed_cost: Money = 50.0
 
 
 class FleetEntry(VehicleSpec):
@@ -132,8 +158,8 @@ class Transfer(VehicleSpec):
     520 g CO2/km) with its capacity and costs.
     """
 
-    fixed_cost: Float = Field(default=0.0, ge=0)
-    handling_per_parcel: Float = Field(default=0.0, ge=0)
+    fixed_cost: Money = 0.0
+    handling_per_parcel: Money = 0.0
 
 
 class Firm(_Frozen):
@@ -178,7 +204,7 @@ class SitedLockers(_Frozen):
     """
 
     siting: str = Field(min_length=1)
-    free_share: Float = Field(default=1.0, gt=0, le=1)
+    free_share: Finite = Field(default=1.0, gt=0, le=1)
 
 
 class Parcel(_Frozen):
@@ -192,8 +218,8 @@ class Parcel(_Frozen):
     firm: str
     at: Point
     size: str | tuple[float, float, float] = "S"
-    kg: Float = Field(default=1.0, ge=0)
-    service_s: Float = Field(default=180.0, ge=0)
+    kg: Finite = Field(default=1.0, ge=0)
+    service_s: Seconds = 180.0
     window: Window | None = None
     locker: str | None = None
 
@@ -211,6 +237,16 @@ class Parcel(_Frozen):
                 )
         return value
 
+    @field_validator("id")
+    @classmethod
+    def _not_a_drop_id(cls, ident: str) -> str:
+        if ident.startswith(DROP_JOB_PREFIX):
+            raise ValueError(
+                f"ids starting with '{DROP_JOB_PREFIX}' are kept for locker drops; "
+                "rename the parcel"
+            )
+        return ident
+
     def grams(self) -> int:
         """Weight in whole grams, at least 1: capacities count grams so that they stay integer."""
         return max(1, math.ceil(self.kg * 1000))
@@ -219,8 +255,8 @@ class Parcel(_Frozen):
 class LockerStop(_Frozen):
     """Time a driver spends at a locker: a fixed part plus a part per parcel loaded in."""
 
-    base_s: Float = Field(default=120.0, ge=0)
-    per_parcel_s: Float = Field(default=15.0, ge=0)
+    base_s: Seconds = 120.0
+    per_parcel_s: Seconds = 15.0
 
 
 class Travel(_Frozen):
@@ -233,9 +269,9 @@ class Travel(_Frozen):
 
     source: str | None = None
     straight_line: bool = False
-    speed_kmh: Float = Field(default=25.0, ge=SPEED_FLOOR_KMH, le=SPEED_CEILING_KMH)
-    circuity: Float = Field(default=DEFAULT_CIRCUITY, ge=1.0, le=MAX_CIRCUITY)
-    walk_radius_m: Float = Field(default=500.0, gt=0)
+    speed_kmh: Finite = Field(default=25.0, ge=SPEED_FLOOR_KMH, le=SPEED_CEILING_KMH)
+    circuity: Finite = Field(default=DEFAULT_CIRCUITY, ge=1.0, le=MAX_CIRCUITY)
+    walk_radius_m: Finite = Field(default=500.0, gt=0)
 
     @model_validator(mode="after")
     def _one_source(self) -> Travel:
@@ -254,7 +290,7 @@ class Day(_Frozen):
     lockers: list[Locker] = Field(default_factory=list)
     lockers_from: SitedLockers | None = None
     parcels: list[Parcel]
-    compartments: dict[str, tuple[Float, Float, Float]] = Field(
+    compartments: dict[str, tuple[Length, Length, Length]] = Field(
         default_factory=lambda: dict(DEFAULT_COMPARTMENTS)
     )
     vehicle_types: dict[str, VehicleType] = Field(default_factory=dict)
@@ -264,7 +300,19 @@ class Day(_Frozen):
     transfer: Transfer | None = Transfer()
     #: What a parcel a plan cannot deliver costs (redelivery tomorrow), so that leaving parcels
     #: behind never makes a plan look cheaper.
-    unserved_parcel_cost: Float = Field(default=100.0, ge=0)
+    unserved_parcel_cost: Money = 100.0
+
+    @field_validator("compartments")
+    @classmethod
+    def _door_only_size_reserved(
+        cls, compartments: dict[str, tuple[float, float, float]]
+    ) -> dict[str, tuple[float, float, float]]:
+        if DOOR_ONLY_SIZE in compartments:
+            raise ValueError(
+                f"size {DOOR_ONLY_SIZE} is kept for parcels too large for any compartment "
+                f"(they go to the door); name the compartment otherwise, e.g. XXL"
+            )
+        return compartments
 
     @model_validator(mode="after")
     def _references(self) -> Day:
@@ -301,10 +349,11 @@ class Day(_Frozen):
                 raise ValueError(f"parcel '{parcel.id}': firm '{parcel.firm}' is unknown")
             if parcel.locker is not None and parcel.locker not in lockers:
                 raise ValueError(f"parcel '{parcel.id}': locker '{parcel.locker}' is unknown")
-            if isinstance(parcel.size, str) and parcel.size not in {*self.compartments, "XL"}:
+            sizes = {*self.compartments, DOOR_ONLY_SIZE}
+            if isinstance(parcel.size, str) and parcel.size not in sizes:
                 raise ValueError(
                     f"parcel '{parcel.id}': size '{parcel.size}' is unknown "
-                    f"(use {', '.join(self.compartments)}, XL or [l, w, h] in cm)"
+                    f"(use {', '.join(self.compartments)}, {DOOR_ONLY_SIZE} or [l, w, h] in cm)"
                 )
         _check_weights(self)
         return self
@@ -406,7 +455,13 @@ def parse_day(data: Any, *, base_dir: Path | None = None) -> Day:
     if not isinstance(data, dict):
         raise PoolingError("day: the file must hold a mapping (firms, centres, parcels, ...)")
     if data.get("lockers_from") is not None:
-        data = {**data, "lockers": [*(data.get("lockers") or []), *_sited(data, base_dir)]}
+        lockers = data.get("lockers") or []
+        if not isinstance(lockers, list):
+            raise PoolingError(
+                f"lockers: a list of lockers (id, at, free), got {type(lockers).__name__} "
+                f"{lockers!r}"
+            )
+        data = {**data, "lockers": [*lockers, *_sited(data, base_dir)]}
     try:
         day = Day.model_validate(data)
     except ValidationError as err:
@@ -429,16 +484,27 @@ def with_lockers(day: Day, lockers: list[dict[str, Any]]) -> Day:
 
 
 def read_day(path: str | Path) -> Day:
-    """Read and validate a day from a YAML (or JSON) file."""
+    """Read and validate a day from a YAML (or JSON) file.
+
+    A syntax error or a key given twice is one line, ``FILE:LINE:COLUMN: not valid YAML:``
+    and the reason, not YAML's multi-line report with the text quoted: a repeated key would
+    otherwise keep only its last value (a second ``parcels:`` section replacing the first).
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise PoolingError(f"day file '{path}': cannot be read ({err.strerror})") from None
+    except (OSError, UnicodeDecodeError) as err:
+        why = getattr(err, "strerror", None) or err
+        raise PoolingError(f"day file '{path}': cannot be read ({why})") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_strict(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        reason = f"{err.problem}" + (f" ({err.context})" if err.context else "")
+        raise PoolingError(f"{where}: not valid YAML: {reason}") from None
     except yaml.YAMLError as err:
-        raise PoolingError(f"day file '{path}': not valid YAML ({err})") from None
+        raise PoolingError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
     return parse_day(data, base_dir=path.parent)
 
 
@@ -462,7 +528,12 @@ def _sited(data: dict[str, Any], base_dir: Path | None) -> list[dict[str, Any]]:
     if not isinstance(sites, list):
         raise PoolingError(f"lockers_from: siting plan '{path}' has no 'sites' list")
     lockers = []
-    for site in sites:
+    for n, site in enumerate(sites):
+        if not isinstance(site, dict):
+            raise PoolingError(
+                f"lockers_from: site {n + 1} in '{path}' is not a mapping (id, lat, lon, "
+                f"compartments), got {site!r}"
+            )
         name = site.get("id", "?")
         if site.get("lat") is None or site.get("lon") is None:
             raise PoolingError(f"lockers_from: site '{name}' has no lat/lon in '{path}'")
@@ -471,9 +542,24 @@ def _sited(data: dict[str, Any], base_dir: Path | None) -> list[dict[str, Any]]:
                 f"lockers_from: site '{name}' has no compartments in '{path}' "
                 "(site with a sizing model so the plan says how many of each size)"
             )
-        free = {k: math.floor(int(v) * spec.free_share) for k, v in site["compartments"].items()}
+        free = {}
+        for size, count in site["compartments"].items():
+            if not _whole(count):
+                raise PoolingError(
+                    f"lockers_from: site '{name}': compartments: {size}: {count!r} is not a "
+                    f"whole number of compartments (in '{path}')"
+                )
+            free[size] = math.floor(int(count) * spec.free_share)
         lockers.append({"id": str(name), "at": [site["lat"], site["lon"]], "free": free})
     return lockers
+
+
+def _whole(value: Any) -> bool:
+    """A count of compartments: a non-negative whole number (2.0 is one, 2.9 and inf are not,
+    so a plan's count is never silently cut down, nor crashes ``int``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return value >= 0 and (isinstance(value, int) or value.is_integer())
 
 
 def _explain(err: ValidationError, data: dict[str, Any]) -> str:

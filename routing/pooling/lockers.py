@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from routing.pooling.day import Locker, Parcel
+from routing.pooling.day import DOOR_ONLY_SIZE, Locker, Parcel
 from routing.pooling.errors import PoolingError
 
 #: Walking metres a parcel "pays" for each compartment size above the smallest that fits, so
@@ -43,10 +43,11 @@ def fitting_sizes(
     """Compartment sizes a parcel fits in (any orientation), smallest volume first.
 
     ``parcel_size`` is a compartment size name (fits that size and every larger one), "XL"
-    (fits none), or the parcel's dimensions in cm.
+    (``DOOR_ONLY_SIZE``: fits none; the day refuses a compartment of that name), or the
+    parcel's dimensions in cm.
     """
     if isinstance(parcel_size, str):
-        if parcel_size == "XL":
+        if parcel_size == DOOR_ONLY_SIZE:
             return []
         dims = sorted(compartments[parcel_size])
     else:

@@ -8,8 +8,8 @@ from typing import Literal
 
 import numpy as np
 
-from routing.model import Model, Problem
-from routing.pooling.day import Day, FleetEntry, Parcel
+from routing.model import Model, Problem, format_time
+from routing.pooling.day import DROP_JOB_PREFIX, Day, FleetEntry, Parcel
 from routing.pooling.lockers import LockerAssignment, assign_lockers
 from routing.pooling.transfer import TransferPrices, transfer_prices
 from routing.pooling.travel import DayTravel
@@ -63,7 +63,8 @@ def pooled_plan(
     """The coalition's parcels consolidated at the shared centres and routed by the shared fleet.
 
     With ``lockers``, parcels within walking reach of a locker with a free compartment that
-    fits are dropped there (one stop for the lot); the rest go to the door.
+    fits are dropped there (one stop for the lot, or one per deadline: see
+    `_Builder.locker_drop`); the rest go to the door.
     With ``centre_of`` (firm -> centre id), each firm's parcels leave from that centre only, so
     each firm drives one line haul: the engines choose centres without seeing the line haul,
     and may split a firm over several centres for a few metres of delivery route.
@@ -96,13 +97,27 @@ def pooled_plan(
     builder.parcels([p for p in parcels if p.id not in in_locker])
     by_id = {p.id: p for p in parcels}
     for drop in assignment.drops:
-        groups: dict[str | None, list[Parcel]] = {}
-        for parcel_id in drop.parcels:  # one drop per centre the parcels leave from
+        groups: dict[tuple[str | None, float | None], list[Parcel]] = {}
+        for parcel_id in drop.parcels:
             parcel = by_id[parcel_id]
-            groups.setdefault(builder.centre_from(parcel), []).append(parcel)
-        for centre, group in groups.items():
-            builder.locker_drop(drop.locker, group, centre=centre if len(groups) > 1 else None)
+            key = (builder.centre_from(parcel), _deadline(parcel))
+            groups.setdefault(key, []).append(parcel)
+        several_centres = len({centre for centre, _ in groups}) > 1
+        several_deadlines = len({due for _, due in groups}) > 1
+        for (centre, due), group in groups.items():
+            builder.locker_drop(
+                drop.locker,
+                group,
+                centre=centre if several_centres else None,
+                due=due,
+                name_due=several_deadlines,
+            )
     return builder.build(kind, members, lockers=assignment, transfer=haul)
+
+
+def _deadline(parcel: Parcel) -> float | None:
+    """When the parcel must be in its locker: its window's end (None: no window)."""
+    return None if parcel.window is None else parcel.window.end
 
 
 def _from(centre: str | None) -> frozenset[str]:
@@ -183,26 +198,58 @@ class _Builder:
                 skills=self._skills(parcel),
             )
 
-    def locker_drop(self, locker_id: str, parcels: list[Parcel], *, centre: str | None) -> None:
-        """One job per vanload into the locker (usually one: a stop for many parcels); with
-        ``centre``, the drop of the parcels leaving from that centre."""
+    def locker_drop(
+        self,
+        locker_id: str,
+        parcels: list[Parcel],
+        *,
+        centre: str | None,
+        due: float | None,
+        name_due: bool,
+    ) -> None:
+        """One job per vanload into the locker (usually one: a stop for many parcels).
+
+        ``parcels`` leave from ``centre`` (None: any) and share the deadline ``due`` (None: no
+        window). Recipients collect from a locker later, so only a window's "deliver by" end
+        binds a drop. The caller groups a locker's parcels by deadline, one drop each, rather
+        than giving one drop the earliest deadline of all its parcels: a parcel whose deadline
+        no van can meet then fails alone, as it would at the door (where the window's start
+        binds too), instead of leaving every parcel in the locker undelivered. A van serving
+        two drops of one locker is charged the locker's base time for each; a day has few
+        distinct deadlines (a scenario's window classes), so few drops per locker.
+
+        Job ids start with ``DROP_JOB_PREFIX``, which no parcel id may; with ``@centre`` when
+        the locker is served from several centres, `` by HH:MM`` when its parcels have several
+        deadlines (``name_due``) and ``#k`` for the k-th of several vanloads.
+        """
         loads = self._vanloads(parcels)
-        base = f"locker:{locker_id}" if centre is None else f"locker:{locker_id}@{centre}"
+        base = f"{DROP_JOB_PREFIX}{locker_id}"
+        if centre is not None:
+            base += f"@{centre}"
+        if name_due and due is not None:
+            base += f" by {format_time(due)}"
+        stop = self.day.locker_stop
         for k, load in enumerate(loads, start=1):
-            job_id = base if len(loads) == 1 else f"{base}#{k}"
+            job_id = self._fresh(base if len(loads) == 1 else f"{base}#{k}")
             self.job_parcels[job_id] = tuple(p.id for p in load)
-            stop = self.day.locker_stop
-            due = min((p.window.end for p in load if p.window is not None), default=None)
             self.model.add_job(
                 job_id,
                 location=self.place(self.travel.places.locker[locker_id]),
                 delivery=(len(load), sum(p.grams() for p in load)),
                 service=stop.base_s + stop.per_parcel_s * len(load),
-                # Recipients collect from a locker later: only a parcel's "deliver by" end binds.
                 time_windows=(() if due is None else ((0.0, due),)),
                 name=f"{len(load)} parcels into locker {locker_id}",
                 skills=self._skills(load[0]),
             )
+
+    def _fresh(self, job_id: str) -> str:
+        """``job_id``, or with ``~n`` added when already taken: a locker id holding "@", "#"
+        or " by " can spell another drop's id (lockers "a@hub" and "a" served from "hub")."""
+        fresh, n = job_id, 1
+        while fresh in self.job_parcels:
+            n += 1
+            fresh = f"{job_id}~{n}"
+        return fresh
 
     def centre_from(self, parcel: Parcel) -> str | None:
         """The centre the parcel must leave from (None: any)."""
