@@ -14,9 +14,17 @@ from routing.pooling.allocation import (
     core_violations,
     least_core,
     proportional_split,
+    proportional_split_or_none,
 )
 from routing.pooling.day import Day
-from routing.pooling.figures import Figures, plan_figures, savings, total
+from routing.pooling.figures import (
+    Figures,
+    delivered_to_lockers,
+    plan_figures,
+    savings,
+    total,
+    unserved_parcels,
+)
 from routing.pooling.plans import BuiltPlan, PlanKind, pooled_plan, solo_plan
 from routing.pooling.shapley import ShapleyResult, shapley
 from routing.pooling.transfer import TransferFigures, one_centre_each, transfer_figures
@@ -25,10 +33,6 @@ from routing.solution import Solution
 from routing.solve import solve
 
 Progress = Callable[[str], None]
-
-#: A coalition "would do better alone" only when it saves more than this fraction of its cost:
-#: each coalition's cost comes from a time-limited heuristic solve, so smaller gaps are noise.
-CORE_TOLERANCE = 0.005
 
 #: Figures besides cost that each firm gets a Shapley share of (its part of the pooled km/CO2).
 SHARED_FIGURES = ("vehicle_km", "co2_kg")
@@ -105,6 +109,18 @@ class PlanSolver:
     member delivering alone (it can always fall back on that), so the game is well defined even
     where a heuristic solve of a pooled plan comes out worse than the members' solo plans; all
     firms together cost what the day's pooled plan costs, the plan the split is of.
+
+    A coalition is valued by its parcels: its members without parcels today add nothing to its
+    plan (the shared fleet delivers, and a firm with nothing to send drives no line haul), so it
+    is valued as the coalition of its members with parcels. That makes a firm without parcels a
+    null player, whom Shapley charges exactly nothing, and the coalition of every firm with
+    parcels is the grand coalition, valued at the day's pooled plan as the grand one is.
+    The grand coalition is the one coalition not capped at its members' solo costs: the split
+    divides the cost of the plan reported, and capping it instead would split a cost no plan
+    has (where pooling is dearer, the blocking coalitions say the firms would rather stay
+    alone). Without this rule, the firms with parcels alone were capped and, joined by an idle
+    firm, not, and the idle firm was charged the difference.
+
     The engines choose each parcel's centre without seeing the line haul; where their plan
     splits a firm over several centres, plans with each firm at one centre are solved too
     (``one_centre_each``: at most two, same limit) and the cheapest kept.
@@ -127,6 +143,7 @@ class PlanSolver:
         self.plans: dict[tuple[PlanKind, frozenset[str]], SolvedPlan] = {}
         self.parcels = {f: len(day.parcels_of({f})) for f in day.firm_ids()}
         self.everyone = frozenset(day.firm_ids())
+        self.delivering = frozenset(f for f, n in self.parcels.items() if n)
 
     @property
     def solves(self) -> int:
@@ -142,17 +159,20 @@ class PlanSolver:
         return self._plan("lockers" if lockers else "pooled", frozenset(firms))
 
     def coalition_figures(self, kind: PlanKind, firms: frozenset[str]) -> Figures:
-        """Figures of what the coalition would do: pool, or each member alone if cheaper. The
-        grand coalition's are always the day's pooled plan's, the plan reported: the split
-        divides that plan's cost, even where it is dearer than everyone alone (the blocking
-        coalitions then say who would leave)."""
-        if firms == self.everyone:
-            return self._plan(kind, firms).figures
-        key = (kind, firms)
+        """Figures of what the coalition's members with parcels would do: pool, or each deliver
+        alone if cheaper; nothing for a coalition without parcels. All firms with parcels get
+        the day's pooled plan's figures, the plan reported: the split divides that plan's cost,
+        even where it is dearer than everyone alone (see the class's note on the rule)."""
+        members = firms & self.delivering
+        if members == self.delivering:
+            return self._plan(kind, self.everyone).figures
+        if not members:
+            return Figures()
+        key = (kind, members)
         if key not in self.records:
-            self._solve(kind, firms, self.settings.coalition_time_limit_s)
+            self._solve(kind, members, self.settings.coalition_time_limit_s)
         pooled = self.records[key].figures
-        alone = total(self.solo(f).figures for f in firms)
+        alone = total(self.solo(f).figures for f in members)
         return pooled if pooled.cost <= alone.cost else alone
 
     def coalition_cost(self, kind: PlanKind, firms: frozenset[str]) -> float:
@@ -225,13 +245,16 @@ class PlanSolver:
 
 @dataclass(frozen=True)
 class PlanSplit:
-    """How one pooled plan's cost is split among the firms, and whether the split is stable."""
+    """How one pooled plan's cost is split among the firms, and whether the split is stable.
+
+    ``by_standalone`` is None where it is undefined: every firm's solo plan costs nothing.
+    """
 
     kind: PlanKind
     cost: float
     shapley: ShapleyResult
     by_parcels: dict[str, float]
-    by_standalone: dict[str, float]
+    by_standalone: dict[str, float] | None
     blocking: list[Blocking]
     blocking_simple: dict[str, list[Blocking]] = field(default_factory=dict)
     figure_shares: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -272,14 +295,32 @@ class DayResult:
         """How many of each firm's parcels the plan leaves undelivered (every firm listed)."""
         firm_of = {p.id: p.firm for p in self.day.parcels}
         counts = dict.fromkeys(self.day.firm_ids(), 0)
-        for task in plan.solution.unassigned:
-            for parcel in plan.built.job_parcels[task.id]:
-                counts[firm_of[parcel]] += 1
+        for parcel in unserved_parcels(plan.built, plan.solution):
+            counts[firm_of[parcel]] += 1
         return counts
+
+    def unserved_list(self) -> dict[str, list[dict[str, str]]]:
+        """Each plan's undelivered parcels (``solo``: every firm's own plan), by firm and id:
+        ``firm``, ``parcel``, ``job`` (the task the solver left out: the parcel, or the locker
+        drop it was in) and the solver's ``reason``. The counts alone do not say which
+        parcels a firm must still deliver, nor why."""
+        firm_of = {p.id: p.firm for p in self.day.parcels}
+        plans = {"solo": list(self.solo.values())}
+        plans.update({kind: [plan] for kind, plan in self.pooled_plans().items()})
+        out = {}
+        for kind, solved in plans.items():
+            rows = [
+                {"firm": firm_of[parcel], "parcel": parcel, "job": task.id, "reason": task.reason}
+                for plan in solved
+                for parcel, task in unserved_parcels(plan.built, plan.solution).items()
+            ]
+            out[kind] = sorted(rows, key=lambda r: (r["firm"], r["parcel"]))
+        return out
 
     def warnings(self) -> list[str]:
         """What a reader of the savings must know: a pooled plan that leaves parcels undelivered
-        which the firms' own plans delivered saves partly by not delivering them."""
+        which the firms' own plans delivered saves partly by not delivering them; a split by
+        standalone cost that is undefined (every solo plan costs nothing)."""
         solo = sum(p.figures.unserved for p in self.solo.values())
         out = []
         for kind, plan in self.pooled_plans().items():
@@ -289,12 +330,19 @@ class DayResult:
                     f"{kind}: {plan.figures.unserved} parcels undelivered against {solo} in the "
                     f"solo plans; its savings include not delivering {more} parcels"
                 )
+        for kind, split in self.splits.items():
+            if split.by_standalone is None:
+                out.append(
+                    f"{kind}: no split by standalone cost: every firm's solo plan costs nothing"
+                )
         return out
 
     def firm_rows(self) -> list[dict[str, Any]]:
         """One row per firm: parcels, solo figures, its share and saving under each plan, and
-        the line haul it drives to the centres in each of the day's pooled plans, and its
-        parcels each plan leaves undelivered (``<plan>_unserved``)."""
+        the line haul it drives to the centres in each of the day's pooled plans, its parcels
+        each plan leaves undelivered (``<plan>_unserved``) and those a van brings to a locker
+        (``parcels_in_lockers``). ``<plan>_by_standalone`` is None where that split is
+        undefined (see `PlanSplit`)."""
         hauls = {kind: plan.line_haul().by_firm() for kind, plan in self.pooled_plans().items()}
         unserved = {kind: self.unserved_by_firm(plan) for kind, plan in self.pooled_plans().items()}
         rows = []
@@ -313,7 +361,10 @@ class DayResult:
                 row[f"{kind}_shapley"] = round(share, 2)
                 row[f"{kind}_shapley_ci"] = round(split.shapley.ci_halfwidth.get(firm, 0.0), 2)
                 row[f"{kind}_by_parcels"] = round(split.by_parcels[firm], 2)
-                row[f"{kind}_by_standalone"] = round(split.by_standalone[firm], 2)
+                by_standalone = split.by_standalone
+                row[f"{kind}_by_standalone"] = (
+                    None if by_standalone is None else round(by_standalone[firm], 2)
+                )
                 row[f"{kind}_saving"] = round(solo.cost - share, 2)
                 saved = (solo.cost - share) / solo.cost if solo.cost else 0.0
                 row[f"{kind}_saving_pct"] = round(100 * saved, 2)
@@ -326,8 +377,7 @@ class DayResult:
             for kind, by_firm in unserved.items():
                 row[f"{kind}_unserved"] = by_firm[firm]
             if self.lockers is not None:
-                drops = self.lockers.built.lockers
-                in_locker = set(drops.locker_of()) if drops else set()
+                in_locker = delivered_to_lockers(self.lockers.built, self.lockers.solution)
                 row["parcels_in_lockers"] = sum(
                     1 for p in self.day.parcels_of({firm}) if p.id in in_locker
                 )
@@ -336,7 +386,8 @@ class DayResult:
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary: figures and savings per plan, the splits, the checker's verdict
-        (the locker drops, when that plan was solved), and ``warnings`` (see `warnings`)."""
+        (the locker drops, when that plan was solved), each plan's undelivered parcels with the
+        solver's reasons (``unserved``, see `unserved_list`), and ``warnings`` (see `warnings`)."""
         figures = self.plan_figures()
         pooled = self.pooled_plans()
         return {
@@ -348,7 +399,8 @@ class DayResult:
             "savings_vs_solo": {k: savings(figures["solo"], figures[k]) for k in pooled},
             "splits": {k: _split_json(s) for k, s in self.splits.items()},
             "firms_table": self.firm_rows(),
-            **({"lockers": _locker_json(self.lockers.built)} if self.lockers else {}),
+            **({"lockers": _locker_json(self.lockers)} if self.lockers else {}),
+            "unserved": self.unserved_list(),
             "centre_of_firm": {kind: plan.built.centre_of for kind, plan in pooled.items()},
             "warnings": self.warnings(),
             "checker": {"ok": self.checks_ok, "violations": self.violations[:50]},
@@ -454,17 +506,19 @@ def _split(
         for name in SHARED_FIGURES
     }
     by_parcels = proportional_split(result.grand_cost, parcels)
-    by_standalone = proportional_split(result.grand_cost, standalone)
+    by_standalone = proportional_split_or_none(result.grand_cost, standalone)
+    simple = {"by_parcels": by_parcels, "by_standalone": by_standalone}
     return PlanSplit(
         kind=kind,
         cost=result.grand_cost,
         shapley=result,
         by_parcels=by_parcels,
         by_standalone=by_standalone,
-        blocking=core_violations(result.shares, tested, tolerance=CORE_TOLERANCE),
+        blocking=core_violations(result.shares, tested),
         blocking_simple={
-            "by_parcels": core_violations(by_parcels, tested, tolerance=CORE_TOLERANCE),
-            "by_standalone": core_violations(by_standalone, tested, tolerance=CORE_TOLERANCE),
+            name: core_violations(shares, tested)
+            for name, shares in simple.items()
+            if shares is not None
         },
         figure_shares=figure_shares,
         least_core=least_core(list(standalone), tested),
@@ -490,7 +544,9 @@ def _split_json(split: PlanSplit) -> dict[str, Any]:
         "shapley": {f: round(v, 2) for f, v in result.shares.items()},
         "ci_halfwidth": {f: round(v, 2) for f, v in result.ci_halfwidth.items()},
         "by_parcels": {f: round(v, 2) for f, v in split.by_parcels.items()},
-        "by_standalone": {f: round(v, 2) for f, v in split.by_standalone.items()},
+        "by_standalone": None
+        if split.by_standalone is None
+        else {f: round(v, 2) for f, v in split.by_standalone.items()},
         "in_core": not split.blocking,
         "blocking_coalitions": _blocking_json(split.blocking),
         "simple_splits_blocking": {k: _blocking_json(v) for k, v in split.blocking_simple.items()},
@@ -499,6 +555,7 @@ def _split_json(split: PlanSplit) -> dict[str, Any]:
         if split.least_core is None
         else {
             "excess": round(split.least_core.excess, 2),
+            "relative_excess": round(split.least_core.relative_excess, 5),
             "shares": {f: round(v, 2) for f, v in split.least_core.shares.items()},
         },
         "figure_shares": {
@@ -508,16 +565,26 @@ def _split_json(split: PlanSplit) -> dict[str, Any]:
     }
 
 
-def _locker_json(plan: BuiltPlan) -> dict[str, Any]:
-    assignment = plan.lockers
+def _locker_json(plan: SolvedPlan) -> dict[str, Any]:
+    """The locker drops a van makes, with the parcels it brings (a drop the solver left out
+    brings none and is not listed: its parcels are under ``undelivered`` and in ``unserved``),
+    and the parcels sent to the door with the reason. A drop's ``compartments`` are those the
+    assignment set aside for it before routing."""
+    assignment = plan.built.lockers
     if assignment is None:
-        return {"drops": [], "to_door": {}}
+        return {"drops": [], "to_door": {}, "undelivered": []}
+    delivered = delivered_to_lockers(plan.built, plan.solution)
+    drops = []
+    for drop in assignment.drops:
+        parcels = [p for p in drop.parcels if p in delivered]
+        if parcels:
+            drops.append(
+                {"locker": drop.locker, "parcels": parcels, "compartments": drop.compartments}
+            )
     return {
-        "drops": [
-            {"locker": d.locker, "parcels": list(d.parcels), "compartments": d.compartments}
-            for d in assignment.drops
-        ],
+        "drops": drops,
         "to_door": assignment.to_door,
+        "undelivered": [p for p in assignment.locker_of() if p not in delivered],
     }
 
 

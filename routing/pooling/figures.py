@@ -9,7 +9,7 @@ from routing.model import Problem
 from routing.pooling.day import VehicleType
 from routing.pooling.plans import BuiltPlan
 from routing.pooling.transfer import TransferFigures
-from routing.solution import Route, Solution
+from routing.solution import Route, Solution, Unassigned
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,9 @@ def plan_figures(
             if step.location != previous:
                 stops += 1
             previous = step.location
-    unserved = sum(len(plan.job_parcels[u.id]) for u in solution.unassigned)
+    unserved = len(unserved_parcels(plan, solution))
     parcels = sum(len(p) for p in plan.job_parcels.values())
-    in_lockers = sum(len(d.parcels) for d in plan.lockers.drops) if plan.lockers else 0
-    dropped = {u.id for u in solution.unassigned}
-    in_lockers -= sum(len(plan.job_parcels[j]) for j in dropped if j.startswith("locker:"))
+    in_lockers = len(delivered_to_lockers(plan, solution))
     haul_cost = haul.total("cost")
     return Figures(
         cost=solution.summary.cost + at_stops + unserved * unserved_parcel_cost + haul_cost,
@@ -91,6 +89,25 @@ def plan_figures(
         transfer_km=haul.total("km"),
         transfer_trips=int(haul.total("trips")),
     )
+
+
+def unserved_parcels(plan: BuiltPlan, solution: Solution) -> dict[str, Unassigned]:
+    """Each parcel the solution leaves undelivered -> the job the solver left out, with its
+    reason (a locker drop left out leaves every parcel in it undelivered, for the drop's reason)."""
+    return {parcel: task for task in solution.unassigned for parcel in plan.job_parcels[task.id]}
+
+
+def delivered_to_lockers(plan: BuiltPlan, solution: Solution) -> dict[str, str]:
+    """Parcel id -> its locker, for the parcels the plan puts in a locker and a van brings there.
+
+    The locker assignment is made before routing; a drop the solver then leaves out (a deadline
+    no van can meet, say) puts nothing in the locker, so its parcels are not counted here: they
+    are undelivered (`unserved_parcels`). Every count of parcels in lockers reads this.
+    """
+    if plan.lockers is None:
+        return {}
+    left = unserved_parcels(plan, solution)
+    return {p: locker for p, locker in plan.lockers.locker_of().items() if p not in left}
 
 
 def paid_at_stops(problem: Problem, route: Route) -> float:

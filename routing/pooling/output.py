@@ -1,4 +1,5 @@
-"""Write a compared day to a folder: JSON summary, per-firm CSV, GeoJSON routes, a bar chart."""
+"""Write a compared day to a folder: JSON summary, per-firm CSV, the undelivered parcels as CSV,
+GeoJSON routes, a bar chart."""
 
 from __future__ import annotations
 
@@ -13,14 +14,22 @@ from routing.pooling.figures import paid_at_stops
 from routing.pooling.transfer import haul_features
 from routing.solution import Route
 
+#: The columns of unserved.csv: the plan, then an entry of `DayResult.unserved_list`.
+UNSERVED_COLUMNS = ["plan", "firm", "parcel", "job", "reason"]
+
 
 def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
-    """Write every output file into ``outdir`` (created if needed); returns them by kind."""
+    """Write every output file into ``outdir`` (created if needed); returns them by kind.
+
+    ``unserved.csv`` lists each plan's undelivered parcels, one a line, with the solver's reason
+    (header only when every plan delivers everything): firms.csv counts them, this names them.
+    """
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "summary": out / "summary.json",
         "firms": out / "firms.csv",
+        "unserved": out / "unserved.csv",
         "chart": out / "cost_per_firm.png",
     }
     files["summary"].write_text(json.dumps(result.summary(), indent=2, ensure_ascii=False))
@@ -29,6 +38,11 @@ def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    with files["unserved"].open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=UNSERVED_COLUMNS)
+        writer.writeheader()
+        for plan, unserved in result.unserved_list().items():
+            writer.writerows({"plan": plan, **row} for row in unserved)
     for kind, features in route_features(result).items():
         files[f"routes_{kind}"] = out / f"routes_{kind}.geojson"
         collection = {"type": "FeatureCollection", "features": features}
