@@ -196,3 +196,26 @@ def test_cli_validate_exit_code(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2 and all(line.startswith("error: ") for line in lines)
     assert ":11: siting.budget:" in lines[0] and ":12: (top level): unknown key 'foo'" in lines[1]
+
+
+# a key given twice: YAML would keep the last value without a word
+def test_a_repeated_key_is_an_error_at_its_line(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    parcels: {count: 10}\n", "    parcels: {count: 10}\n    parcels: {count: 99}\n"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_write(tmp_path, text))
+    assert str(info.value) == (
+        f"{tmp_path / 's.yaml'}:10: invalid YAML: duplicate key 'parcels' (first given on line 9)"
+    )
+
+
+def test_a_repeated_key_in_a_set_value_is_the_settings_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD)
+    assert load_scenario(path).spec.firms[0].parcels.count == 10
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, overrides=["firms.0.parcels={count: 5, count: 50}"])
+    assert str(info.value) == (
+        "--set firms.0.parcels={count: 5, count: 50}: the value is not valid YAML "
+        "(duplicate key 'count' (first given on line 1))"
+    )
