@@ -272,10 +272,12 @@ Metres = Annotated[
 Money = Annotated[float, BeforeValidator(not_bool), Field(ge=0, le=MAX_MONEY, allow_inf_nan=False)]
 
 
-#: Numbers read from JSON or YAML: ints and floats (an int is a whole float), never booleans;
-#: shared by the pooling day and the API's schemas.
+#: Numbers read from JSON or YAML: ints and floats (an int is a whole float), never booleans,
+#: and floats finite (YAML's ``.inf`` passed a pooling day's or a scenario's checks and crashed
+#: later: capacities in whole grams, a least-core LP of 0 x inf); shared by the pooling day,
+#: the scenario files and the API's schemas.
 Int = Annotated[int, BeforeValidator(not_bool)]
-Float = Annotated[float, BeforeValidator(not_bool)]
+Float = Annotated[float, BeforeValidator(not_bool), Field(allow_inf_nan=False)]
 Amount = tuple[Annotated[int, BeforeValidator(not_bool), Field(ge=0, le=MAX_AMOUNT)], ...]
 Skills = frozenset[str]
 

@@ -63,19 +63,16 @@ DEFAULT_VEHICLE_TYPES: dict[str, tuple[float, str]] = {
 #: firm), and a vehicle with no parcel to carry is never used, so more only cost time.
 MAX_DAY_VEHICLES = 1000
 
-#: A number of the day: finite, as every number the day feeds the routing model, the line haul
-#: and the cost split must be. ``.inf`` passed validation and crashed later (``capacity_kg``
-#: in whole grams, an infinite ``unserved_parcel_cost`` making the least-core LP 0 x inf).
-#: Money and seconds are the routing model's own bounded types (``Money``, ``Seconds``), so
-#: that the day refuses what a solve would, naming the day's field, not an internal vehicle.
-Finite = Annotated[Float, Field(allow_inf_nan=False)]
+#: A day's numbers are `Float`s (finite), money and seconds the routing model's own bounded
+#: types (``Money``, ``Seconds``), so that the day refuses what a solve would, naming the
+#: day's field, not an internal vehicle.
 
 #: Most kilograms a vehicle carries: the routing model counts capacities in grams, at most
 #: ``MAX_AMOUNT``.
 MAX_VEHICLE_KG = MAX_AMOUNT / 1000
 
 #: A compartment's inner length in cm: a size with a zero or negative side fits no parcel.
-Length = Annotated[Finite, Field(gt=0)]
+Length = Annotated[Float, Field(gt=0)]
 
 
 def _day_window(value: Any, handler: ValidatorFunctionWrapHandler) -> TimeWindow:
@@ -97,8 +94,8 @@ class _Frozen(BaseModel):
 class Point(_Frozen):
     """A place as latitude and longitude in degrees (WGS 84)."""
 
-    lat: Finite = Field(ge=-90, le=90)
-    lon: Finite = Field(ge=-180, le=180)
+    lat: Float = Field(ge=-90, le=90)
+    lon: Float = Field(ge=-180, le=180)
 
     @model_validator(mode="before")
     @classmethod
@@ -117,7 +114,7 @@ class Point(_Frozen):
 class VehicleType(_Frozen):
     """What a kind of vehicle emits and which road profile it drives on."""
 
-    co2_g_per_km: Finite = Field(ge=0)
+    co2_g_per_km: Float = Field(ge=0)
     profile: str = "van"
 
 
@@ -126,7 +123,7 @@ class VehicleSpec(_Frozen):
 
     type: str = "van"
     capacity_parcels: Int = Field(default=150, ge=1, le=MAX_AMOUNT)
-    capacity_kg: Finite = Field(default=800.0, gt=0, le=MAX_VEHICLE_KG)
+    capacity_kg: Float = Field(default=800.0, gt=0, le=MAX_VEHICLE_KG)
     cost_per_km: Money = 1.0
     cost_per_hour: Money = 30.0
     fixed_cost: Money = 50.0
@@ -204,7 +201,7 @@ class SitedLockers(_Frozen):
     """
 
     siting: str = Field(min_length=1)
-    free_share: Finite = Field(default=1.0, gt=0, le=1)
+    free_share: Float = Field(default=1.0, gt=0, le=1)
 
 
 class Parcel(_Frozen):
@@ -218,7 +215,7 @@ class Parcel(_Frozen):
     firm: str
     at: Point
     size: str | tuple[float, float, float] = "S"
-    kg: Finite = Field(default=1.0, ge=0)
+    kg: Float = Field(default=1.0, ge=0)
     service_s: Seconds = 180.0
     window: Window | None = None
     locker: str | None = None
@@ -269,9 +266,9 @@ class Travel(_Frozen):
 
     source: str | None = None
     straight_line: bool = False
-    speed_kmh: Finite = Field(default=25.0, ge=SPEED_FLOOR_KMH, le=SPEED_CEILING_KMH)
-    circuity: Finite = Field(default=DEFAULT_CIRCUITY, ge=1.0, le=MAX_CIRCUITY)
-    walk_radius_m: Finite = Field(default=500.0, gt=0)
+    speed_kmh: Float = Field(default=25.0, ge=SPEED_FLOOR_KMH, le=SPEED_CEILING_KMH)
+    circuity: Float = Field(default=DEFAULT_CIRCUITY, ge=1.0, le=MAX_CIRCUITY)
+    walk_radius_m: Float = Field(default=500.0, gt=0)
 
     @model_validator(mode="after")
     def _one_source(self) -> Travel:

@@ -292,3 +292,17 @@ def test_numbers_refuse_true_and_false(tmp_path: Path) -> None:
     problems = _problems(tmp_path, text)
     assert any("demand.points: " in p and "not true or false" in p for p in problems), problems
     assert any("firms[0].fleet[0].count: " in p and "not true or false" in p for p in problems)
+
+
+def test_numbers_refuse_infinity(tmp_path: Path) -> None:
+    """YAML's `.inf` passed the checks: an endless walk or time limit reached the solvers."""
+    text = (
+        SITING_ONLY.replace("radius_m: 300", "radius_m: .inf").replace(
+            "time_limit_s: 2", "time_limit_s: .inf"
+        )
+        + FIRMS
+        + CENTRES
+    )
+    problems = _problems(tmp_path, text)
+    for field in ("siting.radius_m: ", "siting.time_limit_s: "):
+        assert any(field in p and "finite" in p for p in problems), problems
