@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from network.geo import haversine_m
-from network.profiles import SPEED_CEILING_KMH, SPEED_FLOOR_KMH
+from network.profiles import PROFILES, SPEED_CEILING_KMH, SPEED_FLOOR_KMH
 from routing.model import MAX_AMOUNT, Float, Int, Money, ProblemError, Seconds, TimeWindow
 from routing.pooling.errors import PoolingError
 from routing.siting.model import DEFAULT_COMPARTMENTS as SITING_COMPARTMENTS
@@ -116,6 +116,16 @@ class VehicleType(_Frozen):
 
     co2_g_per_km: Float = Field(ge=0)
     profile: str = "van"
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str) -> str:
+        """A road profile `network` knows: an unknown one was found only when the day's travel
+        was built, in a message naming no field of the day."""
+        if value not in PROFILES:
+            known = ", ".join(PROFILES)
+            raise ValueError(f"'{value}' is not a road profile; choose one of {known}")
+        return value
 
 
 class VehicleSpec(_Frozen):

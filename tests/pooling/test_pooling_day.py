@@ -55,6 +55,10 @@ def test_valid_day_loads_from_yaml(tmp_path, day_data):
         (lambda d: d["travel"].update(source="demo"), "travel: give either a graph 'source'"),
         (lambda d: d["travel"].update(speed_kmh=1e12), "travel: speed_kmh: Input should be less"),
         (lambda d: d["travel"].update(circuity=1e10), "travel: circuity: Input should be less"),
+        (
+            lambda d: d.update(vehicle_types={"hover": {"co2_g_per_km": 0, "profile": "hover"}}),
+            "vehicle_types: hover.profile: 'hover' is not a road profile; choose one of van,",
+        ),
         (lambda d: d.update(parcels="many"), "parcels: "),
         (
             lambda d: d["firms"][0]["fleet"][0].update(count=10**9),
