@@ -44,6 +44,7 @@ from pyvrp.constants import MAX_VALUE
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks, IteratedLocalSearchParams
 from pyvrp.PenaltyManager import PenaltyParams
+from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
 from routing.engines import EngineError, Progress, ProgressCallback
 from routing.model import Job, Problem, Shipment, TimeWindow, Vehicle
@@ -601,30 +602,18 @@ class _Shortcuts:
 
 class _Nearest:
     """Shortest paths on one matrix, indexed by the model's location pairs; each source is
-    solved when first asked for (only tasks that fail alone ask)."""
+    solved when first asked for (only tasks that fail alone ask). Zero-length arcs (two stops
+    at one place) are arcs: inf, not 0, marks a missing road."""
 
     def __init__(self, matrix: np.ndarray, at: dict[int, int]) -> None:
-        self._matrix, self._at = matrix, at
+        self._graph, self._at = csgraph_from_dense(matrix, null_value=np.inf), at
         self._rows: dict[int, np.ndarray] = {}
 
     def __getitem__(self, pair: tuple[int, int]) -> float:
         a, b = pair
         if a not in self._rows:
-            self._rows[a] = _dijkstra(self._matrix, self._at[a])
+            self._rows[a] = dijkstra(self._graph, indices=self._at[a])
         return float(self._rows[a][self._at[b]])
-
-
-def _dijkstra(matrix: np.ndarray, source: int) -> np.ndarray:
-    """Shortest path lengths from `source` over a dense matrix of arc lengths (inf: no arc)."""
-    dist = np.array(matrix[source], dtype=np.float64)
-    dist[source] = 0.0
-    done = np.zeros(len(dist), dtype=bool)
-    while True:
-        k = int(np.argmin(np.where(done, np.inf, dist)))
-        if done[k] or math.isinf(dist[k]):
-            return dist
-        done[k] = True
-        np.minimum(dist, dist[k] + matrix[k], out=dist)
 
 
 def _feasible_part(

@@ -63,12 +63,10 @@ DEFAULT_VEHICLE_TYPES: dict[str, tuple[float, str]] = {
 #: firm), and a vehicle with no parcel to carry is never used, so more only cost time.
 MAX_DAY_VEHICLES = 1000
 
-#: A day's numbers are `Float`s (finite), money and seconds the routing model's own bounded
-#: types (``Money``, ``Seconds``), so that the day refuses what a solve would, naming the
-#: day's field, not an internal vehicle.
-
 #: Most kilograms a vehicle carries: the routing model counts capacities in grams, at most
-#: ``MAX_AMOUNT``.
+#: ``MAX_AMOUNT``. (A day's numbers are finite `Float`s, its money and seconds the routing
+#: model's bounded ``Money`` and ``Seconds``: the day refuses what a solve would, naming the
+#: day's field, not an internal vehicle.)
 MAX_VEHICLE_KG = MAX_AMOUNT / 1000
 
 #: A compartment's inner length in cm: a size with a zero or negative side fits no parcel.

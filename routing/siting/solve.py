@@ -589,7 +589,8 @@ def _least_unserved(
 ) -> float | None:
     """The first stage of a capacity shortfall in set cover or facility location: the fewest
     parcels in reach that any plan leaves unserved (every site open, each as large as it may
-    be), or None where none need be (or no LP in time, or nothing must be served).
+    be): 0 where none need be (``flow.serves_everyone``), None where nothing must be served or
+    no LP came in time.
 
     Not ``exact`` (the heuristic alone, no MIP to hold to it), the max flow's figure stands:
     the heuristic's target (``_up_to_floor``), at most 1/1000 parcel a point below the exact
@@ -604,12 +605,12 @@ def _least_unserved(
     no plan meets."""
     if model.kind not in ("setcover", "facility") or not model.is_capacitated:
         return None
-    parcels = inst.weight[inst.in_reach]
-    every = np.ones(inst.n_sites, dtype=bool)
     if serves_everyone(inst, model):
         return 0.0
-    served = max_service(inst, effective_capacity(inst, model), every)[0]
+    parcels = inst.weight[inst.in_reach]
     if not exact:
+        every = np.ones(inst.n_sites, dtype=bool)
+        served = max_service(inst, effective_capacity(inst, model), every)[0]
         least = float(parcels.sum()) - served
         return least if least > _short_tolerance(inst) else 0.0
     lp = build(inst, model, strong=False)
