@@ -111,7 +111,7 @@ def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace)
         f"core: {'EMPTY' if least.core_is_empty else 'not empty'} (least-core excess "
         f"{least.excess:.1f}); Shapley {len(split.blocking)} blocking coalitions{worst}; "
         f"by parcels {len(split.blocking_simple['by_parcels'])}, by standalone "
-        f"{len(split.blocking_simple['by_standalone'])}"
+        f"{_count(split.blocking_simple.get('by_standalone'))}"
     )
     print(
         f"\nper firm (pooled plan, {split.shapley.method} Shapley, "
@@ -123,10 +123,17 @@ def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace)
     for f in day.firm_ids():
         alone = result.solo[f].figures.cost
         share = split.shapley.shares[f]
+        standalone = "n/a" if split.by_standalone is None else f"{split.by_standalone[f]:.1f}"
         print(
             f"{f:<6}{alone:>10.1f}{share:>10.1f}{split.by_parcels[f]:>10.1f}"
-            f"{split.by_standalone[f]:>12.1f}{_pct(alone, share):>10}"
+            f"{standalone:>12}{_pct(alone, share):>10}"
         )
+
+
+def _count(blocking: list | None) -> str:
+    """How many coalitions block a split; n/a where the split is undefined (a day costing
+    nothing alone has no split by standalone cost)."""
+    return "n/a" if blocking is None else str(len(blocking))
 
 
 def two_centre_day(graphs: dict, source: str, args: argparse.Namespace, seed: int) -> dict:

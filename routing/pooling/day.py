@@ -198,6 +198,8 @@ class Locker(_Frozen):
         for size, count in free.items():
             if count < 0:
                 raise ValueError(f"free compartments of size {size} is negative ({count})")
+            if count > MAX_AMOUNT:
+                raise ValueError(f"free compartments of size {size} is above {MAX_AMOUNT:,}")
         return free
 
 
@@ -553,6 +555,11 @@ def _sited(data: dict[str, Any], base_dir: Path | None) -> list[dict[str, Any]]:
                 raise PoolingError(
                     f"lockers_from: site '{name}': compartments: {size}: {count!r} is not a "
                     f"whole number of compartments (in '{path}')"
+                )
+            if count > MAX_AMOUNT:
+                raise PoolingError(
+                    f"lockers_from: site '{name}': compartments: {size}: more than "
+                    f"{MAX_AMOUNT:,} compartments (in '{path}')"
                 )
             free[size] = math.floor(int(count) * spec.free_share)
         lockers.append({"id": str(name), "at": [site["lat"], site["lon"]], "free": free})

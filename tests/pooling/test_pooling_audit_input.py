@@ -105,6 +105,15 @@ def _siting(tmp_path, compartments) -> dict:
             "compartments (in '{tmp}/plan.json')",
         ),
         (
+            lambda d, tmp: d.update(lockers_from=_siting(tmp, {"S": 10**400})),
+            "lockers_from: site 's1': compartments: S: more than 1,000,000,000,000 "
+            "compartments (in '{tmp}/plan.json')",
+        ),
+        (
+            lambda d, tmp: d.update(lockers=[{"id": "L", "at": [36, 120], "free": {"S": 10**13}}]),
+            "locker 'L': free: free compartments of size S is above 1,000,000,000,000",
+        ),
+        (
             lambda d, tmp: d.update(lockers_from=_siting(tmp, ["s1"])),
             "lockers_from: site 1 in '{tmp}/plan.json' is not a mapping (id, lat, lon, "
             "compartments), got 's1'",
