@@ -2,10 +2,12 @@
 
 source -> demand point (its parcels) -> open site in reach (per-parcel distance) -> sink
 (the site's capacity), plus a direct point -> sink arc priced as leaving parcels unserved.
-Parcels are scaled to integers (1/1000 parcel); the fractions are then trimmed so that no
-site's load exceeds its capacity by rounding (nor, at a standing locker, its compartments of
-each size). Compartments, if sized, are the fewest that hold each site's load by size (a parcel
-may use a larger compartment); a standing locker keeps its own.
+Under a sizing a standing locker's compartments of each size are capacities of their own (a
+parcel may pass on to a larger size). Parcels are scaled to integers (1/1000 parcel); the
+fractions are then trimmed so that no site's load exceeds its capacity by rounding (nor, at a
+standing locker, its compartments of each size). Compartments, if sized, are the fewest that
+hold each site's load by size (a parcel may use a larger compartment); a standing locker keeps
+its own.
 """
 
 from __future__ import annotations
@@ -18,36 +20,30 @@ from routing.siting.model import SitingInstance, SitingModel, at_least, of_each_
 
 SCALE = 1000.0
 COST_SCALE = 10.0
-STANDING_PASSES = 3  # flows re-run with a standing locker's capacity cut to what it held
 
 
 def flow_assignment(
     inst: SitingInstance, model: SitingModel, is_open: np.ndarray, *, unserved_cost: float
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """(rows, cols, fractions, sizes or None) of the best assignment to the open sites.
 
-    The flow sees a standing locker's compartments only as a total (and, per point, the share
-    of its parcels that fits them by size): where its load does not fit them size by size, it
-    is cut to what fits and the flow re-run with that capacity, so the rest can go elsewhere."""
+    One min-cost flow, exact also where lockers stand with their compartments (each size a
+    capacity of its own, ``_min_cost_flow``): seeing only their total, the flow once sent them
+    large parcels that did not fit, then cut the locker to what it held and re-ran, which could
+    leave a standing locker's small compartments empty while small parcels went unserved. The
+    flow counts parcels to 1/1000, so the fractions are then trimmed where that rounding put a
+    site's load over its capacity or a standing locker's over its compartments of some size."""
     m = inst.n_sites
     rr, jj, dd = pairs(inst)
     on = is_open[jj]
     rr, jj, dd = rr[on], jj[on], dd[on]
     cap = effective_capacity(inst, model)
     unit = np.zeros_like(dd) if model.kind in ("maxcover", "setcover") else dd
-    standing = model.sizing is not None and bool(inst.built[is_open].any())
-    fits = _standing_fit(inst, model, rr, jj) if standing else np.full(rr.size, np.inf)
-    for _ in range(STANDING_PASSES):
-        frac = _min_cost_flow(inst, is_open, rr, jj, unit, cap, fits, unserved_cost)
-        load = sum_at(jj, inst.weight[rr] * frac, m)
-        shrink = np.where(np.isfinite(cap) & (load > cap), cap / np.maximum(load, 1e-300), 1.0)
-        if not standing:
-            break
-        room = _built_room(inst, model, rr, jj, frac)
-        shrink = np.minimum(shrink, room)
-        if (room >= 1.0).all():
-            break
-        cap = np.where(room < 1.0, load * room, cap)
+    frac = _min_cost_flow(inst, model, is_open, rr, jj, unit, cap, unserved_cost)
+    load = sum_at(jj, inst.weight[rr] * frac, m)
+    shrink = np.where(np.isfinite(cap) & (load > cap), cap / np.maximum(load, 1e-300), 1.0)
+    if model.sizing is not None:
+        shrink = np.minimum(shrink, _built_room(inst, model, rr, jj, frac))
     frac *= shrink[jj]
     keep = frac > 0
     rr, jj, frac = rr[keep], jj[keep], frac[keep]
@@ -55,47 +51,66 @@ def flow_assignment(
     return rr, jj, frac, sizes
 
 
-def _min_cost_flow(inst, is_open, rr, jj, unit, cap, fits, unserved_cost) -> np.ndarray:
+def _min_cost_flow(
+    inst: SitingInstance,
+    model: SitingModel,
+    is_open: np.ndarray,
+    rr: np.ndarray,
+    jj: np.ndarray,
+    unit: np.ndarray,
+    cap: np.ndarray,
+    unserved_cost: float,
+) -> np.ndarray:
     """Fractions of each point's parcels sent along the pairs (rr, jj): the min-cost flow with
-    site capacities ``cap`` and at most ``fits`` parcels of a point along its pair."""
+    site capacities ``cap`` (unserved parcels at ``unserved_cost`` each).
+
+    Under a sizing an open standing locker gets one node per compartment size, whose arc to the
+    site carries what its compartments of that size turn over; a pair enters at its parcels'
+    size and may pass on to the larger sizes (S -> M -> L), so a parcel takes a compartment of
+    its size or larger, as the MIP's "size >= t" rows say. That is exact for points of one size,
+    as ``split_by_size`` makes every point in reach of a standing locker; a point of several
+    sizes enters at its largest, which holds its parcels for certain but may turn some away."""
     n, m = inst.n_demand, inst.n_sites
     supply = np.rint(inst.weight * SCALE).astype(np.int64)
-    site_cap = np.where(np.isfinite(cap), np.floor(cap * SCALE), supply.sum()).astype(np.int64)
-    pair_cap = np.where(np.isfinite(fits), np.floor(np.minimum(fits, 1e15) * SCALE), supply[rr])
+    whole = int(supply.sum())
+    site_cap = np.where(np.isfinite(cap), np.floor(cap * SCALE), whole).astype(np.int64)
     source, sink = n + m, n + m + 1
-    tails = np.r_[np.full(n, source), rr, np.arange(n, n + m), np.arange(n)]
-    heads = np.r_[np.arange(n), n + jj, np.full(m, sink), np.full(n, sink)]
-    caps = np.r_[supply, np.minimum(supply[rr], pair_cap), np.where(is_open, site_cap, 0), supply]
+    heads = n + jj
+    tails = [np.full(n, source), rr, np.arange(n, n + m), np.arange(n)]
+    caps = [supply, supply[rr], np.where(is_open, site_cap, 0), supply]
     top = float(unserved_cost) * COST_SCALE
-    costs = np.r_[np.zeros(n), np.rint(unit * COST_SCALE), np.zeros(m), np.full(n, top)]
+    costs = [np.zeros(n), np.rint(unit * COST_SCALE), np.zeros(m), np.full(n, top)]
+    ends = [np.arange(n), heads, np.full(m, sink), np.full(n, sink)]
+    standing = np.flatnonzero(inst.built & is_open & (model.sizing is not None))
+    if standing.size:
+        # entry node of size t at the k-th standing locker: sink + 1 + 3k + t
+        entry = np.full(m, -1, dtype=np.int64)
+        entry[standing] = sink + 1 + 3 * np.arange(len(standing))
+        mix = model.size_mix(inst)
+        largest = 2 - np.argmax(mix[:, ::-1] > 0, axis=1)
+        at = entry[jj] >= 0
+        ends[1] = np.where(at, entry[jj] + largest[rr], heads)
+        nodes = entry[standing][:, None] + np.arange(3)
+        have = inst.built_sizes()[standing] * model.sizing.throughput
+        onward = nodes[:, :2].ravel()  # each size's entry to the next larger size's
+        tails += [nodes.ravel(), onward]
+        ends += [np.repeat(n + standing, 3), onward + 1]
+        caps += [np.floor(have * SCALE).astype(np.int64).ravel(), np.full(onward.size, whole)]
+        costs += [np.zeros(nodes.size), np.zeros(onward.size)]
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32),
-        heads.astype(np.int32),
-        caps.astype(np.int64),
-        np.minimum(costs, 2**40).astype(np.int64),
+        np.concatenate(tails).astype(np.int32),
+        np.concatenate(ends).astype(np.int32),
+        np.concatenate(caps).astype(np.int64),
+        np.minimum(np.concatenate(costs), 2**40).astype(np.int64),
     )
-    flow.set_node_supply(source, int(supply.sum()))
-    flow.set_node_supply(sink, -int(supply.sum()))
+    flow.set_node_supply(source, whole)
+    flow.set_node_supply(sink, -whole)
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
     sent = flow.flows(np.arange(n, n + rr.size)).astype(float)
     return np.divide(sent, supply[rr], out=np.zeros_like(sent), where=supply[rr] > 0)
-
-
-def _standing_cum(inst: SitingInstance, model: SitingModel) -> np.ndarray:
-    """Parcels a day each site's standing compartments of size >= S, M, L turn over."""
-    return at_least(inst.built_sizes()) * model.sizing.throughput
-
-
-def _standing_fit(inst: SitingInstance, model: SitingModel, rr, jj) -> np.ndarray:
-    """Per pair, the most parcels of the point a standing locker could take were it alone there
-    (every size within its compartments); inf at sites to be sized."""
-    share = model.size_at_least(inst)[rr]
-    have = _standing_cum(inst, model)[jj]
-    alone = np.divide(have, share, out=np.full_like(have, np.inf), where=share > 0).min(axis=1)
-    return np.where(inst.built[jj], alone, np.inf)
 
 
 def _size_loads(inst: SitingInstance, model: SitingModel, rr, jj, frac) -> np.ndarray:
@@ -110,9 +125,9 @@ def _size_loads(inst: SitingInstance, model: SitingModel, rr, jj, frac) -> np.nd
 
 def _built_room(inst: SitingInstance, model: SitingModel, rr, jj, frac) -> np.ndarray:
     """Per site, the share of its load its standing compartments hold by size (1 elsewhere):
-    the flow sees only their total, but large parcels need large compartments."""
+    the flow holds each size, but on parcels rounded to 1/1000, which may pass it by a hair."""
     need = _size_loads(inst, model, rr, jj, frac)
-    have = _standing_cum(inst, model)
+    have = at_least(inst.built_sizes()) * model.sizing.throughput
     room = np.divide(have, need, out=np.ones_like(need), where=need > have)
     return np.where(inst.built, room.min(axis=1), 1.0)
 
@@ -200,9 +215,7 @@ def to_serve_most(inst: SitingInstance, model: SitingModel, is_open: np.ndarray)
     every = np.ones(inst.n_sites, dtype=bool)
     unit = (~is_open[jj]).astype(float)
     cap = effective_capacity(inst, model)
-    frac = _min_cost_flow(
-        inst, every, rr, jj, unit, cap, np.full(rr.size, np.inf), inst.n_sites + 1.0
-    )
+    frac = _min_cost_flow(inst, model, every, rr, jj, unit, cap, inst.n_sites + 1.0)
     return is_open | (sum_at(jj, inst.weight[rr] * frac, inst.n_sites) > 0)
 
 

@@ -10,6 +10,7 @@ assign fractions of each point's parcels (split demand, as in OR-Library's publi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,6 +145,8 @@ def build(
     plan leaves unserved (``_unserved_slack``): a shortfall's second stage, or 0 where every
     parcel in reach can be served (``flow.serves_everyone``), so that the MIP serves them all.
     None where it is not known: each unserved parcel is then priced instead (``big_penalty``).
+    Uncapacitated set cover and facility location need not reach a point with no parcels
+    (``without_empty_points``); capacitated, such a point's slack leaves it unserved for free.
     """
     model.check_against(inst)
     if strong is None:
@@ -153,9 +156,33 @@ def build(
     y = b.vars(m, lb=inst.must_open.astype(float), integer=True)
     if model.is_capacitated:
         return _capacitated(inst, model, b, y, strong, floor)
+    inst = without_empty_points(inst, model)  # no column per pair here: the caller's stay valid
     if model.kind in ("maxcover", "setcover"):
         return _covering(inst, model, b, y)
     return _radius(inst, model, b, y)
+
+
+def without_empty_points(inst: SitingInstance, model: SitingModel) -> SitingInstance:
+    """``inst`` with its points that have no parcels out of every site's reach, for set cover
+    and facility location: a point with no parcels need not be reached (what a planner
+    expects). ``build`` applies it to the uncapacitated MIPs (their covering and distance-level
+    rows), whose columns do not follow the pairs, so a caller's own pairs stay valid. ``solve``
+    plans on the instance it returns, so that the heuristics and bounds keep the same rule: the
+    greedy set cover counts points reached, and a capacitated MIP's assignment columns must be
+    the flows' pairs. Left in, uncapacitated facility location's MIP had to reach such a point
+    while its heuristic ignored it (the gap against the MIP's bound read inf), and capacitated
+    set cover's bound from the uncapacitated optimum paid for reaching it (a dearer plan
+    "proven" optimal)."""
+    if model.kind not in ("setcover", "facility"):
+        return inst
+    empty = inst.weight <= 0
+    if not (empty & inst.in_reach).any():
+        return inst
+    r = inst.reach
+    keep = np.repeat(~empty, np.diff(r.indptr))
+    indptr = np.r_[0, np.cumsum(np.where(empty, 0, np.diff(r.indptr)))]
+    reach = sp.csr_matrix((r.data[keep], r.indices[keep], indptr), shape=r.shape)
+    return dataclasses.replace(inst, reach=reach)
 
 
 def _budget_rows(inst: SitingInstance, model: SitingModel, b: _Builder, y, n=None, costs=None):

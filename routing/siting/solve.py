@@ -4,7 +4,7 @@ The heuristic's plan is kept as the incumbent when the solver finds nothing bett
 so the reported gap is always "best plan known" against "best bound proven". Where capacity
 falls short in set cover or facility location, the fewest parcels any plan leaves unserved are
 found first (``_least_unserved``), and the MIP then pays the least for serving all the others.
-A point with no parcels need not be reached (``_without_empty_points``), and a plan breaking a
+A point with no parcels need not be reached (``without_empty_points``), and a plan breaking a
 rule of the model (``_meets_model``) never stands as the incumbent nor counts as proven.
 """
 
@@ -16,7 +16,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import scipy.sparse as sp
 
 from routing.siting.aggregate import aggregate, expand
 from routing.siting.by_size import fold_sizes, in_own_mix, split_by_size
@@ -39,7 +38,14 @@ from routing.siting.flow import (
     serves_everyone,
     to_serve_most,
 )
-from routing.siting.formulation import STRONG_LINK_MAX_PAIRS, Mip, big_penalty, build, pairs
+from routing.siting.formulation import (
+    STRONG_LINK_MAX_PAIRS,
+    Mip,
+    big_penalty,
+    build,
+    pairs,
+    without_empty_points,
+)
 from routing.siting.heuristic import ILS_PATIENCE, open_set, relief_sites
 from routing.siting.lagrange import (
     capacitated_cover_bound,
@@ -130,27 +136,6 @@ def _trivial_bound(inst: SitingInstance, mip: Mip) -> float:
     return 0.0
 
 
-def _without_empty_points(inst: SitingInstance, model: SitingModel) -> SitingInstance:
-    """``inst`` with its points that have no parcels out of every site's reach, for set cover
-    and facility location: a point with no parcels need not be reached (what a planner
-    expects), and both the MIP (its covering and distance-level rows) and the heuristics then
-    keep that one rule. Left in, the uncapacitated MIPs had to reach such a point while the
-    greedy ignored it (the gap against the MIP's bound read inf), and capacitated set cover's
-    bound from the uncapacitated optimum paid for reaching it (a dearer plan "proven" optimal).
-    Without capacities the plan on the original points still sends them to their nearest
-    open site (``_unmerge``); with capacities, as before, no flow carries them."""
-    if model.kind not in ("setcover", "facility"):
-        return inst
-    empty = inst.weight <= 0
-    if not (empty & inst.in_reach).any():
-        return inst
-    r = inst.reach
-    keep = np.repeat(~empty, np.diff(r.indptr))
-    indptr = np.r_[0, np.cumsum(np.where(empty, 0, np.diff(r.indptr)))]
-    reach = sp.csr_matrix((r.data[keep], r.indices[keep], indptr), shape=r.shape)
-    return dataclasses.replace(inst, reach=reach)
-
-
 def _sizing_is_capacity(model: SitingModel) -> bool:
     """Whether a sizing (with no standing compartments: ``solve`` splits those first) asks no
     more than a capacity of ``max_compartments`` turned over: so when the objective does not
@@ -189,7 +174,9 @@ def _solve(
         raise SitingInputError("solver 'sat' (CP-SAT) cannot split demand: use scip or highs")
     start = time.perf_counter()
     work, group = aggregate(inst, model)
-    work = _without_empty_points(work, model)
+    # ``build`` keeps this rule by itself; the greedy set cover and the capacitated MIP's
+    # columns (the flows' pairs) need it here
+    work = without_empty_points(work, model)
     floor = _least_unserved(
         work,
         model,
@@ -815,7 +802,7 @@ def _decode(inst: SitingInstance, model: SitingModel, mip: Mip, values: np.ndarr
 def _unmerge(plan: SitingSolution, inst: SitingInstance, group: np.ndarray) -> SitingSolution:
     """The plan on the original points (merged points' fractions go to each member). Without
     capacities set cover and facility location send each point to its nearest open site,
-    those with no parcels too: ``_without_empty_points`` took them out of reach to plan."""
+    those with no parcels too: ``without_empty_points`` took them out of reach to plan."""
     if plan.instance is inst:
         return plan
     if plan.model.kind in ("setcover", "facility") and not plan.model.is_capacitated:

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from routing.siting import SitingInstance, SitingModel, Sizing, make_reach, solve
-from routing.siting.exact import MipResult
+from routing.siting.exact import MipResult, solve_mip
+from routing.siting.formulation import build
 from routing.siting.model import CompartmentSize
 
 S = importlib.import_module("routing.siting.solve")  # the module (``solve`` is the function)
@@ -199,6 +200,27 @@ def test_a_point_without_parcels_need_not_be_reached(model, best, method, solver
     assert plan.to_dict()["unserved"] == []
     if method != "heuristic":
         assert plan.optimal and plan.gap == 0.0 and plan.bound == pytest.approx(best)
+
+
+@pytest.mark.parametrize(("kind", "best"), [("setcover", 2.0), ("facility", 5.0)])
+@pytest.mark.parametrize("solver", ["scip", "highs"])
+def test_the_mip_built_alone_need_not_reach_a_point_without_parcels(kind, best, solver):
+    """``build`` called directly, as the bounds and other callers do, not after ``solve``
+    dropped such points' reach: its uncapacitated set cover and facility location still had
+    to reach z (no parcels) through s0 (cost 5), 7 and 10 where 2 and 5 serve every parcel.
+    A point with no parcels out of every site's reach (y) asks for nothing either."""
+    base = _zero_point()
+    inst = dataclasses.replace(
+        base,
+        demand_ids=["a", "z", "y"],
+        weight=np.array([3.0, 0.0, 0.0]),
+        reach=make_reach([0, 1], [1, 0], [1.0, 1.0], (3, 2)),
+    )
+    mip = build(inst, SitingModel(kind))
+    res = solve_mip(mip, solver=solver, time_limit_s=5)
+    assert res.optimal
+    assert float(mip.obj @ res.values) + mip.offset == pytest.approx(best)
+    assert res.values[mip.y].round().tolist() == [0.0, 1.0]
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # brute force's 0 x inf
