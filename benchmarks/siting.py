@@ -55,7 +55,7 @@ import numpy as np
 from routing.siting import SitingModel, Sizing, solve
 from routing.siting.aggregate import aggregate
 from routing.siting.exact import lp_relaxation, solve_mip
-from routing.siting.flow import effective_capacity, max_service
+from routing.siting.flow import max_service
 from routing.siting.formulation import build
 from routing.siting.model import DEFAULT_COMPARTMENTS, SitingInstance
 from routing.siting.orlib import read_cap, read_pmed
@@ -294,10 +294,9 @@ def window_ab(args: argparse.Namespace, inst: SitingInstance) -> None:
     start = solve(work, model, method="heuristic", time_limit_s=12.0).is_open
     strong = build(work, model, strong=True)
     support = lp_relaxation(strong, time_limit_s=60.0).values[strong.y] > KERNEL_Y
-    caps = effective_capacity(work, model)
     print(
         f"window search at {cap:g}/day, {args.window_ab:g} s a run, one thread; start "
-        f"{max_service(work, caps, start)[0]:.1f} parcels; LP support {int(support.sum())} of "
+        f"{max_service(work, model, start)[0]:.1f} parcels; LP support {int(support.sum())} of "
         f"{work.n_sites} sites (y > {KERNEL_Y:g})"
     )
     print(f"{'seed':>4} {'every site':>11} {'LP support':>11} {'gain':>7}")
@@ -306,7 +305,7 @@ def window_ab(args: argparse.Namespace, inst: SitingInstance) -> None:
         found = [
             max_service(
                 work,
-                caps,
+                model,
                 window_search(
                     work, model, start, time_limit_s=args.window_ab, seed=seed, candidates=c
                 ),

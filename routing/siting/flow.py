@@ -3,14 +3,17 @@
 source -> demand point (its parcels) -> open site in reach (per-parcel distance) -> sink
 (the site's capacity), plus a direct point -> sink arc priced as leaving parcels unserved.
 Under a sizing a standing locker's compartments of each size are capacities of their own (a
-parcel may pass on to a larger size). Parcels are scaled to integers (1/1000 parcel); the
-fractions are then trimmed so that no site's load exceeds its capacity by rounding (nor, at a
-standing locker, its compartments of each size). Compartments, if sized, are the fewest that
+parcel may pass on to a larger size), here and in the max flow of what open sites can serve
+(``max_service``). Parcels are scaled to integers (1/1000 parcel); the fractions are then
+trimmed so that no site's load exceeds its capacity by rounding (nor, at a standing locker,
+its compartments of each size). Compartments, if sized, are the fewest that
 hold each site's load by size (a parcel may use a larger compartment); a standing locker keeps
 its own.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
@@ -64,12 +67,10 @@ def _min_cost_flow(
     """Fractions of each point's parcels sent along the pairs (rr, jj): the min-cost flow with
     site capacities ``cap`` (unserved parcels at ``unserved_cost`` each).
 
-    Under a sizing an open standing locker gets one node per compartment size, whose arc to the
-    site carries what its compartments of that size turn over; a pair enters at its parcels'
-    size and may pass on to the larger sizes (S -> M -> L), so a parcel takes a compartment of
-    its size or larger, as the MIP's "size >= t" rows say. That is exact for points of one size,
-    as ``split_by_size`` makes every point in reach of a standing locker; a point of several
-    sizes enters at its largest, which holds its parcels for certain but may turn some away."""
+    Under a sizing an open standing locker's compartments of each size are capacities of their
+    own (``_add_standing_sizes``, rounded down): exact for points of one size, as ``split_by_size``
+    makes every point in reach of a standing locker; a point of several sizes enters at its
+    largest, which holds its parcels for certain but may turn some away."""
     n, m = inst.n_demand, inst.n_sites
     supply = np.rint(inst.weight * SCALE).astype(np.int64)
     whole = int(supply.sum())
@@ -81,22 +82,11 @@ def _min_cost_flow(
     top = float(unserved_cost) * COST_SCALE
     costs = [np.zeros(n), np.rint(unit * COST_SCALE), np.zeros(m), np.full(n, top)]
     ends = [np.arange(n), heads, np.full(m, sink), np.full(n, sink)]
-    standing = np.flatnonzero(inst.built & is_open & (model.sizing is not None))
-    if standing.size:
-        # entry node of size t at the k-th standing locker: sink + 1 + 3k + t
-        entry = np.full(m, -1, dtype=np.int64)
-        entry[standing] = sink + 1 + 3 * np.arange(len(standing))
-        mix = model.size_mix(inst)
-        largest = 2 - np.argmax(mix[:, ::-1] > 0, axis=1)
-        at = entry[jj] >= 0
-        ends[1] = np.where(at, entry[jj] + largest[rr], heads)
-        nodes = entry[standing][:, None] + np.arange(3)
-        have = inst.built_sizes()[standing] * model.sizing.throughput
-        onward = nodes[:, :2].ravel()  # each size's entry to the next larger size's
-        tails += [nodes.ravel(), onward]
-        ends += [np.repeat(n + standing, 3), onward + 1]
-        caps += [np.floor(have * SCALE).astype(np.int64).ravel(), np.full(onward.size, whole)]
-        costs += [np.zeros(nodes.size), np.zeros(onward.size)]
+    arcs = (tails, ends, caps)
+    added = _add_standing_sizes(
+        inst, model, is_open, rr, jj, arcs, first=sink + 1, whole=whole, rounding=np.floor
+    )
+    costs.append(np.zeros(added))
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
         np.concatenate(tails).astype(np.int32),
@@ -111,6 +101,50 @@ def _min_cost_flow(
         raise RuntimeError(f"min-cost flow failed with status {status}")
     sent = flow.flows(np.arange(n, n + rr.size)).astype(float)
     return np.divide(sent, supply[rr], out=np.zeros_like(sent), where=supply[rr] > 0)
+
+
+def _add_standing_sizes(
+    inst: SitingInstance,
+    model: SitingModel,
+    is_open: np.ndarray,
+    rr: np.ndarray,
+    jj: np.ndarray,
+    arcs: tuple[list, list, list],
+    *,
+    first: int,
+    whole: int,
+    rounding: Callable[[np.ndarray], np.ndarray],
+) -> int:
+    """Under a sizing, adds the open standing lockers' compartments by size to a flow whose
+    point nodes are 0..n-1 and site nodes n..n+m-1: ``arcs`` are its lists of tails, heads and
+    capacities, whose second entries are the pairs' (rr, jj) arcs; returns the arcs added (none
+    where no standing locker is open, the network then left as it was).
+
+    The k-th open standing locker's node of size t is ``first + 3k + t``; its arc to the site
+    carries what its compartments of that size turn over (to 1/1000 parcel, ``rounding``), and
+    an arc of ``whole`` (every parcel) passes on to the next larger size (S -> M -> L), so a
+    parcel takes a compartment of its size or larger, as the MIP's "size >= t" rows say. A pair
+    to such a locker enters at its point's largest size: exact for points of one size
+    (``split_by_size`` makes every point in reach of a standing locker so); for the others it
+    holds their parcels for certain but may turn some away."""
+    if model.sizing is None:
+        return 0
+    standing = np.flatnonzero(inst.built & is_open)
+    if not standing.size:
+        return 0
+    tails, heads, caps = arcs
+    n = inst.n_demand
+    entry = np.full(inst.n_sites, -1, dtype=np.int64)
+    entry[standing] = first + 3 * np.arange(standing.size)
+    largest = 2 - np.argmax(model.size_mix(inst)[:, ::-1] > 0, axis=1)
+    heads[1] = np.where(entry[jj] >= 0, entry[jj] + largest[rr], n + jj)
+    nodes = entry[standing][:, None] + np.arange(3)
+    have = inst.built_sizes()[standing] * model.sizing.throughput
+    onward = nodes[:, :2].ravel()  # each size's node to the next larger size's
+    tails += [nodes.ravel(), onward]
+    heads += [np.repeat(n + standing, 3), onward + 1]
+    caps += [rounding(have * SCALE).astype(np.int64).ravel(), np.full(onward.size, whole)]
+    return nodes.size + onward.size
 
 
 def _size_loads(inst: SitingInstance, model: SitingModel, rr, jj, frac) -> np.ndarray:
@@ -156,32 +190,45 @@ def effective_capacity(inst: SitingInstance, model: SitingModel) -> np.ndarray:
 
 def max_service(
     inst: SitingInstance,
-    cap: np.ndarray,
+    model: SitingModel,
     is_open: np.ndarray,
     *,
     total: float | None = None,
     certain: bool = False,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Most parcels the open sites can serve within capacity (and ``total`` overall), by max
-    flow: (parcels served, served per point, load per site). Parcels and capacities are rounded
-    up to 1/1000, so the value never falls below the exact one (it may serve as a bound).
-    ``certain`` rounds capacities down instead: a point then served all its (rounded up)
-    parcels has them all served in the exact numbers too (``serves_everyone``)."""
+    flow: (parcels served, served per point, load per site). Under a sizing a standing
+    locker's compartments of each size are capacities of their own (``_add_standing_sizes``): seen
+    as one total, 6 S + 3 L compartments took 9 medium parcels where only 3 fit, and the swap
+    and window searches kept plans for service they could not give. Parcels and capacities are
+    rounded up to 1/1000, so the value never falls below the exact one (it may serve as a
+    bound) where every point in reach of an open standing locker is of one size, as ``solve``
+    splits them. ``certain`` rounds capacities down instead: a point then served all its
+    (rounded up) parcels has them all served in the exact numbers too (``serves_everyone``)."""
     n, m = inst.n_demand, inst.n_sites
+    cap = effective_capacity(inst, model)
     rr, jj, _ = pairs(inst)
     on = is_open[jj]
     rr, jj = rr[on], jj[on]
     supply = np.ceil(inst.weight * SCALE).astype(np.int64)
     whole = int(supply.sum())
-    rounded = np.floor(cap * SCALE) if certain else np.ceil(cap * SCALE)
-    site_cap = np.where(np.isfinite(cap), rounded, whole).astype(np.int64)
+    rounding = np.floor if certain else np.ceil
+    site_cap = np.where(np.isfinite(cap), rounding(cap * SCALE), whole).astype(np.int64)
     source, hub, sink = n + m, n + m + 1, n + m + 2
-    tails = np.r_[np.full(n, source), rr, np.arange(n, n + m), hub]
-    heads = np.r_[np.arange(n), n + jj, np.full(m, hub), sink]
     limit = whole if total is None else min(whole, int(np.ceil(total * SCALE)))
-    caps = np.r_[supply, supply[rr], np.where(is_open, site_cap, 0), limit]
+    tails = [np.full(n, source), rr, np.arange(n, n + m), [hub]]
+    heads = [np.arange(n), n + jj, np.full(m, hub), [sink]]
+    caps = [supply, supply[rr], np.where(is_open, site_cap, 0), [limit]]
+    arcs = (tails, heads, caps)
+    _add_standing_sizes(
+        inst, model, is_open, rr, jj, arcs, first=sink + 1, whole=whole, rounding=rounding
+    )
     flow = max_flow.SimpleMaxFlow()
-    flow.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), caps)
+    flow.add_arcs_with_capacity(
+        np.concatenate(tails).astype(np.int32),
+        np.concatenate(heads).astype(np.int32),
+        np.concatenate(caps).astype(np.int64),
+    )
     if flow.solve(source, sink) != flow.OPTIMAL:
         raise RuntimeError("max flow failed")
     served = flow.flows(np.arange(n)) / SCALE
@@ -196,12 +243,13 @@ def serves_everyone(inst: SitingInstance, model: SitingModel) -> bool:
 
     Certain (``max_service`` with capacities rounded down, parcels up): a yes holds for the
     exact numbers, where a yes of the flow rounding capacities up could be 1/1000 parcel a site
-    wrong, a floor no plan meets; a no may be rounding alone (an LP then decides). No where a
-    standing locker's compartments bind by size, which the flow sees only as one total."""
-    if model.sizing is not None and inst.built.any():
-        return False
+    wrong, a floor no plan meets; a no may be rounding alone (an LP then decides). Where
+    lockers stand under a sizing a yes is as certain: the flow holds their compartments of
+    each size as the MIP's rows do, a new locker's load within its largest size fits in some
+    compartments, and a point of several sizes enters a standing locker at its largest (a no
+    may then also be such a point's smaller parcels, which the MIP would fit)."""
     every = np.ones(inst.n_sites, dtype=bool)
-    _, served, _ = max_service(inst, effective_capacity(inst, model), every, certain=True)
+    _, served, _ = max_service(inst, model, every, certain=True)
     need = np.ceil(inst.weight * SCALE) / SCALE
     return bool((served >= need)[inst.in_reach].all())
 
@@ -231,4 +279,4 @@ def capacity_bound(inst: SitingInstance, model: SitingModel) -> float | None:
     cap = effective_capacity(inst, model)
     top = np.sort(np.where(np.isfinite(cap), cap, inst.weight.sum()))[::-1][: model.p].sum()
     every = np.ones(inst.n_sites, dtype=bool)
-    return max_service(inst, cap, every, total=float(top))[0]
+    return max_service(inst, model, every, total=float(top))[0]

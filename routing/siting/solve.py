@@ -581,11 +581,11 @@ def _least_unserved(
 
     Not ``exact`` (the heuristic alone, no MIP to hold to it), the max flow's figure stands:
     the heuristic's target (``_up_to_floor``), at most 1/1000 parcel a point below the exact
-    one, and above it where a standing locker's compartments bind by size.
+    one (a standing locker's compartments each a capacity of their own, on points ``solve``
+    split by size).
 
     The MIP then serves all the others at the least cost (``build``'s ``floor``), its objective
-    money alone. The max flow (milliseconds) settles that no parcel need go unserved, unless a
-    standing locker's compartments of each size bind, which it sees only as one total; else
+    money alone. The max flow (milliseconds) settles that no parcel need go unserved; else
     the fewest come from the LP relaxation of the MIP with every site open, whose optimum is
     the integer one (a new locker's compartments round up within its largest size, a standing
     one's are fixed) and exact, where the flow's 1/1000 parcel rounding could set a floor that
@@ -597,7 +597,7 @@ def _least_unserved(
     parcels = inst.weight[inst.in_reach]
     if not exact:
         every = np.ones(inst.n_sites, dtype=bool)
-        served = max_service(inst, effective_capacity(inst, model), every)[0]
+        served = max_service(inst, model, every)[0]
         least = float(parcels.sum()) - served
         return least if least > _short_tolerance(inst) else 0.0
     lp = build(inst, model, strong=False)

@@ -40,7 +40,7 @@ def swap_search(
     rr, jj, _ = pairs(inst)
     by_site = sp.csr_matrix((np.ones(rr.size), (jj, rr)), shape=(inst.n_sites, inst.n_demand))
     is_open = is_open.copy()
-    value, served, load = max_service(inst, cap, is_open)
+    value, served, load = max_service(inst, model, is_open)
 
     def unserved_in_reach() -> np.ndarray:
         gain = np.minimum(cap, by_site @ (inst.weight - served))
@@ -52,7 +52,7 @@ def swap_search(
         if gain.max() <= 0:
             break
         is_open[int(np.argmax(gain))] = True
-        value, served, load = max_service(inst, cap, is_open)
+        value, served, load = max_service(inst, model, is_open)
     tried: set[tuple[int, int]] = set()
     failed = 0
     while time.perf_counter() < deadline and failed < PATIENCE:
@@ -70,7 +70,7 @@ def swap_search(
             tried.add((j, k))
             trial = is_open.copy()
             trial[j], trial[k] = False, True
-            t_value, t_served, t_load = max_service(inst, cap, trial)
+            t_value, t_served, t_load = max_service(inst, model, trial)
             if t_value > value + 1e-9:
                 is_open, value, served, load = trial, t_value, t_served, t_load
                 failed, moved = 0, True

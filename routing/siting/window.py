@@ -61,7 +61,7 @@ def window_search(
     by_site = inst.reach.T.tocsr()
     overlap = (by_site @ inst.reach).tocsr()  # sites sharing a demand point
     allowed = np.ones(inst.n_sites, dtype=bool) if candidates is None else candidates | is_open
-    plan = _SharedPlan(inst, model, cap, is_open, window, allowed=allowed)
+    plan = _SharedPlan(inst, model, is_open, window, allowed=allowed)
 
     def search(rng: np.random.Generator) -> None:
         while time.perf_counter() < deadline - 0.2:
@@ -102,18 +102,17 @@ class _SharedPlan:
         self,
         inst: SitingInstance,
         model: SitingModel,
-        cap: np.ndarray,
         is_open: np.ndarray,
         window: int,
         *,
         allowed: np.ndarray,
     ) -> None:
-        self.inst, self.model, self.cap, self.window = inst, model, cap, window
+        self.inst, self.model, self.window = inst, model, window
         self.first, self.allowed = window, allowed
         self.scope = 0
         self.lock = threading.Lock()
         self.version = 0
-        self._set(is_open.copy(), max_service(inst, cap, is_open)[0])
+        self._set(is_open.copy(), max_service(inst, model, is_open)[0])
 
     def _set(self, is_open: np.ndarray, value: float) -> None:
         self.is_open, self.value = is_open, value
@@ -160,7 +159,7 @@ class _SharedPlan:
                 trial, proved = rebased, False
             # most windows hand the plan back unchanged: no max flow needed to judge those
             changed = bool((trial != self.is_open).any())
-            value = max_service(self.inst, self.cap, trial)[0] if changed else self.value
+            value = max_service(self.inst, self.model, trial)[0] if changed else self.value
             if value > self.value + 1e-9:
                 self._set(trial, value)
                 self.version += 1

@@ -71,9 +71,7 @@ def test_capacitated_cover_lagrangian_bound_is_above_the_optimum(
     assert best - 1e-6 <= ub <= 1.25 * best  # valid, and useful
     # with a site that must stay open, against the best plan that keeps it open
     fixed = dataclasses.replace(inst, must_open=np.arange(6) == 5)
-    best = max(
-        max_service(fixed, fixed.capacity, np.isin(np.arange(6), [5, k]))[0] for k in range(6)
-    )
+    best = max(max_service(fixed, model, np.isin(np.arange(6), [5, k]))[0] for k in range(6))
     bound = capacitated_cover_bound(fixed, model, lower=0.9 * best, stop_at=0, time_limit_s=5)
     assert bound >= best - 1e-6
 
@@ -238,10 +236,10 @@ def test_swap_search_improves_within_the_rules(tiny_instance, brute_force, seed)
     start = np.arange(8) >= 6  # sites 6 and 7: one short of p, and an arbitrary pick
     found = swap_search(inst, model, start, time_limit_s=5)
     assert found.sum() == 3 and found[7]
-    before, after = (max_service(inst, inst.capacity, s)[0] for s in (start, found))
+    before, after = (max_service(inst, model, s)[0] for s in (start, found))
     assert after >= before
     best = max(
-        max_service(inst, inst.capacity, np.isin(np.arange(8), [7, *s]))[0]
+        max_service(inst, model, np.isin(np.arange(8), [7, *s]))[0]
         for s in combinations(range(7), 2)
     )
     assert after <= best + 1e-6
@@ -319,18 +317,18 @@ def test_window_search_never_loses_and_a_whole_window_is_exact(
     inst = dataclasses.replace(inst, must_open=np.arange(8) == 7)
     model = SitingModel("maxcover", p=3, capacitated=True)
     start = np.isin(np.arange(8), [0, 1, 7])
-    before = max_service(inst, inst.capacity, start)[0]
+    before = max_service(inst, model, start)[0]
     small = window_search(inst, model, start, time_limit_s=1.0, window=2, workers=workers)
     assert small.sum() == 3 and small[7]
-    assert max_service(inst, inst.capacity, small)[0] >= before - 1e-9
+    assert max_service(inst, model, small)[0] >= before - 1e-9
     # a window holding every site is the whole capacitated MIP: the optimum with site 7 open
     whole = window_search(inst, model, start, time_limit_s=1.0, window=8, workers=workers)
     best = max(
-        max_service(inst, inst.capacity, np.isin(np.arange(8), [7, *s]))[0]
+        max_service(inst, model, np.isin(np.arange(8), [7, *s]))[0]
         for s in combinations(range(7), 2)
     )
     assert whole.sum() == 3 and whole[7]
-    assert max_service(inst, inst.capacity, whole)[0] == pytest.approx(best, abs=1e-3)
+    assert max_service(inst, model, whole)[0] == pytest.approx(best, abs=1e-3)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -382,7 +380,7 @@ def test_settled_windows_grow_until_the_plan_is_optimal(tiny_instance, brute_for
     found = window_search(inst, model, start, time_limit_s=120, window=2, workers=workers)
     assert time.perf_counter() - began < 60
     assert found.sum() == 3
-    assert max_service(inst, inst.capacity, found)[0] == pytest.approx(best, abs=1e-3)
+    assert max_service(inst, model, found)[0] == pytest.approx(best, abs=1e-3)
 
 
 def test_a_neighbourhood_passes_through_sites_it_may_not_take():
@@ -413,7 +411,7 @@ def test_windows_keep_to_their_candidates_until_those_are_exhausted(
 
     monkeypatch.setattr(window_module, "neighbourhood", spy)
     found = window_search(inst, model, start, time_limit_s=120, window=2, candidates=candidates)
-    assert max_service(inst, inst.capacity, found)[0] == pytest.approx(best, abs=1e-3)
+    assert max_service(inst, model, found)[0] == pytest.approx(best, abs=1e-3)
     kept = [sites for allowed, sites in drawn if not allowed.all()]
     assert kept and all(np.isin(sites, [0, 1, 2, 3, 4, 5]).all() for sites in kept)
     assert any(sites.size == 6 for sites in kept)  # grew to hold every candidate
@@ -462,4 +460,4 @@ def test_window_search_stops_when_told(tiny_instance):
     for workers in (1, 2):
         found = window_search(inst, model, start, time_limit_s=5, stop=stop, workers=workers)
         assert (found == start).all()
-    assert seen == pytest.approx([max_service(inst, inst.capacity, start)[0]] * 3)
+    assert seen == pytest.approx([max_service(inst, model, start)[0]] * 3)

@@ -8,9 +8,13 @@ import numpy as np
 import pytest
 
 from routing.siting import SitingModel, Sizing, make_reach, solve
+from routing.siting.by_size import split_by_size
 from routing.siting.curve import coverage_curve
 from routing.siting.errors import SitingInputError
+from routing.siting.flow import flow_assignment, max_service
 from routing.siting.model import DEFAULT_COMPARTMENTS, NOT_BUILT, SitingInstance
+from routing.siting.swap import swap_search
+from routing.siting.window import window_search
 
 OLD = [2, 1, 0]  # the standing locker "old": 2 S + 1 M, one parcel a day each (dwell 1 day)
 
@@ -44,7 +48,7 @@ def _holds_by_size(plan) -> None:
     parcels = inst.weight[plan.rows] * plan.frac
     np.testing.assert_allclose(plan.size_parcels.sum(axis=1), parcels, atol=1e-9)
     for t in range(3):
-        need = np.bincount(plan.cols, plan.size_parcels[:, t:].sum(axis=1), minlength=2)
+        need = np.bincount(plan.cols, plan.size_parcels[:, t:].sum(axis=1), minlength=inst.n_sites)
         assert (need <= plan.sizes[:, t:].sum(axis=1) + 1e-6).all(), (t, need, plan.sizes)
     taken = np.zeros((inst.n_demand, 3))
     np.add.at(taken, plan.rows, plan.size_parcels)
@@ -234,8 +238,6 @@ def test_csv_standing_lockers_carry_their_compartments(tmp_path):
 def test_only_points_in_reach_of_a_standing_locker_are_split_by_size():
     # a (3 S + 1 M) reaches "old", which stands: two rows, one a size; b (1 S + 1 L) reaches
     # only "new": one row in its own mix. The folded plan has one row per point and site.
-    from routing.siting.by_size import split_by_size
-
     inst = _two_sites(4.0)
     model = SitingModel("setcover", sizing=_sizing())
     split, owner = split_by_size(inst, model)
@@ -334,4 +336,89 @@ def test_the_flow_at_a_standing_locker_is_the_mips_optimum(seed, kind):
     exact = solve(inst, model, method="exact", solver="highs")
     assert exact.optimal and plan.is_open.tolist() == [True, False]
     assert plan.objective == pytest.approx(exact.objective, rel=1e-4)
+    _holds_by_size(plan)
+
+
+def _medium_and_large() -> SitingInstance:
+    """Standing "old" has 6 S + 3 L (9 parcels a day in all): a (6 M) and b (3 L) near it fit
+    only its 3 L; "new" (fixed cost 1000) reaches both. With one locker, old alone opens."""
+    return SitingInstance(
+        demand_ids=["a", "b"],
+        weight=np.array([6.0, 3.0]),
+        site_ids=["old", "new"],
+        reach=make_reach([0, 1, 0, 1], [0, 0, 1, 1], [1.0, 2.0, 5.0, 5.0], (2, 2)),
+        fixed_cost=np.array([0.0, 1000.0]),
+        capacity=np.full(2, np.inf),
+        must_open=np.array([True, False]),
+        size_mix=np.array([(0, 1, 0), (0, 0, 1)], dtype=float),
+        existing_compartments=np.array([[6, 0, 3], [NOT_BUILT] * 3]),
+    )
+
+
+@pytest.mark.parametrize("certain", [False, True])
+def test_the_max_flow_at_a_standing_locker_holds_its_compartments_by_size(certain):
+    # the max flow saw old's 9 compartments as one total and served 9 of a's and b's medium
+    # and large parcels; its 3 L hold 3 of them, the MIP's optimum with old alone
+    inst = _medium_and_large()
+    model = SitingModel("maxcover", p=1, sizing=_sizing(10))
+    exact = solve(inst, model, method="exact", solver="highs")
+    assert exact.optimal and exact.is_open.tolist() == [True, False]
+    assert exact.objective == pytest.approx(3.0)
+    served, per_point, load = max_service(inst, model, exact.is_open, certain=certain)
+    assert served == pytest.approx(3.0)
+    assert per_point.sum() == pytest.approx(3.0) and load.tolist() == pytest.approx([3.0, 0.0])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_max_flow_at_a_standing_locker_is_the_mips_optimum(seed):
+    # random mixes split by size (as ``solve`` splits them) with old alone open: the max flow
+    # serves what maximal covering's MIP does, to its 1/1000 parcel a row
+    inst = _standing_alone(seed)
+    model = SitingModel("maxcover", p=1, sizing=_sizing(6))
+    exact = solve(inst, model, method="exact", solver="highs")
+    assert exact.optimal and exact.is_open.tolist() == [True, False]
+    split, _ = split_by_size(inst, model)
+    assert max_service(split, model, exact.is_open)[0] == pytest.approx(exact.objective, abs=0.02)
+
+
+def _one_of_two_new() -> SitingInstance:
+    """Standing "old" (6 S + 3 L, must open) and two new sites of up to 9 compartments: a (9 M)
+    reaches old and new1, b (6 S) old and new2, d (3 S) new2 alone. With new1, old takes b in
+    its S and new1 a: 15. With new2, new2 takes b and d, and old only 3 of a's M (its L): 12.
+    Seen as old's total of 9, new2 looked best: old taking all of a, 18."""
+    return SitingInstance(
+        demand_ids=["a", "b", "d"],
+        weight=np.array([9.0, 6.0, 3.0]),
+        site_ids=["old", "new1", "new2"],
+        reach=make_reach([0, 0, 1, 1, 2], [0, 1, 0, 2, 2], [1.0, 1.0, 1.0, 1.0, 1.0], (3, 3)),
+        fixed_cost=np.zeros(3),
+        capacity=np.full(3, np.inf),
+        must_open=np.array([True, False, False]),
+        size_mix=np.array([(0, 1, 0), (1, 0, 0), (1, 0, 0)], dtype=float),
+        existing_compartments=np.array([[6, 0, 3], [NOT_BUILT] * 3, [NOT_BUILT] * 3]),
+    )
+
+
+def test_the_swap_and_window_searches_serve_what_the_flow_and_the_mip_do():
+    # the searches judged plans by the max flow: seeing old's total, the swap search kept new2
+    # (18 claimed, 12 served) and the window search left new1 for it; the heuristic's plan
+    # served 12 where the MIP serves 15
+    inst = _one_of_two_new()
+    model = SitingModel("maxcover", p=2, sizing=_sizing(9))
+    exact = solve(inst, model, method="exact", solver="highs")
+    assert exact.optimal and exact.is_open.tolist() == [True, True, False]
+    assert exact.objective == pytest.approx(15.0)
+    split, _ = split_by_size(inst, model)
+    with_new1, with_new2 = np.array([True, True, False]), np.array([True, False, True])
+    for found in (
+        swap_search(split, model, with_new2, time_limit_s=5),
+        window_search(split, model, with_new1, time_limit_s=5),
+    ):
+        claimed = max_service(split, model, found)[0]
+        rows, _, frac, _ = flow_assignment(split, model, found, unserved_cost=1.0)
+        assert claimed == pytest.approx(split.weight[rows] @ frac, abs=1e-3)
+        assert claimed == pytest.approx(exact.objective, abs=1e-3)
+        assert found.tolist() == [True, True, False]
+    plan = solve(inst, model, method="heuristic")
+    assert plan.objective == pytest.approx(exact.objective, abs=1e-6)
     _holds_by_size(plan)

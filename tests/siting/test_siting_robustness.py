@@ -56,7 +56,7 @@ def test_every_parcel_servable_is_certain_to_a_hair_below_the_flows_rounding():
     hair = _instance([10.0], [(0, 0, 1.0)], [1.0], [9.9999])
     model = SitingModel("setcover", capacitated=True)
     every = np.ones(1, dtype=bool)
-    assert max_service(hair, hair.capacity, every)[0] == pytest.approx(10.0)
+    assert max_service(hair, model, every)[0] == pytest.approx(10.0)
     assert not serves_everyone(hair, model)
     assert serves_everyone(TENTH_SHORT, model)
     assert serves_everyone(dataclasses.replace(hair, capacity=np.array([10.0])), model)
@@ -65,11 +65,14 @@ def test_every_parcel_servable_is_certain_to_a_hair_below_the_flows_rounding():
     assert serves_everyone(far, model)
 
 
-def test_a_standing_lockers_sizes_leave_the_certificate_to_the_lp():
-    # 10 large parcels, a standing locker of 10 small and 10 large compartments: room for 20
-    # in all, which is all the flow sees, so it certifies nothing there
+@pytest.mark.parametrize(("large", "certain"), [(10.0, True), (11.0, False)])
+def test_a_standing_lockers_sizes_are_certified_size_by_size(large, certain):
+    # large parcels at a standing locker of 10 small and 10 large compartments: 10 fit its
+    # large ones, 11 do not, though there is room for 20 in all. The flow saw only that total,
+    # so the certificate said no to both, leaving even the first to the LP; each size a
+    # capacity of its own, it says yes to the first, and the MIP held to a floor of 0 agrees
     inst = _instance(
-        [10.0],
+        [large],
         [(0, 0, 0.0)],
         [0.0],
         [np.inf],
@@ -77,7 +80,10 @@ def test_a_standing_lockers_sizes_leave_the_certificate_to_the_lp():
         existing=np.array([[10, 0, 10]]),
         mix=[[0.0, 0.0, 1.0]],
     )
-    assert not serves_everyone(inst, SitingModel("setcover", sizing=Sizing(dwell_days=1.0)))
+    model = SitingModel("setcover", sizing=Sizing(dwell_days=1.0))
+    assert serves_everyone(inst, model) is certain
+    res = solve_mip(build(inst, model, floor=0.0), solver="highs", time_limit_s=10)
+    assert (res.values is not None) is certain
 
 
 @pytest.mark.parametrize(("case", "want"), list(zip(FRACTION_CASES, FRACTION_OPTIMA, strict=True)))
