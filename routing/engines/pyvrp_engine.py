@@ -10,8 +10,9 @@ travel time), which is exactly the model's cost of a route; fixed costs and opti
 penalties (as PyVRP prizes) use the same scale. Loads are never scaled: PyVRP's default
 penalty parameters are tuned for unscaled loads against costs of the instance's own magnitude
 (only their cap is raised above the largest prize, see `_Translation.penalties`). A window
-holding no whole unit of time leaves its task out with that reason. The plan's times, loads and
-costs are then recomputed from the real data by `routing.solution.build_solution`.
+holding no whole unit of time leaves its task out with that reason, as does a job that only
+such windows would let a vehicle serve. The plan's times, loads and costs are then recomputed
+from the real data by `routing.solution.build_solution`.
 
 Every client and shipment stop has its own PyVRP location. Mapped parts of the model:
 - several time windows on a job: one client per window in a mutually exclusive client group
@@ -374,7 +375,14 @@ class _Translation:
 
     def _untimable(self, task: Job | Shipment) -> str | None:
         """Why PyVRP cannot time the task, if so: every window of a stop falls between two
-        whole units of its time (rounding it outward would let the real plan miss it)."""
+        whole units of its time (rounding it outward would let the real plan miss it), or
+        only such windows could be met.
+
+        A job with a window PyVRP can time and one it cannot keeps only the first in PyVRP's
+        model; if no route can meet that one (say it closes before a vehicle can arrive), PyVRP
+        leaves the job out, and the reason, judged on every window in real seconds, blamed
+        the room beside other tasks. So the job is refused here, naming its windows, when it
+        could be served alone only in windows PyVRP cannot time."""
         stops = [("", task.time_windows)] if isinstance(task, Job) else [
             ("pickup ", task.pickup.time_windows), ("delivery ", task.delivery.time_windows)]
         unit = "second" if self.time_scale == 1 else "millisecond"
@@ -382,6 +390,14 @@ class _Translation:
             if windows and not any(_timable(w, self.time_scale) for w in windows):
                 return (f"PyVRP cannot serve it: its {name}time windows hold no whole {unit}, "
                         "PyVRP's unit of time here")  # fmt: skip
+        if not isinstance(task, Job):  # a shipment's stops have one window each (`supports`)
+            return None
+        timable = tuple(w for w in task.time_windows if _timable(w, self.time_scale))
+        if len(timable) < len(task.time_windows):
+            timed = task.model_copy(update={"time_windows": timable})
+            if not self._servable(timed) and self._servable(task):
+                return (f"PyVRP cannot serve it: the time windows it could be served in hold no "
+                        f"whole {unit}, PyVRP's unit of time here")  # fmt: skip
         return None
 
     def _barred(self, v: Vehicle) -> frozenset[str]:

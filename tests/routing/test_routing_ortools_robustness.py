@@ -1,6 +1,7 @@
 """OR-Tools on problems the model accepts but one vehicle, break or task of which can never be
 used: the engine must not crash nor lose the plan for the rest (routing audit, items 1, 2, 4,
-6, 8 and 11). Every plan must pass the independent checker (see `solved`)."""
+6, 8 and 11), nor spend its time placing a break (finding 401). Every plan must pass the
+independent checker (see `solved`)."""
 
 from __future__ import annotations
 
@@ -177,3 +178,28 @@ def test_a_vehicle_whose_start_centre_opens_after_its_end_centre_closes_stays_un
     m.add_job("x", location=2)
     solution = solved(m.build())
     assert order(solution, "good") == ["x"] and "v0" in solution.meta["unusable_vehicles"]
+
+
+# ------------------------------------------------------------------ finding 401
+def test_a_break_after_the_last_stop_is_placed_at_once_on_data_in_milliseconds() -> None:
+    # The lunch cannot come before leaving (the job would be late), so it falls between the
+    # job and the return, ending the route an hour later than the job alone would. The route
+    # end, fixed before the break, rose one millisecond per failure: 3.6 million of them for
+    # the hour, seconds for this one job (travel 502.25 s puts times in milliseconds), so
+    # there was no plan at all within the limit.
+    m = Model()
+    for _ in range(2):
+        m.add_location()
+    m.add_centre("hub", location=0)
+    travel = [[0, 502.25], [502.25, 0]]
+    m.set_matrices("van", travel, travel)
+    m.add_vehicle(
+        "v",
+        start="hub",
+        end="hub",
+        shift=["08:00", "18:00"],
+        breaks=[{"id": "lunch", "windows": [["12:00", "13:30"]], "duration": 3600}],
+    )
+    m.add_job("a", location=1, service=300, time_windows=[["12:05", "12:40"]])
+    solution = solved(m.build())  # was: "a" left out, "no plan ... within the time limit"
+    assert order(solution, "v") == ["a", "break:lunch"] and not solution.unassigned

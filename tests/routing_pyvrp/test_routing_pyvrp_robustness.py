@@ -46,6 +46,21 @@ def test_a_window_between_two_whole_milliseconds_is_left_out_with_that_reason() 
     assert left.reason.startswith("PyVRP cannot serve it: its time windows hold no whole")
 
 
+def test_a_job_that_only_a_window_between_two_whole_milliseconds_fits_is_left_out_by_name() -> None:
+    # `odd`'s first window PyVRP can time but it closes before the van arrives (10 s away);
+    # the second fits but holds no whole millisecond. It stayed in PyVRP's model with the
+    # first, was left out and blamed the room beside `plain`.
+    m = places([[0, 10], [10, 0]])
+    m.add_job("odd", location=1, time_windows=[[0, 5], [100.0004, 100.0006]])
+    m.add_job("plain", location=1)
+    problem = m.build()
+    assert [j.id for j in pyvrp_engine._Translation(problem).jobs] == ["plain"]
+    solution = solved(problem)
+    [left] = solution.unassigned
+    assert left.id == "odd"
+    assert left.reason.startswith("PyVRP cannot serve it: the time windows it could be served in")
+
+
 def test_a_shift_between_two_whole_milliseconds_is_refused_by_name() -> None:
     m = places([[0, 10], [10, 0]], shift=[100.0004, 100.0006])
     m.add_job("a", location=1)
