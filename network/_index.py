@@ -92,7 +92,9 @@ def _build(graph: nx.MultiDiGraph) -> RoadIndex:
     arc_of = {key: i for i, key in enumerate(best)}
     undirected = np.unique(np.sort(pairs, axis=1), axis=0)
     seg_a, seg_b = undirected[:, 0], undirected[:, 1]
-    lon0, lat0 = float(np.median(x)), float(np.median(y))
+    # centred on the nodes (a graph without any gets a projection all the same, so that
+    # snapping onto it fails as a SnapError that says so, not in pyproj)
+    lon0, lat0 = (float(np.median(x)), float(np.median(y))) if nodes else (0.0, 0.0)
     project = pyproj.Transformer.from_crs(
         "EPSG:4326",
         f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m",

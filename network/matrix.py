@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -142,7 +143,7 @@ def distances_within(
     if 0 in shape:
         return sp.csr_matrix(shape)
     index = road_index(graph)
-    rows, cols, values = _within(index, weight, src, tgt, float(limit_m) * SCALE[weight])
+    rows, cols, values = _within(index, weight, src, tgt, _units_within(limit_m, SCALE[weight]))
     values = values / SCALE[weight]
     if access:
         values = values + src.snap_m[rows] + tgt.snap_m[cols]
@@ -154,14 +155,14 @@ def distances_within(
 def _within(
     index: RoadIndex, metric: str, src: SnapArrays, tgt: SnapArrays, limit: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(source, target, integer cost) of the pairs within `limit` (integer units, inf for none).
+    """(source, target, integer cost) of the pairs within `limit` (a whole number of units, inf
+    for none).
 
     Each group of nearby points searches only the subgraph a path within the limit can reach;
     when that reach spans the whole graph (a huge or infinite limit) there is nothing to prune,
     so one chunked Dijkstra per point of the smaller side searches it all (grid cells of
     infinite size would not be cells)."""
     graph, origins, ends, backwards = _augmented(index, metric, src, tgt)
-    limit = float(np.floor(limit))
     xy = np.vstack([np.column_stack([index.px, index.py]), _spots(index, src), _spots(index, tgt)])
     radius = _reach_m(index, metric, limit)
     if radius < np.ptp(xy, axis=0).max():
@@ -171,6 +172,18 @@ def _within(
         rows, cols = np.nonzero(np.isfinite(dense))
         costs = dense[rows, cols]
     return (cols, rows, costs) if backwards else (rows, cols, costs)
+
+
+def _units_within(limit: float, scale: int) -> float:
+    """The largest whole number of units (mm, ms) whose value in metres or seconds is still
+    <= `limit`, as costs are reported (units / scale), or inf: the exact limit on whole costs.
+    `floor(limit * scale)` is not it: 128.027 * 1000 is 128026.99999999999, which dropped a
+    pair at exactly 128.027 m."""
+    units = float(limit) * scale
+    if not math.isfinite(units):
+        return math.inf
+    nearest = round(units)
+    return float(nearest if nearest / scale <= limit else nearest - 1)
 
 
 def _check_weight(weight: str) -> None:
@@ -183,20 +196,33 @@ def _entries(index: RoadIndex, metric: str, snaps: SnapArrays, *, as_source: boo
 
     A point at fraction t on segment a-b leaves along arc a->b to b at cost (1-t)·w(a,b), and
     along b->a to a at t·w(b,a); it is reached from a at t·w(a,b) and from b at (1-t)·w(b,a).
+    A point whose spot is a node (t exactly 0 or 1: on it, or snapped onto it from beyond the
+    segment's end) is that node, entered and left there at no cost by every arc of it: the
+    segment the R-tree returned is only one of the node's, and if it is one-way the wrong way
+    its arcs alone would send the point round the block.
     """
-    weights = index.weights[metric]
-    point, node, offset = [], [], []
-    for i, (a, b, t) in enumerate(zip(snaps.a, snaps.b, snaps.fraction, strict=True)):
-        for tail, head, share in ((a, b, t), (b, a, 1.0 - t)):
-            arc = index.arc_of.get((int(tail), int(head)))
-            if arc is None:
+    point, node, arc, share = [], [], [], []
+    ends = zip(snaps.a.tolist(), snaps.b.tolist(), snaps.fraction.tolist(), strict=True)
+    for i, (a, b, t) in enumerate(ends):
+        if t == 0.0 or t == 1.0:
+            point.append(i)
+            node.append(a if t == 0.0 else b)
+            arc.append(-1)  # none: the point is the node
+            share.append(0.0)
+            continue
+        for tail, head, part in ((a, b, t), (b, a, 1.0 - t)):
+            found = index.arc_of.get((tail, head))
+            if found is None:
                 continue
             point.append(i)
             node.append(head if as_source else tail)
-            offset.append(round((1.0 - share if as_source else share) * int(weights[arc])))
+            arc.append(found)
+            share.append(1.0 - part if as_source else part)
+    arcs = np.array(arc, dtype=np.int64)
+    weights = np.where(arcs >= 0, index.weights[metric][arcs], 0)
     return Entries(
         np.array(point, dtype=np.int64), np.array(node, dtype=np.int64),
-        np.array(offset, dtype=np.int64),
+        np.round(np.array(share) * weights).astype(np.int64),
     )  # fmt: skip
 
 

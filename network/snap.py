@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 import shapely
+from numpy.typing import ArrayLike
 
-from network._index import road_index
+from network._index import RoadIndex, road_index
 from network.errors import SnapError, is_number
+from network.geo import haversine_m
 
 DEFAULT_MAX_SNAP_M = 500.0
 
@@ -61,17 +63,15 @@ def snap_arrays(
     role: str = "point",
 ) -> SnapArrays:
     """Vectorised snapping; raises SnapError naming the first bad point as `role` and its
-    label or position ("target 3"), so a caller with two point lists says which one."""
+    label or position ("target 3"), so a caller with two point lists says which one (labels,
+    if given, one per point: checked first, as the names come from them)."""
     _check_max_snap(max_snap_m)
+    if labels is not None and len(labels) != len(points):
+        raise SnapError(
+            f"labels: {len(labels)} given for {len(points)} {role}s; expected one per {role}"
+        )
+    pts = _pairs(points, labels, role)
     index = road_index(graph)
-    try:
-        pts = np.asarray(points, dtype=float)
-    except (TypeError, ValueError):
-        raise SnapError(f"{role}s: expected a list of (lat, lon) number pairs") from None
-    if pts.size == 0:
-        pts = pts.reshape(0, 2)
-    if pts.ndim != 2 or pts.shape[1] != 2:
-        raise SnapError(f"{role}s: expected a list of (lat, lon) pairs, got shape {pts.shape}")
     lat, lon = pts[:, 0], pts[:, 1]
     bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
     if bad.any():
@@ -80,26 +80,86 @@ def snap_arrays(
             f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is not a valid coordinate "
             "(lat must be in -90..90, lon in -180..180, no NaN)"
         )
+    if len(pts) == 0:
+        return SnapArrays(*(np.empty(0, dtype=t) for t in (np.int64, np.int64, float, float)))
     px, py = index.project.transform(lon, lat)
     geoms = shapely.points(px, py)
-    if len(geoms) == 0:
-        return SnapArrays(*(np.empty(0, dtype=t) for t in (np.int64, np.int64, float, float)))
+    # query_nearest gives (input index, tree index) pairs, and none for a point whose
+    # projection is not finite (about 90 degrees of longitude from the map) or when the graph
+    # has no segment: those keep -1, never an arbitrary segment.
+    seg = np.full(len(geoms), -1, dtype=np.int64)
     which = index.tree.query_nearest(geoms, all_matches=False)
-    # query_nearest returns (input index, tree index) pairs sorted by input index.
-    seg = np.empty(len(geoms), dtype=np.int64)
     seg[which[0]] = which[1]
+    if (seg < 0).any():
+        i = int(np.argmax(seg < 0))
+        raise SnapError(f"{_name(i, labels, role)}: {_unplaceable(index, lat[i], lon[i])}")
     lines = index.seg_lines[seg]
     dist = shapely.distance(geoms, lines)
+    fraction = np.clip(shapely.line_locate_point(lines, geoms, normalized=True), 0.0, 1.0)
     too_far = ~(dist <= max_snap_m)
     if too_far.any():
         i = int(np.argmax(too_far))
+        # the projected distance decides (it is snap_m); far from the map it is stretched,
+        # so the message tells the distance on the sphere
+        spot_lon, spot_lat = _spot(index, index.seg_a[seg[i]], index.seg_b[seg[i]], fraction[i])
+        true_m = float(haversine_m(lat[i], lon[i], spot_lat, spot_lon))
         raise SnapError(
-            f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is {dist[i]:.0f} m from the "
+            f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is {true_m:.0f} m from the "
             f"nearest usable road, more than max_snap_m={max_snap_m:g} (off the map or in the "
             "sea?)"
         )
-    fraction = shapely.line_locate_point(lines, geoms, normalized=True)
-    return SnapArrays(index.seg_a[seg], index.seg_b[seg], np.clip(fraction, 0.0, 1.0), dist)
+    return SnapArrays(index.seg_a[seg], index.seg_b[seg], fraction, dist)
+
+
+def _pairs(
+    points: Sequence[tuple[float, float]], labels: Sequence[str] | None, role: str
+) -> np.ndarray:
+    """The points as an (n, 2) float array, or SnapError naming the first one that is not a
+    (lat, lon) pair. Only a list of no points is empty: numpy also reads [(), ()] as no
+    numbers, which must not become a 0 x 0 matrix for two points."""
+    pts = _floats(points)
+    if pts is not None and pts.shape == (0,):
+        return pts.reshape(0, 2)
+    if pts is not None and pts.ndim == 2 and pts.shape[1] == 2:
+        return pts
+    if isinstance(points, Iterable):
+        for i, point in enumerate(points):
+            pair = _floats(point)
+            if pair is None or pair.shape != (2,):
+                raise SnapError(
+                    f"{_name(i, labels, role)}: {point!r} is not a (lat, lon) pair of numbers"
+                )
+    raise SnapError(f"{role}s: expected a list of (lat, lon) pairs of numbers")
+
+
+def _floats(value: object) -> np.ndarray | None:
+    """`value` as a float array, or None where numpy cannot read it as numbers."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+def _unplaceable(index: RoadIndex, lat: float, lon: float) -> str:
+    """Why a point the R-tree matched to no segment cannot be snapped: the graph has none, or
+    the point is so far from the map that the map's local projection cannot hold it (its
+    distance then told on the sphere, to the nearest road node)."""
+    if len(index.seg_lines) == 0:
+        return f"(lat={lat}, lon={lon}) has no road to snap to: the graph has no road segment"
+    far_m = float(haversine_m(lat, lon, index.y, index.x).min())
+    return (
+        f"(lat={lat}, lon={lon}) is about {far_m:.0f} m from the map's roads, too far to snap "
+        "(off the map?)"
+    )
+
+
+def _spot(
+    index: RoadIndex, a: ArrayLike, b: ArrayLike, t: ArrayLike
+) -> tuple[ArrayLike, ArrayLike]:
+    """(lon, lat) of the spot at fraction `t` of the way from index node `a` to node `b`."""
+    lon = index.x[a] + t * (index.x[b] - index.x[a])
+    lat = index.y[a] + t * (index.y[b] - index.y[a])
+    return lon, lat
 
 
 def snap_points(
@@ -112,13 +172,14 @@ def snap_points(
     """Each (lat, lon) placed on its nearest usable road segment.
 
     Raises SnapError naming the point (by `labels[i]` if given, else its position) when it is
-    not a valid coordinate or lies farther than `max_snap_m` metres from every usable road.
+    not a (lat, lon) pair or not a valid coordinate, when the graph has no road or the point
+    is too far from the map for its local projection, or when it lies farther than
+    `max_snap_m` metres from every usable road.
     """
     index = road_index(graph)
     arrays = snap_arrays(graph, points, max_snap_m=max_snap_m, labels=labels)
     a, b, t = arrays.a, arrays.b, arrays.fraction
-    lon = index.x[a] + t * (index.x[b] - index.x[a])
-    lat = index.y[a] + t * (index.y[b] - index.y[a])
+    lon, lat = _spot(index, a, b, t)
     return [
         Snap(index.nodes[i], index.nodes[j], float(f), float(d), float(la), float(lo))
         for i, j, f, d, la, lo in zip(a, b, t, arrays.snap_m, lat, lon, strict=True)

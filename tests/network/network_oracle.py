@@ -7,7 +7,7 @@ import itertools
 import networkx as nx
 import numpy as np
 
-from network.snap import snap_points
+from network.snap import Snap, snap_points
 
 
 def random_points(graph: nx.MultiDiGraph, n: int, seed: int = 0) -> list[tuple[float, float]]:
@@ -25,41 +25,55 @@ def random_points(graph: nx.MultiDiGraph, n: int, seed: int = 0) -> list[tuple[f
 
 
 def networkx_matrix(graph: nx.MultiDiGraph, points, weight: str) -> np.ndarray:
-    """Independent check: split each snapped segment at its points (new nodes, weights shared
-    in proportion), then run networkx Dijkstra from every point node."""
+    """Independent check: each point becomes a node of the graph, then networkx Dijkstra runs
+    from every point. A point whose snap spot is a road node (fraction 0 or 1) is that node;
+    any other splits its segment at its spot (new nodes, weights shared in proportion), one
+    node per spot, so points sharing a spot are 0 apart both ways."""
     snaps = snap_points(graph, points)
     simple = nx.DiGraph()
     for u, v, data in graph.edges(data=True):
         if u != v and (not simple.has_edge(u, v) or data[weight] < simple[u][v]["w"]):
             simple.add_edge(u, v, w=data[weight])
-    by_segment: dict[tuple, list[tuple[float, int]]] = {}
-    for i, s in enumerate(snaps):
-        by_segment.setdefault((s.u, s.v), []).append((s.fraction, i))
-    for (a, b), members in by_segment.items():
-        members.sort()
+    spots = []
+    for s in snaps:
+        node = _node_at(s)
+        spots.append(("p", s.u, s.v, s.fraction) if node is None else node)
+    by_segment: dict[tuple, set[float]] = {}
+    for s in snaps:
+        if 0.0 < s.fraction < 1.0:
+            by_segment.setdefault((s.u, s.v), set()).add(s.fraction)
+    for (a, b), fractions in by_segment.items():
         for tail, head, reverse in ((a, b, False), (b, a, True)):
             if not simple.has_edge(tail, head):
                 continue
             w = simple[tail][head]["w"]
             chain = [(0.0, tail)]
-            chain += [((1 - f) if reverse else f, ("p", i)) for f, i in members]
-            chain.sort(key=lambda item: item[0])
+            chain += sorted(((1 - f) if reverse else f, ("p", a, b, f)) for f in fractions)
             chain.append((1.0, head))
             for (f1, n1), (f2, n2) in itertools.pairwise(chain):
                 simple.add_edge(n1, n2, w=(f2 - f1) * w)
     out = np.full((len(points), len(points)), np.inf)
-    for i in range(len(points)):
-        lengths = nx.single_source_dijkstra_path_length(simple, ("p", i), weight="w")
-        for j in range(len(points)):
-            out[i, j] = lengths.get(("p", j), np.inf)
+    for i, origin in enumerate(spots):
+        lengths = nx.single_source_dijkstra_path_length(simple, origin, weight="w")
+        out[i] = [lengths.get(spot, np.inf) for spot in spots]
     return out
+
+
+def _node_at(snap: Snap) -> object | None:
+    """The road node a snapped point's spot is (fraction 0 or 1), or None for a spot between."""
+    if snap.fraction == 0.0:
+        return snap.u
+    if snap.fraction == 1.0:
+        return snap.v
+    return None
 
 
 def networkx_fastest(graph: nx.MultiDiGraph, points) -> tuple[np.ndarray, np.ndarray]:
     """Independent check of travel_matrix: (duration_s, distance_m) of the fastest paths, the
     shorter on equal times. Same integer units as the engines (ms, mm; a partial edge gets its
     share of the edge, rounded); each point becomes an exit and an entry node on its segment
-    (and a direct arc to later points on it); networkx Dijkstra then runs on the exact key
+    (and a direct arc to later points on it), joined at no cost to the road node its spot is,
+    if it is one (fraction 0 or 1); networkx Dijkstra then runs on the exact key
     time·2**40 + length (Python ints), so a path is fastest first and shortest second."""
     arcs: dict[tuple, tuple[int, int]] = {}
     for u, v, data in graph.edges(data=True):
@@ -78,6 +92,10 @@ def networkx_fastest(graph: nx.MultiDiGraph, points) -> tuple[np.ndarray, np.nda
             if (tail, head) in arcs:
                 simple.add_edge(("out", i), head, weight=part(arcs[tail, head], 1.0 - f))
                 simple.add_edge(tail, ("in", i), weight=part(arcs[tail, head], f))
+        node = _node_at(s)
+        if node is not None:  # the spot is a road node: every arc of it is the point's
+            simple.add_edge(("out", i), node, weight=(0, 0))
+            simple.add_edge(node, ("in", i), weight=(0, 0))
         for j, o in enumerate(snaps):
             if (o.u, o.v) != (s.u, s.v):
                 continue
