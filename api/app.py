@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from contextlib import asynccontextmanager
 from importlib.resources import files
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -94,6 +96,55 @@ def _not_json(exc: RequestValidationError) -> bool:
     return isinstance(exc.body, bytes | bytearray) and bool(exc.body)
 
 
+class _Constant(str):
+    """Where a JSON body says NaN, Infinity or -Infinity: not JSON, but Python's parser (so
+    FastAPI's) reads them as numbers."""
+
+
+def _constant_at(data: Any) -> tuple[list[str | int], str] | None:
+    """The path to the first `_Constant` in parsed JSON, in document order, and the constant;
+    walked without recursion, as the body may nest as deep as the parser allows."""
+    pending: list[tuple[tuple[str | int, ...], Any]] = [((), data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, _Constant):
+            return list(path), str(value)
+        if isinstance(value, dict | list):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            pending.extend(((*path, key), item) for key, item in reversed(list(items)))
+    return None
+
+
+def _sent_as_json(request: Request) -> bool:
+    """Whether FastAPI reads the request's body as JSON: its Content-Type is application/json
+    or application/...+json (any other body is refused as not JSON, a 415)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+async def _finite_json(request: Request) -> None:
+    """Refuse NaN, Infinity and -Infinity in a JSON body as the malformed JSON they are, with
+    FastAPI's `json_invalid` error at their place. Its parser reads them; typed numbers refuse
+    them, but in a part of a body kept as posted (say an unknown key of a batch's job) they
+    reached the database, whose PostgreSQL JSON column cannot store them. Only a body that
+    spells one is parsed again (with them marked), so others cost a byte search."""
+    if not _sent_as_json(request):
+        return
+    body = await request.body()
+    if b"NaN" not in body and b"Infinity" not in body:  # "-Infinity" holds "Infinity"
+        return
+    try:
+        data = json.loads(body, parse_constant=_Constant)
+    except (ValueError, RecursionError):  # FastAPI has refused it already
+        return
+    found = _constant_at(data)
+    if found is not None:
+        path, constant = found
+        msg = f"JSON decode error: {constant} is not JSON (a number must be finite)"
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", *path), "msg": msg}])
+
+
 def _allowed_methods(routes: list[APIRoute], scope: Scope) -> list[str]:
     """The methods some route serves at the request's path (Starlette's 405 names only those of
     the first route whose path matched)."""
@@ -123,6 +174,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(_finite_json)],
     )
     app.state.settings = settings
     app.state.db = db
@@ -184,11 +236,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
 
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
-    async def _unstorable(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "a value cannot be stored (out of range, or text with a NUL character)"},
-            status_code=422,
-        )
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # a value the checks let through and the database refused: the body's, as any other 422
+        why = "a value cannot be stored (out of range, or text with a NUL character)"
+        return await http_exception_handler(request, unprocessable(["body"], why))
 
     @app.exception_handler(IntegrityError)
     async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:

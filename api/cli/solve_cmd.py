@@ -19,7 +19,7 @@ from api.cli.checks import (
     check_positive,
     check_seed,
 )
-from routing.check import check
+from api.jobs.runner import checked_solution
 from routing.engines import Progress
 from routing.io import FORMATS, guess_format, read_problem
 from routing.io.native import load_json
@@ -72,9 +72,7 @@ def solve(
     solution = solve_problem(
         problem, engine=engine, time_limit_s=time_limit, seed=seed, progress=progress
     )
-    report = check(problem, solution)
-    out = solution.to_vroom(problem)
-    out["summary"]["checker"] = {"ok": report.ok, "violations": [str(v) for v in report.violations]}
+    out, report = checked_solution(problem, solution)
     output.write_text(json.dumps(out, indent=1), encoding="utf-8")
     if geojson is not None:
         travel = None if network else own_road_travel(file, format)

@@ -11,7 +11,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from routing.check import CheckReport
+    from routing.model import Problem
     from routing.pooling.compare import SolveSettings
+    from routing.solution import Solution
 
 Progress = Callable[[float], None]
 Result = tuple[dict[str, Any], dict[str, Any] | None]
@@ -26,13 +29,15 @@ def read_batch(payload: dict[str, Any], *, estimate: bool = False):
     file's, as the CLI does); travel the batch left to the server is timed on the server's map
     (`network`, set by the API). ``estimate`` times it by straight lines instead: every other
     field is checked as the worker will read it, without the map's matrices (the API's check
-    at submission)."""
+    at submission of a batch that gives none: matrices sent as null or {} are left out, as the
+    map's will stand in for them)."""
     from routing.io.native import check_travel, problem_from_dict
     from routing.io.vroom import vroom_to_problem
 
     problem, network = payload["problem"], payload.get("network")
     if estimate:  # one speed for every profile: whether the map has a profile is checked apart
-        problem = {**problem, "travel": {"source": "straight_line", "speed_kmh": 25.0}}
+        problem = {k: v for k, v in problem.items() if k not in ("matrices", "matrix")}
+        problem["travel"] = {"source": "straight_line", "speed_kmh": 25.0}
         network = None
     if payload["format"] == "vroom":
         travel = check_travel(problem.get("travel"))
@@ -56,7 +61,19 @@ def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:
             progress=lambda _update: tick(),
         )
     line = road_line(problem, network=payload.get("network"))
-    return solution.to_vroom(problem), solution.to_geojson(line=line)
+    return checked_solution(problem, solution)[0], solution.to_geojson(line=line)
+
+
+def checked_solution(problem: Problem, solution: Solution) -> tuple[dict[str, Any], CheckReport]:
+    """The solution as VROOM-shaped JSON with the independent checker's verdict in its summary
+    (`summary.checker`: ok and the violations), and the checker's report. Shared by a batch's
+    result and `gongpei solve`, so that both say the same of the same plan."""
+    from routing.check import check
+
+    report = check(problem, solution)
+    out = solution.to_vroom(problem)
+    out["summary"]["checker"] = {"ok": report.ok, "violations": [str(v) for v in report.violations]}
+    return out, report
 
 
 @contextmanager

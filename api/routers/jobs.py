@@ -58,7 +58,9 @@ def owned_job(db: Database, firm: Firm, job_id: str, kind: str) -> Job:
 
 
 def finished(db: Database, job: Job, fmt: str = "json") -> dict[str, Any]:
-    """A finished job's JSON result (or its GeoJSON); 409 while it runs or once it failed."""
+    """A finished job's JSON result (or its GeoJSON); 409 while it runs or once it failed, with
+    the reason, which is for the job's owner only: it may name any input of the job (a pool
+    run's firm-result tells a firm taking part that the run failed before calling this)."""
     if job.status in ("queued", "running"):
         raise HTTPException(409, f"job {job.id} is {job.status}; poll its status until done")
     if job.status == "failed":
@@ -133,11 +135,17 @@ def add_job_routes(
 
 
 SOLUTION_DESCRIPTION = (
-    "VROOM-shaped JSON (routes with steps and ETAs, unassigned with reasons), "
-    "or a GeoJSON FeatureCollection with `?format=geojson`."
+    "VROOM-shaped JSON (routes with steps and ETAs, unassigned with reasons; the summary holds "
+    "the independent checker's verdict, `checker`: `ok` and the violations, as `gongpei solve` "
+    "writes it), or a GeoJSON FeatureCollection with `?format=geojson`."
 )
 SOLUTION_EXAMPLE: dict[str, Any] = {
-    "summary": {"cost": 1240, "routes": 1, "unassigned": 0},
+    "summary": {
+        "cost": 1240,
+        "routes": 1,
+        "unassigned": 0,
+        "checker": {"ok": True, "violations": []},
+    },
     "routes": [{"vehicle": 1, "steps": []}],
     "unassigned": [],
 }
@@ -186,8 +194,9 @@ def _check_travel(problem: dict[str, Any]) -> None:
 def _timed_on_the_server_map(problem: dict[str, Any]) -> bool:
     """Whether a batch leaves its travel to the server's own road network: it gives no
     matrices and does not ask for the straight-line estimate. It never names a map file (that
-    would let any firm make the server read its files)."""
-    if "matrices" in problem or "matrix" in problem:
+    would let any firm make the server read its files). Matrices sent as null or {} (how many
+    clients send an unset field) are none, as VROOM's reader takes them."""
+    if problem.get("matrices") or problem.get("matrix") is not None:
         return False
     travel = problem.get("travel") or {}
     if "osm" in travel:

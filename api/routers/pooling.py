@@ -106,8 +106,14 @@ def _field(err: PoolingError) -> list[Any]:
 
 def _travel_on_the_server_map(day: dict[str, Any], settings: Settings) -> str | None:
     """Point the day's travel at the server's own map (returned), unless it asks for straight
-    lines; a request never names a file for the server to read."""
-    travel = day.get("travel") if isinstance(day.get("travel"), dict) else {}
+    lines; a request never names a file for the server to read. A travel that is not an object
+    (say "straight_line") is left for `parse_day` to refuse, as `gongpei pool` does: it is no
+    request for the map."""
+    travel = day.get("travel")
+    if travel is None:  # left out (or null): the server's map
+        travel = {}
+    elif not isinstance(travel, dict):
+        return None
     if "source" in travel:
         raise unprocessable(
             ["body", "day", "travel", "source"],
@@ -287,6 +293,10 @@ def pool_firm_result(
         )
         if job is None or day_id is None:
             raise HTTPException(404, f"pool {job_id} not found")
+    if job.status == "failed":  # its reason may name another firm's parcel and where it goes
+        raise HTTPException(
+            409, f"pool {job_id} failed; the planner who posted it can read why in its status"
+        )
     summary = finished(db, job)
     (row,) = [r for r in summary["firms_table"] if r["firm"] == day_id]
     return {

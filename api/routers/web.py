@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from importlib.resources import files
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,8 +18,10 @@ from api.db.models import Locker
 from api.deps import errors, get_db
 from api.limits import public_rate_limit
 from api.settings import Settings, data_dir
+from network.errors import GongpeiError
 
 router = APIRouter(tags=["map"])
+log = logging.getLogger("gongpei.api")
 
 
 class GeoJSONResponse(JSONResponse):
@@ -71,13 +74,18 @@ def map_page(request: Request, db: Database = Depends(get_db)) -> HTMLResponse:
 
 
 def network_geojson(source: str) -> dict[str, Any]:
-    """The roads of `source`'s van graph as a GeoJSON FeatureCollection (each street once);
-    the graph is cached in the data folder, so a restarted server does not rebuild it."""
+    """The roads of `source`'s van graph (a `gongpei network build` folder's own profile) as a
+    GeoJSON FeatureCollection, each street once. Loaded as batches are timed on it, so a folder
+    works as it does for them; a graph built from a file is cached in the data folder, so a
+    restarted server does not build it again."""
     from api.scenario.mapdata import road_features
-    from network.graph import build_graph
+    from network.store import source_profiles
+    from routing.travel import road_graphs
 
-    graph = build_graph(source, cache_dir=data_dir() / "graphs")
-    return {"type": "FeatureCollection", "features": road_features(graph)}
+    profiles = source_profiles(source)
+    profile = "van" if "van" in profiles else profiles[0]
+    graphs = road_graphs([profile], network=source, cache_dir=str(data_dir() / "graphs"))
+    return {"type": "FeatureCollection", "features": road_features(graphs[profile])}
 
 
 @router.get(
@@ -105,14 +113,24 @@ def network_geojson(source: str) -> dict[str, Any]:
                 }
             }
         },
-        **errors(429),
+        **errors(429, 503),
     },
 )
 def network_layer(request: Request) -> GeoJSONResponse:
+    """The map's roads, built once per process. A map that cannot be loaded is the server's
+    fault, not the caller's: a 503 (its reason, which names the server's files, is logged)."""
     state = request.app.state
     source = state.settings.map_network
     with _network_lock:
         if getattr(state, "network_geojson", None) is None:
             empty = {"type": "FeatureCollection", "features": []}
-            state.network_geojson = network_geojson(source) if source else empty
+            try:
+                state.network_geojson = network_geojson(source) if source else empty
+            except GongpeiError as err:
+                log.error("the map's road network (GONGPEI_MAP_NETWORK) cannot be loaded: %s", err)
+                raise HTTPException(
+                    503,
+                    "the map's road network cannot be loaded (GONGPEI_MAP_NETWORK); the "
+                    "server's log says why",
+                ) from None
     return GeoJSONResponse(state.network_geojson)

@@ -63,6 +63,14 @@ DEFAULT_VEHICLE_TYPES: dict[str, tuple[float, str]] = {
 #: firm), and a vehicle with no parcel to carry is never used, so more only cost time.
 MAX_DAY_VEHICLES = 1000
 
+#: Most characters of a firm's, centre's, locker's or parcel's id. The platform stores a pooling
+#: run's firm ids in a 200-character column (as it does firm names), where PostgreSQL refuses a
+#: longer one; so a day refuses it first, naming the item, and its other ids keep the same bound.
+MAX_ID_LENGTH = 200
+
+#: An id of the day's firms, centres, lockers and parcels.
+DayId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
+
 #: Most kilograms a vehicle carries: the routing model counts capacities in grams, at most
 #: ``MAX_AMOUNT``. (A day's numbers are finite `Float`s, its money and seconds the routing
 #: model's bounded ``Money`` and ``Seconds``: the day refuses what a solve would, naming the
@@ -171,7 +179,7 @@ class Firm(_Frozen):
     """A logistics firm: its own depot, the fleet it would deliver with alone, and (optionally)
     its own line haul to the shared centres instead of the day's ``transfer``."""
 
-    id: str = Field(min_length=1)
+    id: DayId
     depot: Point
     fleet: list[FleetEntry]
     transfer: Transfer | None = None
@@ -180,7 +188,7 @@ class Firm(_Frozen):
 class Centre(_Frozen):
     """A shared distribution centre and the shared fleet based there."""
 
-    id: str = Field(min_length=1)
+    id: DayId
     at: Point
     fleet: list[FleetEntry]
 
@@ -188,7 +196,7 @@ class Centre(_Frozen):
 class Locker(_Frozen):
     """A self-pickup locker and how many compartments of each size are free today."""
 
-    id: str = Field(min_length=1)
+    id: DayId
     at: Point
     free: dict[str, Int] = Field(default_factory=dict)
 
@@ -221,7 +229,7 @@ class Parcel(_Frozen):
     walking radius with a free compartment that fits may take the parcel.
     """
 
-    id: str = Field(min_length=1)
+    id: DayId
     firm: str
     at: Point
     size: str | tuple[float, float, float] = "S"

@@ -220,3 +220,26 @@ def test_bad_siting_plan_is_named(tmp_path, day_data, plan, message):
     day_data["lockers_from"] = {"siting": "plan.json"}
     with pytest.raises(PoolingError, match=f"lockers_from: .*{re.escape(message)}"):
         parse_day(day_data, base_dir=tmp_path)
+
+
+
+@pytest.mark.parametrize("items", ["firms", "centres", "lockers", "parcels"])
+def test_a_day_id_is_at_most_200_characters(new_day, items):
+    """The platform keeps a pooling run's firm ids in a 200-character column (PostgreSQL refused
+    a longer one there, naming no field); every id of a day has that bound, named with its
+    item."""
+
+    def day_with_id(new: str) -> dict:
+        day = new_day()
+        old = day[items][0]["id"]
+        day[items][0]["id"] = new
+        for parcel in day["parcels"]:  # a firm's parcels name it
+            if items == "firms" and parcel["firm"] == old:
+                parcel["firm"] = new
+        return day
+
+    assert parse_day(day_with_id("k" * 200))
+    with pytest.raises(PoolingError) as err:
+        parse_day(day_with_id("k" * 201))
+    item = items.removesuffix("s")
+    assert str(err.value) == f"{item} '{'k' * 201}': id: String should have at most 200 characters"

@@ -1,0 +1,354 @@
+"""The API audit's route defects, each pinned: a failed pooling run tells a taking-part firm
+nothing of the others; JSON's missing NaN/Infinity, over-long day ids and values the database
+refuses are 422s naming their place; the map draws a built network folder (and a map it cannot
+load is a 503); a day's travel that is not an object is refused as `gongpei pool` refuses it;
+`"matrices": null` is no matrices; a batch's solution carries the checker's verdict; the map
+page says why a search failed and keeps its markers."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
+
+from api.db.models import Job
+from api.jobs.worker import Worker
+from api.security import create_firm
+from network.graph import build_graph
+from routing.pooling.day import parse_day
+from routing.pooling.errors import PoolingError
+
+#: Road nodes of the map the tests' servers time travel on, as (lat, lon).
+MAP = "synthetic:60"
+FAST = {"engine": "ortools", "time_limit_s": 0.5, "coalition_time_limit_s": 0.4}
+DAY = {
+    "name": "two firms",
+    "travel": {"straight_line": True},
+    "firms": [
+        {"id": "sf", "depot": [36.09, 120.41], "fleet": [{"count": 1}]},
+        {"id": "yto", "depot": [36.095, 120.405], "fleet": [{"count": 1}]},
+    ],
+    "centres": [{"id": "hub", "at": [36.08, 120.395], "fleet": [{"count": 2}]}],
+    "parcels": [
+        {"id": "sf-1", "firm": "sf", "at": [36.067, 120.383]},
+        {"id": "yto-1", "firm": "yto", "at": [36.0672, 120.3833]},
+    ],
+}
+
+
+def _map_nodes() -> list[tuple[float, float]]:
+    return [(d["y"], d["x"]) for _, d in build_graph(MAP, profile="van").nodes(data=True)]
+
+
+def _jobs(db) -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(Job))
+
+
+# -- 1: a failed pooling run's reason stays with the planner ----------------------------------
+
+
+def test_a_failed_pool_run_tells_a_taking_part_firm_nothing_of_the_others(
+    make_client, settings, auth, db
+):
+    nodes = _map_nodes()
+    with db.writing() as session:
+        _, sf_key = create_firm(session, "SF Express", "firm")
+    far = [nodes[7][0] + 0.2, nodes[7][1]]  # yto's customer, 20 km off the map's roads
+    day = {
+        "name": "off the map",
+        "travel": {"walk_radius_m": 300},
+        "firms": [
+            {"id": "sf", "depot": list(nodes[0]), "fleet": [{"count": 1}]},
+            {"id": "yto", "depot": list(nodes[-1]), "fleet": [{"count": 1}]},
+        ],
+        "centres": [{"id": "hub", "at": list(nodes[len(nodes) // 2]), "fleet": [{"count": 2}]}],
+        "parcels": [
+            {"id": "sf-1", "firm": "sf", "at": list(nodes[5])},
+            {"id": "yto-customer-42", "firm": "yto", "at": far},
+        ],
+    }
+    client = make_client(map_network=MAP)
+    body = {"day": day, "firms_on_platform": {"sf": "SF Express"}, **FAST}
+    r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 202, r.text
+    job_id = r.json()["id"]
+    Worker(settings).run(max_jobs=1)
+    status = client.get(f"/v1/pool-runs/{job_id}", headers=auth["planner"]).json()
+    assert status["status"] == "failed" and "yto-customer-42" in status["error"]  # the planner's
+
+    r = client.get(f"/v1/pool-runs/{job_id}/firm-result", headers={"X-API-Key": sf_key})
+    assert r.status_code == 409
+    assert r.json()["detail"] == (
+        f"pool {job_id} failed; the planner who posted it can read why in its status"
+    )
+    # nor does its list of runs say more than that the run failed
+    (run,) = client.get("/v1/pool-runs", headers={"X-API-Key": sf_key}).json()["items"]
+    assert run["status"] == "failed" and "yto" not in json.dumps(run)
+
+
+# -- 5: what the database cannot store is a 422 naming where it is -----------------------------
+
+
+BATCH_TEXT = (
+    '{"format": "vroom", "problem": {"vehicles": [{"id": 1, "start_index": 0, "end_index": 0, '
+    '"capacity": [5]}], "jobs": [{"id": 1, "location_index": 1, "delivery": [1], "note": %s}], '
+    '"matrices": {"car": {"durations": [[0, 300], [300, 0]]}}}}'
+)
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_json_constants_are_refused_where_they_stand(client, auth, db, constant):
+    """Python's parser reads them, and a part of a batch kept as posted (an unknown key of a
+    job) took them to the database: PostgreSQL's JSON column refused them with a 422 naming
+    nothing, and SQLite stored what no JSON reader reads back."""
+    r = client.post("/v1/batches", content=BATCH_TEXT % constant, headers={**auth["a"], **JSON})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == [
+        {
+            "loc": ["body", "problem", "jobs", 0, "note"],
+            "msg": f"JSON decode error: {constant} is not JSON (a number must be finite)",
+            "type": "json_invalid",
+        }
+    ]
+    # refused as malformed JSON is: after the caller's key
+    r = client.post("/v1/batches", content=BATCH_TEXT % constant, headers=JSON)
+    assert r.status_code == 401
+    assert _jobs(db) == 0
+    # the words in a string are text, and any other Content-Type is still a 415
+    words = BATCH_TEXT % '"NaN, -Infinity"'
+    ok = client.post("/v1/batches", content=words, headers={**auth["a"], **JSON})
+    assert ok.status_code == 202, ok.text
+    text = {**auth["a"], "Content-Type": "text/plain"}
+    r = client.post("/v1/batches", content=BATCH_TEXT % constant, headers=text)
+    assert r.status_code == 415
+
+
+def test_a_day_id_over_200_characters_is_a_422_naming_it(client, auth, db):
+    """pool_participants.day_firm is VARCHAR(200): a longer firm id reached PostgreSQL."""
+    long_id = "sf-" + "x" * 198
+    day = copy.deepcopy(DAY)
+    day["firms"][0]["id"] = day["parcels"][0]["firm"] = long_id
+    body = {"day": day, "firms_on_platform": {long_id: "firm-a"}, **FAST}
+    r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422, r.text
+    (problem,) = r.json()["detail"]
+    assert problem["loc"] == ["body", "day", "firms", 0, "id"]
+    assert problem["msg"].endswith(": id: String should have at most 200 characters")
+    assert _jobs(db) == 0
+    day["firms"][0]["id"] = day["parcels"][0]["firm"] = long_id[:200]
+    body["firms_on_platform"] = {long_id[:200]: "firm-a"}
+    assert client.post("/v1/pool-runs", json=body, headers=auth["planner"]).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [OverflowError("Python int too large to convert to C long"), DataError("INSERT", {}, None)],
+)
+def test_a_value_the_database_refuses_is_a_422_list_at_the_body(client, refusal):
+    """The last resort for a value no check caught: a 422 shaped as every other, not a bare
+    string."""
+
+    def store() -> None:
+        raise refusal
+
+    client.app.add_api_route("/v1/test-store", store, methods=["POST"])
+    r = client.post("/v1/test-store", json={})
+    assert r.status_code == 422
+    assert r.json()["detail"] == [
+        {
+            "loc": ["body"],
+            "type": "value_error",
+            "msg": "a value cannot be stored (out of range, or text with a NUL character)",
+        }
+    ]
+
+
+# -- 6: the map's roads from a `gongpei network build` folder ----------------------------------
+
+
+def test_the_map_draws_a_network_build_folder(make_client, tmp_path, monkeypatch):
+    from api.scenario.mapdata import road_features
+    from network.store import save_graph_dir
+
+    monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path / "data"))
+    for profile in ("van", "walk"):  # a folder holds its one profile's roads
+        roads = build_graph(MAP, profile=profile)
+        folder = save_graph_dir(roads, tmp_path / profile)
+        r = make_client(map_network=str(folder)).get("/map/network.geojson")
+        assert r.status_code == 200, r.text
+        assert r.json() == {"type": "FeatureCollection", "features": road_features(roads)}
+
+
+@pytest.mark.parametrize("where", ["a missing file", "an empty folder"])
+def test_a_map_the_server_cannot_load_is_a_503(make_client, tmp_path, monkeypatch, where):
+    """The server's configuration, not the GET's body: a 503, naming none of its files."""
+    monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path / "data"))
+    source = tmp_path / "gone.osm.pbf"
+    if where == "an empty folder":
+        source = tmp_path / "empty"
+        source.mkdir()
+    r = make_client(map_network=str(source)).get("/map/network.geojson")
+    assert r.status_code == 503, r.text
+    detail = r.json()["detail"]
+    assert "cannot be loaded" in detail and str(tmp_path) not in detail
+
+
+# -- 7: a pooling day's travel that is not an object -------------------------------------------
+
+
+@pytest.mark.parametrize("travel", ["straight_line", 5, [{"straight_line": True}]])
+def test_a_pool_day_whose_travel_is_not_an_object_is_refused_as_the_cli_does(
+    make_client, auth, db, travel
+):
+    day = {**copy.deepcopy(DAY), "travel": travel}
+    with pytest.raises(PoolingError) as cli:  # what `gongpei pool` says of the same day
+        parse_day(day)
+    for map_network in ("", MAP):
+        client = make_client(map_network=map_network)
+        r = client.post("/v1/pool-runs", json={"day": day, **FAST}, headers=auth["planner"])
+        assert r.status_code == 422, (map_network, r.text)
+        assert r.json()["detail"] == [
+            {"loc": ["body", "day", "travel"], "type": "value_error", "msg": str(cli.value)}
+        ]
+    assert _jobs(db) == 0
+
+
+# -- 11: "matrices": null is no matrices -------------------------------------------------------
+
+
+def _on_the_map(fmt: str) -> dict:
+    nodes = _map_nodes()
+    home, stop = nodes[0], nodes[len(nodes) // 2]
+    if fmt == "vroom":
+        depot = [home[1], home[0]]
+        return {
+            "vehicles": [{"id": 1, "start": depot, "end": depot, "capacity": [5]}],
+            "jobs": [{"id": 1, "location": [stop[1], stop[0]], "delivery": [1]}],
+        }
+    return {
+        "locations": [{"lat": home[0], "lon": home[1]}, {"lat": stop[0], "lon": stop[1]}],
+        "centres": [{"id": "hub", "location": 0}],
+        "vehicles": [{"id": "v1", "start": "hub", "end": "hub"}],
+        "jobs": [{"id": "a", "location": 1}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("fmt", "unset"),
+    [
+        ("vroom", {"matrices": None}),
+        ("vroom", {"matrices": None, "matrix": None}),
+        ("vroom", {"matrices": {}}),
+        ("native", {"matrices": None}),
+    ],
+)
+def test_matrices_sent_as_null_are_none(make_client, settings, auth, fmt, unset):
+    """Many clients send an unset optional field as null: the batch is timed on the server's
+    map, as one leaving the key out is; without a map the 422 names `matrices` in an HTTP
+    caller's terms (no CLI flag)."""
+    problem = {**_on_the_map(fmt), **unset}
+    body = {"format": fmt, "problem": problem, "engine": "ortools", "time_limit_s": 0.5}
+    client = make_client(map_network=MAP)
+    r = client.post("/v1/batches", json=body, headers=auth["a"])
+    assert r.status_code == 202, r.text
+    assert Worker(settings).run(max_jobs=1) == 1
+    status = client.get(f"/v1/batches/{r.json()['id']}", headers=auth["a"]).json()
+    assert status["status"] == "done", status["error"]
+
+    r = make_client(map_network="").post("/v1/batches", json=body, headers=auth["a"])
+    assert r.status_code == 422
+    (problem,) = r.json()["detail"]
+    assert problem["loc"] == ["body", "problem", "matrices"] and "--" not in problem["msg"]
+
+
+# -- 12: the checker's verdict in a batch's solution --------------------------------------------
+
+
+def test_a_batch_solution_carries_the_checkers_verdict(client, settings, auth, vroom_problem):
+    body = {"format": "vroom", "problem": vroom_problem(6), "engine": "ortools", "time_limit_s": 1}
+    job_id = client.post("/v1/batches", json=body, headers=auth["a"]).json()["id"]
+    assert Worker(settings).run(max_jobs=1) == 1
+    solution = client.get(f"/v1/batches/{job_id}/solution", headers=auth["a"]).json()
+    assert solution["summary"]["checker"] == {"ok": True, "violations": []}
+    op = client.get("/openapi.json").json()["paths"]["/v1/batches/{job_id}/solution"]["get"]
+    example = op["responses"]["200"]["content"]["application/json"]["example"]
+    assert example["summary"]["checker"] == {"ok": True, "violations": []}
+
+
+# -- 10: the map page when a search is refused ------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TOO_MANY = {"detail": "too many requests from this client; retry later"}
+
+
+def _count_starts(page, text: str) -> str:
+    page.wait_for_function(
+        f"document.getElementById('count').textContent.startsWith({json.dumps(text)})",
+        timeout=10_000,
+    )
+    return page.locator("#count").inner_text()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_map_page_says_why_a_search_failed_and_keeps_its_markers(
+    database_url, lockers, start_servers
+):
+    """It said "0 lockers" on any refused search (a 429 of the rate limit, a 422 for a place
+    typed as "lon, lat"), and a 429 on a later page cut the list short without a word."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the browser test runs once, against SQLite")
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (scripts/ensure-browser.sh installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    (url,) = start_servers(1, cli=False)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 700})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{url}/map")
+            page.wait_for_selector("body[data-loaded='5']", timeout=20_000)
+            markers = page.locator(".locker-marker")
+
+            # the rate limit refuses the first page
+            page.route("**/v1/lockers?*", lambda route: route.fulfill(status=429, json=TOO_MANY))
+            page.check("#available")
+            assert _count_starts(page, "search:") == f"search: {TOO_MANY['detail']}"
+            assert markers.count() == 5
+            page.unroute("**/v1/lockers?*")
+
+            # a place typed as "lon, lat": the server's 422 names the field
+            page.fill("#place", "120.383, 36.067")
+            page.click("#search button")
+            assert _count_starts(page, "search: query.lat: ").startswith("search: query.lat: ")
+            assert markers.count() == 5
+
+            # the rate limit refuses a later page: the list is not cut short
+            page.fill("#place", "36.0670, 120.3830")
+            page.click("#search button")
+            _count_starts(page, "5 lockers")
+
+            def second_page_refused(route) -> None:
+                if "cursor=" in route.request.url:
+                    route.fulfill(status=429, json=TOO_MANY)
+                    return
+                first = route.fetch().json()
+                route.fulfill(json={**first, "items": first["items"][:2], "next_cursor": "more"})
+
+            page.route("**/v1/lockers?*", second_page_refused)
+            page.select_option("#size", "S")
+            assert _count_starts(page, "search:") == f"search: {TOO_MANY['detail']}"
+            assert markers.count() == 5
+            assert not errors, errors
+        finally:
+            browser.close()
