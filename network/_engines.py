@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from network._index import RoadIndex
-from network.cache import atomic_write_bytes
+from network.cache import atomic_write_bytes, log
 
 # Dense Dijkstra output rows are computed in chunks of at most this many cells (~200 MB).
 _CHUNK_CELLS = 25_000_000
@@ -68,9 +68,19 @@ def cch_order(index: RoadIndex) -> np.ndarray:
                 dtype=np.int64,
             )  # fmt: skip
             if path is not None:
-                save_order(order, path)
+                _try_save_order(order, path)
         index.engines["cch-order"] = order
     return index.engines["cch-order"]
+
+
+def _try_save_order(order: np.ndarray, path: Path) -> None:
+    """Save the order for later runs if the place can be written; else warn and go on with it
+    in memory (a built folder on a read-only mount, a full disk): like a cache entry, it only
+    makes later queries start sooner, never worth failing a matrix for."""
+    try:
+        save_order(order, path)
+    except OSError as err:
+        log.warning("CCH order: not saved to %s (%s); it is computed again next time", path, err)
 
 
 def _saved_order(path: Path | None, n: int) -> np.ndarray | None:

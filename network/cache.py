@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import pickle
 import tempfile
@@ -13,8 +14,9 @@ from typing import Any
 import networkx as nx
 
 # Bump when the graph format or the build rules change, so old entries are not reused.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _CHUNK = 1 << 20
+log = logging.getLogger("gongpei.network")
 
 
 def _file_sha256(path: Path) -> str:
@@ -92,10 +94,16 @@ class GraphCache:
         graph.graph["cache"] = "hit"
         return graph
 
-    def store(self, key: str, graph: nx.MultiDiGraph) -> None:
-        """Save atomically; the stored copy is marked as a cache entry."""
-        atomic_write_bytes(
-            self.folder / f"graph-{key}.pickle",
-            pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL),
-        )
+    def store(self, key: str, graph: nx.MultiDiGraph) -> bool:
+        """Save atomically and say whether it was saved: a folder that cannot be written
+        (read-only, full, not a folder) is a warning, not an error, as a cache entry is never
+        worth failing a build for. The graph in memory is marked as a cache miss."""
+        entry = self.folder / f"graph-{key}.pickle"
+        try:
+            atomic_write_bytes(entry, pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
+            saved = True
+        except OSError as err:
+            log.warning("graph cache: not saved to %s (%s); built without caching", entry, err)
+            saved = False
         graph.graph["cache"] = "miss"
+        return saved

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 import shapely
-import shapely.ops
 from shapely.geometry.base import BaseGeometry
 
 from network._assemble import assemble, keep_largest_scc
@@ -23,6 +25,10 @@ Bbox = tuple[float, float, float, float]
 # Margin added around bounds inferred from an Overpass export's free-standing nodes, which sit
 # inside the queried bbox but rarely on its very edge.
 INFER_PAD = 0.05
+SAME_POINT = 1e-9
+"""Fractions along a segment closer than this (a micrometre on a kilometre) are one point where
+it meets a clip area's boundary: floating-point noise must not add a sliver of road, or split a
+road at an end lying on the boundary."""
 
 
 def demo_path() -> Path:
@@ -64,8 +70,11 @@ def build_graph(
     cache = GraphCache(cache_dir) if cache_dir is not None else None
     if source_str.startswith("synthetic:"):
         count = source_str.removeprefix("synthetic:")
-        if not count.isdigit():
-            raise OsmFileError(f"source '{source_str}': expected synthetic:N with N a whole number")
+        # Not str.isdigit(): it accepts '²' or '①', which int() then refuses with a traceback.
+        if not re.fullmatch(r"[0-9]+", count):
+            raise OsmFileError(
+                f"source '{source_str}': expected synthetic:N with N a whole number in digits 0-9"
+            )
         path, settings = None, {"synthetic": int(count)}
     else:
         path = demo_path() if source_str == "demo" else Path(source_str)
@@ -84,8 +93,8 @@ def build_graph(
     graph.graph["source"] = source_str
     if cache:
         graph.graph["index_file"] = str(cache.folder / f"cch-order-{key}.npy")
-        if hit is None:
-            cache.store(key, graph)
+        if hit is None and not cache.store(key, graph):
+            del graph.graph["index_file"]  # no entry for an order to be reused with
     return graph
 
 
@@ -100,7 +109,7 @@ def _build(
     graph = synthetic_city(count, profile=prof.name, speeds_kmh=overrides)
     if area is not None:
         graph = _clip(graph, area, graph.graph["report"], name)
-        graph = keep_largest_scc(graph, graph.graph["report"])
+        graph = _largest_scc(graph, graph.graph["report"], f"source '{name}'", prof, area)
     return graph
 
 
@@ -126,8 +135,12 @@ def graph_from_osmnx(
         if data.get("reversed") is True:
             continue
         tags = {k: str(val) for k, val in data.items() if isinstance(val, str) and k != "oneway"}
+        # osmnx has decided the directions (a two-way segment has its reversed twin): an
+        # absent key would let the profile imply one-way again (motorway, roundabout).
         if data.get("oneway") is True:
             tags["oneway"] = "yes"
+        elif data.get("oneway") is False:
+            tags["oneway"] = "no"
         ways.append(Way(int(data.get("osmid", 0)), tags, [u, v]))
     graph, counts = assemble(coords, ways, prof)
     report: dict = {"area_from": "argument" if area is not None else "none (whole graph)", **counts}
@@ -136,7 +149,7 @@ def graph_from_osmnx(
     if area is not None:
         graph = _clip(graph, area, report, "osmnx graph")
     graph.graph["source"] = "osmnx"
-    return keep_largest_scc(graph, report)
+    return _largest_scc(graph, report, "osmnx graph", prof, area)
 
 
 def build_graph_online(
@@ -188,7 +201,24 @@ def _from_file(path: Path, prof: Profile, area: BaseGeometry | None, name: str) 
     if area is not None:
         report["area"] = [round(v, 7) for v in area.bounds]
         graph = _clip(graph, area, report, name)
-    return keep_largest_scc(graph, report)
+    return _largest_scc(graph, report, f"OSM file '{name}'", prof, area)
+
+
+def _largest_scc(
+    graph: nx.MultiDiGraph, report: dict, name: str, prof: Profile, area: BaseGeometry | None
+) -> nx.MultiDiGraph:
+    """`keep_largest_scc`, refusing a part without an edge: where no two points reach each other
+    (the area's only usable road is one-way, say), a graph of one node would be saved as a
+    success and fail every later snap and matrix."""
+    graph = keep_largest_scc(graph, report)
+    if graph.number_of_edges() == 0:
+        where = f" in the area {_rounded(area.bounds)}" if area is not None else ""
+        raise NoRoadsError(
+            f"{name}: no two points are joined both ways by roads profile '{prof.name}' may "
+            f"use{where} (only one-way roads?); a graph needs a road usable both ways, or a "
+            "loop of one-way roads"
+        )
+    return graph
 
 
 def _area(bbox: Bbox | None, polygon: BaseGeometry | None) -> BaseGeometry | None:
@@ -217,55 +247,158 @@ def _area(bbox: Bbox | None, polygon: BaseGeometry | None) -> BaseGeometry | Non
 
 
 def _clip(graph: nx.MultiDiGraph, area: BaseGeometry, report: dict, name: str) -> nx.MultiDiGraph:
-    """Keep the part of the graph inside the area, in place: nodes outside go, and a segment
-    that crosses the boundary is cut there (a new node on the boundary), not dropped whole."""
-    nodes = np.array(list(graph.nodes))
-    xs = np.array([graph.nodes[n]["x"] for n in nodes])
-    ys = np.array([graph.nodes[n]["y"] for n in nodes])
-    inside = shapely.contains_xy(area, xs, ys)
-    if not inside.any():
-        w, s, e, n = (round(v, 5) for v in (xs.min(), ys.min(), xs.max(), ys.max()))
+    """Keep, in place, the part of the graph inside the area, its boundary included.
+
+    A node on the boundary stays, so a road that touches the boundary at a node stays whole.
+    A segment that leaves the area is cut where it meets the boundary (a new node there, shared
+    by the segment's two directions), keeping every piece inside: also where both its ends lie
+    outside (a long bridge across a small bbox) or where it crosses a concave polygon's edge
+    several times. Without this, such roads would vanish or the graph would hold parts that are
+    not in the area.
+    """
+    shapely.prepare(area)
+    xy = {node: (data["x"], data["y"]) for node, data in graph.nodes(data=True)}
+    number = {node: i for i, node in enumerate(xy)}
+    coords = np.array(list(xy.values()))
+    inside = shapely.intersects_xy(area, coords[:, 0], coords[:, 1])
+    # Each segment once, whichever way and by however many parallel ways its edges run.
+    pairs = list(dict.fromkeys((min(u, v), max(u, v)) for u, out in graph.adj.items() for v in out))
+    ends = np.array([(number[a], number[b]) for a, b in pairs])
+    whole, pieces = _inside_parts(area, coords[ends], inside[ends])
+    if not whole.any() and not pieces:
+        w, s, e, n = _rounded((*coords.min(axis=0), *coords.max(axis=0)))
         raise AreaError(
-            f"'{name}': the area {tuple(round(v, 5) for v in area.bounds)} holds none of the "
-            f"roads, which span W,S,E,N = {w},{s},{e},{n}"
+            f"'{name}': the area {_rounded(area.bounds)} holds none of the roads, which span "
+            f"W,S,E,N = {w},{s},{e},{n}"
         )
+    # Edges to replace by their pieces inside, or to drop: those of the segments reaching into
+    # the area in part, and of those leaving it between two nodes inside (or on its boundary).
+    # Any other edge either lies wholly inside or goes with a node outside.
+    redo = sorted({*pieces, *np.flatnonzero(~whole & inside[ends].all(axis=1)).tolist()})
+    changed = [
+        (u, v, k, data, i)
+        for i in redo
+        for u, v in (pairs[i], pairs[i][::-1])
+        for k, data in graph.succ[u].get(v, {}).items()
+    ]
     edges_before = graph.number_of_edges()
-    report["edges_cut_at_boundary"] = _cut_at_boundary(graph, area, set(nodes[inside].tolist()))
-    graph.remove_nodes_from(nodes[~inside].tolist())
-    report["nodes_outside_area"] = int((~inside).sum())
-    report["edges_outside_area"] = (
-        edges_before + report["edges_cut_at_boundary"] - graph.number_of_edges()
-    )
-    if graph.number_of_edges() == 0:
-        raise NoRoadsError(f"'{name}': no road segment lies wholly inside the area")
+    graph.remove_edges_from([(u, v, k) for u, v, k, *_ in changed])
+    outside = [node for node, within in zip(xy, inside.tolist(), strict=True) if not within]
+    graph.remove_nodes_from(outside)  # and every edge with an end outside
+    cut = [
+        (u == pairs[i][0], pairs[i], data, pieces[i]) for u, _, _, data, i in changed if i in pieces
+    ]
+    report["nodes_outside_area"] = len(outside)
+    report["edges_outside_area"] = edges_before - graph.number_of_edges() - len(cut)
+    report["edges_cut_at_boundary"] = len(cut)
+    _add_pieces(graph, cut)
     return graph
 
 
-def _cut_at_boundary(graph: nx.MultiDiGraph, area: BaseGeometry, inside: set) -> int:
-    """Add, for each edge between an inside and an outside node, its inside part: up to a new
-    node (negative id) where the segment meets the area's boundary, with length and time in
-    proportion. Returns how many edges were cut."""
-    crossing = [
-        (u, v, data) for u, v, data in graph.edges(data=True) if (u in inside) != (v in inside)
-    ]
-    boundary = area.boundary
-    cut_nodes: dict[tuple, tuple[int, float]] = {}
-    for u, v, data in crossing:
-        near, far = (u, v) if u in inside else (v, u)
-        key = (min(u, v), max(u, v))
-        if key not in cut_nodes:
-            a = shapely.Point(graph.nodes[near]["x"], graph.nodes[near]["y"])
-            b = shapely.Point(graph.nodes[far]["x"], graph.nodes[far]["y"])
-            segment = shapely.LineString([a, b])
-            hit = shapely.ops.nearest_points(a, segment.intersection(boundary))[1]
-            node = -(len(cut_nodes) + 1)
-            graph.add_node(node, x=hit.x, y=hit.y)
-            cut_nodes[key] = (node, a.distance(hit) / segment.length if segment.length else 0.0)
-        node, share = cut_nodes[key]
-        attrs = {
-            **data,
-            "length": round(data["length"] * 1000 * share) / 1000,
-            "travel_time": round(data["travel_time"] * 1000 * share) / 1000,
-        }
-        graph.add_edge(*((near, node) if u == near else (node, near)), **attrs)
-    return len(crossing)
+class _Mark(NamedTuple):
+    """A point on a segment where it may pass in or out of a clip area."""
+
+    along: float  # fraction of the segment from its first end
+    x: float
+    y: float
+    end: int | None  # 0, 1: the segment's own first or last end; None: on the area's boundary
+
+
+def _inside_parts(
+    area: BaseGeometry, ends: np.ndarray, ends_in: np.ndarray
+) -> tuple[np.ndarray, dict[int, list[tuple[_Mark, _Mark]]]]:
+    """Which segments (`ends`: n x 2 x (lon, lat); `ends_in`: whether each end is in the area)
+    lie wholly inside the area, and, by number, the stretches inside of the others that reach
+    into it, from mark to mark."""
+    w, s, e, n = area.bounds
+    low, high = ends.min(axis=1), ends.max(axis=1)
+    near = np.flatnonzero(
+        (high[:, 0] >= w) & (low[:, 0] <= e) & (high[:, 1] >= s) & (low[:, 1] <= n)
+    )  # a cheap first cut: most of a large file lies far from a small area
+    lines = shapely.linestrings(ends[near])
+    touching = shapely.intersects(area, lines)
+    whole = touching & ends_in[near].all(axis=1)
+    whole[whole] = shapely.covers(area, lines[whole])
+    whole_at = np.zeros(len(ends), dtype=bool)
+    whole_at[near[whole]] = True
+    pieces: dict[int, list[tuple[_Mark, _Mark]]] = {}
+    crossing = np.flatnonzero(touching & ~whole)
+    if len(crossing) == 0:
+        return whole_at, pieces
+    meets = shapely.intersection(lines[crossing], area.boundary)
+    points, which = shapely.get_coordinates(meets, return_index=True)
+    along = shapely.line_locate_point(
+        lines[crossing][which], shapely.points(points), normalized=True
+    ).tolist()
+    meeting = [_Mark(f, x, y, None) for f, (x, y) in zip(along, points.tolist(), strict=True)]
+    per_line = np.split(np.arange(len(which)), np.searchsorted(which, np.arange(1, len(crossing))))
+    for i, rows in zip(near[crossing].tolist(), per_line, strict=True):
+        (ax, ay), (bx, by) = ends[i].tolist()
+        a_in, b_in = ends_in[i].tolist()
+        marks = _marks(
+            _Mark(0.0, ax, ay, 0) if a_in else None,
+            sorted(meeting[row] for row in rows.tolist()),
+            _Mark(1.0, bx, by, 1) if b_in else None,
+        )
+        stretches: list[tuple[_Mark, _Mark]] = []
+        for m0, m1 in itertools.pairwise(marks):
+            if not shapely.intersects_xy(area, (m0.x + m1.x) / 2, (m0.y + m1.y) / 2):
+                continue
+            if stretches and stretches[-1][1] == m0:  # inside on both sides of a touching point
+                stretches[-1] = (stretches[-1][0], m1)
+            else:
+                stretches.append((m0, m1))
+        if stretches:
+            pieces[i] = stretches
+    return whole_at, pieces
+
+
+def _marks(start: _Mark | None, meeting: list[_Mark], end: _Mark | None) -> list[_Mark]:
+    """Where a segment may pass in or out of the area, in order along it: its ends that lie in
+    the area (`start`, `end`, else None) and the points where it meets the boundary (sorted),
+    one mark for points closer than `SAME_POINT` (an end on the boundary is also a point where
+    the segment meets it, and stays the end)."""
+    marks = [start] if start is not None else []
+    for mark in meeting:
+        if (not marks or mark.along - marks[-1].along > SAME_POINT) and not (
+            end is not None and mark.along > 1.0 - SAME_POINT
+        ):
+            marks.append(mark)
+    return [*marks, end] if end is not None else marks
+
+
+def _add_pieces(
+    graph: nx.MultiDiGraph, cut: list[tuple[bool, tuple, dict, list[tuple[_Mark, _Mark]]]]
+) -> None:
+    """Add the pieces inside of the cut edges: (whether the edge runs from a to b, its
+    segment's ends (a, b), its data, the stretches inside along a -> b). A piece runs between
+    the edge's own ends where they are inside and new nodes where it meets the boundary, with
+    length and time in proportion. A new node is made once per point of a segment, whichever
+    direction or parallel way runs along it, and gets a negative id below any in the graph (a
+    file edited in JOSM holds negative ids of its own)."""
+    new_ids = itertools.count(min([0, *graph.nodes]) - 1, -1)
+    made: dict[tuple, int] = {}
+
+    def node(pair: tuple, mark: _Mark) -> int:
+        if mark.end is not None:
+            return pair[mark.end]
+        if (pair, mark.along) not in made:
+            made[pair, mark.along] = next(new_ids)
+            graph.add_node(made[pair, mark.along], x=mark.x, y=mark.y)
+        return made[pair, mark.along]
+
+    for forward, pair, data, stretches in cut:
+        for m0, m1 in stretches:
+            a, b = node(pair, m0), node(pair, m1)
+            share = m1.along - m0.along
+            attrs = {
+                **data,
+                "length": round(data["length"] * 1000 * share) / 1000,
+                "travel_time": round(data["travel_time"] * 1000 * share) / 1000,
+            }
+            graph.add_edge(*((a, b) if forward else (b, a)), **attrs)
+
+
+def _rounded(bounds: tuple[float, ...]) -> tuple[float, ...]:
+    """Bounds as messages show them (5 decimals: about a metre)."""
+    return tuple(round(float(v), 5) for v in bounds)

@@ -72,9 +72,10 @@ class Profile:
         )
 
     def _check_speed(self, highway: object, kmh: object) -> None:
-        """One override: a highway class name and a positive finite number (a bool is refused,
-        not read as 1 km/h) within SPEED_FLOOR_KMH..SPEED_CEILING_KMH."""
-        if not isinstance(highway, str):
+        """One override: a highway class name (not blank: `--speed =30` would otherwise make a
+        class no way has, silently doing nothing) and a positive finite number (a bool is
+        refused, not read as 1 km/h) within SPEED_FLOOR_KMH..SPEED_CEILING_KMH."""
+        if not isinstance(highway, str) or not highway.strip():
             raise ProfileError(
                 f"profile '{self.name}': speeds_kmh key {highway!r} must be a highway class name"
             )

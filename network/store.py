@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import pickle
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,17 +89,41 @@ def save_graph_dir(
         ox.save_graphml(export, tmp / GRAPHML)
         (tmp / INFO).write_text(json.dumps(summary(graph), ensure_ascii=False, indent=2) + "\n")
         os.chmod(tmp, 0o755)
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-            folder.rename(old)
-            tmp.rename(folder)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(folder)
+        with _locked(folder):
+            if folder.exists():
+                old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+                folder.rename(old)
+                tmp.rename(folder)
+                shutil.rmtree(old)
+            else:
+                tmp.rename(folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `folder`'s lock file (beside it) while swapping it: two builds
+    writing one folder at once (two commands, two workers) would otherwise move it away under
+    each other (a FileNotFoundError, "Directory not empty", a leftover `.old-` folder). The
+    lock file is removed while held, so none is left behind; a writer that locked a file
+    already removed locks the new one instead."""
+    path = folder.with_name(f".{folder.name}.lock")
+    while True:
+        with open(path, "a") as handle:  # closing it releases the lock
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                current = os.stat(path)
+            except FileNotFoundError:
+                continue
+            if os.path.samestat(os.fstat(handle.fileno()), current):
+                try:
+                    yield
+                finally:
+                    path.unlink()
+                return
 
 
 def load_graph_dir(folder: str | os.PathLike[str]) -> nx.MultiDiGraph:
