@@ -7,12 +7,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db.models import SIZES, Compartment, Locker, utcnow
-from api.schemas.common import not_blank
-from network.errors import GongpeiError
+from api.schemas.lockers import LockerCreate
+from network.errors import GongpeiError, is_number
 
 #: Default inner dimensions (width, height, depth in mm) of the usual parcel-locker doors.
 DEFAULT_DIMENSIONS_MM: dict[str, tuple[int, int, int]] = {
@@ -20,7 +22,27 @@ DEFAULT_DIMENSIONS_MM: dict[str, tuple[int, int, int]] = {
     "M": (380, 190, 640),
     "L": (380, 410, 640),
 }
-_FIELDS = ("name", "operator", "address", "area", "opening_hours")
+#: The GeoJSON property (in a feature's `properties`) that fills each `LockerCreate` field.
+_PROPERTIES = {
+    "name": "name",
+    "operator": "operator",
+    "address": "address",
+    "area": "area",
+    "opening_hours": "opening_hours",
+    "external_ref": "ref",
+    "compartments": "compartments",
+}
+#: How a refused property reads, by pydantic's error type; other types in pydantic's words.
+_REASONS = {
+    "missing": "is missing",
+    "string_type": "must be text",
+    "string_too_long": "must be at most {max_length} characters",
+    "string_pattern_mismatch": "must not contain a NUL character",  # `Text`'s one pattern
+    "dict_type": "must map sizes S/M/L to counts",
+    "literal_error": "must be {expected}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+}
 
 
 class LockerInputError(GongpeiError):
@@ -75,7 +97,11 @@ def create_locker(
 
 
 def _feature_locker(index: int, feature: Any) -> dict[str, Any]:
-    """Validate one GeoJSON feature into `create_locker` keyword arguments."""
+    """One GeoJSON feature as `create_locker` keyword arguments, checked by the rules of
+    `POST /v1/lockers` (`LockerCreate`): an import stores nothing the API would refuse (text
+    too long for its column, a NUL, a nested object or a number where text belongs), which
+    either failed the import with a database traceback or was stored and then broke the API's
+    answers about that locker. A property given as null is left out, as if absent."""
     where = f"feature {index}"
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise LockerInputError(f"{where}: is not a GeoJSON Feature")
@@ -89,49 +115,44 @@ def _feature_locker(index: int, feature: Any) -> dict[str, Any]:
     if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
         raise LockerInputError(f"{where}: geometry must be a Point with [lon, lat]")
     lon, lat = coords[0], coords[1]
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+    if not (is_number(lon) and is_number(lat)):
         got = json.dumps(coords[:2])
         raise LockerInputError(f"{where}: coordinates must be numbers, got {got}")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise LockerInputError(f"{where}: coordinates ({lon}, {lat}) are not a lon/lat position")
-    name = _feature_name(where, props)
-    counts = props.get("compartments")
-    if not isinstance(counts, dict) or not counts:
-        raise LockerInputError(f"{where}: property 'compartments' must map sizes S/M/L to counts")
-    for size, count in counts.items():
-        if size not in SIZES:
-            raise LockerInputError(f"{where}: compartment size '{size}' is not one of S, M, L")
-        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 500:
-            raise LockerInputError(f"{where}: compartments.{size} must be an integer 0..500")
-    extra = {k: str(props[k]) for k in _FIELDS if k in props and k != "name"}
-    return {
-        "name": name,
-        "lat": float(lat),
-        "lon": float(lon),
-        "compartments": counts,
-        "external_ref": str(props["ref"]) if props.get("ref") else None,
-        **extra,
-    }
-
-
-def _feature_name(where: str, props: Mapping[str, Any]) -> str:
-    """The locker's name as `POST /v1/lockers` stores it: without surrounding spaces, never
-    blank, so that an imported locker and a posted one read alike."""
-    name = props.get("name")
-    if name is None:
-        raise LockerInputError(f"{where}: property 'name' is missing")
-    if not isinstance(name, str):
-        raise LockerInputError(f"{where}: property 'name' must be text, got {name!r}")
+    given = {field: props[key] for field, key in _PROPERTIES.items() if props.get(key) is not None}
     try:
-        return not_blank(name)
-    except ValueError as err:
-        raise LockerInputError(f"{where}: property 'name' {err}") from None
+        locker = LockerCreate.model_validate({**given, "lat": lat, "lon": lon})
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        if first["loc"][0] in ("lat", "lon"):
+            raise LockerInputError(
+                f"{where}: coordinates ({lon}, {lat}) are not a lon/lat position"
+            ) from None
+        raise LockerInputError(f"{where}: {_refused(first)}") from None
+    return locker.model_dump()
+
+
+def _refused(error: ErrorDetails) -> str:
+    """A property `LockerCreate` refused, as "property 'P' why", named as the file names it."""
+    kind, loc, given = error["type"], error["loc"], error["input"]
+    template = _REASONS.get(kind)
+    if template is None:
+        message = error["msg"].removeprefix("Value error, ")
+        reason = message[:1].lower() + message[1:]
+    else:
+        reason = template.format(**error.get("ctx", {}))
+    if loc[-1] == "[key]":  # a mapping's key: compartments {"XL": 1}
+        loc, reason = loc[:-2], f"key {given!r} {reason}"
+    elif kind != "missing" and not isinstance(given, str):
+        reason += f", got {json.dumps(given, ensure_ascii=False)}"
+    path = ".".join([_PROPERTIES[str(loc[0])], *map(str, loc[1:])])
+    return f"property '{path}' {reason}"
 
 
 def import_geojson(session: Session, path: Path) -> tuple[int, int]:
     """Add the lockers of a GeoJSON FeatureCollection of Points; returns (added, skipped).
 
-    Every feature is validated before anything is written, so a bad file adds nothing. A
+    Every feature is validated (by the API's rules, `_feature_locker`) before anything is
+    written, so a bad file adds nothing; the first problem names its feature and property. A
     feature whose `ref` is already in the database is skipped, so re-importing is harmless.
     """
     try:

@@ -24,13 +24,15 @@ import numpy as np
 from sqlalchemy import Connection, Engine, Select, bindparam, case, func, select, union, union_all
 from sqlalchemy.orm import Session
 
-from api.db.models import SIZES, Compartment, Locker, Reservation, utcnow
+from api.db.models import SIZES, Compartment, Locker, LockersVersion, Reservation, utcnow
 from api.paging import BadCursorError, decode_cursor, encode_cursor
 from network.geo import EARTH_RADIUS_M, haversine_m
 
 log = logging.getLogger("gongpei.search")
 _COUNT_CHUNK = 200
-_VERSION = select(func.count(Locker.id), func.max(Locker.updated_at))
+#: What a snapshot's lockers are as of: the count of locker changes (`LockersVersion`, which
+#: moves at commit) and, for rows written around the ORM, the number of lockers.
+_VERSION = select(func.count(Locker.id), select(LockersVersion.changes).scalar_subquery())
 
 
 def overdue_holds(*columns: Any) -> Select:
@@ -123,12 +125,13 @@ class _Snapshot:
 class LockerIndex:
     """The per-process locker index, thread-safe.
 
-    With `max_age_s` > 0, a background thread refreshes it every `max_age_s` seconds: positions
-    when the lockers table changed, and the free-door counts of the lockers whose availability
-    changed since the last refresh (`lockers.availability_changed_at`, re-read with a margin
-    so a slow commit is not missed). A search then touches no database, and public availability
-    is at most about `max_age_s` old; reservations never rely on these counts.
-    With `max_age_s` == 0 every search revalidates the positions and reads live counts for the
+    With `max_age_s` > 0, a background thread refreshes it every `max_age_s` seconds: the
+    lockers when a change to them committed (`LockersVersion`), and the free-door counts of
+    the lockers whose availability changed since the last refresh
+    (`lockers.availability_changed_at`, re-read with a margin so a slow commit is not missed).
+    A search then touches no database, and public availability is at most about `max_age_s`
+    old; reservations never rely on these counts.
+    With `max_age_s` == 0 every search revalidates the lockers and reads live counts for the
     lockers on its page.
     """
 

@@ -7,10 +7,12 @@ import secrets
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db.models import ROLES, ApiKey, Firm
+from api.schemas.admin import FirmCreate
 
 KEY_PREFIX = "gp_"
 _api_key_header = APIKeyHeader(
@@ -40,15 +42,22 @@ def new_pickup_code() -> str:
 
 def create_firm(session: Session, name: str, role: str) -> tuple[Firm, str]:
     """Create a firm with one API key; the plain key is returned once and never stored.
-    The name is kept without surrounding spaces and may not be blank."""
-    name = name.strip()
-    if not name:
-        raise ValueError("name: a firm needs a name (got a blank one)")
-    if role not in ROLES:
-        raise ValueError(f"firm '{name}': role must be one of {', '.join(ROLES)}, not '{role}'")
-    if session.scalar(select(Firm.id).where(Firm.name == name)) is not None:
-        raise DuplicateFirmError(f"firm '{name}': a firm with this name already exists")
-    firm = Firm(name=name, role=role)
+    Name and role are checked by the rules of `POST /v1/firms` (`FirmCreate`), so that
+    `gongpei admin create-firm` stores no firm the API would refuse: the name without its
+    surrounding spaces, never blank, and short enough for its column (PostgreSQL refused a
+    longer one with a traceback)."""
+    try:
+        checked = FirmCreate(name=name, role=role)
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        if first["loc"] == ("role",):
+            problem = f"firm '{name.strip()}': role must be one of {', '.join(ROLES)}, not '{role}'"
+        else:
+            problem = f"name: {first['msg'].removeprefix('Value error, ')}"
+        raise ValueError(problem) from None
+    if session.scalar(select(Firm.id).where(Firm.name == checked.name)) is not None:
+        raise DuplicateFirmError(f"firm '{checked.name}': a firm with this name already exists")
+    firm = Firm(name=checked.name, role=checked.role)
     session.add(firm)
     session.flush()
     key = issue_key(session, firm)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def _float(name: str, default: float) -> float:
@@ -23,6 +24,19 @@ def default_database_url() -> str:
         return url
     data_dir().mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(data_dir() / 'gongpei.db').resolve()}"
+
+
+def platform_time_zone() -> ZoneInfo:
+    """`GONGPEI_TIME_ZONE` (an IANA name; default Asia/Shanghai, the platform serving Qingdao):
+    the calendar whose days open data counts parcels by (UTC's split Qingdao's days at 08:00).
+    An unknown name stops the server at start, not at its first request."""
+    name = os.environ.get("GONGPEI_TIME_ZONE", "Asia/Shanghai")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ValueError(
+            f"GONGPEI_TIME_ZONE: '{name}' is not a time zone (an IANA name such as Asia/Shanghai)"
+        ) from err
 
 
 @dataclass(frozen=True)
@@ -55,3 +69,6 @@ class Settings:
     map_network: str = field(default_factory=lambda: os.environ.get("GONGPEI_MAP_NETWORK", ""))
     #: Optional tile URL template for the map page; empty keeps the page fully offline.
     tile_url: str = field(default_factory=lambda: os.environ.get("GONGPEI_TILE_URL", ""))
+    #: The platform's time zone (`GONGPEI_TIME_ZONE`): open data counts parcels per day of
+    #: its calendar.
+    time_zone: ZoneInfo = field(default_factory=platform_time_zone)

@@ -16,9 +16,11 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    event,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 ROLES = ("firm", "planner", "admin")
@@ -177,6 +179,61 @@ class Compartment(Base):
     status: Mapped[str] = mapped_column(String(16), default="free")
 
     locker: Mapped[Locker] = relationship(back_populates="compartments")
+
+
+class LockersVersion(Base):
+    """One row counting the changes to lockers and their doors (not their availability): the
+    search caches of server processes reload the lockers when it moved. A counter, not a
+    timestamp: it moves when the change commits, in commit order, whatever any host's clock
+    says (a change stamped earlier but committed later left `max(updated_at)` where it was).
+    Bumped by `_count_locker_changes` as each transaction that changed lockers commits."""
+
+    __tablename__ = "lockers_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changes: Mapped[int] = mapped_column(Integer)
+
+
+#: `Session.info` key: this transaction has changed lockers (see `_count_locker_changes`).
+_LOCKERS_CHANGED = "gongpei.lockers_changed"
+
+
+@event.listens_for(Session, "after_begin")
+def _forget_locker_changes(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info.pop(_LOCKERS_CHANGED, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_locker_changes(session: Session, _context: Any) -> None:
+    """Note a flush that adds or removes a locker or a door or changes a locker (a door's
+    status is availability, stamped apart by `api.booking.availability_changed`)."""
+    added_or_removed = (*session.new, *session.deleted)
+    if any(isinstance(obj, Locker | Compartment) for obj in added_or_removed) or any(
+        isinstance(obj, Locker) and session.is_modified(obj) for obj in session.dirty
+    ):
+        session.info[_LOCKERS_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _count_locker_changes(session: Session) -> None:
+    """Bump `LockersVersion` as a transaction that changed lockers commits. Wherever lockers
+    are written through the ORM (the admin API, `gongpei lockers import`) the count follows
+    without each having to say so. Bumped last, so that on PostgreSQL its row lock, which
+    orders such commits, is held only while committing (a long import does not hold up an
+    admin's edit); an upsert, so a missing row is made."""
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    if not session.info.pop(_LOCKERS_CHANGED, False):
+        return
+    connection = session.connection()
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[connection.dialect.name]
+    table = LockersVersion.__table__
+    connection.execute(
+        dialect.insert(table)
+        .values(id=1, changes=1)
+        .on_conflict_do_update(index_elements=[table.c.id], set_={"changes": table.c.changes + 1})
+    )
 
 
 class Reservation(Base):

@@ -7,6 +7,7 @@ worker renews; when the lease runs out the worker is presumed dead and the job i
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import uuid
@@ -88,9 +89,26 @@ def claim(db: Database, worker_id: str, lease_s: float) -> Claimed | None:
             return Claimed(job.id, job.kind, job.firm_id, dict(job.payload), job.attempts)
 
 
+#: Room for the host in a worker id: `jobs.worker_id` less ":", a pid of up to 10 digits (any
+#: 32-bit pid), ":" and 6 random hex digits.
+HOST_ROOM = Job.worker_id.type.length - 18
+
+
 def worker_name() -> str:
     """`host:pid:random`: unique, and tells a restarted worker which jobs died on this host."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _host() -> str:
+    """This host as worker ids name it: its name, or where that is longer than `HOST_ROOM`
+    (a server's FQDN often is) its start and a hash of the whole, so that an id always fits
+    `jobs.worker_id` (PostgreSQL refused a longer one, and the worker died at every claim)
+    and still tells this host's workers from any other's."""
+    host = socket.gethostname()
+    if len(host) <= HOST_ROOM:
+        return host
+    digest = hashlib.sha256(host.encode()).hexdigest()[:8]
+    return f"{host[: HOST_ROOM - 9]}~{digest}"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -109,7 +127,7 @@ def release_dead_local(db: Database) -> int:
     Elsewhere a dead worker's job waits for its lease to run out; on the same host a restarted
     worker can see that the process is gone and take the job over at once.
     """
-    prefix = f"{socket.gethostname()}:"
+    prefix = f"{_host()}:"
     with db.writing() as session:
         running = session.execute(
             select(Job.id, Job.worker_id).where(

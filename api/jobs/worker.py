@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from api.booking import release_expired
 from api.db.engine import Database
@@ -116,7 +116,17 @@ class Worker:
             if released:
                 log.info("released %d expired reservations", released)
             self.last_sweep = time.monotonic()
-        return queue.claim(self.db, self.id, self.settings.job_lease_s)
+        try:
+            return queue.claim(self.db, self.id, self.settings.job_lease_s)
+        except UNREACHABLE:
+            raise
+        except DBAPIError as err:
+            # refused, not out of reach: no pause mends it, and a worker that dies at every
+            # start (restarted by `gongpei serve`) must say why in one line
+            log.critical(
+                "worker %s stops: the database refuses its claim: %s", self.id, _first_line(err)
+            )
+            raise
 
     def run_one(self, job: queue.Claimed) -> None:
         """Run a claimed job with its lease renewed meanwhile, then store its result or error."""

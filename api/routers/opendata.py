@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import SIZES, Centre, Compartment, Locker, Reservation, utcnow
-from api.deps import errors, get_db
+from api.deps import errors, get_db, get_settings
 from api.limits import public_rate_limit
 from api.schemas.opendata import OpenDataSummary
 from api.search import overdue_holds
+from api.settings import Settings
 
 router = APIRouter(prefix="/v1/open-data", tags=["open data"])
+#: Days of `parcels_by_area_day`: today (so far) and the days before it, in the platform's
+#: time zone.
+DAYS = 30
 #: Doors of holds past ``expires_at`` not yet swept, per size: free to the public, as search
 #: and locker detail count them (the hold reads expired and the next booking takes the door).
 _OVERDUE_PER_SIZE = overdue_holds(Compartment.size, func.count()).group_by(Compartment.size)
@@ -28,20 +33,13 @@ _OVERDUE_PER_SIZE = overdue_holds(Compartment.size, func.count()).group_by(Compa
     responses=errors(429),
     summary="Lockers, capacity, utilisation and parcels per area and day (public)",
 )
-def summary(db: Database = Depends(get_db)) -> dict:
+def summary(
+    db: Database = Depends(get_db), settings: Settings = Depends(get_settings)
+) -> dict:
+    days = local_days(settings.time_zone, utcnow())
     with db.reading() as session:
         total, free, out_of_service = _compartments(session)
-        day = func.date(Reservation.deposited_at)
-        rows = session.execute(
-            select(Locker.area, day, func.count())
-            .join(Locker, Locker.id == Reservation.locker_id)
-            .where(
-                Reservation.deposited_at.is_not(None),
-                Reservation.deposited_at >= utcnow() - timedelta(days=30),
-            )
-            .group_by(Locker.area, day)
-            .order_by(day, Locker.area)
-        ).all()
+        rows = session.execute(_parcels_by_area_day([start for _, start in days])).all()
         in_service = sum(total.values()) - out_of_service
         return {
             "lockers": session.scalar(select(func.count(Locker.id))),
@@ -50,9 +48,36 @@ def summary(db: Database = Depends(get_db)) -> dict:
             "free": free,
             "utilisation": round(1 - sum(free.values()) / in_service, 4) if in_service else 0.0,
             "parcels_by_area_day": [
-                {"area": area, "day": str(d), "parcels": n} for area, d, n in rows
+                {"area": area, "day": str(days[i][0]), "parcels": n} for area, i, n in rows
             ],
         }
+
+
+def local_days(zone: ZoneInfo, now: datetime) -> list[tuple[date, datetime]]:
+    """The last `DAYS` dates of the platform's calendar, today last, each with the UTC instant
+    it begins at: the first is counted whole (cut at its start, not at this time of day 30
+    days ago), and a day is the platform's, not UTC's (a deposit at 07:30 in Qingdao is that
+    day's, not the day before's). Midnight by `zone`'s rules on that date, so a day across a
+    daylight-saving change lasts 23 or 25 hours."""
+    today = now.astimezone(zone).date()
+    dates = [today - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
+    return [(d, datetime.combine(d, time(), zone).astimezone(UTC)) for d in dates]
+
+
+def _parcels_by_area_day(starts: list[datetime]) -> Select:
+    """(area, index of the day in ``starts``, parcels) deposited since ``starts[0]``. The day
+    is found by comparing with each start in the database: no SQL time-zone arithmetic,
+    which SQLite lacks."""
+    day = case(
+        *((Reservation.deposited_at >= start, i) for i, start in reversed(list(enumerate(starts))))
+    )
+    return (
+        select(Locker.area, day, func.count())
+        .join(Locker, Locker.id == Reservation.locker_id)
+        .where(Reservation.deposited_at >= starts[0])
+        .group_by(Locker.area, day)
+        .order_by(day, Locker.area)
+    )
 
 
 def _compartments(session: Session) -> tuple[dict[str, int], dict[str, int], int]:

@@ -38,4 +38,7 @@ class OpenDataSummary(BaseModel):
     compartments: SizeCounts
     free: SizeCounts
     utilisation: float = Field(description="Share of in-service compartments not free now.")
-    parcels_by_area_day: list[AreaDay] = Field(description="Last 30 days, by locker area.")
+    parcels_by_area_day: list[AreaDay] = Field(
+        description="The last 30 days of the platform's calendar (GONGPEI_TIME_ZONE), today "
+        "included, by locker area."
+    )

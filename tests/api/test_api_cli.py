@@ -48,7 +48,7 @@ def test_create_firm_prints_a_working_key_once(tmp_path):
     bad = runner.invoke(app, ["admin", "create-firm", "X", "--role", "boss", "--database-url", url])
     assert bad.exit_code == 2 and "role must be one of" in bad.output
     blank = runner.invoke(app, ["admin", "create-firm", "  ", "--database-url", url])
-    assert blank.exit_code == 2 and "name: a firm needs a name" in blank.output
+    assert blank.exit_code == 2 and "name: must not be empty or only spaces" in blank.output
     spaced = runner.invoke(app, ["admin", "create-firm", " YTO ", "--database-url", url])
     assert spaced.exit_code == 0
     with db.reading() as session:
