@@ -100,7 +100,7 @@ def problem_from_dict(
         raise ProblemError("problem: expected a JSON object")
     posted, data = data, dict(data)
     travel = check_travel(data.pop("travel", None))
-    if network is not None or "matrices" not in data:
+    if network is not None or data.get("matrices") in (None, {}):  # null or {}: none given
         for key in ("locations", "vehicles"):
             if not isinstance(data.get(key, []), list):
                 raise ProblemError(f"{key}: a list is required", loc=(key,))

@@ -78,6 +78,14 @@ def test_good_travel_passes_unchanged() -> None:
     assert problem.matrices["van"].durations[0, 1] > 0
 
 
+@pytest.mark.parametrize("empty", [None, {}])
+def test_matrices_sent_as_null_or_empty_are_none_given(empty) -> None:
+    # as the API reads a batch, and as VROOM reads its own: null was "matrices: Input should
+    # be a valid dictionary", though the file asked for straight lines
+    data = {**NATIVE, "matrices": empty, "travel": {"source": "straight_line"}}
+    assert problem_from_dict(data).matrices["van"].durations[0, 1] > 0
+
+
 def test_non_list_locations_or_vehicles_are_named() -> None:
     for key in ("locations", "vehicles"):
         data = {**NATIVE, key: 5, "travel": {"source": "straight_line"}}
