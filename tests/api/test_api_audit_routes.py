@@ -2,15 +2,13 @@
 nothing of the others; JSON's missing NaN/Infinity, over-long day ids and values the database
 refuses are 422s naming their place; the map draws a built network folder (and a map it cannot
 load is a 503); a day's travel that is not an object is refused as `gongpei pool` refuses it;
-`"matrices": null` is no matrices; a batch's solution carries the checker's verdict; the map
-page says why a search failed and keeps its markers."""
+`"matrices": null` is no matrices; a batch's solution carries the checker's verdict. (The map
+page saying why a search failed is in test_api_map.py, with the other browser tests.)"""
 
 from __future__ import annotations
 
 import copy
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -280,75 +278,3 @@ def test_a_batch_solution_carries_the_checkers_verdict(client, settings, auth, v
     op = client.get("/openapi.json").json()["paths"]["/v1/batches/{job_id}/solution"]["get"]
     example = op["responses"]["200"]["content"]["application/json"]["example"]
     assert example["summary"]["checker"] == {"ok": True, "violations": []}
-
-
-# -- 10: the map page when a search is refused ------------------------------------------------
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TOO_MANY = {"detail": "too many requests from this client; retry later"}
-
-
-def _count_starts(page, text: str) -> str:
-    page.wait_for_function(
-        f"document.getElementById('count').textContent.startsWith({json.dumps(text)})",
-        timeout=10_000,
-    )
-    return page.locator("#count").inner_text()
-
-
-@pytest.mark.browser
-@pytest.mark.slow
-def test_the_map_page_says_why_a_search_failed_and_keeps_its_markers(
-    database_url, lockers, start_servers
-):
-    """It said "0 lockers" on any refused search (a 429 of the rate limit, a 422 for a place
-    typed as "lon, lat"), and a 429 on a later page cut the list short without a word."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the browser test runs once, against SQLite")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian chromium is not installed (scripts/ensure-browser.sh installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    (url,) = start_servers(1, cli=False)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 700})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{url}/map")
-            page.wait_for_selector("body[data-loaded='5']", timeout=20_000)
-            markers = page.locator(".locker-marker")
-
-            # the rate limit refuses the first page
-            page.route("**/v1/lockers?*", lambda route: route.fulfill(status=429, json=TOO_MANY))
-            page.check("#available")
-            assert _count_starts(page, "search:") == f"search: {TOO_MANY['detail']}"
-            assert markers.count() == 5
-            page.unroute("**/v1/lockers?*")
-
-            # a place typed as "lon, lat": the server's 422 names the field
-            page.fill("#place", "120.383, 36.067")
-            page.click("#search button")
-            assert _count_starts(page, "search: query.lat: ").startswith("search: query.lat: ")
-            assert markers.count() == 5
-
-            # the rate limit refuses a later page: the list is not cut short
-            page.fill("#place", "36.0670, 120.3830")
-            page.click("#search button")
-            _count_starts(page, "5 lockers")
-
-            def second_page_refused(route) -> None:
-                if "cursor=" in route.request.url:
-                    route.fulfill(status=429, json=TOO_MANY)
-                    return
-                first = route.fetch().json()
-                route.fulfill(json={**first, "items": first["items"][:2], "next_cursor": "more"})
-
-            page.route("**/v1/lockers?*", second_page_refused)
-            page.select_option("#size", "S")
-            assert _count_starts(page, "search:") == f"search: {TOO_MANY['detail']}"
-            assert markers.count() == 5
-            assert not errors, errors
-        finally:
-            browser.close()

@@ -1,5 +1,6 @@
 """The public map page in a real headless Chromium: loads, shows markers, filters by size,
-shows a batch's routes, and keeps markup in locker names (and scenario report popups) as text."""
+shows a batch's routes, keeps markup in locker names (and scenario report popups) as text, and
+says why a search was refused."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +30,27 @@ MARKUP = {
     "opening_hours": '<b id="injected">24/7</b>',
 }
 INJECTED = "img, script, #injected"
+
+
+def chromium_once(database_url: str):
+    """playwright's sync API for a test of the map page, which runs once (against SQLite), or
+    a skip where Chromium is not installed."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the browser test runs once, against SQLite")
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed (scripts/ensure-browser.sh installs it)")
+    return pytest.importorskip("playwright.sync_api")
+
+
+def open_map(browser, url: str) -> tuple[Any, list[str]]:
+    """The map page of the server at ``url`` with its five lockers shown, and the list its
+    script errors go to."""
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{url}/map")
+    page.wait_for_selector("body[data-loaded='5']", timeout=20_000)
+    return page, errors
 
 
 def assert_popup_is_text(page, texts) -> None:
@@ -105,11 +128,7 @@ def as_if_osm_roads(route) -> None:
 def test_map_page_shows_lockers_and_filters_by_size(
     database_url, lockers, auth, start_servers, vroom_problem, tmp_path
 ):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the browser test runs once, against SQLite")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian chromium is not installed (scripts/ensure-browser.sh installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = chromium_once(database_url)
     env = {"GONGPEI_MAP_NETWORK": "synthetic:400", "GONGPEI_DATA_DIR": str(tmp_path)}
     (url,) = start_servers(1, job_workers=1, env=env)
     import httpx
@@ -126,11 +145,7 @@ def test_map_page_shows_lockers_and_filters_by_size(
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1000, "height": 700})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{url}/map")
-            page.wait_for_selector("body[data-loaded='5']", timeout=20_000)
+            page, errors = open_map(browser, url)
             assert page.locator(".locker-marker").count() == 5
             page.wait_for_function(
                 "document.querySelectorAll('.leaflet-overlay-pane path').length > 50",
@@ -228,6 +243,64 @@ def test_report_popups_show_scenario_markup_as_text(tmp_path):
             box = page.locator("#map").bounding_box()
             page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
             assert_popup_is_text(page, [MARKUP["name"], MARKUP["address"]])
+            assert not errors, errors
+        finally:
+            browser.close()
+
+
+TOO_MANY = {"detail": "too many requests from this client; retry later"}
+
+
+def _count_starts(page, text: str) -> str:
+    page.wait_for_function(
+        f"document.getElementById('count').textContent.startsWith({json.dumps(text)})",
+        timeout=10_000,
+    )
+    return page.locator("#count").inner_text()
+
+
+def test_the_map_page_says_why_a_search_failed_and_keeps_its_markers(
+    database_url, lockers, start_servers
+):
+    """It said "0 lockers" on any refused search (a 429 of the rate limit, a 422 for a place
+    typed as "lon, lat"), and a 429 on a later page cut the list short without a word."""
+    sync_api = chromium_once(database_url)
+    (url,) = start_servers(1, cli=False)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page, errors = open_map(browser, url)
+            markers = page.locator(".locker-marker")
+
+            # the rate limit refuses the first page
+            page.route("**/v1/lockers?*", lambda route: route.fulfill(status=429, json=TOO_MANY))
+            page.check("#available")
+            assert _count_starts(page, "search:") == f"search: {TOO_MANY['detail']}"
+            assert markers.count() == 5
+            page.unroute("**/v1/lockers?*")
+
+            # a place typed as "lon, lat": the server's 422 names the field
+            page.fill("#place", "120.383, 36.067")
+            page.click("#search button")
+            assert _count_starts(page, "search: query.lat: ").startswith("search: query.lat: ")
+            assert markers.count() == 5
+
+            # the rate limit refuses a later page: the list is not cut short
+            page.fill("#place", "36.0670, 120.3830")
+            page.click("#search button")
+            _count_starts(page, "5 lockers")
+
+            def second_page_refused(route) -> None:
+                if "cursor=" in route.request.url:
+                    route.fulfill(status=429, json=TOO_MANY)
+                    return
+                first = route.fetch().json()
+                route.fulfill(json={**first, "items": first["items"][:2], "next_cursor": "more"})
+
+            page.route("**/v1/lockers?*", second_page_refused)
+            page.select_option("#size", "S")
+            assert _count_starts(page, "search:") == f"search: {TOO_MANY['detail']}"
+            assert markers.count() == 5
             assert not errors, errors
         finally:
             browser.close()
