@@ -125,7 +125,9 @@ def graph_from_osmnx(
     giving the same format and rules as `build_graph`.
 
     osmnx has already turned `oneway=-1` into reversed node order and added the reverse twin of
-    each two-way segment (`reversed=True`); the forward segments are read back as ways.
+    each two-way segment (`reversed=True`); the forward segments are read back as ways. It keeps
+    only its own one-way verdict, not the tag, so a motorway, `junction=circular` or roundabout
+    tagged `oneway=no` comes out one-way here (in doubt, one-way) but two-way from `build_graph`.
     """
     prof = get_profile(profile, speeds_kmh)
     area = _area(bbox, polygon)
@@ -135,12 +137,11 @@ def graph_from_osmnx(
         if data.get("reversed") is True:
             continue
         tags = {k: str(val) for k, val in data.items() if isinstance(val, str) and k != "oneway"}
-        # osmnx has decided the directions (a two-way segment has its reversed twin): an
-        # absent key would let the profile imply one-way again (motorway, roundabout).
+        # True: one-way along the edge (osmnx already reversed `-1`). False is both `oneway=no`
+        # and no tag, so the key stays absent: the profile then implies one-way for a motorway
+        # or circular junction, as build_graph does for an untagged one.
         if data.get("oneway") is True:
             tags["oneway"] = "yes"
-        elif data.get("oneway") is False:
-            tags["oneway"] = "no"
         ways.append(Way(int(data.get("osmid", 0)), tags, [u, v]))
     graph, counts = assemble(coords, ways, prof)
     report: dict = {"area_from": "argument" if area is not None else "none (whole graph)", **counts}

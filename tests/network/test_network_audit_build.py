@@ -175,23 +175,6 @@ def test_a_node_on_the_boundary_keeps_its_road_whole(tmp_path: Path) -> None:
     assert via_tip == nx.shortest_path_length(whole, 1, 3, weight="length")
 
 
-# --- #6: osmnx's explicit two-way motorway -------------------------------------------------
-
-
-def test_osmnx_keeps_both_directions_of_an_explicit_two_way_motorway(tmp_path: Path) -> None:
-    import osmnx as ox
-
-    path = _osm(tmp_path, """
- <node id="1" lat="31.0000" lon="121.0000"/>
- <node id="2" lat="31.0000" lon="121.0050"/>
- <way id="10"><nd ref="1"/><nd ref="2"/>
-  <tag k="highway" v="motorway"/><tag k="oneway" v="no"/></way>
-""")  # fmt: skip
-    raw = ox.graph_from_xml(path, simplify=False, retain_all=True)  # local: no download
-    via_osmnx = graph_from_osmnx(raw, profile="van")
-    assert _arcs(via_osmnx) == _arcs(build_graph(path, profile="van")) == {(1, 2), (2, 1)}
-
-
 # --- #5: a points file saved in GBK ---------------------------------------------------------
 
 POINTS = "id,lat,lon\n清华学堂,31.0000,121.0010\n图书馆,31.0000,121.0030\n"
@@ -346,3 +329,65 @@ def test_cli_matrix_on_a_read_only_folder_without_an_order_succeeds(
     assert code == 0, err
     assert not (folder / store.ORDER).exists() and "CCH order: not saved" in caplog.text
     assert np.isfinite(np.load(tmp_path / "m.npz")["duration_s"]).all()
+
+
+# --- #6: osmnx's one-way verdicts agree with build_graph's ---------------------------------
+
+# Way 10 (1 -> 2) carries the tags under test; residential 2 - 3 - 1 brings traffic back, so a
+# one-way way 10 still lies on the largest strongly connected part.
+LOOP_BACK = """
+ <node id="1" lat="31.0000" lon="121.0000"/>
+ <node id="2" lat="31.0000" lon="121.0050"/>
+ <node id="3" lat="31.0030" lon="121.0025"/>
+ <way id="10"><nd ref="1"/><nd ref="2"/>{tags}</way>
+ <way id="11"><nd ref="2"/><nd ref="3"/><nd ref="1"/><tag k="highway" v="residential"/></way>
+"""
+
+
+def _tagged(pairs: dict[str, str]) -> str:
+    return "".join(f'<tag k="{k}" v="{v}"/>' for k, v in pairs.items())
+
+
+@pytest.mark.parametrize("profile", ["van", "walk"])
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {"highway": "motorway"},
+        {"highway": "motorway", "oneway": "yes"},
+        {"highway": "residential", "oneway": "yes"},
+        {"highway": "residential", "oneway": "-1"},
+        {"highway": "residential", "junction": "roundabout"},
+        {"highway": "residential", "junction": "circular"},
+        {"highway": "residential"},
+        {"highway": "residential", "oneway": "no"},
+    ],
+    ids=repr,
+)
+def test_osmnx_and_the_file_reader_give_the_same_directions(
+    tmp_path: Path, tags: dict[str, str], profile: str
+) -> None:
+    import osmnx as ox
+
+    path = _osm(tmp_path, LOOP_BACK.format(tags=_tagged(tags)))
+    raw = ox.graph_from_xml(path, simplify=False, retain_all=True)  # local: no download
+    via_osmnx = graph_from_osmnx(raw, profile=profile)
+    assert _arcs(via_osmnx) == _arcs(build_graph(path, profile=profile))
+
+
+@pytest.mark.parametrize(
+    "way_class", [{"highway": "motorway"}, {"junction": "circular"}, {"junction": "roundabout"}]
+)
+def test_osmnx_reads_an_explicit_two_way_where_one_way_is_implied_as_one_way(
+    tmp_path: Path, way_class: dict[str, str]
+) -> None:
+    """osmnx keeps only its verdict, not the tag: `oneway=no` reads like no tag (False), which
+    the profile takes as one-way on a motorway or circular junction, and osmnx makes every
+    roundabout one-way (True, no reverse twin). In doubt, one-way; build_graph keeps both."""
+    import osmnx as ox
+
+    tags = {"highway": "residential", **way_class, "oneway": "no"}
+    path = _osm(tmp_path, LOOP_BACK.format(tags=_tagged(tags)))
+    raw = ox.graph_from_xml(path, simplify=False, retain_all=True)
+    arcs = _arcs(graph_from_osmnx(raw))
+    assert (1, 2) in arcs and (2, 1) not in arcs
+    assert {(1, 2), (2, 1)} <= _arcs(build_graph(path))
