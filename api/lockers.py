@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.models import SIZES, Compartment, Locker, utcnow
@@ -154,6 +155,8 @@ def import_geojson(session: Session, path: Path) -> tuple[int, int]:
     Every feature is validated (by the API's rules, `_feature_locker`) before anything is
     written, so a bad file adds nothing; the first problem names its feature and property. A
     feature whose `ref` is already in the database is skipped, so re-importing is harmless.
+    That includes a `ref` that another import, running at the same time, stored after this
+    one looked (`_create_unless_stored`): both end as if they had run one after the other.
     """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -173,6 +176,27 @@ def import_geojson(session: Session, path: Path) -> tuple[int, int]:
     for kwargs in lockers:
         if kwargs["external_ref"] in known:
             continue
-        create_locker(session, **kwargs)
-        added += 1
+        added += _create_unless_stored(session, kwargs)
     return added, len(lockers) - added
+
+
+def _create_unless_stored(session: Session, kwargs: dict[str, Any]) -> bool:
+    """Create the locker, unless a concurrent import committed its `ref` after `import_geojson`
+    looked (then False, a skip, as a later import would have found it): the unique `ref` then
+    refuses the insert, which failed the whole import with an IntegrityError traceback.
+
+    The caller owns the transaction (`gongpei lockers import` opens it), so it cannot be run
+    again; a savepoint keeps it usable after the refusal (PostgreSQL aborts it otherwise) and
+    drops only this locker's half-made rows. Any other refusal is raised. SQLite never sees
+    the refusal: its writers begin with BEGIN IMMEDIATE, so the second import looks after the
+    first has committed."""
+    try:
+        with session.begin_nested():
+            create_locker(session, **kwargs)
+    except IntegrityError:
+        ref = kwargs["external_ref"]
+        stored = select(Locker.id).where(Locker.external_ref == ref)
+        if ref is None or session.scalar(stored) is None:
+            raise
+        return False
+    return True
