@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import re
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
@@ -101,6 +103,20 @@ class _Constant(str):
     FastAPI's) reads them as numbers."""
 
 
+class _Overflow(_Constant):
+    """Where a JSON body holds a number too large for a float (1e400): JSON, but Python's
+    parser reads it as infinity, which the database then cannot store."""
+
+
+#: What a number too large for a float needs: an exponent of 3 digits or 309 digits in a row.
+_MAYBE_OVERFLOW = re.compile(rb"[eE][+-]?[0-9]{3}|[0-9]{309}")
+
+
+def _float_or_overflow(text: str) -> float:
+    value = float(text)
+    return value if math.isfinite(value) else _Overflow(text)
+
+
 def _constant_at(data: Any) -> tuple[list[str | int], str] | None:
     """The path to the first `_Constant` in parsed JSON, in document order, and the constant;
     walked without recursion, as the body may nest as deep as the parser allows."""
@@ -108,7 +124,7 @@ def _constant_at(data: Any) -> tuple[list[str | int], str] | None:
     while pending:
         path, value = pending.pop()
         if isinstance(value, _Constant):
-            return list(path), str(value)
+            return list(path), value
         if isinstance(value, dict | list):
             items = value.items() if isinstance(value, dict) else enumerate(value)
             pending.extend(((*path, key), item) for key, item in reversed(list(items)))
@@ -127,21 +143,27 @@ async def _finite_json(request: Request) -> None:
     """Refuse NaN, Infinity and -Infinity in a JSON body as the malformed JSON they are, with
     FastAPI's `json_invalid` error at their place. Its parser reads them; typed numbers refuse
     them, but in a part of a body kept as posted (say an unknown key of a batch's job) they
-    reached the database, whose PostgreSQL JSON column cannot store them. Only a body that
-    spells one is parsed again (with them marked), so others cost a byte search."""
+    reached the database, whose PostgreSQL JSON column cannot store them; so did a number too
+    large for a float (1e400), which the parser reads as infinity. Only a body that spells one
+    of them, or might, is parsed again (with them marked), so others cost a byte search."""
     if not _sent_as_json(request):
         return
     body = await request.body()
-    if b"NaN" not in body and b"Infinity" not in body:  # "-Infinity" holds "Infinity"
+    named = b"NaN" in body or b"Infinity" in body  # "-Infinity" holds "Infinity"
+    if not named and _MAYBE_OVERFLOW.search(body) is None:
         return
     try:
-        data = json.loads(body, parse_constant=_Constant)
+        data = json.loads(body, parse_constant=_Constant, parse_float=_float_or_overflow)
     except (ValueError, RecursionError):  # FastAPI has refused it already
         return
     found = _constant_at(data)
     if found is not None:
         path, constant = found
-        msg = f"JSON decode error: {constant} is not JSON (a number must be finite)"
+        if isinstance(constant, _Overflow):
+            shown = constant if len(constant) <= 24 else f"{constant[:20]}..."
+            msg = f"JSON decode error: {shown} is too large for a number (a number must be finite)"
+        else:
+            msg = f"JSON decode error: {constant} is not JSON (a number must be finite)"
         raise RequestValidationError([{"type": "json_invalid", "loc": ("body", *path), "msg": msg}])
 
 

@@ -128,6 +128,31 @@ def test_non_finite_json_constants_are_refused_where_they_stand(client, auth, db
     assert r.status_code == 415
 
 
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [("1e400", "1e400"), ("-2.5E+308", "-2.5E+308"), ("9" * 309 + ".0", "9" * 20 + "...")],
+)
+def test_a_number_too_large_for_a_float_is_refused_where_it_stands(
+    client, auth, db, number, shown
+):
+    """The parser read it as infinity, which went the way of NaN: to the database."""
+    r = client.post("/v1/batches", content=BATCH_TEXT % number, headers={**auth["a"], **JSON})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == [
+        {
+            "loc": ["body", "problem", "jobs", 0, "note"],
+            "msg": f"JSON decode error: {shown} is too large for a number (a number must be "
+            "finite)",
+            "type": "json_invalid",
+        }
+    ]
+    assert _jobs(db) == 0
+    # large but finite numbers, and digits in strings, are what they were
+    for fine in ("1e300", '"1e400"', "1" + "0" * 400):
+        ok = client.post("/v1/batches", content=BATCH_TEXT % fine, headers={**auth["a"], **JSON})
+        assert ok.status_code == 202, ok.text
+
+
 def test_a_day_id_over_200_characters_is_a_422_naming_it(client, auth, db):
     """pool_participants.day_firm is VARCHAR(200): a longer firm id reached PostgreSQL."""
     long_id = "sf-" + "x" * 198
