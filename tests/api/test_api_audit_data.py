@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DataError
 from typer.testing import CliRunner
 
+from api.booking import reserve
 from api.cli.main import app
 from api.db.engine import Database
 from api.db.migrate import alembic_config, upgrade
@@ -297,6 +298,55 @@ def test_locker_edits_move_the_lockers_version_and_bookings_do_not(client, db, l
     assert client.post("/v1/lockers", json=new, headers=admin).status_code == 201
     assert _version(db) == before + 3
 
+
+
+def _free_s(index: LockerIndex, locker_id: int) -> int:
+    items, _ = index.search(Query(36.067, 120.385, 2000, None, False), limit=10, cursor=None)
+    return next(item["free"]["S"] for item in items if item["id"] == locker_id)
+
+
+def _hold(db: Database, locker_id: int, ref: str) -> None:
+    with db.writing() as session:
+        firm = session.scalar(select(Firm))
+        reserve(session, firm, locker_id, size="S", parcel_ref=ref, allow_larger=False, ttl_s=600)
+
+
+def test_search_cache_sees_a_booking_from_a_host_whose_clock_runs_behind(db, lockers, auth,
+                                                                         monkeypatch):
+    """Free counts were re-read for lockers stamped after the last refresh, less 5 s: a booking
+    stamped by a host 10 s behind fell before the window and the public count stayed 2 free
+    of 2 until that locker changed again. Every `SWEEP_S` the cache now compares each
+    locker's stamp with the one it last read."""
+    index = LockerIndex(db.engine, max_age_s=3600)  # cached mode, refreshed by hand here
+    index._refresh()
+    assert _free_s(index, lockers[0]) == 2
+    behind = datetime.now(UTC) - timedelta(seconds=10)
+    monkeypatch.setattr("api.booking.utcnow", lambda: behind)
+    _hold(db, lockers[0], "P-late")
+    index._swept -= index.SWEEP_S  # as if that long had passed
+    index._refresh()
+    assert _free_s(index, lockers[0]) == 1
+
+
+def test_search_cache_sees_a_booking_that_commits_long_after_a_refresh(db, lockers, auth,
+                                                                      monkeypatch):
+    """A booking made before a refresh and committed 10 s later (a wait on a row lock): the
+    next sweep reloads its locker's count."""
+    if db.is_sqlite:
+        pytest.skip("SQLite serialises write transactions: a booking cannot wait on one")
+    index = LockerIndex(db.engine, max_age_s=3600)
+    index._refresh()
+    later = datetime.now(UTC) + timedelta(seconds=10)
+    with db.write_sessions() as slow, slow.begin():
+        firm = slow.scalar(select(Firm))
+        reserve(slow, firm, lockers[1], size="S", parcel_ref="P-slow", allow_larger=False,
+                ttl_s=600)
+        slow.flush()
+        monkeypatch.setattr("api.search.utcnow", lambda: later)
+        index._refresh()  # 10 s on, and the booking not committed yet
+    index._swept -= index.SWEEP_S
+    index._refresh()
+    assert _free_s(index, lockers[1]) == 1
 
 # --- #9: open data's days in the platform's time zone ---------------------------------------
 
