@@ -18,7 +18,7 @@ from network._assemble import assemble, keep_largest_scc
 from network._osm import Way, osm_input, read_osm
 from network.cache import GraphCache
 from network.errors import AreaError, NoRoadsError, OsmFileError
-from network.profiles import Profile, get_profile
+from network.profiles import ONEWAY_BACKWARD, Profile, get_profile
 from network.synthetic import synthetic_city
 
 Bbox = tuple[float, float, float, float]
@@ -124,10 +124,13 @@ def graph_from_osmnx(
     """Apply a travel profile to an unsimplified graph that osmnx built (from Overpass or XML),
     giving the same format and rules as `build_graph`.
 
-    osmnx has already turned `oneway=-1` into reversed node order and added the reverse twin of
-    each two-way segment (`reversed=True`); the forward segments are read back as ways. It keeps
-    only its own one-way verdict, not the tag, so a motorway, `junction=circular` or roundabout
-    tagged `oneway=no` comes out one-way here (in doubt, one-way) but two-way from `build_graph`.
+    osmnx has already turned `oneway=-1` into reversed node order. By default it also adds the
+    reverse twin of each two-way segment (`reversed=True`) and keeps only its own one-way
+    verdict, not the tag: the forward segments are read back as ways, and a motorway,
+    `junction=circular` or roundabout tagged `oneway=no` comes out one-way here (in doubt,
+    one-way) but two-way from `build_graph`. A graph built under `ox.settings.all_oneway = True`
+    (as `build_graph_online` downloads) has each way once, in its drawn direction, with the
+    `oneway` tag as mapped: it gives exactly `build_graph`'s directions.
     """
     prof = get_profile(profile, speeds_kmh)
     area = _area(bbox, polygon)
@@ -137,10 +140,14 @@ def graph_from_osmnx(
         if data.get("reversed") is True:
             continue
         tags = {k: str(val) for k, val in data.items() if isinstance(val, str) and k != "oneway"}
+        oneway = data.get("oneway")
+        if isinstance(oneway, str):  # the tag as mapped (all_oneway): kept, but a way osmnx
+            # turned round for travel against its drawing now runs one-way along the edge
+            tags["oneway"] = "yes" if oneway in ONEWAY_BACKWARD else oneway
         # True: one-way along the edge (osmnx already reversed `-1`). False is both `oneway=no`
         # and no tag, so the key stays absent: the profile then implies one-way for a motorway
         # or circular junction, as build_graph does for an untagged one.
-        if data.get("oneway") is True:
+        elif oneway is True:
             tags["oneway"] = "yes"
         ways.append(Way(int(data.get("osmid", 0)), tags, [u, v]))
     graph, counts = assemble(coords, ways, prof)
@@ -161,12 +168,15 @@ def build_graph_online(
     speeds_kmh: dict[str, float] | None = None,
 ) -> nx.MultiDiGraph:
     """Download the roads of a place name ("市南区, 青岛市") or a bbox (W, S, E, N) through osmnx
-    (Overpass; needs internet) and build the profile's graph. Not used by tests or the demo."""
+    (Overpass; needs internet) and build the profile's graph. Not used by tests or the demo.
+    Downloads with osmnx's `all_oneway` setting, which keeps each way's `oneway` tag as mapped
+    (see `graph_from_osmnx`)."""
     import osmnx as ox
 
     extra = ["foot", "vehicle", "motor_vehicle", "motorcar", "goods", "oneway:bicycle"]
-    saved = ox.settings.useful_tags_way
+    saved, saved_oneway = ox.settings.useful_tags_way, ox.settings.all_oneway
     ox.settings.useful_tags_way = list(dict.fromkeys([*saved, *extra]))
+    ox.settings.all_oneway = True
     try:
         options = {"simplify": False, "retain_all": True, "custom_filter": '["highway"]'}
         if place is not None:
@@ -176,7 +186,7 @@ def build_graph_online(
         else:
             raise AreaError("give a place name or a bbox to download")
     finally:
-        ox.settings.useful_tags_way = saved
+        ox.settings.useful_tags_way, ox.settings.all_oneway = saved, saved_oneway
     graph = graph_from_osmnx(raw, profile=profile, speeds_kmh=speeds_kmh)
     graph.graph["source"] = place or f"bbox:{bbox}"
     return graph

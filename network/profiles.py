@@ -13,7 +13,8 @@ from network.errors import ProfileError, is_number
 # permissive, designated, customers ...) allows it.
 _DENY = frozenset({"no", "private", "agricultural", "forestry", "military", "use_sidepath"})
 _FORWARD = frozenset({"yes", "true", "1"})
-_BACKWARD = frozenset({"-1", "reverse"})
+#: `oneway` values for travel against the way's node order only.
+ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
 _MPH = 1.609344
 # Bounds on any speed a user gives (a class-speed override, a posted `maxspeed`); a value
 # outside them is a typo or a unit slip (metres per hour, an exponent), not a road speed.
@@ -111,7 +112,7 @@ class Profile:
         value = tags.get("oneway")
         if value in _FORWARD:
             return True, False
-        if value in _BACKWARD:
+        if value in ONEWAY_BACKWARD:
             return False, True
         if value is None and (
             tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway"

@@ -363,11 +363,16 @@ def _tagged(pairs: dict[str, str]) -> str:
     ],
     ids=repr,
 )
+@pytest.mark.parametrize("all_oneway", [False, True], ids=["verdicts", "tags"])
 def test_osmnx_and_the_file_reader_give_the_same_directions(
-    tmp_path: Path, tags: dict[str, str], profile: str
+    tmp_path: Path, tags: dict[str, str], profile: str, all_oneway: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """In both forms osmnx gives: its one-way verdicts (the default) and the tags as mapped
+    (`all_oneway`, as `build_graph_online` downloads)."""
     import osmnx as ox
 
+    monkeypatch.setattr(ox.settings, "all_oneway", all_oneway)
     path = _osm(tmp_path, LOOP_BACK.format(tags=_tagged(tags)))
     raw = ox.graph_from_xml(path, simplify=False, retain_all=True)  # local: no download
     via_osmnx = graph_from_osmnx(raw, profile=profile)
@@ -391,3 +396,22 @@ def test_osmnx_reads_an_explicit_two_way_where_one_way_is_implied_as_one_way(
     arcs = _arcs(graph_from_osmnx(raw))
     assert (1, 2) in arcs and (2, 1) not in arcs
     assert {(1, 2), (2, 1)} <= _arcs(build_graph(path))
+
+
+@pytest.mark.parametrize(
+    "way_class", [{"highway": "motorway"}, {"junction": "circular"}, {"junction": "roundabout"}]
+)
+@pytest.mark.parametrize("oneway", ["no", "-1", "reverse", "T", "F"])
+def test_osmnx_with_the_tags_as_mapped_reads_them_as_the_file_reader_does(
+    tmp_path: Path, way_class: dict[str, str], oneway: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under `all_oneway` osmnx keeps the tag: an explicit two-way stays two-way, and values
+    osmnx reads its own way (`T` reversed, `F` forward; not OSM values) come out as the file
+    reader's (two-way)."""
+    import osmnx as ox
+
+    monkeypatch.setattr(ox.settings, "all_oneway", True)
+    tags = {"highway": "residential", **way_class, "oneway": oneway}
+    path = _osm(tmp_path, LOOP_BACK.format(tags=_tagged(tags)))
+    raw = ox.graph_from_xml(path, simplify=False, retain_all=True)
+    assert _arcs(graph_from_osmnx(raw)) == _arcs(build_graph(path)) != set()

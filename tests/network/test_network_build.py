@@ -342,6 +342,7 @@ def test_online_build_applies_the_profile_to_what_osmnx_downloads(
 
     def from_place(place: str, **options: object) -> object:  # stands in for the Overpass download
         asked.update(place=place, tags=list(ox.settings.useful_tags_way), **options)
+        asked["all_oneway"] = ox.settings.all_oneway
         return ox.graph_from_xml(whole, simplify=False, retain_all=True)
 
     monkeypatch.setattr(ox, "graph_from_place", from_place)
@@ -349,6 +350,7 @@ def test_online_build_applies_the_profile_to_what_osmnx_downloads(
     online = build_graph_online("市南区, 青岛市", profile="van")
     assert asked["place"] == "市南区, 青岛市" and asked["simplify"] is False
     assert "motor_vehicle" in asked["tags"] and ox.settings.useful_tags_way == saved
+    assert asked["all_oneway"] is True and ox.settings.all_oneway is False  # tags kept, then reset
     assert online.graph["source"] == "市南区, 青岛市"
     raw = ox.graph_from_xml(whole, simplify=False, retain_all=True)
     assert _arcs(online) == _arcs(graph_from_osmnx(raw, profile="van")) != set()
