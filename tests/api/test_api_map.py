@@ -263,7 +263,8 @@ def test_the_map_page_says_why_a_search_failed_and_keeps_its_markers(
     database_url, lockers, start_servers
 ):
     """It said "0 lockers" on any refused search (a 429 of the rate limit, a 422 for a place
-    typed as "lon, lat"), and a 429 on a later page cut the list short without a word."""
+    typed as "lon, lat"), a 429 on a later page cut the list short without a word, and so did
+    its cap of 20 pages."""
     sync_api = chromium_once(database_url)
     (url,) = start_servers(1, cli=False)
     with sync_api.sync_playwright() as p:
@@ -301,6 +302,20 @@ def test_the_map_page_says_why_a_search_failed_and_keeps_its_markers(
             page.select_option("#size", "S")
             assert _count_starts(page, "search:") == f"search: {TOO_MANY['detail']}"
             assert markers.count() == 5
+            page.unroute("**/v1/lockers?*")
+
+            # more pages than the page fetches: it says the farther ones are not shown
+            first_items: list[dict] = []
+
+            def pages_without_end(route) -> None:
+                if "cursor=" not in route.request.url:
+                    first_items[:] = route.fetch().json()["items"][:2]
+                route.fulfill(json={"items": first_items, "next_cursor": "more"})
+
+            page.route("**/v1/lockers?*", pages_without_end)
+            page.select_option("#size", "M")
+            shown = _count_starts(page, "40 ")
+            assert shown == "40 nearest lockers shown (more farther out: zoom in or search closer)"
             assert not errors, errors
         finally:
             browser.close()
