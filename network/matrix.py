@@ -12,7 +12,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from network._engines import (
-    Entries,
     augmented_csr,
     cch_metric,
     dijkstra_nearby,
@@ -21,6 +20,7 @@ from network._engines import (
     many_to_many_cch,
 )
 from network._index import SCALE, RoadIndex, road_index
+from network._offsets import direct, entries
 from network.errors import NetworkError, is_number
 from network.snap import DEFAULT_MAX_SNAP_M, SnapArrays, snap_arrays
 
@@ -191,60 +191,6 @@ def _check_weight(weight: str) -> None:
         raise NetworkError(f"weight '{weight}': expected 'travel_time' or 'length'")
 
 
-def _entries(index: RoadIndex, metric: str, snaps: SnapArrays, *, as_source: bool) -> Entries:
-    """Entry (source) or exit (target) nodes of each point with integer partial-edge costs.
-
-    A point at fraction t on segment a-b leaves along arc a->b to b at cost (1-t)·w(a,b), and
-    along b->a to a at t·w(b,a); it is reached from a at t·w(a,b) and from b at (1-t)·w(b,a).
-    A point whose spot is a node (t exactly 0 or 1: on it, or snapped onto it from beyond the
-    segment's end) is that node, entered and left there at no cost by every arc of it: the
-    segment the R-tree returned is only one of the node's, and if it is one-way the wrong way
-    its arcs alone would send the point round the block.
-    """
-    point, node, arc, share = [], [], [], []
-    ends = zip(snaps.a.tolist(), snaps.b.tolist(), snaps.fraction.tolist(), strict=True)
-    for i, (a, b, t) in enumerate(ends):
-        if t == 0.0 or t == 1.0:
-            point.append(i)
-            node.append(a if t == 0.0 else b)
-            arc.append(-1)  # none: the point is the node
-            share.append(0.0)
-            continue
-        for tail, head, part in ((a, b, t), (b, a, 1.0 - t)):
-            found = index.arc_of.get((tail, head))
-            if found is None:
-                continue
-            point.append(i)
-            node.append(head if as_source else tail)
-            arc.append(found)
-            share.append(1.0 - part if as_source else part)
-    arcs = np.array(arc, dtype=np.int64)
-    weights = np.where(arcs >= 0, index.weights[metric][arcs], 0)
-    return Entries(
-        np.array(point, dtype=np.int64), np.array(node, dtype=np.int64),
-        np.round(np.array(share) * weights).astype(np.int64),
-    )  # fmt: skip
-
-
-def _direct(index: RoadIndex, metric: str, src: SnapArrays, tgt: SnapArrays) -> np.ndarray:
-    """(source, target, cost) for pairs on the same segment, travelling along it (the cost is
-    the difference of the two points' integer offsets from the arc's tail)."""
-    weights = index.weights[metric]
-    by_segment: dict[tuple[int, int], list[int]] = {}
-    for j, key in enumerate(zip(tgt.a.tolist(), tgt.b.tolist(), strict=True)):
-        by_segment.setdefault(key, []).append(j)
-    out = []
-    for i, key in enumerate(zip(src.a.tolist(), src.b.tolist(), strict=True)):
-        for j in by_segment.get(key, ()):
-            ti, tj = src.fraction[i], tgt.fraction[j]
-            for tail, head, si, sj in ((key[0], key[1], ti, tj), (key[1], key[0], 1 - ti, 1 - tj)):
-                arc = index.arc_of.get((tail, head))
-                if arc is not None and sj >= si:
-                    w = int(weights[arc])
-                    out.append((i, j, round(sj * w) - round(si * w)))
-    return np.array(out, dtype=np.int64).reshape(-1, 3)
-
-
 def _matrix(
     index: RoadIndex, metric: str, src: SnapArrays, tgt: SnapArrays, engine: Engine
 ) -> np.ndarray:
@@ -253,12 +199,12 @@ def _matrix(
     if n_src == 0 or n_tgt == 0:
         return np.empty((n_src, n_tgt))
     if engine == "cch":
-        direct = _direct(index, metric, src, tgt)
+        along = direct(index, metric, src, tgt)
         out = many_to_many_cch(
-            index, metric, _entries(index, metric, src, as_source=True),
-            _entries(index, metric, tgt, as_source=False), n_src, n_tgt,
+            index, metric, entries(index, metric, src, as_source=True),
+            entries(index, metric, tgt, as_source=False), n_src, n_tgt,
         )  # fmt: skip
-        np.minimum.at(out, (direct[:, 0], direct[:, 1]), direct[:, 2].astype(float))
+        np.minimum.at(out, (along[:, 0], along[:, 1]), along[:, 2].astype(float))
         return out
     if engine != "dijkstra":
         raise NetworkError(f"engine '{engine}': expected 'cch' or 'dijkstra'")
@@ -274,8 +220,8 @@ def _augmented(
     the search runs backwards (from the targets, on the reversed graph: the smaller side)."""
     n_src, n_tgt = len(src.a), len(tgt.a)
     graph = augmented_csr(
-        index, index.weights[metric], _entries(index, metric, src, as_source=True),
-        _entries(index, metric, tgt, as_source=False), _direct(index, metric, src, tgt),
+        index, index.weights[metric], entries(index, metric, src, as_source=True),
+        entries(index, metric, tgt, as_source=False), direct(index, metric, src, tgt),
         n_src, n_tgt,
     )  # fmt: skip
     src_nodes = index.n + np.arange(n_src)

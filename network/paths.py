@@ -2,55 +2,111 @@
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from collections.abc import Sequence
 
 import networkx as nx
-import numpy as np
 import routingkit_cch as rk
-from scipy.spatial import cKDTree
 
-from network._engines import cch_metric
+from network._engines import Entries, cch_metric
 from network._index import road_index
+from network._offsets import direct, entries
+from network.errors import SnapError
+from network.snap import SnapArrays, snap_arrays, spot
+
+METRIC = "travel_time"
 
 
 class RoadLines:
     """Joins stops along the fastest roads of one graph, for maps.
 
-    Legs are CCH point-to-point queries on the graph's road index, the one its travel-time
-    matrices come from (built once per graph object and shared with them), and stops find their
-    nearest road node in a k-d tree: a day of hundreds of stops on a city graph is drawn in
-    milliseconds, where a Dijkstra per leg took seconds (``benchmarks/road_lines.py``).
+    Stops join the roads where the matrices join them: at their snap spots, leaving and
+    entering a segment only in the directions its arcs allow, so a leg is drawn along the path
+    the route was timed on (from the nearest node, a stop on a one-way street was drawn
+    leaving it the wrong way). Legs are CCH point-to-point queries on the graph's road index,
+    the one its travel-time matrices come from (built once per graph object and shared with
+    them): a day of hundreds of stops on a city graph is drawn in milliseconds, where a
+    Dijkstra per leg took seconds (``benchmarks/road_lines.py``).
     """
 
     def __init__(self, graph: nx.MultiDiGraph) -> None:
+        self.graph = graph
         self.index = road_index(graph)
-        self.tree = cKDTree(np.column_stack([self.index.px, self.index.py]))
         self.query = rk.CCHQuery(cch_metric(self.index, "travel_time"))
-
-    def nearest(self, lon: float, lat: float) -> int:
-        """The index number of the road node nearest to (lon, lat), in metres on the map's
-        local projection."""
-        x, y = self.index.project.transform(lon, lat)
-        return int(self.tree.query([x, y])[1])
 
     def along(self, stops: Sequence[Sequence[float]]) -> list[list[float]]:
         """GeoJSON coordinates ([lon, lat]) from the first stop to the last, through every stop
-        in order: each leg runs from its stop to the stop's nearest road node, along the
-        fastest path to the next stop's nearest node, then to that stop (a leg with no path
-        stays a straight segment), so map lines meet their stop markers.
+        in order: each leg runs from its stop to its snap spot, along the fastest path to the
+        next stop's snap spot, then to that stop (a leg with no path stays a straight
+        segment), so map lines meet their stop markers. Repeated positions are written once.
 
-        A single stop is drawn as a route from it back to itself (the stop, its node, the stop:
-        still a valid LineString of at least two positions); no stops give no coordinates."""
+        A single stop is drawn as a route from it back to itself (the stop, its snap spot, the
+        stop); no stops give no coordinates."""
         stops = list(stops)
+        if not stops:
+            return []
         if len(stops) == 1:
             stops *= 2
-        ends = [self.nearest(lon, lat) for lon, lat in stops]
-        coords = [_position(*stops[0])] if stops else []
-        for (lon, lat), a, b in zip(stops[1:], ends[:-1], ends[1:], strict=True):
-            path = self.query.run(a, b).node_path  # [] where no road joins them
-            coords += [_position(self.index.x[n], self.index.y[n]) for n in path]
-            coords.append(_position(lon, lat))
-        return coords
+        try:  # where they are, as the matrices snap them (positions are written rounded)
+            snaps = snap_arrays(self.graph, [(lat, lon) for lon, lat in stops], max_snap_m=math.inf)
+        except SnapError:  # a stop too far from the map to place: stop to stop
+            return _without_repeats([_position(lon, lat) for lon, lat in stops])
+        stops = [_position(lon, lat) for lon, lat in stops]
+        spots = [_position(*spot(self.index, a, b, t))
+                 for a, b, t in zip(snaps.a, snaps.b, snaps.fraction, strict=True)]  # fmt: skip
+        exits = _by_point(entries(self.index, METRIC, snaps, as_source=True))
+        ins = _by_point(entries(self.index, METRIC, snaps, as_source=False))
+        coords = [stops[0]]
+        for i in range(len(stops) - 1):
+            coords += self._leg(snaps, i, exits[i], ins[i + 1], spots[i], spots[i + 1])
+            coords.append(stops[i + 1])
+        return _without_repeats(coords)
+
+    def _leg(
+        self,
+        snaps: SnapArrays,
+        i: int,
+        exits: list[tuple[int, int]],
+        ins: list[tuple[int, int]],
+        start: list[float],
+        end: list[float],
+    ) -> list[list[float]]:
+        """The positions between stop ``i`` and the next along the fastest way: out by one of
+        its ``exits`` (node, cost to it), in by one of the next stop's ``ins``, or along their
+        shared segment; none where no road joins them."""
+        best, nodes = math.inf, None
+        for a, to_a in exits:
+            for b, from_b in ins:
+                result = self.query.run(a, b)
+                path, cost = result.node_path, result.distance
+                del result  # the CCH query allows one live result at a time
+                if path and to_a + cost + from_b < best:
+                    best, nodes = to_a + cost + from_b, path
+        pair = (slice(i, i + 1), slice(i + 1, i + 2))
+        src, tgt = (SnapArrays(*(x[s] for x in (snaps.a, snaps.b, snaps.fraction, snaps.snap_m)))
+                    for s in pair)  # fmt: skip
+        shared = direct(self.index, METRIC, src, tgt)
+        if len(shared) and shared[:, 2].min() <= best:
+            return [start, end]
+        if nodes is None:
+            return []
+        return [start, *(_position(self.index.x[n], self.index.y[n]) for n in nodes), end]
+
+
+def _by_point(rows: Entries) -> dict[int, list[tuple[int, int]]]:
+    """Each point's (node, offset) ways in or out."""
+    out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for point, node, offset in zip(rows.point.tolist(), rows.node.tolist(), rows.offset.tolist(),
+                                   strict=True):  # fmt: skip
+        out[point].append((node, offset))
+    return out
+
+
+def _without_repeats(coords: list[list[float]]) -> list[list[float]]:
+    """``coords`` with each run of one position written once (at least two positions)."""
+    out = [c for k, c in enumerate(coords) if k == 0 or c != coords[k - 1]]
+    return out * 2 if len(out) == 1 else out
 
 
 def _position(lon: float, lat: float) -> list[float]:

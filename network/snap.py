@@ -101,7 +101,7 @@ def snap_arrays(
         i = int(np.argmax(too_far))
         # the projected distance decides (it is snap_m); far from the map it is stretched,
         # so the message tells the distance on the sphere
-        spot_lon, spot_lat = _spot(index, index.seg_a[seg[i]], index.seg_b[seg[i]], fraction[i])
+        spot_lon, spot_lat = spot(index, index.seg_a[seg[i]], index.seg_b[seg[i]], fraction[i])
         true_m = float(haversine_m(lat[i], lon[i], spot_lat, spot_lon))
         raise SnapError(
             f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is {true_m:.0f} m from the "
@@ -153,7 +153,7 @@ def _unplaceable(index: RoadIndex, lat: float, lon: float) -> str:
     )
 
 
-def _spot(
+def spot(
     index: RoadIndex, a: ArrayLike, b: ArrayLike, t: ArrayLike
 ) -> tuple[ArrayLike, ArrayLike]:
     """(lon, lat) of the spot at fraction `t` of the way from index node `a` to node `b`."""
@@ -179,7 +179,7 @@ def snap_points(
     index = road_index(graph)
     arrays = snap_arrays(graph, points, max_snap_m=max_snap_m, labels=labels)
     a, b, t = arrays.a, arrays.b, arrays.fraction
-    lon, lat = _spot(index, a, b, t)
+    lon, lat = spot(index, a, b, t)
     return [
         Snap(index.nodes[i], index.nodes[j], float(f), float(d), float(la), float(lo))
         for i, j, f, d, la, lo in zip(a, b, t, arrays.snap_m, lat, lon, strict=True)
