@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from network.errors import GongpeiError
 
-def _float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+
+class SettingsError(GongpeiError):
+    """A `GONGPEI_*` variable the platform cannot run with, named with its value: every
+    command stops with that one line (exit 2), not a traceback."""
+
+
+def _float(name: str, default: float, *, least: float = 0.0) -> float:
+    """The variable as a finite number of at least ``least``, or ``default`` when unset."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: '{raw}' is not a number") from None
+    if not (math.isfinite(value) and value >= least):
+        raise SettingsError(f"{name}: {raw} must be a finite number, at least {least:g}")
+    return value
 
 
 def data_dir() -> Path:
@@ -34,7 +52,7 @@ def platform_time_zone() -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as err:
-        raise ValueError(
+        raise SettingsError(
             f"GONGPEI_TIME_ZONE: '{name}' is not a time zone (an IANA name such as Asia/Shanghai)"
         ) from err
 
@@ -49,22 +67,26 @@ class Settings:
         default_factory=lambda: _float("GONGPEI_PUBLIC_RATE_PER_S", 20.0)
     )
     #: Public endpoints: requests a client may make at once (in ~burst/rate seconds).
-    public_burst: float = field(default_factory=lambda: _float("GONGPEI_PUBLIC_BURST", 60.0))
+    public_burst: float = field(
+        default_factory=lambda: _float("GONGPEI_PUBLIC_BURST", 60.0, least=1.0)
+    )
     #: Redis (redis://HOST:PORT/DB) where every server process shares the public rate limit's
     #: counts; "" counts per process, in memory.
     redis_url: str = field(default_factory=lambda: os.environ.get("GONGPEI_REDIS_URL", ""))
     #: Largest accepted request body in bytes (a day's batch of a few thousand jobs fits).
     max_body_bytes: int = field(
-        default_factory=lambda: int(_float("GONGPEI_MAX_BODY_BYTES", 5_000_000))
+        default_factory=lambda: int(_float("GONGPEI_MAX_BODY_BYTES", 5_000_000, least=1))
     )
     #: How long a reservation holds a compartment before the sweeper releases it.
     reservation_ttl_s: float = field(
-        default_factory=lambda: _float("GONGPEI_RESERVATION_TTL_S", 1800.0)
+        default_factory=lambda: _float("GONGPEI_RESERVATION_TTL_S", 1800.0, least=1.0)
     )
     #: How often the locker-location cache of a server process checks the database for changes.
     search_cache_s: float = field(default_factory=lambda: _float("GONGPEI_SEARCH_CACHE_S", 1.0))
     #: A running job whose worker has not renewed its lease for this long is taken over.
-    job_lease_s: float = field(default_factory=lambda: _float("GONGPEI_JOB_LEASE_S", 30.0))
+    job_lease_s: float = field(
+        default_factory=lambda: _float("GONGPEI_JOB_LEASE_S", 30.0, least=1.0)
+    )
     #: Road network drawn under the map page (an OSM file, "demo" or "synthetic:N"); "" = none.
     map_network: str = field(default_factory=lambda: os.environ.get("GONGPEI_MAP_NETWORK", ""))
     #: Optional tile URL template for the map page; empty keeps the page fully offline.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Mapping
@@ -16,6 +17,15 @@ _FORWARD = frozenset({"yes", "true", "1"})
 #: `oneway` values for travel against the way's node order only.
 ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
 _MPH = 1.609344
+#: The `highway=*` values of roads and paths (OSM wiki, Key:highway), lower case as mapped:
+#: the classes a speed may be given for.
+OSM_HIGHWAYS = frozenset({
+    "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
+    "motorway_link", "trunk_link", "primary_link", "secondary_link", "tertiary_link",
+    "living_street", "service", "pedestrian", "track", "bus_guideway", "escape", "raceway",
+    "road", "busway", "footway", "bridleway", "steps", "corridor", "path", "cycleway",
+    "via_ferrata", "construction",
+})  # fmt: skip
 # Bounds on any speed a user gives (a class-speed override, a posted `maxspeed`); a value
 # outside them is a typo or a unit slip (metres per hour, an exponent), not a road speed.
 SPEED_CEILING_KMH = 200.0
@@ -79,6 +89,13 @@ class Profile:
         if not isinstance(highway, str) or not highway.strip():
             raise ProfileError(
                 f"profile '{self.name}': speeds_kmh key {highway!r} must be a highway class name"
+            )
+        if highway not in OSM_HIGHWAYS:  # a misspelt class made a new one no way has: no effect
+            near = difflib.get_close_matches(highway.lower(), sorted(OSM_HIGHWAYS), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            raise ProfileError(
+                f"profile '{self.name}': speeds_kmh key '{highway}' is not an OSM highway "
+                f"class{hint}"
             )
         where = f"profile '{self.name}': speed for highway '{highway}'"
         if not is_number(kmh) or not math.isfinite(kmh) or kmh <= 0:

@@ -3,6 +3,7 @@ option could have shown: one line naming the option, exit code 2."""
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -30,9 +31,12 @@ def check_engine(engine: str) -> None:
 
 
 def check_positive(option: str, value: float) -> None:
-    """A time limit or count that must be above zero, refused by its option's name."""
+    """A time limit or count that must be above zero, refused by its option's name. Infinity
+    too: click reads "inf" as a float, and no limit may be endless (the engines refused it
+    only after the graphs were built and other plans solved)."""
     if not value > 0:
         raise OptionError(f"{option}: must be positive, got {value}")
+    _check_finite(option, value)
 
 
 def check_non_negative(option: str, value: float) -> None:
@@ -40,6 +44,12 @@ def check_non_negative(option: str, value: float) -> None:
     negative value nothing, refused by its option's name instead of silently read as 0."""
     if not value >= 0:
         raise OptionError(f"{option}: must be 0 or more, got {value}")
+    _check_finite(option, value)
+
+
+def _check_finite(option: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise OptionError(f"{option}: must be finite, got {value}")
 
 
 def check_seed(option: str, seed: int) -> None:

@@ -13,6 +13,7 @@ import argparse
 import itertools
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +25,7 @@ from api.booking import release_expired
 from api.db.engine import Database
 from api.jobs import queue
 from api.jobs.runner import run_job
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from network.errors import GongpeiError
 
 log = logging.getLogger("gongpei.worker")
@@ -236,7 +237,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
-    settings = Settings(database_url=args.database_url) if args.database_url else Settings()
+    try:
+        settings = Settings(database_url=args.database_url) if args.database_url else Settings()
+    except SettingsError as err:  # a bad GONGPEI_* variable: one line, as the CLI says it
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
     worker = Worker(settings)
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: worker.stopping.set())

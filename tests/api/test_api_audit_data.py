@@ -34,7 +34,7 @@ from api.lockers import LockerInputError
 from api.routers.opendata import local_days
 from api.search import LockerIndex, Query
 from api.security import create_firm
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 
 runner = CliRunner()
 #: 63 characters: a server's FQDN (Linux allows hostnames of up to 64).
@@ -390,7 +390,36 @@ def test_days_follow_the_time_zones_rules():
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("GONGPEI_PUBLIC_RATE_PER_S", "abc", "'abc' is not a number"),
+        ("GONGPEI_RESERVATION_TTL_S", "30min", "'30min' is not a number"),
+        ("GONGPEI_RESERVATION_TTL_S", "0", "0 must be a finite number, at least 1"),
+        ("GONGPEI_SEARCH_CACHE_S", "nan", "nan must be a finite number, at least 0"),
+        ("GONGPEI_MAX_BODY_BYTES", "inf", "inf must be a finite number, at least 1"),
+        ("GONGPEI_TIME_ZONE", "Mars/Base",
+         "'Mars/Base' is not a time zone (an IANA name such as Asia/Shanghai)"),
+    ],
+)
+def test_a_bad_setting_stops_every_command_with_one_line_naming_it(
+    tmp_path, monkeypatch, name, value, said
+):
+    """A bad `GONGPEI_*` value printed a 50-79 line traceback (exit 1), and a number's did not
+    even name the variable. The CLI and a job worker now stop with one line (exit 2)."""
+    monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path))
+    result = runner.invoke(app, ["admin", "create-firm", "firm-x", "--role", "firm"])
+    assert isinstance(result.exception, SettingsError)
+    assert str(result.exception) == f"{name}: {said}"
+    worker = subprocess.run(
+        [sys.executable, "-m", "api.jobs.worker"], capture_output=True, text=True, timeout=60,
+        env={**os.environ, name: value, "GONGPEI_DATA_DIR": str(tmp_path)},
+    )
+    assert (worker.returncode, worker.stderr) == (2, f"error: {name}: {said}\n")
+
+
 def test_an_unknown_time_zone_is_refused_by_name(monkeypatch):
     monkeypatch.setenv("GONGPEI_TIME_ZONE", "Asia/Qingdao")
-    with pytest.raises(ValueError, match="GONGPEI_TIME_ZONE: 'Asia/Qingdao' is not a time zone"):
+    with pytest.raises(SettingsError, match="GONGPEI_TIME_ZONE: 'Asia/Qingdao' is not a time zone"):
         Settings()

@@ -101,6 +101,8 @@ def test_solve_refuses_bad_travel(gongpei, tmp_path, travel, expected) -> None:
         (["-o", "{tmp}/o.json", "--engine", "gurobi"], "error: engine: unknown engine 'gurobi' "
                                                        "(choose from auto, ortools, pyvrp)"),
         (["-o", "{tmp}/o.json", "--time-limit", "-1"], "error: --time-limit: must be positive"),
+        (["-o", "{tmp}/o.json", "--time-limit", "inf", "--network", "{tmp}/map.osm"],
+         "error: --time-limit: must be finite, got inf"),  # before the map is read
         (["-o", "{tmp}/problem.json"], "error: --output: {tmp}/problem.json is also the problem "
                                        "file; write it elsewhere"),
         (["-o", "{tmp}/o.json", "--geojson", "{tmp}/./o.json"],
@@ -170,6 +172,9 @@ def test_pool_yaml_error_is_one_line_with_its_place(gongpei, tmp_path) -> None:
     [
         (["--time-limit", "-1"], "error: --time-limit: must be positive, got -1.0"),
         (["--coalition-time-limit", "0"], "error: --coalition-time-limit: must be positive"),
+        (["--coalition-time-limit", "inf"], "error: --coalition-time-limit: must be finite"),
+        (["--time-limit", "inf"], "error: --time-limit: must be finite, got inf"),
+        (["--shapley-precision", "inf"], "error: --shapley-precision: must be finite"),
         (["--engine", "gurobi"], "error: engine: unknown engine 'gurobi' (choose from auto, "),
         (["-o", "{day}"], "error: --outdir: cannot make folder {day}: {day} is a file"),
         (["-o", "{day}/out"], "error: --outdir: cannot make folder {day}/out: {day} is a file"),

@@ -20,7 +20,7 @@ from network.errors import BuiltGraphError, NoRoadsError, OsmFileError, ProfileE
 from network.graph import build_graph, graph_from_osmnx
 from network.matrix import travel_matrix
 from network.points import read_points_csv
-from network.profiles import get_profile
+from network.profiles import OSM_HIGHWAYS, PROFILES, get_profile
 
 HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6">
@@ -260,8 +260,29 @@ def test_a_speed_for_a_blank_class_name_is_refused(name: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "near"), [("residental", "residential"), ("Residential", "residential")]
+)
+def test_a_speed_for_a_misspelt_class_is_refused_with_the_class_meant(
+    name: str, near: str
+) -> None:
+    """It made a new class no way has: the build exited 0 with every speed unchanged."""
+    with pytest.raises(ProfileError, match=f"'{name}' is not an OSM highway class "
+                                           rf"\(did you mean '{near}'\?\)"):  # fmt: skip
+        get_profile("van", {name: 5})
+
+
+def test_every_profile_class_is_an_osm_highway_class_and_new_ones_may_be_added() -> None:
+    assert all(set(p.speeds_kmh) <= OSM_HIGHWAYS for p in PROFILES.values())
+    assert get_profile("van", {"track": 10}).speeds_kmh["track"] == 10  # not a van class
+
+
+@pytest.mark.parametrize(
     ("option", "value", "message"),
-    [("--speed", "=30", "must be a highway class name"), ("--profile", "van", "synthetic:N")],
+    [
+        ("--speed", "=30", "must be a highway class name"),
+        ("--speed", "residental=5", "did you mean 'residential'?"),
+        ("--profile", "van", "synthetic:N"),
+    ],
 )
 def test_cli_refuses_blank_class_names_and_odd_counts_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
