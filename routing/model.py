@@ -646,6 +646,17 @@ class Problem(_Frozen):
         """Vehicles that may serve the task: every required skill, and the firm when not pooled."""
         return [v for v in self.vehicles if self.vehicle_may_serve(v, task)]
 
+    def carriers(self, task: Job | Shipment) -> list[Vehicle]:
+        """Vehicles that may serve the task and have room for it alone. A task with none is
+        left unassigned (as VROOM does), not a reason to refuse the rest of the day."""
+        loads = (task.delivery, task.pickup) if isinstance(task, Job) else (task.amount,)
+        amounts = [self.amount(load) for load in loads]
+        return [
+            v for v in self.allowed_vehicles(task)
+            if all(a <= c for amount in amounts
+                   for a, c in zip(amount, self.capacity(v), strict=True))
+        ]  # fmt: skip
+
     def vehicle_may_serve(self, vehicle: Vehicle, task: Job | Shipment) -> bool:
         if not task.skills <= vehicle.skills:
             return False
@@ -765,11 +776,6 @@ def _validate_problem(p: Problem) -> None:
             "capacity_names",
         )
 
-    for i, j in enumerate(p.jobs):
-        _validate_task(p, j, dims or 0, ("jobs", i))
-    for i, s in enumerate(p.shipments):
-        _validate_task(p, s, dims or 0, ("shipments", i))
-
 
 def _check_shift_meets_centres(v: Vehicle, centres: dict[str, Centre], at: Loc) -> None:
     """A vehicle must leave its start centre and be back at its end centre while each is open
@@ -793,44 +799,6 @@ def _check_shift_meets_centres(v: Vehicle, centres: dict[str, Centre], at: Loc) 
 
 def _clock_span(window: TimeWindow) -> str:
     return f"{format_time(window.start)}-{format_time(window.end)}"
-
-
-def _validate_task(p: Problem, task: Job | Shipment, dims: int, at: Loc) -> None:
-    """Some vehicle may serve the task and carry it; ``at`` is the task's path."""
-    kind = "job" if isinstance(task, Job) else "shipment"
-    able = [v for v in p.vehicles if task.skills <= v.skills]
-    if not able:
-        raise _Invalid(
-            f"{kind} '{task.id}': skills: no vehicle has all of {sorted(task.skills)}",
-            *at,
-            "skills",
-        )
-    if not p.pooled and task.firm is not None:
-        able = [v for v in able if v.firm in (None, task.firm)]
-        if not able:
-            raise _Invalid(
-                f"{kind} '{task.id}': firm: no vehicle of firm '{task.firm}' (with its skills) "
-                "and pooling is off",
-                *at,
-                "firm",
-            )
-    sizes = (
-        {"delivery": task.delivery, "pickup": task.pickup}
-        if isinstance(task, Job)
-        else {"amount": task.amount}
-    )
-    names = p.capacity_names or tuple(f"units of dimension {d}" for d in range(dims))
-    for field, amount in sizes.items():
-        for d, size in enumerate(amount):
-            caps = [v.capacity[d] for v in able if v.capacity is not None]
-            if len(caps) == len(able) and caps and size > max(caps):
-                raise _Invalid(
-                    f"{kind} '{task.id}': {field}: {size} {names[d]} exceeds every able "
-                    f"vehicle's capacity (largest {max(caps)})",
-                    *at,
-                    field,
-                    d,
-                )
 
 
 # --------------------------------------------------------------------------- the builder

@@ -326,10 +326,7 @@ def build_solution(
         _timed_route(problem, plan) for plan in plans if any(v.type != "break" for v in plan.visits)
     )
     left = tuple(_unassigned(problem, tid, reason) for tid, reason in unassigned.items())
-    penalty = 0.0
-    for u in left:
-        task = problem.job(u.id) if u.type == "job" else problem.shipment(u.id)
-        penalty += task.penalty or 0.0
+    penalty = sum(_task(problem, u).penalty or 0.0 for u in left)
     summary = Summary(
         cost=sum(r.cost for r in routes),
         routes=len(routes),
@@ -349,6 +346,28 @@ def build_solution(
         runtime_s=runtime_s,
         meta=meta or {},
     )
+
+
+def with_unassigned(problem: Problem, solution: Solution, reasons: dict[str, str]) -> Solution:
+    """``solution`` with more tasks listed unassigned (task id -> reason), its summary's count
+    and penalty updated: the tasks set aside before an engine ran."""
+    if not reasons:
+        return solution
+    left = tuple(_unassigned(problem, tid, reason) for tid, reason in reasons.items())
+    penalty = sum(_task(problem, u).penalty or 0.0 for u in left)
+    summary = solution.summary.model_copy(
+        update={
+            "unassigned": solution.summary.unassigned + len(left),
+            "penalty": solution.summary.penalty + penalty,
+        }
+    )
+    return solution.model_copy(
+        update={"summary": summary, "unassigned": (*solution.unassigned, *left)}
+    )
+
+
+def _task(problem: Problem, u: Unassigned) -> Job | Shipment:
+    return problem.job(u.id) if u.type == "job" else problem.shipment(u.id)
 
 
 def _unassigned(problem: Problem, task_id: str, reason: str) -> Unassigned:

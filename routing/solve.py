@@ -24,8 +24,9 @@ from typing import Any
 
 from routing.check import check
 from routing.engines import ENGINES, EngineError, ProgressCallback, get_engine
-from routing.model import Problem, ShipmentStop, TimeWindow
-from routing.solution import Solution
+from routing.model import Job, Problem, Shipment, ShipmentStop, TimeWindow
+from routing.solution import Solution, build_solution, with_unassigned
+from routing.unassigned import explain
 
 __all__ = ["available_cores", "solve"]
 
@@ -59,9 +60,18 @@ def solve(
     if not math.isfinite(time_limit_s) or time_limit_s <= 0:
         raise EngineError(f"time_limit_s: must be positive and finite, got {time_limit_s}")
     began = time.monotonic()
-    solution = _solved(
-        problem, engine=engine, time_limit_s=time_limit_s, seed=seed, progress=progress, race=race
-    )
+    aside = [t for t in (*problem.jobs, *problem.shipments) if not problem.carriers(t)]
+    work = _without(problem, aside)
+    if work.jobs or work.shipments:
+        solution = _solved(
+            work, engine=engine, time_limit_s=time_limit_s, seed=seed, progress=progress,
+            race=race,
+        )  # fmt: skip
+    else:  # nothing any vehicle can take: no engine to run
+        solution = build_solution(problem, [], {}, engine="none", engine_reason="no servable task")
+    solution = with_unassigned(problem, solution, {t.id: explain(problem, t.id) for t in aside})
+    if aside:
+        solution = _tagged(solution, f"{len(aside)} task(s) no vehicle can take left out first")
     update: dict[str, object] = {"runtime_s": time.monotonic() - began}
     report = check(problem, solution)
     if not report.ok:
@@ -70,6 +80,18 @@ def solve(
             f"{report.violations[0]}" + (f" (and {more} more)" if more else "")
         )
     return solution.model_copy(update=update)
+
+
+def _without(problem: Problem, tasks: list[Job | Shipment]) -> Problem:
+    """The problem without ``tasks`` (those no vehicle may serve or carry, set aside before
+    the engines: OR-Tools and PyVRP each handle a task without a vehicle their own way)."""
+    if not tasks:
+        return problem
+    gone = {t.id for t in tasks}
+    return problem.replace(
+        jobs=tuple(j for j in problem.jobs if j.id not in gone),
+        shipments=tuple(s for s in problem.shipments if s.id not in gone),
+    )
 
 
 def _solved(

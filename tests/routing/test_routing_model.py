@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from routing_helpers import line_model
 
+from routing.check import check
 from routing.model import Job, Model, Problem, ProblemError, TimeWindow, Vehicle
+from routing.solve import solve
 
 
 def base(**changes: object) -> dict:
@@ -68,14 +70,6 @@ def test_unreachable_pairs_are_infinite_and_null_in_json() -> None:
         (
             {"jobs": [{"id": "j1", "location": 1, "time_windows": [["09:00", "08:00"]]}]},
             "job 'j1': time_windows[0]: time window ends (08:00) before it starts (09:00)",
-        ),
-        (
-            {"jobs": [{"id": "j1", "location": 1, "delivery": [11, 0]}]},
-            "job 'j1': delivery: 11 units of dimension 0 exceeds every able vehicle's capacity",
-        ),
-        (
-            {"jobs": [{"id": "j1", "location": 1, "skills": ["crane"]}]},
-            "job 'j1': skills: no vehicle has all of ['crane']",
         ),
         (
             {"jobs": [{"id": "j1", "location": 1}, {"id": "j1", "location": 2}]},
@@ -174,13 +168,38 @@ def test_amounts_must_agree_on_dimensions() -> None:
     assert "job 'j1': delivery: 1 capacity dimensions but others have 2" in message
 
 
-def test_firm_without_vehicles_is_refused_only_when_not_pooled() -> None:
-    job = {"id": "j1", "location": 1, "firm": "sf"}
-    vehicle = {"id": "v1", "start": "hub", "firm": "jd"}
-    Problem.model_validate(base(jobs=[job], vehicles=[vehicle]))
-    assert "firm: no vehicle of firm 'sf'" in error_of(
-        base(jobs=[job], vehicles=[vehicle], pooled=False)
-    )
+@pytest.mark.parametrize("engine", ["auto", "ortools", "pyvrp"])
+def test_tasks_no_vehicle_can_take_are_left_out_and_the_rest_is_planned(engine: str) -> None:
+    """As VROOM does: too big for every vehicle, a skill none has, or (pooling off) no vehicle
+    of its firm. The whole day used to be refused for any one of them."""
+    jobs = [
+        {"id": "ok", "location": 1, "delivery": [2, 5]},
+        {"id": "big", "location": 2, "delivery": [2, 60]},
+        {"id": "crane", "location": 2, "skills": ["crane"]},
+        {"id": "sf", "location": 1, "firm": "sf", "penalty": 1e4},
+    ]
+    vehicle = {"id": "v1", "start": "hub", "end": "hub", "capacity": [10, 50], "firm": "jd"}
+    problem = Problem.model_validate(base(jobs=jobs, vehicles=[vehicle], pooled=False))
+    solution = solve(problem, engine=engine, time_limit_s=1, race=False)
+    reasons = {u.id: u.reason for u in solution.unassigned}
+    assert reasons == {
+        "big": "no vehicle can serve it even alone: too large for its capacity",
+        "crane": "no vehicle has the required skills and firm",
+        "sf": "no vehicle has the required skills and firm",
+    }
+    assert [s.id for r in solution.routes for s in r.steps if s.type == "job"] == ["ok"]
+    assert solution.summary.unassigned == 3 and solution.summary.penalty == 1e4
+    assert "3 task(s) no vehicle can take left out first" in solution.engine_reason
+    assert check(problem, solution).ok
+    pooled = Problem.model_validate(base(jobs=jobs[3:], vehicles=[vehicle]))
+    assert solve(pooled, engine=engine, time_limit_s=1, race=False).unassigned == ()
+
+
+def test_a_day_with_no_task_any_vehicle_can_take_has_an_empty_plan() -> None:
+    problem = Problem.model_validate(base(jobs=[{"id": "big", "location": 2, "delivery": [11, 0]}]))
+    solution = solve(problem, time_limit_s=1)
+    assert (solution.routes, solution.engine) == ((), "none")
+    assert [u.id for u in solution.unassigned] == ["big"] and check(problem, solution).ok
 
 
 def test_direct_construction_raises_problem_error_naming_the_item() -> None:
@@ -230,12 +249,6 @@ J1 = {"id": "j1", "location": 1}
             {"jobs": [{**J1, "delivery": [1]}]},
             ("jobs", 0, "delivery"),
             "job 'j1': delivery: 1 capacity dimensions but others have 2",
-        ),
-        (
-            {"jobs": [{**J1, "delivery": [1, 60]}]},
-            ("jobs", 0, "delivery", 1),
-            "job 'j1': delivery: 60 units of dimension 1 exceeds every able vehicle's capacity "
-            "(largest 50)",
         ),
         ({"jobs": [J1, J1]}, ("jobs", 1, "id"), "task 'j1': id repeats"),
         (
