@@ -32,7 +32,7 @@ def site(
         None, "--model", help=f"One of {', '.join(MODELS)} (default: the format's or file's)."
     ),
     p: int | None = typer.Option(None, "--p", help="Number of lockers (maxcover, pmedian)."),
-    budget: float | None = typer.Option(None, "--budget", help="Money budget (maxcover)."),
+    budget: float | None = typer.Option(None, "--budget", help="Money budget (maxcover, pmedian)."),
     capacitated: bool | None = typer.Option(
         None, "--capacitated/--uncapacitated", help="Enforce site capacities."
     ),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from api.schemas.common import Float, FloatOrNone, Int, IntOrNone, Text
 
@@ -101,6 +103,26 @@ class SizeMix(BaseModel):
     M: Float = Field(ge=0, le=1, examples=[0.3])
     L: Float = Field(ge=0, le=1, examples=[0.1])
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, value: Any) -> Any:
+        """[S, M, L], as `gongpei site` reads a mix; errors then name S, M or L as for the
+        object (a union of the two forms put its member's name in every error's path)."""
+        if isinstance(value, list):
+            if len(value) != 3:
+                raise ValueError(f"give [S, M, L]: 3 shares, got {len(value)}")
+            return dict(zip(("S", "M", "L"), value, strict=True))
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The object or its list form, so that the OpenAPI schema admits both."""
+        share = {"type": "number", "minimum": 0, "maximum": 1}
+        listed = {"type": "array", "prefixItems": [share] * 3, "minItems": 3, "maxItems": 3}
+        return {"anyOf": [handler(core_schema), listed]}
+
 
 class DemandPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -110,7 +132,9 @@ class DemandPoint(BaseModel):
     lon: Float = Field(ge=-180, le=180, examples=[120.3826])
     parcels: Float = Field(ge=0, le=1e7, description="Parcels per day.", examples=[140])
     mix: SizeMix | None = Field(
-        None, description="S/M/L shares for a sizing; omitted = the default mix (0.6/0.3/0.1)."
+        None,
+        description="S/M/L shares for a sizing, as an object or as [S, M, L] (as `gongpei site` "
+        "reads them); omitted = the default mix (0.6/0.3/0.1).",
     )
 
 

@@ -522,6 +522,21 @@ def test_siting_run_by_planner(client, settings, auth, db):
     assert client.get(f"/v1/siting-runs/{job_id}", headers=other_headers).status_code == 404
 
 
+def test_a_siting_runs_size_mix_may_be_a_list_as_gongpei_site_reads_it(client, settings, auth):
+    """README: the API takes `gongpei site`'s runs; its `mix` was an object only (a 422)."""
+    body = _siting_body(model={"kind": "maxcover", "p": 1, "sizing": {}})
+    body["demand"][0]["mix"] = [0.5, 0.3, 0.2]
+    body["demand"][1]["mix"] = {"S": 1, "M": 0, "L": 0}
+    r = client.post("/v1/siting-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 202, r.json()
+    Worker(settings).run(max_jobs=1)
+    status = client.get(f"/v1/siting-runs/{r.json()['id']}", headers=auth["planner"]).json()
+    assert status["status"] == "done", status
+    body["demand"][0]["mix"] = [0.5, 0.5]
+    r = client.post("/v1/siting-runs", json=body, headers=auth["planner"])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][:4] == ["body", "demand", 0, "mix"]
+
+
 def test_siting_input_errors(client, db, auth):
     r = client.post("/v1/siting-runs", json=_siting_body(distance="walk"), headers=auth["planner"])
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "distance"]
