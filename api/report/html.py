@@ -2,6 +2,7 @@
 
 import base64
 import json
+import math
 import re
 from importlib import resources
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import jinja2
 
-from routing.pooling.chart import PLAN_COLOURS, PLAN_LABELS
+from routing.pooling.chart import COST_UNIT, PLAN_COLOURS, PLAN_LABELS
 
 PLAN_ROWS = [
     ("parcels", "Parcels delivered"),
@@ -21,9 +22,19 @@ PLAN_ROWS = [
     ("transfer_km", "of which line haul, depots to centres"),
     ("driver_hours", "Driver hours"),
     ("co2_kg", "CO2 (kg)"),
-    ("cost", "Cost"),
+    ("cost", f"Cost ({COST_UNIT})"),
 ]
-SAVING_ROWS = [("cost", "Cost"), ("vehicle_km", "Vehicle-km"), ("co2_kg", "CO2 (kg)")]
+SAVING_ROWS = [
+    ("cost", f"Cost ({COST_UNIT})"),
+    ("vehicle_km", "Vehicle-km"),
+    ("co2_kg", "CO2 (kg)"),
+]
+#: The scenario names no currency: its fleets' costs are in whatever unit the user wrote them.
+COST_NOTE = (
+    f"Costs are in {COST_UNIT}: the money unit the scenario's fleet costs (cost_per_km, "
+    "cost_per_hour, fixed_cost) are written in; the scenario names no currency. A plan's cost "
+    "includes run.unserved_parcel_cost for each parcel it leaves undelivered."
+)
 PLOT_TITLES = {
     "coverage_curve.png": (
         "Coverage curve: parcels the lockers can serve within walking reach (and within their "
@@ -54,11 +65,37 @@ def _json_for_script(value: Any) -> str:
 
 
 def _fmt(value: Any) -> str:
-    if value is None:
+    """A figure for a table cell; one the summary lacks (None, or a key an older summary.json
+    does not have) shows as a dash rather than as an empty cell."""
+    if value is None or isinstance(value, jinja2.Undefined):
         return "–"
     if isinstance(value, float):
         return f"{value:,.1f}" if abs(value) < 1e4 else f"{value:,.0f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _fmt_kg(value: float) -> str:
+    """CO2 in kg to 3 significant figures (whole kg from 100 kg), at most the 3 decimals the
+    summary keeps: one decimal showed 0.177 and 0.202 kg alike as "0.2"."""
+    if not value:
+        return "0"
+    decimals = min(3, max(0, 2 - math.floor(math.log10(abs(value)))))
+    return f"{value:,.{decimals}f}"
+
+
+def _fmt_figure(key: str, value: Any) -> str:
+    """A plan's figure by its kind: CO2 as `_fmt_kg`, so small savings stay apart; the rest as
+    `_fmt`."""
+    if key == "co2_kg" and isinstance(value, int | float):
+        return _fmt_kg(value)
+    return _fmt(value)
+
+
+def _plan_warning(text: str) -> str:
+    """A warning from routing.pooling (``"<plan>: ..."``) with the plan named as the report's
+    tables name it (``lockers`` is "pooled + lockers" there)."""
+    plan, sep, rest = text.partition(": ")
+    return f"{PLAN_LABELS[plan]}: {rest}" if sep and plan in PLAN_LABELS else text
 
 
 def _fmt_pct(value: float | None) -> str:
@@ -111,7 +148,12 @@ def write_report(outdir: Path) -> Path:
         plan_rows=PLAN_ROWS,
         saving_rows=SAVING_ROWS,
         share_plans=share_plans,
+        cost_unit=COST_UNIT,
+        cost_note=COST_NOTE,
+        warnings=[_plan_warning(text) for text in summary.get("warnings") or []],
+        unserved={plan: rows for plan, rows in (summary.get("unserved") or {}).items() if rows},
         fmt=_fmt,
+        fmt_figure=_fmt_figure,
         fmt_pct=_fmt_pct,
         fmt_saving=_fmt_saving,
     )

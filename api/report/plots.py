@@ -57,36 +57,89 @@ def route_profiles(routes: Sequence[dict[str, Any]], path: Path) -> Path:
     return _save(fig, path)
 
 
+#: The setting that is the number of lockers: a sweep of it plots coverage against the lockers
+#: opened; a sweep of any other setting plots coverage against that setting's values.
+LOCKER_COUNT = "siting.budget"
+#: Units of the settings a sweep may vary, by their key's last part (see api/scenario/schema.py).
+UNITS = {
+    "cost_per_km": f"{COST_UNIT} per km",
+    "cost_per_hour": f"{COST_UNIT} per hour",
+    "fixed_cost": COST_UNIT,
+    "unserved_parcel_cost": COST_UNIT,
+    "capacity": "parcels",
+    "max_compartments": "compartments",
+    "dwell_days": "days",
+}
+#: Units by the end of a key's last part, for the schema's ``*_m`` and ``*_s`` settings.
+UNIT_SUFFIXES = {"_m": "m", "_s": "s"}
+
+
+def setting_label(parameter: str) -> str:
+    """A swept setting with its unit for an axis (``siting.radius_m (m)``); a setting without a
+    known unit (a count, a name) as written."""
+    last = parameter.rsplit(".", 1)[-1]
+    unit = UNITS.get(last) or next(
+        (unit for end, unit in UNIT_SUFFIXES.items() if last.endswith(end)), None
+    )
+    return f"{parameter} ({unit})" if unit else parameter
+
+
 @matplotlib.rc_context(PLAIN_TEXT)  # swept values (text ones) as written
 def sweep_curves(points: Sequence[dict[str, Any]], parameter: str, path: Path) -> Path:
-    """Trade-off curves of a sweep: coverage against lockers, and cost (from 0) against the
-    parameter."""
+    """Trade-off curves of a sweep: coverage against the lockers opened (or against the swept
+    setting, when that is not the locker count), and cost (from 0) against the setting."""
     fig, (cov_ax, cost_ax) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
-    done = [p for p in points if p.get("coverage") is not None]
-    cov_ax.plot([p["lockers"] for p in done], [100 * p["coverage"] for p in done], marker="o")
-    cov_ax.set(
-        xlabel="lockers opened",
-        ylabel="parcels covered (%)",
-        ylim=(0, 105),
-        title="Coverage against lockers",
-    )
-    cov_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    cov_ax.grid(alpha=0.3)
+    _coverage(cov_ax, [p for p in points if p.get("coverage") is not None], parameter)
     for plan, colour in PLAN_COLOURS.items():
         xs = [p["value"] for p in points if p.get("cost", {}).get(plan) is not None]
         ys = [p["cost"][plan] for p in points if p.get("cost", {}).get(plan) is not None]
         if xs:
             cost_ax.plot(xs, ys, marker="o", color=colour, label=PLAN_LABELS[plan])
     cost_ax.set(
-        xlabel=parameter, ylabel=f"cost of the day ({COST_UNIT})", title=f"Cost against {parameter}"
+        xlabel=setting_label(parameter),
+        ylabel=f"cost of the day ({COST_UNIT})",
+        title=f"Cost against {parameter}",
     )
     cost_ax.set_ylim(bottom=0)
-    if all(isinstance(p["value"], int) for p in points):
-        cost_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _whole_ticks(cost_ax, points)
     if cost_ax.lines:
         cost_ax.legend()
     cost_ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def _coverage(ax: plt.Axes, done: Sequence[dict[str, Any]], parameter: str) -> None:
+    """Coverage against the lockers opened when the sweep varies the locker count. Any other
+    setting (the walking radius, say) mostly leaves the count alone, which drew every point at
+    one x: then coverage is plotted against the setting, each point marked with its lockers."""
+    coverage = [100 * p["coverage"] for p in done]
+    if parameter == LOCKER_COUNT:
+        ax.plot([p["lockers"] for p in done], coverage, marker="o")
+        ax.set(xlabel="lockers opened", title="Coverage against lockers")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:
+        ax.plot([p["value"] for p in done], coverage, marker="o")
+        for point, y in zip(done, coverage, strict=True):
+            lockers = point["lockers"]
+            ax.annotate(
+                f"{lockers} locker{'' if lockers == 1 else 's'}",
+                (point["value"], y),
+                textcoords="offset points",
+                xytext=(0, -12),
+                ha="center",
+                fontsize=7,
+            )
+        ax.margins(x=0.1)  # room for the end points' labels
+        ax.set(xlabel=setting_label(parameter), title=f"Coverage against {parameter}")
+        _whole_ticks(ax, done)
+    ax.set(ylabel="parcels covered (%)", ylim=(0, 105))
+    ax.grid(alpha=0.3)
+
+
+def _whole_ticks(ax: plt.Axes, points: Sequence[dict[str, Any]]) -> None:
+    """Whole-number ticks on the setting's axis when every swept value is a whole number."""
+    if all(isinstance(p["value"], int) for p in points):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:

@@ -13,6 +13,8 @@ from api.scenario import sites
 from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario
 from api.scenario.mapdata import map_polygon, map_source
+from api.scenario.schema import Firm, LockersSpec
+from routing.pooling.day import MAX_ID_LENGTH
 
 
 def check_inputs(loaded: LoadedScenario, source: str | None) -> None:
@@ -32,12 +34,11 @@ def check_inputs(loaded: LoadedScenario, source: str | None) -> None:
         attempt(_demand_file, loaded)
     if spec.lockers.candidates.file is not None:
         path = loaded.path(spec.lockers.candidates.file, "lockers", "candidates", "file")
-        attempt(sites.sites_from_file, path, spec.lockers, where("lockers", "candidates", "file"))
+        attempt(_candidates_file, path, spec.lockers, where("lockers", "candidates", "file"))
     for i, firm in enumerate(spec.firms):
         if firm.parcels.file is not None:
             path = loaded.path(firm.parcels.file, "firms", i, "parcels", "file")
-            attempt(demand_mod.read_parcels_file, firm.name, path, firm.parcels,
-                    where("firms", i, "parcels"))
+            attempt(_parcels_file, firm, path, where("firms", i, "parcels"))
     if source is not None:
         problems += _map_problems(loaded, source)
     if problems:
@@ -58,6 +59,32 @@ def _demand_file(loaded: LoadedScenario) -> None:
     if float(points.parcels.sum()) <= 0:
         raise loaded.fail(f"the demand in {path.name} adds up to zero parcels a day",
                           "demand", "file")
+
+
+def _candidates_file(path: Path, lockers: LockersSpec, where: str) -> None:
+    """The candidate sites, whose ids become the day's locker ids once opened: the day refuses
+    one above ``MAX_ID_LENGTH``, which the run found only after the map and the siting."""
+    found = sites.sites_from_file(path, lockers, where)
+    long = next((site.id for site in found if len(site.id) > MAX_ID_LENGTH), None)
+    if long is not None:
+        raise ScenarioError([f"{where}: {path.name}: site '{_clip(long)}': the id has "
+                             f"{len(long)} characters, more than the day's {MAX_ID_LENGTH}"])
+
+
+def _parcels_file(firm: Firm, path: Path, where: str) -> None:
+    """The firm's parcels, whose day ids are ``FIRM-ID``: the day refuses one above
+    ``MAX_ID_LENGTH``, which the run found only after the map, the demand and the siting."""
+    parcels = demand_mod.read_parcels_file(firm.name, path, firm.parcels, where)
+    long = next((p for p in parcels if len(p.id) > MAX_ID_LENGTH), None)
+    if long is not None:
+        raise ScenarioError([f"{where}: {path.name}: parcel '{_clip(long.demand_id)}': its id "
+                             f"in the day (FIRM-ID) has {len(long.id)} characters, more than "
+                             f"the day's {MAX_ID_LENGTH}"])
+
+
+def _clip(text: str) -> str:
+    """A long id's start, enough to find its row."""
+    return text if len(text) <= 40 else f"{text[:40]}..."
 
 
 def _map_problems(loaded: LoadedScenario, source: str) -> list[str]:

@@ -1,16 +1,18 @@
 """Demand points (where daily parcels go) and each firm's parcels of the day drawn from them."""
 
-import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import networkx as nx
 import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.scenario.errors import ScenarioError
 from api.scenario.schema import SIZES, DemandSpec, ParcelsSpec
 from network.errors import GongpeiError
+from routing.model import not_bool
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class DemandPoints:
     parcels: np.ndarray
     size_mix: np.ndarray  # n x 3, rows sum to 1
     kind: list[str]
+    mix_given: np.ndarray | None = None  # per point, whether its file gave its shares
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -92,15 +95,18 @@ def demand_at_road_nodes(graph: nx.MultiDiGraph, spec: DemandSpec) -> DemandPoin
 
 
 def read_demand_file(path: Path, size_mix: dict[str, float], where: str) -> DemandPoints:
-    """Demand from CSV (``id,lat,lon,parcels``) or GeoJSON points (property ``parcels``).
+    """Demand from CSV (``id,lat,lon,parcels[,S,M,L]``) or GeoJSON points (``parcels``, ``mix``).
 
-    Read and checked by ``routing.siting.points.read_demand`` (the siting's own reader), so a
-    scenario and ``gongpei site`` accept the same files; the scenario's size mix applies to all.
+    Read and checked by the siting's own reader (``routing.siting.points``), so a scenario and
+    ``gongpei site`` read a file alike: a point's own S/M/L shares where it gives them (a
+    warehouse of large parcels), the scenario's ``size_mix`` where it gives none.
     """
-    from routing.siting.points import read_demand
+    from routing.siting.points import DEMAND_FIELDS, demand_from_record, read_records
 
+    default = [float(v) for v in _mix_array(size_mix, 1)[0]]
     try:
-        points = read_demand(path)
+        records = read_records(path, DEMAND_FIELDS)
+        points = [demand_from_record(_with_mix(rec, default)) for rec in records]
     except GongpeiError as err:
         reason = str(err)
         if not reason.startswith("demand point"):
@@ -113,21 +119,34 @@ def read_demand_file(path: Path, size_mix: dict[str, float], where: str) -> Dema
         lat=np.array([p.lat for p in points]),
         lon=np.array([p.lon for p in points]),
         parcels=np.array([p.parcels for p in points]),
-        size_mix=_mix_array(size_mix, len(points)),
+        size_mix=np.array([p.mix for p in points], dtype=float),
         kind=["file"] * len(points),
+        mix_given=np.array([_gives_mix(rec) for rec in records], dtype=bool),
     )
+
+
+def _gives_mix(record: Mapping[str, Any]) -> bool:
+    """Whether a demand file's row or feature gives its own size mix (``mix`` or S, M, L; a
+    GeoJSON null gives none)."""
+    return any(record.get(key) is not None for key in ("mix", *SIZES))
+
+
+def _with_mix(record: dict[str, Any], default: list[float]) -> dict[str, Any]:
+    """The record with the scenario's mix where it gives none of its own: the siting reader's
+    default is its own mix, not the scenario's."""
+    return record if _gives_mix(record) else record | {"mix": default}
 
 
 def draw_parcels(
     firm: str, spec: ParcelsSpec, demand: DemandPoints, size_mix: dict[str, float]
 ) -> list[DayParcel]:
     """``spec.count`` parcels for ``firm``, each at a demand point drawn in proportion to its
-    daily parcels (seeded), with a size drawn from the mix and a window by the given shares."""
+    daily parcels (seeded), with a size drawn from the point's own mix where its demand file
+    gave one (else from ``size_mix``) and a window by the given shares."""
     weights = demand.parcels / demand.parcels.sum()
     rng = np.random.default_rng(spec.seed)
     picks = rng.choice(len(demand), size=spec.count, p=weights)
-    mix = np.array([size_mix.get(s, 0.0) for s in SIZES], dtype=float)
-    sizes = rng.choice(len(SIZES), size=spec.count, p=mix / mix.sum())
+    sizes = _draw_sizes(_size_shares(demand, picks, size_mix), rng)
     windows = _windows(spec, spec.count, rng)
     return [
         DayParcel(
@@ -142,6 +161,26 @@ def draw_parcels(
         )
         for k, (i, s) in enumerate(zip(picks, sizes, strict=True))
     ]
+
+
+def _size_shares(
+    demand: DemandPoints, picks: np.ndarray, size_mix: dict[str, float]
+) -> np.ndarray:
+    """S/M/L shares of each drawn parcel (one row each): its point's own where the demand file
+    gave them, else ``size_mix``."""
+    shares = _mix_array(size_mix, len(picks))
+    if demand.mix_given is None:
+        return shares
+    return np.where(demand.mix_given[picks, None], demand.size_mix[picks], shares)
+
+
+def _draw_sizes(shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One size index per row of shares, from one uniform draw each against the row's
+    cumulative shares: what ``Generator.choice`` does with one mix, so a day whose points have
+    no mix of their own is drawn exactly as when every parcel shared one mix."""
+    cumulative = np.cumsum(shares, axis=1)
+    cumulative /= cumulative[:, -1:]
+    return (cumulative <= rng.random(len(shares))[:, None]).sum(axis=1)
 
 
 def read_parcels_file(firm: str, path: Path, spec: ParcelsSpec, where: str) -> list[DayParcel]:
@@ -170,17 +209,39 @@ def read_parcels_file(firm: str, path: Path, spec: ParcelsSpec, where: str) -> l
     ]
 
 
+# nan too passes as a number: the coordinate check (``_parcel_problem``) says it is none
+_Coordinate = Annotated[float, BeforeValidator(not_bool)]
+
+
+class _ParcelRow(BaseModel):
+    """One row of a firm's parcels file. An unknown column is refused, not skipped: a size
+    column spelt ``sise`` would leave every parcel size S without a word."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    id: Annotated[str, Field(min_length=1)]
+    lat: _Coordinate
+    lon: _Coordinate
+    size: str = "S"  # a blank cell too: S, as when the file has no size column
+
+
 def _parcel_rows(path: Path, where: str) -> list[tuple[str, float, float, str]]:
-    """The file's rows as (id, lat, lon, size); a missing column or a value that is not a
-    number names the file."""
+    """The file's rows as (id, lat, lon, size), read by the siting's reader (a BOM, GB18030,
+    header cells in any case or with spaces); a row that is not one names the file, the row and
+    the column."""
+    from routing.siting.points import read_records, validated
+
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return [
-                (row["id"], float(row["lat"]), float(row["lon"]), (row.get("size") or "S").strip())
-                for row in csv.DictReader(handle)
-            ]
-    except (KeyError, TypeError, ValueError) as err:
-        raise ScenarioError([f"{where}: cannot read parcels from {path}: {err!r}"]) from None
+        records = read_records(path, tuple(_ParcelRow.model_fields))
+        rows = [validated(_ParcelRow, _cells(rec), rec["_where"]) for rec in records]
+    except GongpeiError as err:
+        raise ScenarioError([f"{where}: {err}"]) from None
+    return [(r.id, r.lat, r.lon, r.size) for r in rows]
+
+
+def _cells(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's fields without the reader's ``_where``."""
+    return {key: value for key, value in record.items() if key != "_where"}
 
 
 def _parcel_problem(rows: list[tuple[str, float, float, str]]) -> str | None:

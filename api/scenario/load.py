@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from api.scenario.errors import ScenarioError
 from api.scenario.schema import Scenario
-from api.scenario.yaml_lines import LineMap, dotted, load_yaml
-from routing.pooling.day import check_day_vehicles
+from api.scenario.yaml_lines import LineMap, Loc, dotted, load_yaml
+from routing.pooling.day import MAX_ID_LENGTH, check_day_vehicles
 from routing.yamlfile import load_strict
 
 
@@ -46,7 +46,7 @@ def load_scenario(file: Path | str, *, overrides: Sequence[str] = ()) -> LoadedS
     if not isinstance(data, dict):
         raise ScenarioError([f"{file}:1: a scenario is a mapping of keys (name, map, firms, ...)"])
     for setting in overrides:
-        _apply_override(data, setting)
+        lines = lines.with_override(_apply_override(data, setting), setting)
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as err:
@@ -59,8 +59,9 @@ def load_scenario(file: Path | str, *, overrides: Sequence[str] = ()) -> LoadedS
     return loaded
 
 
-def _apply_override(data: dict, setting: str) -> None:
-    """Set ``dotted.key=value`` (value parsed as YAML) in the raw scenario data."""
+def _apply_override(data: dict, setting: str) -> Loc:
+    """Set ``dotted.key=value`` (value parsed as YAML) in the raw scenario data; returns the
+    place set, so that errors there name the ``--set``, not a line of the file."""
     key, sep, text = setting.partition("=")
     parts = [int(p) if p.isdigit() else p for p in key.strip().split(".") if p]
     if not sep or not parts:
@@ -80,6 +81,7 @@ def _apply_override(data: dict, setting: str) -> None:
     if not isinstance(node, dict | list):
         raise ScenarioError([f"--set {setting}: '{key}' does not name a setting"])
     node[parts[-1]] = setting_value(setting, text)
+    return tuple(parts)
 
 
 def setting_value(setting: str, text: str) -> Any:
@@ -93,11 +95,12 @@ def setting_value(setting: str, text: str) -> Any:
 
 
 def _describe(error: dict, lines: LineMap) -> str:
-    line, found = lines.line_of(tuple(error["loc"]))
     loc = tuple(error["loc"])
+    _, found = lines.line_of(loc)
+    origin = lines.origin(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"{lines.file}:{line}: {dotted(loc[:-1])}: unknown key '{loc[-1]}'"
+        return f"{origin}: {dotted(loc[:-1])}: unknown key '{loc[-1]}'"
     field = dotted(found) if kind == "missing" else dotted(found or loc)
     message = error["msg"].removeprefix("Value error, ")
     if kind == "missing":
@@ -105,7 +108,7 @@ def _describe(error: dict, lines: LineMap) -> str:
         message = f"missing required key '{dotted(missing)}'"
     elif "input" in error and not isinstance(error["input"], dict | list) and "(got" not in message:
         message += f" (got {error['input']!r})"
-    return f"{lines.file}:{line}: {field}: {message}"
+    return f"{origin}: {field}: {message}"
 
 
 def _check_files(loaded: LoadedScenario) -> list[str]:
@@ -135,7 +138,7 @@ def _check_runnable(loaded: LoadedScenario) -> list[str]:
     """What a run would refuse in the file itself, however well each key is formed: the parts
     that must go together (firms and centres), the day's vehicles, the budget against the
     lockers that stay open, somewhere to put lockers, demand that adds up to parcels, ids that
-    repeat."""
+    repeat or grow too long."""
     spec, at = loaded.spec, loaded.lines.where
     problems = []
     vehicles = _day_vehicles(spec)
@@ -179,6 +182,24 @@ def _check_runnable(loaded: LoadedScenario) -> list[str]:
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             problems.append(f"{at(*loc)}: ids repeat: {', '.join(dupes)}")
+    return problems + _long_parcel_ids(loaded)
+
+
+def _long_parcel_ids(loaded: LoadedScenario) -> list[str]:
+    """Drawn parcels are named ``FIRM-N`` (``demand.draw_parcels``), and the day refuses a
+    parcel id above ``MAX_ID_LENGTH``: a firm name within that bound could still make its
+    parcels' ids too long, which the run found only after the map, the demand and the siting."""
+    problems = []
+    for i, firm in enumerate(loaded.spec.firms):
+        if firm.parcels.count is None:
+            continue
+        suffix = f"-{firm.parcels.count}"  # the longest drawn parcel's part after the name
+        if len(firm.name) + len(suffix) > MAX_ID_LENGTH:
+            problems.append(
+                f"{loaded.lines.where('firms', i, 'name')}: the name has {len(firm.name)} "
+                f"characters, so its parcels' ids (NAME{suffix}) would be longer than the "
+                f"day's {MAX_ID_LENGTH}; give at most {MAX_ID_LENGTH - len(suffix)}"
+            )
     return problems
 
 

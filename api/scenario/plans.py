@@ -81,36 +81,48 @@ def pooled_kinds(locker_drops: bool) -> tuple[PlanKind, ...]:
     return ("pooled", "lockers") if locker_drops else ("pooled",)
 
 
+#: Every routing solve stops at its time limit rather than at a proven optimum, so the figures
+#: depend on how much search the machine fits into that time: said in summary.json and the report.
+RUN_TO_RUN_NOTE = (
+    "Each plan is solved by a search that stops at its time limit, so the same scenario and seed "
+    "can give slightly different routes, costs and shares from one run to the next, more so on "
+    "a busy machine."
+)
+
+
 def result_summary(result: DayResult) -> dict[str, Any]:
     """Plans, savings, splits and per-firm rows for summary.json and the report (the locker
-    drops where the day was compared with them)."""
+    drops where the day was compared with them). Each plan's undelivered parcels (``unserved``:
+    firm, parcel, the task left out and the solver's reason) and routing's ``warnings`` are kept:
+    a saving bought by not delivering parcels must be visible where the saving is."""
     full = result.summary()
     lockers = result.lockers is not None
-    table = full["firms_table"]
-    firms = []
-    for row in table:
-        shares = {kind: row[f"{kind}_shapley"] for kind in result.splits}
-        first = next(iter(result.splits), None)
-        firms.append(
-            {
-                "name": row["firm"],
-                "parcels": row["parcels"],
-                "solo_cost": row["solo_cost"],
-                "shares": shares,
-                "by_parcels": row.get(f"{first}_by_parcels"),
-                "by_standalone": row.get(f"{first}_by_standalone"),
-                **({"parcels_in_lockers": row["parcels_in_lockers"]} if lockers else {}),
-            }
-        )
     return {
         "plans": full["plans"],
         "savings_vs_solo": full["savings_vs_solo"],
+        "warnings": full["warnings"],
+        "unserved": full["unserved"],
         "splits": full["splits"],
-        "firms": firms,
-        "firms_table": table,
+        "firms": [_firm(row, list(result.splits), lockers) for row in full["firms_table"]],
+        "firms_table": full["firms_table"],
         **({"locker_drops": full["lockers"]["drops"]} if lockers else {}),
         "checker": full["checker"],
         "solves": full["solves"],
+        "run_to_run": RUN_TO_RUN_NOTE,
+    }
+
+
+def _firm(row: dict[str, Any], kinds: list[str], lockers: bool) -> dict[str, Any]:
+    """One firm's row, each split keyed by its plan: the simple splits differ between the
+    pooled plans, so a bare figure would not say which plan it splits."""
+    return {
+        "name": row["firm"],
+        "parcels": row["parcels"],
+        "solo_cost": row["solo_cost"],
+        "shares": {kind: row[f"{kind}_shapley"] for kind in kinds},
+        "by_parcels": {kind: row[f"{kind}_by_parcels"] for kind in kinds},
+        "by_standalone": {kind: row[f"{kind}_by_standalone"] for kind in kinds},
+        **({"parcels_in_lockers": row["parcels_in_lockers"]} if lockers else {}),
     }
 
 

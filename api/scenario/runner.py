@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
+from pydantic import ValidationError
 
 from api.report import plots
 from api.report.html import write_report
@@ -24,9 +25,11 @@ from api.scenario.mapdata import MapGraphs, data_dir, map_polygon, map_source, r
 from api.scenario.outdir import staged_output
 from api.scenario.progress import StageProgress
 from api.scenario.schema import Scenario
+from api.scenario.yaml_lines import Loc
 from network.errors import GongpeiError
 
 if TYPE_CHECKING:
+    from routing.pooling.compare import SolveSettings
     from routing.siting.model import SitingInstance, SitingModel
 
 log = logging.getLogger("gongpei.scenario")
@@ -252,12 +255,13 @@ def _stage_siting(run: Run) -> None:
             advance(1)
     except GongpeiError as err:
         raise run.blame(err, "siting") from None
-    curve = _coverage_curve(run, inst, model, limit) if run.coverage_curve else []
     compartments = sites.site_compartments(plan, site_list)
     run.open_lockers = [
         sites.OpenLocker(site_list[j].id, site_list[j].lat, site_list[j].lon, compartments[j])
         for j in np.flatnonzero(plan.is_open)
     ]
+    opened = len(run.open_lockers)
+    curve = _coverage_curve(run, inst, model, limit, opened) if run.coverage_curve else []
     run.summary["siting"] = sites.siting_summary(plan, site_list, spec.siting, curve)
     run.layers.update(sites.siting_layers(plan, site_list))
 
@@ -270,13 +274,16 @@ CURVE_REL_GAP = 0.01
 
 
 def _coverage_curve(
-    run: Run, inst: "SitingInstance", model: "SitingModel", limit: float
+    run: Run, inst: "SitingInstance", model: "SitingModel", limit: float, opened: int
 ) -> list[dict]:
-    """Maximal covering from 1 locker to twice the budget (at least the budget and 4), under
+    """Maximal covering from 1 locker to twice the plan's size (at least that size and 4), under
     the siting's own capacities and sizing (``like=model``, as `gongpei site --curve` does), so
-    that the chosen plan sits on its curve, not below a count of parcels merely within reach."""
-    budget = run.spec.siting.budget
-    top = min(inst.n_sites, max(2 * budget, budget + 4))
+    that the chosen plan sits on its curve, not below a count of parcels merely within reach.
+    The size is the budget, or for set cover, which ignores it (it opens as many lockers as
+    reaching every parcel takes), the ``opened`` lockers."""
+    siting = run.spec.siting
+    size = opened if siting.model == "set_cover" else siting.budget
+    top = min(inst.n_sites, max(2 * size, size + 4))
     label = "parcels within reach" + (" and capacity" if model.is_capacitated else "")
     with run.progress.step(f"Coverage curve ({label})", 1) as advance:
         curve = need("routing.siting.curve").coverage_curve(
@@ -327,15 +334,8 @@ def _stage_plans(run: Run) -> None:
         day = plans.build_day(spec, run.maps, run.source, run.parcels, lockers)
         travel = travel_mod.day_travel(day, graphs=run.maps.graphs)
     except GongpeiError as err:
-        raise run.blame(err, "firms") from None
-    settings = compare.SolveSettings(
-        engine=spec.run.engine,
-        time_limit_s=run.limit(spec.run.time_limit_s),
-        min_time_limit_s=min(0.5, run.limit(spec.run.time_limit_s)),
-        seed=spec.run.seed,
-        exact_max_firms={"exact": 64, "sampled": 0, "auto": 10, "off": 0}[spec.run.shapley],
-        shapley_plans=() if spec.run.shapley == "off" else kinds,
-    )
+        raise _day_error(run, err) from None
+    settings = solve_settings(run, compare.SolveSettings, kinds)
     firms = len(spec.firms)
     pieces = firms + len(kinds) + len(settings.shapley_plans)
     with run.progress.step("Planning the day", pieces) as advance:
@@ -353,6 +353,88 @@ def _stage_plans(run: Run) -> None:
     run.summary["routes"] = profiles
     note = f"{result.solves} plans solved; checker: {'ok' if result.checks_ok else 'VIOLATIONS'}"
     run.stages["plans"] = {"note": note}
+
+
+def solve_settings(
+    run: Run, settings_type: type["SolveSettings"], kinds: Sequence[str]
+) -> "SolveSettings":
+    """How the day is solved. ``--time-limit`` caps the Shapley coalitions' limit too (the
+    library's own default, as a scenario does not set it): it caps every solver."""
+    limit = run.limit(run.spec.run.time_limit_s)
+    shapley = run.spec.run.shapley
+    return settings_type(
+        engine=run.spec.run.engine,
+        time_limit_s=limit,
+        min_time_limit_s=min(0.5, limit),
+        coalition_time_limit_s=run.limit(settings_type.coalition_time_limit_s),
+        seed=run.spec.run.seed,
+        exact_max_firms={"exact": 64, "sampled": 0, "auto": 10, "off": 0}[shapley],
+        shapley_plans=() if shapley == "off" else tuple(kinds),
+    )
+
+
+#: The day's fleet fields (routing.pooling.day) that the scenario's fleets name otherwise.
+DAY_FLEET_FIELDS = {"capacity_parcels": "capacity", "type": "profile"}
+#: The day's firm fields that the scenario's firms name otherwise (centres keep ``id``).
+DAY_FIRM_FIELDS = {"id": "name"}
+#: The day's parcel fields that come from a scenario key of the firm's ``parcels``.
+DAY_PARCEL_FIELDS = {"service_s": "service_s", "window": "time_windows"}
+#: The day's own top-level keys taken from the scenario's ``run`` (plans.build_day).
+DAY_RUN_KEYS = {
+    "unserved_parcel_cost": ("run", "unserved_parcel_cost"),
+    "vehicle_types": ("run", "co2_g_per_km"),
+    "transfer": ("run", "transfer"),
+}
+
+
+def _day_error(run: Run, err: GongpeiError) -> ScenarioError:
+    """The day's refusal of a value the scenario's checks let through, placed at the scenario
+    key it came from in the scenario's own names (``firms[0].fleet[0].capacity``, not the day's
+    ``fleet.0.capacity_parcels``). The day reports its first validation error (``parse_day``
+    raises from pydantic's); an error it found otherwise keeps its words, at ``firms``."""
+    cause = err.__context__
+    first = cause.errors()[0] if isinstance(cause, ValidationError) else None
+    place = _scenario_place(run, tuple(first["loc"])) if first else None
+    if place is None:
+        return run.blame(err, "firms")
+    loc, item = place
+    return run.loaded.fail(item + first["msg"].removeprefix("Value error, "), *loc)
+
+
+def _scenario_place(run: Run, day_loc: Loc) -> tuple[Loc, str] | None:
+    """The scenario key a location in the day comes from, and the day's item it names when the
+    key holds many (a parcel, a locker) as a message prefix; None when there is none."""
+    match day_loc:
+        case ("firms" | "centres" as owners, int(i), *fields):
+            names = DAY_FIRM_FIELDS if owners == "firms" else {}
+            return (owners, i, *_owner_fields(fields, names)), ""
+        case ("parcels", int(k), *fields):
+            parcel = run.parcels[k]
+            firm = [f.name for f in run.spec.firms].index(parcel.firm)
+            key = DAY_PARCEL_FIELDS.get(fields[0]) if fields else None
+            loc = ("firms", firm, "parcels", *([key] if key else []))
+            return loc, _day_item(f"parcel '{parcel.id}'", fields)
+        case ("lockers", int(k), *fields):
+            return ("lockers",), _day_item(f"locker '{run.open_lockers[k].id}'", fields)
+        case (str(key), *_) if key in DAY_RUN_KEYS:
+            return DAY_RUN_KEYS[key], ""
+    return None
+
+
+def _day_item(item: str, fields: Sequence[str | int]) -> str:
+    """How a message names one of the day's many parcels or lockers and its field."""
+    return ": ".join([item, *([".".join(map(str, fields))] if fields else []), ""])
+
+
+def _owner_fields(fields: Sequence[str | int], names: dict[str, str]) -> Loc:
+    """A day firm's or centre's field as the scenario names it: a fleet entry's field by its
+    index, anything deeper (a shift's end, a depot's lat) at the field holding it."""
+    match fields:
+        case ("fleet", int(j), str(field), *_):
+            return ("fleet", j, DAY_FLEET_FIELDS.get(field, field))
+        case (str(field), *_):
+            return (names.get(field, field),)
+    return ()
 
 
 def _point(lat: float, lon: float, **props: Any) -> dict:
@@ -416,6 +498,24 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def input_files(loaded: LoadedScenario, source: str) -> list[Path]:
+    """Every file a run reads: the scenario, the map file (``source`` as ``map_source`` gives
+    it) and each file the scenario names (polygon, demand, candidates, firms' parcels), so that
+    ``--overwrite`` refuses an output folder holding any of them rather than delete it."""
+    spec = loaded.spec
+    polygon = spec.map.polygon
+    named = [
+        None if polygon is None or isinstance(polygon, list) else polygon.file,
+        spec.demand.file,
+        spec.lockers.candidates.file,
+        *(firm.parcels.file for firm in spec.firms),
+    ]
+    files = [loaded.file, *(loaded.path(path) for path in named if path is not None)]
+    if source != "demo" and not source.startswith("synthetic:"):
+        files.append(Path(source))
+    return files
+
+
 def run_scenario(
     file: Path | str,
     outdir: Path | str,
@@ -439,14 +539,16 @@ def run_scenario(
     Each stage records its status and time in ``summary["stages"]``. A stage whose module is not
     part of this build says so ("unavailable") and the stages needing it are skipped; nothing is
     faked. Outputs go to a hidden temporary folder renamed into place only when everything is
-    written.
+    written; ``overwrite`` empties an existing ``outdir`` first, refused when it holds any input
+    (`input_files`).
     """
     loaded = load_scenario(file, overrides=overrides)
     source = map_source(loaded, map_file)
     check_inputs(loaded, source)
+    inputs = input_files(loaded, source)
     with (
         StageProgress(quiet=quiet) as progress,
-        staged_output(Path(outdir), overwrite=overwrite, inputs=[loaded.file]) as folder,
+        staged_output(Path(outdir), overwrite=overwrite, inputs=inputs) as folder,
     ):
         run = Run(
             loaded=loaded,

@@ -5,10 +5,26 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from routing.model import Float, Int
-from routing.pooling.day import DEFAULT_VEHICLE_TYPES, MAX_DAY_VEHICLES, Transfer
+from routing.model import MAX_AMOUNT, MAX_SECONDS, Float, Int, Money
+from routing.pooling.day import DEFAULT_VEHICLE_TYPES, MAX_DAY_VEHICLES, DayId, Transfer
+
+#: Largest seed: PyVRP's random generator takes an unsigned 32-bit seed and ``routing.solve``
+#: seeds its second search with seed + 1 (as ``api.cli.checks.SEED_MAX``); numpy's draws take
+#: no negative seed. Every scenario seed keeps to it, so a seed that works in one place works
+#: in all of them.
+SEED_MAX = 2**32 - 2
+#: Most parcels a firm's ``count`` draws. Each is a stop in every routing model of the day
+#: (solo, pooled, each Shapley coalition); 1e20 overflowed numpy after the map and siting were
+#: done. The day's 1,000 vehicles carry 100,000 parcels at a fleet's default capacity (100),
+#: so more is a typo, not a city day.
+MAX_PARCELS = 100_000
+#: Shares of parcels may add up to 1 give or take float rounding (0.1 + 0.2 + 0.7).
+SHARE_ROUNDING = 1e-9
 
 Fraction = Annotated[Float, Field(ge=0.0, le=1.0)]
+Seed = Annotated[Int, Field(ge=0, le=SEED_MAX)]
+Latitude = Annotated[Float, Field(ge=-90, le=90)]
+Longitude = Annotated[Float, Field(ge=-180, le=180)]
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")]
 SIZES = ("S", "M", "L")
 
@@ -24,8 +40,8 @@ class Place(Strict):
     """A point: real coordinates, or ``rel: [x, y]`` fractions of the map extent (west->east,
     south->north), so that one scenario runs on the demo map and on ``--map FILE``."""
 
-    lat: Annotated[Float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[Float, Field(ge=-180, le=180)] | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
     rel: tuple[Fraction, Fraction] | None = None
 
     @model_validator(mode="after")
@@ -102,10 +118,20 @@ class MapSpec(Strict):
     @field_validator("bbox")
     @classmethod
     def _bbox_order(cls, bbox: tuple[float, float, float, float] | None) -> object:
+        """West before east and south before north, within the globe: the map stage refused a
+        bbox out of range (or given as [S, W, N, E]) only after validate had passed it."""
         if bbox is not None:
             west, south, east, north = bbox
-            if not (west < east and south < north):
-                raise ValueError("bbox must be [west, south, east, north], west<east, south<north")
+            if not -180 <= west < east <= 180:
+                raise ValueError(
+                    f"bbox is [west, south, east, north]: west {west} and east {east} must be "
+                    "longitudes with west < east, within -180..180"
+                )
+            if not -90 <= south < north <= 90:
+                raise ValueError(
+                    f"bbox is [west, south, east, north]: south {south} and north {north} must "
+                    "be latitudes with south < north, within -90..90 (lat and lon swapped?)"
+                )
         return bbox
 
 
@@ -122,7 +148,7 @@ class DemandSpec(Strict):
         1.0,
         20.0,
     )
-    seed: Int = 0
+    seed: Seed = 0
     rates: dict[str, Annotated[Float, Field(ge=0)]] = Field(
         default_factory=lambda: {"default": 0.5},
         description="parcels per day per 100 m² of floor area, by OSM building type "
@@ -131,6 +157,14 @@ class DemandSpec(Strict):
     size_mix: dict[Literal["S", "M", "L"], Annotated[Float, Field(ge=0)]] = Field(
         default_factory=lambda: {"S": 0.6, "M": 0.3, "L": 0.1}
     )
+
+    @field_validator("parcels_per_point")
+    @classmethod
+    def _low_to_high(cls, span: tuple[float, float]) -> tuple[float, float]:
+        """[low, high]: a reversed pair drew from a range the file does not say."""
+        if span[0] > span[1]:
+            raise ValueError(f"give [low, high] with low <= high (got {list(span)})")
+        return span
 
     @model_validator(mode="after")
     def _file_when_needed(self) -> "DemandSpec":
@@ -142,17 +176,17 @@ class DemandSpec(Strict):
 
 
 class Compartments(Strict):
-    """Compartments by size (S, M, L)."""
+    """Compartments by size (S, M, L), at most the day's bound on a locker's free ones."""
 
-    S: Annotated[Int, Field(ge=0)] = 0
-    M: Annotated[Int, Field(ge=0)] = 0
-    L: Annotated[Int, Field(ge=0)] = 0
+    S: Annotated[Int, Field(ge=0, le=MAX_AMOUNT)] = 0
+    M: Annotated[Int, Field(ge=0, le=MAX_AMOUNT)] = 0
+    L: Annotated[Int, Field(ge=0, le=MAX_AMOUNT)] = 0
 
 
 class ExistingLocker(Strict):
     """A locker already standing: the siting keeps it open and places new ones around it."""
 
-    id: str
+    id: DayId
     at: Place
     compartments: Compartments
 
@@ -227,17 +261,17 @@ class SitingSpec(Strict):
 
 
 class Fleet(Strict):
-    """``count`` vehicles of one travel profile, with their capacity, shift and costs (at most
-    the day's own limit, so that `scenario validate` refuses what the run would; all the
-    fleets together are held to it on loading, by the day's own check)."""
+    """``count`` vehicles of one travel profile, with their capacity, shift and costs (each
+    within the day's own limits, so that `scenario validate` refuses what the run would; all
+    the fleets together are held to the vehicle limit on loading, by the day's own check)."""
 
     profile: Literal["van", "e-tricycle"] = "van"
     count: Annotated[Int, Field(ge=1, le=MAX_DAY_VEHICLES)] = 1
-    capacity: Annotated[Int, Field(ge=1, description="parcels")] = 100
+    capacity: Annotated[Int, Field(ge=1, le=MAX_AMOUNT, description="parcels")] = 100
     shift: Window = Window(start="08:00", end="18:00")
-    cost_per_km: Annotated[Float, Field(ge=0)] = 1.0
-    cost_per_hour: Annotated[Float, Field(ge=0)] = 30.0
-    fixed_cost: Annotated[Float, Field(ge=0)] = 50.0
+    cost_per_km: Money = 1.0
+    cost_per_hour: Money = 30.0
+    fixed_cost: Money = 50.0
 
 
 class TimeWindowShare(Strict):
@@ -252,10 +286,23 @@ class ParcelsSpec(Strict):
     from the demand with ``seed``."""
 
     file: Path | None = None
-    count: Int | None = None
-    seed: Int = 0
-    service_s: Annotated[Int, Field(ge=0)] = 60
+    count: Annotated[Int, Field(le=MAX_PARCELS)] | None = None
+    seed: Seed = 0
+    service_s: Annotated[Int, Field(ge=0, le=MAX_SECONDS)] = 60
     time_windows: list[TimeWindowShare] = Field(default_factory=list)
+
+    @field_validator("time_windows")
+    @classmethod
+    def _shares_within_one(cls, windows: list[TimeWindowShare]) -> list[TimeWindowShare]:
+        """Each share is a part of the firm's parcels (the rest have no window): shares adding
+        up to more than all of them were silently scaled down instead."""
+        total = sum(tw.share for tw in windows)
+        if total > 1 + SHARE_ROUNDING:
+            raise ValueError(
+                f"the shares add up to {total:g}, more than 1 (each is a part of the firm's "
+                "parcels; the rest have no window)"
+            )
+        return windows
 
     @model_validator(mode="after")
     def _one_source(self) -> "ParcelsSpec":
@@ -269,7 +316,7 @@ class ParcelsSpec(Strict):
 class Firm(Strict):
     """A logistics firm: its own depot and fleet (its solo plan) and its parcels of the day."""
 
-    name: Annotated[str, Field(min_length=1)]
+    name: DayId
     depot: Place
     fleet: list[Fleet] = Field(min_length=1)
     parcels: ParcelsSpec
@@ -278,7 +325,7 @@ class Firm(Strict):
 class Centre(Strict):
     """A shared distribution centre with the shared fleet based there."""
 
-    id: str
+    id: DayId
     at: Place
     fleet: list[Fleet] = Field(min_length=1)
 
@@ -288,14 +335,14 @@ class RunSpec(Strict):
 
     engine: Literal["auto", "ortools", "pyvrp"] = "auto"
     time_limit_s: Annotated[Float, Field(gt=0)] = 10.0
-    seed: Int = 0
+    seed: Seed = 0
     locker_drops: bool = True
     shapley: Literal["auto", "exact", "sampled", "off"] = "auto"
     co2_g_per_km: dict[Literal["van", "e-tricycle"], Annotated[Float, Field(ge=0)]] = Field(
         default_factory=lambda: {"van": 240.0, "e-tricycle": 15.0},
         description="grams of CO2 per vehicle-km by vehicle profile",
     )
-    unserved_parcel_cost: Annotated[Float, Field(ge=0)] = 100.0
+    unserved_parcel_cost: Money = 100.0
     transfer: Transfer | None = Field(
         default=Transfer(),
         description="each firm's line haul from its depot to the shared centres in pooled "

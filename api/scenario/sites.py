@@ -2,7 +2,7 @@
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,14 @@ from scipy.spatial import cKDTree
 
 from api.scenario.demand import DemandPoints
 from api.scenario.errors import ScenarioError
-from api.scenario.schema import SIZES, Compartments, LockersSpec, Place, SitingSpec
+from api.scenario.schema import (
+    SIZES,
+    CandidatesSpec,
+    Compartments,
+    LockersSpec,
+    Place,
+    SitingSpec,
+)
 from network.errors import GongpeiError
 
 MAX_SNAP_M = 500.0  # a building centroid this far from any footpath is not on the map
@@ -21,7 +28,8 @@ MAX_SNAP_M = 500.0  # a building centroid this far from any footpath is not on t
 
 @dataclass(frozen=True)
 class Site:
-    """A place a locker stands or may stand, with its compartments and building cost."""
+    """A place a locker stands or may stand, with its compartments and building cost, and the
+    parcels a day it takes where its file row says (None: its compartments decide)."""
 
     id: str
     lat: float
@@ -30,6 +38,7 @@ class Site:
     cost: float
     existing: bool = False
     kind: str = "candidate"
+    capacity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -43,16 +52,56 @@ class OpenLocker:
 
 
 def sites_from_file(path: Path, spec: LockersSpec, where: str) -> list[Site]:
-    """Candidate sites from CSV ``id,lat,lon`` or GeoJSON points, read by the siting's own
-    reader (``routing.siting.points.read_candidates``); cost and compartments are the spec's."""
-    from routing.siting.points import read_candidates
+    """Candidate sites from CSV ``id,lat,lon[,fixed_cost,capacity,existing,compartments_S,
+    compartments_M,compartments_L]`` or GeoJSON points, read and checked by the siting's own
+    reader (``routing.siting.points``), so a scenario and ``gongpei site`` read a file alike:
+    each row's own values, and ``candidates.cost`` and ``.compartments`` where it gives none."""
+    from routing.siting.points import CANDIDATE_FIELDS, read_records
 
     try:
-        rows = read_candidates(path)
+        return [_file_site(rec, spec.candidates) for rec in read_records(path, CANDIDATE_FIELDS)]
     except GongpeiError as err:
         raise ScenarioError([f"{where}: cannot read sites from {path}: {err}"]) from None
-    return [Site(c.id, c.lat, c.lon, spec.candidates.compartments, spec.candidates.cost,
-                 kind="file") for c in rows]
+
+
+def _file_site(record: Mapping[str, Any], spec: CandidatesSpec) -> Site:
+    """One row of a candidates file: a standing locker (``existing``) with its compartments
+    costs nothing more unless its row says, like ``lockers.existing``; a new one costs
+    ``candidates.cost`` and gets ``candidates.compartments`` unless its row says otherwise."""
+    from routing.siting.points import candidate_from_record
+
+    site = candidate_from_record(record)
+    _check_compartments(site, record["_where"])
+    capacity = _given(record, "capacity", site.capacity)
+    if site.existing:
+        compartments = Compartments(**dict(zip(SIZES, site.compartments, strict=True)))
+        return Site(site.id, site.lat, site.lon, compartments, site.fixed_cost, existing=True,
+                    kind="existing", capacity=capacity)
+    cost = _given(record, "fixed_cost", site.fixed_cost)
+    return Site(site.id, site.lat, site.lon, spec.compartments,
+                spec.cost if cost is None else cost, kind="file", capacity=capacity)
+
+
+def _check_compartments(site: Any, where: str) -> None:
+    """A standing locker must give its compartments, as ``lockers.existing`` must: the scenario
+    has no standing locker of unknown size. A new locker's are the scenario's (or the sizing's),
+    so a row giving them is refused rather than ignored."""
+    if site.existing and site.compartments is None:
+        raise GongpeiError(
+            f"{where}: standing locker '{site.id}' needs its compartments_S, compartments_M "
+            "and compartments_L (as lockers.existing gives them)"
+        )
+    if not site.existing and site.compartments is not None:
+        raise GongpeiError(
+            f"{where}: compartments_S/M/L are for a standing locker (existing true); new "
+            f"locker '{site.id}' gets lockers.candidates.compartments (or the sizing's)"
+        )
+
+
+def _given(record: Mapping[str, Any], field: str, value: float) -> float | None:
+    """``value`` read for ``field`` if the row gave it, else None (the siting reader fills in
+    its own default, which is not the scenario's)."""
+    return value if field in record else None
 
 
 def sites_at_buildings(buildings: Any, spec: LockersSpec, demand: DemandPoints) -> list[Site]:
@@ -114,10 +163,15 @@ def siting_instance(demand: DemandPoints, sites: list[Site], walk: nx.MultiDiGra
 
 
 def _capacity(site: Site, spec: SitingSpec) -> float:
-    """Parcels a day a site takes: its compartments turned over every ``dwell_days``. Unlimited
-    when not capacitated, and when the siting sizes lockers (it then decides a new locker's
-    compartments and holds an existing one's as they stand, size by size)."""
-    if not spec.is_capacitated or spec.sizing is not None:
+    """Parcels a day a site takes: its file row's capacity, else its compartments turned over
+    every ``dwell_days``. Unlimited when not capacitated, and when the siting sizes lockers (it
+    then decides a new locker's compartments and holds an existing one's as they stand, size by
+    size) unless the row gives a capacity, which then holds as well, as under ``gongpei site``."""
+    if not spec.is_capacitated:
+        return math.inf
+    if site.capacity is not None:
+        return site.capacity
+    if spec.sizing is not None:
         return math.inf
     return sum(site.compartments.model_dump().values()) / spec.dwell_days
 
@@ -186,7 +240,7 @@ def _locker_row(site: Site, compartments: dict[str, int], load: float, spec: Sit
     """One opened locker: its load, and capacity as its compartments turned over every
     ``dwell_days`` (the siting's own rule, so the figures can be checked by hand); when sized
     (``cost`` given), the compartments to build (none at an existing locker) and their cost."""
-    capacity = sum(compartments.values()) / spec.dwell_days if spec.is_capacitated else None
+    capacity = _daily_capacity(site, compartments, spec)
     row = {
         "id": site.id, "kind": site.kind, "parcels_per_day": round(load, 1),
         "capacity_per_day": None if capacity is None else round(capacity, 1),
@@ -197,6 +251,17 @@ def _locker_row(site: Site, compartments: dict[str, int], load: float, spec: Sit
         row["build"] = dict.fromkeys(SIZES, 0) if site.existing else compartments
         row["compartment_cost"] = cost
     return row
+
+
+def _daily_capacity(site: Site, compartments: dict[str, int], spec: SitingSpec) -> float | None:
+    """An opened locker's parcels a day as the siting held it (``_capacity``): its row's
+    capacity, with a sizing also no more than its compartments turn over (None: uncapacitated)."""
+    if not spec.is_capacitated:
+        return None
+    turnover = sum(compartments.values()) / spec.dwell_days
+    if site.capacity is None:
+        return turnover
+    return site.capacity if spec.sizing is None else min(site.capacity, turnover)
 
 
 def _sizing_totals(chosen: list[dict[str, Any]], spec: SitingSpec,

@@ -1,6 +1,8 @@
 """Parameter sweeps: run a scenario once per value of one setting and plot the trade-offs."""
 
 import json
+import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,26 +13,57 @@ import yaml
 from api.report import plots
 from api.scenario.errors import ScenarioError
 from api.scenario.load import load_scenario, setting_value
+from api.scenario.mapdata import map_source
 from api.scenario.outdir import staged_output
-from api.scenario.runner import run_scenario
+from api.scenario.runner import input_files, run_scenario
+from network.errors import GongpeiError
+
+log = logging.getLogger("gongpei.scenario")
 
 
 def sweep_values(setting: str) -> tuple[str, list[Any]]:
-    """``key=START:STOP:STEP`` (STOP included) or ``key=a,b,c`` into the key and its values."""
+    """``key=START:STOP:STEP`` (STOP included; three numbers) or ``key=a,b,c`` into the key and
+    its values. The values are a YAML flow sequence without its brackets, so that a value may
+    be a list or a mapping (``shift=["08:00", "12:00"], ["08:00", "18:00"]``), and a value
+    with ``:`` that is not three numbers (``"08:00"``) is a value, not a range. Each value is
+    one run in its own folder, so a value given twice is refused."""
     key, sep, text = setting.partition("=")
-    if not sep or not key.strip() or not text.strip():
+    key = key.strip()
+    if not sep or not key or not text.strip():
         raise ScenarioError([f"--set {setting}: expected key=START:STOP:STEP or key=a,b,c"])
-    if ":" in text:
-        try:
-            start, stop, step = (float(part) for part in text.split(":"))
-        except ValueError:
-            raise ScenarioError([f"--set {setting}: START:STOP:STEP must be numbers"]) from None
-        if step <= 0 or stop < start:
-            raise ScenarioError([f"--set {setting}: need STEP > 0 and STOP >= START"])
-        values = list(np.arange(start, stop + step / 2, step))
-        as_int = all(float(v).is_integer() for v in (start, stop, step))
-        return key.strip(), [int(v) if as_int else float(v) for v in values]
-    return key.strip(), [setting_value(setting, part) for part in text.split(",")]
+    bounds = _range_bounds(text)
+    values = _range(setting, *bounds) if bounds else setting_value(setting, f"[{text}]")
+    repeated = [value for i, value in enumerate(values) if value in values[:i]]
+    if repeated:
+        raise ScenarioError(
+            [
+                f"--set {setting}: {key} is given the value {as_yaml(repeated[0])} more than "
+                "once (each value is one run, in its own folder)"
+            ]
+        )
+    return key, values
+
+
+def _range_bounds(text: str) -> tuple[float, float, float] | None:
+    """START, STOP and STEP when ``text`` is three finite numbers joined by ``:``, else None."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        return None
+    try:
+        start, stop, step = (float(part) for part in parts)
+    except ValueError:
+        return None
+    finite = all(math.isfinite(n) for n in (start, stop, step))
+    return (start, stop, step) if finite else None
+
+
+def _range(setting: str, start: float, stop: float, step: float) -> list[int | float]:
+    """START to STOP (included) by STEP; whole numbers when all three are."""
+    if step <= 0 or stop < start:
+        raise ScenarioError([f"--set {setting}: need STEP > 0 and STOP >= START"])
+    values = np.arange(start, stop + step / 2, step)
+    as_int = all(float(v).is_integer() for v in (start, stop, step))
+    return [int(v) if as_int else float(v) for v in values]
 
 
 def as_yaml(value: Any) -> str:
@@ -62,6 +95,57 @@ def _check_fixed(key: str, fixed: Sequence[str]) -> None:
             )
 
 
+def _sweep_inputs(
+    file: Path | str, runs: Sequence[str], fixed: Sequence[str], map_file: Path | None
+) -> list[Path]:
+    """Every value must make a valid scenario before anything runs; the files all the runs
+    read together (which ``--overwrite`` may not delete)."""
+    inputs: list[Path] = []
+    for run in runs:
+        loaded = load_scenario(file, overrides=[*fixed, run])
+        inputs += input_files(loaded, map_source(loaded, map_file))
+    return inputs
+
+
+def _point(value: Any, run: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """What sweep.json and the curves keep of one run."""
+    siting = summary.get("siting") or {}
+    return {
+        "value": value,
+        "lockers": len(siting.get("opened", [])),
+        "coverage": siting.get("coverage"),
+        "cost": {
+            plan: figures.get("cost") for plan, figures in (summary.get("plans") or {}).items()
+        },
+        "run": run,
+    }
+
+
+def _failed(value: Any, run: str, err: Exception) -> dict[str, Any]:
+    """A run that failed, with its error, so the sweep goes on and keeps the others (a failure
+    that depends on the map, as a budget above the candidate sites, is found only when run;
+    the finished runs may have taken hours). An error that is not the scenario's (a bug) is
+    logged with its traceback."""
+    if isinstance(err, GongpeiError):
+        log.error("%s failed: %s", run, err)
+        return {"value": value, "run": run, "error": str(err)}
+    log.exception("%s failed", run)
+    return {"value": value, "run": run, "error": f"{type(err).__name__}: {err}"}
+
+
+def _failures(outdir: Path | str, result: dict[str, Any]) -> ScenarioError:
+    """The error a sweep ends with when some runs failed (its finished runs are in place)."""
+    failed = result["failed"]
+    done = len(result["points"])
+    return ScenarioError(
+        [
+            f"{Path(outdir).resolve()}: {len(failed)} of {len(failed) + done} sweep runs failed "
+            f"({', '.join(f['run'] for f in failed)}; sweep.json gives each error); "
+            f"the {done} finished are kept there"
+        ]
+    )
+
+
 def run_sweep(
     file: Path | str,
     setting: str,
@@ -75,38 +159,37 @@ def run_sweep(
 ) -> dict[str, Any]:
     """One run per value into ``OUTDIR/<key>=<value as YAML>/``, then ``sweep.json`` and
     ``sweep.png``; ``fixed`` overrides (``key=value``, as `scenario run --set`) hold in every
-    run, so that one setting can be varied with others changed from the file."""
+    run, so that one setting can be varied with others changed from the file.
+
+    A run that fails is recorded in ``sweep.json`` (``failed``: value, run, error) and the
+    sweep goes on; the finished runs are kept and a ScenarioError then names the failed values.
+    When every run fails, nothing is kept."""
     key, values = sweep_values(setting)
     _check_fixed(key, fixed)
     runs = [(value, f"{key}={as_yaml(value)}") for value in values]
-    for _, run in runs:  # every value must make a valid scenario before anything runs
-        load_scenario(file, overrides=[*fixed, run])
-    points = []
-    with staged_output(Path(outdir), overwrite=overwrite, inputs=[Path(file)]) as folder:
+    inputs = _sweep_inputs(file, [run for _, run in runs], fixed, map_file)
+    points, failed = [], []
+    with staged_output(Path(outdir), overwrite=overwrite, inputs=inputs) as folder:
         for value, run in runs:
-            summary = run_scenario(
-                file,
-                folder / run,
-                map_file=map_file,
-                overrides=[*fixed, run],
-                quiet=quiet,
-                time_limit_s=time_limit_s,
-                coverage_curve=False,
-            )
-            siting = summary.get("siting") or {}
-            points.append(
-                {
-                    "value": value,
-                    "lockers": len(siting.get("opened", [])),
-                    "coverage": siting.get("coverage"),
-                    "cost": {
-                        plan: figures.get("cost")
-                        for plan, figures in (summary.get("plans") or {}).items()
-                    },
-                    "run": run,
-                }
-            )
-        result = {"parameter": key, "fixed": list(fixed), "points": points}
+            try:
+                summary = run_scenario(
+                    file,
+                    folder / run,
+                    map_file=map_file,
+                    overrides=[*fixed, run],
+                    quiet=quiet,
+                    time_limit_s=time_limit_s,
+                    coverage_curve=False,
+                )
+            except Exception as err:  # recorded and the sweep goes on: see _failed
+                failed.append(_failed(value, run, err))
+                continue
+            points.append(_point(value, run, summary))
+        if not points:
+            raise ScenarioError([f"{f['run']}: {f['error']}" for f in failed])
+        result = {"parameter": key, "fixed": list(fixed), "points": points, "failed": failed}
         (folder / "sweep.json").write_text(json.dumps(result, indent=2))
         plots.sweep_curves(_plottable(points), key, folder / "sweep.png")
+    if failed:
+        raise _failures(outdir, result)
     return result

@@ -23,6 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from network.errors import SnapError
 from network.geo import haversine_m
+from network.points import ENCODINGS
 from routing.siting.errors import CandidateOffGraphError, SitingInputError
 from routing.siting.model import (
     DEFAULT_SIZE_MIX,
@@ -143,44 +144,80 @@ def candidates_from_buildings(
 
 def read_demand(path: str | Path) -> list[DemandPoint]:
     """Demand points from CSV (``id,lat,lon,parcels[,S,M,L]``) or GeoJSON Point features."""
-    return [demand_from_record(rec) for rec in _records(Path(path))]
+    return [demand_from_record(rec) for rec in read_records(path, DEMAND_FIELDS)]
 
 
 def read_candidates(path: str | Path) -> list[Candidate]:
     """Candidates from CSV (``id,lat,lon[,fixed_cost,capacity,existing]``, and for a standing
     locker ``compartments_S,compartments_M,compartments_L``) or GeoJSON points."""
-    return [candidate_from_record(rec) for rec in _records(Path(path))]
+    return [candidate_from_record(rec) for rec in read_records(path, CANDIDATE_FIELDS)]
 
 
-def _records(path: Path) -> list[dict]:
-    """One dict per row or feature, each with ``_where`` (file and row) for its errors."""
+def read_records(path: str | Path, fields: Sequence[str] = ()) -> list[dict]:
+    """One dict per CSV row or GeoJSON feature, each with ``_where`` (file and row) for its
+    errors; public so that a caller can fill defaults of its own (a scenario's settings) before
+    ``demand_from_record`` or ``candidate_from_record``. A CSV header that is one of ``fields``
+    but for case (Excel's ``Lat``) takes that field's name."""
+    path = Path(path)
     if not path.is_file():
         raise SitingInputError(f"points file '{path}': no such file")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".geojson", ".json"):
         raise SitingInputError(f"points file '{path.name}': expected .csv or .geojson")
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
-    except (OSError, UnicodeDecodeError) as err:
-        raise SitingInputError(
-            f"points file '{path.name}': cannot read it as text ({err})"
-        ) from None
+    text = _text(path)
     if suffix == ".csv":
-        return _csv_records(path.name, text)
+        return _csv_records(path.name, text, fields)
     return _geojson_records(path.name, text)
 
 
-def _csv_records(name: str, text: str) -> list[dict]:
+def _text(path: Path) -> str:
+    """The file's text in the first of ``network.points.ENCODINGS`` that decodes it whole, BOM
+    removed: UTF-8 (Excel's "CSV UTF-8" starts with a BOM), else GB18030, which is what Excel's
+    plain "CSV" is on a Chinese Windows machine (as ``gongpei matrix`` reads points files)."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise SitingInputError(f"points file '{path.name}': cannot read it ({err})") from None
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            continue
+    raise SitingInputError(
+        f"points file '{path.name}': cannot read it as text (neither UTF-8 nor GB18030); "
+        "save it as CSV UTF-8"
+    )
+
+
+def _csv_records(name: str, text: str, fields: Sequence[str]) -> list[dict]:
     """Rows as dicts; a blank cell is a field not given (its default, or an error if needed)."""
     reader = csv.DictReader(io.StringIO(text))
+    columns = reader.fieldnames or []  # read first: line_num is then the header's
+    header = _header(f"{name} row {reader.line_num}", columns, fields)
     records = []
     for row in reader:
         where = f"{name} row {reader.line_num}"
         if None in row:
             raise SitingInputError(f"{where}: more cells than the header has columns")
-        cells = {key.strip(): (cell or "").strip() for key, cell in row.items()}
+        cells = {header[key]: (cell or "").strip() for key, cell in row.items()}
         records.append({key: cell for key, cell in cells.items() if cell} | {"_where": where})
     return records
+
+
+def _header(where: str, columns: Sequence[str], fields: Sequence[str]) -> dict[str, str]:
+    """Each header cell's field name: stripped of spaces, and one of ``fields`` but for case
+    takes that name. Two columns of one name are refused: ``csv.DictReader`` would keep the
+    last one's cells without a word; unnamed ones, which Excel leaves after the last column,
+    may repeat."""
+    known = {field.casefold(): field for field in fields}
+    header: dict[str, str] = {}
+    for column in columns:
+        field = known.get(column.strip().casefold(), column.strip())
+        same = next((c for c, f in header.items() if f.casefold() == field.casefold()), None)
+        if field and same is not None:
+            raise SitingInputError(f"{where}: column {column!r} repeats column {same!r}")
+        header[column] = field
+    return header
 
 
 def _geojson_records(name: str, text: str) -> list[dict]:
@@ -276,6 +313,10 @@ class _CandidateRecord(_Record):
     compartments_S: Any = None
     compartments_M: Any = None
     compartments_L: Any = None
+
+
+DEMAND_FIELDS = tuple(_DemandRecord.model_fields)  # a demand CSV's columns, as spelt
+CANDIDATE_FIELDS = tuple(_CandidateRecord.model_fields)  # a candidates CSV's columns
 
 
 def validated(model: type[BaseModel], data: Any, where: str, **kw: Any) -> Any:

@@ -110,7 +110,8 @@ def test_set_cover_has_no_budget_to_check(tmp_path: Path) -> None:
 
 def test_run_refuses_a_budget_below_the_existing_lockers_before_any_work(tmp_path: Path) -> None:
     path = _write(tmp_path, SITING_ONLY)
-    with pytest.raises(ScenarioError, match=r"s\.yaml:9: siting\.budget: budget 1 is below"):
+    said = r"^--set siting\.budget=1: siting\.budget: budget 1 is below"
+    with pytest.raises(ScenarioError, match=said):
         run_scenario(path, tmp_path / "out", quiet=True, overrides=["siting.budget=1"])
     assert not (tmp_path / "out").exists()
 

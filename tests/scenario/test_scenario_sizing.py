@@ -91,7 +91,7 @@ def test_bad_sizing_names_line_and_field(tmp_path: Path, written: str, expected:
 
 def test_bad_sizing_override_is_an_error(tmp_path: Path) -> None:
     err = _error(tmp_path, GOOD, ("siting.sizing=3",))
-    assert "s.yaml:6: siting.sizing: Input should be a valid dictionary" in err
+    assert "--set siting.sizing=3: siting.sizing: Input should be a valid dictionary" in err
 
 
 def test_existing_locker_above_the_cap_is_accepted(tmp_path: Path) -> None:
