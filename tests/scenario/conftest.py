@@ -136,3 +136,15 @@ def render_report():
         return result
 
     return render
+
+
+@pytest.fixture
+def figures(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The matplotlib figures the plot functions draw, kept open when they are done."""
+    import matplotlib.pyplot as plt
+
+    drawn: list = []
+    monkeypatch.setattr(plt, "close", drawn.append)
+    yield drawn
+    for fig in drawn:
+        fig.clf()

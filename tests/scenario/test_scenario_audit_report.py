@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pytest
 
 from api.report import plots
@@ -140,16 +139,6 @@ def test_report_shows_each_plans_splits_under_that_plan(generated_run: Path) -> 
                        "Split by standalone cost"] * 2  # fmt: skip
     assert first[3:] == ["120.0", "40.0 (25 %)", "111.1", "122.2",
                          "100.0", "60.0 (38 %)", "99.9", "88.8"]  # fmt: skip
-
-
-@pytest.fixture
-def figures(monkeypatch: pytest.MonkeyPatch) -> list[plt.Figure]:
-    """The figures the plot functions draw, kept open when they are done."""
-    drawn: list[plt.Figure] = []
-    monkeypatch.setattr(plt, "close", drawn.append)
-    yield drawn
-    for fig in drawn:
-        fig.clf()
 
 
 def _sweep(values: list, lockers: list[int]) -> list[dict]:

@@ -4,8 +4,6 @@ import json
 import re
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import pytest
 from matplotlib.text import Text
 
 from api.report import plots
@@ -22,16 +20,6 @@ SWEEP = [
     }
     for v in (1, 2, 3)
 ]
-
-
-@pytest.fixture
-def figures(monkeypatch: pytest.MonkeyPatch) -> list[plt.Figure]:
-    """The figures the plot functions draw, kept open when they are done."""
-    drawn: list[plt.Figure] = []
-    monkeypatch.setattr(plt, "close", drawn.append)
-    yield drawn
-    for fig in drawn:
-        fig.clf()
 
 
 def _whole(ticks) -> bool:
