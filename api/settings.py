@@ -35,6 +35,13 @@ def data_dir() -> Path:
     return Path(os.environ.get("GONGPEI_DATA_DIR", "data"))
 
 
+def graph_cache_dir() -> Path:
+    """`$GONGPEI_DATA_DIR/graphs`: the one road-graph cache of every command, the server and
+    its job workers, so a map built by any of them is read by all (three folders held three
+    copies of each map, each built once more)."""
+    return data_dir() / "graphs"
+
+
 def default_database_url() -> str:
     """`GONGPEI_DATABASE_URL`, else an SQLite file in the data folder."""
     url = os.environ.get("GONGPEI_DATABASE_URL")

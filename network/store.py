@@ -27,11 +27,6 @@ INFO = "info.json"
 GRAPH_FILES = frozenset({GRAPHML, PICKLE, ORDER, INFO})  # all that a built-graph folder holds
 
 
-def default_data_dir() -> Path:
-    """$GONGPEI_DATA_DIR, else ./data: where caches and outputs go by default."""
-    return Path(os.environ.get("GONGPEI_DATA_DIR", "data"))
-
-
 def summary(graph: nx.MultiDiGraph) -> dict[str, Any]:
     """What `gongpei network info` shows: source, profile, size, extent and the build report."""
     xs = [d["x"] for _, d in graph.nodes(data=True)]

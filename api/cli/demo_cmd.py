@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 from api.cli.scenario_cmd import setup_logging, warn_unfinished
-from api.scenario.mapdata import data_dir
+from api.settings import data_dir
 
 CAMPUS = Path(__file__).resolve().parents[2] / "scenarios" / "campus.yaml"
 DEMO_OUTPUTS = frozenset({"summary.json", "report.html", "layers", "plots"})

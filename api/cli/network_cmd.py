@@ -59,7 +59,7 @@ def build(
         list[str] | None, typer.Option(help="Override a class speed: HIGHWAY=KMH (repeatable).")
     ] = None,
     cache_dir: Annotated[
-        Path | None, typer.Option(help="Graph cache (default $GONGPEI_DATA_DIR/cache/network).")
+        Path | None, typer.Option(help="Graph cache (default $GONGPEI_DATA_DIR/graphs).")
     ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace a folder that is not a built graph.")
@@ -67,9 +67,10 @@ def build(
 ) -> None:
     """Build a profile's road graph and save it (GraphML, pickle, matrix index, info.json)."""
     # Imported here, not at module level, so `gongpei --help` starts fast.
+    from api.settings import graph_cache_dir
     from network.areas import read_polygon
     from network.graph import build_graph
-    from network.store import check_graph_target, default_data_dir, save_graph_dir
+    from network.store import check_graph_target, save_graph_dir
 
     if polygon_name is not None and polygon is None:
         raise AreaError("--polygon-name: names a feature of the --polygon file; give --polygon")
@@ -82,7 +83,7 @@ def build(
         bbox=_bbox(bbox),
         polygon=read_polygon(polygon, polygon_name) if polygon else None,
         speeds_kmh=_speeds(speed),
-        cache_dir=cache_dir or default_data_dir() / "cache" / "network",
+        cache_dir=cache_dir or graph_cache_dir(),
     )
     save_graph_dir(graph, out, overwrite=overwrite)
     report = graph.graph["report"]

@@ -51,7 +51,7 @@ def pool(
         check_seed,
         check_writable_folder,
     )
-    from api.settings import data_dir
+    from api.settings import graph_cache_dir
     from routing.pooling.compare import SolveSettings, compare_day
     from routing.pooling.day import read_day, with_lockers
     from routing.pooling.output import write_outputs
@@ -85,7 +85,7 @@ def pool(
         shapley_precision=shapley_precision,
     )
     console.print(f"[bold]{day.name}[/]: {len(day.firms)} firms, {len(day.parcels)} parcels")
-    travel = day_travel(day, cache_dir=cache_dir or data_dir() / "graphs")
+    travel = day_travel(day, cache_dir=cache_dir or graph_cache_dir())
     with console.status("solving") as status:
         result = compare_day(day, travel, settings, progress=status.update, on_solve=status.update)
     files = write_outputs(result, outdir)

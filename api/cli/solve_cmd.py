@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from api.cli.checks import (
     check_seed,
 )
 from api.jobs.runner import checked_solution
+from api.settings import graph_cache_dir
 from routing.engines import Progress
 from routing.io import FORMATS, guess_format, read_problem
 from routing.io.native import load_json
@@ -41,7 +41,7 @@ def solve(
         "--network",
         help="Road network for travel between coordinates: a folder from `gongpei network "
         "build`, an OSM file, 'demo' or 'synthetic:N' (graphs built from files are "
-        "cached under $GONGPEI_DATA_DIR/cache).",
+        "cached under $GONGPEI_DATA_DIR/graphs).",
     ),
     geojson: Path | None = typer.Option(None, "--geojson", help="Also write routes as GeoJSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
@@ -59,8 +59,7 @@ def solve(
         {"--output": output, "--geojson": geojson},
     )
     console = Console(stderr=True, markup=False, highlight=False)
-    cache = Path(os.environ.get("GONGPEI_DATA_DIR", "data")) / "cache"
-    cache_dir = str(cache) if network else None
+    cache_dir = str(graph_cache_dir()) if network else None
     problem = read_problem(file, format=format, network=network, cache_dir=cache_dir)
     console.print(
         f"{file.name}: {len(problem.jobs)} jobs, {len(problem.shipments)} shipments, "

@@ -39,10 +39,19 @@ def read_batch(payload: dict[str, Any], *, estimate: bool = False):
         problem = {k: v for k, v in problem.items() if k not in ("matrices", "matrix")}
         problem["travel"] = {"source": "straight_line", "speed_kmh": 25.0}
         network = None
+    cache = _graph_cache()
     if payload["format"] == "vroom":
         travel = check_travel(problem.get("travel"))
-        return vroom_to_problem(problem, network=network, travel=travel)
-    return problem_from_dict(problem, network=network)
+        return vroom_to_problem(problem, network=network, travel=travel, cache_dir=cache)
+    return problem_from_dict(problem, network=network, cache_dir=cache)
+
+
+def _graph_cache() -> str:
+    """The road-graph cache the CLI and the server share: a worker reads a map another process
+    built (each worker used to build every map itself, once per process)."""
+    from api.settings import graph_cache_dir
+
+    return str(graph_cache_dir())
 
 
 def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:
@@ -60,7 +69,7 @@ def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:
             time_limit_s=limit,
             progress=lambda _update: tick(),
         )
-    line = road_line(problem, network=payload.get("network"))
+    line = road_line(problem, network=payload.get("network"), cache_dir=_graph_cache())
     return checked_solution(problem, solution)[0], solution.to_geojson(line=line)
 
 
@@ -125,7 +134,7 @@ def run_siting(payload: dict[str, Any], progress: Progress) -> Result:
     if payload["distance"] == "walk":
         from routing.travel import road_graphs
 
-        graph = road_graphs(["walk"], network=payload["network"])["walk"]
+        graph = road_graphs(["walk"], network=payload["network"], cache_dir=_graph_cache())["walk"]
     instance = instance_from_points(
         demand,
         candidates,
@@ -152,7 +161,8 @@ def run_pool(payload: dict[str, Any], progress: Progress) -> Result:
     if payload.get("network"):
         from routing.travel import road_graphs
 
-        graphs = road_graphs(road_profiles(day), network=payload["network"])
+        profiles = road_profiles(day)
+        graphs = road_graphs(profiles, network=payload["network"], cache_dir=_graph_cache())
     travel = day_travel(day, graphs=graphs)
     settings = SolveSettings(
         engine=payload["engine"],

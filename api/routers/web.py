@@ -17,7 +17,7 @@ from api.db.engine import Database
 from api.db.models import Locker
 from api.deps import errors, get_db
 from api.limits import public_rate_limit
-from api.settings import Settings, data_dir
+from api.settings import Settings, graph_cache_dir
 from network.errors import GongpeiError
 
 router = APIRouter(tags=["map"])
@@ -84,7 +84,7 @@ def network_geojson(source: str) -> dict[str, Any]:
 
     profiles = source_profiles(source)
     profile = "van" if "van" in profiles else profiles[0]
-    graphs = road_graphs([profile], network=source, cache_dir=str(data_dir() / "graphs"))
+    graphs = road_graphs([profile], network=source, cache_dir=str(graph_cache_dir()))
     return {"type": "FeatureCollection", "features": road_features(graphs[profile])}
 
 

@@ -1,7 +1,6 @@
 """The scenario's map: which source to build, the graphs per profile, places on it, road layer."""
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +14,6 @@ from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario
 from api.scenario.schema import Place
 from network.errors import OsmFileError
-
-
-def data_dir() -> Path:
-    """Where built graphs are cached: ``$GONGPEI_DATA_DIR`` (default ``./data``)."""
-    return Path(os.environ.get("GONGPEI_DATA_DIR", "data"))
 
 
 def map_source(loaded: LoadedScenario, map_file: Path | None) -> str:

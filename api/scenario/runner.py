@@ -21,11 +21,12 @@ from api.scenario import sites
 from api.scenario.checks import check_inputs
 from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario, load_scenario
-from api.scenario.mapdata import MapGraphs, data_dir, map_polygon, map_source, road_features
+from api.scenario.mapdata import MapGraphs, map_polygon, map_source, road_features
 from api.scenario.outdir import staged_output
 from api.scenario.progress import StageProgress
 from api.scenario.schema import Scenario
 from api.scenario.yaml_lines import Loc
+from api.settings import graph_cache_dir
 from network.errors import GongpeiError
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def _stage_graphs(run: Run) -> None:
                     profile=profile,
                     bbox=spec.map.bbox,
                     polygon=polygon,
-                    cache_dir=data_dir() / "graphs",
+                    cache_dir=graph_cache_dir(),
                 )
             except GongpeiError as err:
                 raise run.blame(err, *at) from None

@@ -208,6 +208,38 @@ def test_pool_caches_road_graphs_in_the_data_dir_by_default(monkeypatch, tmp_pat
     assert asked == [tmp_path / "data" / "graphs"]
 
 
+def test_a_map_built_by_one_command_is_read_by_the_others_and_the_workers(
+    monkeypatch, tmp_path
+) -> None:
+    """`network build`, `solve --network` and the server with its workers each had a cache
+    folder of their own: one map was built and stored three times."""
+    from api.jobs.runner import read_batch
+    from routing.travel import road_graphs
+
+    monkeypatch.setenv("GONGPEI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(sys, "argv", ["gongpei", "network", "build", "demo", "--profile",
+                                      "walk", "-o", str(tmp_path / "built")])  # fmt: skip
+    with pytest.raises(SystemExit) as stop:
+        run()
+    assert stop.value.code in (0, None)
+    (entry,) = (tmp_path / "data" / "graphs").glob("graph-*.pickle")
+    graph = road_graphs(["walk"], network="demo", cache_dir=str(tmp_path / "data" / "graphs"))
+    assert graph["walk"].graph["cache"] == "hit"
+    import network.graph
+    import routing.travel
+
+    built, build = [], network.graph.build_graph
+    monkeypatch.setattr(network.graph, "build_graph",
+                        lambda *a, **kw: built.append(kw["cache_dir"]) or build(*a, **kw))
+    routing.travel._graph.cache_clear()  # a fresh worker process
+    stops = [[24.9384, 60.1699], [24.9410, 60.1710]]
+    batch = {"vehicles": [{"id": 1, "start": stops[0], "profile": "walk"}],
+             "jobs": [{"id": 1, "location": stops[1]}]}  # fmt: skip
+    read_batch({"format": "vroom", "problem": batch, "network": "demo"})
+    assert built == [str(tmp_path / "data" / "graphs")]
+    assert list((tmp_path / "data" / "graphs").glob("graph-*.pickle")) == [entry]
+
+
 def test_demo_keeps_a_folder_of_the_users_files(gongpei, tmp_path) -> None:
     folder = tmp_path / "precious"
     folder.mkdir()

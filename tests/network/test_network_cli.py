@@ -36,7 +36,7 @@ def test_build_info_matrix_on_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "nodes" in result.output and "cache miss" in result.output
     assert {p.name for p in out.iterdir()} == {"graph.graphml", "graph.pickle", "cch-order.npy",
                                                "info.json"}  # fmt: skip
-    assert (tmp_path / "data" / "cache" / "network").is_dir()
+    assert (tmp_path / "data" / "graphs").is_dir()  # the cache every command shares
     info = runner.invoke(app, ["info", str(out)])
     assert info.exit_code == 0 and '"profile": "van"' in info.output
     exported = ox.load_graphml(out / "graph.graphml")
