@@ -52,10 +52,13 @@ def _leaflet_assets() -> tuple[str, str]:
     css = (folder / "leaflet.css").read_text(encoding="utf-8")
 
     def inline(match: re.Match[str]) -> str:
-        data = (folder / "images" / match.group(1)).read_bytes()
-        return f"url(data:image/png;base64,{base64.b64encode(data).decode()})"
+        return f"url({_png_data_uri((folder / 'images' / match.group(1)).read_bytes())})"
 
     return script, re.sub(r"url\(images/([\w.-]+\.png)\)", inline, css)
+
+
+def _png_data_uri(data: bytes) -> str:
+    return f"data:image/png;base64,{base64.b64encode(data).decode()}"
 
 
 def _json_for_script(value: Any) -> str:
@@ -114,16 +117,19 @@ def write_report(outdir: Path) -> Path:
     """Write ``outdir/report.html`` from the run's ``summary.json``, ``layers/`` and ``plots/``.
 
     Leaflet comes from the installed ``django-js-lib-leaflet`` package (module ``js_lib_leaflet``)
-    and is inlined, its CSS images as data URIs, so the report opens from disk with no network. The
-    road network is drawn under everything so the map still reads when tiles cannot be fetched.
+    and is inlined, its CSS images and the plots as data URIs, so the report opens from disk with
+    no network, also moved away from its folder. The road network is drawn under everything so
+    the map still reads when tiles cannot be fetched.
     """
     summary = json.loads((outdir / "summary.json").read_text(encoding="utf-8"))
     layers = {
         path.stem: json.loads(path.read_text(encoding="utf-8"))
         for path in sorted((outdir / "layers").glob("*.geojson"))
     }
+    # inlined, as the layers are: a report.html mailed or moved on its own kept its map but
+    # lost every plot (the PNGs stay in plots/ for slides)
     plots = [
-        {"src": f"plots/{path.name}", "title": PLOT_TITLES.get(path.name, path.stem)}
+        {"src": _png_data_uri(path.read_bytes()), "title": PLOT_TITLES.get(path.name, path.stem)}
         for path in sorted((outdir / "plots").glob("*.png"))
     ]
     script, css = _leaflet_assets()

@@ -35,7 +35,7 @@ def test_report_is_self_contained(generated_run: Path) -> None:
     assert not re.findall(r'<(?:script|img|link)[^>]*(?:src|href)="(?:https?:)?//', html)
     assert "L.map(" in html and "Leaflet" in html  # Leaflet inlined from js_lib_leaflet
     assert "url(images/" not in html  # CSS images inlined as data URIs
-    assert 'src="plots/coverage_curve.png"' in html
+    assert 'src="plots/' not in html and html.count('<img src="data:image/png;base64,') == 3
     assert "s27" in html and "pooled + lockers" in html
     assert "40.0" in html  # vehicle-km from the plans table
     assert "88.30 %" in html and "40 / 20 / 8" in html  # the chosen lockers' table
