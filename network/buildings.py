@@ -16,7 +16,7 @@ from network.errors import AreaError, OsmFileError
 from network.graph import demo_path
 
 COLUMNS = [
-    "osmid", "building", "levels", "area_m2", "name", "lat", "lon", "entrance", "site_lat",
+    "osm_ref", "building", "levels", "area_m2", "name", "lat", "lon", "entrance", "site_lat",
     "site_lon", "geometry",
 ]  # fmt: skip
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -32,7 +32,9 @@ def read_buildings(
 ) -> gpd.GeoDataFrame:
     """Every `building=*` way or multipolygon in an OSM XML/PBF file (or "demo") as a row.
 
-    Columns: `osmid` (area id: way id * 2, relation id * 2 + 1, osmium's convention),
+    Columns: `osm_ref` (the footprint's OSM object, `w123` for way 123 or `r45` for relation
+    45, as openstreetmap.org/way/123 shows it; osmium's area ids, way id * 2 and relation id
+    * 2 + 1, led a planner looking them up to another object),
     `building` (the tag value, "yes" when untyped), `levels` (`building:levels`, 1 where absent
     or unreadable), `area_m2` (footprint, in a local UTM projection), `name`, the centroid's
     `lat`/`lon`, `entrance` (the `entrance=*` value of the door on its outline a locker would
@@ -61,7 +63,7 @@ def read_buildings(
             tags = obj.tags
             rows.append(
                 {
-                    "osmid": obj.id,
+                    "osm_ref": _osm_ref(obj.id),
                     "building": tags.get("building", "yes"),
                     "levels": _levels(tags.get("building:levels")),
                     "name": tags.get("name"),
@@ -89,6 +91,11 @@ def read_buildings(
         inside = frame["lon"].between(w, e) & frame["lat"].between(s, n)
         frame = frame[inside]
     return frame[COLUMNS].reset_index(drop=True)
+
+
+def _osm_ref(area_id: int) -> str:
+    """The OSM object an osmium area comes from: a way (even area id) or a relation (odd)."""
+    return f"w{area_id // 2}" if area_id % 2 == 0 else f"r{area_id // 2}"
 
 
 def _best_door(area: osmium.osm.Area, doors: dict) -> tuple[int, str, float, float] | None:

@@ -65,7 +65,7 @@ def demand_from_buildings(buildings: Any, spec: DemandSpec) -> DemandPoints:
     rates.update({kind: rate for kind, rate in spec.rates.items() if kind != "default"})
     mix = tuple(float(v) for v in _mix_array(spec.size_mix, 1)[0])
     points = [p for p in siting_demand(buildings, rates=rates, mix=mix) if p.parcels > 0]
-    kind = dict(zip((f"b{i}" for i in buildings["osmid"]), buildings["building"], strict=True))
+    kind = dict(zip((f"b{i}" for i in buildings["osm_ref"]), buildings["building"], strict=True))
     return DemandPoints(
         ids=[p.id for p in points],
         lat=np.array([p.lat for p in points]),

@@ -119,7 +119,7 @@ def sites_at_buildings(buildings: Any, spec: LockersSpec, demand: DemandPoints) 
     near = tree.query_ball_point(np.column_stack([lon, lat]) * scale, r=200.0)
     nearby = np.array([demand.parcels[idx].sum() for idx in near])
     order = np.argsort(-nearby, kind="stable")[: spec.candidates.max_sites]
-    ids = chosen["osmid"].to_numpy()
+    ids = chosen["osm_ref"].to_numpy()
     names = chosen["building"].to_numpy()
     return [Site(f"b{ids[k]}", float(lat[k]), float(lon[k]), spec.candidates.compartments,
                  spec.candidates.cost, kind=f"building ({names[k]})") for k in order]

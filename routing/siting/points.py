@@ -119,7 +119,7 @@ def demand_from_buildings(
         if not rate:
             continue
         parcels = rate * row.area_m2 * row.levels / 100.0
-        points.append(DemandPoint(f"b{row.osmid}", row.lat, row.lon, round(parcels, 3), mix))
+        points.append(DemandPoint(f"b{row.osm_ref}", row.lat, row.lon, round(parcels, 3), mix))
     return points
 
 
@@ -136,7 +136,7 @@ def candidates_from_buildings(
     big = buildings[buildings["area_m2"] >= min_area_m2]
     return [
         Candidate(
-            f"site-b{r.osmid}", r.site_lat, r.site_lon, fixed_cost=fixed_cost, capacity=capacity
+            f"site-b{r.osm_ref}", r.site_lat, r.site_lon, fixed_cost=fixed_cost, capacity=capacity
         )
         for r in big.itertuples(index=False)
     ]

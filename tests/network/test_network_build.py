@@ -208,6 +208,20 @@ def test_file_endings_are_read_in_any_case(tmp_path: Path, tiny: Path) -> None:
     assert _arcs(build_graph(gz)) == _arcs(build_graph(tiny))
 
 
+def test_a_buildings_reference_is_its_osm_object(tmp_path: Path, tiny: Path) -> None:
+    """It was osmium's area id (way 17 read as 34), which names another object on OSM."""
+    from network.buildings import read_buildings
+
+    relation = (
+        '<relation id="21"><member type="way" ref="18" role="outer"/>'
+        '<tag k="type" v="multipolygon"/><tag k="building" v="office"/></relation>\n'
+        '<way id="18"><nd ref="1"/><nd ref="2"/><nd ref="4"/><nd ref="1"/></way>\n</osm>'
+    )
+    both = tmp_path / "both.osm"
+    both.write_text(tiny.read_text(encoding="utf-8").replace("</osm>", relation), "utf-8")
+    assert sorted(read_buildings(both)["osm_ref"]) == ["r21", "w17"]
+
+
 def test_assemble_splits_way_at_missing_nodes() -> None:
     coords = {1: (0.0, 0.0), 2: (0.001, 0.0), 3: (0.003, 0.0), 4: (0.004, 0.0)}
     graph, counts = assemble(

@@ -53,15 +53,15 @@ def test_empty_parcels_file_is_a_firm_with_no_parcels(tmp_path: Path) -> None:
 
 
 def test_drawn_parcels_follow_demand_and_windows() -> None:
-    frame = pd.DataFrame({"osmid": [1, 2, 3], "building": ["dormitory", "yes", "office"],
+    frame = pd.DataFrame({"osm_ref": ["w1", "w2", "r3"], "building": ["dormitory", "yes", "office"],
                           "levels": [5.0, 1.0, 2.0], "area_m2": [1000.0, 200.0, 500.0],
                           "lat": [36.0, 36.1, 36.2], "lon": [120.0, 120.1, 120.2]})
     demand = demand_from_buildings(frame, DemandSpec(rates={"dormitory": 1.5, "default": 0.0}))
-    assert demand.ids == ["b1"] and demand.parcels.tolist() == [75.0]  # 1.5 x 50 x 100 m²
+    assert demand.ids == ["bw1"] and demand.parcels.tolist() == [75.0]  # 1.5 x 50 x 100 m²
     spec = ParcelsSpec(count=200, seed=4, time_windows=[
         {"window": ["12:00", "13:30"], "share": 0.25}])
     parcels = draw_parcels("JD", spec, demand, {"S": 1.0})
-    assert len(parcels) == 200 and {p.demand_id for p in parcels} == {"b1"}
+    assert len(parcels) == 200 and {p.demand_id for p in parcels} == {"bw1"}
     assert {p.size for p in parcels} == {"S"}
     lunch = sum(p.window == (12 * 3600, 13 * 3600 + 1800) for p in parcels)
     assert 30 <= lunch <= 70 and draw_parcels("JD", spec, demand, {"S": 1.0}) == parcels

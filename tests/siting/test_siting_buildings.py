@@ -25,10 +25,10 @@ def test_demand_from_buildings_by_type_rate_area_and_levels():
     offices = frame[frame["building"] == "office"]
     got = {d.id: d.parcels for d in demand}
     for row in offices.itertuples():
-        assert got[f"b{row.osmid}"] == pytest.approx(row.area_m2 * row.levels / 100, abs=1e-3)
+        assert got[f"b{row.osm_ref}"] == pytest.approx(row.area_m2 * row.levels / 100, abs=1e-3)
     assert all(d.mix == (0.5, 0.3, 0.2) for d in demand)
     untyped = frame[frame["building"] == "yes"]
-    assert not any(f"b{o}" in got for o in untyped["osmid"])
+    assert not any(f"b{o}" in got for o in untyped["osm_ref"])
     sites = candidates_from_buildings(frame, min_area_m2=2000, fixed_cost=9, capacity=60)
     assert len(sites) == (frame["area_m2"] >= 2000).sum()
     assert {(s.fixed_cost, s.capacity) for s in sites} == {(9, 60)}
@@ -72,7 +72,7 @@ def test_candidates_stand_at_mapped_entrances_else_at_centroids():
     assert (plain["site_lat"] == plain["lat"]).all() and (plain["site_lon"] == plain["lon"]).all()
     sites = {s.id: s for s in candidates_from_buildings(frame, min_area_m2=0)}
     for row in frame.itertuples():
-        assert (sites[f"site-b{row.osmid}"].lat, sites[f"site-b{row.osmid}"].lon) == (
+        assert (sites[f"site-b{row.osm_ref}"].lat, sites[f"site-b{row.osm_ref}"].lon) == (
             row.site_lat,
             row.site_lon,
         )
