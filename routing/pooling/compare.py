@@ -322,13 +322,20 @@ class DayResult:
         which the firms' own plans delivered saves partly by not delivering them; a split by
         standalone cost that is undefined (every solo plan costs nothing)."""
         solo = sum(p.figures.unserved for p in self.solo.values())
+        solo_cost = sum(p.figures.cost for p in self.solo.values())
         out = []
         for kind, plan in self.pooled_plans().items():
             more = plan.figures.unserved - solo
             if more > 0:
+                # a plan dearer than the solo ones has no saving to speak of
+                tail = (
+                    f"its savings include not delivering {more} parcels"
+                    if plan.figures.cost < solo_cost
+                    else f"it costs more than the solo plans and delivers {more} parcels fewer"
+                )
                 out.append(
                     f"{kind}: {plan.figures.unserved} parcels undelivered against {solo} in the "
-                    f"solo plans; its savings include not delivering {more} parcels"
+                    f"solo plans; {tail}"
                 )
         for kind, split in self.splits.items():
             if split.by_standalone is None:

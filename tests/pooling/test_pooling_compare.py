@@ -240,6 +240,11 @@ def test_a_pooled_plan_that_delivers_less_than_solo_says_so(day_data):
     assert all(row["solo_unserved"] == 0 for row in rows.values())
     (warning, *_) = result.summary()["warnings"]
     assert warning.startswith("pooled: 2 parcels undelivered against 0")
+    # dearer than the solo plans, it has no saving to say was bought by not delivering
+    assert warning.endswith("it costs more than the solo plans and delivers 2 parcels fewer")
+    day_data["unserved_parcel_cost"] = 0.01  # now leaving parcels behind is cheap
+    (warning, *_) = compared(day_data, replace(FAST, shapley_plans=())).summary()["warnings"]
+    assert warning.endswith("its savings include not delivering 2 parcels")
 
 
 def test_pooling_passes_its_own_race_setting_whoever_calls(new_day, monkeypatch):

@@ -84,7 +84,9 @@ def test_summary_lists_every_undelivered_parcel_of_every_plan(short_fleet: DayRe
 
 def test_summary_keeps_the_warning_that_savings_include_undelivered(short_fleet) -> None:
     warnings = plans.result_summary(short_fleet)["warnings"]
-    assert any(w.startswith("pooled: ") and "not delivering" in w for w in warnings), warnings
+    (pooled,) = [w for w in warnings if w.startswith("pooled: ")]
+    # this day's shared van is dearer than the firms' own: no saving to speak of
+    assert pooled.endswith("it costs more than the solo plans and delivers 2 parcels fewer")
 
 
 def test_report_warns_above_the_savings_and_tables_undelivered(short_fleet, generated_run) -> None:
@@ -93,7 +95,7 @@ def test_report_warns_above_the_savings_and_tables_undelivered(short_fleet, gene
     start = page.index('id="warnings"')
     box = page[start:page.index("</div>", start)]
     assert start < page.index('id="plans-table"') < page.index("saved vs solo")
-    assert re.search(r"<li>pooled: \d+ parcels undelivered[^<]*savings include not deliv", box)
+    assert re.search(r"<li>pooled: \d+ parcels undelivered[^<]*delivers \d+ parcels fewer", box)
     assert re.search(r"<li>pooled \+ lockers: \d+ parcels undelivered", box)  # tables' name
     for plan in ("pooled", "lockers"):
         head, *rows = _cells(page, f"unserved-{plan}")
