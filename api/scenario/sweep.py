@@ -19,6 +19,9 @@ from api.scenario.runner import input_files, run_scenario
 from network.errors import GongpeiError
 
 log = logging.getLogger("gongpei.scenario")
+#: Runs a sweep may make: each is a whole scenario run (minutes on a real map), and a range
+#: such as 1:1e9:1 built a billion values before the first run.
+MAX_RUNS = 100
 
 
 def sweep_values(setting: str) -> tuple[str, list[Any]]:
@@ -33,6 +36,9 @@ def sweep_values(setting: str) -> tuple[str, list[Any]]:
         raise ScenarioError([f"--set {setting}: expected key=START:STOP:STEP or key=a,b,c"])
     bounds = _range_bounds(text)
     values = _range(setting, *bounds) if bounds else setting_value(setting, f"[{text}]")
+    if len(values) > MAX_RUNS:
+        raise ScenarioError([f"--set {setting}: {len(values):,} runs; a sweep makes at most "
+                             f"{MAX_RUNS} (a coarser STEP, or fewer values)"])  # fmt: skip
     repeated = [value for i, value in enumerate(values) if value in values[:i]]
     if repeated:
         raise ScenarioError(
@@ -61,6 +67,10 @@ def _range(setting: str, start: float, stop: float, step: float) -> list[int | f
     """START to STOP (included) by STEP; whole numbers when all three are."""
     if step <= 0 or stop < start:
         raise ScenarioError([f"--set {setting}: need STEP > 0 and STOP >= START"])
+    count = math.floor((stop - start) / step + 0.5) + 1
+    if count > MAX_RUNS:  # before numpy makes them all
+        raise ScenarioError([f"--set {setting}: {count:,} runs; a sweep makes at most "
+                             f"{MAX_RUNS} (a coarser STEP, or fewer values)"])  # fmt: skip
     values = np.arange(start, stop + step / 2, step)
     as_int = all(float(v).is_integer() for v in (start, stop, step))
     return [int(v) if as_int else float(v) for v in values]
@@ -163,14 +173,17 @@ def run_sweep(
 
     A run that fails is recorded in ``sweep.json`` (``failed``: value, run, error) and the
     sweep goes on; the finished runs are kept and a ScenarioError then names the failed values.
-    When every run fails, nothing is kept."""
+    When every run fails, nothing is kept. Ctrl-C stops the sweep but keeps the finished runs
+    (the one it stopped is discarded), and says so."""
     key, values = sweep_values(setting)
     _check_fixed(key, fixed)
     runs = [(value, f"{key}={as_yaml(value)}") for value in values]
     inputs = _sweep_inputs(file, [run for _, run in runs], fixed, map_file)
-    points, failed = [], []
+    points, failed, stopped = [], [], None
     with staged_output(Path(outdir), overwrite=overwrite, inputs=inputs) as folder:
         for value, run in runs:
+            if stopped is not None:
+                break
             try:
                 summary = run_scenario(
                     file,
@@ -184,12 +197,21 @@ def run_sweep(
             except Exception as err:  # recorded and the sweep goes on: see _failed
                 failed.append(_failed(value, run, err))
                 continue
+            except KeyboardInterrupt:  # hours of finished runs are not thrown away
+                stopped = run
+                continue
             points.append(_point(value, run, summary))
         if not points:
-            raise ScenarioError([f"{f['run']}: {f['error']}" for f in failed])
+            raise ScenarioError([f"{f['run']}: {f['error']}" for f in failed] or
+                                [f"{stopped}: interrupted before any run finished"])  # fmt: skip
         result = {"parameter": key, "fixed": list(fixed), "points": points, "failed": failed}
+        if stopped is not None:
+            result["interrupted"] = stopped
         (folder / "sweep.json").write_text(json.dumps(result, indent=2))
         plots.sweep_curves(_plottable(points), key, folder / "sweep.png")
+    if stopped is not None:
+        raise ScenarioError([f"{Path(outdir).resolve()}: interrupted at {stopped}; the "
+                             f"{len(points)} finished runs are kept there"])  # fmt: skip
     if failed:
         raise _failures(outdir, result)
     return result

@@ -178,6 +178,36 @@ def test_a_sweep_run_failing_on_a_bug_keeps_the_others_too(
     assert "Traceback" in caplog.text and (tmp_path / "out" / "siting.budget=2").is_dir()
 
 
+def test_ctrl_c_in_a_sweep_keeps_the_finished_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KeyboardInterrupt threw every finished run away with the staging folder."""
+    scenario = _write(tmp_path)
+    _fake_runs(monkeypatch, set())
+    finished = sweep.run_scenario
+
+    def stopped(file: Path, outdir: Path, **kwargs: Any) -> dict:
+        if outdir.name == "siting.budget=2":
+            raise KeyboardInterrupt
+        return finished(file, outdir, **kwargs)
+
+    monkeypatch.setattr(sweep, "run_scenario", stopped)
+    with pytest.raises(ScenarioError, match=r"interrupted at siting\.budget=2; the 1 finished"):
+        run_sweep(scenario, "siting.budget=1,2,3", tmp_path / "out", quiet=True)
+    result = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert result["interrupted"] == "siting.budget=2" and len(result["points"]) == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "siting.budget=1", "sweep.json", "sweep.png"
+    ]
+
+
+@pytest.mark.parametrize("values", ["1:1e9:1", ",".join(map(str, range(1, 102)))])
+def test_a_sweep_of_more_than_a_hundred_runs_is_refused_at_once(values: str) -> None:
+    """1:1e9:1 built a billion values in memory before the first run."""
+    with pytest.raises(ScenarioError, match="runs; a sweep makes at most 100"):
+        sweep_values(f"siting.budget={values}")
+
+
 def test_a_sweep_whose_runs_all_fail_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
