@@ -64,15 +64,27 @@ def check_output_files(
     """Each output file (by option) can be written and is neither an input (by what it is, e.g.
     "the problem file") nor another output: checked before any work, so a finished result is
     never lost to a bad path, never replaces what it was computed from, nor another result."""
-    seen = {path.resolve(): what for what, path in inputs.items() if path is not None}
+    seen = [(path, what) for what, path in inputs.items() if path is not None]
     for option, path in outputs.items():
         if path is None:
             continue
-        where = seen.get(path.resolve())
+        where = next((what for other, what in seen if _same_file(path, other)), None)
         if where is not None:
             raise OptionError(f"{option}: {path} is also {where}; write it elsewhere")
         check_writable_file(option, path)
-        seen[path.resolve()] = f"the {option} file"
+        seen.append((path, f"the {option} file"))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same path once resolved (a symlink, `..`), or,
+    where both exist, the same file on disk (a hard link, which only resolves to itself and
+    so had an output replace the input it links to)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.samefile(b)
+    except OSError:  # one does not exist (yet), so is no hard link: the paths have said
+        return False
 
 
 def check_writable_file(option: str, path: Path) -> None:

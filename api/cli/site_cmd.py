@@ -16,6 +16,7 @@ from routing.siting.errors import SitingInputError
 from routing.siting.model import MODELS
 
 CURVE_POINT_S = 2.0  # time limit of each coverage-curve point (each carries its bound)
+NAMED_FILES = ("map", "demand", "candidates", "existing")  # a native file's fields naming files
 
 
 class Format(StrEnum):
@@ -60,7 +61,7 @@ def site(
     _check_numbers(time_limit=time_limit, gap=gap, radius=radius, curve_max=curve_max)
     if geojson is not None and fmt is not Format.native:
         raise SitingInputError("--geojson: OR-Library input has no coordinates to draw")
-    _check_outputs(file, {"-o": out, "--geojson": geojson, "--curve": curve})
+    _check_outputs(_inputs(file, fmt), {"-o": out, "--geojson": geojson, "--curve": curve})
     inst, file_model = _read(file, fmt)
     if radius is not None:
         if inst.radius_m is not None and radius > inst.radius_m:
@@ -96,9 +97,31 @@ def _check_numbers(*, time_limit: float, gap: float, radius: float | None, curve
         raise SitingInputError(f"--curve-max must be >= 1, got {curve_max}")
 
 
-def _check_outputs(file: Path, outputs: dict[str, Path | None]) -> None:
-    """Every output can be written (its folder made) before any solving, and none is the input
-    or another output, so a long solve never ends in a write error or overwrites the input."""
+def _inputs(file: Path, fmt: Format) -> dict[str, Path]:
+    """The input file and the files a native one names (map, demand, candidates, existing;
+    relative to it, as `read_native` reads them), by what each is: only the JSON was checked,
+    so an output named like a file it names replaced that with the plan. Only files that exist
+    can be lost, so a built-in map ("demo", "synthetic:N") names none, nor does a native file
+    that cannot be read as JSON (`read_native` then says why)."""
+    inputs = {"the input file": file}
+    if fmt is not Format.native:
+        return inputs
+    try:
+        spec = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):  # a decoding or JSON error is a ValueError
+        return inputs
+    if not isinstance(spec, dict):
+        return inputs
+    for field in NAMED_FILES:
+        name = spec.get(field)
+        if isinstance(name, str) and (file.parent / name).exists():
+            inputs[f"the {field} file"] = file.parent / name
+    return inputs
+
+
+def _check_outputs(inputs: dict[str, Path], outputs: dict[str, Path | None]) -> None:
+    """Every output can be written (its folder made) before any solving, and none is an input
+    or another output, so a long solve never ends in a write error or overwrites an input."""
     for option, path in outputs.items():
         if path is None or path.is_dir():
             continue
@@ -111,7 +134,7 @@ def _check_outputs(file: Path, outputs: dict[str, Path | None]) -> None:
                 f"{option} {path}: cannot make its folder ({err.strerror})"
             ) from None
     try:
-        check_output_files({"the input file": file}, outputs)
+        check_output_files(inputs, outputs)
     except OptionError as err:  # the siting command's errors are all SitingInputError
         raise SitingInputError(str(err)) from None
 
@@ -138,6 +161,7 @@ def _curve(inst, plan, path: Path, curve_max: int, time_limit: float) -> list[di
         capacitated=plan.model.is_capacitated,
         curve_capacitated=plan.model.is_capacitated,
         radius_m=inst.radius_m,
+        distance=inst.distance,
     )
     return points
 

@@ -479,6 +479,7 @@ def write_outputs(run: Run, folder: Path) -> None:
             capacitated=siting["capacitated"],
             curve_capacitated=siting["capacitated"],  # the curve keeps the siting's capacities
             radius_m=siting["radius_m"],
+            distance="walk",  # a scenario's distances are on its walk graph
         )
     if run.summary.get("firms_table"):
         need("routing.pooling.chart").cost_chart(

@@ -95,13 +95,15 @@ class JobStatus(BaseModel):
 
 
 class SizeMix(BaseModel):
-    """Shares of a point's parcels by the smallest compartment they fit (summing to 1)."""
+    """Shares of a point's parcels by the smallest compartment they fit (summing to 1, checked
+    by the point as `gongpei site` checks it). A size left out is 0, as `gongpei site` reads it
+    (`{"S": 1}` was a 422 here and a run there)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    S: Float = Field(ge=0, le=1, examples=[0.6])
-    M: Float = Field(ge=0, le=1, examples=[0.3])
-    L: Float = Field(ge=0, le=1, examples=[0.1])
+    S: Float = Field(0.0, ge=0, le=1, examples=[0.6])
+    M: Float = Field(0.0, ge=0, le=1, examples=[0.3])
+    L: Float = Field(0.0, ge=0, le=1, examples=[0.1])
 
     @model_validator(mode="before")
     @classmethod

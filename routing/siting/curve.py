@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -71,11 +72,15 @@ def plot_curve(
     capacitated: bool = False,
     curve_capacitated: bool = False,
     radius_m: float | None = None,
+    distance: Literal["walk", "straight_line"] | None = None,
 ) -> Path:
     """Write the curve as a PNG: share of daily parcels within reach against locker count, the
     proven bound beside each plan (how far any plan could still go), and ``chosen`` (lockers,
     share), a plan to mark, such as a scenario's (``capacitated``: its share counts only the
-    parcels its lockers have room for; ``curve_capacitated``: the curve's too)."""
+    parcels its lockers have room for; ``curve_capacitated``: the curve's too). ``distance``
+    names how ``radius_m`` was measured, for the axis label; where it is not given the label
+    names no kind (a straight-line input had been labelled a walk). The legend stands below
+    the axes: at their lower right it covered a low curve and a chosen plan far right."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -83,7 +88,7 @@ def plot_curve(
     from matplotlib.ticker import MaxNLocator
 
     path = Path(path)
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=110, layout="constrained")
     ax.plot(
         [c["lockers"] for c in curve],
         [100 * c["share"] for c in curve],
@@ -111,7 +116,7 @@ def plot_curve(
             linestyle="none",
             label=label,
         )
-    reach = f"within {radius_m:.0f} m walk" if radius_m else "within walking reach"
+    reach = _reach_label(radius_m, distance)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # lockers come whole
     ax.set_xlabel("lockers opened")
     served = "served " if curve_capacitated else ""  # within reach is not served at capacity
@@ -119,9 +124,16 @@ def plot_curve(
     ax.set_ylim(0, 105)
     ax.grid(alpha=0.3)
     ax.set_title(title, parse_math=False)  # an instance's name: a `$` is no mathtext
-    ax.legend(loc="lower right")
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", ncols=2, fontsize="small")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")
     plt.close(fig)
     return path
+
+
+def _reach_label(radius_m: float | None, distance: str | None) -> str:
+    """What "within reach" means on the axis: the radius and the kind of distance, where known."""
+    kind = {"walk": " walk", "straight_line": " in a straight line"}.get(distance, "")
+    if radius_m:
+        return f"within {radius_m:.0f} m{kind}"
+    return "within walking reach" if distance == "walk" else f"within reach{kind}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -104,7 +105,8 @@ class SitingInstance:
     parcels per day (``inf``: unlimited); ``size_mix`` rows are the S/M/L shares of each point.
     ``existing_compartments`` rows are the S/M/L compartments a must-open locker already has
     (``NOT_BUILT``, -1s, for a site the sizing decides): with a ``Sizing`` such a locker keeps
-    exactly those, at no cost and whatever ``max_compartments`` says.
+    exactly those, at no cost and whatever ``max_compartments`` says. ``distance`` says how
+    ``reach`` was measured (``walk`` or ``straight_line``; None for unit costs), for labels.
     """
 
     demand_ids: list[str]
@@ -120,6 +122,7 @@ class SitingInstance:
     site_lonlat: np.ndarray | None = None
     existing_compartments: np.ndarray | None = None
     name: str = "siting"
+    distance: Literal["walk", "straight_line"] | None = None
 
     def __post_init__(self) -> None:
         n, m = len(self.demand_ids), len(self.site_ids)

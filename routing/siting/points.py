@@ -88,9 +88,16 @@ class Candidate:
 
     def __post_init__(self) -> None:
         _check_coords("candidate", self.id, self.lat, self.lon)
-        for what, value in (("fixed_cost", self.fixed_cost), ("capacity", self.capacity)):
-            if not (value >= 0):
-                raise SitingInputError(f"candidate '{self.id}': {what} must be >= 0, got {value}")
+        # an infinite fixed cost was refused later, by the instance, as "must be >= 0, got inf"
+        if not (math.isfinite(self.fixed_cost) and self.fixed_cost >= 0):
+            raise SitingInputError(
+                f"candidate '{self.id}': fixed_cost must be a finite number >= 0, "
+                f"got {self.fixed_cost}"
+            )
+        if not (self.capacity >= 0):
+            raise SitingInputError(
+                f"candidate '{self.id}': capacity must be >= 0, got {self.capacity}"
+            )
 
 
 def _check_coords(kind: str, ident: str, lat: float, lon: float) -> None:
@@ -190,7 +197,8 @@ def _text(path: Path) -> str:
 
 
 def _csv_records(name: str, text: str, fields: Sequence[str]) -> list[dict]:
-    """Rows as dicts; a blank cell is a field not given (its default, or an error if needed)."""
+    """Rows as dicts of ``Cell``s; a blank cell is a field not given (its default, or an error
+    if needed)."""
     reader = csv.DictReader(io.StringIO(text))
     columns = reader.fieldnames or []  # read first: line_num is then the header's
     header = _header(f"{name} row {reader.line_num}", columns, fields)
@@ -199,7 +207,7 @@ def _csv_records(name: str, text: str, fields: Sequence[str]) -> list[dict]:
         where = f"{name} row {reader.line_num}"
         if None in row:
             raise SitingInputError(f"{where}: more cells than the header has columns")
-        cells = {header[key]: (cell or "").strip() for key, cell in row.items()}
+        cells = {header[key]: Cell((cell or "").strip()) for key, cell in row.items()}
         records.append({key: cell for key, cell in cells.items() if cell} | {"_where": where})
     return records
 
@@ -251,9 +259,24 @@ def _geojson_records(name: str, text: str) -> list[dict]:
     return records
 
 
-def _not_bool(value: Any) -> Any:
-    if isinstance(value, bool):
+class Cell(str):
+    """A CSV cell: text, which a point's number and true/false fields read as what it spells
+    ("12.5", "inf", yes/no, 1/0). JSON says numbers and true/false as such, so text in such a
+    field of a JSON point or GeoJSON feature (``"parcels": "3"``, ``"existing": "false"``) is
+    refused, where it had been read as if it were a CSV cell."""
+
+
+def _number(value: Any) -> Any:
+    """A JSON number or a CSV cell: a JSON true is no number, nor is a JSON string."""
+    if isinstance(value, bool) or (isinstance(value, str) and not isinstance(value, Cell)):
         raise ValueError("must be a number")
+    return value
+
+
+def _flag(value: Any) -> Any:
+    """JSON true or false, or a CSV cell saying yes/no: a JSON "false" or 0 is neither."""
+    if not isinstance(value, bool | Cell):
+        raise ValueError("must be true or false")
     return value
 
 
@@ -261,9 +284,10 @@ def _id_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-# A point's fields come from CSV cells as text as well as from JSON: numbers may be written as
-# text ("12.5", "inf"), true/false as yes/no/1/0, but a JSON true is no number.
-Number = Annotated[float, BeforeValidator(_not_bool)]
+# A point's fields come from CSV cells as text as well as from JSON: a cell may write a number as
+# text ("12.5", "inf") and true/false as yes/no/1/0, JSON only as a number and as true/false.
+Number = Annotated[float, BeforeValidator(_number)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
 class SizeMix(BaseModel):
@@ -308,7 +332,7 @@ class _DemandRecord(_Record):
 class _CandidateRecord(_Record):
     fixed_cost: Number = 0.0
     capacity: Number = math.inf
-    existing: bool = False
+    existing: Flag = False
     compartments: Any = None  # checked by _compartments (whole counts, S/M/L only)
     compartments_S: Any = None
     compartments_M: Any = None
@@ -503,6 +527,7 @@ def instance_from_points(
         demand_lonlat=np.array([(d.lon, d.lat) for d in demand], dtype=float),
         site_lonlat=np.array([(c.lon, c.lat) for c in candidates], dtype=float),
         name=name,
+        distance="straight_line" if straight_line else "walk",
     )
 
 

@@ -21,6 +21,7 @@ from routing.siting.aggregate import aggregate, expand
 from routing.siting.by_size import fold_sizes, in_own_mix, split_by_size
 from routing.siting.errors import SitingInputError
 from routing.siting.exact import (
+    SETUP_S_PER_NONZERO,
     SOLVERS,
     LpResult,
     MipResult,
@@ -173,6 +174,7 @@ def _solve(
         # CP-SAT makes every column integer: split demand would silently become single-source
         raise SitingInputError("solver 'sat' (CP-SAT) cannot split demand: use scip or highs")
     start = time.perf_counter()
+    end = start + time_limit_s
     work, group = aggregate(inst, model)
     # ``build`` keeps this rule by itself; the greedy set cover and the capacitated MIP's
     # columns (the flows' pairs) need it here
@@ -197,12 +199,13 @@ def _solve(
         share, patience = SEARCH_FIRST_SHARE[model.kind] * rest, None
     relaxed = None
     if method != "heuristic" and model.kind == "setcover" and model.is_capacitated:
-        relaxed = _uncapacitated(work, model, time_limit_s=share)
+        relaxed = _uncapacitated(work, model, time_limit_s=_stage(max(0.5, share), end))
     plan, hint = _heuristic(
         work,
         model,
         mip,
         time_limit_s=share,
+        end=end,
         start=None if relaxed is None else relaxed.is_open,
         patience=patience,
     )
@@ -242,7 +245,11 @@ def _solve(
     if feasible and _proved(best_value, [quick], rel_gap, maximize=mip.maximize, shift=shift):
         res = MipResult(None, None, quick, True, "proved by relaxation bound", 0.0)
         solver = "relaxation"
-    elif large_cover or (search_first and left < SEARCH_FIRST_MIP_MIN_S):
+    elif (
+        large_cover
+        or (search_first and left < SEARCH_FIRST_MIP_MIN_S)
+        or left <= SETUP_S_PER_NONZERO * mip.A.nnz  # no time left to hand the MIP to the solver
+    ):
         # (past a shortfall's floor there may be no relaxation bound: then the trivial one)
         bound = _tightest([quick, _trivial_bound(work, mip)], maximize=mip.maximize)
         res = MipResult(None, None, bound, False, "time limit (relaxation bound)", 0.0)
@@ -251,7 +258,7 @@ def _solve(
         res = solve_mip(
             mip,
             solver=solver,
-            time_limit_s=max(0.5, left),
+            time_limit_s=left,
             rel_gap=rel_gap * _objective_share(best_value, shift, mip),
             hint=hint if feasible else None,  # a solver drops a start breaking a row anyway
             log=log,
@@ -311,7 +318,8 @@ def _plan_and_bound(
     parcels more than windows over every site (median of 5 seeds; ``benchmarks/siting.py
     --window-ab``).
     """
-    deadline = time.perf_counter() + time_limit_s - PLAN_MARGIN_S
+    end = time.perf_counter() + time_limit_s
+    deadline = end - PLAN_MARGIN_S
     lp_open: list[np.ndarray] = []  # the LP relaxation's y, once the bound thread has it
     with ThreadPoolExecutor(1) as pool:
         bounding = pool.submit(
@@ -320,7 +328,7 @@ def _plan_and_bound(
             model,
             mip,
             plan,
-            time_limit_s=max(0.5, deadline - time.perf_counter()),
+            time_limit_s=_stage(max(0.5, deadline - time.perf_counter()), end),
             rel_gap=rel_gap,
             on_lp=lp_open.append,
         )
@@ -391,15 +399,15 @@ def _quick_bound(
                 model,
                 lower=upper,
                 stop_at=upper * (1.0 + rel_gap),
-                time_limit_s=max(0.5, share_end - time.perf_counter()),
+                time_limit_s=_stage(max(0.5, share_end - time.perf_counter()), deadline),
                 start=start,
             )
         )
-        if helps and not _proved(upper, bounds, rel_gap):
+        # the capacitated MIP rarely gets past its root at city scale: most time goes here
+        left = _stage(max(0.5, 0.85 * (deadline - time.perf_counter())), deadline)
+        if helps and left > 0 and not _proved(upper, bounds, rel_gap):
             plain = dataclasses.replace(model, capacitated=False, sizing=None)
-            # the capacitated MIP rarely gets past its root at city scale: most time goes here
-            left = 0.85 * (deadline - time.perf_counter())
-            bounds.append(solve(inst, plain, time_limit_s=max(0.5, left), rel_gap=rel_gap).bound)
+            bounds.append(solve(inst, plain, time_limit_s=left, rel_gap=rel_gap).bound)
         return _tightest(bounds, maximize=True)
     if _lagrange_must_serve(inst, model):
         return must_serve_bound(
@@ -614,11 +622,13 @@ def _heuristic(
     mip: Mip,
     *,
     time_limit_s: float,
+    end: float,
     start: np.ndarray | None = None,
     patience: int | None = ILS_PATIENCE,
 ):
     """Open set from the uncapacitated heuristic (or ``start``); capacitated plans get an
-    LP/MIP assignment."""
+    LP/MIP assignment. The swap search and the relief of short sites get at least a second
+    each, but never past ``end``, the solve's deadline."""
     plain = dataclasses.replace(model, capacitated=False, sizing=None)
     # capacitated covering with p lockers: half the time on reach, the rest on capacity swaps
     swaps = _swaps(model)
@@ -628,12 +638,13 @@ def _heuristic(
     else:
         is_open = start.copy()
     if swaps:
-        is_open = swap_search(inst, model, is_open, time_limit_s=max(1.0, 0.5 * time_limit_s))
+        limit = _stage(max(1.0, 0.5 * time_limit_s), end)
+        is_open = swap_search(inst, model, is_open, time_limit_s=limit)
     hint = (mip.y, is_open.astype(float))
     if not model.is_capacitated:
         rows, cols, frac = nearest_assignment(inst, is_open)
         return SitingSolution(inst, model, is_open, rows, cols, frac), hint
-    deadline = time.perf_counter() + max(1.0, time_limit_s)
+    deadline = time.perf_counter() + _stage(max(1.0, time_limit_s), end)
     plan = _assign(inst, model, is_open)
     # Must-serve models: open more sites while reachable parcels are left without capacity.
     cap = effective_capacity(inst, model)
@@ -716,9 +727,19 @@ def _uncapacitated(inst: SitingInstance, model: SitingModel, *, time_limit_s: fl
     each parcel at least the cheapest compartment for it or the unserved price; a plan whose
     sites miss a point pays the unserved price for it, more than any plan serving everyone.
     (Facility location's uncapacitated optimum, tried the same way, gave a worse plan and a
-    weaker bound than its heuristic and Lagrangian bound in the same minute.)"""
+    weaker bound than its heuristic and Lagrangian bound in the same minute.) None where the
+    solve's limit leaves it no time."""
+    if time_limit_s <= 0:
+        return None
     plain = dataclasses.replace(model, capacitated=False, sizing=None)
-    return solve(inst, plain, time_limit_s=max(0.5, time_limit_s))
+    return solve(inst, plain, time_limit_s=time_limit_s)
+
+
+def _stage(seconds: float, end: float) -> float:
+    """``seconds`` for a stage, cut to what is left before ``end``, the solve's deadline (0 if
+    nothing is): a stage's floor, there to give it time to do some good at a small limit, had
+    taken a solve given 0.3 s to 1.5 s."""
+    return max(0.0, min(seconds, end - time.perf_counter()))
 
 
 def _swaps(model: SitingModel) -> bool:

@@ -558,7 +558,11 @@ def test_siting_input_errors(client, db, auth):
             ["body", "model"],
             "capacitated needs finite site capacities or a sizing",
         ),
-        ({"demand": lab_twice}, ["body"], "demand point 'lab': id appears more than once"),
+        (
+            {"demand": lab_twice},
+            ["body", "demand", 3, "id"],
+            "demand point 'lab': id appears more than once",
+        ),
         (
             {"demand": [{**body["demand"][0], "mix": mix}]},
             ["body", "demand", 0],
