@@ -76,16 +76,30 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
-        children = [server, *(j.proc for j in job_procs)]
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=30)
+        stop_children([server, *(j.proc for j in job_procs)])
     if server.returncode:
         raise typer.Exit(server.returncode)
 
 
 SUPERVISE_S = 0.5  # how often `serve` looks at its job workers
+STOP_GRACE_S = 30.0  # how long children get to stop before they are killed
+
+
+def stop_children(children: list[subprocess.Popen], grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM every child, then SIGKILL those still running after ``grace_s`` in all. A job
+    worker mid-solve does not stop (a solver cannot be cut short): waiting on it ended `serve`
+    in a TimeoutExpired traceback and left the worker solving on as an orphan. Killed, its job
+    is taken over when its lease runs out (at once by the next worker on this host)."""
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + grace_s
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"process {child.pid} still busy after {grace_s:g} s: killed", file=sys.stderr)
+            child.kill()
+            child.wait()
 CRASH_LOOP_S = 10.0  # a worker that dies sooner than this after starting waits longer each time
 
 

@@ -132,9 +132,16 @@ class Worker:
     def run_one(self, job: queue.Claimed) -> None:
         """Run a claimed job with its lease renewed meanwhile, then store its result or error."""
         log.info("job %s (%s) attempt %d", job.id, job.kind, job.attempt)
+        lease = self._lease_s(job)
+        try:  # before the solve starts: it may hold the interpreter from its first moment
+            queue.renew(self.db, job.id, self.id, lease, 0.0)
+        except UNREACHABLE as err:
+            log.warning("job %s: lease not lengthened: %s", job.id, _first_line(err))
         progress = [0.0]
         beating = threading.Event()
-        beat = threading.Thread(target=self._heartbeat, args=(job, progress, beating), daemon=True)
+        beat = threading.Thread(
+            target=self._heartbeat, args=(job, progress, beating, lease), daemon=True
+        )
         beat.start()
         try:
             if self._store(job, self._outcome(job, progress)) is False:
@@ -157,15 +164,23 @@ class Worker:
             return lambda: queue.finish(self.db, job.id, self.id, result, geojson)
         return lambda: queue.fail(self.db, job.id, self.id, error)
 
+    def _lease_s(self, job: queue.Claimed) -> float:
+        """The job's lease: `job_lease_s` plus three times its own time limit. OR-Tools holds
+        the interpreter until its first plan, so the heartbeat thread cannot renew meanwhile:
+        on 3,000 jobs that took over 120 s, the 30 s lease lapsed, other workers ran the job
+        again and a healthy job was failed as "stopped 3 times". A crashed worker on this
+        host is still found at once (`queue.release_dead_local`); elsewhere, by this lease."""
+        limit = job.payload.get("time_limit_s")
+        return self.settings.job_lease_s + 3.0 * (float(limit) if limit else 0.0)
+
     def _heartbeat(
-        self, job: queue.Claimed, progress: list[float], beating: threading.Event
+        self, job: queue.Claimed, progress: list[float], beating: threading.Event, lease: float
     ) -> None:
         """Renew the lease every third of it, and write progress when it has moved, at most
         every `progress_s`: runners report as often as they like, the job row is written at a
         steady rate. A renewal the database refuses (a restart, a failover) is tried again at
         the next beat: were this thread to end, the lease would lapse mid-solve and another
         worker would run the job again while this one's result is dropped."""
-        lease = self.settings.job_lease_s
         written, renewed = 0.0, time.monotonic()
         while not beating.wait(min(self.progress_s, lease / 3)):
             due = time.monotonic() - renewed >= lease / 3

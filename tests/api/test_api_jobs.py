@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, make_url, select
@@ -86,6 +87,23 @@ def test_invalid_batch_is_422_naming_the_item(client, auth, vroom_problem):
     assert "job '2'" in problem_error["msg"]
     r = client.post("/v1/batches", json={"format": "csv", "problem": {}}, headers=auth["a"])
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "format"]
+
+
+def test_a_batch_of_more_stops_than_the_api_takes_is_refused_before_it_is_built(
+    client, auth, vroom_problem, monkeypatch
+):
+    """A batch's check built its N x N travel estimate in the API process: 10,000 jobs took
+    4.8 GiB and the body limit admits ~48,000, so any firm could exhaust the server."""
+    from api.routers import jobs
+
+    monkeypatch.setattr(jobs, "read_batch", lambda *a, **kw: pytest.fail("built it"))
+    problem = vroom_problem(2)
+    problem["jobs"] = [{**problem["jobs"][0], "id": k} for k in range(1, 3_002)]
+    r = _submit(client, auth["a"], problem)
+    assert r.status_code == 422
+    (error,) = r.json()["detail"]
+    assert error["loc"] == ["body", "problem", "jobs"]
+    assert error["msg"].startswith("3,001 stops (a job is one, a shipment two); a batch holds")
 
 
 def test_batch_errors_are_a_422_list_with_their_path(client, auth):
@@ -217,6 +235,27 @@ def _wait_for(client, job_id, headers, states, timeout_s=60.0) -> dict:
     raise AssertionError(f"job {job_id} never reached {states}: {status}")
 
 
+def test_a_jobs_lease_covers_three_times_its_time_limit_before_it_starts(
+    db, auth, client, settings, vroom_problem, monkeypatch
+):
+    """OR-Tools holds the interpreter until its first plan, so the heartbeat could not renew a
+    30 s lease: on 3,000 jobs the lease lapsed, two more workers ran the job and it was failed
+    as "stopped 3 times". The lease now covers the job's own limit, set before it starts."""
+    job_id = _submit(client, auth["a"], vroom_problem(3), time_limit_s=20).json()["id"]
+    seen = []
+
+    def holding_the_interpreter(kind, payload, progress):
+        with db.reading() as session:
+            seen.append(session.get(Job, job_id).lease_expires_at)
+        return {"ok": True}, None
+
+    monkeypatch.setattr("api.jobs.worker.run_job", holding_the_interpreter)
+    began = datetime.now(UTC)
+    assert Worker(settings).run(max_jobs=1) == 1
+    (lease,) = seen
+    assert lease >= began + timedelta(seconds=settings.job_lease_s + 3 * 20 - 1)
+
+
 def test_expired_lease_is_claimed_by_another_worker(db, auth, client, vroom_problem):
     job_id = _submit(client, auth["a"], vroom_problem(3)).json()["id"]
     first = queue.claim(db, "elsewhere:1:aaaaaa", lease_s=0.2)
@@ -262,7 +301,7 @@ def test_a_lease_renewal_the_database_refuses_is_tried_again(db, settings, monke
 
     def renew_after_a_blip(*args, **kwargs) -> bool:
         renewals.append(args)
-        if len(renewals) == 1:
+        if len(renewals) == 2:  # the heartbeat's first (the first sets the job's lease)
             raise _outage()
         return renew(*args, **kwargs)
 
@@ -274,7 +313,7 @@ def test_a_lease_renewal_the_database_refuses_is_tried_again(db, settings, monke
     monkeypatch.setattr(queue, "renew", renew_after_a_blip)
     monkeypatch.setattr("api.jobs.worker.run_job", solve_past_the_first_lease)
     assert Worker(replace(settings, job_lease_s=lease)).run(max_jobs=1) == 1
-    assert rivals == [None] and len(renewals) >= 3
+    assert rivals == [None] and len(renewals) >= 4
     with db.reading() as session:
         job = session.get(Job, job_id)
         assert (job.status, job.attempts) == ("done", 1)

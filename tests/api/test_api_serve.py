@@ -47,3 +47,23 @@ def test_a_killed_job_worker_is_restarted(database_url, auth, start_servers, vro
         time.sleep(0.3)
     assert status["status"] == "done"
     assert [pid for pid in _job_workers_of(port) if pid != first]  # a new worker runs
+
+
+def test_stopping_serve_kills_a_child_still_busy_after_the_grace(capsys):
+    """A job worker mid-solve ignores the stop: waiting on it ended `serve` in a
+    TimeoutExpired traceback and left the worker solving on as an orphan."""
+    import subprocess
+    import sys
+
+    from api.cli.serve_cmd import stop_children
+
+    busy = subprocess.Popen([sys.executable, "-c", (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(1, flush=True);"
+        " time.sleep(60)")], stdout=subprocess.PIPE)  # fmt: skip
+    busy.stdout.readline()  # its handler is set
+    quick = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    began = time.monotonic()
+    stop_children([quick, busy], grace_s=1.0)
+    assert time.monotonic() - began < 5
+    assert quick.returncode == -signal.SIGTERM and busy.returncode == -signal.SIGKILL
+    assert f"process {busy.pid} still busy after 1 s: killed" in capsys.readouterr().err
