@@ -203,3 +203,21 @@ def test_a_break_after_the_last_stop_is_placed_at_once_on_data_in_milliseconds()
     m.add_job("a", location=1, service=300, time_windows=[["12:05", "12:40"]])
     solution = solved(m.build())  # was: "a" left out, "no plan ... within the time limit"
     assert order(solution, "v") == ["a", "break:lunch"] and not solution.unassigned
+
+
+def test_a_search_with_no_plan_by_its_deadline_still_returns_a_first_plan(monkeypatch) -> None:
+    """On 2,000 jobs with breaks the warm start's restore overran and the cold search after it
+    had no time left for a first plan: every job came back unassigned, "checker: OK". The
+    first-solution heuristic now gets up to the limit again."""
+    import routing.engines.ortools_engine as engine
+    from routing.check import check
+
+    monkeypatch.setattr(engine, "_searched", lambda *args: None)  # nothing by the deadline
+    m = line_model(4)
+    m.add_vehicle("v1", start="hub", end="hub", capacity=(10,))
+    for k in range(1, 4):
+        m.add_job(f"j{k}", location=k, delivery=(1,))
+    problem = m.build()
+    solution = engine.solve(problem, time_limit_s=1)
+    assert solution.meta["first_plan_after_limit"] and not solution.unassigned
+    assert check(problem, solution).ok
