@@ -237,3 +237,18 @@ def vroom_problem():
         }
 
     return make
+
+
+@pytest.fixture
+def invoke_cli(monkeypatch, capsys):
+    """Run the real `gongpei` entry point with some arguments: its exit code and its stderr
+    as one string."""
+    from api.cli.main import run
+
+    def invoke(*args: str) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", ["gongpei", *args])
+        with pytest.raises(SystemExit) as stop:
+            run()
+        return stop.value.code, capsys.readouterr().err.strip()
+
+    return invoke

@@ -40,7 +40,7 @@ DAY = {
 
 
 @pytest.fixture
-def gongpei(monkeypatch, capsys):
+def gongpei(monkeypatch, invoke_cli):
     """Run the real entry point; returns its exit code and its stderr as one string. Nothing
     may be solved: each case here must be refused first."""
 
@@ -50,14 +50,7 @@ def gongpei(monkeypatch, capsys):
     monkeypatch.setattr(solve_cmd, "solve_problem", no_solving)
     monkeypatch.setattr("routing.pooling.compare.compare_day", no_solving)
     monkeypatch.setattr("api.scenario.runner.run_stage", no_solving)
-
-    def invoke(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", ["gongpei", *args])
-        with pytest.raises(SystemExit) as stop:
-            run()
-        return stop.value.code, capsys.readouterr().err.strip()
-
-    return invoke
+    return invoke_cli
 
 
 def one_line(err: str) -> str:

@@ -7,14 +7,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 
 import pytest
 from sqlalchemy import func, select
 
 from api.cli import site_cmd
 from api.cli.checks import OptionError, check_output_files
-from api.cli.main import run
 from api.db.models import Job
 from api.jobs.worker import Worker
 
@@ -38,21 +36,14 @@ NAMED = {  # each file a native input may name, with what it holds
 
 
 @pytest.fixture
-def gongpei(monkeypatch, capsys):
+def gongpei(monkeypatch, invoke_cli):
     """The real entry point: its exit code and stderr. Nothing may be solved."""
 
     def no_solving(*_args, **_kwargs):
         raise AssertionError("solved although an output would replace an input")
 
     monkeypatch.setattr(site_cmd, "solve", no_solving)
-
-    def invoke(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", ["gongpei", *args])
-        with pytest.raises(SystemExit) as stop:
-            run()
-        return stop.value.code, capsys.readouterr().err.strip()
-
-    return invoke
+    return invoke_cli
 
 
 @pytest.mark.parametrize(
