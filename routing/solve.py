@@ -28,7 +28,11 @@ from routing.model import Job, Problem, Shipment, ShipmentStop, TimeWindow
 from routing.solution import Solution, build_solution, with_unassigned
 from routing.unassigned import explain
 
-__all__ = ["available_cores", "solve"]
+__all__ = ["SEED_MAX", "available_cores", "solve"]
+
+#: The largest seed `solve` takes: PyVRP's random generator takes an unsigned 32-bit seed, and
+#: a race seeds its second PyVRP search with seed + 1 (numpy's draws take no negative seed).
+SEED_MAX = 2**32 - 2
 
 
 def available_cores() -> int:

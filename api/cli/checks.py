@@ -11,11 +11,9 @@ from pathlib import Path
 
 from network.errors import GongpeiError
 from routing.engines import ENGINES, EngineError
+from routing.solve import SEED_MAX
 
 ENGINE_CHOICES = ("auto", *ENGINES)
-# PyVRP's random generator takes an unsigned 32-bit seed, and `routing.solve` seeds its second
-# PyVRP search with seed + 1: any larger (or negative) seed fails inside the solve.
-SEED_MAX = 2**32 - 2
 
 
 class OptionError(GongpeiError):

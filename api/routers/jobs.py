@@ -327,42 +327,12 @@ def _check_siting(payload: dict[str, Any]) -> None:
     candidates = read("candidates", payload["candidates"], candidate_from_record)
     try:
         check_points(demand, candidates)
-    except SitingInputError as err:  # an id given twice: the message names it, loc its item
-        raise unprocessable(_repeated_id(demand, candidates), str(err)) from None
-    _check_standing(demand, candidates, payload["radius_m"])
+    except SitingInputError as err:  # the message names the item, its loc where it stands
+        raise unprocessable(["body", *err.loc], str(err)) from None
     try:
         check_model(model, candidates)
     except SitingInputError as err:
         raise unprocessable(["body", "model"], str(err)) from None
-
-
-def _repeated_id(demand: list, candidates: list) -> list[Any]:
-    """The `loc` of the id `check_points` refused as given twice: the point repeating an
-    earlier one's, demand first as it checks them (the whole body for any other reason)."""
-    for field, items in (("demand", demand), ("candidates", candidates)):
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            if item.id in seen:
-                return ["body", field, i, "id"]
-            seen.add(item.id)
-    return ["body"]
-
-
-def _check_standing(demand: list, candidates: list, radius_m: float) -> None:
-    """Each candidate giving compartments is checked as the worker's instance checks them (only
-    a locker already standing has any), on an instance of that site alone so that the 422
-    names the item: the rule is the instance's, and the run had otherwise been accepted only
-    to fail in the worker. No distance matters here, so a straight line to one point will do."""
-    from routing.siting.errors import SitingInputError
-    from routing.siting.points import instance_from_points
-
-    for i, candidate in enumerate(candidates):
-        if candidate.compartments is None:
-            continue
-        try:
-            instance_from_points(demand[:1], [candidate], radius_m=radius_m, straight_line=True)
-        except SitingInputError as err:
-            raise unprocessable(["body", "candidates", i], str(err)) from None
 
 
 SITING_RESULT_DESCRIPTION = (

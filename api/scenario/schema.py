@@ -7,12 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from routing.model import MAX_AMOUNT, MAX_SECONDS, Float, Int, Money
 from routing.pooling.day import DEFAULT_VEHICLE_TYPES, MAX_DAY_VEHICLES, DayId, Transfer
+from routing.solve import SEED_MAX  # every scenario seed keeps to it: one that works here works
 
-#: Largest seed: PyVRP's random generator takes an unsigned 32-bit seed and ``routing.solve``
-#: seeds its second search with seed + 1 (as ``api.cli.checks.SEED_MAX``); numpy's draws take
-#: no negative seed. Every scenario seed keeps to it, so a seed that works in one place works
-#: in all of them.
-SEED_MAX = 2**32 - 2
 #: Most parcels a firm's ``count`` draws. Each is a stop in every routing model of the day
 #: (solo, pooled, each Shapley coalition); 1e20 overflowed numpy after the map and siting were
 #: done. The day's 1,000 vehicles carry 100,000 parcels at a fleet's default capacity (100),

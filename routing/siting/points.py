@@ -532,15 +532,23 @@ def instance_from_points(
 
 
 def check_points(demand: Sequence[DemandPoint], candidates: Sequence[Candidate]) -> None:
-    """What is wrong with the points before any distance: none of either, an id given twice.
-    The platform calls this (and ``check_model``) as a siting run is posted, so bad input is
-    refused then instead of failing the job later."""
+    """What is wrong with the points before any distance: none of either, an id given twice,
+    compartments on a site not yet standing (the instance refuses them too, as arrays). The
+    platform calls this (and ``check_model``) as a siting run is posted, so bad input is
+    refused then, at the item (``loc``), instead of failing the job later."""
     if not demand:
         raise SitingInputError("demand: at least one demand point is needed")
     if not candidates:
         raise SitingInputError("candidates: at least one candidate site is needed")
-    _unique("demand point", [d.id for d in demand])
-    _unique("candidate", [c.id for c in candidates])
+    _unique("demand point", "demand", [d.id for d in demand])
+    _unique("candidate", "candidates", [c.id for c in candidates])
+    for i, c in enumerate(candidates):
+        if c.compartments is not None and not c.existing:
+            raise SitingInputError(
+                f"site '{c.id}': existing compartments are only for lockers already standing, "
+                "which stay open (existing: true)",
+                loc=("candidates", i),
+            )
 
 
 def check_model(model: SitingModel, candidates: Sequence[Candidate]) -> None:
@@ -564,11 +572,13 @@ def _existing_compartments(candidates: Sequence[Candidate]) -> np.ndarray | None
     return np.array([c.compartments or unset for c in candidates], dtype=np.int64)
 
 
-def _unique(kind: str, ids: list[str]) -> None:
+def _unique(kind: str, field: str, ids: list[str]) -> None:
     seen: set[str] = set()
-    for ident in ids:
+    for i, ident in enumerate(ids):
         if ident in seen:
-            raise SitingInputError(f"{kind} '{ident}': id appears more than once")
+            raise SitingInputError(
+                f"{kind} '{ident}': id appears more than once", loc=(field, i, "id")
+            )
         seen.add(ident)
 
 
