@@ -10,10 +10,13 @@ On generated days (``routing.pooling.generate``) over the synthetic city and ove
    firms, one solve per coalition; sampled permutations with a 95 % interval beyond), and, for
    8 firms, how far sampled Shapley on the same coalition costs lands from the exact value;
 3. with the shared fleet split over two centres: the engines' free choice of centre against
-   also trying each firm from one centre (the line haul's trips), same days, same run.
+   also trying each firm from one centre (the line haul's trips), same days, same run;
+4. (``--sections budget``, about 15 minutes) a split with a time limit against the exact one
+   for 10 firms: the time each takes and how far the limited split lands from exact Shapley
+   over the same coalition costs.
 
     .venv/bin/python benchmarks/pooling.py [--time-limit 4] [--coalition-time-limit 1]
-        [--min-time-limit 0.2] [--seed 0] [--sections plans,shapley,centres]
+        [--min-time-limit 0.2] [--seed 0] [--sections plans,shapley,centres,budget]
 """
 
 from __future__ import annotations
@@ -256,11 +259,68 @@ def shapley_timing(source: str, graphs: dict, args: argparse.Namespace) -> None:
         print(f"      checker: {len(solver.records) - bad} of {len(solver.records)} plans pass")
 
 
+def split_budget(source: str, graphs: dict, args: argparse.Namespace) -> None:
+    """Section 4: the pooled plan's split within ``--split-time-limit`` seconds (as
+    `compare_day` decides: exact only where its coalitions fit, sampled until the time is up
+    otherwise) against exact Shapley over the same, cached coalition costs."""
+    firms = args.budget_firms
+    data = generate_day(
+        graphs["van"], source=source, firms=firms, parcels_per_firm=args.shapley_parcels,
+        seed=args.seed,
+    )  # fmt: skip
+    day = parse_day(data)
+    settings = replace(
+        settings_of(args), permutations=100, split_time_limit_s=args.split_time_limit
+    )
+    solver = PlanSolver(day, travel=day_travel(day, graphs=graphs), settings=settings)
+    for firm in day.firm_ids():
+        solver.solo(firm)
+    solver.pooled(day.firm_ids())
+    estimate = solver.exact_split_seconds("pooled")
+
+    def cost(coalition: frozenset[str]) -> float:
+        return solver.coalition_cost("pooled", coalition)
+
+    limited = shapley(
+        day.firm_ids(),
+        cost,
+        exact_max_players=0 if estimate > args.split_time_limit else settings.exact_max_firms,
+        permutations=settings.permutations,
+        seed=args.seed,
+        time_limit_s=args.split_time_limit,
+    )
+    exact = exact_shapley(day.firm_ids(), cost)
+    everyone = frozenset(day.firm_ids())
+    exact_s = sum(
+        r.seconds for (kind, group), r in solver.records.items() if kind == "pooled" and
+        group != everyone
+    )  # fmt: skip
+    error = max(abs(limited.shares[f] - exact[f]) for f in exact)
+    covered = sum(abs(limited.shares[f] - exact[f]) <= limited.ci_halfwidth[f] for f in exact)
+    print(
+        f"\n## The pooled plan's split within {args.split_time_limit:g} s against exact, "
+        f"{firms} firms x {args.shapley_parcels} parcels on {source} (coalition limit "
+        f"{args.coalition_time_limit} s x share, at least {args.min_time_limit} s)"
+    )
+    print(f"{'split':>9}{'seconds':>9}{'coalitions':>12}{'orders':>8}{'max CI±':>9}")
+    print(f"{'exact':>9}{exact_s:>9.1f}{2**firms - 2:>12}{'all':>8}{0:>9.2f}")
+    print(
+        f"{limited.method:>9}{limited.seconds:>9.1f}{len(limited.coalitions):>12}"
+        f"{limited.permutations:>8}{max(limited.ci_halfwidth.values()):>9.2f}"
+    )
+    print(
+        f"      exact estimated beforehand at {estimate:.0f} s (the coalitions' time limits); "
+        f"time-limited split {exact_s / max(limited.seconds, 1e-9):.1f}x faster, max |error| "
+        f"{error:.2f} ({100 * error / max(exact.values()):.1f} % of the largest share), CI "
+        f"covers {covered}/{firms}, stopped by {limited.stopped_by}"
+    )
+
+
 def _sampled_vs_exact(exact: dict[str, float], cost, label: str, **options) -> None:
     """Sampled Shapley on the same (cached) coalition costs as ``exact``: how far it lands, and
     how many distinct coalitions (solves, uncached) it needed."""
     asked: set[frozenset[str]] = set()
-    sampled, half, perms = sampled_shapley(
+    sampled, half, perms, _ = sampled_shapley(
         list(exact), lambda s: asked.add(s) or cost(s), **options
     )
     error = np.array([abs(sampled[f] - exact[f]) for f in exact])
@@ -288,6 +348,11 @@ def main() -> None:
     parser.add_argument("--parcels", type=int, default=30, help="per firm, section 1")
     parser.add_argument("--shapley-parcels", type=int, default=10, help="per firm, section 2")
     parser.add_argument("--permutations", type=int, default=40)
+    parser.add_argument("--budget-firms", type=int, default=10, help="firms, section 4")
+    parser.add_argument(
+        "--split-time-limit", type=float, default=150.0, help="seconds, section 4 (the CLI's "
+        "300 s default shared by its two split plans)",
+    )
     parser.add_argument(
         "--shapley-firms", type=lambda t: [int(x) for x in t.split(",")], default=[4, 8, 12]
     )
@@ -307,6 +372,8 @@ def main() -> None:
         shapley_timing(args.synthetic, synthetic, args)
     if "centres" in args.sections:
         centre_retry(args.synthetic, synthetic, args)
+    if "budget" in args.sections:
+        split_budget(args.synthetic, synthetic, args)
 
 
 if __name__ == "__main__":

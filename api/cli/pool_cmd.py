@@ -27,6 +27,12 @@ def pool(
     seed: int = typer.Option(0, help="Seed of the solver and of sampled Shapley."),
     exact_max_firms: int = typer.Option(10, help="Exact Shapley up to this many firms."),
     permutations: int = typer.Option(100, help="Sampled permutations beyond that, at most."),
+    split_time_limit: float = typer.Option(
+        300.0,
+        "--split-time-limit",
+        help="Seconds for the Shapley splits in all: exact only where its coalitions fit, "
+        "else sampled until the time is up (with its 95 % interval); 0: no limit.",
+    ),
     shapley_precision: float = typer.Option(
         0.0,
         "--shapley-precision",
@@ -67,6 +73,7 @@ def pool(
         check_positive(option, value)
     check_non_negative("--exact-max-firms", exact_max_firms)
     check_non_negative("--shapley-precision", shapley_precision)
+    check_non_negative("--split-time-limit", split_time_limit)
     check_seed("--seed", seed)
     check_writable_folder("--outdir", outdir)
     console = Console(stderr=True)
@@ -83,6 +90,7 @@ def pool(
         exact_max_firms=exact_max_firms,
         permutations=permutations,
         shapley_precision=shapley_precision,
+        split_time_limit_s=split_time_limit or None,
     )
     console.print(f"[bold]{day.name}[/]: {len(day.firms)} firms, {len(day.parcels)} parcels")
     travel = day_travel(day, cache_dir=cache_dir or graph_cache_dir())

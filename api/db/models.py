@@ -32,7 +32,7 @@ RESERVATION_STATES = ("reserved", "deposited", "picked_up", "expired", "cancelle
 ACTIVE_STATES = ("reserved", "deposited")
 VEHICLE_PROFILES = ("van", "e-tricycle")
 JOB_KINDS = ("batch", "siting", "pool")
-JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 
 
 def utcnow() -> datetime:

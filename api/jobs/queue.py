@@ -178,6 +178,20 @@ def finish(
         return True
 
 
+def cancel(db: Database, job_id: str) -> bool:
+    """Cancel a queued or running job at once; False if it has already ended (done, failed or
+    cancelled). One guarded update, so a worker storing its outcome at the same moment either
+    stores it first (the cancel comes too late) or finds the job no longer its own. The
+    worker running it hears of it at its next lease renewal and stops where it safely can."""
+    with db.writing() as session:
+        cancelled = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(("queued", "running")))
+            .values(status="cancelled", finished_at=utcnow(), lease_expires_at=None)
+        )
+        return cancelled.rowcount == 1
+
+
 def fail(db: Database, job_id: str, worker_id: str, error: str) -> bool:
     with db.writing() as session:
         failed = session.execute(

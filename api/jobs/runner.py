@@ -17,7 +17,17 @@ if TYPE_CHECKING:
     from routing.solution import Solution
 
 Progress = Callable[[float], None]
+#: Whether the job should stop (its owner cancelled it, or another worker took it over).
+Stop = Callable[[], bool]
 Result = tuple[dict[str, Any], dict[str, Any] | None]
+
+
+class JobStopped(Exception):
+    """A runner stopped before the end because ``stop`` said so: the job has no outcome."""
+
+
+def _never() -> bool:
+    return False
 
 #: How often a timed search reports its progress (elapsed over its time limit).
 TICK_S = 1.0
@@ -54,9 +64,10 @@ def _graph_cache() -> str:
     return str(graph_cache_dir())
 
 
-def solve_batch(payload: dict[str, Any], progress: Progress) -> Result:
+def solve_batch(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -> Result:
     """Solve a firm's batch; the result is VROOM-shaped JSON plus the routes as GeoJSON, drawn
-    along the roads where the server timed the travel on its map."""
+    along the roads where the server timed the travel on its map. A search runs to its time
+    limit whatever ``stop`` says (the engines take no stop from outside)."""
     from routing.solve import solve
     from routing.travel import road_line
 
@@ -115,8 +126,9 @@ def ticking(
         thread.join()
 
 
-def run_siting(payload: dict[str, Any], progress: Progress) -> Result:
-    """Site lockers with `routing.siting`; the result is the plan and its GeoJSON map."""
+def run_siting(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -> Result:
+    """Site lockers with `routing.siting`; the result is the plan and its GeoJSON map (a
+    solve runs to its time limit whatever ``stop`` says)."""
     from routing.siting import solve
     from routing.siting.native import model_from_dict
     from routing.siting.points import (
@@ -148,9 +160,10 @@ def run_siting(payload: dict[str, Any], progress: Progress) -> Result:
     return plan.to_dict(), plan.to_geojson()
 
 
-def run_pool(payload: dict[str, Any], progress: Progress) -> Result:
+def run_pool(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -> Result:
     """Compare the day alone, pooled and with locker drops (`routing.pooling`); the result is
-    the comparison's summary and every plan's routes and line haul as GeoJSON."""
+    the comparison's summary and every plan's routes and line haul as GeoJSON. Between its
+    routing solves (hundreds, for a split over many firms) it stops when ``stop`` says so."""
     from routing.pooling.compare import SolveSettings, compare_day
     from routing.pooling.day import parse_day
     from routing.pooling.output import route_features
@@ -169,12 +182,19 @@ def run_pool(payload: dict[str, Any], progress: Progress) -> Result:
         time_limit_s=payload["time_limit_s"],
         coalition_time_limit_s=payload["coalition_time_limit_s"],
         shapley_precision=payload["shapley_precision"],
+        split_time_limit_s=payload.get("split_time_limit_s"),
     )
     total = expected_solves(len(day.firms), settings)
     solved = iter(range(1, total + 1))
+    began, seconds = time.monotonic(), expected_seconds(settings)
 
     def solve_done(_message: str) -> None:  # each plan and coalition solved
-        progress(min(0.99, next(solved, total) / total))
+        # a split sampled until its time limit visits fewer coalitions than counted: the
+        # time spent over the time allowed tells its progress
+        done = max(next(solved, total) / total, (time.monotonic() - began) / seconds)
+        progress(min(0.99, done))
+        if stop():
+            raise JobStopped
 
     result = compare_day(day, travel, settings, on_solve=solve_done)
     features = [f for plan in route_features(result).values() for f in plan]
@@ -192,12 +212,24 @@ def expected_solves(firms: int, settings: SolveSettings) -> int:
     return firms + 2 + len(settings.shapley_plans) * coalitions
 
 
-RUNNERS: dict[str, Callable[[dict[str, Any], Progress], Result]] = {
+def expected_seconds(settings: SolveSettings) -> float:
+    """About how long `compare_day` takes with a split time limit (infinite without one): the
+    solo plans (the day's time limit shared among the firms), the two pooled plans, the
+    splits."""
+    if settings.split_time_limit_s is None:
+        return float("inf")
+    return 3 * settings.time_limit_s + settings.split_time_limit_s
+
+
+RUNNERS: dict[str, Callable[[dict[str, Any], Progress, Stop], Result]] = {
     "batch": solve_batch,
     "siting": run_siting,
     "pool": run_pool,
 }
 
 
-def run_job(kind: str, payload: dict[str, Any], progress: Progress) -> Result:
-    return RUNNERS[kind](payload, progress)
+def run_job(
+    kind: str, payload: dict[str, Any], progress: Progress, *, stop: Stop = _never
+) -> Result:
+    """Run a job of this kind; `JobStopped` where ``stop`` stopped it before the end."""
+    return RUNNERS[kind](payload, progress, stop)

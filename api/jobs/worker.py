@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from api.booking import release_expired
 from api.db.engine import Database
 from api.jobs import queue
-from api.jobs.runner import run_job
+from api.jobs.runner import JobStopped, run_job
 from api.settings import Settings, SettingsError
 from network.errors import GongpeiError
 
@@ -138,23 +138,36 @@ class Worker:
         except UNREACHABLE as err:
             log.warning("job %s: lease not lengthened: %s", job.id, _first_line(err))
         progress = [0.0]
-        beating = threading.Event()
+        beating, gone = threading.Event(), threading.Event()
         beat = threading.Thread(
-            target=self._heartbeat, args=(job, progress, beating, lease), daemon=True
+            target=self._heartbeat, args=(job, progress, beating, lease, gone), daemon=True
         )
         beat.start()
         try:
-            if self._store(job, self._outcome(job, progress)) is False:
-                log.warning("job %s was taken over by another worker; outcome dropped", job.id)
+            write = self._outcome(job, progress, gone)
+            if write is None:
+                log.info("job %s stopped: it was cancelled, or another worker took it", job.id)
+            elif self._store(job, write) is False:
+                log.warning(
+                    "job %s was cancelled or taken over by another worker; outcome dropped",
+                    job.id,
+                )
         finally:
             beating.set()
             beat.join()
 
-    def _outcome(self, job: queue.Claimed, progress: list[float]) -> Callable[[], bool]:
+    def _outcome(
+        self, job: queue.Claimed, progress: list[float], gone: threading.Event
+    ) -> Callable[[], bool] | None:
         """Run the job; the write that stores its result, or its error (a solver bug must not
-        kill the worker: it is reported on the job)."""
+        kill the worker: it is reported on the job); None where the job stopped because it is
+        no longer this worker's (``gone``: cancelled, or its lease lost)."""
         try:
-            result, geojson = run_job(job.kind, job.payload, lambda f: progress.__setitem__(0, f))
+            result, geojson = run_job(
+                job.kind, job.payload, lambda f: progress.__setitem__(0, f), stop=gone.is_set
+            )
+        except JobStopped:
+            return None
         except GongpeiError as err:
             error = str(err)
         except Exception as err:
@@ -174,13 +187,20 @@ class Worker:
         return self.settings.job_lease_s + 3.0 * (float(limit) if limit else 0.0)
 
     def _heartbeat(
-        self, job: queue.Claimed, progress: list[float], beating: threading.Event, lease: float
+        self,
+        job: queue.Claimed,
+        progress: list[float],
+        beating: threading.Event,
+        lease: float,
+        gone: threading.Event,
     ) -> None:
         """Renew the lease every third of it, and write progress when it has moved, at most
         every `progress_s`: runners report as often as they like, the job row is written at a
         steady rate. A renewal the database refuses (a restart, a failover) is tried again at
         the next beat: were this thread to end, the lease would lapse mid-solve and another
-        worker would run the job again while this one's result is dropped."""
+        worker would run the job again while this one's result is dropped. A renewal that
+        finds the job no longer this worker's (cancelled, or taken over) sets ``gone``, which
+        the job's runner checks where it can stop."""
         written, renewed = 0.0, time.monotonic()
         while not beating.wait(min(self.progress_s, lease / 3)):
             due = time.monotonic() - renewed >= lease / 3
@@ -193,6 +213,7 @@ class Worker:
                 log.warning("job %s: lease not renewed, trying again: %s", job.id, _first_line(err))
                 continue
             if not mine:
+                gone.set()
                 return
             written, renewed = moved, time.monotonic()
 

@@ -41,6 +41,17 @@ PROGRESS_DESCRIPTION = (
 )
 
 
+CANCEL_DESCRIPTION = (
+    "A queued job is cancelled at once and never runs. A running one is marked cancelled at "
+    "once (its status says so, and it will have no result); its worker hears of it within "
+    "about a second of its next progress report and stops: a pool run before its next "
+    "routing solve, a batch or a siting run when its search ends (its time limit). A job "
+    "that has ended (done, failed, cancelled) is a 409."
+)
+#: How a job kind is named in the API's summaries.
+KIND_NAMES = {"batch": "batch", "siting": "siting run", "pool": "pooling run"}
+
+
 class JobStatus(job_bodies.JobStatus):
     """The job status with what `progress` means, documented beside the routes that serve
     it: its meaning is how `api.jobs.runner` reports each kind of job."""
@@ -65,6 +76,8 @@ def finished(db: Database, job: Job, fmt: str = "json") -> dict[str, Any]:
         raise HTTPException(409, f"job {job.id} is {job.status}; poll its status until done")
     if job.status == "failed":
         raise HTTPException(409, f"job {job.id} failed: {job.error}")
+    if job.status == "cancelled":
+        raise HTTPException(409, f"job {job.id} was cancelled; it has no result")
     with db.reading() as session:
         solution = session.get(Solution, job.id)
         return solution.geojson if fmt == "geojson" else solution.result
@@ -89,11 +102,19 @@ def add_job_routes(
     result_description: str,
     result_example: dict[str, Any],
 ) -> None:
-    """A job resource's `GET {path}/{job_id}` (status) and `GET {path}/{job_id}/{result}`
-    (JSON, or GeoJSON with `?format=geojson`), for the firm that posted the job only. The
-    result's OpenAPI entry shows ``result_example`` and an empty FeatureCollection."""
+    """A job resource's `GET {path}/{job_id}` (status), `GET {path}/{job_id}/{result}`
+    (JSON, or GeoJSON with `?format=geojson`) and `POST {path}/{job_id}/cancel`, for the firm
+    that posted the job only. The result's OpenAPI entry shows ``result_example`` and an empty
+    FeatureCollection."""
 
     def status(job_id: HexId, firm: Firm = Depends(key), db: Database = Depends(get_db)):
+        return owned_job(db, firm, job_id, kind)
+
+    def cancel(job_id: HexId, firm: Firm = Depends(key), db: Database = Depends(get_db)):
+        job = owned_job(db, firm, job_id, kind)
+        if not queue.cancel(db, job.id):
+            ended = owned_job(db, firm, job_id, kind).status
+            raise HTTPException(409, f"{kind} {job_id} is {ended}: there is nothing to cancel")
         return owned_job(db, firm, job_id, kind)
 
     def outcome(
@@ -112,6 +133,16 @@ def add_job_routes(
         response_model=JobStatus,
         responses=errors(401, 403, 404),
         summary=status_summary,
+    )
+    router.add_api_route(
+        f"{path}/{{job_id}}/cancel",
+        cancel,
+        methods=["POST"],
+        name=f"{kind}_cancel",
+        response_model=JobStatus,
+        responses=errors(401, 403, 404, 409),
+        summary=f"Cancel a queued or running {KIND_NAMES[kind]}",
+        description=CANCEL_DESCRIPTION,
     )
     router.add_api_route(
         f"{path}/{{job_id}}/{result}",

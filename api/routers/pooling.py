@@ -304,7 +304,10 @@ def pool_firm_result(
         "firm": day_id,
         "figures": own_figures(row, list(summary["splits"])),
         "splits": {
-            kind: {k: split[k] for k in ("method", "permutations", "in_core", "core_empty")}
+            kind: {
+                k: split.get(k)  # `stopped_by` is newer than some stored runs
+                for k in ("method", "permutations", "stopped_by", "in_core", "core_empty")
+            }
             for kind, split in summary["splits"].items()
         },
         "savings_vs_solo": {kind: own_savings(row, kind) for kind in summary["splits"]},

@@ -360,7 +360,9 @@ def solve_settings(
     run: Run, settings_type: type["SolveSettings"], kinds: Sequence[str]
 ) -> "SolveSettings":
     """How the day is solved. ``--time-limit`` caps the Shapley coalitions' limit too (the
-    library's own default, as a scenario does not set it): it caps every solver."""
+    library's own default, as a scenario does not set it): it caps every solver. Shapley
+    asked for as ``exact`` is exact whatever it takes; ``auto`` and ``sampled`` keep within
+    ``run.split_time_limit_s``."""
     limit = run.limit(run.spec.run.time_limit_s)
     shapley = run.spec.run.shapley
     return settings_type(
@@ -371,6 +373,7 @@ def solve_settings(
         seed=run.spec.run.seed,
         exact_max_firms={"exact": 64, "sampled": 0, "auto": 10, "off": 0}[shapley],
         shapley_plans=() if shapley == "off" else tuple(kinds),
+        split_time_limit_s=None if shapley == "exact" else run.spec.run.split_time_limit_s,
     )
 
 

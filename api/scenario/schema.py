@@ -334,6 +334,11 @@ class RunSpec(Strict):
     seed: Seed = 0
     locker_drops: bool = True
     shapley: Literal["auto", "exact", "sampled", "off"] = "auto"
+    split_time_limit_s: Annotated[Float, Field(gt=0)] | None = Field(
+        300.0,
+        description="seconds for the Shapley splits in all (auto and sampled): exact only "
+        "where its coalitions fit, else sampled until the time is up (null: no limit)",
+    )
     co2_g_per_km: dict[Literal["van", "e-tricycle"], Annotated[Float, Field(ge=0)]] = Field(
         default_factory=lambda: {"van": 240.0, "e-tricycle": 15.0},
         description="grams of CO2 per vehicle-km by vehicle profile",

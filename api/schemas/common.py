@@ -11,6 +11,8 @@ from routing.model import Int as Int
 from routing.model import not_bool
 
 Size = Literal["S", "M", "L"]
+#: Where a job stands (`api.db.models.JOB_STATUSES`).
+JobStatusName = Literal["queued", "running", "done", "failed", "cancelled"]
 #: Text a database can store: PostgreSQL refuses NUL characters, so they are a 422 up front.
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
 

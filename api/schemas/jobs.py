@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_v
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from api.schemas.common import Float, FloatOrNone, Int, IntOrNone, Text
+from api.schemas.common import Float, FloatOrNone, Int, IntOrNone, JobStatusName, Text
 
 
 class BatchSubmit(BaseModel):
@@ -80,7 +80,9 @@ class JobStatus(BaseModel):
 
     id: str
     kind: Literal["batch", "siting", "pool"]
-    status: Literal["queued", "running", "done", "failed"]
+    status: JobStatusName = Field(
+        description="`cancelled`: its owner cancelled it (`POST .../cancel`); it has no result."
+    )
     progress: float
     error: str | None
     attempts: int = Field(

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Float
+from api.schemas.common import Float, JobStatusName
 from routing.pooling.day import MAX_DAY_VEHICLES
 
 _EXAMPLE_DAY = {
@@ -57,6 +57,14 @@ class PoolSubmit(BaseModel):
     coalition_time_limit_s: Float = Field(
         1.0, gt=0, le=60, description="Seconds for a Shapley coalition of every firm."
     )
+    split_time_limit_s: Float = Field(
+        300.0,
+        gt=0,
+        le=3600,
+        description="Seconds for the Shapley splits in all: exact Shapley only where its "
+        "coalitions' time limits fit, otherwise sampled until the time is up, with each "
+        "firm's 95 % interval (the split's `stopped_by` is then `time_limit`).",
+    )
     shapley_precision: Float = Field(
         0.0,
         ge=0,
@@ -68,7 +76,7 @@ class PoolSubmit(BaseModel):
 
 class PoolRunOut(BaseModel):
     id: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: JobStatusName
     day: str = Field(description="The day's name.")
     firm: str = Field(description="The calling firm's id in the day.")
     created_at: datetime

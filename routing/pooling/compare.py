@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from routing.check import CheckReport, check
 from routing.pooling.allocation import (
     Blocking,
@@ -36,6 +38,8 @@ Progress = Callable[[str], None]
 
 #: Figures besides cost that each firm gets a Shapley share of (its part of the pooled km/CO2).
 SHARED_FIGURES = ("vehicle_km", "co2_kg")
+#: Firms past which exact Shapley's cost is not estimated (2^n coalitions): taken as unbounded.
+EXACT_ESTIMATE_MAX = 16
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,11 @@ class SolveSettings:
     firm's 95 % interval is within ``shapley_precision`` of the average share (0: all of them).
     ``centre_retry``: where the engines split a firm's parcels over several centres, also solve
     the plan with each firm at one centre (up to two more solves) and keep the cheapest.
+    ``split_time_limit_s``: seconds the Shapley splits may take, every split plan together
+    (None: no limit). Exact Shapley is used only where its coalitions' time limits add up to
+    the split's share of it; otherwise the split is sampled until its share runs out, and its
+    confidence interval says how close the estimate is (10 firms with the defaults need 1,022
+    coalitions per plan: about 17 minutes exact).
     ``race``: let ``routing.solve`` race two searches in a forked process. Off by default and
     passed explicitly, so the library, the CLI (whose spinner thread would otherwise turn the
     race off) and the job worker (whose heartbeat thread makes forking unsafe) make the same
@@ -65,6 +74,7 @@ class SolveSettings:
     permutations: int = 100
     shapley_precision: float = 0.0
     shapley_plans: tuple[PlanKind, ...] = ("pooled", "lockers")
+    split_time_limit_s: float | None = None
     centre_retry: bool = True
     race: bool = False
 
@@ -187,6 +197,31 @@ class PlanSolver:
             for v in record.violations
         ]
 
+    def limit(self, firms: Iterable[str], full_limit_s: float) -> float:
+        """A plan's time limit: ``full_limit_s`` in proportion to its share of the day's
+        parcels, at least ``min_time_limit_s``."""
+        share = sum(self.parcels[f] for f in firms) / max(1, sum(self.parcels.values()))
+        return max(self.settings.min_time_limit_s, share * full_limit_s)
+
+    def exact_split_seconds(self, kind: PlanKind) -> float:
+        """What exact Shapley's coalitions not solved yet would take for this plan: the sum of
+        their time limits (each solve runs about its limit; infinite past ``EXACT_ESTIMATE_MAX``
+        firms, whose 2^n coalitions no budget holds). Only the firms with parcels count: the
+        others add no coalition (see the class's note)."""
+        firms = sorted(self.delivering)
+        if len(firms) > EXACT_ESTIMATE_MAX:
+            return float("inf")
+        parcels = np.array([self.parcels[f] for f in firms], dtype=float)
+        masks = np.arange(1, 2 ** len(firms) - 1)  # neither nobody nor every firm
+        bits = (masks[:, None] >> np.arange(len(firms))) & 1
+        share = bits @ parcels / max(1.0, parcels.sum())
+        limits = np.maximum(
+            self.settings.min_time_limit_s, share * self.settings.coalition_time_limit_s
+        )
+        bit = {f: 1 << k for k, f in enumerate(firms)}
+        solved = [sum(bit[f] for f in members) for k, members in self.records if k == kind]
+        return float(limits[~np.isin(masks, solved)].sum())
+
     def _route(self, built: BuiltPlan, limit: float) -> tuple[Solution, Figures, TransferFigures]:
         """Solve one plan's routing problem and read its figures and line haul."""
         solution = solve(
@@ -219,8 +254,7 @@ class PlanSolver:
             built = solo_plan(self.day, self.travel, firm)
         else:
             built = pooled_plan(self.day, self.travel, firms, lockers=kind == "lockers")
-        share = sum(self.parcels[f] for f in firms) / max(1, sum(self.parcels.values()))
-        limit = max(self.settings.min_time_limit_s, share * full_limit_s)
+        limit = self.limit(firms, full_limit_s)
         started = time.perf_counter()
         solution, figures, haul = self._route(built, limit)
         # a firm split over centres: try each firm from one centre, keep the cheapest
@@ -320,7 +354,8 @@ class DayResult:
     def warnings(self) -> list[str]:
         """What a reader of the savings must know: a pooled plan that leaves parcels undelivered
         which the firms' own plans delivered saves partly by not delivering them; a split by
-        standalone cost that is undefined (every solo plan costs nothing)."""
+        standalone cost that is undefined (every solo plan costs nothing); a Shapley split
+        sampled, not exact, because of its time limit."""
         solo = sum(p.figures.unserved for p in self.solo.values())
         solo_cost = sum(p.figures.cost for p in self.solo.values())
         out = []
@@ -341,6 +376,15 @@ class DayResult:
             if split.by_standalone is None:
                 out.append(
                     f"{kind}: no split by standalone cost: every firm's solo plan costs nothing"
+                )
+            result = split.shapley
+            if result.stopped_by == "time_limit":
+                widest = max(result.ci_halfwidth.values())
+                out.append(
+                    f"{kind}: the Shapley split was sampled ({result.permutations} orders of "
+                    f"the firms) to keep within the split time limit, not computed exactly: "
+                    f"each firm's share is within {widest:.2f} of its exact value with "
+                    f"{result.confidence:.0%} confidence"
                 )
         return out
 
@@ -454,12 +498,17 @@ def compare_day(
         lockers = solver.pooled(firms, lockers=True)
     standalone = {f: solo[f].figures.cost for f in firms}
     parcels = {f: float(solver.parcels[f]) for f in firms}
+    kinds = [k for k in settings.shapley_plans if k != "lockers" or locker_drops]
+    budget = settings.split_time_limit_s
+    split_deadline = None if budget is None else time.perf_counter() + budget
     splits = {}
-    for kind in settings.shapley_plans:
-        if kind == "lockers" and not locker_drops:
-            continue
+    for done, kind in enumerate(kinds):
         say(f"Shapley split of the {kind} plan")
-        splits[kind] = _split(solver, kind, standalone, parcels)
+        # each split gets an even share of what the ones before it left
+        share = None
+        if split_deadline is not None:
+            share = max(0.0, split_deadline - time.perf_counter()) / (len(kinds) - done)
+        splits[kind] = _split(solver, kind, standalone, parcels, time_limit_s=share)
     violations = solver.violations()
     return DayResult(
         day=day,
@@ -476,27 +525,43 @@ def compare_day(
 
 
 def _split(
-    solver: PlanSolver, kind: PlanKind, standalone: dict[str, float], parcels: dict[str, float]
+    solver: PlanSolver,
+    kind: PlanKind,
+    standalone: dict[str, float],
+    parcels: dict[str, float],
+    *,
+    time_limit_s: float | None = None,
 ) -> PlanSplit:
-    """Shapley and the simple splits of one pooled plan's cost, each checked against the core."""
+    """Shapley and the simple splits of one pooled plan's cost, each checked against the core.
+    Within ``time_limit_s`` (None: no limit), exact Shapley only where it fits, sampling
+    otherwise (see `SolveSettings`)."""
     settings = solver.settings
+    exact_max = settings.exact_max_firms
+    if time_limit_s is not None and solver.exact_split_seconds(kind) > time_limit_s:
+        exact_max = 0  # sample, and stop when the time is up
 
     def split_by_shapley(
-        value: Callable[[frozenset[str]], float], *, permutations: int, precision: float
+        value: Callable[[frozenset[str]], float],
+        *,
+        permutations: int,
+        precision: float,
+        limit: float | None = None,
     ) -> ShapleyResult:
         return shapley(
             list(standalone),
             value,
-            exact_max_players=settings.exact_max_firms,
+            exact_max_players=exact_max,
             permutations=permutations,
             seed=settings.seed,
             precision=precision,
+            time_limit_s=limit,
         )
 
     result = split_by_shapley(
         lambda s: solver.coalition_cost(kind, s),
         permutations=settings.permutations,
         precision=settings.shapley_precision,
+        limit=time_limit_s,
     )
     # Each firm's own solo plan is a coalition too: no firm should pay more than it.
     tested = dict(result.coalitions)
@@ -546,6 +611,7 @@ def _split_json(split: PlanSplit) -> dict[str, Any]:
         "method": result.method,
         "coalitions_solved": len(result.coalitions),
         "permutations": result.permutations,
+        "stopped_by": result.stopped_by,
         "confidence": result.confidence,
         "seconds": round(result.seconds, 2),
         "shapley": {f: round(v, 2) for f, v in result.shares.items()},

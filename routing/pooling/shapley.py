@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -16,6 +16,8 @@ from routing.pooling.errors import PoolingError
 
 CostFn = Callable[[frozenset[str]], float]
 MIN_PAIRS = 10  # antithetic pairs sampled before a precision target may stop the sampling
+#: Why sampling stopped: its permutation cap, the precision asked, or its time limit.
+StopReason = Literal["permutations", "precision", "time_limit"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,8 @@ class ShapleyResult:
 
     ``ci_halfwidth`` is the half-width of the two-sided confidence interval at ``confidence``
     for a sampled value (zero for an exact one); ``coalitions`` holds every coalition cost the
-    computation looked at, so the allocation can be checked against them.
+    computation looked at, so the allocation can be checked against them. ``stopped_by`` says
+    why sampling stopped (None for an exact value).
     """
 
     shares: dict[str, float]
@@ -35,6 +38,16 @@ class ShapleyResult:
     ci_halfwidth: dict[str, float] = field(default_factory=dict)
     confidence: float = 0.95
     permutations: int = 0
+    stopped_by: StopReason | None = None
+
+
+class SampledShares(NamedTuple):
+    """A sampled Shapley value: shares, their half-widths, permutations used, why it stopped."""
+
+    shares: dict[str, float]
+    halfwidth: dict[str, float]
+    permutations: int
+    stopped_by: StopReason
 
 
 def shapley(
@@ -46,6 +59,7 @@ def shapley(
     seed: int = 0,
     confidence: float = 0.95,
     precision: float = 0.0,
+    time_limit_s: float | None = None,
 ) -> ShapleyResult:
     """Shapley shares of ``cost(frozenset(players))``: exact up to ``exact_max_players``.
 
@@ -53,7 +67,9 @@ def shapley(
     module knows nothing about routing. Exact Shapley needs every coalition once (2^n - 1 calls);
     beyond ``exact_max_players`` the value is estimated from random permutations, each paired with
     its reverse (antithetic sampling lowers the variance), and a confidence interval is reported;
-    ``precision`` > 0 stops sampling early once it is that tight (see ``sampled_shapley``).
+    ``precision`` > 0 stops sampling early once it is that tight, and ``time_limit_s`` once
+    that many seconds have passed (see ``sampled_shapley``; an exact value takes what it takes,
+    so a caller with a time budget decides beforehand whether it fits, as `compare_day` does).
     """
     names = _check_players(players)
     started = time.perf_counter()
@@ -70,17 +86,19 @@ def shapley(
     few = orders // 2 <= _pairs(permutations) if permutations >= 1 else False
     exact = len(names) <= exact_max_players or few
     method: Literal["exact", "sampled"] = "exact" if exact else "sampled"
+    stopped_by: StopReason | None = None
     if method == "exact":
         shares, halfwidth = exact_shapley(names, recorded), dict.fromkeys(names, 0.0)
         used = orders if few else 0  # a second game sampled with this count is exact too
     else:
-        shares, halfwidth, used = sampled_shapley(
+        shares, halfwidth, used, stopped_by = sampled_shapley(
             names,
             recorded,
             permutations=permutations,
             seed=seed,
             confidence=confidence,
             precision=precision,
+            time_limit_s=time_limit_s,
         )
     return ShapleyResult(
         shares=shares,
@@ -91,6 +109,7 @@ def shapley(
         ci_halfwidth=halfwidth,
         confidence=confidence,
         permutations=used,
+        stopped_by=stopped_by,
     )
 
 
@@ -126,42 +145,53 @@ def sampled_shapley(
     seed: int = 0,
     confidence: float = 0.95,
     precision: float = 0.0,
-) -> tuple[dict[str, float], dict[str, float], int]:
+    time_limit_s: float | None = None,
+) -> SampledShares:
     """Monte Carlo Shapley value (Castro et al. 2009) with antithetic permutation pairs.
 
-    Returns the estimate, the confidence-interval half-width per player and the number of
-    permutations used (rounded up to an even number, at least 4). Every permutation's marginal
-    costs add up to the grand coalition's cost, so the estimate does too, exactly.
-    ``permutations`` is the most it samples: with ``precision`` > 0 it stops as soon as every
-    player's half-width is at most ``precision`` times the average share (grand cost / players),
-    after at least ``MIN_PAIRS`` pairs, since each permutation can cost a solve per player.
-    The same seed always draws the same permutations, so a second game over the same
-    coalitions, sampled with the count the first one used, asks for no new coalition.
+    Returns the estimate, the confidence-interval half-width per player, the number of
+    permutations used (rounded up to an even number, at least 4) and why it stopped. Every
+    permutation's marginal costs add up to the grand coalition's cost, so the estimate does
+    too, exactly. ``permutations`` is the most it samples: with ``precision`` > 0 it stops as
+    soon as every player's half-width is at most ``precision`` times the average share (grand
+    cost / players), after at least ``MIN_PAIRS`` pairs, since each permutation can cost a
+    solve per player; with ``time_limit_s`` it stops after the pair during which that many
+    seconds passed (two pairs at least: an interval needs two). The interval says how far the
+    estimate can be trusted either way. The same seed always draws the same permutations, so a
+    second game over the same coalitions, sampled with the count the first one used, asks for
+    no new coalition.
     """
     names = _check_players(players)
     if permutations < 1:
         raise PoolingError(f"shapley: permutations must be at least 1 (got {permutations})")
     if not precision >= 0:
         raise PoolingError(f"shapley: precision must be >= 0 (got {precision})")
+    if time_limit_s is not None and not time_limit_s >= 0:
+        raise PoolingError(f"shapley: time_limit_s must be >= 0 (got {time_limit_s})")
+    started = time.perf_counter()
     pairs = _pairs(permutations)
     rng = np.random.default_rng(seed)
     index = {p: k for k, p in enumerate(names)}
     target = precision * abs(float(cost(frozenset(names)))) / len(names) if precision else 0.0
     # each order's marginals and its reverse's: samples[row, 0] and samples[row, 1]
     samples = np.zeros((pairs, 2, len(names)))
-    done = pairs
+    done, stopped_by = pairs, "permutations"
     for row in range(pairs):
         order = [names[k] for k in rng.permutation(len(names))]
         samples[row] = (_marginals(order, cost, index), _marginals(order[::-1], cost, index))
         may_stop = precision > 0 and row + 1 >= MIN_PAIRS
         if may_stop and _pair_halfwidth(samples[: row + 1], confidence).max() <= target:
-            done = row + 1
+            done, stopped_by = row + 1, "precision"
+            break
+        late = time_limit_s is not None and time.perf_counter() - started >= time_limit_s
+        if late and 2 <= row + 1 < pairs:
+            done, stopped_by = row + 1, "time_limit"
             break
     samples = samples[:done]
     mean, half = samples.mean(axis=(0, 1)), _pair_halfwidth(samples, confidence)
     shares = {p: float(mean[index[p]]) for p in names}
     halfwidth = {p: float(half[index[p]]) for p in names}
-    return shares, halfwidth, 2 * done
+    return SampledShares(shares, halfwidth, 2 * done, stopped_by)
 
 
 def _pairs(permutations: int) -> int:

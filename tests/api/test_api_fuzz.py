@@ -52,7 +52,7 @@ def _config(path: Path, auth: dict[str, dict[str, str]], spare_firm: int) -> Pat
         f'[[operations]]\ninclude-path-regex = "^/v1/siting-runs"\nheaders = {key("planner")}\n'
         # pool runs are posted and read whole by planners; firms list theirs and read their row
         '[[operations]]\ninclude-name = ["POST /v1/pool-runs", "GET /v1/pool-runs/{job_id}",'
-        ' "GET /v1/pool-runs/{job_id}/result"]\n'
+        ' "GET /v1/pool-runs/{job_id}/result", "POST /v1/pool-runs/{job_id}/cancel"]\n'
         f"headers = {key('planner')}\n"
         '[[operations]]\n'
         'include-path-regex = "^/v1/reservations/([^/]+/(unlock|release)|locked)$"\n'

@@ -244,7 +244,7 @@ def test_a_jobs_lease_covers_three_times_its_time_limit_before_it_starts(
     job_id = _submit(client, auth["a"], vroom_problem(3), time_limit_s=20).json()["id"]
     seen = []
 
-    def holding_the_interpreter(kind, payload, progress):
+    def holding_the_interpreter(kind, payload, progress, stop):
         with db.reading() as session:
             seen.append(session.get(Job, job_id).lease_expires_at)
         return {"ok": True}, None
@@ -305,7 +305,7 @@ def test_a_lease_renewal_the_database_refuses_is_tried_again(db, settings, monke
             raise _outage()
         return renew(*args, **kwargs)
 
-    def solve_past_the_first_lease(kind, payload, progress):
+    def solve_past_the_first_lease(kind, payload, progress, stop):
         time.sleep(lease + 0.4)
         rivals.append(queue.claim(db, "elsewhere:2:bbbbbb", lease))  # None: the lease holds
         return {"ok": True}, None
@@ -334,7 +334,7 @@ def test_an_outcome_the_database_refuses_is_stored_again(db, settings, monkeypat
         return finish(*args, **kwargs)
 
     monkeypatch.setattr(queue, "finish", finish_after_blips)
-    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_: ({"ok": True}, None))
+    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_, **__: ({"ok": True}, None))
     assert Worker(settings, store_retry_s=(0.0, 0.0)).run(max_jobs=1) == 1
     assert len(tries) == 3
     with db.reading() as session:
@@ -359,7 +359,7 @@ def test_the_claim_loop_waits_out_a_database_outage(db, settings, monkeypatch, c
         return claim(*args, **kwargs)
 
     monkeypatch.setattr(queue, "claim", claim_after_an_outage)
-    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_: ({"ok": True}, None))
+    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_, **__: ({"ok": True}, None))
     assert Worker(settings, claim_retry_s=(0.1, 0.2)).run(max_jobs=1) == 1
     pauses = [later - sooner for sooner, later in itertools.pairwise(claims)]
     assert len(pauses) == 3
@@ -383,7 +383,7 @@ def test_a_worker_started_while_the_database_is_down_waits_for_it(db, settings, 
         return release(*args, **kwargs)
 
     monkeypatch.setattr(queue, "release_dead_local", release_after_an_outage)
-    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_: ({"ok": True}, None))
+    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_, **__: ({"ok": True}, None))
     assert Worker(settings, claim_retry_s=(0.05,)).run(max_jobs=1) == 1
     assert len(calls) == 3  # twice refused, then once only
     with db.reading() as session:
@@ -459,7 +459,7 @@ def test_a_worker_outlives_a_database_restart_between_jobs(
     then a job is queued; the worker claims and runs it once the server is back."""
     if not database_url.startswith("postgresql"):
         pytest.skip("needs a database server to cut off")
-    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_: ({"ok": True}, None))
+    monkeypatch.setattr("api.jobs.worker.run_job", lambda *_, **__: ({"ok": True}, None))
     url = make_url(database_url)
     door = _Door((url.host, url.port))
     door.open()

@@ -164,7 +164,7 @@ def _assert_foreign_keys_hold(db: Database) -> None:
         session.add(Solution(job_id="no-such-job", result={}))
 
 
-@pytest.mark.parametrize("start", ["0001", "0004"])
+@pytest.mark.parametrize("start", ["0001", "0004", "0008"])
 def test_upgrading_an_older_database_keeps_every_row(db, start):
     """An installation at `start` upgrading to the newest schema (both backends): every row
     of every table comes through with its data; SQLite lost all of `solutions` in 0005."""
