@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db.models import ROLES, ApiKey, Firm
+from api.db.models import ROLES, ApiKey, Firm, utcnow
 from api.schemas.admin import FirmCreate
 
 KEY_PREFIX = "gp_"
@@ -24,6 +24,10 @@ _api_key_header = APIKeyHeader(
 
 class DuplicateFirmError(ValueError):
     """A firm with this name already exists."""
+
+
+class NotFoundError(LookupError):
+    """No such firm or key (named in the message)."""
 
 
 def hash_key(key: str) -> str:
@@ -69,6 +73,48 @@ def issue_key(session: Session, firm: Firm) -> str:
     session.add(ApiKey(firm_id=firm.id, key_hash=hash_key(key), prefix=key[:10]))
     session.flush()
     return key
+
+
+def firm_named(session: Session, name: str) -> Firm:
+    """The firm of this name (as stored: without surrounding spaces)."""
+    firm = session.scalar(select(Firm).where(Firm.name == name.strip()))
+    if firm is None:
+        raise NotFoundError(f"firm '{name.strip()}': no such firm")
+    return firm
+
+
+def firm_keys(session: Session, firm: Firm) -> list[ApiKey]:
+    """Every key the firm was given, revoked ones included, oldest first."""
+    query = select(ApiKey).where(ApiKey.firm_id == firm.id).order_by(ApiKey.id)
+    return list(session.scalars(query))
+
+
+def revoke_key(session: Session, firm: Firm, key: str | int) -> ApiKey:
+    """Revoke one of the firm's keys, named by its id or its prefix (`gp_` and 7 more
+    characters, as listed): a leaked key stops working at once, the firm's others do not.
+    The row stays, with when it was revoked, so the list shows what was done. Revoking a
+    revoked key changes nothing."""
+    keys = firm_keys(session, firm)
+    found = [k for k in keys if str(k.id) == str(key) or k.prefix == key]
+    if not found:
+        raise NotFoundError(f"firm '{firm.name}': no key {key} (see its list of keys)")
+    if len(found) > 1:
+        ids = ", ".join(str(k.id) for k in found)
+        raise NotFoundError(f"firm '{firm.name}': prefix {key} names keys {ids}: give the id")
+    (row,) = found
+    row.revoked_at = row.revoked_at or utcnow()
+    session.flush()
+    return row
+
+
+def revoke_all_keys(session: Session, firm: Firm) -> int:
+    """Revoke every key the firm holds (it can no longer call the API until given a new one);
+    the number revoked."""
+    active = [k for k in firm_keys(session, firm) if k.revoked_at is None]
+    for row in active:
+        row.revoked_at = utcnow()
+    session.flush()
+    return len(active)
 
 
 def authenticate(session: Session, key: str) -> Firm | None:

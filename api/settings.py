@@ -16,8 +16,8 @@ class SettingsError(GongpeiError):
     command stops with that one line (exit 2), not a traceback."""
 
 
-def _float(name: str, default: float, *, least: float = 0.0) -> float:
-    """The variable as a finite number of at least ``least``, or ``default`` when unset."""
+def _float(name: str, default: float, *, least: float = 0.0, most: float = math.inf) -> float:
+    """The variable as a finite number from ``least`` to ``most``, or ``default`` when unset."""
     raw = os.environ.get(name)
     if raw is None:
         return default
@@ -27,6 +27,8 @@ def _float(name: str, default: float, *, least: float = 0.0) -> float:
         raise SettingsError(f"{name}: '{raw}' is not a number") from None
     if not (math.isfinite(value) and value >= least):
         raise SettingsError(f"{name}: {raw} must be a finite number, at least {least:g}")
+    if value > most:
+        raise SettingsError(f"{name}: {raw} must be at most {most:g}")
     return value
 
 
@@ -84,12 +86,20 @@ class Settings:
     max_body_bytes: int = field(
         default_factory=lambda: int(_float("GONGPEI_MAX_BODY_BYTES", 5_000_000, least=1))
     )
-    #: How long a reservation holds a compartment before the sweeper releases it.
+    #: How long a reservation holds a compartment before the sweeper releases it: at most 30
+    #: days (1e12 s made every reservation a 422 that blamed the request).
     reservation_ttl_s: float = field(
-        default_factory=lambda: _float("GONGPEI_RESERVATION_TTL_S", 1800.0, least=1.0)
+        default_factory=lambda: _float(
+            "GONGPEI_RESERVATION_TTL_S", 1800.0, least=1.0, most=30 * 86400.0
+        )
     )
     #: How often the locker-location cache of a server process checks the database for changes.
     search_cache_s: float = field(default_factory=lambda: _float("GONGPEI_SEARCH_CACHE_S", 1.0))
+    #: Jobs a firm may have queued or running at once; one more is a 429 (a firm posting
+    #: hundreds of long batches would otherwise fill the queue for everyone).
+    max_active_jobs: int = field(
+        default_factory=lambda: int(_float("GONGPEI_MAX_ACTIVE_JOBS", 20, least=1, most=10_000))
+    )
     #: A running job whose worker has not renewed its lease for this long is taken over.
     job_lease_s: float = field(
         default_factory=lambda: _float("GONGPEI_JOB_LEASE_S", 30.0, least=1.0)

@@ -1,4 +1,5 @@
-"""`gongpei serve`, `gongpei worker`, `gongpei admin create-firm`, `gongpei lockers import`."""
+"""`gongpei serve`, `gongpei worker`, `gongpei admin` (firms and their keys), `gongpei lockers
+import`."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from api.db.engine import Database
     from api.settings import Settings
 
@@ -49,6 +54,13 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="HTTP server processes.")] = 1,
     job_workers: Annotated[int, typer.Option(min=0, help="Job worker processes.")] = 1,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Proxies (comma-separated IPs) whose X-Forwarded-For names the client that "
+            "the public rate limit counts; '' trusts none (every request counts as its peer).",
+        ),
+    ] = "127.0.0.1",
     database_url: DbOption = None,
 ) -> None:
     """Migrate the database, start job workers and serve the API and the map page.
@@ -66,6 +78,7 @@ def serve(
         sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
         "--host", host, "--port", str(port), "--workers", str(workers),
         "--log-level", "warning", "--no-access-log",
+        *_proxy_options(forwarded_allow_ips),
     ]  # fmt: skip
     server = subprocess.Popen(uvicorn)
     try:
@@ -79,6 +92,16 @@ def serve(
         stop_children([server, *(j.proc for j in job_procs)])
     if server.returncode:
         raise typer.Exit(server.returncode)
+
+
+def _proxy_options(trusted: str) -> list[str]:
+    """uvicorn's options for the proxies trusted to name the client. The client is who the
+    public rate limit counts, and X-Forwarded-For is whatever the peer sends: from an
+    untrusted peer, or through a proxy that passes the client's own header on instead of
+    appending to it, a client could name a new address per request and never be limited."""
+    if not trusted.strip():
+        return ["--no-proxy-headers"]
+    return ["--proxy-headers", "--forwarded-allow-ips", trusted]
 
 
 SUPERVISE_S = 0.5  # how often `serve` looks at its job workers
@@ -166,6 +189,76 @@ def create_firm_cmd(
         db.dispose()
     typer.echo(f"firm {firm_id} '{stored_name}' ({role}); API key (shown once):", err=True)
     typer.echo(key)
+
+
+@admin_app.command("keys")
+def keys_cmd(
+    firm: Annotated[str, typer.Argument(help="The firm's name.")],
+    database_url: DbOption = None,
+) -> None:
+    """List a firm's API keys (id, prefix, when issued, when revoked); never the keys."""
+    from api.security import firm_keys, firm_named
+
+    with _admin_session(database_url) as session:
+        for key in firm_keys(session, firm_named(session, firm)):
+            revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            typer.echo(f"{key.id}\t{key.prefix}\tissued {key.created_at:%Y-%m-%d %H:%M}\t{revoked}")
+
+
+@admin_app.command("new-key")
+def new_key_cmd(
+    firm: Annotated[str, typer.Argument(help="The firm's name.")],
+    database_url: DbOption = None,
+) -> None:
+    """Issue a firm another API key and print it (shown this once). Its other keys keep
+    working: hand the new one over, then revoke the old with `revoke-key`."""
+    from api.security import firm_named, issue_key
+
+    with _admin_session(database_url) as session:
+        key = issue_key(session, firm_named(session, firm))
+    typer.echo(f"firm '{firm.strip()}': new API key (shown once):", err=True)
+    typer.echo(key)
+
+
+@admin_app.command("revoke-key")
+def revoke_key_cmd(
+    firm: Annotated[str, typer.Argument(help="The firm's name.")],
+    key: Annotated[
+        str | None, typer.Argument(help="The key's id or prefix, as `gongpei admin keys` lists.")
+    ] = None,
+    all_keys: Annotated[bool, typer.Option("--all", help="Revoke every key of the firm.")] = False,
+    database_url: DbOption = None,
+) -> None:
+    """Revoke a leaked or retired API key: calls made with it are refused (401) at once."""
+    from api.security import firm_named, revoke_all_keys, revoke_key
+
+    if (key is None) == (not all_keys):
+        typer.echo("error: give either a key (its id or prefix) or --all", err=True)
+        raise typer.Exit(2)
+    with _admin_session(database_url) as session:
+        named = firm_named(session, firm)
+        if all_keys:
+            typer.echo(f"firm '{named.name}': {revoke_all_keys(session, named)} keys revoked")
+        else:
+            row = revoke_key(session, named, key)
+            typer.echo(f"firm '{named.name}': key {row.id} ({row.prefix}) revoked")
+
+
+@contextmanager
+def _admin_session(database_url: str | None) -> Iterator[Session]:
+    """A write session on the migrated database for an admin command; a firm or key that is
+    not there is one line and exit code 2, as other bad input is."""
+    from api.security import NotFoundError
+
+    db = _migrated(database_url)
+    try:
+        with db.writing() as session:
+            yield session
+    except NotFoundError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
 
 
 @lockers_app.command("import")

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import Job, Solution, utcnow
+from network.errors import GongpeiError
 
 #: A job whose worker died this many times is failed instead of crashing workers forever.
 MAX_ATTEMPTS = 3
@@ -35,6 +36,10 @@ class Claimed:
     attempt: int
 
 
+class QueueFull(GongpeiError):
+    """The firm already has as many jobs queued or running as it may."""
+
+
 def submit(
     db: Database,
     *,
@@ -42,9 +47,24 @@ def submit(
     firm_id: int,
     payload: dict[str, Any],
     also: Callable[[Session, str], None] | None = None,
+    max_active: int | None = None,
 ) -> str:
-    """Queue a job; ``also`` writes what belongs with it (by its id) in the same transaction."""
+    """Queue a job; ``also`` writes what belongs with it (by its id) in the same transaction.
+    With ``max_active``, a firm that has that many jobs queued or running already gets
+    `QueueFull` (checked in the write transaction; two submissions at once may both pass it,
+    one job over at most per concurrent request)."""
     with db.writing() as session:
+        if max_active is not None:
+            active = session.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(Job.firm_id == firm_id, Job.status.in_(("queued", "running")))
+            )
+            if active >= max_active:
+                raise QueueFull(
+                    f"{active} jobs of this firm are queued or running, the most it may have "
+                    "at once: wait for one to end, or cancel one"
+                )
         job = Job(kind=kind, firm_id=firm_id, payload=payload)
         session.add(job)
         session.flush()
@@ -54,25 +74,36 @@ def submit(
 
 
 def claim(db: Database, worker_id: str, lease_s: float) -> Claimed | None:
-    """Take the oldest queued job, or a running one whose lease expired; None if there is none.
+    """Take a queued job, or a running one whose lease expired; None if there is none.
 
-    Its progress starts again from 0: a new attempt runs the job from the start, and the
-    status shows the attempt beside its progress, so a retried job is not read as one stalled
-    at the old attempt's progress and then going backwards."""
+    Firms take turns: the job claimed is the oldest of those whose firm has the fewest jobs
+    running now, so one firm's hundred batches do not hold another firm's one back until
+    they are all done (first-in-first-out across firms put it 201st behind 200). Its
+    progress starts again from 0: a new attempt runs the job from the start, and the status
+    shows the attempt beside its progress, so a retried job is not read as one stalled at the
+    old attempt's progress and then going backwards."""
     while True:
         with db.writing() as session:
             now = utcnow()
+            live = and_(Job.status == "running", Job.lease_expires_at >= now)
+            running = (
+                select(Job.firm_id, func.count().label("running"))
+                .where(live)
+                .group_by(Job.firm_id)
+                .subquery()
+            )
             job = session.scalars(
                 select(Job)
+                .outerjoin(running, running.c.firm_id == Job.firm_id)
                 .where(
                     or_(
                         Job.status == "queued",
                         and_(Job.status == "running", Job.lease_expires_at < now),
                     )
                 )
-                .order_by(Job.created_at, Job.id)
+                .order_by(func.coalesce(running.c.running, 0), Job.created_at, Job.id)
                 .limit(1)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, of=Job)
             ).first()
             if job is None:
                 return None

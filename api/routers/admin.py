@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy import select
 
 from api.db.engine import Database
-from api.db.models import Centre, Firm
+from api.db.models import ApiKey, Centre, Firm
 from api.deps import RowId, admin_key, errors, get_db
 from api.limits import public_rate_limit
 from api.schemas.admin import (
@@ -17,8 +17,18 @@ from api.schemas.admin import (
     FirmCreated,
     FirmOut,
     FirmUpdate,
+    KeyCreated,
+    KeyOut,
 )
-from api.security import DuplicateFirmError, create_firm
+from api.security import (
+    DuplicateFirmError,
+    NotFoundError,
+    create_firm,
+    firm_keys,
+    hash_key,
+    issue_key,
+    revoke_key,
+)
 
 router = APIRouter(tags=["admin"])
 
@@ -70,6 +80,68 @@ def update_firm(
         if body.role is not None:
             firm.role = body.role
         return firm
+
+
+def _firm(session, firm_id: int) -> Firm:
+    firm = session.get(Firm, firm_id)
+    if firm is None:
+        raise HTTPException(404, f"firm {firm_id} not found")
+    return firm
+
+
+@router.get(
+    "/v1/firms/{firm_id}/keys",
+    response_model=list[KeyOut],
+    responses=errors(401, 403, 404),
+    summary="A firm's API keys, revoked ones included (admin)",
+)
+def list_keys(firm_id: RowId, _: Firm = Depends(admin_key), db: Database = Depends(get_db)):
+    with db.reading() as session:
+        return firm_keys(session, _firm(session, firm_id))
+
+
+@router.post(
+    "/v1/firms/{firm_id}/keys",
+    response_model=KeyCreated,
+    status_code=201,
+    responses=errors(401, 403, 404),
+    summary="Issue a firm another API key, to rotate its keys (admin)",
+)
+def add_key(firm_id: RowId, _: Firm = Depends(admin_key), db: Database = Depends(get_db)):
+    """The new key works at once beside the firm's others: hand it over, then revoke the old
+    one, and the firm's calls never stop."""
+    with db.writing() as session:
+        firm = _firm(session, firm_id)
+        key = issue_key(session, firm)
+        row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+        return {**KeyOut.model_validate(row).model_dump(), "api_key": key}
+
+
+@router.delete(
+    "/v1/firms/{firm_id}/keys/{key_id}",
+    response_model=KeyOut,
+    responses=errors(401, 403, 404, 409),
+    summary="Revoke one of a firm's API keys: it stops working at once (admin)",
+)
+def delete_key(
+    firm_id: RowId,
+    key_id: RowId,
+    request: Request,
+    _: Firm = Depends(admin_key),
+    db: Database = Depends(get_db),
+):
+    """The key's row is kept with when it was revoked. The key this request is made with is
+    not revoked here (409): revoke it with another admin's key, so an admin cannot lock the
+    last admin out by mistake."""
+    with db.writing() as session:
+        firm = _firm(session, firm_id)
+        row = session.get(ApiKey, key_id)
+        if row is not None and row.key_hash == hash_key(request.headers["X-API-Key"]):
+            raise HTTPException(409, f"key {key_id} is the one this request is made with")
+        try:
+            return revoke_key(session, firm, key_id)
+        except NotFoundError as err:
+            raise HTTPException(404, str(err)) from err
 
 
 @router.get(

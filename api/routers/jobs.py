@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import Firm, Job, Solution
@@ -57,6 +58,27 @@ class JobStatus(job_bodies.JobStatus):
     it: its meaning is how `api.jobs.runner` reports each kind of job."""
 
     progress: float = Field(description=PROGRESS_DESCRIPTION, examples=[0.4])
+
+
+def queued(
+    db: Database,
+    settings: Settings,
+    *,
+    kind: str,
+    firm: Firm,
+    payload: dict[str, Any],
+    also: Callable[[Session, str], None] | None = None,
+) -> dict[str, str]:
+    """Queue the firm's job (the body of a 202), or a 429 where the firm already has
+    `max_active_jobs` queued or running (`GONGPEI_MAX_ACTIVE_JOBS`)."""
+    try:
+        job_id = queue.submit(
+            db, kind=kind, firm_id=firm.id, payload=payload, also=also,
+            max_active=settings.max_active_jobs,
+        )  # fmt: skip
+    except queue.QueueFull as err:
+        raise HTTPException(429, str(err), {"Retry-After": "60"}) from None
+    return {"id": job_id, "status": "queued"}
 
 
 def owned_job(db: Database, firm: Firm, job_id: str, kind: str) -> Job:
@@ -186,7 +208,7 @@ SOLUTION_EXAMPLE: dict[str, Any] = {
     "/v1/batches",
     response_model=JobAccepted,
     status_code=202,
-    responses=errors(401, 403, 422),
+    responses=errors(401, 403, 422, 429),
     summary="Submit a day's delivery batch for solving (firm)",
 )
 def submit_batch(
@@ -208,8 +230,7 @@ def submit_batch(
     if on_map:
         payload["network"] = _server_map(body.problem, settings)
         _known_profiles(problem, source_profiles(payload["network"]))
-    job_id = queue.submit(db, kind="batch", firm_id=firm.id, payload=payload)
-    return {"id": job_id, "status": "queued"}
+    return queued(db, settings, kind="batch", firm=firm, payload=payload)
 
 
 #: Stops a batch may have (a job is one, a shipment two). Checking a batch builds its N x N
@@ -237,27 +258,29 @@ def _check_travel(problem: dict[str, Any]) -> None:
     """A batch's `travel` (a native field; in a VROOM batch Gongpei's extension, which the CLI
     honours too) is checked as posted, before the server's map stands in for it: an unknown
     source would otherwise be timed on the map without a word, and a malformed one fail the
-    job."""
+    job. It never names a map file, whatever else the batch holds: reading one would let any
+    firm make the server open its files (a batch with a `matrix` key got past this check and
+    the server reported whether a path existed, and what an XML file's root was)."""
+    travel = problem.get("travel")
     try:
-        check_travel(problem.get("travel"))
+        check_travel(travel)
     except TravelError as err:
         raise unprocessable(["body", "problem", *err.loc], str(err)) from None
-
-
-def _timed_on_the_server_map(problem: dict[str, Any]) -> bool:
-    """Whether a batch leaves its travel to the server's own road network: it gives no
-    matrices and does not ask for the straight-line estimate. It never names a map file (that
-    would let any firm make the server read its files). Matrices sent as null or {} (how many
-    clients send an unset field) are none, as VROOM's reader takes them."""
-    if problem.get("matrices") or problem.get("matrix") is not None:
-        return False
-    travel = problem.get("travel") or {}
-    if "osm" in travel:
+    if isinstance(travel, dict) and "osm" in travel:
         raise unprocessable(
             ["body", "problem", "travel", "osm"],
             "a batch cannot name a map file: travel is computed on this server's map (leave "
             "'osm' out) or given as matrices",
         )
+
+
+def _timed_on_the_server_map(problem: dict[str, Any]) -> bool:
+    """Whether a batch leaves its travel to the server's own road network: it gives no
+    matrices and does not ask for the straight-line estimate. Matrices sent as null or {} (how
+    many clients send an unset field) are none, as VROOM's reader takes them."""
+    if problem.get("matrices") or problem.get("matrix") is not None:
+        return False
+    travel = problem.get("travel") or {}
     return travel.get("source") != "straight_line"
 
 
@@ -305,7 +328,7 @@ add_job_routes(
     "/v1/siting-runs",
     response_model=JobAccepted,
     status_code=202,
-    responses=errors(401, 403, 422),
+    responses=errors(401, 403, 422, 429),
     summary="Start a locker-siting run over demand points and candidate sites (planner)",
 )
 def submit_siting(
@@ -324,8 +347,7 @@ def submit_siting(
                 "another profile); use straight_line",
             )
         payload["network"] = settings.map_network
-    job_id = queue.submit(db, kind="siting", firm_id=firm.id, payload=payload)
-    return {"id": job_id, "status": "queued"}
+    return queued(db, settings, kind="siting", firm=firm, payload=payload)
 
 
 def _check_siting(payload: dict[str, Any]) -> None:

@@ -21,10 +21,9 @@ from api.deps import (
     planner_key,
     unprocessable,
 )
-from api.jobs import queue
 from api.lockers import day_locker
 from api.paging import newest_first, next_cursor
-from api.routers.jobs import add_job_routes, finished
+from api.routers.jobs import add_job_routes, finished, queued
 from api.schemas.jobs import JobAccepted
 from api.schemas.pooling import PoolRunPage, PoolSubmit
 from api.search import Query as LockerQuery
@@ -92,8 +91,7 @@ def submit_pool(
             for day_firm, firm_id in participants.items()
         )
 
-    job_id = queue.submit(db, kind="pool", firm_id=firm.id, payload=payload, also=take_part)
-    return {"id": job_id, "status": "queued"}
+    return queued(db, settings, kind="pool", firm=firm, payload=payload, also=take_part)
 
 
 def _field(err: PoolingError) -> list[Any]:

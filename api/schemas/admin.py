@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +45,38 @@ class FirmCreated(FirmOut):
             "examples": [{"id": 3, "name": "Yunda Qingdao", "role": "firm", "api_key": "gp_x1..."}]
         }
     )
+
+    api_key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class KeyOut(BaseModel):
+    """One of a firm's API keys: never the key itself, only its first characters."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {"id": 7, "prefix": "gp_x1Yz9Qa", "created_at": "2026-11-26T08:00:00Z",
+                 "revoked_at": None}
+            ]
+        },
+    )  # fmt: skip
+
+    id: int
+    prefix: str = Field(description="The key's first 10 characters, to tell keys apart.")
+    created_at: datetime
+    revoked_at: datetime | None = Field(description="When it was revoked; null while it works.")
+
+
+class KeyCreated(KeyOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"id": 8, "prefix": "gp_Q2wE3rT", "created_at": "2026-11-27T08:00:00Z",
+                 "revoked_at": None, "api_key": "gp_Q2wE3rT..."}
+            ]
+        }
+    )  # fmt: skip
 
     api_key: str = Field(description="Shown once; only its hash is stored.")
 

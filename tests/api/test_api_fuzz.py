@@ -37,8 +37,8 @@ pytestmark = pytest.mark.slow
 def _config(path: Path, auth: dict[str, dict[str, str]], spare_firm: int) -> Path:
     """A schemathesis.toml giving each operation the key of its role (firm by default).
 
-    Role changes go to `spare_firm` only: a fuzzed PATCH must not demote the firm whose key
-    the rest of the run uses."""
+    Changes to a firm (its role, its keys) go to `spare_firm` only: a fuzzed PATCH must not
+    demote, nor a fuzzed DELETE revoke the key of, a firm whose key the rest of the run uses."""
 
     def key(name: str) -> str:
         return "{ " + f'"X-API-Key" = {json.dumps(auth[name]["X-API-Key"])}' + " }"
@@ -57,7 +57,7 @@ def _config(path: Path, auth: dict[str, dict[str, str]], spare_firm: int) -> Pat
         '[[operations]]\n'
         'include-path-regex = "^/v1/reservations/([^/]+/(unlock|release)|locked)$"\n'
         f"headers = {key('admin')}\n"
-        '[[operations]]\ninclude-name = "PATCH /v1/firms/{firm_id}"\n'
+        '[[operations]]\ninclude-path-regex = "^/v1/firms/[^/]+"\n'
         f"parameters = {{ firm_id = {spare_firm} }}\n"
     )
     return path

@@ -1,0 +1,184 @@
+"""API keys can be rotated and revoked; firms take turns at the workers and have a job quota."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from api.cli.main import run
+from api.db.engine import Database
+from api.db.migrate import upgrade
+from api.jobs import queue
+from api.security import authenticate, create_firm
+from api.settings import Settings, SettingsError
+
+
+def _batch(client, headers, problem):
+    body = {"format": "vroom", "problem": problem, "engine": "ortools", "time_limit_s": 1}
+    return client.post("/v1/batches", json=body, headers=headers)
+
+
+def _firm_id(client, auth, name):
+    with_keys = client.post("/v1/firms", json={"name": name, "role": "firm"}, headers=auth)
+    assert with_keys.status_code == 201, with_keys.text
+    return with_keys.json()["id"], {"X-API-Key": with_keys.json()["api_key"]}
+
+
+def test_an_admin_rotates_a_firms_key_and_the_old_one_stops_working(client, auth, vroom_problem):
+    firm_id, old = _firm_id(client, auth["admin"], "Leaky Express")
+    assert _batch(client, old, vroom_problem(2)).status_code == 202
+    issued = client.post(f"/v1/firms/{firm_id}/keys", headers=auth["admin"])
+    assert issued.status_code == 201, issued.text
+    new = {"X-API-Key": issued.json()["api_key"]}
+    assert issued.json()["prefix"] == new["X-API-Key"][:10]
+    keys = client.get(f"/v1/firms/{firm_id}/keys", headers=auth["admin"]).json()
+    assert [k["revoked_at"] for k in keys] == [None, None]
+    assert all("api_key" not in k for k in keys)  # never the keys themselves
+    first = keys[0]["id"]
+    revoked = client.delete(f"/v1/firms/{firm_id}/keys/{first}", headers=auth["admin"])
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert _batch(client, old, vroom_problem(2)).status_code == 401
+    assert _batch(client, new, vroom_problem(2)).status_code == 202
+    missing = client.delete(f"/v1/firms/{firm_id}/keys/999999", headers=auth["admin"])
+    assert missing.status_code == 404
+    assert client.get(f"/v1/firms/{firm_id}/keys", headers=auth["a"]).status_code == 403
+    assert client.get("/v1/firms/999999/keys", headers=auth["admin"]).status_code == 404
+
+
+def test_an_admin_cannot_revoke_the_key_it_calls_with(client, auth, db):
+    with db.reading() as session:
+        admin = authenticate(session, auth["admin"]["X-API-Key"])
+    keys = client.get(f"/v1/firms/{admin.id}/keys", headers=auth["admin"]).json()
+    (own,) = keys
+    r = client.delete(f"/v1/firms/{admin.id}/keys/{own['id']}", headers=auth["admin"])
+    assert r.status_code == 409 and "this request is made with" in r.json()["detail"]
+
+
+def _gongpei(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["gongpei", *args])
+    with pytest.raises(SystemExit) as stop:
+        run()
+    out = capsys.readouterr()
+    return stop.value.code, out.out.strip(), out.err.strip()
+
+
+def test_the_cli_lists_issues_and_revokes_keys(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    db = Database(url)
+    upgrade(db.engine)
+    with db.writing() as session:
+        _, first = create_firm(session, "Yunda Qingdao", "firm")
+    code, second, _ = _gongpei(monkeypatch, capsys, "admin", "new-key", "Yunda Qingdao",
+                               "--database-url", url)  # fmt: skip
+    assert code in (0, None) and second.startswith("gp_")
+    code, listing, _ = _gongpei(monkeypatch, capsys, "admin", "keys", "Yunda Qingdao",
+                                "--database-url", url)  # fmt: skip
+    rows = [line.split("\t") for line in listing.splitlines()]
+    assert [r[1] for r in rows] == [first[:10], second[:10]]
+    assert [r[3] for r in rows] == ["active", "active"]
+    code, said, _ = _gongpei(monkeypatch, capsys, "admin", "revoke-key", "Yunda Qingdao",
+                             first[:10], "--database-url", url)  # fmt: skip
+    assert code in (0, None) and "revoked" in said
+    with db.reading() as session:
+        assert authenticate(session, first) is None
+        assert authenticate(session, second) is not None
+    code, said, _ = _gongpei(monkeypatch, capsys, "admin", "revoke-key", "Yunda Qingdao",
+                             "--all", "--database-url", url)  # fmt: skip
+    assert said.endswith(": 1 keys revoked")
+    with db.reading() as session:
+        assert authenticate(session, second) is None
+    code, _, err = _gongpei(monkeypatch, capsys, "admin", "keys", "Nobody",
+                            "--database-url", url)  # fmt: skip
+    assert (code, err) == (2, "error: firm 'Nobody': no such firm")
+    code, _, err = _gongpei(monkeypatch, capsys, "admin", "revoke-key", "Yunda Qingdao",
+                            "--database-url", url)  # fmt: skip
+    assert (code, err) == (2, "error: give either a key (its id or prefix) or --all")
+    db.dispose()
+
+
+def test_firms_take_turns_at_the_workers(client, auth, db, vroom_problem):
+    a_jobs = [_batch(client, auth["a"], vroom_problem(2)).json()["id"] for _ in range(3)]
+    b_job = _batch(client, auth["b"], vroom_problem(2)).json()["id"]
+    first = queue.claim(db, "host:1:aaaaaa", 60)
+    assert first.id == a_jobs[0]  # the oldest, while no firm has a job running
+    # firm a has one running now: firm b's job goes before a's older ones
+    assert queue.claim(db, "host:2:bbbbbb", 60).id == b_job
+    assert queue.claim(db, "host:3:cccccc", 60).id == a_jobs[1]
+
+
+def test_a_firm_with_its_quota_of_jobs_gets_a_429(make_client, auth, vroom_problem):
+    client = make_client(max_active_jobs=2)
+    posted = [_batch(client, auth["a"], vroom_problem(2)) for _ in range(2)]
+    assert [r.status_code for r in posted] == [202, 202]
+    r = _batch(client, auth["a"], vroom_problem(2))
+    assert r.status_code == 429 and r.headers["Retry-After"] == "60"
+    assert "2 jobs of this firm are queued or running" in r.json()["detail"]
+    assert _batch(client, auth["b"], vroom_problem(2)).status_code == 202  # another firm's own
+    # cancelling one makes room again
+    cancel = client.post(f"/v1/batches/{posted[0].json()['id']}/cancel", headers=auth["a"])
+    assert cancel.status_code == 200
+    assert _batch(client, auth["a"], vroom_problem(2)).status_code == 202
+
+
+def test_a_batch_naming_a_map_file_is_refused_whatever_else_it_holds(client, auth):
+    problem = {
+        "travel": {"source": "network", "osm": "/etc/hostname"},
+        "matrix": {},  # this key used to skip the check: the server then opened the file
+        "locations": [{"lat": 60.17, "lon": 24.94}],
+        "vehicles": [],
+        "jobs": [],
+    }
+    r = client.post("/v1/batches", json={"format": "native", "problem": problem},
+                    headers=auth["a"])  # fmt: skip
+    assert r.status_code == 422
+    (detail,) = r.json()["detail"]
+    assert detail["loc"] == ["body", "problem", "travel", "osm"]
+    assert "cannot name a map file" in detail["msg"]
+
+
+def test_a_reservation_hold_beyond_30_days_is_a_settings_error(monkeypatch):
+    monkeypatch.setenv("GONGPEI_RESERVATION_TTL_S", "1e12")
+    with pytest.raises(SettingsError, match="GONGPEI_RESERVATION_TTL_S: 1e12 must be at most"):
+        Settings(database_url="sqlite://")
+    monkeypatch.setenv("GONGPEI_MAX_ACTIVE_JOBS", "0")
+    monkeypatch.delenv("GONGPEI_RESERVATION_TTL_S")
+    with pytest.raises(SettingsError, match="GONGPEI_MAX_ACTIVE_JOBS"):
+        Settings(database_url="sqlite://")
+
+
+@pytest.mark.parametrize(
+    ("trusted", "expected"),
+    [
+        ("", ["--no-proxy-headers"]),
+        ("10.0.0.5", ["--proxy-headers", "--forwarded-allow-ips", "10.0.0.5"]),
+    ],
+)
+def test_serve_trusts_x_forwarded_for_only_from_the_proxies_named(
+    tmp_path, monkeypatch, capsys, trusted, expected
+):
+    started = []
+
+    class Exited:
+        returncode = 0
+
+        def __init__(self, args, **_):
+            started.append(args)
+
+        def poll(self):
+            return 0
+
+        def terminate(self):
+            pass
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr("api.cli.serve_cmd.subprocess.Popen", Exited)
+    monkeypatch.setattr("api.cli.serve_cmd.signal.signal", lambda *_: None)
+    monkeypatch.setenv("GONGPEI_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    code, _, _ = _gongpei(monkeypatch, capsys, "serve", "--job-workers", "0",
+                          "--forwarded-allow-ips", trusted)  # fmt: skip
+    assert code in (0, None)
+    (uvicorn,) = started
+    assert uvicorn[-len(expected):] == expected
