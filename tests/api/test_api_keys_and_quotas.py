@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 import pytest
 
@@ -10,6 +11,7 @@ from api.cli.main import run
 from api.db.engine import Database
 from api.db.migrate import upgrade
 from api.jobs import queue
+from api.routers.jobs import LARGE_BATCH_STOPS
 from api.security import authenticate, create_firm
 from api.settings import Settings, SettingsError
 
@@ -182,3 +184,31 @@ def test_serve_trusts_x_forwarded_for_only_from_the_proxies_named(
     assert code in (0, None)
     (uvicorn,) = started
     assert uvicorn[-len(expected):] == expected
+
+
+def test_large_batches_are_checked_two_at_a_time(client, auth, vroom_problem, monkeypatch):
+    """Each large batch's check holds its N x N estimate: four at once took 1.3 GiB. Each
+    check here stays in until a third is in beside it (or a second has passed): without the
+    turns, the four posted at once crowd in together."""
+    lock, inside, most, calls = threading.Lock(), [0], [0], []
+    crowded = threading.Event()
+
+    def checking(payload, *, estimate=False):
+        with lock:
+            calls.append(1)
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            if inside[0] >= 3:
+                crowded.set()
+        crowded.wait(timeout=1.0)
+        with lock:
+            inside[0] -= 1
+
+    monkeypatch.setattr("api.routers.jobs.read_batch", checking)
+    problem = vroom_problem(LARGE_BATCH_STOPS + 1)
+    threads = [threading.Thread(target=_batch, args=(client, auth["a"], problem)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(calls) == 4 and most[0] <= 2
