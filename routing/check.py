@@ -8,12 +8,16 @@ capacity at every point in every dimension, time windows, shifts and centre open
 breaks (each taken once, in a window, inside the route, fitted between stops), max duration and
 distance, and that the reported figures match the recomputation: every step's arrival, waiting
 (never negative), service, load, distance and travel time, every route's and the summary's
-totals, start and end times, route count and penalties (`solve` ranks plans by them). Its one
-shared piece is the tolerance `TOL`, so the timing and the checker agree on what is round-off.
+totals, start and end times, route count and penalties (`solve` ranks plans by them), and
+VROOM's timing invariant: each step reached when the one before it ends plus the travel between
+them, every break where the vehicle is when it starts, and so every route's span its travel +
+service + waiting + breaks. Its one shared piece is the tolerance `TOL`, so the timing and the
+checker agree on what is round-off.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -183,11 +187,14 @@ class _RouteCheck:
             self.visits.setdefault((step.id or "", step.type), []).append((self.v.id, pos))
             self._check_skills(step)
             leg, leg_m = self._leg(loc, where, step.id)
+            self._check_break_places(pending, loc, where, dur, leg)
             arrival = self._after_breaks(depart, leg, pending, step.id)
             service_start = step.arrival + step.waiting
             if begin is None:  # no start centre: the route begins at its first stop or break
                 begin = min([service_start, *(b.arrival + b.waiting for b in pending)])
-                arrival = max(arrival, service_start)
+                # free until then, it is at the stop when its service begins, or when the
+                # breaks it takes there first end
+                arrival = arrival if pending else service_start
             if service_start < arrival - TOL:
                 self.flag(
                     "time",
@@ -237,6 +244,7 @@ class _RouteCheck:
                 leg = leg_m = 0.0
             if depart is None:
                 depart = ends[0].arrival
+            self._check_break_places(pending, loc, end_loc, dur, leg)
             arrival = self._after_breaks(depart, leg, pending, "the end centre")
             dist += leg_m
             dur += leg
@@ -249,8 +257,10 @@ class _RouteCheck:
             # a vehicle back before its end centre opens waits there: the route ends later
             finish = max(ends[0].arrival, arrival) + max(ends[0].waiting, 0.0)
         elif pending and depart is not None:
+            self._check_break_places(pending, loc, None, dur, 0.0)
             finish = self._after_breaks(depart, 0.0, pending, "the route end")
         self._check_breaks(taken)
+        self._check_step_times(steps, dur)
         self._check_span(begin, finish, dist)
 
         v = self.v
@@ -356,6 +366,74 @@ class _RouteCheck:
             t = max(t, start) + brk.duration
             total += brk.duration
         return t if depart is None else max(depart + leg + total, t)
+
+    def _check_break_places(
+        self, breaks: list[Step], here: int | None, there: int | None, before: float, leg: float
+    ) -> None:
+        """Each break of the leg from `here` to `there` is where the vehicle is when it starts:
+        at `here` before any of the leg's `leg` seconds of travel are driven, at `there` once all
+        are, on the road (no location) in between. The travel driven before it is its reported
+        cumulative travel less the `before` of the stop left, checked in `_check_step_times`."""
+        for b in breaks:
+            driven = b.duration - before
+            places = {here} if here is not None and driven <= TOL else set()
+            if driven >= leg - TOL:
+                places.add(there)
+            if b.location is not None and b.location not in places:
+                self.flag(
+                    "report",
+                    f"taken at location {b.location}, but it starts after {driven:g} s of the "
+                    f"{leg:g} s drive from location {here} to {there}",
+                    b.id,
+                )
+
+    def _check_step_times(self, steps: list[Step], travel: float) -> None:
+        """VROOM's timing invariant, step by step: each step is reached when the one before it
+        ends plus the travel between them (the growth of the cumulative travel time), neither
+        sooner (a leg driven in no time) nor later (time that is no travel, waiting, service or
+        break). Summed, the route's span is its travel + service + waiting + breaks: idle time
+        must show in some step's waiting, or the waiting totals, ETAs and pay read from them
+        are wrong (the time audit's finding 3)."""
+        if not steps:
+            return
+        for prev, step in itertools.pairwise(steps):
+            moved = step.duration - prev.duration
+            if moved < -TOL:
+                self.flag(
+                    "report",
+                    f"{_step_name(step)}: cumulative travel time falls from {prev.duration:g} "
+                    f"to {step.duration:g}",
+                    step.id,
+                )
+            elif step.arrival < prev.departure + moved - TOL:
+                self.flag(
+                    "time",
+                    f"{_step_name(step)}: arrives at {step.arrival:g}, before it can: "
+                    f"{_step_name(prev)} ends at {prev.departure:g}, then {moved:g} s of travel",
+                    step.id,
+                )
+        span = steps[-1].departure - steps[0].arrival
+        service = sum(s.service for s in steps if s.type != "break")
+        breaks = sum(s.service for s in steps if s.type == "break")
+        waiting = sum(s.waiting for s in steps)
+        unaccounted = span - (travel + service + waiting + breaks)
+        if abs(unaccounted) > TOL * len(steps):
+            self.flag(
+                "report",
+                f"route span {span:g} s ({steps[0].arrival:g} to {steps[-1].departure:g}) is "
+                f"not travel {travel:g} + service {service:g} + waiting {waiting:g} + breaks "
+                f"{breaks:g} s: {unaccounted:+g} s unaccounted{self._idle_at(steps)}",
+            )
+
+    @staticmethod
+    def _idle_at(steps: list[Step]) -> str:
+        """Where time first goes unaccounted: the step reached later than the one before it
+        ends plus the travel between them, for the span message."""
+        for prev, step in itertools.pairwise(steps):
+            idle = step.arrival - prev.departure - (step.duration - prev.duration)
+            if idle > TOL:
+                return f", {idle:g} s of it before {_step_name(step)}"
+        return ""
 
     def _check_breaks(self, taken: Counter[str]) -> None:
         for brk in self.v.breaks:

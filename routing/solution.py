@@ -7,7 +7,6 @@ data, so every engine reports the same way. `routing.check` verifies the result 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -46,8 +45,12 @@ class _Out(BaseModel):
 class Step(_Out):
     """One step of a route. `arrival` at the place, `waiting` until service may start (at the
     end centre: until it opens), then `service` seconds; `load` is carried after the step;
-    `distance` and `duration` (travel time) are cumulative from the route start. For a break,
-    `arrival` is when it starts."""
+    `distance` and `duration` (travel time) are cumulative from the route start. As in VROOM,
+    each step is reached when the one before it ends plus the travel between them, so a route's
+    span is its travel + service + waiting + breaks. A break's `arrival` is when the vehicle is
+    ready for it, its `waiting` the idle time until it starts (a vehicle at the next stop before
+    lunch is due), its `service` its length; its `location` is where it is taken (the stop left,
+    the next stop, or None on the road), its `duration` and `distance` the travel before it."""
 
     type: StepType
     id: str | None = None
@@ -72,7 +75,8 @@ class Step(_Out):
 
 class Route(_Out):
     """One used vehicle's route; `duration` is total travel time as in VROOM, `service` the
-    tasks' service time (breaks excluded), `waiting` the idle time before service starts."""
+    tasks' service time (breaks excluded), `waiting` every step's idle time: before service
+    starts, before a break starts and, at the end centre, before it opens."""
 
     vehicle: str
     steps: tuple[Step, ...]
@@ -212,7 +216,16 @@ class Solution(_Out):
         """A FeatureCollection: one LineString per route through its stops and one Point per
         stop; empty where coordinates are unknown. Legs are straight segments unless ``line``
         (given the stops' [lon, lat] and the route) draws them, for example along the roads
-        whose travel the matrices hold: routing itself has no roads to draw on."""
+        whose travel the matrices hold: routing itself has no roads to draw on.
+
+        Numbers are rounded as in `to_vroom`, so the map and the JSON show the same figures.
+        A route's `cost` is in the vehicles' cost units, `distance` in metres, `duration` its
+        travel time in seconds. A stop gives what a dispatcher needs, in seconds: `arrival_s`,
+        `waiting_s` (for its window or opening hours), `service_start_s`, `service_s` and
+        `departure_s`, the times counted from midnight of the plan's day like the problem's
+        times (`arrival` repeats `arrival_s` for readers of the older name). Its `order` is its
+        position in the route's `steps` of the JSON, so a break (which has no Point) leaves a
+        gap in the numbers."""
         features: list[dict[str, Any]] = []
         for r in self.routes:
             coords = [
@@ -221,37 +234,50 @@ class Solution(_Out):
                 if s.coordinates is not None and s.type != "break"
             ]
             if len(coords) >= 2:
-                features.append(
-                    {
-                        "type": "Feature",
-                        "geometry": {
-                            "type": "LineString",
-                            "coordinates": coords if line is None else line(coords, r),
-                        },
-                        "properties": {
-                            "vehicle": r.vehicle,
-                            "cost": r.cost,
-                            "distance": r.distance,
-                            "duration": r.duration,
-                        },
-                    }
-                )
-            for order, s in enumerate(r.steps):
-                if s.coordinates is not None and s.type != "break":
-                    features.append(
-                        {
-                            "type": "Feature",
-                            "geometry": {"type": "Point", "coordinates": list(s.coordinates)},
-                            "properties": {
-                                "vehicle": r.vehicle,
-                                "order": order,
-                                "type": s.type,
-                                "id": s.id,
-                                "arrival": s.arrival,
-                            },
-                        }
-                    )
+                features.append(_route_feature(r, coords if line is None else line(coords, r)))
+            features += [
+                _stop_feature(r.vehicle, order, s)
+                for order, s in enumerate(r.steps)
+                if s.coordinates is not None and s.type != "break"
+            ]
         return {"type": "FeatureCollection", "features": features}
+
+
+def _route_feature(route: Route, coords: list[list[float]]) -> dict[str, Any]:
+    """A route's line, with its figures rounded as in the JSON."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": coords},
+        "properties": {
+            "vehicle": route.vehicle,
+            "cost": _num(route.cost),
+            "distance": _num(route.distance),
+            "duration": _num(route.duration),
+        },
+    }
+
+
+def _stop_feature(vehicle: str, order: int, step: Step) -> dict[str, Any]:
+    """A stop's Point: when the vehicle arrives, waits, serves and leaves (seconds; see
+    `Solution.to_geojson`). The arrival alone misleads: a stop reached before its window shows
+    hours before it is served."""
+    assert step.coordinates is not None
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": list(step.coordinates)},
+        "properties": {
+            "vehicle": vehicle,
+            "order": order,
+            "type": step.type,
+            "id": step.id,
+            "arrival": _num(step.arrival),
+            "arrival_s": _num(step.arrival),
+            "waiting_s": _num(step.waiting),
+            "service_start_s": _num(step.start),
+            "service_s": _num(step.service),
+            "departure_s": _num(step.departure),
+        },
+    }
 
 
 def _unassigned_entries(
@@ -417,10 +443,109 @@ def _opens(problem: Problem, centre: str | None) -> float:
     return opening.start if opening else 0.0
 
 
+@dataclass
+class _Walk:
+    """Where the timing of a route stands: the place last left (None before an open route's
+    first stop), when the vehicle may leave it, and the travel, distance and idle time so far."""
+
+    loc: int | None
+    depart: float
+    dist: float = 0.0
+    dur: float = 0.0
+    waiting: float = 0.0
+
+
+def _break_place(here: int | None, there: int | None, driven: float, leg: float) -> int | None:
+    """Where a break is taken after `driven` of a leg's `leg` seconds of travel: at the stop left
+    (nothing driven yet), at the next stop (all driven) or on the road between them (None)."""
+    if here is not None and driven <= TOL:
+        return here
+    if driven >= leg - TOL:
+        return there
+    return None
+
+
+def _timed_breaks(
+    problem: Problem,
+    vehicle: Vehicle,
+    walk: _Walk,
+    there: int | None,
+    pending: Sequence[Visit],
+    load: Sequence[int],
+) -> tuple[list[Step], float, float]:
+    """The steps of the breaks taken on the leg from `walk.loc` to `there`, when the vehicle is
+    free after them, and the travel time driven before the last of them.
+
+    VROOM's reading (its `format_route`): the vehicle drives until a break is due, so the idle
+    time of a vehicle that reaches the next stop before its break starts is that break's
+    `waiting_time`, and what is left of the drive follows the break. A break is then where it
+    is taken: at the stop left when it starts on leaving, at the next stop when the drive ends
+    first, on the road (no location) in between; and every second from leaving one stop to
+    arriving at the next is travel, waiting or break. `Visit.start` is the engine's break
+    start; without one the break starts as soon as a window allows."""
+    leg, leg_m = _travel(problem, vehicle, walk.loc, there)
+    lengths = {b.id: b for b in vehicle.breaks}
+    steps: list[Step] = []
+    t, driven = walk.depart, 0.0
+    for visit in pending:
+        brk = lengths[visit.id]
+        begin = visit.start if visit.start is not None else _earliest_in(brk.windows, t)
+        if walk.loc is None and not steps:
+            t = begin  # an open route begins with this break: it has nowhere to wait before it
+        drive = min(max(begin - t, 0.0), leg - driven)
+        driven += drive
+        arrival = min(t + drive, begin)  # begin < t only for an engine time the checker rejects
+        where = _break_place(walk.loc, there, driven, leg)
+        steps.append(
+            Step(
+                type="break",
+                id=visit.id,
+                location=where,
+                coordinates=problem.coordinates(where) if where is not None else None,
+                arrival=arrival,
+                waiting=begin - arrival,
+                service=brk.duration,
+                load=tuple(load),
+                distance=walk.dist + (leg_m * driven / leg if leg > 0 else 0.0),
+                duration=walk.dur + driven,
+            )
+        )
+        t = begin + brk.duration
+    return steps, t, driven
+
+
+def _travel(
+    problem: Problem, vehicle: Vehicle, here: int | None, there: int | None
+) -> tuple[float, float]:
+    """(seconds, metres) from `here` to `there`; nothing when either end is no place (an open
+    route's start, or its end after the last stop)."""
+    if here is None or there is None:
+        return 0.0, 0.0
+    travel = problem.travel(vehicle.profile)
+    return float(travel.durations[here, there]), float(travel.distances[here, there])
+
+
+def _drive(
+    problem: Problem,
+    vehicle: Vehicle,
+    walk: _Walk,
+    there: int | None,
+    pending: Sequence[Visit],
+    load: Sequence[int],
+) -> tuple[list[Step], float]:
+    """Drive from `walk.loc` to `there`, taking the `pending` breaks on the way: their steps and
+    the arrival (the leg's whole travel time after leaving, plus the breaks and the waiting
+    before them). Adds the leg and that waiting to `walk`."""
+    steps, free, driven = _timed_breaks(problem, vehicle, walk, there, pending, load)
+    leg, leg_m = _travel(problem, vehicle, walk.loc, there)
+    walk.dist += leg_m
+    walk.dur += leg
+    walk.waiting += sum(s.waiting for s in steps)
+    return steps, free + leg - driven
+
+
 def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
     vehicle = problem.vehicle(plan.vehicle)
-    travel = problem.travel(vehicle.profile)
-    breaks = {b.id: b for b in vehicle.breaks}
     start_loc = problem.start_location(vehicle)
     end_loc = problem.end_location(vehicle)
 
@@ -434,8 +559,6 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
     earliest = max(vehicle.shift.start if vehicle.shift else 0.0, _opens(problem, vehicle.start))
     t = plan.departure if plan.departure is not None else earliest
     steps: list[Step] = []
-    dist = dur = service_total = waiting_total = 0.0
-    loc = start_loc
     if start_loc is not None:
         steps.append(
             Step(
@@ -446,47 +569,26 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
                 load=tuple(load),
             )
         )
-    depart = t
-    pending_breaks = 0.0  # break time since the last stop, to place arrival after it
-    break_end = -math.inf
+    walk = _Walk(loc=start_loc, depart=t)
+    service_total = 0.0
+    pending: list[Visit] = []  # breaks since the last stop, taken on the way to the next
     for v in plan.visits:
         if v.type == "break":
-            brk = breaks[v.id]
-            begin = v.start if v.start is not None else _earliest_in(brk.windows, depart)
-            steps.append(
-                Step(
-                    type="break",
-                    id=v.id,
-                    location=loc,
-                    coordinates=problem.coordinates(loc) if loc is not None else None,
-                    arrival=begin,
-                    service=brk.duration,
-                    load=tuple(load),
-                    distance=dist,
-                    duration=dur,
-                )
-            )
-            pending_breaks += brk.duration
-            break_end = begin + brk.duration
-            if v.start is None:
-                depart = break_end
-                pending_breaks = 0.0
+            pending.append(v)
             continue
         where, service, change, windows = _stop(problem, v)
-        leg = float(travel.durations[loc, where]) if loc is not None else 0.0
-        leg_m = float(travel.distances[loc, where]) if loc is not None else 0.0
-        arrival = max(depart + leg + pending_breaks, break_end)
+        breaks, arrival = _drive(problem, vehicle, walk, where, pending, load)
+        steps += breaks
+        pending = []
         if v.start is not None:
             begin = v.start
             arrival = min(arrival, begin)
         else:
             begin = _earliest_in(windows, arrival)
-        if loc is None:
-            # No start centre and no stop before: the route begins at this stop, so the vehicle
+        if walk.loc is None and not breaks:
+            # No start centre and nothing before: the route begins at this stop, so the vehicle
             # arrives when service begins (not at the shift start, to wait there for hours).
             arrival = begin
-        dist += leg_m
-        dur += leg
         for d, c in enumerate(change):
             load[d] += c
         steps.append(
@@ -499,25 +601,20 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
                 waiting=begin - arrival,
                 service=service,
                 load=tuple(load),
-                distance=dist,
-                duration=dur,
+                distance=walk.dist,
+                duration=walk.dur,
             )
         )
-        waiting_total += begin - arrival
+        walk.waiting += begin - arrival
         service_total += service
-        depart = begin + service
-        pending_breaks = 0.0
-        break_end = -math.inf
-        loc = where
-    end_time = depart
+        walk.depart = begin + service
+        walk.loc = where
+    end_time = walk.depart
     if end_loc is not None:
-        leg = float(travel.durations[loc, end_loc]) if loc is not None else 0.0
-        leg_m = float(travel.distances[loc, end_loc]) if loc is not None else 0.0
-        dist += leg_m
-        dur += leg
-        arrival = max(depart + leg + pending_breaks, break_end)
+        breaks, arrival = _drive(problem, vehicle, walk, end_loc, pending, load)
+        steps += breaks
         end_time = max(arrival, _opens(problem, vehicle.end))  # back early: wait for it to open
-        waiting_total += end_time - arrival
+        walk.waiting += end_time - arrival
         steps.append(
             Step(
                 type="end",
@@ -526,12 +623,13 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
                 arrival=arrival,
                 waiting=end_time - arrival,
                 load=tuple(load),
-                distance=dist,
-                duration=dur,
+                distance=walk.dist,
+                duration=walk.dur,
             )
         )
-    elif steps and steps[-1].type == "break":
-        end_time = max(end_time, steps[-1].departure)
+    elif pending:  # an open route's last breaks, taken at its last stop
+        breaks, end_time = _drive(problem, vehicle, walk, None, pending, load)
+        steps += breaks
     first = steps[0].arrival if steps else t
     tasks = [s for s in steps if s.type != "start"]
     if (
@@ -547,11 +645,11 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
     return Route(
         vehicle=vehicle.id,
         steps=tuple(steps),
-        cost=route_cost(vehicle, dist, dur),
-        distance=dist,
-        duration=dur,
+        cost=route_cost(vehicle, walk.dist, walk.dur),
+        distance=walk.dist,
+        duration=walk.dur,
         service=service_total,
-        waiting=waiting_total,
+        waiting=walk.waiting,
         start_time=first,
         end_time=end_time,
     )

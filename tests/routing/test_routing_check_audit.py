@@ -18,7 +18,9 @@ from routing.solution import TOL, Solution, Visit
 @pytest.mark.parametrize("lunch", [False, True])
 def test_an_open_route_arrives_at_its_first_stop_when_service_begins(lunch: bool) -> None:
     # no start centre: the route begins at its first stop, so an engine's service start of 3000
-    # is also the arrival there, not the shift start 500 with 2500 s of waiting
+    # is also the arrival there, not the shift start 500 with 2500 s of waiting; with a lunch
+    # taken there at 2000, the route begins with the lunch and the van then waits 900 s at the
+    # stop (reached when the lunch ends: every second of the route is accounted for)
     m = line_model(3)
     breaks = [{"id": "lunch", "windows": [[2000, 2500]], "duration": 100}] if lunch else []
     m.add_vehicle("v", start=None, end="hub", shift=[500, 5000], breaks=breaks)
@@ -28,8 +30,8 @@ def test_an_open_route_arrives_at_its_first_stop_when_service_begins(lunch: bool
     solution = plan(problem, ("v", [*visits, Visit("job", "a", 3000.0)]))
     route = solution.routes[0]
     first = route.task_steps()[0]
-    assert (first.arrival, first.waiting) == (3000, 0)
-    assert (route.waiting, route.start_time) == (0, 2000 if lunch else 3000)
+    assert (first.arrival, first.waiting) == ((2100, 900) if lunch else (3000, 0))
+    assert (route.waiting, route.start_time) == ((900, 2000) if lunch else (0, 3000))
     report = check(problem, solution)
     assert report.ok, [str(v) for v in report.violations]
 
