@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import math
-import re
+import sys
 from contextlib import asynccontextmanager
 from importlib.resources import files
-from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -19,14 +16,17 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
-from starlette.types import Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.booking import BookingError
 from api.db.engine import Database
 from api.db.migrate import upgrade
 from api.deps import key_check, unprocessable
+from api.headers import MapPolicy, SecurityHeaders
+from api.json_checks import long_integer_place, may_be_non_finite, non_finite
 from api.limits import BodySizeLimit, PublicLimit
 from api.openapi import complete_openapi
 from api.routers import admin, jobs, lockers, opendata, pooling, reservations, vehicles, web
@@ -59,76 +59,66 @@ def _field_errors(exc: RequestValidationError) -> list[dict]:
     ]
 
 
-async def _refusal(request: Request) -> HTTPException | None:
-    """The 401 or 403 the matched route's key check gives the request's caller, or None when it
-    passes or the route is public."""
-    check = key_check(request.scope.get("route"))
-    if check is None:
-        return None
-    try:
-        await run_in_threadpool(check, request, request.headers.get("X-API-Key"))
-    except HTTPException as refused:
-        return refused
-    return None
+def _matched_route(routes: list[APIRoute], scope: Scope) -> APIRoute | None:
+    """The route the router will hand the request to: the first whose path and method match."""
+    return next((route for route in routes if route.matches(scope)[0] is Match.FULL), None)
 
 
-def _unreadable(exc: StarletteHTTPException) -> RequestValidationError | None:
-    """A 400 of FastAPI's that refused the body as unparsable, as the `json_invalid` error its
-    malformed JSON gets: bytes that are not UTF-8, or arrays nested past Python's recursion
-    limit, fail in the parser with other errors than a JSONDecodeError (the 400's cause)."""
-    cause = exc.__cause__
+def _may_have_body(scope: Scope) -> bool:
+    headers = Headers(scope=scope)
+    return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+
+
+class KeyFirst:
+    """ASGI middleware: a keyed endpoint that takes a body checks the caller's key before the
+    body is read. FastAPI reads and parses a body (on the event loop, about 0.2 s for the 5 MB
+    the size limit allows) before any dependency runs, so a caller without a valid key could
+    make the server do that for nothing; now its 401, or the 403 of a key of another role,
+    costs a header lookup and the key's query, whatever the body, well-formed or not."""
+
+    def __init__(self, app: ASGIApp, routes: list[APIRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _may_have_body(scope):
+            route = _matched_route(self.routes, scope)
+            check = key_check(route)
+            if check is not None and route.body_field is not None:
+                request = Request(scope)
+                try:
+                    await run_in_threadpool(check, request, request.headers.get("X-API-Key"))
+                except HTTPException as refused:
+                    body = {"detail": refused.detail}
+                    response = JSONResponse(body, refused.status_code, refused.headers)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+async def _unreadable(request: Request, cause: BaseException | None) -> dict | None:
+    """The `json_invalid` problem of a body FastAPI's parser refused with another error than a
+    JSONDecodeError (its bare 400 "There was an error parsing the body"), or None for a 400 of
+    another cause: bytes that are not UTF-8, arrays nested past Python's recursion limit, or an
+    integer longer than Python converts (a ValueError, placed at its field; UnicodeDecodeError
+    is a ValueError too, so it is asked first)."""
+    place: list[str | int] = []
     if isinstance(cause, UnicodeDecodeError):
         why = f"not UTF-8 text (byte {cause.start})"
     elif isinstance(cause, RecursionError):
         why = "nested too deeply"
+    elif isinstance(cause, ValueError):
+        why = f"an integer of more than {sys.get_int_max_str_digits()} digits (too long to read)"
+        place = await run_in_threadpool(long_integer_place, await request.body())
     else:
         return None
-    problem = {"type": "json_invalid", "loc": ("body",), "msg": f"JSON decode error: {why}"}
-    return RequestValidationError([problem])
-
-
-def _unparsed(exc: RequestValidationError) -> bool:
-    """Whether the body was refused as malformed JSON (before any dependency ran)."""
-    return any(error.get("type") == "json_invalid" for error in exc.errors())
+    return {"type": "json_invalid", "loc": ("body", *place), "msg": f"JSON decode error: {why}"}
 
 
 def _not_json(exc: RequestValidationError) -> bool:
     """Whether the body was not read as JSON: FastAPI passes the raw bytes on when the request
     says another Content-Type (or none), and then reports only that they are not an object."""
     return isinstance(exc.body, bytes | bytearray) and bool(exc.body)
-
-
-class _Constant(str):
-    """Where a JSON body says NaN, Infinity or -Infinity: not JSON, but Python's parser (so
-    FastAPI's) reads them as numbers."""
-
-
-class _Overflow(_Constant):
-    """Where a JSON body holds a number too large for a float (1e400): JSON, but Python's
-    parser reads it as infinity, which the database then cannot store."""
-
-
-#: What a number too large for a float needs: an exponent of 3 digits or 309 digits in a row.
-_MAYBE_OVERFLOW = re.compile(rb"[eE][+-]?[0-9]{3}|[0-9]{309}")
-
-
-def _float_or_overflow(text: str) -> float:
-    value = float(text)
-    return value if math.isfinite(value) else _Overflow(text)
-
-
-def _constant_at(data: Any) -> tuple[list[str | int], str] | None:
-    """The path to the first `_Constant` in parsed JSON, in document order, and the constant;
-    walked without recursion, as the body may nest as deep as the parser allows."""
-    pending: list[tuple[tuple[str | int, ...], Any]] = [((), data)]
-    while pending:
-        path, value = pending.pop()
-        if isinstance(value, _Constant):
-            return list(path), value
-        if isinstance(value, dict | list):
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            pending.extend(((*path, key), item) for key, item in reversed(list(items)))
-    return None
 
 
 def _sent_as_json(request: Request) -> bool:
@@ -144,27 +134,20 @@ async def _finite_json(request: Request) -> None:
     FastAPI's `json_invalid` error at their place. Its parser reads them; typed numbers refuse
     them, but in a part of a body kept as posted (say an unknown key of a batch's job) they
     reached the database, whose PostgreSQL JSON column cannot store them; so did a number too
-    large for a float (1e400), which the parser reads as infinity. Only a body that spells one
-    of them, or might, is parsed again (with them marked), so others cost a byte search."""
-    if not _sent_as_json(request):
+    large for a float (1e400), which the parser reads as infinity.
+
+    Only a route that takes a body is checked (FastAPI leaves any other's unread), after the
+    caller's key (`KeyFirst`); a body that cannot hold one costs a byte search, and any other
+    is parsed again in a worker thread, not on the event loop, stopping at the first."""
+    route = request.scope.get("route")
+    if getattr(route, "body_field", None) is None or not _sent_as_json(request):
         return
     body = await request.body()
-    named = b"NaN" in body or b"Infinity" in body  # "-Infinity" holds "Infinity"
-    if not named and _MAYBE_OVERFLOW.search(body) is None:
+    if not may_be_non_finite(body):
         return
-    try:
-        data = json.loads(body, parse_constant=_Constant, parse_float=_float_or_overflow)
-    except (ValueError, RecursionError):  # FastAPI has refused it already
-        return
-    found = _constant_at(data)
-    if found is not None:
-        path, constant = found
-        if isinstance(constant, _Overflow):
-            shown = constant if len(constant) <= 24 else f"{constant[:20]}..."
-            msg = f"JSON decode error: {shown} is too large for a number (a number must be finite)"
-        else:
-            msg = f"JSON decode error: {constant} is not JSON (a number must be finite)"
-        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", *path), "msg": msg}])
+    problem = await run_in_threadpool(non_finite, body)
+    if problem is not None:
+        raise RequestValidationError([problem])
 
 
 def _allowed_methods(routes: list[APIRoute], scope: Scope) -> list[str]:
@@ -213,16 +196,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     app.state.api_routes = [route for router in routers for route in router.routes]
     leaflet = files("js_lib_leaflet") / "static" / "js_lib_leaflet"
     app.mount("/static/leaflet", StaticFiles(directory=str(leaflet)), name="leaflet")
+    # outermost last: the size limit's declared-length check, then the key (`KeyFirst`)
+    app.add_middleware(KeyFirst, routes=app.state.api_routes)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    template = (files("api.web") / "map.html").read_text(encoding="utf-8")
+    app.add_middleware(SecurityHeaders, policy=MapPolicy(template, settings.tile_url))
     complete_openapi(app, app.state.api_routes)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI refuses a body that does not parse as JSON before it checks the endpoint's
-        # key (any other bad input after it): a caller without a valid key, or with one of
-        # another role, hears that first.
-        if _unparsed(exc) and (refused := await _refusal(request)) is not None:
-            return await http_exception_handler(request, refused)
+        # the caller's key was checked before the body was read (`KeyFirst`)
         if _not_json(exc):
             given = request.headers.get("content-type") or "none"
             return JSONResponse(
@@ -236,10 +219,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
 
     @app.exception_handler(400)
     async def _bad_request(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        unreadable = _unreadable(exc)
-        if unreadable is None:
+        problem = await _unreadable(request, exc.__cause__)
+        if problem is None:
             return await http_exception_handler(request, exc)
-        return await _invalid(request, unreadable)
+        return await _invalid(request, RequestValidationError([problem]))
 
     @app.exception_handler(405)
     async def _wrong_method(request: Request, exc: StarletteHTTPException) -> JSONResponse:

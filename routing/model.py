@@ -50,6 +50,7 @@ __all__ = [
     "TimeWindow",
     "TravelMatrices",
     "Vehicle",
+    "clock_seconds",
     "format_time",
     "posted_path",
 ]
@@ -94,14 +95,29 @@ def format_time(seconds: float) -> str:
     return f"{h:02d}:{m:02d}" if s == 0 else f"{h:02d}:{m:02d}:{s:02d}"
 
 
+def clock_seconds(text: str) -> int:
+    """Seconds from midnight of a clock time, "HH:MM" or "HH:MM:SS".
+
+    Hours may pass 23, as `format_time` writes them: 26:00 is 2 a.m. the next day, the end of
+    a shift past midnight. Minutes and seconds must be 00-59: "10:75" was carried into the hour
+    (11:15), so a typo silently moved a time window. Raises ValueError naming the text.
+    """
+    parts = text.strip().split(":")
+    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() for p in parts):
+        raise ValueError(f"'{text}' is not a clock time like 08:30 or 08:30:00")
+    hours, minutes, seconds = (int(p) for p in [*parts, "0"][:3])
+    if minutes > 59 or seconds > 59:
+        raise ValueError(
+            f"'{text}' is not a clock time like 08:30 or 08:30:00 (minutes and seconds run "
+            "from 00 to 59)"
+        )
+    return hours * 3600 + minutes * 60 + seconds
+
+
 def _parse_clock(value: Any) -> Any:
     """Accept "HH:MM" or "HH:MM:SS" strings for times; anything else is left to pydantic."""
     if isinstance(value, str) and ":" in value:
-        parts = value.strip().split(":")
-        if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
-            nums = [int(p) for p in parts] + [0] * (3 - len(parts))
-            return nums[0] * 3600 + nums[1] * 60 + nums[2]
-        raise ValueError(f"'{value}' is not a clock time like 08:30 or 08:30:00")
+        return clock_seconds(value)
     return value
 
 

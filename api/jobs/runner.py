@@ -26,6 +26,12 @@ class JobStopped(Exception):
     """A runner stopped before the end because ``stop`` said so: the job has no outcome."""
 
 
+class ServerMapError(Exception):
+    """The server's own map (`GONGPEI_MAP_NETWORK`, the payload's ``network``) cannot be
+    loaded: the server's fault, not the job's, and its reason names the server's files, so it
+    goes to the server's log while the job's owner reads that the map cannot be loaded."""
+
+
 def _never() -> bool:
     return False
 
@@ -231,5 +237,23 @@ RUNNERS: dict[str, Callable[[dict[str, Any], Progress, Stop], Result]] = {
 def run_job(
     kind: str, payload: dict[str, Any], progress: Progress, *, stop: Stop = _never
 ) -> Result:
-    """Run a job of this kind; `JobStopped` where ``stop`` stopped it before the end."""
-    return RUNNERS[kind](payload, progress, stop)
+    """Run a job of this kind; `JobStopped` where ``stop`` stopped it before the end,
+    `ServerMapError` where the server's map cannot be loaded."""
+    with _server_map_errors(payload.get("network")):
+        return RUNNERS[kind](payload, progress, stop)
+
+
+@contextmanager
+def _server_map_errors(network: str | None) -> Iterator[None]:
+    """Errors that say a job's map cannot be read (a missing or unreadable OSM file or built
+    graph folder, no road usable by a profile) as `ServerMapError` where the job is timed on
+    the server's map: an API job names no map file of its own. Errors of the job's own data
+    on that map (a stop too far from its roads) stay the job's to read."""
+    from network.errors import BuiltGraphError, NoRoadsError, OsmFileError
+
+    try:
+        yield
+    except (OsmFileError, BuiltGraphError, NoRoadsError) as err:
+        if not network:
+            raise
+        raise ServerMapError(str(err)) from err

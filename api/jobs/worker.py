@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from api.booking import release_expired
 from api.db.engine import Database
 from api.jobs import queue
-from api.jobs.runner import JobStopped, run_job
+from api.jobs.runner import JobStopped, ServerMapError, run_job
 from api.settings import Settings, SettingsError
 from network.errors import GongpeiError
 
@@ -161,18 +161,25 @@ class Worker:
     ) -> Callable[[], bool] | None:
         """Run the job; the write that stores its result, or its error (a solver bug must not
         kill the worker: it is reported on the job); None where the job stopped because it is
-        no longer this worker's (``gone``: cancelled, or its lease lost)."""
+        no longer this worker's (``gone``: cancelled, or its lease lost). The job's owner reads
+        its own input's errors as they are; the server's faults (its map, a bug), whose text
+        may name the server's files or tables, it reads as such, with the job's id to find
+        their detail in this worker's log."""
         try:
             result, geojson = run_job(
                 job.kind, job.payload, lambda f: progress.__setitem__(0, f), stop=gone.is_set
             )
         except JobStopped:
             return None
+        except ServerMapError as err:
+            log.error("job %s: the server's map (GONGPEI_MAP_NETWORK) cannot be loaded: %s",
+                      job.id, err)
+            error = f"the server's map cannot be loaded (see the server log, job {job.id})"
         except GongpeiError as err:
             error = str(err)
-        except Exception as err:
+        except Exception:
             log.exception("job %s crashed", job.id)
-            error = f"internal error: {type(err).__name__}: {err}"
+            error = f"internal error (see the server log, job {job.id})"
         else:
             return lambda: queue.finish(self.db, job.id, self.id, result, geojson)
         return lambda: queue.fail(self.db, job.id, self.id, error)

@@ -3,9 +3,9 @@
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from routing.model import MAX_AMOUNT, MAX_SECONDS, Float, Int, Money
+from routing.model import MAX_AMOUNT, MAX_SECONDS, Float, Int, Money, clock_seconds, format_time
 from routing.pooling.day import DEFAULT_VEHICLE_TYPES, MAX_DAY_VEHICLES, DayId, Transfer
 from routing.solve import SEED_MAX  # every scenario seed keeps to it: one that works here works
 
@@ -16,12 +16,42 @@ from routing.solve import SEED_MAX  # every scenario seed keeps to it: one that 
 MAX_PARCELS = 100_000
 #: Shares of parcels may add up to 1 give or take float rounding (0.1 + 0.2 + 0.7).
 SHARE_ROUNDING = 1e-9
+#: Seconds in a day: a time past midnight is written with hours past 23 (02:00 as 26:00).
+DAY_S = 24 * 3600
 
 Fraction = Annotated[Float, Field(ge=0.0, le=1.0)]
 Seed = Annotated[Int, Field(ge=0, le=SEED_MAX)]
 Latitude = Annotated[Float, Field(ge=-90, le=90)]
 Longitude = Annotated[Float, Field(ge=-180, le=180)]
-Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")]
+
+#: How a scenario's clock times are written, as its errors say (the loader adds what was given).
+CLOCK_FORMAT = (
+    'a clock time like "08:30" is required (HH:MM or HH:MM:SS, minutes and seconds 00-59; '
+    "after midnight 24:00, 26:00 for 2 a.m. the next day)"
+)
+
+
+def _clock(value: object) -> object:
+    """A clock time as the routing model reads one ("HH:MM" or "HH:MM:SS", minutes and seconds
+    00-59, hours past 23 for the next day: 26:00 is 2 a.m.), so that a scenario can plan the
+    evening and night shifts a day or a routing problem can; 00:00-23:59 only left no way to
+    end a shift at or after midnight."""
+    try:
+        seconds = clock_seconds(value) if isinstance(value, str) else None
+    except ValueError:
+        seconds = None
+    if seconds is None:
+        raise ValueError(CLOCK_FORMAT)
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"later than the routing model's limit, {MAX_SECONDS:g} s from midnight")
+    return value
+
+
+Clock = Annotated[
+    str,
+    BeforeValidator(_clock),
+    Field(description="HH:MM or HH:MM:SS; past midnight as 24:00, 26:00 (2 a.m.)..."),
+]
 SIZES = ("S", "M", "L")
 
 
@@ -51,7 +81,8 @@ class Place(Strict):
 
 
 class Window(Strict):
-    """A time of day window, e.g. ``["08:00", "18:00"]``."""
+    """A time of day window, e.g. ``["08:00", "18:00"]``, or ``["18:00", "26:00"]`` for an
+    evening shift that ends at 2 a.m."""
 
     start: Clock
     end: Clock
@@ -65,18 +96,21 @@ class Window(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> "Window":
-        if self.end <= self.start:
-            raise ValueError(f"window ends ({self.end}) before it starts ({self.start})")
+        """A window that ends before it starts says how to write one past midnight (18:00 to
+        26:00); the times are compared as times, not as text ("9:00" after "10:00")."""
+        start, end = self.seconds()
+        if end == start:
+            raise ValueError(f"window is empty: it starts and ends at {self.start}")
+        if end < start:
+            hint = ""
+            if end < DAY_S and start < end + DAY_S:  # the next day's end would come after it
+                hint = f"; for one that ends after midnight, write {format_time(end + DAY_S)}"
+            raise ValueError(f"window ends ({self.end}) before it starts ({self.start}){hint}")
         return self
 
     def seconds(self) -> tuple[int, int]:
         """Seconds since midnight of start and end."""
-        return _secs(self.start), _secs(self.end)
-
-
-def _secs(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
+        return clock_seconds(self.start), clock_seconds(self.end)
 
 
 class PolygonFile(Strict):

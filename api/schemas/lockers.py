@@ -29,11 +29,15 @@ _LOCKER_EXAMPLE = {
 
 
 class SearchParams(BaseModel):
-    """Query parameters of the nearby search (one model: validated in one pass)."""
+    """Query parameters of the nearby search (one model: validated in one pass). Its numbers
+    refuse nan and inf by name ("Input should be a finite number"): a query string can spell
+    them, and the range checks alone blamed the bounds for them."""
 
-    lat: float = Field(ge=-90, le=90, examples=[36.0671])
-    lon: float = Field(ge=-180, le=180, examples=[120.3826])
-    radius_m: float = Field(1000, gt=0, le=50_000, description="Search radius, metres.")
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, examples=[36.0671])
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, examples=[120.3826])
+    radius_m: float = Field(
+        1000, gt=0, le=50_000, allow_inf_nan=False, description="Search radius, metres."
+    )
     size: Size | None = Field(None, description="Only lockers with this door size.")
     available_only: bool = Field(
         False, description="Only lockers with a free door (of `size`, if given)."

@@ -9,11 +9,15 @@ top-level `matrix` is the "car" durations. Ids are integers; the output keeps th
 `Solution.to_vroom`). A shipment's id in the model is "<pickup id>-<delivery id>".
 Without matrices, locations are [lon, lat] and travel comes from a road network or, if asked
 for by name, straight lines; VROOM's "car" profile (its default) is then timed as our "van".
-VROOM features the model lacks (setup times, max_tasks, speed_factor, max_travel_time, break
-max_load, initial steps) are refused by name rather than silently ignored (even `max_tasks: 0`
-or `max_travel_time: 0`, which would bind). Input of the wrong shape (a job that is not an
-object, a matrix that is not a square table of numbers) is refused naming the member, before
-any field is read.
+VROOM features the model lacks (setup times, per-type setup and service times, max_tasks,
+speed_factor, max_travel_time, break max_load, initial steps, custom cost matrices, the cost
+per_task_hour) are refused by name rather than silently ignored (even `max_tasks: 0` or
+`max_travel_time: 0`, which would bind). Any other field VROOM does not have (`service_time`,
+a vehicle's `time_windows`) is refused as unknown, with the nearest field's name: it was
+dropped, so a misspelt shift or window planned the day as if there were none. A vehicle's
+`type` is read and changes nothing: it only picks per-type setup and service times. Input of
+the wrong shape (a job that is not an object, a matrix that is not a square table of numbers)
+is refused naming the member, before any field is read.
 A file without matrices may say how to time it as a native file does, with `travel` (VROOM has
 no such field); `vroom_to_problem`, which reads the API's batches, leaves travel to its caller
 (a batch may not name a map file on the server).
@@ -21,6 +25,8 @@ no such field); `vroom_to_problem`, which reads the API's batches, leaves travel
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +42,33 @@ from routing.travel import matrices_for
 DEFAULT_PROFILE = "car"  # VROOM's routing profile when a vehicle names none
 ON_ROADS_AS = {"car": "van"}  # VROOM profiles timed on our road graphs as one of our profiles
 
-_UNSUPPORTED_VEHICLE = ("max_tasks", "speed_factor", "max_travel_time", "steps")
+#: Each kind of VROOM object's fields that the reader reads (or, like a vehicle's `type`, that
+#: change nothing here), and Gongpei's `travel` at the top level.
+_READ: dict[str, tuple[str, ...]] = {
+    "problem": ("vehicles", "jobs", "shipments", "matrices", "matrix", "travel"),
+    "vehicle": ("id", "description", "profile", "type", "start", "start_index", "end",
+                "end_index", "capacity", "costs", "skills", "time_window", "breaks",
+                "max_distance"),
+    "costs": ("fixed", "per_hour", "per_km"),
+    "break": ("id", "description", "time_windows", "service"),
+    "job": ("id", "description", "location", "location_index", "service", "delivery",
+            "pickup", "amount", "skills", "priority", "time_windows"),
+    "shipment": ("pickup", "delivery", "amount", "skills", "priority"),
+    "stop": ("id", "description", "location", "location_index", "service", "time_windows"),
+    "matrices": ("durations", "distances"),
+}  # fmt: skip
+
+#: Each kind's VROOM fields the model lacks, refused by name (unless neutral, see `_NEUTRAL`).
+_UNSUPPORTED: dict[str, tuple[str, ...]] = {
+    "vehicle": ("max_tasks", "speed_factor", "max_travel_time", "steps"),
+    "costs": ("per_task_hour",),
+    "break": ("max_load",),
+    "job": ("setup", "setup_per_type", "service_per_type"),
+    "shipment": (),
+    "stop": ("setup", "setup_per_type", "service_per_type"),
+    "matrices": ("costs",),
+    "problem": (),
+}
 
 
 def read_vroom(
@@ -125,10 +157,13 @@ def _id(item: dict[str, Any], what: str, at: Loc) -> str:
 #: A limit of 0 is not neutral: `max_tasks: 0` lets the vehicle take no task at all.
 _NEUTRAL: dict[str, tuple[Any, ...]] = {
     "setup": (None, 0),
+    "setup_per_type": (None, {}),
+    "service_per_type": (None, {}),
     "speed_factor": (None, 1),
     "steps": (None, []),
     "max_tasks": (None,),
     "max_travel_time": (None,),
+    "per_task_hour": (None, 0),
 }
 
 
@@ -137,6 +172,33 @@ def _refuse(item: dict[str, Any], what: str, at: Loc, fields: tuple[str, ...]) -
     for f in fields:
         if item.get(f) not in _NEUTRAL[f]:
             raise ProblemError(f"{what}: {f}: not supported by gongpei's model", loc=(*at, f))
+
+
+#: The VROOM field for a field of Gongpei's native format, which a VROOM file may borrow.
+_VROOM_NAME = {
+    "shift": "time_window",
+    "duration": "service",
+    "name": "description",
+    "fixed_cost": "costs.fixed",
+    "cost_per_hour": "costs.per_hour",
+    "cost_per_km": "costs.per_km",
+}
+
+
+def _fields(item: Mapping[str, Any], what: str, at: Loc, kind: str) -> None:
+    """Refuse a field VROOM does not have on this kind of object, naming the VROOM field meant
+    (for a native field name) or the nearest: the reader copies only the fields it knows, so a
+    misspelt one was lost without a word (a job's `time_window` planned it with no window).
+    The fields VROOM has but the model lacks pass here, to be refused with their own message."""
+    known = _READ[kind] + _UNSUPPORTED[kind]
+    for key in item:
+        if key in known:
+            continue
+        meant = _VROOM_NAME.get(key, "")
+        near = [meant] if meant.split(".")[0] in known else []
+        near = near or difflib.get_close_matches(str(key), known, n=1)
+        hint = f"; did you mean '{near[0]}'?" if near else ""
+        raise ProblemError(f"{what}: {key}: is not a known field{hint}", loc=(*at, key))
 
 
 def _description(item: dict[str, Any], what: str, at: Loc) -> str | None:
@@ -156,8 +218,9 @@ def _skills(item: dict[str, Any]) -> list[str]:
 
 
 class _Object(BaseModel):
-    """A VROOM object, of which only the shape the reader walks is declared: other fields pass
-    on to the model, which checks their values naming the item by its id."""
+    """A VROOM object, of which only the shape the reader walks is declared: the reader checks
+    the names of the other fields (`_fields`, naming the item by its id) and the model their
+    values."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -224,6 +287,7 @@ def _given_matrices(given: _Input, vehicles: list[dict[str, Any]]) -> dict[str, 
         tables.setdefault("car", _Tables(durations=given.matrix))
     matrices = {}
     for profile, m in tables.items():
+        _fields(m.model_extra or {}, f"matrices '{profile}'", ("matrices", profile), "matrices")
         if "costs" in (m.model_extra or {}):
             raise ProblemError(
                 f"matrices '{profile}': costs: custom cost matrices are not "
@@ -259,6 +323,7 @@ def vroom_to_problem(
     """A VROOM problem dict as a `Problem`."""
     if not isinstance(data, dict):
         raise ProblemError("problem: expected a JSON object with jobs/shipments and vehicles")
+    _fields(data, "problem", (), "problem")
     vehicles_in = data.get("vehicles")
     if vehicles_in is None:
         raise ProblemError("vehicles: missing; at least one vehicle is required", loc=("vehicles",))
@@ -274,7 +339,8 @@ def vroom_to_problem(
         at = ("vehicles", k)
         vid = _id(v, f"vehicle #{k}", at)
         what = f"vehicle '{vid}'"
-        _refuse(v, what, at, _UNSUPPORTED_VEHICLE)
+        _fields(v, what, at, "vehicle")
+        _refuse(v, what, at, _UNSUPPORTED["vehicle"])
         ends = {}
         for key in ("start", "end"):
             if v.get(key) is None and v.get(f"{key}_index") is None:
@@ -284,9 +350,12 @@ def vroom_to_problem(
             centres.setdefault(idx, {"id": f"location {idx}", "location": idx})
             ends[key] = centres[idx]["id"]
         costs = v.get("costs", {})
+        _fields(costs, f"{what}: costs", (*at, "costs"), "costs")
+        _refuse(costs, f"{what}: costs", (*at, "costs"), _UNSUPPORTED["costs"])
         breaks = []
         for i, b in enumerate(v.get("breaks", [])):
             bid = _id(b, f"{what}: break", (*at, "breaks", i))
+            _fields(b, f"{what}: break '{bid}'", (*at, "breaks", i), "break")
             if b.get("max_load") is not None:
                 raise ProblemError(
                     f"{what}: break '{bid}': max_load: not supported",
@@ -316,7 +385,8 @@ def vroom_to_problem(
         at = ("jobs", k)
         jid = _id(j, f"job #{k}", at)
         what = f"job '{jid}'"
-        _refuse(j, what, at, ("setup",))
+        _fields(j, what, at, "job")
+        _refuse(j, what, at, _UNSUPPORTED["job"])
         delivery = j.get("delivery", j.get("amount"))
         job = {
             "id": jid,
@@ -333,12 +403,14 @@ def vroom_to_problem(
 
     shipments = []
     for k, s in enumerate(data.get("shipments", [])):
+        _fields(s, f"shipment #{k}", ("shipments", k), "shipment")
         stops = {}
         for end in ("pickup", "delivery"):
             stop = s[end]
             what, at = f"shipment #{k}: {end}", ("shipments", k, end)
             sid = _id(stop, what, at)
-            _refuse(stop, what, at, ("setup",))
+            _fields(stop, what, at, "stop")
+            _refuse(stop, what, at, _UNSUPPORTED["stop"])
             name = _description(stop, what, at)
             stops[end] = {
                 "id": sid,
