@@ -5,6 +5,7 @@ import sys
 import typer
 
 from api.cli import serve_cmd
+from api.cli.admin_cmd import app as admin_app
 from api.cli.demo_cmd import demo as demo_command
 from api.cli.network_cmd import app as network_app
 from api.cli.pool_cmd import pool
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(network_app, name="network")
 app.add_typer(reservations_app, name="reservations")
+app.add_typer(admin_app, name="admin")
 app.command("pool")(pool)
 app.command(name="demo")(demo_command)
 serve_cmd.register(app)

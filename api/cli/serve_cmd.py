@@ -1,5 +1,4 @@
-"""`gongpei serve`, `gongpei worker`, `gongpei admin` (firms and their keys), `gongpei lockers
-import`."""
+"""`gongpei serve`, `gongpei worker`, `gongpei lockers import`."""
 
 from __future__ import annotations
 
@@ -8,20 +7,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from api.db.engine import Database
     from api.settings import Settings
 
-admin_app = typer.Typer(help="Administration: firms and their API keys.", no_args_is_help=True)
 lockers_app = typer.Typer(help="Locker network: import lockers.", no_args_is_help=True)
 
 DbOption = Annotated[
@@ -40,7 +34,8 @@ def _settings(database_url: str | None) -> Settings:
     return Settings(database_url=database_url) if database_url else Settings()
 
 
-def _migrated(database_url: str | None) -> Database:
+def migrated_database(database_url: str | None) -> Database:
+    """The platform's database, brought to the newest schema (the admin commands' too)."""
     from api.db.engine import Database
     from api.db.migrate import upgrade
 
@@ -69,7 +64,7 @@ def serve(
     not every CLI command; SIGTERM or Ctrl-C here stops the server and the job workers, and a
     job worker that dies is started again.
     """
-    db = _migrated(database_url)
+    db = migrated_database(database_url)
     os.environ["GONGPEI_DATABASE_URL"] = db.url  # the server and worker processes inherit it
     db.dispose()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -164,101 +159,8 @@ def worker(database_url: DbOption = None) -> None:
     """Run one job worker in the foreground (add more on any machine sharing the database)."""
     from api.jobs.worker import main
 
-    _migrated(database_url).dispose()
+    migrated_database(database_url).dispose()
     main(["--database-url", _settings(database_url).database_url])
-
-
-@admin_app.command("create-firm")
-def create_firm_cmd(
-    name: Annotated[str, typer.Argument(help="The firm's name (unique).")],
-    role: Annotated[str, typer.Option(help="firm, planner or admin.")] = "firm",
-    database_url: DbOption = None,
-) -> None:
-    """Register a firm and print its API key (shown this once; only a hash is stored)."""
-    from api.security import create_firm
-
-    db = _migrated(database_url)
-    try:
-        with db.writing() as session:
-            firm, key = create_firm(session, name, role)
-            firm_id, stored_name = firm.id, firm.name
-    except ValueError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from err
-    finally:
-        db.dispose()
-    typer.echo(f"firm {firm_id} '{stored_name}' ({role}); API key (shown once):", err=True)
-    typer.echo(key)
-
-
-@admin_app.command("keys")
-def keys_cmd(
-    firm: Annotated[str, typer.Argument(help="The firm's name.")],
-    database_url: DbOption = None,
-) -> None:
-    """List a firm's API keys (id, prefix, when issued, when revoked); never the keys."""
-    from api.security import firm_keys, firm_named
-
-    with _admin_session(database_url) as session:
-        for key in firm_keys(session, firm_named(session, firm)):
-            revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
-            typer.echo(f"{key.id}\t{key.prefix}\tissued {key.created_at:%Y-%m-%d %H:%M}\t{revoked}")
-
-
-@admin_app.command("new-key")
-def new_key_cmd(
-    firm: Annotated[str, typer.Argument(help="The firm's name.")],
-    database_url: DbOption = None,
-) -> None:
-    """Issue a firm another API key and print it (shown this once). Its other keys keep
-    working: hand the new one over, then revoke the old with `revoke-key`."""
-    from api.security import firm_named, issue_key
-
-    with _admin_session(database_url) as session:
-        key = issue_key(session, firm_named(session, firm))
-    typer.echo(f"firm '{firm.strip()}': new API key (shown once):", err=True)
-    typer.echo(key)
-
-
-@admin_app.command("revoke-key")
-def revoke_key_cmd(
-    firm: Annotated[str, typer.Argument(help="The firm's name.")],
-    key: Annotated[
-        str | None, typer.Argument(help="The key's id or prefix, as `gongpei admin keys` lists.")
-    ] = None,
-    all_keys: Annotated[bool, typer.Option("--all", help="Revoke every key of the firm.")] = False,
-    database_url: DbOption = None,
-) -> None:
-    """Revoke a leaked or retired API key: calls made with it are refused (401) at once."""
-    from api.security import firm_named, revoke_all_keys, revoke_key
-
-    if (key is None) == (not all_keys):
-        typer.echo("error: give either a key (its id or prefix) or --all", err=True)
-        raise typer.Exit(2)
-    with _admin_session(database_url) as session:
-        named = firm_named(session, firm)
-        if all_keys:
-            typer.echo(f"firm '{named.name}': {revoke_all_keys(session, named)} keys revoked")
-        else:
-            row = revoke_key(session, named, key)
-            typer.echo(f"firm '{named.name}': key {row.id} ({row.prefix}) revoked")
-
-
-@contextmanager
-def _admin_session(database_url: str | None) -> Iterator[Session]:
-    """A write session on the migrated database for an admin command; a firm or key that is
-    not there is one line and exit code 2, as other bad input is."""
-    from api.security import NotFoundError
-
-    db = _migrated(database_url)
-    try:
-        with db.writing() as session:
-            yield session
-    except NotFoundError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        db.dispose()
 
 
 @lockers_app.command("import")
@@ -269,7 +171,7 @@ def import_lockers(
     """Add lockers from GeoJSON (properties: name, compartments {S,M,L}, ref, operator, ...)."""
     from api.lockers import import_geojson
 
-    db = _migrated(database_url)
+    db = migrated_database(database_url)
     try:
         with db.writing() as session:
             added, skipped = import_geojson(session, file)
@@ -282,5 +184,4 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the `gongpei` app."""
     app.command()(serve)
     app.command()(worker)
-    app.add_typer(admin_app, name="admin")
     app.add_typer(lockers_app, name="lockers")

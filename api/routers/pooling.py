@@ -43,7 +43,7 @@ LOCKER_REACH_M = 50_000.0
     "/v1/pool-runs",
     response_model=JobAccepted,
     status_code=202,
-    responses=errors(401, 403, 422),
+    responses=errors(401, 403, 422, 429),
     summary="Compare several firms' day alone, pooled and pooled with locker drops (planner)",
 )
 def submit_pool(

@@ -212,3 +212,9 @@ def test_large_batches_are_checked_two_at_a_time(client, auth, vroom_problem, mo
     for thread in threads:
         thread.join(timeout=60)
     assert len(calls) == 4 and most[0] <= 2
+
+
+def test_every_job_submission_documents_its_429(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/batches", "/v1/siting-runs", "/v1/pool-runs"):
+        assert "429" in paths[path]["post"]["responses"], path
