@@ -1,9 +1,11 @@
-"""`gongpei admin`: firms and their API keys, straight on the platform's database."""
+"""`gongpei admin`: firms and their API keys, the job queue, pruning and backups, straight on
+the platform's database."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,7 +15,9 @@ from api.cli.serve_cmd import DbOption, migrated_database
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-app = typer.Typer(help="Administration: firms and their API keys.", no_args_is_help=True)
+app = typer.Typer(
+    help="Administration: firms and their API keys, jobs, pruning, backups.", no_args_is_help=True
+)
 
 
 @app.command("create-firm")
@@ -107,3 +111,96 @@ def _admin_session(database_url: str | None) -> Iterator[Session]:
         raise typer.Exit(2) from None
     finally:
         db.dispose()
+
+
+@app.command("jobs")
+def jobs_cmd(
+    status: Annotated[
+        str | None, typer.Option(help="Only jobs in this state (queued, running, done, ...).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 50,
+    database_url: DbOption = None,
+) -> None:
+    """List jobs newest first: id, kind, firm, status, attempts, progress, when posted; the
+    queue as the workers see it, without a key."""
+    from sqlalchemy import select
+
+    from api.db.models import JOB_STATUSES, Firm, Job
+
+    if status is not None and status not in JOB_STATUSES:
+        typer.echo(f"error: --status: one of {', '.join(JOB_STATUSES)}, not '{status}'", err=True)
+        raise typer.Exit(2)
+    query = select(Job, Firm.name).join(Firm, Firm.id == Job.firm_id)
+    if status is not None:
+        query = query.where(Job.status == status)
+    with _admin_session(database_url) as session:
+        rows = session.execute(query.order_by(Job.created_at.desc(), Job.id).limit(limit)).all()
+        for job, firm in rows:
+            typer.echo(
+                f"{job.id}\t{job.kind}\t{firm}\t{job.status}\tattempt {job.attempts}\t"
+                f"{job.progress:.0%}\t{job.created_at:%Y-%m-%d %H:%M:%S}"
+                + (f"\t{job.error}" if job.error else "")
+            )
+
+
+@app.command("cancel-job")
+def cancel_job_cmd(
+    job_id: Annotated[str, typer.Argument(help="The job's id, as `gongpei admin jobs` lists.")],
+    database_url: DbOption = None,
+) -> None:
+    """Cancel a queued or running job of any firm (as its owner's `POST .../cancel` does)."""
+    from api.db.models import Job
+    from api.jobs import queue
+
+    db = migrated_database(database_url)
+    try:
+        if not queue.cancel(db, job_id):
+            with db.reading() as session:
+                job = session.get(Job, job_id)
+            why = "no such job" if job is None else f"it is {job.status}: nothing to cancel"
+            typer.echo(f"error: job {job_id}: {why}", err=True)
+            raise typer.Exit(2)
+    finally:
+        db.dispose()
+    typer.echo(f"job {job_id} cancelled")
+
+
+@app.command("prune")
+def prune_cmd(
+    older_than: Annotated[
+        float, typer.Option("--older-than", help="Days since the job or reservation ended.")
+    ] = 90.0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, delete nothing.")] = False,
+    database_url: DbOption = None,
+) -> None:
+    """Delete jobs and reservations that ended more than --older-than days ago (at least 31:
+    open data counts the last 30 days); active ones are never touched."""
+    from api.housekeeping import HousekeepingError, prune
+
+    try:
+        with _admin_session(database_url) as session:
+            pruned = prune(session, older_than_days=older_than, dry_run=dry_run)
+    except HousekeepingError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(f"{verb} {pruned.jobs} jobs and {pruned.reservations} reservations")
+
+
+@app.command("backup")
+def backup_cmd(
+    target: Annotated[Path, typer.Argument(help="A new file for the copy.")],
+    database_url: DbOption = None,
+) -> None:
+    """Copy the SQLite database while the platform runs (a consistent copy; copying the file
+    alone loses what is still in its write-ahead log). PostgreSQL: use pg_dump."""
+    from api.housekeeping import HousekeepingError, backup_sqlite
+    from api.settings import Settings
+
+    url = (Settings(database_url=database_url) if database_url else Settings()).database_url
+    try:
+        size = backup_sqlite(url, target)
+    except HousekeepingError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"backed up to {target} ({size:,} bytes)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.db.engine import Database
 from api.db.models import ApiKey, Centre, Firm
@@ -31,6 +31,8 @@ from api.security import (
 )
 
 router = APIRouter(tags=["admin"])
+#: The PostgreSQL advisory lock key revocations queue on (any fixed 64-bit number).
+KEY_REVOCATION_LOCK = 0x6B_65_79_73  # "keys"
 
 
 def _taken(session, model, name: str, own_id: int | None = None) -> bool:
@@ -132,11 +134,19 @@ def delete_key(
 ):
     """The key's row is kept with when it was revoked. The key this request is made with is
     not revoked here (409): revoke it with another admin's key, so an admin cannot lock the
-    last admin out by mistake."""
+    last admin out by mistake. Revocations run one at a time, each first checking that the
+    caller's own key still works: two admins revoking each other's keys at once both
+    succeeded, and no admin key was left."""
+    caller = hash_key(request.headers["X-API-Key"])
     with db.writing() as session:
+        if not db.is_sqlite:  # SQLite's writes queue already
+            session.execute(select(func.pg_advisory_xact_lock(KEY_REVOCATION_LOCK)))
+        still = select(ApiKey.id).where(ApiKey.key_hash == caller, ApiKey.revoked_at.is_(None))
+        if session.scalar(still) is None:
+            raise HTTPException(401, "invalid API key", {"WWW-Authenticate": "APIKey"})
         firm = _firm(session, firm_id)
         row = session.get(ApiKey, key_id)
-        if row is not None and row.key_hash == hash_key(request.headers["X-API-Key"]):
+        if row is not None and row.key_hash == caller:
             raise HTTPException(409, f"key {key_id} is the one this request is made with")
         try:
             return revoke_key(session, firm, key_id)

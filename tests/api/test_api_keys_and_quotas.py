@@ -218,3 +218,25 @@ def test_every_job_submission_documents_its_429(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/v1/batches", "/v1/siting-runs", "/v1/pool-runs"):
         assert "429" in paths[path]["post"]["responses"], path
+
+
+def test_a_revocation_checks_the_callers_own_key_in_its_transaction(client, auth, db):
+    """Two admins revoking each other's keys at once both passed their key checks before
+    either revocation committed, and no admin key was left. The revocation's own transaction
+    now checks the caller's key: here the key check is passed over, as if the other admin's
+    revocation of this key had committed just after it."""
+    from api.deps import admin_key
+    from api.security import firm_named, revoke_all_keys
+
+    with db.writing() as session:
+        admin = firm_named(session, "firm-admin")
+        target = firm_named(session, "firm-a").id
+        revoke_all_keys(session, admin)
+    client.app.dependency_overrides[admin_key] = lambda: admin
+    try:
+        keys = client.get(f"/v1/firms/{target}/keys", headers=auth["admin"]).json()
+        r = client.delete(f"/v1/firms/{target}/keys/{keys[0]['id']}", headers=auth["admin"])
+    finally:
+        client.app.dependency_overrides.clear()
+    assert r.status_code == 401, r.text
+    assert _batch(client, auth["a"], {"vehicles": [], "jobs": []}).status_code != 401  # kept
