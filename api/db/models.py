@@ -294,6 +294,8 @@ class Job(Base):
         CheckConstraint(_in("kind", JOB_KINDS), name="ck_jobs_kind"),
         CheckConstraint(_in("status", JOB_STATUSES), name="ck_jobs_status"),
         Index("ix_jobs_status_created", "status", "created_at"),
+        # each claim orders the firms by when each was last served (`queue.claim`)
+        Index("ix_jobs_firm_started", "firm_id", "started_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -3,25 +3,31 @@
 Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL (each worker gets a different job without
 waiting) and a serialised write transaction on SQLite. A running job carries a lease that its
 worker renews; when the lease runs out the worker is presumed dead and the job is claimed again.
+A worker that is told to stop hands its job back instead (`hand_back`): the job is queued
+again and the attempt is not counted, so restarts and deploys never use up a job's attempts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.db.engine import Database
-from api.db.models import Job, Solution, utcnow
+from api.db.models import Firm, Job, Solution, utcnow
 from network.errors import GongpeiError
+
+log = logging.getLogger("gongpei.queue")
 
 #: A job whose worker died this many times is failed instead of crashing workers forever.
 MAX_ATTEMPTS = 3
@@ -51,10 +57,11 @@ def submit(
 ) -> str:
     """Queue a job; ``also`` writes what belongs with it (by its id) in the same transaction.
     With ``max_active``, a firm that has that many jobs queued or running already gets
-    `QueueFull` (checked in the write transaction; two submissions at once may both pass it,
-    one job over at most per concurrent request)."""
+    `QueueFull`: counted in the write transaction with the firm's row locked, so that
+    submissions at once (through several server processes) count one after the other."""
     with db.writing() as session:
         if max_active is not None:
+            _lock_firm(session, firm_id)
             active = session.scalar(
                 select(func.count())
                 .select_from(Job)
@@ -73,73 +80,123 @@ def submit(
         return job.id
 
 
+def _lock_firm(session: Session, firm_id: int) -> None:
+    """Hold the firm's row until the transaction ends. Under PostgreSQL's READ COMMITTED, two
+    submissions each counted the jobs the other had not committed yet, and 40 at once put up to
+    30 jobs in a quota of 5. FOR NO KEY UPDATE waits for the firm's other submissions only, not
+    for rows that merely refer to the firm. SQLite has one writer at a time already."""
+    session.execute(select(Firm.id).where(Firm.id == firm_id).with_for_update(key_share=True))
+
+
 def claim(db: Database, worker_id: str, lease_s: float) -> Claimed | None:
     """Take a queued job, or a running one whose lease expired; None if there is none.
 
-    Firms take turns: the job claimed is the oldest of those whose firm has the fewest jobs
-    running now, so one firm's hundred batches do not hold another firm's one back until
-    they are all done (first-in-first-out across firms put it 201st behind 200). Its
-    progress starts again from 0: a new attempt runs the job from the start, and the status
-    shows the attempt beside its progress, so a retried job is not read as one stalled at the
-    old attempt's progress and then going backwards."""
+    Firms take turns: the job claimed is the oldest of the firm with the fewest jobs running
+    now and, among those, of the firm served least recently (whose latest job started
+    longest ago, or that never had one), so one firm's hundred batches do not hold another
+    firm's one back until they are all done. Ordering by jobs running alone fell back to
+    first-in-first-out whenever a firm's job had just ended (one worker served a firm's eight
+    batches before another firm's one). Its progress starts again from 0: a new attempt runs
+    the job from the start, and the status shows the attempt beside its progress, so a retried
+    job is not read as one stalled at the old attempt's progress and then going backwards.
+    A job whose workers died `MAX_ATTEMPTS` times is failed instead, and said so in the log."""
     while True:
         with db.writing() as session:
             now = utcnow()
-            live = and_(Job.status == "running", Job.lease_expires_at >= now)
-            running = (
-                select(Job.firm_id, func.count().label("running"))
-                .where(live)
-                .group_by(Job.firm_id)
-                .subquery()
-            )
-            job = session.scalars(
-                select(Job)
-                .outerjoin(running, running.c.firm_id == Job.firm_id)
-                .where(
-                    or_(
-                        Job.status == "queued",
-                        and_(Job.status == "running", Job.lease_expires_at < now),
-                    )
-                )
-                .order_by(func.coalesce(running.c.running, 0), Job.created_at, Job.id)
-                .limit(1)
-                .with_for_update(skip_locked=True, of=Job)
-            ).first()
+            job = session.scalars(_next_job(now)).first()
             if job is None:
                 return None
-            if job.attempts >= MAX_ATTEMPTS:
+            spent = job.attempts >= MAX_ATTEMPTS
+            if spent:
                 job.status, job.finished_at = "failed", now
                 job.error = f"the worker running this job stopped {job.attempts} times"
-                continue
-            job.status = "running"
-            job.attempts += 1
-            job.progress = 0.0
-            job.worker_id = worker_id
-            job.lease_expires_at = now + timedelta(seconds=lease_s)
-            job.started_at = job.started_at or now
-            return Claimed(job.id, job.kind, job.firm_id, dict(job.payload), job.attempts)
+                failed = (job.id, job.kind, job.firm_id, job.error)
+            else:
+                job.status = "running"
+                job.attempts += 1
+                job.progress = 0.0
+                job.worker_id = worker_id
+                job.lease_expires_at = now + timedelta(seconds=lease_s)
+                job.started_at = job.started_at or now
+                claimed = Claimed(job.id, job.kind, job.firm_id, dict(job.payload), job.attempts)
+        if not spent:
+            return claimed
+        log.warning("job %s (%s, firm %d) failed: %s", *failed)
+
+
+def _next_job(now: datetime) -> Select[tuple[Job]]:
+    """The claimable job that comes next (see `claim`), locked; one query, whose SKIP LOCKED
+    gives workers claiming at once different jobs on PostgreSQL."""
+    live = and_(Job.status == "running", Job.lease_expires_at >= now)
+    running = (
+        select(Job.firm_id, func.count().label("running"))
+        .where(live)
+        .group_by(Job.firm_id)
+        .subquery()
+    )
+    served = (
+        select(Job.firm_id, func.max(Job.started_at).label("served"))
+        .group_by(Job.firm_id)
+        .subquery()
+    )
+    return (
+        select(Job)
+        .outerjoin(running, running.c.firm_id == Job.firm_id)
+        .outerjoin(served, served.c.firm_id == Job.firm_id)
+        .where(
+            or_(
+                Job.status == "queued",
+                and_(Job.status == "running", Job.lease_expires_at < now),
+            )
+        )
+        .order_by(
+            func.coalesce(running.c.running, 0),
+            served.c.served.asc().nulls_first(),
+            Job.created_at,
+            Job.id,
+        )
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Job)
+    )
 
 
 #: Room for the host in a worker id: `jobs.worker_id` less ":", a pid of up to 10 digits (any
 #: 32-bit pid), ":" and 6 random hex digits.
 HOST_ROOM = Job.worker_id.type.length - 18
+#: Hex digits of the tag that tells apart hosts, and PID namespaces on one host, in a worker id.
+TAG_DIGITS = 8
 
 
 def worker_name() -> str:
-    """`host:pid:random`: unique, and tells a restarted worker which jobs died on this host."""
+    """`host:pid:random`: unique, and tells a restarted worker which jobs died where it can see
+    their workers' pids."""
     return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def _host() -> str:
-    """This host as worker ids name it: its name, or where that is longer than `HOST_ROOM`
-    (a server's FQDN often is) its start and a hash of the whole, so that an id always fits
-    `jobs.worker_id` (PostgreSQL refused a longer one, and the worker died at every claim)
-    and still tells this host's workers from any other's."""
-    host = socket.gethostname()
-    if len(host) <= HOST_ROOM:
-        return host
-    digest = hashlib.sha256(host.encode()).hexdigest()[:8]
-    return f"{host[: HOST_ROOM - 9]}~{digest}"
+    """Where this worker's pid means something, as worker ids name it: the host's name (cut to
+    fit `HOST_ROOM`: PostgreSQL refused a longer id, and the worker died at every claim) and a
+    tag hashed from the whole name, the kernel's boot id and this process's PID namespace.
+    By name alone, containers sharing the host's name (`--network host`) and machines both
+    called `localhost` took each other's running jobs over, each judging a pid it could not
+    see as dead (`release_dead_local`)."""
+    name = socket.gethostname()
+    tag = hashlib.sha256("\0".join((name, *_pid_space())).encode()).hexdigest()[:TAG_DIGITS]
+    return f"{name[: HOST_ROOM - TAG_DIGITS - 1]}~{tag}"
+
+
+def _pid_space() -> tuple[str, str]:
+    """This kernel's boot id and this process's PID namespace (its inode), each '' where /proc
+    does not tell (not Linux): the name alone then stands for the host, as it used to."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = ""
+    return boot, namespace
 
 
 def _pid_alive(pid: int) -> bool:
@@ -155,8 +212,9 @@ def _pid_alive(pid: int) -> bool:
 def release_dead_local(db: Database) -> int:
     """Make the running jobs of dead worker processes on this host claimable now.
 
-    Elsewhere a dead worker's job waits for its lease to run out; on the same host a restarted
-    worker can see that the process is gone and take the job over at once.
+    Elsewhere (another host, or another PID namespace on this one: a container) a dead worker's
+    job waits for its lease to run out; where a restarted worker sees the same pids it can tell
+    that the process is gone and take the job over at once.
     """
     prefix = f"{_host()}:"
     with db.writing() as session:
@@ -179,6 +237,19 @@ def _mine(job_id: str, worker_id: str):
     return and_(Job.id == job_id, Job.worker_id == worker_id, Job.status == "running")
 
 
+def _mine_or_handed_back(job_id: str, worker_id: str):
+    """This worker's running job, or one it handed back (`hand_back`) that no other worker
+    has claimed yet: a solve that ends before the stopping worker is killed is not wasted."""
+    return and_(
+        Job.id == job_id, Job.worker_id == worker_id, Job.status.in_(("running", "queued"))
+    )
+
+
+#: A handed-back job's outcome, stored by the worker that handed it back, counts its attempt
+#: again (`hand_back` took it off).
+_ATTEMPT_BACK = Job.attempts + case((Job.status == "queued", 1), else_=0)
+
+
 def renew(db: Database, job_id: str, worker_id: str, lease_s: float, progress: float) -> bool:
     """Extend the lease and record progress; False if the job is no longer this worker's."""
     with db.writing() as session:
@@ -186,6 +257,29 @@ def renew(db: Database, job_id: str, worker_id: str, lease_s: float, progress: f
             update(Job)
             .where(_mine(job_id, worker_id))
             .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s), progress=progress)
+        )
+        return result.rowcount == 1
+
+
+def still_mine(db: Database, job_id: str, worker_id: str) -> bool:
+    """Whether the job is still this worker's (not cancelled, not taken over): a read, so a
+    worker may ask every second without adding to the writes SQLite serialises."""
+    with db.reading() as session:
+        return session.scalar(select(Job.id).where(_mine(job_id, worker_id))) is not None
+
+
+def hand_back(db: Database, job_id: str, worker_id: str) -> bool:
+    """Queue this worker's running job again without counting its attempt: the worker was told
+    to stop (a restart, a deploy), it did not die. A stop used to count as one of the job's
+    `MAX_ATTEMPTS`, and three restarts during a long job failed it for good. False if the job
+    is no longer this worker's."""
+    with db.writing() as session:
+        result = session.execute(
+            update(Job)
+            .where(_mine(job_id, worker_id))
+            .values(
+                status="queued", attempts=Job.attempts - 1, progress=0.0, lease_expires_at=None
+            )
         )
         return result.rowcount == 1
 
@@ -200,8 +294,14 @@ def finish(
     with db.writing() as session:
         done = session.execute(
             update(Job)
-            .where(_mine(job_id, worker_id))
-            .values(status="done", progress=1.0, finished_at=utcnow(), lease_expires_at=None)
+            .where(_mine_or_handed_back(job_id, worker_id))
+            .values(
+                status="done",
+                attempts=_ATTEMPT_BACK,
+                progress=1.0,
+                finished_at=utcnow(),
+                lease_expires_at=None,
+            )
         )
         if done.rowcount != 1:
             return False
@@ -227,7 +327,13 @@ def fail(db: Database, job_id: str, worker_id: str, error: str) -> bool:
     with db.writing() as session:
         failed = session.execute(
             update(Job)
-            .where(_mine(job_id, worker_id))
-            .values(status="failed", error=error, finished_at=utcnow(), lease_expires_at=None)
+            .where(_mine_or_handed_back(job_id, worker_id))
+            .values(
+                status="failed",
+                attempts=_ATTEMPT_BACK,
+                error=error,
+                finished_at=utcnow(),
+                lease_expires_at=None,
+            )
         )
         return failed.rowcount == 1

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from routing.solution import Solution
 
 Progress = Callable[[float], None]
-#: Whether the job should stop (its owner cancelled it, or another worker took it over).
+#: Whether the job should stop (its owner cancelled it, another worker took it over, or its
+#: worker, told to stop, handed it back to the queue).
 Stop = Callable[[], bool]
 Result = tuple[dict[str, Any], dict[str, Any] | None]
 

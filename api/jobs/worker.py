@@ -4,7 +4,8 @@ Run several (`gongpei serve --job-workers N` or `python -m api.jobs.worker`) on 
 machines: they coordinate through the database only. Between jobs a worker also sweeps
 expired reservations. A database outage (a restart, a failover) is waited out: between jobs
 by claiming again after bounded pauses, during a job by renewing its lease and storing its
-outcome again.
+outcome again. Told to stop (SIGTERM, SIGINT) during a job, a worker hands the job back to
+the queue at its next heartbeat, so that the next worker runs it without counting an attempt.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from network.errors import GongpeiError
 
 log = logging.getLogger("gongpei.worker")
 
-#: Seconds between writes of a running job's progress (when it moved) to its row.
+#: Seconds between heartbeats of a running job: each writes its progress (when it moved) or
+#: asks whether the job is still the worker's (a cancel is heard within about this long).
 PROGRESS_S = 1.0
 #: Pauses before storing a job's outcome again while the database cannot be written: a
 #: restart or failover of a few seconds should not throw away a finished solve.
@@ -146,7 +148,10 @@ class Worker:
         try:
             write = self._outcome(job, progress, gone)
             if write is None:
-                log.info("job %s stopped: it was cancelled, or another worker took it", job.id)
+                log.info(
+                    "job %s stopped: it was cancelled, handed back, or another worker took it",
+                    job.id,
+                )
             elif self._store(job, write) is False:
                 log.warning(
                     "job %s was cancelled or taken over by another worker; outcome dropped",
@@ -161,10 +166,10 @@ class Worker:
     ) -> Callable[[], bool] | None:
         """Run the job; the write that stores its result, or its error (a solver bug must not
         kill the worker: it is reported on the job); None where the job stopped because it is
-        no longer this worker's (``gone``: cancelled, or its lease lost). The job's owner reads
-        its own input's errors as they are; the server's faults (its map, a bug), whose text
-        may name the server's files or tables, it reads as such, with the job's id to find
-        their detail in this worker's log."""
+        no longer this worker's (``gone``: cancelled, handed back, or its lease lost). The
+        job's owner reads its own input's errors as they are; the server's faults (its map, a
+        bug), whose text may name the server's files or tables, it reads as such, with the
+        job's id to find their detail in this worker's log."""
         try:
             result, geojson = run_job(
                 job.kind, job.payload, lambda f: progress.__setitem__(0, f), stop=gone.is_set
@@ -182,7 +187,16 @@ class Worker:
             error = f"internal error (see the server log, job {job.id})"
         else:
             return lambda: queue.finish(self.db, job.id, self.id, result, geojson)
-        return lambda: queue.fail(self.db, job.id, self.id, error)
+        return lambda: self._fail(job, error)
+
+    def _fail(self, job: queue.Claimed, error: str) -> bool:
+        """Store the job's error, and say in the log that (and why) it failed: the operator
+        read nothing of a failed job there, only the firm polling it did."""
+        failed = queue.fail(self.db, job.id, self.id, error)
+        if failed:
+            reason = " ".join(error.splitlines())
+            log.warning("job %s (%s, firm %d) failed: %s", job.id, job.kind, job.firm_id, reason)
+        return failed
 
     def _lease_s(self, job: queue.Claimed) -> float:
         """The job's lease: `job_lease_s` plus three times its own time limit. OR-Tools holds
@@ -201,28 +215,42 @@ class Worker:
         lease: float,
         gone: threading.Event,
     ) -> None:
-        """Renew the lease every third of it, and write progress when it has moved, at most
-        every `progress_s`: runners report as often as they like, the job row is written at a
-        steady rate. A renewal the database refuses (a restart, a failover) is tried again at
-        the next beat: were this thread to end, the lease would lapse mid-solve and another
-        worker would run the job again while this one's result is dropped. A renewal that
-        finds the job no longer this worker's (cancelled, or taken over) sets ``gone``, which
-        the job's runner checks where it can stop."""
+        """Every `progress_s`: hand the job back if the worker is stopping; else renew the
+        lease when a third of it has passed, or write the progress when it moved; else ask
+        whether the job is still this worker's. Runners report as often as they like, the job
+        row is written at a steady rate. Asking at every beat lets a cancel be heard within
+        about a second: heard only at renewals, it reached a pool run after its next routing
+        solve had begun. A database that cannot be reached (a restart, a failover) is tried
+        again at the next beat: were this thread to end, the lease would lapse mid-solve and
+        another worker would run the job again while this one's result is dropped. A job
+        handed back, or no longer this worker's (cancelled, or taken over), sets ``gone``,
+        which the job's runner checks where it can stop."""
         written, renewed = 0.0, time.monotonic()
         while not beating.wait(min(self.progress_s, lease / 3)):
-            due = time.monotonic() - renewed >= lease / 3
-            if progress[0] == written and not due:
-                continue
             moved = progress[0]
             try:
-                mine = queue.renew(self.db, job.id, self.id, lease, moved)
+                if self.stopping.is_set():
+                    self._hand_back(job)
+                    mine = False
+                elif moved != written or time.monotonic() - renewed >= lease / 3:
+                    mine = queue.renew(self.db, job.id, self.id, lease, moved)
+                    written, renewed = moved, time.monotonic()
+                else:
+                    mine = queue.still_mine(self.db, job.id, self.id)
             except UNREACHABLE as err:
                 log.warning("job %s: lease not renewed, trying again: %s", job.id, _first_line(err))
                 continue
             if not mine:
                 gone.set()
                 return
-            written, renewed = moved, time.monotonic()
+
+    def _hand_back(self, job: queue.Claimed) -> None:
+        """Queue the job again, its attempt not counted, as this worker is stopping: killed
+        after `gongpei serve`'s grace, it used to count as dead, and three restarts during a
+        long job failed the job for good. The solve runs on until it ends or the worker is
+        killed; its outcome is stored if no other worker has claimed the job by then."""
+        if queue.hand_back(self.db, job.id, self.id):
+            log.info("job %s handed back to the queue: this worker is stopping", job.id)
 
     def _store(self, job: queue.Claimed, write: Callable[[], bool]) -> bool | None:
         """``write`` (finish or fail) run again after each pause of `store_retry_s` while the
