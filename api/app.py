@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
@@ -14,27 +15,40 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.booking import BookingError
-from api.db.engine import Database
-from api.db.migrate import upgrade
+from api.db.engine import UNREACHABLE, Database, first_line
+from api.db.migrate import check_schema, upgrade
 from api.deps import key_check, unprocessable
 from api.headers import MapPolicy, SecurityHeaders
 from api.json_checks import long_integer_place, may_be_non_finite, non_finite
 from api.limits import BodySizeLimit, PublicLimit
 from api.openapi import complete_openapi
-from api.routers import admin, jobs, lockers, opendata, pooling, reservations, vehicles, web
+from api.routers import (
+    admin,
+    health,
+    jobs,
+    lockers,
+    opendata,
+    pooling,
+    reservations,
+    vehicles,
+    web,
+)
 from api.search import LockerIndex
 from api.settings import Settings
 from network.errors import GongpeiError
 
 log = logging.getLogger("gongpei.api")
+#: Seconds a client is asked to wait while the database is out of reach: about what a
+#: PostgreSQL restart or failover takes.
+RETRY_AFTER_S = 5
 
 DESCRIPTION = """\
 The Gongpei public logistics information platform.
@@ -93,7 +107,52 @@ class KeyFirst:
                     response = JSONResponse(body, refused.status_code, refused.headers)
                     await response(scope, receive, send)
                     return
+                except UNREACHABLE as err:  # out here no exception handler answers for it
+                    await database_away(request, err)(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
+
+
+def database_away(request: Request, err: Exception) -> JSONResponse:
+    """A 503 with Retry-After for a request the database could not answer (down, restarting,
+    a failover), logged in one line: it was a 500 "internal server error", logged with two
+    tracebacks, though nothing is wrong with the request or the server."""
+    log.warning(
+        "database out of reach on %s %s: %s", request.method, request.url.path, first_line(err)
+    )
+    return JSONResponse(
+        {"detail": "the database is unavailable; retry later"},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+class StartupCheck:
+    """ASGI middleware: the server refuses to start, in one line, where ``check`` raises a
+    GongpeiError (a schema behind or ahead of this release, a database that does not answer).
+    Raised by the app's lifespan, Starlette reports it with the whole traceback (95 lines for
+    a schema one migration behind); raised by the app factory, uvicorn does."""
+
+    def __init__(self, app: ASGIApp, check: Callable[[], None]) -> None:
+        self.app = app
+        self.check = check
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        startup = await receive()
+        try:
+            await asyncio.to_thread(self.check)
+        except GongpeiError as err:
+            await send({"type": "lifespan.startup.failed", "message": f"error: {err}"})
+            raise  # the server has the message: it logs that line and exits
+        pending = [startup]
+
+        async def replayed() -> Message:
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replayed, send)
 
 
 async def _unreadable(request: Request, cause: BaseException | None) -> dict | None:
@@ -158,7 +217,8 @@ def _allowed_methods(routes: list[APIRoute], scope: Scope) -> list[str]:
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = False) -> FastAPI:
-    """Build the app; `migrate=True` brings the database schema up to date first."""
+    """Build the app; `migrate=True` brings the database schema up to date first. Either
+    way it starts only on this release's newest schema (`StartupCheck`)."""
     settings = settings or Settings()
     db = Database(settings.database_url)
     if migrate:
@@ -188,7 +248,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     )
     app.state.locker_index = LockerIndex(db.engine, settings.search_cache_s)
 
-    modules = (lockers, reservations, jobs, pooling, vehicles, opendata, admin, web)
+    modules = (lockers, reservations, jobs, pooling, vehicles, opendata, admin, web, health)
     routers = [module.router for module in modules]
     for router in routers:
         app.include_router(router)
@@ -201,6 +261,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     template = (files("api.web") / "map.html").read_text(encoding="utf-8")
     app.add_middleware(SecurityHeaders, policy=MapPolicy(template, settings.tile_url))
+    app.add_middleware(StartupCheck, check=lambda: check_schema(db.engine))
     complete_openapi(app, app.state.api_routes)
 
     @app.exception_handler(RequestValidationError)
@@ -245,6 +306,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         # a value the checks let through and the database refused: the body's, as any other 422
         why = "a value cannot be stored (out of range, or text with a NUL character)"
         return await http_exception_handler(request, unprocessable(["body"], why))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+        return database_away(request, exc)
 
     @app.exception_handler(IntegrityError)
     async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:

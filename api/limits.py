@@ -34,7 +34,7 @@ class PublicLimit:
         self.enabled = rate_per_s > 0
         window = max(1, round(max(burst, 1.0) / rate_per_s)) if self.enabled else 1
         self.item = RateLimitItemPerSecond(max(1, round(rate_per_s * window)), window)
-        url = f"async+{redis_url}" if redis_url else "async+memory://"
+        url = _storage_url(redis_url)
         options = {"implementation": "redispy", "wrap_exceptions": True} if redis_url else {}
         self.limiter = MovingWindowRateLimiter(storage_from_string(url, **options))
         self._warned = 0.0
@@ -53,6 +53,16 @@ class PublicLimit:
                 log.warning("rate limit store unreachable, not limiting: %s", err)
             return 0.0
         return max(stats.reset_time - time.time(), 0.001)
+
+
+def _storage_url(redis_url: str) -> str:
+    """The `limits` storage of a Redis URL as redis-py writes it (`GONGPEI_REDIS_URL`), where
+    `limits` spells a socket `redis+unix://` (its own `unix://` is unknown), or in memory."""
+    if not redis_url:
+        return "async+memory://"
+    if redis_url.startswith("unix://"):
+        return f"async+redis+{redis_url}"
+    return f"async+{redis_url}"
 
 
 async def public_rate_limit(request: Request) -> None:

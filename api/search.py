@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from api.db.engine import UNREACHABLE, first_line
 from api.db.models import SIZES, Compartment, Locker, LockersVersion, Reservation, utcnow
 from api.paging import BadCursorError, decode_cursor, encode_cursor
 from network.geo import EARTH_RADIUS_M, haversine_m
@@ -221,11 +222,25 @@ class LockerIndex:
             self._refresher.join(timeout=5)
 
     def _refresh_forever(self) -> None:
+        """Refresh every `max_age_s` until closed, serving the last snapshot while a refresh
+        fails. A failure is logged when it begins and the recovery when it ends, not each
+        time: during an outage each server process logged a 100-line traceback a second."""
+        failing_since: float | None = None
         while not self._stop.wait(self.max_age_s):
             try:
                 self._refresh()
-            except Exception:  # a passing DB hiccup: keep serving the last snapshot
-                log.exception("locker index refresh failed")
+            except Exception as err:
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    _log_failure(err)
+                continue
+            if failing_since is not None:
+                # warning, as the failure was: a server process shows no lower level
+                log.warning(
+                    "locker index refreshed again after %.1f s of failures",
+                    time.monotonic() - failing_since,
+                )
+                failing_since = None
 
     def search(
         self, query: Query, *, limit: int, cursor: str | None
@@ -269,6 +284,19 @@ class LockerIndex:
     def _live_counts(self, locker_ids: list[int]) -> dict[int, dict[str, int]]:
         with self.engine.connect() as conn:
             return free_counts(conn, locker_ids)
+
+
+def _log_failure(err: Exception) -> None:
+    """One line for the database out of reach (its first line says why), a traceback for
+    anything else (a bug, shown once until a refresh succeeds)."""
+    if isinstance(err, UNREACHABLE):
+        log.warning(
+            "locker index not refreshed, database out of reach (searches use the last "
+            "snapshot until it is back): %s",
+            first_line(err),
+        )
+    else:
+        log.exception("locker index refresh failed (searches use the last snapshot)")
 
 
 def _within(snap: _Snapshot, query: Query) -> tuple[np.ndarray, np.ndarray]:

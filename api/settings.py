@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from api.db.engine import normalise_url
 from network.errors import GongpeiError
+
+#: The databases the platform runs on (its migrations and locks are written for these two).
+DATABASES = ("sqlite", "postgresql")
+_DATABASE_FORMS = "sqlite:///PATH or postgresql://USER@HOST/DB"
+#: The Redis URL schemes redis-py reads (`GONGPEI_REDIS_URL`).
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class SettingsError(GongpeiError):
@@ -32,6 +44,21 @@ def _float(name: str, default: float, *, least: float = 0.0, most: float = math.
     return value
 
 
+def _writable_folder(name: str, folder: Path) -> None:
+    """``folder`` made if missing; `SettingsError` naming the variable ``name`` where it cannot
+    be made or written (the SQLite file, its journal and its WAL are written there): a
+    FileExistsError or PermissionError traceback never named the variable."""
+    if folder.exists() and not folder.is_dir():
+        raise SettingsError(f"{name}: '{folder}' is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        why = err.strerror or str(err)
+        raise SettingsError(f"{name}: cannot create the folder '{folder}': {why}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SettingsError(f"{name}: the folder '{folder}' is not writable")
+
+
 def data_dir() -> Path:
     """`$GONGPEI_DATA_DIR` (default ./data): the SQLite file and the road-graph cache."""
     return Path(os.environ.get("GONGPEI_DATA_DIR", "data"))
@@ -49,8 +76,85 @@ def default_database_url() -> str:
     url = os.environ.get("GONGPEI_DATABASE_URL")
     if url:
         return url
-    data_dir().mkdir(parents=True, exist_ok=True)
+    _writable_folder("GONGPEI_DATA_DIR", data_dir())
     return f"sqlite:///{(data_dir() / 'gongpei.db').resolve()}"
+
+
+def check_database_url(url: str) -> None:
+    """`SettingsError` naming `GONGPEI_DATABASE_URL` unless ``url`` is an SQLite or PostgreSQL
+    URL whose driver is installed; an SQLite file's folder is made (as the data folder is).
+    A typo, another database or a folder not yet made were 60-140-line tracebacks at the
+    first connection."""
+    parsed = _parsed_database_url(url)
+    shown = make_url(url).render_as_string(hide_password=True)  # as written, no password
+    backend = parsed.get_backend_name()
+    if backend not in DATABASES:
+        raise SettingsError(
+            f"GONGPEI_DATABASE_URL: '{shown}': {backend} is not supported ({_DATABASE_FORMS})"
+        )
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (ImportError, ArgumentError):
+        raise SettingsError(
+            f"GONGPEI_DATABASE_URL: '{shown}': the driver {parsed.drivername} is not installed "
+            "(a plain postgresql:// URL uses psycopg 3)"
+        ) from None
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        _check_sqlite_file(Path(parsed.database))
+
+
+def _parsed_database_url(url: str) -> URL:
+    """``url`` as SQLAlchemy reads it, with `postgresql://` meaning psycopg 3 as the engine's."""
+    try:
+        return make_url(normalise_url(url))
+    except ArgumentError:
+        masked = re.sub(r":[^:/@]*@", ":***@", url)  # a password, unparsed
+        raise SettingsError(
+            f"GONGPEI_DATABASE_URL: '{masked}' is not a database URL ({_DATABASE_FORMS})"
+        ) from None
+
+
+def _check_sqlite_file(path: Path) -> None:
+    if path.is_dir():
+        raise SettingsError(f"GONGPEI_DATABASE_URL: '{path}' is a folder, not a database file")
+    _writable_folder("GONGPEI_DATABASE_URL", path.parent)
+
+
+def _redis_url() -> str:
+    """`GONGPEI_REDIS_URL` ("" for none), refused in one line unless redis-py can read it: a
+    URL without its scheme stopped the server's child process with a traceback about an
+    `async+` prefix the operator never wrote."""
+    url = os.environ.get("GONGPEI_REDIS_URL", "")
+    if not url:
+        return url
+    forms = "redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH.sock"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise SettingsError(f"GONGPEI_REDIS_URL: '{url}' is not a Redis URL ({forms})") from None
+    if parts.scheme not in REDIS_SCHEMES:
+        raise SettingsError(f"GONGPEI_REDIS_URL: '{url}' is not a Redis URL ({forms})")
+    return url
+
+
+def _map_network() -> str:
+    """`GONGPEI_MAP_NETWORK` ("" for none): "demo", "synthetic:N", or an OSM file or built-graph
+    folder that exists. A missing file was accepted: the server started, and every batch timed
+    on the map failed later in the worker."""
+    source = os.environ.get("GONGPEI_MAP_NETWORK", "")
+    if source in ("", "demo") or re.fullmatch(r"synthetic:[0-9]+", source):
+        return source
+    if source.startswith("synthetic:"):
+        raise SettingsError(
+            f"GONGPEI_MAP_NETWORK: '{source}' is not synthetic:N with N a whole number"
+        )
+    if not Path(source).exists():
+        raise SettingsError(
+            f"GONGPEI_MAP_NETWORK: '{source}': no such file or folder (an OSM file, a "
+            "`gongpei network build` folder, demo or synthetic:N)"
+        )
+    return source
 
 
 def platform_time_zone() -> ZoneInfo:
@@ -81,7 +185,7 @@ class Settings:
     )
     #: Redis (redis://HOST:PORT/DB) where every server process shares the public rate limit's
     #: counts; "" counts per process, in memory.
-    redis_url: str = field(default_factory=lambda: os.environ.get("GONGPEI_REDIS_URL", ""))
+    redis_url: str = field(default_factory=_redis_url)
     #: Largest accepted request body in bytes (a day's batch of a few thousand jobs fits).
     max_body_bytes: int = field(
         default_factory=lambda: int(_float("GONGPEI_MAX_BODY_BYTES", 5_000_000, least=1))
@@ -93,21 +197,33 @@ class Settings:
             "GONGPEI_RESERVATION_TTL_S", 1800.0, least=1.0, most=30 * 86400.0
         )
     )
-    #: How often the locker-location cache of a server process checks the database for changes.
-    search_cache_s: float = field(default_factory=lambda: _float("GONGPEI_SEARCH_CACHE_S", 1.0))
+    #: How often the locker-location cache of a server process checks the database for
+    #: changes: at most an hour (the public would see availability that old; 1e12 s stopped
+    #: the refresher thread at its first wait).
+    search_cache_s: float = field(
+        default_factory=lambda: _float("GONGPEI_SEARCH_CACHE_S", 1.0, most=3600.0)
+    )
     #: Jobs a firm may have queued or running at once; one more is a 429 (a firm posting
     #: hundreds of long batches would otherwise fill the queue for everyone).
     max_active_jobs: int = field(
         default_factory=lambda: int(_float("GONGPEI_MAX_ACTIVE_JOBS", 20, least=1, most=10_000))
     )
-    #: A running job whose worker has not renewed its lease for this long is taken over.
+    #: A running job whose worker has not renewed its lease for this long is taken over: at
+    #: most a day (a crashed worker's job waits that long elsewhere; 1e12 s overflowed the
+    #: lease's date and crashed the worker at every claim).
     job_lease_s: float = field(
-        default_factory=lambda: _float("GONGPEI_JOB_LEASE_S", 30.0, least=1.0)
+        default_factory=lambda: _float("GONGPEI_JOB_LEASE_S", 30.0, least=1.0, most=86400.0)
     )
-    #: Road network drawn under the map page (an OSM file, "demo" or "synthetic:N"); "" = none.
-    map_network: str = field(default_factory=lambda: os.environ.get("GONGPEI_MAP_NETWORK", ""))
+    #: Road network drawn under the map page (an OSM file, a built-graph folder, "demo" or
+    #: "synthetic:N"); "" = none. From the environment it must exist (checked at start).
+    map_network: str = field(default_factory=_map_network)
     #: Optional tile URL template for the map page; empty keeps the page fully offline.
     tile_url: str = field(default_factory=lambda: os.environ.get("GONGPEI_TILE_URL", ""))
     #: The platform's time zone (`GONGPEI_TIME_ZONE`): open data counts parcels per day of
     #: its calendar.
     time_zone: ZoneInfo = field(default_factory=platform_time_zone)
+
+    def __post_init__(self) -> None:
+        # the URL comes from --database-url as often as from the environment, so it is
+        # checked whichever way it was given
+        check_database_url(self.database_url)

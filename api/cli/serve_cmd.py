@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,6 +27,32 @@ DbOption = Annotated[
         help="SQLAlchemy URL; default an SQLite file in $GONGPEI_DATA_DIR (./data).",
     ),
 ]
+
+
+class LogLevel(StrEnum):
+    """uvicorn's log levels (`gongpei serve --log-level`)."""
+
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+    trace = "trace"
+
+
+#: How the children are started: `-P` keeps the current directory off their sys.path, where
+#: `-m` put it first and a folder named `api` there (another project's, another release's
+#: checkout) was imported instead of the installed Gongpei the parent migrated with.
+CHILD_PYTHON = [sys.executable, "-P"]
+
+
+def _code_root() -> str:
+    """The folder holding the `api` package this process runs: uvicorn's `--app-dir`. uvicorn
+    puts its app dir first on sys.path whatever `-P` says, and its default is the current
+    directory; this one holds the very code the parent migrated the database with."""
+    import api
+
+    return str(Path(api.__file__).resolve().parent.parent)
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -56,6 +83,16 @@ def serve(
             "the public rate limit counts; '' trusts none (every request counts as its peer).",
         ),
     ] = "127.0.0.1",
+    log_level: Annotated[
+        LogLevel, typer.Option(help="uvicorn's log level (its errors, startup and warnings).")
+    ] = LogLevel.warning,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            help="Log one line per request (uvicorn's access log, at level info: a higher "
+            "--log-level is lowered to info)."
+        ),
+    ] = False,
     database_url: DbOption = None,
 ) -> None:
     """Migrate the database, start job workers and serve the API and the map page.
@@ -70,10 +107,10 @@ def serve(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     job_procs = [_JobWorker() for _ in range(job_workers)]
     uvicorn = [
-        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+        *CHILD_PYTHON, "-m", "uvicorn", "api.app:create_app", "--factory",
         "--host", host, "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
-        *_proxy_options(forwarded_allow_ips),
+        *_log_options(log_level, access_log),
+        "--app-dir", _code_root(), *_proxy_options(forwarded_allow_ips),
     ]  # fmt: skip
     server = subprocess.Popen(uvicorn)
     try:
@@ -87,6 +124,14 @@ def serve(
         stop_children([server, *(j.proc for j in job_procs)])
     if server.returncode:
         raise typer.Exit(server.returncode)
+
+
+def _log_options(level: LogLevel, access_log: bool) -> list[str]:
+    """uvicorn's logging options. Its access lines are records of level info, which its
+    --log-level also applies to: `--access-log` at the default level warning logged nothing."""
+    if access_log and level in (LogLevel.critical, LogLevel.error, LogLevel.warning):
+        level = LogLevel.info
+    return ["--log-level", level.value, "--access-log" if access_log else "--no-access-log"]
 
 
 def _proxy_options(trusted: str) -> list[str]:
@@ -132,7 +177,7 @@ class _JobWorker:
         self._start()
 
     def _start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "api.jobs.worker"])
+        self.proc = subprocess.Popen([*CHILD_PYTHON, "-m", "api.jobs.worker"])
         self.started = time.monotonic()
 
     def keep_alive(self) -> None:

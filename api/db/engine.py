@@ -6,16 +6,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from network.errors import GongpeiError
 
 #: Execution option asking SQLite to take its write lock when the transaction begins.
 WRITE = {"gongpei_write": True}
 #: PostgreSQL's deadlock and serialization failures: the transaction is safe to run again.
 RETRYABLE_SQLSTATES = ("40P01", "40001")
 WRITE_ATTEMPTS = 3
+#: What the database raises while it is out of reach (down, restarting, a connection dropped;
+#: SQLite locked past its busy timeout): a passing state, unlike a statement it refuses.
+UNREACHABLE = (OperationalError, InterfaceError)
 T = TypeVar("T")
+
+
+class UnreachableError(GongpeiError):
+    """The database cannot be reached where a command or the server starts: one line naming
+    `GONGPEI_DATABASE_URL` and the driver's reason, not a 140-line connection traceback."""
 
 
 def normalise_url(url: str) -> str:
@@ -28,6 +38,26 @@ def normalise_url(url: str) -> str:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def first_line(err: BaseException) -> str:
+    """The driver's first line of a database error: SQLAlchemy wraps it with the driver's
+    class name and appends the statement and a help link, and drivers add hints on later
+    lines, so a log line or a start-up error stays one line."""
+    text = str(getattr(err, "orig", None) or err).strip()
+    return text.partition("\n")[0]
+
+
+def connect(engine: Engine) -> Connection:
+    """A connection of ``engine``; `UnreachableError` (one line) where the database cannot be
+    reached, for the places that start the platform and have no outage to wait out."""
+    try:
+        return engine.connect()
+    except UNREACHABLE as err:
+        shown = engine.url.render_as_string(hide_password=True)
+        raise UnreachableError(
+            f"GONGPEI_DATABASE_URL ({shown}): cannot connect: {first_line(err)}"
+        ) from None
 
 
 def make_engine(url: str) -> Engine:

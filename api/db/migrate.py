@@ -2,24 +2,87 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, func, select
 
-from api.db.engine import WRITE, is_sqlite
+from api.db.engine import WRITE, connect, is_sqlite
+from network.errors import GongpeiError
 
 #: The PostgreSQL advisory lock key that migrating processes queue on (any fixed 64-bit
 #: number: these ASCII letters spell "gongpei").
 MIGRATION_LOCK = 0x67_6F_6E_67_70_65_69
 
 
-def alembic_config(engine: Engine) -> Config:
+class SchemaError(GongpeiError, RuntimeError):
+    """A database schema this release cannot run on or migrate, in one line saying the state
+    it is in and what to do: the CLI prints it and exits 2, the server refuses to start. Also
+    the RuntimeError a migration's designed stop raised before, for callers that catch it."""
+
+
+def alembic_config(engine: Engine | None) -> Config:
     """An Alembic config whose scripts are `api/migrations` wherever the package is installed."""
     config = Config()
     config.set_main_option("script_location", "api:migrations")
     config.attributes["engine"] = engine
     return config
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    """This release's migrations, read once per process (readiness probes ask for the head)."""
+    return ScriptDirectory.from_config(alembic_config(None))
+
+
+def head_revision() -> str:
+    """The newest schema revision this release knows."""
+    return _scripts().get_current_head()
+
+
+def schema_problem(connection: Connection) -> str | None:
+    """What keeps this release from running on the database's schema, or None where it is at
+    the newest revision. A schema behind fails only at the first request that needs the newer
+    one (a 500), so the server checks at start and its readiness probe on every call."""
+    current, head = _current_revision(connection), head_revision()
+    if current == head:
+        return None
+    if current is None:
+        return (
+            f"the database has no Gongpei schema (this release needs revision {head}): "
+            "`gongpei serve` creates it at start"
+        )
+    if not _known(current):
+        return _newer(current)
+    return (
+        f"the database schema is at revision {current}, behind this release's {head}: "
+        "`gongpei serve` (or `gongpei worker`) migrates it at start"
+    )
+
+
+def check_schema(engine: Engine) -> None:
+    """`SchemaError` where the schema is not this release's newest; `UnreachableError` where
+    the database does not answer."""
+    with connect(engine) as connection:
+        problem = schema_problem(connection)
+    if problem is not None:
+        raise SchemaError(problem)
+
+
+def _known(revision: str) -> bool:
+    return any(script.revision == revision for script in _scripts().walk_revisions())
+
+
+def _newer(current: str) -> str:
+    """After a rollback of the code, Alembic said only "Can't locate revision '0010'"."""
+    return (
+        f"the database schema is at revision {current}, which this release does not know "
+        f"(its newest is {head_revision()}): a newer Gongpei migrated it; run that release, "
+        "or restore the backup taken before the upgrade"
+    )
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -38,23 +101,43 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     connection migrates with foreign keys off, switched before the transaction begins (inside
     one the pragma does nothing) and back on after it, and a migration that leaves rows
     pointing at nothing is rolled back (`_refuse_dangling_references`)."""
-    config = alembic_config(engine)
     sqlite = is_sqlite(engine)
-    with engine.connect() as connection:
+    with connect(engine) as connection:
         if sqlite:
             _sqlite_foreign_keys(connection, on=False)
         try:
-            with connection.execution_options(**WRITE).begin():
-                if not sqlite:
-                    connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
-                config.attributes["connection"] = connection
-                before = _current_revision(connection)
-                command.upgrade(config, revision)
-                if sqlite and _current_revision(connection) != before:
-                    _refuse_dangling_references(connection, revision)
+            _migrate(connection, revision)
         finally:
             if sqlite:  # the connection goes back to the pool: sessions rely on foreign keys
                 _sqlite_foreign_keys(connection, on=True)
+
+
+def _migrate(connection: Connection, revision: str) -> None:
+    """Upgrade in one transaction under the migration lock. A revision this release does not
+    know, and a migration's designed stop (a RuntimeError: 0007 on a parcel deposited twice),
+    are one line saying where the schema stays, not a 100-line Alembic traceback."""
+    sqlite = connection.dialect.name == "sqlite"
+    config = alembic_config(connection.engine)
+    config.attributes["connection"] = connection
+    before = None
+    try:
+        with connection.execution_options(**WRITE).begin():
+            if not sqlite:
+                connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+            before = _current_revision(connection)
+            if before is not None and not _known(before):
+                raise SchemaError(_newer(before))
+            command.upgrade(config, revision)
+            if sqlite and _current_revision(connection) != before:
+                _refuse_dangling_references(connection, revision)
+    except SchemaError:
+        raise
+    except RuntimeError as err:  # rolled back by now
+        target = head_revision() if revision == "head" else revision
+        state = f"stays at revision {before}" if before else "stays empty"
+        raise SchemaError(
+            f"the database schema {state} (the upgrade to {target} was rolled back): {err}"
+        ) from err
 
 
 def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
