@@ -20,10 +20,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from api.booking import release_expired
-from api.db.engine import Database
+from api.db.engine import UNREACHABLE, Database, UnreachableError, first_line
+from api.db.migrate import SchemaError, check_schema
 from api.jobs import queue
 from api.jobs.runner import JobStopped, ServerMapError, run_job
 from api.settings import Settings, SettingsError
@@ -41,9 +42,6 @@ STORE_RETRY_S = (1.0, 2.0, 4.0, 8.0)
 #: until it is back: between jobs a worker waits out an outage of any length, without
 #: hammering a server that is starting up.
 CLAIM_RETRY_S = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: What the database raises while it is out of reach (down, restarting, connection lost; SQLite
-#: locked past its busy timeout): worth trying again, unlike a write it rejects.
-UNREACHABLE = (OperationalError, InterfaceError)
 T = TypeVar("T")
 
 
@@ -96,7 +94,7 @@ class Worker:
                 log.warning(
                     "database out of reach, claiming again every %g s at most until it is back: %s",
                     self.claim_retry_s[-1],
-                    _first_line(err),
+                    first_line(err),
                 )
 
         pauses = itertools.chain(self.claim_retry_s, itertools.repeat(self.claim_retry_s[-1]))
@@ -127,7 +125,7 @@ class Worker:
             # refused, not out of reach: no pause mends it, and a worker that dies at every
             # start (restarted by `gongpei serve`) must say why in one line
             log.critical(
-                "worker %s stops: the database refuses its claim: %s", self.id, _first_line(err)
+                "worker %s stops: the database refuses its claim: %s", self.id, first_line(err)
             )
             raise
 
@@ -138,7 +136,7 @@ class Worker:
         try:  # before the solve starts: it may hold the interpreter from its first moment
             queue.renew(self.db, job.id, self.id, lease, 0.0)
         except UNREACHABLE as err:
-            log.warning("job %s: lease not lengthened: %s", job.id, _first_line(err))
+            log.warning("job %s: lease not lengthened: %s", job.id, first_line(err))
         progress = [0.0]
         beating, gone = threading.Event(), threading.Event()
         beat = threading.Thread(
@@ -225,7 +223,7 @@ class Worker:
         another worker would run the job again while this one's result is dropped. A job
         handed back, or no longer this worker's (cancelled, or taken over), sets ``gone``,
         which the job's runner checks where it can stop."""
-        written, renewed = 0.0, time.monotonic()
+        written, renewed, away = 0.0, time.monotonic(), False
         while not beating.wait(min(self.progress_s, lease / 3)):
             moved = progress[0]
             try:
@@ -238,8 +236,17 @@ class Worker:
                 else:
                     mine = queue.still_mine(self.db, job.id, self.id)
             except UNREACHABLE as err:
-                log.warning("job %s: lease not renewed, trying again: %s", job.id, _first_line(err))
+                if not away:  # once per outage, not at every beat
+                    log.warning(
+                        "job %s: lease not renewed, trying again every beat: %s",
+                        job.id,
+                        first_line(err),
+                    )
+                away = True
                 continue
+            if away:
+                log.info("job %s: lease renewed again", job.id)
+                away = False
             if not mine:
                 gone.set()
                 return
@@ -260,14 +267,14 @@ class Worker:
         def told(err: Exception, pause: float | None) -> None:
             if pause is None:
                 log.error(
-                    "job %s: outcome not stored, it will run again: %s", job.id, _first_line(err)
+                    "job %s: outcome not stored, it will run again: %s", job.id, first_line(err)
                 )
             else:
                 log.warning(
                     "job %s: outcome not stored, trying again in %g s: %s",
                     job.id,
                     pause,
-                    _first_line(err),
+                    first_line(err),
                 )
 
         return self._retrying(write, self.store_retry_s, told)
@@ -297,12 +304,6 @@ class Worker:
                 return None
 
 
-def _first_line(err: Exception) -> str:
-    """A database error's first line (SQLAlchemy appends the statement and a help link), so a
-    failed write logs one line."""
-    return str(err).partition("\n")[0]
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run one Gongpei job worker.")
     parser.add_argument("--database-url", default=None)
@@ -314,6 +315,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     worker = Worker(settings)
+    try:  # a database out of reach is waited out by the claims; a schema not current is not
+        check_schema(worker.db.engine)
+    except SchemaError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except UnreachableError:
+        pass
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: worker.stopping.set())
     worker.run()

@@ -113,3 +113,17 @@ def test_a_backup_holds_what_was_committed_while_the_platform_runs(platform, tmp
     code, _, err = _gongpei(monkeypatch, capsys, "admin", "backup", str(tmp_path / "pg.db"),
                             "--database-url", "postgresql://u@127.0.0.1:1/x")  # fmt: skip
     assert code == 2 and "pg_dump" in err
+
+
+def test_a_worker_refuses_a_schema_that_is_not_current_in_one_line(tmp_path, capsys):
+    from api.jobs.worker import main
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Database(url)
+    upgrade(old.engine, "0008")
+    old.dispose()
+    with pytest.raises(SystemExit) as stop:
+        main(["--database-url", url])
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and len(err.splitlines()) == 1
+    assert err.startswith("error: ") and "0008" in err
