@@ -149,43 +149,6 @@ def test_a_reservation_hold_beyond_30_days_is_a_settings_error(monkeypatch):
         Settings(database_url="sqlite://")
 
 
-@pytest.mark.parametrize(
-    ("trusted", "expected"),
-    [
-        ("", ["--no-proxy-headers"]),
-        ("10.0.0.5", ["--proxy-headers", "--forwarded-allow-ips", "10.0.0.5"]),
-    ],
-)
-def test_serve_trusts_x_forwarded_for_only_from_the_proxies_named(
-    tmp_path, monkeypatch, capsys, trusted, expected
-):
-    started = []
-
-    class Exited:
-        returncode = 0
-
-        def __init__(self, args, **_):
-            started.append(args)
-
-        def poll(self):
-            return 0
-
-        def terminate(self):
-            pass
-
-        def wait(self, timeout=None):
-            return 0
-
-    monkeypatch.setattr("api.cli.serve_cmd.subprocess.Popen", Exited)
-    monkeypatch.setattr("api.cli.serve_cmd.signal.signal", lambda *_: None)
-    monkeypatch.setenv("GONGPEI_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
-    code, _, _ = _gongpei(monkeypatch, capsys, "serve", "--job-workers", "0",
-                          "--forwarded-allow-ips", trusted)  # fmt: skip
-    assert code in (0, None)
-    (uvicorn,) = started
-    assert uvicorn[-len(expected):] == expected
-
-
 def test_large_batches_are_checked_two_at_a_time(client, auth, vroom_problem, monkeypatch):
     """Each large batch's check holds its N x N estimate: four at once took 1.3 GiB. Each
     check here stays in until a third is in beside it (or a second has passed): without the

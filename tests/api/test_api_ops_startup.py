@@ -166,6 +166,28 @@ def sqlite_env(monkeypatch, tmp_path) -> str:
     return url
 
 
+@pytest.mark.parametrize(
+    ("trusted", "expected"),
+    [
+        ("", ["--no-proxy-headers"]),
+        ("10.0.0.5", ["--proxy-headers", "--forwarded-allow-ips", "10.0.0.5"]),
+    ],
+)
+def test_serve_trusts_x_forwarded_for_only_from_the_proxies_named(
+    invoke_cli, monkeypatch, sqlite_env, trusted, expected
+):
+    """The public rate limit counts the client X-Forwarded-For names: from any peer trusted
+    by mistake, a client could name a new address per request and never be limited."""
+    code, _, (uvicorn, *_) = _serve(
+        invoke_cli, monkeypatch, "--job-workers", "0", "--forwarded-allow-ips", trusted
+    )
+    assert code == 0
+    for option in expected:
+        assert option in uvicorn
+    if not trusted:
+        assert "--forwarded-allow-ips" not in uvicorn
+
+
 def test_serve_passes_its_log_level_and_access_log_to_uvicorn(
     invoke_cli, monkeypatch, sqlite_env
 ):
