@@ -17,6 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger(__name__)
 
 
+#: How long a public request waits on the rate limit's Redis before it goes ahead unlimited.
+REDIS_TIMEOUT_S = 0.25
+
+
 class PublicLimit:
     """Per-client-IP rate limit of the public endpoints, by the `limits` library.
 
@@ -27,7 +31,8 @@ class PublicLimit:
     window by its overlap and lets an extra request through just after each boundary. The
     counts live in Redis when the server has one (``redis_url``), so every server process and
     host behind it share them; otherwise each process counts alone in memory. If Redis cannot
-    be reached the request goes ahead (an open API stays open) and the error is logged.
+    be reached, or does not answer within `REDIS_TIMEOUT_S`, the request goes ahead (an open
+    API stays open) and the error is logged.
     """
 
     def __init__(self, rate_per_s: float, burst: float, *, redis_url: str = "") -> None:
@@ -36,6 +41,9 @@ class PublicLimit:
         self.item = RateLimitItemPerSecond(max(1, round(rate_per_s * window)), window)
         url = _storage_url(redis_url)
         options = {"implementation": "redispy", "wrap_exceptions": True} if redis_url else {}
+        if redis_url:  # a Redis that hangs, not down, added 5 s to every public request
+            wait = REDIS_TIMEOUT_S
+            options |= {"socket_timeout": wait, "socket_connect_timeout": wait}
         self.limiter = MovingWindowRateLimiter(storage_from_string(url, **options))
         self._warned = 0.0
 

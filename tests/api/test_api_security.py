@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import socket
+import time
 from dataclasses import replace
 
 import jsonschema_rs
@@ -62,6 +64,26 @@ def test_an_unreachable_rate_limit_store_leaves_the_api_open(settings, caplog):
     with TestClient(create_app(dead)) as client:
         codes = [client.get("/v1/open-data/summary").status_code for _ in range(3)]
     assert codes == [200, 200, 200]
+    assert "rate limit store unreachable" in caplog.text
+
+
+def test_a_rate_limit_store_that_hangs_does_not_hold_the_public_api(settings, caplog):
+    """A Redis that accepts connections and never answers (frozen, not down) added about 5 s
+    to every public request; the store is now given `REDIS_TIMEOUT_S`, then the API stays
+    open as when Redis is down. (A bound far above that wait, not a speed target.)"""
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(16)  # accepted by the kernel, never read: every command waits forever
+        port = hole.getsockname()[1]
+        frozen = replace(settings, public_rate_per_s=1.0, public_burst=1.0,
+                         redis_url=f"redis://127.0.0.1:{port}/0")  # fmt: skip
+        with TestClient(create_app(frozen)) as client:
+            waits = []
+            for _ in range(2):
+                began = time.monotonic()
+                assert client.get("/v1/open-data/summary").status_code == 200
+                waits.append(time.monotonic() - began)
+    assert max(waits) < 3.0, waits
     assert "rate limit store unreachable" in caplog.text
 
 
