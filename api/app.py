@@ -26,7 +26,7 @@ from api.booking import BookingError
 from api.db.engine import UNREACHABLE, Database, first_line
 from api.db.migrate import check_schema, upgrade
 from api.deps import key_check, unprocessable
-from api.headers import MapPolicy, SecurityHeaders
+from api.headers import ERROR_HEADERS, MapPolicy, SecurityHeaders
 from api.json_checks import long_integer_place, may_be_non_finite, non_finite
 from api.limits import BodySizeLimit, PublicLimit
 from api.openapi import complete_openapi
@@ -324,6 +324,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         if isinstance(exc, HTTPException):  # pragma: no cover - handled by FastAPI first
             raise exc
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"detail": "internal server error"}, status_code=500)
+        # Starlette answers this one outside every middleware: `SecurityHeaders` never sees it
+        return JSONResponse(
+            {"detail": "internal server error"}, status_code=500, headers=ERROR_HEADERS
+        )
 
     return app

@@ -73,6 +73,10 @@ def _tile_source(tile_url: str) -> str:
     return f"{parts.scheme}:"
 
 
+#: What an answer made outside the middlewares (the 500 of an unhandled error) carries itself.
+ERROR_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
 class SecurityHeaders:
     """ASGI middleware: `X-Content-Type-Options: nosniff` on every response; `Cache-Control:
     no-store` on every answer to a keyed caller or from a keyed route (a new firm's API key,

@@ -16,6 +16,8 @@ from network.errors import GongpeiError
 
 #: Open data counts parcels over the last 30 days: no pruning may reach into them.
 LEAST_KEPT_DAYS = 31
+#: Beyond this a cutoff is before any record (and past what a date can hold).
+MOST_KEPT_DAYS = 36_500
 #: A job in one of these has ended: nothing will read its payload again but its owner.
 ENDED_JOBS = ("done", "failed", "cancelled")
 
@@ -43,6 +45,10 @@ def prune(session: Session, *, older_than_days: float, dry_run: bool = False) ->
             f"--older-than: {older_than_days:g} days would delete what open data still counts "
             f"(its last 30 days); at least {LEAST_KEPT_DAYS}"
         )
+    if not older_than_days <= MOST_KEPT_DAYS:
+        raise HousekeepingError(
+            f"--older-than: {older_than_days:g} days; at most {MOST_KEPT_DAYS:,} (100 years)"
+        )
     cutoff = utcnow() - timedelta(days=older_than_days)
     jobs = (Job.status.in_(ENDED_JOBS), Job.finished_at < cutoff)
     bookings = (Reservation.state.notin_(ACTIVE_STATES), Reservation.closed_at < cutoff)
@@ -68,11 +74,16 @@ def backup_sqlite(database_url: str, target: Path) -> int:
             "backup: the database is not an SQLite file; back PostgreSQL up with its own "
             "tools (pg_dump, or a base backup with WAL archiving)"
         )
-    if not Path(url.database).is_file():
-        raise HousekeepingError(f"backup: no database file at {url.database}")
+    database = Path(url.database)
+    if not database.is_file():
+        raise HousekeepingError(f"backup: no database file at {database}")
     if target.exists():
         raise HousekeepingError(f"backup: {target} exists; give a new file")
-    source = sqlite3.connect(f"file:{url.database}?mode=ro", uri=True)
+    if not target.parent.is_dir():
+        raise HousekeepingError(f"backup: no folder {target.parent} for the copy")
+    # a file URI, percent-escaped: a '#' or '?' in the path began its fragment or query, and
+    # SQLite then opened (and made) an empty database at the part before it
+    source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)

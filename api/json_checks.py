@@ -34,9 +34,11 @@ def _refuse_overflow(token: str) -> float:
     raise _NotFinite(token, msg)
 
 
-#: What a number too large for a float needs: an exponent of 3 digits, or 309 digits in a row
-#: (searched for from the start of a run only, so a long run costs one pass, not one a digit).
-_MAYBE_OVERFLOW = re.compile(rb"[eE][+-]?[0-9]{3}|(?<![0-9])[0-9]{309}")
+#: What a number too large for a float needs: an exponent of 3 digits, or with one of at most
+#: 2 (below 100) at least 210 digits before its point, since it needs 309 in all (1 and 250
+#: zeros then e99 got past a search for 309 in a row); searched for from the start of a run
+#: only, so a long run costs one pass, not one a digit.
+_MAYBE_OVERFLOW = re.compile(rb"[eE][+-]?[0-9]{3}|(?<![0-9])[0-9]{210}")
 #: Neither the start nor the end of a JSON number or literal (what stands before and after one).
 _EDGE = r"[\w.+-]"
 #: Strings and every other character but brackets: what `_open_brackets` removes.

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.cli.serve_cmd import DbOption, migrated_database
+from api.cli.serve_cmd import DbOption, migrated_database, settings_for
+from network.errors import GongpeiError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from api.db.engine import Database
 
 app = typer.Typer(
     help="Administration: firms and their API keys, jobs, pruning, backups.", no_args_is_help=True
@@ -98,11 +101,11 @@ def revoke_key_cmd(
 
 @contextmanager
 def _admin_session(database_url: str | None) -> Iterator[Session]:
-    """A write session on the migrated database for an admin command; a firm or key that is
+    """A write session on the platform's database for an admin command; a firm or key that is
     not there is one line and exit code 2, as other bad input is."""
     from api.security import NotFoundError
 
-    db = migrated_database(database_url)
+    db = _current_database(database_url)
     try:
         with db.writing() as session:
             yield session
@@ -152,7 +155,7 @@ def cancel_job_cmd(
     from api.db.models import Job
     from api.jobs import queue
 
-    db = migrated_database(database_url)
+    db = _current_database(database_url)
     try:
         if not queue.cancel(db, job_id):
             with db.reading() as session:
@@ -195,12 +198,28 @@ def backup_cmd(
     """Copy the SQLite database while the platform runs (a consistent copy; copying the file
     alone loses what is still in its write-ahead log). PostgreSQL: use pg_dump."""
     from api.housekeeping import HousekeepingError, backup_sqlite
-    from api.settings import Settings
 
-    url = (Settings(database_url=database_url) if database_url else Settings()).database_url
     try:
-        size = backup_sqlite(url, target)
+        size = backup_sqlite(settings_for(database_url).database_url, target)
     except HousekeepingError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"backed up to {target} ({size:,} bytes)")
+
+
+def _current_database(database_url: str | None) -> Database:
+    """The platform's database, whose schema must be this release's: a command that only
+    lists keys or jobs used to migrate it, so a newer install's listing moved a database that
+    older servers were running on (they then refused to start). `create-firm`, which makes a
+    platform, migrates; the others leave that to `gongpei serve`."""
+    from api.db.engine import Database
+    from api.db.migrate import check_schema
+
+    db = Database(settings_for(database_url).database_url)
+    try:
+        check_schema(db.engine)
+    except GongpeiError as err:
+        db.dispose()
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    return db

@@ -55,7 +55,8 @@ def _code_root() -> str:
     return str(Path(api.__file__).resolve().parent.parent)
 
 
-def _settings(database_url: str | None) -> Settings:
+def settings_for(database_url: str | None) -> Settings:
+    """The platform's settings, `--database-url` standing in for `GONGPEI_DATABASE_URL`."""
     from api.settings import Settings  # the DB stack loads only for commands that use it
 
     return Settings(database_url=database_url) if database_url else Settings()
@@ -66,7 +67,7 @@ def migrated_database(database_url: str | None) -> Database:
     from api.db.engine import Database
     from api.db.migrate import upgrade
 
-    db = Database(_settings(database_url).database_url)
+    db = Database(settings_for(database_url).database_url)
     upgrade(db.engine)
     return db
 
@@ -205,7 +206,7 @@ def worker(database_url: DbOption = None) -> None:
     from api.jobs.worker import main
 
     migrated_database(database_url).dispose()
-    main(["--database-url", _settings(database_url).database_url])
+    main(["--database-url", settings_for(database_url).database_url])
 
 
 @lockers_app.command("import")

@@ -63,9 +63,7 @@ def submit(
         if max_active is not None:
             _lock_firm(session, firm_id)
             active = session.scalar(
-                select(func.count())
-                .select_from(Job)
-                .where(Job.firm_id == firm_id, Job.status.in_(("queued", "running")))
+                select(func.count()).select_from(Job).where(Job.firm_id == firm_id, _active())
             )
             if active >= max_active:
                 raise QueueFull(
@@ -127,7 +125,7 @@ def claim(db: Database, worker_id: str, lease_s: float) -> Claimed | None:
 def _next_job(now: datetime) -> Select[tuple[Job]]:
     """The claimable job that comes next (see `claim`), locked; one query, whose SKIP LOCKED
     gives workers claiming at once different jobs on PostgreSQL."""
-    live = and_(Job.status == "running", Job.lease_expires_at >= now)
+    live = and_(Job.status.in_(("running", "cancelled")), Job.lease_expires_at >= now)
     running = (
         select(Job.firm_id, func.count().label("running"))
         .where(live)
@@ -313,14 +311,34 @@ def cancel(db: Database, job_id: str) -> bool:
     """Cancel a queued or running job at once; False if it has already ended (done, failed or
     cancelled). One guarded update, so a worker storing its outcome at the same moment either
     stores it first (the cancel comes too late) or finds the job no longer its own. The
-    worker running it hears of it at its next lease renewal and stops where it safely can."""
+    worker running it hears of it at its next heartbeat (about a second) and stops where it
+    safely can."""
     with db.writing() as session:
         cancelled = session.execute(
             update(Job)
             .where(Job.id == job_id, Job.status.in_(("queued", "running")))
-            .values(status="cancelled", finished_at=utcnow(), lease_expires_at=None)
+            .values(status="cancelled", finished_at=utcnow())
         )
         return cancelled.rowcount == 1
+
+
+def _active():
+    """A job that holds a place in its firm's quota: queued, running, or cancelled while its
+    worker is still busy with it (its lease, kept by `cancel`, not yet let go or lapsed).
+    Counting only queued and running jobs, a firm could cancel a running batch and post it
+    again at once, keeping every worker busy past its quota."""
+    busy = and_(Job.status == "cancelled", Job.lease_expires_at >= utcnow())
+    return or_(Job.status.in_(("queued", "running")), busy)
+
+
+def let_go(db: Database, job_id: str, worker_id: str) -> None:
+    """A cancelled job's worker is done with it: it no longer holds a place in the quota."""
+    with db.writing() as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.worker_id == worker_id, Job.status == "cancelled")
+            .values(lease_expires_at=None)
+        )
 
 
 def fail(db: Database, job_id: str, worker_id: str, error: str) -> bool:

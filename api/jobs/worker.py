@@ -158,6 +158,15 @@ class Worker:
         finally:
             beating.set()
             beat.join()
+            self._let_go(job)
+
+    def _let_go(self, job: queue.Claimed) -> None:
+        """Free the firm's place in its quota if the job was cancelled while this worker ran it
+        (a database out of reach leaves that to the lease, which lapses)."""
+        try:
+            queue.let_go(self.db, job.id, self.id)
+        except UNREACHABLE as err:
+            log.warning("job %s: not let go, its lease will lapse: %s", job.id, first_line(err))
 
     def _outcome(
         self, job: queue.Claimed, progress: list[float], gone: threading.Event

@@ -146,7 +146,7 @@ def delete_key(
             raise HTTPException(401, "invalid API key", {"WWW-Authenticate": "APIKey"})
         firm = _firm(session, firm_id)
         row = session.get(ApiKey, key_id)
-        if row is not None and row.key_hash == caller:
+        if row is not None and row.firm_id == firm.id and row.key_hash == caller:
             raise HTTPException(409, f"key {key_id} is the one this request is made with")
         try:
             return revoke_key(session, firm, key_id)

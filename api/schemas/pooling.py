@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Float, JobStatusName
+from api.schemas.common import Float, FloatOrNone, JobStatusName
 from routing.pooling.day import MAX_DAY_VEHICLES
 
 _EXAMPLE_DAY = {
@@ -57,13 +57,14 @@ class PoolSubmit(BaseModel):
     coalition_time_limit_s: Float = Field(
         1.0, gt=0, le=60, description="Seconds for a Shapley coalition of every firm."
     )
-    split_time_limit_s: Float = Field(
+    split_time_limit_s: FloatOrNone = Field(
         300.0,
         gt=0,
         le=3600,
         description="Seconds for the Shapley splits in all: exact Shapley only where its "
         "coalitions' time limits fit, otherwise sampled until the time is up, with each "
-        "firm's 95 % interval (the split's `stopped_by` is then `time_limit`).",
+        "firm's 95 % interval (the split's `stopped_by` is then `time_limit`); null: no "
+        "limit (exact up to 10 firms, however long it takes).",
     )
     shapley_precision: Float = Field(
         0.0,

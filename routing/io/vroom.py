@@ -164,6 +164,7 @@ _NEUTRAL: dict[str, tuple[Any, ...]] = {
     "max_tasks": (None,),
     "max_travel_time": (None,),
     "per_task_hour": (None, 0),
+    "max_load": (None,),
 }
 
 
@@ -288,7 +289,7 @@ def _given_matrices(given: _Input, vehicles: list[dict[str, Any]]) -> dict[str, 
     matrices = {}
     for profile, m in tables.items():
         _fields(m.model_extra or {}, f"matrices '{profile}'", ("matrices", profile), "matrices")
-        if "costs" in (m.model_extra or {}):
+        if (m.model_extra or {}).get("costs") is not None:  # null changes nothing
             raise ProblemError(
                 f"matrices '{profile}': costs: custom cost matrices are not "
                 "supported (costs come from per_hour/per_km)",
@@ -356,11 +357,7 @@ def vroom_to_problem(
         for i, b in enumerate(v.get("breaks", [])):
             bid = _id(b, f"{what}: break", (*at, "breaks", i))
             _fields(b, f"{what}: break '{bid}'", (*at, "breaks", i), "break")
-            if b.get("max_load") is not None:
-                raise ProblemError(
-                    f"{what}: break '{bid}': max_load: not supported",
-                    loc=(*at, "breaks", i, "max_load"),
-                )
+            _refuse(b, f"{what}: break '{bid}'", (*at, "breaks", i), _UNSUPPORTED["break"])
             breaks.append(
                 {"id": bid, "windows": b.get("time_windows", []), "duration": b.get("service", 0)}
             )

@@ -55,7 +55,8 @@ class SolveSettings:
     ``centre_retry``: where the engines split a firm's parcels over several centres, also solve
     the plan with each firm at one centre (up to two more solves) and keep the cheapest.
     ``split_time_limit_s``: seconds the Shapley splits may take, every split plan together
-    (None: no limit). Exact Shapley is used only where its coalitions' time limits add up to
+    (None: no limit; 0: sampled as little as sampling can, two pairs of orders). Exact
+    Shapley is used only where its coalitions' time limits add up to
     the split's share of it; otherwise the split is sampled until its share runs out, and its
     confidence interval says how close the estimate is (10 firms with the defaults need 1,022
     coalitions per plan: about 17 minutes exact).
@@ -205,10 +206,17 @@ class PlanSolver:
 
     def exact_split_seconds(self, kind: PlanKind) -> float:
         """What exact Shapley's coalitions not solved yet would take for this plan: the sum of
-        their time limits (each solve runs about its limit; infinite past ``EXACT_ESTIMATE_MAX``
-        firms, whose 2^n coalitions no budget holds). Only the firms with parcels count: the
+        their time limits (each solve runs about its limit), three times that where a pooled
+        plan may be solved again with each firm at one centre (`one_centre_each`: several
+        centres and a line haul, `centre_retry` on); infinite past ``EXACT_ESTIMATE_MAX``
+        firms, whose 2^n coalitions no budget holds. Only the firms with parcels count: the
         others add no coalition (see the class's note)."""
         firms = sorted(self.delivering)
+        retried = (
+            self.settings.centre_retry
+            and len(self.day.centres) > 1
+            and self.day.transfer is not None
+        )
         if len(firms) > EXACT_ESTIMATE_MAX:
             return float("inf")
         parcels = np.array([self.parcels[f] for f in firms], dtype=float)
@@ -219,8 +227,12 @@ class PlanSolver:
             self.settings.min_time_limit_s, share * self.settings.coalition_time_limit_s
         )
         bit = {f: 1 << k for k, f in enumerate(firms)}
-        solved = [sum(bit[f] for f in members) for k, members in self.records if k == kind]
-        return float(limits[~np.isin(masks, solved)].sum())
+        solved = [
+            sum(bit[f] for f in members & self.delivering)
+            for k, members in self.records
+            if k == kind
+        ]
+        return (3.0 if retried else 1.0) * float(limits[~np.isin(masks, solved)].sum())
 
     def _route(self, built: BuiltPlan, limit: float) -> tuple[Solution, Figures, TransferFigures]:
         """Solve one plan's routing problem and read its figures and line haul."""

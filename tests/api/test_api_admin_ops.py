@@ -127,3 +127,45 @@ def test_a_worker_refuses_a_schema_that_is_not_current_in_one_line(tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert stop.value.code == 2 and len(err.splitlines()) == 1
     assert err.startswith("error: ") and "0008" in err
+
+
+def test_a_backup_of_a_database_whose_path_holds_a_hash_copies_it(tmp_path, monkeypatch, capsys):
+    """The path went into an SQLite URI unescaped: SQLite made an empty database at the part
+    before the '#', and the backup of it said it had succeeded."""
+    from api.housekeeping import backup_sqlite
+
+    folder = tmp_path / "site#1"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'platform.db'}"
+    db = Database(url)
+    upgrade(db.engine)
+    with db.writing() as session:
+        create_firm(session, "Yunda", "firm")
+    db.dispose()
+    backup_sqlite(url, tmp_path / "copy.db")
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert copy.execute("select name from firms").fetchall() == [("Yunda",)]
+    copy.close()
+    assert not (tmp_path / "site").exists()
+    with pytest.raises(HousekeepingError, match="no folder"):
+        backup_sqlite(url, tmp_path / "missing" / "copy.db")
+
+
+def test_prune_refuses_a_cutoff_before_any_date(platform):
+    with pytest.raises(HousekeepingError, match="at most"), platform["db"].writing() as session:
+        prune(session, older_than_days=1e6)
+
+
+def test_a_listing_leaves_a_database_of_another_release_as_it_is(tmp_path, monkeypatch, capsys):
+    """`gongpei admin jobs` migrated the database first: a newer install's listing moved the
+    schema of a database that older servers run on, and they refused to start."""
+    from alembic.migration import MigrationContext
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Database(url)
+    upgrade(old.engine, "0008")
+    code, _, err = _gongpei(monkeypatch, capsys, "admin", "jobs", "--database-url", url)
+    assert code == 2 and err.startswith("error: ") and "0008" in err
+    with old.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0008"
+    old.dispose()

@@ -203,3 +203,24 @@ def test_a_revocation_checks_the_callers_own_key_in_its_transaction(client, auth
         client.app.dependency_overrides.clear()
     assert r.status_code == 401, r.text
     assert _batch(client, auth["a"], {"vehicles": [], "jobs": []}).status_code != 401  # kept
+
+
+def test_a_cancelled_job_holds_its_quota_place_while_its_worker_is_busy(
+    make_client, auth, db, vroom_problem
+):
+    """A firm could cancel a running batch and post it again at once: the worker kept solving
+    the cancelled one (until its time limit), so the firm kept every worker busy past its
+    quota."""
+    client = make_client(max_active_jobs=1)
+    job_id = _batch(client, auth["a"], vroom_problem(2)).json()["id"]
+    worker = "host:1:aaaaaa"
+    assert queue.claim(db, worker, 60).id == job_id
+    assert client.post(f"/v1/batches/{job_id}/cancel", headers=auth["a"]).status_code == 200
+    assert _batch(client, auth["a"], vroom_problem(2)).status_code == 429  # still solving
+    queue.let_go(db, job_id, worker)  # its worker is done with it
+    second = _batch(client, auth["a"], vroom_problem(2))
+    assert second.status_code == 202
+    # a queued job cancelled frees its place at once
+    cancel = client.post(f"/v1/batches/{second.json()['id']}/cancel", headers=auth["a"])
+    assert cancel.status_code == 200
+    assert _batch(client, auth["a"], vroom_problem(2)).status_code == 202

@@ -128,6 +128,9 @@ def test_unexpected_errors_are_500_without_stack_trace(make_client):
     assert r.status_code == 500
     assert r.json() == {"detail": "internal server error"}
     assert "Traceback" not in r.text and "secret" not in r.text
+    # answered outside every middleware, it carries the security headers itself
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Cache-Control"] == "no-store"
 
 
 def test_malformed_json_is_422_not_500(client, auth, lockers):

@@ -10,7 +10,7 @@ import yaml
 
 from api.cli.main import run
 from api.jobs.runner import expected_seconds
-from routing.pooling.compare import SolveSettings, compare_day
+from routing.pooling.compare import PlanSolver, SolveSettings, compare_day
 from routing.pooling.day import parse_day
 from routing.pooling.errors import PoolingError
 from routing.pooling.shapley import sampled_shapley, shapley
@@ -79,9 +79,10 @@ def four_firms(day_data) -> dict:
 
 
 def _settings(**options) -> SolveSettings:
+    options = {"centre_retry": False, **options}
     return SolveSettings(
         engine="ortools", time_limit_s=0.4, coalition_time_limit_s=0.4, min_time_limit_s=0.1,
-        permutations=20, shapley_plans=("pooled",), centre_retry=False, **options,
+        permutations=20, shapley_plans=("pooled",), **options,
     )  # fmt: skip
 
 
@@ -135,3 +136,28 @@ def test_a_pool_run_and_a_scenario_default_to_a_split_time_limit():
     assert PoolSubmit(day={}).split_time_limit_s == 300
     assert RunSpec().split_time_limit_s == 300
     assert RunSpec(split_time_limit_s=None).split_time_limit_s is None
+
+
+def test_a_firm_without_parcels_adds_no_coalition_to_the_estimate(day_data):
+    """Its coalitions are its members' with parcels: the estimate looked it up and crashed."""
+    day_data["firms"].append(dict(day_data["firms"][0], id="idle"))
+    day = parse_day(day_data)
+    result = compare_day(day, day_travel(day), _settings(split_time_limit_s=300))
+    assert result.splits["pooled"].shapley.shares["idle"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_estimate_counts_the_centre_retries_where_they_can_happen(four_firms):
+    """With several centres and a line haul, a coalition may be solved three times."""
+    one = PlanSolver(parse_day(four_firms), None, _settings(split_time_limit_s=1))
+    four_firms["centres"].append(dict(four_firms["centres"][0], id="hub-2"))
+    retried = _settings(split_time_limit_s=1, centre_retry=True)
+    two = PlanSolver(parse_day(four_firms), None, retried)
+    assert two.exact_split_seconds("pooled") == pytest.approx(
+        3 * one.exact_split_seconds("pooled")
+    )
+
+
+def test_a_pool_run_may_ask_for_no_split_time_limit():
+    from api.schemas.pooling import PoolSubmit
+
+    assert PoolSubmit(day={}, split_time_limit_s=None).split_time_limit_s is None

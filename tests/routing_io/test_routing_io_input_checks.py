@@ -171,7 +171,7 @@ def _set(path: tuple, value: object):
          "matrices are given"),
         (_set(("vehicles", 0, "breaks"), [{"id": 1, "max_load": [1]}]),
          ("vehicles", 0, "breaks", 0, "max_load"),
-         "vehicle '1': break '1': max_load: not supported"),
+         "vehicle '1': break '1': max_load: not supported by gongpei's model"),
         (_set(("jobs", 0), 5), ("jobs", 0), "job #0: an object is required"),
         # the model's checks, at the VROOM field the reader read
         (_set(("jobs", 0, "time_windows"), [[0, 10], [90, 50]]), ("jobs", 0, "time_windows", 1),
