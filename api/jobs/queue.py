@@ -290,21 +290,21 @@ def finish(
     geojson: dict[str, Any] | None,
 ) -> bool:
     with db.writing() as session:
-        done = session.execute(
-            update(Job)
-            .where(_mine_or_handed_back(job_id, worker_id))
-            .values(
-                status="done",
-                attempts=_ATTEMPT_BACK,
-                progress=1.0,
-                finished_at=utcnow(),
-                lease_expires_at=None,
-            )
-        )
-        if done.rowcount != 1:
+        if not _end(session, job_id, worker_id, status="done", progress=1.0):
             return False
         session.add(Solution(job_id=job_id, result=result, geojson=geojson))
         return True
+
+
+def _end(session: Session, job_id: str, worker_id: str, **values: Any) -> bool:
+    """End the worker's job (running, or handed back and not yet claimed again) with these
+    values; False if it is no longer the worker's. A handed-back job's attempt counts again."""
+    ended = session.execute(
+        update(Job)
+        .where(_mine_or_handed_back(job_id, worker_id))
+        .values(attempts=_ATTEMPT_BACK, finished_at=utcnow(), lease_expires_at=None, **values)
+    )
+    return ended.rowcount == 1
 
 
 def cancel(db: Database, job_id: str) -> bool:
@@ -343,15 +343,4 @@ def let_go(db: Database, job_id: str, worker_id: str) -> None:
 
 def fail(db: Database, job_id: str, worker_id: str, error: str) -> bool:
     with db.writing() as session:
-        failed = session.execute(
-            update(Job)
-            .where(_mine_or_handed_back(job_id, worker_id))
-            .values(
-                status="failed",
-                attempts=_ATTEMPT_BACK,
-                error=error,
-                finished_at=utcnow(),
-                lease_expires_at=None,
-            )
-        )
-        return failed.rowcount == 1
+        return _end(session, job_id, worker_id, status="failed", error=error)
