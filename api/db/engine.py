@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +26,10 @@ T = TypeVar("T")
 class UnreachableError(GongpeiError):
     """The database cannot be reached where a command or the server starts: one line naming
     `GONGPEI_DATABASE_URL` and the driver's reason, not a 140-line connection traceback."""
+
+
+#: Seconds a new PostgreSQL connection may take before it counts as the database out of reach.
+CONNECT_TIMEOUT_S = 10
 
 
 def normalise_url(url: str) -> str:
@@ -69,7 +73,13 @@ def make_engine(url: str) -> Engine:
     """
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # a host that drops packets would hold a start, `/readyz` or a request for minutes;
+        # a URL's own `connect_timeout` is kept
+        given = "connect_timeout" in make_url(url).query
+        waits = {} if given else {"connect_timeout": CONNECT_TIMEOUT_S}
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=waits
+        )
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

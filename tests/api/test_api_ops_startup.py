@@ -491,3 +491,25 @@ def test_serve_starts_its_children_without_the_current_directory_on_their_path(
 
     app_dir = Path(_after(uvicorn, "--app-dir"))  # uvicorn's default: the current directory
     assert (app_dir / "api" / "app.py").samefile(api.app.__file__)
+
+
+def test_a_postgresql_connection_gives_up_after_its_timeout_unless_the_url_says_otherwise(
+    monkeypatch,
+):
+    """A host that drops packets held a start, `/readyz` or a request for minutes."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    from api.db.engine import CONNECT_TIMEOUT_S, make_engine
+
+    seen: list[dict] = []
+
+    def refused(*_args, **kwargs):
+        seen.append(kwargs)
+        raise psycopg.OperationalError("refused here")
+
+    monkeypatch.setattr(psycopg, "connect", refused)
+    for url in ("postgresql://u@db.invalid/x", "postgresql://u@db.invalid/x?connect_timeout=3"):
+        with pytest.raises(OperationalError):
+            make_engine(url).connect()
+    assert [k["connect_timeout"] for k in seen] == [CONNECT_TIMEOUT_S, "3"]
