@@ -52,15 +52,18 @@ def prune(session: Session, *, older_than_days: float, dry_run: bool = False) ->
     cutoff = utcnow() - timedelta(days=older_than_days)
     jobs = (Job.status.in_(ENDED_JOBS), Job.finished_at < cutoff)
     bookings = (Reservation.state.notin_(ACTIVE_STATES), Reservation.closed_at < cutoff)
-    counted = Pruned(
-        jobs=session.scalar(select(func.count()).select_from(Job).where(*jobs)) or 0,
-        reservations=session.scalar(select(func.count()).select_from(Reservation).where(*bookings))
-        or 0,
+    if dry_run:
+        return Pruned(
+            jobs=session.scalar(select(func.count()).select_from(Job).where(*jobs)) or 0,
+            reservations=session.scalar(
+                select(func.count()).select_from(Reservation).where(*bookings)
+            )
+            or 0,
+        )
+    return Pruned(
+        jobs=session.execute(delete(Job).where(*jobs)).rowcount,
+        reservations=session.execute(delete(Reservation).where(*bookings)).rowcount,
     )
-    if not dry_run:
-        session.execute(delete(Job).where(*jobs))
-        session.execute(delete(Reservation).where(*bookings))
-    return counted
 
 
 def backup_sqlite(database_url: str, target: Path) -> int:

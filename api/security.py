@@ -64,15 +64,17 @@ def create_firm(session: Session, name: str, role: str) -> tuple[Firm, str]:
     firm = Firm(name=checked.name, role=checked.role)
     session.add(firm)
     session.flush()
-    key = issue_key(session, firm)
+    key, _ = issue_key(session, firm)
     return firm, key
 
 
-def issue_key(session: Session, firm: Firm) -> str:
+def issue_key(session: Session, firm: Firm) -> tuple[str, ApiKey]:
+    """A new key for the firm: the plain key (shown once, never stored) and its row."""
     key = new_key()
-    session.add(ApiKey(firm_id=firm.id, key_hash=hash_key(key), prefix=key[:10]))
+    row = ApiKey(firm_id=firm.id, key_hash=hash_key(key), prefix=key[:10])
+    session.add(row)
     session.flush()
-    return key
+    return key, row
 
 
 def firm_named(session: Session, name: str) -> Firm:

@@ -70,7 +70,7 @@ def new_key_cmd(
     from api.security import firm_named, issue_key
 
     with _admin_session(database_url) as session:
-        key = issue_key(session, firm_named(session, firm))
+        key, _ = issue_key(session, firm_named(session, firm))
     typer.echo(f"firm '{firm.strip()}': new API key (shown once):", err=True)
     typer.echo(key)
 

@@ -143,6 +143,7 @@ class Worker:
             target=self._heartbeat, args=(job, progress, beating, lease, gone), daemon=True
         )
         beat.start()
+        stored = None
         try:
             write = self._outcome(job, progress, gone)
             if write is None:
@@ -150,14 +151,17 @@ class Worker:
                     "job %s stopped: it was cancelled, handed back, or another worker took it",
                     job.id,
                 )
-            elif self._store(job, write) is False:
-                log.warning(
-                    "job %s was cancelled or taken over by another worker; outcome dropped",
-                    job.id,
-                )
+            else:
+                stored = self._store(job, write)
+                if stored is False:
+                    log.warning(
+                        "job %s was cancelled or taken over by another worker; outcome dropped",
+                        job.id,
+                    )
         finally:
             beating.set()
             beat.join()
+        if stored is not True:  # a job stored as done or failed holds no quota place
             self._let_go(job)
 
     def _let_go(self, job: queue.Claimed) -> None:

@@ -114,8 +114,7 @@ def add_key(firm_id: RowId, _: Firm = Depends(admin_key), db: Database = Depends
     one, and the firm's calls never stop."""
     with db.writing() as session:
         firm = _firm(session, firm_id)
-        key = issue_key(session, firm)
-        row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+        key, row = issue_key(session, firm)
         return {**KeyOut.model_validate(row).model_dump(), "api_key": key}
 
 
