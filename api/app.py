@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -264,69 +265,89 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     app.add_middleware(StartupCheck, check=lambda: check_schema(db.engine))
     complete_openapi(app, app.state.api_routes)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # the caller's key was checked before the body was read (`KeyFirst`)
-        if _not_json(exc):
-            given = request.headers.get("content-type") or "none"
-            return JSONResponse(
-                {
-                    "detail": f"body: must be JSON sent as Content-Type: application/json "
-                    f"(got Content-Type: {given})"
-                },
-                status_code=415,
-            )
-        return JSONResponse({"detail": _field_errors(exc)}, status_code=422)
-
-    @app.exception_handler(400)
-    async def _bad_request(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        problem = await _unreadable(request, exc.__cause__)
-        if problem is None:
-            return await http_exception_handler(request, exc)
-        return await _invalid(request, RequestValidationError([problem]))
-
-    @app.exception_handler(405)
-    async def _wrong_method(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        allowed = _allowed_methods(request.app.state.api_routes, request.scope)
-        headers = {"Allow": ", ".join(allowed)} if allowed else exc.headers
-        return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
-
-    @app.exception_handler(BookingError)
-    async def _booking(_request: Request, exc: BookingError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
-
-    @app.exception_handler(GongpeiError)
-    async def _user_error(request: Request, exc: GongpeiError) -> JSONResponse:
-        # input the endpoint did not place at a field: the body's, in the usual 422 shape
-        return await http_exception_handler(request, unprocessable(["body"], str(exc)))
-
-    @app.exception_handler(DataError)
-    @app.exception_handler(OverflowError)
-    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
-        # a value the checks let through and the database refused: the body's, as any other 422
-        why = "a value cannot be stored (out of range, or text with a NUL character)"
-        return await http_exception_handler(request, unprocessable(["body"], why))
-
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
-    async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
-        return database_away(request, exc)
-
-    @app.exception_handler(IntegrityError)
-    async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "conflicts with existing data (a name or reference already in use)"},
-            status_code=409,
-        )
-
-    @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, HTTPException):  # pragma: no cover - handled by FastAPI first
-            raise exc
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        # Starlette answers this one outside every middleware: `SecurityHeaders` never sees it
-        return JSONResponse(
-            {"detail": "internal server error"}, status_code=500, headers=ERROR_HEADERS
-        )
-
+    _handle_errors(app)
     return app
+
+
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # the caller's key was checked before the body was read (`KeyFirst`)
+    if _not_json(exc):
+        given = request.headers.get("content-type") or "none"
+        return JSONResponse(
+            {
+                "detail": f"body: must be JSON sent as Content-Type: application/json "
+                f"(got Content-Type: {given})"
+            },
+            status_code=415,
+        )
+    return JSONResponse({"detail": _field_errors(exc)}, status_code=422)
+
+
+async def _bad_request(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    problem = await _unreadable(request, exc.__cause__)
+    if problem is None:
+        return await http_exception_handler(request, exc)
+    return await _invalid(request, RequestValidationError([problem]))
+
+
+async def _wrong_method(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    allowed = _allowed_methods(request.app.state.api_routes, request.scope)
+    headers = {"Allow": ", ".join(allowed)} if allowed else exc.headers
+    return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
+
+
+async def _booking(_request: Request, exc: BookingError) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+
+async def _user_error(request: Request, exc: GongpeiError) -> JSONResponse:
+    # input the endpoint did not place at a field: the body's, in the usual 422 shape
+    return await http_exception_handler(request, unprocessable(["body"], str(exc)))
+
+
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    # a value the checks let through and the database refused: the body's, as any other 422
+    why = "a value cannot be stored (out of range, or text with a NUL character)"
+    return await http_exception_handler(request, unprocessable(["body"], why))
+
+
+async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+    return database_away(request, exc)
+
+
+async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "conflicts with existing data (a name or reference already in use)"},
+        status_code=409,
+    )
+
+
+async def _bug(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, HTTPException):  # pragma: no cover - handled by FastAPI first
+        raise exc
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # Starlette answers this one outside every middleware: `SecurityHeaders` never sees it
+    return JSONResponse({"detail": "internal server error"}, status_code=500, headers=ERROR_HEADERS)
+
+
+#: Each error an endpoint may raise, and the answer it gets: a field's 422 (or 415 for a body
+#: that is not JSON), a booking's own status, 409 for a clash, 503 while the database is away.
+_ERROR_ANSWERS: tuple[tuple[int | type[Exception], Any], ...] = (
+    (RequestValidationError, _invalid),
+    (400, _bad_request),
+    (405, _wrong_method),
+    (BookingError, _booking),
+    (GongpeiError, _user_error),
+    (DataError, _unstorable),
+    (OverflowError, _unstorable),
+    (OperationalError, _unreachable),
+    (InterfaceError, _unreachable),
+    (IntegrityError, _conflict),
+    (Exception, _bug),
+)
+
+
+def _handle_errors(app: FastAPI) -> None:
+    """Answer each error as `_ERROR_ANSWERS` says, never with a traceback."""
+    for error, answer in _ERROR_ANSWERS:
+        app.add_exception_handler(error, answer)

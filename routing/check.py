@@ -114,6 +114,22 @@ def _step_name(step: Step) -> str:
     return f"{step.type} step" if step.type in ("start", "end") else f"{step.type} '{step.id}'"
 
 
+@dataclass
+class _Walk:
+    """Where a route's walk stands after its last stop: its place, the time it left, the
+    breaks taken since, and the totals and load so far."""
+
+    loc: int | None
+    begin: float | None
+    depart: float | None
+    load: list[int]
+    pending: list[Step] = field(default_factory=list)  # breaks since the last stop
+    dist: float = 0.0
+    dur: float = 0.0
+    service: float = 0.0
+    taken: Counter[str] = field(default_factory=Counter)
+
+
 class _RouteCheck:
     """Walks one route step by step, recomputing times, loads, distance and cost."""
 
@@ -130,14 +146,47 @@ class _RouteCheck:
         self.shipments = {s.id: s for s in problem.shipments}
         self.travel = problem.matrices[vehicle.profile]
         self.dims = self._count_dims()
+        self.cap = self._capacity()
 
     def flag(self, kind: str, message: str, item: str | None = None) -> None:
         self.report.violations.append(Violation(kind, message, self.v.id, item))
 
     def run(self) -> None:
-        v, steps = self.v, list(self.r.steps)
+        steps = list(self.r.steps)
         starts = [s for s in steps if s.type == "start"]
         ends = [s for s in steps if s.type == "end"]
+        start_loc, end_loc = self._check_route_ends(steps, starts, ends)
+        tasks = [s for s in steps if s.type in ("job", "pickup", "delivery")]
+        begin = starts[0].arrival if starts else None
+        walk = _Walk(loc=start_loc, begin=begin, depart=begin, load=self._initial_load(tasks))
+        self._check_load(walk.load, self.cap, "at the start")
+        if starts:
+            self._compare_load(starts[0], walk.load)
+        for step in steps:
+            if step.waiting < -TOL:
+                self.flag(
+                    "report", f"{_step_name(step)}: reported waiting {step.waiting:g} s is negative"
+                )
+        for pos, step in enumerate(steps):
+            if step.type in ("break", "end"):
+                self._compare_load(step, walk.load)
+                if step.type == "break":
+                    walk.pending.append(step)
+                    walk.taken[step.id or ""] += 1
+            elif step.type != "start":
+                self._visit(pos, step, walk)
+        finish = self._finish(walk, ends[0] if ends else None, end_loc)
+        self._check_breaks(walk.taken)
+        self._check_step_times(steps, walk.dur)
+        self._check_span(walk.begin, finish, walk.dist)
+        self._check_figures(steps, walk, finish)
+
+    def _check_route_ends(
+        self, steps: list[Step], starts: list[Step], ends: list[Step]
+    ) -> tuple[int | None, int | None]:
+        """The route starts and ends where its vehicle's centres are (or nowhere when it has
+        none); returns those centres' locations."""
+        v = self.v
         start_loc = None if v.start is None else self._centre_location(v.start)
         end_loc = None if v.end is None else self._centre_location(v.end)
         if (
@@ -152,140 +201,120 @@ class _RouteCheck:
             self.flag("route", f"starts at location {starts[0].location}, not its centre's")
         if ends and ends[0].location != end_loc:
             self.flag("route", f"ends at location {ends[0].location}, not its centre's")
+        return start_loc, end_loc
 
-        tasks = [s for s in steps if s.type in ("job", "pickup", "delivery")]
-        load = self._initial_load(tasks)
-        cap = self._capacity()
-        self._check_load(load, cap, "at the start")
-        if starts:
-            self._compare_load(starts[0], load)
+    def _visit(self, pos: int, step: Step, walk: _Walk) -> None:
+        """A task step: the leg to it and the breaks on that leg, its time window, service,
+        load and reported cumulative figures; then the walk stands at it."""
+        where = self._task_location(step)
+        if where is None:
+            return
+        self.visits.setdefault((step.id or "", step.type), []).append((self.v.id, pos))
+        self._check_skills(step)
+        leg, leg_m = self._leg(walk.loc, where, step.id)
+        self._check_break_places(walk.pending, walk.loc, where, walk.dur, leg)
+        service_start = step.arrival + step.waiting
+        self._check_arrival(step, walk, leg, service_start)
+        service, windows = self._service(step)
+        if not _in_windows(service_start, windows):
+            self.flag(
+                "time window",
+                f"service starts at {service_start:g}, outside {_windows_text(windows)}",
+                step.id,
+            )
+        if _differs(step.service, service):
+            self.flag(
+                "report", f"reported service {step.service:g} s, expected {service:g}", step.id
+            )
+        walk.service += service  # tasks only: breaks are not service, as in VROOM
+        walk.dist += leg_m
+        walk.dur += leg
+        walk.load = self._apply(step, walk.load)
+        self._check_load(walk.load, self.cap, f"after {step.type} '{step.id}'")
+        self._compare_load(step, walk.load)
+        if _differs(step.distance, walk.dist) or _differs(step.duration, walk.dur):
+            self.flag(
+                "report",
+                "reported cumulative distance/travel time differs from "
+                f"the recomputed {walk.dist:g} / {walk.dur:g}",
+                step.id,
+            )
+        walk.depart = service_start + service
+        walk.pending = []
+        walk.loc = where
 
-        for step in steps:
-            if step.waiting < -TOL:
-                self.flag(
-                    "report", f"{_step_name(step)}: reported waiting {step.waiting:g} s is negative"
-                )
+    def _check_arrival(self, step: Step, walk: _Walk, leg: float, service_start: float) -> None:
+        """Service starts no sooner than the vehicle can be there, breaks on the way taken; a
+        route without a start centre begins at its first stop (or the breaks before it)."""
+        arrival = self._after_breaks(walk.depart, leg, walk.pending, step.id)
+        if walk.begin is None:  # no start centre: the route begins at its first stop or break
+            walk.begin = min([service_start, *(b.arrival + b.waiting for b in walk.pending)])
+            # free until then, it is at the stop when its service begins, or when the
+            # breaks it takes there first end
+            arrival = arrival if walk.pending else service_start
+        if service_start < arrival - TOL:
+            self.flag(
+                "time",
+                f"service starts at {service_start:g}, before it can arrive ({arrival:g})",
+                step.id,
+            )
+        if _differs(step.arrival, arrival) and step.arrival < arrival:
+            self.flag(
+                "report",
+                f"reported arrival {step.arrival:g} is before the earliest possible {arrival:g}",
+                step.id,
+            )
 
-        loc = start_loc
-        begin = starts[0].arrival if starts else None
-        depart = begin
-        pending: list[Step] = []  # breaks since the last stop
-        dist = dur = service_total = 0.0
-        taken: Counter[str] = Counter()
-        for pos, step in enumerate(steps):
-            if step.type == "start":
-                continue
-            if step.type in ("break", "end"):
-                self._compare_load(step, load)
-                if step.type == "break":
-                    pending.append(step)
-                    taken[step.id or ""] += 1
-                continue
-            where = self._task_location(step)
-            if where is None:
-                continue
-            self.visits.setdefault((step.id or "", step.type), []).append((self.v.id, pos))
-            self._check_skills(step)
-            leg, leg_m = self._leg(loc, where, step.id)
-            self._check_break_places(pending, loc, where, dur, leg)
-            arrival = self._after_breaks(depart, leg, pending, step.id)
-            service_start = step.arrival + step.waiting
-            if begin is None:  # no start centre: the route begins at its first stop or break
-                begin = min([service_start, *(b.arrival + b.waiting for b in pending)])
-                # free until then, it is at the stop when its service begins, or when the
-                # breaks it takes there first end
-                arrival = arrival if pending else service_start
-            if service_start < arrival - TOL:
-                self.flag(
-                    "time",
-                    f"service starts at {service_start:g}, before it can arrive ({arrival:g})",
-                    step.id,
-                )
-            if _differs(step.arrival, arrival) and step.arrival < arrival:
-                self.flag(
-                    "report",
-                    f"reported arrival {step.arrival:g} is before the "
-                    f"earliest possible {arrival:g}",
-                    step.id,
-                )
-            service, windows = self._service(step)
-            if not _in_windows(service_start, windows):
-                self.flag(
-                    "time window",
-                    f"service starts at {service_start:g}, outside {_windows_text(windows)}",
-                    step.id,
-                )
-            if _differs(step.service, service):
-                self.flag(
-                    "report", f"reported service {step.service:g} s, expected {service:g}", step.id
-                )
-            service_total += service  # tasks only: breaks are not service, as in VROOM
-            dist += leg_m
-            dur += leg
-            load = self._apply(step, load)
-            self._check_load(load, cap, f"after {step.type} '{step.id}'")
-            self._compare_load(step, load)
-            if _differs(step.distance, dist) or _differs(step.duration, dur):
-                self.flag(
-                    "report",
-                    "reported cumulative distance/travel time differs from "
-                    f"the recomputed {dist:g} / {dur:g}",
-                    step.id,
-                )
-            depart = service_start + service
-            pending = []
-            loc = where
+    def _finish(self, walk: _Walk, end: Step | None, end_loc: int | None) -> float | None:
+        """When the route ends: back at its end centre (the leg there and the breaks on it),
+        or after the breaks taken past its last stop."""
+        if end is None:
+            if walk.pending and walk.depart is not None:
+                self._check_break_places(walk.pending, walk.loc, None, walk.dur, 0.0)
+                return self._after_breaks(walk.depart, 0.0, walk.pending, "the route end")
+            return walk.depart
+        if walk.loc is not None and end_loc is not None:
+            leg, leg_m = self._leg(walk.loc, end_loc, "the end centre")
+        else:
+            leg = leg_m = 0.0
+        depart = end.arrival if walk.depart is None else walk.depart
+        self._check_break_places(walk.pending, walk.loc, end_loc, walk.dur, leg)
+        arrival = self._after_breaks(depart, leg, walk.pending, "the end centre")
+        walk.dist += leg_m
+        walk.dur += leg
+        if end.arrival < arrival - TOL:
+            self.flag(
+                "time",
+                f"arrives at the end centre at {end.arrival:g}, before it can ({arrival:g})",
+            )
+        # a vehicle back before its end centre opens waits there: the route ends later
+        return max(end.arrival, arrival) + max(end.waiting, 0.0)
 
-        finish = depart
-        if ends:
-            if loc is not None and end_loc is not None:
-                leg, leg_m = self._leg(loc, end_loc, "the end centre")
-            else:
-                leg = leg_m = 0.0
-            if depart is None:
-                depart = ends[0].arrival
-            self._check_break_places(pending, loc, end_loc, dur, leg)
-            arrival = self._after_breaks(depart, leg, pending, "the end centre")
-            dist += leg_m
-            dur += leg
-            if ends[0].arrival < arrival - TOL:
-                self.flag(
-                    "time",
-                    f"arrives at the end centre at {ends[0].arrival:g}, before it "
-                    f"can ({arrival:g})",
-                )
-            # a vehicle back before its end centre opens waits there: the route ends later
-            finish = max(ends[0].arrival, arrival) + max(ends[0].waiting, 0.0)
-        elif pending and depart is not None:
-            self._check_break_places(pending, loc, None, dur, 0.0)
-            finish = self._after_breaks(depart, 0.0, pending, "the route end")
-        self._check_breaks(taken)
-        self._check_step_times(steps, dur)
-        self._check_span(begin, finish, dist)
-
+    def _check_figures(self, steps: list[Step], walk: _Walk, finish: float | None) -> None:
+        """The route's reported totals against the walk's, which then add to the report's."""
         v = self.v
-        cost = v.fixed_cost + v.cost_per_km * dist / 1000 + v.cost_per_hour * dur / 3600
+        cost = v.fixed_cost + v.cost_per_km * walk.dist / 1000 + v.cost_per_hour * walk.dur / 3600
         # idle time is what the steps report: their arrivals and service starts are checked
         # above, and a later arrival (a break taken at the stop, then the drive) is allowed
         waiting = sum(s.waiting for s in steps)
         figures = [
-            ("distance", self.r.distance, dist),
-            ("travel time", self.r.duration, dur),
+            ("distance", self.r.distance, walk.dist),
+            ("travel time", self.r.duration, walk.dur),
             ("cost", self.r.cost, cost),
-            ("service", self.r.service, service_total),
+            ("service", self.r.service, walk.service),
             ("waiting", self.r.waiting, waiting),
         ]
-        if begin is not None:
-            figures.append(("start_time", self.r.start_time, begin))
+        if walk.begin is not None:
+            figures.append(("start_time", self.r.start_time, walk.begin))
         if finish is not None:
             figures.append(("end_time", self.r.end_time, finish))
         for name, reported, actual in figures:
             if _differs(reported, actual):
                 self.flag("report", f"route {name}: reported {reported:g}, recomputed {actual:g}")
         self.report.cost += cost
-        self.report.distance += dist
-        self.report.duration += dur
-        self.report.service += service_total
+        self.report.distance += walk.dist
+        self.report.duration += walk.dur
+        self.report.service += walk.service
         self.report.waiting += waiting
 
     # ---------------------------------------------------------------- pieces

@@ -453,6 +453,7 @@ class _Walk:
     dist: float = 0.0
     dur: float = 0.0
     waiting: float = 0.0
+    service: float = 0.0
 
 
 def _break_place(here: int | None, there: int | None, driven: float, leg: float) -> int | None:
@@ -547,15 +548,7 @@ def _drive(
 def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
     vehicle = problem.vehicle(plan.vehicle)
     start_loc = problem.start_location(vehicle)
-    end_loc = problem.end_location(vehicle)
-
-    initial = [0] * problem.n_dims
-    for v in plan.visits:
-        if v.type == "job":
-            for d, amount in enumerate(problem.amount(problem.job(v.id).delivery)):
-                initial[d] += amount
-    load = list(initial)
-
+    load = _initial_load(problem, plan)
     earliest = max(vehicle.shift.start if vehicle.shift else 0.0, _opens(problem, vehicle.start))
     t = plan.departure if plan.departure is not None else earliest
     steps: list[Step] = []
@@ -570,66 +563,15 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
             )
         )
     walk = _Walk(loc=start_loc, depart=t)
-    service_total = 0.0
     pending: list[Visit] = []  # breaks since the last stop, taken on the way to the next
     for v in plan.visits:
         if v.type == "break":
             pending.append(v)
-            continue
-        where, service, change, windows = _stop(problem, v)
-        breaks, arrival = _drive(problem, vehicle, walk, where, pending, load)
-        steps += breaks
-        pending = []
-        if v.start is not None:
-            begin = v.start
-            arrival = min(arrival, begin)
         else:
-            begin = _earliest_in(windows, arrival)
-        if walk.loc is None and not breaks:
-            # No start centre and nothing before: the route begins at this stop, so the vehicle
-            # arrives when service begins (not at the shift start, to wait there for hours).
-            arrival = begin
-        for d, c in enumerate(change):
-            load[d] += c
-        steps.append(
-            Step(
-                type=v.type,
-                id=v.id,
-                location=where,
-                coordinates=problem.coordinates(where),
-                arrival=arrival,
-                waiting=begin - arrival,
-                service=service,
-                load=tuple(load),
-                distance=walk.dist,
-                duration=walk.dur,
-            )
-        )
-        walk.waiting += begin - arrival
-        service_total += service
-        walk.depart = begin + service
-        walk.loc = where
-    end_time = walk.depart
-    if end_loc is not None:
-        breaks, arrival = _drive(problem, vehicle, walk, end_loc, pending, load)
-        steps += breaks
-        end_time = max(arrival, _opens(problem, vehicle.end))  # back early: wait for it to open
-        walk.waiting += end_time - arrival
-        steps.append(
-            Step(
-                type="end",
-                location=end_loc,
-                coordinates=problem.coordinates(end_loc),
-                arrival=arrival,
-                waiting=end_time - arrival,
-                load=tuple(load),
-                distance=walk.dist,
-                duration=walk.dur,
-            )
-        )
-    elif pending:  # an open route's last breaks, taken at its last stop
-        breaks, end_time = _drive(problem, vehicle, walk, None, pending, load)
-        steps += breaks
+            steps += _timed_stop(problem, vehicle, walk, v, pending, load)
+            pending = []
+    end_steps, end_time = _timed_end(problem, vehicle, walk, pending, load)
+    steps += end_steps
     first = steps[0].arrival if steps else t
     tasks = [s for s in steps if s.type != "start"]
     if (
@@ -648,8 +590,91 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
         cost=route_cost(vehicle, walk.dist, walk.dur),
         distance=walk.dist,
         duration=walk.dur,
-        service=service_total,
+        service=walk.service,
         waiting=walk.waiting,
         start_time=first,
         end_time=end_time,
     )
+
+
+def _initial_load(problem: Problem, plan: RoutePlan) -> list[int]:
+    """What the vehicle carries out of its start: every job's delivery on the route."""
+    load = [0] * problem.n_dims
+    for v in plan.visits:
+        if v.type == "job":
+            for d, amount in enumerate(problem.amount(problem.job(v.id).delivery)):
+                load[d] += amount
+    return load
+
+
+def _timed_stop(
+    problem: Problem,
+    vehicle: Vehicle,
+    walk: _Walk,
+    visit: Visit,
+    pending: Sequence[Visit],
+    load: list[int],
+) -> list[Step]:
+    """The steps of driving to a task's stop (the `pending` breaks on the way) and serving it
+    there, at the engine's time or as soon as a window allows; `load` becomes what is carried
+    after it, and `walk` stands at the stop."""
+    where, service, change, windows = _stop(problem, visit)
+    steps, arrival = _drive(problem, vehicle, walk, where, pending, load)
+    if visit.start is not None:
+        begin = visit.start
+        arrival = min(arrival, begin)
+    else:
+        begin = _earliest_in(windows, arrival)
+    if walk.loc is None and not steps:
+        # No start centre and nothing before: the route begins at this stop, so the vehicle
+        # arrives when service begins (not at the shift start, to wait there for hours).
+        arrival = begin
+    for d, c in enumerate(change):
+        load[d] += c
+    steps.append(
+        Step(
+            type=visit.type,
+            id=visit.id,
+            location=where,
+            coordinates=problem.coordinates(where),
+            arrival=arrival,
+            waiting=begin - arrival,
+            service=service,
+            load=tuple(load),
+            distance=walk.dist,
+            duration=walk.dur,
+        )
+    )
+    walk.waiting += begin - arrival
+    walk.service += service
+    walk.depart = begin + service
+    walk.loc = where
+    return steps
+
+
+def _timed_end(
+    problem: Problem, vehicle: Vehicle, walk: _Walk, pending: Sequence[Visit], load: list[int]
+) -> tuple[list[Step], float]:
+    """The steps after the last stop (the drive back with its breaks and the end step, or an
+    open route's last breaks, taken at its last stop) and when the route ends."""
+    end_loc = problem.end_location(vehicle)
+    if end_loc is None:
+        if not pending:
+            return [], walk.depart
+        return _drive(problem, vehicle, walk, None, pending, load)
+    steps, arrival = _drive(problem, vehicle, walk, end_loc, pending, load)
+    end_time = max(arrival, _opens(problem, vehicle.end))  # back early: wait for it to open
+    walk.waiting += end_time - arrival
+    steps.append(
+        Step(
+            type="end",
+            location=end_loc,
+            coordinates=problem.coordinates(end_loc),
+            arrival=arrival,
+            waiting=end_time - arrival,
+            load=tuple(load),
+            distance=walk.dist,
+            duration=walk.dur,
+        )
+    )
+    return steps, end_time

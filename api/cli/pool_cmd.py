@@ -12,6 +12,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     import httpx
 
+    from routing.pooling.compare import DayResult
     from routing.pooling.day import Day
 
 
@@ -97,6 +98,14 @@ def pool(
     with console.status("solving") as status:
         result = compare_day(day, travel, settings, progress=status.update, on_solve=status.update)
     files = write_outputs(result, outdir)
+    _report(result, files, outdir, console)
+    if not result.checks_ok:
+        raise typer.Exit(1)
+
+
+def _report(result: DayResult, files: dict[str, Path], outdir: Path, console: Console) -> None:
+    """The cost table per firm on stdout; warnings, the split's stability, the checker's
+    verdict and the files written on stderr."""
     table = Table(title="cost per firm (solo vs Shapley share)")
     columns = (
         "firm", "parcels", "solo", "pooled", "saving %", "lockers", "saving %", "line haul",
@@ -136,8 +145,6 @@ def pool(
     console.print(f"{verdict}; {result.solves} solves in {result.seconds:.1f} s; wrote {outdir}/")
     for path in files.values():
         console.print(f"  {path.name}")
-    if not result.checks_ok:
-        raise typer.Exit(1)
 
 
 def platform_lockers(client: httpx.Client, day: Day) -> list[dict[str, Any]]:

@@ -334,96 +334,10 @@ def vroom_to_problem(
     indexed = given.matrix is not None or bool(given.matrices)
     places = _Places(indexed=indexed)
 
-    centres: dict[int, dict[str, Any]] = {}
-    vehicles = []
-    for k, v in enumerate(vehicles_in):
-        at = ("vehicles", k)
-        vid = _id(v, f"vehicle #{k}", at)
-        what = f"vehicle '{vid}'"
-        _fields(v, what, at, "vehicle")
-        _refuse(v, what, at, _UNSUPPORTED["vehicle"])
-        ends = {}
-        for key in ("start", "end"):
-            if v.get(key) is None and v.get(f"{key}_index") is None:
-                ends[key] = None
-                continue
-            idx = places.index(v, what, at, key)
-            centres.setdefault(idx, {"id": f"location {idx}", "location": idx})
-            ends[key] = centres[idx]["id"]
-        costs = v.get("costs", {})
-        _fields(costs, f"{what}: costs", (*at, "costs"), "costs")
-        _refuse(costs, f"{what}: costs", (*at, "costs"), _UNSUPPORTED["costs"])
-        breaks = []
-        for i, b in enumerate(v.get("breaks", [])):
-            bid = _id(b, f"{what}: break", (*at, "breaks", i))
-            _fields(b, f"{what}: break '{bid}'", (*at, "breaks", i), "break")
-            _refuse(b, f"{what}: break '{bid}'", (*at, "breaks", i), _UNSUPPORTED["break"])
-            breaks.append(
-                {"id": bid, "windows": b.get("time_windows", []), "duration": b.get("service", 0)}
-            )
-        vehicle = {
-            "id": vid,
-            **ends,
-            "capacity": v.get("capacity"),
-            "shift": v.get("time_window"),
-            "breaks": breaks,
-            "skills": _skills(v),
-            "profile": v.get("profile", DEFAULT_PROFILE),
-            "fixed_cost": costs.get("fixed", 0),
-            "cost_per_hour": costs.get("per_hour", 3600),
-            "cost_per_km": costs.get("per_km", 0),
-            "max_distance": v.get("max_distance"),
-            "name": _description(v, what, at),
-        }
-        vehicles.append({k2: x for k2, x in vehicle.items() if x is not None})
-
-    jobs = []
-    for k, j in enumerate(data.get("jobs", [])):
-        at = ("jobs", k)
-        jid = _id(j, f"job #{k}", at)
-        what = f"job '{jid}'"
-        _fields(j, what, at, "job")
-        _refuse(j, what, at, _UNSUPPORTED["job"])
-        delivery = j.get("delivery", j.get("amount"))
-        job = {
-            "id": jid,
-            "location": places.index(j, what, at),
-            "service": j.get("service", 0),
-            "delivery": delivery,
-            "pickup": j.get("pickup"),
-            "time_windows": j.get("time_windows", []),
-            "skills": _skills(j),
-            "priority": j.get("priority", 0),
-            "name": _description(j, what, at),
-        }
-        jobs.append({k2: x for k2, x in job.items() if x is not None})
-
-    shipments = []
-    for k, s in enumerate(data.get("shipments", [])):
-        _fields(s, f"shipment #{k}", ("shipments", k), "shipment")
-        stops = {}
-        for end in ("pickup", "delivery"):
-            stop = s[end]
-            what, at = f"shipment #{k}: {end}", ("shipments", k, end)
-            sid = _id(stop, what, at)
-            _fields(stop, what, at, "stop")
-            _refuse(stop, what, at, _UNSUPPORTED["stop"])
-            name = _description(stop, what, at)
-            stops[end] = {
-                "id": sid,
-                "location": places.index(stop, what, at),
-                "service": stop.get("service", 0),
-                "time_windows": stop.get("time_windows", []),
-                **({"name": name} if name else {}),
-            }
-        ship = {
-            "id": f"{stops['pickup']['id']}-{stops['delivery']['id']}",
-            **stops,
-            "amount": s.get("amount"),
-            "skills": _skills(s),
-            "priority": s.get("priority", 0),
-        }
-        shipments.append({k2: x for k2, x in ship.items() if x is not None})
+    centres: dict[int, dict[str, Any]] = {}  # location index -> the centre there
+    vehicles = [_vehicle(v, k, places, centres) for k, v in enumerate(vehicles_in)]
+    jobs = [_job(j, k, places) for k, j in enumerate(data.get("jobs", []))]
+    shipments = [_shipment(s, k, places) for k, s in enumerate(data.get("shipments", []))]
 
     if indexed:
         matrices = _given_matrices(given, vehicles)
@@ -451,6 +365,109 @@ def vroom_to_problem(
     except ProblemError as err:  # its path is the model's: point it at the VROOM input
         err.loc = _as_posted(data, err.loc)
         raise
+
+
+def _present(item: dict[str, Any]) -> dict[str, Any]:
+    """The model fields given (None: left to the model's default)."""
+    return {k: x for k, x in item.items() if x is not None}
+
+
+def _vehicle(
+    v: Any, k: int, places: _Places, centres: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
+    """The model's vehicle for VROOM's vehicle #k; its start and end become centres (added to
+    ``centres`` by location) since the model starts and ends routes at centres."""
+    at = ("vehicles", k)
+    vid = _id(v, f"vehicle #{k}", at)
+    what = f"vehicle '{vid}'"
+    _fields(v, what, at, "vehicle")
+    _refuse(v, what, at, _UNSUPPORTED["vehicle"])
+    ends = {}
+    for key in ("start", "end"):
+        if v.get(key) is None and v.get(f"{key}_index") is None:
+            ends[key] = None
+            continue
+        idx = places.index(v, what, at, key)
+        centres.setdefault(idx, {"id": f"location {idx}", "location": idx})
+        ends[key] = centres[idx]["id"]
+    costs = v.get("costs", {})
+    _fields(costs, f"{what}: costs", (*at, "costs"), "costs")
+    _refuse(costs, f"{what}: costs", (*at, "costs"), _UNSUPPORTED["costs"])
+    breaks = []
+    for i, b in enumerate(v.get("breaks", [])):
+        bid = _id(b, f"{what}: break", (*at, "breaks", i))
+        _fields(b, f"{what}: break '{bid}'", (*at, "breaks", i), "break")
+        _refuse(b, f"{what}: break '{bid}'", (*at, "breaks", i), _UNSUPPORTED["break"])
+        breaks.append(
+            {"id": bid, "windows": b.get("time_windows", []), "duration": b.get("service", 0)}
+        )
+    return _present(
+        {
+            "id": vid,
+            **ends,
+            "capacity": v.get("capacity"),
+            "shift": v.get("time_window"),
+            "breaks": breaks,
+            "skills": _skills(v),
+            "profile": v.get("profile", DEFAULT_PROFILE),
+            "fixed_cost": costs.get("fixed", 0),
+            "cost_per_hour": costs.get("per_hour", 3600),
+            "cost_per_km": costs.get("per_km", 0),
+            "max_distance": v.get("max_distance"),
+            "name": _description(v, what, at),
+        }
+    )
+
+
+def _job(j: Any, k: int, places: _Places) -> dict[str, Any]:
+    """The model's job for VROOM's job #k (VROOM's older ``amount`` is its delivery)."""
+    at = ("jobs", k)
+    jid = _id(j, f"job #{k}", at)
+    what = f"job '{jid}'"
+    _fields(j, what, at, "job")
+    _refuse(j, what, at, _UNSUPPORTED["job"])
+    return _present(
+        {
+            "id": jid,
+            "location": places.index(j, what, at),
+            "service": j.get("service", 0),
+            "delivery": j.get("delivery", j.get("amount")),
+            "pickup": j.get("pickup"),
+            "time_windows": j.get("time_windows", []),
+            "skills": _skills(j),
+            "priority": j.get("priority", 0),
+            "name": _description(j, what, at),
+        }
+    )
+
+
+def _shipment(s: Any, k: int, places: _Places) -> dict[str, Any]:
+    """The model's shipment for VROOM's shipment #k, named by its two stops' ids."""
+    _fields(s, f"shipment #{k}", ("shipments", k), "shipment")
+    stops = {}
+    for end in ("pickup", "delivery"):
+        stop = s[end]
+        what, at = f"shipment #{k}: {end}", ("shipments", k, end)
+        sid = _id(stop, what, at)
+        _fields(stop, what, at, "stop")
+        _refuse(stop, what, at, _UNSUPPORTED["stop"])
+        name = _description(stop, what, at)
+        stops[end] = {
+            "id": sid,
+            "location": places.index(stop, what, at),
+            "service": stop.get("service", 0),
+            "time_windows": stop.get("time_windows", []),
+            **({"name": name} if name else {}),
+        }
+    return _present(
+        {
+            "id": f"{stops['pickup']['id']}-{stops['delivery']['id']}",
+            **stops,
+            "amount": s.get("amount"),
+            "skills": _skills(s),
+            "priority": s.get("priority", 0),
+        }
+    )
 
 
 #: Where the reader found each model field that VROOM names otherwise, per kind of item: the

@@ -158,21 +158,7 @@ def _solve(
     strong: bool | None,
     log: bool,
 ) -> SitingSolution:
-    if method not in METHODS:
-        raise SitingInputError(f"method must be one of {', '.join(METHODS)}, got '{method}'")
-    if not 0 <= rel_gap < np.inf:
-        raise SitingInputError(f"rel_gap must be a finite number >= 0, got {rel_gap}")
-    if not time_limit_s > 0:
-        raise SitingInputError(f"time limit must be > 0 seconds, got {time_limit_s}")
-    model.check_against(inst)
-    solver = default_solver(model) if solver == "auto" else solver
-    if solver not in SOLVERS:
-        raise SitingInputError(
-            f"solver must be auto or one of {', '.join(SOLVERS)}, got '{solver}'"
-        )
-    if solver == "sat" and model.is_capacitated:
-        # CP-SAT makes every column integer: split demand would silently become single-source
-        raise SitingInputError("solver 'sat' (CP-SAT) cannot split demand: use scip or highs")
+    solver = _checked_options(inst, model, method, solver, time_limit_s, rel_gap)
     start = time.perf_counter()
     end = start + time_limit_s
     work, group = aggregate(inst, model)
@@ -295,6 +281,34 @@ def _solve(
         "least_unserved": floor,
     }
     return best
+
+
+def _checked_options(
+    inst: SitingInstance,
+    model: SitingModel,
+    method: str,
+    solver: str,
+    time_limit_s: float,
+    rel_gap: float,
+) -> str:
+    """The solver to use (``auto`` resolved), once every option and the model's fit to the
+    instance are checked, so that bad input fails before any work with the field named."""
+    if method not in METHODS:
+        raise SitingInputError(f"method must be one of {', '.join(METHODS)}, got '{method}'")
+    if not 0 <= rel_gap < np.inf:
+        raise SitingInputError(f"rel_gap must be a finite number >= 0, got {rel_gap}")
+    if not time_limit_s > 0:
+        raise SitingInputError(f"time limit must be > 0 seconds, got {time_limit_s}")
+    model.check_against(inst)
+    solver = default_solver(model) if solver == "auto" else solver
+    if solver not in SOLVERS:
+        raise SitingInputError(
+            f"solver must be auto or one of {', '.join(SOLVERS)}, got '{solver}'"
+        )
+    if solver == "sat" and model.is_capacitated:
+        # CP-SAT makes every column integer: split demand would silently become single-source
+        raise SitingInputError("solver 'sat' (CP-SAT) cannot split demand: use scip or highs")
+    return solver
 
 
 def _plan_and_bound(
