@@ -175,13 +175,16 @@ class Settings:
     """Everything the app and workers need; tests build one directly instead of using env vars."""
 
     database_url: str = field(default_factory=default_database_url)
-    #: Public endpoints: sustained requests per second per client IP (0 disables the limit).
+    #: Public endpoints: sustained requests per second per client IP (0 disables the limit),
+    #: at most 10,000.
     public_rate_per_s: float = field(
-        default_factory=lambda: _float("GONGPEI_PUBLIC_RATE_PER_S", 20.0)
+        default_factory=lambda: _float("GONGPEI_PUBLIC_RATE_PER_S", 20.0, most=10_000.0)
     )
-    #: Public endpoints: requests a client may make at once (in ~burst/rate seconds).
+    #: Public endpoints: requests a client may make at once (in ~burst/rate seconds), at most
+    #: 100,000 and a day's worth: the limiter logs each request of its window, so a window of
+    #: years kept every request a client ever made, in memory or in Redis.
     public_burst: float = field(
-        default_factory=lambda: _float("GONGPEI_PUBLIC_BURST", 60.0, least=1.0)
+        default_factory=lambda: _float("GONGPEI_PUBLIC_BURST", 60.0, least=1.0, most=100_000.0)
     )
     #: Redis (redis://HOST:PORT/DB) where every server process shares the public rate limit's
     #: counts; "" counts per process, in memory.
@@ -227,3 +230,9 @@ class Settings:
         # the URL comes from --database-url as often as from the environment, so it is
         # checked whichever way it was given
         check_database_url(self.database_url)
+        rate, burst = self.public_rate_per_s, self.public_burst
+        if rate > 0 and burst / rate > 86400.0:
+            raise SettingsError(
+                f"GONGPEI_PUBLIC_BURST: {burst:g} requests at GONGPEI_PUBLIC_RATE_PER_S "
+                f"{rate:g} take {burst / rate:g} s; at most a day's worth ({86400 * rate:g})"
+            )

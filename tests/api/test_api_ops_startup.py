@@ -513,3 +513,34 @@ def test_a_postgresql_connection_gives_up_after_its_timeout_unless_the_url_says_
         with pytest.raises(OperationalError):
             make_engine(url).connect()
     assert [k["connect_timeout"] for k in seen] == [CONNECT_TIMEOUT_S, "3"]
+
+
+# -- the public rate limit's settings are bounded -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"GONGPEI_PUBLIC_RATE_PER_S": "1e12"},
+            "GONGPEI_PUBLIC_RATE_PER_S: 1e12 must be at most 10000",
+        ),
+        ({"GONGPEI_PUBLIC_BURST": "1e9"}, "GONGPEI_PUBLIC_BURST: 1e9 must be at most 100000"),
+        (
+            {"GONGPEI_PUBLIC_RATE_PER_S": "0.0001", "GONGPEI_PUBLIC_BURST": "60"},
+            "GONGPEI_PUBLIC_BURST: 60 requests at GONGPEI_PUBLIC_RATE_PER_S 0.0001 take 600000 s;"
+            " at most a day's worth (8.64)",
+        ),
+    ],
+)
+def test_public_rate_settings_are_bounded(monkeypatch, sqlite_env, env, message):
+    """The limiter logs every request of its window: a burst of 1e9 at 1 request/s was a
+    window of 31 years, every request a client ever made kept in memory or Redis."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as refused:
+        Settings()
+    assert str(refused.value) == message
+    monkeypatch.setenv("GONGPEI_PUBLIC_RATE_PER_S", "0")  # no limit: the burst is unused
+    monkeypatch.setenv("GONGPEI_PUBLIC_BURST", "60")
+    Settings()
