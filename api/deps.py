@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Path, Request
@@ -38,18 +39,27 @@ def key_check(route: object) -> RoleCheck | None:
     """The role check of a matched route (``request.scope["route"]``), None for a public one:
     found in its dependency tree, so no list of endpoints can fall out of date as routes are
     added."""
+    return next((call for call in dependencies(route) if isinstance(call, RoleCheck)), None)
+
+
+def uses_database(route: object) -> bool:
+    """Whether the route reads the database (a session, or a key to check), so it can answer
+    503 while the database is away."""
+    return any(call is get_db or isinstance(call, RoleCheck) for call in dependencies(route))
+
+
+def dependencies(route: object) -> Iterator[Any]:
+    """Every callable in the route's dependency tree, the endpoint's own first."""
     dependant = getattr(route, "dependant", None)
     pending = [dependant] if dependant is not None else []
     while pending:
         current = pending.pop()
-        if isinstance(current.call, RoleCheck):
-            return current.call
+        yield current.call
         pending.extend(current.dependencies)
-    return None
 
 
 #: The headers some errors always carry, in their OpenAPI response objects.
-_ERROR_HEADERS: dict[int, dict] = {
+ERROR_RESPONSE_HEADERS: dict[int, dict] = {
     401: {
         "headers": {
             "WWW-Authenticate": {
@@ -68,13 +78,22 @@ _ERROR_HEADERS: dict[int, dict] = {
             }
         }
     },
+    503: {
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "examples": [5]},
+            }
+        }
+    },
 }
 
 
 def errors(*codes: int) -> dict[int | str, dict]:
     """OpenAPI `responses` entries for the error codes an endpoint can return, with the headers
     those errors carry (`api.openapi` adds the 413 and 415 of every endpoint taking a body)."""
-    return {code: {"model": ErrorBody, **_ERROR_HEADERS.get(code, {})} for code in codes}
+    return {code: {"model": ErrorBody, **ERROR_RESPONSE_HEADERS.get(code, {})} for code in codes}
 
 
 def query_parameters(model: type[BaseModel]) -> list[dict]:

@@ -9,11 +9,19 @@ from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
 from fastapi.routing import APIRoute
 
+from api.deps import ERROR_RESPONSE_HEADERS, uses_database
+
 #: What every endpoint taking a body can answer, whatever its router says: the body size limit
 #: (`api.limits.BodySizeLimit`) and the refusal of a body not sent as JSON (`api.app`).
 _BODY_ERRORS = {
     "413": "The request body is larger than this server accepts.",
     "415": "The body is not sent as `Content-Type: application/json`.",
+}
+
+#: The answer of an operation whose database is away (down, restarting, failing over).
+_DATABASE_AWAY = {
+    "description": "The database is unavailable; retry after `Retry-After` seconds.",
+    **ERROR_RESPONSE_HEADERS[503],
 }
 
 
@@ -33,6 +41,7 @@ def complete_openapi(app: FastAPI, routes: list[APIRoute]) -> None:
 def complete(doc: dict[str, Any], routes: list[APIRoute]) -> None:
     """Add to ``doc`` (in place) the errors FastAPI does not know of, file every error under
     the JSON it is sent as, and put back the nulls FastAPI drops from examples."""
+    _database_away(doc, routes)
     for operation in _operations(doc):
         responses = operation["responses"]
         if "requestBody" in operation:
@@ -49,6 +58,16 @@ def complete(doc: dict[str, Any], routes: list[APIRoute]) -> None:
     for schema in _schemas(doc):
         for example in schema.get("examples", ()):
             _put_back_nulls(example, schema, doc["components"]["schemas"])
+
+
+def _database_away(doc: dict[str, Any], routes: list[APIRoute]) -> None:
+    """The 503 with `Retry-After` of every operation reading the database (`api.app`'s
+    `database_away`), which its router need not list."""
+    for route in routes:
+        if route.include_in_schema and uses_database(route):
+            for method in route.methods:
+                responses = doc["paths"][route.path_format][method.lower()]["responses"]
+                responses.setdefault("503", {**_DATABASE_AWAY, "content": _error_body()})
 
 
 def _error_body() -> dict[str, Any]:

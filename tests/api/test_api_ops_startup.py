@@ -71,6 +71,19 @@ def test_a_request_while_the_database_is_away_is_a_503_with_retry_after(
         assert r.json() == {"detail": "the database is unavailable; retry later"}
     lines = _one_line_records(caplog, "gongpei.api")
     assert len(lines) == 3 and all(line.startswith("database out of reach on ") for line in lines)
+    # and the OpenAPI document says so for each, as for every operation reading the database
+    paths = app.openapi()["paths"]
+    for method, path in (
+        ("get", "/v1/lockers/{locker_id}"),
+        ("get", "/v1/batches/{job_id}"),
+        ("post", "/v1/batches"),
+    ):
+        away = paths[path][method]["responses"]["503"]
+        assert set(away["headers"]) == {"Retry-After"}, (method, path)
+        assert away["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    reads = [op for ops in paths.values() for op in ops.values() if "503" in op["responses"]]
+    assert len(reads) >= 40
+    assert "503" not in paths["/v1/lockers"]["get"]["responses"]  # answered from memory
 
 
 def test_the_locker_index_logs_an_outage_when_it_begins_and_when_it_ends(
