@@ -44,6 +44,13 @@ def solve(
         "cached under $GONGPEI_DATA_DIR/graphs).",
     ),
     geojson: Path | None = typer.Option(None, "--geojson", help="Also write routes as GeoJSON."),
+    distance_rule: str = typer.Option(
+        "auto",
+        "--distance-rule",
+        help="VRPLIB EUC_2D arcs: nint (rounded, as sets A-X state their best-known costs), "
+        "exact (unrounded, as CMT, Golden and Li do), or auto (exact for those sets and for "
+        "files with service times, a route length or time windows; else nint).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
 ) -> None:
     """Plan routes for a problem file and check the plan; writes VROOM-shaped JSON.
@@ -60,10 +67,13 @@ def solve(
     )
     console = Console(stderr=True, markup=False, highlight=False)
     cache_dir = str(graph_cache_dir()) if network else None
-    problem = read_problem(file, format=format, network=network, cache_dir=cache_dir)
+    problem = read_problem(
+        file, format=format, network=network, cache_dir=cache_dir, distance_rule=distance_rule
+    )
+    rule = problem.meta.get("distance_rule")
     console.print(
         f"{file.name}: {len(problem.jobs)} jobs, {len(problem.shipments)} shipments, "
-        f"{len(problem.vehicles)} vehicles"
+        f"{len(problem.vehicles)} vehicles" + (f"; distances: {rule}" if rule else "")
     )
     progress = None if quiet else progress_printer(console)
 

@@ -79,9 +79,16 @@ def read_problem(
     format: str | None = None,
     network: str | None = None,
     cache_dir: str | None = None,
+    distance_rule: str = "auto",
 ) -> Problem:
-    """Read a problem file in any supported format (guessed when `format` is None)."""
+    """Read a problem file in any supported format (guessed when `format` is None);
+    `distance_rule` is a VRPLIB file's (`read_vrplib`)."""
     fmt = format or guess_format(path)
+    if distance_rule != "auto" and fmt != "vrplib":
+        raise ProblemError(
+            f"--distance-rule: only VRPLIB files have a choice of rule; a {fmt} file's "
+            "distances are as its format defines them"
+        )
     if network is not None and fmt in BENCHMARK_FORMATS:
         raise ProblemError(
             f"--network: a {fmt} file carries its own distances (Euclidean), so a road network "
@@ -92,7 +99,7 @@ def read_problem(
     if fmt == "vroom":
         return read_vroom(path, network=network, cache_dir=cache_dir)
     if fmt == "vrplib":
-        return read_vrplib(path)
+        return read_vrplib(path, distance_rule=distance_rule)
     if fmt == "solomon":
         return read_solomon(path)
     if fmt == "lilim":

@@ -64,9 +64,12 @@ def benchmark_problem(
     jobs: Sequence[Job] = (),
     shipments: Sequence[Shipment] = (),
     depot_window: tuple[float, float] | None = None,
+    max_duration: float | None = None,
+    max_distance: float | None = None,
     meta: dict[str, Any] | None = None,
 ) -> Problem:
-    """A problem with one depot at location 0 and `fleet` identical vehicles v1..vN.
+    """A problem with one depot at location 0 and `fleet` identical vehicles v1..vN, each
+    route within `max_duration` and `max_distance` where given.
 
     `travel` serves as both the distance and the travel-time matrix (the benchmarks' rule).
     """
@@ -78,6 +81,8 @@ def benchmark_problem(
             end=DEPOT,
             capacity=None if capacity is None else (capacity,),
             shift=opening,
+            max_duration=max_duration,
+            max_distance=max_distance,
             cost_per_km=1000.0,
             cost_per_hour=0.0,
             profile=PROFILE,
@@ -101,14 +106,22 @@ def window(start: float, end: float) -> tuple[tuple[float, float], ...]:
     return ((float(start), float(end)),)
 
 
-def delivery_jobs(demand: np.ndarray, service: np.ndarray, windows: np.ndarray | None) -> list[Job]:
-    """One delivery job per customer row 1..n-1 (row 0 is the depot), id = the row number."""
+def delivery_jobs(
+    demand: np.ndarray,
+    service: np.ndarray,
+    windows: np.ndarray | None,
+    ids: Sequence[str] | None = None,
+) -> list[Job]:
+    """One delivery job per customer row 1..n-1 (row 0 is the depot), id = the row number, or
+    `ids[i]` when given (the file's own number for row i, `ids[0]` the depot's, unused); the
+    job's location is its row either way."""
     jobs = []
     for i in range(1, len(demand)):
-        with naming(f"customer {i}"):
+        ident = str(i) if ids is None else ids[i]
+        with naming(f"customer {ident}"):
             jobs.append(
                 Job(
-                    id=str(i),
+                    id=ident,
                     location=i,
                     delivery=(int(demand[i]),),
                     service=float(service[i]),

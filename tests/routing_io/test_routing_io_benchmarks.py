@@ -38,7 +38,7 @@ def test_vrplib_rounds_each_arc_to_nearest_integer(tiny_files):
     solution = read_solution(tiny_files["sol"])
     assert solution.routes == [["1", "2"], ["3", "4"]]
     assert route_cost(problem, solution.routes) == solution.cost == 32
-    exact = read_vrplib(tiny_files["vrplib"], round_euclidean=False, vehicles=2)
+    exact = read_vrplib(tiny_files["vrplib"], distance_rule="exact", vehicles=2)
     assert exact.travel("euclidean").distances[3, 4] == pytest.approx(math.sqrt(50))
     assert len(exact.vehicles) == 2
 
@@ -61,7 +61,8 @@ def test_reversed_window_names_file_and_customer(tmp_path: Path, tiny_files):
     solomon, lilim = tiny_files["solomon"].read_text(), tiny_files["lilim"].read_text()
     path = tmp_path / "rev.txt"
     path.write_text(solomon.replace("10         50", "50         10"))
-    with pytest.raises(InstanceFormatError, match=r"rev.txt: customer 2: time_windows.*ends"):
+    late = r"rev\.txt line 12: customer 2: READY TIME 50 is after DUE DATE 10"
+    with pytest.raises(InstanceFormatError, match=late):
         read_solomon(path)
     path.write_text(lilim.replace("2\t3\t-4\t-4\t0\t80", "2\t3\t-4\t-4\t90\t80"))
     with pytest.raises(InstanceFormatError, match=r"rev.txt: task 2: time_windows.*ends"):
