@@ -94,15 +94,31 @@ def assemble(
 
 def keep_largest_scc(graph: nx.MultiDiGraph, report: dict) -> nx.MultiDiGraph:
     """Shrink `graph` in place to its largest strongly connected component (every point reaches
-    every other), recording what was dropped in `report`."""
+    every other), recording what was dropped in `report`, its share of the nodes included
+    (`scc_share_dropped`), and the dropped road segments in `graph.graph["dropped_roads"]`:
+    a point on them is on the map, and a snap error there says so rather than "off the map"."""
     components = sorted(nx.strongly_connected_components(graph), key=len, reverse=True)
-    edges_before = graph.number_of_edges()
+    nodes_before, edges_before = graph.number_of_nodes(), graph.number_of_edges()
     dropped = [node for component in components[1:] for node in component]
+    graph.graph["dropped_roads"] = _segments(graph, dropped)
     graph.remove_nodes_from(dropped)
     report["components"] = len(components)
     report["scc_nodes_dropped"] = len(dropped)
+    report["scc_share_dropped"] = round(len(dropped) / nodes_before, 4) if nodes_before else 0.0
     report["scc_edges_dropped"] = edges_before - graph.number_of_edges()
     report["nodes"] = graph.number_of_nodes()
     report["edges"] = graph.number_of_edges()
     graph.graph["report"] = report
     return graph
+
+
+def _segments(graph: nx.MultiDiGraph, nodes: list) -> np.ndarray:
+    """The road segments with an end among `nodes`, each once, as an (n, 2, 2) array of
+    (lon, lat) ends."""
+    pairs = {
+        (min(u, v), max(u, v))
+        for edges in (graph.out_edges(nodes), graph.in_edges(nodes))
+        for u, v in edges
+    }
+    ends = [[(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in pair] for pair in pairs]
+    return np.array(ends, dtype=float).reshape(-1, 2, 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,7 +12,7 @@ import numpy as np
 import osmium
 import shapely
 
-from network._osm import osm_input
+from network._osm import deleted_in_editor, osm_input
 from network.errors import AreaError, OsmFileError
 from network.graph import demo_path
 
@@ -23,6 +24,10 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # `entrance=*` values a locker could stand at, best first; service, garage, emergency and exit
 # doors are not where residents or office workers come and go
 _PUBLIC_ENTRANCES = ("main", "yes", "secondary", "staircase", "shop", "side", "home")
+NEW_ID_BASE = 1 << 50
+"""Where a copy of a file moves its negative ids (objects new in JOSM, not yet uploaded):
+far above any OSM id (nodes are about 1.3e10 in 2025), and with room below 2**62 for osmium's
+area ids (twice the object's id)."""
 
 
 def read_buildings(
@@ -43,34 +48,14 @@ def read_buildings(
     EPSG:4326. `bbox` (W, S, E, N) keeps the buildings whose centroid lies inside it.
     """
     path = _path(source)
-    rows: list[dict] = []
-    doors: dict[int, tuple[int, str, float, float]] = {}  # node id -> (rank, kind, lat, lon)
-    wkb = osmium.geom.WKBFactory()
+    file = osm_input(path)
     try:
-        for obj in osmium.FileProcessor(osm_input(path)).with_areas():
-            if obj.type_str() == "n":
-                kind = obj.tags.get("entrance")
-                if kind in _PUBLIC_ENTRANCES and obj.location.valid():
-                    rank = _PUBLIC_ENTRANCES.index(kind)
-                    doors[obj.id] = (rank, kind, obj.location.lat, obj.location.lon)
-                continue
-            if not obj.is_area() or "building" not in obj.tags:
-                continue
-            try:
-                geom = shapely.from_wkb(wkb.create_multipolygon(obj))
-            except RuntimeError:  # an unclosed or broken ring: skip the footprint
-                continue
-            tags = obj.tags
-            rows.append(
-                {
-                    "osm_ref": _osm_ref(obj.id),
-                    "building": tags.get("building", "yes"),
-                    "levels": _levels(tags.get("building:levels")),
-                    "name": tags.get("name"),
-                    "door": _best_door(obj, doors),
-                    "geometry": geom,
-                }
-            )
+        deleted = deleted_in_editor(path, osmium.FileProcessor(file).header)
+        try:
+            rows = _footprints(file, deleted)
+        except _Unplaceable:
+            with tempfile.TemporaryDirectory(prefix="gongpei-osm-") as folder:
+                rows = _footprints(_placeable_copy(file, deleted, Path(folder)), frozenset())
     except RuntimeError as err:
         raise OsmFileError(f"OSM file '{path}': cannot be read as OSM data ({err})") from None
     if not rows:
@@ -93,9 +78,91 @@ def read_buildings(
     return frame[COLUMNS].reset_index(drop=True)
 
 
+class _Unplaceable(Exception):
+    """A file osmium's location cache cannot place every node of (see `_footprints`)."""
+
+
+def _footprints(file: osmium.io.File, deleted: frozenset[tuple[str, int]]) -> list[dict]:
+    """A row per building footprint the file holds, deleted ones left out (`visible="false"`,
+    or in `deleted`: JOSM's `action="delete"`). `_Unplaceable` as soon as a node has a negative
+    id (new in JOSM) or comes after a way (Overpass's `out; >; out skel;`): osmium's location
+    cache holds positive ids only and fills a way from the nodes read before it, so such a
+    file's footprints would be silently lost (`_placeable_copy` is read instead)."""
+    rows: list[dict] = []
+    doors: dict[int, tuple[int, str, float, float]] = {}  # node id -> (rank, kind, lat, lon)
+    wkb = osmium.geom.WKBFactory()
+    ways_read = False
+    for obj in osmium.FileProcessor(file).with_areas():
+        kind = obj.type_str()
+        if kind == "n" and (obj.id < 0 or ways_read):
+            raise _Unplaceable
+        ways_read = ways_read or kind == "w"
+        if obj.deleted or (kind, obj.id) in deleted:
+            continue
+        if kind == "n":
+            entrance = obj.tags.get("entrance")
+            if entrance in _PUBLIC_ENTRANCES and obj.location.valid():
+                rank = _PUBLIC_ENTRANCES.index(entrance)
+                doors[obj.id] = (rank, entrance, obj.location.lat, obj.location.lon)
+            continue
+        if kind != "a" or "building" not in obj.tags:
+            continue
+        if ("w" if obj.from_way() else "r", obj.orig_id()) in deleted:
+            continue
+        try:
+            geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+        except RuntimeError:  # an unclosed or broken ring: skip the footprint
+            continue
+        tags = obj.tags
+        rows.append(
+            {
+                "osm_ref": _osm_ref(obj.id),
+                "building": tags.get("building", "yes"),
+                "levels": _levels(tags.get("building:levels")),
+                "name": tags.get("name"),
+                "door": _best_door(obj, doors),
+                "geometry": geom,
+            }
+        )
+    return rows
+
+
+def _placeable_copy(
+    file: osmium.io.File, deleted: frozenset[tuple[str, int]], folder: Path
+) -> osmium.io.File:
+    """A PBF copy in `folder` of the file's objects that are not deleted, nodes first, then
+    ways, then relations, each negative id moved above NEW_ID_BASE (`_positive`), so that
+    osmium's location cache places every node of every footprint."""
+    target = folder / "placeable.osm.pbf"
+    with osmium.SimpleWriter(str(target)) as writer:
+        for entity in (osmium.osm.NODE, osmium.osm.WAY, osmium.osm.RELATION):
+            for obj in osmium.FileProcessor(file, entity):
+                if not (obj.deleted or (obj.type_str(), obj.id) in deleted):
+                    writer.add(_moved(obj))
+    return osmium.io.File(str(target), "pbf")
+
+
+def _moved(obj: osmium.osm.OSMObject) -> osmium.osm.mutable.OSMObject:
+    """The object with its id, and the ids it refers to, made positive (`_positive`)."""
+    if obj.is_way():
+        return obj.replace(id=_positive(obj.id), nodes=[_positive(n.ref) for n in obj.nodes])
+    if obj.is_relation():
+        members = [(m.type, _positive(m.ref), m.role) for m in obj.members]
+        return obj.replace(id=_positive(obj.id), members=members)
+    return obj.replace(id=_positive(obj.id))
+
+
+def _positive(osm_id: int) -> int:
+    """A negative id moved above NEW_ID_BASE; any other kept."""
+    return osm_id if osm_id >= 0 else NEW_ID_BASE - osm_id
+
+
 def _osm_ref(area_id: int) -> str:
-    """The OSM object an osmium area comes from: a way (even area id) or a relation (odd)."""
-    return f"w{area_id // 2}" if area_id % 2 == 0 else f"r{area_id // 2}"
+    """The OSM object an osmium area comes from: a way (even area id) or a relation (odd),
+    with the negative id it has in the file where `_placeable_copy` moved it."""
+    osm_id = area_id // 2
+    osm_id = NEW_ID_BASE - osm_id if osm_id > NEW_ID_BASE else osm_id
+    return f"w{osm_id}" if area_id % 2 == 0 else f"r{osm_id}"
 
 
 def _best_door(area: osmium.osm.Area, doors: dict) -> tuple[int, str, float, float] | None:

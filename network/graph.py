@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import os
 import re
@@ -22,9 +23,14 @@ from network.profiles import ONEWAY_BACKWARD, Profile, get_profile
 from network.synthetic import synthetic_city
 
 Bbox = tuple[float, float, float, float]
+log = logging.getLogger("gongpei.network")
 # Margin added around bounds inferred from an Overpass export's free-standing nodes, which sit
 # inside the queried bbox but rarely on its very edge.
 INFER_PAD = 0.05
+DROPPED_WARNING_SHARE = 0.2
+"""A build dropping more than this share of its road nodes as not connected to the largest
+part says so as a warning: a few private or one-way fragments are usual, a fifth of the map
+is not."""
 SAME_POINT = 1e-9
 """Fractions along a segment closer than this (a micrometre on a kilometre) are one point where
 it meets a clip area's boundary: floating-point noise must not add a sliver of road, or split a
@@ -78,6 +84,7 @@ def build_graph(
         path, settings = None, {"synthetic": int(count)}
     else:
         path = demo_path() if source_str == "demo" else Path(source_str)
+        osm_input(path)  # before the cache: a hit must not accept a file a build would refuse
         settings = {}
     settings |= {
         "profile": prof.name,
@@ -95,7 +102,33 @@ def build_graph(
         graph.graph["index_file"] = str(cache.folder / f"cch-order-{key}.npy")
         if hit is None and not cache.store(key, graph):
             del graph.graph["index_file"]  # no entry for an order to be reused with
+    if path is not None:  # a synthetic city's unconnected parts are of its making
+        _tell_dropped(graph, source_str)
     return graph
+
+
+def _tell_dropped(graph: nx.MultiDiGraph, name: str) -> None:
+    """Log the share of road nodes the build dropped as not strongly connected to the largest
+    part (on a hit too, as on the build): a map of separate road networks (a city split by
+    water, or parts joined only by roads the profile may not use) keeps one of them, and a
+    point on the others snaps to it or is refused. A warning past `DROPPED_WARNING_SHARE`,
+    else info."""
+    report = graph.graph.get("report", {})
+    share = report.get("scc_share_dropped", 0.0)
+    if not share:
+        return
+    dropped = report["scc_nodes_dropped"]
+    log.log(
+        logging.WARNING if share > DROPPED_WARNING_SHARE else logging.INFO,
+        "%s [%s]: kept only the largest connected part of the road network; dropped %.1f%% of "
+        "its road nodes (%d of %d), on parts not connected to it: points there snap to the kept "
+        "part, or are refused if too far from it",
+        name,
+        graph.graph.get("profile"),
+        100 * share,
+        dropped,
+        dropped + graph.number_of_nodes(),
+    )
 
 
 def _build(
@@ -157,7 +190,9 @@ def graph_from_osmnx(
     if area is not None:
         graph = _clip(graph, area, report, "osmnx graph")
     graph.graph["source"] = "osmnx"
-    return _largest_scc(graph, report, "osmnx graph", prof, area)
+    graph = _largest_scc(graph, report, "osmnx graph", prof, area)
+    _tell_dropped(graph, "osmnx graph")
+    return graph
 
 
 def build_graph_online(
@@ -173,7 +208,7 @@ def build_graph_online(
     (see `graph_from_osmnx`)."""
     import osmnx as ox
 
-    extra = ["foot", "vehicle", "motor_vehicle", "motorcar", "goods", "oneway:bicycle"]
+    extra = ["foot", "vehicle", "motor_vehicle", "motorcar", "goods", "oneway:bicycle", "motorroad"]
     saved, saved_oneway = ox.settings.useful_tags_way, ox.settings.all_oneway
     ox.settings.useful_tags_way = list(dict.fromkeys([*saved, *extra]))
     ox.settings.all_oneway = True

@@ -16,7 +16,21 @@ _DENY = frozenset({"no", "private", "agricultural", "forestry", "military", "use
 _FORWARD = frozenset({"yes", "true", "1"})
 #: `oneway` values for travel against the way's node order only.
 ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
+# `oneway` values of a road whose direction changes during the day (tidal lanes, 潮汐车道, or a
+# single lane taken in turns). The file does not say when each direction holds, so a graph of
+# fixed directions cannot route on it: two-way would send vehicles against the traffic for part
+# of the day, and either one-way direction is wrong the rest of it. Vehicles that keep to
+# one-way rules are kept off such a road (a detour costs time; a wrong-way trip is no route).
+_CHANGING = frozenset({"reversible", "alternating"})
+# Roads one-way without an `oneway` tag: a two-way one is tagged `oneway=no` (OSM wiki).
+_IMPLIED_ONEWAY_HIGHWAYS = frozenset({"motorway", "motorway_link"})
+_IMPLIED_ONEWAY_JUNCTIONS = frozenset({"roundabout", "circular"})
 _MPH = 1.609344
+_KNOT = 1.852
+_UNIT_KMH = {None: 1.0, "km/h": 1.0, "kmh": 1.0, "kph": 1.0, "mph": _MPH, "knots": _KNOT}
+_MAXSPEED = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph|knots)?\s*", re.IGNORECASE)
+WALKING_PACE_KMH = 5.0
+"""What `maxspeed=walk` (a shared space: drive at walking pace) reads as."""
 #: The `highway=*` values of roads and paths (OSM wiki, Key:highway), lower case as mapped:
 #: the classes a speed may be given for.
 OSM_HIGHWAYS = frozenset({
@@ -50,7 +64,8 @@ class Profile:
     is capped by that override instead (`overrides_kmh`): it runs at the speed asked for, or
     slower where a posted `maxspeed` is lower, while every other class keeps the vehicle's cap.
     `access_keys` are the access tags that concern this traveller, most general first (the most
-    specific one present decides).
+    specific one present decides). `motorroads` False keeps the traveller off `motorroad=yes`
+    roads (motor vehicles only) unless its most specific access key is tagged on the way.
     """
 
     name: str
@@ -59,6 +74,7 @@ class Profile:
     oneway: bool
     honour_maxspeed: bool
     max_kmh: float
+    motorroads: bool = True
     oneway_exempt_keys: tuple[str, ...] = field(default=())
     overrides_kmh: Mapping[str, float] = field(default_factory=dict)
 
@@ -115,6 +131,10 @@ class Profile:
         """Whether this traveller may use a way with these tags at all."""
         if tags.get("highway") not in self.speeds_kmh or tags.get("area") == "yes":
             return False
+        if self._keeps_oneway(tags) and _oneway(tags) in _CHANGING:
+            return False
+        if self._barred_as_motorroad(tags):
+            return False
         decision = True
         for key in self.access_keys:
             value = tags.get(key)
@@ -122,20 +142,37 @@ class Profile:
                 decision = value.split(";")[0].strip() not in _DENY
         return decision
 
+    def _barred_as_motorroad(self, tags: Mapping[str, str]) -> bool:
+        """`motorroad=yes` (快速路, motor vehicles only) reads as an implied "no" on this
+        traveller's most specific access key (`foot`, `vehicle`), so a general `access=yes`
+        does not open it to walkers or e-tricycles; that key tagged on the way decides."""
+        return (
+            not self.motorroads
+            and tags.get("motorroad") == "yes"
+            and tags.get(self.access_keys[-1]) is None
+        )
+
     def directions(self, tags: Mapping[str, str]) -> tuple[bool, bool]:
-        """(forward, backward): along and against the way's node order."""
-        if not self.oneway or any(tags.get(k) == "no" for k in self.oneway_exempt_keys):
+        """(forward, backward): along and against the way's node order. `oneway` values are
+        read in any letter case (`Yes`, `TRUE`), as mappers write them."""
+        if not self._keeps_oneway(tags):
             return True, True
-        value = tags.get("oneway")
+        value = _oneway(tags)
         if value in _FORWARD:
             return True, False
         if value in ONEWAY_BACKWARD:
             return False, True
         if value is None and (
-            tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway"
+            tags.get("junction") in _IMPLIED_ONEWAY_JUNCTIONS
+            or tags.get("highway") in _IMPLIED_ONEWAY_HIGHWAYS
         ):
             return True, False
         return True, True
+
+    def _keeps_oneway(self, tags: Mapping[str, str]) -> bool:
+        """Whether one-way rules bind this traveller on this way (not a walker, and no exempting
+        tag such as `oneway:bicycle=no` for the e-tricycle)."""
+        return self.oneway and not any(tags.get(k) == "no" for k in self.oneway_exempt_keys)
 
     def speed_kmh(self, tags: Mapping[str, str]) -> float:
         """Speed on a usable way: its `maxspeed` (if honoured and readable) or the class default."""
@@ -148,17 +185,28 @@ class Profile:
         return min(self.speeds_kmh[highway], cap)
 
 
+def _oneway(tags: Mapping[str, str]) -> str | None:
+    """The `oneway` tag in lower case, without surrounding blanks (None where absent)."""
+    value = tags.get("oneway")
+    return None if value is None else value.strip().lower()
+
+
 def parse_maxspeed(value: str | None) -> float | None:
-    """km/h from a `maxspeed` tag ("40", "30 mph", "50;60" takes the lowest), else None. A value
-    below SPEED_FLOOR_KMH is a mapping slip and counts as unreadable (the class default applies);
-    one above the ceiling needs no check, as the profile's cap (at most the ceiling) wins."""
+    """km/h from a `maxspeed` tag ("40", "30 mph", "15 knots", "walk", "50;60" takes the
+    lowest; units in any letter case), else None. A value below SPEED_FLOOR_KMH is a mapping
+    slip and counts as unreadable (the class default applies); one above the ceiling needs no
+    check, as the profile's cap (at most the ceiling) wins."""
     if not value:
         return None
     speeds = []
     for part in value.split(";"):
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*", part)
+        if part.strip().lower() == "walk":
+            speeds.append(WALKING_PACE_KMH)
+            continue
+        match = _MAXSPEED.fullmatch(part)
         if match:
-            kmh = float(match.group(1)) * (_MPH if match.group(2) == "mph" else 1.0)
+            unit = match.group(2)
+            kmh = float(match.group(1)) * _UNIT_KMH[unit.lower() if unit else None]
             if kmh >= SPEED_FLOOR_KMH:
                 speeds.append(kmh)
     return min(speeds) if speeds else None
@@ -204,6 +252,7 @@ PROFILES: dict[str, Profile] = {
         oneway=True,
         honour_maxspeed=True,
         max_kmh=25.0,
+        motorroads=False,
         oneway_exempt_keys=("oneway:bicycle",),
     ),
     "walk": Profile(
@@ -213,6 +262,7 @@ PROFILES: dict[str, Profile] = {
         oneway=False,
         honour_maxspeed=False,
         max_kmh=6.0,
+        motorroads=False,
     ),
 }
 

@@ -103,10 +103,15 @@ def snap_arrays(
         # so the message tells the distance on the sphere
         spot_lon, spot_lat = spot(index, index.seg_a[seg[i]], index.seg_b[seg[i]], fraction[i])
         true_m = float(haversine_m(lat[i], lon[i], spot_lat, spot_lon))
+        why = (
+            "; it lies on a part of the road network not connected to the rest (only the "
+            "largest connected part is kept)"
+            if _on_dropped_road(graph, index, geoms[i], max_snap_m)
+            else " (off the map or in the sea?)"
+        )
         raise SnapError(
             f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is {true_m:.0f} m from the "
-            f"nearest usable road, more than max_snap_m={max_snap_m:g} (off the map or in the "
-            "sea?)"
+            f"nearest usable road, more than max_snap_m={max_snap_m:g}{why}"
         )
     return SnapArrays(index.seg_a[seg], index.seg_b[seg], fraction, dist)
 
@@ -138,6 +143,20 @@ def _floats(value: object) -> np.ndarray | None:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         return None
+
+
+def _on_dropped_road(
+    graph: nx.MultiDiGraph, index: RoadIndex, point: shapely.Point, max_snap_m: float
+) -> bool:
+    """Whether a point too far from the graph's roads lies within `max_snap_m` of a road the
+    build dropped as not connected to the rest (`graph.graph["dropped_roads"]`, lon/lat; a
+    graph saved before they were kept has none)."""
+    roads = graph.graph.get("dropped_roads")
+    if roads is None or len(roads) == 0:
+        return False
+    x, y = index.project.transform(roads[..., 0], roads[..., 1])
+    lines = shapely.linestrings(np.stack([x, y], axis=-1))
+    return bool(shapely.distance(point, lines).min() <= max_snap_m)
 
 
 def _unplaceable(index: RoadIndex, lat: float, lon: float) -> str:

@@ -79,6 +79,7 @@ def save_graph_dir(
         export = graph.copy()
         export.graph["report"] = json.dumps(graph.graph.get("report", {}), ensure_ascii=False)
         export.graph.pop("index_file", None)
+        export.graph.pop("dropped_roads", None)  # an array, for snap errors: not GraphML
         import osmnx as ox  # heavy (pulls in scikit-learn): only when a folder is written
 
         ox.save_graphml(export, tmp / GRAPHML)

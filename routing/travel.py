@@ -63,11 +63,18 @@ def straight_line_matrices(
     return TravelMatrices(durations=np.round(seconds, 1), distances=np.round(metres, 1))
 
 
-def network_matrices(graph: Any, locations: Sequence[Location], **options: Any) -> TravelMatrices:
-    """Road-network travel between the locations on one profile's graph (see network.matrix)."""
+def network_matrices(
+    graph: Any,
+    locations: Sequence[Location],
+    labels: Sequence[str] | None = None,
+    **options: Any,
+) -> TravelMatrices:
+    """Road-network travel between the locations on one profile's graph (see network.matrix).
+    `labels` name what stands at each location (`job '777'`, `centre 'hub'`), so that a
+    location off the map is refused by that name, not by its place in the internal list."""
     from network.matrix import travel_matrix
 
-    result = travel_matrix(graph, _points(locations), **options)
+    result = travel_matrix(graph, _points(locations), labels=labels, **options)
     return TravelMatrices(durations=result.duration_s, distances=result.distance_m)
 
 
@@ -153,18 +160,23 @@ def matrices_for(
     travel: Mapping[str, Any] | None = None,
     network: str | None = None,
     cache_dir: str | None = None,
+    labels: Sequence[str] | None = None,
 ) -> dict[str, TravelMatrices]:
     """Matrices for each profile from a road network source, or straight lines when asked.
 
     `network` (an OSM file, "demo", "synthetic:N", or a folder written by `gongpei network
     build`, usable only when every vehicle has that folder's profile) wins; otherwise `travel`
     must say {"source": "straight_line", "speed_kmh": 25 or {profile: kmh}, "circuity": 1.3}
-    or {"source": "network", "osm": SOURCE}.
+    or {"source": "network", "osm": SOURCE}. `labels` (one per location, see
+    `network_matrices`) name a location too far from the roads.
     """
     travel = dict(travel or {})
     graphs = road_graphs(profiles, travel=travel, network=network, cache_dir=cache_dir)
     if graphs is not None:
-        return {profile: network_matrices(graph, locations) for profile, graph in graphs.items()}
+        return {
+            profile: network_matrices(graph, locations, labels)
+            for profile, graph in graphs.items()
+        }
     source = travel.get("source")
     if source == "straight_line":
         speeds = travel.get("speed_kmh", DEFAULT_SPEED_KMH)

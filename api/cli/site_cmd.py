@@ -56,13 +56,21 @@ def site(
         "model's capacities and sizing) as PNG.",
     ),
     curve_max: int = typer.Option(10, "--curve-max", help="Largest locker count on the curve."),
+    capacity: float | None = typer.Option(
+        None,
+        "--capacity",
+        help="orlib-cap files that hold the word 'capacity' (capa, capb, capc): every "
+        "facility's capacity (Beasley's: capa 8000-14000, capb 5000-8000, capc 5000-7250).",
+    ),
 ) -> None:
     """Choose locker sites (and sizes): prints a summary, writes the plan as JSON."""
     _check_numbers(time_limit=time_limit, gap=gap, radius=radius, curve_max=curve_max)
     if geojson is not None and fmt is not Format.native:
         raise SitingInputError("--geojson: OR-Library input has no coordinates to draw")
+    if capacity is not None and fmt is not Format.orlib_cap:
+        raise SitingInputError("--capacity is for orlib-cap files (capa, capb, capc)")
     _check_outputs(_inputs(file, fmt), {"-o": out, "--geojson": geojson, "--curve": curve})
-    inst, file_model = _read(file, fmt)
+    inst, file_model = _read(file, fmt, capacity)
     if radius is not None:
         if inst.radius_m is not None and radius > inst.radius_m:
             raise SitingInputError(
@@ -74,6 +82,8 @@ def site(
     plan = solve(inst, chosen, method=method, solver=solver, time_limit_s=time_limit, rel_gap=gap)
     result = plan.to_dict()
     s = plan.summary()
+    if fmt is not Format.native:
+        result = _as_orlib(plan, result)
     if curve is not None:
         result["coverage_curve"] = _curve(inst, plan, curve, curve_max, time_limit)
     out.write_text(json.dumps(result, indent=1))
@@ -84,6 +94,36 @@ def site(
         f"{inst.name}: {s['model']} objective {s['objective']:.6g} ({proof}), "
         f"{s['open_sites']} sites, coverage {s['coverage']:.1%}, {s['seconds']:.2f} s -> {out}"
     )
+    if result["summary"].get("capacity_shortfall"):
+        typer.echo(
+            f"infeasible capacity: total capacity {inst.capacity.sum():.6g} < demand "
+            f"{inst.weight.sum():.6g}; the best plan leaves {s['unserved_parcels']:.6g} unserved "
+            "(objective without them)",
+            err=True,
+        )
+
+
+def _as_orlib(plan, result: dict) -> dict:
+    """The plan as OR-Library's own numbers: facility and customer ids as 1-based integers,
+    a facility plan's objective split into fixed and allocation cost, and a shortfall of
+    capacity (total capacity below demand) named as such."""
+    summary = result["summary"]
+    if plan.model.kind == "facility":
+        fixed = float(plan.instance.fixed_cost[plan.is_open].sum())
+        summary["fixed_cost"], summary["allocation_cost"] = fixed, summary["objective"] - fixed
+    total_capacity = float(plan.instance.capacity.sum())
+    summary["capacity_shortfall"] = bool(
+        plan.model.is_capacitated and total_capacity < float(plan.instance.weight.sum())
+    )
+    result["open_site_ids"] = [int(i) for i in result["open_site_ids"]]
+    for site in result["sites"]:
+        site["id"] = int(site["id"])
+    for row in result["assignment"]:
+        row["demand"], row["site"] = int(row["demand"]), int(row["site"])
+    for row in result["unserved"]:
+        row["demand"] = int(row["demand"])
+    result["uncoverable"] = [int(i) for i in result["uncoverable"]]
+    return result
 
 
 def _check_numbers(*, time_limit: float, gap: float, radius: float | None, curve_max: int):
@@ -166,7 +206,7 @@ def _curve(inst, plan, path: Path, curve_max: int, time_limit: float) -> list[di
     return points
 
 
-def _read(file: Path, fmt: Format):
+def _read(file: Path, fmt: Format, capacity: float | None):
     if fmt is Format.orlib_pmed:
         from routing.siting.orlib import read_pmed
 
@@ -175,7 +215,7 @@ def _read(file: Path, fmt: Format):
     if fmt is Format.orlib_cap:
         from routing.siting.orlib import read_cap
 
-        return read_cap(file), SitingModel("facility", capacitated=True)
+        return read_cap(file, capacity=capacity), SitingModel("facility", capacitated=True)
     from routing.siting.native import read_native
 
     return read_native(file)

@@ -90,6 +90,21 @@ def _number(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _labels(data: dict[str, Any], n: int) -> list[str]:
+    """What stands at each location (the first centre, job or shipment stop there), for an
+    error about one the roads cannot reach; the model checks the fields themselves later."""
+    named: dict[Any, str] = {}
+    items = [("centre", c) for c in data.get("centres", []) or []]
+    items += [("job", j) for j in data.get("jobs", []) or []]
+    for shipment in data.get("shipments", []) or []:
+        if isinstance(shipment, dict):
+            items += [(end, shipment.get(end)) for end in ("pickup", "delivery")]
+    for kind, item in items:
+        if isinstance(item, dict) and isinstance(item.get("location"), int):
+            named.setdefault(item["location"], f"{kind} {item.get('id')}")  # point 'job a
+    return [named.get(i, f"location {i}") for i in range(n)]
+
+
 def problem_from_dict(
     data: Any, *, network: str | None = None, cache_dir: str | None = None
 ) -> Problem:
@@ -109,7 +124,12 @@ def problem_from_dict(
             {v.get("profile", "van") for v in data.get("vehicles", []) if isinstance(v, dict)}
         ) or ["van"]
         data["matrices"] = matrices_for(
-            locations, profiles, travel=travel, network=network, cache_dir=cache_dir
+            locations,
+            profiles,
+            travel=travel,
+            network=network,
+            cache_dir=cache_dir,
+            labels=_labels(data, len(locations)),
         )
     try:
         return Problem.model_validate(data)

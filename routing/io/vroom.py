@@ -97,6 +97,7 @@ class _Places:
         self.coords: dict[int, tuple[float, float]] = {}
         self.by_coord: dict[tuple[float, float], int] = {}
         self.given_at: dict[int, Loc] = {}  # where each index's [lon, lat] was read
+        self.named: dict[int, str] = {}  # the first item standing at each index
 
     def index(self, item: dict[str, Any], what: str, at: Loc, key: str = "location") -> int:
         coord = item.get(key)
@@ -126,7 +127,13 @@ class _Places:
         pair = (float(coord[0]), float(coord[1]))
         idx = self.by_coord.setdefault(pair, len(self.by_coord))
         self.given_at.setdefault(idx, (*at, key))
+        name = what.replace("'", "")  # the snap error quotes it: point 'job 777'
+        self.named.setdefault(idx, name if key == "location" else f"{name} {key}")
         return idx
+
+    def labels(self) -> list[str]:
+        """What stands at each location, for an error about one the roads cannot reach."""
+        return [self.named.get(i, f"location {i}") for i in range(len(self.by_coord))]
 
     def locations(self, n: int) -> tuple[Location, ...]:
         if not self.indexed:
@@ -348,7 +355,12 @@ def vroom_to_problem(
             v["profile"] = ON_ROADS_AS.get(v["profile"], v["profile"])
         profiles = sorted({v["profile"] for v in vehicles})
         matrices = matrices_for(
-            locations, profiles, travel=travel, network=network, cache_dir=cache_dir
+            locations,
+            profiles,
+            travel=travel,
+            network=network,
+            cache_dir=cache_dir,
+            labels=places.labels(),
         )
     model = {
         "name": name,

@@ -164,6 +164,12 @@ def read_native(path: str | Path) -> tuple[SitingInstance, SitingModel | None]:
             from network.buildings import read_buildings
 
             buildings = read_buildings(source, bbox=bbox)
+            if buildings.empty:  # else "at least one demand point is needed", with no reason
+                where = f"in the bbox {list(bbox)}" if bbox else "at all"
+                raise SitingInputError(
+                    f"native file '{path.name}': from_buildings: the map '{opts.map}' holds no "
+                    f"building footprints {where}"
+                )
         return buildings
 
     demand = _points(opts.demand, "demand", base, from_buildings)

@@ -129,16 +129,29 @@ def _check_connected(path: Path, graph: sp.csr_matrix, keys: np.ndarray) -> None
         )
 
 
-def read_cap(path: str | Path) -> SitingInstance:
-    """Read ``capNN.txt``: reach values are the cost per unit of demand (cost of all / demand)."""
+#: Beasley's Table 1: the capacities that make four problems of each of capa, capb and capc,
+#: whose facility lines hold the word ``capacity`` in place of the number.
+CAPACITY_CHOICES = {
+    "capa": (8000, 10000, 12000, 14000),
+    "capb": (5000, 6000, 7000, 8000),
+    "capc": (5000, 5750, 6500, 7250),
+}
+
+
+def read_cap(path: str | Path, *, capacity: float | None = None) -> SitingInstance:
+    """Read ``capNN.txt``: reach values are the cost per unit of demand (cost of all / demand).
+
+    ``capacity`` stands in for the word ``capacity`` that capa, capb and capc hold in place of
+    every facility's capacity (one file, four problems); such a file without it is refused,
+    naming the values Beasley gives."""
     path = Path(path)
     lines = _lines(path)
     no = lines[0][0]
     m, n = _whole(path, no, _numbers(path, lines, 0, 2), "m and n")
     if m < 1 or n < 1:
         raise OrlibFormatError(f"{path.name} line {no}: need m >= 1 and n >= 1, got m={m} n={n}")
-    cap, fixed = _facilities(path, lines, m)
-    demand, cost = _customers(path, lines[m + 1 :], m, n)
+    cap, fixed = _facilities(path, lines, m, capacity)
+    demand, cost = _customers_any_layout(path, lines[m + 1 :], m, n)
     unit = cost / demand[:, None]
     reach = sp.csr_matrix(
         (unit.ravel(), np.tile(np.arange(m), n), np.arange(0, n * m + 1, m)), shape=(n, m)
@@ -156,11 +169,12 @@ def read_cap(path: str | Path) -> SitingInstance:
 
 
 def _facilities(
-    path: Path, lines: list[tuple[int, str]], m: int
+    path: Path, lines: list[tuple[int, str]], m: int, capacity: float | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each facility's capacity and fixed cost, a line of exactly these 2 values each: a header
     m larger than the facilities listed is then reported on the first customer's line, not at
     the end of the file as a customer's missing cost."""
+    _check_capacity_word(path, lines[1 : m + 1], capacity)
     cap, fixed = [], []
     for i in range(1, m + 1):
         if i >= len(lines):
@@ -174,9 +188,51 @@ def _facilities(
                 f"{path.name} line {no}: facility {i} needs 2 values (capacity, fixed cost), "
                 f"got {len(values)}: the header says m={m}"
             )
-        cap.append(_value(path, no, values[0], f"facility {i} capacity"))
+        given = str(capacity) if values[0].lower() == "capacity" else values[0]
+        cap.append(_value(path, no, given, f"facility {i} capacity"))
         fixed.append(_value(path, no, values[1], f"facility {i} fixed cost"))
     return np.array(cap), np.array(fixed)
+
+
+def _check_capacity_word(
+    path: Path, lines: list[tuple[int, str]], capacity: float | None
+) -> None:
+    """A file holding the word ``capacity`` needs ``capacity``; one that does not, refuses it."""
+    words = [no for no, text in lines if text.split()[:1] and text.split()[0].lower() == "capacity"]
+    if words and capacity is None:
+        choices = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in CAPACITY_CHOICES.items())
+        raise OrlibFormatError(
+            f"{path.name} line {words[0]}: the facilities' capacity is the word 'capacity', as "
+            f"in capa, capb and capc: give it with --capacity (Beasley's values: {choices})"
+        )
+    if capacity is not None and not words:
+        raise OrlibFormatError(
+            f"--capacity {capacity:g}: {path.name} gives every facility's capacity as a number "
+            "(--capacity is for files that hold the word 'capacity': capa, capb, capc)"
+        )
+    if capacity is not None and not (np.isfinite(capacity) and capacity > 0):
+        raise OrlibFormatError(f"--capacity must be a number > 0, got {capacity:g}")
+
+
+def _customers_any_layout(
+    path: Path, lines: list[tuple[int, str]], m: int, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The customers as Beasley lays them out (each demand begins a line, so a wrong m is
+    caught where it first shows), else, where that fails, as one stream of values (a copy
+    re-wrapped so that a demand shares its line with costs) if the count is exactly n(m + 1)."""
+    try:
+        return _customers(path, lines, m, n)
+    except OrlibFormatError:
+        tokens = [(no, tok) for no, text in lines for tok in text.split()]
+        if len(tokens) != n * (m + 1):
+            raise
+    demand, cost = [], []
+    for j in range(1, n + 1):
+        (no, tok), *costs = tokens[(j - 1) * (m + 1) : j * (m + 1)]
+        demand.append(_value(path, no, tok, f"customer {j} demand", positive=True))
+        what = f"customer {j} cost from facility"
+        cost.append([_value(path, at, c, f"{what} {i}") for i, (at, c) in enumerate(costs, 1)])
+    return np.array(demand), np.array(cost)
 
 
 def _customers(
@@ -251,7 +307,7 @@ def _value(path: Path, line: int, tok: str, what: str, *, positive: bool = False
 def _lines(path: Path) -> list[tuple[int, str]]:
     """The file's non-blank lines with their line numbers (1-based)."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is no value
     except FileNotFoundError:
         raise OrlibFormatError(f"{path}: file not found") from None
     except OSError as err:

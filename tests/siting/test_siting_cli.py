@@ -28,7 +28,7 @@ def gongpei(*args: str) -> subprocess.CompletedProcess:
 class _Run:
     def __init__(self, result):
         self.returncode = result.exit_code
-        self.stdout = result.stdout
+        self.stdout, self.stderr = result.stdout, result.stderr
         self.exception = result.exception
 
 
@@ -47,7 +47,7 @@ def test_orlib_pmed(tmp_path):
     run = site(str(tmp_path / "p.txt"), "--format", "orlib-pmed", "-o", str(out))
     assert run.returncode == 0, run.exception
     plan = json.loads(out.read_text())
-    assert plan["open_site_ids"] == ["2", "4"]
+    assert plan["open_site_ids"] == [2, 4]  # OR-Library's own numbers
     assert plan["summary"]["objective"] == 2.0 and plan["summary"]["optimal"]
     assert "optimal" in run.stdout
 
@@ -61,9 +61,12 @@ def test_orlib_cap_lists_amounts_served(tmp_path):
     assert run.returncode == 0, run.exception
     plan = json.loads(out.read_text())
     amounts = {(a["demand"], a["site"]): a["parcels"] for a in plan["assignment"]}
-    assert amounts == {("1", "1"): 4.0, ("2", "2"): 6.0, ("3", "1"): 5.0}
-    assert plan["open_site_ids"] == ["1", "2"]
-    assert plan["summary"]["objective"] == pytest.approx(174.0)
+    assert amounts == {(1, 1): 4.0, (2, 2): 6.0, (3, 1): 5.0}
+    assert plan["open_site_ids"] == [1, 2]
+    summary = plan["summary"]
+    assert summary["objective"] == pytest.approx(174.0)
+    assert (summary["fixed_cost"], summary["allocation_cost"]) == pytest.approx((150.0, 24.0))
+    assert summary["capacity_shortfall"] is False
 
 
 @pytest.mark.slow  # a fresh interpreter importing the whole CLI
