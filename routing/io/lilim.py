@@ -52,14 +52,18 @@ def parse_lilim(path: str | Path) -> LiLimInstance:
     """
     path = Path(path)
     try:
-        lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+        text = path.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as err:
         raise InstanceFormatError(f"{path.name}: cannot read ({err})") from None
+    numbered = [(no, ln.split()) for no, ln in enumerate(text, start=1) if ln.strip()]
+    lines = [line for _, line in numbered]
     if not lines or len(lines[0]) < 2:
         raise InstanceFormatError(f"{path.name}: first line must be 'vehicles capacity speed'")
-    for number, line in enumerate(lines[1:], start=2):
+    for number, line in numbered[1:]:
         if len(line) != 9:
-            raise InstanceFormatError(f"{path.name}: line {number}: a task line has 9 numbers")
+            raise InstanceFormatError(
+                f"{path.name}: line {number}: a task line has 9 numbers, got {len(line)}"
+            )
     try:
         vehicles, capacity = int(lines[0][0]), int(lines[0][1])
         rows = np.array([[float(v) for v in ln] for ln in lines[1:]]).reshape(-1, 9)

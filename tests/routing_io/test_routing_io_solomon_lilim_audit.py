@@ -279,3 +279,12 @@ def test_lilim_keeps_fractional_times_and_refuses_fractional_demand(tmp_path: Pa
     path.write_text(text.replace("3\t-6\t0\t3\t", "3\t-6\t0\t3.5\t"))
     with pytest.raises(InstanceFormatError, match=r"frac.txt: task 3: demand 3.5 must be a whole"):
         read_lilim(path)
+
+
+def test_lilim_short_row_names_its_file_line(tmp_path: Path, tiny_files):
+    """The line number counted non-blank lines only."""
+    text = tiny_files["lilim"].read_text().replace("\n", "\n\n", 2)  # two blank lines first
+    path = tmp_path / "gaps.txt"
+    path.write_text(text.replace("3\t-6\t0\t3\t0\t90\t5\t0\t4", "3\t-6\t0\t3\t0\t90\t5\t0"))
+    with pytest.raises(InstanceFormatError, match=r"gaps.txt: line 7: a task line has 9 numbers"):
+        read_lilim(path)
