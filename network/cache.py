@@ -14,7 +14,7 @@ from typing import Any
 import networkx as nx
 
 # Bump when the graph format or the build rules change, so old entries are not reused.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 _CHUNK = 1 << 20
 log = logging.getLogger("gongpei.network")
 

@@ -112,14 +112,15 @@ def _tell_dropped(graph: nx.MultiDiGraph, name: str) -> None:
     part (on a hit too, as on the build): a map of separate road networks (a city split by
     water, or parts joined only by roads the profile may not use) keeps one of them, and a
     point on the others snaps to it or is refused. A warning past `DROPPED_WARNING_SHARE`,
-    else info."""
+    else a debug line (a few per cent is usual: parking aisles, gated paths), the share being
+    in the report (`network info`) either way."""
     report = graph.graph.get("report", {})
     share = report.get("scc_share_dropped", 0.0)
     if not share:
         return
     dropped = report["scc_nodes_dropped"]
     log.log(
-        logging.WARNING if share > DROPPED_WARNING_SHARE else logging.INFO,
+        logging.WARNING if share > DROPPED_WARNING_SHARE else logging.DEBUG,
         "%s [%s]: kept only the largest connected part of the road network; dropped %.1f%% of "
         "its road nodes (%d of %d), on parts not connected to it: points there snap to the kept "
         "part, or are refused if too far from it",
@@ -163,7 +164,9 @@ def graph_from_osmnx(
     `junction=circular` or roundabout tagged `oneway=no` comes out one-way here (in doubt,
     one-way) but two-way from `build_graph`. A graph built under `ox.settings.all_oneway = True`
     (as `build_graph_online` downloads) has each way once, in its drawn direction, with the
-    `oneway` tag as mapped: it gives exactly `build_graph`'s directions.
+    `oneway` tag as mapped: it gives exactly `build_graph`'s directions. A highway area
+    (`area=yes`) comes as its outline's segments, which the walk profile walks, without the
+    straight crossings `build_graph` adds (the segments no longer tell which ring they close).
     """
     prof = get_profile(profile, speeds_kmh)
     area = _area(bbox, polygon)

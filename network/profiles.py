@@ -66,6 +66,9 @@ class Profile:
     `access_keys` are the access tags that concern this traveller, most general first (the most
     specific one present decides). `motorroads` False keeps the traveller off `motorroad=yes`
     roads (motor vehicles only) unless its most specific access key is tagged on the way.
+    `areas` True lets the traveller use highway areas (`is_area`: a square or pedestrian
+    street mapped as its outline), which a walker crosses on foot but a vehicle does not drive
+    across (their outline is no carriageway).
     """
 
     name: str
@@ -75,6 +78,7 @@ class Profile:
     honour_maxspeed: bool
     max_kmh: float
     motorroads: bool = True
+    areas: bool = False
     oneway_exempt_keys: tuple[str, ...] = field(default=())
     overrides_kmh: Mapping[str, float] = field(default_factory=dict)
 
@@ -129,7 +133,7 @@ class Profile:
 
     def allows(self, tags: Mapping[str, str]) -> bool:
         """Whether this traveller may use a way with these tags at all."""
-        if tags.get("highway") not in self.speeds_kmh or tags.get("area") == "yes":
+        if tags.get("highway") not in self.speeds_kmh or (is_area(tags) and not self.areas):
             return False
         if self._keeps_oneway(tags) and _oneway(tags) in _CHANGING:
             return False
@@ -183,6 +187,12 @@ class Profile:
             if posted is not None:
                 return min(posted, cap)
         return min(self.speeds_kmh[highway], cap)
+
+
+def is_area(tags: Mapping[str, str]) -> bool:
+    """Whether a highway way is mapped as an area (`area=yes`: a square, a pedestrian street
+    drawn as its outline), not as a line along the path."""
+    return tags.get("area") == "yes"
 
 
 def _oneway(tags: Mapping[str, str]) -> str | None:
@@ -255,6 +265,7 @@ PROFILES: dict[str, Profile] = {
         motorroads=False,
         oneway_exempt_keys=("oneway:bicycle",),
     ),
+    # Walkers also cross squares and pedestrian streets mapped as areas (`_crossings`).
     "walk": Profile(
         name="walk",
         speeds_kmh=_WALK,
@@ -263,6 +274,7 @@ PROFILES: dict[str, Profile] = {
         honour_maxspeed=False,
         max_kmh=6.0,
         motorroads=False,
+        areas=True,
     ),
 }
 
