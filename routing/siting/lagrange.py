@@ -13,6 +13,7 @@ where the LP relaxation of the MIP does not fit in a minute.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,10 +66,12 @@ def pmedian_bound(
     upper: float,
     time_limit_s: float = 10.0,
     rel_gap: float = 0.0,
+    stop: Callable[[], bool] | None = None,
 ) -> float:
     """The best Lagrangian lower bound found for the uncapacitated p-median on ``inst``, by
-    subgradient steps until the time is up, the step has halved away or ``rel_gap`` is proved
-    (on the city case a cap of 2,000 steps had stopped it at 1.6 s, 1.42 %: 4.5 s gave 1.27 %)."""
+    subgradient steps until the time is up, the step has halved away, ``rel_gap`` is proved
+    or ``stop()`` says so (on the city case a cap of 2,000 steps had stopped it at 1.6 s,
+    1.42 %: 4.5 s gave 1.27 %)."""
     deadline = time.perf_counter() + time_limit_s
     rr, jj, dd = pairs(inst)
     w, m, p = inst.weight, inst.n_sites, model.p
@@ -94,7 +97,8 @@ def pmedian_bound(
         g = 1.0 - served - unserved
         norm = float(g @ g)
         proved = upper - step.best <= rel_gap * abs(upper)
-        if norm == 0 or step.spent or proved or time.perf_counter() > deadline:
+        ended = time.perf_counter() > deadline or (stop is not None and stop())
+        if norm == 0 or step.spent or proved or ended:
             break
         lam = lam + step.scale * (upper - value) / norm * g
     return float(step.best)
@@ -144,7 +148,7 @@ def capacitated_cover_bound(
     def relax(lam: np.ndarray, nu: float) -> tuple[float, np.ndarray, np.ndarray]:
         """The relaxed optimum at these multipliers: (bound, share of each pair, sites open)."""
         mu = nu / scale
-        value, x = _fill(jj, wp - lam[rr] - mu * money, wp, cap, m)
+        value, x = fill_sites(jj, wp - lam[rr] - mu * money, wp, cap, m)
         value -= mu * inst.fixed_cost
         free = value.copy()
         free[fixed] = -np.inf
@@ -207,9 +211,13 @@ def must_serve_bound(
     ``upper`` (a known plan's MIP value) sets the step; the search stops at ``stop_at``.
 
     With a shortfall's ``floor`` (the MIP's second stage: unserved parcels are free but at most
-    ``floor``), the floor row is relaxed too: its multiplier mu >= 0 stands in for P and the
-    bound takes mu x floor off. Each round sets mu at its best for the lambdas
-    (``_unserved_price``), so with P's swamping gone the bound is on the plan's cost alone.
+    ``floor``, 0 where every parcel in reach can be served), the floor row is relaxed too: its
+    multiplier mu >= 0 stands in for P and the bound takes mu x floor off. Each round sets mu
+    at its best for the lambdas (``_unserved_price``), so with P's swamping gone the bound is
+    on the plan's cost alone. The open sites must then hold all but ``floor`` of the parcels in
+    reach, a row no plan breaks that the relaxation keeps (``_cover``): without it the bound
+    was the LP's, 3.1 % and 4.4 % under the best plans of two 100 x 1000 OR-Library-sized
+    cases (capc and capa at capacities 5,000 and 8,000), with it 0.2 %.
     """
     if model.kind not in ("setcover", "facility") or not model.is_capacitated:
         return None
@@ -230,12 +238,13 @@ def must_serve_bound(
     np.minimum.at(lam, rr, per_parcel)
     lam[~reached] = 0.0
     lam = np.minimum(lam * w, unserved)
+    need = None if floor is None else float(w[reached].sum()) - floor
     step = _Step(KNAPSACK_PATIENCE, maximize=True)
     while True:
-        saving, x = _fill(jj, lam[rr] - cost, wp, cap, m)
+        saving, x = fill_sites(jj, lam[rr] - cost, wp, cap, m)
         reduced = fixed_cost - saving
-        is_open = must | (reduced < 0)
-        bound = lam.sum() + reduced[is_open].sum()
+        is_open = _cover(reduced, cap, must, need)
+        bound = lam.sum() + reduced @ is_open
         if floor is not None:
             mu = _unserved_price(lam, w, reached, floor)
             unserved = mu * w * reached
@@ -251,6 +260,35 @@ def must_serve_bound(
             lam + step.scale * max(upper - bound, 1e-6 * abs(upper)) / norm * g, 0, most
         )
     return float(step.best)
+
+
+def _cover(
+    reduced: np.ndarray, cap: np.ndarray, must: np.ndarray, need: float | None
+) -> np.ndarray:
+    """The relaxed problem's sites (0..1 each): the must-open ones and every one of negative
+    ``reduced`` cost, then, while their capacity ``cap`` holds less than ``need`` parcels (None:
+    no such row), the cheapest others that make it up. Choosing those is a knapsack, relaxed
+    two ways: the cheapest of them, as many as the fewest (the largest) that could hold the
+    rest; or the cheapest per parcel of room, the last one in part. Each gives a valid bound
+    and the larger is kept; the first is exact where the capacities are equal (OR-Library's
+    cap files)."""
+    is_open = (must | (reduced < 0)).astype(float)
+    if need is None:
+        return is_open
+    room = np.minimum(cap, max(need, 0.0))
+    rest = need - room @ is_open
+    others = np.flatnonzero((is_open == 0) & (room > 0))
+    if rest <= 1e-9 * max(1.0, need) or not others.size:
+        return is_open
+    largest = np.cumsum(np.sort(room[others])[::-1])
+    count = min(int(np.searchsorted(largest, rest - 1e-9)) + 1, others.size)
+    fewest = is_open.copy()
+    fewest[others[np.argsort(reduced[others], kind="stable")[:count]]] = 1.0
+    by_parcel = others[np.argsort(reduced[others] / room[others], kind="stable")]
+    before = np.cumsum(room[by_parcel]) - room[by_parcel]
+    part = is_open.copy()
+    part[by_parcel] = np.clip((rest - before) / room[by_parcel], 0.0, 1.0)
+    return fewest if reduced @ fewest >= reduced @ part else part
 
 
 def _unserved_price(lam: np.ndarray, w: np.ndarray, reached: np.ndarray, floor: float) -> float:
@@ -301,7 +339,7 @@ def _compartment_cost(
     return inst.weight[rr] * per_parcel
 
 
-def _fill(
+def fill_sites(
     jj: np.ndarray, gain: np.ndarray, weight: np.ndarray, cap: np.ndarray, m: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per site, a fractional knapsack over its pairs: the pairs with positive ``gain`` taken

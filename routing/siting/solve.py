@@ -11,6 +11,7 @@ rule of the model (``_meets_model``) never stands as the incumbent nor counts as
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,12 +40,14 @@ from routing.siting.flow import (
     serves_everyone,
     to_serve_most,
 )
+from routing.siting.flow_search import flow_search
 from routing.siting.formulation import (
     STRONG_LINK_MAX_PAIRS,
     Mip,
     big_penalty,
     build,
     pairs,
+    site_cost,
     without_empty_points,
 )
 from routing.siting.heuristic import ILS_PATIENCE, open_set, relief_sites
@@ -60,13 +63,23 @@ from routing.siting.swap import swap_search
 from routing.siting.window import window_search
 
 METHODS = ("auto", "exact", "heuristic")
-LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this also get a Lagrangian bound first
-# models searched first (``_search_first``): the share of the time their local search gets
+LAGRANGE_ROWS = 50_000  # p-median MIPs larger than this get the Lagrangian bound, no MIP
+# p-median MIPs larger than this get the Lagrangian bound beside the MIP: OR-Library-sized
+# files of 900 vertices (22,000-34,000 rows) had none when SCIP did not finish the root LP;
+# pmed1-20 have up to 14,921 rows
+PMEDIAN_BOUND_ROWS = 15_000
+# of the MIP's time, the most its Lagrangian bound runs beside it: on 900-vertex files 7 s of it
+# came within 0.07 % of what 49 s gave (p = 5: 0.35 % against 0.28 %) and slowed SCIP's proof
+# of p = 90 by 6 % (49 s: by 16 %), the two threads sharing the machine
+PMEDIAN_BESIDE_SHARE = 0.15
+# models searched first (``_bound_first``): the share of the time their local search gets
 SEARCH_FIRST_SHARE = {"pmedian": 0.85, "facility": 0.5}
 # the MIP gets what the search and the bound leave, if this much: on the city p-median their
 # 3 s of SCIP did nothing but take peak memory from 456 MB to 1,185 MB
 SEARCH_FIRST_MIP_MIN_S = 5.0
 MUST_SERVE_LAGRANGE_PAIRS = 10_000  # capacitated set cover and facility location past this
+FLOW_SEARCH_PAIRS = 10_000  # facility location with fixed capacities past this: flow search
+FLOW_SEARCH_SHARE = 0.5  # of the time, at most, for its plan (start and flow search)
 SMALL_MIP_ROWS = 30_000  # radius-formulation MIPs up to this size skip the local search
 PLAN_MARGIN_S = 1.0  # kept back from the plan search for the final assignment and output
 WINDOW_WORKERS = 2  # window threads beside the bound's: this machine kind has two cores
@@ -178,8 +191,10 @@ def _solve(
     if method != "heuristic" and radius and mip.A.shape[0] <= SMALL_MIP_ROWS:
         share = 0.0  # the MIP proves these fast (OR-Library): greedy start only, no local search
     patience = ILS_PATIENCE
-    search_first = method != "heuristic" and _search_first(work, model, mip)
-    if search_first:
+    bound_first = method != "heuristic" and _bound_first(work, model, mip)
+    if method != "heuristic" and _flow_searched(work, model):
+        share = FLOW_SEARCH_SHARE * rest  # the flow search mostly stops well before it
+    elif bound_first:
         # local search keeps finding better plans: on the city case p-median 9,093,354 when it
         # stopped after 20 fruitless tries (3 s), 9,054,522 when it ran 40 s
         share, patience = SEARCH_FIRST_SHARE[model.kind] * rest, None
@@ -220,10 +235,10 @@ def _solve(
         best_value, quick = mip_value(best, mip), _tightest([quick, bound], maximize=True)
         feasible = _meets_model(best)
     elif not settled:
-        if search_first:  # the bound may take what is left, less a margin for the output
+        if bound_first:  # the bound may take what is left, less a margin for the output
             left -= min(PLAN_MARGIN_S, 0.05 * time_limit_s)
         bound = _quick_bound(
-            work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap, alone=search_first
+            work, model, mip, plan, time_limit_s=left, rel_gap=rel_gap, alone=bound_first
         )
         quick = _tightest([quick, bound], maximize=mip.maximize)
     left = time_limit_s - (time.perf_counter() - start)
@@ -233,7 +248,7 @@ def _solve(
         solver = "relaxation"
     elif (
         large_cover
-        or (search_first and left < SEARCH_FIRST_MIP_MIN_S)
+        or (bound_first and left < SEARCH_FIRST_MIP_MIN_S)
         or left <= SETUP_S_PER_NONZERO * mip.A.nnz  # no time left to hand the MIP to the solver
     ):
         # (past a shortfall's floor there may be no relaxation bound: then the trivial one)
@@ -241,15 +256,15 @@ def _solve(
         res = MipResult(None, None, bound, False, "time limit (relaxation bound)", 0.0)
         solver = "relaxation"
     else:  # warm-started from the plan (after a search first, the search's)
-        res = solve_mip(
-            mip,
-            solver=solver,
-            time_limit_s=left,
-            rel_gap=rel_gap * _objective_share(best_value, shift, mip),
-            hint=hint if feasible else None,  # a solver drops a start breaking a row anyway
-            log=log,
-        )
-        for known in (quick, _trivial_bound(work, mip)):
+        options = {
+            "solver": solver,
+            "time_limit_s": left,
+            "rel_gap": rel_gap * _objective_share(best_value, shift, mip),
+            "hint": hint if feasible else None,  # a solver drops a start breaking a row anyway
+            "log": log,
+        }
+        res, beside = _mip_beside_bound(work, model, mip, best, options)
+        for known in (quick, beside, _trivial_bound(work, mip)):
             if known is not None:
                 res.bound = min(res.bound, known) if mip.maximize else max(res.bound, known)
     if res.values is not None:
@@ -433,8 +448,67 @@ def _quick_bound(
             floor=mip.floor,
         )
     if _large_pmedian(model, mip):
-        return pmedian_bound(inst, model, upper=upper, time_limit_s=time_limit_s, rel_gap=rel_gap)
+        bound = pmedian_bound(inst, model, upper=upper, time_limit_s=time_limit_s, rel_gap=rel_gap)
+        return _whole(bound) if _whole_values(mip) else bound
     return None
+
+
+def _mip_beside_bound(
+    inst: SitingInstance, model: SitingModel, mip: Mip, plan: SitingSolution, options: dict
+) -> tuple[MipResult, float | None]:
+    """``solve_mip(mip, **options)``, and for a mid-sized p-median (``_bound_beside``) the
+    Lagrangian bound worked out in a second thread until the MIP ends (None for others).
+
+    On a 900-vertex file with p = 5 (33,565 rows) SCIP ended its 60 s before the root LP,
+    with no bound at all, where the Lagrangian proves 0.4 % in 6 s. SCIP releases the GIL,
+    so on two cores the bound costs the MIP little (``PMEDIAN_BESIDE_SHARE`` of its time at
+    most): run before it instead, 9 s of it had put off every proof by as much (p = 90:
+    21.6 s to 30.4 s)."""
+    if not _bound_beside(model, mip):
+        return solve_mip(mip, **options), None
+    ended = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        bounding = pool.submit(
+            pmedian_bound,
+            inst,
+            model,
+            upper=mip_value(plan, mip),
+            time_limit_s=PMEDIAN_BESIDE_SHARE * options["time_limit_s"],
+            rel_gap=options["rel_gap"],
+            stop=ended.is_set,
+        )
+        try:
+            res = solve_mip(mip, **options)
+        finally:
+            ended.set()
+        bound = bounding.result()
+    return res, _whole(bound) if _whole_values(mip) else bound
+
+
+def _bound_beside(model: SitingModel, mip: Mip) -> bool:
+    """Whether an uncapacitated p-median's MIP gets the Lagrangian bound beside it: past
+    ``PMEDIAN_BOUND_ROWS`` rows, where SCIP may not finish the root LP in the time, up to
+    ``LAGRANGE_ROWS``, past which the bound comes first and takes the MIP's place."""
+    return (
+        model.kind == "pmedian"
+        and not model.is_capacitated
+        and mip.A.shape[0] > PMEDIAN_BOUND_ROWS
+        and not _large_pmedian(model, mip)
+    )
+
+
+def _whole_values(mip: Mip) -> bool:
+    """Whether every plan's value in the radius formulation is a whole number: its
+    coefficients and offset are (an integer plan sets each distance level's column to 0 or
+    1), as in OR-Library's p-median files."""
+    return bool(np.all(mip.obj == np.rint(mip.obj)) and mip.offset == np.rint(mip.offset))
+
+
+def _whole(bound: float) -> float:
+    """A lower bound on a whole-number optimum rounded up (less a rounding margin, so that a
+    bound a hair above a whole number by rounding is not taken to the next): a Lagrangian
+    bound of 4,897.99 proves a plan of 4,898 optimal."""
+    return max(bound, float(np.ceil(bound - 1e-6 * max(1.0, abs(bound)))))
 
 
 def _large_pmedian(model: SitingModel, mip: Mip) -> bool:
@@ -443,10 +517,12 @@ def _large_pmedian(model: SitingModel, mip: Mip) -> bool:
     return model.kind == "pmedian" and not model.is_capacitated and mip.A.shape[0] > LAGRANGE_ROWS
 
 
-def _search_first(inst: SitingInstance, model: SitingModel, mip: Mip) -> bool:
-    """Whether local search (to its share of the time) and the Lagrangian bound come before
+def _bound_first(inst: SitingInstance, model: SitingModel, mip: Mip) -> bool:
+    """Whether the plan search (to its share of the time) and the Lagrangian bound come before
     the MIP, which gets only what they leave: a large p-median, and facility location whose
-    MIP goes without x <= y links, or is sized, past ``MUST_SERVE_LAGRANGE_PAIRS`` pairs.
+    MIP goes without x <= y links, or is sized, past ``MUST_SERVE_LAGRANGE_PAIRS`` pairs. The
+    plan search is the uncapacitated local search run to its share, or the flow search
+    (``_flow_searched``).
 
     On the city case SCIP spent its 28 s short of the p-median's root LP, and on sized
     facility location ended with the heuristic's plan and a bound of 26.2 million, where the
@@ -460,6 +536,22 @@ def _search_first(inst: SitingInstance, model: SitingModel, mip: Mip) -> bool:
         model.kind == "facility"
         and _lagrange_must_serve(inst, model)
         and (model.sizing is not None or inst.reach.nnz > STRONG_LINK_MAX_PAIRS)
+    )
+
+
+def _flow_searched(inst: SitingInstance, model: SitingModel) -> bool:
+    """Whether the plan comes from the flow search (``flow_search``: sites opened, closed and
+    swapped on the capacitated cost): facility location with fixed capacities past
+    ``FLOW_SEARCH_PAIRS`` pairs. Its uncapacitated search then only gives the start: on a
+    100 x 1000 OR-Library-sized case (capc, capacity 5,000) 30 s of it and the relief of its
+    sites ended 15 % dearer than the optimum, which the flow search reached in 6 s. Below
+    that size the MIP proves plans in seconds; sized plans (compartments) are left to the
+    uncapacitated search, a flow taking 0.2 s on the city case."""
+    return (
+        model.kind == "facility"
+        and model.is_capacitated
+        and model.sizing is None
+        and inst.reach.nnz > FLOW_SEARCH_PAIRS
     )
 
 
@@ -642,7 +734,9 @@ def _heuristic(
 ):
     """Open set from the uncapacitated heuristic (or ``start``); capacitated plans get an
     LP/MIP assignment. The swap search and the relief of short sites get at least a second
-    each, but never past ``end``, the solve's deadline."""
+    each, but never past ``end``, the solve's deadline; the flow search (``_flow_searched``)
+    what the uncapacitated search left of ``time_limit_s``, or a second."""
+    begin = time.perf_counter()
     plain = dataclasses.replace(model, capacitated=False, sizing=None)
     # capacitated covering with p lockers: half the time on reach, the rest on capacity swaps
     swaps = _swaps(model)
@@ -659,16 +753,29 @@ def _heuristic(
         rows, cols, frac = nearest_assignment(inst, is_open)
         return SitingSolution(inst, model, is_open, rows, cols, frac), hint
     deadline = time.perf_counter() + _stage(max(1.0, time_limit_s), end)
+    cap = effective_capacity(inst, model)
+    if model.kind in ("setcover", "facility"):
+        is_open &= (cap > 0) | inst.must_open  # the uncapacitated start's sites that take nothing
     plan = _assign(inst, model, is_open)
     # Must-serve models: open more sites while reachable parcels are left without capacity.
-    cap = effective_capacity(inst, model)
+    price, unit = site_cost(inst), np.zeros(inst.reach.nnz)
+    if model.kind == "facility":
+        price, unit = inst.fixed_cost, pairs(inst)[2]
     while model.kind in ("setcover", "facility") and time.perf_counter() < deadline:
         short = inst.weight * (1.0 - np.minimum(plan.served, 1.0))
-        more = relief_sites(inst, cap, plan.is_open, short)
+        more = relief_sites(inst, cap, plan.is_open, short, price=price, unit=unit)
         if not more.any():
             break
         plan = _assign(inst, model, plan.is_open | more)
     plan = _up_to_floor(inst, model, mip, plan)
+    if _flow_searched(inst, model):  # in what the start's search left of the share
+        plan = flow_search(
+            plan,
+            capacity=cap,
+            assess=lambda trial: _assign(inst, model, trial),
+            value=lambda found: mip_value(found, mip),
+            deadline=min(deadline, max(begin + time_limit_s, time.perf_counter() + 1.0)),
+        )
     if model.budget is not None:
         plan = _within_budget(inst, model, plan)
     return plan, _full_hint(plan, mip)
