@@ -390,7 +390,8 @@ def relief_sites(
     rr, jj, unit = rr[order], jj[order], unit[order]
     start = np.searchsorted(jj, jj)  # each pair's site's first pair
     # pairs of one site and cost form a group, which takes its share of what fits in part
-    new = np.r_[True, (jj[1:] != jj[:-1]) | (unit[1:] != unit[:-1])]
+    new = np.ones(jj.size, dtype=bool)
+    new[1:] = (jj[1:] != jj[:-1]) | (unit[1:] != unit[:-1])
     group = np.cumsum(new) - 1
     first = np.flatnonzero(new)
     can = ~is_open & (cap > 0)
@@ -411,8 +412,9 @@ def relief_sites(
             break
         score = (price + sum_at(jj, take * unit, inst.n_sites)) / np.maximum(taken, _EPS)
         sites = np.flatnonzero(fits)
-        reach = sum_at(jj, left, inst.n_sites)
-        j = int(sites[np.lexsort((-reach[sites], score[sites]))[0]])  # ties: most in reach
+        least = score[sites].min()
+        sites = sites[score[sites] <= least + _EPS * abs(least)]  # ties: the most in reach
+        j = int(sites[np.argmax(sum_at(jj, left, inst.n_sites)[sites])])
         chosen[j] = True
         mine = jj == j
         short[rr[mine]] = np.maximum(short[rr[mine]] - take[mine], 0.0)

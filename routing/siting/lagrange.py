@@ -216,8 +216,9 @@ def must_serve_bound(
     at its best for the lambdas (``_unserved_price``), so with P's swamping gone the bound is
     on the plan's cost alone. The open sites must then hold all but ``floor`` of the parcels in
     reach, a row no plan breaks that the relaxation keeps (``_cover``): without it the bound
-    was the LP's, 3.1 % and 4.4 % under the best plans of two 100 x 1000 OR-Library-sized
-    cases (capc and capa at capacities 5,000 and 8,000), with it 0.2 %.
+    was the LP's, 3.1 %, 4.4 % and 0.5 % under the best plans of three 100 x 1000
+    OR-Library-sized cases (capc, capa and capb at capacities 5,000, 8,000 and 5,000), with
+    it 0.2 %, 0.1 % and 0.4 %.
     """
     if model.kind not in ("setcover", "facility") or not model.is_capacitated:
         return None

@@ -172,13 +172,13 @@ def test_a_mid_sized_pmedian_gets_the_lagrangian_bound_beside_its_mip(tmp_path, 
 
     def stuck(mip, **options):
         asked.append(options)
-        time.sleep(2.0)
-        return MipResult(None, None, -np.inf, False, "not_solved", 2.0)
+        time.sleep(3.0)
+        return MipResult(None, None, -np.inf, False, "not_solved", 3.0)
 
     monkeypatch.setattr(solve_module, "solve_mip", stuck)
-    plan = solve(pm.instance, model, time_limit_s=8)
-    assert 0.98 * plan.objective <= plan.bound <= plan.objective
+    plan = solve(pm.instance, model, time_limit_s=20)
+    assert 0.97 * plan.objective <= plan.bound <= plan.objective  # about 0.7 % here
     assert plan.bound == np.rint(plan.bound)  # whole costs: a whole optimum, rounded up
     assert plan.gap == pytest.approx((plan.objective - plan.bound) / plan.objective)
     # beside, not before: the MIP has all the time the plan leaves
-    assert asked[0]["time_limit_s"] >= 8 - plan.stats["heuristic_seconds"] - 1.0
+    assert asked[0]["time_limit_s"] >= 20 - plan.stats["heuristic_seconds"] - 1.0
