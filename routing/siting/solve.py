@@ -449,7 +449,7 @@ def _quick_bound(
         )
     if _large_pmedian(model, mip):
         bound = pmedian_bound(inst, model, upper=upper, time_limit_s=time_limit_s, rel_gap=rel_gap)
-        return _whole(bound) if _whole_values(mip) else bound
+        return _whole(bound, mip)
     return None
 
 
@@ -482,7 +482,7 @@ def _mip_beside_bound(
         finally:
             ended.set()
         bound = bounding.result()
-    return res, _whole(bound) if _whole_values(mip) else bound
+    return res, _whole(bound, mip)
 
 
 def _bound_beside(model: SitingModel, mip: Mip) -> bool:
@@ -504,10 +504,12 @@ def _whole_values(mip: Mip) -> bool:
     return bool(np.all(mip.obj == np.rint(mip.obj)) and mip.offset == np.rint(mip.offset))
 
 
-def _whole(bound: float) -> float:
-    """A lower bound on a whole-number optimum rounded up (less a rounding margin, so that a
-    bound a hair above a whole number by rounding is not taken to the next): a Lagrangian
-    bound of 4,897.99 proves a plan of 4,898 optimal."""
+def _whole(bound: float, mip: Mip) -> float:
+    """A lower bound rounded up where every plan's value is a whole number (``_whole_values``;
+    less a rounding margin, so that a bound a hair above a whole number by rounding is not
+    taken to the next): a Lagrangian bound of 4,897.99 proves a plan of 4,898 optimal."""
+    if not _whole_values(mip):
+        return bound
     return max(bound, float(np.ceil(bound - 1e-6 * max(1.0, abs(bound)))))
 
 
