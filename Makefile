@@ -4,25 +4,32 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.gongpei-installed
+# The test tools (pytest, ruff, playwright, ...) and Debian's chromium: `make test` only, so
+# `make demo` installs what the program needs and no browser.
+DEV_STAMP := $(VENV)/.gongpei-dev-installed
 
 .PHONY: demo test lint bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	bash scripts/ensure-browser.sh
-	touch $(STAMP)
+	touch $(DEV_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/gongpei demo
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
 # One pytest worker per core (pytest-xdist): each worker has its own database schema and data dir.
-test: $(STAMP) lint
+test: $(DEV_STAMP) lint
 	$(BIN)/python -m pytest -n auto
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

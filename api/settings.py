@@ -38,10 +38,15 @@ def _float(name: str, default: float, *, least: float = 0.0, most: float = math.
     except ValueError:
         raise SettingsError(f"{name}: '{raw}' is not a number") from None
     if not (math.isfinite(value) and value >= least):
-        raise SettingsError(f"{name}: {raw} must be a finite number, at least {least:g}")
+        raise SettingsError(f"{name}: {raw} must be a finite number, at least {_shown(least)}")
     if value > most:
-        raise SettingsError(f"{name}: {raw} must be at most {most:g}")
+        raise SettingsError(f"{name}: {raw} must be at most {_shown(most)}")
     return value
+
+
+def _shown(bound: float) -> str:
+    """A bound as people write it: 2592000, not `:g`'s 2.592e+06 (the README says 30 days)."""
+    return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
 
 
 def _writable_folder(name: str, folder: Path) -> None:

@@ -109,7 +109,7 @@ def _report(result: DayResult, files: dict[str, Path], outdir: Path, console: Co
     table = Table(title="cost per firm (solo vs Shapley share)")
     columns = (
         "firm", "parcels", "solo", "pooled", "saving %", "lockers", "saving %", "line haul",
-        "CO2 kg", "unserved",
+        "CO2 kg solo -> pooled", "unserved solo -> pooled",
     )  # fmt: skip
     for column in columns:
         table.add_column(column, justify="left" if column == "firm" else "right")
@@ -126,7 +126,10 @@ def _report(result: DayResult, files: dict[str, Path], outdir: Path, console: Co
             f"{row['solo_co2_kg']:.1f} -> {row.get('pooled_co2_kg', float('nan')):.1f}",
             f"{row['solo_unserved']} -> {row['pooled_unserved']}",
         )
-    Console().print(table)
+    out = Console()
+    if not out.is_terminal:  # piped: rich's 80 columns cut the headers and wrapped cells
+        out = Console(width=max(80, Console(width=1000).measure(table).maximum))
+    out.print(table)
     for warning in result.warnings():
         console.print(f"[bold red]warning[/]: {warning}")
     for kind, split in result.splits.items():

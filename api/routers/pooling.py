@@ -112,6 +112,12 @@ def _travel_on_the_server_map(day: dict[str, Any], settings: Settings) -> str | 
         travel = {}
     elif not isinstance(travel, dict):
         return None
+    if travel.get("source") == "straight_line":  # a batch's spelling: no map was named
+        raise unprocessable(
+            ["body", "day", "travel", "source"],
+            "'straight_line' is how a batch asks for straight lines; a pooling day says "
+            "straight_line: true (and no 'source')",
+        )
     if "source" in travel:
         raise unprocessable(
             ["body", "day", "travel", "source"],

@@ -365,14 +365,23 @@ class DayResult:
 
     def warnings(self) -> list[str]:
         """What a reader of the savings must know: a pooled plan that leaves parcels undelivered
-        which the firms' own plans delivered saves partly by not delivering them; a split by
+        which the firms' own plans delivered saves partly by not delivering them, and one that
+        delivers parcels they left out saves partly their penalty; a split by
         standalone cost that is undefined (every solo plan costs nothing); a Shapley split
         sampled, not exact, because of its time limit."""
         solo = sum(p.figures.unserved for p in self.solo.values())
         solo_cost = sum(p.figures.cost for p in self.solo.values())
         out = []
+        penalty = self.day.unserved_parcel_cost
         for kind, plan in self.pooled_plans().items():
             more = plan.figures.unserved - solo
+            if more < 0 and penalty > 0:
+                out.append(
+                    f"{kind}: the solo plans leave {solo} parcels undelivered and this plan "
+                    f"{plan.figures.unserved}; each undelivered parcel costs "
+                    f"{penalty:g} (unserved_parcel_cost), so {-more * penalty:g} of its saving "
+                    "is parcels delivered, not money the firms spent less"
+                )
             if more > 0:
                 # a plan dearer than the solo ones has no saving to speak of
                 tail = (

@@ -150,6 +150,12 @@ def test_bad_day_is_a_422_naming_the_item(client, make_client, auth):
     r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "day", "travel", "source"]
+    # a batch's spelling of straight lines names no map: the answer gives the day's spelling
+    body["day"]["travel"] = {"source": "straight_line"}
+    (detail,) = client.post("/v1/pool-runs", json=body, headers=auth["planner"]).json()["detail"]
+    assert detail["loc"] == ["body", "day", "travel", "source"]
+    assert "cannot name a map" not in detail["msg"] and "straight_line: true" in detail["msg"]
+    body["day"]["travel"] = {"source": "/etc/passwd"}
     body["day"]["lockers_from"] = {"siting": "/etc/passwd"}
     r = client.post("/v1/pool-runs", json=body, headers=auth["planner"])
     assert r.status_code == 422

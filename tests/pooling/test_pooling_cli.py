@@ -17,7 +17,7 @@ def gongpei(monkeypatch, *args: str) -> int:
     return stop.value.code
 
 
-def test_pool_writes_summary_table_routes_and_chart(tmp_path, monkeypatch, day_data):
+def test_pool_writes_summary_table_routes_and_chart(tmp_path, monkeypatch, capsys, day_data):
     day = tmp_path / "day.yaml"
     day.write_text(yaml.safe_dump(day_data))
     out = tmp_path / "out"
@@ -27,6 +27,10 @@ def test_pool_writes_summary_table_routes_and_chart(tmp_path, monkeypatch, day_d
         "--min-time-limit", "0.2",
     )  # fmt: skip
     assert code == 0
+    # piped, the table keeps whole headers and one line per firm (rich's 80 columns cut them)
+    table = capsys.readouterr().out
+    assert "…" not in table and "CO2 kg solo -> pooled" in table
+    assert len([line for line in table.splitlines() if line.lstrip("│ ").startswith("sf ")]) == 1
     summary = json.loads((out / "summary.json").read_text())
     assert summary["checker"]["ok"] is True
     assert set(summary["plans"]) == {"solo", "pooled", "lockers"}

@@ -247,6 +247,24 @@ def test_a_pooled_plan_that_delivers_less_than_solo_says_so(day_data):
     assert warning.endswith("its savings include not delivering 2 parcels")
 
 
+def test_a_pooled_plan_that_delivers_what_solo_left_says_its_saving_is_partly_penalty(day_data):
+    # the README audit: a saving of 89.6 % was mostly the solo plans' undelivered parcels at
+    # 100 each, and no warning said so
+    day_data["firms"][0]["fleet"] = [{"count": 1, "capacity_parcels": 1, "fixed_cost": 50}]
+    result = compared(day_data, replace(FAST, shapley_plans=()))
+    assert sum(p.figures.unserved for p in result.solo.values()) == 2
+    assert result.pooled_plans()["pooled"].figures.unserved == 0
+    (warning,) = [w for w in result.summary()["warnings"] if w.startswith("pooled:")]
+    assert warning == (
+        "pooled: the solo plans leave 2 parcels undelivered and this plan 0; each undelivered "
+        "parcel costs 100 (unserved_parcel_cost), so 200 of its saving is parcels delivered, "
+        "not money the firms spent less"
+    )
+    day_data["unserved_parcel_cost"] = 0  # no penalty: the saving is all money
+    summary = compared(day_data, replace(FAST, shapley_plans=())).summary()
+    assert not [w for w in summary["warnings"] if w.startswith("pooled:")]
+
+
 def test_pooling_passes_its_own_race_setting_whoever_calls(new_day, monkeypatch):
     import routing.pooling.compare as compare
 
