@@ -21,8 +21,8 @@ DEFAULT_MAX_SNAP_M = 500.0
 class Snap:
     """Where a point meets the road: on segment u-v at `fraction` of the way from u to v.
 
-    `snap_m` is the straight-line distance from the point to that spot (not part of any travel
-    time or distance); `lat`, `lon` is the spot itself.
+    `snap_m` is the great-circle distance in metres from the point to that spot (not part of
+    any travel time or distance), which `max_snap_m` bounds; `lat`, `lon` is the spot itself.
     """
 
     u: int
@@ -94,15 +94,17 @@ def snap_arrays(
         i = int(np.argmax(seg < 0))
         raise SnapError(f"{_name(i, labels, role)}: {_unplaceable(index, lat[i], lon[i])}")
     lines = index.seg_lines[seg]
-    dist = shapely.distance(geoms, lines)
     fraction = np.clip(shapely.line_locate_point(lines, geoms, normalized=True), 0.0, 1.0)
+    # the projection finds the spot; its distance, which decides and is snap_m, is told on the
+    # sphere, as every length of the project (`network.geo`): the projection's, on the WGS 84
+    # ellipsoid and stretched away from the map's centre, read up to 0.37 % long or short on
+    # the maps served (0.56 % north-south on the equator), so a point it kept within
+    # max_snap_m could be more than max_snap_m away by the message, and the other way round
+    spot_lon, spot_lat = spot(index, index.seg_a[seg], index.seg_b[seg], fraction)
+    dist = haversine_m(lat, lon, spot_lat, spot_lon)
     too_far = ~(dist <= max_snap_m)
     if too_far.any():
         i = int(np.argmax(too_far))
-        # the projected distance decides (it is snap_m); far from the map it is stretched,
-        # so the message tells the distance on the sphere
-        spot_lon, spot_lat = spot(index, index.seg_a[seg[i]], index.seg_b[seg[i]], fraction[i])
-        true_m = float(haversine_m(lat[i], lon[i], spot_lat, spot_lon))
         why = (
             "; it lies on a part of the road network not connected to the rest (only the "
             "largest connected part is kept)"
@@ -110,10 +112,21 @@ def snap_arrays(
             else " (off the map or in the sea?)"
         )
         raise SnapError(
-            f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is {true_m:.0f} m from the "
-            f"nearest usable road, more than max_snap_m={max_snap_m:g}{why}"
+            f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is "
+            f"{_above(float(dist[i]), max_snap_m)} m from the nearest usable road, more than "
+            f"max_snap_m={max_snap_m:g}{why}"
         )
     return SnapArrays(index.seg_a[seg], index.seg_b[seg], fraction, dist)
+
+
+def _above(metres: float, limit: float) -> str:
+    """``metres`` (more than ``limit``) in whole metres, or with the decimals it takes to read
+    as more: 250.4 m "is 250 m ..., more than max_snap_m=250" said the opposite."""
+    for digits in range(4):
+        text = f"{metres:.{digits}f}"
+        if float(text) > limit:
+            return text
+    return repr(metres)
 
 
 def _pairs(

@@ -23,11 +23,12 @@ def check_inputs(loaded: LoadedScenario, source: str | None) -> None:
     spec, where = loaded.spec, loaded.lines.where
     problems: list[str] = []
 
-    def attempt(read: Callable[..., Any], *args: Any) -> None:
+    def attempt(read: Callable[..., Any], *args: Any) -> Any:
         try:
-            read(*args)
+            return read(*args)
         except ScenarioError as err:
             problems.extend(err.problems)
+            return None
 
     attempt(map_polygon, loaded)
     if spec.demand.source == "file":
@@ -35,10 +36,18 @@ def check_inputs(loaded: LoadedScenario, source: str | None) -> None:
     if spec.lockers.candidates.file is not None:
         path = loaded.path(spec.lockers.candidates.file, "lockers", "candidates", "file")
         attempt(_candidates_file, path, spec.lockers, where("lockers", "candidates", "file"))
+    day_ids: dict[int, list[tuple[str, str]]] = {}
     for i, firm in enumerate(spec.firms):
         if firm.parcels.file is not None:
             path = loaded.path(firm.parcels.file, "firms", i, "parcels", "file")
-            attempt(_parcels_file, firm, path, where("firms", i, "parcels"))
+            found = attempt(_parcels_file, firm, path, where("firms", i, "parcels"))
+            if found is not None:
+                day_ids[i] = [(p.id, f"parcel '{p.demand_id}'") for p in found]
+        else:
+            count = firm.parcels.count or 0
+            day_ids[i] = [(demand_mod.day_parcel_id(firm.name, str(k)), f"parcel {k} (drawn)")
+                          for k in range(1, count + 1)]
+    problems += _parcel_ids_apart(loaded, day_ids)
     if source is not None:
         problems += _map_problems(loaded, source)
     if problems:
@@ -71,7 +80,7 @@ def _candidates_file(path: Path, lockers: LockersSpec, where: str) -> None:
                              f"{len(long)} characters, more than the day's {MAX_ID_LENGTH}"])
 
 
-def _parcels_file(firm: Firm, path: Path, where: str) -> None:
+def _parcels_file(firm: Firm, path: Path, where: str) -> list[demand_mod.DayParcel]:
     """The firm's parcels, whose day ids are ``FIRM-ID``: the day refuses one above
     ``MAX_ID_LENGTH``, which the run found only after the map, the demand and the siting."""
     parcels = demand_mod.read_parcels_file(firm.name, path, firm.parcels, where)
@@ -80,6 +89,25 @@ def _parcels_file(firm: Firm, path: Path, where: str) -> None:
         raise ScenarioError([f"{where}: {path.name}: parcel '{_clip(long.demand_id)}': its id "
                              f"in the day (FIRM-ID) has {len(long.id)} characters, more than "
                              f"the day's {MAX_ID_LENGTH}"])
+    return parcels
+
+
+def _parcel_ids_apart(loaded: LoadedScenario,
+                      day_ids: dict[int, list[tuple[str, str]]]) -> list[str]:
+    """Two firms' parcels that would be one in the day (``FIRM-ID``: firm "a"'s "b-1" and firm
+    "a-b"'s "1"), which the day refuses (it names a parcel by its id alone), found before any
+    map is built: ``day_ids`` holds, per firm (by index), each parcel's day id and name."""
+    seen: dict[str, tuple[int, str]] = {}
+    firms = loaded.spec.firms
+    for i, parcels in day_ids.items():
+        for day_id, name in parcels:
+            j, other = seen.setdefault(day_id, (i, name))
+            if j != i:
+                return [f"{loaded.lines.where('firms', i, 'parcels')}: {name} of firm "
+                        f"'{firms[i].name}' and {other} of firm '{firms[j].name}' are both "
+                        f"'{day_id}' in the day, which names each parcel FIRM-ID: rename the "
+                        "parcel or the firm"]
+    return []
 
 
 def _clip(text: str) -> str:

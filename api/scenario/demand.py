@@ -137,6 +137,13 @@ def _with_mix(record: dict[str, Any], default: list[float]) -> dict[str, Any]:
     return record if _gives_mix(record) else record | {"mix": default}
 
 
+def day_parcel_id(firm: str, own: str) -> str:
+    """A firm's parcel's id in the day, ``FIRM-ID``: firms number their parcels alike (a
+    drawn parcel is numbered from 1), and the day's parcel ids must differ across firms
+    (``checks`` refuses firm names and ids that still meet, "a" + "b-1" and "a-b" + "1")."""
+    return f"{firm}-{own}"
+
+
 def draw_parcels(
     firm: str, spec: ParcelsSpec, demand: DemandPoints, size_mix: dict[str, float]
 ) -> list[DayParcel]:
@@ -150,7 +157,7 @@ def draw_parcels(
     windows = _windows(spec, spec.count, rng)
     return [
         DayParcel(
-            id=f"{firm}-{k + 1}",
+            id=day_parcel_id(firm, str(k + 1)),
             firm=firm,
             lat=float(demand.lat[i]),
             lon=float(demand.lon[i]),
@@ -196,7 +203,7 @@ def read_parcels_file(firm: str, path: Path, spec: ParcelsSpec, where: str) -> l
     windows = _windows(spec, len(rows), np.random.default_rng(spec.seed))
     return [
         DayParcel(
-            id=f"{firm}-{pid}",
+            id=day_parcel_id(firm, pid),
             firm=firm,
             lat=lat,
             lon=lon,

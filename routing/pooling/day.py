@@ -334,7 +334,7 @@ class Day(_Frozen):
         _unique("firm", [f.id for f in self.firms])
         _unique("centre", [c.id for c in self.centres])
         _unique("locker", [lk.id for lk in self.lockers])
-        _unique("parcel", [p.id for p in self.parcels])
+        _unique_parcels(self.parcels)
         if not self.firms:
             raise ValueError("firms: a day needs at least one firm")
         if not self.centres:
@@ -427,6 +427,26 @@ def _unique(kind: str, ids: list[str]) -> None:
     repeated = [ident for ident, n in Counter(ids).items() if n > 1]
     if repeated:
         raise ValueError(f"{kind} '{repeated[0]}': id repeats")
+
+
+def _unique_parcels(parcels: list[Parcel]) -> None:
+    """A day's parcel ids are the day's, not each firm's: its plans, locker drops, splits and
+    figures name a parcel by its id alone, so an id at two firms is refused, naming both (a
+    scenario names its firms' parcels ``FIRM-ID``, and refuses names that would meet)."""
+    firm_of: dict[str, str] = {}
+    for parcel in parcels:
+        first = firm_of.get(parcel.id)
+        if first is None:
+            firm_of[parcel.id] = parcel.firm
+        elif first == parcel.firm:
+            raise ValueError(f"parcel '{parcel.id}': id repeats (firm '{first}' has it twice)")
+        else:
+            raise ValueError(
+                f"parcel '{parcel.id}': id repeats: firms '{first}' and '{parcel.firm}' each "
+                f"have a parcel '{parcel.id}', and parcel ids must differ across the day's "
+                f"firms (give them the firm's prefix, e.g. '{first}-{parcel.id}' and "
+                f"'{parcel.firm}-{parcel.id}')"
+            )
 
 
 def _check_weights(day: Day) -> None:

@@ -20,7 +20,6 @@ model sizes lockers. Any other field, or a value of the wrong type (``"false"`` 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from pathlib import Path
 from typing import Any, Literal
@@ -45,6 +44,7 @@ from routing.siting.points import (
     demand_from_buildings,
     demand_from_record,
     instance_from_points,
+    load_json,
     read_candidates,
     read_demand,
     validated,
@@ -135,12 +135,12 @@ def read_native(path: str | Path) -> tuple[SitingInstance, SitingModel | None]:
     """The instance (walking distances on the map's walk graph) and the file's model, if any."""
     path = Path(path)
     try:
-        spec = json.loads(path.read_text(encoding="utf-8-sig"))
+        spec = load_json(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise SitingInputError(f"native file '{path}': no such file") from None
     except OSError as err:
         raise SitingInputError(f"native file '{path}': cannot read it ({err.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except ValueError as err:  # not JSON, not UTF-8, or an integer too long to read
         raise SitingInputError(f"native file '{path.name}': not valid JSON ({err})") from None
     if not isinstance(spec, dict):
         raise SitingInputError(f"native file '{path.name}': expected a JSON object at the top")

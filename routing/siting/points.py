@@ -230,8 +230,8 @@ def _header(where: str, columns: Sequence[str], fields: Sequence[str]) -> dict[s
 
 def _geojson_records(name: str, text: str) -> list[dict]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
+        data = load_json(text)
+    except ValueError as err:  # a syntax error, or an integer of more digits than Python reads
         raise SitingInputError(f"points file '{name}': not JSON ({err})") from None
     kind = data.get("type") if isinstance(data, dict) else None
     if kind == "Feature":
@@ -259,6 +259,39 @@ def _geojson_records(name: str, text: str) -> list[dict]:
     return records
 
 
+class NotJson:
+    """What ``load_json`` reads NaN, Infinity, -Infinity or a number too large for a float
+    (1e999) as: none of them is JSON, and Python's ``json`` made them nan and inf, which a
+    capacity took as unlimited and a coordinate as "not a coordinate". No field takes this
+    stand-in, so the field holding one refuses it by name, showing it as written."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __repr__(self) -> str:
+        return self.token
+
+
+def _finite_float(token: str) -> float | NotJson:
+    value = float(token)
+    return value if math.isfinite(value) else NotJson(token)
+
+
+def load_json(text: str) -> Any:
+    """JSON as the siting reads it (points files, native files): each NaN, Infinity,
+    -Infinity or number too large for a float becomes a ``NotJson``, which every field
+    refuses, naming the item and the field. (The API refuses them in a request body, before
+    any field is read, with ``api.json_checks``' hooks, which stop at the first and find its
+    path; a file's records are validated field by field, which names them anyway.) Raises
+    ``ValueError`` where the text is not JSON."""
+    return json.loads(text, parse_constant=NotJson, parse_float=_finite_float)
+
+
+NOT_FINITE = "must be a finite number (NaN and Infinity are not JSON)"
+
+
 class Cell(str):
     """A CSV cell: text, which a point's number and true/false fields read as what it spells
     ("12.5", "inf", yes/no, 1/0). JSON says numbers and true/false as such, so text in such a
@@ -268,9 +301,22 @@ class Cell(str):
 
 def _number(value: Any) -> Any:
     """A JSON number or a CSV cell: a JSON true is no number, nor is a JSON string."""
+    if isinstance(value, NotJson):
+        raise ValueError(NOT_FINITE)
     if isinstance(value, bool) or (isinstance(value, str) and not isinstance(value, Cell)):
         raise ValueError("must be a number")
     return value
+
+
+def _count(value: Any) -> Any:
+    """A standing locker's compartments of one size: a JSON whole number or a CSV cell of
+    digits. A JSON string ("4") is refused, as text in a number field is, and so are 4.0 and
+    true, which pydantic would read as 4 and 1."""
+    if isinstance(value, Cell) and value.isdecimal():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError(NOT_FINITE if isinstance(value, NotJson) else COUNT)
 
 
 def _flag(value: Any) -> Any:
@@ -288,6 +334,8 @@ def _id_text(value: Any) -> Any:
 # text ("12.5", "inf") and true/false as yes/no/1/0, JSON only as a number and as true/false.
 Number = Annotated[float, BeforeValidator(_number)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
+Count = Annotated[int, BeforeValidator(_count)]
+COUNT = "must be a whole count >= 0 (0 if none)"
 
 
 class SizeMix(BaseModel):
@@ -334,9 +382,9 @@ class _CandidateRecord(_Record):
     capacity: Number = math.inf
     existing: Flag = False
     compartments: Any = None  # checked by _compartments (whole counts, S/M/L only)
-    compartments_S: Any = None
-    compartments_M: Any = None
-    compartments_L: Any = None
+    compartments_S: Count | None = None  # CSV columns (or JSON fields) for the compartments
+    compartments_M: Count | None = None
+    compartments_L: Count | None = None
 
 
 DEMAND_FIELDS = tuple(_DemandRecord.model_fields)  # a demand CSV's columns, as spelt
@@ -368,6 +416,7 @@ _REASONS = {
     "model_type": "must be an object",
     "list_type": "must be a list",
 }
+_NUMBER_KINDS = {"float_type", "float_parsing", "int_type", "int_parsing"}
 _BOUNDS = {
     "greater_than": ">",
     "greater_than_equal": ">=",
@@ -385,7 +434,9 @@ def _input_error(err: ValidationError, where: str, model: type[BaseModel]) -> Si
     if kind == "extra_forbidden":
         takes = ", ".join(_fields_at(model, loc[:-1]))
         return SitingInputError(f"{where}: unknown field '{field}' (it takes {takes})")
-    if kind in _BOUNDS:
+    if isinstance(first["input"], NotJson) and kind in _NUMBER_KINDS:
+        reason = NOT_FINITE  # a strict float field's "must be a number", said as why
+    elif kind in _BOUNDS:
         reason = f"must be {_BOUNDS[kind]} {next(iter(ctx.values())):g}"
     elif kind == "literal_error":
         reason = f"must be {ctx['expected']}"
@@ -409,9 +460,13 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
+def _where(rec: Mapping, kind: str) -> str:
+    """How errors name a record: its file and row or feature, else its kind and id."""
+    return rec.get("_where") or f"{kind} '{rec.get('id')}'"
+
+
 def _record(model: type[BaseModel], rec: Mapping, kind: str) -> Any:
-    where = rec.get("_where") or f"{kind} '{rec.get('id')}'"
-    return validated(model, {k: v for k, v in rec.items() if k != "_where"}, where)
+    return validated(model, {k: v for k, v in rec.items() if k != "_where"}, _where(rec, kind))
 
 
 def demand_from_record(rec: Mapping) -> DemandPoint:
@@ -422,7 +477,7 @@ def demand_from_record(rec: Mapping) -> DemandPoint:
     mix = DEFAULT_SIZE_MIX if r.mix is None else r.mix.shares()
     if any(v is not None for v in columns):
         if r.mix is not None:
-            where = rec.get("_where") or f"demand point '{r.id}'"
+            where = _where(rec, "demand point")
             raise SitingInputError(f"{where}: give the size mix as 'mix' or as S, M, L, not both")
         mix = tuple(v or 0.0 for v in columns)
     return DemandPoint(r.id, r.lat, r.lon, r.parcels, mix)
@@ -439,17 +494,17 @@ def candidate_from_record(rec: Mapping) -> Candidate:
         fixed_cost=r.fixed_cost,
         capacity=r.capacity,
         existing=r.existing,
-        compartments=_compartments(rec),
+        compartments=_compartments(r, _where(rec, "candidate")),
     )
 
 
-def _compartments(rec: Mapping) -> tuple[int, int, int] | None:
-    """A standing locker's S/M/L counts: a ``compartments`` object (JSON, GeoJSON), or CSV
-    columns ``compartments_S``, ``compartments_M``, ``compartments_L`` (a blank row: none)."""
-    got = rec.get("compartments")
-    where = rec.get("_where", f"'{rec.get('id')}'")
+def _compartments(r: _CandidateRecord, where: str) -> tuple[int, int, int] | None:
+    """A standing locker's S/M/L counts: a ``compartments`` object (JSON, GeoJSON), or the
+    fields ``compartments_S``, ``compartments_M``, ``compartments_L`` (CSV columns, a blank
+    row: none; in JSON whole numbers, as ``_count`` reads them)."""
+    got = r.compartments
     if got is None:
-        return _compartment_columns(rec, where)
+        return _compartment_columns(r, where)
     if not isinstance(got, Mapping) or set(got) - set(SIZES):
         raise SitingInputError(
             f"{where}: field 'compartments' must be an object of S, M, L counts, got {got!r}"
@@ -462,17 +517,14 @@ def _compartments(rec: Mapping) -> tuple[int, int, int] | None:
     return counts
 
 
-def _compartment_columns(rec: Mapping, where: str) -> tuple[int, int, int] | None:
-    cells = [str(rec.get(f"compartments_{s}") or "").strip() for s in SIZES]
-    if not any(cells):
+def _compartment_columns(r: _CandidateRecord, where: str) -> tuple[int, int, int] | None:
+    counts = [getattr(r, f"compartments_{size}") for size in SIZES]
+    if all(count is None for count in counts):
         return None
-    for size, cell in zip(SIZES, cells, strict=True):
-        if not cell.isdigit():
-            raise SitingInputError(
-                f"{where}: field 'compartments_{size}' must be a whole count >= 0 (0 if none), "
-                f"got {cell!r}"
-            )
-    return tuple(int(cell) for cell in cells)
+    for size, count in zip(SIZES, counts, strict=True):
+        if count is None:
+            raise SitingInputError(f"{where}: field 'compartments_{size}' {COUNT}, got nothing")
+    return tuple(counts)
 
 
 def instance_from_points(

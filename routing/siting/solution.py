@@ -53,7 +53,13 @@ class SitingSolution:
 
     @property
     def capacity(self) -> np.ndarray:
-        """Daily capacity of each site in this plan (built compartments or the site's own)."""
+        """Daily capacity of each open site in this plan (built compartments or the site's
+        own; 0 where closed). Unlimited where the model holds no site to a capacity: a site's
+        own then binds nothing, and its load read against it (225 % "used") suggested a limit
+        the plan never kept. The summary, JSON and GeoJSON show capacity and utilisation only
+        where it is finite, and each site's load always."""
+        if not self.model.is_capacitated:
+            return np.where(self.is_open, np.inf, 0.0)
         cap = self.instance.capacity.copy()
         if self.sizes is not None and self.model.sizing is not None:
             cap = np.minimum(cap, self.sizes.sum(axis=1) * self.model.sizing.throughput)

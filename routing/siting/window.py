@@ -26,7 +26,14 @@ from routing.siting.aggregate import aggregate
 from routing.siting.exact import solve_mip
 from routing.siting.flow import effective_capacity, flow_assignment, max_service
 from routing.siting.formulation import build
-from routing.siting.model import SitingInstance, SitingModel
+from routing.siting.model import (
+    SIZES,
+    SitingInstance,
+    SitingModel,
+    at_least,
+    make_reach,
+    of_each_size,
+)
 
 WINDOW_SITES = 20  # candidate sites re-sited together
 WINDOW_TIME_S = 3.0  # time limit of one window's MIP: its incumbent is used if it stops early
@@ -201,34 +208,14 @@ def _resite(
     (rows, cols, fractions): outside the window it stays as it is."""
     if not (is_open[sites] & ~inst.must_open[sites]).any():
         return is_open.copy(), True  # no locker here to move: nothing to re-site
-    in_window = np.zeros(inst.n_sites, dtype=bool)
-    in_window[sites] = True
-    points = np.unique(by_site[sites].indices)
-    free = np.zeros(inst.n_demand, dtype=bool)
-    free[points] = True
-    rows, cols, frac = flow
-    kept = ~free[rows]
-    spare = cap - np.bincount(
-        cols[kept], inst.weight[rows[kept]] * frac[kept], minlength=inst.n_sites
+    local, site_of = _window_instance(inst, model, cap, by_site, is_open, flow, sites)
+    # without the sizing, but capacitated as it makes the model: at a new locker the sizing is
+    # only a capacity, which ``cap`` holds (``solve._sizing_is_capacity``), and a standing
+    # one's sizes are sites of their own (dropped with the sizing, the capacities had been
+    # too: the windows of a sized model covered parcels no locker had room for)
+    local_model = dataclasses.replace(
+        model, p=int(is_open[site_of].sum()), sizing=None, capacitated=model.is_capacitated
     )
-    sub = inst.reach[points]
-    near = np.unique(sub.indices)
-    # the window's sites (one reaching no point included) and open outside ones with room
-    near = np.union1d(sites, near[is_open[near] & (spare[near] > 1e-6)])
-    local = SitingInstance(
-        demand_ids=[inst.demand_ids[i] for i in points],
-        weight=inst.weight[points],
-        site_ids=[inst.site_ids[j] for j in near],
-        reach=sub[:, near].tocsr(),
-        fixed_cost=np.zeros(near.size),
-        capacity=np.where(in_window[near], cap[near], np.maximum(spare[near], 0.0)),
-        must_open=~in_window[near] | inst.must_open[near],
-        existing_compartments=None
-        if inst.existing_compartments is None
-        else inst.existing_compartments[near],
-        name=f"{inst.name}-window",
-    )
-    local_model = dataclasses.replace(model, p=int(is_open[near].sum()), sizing=None)
     merged, _ = aggregate(local, local_model)
     mip = build(merged, local_model, strong=True)
     # the current plan starts the MIP: stopped at its time limit, it returns one at least as good
@@ -237,11 +224,90 @@ def _resite(
         solver="highs",
         time_limit_s=time_limit_s,
         rel_gap=1e-6,
-        hint=(mip.y, is_open[near].astype(float)),
+        hint=(mip.y, is_open[site_of].astype(float)),
     )
     if res.values is None:
         return None, False
     trial = is_open.copy()
     trial[sites] = False
-    trial[near[res.values[mip.y] > 0.5]] = True
+    trial[site_of[res.values[mip.y] > 0.5]] = True
     return trial, res.optimal
+
+
+def _window_instance(
+    inst: SitingInstance,
+    model: SitingModel,
+    cap: np.ndarray,
+    by_site: sp.csr_matrix,
+    is_open: np.ndarray,
+    flow: tuple[np.ndarray, np.ndarray, np.ndarray],
+    sites: np.ndarray,
+) -> tuple[SitingInstance, np.ndarray]:
+    """The window's instance, and the site in ``inst`` of each of its sites: the points the
+    window's sites reach, free to move; those sites; and the open sites outside it that these
+    points reach, which stay open and offer what the load of the points outside the window
+    leaves them.
+
+    Under a sizing a standing locker among them becomes three sites, its room in compartments
+    of each size, which a point enters at its largest size and up, as in the flows that judge
+    the plans (``flow._add_standing_sizes``). Seen as one site of its total room, as the
+    window had seen it, a standing locker took large parcels into its free small compartments,
+    and a window proved best a plan that served fewer parcels than another."""
+    in_window = np.zeros(inst.n_sites, dtype=bool)
+    in_window[sites] = True
+    points = np.unique(by_site[sites].indices)
+    free = np.zeros(inst.n_demand, dtype=bool)
+    free[points] = True
+    rows, cols, frac = flow
+    kept = ~free[rows]
+    load = inst.weight[rows[kept]] * frac[kept]
+    spare = cap - np.bincount(cols[kept], load, minlength=inst.n_sites)
+    sub = inst.reach[points]
+    near = np.unique(sub.indices)
+    # the window's sites (one reaching no point included) and open outside ones with room
+    near = np.union1d(sites, near[is_open[near] & (spare[near] > 1e-6)])
+    standing = inst.built[near] if model.sizing is not None else np.zeros(near.size, bool)
+    copies = np.where(standing, len(SIZES), 1)
+    first = np.cumsum(copies) - copies  # the window's first site of each of ``near``
+    capacity = np.repeat(np.where(in_window[near], cap[near], np.maximum(spare[near], 0.0)), copies)
+    largest = 2 - np.argmax(model.size_mix(inst)[:, ::-1] > 0, axis=1)  # per point
+    if standing.any():
+        held = np.zeros((inst.n_sites, len(SIZES)))
+        np.add.at(held, (cols[kept], largest[rows[kept]]), load)
+        room = _standing_room(inst, model, cap[near[standing]], held[near[standing]],
+                              near[standing])
+        capacity[(first[standing][:, None] + np.arange(len(SIZES))).ravel()] = room.ravel()
+    at = sub[:, near].tocoo()
+    # each pair once, a pair to a standing locker once per size from its point's largest up
+    reps = np.where(standing[at.col], len(SIZES) - largest[points][at.row], 1)
+    up = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    size = np.repeat(np.where(standing[at.col], largest[points][at.row], 0), reps) + up
+    site_of = np.repeat(near, copies)
+    return SitingInstance(
+        demand_ids=[inst.demand_ids[i] for i in points],
+        weight=inst.weight[points],
+        site_ids=[inst.site_ids[j] for j in site_of],
+        reach=make_reach(
+            np.repeat(at.row, reps),
+            np.repeat(first[at.col], reps) + size,
+            np.repeat(at.data, reps),
+            (points.size, site_of.size),
+        ),
+        fixed_cost=np.zeros(site_of.size),
+        capacity=capacity,
+        must_open=~in_window[site_of] | inst.must_open[site_of],
+        name=f"{inst.name}-window",
+    ), site_of
+
+
+def _standing_room(
+    inst: SitingInstance, model: SitingModel, cap: np.ndarray, held: np.ndarray, lockers: np.ndarray
+) -> np.ndarray:
+    """Parcels a day standing ``lockers`` have room for in their compartments of each size
+    (lockers x 3), given the parcels of each size ``held`` there: for sizes >= t, what their
+    compartments of those sizes turn over less the held parcels needing them, no more than
+    sizes >= a smaller t have left, and for all sizes no more than ``cap``."""
+    have = at_least(inst.built_sizes()[lockers]) * model.sizing.throughput
+    have[:, 0] = cap
+    left = np.minimum.accumulate(have - at_least(held), axis=1)
+    return of_each_size(np.maximum(left, 0.0))
