@@ -541,12 +541,20 @@ class TravelMatrices(_Frozen):
     """Travel time (s) and distance (m) between every pair of locations for one travel profile.
 
     Unreachable pairs are infinite (null in JSON), never 0 or a large sentinel.
+
+    `access_m` (road-network travel only, else None) is how far each location lies from the
+    spot on the profile's roads where the vehicle stops for it: the way walked from the parked
+    vehicle to the door, and back, at `routing.travel.ACCESS_WALK_KMH`. The durations include
+    those walks (a leg i -> j is the walk back from i, the drive, the walk to j); the distances
+    do not (they are what the vehicle drives). It is 0 where vehicles start or end: they park
+    there.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     durations: Matrix
     distances: Matrix
+    access_m: tuple[Metres, ...] | None = None
 
     @model_validator(mode="after")
     def _same_shape(self) -> TravelMatrices:
@@ -554,6 +562,12 @@ class TravelMatrices(_Frozen):
             raise ValueError(
                 f"durations {self.durations.shape} and distances {self.distances.shape} "
                 "differ in shape"
+            )
+        if self.access_m is not None and len(self.access_m) != self.size:
+            raise _Invalid(
+                f"access_m: {len(self.access_m)} values for {self.size} locations; "
+                "expected one per location",
+                "access_m",
             )
         return self
 
@@ -566,6 +580,7 @@ class TravelMatrices(_Frozen):
             isinstance(other, TravelMatrices)
             and np.array_equal(self.durations, other.durations)
             and np.array_equal(self.distances, other.distances)
+            and self.access_m == other.access_m
         )
 
     def __hash__(self) -> int:

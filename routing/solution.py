@@ -50,7 +50,10 @@ class Step(_Out):
     span is its travel + service + waiting + breaks. A break's `arrival` is when the vehicle is
     ready for it, its `waiting` the idle time until it starts (a vehicle at the next stop before
     lunch is due), its `service` its length; its `location` is where it is taken (the stop left,
-    the next stop, or None on the road), its `duration` and `distance` the travel before it."""
+    the next stop, or None on the road), its `duration` and `distance` the travel before it.
+    `access` is the walk (m) between the parked vehicle and the place, each way, which its
+    arrival includes (None when travel did not come from a road network; see
+    `routing.model.TravelMatrices.access_m`)."""
 
     type: StepType
     id: str | None = None
@@ -62,6 +65,7 @@ class Step(_Out):
     load: tuple[int, ...] = ()
     distance: float = 0.0
     duration: float = 0.0
+    access: float | None = None
 
     @property
     def start(self) -> float:
@@ -76,7 +80,10 @@ class Step(_Out):
 class Route(_Out):
     """One used vehicle's route; `duration` is total travel time as in VROOM, `service` the
     tasks' service time (breaks excluded), `waiting` every step's idle time: before service
-    starts, before a break starts and, at the end centre, before it opens."""
+    starts, before a break starts and, at the end centre, before it opens. `walked` is the
+    metres the courier walks between the parked vehicle and the stops, there and back, which
+    `duration` includes and `distance` (driven) does not; None when travel did not come from
+    a road network."""
 
     vehicle: str
     steps: tuple[Step, ...]
@@ -87,6 +94,7 @@ class Route(_Out):
     waiting: float
     start_time: float
     end_time: float
+    walked: float | None = None
 
     def task_steps(self) -> list[Step]:
         return [s for s in self.steps if s.type in ("job", "pickup", "delivery")]
@@ -138,7 +146,8 @@ class Solution(_Out):
 
         Ids are written as integers when the problem came from integer ids (VROOM input or a
         benchmark file), so the output can be compared with other tools' directly.
-        Shipment steps carry the pickup/delivery step id when the input gave one.
+        Shipment steps carry the pickup/delivery step id when the input gave one. A route timed
+        on a road network also carries `walked_m` (see `Route.walked`), a key VROOM lacks.
         """
         int_ids = problem is not None and bool(
             problem.meta.get("int_ids") or problem.meta.get("format") in _NUMBERED_FORMATS
@@ -177,17 +186,17 @@ class Solution(_Out):
                     load=list(s.load),
                 )
                 steps.append(out)
-            routes.append(
-                {
-                    "vehicle": ident(r.vehicle),
-                    "cost": _num(r.cost),
-                    "distance": _num(r.distance),
-                    "duration": _num(r.duration),
-                    "service": _num(r.service),
-                    "waiting_time": _num(r.waiting),
-                    "steps": steps,
-                }
-            )
+            route: dict[str, Any] = {
+                "vehicle": ident(r.vehicle),
+                "cost": _num(r.cost),
+                "distance": _num(r.distance),
+                "duration": _num(r.duration),
+                "service": _num(r.service),
+                "waiting_time": _num(r.waiting),
+            }
+            if r.walked is not None:  # Gongpei's own, as the summary's engine is
+                route["walked_m"] = _num(r.walked)
+            routes.append({**route, "steps": steps})
         s = self.summary
         return {
             "code": 0,
@@ -219,13 +228,15 @@ class Solution(_Out):
         whose travel the matrices hold: routing itself has no roads to draw on.
 
         Numbers are rounded as in `to_vroom`, so the map and the JSON show the same figures.
-        A route's `cost` is in the vehicles' cost units, `distance` in metres, `duration` its
-        travel time in seconds. A stop gives what a dispatcher needs, in seconds: `arrival_s`,
-        `waiting_s` (for its window or opening hours), `service_start_s`, `service_s` and
-        `departure_s`, the times counted from midnight of the plan's day like the problem's
-        times (`arrival` repeats `arrival_s` for readers of the older name). Its `order` is its
-        position in the route's `steps` of the JSON, so a break (which has no Point) leaves a
-        gap in the numbers."""
+        A route's `cost` is in the vehicles' cost units, `distance` in metres driven, `duration`
+        its travel time in seconds, `walked_m` the metres walked between the parked vehicle and
+        its stops (there and back; in `duration`, not in `distance`), and each stop's
+        `access_m` that walk one way (both null when travel did not come from a road network).
+        A stop gives what a dispatcher needs, in seconds: `arrival_s`, `waiting_s` (for its
+        window or opening hours), `service_start_s`, `service_s` and `departure_s`, the times
+        counted from midnight of the plan's day like the problem's times (`arrival` repeats
+        `arrival_s` for readers of the older name). Its `order` is its position in the route's
+        `steps` of the JSON, so a break (which has no Point) leaves a gap in the numbers."""
         features: list[dict[str, Any]] = []
         for r in self.routes:
             coords = [
@@ -253,6 +264,7 @@ def _route_feature(route: Route, coords: list[list[float]]) -> dict[str, Any]:
             "cost": _num(route.cost),
             "distance": _num(route.distance),
             "duration": _num(route.duration),
+            "walked_m": _maybe(route.walked),
         },
     }
 
@@ -276,6 +288,7 @@ def _stop_feature(vehicle: str, order: int, step: Step) -> dict[str, Any]:
             "service_start_s": _num(step.start),
             "service_s": _num(step.service),
             "departure_s": _num(step.departure),
+            "access_m": _maybe(step.access),
         },
     }
 
@@ -303,6 +316,11 @@ def _unassigned_entries(
 def _num(x: float) -> float | int:
     """Whole numbers as ints (VROOM writes integers), others rounded to millis."""
     return round(x) if abs(x - round(x)) < 1e-9 else round(x, 3)
+
+
+def _maybe(x: float | None) -> float | int | None:
+    """`_num` of a figure that may be unknown (None, null in JSON)."""
+    return None if x is None else _num(x)
 
 
 # --------------------------------------------------------------------------- building
@@ -454,6 +472,7 @@ class _Walk:
     dur: float = 0.0
     waiting: float = 0.0
     service: float = 0.0
+    on_foot: float = 0.0
 
 
 def _break_place(here: int | None, there: int | None, driven: float, leg: float) -> int | None:
@@ -526,6 +545,21 @@ def _travel(
     return float(travel.durations[here, there]), float(travel.distances[here, there])
 
 
+def _access(problem: Problem, vehicle: Vehicle, loc: int) -> float | None:
+    """Metres between the vehicle, parked on its roads, and place `loc`, each way (None when
+    travel did not come from a road network)."""
+    access = problem.travel(vehicle.profile).access_m
+    return None if access is None else access[loc]
+
+
+def _walked(problem: Problem, vehicle: Vehicle, here: int | None, there: int | None) -> float:
+    """Metres walked on the leg from `here` to `there`: back from `here` to the vehicle and
+    from it to `there`, as the leg's duration counts them (none within one place)."""
+    if here is None or there is None or here == there:
+        return 0.0
+    return (_access(problem, vehicle, here) or 0.0) + (_access(problem, vehicle, there) or 0.0)
+
+
 def _drive(
     problem: Problem,
     vehicle: Vehicle,
@@ -541,6 +575,7 @@ def _drive(
     leg, leg_m = _travel(problem, vehicle, walk.loc, there)
     walk.dist += leg_m
     walk.dur += leg
+    walk.on_foot += _walked(problem, vehicle, walk.loc, there)
     walk.waiting += sum(s.waiting for s in steps)
     return steps, free + leg - driven
 
@@ -560,6 +595,7 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
                 coordinates=problem.coordinates(start_loc),
                 arrival=t,
                 load=tuple(load),
+                access=_access(problem, vehicle, start_loc),
             )
         )
     walk = _Walk(loc=start_loc, depart=t)
@@ -594,6 +630,7 @@ def _timed_route(problem: Problem, plan: RoutePlan) -> Route:
         waiting=walk.waiting,
         start_time=first,
         end_time=end_time,
+        walked=None if problem.travel(vehicle.profile).access_m is None else walk.on_foot,
     )
 
 
@@ -643,6 +680,7 @@ def _timed_stop(
             load=tuple(load),
             distance=walk.dist,
             duration=walk.dur,
+            access=_access(problem, vehicle, where),
         )
     )
     walk.waiting += begin - arrival
@@ -675,6 +713,7 @@ def _timed_end(
             load=tuple(load),
             distance=walk.dist,
             duration=walk.dur,
+            access=_access(problem, vehicle, end_loc),
         )
     )
     return steps, end_time

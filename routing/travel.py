@@ -3,13 +3,15 @@
 A problem always carries explicit matrices. For real coordinates they come from `network/`
 (`network.matrix.travel_matrix` on a road graph per travel profile). The straight-line estimate
 (haversine distance times a circuity factor, at a constant speed) is only ever used when the
-caller asks for it by name: it is a rough fallback, not a silent default.
+caller asks for it by name: it is a rough fallback, not a silent default. Road-network legs are
+timed door to door: the courier walks between the road, where the vehicle parks, and each stop
+off it (`with_access_walk`); the distances stay what the vehicle drives.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
 LineDrawer = Callable[[list[list[float]], "Route"], list[list[float]]]
 
 DEFAULT_SPEED_KMH = {"van": 25.0, "e-tricycle": 15.0, "walk": 4.5}
+#: The courier's pace (km/h) between the parked vehicle and a door off its roads; see
+#: `with_access_walk`.
+ACCESS_WALK_KMH = DEFAULT_SPEED_KMH["walk"]
 DEFAULT_CIRCUITY = 1.3
 # roads seldom run more than twice the straight line; past 5 it is a typo (1e10 made entries
 # beyond what the engines hold, refused as "durations", a field the caller never sent)
@@ -67,15 +72,45 @@ def network_matrices(
     graph: Any,
     locations: Sequence[Location],
     labels: Sequence[str] | None = None,
+    *,
+    parked: Collection[int] = (),
     **options: Any,
 ) -> TravelMatrices:
-    """Road-network travel between the locations on one profile's graph (see network.matrix).
-    `labels` name what stands at each location (`job '777'`, `centre 'hub'`), so that a
-    location off the map is refused by that name, not by its place in the internal list."""
+    """Road-network travel between the locations on one profile's graph (see network.matrix),
+    each leg timed door to door (`with_access_walk`; `parked` are the location indices where
+    vehicles start or end). `labels` name what stands at each location (`job '777'`, `centre
+    'hub'`), so that a location off the map is refused by that name, not by its place in the
+    internal list."""
     from network.matrix import travel_matrix
 
     result = travel_matrix(graph, _points(locations), labels=labels, **options)
-    return TravelMatrices(durations=result.duration_s, distances=result.distance_m)
+    access = access_metres(result.snap_m, parked)
+    return TravelMatrices(
+        durations=with_access_walk(result.duration_s, access),
+        distances=result.distance_m,
+        access_m=tuple(access.tolist()),
+    )
+
+
+def access_metres(snap_m: np.ndarray, parked: Collection[int]) -> np.ndarray:
+    """How far the courier walks from the parked vehicle to each location, each way: its
+    distance from the road (``snap_m``), except where vehicles start or end (``parked``
+    indices), which they park at."""
+    access = np.array(snap_m, dtype=np.float64)
+    access[list(parked)] = 0.0
+    return access
+
+
+def with_access_walk(durations: np.ndarray, access_m: np.ndarray) -> np.ndarray:
+    """Road durations (snap spot to snap spot) made door to door: a leg i -> j (i != j) also
+    takes the walk back from door i to the vehicle and the walk from it to door j, at
+    `ACCESS_WALK_KMH`. A stop off the road is parked beside, not driven to, so the walk is
+    the courier's time, in every ETA, shift and hourly cost; a route's distance stays what the
+    vehicle drives. The diagonal stays 0 (one place: no walk); unreachable stays inf."""
+    walk_s = np.asarray(access_m, dtype=np.float64) / (ACCESS_WALK_KMH / 3.6)
+    out = np.asarray(durations, dtype=np.float64) + walk_s[:, None] + walk_s[None, :]
+    np.fill_diagonal(out, 0.0)
+    return out
 
 
 def road_graphs(
@@ -161,6 +196,7 @@ def matrices_for(
     network: str | None = None,
     cache_dir: str | None = None,
     labels: Sequence[str] | None = None,
+    parked: Collection[int] = (),
 ) -> dict[str, TravelMatrices]:
     """Matrices for each profile from a road network source, or straight lines when asked.
 
@@ -168,13 +204,15 @@ def matrices_for(
     build`, usable only when every vehicle has that folder's profile) wins; otherwise `travel`
     must say {"source": "straight_line", "speed_kmh": 25 or {profile: kmh}, "circuity": 1.3}
     or {"source": "network", "osm": SOURCE}. `labels` (one per location, see
-    `network_matrices`) name a location too far from the roads.
+    `network_matrices`) name a location too far from the roads. Road-network legs are timed
+    door to door, with the courier's walk between the road and each location except the
+    ``parked`` ones, where vehicles start or end (`with_access_walk`); straight lines are not.
     """
     travel = dict(travel or {})
     graphs = road_graphs(profiles, travel=travel, network=network, cache_dir=cache_dir)
     if graphs is not None:
         return {
-            profile: network_matrices(graph, locations, labels)
+            profile: network_matrices(graph, locations, labels, parked=parked)
             for profile, graph in graphs.items()
         }
     source = travel.get("source")

@@ -167,6 +167,8 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
                     "stops": len(route.task_steps()),
                     "distance_m": round(route.distance),
                     "duration_s": round(route.duration),
+                    # the courier's walk between road and doors: drawn, timed, not driven
+                    "walked_m": None if route.walked is None else round(route.walked),
                     "cost": round(route.cost + paid_at_stops(plan.built.problem, route), 2),
                     "profile": [
                         {"t": s.arrival, "load": s.load[0] if s.load else 0, "type": s.type}

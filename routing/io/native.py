@@ -105,6 +105,21 @@ def _labels(data: dict[str, Any], n: int) -> list[str]:
     return [named.get(i, f"location {i}") for i in range(n)]
 
 
+def _parked(data: dict[str, Any], n: int) -> set[int]:
+    """The locations of the centres vehicles start or end at: vehicles park there, so travel
+    from and to them has no walk to the door (see `routing.travel.with_access_walk`). Read
+    before the model checks the fields, so anything malformed is skipped here, refused there."""
+
+    def items(key: str) -> list[dict[str, Any]]:
+        found = data.get(key)
+        return [x for x in found if isinstance(x, dict)] if isinstance(found, list) else []
+
+    at = {c["id"]: c.get("location") for c in items("centres") if isinstance(c.get("id"), str)}
+    ends = {v.get(end) for v in items("vehicles") for end in ("start", "end")}
+    places = {at.get(ref) for ref in ends if isinstance(ref, str)}
+    return {i for i in places if type(i) is int and 0 <= i < n}
+
+
 def problem_from_dict(
     data: Any, *, network: str | None = None, cache_dir: str | None = None
 ) -> Problem:
@@ -130,6 +145,7 @@ def problem_from_dict(
             network=network,
             cache_dir=cache_dir,
             labels=_labels(data, len(locations)),
+            parked=_parked(data, len(locations)),
         )
     try:
         return Problem.model_validate(data)

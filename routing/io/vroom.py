@@ -361,6 +361,7 @@ def vroom_to_problem(
             network=network,
             cache_dir=cache_dir,
             labels=places.labels(),
+            parked=centres,  # the vehicles' starts and ends: they park there
         )
     model = {
         "name": name,

@@ -59,7 +59,10 @@ def route_features(result: DayResult) -> dict[str, list[dict[str, Any]]]:
     A route's ``cost`` is its whole cost as the plan's ``cost`` counts it (the engine's route
     cost plus the driver's paid time at stops), so routes and line haul add up to the plan's
     cost less the penalty for undelivered parcels. Routes and line haul share one scheme of
-    properties: ``distance_m`` and ``duration_s`` (whole metres and seconds), ``cost``.
+    properties: ``distance_m`` and ``duration_s`` (whole metres and seconds), ``cost``; a
+    route's ``walked_m`` (whole metres; null off road graphs) is the courier's walk between the
+    parked van and the doors, there and back, which ``duration_s`` includes and ``distance_m``
+    does not, and each stop's ``access_m`` that walk one way (see `Solution.to_geojson`).
     """
     plans = {
         "solo": list(result.solo.items()),
@@ -89,4 +92,5 @@ def _route_properties(props: dict[str, Any], plan: SolvedPlan, route: Route) -> 
     props.pop("duration", None)
     props["distance_m"] = round(route.distance)
     props["duration_s"] = round(route.duration)
+    props["walked_m"] = None if route.walked is None else round(route.walked)
     props["cost"] = round(route.cost + paid_at_stops(plan.built.problem, route), 2)

@@ -285,8 +285,7 @@ class _Builder:
         index = np.fromiter(self.local, dtype=np.int64, count=len(self.local))
         profiles = {v.profile for v in self.model.vehicles}
         for profile in sorted(profiles):
-            durations, distances = self.travel.cut(profile, index)
-            self.model.set_matrices(profile, durations, distances)
+            self.model.matrices[profile] = self.travel.cut(profile, index)
         return BuiltPlan(
             kind=kind,
             firms=firms,

@@ -13,7 +13,7 @@ from network.graph import build_graph
 from network.matrix import distances_within, travel_matrix
 from routing.model import Location, TravelMatrices
 from routing.pooling.day import Day
-from routing.travel import straight_line_matrices
+from routing.travel import access_metres, straight_line_matrices, with_access_walk
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,12 @@ def day_places(day: Day) -> DayPlaces:
 @dataclass(frozen=True)
 class DayTravel:
     """Matrices of one day: per vehicle profile, seconds and metres between all places; and
-    metres on foot from each parcel's recipient to each locker (np.inf beyond the radius)."""
+    metres on foot from each parcel's recipient to each locker (np.inf beyond the radius).
+
+    On road graphs ``access_m`` holds, per vehicle profile, each place's distance from that
+    profile's roads, which the courier walks from the parked vehicle and back (0 at depots
+    and centres, where vehicles park); the durations include those walks (see
+    `routing.travel.with_access_walk`). Empty for straight-line travel."""
 
     places: DayPlaces
     durations: dict[str, np.ndarray]
@@ -61,11 +66,17 @@ class DayTravel:
     walk_m: np.ndarray
     source: str
     unreachable: dict[str, int] = field(default_factory=dict)
+    access_m: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def cut(self, profile: str, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Durations and distances of ``profile`` between the given places only."""
+    def cut(self, profile: str, index: np.ndarray) -> TravelMatrices:
+        """The matrices of ``profile`` between the given places only."""
         grid = np.ix_(index, index)
-        return self.durations[profile][grid], self.distances[profile][grid]
+        access = self.access_m.get(profile)
+        return TravelMatrices(
+            durations=self.durations[profile][grid],
+            distances=self.distances[profile][grid],
+            access_m=None if access is None else tuple(access[index].tolist()),
+        )
 
 
 def _vehicle_profiles(day: Day) -> list[str]:
@@ -97,8 +108,10 @@ def day_travel(
 
     From road graphs (``network.graph.build_graph`` per vehicle profile, ``network.matrix``) or,
     only when the day asks for it, straight lines (``routing.travel``: haversine distance times a
-    circuity factor at a fixed speed). Walking distances from recipients to lockers come from the
-    walk graph, or from straight lines in the straight-line mode.
+    circuity factor at a fixed speed). On road graphs a leg's time includes the courier's walk
+    between the road and each parcel's door or locker (not at depots and centres, where the
+    vehicles park). Walking distances from recipients to lockers come from the walk graph, or
+    from straight lines in the straight-line mode.
     """
     places = day_places(day)
     parcels = [p.at.pair() for p in day.parcels]
@@ -129,10 +142,12 @@ def day_travel(
             built[profile] = build_graph(day.travel.source, profile=profile, cache_dir=cache_dir)
         return built[profile]
 
-    durations, distances, unreachable = {}, {}, {}
+    durations, distances, unreachable, access = {}, {}, {}, {}
+    parked = [*places.depot.values(), *places.centre.values()]  # vehicles start and end there
     for profile in _vehicle_profiles(day):
         matrix = travel_matrix(graph(profile), places.points, labels=places.names)
-        durations[profile] = np.asarray(matrix.duration_s, dtype=np.float64)
+        access[profile] = access_metres(matrix.snap_m, parked)
+        durations[profile] = with_access_walk(matrix.duration_s, access[profile])
         distances[profile] = np.asarray(matrix.distance_m, dtype=np.float64)
         unreachable[profile] = len(matrix.unreachable)
     walk = np.full((len(parcels), len(lockers)), np.inf)
@@ -142,7 +157,7 @@ def day_travel(
         ).tocoo()
         walk[within.row, within.col] = within.data
     return DayTravel(
-        places, durations, distances, walk, f"road graph {day.travel.source}", unreachable
+        places, durations, distances, walk, f"road graph {day.travel.source}", unreachable, access
     )
 
 

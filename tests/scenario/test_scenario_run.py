@@ -117,6 +117,13 @@ def test_routes_follow_roads(small_run: Path) -> None:
     ]
     assert sorted(h["firm"] for h in hauls) == ["A", "B"]
     assert all(h["trips"] == 1 and h["parcels"] == 15 for h in hauls)
+    # on a road map a route says how far its courier walks between the road and the doors
+    delivering = [
+        f["properties"]
+        for f in routes["features"]
+        if not f["properties"]["vehicle"].startswith("line haul")
+    ]
+    assert delivering and all(isinstance(p["walked_m"], int) for p in delivering)
 
 
 def test_bbox_with_no_roads_names_the_line(tmp_path: Path) -> None:
