@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from routing.check import check
-from routing.engines import ENGINES, EngineError, ProgressCallback, get_engine
+from routing.engines import ENGINES, EngineError, ProgressCallback, ShouldStop, get_engine
 from routing.model import Job, Problem, Shipment, ShipmentStop, TimeWindow
 from routing.solution import Solution, build_solution, with_unassigned
 from routing.unassigned import explain
@@ -51,6 +51,7 @@ def solve(
     seed: int = 0,
     progress: ProgressCallback | None = None,
     race: bool | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> Solution:
     """Solve the problem; the solution's `engine` and `engine_reason` say who and why, its
     `runtime_s` the whole time taken (a warm start's two engines, a race's wait included).
@@ -59,7 +60,10 @@ def solve(
     as sound on an engine's word alone.
 
     `race` None races two searches when auto, more than one core is free and this process
-    runs no other thread (the race forks); True/False forces it on or off.
+    runs no other thread (the race forks); True/False forces it on or off. `should_stop`, asked
+    by the engines at each new plan, ends the solve early once it says so (a cancelled job):
+    no later phase starts and a race's other search is not waited for; the plan then has
+    `meta["stopped"]` and is what the search had by then.
     """
     if not math.isfinite(time_limit_s) or time_limit_s <= 0:
         raise EngineError(f"time_limit_s: must be positive and finite, got {time_limit_s}")
@@ -69,7 +73,7 @@ def solve(
     if work.jobs or work.shipments:
         solution = _solved(
             work, engine=engine, time_limit_s=time_limit_s, seed=seed, progress=progress,
-            race=race,
+            race=race, should_stop=should_stop,
         )  # fmt: skip
     else:  # nothing any vehicle can take: no engine to run
         solution = build_solution(problem, [], {}, engine="none", engine_reason="no servable task")
@@ -106,15 +110,17 @@ def _solved(
     seed: int,
     progress: ProgressCallback | None,
     race: bool | None,
+    should_stop: ShouldStop | None,
 ) -> Solution:
     """`solve` without its checks and its clock: the engine (or race) and the reason."""
+    timing: dict[str, Any] = {"time_limit_s": time_limit_s, "seed": seed,
+                              "progress": progress, "should_stop": should_stop}  # fmt: skip
     if engine != "auto":
         module = get_engine(engine)
         ok, why = module.supports(problem)
         if not ok:
             raise EngineError(f"engine: {engine} cannot solve this problem: {why}")
-        solution = module.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
-        return _tagged(solution, f"asked for {engine}")
+        return _tagged(module.solve(problem, **timing), f"asked for {engine}")
 
     fits, why = _pyvrp_fits(problem)
     if race is None:  # forking a process that runs other threads can deadlock the child
@@ -122,17 +128,14 @@ def _solved(
     if fits:
         if not race:
             return _pyvrp_then_ortools(
-                problem, f"auto: PyVRP ({why}); no race (one core or threads)",
-                time_limit_s=time_limit_s, seed=seed, progress=progress,
-            )  # fmt: skip
+                problem, f"auto: PyVRP ({why}); no race (one core or threads)", **timing
+            )
         return _race(
             problem,
             get_engine("ortools").solve,
             get_engine("pyvrp").solve,
             f"auto: PyVRP fits ({why})",
-            time_limit_s=time_limit_s,
-            seed=seed,
-            progress=progress,
+            **timing,
         )
 
     reason = f"auto: OR-Tools, because PyVRP does not fit ({why})"
@@ -141,13 +144,9 @@ def _solved(
         reason += "; PyVRP's plan of a simplified version can seed OR-Tools"
     if not race:
         if simple is not None:
-            solution = _warm_start(
-                problem, time_limit_s=time_limit_s, seed=seed, simple=simple, progress=progress
-            )
+            solution = _warm_start(problem, simple=simple, **timing)
         else:
-            solution = get_engine("ortools").solve(
-                problem, time_limit_s=time_limit_s, seed=seed, progress=progress
-            )
+            solution = get_engine("ortools").solve(problem, **timing)
         return _tagged(solution, reason)
     ortools = get_engine("ortools").solve
     if simple is not None:  # two warm starts from differently seeded PyVRP searches
@@ -155,9 +154,7 @@ def _solved(
         there = functools.partial(_warm_start, simple=simple, pyvrp_seed=seed + 1)
     else:  # another first-solution heuristic: robust start, diverse search
         here, there = ortools, functools.partial(ortools, first_solution="local")
-    return _race(
-        problem, here, there, reason, time_limit_s=time_limit_s, seed=seed, progress=progress
-    )
+    return _race(problem, here, there, reason, **timing)
 
 
 # Share of the limit OR-Tools gets at least when PyVRP, unraced, left required tasks out.
@@ -171,22 +168,26 @@ def _pyvrp_then_ortools(
     time_limit_s: float,
     seed: int,
     progress: ProgressCallback | None,
+    should_stop: ShouldStop | None = None,
 ) -> Solution:
     """PyVRP alone, but never a plan worse than OR-Tools': where PyVRP's plan leaves required
     tasks out or fails the checker (PyVRP searches only plans that serve everything at first,
     and one fleet too small for the day can leave it with little), OR-Tools, whose search drops
     tasks one by one, gets what is left of the limit (at least `FALLBACK_SHARE` of it, so the
-    run may overshoot the limit then) and the better plan is kept, as a race would."""
+    run may overshoot the limit then) and the better plan is kept, as a race would. A stopped
+    PyVRP search (`should_stop`) is the answer as it is."""
     began = time.monotonic()
     ours = get_engine("pyvrp").solve(
-        problem, time_limit_s=time_limit_s, seed=seed, progress=progress
+        problem, time_limit_s=time_limit_s, seed=seed, progress=progress, should_stop=should_stop
     )
     optional = {t.id for t in (*problem.jobs, *problem.shipments) if t.optional}
     required = sum(1 for u in ours.unassigned if u.id not in optional)
-    if required == 0 and check(problem, ours).ok:
+    if ours.meta.get("stopped") or (required == 0 and check(problem, ours).ok):
         return _tagged(ours, reason)
     rest = max(FALLBACK_SHARE * time_limit_s, time_limit_s - (time.monotonic() - began))
-    theirs = get_engine("ortools").solve(problem, time_limit_s=rest, seed=seed, progress=progress)
+    theirs = get_engine("ortools").solve(
+        problem, time_limit_s=rest, seed=seed, progress=progress, should_stop=should_stop
+    )
     best = min((ours, theirs), key=lambda s: _rank(problem, s))
     return _tagged(
         best,
@@ -248,18 +249,23 @@ def _warm_start(
     simple: Problem,
     progress: ProgressCallback | None = None,
     pyvrp_seed: int | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> Solution:
     """PyVRP on the simplified problem, then OR-Tools on the real one from that plan (its
-    restore and search within what is left of the limit; `solve` times the two together)."""
+    restore and search within what is left of the limit; `solve` times the two together).
+    Stopped during PyVRP's part (`should_stop`), OR-Tools builds nothing and leaves every task
+    out as stopped."""
     began = time.monotonic()
     used = seed if pyvrp_seed is None else pyvrp_seed
     start = get_engine("pyvrp").solve(
-        simple, time_limit_s=_pyvrp_seconds(problem, time_limit_s), seed=used
-    )
+        simple, time_limit_s=_pyvrp_seconds(problem, time_limit_s), seed=used,
+        should_stop=should_stop,
+    )  # fmt: skip
     rest = max(0.1, time_limit_s - (time.monotonic() - began))
     solution = get_engine("ortools").solve(
-        problem, time_limit_s=rest, seed=seed, initial=start, progress=progress
-    )
+        problem, time_limit_s=rest, seed=seed, initial=start, progress=progress,
+        should_stop=should_stop,
+    )  # fmt: skip
     return solution.model_copy(update={"meta": {**solution.meta, "pyvrp_seed": used}})
 
 
@@ -308,9 +314,11 @@ def _race(
     time_limit_s: float,
     seed: int,
     progress: ProgressCallback | None,
+    should_stop: ShouldStop | None = None,
 ) -> Solution:
     """`here` in this process and `other` in a forked one (fork: nothing needs pickling),
-    same time limit; the better checked plan wins."""
+    same time limit; the better checked plan wins. `should_stop` reaches `here` only (the
+    child cannot see it): once it says stop, the child is not waited for."""
     began = time.monotonic()
     ctx = mp.get_context("fork")
     parent, end = ctx.Pipe(duplex=False)
@@ -318,9 +326,14 @@ def _race(
     proc.start()
     end.close()
     try:
-        ours = here(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
+        ours = here(
+            problem, time_limit_s=time_limit_s, seed=seed, progress=progress,
+            should_stop=should_stop,
+        )  # fmt: skip
         # the child got the same limit; allow it start-up slack before giving up on it
         wait = max(1.0, time_limit_s + 5.0 - (time.monotonic() - began))
+        if ours.meta.get("stopped"):
+            wait = 0.0
         theirs: Solution | None = None
         note = ""
         if parent.poll(wait):

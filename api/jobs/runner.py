@@ -73,8 +73,10 @@ def _graph_cache() -> str:
 
 def solve_batch(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -> Result:
     """Solve a firm's batch; the result is VROOM-shaped JSON plus the routes as GeoJSON, drawn
-    along the roads where the server timed the travel on its map. A search runs to its time
-    limit whatever ``stop`` says (the engines take no stop from outside)."""
+    along the roads where the server timed the travel on its map. The engines ask ``stop`` at
+    each new plan (the moments OR-Tools lets the worker's heartbeat run at all) and end the
+    search once it says so: a batch cancelled while it is solved stops within a plan or two
+    of its worker hearing it (it ran to its time limit, up to 600 s), with no outcome."""
     from routing.solve import solve
     from routing.travel import road_line
 
@@ -86,7 +88,10 @@ def solve_batch(payload: dict[str, Any], progress: Progress, stop: Stop = _never
             engine=payload.get("engine", "auto"),
             time_limit_s=limit,
             progress=lambda _update: tick(),
+            should_stop=stop,
         )
+    if stop():
+        raise JobStopped
     line = road_line(problem, network=payload.get("network"), cache_dir=_graph_cache())
     return checked_solution(problem, solution)[0], solution.to_geojson(line=line)
 

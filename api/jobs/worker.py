@@ -212,8 +212,9 @@ class Worker:
     def _lease_s(self, job: queue.Claimed) -> float:
         """The job's lease: `job_lease_s` plus three times its own time limit. OR-Tools holds
         the interpreter until its first plan, so the heartbeat thread cannot renew meanwhile:
-        on 3,000 jobs that took over 120 s, the 30 s lease lapsed, other workers ran the job
-        again and a healthy job was failed as "stopped 3 times". A crashed worker on this
+        on 3,000 jobs that once took over 120 s (4-10 s since its dimensions are tables), the
+        30 s lease lapsed, other workers ran the job again and a healthy job was failed as
+        "stopped 3 times". A crashed worker on this
         host is still found at once (`queue.release_dead_local`); elsewhere, by this lease."""
         limit = job.payload.get("time_limit_s")
         return self.settings.job_lease_s + 3.0 * (float(limit) if limit else 0.0)
@@ -267,8 +268,11 @@ class Worker:
     def _hand_back(self, job: queue.Claimed) -> None:
         """Queue the job again, its attempt not counted, as this worker is stopping: killed
         after `gongpei serve`'s grace, it used to count as dead, and three restarts during a
-        long job failed the job for good. The solve runs on until it ends or the worker is
-        killed; its outcome is stored if no other worker has claimed the job by then."""
+        long job failed the job for good. The job then stops where its runner asks ``gone``
+        (a batch's search at its next plan, a pool run between its solves), so the worker
+        ends within its grace, and the next worker runs it again; a run that does not ask (a
+        siting run) runs on, its outcome stored if no other worker has claimed the job by
+        then."""
         if queue.hand_back(self.db, job.id, self.id):
             log.info("job %s handed back to the queue: this worker is stopping", job.id)
 

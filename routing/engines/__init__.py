@@ -4,11 +4,14 @@ Each engine is a module `routing.engines.<name>_engine` with two functions:
 
 - `supports(problem) -> tuple[bool, str]`: whether the engine handles every part of the problem,
   and why not (or why it fits) in one line;
-- `solve(problem, *, time_limit_s, seed, progress) -> Solution`: a plan built with
+- `solve(problem, *, time_limit_s, seed, progress, should_stop) -> Solution`: a plan built with
   `routing.solution.build_solution`, never exceeding the time limit by more than start-up time.
 
 `progress`, when given, is called with a `Progress` now and then during the search (new best
-plans), so a long solve can show how it goes.
+plans), so a long solve can show how it goes. `should_stop`, when given, is asked at the same
+moments (and between phases) whether to end the search now: a job whose owner cancelled it
+stops within a plan or two instead of at its time limit; the tasks its plan had not served by
+then are left out with the reason `STOPPED`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+#: Whether the caller wants the search to end now (e.g. its job was cancelled).
+ShouldStop = Callable[[], bool]
+STOPPED = "the solve was stopped before its plan served this task"
 
 
 class EngineError(GongpeiError):

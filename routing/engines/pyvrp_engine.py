@@ -47,7 +47,7 @@ from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks, IteratedLoca
 from pyvrp.PenaltyManager import PenaltyParams
 from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
-from routing.engines import EngineError, Progress, ProgressCallback
+from routing.engines import STOPPED, EngineError, Progress, ProgressCallback, ShouldStop
 from routing.model import Job, Problem, Shipment, TimeWindow, Vehicle
 from routing.solution import RoutePlan, Solution, Visit, build_solution
 from routing.unassigned import explain, why_not_alone
@@ -101,8 +101,10 @@ def solve(
     time_limit_s: float = 10.0,
     seed: int = 0,
     progress: ProgressCallback | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> Solution:
-    """Solve with PyVRP within `time_limit_s` (including the model translation), seeded."""
+    """Solve with PyVRP within `time_limit_s` (including the model translation), seeded;
+    `should_stop` is asked at every iteration of the search (see `_Stop`)."""
     started = time.perf_counter()
     ok, reason = supports(problem)
     if not ok:
@@ -115,21 +117,24 @@ def solve(
     # where every task is optional, those that must be served carrying an overriding prize.
     translated = _Translation(problem)
     give_up = started + (deadline - started) / 2
-    result = _search(translated, _Stop(deadline, give_up=give_up), seed, progress, started)
+    stop = _Stop(deadline, give_up=give_up, should_stop=should_stop)
+    result = _search(translated, stop, seed, progress, started)
     iterations = result.num_iterations
-    if not result.best.is_feasible():
+    if not result.best.is_feasible() and not stop.stopped:
         translated = _Translation(problem, all_optional=True)
-        stop = _Stop(deadline, at_least=FALLBACK_ITERATIONS)
+        stop = _Stop(deadline, at_least=FALLBACK_ITERATIONS, should_stop=should_stop)
         result = _search(translated, stop, seed, progress, started)
         iterations += result.num_iterations
     plans, dropped = translated.plans(result.best)
     served = {v.id for plan in plans for v in plan.visits}
     used = {plan.vehicle for plan in plans}
-    unassigned = {
-        task.id: translated.untimable.get(task.id) or explain(problem, task.id, used=used)
+    unassigned = {  # a stopped solve's caller wants no plan: no need to explain it
+        task.id: STOPPED if stop.stopped else (
+            translated.untimable.get(task.id) or explain(problem, task.id, used=used)
+        )
         for task in (*problem.jobs, *problem.shipments)
         if task.id not in served
-    }
+    }  # fmt: skip
     for task_id, why in dropped.items():
         unassigned[task_id] = f"{unassigned[task_id]} ({why})"
     return build_solution(
@@ -139,7 +144,7 @@ def solve(
         engine=NAME,
         engine_reason=reason,
         runtime_s=time.perf_counter() - started,
-        meta={"pyvrp_iterations": iterations, "seed": seed},
+        meta={"pyvrp_iterations": iterations, "seed": seed, "stopped": stop.stopped},
     )
 
 
@@ -161,17 +166,32 @@ def _search(translated: _Translation, stop: _Stop, seed: int,
 
 class _Stop:
     """PyVRP stopping criterion: the deadline, or `give_up` if no feasible plan by then; never
-    before `at_least` iterations."""
+    before `at_least` iterations, unless the caller's `should_stop` says to stop (then
+    `stopped`). PyVRP asks it at every iteration, in Python between its C++ steps, so the
+    caller's own threads (a job worker's heartbeat) run meanwhile and a cancel ends the search
+    within an iteration of being heard."""
 
     _INFEASIBLE = np.iinfo(np.int64).max  # PyVRP's cost of an infeasible solution
 
-    def __init__(self, deadline: float, *, give_up: float | None = None, at_least: int = 0) -> None:
+    def __init__(
+        self,
+        deadline: float,
+        *,
+        give_up: float | None = None,
+        at_least: int = 0,
+        should_stop: ShouldStop | None = None,
+    ) -> None:
         self._deadline = deadline
         self._give_up = give_up
         self._left = at_least
+        self._should_stop = should_stop
+        self.stopped = False
         self.seconds = max(0.0, deadline - time.perf_counter())  # the search's whole budget
 
     def __call__(self, best_cost: int) -> bool:
+        if self._should_stop is not None and self._should_stop():
+            self.stopped = True
+            return True
         self._left -= 1
         if self._left >= 0:
             return False

@@ -1,0 +1,218 @@
+"""`--engine ortools` at scale: the engine as it was (before) against as it is (after), side by
+side on seeded city days of 1,000 to 3,000 jobs, and on the shared instances with --shared.
+
+    .venv/bin/python benchmarks/ortools_scale.py [--sizes 1000 2000 3000] [--time-limit 10]
+        [--seed 1] [--kinds plain windows] [--shared] [--shared-time-limit 5]
+    .venv/bin/python benchmarks/ortools_scale.py --speed [--sizes 200 1000] [--shared]
+
+A city day (`city_day`): one depot in the middle of a 20 x 20 km square, jobs spread over it,
+roads 1.3 times the straight line at 30 km/h, 1 to 3 parcels and 1 to 4 minutes of service a
+job, vans of 200 parcels on a 08:00-18:00 shift paying 0.4 a km and 25 an hour, the fleet 30 %
+above what the parcels need (40 vans for 3,000 jobs). "windows" gives half the jobs a 2-hour
+window. Every plan goes through `routing.solve.solve(engine="ortools")`, as `gongpei solve
+--engine ortools` does, independent checker included.
+
+"Before" is the engine with OR-Tools' own matrix registration for its time and distance
+dimensions (`RegisterTransitMatrix`, whose matrix OR-Tools 9.15 copies at every route its cumul
+filter checks) and its default zipped trail, both swapped back in for that run; "after" is the
+engine as it is. Columns: jobs served, cost, wall time over the limit; the ratio is after's cost
+over before's where both serve every job, else after's jobs served over before's.
+
+--speed compares search speed instead: OR-Tools' search is deterministic, so before, after, and
+after with a `should_stop` that never says stop (asked at each new plan, as a job's is) find
+the same plans in the same order, and the CPU time to the last plan all three reach within the
+limit compares them (median of two rounds; city days with windows, and R101 and X-n157 with
+--shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from routing.check import check  # noqa: E402
+from routing.engines import ortools_engine  # noqa: E402
+from routing.io import read_problem  # noqa: E402
+from routing.model import Centre, Job, Problem, Vehicle  # noqa: E402
+from routing.solve import solve  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "bench" / "vrp"
+SHARED_FILES = (
+    "cvrp/X-n101-k25.vrp", "cvrp/X-n157-k13.vrp", "cvrp/X-n200-k36.vrp", "solomon/C101.txt",
+    "solomon/R101.txt", "solomon/RC101.txt", "solomon/RC201.txt", "pdptw/lr101.txt",
+)  # fmt: skip
+SPEED_FILES = ("solomon/R101.txt", "cvrp/X-n157-k13.vrp")
+SIDE_M = 20_000.0
+DETOUR = 1.3
+SPEED_MS = 30 / 3.6
+CAPACITY = 200
+DAY = (8 * 3600.0, 18 * 3600.0)
+
+
+def city_day(n: int, seed: int, *, windows: bool) -> Problem:
+    """A seeded day of `n` delivery jobs for a city depot (see the module's docstring)."""
+    rng = np.random.default_rng(seed)
+    points = np.vstack([[SIDE_M / 2, SIDE_M / 2], rng.uniform(0, SIDE_M, (n, 2))])
+    metres = np.rint(DETOUR * np.linalg.norm(points[:, None, :] - points[None, :, :], axis=2))
+    seconds = np.rint(metres / SPEED_MS)
+    parcels = rng.integers(1, 4, n)
+    service = rng.integers(60, 241, n)
+    slots = [(h * 3600.0, (h + 2) * 3600.0) for h in range(8, 18, 2)]
+    timed = rng.random(n) < 0.5 if windows else np.zeros(n, dtype=bool)
+    slot = rng.integers(len(slots), size=n)
+    jobs = tuple(
+        Job(
+            id=f"j{i + 1}",
+            location=i + 1,
+            delivery=(int(parcels[i]),),
+            service=float(service[i]),
+            time_windows=(slots[slot[i]],) if timed[i] else (),
+        )
+        for i in range(n)
+    )
+    vans = math.ceil(1.3 * parcels.sum() / CAPACITY)
+    van = {"start": "depot", "end": "depot", "capacity": (CAPACITY,), "shift": DAY}
+    vehicles = tuple(
+        Vehicle(id=f"van{k + 1}", cost_per_km=0.4, cost_per_hour=25.0, **van) for k in range(vans)
+    )
+    return Problem(
+        name=f"city-{n}{'-tw' if windows else ''}",
+        centres=(Centre(id="depot", location=0),),
+        vehicles=vehicles,
+        jobs=jobs,
+        matrices={"van": {"durations": seconds, "distances": metres}},
+    )
+
+
+@contextmanager
+def before() -> Iterator[None]:
+    """The engine as it was for the length of the block: its dimensions' matrices registered
+    with `RegisterTransitMatrix` and OR-Tools' default model parameters (zipped trail)."""
+    builder = ortools_engine._Builder
+    saved = builder._dimension_transits, ortools_engine._model_parameters
+
+    def matrix(self: ortools_engine._Builder, transits: np.ndarray) -> int:
+        return self.routing.RegisterTransitMatrix(self._free_empty(transits).tolist())
+
+    builder._dimension_transits = matrix  # type: ignore[method-assign]
+    ortools_engine._model_parameters = pywrapcp.DefaultRoutingModelParameters
+    try:
+        yield
+    finally:
+        builder._dimension_transits, ortools_engine._model_parameters = saved
+
+
+def run(problem: Problem, limit: float, old: bool) -> tuple[int, float, float]:
+    """Jobs served, cost and wall seconds of one checked `--engine ortools` solve."""
+    began = time.monotonic()
+    with before() if old else nullcontext():
+        solution = solve(problem, engine="ortools", time_limit_s=limit)
+    wall = time.monotonic() - began
+    report = check(problem, solution)
+    assert report.ok, f"{problem.name}: {report.summary()}"
+    served = len(problem.jobs) + len(problem.shipments) - solution.summary.unassigned
+    return served, solution.summary.cost, wall
+
+
+def cpu_to_plans(problem: Problem, limit: float, *, old: bool, asked: bool) -> list[float]:
+    """CPU seconds to each plan OR-Tools finds within `limit`: the engine as it was (`old`) or
+    is, with a `should_stop` that never says stop (`asked`) or none."""
+    began, marks = time.process_time(), []
+    with before() if old else nullcontext():
+        ortools_engine.solve(
+            problem, time_limit_s=limit,
+            progress=lambda _: marks.append(time.process_time() - began),
+            should_stop=(lambda: False) if asked else None,
+        )  # fmt: skip
+    return marks
+
+
+def speed(cases: list[tuple[str, float, Callable[[], Problem]]]) -> None:
+    """Print the CPU time to the last plan that before, after and after asked reach."""
+    print(f"{'instance':20} {'plan':>5} {'cpu before':>10} {'cpu after':>9} {'ratio':>6} "
+          f"{'cpu asked':>9} {'ratio':>6}")  # fmt: skip
+    for name, limit, make in cases:
+        problem = make()
+        runs = [
+            [cpu_to_plans(problem, limit, old=old, asked=asked) for old, asked in VARIANTS]
+            for _ in range(2)
+        ]
+        plan = min(len(marks) for run in runs for marks in run)
+        if plan == 0:
+            print(f"{name:20} {'-':>5}  no plan before the limit in some run")
+            continue
+        old, new, asked = (statistics.median(run[k][plan - 1] for run in runs) for k in range(3))
+        print(f"{name:20} {plan:5d} {old:10.2f} {new:9.2f} {new / old:6.3f} {asked:9.2f} "
+              f"{asked / new:6.3f}", flush=True)  # fmt: skip
+
+
+VARIANTS = ((True, False), (False, False), (False, True))  # (old, asked): before, after, asked
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 3000])
+    parser.add_argument("--time-limit", type=float, default=10.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kinds", nargs="+", choices=("plain", "windows"),
+                        default=["plain", "windows"])  # fmt: skip
+    parser.add_argument("--shared", action="store_true", help="also the shared instances")
+    parser.add_argument("--shared-time-limit", type=float, default=5.0)
+    parser.add_argument("--speed", action="store_true",
+                        help="CPU time to the same plan instead (see the docstring)")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.speed:
+        speed(
+            [(f"city-{n}-tw", args.time_limit, lambda n=n: city_day(n, args.seed, windows=True))
+             for n in args.sizes]
+            + [(name, args.shared_time_limit, lambda name=name: read_problem(SHARED / name))
+               for name in SPEED_FILES if args.shared and (SHARED / name).exists()]
+        )  # fmt: skip
+        return
+    cases = [
+        (f"city-{n}" + ("-tw" if kind == "windows" else ""), args.time_limit,
+         lambda n=n, kind=kind: city_day(n, args.seed, windows=kind == "windows"))
+        for n in args.sizes for kind in args.kinds
+    ]  # fmt: skip
+    if args.shared:
+        cases += [(name, args.shared_time_limit, lambda name=name: read_problem(SHARED / name))
+                  for name in SHARED_FILES if (SHARED / name).exists()]  # fmt: skip
+    print(f"{'instance':20} {'tasks':>5} {'veh':>4} {'limit':>5} | {'before: served':>14} "
+          f"{'cost':>11} {'wall/limit':>10} | {'after: served':>13} {'cost':>11} "
+          f"{'wall/limit':>10} | ratio")  # fmt: skip
+    ratios, overs = [], {False: [], True: []}
+    for name, limit, make in cases:
+        problem = make()
+        tasks = len(problem.jobs) + len(problem.shipments)
+        old, new = run(problem, limit, old=True), run(problem, limit, old=False)
+        for was, (_, _, wall) in ((True, old), (False, new)):
+            overs[was].append(wall / limit)
+        full = old[0] == new[0] == tasks
+        ratio = new[1] / old[1] if full else new[0] / max(old[0], 1)
+        if full:
+            ratios.append(ratio)
+        print(f"{name:20} {tasks:5d} {len(problem.vehicles):4d} {limit:5g} | "
+              f"{old[0]:14d} {old[1]:11.1f} {old[2] / limit:10.2f} | "
+              f"{new[0]:13d} {new[1]:11.1f} {new[2] / limit:10.2f} | "
+              f"{ratio:.4f}{'' if full else ' (served)'}", flush=True)  # fmt: skip
+    print(f"median wall/limit: before {statistics.median(overs[True]):.3f}, "
+          f"after {statistics.median(overs[False]):.3f}")
+    if ratios:
+        print(f"median cost ratio after/before where both serve every task: "
+              f"{statistics.median(ratios):.4f} over {len(ratios)}")
+
+
+if __name__ == "__main__":
+    main()
