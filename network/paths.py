@@ -39,14 +39,17 @@ class RoadLines:
         """GeoJSON coordinates ([lon, lat]) from the first stop to the last, through every stop
         in order: each leg runs from its stop to its snap spot, along the fastest path to the
         next stop's snap spot, then to that stop (a leg with no path stays a straight
-        segment), so map lines meet their stop markers. Repeated positions are written once.
+        segment), so map lines meet their stop markers. Consecutive stops at one position (two
+        drops into one locker) have no leg: the courier stays at the door, as the route's
+        `walked_m` counts it. Repeated positions are written once.
 
         A single stop is drawn as a route from it back to itself (the stop, its snap spot, the
         stop); no stops give no coordinates."""
         stops = list(stops)
         if not stops:
             return []
-        if len(stops) == 1:
+        alone = len(stops) == 1
+        if alone:
             stops *= 2
         try:  # where they are, as the matrices snap them (positions are written rounded)
             snaps = snap_arrays(self.graph, [(lat, lon) for lon, lat in stops], max_snap_m=math.inf)
@@ -59,7 +62,8 @@ class RoadLines:
         ins = _by_point(entries(self.index, METRIC, snaps, as_source=False))
         coords = [stops[0]]
         for i in range(len(stops) - 1):
-            coords += self._leg(snaps, i, exits[i], ins[i + 1], spots[i], spots[i + 1])
+            if alone or stops[i + 1] != stops[i]:  # two stops at one door: no walk to the road
+                coords += self._leg(snaps, i, exits[i], ins[i + 1], spots[i], spots[i + 1])
             coords.append(stops[i + 1])
         return _without_repeats(coords)
 
