@@ -138,30 +138,45 @@ def save_order(order: np.ndarray, path: str | Path) -> None:
     atomic_write_bytes(Path(path), buffer.getvalue())
 
 
-def many_to_many_cch(
-    index: RoadIndex, metric: str, sources: Entries, targets: Entries, n_src: int, n_tgt: int
-) -> np.ndarray:
-    """Cost matrix (float, inf = no path) with one CCH one-to-many sweep per source point.
+class CchRows:
+    """Cost rows (float, inf = no path) from source points to fixed target points, one CCH
+    one-to-many sweep per source. The targets are pinned once, so the rows can be asked for a
+    block at a time (bounded memory for a huge matrix) at no extra cost, with the same values.
 
     It takes the same integer inputs as the plain Dijkstra (``dijkstra_rows``: arc weights, and
     per point the entry/exit nodes with the partial-edge offsets) and so returns exactly the same
-    integers. The lengths of the fastest paths (what a vehicle drives) come from a Dijkstra
-    ordered by time, then length (``fastest_path_lengths``).
+    integers; `direct` holds the (source, target, cost) pairs that meet along one segment. The
+    lengths of the fastest paths (what a vehicle drives) come from a Dijkstra ordered by time,
+    then length (``fastest_path_lengths``).
     """
-    pinned, pin_pos = np.unique(targets.node, return_inverse=True)
-    starts = np.searchsorted(targets.point, np.arange(n_tgt))
-    query = rk.CCHOneToMany(cch_metric(index, metric), pinned.tolist())
-    out = np.full((n_src, n_tgt), np.inf)
-    src_start = np.searchsorted(sources.point, np.arange(n_src + 1))
-    nodes, offsets = sources.node.tolist(), sources.offset.tolist()
-    tgt_off = targets.offset.astype(float)
-    for i in range(n_src):
-        lo, hi = src_start[i], src_start[i + 1]
-        row = query.distances_from_multi(list(zip(nodes[lo:hi], offsets[lo:hi], strict=True)))
-        dist = np.array(row, dtype=float)  # None (no path) becomes nan
-        dist[np.isnan(dist)] = np.inf
-        out[i] = np.minimum.reduceat(dist[pin_pos] + tgt_off, starts)
-    return out
+
+    def __init__(
+        self, index: RoadIndex, metric: str, sources: Entries, targets: Entries,
+        direct: np.ndarray, n_src: int, n_tgt: int,
+    ) -> None:  # fmt: skip
+        pinned, self._pin_pos = np.unique(targets.node, return_inverse=True)
+        self._starts = np.searchsorted(targets.point, np.arange(n_tgt))
+        self._query = rk.CCHOneToMany(cch_metric(index, metric), pinned.tolist())
+        self._src_start = np.searchsorted(sources.point, np.arange(n_src + 1))
+        self._nodes, self._offsets = sources.node.tolist(), sources.offset.tolist()
+        self._tgt_off = targets.offset.astype(float)
+        self._direct = direct
+        self._n_tgt = n_tgt
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        """The rows of sources lo..hi-1."""
+        out = np.full((hi - lo, self._n_tgt), np.inf)
+        for i in range(lo, hi):
+            first, last = self._src_start[i], self._src_start[i + 1]
+            row = self._query.distances_from_multi(
+                list(zip(self._nodes[first:last], self._offsets[first:last], strict=True))
+            )
+            dist = np.array(row, dtype=float)  # None (no path) becomes nan
+            dist[np.isnan(dist)] = np.inf
+            out[i - lo] = np.minimum.reduceat(dist[self._pin_pos] + self._tgt_off, self._starts)
+        near = self._direct[(self._direct[:, 0] >= lo) & (self._direct[:, 0] < hi)]
+        np.minimum.at(out, (near[:, 0] - lo, near[:, 1]), near[:, 2].astype(float))
+        return out
 
 
 def augmented_csr(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import pickle
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import networkx as nx
 
@@ -30,11 +32,21 @@ def _file_sha256(path: Path) -> str:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file so that readers see either nothing or the whole content, never a part."""
+    with atomic_file(path) as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write whose content appears at `path` only when the block ends without
+    error, all at once: it is written beside `path` and renamed onto it, so readers see the
+    previous file or the whole new one, never a part; an error or an interrupt (Ctrl-C) removes
+    it. For output too big to build in memory first (`atomic_write_bytes`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; cache entries are ordinary files
         os.replace(tmp, path)
     except BaseException:

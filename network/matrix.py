@@ -3,29 +3,40 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import IO, Literal
 
 import networkx as nx
 import numpy as np
+import numpy.lib.format as npy_format
 import scipy.sparse as sp
 
 from network._engines import (
+    CchRows,
     augmented_csr,
     cch_metric,
     dijkstra_nearby,
     dijkstra_rows,
     fastest_path_lengths,
-    many_to_many_cch,
 )
 from network._index import SCALE, RoadIndex, road_index
 from network._offsets import direct, entries
+from network.cache import atomic_file
 from network.errors import NetworkError, is_number
 from network.snap import DEFAULT_MAX_SNAP_M, SnapArrays, snap_arrays
 
 Engine = Literal["cch", "dijkstra"]
 Weight = Literal["travel_time", "length"]
+
+# A travel matrix is computed this many cells (origin rows x points) at a time, ~80 MB as
+# float64: its memory stays at a block, however many points (20,000 make 3.2 GB per matrix).
+_BLOCK_CELLS = 10_000_000
+# How many unreachable pairs `save_travel_matrix` keeps as examples.
+_EXAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -60,19 +71,147 @@ def travel_matrix(
     Points are snapped to their nearest usable segment (SnapError names a point beyond
     `max_snap_m`, using `labels[i]` if given). See `cost_matrix` for the duration engines; the
     distances along the fastest paths come from one exact Dijkstra per point ordered by time,
-    then length (see `network._engines.fastest_path_lengths`).
+    then length (see `network._engines.fastest_path_lengths`). Both are filled a block of rows
+    at a time, so the result is all the memory it takes; for a matrix too big to hold, see
+    `save_travel_matrix`.
     """
     snaps = snap_arrays(graph, points, max_snap_m=max_snap_m, labels=labels)
-    index = road_index(graph)
-    duration = _matrix(index, "travel_time", snaps, snaps, engine)
-    distance = _fastest_path_lengths(index, snaps, duration)
-    missing = np.argwhere(~np.isfinite(duration))
+    rows = _TravelRows(road_index(graph), snaps, engine)
+    duration, distance = (np.empty((rows.size, rows.size)) for _ in range(2))
+    for lo, block in rows.durations():
+        duration[lo : lo + len(block)] = block
+    for lo, block in rows.distances():
+        distance[lo : lo + len(block)] = block
+    missing = np.argwhere(np.isinf(duration))
     return TravelMatrix(
-        duration_s=duration / SCALE["travel_time"],
-        distance_m=distance / SCALE["length"],
+        duration_s=duration,
+        distance_m=distance,
         snap_m=snaps.snap_m,
         unreachable=[(int(i), int(j)) for i, j in missing],
     )
+
+
+@dataclass(frozen=True)
+class SavedMatrix:
+    """What `save_travel_matrix` wrote, to report: the number of points, their largest snap
+    distance, and how many (origin, destination) pairs have no path, with the first few of them
+    in row order as `examples` (the full list could run to hundreds of millions of pairs)."""
+
+    points: int
+    largest_snap_m: float
+    unreachable: int
+    examples: list[tuple[int, int]]
+
+
+def save_travel_matrix(
+    graph: nx.MultiDiGraph,
+    points: Sequence[tuple[float, float]],
+    path: str | os.PathLike[str],
+    *,
+    ids: Sequence[str],
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    engine: Engine = "cch",
+) -> SavedMatrix:
+    """Write `travel_matrix` between the points to an .npz file, the arrays `np.savez` would
+    write (ids, duration_s, distance_m, snap_m; np.inf where there is no path), without holding
+    the matrices: each block of rows goes to the file as it is computed, so memory stays at a
+    block however many points (20,000 points make a 6.4 GB file). `ids` name the points, in
+    snap errors too.
+
+    The file is written beside `path` and renamed onto it once complete: an error or an
+    interrupt leaves the previous file, or none, never a part of one.
+    """
+    if len(ids) != len(points):
+        raise NetworkError(f"ids: {len(ids)} given for {len(points)} points; expected one each")
+    snaps = snap_arrays(graph, points, max_snap_m=max_snap_m, labels=ids)
+    rows = _TravelRows(road_index(graph), snaps, engine)
+    shape = (rows.size, rows.size)
+    unreachable = 0
+    examples: list[tuple[int, int]] = []
+    with atomic_file(Path(path)) as handle, zipfile.ZipFile(handle, "w") as archive:
+        _write_member(archive, "ids", np.array(ids))
+        with _member(archive, "duration_s", shape) as member:
+            for lo, block in rows.durations():
+                member.write(np.ascontiguousarray(block).data)
+                flat = np.flatnonzero(np.isinf(block))
+                unreachable += len(flat)
+                for i in flat[: _EXAMPLES - len(examples)].tolist():
+                    examples.append((lo + i // rows.size, i % rows.size))
+        with _member(archive, "distance_m", shape) as member:
+            for _, block in rows.distances():
+                member.write(np.ascontiguousarray(block).data)
+        _write_member(archive, "snap_m", snaps.snap_m)
+    return SavedMatrix(
+        points=rows.size,
+        largest_snap_m=float(snaps.snap_m.max(initial=0.0)),
+        unreachable=unreachable,
+        examples=examples,
+    )
+
+
+def _member(archive: zipfile.ZipFile, name: str, shape: tuple[int, int]) -> IO[bytes]:
+    """An open .npy member for a float64 array of `shape` whose bytes the caller then writes
+    in C order: the header `np.savez` writes for such an array (format 1.0), and like it zip64
+    from the start (the size is unknown to zipfile until the member is closed)."""
+    member = archive.open(f"{name}.npy", "w", force_zip64=True)
+    header = {"descr": npy_format.dtype_to_descr(np.dtype(float)), "fortran_order": False,
+              "shape": shape}  # fmt: skip
+    npy_format.write_array_header_1_0(member, header)
+    return member
+
+
+def _write_member(archive: zipfile.ZipFile, name: str, array: np.ndarray) -> None:
+    """One small array as an .npy member, exactly as `np.savez` writes it."""
+    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+        npy_format.write_array(member, array, allow_pickle=False)
+
+
+class _TravelRows:
+    """The duration (s) and fastest-path distance (m) matrices between snapped points, a block
+    of origin rows at a time: exactly the values computed all at once, in one block's memory.
+
+    Every duration block comes first (`durations`), then the distance blocks (`distances`): the
+    distances' search is bounded by the slowest finite duration of the whole matrix, which also
+    decides between its exact and its wide-span method (see `fastest_path_lengths`), so each
+    block gets what the whole matrix would. The graphs and the CCH query are built once.
+    """
+
+    def __init__(self, index: RoadIndex, snaps: SnapArrays, engine: Engine) -> None:
+        if engine not in ("cch", "dijkstra"):
+            raise NetworkError(f"engine '{engine}': expected 'cch' or 'dijkstra'")
+        self.size = len(snaps.a)
+        self._times, self._origins, self._ends, _ = _augmented(index, "travel_time", snaps, snaps)
+        self._lengths, *_ = _augmented(index, "fastest_length", snaps, snaps)
+        self._cch: CchRows | None = None  # routingkit refuses a query without targets
+        if engine == "cch" and self.size:
+            self._cch = _cch_rows(index, "travel_time", snaps, snaps)
+        self._slowest: float | None = None
+        step = max(1, _BLOCK_CELLS // max(1, self.size))
+        self._blocks = [(lo, min(lo + step, self.size)) for lo in range(0, self.size, step)]
+
+    def durations(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, block) of the duration matrix, top to bottom."""
+        slowest = 0.0
+        for lo, hi in self._blocks:
+            if self._cch is not None:
+                block = self._cch.rows(lo, hi)
+            else:
+                block = dijkstra_rows(self._times, self._origins[lo:hi], self._ends)
+            slowest = max(slowest, float(block.max(where=np.isfinite(block), initial=0.0)))
+            block /= SCALE["travel_time"]
+            yield lo, block
+        self._slowest = slowest
+
+    def distances(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, block) of the distance matrix, top to bottom; after `durations`."""
+        if self._slowest is None:
+            raise RuntimeError("distances need every duration row first (the slowest)")
+        for lo, hi in self._blocks:
+            block = fastest_path_lengths(
+                self._times, self._lengths, self._origins[lo:hi], self._ends, self._slowest
+            )
+            block /= SCALE["length"]
+            yield lo, block
 
 
 def cost_matrix(
@@ -199,18 +338,21 @@ def _matrix(
     if n_src == 0 or n_tgt == 0:
         return np.empty((n_src, n_tgt))
     if engine == "cch":
-        along = direct(index, metric, src, tgt)
-        out = many_to_many_cch(
-            index, metric, entries(index, metric, src, as_source=True),
-            entries(index, metric, tgt, as_source=False), n_src, n_tgt,
-        )  # fmt: skip
-        np.minimum.at(out, (along[:, 0], along[:, 1]), along[:, 2].astype(float))
-        return out
+        return _cch_rows(index, metric, src, tgt).rows(0, n_src)
     if engine != "dijkstra":
         raise NetworkError(f"engine '{engine}': expected 'cch' or 'dijkstra'")
     graph, origins, ends, backwards = _augmented(index, metric, src, tgt)
     out = dijkstra_rows(graph, origins, ends)
     return out.T if backwards else out
+
+
+def _cch_rows(index: RoadIndex, metric: str, src: SnapArrays, tgt: SnapArrays) -> CchRows:
+    """The CCH engine's rows between snapped points (their entries, exits and shortcuts)."""
+    return CchRows(
+        index, metric, entries(index, metric, src, as_source=True),
+        entries(index, metric, tgt, as_source=False), direct(index, metric, src, tgt),
+        len(src.a), len(tgt.a),
+    )  # fmt: skip
 
 
 def _augmented(
@@ -229,19 +371,6 @@ def _augmented(
     if n_tgt < n_src:
         return graph.T.tocsr(), tgt_nodes, src_nodes, True
     return graph, src_nodes, tgt_nodes, False
-
-
-def _fastest_path_lengths(index: RoadIndex, snaps: SnapArrays, duration: np.ndarray) -> np.ndarray:
-    """Integer length (mm, as float; inf = no path) of each pair's fastest path, given the
-    integer-millisecond `duration` matrix between the same points."""
-    if duration.size == 0:
-        return np.empty(duration.shape)
-    times, origins, ends, backwards = _augmented(index, "travel_time", snaps, snaps)
-    lengths, *_ = _augmented(index, "fastest_length", snaps, snaps)
-    finite = duration[np.isfinite(duration)]
-    slowest = float(finite.max()) if finite.size else 0.0
-    out = fastest_path_lengths(times, lengths, origins, ends, slowest)
-    return out.T if backwards else out
 
 
 def _spots(index: RoadIndex, snaps: SnapArrays) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from pathlib import Path
@@ -116,11 +115,9 @@ def matrix(
         float, typer.Option(help="Reject points farther than this from a road.")
     ] = DEFAULT_MAX_SNAP_M,
 ) -> None:
-    """Duration and distance matrices between the points (np.inf where unreachable)."""
-    import numpy as np
-
-    from network.cache import atomic_write_bytes
-    from network.matrix import travel_matrix
+    """Duration and distance matrices between the points (np.inf where unreachable), written
+    to the file block by block: memory stays small however many points."""
+    from network.matrix import save_travel_matrix
     from network.points import read_points_csv
     from network.store import load_graph_dir
 
@@ -128,18 +125,11 @@ def matrix(
     ids, coords = read_points_csv(points)
     graph = load_graph_dir(folder)
     started = time.perf_counter()
-    result = travel_matrix(graph, coords, max_snap_m=max_snap_m, labels=ids)
-    buffer = io.BytesIO()
-    np.savez(
-        buffer,
-        ids=np.array(ids),
-        duration_s=result.duration_s,
-        distance_m=result.distance_m,
-        snap_m=result.snap_m,
-    )
-    atomic_write_bytes(out, buffer.getvalue())
+    saved = save_travel_matrix(graph, coords, out, ids=ids, max_snap_m=max_snap_m)
+    examples = ", ".join(f"{ids[i]!r} -> {ids[j]!r}" for i, j in saved.examples)
+    more = " ..." if saved.unreachable > len(saved.examples) else ""
     typer.echo(
-        f"{len(ids)} points: max snap {result.snap_m.max():.1f} m, "
-        f"{len(result.unreachable)} unreachable pairs; wrote {out} "
-        f"in {time.perf_counter() - started:.2f} s"
+        f"{saved.points} points: max snap {saved.largest_snap_m:.1f} m, "
+        f"{saved.unreachable} unreachable pairs{f' (e.g. {examples}{more})' if examples else ''}; "
+        f"wrote {out} in {time.perf_counter() - started:.2f} s"
     )

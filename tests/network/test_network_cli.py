@@ -65,7 +65,7 @@ def test_failed_save_leaves_nothing(
     def boom(graph: nx.MultiDiGraph) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(ox, "save_graphml", lambda *a, **k: boom(a[0]))  # imported when saving
+    monkeypatch.setattr(store, "_write_graphml", lambda *a, **k: boom(a[0]))
     with pytest.raises(OSError, match="disk full"):
         store.save_graph_dir(demo_van.copy(), tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
