@@ -4,6 +4,8 @@ side on seeded city days of 1,000 to 3,000 jobs, and on the shared instances wit
     .venv/bin/python benchmarks/ortools_scale.py [--sizes 1000 2000 3000] [--time-limit 10]
         [--seed 1] [--kinds plain windows] [--shared] [--shared-time-limit 5]
     .venv/bin/python benchmarks/ortools_scale.py --speed [--sizes 200 1000] [--shared]
+    .venv/bin/python benchmarks/ortools_scale.py --explain [--sizes 3000] [--fleets 40 750]
+        [--time-limit 3]
 
 A city day (`city_day`): one depot in the middle of a 20 x 20 km square, jobs spread over it,
 roads 1.3 times the straight line at 30 km/h, 1 to 3 parcels and 1 to 4 minutes of service a
@@ -23,6 +25,14 @@ after with a `should_stop` that never says stop (asked at each new plan, as a jo
 the same plans in the same order, and the CPU time to the last plan all three reach within the
 limit compares them (median of two rounds; city days with windows, and R101 and X-n157 with
 --shared).
+
+--explain times what a plan's left-out tasks cost (`routing.unassigned`) on plain city days with
+the fleets given (the extra vans alike): before, every vehicle tried for every task (each
+vehicle its own kind, and `Problem.carriers` per task), against after, each kind of vehicle
+tried once. Columns: seconds to test every task for a carrier (`solve` sets aside those with
+none), to give every task a reason as if the plan had left it out (half the fleet used), and
+the wall time of a whole `--engine ortools` solve over its limit (median of three rounds for
+the first two; one solve each).
 """
 
 from __future__ import annotations
@@ -42,6 +52,8 @@ from ortools.constraint_solver import pywrapcp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from routing import solve as solving  # noqa: E402
+from routing import unassigned  # noqa: E402
 from routing.check import check  # noqa: E402
 from routing.engines import ortools_engine  # noqa: E402
 from routing.io import read_problem  # noqa: E402
@@ -61,8 +73,9 @@ CAPACITY = 200
 DAY = (8 * 3600.0, 18 * 3600.0)
 
 
-def city_day(n: int, seed: int, *, windows: bool) -> Problem:
-    """A seeded day of `n` delivery jobs for a city depot (see the module's docstring)."""
+def city_day(n: int, seed: int, *, windows: bool, vans: int | None = None) -> Problem:
+    """A seeded day of `n` delivery jobs for a city depot (see the module's docstring);
+    `vans` replaces the fleet's size."""
     rng = np.random.default_rng(seed)
     points = np.vstack([[SIDE_M / 2, SIDE_M / 2], rng.uniform(0, SIDE_M, (n, 2))])
     metres = np.rint(DETOUR * np.linalg.norm(points[:, None, :] - points[None, :, :], axis=2))
@@ -82,7 +95,7 @@ def city_day(n: int, seed: int, *, windows: bool) -> Problem:
         )
         for i in range(n)
     )
-    vans = math.ceil(1.3 * parcels.sum() / CAPACITY)
+    vans = vans or math.ceil(1.3 * parcels.sum() / CAPACITY)
     van = {"start": "depot", "end": "depot", "capacity": (CAPACITY,), "shift": DAY}
     vehicles = tuple(
         Vehicle(id=f"van{k + 1}", cost_per_km=0.4, cost_per_hour=25.0, **van) for k in range(vans)
@@ -161,6 +174,55 @@ def speed(cases: list[tuple[str, float, Callable[[], Problem]]]) -> None:
 VARIANTS = ((True, False), (False, False), (False, True))  # (old, asked): before, after, asked
 
 
+@contextmanager
+def every_vehicle() -> Iterator[None]:
+    """Reasons as they were for the length of the block: each vehicle a kind of its own (so
+    every vehicle is tried for every task) and `Problem.carriers` asked of every task."""
+    saved = unassigned._kind_key, solving.has_carrier
+    unassigned._kind_key = lambda vehicle: (vehicle.id,)  # type: ignore[assignment]
+    solving.has_carrier = lambda problem, task: bool(problem.carriers(task))  # type: ignore
+    unassigned._CACHE.clear()
+    try:
+        yield
+    finally:
+        unassigned._kind_key, solving.has_carrier = saved
+        unassigned._CACHE.clear()
+
+
+def reason_times(problem: Problem, limit: float, *, old: bool) -> tuple[float, float, float]:
+    """Seconds to find every task's carriers, to explain every task (medians of three), and
+    the wall time of one `--engine ortools` solve over its limit."""
+    tasks = [*problem.jobs, *problem.shipments]
+    used = {v.id for v in problem.vehicles[: len(problem.vehicles) // 2]}
+    carriers, reasons = [], []
+    with every_vehicle() if old else nullcontext():
+        for _ in range(3):
+            unassigned._CACHE.clear()  # the kinds are found again: part of the cost
+            began = time.perf_counter()
+            [solving.has_carrier(problem, t) for t in tasks]
+            carriers.append(time.perf_counter() - began)
+            unassigned._CACHE.clear()
+            began = time.perf_counter()
+            [unassigned.explain(problem, t.id, used=used) for t in tasks]
+            reasons.append(time.perf_counter() - began)
+        wall = run(problem, limit, old=False)[2]
+    return statistics.median(carriers), statistics.median(reasons), wall / limit
+
+
+def explain_times(sizes: list[int], fleets: list[int], seed: int, limit: float) -> None:
+    """Print before against after of `reason_times` for each size and fleet."""
+    print(f"{'instance':18} {'veh':>4} | {'carriers s':>10} {'reasons s':>9} {'wall/limit':>10} "
+          f"| {'carriers s':>10} {'reasons s':>9} {'wall/limit':>10} | reasons ratio")
+    for n in sizes:
+        for vans in fleets:
+            problem = city_day(n, seed, windows=False, vans=vans)
+            old = reason_times(problem, limit, old=True)
+            new = reason_times(problem, limit, old=False)
+            print(f"city-{n:<13} {vans:4d} | {old[0]:10.3f} {old[1]:9.3f} {old[2]:10.2f} | "
+                  f"{new[0]:10.3f} {new[1]:9.3f} {new[2]:10.2f} | {new[1] / old[1]:.4f}",
+                  flush=True)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 3000])
@@ -172,7 +234,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shared-time-limit", type=float, default=5.0)
     parser.add_argument("--speed", action="store_true",
                         help="CPU time to the same plan instead (see the docstring)")  # fmt: skip
+    parser.add_argument("--explain", action="store_true",
+                        help="what reasons for left-out tasks cost (see the docstring)")
+    parser.add_argument("--fleets", type=int, nargs="+", default=[40, 750],
+                        help="fleet sizes for --explain")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.explain:
+        explain_times(args.sizes, args.fleets, args.seed, args.time_limit)
+        return
     if args.speed:
         speed(
             [(f"city-{n}-tw", args.time_limit, lambda n=n: city_day(n, args.seed, windows=True))

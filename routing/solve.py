@@ -26,7 +26,7 @@ from routing.check import check
 from routing.engines import ENGINES, EngineError, ProgressCallback, ShouldStop, get_engine
 from routing.model import Job, Problem, Shipment, ShipmentStop, TimeWindow
 from routing.solution import Solution, build_solution, with_unassigned
-from routing.unassigned import explain
+from routing.unassigned import explain, has_carrier
 
 __all__ = ["SEED_MAX", "available_cores", "solve"]
 
@@ -68,7 +68,7 @@ def solve(
     if not math.isfinite(time_limit_s) or time_limit_s <= 0:
         raise EngineError(f"time_limit_s: must be positive and finite, got {time_limit_s}")
     began = time.monotonic()
-    aside = [t for t in (*problem.jobs, *problem.shipments) if not problem.carriers(t)]
+    aside = [t for t in (*problem.jobs, *problem.shipments) if not has_carrier(problem, t)]
     work = _without(problem, aside)
     if work.jobs or work.shipments:
         solution = _solved(

@@ -174,9 +174,10 @@ def run_siting(payload: dict[str, Any], progress: Progress, stop: Stop = _never)
 
 def run_pool(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -> Result:
     """Compare the day alone, pooled and with locker drops (`routing.pooling`); the result is
-    the comparison's summary and every plan's routes and line haul as GeoJSON. Between its
-    routing solves (hundreds, for a split over many firms) it stops when ``stop`` says so."""
-    from routing.pooling.compare import SolveSettings, compare_day
+    the comparison's summary and every plan's routes and line haul as GeoJSON. It stops when
+    ``stop`` says so, mid-solve: each of its routing solves (hundreds, for a split over many
+    firms) asks ``stop`` at each new plan, so a cancelled run ends within a plan or two."""
+    from routing.pooling.compare import PoolStopped, SolveSettings, compare_day
     from routing.pooling.day import parse_day
     from routing.pooling.output import route_features
     from routing.pooling.travel import day_travel, road_profiles
@@ -205,10 +206,11 @@ def run_pool(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -
         # time spent over the time allowed tells its progress
         done = max(next(solved, total) / total, (time.monotonic() - began) / seconds)
         progress(min(0.99, done))
-        if stop():
-            raise JobStopped
 
-    result = compare_day(day, travel, settings, on_solve=solve_done)
+    try:
+        result = compare_day(day, travel, settings, on_solve=solve_done, should_stop=stop)
+    except PoolStopped:
+        raise JobStopped from None
     features = [f for plan in route_features(result).values() for f in plan]
     return result.summary(), {"type": "FeatureCollection", "features": features}
 

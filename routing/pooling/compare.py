@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from routing.check import CheckReport, check
+from routing.engines import ShouldStop
 from routing.pooling.allocation import (
     Blocking,
     LeastCore,
@@ -35,6 +36,11 @@ from routing.solution import Solution
 from routing.solve import solve
 
 Progress = Callable[[str], None]
+
+
+class PoolStopped(Exception):
+    """A run stopped before its end because its ``should_stop`` said so: it has no result
+    (a cancelled job's plans, cut short, must not be reported as the day's)."""
 
 #: Figures besides cost that each firm gets a Shapley share of (its part of the pooled km/CO2).
 SHARED_FIGURES = ("vehicle_km", "co2_kg")
@@ -144,8 +150,10 @@ class PlanSolver:
         settings: SolveSettings,
         *,
         on_solve: Progress | None = None,
+        should_stop: ShouldStop | None = None,
     ) -> None:
         self.on_solve = on_solve
+        self.should_stop = should_stop
         self.day = day
         self.travel = travel
         self.settings = settings
@@ -235,7 +243,9 @@ class PlanSolver:
         return (3.0 if retried else 1.0) * float(limits[~np.isin(masks, solved)].sum())
 
     def _route(self, built: BuiltPlan, limit: float) -> tuple[Solution, Figures, TransferFigures]:
-        """Solve one plan's routing problem and read its figures and line haul."""
+        """Solve one plan's routing problem and read its figures and line haul; `PoolStopped`
+        once ``should_stop`` says so, which the engines ask at each new plan: a cancelled
+        run stops within a plan or two, not when the solve in progress reaches its limit."""
         solution = solve(
             built.problem,
             engine=self.settings.engine,
@@ -243,7 +253,12 @@ class PlanSolver:
             seed=self.settings.seed,
             progress=_let_other_threads_run,
             race=self.settings.race,
+            should_stop=self.should_stop,
         )
+        if self.should_stop is not None and (
+            solution.meta.get("stopped") or self.should_stop()
+        ):
+            raise PoolStopped(f"stopped after {self.solves} solves")
         haul = transfer_figures(built.transfer, built.problem, built.job_parcels, solution)
         figures = plan_figures(
             built,
@@ -489,6 +504,7 @@ def compare_day(
     progress: Progress | None = None,
     on_solve: Progress | None = None,
     locker_drops: bool = True,
+    should_stop: ShouldStop | None = None,
 ) -> DayResult:
     """Solve solo, pooled and pooled-with-lockers; split each pooled plan's cost among firms.
 
@@ -496,6 +512,8 @@ def compare_day(
     will not report it need not pay for its solves.
     ``progress`` hears of each stage (each solo plan, the pooled plans, each split);
     ``on_solve`` of every single solve, coalitions included (hundreds for exact Shapley).
+    ``should_stop``, asked by the engines at each new plan and after each solve, ends the run
+    with `PoolStopped` once it says so (a cancelled job).
     Typical use (the ``gongpei pool`` command does exactly this)::
 
         day = read_day("day.yaml")
@@ -504,7 +522,7 @@ def compare_day(
     """
     settings = settings or SolveSettings()
     started = time.perf_counter()
-    solver = PlanSolver(day, travel, settings, on_solve=on_solve)
+    solver = PlanSolver(day, travel, settings, on_solve=on_solve, should_stop=should_stop)
     firms = day.firm_ids()
     say = progress or (lambda _msg: None)
     solo = {}
