@@ -490,6 +490,9 @@ class _Builder:
         must = int(max(10**6, 2 * (fixed + (len(self.nodes) + 2 * len(p.vehicles)) * self.max_arc)))
         self.must_penalty = must
         everyone = list(range(len(p.vehicles)))
+        # who may serve a task depends on its skills and firm alone: asked once per pair (3,000
+        # jobs x 750 vans had made 2.25 million calls, 0.73 s of a 3 s limit)
+        allowed_for: dict[tuple[frozenset[str], str | None], list[int]] = {}
         for task in (*p.jobs, *p.shipments):
             indices = [manager.NodeToIndex(n) for n in self.task_nodes[task.id]]
             share = len(indices)
@@ -499,11 +502,14 @@ class _Builder:
                 penalty = must * (1 + task.priority) // share
             for index in indices:
                 routing.AddDisjunction([index], penalty)
-            allowed = [
-                k
-                for k, v in enumerate(p.vehicles)
-                if k not in self.unusable and p.vehicle_may_serve(v, task)
-            ]
+            key = (task.skills, task.firm)
+            if key not in allowed_for:
+                allowed_for[key] = [
+                    k
+                    for k, v in enumerate(p.vehicles)
+                    if k not in self.unusable and p.vehicle_may_serve(v, task)
+                ]
+            allowed = allowed_for[key]
             if allowed != everyone:  # -1 keeps "not performed" open for the disjunction
                 for index in indices:
                     routing.VehicleVar(index).SetValues([-1, *allowed])
