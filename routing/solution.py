@@ -554,8 +554,13 @@ def _access(problem: Problem, vehicle: Vehicle, loc: int) -> float | None:
 
 def _walked(problem: Problem, vehicle: Vehicle, here: int | None, there: int | None) -> float:
     """Metres walked on the leg from `here` to `there`: back from `here` to the vehicle and
-    from it to `there`, as the leg's duration counts them (none within one place)."""
+    from it to `there`, as the leg's duration counts them (none within one place, or between
+    two locations at one position: one door, see `routing.travel.with_access_walk`)."""
     if here is None or there is None or here == there:
+        return 0.0
+    if problem.coordinates(here) is not None and (
+        problem.coordinates(here) == problem.coordinates(there)
+    ):
         return 0.0
     return (_access(problem, vehicle, here) or 0.0) + (_access(problem, vehicle, there) or 0.0)
 

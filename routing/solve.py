@@ -325,6 +325,7 @@ def _race(
     proc = ctx.Process(target=_child, args=(end, problem, other, time_limit_s, seed), daemon=True)
     proc.start()
     end.close()
+    ours: Solution | None = None
     try:
         ours = here(
             problem, time_limit_s=time_limit_s, seed=seed, progress=progress,
@@ -346,7 +347,8 @@ def _race(
             note = "the other search gave no plan in time"
     finally:
         parent.close()
-        proc.join(timeout=2.0)
+        # a stopped race kills the search it never told to stop (2 s of waiting, before)
+        proc.join(timeout=0.0 if ours is not None and ours.meta.get("stopped") else 2.0)
         if proc.is_alive():
             proc.kill()
             proc.join()

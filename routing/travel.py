@@ -84,9 +84,10 @@ def network_matrices(
     from network.matrix import travel_matrix
 
     result = travel_matrix(graph, _points(locations), labels=labels, **options)
+    points = _points(locations)
     access = access_metres(result.snap_m, parked)
     return TravelMatrices(
-        durations=with_access_walk(result.duration_s, access),
+        durations=with_access_walk(result.duration_s, access, points),
         distances=result.distance_m,
         access_m=tuple(access.tolist()),
     )
@@ -101,16 +102,29 @@ def access_metres(snap_m: np.ndarray, parked: Collection[int]) -> np.ndarray:
     return access
 
 
-def with_access_walk(durations: np.ndarray, access_m: np.ndarray) -> np.ndarray:
-    """Road durations (snap spot to snap spot) made door to door: a leg i -> j (i != j) also
-    takes the walk back from door i to the vehicle and the walk from it to door j, at
-    `ACCESS_WALK_KMH`. A stop off the road is parked beside, not driven to, so the walk is
-    the courier's time, in every ETA, shift and hourly cost; a route's distance stays what the
-    vehicle drives. The diagonal stays 0 (one place: no walk); unreachable stays inf."""
+def with_access_walk(
+    durations: np.ndarray, access_m: np.ndarray, points: Sequence[tuple[float, float]]
+) -> np.ndarray:
+    """Road durations (snap spot to snap spot) made door to door: a leg i -> j also takes the
+    walk back from door i to the vehicle and the walk from it to door j, at `ACCESS_WALK_KMH`.
+    A stop off the road is parked beside, not driven to, so the walk is the courier's time,
+    in every ETA, shift and hourly cost; a route's distance stays what the vehicle drives.
+    Locations at one (lat, lon) ``points`` position are one door: between them no walk (two
+    parcels for one door, each its own location in a pooling day, were timed as two walks).
+    Unreachable stays inf."""
     walk_s = np.asarray(access_m, dtype=np.float64) / (ACCESS_WALK_KMH / 3.6)
     out = np.asarray(durations, dtype=np.float64) + walk_s[:, None] + walk_s[None, :]
-    np.fill_diagonal(out, 0.0)
+    door = same_place(points)
+    out[door] = np.asarray(durations, dtype=np.float64)[door]
     return out
+
+
+def same_place(points: Sequence[tuple[float, float]]) -> np.ndarray:
+    """n x n: whether locations i and j stand at one (lat, lon) position (the diagonal too)."""
+    _, place = np.unique(np.asarray(points, dtype=np.float64).reshape(-1, 2), axis=0,
+                         return_inverse=True)  # fmt: skip
+    place = place.ravel()
+    return place[:, None] == place[None, :]
 
 
 def road_graphs(

@@ -147,7 +147,9 @@ def day_travel(
     for profile in _vehicle_profiles(day):
         matrix = travel_matrix(graph(profile), places.points, labels=places.names)
         access[profile] = access_metres(matrix.snap_m, parked)
-        durations[profile] = with_access_walk(matrix.duration_s, access[profile])
+        durations[profile] = with_access_walk(
+            matrix.duration_s, access[profile], places.points
+        )
         distances[profile] = np.asarray(matrix.distance_m, dtype=np.float64)
         unreachable[profile] = len(matrix.unreachable)
     walk = np.full((len(parcels), len(lockers)), np.inf)

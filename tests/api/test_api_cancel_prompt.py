@@ -95,7 +95,8 @@ def test_a_stopped_race_does_not_wait_for_its_other_search() -> None:
         problem, get_engine("ortools").solve, slow, "test", time_limit_s=LIMIT_S, seed=0,
         progress=None, should_stop=should_stop,
     )  # fmt: skip
-    assert time.monotonic() - began < LIMIT_S / 6
+    # nor for the 2 s it gave a child before killing it (the review's race of 2.1 s)
+    assert time.monotonic() - began < 1.9
     assert solution.meta["stopped"] is True
 
 

@@ -131,6 +131,26 @@ def test_a_route_walks_there_and_back_and_says_so(street: str, engine: str) -> N
     assert solution.to_vroom(problem)["routes"][0]["walked_m"] == pytest.approx(2 * access, 0.001)
 
 
+def test_two_parcels_for_one_door_are_one_walk(street: str) -> None:
+    # the review: two locations at one position (a pooling day's parcels, each its own place)
+    # were timed as two walks, back to the van and out again, and walked_m said so
+    data = {
+        "locations": [{"lat": lat, "lon": lon} for lat, lon in (DEPOT, DOOR, DOOR)],
+        "centres": [{"id": "depot", "location": 0}],
+        "vehicles": [{"id": "v", "start": "depot", "end": "depot"}],
+        "jobs": [{"id": "a", "location": 1}, {"id": "b", "location": 2}],
+        "travel": {"source": "network", "osm": street},
+    }
+    problem = problem_from_dict(data)
+    travel = problem.travel("van")
+    assert travel.durations[1, 2] == travel.durations[2, 1] == 0.0
+    access = travel.access_m[1]
+    solution = solve(problem, engine="ortools", time_limit_s=1, race=False)
+    assert check(problem, solution).ok
+    (route,) = solution.routes
+    assert route.walked == pytest.approx(2 * access)  # out once, back once
+
+
 def test_a_vroom_vehicle_parks_at_its_start_and_end(street: str) -> None:
     data = {
         "vehicles": [{"id": 1, "start": DEPOT[::-1], "end": DEPOT[::-1]}],
