@@ -59,6 +59,10 @@ WARM_GLS_LAMBDA = 0.05
 # plan OR-Tools cannot restore in that leaves its tasks to the search (see `_Builder.restore`).
 RESTORE_SHARE = 0.6
 MIN_SEARCH_S = 0.05  # the least time a search is given, even past the deadline
+# A dimension's table holds a cell per pair of OR-Tools indices, a vehicle's start and end
+# each one: past this many indices per place the fleet dominates the places, and the
+# matrix (a cell per pair of places) is used instead (see `_Builder._dimension_transits`).
+TABLE_MAX_INDICES_PER_NODE = 2
 
 
 def supports(problem: Problem) -> tuple[bool, str]:
@@ -239,6 +243,10 @@ class _Builder:
         transits = self._free_empty(transits)
         routing = self.routing
         size = routing.Size() + routing.vehicles()  # starts and ends included
+        if size > TABLE_MAX_INDICES_PER_NODE * len(self.nodes):
+            # a fleet far larger than the places (10 jobs, 2,000 vans: two tables of 4,010^2,
+            # 128 MB): the matrix, by node, stays small, and so do its copies
+            return routing.RegisterTransitMatrix(transits.tolist())
         nodes = np.array([self.manager.IndexToNode(i) for i in range(size)])
         lo, hi = int(transits.min(initial=0)), int(transits.max(initial=0))
         narrow = lo >= -(2**31) and hi < 2**31  # half the memory: 38 MB on 3,000 jobs

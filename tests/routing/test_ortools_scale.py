@@ -40,10 +40,15 @@ def _two_depots() -> Model:
     return m
 
 
-def test_dimension_transits_are_service_plus_travel_at_every_variable_index() -> None:
-    problem = _two_depots().build()
+@pytest.mark.parametrize("vans", [0, 40])  # 40 more vans: the matrix, not the table
+def test_dimension_transits_are_service_plus_travel_at_every_variable_index(vans: int) -> None:
+    model = _two_depots()
+    for k in range(vans):
+        model.add_vehicle(f"more{k}", start="a", end="a")
+    problem = model.build()
     builder = ortools_engine._Builder(problem)
     builder.build()
+    assert len(builder._tables) == (0 if vans else 2)  # time and distance tables, or matrices
     assert builder.ts == ortools_engine.FINE
     routing, manager = builder.routing, builder.manager
     travel = problem.travel("van")
