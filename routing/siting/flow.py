@@ -103,6 +103,12 @@ def _min_cost_flow(
     return np.divide(sent, supply[rr], out=np.zeros_like(sent), where=supply[rr] > 0)
 
 
+def largest_sizes(inst: SitingInstance, model: SitingModel) -> np.ndarray:
+    """Each point's largest parcel size (0 S, 1 M, 2 L): where its parcels enter a standing
+    locker's compartments, a size or larger."""
+    return 2 - np.argmax(model.size_mix(inst)[:, ::-1] > 0, axis=1)
+
+
 def _add_standing_sizes(
     inst: SitingInstance,
     model: SitingModel,
@@ -136,7 +142,7 @@ def _add_standing_sizes(
     n = inst.n_demand
     entry = np.full(inst.n_sites, -1, dtype=np.int64)
     entry[standing] = first + 3 * np.arange(standing.size)
-    largest = 2 - np.argmax(model.size_mix(inst)[:, ::-1] > 0, axis=1)
+    largest = largest_sizes(inst, model)
     heads[1] = np.where(entry[jj] >= 0, entry[jj] + largest[rr], n + jj)
     nodes = entry[standing][:, None] + np.arange(3)
     have = inst.built_sizes()[standing] * model.sizing.throughput

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from routing.siting.aggregate import aggregate
 from routing.siting.exact import solve_mip
-from routing.siting.flow import effective_capacity, flow_assignment, max_service
+from routing.siting.flow import effective_capacity, flow_assignment, largest_sizes, max_service
 from routing.siting.formulation import build
 from routing.siting.model import (
     SIZES,
@@ -270,7 +270,7 @@ def _window_instance(
     copies = np.where(standing, len(SIZES), 1)
     first = np.cumsum(copies) - copies  # the window's first site of each of ``near``
     capacity = np.repeat(np.where(in_window[near], cap[near], np.maximum(spare[near], 0.0)), copies)
-    largest = 2 - np.argmax(model.size_mix(inst)[:, ::-1] > 0, axis=1)  # per point
+    largest = largest_sizes(inst, model)
     if standing.any():
         held = np.zeros((inst.n_sites, len(SIZES)))
         np.add.at(held, (cols[kept], largest[rows[kept]]), load)
