@@ -139,9 +139,9 @@ def ticking(
 
 
 def run_siting(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -> Result:
-    """Site lockers with `routing.siting`; the result is the plan and its GeoJSON map (a
-    solve runs to its time limit whatever ``stop`` says)."""
-    from routing.siting import solve
+    """Site lockers with `routing.siting`; the result is the plan and its GeoJSON map. The
+    search runs in a child process (`_stoppable`), killed when ``stop`` says so: its MIP
+    solvers and threads ask nobody, so a cancelled run of 600 s held its worker to the end."""
     from routing.siting.native import model_from_dict
     from routing.siting.points import (
         candidate_from_record,
@@ -168,8 +168,66 @@ def run_siting(payload: dict[str, Any], progress: Progress, stop: Stop = _never)
         name="siting-run",
     )
     model = model_from_dict({k: v for k, v in payload["model"].items() if v is not None})
-    plan = solve(instance, model, time_limit_s=payload["time_limit_s"])
+    return _stoppable(_site, (instance, model, payload["time_limit_s"]), stop)
+
+
+def _site(instance: Any, model: Any, time_limit_s: float) -> Result:
+    """A siting run's search and its outcome as JSON (run in `_stoppable`'s child)."""
+    from routing.siting import solve
+
+    plan = solve(instance, model, time_limit_s=time_limit_s)
     return plan.to_dict(), plan.to_geojson()
+
+
+#: How often a search in a child process is asked after (`_stoppable`).
+STOP_POLL_S = 0.2
+
+
+def _stoppable(work: Callable[..., Result], args: tuple, stop: Stop) -> Result:
+    """``work(*args)`` in a child process, killed when ``stop()`` says so (`JobStopped`).
+
+    Spawned, not forked: the worker runs a heartbeat thread, and a fork copies whatever lock
+    it holds (the reason `routing.solve` races only in a process without threads). Errors come
+    back as raised in the child (a `GongpeiError` stays one, so its owner reads it)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(send, work, args), daemon=True)
+    child.start()
+    send.close()
+    try:
+        while not receive.poll(STOP_POLL_S):  # an outcome, or the end of a child that died
+            if stop():
+                raise JobStopped
+        try:
+            status, outcome = receive.recv()
+        except EOFError:
+            child.join()
+            raise RuntimeError(
+                f"the search ended with no outcome (exit code {child.exitcode})"
+            ) from None
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if status == "error":
+        raise outcome
+    return outcome
+
+
+def _child(send: Any, work: Callable[..., Result], args: tuple) -> None:
+    """`_stoppable`'s child: the outcome, or the error (as text if it does not pickle)."""
+    try:
+        send.send(("ok", work(*args)))
+    except Exception as err:  # every error goes to the parent to raise
+        try:
+            send.send(("error", err))
+        except Exception:  # an error that does not pickle: its text
+            send.send(("error", RuntimeError(f"{type(err).__name__}: {err}")))
+    finally:
+        send.close()
 
 
 def run_pool(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -> Result:
