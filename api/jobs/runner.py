@@ -218,7 +218,13 @@ def _stoppable(work: Callable[..., Result], args: tuple, stop: Stop) -> Result:
 
 
 def _child(send: Any, work: Callable[..., Result], args: tuple) -> None:
-    """`_stoppable`'s child: the outcome, or the error (as text if it does not pickle)."""
+    """`_stoppable`'s child: the outcome, or the error (as text if it does not pickle). Ctrl-C
+    and SIGTERM sent to the worker's whole group are the worker's to act on (it hands the job
+    back and kills this search): dying of them here would fail the job as a crash."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         send.send(("ok", work(*args)))
     except Exception as err:  # every error goes to the parent to raise

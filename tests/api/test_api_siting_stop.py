@@ -35,3 +35,30 @@ def test_a_search_that_dies_says_so() -> None:
 
     with pytest.raises(RuntimeError, match="ended with no outcome"):
         _stoppable(os._exit, (3,), lambda: False)
+
+
+def test_a_signal_to_the_workers_group_is_left_to_the_worker() -> None:
+    # Ctrl-C reaches the whole process group: a search that died of it failed its job as a
+    # crash, before the worker could hand the job back
+    import os
+    import signal
+    import threading
+
+    def interrupt_the_child() -> None:
+        time.sleep(1.0)
+        for pid in _children():
+            os.kill(pid, signal.SIGINT)
+
+    threading.Thread(target=interrupt_the_child, daemon=True).start()
+    assert _stoppable(_sleep_then, (2.0, "done"), lambda: False) == "done"
+
+
+def _sleep_then(seconds: float, value: str) -> str:
+    time.sleep(seconds)
+    return value
+
+
+def _children() -> list[int]:
+    import multiprocessing
+
+    return [child.pid for child in multiprocessing.active_children()]
