@@ -558,9 +558,8 @@ def _walked(problem: Problem, vehicle: Vehicle, here: int | None, there: int | N
     two locations at one position: one door, see `routing.travel.with_access_walk`)."""
     if here is None or there is None or here == there:
         return 0.0
-    if problem.coordinates(here) is not None and (
-        problem.coordinates(here) == problem.coordinates(there)
-    ):
+    door = problem.coordinates(here)
+    if door is not None and door == problem.coordinates(there):
         return 0.0
     return (_access(problem, vehicle, here) or 0.0) + (_access(problem, vehicle, there) or 0.0)
 

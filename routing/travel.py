@@ -83,8 +83,8 @@ def network_matrices(
     internal list."""
     from network.matrix import travel_matrix
 
-    result = travel_matrix(graph, _points(locations), labels=labels, **options)
     points = _points(locations)
+    result = travel_matrix(graph, points, labels=labels, **options)
     access = access_metres(result.snap_m, parked)
     return TravelMatrices(
         durations=with_access_walk(result.duration_s, access, points),
@@ -112,10 +112,11 @@ def with_access_walk(
     Locations at one (lat, lon) ``points`` position are one door: between them no walk (two
     parcels for one door, each its own location in a pooling day, were timed as two walks).
     Unreachable stays inf."""
+    road = np.asarray(durations, dtype=np.float64)
     walk_s = np.asarray(access_m, dtype=np.float64) / (ACCESS_WALK_KMH / 3.6)
-    out = np.asarray(durations, dtype=np.float64) + walk_s[:, None] + walk_s[None, :]
+    out = road + walk_s[:, None] + walk_s[None, :]
     door = same_place(points)
-    out[door] = np.asarray(durations, dtype=np.float64)[door]
+    out[door] = road[door]
     return out
 
 
