@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from api.db.models import SIZES, Compartment, Locker, utcnow
 from api.schemas.lockers import LockerCreate
-from network.errors import GongpeiError, is_number
+from network.errors import GongpeiError
+from network.jsonfile import NOT_FINITE, NotJson, load_json, number_problem
 
 #: Default inner dimensions (width, height, depth in mm) of the usual parcel-locker doors.
 DEFAULT_DIMENSIONS_MM: dict[str, tuple[int, int, int]] = {
@@ -40,6 +41,7 @@ _REASONS = {
     "string_too_long": "must be at most {max_length} characters",
     "string_pattern_mismatch": "must not contain a NUL character",  # `Text`'s one pattern
     "dict_type": "must map sizes S/M/L to counts",
+    "int_type": "must be a whole number",
     "literal_error": "must be {expected}",
     "greater_than_equal": "must be at least {ge}",
     "less_than_equal": "must be at most {le}",
@@ -116,12 +118,12 @@ def _feature_locker(index: int, feature: Any) -> dict[str, Any]:
     if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
         raise LockerInputError(f"{where}: geometry must be a Point with [lon, lat]")
     lon, lat = coords[0], coords[1]
-    if not (is_number(lon) and is_number(lat)):
-        got = json.dumps(coords[:2])
-        raise LockerInputError(f"{where}: coordinates must be numbers, got {got}")
+    problem = number_problem(lon) or number_problem(lat)
+    if problem is not None:
+        raise LockerInputError(f"{where}: coordinates: {problem}")
     given = {field: props[key] for field, key in _PROPERTIES.items() if props.get(key) is not None}
-    try:
-        locker = LockerCreate.model_validate({**given, "lat": lat, "lon": lon})
+    try:  # strict: a count given as "3" or 2.0 is refused (JSON says counts as whole numbers)
+        locker = LockerCreate.model_validate({**given, "lat": lat, "lon": lon}, strict=True)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         if first["loc"][0] in ("lat", "lon"):
@@ -141,10 +143,13 @@ def _refused(error: ErrorDetails) -> str:
         reason = message[:1].lower() + message[1:]
     else:
         reason = template.format(**error.get("ctx", {}))
+    if isinstance(given, NotJson) and kind == "int_type":  # NaN, Infinity or 1e999 as a count
+        reason = NOT_FINITE
     if loc[-1] == "[key]":  # a mapping's key: compartments {"XL": 1}
         loc, reason = loc[:-2], f"key {given!r} {reason}"
-    elif kind != "missing" and not isinstance(given, str):
-        reason += f", got {json.dumps(given, ensure_ascii=False)}"
+    elif kind != "missing" and (not isinstance(given, str) or kind == "int_type"):
+        shown = given if isinstance(given, NotJson) else json.dumps(given, ensure_ascii=False)
+        reason += f", got {shown}"
     path = ".".join([_PROPERTIES[str(loc[0])], *map(str, loc[1:])])
     return f"property '{path}' {reason}"
 
@@ -159,10 +164,10 @@ def import_geojson(session: Session, path: Path) -> tuple[int, int]:
     one looked (`_create_unless_stored`): both end as if they had run one after the other.
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = load_json(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise LockerInputError(f"locker file '{path}': does not exist") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except ValueError as err:  # not JSON, not UTF-8, or an integer longer than Python reads
         raise LockerInputError(f"locker file '{path}': is not JSON ({err})") from err
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise LockerInputError(f"locker file '{path}': is not a GeoJSON FeatureCollection")

@@ -178,14 +178,14 @@ VARIANTS = ((True, False), (False, False), (False, True))  # (old, asked): befor
 def every_vehicle() -> Iterator[None]:
     """Reasons as they were for the length of the block: each vehicle a kind of its own (so
     every vehicle is tried for every task) and `Problem.carriers` asked of every task."""
-    saved = unassigned._kind_key, solving.has_carrier
-    unassigned._kind_key = lambda vehicle: (vehicle.id,)  # type: ignore[assignment]
+    saved = unassigned.vehicle_kind, solving.has_carrier
+    unassigned.vehicle_kind = lambda vehicle: (vehicle.id,)  # type: ignore[assignment]
     solving.has_carrier = lambda problem, task: bool(problem.carriers(task))  # type: ignore
     unassigned._CACHE.clear()
     try:
         yield
     finally:
-        unassigned._kind_key, solving.has_carrier = saved
+        unassigned.vehicle_kind, solving.has_carrier = saved
         unassigned._CACHE.clear()
 
 

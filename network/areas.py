@@ -1,8 +1,8 @@
-"""Clip areas from GeoJSON: a polygon file, or one named feature of a boundaries file."""
+"""Clip areas: a bounding box, a polygon file, or one named feature of a boundaries file."""
 
 from __future__ import annotations
 
-import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -13,11 +13,40 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from network.errors import AreaError
+from network.jsonfile import NOT_FINITE, load_json, not_json_in
 
 _GEOMETRY_TYPES = frozenset(
     {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
      "GeometryCollection"}
 )  # fmt: skip
+
+
+#: A bounding box: west, south, east, north, in degrees of longitude and latitude.
+Bbox = tuple[float, float, float, float]
+
+
+def checked_bbox(bbox: object) -> Bbox:
+    """A bounding box (W, S, E, N) as four finite floats, or an AreaError naming the field and
+    the fault. Every reader of a bbox checks it here first: a box given as (S, W, N, E), or
+    with west and east swapped, read no building from a whole file (an empty frame, said as
+    "no buildings in the bbox") or went to Overpass as given."""
+    try:
+        west, south, east, north = (float(v) for v in bbox)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise AreaError(f"bbox {bbox!r}: expected four numbers W,S,E,N") from None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise AreaError(f"bbox {bbox!r}: coordinates must be finite numbers")
+    if not -180 <= west < east <= 180:
+        raise AreaError(
+            f"bbox {bbox!r} is W,S,E,N: west {west:g} and east {east:g} must be longitudes with "
+            "W<E, within -180..180"
+        )
+    if not -90 <= south < north <= 90:
+        raise AreaError(
+            f"bbox {bbox!r} is W,S,E,N: south {south:g} and north {north:g} must be latitudes "
+            "with S<N, within -90..90 (latitude and longitude swapped?)"
+        )
+    return west, south, east, north
 
 
 class Feature(BaseModel):
@@ -61,10 +90,10 @@ def read_polygon(path: str | os.PathLike[str], name: str | None = None) -> BaseG
 def _read_json(path: Path) -> dict[str, Any]:
     """The file's JSON object."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AreaError(f"polygon file '{path}': no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except ValueError as err:  # not JSON, not UTF-8, or an integer longer than Python reads
         raise AreaError(f"polygon file '{path}': not valid GeoJSON ({err})") from None
     if not isinstance(data, dict):
         raise AreaError(f"polygon file '{path}': not a GeoJSON object")
@@ -100,12 +129,19 @@ def _named(feature: Feature, name: str) -> bool:
 
 
 def _geometry(path: Path, where: str, geometry: dict[str, Any] | None) -> BaseGeometry | None:
-    """The shapely geometry of one feature (None for a null geometry)."""
+    """The shapely geometry of one feature (None for a null geometry). A NaN, Infinity or
+    1e999 among its coordinates is refused by its path: shapely made nan/inf of them and
+    failed later with a raw GEOSException, or gave an empty area."""
     if geometry is None:
         return None
+    found = not_json_in(geometry, where if where == "geometry" else f"{where}.geometry")
+    if found is not None:
+        member, value = found
+        raise AreaError(f"polygon file '{path}': {member}: {NOT_FINITE}, got {value.token}")
     try:
         return shape(geometry)
-    except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException) as err:
+    except (AttributeError, KeyError, OverflowError, TypeError, ValueError,
+            shapely.errors.GEOSException) as err:  # fmt: skip
         raise AreaError(
             f"polygon file '{path}': {where}: not a valid GeoJSON geometry "
             f"({type(err).__name__}: {err})"

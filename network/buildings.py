@@ -13,7 +13,8 @@ import osmium
 import shapely
 
 from network._osm import deleted_in_editor, osm_input
-from network.errors import AreaError, OsmFileError
+from network.areas import checked_bbox
+from network.errors import OsmFileError
 from network.graph import demo_path
 
 COLUMNS = [
@@ -47,6 +48,7 @@ def read_buildings(
     else the centroid: where a locker at this building goes), and the footprint `geometry` in
     EPSG:4326. `bbox` (W, S, E, N) keeps the buildings whose centroid lies inside it.
     """
+    area = None if bbox is None else checked_bbox(bbox)  # before a whole file is read
     path = _path(source)
     file = osm_input(path)
     try:
@@ -69,10 +71,8 @@ def read_buildings(
     frame["entrance"] = [d[1] if d else None for d in door]
     frame["site_lat"] = [d[2] if d else y for d, y in zip(door, frame["lat"], strict=True)]
     frame["site_lon"] = [d[3] if d else x for d, x in zip(door, frame["lon"], strict=True)]
-    if bbox is not None:
-        w, s, e, n = bbox
-        if not (w < e and s < n):
-            raise AreaError(f"bbox {bbox!r}: expected W<E and S<N (order W,S,E,N)")
+    if area is not None:
+        w, s, e, n = area
         inside = frame["lon"].between(w, e) & frame["lat"].between(s, n)
         frame = frame[inside]
     return frame[COLUMNS].reset_index(drop=True)

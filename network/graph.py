@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import os
 import re
 from pathlib import Path
@@ -17,12 +16,12 @@ from shapely.geometry.base import BaseGeometry
 
 from network._assemble import assemble, keep_largest_scc
 from network._osm import Way, osm_input, read_osm
+from network.areas import Bbox, checked_bbox
 from network.cache import GraphCache
 from network.errors import AreaError, NoRoadsError, OsmFileError
 from network.profiles import ONEWAY_BACKWARD, Profile, get_profile
 from network.synthetic import synthetic_city
 
-Bbox = tuple[float, float, float, float]
 log = logging.getLogger("gongpei.network")
 # Margin added around bounds inferred from an Overpass export's free-standing nodes, which sit
 # inside the queried bbox but rarely on its very edge.
@@ -220,7 +219,7 @@ def build_graph_online(
         if place is not None:
             raw = ox.graph_from_place(place, **options)
         elif bbox is not None:
-            raw = ox.graph_from_bbox(bbox, **options)
+            raw = ox.graph_from_bbox(checked_bbox(bbox), **options)
         else:
             raise AreaError("give a place name or a bbox to download")
     finally:
@@ -280,19 +279,7 @@ def _area(bbox: Bbox | None, polygon: BaseGeometry | None) -> BaseGeometry | Non
                 f"polygon: expected a non-empty (Multi)Polygon, got {polygon.geom_type}"
             )
         return polygon
-    if bbox is None:
-        return None
-    try:
-        w, s, e, n = (float(v) for v in bbox)
-    except (TypeError, ValueError):
-        raise AreaError(f"bbox {bbox!r}: expected four numbers W,S,E,N") from None
-    if not all(math.isfinite(v) for v in (w, s, e, n)):
-        raise AreaError(f"bbox {bbox!r}: coordinates must be finite numbers")
-    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
-        raise AreaError(
-            f"bbox {bbox!r}: expected W<E within -180..180 and S<N within -90..90 (order W,S,E,N)"
-        )
-    return shapely.box(w, s, e, n)
+    return None if bbox is None else shapely.box(*checked_bbox(bbox))
 
 
 def _clip(graph: nx.MultiDiGraph, area: BaseGeometry, report: dict, name: str) -> nx.MultiDiGraph:

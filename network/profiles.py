@@ -16,12 +16,18 @@ _DENY = frozenset({"no", "private", "agricultural", "forestry", "military", "use
 _FORWARD = frozenset({"yes", "true", "1"})
 #: `oneway` values for travel against the way's node order only.
 ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
-# `oneway` values of a road whose direction changes during the day (tidal lanes, 潮汐车道, or a
-# single lane taken in turns). The file does not say when each direction holds, so a graph of
-# fixed directions cannot route on it: two-way would send vehicles against the traffic for part
-# of the day, and either one-way direction is wrong the rest of it. Vehicles that keep to
-# one-way rules are kept off such a road (a detour costs time; a wrong-way trip is no route).
-_CHANGING = frozenset({"reversible", "alternating"})
+# `oneway=reversible`: a road whose one direction changes a few times a day (tidal lanes,
+# 潮汐车道, express lanes inbound mornings, outbound evenings). The file does not say when each
+# holds, so a graph of fixed directions cannot route on it: two-way would send vehicles against
+# the traffic for part of the day, and either one-way direction is wrong the rest of it.
+# Vehicles that keep to one-way rules are kept off it (a detour costs time; a wrong-way trip is
+# no route), as OSRM's car profile does (`WayHandlers.avoid_ways`: "do not route over these at
+# all ... because of time dependence"). osmnx (`graph._add_paths`, 2.1) reads it as two-way,
+# since its one-way values are only yes/true/1/-1/reverse/T/F. `oneway=alternating` (one lane
+# taken in turns, at a light or by sight: a narrow bridge, a tunnel) is not here: both
+# directions hold all day after a wait, so it is two-way, as in osmnx and OSRM (which only
+# slows it); closed, it cut off whatever lay beyond such a bridge.
+_TIMED = frozenset({"reversible"})
 # Roads one-way without an `oneway` tag: a two-way one is tagged `oneway=no` (OSM wiki).
 _IMPLIED_ONEWAY_HIGHWAYS = frozenset({"motorway", "motorway_link"})
 _IMPLIED_ONEWAY_JUNCTIONS = frozenset({"roundabout", "circular"})
@@ -135,7 +141,7 @@ class Profile:
         """Whether this traveller may use a way with these tags at all."""
         if tags.get("highway") not in self.speeds_kmh or (is_area(tags) and not self.areas):
             return False
-        if self._keeps_oneway(tags) and _oneway(tags) in _CHANGING:
+        if self._keeps_oneway(tags) and _oneway(tags) in _TIMED:
             return False
         if self._barred_as_motorroad(tags):
             return False

@@ -100,14 +100,16 @@ class _Kind:
     positions: tuple[int, ...]
 
 
-# What a vehicle's kind ignores: names and costs (a break's id too, see `_kind_key`).
+# What a vehicle's kind ignores: names and costs (a break's id too, see `vehicle_kind`).
 _UNKINDED = frozenset({"id", "name", "fixed_cost", "cost_per_km", "cost_per_hour"})
 _KIND_FIELDS = tuple(name for name in Vehicle.model_fields if name not in _UNKINDED)
 
 
-def _kind_key(vehicle: Vehicle) -> tuple[Any, ...]:
-    """Every field of the vehicle but those in `_UNKINDED`, so that a field added later
-    splits kinds (never merges them) until it is listed there."""
+def vehicle_kind(vehicle: Vehicle) -> tuple[Any, ...]:
+    """What vehicles alike in all that serving a task depends on share: every field of the
+    vehicle but those in `_UNKINDED`, so that a field added later splits kinds (never merges
+    them) until it is listed there. Used here and by the PyVRP engine (which tries a task on
+    one vehicle of each kind, and adds the costs to make its vehicle types)."""
     return tuple(
         tuple((b.windows, b.duration) for b in vehicle.breaks) if name == "breaks"
         else getattr(vehicle, name)
@@ -121,7 +123,7 @@ class _Kinds:
     def __init__(self, problem: Problem) -> None:
         groups: dict[tuple[Any, ...], list[int]] = {}
         for k, vehicle in enumerate(problem.vehicles):
-            groups.setdefault(_kind_key(vehicle), []).append(k)
+            groups.setdefault(vehicle_kind(vehicle), []).append(k)
         self.kinds = [_Kind(problem.vehicles[ks[0]], tuple(ks)) for ks in groups.values()]
         self.allowed: dict[tuple[frozenset[str], str | None], list[_Kind]] = {}
 

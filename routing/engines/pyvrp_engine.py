@@ -50,7 +50,7 @@ from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 from routing.engines import STOPPED, EngineError, Progress, ProgressCallback, ShouldStop
 from routing.model import Job, Problem, Shipment, TimeWindow, Vehicle
 from routing.solution import RoutePlan, Solution, Visit, build_solution
-from routing.unassigned import explain, why_not_alone
+from routing.unassigned import explain, vehicle_kind, why_not_alone
 
 NAME = "pyvrp"
 FINE_SCALE = 1000  # integer unit for times or costs that are not whole: 1/1000 of the model's
@@ -268,8 +268,7 @@ class _Translation:
         self.dims = problem.n_dims
         self.time_scale = _time_scale(problem)
         # one vehicle of each kind, to try tasks on
-        self._kinds = list({(v.profile, v.skills, v.firm, *self._vehicle_key(v)): v
-                            for v in problem.vehicles}.values())  # fmt: skip
+        self._kinds = list({vehicle_kind(v): v for v in problem.vehicles}.values())
         self._shortcuts: dict[str, _Shortcuts] = {}
         # Tasks PyVRP cannot time (task id -> why), left out with that reason.
         self.untimable = {t.id: why for t in (*problem.jobs, *problem.shipments)
@@ -325,7 +324,7 @@ class _Translation:
 
         groups: dict[tuple, list[Vehicle]] = defaultdict(list)
         for v in problem.vehicles:
-            groups[(profile_keys.index(keys[v.id]), *self._vehicle_key(v))].append(v)
+            groups[(profile_keys.index(keys[v.id]), *self._type_key(v))].append(v)
         self.type_vehicles = list(groups.values())
         depots = [self._depot(i, c) for i, c in enumerate(self.centre_ids)]
         first = len(depots)
@@ -533,9 +532,13 @@ class _Translation:
         )
 
     @staticmethod
-    def _vehicle_key(v: Vehicle) -> tuple:
-        """Everything that makes two vehicles interchangeable for PyVRP (ids excluded)."""
-        return (v.start, v.end, v.capacity, v.shift, v.max_duration, v.max_distance, v.fixed_cost)
+    def _type_key(v: Vehicle) -> tuple:
+        """What makes two vehicles one PyVRP vehicle type, beside their profile key (travel
+        profile, per-km and per-hour costs, barred tasks): their kind (`vehicle_kind`: every
+        field but names and costs, so a field added to `Vehicle` later splits types rather
+        than giving one vehicle's value to all) and their fixed cost, which the type carries.
+        The kind's skills and firm split a little more than the barred tasks alone would."""
+        return (*vehicle_kind(v), v.fixed_cost)
 
     def _depot(self, index: int, centre: str | None) -> pyvrp.Depot:
         """The PyVRP depot of a centre, open when the centre is: PyVRP's depot window bounds

@@ -1,7 +1,8 @@
 """Li & Lim (2001) pickup-and-delivery instances (SINTEF text format) as problems with shipments.
 
-The first line is `vehicles capacity speed`: distance is the Euclidean length and travel time
-that length divided by the speed (every published file has speed 1, where the two agree).
+The first line is `vehicles capacity speed` (some copies drop the speed, read as 1): distance is
+the Euclidean length and travel time that length divided by the speed (every published file has
+speed 1, where the two agree).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class LiLimInstance:
 
 
 def parse_lilim(path: str | Path) -> LiLimInstance:
-    """Parse a Li & Lim file: a `vehicles capacity speed` line, then one line per task.
+    """Parse a Li & Lim file: a `vehicles capacity speed` line (speed may be left out: 1),
+    then one line per task.
 
     Each task line is `id x y demand ready due service pickup_sibling delivery_sibling`; a pickup
     has pickup_sibling 0 and names its delivery, a delivery names its pickup, and the delivery's
@@ -57,19 +59,16 @@ def parse_lilim(path: str | Path) -> LiLimInstance:
         raise InstanceFormatError(f"{path.name}: cannot read ({err})") from None
     numbered = [(no, ln.split()) for no, ln in enumerate(text, start=1) if ln.strip()]
     lines = [line for _, line in numbered]
-    if not lines or len(lines[0]) < 2:
-        raise InstanceFormatError(f"{path.name}: first line must be 'vehicles capacity speed'")
+    vehicles, capacity, speed = _first_line(path, lines[0] if lines else [])
     for number, line in numbered[1:]:
         if len(line) != 9:
             raise InstanceFormatError(
                 f"{path.name}: line {number}: a task line has 9 numbers, got {len(line)}"
             )
     try:
-        vehicles, capacity = int(lines[0][0]), int(lines[0][1])
         rows = np.array([[float(v) for v in ln] for ln in lines[1:]]).reshape(-1, 9)
     except ValueError as err:
         raise InstanceFormatError(f"{path.name}: non-numeric value ({err})") from None
-    speed = _speed(path, lines[0][2]) if len(lines[0]) > 2 else 1.0
     fractional = np.flatnonzero(rows[:, 3] != np.round(rows[:, 3]))
     if fractional.size:  # the model's amounts are whole numbers
         row = rows[fractional[0]]
@@ -109,6 +108,32 @@ def parse_lilim(path: str | Path) -> LiLimInstance:
         pairs=pairs,
         speed=speed,
     )
+
+
+def _first_line(path: Path, values: list[str]) -> tuple[int, int, float]:
+    """The first line's vehicles, capacity and speed. Published files have all three; some
+    copies drop the speed, which then is 1 (every published file's). Any other count of
+    values is refused: a file without this line (its first line the depot's task line, 9
+    values) was read with 0 vehicles, and a value too many was ignored."""
+    if len(values) not in (2, 3):
+        raise InstanceFormatError(
+            f"{path.name}: first line must be 'vehicles capacity speed' (or 'vehicles "
+            f"capacity'), got {len(values)} values"
+        )
+    vehicles = _positive_int(path, "vehicles", values[0])
+    capacity = _positive_int(path, "capacity", values[1])
+    return vehicles, capacity, _speed(path, values[2]) if len(values) == 3 else 1.0
+
+
+def _positive_int(path: Path, field: str, text: str) -> int:
+    """A whole number above 0 of the first line (a fleet of 0 vans or 0 capacity is no
+    instance: it failed later as the model's "vehicles: at least 1 item")."""
+    if not text.isdecimal() or int(text) < 1:
+        raise InstanceFormatError(
+            f"{path.name}: first line: {field} '{text}' is not a whole number above 0 "
+            "(the line is 'vehicles capacity speed')"
+        )
+    return int(text)
 
 
 def _speed(path: Path, text: str) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ from pydantic import (
 )
 
 from network.geo import haversine_m
+from network.jsonfile import load_json, number_problem
 from network.profiles import PROFILES, SPEED_CEILING_KMH, SPEED_FLOOR_KMH
 from routing.model import MAX_AMOUNT, Float, Int, Money, ProblemError, Seconds, TimeWindow
 from routing.pooling.errors import PoolingError
@@ -553,7 +553,7 @@ def _sited(data: dict[str, Any], base_dir: Path | None) -> list[dict[str, Any]]:
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path
     try:
-        plan = json.loads(path.read_text(encoding="utf-8"))
+        plan = load_json(path.read_text(encoding="utf-8"))
     except OSError as err:
         why = err.strerror
         raise PoolingError(f"lockers_from: siting plan '{path}' cannot be read ({why})") from None
@@ -570,8 +570,17 @@ def _sited(data: dict[str, Any], base_dir: Path | None) -> list[dict[str, Any]]:
                 f"compartments), got {site!r}"
             )
         name = site.get("id", "?")
+        if isinstance(name, bool) or not isinstance(name, str | int):  # NaN was locker "nan"
+            raise PoolingError(
+                f"lockers_from: site {n + 1}: id: must be text or a whole number, got {name!r} "
+                f"(in '{path}')"
+            )
         if site.get("lat") is None or site.get("lon") is None:
             raise PoolingError(f"lockers_from: site '{name}' has no lat/lon in '{path}'")
+        for field in ("lat", "lon"):  # text was read as a number, NaN said to be "above 90"
+            problem = number_problem(site[field])
+            if problem is not None:
+                raise PoolingError(f"lockers_from: site '{name}': {field}: {problem} (in '{path}')")
         if not isinstance(site.get("compartments"), dict):
             raise PoolingError(
                 f"lockers_from: site '{name}' has no compartments in '{path}' "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from network.errors import SnapError
 from network.geo import haversine_m
+from network.jsonfile import NOT_FINITE, NotJson, load_json
 from network.points import ENCODINGS
 from routing.siting.errors import CandidateOffGraphError, SitingInputError
 from routing.siting.model import (
@@ -257,39 +257,6 @@ def _geojson_records(name: str, text: str) -> list[dict]:
         lon, lat = coords[:2]
         records.append({"id": feat.get("id", k), **props, "lat": lat, "lon": lon, "_where": where})
     return records
-
-
-class NotJson:
-    """What ``load_json`` reads NaN, Infinity, -Infinity or a number too large for a float
-    (1e999) as: none of them is JSON, and Python's ``json`` made them nan and inf, which a
-    capacity took as unlimited and a coordinate as "not a coordinate". No field takes this
-    stand-in, so the field holding one refuses it by name, showing it as written."""
-
-    __slots__ = ("token",)
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __repr__(self) -> str:
-        return self.token
-
-
-def _finite_float(token: str) -> float | NotJson:
-    value = float(token)
-    return value if math.isfinite(value) else NotJson(token)
-
-
-def load_json(text: str) -> Any:
-    """JSON as the siting reads it (points files, native files): each NaN, Infinity,
-    -Infinity or number too large for a float becomes a ``NotJson``, which every field
-    refuses, naming the item and the field. (The API refuses them in a request body, before
-    any field is read, with ``api.json_checks``' hooks, which stop at the first and find its
-    path; a file's records are validated field by field, which names them anyway.) Raises
-    ``ValueError`` where the text is not JSON."""
-    return json.loads(text, parse_constant=NotJson, parse_float=_finite_float)
-
-
-NOT_FINITE = "must be a finite number (NaN and Infinity are not JSON)"
 
 
 class Cell(str):

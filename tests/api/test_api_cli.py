@@ -104,7 +104,7 @@ def test_lockers_import_stores_names_without_surrounding_spaces(tmp_path):
         (lambda f: f["properties"].update(name=7), "property 'name' must be text, got 7"),
         (
             lambda f: f["geometry"].update(coordinates=[True, False]),
-            "coordinates must be numbers, got [true, false]",
+            "coordinates: must be a number, got true",
         ),
         (lambda f: f.update(properties=["Esplanadi"]), "properties must be an object"),
     ],

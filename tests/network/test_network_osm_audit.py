@@ -226,7 +226,7 @@ def test_oneway_is_read_in_any_letter_case(value: str, way: tuple[bool, bool]) -
     assert get_profile("van").directions({"highway": "residential", "oneway": value}) == way
 
 
-@pytest.mark.parametrize("value", ["reversible", "alternating", "Reversible"])
+@pytest.mark.parametrize("value", ["reversible", "Reversible"])
 def test_a_road_whose_direction_changes_is_closed_to_vehicles(value: str) -> None:
     tags = {"highway": "residential", "oneway": value}
     assert not get_profile("van").allows(tags) and not get_profile("e-tricycle").allows(tags)
