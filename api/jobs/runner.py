@@ -4,6 +4,7 @@ JSON."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -194,7 +195,8 @@ def _stoppable(work: Callable[..., Result], args: tuple, stop: Stop) -> Result:
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(send, work, args), daemon=True)
-    child.start()
+    with _group_signals_blocked():
+        child.start()
     send.close()
     try:
         while not receive.poll(STOP_POLL_S):  # an outcome, or the end of a child that died
@@ -217,14 +219,31 @@ def _stoppable(work: Callable[..., Result], args: tuple, stop: Stop) -> Result:
     return outcome
 
 
+#: What the worker's whole process group is sent (Ctrl-C, `kill -TERM -PGID`) that is the
+#: worker's to act on, never a siting child's (`_child`).
+_GROUP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+@contextmanager
+def _group_signals_blocked() -> Iterator[None]:
+    """Block `_GROUP_SIGNALS` in this thread while a child is started: the child is born with
+    them blocked (a signal mask survives fork and exec) until `_child` ignores them. Its
+    start-up takes 0.4 s and more (its imports); a Ctrl-C in that time had killed it, and
+    failed the job as a crash. The worker's other threads still take them meanwhile."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _GROUP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def _child(send: Any, work: Callable[..., Result], args: tuple) -> None:
     """`_stoppable`'s child: the outcome, or the error (as text if it does not pickle). Ctrl-C
     and SIGTERM sent to the worker's whole group are the worker's to act on (it hands the job
     back and kills this search): dying of them here would fail the job as a crash."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for number in _GROUP_SIGNALS:  # one sent before now is pending, and ignoring drops it
+        signal.signal(number, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _GROUP_SIGNALS)
     try:
         send.send(("ok", work(*args)))
     except Exception as err:  # every error goes to the parent to raise

@@ -45,9 +45,13 @@ def test_a_signal_to_the_workers_group_is_left_to_the_worker() -> None:
     import threading
 
     def interrupt_the_child() -> None:
-        time.sleep(1.0)
-        for pid in _children():
-            os.kill(pid, signal.SIGINT)
+        # at once, while the child is still starting (importing), and once it runs the search
+        while not _children():
+            time.sleep(0.001)
+        for wait in (0.0, 1.0):
+            time.sleep(wait)
+            for pid in _children():
+                os.kill(pid, signal.SIGINT)
 
     threading.Thread(target=interrupt_the_child, daemon=True).start()
     assert _stoppable(_sleep_then, (2.0, "done"), lambda: False) == "done"
