@@ -153,3 +153,24 @@ def test_the_large_case_mip_gets_the_fixed_sites_and_the_fewest_sites_row(monkey
     assert (last[y] == 1).all() and np.count_nonzero(last) == y.size
     assert mip.row_lb[-1] == fewest
     assert mip.A.shape[0] > inst.reach.nnz  # the links, one row per pair
+
+
+def test_too_many_sites_left_free_runs_the_lagrangian_again_not_a_weak_mip(monkeypatch):
+    # the review of stop 28: past FIXED_MIP_PAIRS the MIP without links took the rest of the
+    # time, and on a capb-like case at 15-20 s ended at 2-2.7 % where the Lagrangian had 0.1-0.4 %
+    mips = _large_path(monkeypatch)
+    monkeypatch.setattr("routing.siting.fixed_mip.FIXED_MIP_PAIRS", -1)
+    runs = []
+    real = solve_module.must_serve_bound
+
+    def counting(*args, **kwargs):
+        runs.append(kwargs["time_limit_s"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "must_serve_bound", counting)
+    inst = _case(0)
+    best = min(_every_plan(inst).values())
+    plan = solve(inst, FACILITY, time_limit_s=10)
+    assert mips == []  # neither the strong MIP nor the weak one
+    assert len(runs) == 2 and plan.method == "exact:relaxation"
+    assert plan.bound <= best * (1 + 1e-9) and plan.objective == pytest.approx(best, rel=1e-6)
