@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from network.areas import checked_bbox
+from network.errors import AreaError
 from routing.model import MAX_AMOUNT, MAX_SECONDS, Float, Int, Money, clock_seconds, format_time
 from routing.pooling.day import DEFAULT_VEHICLE_TYPES, MAX_DAY_VEHICLES, DayId, Transfer
 from routing.solve import SEED_MAX  # every scenario seed keeps to it: one that works here works
@@ -148,20 +150,14 @@ class MapSpec(Strict):
     @field_validator("bbox")
     @classmethod
     def _bbox_order(cls, bbox: tuple[float, float, float, float] | None) -> object:
-        """West before east and south before north, within the globe: the map stage refused a
-        bbox out of range (or given as [S, W, N, E]) only after validate had passed it."""
+        """West before east and south before north, within the globe (`checked_bbox`, which
+        the map stage applies too): the map stage refused a bbox out of range (or given as
+        [S, W, N, E]) only after validate had passed it."""
         if bbox is not None:
-            west, south, east, north = bbox
-            if not -180 <= west < east <= 180:
-                raise ValueError(
-                    f"bbox is [west, south, east, north]: west {west} and east {east} must be "
-                    "longitudes with west < east, within -180..180"
-                )
-            if not -90 <= south < north <= 90:
-                raise ValueError(
-                    f"bbox is [west, south, east, north]: south {south} and north {north} must "
-                    "be latitudes with south < north, within -90..90 (lat and lon swapped?)"
-                )
+            try:
+                checked_bbox(bbox)
+            except AreaError as err:
+                raise ValueError(str(err)) from None
         return bbox
 
 

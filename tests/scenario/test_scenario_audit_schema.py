@@ -108,11 +108,11 @@ def test_the_largest_seed_is_one_pyvrp_takes_for_both_searches(tmp_path: Path) -
         ("{id: e1,", f"{{id: {'e' * (MAX_ID_LENGTH + 1)},", "5: lockers.existing[0].id: "),
         ("{S: 4}", f"{{S: {MAX_AMOUNT + 1}}}", "5: lockers.existing[0].compartments.S: "),
         ("bbox: [24.92, 60.16, 24.96, 60.18]", "bbox: [39.995, 116.31, 40.01, 116.33]",
-         "2: map.bbox: bbox is [west, south, east, north]: south 116.31 and north 116.33 must be "
-         "latitudes with south < north, within -90..90 (lat and lon swapped?)"),
+         "2: map.bbox: bbox (39.995, 116.31, 40.01, 116.33) is W,S,E,N: south 116.31 and north "
+         "116.33 must be latitudes with S<N, within -90..90 (latitude and longitude swapped?)"),
         ("bbox: [24.92, 60.16, 24.96, 60.18]", "bbox: [170, 60.16, 190, 60.18]",
-         "2: map.bbox: bbox is [west, south, east, north]: west 170.0 and east 190.0 must be "
-         "longitudes"),
+         "2: map.bbox: bbox (170.0, 60.16, 190.0, 60.18) is W,S,E,N: west 170 and east 190 must "
+         "be longitudes"),
     ],
 )
 def test_what_the_day_refuses_is_refused_at_the_scenario_key(
