@@ -37,9 +37,11 @@ def checked_bbox(bbox: object) -> Bbox:
     if not all(math.isfinite(v) for v in (west, south, east, north)):
         raise AreaError(f"bbox {bbox!r}: coordinates must be finite numbers")
     if not -180 <= west < east <= 180:
+        # a box across longitude 180 (west 177, east -178) is none of osmnx's either
+        across = " (a box across longitude 180 is not taken: give one on each side)"
         raise AreaError(
             f"bbox {bbox!r} is W,S,E,N: west {west:g} and east {east:g} must be longitudes with "
-            "W<E, within -180..180"
+            f"W<E, within -180..180{across if -180 <= east < 0 < west <= 180 else ''}"
         )
     if not -90 <= south < north <= 90:
         raise AreaError(

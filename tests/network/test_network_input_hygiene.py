@@ -85,6 +85,15 @@ def test_buildings_refuse_a_swapped_bbox_naming_it(bbox: tuple, message: str) ->
         read_buildings("demo", bbox=bbox)
 
 
+def test_a_box_across_longitude_180_is_refused_saying_so() -> None:
+    from network.areas import checked_bbox
+
+    with pytest.raises(AreaError, match=r"W<E, within -180..180 \(a box across longitude 180"):
+        checked_bbox((177.0, -19.0, -178.0, -16.0))  # Fiji
+    with pytest.raises(AreaError, match=r"W<E, within -180..180$"):
+        checked_bbox(EAST_WEST_SWAPPED)
+
+
 def test_a_download_refuses_a_swapped_bbox_before_asking_overpass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
