@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from routing.siting.exact import _quiet_banner
+from routing.siting.exact import quiet_banner, round_up_whole
 from routing.siting.formulation import pairs
 from routing.siting.model import SitingInstance, SitingModel
 
@@ -180,7 +180,7 @@ class _Master:
     def __init__(
         self, points: _Points, model: SitingModel, sites: np.ndarray, must_open: np.ndarray
     ):
-        _quiet_banner()
+        quiet_banner()
         n_sites = must_open.size
         self.points, self.sites, self.n_sites = points, sites, n_sites
         self.column = np.full(n_sites, -1, dtype=np.int64)
@@ -290,7 +290,7 @@ class _Search:
     def beaten_all(self, values: np.ndarray) -> np.ndarray:
         """``beaten`` of each of ``values``."""
         if self.whole:
-            return _round_up(values) >= self.upper
+            return round_up_whole(values) >= self.upper
         return values >= self.upper - self.rel_gap * abs(self.upper)
 
     def cut_off(self, value: float) -> None:
@@ -306,12 +306,6 @@ class _Search:
         cost = plan_cost(self.points, is_open)
         if cost < self.upper:
             self.best, self.upper = is_open, cost
-
-
-def _round_up(values):
-    """Bounds on a whole objective rounded up, less a rounding margin (as ``solve._whole``):
-    a bound a hair above a whole number by rounding is not taken to the next."""
-    return np.ceil(values - 1e-6 * np.maximum(1.0, np.abs(values)))
 
 
 def _whole_costs(points: _Points) -> bool:
@@ -518,7 +512,7 @@ def _result(search: _Search, left: list[float], root: float | None, nodes, sites
         bounds = [-np.inf]
     bound = min(bounds)
     if search.whole and np.isfinite(bound):
-        bound = min(search.upper, float(_round_up(bound)))
+        bound = min(search.upper, float(round_up_whole(bound)))
     return BendersResult(
         is_open=search.best,
         objective=search.upper,

@@ -95,7 +95,7 @@ def _solve_highs(
 ) -> MipResult:
     """``solve_mip`` on HiGHS through highspy (``hint`` may name only some columns)."""
     start = time.perf_counter()
-    _quiet_banner()
+    quiet_banner()
     h = highspy.Highs()
     h.setOptionValue("output_flag", log)
     h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
@@ -148,7 +148,14 @@ _banner_lock = threading.Lock()
 _banner_done = False
 
 
-def _quiet_banner() -> None:
+def round_up_whole(values):
+    """Lower bounds on an objective whose every value is whole, rounded up less a rounding
+    margin, so that a bound a hair above a whole number by rounding is not taken to the next:
+    a bound of 4,897.99 proves a plan of 4,898 optimal (scalars or arrays)."""
+    return np.ceil(values - 1e-6 * np.maximum(1.0, np.abs(values)))
+
+
+def quiet_banner() -> None:
     """HiGHS prints its banner on stdout when a process makes its first instance, whatever its
     options: that first instance is made here with stdout pointed at /dev/null, so that the
     CLI's output stays the CLI's."""
@@ -207,7 +214,7 @@ def lp_optimum(mip: Mip, *, time_limit_s: float) -> float | None:
     """The optimum of ``mip``'s LP relaxation by HiGHS's simplex, or None if not proven in
     ``time_limit_s``: a vertex, exact to rounding, where PDLP's (``lp_relaxation``) is only
     within its tolerance, for a value another model is then held to."""
-    _quiet_banner()
+    quiet_banner()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))

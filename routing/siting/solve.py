@@ -30,6 +30,7 @@ from routing.siting.exact import (
     lp_optimum,
     lp_relaxation,
     proven_gap,
+    round_up_whole,
     solve_mip,
 )
 from routing.siting.fixed_mip import fixed_strong_mip
@@ -590,12 +591,11 @@ def _whole_values(mip: Mip) -> bool:
 
 
 def _whole(bound: float, mip: Mip) -> float:
-    """A lower bound rounded up where every plan's value is a whole number (``_whole_values``;
-    less a rounding margin, so that a bound a hair above a whole number by rounding is not
-    taken to the next): a Lagrangian bound of 4,897.99 proves a plan of 4,898 optimal."""
+    """A lower bound rounded up (``exact.round_up_whole``) where every plan's value is a
+    whole number (``_whole_values``)."""
     if not _whole_values(mip):
         return bound
-    return max(bound, float(np.ceil(bound - 1e-6 * max(1.0, abs(bound)))))
+    return max(bound, float(round_up_whole(bound)))
 
 
 def _large_pmedian(model: SitingModel, mip: Mip) -> bool:
