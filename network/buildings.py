@@ -14,7 +14,7 @@ import shapely
 
 from network._osm import deleted_in_editor, osm_input
 from network.areas import checked_bbox
-from network.errors import OsmFileError
+from network.errors import AreaError, OsmFileError
 from network.graph import demo_path
 
 COLUMNS = [
@@ -46,13 +46,15 @@ def read_buildings(
     `lat`/`lon`, `entrance` (the `entrance=*` value of the door on its outline a locker would
     stand at, main entrance first; None where none is mapped), `site_lat`/`site_lon` (that door,
     else the centroid: where a locker at this building goes), and the footprint `geometry` in
-    EPSG:4326. `bbox` (W, S, E, N) keeps the buildings whose centroid lies inside it.
+    EPSG:4326. `bbox` (W, S, E, N) keeps the buildings whose centroid lies inside it; a box
+    that misses the file's data altogether is an `AreaError` naming both (`_check_overlap`).
     """
     area = None if bbox is None else checked_bbox(bbox)  # before a whole file is read
     path = _path(source)
     file = osm_input(path)
     try:
-        deleted = deleted_in_editor(path, osmium.FileProcessor(file).header)
+        header = osmium.FileProcessor(file).header
+        deleted = deleted_in_editor(path, header)
         try:
             rows = _footprints(file, deleted)
         except _Unplaceable:
@@ -61,6 +63,8 @@ def read_buildings(
     except RuntimeError as err:
         raise OsmFileError(f"OSM file '{path}': cannot be read as OSM data ({err})") from None
     if not rows:
+        if area is not None:
+            _check_overlap(area, _header_bounds(header), source)
         return gpd.GeoDataFrame(columns=COLUMNS, geometry="geometry", crs="EPSG:4326")
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
     local = frame.to_crs(frame.estimate_utm_crs())
@@ -72,10 +76,57 @@ def read_buildings(
     frame["site_lat"] = [d[2] if d else y for d, y in zip(door, frame["lat"], strict=True)]
     frame["site_lon"] = [d[3] if d else x for d, x in zip(door, frame["lon"], strict=True)]
     if area is not None:
+        _check_overlap(area, _union(_header_bounds(header), tuple(frame.total_bounds)), source)
         w, s, e, n = area
         inside = frame["lon"].between(w, e) & frame["lat"].between(s, n)
         frame = frame[inside]
     return frame[COLUMNS].reset_index(drop=True)
+
+
+Box = tuple[float, float, float, float]
+
+
+def _check_overlap(bbox: Box, data: Box | None, source: str | os.PathLike[str]) -> None:
+    """Refuse a bbox that does not meet the file's data (W, S, E, N; None: not known): it read
+    as an empty frame, which the siting reported as a map without buildings there, while the
+    box was in the wrong place (Helsinki's given as (S, W, N, E) is a valid box in the Arabian
+    Sea). A box that meets the data and holds no building is no error: a park, a road-only
+    file, a corner of the map."""
+    if data is None or _meets(bbox, data):
+        return
+    w, s, e, n = bbox
+    spans = ",".join(str(round(float(v), 5)) for v in data)
+    swapped = ""
+    if _meets((s, w, n, e), data):
+        swapped = " (given as S,W,N,E? read as W,S,E,N, it meets the data)"
+    raise AreaError(
+        f"bbox {tuple(bbox)}: lies outside OSM file '{os.fspath(source)}', whose data spans "
+        f"W,S,E,N = {spans}{swapped}"
+    )
+
+
+def _meets(box: Box, other: Box) -> bool:
+    """Whether two W, S, E, N boxes share a point (a shared edge counts)."""
+    return box[0] <= other[2] and other[0] <= box[2] and box[1] <= other[3] and other[1] <= box[3]
+
+
+def _header_bounds(header: osmium.io.Header) -> Box | None:
+    """The file's own bounds (an extract's `<bounds>` or PBF header box), if it has them."""
+    box = header.box()
+    if not box.valid():
+        return None
+    return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+
+
+def _union(first: Box | None, second: Box) -> Box:
+    """The box that holds both: footprints run past an Overpass export's bounds (its ways are
+    whole), so the data spans the bounds and every footprint."""
+    if first is None:
+        return second
+    return (
+        min(first[0], second[0]), min(first[1], second[1]),
+        max(first[2], second[2]), max(first[3], second[3]),
+    )  # fmt: skip
 
 
 class _Unplaceable(Exception):

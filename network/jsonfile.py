@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,9 @@ from network.errors import is_number
 
 #: Why a field refuses a ``NotJson``.
 NOT_FINITE = "must be a finite number (NaN and Infinity are not JSON)"
+#: Why a field refuses an integer beyond the range of a float (``too_large``).
+TOO_LARGE = "is too large for a number (at most about 1.8e308)"
+_LARGEST = int(sys.float_info.max)
 
 
 class NotJson:
@@ -35,23 +39,76 @@ def _finite_float(token: str) -> float | NotJson:
     return value if math.isfinite(value) else NotJson(token)
 
 
-def load_json(text: str) -> Any:
+class NotFinite(ValueError):
+    """What ``load_json(..., finite=True)`` raises for the first ``NotJson`` of a text:
+    ``where`` is its path ("jobs[3].amount[0]") and ``reason`` why, as a field says it."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}" if where else reason)
+        self.where = where
+        self.reason = reason
+
+
+def load_json(text: str, *, finite: bool = False) -> Any:
     """JSON text parsed, each NaN, Infinity, -Infinity or number too large for a float as a
     ``NotJson``. (The API refuses them in a request body before any field is read, with
     ``api.json_checks``, which stops at the first and finds its path; a file's records are
     checked field by field, which names them anyway.) Raises ``ValueError`` where the text is
-    not JSON."""
-    return json.loads(text, parse_constant=NotJson, parse_float=_finite_float)
+    not JSON.
+
+    ``finite=True`` is for a reader that hands the whole tree to a model whose fields would
+    call a ``NotJson`` "not a valid number" (a routing problem): the first one is then a
+    ``NotFinite`` naming its path. Only a text that held one is walked, so a problem's large
+    matrices cost nothing more."""
+    if not finite:
+        return json.loads(text, parse_constant=NotJson, parse_float=_finite_float)
+    met: list[str] = []  # the tokens read as a NotJson
+
+    def constant(token: str) -> NotJson:
+        met.append(token)
+        return NotJson(token)
+
+    def number(token: str) -> float | NotJson:
+        value = float(token)
+        return value if math.isfinite(value) else constant(token)
+
+    data = json.loads(text, parse_constant=constant, parse_float=number)
+    found = not_json_in(data) if met else None
+    if found is not None:
+        where, value = found
+        raise NotFinite(where, f"{NOT_FINITE}, got {value.token}")
+    return data
+
+
+def too_large(value: Any) -> bool:
+    """Whether a JSON value is an integer beyond the range of a float: JSON sets no limit on
+    digits and Python reads 400 of them exactly, but no float field can hold it, and it was
+    refused as "must be a number", which it is."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > _LARGEST
+
+
+def shown(value: Any) -> str:
+    """A JSON value as a message quotes it, as written: an integer of hundreds of digits cut to
+    its first ones and its length."""
+    if too_large(value):
+        digits = str(value)
+        return f"{digits[:16]}... ({len(digits.lstrip('-'))} digits)"
+    if isinstance(value, NotJson):
+        return value.token
+    return json.dumps(value, ensure_ascii=False, default=repr)
 
 
 def number_problem(value: Any) -> str | None:
     """Why a JSON value is no number (text, true, null, NaN ...), or None if it is one (its
     range is the field's to check). A number given as text ("36.07") is refused: JSON says
-    numbers as numbers, and reading text as one hid a column written as text by mistake."""
+    numbers as numbers, and reading text as one hid a column written as text by mistake. An
+    integer too large for a float is said to be so (``too_large``)."""
     if isinstance(value, NotJson):
         return f"{NOT_FINITE}, got {value.token}"
+    if too_large(value):
+        return f"{TOO_LARGE}, got {shown(value)}"
     if not is_number(value):
-        return f"must be a number, got {json.dumps(value, ensure_ascii=False, default=repr)}"
+        return f"must be a number, got {shown(value)}"
     return None
 
 

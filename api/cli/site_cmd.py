@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from api.cli.checks import OptionError, check_output_files
+from network.jsonfile import load_json
 from routing.siting import SitingModel, solve
 from routing.siting.errors import SitingInputError
 from routing.siting.model import MODELS
@@ -147,7 +148,7 @@ def _inputs(file: Path, fmt: Format) -> dict[str, Path]:
     if fmt is not Format.native:
         return inputs
     try:
-        spec = json.loads(file.read_text(encoding="utf-8-sig"))
+        spec = load_json(file.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError):  # a decoding or JSON error is a ValueError
         return inputs
     if not isinstance(spec, dict):

@@ -9,9 +9,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from api.schemas.common import Float, Name, Size, SizeCounts, Text
 from routing.model import not_bool
 
-#: Doors of one size. The bounds come before the true/false check (not `Annotated[Int, ...]`)
-#: so that the OpenAPI schema shows them as minimum/maximum, as `common.IntOrNone` explains.
-Count = Annotated[int, Field(ge=0, le=500), BeforeValidator(not_bool)]
+#: Doors of one size: a JSON whole number, strictly, as a locker file's import reads it (`api.
+#: lockers`): lax mode stored "3" and 2.0 as 3 and 2 doors. The bounds come before the
+#: true/false check (not `Annotated[Int, ...]`) so that the OpenAPI schema shows them as
+#: minimum/maximum, as `common.IntOrNone` explains; that check keeps its own message for true.
+Count = Annotated[int, Field(ge=0, le=500, strict=True), BeforeValidator(not_bool)]
 
 _LOCKER_EXAMPLE = {
     "id": 12,

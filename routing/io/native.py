@@ -8,13 +8,13 @@ leave out `matrices` and say instead how travel is to be found, from the locatio
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from numbers import Real
 from pathlib import Path
 from typing import Any
 
+from network import jsonfile
 from network.profiles import SPEED_CEILING_KMH, SPEED_FLOOR_KMH
 from routing.model import Location, Problem, ProblemError, posted_path
 from routing.travel import MAX_CIRCUITY, matrices_for
@@ -33,16 +33,23 @@ class TravelError(ProblemError):
 
 
 def load_json(path: str | Path) -> Any:
-    """Parsed JSON, or a ProblemError naming the file and the line of the syntax error."""
+    """Parsed JSON (by ``network.jsonfile``, as every reader's), or a ProblemError naming the
+    file and why: not JSON (the line and column), or a NaN, Infinity or 1e999 by its path,
+    which Python's own parser read as nan and inf for the model to call "less than or equal
+    to 180" or take as an unlimited amount."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
         raise ProblemError(f"{path}: cannot read ({err.strerror or err})") from None
+    except UnicodeDecodeError as err:
+        raise ProblemError(f"{path}: not UTF-8 text ({err})") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ProblemError(f"{path}: not valid JSON at line {err.lineno}: {err.msg}") from None
+        return jsonfile.load_json(text, finite=True)
+    except jsonfile.NotFinite as err:
+        raise ProblemError(f"{path}: {err}") from None
+    except ValueError as err:  # a syntax error, or an integer of more digits than Python reads
+        raise ProblemError(f"{path}: not JSON ({err})") from None
 
 
 def check_travel(travel: Any) -> dict[str, Any] | None:

@@ -8,7 +8,9 @@ straight-line (haversine) distances are used only when the caller asks.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from network.errors import SnapError
 from network.geo import haversine_m
-from network.jsonfile import NOT_FINITE, NotJson, load_json
+from network.jsonfile import NOT_FINITE, TOO_LARGE, NotJson, load_json, shown, too_large
 from network.points import ENCODINGS
 from routing.siting.errors import CandidateOffGraphError, SitingInputError
 from routing.siting.model import (
@@ -33,6 +35,8 @@ from routing.siting.model import (
     SitingModel,
     make_reach,
 )
+
+log = logging.getLogger("gongpei.siting")
 
 # Parcels per day per 100 m² of floor area (footprint x levels), by OSM building type.
 DEFAULT_RATES: dict[str, float] = {
@@ -163,8 +167,13 @@ def read_candidates(path: str | Path) -> list[Candidate]:
 def read_records(path: str | Path, fields: Sequence[str] = ()) -> list[dict]:
     """One dict per CSV row or GeoJSON feature, each with ``_where`` (file and row) for its
     errors; public so that a caller can fill defaults of its own (a scenario's settings) before
-    ``demand_from_record`` or ``candidate_from_record``. A CSV header that is one of ``fields``
-    but for case (Excel's ``Lat``) takes that field's name."""
+    ``demand_from_record`` or ``candidate_from_record``. A CSV header or GeoJSON property that
+    is one of ``fields`` but for case (Excel's ``Lat``) takes that field's name.
+
+    A CSV column that is no field is left in, for the record's model to refuse by name: a CSV
+    is a table made for this reader, where an unknown column is a typo (``lng`` for ``lon``)
+    or a file split on ``;``. A GeoJSON feature's other properties are ignored and named in
+    one warning (``_properties``), unless one is likely a misspelling of a field."""
     path = Path(path)
     if not path.is_file():
         raise SitingInputError(f"points file '{path}': no such file")
@@ -174,7 +183,7 @@ def read_records(path: str | Path, fields: Sequence[str] = ()) -> list[dict]:
     text = _text(path)
     if suffix == ".csv":
         return _csv_records(path.name, text, fields)
-    return _geojson_records(path.name, text)
+    return _geojson_records(path.name, text, fields)
 
 
 def _text(path: Path) -> str:
@@ -228,7 +237,7 @@ def _header(where: str, columns: Sequence[str], fields: Sequence[str]) -> dict[s
     return header
 
 
-def _geojson_records(name: str, text: str) -> list[dict]:
+def _geojson_records(name: str, text: str, fields: Sequence[str]) -> list[dict]:
     try:
         data = load_json(text)
     except ValueError as err:  # a syntax error, or an integer of more digits than Python reads
@@ -242,6 +251,8 @@ def _geojson_records(name: str, text: str) -> list[dict]:
         raise SitingInputError(
             f"points file '{name}': expected a GeoJSON FeatureCollection (or one Feature)"
         )
+    takes = [field for field in fields if field not in ("lat", "lon")]  # the geometry's
+    ignored: set[str] = set()
     records = []
     for k, feat in enumerate(features):
         where = f"{name} feature {k}"
@@ -254,9 +265,53 @@ def _geojson_records(name: str, text: str) -> list[dict]:
         props = feat.get("properties") or {}
         if not isinstance(props, dict):
             raise SitingInputError(f"{where}: properties must be an object")
+        if takes:
+            props = _properties(where, props, takes, ignored)
         lon, lat = coords[:2]
         records.append({"id": feat.get("id", k), **props, "lat": lat, "lon": lon, "_where": where})
+    if ignored:
+        names = sorted(ignored)
+        more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+        log.warning(
+            "%s: ignored the properties %s%s (the fields read here are %s)",
+            name, ", ".join(names[:10]), more, ", ".join(takes),
+        )  # fmt: skip
     return records
+
+
+def _properties(
+    where: str, props: Mapping[str, Any], fields: Sequence[str], ignored: set[str]
+) -> dict[str, Any]:
+    """A feature's properties that are ``fields`` (any case, as a CSV header), the names of the
+    others added to ``ignored``: GeoJSON's properties are free-form, and a GIS export carries
+    its own (fid, name, osm_id ...), which made a QGIS layer "unknown field 'fid'". A name
+    that is likely a misspelling of a field (``_likely_field``) is still refused naming both,
+    since a typo of an optional field (``fixed_cots``) would be dropped without a word."""
+    known = {field.casefold(): field for field in fields}
+    kept: dict[str, Any] = {}
+    given_as: dict[str, str] = {}  # each field's property, as the file spells it
+    for key, value in props.items():
+        field = known.get(key.strip().casefold())
+        if field is None:
+            likely = _likely_field(key, fields)
+            if likely is not None:
+                raise SitingInputError(f"{where}: unknown field '{key}' - did you mean '{likely}'?")
+            ignored.add(key)
+        elif field in kept:
+            first = given_as[field]
+            raise SitingInputError(f"{where}: property {key!r} repeats property {first!r}")
+        else:
+            kept[field], given_as[field] = value, key
+    return kept
+
+
+def _likely_field(name: str, fields: Sequence[str]) -> str | None:
+    """The field ``name`` likely misspells ("parcel", "capcity", "fixedcost"), by difflib's
+    ratio of at least 0.8, any case; fields of one or two letters (id; S, M, L) are matched
+    only but for case, since "fid" and "oid" are a GIS tool's own ids, not a typo of id."""
+    longer = {field.casefold(): field for field in fields if len(field) > 2}
+    close = difflib.get_close_matches(name.strip().casefold(), list(longer), n=1, cutoff=0.8)
+    return longer[close[0]] if close else None
 
 
 class Cell(str):
@@ -280,8 +335,10 @@ def _count(value: Any) -> Any:
     digits. A JSON string ("4") is refused, as text in a number field is, and so are 4.0 and
     true, which pydantic would read as 4 and 1."""
     if isinstance(value, Cell) and value.isdecimal():
-        return int(value)
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if value > MAX_COUNT:
+            raise ValueError(TOO_LARGE_COUNT)
         return value
     raise ValueError(NOT_FINITE if isinstance(value, NotJson) else COUNT)
 
@@ -303,6 +360,10 @@ Number = Annotated[float, BeforeValidator(_number)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Count = Annotated[int, BeforeValidator(_count)]
 COUNT = "must be a whole count >= 0 (0 if none)"
+# Compartments of one size at one locker, far above any real one: a count of 400 digits failed
+# the instance's 64-bit array with an OverflowError traceback.
+MAX_COUNT = 1_000_000
+TOO_LARGE_COUNT = f"is too large for a count of compartments (at most {MAX_COUNT:,})"
 
 
 class SizeMix(BaseModel):
@@ -403,6 +464,8 @@ def _input_error(err: ValidationError, where: str, model: type[BaseModel]) -> Si
         return SitingInputError(f"{where}: unknown field '{field}' (it takes {takes})")
     if isinstance(first["input"], NotJson) and kind in _NUMBER_KINDS:
         reason = NOT_FINITE  # a strict float field's "must be a number", said as why
+    elif too_large(first["input"]) and kind in _NUMBER_KINDS:
+        reason = TOO_LARGE  # a number all the same, of 400 digits: no float holds it
     elif kind in _BOUNDS:
         reason = f"must be {_BOUNDS[kind]} {next(iter(ctx.values())):g}"
     elif kind == "literal_error":
@@ -412,7 +475,8 @@ def _input_error(err: ValidationError, where: str, model: type[BaseModel]) -> Si
     else:
         reason = _REASONS.get(kind) or first["msg"][:1].lower() + first["msg"][1:]
     if kind != "missing":
-        reason += f", got {first['input']!r}"
+        given = first["input"]
+        reason += f", got {shown(given) if too_large(given) else repr(given)}"
     return SitingInputError(f"{where}: field '{field}' {reason}")
 
 
@@ -481,6 +545,11 @@ def _compartments(r: _CandidateRecord, where: str) -> tuple[int, int, int] | Non
         raise SitingInputError(
             f"{where}: field 'compartments' must hold whole counts >= 0, got {dict(got)!r}"
         )
+    for size, count in zip(SIZES, counts, strict=True):
+        if count > MAX_COUNT:
+            raise SitingInputError(
+                f"{where}: field 'compartments.{size}' {TOO_LARGE_COUNT}, got {shown(count)}"
+            )
     return counts
 
 

@@ -383,9 +383,9 @@ def test_geojson_points(tmp_path):
             {"type": "FeatureCollection", "features": [_feature([120.0], parcels=3)]},
             r"feature 0: Point coordinates must be \[lon, lat\], got \[120.0\]",
         ),
-        (
-            {"type": "FeatureCollection", "features": [_feature([120, 36], parcels=3, w=1)]},
-            "d.geojson feature 0: unknown field 'w'",
+        (  # another property is ignored (a GIS tool's own), a likely misspelling is not
+            {"type": "FeatureCollection", "features": [_feature([120, 36], parcel=3, w=1)]},
+            "d.geojson feature 0: unknown field 'parcel' - did you mean 'parcels'",
         ),
     ):
         path.write_text(json.dumps(data))
