@@ -8,7 +8,6 @@ straight-line (haversine) distances are used only when the caller asks.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import logging
 import math
@@ -24,6 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from network.errors import SnapError
 from network.geo import haversine_m
+from network.hints import close_name
 from network.jsonfile import NOT_FINITE, TOO_LARGE, NotJson, load_json, shown, too_large
 from network.points import ENCODINGS
 from routing.siting.errors import CandidateOffGraphError, SitingInputError
@@ -285,15 +285,16 @@ def _properties(
     """A feature's properties that are ``fields`` (any case, as a CSV header), the names of the
     others added to ``ignored``: GeoJSON's properties are free-form, and a GIS export carries
     its own (fid, name, osm_id ...), which made a QGIS layer "unknown field 'fid'". A name
-    that is likely a misspelling of a field (``_likely_field``) is still refused naming both,
-    since a typo of an optional field (``fixed_cots``) would be dropped without a word."""
+    that is likely a misspelling of a field (``network.hints.close_name``; "fid" is no typo
+    of id) is still refused naming both, since a typo of an optional field (``fixed_cots``)
+    would be dropped without a word."""
     known = {field.casefold(): field for field in fields}
     kept: dict[str, Any] = {}
     given_as: dict[str, str] = {}  # each field's property, as the file spells it
     for key, value in props.items():
         field = known.get(key.strip().casefold())
         if field is None:
-            likely = _likely_field(key, fields)
+            likely = close_name(key, fields)
             if likely is not None:
                 raise SitingInputError(f"{where}: unknown field '{key}' - did you mean '{likely}'?")
             ignored.add(key)
@@ -303,15 +304,6 @@ def _properties(
         else:
             kept[field], given_as[field] = value, key
     return kept
-
-
-def _likely_field(name: str, fields: Sequence[str]) -> str | None:
-    """The field ``name`` likely misspells ("parcel", "capcity", "fixedcost"), by difflib's
-    ratio of at least 0.8, any case; fields of one or two letters (id; S, M, L) are matched
-    only but for case, since "fid" and "oid" are a GIS tool's own ids, not a typo of id."""
-    longer = {field.casefold(): field for field in fields if len(field) > 2}
-    close = difflib.get_close_matches(name.strip().casefold(), list(longer), n=1, cutoff=0.8)
-    return longer[close[0]] if close else None
 
 
 class Cell(str):
