@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from network.errors import GongpeiError
+from network.jsonfile import TOO_LARGE, shown, too_large
 
 __all__ = [
     "Break",
@@ -169,8 +170,7 @@ def _describe(err: ValidationError, data: Any, what: str) -> ProblemError:
         if e["type"] in ("missing", "extra_forbidden"):
             msg = "is required" if e["type"] == "missing" else "is not a known field"
         elif e["type"] not in ("value_error", "assertion_error") and "input" in e:
-            shown = repr(e["input"])
-            msg = f"{msg} (got {shown[:40]})"
+            msg = _with_input(e["type"], msg, e["input"])
         where = ".".join(field)
         if not e["loc"] and what == "problem":
             parts.append(msg)
@@ -178,6 +178,18 @@ def _describe(err: ValidationError, data: Any, what: str) -> ProblemError:
         parts.append(f"{item}: {where}: {msg}" if where else f"{item}: {msg}")
     more = len(errors) - 5
     return ProblemError("; ".join(parts) + (f"; and {more} more" if more > 0 else ""), loc=loc)
+
+
+def _with_input(kind: str, msg: str, value: Any) -> str:
+    """A pydantic message with the value it refused. An integer too large for a float was "not
+    a valid number" and shown cut to 40 digits, as if it were one of 40: it is said to be too
+    large, with its length. Checked here, once a field has failed, not while parsing, which
+    would slow the reading of every integer of a large matrix."""
+    if not too_large(value):
+        return f"{msg} (got {repr(value)[:40]})"
+    if kind == "float_type":
+        return f"{TOO_LARGE}, got {shown(value)}"
+    return f"{msg} (got {shown(value)})"
 
 
 def posted_path(data: Any, loc: Sequence[str | int]) -> Loc:
@@ -504,6 +516,8 @@ def _as_matrix(value: Any) -> np.ndarray:
             arr = np.array(rows, dtype=np.float64)
         except (TypeError, ValueError) as err:
             raise ValueError(f"must be a square table of numbers ({err})") from None
+        except OverflowError:  # an integer too large for a float: found only now, at no cost
+            raise ValueError(_too_large_entry(rows)) from None
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise ValueError(f"must be square, got shape {arr.shape}")
     if np.isnan(arr).any():
@@ -521,6 +535,14 @@ def _as_matrix(value: Any) -> np.ndarray:
         )
     arr.setflags(write=False)
     return arr
+
+
+def _too_large_entry(rows: list[list[Any]]) -> str:
+    """Where the first integer too large for a float stands in a matrix, and what it is: NumPy's
+    OverflowError was a traceback for the CLI and, in the API, a 422 blaming the whole body."""
+    i, j, x = next((i, j, x) for i, row in enumerate(rows) for j, x in enumerate(row)
+                   if too_large(x))  # fmt: skip
+    return f"entry [{i}][{j}] {TOO_LARGE}, got {shown(x)}"
 
 
 def _matrix_to_lists(arr: np.ndarray) -> list[list[float | None]]:
@@ -763,7 +785,7 @@ def _validate_problem(p: Problem) -> None:
     def where(item: str, index: int, *at: str | int) -> None:
         if index >= n:
             raise _Invalid(
-                f"{item}: location {index} is outside the travel matrices ({n}x{n})",
+                f"{item}: location {shown(index)} is outside the travel matrices ({n}x{n})",
                 *at,
                 "location",
             )

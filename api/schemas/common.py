@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
-from routing.model import Float as Float  # re-exported: the schemas' numbers
-from routing.model import Int as Int
 from routing.model import not_bool
 
 Size = Literal["S", "M", "L"]
@@ -28,19 +26,31 @@ def not_blank(value: str) -> str:
 
 #: A name: stored without surrounding spaces, never empty.
 Name = Annotated[Text, AfterValidator(not_blank)]
-#: Numbers from JSON (`Int`, `Float`: never true or false), or null. Not `Int | None`: pydantic
-#: cannot reach a number wrapped in a validator inside a union, so a field's bounds would still
-#: hold but the OpenAPI schema would show them as `ge`/`le` instead of `minimum`/`maximum`.
-IntOrNone = Annotated[int | None, BeforeValidator(not_bool)]
-FloatOrNone = Annotated[float | None, BeforeValidator(not_bool)]
+#: A request body's numbers: JSON numbers, strictly, as a file's are read (`routing.siting.
+#: native`, a locker file's import). Lax mode took "3" and 2.0 for a whole number 3 and 2, and
+#: "36.07" for a latitude; `Int` is a JSON integer, `Float` any finite JSON number, and true or
+#: false is neither (its own message). A response's numbers are plain `int`/`float`: the server
+#: builds them. (`routing.model`'s lax `Int`/`Float` stay for YAML files and Python callers.)
+Int = Annotated[int, Field(strict=True), BeforeValidator(not_bool)]
+Float = Annotated[float, Field(strict=True, allow_inf_nan=False), BeforeValidator(not_bool)]
+#: A request body's true/false: JSON true or false only ("false" and 0 were read as false).
+Bool = StrictBool
+#: The numbers above, or null. Not `Int | None`: pydantic cannot reach a number wrapped in a
+#: validator inside a union, so a field's bounds would still hold but the OpenAPI schema would
+#: show them as `ge`/`le` instead of `minimum`/`maximum`.
+IntOrNone = Annotated[int | None, Field(strict=True), BeforeValidator(not_bool)]
+FloatOrNone = Annotated[
+    float | None, Field(strict=True, allow_inf_nan=False), BeforeValidator(not_bool)
+]
 
 
 class SizeCounts(BaseModel):
     """A number per compartment size."""
 
-    S: Int = Field(ge=0, examples=[4])
-    M: Int = Field(ge=0, examples=[2])
-    L: Int = Field(ge=0, examples=[1])
+    # Plain ints: only responses use it, which the server builds (`Int` is for requests).
+    S: int = Field(ge=0, examples=[4])
+    M: int = Field(ge=0, examples=[2])
+    L: int = Field(ge=0, examples=[1])
 
 
 class ErrorBody(BaseModel):

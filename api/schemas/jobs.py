@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_v
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from api.schemas.common import Float, FloatOrNone, Int, IntOrNone, JobStatusName, Text
+from api.schemas.common import Bool, Float, FloatOrNone, Int, IntOrNone, JobStatusName, Text
 
 
 class BatchSubmit(BaseModel):
@@ -160,7 +160,7 @@ class CandidateSite(BaseModel):
     capacity: FloatOrNone = Field(
         None, ge=0, le=1e7, description="Parcels per day it can hold; omitted = unlimited."
     )
-    existing: bool = Field(False, description="Already built: always kept open.")
+    existing: Bool = Field(False, description="Already built: always kept open.")
     compartments: Compartments | None = Field(
         None, description="An existing locker's compartments, which a sizing keeps as they are."
     )
@@ -197,7 +197,7 @@ class SitingModelSpec(BaseModel):
     )
     p: IntOrNone = Field(None, ge=1, le=10_000, description="Number of lockers.")
     budget: FloatOrNone = Field(None, ge=0, le=1e12, description="Money for fixed costs.")
-    capacitated: bool = Field(False, description="Respect candidate capacities.")
+    capacitated: Bool = Field(False, description="Respect candidate capacities.")
     sizing: SizingSpec | None = Field(
         None, description="Decide each locker's compartments (implies capacitated)."
     )

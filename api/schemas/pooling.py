@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Float, FloatOrNone, JobStatusName
+from api.schemas.common import Bool, Float, FloatOrNone, JobStatusName
 from routing.pooling.day import MAX_DAY_VEHICLES
 
 _EXAMPLE_DAY = {
@@ -47,7 +47,7 @@ class PoolSubmit(BaseModel):
         "needs no entry.",
         examples=[{"sf": "SF Express"}],
     )
-    live_lockers: bool = Field(
+    live_lockers: Bool = Field(
         False,
         description="Also drop parcels into the platform's own lockers within walking reach, "
         "with the compartments free at submission.",

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Size, Text
+from api.schemas.common import Bool, Size, Text
 
 State = Literal["reserved", "deposited", "picked_up", "expired", "cancelled"]
 
@@ -34,7 +34,7 @@ class ReservationCreate(BaseModel):
 
     size: Size
     parcel_ref: Text = Field(min_length=1, max_length=100, description="The firm's parcel number.")
-    allow_larger: bool = Field(False, description="Take a larger door when none of `size` is free.")
+    allow_larger: Bool = Field(False, description="Take a larger door when none of `size` is free.")
 
 
 class PickupRequest(BaseModel):

@@ -36,13 +36,15 @@ def guess_format(path: str | Path) -> str:
     JSON whose vehicles, or else jobs and shipments, have integer ids is VROOM's (its ids are
     integers; native ids are strings), other JSON is native. Looking past the vehicles lets a
     VROOM file that lacks them be read as VROOM, and told so, not checked against the native
-    schema.
+    schema. A UTF-8 byte order mark (Windows Notepad's) is no part of the text: it hid the
+    "{" of a JSON file, which only `--format` then read.
     """
     path = Path(path)
     if path.suffix == ".vrp":
         return "vrplib"
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        with path.open(encoding="utf-8-sig", errors="replace") as file:
+            head = file.read(4000)
     except OSError as err:
         raise ProblemError(f"{path}: cannot read ({err.strerror or err})") from None
     stripped = head.lstrip()
