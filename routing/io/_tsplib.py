@@ -115,7 +115,7 @@ def parse_tsplib(path: Path) -> TsplibText:
     """The fields and sections of a TSPLIB/VRPLIB file; a section runs from its name to the
     next field, section or ``EOF`` line."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="strict").splitlines()
+        lines = path.read_text(encoding="utf-8-sig", errors="strict").splitlines()
     except (OSError, UnicodeDecodeError) as err:
         raise InstanceFormatError(f"{path.name}: cannot read ({err})") from None
     text = TsplibText(path, {}, {})

@@ -54,7 +54,7 @@ def parse_lilim(path: str | Path) -> LiLimInstance:
     """
     path = Path(path)
     try:
-        text = path.read_text().splitlines()
+        text = path.read_text(encoding="utf-8-sig").splitlines()  # a byte order mark is no value
     except (OSError, UnicodeDecodeError) as err:
         raise InstanceFormatError(f"{path.name}: cannot read ({err})") from None
     numbered = [(no, ln.split()) for no, ln in enumerate(text, start=1) if ln.strip()]

@@ -77,7 +77,7 @@ def parse_solomon(path: str | Path) -> SolomonInstance:
     first). Blank lines (and lines starting with `#`), CRLF and tabs may appear anywhere."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark is no name
     except (OSError, UnicodeDecodeError) as err:
         raise InstanceFormatError(f"{path.name}: not a readable Solomon instance ({err})") from None
     lines = [
