@@ -224,10 +224,3 @@ def import_lockers(
     finally:
         db.dispose()
     typer.echo(f"imported {added} lockers ({skipped} already present) from {file}")
-
-
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `gongpei` app."""
-    app.command()(serve)
-    app.command()(worker)
-    app.add_typer(lockers_app, name="lockers")
