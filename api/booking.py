@@ -154,6 +154,14 @@ def effective_state(reservation: Reservation, now: datetime | None = None) -> st
     return "expired" if reservation.state == "reserved" and due else reservation.state
 
 
+def deadline(reservation: Reservation, state: str) -> datetime | None:
+    """When the hold runs out, as shown: while it is `reserved`, and on one that `expired`
+    (when it did); None once the parcel is deposited (a deposit never expires, yet a picked-up
+    parcel showed its booking's + 30 min) or the hold was cancelled. The column keeps the
+    time: the sweeper and the search read it for holds only."""
+    return reservation.expires_at if state in ("reserved", "expired") else None
+
+
 def in_state(state: str, now: datetime | None = None) -> ColumnElement[bool]:
     """SQL filter matching `effective_state(...) == state` (for listings filtered by state)."""
     now = now or utcnow()
@@ -190,7 +198,7 @@ def pickup(session: Session, firm: Firm, reservation_id: str, code: str) -> Rese
     """Open the door for the right code; counts wrong codes (committed even though refused)."""
     reservation = owned(session, firm, reservation_id)
     if reservation.state != "deposited":
-        raise BookingError(409, f"reservation {reservation_id} is {effective_state(reservation)}")
+        raise _not_deposited(reservation)
     if reservation.failed_pickups >= MAX_PICKUP_FAILURES:
         raise BookingError(
             423,
@@ -220,10 +228,25 @@ def _deposited(session: Session, reservation_id: str) -> Reservation:
     """Any firm's reservation (operator actions), row-locked; 409 unless a parcel is inside."""
     reservation = _locked(session, reservation_id)
     if reservation.state != "deposited":
-        raise BookingError(
-            409, f"reservation {reservation_id} is {effective_state(reservation)}, not deposited"
-        )
+        raise _not_deposited(reservation)
     return reservation
+
+
+#: Why a reservation in each state holds no parcel to hand over.
+_NO_PARCEL = {
+    "reserved": "not deposited yet: its parcel is not in the compartment (deposit it first)",
+    "expired": "not deposited: its hold ran out before a parcel was put in",
+    "cancelled": "not deposited: it was cancelled before a parcel was put in",
+    "picked_up": "not deposited: its parcel was already picked up",
+}
+
+
+def _not_deposited(reservation: Reservation) -> BookingError:
+    """The 409 of a pickup (or an operator's unlock or release) with no parcel in the door,
+    saying why: a pickup's "reservation ... is reserved" did not say the parcel was never put
+    in."""
+    state = effective_state(reservation)
+    return BookingError(409, f"reservation {reservation.id} is {state}, {_NO_PARCEL[state]}")
 
 
 def unlock(session: Session, reservation_id: str) -> Reservation:

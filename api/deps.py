@@ -19,6 +19,8 @@ M = TypeVar("M", bound=BaseModel)
 firm_key = RoleCheck("firm")
 planner_key = RoleCheck("planner", "admin")
 admin_key = RoleCheck("admin")
+#: Any valid key: an endpoint whose answer depends on the caller's role (`GET /v1/pool-runs`).
+any_key = RoleCheck("firm", "planner", "admin")
 
 
 async def get_db(request: Request) -> Database:

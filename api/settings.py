@@ -162,6 +162,31 @@ def _map_network() -> str:
     return source
 
 
+def _tile_url() -> str:
+    """`GONGPEI_TILE_URL` ("" for none): a tile URL template Leaflet can fetch, http(s) (or a
+    path on this server) with {z}, {x} and {y} (or TMS's {-y}). Anything was taken: `ftp://x`
+    started the server and left the map page with a base layer of broken images."""
+    url = os.environ.get("GONGPEI_TILE_URL", "")
+    if not url:
+        return url
+    example = "such as https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    parts = urlsplit(url)
+    on_the_web = parts.scheme in ("http", "https") and bool(parts.netloc)
+    on_this_server = not parts.scheme and not parts.netloc and url.startswith("/")
+    if not (on_the_web or on_this_server):
+        raise SettingsError(
+            f"GONGPEI_TILE_URL: '{url}' is not an http or https tile URL template ({example}), "
+            "nor a path on this server"
+        )
+    missing = [p for p in ("{z}", "{x}", "{y}") if p not in url.replace("{-y}", "{y}")]
+    if missing:
+        raise SettingsError(
+            f"GONGPEI_TILE_URL: '{url}' lacks {', '.join(missing)}: a tile URL template names "
+            f"the tile's zoom and place ({example})"
+        )
+    return url
+
+
 def platform_time_zone() -> ZoneInfo:
     """`GONGPEI_TIME_ZONE` (an IANA name; default Asia/Shanghai, the platform serving Qingdao):
     the calendar whose days open data counts parcels by (UTC's split Qingdao's days at 08:00).
@@ -225,8 +250,9 @@ class Settings:
     #: Road network drawn under the map page (an OSM file, a built-graph folder, "demo" or
     #: "synthetic:N"); "" = none. From the environment it must exist (checked at start).
     map_network: str = field(default_factory=_map_network)
-    #: Optional tile URL template for the map page; empty keeps the page fully offline.
-    tile_url: str = field(default_factory=lambda: os.environ.get("GONGPEI_TILE_URL", ""))
+    #: Optional tile URL template for the map page (checked at start from the environment);
+    #: empty keeps the page fully offline.
+    tile_url: str = field(default_factory=_tile_url)
     #: The platform's time zone (`GONGPEI_TIME_ZONE`): open data counts parcels per day of
     #: its calendar.
     time_zone: ZoneInfo = field(default_factory=platform_time_zone)

@@ -6,9 +6,8 @@ from functools import cache
 
 from alembic import command
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, column, func, inspect, select, table
 
 from api.db.engine import WRITE, connect, is_sqlite
 from network.errors import GongpeiError
@@ -16,6 +15,8 @@ from network.errors import GongpeiError
 #: The PostgreSQL advisory lock key that migrating processes queue on (any fixed 64-bit
 #: number: these ASCII letters spell "gongpei").
 MIGRATION_LOCK = 0x67_6F_6E_67_70_65_69
+#: Where Alembic records the schema's revision (its default name, which `alembic_config` keeps).
+VERSION_TABLE = "alembic_version"
 
 
 class SchemaError(GongpeiError, RuntimeError):
@@ -147,7 +148,15 @@ def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
 
 
 def _current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The revision in Alembic's version table, None without one; read as Alembic reads it but
+    without a `MigrationContext`, whose set-up logs "Context impl SQLiteImpl." and "Will assume
+    non-transactional DDL." at INFO: a job worker (logging at INFO) wrote both to `gongpei
+    serve`'s stderr at every start, whatever its --log-level, from a check that migrates
+    nothing. The upgrade itself still logs what it runs through Alembic's loggers."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    revisions = connection.scalars(select(column("version_num")).select_from(table(VERSION_TABLE)))
+    return next(iter(revisions), None)
 
 
 def _refuse_dangling_references(connection: Connection, revision: str) -> None:

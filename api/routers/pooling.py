@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import Firm, Job, PoolParticipant
 from api.deps import (
     HexId,
+    any_key,
     errors,
     firm_key,
     get_db,
@@ -178,21 +179,29 @@ def _platform_lockers(request: Request, day: Day) -> list[dict[str, Any]]:
 @router.get(
     "/v1/pool-runs",
     response_model=PoolRunPage,
-    responses=errors(401, 403, 422),
-    summary="The pooling runs the calling firm takes part in, newest first (firm)",
+    responses=errors(401, 422),
+    summary="The pooling runs the caller may read, newest first (planner or firm)",
+    description="A planner's (or admin's) key lists the runs it posted, each readable at "
+    "`GET /v1/pool-runs/{id}` and its `result`; a firm's key lists the runs it takes part "
+    "in, each with its id in the day (`firm`) and readable at "
+    "`GET /v1/pool-runs/{id}/firm-result`.",
 )
 def list_pool_runs(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    firm: Firm = Depends(firm_key),
+    caller: Firm = Depends(any_key),
     db: Database = Depends(get_db),
 ) -> dict:
-    """Runs a planner posted with this firm in the day; each one's firm-result is the firm's."""
-    query = (
-        select(Job, PoolParticipant.day_firm)
-        .join(PoolParticipant, PoolParticipant.job_id == Job.id)
-        .where(PoolParticipant.firm_id == firm.id)
-    )
+    """The runs whose status or firm-result the caller may read, as `owned_job` and
+    `pool_firm_result` decide: a planner had to keep every job id it was given."""
+    if caller.role == "firm":
+        query = (
+            select(Job, PoolParticipant.day_firm)
+            .join(PoolParticipant, PoolParticipant.job_id == Job.id)
+            .where(PoolParticipant.firm_id == caller.id)
+        )
+    else:
+        query = select(Job, null()).where(Job.kind == "pool", Job.firm_id == caller.id)
     query = newest_first(query, created=Job.created_at, ident=Job.id, cursor=cursor, limit=limit)
     with db.reading() as session:
         rows = session.execute(query).all()

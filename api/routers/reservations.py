@@ -51,17 +51,19 @@ def _page(db: Database, query: Select, *, limit: int, cursor: str | None) -> dic
 
 
 def reservation_out(session: Session, reservation: Reservation) -> dict:
-    """The response body; `state` is as of now (an overdue hold reads `expired`)."""
+    """The response body; `state` is as of now (an overdue hold reads `expired`), and
+    `expires_at` only where the hold's deadline still means something (`booking.deadline`)."""
     label = session.scalar(
         select(Compartment.label).where(Compartment.id == reservation.compartment_id)
     )
     fields = ("id", "firm_id", "locker_id", "size", "parcel_ref", "pickup_code", "failed_pickups")
+    state = booking.effective_state(reservation)
     return {
         **{f: getattr(reservation, f) for f in fields},
-        "state": booking.effective_state(reservation),
+        "state": state,
         "compartment": label,
         "created_at": reservation.created_at,
-        "expires_at": reservation.expires_at,
+        "expires_at": booking.deadline(reservation, state),
     }
 
 

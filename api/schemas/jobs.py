@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -199,7 +206,10 @@ class SitingModelSpec(BaseModel):
     budget: FloatOrNone = Field(None, ge=0, le=1e12, description="Money for fixed costs.")
     capacitated: Bool = Field(False, description="Respect candidate capacities.")
     sizing: SizingSpec | None = Field(
-        None, description="Decide each locker's compartments (implies capacitated)."
+        None,
+        description="Decide each locker's compartments (implies capacitated): the block, "
+        "`true` for its defaults, or `false` (as null) for none, as `gongpei site` reads it.",
+        json_schema_extra=lambda schema: schema["anyOf"].insert(1, {"type": "boolean"}),
     )
     unserved_penalty: FloatOrNone = Field(
         None,
@@ -208,6 +218,14 @@ class SitingModelSpec(BaseModel):
         description="pmedian: metres charged per parcel with no locker in reach "
         "(default: twice the largest distance).",
     )
+
+    @field_validator("sizing", mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        """`true` sizes with the defaults and `false` does not size, as in a native siting
+        file (`routing.siting.native`): the same run was a 422 here and ran under `gongpei
+        site`. JSON true and false only: "true" is still refused at the field."""
+        return {} if value is True else None if value is False else value
 
 
 class SitingSubmit(BaseModel):

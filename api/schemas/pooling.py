@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.common import Bool, Float, FloatOrNone, JobStatusName
 from routing.pooling.day import MAX_DAY_VEHICLES
@@ -59,27 +59,38 @@ class PoolSubmit(BaseModel):
     )
     split_time_limit_s: FloatOrNone = Field(
         300.0,
-        gt=0,
+        ge=0,
         le=3600,
         description="Seconds for the Shapley splits in all: exact Shapley only where its "
         "coalitions' time limits fit, otherwise sampled until the time is up, with each "
-        "firm's 95 % interval (the split's `stopped_by` is then `time_limit`); null: no "
-        "limit (exact up to 10 firms, however long it takes).",
+        "firm's 95 % interval (the split's `stopped_by` is then `time_limit`); 0 or null: no "
+        "limit (exact up to 10 firms, however long it takes), as `--split-time-limit 0`.",
     )
     shapley_precision: Float = Field(
         0.0,
         ge=0,
         lt=1,
         description="Beyond 10 firms, stop sampling Shapley once every firm's 95 % interval is "
-        "within this share of the average share (0: the permutation cap decides).",
+        "within this share of the average share: 0.02 for 2 %, below 1 (1 would let the "
+        "interval be as wide as the average share itself). 0: the permutation cap decides.",
     )
+
+    @field_validator("split_time_limit_s")
+    @classmethod
+    def _zero_is_none(cls, value: float | None) -> float | None:
+        """0 is no limit, as `gongpei pool --split-time-limit 0` reads it (it was a 422 here,
+        where only null meant none); the worker is handed null either way."""
+        return value or None
 
 
 class PoolRunOut(BaseModel):
     id: str
     status: JobStatusName
     day: str = Field(description="The day's name.")
-    firm: str = Field(description="The calling firm's id in the day.")
+    firm: str | None = Field(
+        description="A firm's listing: its id in the day. A planner's: null (the run is its "
+        "own, with every firm of the day)."
+    )
     created_at: datetime
     finished_at: datetime | None
 

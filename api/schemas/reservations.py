@@ -49,6 +49,7 @@ _OPERATOR_EXAMPLE = {
     **{k: v for k, v in _RESERVATION_EXAMPLE.items() if k != "pickup_code"},
     "firm_id": 3,
     "state": "deposited",
+    "expires_at": None,
     "failed_pickups": 0,
 }
 
@@ -63,7 +64,11 @@ class _ReservationFields(BaseModel):
     parcel_ref: str
     state: State = Field(description="As of now: a hold past `expires_at` reads `expired`.")
     created_at: datetime
-    expires_at: datetime = Field(description="A reservation not deposited by then is released.")
+    expires_at: datetime | None = Field(
+        description="A hold not deposited by then is released: set while `reserved`, and "
+        "when it ran out on one `expired`; null once deposited (a deposit never expires), "
+        "picked up or cancelled."
+    )
 
 
 class ReservationOut(_ReservationFields):
