@@ -22,6 +22,7 @@ from network._engines import UnreadableOrder, cch_order, read_order, save_order
 from network._index import road_index
 from network.cache import UnreadableGraph, read_graph_pickle
 from network.errors import BuiltGraphError
+from network.sources import built_folder
 
 GRAPHML = "graph.graphml"
 PICKLE = "graph.pickle"
@@ -232,8 +233,9 @@ def source_profiles(source: str | os.PathLike[str]) -> tuple[str, ...]:
     Cheap (reads the folder's summary, not its graph), so a server can check requests with it."""
     from network.profiles import PROFILES
 
-    if Path(source).is_dir():
-        return (read_info(source)["profile"],)
+    folder = built_folder(source)
+    if folder is not None:
+        return (read_info(folder)["profile"],)
     return tuple(PROFILES)
 
 

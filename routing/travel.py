@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from network.geo import haversine_m
+from network.sources import built_folder, is_builtin
 from routing.model import Location, Problem, ProblemError, TravelMatrices
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ def road_graphs(
     if not osm:
         raise ProblemError("travel: 'network' source needs 'osm' (an OSM file or 'demo')")
     stamp = _stamp(osm)
-    if Path(osm).is_dir():  # a folder of `gongpei network build`: its graph for all
+    if built_folder(osm) is not None:  # a folder of `gongpei network build`: its graph for all
         from network.store import source_profiles
 
         (built_for,) = source_profiles(osm)
@@ -200,7 +201,7 @@ def _stamp(osm: str) -> int:
     """The source's modification time (0 for 'demo' and 'synthetic:N'): a changed file is
     read again rather than served from the process's graphs."""
     path = Path(osm)
-    return path.stat().st_mtime_ns if path.exists() else 0
+    return path.stat().st_mtime_ns if not is_builtin(osm) and path.exists() else 0
 
 
 def matrices_for(

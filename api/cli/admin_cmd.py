@@ -65,8 +65,10 @@ def new_key_cmd(
     firm: Annotated[str, typer.Argument(help="The firm's name.")],
     database_url: DbOption = None,
 ) -> None:
-    """Issue a firm another API key and print it (shown this once). Its other keys keep
-    working: hand the new one over, then revoke the old with `revoke-key`."""
+    """Issue a firm another API key and print it (shown this once).
+
+    Its other keys keep working: hand the new one over, then revoke the old with `revoke-key`.
+    """
     from api.security import firm_named, issue_key
 
     with _admin_session(database_url) as session:
@@ -124,8 +126,10 @@ def jobs_cmd(
     limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 50,
     database_url: DbOption = None,
 ) -> None:
-    """List jobs newest first: id, kind, firm, status, attempts, progress, when posted; the
-    queue as the workers see it, without a key."""
+    """List jobs newest first: id, kind, firm, status, attempts, progress, when posted.
+
+    The queue as the workers see it, without a key; none found is said on stderr ("no jobs").
+    """
     from sqlalchemy import select
 
     from api.db.models import JOB_STATUSES, Firm, Job
@@ -138,6 +142,8 @@ def jobs_cmd(
         query = query.where(Job.status == status)
     with _admin_session(database_url) as session:
         rows = session.execute(query.order_by(Job.created_at.desc(), Job.id).limit(limit)).all()
+        if not rows:  # an empty queue printed nothing at all, as a failure to connect might
+            typer.echo(f"no {status} jobs" if status else "no jobs", err=True)
         for job, firm in rows:
             typer.echo(
                 f"{job.id}\t{job.kind}\t{firm}\t{job.status}\tattempt {job.attempts}\t"
@@ -176,8 +182,10 @@ def prune_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, delete nothing.")] = False,
     database_url: DbOption = None,
 ) -> None:
-    """Delete jobs and reservations that ended more than --older-than days ago (at least 31:
-    open data counts the last 30 days); active ones are never touched."""
+    """Delete jobs and reservations that ended more than --older-than days ago.
+
+    At least 31 days, as open data counts the last 30 days. Active ones are never touched.
+    """
     from api.housekeeping import HousekeepingError, prune
 
     try:
@@ -195,8 +203,10 @@ def backup_cmd(
     target: Annotated[Path, typer.Argument(help="A new file for the copy.")],
     database_url: DbOption = None,
 ) -> None:
-    """Copy the SQLite database while the platform runs (a consistent copy; copying the file
-    alone loses what is still in its write-ahead log). PostgreSQL: use pg_dump."""
+    """Copy the SQLite database while the platform runs (a consistent copy).
+
+    Copying the file alone loses what is still in its write-ahead log. PostgreSQL: use pg_dump.
+    """
     from api.housekeeping import HousekeepingError, backup_sqlite
 
     try:

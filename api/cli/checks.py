@@ -93,22 +93,33 @@ def check_writable_file(option: str, path: Path) -> None:
     folder = path.absolute().parent
     if not path.exists() and not folder.is_dir():
         raise OptionError(f"{option}: cannot write {path}: there is no folder {folder}")
-    try:  # a file made and dropped there: permissions say yes for root, and in /proc too
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as err:
-        raise OptionError(f"{option}: cannot write {path}: {err.strerror}") from None
+    refused = _refuses_new_entries(folder)
+    if refused:
+        raise OptionError(f"{option}: cannot write {path}: {refused}")
     if path.exists() and not os.access(path, os.W_OK):
         raise OptionError(f"{option}: cannot write {path}: the file is read-only")
 
 
 def check_writable_folder(option: str, path: Path) -> None:
     """The folder an option names for outputs is one we can write into, or can create (with
-    the folders above it, as the command does)."""
+    the folders above it, as the command does): probed in the nearest folder that exists, as
+    `check_writable_file` probes, so that a read-only mount fails here and not after the solve."""
     existing = path.absolute()
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
         raise OptionError(f"{option}: cannot make folder {path}: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise OptionError(f"{option}: cannot make or write folder {path}: permission denied")
+    refused = _refuses_new_entries(existing)
+    if refused:
+        raise OptionError(f"{option}: cannot make or write folder {path}: {refused}")
+
+
+def _refuses_new_entries(folder: Path) -> str | None:
+    """Why nothing can be made in ``folder`` (None: it can), found by making and dropping a
+    temporary folder there: permission bits (`os.access`) say yes to root, on a read-only
+    mount and in /proc too, and the command then failed with a traceback after its work."""
+    try:
+        with tempfile.TemporaryDirectory(dir=folder):
+            return None
+    except OSError as err:
+        return f"{folder} does not take new files ({err.strerror})"

@@ -25,10 +25,12 @@ def demo(
 
     Road graphs, locker siting, the day solo and pooled, and the fair split, end to end.
     """
+    from api.cli.checks import check_writable_folder
     from api.scenario.runner import run_scenario
 
     setup_logging(quiet)
     outdir = outdir or data_dir() / "demo-campus"
+    check_writable_folder("--output", outdir)
     replace = overwrite or is_demo_output(outdir)
     summary = run_scenario(CAMPUS, outdir, quiet=quiet, overwrite=replace)
     warn_unfinished(summary)

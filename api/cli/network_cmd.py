@@ -116,8 +116,10 @@ def matrix(
         float, typer.Option(help="Reject points farther than this from a road.")
     ] = DEFAULT_MAX_SNAP_M,
 ) -> None:
-    """Duration and distance matrices between the points (np.inf where unreachable), written
-    to the file block by block: memory stays small however many points."""
+    """Duration and distance matrices between the points (np.inf where unreachable).
+
+    Written to the file block by block: memory stays small however many points.
+    """
     from network.matrix import save_travel_matrix
     from network.points import read_points_csv
     from network.store import load_graph_dir

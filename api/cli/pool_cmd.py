@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,11 +15,14 @@ if TYPE_CHECKING:
 
     from routing.pooling.compare import DayResult
     from routing.pooling.day import Day
+    from routing.pooling.travel import DayTravel
 
 
 def pool(
     day_file: Path = typer.Argument(..., help="The day as YAML: firms, centres, lockers, parcels."),
-    outdir: Path = typer.Option(..., "-o", "--outdir", help="Folder for the outputs."),
+    outdir: Path = typer.Option(
+        ..., "-o", "--outdir", help="Folder for the outputs (new or empty, unless --overwrite)."
+    ),
     engine: str = typer.Option("auto", help="Routing engine: auto, ortools or pyvrp."),
     time_limit: float = typer.Option(5.0, "--time-limit", help="Seconds for the day's plans."),
     coalition_time_limit: float = typer.Option(
@@ -46,6 +50,9 @@ def pool(
     platform: str | None = typer.Option(
         None, help="Platform URL: add its lockers with their live free compartments."
     ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace a non-empty output folder (not one holding an input)."
+    ),
 ) -> None:
     """Solve the day solo, pooled and pooled with locker drops; write what pooling saves."""
     # The library is imported here, not at module level, so `gongpei --help` starts fast.
@@ -58,6 +65,7 @@ def pool(
         check_seed,
         check_writable_folder,
     )
+    from api.scenario.outdir import staged_output
     from api.settings import graph_cache_dir
     from routing.pooling.compare import SolveSettings, compare_day
     from routing.pooling.day import read_day, with_lockers
@@ -77,11 +85,6 @@ def pool(
     check_non_negative("--split-time-limit", split_time_limit)
     check_seed("--seed", seed)
     check_writable_folder("--outdir", outdir)
-    console = Console(stderr=True)
-    day = read_day(day_file)
-    if platform:
-        with httpx.Client(base_url=platform, timeout=30.0) as client:
-            day = with_lockers(day, platform_lockers(client, day))
     settings = SolveSettings(
         engine=engine,
         time_limit_s=time_limit,
@@ -93,17 +96,84 @@ def pool(
         shapley_precision=shapley_precision,
         split_time_limit_s=split_time_limit or None,
     )
-    console.print(f"[bold]{day.name}[/]: {len(day.firms)} firms, {len(day.parcels)} parcels")
-    travel = day_travel(day, cache_dir=cache_dir or graph_cache_dir())
-    with console.status("solving") as status:
-        result = compare_day(day, travel, settings, progress=status.update, on_solve=status.update)
-    files = write_outputs(result, outdir)
-    _report(result, files, outdir, console)
+    console = Console(stderr=True)
+    day = read_day(day_file)
+    # Entered before any solving, as `scenario run` does: a folder that is not empty is refused
+    # (with --overwrite, one holding an input), and the outputs appear once all are written.
+    with staged_output(outdir, overwrite=overwrite, inputs=day_inputs(day_file, day)) as folder:
+        found: list[dict[str, Any]] = []
+        if platform:
+            with httpx.Client(base_url=platform, timeout=30.0) as client:
+                found = platform_lockers(client, day)
+            day = with_lockers(day, found)
+        console.print(f"[bold]{day.name}[/]: {len(day.firms)} firms, {len(day.parcels)} parcels")
+        travel = day_travel(day, cache_dir=cache_dir or graph_cache_dir())
+        reached = platform_reach(day, travel, found) if platform else None
+        if reached is not None:
+            line = reach_line(reached, found, day.travel.walk_radius_m)
+            typer.echo(f"platform {platform}: {line}", err=True)  # whole, never wrapped
+        with console.status("solving") as status:
+            result = compare_day(
+                day, travel, settings, progress=status.update, on_solve=status.update
+            )
+        files = write_outputs(result, folder)
+        if reached is not None:
+            _add_to_summary(files["summary"], "platform", {"url": platform, "lockers": reached})
+    _report(result, [path.name for path in files.values()], outdir, console)
     if not result.checks_ok:
         raise typer.Exit(1)
 
 
-def _report(result: DayResult, files: dict[str, Path], outdir: Path, console: Console) -> None:
+def day_inputs(day_file: Path, day: Day) -> list[Path]:
+    """Every file the day's run reads: the day, its map file and the siting plan its lockers
+    come from, so that an output folder holding one is never emptied by --overwrite."""
+    from network.sources import is_builtin
+
+    files = [day_file]
+    if day.travel.source and not is_builtin(day.travel.source):
+        files.append(Path(day.travel.source))  # read_day made it relative to the day file
+    if day.lockers_from is not None:
+        files.append(day_file.parent / day.lockers_from.siting)  # an absolute one stays so
+    return files
+
+
+def platform_reach(day: Day, travel: DayTravel, found: list[dict[str, Any]]) -> list[dict]:
+    """The platform's lockers that some parcel's recipient can walk to (within the day's walk
+    radius), with their free compartments and the shortest such walk: the platform may well
+    return lockers near the parcels' centre that no parcel reaches, and the plans then match a
+    run without the platform, which was not said."""
+    import numpy as np
+
+    ids = {locker["id"] for locker in found}
+    walks = travel.walk_m.min(axis=0, initial=np.inf)
+    return [
+        {"id": locker.id, "at": list(locker.at.pair()), "free": dict(locker.free),
+         "walk_m": round(float(walk), 1)}
+        for locker, walk in zip(day.lockers, walks, strict=True)
+        if locker.id in ids and np.isfinite(walk)
+    ]  # fmt: skip
+
+
+def reach_line(reached: list[dict], found: list[dict[str, Any]], radius_m: float) -> str:
+    """One line on what the platform added: lockers found, those in reach, their free doors."""
+    free: dict[str, int] = {}
+    for locker in reached:
+        for size, count in locker["free"].items():
+            free[size] = free.get(size, 0) + count
+    doors = ", ".join(f"{size} {count}" for size, count in free.items())
+    return (
+        f"{len(found)} locker{'s' * (len(found) != 1)} near the parcels, {len(reached)} within "
+        f"a {radius_m:g} m walk of one" + (f" (free compartments: {doors})" if doors else "")
+    )
+
+
+def _add_to_summary(path: Path, key: str, value: Any) -> None:
+    """Add ``key`` to the summary.json just written (the pooling layer knows no platform)."""
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**summary, key: value}, indent=2, ensure_ascii=False))
+
+
+def _report(result: DayResult, files: list[str], outdir: Path, console: Console) -> None:
     """The cost table per firm on stdout; warnings, the split's stability, the checker's
     verdict and the files written on stderr."""
     table = Table(title="cost per firm (solo vs Shapley share)")
@@ -146,8 +216,8 @@ def _report(result: DayResult, files: dict[str, Path], outdir: Path, console: Co
             )
     verdict = "all plans pass the checker" if result.checks_ok else "CHECKER FOUND VIOLATIONS"
     console.print(f"{verdict}; {result.solves} solves in {result.seconds:.1f} s; wrote {outdir}/")
-    for path in files.values():
-        console.print(f"  {path.name}")
+    for name in files:
+        console.print(f"  {name}")
 
 
 def platform_lockers(client: httpx.Client, day: Day) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 
 MAP_HELP = "OSM file (.osm, .osm.pbf, ...) to use instead of the scenario's own map."
+SET_HELP = "Override a setting: dotted.key=value (repeatable)."
 
 
 def setup_logging(quiet: bool) -> None:
@@ -48,13 +49,21 @@ def warn_unfinished(summary: dict) -> None:
 def validate(
     file: Path = typer.Argument(..., help="Scenario YAML file."),
     map_file: Path = typer.Option(None, "--map", help=MAP_HELP),
+    settings: list[str] = typer.Option([], "--set", help=SET_HELP),
+    fixed: list[str] = typer.Option(
+        [], "--fix", help="A sweep's --fix: dotted.key=value (repeatable), applied before --set."
+    ),
 ) -> None:
-    """Check a scenario file and the files it names, as `run` would before reading the map;
-    every problem is listed with its line and field."""
+    """Check a scenario file and the files it names as `run` would, before reading the map.
+
+    Every problem is listed with its line and field, or with the --set that caused it.
+
+    A run's overrides (--set) or a sweep's (--fix, with one value of its --set) are checked too.
+    """
     from api.scenario.checks import check_inputs, run_source
 
     try:
-        loaded = load_scenario(file)
+        loaded = load_scenario(file, overrides=[*fixed, *settings])  # in a sweep's order
         check_inputs(loaded, run_source(loaded, map_file))
     except ScenarioError as err:
         for problem in err.problems:
@@ -78,7 +87,7 @@ def run(
     file: Path = typer.Argument(..., help="Scenario YAML file."),
     outdir: Path = typer.Option(..., "-o", "--output", help="Output folder."),
     map_file: Path = typer.Option(None, "--map", help=MAP_HELP),
-    settings: list[str] = typer.Option([], "--set", help="Override a setting: dotted.key=value."),
+    settings: list[str] = typer.Option([], "--set", help=SET_HELP),
     time_limit: float = typer.Option(None, "--time-limit", help="Cap every solver time limit (s)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings only."),

@@ -85,7 +85,14 @@ def serve(
         ),
     ] = "127.0.0.1",
     log_level: Annotated[
-        LogLevel, typer.Option(help="uvicorn's log level (its errors, startup and warnings).")
+        LogLevel,
+        typer.Option(
+            # a short metavar: the six levels spelt out widened the option column until an
+            # 80-column help cut --forwarded-allow-ips to "--forwarded-allo..."
+            metavar="LEVEL",
+            help="uvicorn's log level (its errors, startup and warnings): critical, error, "
+            "warning, info, debug or trace.",
+        ),
     ] = LogLevel.warning,
     access_log: Annotated[
         bool,
@@ -98,9 +105,9 @@ def serve(
 ) -> None:
     """Migrate the database, start job workers and serve the API and the map page.
 
-    uvicorn runs in its own interpreter so that its worker processes import only the app,
-    not every CLI command; SIGTERM or Ctrl-C here stops the server and the job workers, and a
-    job worker that dies is started again.
+    uvicorn runs in its own interpreter, so its worker processes import only the app.
+
+    SIGTERM or Ctrl-C stops the server and its job workers; a job worker that dies is restarted.
     """
     db = migrated_database(database_url)
     os.environ["GONGPEI_DATABASE_URL"] = db.url  # the server and worker processes inherit it

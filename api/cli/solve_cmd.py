@@ -55,8 +55,8 @@ def solve(
 ) -> None:
     """Plan routes for a problem file and check the plan; writes VROOM-shaped JSON.
 
-    The checker's verdict is printed and a plan that fails it exits with code 1 (invalid input
-    exits with code 2)."""
+    The checker's verdict is printed; a plan that fails it exits with code 1, bad input with 2.
+    """
     check_engine(engine)
     check_positive("--time-limit", time_limit)
     check_seed("--seed", seed)

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from api.scenario.errors import ScenarioError
 from api.scenario.schema import Scenario
 from api.scenario.yaml_lines import LineMap, Loc, dotted, load_yaml
+from network.hints import close_name
+from network.model_keys import keys_at
 from routing.pooling.day import MAX_ID_LENGTH, check_day_vehicles
 from routing.yamlfile import load_strict
 
@@ -100,7 +102,9 @@ def _describe(error: dict, lines: LineMap) -> str:
     origin = lines.origin(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"{origin}: {dotted(loc[:-1])}: unknown key '{loc[-1]}'"
+        meant = close_name(str(loc[-1]), keys_at(Scenario, loc[:-1]))
+        hint = f"; did you mean '{meant}'?" if meant else ""
+        return f"{origin}: {dotted(loc[:-1])}: unknown key '{loc[-1]}'{hint}"
     field = dotted(found) if kind == "missing" else dotted(found or loc)
     message = error["msg"].removeprefix("Value error, ")
     if kind == "missing":

@@ -14,6 +14,7 @@ from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario
 from api.scenario.schema import Place
 from network.errors import OsmFileError
+from network.sources import is_builtin
 
 
 def map_source(loaded: LoadedScenario, map_file: Path | None) -> str:
@@ -32,7 +33,7 @@ def map_source(loaded: LoadedScenario, map_file: Path | None) -> str:
         raise ScenarioError(
             [f"{loaded.lines.where('map')}: this scenario needs --map FILE: {needs}"]
         )
-    if source == "demo" or source.startswith("synthetic:"):
+    if is_builtin(source):
         return source
     return _osm_file(
         loaded.path(Path(source), "map", "source"), loaded.lines.where("map", "source")

@@ -28,6 +28,7 @@ from api.scenario.schema import Scenario
 from api.scenario.yaml_lines import Loc
 from api.settings import graph_cache_dir
 from network.errors import GongpeiError
+from network.sources import is_builtin
 
 if TYPE_CHECKING:
     from routing.pooling.compare import SolveSettings
@@ -516,7 +517,7 @@ def input_files(loaded: LoadedScenario, source: str) -> list[Path]:
         *(firm.parcels.file for firm in spec.firms),
     ]
     files = [loaded.file, *(loaded.path(path) for path in named if path is not None)]
-    if source != "demo" and not source.startswith("synthetic:"):
+    if not is_builtin(source):
         files.append(Path(source))
     return files
 

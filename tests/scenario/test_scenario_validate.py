@@ -46,7 +46,9 @@ def test_shipped_scenarios_validate(path: Path) -> None:
 
 def test_unknown_key_names_line_and_field(tmp_path: Path) -> None:
     err = _error(tmp_path, GOOD + "siting:\n  budjet: 5\n")
-    assert str(err) == f"{tmp_path / 's.yaml'}:12: siting: unknown key 'budjet'"
+    assert str(err) == (
+        f"{tmp_path / 's.yaml'}:12: siting: unknown key 'budjet'; did you mean 'budget'?"
+    )
 
 
 def test_wrong_type_names_line_field_and_value(tmp_path: Path) -> None:
