@@ -45,6 +45,15 @@ def check_non_negative(option: str, value: float) -> None:
     _check_finite(option, value)
 
 
+def check_share(option: str, value: float) -> None:
+    """A share from 0 up to (not including) 1, as POST /v1/pool-runs takes it: a share of the
+    average Shapley share of 1 or more stops sampling at its fewest permutations, so
+    `--shapley-precision 2` (2 % meant) ran as good as unsampled."""
+    check_non_negative(option, value)
+    if value >= 1:
+        raise OptionError(f"{option}: must be a share below 1 (0.02 for 2 %), got {value:g}")
+
+
 def _check_finite(option: str, value: float) -> None:
     if not math.isfinite(value):
         raise OptionError(f"{option}: must be finite, got {value}")

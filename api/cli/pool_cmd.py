@@ -42,7 +42,7 @@ def pool(
         0.0,
         "--shapley-precision",
         help="Stop sampling once every firm's 95 % interval is within this share of the "
-        "average share (0.01: 1 %); 0 samples all permutations.",
+        "average share (below 1; 0.01: 1 %); 0 samples all permutations.",
     ),
     cache_dir: Path | None = typer.Option(
         None, help="Road-graph cache (default: $GONGPEI_DATA_DIR/graphs, as scenario runs')."
@@ -63,6 +63,7 @@ def pool(
         check_non_negative,
         check_positive,
         check_seed,
+        check_share,
         check_writable_folder,
     )
     from api.scenario.outdir import staged_output
@@ -81,7 +82,7 @@ def pool(
     ):
         check_positive(option, value)
     check_non_negative("--exact-max-firms", exact_max_firms)
-    check_non_negative("--shapley-precision", shapley_precision)
+    check_share("--shapley-precision", shapley_precision)
     check_non_negative("--split-time-limit", split_time_limit)
     check_seed("--seed", seed)
     check_writable_folder("--outdir", outdir)

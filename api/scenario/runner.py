@@ -374,7 +374,8 @@ def solve_settings(
         seed=run.spec.run.seed,
         exact_max_firms={"exact": 64, "sampled": 0, "auto": 10, "off": 0}[shapley],
         shapley_plans=() if shapley == "off" else tuple(kinds),
-        split_time_limit_s=None if shapley == "exact" else run.spec.run.split_time_limit_s,
+        # 0 is no limit, as in `gongpei pool --split-time-limit 0` and the API
+        split_time_limit_s=None if shapley == "exact" else run.spec.run.split_time_limit_s or None,
     )
 
 

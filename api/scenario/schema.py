@@ -364,10 +364,11 @@ class RunSpec(Strict):
     seed: Seed = 0
     locker_drops: bool = True
     shapley: Literal["auto", "exact", "sampled", "off"] = "auto"
-    split_time_limit_s: Annotated[Float, Field(gt=0)] | None = Field(
+    split_time_limit_s: Annotated[Float, Field(ge=0)] | None = Field(
         300.0,
         description="seconds for the Shapley splits in all (auto and sampled): exact only "
-        "where its coalitions fit, else sampled until the time is up (null: no limit)",
+        "where its coalitions fit, else sampled until the time is up (0 or null: no limit, as "
+        "`gongpei pool --split-time-limit 0` and the API read it)",
     )
     co2_g_per_km: dict[Literal["van", "e-tricycle"], Annotated[Float, Field(ge=0)]] = Field(
         default_factory=lambda: {"van": 240.0, "e-tricycle": 15.0},

@@ -174,6 +174,8 @@ def test_pool_yaml_error_is_one_line_with_its_place(gongpei, tmp_path) -> None:
         (["--seed", "-1"], "error: --seed: must be a whole number from 0 to 4294967294, got -1"),
         (["--shapley-precision", "-1"], "error: --shapley-precision: must be 0 or more, got -1.0"),
         (["--exact-max-firms", "-5"], "error: --exact-max-firms: must be 0 or more, got -5"),
+        (["--shapley-precision", "2"], "error: --shapley-precision: must be a share below 1 "
+                                       "(0.02 for 2 %), got 2"),
     ],
 )
 def test_pool_checks_its_options_before_solving(gongpei, tmp_path, options, expected) -> None:

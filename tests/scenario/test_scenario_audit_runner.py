@@ -298,6 +298,16 @@ def test_time_limit_caps_the_coalition_solves(tmp_path: Path) -> None:
     assert free.coalition_time_limit_s == SolveSettings.coalition_time_limit_s
 
 
+def test_a_split_time_limit_of_0_is_none_as_in_the_cli_and_the_api(tmp_path: Path) -> None:
+    """`run.split_time_limit_s: 0` was refused ("greater than 0") where `gongpei pool
+    --split-time-limit 0` and the API's 0 mean no limit."""
+    loaded = load_scenario(_write(tmp_path), overrides=["run.split_time_limit_s=0"])
+    settings = solve_settings(
+        Run(loaded=loaded, source="synthetic:400", progress=None), SolveSettings, ("pooled",)
+    )
+    assert settings.split_time_limit_s is None
+
+
 # 4. the day's refusals at the scenario's own keys
 
 
