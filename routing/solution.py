@@ -101,12 +101,14 @@ class Route(_Out):
 
 
 class Unassigned(_Out):
-    """A job or shipment left out of the plan, with the reason."""
+    """A job or shipment left out of the plan, with the reason; `location` is the job's place
+    or the shipment's pickup, `coordinates` its (lon, lat) when known."""
 
     id: str
     type: Literal["job", "shipment"]
     reason: str
     location: int | None = None
+    coordinates: tuple[float, float] | None = None
 
 
 class Summary(_Out):
@@ -222,10 +224,12 @@ class Solution(_Out):
     def to_geojson(
         self, *, line: Callable[[list[list[float]], Route], list[list[float]]] | None = None
     ) -> dict[str, Any]:
-        """A FeatureCollection: one LineString per route through its stops and one Point per
-        stop; empty where coordinates are unknown. Legs are straight segments unless ``line``
-        (given the stops' [lon, lat] and the route) draws them, for example along the roads
-        whose travel the matrices hold: routing itself has no roads to draw on.
+        """A FeatureCollection: one LineString per route through its stops, one Point per
+        stop and one per task left out (`type` "unassigned", its `id`, `task` "job" or
+        "shipment", the solver's `reason`; at a shipment's pickup); empty where coordinates
+        are unknown. Legs are straight segments unless ``line`` (given the stops' [lon, lat]
+        and the route) draws them, for example along the roads whose travel the matrices
+        hold: routing itself has no roads to draw on.
 
         Numbers are rounded as in `to_vroom`, so the map and the JSON show the same figures.
         A route's `cost` is in the vehicles' cost units, `distance` in metres driven, `duration`
@@ -251,6 +255,7 @@ class Solution(_Out):
                 for order, s in enumerate(r.steps)
                 if s.coordinates is not None and s.type != "break"
             ]
+        features += [_unassigned_feature(u) for u in self.unassigned if u.coordinates is not None]
         return {"type": "FeatureCollection", "features": features}
 
 
@@ -289,6 +294,23 @@ def _stop_feature(vehicle: str, order: int, step: Step) -> dict[str, Any]:
             "service_s": _num(step.service),
             "departure_s": _num(step.departure),
             "access_m": _maybe(step.access),
+        },
+    }
+
+
+def _unassigned_feature(task: Unassigned) -> dict[str, Any]:
+    """A task left out, where it is: a map of the plan shows what it does not deliver, and why.
+    No vehicle serves it (`vehicle` null, as stops name theirs)."""
+    assert task.coordinates is not None
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": list(task.coordinates)},
+        "properties": {
+            "vehicle": None,
+            "type": "unassigned",
+            "id": task.id,
+            "task": task.type,
+            "reason": task.reason,
         },
     }
 
@@ -415,16 +437,17 @@ def _task(problem: Problem, u: Unassigned) -> Job | Shipment:
 
 
 def _unassigned(problem: Problem, task_id: str, reason: str) -> Unassigned:
+    kind: Literal["job", "shipment"] = "job"
     if problem.has_job(task_id):
-        return Unassigned(
-            id=task_id, type="job", reason=reason, location=problem.job(task_id).location
-        )
-    problem.shipment(task_id)  # KeyError for an unknown id: an engine bug, not user input
+        where = problem.job(task_id).location
+    else:  # KeyError for an unknown id: an engine bug, not user input
+        kind, where = "shipment", problem.shipment(task_id).pickup.location
     return Unassigned(
         id=task_id,
-        type="shipment",
+        type=kind,
         reason=reason,
-        location=problem.shipment(task_id).pickup.location,
+        location=where,
+        coordinates=problem.coordinates(where),
     )
 
 
@@ -453,6 +476,19 @@ def _earliest_in(windows: Sequence[Any], t: float) -> float:
         if t <= w.end + TOL:
             return max(t, w.start)
     return t
+
+
+def _engine_start(start: float, arrival: float, windows: Sequence[Any]) -> float:
+    """When service begins at a stop the engine timed to ``start``: at the arrival instead
+    where the engine's start is later only by its rounding and no window holds the vehicle.
+
+    The engines time in whole milliseconds (`TOL`), rounding each leg's travel and the service
+    before it up, so their start can be up to two of those after the arrival timed here from
+    the unrounded matrices: on a road network that showed as 0.001 s of waiting at stops
+    without a time window."""
+    if 0.0 < start - arrival < 2 * TOL and _earliest_in(windows, arrival) == arrival:
+        return arrival
+    return start
 
 
 def _opens(problem: Problem, centre: str | None) -> float:
@@ -662,7 +698,7 @@ def _timed_stop(
     where, service, change, windows = _stop(problem, visit)
     steps, arrival = _drive(problem, vehicle, walk, where, pending, load)
     if visit.start is not None:
-        begin = visit.start
+        begin = _engine_start(visit.start, arrival, windows)
         arrival = min(arrival, begin)
     else:
         begin = _earliest_in(windows, arrival)

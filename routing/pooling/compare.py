@@ -29,7 +29,7 @@ from routing.pooling.figures import (
     unserved_parcels,
 )
 from routing.pooling.plans import BuiltPlan, PlanKind, pooled_plan, solo_plan
-from routing.pooling.shapley import ShapleyResult, shapley
+from routing.pooling.shapley import ShapleyResult, exact_shapley, sampled_shapley, shapley
 from routing.pooling.transfer import TransferFigures, one_centre_each, transfer_figures
 from routing.pooling.travel import DayTravel
 from routing.solution import Solution
@@ -309,6 +309,8 @@ class PlanSplit:
     """How one pooled plan's cost is split among the firms, and whether the split is stable.
 
     ``by_standalone`` is None where it is undefined: every firm's solo plan costs nothing.
+    ``time_limit_s`` is the split's share of the split time limit (None: no limit), and
+    ``exact_fits`` whether exact Shapley's coalitions fitted it (see `_split`).
     """
 
     kind: PlanKind
@@ -320,6 +322,8 @@ class PlanSplit:
     blocking_simple: dict[str, list[Blocking]] = field(default_factory=dict)
     figure_shares: dict[str, dict[str, float]] = field(default_factory=dict)
     least_core: LeastCore | None = None
+    time_limit_s: float | None = None
+    exact_fits: bool = True
 
 
 @dataclass
@@ -383,7 +387,8 @@ class DayResult:
         which the firms' own plans delivered saves partly by not delivering them, and one that
         delivers parcels they left out saves partly their penalty; a split by
         standalone cost that is undefined (every solo plan costs nothing); a Shapley split
-        sampled, not exact, because of its time limit."""
+        sampled, not exact, because of its time limit, or one that ran past its share of
+        that limit (see `_late_split`)."""
         solo = sum(p.figures.unserved for p in self.solo.values())
         solo_cost = sum(p.figures.cost for p in self.solo.values())
         out = []
@@ -413,15 +418,17 @@ class DayResult:
                 out.append(
                     f"{kind}: no split by standalone cost: every firm's solo plan costs nothing"
                 )
-            result = split.shapley
+            result, late = split.shapley, _late_split(split)
             if result.stopped_by == "time_limit":
                 widest = max(result.ci_halfwidth.values())
                 out.append(
                     f"{kind}: the Shapley split was sampled ({result.permutations} orders of "
                     f"the firms) to keep within the split time limit, not computed exactly: "
                     f"each firm's share is within {widest:.2f} of its exact value with "
-                    f"{result.confidence:.0%} confidence"
+                    f"{result.confidence:.0%} confidence" + (f"; it {late}" if late else "")
                 )
+            elif late:
+                out.append(f"{kind}: the Shapley split {late}")
         return out
 
     def firm_rows(self) -> list[dict[str, Any]]:
@@ -575,47 +582,34 @@ def _split(
     Within ``time_limit_s`` (None: no limit), exact Shapley only where it fits, sampling
     otherwise (see `SolveSettings`)."""
     settings = solver.settings
-    exact_max = settings.exact_max_firms
-    if time_limit_s is not None and solver.exact_split_seconds(kind) > time_limit_s:
-        exact_max = 0  # sample, and stop when the time is up
-
-    def split_by_shapley(
-        value: Callable[[frozenset[str]], float],
-        *,
-        permutations: int,
-        precision: float,
-        limit: float | None = None,
-    ) -> ShapleyResult:
-        return shapley(
-            list(standalone),
-            value,
-            exact_max_players=exact_max,
-            permutations=permutations,
-            seed=settings.seed,
-            precision=precision,
-            time_limit_s=limit,
-        )
-
-    result = split_by_shapley(
+    firms = list(standalone)
+    fits = time_limit_s is None or solver.exact_split_seconds(kind) <= time_limit_s
+    result = shapley(
+        firms,
         lambda s: solver.coalition_cost(kind, s),
+        exact_max_players=settings.exact_max_firms if fits else 0,  # else sample till time's up
         permutations=settings.permutations,
+        seed=settings.seed,
         precision=settings.shapley_precision,
-        limit=time_limit_s,
+        time_limit_s=time_limit_s,
     )
     # Each firm's own solo plan is a coalition too: no firm should pay more than it.
     tested = dict(result.coalitions)
     for firm, alone in standalone.items():
         tested[frozenset({firm})] = min(tested.get(frozenset({firm}), alone), alone)
-    # The same coalitions' vehicle-km and CO2, split the same way: the same permutations, as
-    # many as the cost's split used (cached: no more solves).
-    figure_shares = {
-        name: split_by_shapley(
-            lambda s, name=name: getattr(solver.coalition_figures(kind, s), name),
-            permutations=max(1, result.permutations),
-            precision=0.0,
+    # The same coalitions' vehicle-km and CO2, split the same way: exactly, or from the same
+    # permutations, as many as the cost's split used (cached: no more solves).
+    def figure_split(name: str) -> dict[str, float]:
+        def value(s: frozenset[str]) -> float:
+            return getattr(solver.coalition_figures(kind, s), name)
+
+        if result.method == "exact":
+            return exact_shapley(firms, value)
+        return sampled_shapley(
+            firms, value, permutations=result.permutations, seed=settings.seed
         ).shares
-        for name in SHARED_FIGURES
-    }
+
+    figure_shares = {name: figure_split(name) for name in SHARED_FIGURES}
     by_parcels = proportional_split(result.grand_cost, parcels)
     by_standalone = proportional_split_or_none(result.grand_cost, standalone)
     simple = {"by_parcels": by_parcels, "by_standalone": by_standalone}
@@ -632,8 +626,31 @@ def _split(
             if shares is not None
         },
         figure_shares=figure_shares,
-        least_core=least_core(list(standalone), tested),
+        least_core=least_core(firms, tested),
+        time_limit_s=time_limit_s,
+        exact_fits=fits,
     )
+
+
+def _late_split(split: PlanSplit) -> str | None:
+    """How long a split took past its share of the split time limit, and why; None where it
+    kept within it. Sampling finishes the pair of orders under way when the time is up, two
+    pairs at least; exact Shapley is kept where the least sampling would need about every
+    coalition too (up to `routing.pooling.shapley.FEW_PLAYERS` firms)."""
+    result, share = split.shapley, split.time_limit_s
+    if share is None or result.seconds <= share:
+        return None
+    if result.method == "sampled":
+        why = "sampling finishes the pair of orders under way, two pairs at least"
+    elif split.exact_fits:
+        why = "its coalitions' solves took longer than their time limits"
+    else:
+        why = (
+            "it is exact, as sampling so few firms' orders, two pairs at least, needs about "
+            "every coalition anyway"
+        )
+    took = f"took {result.seconds:.2f} s, past its {share:.2f} s share of the split time limit"
+    return f"{took}: {why}"
 
 
 def _blocking_json(blocking: list[Blocking]) -> list[dict[str, Any]]:

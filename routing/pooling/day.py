@@ -22,8 +22,11 @@ from pydantic import (
 )
 
 from network.geo import haversine_m
+from network.hints import close_name
 from network.jsonfile import load_json, number_problem
+from network.model_keys import keys_at
 from network.profiles import PROFILES, SPEED_CEILING_KMH, SPEED_FLOOR_KMH
+from network.sources import is_builtin
 from routing.model import MAX_AMOUNT, Float, Int, Money, ProblemError, Seconds, TimeWindow
 from routing.pooling.errors import PoolingError
 from routing.siting.model import DEFAULT_COMPARTMENTS as SITING_COMPARTMENTS
@@ -500,9 +503,9 @@ def parse_day(data: Any, *, base_dir: Path | None = None) -> Day:
     try:
         day = Day.model_validate(data)
     except ValidationError as err:
-        raise PoolingError(_explain(err, data)) from None
+        raise PoolingError(_explain(err, data, Day)) from None
     source = day.travel.source
-    if base_dir is not None and source and not source.startswith(("demo", "synthetic:")):
+    if base_dir is not None and source and not is_builtin(source):
         path = Path(source)
         if not path.is_absolute():
             travel = day.travel.model_copy(update={"source": str(base_dir / path)})
@@ -548,7 +551,8 @@ def _sited(data: dict[str, Any], base_dir: Path | None) -> list[dict[str, Any]]:
     try:
         spec = SitedLockers.model_validate(data["lockers_from"])
     except ValidationError as err:
-        raise PoolingError(_explain(err, {"lockers_from": data["lockers_from"]})) from None
+        where = {"lockers_from": data["lockers_from"]}
+        raise PoolingError(_explain(err, where, SitedLockers, under="lockers_from")) from None
     path = Path(spec.siting)
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path
@@ -611,11 +615,25 @@ def _whole(value: Any) -> bool:
     return value >= 0 and (isinstance(value, int) or value.is_integer())
 
 
-def _explain(err: ValidationError, data: dict[str, Any]) -> str:
-    """First validation problem as one line: the item (by id where it has one) and the field."""
+def _explain(
+    err: ValidationError, data: dict[str, Any], model: type[BaseModel], *, under: str = ""
+) -> str:
+    """First validation problem as one line: the item (by id where it has one) and the field.
+    ``model`` is what ``err`` validated, found in ``data`` at key ``under`` (if given).
+
+    An unknown key is named with the field it likely misspells ("did you mean"), or else with
+    the fields allowed there: pydantic's "Extra inputs are not permitted" named neither, and a
+    parcel's ``weight`` left the reader to guess ``kg``."""
     first = err.errors()[0]
     loc = list(first["loc"])
     message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        key, loc = str(loc[-1]), loc[:-1]
+        known = keys_at(model, loc)
+        meant = close_name(key, known)
+        hint = f"; did you mean '{meant}'?" if meant else f" (known: {', '.join(known)})"
+        message = f"unknown field '{key}'{hint}"
+    loc = [under, *loc] if under else loc
     if not loc:
         return message
     where, rest = _item_name(loc, data)

@@ -16,6 +16,12 @@ from routing.pooling.errors import PoolingError
 
 CostFn = Callable[[frozenset[str]], float]
 MIN_PAIRS = 10  # antithetic pairs sampled before a precision target may stop the sampling
+#: Players up to which a time limit leaves Shapley exact where the orders asked for cover
+#: every order: the least sampling, two antithetic pairs, visits up to 4(n - 1) of the 2^n - 2
+#: coalitions short of all (12 of 14 for 4 players, 16 of 30 for 5). On a 4-firm day two
+#: pairs took 11 coalitions and 5.1 s against exact's 15 and 7.1 s, for intervals of +-200 %
+#: of a share.
+FEW_PLAYERS = 4
 #: Why sampling stopped: its permutation cap, the precision asked, or its time limit.
 StopReason = Literal["permutations", "precision", "time_limit"]
 
@@ -70,6 +76,11 @@ def shapley(
     ``precision`` > 0 stops sampling early once it is that tight, and ``time_limit_s`` once
     that many seconds have passed (see ``sampled_shapley``; an exact value takes what it takes,
     so a caller with a time budget decides beforehand whether it fits, as `compare_day` does).
+    Asking for as many orders as there are (n!/2 pairs) gives the exact value, which costs no
+    more; under ``time_limit_s``, which may stop sampling after two pairs, only up to
+    `FEW_PLAYERS`, about every one of whose coalitions those two pairs need anyway. Sampling
+    that has visited every coalition returns the exact value too (``method`` exact, no
+    interval).
     """
     names = _check_players(players)
     started = time.perf_counter()
@@ -82,8 +93,12 @@ def shapley(
         return seen[coalition]
 
     orders = math.factorial(len(names))
-    # Sampling as many antithetic pairs as there are (n!/2) costs what the exact value does.
+    # Sampling as many antithetic pairs as there are (n!/2) costs what the exact value does;
+    # a time limit may stop it after two pairs, which need about every coalition of only a
+    # few players (`FEW_PLAYERS`).
     few = orders // 2 <= _pairs(permutations) if permutations >= 1 else False
+    if time_limit_s is not None:
+        few = few and len(names) <= FEW_PLAYERS
     exact = len(names) <= exact_max_players or few
     method: Literal["exact", "sampled"] = "exact" if exact else "sampled"
     stopped_by: StopReason | None = None
@@ -100,6 +115,10 @@ def shapley(
             precision=precision,
             time_limit_s=time_limit_s,
         )
+        if len(seen) == 2 ** len(names) - 1:
+            # The orders sampled visited every coalition: the exact value costs nothing more.
+            shares, halfwidth = exact_shapley(names, recorded), dict.fromkeys(names, 0.0)
+            method, stopped_by = "exact", None
     return ShapleyResult(
         shares=shares,
         method=method,

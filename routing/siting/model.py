@@ -349,6 +349,16 @@ class SitingModel:
                 f"model '{self.kind}': capacitated needs finite site capacities or a sizing"
             )
 
+    def most_spent(self, inst: SitingInstance) -> float:
+        """The most any plan can spend on ``inst``: every site's fixed cost and, under a sizing,
+        its ``max_compartments`` at its dearest compartment (none where they stand). A money
+        ``budget`` at least this large cannot bind (nothing costs anything, for one)."""
+        fixed = float(inst.fixed_cost.sum())
+        if self.sizing is None:
+            return fixed
+        dearest = self.sizing.site_costs(inst).max(axis=1)
+        return fixed + float(self.sizing.max_compartments * dearest.sum())
+
     def penalty(self, inst: SitingInstance) -> float:
         """Distance charged per unserved parcel in the p-median objective."""
         if self.unserved_penalty is not None:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from network.sources import is_builtin
 from routing.siting.errors import SitingInputError
 from routing.siting.model import (
     DEFAULT_COMPARTMENTS,
@@ -236,7 +237,7 @@ def model_from_dict(spec: Any) -> SitingModel:
 
 
 def _resolve(base: Path, source: str) -> str:
-    if source == "demo" or source.startswith("synthetic:"):
+    if is_builtin(source):
         return source
     return str((base / source).resolve())
 

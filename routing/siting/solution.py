@@ -170,7 +170,12 @@ class SitingSolution:
         }
 
     def to_geojson(self) -> dict:
-        """GeoJSON FeatureCollection: open sites as points, catchment lines to their demand."""
+        """GeoJSON FeatureCollection: open sites as points, catchment lines to their demand.
+
+        A demand point at its own site (the same position) gets a Point there with the
+        catchment's properties: a line from a place to itself has one distinct position, which
+        GIS tools (shapely, QGIS's validity check) call invalid. Every assignment row stays a
+        ``catchment`` feature, so counts and parcels add up whatever the geometry."""
         inst = self.instance
         if inst.site_lonlat is None or inst.demand_lonlat is None:
             return {"type": "FeatureCollection", "features": []}
@@ -187,16 +192,17 @@ class SitingSolution:
         keep = self.frac > 1e-9
         pairs_kept = zip(self.rows[keep], self.cols[keep], plan["assignment"], strict=True)
         for i, j, row in pairs_kept:  # to_dict's assignment rows are the same pairs, in order
+            demand = [float(v) for v in inst.demand_lonlat[i]]
+            there = [float(v) for v in inst.site_lonlat[j]]
+            geometry = (
+                {"type": "LineString", "coordinates": [demand, there]}
+                if demand != there
+                else {"type": "Point", "coordinates": demand}
+            )
             features.append(
                 {
                     "type": "Feature",
-                    "geometry": {
-                        "type": "LineString",
-                        "coordinates": [
-                            [float(v) for v in inst.demand_lonlat[i]],
-                            [float(v) for v in inst.site_lonlat[j]],
-                        ],
-                    },
+                    "geometry": geometry,
                     "properties": {"kind": "catchment"}
                     | row
                     | {"distance": float(inst.reach[i, j])},

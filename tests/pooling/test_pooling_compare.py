@@ -159,11 +159,13 @@ def test_split_by_parcels_can_leave_the_core_while_shapley_stays_in(day_data):
 
 
 def test_many_firms_switch_to_sampled_shapley_with_an_interval(day_data):
-    third = dict(day_data["firms"][0], id="ems")
-    day_data["firms"].append(third)
-    day_data["parcels"] += [
-        dict(p, id=f"ems-{p['id']}", firm="ems") for p in day_data["parcels"][:2]
-    ]
+    # four firms: two pairs of orders visit at most 13 of their 15 coalitions (three firms'
+    # 7 they may all visit, and a split that knows every coalition is exact)
+    for name in ("ems", "zto"):
+        day_data["firms"].append(dict(day_data["firms"][0], id=name))
+        day_data["parcels"] += [
+            dict(p, id=f"{name}-{p['id']}", firm=name) for p in day_data["parcels"][:2]
+        ]
     settings = SolveSettings(
         engine="ortools", time_limit_s=0.5, coalition_time_limit_s=0.4, min_time_limit_s=0.2,
         exact_max_firms=2, permutations=4, shapley_plans=("pooled",),
@@ -172,7 +174,7 @@ def test_many_firms_switch_to_sampled_shapley_with_an_interval(day_data):
     shapley = result.splits["pooled"].shapley
     assert shapley.method == "sampled" and shapley.permutations == 4
     assert sum(shapley.shares.values()) == pytest.approx(shapley.grand_cost)
-    assert set(shapley.ci_halfwidth) == {"sf", "yto", "ems"}
+    assert set(shapley.ci_halfwidth) == {"sf", "yto", "ems", "zto"}
     assert result.checks_ok, result.violations
 
 
