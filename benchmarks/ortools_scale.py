@@ -6,6 +6,9 @@ side on seeded city days of 1,000 to 3,000 jobs, and on the shared instances wit
     .venv/bin/python benchmarks/ortools_scale.py --speed [--sizes 200 1000] [--shared]
     .venv/bin/python benchmarks/ortools_scale.py --explain [--sizes 3000] [--fleets 40 750]
         [--time-limit 3]
+    .venv/bin/python benchmarks/ortools_scale.py --files [--limits 10 30] [--only NAME ...]
+        [--repeat 1] [--lilim 1000]
+    .venv/bin/python benchmarks/ortools_scale.py --insertion [--sizes 200 600 1000]
 
 A city day (`city_day`): one depot in the middle of a 20 x 20 km square, jobs spread over it,
 roads 1.3 times the straight line at 30 km/h, 1 to 3 parcels and 1 to 4 minutes of service a
@@ -33,17 +36,36 @@ tried once. Columns: seconds to test every task for a carrier (`solve` sets asid
 none), to give every task a reason as if the plan had left it out (half the fleet used), and
 the wall time of a whole `--engine ortools` solve over its limit (median of three rounds for
 the first two; one solve each).
+
+--files compares the first-solution choice (stop 29): OR-Tools alone on benchmarks/vrp_scale.py's
+files (200-1,000 tasks; with --lilim also Li & Lim-like ones of every layout and window kind
+of those sizes) at each of --limits, and at 10 s on the small and medium sets (Solomon
+and Li & Lim files from ../shared, benchmarks/vrp_rich.py's days) and on city days of 2,000
+and 3,000 jobs with windows. "Before" is parallel cheapest insertion over every stop whatever
+the size and limit, and a large fleet's dimensions as matrices however small their tables
+(`as_before_29`); "after" is the engine as it is (`insertion_plan`, `TABLE_MAX_CELLS`).
+Columns as above, plus the start the engine chose (after).
+
+--insertion measures what `ortools_engine.INSERTION_S_PER_WORK` stands for: the seconds
+(wall and CPU) parallel cheapest insertion over every stop takes to its first plan on
+benchmarks/vrp_scale.py's Li & Lim-like and Gehring & Homberger-like files of each size (every
+layout and both window kinds), over the work `_insertion_work` estimates; the constant is the
+most of that ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
+import json
 import math
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -52,12 +74,17 @@ from ortools.constraint_solver import pywrapcp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import vrp_rich  # noqa: E402  (from benchmarks/, this script's folder)
+import vrp_scale  # noqa: E402
+
 from routing import solve as solving  # noqa: E402
 from routing import unassigned  # noqa: E402
 from routing.check import check  # noqa: E402
 from routing.engines import ortools_engine  # noqa: E402
 from routing.io import read_problem  # noqa: E402
+from routing.io.vroom import read_vroom  # noqa: E402
 from routing.model import Centre, Job, Problem, Vehicle  # noqa: E402
+from routing.solution import Solution  # noqa: E402
 from routing.solve import solve  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "bench" / "vrp"
@@ -66,6 +93,11 @@ SHARED_FILES = (
     "solomon/R101.txt", "solomon/RC101.txt", "solomon/RC201.txt", "pdptw/lr101.txt",
 )  # fmt: skip
 SPEED_FILES = ("solomon/R101.txt", "cvrp/X-n157-k13.vrp")
+MEDIUM_FILES = (
+    "solomon/C101.txt", "solomon/R101.txt", "solomon/RC101.txt", "solomon/RC201.txt",
+    "pdptw/lc101.txt", "pdptw/lr101.txt", "pdptw/lrc101.txt",
+)  # fmt: skip
+MEDIUM_LIMIT = 10.0
 SIDE_M = 20_000.0
 DETOUR = 1.3
 SPEED_MS = 30 / 3.6
@@ -127,16 +159,38 @@ def before() -> Iterator[None]:
         builder._dimension_transits, ortools_engine._model_parameters = saved
 
 
+@contextmanager
+def as_before_29() -> Iterator[None]:
+    """The engine as it was before stop 29 for the length of the block: parallel cheapest
+    insertion over every stop whatever the size and limit, and the dimensions of a fleet
+    larger than the places as matrices however small their tables."""
+    saved = ortools_engine.insertion_plan, ortools_engine.TABLE_MAX_CELLS
+    ortools_engine.insertion_plan = lambda problem, time_limit_s: ("parallel", None)
+    ortools_engine.TABLE_MAX_CELLS = 0
+    try:
+        yield
+    finally:
+        ortools_engine.insertion_plan, ortools_engine.TABLE_MAX_CELLS = saved
+
+
 def run(problem: Problem, limit: float, old: bool) -> tuple[int, float, float]:
     """Jobs served, cost and wall seconds of one checked `--engine ortools` solve."""
+    served, cost, wall, _ = checked(problem, limit, before() if old else nullcontext())
+    return served, cost, wall
+
+
+def checked(problem: Problem, limit: float, engine: AbstractContextManager) -> tuple[
+        int, float, float, Solution]:  # fmt: skip
+    """Tasks served, cost, wall seconds and the solution of one checked `--engine ortools`
+    solve with the engine as `engine` makes it."""
     began = time.monotonic()
-    with before() if old else nullcontext():
+    with engine:
         solution = solve(problem, engine="ortools", time_limit_s=limit)
     wall = time.monotonic() - began
     report = check(problem, solution)
     assert report.ok, f"{problem.name}: {report.summary()}"
     served = len(problem.jobs) + len(problem.shipments) - solution.summary.unassigned
-    return served, solution.summary.cost, wall
+    return served, solution.summary.cost, wall, solution
 
 
 def cpu_to_plans(problem: Problem, limit: float, *, old: bool, asked: bool) -> list[float]:
@@ -223,9 +277,100 @@ def explain_times(sizes: list[int], fleets: list[int], seed: int, limit: float) 
                   flush=True)  # fmt: skip
 
 
+def file_cases(limits: list[float], only: list[str], folder: Path, lilim: list[int]) -> list[
+        tuple[str, float, Callable[[], Problem]]]:  # fmt: skip
+    """(name, limit, problem maker) for `--files`: benchmarks/vrp_scale.py's files and Li &
+    Lim-like ones of every layout and window kind for each size in `lilim` at every limit,
+    then the small and medium sets and two big city days at `MEDIUM_LIMIT`."""
+
+    def scale_file(maker: Callable[[], vrp_scale.Generated], name: str) -> Problem:
+        generated = maker()
+        path = folder / f"{name}{generated.suffix}"
+        path.write_text(generated.text)
+        return read_problem(path)
+
+    def rich_day(name: str) -> Problem:
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(vrp_rich.generate(*vrp_rich.INSTANCES[name])))
+        return read_vroom(path)
+
+    makers = dict(vrp_scale.files(0))
+    for n, layout, kind in itertools.product(lilim, ("R", "C", "RC"), (1, 2)):
+        maker = functools.partial(vrp_scale.li_lim, n, layout, kind, n + kind)
+        makers.setdefault(f"LL-{layout}{kind}_{n}", maker)  # vrp_scale's own file first
+    cases = [(name, limit, functools.partial(scale_file, maker, name))
+             for name, maker in makers.items() for limit in limits]
+    cases += [(name, MEDIUM_LIMIT, functools.partial(read_problem, SHARED / name))
+              for name in MEDIUM_FILES if (SHARED / name).exists()]
+    cases += [(name, MEDIUM_LIMIT, functools.partial(rich_day, name))
+              for name in vrp_rich.INSTANCES]
+    cases += [(f"city-{n}-tw", MEDIUM_LIMIT, functools.partial(city_day, n, 1, windows=True))
+              for n in (2000, 3000)]
+    return [case for case in cases if not only or any(o in case[0] for o in only)]
+
+
+def compare_files(limits: list[float], only: list[str], repeat: int, lilim: list[int]) -> None:
+    """Print before stop 29 against after on `file_cases` (see the docstring), each case
+    `repeat` times."""
+    print(f"{'file':20} {'tasks':>5} {'veh':>4} {'limit':>5} | {'before: served':>14} "
+          f"{'cost':>11} {'wall/limit':>10} | {'after: served':>13} {'cost':>11} "
+          f"{'wall/limit':>10} | ratio  | start (after)")  # fmt: skip
+    ratios, overs = [], {False: [], True: []}
+    with tempfile.TemporaryDirectory() as folder:
+        cases = file_cases(limits, only, Path(folder), lilim)
+        for name, limit, make in [case for case in cases for _ in range(repeat)]:
+            problem = make()
+            tasks = len(problem.jobs) + len(problem.shipments)
+            old = checked(problem, limit, as_before_29())
+            new = checked(problem, limit, nullcontext())
+            for was, run_ in ((True, old), (False, new)):
+                overs[was].append(run_[2] / limit)
+            full = old[0] == new[0] == tasks
+            ratio = new[1] / old[1] if full else new[0] / max(old[0], 1)
+            if full:
+                ratios.append(ratio)
+            print(f"{name:20} {tasks:5d} {len(problem.vehicles):4d} {limit:5g} | "
+                  f"{old[0]:14d} {old[1]:11.1f} {old[2] / limit:10.2f} | "
+                  f"{new[0]:13d} {new[1]:11.1f} {new[2] / limit:10.2f} | "
+                  f"{ratio:.4f}{'' if full else ' (served)'} | "
+                  f"{new[3].meta.get('first_heuristic')}", flush=True)  # fmt: skip
+    print(f"median wall/limit: before {statistics.median(overs[True]):.3f}, "
+          f"after {statistics.median(overs[False]):.3f}")
+    if ratios:
+        print(f"median cost ratio after/before where both serve every task: "
+              f"{statistics.median(ratios):.4f} over {len(ratios)}")
+
+
+def insertion_times(sizes: list[int]) -> None:
+    """Print the seconds to parallel insertion's first plan over its estimated work."""
+    print(f"{'file':14} {'stops':>5} {'wall s':>7} {'cpu s':>7} {'work':>9} {'wall/work':>9}")
+    ratios = []
+    with tempfile.TemporaryDirectory() as folder:
+        for n in sizes:
+            for maker, kind in itertools.product((vrp_scale.li_lim, vrp_scale.homberger), (1, 2)):
+                for layout in ("R", "C", "RC"):
+                    generated = maker(n, layout, kind, n + kind)
+                    path = Path(folder) / f"{generated.inst.file}{generated.suffix}"
+                    path.write_text(generated.text)
+                    problem = read_problem(path)
+                    builder = ortools_engine._Builder(problem)
+                    builder.build()
+                    params = builder.parameters(3600.0, "parallel")
+                    params.solution_limit = 1
+                    wall, cpu = time.monotonic(), time.process_time()
+                    builder.routing.SolveWithParameters(params)
+                    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+                    work = ortools_engine._insertion_work(problem)
+                    ratios.append(wall / work)
+                    print(f"{generated.inst.file:14} {len(builder.nodes) - 1:5d} {wall:7.2f} "
+                          f"{cpu:7.2f} {work:9.3g} {wall / work:9.2e}", flush=True)
+    print(f"most wall/work {max(ratios):.2e} (INSERTION_S_PER_WORK = "
+          f"{ortools_engine.INSERTION_S_PER_WORK:.0e})")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 3000])
+    parser.add_argument("--sizes", type=int, nargs="+", help="default 1000 2000 3000")
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kinds", nargs="+", choices=("plain", "windows"),
@@ -238,7 +383,24 @@ def main(argv: list[str] | None = None) -> None:
                         help="what reasons for left-out tasks cost (see the docstring)")
     parser.add_argument("--fleets", type=int, nargs="+", default=[40, 750],
                         help="fleet sizes for --explain")  # fmt: skip
+    parser.add_argument("--files", action="store_true",
+                        help="the first-solution choice on files (see the docstring)")
+    parser.add_argument("--limits", type=float, nargs="+", default=[10.0, 30.0],
+                        help="time limits for --files' vrp_scale files")  # fmt: skip
+    parser.add_argument("--only", nargs="*", default=[], help="--files: name substrings")
+    parser.add_argument("--repeat", type=int, default=1, help="--files: runs per case")
+    parser.add_argument("--lilim", type=int, nargs="*", default=[],
+                        help="--files: also Li & Lim-like files of these sizes")  # fmt: skip
+    parser.add_argument("--insertion", action="store_true",
+                        help="parallel insertion's time against its estimate")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.insertion:
+        insertion_times(args.sizes or [200, 600, 1000])
+        return
+    args.sizes = args.sizes or [1000, 2000, 3000]
+    if args.files:
+        compare_files(args.limits, args.only, args.repeat, args.lilim)
+        return
     if args.explain:
         explain_times(args.sizes, args.fleets, args.seed, args.time_limit)
         return

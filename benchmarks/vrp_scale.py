@@ -2,6 +2,7 @@
 against PyVRP alone at the same time limit, in the same run.
 
     .venv/bin/python benchmarks/vrp_scale.py [--limits 10 30] [--only SUBSTRING ...] [--seed 0]
+        [--engine auto]
 
 Files (written to a temporary folder, never kept; each from its own seed):
 - X-*: CVRPLIB X layout (Uchoa et al. 2017 generator: 1000 x 1000 grid, depot central (C),
@@ -14,7 +15,8 @@ Files (written to a temporary folder, never kept; each from its own seed):
   reader gives one vehicle per customer), unrounded arcs;
 - LL-*: Li & Lim PDPTW task files (SINTEF layout) of 200-1,000 tasks.
 
-Per file and limit: `gongpei solve FILE --time-limit S -o out.json -q` under /usr/bin/time -v
+Per file and limit: `gongpei solve FILE --time-limit S --engine E -o out.json -q` (E from
+--engine: auto, the default, or ortools to see OR-Tools alone) under /usr/bin/time -v
 (its wall time over the limit, its peak memory, forked race child included), our cost recomputed
 from the plan's routes under the file's distance rule, tasks left out, the checker's verdict
 (`summary.checker`); the same for PyVRP alone on `ProblemData` built by benchmarks/vrp.py
@@ -274,8 +276,9 @@ def timed(command: list[str], timeout: float) -> tuple[subprocess.CompletedProce
     return done, wall, (int(peak.group(1)) / 1024 if peak else math.nan)
 
 
-def run_ours(path: Path, gen: Generated, limit: float, out: Path) -> Run:
-    command = [str(GONGPEI), "solve", str(path), "--time-limit", str(limit), "-o", str(out), "-q"]
+def run_ours(path: Path, gen: Generated, limit: float, out: Path, engine: str = "auto") -> Run:
+    command = [str(GONGPEI), "solve", str(path), "--time-limit", str(limit), "--engine", engine,
+               "-o", str(out), "-q"]  # fmt: skip
     done, wall, peak = timed(command, timeout=10 * limit + 120)
     if not out.exists():
         tail = done.stderr.strip().splitlines()[-3:]
@@ -356,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limits", nargs="*", type=float, default=[10.0, 30.0])
     parser.add_argument("--only", nargs="*", default=[], help="file name substrings")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--engine", default="auto", help="ours: gongpei solve's --engine")
     parser.add_argument("--peer", help=argparse.SUPPRESS)  # internal: PyVRP alone on one file
     args = parser.parse_args(argv)
     if args.peer:
@@ -375,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             read_s = time.perf_counter() - began
             for limit in args.limits:
                 out = Path(folder) / f"{name}-{limit:g}.json"
-                ours = run_ours(path, gen, limit, out)
+                ours = run_ours(path, gen, limit, out, args.engine)
                 peer = run_peer(name, limit, args.seed)
                 lines.append(row(name, gen.inst.tasks, limit, read_s, ours, peer))
                 notes.append(f"- {name} @ {limit:g}s: {ours.note}")

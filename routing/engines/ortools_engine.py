@@ -18,8 +18,10 @@ How the model maps onto OR-Tools (following its documentation and maintainers' a
 - shipments are pickup-and-delivery pairs on one vehicle, pickup first;
 - arcs between centres are free, as only an unused vehicle's empty route takes them (see
   `_Builder._free_empty`), so a vehicle that cannot go straight home in time stays unused;
-- first solution by parallel cheapest insertion (savings for plain capacitated problems), then
-  guided local search until the time limit.
+- first solution by parallel cheapest insertion (savings for plain capacitated problems),
+  limited to each stop's nearest neighbours, or local cheapest insertion, where all of it would
+  not fit its share of the time limit (see `insertion_plan`), then guided local search until
+  the time limit.
 OR-Tools needs integers: times and costs are scaled by 1000 when the data are not whole
 numbers, with travel times rounded up so that a plan feasible here is feasible in seconds.
 """
@@ -63,6 +65,20 @@ MIN_SEARCH_S = 0.05  # the least time a search is given, even past the deadline
 # each one: past this many indices per place the fleet dominates the places, and the
 # matrix (a cell per pair of places) is used instead (see `_Builder._dimension_transits`).
 TABLE_MAX_INDICES_PER_NODE = 2
+# ... unless the table is this small anyway (16 MB in int32): with 199 vans on 200 places
+# (CMT-like) every route check copied the 200^2 matrix, and an insertion operator that checks
+# every route before it looks at the clock held the search 1-4 s past its limit.
+TABLE_MAX_CELLS = 4_000_000
+# Parallel cheapest insertion's seconds per unit of `_insertion_work`, wall time: on Li & Lim-
+# and Gehring & Homberger-like files of 200-1,000 tasks (benchmarks/ortools_scale.py
+# --insertion) 1.3e-7 to 9.5e-7 at load 2, up to 1.9e-6 at load 3 (so the constant allows
+# for a busy machine); city days of 500-3,000 jobs 6-7e-7; the rich benchmark's days with
+# breaks 1.4e-6 to 1.1e-5 (a fraction of a second either way at their size).
+INSERTION_S_PER_WORK = 2e-6
+FIRST_PLAN_SHARE = 0.25  # of the time limit the first plan may take by that estimate
+# The fewest nearest neighbours parallel insertion considers per stop: with 20 it left tasks
+# out of its plan on Li & Lim-like files; below this, local cheapest insertion instead.
+MIN_NEIGHBOURS = 40
 
 
 def supports(problem: Problem) -> tuple[bool, str]:
@@ -243,7 +259,7 @@ class _Builder:
         transits = self._free_empty(transits)
         routing = self.routing
         size = routing.Size() + routing.vehicles()  # starts and ends included
-        if size > TABLE_MAX_INDICES_PER_NODE * len(self.nodes):
+        if size > TABLE_MAX_INDICES_PER_NODE * len(self.nodes) and size * size > TABLE_MAX_CELLS:
             # a fleet far larger than the places (10 jobs, 2,000 vans: two tables of 4,010^2,
             # 128 MB): the matrix, by node, stays small, and so do its copies
             return routing.RegisterTransitMatrix(transits.tolist())
@@ -534,15 +550,21 @@ class _Builder:
     def parameters(
         self, time_limit_s: float, first_solution: str | None = None
     ) -> pywrapcp.DefaultRoutingSearchParameters:
+        """The search's parameters; `first_heuristic` says which start was chosen."""
         params = pywrapcp.DefaultRoutingSearchParameters()
-        strategy = routing_enums_pb2.FirstSolutionStrategy
         timed = any(n.windows for n in self.nodes) or any(v.breaks for v in self.p.vehicles)
-        if first_solution is not None:
-            params.first_solution_strategy = FIRST_SOLUTIONS[first_solution]
-        elif self.p.shipments or timed:
-            params.first_solution_strategy = strategy.PARALLEL_CHEAPEST_INSERTION
-        else:
-            params.first_solution_strategy = strategy.SAVINGS
+        neighbours = None
+        if first_solution is None:
+            first_solution = "savings"
+            if self.p.shipments or timed:
+                first_solution, neighbours = insertion_plan(self.p, time_limit_s)
+        params.first_solution_strategy = FIRST_SOLUTIONS[first_solution]
+        self.first_heuristic = first_solution
+        if neighbours is not None:
+            near = params.global_cheapest_insertion_first_solution_parameters
+            near.neighbors_ratio = neighbours / len(self.nodes)
+            near.min_neighbors = neighbours
+            self.first_heuristic += f", {neighbours} neighbours"
         params.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
@@ -664,6 +686,53 @@ class _Builder:
         return plans, left
 
 
+def insertion_plan(problem: Problem, time_limit_s: float) -> tuple[str, int | None]:
+    """The first-solution heuristic for a problem with shipments or times: "parallel" with the
+    nearest neighbours it may consider per stop (None: every stop), or "local".
+
+    Parallel cheapest insertion gives the best first plans (and, after the search, the best
+    plans on the rich benchmark and Solomon/Li & Lim files of 100-200 tasks), but its time
+    grows about with the cube of the size: 3-7 s for 500 shipments with narrow windows,
+    21-49 s with wide ones, and a heuristic cut short by the limit leaves the rest of the
+    tasks out (at 10 s, up to 430 of 500 shipments). So it considers every stop only where
+    its estimated time (`_insertion_work`) fits `FIRST_PLAN_SHARE` of the limit, else as many
+    nearest neighbours as fit (its time grows about linearly with them), down to
+    `MIN_NEIGHBOURS`; below that local cheapest insertion, the fastest start, takes over. On
+    those 500 shipments at 10 s, 40-80 neighbours made plans 23-26 % cheaper than local
+    insertion's with wide windows, and from 3 % dearer to 17 % cheaper with narrow ones. The
+    estimate is about the slowest measured, so most problems take a fraction of the share.
+    """
+    stops = len(problem.jobs) + 2 * len(problem.shipments)
+    seconds = INSERTION_S_PER_WORK * _insertion_work(problem)
+    budget = FIRST_PLAN_SHARE * time_limit_s
+    if seconds <= budget:
+        return "parallel", None
+    neighbours = math.floor(stops * budget / seconds)
+    return ("parallel", neighbours) if neighbours >= MIN_NEIGHBOURS else ("local", None)
+
+
+def _insertion_work(problem: Problem) -> float:
+    """Parallel cheapest insertion's work, in units of `INSERTION_S_PER_WORK`: stops x (jobs
+    + shipments x stops per route), as it weighs every task left against the places in the
+    routes, a shipment's pickup and delivery the pairs of them. Stops per route: the stops
+    over the fewest routes the loads need (one route where nothing has a size), so long
+    routes are never underestimated."""
+    stops = len(problem.jobs) + 2 * len(problem.shipments)
+    routes = 1
+    if problem.n_dims and problem.vehicles:
+        load = np.zeros(problem.n_dims)
+        for job in problem.jobs:
+            load += np.add(problem.amount(job.delivery), problem.amount(job.pickup))
+        for shipment in problem.shipments:
+            load += problem.amount(shipment.amount)
+        most = np.max([problem.capacity(v) for v in problem.vehicles], axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = np.nan_to_num(load / most, nan=0.0, posinf=1.0)
+        routes = min(len(problem.vehicles), max(1, math.ceil(float(need.max()))))
+    per_route = stops / routes
+    return stops * (len(problem.jobs) + len(problem.shipments) * per_route)
+
+
 def _model_parameters() -> routing_parameters_pb2.RoutingModelParameters:
     """OR-Tools' routing model parameters with the search's trail kept uncompressed.
 
@@ -719,7 +788,9 @@ def solve(
 
     OR-Tools' routing search is deterministic, so `seed` does not change the plan.
     `first_solution` ("parallel", "local", "savings") overrides the first-solution heuristic
-    (default: parallel cheapest insertion with time windows or shipments, else savings).
+    (default: with time windows or shipments parallel cheapest insertion, near neighbours only
+    or local insertion where it would take too long, see `insertion_plan`; else savings); the
+    one used is the solution's meta `first_heuristic`.
     `initial`, a plan for this problem (e.g. another engine's on a simpler version of it),
     is the starting point of the local search as far as OR-Tools can restore it (see
     `_from_start`); otherwise the first-solution heuristic runs as usual. `should_stop` is
@@ -784,6 +855,7 @@ def solve(
             "seed": seed,
             "time_limit_s": time_limit_s,
             "first_solution": first_solution,
+            "first_heuristic": builder.first_heuristic,
             "warm_start": None if initial is None else start is not None,
             "restore_s": round(restore_s, 3),
             "cold_search_kept": cold,

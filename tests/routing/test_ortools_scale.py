@@ -40,15 +40,27 @@ def _two_depots() -> Model:
     return m
 
 
-@pytest.mark.parametrize("vans", [0, 40])  # 40 more vans: the matrix, not the table
-def test_dimension_transits_are_service_plus_travel_at_every_variable_index(vans: int) -> None:
+@pytest.mark.parametrize(
+    ("vans", "max_cells", "tables"),
+    [
+        (0, ortools_engine.TABLE_MAX_CELLS, 2),  # time and distance tables
+        # 40 more vans than places, but small tables: kept (before: matrices, which OR-Tools
+        # copied at every route check: CMT-like, 199 vans, ran 1.6-4 s past the limit)
+        (40, ortools_engine.TABLE_MAX_CELLS, 2),
+        (40, 0, 0),  # ... and tables too large: the matrices
+    ],
+)
+def test_dimension_transits_are_service_plus_travel_at_every_variable_index(
+    vans: int, max_cells: int, tables: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ortools_engine, "TABLE_MAX_CELLS", max_cells)
     model = _two_depots()
     for k in range(vans):
         model.add_vehicle(f"more{k}", start="a", end="a")
     problem = model.build()
     builder = ortools_engine._Builder(problem)
     builder.build()
-    assert len(builder._tables) == (0 if vans else 2)  # time and distance tables, or matrices
+    assert len(builder._tables) == tables
     assert builder.ts == ortools_engine.FINE
     routing, manager = builder.routing, builder.manager
     travel = problem.travel("van")
