@@ -1,6 +1,3 @@
-"""Database layer: models, engines and sessions, migrations."""
-
-from api.db.engine import Database, make_engine, normalise_url
-from api.db.migrate import upgrade
-
-__all__ = ["Database", "make_engine", "normalise_url", "upgrade"]
+"""Database layer: models, engines and sessions, migrations (import the module you need:
+`api.settings` reads URLs through `api.db.engine`, and importing the migrations here loaded
+alembic into every command that reads a setting)."""
