@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,9 +116,8 @@ def pool(
             result = compare_day(
                 day, travel, settings, progress=status.update, on_solve=status.update
             )
-        files = write_outputs(result, folder)
-        if reached is not None:
-            _add_to_summary(files["summary"], "platform", {"url": platform, "lockers": reached})
+        extra = None if reached is None else {"platform": {"url": platform, "lockers": reached}}
+        files = write_outputs(result, folder, extra=extra)
     _report(result, [path.name for path in files.values()], outdir, console)
     if not result.checks_ok:
         raise typer.Exit(1)
@@ -166,12 +164,6 @@ def reach_line(reached: list[dict], found: list[dict[str, Any]], radius_m: float
         f"{len(found)} locker{'s' * (len(found) != 1)} near the parcels, {len(reached)} within "
         f"a {radius_m:g} m walk of one" + (f" (free compartments: {doors})" if doors else "")
     )
-
-
-def _add_to_summary(path: Path, key: str, value: Any) -> None:
-    """Add ``key`` to the summary.json just written (the pooling layer knows no platform)."""
-    summary = json.loads(path.read_text(encoding="utf-8"))
-    path.write_text(json.dumps({**summary, key: value}, indent=2, ensure_ascii=False))
 
 
 def _report(result: DayResult, files: list[str], outdir: Path, console: Console) -> None:

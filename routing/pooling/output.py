@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,12 @@ from routing.solution import Route
 UNSERVED_COLUMNS = ["plan", "firm", "parcel", "job", "reason"]
 
 
-def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
+def write_outputs(
+    result: DayResult, outdir: str | Path, *, extra: Mapping[str, Any] | None = None
+) -> dict[str, Path]:
     """Write every output file into ``outdir`` (created if needed); returns them by kind.
+    ``extra`` adds the caller's own keys to ``summary.json`` (the CLI's platform lockers,
+    which this layer knows nothing of).
 
     ``unserved.csv`` lists each plan's undelivered parcels, one a line, with the solver's reason
     (header only when every plan delivers everything): firms.csv counts them, this names them.
@@ -32,7 +37,8 @@ def write_outputs(result: DayResult, outdir: str | Path) -> dict[str, Path]:
         "unserved": out / "unserved.csv",
         "chart": out / "cost_per_firm.png",
     }
-    files["summary"].write_text(json.dumps(result.summary(), indent=2, ensure_ascii=False))
+    summary = {**result.summary(), **(extra or {})}
+    files["summary"].write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     rows = result.firm_rows()
     with files["firms"].open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
