@@ -135,7 +135,9 @@ def test_map_page_shows_lockers_and_filters_by_size(
     (url,) = start_servers(1, job_workers=1, env=env)
     import httpx
 
-    batch = {"format": "vroom", "problem": vroom_problem(8), "engine": "ortools", "time_limit_s": 1}
+    problem = vroom_problem(8)
+    problem["jobs"][-1]["delivery"] = [100]  # more than a van holds: drawn as left out
+    batch = {"format": "vroom", "problem": problem, "engine": "ortools", "time_limit_s": 1}
     job_id = httpx.post(f"{url}/v1/batches", json=batch, headers=auth["a"]).json()["id"]
     r = httpx.post(
         f"{url}/v1/lockers/{lockers[0]}/reservations",
@@ -179,6 +181,8 @@ def test_map_page_shows_lockers_and_filters_by_size(
             page.click("#route button")
             page.wait_for_selector("body[data-route]", timeout=10_000)
             assert page.locator(".route-line").count() >= 1
+            assert page.locator(".route-unassigned").count() == 1
+            assert page.locator(".route-stop").count() == 7 + 2 * 2  # jobs, vans start and end
             page.screenshot(path=str(ARTIFACTS / "map-route.png"))
             check_route_errors(page)
             check_locker_markup_is_text(page, url, auth)
