@@ -3,6 +3,7 @@
 import json
 import logging
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -117,8 +118,21 @@ def _sweep_inputs(
     return inputs
 
 
-def _point(value: Any, run: str, summary: dict[str, Any]) -> dict[str, Any]:
-    """What sweep.json and the curves keep of one run."""
+def run_folder(key: str, value: Any, number: int) -> str:
+    """The folder of a run: ``<key>=<value as YAML>`` where that text is a plain word
+    (``siting.budget=4``), else ``<key>-run<number>``: a list or a clock time made folders
+    such as ``firms.0.fleet.0.shift=['08:00', '12:00']``, with quotes, spaces and brackets to
+    escape in a shell, and colons no Windows folder may hold. ``sweep.json`` gives each
+    run's value and its ``--set``."""
+    text = as_yaml(value)
+    return f"{key}={text}" if _PLAIN.fullmatch(text) else f"{key}-run{number}"
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9._+-]+")
+
+
+def _point(value: Any, run: str, override: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """What sweep.json and the curves keep of one run (its folder, and its ``--set``)."""
     siting = summary.get("siting") or {}
     return {
         "value": value,
@@ -128,6 +142,7 @@ def _point(value: Any, run: str, summary: dict[str, Any]) -> dict[str, Any]:
             plan: figures.get("cost") for plan, figures in (summary.get("plans") or {}).items()
         },
         "run": run,
+        "set": override,
     }
 
 
@@ -167,7 +182,7 @@ def run_sweep(
     time_limit_s: float | None = None,
     fixed: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """One run per value into ``OUTDIR/<key>=<value as YAML>/``, then ``sweep.json`` and
+    """One run per value into ``OUTDIR/<key>=<value>/`` (``run_folder``), then ``sweep.json`` and
     ``sweep.png``; ``fixed`` overrides (``key=value``, as `scenario run --set`) hold in every
     run, so that one setting can be varied with others changed from the file.
 
@@ -177,11 +192,14 @@ def run_sweep(
     (the one it stopped is discarded), and says so."""
     key, values = sweep_values(setting)
     _check_fixed(key, fixed)
-    runs = [(value, f"{key}={as_yaml(value)}") for value in values]
-    inputs = _sweep_inputs(file, [run for _, run in runs], fixed, map_file)
+    runs = [
+        (value, f"{key}={as_yaml(value)}", run_folder(key, value, number))
+        for number, value in enumerate(values, start=1)
+    ]
+    inputs = _sweep_inputs(file, [override for _, override, _ in runs], fixed, map_file)
     points, failed, stopped = [], [], None
     with staged_output(Path(outdir), overwrite=overwrite, inputs=inputs) as folder:
-        for value, run in runs:
+        for value, override, run in runs:
             if stopped is not None:
                 break
             try:
@@ -189,7 +207,7 @@ def run_sweep(
                     file,
                     folder / run,
                     map_file=map_file,
-                    overrides=[*fixed, run],
+                    overrides=[*fixed, override],
                     quiet=quiet,
                     time_limit_s=time_limit_s,
                     coverage_curve=False,
@@ -200,7 +218,7 @@ def run_sweep(
             except KeyboardInterrupt:  # hours of finished runs are not thrown away
                 stopped = run
                 continue
-            points.append(_point(value, run, summary))
+            points.append(_point(value, run, override, summary))
         if not points:
             raise ScenarioError([f"{f['run']}: {f['error']}" for f in failed] or
                                 [f"{stopped}: interrupted before any run finished"])  # fmt: skip

@@ -16,7 +16,7 @@ from api.scenario.errors import ScenarioError
 from api.scenario.load import load_scenario
 from api.scenario.outdir import staged_output
 from api.scenario.runner import Run, input_files, run_scenario, solve_settings
-from api.scenario.sweep import run_sweep, sweep_values
+from api.scenario.sweep import run_folder, run_sweep, sweep_values
 from routing.pooling.compare import SolveSettings
 
 SMALL = """\
@@ -274,11 +274,23 @@ def test_sweep_over_shifts_runs_each_shift(tmp_path: Path, monkeypatch: pytest.M
     runs = _fake_runs(monkeypatch, set())
     setting = 'firms.0.fleet.0.shift=["08:00","12:00"],["08:00","18:00"]'
     result = run_sweep(scenario, setting, tmp_path / "out", quiet=True)
-    assert runs == [
+    assert runs == ["firms.0.fleet.0.shift-run1", "firms.0.fleet.0.shift-run2"]
+    assert [p["set"] for p in result["points"]] == [
         "firms.0.fleet.0.shift=['08:00', '12:00']",
         "firms.0.fleet.0.shift=['08:00', '18:00']",
     ]
-    assert result["failed"] == [] and len(result["points"]) == 2
+    assert result["failed"] == []
+
+
+def test_a_sweep_folder_is_a_plain_name() -> None:
+    """A list or a clock time made the folder `firms.0.fleet.0.shift=['08:00', '12:00']`:
+    quotes, spaces and brackets to escape in a shell, colons no Windows folder may hold."""
+    assert run_folder("siting.budget", 4, 1) == "siting.budget=4"
+    assert run_folder("run.time_limit_s", 2.5, 3) == "run.time_limit_s=2.5"
+    assert run_folder("firms.0.fleet.0.shift", ["08:00", "12:00"], 2) == (
+        "firms.0.fleet.0.shift-run2"
+    )
+    assert run_folder("run.transfer", None, 1) == "run.transfer=null"
 
 
 # 3. --time-limit caps the Shapley coalitions too
