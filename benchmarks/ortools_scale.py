@@ -312,28 +312,40 @@ def file_cases(limits: list[float], only: list[str], folder: Path, lilim: list[i
 def compare_files(limits: list[float], only: list[str], repeat: int, lilim: list[int]) -> None:
     """Print before stop 29 against after on `file_cases` (see the docstring), each case
     `repeat` times."""
-    print(f"{'file':20} {'tasks':>5} {'veh':>4} {'limit':>5} | {'before: served':>14} "
-          f"{'cost':>11} {'wall/limit':>10} | {'after: served':>13} {'cost':>11} "
-          f"{'wall/limit':>10} | ratio  | start (after)")  # fmt: skip
-    ratios, overs = [], {False: [], True: []}
     with tempfile.TemporaryDirectory() as folder:
         cases = file_cases(limits, only, Path(folder), lilim)
-        for name, limit, make in [case for case in cases for _ in range(repeat)]:
-            problem = make()
-            tasks = len(problem.jobs) + len(problem.shipments)
-            old = checked(problem, limit, as_before_29())
-            new = checked(problem, limit, nullcontext())
-            for was, run_ in ((True, old), (False, new)):
-                overs[was].append(run_[2] / limit)
-            full = old[0] == new[0] == tasks
-            ratio = new[1] / old[1] if full else new[0] / max(old[0], 1)
-            if full:
-                ratios.append(ratio)
-            print(f"{name:20} {tasks:5d} {len(problem.vehicles):4d} {limit:5g} | "
-                  f"{old[0]:14d} {old[1]:11.1f} {old[2] / limit:10.2f} | "
-                  f"{new[0]:13d} {new[1]:11.1f} {new[2] / limit:10.2f} | "
-                  f"{ratio:.4f}{'' if full else ' (served)'} | "
-                  f"{new[3].meta.get('first_heuristic')}", flush=True)  # fmt: skip
+        compare([case for case in cases for _ in range(repeat)], as_before_29, starts=True)
+
+
+def compare(
+    cases: list[tuple[str, float, Callable[[], Problem]]],
+    old_engine: Callable[[], AbstractContextManager],
+    *,
+    starts: bool = False,
+) -> None:
+    """Print each case solved by the engine as `old_engine` makes it and as it is: tasks
+    served, cost, wall time over the limit and their ratio (and with `starts` the first-solution
+    heuristic the engine chose), then the medians."""
+    print(f"{'instance':20} {'tasks':>5} {'veh':>4} {'limit':>5} | {'before: served':>14} "
+          f"{'cost':>11} {'wall/limit':>10} | {'after: served':>13} {'cost':>11} "
+          f"{'wall/limit':>10} | ratio" + ("  | start (after)" if starts else ""))  # fmt: skip
+    ratios, overs = [], {False: [], True: []}
+    for name, limit, make in cases:
+        problem = make()
+        tasks = len(problem.jobs) + len(problem.shipments)
+        old = checked(problem, limit, old_engine())
+        new = checked(problem, limit, nullcontext())
+        for was, run_ in ((True, old), (False, new)):
+            overs[was].append(run_[2] / limit)
+        full = old[0] == new[0] == tasks
+        ratio = new[1] / old[1] if full else new[0] / max(old[0], 1)
+        if full:
+            ratios.append(ratio)
+        start = f" | {new[3].meta.get('first_heuristic')}" if starts else ""
+        print(f"{name:20} {tasks:5d} {len(problem.vehicles):4d} {limit:5g} | "
+              f"{old[0]:14d} {old[1]:11.1f} {old[2] / limit:10.2f} | "
+              f"{new[0]:13d} {new[1]:11.1f} {new[2] / limit:10.2f} | "
+              f"{ratio:.4f}{'' if full else ' (served)'}{start}", flush=True)  # fmt: skip
     print(f"median wall/limit: before {statistics.median(overs[True]):.3f}, "
           f"after {statistics.median(overs[False]):.3f}")
     if ratios:
@@ -420,30 +432,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.shared:
         cases += [(name, args.shared_time_limit, lambda name=name: read_problem(SHARED / name))
                   for name in SHARED_FILES if (SHARED / name).exists()]  # fmt: skip
-    print(f"{'instance':20} {'tasks':>5} {'veh':>4} {'limit':>5} | {'before: served':>14} "
-          f"{'cost':>11} {'wall/limit':>10} | {'after: served':>13} {'cost':>11} "
-          f"{'wall/limit':>10} | ratio")  # fmt: skip
-    ratios, overs = [], {False: [], True: []}
-    for name, limit, make in cases:
-        problem = make()
-        tasks = len(problem.jobs) + len(problem.shipments)
-        old, new = run(problem, limit, old=True), run(problem, limit, old=False)
-        for was, (_, _, wall) in ((True, old), (False, new)):
-            overs[was].append(wall / limit)
-        full = old[0] == new[0] == tasks
-        ratio = new[1] / old[1] if full else new[0] / max(old[0], 1)
-        if full:
-            ratios.append(ratio)
-        print(f"{name:20} {tasks:5d} {len(problem.vehicles):4d} {limit:5g} | "
-              f"{old[0]:14d} {old[1]:11.1f} {old[2] / limit:10.2f} | "
-              f"{new[0]:13d} {new[1]:11.1f} {new[2] / limit:10.2f} | "
-              f"{ratio:.4f}{'' if full else ' (served)'}", flush=True)  # fmt: skip
-    print(f"median wall/limit: before {statistics.median(overs[True]):.3f}, "
-          f"after {statistics.median(overs[False]):.3f}")
-    if ratios:
-        print(f"median cost ratio after/before where both serve every task: "
-              f"{statistics.median(ratios):.4f} over {len(ratios)}")
-
+    compare(cases, before)
 
 if __name__ == "__main__":
     main()
