@@ -159,8 +159,18 @@ def _solved(
         here = functools.partial(_warm_start, simple=simple)
         there = functools.partial(_warm_start, simple=simple, pyvrp_seed=seed + 1)
     else:  # another first-solution heuristic: robust start, diverse search
-        here, there = ortools, functools.partial(ortools, first_solution="local")
+        second = second_start(problem, time_limit_s)
+        here, there = ortools, functools.partial(ortools, first_solution=second)
     return _race(problem, here, there, reason, **timing)
+
+
+def second_start(problem: Problem, time_limit_s: float) -> str:
+    """The first-solution heuristic of a race's second OR-Tools search: local insertion, a
+    fast start that leaves more time to search, unless the first search starts so itself
+    (`ortools_engine.insertion_plan`, on a big day at a short limit), when parallel insertion
+    over every stop: OR-Tools' search is deterministic, and two from one start find one plan."""
+    first, _ = get_engine("ortools").insertion_plan(problem, time_limit_s)
+    return "parallel" if first == "local" else "local"
 
 
 # Share of the limit OR-Tools gets at least when PyVRP, unraced, left required tasks out.

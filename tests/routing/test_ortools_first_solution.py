@@ -10,12 +10,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp
 
 from routing.check import check
 from routing.engines import ortools_engine
 from routing.io import read_problem
-from routing.model import Problem
+from routing.model import Model, Problem
+from routing.solve import second_start
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 _FS = ortools_engine._FS
@@ -103,3 +105,38 @@ def test_more_time_never_fewer_neighbours_and_never_too_few(tmp_path: Path) -> N
     counts = [1000 if n is None else n for kind, n in plans if kind == "parallel"]
     assert plans[0] == ("local", None) and plans[-1] == ("parallel", None)
     assert counts == sorted(counts) and min(counts) >= ortools_engine.MIN_NEIGHBOURS
+
+
+def _uncapacitated_shipments(count: int) -> Problem:
+    """``count`` shipments across 10 km with 8 vans and no capacities."""
+    rng = np.random.default_rng(7)
+    places = rng.uniform(0, 10_000, size=(2 * count + 1, 2))
+    metres = np.sqrt(((places[:, None] - places[None]) ** 2).sum(-1))
+    m = Model()
+    for x, y in places:
+        m.add_location(lat=36 + y / 111_000, lon=120 + x / 90_000)
+    m.add_centre("hub", location=0)
+    m.set_matrices("van", metres / 8.0, metres)
+    for v in range(8):
+        m.add_vehicle(f"v{v}", start="hub", end="hub", shift=[0, 36_000])
+    for k in range(count):
+        m.add_shipment(f"s{k}", pickup={"location": 1 + 2 * k, "service": 60},
+                       delivery={"location": 2 + 2 * k, "service": 60})  # fmt: skip
+    return m.build()
+
+
+def test_up_to_300_stops_insertion_considers_every_stop_at_any_limit(tmp_path: Path) -> None:
+    """The estimate assumes the fewest routes the loads need (one without capacities) and
+    overshot 8-10x: 100 uncapacitated shipments got local insertion at 2-5 s, 46-48 % dearer
+    after the search, and a 200-stop Li & Lim-like day 28 % at 1 s."""
+    assert ortools_engine.insertion_plan(_uncapacitated_shipments(100), 2.0) == ("parallel", None)
+    assert ortools_engine.insertion_plan(_li_lim(tmp_path, 200, kind=2), 1.0) == ("parallel", None)
+
+
+def test_a_race_second_search_never_starts_as_the_first(tmp_path: Path) -> None:
+    """The race's second OR-Tools search always started by local insertion, which is also the
+    first's start on a big day at a short limit: two deterministic searches, one plan."""
+    big = _li_lim(tmp_path, 1000, kind=1)
+    assert ortools_engine.insertion_plan(big, 1.0) == ("local", None)
+    assert second_start(big, 1.0) == "parallel"
+    assert second_start(_solomon_like(tmp_path), 10.0) == "local"
