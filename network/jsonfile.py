@@ -49,7 +49,7 @@ class NotFinite(ValueError):
         self.reason = reason
 
 
-def load_json(text: str, *, finite: bool = False) -> Any:
+def load_json(text: str, *, finite: bool = False, unbounded: str | None = None) -> Any:
     """JSON text parsed, each NaN, Infinity, -Infinity or number too large for a float as a
     ``NotJson``. (The API refuses them in a request body before any field is read, with
     ``api.json_checks``, which stops at the first and finds its path; a file's records are
@@ -59,7 +59,9 @@ def load_json(text: str, *, finite: bool = False) -> Any:
     ``finite=True`` is for a reader that hands the whole tree to a model whose fields would
     call a ``NotJson`` "not a valid number" (a routing problem): the first one is then a
     ``NotFinite`` naming its path. Only a text that held one is walked, so a problem's large
-    matrices cost nothing more."""
+    matrices cost nothing more. Under the top-level key ``unbounded`` (a problem's
+    ``matrices``) Infinity is kept as ``math.inf``: there it means "unreachable", as null
+    does, and Python's own ``json.dump`` writes numpy's inf so."""
     if not finite:
         return json.loads(text, parse_constant=NotJson, parse_float=_finite_float)
     met: list[str] = []  # the tokens read as a NotJson
@@ -73,11 +75,25 @@ def load_json(text: str, *, finite: bool = False) -> Any:
         return value if math.isfinite(value) else constant(token)
 
     data = json.loads(text, parse_constant=constant, parse_float=number)
+    if met and unbounded is not None and isinstance(data, dict) and unbounded in data:
+        data[unbounded] = _infinity_kept(data[unbounded])
     found = not_json_in(data) if met else None
     if found is not None:
         where, value = found
         raise NotFinite(where, f"{NOT_FINITE}, got {value.token}")
     return data
+
+
+def _infinity_kept(value: Any) -> Any:
+    """``value`` with each positive infinity (Infinity, 1e999) read back as ``math.inf``; NaN
+    and -Infinity stay ``NotJson``, to be refused."""
+    if isinstance(value, NotJson):
+        return math.inf if value.token != "NaN" and float(value.token) == math.inf else value
+    if isinstance(value, dict):
+        return {key: _infinity_kept(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_infinity_kept(item) for item in value]
+    return value
 
 
 def too_large(value: Any) -> bool:

@@ -45,7 +45,7 @@ def load_json(path: str | Path) -> Any:
     except UnicodeDecodeError as err:
         raise ProblemError(f"{path}: not UTF-8 text ({err})") from None
     try:
-        return jsonfile.load_json(text, finite=True)
+        return jsonfile.load_json(text, finite=True, unbounded="matrices")
     except jsonfile.NotFinite as err:
         raise ProblemError(f"{path}: {err}") from None
     except ValueError as err:  # a syntax error, or an integer of more digits than Python reads

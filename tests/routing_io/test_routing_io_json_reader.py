@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from routing.io import read_problem
@@ -61,4 +62,35 @@ def test_text_that_is_not_json_says_its_line_and_column(tmp_path: Path) -> None:
     assert str(err.value) == f"{path}: not JSON (Expecting value: line 2 column 11 (char 28))"
     path.write_bytes(b'{"jobs": ["\xff"]}')  # was a UnicodeDecodeError traceback
     with pytest.raises(ProblemError, match=r"p.json: not UTF-8 text \('utf-8' codec can't"):
+        read_problem(path, format="native")
+
+
+MATRICES = (
+    '{{"locations": [{{"lat": 36.066, "lon": 120.383}}, {{"lat": 36.07, "lon": 120.39}}, '
+    '{{"lat": 36.08, "lon": 120.40}}], "centres": [{{"id": "hub", "location": 0}}], '
+    '"vehicles": [{{"id": "v1", "start": "hub", "end": "hub"}}], '
+    '"jobs": [{{"id": "a", "location": 1, "service": 60}}], '
+    '"matrices": {{"van": {{"durations": {rows}, "distances": {rows}}}}}}}'
+)
+ROWS = "[[0, 60, {far}], [60, 0, {far}], [{far}, {far}, 0]]"
+
+
+def _matrices(far: str) -> str:
+    return MATRICES.format(rows=ROWS.format(far=far))
+
+
+@pytest.mark.parametrize("far", ["Infinity", "1e999", "null"])
+def test_infinity_in_a_matrix_is_unreachable_as_python_writes_it(tmp_path: Path, far) -> None:
+    """`json.dump` writes numpy's inf as Infinity, which the reader had taken as unreachable
+    (as null) before it refused every Infinity by path."""
+    path = tmp_path / "p.json"
+    path.write_text(_matrices(far))
+    durations = read_problem(path, format="native").matrices["van"].durations
+    assert int((~np.isfinite(durations)).sum()) == 4
+
+
+def test_nan_in_a_matrix_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text(_matrices("NaN"))
+    with pytest.raises(ProblemError, match=r"matrices\.van\.durations\[0\]\[2\]: must be a"):
         read_problem(path, format="native")
