@@ -32,6 +32,9 @@ class SitingSolution:
     method: str = "heuristic"
     seconds: float = 0.0
     stats: dict = field(default_factory=dict)
+    # what the run changed of what was asked, said to whoever reads the plan (an API caller
+    # sees no log): a budget that cannot bind, dropped
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def served(self) -> np.ndarray:
@@ -167,6 +170,7 @@ class SitingSolution:
                 {"demand": inst.demand_ids[i], "parcels": float(w[i] * (1 - self.served[i]))}
                 for i in short
             ],
+            "warnings": list(self.warnings),
         }
 
     def to_geojson(self) -> dict:

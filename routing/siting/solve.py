@@ -135,7 +135,14 @@ def solve(
         "strong": strong,
         "log": log,
     }
-    model = _without_idle_budget(inst, model)
+    model, warnings = _without_idle_budget(inst, model)
+    plan = _solve_sized(inst, model, options)
+    plan.warnings.extend(warnings)
+    return plan
+
+
+def _solve_sized(inst: SitingInstance, model: SitingModel, options: dict) -> SitingSolution:
+    """The plan, a sizing's compartments solved by the route that fits it."""
     if model.sizing is None:
         return _solve(inst, model, **options)
     if inst.built.any():
@@ -146,37 +153,36 @@ def solve(
         plain = dataclasses.replace(model, sizing=None, capacitated=True)
         plan = _solve(capped, plain, **options)
         sizes = fewest_compartments(inst, model, plan.rows, plan.cols, plan.frac)
-        plan = dataclasses.replace(plan, instance=inst, model=model, sizes=sizes)
-    else:
-        plan = _solve(inst, model, **options)
-    return in_own_mix(plan)
+        return in_own_mix(dataclasses.replace(plan, instance=inst, model=model, sizes=sizes))
+    return in_own_mix(_solve(inst, model, **options))
 
 
-def _without_idle_budget(inst: SitingInstance, model: SitingModel) -> SitingModel:
-    """``model`` without a money budget that cannot bind (`SitingModel.most_spent`), with a
-    warning: such a budget changes no plan, yet it turned off the fast search and bound paths
+def _without_idle_budget(
+    inst: SitingInstance, model: SitingModel
+) -> tuple[SitingModel, list[str]]:
+    """``model`` without a money budget that cannot bind (`SitingModel.most_spent`), and the
+    warning saying so (logged, and kept with the plan for an API caller, who sees no log):
+    such a budget changes no plan, yet it turned off the fast search and bound paths
     (OR-Library pmed1 with a budget of 3: 1.4 s instead of 0.07), and a user who meant a
     number of lockers (``p``) learnt nothing. A maxcover limited by the budget alone may open
     every site (``p``: all of them)."""
     if model.budget is None:
-        return model
+        return model, []
     most = model.most_spent(inst)
     if model.budget < most:
-        return model
+        return model, []
     why = (
         "every candidate site is free (no fixed cost"
         + (", no compartment price)" if model.sizing is not None else ")")
         if most == 0
         else f"opening every candidate site costs at most {most:g}"
     )
-    logger.warning(
-        "model '%s': budget %g is ignored: it cannot bind, as %s (p sets a number of lockers)",
-        model.kind,
-        model.budget,
-        why,
-    )
+    hint = " (p sets a number of lockers)" if model.p is None else ""
+    warning = f"model '{model.kind}': budget {model.budget:g} is ignored: it cannot bind, as "
+    warning += why + hint
+    logger.warning("%s", warning)
     every = inst.n_sites if model.p is None and model.kind == "maxcover" else model.p
-    return dataclasses.replace(model, budget=None, p=every)
+    return dataclasses.replace(model, budget=None, p=every), [warning]
 
 
 def _trivial_bound(inst: SitingInstance, mip: Mip) -> float:
