@@ -29,7 +29,13 @@ from routing.pooling.figures import (
     unserved_parcels,
 )
 from routing.pooling.plans import BuiltPlan, PlanKind, pooled_plan, solo_plan
-from routing.pooling.shapley import ShapleyResult, exact_shapley, sampled_shapley, shapley
+from routing.pooling.shapley import (
+    FEW_PLAYERS,
+    ShapleyResult,
+    exact_shapley,
+    sampled_shapley,
+    shapley,
+)
 from routing.pooling.transfer import TransferFigures, one_centre_each, transfer_figures
 from routing.pooling.travel import DayTravel
 from routing.solution import Solution
@@ -640,10 +646,13 @@ def _late_split(split: PlanSplit) -> str | None:
     result, share = split.shapley, split.time_limit_s
     if share is None or result.seconds <= share:
         return None
+    sampling = "sampling finishes the pair of orders under way, two pairs at least"
     if result.method == "sampled":
-        why = "sampling finishes the pair of orders under way, two pairs at least"
+        why = sampling
     elif split.exact_fits:
         why = "its coalitions' solves took longer than their time limits"
+    elif len(result.shares) > FEW_PLAYERS:  # the orders sampled met every coalition: exact
+        why = f"{sampling}, and those orders met every coalition, so the split is exact"
     else:
         why = (
             "it is exact, as sampling so few firms' orders, two pairs at least, needs about "

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from routing.pooling.compare import SolveSettings, compare_day
+from routing.pooling.compare import PlanSplit, SolveSettings, _late_split, compare_day
 from routing.pooling.day import parse_day
 from routing.pooling.shapley import exact_shapley, shapley
 from routing.pooling.travel import day_travel
@@ -76,3 +76,21 @@ def test_a_split_past_its_share_of_the_time_limit_says_so(day_data):
     (late,) = [w for w in result.warnings() if "split time limit" in w]
     assert late.startswith(f"pooled: the Shapley split took {split.seconds:.2f} s, past its 0.01 s")
     assert "it is exact, as sampling so few firms' orders" in late
+
+
+def test_a_late_split_of_five_firms_made_exact_by_its_orders_says_why(clock):
+    """It was explained by the rule for up to 4 firms ("sampling so few firms' orders ...
+    needs about every coalition anyway"), which is not why 5 firms' split was exact."""
+
+    def cost(s):
+        return 10.0 * len(s) ** 0.5 if s else 0.0
+
+    result = shapley(list("abcde"), cost, exact_max_players=0, permutations=200, time_limit_s=25)
+    assert (result.method, len(result.coalitions)) == ("exact", 31)
+    split = PlanSplit(
+        kind="pooled", cost=result.grand_cost, shapley=result, by_parcels={},
+        by_standalone=None, blocking=[], time_limit_s=25.0, exact_fits=False,
+    )  # fmt: skip
+    warning = _late_split(split)
+    assert warning is not None and "so few firms" not in warning
+    assert warning.endswith("those orders met every coalition, so the split is exact")
