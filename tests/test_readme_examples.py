@@ -78,7 +78,7 @@ def readme_commands(text: str) -> set[str]:
 
 
 def test_the_commands_run_here_are_the_readmes():
-    """Fails until README.md names the shipped examples (notes/helperH/README.patch)."""
+    """Each command run here is one README.md gives, word for word, so neither can drift."""
     missing = set(COMMANDS) - readme_commands(README.read_text(encoding="utf-8"))
     assert not missing, f"not in README.md's bash blocks: {sorted(missing)}"
 
