@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 import networkx as nx
 
 # Bump when the graph format or the build rules change, so old entries are not reused.
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 _CHUNK = 1 << 20
 log = logging.getLogger("gongpei.network")
 

@@ -28,6 +28,12 @@ ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
 # directions hold all day after a wait, so it is two-way, as in osmnx and OSRM (which only
 # slows it); closed, it cut off whatever lay beyond such a bridge.
 _TIMED = frozenset({"reversible"})
+# `sidewalk=*` values that put a walkway along the carriageway itself (`sidewalk:both|left|right`
+# say `yes`). Not `separate`: that walkway is its own footway, which the walk graph holds.
+_SIDEWALK = frozenset({"yes", "both", "left", "right"})
+_SIDEWALK_SIDES = ("sidewalk:both", "sidewalk:left", "sidewalk:right")
+# `tunnel=*` values that are no road tunnel: a road passing through a building is walked.
+_NOT_TUNNEL = frozenset({"no", "building_passage"})
 # Roads one-way without an `oneway` tag: a two-way one is tagged `oneway=no` (OSM wiki).
 _IMPLIED_ONEWAY_HIGHWAYS = frozenset({"motorway", "motorway_link"})
 _IMPLIED_ONEWAY_JUNCTIONS = frozenset({"roundabout", "circular"})
@@ -75,6 +81,9 @@ class Profile:
     `areas` True lets the traveller use highway areas (`is_area`: a square or pedestrian
     street mapped as its outline), which a walker crosses on foot but a vehicle does not drive
     across (their outline is no carriageway).
+    `tagged_only` are classes the traveller uses only where its most specific access key is
+    tagged (then it decides, as for a motorroad) or a sidewalk is mapped along the carriageway;
+    `tagged_only_in_tunnels` the same for classes inside a road tunnel (see `_WALK`).
     """
 
     name: str
@@ -86,6 +95,8 @@ class Profile:
     motorroads: bool = True
     areas: bool = False
     oneway_exempt_keys: tuple[str, ...] = field(default=())
+    tagged_only: frozenset[str] = frozenset()
+    tagged_only_in_tunnels: frozenset[str] = frozenset()
     overrides_kmh: Mapping[str, float] = field(default_factory=dict)
 
     def with_speeds(self, overrides: Mapping[str, float] | None) -> Profile:
@@ -143,7 +154,7 @@ class Profile:
             return False
         if self._keeps_oneway(tags) and _oneway(tags) in _TIMED:
             return False
-        if self._barred_as_motorroad(tags):
+        if self._barred_as_motorroad(tags) or self._barred_untagged(tags):
             return False
         decision = True
         for key in self.access_keys:
@@ -161,6 +172,15 @@ class Profile:
             and tags.get("motorroad") == "yes"
             and tags.get(self.access_keys[-1]) is None
         )
+
+    def _barred_untagged(self, tags: Mapping[str, str]) -> bool:
+        """A `tagged_only` class (or a `tagged_only_in_tunnels` one in a road tunnel) with
+        neither this traveller's most specific access key nor a sidewalk along it."""
+        highway = tags.get("highway")
+        guarded = highway in self.tagged_only or (
+            highway in self.tagged_only_in_tunnels and tags.get("tunnel", "no") not in _NOT_TUNNEL
+        )
+        return guarded and tags.get(self.access_keys[-1]) is None and not _has_sidewalk(tags)
 
     def directions(self, tags: Mapping[str, str]) -> tuple[bool, bool]:
         """(forward, backward): along and against the way's node order. `oneway` values are
@@ -201,6 +221,13 @@ def is_area(tags: Mapping[str, str]) -> bool:
     return tags.get("area") == "yes"
 
 
+def _has_sidewalk(tags: Mapping[str, str]) -> bool:
+    """Whether a walkway is mapped along the carriageway itself (`sidewalk=both`, ...)."""
+    return tags.get("sidewalk") in _SIDEWALK or any(
+        tags.get(key) == "yes" for key in _SIDEWALK_SIDES
+    )
+
+
 def _oneway(tags: Mapping[str, str]) -> str | None:
     """The `oneway` tag in lower case, without surrounding blanks (None where absent)."""
     value = tags.get("oneway")
@@ -239,6 +266,18 @@ _TRICYCLE = {
     "tertiary": 18, "tertiary_link": 15, "unclassified": 15, "road": 15,
     "residential": 15, "living_street": 8, "service": 12, "track": 10, "cycleway": 15,
 }  # fmt: skip
+# A walker keeps off `trunk` (and its links) unless `foot=*` or a sidewalk is tagged on it: in
+# Chinese cities that class is the 城市快速路 (urban expressway: elevated roads, road tunnels,
+# grade-separated, crossed on foot by bridges and underpasses), which the e-tricycle profile
+# already keeps off. So does OSRM's foot profile (no speed for trunk: walked only where
+# `foot`/`access` is yes, permissive or designated), and the OSM wiki's defaults for several
+# countries (Germany: trunk foot=no); its worldwide table and osmnx's `walk` filter walk them.
+# A general `access=yes` does not open one (as for `motorroad=yes`). Primary roads are walked,
+# except in a road tunnel (城市地下道路, built for motor traffic, no walkway unless one is
+# tagged); footways and steps in tunnels (underpasses, 地下通道) stay walkable, and so do
+# primary bridges, whose sidewalks Chinese data rarely tags (neither extract tags one).
+_WALK_TAGGED_ONLY = frozenset({"trunk", "trunk_link"})
+_WALK_TAGGED_ONLY_IN_TUNNELS = frozenset({"primary", "primary_link"})
 _WALK = {
     **dict.fromkeys(
         ["primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link",
@@ -281,6 +320,8 @@ PROFILES: dict[str, Profile] = {
         max_kmh=6.0,
         motorroads=False,
         areas=True,
+        tagged_only=_WALK_TAGGED_ONLY,
+        tagged_only_in_tunnels=_WALK_TAGGED_ONLY_IN_TUNNELS,
     ),
 }
 

@@ -69,7 +69,7 @@ def pool(
     from api.settings import graph_cache_dir
     from routing.pooling.compare import SolveSettings, compare_day
     from routing.pooling.day import read_day, with_lockers
-    from routing.pooling.output import write_outputs
+    from routing.pooling.output import road_lines, write_outputs
     from routing.pooling.travel import day_travel
 
     check_engine(engine)
@@ -117,7 +117,7 @@ def pool(
                 day, travel, settings, progress=status.update, on_solve=status.update
             )
         extra = None if reached is None else {"platform": {"url": platform, "lockers": reached}}
-        files = write_outputs(result, folder, extra=extra)
+        files = write_outputs(result, folder, extra=extra, along=road_lines(travel))
     _report(result, [path.name for path in files.values()], outdir, console)
     if not result.checks_ok:
         raise typer.Exit(1)

@@ -262,7 +262,7 @@ def run_pool(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -
     firms) asks ``stop`` at each new plan, so a cancelled run ends within a plan or two."""
     from routing.pooling.compare import PoolStopped, SolveSettings, compare_day
     from routing.pooling.day import parse_day
-    from routing.pooling.output import route_features
+    from routing.pooling.output import road_lines, route_features
     from routing.pooling.travel import day_travel, road_profiles
 
     day = parse_day(payload["day"])
@@ -294,7 +294,8 @@ def run_pool(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -
         result = compare_day(day, travel, settings, on_solve=solve_done, should_stop=stop)
     except PoolStopped:
         raise JobStopped from None
-    features = [f for plan in route_features(result).values() for f in plan]
+    plans = route_features(result, along=road_lines(travel))
+    features = [f for plan in plans.values() for f in plan]
     return result.summary(), {"type": "FeatureCollection", "features": features}
 
 

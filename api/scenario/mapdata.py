@@ -118,7 +118,12 @@ class MapGraphs:
 
 
 def road_features(graph: nx.MultiDiGraph) -> list[dict]:
-    """The graph's streets as GeoJSON lines (each street once, whatever its directions)."""
+    """The graph's streets as GeoJSON lines (each street once, whatever its directions).
+
+    A segment of no length is left out: OSM files hold two nodes of a way at one spot (the
+    campus extract's way 138684426), whose 0 m edge would be a line of two equal points, which
+    GIS readers refuse as invalid (shapely: "Too few points"); so is one shorter than the
+    ~0.1 m the positions are rounded to."""
     seen: set[tuple[int, int]] = set()
     features = []
     for u, v, data in graph.edges(data=True):
@@ -128,10 +133,13 @@ def road_features(graph: nx.MultiDiGraph) -> list[dict]:
         seen.add(key)
         geometry = data.get("geometry")
         if geometry is not None:
-            coords = [[round(x, 6), round(y, 6)] for x, y in geometry.coords]
+            points = list(geometry.coords)
         else:
-            a, b = graph.nodes[u], graph.nodes[v]
-            coords = [[round(a["x"], 6), round(a["y"], 6)], [round(b["x"], 6), round(b["y"], 6)]]
+            points = [(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in (u, v)]
+        rounded = [[round(x, 6), round(y, 6)] for x, y in points]
+        coords = [c for k, c in enumerate(rounded) if k == 0 or c != rounded[k - 1]]
+        if len(coords) < 2:
+            continue
         features.append(
             {
                 "type": "Feature",

@@ -5,26 +5,33 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from routing.pooling.chart import cost_chart
 from routing.pooling.compare import DayResult, SolvedPlan
 from routing.pooling.figures import paid_at_stops
-from routing.pooling.transfer import haul_features
+from routing.pooling.transfer import Along, haul_features
+from routing.pooling.travel import DayTravel
 from routing.solution import Route
 
+#: Draws a route through its stops' [lon, lat] positions (`Solution.to_geojson`'s ``line``).
+Line = Callable[[list[list[float]], Route], list[list[float]]]
 #: The columns of unserved.csv: the plan, then an entry of `DayResult.unserved_list`.
 UNSERVED_COLUMNS = ["plan", "firm", "parcel", "job", "reason"]
 
 
 def write_outputs(
-    result: DayResult, outdir: str | Path, *, extra: Mapping[str, Any] | None = None
+    result: DayResult,
+    outdir: str | Path,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    along: Along | None = None,
 ) -> dict[str, Path]:
     """Write every output file into ``outdir`` (created if needed); returns them by kind.
     ``extra`` adds the caller's own keys to ``summary.json`` (the CLI's platform lockers,
-    which this layer knows nothing of).
+    which this layer knows nothing of); ``along`` draws the routes (see `route_features`).
 
     ``unserved.csv`` lists each plan's undelivered parcels, one a line, with the solver's reason
     (header only when every plan delivers everything): firms.csv counts them, this names them.
@@ -49,7 +56,7 @@ def write_outputs(
         writer.writeheader()
         for plan, unserved in result.unserved_list().items():
             writer.writerows({"plan": plan, **row} for row in unserved)
-    for kind, features in route_features(result).items():
+    for kind, features in route_features(result, along=along).items():
         files[f"routes_{kind}"] = out / f"routes_{kind}.geojson"
         collection = {"type": "FeatureCollection", "features": features}
         files[f"routes_{kind}"].write_text(json.dumps(collection))
@@ -58,9 +65,32 @@ def write_outputs(
     return files
 
 
-def route_features(result: DayResult) -> dict[str, list[dict[str, Any]]]:
-    """GeoJSON features of each plan's routes (legs straight), pooled plans with their line
-    haul; each feature's ``plan`` (and a solo route's ``firm``) says whose it is.
+def road_lines(travel: DayTravel) -> Along | None:
+    """How to draw the day's routes and line haul along the roads their travel was timed on
+    (`network.paths.RoadLines` on each profile's graph of ``travel``, indexed on first use),
+    or None for straight-line travel, whose legs stay straight: a road drawn there would be
+    one the figures never drove."""
+    if not travel.graphs:
+        return None
+    from network.paths import RoadLines
+
+    drawers: dict[str, RoadLines] = {}
+
+    def along(profile: str, stops: list[tuple[float, float]]) -> list[list[float]]:
+        if profile not in drawers:
+            drawers[profile] = RoadLines(travel.graphs[profile])
+        return drawers[profile].along(stops)
+
+    return along
+
+
+def route_features(
+    result: DayResult, *, along: Along | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """GeoJSON features of each plan's routes, pooled plans with their line haul; each
+    feature's ``plan`` (and a solo route's ``firm``) says whose it is. ``along`` (`road_lines`
+    of the day's travel) draws each route and line haul on its vehicle's roads, as `scenario
+    run` does; without it legs are straight.
 
     A route's ``cost`` is its whole cost as the plan's ``cost`` counts it (the engine's route
     cost plus the driver's paid time at stops), so routes and line haul add up to the plan's
@@ -78,9 +108,9 @@ def route_features(result: DayResult) -> dict[str, list[dict[str, Any]]]:
     for kind, solved in plans.items():
         features = []
         for owner, plan in solved:
-            features += haul_features(result.day, kind, plan.line_haul())
+            features += haul_features(result.day, kind, plan.line_haul(), along=along)
             routes = {route.vehicle: route for route in plan.solution.routes}
-            for feature in plan.solution.to_geojson()["features"]:
+            for feature in plan.solution.to_geojson(line=_route_line(plan, along))["features"]:
                 props = feature["properties"]
                 if feature["geometry"]["type"] == "LineString":
                     _route_properties(props, plan, routes[props["vehicle"]])
@@ -90,6 +120,14 @@ def route_features(result: DayResult) -> dict[str, list[dict[str, Any]]]:
                 features.append(feature)
         out[kind] = features
     return out
+
+
+def _route_line(plan: SolvedPlan, along: Along | None) -> Line | None:
+    """`Solution.to_geojson`'s ``line``: each route through its stops on its vehicle's roads."""
+    if along is None:
+        return None
+    problem = plan.built.problem
+    return lambda stops, route: along(problem.vehicle(route.vehicle).profile, stops)
 
 
 def _route_properties(props: dict[str, Any], plan: SolvedPlan, route: Route) -> None:

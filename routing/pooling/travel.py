@@ -58,7 +58,11 @@ class DayTravel:
     On road graphs ``access_m`` holds, per vehicle profile, each place's distance from that
     profile's roads, which the courier walks from the parked vehicle and back (0 at depots
     and centres, where vehicles park); the durations include those walks (see
-    `routing.travel.with_access_walk`). Empty for straight-line travel."""
+    `routing.travel.with_access_walk`). Empty for straight-line travel.
+
+    ``graphs`` are the road graphs the matrices come from, per profile (vehicle profiles, and
+    ``walk`` where lockers stand), so routes can be drawn on the very roads they were timed
+    on; empty for straight-line travel."""
 
     places: DayPlaces
     durations: dict[str, np.ndarray]
@@ -67,6 +71,7 @@ class DayTravel:
     source: str
     unreachable: dict[str, int] = field(default_factory=dict)
     access_m: dict[str, np.ndarray] = field(default_factory=dict)
+    graphs: dict[str, nx.MultiDiGraph] = field(default_factory=dict)
 
     def cut(self, profile: str, index: np.ndarray) -> TravelMatrices:
         """The matrices of ``profile`` between the given places only."""
@@ -159,7 +164,14 @@ def day_travel(
         ).tocoo()
         walk[within.row, within.col] = within.data
     return DayTravel(
-        places, durations, distances, walk, f"road graph {day.travel.source}", unreachable, access
+        places,
+        durations,
+        distances,
+        walk,
+        f"road graph {day.travel.source}",
+        unreachable,
+        access,
+        built,
     )
 
 
