@@ -57,14 +57,14 @@ def _mix_array(size_mix: dict[str, float], n: int) -> np.ndarray:
 
 def demand_from_buildings(buildings: Any, spec: DemandSpec) -> DemandPoints:
     """Parcels a day at each OSM building (``routing.siting.points.demand_from_buildings``): its
-    type's rate per 100 m² of floor area; types the scenario does not list get its ``default``."""
+    type's rate per 100 m² of floor area. The scenario's rates are the whole table (no
+    ``DEFAULT_RATES`` under them): types it does not list get its ``default``, read there as
+    ``gongpei site`` reads it, and no demand without one (which that function warns of)."""
     from routing.siting.points import demand_from_buildings as siting_demand
 
-    default = spec.rates.get("default", 0.0)
-    rates = {str(kind): default for kind in set(buildings["building"])}
-    rates.update({kind: rate for kind, rate in spec.rates.items() if kind != "default"})
     mix = tuple(float(v) for v in _mix_array(spec.size_mix, 1)[0])
-    points = [p for p in siting_demand(buildings, rates=rates, mix=mix) if p.parcels > 0]
+    points = siting_demand(buildings, rates=spec.rates, base={}, mix=mix)
+    points = [p for p in points if p.parcels > 0]
     kind = dict(zip((f"b{i}" for i in buildings["osm_ref"]), buildings["building"], strict=True))
     return DemandPoints(
         ids=[p.id for p in points],

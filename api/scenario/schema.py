@@ -178,7 +178,7 @@ class DemandSpec(Strict):
     rates: dict[str, Annotated[Float, Field(ge=0)]] = Field(
         default_factory=lambda: {"default": 0.5},
         description="parcels per day per 100 m² of floor area, by OSM building type "
-        "('default' for the rest)",
+        "('default' for the rest; without it the rest get none)",
     )
     size_mix: dict[Literal["S", "M", "L"], Annotated[Float, Field(ge=0)]] = Field(
         default_factory=lambda: {"S": 0.6, "M": 0.3, "L": 0.1}

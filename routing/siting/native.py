@@ -11,7 +11,8 @@ Example::
                "sizing": {"dwell_days": 1.5, "max_compartments": 120}}}
 
 File paths (map, points files) are relative to the JSON file. Beside ``from_buildings``,
-demand takes ``rates`` and ``mix``, candidates ``min_area_m2``, ``fixed_cost`` and
+demand takes ``rates`` (on top of ``DEFAULT_RATES``; ``default`` is the rate of the types without
+one, as in a scenario) and ``mix``, candidates ``min_area_m2``, ``fixed_cost`` and
 ``capacity``. An existing locker's ``compartments`` (optional) are kept as they stand when the
 model sizes lockers. Any other field, or a value of the wrong type (``"false"`` for false,
 1.5 lockers), is an error naming it: the file is read exactly or not at all.

@@ -113,25 +113,95 @@ def demand_from_buildings(
     buildings: pd.DataFrame,
     *,
     rates: Mapping[str, float] | None = None,
+    base: Mapping[str, float] = DEFAULT_RATES,
     mix: tuple[float, float, float] = DEFAULT_SIZE_MIX,
 ) -> list[DemandPoint]:
     """Daily parcels per building: rate of its type x footprint area x levels / 100 m².
 
-    Buildings whose type has no rate (``rates`` overrides or extends ``DEFAULT_RATES``; an
-    untyped ``building=yes`` has none unless given) produce no demand.
+    ``rates`` override or extend ``base`` (``DEFAULT_RATES``; a scenario, whose rates are its
+    whole table, passes ``{}``). Their ``default`` is the rate of every type without one of its
+    own, the untyped ``building=yes`` included; without it such buildings get no demand. The
+    one reading of ``default`` for ``gongpei site`` and a scenario: the native file had read it
+    as a type called "default". As demand then follows how well the map is tagged, not the
+    people, it warns (logger ``gongpei.siting``) about buildings left without a rate, about
+    demand resting on assumed storeys (``levels_from``, ``network.buildings``) and about a rate
+    for a type no building on the map has (a typo: ``dormitry``).
     """
-    table = {**DEFAULT_RATES, **(rates or {})}
+    table = {**base, **(rates or {})}
     for kind, rate in table.items():
-        if not (rate >= 0):
-            raise SitingInputError(f"demand rate '{kind}': must be >= 0, got {rate}")
-    points = []
-    for row in buildings.itertuples(index=False):
-        rate = table.get(row.building)
-        if not rate:
-            continue
-        parcels = rate * row.area_m2 * row.levels / 100.0
-        points.append(DemandPoint(f"b{row.osm_ref}", row.lat, row.lon, round(parcels, 3), mix))
-    return points
+        if not (math.isfinite(rate) and rate >= 0):
+            raise SitingInputError(f"demand rate '{kind}': must be a number >= 0, got {rate}")
+    default = table.pop("default", None)
+    kinds = buildings["building"].astype(str)
+    rate = kinds.map(table).astype(float)
+    if default is not None:
+        rate = rate.fillna(default)
+    parcels = rate * buildings["area_m2"] * buildings["levels"] / 100.0
+    _warn_unknown_rates(rates or {}, set(kinds))
+    _warn_unrated(buildings, kinds, rate.isna())
+    _warn_assumed_levels(buildings, parcels.where(rate > 0, 0.0))
+    rows = zip(buildings.itertuples(index=False), parcels, rate, strict=True)
+    return [
+        DemandPoint(f"b{row.osm_ref}", row.lat, row.lon, round(float(amount), 3), mix)
+        for row, amount, r in rows
+        if r > 0
+    ]
+
+
+def _warn_unknown_rates(rates: Mapping[str, float], present: set[str]) -> None:
+    """Name the rate keys no building on the map has: building types are open-ended, so such
+    a key cannot be refused, but a misspelt one (``dormitry``) changed nothing without a word."""
+    unknown = sorted(set(rates) - present - {"default"})
+    if not unknown:
+        return
+    known = sorted(present | set(DEFAULT_RATES))
+    said = []
+    for key in unknown:
+        likely = close_name(key, [kind for kind in known if kind != key])
+        said.append(f"'{key}'" + (f" (did you mean '{likely}'?)" if likely else ""))
+    log.warning(
+        "demand rates: no building on the map is of type %s; these rates change nothing",
+        ", ".join(said),
+    )
+
+
+def _warn_unrated(buildings: pd.DataFrame, kinds: pd.Series, unrated: pd.Series) -> None:
+    """Count, floor area and commonest types of the buildings that got no rate (no demand)."""
+    if not unrated.any():
+        return
+    floor = float((buildings["area_m2"] * buildings["levels"])[unrated].sum())
+    counts = kinds[unrated].value_counts()
+    types = ", ".join(f"{n:,} '{kind}'" for kind, n in counts.head(5).items())
+    more = f" and {len(counts) - 5} more types" if len(counts) > 5 else ""
+    log.warning(
+        "demand: %s of %s buildings (%s m² floor area) have no rate and get no demand: %s%s; "
+        "give rates for their types or a 'default' rate",
+        f"{int(unrated.sum()):,}", f"{len(buildings):,}", f"{floor:,.0f}", types, more,
+    )  # fmt: skip
+
+
+def _warn_assumed_levels(buildings: pd.DataFrame, parcels: pd.Series) -> None:
+    """Count, footprint and share of the demand of the buildings with demand whose storeys are
+    assumed (no ``building:levels`` nor ``height``): how much of the estimate is a guess."""
+    if "levels_from" not in buildings or not (parcels > 0).any():
+        return
+    assumed = (buildings["levels_from"] == "assumed") & (parcels > 0)
+    if not assumed.any():
+        return
+    largest = buildings.loc[parcels[assumed].nlargest(3).index]
+    named = ", ".join(
+        f"{r.name if isinstance(r.name, str) else ''} {r.osm_ref} ({r.building}, "
+        f"{r.area_m2:,.0f} m² x {r.levels:g})".lstrip()
+        for r in largest.itertuples(index=False)
+    )
+    log.warning(
+        "demand: %s of %s buildings with demand (%s m² footprint, %.0f %% of the parcels) have "
+        "neither building:levels nor height: storeys assumed by type "
+        "(network.buildings.TYPICAL_LEVELS, else 1); the largest: %s",
+        f"{int(assumed.sum()):,}", f"{int((parcels > 0).sum()):,}",
+        f"{float(buildings['area_m2'][assumed].sum()):,.0f}",
+        100 * float(parcels[assumed].sum() / parcels.sum()), named,
+    )  # fmt: skip
 
 
 def candidates_from_buildings(
@@ -289,13 +359,15 @@ def _properties(
     of id) is still refused naming both, since a typo of an optional field (``fixed_cots``)
     would be dropped without a word."""
     known = {field.casefold(): field for field in fields}
+    given = {known.get(key.strip().casefold()) for key in props}
     kept: dict[str, Any] = {}
     given_as: dict[str, str] = {}  # each field's property, as the file spells it
     for key, value in props.items():
         field = known.get(key.strip().casefold())
         if field is None:
             likely = close_name(key, fields)
-            if likely is not None:
+            # beside the field it resembles it is the GIS tool's own (capacity_kg, parcels_1)
+            if likely is not None and likely not in given:
                 raise SitingInputError(f"{where}: unknown field '{key}' - did you mean '{likely}'?")
             ignored.add(key)
         elif field in kept:

@@ -83,6 +83,19 @@ def test_a_likely_misspelling_of_a_field_is_still_refused_naming_the_field(
     assert str(err.value) == f"p.geojson feature 0: {message}"
 
 
+def test_a_near_name_beside_the_field_it_resembles_is_the_gis_tools_own(tmp_path: Path) -> None:
+    """A QGIS join adds `capacity_1` beside `capacity`; `capacity_kg` and `fixed_cost_eur`
+    are columns of their own: each was refused as a misspelling of the field given beside."""
+    text = _collection(
+        {"id": "gate", "capacity": 60, "capacity_1": 55, "capacity_kg": 800,
+         "fixed_cost": 900, "fixed_cost_eur": 120},
+    )  # fmt: skip
+    (site,) = read_candidates(_write(tmp_path, "c.geojson", text))
+    assert (site.capacity, site.fixed_cost) == (60.0, 900.0)
+    demand = _collection({"id": "d", "parcels": 4, "parcels_1": 3})
+    assert [p.parcels for p in read_demand(_write(tmp_path, "d.geojson", demand))] == [4.0]
+
+
 def test_properties_in_another_case_are_the_fields_as_a_csv_header_is(tmp_path: Path) -> None:
     """"fid" and "oid" are no typo of "id": a field of two letters is matched only but for case."""
     text = _collection({"ID": "x", "Parcels": 4, "oid": 9, "fid": 1})
