@@ -149,20 +149,21 @@ def demand_from_buildings(
 
 
 def _warn_unknown_rates(rates: Mapping[str, float], present: set[str]) -> None:
-    """Name the rate keys no building on the map has: building types are open-ended, so such
-    a key cannot be refused, but a misspelt one (``dormitry``) changed nothing without a word."""
-    unknown = sorted(set(rates) - present - {"default"})
-    if not unknown:
-        return
+    """Name the rate keys no building on the map has that look like a misspelt type: building
+    types are open-ended, so such a key cannot be refused, but a misspelt one (``dormitry``)
+    changed nothing without a word. A type this map just lacks (a campus scenario's
+    ``dormitory`` on a city-centre map) is no mistake and is not said."""
     known = sorted(present | set(DEFAULT_RATES))
     said = []
-    for key in unknown:
+    for key in sorted(set(rates) - present - {"default"}):
         likely = close_name(key, [kind for kind in known if kind != key])
-        said.append(f"'{key}'" + (f" (did you mean '{likely}'?)" if likely else ""))
-    log.warning(
-        "demand rates: no building on the map is of type %s; these rates change nothing",
-        ", ".join(said),
-    )
+        if likely is not None and likely != key:
+            said.append(f"'{key}' (did you mean '{likely}'?)")
+    if said:
+        log.warning(
+            "demand rates: no building on the map is of type %s; these rates change nothing",
+            ", ".join(said),
+        )
 
 
 def _warn_unrated(buildings: pd.DataFrame, kinds: pd.Series, unrated: pd.Series) -> None:
