@@ -14,6 +14,7 @@ from api.db.engine import connect
 from api.db.migrate import schema_problem
 from api.db.models import Job
 from api.jobs.worker import Worker
+from api.schemas.jobs import SitingSubmit
 from api.security import create_firm
 from api.settings import Settings, SettingsError
 from routing.siting.native import model_from_dict
@@ -78,19 +79,9 @@ def test_a_planner_lists_the_pool_runs_it_posted(client, db, auth):
 
 # -- siting and pooling inputs as the CLI reads them ----------------------------------------------
 
-SITING = {
-    "radius_m": 500,
-    "distance": "straight_line",
-    "demand": [
-        {"id": "dorm-7", "lat": 36.0671, "lon": 120.3826, "parcels": 140},
-        {"id": "lab-2", "lat": 36.0690, "lon": 120.3850, "parcels": 60},
-    ],
-    "candidates": [
-        {"id": "gate-east", "lat": 36.0668, "lon": 120.3831, "fixed_cost": 20000},
-        {"id": "canteen", "lat": 36.0685, "lon": 120.3846, "fixed_cost": 15000},
-    ],
-    "time_limit_s": 5,
-}
+#: The OpenAPI example's points, radius and distance, with a short limit (tests set the model).
+_EXAMPLE = SitingSubmit.model_config["json_schema_extra"]["examples"][0]
+SITING = {**{k: v for k, v in _EXAMPLE.items() if k != "model"}, "time_limit_s": 5}
 
 
 def _stored_payload(db, job_id):
