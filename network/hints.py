@@ -18,3 +18,9 @@ def close_name(name: str, names: Iterable[str], *, cutoff: float = 0.8) -> str |
     longer = [known for known in folded if len(known) > 2]
     close = difflib.get_close_matches(word, longer, n=1, cutoff=cutoff)
     return folded[close[0]] if close else None
+
+
+def did_you_mean(meant: str | None) -> str:
+    """The end of an input error naming the name likely meant (``"; did you mean 'x'?"``), or
+    nothing: one wording for every reader's "unknown field" and "unknown key"."""
+    return f"; did you mean '{meant}'?" if meant else ""

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from network.errors import ProfileError, is_number
+from network.hints import did_you_mean
 
 # Values of an access-type tag that forbid passage; anything else (yes, destination, delivery,
 # permissive, designated, customers ...) allows it.
@@ -129,10 +130,9 @@ class Profile:
             )
         if highway not in OSM_HIGHWAYS:  # a misspelt class made a new one no way has: no effect
             near = difflib.get_close_matches(highway.lower(), sorted(OSM_HIGHWAYS), n=1)
-            hint = f" (did you mean '{near[0]}'?)" if near else ""
             raise ProfileError(
                 f"profile '{self.name}': speeds_kmh key '{highway}' is not an OSM highway "
-                f"class{hint}"
+                f"class{did_you_mean(near[0] if near else None)}"
             )
         where = f"profile '{self.name}': speed for highway '{highway}'"
         if not is_number(kmh) or not math.isfinite(kmh) or kmh <= 0:

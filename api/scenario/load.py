@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from api.scenario.errors import ScenarioError
 from api.scenario.schema import Scenario
 from api.scenario.yaml_lines import LineMap, Loc, dotted, load_yaml
-from network.hints import close_name
+from network.hints import close_name, did_you_mean
 from network.model_keys import keys_at
 from routing.pooling.day import MAX_ID_LENGTH, check_day_vehicles
 from routing.yamlfile import load_strict
@@ -102,8 +102,7 @@ def _describe(error: dict, lines: LineMap) -> str:
     origin = lines.origin(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        meant = close_name(str(loc[-1]), keys_at(Scenario, loc[:-1]))
-        hint = f"; did you mean '{meant}'?" if meant else ""
+        hint = did_you_mean(close_name(str(loc[-1]), keys_at(Scenario, loc[:-1])))
         return f"{origin}: {dotted(loc[:-1])}: unknown key '{loc[-1]}'{hint}"
     field = dotted(found) if kind == "missing" else dotted(found or loc)
     message = error["msg"].removeprefix("Value error, ")

@@ -34,6 +34,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from network.errors import is_number
+from network.hints import did_you_mean
 from routing.io.native import check_travel, load_json
 from routing.model import Loc, Location, Matrix, Problem, ProblemError, posted_path
 from routing.solution import RoutePlan, Solution, Visit, build_solution
@@ -205,7 +206,7 @@ def _fields(item: Mapping[str, Any], what: str, at: Loc, kind: str) -> None:
         meant = _VROOM_NAME.get(key, "")
         near = [meant] if meant.split(".")[0] in known else []
         near = near or difflib.get_close_matches(str(key), known, n=1)
-        hint = f"; did you mean '{near[0]}'?" if near else ""
+        hint = did_you_mean(near[0] if near else None)
         raise ProblemError(f"{what}: {key}: is not a known field{hint}", loc=(*at, key))
 
 

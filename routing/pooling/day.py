@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from network.geo import haversine_m
-from network.hints import close_name
+from network.hints import close_name, did_you_mean
 from network.jsonfile import load_json, number_problem
 from network.model_keys import keys_at
 from network.profiles import PROFILES, SPEED_CEILING_KMH, SPEED_FLOOR_KMH
@@ -631,7 +631,7 @@ def _explain(
         key, loc = str(loc[-1]), loc[:-1]
         known = keys_at(model, loc)
         meant = close_name(key, known)
-        hint = f"; did you mean '{meant}'?" if meant else f" (known: {', '.join(known)})"
+        hint = did_you_mean(meant) if meant else f" (known: {', '.join(known)})"
         message = f"unknown field '{key}'{hint}"
     loc = [under, *loc] if under else loc
     if not loc:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from network.errors import SnapError
 from network.geo import haversine_m
-from network.hints import close_name
+from network.hints import close_name, did_you_mean
 from network.jsonfile import NOT_FINITE, TOO_LARGE, NotJson, load_json, shown, too_large
 from network.points import ENCODINGS
 from routing.siting.errors import CandidateOffGraphError, SitingInputError
@@ -369,7 +369,7 @@ def _properties(
             likely = close_name(key, fields)
             # beside the field it resembles it is the GIS tool's own (capacity_kg, parcels_1)
             if likely is not None and likely not in given:
-                raise SitingInputError(f"{where}: unknown field '{key}' - did you mean '{likely}'?")
+                raise SitingInputError(f"{where}: unknown field '{key}'{did_you_mean(likely)}")
             ignored.add(key)
         elif field in kept:
             first = given_as[field]

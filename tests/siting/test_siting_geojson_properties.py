@@ -79,7 +79,7 @@ def test_a_likely_misspelling_of_a_field_is_still_refused_naming_the_field(
     path = _write(tmp_path, "p.geojson", _collection({"fid": 3, **props}))
     with pytest.raises(SitingInputError) as err:
         reader(path)
-    message = f"unknown field '{typo}' - did you mean '{meant}'?"
+    message = f"unknown field '{typo}'; did you mean '{meant}'?"
     assert str(err.value) == f"p.geojson feature 0: {message}"
 
 

@@ -385,7 +385,7 @@ def test_geojson_points(tmp_path):
         ),
         (  # another property is ignored (a GIS tool's own), a likely misspelling is not
             {"type": "FeatureCollection", "features": [_feature([120, 36], parcel=3, w=1)]},
-            "d.geojson feature 0: unknown field 'parcel' - did you mean 'parcels'",
+            "d.geojson feature 0: unknown field 'parcel'; did you mean 'parcels'",
         ),
     ):
         path.write_text(json.dumps(data))
