@@ -17,6 +17,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from api.schemas.common import Bool, Float, FloatOrNone, Int, IntOrNone, JobStatusName, Text
+from routing.siting.points import MAX_COUNT
 
 
 class BatchSubmit(BaseModel):
@@ -152,9 +153,9 @@ class DemandPoint(BaseModel):
 class Compartments(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    S: Int = Field(0, ge=0, le=10_000, examples=[40])
-    M: Int = Field(0, ge=0, le=10_000, examples=[20])
-    L: Int = Field(0, ge=0, le=10_000, examples=[8])
+    S: Int = Field(0, ge=0, le=MAX_COUNT, examples=[40])
+    M: Int = Field(0, ge=0, le=MAX_COUNT, examples=[20])
+    L: Int = Field(0, ge=0, le=MAX_COUNT, examples=[8])
 
 
 class CandidateSite(BaseModel):

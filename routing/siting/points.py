@@ -426,8 +426,9 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 Count = Annotated[int, BeforeValidator(_count)]
 COUNT = "must be a whole count >= 0 (0 if none)"
 # Compartments of one size at one locker, far above any real one: a count of 400 digits failed
-# the instance's 64-bit array with an OverflowError traceback.
-MAX_COUNT = 1_000_000
+# the instance's 64-bit array with an OverflowError traceback. The API's siting runs take the
+# same most (`api.schemas.jobs`), so a file and a posted run accept the same lockers.
+MAX_COUNT = 10_000
 TOO_LARGE_COUNT = f"is too large for a count of compartments (at most {MAX_COUNT:,})"
 
 

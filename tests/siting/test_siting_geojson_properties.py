@@ -149,10 +149,10 @@ def test_gongpei_site_reads_a_gis_export_named_by_a_native_file(tmp_path: Path) 
         (read_demand, f'"parcels": {BIG}', "field 'parcels' is too large for a number"),
         (read_candidates, f'"capacity": {BIG}', "field 'capacity' is too large for a number"),
         (read_candidates, f'"existing": true, "compartments": {{"S": {BIG}}}',
-         "field 'compartments.S' is too large for a count of compartments (at most 1,000,000)"),
+         "field 'compartments.S' is too large for a count of compartments (at most 10,000)"),
         (read_candidates, f'"existing": true, "compartments_S": {BIG}, "compartments_M": 1, '
          '"compartments_L": 1',
-         "field 'compartments_S' is too large for a count of compartments (at most 1,000,000)"),
+         "field 'compartments_S' is too large for a count of compartments (at most 10,000)"),
     ],
 )  # fmt: skip
 def test_a_number_of_400_digits_is_too_large_not_no_number(
