@@ -449,6 +449,7 @@ SITING_RESULT_EXAMPLE: dict[str, Any] = {
     ],
     "uncoverable": [],
     "unserved": [],
+    "warnings": [],
 }
 
 
