@@ -6,12 +6,11 @@ from api.scenario.demand import DayParcel
 from api.scenario.mapdata import MapGraphs
 from api.scenario.schema import Fleet, Scenario
 from api.scenario.sites import OpenLocker
-from network.paths import RoadLines
 from routing.pooling.compare import DayResult, SolvedPlan
 from routing.pooling.day import Day, parse_day
 from routing.pooling.figures import paid_at_stops
 from routing.pooling.plans import PlanKind
-from routing.pooling.transfer import haul_features
+from routing.pooling.transfer import Along, haul_features
 
 
 def build_day(
@@ -126,10 +125,12 @@ def _firm(row: dict[str, Any], kinds: list[str], lockers: bool) -> dict[str, Any
     }
 
 
-def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dict]], list[dict]]:
-    """GeoJSON routes of the solo and the pooled plans along the vehicle roads, and each
+def route_layers(
+    result: DayResult, along: Along | None
+) -> tuple[dict[str, list[dict]], list[dict]]:
+    """GeoJSON routes of the solo and the pooled plans, drawn by ``along`` (the vehicle roads:
+    `routing.pooling.output.road_lines` of the day's travel; straight where None), and each
     route's load/time profile."""
-    routers: dict[str, RoadLines] = {}
     types = result.day.known_vehicle_types()
     plans: dict[str, list[tuple[str, SolvedPlan]]] = {
         "solo": list(result.solo.items()),
@@ -138,12 +139,6 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
     layers: dict[str, list[dict]] = {}
     profiles = []
 
-    def router(profile: str) -> RoadLines:
-        """Each vehicle drawn on the roads it may use (one index per profile)."""
-        if profile not in routers:
-            routers[profile] = RoadLines(maps.graphs.get(profile, maps.drive))
-        return routers[profile]
-
     for kind, solved in plans.items():
         features = []
         for owner, plan in solved:
@@ -151,7 +146,7 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
                 result.day,
                 kind,
                 plan.line_haul(),
-                along=lambda profile, ends: router(profile).along(ends),
+                along=along,
             )
             for route in plan.solution.routes:
                 profile = types[plan.built.vehicle_type[route.vehicle]].profile
@@ -183,7 +178,9 @@ def route_layers(result: DayResult, maps: MapGraphs) -> tuple[dict[str, list[dic
                         "properties": props,
                         "geometry": {
                             "type": "LineString",
-                            "coordinates": router(profile).along(stops),
+                            "coordinates": (
+                                along(profile, stops) if along else [list(s) for s in stops]
+                            ),
                         },
                     }
                 )

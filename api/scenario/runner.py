@@ -350,7 +350,7 @@ def _stage_plans(run: Run) -> None:
             day, travel, settings, progress=starting, locker_drops=spec.run.locker_drops
         )
     run.summary.update(plans.result_summary(result))
-    layers, profiles = plans.route_layers(result, run.maps)
+    layers, profiles = plans.route_layers(result, need("routing.pooling.output").road_lines(travel))
     run.layers.update(layers)
     run.summary["routes"] = profiles
     note = f"{result.solves} plans solved; checker: {'ok' if result.checks_ok else 'VIOLATIONS'}"

@@ -195,7 +195,7 @@ def haul_features(
 ) -> list[dict[str, Any]]:
     """GeoJSON features of each firm's line haul: depot to centre and back.
 
-    ``along`` draws the line on the roads (the scenario runner's road index); without it the
+    ``along`` draws the line on the roads (`routing.pooling.output.road_lines`); without it the
     line is straight, like ``Solution.to_geojson``'s legs.
     """
     depots = {f.id: f.depot for f in day.firms}
