@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from network.errors import ProfileError, is_number
-from network.hints import did_you_mean
+from network.hints import close_name, did_you_mean
 
 # Values of an access-type tag that forbid passage; anything else (yes, destination, delivery,
 # permissive, designated, customers ...) allows it.
@@ -129,10 +128,10 @@ class Profile:
                 f"profile '{self.name}': speeds_kmh key {highway!r} must be a highway class name"
             )
         if highway not in OSM_HIGHWAYS:  # a misspelt class made a new one no way has: no effect
-            near = difflib.get_close_matches(highway.lower(), sorted(OSM_HIGHWAYS), n=1)
+            near = close_name(highway, sorted(OSM_HIGHWAYS), cutoff=0.6)
             raise ProfileError(
                 f"profile '{self.name}': speeds_kmh key '{highway}' is not an OSM highway "
-                f"class{did_you_mean(near[0] if near else None)}"
+                f"class{did_you_mean(near)}"
             )
         where = f"profile '{self.name}': speed for highway '{highway}'"
         if not is_number(kmh) or not math.isfinite(kmh) or kmh <= 0:

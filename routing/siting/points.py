@@ -157,7 +157,7 @@ def _warn_unknown_rates(rates: Mapping[str, float], present: set[str]) -> None:
     said = []
     for key in sorted(set(rates) - present - {"default"}):
         likely = close_name(key, [kind for kind in known if kind != key])
-        if likely is not None and likely != key:
+        if likely is not None:
             said.append(f"'{key}' (did you mean '{likely}'?)")
     if said:
         log.warning(
