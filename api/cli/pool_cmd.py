@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from network.sources import is_builtin
+
 if TYPE_CHECKING:
     import httpx
 
@@ -126,8 +128,6 @@ def pool(
 def day_inputs(day_file: Path, day: Day) -> list[Path]:
     """Every file the day's run reads: the day, its map file and the siting plan its lockers
     come from, so that an output folder holding one is never emptied by --overwrite."""
-    from network.sources import is_builtin
-
     files = [day_file]
     if day.travel.source and not is_builtin(day.travel.source):
         files.append(Path(day.travel.source))  # read_day made it relative to the day file
