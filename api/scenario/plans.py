@@ -9,8 +9,9 @@ from api.scenario.sites import OpenLocker
 from routing.pooling.compare import DayResult, SolvedPlan
 from routing.pooling.day import Day, parse_day
 from routing.pooling.figures import paid_at_stops
+from routing.pooling.output import route_features
 from routing.pooling.plans import PlanKind
-from routing.pooling.transfer import Along, haul_features
+from routing.pooling.transfer import Along
 
 
 def build_day(
@@ -128,61 +129,36 @@ def _firm(row: dict[str, Any], kinds: list[str], lockers: bool) -> dict[str, Any
 def route_layers(
     result: DayResult, along: Along | None
 ) -> tuple[dict[str, list[dict]], list[dict]]:
-    """GeoJSON routes of the solo and the pooled plans, drawn by ``along`` (the vehicle roads:
-    `routing.pooling.output.road_lines` of the day's travel; straight where None), and each
-    route's load/time profile."""
-    types = result.day.known_vehicle_types()
+    """GeoJSON routes of the solo and the pooled plans as `gongpei pool` writes them
+    (`routing.pooling.output.route_features`: each route and line haul drawn by ``along``, the
+    vehicle roads, straight where None; a Point per stop with its task id and times, and per
+    undelivered task with its reason), and each route's load/time profile for the plots."""
+    layers = {f"routes_{kind}": features for kind, features in route_features(
+        result, along=along
+    ).items()}
     plans: dict[str, list[tuple[str, SolvedPlan]]] = {
         "solo": list(result.solo.items()),
         **{kind: [("shared", plan)] for kind, plan in result.pooled_plans().items()},
     }
-    layers: dict[str, list[dict]] = {}
-    profiles = []
-
-    for kind, solved in plans.items():
-        features = []
-        for owner, plan in solved:
-            features += haul_features(
-                result.day,
-                kind,
-                plan.line_haul(),
-                along=along,
-            )
-            for route in plan.solution.routes:
-                profile = types[plan.built.vehicle_type[route.vehicle]].profile
-                stops = [
-                    s.coordinates
-                    for s in route.steps
-                    if s.coordinates is not None and s.type != "break"
-                ]
-                props = {
-                    "plan": kind,
-                    "firm": owner,
-                    "vehicle": route.vehicle,
-                    "stops": len(route.task_steps()),
-                    "distance_m": round(route.distance),
-                    "duration_s": round(route.duration),
-                    # the courier's walk between road and doors: drawn, timed, not driven
-                    "walked_m": None if route.walked is None else round(route.walked),
-                    "cost": round(route.cost + paid_at_stops(plan.built.problem, route), 2),
-                    "profile": [
-                        {"t": s.arrival, "load": s.load[0] if s.load else 0, "type": s.type}
-                        for s in route.steps
-                        if s.type != "break"
-                    ],
-                }
-                profiles.append(props)
-                features.append(
-                    {
-                        "type": "Feature",
-                        "properties": props,
-                        "geometry": {
-                            "type": "LineString",
-                            "coordinates": (
-                                along(profile, stops) if along else [list(s) for s in stops]
-                            ),
-                        },
-                    }
-                )
-        layers[f"routes_{kind}"] = features
+    profiles = [
+        {
+            "plan": kind,
+            "firm": owner,
+            "vehicle": route.vehicle,
+            "stops": len(route.task_steps()),
+            "distance_m": round(route.distance),
+            "duration_s": round(route.duration),
+            # the courier's walk between road and doors: drawn, timed, not driven
+            "walked_m": None if route.walked is None else round(route.walked),
+            "cost": round(route.cost + paid_at_stops(plan.built.problem, route), 2),
+            "profile": [
+                {"t": s.arrival, "load": s.load[0] if s.load else 0, "type": s.type}
+                for s in route.steps
+                if s.type != "break"
+            ],
+        }
+        for kind, solved in plans.items()
+        for owner, plan in solved
+        for route in plan.solution.routes
+    ]
     return layers, profiles

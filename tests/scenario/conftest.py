@@ -100,12 +100,14 @@ def generated_run(tmp_path: Path) -> Path:
 @pytest.fixture
 def render_report():
     """Open a report.html in headless Chromium with the network cut off (only file: URLs load),
-    check the map drew and the plots loaded, keep a full-page screenshot in artifacts/."""
+    check the map drew and the plots loaded, keep a full-page screenshot in artifacts/. A
+    ``probe`` (a JavaScript function's source) runs on the drawn page; its value is returned
+    under "probe"."""
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed at /usr/bin/chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
 
-    def render(report: Path, screenshot: str) -> dict:
+    def render(report: Path, screenshot: str, probe: str | None = None) -> dict:
         ARTIFACTS.mkdir(exist_ok=True)
         with sync_api.sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -133,6 +135,7 @@ def render_report():
                 "plots": page.eval_on_selector_all(
                     ".plots img", "imgs => imgs.map(i => i.naturalWidth)"),
                 "tables": page.locator("table").count(),
+                "probe": page.evaluate(probe) if probe else None,
             }
             page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
             browser.close()

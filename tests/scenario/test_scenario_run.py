@@ -1,6 +1,7 @@
 """The runner end to end on a small synthetic city, and bad input found only while running."""
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -87,8 +88,22 @@ def test_run_writes_summary_layers_report(small_run: Path) -> None:
 
 @pytest.mark.browser
 def test_run_report_renders_in_chromium(small_run: Path, render_report) -> None:
-    page = render_report(small_run / "report.html", "scenario-report-small-city.png")
+    page = render_report(small_run / "report.html", "scenario-report-small-city.png", STOP_POPUP)
     assert page["overlays"] >= 5 and page["plots"] and page["tables"] >= 3
+    # a stop on the map opens to its parcel and its times as a clock
+    assert re.search(r"<b>id</b>: \S+<br>.*<b>arrival</b>: \d+:\d\d<br>", page["probe"])
+
+
+#: Opens the first stop's popup on the report's map and returns its text.
+STOP_POPUP = """() => {
+  const stops = [];
+  map.eachLayer(l => {
+    if (l.feature && l.feature.properties.arrival_s !== undefined) stops.push(l);
+  });
+  if (!stops.length) return "";
+  stops[0].openPopup();
+  return stops[0].getPopup().getContent();
+}"""
 
 
 def test_route_layers_add_up_to_each_plans_cost(small_run: Path) -> None:
@@ -106,7 +121,8 @@ def test_routes_follow_roads(small_run: Path) -> None:
     routes = json.loads((small_run / "layers" / "routes_pooled.geojson").read_text())
     roads = json.loads((small_run / "layers" / "roads.geojson").read_text())
     road_points = {tuple(c) for f in roads["features"] for c in f["geometry"]["coordinates"]}
-    coords = [tuple(c) for f in routes["features"] for c in f["geometry"]["coordinates"]]
+    lines = [f for f in routes["features"] if f["geometry"]["type"] == "LineString"]
+    coords = [tuple(c) for f in lines for c in f["geometry"]["coordinates"]]
     on_roads = sum(c in road_points for c in coords)
     assert on_roads / len(coords) > 0.5  # stops themselves may lie between road nodes
     # Each firm's line haul, depot to hub and back, is drawn on the roads too.
@@ -120,10 +136,31 @@ def test_routes_follow_roads(small_run: Path) -> None:
     # on a road map a route says how far its courier walks between the road and the doors
     delivering = [
         f["properties"]
-        for f in routes["features"]
+        for f in lines
         if not f["properties"]["vehicle"].startswith("line haul")
     ]
     assert delivering and all(isinstance(p["walked_m"], int) for p in delivering)
+
+
+def test_route_layers_show_each_stop_with_its_task_and_times(small_run: Path) -> None:
+    """A planner clicking a route on the report sees where it stops, for which parcel and
+    when: each plan's layer has a Point per stop with its task id and times, as `gongpei pool`
+    writes them, and each route line counts the stops its Points show."""
+    summary = json.loads((small_run / "summary.json").read_text())
+    for kind in ("solo", "pooled", "lockers"):
+        layer = json.loads((small_run / "layers" / f"routes_{kind}.geojson").read_text())
+        points = [f["properties"] for f in layer["features"] if f["geometry"]["type"] == "Point"]
+        tasks = [p for p in points if p["type"] not in ("start", "end")]
+        assert tasks, kind
+        assert all(p["id"] and p["departure_s"] >= p["arrival_s"] >= 0 for p in tasks), kind
+        for line in layer["features"]:
+            props = line["properties"]
+            if line["geometry"]["type"] == "LineString" and "line haul" not in props["vehicle"]:
+                mine = [p for p in tasks if p["vehicle"] == props["vehicle"]]
+                assert props["stops"] == len(mine), (kind, props["vehicle"])
+        # the plots' profiles count the same stops
+        profiles = [r for r in summary["routes"] if r["plan"] == kind]
+        assert sum(r["stops"] for r in profiles) == len(tasks), kind
 
 
 def test_bbox_with_no_roads_names_the_line(tmp_path: Path) -> None:
