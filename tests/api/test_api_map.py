@@ -5,6 +5,7 @@ says why a search was refused."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -184,6 +185,12 @@ def test_map_page_shows_lockers_and_filters_by_size(
             assert page.locator(".route-unassigned").count() == 1
             assert page.locator(".route-stop").count() == 7 + 2 * 2  # jobs, vans start and end
             page.screenshot(path=str(ARTIFACTS / "map-route.png"))
+            # a stop opens to its task and its times on the day's clock
+            page.locator(".route-stop").nth(1).click(force=True)
+            stop = page.locator(".leaflet-popup-content").inner_text()
+            assert re.fullmatch(r"job \S+, \S+\narrives \d+:\d\d, served \d+:\d\d, "
+                                r"leaves \d+:\d\d", stop), stop
+            page.locator(".leaflet-popup-close-button").click()
             check_route_errors(page)
             check_locker_markup_is_text(page, url, auth)
             page.screenshot(path=str(ARTIFACTS / "map-popup.png"))
