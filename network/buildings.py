@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import osmium
+import pandas as pd
 import shapely
 
 from network._osm import deleted_in_editor, osm_input
@@ -21,7 +25,7 @@ COLUMNS = [
     "osm_ref", "building", "levels", "levels_from", "area_m2", "name", "lat", "lon", "entrance",
     "site_lat", "site_lon", "geometry",
 ]  # fmt: skip
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 # OSM `height` is metres unless it says feet: "218", "218 m", "70 ft", "70'"
 _HEIGHT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(m\b|ft\b|feet\b|')?", re.IGNORECASE)
 FOOT_M = 0.3048
@@ -42,6 +46,17 @@ Read as 1, the 19 of 24 Tsinghua dormitories mapped without levels made an eleve
 demand a m² of the five tagged (11 storeys), and lockers followed the tags. A compound drawn as
 one outline (普吉院, 18,000 m² `residential`) is taken as one 6-storey block: the siting's
 warning on assumed storeys names the largest."""
+ROOF_LEVEL_SHARE = 0.5
+"""Storeys a `roof:levels` level counts for, added to `building:levels` (which, by the wiki,
+leaves them out; `height` already holds the roof, so nothing is added to storeys from it). A
+storey in a roof is lived or worked in (the wiki counts only those one can stand in), but
+under a sloped roof about half its floor has the headroom of a room (Germany's WoFlV counts
+floor under 2 m at half, under 1 m not at all): counted whole, a 2-storey house with a
+2-level mansard would be a 4-storey block; left out, a Parisian attic floor would hold no one."""
+_STOREY_KEYS = ("building:levels", "height", "building:min_level", "min_height", "roof:levels")
+NO_FLOOR_PARTS = frozenset({"roof"})
+"""`building:part` values that hold no floor: a roof on pillars (a canopy, a station roof)."""
+log = logging.getLogger("gongpei.network")
 # `entrance=*` values a locker could stand at, best first; service, garage, emergency and exit
 # doors are not where residents or office workers come and go
 _PUBLIC_ENTRANCES = ("main", "yes", "secondary", "staircase", "shop", "side", "home")
@@ -56,15 +71,18 @@ def read_buildings(
     *,
     bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Every `building=*` way or multipolygon in an OSM XML/PBF file (or "demo") as a row.
+    """Every `building=*` way or multipolygon in an OSM XML/PBF file (or "demo") as a row,
+    the `building:part` areas drawn inside it folded into its storeys (`_fold_parts`).
 
     Columns: `osm_ref` (the footprint's OSM object, `w123` for way 123 or `r45` for relation
     45, as openstreetmap.org/way/123 shows it; osmium's area ids, way id * 2 and relation id
     * 2 + 1, led a planner looking them up to another object),
-    `building` (the tag value, "yes" when untyped), `levels` (storeys: `building:levels`, else
-    `height` / STOREY_M, else TYPICAL_LEVELS of the type, else 1), `levels_from` (which of
-    those: "tag", "height" or "assumed", for a demand estimate to say how much of it rests on
-    assumed storeys), `area_m2` (footprint, in a local UTM projection), `name`, the centroid's
+    `building` (the tag value, "yes" when untyped), `levels` (storeys over the whole footprint,
+    so that `area_m2` x `levels` is the floor area: `_storeys`, and for an outline with
+    `building:part` areas in it the floor of its parts spread over it, `_fold_parts`),
+    `levels_from` (where they came from: "tag", "height", "assumed" or "parts", for a demand
+    estimate to say how much of it rests on assumed storeys), `area_m2` (footprint, in a
+    local UTM projection), `name`, the centroid's
     `lat`/`lon`, `entrance` (the `entrance=*` value of the door on its outline a locker would
     stand at, main entrance first; None where none is mapped), `site_lat`/`site_lon` (that door,
     else the centroid: where a locker at this building goes), and the footprint `geometry` in
@@ -84,14 +102,12 @@ def read_buildings(
                 rows = _footprints(_placeable_copy(file, deleted, Path(folder)), frozenset())
     except RuntimeError as err:
         raise OsmFileError(f"OSM file '{path}': cannot be read as OSM data ({err})") from None
-    if not rows:
+    frame = _fold_parts(rows)
+    if frame.empty:
         if area is not None:
             _check_overlap(area, _header_bounds(header), source)
         return gpd.GeoDataFrame(columns=COLUMNS, geometry="geometry", crs="EPSG:4326")
-    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
-    local = frame.to_crs(frame.estimate_utm_crs())
-    centroid = local.geometry.centroid.to_crs("EPSG:4326")
-    frame["area_m2"] = local.geometry.area.to_numpy()
+    centroid = frame.pop("centroid")
     frame["lat"], frame["lon"] = centroid.y.to_numpy(), centroid.x.to_numpy()
     door = frame.pop("door")
     frame["entrance"] = [d[1] if d else None for d in door]
@@ -156,7 +172,8 @@ class _Unplaceable(Exception):
 
 
 def _footprints(file: osmium.io.File, deleted: frozenset[tuple[str, int]]) -> list[dict]:
-    """A row per building footprint the file holds, deleted ones left out (`visible="false"`,
+    """A row per building footprint or `building:part` area the file holds (its type, part
+    value and the tags of its storeys, `_STOREY_KEYS`), deleted ones left out (`visible="false"`,
     or in `deleted`: JOSM's `action="delete"`). `_Unplaceable` as soon as a node has a negative
     id (new in JOSM) or comes after a way (Overpass's `out; >; out skel;`): osmium's location
     cache holds positive ids only and fills a way from the nodes read before it, so such a
@@ -178,7 +195,7 @@ def _footprints(file: osmium.io.File, deleted: frozenset[tuple[str, int]]) -> li
                 rank = _PUBLIC_ENTRANCES.index(entrance)
                 doors[obj.id] = (rank, entrance, obj.location.lat, obj.location.lon)
             continue
-        if kind != "a" or "building" not in obj.tags:
+        if kind != "a" or not ("building" in obj.tags or "building:part" in obj.tags):
             continue
         if ("w" if obj.from_way() else "r", obj.orig_id()) in deleted:
             continue
@@ -187,16 +204,14 @@ def _footprints(file: osmium.io.File, deleted: frozenset[tuple[str, int]]) -> li
         except RuntimeError:  # an unclosed or broken ring: skip the footprint
             continue
         tags = obj.tags
-        kind = tags.get("building", "yes")
-        levels, levels_from = _levels(tags.get("building:levels"), tags.get("height"), kind)
         rows.append(
             {
                 "osm_ref": _osm_ref(obj.id),
-                "building": kind,
-                "levels": levels,
-                "levels_from": levels_from,
+                "building": tags.get("building"),
+                "part": tags.get("building:part"),
+                "storey_tags": {key: tags.get(key) for key in _STOREY_KEYS},
                 "name": tags.get("name"),
-                "door": _best_door(obj, doors),
+                "door": _best_door(obj, doors) if "building" in tags else None,
                 "geometry": geom,
             }
         )
@@ -251,18 +266,179 @@ def _path(source: str | os.PathLike[str]) -> Path:
     return demo_path() if os.fspath(source) == "demo" else Path(source)
 
 
-def _levels(tag: str | None, height: str | None, kind: str) -> tuple[float, str]:
-    """Storeys and where they come from ("tag", "height", "assumed"): `building:levels` ("5", "5;6",
-    "5.5"), else `height` / STOREY_M (at least 1), else TYPICAL_LEVELS of the type, else 1. A
-    value that reads as no number, or as less than 1 storey, counts as not given."""
-    match = _NUMBER.search(tag or "")
-    levels = float(match.group()) if match else 0.0
-    if np.isfinite(levels) and levels >= 1:
+def _fold_parts(rows: list[dict]) -> gpd.GeoDataFrame:
+    """The building outlines of `rows`, each with its footprint's `area_m2` and `centroid`
+    (found in a local UTM projection, the centroid given back in EPSG:4326) and its storeys
+    over it (`levels`, `levels_from`), the `building:part` areas folded into the outline they
+    lie in (`_owners`). The Simple 3D Buildings scheme (S3DB) draws a building as its outline
+    (`building=*`, for 2D maps) and parts (its shape); the outline carries the podium's
+    storeys or, as S3DB asks, the tallest part's, so the outline alone gave a tower on a
+    podium the podium's storeys, or the whole podium the tower's.
+
+    - An outline with parts has the floor of its parts, piece by piece (`_parts_floor`), and
+      its `levels` is that floor over its area (`levels_from` "parts", or "assumed" where no
+      part has levels or a height): `area_m2` x `levels` stays the floor area, and a demand
+      estimate from it needs no change.
+    - A way tagged both `building` and `building:part` (a tower drawn on its podium's outline)
+      stays a building of its own, as before, with its own type, storeys and row: it is how
+      such towers are drawn here (Nanjing's 南京中心, 德基广场二期), and parts in it are its.
+    - A part in no outline is left out, as 2D maps leave it (S3DB has every part inside its
+      building's outline, and its `building:part` value, `tower`, `yes`, is no type with a
+      rate), and named in a warning: it may be a tower whose outline is not mapped."""
+    if not rows:
+        return gpd.GeoDataFrame(rows, columns=["geometry"], geometry="geometry")
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")  # a RangeIndex
+    local = frame.geometry.to_crs(frame.estimate_utm_crs())
+    frame["area_m2"] = local.area.to_numpy()
+    typed = frame["building"].notna()
+    buildings, parts = frame.index[typed], frame.index[~typed]
+    owner = _owners(local, parts, buildings)
+    _warn_orphans(frame.loc[parts.difference(list(owner))])
+    parts_of: dict[int, list[int]] = {}
+    for item, home in owner.items():
+        parts_of.setdefault(home, []).append(item)
+    tags, part, shapes = frame["storey_tags"].to_list(), frame["part"].to_list(), local.to_list()
+    levels, sources = [], []
+    for i, kind in zip(buildings, frame.loc[buildings, "building"], strict=True):
+        own = _storeys(tags[i], kind)
+        found = parts_of.get(i, [])
+        if not found or shapes[i].area <= 0:
+            levels.append(max(1.0, own.count))
+            sources.append(own.source)
+            continue
+        storeys = [(shapes[k], _storeys(tags[k], kind, part[k])) for k in found]
+        levels.append(round(_parts_floor(shapes[i], own, kind, storeys) / shapes[i].area, 3))
+        sources.append("assumed" if all(s.source == "assumed" for _, s in storeys) else "parts")
+    frame = frame.loc[buildings].copy()
+    frame["levels"], frame["levels_from"] = levels, sources
+    frame["centroid"] = local[buildings].centroid.to_crs("EPSG:4326")
+    return frame
+
+
+def _owners(local: gpd.GeoSeries, items: pd.Index, homes: pd.Index) -> dict[int, int]:
+    """The outline among `homes` each of `items` lies in (row labels of `local`, footprints in
+    metres): the one holding the largest share of its area, at least half (a part drawn a
+    little over its outline's edge is still its part), the smallest of equal shares (a crown
+    on a tower drawn as a building inside its podium's outline is the tower's)."""
+    mine, theirs = local[items].to_numpy(), local[homes].to_numpy()
+    at, by = shapely.STRtree(theirs).query(mine, predicate="intersects")
+    size = shapely.area(mine[at])
+    common = shapely.area(shapely.intersection(mine[at], theirs[by]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.round(np.where(size > 0, common / size, 0.0), 3)
+    pairs = pd.DataFrame(
+        {"item": items[at], "home": homes[by], "share": -share, "size": shapely.area(theirs[by])}
+    )
+    best = pairs[share >= 0.5].sort_values(["share", "size"], kind="stable")
+    best = best.drop_duplicates("item")
+    return dict(zip(best["item"].tolist(), best["home"].tolist(), strict=True))
+
+
+class _Storeys(NamedTuple):
+    """A footprint's or part's storeys as the S3DB tags give them (`_storeys`)."""
+
+    top: float  # the level its roof sits on, counted from the ground
+    bottom: float  # the levels below its lowest floor
+    count: float  # the storeys it holds: top - bottom, roof levels in
+    source: str  # where `top` comes from: "tag", "height", "assumed"
+
+
+def _parts_floor(
+    shape: shapely.Geometry,
+    own: _Storeys,
+    kind: str,
+    parts: list[tuple[shapely.Geometry, _Storeys]],
+) -> float:
+    """The floor area in m² of an outline (`shape`, its own storeys `own`) and its `parts`,
+    piece by piece of the plan their edges cut out. A piece under parts holds their storeys
+    and, where the lowest of them starts above the outline's bottom (`building:min_level`,
+    `min_height`), the outline's own storeys up to it: S3DB would draw the podium under a
+    tower as a part of its own, and where it is not drawn, the outline says what stands there
+    (the body of a tower under its crown). A piece under no part holds the outline's own
+    storeys (a podium drawn as the outline, its tower as a part), unless they are those of its
+    tallest part standing from below them (to a storey or a tenth): then they are the whole
+    building's height, as S3DB asks of an outline, say nothing of the rest, and the rest holds
+    the storeys of the outline's type (TYPICAL_LEVELS), at most its own. Parts over one
+    another from the ground each count: S3DB stacks parts with `building:min_level`, and
+    volumes that overlap are a mapping error."""
+    base = rest = max(1.0, own.count)
+    standing = [s.top for _, s in parts if s.bottom < own.top and s.count > 0]
+    if standing and abs(own.top - max(standing)) <= max(1.0, 0.1 * max(standing)):
+        rest = min(base, float(TYPICAL_LEVELS.get(kind, 1)))
+    edges = shapely.union_all(shapely.boundary(np.array([shape, *(g for g, _ in parts)])))
+    floor = 0.0
+    for piece in shapely.get_parts(shapely.polygonize(shapely.get_parts(edges))):
+        spot = shapely.point_on_surface(piece)
+        over = [s for g, s in parts if g.contains(spot)]
+        inside = shape.contains(spot)
+        if over:
+            below = min(s.bottom for s in over) - own.bottom if inside else 0.0
+            storeys = sum(s.count for s in over) + min(base, max(0.0, below))
+        else:
+            storeys = rest if inside else 0.0
+        floor += piece.area * storeys
+    return floor
+
+
+def _warn_orphans(parts: pd.DataFrame) -> None:
+    """Name the `building:part` areas that lie in no building outline (left out), in the log
+    at INFO: most maps have a few (the demo's Helsinki has 6), and a planner can do nothing
+    about them but map the outline."""
+    if parts.empty:
+        return
+    shown = zip(parts["osm_ref"][:5], parts["part"][:5], strict=True)
+    more = f" and {len(parts) - 5:,} more" if len(parts) > 5 else ""
+    log.info(
+        "buildings: building:part areas in no building outline are left out (Simple 3D "
+        "Buildings draws every part inside its building's outline): %s%s",
+        ", ".join(f"{ref} ({value})" for ref, value in shown), more,
+    )  # fmt: skip
+
+
+def _storeys(tags: Mapping[str, str | None], kind: str, part: str | None = None) -> _Storeys:
+    """The storeys of a footprint or `building:part` as the Simple 3D Buildings (S3DB) tags
+    give them. `top` is the level its roof sits on, counted from the ground (`_top`);
+    `building:min_level`, else `min_height` / STOREY_M, are the levels below its lowest floor
+    (a tower part on a podium, a bridge between two blocks), taken off; storeys counted from
+    metres are whole ones; `roof:levels` add ROOF_LEVEL_SHARE each to `building:levels` (not to
+    `height`, which holds the roof). A `min_level` or `roof:levels` that reads as no number, or
+    a negative one, counts as not given. A part of NO_FLOOR_PARTS holds no storey and has
+    nothing under it."""
+    top, source = _top(tags["building:levels"], tags["height"], kind)
+    if part in NO_FLOOR_PARTS:
+        return _Storeys(top, 0.0, 0.0, source)
+    min_level = _count(tags["building:min_level"])
+    metres = _metres(tags["min_height"]) if min_level is None else None
+    bottom = min_level if metres is None else metres / STOREY_M
+    bottom = bottom or 0.0
+    count = top - bottom
+    if source == "height" or metres is not None:
+        count = float(round(count))
+    if source == "tag":
+        count += ROOF_LEVEL_SHARE * (_count(tags["roof:levels"]) or 0.0)
+    return _Storeys(top, bottom, max(0.0, count), source)
+
+
+def _top(tag: str | None, height: str | None, kind: str) -> tuple[float, str]:
+    """The level a roof sits on and where it comes from ("tag", "height", "assumed"):
+    `building:levels` ("5", "5;6", "5.5"), else `height` / STOREY_M, else TYPICAL_LEVELS of the
+    type, else 1. A value that reads as no number, or as less than 1 storey, counts as not
+    given."""
+    levels = _count(tag) or 0.0
+    if levels >= 1:
         return levels, "tag"
     metres = _metres(height)
     if metres is not None:
-        return max(1.0, float(round(metres / STOREY_M))), "height"
+        return metres / STOREY_M, "height"
     return float(TYPICAL_LEVELS.get(kind, 1)), "assumed"
+
+
+def _count(tag: str | None) -> float | None:
+    """The first number of a count tag ("5", "5;6", "5.5"), None where it has none or it is
+    negative."""
+    match = _NUMBER.search(tag or "")
+    value = float(match.group()) if match else -1.0
+    return value if np.isfinite(value) and value >= 0 else None
 
 
 def _metres(height: str | None) -> float | None:
