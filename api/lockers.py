@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.db.models import SIZES, Compartment, Locker, utcnow
 from api.schemas.lockers import LockerCreate
+from network.datum import DEFAULT_DATUM, check_datum, to_wgs84
 from network.errors import GongpeiError
 from network.jsonfile import NOT_FINITE, NotJson, load_json, number_problem
 
@@ -99,12 +100,13 @@ def create_locker(
     return locker
 
 
-def _feature_locker(index: int, feature: Any) -> dict[str, Any]:
+def _feature_locker(index: int, feature: Any, datum: str = DEFAULT_DATUM) -> dict[str, Any]:
     """One GeoJSON feature as `create_locker` keyword arguments, checked by the rules of
     `POST /v1/lockers` (`LockerCreate`): an import stores nothing the API would refuse (text
     too long for its column, a NUL, a nested object or a number where text belongs), which
     either failed the import with a database traceback or was stored and then broke the API's
-    answers about that locker. A property given as null is left out, as if absent."""
+    answers about that locker. A property given as null is left out, as if absent. The
+    coordinates are given in ``datum`` and stored in WGS 84 (`network.datum`)."""
     where = f"feature {index}"
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise LockerInputError(f"{where}: is not a GeoJSON Feature")
@@ -121,6 +123,7 @@ def _feature_locker(index: int, feature: Any) -> dict[str, Any]:
     problem = number_problem(lon) or number_problem(lat)
     if problem is not None:
         raise LockerInputError(f"{where}: coordinates: {problem}")
+    lat, lon = to_wgs84(datum, lat, lon)  # one out of range stays so, to be refused below
     given = {field: props[key] for field, key in _PROPERTIES.items() if props.get(key) is not None}
     try:  # strict: a count given as "3" or 2.0 is refused (JSON says counts as whole numbers)
         locker = LockerCreate.model_validate({**given, "lat": lat, "lon": lon}, strict=True)
@@ -154,8 +157,12 @@ def _refused(error: ErrorDetails) -> str:
     return f"property '{path}' {reason}"
 
 
-def import_geojson(session: Session, path: Path) -> tuple[int, int]:
-    """Add the lockers of a GeoJSON FeatureCollection of Points; returns (added, skipped).
+def import_geojson(
+    session: Session, path: Path, *, datum: str = DEFAULT_DATUM
+) -> tuple[int, int]:
+    """Add the lockers of a GeoJSON FeatureCollection of Points, their coordinates given in
+    ``datum`` (`network.datum.DATUMS`: an export from Amap is GCJ-02) and stored in WGS 84;
+    returns (added, skipped).
 
     Every feature is validated (by the API's rules, `_feature_locker`) before anything is
     written, so a bad file adds nothing; the first problem names its feature and property. A
@@ -163,6 +170,7 @@ def import_geojson(session: Session, path: Path) -> tuple[int, int]:
     That includes a `ref` that another import, running at the same time, stored after this
     one looked (`_create_unless_stored`): both end as if they had run one after the other.
     """
+    datum = check_datum(datum, "--datum")
     try:
         data = load_json(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as err:
@@ -171,7 +179,7 @@ def import_geojson(session: Session, path: Path) -> tuple[int, int]:
         raise LockerInputError(f"locker file '{path}': is not JSON ({err})") from err
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise LockerInputError(f"locker file '{path}': is not a GeoJSON FeatureCollection")
-    lockers = [_feature_locker(i, f) for i, f in enumerate(data.get("features") or [])]
+    lockers = [_feature_locker(i, f, datum) for i, f in enumerate(data.get("features") or [])]
     refs = [k["external_ref"] for k in lockers if k["external_ref"]]
     if len(refs) != len(set(refs)):
         raise LockerInputError(f"locker file '{path}': a 'ref' appears more than once")

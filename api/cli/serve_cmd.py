@@ -220,14 +220,23 @@ def worker(database_url: DbOption = None) -> None:
 def import_lockers(
     file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of locker Points.")],
     database_url: DbOption = None,
+    datum: Annotated[
+        str,
+        typer.Option(
+            help="Datum of the file's coordinates: wgs84 (GPS, OSM), gcj02 (Amap, Tencent) or "
+            "bd09 (Baidu); stored as WGS 84."
+        ),
+    ] = "wgs84",
 ) -> None:
     """Add lockers from GeoJSON (properties: name, compartments {S,M,L}, ref, operator, ...)."""
     from api.lockers import import_geojson
+    from network.datum import check_datum
 
+    datum = check_datum(datum, "--datum")  # a typo is told before the database is opened
     db = migrated_database(database_url)
     try:
         with db.writing() as session:
-            added, skipped = import_geojson(session, file)
+            added, skipped = import_geojson(session, file, datum=datum)
     finally:
         db.dispose()
     typer.echo(f"imported {added} lockers ({skipped} already present) from {file}")

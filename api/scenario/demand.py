@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.scenario.errors import ScenarioError
 from api.scenario.schema import SIZES, DemandSpec, ParcelsSpec
+from network.datum import DEFAULT_DATUM, points_to_wgs84, to_wgs84
 from network.errors import GongpeiError
 from routing.model import not_bool
 
@@ -94,8 +95,11 @@ def demand_at_road_nodes(graph: nx.MultiDiGraph, spec: DemandSpec) -> DemandPoin
     )
 
 
-def read_demand_file(path: Path, size_mix: dict[str, float], where: str) -> DemandPoints:
-    """Demand from CSV (``id,lat,lon,parcels[,S,M,L]``) or GeoJSON points (``parcels``, ``mix``).
+def read_demand_file(
+    path: Path, size_mix: dict[str, float], where: str, *, datum: str = DEFAULT_DATUM
+) -> DemandPoints:
+    """Demand from CSV (``id,lat,lon,parcels[,S,M,L]``) or GeoJSON points (``parcels``, ``mix``),
+    their coordinates given in the scenario's ``datum`` (`network.datum`), kept in WGS 84.
 
     Read and checked by the siting's own reader (``routing.siting.points``), so a scenario and
     ``gongpei site`` read a file alike: a point's own S/M/L shares where it gives them (a
@@ -114,10 +118,11 @@ def read_demand_file(path: Path, size_mix: dict[str, float], where: str) -> Dema
         raise ScenarioError([f"{where}: {reason}"]) from None
     if not points:
         raise ScenarioError([f"{where}: {path} holds no demand points"])
+    lat, lon = points_to_wgs84(datum, [p.lat for p in points], [p.lon for p in points])
     return DemandPoints(
         ids=[p.id for p in points],
-        lat=np.array([p.lat for p in points]),
-        lon=np.array([p.lon for p in points]),
+        lat=lat,
+        lon=lon,
         parcels=np.array([p.parcels for p in points]),
         size_mix=np.array([p.mix for p in points], dtype=float),
         kind=["file"] * len(points),
@@ -190,10 +195,13 @@ def _draw_sizes(shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (cumulative <= rng.random(len(shares))[:, None]).sum(axis=1)
 
 
-def read_parcels_file(firm: str, path: Path, spec: ParcelsSpec, where: str) -> list[DayParcel]:
+def read_parcels_file(
+    firm: str, path: Path, spec: ParcelsSpec, where: str, *, datum: str = DEFAULT_DATUM
+) -> list[DayParcel]:
     """A firm's parcels from CSV ``id,lat,lon[,size]``, checked here (so ``scenario validate``
     finds what the day would refuse) and named ``FIRM-ID`` like drawn parcels: firms number
-    their parcels alike, and the day's parcel ids must differ across firms."""
+    their parcels alike, and the day's parcel ids must differ across firms. The coordinates
+    are in the scenario's ``datum``, kept in WGS 84."""
     rows = _parcel_rows(path, where)
     if not rows:
         raise ScenarioError([f"{where}: firm '{firm}' has no parcels ({path} is empty)"])
@@ -201,6 +209,7 @@ def read_parcels_file(firm: str, path: Path, spec: ParcelsSpec, where: str) -> l
     if problem:
         raise ScenarioError([f"{where}: {path.name}: {problem}"])
     windows = _windows(spec, len(rows), np.random.default_rng(spec.seed))
+    rows = [(pid, *to_wgs84(datum, lat, lon), size) for pid, lat, lon, size in rows]
     return [
         DayParcel(
             id=day_parcel_id(firm, pid),

@@ -50,7 +50,7 @@ def load_scenario(file: Path | str, *, overrides: Sequence[str] = ()) -> LoadedS
     for setting in overrides:
         lines = lines.with_override(_apply_override(data, setting), setting)
     try:
-        spec = Scenario.model_validate(data)
+        spec = Scenario.model_validate(data).in_wgs84()
     except ValidationError as err:
         errors = sorted(err.errors(), key=lambda e: lines.line_of(tuple(e["loc"]))[0])
         raise ScenarioError([_describe(e, lines) for e in errors]) from None

@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario
 from api.scenario.schema import Place
+from network.datum import DEFAULT_DATUM, lonlat_to_wgs84
 from network.errors import OsmFileError
 from network.sources import is_builtin
 
@@ -53,7 +54,8 @@ def _osm_file(path: Path, where: str) -> str:
 
 
 def map_polygon(loaded: LoadedScenario) -> BaseGeometry | None:
-    """The scenario's clip polygon (lon/lat), from a ring or a named GeoJSON feature."""
+    """The scenario's clip polygon (lon/lat, WGS 84), from a ring (converted by the loader) or
+    a named GeoJSON feature (in the scenario's datum, converted here)."""
     polygon = loaded.spec.map.polygon
     if polygon is None:
         return None
@@ -78,6 +80,8 @@ def map_polygon(loaded: LoadedScenario) -> BaseGeometry | None:
                 "name",
             )
         shape = shapely.geometry.shape(found[0]["geometry"])
+        if loaded.spec.datum != DEFAULT_DATUM:
+            shape = shapely.transform(shape, lambda xy: lonlat_to_wgs84(loaded.spec.datum, xy))
     if not shape.is_valid or shape.area == 0:
         raise loaded.fail(
             "the polygon is not a valid area (self-crossing or empty)", "map", "polygon"

@@ -156,7 +156,7 @@ def _stage_demand(run: Run) -> None:
     if spec.source == "file":
         path = run.loaded.path(spec.file, "demand", "file")
         points = demand_mod.read_demand_file(
-            path, spec.size_mix, run.loaded.lines.where("demand", "file")
+            path, spec.size_mix, run.loaded.lines.where("demand", "file"), datum=run.spec.datum
         )
     elif spec.source == "road_nodes":
         points = demand_mod.demand_at_road_nodes(run.maps.drive, spec)
@@ -214,7 +214,9 @@ def _stage_day(run: Run) -> None:
         where = run.loaded.lines.where("firms", i, "parcels")
         if firm.parcels.file is not None:
             path = run.loaded.path(firm.parcels.file, "firms", i, "parcels", "file")
-            parcels += demand_mod.read_parcels_file(firm.name, path, firm.parcels, where)
+            parcels += demand_mod.read_parcels_file(
+                firm.name, path, firm.parcels, where, datum=spec.datum
+            )
         else:
             parcels += demand_mod.draw_parcels(
                 firm.name, firm.parcels, run.demand, spec.demand.size_mix
@@ -305,7 +307,10 @@ def _candidate_sites(run: Run) -> list[sites.Site]:
     if spec.candidates.file is not None:
         path = run.loaded.path(spec.candidates.file, "lockers", "candidates", "file")
         found += sites.sites_from_file(
-            path, spec, run.loaded.lines.where("lockers", "candidates", "file")
+            path,
+            spec,
+            run.loaded.lines.where("lockers", "candidates", "file"),
+            datum=run.spec.datum,
         )
     if spec.candidates.road_nodes:
         found += sites.sites_at_road_nodes(run.maps.graphs["walk"], spec, run.spec.demand.seed)

@@ -6,6 +6,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from network.areas import checked_bbox
+from network.datum import (
+    DATUMS,
+    DEFAULT_DATUM,
+    DatumError,
+    bbox_to_wgs84,
+    check_datum,
+    lonlat_to_wgs84,
+)
 from network.errors import AreaError
 from routing.model import MAX_AMOUNT, MAX_SECONDS, Float, Int, Money, clock_seconds, format_time
 from routing.pooling.day import DEFAULT_VEHICLE_TYPES, MAX_DAY_VEHICLES, DayId, Transfer
@@ -402,6 +410,11 @@ class Scenario(Strict):
 
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
+    datum: str = Field(
+        DEFAULT_DATUM,
+        description=f"the datum of every coordinate of the file and of the files it names "
+        f"({', '.join(DATUMS)}: GPS and OSM, Amap and Tencent, Baidu); read as WGS 84",
+    )
     map: MapSpec
     demand: DemandSpec = DemandSpec()
     lockers: LockersSpec = LockersSpec()
@@ -409,6 +422,45 @@ class Scenario(Strict):
     firms: list[Firm] = Field(default_factory=list)
     centres: list[Centre] = Field(default_factory=list)
     run: RunSpec = RunSpec()
+
+    @field_validator("datum", mode="before")
+    @classmethod
+    def _known_datum(cls, value: object) -> object:
+        try:
+            return check_datum(value)
+        except DatumError as err:
+            raise ValueError(err.reason) from None
+
+    def in_wgs84(self) -> "Scenario":
+        """The scenario with its own coordinates (places, bbox, polygon ring) in WGS 84, as the
+        loader hands it on (`datum` still says what its files are in: their readers convert
+        theirs)."""
+        if self.datum == DEFAULT_DATUM:
+            return self
+
+        def place(p: Place) -> Place:
+            if p.lat is None:
+                return p  # rel: a fraction of the map, which is WGS 84
+            lon, lat = lonlat_to_wgs84(self.datum, [(p.lon, p.lat)])[0]
+            return p.model_copy(update={"lat": float(lat), "lon": float(lon)})
+
+        area: dict[str, object] = {}
+        if self.map.bbox is not None:
+            area["bbox"] = bbox_to_wgs84(self.datum, self.map.bbox)
+        if isinstance(self.map.polygon, list):
+            ring = lonlat_to_wgs84(self.datum, self.map.polygon)
+            area["polygon"] = [(float(lon), float(lat)) for lon, lat in ring]
+        existing = [
+            lk.model_copy(update={"at": place(lk.at)}) for lk in self.lockers.existing
+        ]
+        return self.model_copy(
+            update={
+                "map": self.map.model_copy(update=area),
+                "lockers": self.lockers.model_copy(update={"existing": existing}),
+                "firms": [f.model_copy(update={"depot": place(f.depot)}) for f in self.firms],
+                "centres": [c.model_copy(update={"at": place(c.at)}) for c in self.centres],
+            }
+        )
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Scenario":

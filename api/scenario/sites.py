@@ -21,6 +21,7 @@ from api.scenario.schema import (
     Place,
     SitingSpec,
 )
+from network.datum import DEFAULT_DATUM, to_wgs84
 from network.errors import GongpeiError
 
 MAX_SNAP_M = 500.0  # a building centroid this far from any footpath is not on the map
@@ -51,17 +52,26 @@ class OpenLocker:
     free: dict[str, int]
 
 
-def sites_from_file(path: Path, spec: LockersSpec, where: str) -> list[Site]:
+def sites_from_file(
+    path: Path, spec: LockersSpec, where: str, *, datum: str = DEFAULT_DATUM
+) -> list[Site]:
     """Candidate sites from CSV ``id,lat,lon[,fixed_cost,capacity,existing,compartments_S,
     compartments_M,compartments_L]`` or GeoJSON points, read and checked by the siting's own
     reader (``routing.siting.points``), so a scenario and ``gongpei site`` read a file alike:
-    each row's own values, and ``candidates.cost`` and ``.compartments`` where it gives none."""
+    each row's own values, and ``candidates.cost`` and ``.compartments`` where it gives none.
+    The coordinates are in the scenario's ``datum``, kept in WGS 84."""
     from routing.siting.points import CANDIDATE_FIELDS, read_records
 
     try:
-        return [_file_site(rec, spec.candidates) for rec in read_records(path, CANDIDATE_FIELDS)]
+        found = [_file_site(rec, spec.candidates) for rec in read_records(path, CANDIDATE_FIELDS)]
     except GongpeiError as err:
         raise ScenarioError([f"{where}: cannot read sites from {path}: {err}"]) from None
+    return [_in_wgs84(site, datum) for site in found]
+
+
+def _in_wgs84(site: Site, datum: str) -> Site:
+    lat, lon = to_wgs84(datum, site.lat, site.lon)
+    return dataclasses.replace(site, lat=lat, lon=lon)
 
 
 def _file_site(record: Mapping[str, Any], spec: CandidatesSpec) -> Site:

@@ -4,6 +4,9 @@ A native file is `routing.model.Problem` as JSON (`Problem.model_dump_json()` wr
 leave out `matrices` and say instead how travel is to be found, from the locations' coordinates:
 `"travel": {"source": "network", "osm": FILE}` or `{"source": "straight_line", ...}`
 (see `routing.travel.matrices_for`); a `network` argument (the CLI's --network) does the same.
+Its `locations` may be given in another datum than WGS 84, named by a top-level `"datum"`
+(`network.datum`: "gcj02" for Amap/Tencent, "bd09" for Baidu); they are converted as they are
+read, so the `Problem` and everything made from it are WGS 84.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from network import jsonfile
+from network.datum import DEFAULT_DATUM, DatumError, check_datum, to_wgs84
 from network.profiles import SPEED_CEILING_KMH, SPEED_FLOOR_KMH
 from routing.model import Location, Problem, ProblemError, posted_path
 from routing.travel import MAX_CIRCUITY, matrices_for
@@ -137,6 +141,9 @@ def problem_from_dict(
         raise ProblemError("problem: expected a JSON object")
     posted, data = data, dict(data)
     travel = check_travel(data.pop("travel", None))
+    datum = problem_datum(data.pop("datum", None))
+    if datum != DEFAULT_DATUM and isinstance(data.get("locations"), list):
+        data["locations"] = [_in_wgs84(x, datum) for x in data["locations"]]
     if network is not None or data.get("matrices") in (None, {}):  # null or {}: none given
         for key in ("locations", "vehicles"):
             if not isinstance(data.get(key, []), list):
@@ -159,6 +166,24 @@ def problem_from_dict(
     except ProblemError as err:
         err.loc = posted_path(posted, err.loc)
         raise
+
+
+def problem_datum(value: Any) -> str:
+    """A problem's top-level `datum` (`network.datum.DATUMS`; none: WGS 84), or a
+    ProblemError at it, which the API points its 422 at."""
+    try:
+        return check_datum(value)
+    except DatumError as err:
+        raise ProblemError(str(err), loc=("datum",)) from None
+
+
+def _in_wgs84(location: Any, datum: str) -> Any:
+    """A location as given, its lat and lon converted from ``datum`` to WGS 84 (anything else,
+    malformed ones included, is left for the model to check)."""
+    if not isinstance(location, dict) or location.get("lat") is None:
+        return location
+    lat, lon = to_wgs84(datum, location["lat"], location.get("lon"))
+    return {**location, "lat": lat, "lon": lon}
 
 
 def _location(data: Any, index: int) -> Location:

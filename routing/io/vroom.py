@@ -19,8 +19,10 @@ dropped, so a misspelt shift or window planned the day as if there were none. A 
 the wrong shape (a job that is not an object, a matrix that is not a square table of numbers)
 is refused naming the member, before any field is read.
 A file without matrices may say how to time it as a native file does, with `travel` (VROOM has
-no such field); `vroom_to_problem`, which reads the API's batches, leaves travel to its caller
-(a batch may not name a map file on the server).
+no such field); like a native file, it may give its [lon, lat] in GCJ-02 or BD-09, with a
+top-level `"datum"` (Gongpei's, `network.datum`), converted to WGS 84 as they are read.
+`vroom_to_problem`, which reads the API's batches, leaves travel to its caller (a batch may
+not name a map file on the server).
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from network.datum import to_wgs84
 from network.errors import is_number
 from network.hints import did_you_mean
-from routing.io.native import check_travel, load_json
+from routing.io.native import check_travel, load_json, problem_datum
 from routing.model import Loc, Location, Matrix, Problem, ProblemError, posted_path
 from routing.solution import RoutePlan, Solution, Visit, build_solution
 from routing.travel import matrices_for
@@ -44,9 +47,9 @@ DEFAULT_PROFILE = "car"  # VROOM's routing profile when a vehicle names none
 ON_ROADS_AS = {"car": "van"}  # VROOM profiles timed on our road graphs as one of our profiles
 
 #: Each kind of VROOM object's fields that the reader reads (or, like a vehicle's `type`, that
-#: change nothing here), and Gongpei's `travel` at the top level.
+#: change nothing here), and Gongpei's `travel` and `datum` at the top level.
 _READ: dict[str, tuple[str, ...]] = {
-    "problem": ("vehicles", "jobs", "shipments", "matrices", "matrix", "travel"),
+    "problem": ("vehicles", "jobs", "shipments", "matrices", "matrix", "travel", "datum"),
     "vehicle": ("id", "description", "profile", "type", "start", "start_index", "end",
                 "end_index", "capacity", "costs", "skills", "time_window", "breaks",
                 "max_distance"),
@@ -90,11 +93,12 @@ def read_vroom(
 
 
 class _Places:
-    """Matrix indices for VROOM's `location_index` or [lon, lat] `location` fields; ``at`` is
-    the item's path in the input, which errors carry."""
+    """Matrix indices for VROOM's `location_index` or [lon, lat] `location` fields (in
+    ``datum``, kept in WGS 84); ``at`` is the item's path in the input, which errors carry."""
 
-    def __init__(self, indexed: bool) -> None:
+    def __init__(self, indexed: bool, datum: str) -> None:
         self.indexed = indexed
+        self.datum = datum
         self.coords: dict[int, tuple[float, float]] = {}
         self.by_coord: dict[tuple[float, float], int] = {}
         self.given_at: dict[int, Loc] = {}  # where each index's [lon, lat] was read
@@ -117,7 +121,7 @@ class _Places:
                     loc=(*at, f"{key}_index"),
                 )
             if coord is not None:
-                self.coords[idx] = (float(coord[0]), float(coord[1]))
+                self.coords[idx] = self._wgs84(coord)
                 self.given_at[idx] = (*at, key)
             return idx
         if coord is None:
@@ -125,12 +129,17 @@ class _Places:
                 f"{what}: {key}: [lon, lat] is required when no matrices are given",
                 loc=(*at, key),
             )
-        pair = (float(coord[0]), float(coord[1]))
+        pair = self._wgs84(coord)
         idx = self.by_coord.setdefault(pair, len(self.by_coord))
         self.given_at.setdefault(idx, (*at, key))
         name = what.replace("'", "")  # the snap error quotes it: point 'job 777'
         self.named.setdefault(idx, name if key == "location" else f"{name} {key}")
         return idx
+
+    def _wgs84(self, coord: list[float] | tuple[float, float]) -> tuple[float, float]:
+        """A [lon, lat] as (lon, lat) in WGS 84."""
+        lat, lon = to_wgs84(self.datum, float(coord[1]), float(coord[0]))
+        return lon, lat
 
     def labels(self) -> list[str]:
         """What stands at each location, for an error about one the roads cannot reach."""
@@ -338,9 +347,10 @@ def vroom_to_problem(
         raise ProblemError("vehicles: missing; at least one vehicle is required", loc=("vehicles",))
     if isinstance(vehicles_in, list) and not vehicles_in:
         raise ProblemError("vehicles: at least one vehicle is required", loc=("vehicles",))
+    datum = problem_datum(data.get("datum"))
     given = _shape(data)
     indexed = given.matrix is not None or bool(given.matrices)
-    places = _Places(indexed=indexed)
+    places = _Places(indexed=indexed, datum=datum)
 
     centres: dict[int, dict[str, Any]] = {}  # location index -> the centre there
     vehicles = [_vehicle(v, k, places, centres) for k, v in enumerate(vehicles_in)]

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from network.datum import DEFAULT_DATUM, DatumError, check_datum, to_wgs84
 from network.geo import haversine_m
 from network.hints import close_name, did_you_mean
 from network.jsonfile import load_json, number_problem
@@ -489,9 +490,15 @@ def parse_day(data: Any, *, base_dir: Path | None = None) -> Day:
     A day is read from YAML (``read_day``) into immutable pydantic models. Every cross-reference is
     checked here (a parcel's firm, a parcel's chosen locker, vehicle types), so that the plan
     builders can trust the day; errors name the item and the field.
+
+    A top-level ``datum`` (`network.datum`: "gcj02" for Amap/Tencent, "bd09" for Baidu) says
+    what the day's own points (depots, centres, lockers, parcels) are given in; they are read
+    into WGS 84, so the `Day` has no datum of its own. A siting plan's lockers
+    (``lockers_from``) are WGS 84 already, as every output is.
     """
     if not isinstance(data, dict):
         raise PoolingError("day: the file must hold a mapping (firms, centres, parcels, ...)")
+    data = _in_wgs84(data)
     if data.get("lockers_from") is not None:
         lockers = data.get("lockers") or []
         if not isinstance(lockers, list):
@@ -513,8 +520,41 @@ def parse_day(data: Any, *, base_dir: Path | None = None) -> Day:
     return day
 
 
+#: Where a day's points stand: each list's items and the key of their point.
+_POINTS = {"firms": "depot", "centres": "at", "lockers": "at", "parcels": "at"}
+
+
+def _in_wgs84(data: dict[str, Any]) -> dict[str, Any]:
+    """The day's data without its ``datum``, its points converted from it to WGS 84 as they
+    are given ([lat, lon] or lat/lon); anything malformed is left for the model to name."""
+    try:
+        datum = check_datum(data.get("datum"))
+    except DatumError as err:
+        raise PoolingError(str(err)) from None
+    data = {key: value for key, value in data.items() if key != "datum"}
+    if datum == DEFAULT_DATUM:
+        return data
+
+    def point(value: Any) -> Any:
+        if isinstance(value, list | tuple) and len(value) == 2:
+            return list(to_wgs84(datum, value[0], value[1]))
+        if isinstance(value, dict) and "lat" in value and "lon" in value:
+            lat, lon = to_wgs84(datum, value["lat"], value["lon"])
+            return {**value, "lat": lat, "lon": lon}
+        return value
+
+    for key, at in _POINTS.items():
+        items = data.get(key)
+        if isinstance(items, list):
+            data[key] = [
+                {**x, at: point(x[at])} if isinstance(x, dict) and at in x else x for x in items
+            ]
+    return data
+
+
 def with_lockers(day: Day, lockers: list[dict[str, Any]]) -> Day:
-    """The day with more lockers (e.g. live ones from the platform), validated again."""
+    """The day with more lockers (e.g. live ones from the platform, in WGS 84 as the day now
+    is), validated again."""
     data = day.model_dump()
     data["lockers"] = [*data["lockers"], *lockers]
     data["lockers_from"] = None
@@ -623,13 +663,14 @@ def _explain(
 
     An unknown key is named with the field it likely misspells ("did you mean"), or else with
     the fields allowed there: pydantic's "Extra inputs are not permitted" named neither, and a
-    parcel's ``weight`` left the reader to guess ``kg``."""
+    parcel's ``weight`` left the reader to guess ``kg``. A day's ``datum``, which `parse_day`
+    reads before the model, is one of the day's fields."""
     first = err.errors()[0]
     loc = list(first["loc"])
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         key, loc = str(loc[-1]), loc[:-1]
-        known = keys_at(model, loc)
+        known = keys_at(model, loc) + (["datum"] if model is Day and not loc else [])
         meant = close_name(key, known)
         hint = did_you_mean(meant) if meant else f" (known: {', '.join(known)})"
         message = f"unknown field '{key}'{hint}"

@@ -16,6 +16,9 @@ one, as in a scenario) and ``mix``, candidates ``min_area_m2``, ``fixed_cost`` a
 ``capacity``. An existing locker's ``compartments`` (optional) are kept as they stand when the
 model sizes lockers. Any other field, or a value of the wrong type (``"false"`` for false,
 1.5 lockers), is an error naming it: the file is read exactly or not at all.
+``datum`` (`network.datum`: ``"gcj02"`` for Amap/Tencent, ``"bd09"`` for Baidu; default
+``"wgs84"``) says what the file's coordinates are given in: its bbox and the points it lists or
+names (demand, candidates, existing) are read into WGS 84; points from buildings are OSM's.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from network.datum import DEFAULT_DATUM, DatumError, bbox_to_wgs84, check_datum, to_wgs84
 from network.sources import is_builtin
 from routing.siting.errors import SitingInputError
 from routing.siting.model import (
@@ -76,6 +80,7 @@ class _Strict(BaseModel):
 class _NativeSpec(_Strict):
     name: str | None = None
     map: str | None = None
+    datum: str | None = None
     bbox: list[float] | None = None
     radius_m: float = Field(gt=0)
     straight_line: bool = False
@@ -147,9 +152,13 @@ def read_native(path: str | Path) -> tuple[SitingInstance, SitingModel | None]:
     if not isinstance(spec, dict):
         raise SitingInputError(f"native file '{path.name}': expected a JSON object at the top")
     opts = validated(_NativeSpec, spec, f"native file '{path.name}'")
+    try:
+        datum = check_datum(opts.datum)
+    except DatumError as err:
+        raise SitingInputError(f"native file '{path.name}': {err}") from None
     base = path.parent
     source = None if opts.map is None else _resolve(base, opts.map)
-    bbox = tuple(opts.bbox) if opts.bbox else None
+    bbox = bbox_to_wgs84(datum, tuple(opts.bbox)) if opts.bbox else None
     if not opts.straight_line and source is None:
         raise SitingInputError(
             f"native file '{path.name}': field 'map' is required unless straight_line is true"
@@ -174,11 +183,11 @@ def read_native(path: str | Path) -> tuple[SitingInstance, SitingModel | None]:
                 )
         return buildings
 
-    demand = _points(opts.demand, "demand", base, from_buildings)
-    candidates = _points(opts.candidates, "candidates", base, from_buildings)
+    demand = _points(opts.demand, "demand", base, from_buildings, datum)
+    candidates = _points(opts.candidates, "candidates", base, from_buildings, datum)
     existing = [
         dataclasses.replace(c, existing=True)
-        for c in _points(opts.existing, "existing", base, from_buildings)
+        for c in _points(opts.existing, "existing", base, from_buildings, datum)
     ]
     graph = None
     if not opts.straight_line:
@@ -243,12 +252,22 @@ def _resolve(base: Path, source: str) -> str:
     return str((base / source).resolve())
 
 
-def _points(spec: Any, field: str, base: Path, from_buildings) -> list:
+def _in_wgs84(points: list, datum: str) -> list:
+    """Points (demand or candidates) read from the file's own coordinates, in WGS 84."""
+    if datum == DEFAULT_DATUM:
+        return points
+    moved = [(p, to_wgs84(datum, p.lat, p.lon)) for p in points]
+    return [dataclasses.replace(p, lat=lat, lon=lon) for p, (lat, lon) in moved]
+
+
+def _points(spec: Any, field: str, base: Path, from_buildings, datum: str) -> list:
+    """The demand, candidates or existing lockers as the file gives them: a points file, a
+    list, or from the map's buildings (OSM: WGS 84 already, never converted)."""
     is_demand = field == "demand"
     if spec is None:
         raise SitingInputError(f"native file: field '{field}' is required")
     if isinstance(spec, str):
-        return (read_demand if is_demand else read_candidates)(base / spec)
+        return _in_wgs84((read_demand if is_demand else read_candidates)(base / spec), datum)
     if isinstance(spec, list):
         out: list[DemandPoint | Candidate] = []
         for k, rec in enumerate(spec):
@@ -259,7 +278,7 @@ def _points(spec: Any, field: str, base: Path, from_buildings) -> list:
                     {**rec, "_where": f"{field}[{k}]"}
                 )
             )
-        return out
+        return _in_wgs84(out, datum)
     if isinstance(spec, dict) and spec.get("from_buildings") is True:
         takes = {"rates", "mix"} if is_demand else {"min_area_m2", "fixed_cost", "capacity"}
         unknown = sorted(set(spec) - takes - {"from_buildings"})
