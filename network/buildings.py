@@ -23,7 +23,7 @@ from network.graph import demo_path
 
 COLUMNS = [
     "osm_ref", "building", "levels", "levels_from", "area_m2", "name", "lat", "lon", "entrance",
-    "site_lat", "site_lon", "geometry",
+    "site_lat", "site_lon", "underground", "geometry",
 ]  # fmt: skip
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 # OSM `height` is metres unless it says feet: "218", "218 m", "70 ft", "70'"
@@ -54,6 +54,8 @@ under a sloped roof about half its floor has the headroom of a room (Germany's W
 floor under 2 m at half, under 1 m not at all): counted whole, a 2-storey house with a
 2-level mansard would be a 4-storey block; left out, a Parisian attic floor would hold no one."""
 _STOREY_KEYS = ("building:levels", "height", "building:min_level", "min_height", "roof:levels")
+UNDERGROUND_LOCATIONS = frozenset({"underground", "underwater"})
+"""`location=*` values of a footprint below the ground (`layer` < 0 says so too)."""
 NO_FLOOR_PARTS = frozenset({"roof"})
 """`building:part` values that hold no floor: a roof on pillars (a canopy, a station roof)."""
 log = logging.getLogger("gongpei.network")
@@ -85,9 +87,12 @@ def read_buildings(
     local UTM projection), `name`, the centroid's
     `lat`/`lon`, `entrance` (the `entrance=*` value of the door on its outline a locker would
     stand at, main entrance first; None where none is mapped), `site_lat`/`site_lon` (that door,
-    else the centroid: where a locker at this building goes), and the footprint `geometry` in
-    EPSG:4326. `bbox` (W, S, E, N) keeps the buildings whose centroid lies inside it; a box
-    that misses the file's data altogether is an `AreaError` naming both (`_check_overlap`).
+    else the centroid: where a locker at this building goes), `underground` (`layer` below 0 or
+    `location=underground`/`underwater`: a metro station, an underground mall or car park,
+    whose centroid lies under a street; `at_street_level` says where a locker can stand), and
+    the footprint `geometry` in EPSG:4326. `bbox` (W, S, E, N) keeps the buildings whose
+    centroid lies inside it; a box that misses the file's data altogether is an `AreaError`
+    naming both (`_check_overlap`).
     """
     area = None if bbox is None else checked_bbox(bbox)  # before a whole file is read
     path = _path(source)
@@ -119,6 +124,24 @@ def read_buildings(
         inside = frame["lon"].between(w, e) & frame["lat"].between(s, n)
         frame = frame[inside]
     return frame[COLUMNS].reset_index(drop=True)
+
+
+def at_street_level(buildings: pd.DataFrame) -> pd.Series:
+    """Per building of `read_buildings`, whether a locker at it (`site_lat`/`site_lon`) stands
+    at street level: every building above ground, and one underground only where a public
+    entrance is mapped on its outline (the locker then stands at that door). An underground
+    footprint's centroid lies under a street or square: lockers went to Nanjing's 新街口 metro
+    station, in the middle of its roundabout, and to a Beijing campus's underground shooting
+    range."""
+    return ~buildings["underground"].astype(bool) | buildings["entrance"].notna()
+
+
+def _underground(layer: str | None, location: str | None) -> bool:
+    """Whether a footprint lies below the ground: every `layer` value it lists below 0 ("-1",
+    "-2;-1"; one of "-1;0" reaches the ground), or a `location` of UNDERGROUND_LOCATIONS."""
+    levels = [float(v) for v in _NUMBER.findall(layer or "")]
+    places = {v.strip().casefold() for v in (location or "").split(";")}
+    return (bool(levels) and max(levels) < 0) or bool(places & UNDERGROUND_LOCATIONS)
 
 
 Box = tuple[float, float, float, float]
@@ -211,6 +234,7 @@ def _footprints(file: osmium.io.File, deleted: frozenset[tuple[str, int]]) -> li
                 "part": tags.get("building:part"),
                 "storey_tags": {key: tags.get(key) for key in _STOREY_KEYS},
                 "name": tags.get("name"),
+                "underground": _underground(tags.get("layer"), tags.get("location")),
                 "door": _best_door(obj, doors) if "building" in tags else None,
                 "geometry": geom,
             }

@@ -90,11 +90,7 @@ def site(
     out.write_text(json.dumps(result, indent=1))
     if geojson is not None:
         geojson.write_text(json.dumps(plan.to_geojson()))
-    proof = "no bound" if s["gap"] is None else "optimal" if s["optimal"] else f"gap {s['gap']:.3%}"
-    typer.echo(
-        f"{inst.name}: {s['model']} objective {s['objective']:.6g} ({proof}), "
-        f"{s['open_sites']} sites, coverage {s['coverage']:.1%}, {s['seconds']:.2f} s -> {out}"
-    )
+    typer.echo(_headline(s, inst.name, out))
     if result["summary"].get("capacity_shortfall"):
         typer.echo(
             f"infeasible capacity: total capacity {inst.capacity.sum():.6g} < demand "
@@ -104,14 +100,37 @@ def site(
         )
 
 
+def _headline(s: dict, name: str, out: Path) -> str:
+    """The plan on one line: objective with its unit (and, for facility location, the money
+    and the parcel-metres it adds up), proof, sites, coverage, and what the plan spends (of
+    the budget where one is set), so a money-budget plan can be checked against its budget."""
+    proof = "no bound" if s["gap"] is None else "optimal" if s["optimal"] else f"gap {s['gap']:.3%}"
+    terms = ""
+    if s["model"] == "facility":
+        terms = f": {_amount(s['spent'])} + {_amount(s['assignment_cost'])}"
+    spent = f"spent {_amount(s['spent'])}"
+    if "budget" in s:
+        spent += f" of {_amount(s['budget'])}"
+    return (
+        f"{name}: {s['model']} objective {s['objective']:.6g} ({s['objective_unit']}{terms}; "
+        f"{proof}), {s['open_sites']} sites, coverage {s['coverage']:.1%}, {spent}, "
+        f"{s['seconds']:.2f} s -> {out}"
+    )
+
+
+def _amount(value: float) -> str:
+    """Money or parcel-metres in full, thousands separated, to the cent: 187,800 or 0.5
+    (``g`` wrote 2,060,000 as 2.06e+06)."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def _as_orlib(plan, result: dict) -> dict:
     """The plan as OR-Library's own numbers: facility and customer ids as 1-based integers,
     a facility plan's objective split into fixed and allocation cost, and a shortfall of
     capacity (total capacity below demand) named as such."""
     summary = result["summary"]
-    if plan.model.kind == "facility":
-        fixed = float(plan.instance.fixed_cost[plan.is_open].sum())
-        summary["fixed_cost"], summary["allocation_cost"] = fixed, summary["objective"] - fixed
+    if plan.model.kind == "facility":  # fixed_cost is in every summary
+        summary["allocation_cost"] = summary["assignment_cost"]
     total_capacity = float(plan.instance.capacity.sum())
     summary["capacity_shortfall"] = bool(
         plan.model.is_capacitated and total_capacity < float(plan.instance.weight.sum())

@@ -126,6 +126,13 @@ def demand_from_buildings(
     people, it warns (logger ``gongpei.siting``) about buildings left without a rate, about
     demand resting on assumed storeys (``levels_from``, ``network.buildings``) and about a rate
     for a type no building on the map has (a typo: ``dormitry``).
+
+    An underground footprint (``underground``: ``layer`` < 0, ``location=underground``) gets
+    its type's own rate, never ``default``: typed, it is an underground mall (``retail``)
+    whose shops take parcels like any mall's; untyped (``building=yes``), it is a metro
+    station, a car park, a shelter or a shooting range, which no parcel is addressed to, and
+    the default rate, which stands in for the homes and workplaces mapped without a type, gave
+    Nanjing's metro station outlines under 新街口 the parcels of offices.
     """
     table = {**base, **(rates or {})}
     for kind, rate in table.items():
@@ -135,7 +142,9 @@ def demand_from_buildings(
     kinds = buildings["building"].astype(str)
     rate = kinds.map(table).astype(float)
     if default is not None:
-        rate = rate.fillna(default)
+        # a caller's own table, not read_buildings', may have no such column: all above ground
+        below = buildings["underground"].astype(bool) if "underground" in buildings else False
+        rate = rate.fillna(default).mask(rate.isna() & below, 0.0)
     parcels = rate * buildings["area_m2"] * buildings["levels"] / 100.0
     _warn_unknown_rates(rates or {}, set(kinds))
     _warn_unrated(buildings, kinds, rate.isna())
@@ -214,8 +223,12 @@ def candidates_from_buildings(
 ) -> list[Candidate]:
     """A candidate at every building of at least ``min_area_m2``: at its main (or other public)
     entrance where one is mapped, where people come and go, else at its centroid; snapped later.
-    Each costs ``fixed_cost`` and holds ``capacity`` parcels a day (a capacitated model's)."""
-    big = buildings[buildings["area_m2"] >= min_area_m2]
+    An underground footprint only where such a door is mapped on it (``at_street_level``: its
+    centroid is under a street). Each costs ``fixed_cost`` and holds ``capacity`` parcels a day
+    (a capacitated model's)."""
+    from network.buildings import at_street_level
+
+    big = buildings[(buildings["area_m2"] >= min_area_m2) & at_street_level(buildings)]
     return [
         Candidate(
             f"site-b{r.osm_ref}", r.site_lat, r.site_lon, fixed_cost=fixed_cost, capacity=capacity

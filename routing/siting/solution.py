@@ -79,7 +79,6 @@ class SitingSolution:
     def objective(self) -> float:
         """The model's objective recomputed from the plan."""
         inst, w = self.instance, self.instance.weight
-        dist = np.asarray(inst.reach[self.rows, self.cols]).ravel()
         served = float((w[self.rows] * self.frac).sum())
         compartments = float(self.compartment_cost.sum())
         kind = self.model.kind
@@ -87,25 +86,58 @@ class SitingSolution:
             return served
         if kind == "setcover":
             return float(site_cost(inst)[self.is_open].sum()) + compartments
-        assigned = float((w[self.rows] * dist * self.frac).sum())
+        assigned = self.assignment_cost
         if kind == "pmedian":
             return assigned + self.model.penalty(inst) * self.unserved_parcels
         return float(inst.fixed_cost[self.is_open].sum()) + assigned + compartments
 
+    @property
+    def assignment_cost(self) -> float:
+        """Parcel-weighted distance of the plan's assignment: parcel-metres a day on a map
+        (parcels x walking or straight-line metres), OR-Library's allocation cost on its files."""
+        dist = np.asarray(self.instance.reach[self.rows, self.cols]).ravel()
+        return float((self.instance.weight[self.rows] * dist * self.frac).sum())
+
+    @property
+    def objective_unit(self) -> str:
+        """What the objective counts, for a reader of the plan: the facility objective adds
+        money to parcel-metres a day one for one (a cost unit buys one parcel-metre every day,
+        set against a one-off build cost), which nothing said."""
+        walked = "parcel-m a day" if self.instance.distance else "assignment cost"
+        opened = "money"  # set cover counts sites where every one is free (`site_cost`)
+        if not self.instance.fixed_cost.any():
+            opened = "sites opened" + (" + compartment cost" if self.model.sizing else "")
+        return {
+            "maxcover": "parcels a day served",
+            "setcover": opened,
+            "pmedian": f"{walked}, unserved parcels at the penalty distance",
+            "facility": f"money + {walked}, one for one",
+        }[self.model.kind]
+
     def summary(self) -> dict:
-        """Headline figures: objective, proof, coverage and utilisation."""
+        """Headline figures: objective (its unit, and the terms it adds up for p-median and
+        facility location), proof, coverage, utilisation, and the money the plan spends (fixed
+        costs of its open sites and compartments to build: what a budget holds)."""
         inst, w = self.instance, self.instance.weight
         total = float(w.sum())
         served = total - self.unserved_parcels
-        dist = np.asarray(inst.reach[self.rows, self.cols]).ravel()
         cap, load = self.capacity, self.load
         util = np.divide(load, cap, out=np.zeros_like(load), where=np.isfinite(cap) & (cap > 0))
         opened = self.is_open.sum()
+        fixed = float(inst.fixed_cost[self.is_open].sum())
+        compartments = float(self.compartment_cost.sum())
+        money = {"fixed_cost": fixed, "compartment_cost": compartments}
+        money["spent"] = fixed + compartments
+        if self.model.budget is not None:
+            money["budget"] = float(self.model.budget)
+        if self.model.kind in ("pmedian", "facility"):
+            money["assignment_cost"] = self.assignment_cost
         return {
             "model": self.model.kind,
             "capacitated": self.model.is_capacitated,
             "method": self.method,
             "objective": self.objective,
+            "objective_unit": self.objective_unit,
             "bound": self.bound,
             "gap": self.gap,
             "optimal": self.optimal,
@@ -115,23 +147,24 @@ class SitingSolution:
             "served_parcels": served,
             "unserved_parcels": total - served,
             "coverage": served / total if total else 1.0,
-            "mean_distance": float((w[self.rows] * dist * self.frac).sum() / served)
-            if served
-            else None,
+            "mean_distance": self.assignment_cost / served if served else None,
             "mean_utilisation": float(util[self.is_open].mean())
             if opened and np.isfinite(cap[self.is_open]).all()
             else None,
             "uncoverable_points": int((np.diff(inst.reach.indptr) == 0).sum()),
+            **money,
             **self.stats,
         }
 
     def to_dict(self) -> dict:
         """JSON-ready plan: summary, sites (1-based OR-Library ids stay as given), assignment."""
         inst = self.instance
-        cap, load = self.capacity, self.load
+        cap, load, built = self.capacity, self.load, self.compartment_cost
         sites = []
         for j in np.flatnonzero(self.is_open):
             site = {"id": inst.site_ids[j], "load": float(load[j])}
+            site["fixed_cost"] = float(inst.fixed_cost[j])
+            site["compartment_cost"] = float(built[j])
             if np.isfinite(cap[j]):
                 site["capacity"] = float(cap[j])
                 site["utilisation"] = float(load[j] / cap[j]) if cap[j] > 0 else None

@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -137,8 +138,61 @@ def solve(
     }
     model, warnings = _without_idle_budget(inst, model)
     plan = _solve_sized(inst, model, options)
-    plan.warnings.extend(warnings)
+    plan.warnings.extend(warnings + _implausible(inst, model, plan))
+    _log_once(inst, plan.warnings)
     return plan
+
+
+# dwell_days past this reads as hours: a locker sends a parcel back after a few days (a week
+# at most), and 36 "days" turned a 120-compartment locker into 3.3 parcels a day
+MAX_DWELL_DAYS = 7.0
+# what `_log_once` has said of each instance
+_SAID: weakref.WeakKeyDictionary[SitingInstance, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _implausible(inst: SitingInstance, model: SitingModel, plan: SitingSolution) -> list[str]:
+    """Warnings for inputs that look like a unit slip, which ran silently to nonsense: a
+    radius in km (0.3) left every point out of reach and "opened" lockers serving nothing;
+    dwell_days in hours, or capacities of 0, let a capacitated plan serve (next to) nothing.
+    Said when no point with parcels is in reach of any candidate, when the capacities or
+    the dwell look wrong, and when the plan serves no parcel though some are in reach."""
+    parcels = inst.weight > 0
+    if not parcels.any():
+        return []
+    if not (inst.in_reach & parcels).any():
+        radius = "" if inst.radius_m is None else f" within {inst.radius_m:g} m"
+        hint = " (radius_m is in metres)" if inst.radius_m is not None else ""
+        return [
+            f"no demand point is in reach of any candidate site{radius}: the plan serves "
+            f"nothing{hint}"
+        ]
+    said = []
+    sizing = model.sizing
+    if sizing is not None and sizing.dwell_days > MAX_DWELL_DAYS:
+        said.append(
+            f"sizing: dwell_days {sizing.dwell_days:g} is the days a parcel waits in its "
+            f"compartment (not hours): a compartment then takes {sizing.throughput:.3g} "
+            "parcels a day"
+        )
+    if model.is_capacitated and sizing is None and not (inst.capacity > 0).any():
+        said.append("every candidate site has capacity 0: a capacitated plan serves nothing")
+    if plan.unserved_parcels >= float(inst.weight.sum()):
+        reach = float(inst.weight[inst.in_reach].sum())
+        said.append(
+            f"the plan serves no parcel, though {reach:,.6g} parcels a day are in reach of "
+            "the candidate sites"
+        )
+    return said
+
+
+def _log_once(inst: SitingInstance, warnings: list[str]) -> None:
+    """Log each warning once per instance: a coverage curve solves one instance for every
+    locker count, and each of its plans keeps the warnings all the same."""
+    said = _SAID.setdefault(inst, set())
+    for text in warnings:
+        if text not in said:
+            logger.warning("%s", text)
+            said.add(text)
 
 
 def _solve_sized(inst: SitingInstance, model: SitingModel, options: dict) -> SitingSolution:
@@ -161,7 +215,8 @@ def _without_idle_budget(
     inst: SitingInstance, model: SitingModel
 ) -> tuple[SitingModel, list[str]]:
     """``model`` without a money budget that cannot bind (`SitingModel.most_spent`), and the
-    warning saying so (logged, and kept with the plan for an API caller, who sees no log):
+    warning saying so (``solve`` logs it, and keeps it with the plan for an API caller, who
+    sees no log):
     such a budget changes no plan, yet it turned off the fast search and bound paths
     (OR-Library pmed1 with a budget of 3: 1.4 s instead of 0.07), and a user who meant a
     number of lockers (``p``) learnt nothing. A maxcover limited by the budget alone may open
@@ -180,7 +235,6 @@ def _without_idle_budget(
     hint = " (p sets a number of lockers)" if model.p is None else ""
     warning = f"model '{model.kind}': budget {model.budget:g} is ignored: it cannot bind, as "
     warning += why + hint
-    logger.warning("%s", warning)
     every = inst.n_sites if model.p is None and model.kind == "maxcover" else model.p
     return dataclasses.replace(model, budget=None, p=every), [warning]
 

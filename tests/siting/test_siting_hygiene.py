@@ -192,9 +192,10 @@ def test_an_uncapacitated_plan_shows_load_and_no_capacity(model):
     plan = solve(_capacities_not_enforced(), model, method="exact", solver="highs")
     result = plan.to_dict()
     assert result["summary"]["mean_utilisation"] is None
-    assert result["sites"] == [{"id": "s1", "load": 90.0, "lon": 120.38, "lat": 36.06}]
+    money = {"fixed_cost": 0.0, "compartment_cost": 0.0}  # every open site says what it costs
+    assert result["sites"] == [{"id": "s1", "load": 90.0, "lon": 120.38, "lat": 36.06} | money]
     (locker,) = [f for f in plan.to_geojson()["features"] if f["properties"]["kind"] == "locker"]
-    assert locker["properties"] == {"kind": "locker", "id": "s1", "load": 90.0}
+    assert locker["properties"] == {"kind": "locker", "id": "s1", "load": 90.0} | money
     assert plan.capacity.tolist() == [np.inf, 0.0]
 
 
