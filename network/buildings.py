@@ -132,8 +132,12 @@ def at_street_level(buildings: pd.DataFrame) -> pd.Series:
     entrance is mapped on its outline (the locker then stands at that door). An underground
     footprint's centroid lies under a street or square: lockers went to Nanjing's 新街口 metro
     station, in the middle of its roundabout, and to a Beijing campus's underground shooting
-    range."""
-    return ~buildings["underground"].astype(bool) | buildings["entrance"].notna()
+    range. A table without the column (one built by hand, not read from OSM) stands above
+    ground, as `demand_from_buildings` takes it."""
+    if "underground" not in buildings:
+        return pd.Series(True, index=buildings.index)
+    door = buildings["entrance"].notna() if "entrance" in buildings else False
+    return ~buildings["underground"].astype(bool) | door
 
 
 def _underground(layer: str | None, location: str | None) -> bool:
@@ -406,13 +410,13 @@ def _parts_floor(
 
 def _warn_orphans(parts: pd.DataFrame) -> None:
     """Name the `building:part` areas that lie in no building outline (left out), in the log
-    at INFO: most maps have a few (the demo's Helsinki has 6), and a planner can do nothing
-    about them but map the outline."""
+    at DEBUG: most maps have a few (the demo's Helsinki has 6), they are no delivery address
+    alone, and a planner can do nothing about them but map the outline."""
     if parts.empty:
         return
     shown = zip(parts["osm_ref"][:5], parts["part"][:5], strict=True)
     more = f" and {len(parts) - 5:,} more" if len(parts) > 5 else ""
-    log.info(
+    log.debug(
         "buildings: building:part areas in no building outline are left out (Simple 3D "
         "Buildings draws every part inside its building's outline): %s%s",
         ", ".join(f"{ref} ({value})" for ref, value in shown), more,

@@ -4,7 +4,7 @@ The coverage curve and the cost-per-firm chart are routing's own (`routing.sitin
 `routing.pooling.chart`), so the CLI and the report draw them alike.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
 from routing.pooling.chart import COST_UNIT, PLAIN_TEXT, PLAN_COLOURS, PLAN_LABELS
+from routing.siting.curve import coverage_top
 
 
 @matplotlib.rc_context(PLAIN_TEXT)  # vehicle ids as written
@@ -87,25 +88,48 @@ def setting_label(parameter: str) -> str:
 @matplotlib.rc_context(PLAIN_TEXT)  # swept values (text ones) as written
 def sweep_curves(points: Sequence[dict[str, Any]], parameter: str, path: Path) -> Path:
     """Trade-off curves of a sweep: coverage against the lockers opened (or against the swept
-    setting, when that is not the locker count), and cost (from 0) against the setting."""
-    fig, (cov_ax, cost_ax) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
-    _coverage(cov_ax, [p for p in points if p.get("coverage") is not None], parameter)
-    for plan, colour in PLAN_COLOURS.items():
-        xs = [p["value"] for p in points if p.get("cost", {}).get(plan) is not None]
-        ys = [p["cost"][plan] for p in points if p.get("cost", {}).get(plan) is not None]
-        if xs:
-            cost_ax.plot(xs, ys, marker="o", color=colour, label=PLAN_LABELS[plan])
-    cost_ax.set(
-        xlabel=setting_label(parameter),
-        ylabel=f"cost of the day ({COST_UNIT})",
-        title=f"Cost against {parameter}",
-    )
-    cost_ax.set_ylim(bottom=0)
-    _whole_ticks(cost_ax, points)
-    if cost_ax.lines:
-        cost_ax.legend()
-    cost_ax.grid(alpha=0.3)
+    setting, when that is not the locker count), and against the setting (from 0) the day's cost
+    per plan and what the opened lockers cost to build, each where the runs have it: a
+    siting-only sweep drew an empty day-cost panel with axes from 0 to 1."""
+    costs = [draw for draw, key in ((_plan_costs, "cost"), (_locker_costs, "locker_cost"))
+             if any(v is not None for p in points for v in (p.get(key) or {}).values())]
+    fig, axes = plt.subplots(1, 1 + len(costs), figsize=(5.5 * (1 + len(costs)), 4), dpi=100,
+                             squeeze=False)
+    _coverage(axes[0][0], [p for p in points if p.get("coverage") is not None], parameter)
+    for draw, ax in zip(costs, axes[0][1:], strict=True):
+        draw(ax, points, parameter)
+        ax.set(xlabel=setting_label(parameter))
+        ax.set_ylim(bottom=0)
+        _whole_ticks(ax, points)
+        ax.legend()
+        ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def _plan_costs(ax: plt.Axes, points: Sequence[dict[str, Any]], parameter: str) -> None:
+    """The day's cost of each plan the runs made."""
+    for plan, colour in PLAN_COLOURS.items():
+        _line(ax, points, lambda p, plan=plan: (p.get("cost") or {}).get(plan),
+              color=colour, label=PLAN_LABELS[plan])
+    ax.set(ylabel=f"cost of the day ({COST_UNIT})", title=f"Cost against {parameter}")
+
+
+def _locker_costs(ax: plt.Axes, points: Sequence[dict[str, Any]], parameter: str) -> None:
+    """What the opened lockers cost to build: ``candidates.cost`` each, and their compartments
+    when the siting sizes them (a one-off cost, so not on the day's cost axis)."""
+    for key, label in (("fixed", "lockers (candidates.cost each)"),
+                       ("compartments", "compartments (sizing)")):
+        _line(ax, points, lambda p, key=key: (p.get("locker_cost") or {}).get(key), label=label)
+    ax.set(ylabel=f"cost to build ({COST_UNIT})", title=f"Locker cost against {parameter}")
+
+
+def _line(ax: plt.Axes, points: Sequence[dict[str, Any]],
+          figure: Callable[[dict[str, Any]], float | None], **style: Any) -> None:
+    """The runs' ``figure`` (a function of a point; None where a run lacks it) against the
+    setting, where any run has it."""
+    drawn = [(p["value"], figure(p)) for p in points if figure(p) is not None]
+    if drawn:
+        ax.plot(*zip(*drawn, strict=True), marker="o", **style)
 
 
 def _coverage(ax: plt.Axes, done: Sequence[dict[str, Any]], parameter: str) -> None:
@@ -132,7 +156,7 @@ def _coverage(ax: plt.Axes, done: Sequence[dict[str, Any]], parameter: str) -> N
         ax.margins(x=0.1)  # room for the end points' labels
         ax.set(xlabel=setting_label(parameter), title=f"Coverage against {parameter}")
         _whole_ticks(ax, done)
-    ax.set(ylabel="parcels covered (%)", ylim=(0, 105))
+    ax.set(ylabel="parcels covered (%)", ylim=(0, coverage_top(coverage)))
     ax.grid(alpha=0.3)
 
 

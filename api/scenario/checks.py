@@ -33,9 +33,13 @@ def check_inputs(loaded: LoadedScenario, source: str | None) -> None:
     attempt(map_polygon, loaded)
     if spec.demand.source == "file":
         attempt(_demand_file, loaded)
+    from_file: list[sites.Site] | None = []
     if spec.lockers.candidates.file is not None:
         path = loaded.path(spec.lockers.candidates.file, "lockers", "candidates", "file")
-        attempt(_candidates_file, path, spec.lockers, where("lockers", "candidates", "file"))
+        from_file = attempt(_candidates_file, path, spec.lockers,
+                            where("lockers", "candidates", "file"))
+    if from_file is not None:
+        problems += _budget_problems(loaded, from_file)
     day_ids: dict[int, list[tuple[str, str]]] = {}
     for i, firm in enumerate(spec.firms):
         if firm.parcels.file is not None:
@@ -70,7 +74,7 @@ def _demand_file(loaded: LoadedScenario) -> None:
                           "demand", "file")
 
 
-def _candidates_file(path: Path, lockers: LockersSpec, where: str) -> None:
+def _candidates_file(path: Path, lockers: LockersSpec, where: str) -> list[sites.Site]:
     """The candidate sites, whose ids become the day's locker ids once opened: the day refuses
     one above ``MAX_ID_LENGTH``, which the run found only after the map and the siting."""
     found = sites.sites_from_file(path, lockers, where)
@@ -78,6 +82,21 @@ def _candidates_file(path: Path, lockers: LockersSpec, where: str) -> None:
     if long is not None:
         raise ScenarioError([f"{where}: {path.name}: site '{_clip(long)}': the id has "
                              f"{len(long)} characters, more than the day's {MAX_ID_LENGTH}"])
+    return found
+
+
+def _budget_problems(loaded: LoadedScenario, from_file: list[sites.Site]) -> list[str]:
+    """A ``siting.budget`` above the most candidate sites the scenario can give (its standing
+    lockers, its file's rows, its road nodes, at most ``max_sites`` buildings) or below its
+    standing lockers, which the run refused only after the map (a money amount typed into the
+    count of lockers read "model 'maxcover': p=100000 is larger than the 60 candidate sites")."""
+    lockers, siting = loaded.spec.lockers, loaded.spec.siting
+    candidates = lockers.candidates
+    guessed = candidates.road_nodes + (candidates.max_sites if candidates.building_types else 0)
+    existing = len(lockers.existing) + sum(site.existing for site in from_file)
+    problem = sites.budget_problem(siting, len(lockers.existing) + len(from_file) + guessed,
+                                   existing, at_most="at most " if guessed else "")
+    return [] if problem is None else [f"{loaded.lines.where('siting', 'budget')}: {problem}"]
 
 
 def _parcels_file(firm: Firm, path: Path, where: str) -> list[demand_mod.DayParcel]:

@@ -51,9 +51,10 @@ class DayParcel:
 
 
 def _mix_array(size_mix: dict[str, float], n: int) -> np.ndarray:
-    """An n x 3 array of S/M/L shares from a scenario's ``size_mix``."""
+    """An n x 3 array of S/M/L shares from a scenario's ``size_mix`` (a size left out is 0; the
+    schema holds the shares to a sum of 1, as ``gongpei site`` does)."""
     row = np.array([size_mix.get(s, 0.0) for s in SIZES], dtype=float)
-    return np.tile(row / row.sum(), (n, 1))
+    return np.tile(row, (n, 1))
 
 
 def demand_from_buildings(buildings: Any, spec: DemandSpec) -> DemandPoints:

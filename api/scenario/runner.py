@@ -166,7 +166,7 @@ def _stage_demand(run: Run) -> None:
         raise run.loaded.fail("the demand adds up to zero parcels a day", "demand")
     run.demand = points
     run.layers["demand"] = [
-        _point(lat, lon, id=i, parcels=round(float(p), 2), building=k)
+        _point(lat, lon, id=i, parcels=float(p), building=k)  # unrounded: they add up to the sum
         for i, lat, lon, p, k in zip(
             points.ids, points.lat, points.lon, points.parcels, points.kind, strict=True
         )
@@ -234,21 +234,23 @@ def _stage_day(run: Run) -> None:
     }
 
 
-SITING_KINDS = {"max_coverage": "maxcover", "set_cover": "setcover", "p_median": "pmedian"}
-
-
 def _stage_siting(run: Run) -> None:
     """Choose lockers among the candidates for walking reach (routing.siting), and the coverage
     curve: parcels served against the number of lockers, under the same capacity rules."""
     siting = need("routing.siting")
     spec = run.spec
-    site_list = _candidate_sites(run)
+    try:
+        site_list = _candidate_sites(run)  # reads walking reach: snaps buildings and demand
+    except GongpeiError as err:
+        raise run.blame(err, "lockers", "candidates") from None
+    _check_budget(run, site_list)
     try:
         inst = sites.siting_instance(
             run.demand, site_list, run.maps.graphs["walk"], spec.siting, spec.name
         )
+        _out_of_reach(run, inst)
         model = siting.SitingModel(
-            kind=SITING_KINDS[spec.siting.model],
+            kind=sites.SITING_KINDS[spec.siting.model],
             p=None if spec.siting.model == "set_cover" else spec.siting.budget,
             capacitated=spec.siting.capacitated,
             sizing=sites.sizing_model(spec.siting),
@@ -258,7 +260,7 @@ def _stage_siting(run: Run) -> None:
             plan = siting.solve(inst, model, time_limit_s=limit)
             advance(1)
     except GongpeiError as err:
-        raise run.blame(err, "siting") from None
+        raise run.blame(GongpeiError(sites.in_scenario_words(str(err))), "siting") from None
     compartments = sites.site_compartments(plan, site_list)
     run.open_lockers = [
         sites.OpenLocker(site_list[j].id, site_list[j].lat, site_list[j].lon, compartments[j])
@@ -267,7 +269,27 @@ def _stage_siting(run: Run) -> None:
     opened = len(run.open_lockers)
     curve = _coverage_curve(run, inst, model, limit, opened) if run.coverage_curve else []
     run.summary["siting"] = sites.siting_summary(plan, site_list, spec.siting, curve)
-    run.layers.update(sites.siting_layers(plan, site_list))
+    run.layers.update(sites.siting_layers(plan, site_list, spec.siting))
+
+
+def _check_budget(run: Run, site_list: list[sites.Site]) -> None:
+    """A budget the candidates cannot meet, in the scenario's words: the siting library said
+    "model 'maxcover': p=100000 is larger than the 60 candidate sites" of a money amount typed
+    into ``siting.budget``, which counts lockers."""
+    problem = sites.budget_problem(run.spec.siting, len(site_list),
+                                   sum(site.existing for site in site_list))
+    if problem is not None:
+        raise run.loaded.fail(problem, "siting", "budget")
+
+
+def _out_of_reach(run: Run, inst: "SitingInstance") -> None:
+    """Say on the stage and as a warning how much demand no candidate reaches: no budget serves
+    it, and only summary.json had the count (Xinjiekou: 1,153 of 1,277 points)."""
+    far = sites.demand_out_of_reach(inst)
+    if far["points"]:
+        note = sites.out_of_reach_text(far, run.spec.siting.radius_m)
+        run.stages["siting"] = {"note": note}
+        log.warning("siting: %s", note)
 
 
 #: How close to its bound each point of the coverage curve is solved. Under capacities the
@@ -315,7 +337,9 @@ def _candidate_sites(run: Run) -> list[sites.Site]:
     if spec.candidates.road_nodes:
         found += sites.sites_at_road_nodes(run.maps.graphs["walk"], spec, run.spec.demand.seed)
     if spec.candidates.building_types:
-        found += sites.sites_at_buildings(_buildings(run), spec, run.demand)
+        near = sites.walk_reach(run.demand, run.maps.graphs["walk"], run.spec.siting,
+                                run.spec.name)
+        found += sites.sites_at_buildings(_buildings(run), spec, run.demand, near)
     if not found:
         types = ", ".join(spec.candidates.building_types) or "none given"
         raise run.loaded.fail(
@@ -466,6 +490,11 @@ STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
 DAY_STAGES = ("day", "plans")  # a scenario without firms sites lockers only: these do not run
 
 
+#: The coverage curve's title where it is not the siting model's own curve: it is maximal
+#: covering under every model, and a p-median plan (the star) lies on or below it.
+CURVE_TITLES = {"p_median": "Maximal-covering curve; the p-median plan (star) minimises walking"}
+
+
 def write_outputs(run: Run, folder: Path) -> None:
     """summary.json, layers/*.geojson, plots/*.png and report.html into ``folder``."""
     spec = run.spec
@@ -484,7 +513,7 @@ def write_outputs(run: Run, folder: Path) -> None:
         need("routing.siting.curve").plot_curve(
             siting["curve"],
             folder / "plots" / "coverage_curve.png",
-            title="Coverage curve",
+            title=CURVE_TITLES.get(siting["model"], "Coverage curve"),
             chosen=(len(siting["opened"]), siting["coverage"]),
             capacitated=siting["capacitated"],
             curve_capacitated=siting["capacitated"],  # the curve keeps the siting's capacities

@@ -1,5 +1,6 @@
 """The scenario file's schema: the map, demand, lockers, siting, firms, centres and run settings."""
 
+import math
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -204,9 +205,22 @@ class DemandSpec(Strict):
     def _file_when_needed(self) -> "DemandSpec":
         if self.source == "file" and self.file is None:
             raise ValueError("source 'file' needs a file")
-        if sum(self.size_mix.values()) <= 0:
-            raise ValueError("size_mix must have a positive share")
         return self
+
+    @field_validator("size_mix")
+    @classmethod
+    def _shares_of_one(cls, mix: dict[str, float]) -> dict[str, float]:
+        """Shares as ``gongpei site`` reads a mix: a size left out is 0 and they sum to 1. The
+        scenario divided by their sum, so percentages ran as shares and ``{S: 0.6, M: 0.3}``
+        (L forgotten) became 0.667 / 0.333, without a word."""
+        total = sum(mix.values())
+        if not math.isclose(total, 1.0):
+            given = ", ".join(f"{size}: {share:g}" for size, share in mix.items())
+            raise ValueError(
+                f"the S, M, L shares must sum to 1 (a size left out is 0); {{{given}}} sums "
+                f"to {total:g}" + (" (percentages? give 0.6 for 60 %)" if total > 1.5 else "")
+            )
+        return mix
 
 
 class Compartments(Strict):

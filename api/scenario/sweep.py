@@ -141,9 +141,18 @@ def _point(value: Any, run: str, override: str, summary: dict[str, Any]) -> dict
         "cost": {
             plan: figures.get("cost") for plan, figures in (summary.get("plans") or {}).items()
         },
+        "locker_cost": _locker_cost(siting),
         "run": run,
         "set": override,
     }
+
+
+def _locker_cost(siting: dict[str, Any]) -> dict[str, float | None]:
+    """What the opened lockers cost to build: their ``candidates.cost`` each and, when the
+    siting sizes them, their compartments (None: not sized). A siting-only sweep had nothing
+    but ``"cost": {}``, the day's plans' cost, and an empty cost panel."""
+    sizing = siting.get("sizing") or {}
+    return {"fixed": siting.get("fixed_cost"), "compartments": sizing.get("compartment_cost")}
 
 
 def _failed(value: Any, run: str, err: Exception) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -63,6 +63,14 @@ def coverage_curve(
     return curve
 
 
+def coverage_top(percents: Sequence[float]) -> float:
+    """The top of a coverage axis (per cent): the whole 0-100 % when coverage goes past half,
+    else a fifth above the highest point, so that capacitated curves of 1-13 % do not lie flat
+    along the bottom."""
+    top = max(percents, default=100.0)
+    return 105.0 if top > 50 else max(1.0, 1.2 * top)
+
+
 def plot_curve(
     curve: list[dict],
     path: str | Path,
@@ -121,7 +129,9 @@ def plot_curve(
     ax.set_xlabel("lockers opened")
     served = "served " if curve_capacitated else ""  # within reach is not served at capacity
     ax.set_ylabel(f"daily parcels {served}{reach} (%)")
-    ax.set_ylim(0, 105)
+    shown = [100 * c["share"] for c in curve] + ([100 * chosen[1]] if chosen else [])
+    shown += [100 * min(c["bound"] / c["total_parcels"], 1.0) for c in bounds]
+    ax.set_ylim(0, coverage_top(shown))
     ax.grid(alpha=0.3)
     ax.set_title(title, parse_math=False)  # an instance's name: a `$` is no mathtext
     fig.legend(loc="outside lower center", ncols=2, fontsize="small")

@@ -156,7 +156,7 @@ def test_parts_outside_outlines_are_named_and_a_building_part_tower_stays_a_buil
 ) -> None:
     """A part in no outline is left out and named; a way tagged `building` and `building:part`
     (Nanjing's 南京中心) is a building, and a crown part on it is its part, not the podium's."""
-    caplog.set_level(logging.INFO, logger="gongpei.network")
+    caplog.set_level(logging.DEBUG, logger="gongpei.network")
     path = _osm(tmp_path, [
         ((200, 0, 220, 20), {"building:part": "entrance"}),
         (PODIUM, {"building": "retail", "building:levels": "4"}),

@@ -216,7 +216,9 @@ def test_cli_run_quiet_and_bad_input(
     )
     assert code == 0, io.err
     assert io.out.strip() == f"report: {(out / 'report.html').resolve()}"
-    assert io.err == ""
+    # warnings only: here the demand no candidate reaches (the siting stage's note)
+    assert [line.split(":")[0] for line in io.err.splitlines()] == ["WARNING gongpei.scenario"]
+    assert "have no candidate site within" in io.err
     code, io = _cli(monkeypatch, capsys, "scenario", "run", str(scenario), "-o", str(out), "-q")
     assert code == 2
     assert (
