@@ -15,6 +15,26 @@ from network.errors import SnapError, is_number
 from network.geo import haversine_m
 
 DEFAULT_MAX_SNAP_M = 500.0
+#: How many points a `PointsOffMap` message names before "and N more".
+NAMED_POINTS = 5
+
+
+class PointsOffMap(SnapError):
+    """Points that cannot be placed on the roads, all of them: a day with several addresses
+    off the map was told of the first only, and its sender had to resend it once per address.
+
+    `reasons` says why for each, by its index in the points given, as one line naming it
+    ("point 'job 7': (lat=..., lon=...) is 812 m from the nearest usable road, ..."); the
+    message is the first `NAMED_POINTS` of them and how many more. A caller that can do
+    without some points (a problem's spare locations, `routing.travel`) reads `reasons`."""
+
+    def __init__(self, reasons: dict[int, str]) -> None:
+        self.reasons = dict(sorted(reasons.items()))
+        lines = list(self.reasons.values())
+        more = len(lines) - NAMED_POINTS
+        super().__init__(
+            "; ".join(lines[:NAMED_POINTS]) + (f"; and {more} more" if more > 0 else "")
+        )
 
 
 @dataclass(frozen=True)
@@ -62,7 +82,7 @@ def snap_arrays(
     labels: Sequence[str] | None = None,
     role: str = "point",
 ) -> SnapArrays:
-    """Vectorised snapping; raises SnapError naming the first bad point as `role` and its
+    """Vectorised snapping; raises `PointsOffMap` naming every bad point as `role` and its
     label or position ("target 3"), so a caller with two point lists says which one (labels,
     if given, one per point: checked first, as the names come from them)."""
     _check_max_snap(max_snap_m)
@@ -74,12 +94,12 @@ def snap_arrays(
     index = road_index(graph)
     lat, lon = pts[:, 0], pts[:, 1]
     bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise SnapError(
-            f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is not a valid coordinate "
-            "(lat must be in -90..90, lon in -180..180, no NaN)"
-        )
+    if bad.any():  # the checks below need coordinates: these are told first, on their own
+        raise PointsOffMap({
+            i: f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is not a valid "
+            "coordinate (lat must be in -90..90, lon in -180..180, no NaN)"
+            for i in np.flatnonzero(bad).tolist()
+        })  # fmt: skip
     if len(pts) == 0:
         return SnapArrays(*(np.empty(0, dtype=t) for t in (np.int64, np.int64, float, float)))
     px, py = index.project.transform(lon, lat)
@@ -90,9 +110,17 @@ def snap_arrays(
     seg = np.full(len(geoms), -1, dtype=np.int64)
     which = index.tree.query_nearest(geoms, all_matches=False)
     seg[which[0]] = which[1]
-    if (seg < 0).any():
-        i = int(np.argmax(seg < 0))
-        raise SnapError(f"{_name(i, labels, role)}: {_unplaceable(index, lat[i], lon[i])}")
+    lost = seg < 0
+    reasons = {
+        i: f"{_name(i, labels, role)}: {_unplaceable(index, lat[i], lon[i])}"
+        for i in np.flatnonzero(lost).tolist()
+    }
+    if len(reasons) == len(pts):
+        raise PointsOffMap(reasons)
+    # placed nowhere: measured from a finite spot of some segment, so that the others can be,
+    # and told by the reason above
+    seg[lost] = seg.max()
+    geoms[lost] = shapely.get_point(index.seg_lines[seg[lost]], 0)
     lines = index.seg_lines[seg]
     fraction = np.clip(shapely.line_locate_point(lines, geoms, normalized=True), 0.0, 1.0)
     # the projection finds the spot; its distance, which decides and is snap_m, is told on the
@@ -102,20 +130,24 @@ def snap_arrays(
     # max_snap_m could be more than max_snap_m away by the message, and the other way round
     spot_lon, spot_lat = spot(index, index.seg_a[seg], index.seg_b[seg], fraction)
     dist = haversine_m(lat, lon, spot_lat, spot_lon)
-    too_far = ~(dist <= max_snap_m)
-    if too_far.any():
-        i = int(np.argmax(too_far))
+    too_far = np.flatnonzero(~(dist <= max_snap_m)).tolist()
+    dropped = _near_dropped_roads(graph, index, geoms[too_far], max_snap_m)
+    for i, on_dropped in zip(too_far, dropped, strict=True):
+        if i in reasons:
+            continue
         why = (
             "; it lies on a part of the road network not connected to the rest (only the "
             "largest connected part is kept)"
-            if _on_dropped_road(graph, index, geoms[i], max_snap_m)
+            if on_dropped
             else " (off the map or in the sea?)"
         )
-        raise SnapError(
+        reasons[i] = (
             f"{_name(i, labels, role)}: (lat={lat[i]}, lon={lon[i]}) is "
             f"{_above(float(dist[i]), max_snap_m)} m from the nearest usable road, more than "
             f"max_snap_m={max_snap_m:g}{why}"
         )
+    if reasons:
+        raise PointsOffMap(reasons)
     return SnapArrays(index.seg_a[seg], index.seg_b[seg], fraction, dist)
 
 
@@ -158,18 +190,22 @@ def _floats(value: object) -> np.ndarray | None:
         return None
 
 
-def _on_dropped_road(
-    graph: nx.MultiDiGraph, index: RoadIndex, point: shapely.Point, max_snap_m: float
-) -> bool:
-    """Whether a point too far from the graph's roads lies within `max_snap_m` of a road the
-    build dropped as not connected to the rest (`graph.graph["dropped_roads"]`, lon/lat; a
-    graph saved before they were kept has none)."""
+def _near_dropped_roads(
+    graph: nx.MultiDiGraph, index: RoadIndex, points: np.ndarray, max_snap_m: float
+) -> np.ndarray:
+    """Whether each point (projected, too far from the graph's roads) lies within `max_snap_m`
+    of a road the build dropped as not connected to the rest (`graph.graph["dropped_roads"]`,
+    lon/lat; a graph saved before they were kept has none). One tree query for all points: a
+    day's stops can all be off the map."""
+    near = np.zeros(len(points), dtype=bool)
     roads = graph.graph.get("dropped_roads")
-    if roads is None or len(roads) == 0:
-        return False
+    if roads is None or len(roads) == 0 or len(points) == 0:
+        return near
     x, y = index.project.transform(roads[..., 0], roads[..., 1])
     lines = shapely.linestrings(np.stack([x, y], axis=-1))
-    return bool(shapely.distance(point, lines).min() <= max_snap_m)
+    found, _ = shapely.STRtree(lines).query(points, predicate="dwithin", distance=max_snap_m)
+    near[found] = True
+    return near
 
 
 def _unplaceable(index: RoadIndex, lat: float, lon: float) -> str:
@@ -203,10 +239,10 @@ def snap_points(
 ) -> list[Snap]:
     """Each (lat, lon) placed on its nearest usable road segment.
 
-    Raises SnapError naming the point (by `labels[i]` if given, else its position) when it is
-    not a (lat, lon) pair or not a valid coordinate, when the graph has no road or the point
-    is too far from the map for its local projection, or when it lies farther than
-    `max_snap_m` metres from every usable road.
+    Raises `PointsOffMap` (a SnapError) naming every point (by `labels[i]` if given, else
+    its position) that is not a valid coordinate, that is too far from the map for its local
+    projection (or the graph has no road), or that lies farther than `max_snap_m` metres from
+    every usable road; a SnapError when a point is not a (lat, lon) pair.
     """
     index = road_index(graph)
     arrays = snap_arrays(graph, points, max_snap_m=max_snap_m, labels=labels)

@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from network.errors import GongpeiError
+from network.errors import GongpeiError, is_number
 from network.jsonfile import TOO_LARGE, shown, too_large
 
 __all__ = [
@@ -115,13 +115,6 @@ def clock_seconds(text: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def _parse_clock(value: Any) -> Any:
-    """Accept "HH:MM" or "HH:MM:SS" strings for times; anything else is left to pydantic."""
-    if isinstance(value, str) and ":" in value:
-        return clock_seconds(value)
-    return value
-
-
 _ITEM_KINDS = {
     "jobs": "job",
     "shipments": "shipment",
@@ -142,7 +135,7 @@ def _describe(err: ValidationError, data: Any, what: str) -> ProblemError:
     first = errors[0]
     cause = first.get("ctx", {}).get("error")  # an `_Invalid` knows the field below its model
     loc = posted_path(data, (*first["loc"], *getattr(cause, "loc", ())))
-    for e in errors[:5]:
+    for e in errors[:_NAMED]:
         item, field = what, []
         node = data
         for i, key in enumerate(e["loc"]):
@@ -176,8 +169,17 @@ def _describe(err: ValidationError, data: Any, what: str) -> ProblemError:
             parts.append(msg)
             continue
         parts.append(f"{item}: {where}: {msg}" if where else f"{item}: {msg}")
-    more = len(errors) - 5
-    return ProblemError("; ".join(parts) + (f"; and {more} more" if more > 0 else ""), loc=loc)
+    return ProblemError(_listed(parts, len(errors)), loc=loc)
+
+
+#: How many problems one error message names before "and N more".
+_NAMED = 5
+
+
+def _listed(parts: Sequence[str], total: int) -> str:
+    """One line of the first `_NAMED` of ``total`` problems, and how many more."""
+    more = total - _NAMED
+    return "; ".join(parts[:_NAMED]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _with_input(kind: str, msg: str, value: Any) -> str:
@@ -281,6 +283,16 @@ def not_bool(value: Any) -> Any:
     return value
 
 
+def a_number(value: Any) -> Any:
+    """Refuse text as `not_bool` refuses true/false: lax mode read a batch's ``"service":
+    "60"`` or ``"lat": "60.17"`` as numbers, while the API's own fields and VROOM's reader
+    refuse them. A problem's numbers are JSON numbers; its times also take clock text
+    (`a_time`)."""
+    if isinstance(value, str | bytes):
+        raise ValueError(f"expected a number, not the text {value!r:.40}")
+    return not_bool(value)
+
+
 #: The largest magnitudes the model takes. The engines work in 64-bit integers (times and costs
 #: scaled by up to 1,000, PyVRP's values below 2**44), so 1e30 s of service or a capacity of
 #: 1e30 crashed a solve that had been accepted. The bounds leave room for any real day: times
@@ -292,12 +304,27 @@ MAX_AMOUNT = 10**12
 MAX_MONEY = 1e9
 
 Seconds = Annotated[
-    float, BeforeValidator(not_bool), Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)
+    float, BeforeValidator(a_number), Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)
 ]
 Metres = Annotated[
-    float, BeforeValidator(not_bool), Field(ge=0, le=MAX_METRES, allow_inf_nan=False)
+    float, BeforeValidator(a_number), Field(ge=0, le=MAX_METRES, allow_inf_nan=False)
 ]
-Money = Annotated[float, BeforeValidator(not_bool), Field(ge=0, le=MAX_MONEY, allow_inf_nan=False)]
+Money = Annotated[float, BeforeValidator(a_number), Field(ge=0, le=MAX_MONEY, allow_inf_nan=False)]
+
+
+def a_time(value: Any) -> Any:
+    """A time: seconds, or clock text "HH:MM" or "HH:MM:SS" (`clock_seconds`). Other text is
+    refused with both forms named (it was read as seconds, "36000" as 10 a.m.)."""
+    if not isinstance(value, str):
+        return a_number(value)
+    if ":" in value:
+        return clock_seconds(value)
+    raise ValueError(
+        f"expected a number of seconds or a clock time like 08:30, not the text {value!r:.40}"
+    )
+
+
+Time = Annotated[float, BeforeValidator(a_time), Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 
 
 #: Numbers read from JSON or YAML: ints and floats (an int is a whole float), never booleans,
@@ -306,7 +333,7 @@ Money = Annotated[float, BeforeValidator(not_bool), Field(ge=0, le=MAX_MONEY, al
 #: the scenario files and the API's schemas.
 Int = Annotated[int, BeforeValidator(not_bool)]
 Float = Annotated[float, BeforeValidator(not_bool), Field(allow_inf_nan=False)]
-Amount = tuple[Annotated[int, BeforeValidator(not_bool), Field(ge=0, le=MAX_AMOUNT)], ...]
+Amount = tuple[Annotated[int, BeforeValidator(a_number), Field(ge=0, le=MAX_AMOUNT)], ...]
 Skills = frozenset[str]
 
 
@@ -319,8 +346,8 @@ class TimeWindow(_Frozen):
     Clock strings ("08:00") are accepted on input and stored as seconds.
     """
 
-    start: Seconds
-    end: Seconds
+    start: Time
+    end: Time
 
     @model_validator(mode="before")
     @classmethod
@@ -329,8 +356,6 @@ class TimeWindow(_Frozen):
             if len(value) != 2:
                 raise ValueError(f"a time window is [start, end], got {len(value)} values")
             value = {"start": value[0], "end": value[1]}
-        if isinstance(value, Mapping):
-            value = {k: _parse_clock(v) if k in ("start", "end") else v for k, v in value.items()}
         return value
 
     @model_validator(mode="after")
@@ -371,6 +396,27 @@ class Location(_Frozen):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     name: str | None = None
+
+    @field_validator("lat", "lon", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        return a_number(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_swapped(cls, value: Any) -> Any:
+        """A latitude beyond 90 whose longitude would be a latitude is most likely a [lat, lon]
+        pair given where [lon, lat] is read (VROOM's and GeoJSON's order): say so, rather than
+        only that the latitude is too large."""
+        lat, lon = _get(value, "lat"), _get(value, "lon")
+        if is_number(lat) and is_number(lon) and 90 < abs(lat) <= 180 and abs(lon) <= 90:
+            raise _Invalid(
+                f"lat: {lat!r:.20} is beyond 90 while lon {lon!r:.20} would be a latitude: are "
+                "they swapped? (a [lon, lat] pair, as VROOM and GeoJSON write one, gives the "
+                "longitude first)",
+                "lat",
+            )
+        return value
 
     @model_validator(mode="after")
     def _both_or_none(self) -> Location:
@@ -507,12 +553,20 @@ class Shipment(_Task):
 
 
 def _as_matrix(value: Any) -> np.ndarray:
-    """Nested lists or an array -> read-only float64 square array; None/null means unreachable."""
+    """Nested lists or an array -> read-only float64 square array; None/null means unreachable.
+
+    Entries are numbers: NumPy read the text "5" as 5 and true as 1, which the model's other
+    numbers refuse (`a_number`). A row of the wrong length is said to be one (NumPy's own text
+    spoke of inhomogeneous shapes)."""
     if isinstance(value, np.ndarray):
         arr = np.array(value, dtype=np.float64)
     else:
         try:
             rows = [[np.inf if x is None else x for x in row] for row in value]
+        except TypeError as err:
+            raise ValueError(f"must be a square table of numbers ({err})") from None
+        _check_entries(rows)
+        try:
             arr = np.array(rows, dtype=np.float64)
         except (TypeError, ValueError) as err:
             raise ValueError(f"must be a square table of numbers ({err})") from None
@@ -535,6 +589,25 @@ def _as_matrix(value: Any) -> np.ndarray:
         )
     arr.setflags(write=False)
     return arr
+
+
+def _check_entries(rows: list[list[Any]]) -> None:
+    """Every row as long as there are rows, and no entry text or true/false. Types are looked
+    at once per kind (`map(type)` runs in C): a 3,000-stop matrix is nine million entries."""
+    for i, row in enumerate(rows):
+        if len(row) != len(rows):
+            raise ValueError(
+                f"must be a square table of numbers: row {i} has {len(row)} entries, "
+                f"{len(rows)} expected (one per row)"
+            )
+    kinds = set(map(type, itertools.chain.from_iterable(rows)))
+    if any(issubclass(kind, str | bytes | bool | np.bool_) for kind in kinds):
+        i, j, x = next((i, j, x) for i, row in enumerate(rows) for j, x in enumerate(row)
+                       if isinstance(x, str | bytes | bool | np.bool_))  # fmt: skip
+        try:
+            a_number(bool(x) if isinstance(x, np.bool_) else x)
+        except ValueError as err:
+            raise ValueError(f"entry [{i}][{j}]: {err}") from None
 
 
 def _too_large_entry(rows: list[list[Any]]) -> str:
@@ -577,6 +650,22 @@ class TravelMatrices(_Frozen):
     durations: Matrix
     distances: Matrix
     access_m: tuple[Metres, ...] | None = None
+
+    _off_map: dict[int, str] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def on_roads(cls, off_map: Mapping[int, str], **fields: Any) -> TravelMatrices:
+        """Matrices timed on a road network that could not place the locations ``off_map``
+        (index: why, one line naming it): they are unreachable here, and a problem refuses
+        those where a centre or a task stands (`off_map`). Not a field: a file cannot say it."""
+        matrices = cls(**fields)
+        matrices._off_map = dict(off_map)
+        return matrices
+
+    @property
+    def off_map(self) -> Mapping[int, str]:
+        """The locations the road network could not place (see `on_roads`); none if given."""
+        return self._off_map
 
     @model_validator(mode="after")
     def _same_shape(self) -> TravelMatrices:
@@ -791,13 +880,9 @@ def _validate_problem(p: Problem) -> None:
             )
 
     centres = {c.id: c for c in p.centres}
-    for i, c in enumerate(p.centres):
-        where(f"centre '{c.id}'", c.location, "centres", i)
-    for i, j in enumerate(p.jobs):
-        where(f"job '{j.id}'", j.location, "jobs", i)
-    for i, s in enumerate(p.shipments):
-        where(f"shipment '{s.id}': pickup", s.pickup.location, "shipments", i, "pickup")
-        where(f"shipment '{s.id}': delivery", s.delivery.location, "shipments", i, "delivery")
+    for label, index, at in _places(p):
+        where(label, index, *at)
+    _check_on_map(p)
     for i, v in enumerate(p.vehicles):
         for end in ("start", "end"):
             ref = getattr(v, end)
@@ -812,6 +897,7 @@ def _validate_problem(p: Problem) -> None:
                 "profile",
             )
         _check_shift_meets_centres(v, centres, ("vehicles", i, "shift"))
+        _check_breaks_fit(v, centres, ("vehicles", i, "breaks"))
 
     dims = None
     for label, at, amount in _amounts(p):
@@ -828,6 +914,32 @@ def _validate_problem(p: Problem) -> None:
             f"capacity_names: {len(p.capacity_names)} names for {dims} capacity dimensions",
             "capacity_names",
         )
+
+
+def _places(p: Problem) -> Iterator[tuple[str, int, Loc]]:
+    """Every location a centre or a task stands at: how a message names it, its index, and
+    the path of the item (the field `location` below it)."""
+    for i, c in enumerate(p.centres):
+        yield f"centre '{c.id}'", c.location, ("centres", i)
+    for i, j in enumerate(p.jobs):
+        yield f"job '{j.id}'", j.location, ("jobs", i)
+    for i, s in enumerate(p.shipments):
+        yield f"shipment '{s.id}': pickup", s.pickup.location, ("shipments", i, "pickup")
+        yield f"shipment '{s.id}': delivery", s.delivery.location, ("shipments", i, "delivery")
+
+
+def _check_on_map(p: Problem) -> None:
+    """A location the road network could not place fails the day where a centre or a task
+    stands, every such one named at once; a spare one, in a firm's address list but used by
+    nothing, is left unreachable (it failed the whole day, and its sender resent the day once
+    per bad address)."""
+    off = {i: why for m in p.matrices.values() for i, why in m.off_map.items()}
+    if not off:
+        return
+    used = [(index, at) for _label, index, at in _places(p) if index in off]
+    if used:
+        stops = sorted({index for index, _at in used})
+        raise _Invalid(_listed([off[i] for i in stops], len(stops)), *used[0][1], "location")
 
 
 def _check_shift_meets_centres(v: Vehicle, centres: dict[str, Centre], at: Loc) -> None:
@@ -848,6 +960,51 @@ def _check_shift_meets_centres(v: Vehicle, centres: dict[str, Centre], at: Loc) 
                 f"of its {end} centre '{ref}' ({_clock_span(opening)}): it could never {verb} it",
                 *at,
             )
+
+
+def _check_breaks_fit(v: Vehicle, centres: dict[str, Centre], at: Loc) -> None:
+    """Each break must fit the hours the vehicle's route may run, as the engines place it:
+    start in one of its windows, no earlier than the route may start (its shift's start, its
+    start centre's opening) and end by the latest the route may end (its shift's end, its end
+    centre's closing), and no longer than its max duration. A break that never can made the
+    vehicle unusable: the engines left it idle and its tasks unassigned "for want of room",
+    never naming the break. ``at`` is the breaks' path."""
+    lo, hi = (v.shift.start, v.shift.end) if v.shift is not None else (0.0, math.inf)
+    if v.start is not None and (opening := centres[v.start].opening) is not None:
+        lo = max(lo, opening.start)
+    if v.end is not None and (opening := centres[v.end].opening) is not None:
+        hi = min(hi, opening.end)
+    if hi < lo:  # hours that never meet: the shift's check, or the engines, tell of them
+        return
+    span = f"{format_time(lo)}-{format_time(hi)}" if hi < math.inf else f"from {format_time(lo)}"
+    shift = v.shift
+    hours = (
+        f"the shift {span}"
+        if shift is not None and (lo, hi) == (shift.start, shift.end)
+        else f"the hours its route may run, {span} (its shift and its centres' opening hours)"
+    )
+    for k, b in enumerate(v.breaks):
+        if v.max_duration is not None and b.duration > v.max_duration:
+            raise _Invalid(
+                f"vehicle '{v.id}': break '{b.id}': duration: {b.duration:g} s is longer than "
+                f"its max_duration ({v.max_duration:g} s), which a route's breaks count in: "
+                "the vehicle could never be used",
+                *at, k, "duration",
+            )  # fmt: skip
+        if b.duration > hi - lo:
+            raise _Invalid(
+                f"vehicle '{v.id}': break '{b.id}': duration: {b.duration:g} s is longer than "
+                f"{hours} ({hi - lo:g} s): the vehicle could never be used",
+                *at, k, "duration",
+            )  # fmt: skip
+        latest = hi - b.duration  # the last moment the break can start and still fit
+        if b.windows and not any(max(w.start, lo) <= min(w.end, latest) for w in b.windows):
+            spans = ", ".join(_clock_span(w) for w in b.windows)
+            raise _Invalid(
+                f"vehicle '{v.id}': break '{b.id}': windows: {spans} never start a "
+                f"{b.duration:g} s break within {hours}: the vehicle could never be used",
+                *at, k, "windows",
+            )  # fmt: skip
 
 
 def _clock_span(window: TimeWindow) -> str:

@@ -81,17 +81,50 @@ def network_matrices(
     each leg timed door to door (`with_access_walk`; `parked` are the location indices where
     vehicles start or end). `labels` name what stands at each location (`job '777'`, `centre
     'hub'`), so that a location off the map is refused by that name, not by its place in the
-    internal list."""
+    internal list.
+
+    Locations the roads cannot take (off the map, too far from a road) are not refused here:
+    they are unreachable, with why in the result's `off_map`, and the problem refuses those a
+    centre or a task stands at, all at once (`routing.model`). A spare address in a firm's list
+    of locations, which nothing visits, failed the whole day."""
     from network.matrix import travel_matrix
+    from network.snap import PointsOffMap
 
     points = _points(locations)
-    result = travel_matrix(graph, points, labels=labels, **options)
-    access = access_metres(result.snap_m, parked)
-    return TravelMatrices(
-        durations=with_access_walk(result.duration_s, access, points),
-        distances=result.distance_m,
+    off_map: dict[int, str] = {}
+    try:
+        result = travel_matrix(graph, points, labels=labels, **options)
+        durations, distances, snap_m = result.duration_s, result.distance_m, result.snap_m
+    except PointsOffMap as err:
+        off_map = err.reasons
+        on_map = [i for i in range(len(points)) if i not in off_map]
+        part = travel_matrix(
+            graph,
+            [points[i] for i in on_map],
+            labels=None if labels is None else [labels[i] for i in on_map],
+            **options,
+        )
+        durations, distances = (
+            _spread(m, on_map, len(points)) for m in (part.duration_s, part.distance_m)
+        )
+        snap_m = np.zeros(len(points))
+        snap_m[on_map] = part.snap_m
+    access = access_metres(snap_m, parked)
+    return TravelMatrices.on_roads(
+        off_map,
+        durations=with_access_walk(durations, access, points),
+        distances=distances,
         access_m=tuple(access.tolist()),
     )
+
+
+def _spread(part: np.ndarray, kept: Sequence[int], n: int) -> np.ndarray:
+    """An n x n matrix holding ``part``, the matrix between the locations ``kept``: the others
+    are unreachable (inf), but from themselves."""
+    full = np.full((n, n), np.inf)
+    np.fill_diagonal(full, 0.0)
+    full[np.ix_(kept, kept)] = part
+    return full
 
 
 def access_metres(snap_m: np.ndarray, parked: Collection[int]) -> np.ndarray:

@@ -100,10 +100,12 @@ def claim(db: Database, worker_id: str, lease_s: float) -> Claimed | None:
     A job whose workers died `MAX_ATTEMPTS` times is failed instead, and said so in the log."""
     while True:
         with db.writing() as session:
-            now = utcnow()
-            job = session.scalars(_next_job(now)).first()
+            job = session.scalars(_next_job(utcnow())).first()
             if job is None:
                 return None
+            # read once the row is locked, never before its creation: the query sees a job
+            # committed after it began, and the API that stamped it may run on another host
+            now = max(utcnow(), job.created_at)
             spent = job.attempts >= MAX_ATTEMPTS
             if spent:
                 job.status, job.finished_at = "failed", now

@@ -174,8 +174,7 @@ def _native_batch() -> dict:
          "vehicle 'v1': shift: 05:00-06:30 never meets the opening hours of its start centre "
          "'hub' (07:00-20:00): it could never leave it"),
         ("vroom", lambda p: p["jobs"][2].update(service="soon"), ["jobs", 2, "service"],
-         "job '3': service: Input should be a valid number, unable to parse string as a number "
-         "(got 'soon')"),
+         "job '3': service: expected a number, not the text 'soon'"),
         ("vroom", lambda p: p["jobs"][0].update(time_windows=[[0, 60], [900, 600]]),
          ["jobs", 0, "time_windows", 1],
          "job '1': time_windows[1]: time window ends (00:10) before it starts (00:15)"),

@@ -92,7 +92,7 @@ def test_vroom_problem_reads_with_its_semantics(tmp_path: Path) -> None:
         ),
         (lambda d: d["shipments"][0].update(pickup=7), "shipment #0: pickup: an object is"),
         (lambda d: d["vehicles"][0].update(start=[120.3, None]), "vehicle '1': start: expected"),
-        (lambda d: d.update(matrix=[[0, 1]]), "matrix: must be square"),
+        (lambda d: d.update(matrix=[[0, 1]]), "matrix: must be a square table of numbers: row 0"),
         (lambda d: d["jobs"][0].update(id="x"), "job #0: id: an integer is required"),
         (lambda d: d["jobs"][1].update(location_index=9), "job '11': location 9 is outside"),
         (

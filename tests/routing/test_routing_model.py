@@ -57,7 +57,7 @@ def test_unreachable_pairs_are_infinite_and_null_in_json() -> None:
     [
         (
             {"jobs": [{"id": "j1", "location": 1, "service": "abc"}]},
-            "job 'j1': service: Input should be a valid number",
+            "job 'j1': service: expected a number, not the text 'abc'",
         ),
         (
             {"jobs": [{"id": "j1", "location": 1, "service": -5}]},
@@ -228,8 +228,8 @@ J1 = {"id": "j1", "location": 1}
         (  # a window posted as [start, end] is checked as {start, end}: the path ends at it
             {"jobs": [{**J1, "time_windows": [[0, "soon"]]}]},
             ("jobs", 0, "time_windows", 0),
-            "job 'j1': time_windows[0].end: Input should be a valid number, unable to parse "
-            "string as a number (got 'soon')",
+            "job 'j1': time_windows[0].end: expected a number of seconds or a clock time like "
+            "08:30, not the text 'soon'",
         ),
         (
             {"vehicles": [{"id": "v1", "breaks": [{"id": "b", "duration": -5}]}]},

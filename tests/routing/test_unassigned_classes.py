@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from routing import unassigned
-from routing.model import Break, Centre, Job, Problem, Shipment, ShipmentStop, Vehicle
+from routing.model import (
+    Break,
+    Centre,
+    Job,
+    Problem,
+    ProblemError,
+    Shipment,
+    ShipmentStop,
+    Vehicle,
+)
 from routing.unassigned import explain, fits_alone, has_carrier, why_not_alone
 
 H = 3600.0
@@ -45,6 +54,20 @@ def _windows(rng: np.random.Generator) -> tuple[tuple[float, float], ...]:
     """None to three disjoint windows within the day."""
     starts = sorted(rng.choice(np.arange(6, 20, 2), size=rng.integers(0, 4), replace=False))
     return tuple((s * H, s * H + float(rng.choice([600, 1800, 3600]))) for s in starts)
+
+
+def _fits(shape: dict, windows: tuple, duration: float, centres: tuple[Centre, ...]) -> bool:
+    """Whether a break can be taken in the hours a vehicle of this shape may run: the problem
+    refuses one that never can (asked of the model itself, on a problem of that vehicle)."""
+    vehicle = Vehicle(id="v", **{**shape, "profile": "van"},
+                      breaks=(Break(id="b", windows=windows, duration=duration),))  # fmt: skip
+    zeros = [[0.0] * 3] * 3
+    try:
+        Problem(centres=centres, vehicles=(vehicle,),
+                matrices={"van": {"durations": zeros, "distances": zeros}})  # fmt: skip
+    except ProblemError:
+        return False
+    return True
 
 
 def _problem(seed: int) -> Problem:
@@ -85,6 +108,7 @@ def _problem(seed: int) -> Problem:
         }  # fmt: skip
         breaks = [(_windows(rng), float(rng.choice([600, 1800, 3600])))
                   for _ in range(rng.integers(0, 3))]  # fmt: skip
+        breaks = [(w, d) for w, d in breaks if _fits(shape, w, d, centres)]
         for copy in range(int(rng.integers(1, 6))):
             vehicles.append(Vehicle(
                 id=f"k{kind}-{copy}", name=f"van {copy}", fixed_cost=float(copy),

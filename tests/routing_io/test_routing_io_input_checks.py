@@ -187,8 +187,7 @@ def _set(path: tuple, value: object):
          "vehicle '1': break '1': duration: Input should be greater than or equal to 0 (got -5)"),
         (_set(("shipments", 0, "delivery", "service"), "x"),
          ("shipments", 0, "delivery", "service"),
-         "shipment '20-21': delivery.service: Input should be a valid number, unable to parse "
-         "string as a number (got 'x')"),
+         "shipment '20-21': delivery.service: expected a number, not the text 'x'"),
         (lambda d: d["jobs"][0].update(amount=d["jobs"][0].pop("delivery") * 2),
          ("jobs", 0, "amount"), "job '10': delivery: 2 capacity dimensions but others have 1"),
         (lambda d: d["jobs"].append(d["jobs"][0]), ("jobs", 1, "id"), "task '10': id repeats"),

@@ -162,7 +162,9 @@ def test_a_job_window_typo_is_refused_naming_the_job_and_the_value() -> None:
     }
     with pytest.raises(ProblemError) as err:
         problem_from_dict(data)
-    assert str(err.value).startswith("job 'a': time_windows[0]: '10:75' is not a clock time")
+    assert str(err.value).startswith(
+        "job 'a': time_windows[0].start: '10:75' is not a clock time"
+    )
 
 
 @pytest.mark.parametrize(
