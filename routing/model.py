@@ -327,12 +327,12 @@ def a_time(value: Any) -> Any:
 Time = Annotated[float, BeforeValidator(a_time), Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 
 
-#: Numbers read from JSON or YAML: ints and floats (an int is a whole float), never booleans,
-#: and floats finite (YAML's ``.inf`` passed a pooling day's or a scenario's checks and crashed
-#: later: capacities in whole grams, a least-core LP of 0 x inf); shared by the pooling day,
-#: the scenario files and the API's schemas.
-Int = Annotated[int, BeforeValidator(not_bool)]
-Float = Annotated[float, BeforeValidator(not_bool), Field(allow_inf_nan=False)]
+#: Numbers read from JSON or YAML: ints and floats (an int is a whole float), never booleans
+#: nor text (`"kg": "3"` in a pooling day posted to the API was read as 3), and floats finite
+#: (YAML's ``.inf`` passed a pooling day's or a scenario's checks and crashed later: capacities
+#: in whole grams, a least-core LP of 0 x inf); shared by the pooling day and the scenario files.
+Int = Annotated[int, BeforeValidator(a_number)]
+Float = Annotated[float, BeforeValidator(a_number), Field(allow_inf_nan=False)]
 Amount = tuple[Annotated[int, BeforeValidator(a_number), Field(ge=0, le=MAX_AMOUNT)], ...]
 Skills = frozenset[str]
 

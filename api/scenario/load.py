@@ -109,7 +109,12 @@ def _describe(error: dict, lines: LineMap) -> str:
     if kind == "missing":
         missing = loc[len(found) :]
         message = f"missing required key '{dotted(missing)}'"
-    elif "input" in error and not isinstance(error["input"], dict | list) and "(got" not in message:
+    elif (
+        "input" in error
+        and not isinstance(error["input"], dict | list)
+        and "(got" not in message
+        and repr(error["input"]) not in message  # "not the text 'abc'" names it already
+    ):
         message += f" (got {error['input']!r})"
     return f"{origin}: {field}: {message}"
 

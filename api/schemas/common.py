@@ -30,7 +30,8 @@ Name = Annotated[Text, AfterValidator(not_blank)]
 #: native`, a locker file's import). Lax mode took "3" and 2.0 for a whole number 3 and 2, and
 #: "36.07" for a latitude; `Int` is a JSON integer, `Float` any finite JSON number, and true or
 #: false is neither (its own message). A response's numbers are plain `int`/`float`: the server
-#: builds them. (`routing.model`'s lax `Int`/`Float` stay for YAML files and Python callers.)
+#: builds them. (`routing.model`'s `Int`/`Float`, for YAML files and Python callers, refuse
+#: text too but read 2.0 as 2.)
 Int = Annotated[int, Field(strict=True), BeforeValidator(not_bool)]
 Float = Annotated[float, Field(strict=True, allow_inf_nan=False), BeforeValidator(not_bool)]
 #: A request body's true/false: JSON true or false only ("false" and 0 were read as false).

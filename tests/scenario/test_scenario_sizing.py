@@ -79,7 +79,7 @@ def test_sizing_block_is_optional_and_takes_defaults(tmp_path: Path) -> None:
     ("max_compartments: 0",
      "7: siting.sizing.max_compartments: Input should be greater than or equal to 1 (got 0)"),
     ("max_compartments: many",
-     "7: siting.sizing.max_compartments: Input should be a valid integer"),
+     "7: siting.sizing.max_compartments: expected a number, not the text 'many'"),
     ("costs: {S: 300, L: -5}",
      "7: siting.sizing.costs.L: Input should be greater than or equal to 0 (got -5)"),
     ("costs: {XL: 5}", "7: siting.sizing.costs: unknown key 'XL'"),

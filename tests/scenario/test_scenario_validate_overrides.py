@@ -25,8 +25,8 @@ def test_validate_reports_each_bad_override(monkeypatch, capsys) -> None:
                            "--set", "siting.radius_m=abc", "--fix", "run.transfr=null")  # fmt: skip
     assert code == 2
     assert err.splitlines() == [
-        "error: --set siting.radius_m=abc: siting.radius_m: Input should be a valid number, "
-        "unable to parse string as a number (got 'abc')",
+        "error: --set siting.radius_m=abc: siting.radius_m: expected a number, "
+        "not the text 'abc'",
         "error: --set run.transfr=null: run: unknown key 'transfr'; did you mean 'transfer'?",
     ]
 
