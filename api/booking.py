@@ -29,6 +29,19 @@ class BookingError(Exception):
         self.status = status
 
 
+def _none_free(session: Session, locker_id: int, sizes: list[str], allow_larger: bool) -> str:
+    """Why no door of ``sizes`` is held: none free now (worth retrying), or none of those sizes
+    at all, which "no free compartment of size L" left a firm retrying in vain."""
+    wanted = f"{sizes[0]} or larger" if allow_larger else sizes[0]
+    built = set(
+        session.scalars(select(Compartment.size).where(Compartment.locker_id == locker_id))
+    )
+    if built & set(sizes):
+        return f"locker {locker_id}: no free compartment of size {wanted}"
+    has = ", ".join(s for s in SIZES if s in built) or "none"
+    return f"locker {locker_id} has no compartment of size {wanted} at all (its sizes: {has})"
+
+
 def reserve(
     session: Session,
     firm: Firm,
@@ -60,8 +73,7 @@ def reserve(
         .with_for_update(skip_locked=True)
     ).first()
     if compartment is None:
-        wanted = f"{size} or larger" if allow_larger else size
-        raise BookingError(409, f"locker {locker_id}: no free compartment of size {wanted}")
+        raise BookingError(409, _none_free(session, locker_id, sizes, allow_larger))
     compartment.status = "reserved"
     availability_changed(session, locker_id)
     reservation = Reservation(

@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db.engine import Database
@@ -24,7 +25,8 @@ from api.deps import (
     unprocessable,
 )
 from api.jobs import queue
-from api.jobs.runner import read_batch
+from api.jobs.runner import read_batch, siting_records
+from api.paging import newest_first, next_cursor
 from api.schemas import jobs as job_bodies
 from api.schemas.jobs import BatchSubmit, JobAccepted, SitingSubmit
 from api.settings import Settings
@@ -47,9 +49,10 @@ PROGRESS_DESCRIPTION = (
 CANCEL_DESCRIPTION = (
     "A queued job is cancelled at once and never runs. A running one is marked cancelled at "
     "once (its status says so, and it will have no result); its worker hears of it within "
-    "about a second of its next progress report and stops: a pool run before its next "
-    "routing solve, a batch or a siting run when its search ends (its time limit). A job "
-    "that has ended (done, failed, cancelled) is a 409."
+    "about a second and stops: a batch at its search's next plan (a fraction of a second; "
+    "before OR-Tools' first plan, a few seconds on 3,000 stops), a pool run likewise within "
+    "its solve in progress, a siting run at once. A job that has ended (done, failed, "
+    "cancelled) is a 409."
 )
 #: How a job kind is named in the API's summaries.
 KIND_NAMES = {"batch": "batch", "siting": "siting run", "pool": "pooling run"}
@@ -60,6 +63,19 @@ class JobStatus(job_bodies.JobStatus):
     it: its meaning is how `api.jobs.runner` reports each kind of job."""
 
     progress: float = Field(description=PROGRESS_DESCRIPTION, examples=[0.4])
+
+
+class BatchPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [job_bodies.STATUS_EXAMPLE], "next_cursor": None}]
+        }
+    )
+
+    items: list[JobStatus]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next (older) page; null on the last page."
+    )
 
 
 def queued(
@@ -125,13 +141,23 @@ def add_job_routes(
     result_summary: str,
     result_description: str,
     result_example: dict[str, Any],
+    result_model: type[BaseModel] | None = None,
+    status_key: Callable[..., Any] | None = None,
+    status_reader: Callable[[Database, Firm, str], Any] | None = None,
+    status_description: str | None = None,
 ) -> None:
     """A job resource's `GET {path}/{job_id}` (status), `GET {path}/{job_id}/{result}`
     (JSON, or GeoJSON with `?format=geojson`) and `POST {path}/{job_id}/cancel`, for the firm
-    that posted the job only. The result's OpenAPI entry shows ``result_example`` and an empty
-    FeatureCollection."""
+    that posted the job only; the status also for whoever ``status_key`` admits and
+    ``status_reader`` (caller, job id -> status, or a 404) lets read it. The result's OpenAPI
+    entry shows ``result_model``'s schema (any JSON where None), ``result_example`` and an
+    empty FeatureCollection."""
 
-    def status(job_id: HexId, firm: Firm = Depends(key), db: Database = Depends(get_db)):
+    def status(
+        job_id: HexId, firm: Firm = Depends(status_key or key), db: Database = Depends(get_db)
+    ):
+        if status_reader is not None:
+            return status_reader(db, firm, job_id)
         return owned_job(db, firm, job_id, kind)
 
     def cancel(job_id: HexId, firm: Firm = Depends(key), db: Database = Depends(get_db)):
@@ -157,6 +183,7 @@ def add_job_routes(
         response_model=JobStatus,
         responses=errors(401, 403, 404),
         summary=status_summary,
+        description=status_description,
     )
     router.add_api_route(
         f"{path}/{{job_id}}/cancel",
@@ -173,9 +200,12 @@ def add_job_routes(
         outcome,
         methods=["GET"],
         name=f"{kind}_{result}",
+        description=f"A 409 until the {KIND_NAMES[kind]} is done: while it is queued or "
+        "running, and once it failed (with the reason) or was cancelled.",
         responses={
             200: {
                 "description": result_description,
+                **({"model": result_model} if result_model else {}),
                 "content": {
                     "application/json": {"example": result_example},
                     "application/geo+json": {
@@ -192,18 +222,10 @@ def add_job_routes(
 SOLUTION_DESCRIPTION = (
     "VROOM-shaped JSON (routes with steps and ETAs, unassigned with reasons; the summary holds "
     "the independent checker's verdict, `checker`: `ok` and the violations, as `gongpei solve` "
-    "writes it), or a GeoJSON FeatureCollection with `?format=geojson`."
+    "writes it), or a GeoJSON FeatureCollection with `?format=geojson`. Times are seconds "
+    "from midnight of the plan's day, distances metres, locations [lon, lat]. The example is "
+    "the native request example's answer, with a seventh parcel no van reaches in its window."
 )
-SOLUTION_EXAMPLE: dict[str, Any] = {
-    "summary": {
-        "cost": 1240,
-        "routes": 1,
-        "unassigned": 0,
-        "checker": {"ok": True, "violations": []},
-    },
-    "routes": [{"vehicle": 1, "steps": []}],
-    "unassigned": [],
-}
 
 
 @router.post(
@@ -212,6 +234,10 @@ SOLUTION_EXAMPLE: dict[str, Any] = {
     status_code=202,
     responses=errors(401, 403, 422, 429),
     summary="Submit a day's delivery batch for solving (firm)",
+    description="Every field is checked now (a 422 names the item and the field); the "
+    "solve runs in a worker. Poll `GET /v1/batches/{id}` until `done`, then read "
+    "`GET /v1/batches/{id}/solution`. A batch holds at most 3,000 stops; a firm may have "
+    "`GONGPEI_MAX_ACTIVE_JOBS` jobs queued or running at once (a 429 beyond).",
 )
 def submit_batch(
     body: BatchSubmit,
@@ -234,6 +260,28 @@ def submit_batch(
         payload["network"] = _server_map(body.problem, settings)
         _known_profiles(problem, source_profiles(payload["network"]))
     return queued(db, settings, kind="batch", firm=firm, payload=payload)
+
+
+@router.get(
+    "/v1/batches",
+    response_model=BatchPage,
+    responses=errors(401, 403, 422),
+    summary="The firm's batches, newest first, with cursor paging (firm)",
+    description="Each batch's status, as `GET /v1/batches/{id}` gives it: how a firm finds a "
+    "batch whose id it lost.",
+)
+def list_batches(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    firm: Firm = Depends(firm_key),
+    db: Database = Depends(get_db),
+) -> dict:
+    query = select(Job).where(Job.firm_id == firm.id, Job.kind == "batch")
+    query = newest_first(query, created=Job.created_at, ident=Job.id, cursor=cursor, limit=limit)
+    with db.reading() as session:
+        rows = session.scalars(query).all()
+        items = [JobStatus.model_validate(job) for job in rows[:limit]]
+    return {"items": items, "next_cursor": next_cursor(rows, limit)}
 
 
 #: Stops a batch may have (a job is one, a shipment two). Checking a batch builds its N x N
@@ -343,10 +391,13 @@ add_job_routes(
     kind="batch",
     key=firm_key,
     status_summary="Status and progress of a batch (firm)",
+    status_description="`queued`, `running` (with `progress`), then `done` (read its "
+    "`solution`), `failed` (with `error`) or `cancelled`. Another firm's batch is a 404.",
     result="solution",
     result_summary="The routes of a solved batch (firm)",
     result_description=SOLUTION_DESCRIPTION,
-    result_example=SOLUTION_EXAMPLE,
+    result_example=job_bodies.SOLUTION_EXAMPLE,
+    result_model=job_bodies.BatchSolution,
 )
 
 
@@ -402,8 +453,8 @@ def _check_siting(payload: dict[str, Any]) -> None:
         model = model_from_dict(payload["model"])
     except SitingInputError as err:
         raise unprocessable(["body", "model"], str(err)) from None
-    demand = read("demand", payload["demand"], demand_from_record)
-    candidates = read("candidates", payload["candidates"], candidate_from_record)
+    demand = read("demand", siting_records(payload, "demand"), demand_from_record)
+    candidates = read("candidates", siting_records(payload, "candidates"), candidate_from_record)
     try:
         check_points(demand, candidates)
     except SitingInputError as err:  # the message names the item, its loc where it stands

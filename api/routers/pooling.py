@@ -3,6 +3,8 @@ each firm taking part reads its own result."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -24,11 +26,12 @@ from api.deps import (
 )
 from api.lockers import day_locker
 from api.paging import newest_first, next_cursor
-from api.routers.jobs import add_job_routes, finished, queued
+from api.routers.jobs import JobStatus, add_job_routes, finished, owned_job, queued
 from api.schemas.jobs import JobAccepted
 from api.schemas.pooling import PoolRunPage, PoolSubmit
 from api.search import Query as LockerQuery
 from api.settings import Settings
+from network.datum import DatumError, check_datum, from_wgs84
 from network.store import source_profiles
 from routing.pooling.day import Day, parse_day, with_lockers
 from routing.pooling.errors import PoolingError
@@ -70,7 +73,8 @@ def submit_pool(
         if body.live_lockers:
             platform = _platform_lockers(request, day)
             day = with_lockers(day, platform)
-            day_data["lockers"] = [*(day_data.get("lockers") or []), *platform]
+            given = [_in_datum(locker, day_data.get("datum")) for locker in platform]
+            day_data["lockers"] = [*(day_data.get("lockers") or []), *given]
     except PoolingError as err:
         raise unprocessable(["body", "day", *_field(err)], str(err)) from None
     participants = _participants(db, day, body.firms_on_platform)
@@ -98,9 +102,20 @@ def submit_pool(
 def _field(err: PoolingError) -> list[Any]:
     """The path in the day of the field ``err`` names, where known: the day is read by
     pydantic, and the error that PoolingError was raised while handling has the path its
-    message gives in words (that of the first problem, as the message)."""
+    message gives in words (that of the first problem, as the message); a bad `datum` is
+    the day's own field."""
     read = err.__context__
+    if isinstance(read, DatumError):
+        return ["datum"]
     return list(read.errors()[0]["loc"]) if isinstance(read, ValidationError) else []
+
+
+def _in_datum(locker: dict[str, Any], datum: Any) -> dict[str, Any]:
+    """A platform locker (WGS 84) in the day's own ``datum`` (already checked by `parse_day`):
+    the worker reads the stored day again, converting every point of it to WGS 84, so a
+    locker appended as WGS 84 to a GCJ-02 day ended up about 500 m off its place."""
+    lat, lon = from_wgs84(check_datum(datum), *locker["at"])
+    return {**locker, "at": [lat, lon]}
 
 
 def _travel_on_the_server_map(day: dict[str, Any], settings: Settings) -> str | None:
@@ -152,7 +167,7 @@ def _participants(db: Database, day: Day, names: dict[str, str]) -> dict[str, in
     taken: dict[str, str] = {}
     for day_id, name in wanted.items():
         if day_id in names and name not in found:
-            raise unprocessable(["body", "firms_on_platform", day_id], f"no platform firm '{name}'")
+            raise unprocessable(["body", "firms_on_platform", day_id], _not_a_firm(db, name))
         if name in found and name in taken:
             raise unprocessable(
                 ["body", "firms_on_platform", day_id],
@@ -160,6 +175,19 @@ def _participants(db: Database, day: Day, names: dict[str, str]) -> dict[str, in
             )
         taken[name] = day_id
     return {day_id: found[name] for day_id, name in wanted.items() if name in found}
+
+
+def _not_a_firm(db: Database, name: str) -> str:
+    """Why platform firm ``name`` cannot read a pool run's firm result: no firm has that name,
+    or it is a planner's or admin's (only a firm-role key reads `firm-result`)."""
+    with db.reading() as session:
+        role = session.scalar(select(Firm.role).where(Firm.name == name))
+    if role is None:
+        return f"no platform firm '{name}'"
+    return (
+        f"platform firm '{name}' has a {role} key, not a firm-role key: only a firm reads "
+        "its own result (`firm-result`)"
+    )
 
 
 def _platform_lockers(request: Request, day: Day) -> list[dict[str, Any]]:
@@ -223,21 +251,48 @@ RESULT_DESCRIPTION = (
     "The comparison as `gongpei pool` writes it to summary.json (each "
     "plan's figures and savings against solo, the Shapley and simple splits with the "
     "core check, one row per firm, locker drops, the checker's verdict), or every "
-    "plan's routes and line haul as GeoJSON with `?format=geojson`."
+    "plan's routes and line haul as GeoJSON with `?format=geojson`. The example is the "
+    "request example's answer."
 )
-RESULT_EXAMPLE: dict[str, Any] = {
-    "plans": {"solo": {"cost": 318.2}, "pooled": {"cost": 231.5}},
-    "savings_vs_solo": {"pooled": {"cost": {"saved": 86.7, "percent": 27.2}}},
-    "firms_table": [{"firm": "sf", "solo_cost": 160.1, "pooled_shapley": 116}],
-    "checker": {"ok": True, "violations": []},
-}
+#: A real answer: the request example's day (`PoolSubmit`), solved.
+RESULT_EXAMPLE: dict[str, Any] = json.loads(
+    Path(__file__).parents[1].joinpath("examples", "pool.result.json").read_text()
+)
+
+#: Why a failed run failed, as a firm taking part reads its status: the reason may name
+#: another firm's parcel and where it goes.
+FAILED_FOR_FIRMS = "failed; the planner who posted it can read why in its status"
+
+
+def pool_status(db: Database, caller: Firm, job_id: str) -> Job | dict[str, Any]:
+    """A pool run's status for the planner who posted it, or for a firm taking part (one
+    `GET /v1/pool-runs` lists), which reads a failed run's reason only as `FAILED_FOR_FIRMS`.
+    Any other caller gets a 404, as if the run did not exist."""
+    if caller.role != "firm":
+        return owned_job(db, caller, job_id, "pool")
+    with db.reading() as session:
+        job = session.get(Job, job_id)
+        taking_part = session.scalar(
+            select(PoolParticipant.firm_id).where(
+                PoolParticipant.job_id == job_id, PoolParticipant.firm_id == caller.id
+            )
+        )
+        if job is None or taking_part is None:
+            raise HTTPException(404, f"pool {job_id} not found")
+    status = {name: getattr(job, name) for name in JobStatus.model_fields}
+    return {**status, "error": FAILED_FOR_FIRMS if job.status == "failed" else None}
+
 
 add_job_routes(
     router,
     path="/v1/pool-runs",
     kind="pool",
     key=planner_key,
-    status_summary="Status and progress of a pooling run (planner)",
+    status_key=any_key,
+    status_reader=pool_status,
+    status_description="For the planner who posted the run, or a firm taking part in it (one "
+    "`GET /v1/pool-runs` lists); a firm reads a failed run's reason from the planner.",
+    status_summary="Status and progress of a pooling run (planner, or a firm taking part)",
     result="result",
     result_summary="What pooling saves each firm, and the routes (planner)",
     result_description=RESULT_DESCRIPTION,
@@ -274,6 +329,7 @@ FIRM_RESULT_EXAMPLE: dict[str, Any] = {
             "vehicle_km": {"solo": 21.4, "pooled": 14.2, "saved": 7.2, "percent": 33.64},
         }
     },
+    "locker_drops": [{"locker": "platform-12", "platform_locker_id": 12, "parcels": ["sf-1"]}],
 }
 
 
@@ -284,9 +340,11 @@ FIRM_RESULT_EXAMPLE: dict[str, Any] = {
             "description": "The calling firm's own part of a finished pooling run: its own "
             "figures (parcels; its cost, vehicle-km and CO2 alone; under each pooled plan its "
             "Shapley share of the cost, vehicle-km and CO2, its saving and its line haul; its "
-            "parcels in lockers), how each plan's cost was split, and its own savings against "
-            "delivering alone. Nothing of the other firms, nor the day's totals, from which "
-            "their figures would follow.",
+            "parcels in lockers), how each plan's cost was split, its own savings against "
+            "delivering alone, and which of its parcels the plan with locker drops brings to "
+            "which locker (`locker_drops`; `platform_locker_id` is the locker at `/v1/lockers` "
+            "for a live one, null for one the day lists). Nothing of the other firms, nor the "
+            "day's totals, from which their figures would follow.",
             "content": {"application/json": {"example": FIRM_RESULT_EXAMPLE}},
         },
         **errors(401, 403, 404, 409),
@@ -307,9 +365,7 @@ def pool_firm_result(
         if job is None or day_id is None:
             raise HTTPException(404, f"pool {job_id} not found")
     if job.status == "failed":  # its reason may name another firm's parcel and where it goes
-        raise HTTPException(
-            409, f"pool {job_id} failed; the planner who posted it can read why in its status"
-        )
+        raise HTTPException(409, f"pool {job_id} {FAILED_FOR_FIRMS}")
     summary = finished(db, job)
     (row,) = [r for r in summary["firms_table"] if r["firm"] == day_id]
     return {
@@ -324,6 +380,7 @@ def pool_firm_result(
             for kind, split in summary["splits"].items()
         },
         "savings_vs_solo": {kind: own_savings(row, kind) for kind in summary["splits"]},
+        "locker_drops": own_drops(summary, job.payload["day"], day_id),
     }
 
 
@@ -335,7 +392,9 @@ def own_figures(row: dict[str, Any], plans: list[str]) -> dict[str, Any]:
 
 def own_savings(row: dict[str, Any], plan: str) -> dict[str, dict[str, float]]:
     """The firm's figures alone against its Shapley shares of a pooled plan's: what pooling
-    saves this firm, where the day summary's savings are the whole day's."""
+    saves this firm, where the day summary's savings are the whole day's. The cost's saving is
+    the row's own (`<plan>_saving`, `<plan>_saving_pct`, from unrounded figures): worked out
+    again from the rounded cost and share it was 0.01 off the row's, in the same answer."""
     out = {}
     for name, shared in (("cost", "shapley"), ("vehicle_km", "vehicle_km"), ("co2_kg", "co2_kg")):
         solo, pooled = row.get(f"solo_{name}"), row.get(f"{plan}_{shared}")
@@ -348,4 +407,24 @@ def own_savings(row: dict[str, Any], plan: str) -> dict[str, dict[str, float]]:
             "saved": round(saved, 2),
             "percent": round(100 * saved / solo, 2) if solo else 0.0,
         }
+        if name == "cost" and f"{plan}_saving" in row:
+            out[name].update(saved=row[f"{plan}_saving"], percent=row[f"{plan}_saving_pct"])
     return out
+
+
+def own_drops(summary: dict[str, Any], day: dict[str, Any], firm: str) -> list[dict[str, Any]]:
+    """The firm's own parcels that the plan with locker drops brings to a locker, by locker
+    (for a platform locker also its id at `/v1/lockers`, where the firm reserves the doors):
+    a drop's other parcels and its compartments, which hold other firms' parcels too, are
+    left out."""
+    own = {p.get("id") for p in day.get("parcels") or [] if p.get("firm") == firm}
+    drops = []
+    for drop in (summary.get("lockers") or {}).get("drops", []):
+        parcels = [p for p in drop["parcels"] if p in own]
+        if parcels:
+            number = drop["locker"].removeprefix("platform-")
+            platform = int(number) if number != drop["locker"] and number.isdigit() else None
+            drops.append(
+                {"locker": drop["locker"], "platform_locker_id": platform, "parcels": parcels}
+            )
+    return drops

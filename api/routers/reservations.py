@@ -72,6 +72,8 @@ def reservation_out(session: Session, reservation: Reservation) -> dict:
     response_model=ReservationPage,
     responses=errors(401, 403, 422),
     summary="The firm's reservations, newest first, with cursor paging",
+    description="Each with its pickup code and its state as of now (a hold past "
+    "`expires_at` reads `expired`); `state` keeps only those in one state.",
 )
 def list_reservations(
     state: Annotated[State | None, Query(description="Only reservations in this state")] = None,
@@ -115,6 +117,7 @@ def locked_out(
     response_model=ReservationOut,
     responses=errors(401, 403, 404),
     summary="One of the firm's reservations",
+    description="Its state as of now, door and pickup code; another firm's is a 404.",
 )
 def get_reservation(
     reservation_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
@@ -135,6 +138,8 @@ def get_reservation(
     response_model=ReservationOut,
     responses=errors(401, 403, 404, 409),
     summary="Record that the parcel is in its compartment",
+    description="Only a `reserved` hold not yet expired (else a 409): the reservation becomes "
+    "`deposited` and never expires; the recipient then picks it up with the code.",
 )
 def deposit(
     reservation_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
@@ -175,6 +180,8 @@ def pickup(
     response_model=ReservationOut,
     responses=errors(401, 403, 404, 409),
     summary="Cancel a reservation that has not been deposited",
+    description="Frees the door of a `reserved` hold; a deposited, picked-up or cancelled "
+    "reservation is a 409 (so is one whose hold has expired).",
 )
 def cancel(
     reservation_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)

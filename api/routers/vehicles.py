@@ -20,7 +20,9 @@ def _check_centre(session: Session, centre_id: int | None) -> None:
 
 
 @router.get("", response_model=list[VehicleOut], responses=errors(401, 403),
-            summary="The firm's vehicles")
+            summary="The firm's vehicles",
+            description="The firm's fleet register, in the order the vehicles were added. A "
+            "batch does not read it: a batch lists its vehicles itself.")
 def list_vehicles(firm: Firm = Depends(firm_key), db: Database = Depends(get_db)):
     with db.reading() as session:
         return session.scalars(
@@ -29,7 +31,9 @@ def list_vehicles(firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
 
 
 @router.post("", response_model=VehicleOut, status_code=201, responses=errors(401, 403, 422),
-             summary="Register a vehicle")
+             summary="Register a vehicle",
+             description="Adds a vehicle to the firm's register; `centre_id`, if given, must "
+             "name a platform centre (`GET /v1/centres`), else a 422 at the field.")
 def add_vehicle(body: VehicleCreate, firm: Firm = Depends(firm_key),
                 db: Database = Depends(get_db)):
     with db.writing() as session:
@@ -41,7 +45,9 @@ def add_vehicle(body: VehicleCreate, firm: Firm = Depends(firm_key),
 
 
 @router.patch("/{vehicle_id}", response_model=VehicleOut, responses=errors(401, 403, 404, 422),
-              summary="Change a vehicle")
+              summary="Change a vehicle",
+              description="Changes only the fields given; `centre_id: null` clears the "
+              "centre. Another firm's vehicle is a 404.")
 def update_vehicle(vehicle_id: RowId, body: VehicleUpdate, firm: Firm = Depends(firm_key),
                    db: Database = Depends(get_db)):
     with db.writing() as session:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -16,8 +18,18 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+import routing
 from api.schemas.common import Bool, Float, FloatOrNone, Int, IntOrNone, JobStatusName, Text
+from network.datum import DEFAULT_DATUM, DatumError, check_datum
 from routing.siting.points import MAX_COUNT
+
+#: The README's native day (routing/examples), the request example of a native batch.
+NATIVE_DAY = json.loads(Path(routing.__file__).with_name("examples").joinpath("problem.json")
+                        .read_text())  # fmt: skip
+#: A real answer: `NATIVE_DAY` with a seventh parcel no van reaches in its window, solved.
+SOLUTION_EXAMPLE = json.loads(
+    Path(__file__).parents[1].joinpath("examples", "batch.solution.json").read_text()
+)
 
 
 class BatchSubmit(BaseModel):
@@ -25,6 +37,7 @@ class BatchSubmit(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
+                {"format": "native", "time_limit_s": 5, "problem": NATIVE_DAY},
                 {
                     "format": "vroom",
                     "time_limit_s": 5,
@@ -46,13 +59,28 @@ class BatchSubmit(BaseModel):
     format: Literal["native", "vroom"] = Field(
         description="`native` is Gongpei's problem model JSON; `vroom` is VROOM's input format."
     )
-    problem: dict[str, Any] = Field(description="The problem in the chosen format.")
+    problem: dict[str, Any] = Field(
+        description="The problem in the chosen format. Native (the README's "
+        "routing/examples/problem.json, the first example): `locations` (lat, lon in WGS 84, "
+        "or say `datum`), `centres` (location, opening), `vehicles` (start/end centre, "
+        "`capacity` per `capacity_names`, `shift`, breaks, costs), `jobs` (location, "
+        "`delivery`/`pickup` amounts, `service` s, `time_windows` as clock strings or "
+        "seconds), `shipments`; travel is timed on the server's map unless `matrices` or "
+        "`travel` say otherwise. VROOM: its input JSON (the second example)."
+    )
     engine: Literal["auto", "ortools", "pyvrp"] = Field(
         "auto",
         description="`auto` picks (or races) the engines for the problem; `ortools` and "
         "`pyvrp` ask for one. Checked when posted, not when the job runs.",
     )
-    time_limit_s: Float = Field(10.0, gt=0, le=600)
+    time_limit_s: Float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="Seconds the engines' search runs (up to 600): they keep improving the "
+        "plan until it is up, so even a small batch takes about this long; `progress` is the "
+        "share of it run.",
+    )
 
 
 class JobAccepted(BaseModel):
@@ -66,24 +94,23 @@ class JobAccepted(BaseModel):
     status: Literal["queued"]
 
 
+STATUS_EXAMPLE = {
+    "id": "9b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e",
+    "kind": "batch",
+    "status": "running",
+    "progress": 0.4,
+    "error": None,
+    "attempts": 1,
+    "created_at": "2026-11-26T07:00:00Z",
+    "started_at": "2026-11-26T07:00:01Z",
+    "finished_at": None,
+}
+
+
 class JobStatus(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "9b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e",
-                    "kind": "batch",
-                    "status": "running",
-                    "progress": 0.4,
-                    "error": None,
-                    "attempts": 1,
-                    "created_at": "2026-11-26T07:00:00Z",
-                    "started_at": "2026-11-26T07:00:01Z",
-                    "finished_at": None,
-                }
-            ]
-        },
+        json_schema_extra={"examples": [STATUS_EXAMPLE]},
     )
 
     id: str
@@ -94,9 +121,9 @@ class JobStatus(BaseModel):
     progress: float
     error: str | None
     attempts: int = Field(
-        description="The attempt running now, or the last one: 1 unless a worker stopped "
-        "(died, or lost its lease) and another took the job over from the start; each attempt's "
-        "`progress` starts from 0.",
+        description="The attempt running now, or the last one: 0 while queued and for a job "
+        "cancelled before it ran; then 1 unless a worker stopped (died, or lost its lease) and "
+        "another took the job over from the start; each attempt's `progress` starts from 0.",
         examples=[1],
     )
     created_at: datetime
@@ -261,4 +288,113 @@ class SitingSubmit(BaseModel):
     )
     demand: list[DemandPoint] = Field(min_length=1, max_length=50_000)
     candidates: list[CandidateSite] = Field(min_length=1, max_length=10_000)
-    time_limit_s: Float = Field(30.0, gt=0, le=600)
+    time_limit_s: Float = Field(
+        30.0, gt=0, le=600, description="Seconds the search may take at most."
+    )
+    datum: Text = Field(
+        DEFAULT_DATUM,
+        description="What the points' lat/lon are given in, as a native siting file says it: "
+        "`wgs84` (GPS, OSM), `gcj02` (Amap, Tencent) or `bd09` (Baidu). They are read into "
+        "WGS 84, as the result is.",
+        examples=["gcj02"],
+    )
+
+    @field_validator("datum")
+    @classmethod
+    def _known_datum(cls, value: str) -> str:
+        """The datum's own name ("GCJ-02" is gcj02), or a 422 at the field with the one meant."""
+        try:
+            return check_datum(value)
+        except DatumError as err:
+            raise ValueError(err.reason) from None
+
+
+Ident = int | str
+Seconds = float
+
+
+class SolutionStep(BaseModel):
+    """One step of a route, in VROOM's output shape."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["start", "job", "pickup", "delivery", "break", "end"]
+    id: Ident | None = Field(None, description="The task's (or break's) id; none at start/end.")
+    shipment: Ident | None = Field(None, description="A pickup or delivery's shipment id.")
+    location_index: int | None = Field(None, description="Index into the problem's locations.")
+    location: list[float] | None = Field(
+        None, min_length=2, max_length=2, description="[lon, lat] in WGS 84, where known."
+    )
+    arrival: Seconds = Field(
+        description="Arrival, seconds from midnight of the plan's day (as the problem's times)."
+    )
+    duration: Seconds = Field(description="Travel time of the route so far, seconds.")
+    distance: float = Field(description="Metres driven so far.")
+    service: Seconds = Field(description="Service time here, seconds (a break's length).")
+    waiting_time: Seconds = Field(
+        description="Seconds waited here before service (a time window, opening hours)."
+    )
+    load: list[int] = Field(description="The load on board after this step, per capacity.")
+
+
+class SolutionRoute(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    vehicle: Ident
+    cost: float = Field(description="Fixed cost + per km + per hour of travel, in cost units.")
+    distance: float = Field(description="Metres driven.")
+    duration: Seconds = Field(description="Travel time, seconds.")
+    service: Seconds
+    waiting_time: Seconds
+    walked_m: float | None = Field(
+        None, description="Metres walked between the parked vehicle and its stops (road maps)."
+    )
+    steps: list[SolutionStep]
+
+
+class SolutionUnassigned(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: Ident
+    type: Literal["job", "pickup", "delivery"]
+    shipment: Ident | None = None
+    reason: str = Field(description="Why the solver left it out.")
+    location_index: int | None = None
+
+
+class Checker(BaseModel):
+    ok: bool = Field(description="The independent checker found no violation.")
+    violations: list[str]
+
+
+class SolutionSummary(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    cost: float
+    routes: int
+    unassigned: int
+    distance: float
+    duration: Seconds
+    service: Seconds
+    waiting_time: Seconds
+    penalty: float = Field(description="The priority penalty of the tasks left out.")
+    computing_times: dict[str, int] = Field(description="`solving`: milliseconds.")
+    engine: str = Field(description="The engine whose plan this is.")
+    engine_reason: str | None = Field(description="Why `auto` chose it.")
+    checker: Checker
+
+
+class BatchSolution(BaseModel):
+    """A solved batch: VROOM's output shape, with the checker's verdict in its summary."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [SOLUTION_EXAMPLE]
+        },
+    )
+
+    code: int = Field(description="0, as VROOM writes for a solved problem.")
+    summary: SolutionSummary
+    unassigned: list[SolutionUnassigned]
+    routes: list[SolutionRoute]

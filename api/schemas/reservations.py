@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from api.schemas.common import Bool, Size, Text
+from network.hints import close_name, did_you_mean
 
 State = Literal["reserved", "deposited", "picked_up", "expired", "cancelled"]
 
@@ -43,6 +45,35 @@ class PickupRequest(BaseModel):
     )
 
     pickup_code: Text = Field(min_length=1, max_length=12)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _hint_unknown(cls, value: Any, handler: Any) -> Any:
+        """An unknown field names the field likely meant, at its own path, as a batch's and a
+        pooling day's readers do: `{"code": ...}` got pydantic's "Extra inputs are not
+        permitted" beside "Field required" for `pickup_code`, which left the client guessing."""
+        try:
+            return handler(value)
+        except ValidationError as err:
+            raise _with_hints(err, list(cls.model_fields)) from None
+
+
+def _with_hints(err: ValidationError, fields: list[str]) -> ValidationError:
+    """``err`` with each unknown field's message naming the field it likely misspells."""
+    details: list[InitErrorDetails] = []
+    for error in err.errors():
+        detail = InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"])
+        if error["type"] == "extra_forbidden":
+            name = str(error["loc"][-1])
+            meant = close_name(name, fields, cutoff=0.5)
+            hint = did_you_mean(meant) if meant else f" (known: {', '.join(fields)})"
+            detail["type"] = PydanticCustomError(
+                "extra_forbidden", "unknown field '{name}'{hint}", {"name": name, "hint": hint}
+            )
+        elif "ctx" in error:
+            detail["ctx"] = error["ctx"]
+        details.append(detail)
+    return ValidationError.from_exception_data(err.title, details)
 
 
 _OPERATOR_EXAMPLE = {
