@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Path, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from api.db.engine import Database
 from api.schemas.common import ErrorBody
 from api.security import RoleCheck
 from api.settings import Settings
+from network.hints import close_name, did_you_mean
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -52,12 +57,47 @@ def uses_database(route: object) -> bool:
 
 def dependencies(route: object) -> Iterator[Any]:
     """Every callable in the route's dependency tree, the endpoint's own first."""
+    return (dependant.call for dependant in _dependants(route))
+
+
+def _dependants(route: object) -> Iterator[Dependant]:
     dependant = getattr(route, "dependant", None)
     pending = [dependant] if dependant is not None else []
     while pending:
         current = pending.pop()
-        yield current.call
+        yield current
         pending.extend(current.dependencies)
+
+
+def query_names(route: APIRoute) -> frozenset[str] | None:
+    """The query parameters ``route`` takes: its dependency tree's, and those it documents and
+    validates itself (`query_parameters`, `parse_query`); None for an HTML page, whose links
+    gain parameters on the web (`utm_source`, `fbclid`) and must still open for a person."""
+    if route.response_class is HTMLResponse:
+        return None
+    documented = (route.openapi_extra or {}).get("parameters", ())
+    names = {param["name"] for param in documented if param.get("in") == "query"}
+    names.update(param.alias for node in _dependants(route) for param in node.query_params)
+    return frozenset(names)
+
+
+def refuse_unknown_query(request: Request, known: frozenset[str]) -> None:
+    """A 422 at ``["query", name]`` for each parameter the endpoint does not take (with the
+    name it likely misspells) or given more than once. Both were ignored, the last value of a
+    repeated one winning: `radius=100` searched the default 1,000 m, `sizes=L` every size."""
+    if not request.scope["query_string"]:
+        return
+    given = Counter(name for name, _ in request.query_params.multi_items())
+    problems = []
+    for name, times in given.items():
+        if name not in known:
+            why = f"unknown parameter{did_you_mean(close_name(name, known))}"
+            problems.append({"loc": ("query", name), "type": "extra_forbidden", "msg": why})
+        elif times > 1:
+            problems.append({"loc": ("query", name), "type": "value_error",
+                             "msg": "given more than once"})
+    if problems:
+        raise RequestValidationError(problems)
 
 
 #: The headers some errors always carry, in their OpenAPI response objects.

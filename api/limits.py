@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import time
+from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 from limits import RateLimitItemPerSecond
@@ -46,21 +47,51 @@ class PublicLimit:
             options |= {"socket_timeout": wait, "socket_connect_timeout": wait}
         self.limiter = MovingWindowRateLimiter(storage_from_string(url, **options))
         self._warned = 0.0
+        #: Whether an allowed answer says how many requests are left: counted in memory that
+        #: costs about 2 us; in Redis a second round trip (0.1 ms of CPU), which made a search
+        #: 12-32 % dearer in CPU (benchmarks/RESULTS.md), so there only a 429 says it.
+        self.shows_remaining = not redis_url
+        amount = self.item.amount
+        #: The quota and its window, the same on every answer (IETF httpapi draft 06 fields).
+        self.policy = (
+            (b"ratelimit-limit", str(amount).encode()),
+            (b"ratelimit-policy", f"{amount};w={window}".encode()),
+        )
 
-    async def take(self, client: str) -> float:
-        """0.0 when the request may go ahead, else the seconds until the client may retry."""
+    async def take(self, client: str) -> Allowance | None:
+        """The client's allowance once this request is counted (or refused), None when the
+        limit is off or its store cannot be reached (the request goes ahead)."""
         if not self.enabled:
-            return 0.0
+            return None
         try:
-            if await self.limiter.hit(self.item, "gongpei-public", client):
-                return 0.0
+            allowed = await self.limiter.hit(self.item, "gongpei-public", client)
+            if allowed and not self.shows_remaining:
+                return Allowance(True, self.policy)
             stats = await self.limiter.get_window_stats(self.item, "gongpei-public", client)
         except StorageError as err:
             if time.monotonic() - self._warned > 60.0:  # once a minute, not once a request
                 self._warned = time.monotonic()
                 log.warning("rate limit store unreachable, not limiting: %s", err)
-            return 0.0
-        return max(stats.reset_time - time.time(), 0.001)
+            return None
+        reset_s = max(stats.reset_time - time.time(), 0.001)
+        left = (
+            (b"ratelimit-remaining", str(max(stats.remaining, 0)).encode()),
+            (b"ratelimit-reset", str(max(1, math.ceil(reset_s))).encode()),
+        )
+        return Allowance(allowed, (*self.policy, *left), reset_s)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """Where a client stands: whether this request went ahead; the headers that say so
+    (`RateLimit-Limit` and `-Policy`, and where known `-Remaining` and `-Reset`, in seconds
+    rounded up like Retry-After: the draft's unprefixed fields (RFC 6648), relative, so a
+    client's clock does not matter, where `X-RateLimit-Reset` is an instant by convention);
+    and the seconds until the oldest request counted leaves the window, where known."""
+
+    allowed: bool
+    headers: tuple[tuple[bytes, bytes], ...]
+    reset_s: float = 0.0
 
 
 def _storage_url(redis_url: str) -> str:
@@ -73,16 +104,49 @@ def _storage_url(redis_url: str) -> str:
     return f"async+{redis_url}"
 
 
+#: The headers a public answer's client reads: its allowance, and when to retry a 429.
+RATE_LIMIT_HEADERS = (
+    "RateLimit-Limit", "RateLimit-Policy", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"
+)
+
+
 async def public_rate_limit(request: Request) -> None:
-    """Dependency of every public endpoint: 429 with Retry-After once a client's limit is hit."""
+    """Dependency of every public endpoint: its answer carries the client's allowance
+    (`RateLimitHeaders`), and is a 429 with Retry-After once the client's limit is hit."""
     client = request.client.host if request.client else "unknown"
-    wait = await request.app.state.public_limit.take(client)
-    if wait > 0:
+    allowance = await request.app.state.public_limit.take(client)
+    if allowance is None:
+        return
+    request.state.rate_limit_headers = allowance.headers
+    if not allowance.allowed:
         raise HTTPException(
             429,
             "too many requests from this client; retry later",
-            {"Retry-After": str(max(1, math.ceil(wait)))},
+            {"Retry-After": str(max(1, math.ceil(allowance.reset_s)))},
         )
+
+
+class RateLimitHeaders:
+    """ASGI middleware: the allowance `public_rate_limit` found goes on the answer, whatever
+    made it (an endpoint's own Response, a 429, a validation error): FastAPI adds a
+    dependency's headers only to an answer it builds from the endpoint's return value."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})  # shared with the endpoint's `request.state`
+
+        async def send_with_allowance(message: Message) -> None:
+            found = state.get("rate_limit_headers")
+            if message["type"] == "http.response.start" and found:
+                message["headers"] = [*message.get("headers", ()), *found]
+            await send(message)
+
+        await self.app(scope, receive, send_with_allowance)
 
 
 class BodySizeLimit:

@@ -19,6 +19,9 @@ from network.errors import GongpeiError
 #: The databases the platform runs on (its migrations and locks are written for these two).
 DATABASES = ("sqlite", "postgresql")
 _DATABASE_FORMS = "sqlite:///PATH or postgresql://USER@HOST/DB"
+#: OpenStreetMap's own tile servers, and the credit their tiles (and OSM data) require.
+OSM_TILE_HOST = "tile.openstreetmap.org"
+OSM_CREDIT = "© OpenStreetMap contributors"
 #: The Redis URL schemes redis-py reads (`GONGPEI_REDIS_URL`).
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
@@ -253,9 +256,27 @@ class Settings:
     #: Optional tile URL template for the map page (checked at start from the environment);
     #: empty keeps the page fully offline.
     tile_url: str = field(default_factory=_tile_url)
+    #: The credit the map shows for its tiles (`GONGPEI_TILE_ATTRIBUTION`, HTML escaped by
+    #: the page); None credits OpenStreetMap for its own tile servers and no one else.
+    tile_attribution: str | None = field(
+        default_factory=lambda: os.environ.get("GONGPEI_TILE_ATTRIBUTION")
+    )
     #: The platform's time zone (`GONGPEI_TIME_ZONE`): open data counts parcels per day of
     #: its calendar.
     time_zone: ZoneInfo = field(default_factory=platform_time_zone)
+
+    @property
+    def tile_credit(self) -> str:
+        """What the map credits its tiles to: `tile_attribution`, else OpenStreetMap's
+        contributors for tile.openstreetmap.org's tiles (their usage policy asks for it), else
+        no one: a Tianditu or commercial layer was credited to OpenStreetMap."""
+        if not self.tile_url:
+            return ""
+        if self.tile_attribution is not None:
+            return self.tile_attribution
+        host = urlsplit(self.tile_url).hostname or ""
+        osm = host == OSM_TILE_HOST or host.endswith("." + OSM_TILE_HOST)
+        return OSM_CREDIT if osm else ""
 
     def __post_init__(self) -> None:
         # the URL comes from --database-url as often as from the environment, so it is

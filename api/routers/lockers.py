@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic_core import to_json
 from sqlalchemy import select
@@ -45,8 +47,9 @@ router = APIRouter(prefix="/v1/lockers", tags=["lockers"])
     response_model=LockerPage,
     responses=errors(422, 429),
     summary="Lockers nearest to a point, with free compartments per size (public)",
-    description="Nearest first; `free` counts are at most about a second old "
-    "(GONGPEI_SEARCH_CACHE_S). Follow `next_cursor` for more.",
+    description="Nearest first; `free` counts are at most GONGPEI_SEARCH_CACHE_S (default 1 s) "
+    "old, and the answer may be cached that long (`Cache-Control`); a booking that waited over "
+    "5 s on a lock may take up to 30 s to show. Follow `next_cursor` for more.",
     openapi_extra={"parameters": query_parameters(SearchParams)},
 )
 async def search_lockers(request: Request) -> Response:
@@ -63,7 +66,9 @@ async def search_lockers(request: Request) -> Response:
     except BadCursorError as err:
         raise unprocessable(["query", "cursor"], str(err)) from err
     body = to_json({"items": items, "next_cursor": next_cursor})  # pydantic-core's encoder
-    return Response(body, media_type="application/json")
+    age = math.ceil(request.app.state.settings.search_cache_s)  # as old as the counts may be
+    return Response(body, media_type="application/json",
+                    headers={"Cache-Control": f"public, max-age={age}"})
 
 
 def _detail(session: Session, locker: Locker) -> dict:

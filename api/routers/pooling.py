@@ -270,15 +270,7 @@ def pool_status(db: Database, caller: Firm, job_id: str) -> Job | dict[str, Any]
     Any other caller gets a 404, as if the run did not exist."""
     if caller.role != "firm":
         return owned_job(db, caller, job_id, "pool")
-    with db.reading() as session:
-        job = session.get(Job, job_id)
-        taking_part = session.scalar(
-            select(PoolParticipant.firm_id).where(
-                PoolParticipant.job_id == job_id, PoolParticipant.firm_id == caller.id
-            )
-        )
-        if job is None or taking_part is None:
-            raise HTTPException(404, f"pool {job_id} not found")
+    job, _ = _taking_part(db, job_id, caller)
     status = {name: getattr(job, name) for name in JobStatus.model_fields}
     return {**status, "error": FAILED_FOR_FIRMS if job.status == "failed" else None}
 
@@ -333,6 +325,21 @@ FIRM_RESULT_EXAMPLE: dict[str, Any] = {
 }
 
 
+
+def _taking_part(db: Database, job_id: str, firm: Firm) -> tuple[Job, str]:
+    """The pool run and the firm's id in its day, where the firm takes part; a 404 for any
+    other firm, as if the run did not exist (its existence would tell whose day it is)."""
+    with db.reading() as session:
+        job = session.get(Job, job_id)
+        day_id = session.scalar(
+            select(PoolParticipant.day_firm).where(
+                PoolParticipant.job_id == job_id, PoolParticipant.firm_id == firm.id
+            )
+        )
+    if job is None or day_id is None:
+        raise HTTPException(404, f"pool {job_id} not found")
+    return job, day_id
+
 @router.get(
     "/v1/pool-runs/{job_id}/firm-result",
     responses={
@@ -355,15 +362,7 @@ def pool_firm_result(
     job_id: HexId, firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
 ) -> dict[str, Any]:
     """A firm taking part in a planner's pooling run reads its own figures, never the others'."""
-    with db.reading() as session:
-        job = session.get(Job, job_id)
-        day_id = session.scalar(
-            select(PoolParticipant.day_firm).where(
-                PoolParticipant.job_id == job_id, PoolParticipant.firm_id == firm.id
-            )
-        )
-        if job is None or day_id is None:
-            raise HTTPException(404, f"pool {job_id} not found")
+    job, day_id = _taking_part(db, job_id, firm)
     if job.status == "failed":  # its reason may name another firm's parcel and where it goes
         raise HTTPException(409, f"pool {job_id} {FAILED_FOR_FIRMS}")
     summary = finished(db, job)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
 from importlib.resources import files
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from api.db.engine import Database
 from api.db.models import Locker
 from api.deps import errors, get_db
 from api.limits import public_rate_limit
-from api.settings import Settings, graph_cache_dir
+from api.settings import OSM_CREDIT, Settings, graph_cache_dir
 from network.errors import GongpeiError
 
 router = APIRouter(tags=["map"])
@@ -29,8 +30,10 @@ class GeoJSONResponse(JSONResponse):
 
 
 _DEFAULT_CENTRE = (36.067, 120.383)  # Qingdao, Shinan district
-_OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 _network_lock = threading.Lock()
+#: Seconds a browser or proxy may keep the road layer without asking again: it changes only
+#: when the server restarts on another map, and after that a client revalidates by its ETag.
+NETWORK_MAX_AGE_S = 600
 
 
 def map_centre(session: Session) -> tuple[float, float]:
@@ -65,7 +68,8 @@ def map_page(request: Request, db: Database = Depends(get_db)) -> HTMLResponse:
     config = {
         "centre": [lat, lon],
         "tileUrl": settings.tile_url,
-        "roadsAttribution": _OSM_ATTRIBUTION if osm_roads else "",
+        "tileAttribution": settings.tile_credit,
+        "roadsAttribution": OSM_CREDIT if osm_roads else "",
     }
     # "<" escaped so no configured string can close the <script> element it is placed in.
     config_json = json.dumps(config).replace("<", "\\u003c")
@@ -111,21 +115,30 @@ def network_geojson(source: str) -> dict[str, Any]:
                         ],
                     }
                 }
-            }
+            },
+            "headers": {
+                "ETag": {
+                    "description": "The layer's version: send it back in `If-None-Match`.",
+                    "schema": {"type": "string"},
+                },
+            },
         },
+        304: {"description": "Not modified: the `ETag` given in `If-None-Match` is current."},
         **errors(429, 503),
     },
 )
-def network_layer(request: Request) -> GeoJSONResponse:
+def network_layer(request: Request) -> Response:
     """The map's roads, built once per process. A map that cannot be loaded is the server's
-    fault, not the caller's: a 503 (its reason, which names the server's files, is logged)."""
+    fault, not the caller's: a 503 (its reason, which names the server's files, is logged).
+    The same bytes every time, so they carry an ETag, and a client that sends it back gets a
+    304 (the layer was 178-257 kB, fetched again on every page load)."""
     state = request.app.state
     source = state.settings.map_network
     with _network_lock:
-        if getattr(state, "network_geojson", None) is None:
+        if getattr(state, "network_layer", None) is None:
             empty = {"type": "FeatureCollection", "features": []}
             try:
-                state.network_geojson = network_geojson(source) if source else empty
+                layer = GeoJSONResponse(network_geojson(source) if source else empty)
             except GongpeiError as err:
                 log.error("the map's road network (GONGPEI_MAP_NETWORK) cannot be loaded: %s", err)
                 raise HTTPException(
@@ -133,4 +146,21 @@ def network_layer(request: Request) -> GeoJSONResponse:
                     "the map's road network cannot be loaded (GONGPEI_MAP_NETWORK); the "
                     "server's log says why",
                 ) from None
-    return GeoJSONResponse(state.network_geojson)
+            state.network_layer = layer.body, entity_tag(layer.body)
+    body, tag = state.network_layer
+    headers = {"ETag": tag, "Cache-Control": f"public, max-age={NETWORK_MAX_AGE_S}"}
+    if tag_matches(request.headers.get("If-None-Match", ""), tag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=GeoJSONResponse.media_type, headers=headers)
+
+
+def entity_tag(body: bytes) -> str:
+    """A weak ETag of ``body``: weak, since the same tag is sent for its gzip-compressed form."""
+    return f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
+def tag_matches(if_none_match: str, tag: str) -> bool:
+    """Whether an If-None-Match header names ``tag`` (weak comparison, RFC 9110 13.1.2)."""
+    own = tag.removeprefix("W/")
+    given = (part.strip() for part in if_none_match.split(","))
+    return any(part == "*" or part.removeprefix("W/") == own for part in given)

@@ -62,7 +62,9 @@ class LockerSummary(BaseModel):
     area: str
     opening_hours: str
     distance_m: float = Field(description="Great-circle distance from the query point, metres.")
-    free: SizeCounts = Field(description="Free compartments per size, live.")
+    free: SizeCounts = Field(
+        description="Free compartments per size, cached: at most GONGPEI_SEARCH_CACHE_S old."
+    )
     total: SizeCounts = Field(description="All compartments per size.")
 
 
