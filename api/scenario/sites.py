@@ -2,6 +2,7 @@
 
 import dataclasses
 import heapq
+import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from api.scenario.schema import (
 from network.datum import DEFAULT_DATUM, to_wgs84
 from network.errors import GongpeiError
 
+log = logging.getLogger("gongpei.scenario")
 MAX_SNAP_M = 500.0  # a building centroid this far from any footpath is not on the map
 #: The scenario's siting models by routing.siting's names for them.
 SITING_KINDS = {"max_coverage": "maxcover", "set_cover": "setcover", "p_median": "pmedian"}
@@ -117,9 +119,13 @@ def _given(record: Mapping[str, Any], field: str, value: float) -> float | None:
     return value if field in record else None
 
 
+#: The demand points each site reaches, or None for a site that cannot be placed on the walk
+#: graph (`walk_reach`).
+Near = Callable[[list["Site"]], list[np.ndarray | None]]
+
+
 def sites_at_buildings(
-    buildings: Any, spec: LockersSpec, demand: DemandPoints,
-    near: Callable[[list[Site]], list[np.ndarray]],
+    buildings: Any, spec: LockersSpec, demand: DemandPoints, near: Near
 ) -> list[Site]:
     """Buildings of the candidate types, at each building's main entrance where one is mapped,
     else its centroid (``network.buildings``' ``site_lat``/``site_lon``): at most ``max_sites``
@@ -129,7 +135,10 @@ def sites_at_buildings(
     its 1,277 demand points had no candidate in reach. Ids are ``gongpei site``'s (``site-``
     and the OSM reference), so a building is one id in both. An underground footprint (a
     metro station) is a candidate only where a door is mapped on it
-    (``network.buildings.at_street_level``: its centroid lies under a street)."""
+    (``network.buildings.at_street_level``: its centroid lies under a street). A building
+    ``near`` cannot place on the walk graph is left out, with a warning: every building's reach
+    is asked, and one far out in a park or by a footway dropped as unconnected stopped the
+    run where only the chosen ones had been placed before."""
     from network.buildings import at_street_level
 
     kinds = set(spec.candidates.building_types)
@@ -141,17 +150,38 @@ def sites_at_buildings(
              for ref, lat, lon, kind, name in zip(
                  chosen["osm_ref"], chosen["site_lat"], chosen["site_lon"], chosen["building"],
                  chosen["name"], strict=True)]
-    order = spread_order(near(every), demand.parcels, spec.candidates.max_sites)
-    return [every[k] for k in order]
+    reach = near(every)
+    placed = [k for k, found in enumerate(reach) if found is not None]
+    if len(placed) < len(every):
+        log.warning(
+            "lockers.candidates: %d of %d candidate buildings cannot be placed on the walk "
+            "graph (more than %g m from a footway, or by one dropped as unconnected): left out",
+            len(every) - len(placed), len(every), MAX_SNAP_M,
+        )  # fmt: skip
+    reached = [found for found in reach if found is not None]
+    order = spread_order(reached, demand.parcels, spec.candidates.max_sites)
+    return [every[placed[k]] for k in order]
 
 
-def walk_reach(demand: DemandPoints, walk: nx.MultiDiGraph, spec: SitingSpec,
-               name: str) -> Callable[[list[Site]], list[np.ndarray]]:
+def walk_reach(demand: DemandPoints, walk: nx.MultiDiGraph, spec: SitingSpec, name: str) -> Near:
     """``sites_at_buildings``' ``near``: the demand points each site reaches on foot within the
-    radius, door to door, as the siting will measure them (``siting_instance``)."""
-    def near(found: list[Site]) -> list[np.ndarray]:
-        reach = siting_instance(demand, found, walk, spec, name).reach.tocsc()
-        return [reach.indices[reach.indptr[j]:reach.indptr[j + 1]] for j in range(len(found))]
+    radius, door to door, as the siting will measure them (``siting_instance``); None for a
+    site the walk graph cannot place (``network.snap.PointsOffMap``)."""
+    from network.snap import PointsOffMap, snap_points
+
+    def near(found: list[Site]) -> list[np.ndarray | None]:
+        try:
+            snap_points(walk, [(s.lat, s.lon) for s in found], max_snap_m=MAX_SNAP_M)
+            off: dict[int, str] = {}
+        except PointsOffMap as err:
+            off = err.reasons
+        on = [s for k, s in enumerate(found) if k not in off]
+        if not on:
+            return [None] * len(found)
+        reach = siting_instance(demand, on, walk, spec, name).reach.tocsc()
+        columns = iter(np.split(reach.indices, reach.indptr[1:-1]))
+        return [None if k in off else next(columns) for k in range(len(found))]
+
     return near
 
 

@@ -18,7 +18,7 @@ from api.scenario.demand import DemandPoints
 from api.scenario.errors import ScenarioError
 from api.scenario.load import load_scenario
 from api.scenario.runner import run_scenario
-from api.scenario.schema import LockersSpec
+from api.scenario.schema import LockersSpec, SitingSpec
 from api.scenario.sweep import _point
 
 # Siting only on a synthetic city: a few road-node candidates and a short walk leave some demand
@@ -339,3 +339,26 @@ def test_a_coverage_curves_axis_fits_small_coverages(monkeypatch, tmp_path: Path
     assert limits and limits[0][1] == pytest.approx(1.2 * 10.0)
     curve.plot_curve([{**p, "share": 0.2 * p["lockers"]} for p in points], tmp_path / "c.png")
     assert limits[1][1] == 105.0
+
+
+def test_a_building_off_the_walk_graph_is_left_out_with_a_warning(caplog) -> None:
+    """Every candidate building's reach is now asked, not only the chosen ones': one the walk
+    graph cannot place (far out in a park, by a footway dropped as unconnected) stopped the
+    whole run at `lockers.candidates`. It is left out, and the run says how many were."""
+    from network.graph import build_graph
+
+    walk = build_graph("synthetic:100", profile="walk")
+    lat = float(np.mean([d["y"] for _, d in walk.nodes(data=True)]))
+    lon = float(np.mean([d["x"] for _, d in walk.nodes(data=True)]))
+    spec = LockersSpec.model_validate(
+        {"candidates": {"building_types": ["office"], "max_sites": 5}})
+    demand = DemandPoints(ids=["d0"], lat=np.array([lat]), lon=np.array([lon]),
+                          parcels=np.array([5.0]), size_mix=np.ones((1, 3)) / 3, kind=["x"])
+    buildings = _buildings(["w1", "w2"])
+    buildings["site_lat"] = [lat, lat + 0.2]  # w2 stands 22 km north of every footway
+    buildings["site_lon"] = [lon, lon]
+    near = sites.walk_reach(demand, walk, SitingSpec.model_validate({"radius_m": 300}), "t")
+    with caplog.at_level(logging.WARNING, logger="gongpei.scenario"):
+        chosen = sites.sites_at_buildings(buildings, spec, demand, near)
+    assert [s.id for s in chosen] == ["site-bw1"]
+    assert "1 of 2 candidate buildings cannot be placed on the walk graph" in caplog.text
