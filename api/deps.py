@@ -138,6 +138,50 @@ def errors(*codes: int) -> dict[int | str, dict]:
     return {code: {"model": ErrorBody, **ERROR_RESPONSE_HEADERS.get(code, {})} for code in codes}
 
 
+#: The headers of a public answer the rate limit let through (`api.limits.PublicLimit`):
+#: none while the limit is off or its store cannot be reached, so none is required.
+RATE_LIMIT_RESPONSE_HEADERS: dict[str, dict] = {
+    "RateLimit-Limit": {
+        "description": "Requests this client may make in the window of `RateLimit-Policy`.",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "examples": [60]},
+    },
+    "RateLimit-Policy": {
+        "description": "The quota and its window in seconds, `<requests>;w=<seconds>` "
+        "(IETF httpapi RateLimit header fields draft): that many in any such window.",
+        "required": False,
+        "schema": {"type": "string", "examples": ["60;w=3"]},
+    },
+    "RateLimit-Remaining": {
+        "description": "Requests this client has left in the window (on an allowed answer "
+        "only where the server counts in memory, not in Redis: `GONGPEI_REDIS_URL`).",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0, "examples": [59]},
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds, rounded up, until the oldest request counted leaves the "
+        "window; sent with `RateLimit-Remaining`.",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "examples": [3]},
+    },
+}
+
+
+def public_responses(*codes: int, ok: dict | None = None) -> dict[int | str, dict]:
+    """OpenAPI `responses` of a public, rate-limited endpoint: `errors(*codes)` and the 429,
+    which carries the allowance with its Retry-After, and the 200 (``ok``, if the endpoint
+    describes it) with the allowance headers every let-through answer carries."""
+    ok = ok or {}
+    limited = ERROR_RESPONSE_HEADERS[429]["headers"] | {
+        name: {**header, "required": True} for name, header in RATE_LIMIT_RESPONSE_HEADERS.items()
+    }
+    return {
+        **errors(*codes),
+        200: {**ok, "headers": {**ok.get("headers", {}), **RATE_LIMIT_RESPONSE_HEADERS}},
+        429: {"model": ErrorBody, "headers": limited},
+    }
+
+
 def query_parameters(model: type[BaseModel]) -> list[dict]:
     """OpenAPI `parameters` of a query model that its endpoint validates itself.
 

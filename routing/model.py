@@ -966,9 +966,10 @@ def _check_breaks_fit(v: Vehicle, centres: dict[str, Centre], at: Loc) -> None:
     """Each break must fit the hours the vehicle's route may run, as the engines place it:
     start in one of its windows, no earlier than the route may start (its shift's start, its
     start centre's opening) and end by the latest the route may end (its shift's end, its end
-    centre's closing), and no longer than its max duration. A break that never can made the
-    vehicle unusable: the engines left it idle and its tasks unassigned "for want of room",
-    never naming the break. ``at`` is the breaks' path."""
+    centre's closing), and no longer than its max duration; and a used route takes all its
+    breaks, so together they must fit those bounds too. Breaks that never can made the vehicle
+    unusable: the engines left it idle and its tasks unassigned "for want of room", never
+    naming a break. ``at`` is the breaks' path."""
     lo, hi = (v.shift.start, v.shift.end) if v.shift is not None else (0.0, math.inf)
     if v.start is not None and (opening := centres[v.start].opening) is not None:
         lo = max(lo, opening.start)
@@ -983,20 +984,18 @@ def _check_breaks_fit(v: Vehicle, centres: dict[str, Centre], at: Loc) -> None:
         if shift is not None and (lo, hi) == (shift.start, shift.end)
         else f"the hours its route may run, {span} (its shift and its centres' opening hours)"
     )
+    bounds = [(hi - lo, f"{hours} ({hi - lo:g} s)")]
+    if v.max_duration is not None:
+        said = f"its max_duration ({v.max_duration:g} s), which a route's breaks count in"
+        bounds.insert(0, (v.max_duration, said))
     for k, b in enumerate(v.breaks):
-        if v.max_duration is not None and b.duration > v.max_duration:
-            raise _Invalid(
-                f"vehicle '{v.id}': break '{b.id}': duration: {b.duration:g} s is longer than "
-                f"its max_duration ({v.max_duration:g} s), which a route's breaks count in: "
-                "the vehicle could never be used",
-                *at, k, "duration",
-            )  # fmt: skip
-        if b.duration > hi - lo:
-            raise _Invalid(
-                f"vehicle '{v.id}': break '{b.id}': duration: {b.duration:g} s is longer than "
-                f"{hours} ({hi - lo:g} s): the vehicle could never be used",
-                *at, k, "duration",
-            )  # fmt: skip
+        for bound, said in bounds:
+            if b.duration > bound:
+                raise _Invalid(
+                    f"vehicle '{v.id}': break '{b.id}': duration: {b.duration:g} s is longer "
+                    f"than {said}: the vehicle could never be used",
+                    *at, k, "duration",
+                )  # fmt: skip
         latest = hi - b.duration  # the last moment the break can start and still fit
         if b.windows and not any(max(w.start, lo) <= min(w.end, latest) for w in b.windows):
             spans = ", ".join(_clock_span(w) for w in b.windows)
@@ -1005,6 +1004,15 @@ def _check_breaks_fit(v: Vehicle, centres: dict[str, Centre], at: Loc) -> None:
                 f"{b.duration:g} s break within {hours}: the vehicle could never be used",
                 *at, k, "windows",
             )  # fmt: skip
+    total = sum(b.duration for b in v.breaks)
+    for bound, said in bounds:
+        if total > bound:
+            names = ", ".join(f"'{b.id}'" for b in v.breaks)
+            raise _Invalid(
+                f"vehicle '{v.id}': breaks: {names} last {total:g} s together, longer than "
+                f"{said}: the vehicle could never be used",
+                *at,
+            )
 
 
 def _clock_span(window: TimeWindow) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from api.db.engine import Database
 from api.db.models import ApiKey, Centre, Firm
-from api.deps import RowId, admin_key, errors, get_db
+from api.deps import RowId, admin_key, errors, get_db, public_responses
 from api.limits import public_rate_limit
 from api.schemas.admin import (
     CentreCreate,
@@ -157,7 +157,7 @@ def delete_key(
     "/v1/centres",
     response_model=list[CentreOut],
     dependencies=[Depends(public_rate_limit)],
-    responses=errors(429),
+    responses=public_responses(),
     summary="Shared distribution centres (public)",
 )
 def list_centres(db: Database = Depends(get_db)):

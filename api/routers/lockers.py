@@ -20,6 +20,7 @@ from api.deps import (
     get_db,
     get_settings,
     parse_query,
+    public_responses,
     query_parameters,
     unprocessable,
 )
@@ -45,7 +46,7 @@ router = APIRouter(prefix="/v1/lockers", tags=["lockers"])
 @router.get(
     "",
     response_model=LockerPage,
-    responses=errors(422, 429),
+    responses=public_responses(422),
     summary="Lockers nearest to a point, with free compartments per size (public)",
     description="Nearest first; `free` counts are at most GONGPEI_SEARCH_CACHE_S (default 1 s) "
     "old, and the answer may be cached that long (`Cache-Control`); a booking that waited over "
@@ -104,7 +105,7 @@ def _detail(session: Session, locker: Locker) -> dict:
     "/{locker_id}",
     response_model=LockerDetail,
     dependencies=[Depends(public_rate_limit)],
-    responses=errors(404, 429),
+    responses=public_responses(404),
     summary="One locker with its compartments and availability (public)",
 )
 def get_locker(locker_id: RowId, db: Database = Depends(get_db)) -> dict:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import SIZES, Centre, Compartment, Locker, Reservation, utcnow
-from api.deps import errors, get_db, get_settings
+from api.deps import get_db, get_settings, public_responses
 from api.limits import public_rate_limit
 from api.schemas.opendata import OpenDataSummary
 from api.search import overdue_holds
@@ -30,7 +30,7 @@ _OVERDUE_PER_SIZE = overdue_holds(Compartment.size, func.count()).group_by(Compa
     "/summary",
     response_model=OpenDataSummary,
     dependencies=[Depends(public_rate_limit)],
-    responses=errors(429),
+    responses=public_responses(),
     summary="Lockers, capacity, utilisation and parcels per area and day (public)",
 )
 def summary(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import Locker
-from api.deps import errors, get_db
+from api.deps import get_db, public_responses
 from api.limits import public_rate_limit
 from api.settings import OSM_CREDIT, Settings, graph_cache_dir
 from network.errors import GongpeiError
@@ -56,7 +56,7 @@ def map_centre(session: Session) -> tuple[float, float]:
     "/map",
     response_class=HTMLResponse,
     dependencies=[Depends(public_rate_limit)],
-    responses=errors(429),
+    responses=public_responses(),
     summary="Public locker map page",
 )
 def map_page(request: Request, db: Database = Depends(get_db)) -> HTMLResponse:
@@ -97,8 +97,9 @@ def network_geojson(source: str) -> dict[str, Any]:
     dependencies=[Depends(public_rate_limit)],
     summary="Road network base layer of the map (GeoJSON; empty when none is configured)",
     response_class=GeoJSONResponse,
-    responses={
-        200: {
+    responses=public_responses(
+        503,
+        ok={
             "content": {
                 "application/geo+json": {
                     "example": {
@@ -123,9 +124,8 @@ def network_geojson(source: str) -> dict[str, Any]:
                 },
             },
         },
-        304: {"description": "Not modified: the `ETag` given in `If-None-Match` is current."},
-        **errors(429, 503),
-    },
+    )
+    | {304: {"description": "Not modified: the `ETag` given in `If-None-Match` is current."}},
 )
 def network_layer(request: Request) -> Response:
     """The map's roads, built once per process. A map that cannot be loaded is the server's

@@ -122,3 +122,56 @@ def test_a_vroom_break_outside_the_shift_is_refused_at_its_time_windows() -> Non
     with pytest.raises(ProblemError) as err:
         vroom_to_problem(data)
     assert err.value.loc == ("vehicles", 0, "breaks", 0, "service")
+
+
+def _with_breaks(*durations: float) -> dict:
+    data = copy.deepcopy(NATIVE)
+    data["vehicles"][0]["breaks"] = [
+        {"id": f"b{k}", "duration": duration} for k, duration in enumerate(durations)
+    ]
+    return data
+
+
+def test_breaks_that_together_never_fit_the_shift_are_refused() -> None:
+    """Each fits the 36,000 s shift alone, but a used route takes them all: the vehicle idled
+    and its tasks went unassigned "for want of room", as with one break too long."""
+    with pytest.raises(ProblemError) as err:
+        problem_from_dict(_with_breaks(20000, 10000, 7000))
+    assert str(err.value) == (
+        "vehicle 'van1': breaks: 'b0', 'b1', 'b2' last 37000 s together, longer than "
+        "the shift 08:00-18:00 (36000 s): the vehicle could never be used"
+    )
+    assert err.value.loc == ("vehicles", 0, "breaks")
+    assert len(problem_from_dict(_with_breaks(20000, 16000)).vehicles[0].breaks) == 2
+
+
+def test_breaks_that_together_exceed_the_max_duration_are_refused() -> None:
+    data = _with_breaks(2000, 2000)
+    data["vehicles"][0]["max_duration"] = 3600
+    with pytest.raises(ProblemError) as err:
+        problem_from_dict(data)
+    assert str(err.value) == (
+        "vehicle 'van1': breaks: 'b0', 'b1' last 4000 s together, longer than its "
+        "max_duration (3600 s), which a route's breaks count in: the vehicle could never be used"
+    )
+    assert err.value.loc == ("vehicles", 0, "breaks")
+    data["vehicles"][0]["max_duration"] = 4000
+    assert problem_from_dict(data).vehicles[0].max_duration == 4000
+
+
+def test_vroom_breaks_that_together_never_fit_the_shift_are_refused() -> None:
+    data = {
+        "vehicles": [
+            {"id": 7, "start_index": 0, "end_index": 0, "time_window": ["08:30", "18:00"],
+             "breaks": [{"id": 3, "service": 20000}, {"id": 4, "service": 15000}]},
+        ],
+        "jobs": [{"id": 1, "location_index": 1}],
+        "matrices": {"car": {"durations": [[0, 5], [5, 0]]}},
+    }  # fmt: skip
+    with pytest.raises(ProblemError) as err:
+        vroom_to_problem(data)
+    assert str(err.value) == (
+        "vehicle '7': breaks: '3', '4' last 35000 s together, longer than the shift "
+        "08:30-18:00 (34200 s): the vehicle could never be used"
+    )
+    assert err.value.loc == ("vehicles", 0, "breaks")
