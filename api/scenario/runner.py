@@ -339,7 +339,7 @@ def _candidate_sites(run: Run) -> list[sites.Site]:
     if spec.candidates.building_types:
         near = sites.walk_reach(run.demand, run.maps.graphs["walk"], run.spec.siting,
                                 run.spec.name)
-        found += sites.sites_at_buildings(_buildings(run), spec, run.demand, near)
+        found += sites.sites_at_buildings(_buildings(run), spec, run.demand, near, found)
     if not found:
         types = ", ".join(spec.candidates.building_types) or "none given"
         raise run.loaded.fail(

@@ -4,7 +4,7 @@ import dataclasses
 import heapq
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,16 +125,20 @@ Near = Callable[[list["Site"]], list[np.ndarray | None]]
 
 
 def sites_at_buildings(
-    buildings: Any, spec: LockersSpec, demand: DemandPoints, near: Near
+    buildings: Any, spec: LockersSpec, demand: DemandPoints, near: Near,
+    others: Sequence[Site] = (),
 ) -> list[Site]:
     """Buildings of the candidate types, at each building's main entrance where one is mapped,
     else its centroid (``network.buildings``' ``site_lat``/``site_lon``): at most ``max_sites``
     of them, spread over the demand (``spread_order`` on ``near``, the demand points each site
-    reaches: the run's walking reach within ``siting.radius_m``). The ``max_sites`` with the
-    most parcels within 200 m as the crow flies stood in one block of Xinjiekou, and 1,153 of
-    its 1,277 demand points had no candidate in reach. Ids are ``gongpei site``'s (``site-``
-    and the OSM reference), so a building is one id in both. An underground footprint (a
-    metro station) is a candidate only where a door is mapped on it
+    reaches: the run's walking reach within ``siting.radius_m``), starting with the demand the
+    ``others`` (the scenario's sites found before: standing lockers, a file's, road nodes)
+    reach as already covered, so buildings go first where no site stands (the spread once
+    ignored them, and spent candidates around demand a standing locker serves). The ``max_sites``
+    with the most parcels within 200 m as the crow flies stood in one block of Xinjiekou, and
+    1,153 of its 1,277 demand points had no candidate in reach. Ids are ``gongpei site``'s
+    (``site-`` and the OSM reference), so a building is one id in both. An underground footprint
+    (a metro station) is a candidate only where a door is mapped on it
     (``network.buildings.at_street_level``: its centroid lies under a street). A building
     ``near`` cannot place on the walk graph is left out, with a warning: every building's reach
     is asked, and one far out in a park or by a footway dropped as unconnected stopped the
@@ -150,7 +154,12 @@ def sites_at_buildings(
              for ref, lat, lon, kind, name in zip(
                  chosen["osm_ref"], chosen["site_lat"], chosen["site_lon"], chosen["building"],
                  chosen["name"], strict=True)]
-    reach = near(every)
+    reach = near([*others, *every])  # one call: the walk graph snaps and measures once
+    covered = np.zeros(len(demand.parcels), dtype=bool)
+    for found in reach[: len(others)]:
+        if found is not None:
+            covered[found] = True
+    reach = reach[len(others):]
     placed = [k for k, found in enumerate(reach) if found is not None]
     if len(placed) < len(every):
         log.warning(
@@ -159,7 +168,7 @@ def sites_at_buildings(
             len(every) - len(placed), len(every), MAX_SNAP_M,
         )  # fmt: skip
     reached = [found for found in reach if found is not None]
-    order = spread_order(reached, demand.parcels, spec.candidates.max_sites)
+    order = spread_order(reached, demand.parcels, spec.candidates.max_sites, covered)
     return [every[placed[k]] for k in order]
 
 
@@ -185,28 +194,34 @@ def walk_reach(demand: DemandPoints, walk: nx.MultiDiGraph, spec: SitingSpec, na
     return near
 
 
-def spread_order(near: list[np.ndarray], parcels: np.ndarray, count: int) -> list[int]:
+def spread_order(near: list[np.ndarray], parcels: np.ndarray, count: int,
+                 covered: np.ndarray | None = None) -> list[int]:
     """Up to ``count`` places, each the one with the most parcels near it (``near``: demand point
     indices per place) that no place taken before it has near it (greedy maximal covering, lazy:
-    a place's gain only falls as others are taken). Once every parcel near any place is near a
-    taken one, the count starts again among the rest, so a larger ``count`` adds second choices
-    for the busiest blocks; places with no parcels near them come last, in their order."""
+    a place's gain only falls as others are taken); the first pass counts the demand points
+    ``covered`` (a mask: near sites that stand anyway) as near one taken. Once every parcel near
+    any place is near a taken one, the count starts again among the rest, from nothing covered,
+    so a larger ``count`` adds second choices for the busiest blocks; places with no parcels
+    near them come last, in their order."""
     left = np.ones(len(near), dtype=bool)
     order: list[int] = []
+    uncovered = np.ones(len(parcels), dtype=bool) if covered is None else ~covered
     while len(order) < count:
-        taken = _one_round(near, parcels, left, count - len(order))
-        if not taken:
+        taken = _one_round(near, parcels, left, count - len(order), uncovered)
+        if not taken and uncovered.all():
             break
         order += taken
         left[taken] = False
+        uncovered = np.ones(len(parcels), dtype=bool)
     return order + [int(k) for k in np.flatnonzero(left)[: count - len(order)]]
 
 
 def _one_round(near: list[np.ndarray], parcels: np.ndarray, left: np.ndarray,
-               count: int) -> list[int]:
+               count: int, uncovered: np.ndarray) -> list[int]:
     """One pass of ``spread_order`` among the places still ``left``: up to ``count`` places
-    while one adds parcels not yet near a place of this pass."""
-    uncovered = np.ones(len(parcels), dtype=bool)
+    while one adds parcels ``uncovered`` (a mask, left as given) and not yet near a place of
+    this pass."""
+    uncovered = uncovered.copy()
     heap = [(-float(parcels[near[k]].sum()), int(k)) for k in np.flatnonzero(left)]
     heapq.heapify(heap)
     taken: list[int] = []

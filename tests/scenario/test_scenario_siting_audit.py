@@ -362,3 +362,47 @@ def test_a_building_off_the_walk_graph_is_left_out_with_a_warning(caplog) -> Non
         chosen = sites.sites_at_buildings(buildings, spec, demand, near)
     assert [s.id for s in chosen] == ["site-bw1"]
     assert "1 of 2 candidate buildings cannot be placed on the walk graph" in caplog.text
+
+
+# --- candidates go where no site stands --------------------------------------------------
+
+
+def _spread_beside(max_sites: int, standing: list[int]) -> list[str]:
+    """``_spread``'s buildings beside an existing locker reaching the demand points
+    ``standing``; the stub answers by id, and sees the locker and the buildings in one call."""
+    spec = LockersSpec.model_validate(
+        {"candidates": {"building_types": ["office"], "max_sites": max_sites}})
+    locker = sites.Site("lk1", 32.0, 118.0, spec.candidates.compartments, 0.0, existing=True,
+                        kind="existing")
+    refs = [f"w{k}" for k in range(1, 7)]
+    reach = {"lk1": standing, **{f"site-b{r}": idx for r, idx in zip(refs, REACH, strict=True)}}
+    seen: list[list[str]] = []
+
+    def near(found: list[sites.Site]) -> list[np.ndarray]:
+        seen.append([site.id for site in found])
+        return [np.array(reach[site.id], dtype=int) for site in found]
+
+    chosen = sites.sites_at_buildings(_buildings(refs), spec, _demand(PARCELS), near, [locker])
+    assert seen == [["lk1", *(f"site-b{r}" for r in refs)]]
+    return [s.id for s in chosen]
+
+
+def test_candidates_go_where_no_locker_stands_yet() -> None:
+    """Seen failing on the old code (it took no standing sites and put the one candidate in the
+    busy block the existing locker already serves): the demand a standing locker reaches counts
+    as covered, so the candidate goes to the block nothing reaches; then the count restarts."""
+    assert _spread_beside(1, [0, 1, 2]) == ["site-bw5"]
+    assert _spread_beside(6, [0, 1, 2]) == [
+        "site-bw5", "site-bw1", "site-bw2", "site-bw3", "site-bw4", "site-bw6"]
+    # a locker reaching all the demand leaves the busiest blocks' second choices, not the rest
+    # in their order
+    assert _spread_beside(2, [0, 1, 2, 3]) == ["site-bw1", "site-bw5"]
+
+
+def test_spread_order_starts_from_demand_already_covered() -> None:
+    near = [np.array(idx) for idx in ([0], [1], [2], [1, 2, 3])]
+    parcels = np.array([5.0, 1.0, 4.0, 2.0])
+    covered = np.array([False, True, True, True])
+    assert sites.spread_order(near, parcels, 2, covered) == [0, 3]  # only 0 adds; then anew
+    assert sites.spread_order(near, parcels, 2, covered | True) == [3, 0]  # all covered: anew
+    assert covered.tolist() == [False, True, True, True]  # the caller's mask is left alone
