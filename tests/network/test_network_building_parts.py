@@ -4,37 +4,18 @@ that a tower drawn as a part on its podium's outline is neither a podium of the 
 nor a tower of the podium's."""
 
 import logging
-import math
 from pathlib import Path
 
 import pytest
+from osm_rectangles import Box, rectangles_osm
 
 from network.buildings import ROOF_LEVEL_SHARE, STOREY_M, TYPICAL_LEVELS, read_buildings
 from routing.siting.points import DEFAULT_RATES, demand_from_buildings
 
-LAT, LON = 32.04, 118.78  # Xinjiekou
-Box = tuple[float, float, float, float]
+_osm = rectangles_osm
+
 PODIUM: Box = (0, 0, 80, 60)  # metres east, north of (LAT, LON): 4,800 m²
 TOWER: Box = (0, 0, 40, 30)  # a quarter of it
-
-
-def _osm(folder: Path, shapes: list[tuple[Box, dict[str, str]]]) -> Path:
-    """An OSM XML file of one rectangle (W, S, E, N in metres from LAT, LON) per tag set."""
-    nodes, ways = [], []
-    per_lon = 111_320 * math.cos(math.radians(LAT))
-    for k, ((w, s, e, n), tags) in enumerate(shapes):
-        ids = [10 * k + i + 1 for i in range(4)]
-        corners = [(w, s), (e, s), (e, n), (w, n)]
-        for i, (x, y) in zip(ids, corners, strict=True):
-            lat, lon = LAT + y / 111_320, LON + x / per_lon
-            nodes.append(f'<node id="{i}" lat="{lat:.9f}" lon="{lon:.9f}"/>')
-        refs = "".join(f'<nd ref="{i}"/>' for i in [*ids, ids[0]])
-        text = "".join(f'<tag k="{key}" v="{value}"/>' for key, value in tags.items())
-        ways.append(f'<way id="{k + 1}">{refs}{text}</way>')
-    path = folder / "map.osm"
-    body = "\n".join(nodes + ways)
-    path.write_text(f'<?xml version="1.0"?>\n<osm version="0.6">\n{body}\n</osm>\n', "utf-8")
-    return path
 
 
 def _row(path: Path, ref: str = "w1") -> dict:

@@ -4,38 +4,23 @@ no locker site unless a public door is mapped on them, and no demand at the `def
 Lockers went to Nanjing's 新街口 metro station outlines (`layer=-1`, one in the middle of the
 Xinjiekou roundabout) and to a Beijing campus's underground shooting range."""
 
-import math
 from pathlib import Path
 
 import pytest
+from osm_rectangles import LAT, LON, rectangles_osm
 
 from network.buildings import at_street_level, read_buildings
 from routing.siting.points import candidates_from_buildings, demand_from_buildings
 
-LAT, LON = 32.04, 118.78  # Xinjiekou
 SIDE_M = 60.0
 
 
 def _osm(folder: Path, tag_sets: list[dict[str, str]], door_on: int | None = None) -> Path:
-    """An OSM XML file of one 60 m square per tag set, side by side eastwards; with `door_on`,
-    that square's first corner is an `entrance=main` node."""
-    per_lon = 111_320 * math.cos(math.radians(LAT))
-    nodes, ways = [], []
-    for k, tags in enumerate(tag_sets):
-        x0 = 100.0 * k
-        corners = [(x0, 0), (x0 + SIDE_M, 0), (x0 + SIDE_M, SIDE_M), (x0, SIDE_M)]
-        ids = [10 * k + i + 1 for i in range(4)]
-        for i, (x, y) in zip(ids, corners, strict=True):
-            door = '<tag k="entrance" v="main"/>' if k == door_on and i == ids[0] else ""
-            lat, lon = LAT + y / 111_320, LON + x / per_lon
-            nodes.append(f'<node id="{i}" lat="{lat:.9f}" lon="{lon:.9f}">{door}</node>')
-        refs = "".join(f'<nd ref="{i}"/>' for i in [*ids, ids[0]])
-        text = "".join(f'<tag k="{key}" v="{value}"/>' for key, value in tags.items())
-        ways.append(f'<way id="{k + 1}">{refs}{text}</way>')
-    path = folder / "map.osm"
-    body = "\n".join(nodes + ways)
-    path.write_text(f'<?xml version="1.0"?>\n<osm version="0.6">\n{body}\n</osm>\n', "utf-8")
-    return path
+    """One 60 m square per tag set, side by side eastwards; with `door_on`, that square's
+    first corner is an `entrance=main` node."""
+    boxes = [(100.0 * k, 0.0, 100.0 * k + SIDE_M, SIDE_M) for k in range(len(tag_sets))]
+    doors = () if door_on is None else (door_on,)
+    return rectangles_osm(folder, list(zip(boxes, tag_sets, strict=True)), doors=doors)
 
 
 SQUARES = [
