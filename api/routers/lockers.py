@@ -29,11 +29,14 @@ from api.lockers import add_compartments, create_locker
 from api.paging import BadCursorError
 from api.routers.reservations import reservation_out
 from api.schemas.lockers import (
+    LOCKER_FEATURES_EXAMPLE,
+    LOCKER_FEATURES_SCHEMA,
     LockerCreate,
     LockerDetail,
     LockerPage,
     LockerUpdate,
     SearchParams,
+    feature_collection,
 )
 from api.schemas.reservations import ReservationCreate, ReservationOut
 from api.search import Query as SearchQuery
@@ -42,21 +45,34 @@ from api.settings import Settings
 
 router = APIRouter(prefix="/v1/lockers", tags=["lockers"])
 
+#: The search's answer to `format=geojson`, beside its JSON form (`LockerPage`).
+_GEOJSON_PAGE = {
+    "description": "A page of lockers, nearest first: JSON, or GeoJSON with `format=geojson`.",
+    "content": {
+        "application/geo+json": {
+            "schema": LOCKER_FEATURES_SCHEMA,
+            "example": LOCKER_FEATURES_EXAMPLE,
+        }
+    },
+}
+
 
 @router.get(
     "",
     response_model=LockerPage,
-    responses=public_responses(422),
+    responses=public_responses(422, ok=_GEOJSON_PAGE),
     summary="Lockers nearest to a point, with free compartments per size (public)",
     description="Nearest first; `free` counts are at most GONGPEI_SEARCH_CACHE_S (default 1 s) "
     "old, and the answer may be cached that long (`Cache-Control`); a booking that waited over "
-    "5 s on a lock may take up to 30 s to show. Follow `next_cursor` for more.",
+    "5 s on a lock may take up to 30 s to show. Follow `next_cursor` for more. "
+    "`format=geojson` sends the page as a GeoJSON FeatureCollection of Points, for map "
+    "libraries and GIS tools.",
     openapi_extra={"parameters": query_parameters(SearchParams)},
 )
 async def search_lockers(request: Request) -> Response:
     """The hot path, kept lean: runs on the event loop and answers from the in-memory index
     (see `api.search`); validates `SearchParams` in one pydantic call (`parse_query`) and writes
-    the JSON itself, since the index already holds exactly the `LockerPage` fields."""
+    the JSON (or GeoJSON) itself, since the index already holds exactly the `LockerPage` fields."""
     await public_rate_limit(request)  # called here, not as a dependency: cheaper per request
     q = parse_query(SearchParams, request)
     query = SearchQuery(q.lat, q.lon, q.radius_m, q.size, q.available_only)
@@ -66,10 +82,13 @@ async def search_lockers(request: Request) -> Response:
         )
     except BadCursorError as err:
         raise unprocessable(["query", "cursor"], str(err)) from err
-    body = to_json({"items": items, "next_cursor": next_cursor})  # pydantic-core's encoder
+    if q.format == "geojson":
+        page, media = feature_collection(items, next_cursor), "application/geo+json"
+    else:
+        page, media = {"items": items, "next_cursor": next_cursor}, "application/json"
+    body = to_json(page)  # pydantic-core's encoder
     age = math.ceil(request.app.state.settings.search_cache_s)  # as old as the counts may be
-    return Response(body, media_type="application/json",
-                    headers={"Cache-Control": f"public, max-age={age}"})
+    return Response(body, media_type=media, headers={"Cache-Control": f"public, max-age={age}"})
 
 
 def _detail(session: Session, locker: Locker) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -28,6 +28,7 @@ _LOCKER_EXAMPLE = {
     "free": {"S": 10, "M": 3, "L": 0},
     "total": {"S": 16, "M": 8, "L": 2},
 }
+_NEXT_CURSOR = "Pass as `cursor` to get the next page; null on the last page."
 
 
 class SearchParams(BaseModel):
@@ -47,6 +48,13 @@ class SearchParams(BaseModel):
     limit: int = Field(20, ge=1, le=100)
     cursor: str | None = Field(
         None, max_length=500, description="`next_cursor` of the previous page."
+    )
+    format: Literal["json", "geojson"] = Field(
+        "json",
+        examples=["geojson"],
+        description="`geojson`: the page as an RFC 7946 FeatureCollection of Points "
+        "(`application/geo+json`), each feature's `properties` an item of the JSON form and "
+        "`next_cursor` a member of the collection; the cursors of both forms are the same.",
     )
 
 
@@ -74,9 +82,64 @@ class LockerPage(BaseModel):
     )
 
     items: list[LockerSummary]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page."
-    )
+    next_cursor: str | None = Field(description=_NEXT_CURSOR)
+
+
+def feature_collection(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    """A search page as GeoJSON (RFC 7946): each item a Point feature at [lon, lat] with the
+    item as its properties, so that a map library draws the page as sent; the cursor is a
+    foreign member of the collection, which GeoJSON readers keep or ignore."""
+    features = [
+        {
+            "type": "Feature",
+            "id": item["id"],
+            "geometry": {"type": "Point", "coordinates": [item["lon"], item["lat"]]},
+            "properties": item,
+        }
+        for item in items
+    ]
+    return {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
+
+
+#: The OpenAPI schema of `feature_collection`'s answer, written out: FastAPI lists in the
+#: document's components only the models of a response's JSON form.
+LOCKER_FEATURES_SCHEMA: dict[str, Any] = {
+    "title": "LockerFeatureCollection",
+    "type": "object",
+    "required": ["type", "features", "next_cursor"],
+    "properties": {
+        "type": {"const": "FeatureCollection"},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "id", "geometry", "properties"],
+                "properties": {
+                    "type": {"const": "Feature"},
+                    "id": {"type": "integer", "description": "The locker's `id`."},
+                    "geometry": {
+                        "type": "object",
+                        "required": ["type", "coordinates"],
+                        "properties": {
+                            "type": {"const": "Point"},
+                            "coordinates": {
+                                "type": "array",
+                                "items": {"type": "number"},
+                                "minItems": 2,
+                                "maxItems": 2,
+                                "description": "[lon, lat], degrees (WGS 84).",
+                            },
+                        },
+                    },
+                    "properties": {"$ref": "#/components/schemas/LockerSummary"},
+                },
+            },
+        },
+        "next_cursor": {"anyOf": [{"type": "string"}, {"type": "null"}],
+                        "description": _NEXT_CURSOR},
+    },
+}
+LOCKER_FEATURES_EXAMPLE = feature_collection([_LOCKER_EXAMPLE], None)
 
 
 class CompartmentOut(BaseModel):
