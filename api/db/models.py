@@ -114,11 +114,14 @@ class Centre(Base):
 
 
 class Vehicle(Base):
-    """A firm's delivery vehicle (fleet register), optionally based at a shared centre."""
+    """A firm's delivery vehicle (fleet register), optionally based at a shared centre; its
+    name (the plate) is unique within the firm."""
 
     __tablename__ = "vehicles"
     __table_args__ = (
         CheckConstraint(_in("profile", VEHICLE_PROFILES), name="ck_vehicles_profile"),
+        # A firm registers a plate once; the 409 says which vehicle holds it (revision 0011).
+        Index("uq_vehicles_firm_name", "firm_id", "name", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Int, IntOrNone, Text
+from api.schemas.common import Int, IntOrNone, Name
 
 Profile = Literal["van", "e-tricycle"]
 
@@ -21,7 +21,11 @@ class VehicleCreate(BaseModel):
         },
     )
 
-    name: Text = Field(min_length=1, max_length=100)
+    name: Name = Field(
+        max_length=100,
+        description="The plate or the firm's own name for the vehicle, without surrounding "
+        "spaces; unique within the firm (a second vehicle of one name is a 409).",
+    )
     profile: Profile = "van"
     capacity_parcels: Int = Field(ge=1, le=100_000)
     centre_id: IntOrNone = Field(None, ge=1, le=2_147_483_647)
@@ -32,7 +36,11 @@ class VehicleUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"capacity_parcels": 200}]}
     )
 
-    name: Text | None = Field(None, min_length=1, max_length=100)
+    name: Name | None = Field(
+        None,
+        max_length=100,
+        description="A new name, unique within the firm: another vehicle's is a 409.",
+    )
     profile: Profile | None = None
     capacity_parcels: IntOrNone = Field(None, ge=1, le=100_000)
     centre_id: IntOrNone = Field(None, ge=1, le=2_147_483_647)
