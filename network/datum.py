@@ -61,6 +61,15 @@ def check_datum(value: object, field: str = "datum") -> str:
     raise DatumError(field, f"{value!r} is not a datum (choose from {choices}){hint}")
 
 
+def datum_value(value: object) -> str:
+    """`check_datum` for a schema's validator: its reason as a ValueError, which pydantic
+    reports at the field it validates (a scenario's `datum`, an API siting run's)."""
+    try:
+        return check_datum(value)
+    except DatumError as err:
+        raise ValueError(err.reason) from None
+
+
 def in_china(lat: float, lon: float) -> bool:
     """Whether GCJ-02 shifts a point: prcoords' box around China (it takes in some of its
     neighbours' land and sea; the Chinese maps' own boundary is not public)."""

@@ -10,9 +10,8 @@ from network.areas import checked_bbox
 from network.datum import (
     DATUMS,
     DEFAULT_DATUM,
-    DatumError,
     bbox_to_wgs84,
-    check_datum,
+    datum_value,
     lonlat_to_wgs84,
 )
 from network.errors import AreaError
@@ -424,7 +423,7 @@ class Scenario(Strict):
 
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
-    datum: str = Field(
+    datum: Annotated[str, BeforeValidator(datum_value)] = Field(
         DEFAULT_DATUM,
         description=f"the datum of every coordinate of the file and of the files it names "
         f"({', '.join(DATUMS)}: GPS and OSM, Amap and Tencent, Baidu); read as WGS 84",
@@ -436,14 +435,6 @@ class Scenario(Strict):
     firms: list[Firm] = Field(default_factory=list)
     centres: list[Centre] = Field(default_factory=list)
     run: RunSpec = RunSpec()
-
-    @field_validator("datum", mode="before")
-    @classmethod
-    def _known_datum(cls, value: object) -> object:
-        try:
-            return check_datum(value)
-        except DatumError as err:
-            raise ValueError(err.reason) from None
 
     def in_wgs84(self) -> "Scenario":
         """The scenario with its own coordinates (places, bbox, polygon ring) in WGS 84, as the

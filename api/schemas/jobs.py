@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,7 +21,7 @@ from pydantic_core import CoreSchema
 
 import routing
 from api.schemas.common import Bool, Float, FloatOrNone, Int, IntOrNone, JobStatusName, Text
-from network.datum import DEFAULT_DATUM, DatumError, check_datum
+from network.datum import DEFAULT_DATUM, datum_value
 from routing.siting.points import MAX_COUNT
 
 #: The README's native day (routing/examples), the request example of a native batch.
@@ -291,22 +292,13 @@ class SitingSubmit(BaseModel):
     time_limit_s: Float = Field(
         30.0, gt=0, le=600, description="Seconds the search may take at most."
     )
-    datum: Text = Field(
+    datum: Annotated[Text, AfterValidator(datum_value)] = Field(
         DEFAULT_DATUM,
         description="What the points' lat/lon are given in, as a native siting file says it: "
         "`wgs84` (GPS, OSM), `gcj02` (Amap, Tencent) or `bd09` (Baidu). They are read into "
         "WGS 84, as the result is.",
         examples=["gcj02"],
     )
-
-    @field_validator("datum")
-    @classmethod
-    def _known_datum(cls, value: str) -> str:
-        """The datum's own name ("GCJ-02" is gcj02), or a 422 at the field with the one meant."""
-        try:
-            return check_datum(value)
-        except DatumError as err:
-            raise ValueError(err.reason) from None
 
 
 Ident = int | str
