@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from dict_edits import changed
 
 from api.jobs.runner import solve_batch
 
@@ -19,15 +20,6 @@ VROOM = {
     "jobs": [{"id": k, "location_index": k, "delivery": [1], "service": 60} for k in (1, 2)],
     "matrices": {"car": {"durations": [[0, 5, 9], [5, 0, 4], [9, 4, 0]]}},
 }  # fmt: skip
-
-
-def _changed(data: dict, path: tuple, value: object) -> dict:
-    data = copy.deepcopy(data)
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return data
 
 
 def _post(client, headers, fmt: str, problem: dict):
@@ -48,7 +40,7 @@ def _post(client, headers, fmt: str, problem: dict):
     ],
 )  # fmt: skip
 def test_a_batch_refuses_a_number_written_as_text(client, auth, fmt, problem, path, value, said):
-    r = _post(client, auth["a"], fmt, _changed(problem, path, value))
+    r = _post(client, auth["a"], fmt, changed(problem, path, value))
     assert r.status_code == 422, r.text
     (error,) = r.json()["detail"]
     at = path if path[0] != "matrices" else path[:3]
@@ -74,7 +66,7 @@ def test_a_batch_with_clock_times_is_taken(client, auth):
 )  # fmt: skip
 def test_a_batch_whose_break_never_fits_its_shift_is_refused(client, auth, fmt, problem, path,
                                                             value, at):
-    r = _post(client, auth["a"], fmt, _changed(problem, path, value))
+    r = _post(client, auth["a"], fmt, changed(problem, path, value))
     assert r.status_code == 422, r.text
     (error,) = r.json()["detail"]
     assert error["loc"] == ["body", "problem", *at]

@@ -5,6 +5,7 @@ and 2.0 for 3 compartments or lockers, "36.07" for a latitude and "false" for fa
 from __future__ import annotations
 
 import pytest
+from dict_edits import changed
 
 SITING = {
     "model": {"kind": "maxcover", "p": 1, "capacitated": False, "sizing": {"max_compartments": 9}},
@@ -18,15 +19,6 @@ SITING = {
     "time_limit_s": 5,
 }  # fmt: skip
 LOCKER = {"name": "L", "lat": 36.06, "lon": 120.38, "compartments": {"S": 1}}
-
-
-def _changed(body: dict, path: tuple, value: object) -> dict:
-    """A deep copy of ``body`` with the value at ``path`` replaced."""
-    if not path:
-        return value  # type: ignore[return-value]
-    copy = list(body) if isinstance(body, list) else dict(body)
-    copy[path[0]] = _changed(body[path[0]], path[1:], value)
-    return copy  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize(
@@ -48,7 +40,7 @@ def _changed(body: dict, path: tuple, value: object) -> dict:
 def test_a_siting_run_refuses_a_number_or_true_false_written_otherwise(
     client, auth, path: tuple, value: object
 ) -> None:
-    r = client.post("/v1/siting-runs", json=_changed(SITING, path, value), headers=auth["planner"])
+    r = client.post("/v1/siting-runs", json=changed(SITING, path, value), headers=auth["planner"])
     assert r.status_code == 422, r.text
     assert [e["loc"] for e in r.json()["detail"]] == [["body", *path]]
 

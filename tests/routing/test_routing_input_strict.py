@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from dict_edits import changed
 
 from routing.io.native import problem_from_dict
 from routing.io.vroom import vroom_to_problem
@@ -41,15 +42,6 @@ def _vroom() -> dict:
     }  # fmt: skip
 
 
-def _changed(data: dict, path: tuple, value: object) -> dict:
-    data = copy.deepcopy(data)
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return data
-
-
 def _refused(read, data: dict) -> ProblemError:
     with pytest.raises(ProblemError) as err:
         read(data)
@@ -71,20 +63,20 @@ def _refused(read, data: dict) -> ProblemError:
     ],
 )
 def test_a_native_problem_refuses_a_number_written_as_text(path: tuple, value: str) -> None:
-    err = _refused(problem_from_dict, _changed(NATIVE, path, value))
+    err = _refused(problem_from_dict, changed(NATIVE, path, value))
     assert f"expected a number, not the text '{value}'" in str(err)
     assert err.loc == path
 
 
 def test_a_time_written_as_text_must_be_a_clock_time() -> None:
     """"08:00" is a time; "36000" was read as 36,000 s, and is now refused with both forms."""
-    err = _refused(problem_from_dict, _changed(NATIVE, ("jobs", 0, "time_windows", 0, 0), "36000"))
+    err = _refused(problem_from_dict, changed(NATIVE, ("jobs", 0, "time_windows", 0, 0), "36000"))
     assert str(err) == (
         "job 'p1': time_windows[0].start: expected a number of seconds or a clock time like "
         "08:30, not the text '36000'"
     )
     assert err.loc == ("jobs", 0, "time_windows", 0)
-    shift = _changed(NATIVE, ("vehicles", 0, "shift"), ["08:00", 64800])
+    shift = changed(NATIVE, ("vehicles", 0, "shift"), ["08:00", 64800])
     assert problem_from_dict(shift).vehicles[0].shift.start == 8 * 3600
 
 
@@ -108,14 +100,14 @@ def test_clock_times_and_numbers_are_read_as_before() -> None:
     ],
 )
 def test_a_vroom_problem_refuses_a_number_written_as_text(path, value, loc) -> None:
-    err = _refused(vroom_to_problem, _changed(_vroom(), path, value))
+    err = _refused(vroom_to_problem, changed(_vroom(), path, value))
     said = "not true or false" if value is True else f"not the text '{value}'"
     assert f"expected a number, {said}" in str(err)
     assert err.loc == (loc or path)
 
 
 def test_a_matrix_entry_is_named_by_its_row_and_column() -> None:
-    data = _changed(_vroom(), ("matrices", "car", "durations", 2, 1), "4")
+    data = changed(_vroom(), ("matrices", "car", "durations", 2, 1), "4")
     err = _refused(vroom_to_problem, data)
     assert str(err) == (
         "matrices 'car': durations: entry [2][1]: expected a number, not the text '4'"
@@ -160,13 +152,13 @@ def test_swapped_vroom_coordinates_are_said_to_look_swapped() -> None:
 
 
 def test_a_native_location_with_lat_and_lon_swapped_is_said_to_look_swapped() -> None:
-    data = _changed(NATIVE, ("locations", 2), {"lat": 118.781, "lon": 32.0502})
+    data = changed(NATIVE, ("locations", 2), {"lat": 118.781, "lon": 32.0502})
     err = _refused(problem_from_dict, data)
     assert "lat: 118.781 is beyond 90 while lon 32.0502 would be a latitude" in str(err)
     assert err.loc == ("locations", 2, "lat")
 
 
 def test_a_latitude_beyond_90_that_no_swap_would_mend_keeps_its_message() -> None:
-    data = _changed(NATIVE, ("locations", 2), {"lat": 118.781, "lon": 120.4})
+    data = changed(NATIVE, ("locations", 2), {"lat": 118.781, "lon": 120.4})
     err = _refused(problem_from_dict, data)
     assert "swapped" not in str(err) and "less than or equal to 90" in str(err)
