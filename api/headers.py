@@ -1,4 +1,5 @@
-"""Security headers: `nosniff` everywhere, `no-store` for keyed answers, the map page's CSP."""
+"""Response headers: `nosniff` everywhere, `no-store` for keyed answers, the map page's CSP, and
+the validators and ages of the public answers a browser or proxy may keep (`cached`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import base64
 import hashlib
 import json
 import re
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from fastapi import Header, Response
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -118,3 +121,75 @@ class SecurityHeaders:
         headers["X-Frame-Options"] = "DENY"
         await send(start)
         await send({"type": "http.response.body", "body": page})
+
+
+#: The request header of a client revalidating an answer it keeps (RFC 9110 13.1.2).
+IfNoneMatch = Annotated[
+    str,
+    Header(
+        description="An `ETag` of an earlier answer: a 304 without a body while it is current.",
+        examples=['W/"4f7a3c9e0b1d2a6f8e5c7b9d1a3f5e7c"'],
+    ),
+]
+
+
+def entity_tag(body: bytes) -> str:
+    """A weak ETag of ``body``: weak, since the same tag is sent for its gzip-compressed form."""
+    return f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
+def tag_matches(if_none_match: str, tag: str) -> bool:
+    """Whether an If-None-Match header names ``tag`` (weak comparison, RFC 9110 13.1.2)."""
+    own = tag.removeprefix("W/")
+    given = (part.strip() for part in if_none_match.split(","))
+    return any(part == "*" or part.removeprefix("W/") == own for part in given)
+
+
+def cached(
+    body: bytes, *, media_type: str, max_age_s: int, if_none_match: str, tag: str = ""
+) -> Response:
+    """A public answer a browser or proxy may keep ``max_age_s`` seconds and then revalidate:
+    ``body`` with its weak ETag (``tag``, when the caller keeps it, else taken from the body),
+    or a 304 without a body when ``if_none_match`` names that tag. The answer depends on the
+    data only, so the same data gives the same tag, and a client asking again sends nothing
+    back but headers. A keyed caller's copy is `no-store` all the same (`SecurityHeaders`)."""
+    tag = tag or entity_tag(body)
+    headers = {"ETag": tag, "Cache-Control": f"public, max-age={max_age_s}"}
+    if tag_matches(if_none_match, tag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def cache_control(*, max_age_s: int, kept: str) -> dict[str, Any]:
+    """The OpenAPI header object of a public answer's `Cache-Control`: ``max_age_s`` its usual
+    age, for the example, ``kept`` how long and why, in words."""
+    return {
+        "description": f"`public, max-age=N`: a browser or proxy may keep the answer {kept}.",
+        "required": True,
+        "schema": {"type": "string", "examples": [f"public, max-age={max_age_s}"]},
+    }
+
+
+def cached_responses(
+    responses: dict[int | str, dict[str, Any]], *, max_age_s: int, kept: str
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` (`api.deps.public_responses`) of an endpoint answering by `cached`:
+    its 200 with the `ETag` and `Cache-Control` (`cache_control`) it carries, and the 304 of
+    a current `If-None-Match`."""
+    validators = {
+        "ETag": {
+            "description": "The answer's version: send it back in `If-None-Match`.",
+            "required": True,
+            "schema": {"type": "string", "examples": ['W/"4f7a3c9e0b1d2a6f8e5c7b9d1a3f5e7c"']},
+        },
+        "Cache-Control": cache_control(max_age_s=max_age_s, kept=kept),
+    }
+    ok = responses.get(200, {})
+    return {
+        **responses,
+        200: {**ok, "headers": {**ok.get("headers", {}), **validators}},
+        304: {
+            "description": "Not modified: the `ETag` given in `If-None-Match` is current.",
+            "headers": validators,
+        },
+    }

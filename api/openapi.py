@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
 from fastapi.routing import APIRoute
 
-from api.deps import ERROR_RESPONSE_HEADERS, uses_database
+from api.deps import ERROR_RESPONSE_HEADERS, RATE_LIMIT_RESPONSE_HEADERS, uses_database
 
 #: What every endpoint taking a body can answer, whatever its router says: the body size limit
 #: (`api.limits.BodySizeLimit`) and the refusal of a body not sent as JSON (`api.app`).
@@ -44,6 +44,7 @@ def complete(doc: dict[str, Any], routes: list[APIRoute]) -> None:
     _database_away(doc, routes)
     for operation in _operations(doc):
         responses = operation["responses"]
+        _public_allowance(responses)
         if "requestBody" in operation:
             for code, description in _BODY_ERRORS.items():
                 responses.setdefault(code, {"description": description, "content": _error_body()})
@@ -68,6 +69,17 @@ def _database_away(doc: dict[str, Any], routes: list[APIRoute]) -> None:
             for method in route.methods:
                 responses = doc["paths"][route.path_format][method.lower()]["responses"]
                 responses.setdefault("503", {**_DATABASE_AWAY, "content": _error_body()})
+
+
+def _public_allowance(responses: dict[str, Any]) -> None:
+    """The allowance headers on every answer of a public operation (one whose 429 carries
+    them: `api.deps.public_responses`), not only on its 200: `RateLimitHeaders` puts them on
+    whatever answer follows the count, a 304, a 404, a 422 or a 503 alike."""
+    refused = responses.get("429", {}).get("headers", {})
+    if not set(RATE_LIMIT_RESPONSE_HEADERS) <= set(refused):
+        return
+    for response in responses.values():
+        response["headers"] = RATE_LIMIT_RESPONSE_HEADERS | response.get("headers", {})
 
 
 def _error_body() -> dict[str, Any]:

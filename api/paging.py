@@ -83,3 +83,27 @@ def next_cursor(rows: Sequence[Any], limit: int) -> str | None:
         return None
     last = rows[limit - 1]
     return encode_cursor([last.created_at.isoformat(), last.id])
+
+
+def in_id_order(
+    query: Select, *, ident: InstrumentedAttribute, cursor: str | None, limit: int
+) -> Select:
+    """``query`` by ``ident`` ascending (a public list whose rows are only added, so a page
+    once read never changes) from after the id the cursor names, one row more than ``limit``
+    (`next_id_cursor`). A cursor this API did not issue is a 422 on ``cursor``."""
+    if cursor is not None:
+        try:
+            (last_id,) = decode_cursor(cursor, 1)
+        except BadCursorError as err:
+            raise unprocessable(["query", "cursor"], str(err)) from err
+        # ids are the databases' 32-bit INTEGERs: a larger one would fail in the query
+        if type(last_id) is not int or not 0 <= last_id < 2**31:
+            raise unprocessable(["query", "cursor"], str(BadCursorError()))
+        query = query.where(ident > last_id)
+    return query.order_by(ident).limit(limit + 1)
+
+
+def next_id_cursor(rows: Sequence[Any], limit: int) -> str | None:
+    """The cursor of the page after ``rows`` (fetched by `in_id_order`), None at the end; each
+    row has an integer ``id``."""
+    return encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None

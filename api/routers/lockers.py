@@ -24,6 +24,7 @@ from api.deps import (
     query_parameters,
     unprocessable,
 )
+from api.headers import IfNoneMatch, cache_control, cached, cached_responses
 from api.limits import public_rate_limit
 from api.lockers import add_compartments, create_locker
 from api.paging import BadCursorError
@@ -45,9 +46,13 @@ from api.settings import Settings
 
 router = APIRouter(prefix="/v1/lockers", tags=["lockers"])
 
-#: The search's answer to `format=geojson`, beside its JSON form (`LockerPage`).
+#: How long an answer with free counts may be kept (`_search_age`), in the OpenAPI document.
+_SEARCH_AGE = "GONGPEI_SEARCH_CACHE_S seconds rounded up (default 1 s), as old as its counts may be"
+#: The search's answer to `format=geojson`, beside its JSON form (`LockerPage`), and the age
+#: of either.
 _GEOJSON_PAGE = {
     "description": "A page of lockers, nearest first: JSON, or GeoJSON with `format=geojson`.",
+    "headers": {"Cache-Control": cache_control(max_age_s=1, kept=_SEARCH_AGE)},
     "content": {
         "application/geo+json": {
             "schema": LOCKER_FEATURES_SCHEMA,
@@ -87,8 +92,14 @@ async def search_lockers(request: Request) -> Response:
     else:
         page, media = {"items": items, "next_cursor": next_cursor}, "application/json"
     body = to_json(page)  # pydantic-core's encoder
-    age = math.ceil(request.app.state.settings.search_cache_s)  # as old as the counts may be
-    return Response(body, media_type=media, headers={"Cache-Control": f"public, max-age={age}"})
+    cache = f"public, max-age={_search_age(request)}"
+    return Response(body, media_type=media, headers={"Cache-Control": cache})
+
+
+def _search_age(request: Request) -> int:
+    """Seconds a public answer with free counts may be kept: as old as the search's counts
+    may be (GONGPEI_SEARCH_CACHE_S), rounded up."""
+    return math.ceil(request.app.state.settings.search_cache_s)
 
 
 def _detail(session: Session, locker: Locker) -> dict:
@@ -124,15 +135,31 @@ def _detail(session: Session, locker: Locker) -> dict:
     "/{locker_id}",
     response_model=LockerDetail,
     dependencies=[Depends(public_rate_limit)],
-    responses=public_responses(404),
+    responses=cached_responses(public_responses(404), max_age_s=1, kept=_SEARCH_AGE),
     summary="One locker with its compartments and availability (public)",
+    description="Availability as it is now. The answer may be kept as long as the search's "
+    "(`Cache-Control`), and then revalidated: its `ETag` sent back in `If-None-Match` is "
+    "a 304 without a body while nothing in it changed.",
 )
-def get_locker(locker_id: RowId, db: Database = Depends(get_db)) -> dict:
+def get_locker(
+    request: Request,
+    locker_id: RowId,
+    if_none_match: IfNoneMatch = "",
+    db: Database = Depends(get_db),
+) -> Response:
+    """Written here, not by FastAPI, to give it its ETag: the same locker in the same state is
+    the same bytes (`LockerDetail`'s fields in order, its doors as stored)."""
     with db.reading() as session:
         locker = session.get(Locker, locker_id)
         if locker is None:
             raise HTTPException(404, f"locker {locker_id} not found")
-        return _detail(session, locker)
+        body = LockerDetail.model_validate(_detail(session, locker)).model_dump_json()
+    return cached(
+        body.encode(),
+        media_type="application/json",
+        max_age_s=_search_age(request),
+        if_none_match=if_none_match,
+    )
 
 
 @router.post(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import SIZES, Centre, Compartment, Locker, Reservation, utcnow
 from api.deps import get_db, get_settings, public_responses
+from api.headers import IfNoneMatch, cached, cached_responses
 from api.limits import public_rate_limit
 from api.schemas.opendata import OpenDataSummary
 from api.search import overdue_holds
@@ -26,16 +27,38 @@ DAYS = 30
 _OVERDUE_PER_SIZE = overdue_holds(Compartment.size, func.count()).group_by(Compartment.size)
 
 
+#: Seconds a browser or proxy may keep the summary: a dashboard polling it, or many visitors
+#: of one, are answered by their caches, then by a 304 while the figures stand.
+MAX_AGE_S = 60
+
+
 @router.get(
     "/summary",
     response_model=OpenDataSummary,
     dependencies=[Depends(public_rate_limit)],
-    responses=public_responses(),
+    responses=cached_responses(public_responses(), max_age_s=MAX_AGE_S, kept=f"{MAX_AGE_S} s"),
     summary="Lockers, capacity, utilisation and parcels per area and day (public)",
+    description=f"The figures may be kept {MAX_AGE_S} s (`Cache-Control`), and then "
+    "revalidated: the answer's `ETag` sent back in `If-None-Match` is a 304 without a body "
+    "while they stand.",
 )
 def summary(
-    db: Database = Depends(get_db), settings: Settings = Depends(get_settings)
-) -> dict:
+    if_none_match: IfNoneMatch = "",
+    db: Database = Depends(get_db),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    """Written here, not by FastAPI, to give it its ETag: the same figures on the same day
+    are the same bytes."""
+    figures = OpenDataSummary.model_validate(_figures(db, settings)).model_dump_json()
+    return cached(
+        figures.encode(),
+        media_type="application/json",
+        max_age_s=MAX_AGE_S,
+        if_none_match=if_none_match,
+    )
+
+
+def _figures(db: Database, settings: Settings) -> dict:
     days = local_days(settings.time_zone, utcnow())
     with db.reading() as session:
         total, free, out_of_service = _compartments(session)

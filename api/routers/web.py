@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.db.engine import Database
 from api.db.models import Locker
 from api.deps import get_db, public_responses
+from api.headers import IfNoneMatch, cached, cached_responses, entity_tag
 from api.limits import public_rate_limit
 from api.settings import OSM_CREDIT, Settings, graph_cache_dir
 from network.errors import GongpeiError
@@ -96,38 +96,39 @@ def network_geojson(source: str) -> dict[str, Any]:
     "/map/network.geojson",
     dependencies=[Depends(public_rate_limit)],
     summary="Road network base layer of the map (GeoJSON; empty when none is configured)",
+    description="The roads the map page draws, each street once. Unless the server's map is "
+    "synthetic (a test grid), they come from OpenStreetMap: © OpenStreetMap contributors, "
+    "under the Open Database License (ODbL); credit them wherever you show or share them, as "
+    "the map page does.",
     response_class=GeoJSONResponse,
-    responses=public_responses(
-        503,
-        ok={
-            "content": {
-                "application/geo+json": {
-                    "example": {
-                        "type": "FeatureCollection",
-                        "features": [
-                            {
-                                "type": "Feature",
-                                "geometry": {
-                                    "type": "LineString",
-                                    "coordinates": [[120.383, 36.067], [120.384, 36.067]],
-                                },
-                                "properties": {"highway": "residential"},
-                            }
-                        ],
+    responses=cached_responses(
+        public_responses(
+            503,
+            ok={
+                "content": {
+                    "application/geo+json": {
+                        "example": {
+                            "type": "FeatureCollection",
+                            "features": [
+                                {
+                                    "type": "Feature",
+                                    "geometry": {
+                                        "type": "LineString",
+                                        "coordinates": [[120.383, 36.067], [120.384, 36.067]],
+                                    },
+                                    "properties": {"highway": "residential"},
+                                }
+                            ],
+                        }
                     }
                 }
             },
-            "headers": {
-                "ETag": {
-                    "description": "The layer's version: send it back in `If-None-Match`.",
-                    "schema": {"type": "string"},
-                },
-            },
-        },
-    )
-    | {304: {"description": "Not modified: the `ETag` given in `If-None-Match` is current."}},
+        ),
+        max_age_s=NETWORK_MAX_AGE_S,
+        kept=f"{NETWORK_MAX_AGE_S} s (it changes only when the server restarts on another map)",
+    ),
 )
-def network_layer(request: Request) -> Response:
+def network_layer(request: Request, if_none_match: IfNoneMatch = "") -> Response:
     """The map's roads, built once per process. A map that cannot be loaded is the server's
     fault, not the caller's: a 503 (its reason, which names the server's files, is logged).
     The same bytes every time, so they carry an ETag, and a client that sends it back gets a
@@ -148,19 +149,10 @@ def network_layer(request: Request) -> Response:
                 ) from None
             state.network_layer = layer.body, entity_tag(layer.body)
     body, tag = state.network_layer
-    headers = {"ETag": tag, "Cache-Control": f"public, max-age={NETWORK_MAX_AGE_S}"}
-    if tag_matches(request.headers.get("If-None-Match", ""), tag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=GeoJSONResponse.media_type, headers=headers)
-
-
-def entity_tag(body: bytes) -> str:
-    """A weak ETag of ``body``: weak, since the same tag is sent for its gzip-compressed form."""
-    return f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
-
-
-def tag_matches(if_none_match: str, tag: str) -> bool:
-    """Whether an If-None-Match header names ``tag`` (weak comparison, RFC 9110 13.1.2)."""
-    own = tag.removeprefix("W/")
-    given = (part.strip() for part in if_none_match.split(","))
-    return any(part == "*" or part.removeprefix("W/") == own for part in given)
+    return cached(
+        body,
+        media_type=GeoJSONResponse.media_type,
+        max_age_s=NETWORK_MAX_AGE_S,
+        if_none_match=if_none_match,
+        tag=tag,
+    )

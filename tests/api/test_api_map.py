@@ -73,16 +73,17 @@ def bad_gateway(route) -> None:
 
 def check_route_errors(page) -> None:
     """A 422 (FastAPI's detail is then a list) and a reply that is not JSON read as text."""
-    count = page.locator("#count")
+    status = page.locator("#route-status")  # the route's own line, not the search's #count
+    said = "document.getElementById('route-status').textContent"
     page.fill("#batch", "not-a-batch-id")
     page.click("#route button")
-    page.wait_for_function("document.getElementById('count').textContent.startsWith('route:')")
-    assert count.inner_text().startswith("route: path.job_id: String should match pattern")
+    page.wait_for_function(f"{said}.startsWith('route:')")
+    assert status.inner_text().startswith("route: path.job_id: String should match pattern")
     page.route("**/solution?*", bad_gateway)
     page.fill("#batch", "0" * 32)
     page.click("#route button")
-    page.wait_for_function("document.getElementById('count').textContent.startsWith('route: HTTP')")
-    assert count.inner_text() == "route: HTTP 502 Bad Gateway"
+    page.wait_for_function(f"{said}.startsWith('route: HTTP')")
+    assert status.inner_text() == "route: HTTP 502 Bad Gateway"
     page.unroute("**/solution?*")
 
 

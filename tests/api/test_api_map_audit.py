@@ -142,7 +142,7 @@ def check_a_dropped_connection_is_said(page, expect) -> None:
     page.fill("#batch", "0" * 32)
     page.fill("#key", "not-a-key")
     page.click("#route button")
-    expect(page.locator("#count")).to_have_text("route: network error, retry")
+    expect(page.locator("#route-status")).to_have_text("route: network error, retry")
     page.unroute("**/solution?*")
 
 
