@@ -232,10 +232,12 @@ class Solution(_Out):
         hold: routing itself has no roads to draw on.
 
         Numbers are rounded as in `to_vroom`, so the map and the JSON show the same figures.
-        A route's `cost` is in the vehicles' cost units, `distance` in metres driven, `duration`
-        its travel time in seconds, `walked_m` the metres walked between the parked vehicle and
-        its stops (there and back; in `duration`, not in `distance`), and each stop's
-        `access_m` that walk one way (both null when travel did not come from a road network).
+        Figures are named with their units, as in a pooling run's GeoJSON
+        (`routing.pooling.output`): a route's `cost` is in the vehicles' cost units,
+        `distance_m` the metres driven, `duration_s` its travel time in seconds, `walked_m` the
+        metres walked between the parked vehicle and its stops (there and back; in
+        `duration_s`, not in `distance_m`), and each stop's `access_m` that walk one way (both
+        null when travel did not come from a road network).
         A stop gives what a dispatcher needs, in seconds: `arrival_s`, `waiting_s` (for its
         window or opening hours), `service_start_s`, `service_s` and `departure_s`, the times
         counted from midnight of the plan's day like the problem's times (`arrival` repeats
@@ -267,8 +269,8 @@ def _route_feature(route: Route, coords: list[list[float]]) -> dict[str, Any]:
         "properties": {
             "vehicle": route.vehicle,
             "cost": _num(route.cost),
-            "distance": _num(route.distance),
-            "duration": _num(route.duration),
+            "distance_m": _num(route.distance),
+            "duration_s": _num(route.duration),
             "walked_m": _maybe(route.walked),
         },
     }

@@ -37,18 +37,25 @@ DEFAULT_CIRCUITY = 1.3
 MAX_CIRCUITY = 5.0
 
 
-def _points(locations: Sequence[Location]) -> list[tuple[float, float]]:
-    """(lat, lon) of every location, or an error naming the first one without coordinates."""
-    points = []
-    for i, loc in enumerate(locations):
-        if not loc.known:
-            raise ProblemError(
-                f"locations[{i}]: no coordinates, so travel cannot be computed for it; "
-                "give lat/lon or explicit matrices",
-                loc=("locations", i),
-            )
-        points.append((float(loc.lat), float(loc.lon)))  # type: ignore[arg-type]
-    return points
+def _unplaced(locations: Sequence[Location], labels: Sequence[str] | None) -> dict[int, str]:
+    """Why each location without coordinates has no travel (by index, one line naming it as
+    `network.snap` names a point off the map). Like a point off the map it is unreachable, and
+    a problem refuses it only where a centre or a task stands (`routing.model`): a spare one,
+    in a firm's list of addresses but visited by nothing, failed the whole day."""
+    return {
+        i: f"point {_named(i, labels)}: no coordinates (lat/lon), so no travel can be timed "
+        "to it; give them, or explicit matrices"
+        for i, loc in enumerate(locations)
+        if not loc.known
+    }
+
+
+def _named(i: int, labels: Sequence[str] | None) -> str:
+    return f"'{labels[i]}'" if labels is not None else str(i)
+
+
+def _point(location: Location) -> tuple[float, float]:
+    return float(location.lat), float(location.lon)  # type: ignore[arg-type]
 
 
 def straight_line_matrices(
@@ -56,17 +63,26 @@ def straight_line_matrices(
     *,
     speed_kmh: float,
     circuity: float = DEFAULT_CIRCUITY,
+    labels: Sequence[str] | None = None,
 ) -> TravelMatrices:
-    """Haversine distance x circuity (m) and that distance at `speed_kmh` (s), between all pairs."""
+    """Haversine distance x circuity (m) and that distance at `speed_kmh` (s), between all pairs
+    of located locations; one without coordinates is unreachable (`_unplaced`; ``labels``
+    name what stands there, as for `network_matrices`)."""
     if speed_kmh <= 0:
         raise ProblemError(f"travel: speed_kmh must be positive, got {speed_kmh}")
     if not 1 <= circuity <= MAX_CIRCUITY:
         raise ProblemError(f"travel: circuity must be 1-{MAX_CIRCUITY:g}, got {circuity}")
-    pts = np.array(_points(locations), dtype=np.float64).reshape(-1, 2)
+    unplaced = _unplaced(locations, labels)
+    kept = [i for i in range(len(locations)) if i not in unplaced]
+    pts = np.array([_point(locations[i]) for i in kept], dtype=np.float64).reshape(-1, 2)
     lat, lon = pts[:, 0], pts[:, 1]
     metres = haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :]) * circuity
     seconds = metres / (speed_kmh / 3.6)
-    return TravelMatrices(durations=np.round(seconds, 1), distances=np.round(metres, 1))
+    return TravelMatrices.on_roads(
+        unplaced,
+        durations=_spread(np.round(seconds, 1), kept, len(locations)),
+        distances=_spread(np.round(metres, 1), kept, len(locations)),
+    )
 
 
 def network_matrices(
@@ -83,44 +99,48 @@ def network_matrices(
     'hub'`), so that a location off the map is refused by that name, not by its place in the
     internal list.
 
-    Locations the roads cannot take (off the map, too far from a road) are not refused here:
-    they are unreachable, with why in the result's `off_map`, and the problem refuses those a
-    centre or a task stands at, all at once (`routing.model`). A spare address in a firm's list
-    of locations, which nothing visits, failed the whole day."""
+    Locations the roads cannot take (off the map, too far from a road, or without coordinates)
+    are not refused here: they are unreachable, with why in the result's `off_map`, and the
+    problem refuses those a centre or a task stands at, all at once (`routing.model`). A spare
+    address in a firm's list of locations, which nothing visits, failed the whole day."""
     from network.matrix import travel_matrix
     from network.snap import PointsOffMap
 
-    points = _points(locations)
-    off_map: dict[int, str] = {}
+    n = len(locations)
+    off_map = _unplaced(locations, labels)
+    kept = [i for i in range(n) if i not in off_map]
+
+    def timed(kept: list[int]) -> Any:
+        points = [_point(locations[i]) for i in kept]
+        named = None if labels is None else [labels[i] for i in kept]
+        return travel_matrix(graph, points, labels=named, **options)
+
     try:
-        result = travel_matrix(graph, points, labels=labels, **options)
-        durations, distances, snap_m = result.duration_s, result.distance_m, result.snap_m
+        result = timed(kept)
     except PointsOffMap as err:
-        off_map = err.reasons
-        on_map = [i for i in range(len(points)) if i not in off_map]
-        part = travel_matrix(
-            graph,
-            [points[i] for i in on_map],
-            labels=None if labels is None else [labels[i] for i in on_map],
-            **options,
-        )
-        durations, distances = (
-            _spread(m, on_map, len(points)) for m in (part.duration_s, part.distance_m)
-        )
-        snap_m = np.zeros(len(points))
-        snap_m[on_map] = part.snap_m
+        off_map |= {kept[i]: why for i, why in err.reasons.items()}
+        kept = [i for i in kept if i not in off_map]
+        result = timed(kept)
+    snap_m = np.zeros(n)
+    snap_m[kept] = result.snap_m
     access = access_metres(snap_m, parked)
+    door_to_door = with_access_walk(
+        result.duration_s, access[kept], [_point(locations[i]) for i in kept]
+    )
     return TravelMatrices.on_roads(
         off_map,
-        durations=with_access_walk(durations, access, points),
-        distances=distances,
+        durations=_spread(door_to_door, kept, n),
+        distances=_spread(result.distance_m, kept, n),
         access_m=tuple(access.tolist()),
     )
 
 
 def _spread(part: np.ndarray, kept: Sequence[int], n: int) -> np.ndarray:
     """An n x n matrix holding ``part``, the matrix between the locations ``kept``: the others
-    are unreachable (inf), but from themselves."""
+    are unreachable (inf), but from themselves. ``part`` itself where all are kept (a copy of
+    3,000 x 3,000 is 72 MB)."""
+    if len(kept) == n:
+        return part
     full = np.full((n, n), np.inf)
     np.fill_diagonal(full, 0.0)
     full[np.ix_(kept, kept)] = part
@@ -276,8 +296,9 @@ def matrices_for(
                     f"travel: speed_kmh: no speed for profile '{profile}'",
                     loc=("travel", "speed_kmh"),
                 )
-            out[profile] = straight_line_matrices(locations, speed_kmh=float(speed),
-                                                  circuity=circuity)
+            out[profile] = straight_line_matrices(
+                locations, speed_kmh=float(speed), circuity=circuity, labels=labels
+            )
         return out
     raise ProblemError(
         "matrices: missing; give travel matrices, a road network (--network OSM_FILE), or ask "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,14 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    validates,
+)
 from sqlalchemy.types import TypeDecorator
 
 ROLES = ("firm", "planner", "admin")
@@ -113,26 +121,49 @@ class Centre(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+def vehicle_key(name: str) -> str:
+    """What a vehicle's name is compared by: its letters' case and width (full-width `Ａ１`, as
+    Chinese input methods type them) folded, so `苏A12345`, `苏a12345` and `苏Ａ12345` are one
+    plate. The name itself is kept as the firm wrote it."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 class Vehicle(Base):
     """A firm's delivery vehicle (fleet register), optionally based at a shared centre; its
-    name (the plate) is unique within the firm."""
+    name (the plate) is unique within the firm, whatever its case (`name_key`)."""
 
     __tablename__ = "vehicles"
     __table_args__ = (
         CheckConstraint(_in("profile", VEHICLE_PROFILES), name="ck_vehicles_profile"),
-        # A firm registers a plate once; the 409 says which vehicle holds it (revision 0011).
-        Index("uq_vehicles_firm_name", "firm_id", "name", unique=True),
+        # A firm registers a plate once, in any case; the 409 says which vehicle holds it
+        # (revision 0012; 0011 compared names as written). It serves the firm's listing too.
+        Index("uq_vehicles_firm_name_key", "firm_id", "name_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
+    #: `vehicle_key(name)`, set with the name: what the unique index and a batch's
+    #: `registered` reference compare.
+    name_key: Mapped[str] = mapped_column(Text)
     profile: Mapped[str] = mapped_column(String(16), default="van")
     capacity_parcels: Mapped[int] = mapped_column(Integer)
     centre_id: Mapped[int | None] = mapped_column(
         ForeignKey("centres.id", ondelete="SET NULL"), nullable=True
     )
+    #: Its usual working day and costs (0012), which a batch naming it takes unless it gives
+    #: its own: [start, end] in seconds from midnight, and money per use, km and hour of
+    #: travel (none: the batch's format's default).
+    shift: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    fixed_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cost_per_km: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cost_per_hour: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("name")
+    def _keyed(self, _field: str, name: str) -> str:
+        self.name_key = vehicle_key(name)
+        return name
 
 
 class Locker(Base):

@@ -24,6 +24,7 @@ from api.deps import (
     planner_key,
     unprocessable,
 )
+from api.fleet import with_registered_vehicles
 from api.jobs import queue
 from api.jobs.runner import read_batch, siting_records
 from api.paging import newest_first, next_cursor
@@ -142,6 +143,7 @@ def add_job_routes(
     result_description: str,
     result_example: dict[str, Any],
     result_model: type[BaseModel] | None = None,
+    geojson_example: dict[str, Any] | None = None,
     status_key: Callable[..., Any] | None = None,
     status_reader: Callable[[Database, Firm, str], Any] | None = None,
     status_description: str | None = None,
@@ -150,8 +152,8 @@ def add_job_routes(
     (JSON, or GeoJSON with `?format=geojson`) and `POST {path}/{job_id}/cancel`, for the firm
     that posted the job only; the status also for whoever ``status_key`` admits and
     ``status_reader`` (caller, job id -> status, or a 404) lets read it. The result's OpenAPI
-    entry shows ``result_model``'s schema (any JSON where None), ``result_example`` and an
-    empty FeatureCollection."""
+    entry shows ``result_model``'s schema (any JSON where None), ``result_example`` and
+    ``geojson_example`` (an empty FeatureCollection where None)."""
 
     def status(
         job_id: HexId, firm: Firm = Depends(status_key or key), db: Database = Depends(get_db)
@@ -209,7 +211,7 @@ def add_job_routes(
                 "content": {
                     "application/json": {"example": result_example},
                     "application/geo+json": {
-                        "example": {"type": "FeatureCollection", "features": []}
+                        "example": geojson_example or {"type": "FeatureCollection", "features": []}
                     },
                 },
             },
@@ -223,8 +225,14 @@ SOLUTION_DESCRIPTION = (
     "VROOM-shaped JSON (routes with steps and ETAs, unassigned with reasons; the summary holds "
     "the independent checker's verdict, `checker`: `ok` and the violations, as `gongpei solve` "
     "writes it), or a GeoJSON FeatureCollection with `?format=geojson`. Times are seconds "
-    "from midnight of the plan's day, distances metres, locations [lon, lat]. The example is "
-    "the native request example's answer, with a seventh parcel no van reaches in its window."
+    "from midnight of the plan's day, distances metres, locations [lon, lat]. The GeoJSON "
+    "names its figures with their units, as a pooling run's does: a route's LineString has "
+    "`vehicle`, `cost`, `distance_m` (driven), `duration_s` (travel) and `walked_m` (null off "
+    "a road network); a stop's Point `vehicle`, `order` (its place in the route's `steps`), "
+    "`type`, `id`, `arrival_s`, `waiting_s`, `service_start_s`, `service_s`, `departure_s` "
+    "and `access_m` (`arrival` repeats `arrival_s`); a task left out a Point of `type` "
+    "`unassigned` with its `id`, `task` and `reason`. The examples are the native request "
+    "example's answer, with a seventh parcel no van reaches in its window."
 )
 
 
@@ -235,7 +243,9 @@ SOLUTION_DESCRIPTION = (
     responses=errors(401, 403, 422, 429),
     summary="Submit a day's delivery batch for solving (firm)",
     description="Every field is checked now (a 422 names the item and the field); the "
-    "solve runs in a worker. Poll `GET /v1/batches/{id}` until `done`, then read "
+    "solve runs in a worker. A vehicle may name one of the firm's registered vehicles "
+    "(`{\"registered\": \"苏A12345\"}`, see `problem`), as it is registered at this moment. "
+    "Poll `GET /v1/batches/{id}` until `done`, then read "
     "`GET /v1/batches/{id}/solution`. A batch holds at most 3,000 stops; a firm may have "
     "`GONGPEI_MAX_ACTIVE_JOBS` jobs queued or running at once (a 429 beyond).",
 )
@@ -250,8 +260,10 @@ def submit_batch(
     _check_travel(body.problem)
     on_map = _timed_on_the_server_map(body.problem)
     # bad input is a 422 now, not a failed job: every field first, then whether this server
-    # can time the travel; the map's matrices are left to the worker
+    # can time the travel; the map's matrices are left to the worker. Registered vehicles are
+    # stored as they are now: a later change to the register leaves the batch as posted.
     try:
+        payload["problem"] = with_registered_vehicles(db, firm.id, body.format, body.problem)
         with _checking(_stops(body.problem)):
             problem = read_batch(payload, estimate=on_map)
     except ProblemError as err:  # its message names the item and the field, its loc the path
@@ -398,6 +410,7 @@ add_job_routes(
     result_description=SOLUTION_DESCRIPTION,
     result_example=job_bodies.SOLUTION_EXAMPLE,
     result_model=job_bodies.BatchSolution,
+    geojson_example=job_bodies.SOLUTION_GEOJSON_EXAMPLE,
 )
 
 

@@ -11,11 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.engine import Database
-from api.db.models import Centre, Firm, Vehicle
+from api.db.models import Centre, Firm, Vehicle, vehicle_key
 from api.deps import RowId, errors, firm_key, get_db, unprocessable
 from api.schemas.vehicles import VehicleCreate, VehicleOut, VehicleUpdate
 
 router = APIRouter(prefix="/v1/vehicles", tags=["vehicles"])
+
+#: The fields a change clears with null (the others keep their value).
+CLEARABLE = frozenset({"centre_id", "shift", "fixed_cost", "cost_per_km", "cost_per_hour"})
 
 
 def _check_centre(session: Session, centre_id: int | None) -> None:
@@ -23,17 +26,19 @@ def _check_centre(session: Session, centre_id: int | None) -> None:
         raise unprocessable(["body", "centre_id"], f"centre {centre_id} not found")
 
 
-def _holder(session: Session, firm_id: int, name: str | None) -> int | None:
-    """The id of the firm's vehicle called ``name``, if any (none for no name)."""
+def _holder(session: Session, firm_id: int, name: str | None) -> Vehicle | None:
+    """The firm's vehicle called ``name`` in any case (`vehicle_key`), if any (none for no
+    name)."""
     if name is None:
         return None
     return session.scalar(
-        select(Vehicle.id).where(Vehicle.firm_id == firm_id, Vehicle.name == name)
+        select(Vehicle).where(Vehicle.firm_id == firm_id, Vehicle.name_key == vehicle_key(name))
     )
 
 
-def _taken(name: str, holder: int) -> HTTPException:
-    return HTTPException(409, f"vehicle name {name!r} is taken by vehicle {holder}")
+def _taken(name: str, holder: Vehicle) -> HTTPException:
+    held = "" if holder.name == name else f" as {holder.name!r}"
+    return HTTPException(409, f"vehicle name {name!r} is taken by vehicle {holder.id}{held}")
 
 
 def _check_name(
@@ -42,7 +47,7 @@ def _check_name(
     """A 409 naming the vehicle that already has ``name`` (the vehicle ``own_id`` may keep its
     own), read in the write transaction so the usual case never reaches the index."""
     holder = _holder(session, firm_id, name)
-    if holder is not None and holder != own_id:
+    if holder is not None and holder.id != own_id:
         raise _taken(name, holder)
 
 
@@ -58,9 +63,9 @@ def _unique_name(
     except IntegrityError:
         with db.reading() as session:
             holder = _holder(session, firm_id, name)
-        if holder is None or holder == own_id:
-            raise
-        raise _taken(name, holder) from None
+            if holder is None or holder.id == own_id:
+                raise
+            raise _taken(name, holder) from None
 
 
 def _own_vehicle(session: Session, firm: Firm, vehicle_id: int) -> Vehicle:
@@ -73,7 +78,8 @@ def _own_vehicle(session: Session, firm: Firm, vehicle_id: int) -> Vehicle:
 @router.get("", response_model=list[VehicleOut], responses=errors(401, 403),
             summary="The firm's vehicles",
             description="The firm's fleet register, in the order the vehicles were added. A "
-            "batch does not read it: a batch lists its vehicles itself.")
+            "batch's vehicle may name one (`{\"registered\": name}`, see `POST /v1/batches`): "
+            "its values as they are when the batch is posted go with the batch.")
 def list_vehicles(firm: Firm = Depends(firm_key), db: Database = Depends(get_db)):
     with db.reading() as session:
         return session.scalars(
@@ -85,8 +91,12 @@ def list_vehicles(firm: Firm = Depends(firm_key), db: Database = Depends(get_db)
              responses=errors(401, 403, 409, 422),
              summary="Register a vehicle",
              description="Adds a vehicle to the firm's register; `centre_id`, if given, must "
-             "name a platform centre (`GET /v1/centres`), else a 422 at the field. A name "
-             "(plate) the firm has already registered is a 409 naming that vehicle's id.")
+             "name a platform centre (`GET /v1/centres`), else a 422 at the field. Its "
+             "`shift` and costs, if given, are what a batch naming it takes unless the batch "
+             "gives its own. A name "
+             "(plate) the firm has already registered, in any letter case or width "
+             "(`苏a12345`, `苏Ａ12345` are `苏A12345`), is a 409 naming that vehicle's id; the "
+             "name is kept as written.")
 def add_vehicle(body: VehicleCreate, firm: Firm = Depends(firm_key),
                 db: Database = Depends(get_db)):
     with _unique_name(db, firm.id, body.name), db.writing() as session:
@@ -101,9 +111,9 @@ def add_vehicle(body: VehicleCreate, firm: Firm = Depends(firm_key),
 @router.patch("/{vehicle_id}", response_model=VehicleOut,
               responses=errors(401, 403, 404, 409, 422),
               summary="Change a vehicle",
-              description="Changes only the fields given; `centre_id: null` clears the "
-              "centre. A `name` another of the firm's vehicles has is a 409 naming it. "
-              "Another firm's vehicle is a 404.")
+              description="Changes only the fields given; null clears the `centre_id`, "
+              "`shift` or a cost. A `name` another of the firm's vehicles has, in any letter "
+              "case or width, is a 409 naming it. Another firm's vehicle is a 404.")
 def update_vehicle(vehicle_id: RowId, body: VehicleUpdate, firm: Firm = Depends(firm_key),
                    db: Database = Depends(get_db)):
     with _unique_name(db, firm.id, body.name, vehicle_id), db.writing() as session:
@@ -112,7 +122,7 @@ def update_vehicle(vehicle_id: RowId, body: VehicleUpdate, firm: Firm = Depends(
         _check_centre(session, changes.get("centre_id"))
         _check_name(session, firm.id, body.name, own_id=vehicle.id)
         for field, value in changes.items():
-            if value is not None or field == "centre_id":
+            if value is not None or field in CLEARABLE:
                 setattr(vehicle, field, value)
         session.flush()
         return vehicle
@@ -122,7 +132,8 @@ def update_vehicle(vehicle_id: RowId, body: VehicleUpdate, firm: Firm = Depends(
                responses=errors(401, 403, 404),
                summary="Remove a vehicle",
                description="Removes the vehicle from the firm's register; its name is free "
-               "again. Batches already posted keep the vehicles they listed. Another firm's "
+               "again. Batches already posted keep the vehicles they listed or named (with "
+               "the values they had when posted). Another firm's "
                "vehicle, or one already removed, is a 404.")
 def delete_vehicle(vehicle_id: RowId, firm: Firm = Depends(firm_key),
                    db: Database = Depends(get_db)) -> Response:

@@ -31,6 +31,10 @@ NATIVE_DAY = json.loads(Path(routing.__file__).with_name("examples").joinpath("p
 SOLUTION_EXAMPLE = json.loads(
     Path(__file__).parents[1].joinpath("examples", "batch.solution.json").read_text()
 )
+#: The same answer as GeoJSON (`?format=geojson`): the route's line, its stops, the parcel left out.
+SOLUTION_GEOJSON_EXAMPLE = json.loads(
+    Path(__file__).parents[1].joinpath("examples", "batch.solution.geojson").read_text()
+)
 
 
 class BatchSubmit(BaseModel):
@@ -67,7 +71,22 @@ class BatchSubmit(BaseModel):
         "`capacity` per `capacity_names`, `shift`, breaks, costs), `jobs` (location, "
         "`delivery`/`pickup` amounts, `service` s, `time_windows` as clock strings or "
         "seconds), `shipments`; travel is timed on the server's map unless `matrices` or "
-        "`travel` say otherwise. VROOM: its input JSON (the second example)."
+        "`travel` say otherwise. VROOM: its input JSON (the second example).\n\n"
+        "A vehicle (either format) may name one of the firm's registered vehicles "
+        "(`GET /v1/vehicles`) instead: `{\"registered\": \"Lu B-12345\"}`, in any letter case, "
+        "with the day's own fields beside it if any, as in `\"vehicles\": [{\"registered\": "
+        "\"Lu B-12345\", \"shift\": [\"08:00\", \"13:00\"]}]`. It is "
+        "the registered vehicle as it is when the batch is posted "
+        "(a later change or removal leaves the batch as posted): its name (native: `id` and "
+        "`name`; VROOM: `description`, and the register's id as `id`), `profile`, "
+        "`capacity_parcels` as its `capacity` (a native batch whose `capacity_names` are more "
+        "than `parcels` gives `capacity`), its `shift` and costs where registered (VROOM: "
+        "`time_window`, `costs`), and its centre, if it has one, as its start and end "
+        "(added to a native batch's `centres` and `locations` by the centre's name, unless the "
+        "batch has a centre of that id; a batch with `matrices` gives `start` and `end` "
+        "itself). Any vehicle field given beside `registered` (`shift`, costs, `breaks`, "
+        "`start`, `end`, `capacity`, `id` ...) overrides the register's for this batch. A "
+        "name the firm has not registered is a 422 at `registered` naming it."
     )
     engine: Literal["auto", "ortools", "pyvrp"] = Field(
         "auto",

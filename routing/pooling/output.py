@@ -133,8 +133,6 @@ def _route_line(plan: SolvedPlan, along: Along | None) -> Line | None:
 def _route_properties(props: dict[str, Any], plan: SolvedPlan, route: Route) -> None:
     """A route's line in the line haul's scheme, its cost including the time at stops, and
     how many tasks it serves."""
-    props.pop("distance", None)
-    props.pop("duration", None)
     props["distance_m"] = round(route.distance)
     props["duration_s"] = round(route.duration)
     props["walked_m"] = None if route.walked is None else round(route.walked)

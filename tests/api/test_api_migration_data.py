@@ -43,10 +43,12 @@ ROWS: dict[str, list[dict]] = {
          "capacity_parcels": 900, "created_at": _at(4), "updated_at": _at(5)},
     ],
     "vehicles": [
-        {"id": 1, "firm_id": 1, "name": "Van 1", "profile": "van", "capacity_parcels": 120,
-         "centre_id": 1, "created_at": _at(6)},
-        {"id": 2, "firm_id": 2, "name": "Trike 1", "profile": "e-tricycle",
-         "capacity_parcels": 30, "centre_id": None, "created_at": _at(7)},
+        {"id": 1, "firm_id": 1, "name": "Van 1", "name_key": "van 1", "profile": "van",
+         "capacity_parcels": 120, "centre_id": 1, "shift": [28800, 64800], "fixed_cost": 50.0,
+         "cost_per_km": 1.2, "cost_per_hour": 30.0, "created_at": _at(6)},
+        {"id": 2, "firm_id": 2, "name": "Trike 1", "name_key": "trike 1", "profile": "e-tricycle",
+         "capacity_parcels": 30, "centre_id": None, "shift": None, "fixed_cost": None,
+         "cost_per_km": None, "cost_per_hour": None, "created_at": _at(7)},
     ],
     "lockers": [
         {"id": 1, "external_ref": "osm/1", "name": "Gate 1", "operator": "Campus Post",

@@ -230,6 +230,7 @@ def test_geojson_route_figures_are_rounded_as_in_the_json() -> None:
                if f["geometry"]["type"] == "LineString"]
     route = solution.to_vroom(problem)["routes"][0]
     assert solution.routes[0].cost != _num(solution.routes[0].cost)  # rounding does something
-    assert {k: line["properties"][k] for k in ("cost", "distance", "duration")} == {
-        k: route[k] for k in ("cost", "distance", "duration")
+    figures = {"cost": "cost", "distance_m": "distance", "duration_s": "duration"}
+    assert {k: line["properties"][k] for k in figures} == {
+        k: route[name] for k, name in figures.items()
     }

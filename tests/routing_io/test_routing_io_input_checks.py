@@ -227,7 +227,8 @@ def test_vroom_coordinates_out_of_range_are_located_at_the_pair() -> None:
     [
         (lambda d: d["locations"][1].update(lat=91), ("locations", 1, "lat")),
         (lambda d: d["locations"][1].pop("lon"), ("locations", 1)),
-        (lambda d: d["locations"][1].clear(), ("locations", 1)),  # no coordinates to time
+        # no coordinates to time: refused where a job stands, by the job (a spare one is not)
+        (lambda d: d["locations"][1].clear(), ("jobs", 0, "location")),
         (lambda d: d["jobs"][0].update(location=5), ("jobs", 0, "location")),
         # refused as posted, before the matrices it would make reach past the model's bounds
         (lambda d: d["travel"].update(circuity=1e10), ("travel", "circuity")),
