@@ -69,17 +69,34 @@ def check_output_files(
     inputs: Mapping[str, Path | None], outputs: Mapping[str, Path | None]
 ) -> None:
     """Each output file (by option) can be written and is neither an input (by what it is, e.g.
-    "the problem file") nor another output: checked before any work, so a finished result is
-    never lost to a bad path, never replaces what it was computed from, nor another result."""
+    "the problem file") nor another output, nor inside an input that is a built graph's folder
+    (`network matrix -o GRAPH/info.json` replaced the graph's summary, and the folder was no
+    graph any more): checked before any work, so a finished result is never lost to a bad
+    path, never replaces what it was computed from, nor another result. A folder given where
+    a file is expected is left to the command's reader to refuse."""
     seen = [(path, what) for what, path in inputs.items() if path is not None]
     for option, path in outputs.items():
         if path is None:
             continue
-        where = next((what for other, what in seen if _same_file(path, other)), None)
-        if where is not None:
-            raise OptionError(f"{option}: {path} is also {where}; write it elsewhere")
+        for other, what in seen:
+            if _same_file(path, other):
+                raise OptionError(f"{option}: {path} is also {what}; write it elsewhere")
+            if _inside_folder(path, other) and _is_built_graph(other):
+                raise OptionError(f"{option}: {path} is inside {what}; write it elsewhere")
         check_writable_file(option, path)
         seen.append((path, f"the {option} file"))
+
+
+def _inside_folder(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies in (or under) the folder ``folder``."""
+    return folder.is_dir() and path.resolve().is_relative_to(folder.resolve())
+
+
+def _is_built_graph(folder: Path) -> bool:
+    """Whether ``folder`` holds a `gongpei network build` graph (its info.json)."""
+    from network.store import INFO  # here: the store loads networkx
+
+    return (folder / INFO).is_file()
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -92,6 +109,18 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.samefile(b)
     except OSError:  # one does not exist (yet), so is no hard link: the paths have said
         return False
+
+
+def check_inputs_outside(option: str, folder: Path, inputs: Mapping[str, Path | None]) -> None:
+    """No input (by what it is) lies in the output ``folder`` that ``--overwrite`` replaces
+    whole: `network build city.osm -o . --overwrite` deleted the OSM file it had just read
+    (`pool` and `scenario run` refuse such a folder through their staged output)."""
+    for what, path in inputs.items():
+        if path is not None and path.exists() and _inside_folder(path, folder):
+            raise OptionError(
+                f"{option}: {folder} holds {what} {path}, which --overwrite would delete; "
+                "write it elsewhere"
+            )
 
 
 def check_writable_file(option: str, path: Path) -> None:

@@ -26,13 +26,15 @@ def demo(
     Road graphs, locker siting, the day solo and pooled, and the fair split, end to end.
     """
     from api.cli.checks import check_writable_folder
+    from api.cli.sigterm import terminable
     from api.scenario.runner import run_scenario
 
     setup_logging(quiet)
     outdir = outdir or data_dir() / "demo-campus"
     check_writable_folder("--output", outdir)
     replace = overwrite or is_demo_output(outdir)
-    summary = run_scenario(CAMPUS, outdir, quiet=quiet, overwrite=replace)
+    with terminable():  # its staging folder is removed on SIGTERM too
+        summary = run_scenario(CAMPUS, outdir, quiet=quiet, overwrite=replace)
     warn_unfinished(summary)
     plans = summary.get("plans") or {}
     for kind, figures in plans.items():
@@ -43,6 +45,20 @@ def demo(
             f"vehicles {figures['vehicles']:3d}  CO2 {figures['co2_kg']:6.1f} kg"
         )
     typer.echo(f"report: {(outdir / 'report.html').resolve()}")
+    refuse_violations(summary)
+
+
+def refuse_violations(summary: dict) -> None:
+    """Exit with code 1, as `gongpei pool` and `gongpei solve` do, when the independent checker
+    found a plan breaking the day's rules: the run ended with code 0 and said so only in
+    summary.json, so a script (or `make demo`) took wrong plans for a success."""
+    checker = summary.get("checker") or {"ok": True}
+    if checker["ok"]:
+        return
+    found = checker.get("violations") or []
+    shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+    typer.echo(f"error: the checker found violations in the plans: {shown}", err=True)
+    raise typer.Exit(1)
 
 
 def is_demo_output(folder: Path) -> bool:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.cli.checks import check_output_files, check_writable_folder
+from api.cli.checks import check_inputs_outside, check_output_files, check_writable_folder
+from api.cli.sigterm import terminable
 from network.errors import AreaError, ProfileError
 from network.snap import DEFAULT_MAX_SNAP_M
+from network.sources import is_builtin
 
 app = typer.Typer(help="Road graphs from OSM files and travel-time matrices.", no_args_is_help=True)
 
@@ -75,17 +76,20 @@ def build(
     if polygon_name is not None and polygon is None:
         raise AreaError("--polygon-name: names a feature of the --polygon file; give --polygon")
     check_writable_folder("--out", out)
+    map_file = None if is_builtin(source) else Path(source)
+    check_inputs_outside("--out", out, {"the OSM file": map_file, "the --polygon file": polygon})
     check_graph_target(out, overwrite=overwrite)
     started = time.perf_counter()
-    graph = build_graph(
-        source,
-        profile=profile,
-        bbox=_bbox(bbox),
-        polygon=read_polygon(polygon, polygon_name) if polygon else None,
-        speeds_kmh=_speeds(speed),
-        cache_dir=cache_dir or graph_cache_dir(),
-    )
-    save_graph_dir(graph, out, overwrite=overwrite)
+    with terminable():
+        graph = build_graph(
+            source,
+            profile=profile,
+            bbox=_bbox(bbox),
+            polygon=read_polygon(polygon, polygon_name) if polygon else None,
+            speeds_kmh=_speeds(speed),
+            cache_dir=cache_dir or graph_cache_dir(),
+        )
+        save_graph_dir(graph, out, overwrite=overwrite)
     report = graph.graph["report"]
     typer.echo(
         f"{source} [{profile}]: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges "
@@ -128,13 +132,8 @@ def matrix(
     ids, coords = read_points_csv(points)
     graph = load_graph_dir(folder)
     started = time.perf_counter()
-    # a SIGTERM (a job scheduler's stop, `kill`) exits as Ctrl-C does, through the write's
-    # clean-up: its temp file beside --out, 6.4 GB at 20,000 points, was left behind
-    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
-    try:
+    with terminable():
         saved = save_travel_matrix(graph, coords, out, ids=ids, max_snap_m=max_snap_m)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     examples = ", ".join(f"{ids[i]!r} -> {ids[j]!r}" for i, j in saved.examples)
     more = " ..." if saved.unreachable > len(saved.examples) else ""
     typer.echo(
@@ -142,8 +141,3 @@ def matrix(
         f"{saved.unreachable} unreachable pairs{f' (e.g. {examples}{more})' if examples else ''}; "
         f"wrote {out} in {time.perf_counter() - started:.2f} s"
     )
-
-
-def _exit_on_signal(signum: int, _frame: object) -> None:
-    """Exit with the shell's code for the signal, unwinding (and so cleaning up) as it goes."""
-    raise SystemExit(128 + signum)

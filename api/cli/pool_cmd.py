@@ -25,14 +25,27 @@ def pool(
         ..., "-o", "--outdir", help="Folder for the outputs (new or empty, unless --overwrite)."
     ),
     engine: str = typer.Option("auto", help="Routing engine: auto, ortools or pyvrp."),
-    time_limit: float = typer.Option(5.0, "--time-limit", help="Seconds for the day's plans."),
-    coalition_time_limit: float = typer.Option(
-        1.0, "--coalition-time-limit", help="Seconds for a Shapley coalition of all firms."
+    time_limit: float = typer.Option(
+        5.0,
+        "--time-limit",
+        help="Seconds for each of the day's plans (a firm alone: its share of the parcels).",
     ),
-    min_time_limit: float = typer.Option(0.2, "--min-time-limit", help="Seconds, at least."),
+    coalition_time_limit: float = typer.Option(
+        1.0,
+        "--coalition-time-limit",
+        help="Seconds for a Shapley coalition of all firms (a smaller one: its share of the "
+        "parcels).",
+    ),
+    min_time_limit: float = typer.Option(
+        0.2, "--min-time-limit", help="Seconds at least for any one solve, however small."
+    ),
     seed: int = typer.Option(0, help="Seed of the solver and of sampled Shapley."),
     exact_max_firms: int = typer.Option(10, help="Exact Shapley up to this many firms."),
-    permutations: int = typer.Option(100, help="Sampled permutations beyond that, at most."),
+    permutations: int = typer.Option(
+        100,
+        help="Sampled permutations beyond that, at most (in antithetic pairs: rounded up to an "
+        "even number, at least 4).",
+    ),
     split_time_limit: float = typer.Option(
         300.0,
         "--split-time-limit",
@@ -67,6 +80,7 @@ def pool(
         check_share,
         check_writable_folder,
     )
+    from api.cli.sigterm import terminable
     from api.scenario.outdir import staged_output
     from api.settings import graph_cache_dir
     from routing.pooling.compare import SolveSettings, compare_day
@@ -102,7 +116,8 @@ def pool(
     day = read_day(day_file)
     # Entered before any solving, as `scenario run` does: a folder that is not empty is refused
     # (with --overwrite, one holding an input), and the outputs appear once all are written.
-    with staged_output(outdir, overwrite=overwrite, inputs=day_inputs(day_file, day)) as folder:
+    staged = staged_output(outdir, overwrite=overwrite, inputs=day_inputs(day_file, day))
+    with terminable(), staged as folder:
         found: list[dict[str, Any]] = []
         if platform:
             with httpx.Client(base_url=platform, timeout=30.0) as client:

@@ -69,6 +69,7 @@ def _platform_database(database_url: str | None) -> Database:
 
     from api.db.engine import Database
     from api.db.models import Reservation
+    from api.settings import check_database_url
 
     text = _database_url(database_url)
     try:
@@ -78,6 +79,7 @@ def _platform_database(database_url: str | None) -> Database:
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
         raise _no_database(f"at {shown}")
+    check_database_url(text)  # another database, or a missing driver: one line, not a traceback
     db = Database(text)
     try:
         ready = inspect(db.engine).has_table(Reservation.__tablename__)
