@@ -175,6 +175,8 @@ def import_geojson(
         data = load_json(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise LockerInputError(f"locker file '{path}': does not exist") from err
+    except OSError as err:  # a folder, or a file this user cannot read
+        raise LockerInputError(f"locker file '{path}': cannot read ({err.strerror})") from err
     except ValueError as err:  # not JSON, not UTF-8, or an integer longer than Python reads
         raise LockerInputError(f"locker file '{path}': is not JSON ({err})") from err
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":

@@ -245,8 +245,8 @@ def read_info(folder: str | os.PathLike[str]) -> dict[str, Any]:
     if not path.is_file():
         raise BuiltGraphError(f"graph folder '{folder}': no {INFO} (not a built graph folder)")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:  # not JSON, or not even UTF-8 text (a damaged or binary file)
         raise BuiltGraphError(
             f"graph folder '{folder}': {INFO} is not valid JSON ({err})"
         ) from None

@@ -51,3 +51,9 @@ def test_a_locker_file_refuses_numbers_that_are_not_json_or_counts_given_as_text
     with pytest.raises(LockerInputError) as info:
         import_geojson(None, path)  # type: ignore[arg-type]  # refused before any query
     assert str(info.value) == f"feature 0: {message}"
+
+
+def test_a_folder_given_as_the_locker_file_is_refused_by_name(tmp_path: Path) -> None:
+    """`gongpei lockers import FOLDER` was an IsADirectoryError traceback."""
+    with pytest.raises(LockerInputError, match=r"locker file '.+': cannot read \(Is a directory\)"):
+        import_geojson(None, tmp_path)  # type: ignore[arg-type]  # refused before any query

@@ -112,3 +112,17 @@ def test_speed_bounds_are_inclusive() -> None:
 def test_posted_maxspeed_below_the_floor_is_unreadable() -> None:
     assert parse_maxspeed("0.5") is None and parse_maxspeed("0.5;30") == 30
     assert get_profile("van").speed_kmh({"highway": "residential", "maxspeed": "0.01"}) == 20
+
+
+def test_an_info_file_that_is_not_text_is_a_typed_error(built: tuple[Path, bytes]) -> None:
+    """A binary info.json (a damaged disk, a file copied over it) raised UnicodeDecodeError, a
+    traceback from `gongpei network info`, where text that is not JSON was a one-line error."""
+    folder, _ = built
+    info = folder / store.INFO
+    good = info.read_bytes()
+    info.write_bytes(b"\xff\xfe\x00garbage")
+    try:
+        with pytest.raises(BuiltGraphError, match=r"info\.json is not valid JSON"):
+            store.read_info(folder)
+    finally:
+        info.write_bytes(good)
