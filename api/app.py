@@ -24,6 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from api.booking import BookingError
 from api.db.engine import UNREACHABLE, Database, first_line
@@ -35,6 +36,7 @@ from api.limits import RATE_LIMIT_HEADERS, BodySizeLimit, PublicLimit, RateLimit
 from api.openapi import complete_openapi
 from api.routers import (
     admin,
+    docs,
     health,
     jobs,
     lockers,
@@ -56,8 +58,8 @@ RETRY_AFTER_S = 5
 DESCRIPTION = """\
 The Gongpei public logistics information platform.
 
-* **Public** (no key, rate-limited per client): locker search and details, open-data summary,
-  distribution centres, the map page at `/map`.
+* **Public** (no key, rate-limited per client): locker search and details, open data (the
+  summary and the whole locker registry), distribution centres, the map page at `/map`.
 * **Firms** (`X-API-Key` of role `firm`): delivery batches, compartment reservations, vehicles.
 * **Planners** (role `planner`): locker-siting runs, and pooling runs (several firms' day alone
   against pooled at shared centres, with the fair split of the saving). **Admins**: firms,
@@ -66,6 +68,10 @@ The Gongpei public logistics information platform.
 Errors are JSON `{"detail": ...}`; validation errors (422) list each problem with its field path
 in `loc`, e.g. `["body", "size"]`. A query parameter an endpoint does not take, or one given
 twice, is a 422 at `["query", name]`, not ignored.
+
+The open data (`/v1/open-data`: the summary and the locker registry, whole or in pages) may be
+reused under the licence in `info.license` (GONGPEI_DATA_LICENCE), which each answer names
+too (`Link: <...>; rel="license"`; the registry also in its `licence` member).
 
 Any web page may read the public answers (CORS, `Access-Control-Allow-Origin: *`, without
 credentials); keyed calls cannot be made from another site's page. Public answers carry
@@ -291,6 +297,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         title="Gongpei platform API",
         version="1",
         description=DESCRIPTION,
+        license_info={"name": settings.data_licence.name, "url": settings.data_licence.url},
+        # Swagger UI from this server (`api.routers.docs`), not a CDN; no ReDoc, which needs one
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
         dependencies=[Depends(_request_checks)],
     )
@@ -301,7 +311,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     )
     app.state.locker_index = LockerIndex(db.engine, settings.search_cache_s)
 
-    modules = (lockers, reservations, jobs, pooling, vehicles, opendata, admin, web, health)
+    modules = (lockers, reservations, jobs, pooling, vehicles, opendata, admin, web, docs, health)
     routers = [module.router for module in modules]
     for router in routers:
         app.include_router(router)
@@ -310,6 +320,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     app.state.query_names = {r.unique_id: query_names(r) for r in app.state.api_routes}
     leaflet = files("js_lib_leaflet") / "static" / "js_lib_leaflet"
     app.mount("/static/leaflet", StaticFiles(directory=str(leaflet)), name="leaflet")
+    app.mount(docs.ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     # outermost last: the size limit's declared-length check, then the key (`KeyFirst`)
     app.add_middleware(KeyFirst, routes=app.state.api_routes)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -322,7 +333,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "HEAD"],
-        expose_headers=[*RATE_LIMIT_HEADERS, "ETag"],
+        expose_headers=[*RATE_LIMIT_HEADERS, "ETag", "Link"],
     )
     template = (files("api.web") / "map.html").read_text(encoding="utf-8")
     app.add_middleware(SecurityHeaders, policy=MapPolicy(template, settings.tile_url))

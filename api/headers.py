@@ -18,7 +18,7 @@ from api.deps import key_check
 
 #: The inline <script> and <style> elements of an HTML page, by tag and text.
 _INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
-#: The path of the map page, the one HTML page of the API's own (FastAPI serves /docs).
+#: The path of the map page, the API's own HTML page beside /docs (`api.routers.docs`).
 MAP_PAGE = "/map"
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from api.db.engine import normalise_url
+from api.licence import DEFAULT_LICENCE, Licence, licence_named
 from network.errors import GongpeiError
 
 #: The databases the platform runs on (its migrations and locks are written for these two).
@@ -203,6 +204,15 @@ def platform_time_zone() -> ZoneInfo:
         ) from err
 
 
+def _data_licence() -> Licence:
+    """`GONGPEI_DATA_LICENCE` (default CC-BY-4.0, see `api.licence`): the terms every open-data
+    answer and the OpenAPI document name, so a typo stops the server at start."""
+    try:
+        return licence_named(os.environ.get("GONGPEI_DATA_LICENCE", DEFAULT_LICENCE))
+    except ValueError as err:
+        raise SettingsError(f"GONGPEI_DATA_LICENCE: {err}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app and workers need; tests build one directly instead of using env vars."""
@@ -264,6 +274,8 @@ class Settings:
     #: The platform's time zone (`GONGPEI_TIME_ZONE`): open data counts parcels per day of
     #: its calendar.
     time_zone: ZoneInfo = field(default_factory=platform_time_zone)
+    #: The licence the open data is offered under (`GONGPEI_DATA_LICENCE`).
+    data_licence: Licence = field(default_factory=_data_licence)
 
     @property
     def tile_credit(self) -> str:

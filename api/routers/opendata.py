@@ -1,20 +1,45 @@
-"""/v1/open-data: aggregate platform figures for the public (no firm-private data)."""
+"""/v1/open-data: aggregate platform figures and the locker registry for the public (no
+firm-private data), each answer naming the licence it is offered under."""
 
 from __future__ import annotations
 
+import bisect
+import gzip
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic_core import to_json
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from api.db.engine import Database
 from api.db.models import SIZES, Centre, Compartment, Locker, Reservation, utcnow
-from api.deps import get_db, get_settings, public_responses
-from api.headers import IfNoneMatch, cached, cached_responses
+from api.deps import (
+    get_db,
+    get_settings,
+    parse_query,
+    public_responses,
+    query_parameters,
+    unprocessable,
+)
+from api.headers import IfNoneMatch, cached, cached_responses, entity_tag
+from api.licence import Licence
 from api.limits import public_rate_limit
-from api.schemas.opendata import OpenDataSummary
+from api.paging import BadCursorError, decode_cursor, encode_cursor
+from api.routers.web import GeoJSONResponse
+from api.schemas.opendata import (
+    REGISTRY_FEATURES_EXAMPLE,
+    REGISTRY_FEATURES_SCHEMA,
+    REGISTRY_FIELDS,
+    OpenDataSummary,
+    RegistryPage,
+    RegistryParams,
+    registry_features,
+)
 from api.search import overdue_holds
 from api.settings import Settings
 
@@ -27,20 +52,45 @@ DAYS = 30
 _OVERDUE_PER_SIZE = overdue_holds(Compartment.size, func.count()).group_by(Compartment.size)
 
 
-#: Seconds a browser or proxy may keep the summary: a dashboard polling it, or many visitors
-#: of one, are answered by their caches, then by a 304 while the figures stand.
+#: Seconds a browser or proxy may keep the summary or the registry: a dashboard polling them,
+#: or many visitors of one, are answered by their caches, then by a 304 while they stand.
 MAX_AGE_S = 60
+_KEPT = f"{MAX_AGE_S} s"
+#: The header of every open-data answer naming its licence, in the OpenAPI document.
+_LICENCE_HEADER = {
+    "Link": {
+        "description": 'The licence the data is offered under: `<URL>; rel="license"` '
+        "(GONGPEI_DATA_LICENCE; the document's `info.license`).",
+        "required": True,
+        "schema": {
+            "type": "string",
+            "examples": ['<https://creativecommons.org/licenses/by/4.0/>; rel="license"'],
+        },
+    }
+}
+_REUSE = (
+    " The data may be reused under the licence the `Link` header names (`rel=\"license\"`), "
+    "as the document's `info.license` does."
+)
+
+
+def _licensed(response: Response, licence: Licence) -> Response:
+    """``response`` with the `Link` header naming the data's licence (RFC 8288, RFC 4946)."""
+    response.headers["Link"] = licence.link()
+    return response
 
 
 @router.get(
     "/summary",
     response_model=OpenDataSummary,
     dependencies=[Depends(public_rate_limit)],
-    responses=cached_responses(public_responses(), max_age_s=MAX_AGE_S, kept=f"{MAX_AGE_S} s"),
+    responses=cached_responses(
+        public_responses(ok={"headers": _LICENCE_HEADER}), max_age_s=MAX_AGE_S, kept=_KEPT
+    ),
     summary="Lockers, capacity, utilisation and parcels per area and day (public)",
     description=f"The figures may be kept {MAX_AGE_S} s (`Cache-Control`), and then "
     "revalidated: the answer's `ETag` sent back in `If-None-Match` is a 304 without a body "
-    "while they stand.",
+    "while they stand." + _REUSE,
 )
 def summary(
     if_none_match: IfNoneMatch = "",
@@ -50,12 +100,167 @@ def summary(
     """Written here, not by FastAPI, to give it its ETag: the same figures on the same day
     are the same bytes."""
     figures = OpenDataSummary.model_validate(_figures(db, settings)).model_dump_json()
-    return cached(
+    answer = cached(
         figures.encode(),
         media_type="application/json",
         max_age_s=MAX_AGE_S,
         if_none_match=if_none_match,
     )
+    return _licensed(answer, settings.data_licence)
+
+
+@dataclass(frozen=True)
+class _Registry:
+    """The public locker registry as of one snapshot of the search's index (`LockerIndex`),
+    which holds every locker's public fields and door totals and is reloaded when a change to
+    the lockers commits: no database round trip per page, and the registry, its pages and the
+    search agree. Built once per snapshot version (10,000 lockers: 15 ms)."""
+
+    version: tuple[Any, ...]
+    items: list[dict[str, Any]]  # `REGISTRY_FIELDS` of each locker, by id
+    licence: Licence
+
+    @classmethod
+    def of(
+        cls, info: dict[int, dict[str, Any]], version: tuple[Any, ...], licence: Licence
+    ) -> _Registry:
+        items = [{f: info[i][f] for f in REGISTRY_FIELDS} for i in sorted(info)]
+        return cls(version, items, licence)
+
+    @cached_property
+    def ids(self) -> list[int]:
+        return [item["id"] for item in self.items]
+
+    def page(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to ``limit`` lockers after the id ``cursor`` names, and the next page's cursor
+        (None on the last page); a cursor not issued by this API is a 422 on ``cursor``."""
+        start = 0 if cursor is None else bisect.bisect_right(self.ids, _last_id(cursor))
+        items = self.items[start : start + limit]
+        more = start + limit < len(self.items)
+        return items, encode_cursor([items[-1]["id"]]) if more else None
+
+    @cached_property
+    def whole(self) -> tuple[bytes, bytes, str]:
+        """The whole registry as one GeoJSON file, gzip-compressed too, and its ETag: written
+        and compressed once until the lockers change (10,000 lockers are 3.4 MB of JSON, 0.4 MB
+        compressed: compressing it per request cost 150 ms of CPU)."""
+        body = to_json(registry_features(self.items, None, self.licence.as_json()))
+        return body, gzip.compress(body, mtime=0), entity_tag(body)
+
+
+def _last_id(cursor: str) -> int:
+    """The id a registry page's `next_cursor` names (the form of `api.paging.next_id_cursor`):
+    any whole number, the ids being compared in memory, not in a query."""
+    try:
+        (last_id,) = decode_cursor(cursor, 1)
+    except BadCursorError as err:
+        raise unprocessable(["query", "cursor"], str(err)) from err
+    if type(last_id) is not int:
+        raise unprocessable(["query", "cursor"], str(BadCursorError()))
+    return last_id
+
+
+def _registry(request: Request) -> _Registry:
+    """The app's registry as of its locker index's snapshot now, rebuilt when it moved on."""
+    state = request.app.state
+    snap = state.locker_index.snapshot()
+    registry: _Registry | None = getattr(state, "locker_registry", None)
+    if registry is None or registry.version != snap.version:
+        registry = _Registry.of(snap.info, snap.version, state.settings.data_licence)
+        state.locker_registry = registry
+    return registry
+
+
+#: The registry's answers, JSON or GeoJSON, with the licence they carry.
+_REGISTRY_OK = {
+    "description": "Lockers in `id` order: JSON, or GeoJSON with `format=geojson`.",
+    "headers": _LICENCE_HEADER,
+    "content": {
+        "application/geo+json": {
+            "schema": REGISTRY_FEATURES_SCHEMA,
+            "example": REGISTRY_FEATURES_EXAMPLE,
+        }
+    },
+}
+_REGISTRY_KEPT = f"{_KEPT} (lockers are installed or changed by the platform's admins)"
+
+
+@router.get(
+    "/lockers",
+    response_model=RegistryPage,
+    dependencies=[Depends(public_rate_limit)],
+    responses=cached_responses(
+        public_responses(422, ok=_REGISTRY_OK), max_age_s=MAX_AGE_S, kept=_REGISTRY_KEPT
+    ),
+    summary="The locker registry: every locker, by id, with cursor paging (public open data)",
+    description="Every locker of the platform, wherever it is (the search finds those near a "
+    "point): name, operator, place, address, area, opening hours and doors per size, in `id` "
+    "order; follow `next_cursor` for more. Not their free doors: live availability is the "
+    "search's and each locker's detail's. `format=geojson` sends the page as a GeoJSON "
+    "FeatureCollection of Points, for GIS tools; `/v1/open-data/lockers.geojson` is the whole "
+    "registry in one file. A page may be kept "
+    f"{MAX_AGE_S} s (`Cache-Control`) and revalidated by its `ETag`; a locker added meanwhile "
+    "is on the last page." + _REUSE,
+    openapi_extra={"parameters": query_parameters(RegistryParams)},
+)
+def locker_registry(request: Request, if_none_match: IfNoneMatch = "") -> Response:
+    q = parse_query(RegistryParams, request)
+    registry = _registry(request)
+    items, next_cursor = registry.page(q.cursor, q.limit)
+    licence = registry.licence.as_json()
+    if q.format == "geojson":
+        page, media = registry_features(items, next_cursor, licence), GeoJSONResponse.media_type
+    else:
+        page = {"items": items, "next_cursor": next_cursor, "licence": licence}
+        media = "application/json"
+    answer = cached(
+        to_json(page), media_type=media, max_age_s=MAX_AGE_S, if_none_match=if_none_match
+    )
+    return _licensed(answer, registry.licence)
+
+
+@router.get(
+    "/lockers.geojson",
+    dependencies=[Depends(public_rate_limit)],
+    response_class=GeoJSONResponse,
+    responses=cached_responses(
+        public_responses(
+            ok={
+                "description": "Every locker, in `id` order (`next_cursor` always null).",
+                "headers": _LICENCE_HEADER,
+                "content": {
+                    "application/geo+json": {
+                        "schema": REGISTRY_FEATURES_SCHEMA,
+                        "example": REGISTRY_FEATURES_EXAMPLE,
+                    }
+                },
+            }
+        ),
+        max_age_s=MAX_AGE_S,
+        kept=_REGISTRY_KEPT,
+    ),
+    summary="The whole locker registry in one GeoJSON file (public open data)",
+    description="What the pages of `/v1/open-data/lockers?format=geojson` hold, at once: a "
+    "file a GIS tool opens by its address. Send its `ETag` back in `If-None-Match` to fetch "
+    "it again only when a locker changed (a 304 without a body until then)." + _REUSE,
+)
+def locker_registry_file(request: Request, if_none_match: IfNoneMatch = "") -> Response:
+    """Sent compressed as kept (`_Registry.whole`) to a client that accepts gzip: the app's
+    `GZipMiddleware` passes an answer that has its `Content-Encoding` on as it is."""
+    registry = _registry(request)
+    body, packed, tag = registry.whole
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")  # as the middleware reads it
+    answer = cached(
+        packed if gzipped else body,
+        media_type=GeoJSONResponse.media_type,
+        max_age_s=MAX_AGE_S,
+        if_none_match=if_none_match,
+        tag=tag,
+    )
+    if gzipped and answer.status_code == 200:
+        answer.headers["Content-Encoding"] = "gzip"
+    answer.headers["Vary"] = "Accept-Encoding"
+    return _licensed(answer, registry.licence)
 
 
 def _figures(db: Database, settings: Settings) -> dict:
