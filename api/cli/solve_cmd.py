@@ -23,6 +23,7 @@ from api.settings import graph_cache_dir
 from routing.engines import Progress
 from routing.io import FORMATS, guess_format, read_problem
 from routing.io.native import load_json
+from routing.solve import SMALL_DAY_PLATEAU_S, SMALL_DAY_STOPS, default_stop
 from routing.solve import solve as solve_problem
 from routing.travel import road_line
 
@@ -34,7 +35,15 @@ def solve(
         None, "--format", help=f"One of {', '.join(FORMATS)} (default: guessed)."
     ),
     engine: str = typer.Option("auto", help=", ".join(ENGINE_CHOICES) + "."),
-    time_limit: float = typer.Option(10.0, "--time-limit", help="Seconds of search."),
+    time_limit: float = typer.Option(10.0, "--time-limit", help="Seconds of search, at most."),
+    no_improvement: float | None = typer.Option(
+        None,
+        "--no-improvement",
+        help="End the search once no better plan has turned up for this many seconds (the "
+        "--time-limit or more: never). Default: "
+        f"{SMALL_DAY_PLATEAU_S:g} on a day of up to {SMALL_DAY_STOPS} stops that PyVRP plans "
+        "(--engine pyvrp or auto), else never.",
+    ),
     seed: int = typer.Option(0, help="Seed for engines that use one."),
     network: str | None = typer.Option(
         None,
@@ -59,6 +68,8 @@ def solve(
     """
     check_engine(engine)
     check_positive("--time-limit", time_limit)
+    if no_improvement is not None:
+        check_positive("--no-improvement", no_improvement)
     check_seed("--seed", seed)
     map_file = Path(network) if network and Path(network).exists() else None
     check_output_files(
@@ -78,9 +89,8 @@ def solve(
     progress = None if quiet else progress_printer(console)
 
     began = time.monotonic()
-    solution = solve_problem(
-        problem, engine=engine, time_limit_s=time_limit, seed=seed, progress=progress
-    )
+    stop = default_stop(problem, time_limit, engine=engine, no_improvement_s=no_improvement)
+    solution = solve_problem(problem, engine=engine, stop=stop, seed=seed, progress=progress)
     out, report = checked_solution(problem, solution)
     output.write_text(json.dumps(out, indent=1), encoding="utf-8")
     if geojson is not None:

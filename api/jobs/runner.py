@@ -80,16 +80,17 @@ def solve_batch(payload: dict[str, Any], progress: Progress, stop: Stop = _never
     each new plan (the moments OR-Tools lets the worker's heartbeat run at all) and end the
     search once it says so: a batch cancelled while it is solved stops within a plan or two
     of its worker hearing it (it ran to its time limit, up to 600 s), with no outcome."""
-    from routing.solve import solve
+    from routing.solve import default_stop, solve
     from routing.travel import road_line
 
     problem = read_batch(payload)
-    limit = float(payload.get("time_limit_s", 10.0))
+    limit, engine = float(payload.get("time_limit_s", 10.0)), payload.get("engine", "auto")
+    plateau = payload.get("no_improvement_s")
     with ticking(progress, limit) as tick:
         solution = solve(
             problem,
-            engine=payload.get("engine", "auto"),
-            time_limit_s=limit,
+            engine=engine,
+            stop=default_stop(problem, limit, engine=engine, no_improvement_s=plateau),
             progress=lambda _update: tick(),
             should_stop=stop,
         )

@@ -41,6 +41,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_param
 from routing.engines import STOPPED, EngineError, Progress, ProgressCallback, ShouldStop
 from routing.model import Break, Problem, TimeWindow, Vehicle
 from routing.solution import RoutePlan, Solution, Visit, build_solution
+from routing.stop import Criterion, Watch
 from routing.unassigned import explain, fits_alone
 
 NAME = "ortools"
@@ -789,6 +790,7 @@ def solve(
     initial: Solution | None = None,
     should_stop: ShouldStop | None = None,
     late_plan: bool = True,
+    stop: Criterion | None = None,
 ) -> Solution:
     """Solve with OR-Tools; the time limit covers model building, restoring and search.
 
@@ -800,7 +802,8 @@ def solve(
     `initial`, a plan for this problem (e.g. another engine's on a simpler version of it),
     is the starting point of the local search as far as OR-Tools can restore it (see
     `_from_start`); otherwise the first-solution heuristic runs as usual. `should_stop` is
-    asked at each new plan and between phases (see `_Halt`). `late_plan` False leaves a
+    asked at each new plan and between phases, and `stop` (`routing.stop`, watched afresh by
+    each search) told each new plan's cost (see `_Halt`). `late_plan` False leaves a
     search with no plan by the deadline without one (every task out), rather than running
     the first-solution heuristic again for up to the limit (`_first_plan`): for a race whose
     other search always has a plan, which this one would otherwise keep waiting up to twice
@@ -813,7 +816,7 @@ def solve(
         )
     began = time.monotonic()
     deadline = began + time_limit_s
-    halt = _Halt(should_stop)
+    halt = _Halt(should_stop, stop)
     if halt():
         return _stopped(problem, time.monotonic() - began, seed, time_limit_s)
     builder = _Builder(problem)
@@ -824,15 +827,15 @@ def solve(
         if progress is not None:
             cost = routing.CostVar().Value() / builder.cs
             progress(Progress(NAME, time.monotonic() - began, cost, "new best plan"))
-        if halt():
+        if halt.at_plan(routing.CostVar().Value()):
             routing.solver().FinishCurrentSearch()  # the plan just found is the answer
 
-    if progress is not None or should_stop is not None:
+    if progress is not None or should_stop is not None or stop is not None:
         routing.AddAtSolutionCallback(at_solution)
     params = builder.parameters(_left(deadline), first_solution)
     start, restore_s, cold = None, 0.0, None
     if initial is None:
-        assignment = _searched(builder, params, None, deadline)
+        assignment = _searched(builder, params, None, deadline, halt)
     else:
         restoring = time.monotonic()
         start = builder.restore(initial, params, RESTORE_SHARE * _left(deadline))
@@ -868,6 +871,7 @@ def solve(
             "first_plan_after_limit": bool(late) and assignment is not None,
             "status": routing.status() if assignment is None else "solved",
             "stopped": halt.seen,
+            "stopped_by": halt.stopped_by,
             "unusable_vehicles": {
                 problem.vehicles[k].id: why for k, why in builder.unusable.items()
             },
@@ -876,24 +880,46 @@ def solve(
 
 
 class _Halt:
-    """Whether the caller's `should_stop` said to stop, remembered once it has.
+    """Whether the caller's `should_stop` said to stop, remembered once it has; and whether
+    the caller's `stop` criterion fires, watched afresh by each search (`restart`).
 
     OR-Tools holds the interpreter while it searches, so a cancel reaches the job's worker
     (and this check) only at the at-solution callback, new plans coming every tenth of a
     second or so once the first is found: the search then ends with the plan just found
     (`FinishCurrentSearch`). A check per search step instead (a custom search limit) costs a
     Python call per move (an earlier attempt counted ~3.7 million in 5 s on R101). Without
-    `should_stop` no callback is added for it.
+    `should_stop` or `stop` no callback is added for them. `stopped_by` names what ended the
+    last search (`routing.solve.solve`'s words; its own time limit unless another did).
     """
 
-    def __init__(self, should_stop: ShouldStop | None) -> None:
+    def __init__(self, should_stop: ShouldStop | None, stop: Criterion | None) -> None:
         self._should_stop = should_stop
+        self._stop = stop
+        self._watch: Watch | None = None
         self.seen = False
+        self.stopped_by = "max_runtime"
 
     def __call__(self) -> bool:
         if not self.seen and self._should_stop is not None:
             self.seen = bool(self._should_stop())
+            if self.seen:
+                self.stopped_by = "cancelled"
         return self.seen
+
+    def restart(self) -> None:
+        """A new search begins: the criterion's clocks start again."""
+        self._watch = None if self._stop is None else self._stop.watch()
+        if not self.seen:
+            self.stopped_by = "max_runtime"
+
+    def at_plan(self, cost: float) -> bool:
+        """Whether the search that found a plan of this cost should end now."""
+        if self():
+            return True
+        if self._watch is not None and self._watch(cost):
+            self.stopped_by = self._watch.fired or self.stopped_by
+            return True
+        return False
 
 
 def _stopped(problem: Problem, runtime_s: float, seed: int, time_limit_s: float) -> Solution:
@@ -901,7 +927,8 @@ def _stopped(problem: Problem, runtime_s: float, seed: int, time_limit_s: float)
     tasks = (*problem.jobs, *problem.shipments)
     return build_solution(
         problem, [], {t.id: STOPPED for t in tasks}, engine=NAME, runtime_s=runtime_s,
-        meta={"seed": seed, "time_limit_s": time_limit_s, "stopped": True},
+        meta={"seed": seed, "time_limit_s": time_limit_s, "stopped": True,
+              "stopped_by": "cancelled"},
     )  # fmt: skip
 
 
@@ -930,9 +957,12 @@ def _searched(
     params: pywrapcp.DefaultRoutingSearchParameters,
     start: pywrapcp.Assignment | None,
     until: float,
+    halt: _Halt,
 ) -> pywrapcp.Assignment | None:
-    """Search until `until`: from the restored plan `start` (kept if nothing better turns up),
-    with the lighter penalty, or without one from the first-solution heuristic (a cold run)."""
+    """Search until `until` (or `halt` says so): from the restored plan `start` (kept if
+    nothing better turns up), with the lighter penalty, or without one from the first-solution
+    heuristic (a cold run)."""
+    halt.restart()
     timed = type(params)()
     timed.CopyFrom(params)
     timed.time_limit.FromMilliseconds(int(1000 * _left(until)))
@@ -960,13 +990,13 @@ def _from_start(
     Without a restored plan the whole time is the cold search's. A solve stopped during the
     warm search runs no cold one."""
     if start is None:
-        return _searched(builder, params, None, deadline), None
+        return _searched(builder, params, None, deadline, halt), None
     if not builder.missing(start):
-        return _searched(builder, params, start, deadline), None
-    warm = _searched(builder, params, start, (time.monotonic() + deadline) / 2)
+        return _searched(builder, params, start, deadline, halt), None
+    warm = _searched(builder, params, start, (time.monotonic() + deadline) / 2, halt)
     if halt():
         return warm, None
-    cold = _searched(builder, params, None, deadline)
+    cold = _searched(builder, params, None, deadline, halt)
     if cold is None or _rank(builder, warm) <= _rank(builder, cold):
         return warm, False
     return cold, True

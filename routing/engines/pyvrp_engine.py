@@ -50,6 +50,7 @@ from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 from routing.engines import STOPPED, EngineError, Progress, ProgressCallback, ShouldStop
 from routing.model import Job, Problem, Shipment, TimeWindow, Vehicle
 from routing.solution import RoutePlan, Solution, Visit, build_solution
+from routing.stop import Criterion, Watch
 from routing.unassigned import explain, vehicle_kind, why_not_alone
 
 NAME = "pyvrp"
@@ -102,9 +103,11 @@ def solve(
     seed: int = 0,
     progress: ProgressCallback | None = None,
     should_stop: ShouldStop | None = None,
+    stop: Criterion | None = None,
 ) -> Solution:
     """Solve with PyVRP within `time_limit_s` (including the model translation), seeded;
-    `should_stop` is asked at every iteration of the search (see `_Stop`)."""
+    `should_stop` is asked at every iteration of the search, and `stop` (`routing.stop`,
+    watched afresh by each of the two searches) told the best cost there (see `_Stop`)."""
     started = time.perf_counter()
     ok, reason = supports(problem)
     if not ok:
@@ -117,19 +120,21 @@ def solve(
     # where every task is optional, those that must be served carrying an overriding prize.
     translated = _Translation(problem)
     give_up = started + (deadline - started) / 2
-    stop = _Stop(deadline, give_up=give_up, should_stop=should_stop)
-    result = _search(translated, stop, seed, progress, started)
+    halt = _Stop(deadline, give_up=give_up, should_stop=should_stop,
+                 watch=stop.watch() if stop else None)  # fmt: skip
+    result = _search(translated, halt, seed, progress, started)
     iterations = result.num_iterations
-    if not result.best.is_feasible() and not stop.stopped:
+    if not result.best.is_feasible() and not halt.stopped:
         translated = _Translation(problem, all_optional=True)
-        stop = _Stop(deadline, at_least=FALLBACK_ITERATIONS, should_stop=should_stop)
-        result = _search(translated, stop, seed, progress, started)
+        halt = _Stop(deadline, at_least=FALLBACK_ITERATIONS, should_stop=should_stop,
+                     watch=stop.watch() if stop else None)  # fmt: skip
+        result = _search(translated, halt, seed, progress, started)
         iterations += result.num_iterations
     plans, dropped = translated.plans(result.best)
     served = {v.id for plan in plans for v in plan.visits}
     used = {plan.vehicle for plan in plans}
     unassigned = {  # a stopped solve's caller wants no plan: no need to explain it
-        task.id: STOPPED if stop.stopped else (
+        task.id: STOPPED if halt.stopped else (
             translated.untimable.get(task.id) or explain(problem, task.id, used=used)
         )
         for task in (*problem.jobs, *problem.shipments)
@@ -144,7 +149,12 @@ def solve(
         engine=NAME,
         engine_reason=reason,
         runtime_s=time.perf_counter() - started,
-        meta={"pyvrp_iterations": iterations, "seed": seed, "stopped": stop.stopped},
+        meta={
+            "pyvrp_iterations": iterations,
+            "seed": seed,
+            "stopped": halt.stopped,
+            "stopped_by": halt.stopped_by,
+        },
     )
 
 
@@ -165,11 +175,12 @@ def _search(translated: _Translation, stop: _Stop, seed: int,
 
 
 class _Stop:
-    """PyVRP stopping criterion: the deadline, or `give_up` if no feasible plan by then; never
-    before `at_least` iterations, unless the caller's `should_stop` says to stop (then
-    `stopped`). PyVRP asks it at every iteration, in Python between its C++ steps, so the
-    caller's own threads (a job worker's heartbeat) run meanwhile and a cancel ends the search
-    within an iteration of being heard."""
+    """PyVRP stopping criterion: the deadline, or `give_up` if no feasible plan by then, or
+    the caller's `watch` (`routing.stop`) told the best feasible cost; never before `at_least`
+    iterations, unless the caller's `should_stop` says to stop (then `stopped`). PyVRP asks it
+    at every iteration, in Python between its C++ steps, so the caller's own threads (a job
+    worker's heartbeat) run meanwhile and a cancel ends the search within an iteration of being
+    heard. `stopped_by` names what ended the search (`routing.solve.solve`'s words)."""
 
     _INFEASIBLE = np.iinfo(np.int64).max  # PyVRP's cost of an infeasible solution
 
@@ -180,17 +191,20 @@ class _Stop:
         give_up: float | None = None,
         at_least: int = 0,
         should_stop: ShouldStop | None = None,
+        watch: Watch | None = None,
     ) -> None:
         self._deadline = deadline
         self._give_up = give_up
         self._left = at_least
         self._should_stop = should_stop
+        self._watch = watch
         self.stopped = False
+        self.stopped_by = "max_runtime"
         self.seconds = max(0.0, deadline - time.perf_counter())  # the search's whole budget
 
     def __call__(self, best_cost: int) -> bool:
         if self._should_stop is not None and self._should_stop():
-            self.stopped = True
+            self.stopped, self.stopped_by = True, "cancelled"
             return True
         self._left -= 1
         if self._left >= 0:
@@ -198,9 +212,11 @@ class _Stop:
         now = time.perf_counter()
         if now >= self._deadline:
             return True
-        return (
-            self._give_up is not None and now >= self._give_up and (best_cost >= self._INFEASIBLE)
-        )
+        feasible = best_cost < self._INFEASIBLE
+        if self._watch is not None and self._watch(best_cost if feasible else math.inf):
+            self.stopped_by = self._watch.fired or self.stopped_by
+            return True
+        return self._give_up is not None and now >= self._give_up and not feasible
 
 
 class _Reporter(IteratedLocalSearchCallbacks):
