@@ -48,7 +48,10 @@ def site(
     time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for the whole solve."),
     gap: float = typer.Option(1e-6, "--gap", help="Stop at this proven relative gap (>= 0)."),
     geojson: Path | None = typer.Option(
-        None, "--geojson", help="Also write sites + catchments (native input only)."
+        None,
+        "--geojson",
+        help="Also write the open sites (Points) there and their catchments (LineStrings) "
+        "beside it, as NAME-catchments.geojson (native input only).",
     ),
     curve: Path | None = typer.Option(
         None,
@@ -70,7 +73,9 @@ def site(
         raise SitingInputError("--geojson: OR-Library input has no coordinates to draw")
     if capacity is not None and fmt is not Format.orlib_cap:
         raise SitingInputError("--capacity is for orlib-cap files (capa, capb, capc)")
-    _check_outputs(_inputs(file, fmt), {"-o": out, "--geojson": geojson, "--curve": curve})
+    lines = None if geojson is None else catchments_path(geojson)
+    outputs = {"-o": out, "--geojson": geojson, "--geojson (catchments)": lines, "--curve": curve}
+    _check_outputs(_inputs(file, fmt), outputs)
     inst, file_model = _read(file, fmt, capacity)
     if radius is not None:
         if inst.radius_m is not None and radius > inst.radius_m:
@@ -89,7 +94,9 @@ def site(
         result["coverage_curve"] = _curve(inst, plan, curve, curve_max, time_limit)
     out.write_text(json.dumps(result, indent=1))
     if geojson is not None:
-        geojson.write_text(json.dumps(plan.to_geojson()))
+        layers = plan.to_layers()
+        geojson.write_text(json.dumps(layers["lockers"]))
+        lines.write_text(json.dumps(layers["catchments"]))
     typer.echo(_headline(s, inst.name, out))
     if result["summary"].get("capacity_shortfall"):
         typer.echo(
@@ -98,6 +105,14 @@ def site(
             "(objective without them)",
             err=True,
         )
+
+
+def catchments_path(geojson: Path) -> Path:
+    """Where ``--geojson PATH`` writes the catchments: beside PATH, its name and
+    ``-catchments`` (lockers.geojson: lockers-catchments.geojson). A layer holds one geometry
+    type in a Shapefile or GeoPackage: the lockers' Points and the catchments' LineStrings in
+    one collection could not be converted (ogr2ogr -f "ESRI Shapefile")."""
+    return geojson.with_name(f"{geojson.stem}-catchments{geojson.suffix}")
 
 
 def _headline(s: dict, name: str, out: Path) -> str:

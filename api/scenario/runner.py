@@ -57,6 +57,7 @@ class Run:
     parcels: list[demand_mod.DayParcel] = field(default_factory=list)
     open_lockers: list[sites.OpenLocker] = field(default_factory=list)
     buildings: Any = None
+    reach: sites.WalkReach | None = None  # the candidate spread's, which the siting reuses
     polygon: Any = None
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -245,8 +246,10 @@ def _stage_siting(run: Run) -> None:
         raise run.blame(err, "lockers", "candidates") from None
     _check_budget(run, site_list)
     try:
+        measured = None if run.reach is None else run.reach.measured
         inst = sites.siting_instance(
-            run.demand, site_list, run.maps.graphs["walk"], spec.siting, spec.name
+            run.demand, site_list, run.maps.graphs["walk"], spec.siting, spec.name,
+            measured=measured,
         )
         _out_of_reach(run, inst)
         model = siting.SitingModel(
@@ -337,9 +340,9 @@ def _candidate_sites(run: Run) -> list[sites.Site]:
     if spec.candidates.road_nodes:
         found += sites.sites_at_road_nodes(run.maps.graphs["walk"], spec, run.spec.demand.seed)
     if spec.candidates.building_types:
-        near = sites.walk_reach(run.demand, run.maps.graphs["walk"], run.spec.siting,
-                                run.spec.name)
-        found += sites.sites_at_buildings(_buildings(run), spec, run.demand, near, found)
+        run.reach = sites.walk_reach(run.demand, run.maps.graphs["walk"], run.spec.siting,
+                                     run.spec.name)
+        found += sites.sites_at_buildings(_buildings(run), spec, run.demand, run.reach, found)
     if not found:
         types = ", ".join(spec.candidates.building_types) or "none given"
         raise run.loaded.fail(

@@ -209,6 +209,25 @@ class SitingInstance:
             return np.zeros((self.n_sites, len(SIZES)), dtype=np.int64)
         return np.where(self.built[:, None], self.existing_compartments, 0).astype(np.int64)
 
+    def with_sites(self, keep: np.ndarray) -> SitingInstance:
+        """The same instance with only the sites ``keep`` (indices, in that order): a scenario
+        walks every candidate building's reach to choose among them, and then sites among the
+        ones chosen, whose distances it already has."""
+        keep = np.asarray(keep, dtype=np.int64)
+        reach = self.reach[:, keep].tocsr()
+        reach.sort_indices()  # pairs row-major, sites in order (explicit zeros are kept)
+        existing = self.existing_compartments
+        return dataclasses.replace(
+            self,
+            site_ids=[self.site_ids[j] for j in keep],
+            reach=reach,
+            fixed_cost=self.fixed_cost[keep],
+            capacity=self.capacity[keep],
+            must_open=self.must_open[keep],
+            site_lonlat=None if self.site_lonlat is None else self.site_lonlat[keep],
+            existing_compartments=None if existing is None else np.asarray(existing)[keep],
+        )
+
     def within(self, radius: float) -> SitingInstance:
         """The same instance with only the pairs at distance <= ``radius`` kept."""
         if not radius > 0:

@@ -207,45 +207,55 @@ class SitingSolution:
         }
 
     def to_geojson(self) -> dict:
-        """GeoJSON FeatureCollection: open sites as points, catchment lines to their demand.
+        """One GeoJSON FeatureCollection of both ``to_layers`` (lockers, then catchments), for
+        a web map, which takes Points and LineStrings together (the API's ``format=geojson``);
+        files for GIS tools are written a layer each."""
+        layers = self.to_layers().values()
+        return {"type": "FeatureCollection", "features": [f for c in layers for f in c["features"]]}
 
-        A demand point at its own site (the same position) gets a Point there with the
-        catchment's properties: a line from a place to itself has one distinct position, which
-        GIS tools (shapely, QGIS's validity check) call invalid. Every assignment row stays a
-        ``catchment`` feature, so counts and parcels add up whatever the geometry."""
+    def to_layers(self) -> dict[str, dict]:
+        """GeoJSON FeatureCollections of one geometry type each, as GIS formats hold them (a
+        Shapefile or a GeoPackage layer has one; ogr2ogr refused one collection of both):
+        ``lockers``, the open sites as Points, and ``catchments``, a LineString from each
+        demand point to its site (both empty without coordinates).
+
+        A demand point at its own site (the same position) has a catchment with no geometry
+        (null, as GeoJSON and Shapefiles allow): a line from a place to itself is invalid
+        (shapely, QGIS's validity check), and a Point made the layer one of two types again.
+        Every assignment row stays a ``catchment`` feature, so counts and parcels add up
+        whatever the geometry; where it is, the locker layer shows."""
         inst = self.instance
-        if inst.site_lonlat is None or inst.demand_lonlat is None:
-            return {"type": "FeatureCollection", "features": []}
-        plan = self.to_dict()
-        features = [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [site["lon"], site["lat"]]},
-                "properties": {"kind": "locker"}
-                | {k: v for k, v in site.items() if k not in ("lon", "lat")},
-            }
-            for site in plan["sites"]
-        ]
-        keep = self.frac > 1e-9
-        pairs_kept = zip(self.rows[keep], self.cols[keep], plan["assignment"], strict=True)
-        for i, j, row in pairs_kept:  # to_dict's assignment rows are the same pairs, in order
-            demand = [float(v) for v in inst.demand_lonlat[i]]
-            there = [float(v) for v in inst.site_lonlat[j]]
-            geometry = (
-                {"type": "LineString", "coordinates": [demand, there]}
-                if demand != there
-                else {"type": "Point", "coordinates": demand}
-            )
-            features.append(
+        layers = {"lockers": [], "catchments": []}
+        if inst.site_lonlat is not None and inst.demand_lonlat is not None:
+            plan = self.to_dict()
+            layers["lockers"] = [
                 {
                     "type": "Feature",
-                    "geometry": geometry,
-                    "properties": {"kind": "catchment"}
-                    | row
-                    | {"distance": float(inst.reach[i, j])},
+                    "geometry": {"type": "Point", "coordinates": [site["lon"], site["lat"]]},
+                    "properties": {"kind": "locker"}
+                    | {k: v for k, v in site.items() if k not in ("lon", "lat")},
                 }
-            )
-        return {"type": "FeatureCollection", "features": features}
+                for site in plan["sites"]
+            ]
+            keep = self.frac > 1e-9
+            pairs_kept = zip(self.rows[keep], self.cols[keep], plan["assignment"], strict=True)
+            for i, j, row in pairs_kept:  # to_dict's assignment rows are the same pairs
+                demand = [float(v) for v in inst.demand_lonlat[i]]
+                there = [float(v) for v in inst.site_lonlat[j]]
+                line = {"type": "LineString", "coordinates": [demand, there]}
+                layers["catchments"].append(
+                    {
+                        "type": "Feature",
+                        "geometry": line if demand != there else None,
+                        "properties": {"kind": "catchment"}
+                        | row
+                        | {"distance": float(inst.reach[i, j])},
+                    }
+                )
+        return {
+            name: {"type": "FeatureCollection", "features": features}
+            for name, features in layers.items()
+        }
 
 
 def nearest_assignment(inst: SitingInstance, is_open: np.ndarray):

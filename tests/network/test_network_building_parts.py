@@ -136,7 +136,9 @@ def test_parts_outside_outlines_are_named_and_a_building_part_tower_stays_a_buil
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A part in no outline is left out and named; a way tagged `building` and `building:part`
-    (Nanjing's 南京中心) is a building, and a crown part on it is its part, not the podium's."""
+    (Nanjing's 南京中心) is a building, and a crown part on it is its part, not the podium's.
+    The podium counts its 4 storeys beside the tower only: the tower's 30 stand from the
+    ground (`test_network_building_nested.py`)."""
     caplog.set_level(logging.DEBUG, logger="gongpei.network")
     path = _osm(tmp_path, [
         ((200, 0, 220, 20), {"building:part": "entrance"}),
@@ -147,7 +149,7 @@ def test_parts_outside_outlines_are_named_and_a_building_part_tower_stays_a_buil
     ])  # fmt: skip
     frame = read_buildings(path).set_index("osm_ref")
     assert sorted(frame.index) == ["w2", "w3"]
-    assert frame.at["w2", "levels"] == 4 and frame.at["w2", "levels_from"] == "tag"
+    assert frame.at["w2", "levels"] == 0.75 * 4 and frame.at["w2", "levels_from"] == "tag"
     assert frame.at["w3", "levels"] == pytest.approx(30 + 0.25 * 2, abs=0.01)
     said = [r.getMessage() for r in caplog.records if "building:part" in r.getMessage()]
     assert len(said) == 1 and "w1 (entrance)" in said[0]

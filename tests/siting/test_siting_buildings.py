@@ -11,7 +11,9 @@ def test_demo_buildings_have_type_levels_area():
     frame = read_buildings("demo")
     assert list(frame.columns) == COLUMNS
     assert len(frame) > 400
-    assert (frame["area_m2"] > 0).all() and (frame["levels"] >= 1).all()
+    # an outline with others drawn in it counts its storeys beside them only: its floor over
+    # its footprint may come to less than a storey (network.buildings._unstacked)
+    assert (frame["area_m2"] > 0).all() and (frame["levels"] > 0).all()
     assert frame.crs.to_epsg() == 4326
     assert {"apartments", "office", "university"} <= set(frame["building"])
     # centroids lie inside central Helsinki
