@@ -30,6 +30,20 @@ class UnreachableError(GongpeiError):
 
 #: Seconds a new PostgreSQL connection may take before it counts as the database out of reach.
 CONNECT_TIMEOUT_S = 10
+#: libpq's settings that bound how long a connection whose peer went silent (a failover, a
+#: host gone without a reset, a NAT or load balancer dropping idle connections silently) is
+#: waited on: TCP keepalives after 30 s idle, and 30 s for data sent to be acknowledged. With
+#: the kernel's defaults (keepalives after 2 h, retransmissions for about 15 min) the pool's
+#: pre-ping on such a connection, so each request and each job worker's lease renewal, hung
+#: for minutes where a 503 (or a claim again later) was due. A URL's own values are kept.
+LINK_TIMEOUTS = {
+    "connect_timeout": CONNECT_TIMEOUT_S,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
 
 
 def normalise_url(url: str) -> str:
@@ -73,10 +87,9 @@ def make_engine(url: str) -> Engine:
     """
     url = normalise_url(url)
     if not url.startswith("sqlite"):
-        # a host that drops packets would hold a start, `/readyz` or a request for minutes;
-        # a URL's own `connect_timeout` is kept
-        given = "connect_timeout" in make_url(url).query
-        waits = {} if given else {"connect_timeout": CONNECT_TIMEOUT_S}
+        # a host that drops packets would hold a start, `/readyz` or a request for minutes
+        given = make_url(url).query
+        waits = {key: value for key, value in LINK_TIMEOUTS.items() if key not in given}
         return create_engine(
             url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=waits
         )

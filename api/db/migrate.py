@@ -8,8 +8,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, column, func, inspect, select, table
+from sqlalchemy.exc import DBAPIError
 
-from api.db.engine import WRITE, connect, is_sqlite
+from api.db.engine import UNREACHABLE, WRITE, connect, first_line, is_sqlite
 from network.errors import GongpeiError
 
 #: The PostgreSQL advisory lock key that migrating processes queue on (any fixed 64-bit
@@ -115,8 +116,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def _migrate(connection: Connection, revision: str) -> None:
     """Upgrade in one transaction under the migration lock. A revision this release does not
-    know, and a migration's designed stop (a RuntimeError: 0007 on a parcel deposited twice),
-    are one line saying where the schema stays, not a 100-line Alembic traceback."""
+    know, a migration's designed stop (a RuntimeError: 0007 on a parcel deposited twice), and
+    a statement the database refuses (its user may not create tables: a 121-line traceback
+    at every start of `gongpei serve`) are one line saying where the schema stays, not a
+    100-line Alembic traceback. An outage midway stays the driver's error."""
     sqlite = connection.dialect.name == "sqlite"
     config = alembic_config(connection.engine)
     config.attributes["connection"] = connection
@@ -131,14 +134,27 @@ def _migrate(connection: Connection, revision: str) -> None:
             command.upgrade(config, revision)
             if sqlite and _current_revision(connection) != before:
                 _refuse_dangling_references(connection, revision)
-    except SchemaError:
+    except (SchemaError, *UNREACHABLE):
         raise
     except RuntimeError as err:  # rolled back by now
-        target = head_revision() if revision == "head" else revision
-        state = f"stays at revision {before}" if before else "stays empty"
         raise SchemaError(
-            f"the database schema {state} (the upgrade to {target} was rolled back): {err}"
+            f"the database schema {_stays(before)} (the upgrade to {_target(revision)} was "
+            f"rolled back): {err}"
         ) from err
+    except DBAPIError as err:
+        raise SchemaError(
+            f"the database refused the upgrade to {_target(revision)} ({first_line(err)}); its "
+            f"schema {_stays(before)}: the user of GONGPEI_DATABASE_URL must be allowed to "
+            "create and alter the platform's tables (or run one start as their owner)"
+        ) from err
+
+
+def _target(revision: str) -> str:
+    return head_revision() if revision == "head" else revision
+
+
+def _stays(before: str | None) -> str:
+    return f"stays at revision {before}" if before else "stays empty"
 
 
 def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:

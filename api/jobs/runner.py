@@ -4,6 +4,8 @@ JSON."""
 
 from __future__ import annotations
 
+import ctypes
+import os
 import signal
 import threading
 import time
@@ -203,12 +205,13 @@ def _stoppable(work: Callable[..., Result], args: tuple, stop: Stop) -> Result:
 
     Spawned, not forked: the worker runs a heartbeat thread, and a fork copies whatever lock
     it holds (the reason `routing.solve` races only in a process without threads). Errors come
-    back as raised in the child (a `GongpeiError` stays one, so its owner reads it)."""
+    back as raised in the child (a `GongpeiError` stays one, so its owner reads it). The child
+    dies with this process (`_die_with`), as it is started from the thread that waits on it."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, work, args), daemon=True)
+    child = ctx.Process(target=_child, args=(send, work, args, os.getpid()), daemon=True)
     with _group_signals_blocked():
         child.start()
     send.close()
@@ -251,10 +254,11 @@ def _group_signals_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
-def _child(send: Any, work: Callable[..., Result], args: tuple) -> None:
+def _child(send: Any, work: Callable[..., Result], args: tuple, parent: int) -> None:
     """`_stoppable`'s child: the outcome, or the error (as text if it does not pickle). Ctrl-C
     and SIGTERM sent to the worker's whole group are the worker's to act on (it hands the job
     back and kills this search): dying of them here would fail the job as a crash."""
+    _die_with(parent)
     for number in _GROUP_SIGNALS:  # one sent before now is pending, and ignoring drops it
         signal.signal(number, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _GROUP_SIGNALS)
@@ -267,6 +271,25 @@ def _child(send: Any, work: Callable[..., Result], args: tuple) -> None:
             send.send(("error", RuntimeError(f"{type(err).__name__}: {err}")))
     finally:
         send.close()
+
+
+#: Linux's prctl option that sends this process a signal when its parent (thread) ends.
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this process (SIGKILL) when the worker ``parent`` that started it
+    ends, however it ends: a worker killed outright (SIGKILL, the OOM killer) left its siting
+    search running as an orphan to its time limit, while the worker that took the job over
+    ran a second one. Linux only (elsewhere such a search still runs on); a parent already
+    gone before the request was made is found by pid."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux
+        return
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def run_pool(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -> Result:

@@ -35,8 +35,9 @@ log = logging.getLogger("gongpei.worker")
 #: Seconds between heartbeats of a running job: each writes its progress (when it moved) or
 #: asks whether the job is still the worker's (a cancel is heard within about this long).
 PROGRESS_S = 1.0
-#: Pauses before storing a job's outcome again while the database cannot be written: a
-#: restart or failover of a few seconds should not throw away a finished solve.
+#: Pauses before storing a job's outcome again while the database cannot be written, the last
+#: one repeated until it is back: no outage (a managed server's failover takes minutes) should
+#: throw away a finished solve.
 STORE_RETRY_S = (1.0, 2.0, 4.0, 8.0)
 #: Pauses before claiming again while the database is out of reach, the last one repeated
 #: until it is back: between jobs a worker waits out an outage of any length, without
@@ -181,6 +182,7 @@ class Worker:
         job's owner reads its own input's errors as they are; the server's faults (its map, a
         bug), whose text may name the server's files or tables, it reads as such, with the
         job's id to find their detail in this worker's log."""
+        began = time.monotonic()
         try:
             result, geojson = run_job(
                 job.kind, job.payload, lambda f: progress.__setitem__(0, f), stop=gone.is_set
@@ -197,8 +199,20 @@ class Worker:
             log.exception("job %s crashed", job.id)
             error = f"internal error (see the server log, job {job.id})"
         else:
-            return lambda: queue.finish(self.db, job.id, self.id, result, geojson)
+            took_s = time.monotonic() - began
+            return lambda: self._finish(job, result, geojson, took_s)
         return lambda: self._fail(job, error)
+
+    def _finish(
+        self, job: queue.Claimed, result: dict[str, Any], geojson: dict[str, Any] | None,
+        took_s: float,
+    ) -> bool:
+        """Store the job's result, and say in the log that it is done and how long it ran: the
+        operator read only a job's start and its failures there, never its end."""
+        done = queue.finish(self.db, job.id, self.id, result, geojson)
+        if done:
+            log.info("job %s (%s, firm %d) done in %.1f s", job.id, job.kind, job.firm_id, took_s)
+        return done
 
     def _fail(self, job: queue.Claimed, error: str) -> bool:
         """Store the job's error, and say in the log that (and why) it failed: the operator
@@ -278,23 +292,59 @@ class Worker:
 
     def _store(self, job: queue.Claimed, write: Callable[[], bool]) -> bool | None:
         """``write`` (finish or fail) run again after each pause of `store_retry_s` while the
-        database is out of reach; its answer, or None once the pauses are spent: the worker
-        goes on, and the job, its lease no longer renewed, is claimed and run again."""
+        database is out of reach, and after repeats of its last pause for as long as the
+        database does not answer at all; its answer, or None where the worker gave up: told to
+        stop, or the database answers yet refuses the write (the job, its lease no longer
+        renewed, is claimed and run again). Giving up after the pauses (15 s) in an outage
+        threw a solve away in any longer one (a managed server's failover), and its job, still
+        running under this worker's lease (30 min for a 600 s batch), waited that long to run
+        again from the start as a new attempt, while this worker, holding its outcome, could
+        do nothing else. One line says when the trouble began and one how it ended."""
+        began: list[float] = []
 
-        def told(err: Exception, pause: float | None) -> None:
-            if pause is None:
-                log.error(
-                    "job %s: outcome not stored, it will run again: %s", job.id, first_line(err)
-                )
-            else:
+        def told(err: Exception, _pause: float | None) -> None:
+            if not began:
+                began.append(time.monotonic())
                 log.warning(
-                    "job %s: outcome not stored, trying again in %g s: %s",
+                    "job %s: outcome not stored, trying again while the database is out of "
+                    "reach: %s",
                     job.id,
-                    pause,
                     first_line(err),
                 )
 
-        return self._retrying(write, self.store_retry_s, told)
+        pauses = itertools.chain(self.store_retry_s, itertools.repeat(self.store_retry_s[-1]))
+        stored = self._retrying(write, pauses, told, wait=self._store_pause(job))
+        if began and stored is None:
+            log.error("job %s: outcome not stored, it will run again", job.id)
+        elif began:
+            log.info("job %s: database back after %.1f s", job.id, time.monotonic() - began[0])
+        return stored
+
+    def _store_pause(self, job: queue.Claimed) -> Callable[[float], bool]:
+        """A pause between stores, true where the worker stops trying: the pauses of
+        `store_retry_s` are taken whatever happens (`gongpei serve` gives a stopping worker
+        30 s), the repeats of its last one while the worker is not told to stop and the
+        database does not answer (`_answers`): a write it refuses while it answers (a result
+        past its limits, say) is no outage, and retried for ever it would wedge the worker."""
+        taken = itertools.count(1)
+
+        def pause(seconds: float) -> bool:
+            if next(taken) <= len(self.store_retry_s):
+                time.sleep(seconds)
+                return False
+            # asked right after the refused write: asked after the pause, a database back
+            # meanwhile was taken for one refusing the write, and the outcome was dropped
+            return self._answers(job) or self.stopping.wait(seconds)
+
+        return pause
+
+    def _answers(self, job: queue.Claimed) -> bool:
+        """Whether the database answers a read (of the job) at all."""
+        try:
+            queue.still_mine(self.db, job.id, self.id)
+        except UNREACHABLE:
+            return False
+        return True
 
     @staticmethod
     def _retrying(
@@ -325,7 +375,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run one Gongpei job worker.")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    # the pid tells apart the lines of `gongpei serve --job-workers N`, which all go to its
+    # stderr, and names the process that its "job worker PID exited" line speaks of
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(process)d %(message)s")
     try:
         settings = Settings(database_url=args.database_url) if args.database_url else Settings()
     except SettingsError as err:  # a bad GONGPEI_* variable: one line, as the CLI says it
