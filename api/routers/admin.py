@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import func, select
 
 from api.db.engine import Database
 from api.db.models import ApiKey, Centre, Firm
 from api.deps import RowId, admin_key, errors, get_db, public_responses
 from api.limits import public_rate_limit
+from api.paging import in_id_order, next_id_cursor
 from api.schemas.admin import (
     CentreCreate,
     CentreOut,
+    CentrePage,
     CentreUpdate,
     FirmCreate,
     FirmCreated,
@@ -155,14 +159,23 @@ def delete_key(
 
 @router.get(
     "/v1/centres",
-    response_model=list[CentreOut],
+    response_model=CentrePage,
     dependencies=[Depends(public_rate_limit)],
-    responses=public_responses(),
-    summary="Shared distribution centres (public)",
+    responses=public_responses(422),
+    summary="Shared distribution centres, by id, with cursor paging (public)",
+    description="In the order they were added; follow `next_cursor` for more, as the locker "
+    "search pages (a page once read stays the same: centres are never removed).",
 )
-def list_centres(db: Database = Depends(get_db)):
+def list_centres(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    db: Database = Depends(get_db),
+) -> dict:
+    query = in_id_order(select(Centre), ident=Centre.id, cursor=cursor, limit=limit)
     with db.reading() as session:
-        return session.scalars(select(Centre).order_by(Centre.id)).all()
+        rows = session.scalars(query).all()
+        items = [CentreOut.model_validate(row) for row in rows[:limit]]
+    return {"items": items, "next_cursor": next_id_cursor(rows, limit)}
 
 
 @router.post(

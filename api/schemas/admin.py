@@ -114,21 +114,19 @@ class CentreUpdate(BaseModel):
     capacity_parcels: IntOrNone = Field(None, ge=0, le=10_000_000)
 
 
+_CENTRE_EXAMPLE = {
+    "id": 1,
+    "name": "Licang common distribution centre",
+    "lat": 36.1526,
+    "lon": 120.4318,
+    "address": "Jinshui Rd 1",
+    "capacity_parcels": 40000,
+}
+
+
 class CentreOut(BaseModel):
     model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 1,
-                    "name": "Licang common distribution centre",
-                    "lat": 36.1526,
-                    "lon": 120.4318,
-                    "address": "Jinshui Rd 1",
-                    "capacity_parcels": 40000,
-                }
-            ]
-        },
+        from_attributes=True, json_schema_extra={"examples": [_CENTRE_EXAMPLE]}
     )
 
     id: int
@@ -137,3 +135,14 @@ class CentreOut(BaseModel):
     lon: float
     address: str
     capacity_parcels: int | None
+
+
+class CentrePage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_CENTRE_EXAMPLE], "next_cursor": None}]}
+    )
+
+    items: list[CentreOut] = Field(description="Centres in the order they were added (`id`).")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )

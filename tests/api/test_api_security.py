@@ -169,7 +169,7 @@ def test_admin_manages_firms_and_centres(client, auth):
     cid = r.json()["id"]
     r = client.patch(f"/v1/centres/{cid}", json={"capacity_parcels": 2000}, headers=auth["admin"])
     assert r.json()["capacity_parcels"] == 2000
-    assert client.get("/v1/centres").json()[0]["name"] == "Licang DC"
+    assert client.get("/v1/centres").json()["items"][0]["name"] == "Licang DC"
     assert client.post("/v1/centres", json=centre, headers=auth["b"]).status_code == 403
 
 
