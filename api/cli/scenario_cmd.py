@@ -3,6 +3,7 @@
 import logging
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import typer
 
@@ -19,12 +20,27 @@ SET_HELP = "Override a setting: dotted.key=value (repeatable)."
 
 def setup_logging(quiet: bool) -> None:
     """Stage progress goes to stderr as log lines, so stdout stays free for the result path."""
+    handler = CurrentStderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.WARNING if quiet else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        force=True,
+        handlers=[handler], level=logging.WARNING if quiet else logging.INFO, force=True
     )
+
+
+class CurrentStderrHandler(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is when a record comes, not as it was at start-up: the
+    progress bars' live display swaps in a proxy that prints above the bars. A handler bound
+    to the stderr of start-up wrote each warning straight after a bar, and the bars' next
+    refresh erased its last lines (rich's RichHandler would print above them too, but wraps
+    every line at 80 columns in a log file and drops the logger's name)."""
+
+    @property
+    def stream(self) -> TextIO:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        """StreamHandler sets its stream once; this one looks it up at each record instead."""
 
 
 def check_run_options(outdir: Path, time_limit: float | None) -> None:
@@ -34,6 +50,21 @@ def check_run_options(outdir: Path, time_limit: float | None) -> None:
     if time_limit is not None:
         check_positive("--time-limit", time_limit)
     check_writable_folder("--output", outdir)
+
+
+def refuse_violations(checkers: dict[str, dict | None]) -> None:
+    """Exit with code 1, as `gongpei pool` and `gongpei solve` do, when the independent checker
+    found a plan breaking the day's rules: the run ended with code 0 and said so only in
+    summary.json, so a script (or `make demo`) took wrong plans for a success. ``checkers``:
+    each run's ``summary["checker"]`` (None: no plans) by its name in a sweep, "" for one run."""
+    failing = {run: checker for run, checker in checkers.items() if checker and not checker["ok"]}
+    for run, checker in failing.items():
+        found = checker.get("violations") or []
+        shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+        where = f"{run}: " if run else ""
+        typer.echo(f"error: {where}the checker found violations in the plans: {shown}", err=True)
+    if failing:
+        raise typer.Exit(1)
 
 
 def warn_unfinished(summary: dict) -> None:
@@ -95,22 +126,27 @@ def run(
     """Run a scenario: graphs, locker siting, the day solo and pooled, the split, report.html.
 
     Writes summary.json, GeoJSON layers (layers/), PNG plots (plots/) and report.html.
+
+    Exits with code 1 when the checker finds violations in the plans.
     """
+    from api.cli.sigterm import terminable
     from api.scenario.runner import run_scenario
 
     check_run_options(outdir, time_limit)
     setup_logging(quiet)
-    summary = run_scenario(
-        file,
-        outdir,
-        map_file=map_file,
-        overrides=settings,
-        quiet=quiet,
-        overwrite=overwrite,
-        time_limit_s=time_limit,
-    )
+    with terminable():  # its staging folder is removed on SIGTERM too
+        summary = run_scenario(
+            file,
+            outdir,
+            map_file=map_file,
+            overrides=settings,
+            quiet=quiet,
+            overwrite=overwrite,
+            time_limit_s=time_limit,
+        )
     warn_unfinished(summary)
     typer.echo(f"report: {(outdir / 'report.html').resolve()}")
+    refuse_violations({"": summary.get("checker")})
 
 
 @app.command("sweep")
@@ -128,9 +164,13 @@ def sweep(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings only."),
 ) -> None:
-    """Run the scenario once per value of one setting and plot the trade-off curves."""
+    """Run the scenario once per value of one setting and plot the trade-off curves.
+
+    Exits with code 1 when the checker finds violations in any run's plans (each named).
+    """
     from api.cli.checks import OptionError
-    from api.scenario.sweep import run_sweep
+    from api.cli.sigterm import terminable
+    from api.scenario.sweep import SweepInterrupted, run_sweep
 
     if len(settings) > 1:  # typer would keep the last one without a word
         raise OptionError(
@@ -139,17 +179,22 @@ def sweep(
         )
     check_run_options(outdir, time_limit)
     setup_logging(quiet)
-    result = run_sweep(
-        file,
-        settings[0],
-        outdir,
-        fixed=fixed,
-        map_file=map_file,
-        quiet=quiet,
-        overwrite=overwrite,
-        time_limit_s=time_limit,
-    )
+    with terminable():  # its staging folder is removed on SIGTERM too
+        try:
+            result = run_sweep(
+                file,
+                settings[0],
+                outdir,
+                fixed=fixed,
+                map_file=map_file,
+                quiet=quiet,
+                overwrite=overwrite,
+                time_limit_s=time_limit,
+            )
+        except SweepInterrupted as err:  # a Ctrl-C, whose line says which runs were kept
+            raise KeyboardInterrupt(str(err)) from None
     typer.echo(
         f"sweep of {result['parameter']} over {len(result['points'])} values: "
         f"{(outdir / 'sweep.json').resolve()}"
     )
+    refuse_violations({point["run"]: point["checker"] for point in result["points"]})

@@ -1,10 +1,11 @@
 """Parameter sweeps: run a scenario once per value of one setting and plot the trade-offs."""
 
+import contextlib
 import json
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,11 @@ log = logging.getLogger("gongpei.scenario")
 #: Runs a sweep may make: each is a whole scenario run (minutes on a real map), and a range
 #: such as 1:1e9:1 built a billion values before the first run.
 MAX_RUNS = 100
+
+
+class SweepInterrupted(ScenarioError):
+    """A sweep stopped by Ctrl-C, its finished runs kept (the message says where): the command
+    ends as on any Ctrl-C (130), not as on a scenario's error (2)."""
 
 
 def sweep_values(setting: str) -> tuple[str, list[Any]]:
@@ -144,6 +150,7 @@ def _point(value: Any, run: str, override: str, summary: dict[str, Any]) -> dict
         "locker_cost": _locker_cost(siting),
         "run": run,
         "set": override,
+        "checker": summary.get("checker"),  # each run's verdict: `scenario sweep` exits 1 on one
     }
 
 
@@ -180,6 +187,73 @@ def _failures(outdir: Path | str, result: dict[str, Any]) -> ScenarioError:
     )
 
 
+class _OncePerSweep(logging.Filter):
+    """Passes a warning the first time a sweep's runs raise it, prefixed with that run: the
+    runs of a sweep raised the same warnings (the map's buildings, demand out of reach), each
+    printed once per run (5 times in the README's sweep) without saying which run's it was."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run = ""
+        self.started: list[str] = []
+        self.raised: dict[str, list[str]] = {}  # each warning: the runs that raised it, in order
+
+    def start(self, run: str) -> None:
+        """The warnings from now on are ``run``'s."""
+        self.run = run
+        self.started.append(run)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING:
+            return True
+        shown = getattr(record, "sweep_shown", None)  # the same record reaches every handler
+        if shown is None:
+            message = record.getMessage()
+            runs = self.raised.setdefault(message, [])
+            shown = not runs
+            if self.run not in runs:
+                runs.append(self.run)
+            if shown:
+                record.msg, record.args = f"{self.run}: {message}", ()
+            record.sweep_shown = shown
+        return shown
+
+    def repeated(self) -> list[str]:
+        """One line per warning that more than one run raised: which runs (or that all did)."""
+        lines = []
+        for message, runs in self.raised.items():
+            if len(runs) < 2:
+                continue
+            every = "both runs" if len(runs) == 2 else f"all {len(runs)} runs"
+            who = every if runs == self.started else _and(runs)
+            head = message if len(message) <= 80 else message[:79] + "…"
+            lines.append(f"{who} raised this warning, shown above once: {head}")
+        return lines
+
+
+def _and(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+@contextlib.contextmanager
+def _warnings_once() -> Iterator[_OncePerSweep]:
+    """Within the block, each warning reaching the handlers of the root logger (the command's
+    stderr) is shown once (`_OncePerSweep`); the runs sharing one are named at the end, so a
+    warning that only some runs raise is told from one that all do. The caller says when
+    each run starts (``start``)."""
+    once = _OncePerSweep()
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(once)
+    try:
+        yield once
+    finally:
+        for handler in handlers:
+            handler.removeFilter(once)
+        for line in once.repeated():
+            log.warning("%s", line)
+
+
 def run_sweep(
     file: Path | str,
     setting: str,
@@ -198,7 +272,9 @@ def run_sweep(
     A run that fails is recorded in ``sweep.json`` (``failed``: value, run, error) and the
     sweep goes on; the finished runs are kept and a ScenarioError then names the failed values.
     When every run fails, nothing is kept. Ctrl-C stops the sweep but keeps the finished runs
-    (the one it stopped is discarded), and says so."""
+    (the one it stopped is discarded), and a SweepInterrupted says so. A warning is logged
+    once, for the first run raising it, and the runs that raised it again are named at the end
+    (`_warnings_once`)."""
     key, values = sweep_values(setting)
     _check_fixed(key, fixed)
     runs = [
@@ -207,10 +283,14 @@ def run_sweep(
     ]
     inputs = _sweep_inputs(file, [override for _, override, _ in runs], fixed, map_file)
     points, failed, stopped = [], [], None
-    with staged_output(Path(outdir), overwrite=overwrite, inputs=inputs) as folder:
+    with (
+        staged_output(Path(outdir), overwrite=overwrite, inputs=inputs) as folder,
+        _warnings_once() as warnings,
+    ):
         for value, override, run in runs:
             if stopped is not None:
                 break
+            warnings.start(run)
             try:
                 summary = run_scenario(
                     file,
@@ -229,16 +309,18 @@ def run_sweep(
                 continue
             points.append(_point(value, run, override, summary))
         if not points:
-            raise ScenarioError([f"{f['run']}: {f['error']}" for f in failed] or
-                                [f"{stopped}: interrupted before any run finished"])  # fmt: skip
+            if stopped is not None:
+                raise SweepInterrupted([f"interrupted at {stopped}, before any run finished"])
+            raise ScenarioError([f"{f['run']}: {f['error']}" for f in failed])
         result = {"parameter": key, "fixed": list(fixed), "points": points, "failed": failed}
         if stopped is not None:
             result["interrupted"] = stopped
         (folder / "sweep.json").write_text(json.dumps(result, indent=2))
         plots.sweep_curves(_plottable(points), key, folder / "sweep.png")
     if stopped is not None:
-        raise ScenarioError([f"{Path(outdir).resolve()}: interrupted at {stopped}; the "
-                             f"{len(points)} finished runs are kept there"])  # fmt: skip
+        done = len(points)
+        kept = f"the {done} finished run{'s are' if done > 1 else ' is'} kept"
+        raise SweepInterrupted([f"interrupted at {stopped}; {kept} in {Path(outdir).resolve()}"])
     if failed:
         raise _failures(outdir, result)
     return result
