@@ -184,7 +184,10 @@ def reach_line(reached: list[dict], found: list[dict[str, Any]], radius_m: float
 def _report(result: DayResult, files: list[str], outdir: Path, console: Console) -> None:
     """The cost table per firm on stdout; warnings, the split's stability, the checker's
     verdict and the files written on stderr."""
-    table = Table(title="cost per firm (solo vs Shapley share)")
+    table = Table(
+        title="cost per firm (solo vs Shapley share)",
+        caption="costs in the day's money (the unit of its prices), CO2 in kg",
+    )
     columns = (
         "firm", "parcels", "solo", "pooled", "saving %", "lockers", "saving %", "line haul",
         "CO2 kg solo -> pooled", "unserved solo -> pooled",
@@ -197,9 +200,9 @@ def _report(result: DayResult, files: list[str], outdir: Path, console: Console)
             str(row["parcels"]),
             f"{row['solo_cost']:.1f}",
             f"{row.get('pooled_shapley', float('nan')):.1f}",
-            f"{row.get('pooled_saving_pct', float('nan')):.1f}",
+            _percent(row.get("pooled_saving_pct")),
             f"{row.get('lockers_shapley', float('nan')):.1f}",
-            f"{row.get('lockers_saving_pct', float('nan')):.1f}",
+            _percent(row.get("lockers_saving_pct")),
             f"{row['pooled_transfer_cost']:.1f}",
             f"{row['solo_co2_kg']:.1f} -> {row.get('pooled_co2_kg', float('nan')):.1f}",
             f"{row['solo_unserved']} -> {row['pooled_unserved']}",
@@ -226,6 +229,12 @@ def _report(result: DayResult, files: list[str], outdir: Path, console: Console)
     console.print(f"{verdict}; {result.solves} solves in {result.seconds:.1f} s; wrote {outdir}/")
     for name in files:
         console.print(f"  {name}")
+
+
+def _percent(value: float | None) -> str:
+    """A saving's percentage for the table: "n/a" where it is undefined (a firm whose solo
+    plan cost nothing: its saving is then the share it pays, as a negative amount)."""
+    return "n/a" if value is None else f"{value:.1f}"
 
 
 def platform_lockers(client: httpx.Client, day: Day) -> list[dict[str, Any]]:

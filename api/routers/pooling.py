@@ -33,8 +33,9 @@ from api.search import Query as LockerQuery
 from api.settings import Settings
 from network.datum import DatumError, check_datum, from_wgs84
 from network.store import source_profiles
-from routing.pooling.day import Day, parse_day, with_lockers
+from routing.pooling.day import DROP_JOB_PREFIX, Day, parse_day, with_lockers
 from routing.pooling.errors import PoolingError
+from routing.pooling.figures import UNITS, saving_percent
 from routing.pooling.travel import road_profiles
 
 router = APIRouter(tags=["pooling"])
@@ -296,9 +297,9 @@ add_job_routes(
 #: row's other columns are splits in proportion to day totals (by parcels, by standalone cost)
 #: or other rules' shares: with the firm's own numbers they give away the other firms'.
 OWN_FIGURES = ("firm", "parcels", "solo_cost", "solo_vehicle_km", "solo_co2_kg",
-               "parcels_in_lockers")  # fmt: skip
+               "solo_unserved", "parcels_in_lockers")  # fmt: skip
 OWN_PLAN_FIGURES = ("shapley", "shapley_ci", "saving", "saving_pct", "transfer_cost",
-                    "vehicle_km", "co2_kg")  # fmt: skip
+                    "vehicle_km", "co2_kg", "unserved")  # fmt: skip
 
 FIRM_RESULT_EXAMPLE: dict[str, Any] = {
     "pool_run": "9b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e",
@@ -322,6 +323,36 @@ FIRM_RESULT_EXAMPLE: dict[str, Any] = {
         }
     },
     "locker_drops": [{"locker": "platform-12", "platform_locker_id": 12, "parcels": ["sf-1"]}],
+    "deliveries": {
+        "solo": [
+            {
+                "parcel": "sf-1",
+                "vehicle": "depot:sf:van:0.0",
+                "arrival_s": 29400.0,
+                "locker": None,
+            }
+        ],
+        "pooled": [
+            {
+                "parcel": "sf-1",
+                "vehicle": "centre:hub:van:0.0",
+                "arrival_s": 29105.5,
+                "locker": None,
+            }
+        ],
+        "lockers": [
+            {
+                "parcel": "sf-1",
+                "vehicle": "centre:hub:van:0.0",
+                "arrival_s": 29010.2,
+                "locker": "platform-12",
+            }
+        ],
+    },
+    "undelivered": {
+        "pooled": [{"parcel": "sf-3", "reason": "its time windows close before any van arrives"}]
+    },
+    "units": UNITS,
 }
 
 
@@ -347,11 +378,16 @@ def _taking_part(db: Database, job_id: str, firm: Firm) -> tuple[Job, str]:
             "description": "The calling firm's own part of a finished pooling run: its own "
             "figures (parcels; its cost, vehicle-km and CO2 alone; under each pooled plan its "
             "Shapley share of the cost, vehicle-km and CO2, its saving and its line haul; its "
-            "parcels in lockers), how each plan's cost was split, its own savings against "
+            "parcels in lockers and left undelivered), how each plan's cost was split, its "
+            "own savings against "
             "delivering alone, and which of its parcels the plan with locker drops brings to "
             "which locker (`locker_drops`; `platform_locker_id` is the locker at `/v1/lockers` "
-            "for a live one, null for one the day lists). Nothing of the other firms, nor the "
-            "day's totals, from which their figures would follow.",
+            "for a live one, null for one the day lists), when and in which vehicle each of "
+            "its parcels arrives under each plan (`deliveries`: `arrival_s` in seconds from "
+            "the day's midnight, `locker` for a locker drop), which of its parcels each plan "
+            "leaves undelivered and why (`undelivered`) and the figures' `units` (a cost is "
+            "in the day's own money). Nothing of the other firms, nor the day's totals, "
+            "from which their figures would follow.",
             "content": {"application/json": {"example": FIRM_RESULT_EXAMPLE}},
         },
         **errors(401, 403, 404, 409),
@@ -380,7 +416,56 @@ def pool_firm_result(
         },
         "savings_vs_solo": {kind: own_savings(row, kind) for kind in summary["splits"]},
         "locker_drops": own_drops(summary, job.payload["day"], day_id),
+        "deliveries": own_deliveries(
+            finished(db, job, "geojson"), summary, job.payload["day"], day_id
+        ),
+        "undelivered": own_undelivered(summary, day_id),
+        "units": UNITS,
     }
+
+
+def own_deliveries(
+    routes: dict[str, Any] | None, summary: dict[str, Any], day: dict[str, Any], firm: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Each plan's stops bringing the firm's own parcels, in order of arrival: the parcel, the
+    vehicle (in a pooled plan the shared centre's), its arrival (seconds from midnight) and
+    the locker of a locker drop (else null). The planner's GeoJSON holds every firm's stops,
+    and a firm had no way to learn when, or in which van, its own parcels arrive."""
+    own = {p.get("id") for p in day.get("parcels") or [] if p.get("firm") == firm}
+    locker_of = {
+        parcel: drop["locker"]
+        for drop in (summary.get("lockers") or {}).get("drops", [])
+        for parcel in drop["parcels"]
+    }
+    out: dict[str, list[dict[str, Any]]] = {}
+    for feature in (routes or {}).get("features", []):
+        props = feature.get("properties") or {}
+        if props.get("type") != "job":
+            continue
+        task = str(props.get("id"))
+        drop = task.startswith(DROP_JOB_PREFIX)
+        for parcel in props.get("parcel_ids") or [task]:  # runs stored before parcel_ids
+            if parcel in own:
+                out.setdefault(props["plan"], []).append(
+                    {
+                        "parcel": parcel,
+                        "vehicle": props.get("vehicle"),
+                        "arrival_s": props.get("arrival_s"),
+                        "locker": locker_of.get(parcel) if drop else None,
+                    }
+                )
+    return {plan: sorted(stops, key=lambda s: s["arrival_s"]) for plan, stops in out.items()}
+
+
+def own_undelivered(summary: dict[str, Any], firm: str) -> dict[str, list[dict[str, str]]]:
+    """Each plan's parcels of the firm left undelivered, with the solver's reason (plans
+    delivering all of them left out): its share counts ``unserved_parcel_cost`` for each, and
+    it read neither how many nor which."""
+    out = {
+        plan: [{"parcel": r["parcel"], "reason": r["reason"]} for r in rows if r["firm"] == firm]
+        for plan, rows in (summary.get("unserved") or {}).items()
+    }
+    return {plan: rows for plan, rows in out.items() if rows}
 
 
 def own_figures(row: dict[str, Any], plans: list[str]) -> dict[str, Any]:
@@ -389,7 +474,7 @@ def own_figures(row: dict[str, Any], plans: list[str]) -> dict[str, Any]:
     return {name: value for name, value in row.items() if name in names}
 
 
-def own_savings(row: dict[str, Any], plan: str) -> dict[str, dict[str, float]]:
+def own_savings(row: dict[str, Any], plan: str) -> dict[str, dict[str, float | None]]:
     """The firm's figures alone against its Shapley shares of a pooled plan's: what pooling
     saves this firm, where the day summary's savings are the whole day's. The cost's saving is
     the row's own (`<plan>_saving`, `<plan>_saving_pct`, from unrounded figures): worked out
@@ -404,7 +489,7 @@ def own_savings(row: dict[str, Any], plan: str) -> dict[str, dict[str, float]]:
             "solo": solo,
             "pooled": pooled,
             "saved": round(saved, 2),
-            "percent": round(100 * saved / solo, 2) if solo else 0.0,
+            "percent": saving_percent(solo, saved),
         }
         if name == "cost" and f"{plan}_saving" in row:
             out[name].update(saved=row[f"{plan}_saving"], percent=row[f"{plan}_saving_pct"])

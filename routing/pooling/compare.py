@@ -21,9 +21,11 @@ from routing.pooling.allocation import (
 )
 from routing.pooling.day import Day
 from routing.pooling.figures import (
+    UNITS,
     Figures,
     delivered_to_lockers,
     plan_figures,
+    saving_percent,
     savings,
     total,
     unserved_parcels,
@@ -394,7 +396,8 @@ class DayResult:
         delivers parcels they left out saves partly their penalty; a split by
         standalone cost that is undefined (every solo plan costs nothing); a Shapley split
         sampled, not exact, because of its time limit, or one that ran past its share of
-        that limit (see `_late_split`)."""
+        that limit (see `_late_split`); a firm that pays more under the Shapley split than
+        alone (see `_better_alone`)."""
         solo = sum(p.figures.unserved for p in self.solo.values())
         solo_cost = sum(p.figures.cost for p in self.solo.values())
         out = []
@@ -435,6 +438,7 @@ class DayResult:
                 )
             elif late:
                 out.append(f"{kind}: the Shapley split {late}")
+            out += _better_alone(kind, split)
         return out
 
     def firm_rows(self) -> list[dict[str, Any]]:
@@ -442,7 +446,8 @@ class DayResult:
         the line haul it drives to the centres in each of the day's pooled plans, its parcels
         each plan leaves undelivered (``<plan>_unserved``) and those a van brings to a locker
         (``parcels_in_lockers``). ``<plan>_by_standalone`` is None where that split is
-        undefined (see `PlanSplit`)."""
+        undefined (see `PlanSplit`), ``<plan>_saving_pct`` where the firm's solo plan cost
+        nothing and its share is not nothing (`figures.saving_percent`)."""
         hauls = {kind: plan.line_haul().by_firm() for kind, plan in self.pooled_plans().items()}
         unserved = {kind: self.unserved_by_firm(plan) for kind, plan in self.pooled_plans().items()}
         rows = []
@@ -466,8 +471,7 @@ class DayResult:
                     None if by_standalone is None else round(by_standalone[firm], 2)
                 )
                 row[f"{kind}_saving"] = round(solo.cost - share, 2)
-                saved = (solo.cost - share) / solo.cost if solo.cost else 0.0
-                row[f"{kind}_saving_pct"] = round(100 * saved, 2)
+                row[f"{kind}_saving_pct"] = saving_percent(solo.cost, solo.cost - share)
                 if split.least_core is not None:
                     row[f"{kind}_least_core"] = round(split.least_core.shares[firm], 2)
                 for name, shares in split.figure_shares.items():
@@ -487,7 +491,8 @@ class DayResult:
     def summary(self) -> dict[str, Any]:
         """The JSON summary: figures and savings per plan, the splits, the checker's verdict
         (the locker drops, when that plan was solved), each plan's undelivered parcels with the
-        solver's reasons (``unserved``, see `unserved_list`), and ``warnings`` (see `warnings`)."""
+        solver's reasons (``unserved``, see `unserved_list`), ``warnings`` (see `warnings`) and
+        the figures' ``units`` (`figures.UNITS`: a cost is in the day's own money)."""
         figures = self.plan_figures()
         pooled = self.pooled_plans()
         return {
@@ -504,6 +509,7 @@ class DayResult:
             "centre_of_firm": {kind: plan.built.centre_of for kind, plan in pooled.items()},
             "warnings": self.warnings(),
             "checker": {"ok": self.checks_ok, "violations": self.violations[:50]},
+            "units": UNITS,
             "solves": self.solves,
             "seconds": round(self.seconds, 2),
         }
@@ -636,6 +642,34 @@ def _split(
         time_limit_s=time_limit_s,
         exact_fits=fits,
     )
+
+
+def _better_alone(kind: str, split: PlanSplit) -> list[str]:
+    """A warning for each firm that pays more under the Shapley split than it costs alone (it
+    gains nothing by joining), and what the others would pay pooling without it: the split is
+    of the plan with every firm, and where pooling without one firm plus that firm alone costs
+    less, the core is empty only because that firm was pooled too, which the least-core line
+    ("some group better off alone") did not say."""
+    coalitions = split.shapley.coalitions
+    everyone = frozenset(split.shapley.shares)
+    out = []
+    for blocking in split.blocking:
+        if len(blocking.firms) != 1:
+            continue
+        (firm,) = blocking.firms
+        line = (
+            f"firm '{firm}' gains nothing by pooling ({kind} plan): it pays "
+            f"{blocking.pays:.2f} under the Shapley split against {blocking.alone:.2f} alone"
+        )
+        others = coalitions.get(everyone - {firm})
+        if others is not None and others + blocking.alone < split.cost:
+            line += (
+                f"; without it the other firms cost {others:.2f} (pooled, or alone where "
+                f"cheaper), {others + blocking.alone:.2f} with its own, less than the "
+                f"{split.cost:.2f} of every firm pooled"
+            )
+        out.append(line)
+    return out
 
 
 def _late_split(split: PlanSplit) -> str | None:

@@ -88,9 +88,11 @@ def route_features(
     result: DayResult, *, along: Along | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """GeoJSON features of each plan's routes, pooled plans with their line haul; each
-    feature's ``plan`` (and a solo route's ``firm``) says whose it is. ``along`` (`road_lines`
-    of the day's travel) draws each route and line haul on its vehicle's roads, as `scenario
-    run` does; without it legs are straight.
+    feature's ``plan`` (and a solo route's ``firm``) says whose it is, and each route and task
+    whose parcels it carries (``firms``, ``parcel_ids``; a route's ``parcels`` counts them):
+    in a pooled plan the vehicles are the centre's, so only these say which van brings a
+    firm's parcels. ``along`` (`road_lines` of the day's travel) draws each route and line
+    haul on its vehicle's roads, as `scenario run` does; without it legs are straight.
 
     A route's ``cost`` is its whole cost as the plan's ``cost`` counts it (the engine's route
     cost plus the driver's paid time at stops), so routes and line haul add up to the plan's
@@ -104,6 +106,7 @@ def route_features(
         "solo": list(result.solo.items()),
         **{kind: [(kind, plan)] for kind, plan in result.pooled_plans().items()},
     }
+    firm_of = {parcel.id: parcel.firm for parcel in result.day.parcels}
     out = {}
     for kind, solved in plans.items():
         features = []
@@ -113,13 +116,31 @@ def route_features(
             for feature in plan.solution.to_geojson(line=_route_line(plan, along))["features"]:
                 props = feature["properties"]
                 if feature["geometry"]["type"] == "LineString":
-                    _route_properties(props, plan, routes[props["vehicle"]])
+                    route = routes[props["vehicle"]]
+                    _route_properties(props, plan, route)
+                    tasks = [str(step.id) for step in route.task_steps()]
+                    props["parcels"] = len(_carried(props, plan, tasks, firm_of))
+                elif props.get("id") in plan.built.job_parcels:  # a task: delivered or not
+                    _carried(props, plan, [props["id"]], firm_of)
                 props["plan"] = kind
                 if kind == "solo":
                     props["firm"] = owner
                 features.append(feature)
         out[kind] = features
     return out
+
+
+def _carried(
+    props: dict[str, Any], plan: SolvedPlan, tasks: list[str], firm_of: Mapping[str, str]
+) -> list[str]:
+    """Set whose parcels the ``tasks`` (a route's, or one parcel's or locker drop's) bring:
+    ``parcel_ids`` and ``firms``, sorted lists, so that a firm finds its parcels' vehicle and
+    arrival in a pooled plan, whose vehicles are the centre's and whose drops hold several
+    firms' parcels; returns the parcel ids."""
+    ids = sorted(p for task in tasks for p in plan.built.job_parcels[task])
+    props["parcel_ids"] = ids
+    props["firms"] = sorted({firm_of[p] for p in ids})
+    return ids
 
 
 def _route_line(plan: SolvedPlan, along: Along | None) -> Line | None:
