@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db.models import SIZES, Compartment, Locker, utcnow
+from api.db.models import _LOCKERS_CHANGED, SIZES, Compartment, Locker, utcnow
 from api.schemas.lockers import LockerCreate
 from network.datum import DEFAULT_DATUM, check_datum, to_wgs84
 from network.errors import GongpeiError
@@ -25,6 +25,8 @@ DEFAULT_DIMENSIONS_MM: dict[str, tuple[int, int, int]] = {
     "M": (380, 190, 640),
     "L": (380, 410, 640),
 }
+#: Lockers an import writes at once (with their doors, about 20 each).
+_CHUNK = 1000
 #: The GeoJSON property (in a feature's `properties`) that fills each `LockerCreate` field.
 _PROPERTIES = {
     "name": "name",
@@ -63,9 +65,9 @@ def day_locker(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def add_compartments(session: Session, locker: Locker, counts: Mapping[str, int]) -> None:
-    """Add `counts[size]` doors of each size, labelled S01, S02, ... after any existing ones."""
-    existing = {c.label for c in locker.compartments}
+def _new_doors(existing: set[str], counts: Mapping[str, int]) -> Iterator[dict[str, Any]]:
+    """The rows of `counts[size]` new doors of each size, labelled S01, S02, ... after the
+    labels in ``existing`` (which gains theirs), with the usual doors' dimensions."""
     for size in SIZES:
         width, height, depth = DEFAULT_DIMENSIONS_MM[size]
         number = 0
@@ -75,11 +77,19 @@ def add_compartments(session: Session, locker: Locker, counts: Mapping[str, int]
                 number += 1
             label = f"{size}{number:02d}"
             existing.add(label)
-            compartment = Compartment(
-                label=label, size=size, width_mm=width, height_mm=height, depth_mm=depth
-            )
-            locker.compartments.append(compartment)
-            session.add(compartment)
+            yield {
+                "label": label, "size": size, "width_mm": width, "height_mm": height,
+                "depth_mm": depth,
+            }
+
+
+def add_compartments(session: Session, locker: Locker, counts: Mapping[str, int]) -> None:
+    """Add `counts[size]` doors of each size, labelled S01, S02, ... after any existing ones."""
+    existing = {c.label for c in locker.compartments}
+    for door in _new_doors(existing, counts):
+        compartment = Compartment(**door)
+        locker.compartments.append(compartment)
+        session.add(compartment)
     locker.updated_at = utcnow()
 
 
@@ -187,12 +197,44 @@ def import_geojson(
         raise LockerInputError(f"locker file '{path}': a 'ref' appears more than once")
     refs_in_db = select(Locker.external_ref).where(Locker.external_ref.is_not(None))
     known = set(session.scalars(refs_in_db))
-    added = 0
-    for kwargs in lockers:
-        if kwargs["external_ref"] in known:
-            continue
-        added += _create_unless_stored(session, kwargs)
+    new = [kwargs for kwargs in lockers if kwargs["external_ref"] not in known]
+    added = sum(_insert_chunk(session, new[i : i + _CHUNK]) for i in range(0, len(new), _CHUNK))
     return added, len(lockers) - added
+
+
+def _insert_chunk(session: Session, chunk: list[dict[str, Any]]) -> int:
+    """Add a chunk of lockers and their doors in bulk; returns how many were added. The
+    lockers go as one executemany (on PostgreSQL multi-row; SQLite, whose RETURNING keeps
+    their order only so, a row per statement), their doors as another. One locker
+    at a time (a savepoint, an INSERT and a flush each, and the ORM's bookkeeping for every
+    door) took 3-5 ms a locker: 40,000 lockers of 20 doors took 188 s.
+
+    A `ref` that a concurrent import committed after `import_geojson` looked refuses the
+    chunk's INSERT; the savepoint drops the chunk, which then goes one locker at a time
+    (`_create_unless_stored`), so only that locker is skipped."""
+    now = utcnow()
+    lockers = [
+        {key: value for key, value in kwargs.items() if key != "compartments"}
+        | {"created_at": now, "updated_at": now}
+        for kwargs in chunk
+    ]
+    try:
+        with session.begin_nested():
+            returning = insert(Locker).returning(Locker.id, sort_by_parameter_order=True)
+            ids = session.scalars(returning, lockers).all()
+            doors = [
+                {**door, "locker_id": locker_id}
+                for locker_id, kwargs in zip(ids, chunk, strict=True)
+                for door in _new_doors(set(), kwargs["compartments"])
+            ]
+            if doors:
+                session.execute(insert(Compartment), doors)
+    except IntegrityError:
+        return sum(_create_unless_stored(session, kwargs) for kwargs in chunk)
+    # bulk INSERTs bypass the flush that notes a change: note it, so the commit bumps
+    # `LockersVersion` as for lockers added one by one (`api.db.models._count_locker_changes`)
+    session.info[_LOCKERS_CHANGED] = True
+    return len(chunk)
 
 
 def _create_unless_stored(session: Session, kwargs: dict[str, Any]) -> bool:

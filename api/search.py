@@ -134,6 +134,9 @@ class _Snapshot:
     lats: np.ndarray
     lons: np.ndarray
     info: dict[int, dict[str, Any]]  # locker id -> public fields and compartment totals
+    #: size -> whether each locker (in `ids` order) has doors of that size: the size filter
+    #: as one array operation (a lookup per locker in reach took 80 ms at 50,000 lockers)
+    has_size: dict[str, np.ndarray]
     free: dict[int, dict[str, int]] | None  # locker id -> free doors per size (cached mode)
     stamps: dict[int, str | None] | None  # locker id -> availability stamp as of `free`
 
@@ -252,11 +255,6 @@ class LockerIndex:
             after_d, after_id = decode_query_cursor(query, cursor)
             later = (dist > after_d) | ((dist == after_d) & (ids > after_id))
             ids, dist = ids[later], dist[later]
-        if query.size is not None:
-            keep = np.fromiter(
-                (snap.info[int(i)]["total"][query.size] > 0 for i in ids), bool, len(ids)
-            )
-            ids, dist = ids[keep], dist[keep]
         page: list[dict[str, Any]] = []
         step = _COUNT_CHUNK if query.available_only else limit + 1
         for start in range(0, len(ids), step):
@@ -300,7 +298,8 @@ def _log_failure(err: Exception) -> None:
 
 
 def _within(snap: _Snapshot, query: Query) -> tuple[np.ndarray, np.ndarray]:
-    """Ids and distances of the lockers within the radius, sorted by (distance, id). The
+    """Ids and distances of the lockers within the radius (with doors of the query's size,
+    if it names one), sorted by (distance, id). The
     longitude window is the radius over the cosine of the circle's highest latitude (never
     narrower than the circle), and none where the circle holds a pole: that cosine, clamped
     at 89.9 degrees, gave about +-1 degree near a pole and missed lockers 56 m away."""
@@ -308,6 +307,9 @@ def _within(snap: _Snapshot, query: Query) -> tuple[np.ndarray, np.ndarray]:
     lo = int(np.searchsorted(snap.lats, query.lat - dlat, side="left"))
     hi = int(np.searchsorted(snap.lats, query.lat + dlat, side="right"))
     ids, lats, lons = snap.ids[lo:hi], snap.lats[lo:hi], snap.lons[lo:hi]
+    if query.size is not None:  # lockers without doors of the size asked for are left out
+        sized = snap.has_size[query.size][lo:hi]
+        ids, lats, lons = ids[sized], lats[sized], lons[sized]
     if abs(query.lat) + dlat < 90.0:  # a circle holding a pole reaches every longitude
         coslat = max(np.cos(np.radians(abs(query.lat) + dlat)), 1e-6)
         near = np.abs((lons - query.lon + 180.0) % 360.0 - 180.0) <= dlat / coslat
@@ -381,6 +383,9 @@ def _load(conn: Connection, version: tuple[Any, ...]) -> _Snapshot:
         lats=np.array([r.lat for r in rows], dtype=np.float64),
         lons=np.array([r.lon for r in rows], dtype=np.float64),
         info=info,
+        has_size={
+            size: np.array([totals[r.id][size] > 0 for r in rows], dtype=bool) for size in SIZES
+        },
         free=None,
         stamps=None,
     )

@@ -295,7 +295,7 @@ def dijkstra_nearby(
     for row, key in enumerate(map(tuple, np.floor(xy[sources] / cell).astype(np.int64).tolist())):
         groups.setdefault(key, []).append(row)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for (kx, ky), rows in groups.items():
+    for (kx, ky), members in groups.items():
         x0, y0 = kx * cell - radius_m, ky * cell - radius_m
         strip = by_x[
             np.searchsorted(sorted_x, x0) : np.searchsorted(
@@ -303,13 +303,17 @@ def dijkstra_nearby(
             )
         ]
         inside = np.sort(strip[(xy[strip, 1] >= y0) & (xy[strip, 1] <= y0 + cell + 2 * radius_m)])
-        dist = dijkstra(
-            graph[inside][:, inside], directed=True, indices=np.searchsorted(inside, sources[rows]),
-            limit=limit,
-        )  # fmt: skip
+        subgraph = graph[inside][:, inside]
         hit = np.flatnonzero(column_of[inside] >= 0)
-        r, c = np.nonzero(dist[:, hit] <= limit)
-        found.append((np.asarray(rows)[r], column_of[inside[hit[c]]], dist[r, hit[c]]))
+        rows = np.asarray(members)
+        starts = np.searchsorted(inside, sources[rows])
+        # The dense output is sources x subgraph nodes: chunked as `dijkstra_rows` is, or a
+        # crowded cell (50,000 doors x 10,000 sites in 2 km2) held 4 GB at once.
+        chunk = max(1, _CHUNK_CELLS // len(inside))
+        for lo in range(0, len(rows), chunk):
+            dist = dijkstra(subgraph, directed=True, indices=starts[lo : lo + chunk], limit=limit)
+            r, c = np.nonzero(dist[:, hit] <= limit)
+            found.append((rows[lo + r], column_of[inside[hit[c]]], dist[r, hit[c]]))
     if not found:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     rows, cols, costs = (np.concatenate(parts) for parts in zip(*found, strict=True))

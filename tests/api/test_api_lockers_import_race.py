@@ -38,12 +38,12 @@ def test_concurrent_imports_of_a_new_ref_end_as_if_one_after_the_other(
     features.append(_feature("new", 120.39))
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
 
-    create_locker = lockers_module.create_locker
+    insert_chunk = lockers_module._insert_chunk  # where an import writes what it found new
     arrived: list[str] = []
     both_looked = threading.Event()
     guard = threading.Lock()
 
-    def create_after_both_looked(session, **kwargs):
+    def insert_after_both_looked(session, chunk):
         with guard:
             arrived.append(threading.current_thread().name)
             first = len(arrived) == 1
@@ -51,9 +51,9 @@ def test_concurrent_imports_of_a_new_ref_end_as_if_one_after_the_other(
             both_looked.wait(timeout=0.5 if db.is_sqlite else 10)
         else:
             both_looked.set()
-        return create_locker(session, **kwargs)
+        return insert_chunk(session, chunk)
 
-    monkeypatch.setattr(lockers_module, "create_locker", create_after_both_looked)
+    monkeypatch.setattr(lockers_module, "_insert_chunk", insert_after_both_looked)
     results: list[tuple[int, int]] = []
     errors: list[BaseException] = []
 
