@@ -67,7 +67,8 @@ The Gongpei public logistics information platform.
 
 Errors are JSON `{"detail": ...}`; validation errors (422) list each problem with its field path
 in `loc`, e.g. `["body", "size"]`. A query parameter an endpoint does not take, or one given
-twice, is a 422 at `["query", name]`, not ignored.
+twice, is a 422 at `["query", name]`, not ignored. Job submissions take an `Idempotency-Key`
+header: a retry with the same key and body gets the same job (see the header on each POST).
 
 The open data (`/v1/open-data`: the summary and the locker registry, whole or in pages) may be
 reused under the licence in `info.license` (GONGPEI_DATA_LICENCE), which each answer names

@@ -11,7 +11,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from api.db.models import ACTIVE_STATES, Job, Reservation, utcnow
+from api.db.models import ACTIVE_STATES, IdempotencyKey, Job, Reservation, utcnow
+from api.idempotency import expired
 from network.errors import GongpeiError
 
 #: Open data counts parcels over the last 30 days: no pruning may reach into them.
@@ -32,14 +33,18 @@ class Pruned:
 
     jobs: int
     reservations: int
+    #: Idempotency keys past their retention (`api.idempotency.RETENTION`).
+    idempotency_keys: int
 
 
 def prune(session: Session, *, older_than_days: float, dry_run: bool = False) -> Pruned:
     """Delete jobs that ended (with their results and pool participants, which cascade) and
     reservations that ended (picked up, cancelled, expired), more than ``older_than_days``
-    ago. Nothing else grows without bound: payloads and results of a day's batches are the
-    bulk (a 300-stop batch keeps about 170 kB). Active jobs and reservations are never
-    touched, and at least `LEAST_KEPT_DAYS` are kept, so the open data's 30 days still count."""
+    ago, and the idempotency keys of job submissions no longer honoured (a day old, whatever
+    ``older_than_days``: a retry after that makes a new job anyway). Nothing else grows
+    without bound: payloads and results of a day's batches are the bulk (a 300-stop batch
+    keeps about 170 kB). Active jobs and reservations are never touched, and at least
+    `LEAST_KEPT_DAYS` are kept, so the open data's 30 days still count."""
     if not older_than_days >= LEAST_KEPT_DAYS:
         raise HousekeepingError(
             f"--older-than: {older_than_days:g} days would delete what open data still counts "
@@ -49,20 +54,29 @@ def prune(session: Session, *, older_than_days: float, dry_run: bool = False) ->
         raise HousekeepingError(
             f"--older-than: {older_than_days:g} days; at most {MOST_KEPT_DAYS:,} (100 years)"
         )
-    cutoff = utcnow() - timedelta(days=older_than_days)
-    jobs = (Job.status.in_(ENDED_JOBS), Job.finished_at < cutoff)
-    bookings = (Reservation.state.notin_(ACTIVE_STATES), Reservation.closed_at < cutoff)
+    now = utcnow()
+    cutoff = now - timedelta(days=older_than_days)
+    # keys first: a key of a job deleted here would otherwise go with it, uncounted
+    doomed = {
+        "idempotency_keys": (IdempotencyKey, (expired(now),)),
+        "jobs": (Job, (Job.status.in_(ENDED_JOBS), Job.finished_at < cutoff)),
+        "reservations": (
+            Reservation,
+            (Reservation.state.notin_(ACTIVE_STATES), Reservation.closed_at < cutoff),
+        ),
+    }
     if dry_run:
         return Pruned(
-            jobs=session.scalar(select(func.count()).select_from(Job).where(*jobs)) or 0,
-            reservations=session.scalar(
-                select(func.count()).select_from(Reservation).where(*bookings)
-            )
-            or 0,
+            **{
+                name: session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+                for name, (model, where) in doomed.items()
+            }
         )
     return Pruned(
-        jobs=session.execute(delete(Job).where(*jobs)).rowcount,
-        reservations=session.execute(delete(Reservation).where(*bookings)).rowcount,
+        **{
+            name: session.execute(delete(model).where(*where)).rowcount
+            for name, (model, where) in doomed.items()
+        }
     )
 
 

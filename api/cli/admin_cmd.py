@@ -195,7 +195,10 @@ def prune_cmd(
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
     verb = "would delete" if dry_run else "deleted"
-    typer.echo(f"{verb} {pruned.jobs} jobs and {pruned.reservations} reservations")
+    typer.echo(
+        f"{verb} {pruned.jobs} jobs, {pruned.reservations} reservations and "
+        f"{pruned.idempotency_keys} idempotency keys"
+    )
 
 
 @app.command("backup")

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 models of the platform: firms and keys, centres, lockers, reservations, jobs."""
+"""SQLAlchemy 2 models of the platform: firms and keys, centres, lockers, reservations, jobs
+and the idempotency keys of their submissions."""
 
 from __future__ import annotations
 
@@ -345,6 +346,33 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IdempotencyKey(Base):
+    """A job-submitting request's `Idempotency-Key`, per firm: a retry of the request (same
+    path and body) is answered with the job it made, never a second job (`api.idempotency`).
+    Held by one request (`token`, since `claimed_at`) until its job is made (`job_id`), in the
+    job's own transaction; a key is honoured for `api.idempotency.RETENTION` after
+    `created_at`, and `gongpei admin prune` deletes it after that."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+
+    firm_id: Mapped[int] = mapped_column(
+        ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    #: The request's path (`/v1/batches`): a key names one request, on one endpoint.
+    path: Mapped[str] = mapped_column(String(100))
+    #: SHA-256 (hex) of the request's path and body as read (`api.idempotency.fingerprint`).
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    #: The request that holds the key until its job is made (a new one takes over a stale hold).
+    token: Mapped[str] = mapped_column(String(32), default=new_id)
+    job_id: Mapped[str | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PoolParticipant(Base):

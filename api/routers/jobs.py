@@ -25,6 +25,8 @@ from api.deps import (
     unprocessable,
 )
 from api.fleet import with_registered_vehicles
+from api.idempotency import RESPONSES as IDEMPOTENT_RESPONSES
+from api.idempotency import Attach, RequestKey, once, request_key
 from api.jobs import queue
 from api.jobs.runner import read_batch, siting_records
 from api.paging import newest_first, next_cursor
@@ -240,21 +242,33 @@ SOLUTION_DESCRIPTION = (
     "/v1/batches",
     response_model=JobAccepted,
     status_code=202,
-    responses=errors(401, 403, 422, 429),
+    responses={**errors(401, 403, 429), **IDEMPOTENT_RESPONSES},
     summary="Submit a day's delivery batch for solving (firm)",
     description="Every field is checked now (a 422 names the item and the field); the "
     "solve runs in a worker. A vehicle may name one of the firm's registered vehicles "
     "(`{\"registered\": \"苏A12345\"}`, see `problem`), as it is registered at this moment. "
     "Poll `GET /v1/batches/{id}` until `done`, then read "
     "`GET /v1/batches/{id}/solution`. A batch holds at most 3,000 stops; a firm may have "
-    "`GONGPEI_MAX_ACTIVE_JOBS` jobs queued or running at once (a 429 beyond).",
+    "`GONGPEI_MAX_ACTIVE_JOBS` jobs queued or running at once (a 429 beyond). Send an "
+    "`Idempotency-Key` to retry safely after a timeout: a retry gets the same batch.",
 )
 def submit_batch(
     body: BatchSubmit,
     firm: Firm = Depends(firm_key),
     db: Database = Depends(get_db),
     settings: Settings = Depends(get_settings),
+    key: RequestKey | None = Depends(request_key),
+) -> dict | JSONResponse:
+    return once(
+        db, key, firm_id=firm.id, body=body,
+        submit=lambda attach: _queued_batch(body, firm, db, settings, attach),
+    )  # fmt: skip
+
+
+def _queued_batch(
+    body: BatchSubmit, firm: Firm, db: Database, settings: Settings, attach: Attach
 ) -> dict:
+    """The batch checked and queued (a 202's body), its job named on its idempotency key."""
     payload = body.model_dump()
     _check_size(body.problem)
     _check_travel(body.problem)
@@ -271,7 +285,7 @@ def submit_batch(
     if on_map:
         payload["network"] = _server_map(body.problem, settings)
         _known_profiles(problem, source_profiles(payload["network"]))
-    return queued(db, settings, kind="batch", firm=firm, payload=payload)
+    return queued(db, settings, kind="batch", firm=firm, payload=payload, also=attach)
 
 
 @router.get(
@@ -418,15 +432,29 @@ add_job_routes(
     "/v1/siting-runs",
     response_model=JobAccepted,
     status_code=202,
-    responses=errors(401, 403, 422, 429),
+    responses={**errors(401, 403, 429), **IDEMPOTENT_RESPONSES},
     summary="Start a locker-siting run over demand points and candidate sites (planner)",
+    description="Every field is checked now (a 422 names the item and the field); the search "
+    "runs in a worker. Send an `Idempotency-Key` to retry safely after a timeout: a retry "
+    "gets the same run.",
 )
 def submit_siting(
     body: SitingSubmit,
     firm: Firm = Depends(planner_key),
     db: Database = Depends(get_db),
     settings: Settings = Depends(get_settings),
+    key: RequestKey | None = Depends(request_key),
+) -> dict | JSONResponse:
+    return once(
+        db, key, firm_id=firm.id, body=body,
+        submit=lambda attach: _queued_siting(body, firm, db, settings, attach),
+    )  # fmt: skip
+
+
+def _queued_siting(
+    body: SitingSubmit, firm: Firm, db: Database, settings: Settings, attach: Attach
 ) -> dict:
+    """The siting run checked and queued (a 202's body), its job named on its key."""
     payload = body.model_dump(exclude_none=True)
     _check_siting(payload)
     if body.distance == "walk":
@@ -437,7 +465,7 @@ def submit_siting(
                 "another profile); use straight_line",
             )
         payload["network"] = settings.map_network
-    return queued(db, settings, kind="siting", firm=firm, payload=payload)
+    return queued(db, settings, kind="siting", firm=firm, payload=payload, also=attach)
 
 
 def _check_siting(payload: dict[str, Any]) -> None:

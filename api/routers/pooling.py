@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import null, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,8 @@ from api.deps import (
     planner_key,
     unprocessable,
 )
+from api.idempotency import RESPONSES as IDEMPOTENT_RESPONSES
+from api.idempotency import Attach, RequestKey, once, request_key
 from api.lockers import day_locker
 from api.paging import newest_first, next_cursor
 from api.routers.jobs import JobStatus, add_job_routes, finished, owned_job, queued
@@ -48,7 +51,7 @@ LOCKER_REACH_M = 50_000.0
     "/v1/pool-runs",
     response_model=JobAccepted,
     status_code=202,
-    responses=errors(401, 403, 422, 429),
+    responses={**errors(401, 403, 429), **IDEMPOTENT_RESPONSES},
     summary="Compare several firms' day alone, pooled and pooled with locker drops (planner)",
 )
 def submit_pool(
@@ -57,9 +60,26 @@ def submit_pool(
     firm: Firm = Depends(planner_key),
     db: Database = Depends(get_db),
     settings: Settings = Depends(get_settings),
-) -> dict:
+    key: RequestKey | None = Depends(request_key),
+) -> dict | JSONResponse:
     """The day is read now, so a bad field is a 422 naming the item; the solves (every firm
-    alone, pooled, and each coalition for the Shapley split) run in a worker."""
+    alone, pooled, and each coalition for the Shapley split) run in a worker. Send an
+    `Idempotency-Key` to retry safely after a timeout: a retry gets the same run."""
+    return once(
+        db, key, firm_id=firm.id, body=body,
+        submit=lambda attach: _queued_pool(body, request, firm, db, settings, attach),
+    )  # fmt: skip
+
+
+def _queued_pool(
+    body: PoolSubmit,
+    request: Request,
+    firm: Firm,
+    db: Database,
+    settings: Settings,
+    attach: Attach,
+) -> dict:
+    """The day checked and queued (a 202's body), its job named on its idempotency key."""
     payload = body.model_dump()
     day_data = dict(payload["day"])
     if day_data.get("lockers_from") is not None:
@@ -96,6 +116,7 @@ def submit_pool(
             PoolParticipant(job_id=job_id, firm_id=firm_id, day_firm=day_firm)
             for day_firm, firm_id in participants.items()
         )
+        attach(session, job_id)
 
     return queued(db, settings, kind="pool", firm=firm, payload=payload, also=take_part)
 

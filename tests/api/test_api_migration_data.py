@@ -106,6 +106,13 @@ ROWS: dict[str, list[dict]] = {
         {"job_id": "job-batch", "firm_id": 2, "day_firm": "B"},
     ],
     "lockers_version": [{"id": 1, "changes": 7}],
+    "idempotency_keys": [
+        {"firm_id": 1, "key": "8e03978e-40d5-43e8-bc93-6894a57f9324", "path": "/v1/batches",
+         "fingerprint": "f" * 64, "token": "k" * 32, "job_id": "job-batch",
+         "created_at": _at(30), "claimed_at": _at(30)},
+        {"firm_id": 2, "key": "held", "path": "/v1/siting-runs", "fingerprint": "e" * 64,
+         "token": "h" * 32, "job_id": None, "created_at": _at(33), "claimed_at": _at(33)},
+    ],
 }
 
 
@@ -166,7 +173,7 @@ def _assert_foreign_keys_hold(db: Database) -> None:
         session.add(Solution(job_id="no-such-job", result={}))
 
 
-@pytest.mark.parametrize("start", ["0001", "0004", "0008"])
+@pytest.mark.parametrize("start", ["0001", "0004", "0008", "0012", "0013"])
 def test_upgrading_an_older_database_keeps_every_row(db, start):
     """An installation at `start` upgrading to the newest schema (both backends): every row
     of every table comes through with its data; SQLite lost all of `solutions` in 0005."""
