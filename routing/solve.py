@@ -17,6 +17,7 @@ import functools
 import math
 import multiprocessing as mp
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -94,7 +95,10 @@ def solve(
         solution = build_solution(problem, [], {}, engine="none", engine_reason="no servable task")
     solution = with_unassigned(problem, solution, {t.id: explain(problem, t.id) for t in aside})
     if aside:
-        solution = _tagged(solution, f"{len(aside)} task(s) no vehicle can take left out first")
+        solution = _tagged(
+            solution,
+            f"{solution.engine_reason}; {len(aside)} task(s) no vehicle can take left out first",
+        )
     if stop is not None and solution.meta.get("stopped_by") == "no_improvement":
         solution = _tagged(solution, f"{solution.engine_reason}; ended early: {_plateau(stop)}")
     update: dict[str, object] = {"runtime_s": time.monotonic() - began}
@@ -397,7 +401,12 @@ def _child(
     seed: int,
     stop: Criterion | None,
 ) -> None:
-    """Runs in the forked process: solve, send the solution (or the error) back."""
+    """Runs in the forked process: solve, send the solution (or the error) back. Ctrl-C at a
+    terminal reaches the whole process group: the child ignores it, as the parent (`_race`)
+    decides whether to wait for it or end it; a KeyboardInterrupt here printed its traceback
+    under the command's own output."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `_race` to fork
     try:
         conn.send(("ok", solver(problem, time_limit_s=time_limit_s, seed=seed, stop=stop)))
     except Exception as err:  # reported to the parent, which keeps its own plan
@@ -437,7 +446,12 @@ def _race(
     parent, end = ctx.Pipe(duplex=False)
     args = (end, problem, other, time_limit_s, seed, stop)
     proc = ctx.Process(target=_child, args=args, daemon=True)
-    proc.start()
+    # a SIGINT between the fork and the child's ignoring it waits, not raising in the child
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        proc.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     end.close()
     ours: Solution | None = None
     try:

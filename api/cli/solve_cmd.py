@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from api.cli.checks import (
     check_positive,
     check_seed,
 )
+from api.cli.sigterm import terminable
 from api.jobs.runner import checked_solution
 from api.settings import graph_cache_dir
 from routing.engines import Progress
@@ -26,6 +29,9 @@ from routing.io.native import load_json
 from routing.solve import SMALL_DAY_PLATEAU_S, SMALL_DAY_STOPS, default_stop
 from routing.solve import solve as solve_problem
 from routing.travel import road_line
+
+#: The signals that end a search at its next plan (`signals_stop`), and what each is called.
+STOP_SIGNALS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 
 
 def solve(
@@ -65,6 +71,8 @@ def solve(
     """Plan routes for a problem file and check the plan; writes VROOM-shaped JSON.
 
     The checker's verdict is printed; a plan that fails it exits with code 1, bad input with 2.
+
+    Ctrl-C stops at the next plan, writes it if the checker passes it, exits 130 (twice: at once).
     """
     check_engine(engine)
     check_positive("--time-limit", time_limit)
@@ -76,27 +84,42 @@ def solve(
         {"the problem file": file, "the --network map": map_file},
         {"--output": output, "--geojson": geojson},
     )
-    console = Console(stderr=True, markup=False, highlight=False)
+    # soft_wrap: a line piped to a log or grep is whole, not cut at rich's 80 columns
+    console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
     cache_dir = str(graph_cache_dir()) if network else None
-    problem = read_problem(
-        file, format=format, network=network, cache_dir=cache_dir, distance_rule=distance_rule
-    )
-    rule = problem.meta.get("distance_rule")
-    console.print(
-        f"{file.name}: {len(problem.jobs)} jobs, {len(problem.shipments)} shipments, "
-        f"{len(problem.vehicles)} vehicles" + (f"; distances: {rule}" if rule else "")
-    )
-    progress = None if quiet else progress_printer(console)
-
-    began = time.monotonic()
-    stop = default_stop(problem, time_limit, engine=engine, no_improvement_s=no_improvement)
-    solution = solve_problem(problem, engine=engine, stop=stop, seed=seed, progress=progress)
-    out, report = checked_solution(problem, solution)
-    output.write_text(json.dumps(out, indent=1), encoding="utf-8")
-    if geojson is not None:
-        travel = None if network else own_road_travel(file, format)
-        line = road_line(problem, network=network, travel=travel, cache_dir=cache_dir)
-        geojson.write_text(json.dumps(solution.to_geojson(line=line)), encoding="utf-8")
+    with terminable():  # Ctrl-C before a plan: one line, exit 130, nothing written
+        problem = read_problem(
+            file, format=format, network=network, cache_dir=cache_dir, distance_rule=distance_rule
+        )
+        rule = problem.meta.get("distance_rule")
+        console.print(
+            f"{file.name}: {len(problem.jobs)} jobs, {len(problem.shipments)} shipments, "
+            f"{len(problem.vehicles)} vehicles" + (f"; distances: {rule}" if rule else "")
+        )
+        progress = None if quiet else progress_printer(console)
+        began = time.monotonic()
+        stop = default_stop(problem, time_limit, engine=engine, no_improvement_s=no_improvement)
+        with signals_stop() as stopped:
+            solution = solve_problem(
+                problem, engine=engine, stop=stop, seed=seed, progress=progress,
+                should_stop=stopped,
+            )  # fmt: skip
+        out, report = checked_solution(problem, solution)
+        if stopped() and not (report.ok and solution.routes):
+            console.print(f"{stopped.word}: no plan that passes the checker yet, nothing written")
+            raise typer.Exit(128 + stopped.signum)
+        output.write_text(json.dumps(out, indent=1), encoding="utf-8")
+        if geojson is not None:
+            travel = None if network else own_road_travel(file, format)
+            line = road_line(problem, network=network, travel=travel, cache_dir=cache_dir)
+            geojson.write_text(json.dumps(solution.to_geojson(line=line)), encoding="utf-8")
+    if stopped():
+        s = solution.summary
+        console.print(
+            f"{stopped.word}: wrote the best plan so far to {output} ({solution.engine}, cost "
+            f"{s.cost:.2f}, {s.unassigned} unassigned, checker: OK)"
+        )
+        raise typer.Exit(128 + stopped.signum)
     s = solution.summary
     console.print(
         f"{solution.engine}: cost {s.cost:.2f}, {s.routes} routes, distance "
@@ -108,6 +131,47 @@ def solve(
     console.print(report.summary())
     if not report.ok:
         raise typer.Exit(1)
+
+
+class StopSignal:
+    """A solve's `should_stop`: true once one of `STOP_SIGNALS` has arrived (`signum`)."""
+
+    def __init__(self) -> None:
+        self.signum = 0
+
+    def __call__(self) -> bool:
+        return self.signum != 0
+
+    @property
+    def word(self) -> str:
+        """What the first signal did, for the command's last line ("interrupted")."""
+        return STOP_SIGNALS[signal.Signals(self.signum)]
+
+
+@contextlib.contextmanager
+def signals_stop() -> Iterator[StopSignal]:
+    """Within the block a first Ctrl-C (SIGINT) or SIGTERM asks the search to stop, as a
+    cancelled API job's owner does (the yielded `should_stop`): the engines end at their next
+    plan, so the plan found so far can be checked and written. An exception raised by a
+    handler could not do that: OR-Tools held it until its time limit (14 s more on C101), then
+    the command ended with "Aborted." and no plan. The same signal again acts as it would
+    outside the block (a KeyboardInterrupt, `terminable`'s exit). An ignored signal (`nohup`,
+    a job started with `&`) stays ignored."""
+    stop = StopSignal()
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+
+    def arrived(signum: int, _frame: object) -> None:
+        stop.signum = stop.signum or signum
+        signal.signal(signum, previous[signal.Signals(signum)])
+
+    for signum, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(signum, arrived)
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def own_road_travel(file: Path, format: str | None) -> dict[str, Any] | None:

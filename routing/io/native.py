@@ -56,6 +56,21 @@ def load_json(path: str | Path) -> Any:
         raise ProblemError(f"{path}: not JSON ({err})") from None
 
 
+def refuse_solution(data: Any) -> None:
+    """A ProblemError where ``data`` is a plan (VROOM-shaped output, as `gongpei solve` and the
+    API write it: `summary` and `routes`, no vehicles or tasks) rather than a problem: read as
+    a problem it failed on "matrices: missing", which sent its reader after travel data."""
+    if not isinstance(data, dict) or not {"summary", "routes"} <= data.keys():
+        return
+    if any(key in data for key in ("vehicles", "jobs", "shipments")):
+        return
+    raise ProblemError(
+        "this is a solution, not a problem: it has the 'summary' and 'routes' of a plan (as "
+        "`gongpei solve` writes) and no vehicles or tasks; give the problem file it was "
+        "planned from"
+    )
+
+
 def check_travel(travel: Any) -> dict[str, Any] | None:
     """A native problem's `travel`, checked before anything is timed with it: a typo such as
     `"travel": "straight_line"` or an unknown source would otherwise fail deep in the travel
@@ -139,6 +154,7 @@ def problem_from_dict(
     An error's `loc` is a path in ``data`` as given: one into matrices computed here is cut."""
     if not isinstance(data, dict):
         raise ProblemError("problem: expected a JSON object")
+    refuse_solution(data)
     posted, data = data, dict(data)
     travel = check_travel(data.pop("travel", None))
     datum = problem_datum(data.pop("datum", None))

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from network.datum import to_wgs84
 from network.errors import is_number
 from network.hints import did_you_mean
-from routing.io.native import check_travel, load_json, problem_datum
+from routing.io.native import check_travel, load_json, problem_datum, refuse_solution
 from routing.model import Loc, Location, Matrix, Problem, ProblemError, posted_path
 from routing.solution import RoutePlan, Solution, Visit, build_solution
 from routing.travel import matrices_for
@@ -341,6 +341,7 @@ def vroom_to_problem(
     """A VROOM problem dict as a `Problem`."""
     if not isinstance(data, dict):
         raise ProblemError("problem: expected a JSON object with jobs/shipments and vehicles")
+    refuse_solution(data)
     _fields(data, "problem", (), "problem")
     vehicles_in = data.get("vehicles")
     if vehicles_in is None:
