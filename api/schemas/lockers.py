@@ -15,7 +15,9 @@ from routing.model import not_bool
 #: minimum/maximum, as `common.IntOrNone` explains; that check keeps its own message for true.
 Count = Annotated[int, Field(ge=0, le=500, strict=True), BeforeValidator(not_bool)]
 
-_LOCKER_EXAMPLE = {
+#: A search item's example; the open-data registry's item is the same locker without its
+#: distance and free doors (`api.schemas.opendata`).
+LOCKER_EXAMPLE = {
     "id": 12,
     "name": "Teaching Building 3, east door",
     "operator": "Campus Post",
@@ -59,7 +61,7 @@ class SearchParams(BaseModel):
 
 
 class LockerSummary(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_LOCKER_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [LOCKER_EXAMPLE]})
 
     id: int
     name: str
@@ -78,7 +80,7 @@ class LockerSummary(BaseModel):
 
 class LockerPage(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [_LOCKER_EXAMPLE], "next_cursor": None}]}
+        json_schema_extra={"examples": [{"items": [LOCKER_EXAMPLE], "next_cursor": None}]}
     )
 
     items: list[LockerSummary]
@@ -139,7 +141,7 @@ LOCKER_FEATURES_SCHEMA: dict[str, Any] = {
                         "description": _NEXT_CURSOR},
     },
 }
-LOCKER_FEATURES_EXAMPLE = feature_collection([_LOCKER_EXAMPLE], None)
+LOCKER_FEATURES_EXAMPLE = feature_collection([LOCKER_EXAMPLE], None)
 
 
 class CompartmentOut(BaseModel):
@@ -157,7 +159,7 @@ class LockerDetail(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    **{k: v for k, v in _LOCKER_EXAMPLE.items() if k != "distance_m"},
+                    **{k: v for k, v in LOCKER_EXAMPLE.items() if k != "distance_m"},
                     "compartments": [
                         {"label": "S01", "size": "S", "width_mm": 380, "height_mm": 80,
                          "depth_mm": 640, "available": True},

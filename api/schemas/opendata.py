@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import SizeCounts
-from api.schemas.lockers import LOCKER_FEATURES_SCHEMA, feature_collection
+from api.schemas.lockers import LOCKER_EXAMPLE, LOCKER_FEATURES_SCHEMA, feature_collection
 
 
 class AreaDay(BaseModel):
@@ -63,17 +63,7 @@ _LICENCE_EXAMPLE = {
     "identifier": "CC-BY-4.0",
     "url": "https://creativecommons.org/licenses/by/4.0/",
 }
-_REGISTERED_EXAMPLE = {
-    "id": 12,
-    "name": "Teaching Building 3, east door",
-    "operator": "Campus Post",
-    "lat": 36.0671,
-    "lon": 120.3826,
-    "address": "Songling Rd 238",
-    "area": "Laoshan",
-    "opening_hours": "06:00-23:00",
-    "total": {"S": 16, "M": 8, "L": 2},
-}
+_REGISTERED_EXAMPLE = {k: v for k, v in LOCKER_EXAMPLE.items() if k not in ("distance_m", "free")}
 _NEXT = "Pass as `cursor` to get the next page; null on the last page."
 
 

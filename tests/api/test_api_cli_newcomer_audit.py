@@ -6,13 +6,12 @@ it read, a SIGTERM left a graph's temporary folder, an unsupported database URL 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_killed import DAY, killed_run
 
 from api.cli import solve_cmd
 from api.cli.main import app, run
@@ -187,39 +186,9 @@ def test_network_build_stopped_by_sigterm_leaves_no_temporary_folder(tmp_path: P
     """`kill` (a scheduler's stop) during `network build` left the hidden `.OUT.tmp-*` folder
     beside OUT (36 MB at 100,000 nodes, GBs for a province); `network matrix` already exited
     through its clean-up on SIGTERM, and so does `build` now: exit code 143, nothing left."""
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", KILLED_WHILE_WRITING, str(tmp_path / "city")],
-        env={**os.environ, "PYTHONPATH": str(root), "GONGPEI_DATA_DIR": str(tmp_path / "data")},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = killed_run(tmp_path, [str(tmp_path / "city")], script=KILLED_WHILE_WRITING)
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
-
-
-KILLED_WHILE_SOLVING = """
-import os, signal, sys
-import api.scenario.runner, routing.pooling.compare
-def killed(*_args, **_kwargs):  # SIGTERM arrives mid-run, outputs staged but not in place
-    os.kill(os.getpid(), signal.SIGTERM)
-routing.pooling.compare.compare_day = killed
-api.scenario.runner.run_stage = killed
-sys.argv = ["gongpei", *sys.argv[1:]]
-from api.cli.main import app, run
-run()
-"""
-DAY = """name: two firms
-travel: {straight_line: true, walk_radius_m: 300}
-firms:
-- {id: sf, depot: [36.09, 120.41], fleet: [{count: 1}]}
-centres:
-- {id: hub, at: [36.08, 120.395], fleet: [{count: 1}]}
-parcels:
-- {id: sf-1, firm: sf, at: [36.0672, 120.3833]}
-"""
 
 
 @pytest.mark.parametrize("command", ["pool", "demo"])
@@ -231,15 +200,7 @@ def test_a_run_stopped_by_sigterm_leaves_no_staging_folder(tmp_path: Path, comma
     out = tmp_path / "out"
     out.mkdir()
     args = {"pool": ["pool", "day.yaml", "-o", "out"], "demo": ["demo", "-q", "-o", "out"]}
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", KILLED_WHILE_SOLVING, *args[command]],
-        env={**os.environ, "PYTHONPATH": str(root), "GONGPEI_DATA_DIR": str(tmp_path / "data")},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = killed_run(tmp_path, args[command])
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
     assert list(out.iterdir()) == []
 

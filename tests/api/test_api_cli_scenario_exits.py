@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_killed import DAY, killed_run
 from rich.console import Console
 
 from api.cli.scenario_cmd import setup_logging
@@ -155,17 +154,6 @@ def _ctrl_c(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> li
     return ["scenario", "run", str(_scenario(tmp_path)), "-o", out, "-q"]
 
 
-DAY = """name: two firms
-travel: {straight_line: true, walk_radius_m: 300}
-firms:
-- {id: sf, depot: [36.09, 120.41], fleet: [{count: 1}]}
-centres:
-- {id: hub, at: [36.08, 120.395], fleet: [{count: 1}]}
-parcels:
-- {id: sf-1, firm: sf, at: [36.0672, 120.3833]}
-"""
-
-
 @pytest.mark.parametrize("command", ["scenario run", "demo", "site", "pool"])
 def test_ctrl_c_exits_130_with_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invoke_cli, command: str
@@ -198,16 +186,6 @@ def test_ctrl_c_in_a_sweep_exits_130_saying_which_runs_are_kept(
     assert (out / "sweep.json").is_file()
 
 
-KILLED_WHILE_RUNNING = """
-import os, signal, sys
-import api.scenario.runner
-def killed(*_args, **_kwargs):  # SIGTERM arrives mid-run, outputs staged but not in place
-    os.kill(os.getpid(), signal.SIGTERM)
-api.scenario.runner.run_stage = killed
-sys.argv = ["gongpei", *sys.argv[1:]]
-from api.cli.main import run
-run()
-"""
 
 
 @pytest.mark.parametrize("command", ["run", "sweep"])
@@ -223,14 +201,7 @@ def test_a_scenario_stopped_by_sigterm_leaves_no_staging_folder(
     args = {"run": ["scenario", "run", "s.yaml", "-o", "out", "-q"],
             "sweep": ["scenario", "sweep", "s.yaml", "--set", "siting.budget=1,2", "-o", "out",
                       "-q"]}  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-c", KILLED_WHILE_RUNNING, *args[command]],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "GONGPEI_DATA_DIR": str(tmp_path / "data")},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = killed_run(tmp_path, args[command])
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
     assert list(out.iterdir()) == []
 
