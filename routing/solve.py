@@ -30,7 +30,7 @@ from routing.solution import Solution, build_solution, with_unassigned
 from routing.stop import Criterion, MaxRuntime, NoImprovement, StopError
 from routing.unassigned import explain, has_carrier
 
-__all__ = ["SEED_MAX", "available_cores", "default_stop", "solve"]
+__all__ = ["SEED_MAX", "available_cores", "default_stop", "small_pyvrp_day", "solve"]
 
 #: The time limit of a solve given neither `time_limit_s` nor `stop`.
 DEFAULT_TIME_LIMIT_S = 10.0
@@ -137,14 +137,14 @@ def default_stop(
     then found one (1 s cost up to 3 % there), while larger days keep the limit on any engine.
     """
     cap = MaxRuntime(time_limit_s)
-    if no_improvement_s is None and _small_pyvrp_day(problem, engine):
+    if no_improvement_s is None and small_pyvrp_day(problem, engine):
         no_improvement_s = SMALL_DAY_PLATEAU_S
     if no_improvement_s is None or no_improvement_s >= time_limit_s:
         return cap
     return cap | NoImprovement(no_improvement_s)
 
 
-def _small_pyvrp_day(problem: Problem, engine: str) -> bool:
+def small_pyvrp_day(problem: Problem, engine: str) -> bool:
     """Whether the day has at most `SMALL_DAY_STOPS` stops and PyVRP plans it (see
     `default_stop`)."""
     if len(problem.jobs) + 2 * len(problem.shipments) > SMALL_DAY_STOPS:

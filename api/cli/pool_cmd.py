@@ -39,6 +39,12 @@ def pool(
     min_time_limit: float = typer.Option(
         0.2, "--min-time-limit", help="Seconds at least for any one solve, however small."
     ),
+    plateau: bool = typer.Option(
+        True,
+        "--plateau/--no-plateau",
+        help="End a small solve (<= 50 stops, PyVRP) after half its time limit, 1 s at most, "
+        "without a better plan; --no-plateau runs every solve to its time limit.",
+    ),
     seed: int = typer.Option(0, help="Seed of the solver and of sampled Shapley."),
     exact_max_firms: int = typer.Option(10, help="Exact Shapley up to this many firms."),
     permutations: int = typer.Option(
@@ -111,6 +117,7 @@ def pool(
         permutations=permutations,
         shapley_precision=shapley_precision,
         split_time_limit_s=split_time_limit or None,
+        stop_on_plateau=plateau,
     )
     console = Console(stderr=True)
     day = read_day(day_file)

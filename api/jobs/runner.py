@@ -316,6 +316,7 @@ def run_pool(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -
         coalition_time_limit_s=payload["coalition_time_limit_s"],
         shapley_precision=payload["shapley_precision"],
         split_time_limit_s=payload.get("split_time_limit_s"),
+        stop_on_plateau=payload.get("stop_on_plateau", True),  # runs queued before it: on
     )
     total = expected_solves(len(day.firms), settings)
     solved = iter(range(1, total + 1))

@@ -57,6 +57,12 @@ class PoolSubmit(BaseModel):
     coalition_time_limit_s: Float = Field(
         1.0, gt=0, le=60, description="Seconds for a Shapley coalition of every firm."
     )
+    stop_on_plateau: Bool = Field(
+        True,
+        description="End each solve of a small day (at most 50 stops, planned by PyVRP) "
+        "after half its time limit, 1 s at most, without a better plan, as `gongpei pool` "
+        "does; false runs every solve to its time limit (`--no-plateau`).",
+    )
     split_time_limit_s: FloatOrNone = Field(
         300.0,
         ge=0,

@@ -155,20 +155,21 @@ def total(figures: Iterable[Figures]) -> Figures:
 def saving_percent(was: float, saved: float) -> float | None:
     """``saved`` as a percentage of ``was`` (2 decimals): 0 where nothing changed, None where
     ``was`` is 0 and something did. A firm whose solo plan cost nothing and whose share of the
-    pooled plan is 10.3 was shown "saving 0.0 %", as if pooling cost it nothing. (The day's
-    `savings` keep 0.0 there: the scenario report formats their percent as a number.)"""
+    pooled plan is 10.3 was shown "saving 0.0 %", as if pooling cost it nothing; the day's
+    `savings` read the same way (a day whose solo plans drive no km)."""
     if saved == 0:
         return 0.0
     return round(100.0 * saved / was, 2) if was else None
 
 
-def savings(before: Figures, after: Figures) -> dict[str, dict[str, float]]:
-    """What ``after`` saves against ``before``, per figure: absolute and percent."""
+def savings(before: Figures, after: Figures) -> dict[str, dict[str, float | None]]:
+    """What ``after`` saves against ``before``, per figure: absolute and percent (None where
+    ``before`` is 0 and ``after`` is not: `saving_percent`)."""
     out = {}
     for name in ("cost", "vehicle_km", "vehicles", "driver_hours", "stops", "co2_kg"):
         was, now = getattr(before, name), getattr(after, name)
         out[name] = {
             "saved": round(was - now, 3),
-            "percent": round(100.0 * (was - now) / was, 2) if was else 0.0,
+            "percent": saving_percent(was, was - now),
         }
     return out
