@@ -294,9 +294,12 @@ def in_scenario_words(message: str) -> str:
 
 def out_of_reach_text(far: dict[str, float], radius_m: float) -> str:
     """``demand_out_of_reach`` in words, for the CLI, the stage note and the report."""
-    return (f"{far['points']:,} of {far['of_points']:,} demand points ({100 * far['share']:.1f} "
-            f"% of the parcels) have no candidate site within {radius_m:g} m walk: no locker "
-            "can serve them (more candidates: lockers.candidates.max_sites, or a file)")
+    share = 100 * far["share"]
+    # a share under 0.05 % printed as "0.0 %" read as none at all
+    shown = f"{share:.1f} %" if share >= 0.05 or share == 0 else "under 0.1 %"
+    return (f"{far['points']:,} of {far['of_points']:,} demand points ({shown} of the parcels) "
+            f"have no candidate site within {radius_m:g} m walk: no locker can serve them "
+            "(more candidates: lockers.candidates.max_sites, or a file)")
 
 
 def demand_out_of_reach(inst: Any) -> dict[str, float]:

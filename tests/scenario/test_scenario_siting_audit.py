@@ -406,3 +406,12 @@ def test_spread_order_starts_from_demand_already_covered() -> None:
     assert sites.spread_order(near, parcels, 2, covered) == [0, 3]  # only 0 adds; then anew
     assert sites.spread_order(near, parcels, 2, covered | True) == [3, 0]  # all covered: anew
     assert covered.tolist() == [False, True, True, True]  # the caller's mask is left alone
+
+
+def test_a_share_of_the_parcels_under_a_tenth_of_a_percent_is_not_said_to_be_none() -> None:
+    """`make demo` said "2 of 446 demand points (0.0 % of the parcels)": read as none at all."""
+    from api.scenario.sites import out_of_reach_text
+
+    far = {"points": 2, "of_points": 446, "share": 0.0003}
+    assert "(under 0.1 % of the parcels)" in out_of_reach_text(far, 250)
+    assert "(2.5 % of the parcels)" in out_of_reach_text({**far, "share": 0.025}, 250)
