@@ -92,15 +92,24 @@ def in_id_order(
     once read never changes) from after the id the cursor names, one row more than ``limit``
     (`next_id_cursor`). A cursor this API did not issue is a 422 on ``cursor``."""
     if cursor is not None:
-        try:
-            (last_id,) = decode_cursor(cursor, 1)
-        except BadCursorError as err:
-            raise unprocessable(["query", "cursor"], str(err)) from err
+        last_id = after_id(cursor)
         # ids are the databases' 32-bit INTEGERs: a larger one would fail in the query
-        if type(last_id) is not int or not 0 <= last_id < 2**31:
+        if not 0 <= last_id < 2**31:
             raise unprocessable(["query", "cursor"], str(BadCursorError()))
         query = query.where(ident > last_id)
     return query.order_by(ident).limit(limit + 1)
+
+
+def after_id(cursor: str) -> int:
+    """The id a page by id's cursor (`next_id_cursor`) names: any whole number; a cursor this
+    API did not issue is a 422 on ``cursor``."""
+    try:
+        (last_id,) = decode_cursor(cursor, 1)
+    except BadCursorError as err:
+        raise unprocessable(["query", "cursor"], str(err)) from err
+    if type(last_id) is not int:
+        raise unprocessable(["query", "cursor"], str(BadCursorError()))
+    return last_id
 
 
 def next_id_cursor(rows: Sequence[Any], limit: int) -> str | None:

@@ -27,6 +27,9 @@ TOL = 1e-6  # seconds / metres: round-off allowed when comparing with a limit
 # Ways of placing a vehicle's breaks around one task tried at most; beyond (many breaks with
 # many windows) the breaks are taken to fit, so a reason never blames them without proof.
 MAX_SCHEDULES = 20_000
+#: How the reason begins for a task a plan leaves out though it fits alone on an idle vehicle:
+#: the search ran out of time before finding a plan that serves it.
+NOT_FOUND_IN_TIME = "no plan serving it was found within the time limit"
 
 
 class Travel(Protocol):
@@ -68,8 +71,7 @@ def explain(problem: Problem, task_id: str, *, used: Collection[str] | None = No
         idle = _first_idle(problem, fitting, used)
         if idle is not None:
             return (
-                "no plan serving it was found within the time limit, though it fits alone on "
-                f"idle vehicle '{idle}'"
+                f"{NOT_FOUND_IN_TIME}, though it fits alone on idle vehicle '{idle}'"
             )
         return "no room left on any vehicle (capacity, time or route limits) beside other tasks"
     reasons = sorted({f for f in failures if f})

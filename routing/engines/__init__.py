@@ -40,6 +40,8 @@ ProgressCallback = Callable[[Progress], None]
 #: Whether the caller wants the search to end now (e.g. its job was cancelled).
 ShouldStop = Callable[[], bool]
 STOPPED = "the solve was stopped before its plan served this task"
+#: Every task's reason where OR-Tools found no plan at all within its limit.
+NO_PLAN_IN_TIME = "no plan found within the time limit"
 
 
 class EngineError(GongpeiError):

@@ -38,7 +38,14 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 
-from routing.engines import STOPPED, EngineError, Progress, ProgressCallback, ShouldStop
+from routing.engines import (
+    NO_PLAN_IN_TIME,
+    STOPPED,
+    EngineError,
+    Progress,
+    ProgressCallback,
+    ShouldStop,
+)
 from routing.model import Break, Problem, TimeWindow, Vehicle
 from routing.solution import RoutePlan, Solution, Visit, build_solution
 from routing.stop import Criterion, Watch
@@ -847,7 +854,7 @@ def solve(
     if assignment is None:
         plans: list[RoutePlan] = []
         left = [t.id for t in (*problem.jobs, *problem.shipments)]
-        why = STOPPED if halt.seen else "no plan found within the time limit"
+        why = STOPPED if halt.seen else NO_PLAN_IN_TIME
         reason = dict.fromkeys(left, why)
     else:
         plans, left = builder.read(assignment)

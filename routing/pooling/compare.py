@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from routing.check import CheckReport, check
-from routing.engines import ShouldStop
+from routing.engines import NO_PLAN_IN_TIME, ShouldStop
 from routing.model import Problem
 from routing.pooling.allocation import (
     Blocking,
@@ -44,6 +44,7 @@ from routing.pooling.travel import DayTravel
 from routing.solution import Solution
 from routing.solve import SMALL_DAY_PLATEAU_S, default_stop, small_pyvrp_day, solve
 from routing.stop import Criterion, MaxRuntime
+from routing.unassigned import NOT_FOUND_IN_TIME
 
 Progress = Callable[[str], None]
 
@@ -68,10 +69,7 @@ PLATEAU_SHARE = 0.5
 #: How the engines' reasons begin for a task left out only because the search ran out of time:
 #: it fits alone on a vehicle the plan leaves idle (`routing.unassigned.explain`), or the
 #: search found no plan at all in its limit (OR-Tools): a longer limit is what it lacked.
-TIMED_OUT = (
-    "no plan serving it was found within the time limit",
-    "no plan found within the time limit",
-)
+TIMED_OUT = (NOT_FOUND_IN_TIME, NO_PLAN_IN_TIME)
 
 
 def plan_stop(problem: Problem, time_limit_s: float, *, engine: str) -> Criterion:
