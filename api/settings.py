@@ -48,6 +48,15 @@ def _float(name: str, default: float, *, least: float = 0.0, most: float = math.
     return value
 
 
+def _whole(name: str, default: int, *, least: int = 0, most: float = math.inf) -> int:
+    """The variable as a whole number from ``least`` to ``most`` (a count of bytes or jobs),
+    or ``default`` when unset: `1.5` jobs was read as 1 without a word."""
+    value = _float(name, default, least=least, most=most)
+    if not float(value).is_integer():
+        raise SettingsError(f"{name}: {os.environ[name]} must be a whole number")
+    return int(value)
+
+
 def _shown(bound: float) -> str:
     """A bound as people write it: 2592000, not `:g`'s 2.592e+06 (the README says 30 days)."""
     return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
@@ -234,7 +243,7 @@ class Settings:
     redis_url: str = field(default_factory=_redis_url)
     #: Largest accepted request body in bytes (a day's batch of a few thousand jobs fits).
     max_body_bytes: int = field(
-        default_factory=lambda: int(_float("GONGPEI_MAX_BODY_BYTES", 5_000_000, least=1))
+        default_factory=lambda: _whole("GONGPEI_MAX_BODY_BYTES", 5_000_000, least=1)
     )
     #: How long a reservation holds a compartment before the sweeper releases it: at most 30
     #: days (1e12 s made every reservation a 422 that blamed the request).
@@ -252,7 +261,7 @@ class Settings:
     #: Jobs a firm may have queued or running at once; one more is a 429 (a firm posting
     #: hundreds of long batches would otherwise fill the queue for everyone).
     max_active_jobs: int = field(
-        default_factory=lambda: int(_float("GONGPEI_MAX_ACTIVE_JOBS", 20, least=1, most=10_000))
+        default_factory=lambda: _whole("GONGPEI_MAX_ACTIVE_JOBS", 20, least=1, most=10_000)
     )
     #: A running job whose worker has not renewed its lease for this long is taken over: at
     #: most a day (a crashed worker's job waits that long elsewhere; 1e12 s overflowed the

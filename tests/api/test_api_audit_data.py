@@ -398,6 +398,8 @@ def test_days_follow_the_time_zones_rules():
         ("GONGPEI_RESERVATION_TTL_S", "0", "0 must be a finite number, at least 1"),
         ("GONGPEI_SEARCH_CACHE_S", "nan", "nan must be a finite number, at least 0"),
         ("GONGPEI_MAX_BODY_BYTES", "inf", "inf must be a finite number, at least 1"),
+        ("GONGPEI_MAX_ACTIVE_JOBS", "1.5", "1.5 must be a whole number"),
+        ("GONGPEI_MAX_BODY_BYTES", "1000.5", "1000.5 must be a whole number"),
         ("GONGPEI_TIME_ZONE", "Mars/Base",
          "'Mars/Base' is not a time zone (an IANA name such as Asia/Shanghai)"),
     ],
