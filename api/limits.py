@@ -18,8 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger(__name__)
 
 
-#: How long a public request waits on the rate limit's Redis before it goes ahead unlimited.
+#: How long a public request waits on the rate limit's Redis before it is counted in memory.
 REDIS_TIMEOUT_S = 0.25
+#: Once Redis has failed, how long each process counts in memory before it asks Redis again.
+REDIS_RETRY_S = 5.0
 
 
 class PublicLimit:
@@ -32,8 +34,11 @@ class PublicLimit:
     window by its overlap and lets an extra request through just after each boundary. The
     counts live in Redis when the server has one (``redis_url``), so every server process and
     host behind it share them; otherwise each process counts alone in memory. If Redis cannot
-    be reached, or does not answer within `REDIS_TIMEOUT_S`, the request goes ahead (an open
-    API stays open) and the error is logged.
+    be reached, or does not answer within `REDIS_TIMEOUT_S`, the error is logged and each
+    process counts in memory for `REDIS_RETRY_S` before it tries Redis again (as slowapi's
+    in-memory fallback): the API stays open and limited, its answers keep their RateLimit
+    headers, and a frozen Redis costs one wait per process every few seconds, not one per
+    request (with no limit at all, one client could take a server down while Redis was).
     """
 
     def __init__(self, rate_per_s: float, burst: float, *, redis_url: str = "") -> None:
@@ -46,7 +51,9 @@ class PublicLimit:
             wait = REDIS_TIMEOUT_S
             options |= {"socket_timeout": wait, "socket_connect_timeout": wait}
         self.limiter = MovingWindowRateLimiter(storage_from_string(url, **options))
-        self._warned = 0.0
+        self.fallback = MovingWindowRateLimiter(storage_from_string(_storage_url("")))
+        self._redis_failed_at = -math.inf
+        self._warned = -math.inf
         #: Whether an allowed answer says how many requests are left: counted in memory that
         #: costs about 2 us; in Redis a second round trip (0.1 ms of CPU), which made a search
         #: 12-32 % dearer in CPU (benchmarks/RESULTS.md), so there only a 429 says it.
@@ -60,19 +67,29 @@ class PublicLimit:
 
     async def take(self, client: str) -> Allowance | None:
         """The client's allowance once this request is counted (or refused), None when the
-        limit is off or its store cannot be reached (the request goes ahead)."""
+        limit is off."""
         if not self.enabled:
             return None
+        if time.monotonic() - self._redis_failed_at < REDIS_RETRY_S:
+            return await self._counted(self.fallback, client, shows_remaining=True)
         try:
-            allowed = await self.limiter.hit(self.item, "gongpei-public", client)
-            if allowed and not self.shows_remaining:
-                return Allowance(True, self.policy)
-            stats = await self.limiter.get_window_stats(self.item, "gongpei-public", client)
+            return await self._counted(self.limiter, client, shows_remaining=self.shows_remaining)
         except StorageError as err:
-            if time.monotonic() - self._warned > 60.0:  # once a minute, not once a request
-                self._warned = time.monotonic()
-                log.warning("rate limit store unreachable, not limiting: %s", err)
-            return None
+            self._redis_failed_at = time.monotonic()
+            if self._redis_failed_at - self._warned > 60.0:  # once a minute, not once a request
+                self._warned = self._redis_failed_at
+                log.warning("rate limit store unreachable, counting in this process: %s", err)
+            return await self._counted(self.fallback, client, shows_remaining=True)
+
+    async def _counted(
+        self, limiter: MovingWindowRateLimiter, client: str, *, shows_remaining: bool
+    ) -> Allowance:
+        """This request counted by ``limiter``; the answer's headers, with the requests left
+        where ``shows_remaining`` (a second round trip in Redis)."""
+        allowed = await limiter.hit(self.item, "gongpei-public", client)
+        if allowed and not shows_remaining:
+            return Allowance(True, self.policy)
+        stats = await limiter.get_window_stats(self.item, "gongpei-public", client)
         reset_s = max(stats.reset_time - time.time(), 0.001)
         left = (
             (b"ratelimit-remaining", str(max(stats.remaining, 0)).encode()),

@@ -58,32 +58,48 @@ def test_server_processes_share_the_rate_limit_through_redis(settings):
             assert three.get("/v1/lockers", params=params).status_code == 200
 
 
-def test_an_unreachable_rate_limit_store_leaves_the_api_open(settings, caplog):
+def test_an_unreachable_rate_limit_store_still_limits_each_process(settings, caplog):
+    """With Redis down the limit was off (anyone could flood a server) and the answers lost
+    their RateLimit headers; each process now counts in memory until Redis is back."""
     dead = replace(settings, public_rate_per_s=1.0, public_burst=1.0,
-                   redis_url="redis://127.0.0.1:1/0")
+                   redis_url="redis://127.0.0.1:1/0")  # fmt: skip
     with TestClient(create_app(dead)) as client:
-        codes = [client.get("/v1/open-data/summary").status_code for _ in range(3)]
-    assert codes == [200, 200, 200]
-    assert "rate limit store unreachable" in caplog.text
+        answers = [client.get("/v1/open-data/summary") for _ in range(3)]
+    assert [r.status_code for r in answers] == [200, 429, 429]
+    assert answers[0].headers["RateLimit-Limit"] == "1"
+    assert answers[0].headers["RateLimit-Remaining"] == "0"
+    assert int(answers[1].headers["Retry-After"]) >= 1
+    assert caplog.text.count("rate limit store unreachable, counting in this process") == 1
 
 
 def test_a_rate_limit_store_that_hangs_does_not_hold_the_public_api(settings, caplog):
     """A Redis that accepts connections and never answers (frozen, not down) added about 5 s
-    to every public request; the store is now given `REDIS_TIMEOUT_S`, then the API stays
-    open as when Redis is down. (A bound far above that wait, not a speed target.)"""
+    to every public request; the store is now given `REDIS_TIMEOUT_S`, then the process
+    counts in memory for `REDIS_RETRY_S` without asking Redis (one wait, not one a request).
+    (A bound far above that wait, not a speed target.)"""
     with socket.socket() as hole:
         hole.bind(("127.0.0.1", 0))
         hole.listen(16)  # accepted by the kernel, never read: every command waits forever
         port = hole.getsockname()[1]
-        frozen = replace(settings, public_rate_per_s=1.0, public_burst=1.0,
+        frozen = replace(settings, public_rate_per_s=1.0, public_burst=3.0,
                          redis_url=f"redis://127.0.0.1:{port}/0")  # fmt: skip
         with TestClient(create_app(frozen)) as client:
+            limit = client.app.state.public_limit
+            asked = []
+            hit = limit.limiter.hit
+
+            async def counted_hit(*args):
+                asked.append(args)
+                return await hit(*args)
+
+            limit.limiter.hit = counted_hit
             waits = []
-            for _ in range(2):
+            for _ in range(3):
                 began = time.monotonic()
                 assert client.get("/v1/open-data/summary").status_code == 200
                 waits.append(time.monotonic() - began)
     assert max(waits) < 3.0, waits
+    assert len(asked) == 1
     assert "rate limit store unreachable" in caplog.text
 
 
