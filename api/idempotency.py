@@ -80,6 +80,14 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Accepted: the job is queued; poll its status. A retry with the same "
         f"Idempotency-Key gets this answer again, with the same job id and `{REPLAYED_HEADER}: "
         "true` (no new job was made).",
+        "headers": {
+            REPLAYED_HEADER: {
+                "description": "`true` on an answer given again for a retry with the same "
+                "Idempotency-Key (no new job was made); absent on the first answer.",
+                "required": False,
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        },
     },
     409: {
         "model": ErrorBody,

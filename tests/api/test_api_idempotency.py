@@ -237,6 +237,8 @@ def test_openapi_documents_the_key_and_its_answers(client):
         assert "Retry-After" in responses["409"]["headers"]
         assert "Idempotency-Key" in responses["422"]["description"]
         assert idempotency.REPLAYED_HEADER in responses["202"]["description"]
+        replayed = responses["202"]["headers"][idempotency.REPLAYED_HEADER]
+        assert replayed["schema"] == {"type": "string", "enum": ["true"]}
 
 
 def test_identical_requests_at_once_make_one_job(database_url, db, auth, vroom_problem,
