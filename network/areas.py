@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +77,12 @@ def read_polygon(path: str | os.PathLike[str], name: str | None = None) -> BaseG
     path = Path(path)
     features = _features(path, _read_json(path))
     if name is not None:
-        features = {where: f for where, f in features.items() if _named(f, name)}
-        if not features:
-            raise AreaError(f"polygon file '{path}': no feature named {name!r}")
+        named = {where: f for where, f in features.items() if _named(f, name)}
+        if not named:
+            raise AreaError(
+                f"polygon file '{path}': no feature named {name!r}{_did_you_mean(features, name)}"
+            )
+        features = named
     geometries = [
         shapely.make_valid(geom)
         for where, feature in features.items()
@@ -128,6 +133,34 @@ def _named(feature: Feature, name: str) -> bool:
     """Whether one of the feature's `name*` properties (name, name:en, name_zh ...) is `name`."""
     properties = feature.properties or {}
     return any(key.startswith("name") and value == name for key, value in properties.items())
+
+
+def _did_you_mean(features: dict[str, Feature], name: str) -> str:
+    """"; did you mean ...?" with up to three of the file's names like ``name``: the same but
+    for case or width, one holding it ("香港中路" for "香港中路街道", as a subdistrict's name
+    is often said without its 街道), then close spellings; "" where none is. A file of 146
+    Qingdao subdistricts left a planner guessing at the exact form."""
+    names = sorted(
+        {
+            value
+            for feature in features.values()
+            for key, value in (feature.properties or {}).items()
+            if key.startswith("name") and isinstance(value, str)
+        }
+    )
+    wanted = _folded(name)
+    same = [n for n in names if _folded(n) == wanted]
+    holding = [n for n in names if wanted in _folded(n) and n not in same]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    picked = list(dict.fromkeys([*same, *holding, *close]))[:3]
+    if not picked:
+        return ""
+    return "; did you mean " + " or ".join(repr(n) for n in picked) + "?"
+
+
+def _folded(text: str) -> str:
+    """``text`` compared as people mean it: full-width letters as ASCII, case ignored."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
 def _geometry(path: Path, where: str, geometry: dict[str, Any] | None) -> BaseGeometry | None:

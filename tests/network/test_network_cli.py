@@ -158,6 +158,33 @@ def test_qingdao_subdistrict_polygon(shared_dir: Path) -> None:
     assert shinan_cbd.geom_type == "Polygon" and shinan_cbd.is_valid
     w, s, e, n = shinan_cbd.bounds
     assert 120.3 < w < e < 120.45 and 36.0 < s < n < 36.1
+    said = r"no feature named '香港中路'; did you mean '香港中路街道'\?$"
+    with pytest.raises(AreaError, match=said):
+        read_polygon(path, "香港中路")
+
+
+def test_a_name_not_in_the_polygon_file_suggests_the_names_like_it(tmp_path: Path) -> None:
+    """A name off by its suffix, case, width or a letter was only "no feature named": the
+    planner had to open the file to find the exact form."""
+    ring = [[120.3, 36.0], [120.4, 36.0], [120.35, 36.1], [120.3, 36.0]]
+    features = [
+        {"type": "Feature", "properties": {"name": name, "name:en": en},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}
+        for name, en in (("香港中路街道", "Xianggang Middle Road"), ("八大关街道", "Badaguan"))
+    ]  # fmt: skip
+    path = tmp_path / "areas.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    for given, said in [
+        ("香港中路", "did you mean '香港中路街道'?"),
+        ("ＢＡＤＡＧＵＡＮ", "did you mean 'Badaguan'?"),
+        ("Badaguam", "did you mean 'Badaguan'?"),
+    ]:
+        with pytest.raises(AreaError) as raised:
+            read_polygon(path, given)
+        assert str(raised.value).endswith(f"no feature named {given!r}; {said}")
+    with pytest.raises(AreaError) as raised:
+        read_polygon(path, "Laoshan")
+    assert str(raised.value).endswith("no feature named 'Laoshan'")
 
 
 @pytest.mark.parametrize(
