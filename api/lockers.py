@@ -27,16 +27,28 @@ DEFAULT_DIMENSIONS_MM: dict[str, tuple[int, int, int]] = {
 }
 #: Lockers an import writes at once (with their doors, about 20 each).
 _CHUNK = 1000
-#: The GeoJSON property (in a feature's `properties`) that fills each `LockerCreate` field.
+#: The GeoJSON properties (in a feature's `properties`) that fill each `LockerCreate` field: the
+#: first one given. A siting plan's locker layer (`gongpei site --geojson`, a scenario's
+#: `layers/lockers.geojson`) names each site by its `id` alone (`_TEXT_ONLY`), so it imports as
+#: written: a planner who sited lockers had to retype them to publish them.
 _PROPERTIES = {
-    "name": "name",
-    "operator": "operator",
-    "address": "address",
-    "area": "area",
-    "opening_hours": "opening_hours",
-    "external_ref": "ref",
-    "compartments": "compartments",
+    "name": ("name", "id"),
+    "operator": ("operator",),
+    "address": ("address",),
+    "area": ("area",),
+    "opening_hours": ("opening_hours",),
+    "external_ref": ("ref", "id"),
+    "compartments": ("compartments",),
 }
+#: Properties that stand in for a field only as text: a number `id` (a platform export's, a
+#: GIS tool's row number) says nothing of a locker, and files with one imported before.
+_TEXT_ONLY = {"id"}
+#: Where a locker's doors are missing, what a file may give: a scenario's layer has the flat
+#: counts `S`, `M`, `L` (as GIS tools read them), a siting plan its sizing's counts only.
+_NO_COMPARTMENTS = (
+    'is missing: give compartments {"S": n, "M": n, "L": n} or the counts S, M, L (a siting '
+    "plan has them only where its input sizes the lockers: add a 'sizing')"
+)
 #: How a refused property reads, by pydantic's error type; other types in pydantic's words.
 _REASONS = {
     "missing": "is missing",
@@ -110,21 +122,30 @@ def create_locker(
     return locker
 
 
-def _feature_locker(index: int, feature: Any, datum: str = DEFAULT_DATUM) -> dict[str, Any]:
+def _feature_locker(index: int, feature: Any, datum: str = DEFAULT_DATUM) -> dict[str, Any] | None:
     """One GeoJSON feature as `create_locker` keyword arguments, checked by the rules of
     `POST /v1/lockers` (`LockerCreate`): an import stores nothing the API would refuse (text
     too long for its column, a NUL, a nested object or a number where text belongs), which
     either failed the import with a database traceback or was stored and then broke the API's
     answers about that locker. A property given as null is left out, as if absent. The
-    coordinates are given in ``datum`` and stored in WGS 84 (`network.datum`)."""
+    coordinates are given in ``datum`` and stored in WGS 84 (`network.datum`).
+
+    None for a site a siting plan left closed (`chosen` false: a scenario's lockers layer
+    holds every candidate), which is no locker to publish."""
     where = f"feature {index}"
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise LockerInputError(f"{where}: is not a GeoJSON Feature")
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
         raise LockerInputError(f"{where}: properties must be an object")
-    if props.get("ref"):
-        where = f"feature {index} (ref '{props['ref']}')"
+    given, named = _given(props)
+    if "external_ref" in given:
+        where = f"feature {index} ({named['external_ref']} '{given['external_ref']}')"
+    chosen = props.get("chosen", True)
+    if not isinstance(chosen, bool):
+        raise LockerInputError(f"{where}: property 'chosen' must be true or false")
+    if not chosen:
+        return None
     geometry = feature.get("geometry") or {}
     coords = geometry.get("coordinates")
     if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
@@ -134,7 +155,6 @@ def _feature_locker(index: int, feature: Any, datum: str = DEFAULT_DATUM) -> dic
     if problem is not None:
         raise LockerInputError(f"{where}: coordinates: {problem}")
     lat, lon = to_wgs84(datum, lat, lon)  # one out of range stays so, to be refused below
-    given = {field: props[key] for field, key in _PROPERTIES.items() if props.get(key) is not None}
     try:  # strict: a count given as "3" or 2.0 is refused (JSON says counts as whole numbers)
         locker = LockerCreate.model_validate({**given, "lat": lat, "lon": lon}, strict=True)
     except ValidationError as err:
@@ -143,12 +163,31 @@ def _feature_locker(index: int, feature: Any, datum: str = DEFAULT_DATUM) -> dic
             raise LockerInputError(
                 f"{where}: coordinates ({lon}, {lat}) are not a lon/lat position"
             ) from None
-        raise LockerInputError(f"{where}: {_refused(first)}") from None
+        raise LockerInputError(f"{where}: {_refused(first, named)}") from None
     return locker.model_dump()
 
 
-def _refused(error: ErrorDetails) -> str:
-    """A property `LockerCreate` refused, as "property 'P' why", named as the file names it."""
+def _given(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The `LockerCreate` fields a feature's properties give (`_PROPERTIES`), and the property
+    each came from, by which a refusal names it ("" for the flat counts S, M, L, each named
+    as itself)."""
+    given: dict[str, Any] = {}
+    named: dict[str, str] = {}
+    for field, keys in _PROPERTIES.items():
+        for key in keys:
+            value = props.get(key)
+            if value is not None and (key not in _TEXT_ONLY or isinstance(value, str)):
+                given[field], named[field] = value, key
+                break
+    counts = {size: props[size] for size in SIZES if props.get(size) is not None}
+    if "compartments" not in given and counts:
+        given["compartments"], named["compartments"] = counts, ""
+    return given, named
+
+
+def _refused(error: ErrorDetails, named: Mapping[str, str]) -> str:
+    """A property `LockerCreate` refused, as "property 'P' why", named as the file names it
+    (``named``: the property each field came from, `_given`)."""
     kind, loc, given = error["type"], error["loc"], error["input"]
     template = _REASONS.get(kind)
     if template is None:
@@ -160,10 +199,15 @@ def _refused(error: ErrorDetails) -> str:
         reason = NOT_FINITE
     if loc[-1] == "[key]":  # a mapping's key: compartments {"XL": 1}
         loc, reason = loc[:-2], f"key {given!r} {reason}"
+    elif kind == "missing" and loc == ("compartments",):
+        reason = _NO_COMPARTMENTS
     elif kind != "missing" and (not isinstance(given, str) or kind == "int_type"):
         shown = given if isinstance(given, NotJson) else json.dumps(given, ensure_ascii=False)
         reason += f", got {shown}"
-    path = ".".join([_PROPERTIES[str(loc[0])], *map(str, loc[1:])])
+    field = str(loc[0])
+    path = ".".join(
+        part for part in [named.get(field, _PROPERTIES[field][0]), *map(str, loc[1:])] if part
+    )
     return f"property '{path}' {reason}"
 
 
@@ -179,6 +223,10 @@ def import_geojson(
     feature whose `ref` is already in the database is skipped, so re-importing is harmless.
     That includes a `ref` that another import, running at the same time, stored after this
     one looked (`_create_unless_stored`): both end as if they had run one after the other.
+
+    A siting plan's locker layer imports as written (`_PROPERTIES`, `_given`): its sites'
+    text `id` is their name and `ref`, a scenario's counts `S`, `M`, `L` their doors, and a
+    site left closed (`chosen` false) is no locker, neither added nor counted.
     """
     datum = check_datum(datum, "--datum")
     try:
@@ -191,7 +239,8 @@ def import_geojson(
         raise LockerInputError(f"locker file '{path}': is not JSON ({err})") from err
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise LockerInputError(f"locker file '{path}': is not a GeoJSON FeatureCollection")
-    lockers = [_feature_locker(i, f, datum) for i, f in enumerate(data.get("features") or [])]
+    features = enumerate(data.get("features") or [])
+    lockers = [k for i, f in features if (k := _feature_locker(i, f, datum)) is not None]
     refs = [k["external_ref"] for k in lockers if k["external_ref"]]
     if len(refs) != len(set(refs)):
         raise LockerInputError(f"locker file '{path}': a 'ref' appears more than once")

@@ -218,7 +218,13 @@ def worker(database_url: DbOption = None) -> None:
 
 @lockers_app.command("import")
 def import_lockers(
-    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of locker Points.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="GeoJSON FeatureCollection of locker Points: a locker file, or a siting plan's "
+            "lockers (gongpei site --geojson, a scenario's layers/lockers.geojson)."
+        ),
+    ],
     database_url: DbOption = None,
     datum: Annotated[
         str,

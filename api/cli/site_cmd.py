@@ -51,8 +51,8 @@ def site(
     geojson: Path | None = typer.Option(
         None,
         "--geojson",
-        help="Also write the open sites (Points) there and their catchments (LineStrings) "
-        "beside it, as NAME-catchments.geojson (native input only).",
+        help="Also write the open sites (Points, a file gongpei lockers import reads) there and "
+        "their catchments (LineStrings) beside it, as NAME-catchments.geojson (native input only).",
     ),
     curve: Path | None = typer.Option(
         None,

@@ -21,7 +21,7 @@ from api.scenario import sites
 from api.scenario.checks import check_inputs
 from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario, load_scenario
-from api.scenario.mapdata import MapGraphs, map_polygon, map_source, road_features
+from api.scenario.mapdata import MapGraphs, map_polygon, map_source, road_features, stops_apart
 from api.scenario.outdir import staged_output
 from api.scenario.progress import StageProgress
 from api.scenario.schema import Scenario
@@ -383,7 +383,7 @@ def _stage_plans(run: Run) -> None:
         )
     run.summary.update(plans.result_summary(result))
     layers, profiles = plans.route_layers(result, need("routing.pooling.output").road_lines(travel))
-    run.layers.update(layers)
+    run.layers.update(stops_apart(layers))
     run.summary["routes"] = profiles
     note = f"{result.solves} plans solved; checker: {'ok' if result.checks_ok else 'VIOLATIONS'}"
     run.stages["plans"] = {"note": note}

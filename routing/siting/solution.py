@@ -228,12 +228,14 @@ class SitingSolution:
         layers = {"lockers": [], "catchments": []}
         if inst.site_lonlat is not None and inst.demand_lonlat is not None:
             plan = self.to_dict()
+            built = dict(zip(inst.site_ids, inst.built_sizes().tolist(), strict=True))
             layers["lockers"] = [
                 {
                     "type": "Feature",
                     "geometry": {"type": "Point", "coordinates": [site["lon"], site["lat"]]},
                     "properties": {"kind": "locker"}
-                    | {k: v for k, v in site.items() if k not in ("lon", "lat")},
+                    | {k: v for k, v in site.items() if k not in ("lon", "lat")}
+                    | self._standing(built[site["id"]]),
                 }
                 for site in plan["sites"]
             ]
@@ -256,6 +258,13 @@ class SitingSolution:
             name: {"type": "FeatureCollection", "features": features}
             for name, features in layers.items()
         }
+
+    def _standing(self, sizes: list[int]) -> dict:
+        """A standing locker's own compartments, in an unsized plan (a sized one counts them
+        with the rest): its locker layer is a file `gongpei lockers import` reads, which
+        otherwise had no doors for a locker whose doors the input gave."""
+        standing = self.sizes is None and any(sizes)
+        return {"compartments": dict(zip(SIZES, sizes, strict=True))} if standing else {}
 
 
 def nearest_assignment(inst: SitingInstance, is_open: np.ndarray):

@@ -144,12 +144,13 @@ def test_routes_follow_roads(small_run: Path) -> None:
 
 def test_route_layers_show_each_stop_with_its_task_and_times(small_run: Path) -> None:
     """A planner clicking a route on the report sees where it stops, for which parcel and
-    when: each plan's layer has a Point per stop with its task id and times, as `gongpei pool`
-    writes them, and each route line counts the stops its Points show."""
+    when: each plan's stops layer (beside its routes) has a Point per stop with its task id and
+    times, as `gongpei pool` writes them, and each route line counts the stops its Points show."""
     summary = json.loads((small_run / "summary.json").read_text())
     for kind in ("solo", "pooled", "lockers"):
         layer = json.loads((small_run / "layers" / f"routes_{kind}.geojson").read_text())
-        points = [f["properties"] for f in layer["features"] if f["geometry"]["type"] == "Point"]
+        stops = json.loads((small_run / "layers" / f"routes_{kind}_stops.geojson").read_text())
+        points = [f["properties"] for f in stops["features"]]
         tasks = [p for p in points if p["type"] not in ("start", "end")]
         assert tasks, kind
         assert all(p["id"] and p["departure_s"] >= p["arrival_s"] >= 0 for p in tasks), kind
