@@ -121,6 +121,15 @@ SMALL_DAY_STOPS = 50
 SMALL_DAY_PLATEAU_S = 1.0
 
 
+#: A day of at most this many stops gets that plateau on any engine, OR-Tools alone included.
+#: Traced over 10 s on days cut from six benchmark files (those five and C101; two slices each),
+#: three Li & Lim ones and four generated rich days: on 28 days of 5-10 stops OR-Tools' last
+#: better plan came by 0.05 s, so a 1 s plateau keeps its 10 s plan; on 57 days of 11-50 its
+#: guided local search still found better plans after more than 1 s without one (up to 9 s in),
+#: and a 1 s plateau would cost up to 6.7 % (14 days; 2 of the 28 of 11-20 stops, 0.5-0.6 %).
+ORTOOLS_SMALL_DAY_STOPS = 10
+
+
 def default_stop(
     problem: Problem,
     time_limit_s: float,
@@ -130,14 +139,17 @@ def default_stop(
 ) -> Criterion:
     """The stop of the CLI's solves and the API's batches: `time_limit_s` as the cap and a
     plateau, `no_improvement_s` where given (the limit or more: none), else
-    `SMALL_DAY_PLATEAU_S` on a small day (`SMALL_DAY_STOPS`) that PyVRP plans (`engine`
-    "pyvrp", or "auto" where PyVRP fits the day or its `simplified` version): a batch of a few
-    parcels is planned in a second or two rather than in its whole limit. OR-Tools alone gets
-    none: its guided local search went 4-5 s without a better plan on 25-50 such jobs and
-    then found one (1 s cost up to 3 % there), while larger days keep the limit on any engine.
+    `SMALL_DAY_PLATEAU_S` on a small day: one of at most `SMALL_DAY_STOPS` stops that PyVRP
+    plans (`engine` "pyvrp", or "auto" where PyVRP fits the day or its `simplified` version),
+    or of at most `ORTOOLS_SMALL_DAY_STOPS` on any engine. A batch of a few parcels is so
+    planned in a second or two rather than in its whole limit. OR-Tools alone gets none on
+    days between the two sizes: its guided local search went seconds without a better plan
+    there and then found one; larger days keep the limit on any engine.
     """
     cap = MaxRuntime(time_limit_s)
-    if no_improvement_s is None and small_pyvrp_day(problem, engine):
+    stops = len(problem.jobs) + 2 * len(problem.shipments)
+    small = stops <= ORTOOLS_SMALL_DAY_STOPS or small_pyvrp_day(problem, engine)
+    if no_improvement_s is None and small:
         no_improvement_s = SMALL_DAY_PLATEAU_S
     if no_improvement_s is None or no_improvement_s >= time_limit_s:
         return cap

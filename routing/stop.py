@@ -9,7 +9,8 @@ serves every search of a solve, a race's child included.
 
 Both engines can observe time and the best plan's cost: PyVRP at each iteration, OR-Tools at
 each plan its search accepts (hundreds a second on a small day, seconds apart on thousands of
-tasks). OR-Tools has no iterations of PyVRP's kind, so the plateau is counted in seconds.
+tasks): nothing cheaper reaches into its search (`ortools_engine._Halt` says what was tried).
+OR-Tools has no iterations of PyVRP's kind, so the plateau is counted in seconds.
 The solve's `MaxRuntime` is also the budget the engines share out (a warm start gives PyVRP
 most of it), so every criterion given to `routing.solve.solve` must include one.
 """
@@ -82,7 +83,8 @@ class NoImprovement(Criterion):
     """Stop once no better plan has turned up for `seconds` since the last one: a plateau. It
     counts from the search's first plan (a PyVRP search still without one that serves every
     task is left to its own rules), and is checked whenever the engine reports, so it fires
-    late, never early, where an engine reports seldom (OR-Tools between plans)."""
+    late, never early, where an engine reports seldom (OR-Tools between plans: at most 0.34 s
+    late on days of 10-50 stops, seconds on thousands of tasks)."""
 
     seconds: float
 

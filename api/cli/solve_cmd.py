@@ -26,7 +26,12 @@ from api.settings import graph_cache_dir
 from routing.engines import Progress
 from routing.io import FORMATS, guess_format, read_problem
 from routing.io.native import load_json
-from routing.solve import SMALL_DAY_PLATEAU_S, SMALL_DAY_STOPS, default_stop
+from routing.solve import (
+    ORTOOLS_SMALL_DAY_STOPS,
+    SMALL_DAY_PLATEAU_S,
+    SMALL_DAY_STOPS,
+    default_stop,
+)
 from routing.solve import solve as solve_problem
 from routing.travel import road_line
 
@@ -47,8 +52,8 @@ def solve(
         "--no-improvement",
         help="End the search once no better plan has turned up for this many seconds (the "
         "--time-limit or more: never). Default: "
-        f"{SMALL_DAY_PLATEAU_S:g} on a day of up to {SMALL_DAY_STOPS} stops that PyVRP plans "
-        "(--engine pyvrp or auto), else never.",
+        f"{SMALL_DAY_PLATEAU_S:g} on a day of up to {ORTOOLS_SMALL_DAY_STOPS} stops, or of up "
+        f"to {SMALL_DAY_STOPS} that PyVRP plans (--engine pyvrp or auto), else never.",
     ),
     seed: int = typer.Option(0, help="Seed for engines that use one."),
     network: str | None = typer.Option(

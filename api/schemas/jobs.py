@@ -23,7 +23,7 @@ import routing
 from api.schemas.common import Bool, Float, FloatOrNone, Int, IntOrNone, JobStatusName, Text
 from network.datum import DEFAULT_DATUM, datum_value
 from routing.siting.points import MAX_COUNT
-from routing.solve import SMALL_DAY_PLATEAU_S, SMALL_DAY_STOPS
+from routing.solve import ORTOOLS_SMALL_DAY_STOPS, SMALL_DAY_PLATEAU_S, SMALL_DAY_STOPS
 
 #: The README's native day (routing/examples), the request example of a native batch.
 NATIVE_DAY = json.loads(Path(routing.__file__).with_name("examples").joinpath("problem.json")
@@ -107,10 +107,11 @@ class BatchSubmit(BaseModel):
         gt=0,
         description="End the search once no better plan has turned up for this many seconds "
         f"(`time_limit_s` or more: never). Default (null): {SMALL_DAY_PLATEAU_S:g} s on a "
-        f"batch of at most {SMALL_DAY_STOPS} stops (a job is one, a shipment two) that PyVRP "
-        "plans (`engine` `pyvrp`, or `auto` where it fits), which then takes a second or two "
-        "rather than its whole limit; a larger batch, or one OR-Tools alone plans, searches "
-        "to its limit. The solution's `engine_reason` says when it ended early.",
+        f"batch of at most {ORTOOLS_SMALL_DAY_STOPS} stops (a job is one, a shipment two), or "
+        f"of at most {SMALL_DAY_STOPS} that PyVRP plans (`engine` `pyvrp`, or `auto` where it "
+        "fits), which then takes a second or two rather than its whole limit; a larger batch, "
+        "or one of more stops OR-Tools alone plans, searches to its limit. The solution's "
+        "`engine_reason` says when it ended early.",
         examples=[2],
     )
 

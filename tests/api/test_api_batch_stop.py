@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from api.cli.checks import OptionError
 from api.jobs.runner import solve_batch
 from api.schemas.jobs import BatchSubmit
+from routing.solve import ORTOOLS_SMALL_DAY_STOPS
 
 ENDED = "ended early: no better plan for"
 
@@ -33,7 +34,7 @@ def _day(jobs: int = 2) -> dict:
 
 @pytest.mark.parametrize(
     ("engine", "plateau", "limit"),
-    [("auto", None, 30), ("pyvrp", None, 30), ("ortools", 0.3, 30)],
+    [("auto", None, 30), ("pyvrp", None, 30), ("ortools", 0.3, 30), ("ortools", None, 30)],
 )
 def test_a_small_batch_ends_on_its_plateau(engine: str, plateau: float | None, limit: float):
     payload = {"format": "native", "problem": _day(), "engine": engine, "time_limit_s": limit,
@@ -44,14 +45,15 @@ def test_a_small_batch_ends_on_its_plateau(engine: str, plateau: float | None, l
 
 
 @pytest.mark.parametrize(
-    ("engine", "plateau", "limit"), [("pyvrp", 0.5, 0.5), ("ortools", None, 3)]
+    ("engine", "plateau", "limit", "jobs"),
+    [("pyvrp", 0.5, 0.5, 2), ("ortools", None, 3, ORTOOLS_SMALL_DAY_STOPS + 1)],
 )
 def test_a_batch_without_a_plateau_runs_to_its_limit(
-    engine: str, plateau: float | None, limit: float
+    engine: str, plateau: float | None, limit: float, jobs: int
 ) -> None:
-    """A plateau of the limit or more, or OR-Tools alone by default (whose 1 s plateau would
-    fire well before 3 s), never ends early."""
-    payload = {"format": "native", "problem": _day(), "engine": engine, "time_limit_s": limit,
+    """A plateau of the limit or more, or OR-Tools alone by default on a day past its small
+    ones (whose 1 s plateau would fire well before 3 s), never ends early."""
+    payload = {"format": "native", "problem": _day(jobs), "engine": engine, "time_limit_s": limit,
                "no_improvement_s": plateau}  # fmt: skip
     solution, _ = solve_batch(payload, lambda _share: None)
     assert ENDED not in solution["summary"]["engine_reason"]

@@ -18,7 +18,13 @@ import routing.engines.pyvrp_engine as pyvrp_engine
 from routing.check import check
 from routing.model import Problem
 from routing.solution import Solution, build_solution
-from routing.solve import SMALL_DAY_PLATEAU_S, SMALL_DAY_STOPS, default_stop, solve
+from routing.solve import (
+    ORTOOLS_SMALL_DAY_STOPS,
+    SMALL_DAY_PLATEAU_S,
+    SMALL_DAY_STOPS,
+    default_stop,
+    solve,
+)
 from routing.stop import Criterion, MaxRuntime, MultipleCriteria, NoImprovement, StopError
 
 CAP_S = 20.0  # far above what a plateau of `PLATEAU_S` takes on these few stops
@@ -109,9 +115,10 @@ def test_default_stop_adds_a_plateau_on_small_days_pyvrp_plans() -> None:
     assert default_stop(small, 10) == default_stop(small, 10, engine="pyvrp") == plateau
     assert default_stop(_day(3, breaks=True), 10) == plateau  # PyVRP's plan seeds OR-Tools
     assert default_stop(_day(SMALL_DAY_STOPS + 1), 10) == MaxRuntime(10)
-    # OR-Tools alone: asked for, or a day PyVRP cannot model even simplified
+    # OR-Tools alone past its own small days (tests/routing/test_ortools_plateau.py): asked
+    # for, or a day PyVRP cannot model even simplified
     assert default_stop(small, 10, engine="ortools") == MaxRuntime(10)
-    unmodelled = _day(3, max_distance=5000, cost_per_hour=10)
+    unmodelled = _day(ORTOOLS_SMALL_DAY_STOPS + 1, max_distance=5000, cost_per_hour=10)
     assert default_stop(unmodelled, 10) == MaxRuntime(10)
     assert default_stop(small, 10, no_improvement_s=3) == MaxRuntime(10) | NoImprovement(3)
     assert default_stop(small, 10, no_improvement_s=10) == MaxRuntime(10)  # never fires
