@@ -29,7 +29,7 @@ from dataclasses import replace
 import numpy as np
 
 from network.graph import build_graph
-from routing.pooling.compare import PlanSolver, SolveSettings, compare_day
+from routing.pooling.compare import PlanSolver, SolveSettings, compare_day, describe_arrangement
 from routing.pooling.day import parse_day
 from routing.pooling.generate import generate_day
 from routing.pooling.shapley import exact_shapley, sampled_shapley, shapley
@@ -115,6 +115,11 @@ def plans_table(title: str, source: str, graphs: dict, args: argparse.Namespace)
         f"{least.excess:.1f}); Shapley {len(split.blocking)} blocking coalitions{worst}; "
         f"by parcels {len(split.blocking_simple['by_parcels'])}, by standalone "
         f"{_count(split.blocking_simple.get('by_standalone'))}"
+    )
+    print(
+        f"best arrangement: {describe_arrangement(split.arrangement)}, cost {split.cost:.1f} "
+        f"against {figures['pooled'].cost:.1f} every firm pooled"
+        + ("" if split.all_pooled else " (the split is of the best arrangement)")
     )
     print(
         f"\nper firm (pooled plan, {split.shapley.method} Shapley, "

@@ -273,8 +273,13 @@ RESULT_DESCRIPTION = (
     "The comparison as `gongpei pool` writes it to summary.json (each "
     "plan's figures and savings against solo, the Shapley and simple splits with the "
     "core check, one row per firm, locker drops, the checker's verdict), or every "
-    "plan's routes and line haul as GeoJSON with `?format=geojson`. The example is the "
-    "request example's answer."
+    "plan's routes and line haul as GeoJSON with `?format=geojson`. `best_arrangement` "
+    "gives, per split plan, the day's cheapest arrangement of the firms (`groups`: firms "
+    "pooled together, or one firm on its own `solo` plan), its `cost`, figures and "
+    "`savings_vs_solo`, next to `all_pooled_cost`: where `all_pooled` is false some firms "
+    "pooling apart or alone cost less than every firm pooled, and the splits divide that "
+    "arrangement's cost (`savings_vs_solo` stays the every-firm pooled plan's). The example "
+    "is the request example's answer."
 )
 #: A real answer: the request example's day (`PoolSubmit`), solved.
 RESULT_EXAMPLE: dict[str, Any] = json.loads(
@@ -322,6 +327,9 @@ OWN_FIGURES = ("firm", "parcels", "solo_cost", "solo_vehicle_km", "solo_co2_kg",
 OWN_PLAN_FIGURES = ("shapley", "shapley_ci", "saving", "saving_pct", "transfer_cost",
                     "vehicle_km", "co2_kg", "unserved")  # fmt: skip
 
+#: What a firm reads of each split: how it was made and whether it is stable, never a share.
+FIRM_SPLIT_KEYS = ("method", "permutations", "stopped_by", "in_core", "core_empty", "all_pooled")
+
 FIRM_RESULT_EXAMPLE: dict[str, Any] = {
     "pool_run": "9b1f0c2d3e4a5b6c7d8e9f0a1b2c3d4e",
     "firm": "sf",
@@ -336,7 +344,7 @@ FIRM_RESULT_EXAMPLE: dict[str, Any] = {
         "pooled_transfer_cost": 12.3,
         "pooled_vehicle_km": 14.2,
     },
-    "splits": {"pooled": {"method": "exact", "in_core": True}},
+    "splits": {"pooled": {"method": "exact", "in_core": True, "all_pooled": True}},
     "savings_vs_solo": {
         "pooled": {
             "cost": {"solo": 160.1, "pooled": 116.0, "saved": 44.1, "percent": 27.55},
@@ -399,7 +407,9 @@ def _taking_part(db: Database, job_id: str, firm: Firm) -> tuple[Job, str]:
             "description": "The calling firm's own part of a finished pooling run: its own "
             "figures (parcels; its cost, vehicle-km and CO2 alone; under each pooled plan its "
             "Shapley share of the cost, vehicle-km and CO2, its saving and its line haul; its "
-            "parcels in lockers and left undelivered), how each plan's cost was split, its "
+            "parcels in lockers and left undelivered), how each plan's cost was split (its "
+            "`all_pooled` false where the split is of a cheaper arrangement than every firm "
+            "pooled, which the planner's result names), its "
             "own savings against "
             "delivering alone, and which of its parcels the plan with locker drops brings to "
             "which locker (`locker_drops`; `platform_locker_id` is the locker at `/v1/lockers` "
@@ -431,7 +441,7 @@ def pool_firm_result(
         "splits": {
             kind: {
                 k: split.get(k)  # `stopped_by` is newer than some stored runs
-                for k in ("method", "permutations", "stopped_by", "in_core", "core_empty")
+                for k in FIRM_SPLIT_KEYS
             }
             for kind, split in summary["splits"].items()
         },

@@ -91,8 +91,9 @@ RUN_TO_RUN_NOTE = (
 
 
 def result_summary(result: DayResult) -> dict[str, Any]:
-    """Plans, savings, splits and per-firm rows for summary.json and the report (the locker
-    drops where the day was compared with them). Each plan's undelivered parcels (``unserved``:
+    """Plans, savings, splits, each split's best arrangement (`DayResult.best_arrangement`) and
+    per-firm rows for summary.json and the report (the locker drops where the day was compared
+    with them). Each plan's undelivered parcels (``unserved``:
     firm, parcel, the task left out and the solver's reason) and routing's ``warnings`` are kept:
     a saving bought by not delivering parcels must be visible where the saving is."""
     full = result.summary()
@@ -100,6 +101,7 @@ def result_summary(result: DayResult) -> dict[str, Any]:
     return {
         "plans": full["plans"],
         "savings_vs_solo": full["savings_vs_solo"],
+        "best_arrangement": full["best_arrangement"],
         "warnings": full["warnings"],
         "unserved": full["unserved"],
         "splits": full["splits"],

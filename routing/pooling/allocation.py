@@ -120,6 +120,7 @@ def least_core(
     coalition_costs: Mapping[frozenset[str], float],
     *,
     tolerance: float = CORE_TOLERANCE,
+    caps: Mapping[str, float] | None = None,
 ) -> LeastCore:
     """Least-core split of the grand coalition's cost over the tested coalitions (an LP).
 
@@ -129,12 +130,19 @@ def least_core(
     unbounded). The excess is relative to each coalition's cost, as the core check's tolerance
     is: with an absolute excess the LP spreads the overpayment evenly, and could call the core
     empty while some split, Shapley's say, is within the tolerance of every coalition.
+
+    ``caps`` bounds each player's share (individual rationality: a firm's cost on its own), so
+    where the core is empty the overpayment falls on groups, never on a firm past what it
+    costs alone. Only for a game whose grand cost the caps cover (a subadditive one, such as a
+    cover, `routing.pooling.cover`); its Shapley value keeps within them too, so the two core
+    verdicts still agree.
     """
     grand = frozenset(players)
     if grand not in coalition_costs:
         raise PoolingError("least core: the grand coalition's cost is missing")
     index = {p: k for k, p in enumerate(players)}
     rows = [s for s in coalition_costs if s and s != grand and s <= grand]
+    caps = caps or {}
     if not rows:  # a single firm: it pays everything, nobody to compare with
         return LeastCore(
             {p: coalition_costs[grand] / len(players) for p in players}, 0.0, tolerance=tolerance
@@ -153,7 +161,7 @@ def least_core(
         b_ub=b_ub,
         A_eq=a_eq,
         b_eq=[coalition_costs[grand]],
-        bounds=[(None, None)] * (n + 1),
+        bounds=[(None, caps.get(p)) for p in players] + [(None, None)],
         method="highs",
     )
     if result.status != 0:

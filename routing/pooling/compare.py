@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from routing.pooling.allocation import (
     proportional_split,
     proportional_split_or_none,
 )
+from routing.pooling.cover import exact_cover, seen_cover
 from routing.pooling.day import Day
 from routing.pooling.figures import (
     UNITS,
@@ -164,18 +165,17 @@ class PlanSolver:
     share of the day's parcels. A coalition's cost is the cheaper of pooling its parcels and each
     member delivering alone (it can always fall back on that), so the game is well defined even
     where a heuristic solve of a pooled plan comes out worse than the members' solo plans; all
-    firms together cost what the day's pooled plan costs, the plan the split is of.
+    firms together pool in the day's pooled plan, the one reported. The split then values each
+    coalition at its best arrangement over these costs (`routing.pooling.cover`: some members
+    pooled, others in other groups or alone), so it may divide less than that plan costs.
 
     A coalition is valued by its parcels: its members without parcels today add nothing to its
     plan (the shared fleet delivers, and a firm with nothing to send drives no line haul), so it
     is valued as the coalition of its members with parcels. That makes a firm without parcels a
     null player, whom Shapley charges exactly nothing, and the coalition of every firm with
-    parcels is the grand coalition, valued at the day's pooled plan as the grand one is.
-    The grand coalition is the one coalition not capped at its members' solo costs: the split
-    divides the cost of the plan reported, and capping it instead would split a cost no plan
-    has (where pooling is dearer, the blocking coalitions say the firms would rather stay
-    alone). Without this rule, the firms with parcels alone were capped and, joined by an idle
-    firm, not, and the idle firm was charged the difference.
+    parcels is the grand coalition, valued from the day's pooled plan as the grand one is.
+    (Before this rule the firms with parcels were capped at their solo plans and, joined by an
+    idle firm as the grand coalition, not: the idle firm was charged the difference.)
 
     The engines choose each parcel's centre without seeing the line haul; where their plan
     splits a firm over several centres, plans with each firm at one centre are solved too
@@ -218,20 +218,31 @@ class PlanSolver:
 
     def coalition_figures(self, kind: PlanKind, firms: frozenset[str]) -> Figures:
         """Figures of what the coalition's members with parcels would do: pool, or each deliver
-        alone if cheaper; nothing for a coalition without parcels. All firms with parcels get
-        the day's pooled plan's figures, the plan reported: the split divides that plan's cost,
-        even where it is dearer than everyone alone (see the class's note on the rule)."""
-        members = firms & self.delivering
-        if members == self.delivering:
-            return self._plan(kind, self.everyone).figures
-        if not members:
-            return Figures()
-        key = (kind, members)
-        if key not in self.records:
-            self._solve(kind, members, self.settings.coalition_time_limit_s)
-        pooled = self.records[key].figures
-        alone = total(self.solo(f).figures for f in members)
+        alone if cheaper (see `coalition_pools`); nothing for a coalition without parcels."""
+        pooled, alone = self._options(kind, firms)
         return pooled if pooled.cost <= alone.cost else alone
+
+    def coalition_pools(self, kind: PlanKind, firms: frozenset[str]) -> bool:
+        """Whether the coalition's figures are its pooled plan's (else its members' solo
+        plans', cheaper); false for a coalition without parcels."""
+        pooled, alone = self._options(kind, firms)
+        return bool(firms & self.delivering) and pooled.cost <= alone.cost
+
+    def _options(self, kind: PlanKind, firms: frozenset[str]) -> tuple[Figures, Figures]:
+        """The coalition's members with parcels pooled, and each alone. Every firm with parcels
+        pools in the day's own plan (full time limit), any other coalition in one solved at
+        the coalition time limit."""
+        members = firms & self.delivering
+        if not members:
+            return Figures(), Figures()
+        if members == self.delivering:
+            pooled = self._plan(kind, self.everyone).figures
+        else:
+            key = (kind, members)
+            if key not in self.records:
+                self._solve(kind, members, self.settings.coalition_time_limit_s)
+            pooled = self.records[key].figures
+        return pooled, total(self.solo(f).figures for f in members)
 
     def coalition_cost(self, kind: PlanKind, firms: frozenset[str]) -> float:
         """The coalition's cost: pooling, or each member alone if that is cheaper."""
@@ -362,8 +373,22 @@ class PlanSolver:
 
 
 @dataclass(frozen=True)
+class Group:
+    """A group of the day's best arrangement: firms pooled together (``pooled``; one firm may
+    pool on its own, through the shared centres), or one firm with its own solo plan."""
+
+    firms: tuple[str, ...]
+    pooled: bool
+    figures: Figures
+
+
+@dataclass(frozen=True)
 class PlanSplit:
-    """How one pooled plan's cost is split among the firms, and whether the split is stable.
+    """How the day's cost at its best arrangement (``arrangement``: the every-firm pooled
+    plan, unless some firms pooling apart or alone cost less; see `_split`) is split among the
+    firms, and whether the split is stable. ``cost`` is that arrangement's; ``shapley`` is
+    the Shapley value of that game, its ``coalitions`` each coalition's cost at its best
+    arrangement (the cover: `_split`).
 
     ``by_standalone`` is None where it is undefined: every firm's solo plan costs nothing.
     ``time_limit_s`` is the split's share of the split time limit (None: no limit), and
@@ -381,6 +406,12 @@ class PlanSplit:
     least_core: LeastCore | None = None
     time_limit_s: float | None = None
     exact_fits: bool = True
+    arrangement: tuple[Group, ...] = ()
+
+    @property
+    def all_pooled(self) -> bool:
+        """Whether the best arrangement is every firm with parcels pooled in the day's plan."""
+        return len(self.arrangement) <= 1 and all(g.pooled for g in self.arrangement)
 
 
 @dataclass
@@ -446,8 +477,8 @@ class DayResult:
         delivers parcels they left out saves partly their penalty; a split by
         standalone cost that is undefined (every solo plan costs nothing); a Shapley split
         sampled, not exact, because of its time limit, or one that ran past its share of
-        that limit (see `_late_split`); a firm that pays more under the Shapley split than
-        alone (see `_better_alone`); solves whose time limit was too short to serve every
+        that limit (see `_late_split`); a split whose best arrangement is not every firm
+        pooled (see `_arrangement_warning`); solves whose time limit was too short to serve every
         parcel that could be (`TIMED_OUT`: their costs, and the savings and splits read from
         them, are not the day's)."""
         solo = sum(p.figures.unserved for p in self.solo.values())
@@ -490,7 +521,9 @@ class DayResult:
                 )
             elif late:
                 out.append(f"{kind}: the Shapley split {late}")
-            out += _better_alone(kind, split)
+            if not split.all_pooled:
+                figures = self.plan_figures()
+                out.append(_arrangement_warning(kind, split, figures[kind], figures["solo"]))
         if self.timed_out:
             more = len(self.timed_out) - 3
             out.append(
@@ -551,8 +584,34 @@ class DayResult:
             rows.append(row)
         return rows
 
+    def best_arrangement(self, split: PlanSplit, pooled: Figures) -> dict[str, Any]:
+        """The day's cheapest arrangement the split found (`PlanSplit.arrangement`), next to
+        every firm pooled: ``all_pooled`` whether it is that plan, ``groups`` (firms; ``plan``
+        pooled, or solo: on its own; cost), its ``cost`` and figures, ``savings_vs_solo``
+        (as the plans'), and ``all_pooled_cost``. ``exact``: false where the split was
+        sampled and only the coalitions it solved were arranged. Firms without parcels are
+        in no group. The pooled plan's own saving stays in ``savings_vs_solo``."""
+        figures = total(g.figures for g in split.arrangement)
+        return {
+            "all_pooled": split.all_pooled,
+            "exact": split.shapley.method == "exact",
+            "groups": [
+                {
+                    "firms": list(g.firms),
+                    "plan": "pooled" if g.pooled else "solo",
+                    "cost": round(g.figures.cost, 2),
+                }
+                for g in split.arrangement
+            ],
+            "cost": round(split.cost, 2),
+            "all_pooled_cost": round(pooled.cost, 2),
+            "figures": figures.as_dict(),
+            "savings_vs_solo": savings(self.plan_figures()["solo"], figures),
+        }
+
     def summary(self) -> dict[str, Any]:
-        """The JSON summary: figures and savings per plan, the splits, the checker's verdict
+        """The JSON summary: figures and savings per plan, the splits and the best arrangement
+        each found (see `best_arrangement`), the checker's verdict
         (the locker drops, when that plan was solved), each plan's undelivered parcels with the
         solver's reasons (``unserved``, see `unserved_list`), ``warnings`` (see `warnings`) and
         the figures' ``units`` (`figures.UNITS`: a cost is in the day's own money)."""
@@ -566,6 +625,9 @@ class DayResult:
             "plans": {k: f.as_dict() for k, f in figures.items()},
             "savings_vs_solo": {k: savings(figures["solo"], figures[k]) for k in pooled},
             "splits": {k: _split_json(s) for k, s in self.splits.items()},
+            "best_arrangement": {
+                k: self.best_arrangement(s, figures[k]) for k, s in self.splits.items()
+            },
             "firms_table": self.firm_rows(),
             **({"lockers": _locker_json(self.lockers)} if self.lockers else {}),
             "unserved": self.unserved_list(),
@@ -654,9 +716,15 @@ def _split(
     *,
     time_limit_s: float | None = None,
 ) -> PlanSplit:
-    """Shapley and the simple splits of one pooled plan's cost, each checked against the core.
-    Within ``time_limit_s`` (None: no limit), exact Shapley only where it fits, sampling
-    otherwise (see `SolveSettings`)."""
+    """Shapley and the simple splits of the day's cost at its best arrangement, each checked
+    against the core. Within ``time_limit_s`` (None: no limit), exact Shapley only where it
+    fits, sampling otherwise (see `SolveSettings`).
+
+    Every coalition, the day's included, is valued at its cheapest partition into groups that
+    pool (or deliver alone), not only at pooling all its members (`routing.pooling.cover`):
+    a coalition would run that arrangement, so charging it more is charging for a plan it
+    would not choose. Exactly where every coalition was solved; a sampled split knows a few,
+    and its arrangements are one of them with the other firms alone (`seen_cover`)."""
     settings = solver.settings
     firms = list(standalone)
     fits = time_limit_s is None or solver.exact_split_seconds(kind) <= time_limit_s
@@ -673,67 +741,110 @@ def _split(
     tested = dict(result.coalitions)
     for firm, alone in standalone.items():
         tested[frozenset({firm})] = min(tested.get(frozenset({firm}), alone), alone)
-    # The same coalitions' vehicle-km and CO2, split the same way: exactly, or from the same
-    # permutations, as many as the cost's split used (cached: no more solves).
-    def figure_split(name: str) -> dict[str, float]:
+    delivering = frozenset(f for f in firms if parcels[f])  # the others are null players
+    known = {s & delivering: cost for s, cost in tested.items() if s & delivering}
+    covered = exact_cover if result.method == "exact" else seen_cover
+    cover = covered(sorted(delivering, key=firms.index), known)
+    solved = {s & delivering for s in result.coalitions}
+    groups: dict[frozenset[str], tuple[Group, ...]] = {}
+
+    def arranged(s: frozenset[str]) -> tuple[Group, ...]:
+        """The groups of the coalition's best arrangement, with their figures."""
+        members = s & delivering
+        if members not in groups:
+            groups[members] = _groups(solver, kind, cover(members).groups, solved)
+        return groups[members]
+
+    def split_of(name: str) -> tuple[dict[str, float], dict[str, float]]:
+        """Shapley shares of one figure of the best arrangements, and their half-widths:
+        exactly, or from the same permutations as the costs' sampled split (no new solve)."""
+
         def value(s: frozenset[str]) -> float:
-            return getattr(solver.coalition_figures(kind, s), name)
+            return sum(getattr(group.figures, name) for group in arranged(s))
 
         if result.method == "exact":
-            return exact_shapley(firms, value)
-        return sampled_shapley(
-            firms, value, permutations=result.permutations, seed=settings.seed
-        ).shares
+            return exact_shapley(firms, value), dict.fromkeys(firms, 0.0)
+        orders = result.permutations
+        sampled = sampled_shapley(firms, value, permutations=orders, seed=settings.seed)
+        return sampled.shares, sampled.halfwidth
 
-    figure_shares = {name: figure_split(name) for name in SHARED_FIGURES}
-    by_parcels = proportional_split(result.grand_cost, parcels)
-    by_standalone = proportional_split_or_none(result.grand_cost, standalone)
+    game = {s: cover(s & delivering).cost for s in tested}
+    shares, halfwidth = split_of("cost")
+    grand = cover(delivering).cost
+    result = replace(
+        result,
+        shares=shares,
+        ci_halfwidth=halfwidth,
+        grand_cost=grand,
+        coalitions={s: game[s] for s in result.coalitions},
+    )
+    figure_shares = {name: split_of(name)[0] for name in SHARED_FIGURES}
+    by_parcels = proportional_split(grand, parcels)
+    by_standalone = proportional_split_or_none(grand, standalone)
     simple = {"by_parcels": by_parcels, "by_standalone": by_standalone}
     return PlanSplit(
         kind=kind,
-        cost=result.grand_cost,
+        cost=grand,
         shapley=result,
         by_parcels=by_parcels,
         by_standalone=by_standalone,
-        blocking=core_violations(result.shares, tested),
+        blocking=core_violations(shares, game),
         blocking_simple={
-            name: core_violations(shares, tested)
-            for name, shares in simple.items()
-            if shares is not None
+            name: core_violations(simple_shares, game)
+            for name, simple_shares in simple.items()
+            if simple_shares is not None
         },
         figure_shares=figure_shares,
-        least_core=least_core(firms, tested),
+        least_core=least_core(firms, game, caps={f: game[frozenset({f})] for f in firms}),
         time_limit_s=time_limit_s,
         exact_fits=fits,
+        arrangement=arranged(delivering),
     )
 
 
-def _better_alone(kind: str, split: PlanSplit) -> list[str]:
-    """A warning for each firm that pays more under the Shapley split than it costs alone (it
-    gains nothing by joining), and what the others would pay pooling without it: the split is
-    of the plan with every firm, and where pooling without one firm plus that firm alone costs
-    less, the core is empty only because that firm was pooled too, which the least-core line
-    ("some group better off alone") did not say."""
-    coalitions = split.shapley.coalitions
-    everyone = frozenset(split.shapley.shares)
+def _groups(
+    solver: PlanSolver,
+    kind: PlanKind,
+    parts: Iterable[frozenset[str]],
+    solved: set[frozenset[str]],
+) -> tuple[Group, ...]:
+    """The groups of an arrangement with their figures: a part whose cost is its pooled plan's
+    pools, any other (its members cheaper alone, or one firm whose coalition was not solved,
+    valued at its own plan) is its firms each on their own."""
     out = []
-    for blocking in split.blocking:
-        if len(blocking.firms) != 1:
-            continue
-        (firm,) = blocking.firms
-        line = (
-            f"firm '{firm}' gains nothing by pooling ({kind} plan): it pays "
-            f"{blocking.pays:.2f} under the Shapley split against {blocking.alone:.2f} alone"
-        )
-        others = coalitions.get(everyone - {firm})
-        if others is not None and others + blocking.alone < split.cost:
-            line += (
-                f"; without it the other firms cost {others:.2f} (pooled, or alone where "
-                f"cheaper), {others + blocking.alone:.2f} with its own, less than the "
-                f"{split.cost:.2f} of every firm pooled"
-            )
-        out.append(line)
-    return out
+    for part in parts:
+        if part in solved and solver.coalition_pools(kind, part):
+            out.append(Group(tuple(sorted(part)), True, solver.coalition_figures(kind, part)))
+        else:
+            out += [Group((f,), False, solver.solo(f).figures) for f in sorted(part)]
+    return tuple(sorted(out, key=lambda g: (not g.pooled, g.firms)))  # pools first
+
+
+def _arrangement_warning(kind: str, split: PlanSplit, pooled: Figures, solo: Figures) -> str:
+    """Where some firms pooling without the others, or alone, beats every firm pooled: which,
+    and both arrangements' costs and savings. The split is of the cheaper one; a firm reading
+    its share against the pooled plan's saving would otherwise not know why they differ."""
+    cost = split.cost
+    among = "" if split.shapley.method == "exact" else " among the coalitions the split solved"
+    return (
+        f"{kind}: pooling every firm is not the cheapest arrangement{among}: "
+        f"{describe_arrangement(split.arrangement)} costs {cost:.2f} (saving "
+        f"{solo.cost - cost:.2f} against solo); every firm pooled costs {pooled.cost:.2f} "
+        f"(saving {solo.cost - pooled.cost:.2f}); the splits divide the cheaper arrangement's "
+        "cost"
+    )
+
+
+def describe_arrangement(groups: Iterable[Group]) -> str:
+    """An arrangement in words: "f1+f2 pooled, f3 on its own" (a firm pooled on its own:
+    "alone through the shared centres")."""
+    return ", ".join(f"{'+'.join(g.firms)} {_how(g)}" for g in groups)
+
+
+def _how(group: Group) -> str:
+    if not group.pooled:
+        return "on its own"
+    return "pooled" if len(group.firms) > 1 else "alone through the shared centres"
 
 
 def _late_split(split: PlanSplit) -> str | None:
@@ -771,6 +882,7 @@ def _split_json(split: PlanSplit) -> dict[str, Any]:
     result = split.shapley
     return {
         "cost": round(split.cost, 2),
+        "all_pooled": split.all_pooled,  # else the cost is a cheaper arrangement's
         "method": result.method,
         "coalitions_solved": len(result.coalitions),
         "permutations": result.permutations,

@@ -54,9 +54,11 @@ def test_an_idle_firm_pays_nothing_where_pooling_is_dearer(day_data):
     for coalition, value in values.items():
         if "idle" in coalition and len(coalition) > 1:
             assert value == pytest.approx(values[coalition - {"idle"}])
-    # and the split still divides the reported plan's cost
-    assert split.cost == pytest.approx(result.pooled.figures.cost)
-    assert sum(split.shapley.shares.values()) == pytest.approx(result.pooled.figures.cost)
+    # and the split divides the day's best arrangement, here each firm with parcels alone
+    # (it divided the pooled plan, dearer than that), in whose groups the idle firm is not
+    assert split.cost == pytest.approx(solo) and not split.all_pooled
+    assert sum(split.shapley.shares.values()) == pytest.approx(solo)
+    assert sorted(g.firms for g in split.arrangement) == [("sf",), ("yto",)]
     row = {r["firm"]: r for r in result.firm_rows()}["idle"]
     assert row["pooled_shapley"] == 0 and row["pooled_saving"] == 0
 
@@ -186,6 +188,7 @@ def test_the_summary_never_says_in_core_and_core_empty_at_once(pair):
         settings=SolveSettings(),
         coalition_cost=lambda kind, s: costs[s],
         coalition_figures=lambda kind, s: Figures(cost=costs[s], vehicle_km=len(s)),
+        coalition_pools=lambda kind, s: True,
     )
     split = _split_json(
         _split(solver, "pooled", {p: 10.0 for p in "abc"}, dict.fromkeys("abc", 1.0))

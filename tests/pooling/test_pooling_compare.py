@@ -116,7 +116,10 @@ def test_single_firm_day_has_a_trivial_split(day_data):
     result = compared(data)
     split = result.splits["pooled"]
     assert split.shapley.shares == {"sf": pytest.approx(split.cost)}
-    assert split.cost == pytest.approx(result.pooled.figures.cost)  # the plan reported
+    # the split divides the day's best arrangement: the firm through the hub or on its own
+    own = result.solo["sf"].figures.cost
+    assert split.cost == pytest.approx(min(own, result.pooled.figures.cost))
+    assert split.all_pooled is (split.cost < own)
 
 
 def test_a_chosen_locker_without_free_compartments_is_a_clear_result(day_data):
@@ -282,15 +285,27 @@ def test_pooling_passes_its_own_race_setting_whoever_calls(new_day, monkeypatch)
     assert races and set(races) == {False}
 
 
-def test_shares_add_up_to_the_reported_plan_even_when_pooling_is_dearer(day_data):
+def test_where_pooling_is_dearer_the_split_is_of_the_firms_alone(day_data):
+    # The split used to divide the pooled plan even where it cost more than every firm alone
+    # (shares adding up to it, every firm blocking): now it divides the best arrangement.
     day_data["centres"][0]["at"] = [36.3800, 120.6950]  # a hub some 40 km away
     result = compared(day_data, replace(FAST, shapley_plans=("pooled",)))
-    solo = sum(plan.figures.cost for plan in result.solo.values())
-    assert result.pooled.figures.cost > solo  # the case where everyone alone is cheaper
+    solo = {f: plan.figures.cost for f, plan in result.solo.items()}
+    assert result.pooled.figures.cost > sum(solo.values())  # everyone alone is cheaper
     split = result.splits["pooled"]
-    assert sum(split.shapley.shares.values()) == pytest.approx(result.pooled.figures.cost)
-    assert split.cost == pytest.approx(result.pooled.figures.cost)
-    assert split.blocking  # and the split says the firms would rather stay alone
+    assert not split.all_pooled and split.cost <= sum(solo.values()) + 1e-9
+    assert sum(split.shapley.shares.values()) == pytest.approx(split.cost)
+    for firm, share in split.shapley.shares.items():
+        assert share <= solo[firm] + 1e-9
+    assert not split.blocking
+    summary = result.summary()
+    best = summary["best_arrangement"]["pooled"]
+    assert best["cost"] == pytest.approx(split.cost, abs=0.01) and not best["all_pooled"]
+    assert best["all_pooled_cost"] == pytest.approx(result.pooled.figures.cost, abs=0.01)
+    # the pooled plan's own (negative) saving is still what savings_vs_solo says
+    assert summary["savings_vs_solo"]["pooled"]["cost"]["saved"] < 0
+    assert best["savings_vs_solo"]["cost"]["saved"] >= 0
+    assert any(w.startswith("pooled: pooling every firm is not") for w in result.warnings())
 
 
 def test_route_features_costs_add_up_to_each_plans_cost(tower):

@@ -49,20 +49,19 @@ def no_gain(new_day):
     return compared(data)
 
 
-def test_a_firm_that_gains_nothing_is_told_so(no_gain):
+def test_a_firm_that_gains_nothing_pays_no_more_than_alone_and_is_told_so(no_gain):
+    # sf's own plan costs nothing; the split used to be of both firms pooled, and charged sf a
+    # share of a plan dearer than sf on its own (the warning said it "gains nothing by pooling").
+    # The split is now of the day's best arrangement, sf on its own, and sf pays at most 0.
     row = {r["firm"]: r for r in no_gain.firm_rows()}["sf"]
-    assert row["solo_cost"] == 0 and row["pooled_shapley"] > 0
+    assert row["solo_cost"] == 0 and row["pooled_shapley"] <= 0
     assert row["pooled_saving"] == -row["pooled_shapley"]
-    # its saving is no "0.0 %": a share of something against nothing has no percentage
-    assert row["pooled_saving_pct"] is None
-    warned = [w for w in no_gain.warnings() if "(pooled plan)" in w and "'sf'" in w]
-    assert len(warned) == 1, no_gain.warnings()
-    assert warned[0].startswith("firm 'sf' gains nothing by pooling (pooled plan): it pays ")
-    # and what the day costs without it: yto (77.19) and sf alone (0) against both pooled
     split = no_gain.splits["pooled"]
-    others = split.shapley.coalitions[frozenset({"yto"})]
-    assert others < split.cost
-    assert f"without it the other firms cost {others:.2f}" in warned[0]
+    assert not split.all_pooled and ("sf",) in [g.firms for g in split.arrangement]
+    assert split.cost < no_gain.pooled.figures.cost
+    warned = [w for w in no_gain.warnings() if w.startswith("pooled: pooling every firm is not")]
+    assert len(warned) == 1 and "sf on its own" in warned[0], no_gain.warnings()
+    assert f"every firm pooled costs {no_gain.pooled.figures.cost:.2f}" in warned[0]
 
 
 def test_routes_say_whose_parcels_each_vehicle_carries(one_door):
