@@ -225,8 +225,9 @@ def test_the_map_page_works_under_its_policy(database_url, lockers, start_server
             page.on("console", lambda m: refused.append(m.text))
             page.goto(f"{url}/map")
             page.wait_for_selector("body[data-loaded='5']", timeout=20_000)
-            for drawn in ("path.locker-marker", "path:not(.leaflet-interactive)"):  # and roads
-                page.wait_for_selector(f".leaflet-overlay-pane {drawn}", timeout=20_000)
+            for pane in ("overlay", "roads"):  # the markers' canvas, the roads' under it
+                page.wait_for_selector(f".leaflet-{pane}-pane canvas", timeout=20_000)
+            assert page.evaluate("markers.getLayers().length") == 5
             assert [text for text in refused if "Content Security Policy" in text] == []
         finally:
             browser.close()

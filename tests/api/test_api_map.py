@@ -31,6 +31,13 @@ MARKUP = {
     "opening_hours": '<b id="injected">24/7</b>',
 }
 INJECTED = "img, script, #injected"
+#: Which layers of the map's `routes` are lines, stops, and tasks left out (hollow red rings), as
+#: tests of `l` in JS for `drawn`: they are drawn on a canvas, with no element of their own.
+ROUTE_LINE = "l.feature.geometry.type !== 'Point'"
+UNASSIGNED = "l.feature.properties.type === 'unassigned' && l.options.fillOpacity === 0"
+ROUTE_STOP = "l.feature.geometry.type === 'Point' && l.feature.properties.type !== 'unassigned'"
+#: A locker marker of no free door, in the legend's colour of `.full`.
+FULL = "l.options.fillColor === '#c62828'"
 
 
 def chromium_once(database_url: str):
@@ -54,6 +61,20 @@ def open_map(browser, url: str) -> tuple[Any, list[str]]:
     page.goto(f"{url}/map")
     page.wait_for_selector("body[data-loaded='5']", timeout=20_000)
     return page, errors
+
+
+def drawn(page, group: str, test: str = "true") -> int:
+    """How many layers of the page's layer group `group` (JS: `markers`, `routes`) pass `test`
+    (JS about `l`)."""
+    return page.evaluate(f"{group}.getLayers().filter(l => {test}).length")
+
+
+def click_at(page, where: str) -> None:
+    """Click the map where the place `where` (JS: a LatLng or [lat, lon]) is drawn, as a
+    user's click on a marker of a canvas is."""
+    at = page.evaluate(f"map.latLngToContainerPoint({where})")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
 
 
 def assert_popup_is_text(page, texts) -> None:
@@ -101,20 +122,20 @@ def check_locker_markup_is_text(page, url, auth) -> None:
     page.fill("#place", "36.0690, 120.3874")
     page.click("#search button")
     page.wait_for_selector("body[data-loaded='4']", timeout=10_000)  # lockers 1, 3, 4 and it
-    open_popup(page, "markers.getLayers().find(m => m.getLatLng().lat === 36.069).getElement()")
+    open_popup(page, "[36.0690, 120.3874]")
     assert_popup_is_text(page, MARKUP.values())
 
 
-def open_popup(page, marker: str, *, tries: int = 5, force: bool = False) -> None:
-    """Click the marker `marker` (a JS expression) until its popup opens: the search pans the
+def open_popup(page, where: str, *, tries: int = 5) -> None:
+    """Click the marker at `where` (for `click_at`) until a popup opens: the search pans the
     map to its place (a route's fit zooms it), and on a loaded machine a click can land while
     the marker still moves, on the map beneath it (which searches again from there, redrawing
-    the markers). `force`: click where it is drawn, whatever is drawn over it."""
+    the markers)."""
     from playwright.sync_api import TimeoutError as PopupNotOpen
 
     popup = page.locator(".leaflet-popup-content")
     for _ in range(tries):
-        page.evaluate_handle(marker).click(force=force)
+        click_at(page, where)
         try:
             popup.wait_for(timeout=3_000)
             return
@@ -153,17 +174,14 @@ def test_map_page_shows_lockers_and_filters_by_size(
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page, errors = open_map(browser, url)
-            assert page.locator(".locker-marker").count() == 5
-            page.wait_for_function(
-                "document.querySelectorAll('.leaflet-overlay-pane path').length > 50",
-                timeout=20_000,
-            )
+            assert drawn(page, "markers") == 5
+            page.wait_for_function("roads.getLayers().length > 50", timeout=20_000)
             page.screenshot(path=str(ARTIFACTS / "map-all.png"))
 
             page.select_option("#size", "L")
             page.wait_for_selector("body[data-loaded='4']", timeout=10_000)
-            assert page.locator(".locker-marker").count() == 4  # locker 2 has no L doors
-            assert page.locator(".locker-full").count() == 1  # locker 0's only L is reserved
+            assert drawn(page, "markers") == 4  # locker 2 has no L doors
+            assert drawn(page, "markers", FULL) == 1  # locker 0's only L is reserved
             assert page.locator("#count").inner_text() == "4 lockers"
             page.screenshot(path=str(ARTIFACTS / "map-size-L.png"))
 
@@ -183,12 +201,12 @@ def test_map_page_shows_lockers_and_filters_by_size(
             page.fill("#key", auth["a"]["X-API-Key"])
             page.click("#route button")
             page.wait_for_selector("body[data-route]", timeout=10_000)
-            assert page.locator(".route-line").count() >= 1
-            assert page.locator(".route-unassigned").count() == 1
-            assert page.locator(".route-stop").count() == 7 + 2 * 2  # jobs, vans start and end
+            assert drawn(page, "routes", ROUTE_LINE) >= 1
+            assert drawn(page, "routes", UNASSIGNED) == 1
+            assert drawn(page, "routes", ROUTE_STOP) == 7 + 2 * 2  # jobs, vans start and end
             page.screenshot(path=str(ARTIFACTS / "map-route.png"))
             # a stop opens to its task and its times on the day's clock
-            open_popup(page, "document.querySelectorAll('.route-stop')[1]", force=True)
+            open_popup(page, f"routes.getLayers().filter(l => {ROUTE_STOP})[1].getLatLng()")
             stop = page.locator(".leaflet-popup-content").inner_text()
             assert re.fullmatch(r"job \S+, \S+\narrives \d+:\d\d, served \d+:\d\d, "
                                 r"leaves \d+:\d\d", stop), stop
@@ -205,10 +223,7 @@ def test_map_page_shows_lockers_and_filters_by_size(
             credited.route(f"{url}/map", as_if_osm_roads)
             credited.goto(f"{url}/map")
             credited.wait_for_selector("body[data-loaded]", timeout=20_000)
-            credited.wait_for_function(
-                "document.querySelectorAll('.leaflet-overlay-pane path').length > 50",
-                timeout=20_000,
-            )
+            credited.wait_for_function("roads.getLayers().length > 50", timeout=20_000)
             assert "© OpenStreetMap contributors" in credited.locator(attribution).inner_text()
         finally:
             browser.close()
@@ -253,10 +268,7 @@ def test_report_popups_show_scenario_markup_as_text(tmp_path):
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(report.as_uri())
             page.wait_for_selector("#map[data-ready='1']", timeout=20_000)
-            # the markers are drawn on a canvas: click where the first one is
-            at = page.evaluate("map.latLngToContainerPoint([36.067, 120.383])")
-            box = page.locator("#map").bounding_box()
-            page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
+            click_at(page, "[36.067, 120.383]")  # the markers are drawn on a canvas
             assert_popup_is_text(page, [MARKUP["name"], MARKUP["address"]])
             assert not errors, errors
         finally:
@@ -286,13 +298,12 @@ def test_the_map_page_says_why_a_search_failed_and_keeps_its_markers(
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page, errors = open_map(browser, url)
-            markers = page.locator(".locker-marker")
 
             # the rate limit refuses the first page
             page.route("**/v1/lockers?*", lambda route: route.fulfill(status=429, json=TOO_MANY))
             page.check("#available")
             assert _count_starts(page, "search:") == f"search: {TOO_MANY['detail']}"
-            assert markers.count() == 5
+            assert drawn(page, "markers") == 5
             page.unroute("**/v1/lockers?*")
 
             # a place typed as "lon, lat": refused by the page, before the server's 422
@@ -300,7 +311,7 @@ def test_the_map_page_says_why_a_search_failed_and_keeps_its_markers(
             page.click("#search button")
             assert _count_starts(page, "search: lat ") == (
                 "search: lat 120.383 is not within -90..90 (enter lat, lon)")
-            assert markers.count() == 5
+            assert drawn(page, "markers") == 5
 
             # the rate limit refuses a later page: the list is not cut short
             page.fill("#place", "36.0670, 120.3830")
@@ -317,7 +328,7 @@ def test_the_map_page_says_why_a_search_failed_and_keeps_its_markers(
             page.route("**/v1/lockers?*", second_page_refused)
             page.select_option("#size", "S")
             assert _count_starts(page, "search:") == f"search: {TOO_MANY['detail']}"
-            assert markers.count() == 5
+            assert drawn(page, "markers") == 5
             page.unroute("**/v1/lockers?*")
 
             # more pages than the page fetches: it says the farther ones are not shown

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_api_map import ARGS, CHROMIUM, chromium_once, open_popup
+from test_api_map import ARGS, CHROMIUM, chromium_once, drawn, open_popup
 
 from api.lockers import create_locker
 
@@ -43,8 +43,8 @@ def close_popup(page) -> None:
 
 def check_twins_share_a_marker(page, expect) -> None:
     """#8 both lockers at one spot are in one popup; #9 its distance says from where."""
-    assert page.locator(".locker-marker").count() == 5  # six lockers, five spots
-    open_popup(page, "markers.getLayers().find(m => m.getLatLng().lng === 120.383).getElement()")
+    assert drawn(page, "markers") == 5  # six lockers, five spots
+    open_popup(page, "[36.0670, 120.3830]")
     popup = page.locator(".leaflet-popup-content")
     expect(popup).to_contain_text(TWIN)
     text = popup.inner_text()
@@ -136,7 +136,7 @@ def check_a_dropped_connection_is_said(page, expect) -> None:
     page.route("**/v1/lockers?*", lambda route: route.abort())
     page.check("#available")
     expect(page.locator("#count")).to_have_text(NETWORK_ERROR)
-    assert page.locator(".locker-marker").count() == 5
+    assert drawn(page, "markers") == 5
     page.unroute("**/v1/lockers?*")
     page.route("**/solution?*", lambda route: route.abort())
     page.fill("#batch", "0" * 32)
@@ -170,13 +170,7 @@ def check_a_stop_under_another_vans_line_opens(page, expect) -> None:
     page.click("#route button")
     page.wait_for_selector("body[data-route='4']", timeout=10_000)
     page.unroute("**/solution?*")
-    stop = "routes.getLayers().find(l => l.feature.properties.id === 7).getElement()"
-    on_top = page.evaluate(f"""(() => {{ const stop = {stop};
-        const box = stop.getBoundingClientRect();
-        return document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2) === stop;
-    }})()""")
-    assert on_top
-    open_popup(page, stop, force=True)
+    open_popup(page, f"[{CROSSING[1]}, {CROSSING[0]}]")
     shown = page.locator(".leaflet-popup-content").inner_text()
     assert shown == "job 7, A\narrives 8:00, served 8:05, leaves 8:10", shown
 

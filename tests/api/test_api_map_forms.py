@@ -6,7 +6,7 @@ Chinese IME in full-width mode ("３６．０６７，１２０．３８３") wa
 from __future__ import annotations
 
 import pytest
-from test_api_map import ARGS, CHROMIUM, chromium_once
+from test_api_map import ARGS, CHROMIUM, ROUTE_LINE, chromium_once, drawn
 from test_api_map_audit import TWO_VANS, feature
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -59,7 +59,7 @@ def test_a_late_answer_for_an_earlier_route_is_not_drawn(database_url, lockers, 
                 held[0].fulfill(json=ONE_LINE)
             page.wait_for_timeout(500)  # the late answer read and (not) drawn
             assert page.evaluate("document.body.dataset.route") == "4"
-            assert page.locator(".route-line").count() == 2
+            assert drawn(page, "routes", ROUTE_LINE) == 2
             expect(status).to_have_text(f"route {QUICK}: 2 vehicles")
             # the search's count was not touched by the route, nor the route's status by it
             expect(count).to_have_text("5 lockers")
