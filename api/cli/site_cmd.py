@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import time
 from enum import StrEnum
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from network.jsonfile import load_json
 from routing.siting import SitingModel, solve
 from routing.siting.errors import SitingInputError
 from routing.siting.model import MODELS
+from routing.siting.progress import output_seconds
 
 CURVE_POINT_S = 2.0  # time limit of each coverage-curve point (each carries its bound)
 NAMED_FILES = ("map", "demand", "candidates", "existing")  # a native file's fields naming files
@@ -46,7 +48,11 @@ def site(
     ),
     method: str = typer.Option("auto", "--method", help="auto, exact or heuristic."),
     solver: str = typer.Option("auto", "--solver", help="auto, scip, highs or sat."),
-    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for the whole solve."),
+    time_limit: float = typer.Option(
+        60.0,
+        "--time-limit",
+        help="Seconds for the whole run: reading the input, its walking catchments, the search.",
+    ),
     gap: float = typer.Option(1e-6, "--gap", help="Stop at this proven relative gap (>= 0)."),
     geojson: Path | None = typer.Option(
         None,
@@ -69,6 +75,7 @@ def site(
     ),
 ) -> None:
     """Choose locker sites (and sizes): prints a summary, writes the plan as JSON."""
+    began = time.perf_counter()  # the time limit covers the catchments and the output too
     _check_numbers(time_limit=time_limit, gap=gap, radius=radius, curve_max=curve_max)
     if geojson is not None and fmt is not Format.native:
         raise SitingInputError("--geojson: OR-Library input has no coordinates to draw")
@@ -88,7 +95,14 @@ def site(
     chosen = _model(fmt, file_model, model, p, budget, capacitated)
     with terminable():  # Ctrl-C while solving: one line and code 130, as in every command
         plan = solve(
-            inst, chosen, method=method, solver=solver, time_limit_s=time_limit, rel_gap=gap
+            inst,
+            chosen,
+            method=method,
+            solver=solver,
+            time_limit_s=time_limit,
+            rel_gap=gap,
+            spent_s=time.perf_counter() - began,
+            keep_s=output_seconds(inst.n_demand),
         )
         result = plan.to_dict()
         if fmt is not Format.native:

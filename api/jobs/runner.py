@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from routing.check import CheckReport
     from routing.model import Problem
     from routing.pooling.compare import SolveSettings
+    from routing.siting.progress import SitingProgress
     from routing.solution import Solution
 
 Progress = Callable[[float], None]
@@ -161,38 +162,87 @@ def siting_records(payload: dict[str, Any], field: str) -> list[dict[str, Any]]:
 def run_siting(payload: dict[str, Any], progress: Progress, stop: Stop = _never) -> Result:
     """Site lockers with `routing.siting`; the result is the plan and its GeoJSON map. The
     search runs in a child process (`_stoppable`), killed when ``stop`` says so: its MIP
-    solvers and threads ask nobody, so a cancelled run of 600 s held its worker to the end."""
-    from routing.siting.native import model_from_dict
-    from routing.siting.points import (
-        candidate_from_record,
-        demand_from_record,
-        instance_from_points,
-    )
+    solvers and threads ask nobody, so a cancelled run of 600 s held its worker to the end.
 
-    demand = [demand_from_record(d) for d in siting_records(payload, "demand")]
-    candidates = [candidate_from_record(c) for c in siting_records(payload, "candidates")]
-    graph = None
-    if payload["distance"] == "walk":
-        from routing.travel import road_graphs
+    ``time_limit_s`` covers the whole run: the search gets what the walking catchments (and
+    the child's start) left of it, less the time its outcome will take to write out
+    (`routing.siting.progress.search_time`); a run of 50,000 points and 10,000 candidates
+    asked for 30 s had taken 1.8 times that. Its progress is the run's time over its limit,
+    ticked meanwhile, and 0.99 once the search is done (an early proof): the search's stages
+    come back from the child as it enters them. It had read 0 until the result was in."""
+    began, limit = time.time(), float(payload["time_limit_s"])  # wall clock: the child's too
+    rising = _rising(progress)
+    with ticking(rising, limit):  # a worker's first run imports the solvers first (seconds)
+        from routing.siting.native import model_from_dict
+        from routing.siting.points import (
+            candidate_from_record,
+            demand_from_record,
+            instance_from_points,
+        )
 
-        graph = road_graphs(["walk"], network=payload["network"], cache_dir=_graph_cache())["walk"]
-    instance = instance_from_points(
-        demand,
-        candidates,
-        radius_m=payload["radius_m"],
-        graph=graph,
-        straight_line=payload["distance"] == "straight_line",
-        name="siting-run",
-    )
-    model = model_from_dict({k: v for k, v in payload["model"].items() if v is not None})
-    return _stoppable(_site, (instance, model, payload["time_limit_s"]), stop)
+        demand = [demand_from_record(d) for d in siting_records(payload, "demand")]
+        candidates = [candidate_from_record(c) for c in siting_records(payload, "candidates")]
+        graph = None
+        if payload["distance"] == "walk":
+            from routing.travel import road_graphs
+
+            graphs = road_graphs(["walk"], network=payload["network"], cache_dir=_graph_cache())
+            graph = graphs["walk"]
+        instance = instance_from_points(
+            demand,
+            candidates,
+            radius_m=payload["radius_m"],
+            graph=graph,
+            straight_line=payload["distance"] == "straight_line",
+            name="siting-run",
+        )
+        model = model_from_dict({k: v for k, v in payload["model"].items() if v is not None})
+        return _stoppable(
+            _site,
+            (instance, model, limit, began),
+            stop,
+            on_report=lambda update: rising(_siting_share(update, limit)),
+        )
 
 
-def _site(instance: Any, model: Any, time_limit_s: float) -> Result:
-    """A siting run's search and its outcome as JSON (run in `_stoppable`'s child)."""
+def _rising(progress: Progress) -> Progress:
+    """``progress`` told only what is more than it was told before: a siting run's is ticked
+    by time and told by its search's stages, from two threads."""
+    told = [0.0]
+    lock = threading.Lock()
+
+    def report(share: float) -> None:
+        with lock:
+            if share <= told[0]:
+                return
+            told[0] = share
+            progress(share)
+
+    return report
+
+
+def _siting_share(update: SitingProgress, time_limit_s: float) -> float:
+    """A siting run's progress at a stage of its search: the run's time over its limit, below
+    1 (the job is done when its result is stored), 0.99 once the search is done."""
+    if update.stage == "done":
+        return 0.99
+    return min(0.99, update.elapsed_s / time_limit_s)
+
+
+def _site(
+    instance: Any, model: Any, time_limit_s: float, began: float, report: Callable[[Any], None]
+) -> Result:
+    """A siting run's search and its outcome as JSON (run in `_stoppable`'s child), in what
+    is left of the run's ``time_limit_s`` since it ``began`` (`time.time`, the parent's),
+    less the time its outcome takes to write; its stages go to ``report``."""
     from routing.siting import solve
+    from routing.siting.progress import output_seconds
 
-    plan = solve(instance, model, time_limit_s=time_limit_s)
+    spent = max(0.0, time.time() - began)
+    keep = output_seconds(instance.n_demand)
+    plan = solve(
+        instance, model, time_limit_s=time_limit_s, spent_s=spent, keep_s=keep, progress=report
+    )
     return plan.to_dict(), plan.to_geojson()
 
 
@@ -200,32 +250,38 @@ def _site(instance: Any, model: Any, time_limit_s: float) -> Result:
 STOP_POLL_S = 0.2
 
 
-def _stoppable(work: Callable[..., Result], args: tuple, stop: Stop) -> Result:
+def _stoppable(
+    work: Callable[..., Result],
+    args: tuple,
+    stop: Stop,
+    on_report: Callable[[Any], None] | None = None,
+) -> Result:
     """``work(*args)`` in a child process, killed when ``stop()`` says so (`JobStopped`).
 
     Spawned, not forked: the worker runs a heartbeat thread, and a fork copies whatever lock
     it holds (the reason `routing.solve` races only in a process without threads). Errors come
     back as raised in the child (a `GongpeiError` stays one, so its owner reads it). The child
-    dies with this process (`_die_with`), as it is started from the thread that waits on it."""
+    dies with this process (`_die_with`), as it is started from the thread that waits on it.
+    With ``on_report``, ``work`` is handed one more argument, a callable whose every (picklable)
+    value comes back to ``on_report`` here, in this thread, while the work goes on."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, work, args, os.getpid()), daemon=True)
+    reports = on_report is not None
+    child = ctx.Process(target=_child, args=(send, work, args, os.getpid(), reports), daemon=True)
     with _group_signals_blocked():
         child.start()
     send.close()
     try:
-        while not receive.poll(STOP_POLL_S):  # an outcome, or the end of a child that died
+        while True:  # reports, then an outcome, or the end of a child that died
+            if receive.poll(STOP_POLL_S):
+                status, outcome = _received(receive, child)
+                if status != "report":
+                    break
+                on_report(outcome)
             if stop():
                 raise JobStopped
-        try:
-            status, outcome = receive.recv()
-        except EOFError:
-            child.join()
-            raise RuntimeError(
-                f"the search ended with no outcome (exit code {child.exitcode})"
-            ) from None
     finally:
         receive.close()
         if child.is_alive():
@@ -234,6 +290,17 @@ def _stoppable(work: Callable[..., Result], args: tuple, stop: Stop) -> Result:
     if status == "error":
         raise outcome
     return outcome
+
+
+def _received(receive: Any, child: Any) -> tuple[str, Any]:
+    """The next message from `_child`: a report, the outcome or the error."""
+    try:
+        return receive.recv()
+    except EOFError:
+        child.join()
+        raise RuntimeError(
+            f"the search ended with no outcome (exit code {child.exitcode})"
+        ) from None
 
 
 #: What the worker's whole process group is sent (Ctrl-C, `kill -TERM -PGID`) that is the
@@ -254,14 +321,19 @@ def _group_signals_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
-def _child(send: Any, work: Callable[..., Result], args: tuple, parent: int) -> None:
-    """`_stoppable`'s child: the outcome, or the error (as text if it does not pickle). Ctrl-C
-    and SIGTERM sent to the worker's whole group are the worker's to act on (it hands the job
-    back and kills this search): dying of them here would fail the job as a crash."""
+def _child(
+    send: Any, work: Callable[..., Result], args: tuple, parent: int, reports: bool = False
+) -> None:
+    """`_stoppable`'s child: the outcome, or the error (as text if it does not pickle), after
+    what ``work`` reported where it ``reports``. Ctrl-C and SIGTERM sent to the worker's whole
+    group are the worker's to act on (it hands the job back and kills this search): dying of
+    them here would fail the job as a crash."""
     _die_with(parent)
     for number in _GROUP_SIGNALS:  # one sent before now is pending, and ignoring drops it
         signal.signal(number, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _GROUP_SIGNALS)
+    if reports:
+        args = (*args, lambda value: send.send(("report", value)))
     try:
         send.send(("ok", work(*args)))
     except Exception as err:  # every error goes to the parent to raise

@@ -322,7 +322,14 @@ class SitingSubmit(BaseModel):
     demand: list[DemandPoint] = Field(min_length=1, max_length=50_000)
     candidates: list[CandidateSite] = Field(min_length=1, max_length=10_000)
     time_limit_s: Float = Field(
-        30.0, gt=0, le=600, description="Seconds the search may take at most."
+        30.0,
+        gt=0,
+        le=600,
+        description="Seconds the whole run may take (up to 600): the walking catchments, the "
+        "search's start and writing the plan out count too, and the search gets what they "
+        "leave, a tenth of it at least (1 s at least), the result's `warnings` saying so where "
+        "the catchments took over half. `progress` is the share of it run, 0.99 once the "
+        "search is done.",
     )
     datum: Annotated[Text, AfterValidator(datum_value)] = Field(
         DEFAULT_DATUM,

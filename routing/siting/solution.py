@@ -187,9 +187,9 @@ class SitingSolution:
         if self.size_parcels is not None:
             for row, parcels in zip(assignment, self.size_parcels[keep], strict=True):
                 row["by_size"] = {s: float(v) for s, v in zip(SIZES, parcels, strict=True)}
-        w = inst.weight
+        w, served = inst.weight, self.served  # a property: a bincount of every pair each time
         # a point with no parcels need not be reached (``solve``): none of it goes unserved
-        short = np.flatnonzero((self.served < 1.0 - 1e-9) & (w > 0))
+        short = np.flatnonzero((served < 1.0 - 1e-9) & (w > 0))
         return {
             "instance": inst.name,
             "summary": self.summary(),
@@ -200,7 +200,7 @@ class SitingSolution:
                 inst.demand_ids[i] for i in np.flatnonzero(np.diff(inst.reach.indptr) == 0)
             ],
             "unserved": [
-                {"demand": inst.demand_ids[i], "parcels": float(w[i] * (1 - self.served[i]))}
+                {"demand": inst.demand_ids[i], "parcels": float(w[i] * (1 - served[i]))}
                 for i in short
             ],
             "warnings": list(self.warnings),

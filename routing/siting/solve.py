@@ -66,6 +66,7 @@ from routing.siting.lagrange import (
     pmedian_bound,
 )
 from routing.siting.model import SitingInstance, SitingModel, at_least, of_each_size
+from routing.siting.progress import Reporter, SitingProgressCallback, search_time
 from routing.siting.solution import SitingSolution, nearest_assignment
 from routing.siting.swap import swap_search
 from routing.siting.window import window_search
@@ -123,8 +124,18 @@ def solve(
     rel_gap: float = 1e-6,
     strong: bool | None = None,
     log: bool = False,
+    spent_s: float = 0.0,
+    keep_s: float = 0.0,
+    progress: SitingProgressCallback | None = None,
 ) -> SitingSolution:
     """Plan ``model`` on ``inst``: ``heuristic`` only, or ``exact``/``auto`` (warm-started MIP).
+
+    ``time_limit_s`` covers the whole run, of which ``spent_s`` went before this search
+    (building ``inst``'s walking catchments) and ``keep_s`` is kept for after it (writing the
+    plan out, ``progress.output_seconds``): the search gets the rest, at least a floor, and
+    the plan warns where the catchments took most of it (``progress.search_time``).
+    ``progress`` is told each stage as the search enters it, and the end (``SitingProgress``),
+    in this thread.
 
     Where lockers already stand with their compartments, a sizing first splits each point in
     their reach by parcel size (``by_size``), so its small parcels may fill a standing locker's
@@ -133,18 +144,22 @@ def solve(
     follow its parcels of that size or larger), so those points stay whole, a third of the
     rows. Either way each pair of a sized plan carries its parcels by size.
     """
+    say = Reporter(progress, spent_s)
+    search_s, late = search_time(time_limit_s, spent_s, keep_s)
     options = {
         "method": method,
         "solver": solver,
-        "time_limit_s": time_limit_s,
+        "time_limit_s": search_s,
         "rel_gap": rel_gap,
         "strong": strong,
         "log": log,
+        "say": say,
     }
     model, warnings = _without_idle_budget(inst, model)
     plan = _solve_sized(inst, model, options)
-    plan.warnings.extend(warnings + _implausible(inst, model, plan))
+    plan.warnings.extend(warnings + ([late] if late else []) + _implausible(inst, model, plan))
     _log_once(inst, plan.warnings)
+    say("done", plan.objective, plan.bound, plan.gap)
     return plan
 
 
@@ -273,9 +288,11 @@ def _solve(
     rel_gap: float,
     strong: bool | None,
     log: bool,
+    say: Reporter,
 ) -> SitingSolution:
     auto = solver == "auto"
     solver = _checked_options(inst, model, method, solver, time_limit_s, rel_gap)
+    say("heuristic")
     start = time.perf_counter()
     end = start + time_limit_s
     work, group = aggregate(inst, model)
@@ -322,6 +339,7 @@ def _solve(
         return plan
     feasible = _meets_model(plan)
     best, best_value = plan, mip_value(plan, mip)
+    say("bound", plan.objective)
     # capacitated covering's max-flow bound settles it outright where capacity binds, and set
     # cover's uncapacitated optimum (plus the cheapest compartments) often where it does not;
     # not past a shortfall's floor, where the plans serving the most leave parcels unpaid for
@@ -368,6 +386,7 @@ def _solve(
         res = MipResult(None, None, bound, False, "time limit (relaxation bound)", 0.0)
         solver = "relaxation"
     else:  # warm-started from the plan (after a search first, the search's)
+        _say_searching(say, best, quick, shift, maximize=mip.maximize, feasible=feasible)
         options = {
             "solver": solver,
             "time_limit_s": left,
@@ -424,6 +443,24 @@ def _solve(
         "least_unserved": floor,
     }
     return best
+
+
+def _say_searching(
+    say: Reporter,
+    best: SitingSolution,
+    bound: float | None,
+    shift: float,
+    *,
+    maximize: bool,
+    feasible: bool,
+) -> None:
+    """Tell the exact search's start: the plan it starts from, and the bound and gap known so
+    far on the objective's footing (``_objective_bound``; no gap for a plan breaking the model)."""
+    if bound is not None:
+        bound = float(_objective_bound(bound, shift))
+    known = feasible and bound is not None
+    gap = proven_gap(best.objective, bound, maximize=maximize) if known else None
+    say("exact", best.objective, bound, gap)
 
 
 def _checked_options(
