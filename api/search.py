@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import (
@@ -44,8 +45,10 @@ from network.geo import EARTH_RADIUS_M, haversine_m
 log = logging.getLogger("gongpei.search")
 _COUNT_CHUNK = 200
 #: What a snapshot's lockers are as of: the count of locker changes (`LockersVersion`, which
-#: moves at commit) and, for rows written around the ORM, the number of lockers.
-_VERSION = select(func.count(Locker.id), select(LockersVersion.changes).scalar_subquery())
+#: moves at commit) and, for rows written around the ORM, the number of lockers (columns, for
+#: readers that ask more in the same query: the open-data summary).
+LOCKERS_VERSION = (func.count(Locker.id), select(LockersVersion.changes).scalar_subquery())
+_VERSION = select(*LOCKERS_VERSION)
 
 
 def overdue_holds(*columns: Any) -> Select:
@@ -141,6 +144,15 @@ class _Snapshot:
     stamps: dict[int, str | None] | None  # locker id -> availability stamp as of `free`
 
 
+class Lockers(NamedTuple):
+    """The lockers of one snapshot of a `LockerIndex` (`LockerIndex.lockers`): its version,
+    which moves when a change to the lockers commits, and locker id -> public fields (name,
+    operator, place, address, area, opening hours) and `total` doors per size. Read only."""
+
+    version: tuple[Any, ...]
+    info: Mapping[int, dict[str, Any]]
+
+
 class LockerIndex:
     """The per-process locker index, thread-safe.
 
@@ -191,6 +203,13 @@ class LockerIndex:
                 )
                 self._refresher.start()
             return self._snapshot
+
+    def lockers(self) -> Lockers:
+        """Every locker's public fields and door totals as of the index's snapshot now, for
+        readers that publish the lockers (the open-data registry) without a database round
+        trip, in step with the search."""
+        snap = self.snapshot()
+        return Lockers(snap.version, MappingProxyType(snap.info))
 
     def _refresh(self) -> None:
         started, clock = utcnow(), time.monotonic()

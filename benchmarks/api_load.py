@@ -22,6 +22,12 @@ mostly measure itself.
 ``--limit-overhead`` instead measures what the public rate limit costs a search: closed-loop
 search on SQLite with the limit off, counted in each process's memory and counted in Redis,
 three servers side by side, runs interleaved.
+
+``--open-data`` instead measures `GET /v1/open-data/summary` and the registry's first page
+from 50 closed-loop clients for ``--open-seconds`` a run (the audit's city: ``--lockers
+50000``, 700,000 doors), on each backend; with ``--before DIR`` (a source tree of another
+version, e.g. ``git archive HEAD | tar -x -C DIR``) a server of that version beside this
+one's, runs interleaved.
 """
 
 from __future__ import annotations
@@ -131,14 +137,16 @@ class Server:
     """`gongpei serve` in a child process, stopped on exit."""
 
     def __init__(self, url: str, *, workers: int, cache_s: float,
-                 extra: dict[str, str] | None = None) -> None:
+                 extra: dict[str, str] | None = None, source: str | None = None) -> None:
+        """``source``: the source tree to run (`python -m` imports from the directory it
+        starts in); this one's by default."""
         self.port = free_port()
         env = {**os.environ, "GONGPEI_DATABASE_URL": url, "GONGPEI_PUBLIC_RATE_PER_S": "0",
                "GONGPEI_SEARCH_CACHE_S": str(cache_s), **(extra or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "api.cli.main", "serve", "--port", str(self.port),
              "--workers", str(workers), "--job-workers", "0"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=source,
         )
 
     def __enter__(self) -> Server:
@@ -367,6 +375,80 @@ def limit_overhead(url: str, args: argparse.Namespace) -> None:
               f"{m['p99']:>7.1f} {m['server_ms']:>6.2f}ms {m['errors']:>6}")
 
 
+async def _get_for(port: int, path: str, seconds: float) -> tuple[list[float], float, int]:
+    """``path`` again and again from each client, as fast as the server answers, for
+    ``seconds`` (a slow answer takes a whole run otherwise); a connection the server closed
+    is an error, and opened again."""
+    latencies: list[float] = []
+    errors = 0
+    began = time.perf_counter()
+
+    async def client() -> None:
+        nonlocal errors
+        conn = await Connection(port).open()
+        while time.perf_counter() - began < seconds:
+            t0 = time.perf_counter()
+            try:
+                status, _ = await conn.request("GET", path)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                conn.close()
+                conn, status = await Connection(port).open(), 0
+            latencies.append(time.perf_counter() - t0)
+            errors += status != 200
+        conn.close()
+
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return latencies, time.perf_counter() - began, errors
+
+
+def _idle(server: Server) -> None:
+    """Wait until the server has answered what it was still working on (requests of clients
+    gone at the end of a run), which would run on into the next server's run."""
+    used = server.usage()[0]
+    while True:
+        time.sleep(0.5)
+        now = server.usage()[0]
+        if now - used < 0.05:
+            return
+        used = now
+
+
+OPEN_DATA = {"summary": "/v1/open-data/summary", "registry": "/v1/open-data/lockers?limit=100"}
+
+
+def open_data(name: str, url: str, args: argparse.Namespace) -> None:
+    """The open-data summary and the registry's first page, closed loop, from this source
+    tree's server and (``--before``) another's, side by side, runs interleaved."""
+    print(f"\n== {name}: populating {args.lockers} lockers ...", flush=True)
+    populate(url, args.lockers)
+    sources = {"this": None} | ({"before": args.before} if args.before else {})
+    with contextlib.ExitStack() as stack:
+        servers = {
+            version: stack.enter_context(
+                Server(url, workers=args.workers, cache_s=1.0, source=source)
+            )
+            for version, source in sources.items()
+        }
+        runs = {(version, what): [] for version in servers for what in OPEN_DATA}
+        for version, what in runs:  # warm-up: each server process's first answers
+            uvloop.run(_get_for(servers[version].port, OPEN_DATA[what], 2.0))
+            _idle(servers[version])
+        for _ in range(args.runs):
+            for (version, what), found in runs.items():
+                load = _get_for(servers[version].port, OPEN_DATA[what], args.open_seconds)
+                found.append(phase(servers[version], load))
+                _idle(servers[version])
+    print(f"\nOpen data, {name}, {args.lockers} lockers, {CLIENTS} closed-loop clients, "
+          f"{args.open_seconds:.0f} s a run, median of {args.runs} runs, {args.workers} server "
+          "processes")
+    print(f"{'answer':<9} {'version':<7} {'achieved/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'srv CPU':>9} {'errors':>6}")
+    for (version, what), found in sorted(runs.items(), key=lambda kv: kv[0][1]):
+        m = median_of(found)
+        print(f"{what:<9} {version:<7} {m['rps']:>10.1f} {m['p50']:>8.1f} {m['p99']:>8.1f} "
+              f"{m['server_ms']:>7.2f}ms {m['errors']:>6}")
+
+
 def run_backend(name: str, url: str, args: argparse.Namespace) -> dict:
     print(f"\n== {name}: populating {args.lockers} lockers ...", flush=True)
     t0 = time.perf_counter()
@@ -427,35 +509,41 @@ def main() -> None:
                         help="closed-loop searches of the no-cache baseline (one run)")
     parser.add_argument("--rate", type=float, default=1000.0, help="fixed offered searches/s")
     parser.add_argument("--open-seconds", type=float, default=8.0,
-                        help="length of each fixed-rate run")
+                        help="length of each fixed-rate run (and of each --open-data run)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each search mode")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--limit-overhead", action="store_true",
                         help="only compare search with the public rate limit off, in memory "
                         "and in Redis (needs Redis at 127.0.0.1:6379)")
+    parser.add_argument("--open-data", action="store_true",
+                        help="only measure the open-data summary and the registry's first page")
+    parser.add_argument("--before", help="with --open-data: a source tree of another version "
+                        "to serve beside this one")
     args = parser.parse_args()
     if args.limit_overhead:
         with tempfile.TemporaryDirectory() as tmp:
             limit_overhead(f"sqlite:///{Path(tmp) / 'bench.db'}", args)
         return
     load_before = os.getloadavg()[0]
+    measure = open_data if args.open_data else run_backend
     results = []
     for backend in args.backends.split(","):
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
                 url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-                results.append(run_backend("SQLite", url, args))
+                results.append(measure("SQLite", url, args))
         else:
             found = postgres_schema_url()
             if found is None:
                 continue
             url, drop = found
             try:
-                results.append(run_backend("PostgreSQL", url, args))
+                results.append(measure("PostgreSQL", url, args))
             finally:
                 drop()
-    report(results, args, (load_before, os.getloadavg()[0]))
+    if not args.open_data:
+        report(results, args, (load_before, os.getloadavg()[0]))
 
 
 def report(results: list[dict], args: argparse.Namespace, load: tuple) -> None:

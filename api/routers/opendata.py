@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic_core import to_json
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from api.db.engine import Database
@@ -28,6 +28,7 @@ from api.deps import (
 from api.headers import IfNoneMatch, cached, cached_responses, entity_tag
 from api.licence import Licence
 from api.limits import public_rate_limit
+from api.opendata_cache import kept_on
 from api.paging import after_id, encode_cursor
 from api.routers.web import GeoJSONResponse
 from api.schemas.opendata import (
@@ -39,7 +40,7 @@ from api.schemas.opendata import (
     RegistryParams,
     registry_features,
 )
-from api.search import overdue_holds
+from api.search import LOCKERS_VERSION, LockerIndex, Lockers, overdue_holds
 from api.settings import Settings
 
 router = APIRouter(prefix="/v1/open-data", tags=["open data"])
@@ -92,39 +93,81 @@ def _licensed(response: Response, licence: Licence) -> Response:
     "while they stand." + _REUSE,
 )
 def summary(
+    request: Request,
     if_none_match: IfNoneMatch = "",
     db: Database = Depends(get_db),
     settings: Settings = Depends(get_settings),
 ) -> Response:
     """Written here, not by FastAPI, to give it its ETag: the same figures on the same day
-    are the same bytes."""
-    figures = OpenDataSummary.model_validate(_figures(db, settings)).model_dump_json()
+    are the same bytes. Computed once per version of the data they count
+    (`_summary_version`), and kept by this process meanwhile."""
+    body, tag = kept_on(request.app.state, "open_data_summary").get(
+        lambda: _summary_version(db, settings.time_zone),
+        lambda: _summary_body(db, settings),
+        trust_s=settings.search_cache_s,
+    )
     answer = cached(
-        figures.encode(),
+        body,
         media_type="application/json",
         max_age_s=MAX_AGE_S,
         if_none_match=if_none_match,
+        tag=tag,
     )
     return _licensed(answer, settings.data_licence)
 
 
+def _summary_body(db: Database, settings: Settings) -> tuple[bytes, str]:
+    """The summary's JSON and its ETag."""
+    body = OpenDataSummary.model_validate(_figures(db, settings)).model_dump_json().encode()
+    return body, entity_tag(body)
+
+
+_HELD = Reservation.state == "reserved"
+#: What the summary's figures are as of, in one round trip of indexed or small reads: the
+#: lockers and their doors as the search's index has them (count, changes committed); the
+#: centres; the latest availability stamp (a door taken or freed); the holds (a deposit
+#: ends one, and the door stays taken); and the holds due by ``:now`` (their doors count
+#: free from then on, with nothing written).
+_SUMMARY_VERSION = select(
+    *LOCKERS_VERSION,
+    func.max(Locker.availability_changed_at),
+    select(func.count(Centre.id)).scalar_subquery(),
+    select(func.count()).select_from(Reservation).where(_HELD).scalar_subquery(),
+    select(func.count())
+    .select_from(Reservation)
+    .where(_HELD, Reservation.expires_at <= bindparam("now"))
+    .scalar_subquery(),
+)
+
+
+def _summary_version(db: Database, zone: ZoneInfo) -> tuple[Any, ...]:
+    """The version of the data the summary counts, and the day it is in the platform's time
+    zone (its days move at midnight). The stamps are taken at flush, so a booking stamped
+    before the latest stamp may commit after it unseen: as the search's index does, a stamp
+    less than `LockerIndex.MARGIN` old is read as unsettled, and the figures are counted
+    again once it has settled."""
+    now = utcnow()
+    with db.reading() as session:
+        *counts, stamp, centres, held, due = session.execute(_SUMMARY_VERSION, {"now": now}).one()
+    settled = stamp is None or now - stamp >= LockerIndex.MARGIN
+    return (*counts, stamp, settled, centres, held, due, now.astimezone(zone).date())
+
+
 @dataclass(frozen=True)
 class _Registry:
-    """The public locker registry as of one snapshot of the search's index (`LockerIndex`),
-    which holds every locker's public fields and door totals and is reloaded when a change to
-    the lockers commits: no database round trip per page, and the registry, its pages and the
-    search agree. Built once per snapshot version (10,000 lockers: 15 ms)."""
+    """The public locker registry as of one snapshot of the search's index
+    (`LockerIndex.lockers`), which holds every locker's public fields and door totals and is
+    reloaded when a change to the lockers commits: no database round trip per page, and the
+    registry, its pages and the search agree. Built once per snapshot version and process
+    (10,000 lockers: 15 ms), by one request while the others wait for it (`Kept`)."""
 
-    version: tuple[Any, ...]
     items: list[dict[str, Any]]  # `REGISTRY_FIELDS` of each locker, by id
     licence: Licence
 
     @classmethod
-    def of(
-        cls, info: dict[int, dict[str, Any]], version: tuple[Any, ...], licence: Licence
-    ) -> _Registry:
-        items = [{f: info[i][f] for f in REGISTRY_FIELDS} for i in sorted(info)]
-        return cls(version, items, licence)
+    def of(cls, lockers: Lockers, licence: Licence) -> _Registry:
+        info = lockers.info
+        return cls([{f: info[i][f] for f in REGISTRY_FIELDS} for i in sorted(info)], licence)
 
     @cached_property
     def ids(self) -> list[int]:
@@ -150,12 +193,10 @@ class _Registry:
 def _registry(request: Request) -> _Registry:
     """The app's registry as of its locker index's snapshot now, rebuilt when it moved on."""
     state = request.app.state
-    snap = state.locker_index.snapshot()
-    registry: _Registry | None = getattr(state, "locker_registry", None)
-    if registry is None or registry.version != snap.version:
-        registry = _Registry.of(snap.info, snap.version, state.settings.data_licence)
-        state.locker_registry = registry
-    return registry
+    lockers = state.locker_index.lockers()
+    return kept_on(state, "locker_registry").get(
+        lambda: lockers.version, lambda: _Registry.of(lockers, state.settings.data_licence)
+    )
 
 
 #: The registry's answers, JSON or GeoJSON, with the licence they carry.
