@@ -278,8 +278,10 @@ RESULT_DESCRIPTION = (
     "pooled together, or one firm on its own `solo` plan), its `cost`, figures and "
     "`savings_vs_solo`, next to `all_pooled_cost`: where `all_pooled` is false some firms "
     "pooling apart or alone cost less than every firm pooled, and the splits divide that "
-    "arrangement's cost (`savings_vs_solo` stays the every-firm pooled plan's). The example "
-    "is the request example's answer."
+    "arrangement's cost (`savings_vs_solo` stays the every-firm pooled plan's). A firm's "
+    "row reads that arrangement too: its line haul and undelivered parcels are its group's "
+    "plan's (none of the first where `<plan>_on_its_own`), as its share and CO2 are. The "
+    "example is the request example's answer."
 )
 #: A real answer: the request example's day (`PoolSubmit`), solved.
 RESULT_EXAMPLE: dict[str, Any] = json.loads(
@@ -325,7 +327,7 @@ add_job_routes(
 OWN_FIGURES = ("firm", "parcels", "solo_cost", "solo_vehicle_km", "solo_co2_kg",
                "solo_unserved", "parcels_in_lockers")  # fmt: skip
 OWN_PLAN_FIGURES = ("shapley", "shapley_ci", "saving", "saving_pct", "transfer_cost",
-                    "vehicle_km", "co2_kg", "unserved")  # fmt: skip
+                    "vehicle_km", "co2_kg", "unserved", "on_its_own")  # fmt: skip
 
 #: What a firm reads of each split: how it was made and whether it is stable, never a share.
 FIRM_SPLIT_KEYS = ("method", "permutations", "stopped_by", "in_core", "core_empty", "all_pooled")
@@ -343,6 +345,7 @@ FIRM_RESULT_EXAMPLE: dict[str, Any] = {
         "pooled_saving_pct": 27.55,
         "pooled_transfer_cost": 12.3,
         "pooled_vehicle_km": 14.2,
+        "pooled_on_its_own": False,
     },
     "splits": {"pooled": {"method": "exact", "in_core": True, "all_pooled": True}},
     "savings_vs_solo": {

@@ -152,16 +152,3 @@ def road_features(graph: nx.MultiDiGraph) -> list[dict]:
             }
         )
     return features
-
-
-def stops_apart(layers: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """Each route layer as two of one geometry type each: its routes and line haul
-    (LineStrings) under its name, its stops and undelivered tasks (Points) beside it as
-    ``NAME_stops``, as the siting's lockers and catchments are two. A Shapefile or a QGIS
-    layer holds one type: one layer of both could not be written ("Attempt to write
-    non-linestring (POINT) geometry to ARC type shapefile")."""
-    split = {}
-    for name, features in layers.items():
-        split[name] = [f for f in features if f["geometry"]["type"] != "Point"]
-        split[f"{name}_stops"] = [f for f in features if f["geometry"]["type"] == "Point"]
-    return split

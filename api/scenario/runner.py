@@ -21,7 +21,7 @@ from api.scenario import sites
 from api.scenario.checks import check_inputs
 from api.scenario.errors import ScenarioError
 from api.scenario.load import LoadedScenario, load_scenario
-from api.scenario.mapdata import MapGraphs, map_polygon, map_source, road_features, stops_apart
+from api.scenario.mapdata import MapGraphs, map_polygon, map_source, road_features
 from api.scenario.outdir import staged_output
 from api.scenario.progress import StageProgress
 from api.scenario.schema import Scenario
@@ -29,6 +29,7 @@ from api.scenario.yaml_lines import Loc
 from api.settings import graph_cache_dir
 from network.errors import GongpeiError
 from network.sources import is_builtin
+from routing.pooling.output import stops_apart
 
 if TYPE_CHECKING:
     from routing.pooling.compare import SolveSettings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -43,8 +44,8 @@ from routing.pooling.shapley import (
 from routing.pooling.transfer import TransferFigures, one_centre_each, transfer_figures
 from routing.pooling.travel import DayTravel
 from routing.solution import Solution
-from routing.solve import SMALL_DAY_PLATEAU_S, default_stop, small_pyvrp_day, solve
-from routing.stop import Criterion, MaxRuntime
+from routing.solve import SMALL_DAY_PLATEAU_S, default_stop, solve
+from routing.stop import Criterion, MaxRuntime, NoImprovement
 from routing.unassigned import NOT_FOUND_IN_TIME
 
 Progress = Callable[[str], None]
@@ -58,9 +59,12 @@ class PoolStopped(Exception):
 SHARED_FIGURES = ("vehicle_km", "co2_kg")
 #: Firms past which exact Shapley's cost is not estimated (2^n coalitions): taken as unbounded.
 EXACT_ESTIMATE_MAX = 16
-#: A pool run's solve of a small day that PyVRP plans (`routing.solve.default_stop`'s days) ends
-#: after this share of its time limit, `SMALL_DAY_PLATEAU_S` at most, without a better plan
-#: (`plan_stop`). Coalitions get 0.2-1 s, where `default_stop`'s 1 s plateau never fires. In the
+#: A pool run's solve of a small day (`routing.solve.default_stop`'s: PyVRP's, or of at most
+#: `ORTOOLS_SMALL_DAY_STOPS` stops on any engine) ends after this share of its time limit,
+#: `SMALL_DAY_PLATEAU_S` at most, without a better plan (`plan_stop`). Coalitions get 0.2-1 s,
+#: where `default_stop`'s 1 s plateau never fires. OR-Tools' last better plan on such days came
+#: by 0.05 s: `gongpei pool --engine ortools` on the far-firm example and the tests' tower day
+#: took 21.1 -> 7.9 s and 16.5 -> 4.9 s (medians of 3) with the same plans and splits. In the
 #: solves of four generated pool runs (3-5 firms, 10-20 parcels each: 133 solves of <= 50 stops,
 #: limits 0.2-5 s) PyVRP's best plan came by 0.4 s, never more than 0.25 s after the one before:
 #: half the limit would have kept every plan, a quarter of it changed one (+1.4 %). On three
@@ -74,14 +78,22 @@ TIMED_OUT = (NOT_FOUND_IN_TIME, NO_PLAN_IN_TIME)
 
 
 def plan_stop(problem: Problem, time_limit_s: float, *, engine: str) -> Criterion:
-    """A pool run's stop for one solve: its time limit, and on a small day that PyVRP plans a
-    plateau of `PLATEAU_SHARE` of it, `SMALL_DAY_PLATEAU_S` at most (as `default_stop` gives
-    `gongpei solve`): hundreds of coalitions found their plan in a fraction of their limit
-    and then searched on to it."""
-    if not small_pyvrp_day(problem, engine):
+    """A pool run's stop for one solve: its time limit, and on a small day (`default_stop`'s:
+    one PyVRP plans, or of at most `ORTOOLS_SMALL_DAY_STOPS` stops on any engine) a plateau
+    of `PLATEAU_SHARE` of it, `SMALL_DAY_PLATEAU_S` at most (as `default_stop` gives `gongpei
+    solve`): hundreds of coalitions found their plan in a fraction of their limit and then
+    searched on to it."""
+    if not _small_day(problem, engine):
         return MaxRuntime(time_limit_s)
     plateau = min(SMALL_DAY_PLATEAU_S, PLATEAU_SHARE * time_limit_s)
     return default_stop(problem, time_limit_s, engine=engine, no_improvement_s=plateau)
+
+
+def _small_day(problem: Problem, engine: str) -> bool:
+    """Whether `default_stop` gives the day its small days' plateau: asked of it with a limit
+    past the plateau, so that which days are small is said in one place only."""
+    stop = default_stop(problem, 2 * SMALL_DAY_PLATEAU_S, engine=engine)
+    return any(isinstance(part, NoImprovement) for part in stop.parts())
 
 
 @dataclass(frozen=True)
@@ -101,7 +113,8 @@ class SolveSettings:
     Shapley is used only where its coalitions' time limits add up to
     the split's share of it; otherwise the split is sampled until its share runs out, and its
     confidence interval says how close the estimate is (10 firms with the defaults need 1,022
-    coalitions per plan: about 17 minutes exact).
+    coalitions per plan: about 17 minutes exact). A sampled split first solves every firm
+    pooled but one, while its share lasts, so that leaving any one firm alone is weighed.
     ``stop_on_plateau``: end a small day's solve early on a plateau (`plan_stop`), each time
     limit still its cap; False runs every solve to its limit, as before plateaus existed.
     ``race``: let ``routing.solve`` race two searches in a forked process. Off by default and
@@ -143,6 +156,17 @@ class SolvedPlan:
 
 
 @dataclass(frozen=True)
+class FirmFigures:
+    """Each firm's own part of one plan: the cost of the line haul it drives to the centres
+    (``transfer_cost``) and how many of its parcels the plan leaves undelivered (``unserved``);
+    a firm that is in neither has none. Kept per solve so that a firm's row reads the plan of
+    the group its split puts it in (`DayResult.firm_rows`), not always every firm pooled."""
+
+    transfer_cost: dict[str, float] = field(default_factory=dict)
+    unserved: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SolveRecord:
     """What is kept of every solve, coalitions included: its figures and the checker's verdict.
 
@@ -155,6 +179,7 @@ class SolveRecord:
     time_limit_s: float
     seconds: float
     timed_out: int = 0  # parcels left undelivered only for lack of time (`TIMED_OUT`)
+    by_firm: FirmFigures = field(default_factory=FirmFigures)
 
 
 class PlanSolver:
@@ -200,6 +225,7 @@ class PlanSolver:
         self.records: dict[tuple[PlanKind, frozenset[str]], SolveRecord] = {}
         self.plans: dict[tuple[PlanKind, frozenset[str]], SolvedPlan] = {}
         self.parcels = {f: len(day.parcels_of({f})) for f in day.firm_ids()}
+        self.firm_of = {p.id: p.firm for p in day.parcels}
         self.everyone = frozenset(day.firm_ids())
         self.delivering = frozenset(f for f, n in self.parcels.items() if n)
 
@@ -227,6 +253,15 @@ class PlanSolver:
         plans', cheaper); false for a coalition without parcels."""
         pooled, alone = self._options(kind, firms)
         return bool(firms & self.delivering) and pooled.cost <= alone.cost
+
+    def pooled_by_firm(self, kind: PlanKind, firms: frozenset[str]) -> FirmFigures:
+        """Each member's line haul and undelivered parcels in the coalition's pooled plan
+        (solved by `coalition_figures` before; nothing for a coalition without parcels)."""
+        members = firms & self.delivering
+        if not members:
+            return FirmFigures()
+        key = (kind, self.everyone if members == self.delivering else members)
+        return self.records[key].by_firm
 
     def _options(self, kind: PlanKind, firms: frozenset[str]) -> tuple[Figures, Figures]:
         """The coalition's members with parcels pooled, and each alone. Every firm with parcels
@@ -365,9 +400,13 @@ class PlanSolver:
             1 for task in unserved_parcels(built, solution).values()
             if task.reason.startswith(TIMED_OUT)
         )  # fmt: skip
+        by_firm = FirmFigures(
+            transfer_figures(built.transfer, built.problem, built.job_parcels, solution).by_firm(),
+            dict(Counter(self.firm_of[p] for p in unserved_parcels(built, solution))),
+        )
+        violations = tuple(str(v) for v in report.violations)
         self.records.setdefault(
-            (kind, firms),
-            SolveRecord(figures, tuple(str(v) for v in report.violations), limit, seconds, late),
+            (kind, firms), SolveRecord(figures, violations, limit, seconds, late, by_firm)
         )
         return SolvedPlan(built, solution, report, figures, limit, seconds)
 
@@ -380,6 +419,7 @@ class Group:
     firms: tuple[str, ...]
     pooled: bool
     figures: Figures
+    by_firm: FirmFigures = field(default_factory=FirmFigures)
 
 
 @dataclass(frozen=True)
@@ -478,7 +518,8 @@ class DayResult:
         standalone cost that is undefined (every solo plan costs nothing); a Shapley split
         sampled, not exact, because of its time limit, or one that ran past its share of
         that limit (see `_late_split`); a split whose best arrangement is not every firm
-        pooled (see `_arrangement_warning`); solves whose time limit was too short to serve every
+        pooled (see `_arrangement_warning`), or was sampled, so not proven the cheapest
+        (`_unproven_arrangement`); solves whose time limit was too short to serve every
         parcel that could be (`TIMED_OUT`: their costs, and the savings and splits read from
         them, are not the day's)."""
         solo = sum(p.figures.unserved for p in self.solo.values())
@@ -524,6 +565,9 @@ class DayResult:
             if not split.all_pooled:
                 figures = self.plan_figures()
                 out.append(_arrangement_warning(kind, split, figures[kind], figures["solo"]))
+            if result.method == "sampled":
+                delivering = [f for f in self.day.firm_ids() if self.day.parcels_of({f})]
+                out.append(_unproven_arrangement(kind, split, delivering))
         if self.timed_out:
             more = len(self.timed_out) - 3
             out.append(
@@ -539,13 +583,17 @@ class DayResult:
 
     def firm_rows(self) -> list[dict[str, Any]]:
         """One row per firm: parcels, solo figures, its share and saving under each plan, and
-        the line haul it drives to the centres in each of the day's pooled plans, its parcels
-        each plan leaves undelivered (``<plan>_unserved``) and those a van brings to a locker
+        the line haul it drives to the centres (``<plan>_transfer_cost``), its parcels left
+        undelivered (``<plan>_unserved``) and those a van brings to a locker
         (``parcels_in_lockers``). ``<plan>_by_standalone`` is None where that split is
         undefined (see `PlanSplit`), ``<plan>_saving_pct`` where the firm's solo plan cost
-        nothing and its share is not nothing (`figures.saving_percent`)."""
-        hauls = {kind: plan.line_haul().by_firm() for kind, plan in self.pooled_plans().items()}
-        unserved = {kind: self.unserved_by_firm(plan) for kind, plan in self.pooled_plans().items()}
+        nothing and its share is not nothing (`figures.saving_percent`).
+
+        A split plan's line haul and undelivered parcels are those of the arrangement its
+        split divides, as its shares, km and CO2 are (`own_parts`): a firm the day's best
+        arrangement leaves on its own (``<plan>_on_its_own``) drives no line haul, whatever
+        the every-firm pooled plan (its routes, unserved.csv) would have it drive."""
+        parts = self.own_parts()
         rows = []
         for firm in self.day.firm_ids():
             solo = self.solo[firm].figures
@@ -572,10 +620,10 @@ class DayResult:
                     row[f"{kind}_least_core"] = round(split.least_core.shares[firm], 2)
                 for name, shares in split.figure_shares.items():
                     row[f"{kind}_{name}"] = round(shares[firm], 2)
-            for kind, by_firm in hauls.items():
-                row[f"{kind}_transfer_cost"] = round(by_firm.get(firm, 0.0), 2)
-            for kind, by_firm in unserved.items():
-                row[f"{kind}_unserved"] = by_firm[firm]
+            for kind, (own, alone) in parts.items():
+                row[f"{kind}_transfer_cost"] = round(own.transfer_cost.get(firm, 0.0), 2)
+                row[f"{kind}_unserved"] = own.unserved.get(firm, 0)
+                row[f"{kind}_on_its_own"] = firm in alone
             if self.lockers is not None:
                 in_locker = delivered_to_lockers(self.lockers.built, self.lockers.solution)
                 row["parcels_in_lockers"] = sum(
@@ -584,13 +632,33 @@ class DayResult:
             rows.append(row)
         return rows
 
+    def own_parts(self) -> dict[PlanKind, tuple[FirmFigures, frozenset[str]]]:
+        """Each pooled plan's firms' line haul and undelivered parcels, and the firms it leaves
+        on their own: of the split's best arrangement where the plan is split (its groups'
+        plans), else of the day's plan (every firm pooled, none on its own)."""
+        out = {}
+        for kind, plan in self.pooled_plans().items():
+            split = self.splits.get(kind)
+            if split is None:
+                own = FirmFigures(plan.line_haul().by_firm(), self.unserved_by_firm(plan))
+                out[kind] = (own, frozenset())
+                continue
+            groups = split.arrangement
+            own = FirmFigures(
+                {f: v for g in groups for f, v in g.by_firm.transfer_cost.items()},
+                {f: n for g in groups for f, n in g.by_firm.unserved.items()},
+            )
+            out[kind] = (own, frozenset(g.firms[0] for g in groups if not g.pooled))
+        return out
+
     def best_arrangement(self, split: PlanSplit, pooled: Figures) -> dict[str, Any]:
         """The day's cheapest arrangement the split found (`PlanSplit.arrangement`), next to
         every firm pooled: ``all_pooled`` whether it is that plan, ``groups`` (firms; ``plan``
         pooled, or solo: on its own; cost), its ``cost`` and figures, ``savings_vs_solo``
         (as the plans'), and ``all_pooled_cost``. ``exact``: false where the split was
-        sampled and only the coalitions it solved were arranged. Firms without parcels are
-        in no group. The pooled plan's own saving stays in ``savings_vs_solo``."""
+        sampled and only the coalitions it solved were arranged (a warning says so). Firms
+        without parcels are in no group. The pooled plan's own saving stays in
+        ``savings_vs_solo``."""
         figures = total(g.figures for g in split.arrangement)
         return {
             "all_pooled": split.all_pooled,
@@ -724,10 +792,16 @@ def _split(
     pool (or deliver alone), not only at pooling all its members (`routing.pooling.cover`):
     a coalition would run that arrangement, so charging it more is charging for a plan it
     would not choose. Exactly where every coalition was solved; a sampled split knows a few,
-    and its arrangements are one of them with the other firms alone (`seen_cover`)."""
+    and its arrangements are one of them with the other firms alone (`seen_cover`), so it
+    first solves every firm pooled but one (`_all_but_one`)."""
     settings = solver.settings
+    started = time.perf_counter()
     firms = list(standalone)
+    delivering = frozenset(f for f in firms if parcels[f])  # the others are null players
     fits = time_limit_s is None or solver.exact_split_seconds(kind) <= time_limit_s
+    exact = fits and len(firms) <= settings.exact_max_firms
+    left_out = {} if exact else _all_but_one(solver, kind, firms, delivering, time_limit_s)
+    spent = time.perf_counter() - started
     result = shapley(
         firms,
         lambda s: solver.coalition_cost(kind, s),
@@ -735,17 +809,18 @@ def _split(
         permutations=settings.permutations,
         seed=settings.seed,
         precision=settings.shapley_precision,
-        time_limit_s=time_limit_s,
+        time_limit_s=None if time_limit_s is None else max(0.0, time_limit_s - spent),
     )
+    # an exact split's coalitions are every one, those left out included
+    seen = result.coalitions if result.method == "exact" else {**left_out, **result.coalitions}
     # Each firm's own solo plan is a coalition too: no firm should pay more than it.
-    tested = dict(result.coalitions)
+    tested = dict(seen)
     for firm, alone in standalone.items():
         tested[frozenset({firm})] = min(tested.get(frozenset({firm}), alone), alone)
-    delivering = frozenset(f for f in firms if parcels[f])  # the others are null players
     known = {s & delivering: cost for s, cost in tested.items() if s & delivering}
     covered = exact_cover if result.method == "exact" else seen_cover
     cover = covered(sorted(delivering, key=firms.index), known)
-    solved = {s & delivering for s in result.coalitions}
+    solved = {s & delivering for s in seen}
     groups: dict[frozenset[str], tuple[Group, ...]] = {}
 
     def arranged(s: frozenset[str]) -> tuple[Group, ...]:
@@ -776,7 +851,8 @@ def _split(
         shares=shares,
         ci_halfwidth=halfwidth,
         grand_cost=grand,
-        coalitions={s: game[s] for s in result.coalitions},
+        coalitions={s: game[s] for s in seen},
+        seconds=time.perf_counter() - started,
     )
     figure_shares = {name: split_of(name)[0] for name in SHARED_FIGURES}
     by_parcels = proportional_split(grand, parcels)
@@ -802,21 +878,54 @@ def _split(
     )
 
 
+def _all_but_one(
+    solver: PlanSolver,
+    kind: PlanKind,
+    firms: list[str],
+    delivering: frozenset[str],
+    time_limit_s: float | None,
+) -> dict[frozenset[str], float]:
+    """Each coalition of every firm but one with parcels, solved before a sampled split while
+    its share of the split time limit (None: no limit) lasts; the sampling gets the rest.
+
+    A sampled split's arrangements are one solved group with the other firms alone
+    (`seen_cover`), and the orders it samples may never meet the group without the one firm
+    whose line haul makes pooling it dear: then the day came out every firm pooled, dearer
+    than leaving that firm alone. With these n coalitions (and the solos, always known) that
+    arrangement is always weighed; one of two or more pools still may not be (a warning says
+    so: `_unproven_arrangement`). The sampled orders would meet some of them anyway (cached)."""
+    started = time.perf_counter()
+    out: dict[frozenset[str], float] = {}
+    if len(delivering) < 3:  # every firm but one is a firm alone
+        return out
+    for firm in (f for f in firms if f in delivering):
+        if time_limit_s is not None and time.perf_counter() - started >= time_limit_s:
+            break
+        coalition = frozenset(firms) - {firm}
+        out[coalition] = solver.coalition_cost(kind, coalition)
+    return out
+
+
 def _groups(
     solver: PlanSolver,
     kind: PlanKind,
     parts: Iterable[frozenset[str]],
     solved: set[frozenset[str]],
 ) -> tuple[Group, ...]:
-    """The groups of an arrangement with their figures: a part whose cost is its pooled plan's
-    pools, any other (its members cheaper alone, or one firm whose coalition was not solved,
-    valued at its own plan) is its firms each on their own."""
+    """The groups of an arrangement with their figures and each firm's part of them: a part
+    whose cost is its pooled plan's pools, any other (its members cheaper alone, or one firm
+    whose coalition was not solved, valued at its own plan) is its firms each on their own."""
     out = []
     for part in parts:
         if part in solved and solver.coalition_pools(kind, part):
-            out.append(Group(tuple(sorted(part)), True, solver.coalition_figures(kind, part)))
+            figures = solver.coalition_figures(kind, part)
+            out.append(
+                Group(tuple(sorted(part)), True, figures, solver.pooled_by_firm(kind, part))
+            )
         else:
-            out += [Group((f,), False, solver.solo(f).figures) for f in sorted(part)]
+            for firm in sorted(part):
+                own = solver.solo(firm).figures  # no line haul: it delivers from its depot
+                out.append(Group((firm,), False, own, FirmFigures({}, {firm: own.unserved})))
     return tuple(sorted(out, key=lambda g: (not g.pooled, g.firms)))  # pools first
 
 
@@ -833,6 +942,28 @@ def _arrangement_warning(kind: str, split: PlanSplit, pooled: Figures, solo: Fig
         f"(saving {solo.cost - pooled.cost:.2f}); the splits divide the cheaper arrangement's "
         "cost"
     )
+
+
+def _unproven_arrangement(kind: str, split: PlanSplit, delivering: list[str]) -> str:
+    """A sampled split's best arrangement is the cheapest of the coalitions it solved, each
+    with the other firms alone (`seen_cover`): not proven the day's cheapest (summary
+    ``best_arrangement.exact`` false). Names the firms whose every-firm-but-one coalition
+    the split time limit left unsolved (`_all_but_one`), whose arrangement was not weighed."""
+    everyone = frozenset(delivering)
+    solved = {s & everyone for s in split.shapley.coalitions}
+    unsolved = [f for f in delivering if len(everyone) > 2 and everyone - {f} not in solved]
+    text = (
+        f"{kind}: the split was sampled, so its best arrangement "
+        f"({describe_arrangement(split.arrangement)}) is the cheapest of the {len(solved)} "
+        f"coalitions it solved (of {2 ** len(everyone) - 1}), each with the other firms on "
+        "their own: not proven the cheapest, as one of two or more pools may cost less"
+    )
+    if unsolved:
+        text += (
+            f"; the split time limit left unsolved every firm pooled but one of "
+            f"{', '.join(unsolved)}, so none of them was weighed on its own"
+        )
+    return text
 
 
 def describe_arrangement(groups: Iterable[Group]) -> str:

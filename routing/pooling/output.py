@@ -1,5 +1,5 @@
 """Write a compared day to a folder: JSON summary, per-firm CSV, the undelivered parcels as CSV,
-GeoJSON routes, a bar chart."""
+GeoJSON routes and their stops, a bar chart."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ def write_outputs(
 
     ``unserved.csv`` lists each plan's undelivered parcels, one a line, with the solver's reason
     (header only when every plan delivers everything): firms.csv counts them, this names them.
+    Each plan's routes and line haul go to ``routes_<plan>.geojson``, its stops and undelivered
+    tasks to ``routes_<plan>_stops.geojson`` (`stops_apart`: one geometry type a file).
     """
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -56,13 +58,28 @@ def write_outputs(
         writer.writeheader()
         for plan, unserved in result.unserved_list().items():
             writer.writerows({"plan": plan, **row} for row in unserved)
-    for kind, features in route_features(result, along=along).items():
-        files[f"routes_{kind}"] = out / f"routes_{kind}.geojson"
+    layers = {f"routes_{kind}": f for kind, f in route_features(result, along=along).items()}
+    for name, features in stops_apart(layers).items():
+        files[name] = out / f"{name}.geojson"
         collection = {"type": "FeatureCollection", "features": features}
-        files[f"routes_{kind}"].write_text(json.dumps(collection))
+        files[name].write_text(json.dumps(collection))
     title = f"{result.day.name}\ncost per firm: alone vs its Shapley share"
     cost_chart(rows, files["chart"], plans=list(result.splits), title=title)
     return files
+
+
+def stops_apart(layers: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """Each route layer as two of one geometry type each: its routes and line haul
+    (LineStrings) under its name, its stops and undelivered tasks (Points) beside it as
+    ``NAME_stops``, as the siting's lockers and catchments are two (a scenario's layers and
+    `gongpei pool`'s route files). A Shapefile or a QGIS layer holds one type: one layer of
+    both could not be written ("Attempt to write non-linestring (POINT) geometry to ARC type
+    shapefile")."""
+    split = {}
+    for name, features in layers.items():
+        split[name] = [f for f in features if f["geometry"]["type"] != "Point"]
+        split[f"{name}_stops"] = [f for f in features if f["geometry"]["type"] == "Point"]
+    return split
 
 
 def road_lines(travel: DayTravel) -> Along | None:

@@ -16,7 +16,7 @@ from routing.pooling.allocation import (
     least_core,
     proportional_split_or_none,
 )
-from routing.pooling.compare import SolveSettings, _split, _split_json, compare_day
+from routing.pooling.compare import FirmFigures, SolveSettings, _split, _split_json, compare_day
 from routing.pooling.day import parse_day
 from routing.pooling.figures import Figures
 from routing.pooling.output import write_outputs
@@ -189,6 +189,7 @@ def test_the_summary_never_says_in_core_and_core_empty_at_once(pair):
         coalition_cost=lambda kind, s: costs[s],
         coalition_figures=lambda kind, s: Figures(cost=costs[s], vehicle_km=len(s)),
         coalition_pools=lambda kind, s: True,
+        pooled_by_firm=lambda kind, s: FirmFigures(),
     )
     split = _split_json(
         _split(solver, "pooled", {p: 10.0 for p in "abc"}, dict.fromkeys("abc", 1.0))

@@ -76,3 +76,21 @@ def test_the_report_and_the_scenario_summary_name_the_best_arrangement(far_firm,
     table = re.search(r'<table id="best-arrangement".*?</table>', page, re.S).group(0)
     assert "near-a+near-b pooled, far on its own" in table
     assert f"{summary['best_arrangement']['pooled']['cost']:,.1f}" in table
+
+
+def test_each_firm_row_reads_the_arrangement_its_shares_divide(far_firm):
+    # The rows' line haul and undelivered parcels came from every firm pooled (far drove a
+    # line haul of 80.2 in its row) while its share and CO2 were of far on its own.
+    rows = {r["firm"]: r for r in far_firm.firm_rows()}
+    far = rows["far"]
+    assert far["pooled_on_its_own"] and far["pooled_transfer_cost"] == 0
+    assert far["pooled_unserved"] == far["solo_unserved"]
+    assert far["pooled_shapley"] == pytest.approx(far["solo_cost"], abs=0.01)
+    assert far_firm.pooled.line_haul().by_firm()["far"] > 0  # what the pooled plan has it drive
+    best = far_firm.summary()["best_arrangement"]["pooled"]["figures"]
+    assert sum(r["pooled_transfer_cost"] for r in rows.values()) == pytest.approx(
+        best["transfer_cost"], abs=0.02
+    )
+    assert sum(r["pooled_unserved"] for r in rows.values()) == best["unserved"]
+    for firm in ("near-a", "near-b"):
+        assert not rows[firm]["pooled_on_its_own"] and rows[firm]["pooled_transfer_cost"] > 0

@@ -3,7 +3,9 @@
 import csv
 import json
 import sys
+import warnings
 
+import geopandas as gpd
 import pytest
 import yaml
 
@@ -45,6 +47,7 @@ def test_pool_writes_summary_table_routes_and_chart(tmp_path, monkeypatch, capsy
         routes = json.loads((out / f"routes_{plan}.geojson").read_text())
         lines = [f for f in routes["features"] if f["geometry"]["type"] == "LineString"]
         assert lines and all(f["properties"]["plan"] == plan for f in routes["features"])
+        _one_geometry_type_a_file_as_a_shapefile(out, plan, tmp_path)
     # The pooled plans draw each firm's line haul, depot to hub and back (straight, as legs are).
     pooled = json.loads((out / "routes_pooled.geojson").read_text())
     hauls = [f for f in pooled["features"] if f["properties"]["vehicle"] == "line haul to hub"]
@@ -75,3 +78,17 @@ def test_true_as_a_count_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, d
     err = capsys.readouterr().err.strip()
     assert err == "error: firm 'sf': fleet.0.count: expected a number, not true or false"
     assert not (tmp_path / "out").exists()
+
+
+def _one_geometry_type_a_file_as_a_shapefile(out, plan: str, tmp_path) -> None:
+    """A plan's routes and line haul, and beside them its stops, each one geometry type, as a
+    Shapefile holds (routes_<plan>.geojson mixed LineStrings and Points: no Shapefile took it),
+    the split a scenario's layers make (`routing.pooling.output.stops_apart`)."""
+    for name, kind in ((f"routes_{plan}", "LineString"), (f"routes_{plan}_stops", "Point")):
+        features = json.loads((out / f"{name}.geojson").read_text())["features"]
+        assert features and {f["geometry"]["type"] for f in features} == {kind}, name
+        assert all(f["properties"]["plan"] == plan for f in features)
+        with warnings.catch_warnings():  # long field names are cut to 10 characters: said
+            warnings.simplefilter("ignore")
+            gpd.read_file(out / f"{name}.geojson").to_file(tmp_path / f"{name}.shp")
+        assert len(gpd.read_file(tmp_path / f"{name}.shp")) == len(features), name

@@ -79,8 +79,9 @@ def test_a_second_run_needs_overwrite_and_replaces_the_first(
     code, _ = gongpei(monkeypatch, capsys, "pool", str(day), "-o", str(out), *FAST, "--overwrite")
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "cost_per_firm.png", "firms.csv", "routes_lockers.geojson", "routes_pooled.geojson",
-        "routes_solo.geojson", "summary.json", "unserved.csv",
+        "cost_per_firm.png", "firms.csv", "routes_lockers.geojson",
+        "routes_lockers_stops.geojson", "routes_pooled.geojson", "routes_pooled_stops.geojson",
+        "routes_solo.geojson", "routes_solo_stops.geojson", "summary.json", "unserved.csv",
     ]  # fmt: skip
 
 

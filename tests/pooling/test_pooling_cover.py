@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from routing.pooling.allocation import least_core
-from routing.pooling.compare import SolveSettings, _split, _split_json, describe_arrangement
+from routing.pooling.compare import (
+    FirmFigures,
+    SolveSettings,
+    _split,
+    _split_json,
+    describe_arrangement,
+)
 from routing.pooling.cover import exact_cover, seen_cover
 from routing.pooling.figures import Figures
 from routing.pooling.shapley import exact_shapley
@@ -54,6 +60,7 @@ def test_the_split_of_the_bad_pooler_game_is_of_its_best_arrangement():
         coalition_figures=lambda kind, s: Figures(cost=BAD_POOLER[s], vehicle_km=len(s)),
         # a coalition with c costs what its firms do alone: it delivers alone, not pooled
         coalition_pools=lambda kind, s: "c" not in s,
+        pooled_by_firm=lambda kind, s: FirmFigures(),
         solo=lambda firm: SimpleNamespace(figures=Figures(cost=10.0, vehicle_km=1.0)),
     )
     split = _split(solver, "pooled", dict.fromkeys("abc", 10.0), dict.fromkeys("abc", 1.0))

@@ -1,8 +1,8 @@
 """A pool run's solves end on a plateau as `gongpei solve`'s do (`routing.pooling.compare.
-plan_stop`): a small day PyVRP plans stops after half its time limit, 1 s at most, without a
-better plan, each limit still its cap; `--no-plateau` (API `stop_on_plateau: false`) runs every
-solve to its limit. Before, every one of a run's solves (hundreds of coalitions) ran to its
-limit."""
+plan_stop`): a small day (PyVRP's, or of at most 10 stops on any engine) stops after half its
+time limit, 1 s at most, without a better plan, each limit still its cap; `--no-plateau` (API
+`stop_on_plateau: false`) runs every solve to its limit. Before, every one of a run's solves
+(hundreds of coalitions) ran to its limit."""
 
 import sys
 
@@ -19,6 +19,7 @@ from routing.pooling.day import parse_day
 from routing.pooling.plans import pooled_plan
 from routing.pooling.travel import day_travel
 from routing.solution import build_solution
+from routing.solve import ORTOOLS_SMALL_DAY_STOPS
 from routing.stop import MaxRuntime, NoImprovement
 from routing.unassigned import explain
 
@@ -45,7 +46,23 @@ def test_plan_stop_is_half_the_limit_at_most_1_s_on_a_small_pyvrp_day(day_data) 
     problem = pooled_plan(day, day_travel(day), day.firm_ids()).problem
     assert plan_stop(problem, 0.6, engine="auto") == MaxRuntime(0.6) | NoImprovement(0.3)
     assert plan_stop(problem, 5, engine="pyvrp") == MaxRuntime(5) | NoImprovement(1.0)
-    assert plan_stop(problem, 0.6, engine="ortools") == MaxRuntime(0.6)  # as default_stop
+
+
+def test_plan_stop_gives_ortools_the_plateau_on_days_of_at_most_10_stops(day_data) -> None:
+    # as `default_stop` does since OR-Tools' small days end on a plateau: a pool run on
+    # --engine ortools ran each such solve to its limit (far-firm example: 21.1 -> 7.9 s)
+    day = parse_day(day_data)
+    problem = pooled_plan(day, day_travel(day), day.firm_ids()).problem
+    assert len(problem.jobs) == 6
+    assert plan_stop(problem, 0.6, engine="ortools") == MaxRuntime(0.6) | NoImprovement(0.3)
+    assert plan_stop(problem, 5, engine="ortools") == MaxRuntime(5) | NoImprovement(1.0)
+    day_data["parcels"] += [
+        {"id": f"sf-{k}", "firm": "sf", "at": [36.0660 + 0.001 * k, 120.3800]} for k in range(4, 9)
+    ]
+    day = parse_day(day_data)
+    problem = pooled_plan(day, day_travel(day), day.firm_ids()).problem
+    assert len(problem.jobs) == ORTOOLS_SMALL_DAY_STOPS + 1
+    assert plan_stop(problem, 5, engine="ortools") == MaxRuntime(5)  # guided search goes on
 
 
 def test_a_pool_runs_small_solves_end_on_a_plateau(day_data, stops) -> None:
