@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,14 +199,26 @@ def augmented_csr(
     return sp.csr_matrix((data, (rows, cols)), shape=(size, size))
 
 
+#: Called before each chunk of a search (`dijkstra_rows`, `dijkstra_nearby`); it may raise to
+#: end the search there (a job cancelled while its catchments are measured).
+Between = Callable[[], None]
+
+
 def dijkstra_rows(
-    graph: sp.csr_matrix, sources: np.ndarray, columns: np.ndarray, limit: float = np.inf
+    graph: sp.csr_matrix,
+    sources: np.ndarray,
+    columns: np.ndarray,
+    limit: float = np.inf,
+    between: Between | None = None,
 ) -> np.ndarray:
-    """Dijkstra (scipy) from each source node, keeping only `columns`; chunked to bound memory.
-    Costs above `limit` are not searched and come back as inf."""
+    """Dijkstra (scipy) from each source node, keeping only `columns`; chunked to bound memory,
+    `between` called before each chunk. Costs above `limit` are not searched and come back as
+    inf."""
     chunk = max(1, _CHUNK_CELLS // graph.shape[0])
     out = np.empty((len(sources), len(columns)))
     for lo in range(0, len(sources), chunk):
+        if between is not None:
+            between()
         part = dijkstra(graph, directed=True, indices=sources[lo : lo + chunk], limit=limit)
         out[lo : lo + chunk] = part[:, columns]
     return out
@@ -276,10 +289,10 @@ def _tree_lengths(
 
 def dijkstra_nearby(
     graph: sp.csr_matrix, xy: np.ndarray, sources: np.ndarray, columns: np.ndarray,
-    limit: float, radius_m: float,
+    limit: float, radius_m: float, between: Between | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """(row, column, cost) of every source/column pair within `limit`: a limit-pruned Dijkstra
-    on small subgraphs instead of the whole graph.
+    on small subgraphs instead of the whole graph, `between` called before each chunk.
 
     Sources are grouped by a coarse grid; each group searches only the nodes within `radius_m`
     (straight line, `xy` in metres) of its cell, which holds every path of cost <= `limit` when
@@ -311,6 +324,8 @@ def dijkstra_nearby(
         # crowded cell (50,000 doors x 10,000 sites in 2 km2) held 4 GB at once.
         chunk = max(1, _CHUNK_CELLS // len(inside))
         for lo in range(0, len(rows), chunk):
+            if between is not None:
+                between()
             dist = dijkstra(subgraph, directed=True, indices=starts[lo : lo + chunk], limit=limit)
             r, c = np.nonzero(dist[:, hit] <= limit)
             found.append((rows[lo + r], column_of[inside[hit[c]]], dist[r, hit[c]]))

@@ -16,6 +16,7 @@ import numpy.lib.format as npy_format
 import scipy.sparse as sp
 
 from network._engines import (
+    Between,
     CchRows,
     augmented_csr,
     cch_metric,
@@ -256,6 +257,7 @@ def distances_within(
     weight: Weight = "length",
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     access: bool = False,
+    between: Between | None = None,
 ) -> sp.csr_matrix:
     """Sparse len(sources) x len(targets) matrix of shortest network costs, for pairs within
     `limit_m` only (metres for weight="length", seconds for "travel_time"); `limit_m=inf` keeps
@@ -270,6 +272,9 @@ def distances_within(
     ``access=True`` (metres only) adds each point's straight walk to its snap spot at both
     ends, door to door: without it two buildings set back from one street are as close as
     their snap spots, closer than the crow flies.
+
+    ``between`` is called before each chunk of the search; it may raise to end it there (a
+    siting job cancelled while its catchments are measured: it had run to their end).
     """
     _check_weight(weight)
     if not is_number(limit_m) or not limit_m >= 0:
@@ -282,7 +287,8 @@ def distances_within(
     if 0 in shape:
         return sp.csr_matrix(shape)
     index = road_index(graph)
-    rows, cols, values = _within(index, weight, src, tgt, _units_within(limit_m, SCALE[weight]))
+    limit = _units_within(limit_m, SCALE[weight])
+    rows, cols, values = _within(index, weight, src, tgt, limit, between)
     values = values / SCALE[weight]
     if access:
         values = values + src.snap_m[rows] + tgt.snap_m[cols]
@@ -292,7 +298,12 @@ def distances_within(
 
 
 def _within(
-    index: RoadIndex, metric: str, src: SnapArrays, tgt: SnapArrays, limit: float
+    index: RoadIndex,
+    metric: str,
+    src: SnapArrays,
+    tgt: SnapArrays,
+    limit: float,
+    between: Between | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(source, target, integer cost) of the pairs within `limit` (a whole number of units, inf
     for none).
@@ -305,9 +316,9 @@ def _within(
     xy = np.vstack([np.column_stack([index.px, index.py]), _spots(index, src), _spots(index, tgt)])
     radius = _reach_m(index, metric, limit)
     if radius < np.ptp(xy, axis=0).max():
-        rows, cols, costs = dijkstra_nearby(graph, xy, origins, ends, limit, radius)
+        rows, cols, costs = dijkstra_nearby(graph, xy, origins, ends, limit, radius, between)
     else:
-        dense = dijkstra_rows(graph, origins, ends, limit)
+        dense = dijkstra_rows(graph, origins, ends, limit, between)
         rows, cols = np.nonzero(np.isfinite(dense))
         costs = dense[rows, cols]
     return (cols, rows, costs) if backwards else (rows, cols, costs)

@@ -169,7 +169,9 @@ def run_siting(payload: dict[str, Any], progress: Progress, stop: Stop = _never)
     (`routing.siting.progress.search_time`); a run of 50,000 points and 10,000 candidates
     asked for 30 s had taken 1.8 times that. Its progress is the run's time over its limit,
     ticked meanwhile, and 0.99 once the search is done (an early proof): the search's stages
-    come back from the child as it enters them. It had read 0 until the result was in."""
+    come back from the child as it enters them. It had read 0 until the result was in.
+    ``stop`` is asked between chunks of the walking catchments too (`_stopped_by`): a run
+    cancelled there had gone on measuring them to their end."""
     began, limit = time.time(), float(payload["time_limit_s"])  # wall clock: the child's too
     rising = _rising(progress)
     with ticking(rising, limit):  # a worker's first run imports the solvers first (seconds)
@@ -195,6 +197,7 @@ def run_siting(payload: dict[str, Any], progress: Progress, stop: Stop = _never)
             graph=graph,
             straight_line=payload["distance"] == "straight_line",
             name="siting-run",
+            between=_stopped_by(stop),
         )
         model = model_from_dict({k: v for k, v in payload["model"].items() if v is not None})
         return _stoppable(
@@ -203,6 +206,16 @@ def run_siting(payload: dict[str, Any], progress: Progress, stop: Stop = _never)
             stop,
             on_report=lambda update: rising(_siting_share(update, limit)),
         )
+
+
+def _stopped_by(stop: Stop) -> Callable[[], None]:
+    """A check that raises `JobStopped` once ``stop()`` says so (a search's ``between``)."""
+
+    def check() -> None:
+        if stop():
+            raise JobStopped
+
+    return check
 
 
 def _rising(progress: Progress) -> Progress:

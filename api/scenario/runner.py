@@ -238,8 +238,14 @@ def _stage_day(run: Run) -> None:
 
 def _stage_siting(run: Run) -> None:
     """Choose lockers among the candidates for walking reach (routing.siting), and the coverage
-    curve: parcels served against the number of lockers, under the same capacity rules."""
+    curve: parcels served against the number of lockers, under the same capacity rules.
+
+    ``siting.time_limit_s`` covers the stage's walking catchments too (the candidate spread's
+    and the instance's, as for ``gongpei site`` and a siting job): the search gets what they
+    leave of it, less the time the plan takes to write out (``routing.siting.progress``), and
+    the stage's bar names the search's stage. The search had the whole limit after them."""
     siting = need("routing.siting")
+    began = time.perf_counter()
     spec = run.spec
     try:
         site_list = _candidate_sites(run)  # reads walking reach: snaps buildings and demand
@@ -261,7 +267,14 @@ def _stage_siting(run: Run) -> None:
         )
         limit = run.limit(spec.siting.time_limit_s)
         with run.progress.step("Siting lockers", 1) as advance:
-            plan = siting.solve(inst, model, time_limit_s=limit)
+            plan = siting.solve(
+                inst,
+                model,
+                time_limit_s=limit,
+                spent_s=time.perf_counter() - began,
+                keep_s=need("routing.siting.progress").output_seconds(inst.n_demand),
+                progress=lambda update: advance(0, update.stage),
+            )
             advance(1)
     except GongpeiError as err:
         raise run.blame(GongpeiError(sites.in_scenario_words(str(err))), "siting") from None

@@ -11,7 +11,7 @@ import csv
 import io
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, get_args
@@ -651,11 +651,14 @@ def instance_from_points(
     straight_line: bool = False,
     max_snap_m: float = 250.0,
     name: str = "siting",
+    between: Callable[[], None] | None = None,
 ) -> SitingInstance:
     """Instance with walking distances on ``graph`` for the pairs within ``radius_m``.
 
     ``straight_line=True`` uses great-circle distances instead (and needs no graph). A candidate
-    farther than ``max_snap_m`` from every walkable way is an error naming it.
+    farther than ``max_snap_m`` from every walkable way is an error naming it. ``between`` is
+    called between chunks of the walk's search (``network.matrix.distances_within``) and may
+    raise to end it (a siting job cancelled meanwhile).
     """
     if not (radius_m > 0 and math.isfinite(radius_m)):
         raise SitingInputError(f"radius_m must be a number > 0, got {radius_m}")
@@ -679,7 +682,8 @@ def instance_from_points(
         except SnapError as err:
             raise SitingInputError(f"demand point off the walk graph: {err}") from None
         coo = distances_within(
-            graph, dem, cand, limit_m=radius_m, max_snap_m=max_snap_m, access=True
+            graph, dem, cand, limit_m=radius_m, max_snap_m=max_snap_m, access=True,
+            between=between,
         ).tocoo()
         reach = make_reach(coo.row, coo.col, coo.data, (len(dem), len(cand)))
     return SitingInstance(
