@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from api.booking import BookingError
+from api.check_pool import CheckPool
 from api.db.engine import UNREACHABLE, Database, first_line
 from api.db.migrate import check_schema, upgrade
 from api.deps import key_check, query_names, refuse_unknown_query, unprocessable
@@ -292,6 +293,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
             await asyncio.to_thread(app.state.locker_index.snapshot)
         yield
         app.state.locker_index.close()
+        await asyncio.to_thread(app.state.check_pool.close)  # once the checks it holds end
         db.dispose()
 
     app = FastAPI(
@@ -311,6 +313,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         settings.public_rate_per_s, settings.public_burst, redis_url=settings.redis_url
     )
     app.state.locker_index = LockerIndex(db.engine, settings.search_cache_s)
+    app.state.check_pool = CheckPool(jobs.LARGE_CHECKS)  # large batches' checks (`api.check_pool`)
 
     modules = (lockers, reservations, jobs, pooling, vehicles, opendata, admin, web, docs, health)
     routers = [module.router for module in modules]

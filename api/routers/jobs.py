@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.check_pool import CheckPool, vehicle_profiles
 from api.db.engine import Database
 from api.db.models import Firm, Job, Solution
 from api.deps import (
@@ -35,7 +34,7 @@ from api.schemas.jobs import BatchSubmit, JobAccepted, SitingSubmit
 from api.settings import Settings
 from network.store import source_profiles
 from routing.io.native import TravelError, check_travel
-from routing.model import Problem, ProblemError
+from routing.model import ProblemError
 
 router = APIRouter(tags=["jobs"])
 
@@ -238,6 +237,11 @@ SOLUTION_DESCRIPTION = (
 )
 
 
+async def check_pool(request: Request) -> CheckPool:
+    """The API process's pool for large batches' checks (`api.app` ends it at shutdown)."""
+    return request.app.state.check_pool
+
+
 @router.post(
     "/v1/batches",
     response_model=JobAccepted,
@@ -258,15 +262,21 @@ def submit_batch(
     db: Database = Depends(get_db),
     settings: Settings = Depends(get_settings),
     key: RequestKey | None = Depends(request_key),
+    checks: CheckPool = Depends(check_pool),
 ) -> dict | JSONResponse:
     return once(
         db, key, firm_id=firm.id, body=body,
-        submit=lambda attach: _queued_batch(body, firm, db, settings, attach),
+        submit=lambda attach: _queued_batch(body, firm, db, settings, attach, checks),
     )  # fmt: skip
 
 
 def _queued_batch(
-    body: BatchSubmit, firm: Firm, db: Database, settings: Settings, attach: Attach
+    body: BatchSubmit,
+    firm: Firm,
+    db: Database,
+    settings: Settings,
+    attach: Attach,
+    checks: CheckPool,
 ) -> dict:
     """The batch checked and queued (a 202's body), its job named on its idempotency key."""
     payload = body.model_dump()
@@ -278,13 +288,15 @@ def _queued_batch(
     # stored as they are now: a later change to the register leaves the batch as posted.
     try:
         payload["problem"] = with_registered_vehicles(db, firm.id, body.format, body.problem)
-        with _checking(_stops(body.problem)):
-            problem = read_batch(payload, estimate=on_map)
+        if _stops(body.problem) > LARGE_BATCH_STOPS:  # in a child: `api.check_pool` says why
+            profiles = checks.profiles(payload, estimate=on_map)
+        else:
+            profiles = vehicle_profiles(read_batch(payload, estimate=on_map))
     except ProblemError as err:  # its message names the item and the field, its loc the path
         raise unprocessable(["body", "problem", *err.loc], str(err)) from None
     if on_map:
         payload["network"] = _server_map(body.problem, settings)
-        _known_profiles(problem, source_profiles(payload["network"]))
+        _known_profiles(profiles, source_profiles(payload["network"]))
     return queued(db, settings, kind="batch", firm=firm, payload=payload, also=attach)
 
 
@@ -317,21 +329,12 @@ def list_batches(
 MAX_BATCH_STOPS = 3_000
 
 
-#: Batches past this many stops are checked at most `LARGE_CHECKS` at a time per API process:
-#: each holds its N x N estimate (0.4 GiB at 3,000 stops) while it is checked, and four at
-#: once took 1.3 GiB. The others wait their turn.
+#: Batches past this many stops are checked in a child process (`api.check_pool`), so that
+#: their checks leave the API process's GIL to its other requests, at most `LARGE_CHECKS` at
+#: a time per API process: each holds its N x N estimate (0.4 GiB at 3,000 stops) while it is
+#: checked, and four at once took 1.3 GiB. The others wait their turn.
 LARGE_BATCH_STOPS = 500
-LARGE_CHECKS = threading.BoundedSemaphore(2)
-
-
-@contextmanager
-def _checking(stops: int) -> Iterator[None]:
-    """Hold a turn among the large batches' checks, if this batch is one."""
-    if stops <= LARGE_BATCH_STOPS:
-        yield
-        return
-    with LARGE_CHECKS:
-        yield
+LARGE_CHECKS = 2
 
 
 def _stops(problem: dict[str, Any]) -> int:
@@ -398,15 +401,15 @@ def _server_map(problem: dict[str, Any], settings: Settings) -> str:
     )
 
 
-def _known_profiles(problem: Problem, known: tuple[str, ...]) -> None:
+def _known_profiles(profiles: tuple[str, ...], known: tuple[str, ...]) -> None:
     """Each vehicle's travel profile is one the map has roads for (``known``: a map built as a
     folder has one profile's): a 422 now rather than a failed job later. The profiles are the
     parsed problem's, so VROOM's default `car` is already the `van` it is timed as."""
-    for i, vehicle in enumerate(problem.vehicles):
-        if vehicle.profile not in known:
+    for i, profile in enumerate(profiles):
+        if profile not in known:
             raise unprocessable(
                 ["body", "problem", "vehicles", i, "profile"],
-                f"the server's map has no roads for profile '{vehicle.profile}'; choose one of "
+                f"the server's map has no roads for profile '{profile}'; choose one of "
                 f"{', '.join(known)} or give matrices",
             )
 

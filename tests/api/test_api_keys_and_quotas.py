@@ -151,13 +151,13 @@ def test_a_reservation_hold_beyond_30_days_is_a_settings_error(monkeypatch):
 
 
 def test_large_batches_are_checked_two_at_a_time(client, auth, vroom_problem, monkeypatch):
-    """Each large batch's check holds its N x N estimate: four at once took 1.3 GiB. Each
-    check here stays in until a third is in beside it (or a second has passed): without the
-    turns, the four posted at once crowd in together."""
+    """Each large batch's check holds its N x N estimate (in a child process, `api.check_pool`):
+    four at once took 1.3 GiB. Each check here stays in until a third is in beside it (or a
+    second has passed): without the turns, the four posted at once crowd in together."""
     lock, inside, most, calls = threading.Lock(), [0], [0], []
     crowded = threading.Event()
 
-    def checking(payload, *, estimate=False):
+    def checking(pool, payload, estimate):
         with lock:
             calls.append(1)
             inside[0] += 1
@@ -167,8 +167,9 @@ def test_large_batches_are_checked_two_at_a_time(client, auth, vroom_problem, mo
         crowded.wait(timeout=1.0)
         with lock:
             inside[0] -= 1
+        return ("car",)
 
-    monkeypatch.setattr("api.routers.jobs.read_batch", checking)
+    monkeypatch.setattr("api.check_pool.CheckPool._in_child", checking)
     problem = vroom_problem(LARGE_BATCH_STOPS + 1)
     threads = [threading.Thread(target=_batch, args=(client, auth["a"], problem)) for _ in range(4)]
     for thread in threads:
