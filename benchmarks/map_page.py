@@ -7,16 +7,20 @@ One server (uvicorn, SQLite) with `--lockers` lockers on a grid around Qingdao (
 are served in turn by the same server, one fresh page each, `--repeats` times interleaved, and
 for each is measured
 - load: navigation to the lockers drawn (two animation frames after the page says it shows
-  them), and of that the drawing alone (from the last search answer's arrival);
+  them), and of that the drawing alone (from the last search answer's arrival), and the
+  search requests it made (each waits for the one before: its cursor);
 - route: the route's answer asked for to its stops drawn;
 - pan: `map.panBy` 150 px without animation and the next two frames (median of 10), with the
   lockers and the route on the map; of that the call alone (where Leaflet redraws each path
   or the canvas), and the page's main thread busy per pan (Chrome's TaskDuration);
 - the page's elements in #map.
-Medians over the repeats, and old / new.
+Medians over the repeats, and old / new. `--latency-ms` (and `--down-kbps`) put each request
+of the page behind a phone network's round trip (and bandwidth), as Chrome's DevTools
+throttling does (`Network.emulateNetworkConditions`): 4G is about 100 ms and 9,000 kbit/s.
 
     .venv/bin/python benchmarks/map_page.py [--lockers 2000] [--stops 3000] [--vans 10]
                                             [--repeats 5] [--phone] [--old COMMIT]
+                                            [--latency-ms 100] [--down-kbps 9000]
 """
 
 from __future__ import annotations
@@ -124,7 +128,7 @@ def many_stop_route(stops: int, vans: int, step_deg: float = 0.0005) -> dict[str
 
 def start_server(folder: Path, lockers: int, roads: int) -> tuple[subprocess.Popen, str]:
     """A migrated SQLite database of `lockers` lockers and a server on it (public rate limit
-    off: the page asks for 20 pages at once), drawing the roads of `synthetic:roads`."""
+    off: an older page asks for 20 pages at once), drawing the roads of `synthetic:roads`."""
     from api.db.engine import Database
     from api.db.migrate import upgrade
     from api.lockers import import_geojson
@@ -173,14 +177,20 @@ def main_thread_s(cdp) -> float:
     return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
 
 
-def measure(browser, base: str, template: str, route: dict, lockers: int, phone: bool) -> dict:
-    """One fresh page of `template`: the figures of the module's docstring (ms)."""
+def measure(browser, base: str, template: str, route: dict, lockers: int, phone: bool,
+            network: dict | None) -> dict:
+    """One fresh page of `template`: the figures of the module's docstring (ms), its requests
+    throttled as `network` says (`Network.emulateNetworkConditions`'s parameters) if given."""
     size = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
             "is_mobile": True, "has_touch": True} if phone else {
             "viewport": {"width": 1000, "height": 700}}
     context = browser.new_context(**size)
     try:
         page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        if network:
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", network)
         page.add_init_script(MARKS)
         page.route(f"{base}/map", serve_template(template))
         page.route("**/solution?*", lambda r: r.fulfill(json=route))
@@ -190,7 +200,7 @@ def measure(browser, base: str, template: str, route: dict, lockers: int, phone:
         load = page.evaluate("""(() => {
             const answers = performance.getEntriesByType("resource")
               .filter(e => e.name.includes("/v1/lockers?")).map(e => e.responseEnd);
-            return [__marks.loaded, __marks.loaded - Math.max(...answers)];
+            return [__marks.loaded, __marks.loaded - Math.max(...answers), answers.length];
         })()""")
         page.fill("#batch", "0" * 32)
         page.fill("#key", "any-key")
@@ -198,13 +208,12 @@ def measure(browser, base: str, template: str, route: dict, lockers: int, phone:
             document.querySelector("#route button").click(); return at; })()""")
         page.wait_for_function("window.__marks.route", timeout=120_000)
         drawn = page.evaluate("window.__marks.route") - asked
-        cdp = context.new_cdp_session(page)
         cdp.send("Performance.enable")
         before = main_thread_s(cdp)
         frames, calls = page.evaluate(PANS)
         busy = (main_thread_s(cdp) - before) * 1000 / len(frames)
         elements = page.evaluate("document.querySelectorAll('#map *').length")
-        return {"load": load[0], "draw": load[1], "route": drawn,
+        return {"load": load[0], "draw": load[1], "searches": load[2], "route": drawn,
                 "pan": statistics.median(frames), "pan call": statistics.median(calls),
                 "pan busy": busy, "elements": elements}
     finally:
@@ -222,6 +231,10 @@ def main() -> None:
     parser.add_argument("--phone", action="store_true",
                         help="a 390 x 844 touch screen at 3 device pixels a CSS pixel")
     parser.add_argument("--old", default=OLD_PAGE, help="the commit of the older page")
+    parser.add_argument("--latency-ms", type=float, default=0,
+                        help="each request's added round trip (4G: about 100)")
+    parser.add_argument("--down-kbps", type=float, default=0,
+                        help="download bandwidth, kbit/s (0: not limited; 4G: about 9000)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -229,6 +242,11 @@ def main() -> None:
                          capture_output=True, text=True).stdout
     pages = {"old": old, "new": (ROOT / "api/web/map.html").read_text(encoding="utf-8")}
     route = many_stop_route(args.stops, args.vans)
+    network = None
+    if args.latency_ms or args.down_kbps:
+        down = args.down_kbps * 1000 / 8 if args.down_kbps else -1  # bytes/s; -1: not limited
+        network = {"offline": False, "latency": args.latency_ms, "downloadThroughput": down,
+                   "uploadThroughput": -1}
     with tempfile.TemporaryDirectory() as tmp:
         server, base = start_server(Path(tmp), args.lockers, args.roads)
         try:
@@ -238,16 +256,21 @@ def main() -> None:
                 for _ in range(args.repeats):
                     for name, template in pages.items():
                         runs[name].append(
-                            measure(browser, base, template, route, args.lockers, args.phone))
+                            measure(browser, base, template, route, args.lockers, args.phone,
+                                    network))
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=20)
     screen = "phone 390x844@3x" if args.phone else "desktop 1000x700"
+    if network:
+        down = f"{args.down_kbps:g} kbit/s" if args.down_kbps else "bandwidth not limited"
+        screen += f", +{args.latency_ms:g} ms a request, {down}"
     print(f"{args.lockers} lockers, a route of {args.stops} stops in {args.vans} vans, "
           f"synthetic:{args.roads} roads, {screen}; median of {args.repeats} (ms)")
     print(f"{'figure':<10}{'old':>10}{'new':>10}{'old/new':>10}")
-    for figure in ("load", "draw", "route", "pan", "pan call", "pan busy", "elements"):
+    for figure in ("load", "draw", "searches", "route", "pan", "pan call", "pan busy",
+                   "elements"):
         old_v, new_v = (statistics.median(r[figure] for r in runs[n]) for n in ("old", "new"))
         print(f"{figure:<10}{old_v:>10.0f}{new_v:>10.0f}{old_v / new_v:>10.2f}")
 

@@ -47,7 +47,13 @@ class SearchParams(BaseModel):
     available_only: bool = Field(
         False, description="Only lockers with a free door (of `size`, if given)."
     )
-    limit: int = Field(20, ge=1, le=100)
+    limit: int = Field(
+        20,
+        ge=1,
+        le=1000,
+        description="Lockers per page. Up to 1,000, as the open-data registry's: the map asks "
+        "for the 2,000 nearest in two requests, not twenty, each counted once by the rate limit.",
+    )
     cursor: str | None = Field(
         None, max_length=500, description="`next_cursor` of the previous page."
     )

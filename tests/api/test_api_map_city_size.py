@@ -12,7 +12,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from test_api_map import ARGS, CHROMIUM, chromium_once, drawn, open_popup
+from test_api_map import ARGS, CHROMIUM, chromium_once, drawn, open_popup, searches
 
 from api.lockers import import_geojson
 
@@ -67,9 +67,12 @@ def test_lockers_and_a_long_route_are_drawn_on_a_canvas(database_url, db, start_
             page = browser.new_page(viewport={"width": 1000, "height": 700})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            asked = searches(page)
             page.goto(f"{url}/map")
             page.wait_for_selector(f"body[data-loaded='{LOCKERS}']", timeout=60_000)
             assert drawn(page, "markers") == LOCKERS
+            # in pages of 1,000: 20 of 100, one after another, were most of a phone's wait
+            assert len(asked) == 2, asked
             assert page.locator(ONE_EACH).count() == 0
             assert page.locator(".leaflet-overlay-pane canvas").count() == 1
             page.wait_for_timeout(300)  # the canvas is drawn on the next frame
