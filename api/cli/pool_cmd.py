@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.json_out import json_mode, json_option, print_json
 from network.sources import is_builtin
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ def pool(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace a non-empty output folder (not one holding an input)."
     ),
+    as_json: bool = json_option(),
 ) -> None:
     """Solve the day solo, pooled and pooled with locker drops; write what pooling saves."""
     # The library is imported here, not at module level, so `gongpei --help` starts fast.
@@ -124,25 +127,37 @@ def pool(
     # Entered before any solving, as `scenario run` does: a folder that is not empty is refused
     # (with --overwrite, one holding an input), and the outputs appear once all are written.
     staged = staged_output(outdir, overwrite=overwrite, inputs=day_inputs(day_file, day))
-    with terminable(), staged as folder:
-        found: list[dict[str, Any]] = []
-        if platform:
-            with httpx.Client(base_url=platform, timeout=30.0) as client:
-                found = platform_lockers(client, day)
-            day = with_lockers(day, found)
-        console.print(f"[bold]{day.name}[/]: {len(day.firms)} firms, {len(day.parcels)} parcels")
-        travel = day_travel(day, cache_dir=cache_dir or graph_cache_dir())
-        reached = platform_reach(day, travel, found) if platform else None
-        if reached is not None:
-            line = reach_line(reached, found, day.travel.walk_radius_m)
-            typer.echo(f"platform {platform}: {line}", err=True)  # whole, never wrapped
-        with console.status("solving") as status:
-            result = compare_day(
-                day, travel, settings, progress=status.update, on_solve=status.update
-            )
-        extra = None if reached is None else {"platform": {"url": platform, "lockers": reached}}
-        files = write_outputs(result, folder, extra=extra, along=road_lines(travel))
-    _report(result, [path.name for path in files.values()], outdir, console)
+    with json_mode(as_json) as logged:
+        with terminable(), staged as folder:
+            found: list[dict[str, Any]] = []
+            if platform:
+                with httpx.Client(base_url=platform, timeout=30.0) as client:
+                    found = platform_lockers(client, day)
+                day = with_lockers(day, found)
+            parcels = len(day.parcels)
+            console.print(f"[bold]{day.name}[/]: {len(day.firms)} firms, {parcels} parcels")
+            travel = day_travel(day, cache_dir=cache_dir or graph_cache_dir())
+            reached = platform_reach(day, travel, found) if platform else None
+            if reached is not None:
+                line = reach_line(reached, found, day.travel.walk_radius_m)
+                typer.echo(f"platform {platform}: {line}", err=True)  # whole, never wrapped
+            with console.status("solving") as status:
+                result = compare_day(
+                    day, travel, settings, progress=status.update, on_solve=status.update
+                )
+            extra = None if reached is None else {"platform": {"url": platform, "lockers": reached}}
+            files = write_outputs(result, folder, extra=extra, along=road_lines(travel))
+        _report(result, [path.name for path in files.values()], outdir, console)
+    if as_json:
+        summary = json.loads((outdir / files["summary"].name).read_text(encoding="utf-8"))
+        print_json(
+            "pool",
+            summary,
+            units=summary["units"],
+            outputs={name: outdir / path.name for name, path in files.items()},
+            warnings=[*summary["warnings"], *logged],
+            checker=summary["checker"],
+        )
     if not result.checks_ok:
         raise typer.Exit(1)
 

@@ -7,6 +7,7 @@ from typing import TextIO
 
 import typer
 
+from api.cli.json_out import json_mode, json_option, print_json
 from api.scenario.errors import ScenarioError
 from api.scenario.load import load_scenario
 
@@ -67,13 +68,17 @@ def refuse_violations(checkers: dict[str, dict | None]) -> None:
         raise typer.Exit(1)
 
 
-def warn_unfinished(summary: dict) -> None:
-    """A run that skipped a stage still writes its report: say on stderr which stage and why."""
-    for name, stage in summary.get("stages", {}).items():
-        if stage.get("status") != "done":
-            typer.echo(
-                f"warning: stage {name} {stage['status']}: {stage.get('note', '')}", err=True
-            )
+def warn_unfinished(summary: dict) -> list[str]:
+    """A run that skipped a stage still writes its report: say on stderr which stage and why
+    (and return those lines, for `--json`'s warnings)."""
+    said = [
+        f"stage {name} {stage['status']}: {stage.get('note', '')}"
+        for name, stage in summary.get("stages", {}).items()
+        if stage.get("status") != "done"
+    ]
+    for line in said:
+        typer.echo(f"warning: {line}", err=True)
+    return said
 
 
 @app.command("validate")
@@ -122,6 +127,7 @@ def run(
     time_limit: float = typer.Option(None, "--time-limit", help="Cap every solver time limit (s)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty output folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, warnings only."),
+    as_json: bool = json_option(),
 ) -> None:
     """Run a scenario: graphs, locker siting, the day solo and pooled, the split, report.html.
 
@@ -131,10 +137,12 @@ def run(
     """
     from api.cli.sigterm import terminable
     from api.scenario.runner import run_scenario
+    from routing.pooling.figures import UNITS
 
     check_run_options(outdir, time_limit)
     setup_logging(quiet)
-    with terminable():  # its staging folder is removed on SIGTERM too
+    # its staging folder is removed on SIGTERM too
+    with json_mode(as_json) as logged, terminable():
         summary = run_scenario(
             file,
             outdir,
@@ -144,9 +152,25 @@ def run(
             overwrite=overwrite,
             time_limit_s=time_limit,
         )
-    warn_unfinished(summary)
-    typer.echo(f"report: {(outdir / 'report.html').resolve()}")
+        unfinished = warn_unfinished(summary)
+        typer.echo(f"report: {(outdir / 'report.html').resolve()}")
+    if as_json:
+        print_json(
+            "scenario run",
+            summary,
+            units=UNITS if summary.get("plans") else {},
+            outputs=written(outdir),
+            warnings=[*summary.get("warnings", []), *logged, *unfinished],
+            checker=summary.get("checker"),
+        )
     refuse_violations({"": summary.get("checker")})
+
+
+def written(outdir: Path) -> dict[str, Path]:
+    """Every file a run wrote, by its path in ``outdir`` without the suffix ("report",
+    "layers/lockers"): the run had a new or emptied folder of its own."""
+    files = sorted(path for path in outdir.rglob("*") if path.is_file())
+    return {path.relative_to(outdir).with_suffix("").as_posix(): path for path in files}
 
 
 @app.command("sweep")

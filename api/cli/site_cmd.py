@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from api.cli.checks import OptionError, check_output_files
+from api.cli.json_out import json_mode, json_option, print_json
 from api.cli.sigterm import terminable
 from network.jsonfile import load_json
 from routing.siting import SitingModel, solve
@@ -79,6 +80,7 @@ def site(
         help="orlib-cap files that hold the word 'capacity' (capa, capb, capc): every "
         "facility's capacity (Beasley's: capa 8000-14000, capb 5000-8000, capc 5000-7250).",
     ),
+    as_json: bool = json_option(),
 ) -> None:
     """Choose locker sites (and sizes): prints a summary, writes the plan as JSON."""
     began = time.perf_counter()  # the time limit covers the catchments and the output too
@@ -90,45 +92,73 @@ def site(
     lines = None if geojson is None else catchments_path(geojson)
     outputs = {"-o": out, "--geojson": geojson, "--geojson (catchments)": lines, "--curve": curve}
     _check_outputs(_inputs(file, fmt), outputs)
-    inst, file_model = _read(file, fmt, capacity)
-    if radius is not None:
-        if inst.radius_m is not None and radius > inst.radius_m:
-            raise SitingInputError(
-                f"--radius {radius:g}: wider than the input's radius_m {inst.radius_m:g}, within "
-                "which alone distances were computed (raise radius_m in the file instead)"
+    with json_mode(as_json) as logged:
+        inst, file_model = _read(file, fmt, capacity)
+        if radius is not None:
+            if inst.radius_m is not None and radius > inst.radius_m:
+                raise SitingInputError(
+                    f"--radius {radius:g}: wider than the input's radius_m {inst.radius_m:g}, "
+                    "within which alone distances were computed (raise radius_m in the file "
+                    "instead)"
+                )
+            inst = inst.within(radius)
+        chosen = _model(fmt, file_model, model, p, budget, capacitated)
+        with terminable():  # Ctrl-C while solving: one line and code 130, as in every command
+            plan = solve(
+                inst,
+                chosen,
+                method=method,
+                solver=solver,
+                time_limit_s=time_limit,
+                rel_gap=gap,
+                spent_s=time.perf_counter() - began,
+                keep_s=output_seconds(inst.n_demand),
             )
-        inst = inst.within(radius)
-    chosen = _model(fmt, file_model, model, p, budget, capacitated)
-    with terminable():  # Ctrl-C while solving: one line and code 130, as in every command
-        plan = solve(
-            inst,
-            chosen,
-            method=method,
-            solver=solver,
-            time_limit_s=time_limit,
-            rel_gap=gap,
-            spent_s=time.perf_counter() - began,
-            keep_s=output_seconds(inst.n_demand),
+            result = plan.to_dict()
+            if fmt is not Format.native:
+                result = _as_orlib(plan, result)
+            if curve is not None:
+                result["coverage_curve"] = _curve(inst, plan, curve, curve_max, time_limit)
+        s = plan.summary()
+        out.write_text(json.dumps(result, indent=1))
+        if geojson is not None:
+            layers = plan.to_layers()
+            geojson.write_text(json.dumps(layers["lockers"]))
+            lines.write_text(json.dumps(layers["catchments"]))
+        typer.echo(_headline(s, inst.name, out))
+        if result["summary"].get("capacity_shortfall"):
+            shortfall = (
+                f"infeasible capacity: total capacity {inst.capacity.sum():.6g} < demand "
+                f"{inst.weight.sum():.6g}; the best plan leaves {s['unserved_parcels']:.6g} "
+                "unserved (objective without them)"
+            )
+            typer.echo(shortfall, err=True)
+            logged.append(shortfall)
+    if as_json:
+        print_json(
+            "site",
+            result["summary"],
+            units=_units(result["summary"], inst.distance),
+            outputs={"plan": out, "geojson": geojson, "catchments": lines, "curve": curve},
+            warnings=[*result["warnings"], *logged],
+            checker=None,  # siting has no independent checker
         )
-        result = plan.to_dict()
-        if fmt is not Format.native:
-            result = _as_orlib(plan, result)
-        if curve is not None:
-            result["coverage_curve"] = _curve(inst, plan, curve, curve_max, time_limit)
-    s = plan.summary()
-    out.write_text(json.dumps(result, indent=1))
-    if geojson is not None:
-        layers = plan.to_layers()
-        geojson.write_text(json.dumps(layers["lockers"]))
-        lines.write_text(json.dumps(layers["catchments"]))
-    typer.echo(_headline(s, inst.name, out))
-    if result["summary"].get("capacity_shortfall"):
-        typer.echo(
-            f"infeasible capacity: total capacity {inst.capacity.sum():.6g} < demand "
-            f"{inst.weight.sum():.6g}; the best plan leaves {s['unserved_parcels']:.6g} unserved "
-            "(objective without them)",
-            err=True,
-        )
+
+
+def _units(s: dict, distance: str | None) -> dict[str, str]:
+    """The units of the plan summary's figures for `--json`: the objective's is the plan's own
+    (`objective_unit`), distances are metres on a map and OR-Library's cost on its files."""
+    per_parcel = "m" if distance else "the input's assignment cost a parcel"
+    money = "money, as the input's fixed_cost"
+    return {
+        "objective": s["objective_unit"], "bound": s["objective_unit"],
+        "gap": "share of the objective", "seconds": "s",
+        "parcels": "parcels a day", "served_parcels": "parcels a day",
+        "unserved_parcels": "parcels a day", "coverage": "share of the parcels",
+        "mean_distance": per_parcel, "mean_utilisation": "share of capacity",
+        "fixed_cost": money, "compartment_cost": money, "spent": money, "budget": money,
+        "assignment_cost": "parcel-m a day" if distance else "assignment cost",
+    }  # fmt: skip
 
 
 def catchments_path(geojson: Path) -> Path:

@@ -20,6 +20,7 @@ from api.cli.checks import (
     check_positive,
     check_seed,
 )
+from api.cli.json_out import json_mode, json_option, print_json
 from api.cli.sigterm import terminable
 from api.jobs.runner import checked_solution
 from api.settings import graph_cache_dir
@@ -37,6 +38,17 @@ from routing.travel import road_line
 
 #: The signals that end a search at its next plan (`signals_stop`), and what each is called.
 STOP_SIGNALS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+#: The units of the summary's figures, for `--json` (VROOM's summary names none).
+UNITS = {
+    "cost": "the vehicles' cost units (fixed + per hour + per km, as the problem gives them)",
+    "distance": "m (a VRPLIB, Solomon or Li & Lim file: its own distance unit)",
+    "duration": "s (a VRPLIB, Solomon or Li & Lim file: its own time unit)",
+    "service": "s, as duration",
+    "waiting_time": "s, as duration",
+    "penalty": "cost units, as cost",
+    "computing_times": "ms",
+    "seconds": "s",
+}
 
 
 def solve(
@@ -72,6 +84,7 @@ def solve(
         "files with service times, a route length or time windows; else nint).",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
+    as_json: bool = json_option(),
 ) -> None:
     """Plan routes for a problem file and check the plan; writes VROOM-shaped JSON.
 
@@ -92,7 +105,8 @@ def solve(
     # soft_wrap: a line piped to a log or grep is whole, not cut at rich's 80 columns
     console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
     cache_dir = str(graph_cache_dir()) if network else None
-    with terminable():  # Ctrl-C before a plan: one line, exit 130, nothing written
+    # Ctrl-C before a plan: one line, exit 130, nothing written
+    with json_mode(as_json) as logged, terminable():
         problem = read_problem(
             file, format=format, network=network, cache_dir=cache_dir, distance_rule=distance_rule
         )
@@ -118,22 +132,37 @@ def solve(
             travel = None if network else own_road_travel(file, format)
             line = road_line(problem, network=network, travel=travel, cache_dir=cache_dir)
             geojson.write_text(json.dumps(solution.to_geojson(line=line)), encoding="utf-8")
+    seconds = time.monotonic() - began
+    s = solution.summary
     if stopped():
-        s = solution.summary
         console.print(
             f"{stopped.word}: wrote the best plan so far to {output} ({solution.engine}, cost "
             f"{s.cost:.2f}, {s.unassigned} unassigned, checker: OK)"
         )
+        logged.append(f"{stopped.word}: the plan is the best found before the search stopped")
+    else:
+        console.print(
+            f"{solution.engine}: cost {s.cost:.2f}, {s.routes} routes, distance "
+            f"{s.distance:.2f}, {s.unassigned} unassigned "
+            f"({seconds:.1f}s) - {solution.engine_reason}"
+        )
+        for u in solution.unassigned[:10]:
+            console.print(f"  unassigned {u.type} '{u.id}': {u.reason}")
+        console.print(report.summary())
+    if as_json:
+        counts = {"jobs": len(problem.jobs), "shipments": len(problem.shipments),
+                  "vehicles": len(problem.vehicles), "distance_rule": rule}  # fmt: skip
+        print_json(
+            "solve",
+            {**counts, **out["summary"], "unassigned_tasks": out["unassigned"],
+             "seconds": round(seconds, 2)},
+            units=UNITS,
+            outputs={"solution": output, "geojson": geojson},
+            warnings=logged,
+            checker=out["summary"]["checker"],
+        )  # fmt: skip
+    if stopped():
         raise typer.Exit(128 + stopped.signum)
-    s = solution.summary
-    console.print(
-        f"{solution.engine}: cost {s.cost:.2f}, {s.routes} routes, distance "
-        f"{s.distance:.2f}, {s.unassigned} unassigned "
-        f"({time.monotonic() - began:.1f}s) - {solution.engine_reason}"
-    )
-    for u in solution.unassigned[:10]:
-        console.print(f"  unassigned {u.type} '{u.id}': {u.reason}")
-    console.print(report.summary())
     if not report.ok:
         raise typer.Exit(1)
 
