@@ -86,8 +86,10 @@ def pyvrp_vs_pyvrp(problem: Problem, limit: float, seed: int) -> Solution:
     """PyVRP here with the seed, PyVRP in the child with the next one."""
     pyvrp = get_engine("pyvrp").solve
 
-    def next_seed(problem: Problem, *, time_limit_s: float, seed: int, progress=None):
-        return pyvrp(problem, time_limit_s=time_limit_s, seed=seed + 1, progress=progress)
+    def next_seed(problem: Problem, *, time_limit_s: float, seed: int, **options):
+        """PyVRP with the next seed; the race's `stop`/`should_stop` passed on (without them
+        the forked child failed at once and the race was PyVRP alone)."""
+        return pyvrp(problem, time_limit_s=time_limit_s, seed=seed + 1, **options)
 
     return solving._race(
         problem, pyvrp, next_seed, "pyvrp vs pyvrp", time_limit_s=limit, seed=seed, progress=None

@@ -67,8 +67,9 @@ def solve(
     `race` None races two searches when auto, more than one core is free and this process
     runs no other thread (the race forks); True/False forces it on or off. `should_stop`, asked
     by the engines at each new plan, ends the solve early once it says so (a cancelled job):
-    no later phase starts and a race's other search is not waited for; the plan then has
-    `meta["stopped"]` and is what the search had by then.
+    no later phase starts and a race's other search is asked to stop too and waited for
+    `RACE_STOP_WAIT_S` at most; the plan then has `meta["stopped"]` and is the better of
+    what the searches had by then.
 
     `stop` says when the searches end (`routing.stop`: `MaxRuntime(10) | NoImprovement(2)`):
     its `MaxRuntime` is the time limit, shared out among the searches as `time_limit_s` is,
@@ -76,7 +77,8 @@ def solve(
     `time_limit_s` alone is `MaxRuntime(time_limit_s)` (neither: `DEFAULT_TIME_LIMIT_S`), a
     solve exactly as before stops existed; both at once are refused, as two limits would be
     ambiguous. The plan's `meta["stopped_by"]` names what ended its (last) search:
-    "max_runtime", "no_improvement" (its `engine_reason` then says so) or "cancelled".
+    "max_runtime", "no_improvement" (its `engine_reason` then says so), "cancelled", or
+    "completed" (OR-Tools' search ended by itself, no move left to try: a day of one job).
     """
     time_limit_s, stop = _stop_and_limit(time_limit_s, stop)
     for name in ENGINES if engine == "auto" else (engine,):
@@ -405,6 +407,13 @@ def _tagged(solution: Solution, reason: str) -> Solution:
     return solution.model_copy(update={"engine_reason": reason})
 
 
+#: How long a stopped race (`should_stop`) waits for the other search's plan once its own is
+#: in: the child, asked as soon as this search hears the stop, ends at its next plan (PyVRP:
+#: its next iteration) and sends what it has. A child that cannot (OR-Tools still building
+#: its first plan on thousands of tasks) is ended without its plan, as every stopped race was.
+RACE_STOP_WAIT_S = 1.0
+
+
 def _child(
     conn: Any,
     problem: Problem,
@@ -412,15 +421,22 @@ def _child(
     time_limit_s: float,
     seed: int,
     stop: Criterion | None,
+    asked: Any,
 ) -> None:
-    """Runs in the forked process: solve, send the solution (or the error) back. Ctrl-C at a
-    terminal reaches the whole process group: the child ignores it, as the parent (`_race`)
-    decides whether to wait for it or end it; a KeyboardInterrupt here printed its traceback
-    under the command's own output."""
+    """Runs in the forked process: solve, send the solution (or the error) back; the search
+    ends early, its plan so far sent as a stopped one, once the parent sets `asked` (a shared
+    byte, read at each plan or iteration). Ctrl-C at a terminal reaches the whole process
+    group: the child ignores it and waits to be asked, as the parent (`_race`) decides whether
+    to wait for it or end it; a KeyboardInterrupt here printed its traceback under the
+    command's own output."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by `_race` to fork
     try:
-        conn.send(("ok", solver(problem, time_limit_s=time_limit_s, seed=seed, stop=stop)))
+        solution = solver(
+            problem, time_limit_s=time_limit_s, seed=seed, stop=stop,
+            should_stop=lambda: bool(asked.value),
+        )  # fmt: skip
+        conn.send(("ok", solution))
     except Exception as err:  # reported to the parent, which keeps its own plan
         conn.send(("error", f"{type(err).__name__}: {err}"))
     finally:
@@ -451,12 +467,14 @@ def _race(
 ) -> Solution:
     """`here` in this process and `other` in a forked one (fork: nothing needs pickling),
     same time limit and `stop`, which each watches on its own; the better checked plan wins.
-    `should_stop` reaches `here` only (the child cannot see it): once it says stop, the child
-    is not waited for."""
+    The child cannot see `should_stop`: once it says stop, the child is asked to stop too
+    (a shared flag, set as `here` hears it) and its plan waited for `RACE_STOP_WAIT_S` at
+    most, so a Ctrl-C keeps the child's plan where it was the better one."""
     began = time.monotonic()
     ctx = mp.get_context("fork")
     parent, end = ctx.Pipe(duplex=False)
-    args = (end, problem, other, time_limit_s, seed, stop)
+    asked = ctx.RawValue("b", 0)  # shared memory: read at every PyVRP iteration, no lock
+    args = (end, problem, other, time_limit_s, seed, stop, asked)
     proc = ctx.Process(target=_child, args=args, daemon=True)
     # a SIGINT between the fork and the child's ignoring it waits, not raising in the child
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -465,30 +483,33 @@ def _race(
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     end.close()
+
+    def stopping() -> bool:  # `should_stop`, passing a stop on to the child as it is heard
+        if should_stop is not None and should_stop():
+            asked.value = 1
+        return bool(asked.value)
+
     ours: Solution | None = None
     try:
         ours = here(
             problem, time_limit_s=time_limit_s, seed=seed, progress=progress,
-            should_stop=should_stop, stop=stop,
+            should_stop=None if should_stop is None else stopping, stop=stop,
         )  # fmt: skip
         # the child got the same limit; allow it start-up slack before giving up on it
         wait = max(1.0, time_limit_s + 5.0 - (time.monotonic() - began))
-        if ours.meta.get("stopped"):
-            wait = 0.0
         theirs: Solution | None = None
         note = ""
-        if parent.poll(wait):
-            status, payload = parent.recv()
-            if status == "ok":
-                theirs = payload
-            else:
-                note = f"the other search failed ({payload})"
-        else:
+        answer = _answer(parent, wait, stopping)
+        if answer is None:
             note = "the other search gave no plan in time"
+        elif answer[0] == "ok":
+            theirs = answer[1]
+        else:
+            note = f"the other search failed ({answer[1]})"
     finally:
         parent.close()
-        # a stopped race kills the search it never told to stop (2 s of waiting, before)
-        proc.join(timeout=0.0 if ours is not None and ours.meta.get("stopped") else 2.0)
+        # a stopped race's child has sent its plan or had its time: end it now
+        proc.join(timeout=0.0 if asked.value else 2.0)
         if proc.is_alive():
             proc.kill()
             proc.join()
@@ -503,6 +524,26 @@ def _race(
     )
     reason += f"; raced on {available_cores()} cores, kept {_label(best)} [{costs}]"
     return _tagged(best, reason + (f"; {note}" if note else ""))
+
+
+#: How often a race waiting for its child's plan asks `should_stop` meanwhile.
+STOP_POLL_S = 0.1
+
+
+def _answer(parent: Any, wait: float, stopping: ShouldStop) -> tuple[str, Any] | None:
+    """The child's message within ``wait`` seconds (None: none came). A stop heard before
+    or during the wait (`stopping`, which passes it on to the child) cuts what is left of
+    it to `RACE_STOP_WAIT_S`: Ctrl-C while this search's plan waited for the child's waited
+    out the child's whole time limit."""
+    end = time.monotonic() + wait
+    heard = False
+    while (left := end - time.monotonic()) > 0:
+        if not heard and stopping():
+            heard, end = True, min(end, time.monotonic() + RACE_STOP_WAIT_S)
+            continue
+        if parent.poll(min(left, STOP_POLL_S)):
+            return parent.recv()
+    return parent.recv() if parent.poll(0) else None
 
 
 def _planless(solution: Solution) -> bool:

@@ -830,11 +830,15 @@ def solve(
     builder.build(finalizers=initial is None)
     routing = builder.routing
 
+    best = [math.inf]  # the lowest cost among the plans accepted so far
+
     def at_solution() -> None:
-        if progress is not None:
-            cost = routing.CostVar().Value() / builder.cs
-            progress(Progress(NAME, time.monotonic() - began, cost, "new best plan"))
-        if halt.at_plan(routing.CostVar().Value()):
+        # guided local search accepts worse plans too: only a better one is news
+        cost = routing.CostVar().Value()
+        if progress is not None and cost < best[0]:
+            best[0] = cost
+            progress(Progress(NAME, time.monotonic() - began, cost / builder.cs, "new best plan"))
+        if halt.at_plan(cost):
             routing.solver().FinishCurrentSearch()  # the plan just found is the answer
 
     if progress is not None or should_stop is not None or stop is not None:
@@ -901,8 +905,9 @@ class _Halt:
     never fires once they stop; `RoutingModel.UpdateTimeLimit` takes an `absl::Duration`,
     which the Python wrapper cannot build; `solution_limit` counts plans, `lns_time_limit`
     bounds one neighbourhood. Without `should_stop` or `stop` no callback is added for them.
-    `stopped_by` names what ended the last search (`routing.solve.solve`'s words; its own
-    time limit unless another did).
+    `stopped_by` names what ended the last search (`routing.solve.solve`'s words): its own
+    time limit, unless another did or the search ran out of moves first ("completed", a day
+    of one job: no move is left to try, and the search ends in milliseconds; `ended`).
     """
 
     def __init__(self, should_stop: ShouldStop | None, stop: Criterion | None) -> None:
@@ -911,6 +916,7 @@ class _Halt:
         self._watch: Watch | None = None
         self.seen = False
         self.stopped_by = "max_runtime"
+        self._finished = False  # the last search was ended here (`FinishCurrentSearch`)
 
     def __call__(self) -> bool:
         if not self.seen and self._should_stop is not None:
@@ -922,17 +928,26 @@ class _Halt:
     def restart(self) -> None:
         """A new search begins: the criterion's clocks start again."""
         self._watch = None if self._stop is None else self._stop.watch()
+        self._finished = False
         if not self.seen:
             self.stopped_by = "max_runtime"
 
     def at_plan(self, cost: float) -> bool:
         """Whether the search that found a plan of this cost should end now."""
         if self():
+            self._finished = True
             return True
         if self._watch is not None and self._watch(cost):
             self.stopped_by = self._watch.fired or self.stopped_by
+            self._finished = True
             return True
         return False
+
+    def ended(self, routing: pywrapcp.RoutingModel) -> None:
+        """The search just returned: "completed" if neither this halt nor OR-Tools' time
+        limit (`CheckLimit`, still crossed after a search it ended) made it."""
+        if not self._finished and not self.seen and not routing.CheckLimit():
+            self.stopped_by = "completed"
 
 
 def _stopped(problem: Problem, runtime_s: float, seed: int, time_limit_s: float) -> Solution:
@@ -980,9 +995,12 @@ def _searched(
     timed.CopyFrom(params)
     timed.time_limit.FromMilliseconds(int(1000 * _left(until)))
     if start is None:
-        return builder.routing.SolveWithParameters(timed)
+        found = builder.routing.SolveWithParameters(timed)
+        halt.ended(builder.routing)
+        return found
     timed.guided_local_search_lambda_coefficient = WARM_GLS_LAMBDA
     found = builder.routing.SolveFromAssignmentWithParameters(start, timed) or start
+    halt.ended(builder.routing)
     return builder.routing.solver().Assignment(found)  # a copy: the next search reuses its own
 
 
