@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from api.cli.scenario_cmd import refuse_violations, setup_logging, warn_unfinished
+from api.cli.scenario_cmd import refuse_violations, setup_logging, warn_pooling, warn_unfinished
 from api.settings import data_dir
 
 CAMPUS = Path(__file__).resolve().parents[2] / "scenarios" / "campus.yaml"
@@ -35,6 +35,9 @@ def demo(
     replace = overwrite or is_demo_output(outdir)
     with terminable():  # its staging folder is removed on SIGTERM too
         summary = run_scenario(CAMPUS, outdir, quiet=quiet, overwrite=replace)
+    from api.report.html import fmt_kg
+
+    warn_pooling(summary)
     warn_unfinished(summary)
     plans = summary.get("plans") or {}
     for kind, figures in plans.items():
@@ -42,7 +45,7 @@ def demo(
             f"{kind:>8}: cost {figures['cost']:9.1f}  "
             f"vehicle-km {figures['vehicle_km']:7.1f} "
             f"(line haul {figures['transfer_km']:5.1f})  "
-            f"vehicles {figures['vehicles']:3d}  CO2 {figures['co2_kg']:6.1f} kg"
+            f"vehicles {figures['vehicles']:3d}  CO2 {fmt_kg(figures['co2_kg']):>6} kg"
         )
     typer.echo(f"report: {(outdir / 'report.html').resolve()}")
     refuse_violations({"": summary.get("checker")})

@@ -68,6 +68,14 @@ def refuse_violations(checkers: dict[str, dict | None]) -> None:
         raise typer.Exit(1)
 
 
+def warn_pooling(summary: dict) -> None:
+    """The day's pooling warnings on stderr, as `gongpei pool` says them (every firm pooled
+    not the cheapest arrangement, a saving partly parcels left undelivered): they were only in
+    summary.json and the report, under a plain "report: ..." line."""
+    for text in summary.get("warnings") or []:
+        typer.echo(f"warning: {text}", err=True)
+
+
 def warn_unfinished(summary: dict) -> list[str]:
     """A run that skipped a stage still writes its report: say on stderr which stage and why
     (and return those lines, for `--json`'s warnings)."""
@@ -152,6 +160,7 @@ def run(
             overwrite=overwrite,
             time_limit_s=time_limit,
         )
+        warn_pooling(summary)
         unfinished = warn_unfinished(summary)
         typer.echo(f"report: {(outdir / 'report.html').resolve()}")
     if as_json:

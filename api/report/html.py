@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from api.scenario.sites import share_words
 from routing.pooling.chart import COST_UNIT, PLAN_COLOURS, PLAN_LABELS
 
 PLAN_ROWS = [
@@ -83,7 +84,7 @@ def _fmt(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def _fmt_kg(value: float) -> str:
+def fmt_kg(value: float) -> str:
     """CO2 in kg to 3 significant figures (whole kg from 100 kg), at most the 3 decimals the
     summary keeps: one decimal showed 0.177 and 0.202 kg alike as "0.2"."""
     if not value:
@@ -93,10 +94,10 @@ def _fmt_kg(value: float) -> str:
 
 
 def _fmt_figure(key: str, value: Any) -> str:
-    """A plan's figure by its kind: CO2 as `_fmt_kg`, so small savings stay apart; the rest as
+    """A plan's figure by its kind: CO2 as `fmt_kg`, so small savings stay apart; the rest as
     `_fmt`."""
     if key == "co2_kg" and isinstance(value, int | float):
-        return _fmt_kg(value)
+        return fmt_kg(value)
     return _fmt(value)
 
 
@@ -175,6 +176,7 @@ def write_report(outdir: Path) -> Path:
         fmt=_fmt,
         fmt_figure=_fmt_figure,
         fmt_pct=_fmt_pct,
+        share_words=share_words,
         fmt_saving=_fmt_saving,
     )
     path = outdir / "report.html"

@@ -292,11 +292,17 @@ def in_scenario_words(message: str) -> str:
     return message
 
 
+def share_words(share: float) -> str:
+    """A share of the parcels (0-1) as a per cent to one decimal, one under 0.05 % as "under
+    0.1 %": printed as "0.0 %" it read as none at all (the CLI, the stage note and the report
+    say it alike)."""
+    percent = 100 * share
+    return f"{percent:.1f} %" if percent >= 0.05 or percent == 0 else "under 0.1 %"
+
+
 def out_of_reach_text(far: dict[str, float], radius_m: float) -> str:
-    """``demand_out_of_reach`` in words, for the CLI, the stage note and the report."""
-    share = 100 * far["share"]
-    # a share under 0.05 % printed as "0.0 %" read as none at all
-    shown = f"{share:.1f} %" if share >= 0.05 or share == 0 else "under 0.1 %"
+    """``demand_out_of_reach`` in words, for the CLI and the stage note."""
+    shown = share_words(far["share"])
     return (f"{far['points']:,} of {far['of_points']:,} demand points ({shown} of the parcels) "
             f"have no candidate site within {radius_m:g} m walk: no locker can serve them "
             "(more candidates: lockers.candidates.max_sites, or a file)")

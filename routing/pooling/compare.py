@@ -855,8 +855,9 @@ def _split(
         seconds=time.perf_counter() - started,
     )
     figure_shares = {name: split_of(name)[0] for name in SHARED_FIGURES}
-    by_parcels = proportional_split(grand, parcels)
-    by_standalone = proportional_split_or_none(grand, standalone)
+    best = arranged(delivering)
+    by_parcels = _split_by_groups(best, parcels, proportional_split)
+    by_standalone = _split_by_groups(best, standalone, proportional_split_or_none)
     simple = {"by_parcels": by_parcels, "by_standalone": by_standalone}
     return PlanSplit(
         kind=kind,
@@ -874,8 +875,30 @@ def _split(
         least_core=least_core(firms, game, caps={f: game[frozenset({f})] for f in firms}),
         time_limit_s=time_limit_s,
         exact_fits=fits,
-        arrangement=arranged(delivering),
+        arrangement=best,
     )
+
+
+def _split_by_groups(
+    groups: tuple[Group, ...],
+    weights: dict[str, float],
+    split: Callable[[float, dict[str, float]], dict[str, float] | None],
+) -> dict[str, float] | None:
+    """A simple split of the best arrangement: each group's cost in proportion to its own
+    firms' ``weights``, so a firm on its own pays its own plan (dividing the whole cost over
+    every firm charged the far firm of far-firm.yaml 49.35 for its own 56.00, the near firms
+    paying the difference). Firms in no group (no parcels) pay 0; None where ``split`` gives
+    none for a group of several firms (`proportional_split_or_none`)."""
+    shares = dict.fromkeys(weights, 0.0)
+    for group in groups:
+        if len(group.firms) == 1:
+            shares[group.firms[0]] = group.figures.cost
+            continue
+        part = split(group.figures.cost, {firm: weights[firm] for firm in group.firms})
+        if part is None:
+            return None
+        shares.update(part)
+    return shares
 
 
 def _all_but_one(

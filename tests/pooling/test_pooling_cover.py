@@ -68,8 +68,10 @@ def test_the_split_of_the_bad_pooler_game_is_of_its_best_arrangement():
     assert describe_arrangement(split.arrangement) == "a+b pooled, c on its own"
     assert split.shapley.shares == pytest.approx({"a": 6.0, "b": 6.0, "c": 10.0})
     assert split.shapley.coalitions[frozenset("abc")] == 22.0
-    assert split.by_standalone == pytest.approx(dict.fromkeys("abc", 22 / 3))
-    assert split.by_parcels == pytest.approx(dict.fromkeys("abc", 22 / 3))
+    # each group's cost among its own firms: c, alone, pays its own plan, not 22 / 3 (which
+    # had a+b pay 14.67 for a pool costing them 12)
+    assert split.by_standalone == pytest.approx({"a": 6.0, "b": 6.0, "c": 10.0})
+    assert split.by_parcels == pytest.approx({"a": 6.0, "b": 6.0, "c": 10.0})
     # stable: a+b pay 12, what they cost pooled; c pays what it costs alone
     assert not split.blocking and not split.least_core.core_is_empty
     assert split.least_core.shares["c"] == pytest.approx(10.0)
