@@ -168,8 +168,6 @@ def savings(before: Figures, after: Figures) -> dict[str, dict[str, float | None
     out = {}
     for name in ("cost", "vehicle_km", "vehicles", "driver_hours", "stops", "co2_kg"):
         was, now = getattr(before, name), getattr(after, name)
-        out[name] = {
-            "saved": round(was - now, 3),
-            "percent": saving_percent(was, was - now),
-        }
+        saved = round(was - now, 3) + 0.0  # + 0.0: a float's crumb below zero wrote "-0.0"
+        out[name] = {"saved": saved, "percent": saving_percent(was, saved)}
     return out

@@ -18,7 +18,7 @@ from routing.pooling.allocation import (
 )
 from routing.pooling.compare import FirmFigures, SolveSettings, _split, _split_json, compare_day
 from routing.pooling.day import parse_day
-from routing.pooling.figures import Figures
+from routing.pooling.figures import Figures, savings
 from routing.pooling.output import write_outputs
 from routing.pooling.shapley import exact_shapley
 from routing.pooling.travel import day_travel
@@ -216,3 +216,10 @@ def test_the_two_core_verdicts_never_contradict_each_other():
             assert core_violations(shares, costs)
         else:
             assert core_violations(found.shares, costs) == []
+
+
+def test_a_saving_that_rounds_to_nothing_is_zero_not_minus_zero():
+    """Driver hours of 1.0 against 1.0 plus a float's crumb wrote `"saved": -0.0` into
+    summary.json (and -0.0 %), which a reader takes for a loss."""
+    same = savings(Figures(driver_hours=1.0), Figures(driver_hours=1.0 + 1e-12))["driver_hours"]
+    assert json.dumps(same) == '{"saved": 0.0, "percent": 0.0}'
