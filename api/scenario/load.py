@@ -102,7 +102,10 @@ def _describe(error: dict, lines: LineMap) -> str:
     origin = lines.origin(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        hint = did_you_mean(close_name(str(loc[-1]), keys_at(Scenario, loc[:-1])))
+        known = keys_at(Scenario, loc[:-1])
+        hint = did_you_mean(close_name(str(loc[-1]), known))
+        if not hint and known:  # nothing close ('XL' among S, M, L): say what may go there
+            hint = f" (known: {', '.join(known)})"
         return f"{origin}: {dotted(loc[:-1])}: unknown key '{loc[-1]}'{hint}"
     field = dotted(found) if kind == "missing" else dotted(found or loc)
     message = error["msg"].removeprefix("Value error, ")
@@ -113,7 +116,8 @@ def _describe(error: dict, lines: LineMap) -> str:
         "input" in error
         and not isinstance(error["input"], dict | list)
         and "(got" not in message
-        and repr(error["input"]) not in message  # "not the text 'abc'" names it already
+        # "not the text 'abc'" names it already; a number never does ("greater than 0")
+        and not (isinstance(error["input"], str) and repr(error["input"]) in message)
     ):
         message += f" (got {error['input']!r})"
     return f"{origin}: {field}: {message}"

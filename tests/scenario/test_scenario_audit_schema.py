@@ -282,6 +282,7 @@ def test_a_later_set_wins_and_the_files_own_mistakes_keep_their_line(tmp_path: P
     problems = _problems(tmp_path, text, ("run.seed=3", "run={seed: -2}", "siting.budjet=1"))
     assert problems == [
         "--set siting.budjet=1: siting: unknown key 'budjet'; did you mean 'budget'?",
-        f"{tmp_path / 's.yaml'}:9: firms[0]: unknown key 'colour'",
+        f"{tmp_path / 's.yaml'}:9: firms[0]: unknown key 'colour' "
+        "(known: name, depot, fleet, parcels)",
         "--set run={seed: -2}: run.seed: Input should be greater than or equal to 0 (got -2)",
     ]

@@ -45,7 +45,14 @@ def test_validate_accepts_good_overrides(monkeypatch, capsys) -> None:
         ("run:\n  engien: pyvrp\n", "run: unknown key 'engien'; did you mean 'engine'?"),
         ("siting:\n  sizing: {max_compartmnts: 9}\n",
          "siting.sizing: unknown key 'max_compartmnts'; did you mean 'max_compartments'?"),
-        ("siting:\n  zzz: 5\n", "siting: unknown key 'zzz'"),  # nothing close: no guess
+        # nothing close: no guess, the keys that may go there ('XL' was only "unknown")
+        ("siting:\n  zzz: 5\n", "siting: unknown key 'zzz' (known: model, radius_m, budget, "
+         "capacitated, dwell_days, time_limit_s, sizing)"),
+        ("siting:\n  sizing: {costs: {XL: 3}}\n",
+         "siting.sizing.costs: unknown key 'XL' (known: S, M, L)"),
+        # a number's bound names it ("greater than 0" held a 0, so the value was left out)
+        ("siting:\n  time_limit_s: 0\n",
+         "siting.time_limit_s: Input should be greater than 0 (got 0)"),
     ],
 )  # fmt: skip
 def test_an_unknown_key_names_the_likely_one(tmp_path, text, hint) -> None:
