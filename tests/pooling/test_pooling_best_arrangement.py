@@ -94,3 +94,18 @@ def test_each_firm_row_reads_the_arrangement_its_shares_divide(far_firm):
     assert sum(r["pooled_unserved"] for r in rows.values()) == best["unserved"]
     for firm in ("near-a", "near-b"):
         assert not rows[firm]["pooled_on_its_own"] and rows[firm]["pooled_transfer_cost"] > 0
+
+
+def test_a_firm_on_its_own_pays_its_own_plan_in_the_simple_splits(far_firm) -> None:
+    """The simple splits (by parcels, by standalone cost) divide each group of the day's best
+    arrangement among its own firms. They had divided the whole arrangement's cost over every
+    firm, so the far firm, which pools with no one, was charged 49.35 by parcels instead of
+    its own 56.00 (the near firms paying its difference)."""
+    plan_split = far_firm.splits["pooled"]
+    solo = {f: plan.figures.cost for f, plan in far_firm.solo.items()}
+    for shares in (plan_split.by_parcels, plan_split.by_standalone):
+        for group in plan_split.arrangement:
+            paid = sum(shares[f] for f in group.firms)
+            assert paid == pytest.approx(group.figures.cost)
+        assert shares["far"] == pytest.approx(solo["far"])
+        assert sum(shares.values()) == pytest.approx(plan_split.cost)
