@@ -28,6 +28,13 @@ from 50 closed-loop clients for ``--open-seconds`` a run (the audit's city: ``--
 50000``, 700,000 doors), on each backend; with ``--before DIR`` (a source tree of another
 version, e.g. ``git archive HEAD | tar -x -C DIR``) a server of that version beside this
 one's, runs interleaved.
+
+``--paging`` instead walks a search's pages, each asked with the cursor of the one before (as
+/map does: 2 pages of 1,000; and 20 of 100), radius ``--paging-radius``, from 50 closed-loop
+clients for ``--open-seconds`` a run: walks per second and server CPU per walk; ``--churn``
+asks for the open-data summary 20 times a second while a booking commits every second (a busy
+city), and reports the server's CPU per second, beside the same bookings alone. Both take
+``--before`` as ``--open-data`` does.
 """
 
 from __future__ import annotations
@@ -421,14 +428,8 @@ def open_data(name: str, url: str, args: argparse.Namespace) -> None:
     tree's server and (``--before``) another's, side by side, runs interleaved."""
     print(f"\n== {name}: populating {args.lockers} lockers ...", flush=True)
     populate(url, args.lockers)
-    sources = {"this": None} | ({"before": args.before} if args.before else {})
     with contextlib.ExitStack() as stack:
-        servers = {
-            version: stack.enter_context(
-                Server(url, workers=args.workers, cache_s=1.0, source=source)
-            )
-            for version, source in sources.items()
-        }
+        servers = _servers(stack, url, args)
         runs = {(version, what): [] for version in servers for what in OPEN_DATA}
         for version, what in runs:  # warm-up: each server process's first answers
             uvloop.run(_get_for(servers[version].port, OPEN_DATA[what], 2.0))
@@ -447,6 +448,153 @@ def open_data(name: str, url: str, args: argparse.Namespace) -> None:
         m = median_of(found)
         print(f"{what:<9} {version:<7} {m['rps']:>10.1f} {m['p50']:>8.1f} {m['p99']:>8.1f} "
               f"{m['server_ms']:>7.2f}ms {m['errors']:>6}")
+
+
+#: The walks of `--paging`: (page size, pages), as /map asks (2 x 1,000) and as it did (20 x 100).
+WALKS = ((1000, 2), (100, 20))
+
+
+async def _walk_for(
+    port: int, paths: list[str], pages: int, seconds: float
+) -> tuple[list[float], float, int]:
+    """Each client walks up to ``pages`` pages of one search after another (each page asked
+    with the cursor of the one before, as /map does), for ``seconds``: a latency per walk."""
+    latencies: list[float] = []
+    errors = 0
+    queue = list(reversed(paths))
+    began = time.perf_counter()
+
+    async def client() -> None:
+        nonlocal errors
+        conn = await Connection(port).open()
+        while time.perf_counter() - began < seconds and queue:
+            path, cursor = queue.pop(), None
+            t0 = time.perf_counter()
+            for _ in range(pages):
+                status, body = await conn.request("GET", path + (f"&cursor={cursor}" if cursor
+                                                                 else ""))
+                errors += status != 200
+                cursor = json.loads(body[body.rfind(b'"next_cursor":') + 14 : -1])
+                if cursor is None:
+                    break
+            latencies.append(time.perf_counter() - t0)
+        conn.close()
+
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return latencies, time.perf_counter() - began, errors
+
+
+def _servers(stack: contextlib.ExitStack, url: str, args: argparse.Namespace) -> dict[str, Server]:
+    """This source tree's server and (``--before``) another version's, side by side."""
+    sources = {"this": None} | ({"before": args.before} if args.before else {})
+    return {
+        version: stack.enter_context(Server(url, workers=args.workers, cache_s=1.0, source=src))
+        for version, src in sources.items()
+    }
+
+
+def paging(name: str, url: str, args: argparse.Namespace) -> None:
+    """Walks of a search's pages (`WALKS`), this tree's server and ``--before``'s, runs
+    interleaved."""
+    print(f"\n== {name}: populating {args.lockers} lockers ...", flush=True)
+    populate(url, args.lockers)
+    paths = {
+        (limit, pages): [p.replace("radius_m=1000&limit=20",
+                                   f"radius_m={args.paging_radius:.0f}&limit={limit}")
+                         for p in search_paths(20_000, seed=4)]
+        for limit, pages in WALKS
+    }  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        servers = _servers(stack, url, args)
+        runs = {(version, walk): [] for walk in WALKS for version in servers}
+        for version, walk in runs:  # warm-up
+            uvloop.run(_walk_for(servers[version].port, paths[walk], walk[1], 2.0))
+            _idle(servers[version])
+        for _ in range(args.runs):
+            for (version, walk), found in runs.items():
+                load = _walk_for(servers[version].port, paths[walk], walk[1], args.open_seconds)
+                found.append(phase(servers[version], load))
+                _idle(servers[version])
+    print(f"\nSearch paging, {name}, {args.lockers} lockers, radius {args.paging_radius:.0f} m, "
+          f"{CLIENTS} closed-loop clients each walking a search's pages, {args.open_seconds:.0f} "
+          f"s a run, median of {args.runs} runs, {args.workers} server processes")
+    print(f"{'walk':<9} {'version':<7} {'walks/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'srv CPU/walk':>13} {'errors':>6}")
+    for (version, (limit, pages)), found in runs.items():
+        m = median_of(found)
+        print(f"{pages:>2} x {limit:<4} {version:<7} {m['rps']:>8.1f} {m['p50']:>8.1f} "
+              f"{m['p99']:>8.1f} {m['server_ms']:>11.2f}ms {m['errors']:>6}")
+
+
+async def _churn_for(
+    port: int, key: str, lockers: int, seconds: float, summary_rate: float
+) -> tuple[list[float], float, int]:
+    """A booking every second (a door taken at a random locker, through the server), and the
+    open-data summary asked for ``summary_rate`` times a second (10 clients, open loop), for
+    ``seconds``: latencies of the summaries."""
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter() + 0.2
+    rng = random.Random()  # other lockers each run: a locker's 8 S doors would run out
+
+    async def book() -> None:
+        nonlocal errors
+        conn = await Connection(port).open()
+        for j in range(int(seconds)):
+            await asyncio.sleep(max(0.0, start + j - time.perf_counter()))
+            body = json.dumps({"size": "S", "parcel_ref": f"CHURN-{uuid.uuid4().hex}"}).encode()
+            status, _ = await conn.request("POST", f"/v1/lockers/{rng.randint(1, lockers)}"
+                                           "/reservations", body, {"X-API-Key": key})
+            errors += status != 201
+        conn.close()
+
+    async def poll(k: int, clients: int) -> None:
+        nonlocal errors
+        conn = await Connection(port).open()
+        interval = clients / summary_rate
+        for j in range(int(seconds / interval)):
+            due = start + (j + k / clients) * interval
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            status, _ = await conn.request("GET", OPEN_DATA["summary"])
+            latencies.append(time.perf_counter() - due)
+            errors += status != 200
+        conn.close()
+
+    pollers = [poll(k, 10) for k in range(10)] if summary_rate else []
+    await asyncio.gather(book(), *pollers)
+    return latencies or [0.0], time.perf_counter() - start, errors
+
+
+def churn(name: str, url: str, args: argparse.Namespace) -> None:
+    """The summary under a booking a second, and the bookings alone, this tree's server and
+    ``--before``'s, runs interleaved: the server processes' CPU per second of each."""
+    print(f"\n== {name}: populating {args.lockers} lockers ...", flush=True)
+    key, _ = populate(url, args.lockers)
+    modes = {"bookings": 0.0, "bookings+summary": 20.0}
+    with contextlib.ExitStack() as stack:
+        servers = _servers(stack, url, args)
+        runs = {(version, mode): [] for mode in modes for version in servers}
+        for server in servers.values():  # warm-up: the index, the first summary
+            uvloop.run(_get_for(server.port, OPEN_DATA["summary"], 2.0))
+            _idle(server)
+        for _ in range(args.runs):
+            for (version, mode), found in runs.items():
+                server = servers[version]
+                used = server.usage()[0]
+                load = _churn_for(server.port, key, args.lockers, args.open_seconds, modes[mode])
+                m = phase(server, load)
+                found.append({**m, "cpu_s": (server.usage()[0] - used) / args.open_seconds})
+                _idle(server)
+    print(f"\nOpen-data summary under churn, {name}, {args.lockers} lockers, a booking a second, "
+          f"summary asked 20 times a second (or not), {args.open_seconds:.0f} s a run, median of "
+          f"{args.runs} runs, {args.workers} server processes")
+    print(f"{'load':<17} {'version':<7} {'srv CPU s/s':>11} {'summary p50':>11} {'p99 ms':>8} "
+          f"{'errors':>6}")
+    for (version, mode), found in runs.items():
+        m = median_of(found)
+        p50 = f"{m['p50']:.1f}" if modes[mode] else "-"
+        p99 = f"{m['p99']:.1f}" if modes[mode] else "-"
+        print(f"{mode:<17} {version:<7} {m['cpu_s']:>11.3f} {p50:>11} {p99:>8} {m['errors']:>6}")
 
 
 def run_backend(name: str, url: str, args: argparse.Namespace) -> dict:
@@ -509,7 +657,8 @@ def main() -> None:
                         help="closed-loop searches of the no-cache baseline (one run)")
     parser.add_argument("--rate", type=float, default=1000.0, help="fixed offered searches/s")
     parser.add_argument("--open-seconds", type=float, default=8.0,
-                        help="length of each fixed-rate run (and of each --open-data run)")
+                        help="length of each fixed-rate run (and of each --open-data, --paging "
+                        "or --churn run)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each search mode")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--backends", default="sqlite,postgres")
@@ -518,15 +667,22 @@ def main() -> None:
                         "and in Redis (needs Redis at 127.0.0.1:6379)")
     parser.add_argument("--open-data", action="store_true",
                         help="only measure the open-data summary and the registry's first page")
-    parser.add_argument("--before", help="with --open-data: a source tree of another version "
-                        "to serve beside this one")
+    parser.add_argument("--paging", action="store_true",
+                        help="only measure walks of a search's pages (2 x 1,000 and 20 x 100)")
+    parser.add_argument("--paging-radius", type=float, default=5000.0,
+                        help="with --paging: the searches' radius in metres")
+    parser.add_argument("--churn", action="store_true",
+                        help="only measure the open-data summary under a booking a second")
+    parser.add_argument("--before", help="with --open-data, --paging or --churn: a source tree "
+                        "of another version to serve beside this one")
     args = parser.parse_args()
     if args.limit_overhead:
         with tempfile.TemporaryDirectory() as tmp:
             limit_overhead(f"sqlite:///{Path(tmp) / 'bench.db'}", args)
         return
     load_before = os.getloadavg()[0]
-    measure = open_data if args.open_data else run_backend
+    measure = (open_data if args.open_data else paging if args.paging
+               else churn if args.churn else run_backend)
     results = []
     for backend in args.backends.split(","):
         if backend == "sqlite":
@@ -542,7 +698,7 @@ def main() -> None:
                 results.append(measure("PostgreSQL", url, args))
             finally:
                 drop()
-    if not args.open_data:
+    if measure is run_backend:
         report(results, args, (load_before, os.getloadavg()[0]))
 
 
