@@ -222,7 +222,7 @@ def own_road_travel(file: Path, format: str | None) -> dict[str, Any] | None:
 
 def progress_printer(console: Console, every_s: float = 1.0) -> Callable[[Progress], None]:
     """A progress callback printing, at most every ``every_s``, each engine's best search
-    objective so far. Engines report the objective of each better plan (OR-Tools' counts
+    objective so far. Engines report the best objective so far (OR-Tools' counts
     penalties for tasks left out; PyVRP's search with every task optional starts afresh), so
     the lowest is kept and labelled as what it is: not the plan's cost, printed at the end."""
     best: dict[str, float] = {}

@@ -833,11 +833,14 @@ def solve(
     best = [math.inf]  # the lowest cost among the plans accepted so far
 
     def at_solution() -> None:
-        # guided local search accepts worse plans too: only a better one is news
+        # guided local search accepts worse plans too: each is told as time searched with the
+        # best cost so far (a job's progress and the CLI's lines move with it), and only a
+        # better one as a new best plan
         cost = routing.CostVar().Value()
-        if progress is not None and cost < best[0]:
-            best[0] = cost
-            progress(Progress(NAME, time.monotonic() - began, cost / builder.cs, "new best plan"))
+        if progress is not None:
+            news = "new best plan" if cost < best[0] else "searching"
+            best[0] = min(best[0], cost)
+            progress(Progress(NAME, time.monotonic() - began, best[0] / builder.cs, news))
         if halt.at_plan(cost):
             routing.solver().FinishCurrentSearch()  # the plan just found is the answer
 
