@@ -208,6 +208,7 @@ def haul_features(
         props = {
             "plan": kind,
             "firm": leg.firm,
+            "firms": [leg.firm],  # as a route's: a firm filtering its features finds its hauls
             "vehicle": f"line haul to {leg.centre}",
             "stops": 1,
             "parcels": leg.parcels,

@@ -52,6 +52,8 @@ def test_pool_writes_summary_table_routes_and_chart(tmp_path, monkeypatch, capsy
     pooled = json.loads((out / "routes_pooled.geojson").read_text())
     hauls = [f for f in pooled["features"] if f["properties"]["vehicle"] == "line haul to hub"]
     assert sorted(f["properties"]["firm"] for f in hauls) == ["sf", "yto"]
+    # `firms` as a route's, so a firm that keeps the features naming it keeps its line haul
+    assert all(f["properties"]["firms"] == [f["properties"]["firm"]] for f in hauls)
     depot = day_data["firms"][0]["depot"]
     assert hauls[0]["geometry"]["coordinates"][0] == [depot[1], depot[0]]
     solo = json.loads((out / "routes_solo.geojson").read_text())
