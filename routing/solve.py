@@ -30,7 +30,7 @@ from routing.solution import Solution, build_solution, with_unassigned
 from routing.stop import Criterion, MaxRuntime, NoImprovement, StopError
 from routing.unassigned import explain, has_carrier
 
-__all__ = ["SEED_MAX", "available_cores", "default_stop", "small_pyvrp_day", "solve"]
+__all__ = ["SEED_MAX", "available_cores", "default_stop", "small_day", "solve"]
 
 #: The time limit of a solve given neither `time_limit_s` nor `stop`.
 DEFAULT_TIME_LIMIT_S = 10.0
@@ -149,19 +149,22 @@ def default_stop(
     there and then found one; larger days keep the limit on any engine.
     """
     cap = MaxRuntime(time_limit_s)
-    stops = len(problem.jobs) + 2 * len(problem.shipments)
-    small = stops <= ORTOOLS_SMALL_DAY_STOPS or small_pyvrp_day(problem, engine)
-    if no_improvement_s is None and small:
+    if no_improvement_s is None and small_day(problem, engine):
         no_improvement_s = SMALL_DAY_PLATEAU_S
     if no_improvement_s is None or no_improvement_s >= time_limit_s:
         return cap
     return cap | NoImprovement(no_improvement_s)
 
 
-def small_pyvrp_day(problem: Problem, engine: str) -> bool:
-    """Whether the day has at most `SMALL_DAY_STOPS` stops and PyVRP plans it (see
-    `default_stop`)."""
-    if len(problem.jobs) + 2 * len(problem.shipments) > SMALL_DAY_STOPS:
+def small_day(problem: Problem, engine: str) -> bool:
+    """Whether the day gets the small days' plateau (see `default_stop`): at most
+    `ORTOOLS_SMALL_DAY_STOPS` stops on any engine, or at most `SMALL_DAY_STOPS` that PyVRP
+    plans. Pool runs ask it too (`routing.pooling.compare.plan_stop`), so which days are small
+    is said in one place."""
+    stops = len(problem.jobs) + 2 * len(problem.shipments)
+    if stops <= ORTOOLS_SMALL_DAY_STOPS:
+        return True
+    if stops > SMALL_DAY_STOPS:
         return False
     return engine == "pyvrp" or (
         engine == "auto" and (_pyvrp_fits(problem)[0] or simplified(problem) is not None)

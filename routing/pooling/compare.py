@@ -44,8 +44,8 @@ from routing.pooling.shapley import (
 from routing.pooling.transfer import TransferFigures, one_centre_each, transfer_figures
 from routing.pooling.travel import DayTravel
 from routing.solution import Solution
-from routing.solve import SMALL_DAY_PLATEAU_S, default_stop, solve
-from routing.stop import Criterion, MaxRuntime, NoImprovement
+from routing.solve import SMALL_DAY_PLATEAU_S, default_stop, small_day, solve
+from routing.stop import Criterion, MaxRuntime
 from routing.unassigned import NOT_FOUND_IN_TIME
 
 Progress = Callable[[str], None]
@@ -59,7 +59,7 @@ class PoolStopped(Exception):
 SHARED_FIGURES = ("vehicle_km", "co2_kg")
 #: Firms past which exact Shapley's cost is not estimated (2^n coalitions): taken as unbounded.
 EXACT_ESTIMATE_MAX = 16
-#: A pool run's solve of a small day (`routing.solve.default_stop`'s: PyVRP's, or of at most
+#: A pool run's solve of a small day (`routing.solve.small_day`: PyVRP's, or of at most
 #: `ORTOOLS_SMALL_DAY_STOPS` stops on any engine) ends after this share of its time limit,
 #: `SMALL_DAY_PLATEAU_S` at most, without a better plan (`plan_stop`). Coalitions get 0.2-1 s,
 #: where `default_stop`'s 1 s plateau never fires. OR-Tools' last better plan on such days came
@@ -78,22 +78,15 @@ TIMED_OUT = (NOT_FOUND_IN_TIME, NO_PLAN_IN_TIME)
 
 
 def plan_stop(problem: Problem, time_limit_s: float, *, engine: str) -> Criterion:
-    """A pool run's stop for one solve: its time limit, and on a small day (`default_stop`'s:
-    one PyVRP plans, or of at most `ORTOOLS_SMALL_DAY_STOPS` stops on any engine) a plateau
+    """A pool run's stop for one solve: its time limit, and on a small day (`small_day`: one
+    PyVRP plans, or of at most `ORTOOLS_SMALL_DAY_STOPS` stops on any engine) a plateau
     of `PLATEAU_SHARE` of it, `SMALL_DAY_PLATEAU_S` at most (as `default_stop` gives `gongpei
     solve`): hundreds of coalitions found their plan in a fraction of their limit and then
     searched on to it."""
-    if not _small_day(problem, engine):
+    if not small_day(problem, engine):
         return MaxRuntime(time_limit_s)
     plateau = min(SMALL_DAY_PLATEAU_S, PLATEAU_SHARE * time_limit_s)
     return default_stop(problem, time_limit_s, engine=engine, no_improvement_s=plateau)
-
-
-def _small_day(problem: Problem, engine: str) -> bool:
-    """Whether `default_stop` gives the day its small days' plateau: asked of it with a limit
-    past the plateau, so that which days are small is said in one place only."""
-    stop = default_stop(problem, 2 * SMALL_DAY_PLATEAU_S, engine=engine)
-    return any(isinstance(part, NoImprovement) for part in stop.parts())
 
 
 @dataclass(frozen=True)
